@@ -1,0 +1,255 @@
+"""Queue members and their yearly fees, sampled in bulk from faker's sv_SE lists.
+
+No faker call is made per row: the name, street and city lists are read once from the
+pinned faker version and sampled with numpy, so the same seed gives the same people.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from .world import FEE_AMOUNT, FEE_FIRST_YEAR, World
+
+__all__ = ["simulate_people", "personnummer", "luhn_check_digit"]
+
+STOCKHOLM_AREA = (
+    ("Stockholm", "1", 0.55),
+    ("Solna", "16", 0.05),
+    ("Sundbyberg", "17", 0.04),
+    ("Nacka", "13", 0.04),
+    ("Huddinge", "14", 0.04),
+    ("Järfälla", "17", 0.03),
+    ("Botkyrka", "14", 0.03),
+    ("Täby", "18", 0.02),
+)
+EMAIL_DOMAINS = ("example.com", "example.net", "example.org", "mail.example", "post.example")
+MOBILE_PREFIXES = ("070", "072", "073", "076", "079")
+IP_FIRST_OCTETS = np.array([78, 81, 83, 84, 85, 90, 94, 95, 213, 217])
+PUBLIC_EMPLOYERS = (
+    "Stockholms stad",
+    "Region Stockholm",
+    "Solna stad",
+    "Nacka kommun",
+    "Huddinge kommun",
+    "Försäkringskassan",
+    "Skatteverket",
+    "Polismyndigheten",
+    "Stockholms universitet",
+    "KTH",
+)
+FOLD = str.maketrans("åäöéüÅÄÖÉÜ", "aaoeuAAOEU")
+
+
+def _faker_lists():
+    """Name, street and city lists from the pinned faker (weights kept where faker has them)."""
+    from faker.providers.address.sv_SE import Provider as Address
+    from faker.providers.person.sv_SE import Provider as Person
+
+    def weighted(d):
+        names = np.array(list(d.keys()))
+        w = np.array(list(d.values()), dtype=float)
+        return names, w / w.sum()
+
+    return {
+        "male": weighted(Person.first_names_male),
+        "female": weighted(Person.first_names_female),
+        "last": weighted(Person.last_names),
+        "street_prefixes": np.array(sorted(set(Address.street_prefixes))),
+        "street_suffixes": np.array(sorted(set(Address.street_suffixes))),
+        "cities": np.array([c for c in Address.cities if c not in {c for c, _, _ in STOCKHOLM_AREA}]),
+    }
+
+
+def luhn_check_digit(nine_digits: np.ndarray) -> np.ndarray:
+    """Check digit of Swedish personnummer for integers YYMMDDNNN (vectorised Luhn)."""
+    digits = (nine_digits[:, None] // 10 ** np.arange(8, -1, -1)) % 10
+    weighted = digits * np.array([2, 1, 2, 1, 2, 1, 2, 1, 2])
+    total = (weighted // 10 + weighted % 10).sum(axis=1)
+    return (10 - total % 10) % 10
+
+
+def personnummer(birth: np.ndarray, serial: np.ndarray) -> pl.Series:
+    """Format 'YYYYMMDD-NNNC' from birth dates (datetime64[D]) and serials 0–999."""
+    ymd = birth.astype("datetime64[D]").astype(str)  # 'YYYY-MM-DD'
+    s = pl.Series(ymd).str.replace_all("-", "")
+    yymmdd = s.str.slice(2, 6).cast(pl.Int64).to_numpy()
+    check = luhn_check_digit(yymmdd * 1000 + serial)
+    tail = pl.Series(serial * 10 + check).cast(pl.String).str.zfill(4)
+    return (s + "-" + tail).alias("personnummer")
+
+
+def _unique_serials(rng, birth: np.ndarray, male: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Serials unique per birth date and sex; the last serial digit's parity gives the sex."""
+    frame = pl.DataFrame({"b": birth.astype("datetime64[D]").astype(np.int64), "m": male})
+    rank = frame.select(pl.int_range(pl.len()).over(["b", "m"])).to_series().to_numpy()
+    width = hi - lo
+    start = rng.integers(0, width, len(birth))  # a random start per row, shared by key below
+    start = pl.DataFrame({"b": frame["b"], "m": frame["m"], "s": start}).select(
+        pl.col("s").first().over(["b", "m"])
+    ).to_series().to_numpy()
+    k = lo + (start + rank * 7) % width  # 7 is coprime to the widths used, so no repeats
+    return k * 2 + male.astype(np.int64)
+
+
+def _dates(days: np.ndarray) -> np.ndarray:
+    return days.astype("datetime64[D]")
+
+
+def simulate_people(world: World) -> None:
+    """Add ``applicants`` (with internal columns) and ``fees`` to the world."""
+    rng = world.rng("people")
+    s = world.scale
+    n = s.members
+    lists = _faker_lists()
+    ref = np.datetime64(world.allocation_end, "D")
+
+    ids = 1_000_000 + np.cumsum(rng.integers(1, 20, n))
+
+    # Queue time is roughly exponential: most members joined recently, a few decades ago.
+    queue_days = np.minimum(rng.exponential(s.queue_time_mean_years * 365.25, n), 45 * 365).astype(np.int64)
+    queue_start = ref - queue_days
+    age_group = rng.choice(4, n, p=[0.35, 0.35, 0.20, 0.10])
+    lo = np.array([18, 22, 35, 55])[age_group]
+    hi = np.array([22, 35, 55, 78])[age_group]
+    age_at_start_days = (rng.uniform(lo, hi) * 365.25).astype(np.int64)
+    birth = queue_start - age_at_start_days
+    male = rng.random(n) < 0.5
+    serial = _unique_serials(rng, birth, male, 0, 400)
+    pnr = personnummer(birth, serial)
+
+    first_m = rng.choice(lists["male"][0], n, p=lists["male"][1])
+    first_f = rng.choice(lists["female"][0], n, p=lists["female"][1])
+    first = np.where(male, first_m, first_f)
+    last = rng.choice(lists["last"][0], n, p=lists["last"][1])
+
+    area = rng.random(n) < 0.84
+    sthlm_names = np.array([c for c, _, _ in STOCKHOLM_AREA])
+    sthlm_p = np.array([p for _, _, p in STOCKHOLM_AREA])
+    sthlm_idx = rng.choice(len(sthlm_names), n, p=sthlm_p / sthlm_p.sum())
+    city = np.where(area, sthlm_names[sthlm_idx], rng.choice(lists["cities"], n))
+    postal_prefix = np.where(area, np.array([p for _, p, _ in STOCKHOLM_AREA])[sthlm_idx], rng.integers(2, 10, n).astype(str))
+    postal_digits = pl.Series(postal_prefix) + pl.Series(rng.integers(0, 100_000, n)).cast(pl.String).str.zfill(5)
+    postal = postal_digits.str.slice(0, 3) + " " + postal_digits.str.slice(3, 2)
+    street = (
+        pl.Series(rng.choice(lists["street_prefixes"], n))
+        + pl.Series(rng.choice(lists["street_suffixes"], n))
+        + " "
+        + pl.Series(rng.integers(1, 120, n)).cast(pl.String)
+    )
+
+    # Ascii-folded e-mail local parts; the id suffix keeps addresses unique per member.
+    fold = np.vectorize(lambda x: x.translate(FOLD).lower().replace(" ", ""), otypes=[object])
+    first_f_ascii = fold(np.unique(first))
+    last_f_ascii = fold(np.unique(last))
+    fmap = dict(zip(np.unique(first), first_f_ascii))
+    lmap = dict(zip(np.unique(last), last_f_ascii))
+    email = (
+        pl.Series(first).replace_strict(fmap)
+        + "."
+        + pl.Series(last).replace_strict(lmap)
+        + "."
+        + pl.Series(ids % 1_000_000).cast(pl.String).str.zfill(6)
+        + "@"
+        + pl.Series(rng.choice(np.array(EMAIL_DOMAINS), n))
+    )
+    phone_num = rng.choice(10_000_000, n, replace=False)
+    ph = pl.Series(phone_num).cast(pl.String).str.zfill(7)
+    phone = (
+        pl.Series(rng.choice(np.array(MOBILE_PREFIXES), n))
+        + "-"
+        + ph.str.slice(0, 3)
+        + " "
+        + ph.str.slice(3, 2)
+        + " "
+        + ph.str.slice(5, 2)
+    )
+
+    age_2013 = (np.datetime64("2013-12-01") - birth).astype(np.int64) / 365.25
+    student = (age_2013 >= 18) & (age_2013 < 30) & (rng.random(n) < 0.35)
+    companies = np.array(
+        [f"{a} {suffix}" for a, suffix in zip(rng.choice(lists["last"][0], 1500), rng.choice(["AB", "HB", "& Co AB"], 1500))]
+        + list(PUBLIC_EMPLOYERS)
+    )
+    employed = ~student & (rng.random(n) < 0.88)
+    employer = _null_where(~employed, pl.Series(rng.choice(companies, n)))
+    income = np.where(
+        student,
+        rng.normal(110_000, 30_000, n),
+        np.where(employed, rng.lognormal(np.log(330_000), 0.38, n), rng.normal(140_000, 40_000, n)),
+    )
+    income = (np.clip(income, 0, None) // 1000 * 1000).astype(np.int64)
+
+    has_co = rng.random(n) < 0.2
+    co_male = ~male
+    co_first = np.where(co_male, rng.choice(lists["male"][0], n, p=lists["male"][1]), rng.choice(lists["female"][0], n, p=lists["female"][1]))
+    co_last = np.where(rng.random(n) < 0.6, last, rng.choice(lists["last"][0], n, p=lists["last"][1]))
+    co_birth = birth + rng.integers(-5 * 365, 5 * 365, n)
+    co_pnr = personnummer(co_birth, _unique_serials(rng, co_birth, co_male, 400, 500))
+
+    # Fees: yearly from FEE_FIRST_YEAR (or joining); a member who stops paying lapses.
+    join_year = queue_start.astype("datetime64[Y]").astype(np.int64) + 1970
+    first_fee = np.maximum(join_year, FEE_FIRST_YEAR)
+    years_on = np.clip(s.last_year - first_fee + 1, 0, None)
+    lapse_after = rng.geometric(0.025, n)  # years paid before stopping
+    lapsed = lapse_after < years_on
+    lapsed_year = np.where(lapsed, first_fee + lapse_after, -1)
+    paid_years = np.where(lapsed, lapse_after, years_on)
+
+    reg_seconds = rng.integers(7 * 3600, 22 * 3600, n)
+    registered_at = (queue_start.astype("datetime64[s]") + reg_seconds - 3600).astype("datetime64[us]")  # local → UTC (CET)
+
+    applicants = pl.DataFrame(
+        {
+            "applicant_id": ids,
+            "personnummer": pnr,
+            "name": pl.Series(first) + " " + pl.Series(last),
+            "address": street,
+            "postal_code": postal,
+            "city": city,
+            "email": email,
+            "phone": phone,
+            "employer": employer,
+            "annual_income": income,
+            "co_applicant_name": _null_where(~has_co, pl.Series(co_first) + " " + pl.Series(co_last)),
+            "co_applicant_personnummer": _null_where(~has_co, co_pnr),
+            "student": student,
+            "protected_identity": rng.random(n) < 0.005,
+            "queue_start": queue_start,
+            "registered_at": pl.Series(registered_at).dt.replace_time_zone("UTC").dt.cast_time_unit("us"),
+            "status": np.where(lapsed, "lapsed", "active"),
+            "created_by_handler_id": pl.Series([None] * n, dtype=pl.Int64),
+            "_birth_date": birth,
+            "_home_ip": _ips(rng, n),
+            "_lapsed_year": _null_where(~lapsed, pl.Series(lapsed_year)),
+        }
+    )
+    world.tables["applicants"] = applicants.with_columns(pl.col("queue_start", "_birth_date").cast(pl.Date))
+    world.tables["fees"] = _fees(rng, ids, first_fee, paid_years)
+
+
+def _null_where(mask: np.ndarray, values: pl.Series) -> pl.Series:
+    return pl.select(pl.when(pl.lit(pl.Series(mask))).then(None).otherwise(pl.lit(values))).to_series()
+
+
+def _ips(rng: np.random.Generator, n: int) -> pl.Series:
+    parts = [pl.Series(rng.choice(IP_FIRST_OCTETS, n)).cast(pl.String)]
+    parts += [pl.Series(rng.integers(0, 256, n)).cast(pl.String) for _ in range(2)]
+    parts.append(pl.Series(rng.integers(1, 255, n)).cast(pl.String))
+    return parts[0] + "." + parts[1] + "." + parts[2] + "." + parts[3]
+
+
+def _fees(rng: np.random.Generator, ids, first_fee, paid_years) -> pl.DataFrame:
+    """One row per paid year; payments land in January–March of that year."""
+    base = pl.DataFrame({"applicant_id": ids, "first": first_fee, "k": paid_years}).filter(pl.col("k") > 0)
+    fees = base.select(
+        "applicant_id", pl.int_ranges(pl.col("first"), pl.col("first") + pl.col("k")).alias("year")
+    ).explode("year")
+    m = fees.height
+    offset = pl.Series(rng.integers(2 * 86400, 85 * 86400, m) * 1_000_000).cast(pl.Duration("us"))
+    jan1 = pl.datetime(pl.col("year"), 1, 1, time_zone="UTC")
+    return fees.with_columns(
+        amount=pl.lit(FEE_AMOUNT, dtype=pl.Int64),
+        paid_at=jan1 + offset,
+    ).with_columns(pl.col("year").cast(pl.Int64))
+

@@ -1,0 +1,112 @@
+"""The simulated world the generator builds up: scale, clock, randomness, tables and truth.
+
+Each step of the simulation (people, allocation, incident, ...) reads what earlier steps
+left in :class:`World` and adds its own tables. Randomness is split by step name, so a
+change inside one step does not reshuffle the others.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+import numpy as np
+import polars as pl
+
+from ..errors import UnknownNameError
+
+__all__ = ["Scale", "SCALES", "World", "Incident", "INCIDENT", "WEB_PERIOD", "scale"]
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Sizes and rates of one scale of synthetic city."""
+
+    name: str
+    members: int
+    handlers: int
+    first_year: int  # first allocation year
+    last_year: int  # last allocation year (inclusive)
+    listings_per_year: int
+    interests_per_listing: float  # mean over all listings; inner city draws more
+    logins_per_day: float  # mean web logins a day in the logged web period
+    pages_per_session: float
+    swap_probability: float  # P(a login while the fault is live binds to another open session)
+    corrupt_handlers: int
+    fraud_share: float  # share of a corrupt caseworker's allocations sold out of order
+    fake_profiles: int
+    support_messages_per_day: float
+    # Exponential mean (years) of queue time among members; calibrates queue time at allocation.
+    queue_time_mean_years: float = 3.2
+
+
+SCALES: dict[str, Scale] = {
+    s.name: s
+    for s in (
+        Scale("tiny", 2_000, 6, 2013, 2013, 160, 40, 120, 9, 0.25, 1, 0.30, 3, 12),
+        Scale("small", 30_000, 12, 2013, 2015, 1_000, 90, 1_100, 10, 0.06, 2, 0.12, 6, 40),
+        Scale("stockholm", 450_000, 40, 2012, 2017, 12_500, 150, 15_000, 11, 0.04, 4, 0.06, 60, 300),
+    )
+}
+
+
+def scale(name: str) -> Scale:
+    """The scale called ``name`` (``tiny``, ``small`` or ``stockholm``)."""
+    try:
+        return SCALES[name]
+    except KeyError:
+        raise UnknownNameError("scale", name, SCALES) from None
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Incident:
+    """Fixed times of the 2013 incident (UTC; Stockholm was UTC+1 in December)."""
+
+    deployed_at: datetime = utc(2013, 12, 13, 17, 52)  # Friday 18:52 local
+    login_disabled_at: datetime = utc(2013, 12, 16, 7, 41)  # Monday 08:41 local
+    fix_deployed_at: datetime = utc(2013, 12, 18, 9, 20)  # Wednesday 10:20 local
+    login_enabled_at: datetime = utc(2013, 12, 18, 10, 5)  # Wednesday 11:05 local
+    notice_published_at: datetime = utc(2013, 12, 19, 14, 0)
+
+
+INCIDENT = Incident()
+# The period for which web logs (logins, page views, logouts, profile changes) exist.
+WEB_PERIOD: tuple[datetime, datetime] = (utc(2013, 12, 8, 23, 0), utc(2013, 12, 22, 23, 0))
+# Queue fees exist from this year on.
+FEE_FIRST_YEAR = 2008
+FEE_AMOUNT = 200
+
+
+@dataclass
+class World:
+    """Everything simulated so far. Tables use the evidence column names and dtypes."""
+
+    scale: Scale
+    seed: int
+    fraud: bool = True
+    tables: dict[str, pl.DataFrame] = field(default_factory=dict)
+    truth: dict[str, pl.DataFrame] = field(default_factory=dict)
+    # Hand-offs between steps that are not evidence (e.g. web interest events).
+    scratch: dict[str, pl.DataFrame] = field(default_factory=dict)
+
+    @property
+    def allocation_start(self) -> date:
+        return date(self.scale.first_year, 1, 1)
+
+    @property
+    def allocation_end(self) -> date:
+        return date(self.scale.last_year, 12, 31)
+
+    @property
+    def export_at(self) -> datetime:
+        """When the organisation exported the evidence: after the last allocation year."""
+        return utc(self.scale.last_year + 1, 1, 15, 9, 0)
+
+    def rng(self, step: str) -> np.random.Generator:
+        """Independent, reproducible randomness for one named step."""
+        return np.random.default_rng(np.random.SeedSequence([self.seed, zlib.crc32(step.encode())]))

@@ -1,0 +1,56 @@
+"""Write evidence and truth frames to disk, in declared column order, byte-for-byte stable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from .. import evidence
+
+__all__ = ["FORMATS", "write_evidence", "write_truth", "write_frame"]
+
+FORMATS = ("parquet", "csv")
+# ISO 8601 with an explicit zone; every timestamp in the evidence is UTC.
+CSV_DATETIME = "%Y-%m-%dT%H:%M:%S%.6fZ"
+
+
+def write_frame(frame: pl.DataFrame, path: Path, fmt: str) -> None:
+    """Write one frame; Parquet without statistics that vary, CSV with zoned ISO times."""
+    if fmt == "parquet":
+        frame.write_parquet(path, compression="zstd", statistics=True)
+    else:
+        frame.write_csv(path, datetime_format=CSV_DATETIME, date_format="%Y-%m-%d")
+
+
+def _conform(name: str, frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    missing = [c for c in schema if c not in frame.columns]
+    if missing:
+        raise RuntimeError(f"generator bug: table {name} lacks columns {missing}")
+    out = frame.select([pl.col(c).cast(t) for c, t in schema.items()])
+    keys = [c.name for c in evidence.table(name).primary_key.columns] if name in evidence.TABLES else []
+    order = (["time"] if "time" in schema and "time" not in keys else []) + keys
+    return out.sort(order or list(schema), maintain_order=True, nulls_last=True)
+
+
+def write_evidence(tables: dict[str, pl.DataFrame], out: Path, fmt: str) -> dict[str, int]:
+    """Write every declared table to ``out/<table>.<fmt>``; returns rows per table."""
+    out.mkdir(parents=True, exist_ok=True)
+    rows = {}
+    for name in evidence.TABLES:
+        frame = _conform(name, tables[name], evidence.polars_schema(name))
+        write_frame(frame, out / f"{name}.{fmt}", fmt)
+        rows[name] = frame.height
+    return rows
+
+
+def write_truth(truth: dict[str, pl.DataFrame], out: Path, fmt: str) -> dict[str, int]:
+    """Write every truth table to ``out/<name>.<fmt>``; returns rows per table."""
+    out.mkdir(parents=True, exist_ok=True)
+    rows = {}
+    for name, columns in evidence.TRUTH_TABLES.items():
+        frame = truth.get(name, pl.DataFrame(schema=columns))
+        frame = _conform(name, frame, pl.Schema(columns))
+        write_frame(frame, out / f"{name}.{fmt}", fmt)
+        rows[name] = frame.height
+    return rows

@@ -1,0 +1,3 @@
+"""Widgets (ipywidgets, plain-Python state) and chart builders for live investigation."""
+
+__all__: list[str] = []
