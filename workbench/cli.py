@@ -43,6 +43,33 @@ def _docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parameters(pairs: list[list[str]]) -> dict:
+    import yaml
+
+    # YAML scalars, as papermill's -y does: 3 → int, 0.5 → float, true → bool, else text.
+    return {name: yaml.safe_load(value) if value.strip() else value for name, value in pairs}
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .execute import execute
+    from .report import notebook_paths
+
+    params = {"case_url": args.case, **_parameters(args.p)}
+    for nb in notebook_paths(args.notebooks):
+        folder = Path(args.out) / nb.stem
+        executed = execute(nb, folder / nb.name, {**params, "out_dir": str(folder.resolve())})
+        print(f"{nb.name}: executed → {executed}; findings → {folder / 'findings.json'}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import build_report
+
+    for page in build_report(args.case, args.audience, args.out, parameters=_parameters(args.p)):
+        print(f"{args.audience} report: {page}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .scenario import FORMATS, SCALES
     from .scenario.degrade import MODES
@@ -69,6 +96,20 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--path", default="docs/evidence-format.md")
     d.add_argument("--check", action="store_true", help="fail if the file differs instead of writing it")
     d.set_defaults(func=_docs)
+
+    r = sub.add_parser("run", help="execute notebooks headless with papermill")
+    r.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="notebook names or paths, or 'all'")
+    r.add_argument("--case", required=True, help="case database URL or SQLite path")
+    r.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="a notebook parameter")
+    r.add_argument("--out", required=True, help="folder for executed notebooks and findings.json")
+    r.set_defaults(func=_run)
+
+    rp = sub.add_parser("report", help="run every notebook for one audience and render offline HTML")
+    rp.add_argument("--case", required=True, help="case database URL or SQLite path")
+    rp.add_argument("--audience", required=True, choices=["investigator", "auditor", "public"])
+    rp.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="a notebook parameter")
+    rp.add_argument("--out", required=True, help="folder for the rendered reports")
+    rp.set_defaults(func=_report)
 
     try:
         from .ingest import add_ingest_command

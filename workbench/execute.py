@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .errors import WorkbenchError
 
-__all__ = ["KERNEL_NAME", "NOTEBOOKS_DIR", "NotebookError", "ensure_kernel", "notebook_parameters", "execute"]
+__all__ = ["KERNEL_NAME", "NOTEBOOKS_DIR", "NotebookError", "ensure_kernel", "notebook_parameters", "declared_type", "execute"]
 
 KERNEL_NAME = "workbench"
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
@@ -69,8 +69,10 @@ def execute(notebook: str | Path, output: str | Path, parameters: dict | None = 
     declared = notebook_parameters(notebook)
     unknown = sorted(set(parameters) - set(declared))
     if unknown:
-        listing = ", ".join(f"{k} ({v.get('inferred_type_name', '?')})" for k, v in declared.items())
+        listing = ", ".join(f"{k} ({declared_type(v)})" for k, v in declared.items())
         raise NotebookError(f"{notebook.name} does not declare parameter(s) {unknown}; it declares: {listing}")
+    for name, value in parameters.items():
+        _check_type(notebook.name, name, value, declared)
     output.parent.mkdir(parents=True, exist_ok=True)
     try:
         papermill.execute_notebook(
@@ -88,3 +90,31 @@ def execute(notebook: str | Path, output: str | Path, parameters: dict | None = 
             f"The executed notebook is kept at {output}"
         ) from None
     return output
+
+
+def declared_type(parameter: dict) -> str:
+    """A parameter's type: its ``# type:`` annotation, else the type of its literal default."""
+    import ast
+
+    annotated = parameter.get("inferred_type_name") or "None"
+    if annotated != "None":
+        return annotated
+    try:
+        return type(ast.literal_eval(parameter.get("default", "None"))).__name__
+    except (ValueError, SyntaxError):
+        return "None"
+
+
+_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "list": (list, tuple), "dict": (dict,)}
+
+
+def _check_type(notebook: str, name: str, value, declared: dict) -> None:
+    """Reject a value whose type differs from the default's in the parameters cell."""
+    type_name = declared_type(declared[name])
+    allowed = _TYPES.get(type_name)
+    ok = allowed is None or value is None or (isinstance(value, allowed) and not (type_name != "bool" and isinstance(value, bool)))
+    if not ok:
+        raise NotebookError(
+            f"{notebook}: parameter {name} must be {type_name} (default {declared[name].get('default')}), "
+            f"got {type(value).__name__} {value!r}"
+        )

@@ -18,7 +18,7 @@ import nbformat
 
 from .errors import WorkbenchError
 
-__all__ = ["AUDIENCES", "render_html", "external_references"]
+__all__ = ["AUDIENCES", "render_html", "external_references", "notebook_paths", "build_report"]
 
 AUDIENCES = ("investigator", "auditor", "public")
 TEMPLATES = Path(__file__).parent / "templates"
@@ -123,3 +123,43 @@ def external_references(html: str) -> list[str]:
     scanner.feed(html)
     scanner.close()
     return scanner.found
+
+
+def notebook_paths(names: list[str] | None = None) -> list[Path]:
+    """The project's notebooks in order, or those named (by file name or stem)."""
+    from .errors import UnknownNameError
+    from .execute import NOTEBOOKS_DIR
+
+    available = {p.stem: p for p in sorted(NOTEBOOKS_DIR.glob("[0-9]*.ipynb"))}
+    if not names or names == ["all"]:
+        return list(available.values())
+    out = []
+    for name in names:
+        stem = Path(name).stem
+        if Path(name).exists():
+            out.append(Path(name))
+        elif stem in available:
+            out.append(available[stem])
+        else:
+            raise UnknownNameError("notebook", name, available)
+    return out
+
+
+def build_report(case_url: str, audience: str, out_dir: str | Path, notebooks: list[str] | None = None,
+                 parameters: dict | None = None) -> list[Path]:
+    """Run each notebook for ``audience`` and render it; returns the HTML files.
+
+    Each notebook gets its own folder ``out_dir/<name>/`` with the executed notebook, its
+    ``findings.json`` and the rendered ``<name>.html``.
+    """
+    from .execute import execute
+
+    if audience not in AUDIENCES:
+        raise WorkbenchError(f"audience {audience!r} is not one of: {', '.join(AUDIENCES)}")
+    pages = []
+    for nb in notebook_paths(notebooks):
+        folder = Path(out_dir) / nb.stem
+        params = {"case_url": str(case_url), "audience": audience, "out_dir": str(folder.resolve()), **(parameters or {})}
+        executed = execute(nb, folder / nb.name, params)
+        pages.append(render_html(executed, folder / f"{nb.stem}.html", audience=audience))
+    return pages

@@ -1,0 +1,69 @@
+"""Chart builders: pure functions from an audience-fit DataFrame to an ``alt.Chart``.
+
+They never mutate their input. Times are shown in Stockholm wall-clock time: the frame's
+UTC instants are converted and passed without a zone, so every viewer sees the same hours
+whatever their own time zone.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+
+__all__ = ["DISPLAY_TZ", "activity_chart", "local_time"]
+
+DISPLAY_TZ = "Europe/Stockholm"
+
+
+def local_time(frame: pl.DataFrame, *columns: str, timezone: str = DISPLAY_TZ) -> pl.DataFrame:
+    """Convert zoned timestamp columns to naive wall-clock time in ``timezone`` for display."""
+    return frame.with_columns(
+        [pl.col(c).dt.convert_time_zone(timezone).dt.replace_time_zone(None) for c in columns]
+    )
+
+
+def activity_chart(
+    activity: pl.DataFrame,
+    milestones: pl.DataFrame | None = None,
+    *,
+    timezone: str = DISPLAY_TZ,
+    title: str = "Activity per hour",
+) -> alt.VConcatChart:
+    """Small multiples of hourly counts, one row per kind of activity, with milestone rules.
+
+    Parameters
+    ----------
+    activity : one row per hour: ``hour`` (UTC) and one count column per kind, e.g.
+        ``logins``, ``page_views``. Suppressed cells (text such as ``"<5"``) are drawn as gaps.
+    milestones : optional ``name`` and ``time`` (UTC) rows, e.g. ``("login disabled", …)``.
+    """
+    kinds = [c for c in activity.columns if c != "hour"]
+    numeric = activity.with_columns([pl.col(c).cast(pl.Int64, strict=False) for c in kinds])
+    long = local_time(numeric, "hour", timezone=timezone).unpivot(
+        index="hour", on=kinds, variable_name="kind", value_name="count"
+    )
+    x = alt.X("hour:T", title=None, axis=alt.Axis(format="%a %d %b %H:%M", labelAngle=-30))
+    base = alt.Chart(long).mark_line(point=alt.OverlayMarkDef(size=12), interpolate="step-after")
+    rules = None
+    if milestones is not None and milestones.height:
+        marks = local_time(milestones.select("name", "time"), "time", timezone=timezone)
+        rules = (
+            alt.Chart(marks)
+            .mark_rule(color="firebrick", strokeDash=[4, 3])
+            .encode(x="time:T", tooltip=["name:N", alt.Tooltip("time:T", format="%Y-%m-%d %H:%M")])
+        )
+    rows = []
+    for i, kind in enumerate(kinds):
+        line = (
+            base.transform_filter(alt.datum.kind == kind)
+            .encode(
+                x=x if i == len(kinds) - 1 else x.axis(labels=False, ticks=False),
+                y=alt.Y("count:Q", title=kind.replace("_", " ")),
+                color=alt.value("#4c78a8"),
+                tooltip=[alt.Tooltip("hour:T", format="%Y-%m-%d %H:%M", title=f"hour ({timezone})"),
+                         alt.Tooltip("count:Q", title=kind)],
+            )
+            .properties(width=720, height=80)
+        )
+        rows.append(line + rules if rules is not None else line)
+    return alt.vconcat(*rows, spacing=6).properties(title=title)
