@@ -15,7 +15,7 @@ from pathlib import Path
 from .. import evidence
 from ..errors import GeneratorError
 from .degrade import Degradation, apply_degradations, parse_degrade
-from .world import SCALES, World, scale as get_scale
+from .world import World, scale as get_scale
 from .writer import FORMATS, write_evidence, write_truth
 
 __all__ = ["generate", "Generated", "build_world"]

@@ -37,16 +37,17 @@ class Scale:
     fraud_share: float  # share of a corrupt caseworker's allocations sold out of order
     fake_profiles: int
     support_messages_per_day: float
-    # Exponential mean (years) of queue time among members; calibrates queue time at allocation.
-    queue_time_mean_years: float = 3.2
+    # Exponential mean (years) of queue time among members, anchored at the last allocation
+    # year; calibrates queue time at allocation (8–10 years on average, ~16 inner city).
+    queue_time_mean_years: float = 4.3
 
 
 SCALES: dict[str, Scale] = {
     s.name: s
     for s in (
-        Scale("tiny", 2_000, 6, 2013, 2013, 160, 40, 120, 9, 0.25, 1, 0.30, 3, 12),
-        Scale("small", 30_000, 12, 2013, 2015, 1_000, 90, 1_100, 10, 0.06, 2, 0.12, 6, 40),
-        Scale("stockholm", 450_000, 40, 2012, 2017, 12_500, 150, 15_000, 11, 0.04, 4, 0.06, 60, 300),
+        Scale("tiny", 2_000, 6, 2013, 2013, 160, 40, 120, 9, 0.25, 1, 0.30, 3, 12, 4.3),
+        Scale("small", 30_000, 12, 2013, 2015, 1_000, 90, 1_100, 10, 0.06, 2, 0.12, 6, 40, 4.3),
+        Scale("stockholm", 450_000, 40, 2012, 2017, 12_500, 150, 15_000, 11, 0.04, 4, 0.06, 60, 300, 5.25),
     )
 }
 

@@ -1,0 +1,59 @@
+"""Shared fixtures: generated cases, built once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+
+class Case:
+    """A generated case on disk, with readers for its evidence and truth."""
+
+    def __init__(self, root: Path, fmt: str = "parquet"):
+        self.root, self.fmt = root, fmt
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.root / "evidence"
+
+    def evidence(self, name: str) -> pl.DataFrame:
+        return pl.read_parquet(self.evidence_dir / f"{name}.parquet")
+
+    def truth(self, name: str) -> pl.DataFrame:
+        return pl.read_parquet(self.root / "truth" / f"{name}.parquet")
+
+
+def _generate(root: Path, **kw) -> Case:
+    from workbench.scenario import generate
+
+    generate(root, **kw)
+    return Case(root)
+
+
+@pytest.fixture(scope="session")
+def tiny_case(tmp_path_factory) -> Case:
+    """The tiny case, seed 1, with fraud: generated once for the whole session."""
+    return _generate(tmp_path_factory.mktemp("tiny") / "case", scale="tiny", seed=1)
+
+
+@pytest.fixture(scope="session")
+def tiny_case_no_fraud(tmp_path_factory) -> Case:
+    return _generate(tmp_path_factory.mktemp("tiny_nofraud") / "case", scale="tiny", seed=1, fraud=False)
+
+
+@pytest.fixture(scope="session")
+def small_case(tmp_path_factory) -> Case:
+    """The small (demo) case, seed 1: generated once, for calibration tests."""
+    return _generate(tmp_path_factory.mktemp("small") / "case", scale="small", seed=1)
+
+
+@pytest.fixture(scope="session")
+def case_factory(tmp_path_factory):
+    """Generate further cases on demand: ``case_factory(scale="tiny", seed=2, degrade=(...))``."""
+
+    def make(**kw) -> Case:
+        return _generate(tmp_path_factory.mktemp("case") / "case", **kw)
+
+    return make

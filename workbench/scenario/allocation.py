@@ -1,0 +1,417 @@
+"""Allocation over the allocation years: interests, offers in queue order, contracts, audit log.
+
+Listings are processed in monthly batches of publication. Within a batch everything is
+vectorised over numpy columns: interests are drawn for all listings at once, each queue is
+ranked and walked (:mod:`.queue_rules`), and the winners' contracts are signed after every
+listing of the batch has closed. So a member who wins is known to later batches: their
+interests in listings still open when they sign are withdrawn (``withdrawn_at =
+signed_at``), and a queue that closed before they signed records their decline.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+
+from . import fraud
+from .listings import DAY_US, US, WorkClock, handler_ips, make_handlers, make_listings
+from .queue_rules import KIND_CODES, WHY, Outcome, age_years, income_ok, ineligibility, walk
+from .records import Records
+from .web_interests import fold_web_interests, index_of
+from .world import World
+
+__all__ = ["plan_listings", "allocate"]
+
+HOUR = 3600 * US
+# Expected interest per listing, relative: the inner city draws hundreds, suburbs tens.
+POP_CLASS = {"inner": 3.2, "outer": 0.75, "suburb": 0.5}
+POP_KIND = {"regular": 1.0, "new_build": 0.8, "student": 0.6, "youth": 0.7, "senior": 0.4, "short_term": 0.45}
+POP_ROOMS = np.array([1.2, 1.1, 0.9, 0.75, 0.6])
+OVERDRAW = 1.3  # draws lost to duplicates and to members who know they fail the income rule
+INNER_PULL = 1.6  # members queued long favour the inner city: weight (1 + years/3)^pull
+OUTER_DECAY = 6.0  # ... and apply less elsewhere: weight exp(-years/decay)
+ACTIVITY_SHAPE = 0.6  # heavy-tailed: most members apply rarely, a few very often
+EARLY = 1.8  # interests cluster early in the open period: fraction u**EARLY of it
+WITHDRAW_P = 0.04
+SELF_SELECT_P = 0.65  # members failing the income rule who do not apply anyway
+ACCEPT_P = {"inner": 0.62, "outer": 0.5, "suburb": 0.45}
+ACCEPT_KIND = {"short_term": -0.15, "new_build": -0.05}
+NO_ANSWER_P = 0.1
+LANDLORD_SKIP_P = 0.008
+PRIORITY_SHARE = 0.015
+PRIORITY_REACH = 60  # a priority holder is someone within this many places below the first
+CLASSES = ("inner", "outer", "suburb")
+GROUPS = (("general", ("regular", "new_build", "short_term")), ("student", ("student",)),
+          ("youth", ("youth",)), ("senior", ("senior",)))
+SPECIAL = {"priority": 0, "sale": 1, "fake": 2}
+
+
+def plan_listings(world: World) -> None:
+    """Add ``handlers`` and ``listings``; each listing's caseworker goes to scratch."""
+    rng = world.rng("listings")
+    handlers = make_handlers(world, rng)
+    listings = make_listings(world, rng, handlers)
+    world.tables["handlers"] = handlers
+    world.tables["listings"] = listings.drop("_handler_id", "_class")
+    world.scratch["listing_plan"] = listings.select("listing_id", "_handler_id", "_class")
+
+
+def allocate(world: World) -> None:
+    """Add interests, offers, contracts and handler_actions; plant fraud; record truth."""
+    sim = _Simulation(world)
+    for rows in sim.batches():
+        sim.run_batch(rows)
+    sim.finish()
+
+
+class _Rows(dict):
+    """Equal-length numpy columns; :meth:`take` selects the same rows from all of them."""
+
+    def take(self, idx) -> "_Rows":
+        return _Rows({k: v[idx] for k, v in self.items()})
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _starts(group: np.ndarray) -> np.ndarray:
+    """True where a new group begins in a sorted group column."""
+    return np.r_[True, group[1:] != group[:-1]][: len(group)]
+
+
+def _positions(group: np.ndarray) -> np.ndarray:
+    """0, 1, 2, ... within each run of a sorted group column."""
+    first = _starts(group)
+    return np.arange(len(group)) - np.flatnonzero(first)[np.cumsum(first) - 1]
+
+
+class _Simulation:
+    """State carried from one monthly batch to the next: members' contracts and queue dates."""
+
+    def __init__(self, world: World):
+        self.world, s = world, world.scale
+        self.rng, self.frng = world.rng("allocation"), world.rng("fraud")
+        self.clock = WorkClock(date(s.first_year - 1, 1, 1), world.export_at.date() + timedelta(days=120))
+        self.export_us = int(world.export_at.timestamp()) * US
+        lst = world.tables["listings"].join(world.scratch["listing_plan"], on="listing_id").sort("listing_id")
+        self.plan = fraud.plan_fraud(world, self.frng, lst, world.tables["handlers"], world.tables["applicants"], self.clock)
+        apps = world.tables["applicants"]
+        if self.plan.fakes is not None:
+            apps = pl.concat([apps, self.plan.fakes])
+            world.tables["fees"] = pl.concat([world.tables["fees"], self.plan.fake_fees.cast(world.tables["fees"].schema)])
+        self.apps = apps
+        self.listings = lst
+        self.L = _Rows(
+            id=lst["listing_id"].to_numpy(), pub=lst["published_at"].dt.epoch("us").to_numpy(),
+            close=lst["closes_at"].dt.epoch("us").to_numpy(), year=lst["published_at"].dt.year().to_numpy().astype(np.int64),
+            close_y=lst["closes_at"].dt.year().to_numpy().astype(np.int64),
+            close_md=(lst["closes_at"].dt.month().cast(pl.Int64) * 100 + lst["closes_at"].dt.day()).to_numpy(),
+            kind=lst["kind"].to_numpy().astype(str), rent=lst["rent"].to_numpy(), cls=lst["_class"].to_numpy().astype(str),
+            k=lst["income_rule"].replace_strict({"none": 0, "2x_rent": 2, "3x_rent": 3}, return_dtype=pl.Int64).to_numpy(),
+            handler=lst["_handler_id"].to_numpy(), rooms=lst["rooms"].to_numpy(),
+            kind_code=lst["kind"].replace_strict(KIND_CODES, return_dtype=pl.Int8).to_numpy(),
+            p_accept=(lst["_class"].replace_strict(ACCEPT_P) + lst["kind"].replace_strict(ACCEPT_KIND, default=0.0)).to_numpy(),
+        )
+        # which listing a member who would win several keeps: the one closing first
+        self.L["close_rank"] = np.argsort(np.lexsort((self.L.id, self.L.close)))
+        months = np.arange(12 * 80) / 12
+        self.pull = {"inner": (1 + months / 3) ** INNER_PULL, "other": np.exp(-months / OUTER_DECAY)}
+        birth = apps["_birth_date"]
+        self.M = _Rows(
+            id=apps["applicant_id"].to_numpy(), reg=apps["registered_at"].dt.epoch("us").to_numpy(),
+            student=apps["student"].to_numpy(), income=apps["annual_income"].to_numpy(),
+            lapsed=apps["_lapsed_year"].fill_null(9999).to_numpy(), fake=apps["created_by_handler_id"].is_not_null().to_numpy(),
+            birth_day=birth.cast(pl.Int64).to_numpy(), birth_y=birth.dt.year().to_numpy().astype(np.int64),
+            birth_md=(birth.dt.month().cast(pl.Int64) * 100 + birth.dt.day()).to_numpy(),
+        )
+        n = apps.height
+        self.queue_day = apps["queue_start"].cast(pl.Int64).to_numpy().copy()
+        # tie-break of equal queue dates, fixed for good: registration time, then customer number
+        self.member_rank = np.argsort(np.lexsort((self.M.id, self.M.reg)))
+        self.signed = np.full(n, -1, dtype=np.int64)
+        self.activity = self.rng.gamma(ACTIVITY_SHAPE, 1.0, n)
+        self.n_draw = self._interest_counts()
+        self.priority = self._pick_priority_listings()
+        self.web = _Rows(fold_web_interests(world.scratch.get("web_interests"), self.L.id, self.M.id))
+        self.fake = _Rows(l=np.zeros(0, np.int64), m=np.zeros(0, np.int64), reg=np.zeros(0, np.int64))
+        if self.plan.fake_targets.height:
+            ft = self.plan.fake_targets
+            self.fake = _Rows(l=np.searchsorted(self.L.id, ft["listing_id"].to_numpy()),
+                              m=index_of(self.M.id, ft["applicant_id"].to_numpy()), reg=ft["registered_us"].to_numpy())
+        self.rec = Records(world, self.clock, handler_ips(world.tables["handlers"]), self.plan)
+
+    def batches(self):
+        """Listing rows per month of publication, in time order."""
+        month = self.listings.select(m=pl.col("published_at").dt.year() * 12 + pl.col("published_at").dt.month())["m"].to_numpy()
+        for m in np.unique(month):
+            yield np.flatnonzero(month == m)
+
+    def _interest_counts(self) -> np.ndarray:
+        """Interests to draw per listing: popularity times a gamma-Poisson scatter."""
+        L = self.L
+        pop = (pl.Series(L.cls).replace_strict(POP_CLASS).to_numpy() * pl.Series(L.kind).replace_strict(POP_KIND).to_numpy()
+               * POP_ROOMS[L.rooms - 1])
+        lam = pop / pop.mean() * self.world.scale.interests_per_listing * OVERDRAW
+        return self.rng.poisson(lam * self.rng.gamma(2.0, 0.5, len(lam)))
+
+    def _pick_priority_listings(self) -> np.ndarray:
+        """Listings where a member with a priority decision will be placed first."""
+        ok = np.isin(self.L.kind, ["regular", "senior", "new_build"]) & ~self.plan.sell & (self.n_draw >= 8)
+        if self.plan.fake_targets.height:
+            ok &= ~np.isin(self.L.id, self.plan.fake_targets["listing_id"].to_numpy())
+        k = min(int(ok.sum()), max(2, round(PRIORITY_SHARE * len(ok))))
+        flag = np.zeros(len(ok), bool)
+        flag[self.rng.choice(np.flatnonzero(ok), k, replace=False)] = True
+        return flag
+
+    # ---- interests -------------------------------------------------------------------
+
+    def _sample(self, lrows: np.ndarray) -> _Rows:
+        """Members' interests in a batch, drawn per kind group and district class at once."""
+        rng, L, M = self.rng, self.L, self.M
+        t0, year = int(L.pub[lrows[0]]), int(L.year[lrows[0]])
+        day0 = t0 // DAY_US
+        pool = (M.reg < t0) & ((self.signed < 0) | (self.signed >= t0)) & (M.lapsed > year) & ~M.fake
+        months = np.clip((day0 - self.queue_day) * 12 // 365, 0, 12 * 80 - 1)
+        age = (day0 - M.birth_day) / 365.25
+        cond = {"general": pool, "student": pool & M.student, "youth": pool & (age > 17.9) & (age < 26.1),
+                "senior": pool & (age > 64.9)}
+        parts_l, parts_m = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        for group, kinds in GROUPS:
+            idx = np.flatnonzero(cond[group])
+            for c in CLASSES:
+                ls = lrows[np.isin(L.kind[lrows], kinds) & (L.cls[lrows] == c)]
+                total = int(self.n_draw[ls].sum())
+                if not idx.size or not total:
+                    continue
+                pull = self.pull["inner" if c == "inner" else "other"][months[idx]]
+                cdf = np.cumsum(self.activity[idx] * pull)
+                # sorted queries make the search cache-friendly; the shuffle undoes the order
+                picks = idx[np.minimum(np.searchsorted(cdf, np.sort(rng.random(total)) * cdf[-1]), idx.size - 1)]
+                rng.shuffle(picks)
+                parts_m.append(picks)
+                parts_l.append(np.repeat(ls, self.n_draw[ls]))
+        n_m = len(M.id)
+        key = np.sort(np.concatenate(parts_l) * n_m + np.concatenate(parts_m))
+        key = key[_starts(key)]
+        l, m = key // n_m, key % n_m
+        pub, close = L.pub[l], L.close[l]
+        reg = pub + (rng.random(key.size) ** EARLY * (close - pub)).astype(np.int64)
+        wd = np.where(rng.random(key.size) < WITHDRAW_P, reg + (rng.random(key.size) * (close - reg)).astype(np.int64), -1)
+        return _Rows(l=l, m=m, reg=reg, wd=wd, src=np.zeros(key.size, np.int8))
+
+    def _add_web_and_fakes(self, r: _Rows, lrows: np.ndarray) -> _Rows:
+        """Web interest episodes replace drawn ones; a bare withdrawal gets an earlier interest."""
+        n_m = len(self.M.id)
+        w = self.web.take(np.isin(self.web.l, lrows))
+        parts = [r]
+        if len(w.l):
+            key, wkey = r.l * n_m + r.m, w.l * n_m + w.m
+            at = np.minimum(np.searchsorted(key, wkey), max(len(key) - 1, 0))
+            hit = (at < len(key)) & (key[at] == wkey) if len(key) else np.zeros(len(wkey), bool)
+            drawn = np.where(hit, r.reg[at] if len(key) else -1, -1)
+            synth = np.maximum(self.L.pub[w.l], w.wd - self.rng.integers(HOUR, 48 * HOUR, len(w.l)))
+            synth = np.where(synth >= w.wd, w.wd - 60 * US, synth)
+            earlier = np.where(hit & (drawn < w.wd), drawn, synth)
+            reg = np.where(w.reg >= 0, w.reg, earlier)
+            keep = np.ones(len(key), bool)
+            keep[at[hit]] = False
+            parts = [r.take(keep), _Rows(l=w.l, m=w.m, reg=reg, wd=w.wd, src=np.ones(len(w.l), np.int8))]
+        f = self.fake.take(np.isin(self.fake.l, lrows))
+        parts.append(_Rows(l=f.l, m=f.m, reg=f.reg, wd=np.full(len(f.l), -1), src=np.full(len(f.l), 2, np.int8)))
+        out = _Rows({k: np.concatenate([p[k] for p in parts]) for k in r})
+        key = out.l.astype(np.int64) << 32 | self.M.id[out.m]  # the order of the interests table
+        return out if (key[1:] > key[:-1]).all() else out.take(np.argsort(key))
+
+    def _settle(self, r: _Rows) -> _Rows:
+        """Attach attributes; drop draws a member could not have made; withdraw on signing."""
+        L, M = self.L, self.M
+        r.update(close=L.close[r.l], kind=L.kind_code[r.l], rent=L.rent[r.l], k=L.k[r.l],
+                 income=M.income[r.m], signed=self.signed[r.m])
+        r["why"] = ineligibility(dict(
+            member_registered_us=M.reg[r.m], registered_us=r.reg, lapsed_year=M.lapsed[r.m], publish_year=L.year[r.l],
+            kind=r.kind, student=M.student[r.m], signed_us=r.signed, close_us=r.close,
+            age=age_years(M.birth_y[r.m], M.birth_md[r.m], L.close_y[r.l], L.close_md[r.l])))
+        r["income_ok"] = income_ok(r.income, r.rent, r.k)
+        drawn = r.src == 0
+        drop = drawn & (((r.why > 0) & (WHY.index("housed") != r.why)) | ((r.signed >= 0) & (r.reg >= r.signed)))
+        drop |= drawn & ~r.income_ok & (self.rng.random(len(drawn)) < SELF_SELECT_P)
+        r = r.take(~drop)
+        signs = (r.signed >= 0) & (r.reg < r.signed) & (r.close > r.signed)
+        r["wd"] = np.where(signs, np.where(r.wd >= 0, np.minimum(r.wd, r.signed), r.signed), r.wd)
+        return r
+
+    # ---- the walk -------------------------------------------------------------------
+
+    def run_batch(self, lrows: np.ndarray) -> None:
+        """Draw interests, then rank, walk and sign every listing of one month."""
+        r = self._settle(self._add_web_and_fakes(self._sample(lrows), lrows))
+        snapshot = (r.reg <= r.close) & ((r.wd < 0) | (r.wd > r.close))
+        q = _Rows({k: r[k][snapshot] for k in ("l", "m", "src", "close", "why", "income_ok", "signed")})
+        n = len(q.l)
+        q.update(pending=(q.signed >= 0) & (q.signed >= q.close), mrank=self.member_rank[q.m], app=self.M.id[q.m],
+                 queue=self.queue_day[q.m], prio=np.ones(n, np.int8), special=np.full(n, -1, np.int8),
+                 manual=np.zeros(n, bool))
+        q["landlord_skip"] = (self.rng.random(n) < LANDLORD_SKIP_P) & (q.why == 0)
+        q["clean"] = (q.why == 0) & q.income_ok & ~q.pending & ~q.landlord_skip
+        if (q.src == 2).any():
+            r, q = self._drop_hopeless_fakes(r, q)
+        self.rec.interests.append((self.L.id[r.l], self.M.id[r.m], r.reg, r.wd))
+        q = _rank(q)
+        q = self._choose_specials(q, lrows)
+        self._walk(_rank(q), lrows)
+
+    def _drop_hopeless_fakes(self, r: _Rows, q: _Rows) -> tuple[_Rows, _Rows]:
+        """A fake applies only where a clean member queued since before the fake's creation.
+
+        Otherwise, counting the fake's queue time from its registration, it would be the
+        rightful recipient and the planted fraud would not be out of order.
+        """
+        fakes = np.flatnonzero(q.src == 2)
+        created = self.M.reg[q.m[fakes]] // DAY_US
+        earliest = np.full(len(self.L.id), np.iinfo(np.int64).max)
+        clean = np.flatnonzero(q.clean & (q.src != 2))
+        np.minimum.at(earliest, q.l[clean], q.queue[clean])
+        hopeless = fakes[earliest[q.l[fakes]] >= created]
+        if not hopeless.size:
+            return r, q
+        gone = np.isin(r.l * len(self.M.id) + r.m, q.l[hopeless] * len(self.M.id) + q.m[hopeless])
+        keep = np.ones(len(q.l), bool)
+        keep[hopeless] = False
+        return r.take(~gone), q.take(keep)
+
+    def _below_first(self, q: _Rows, listings: np.ndarray, reach: int) -> np.ndarray:
+        """Clean rows of the given listings ranked below the first clean member, within reach."""
+        rows = np.flatnonzero(q.clean & listings[q.l])
+        first = np.full(len(self.L.id), -1)
+        f = rows[_starts(q.l[rows])] if rows.size else rows
+        first[q.l[f]] = q.pos[f]
+        return rows[(q.pos[rows] > first[q.l[rows]]) & (q.pos[rows] <= first[q.l[rows]] + reach)]
+
+    def _choose_specials(self, q: _Rows, lrows: np.ndarray) -> _Rows:
+        """Priority members, buyers and fakes of this batch: one special listing per member."""
+        cand = self._below_first(q, self.priority, PRIORITY_REACH)
+        u = self.rng.random(cand.size)
+        o = np.lexsort((u, q.l[cand]))
+        prio = cand[o][_starts(q.l[cand][o])]
+        buyers, backdate, manual = fraud.choose_buyers(self.frng, q.l, self._below_first(q, self.plan.sell, fraud.BUYER_REACH))
+        fakes = np.flatnonzero(q.src == 2)
+        rows = np.concatenate([prio, buyers, fakes])
+        kind = np.repeat(np.array([0, 1, 2], np.int8), [prio.size, buyers.size, fakes.size])
+        bd = np.concatenate([np.zeros(prio.size, bool), backdate, np.zeros(fakes.size, bool)])
+        man = np.concatenate([np.zeros(prio.size, bool), manual, q.pos[fakes] > 0])
+        o = np.lexsort((q.l[rows], q.m[rows]))  # one special listing per member: the earliest listing
+        one = o[_starts(q.m[rows][o])]
+        rows, kind, bd, man = rows[one], kind[one], bd[one], man[one]
+        q.special[rows], q.manual[rows] = kind, man
+        q.prio[rows[kind == SPECIAL["priority"]]] = 0
+        return self._backdate(q, rows[(kind == SPECIAL["sale"]) & bd])
+
+    def _backdate(self, q: _Rows, rows: np.ndarray) -> _Rows:
+        """Move each backdated buyer's queue date before everyone in the listing's queue."""
+        if not rows.size:
+            return q
+        rng, clock = self.frng, self.clock
+        starts = np.flatnonzero(_starts(q.l))
+        low = np.minimum.reduceat(q.queue, starts)[np.cumsum(_starts(q.l)) - 1]
+        m, pub, close = q.m[rows], self.L.pub[q.l[rows]], q.close[rows]
+        old, new = self.queue_day[m].copy(), low[rows] - rng.integers(60, 900, rows.size)
+        day = pub + (rng.random(rows.size) * (close - pub - DAY_US)).astype(np.int64)
+        t = np.where(rng.random(rows.size) < fraud.OFF_HOURS["act"], clock.evening(rng, day), clock.office(rng, day, day + 4 * HOUR))
+        t = np.minimum(t, close - HOUR)
+        self.queue_day[m] = new
+        self.rec.queue_date_changes(self.L.handler[q.l[rows]], q.app[rows], self.L.id[q.l[rows]], t, old, new)
+        order = np.argsort(m)
+        at = np.minimum(np.searchsorted(m[order], q.m), m.size - 1)
+        hit = (m[order][at] == q.m) & (q.close >= t[order][at])
+        q["queue"] = np.where(hit, new[order][at], q.queue)
+        return q
+
+    def _walk(self, q: _Rows, lrows: np.ndarray) -> None:
+        """Outcomes down each ranking, winners, offer timing and contracts."""
+        n = len(q.l)
+        p_acc = self.L.p_accept[q.l]
+        u = self.rng.random(n)
+        out = np.where(u < p_acc, Outcome.ACCEPT, np.where(u < p_acc + NO_ANSWER_P, Outcome.NO_ANSWER, Outcome.DECLINE))
+        out = np.where(q.pending, Outcome.DECLINE_OTHER, out)
+        out = np.where(~q.income_ok, Outcome.DISQUALIFIED, out)
+        out = np.where((q.why > 0) | q.landlord_skip, Outcome.SKIP, out)
+        special_row = q.special >= 0
+        special_listing = np.zeros(len(self.L.id), bool)
+        special_listing[q.l[special_row]] = True
+        special_listing = special_listing[q.l]
+        out[special_row] = Outcome.ACCEPT
+        accepts = np.where(special_listing, special_row, out == Outcome.ACCEPT)
+        keep = (~special_row).astype(np.int64) << 40 | self.L.close_rank[q.l]
+        winner, forced = walk(q.l, q.m, accepts, keep)
+        out[forced] = Outcome.DECLINE_OTHER
+        has = winner[q.l] >= 0
+        wpos = np.where(has, q.pos[np.maximum(winner[q.l], 0)], np.iinfo(np.int64).max)
+        q["outcome"], q["winner"] = out, has & (winner[q.l] == np.arange(n))
+        r = q.take(np.where(special_listing, special_row, q.pos <= wpos))
+        r.update(self._timing(r, lrows))
+        self.rec.walked(r, self.L, self.M)
+        self.signed[r.m[r.winner]] = r.signed_us[r.winner]
+
+    def _timing(self, r: _Rows, lrows: np.ndarray) -> dict[str, np.ndarray]:
+        """Offer and response times in office time, chained down each listing's walk."""
+        rng, clock, n, out = self.rng, self.clock, len(r.l), r.outcome
+        resp = np.select(
+            [out == Outcome.NO_ANSWER, out == Outcome.DISQUALIFIED, out == Outcome.SKIP, out == Outcome.DECLINE_OTHER],
+            [np.full(n, 24 * HOUR), rng.integers(HOUR // 6, 2 * HOUR, n), np.zeros(n, np.int64), rng.integers(HOUR // 2, 8 * HOUR, n)],
+            rng.integers(HOUR, 16 * HOUR, n))
+        step = resp + np.where(out == Outcome.SKIP, rng.integers(60 * US, 600 * US, n), rng.integers(HOUR // 6, 2 * HOUR, n))
+        first = _starts(r.l)
+        grp = np.cumsum(first) - 1
+        before = np.cumsum(step) - step
+        before -= before[first][grp]
+        start = clock.to_work(r.close[first]) + (rng.uniform(0.3, 1.5, first.sum()) * clock.SHIFT).astype(np.int64)
+        offered_w = start[grp] + before
+        offered = clock.to_wall(offered_w)
+        late = r.manual & (rng.random(n) < fraud.OFF_HOURS["act"])
+        offered = np.where(late, clock.evening(rng, offered), offered)
+        offered_w = np.where(late, clock.to_work(offered), offered_w)
+        floor = clock.to_work(self.L.close[lrows].max(keepdims=True))[0] + clock.SHIFT // 2
+        signed = clock.to_wall(np.maximum(offered_w + resp + rng.integers(2, 9, n) * clock.SHIFT,
+                                          floor + (rng.random(n) * 6 * clock.SHIFT).astype(np.int64)))
+        corrupt = np.isin(self.L.handler[r.l], self.plan.corrupt)
+        late_sign = rng.random(n) < np.where(corrupt, fraud.OFF_HOURS["corrupt"], fraud.OFF_HOURS["honest"])
+        signed = np.minimum(np.where(late_sign, clock.evening(rng, signed), signed), self.export_us - DAY_US)
+        return {"offered_us": offered, "responded_us": clock.to_wall(offered_w + resp),
+                "signed_us": np.where(r.winner, signed, -1)}
+
+    def finish(self) -> None:
+        """Assemble the tables and truth, and update the applicants snapshot."""
+        self.rec.finish(self.apps, self.queue_day, self.signed, self.web_sessions())
+
+    def web_sessions(self) -> pl.DataFrame:
+        """Session of each web-made interest, keyed like ``interests``."""
+        return pl.DataFrame({"listing_id": self.L.id[self.web.l], "applicant_id": self.M.id[self.web.m],
+                             "session_id": pl.Series(self.web.session.tolist(), dtype=pl.String)})
+
+
+def _rank(q: _Rows) -> _Rows:
+    """Sort each listing's queue (priority, queue date, registration, id) and number it from 0.
+
+    The keys are packed into one int64 (listing, priority, queue day, member rank), which
+    sorts much faster than a lexsort over them.
+    """
+    if not len(q.l):
+        return _Rows(q, pos=np.zeros(0, np.int64))
+    day = q.queue - q.queue.min()
+    bits = [int(x).bit_length() for x in (q.l.max(), 1, day.max(), q.mrank.max())]
+    if sum(bits) > 63:
+        order = np.lexsort((q.mrank, q.queue, q.prio, q.l))
+    else:
+        key = q.l.astype(np.int64)
+        for part, b in zip((q.prio, day, q.mrank), bits[1:]):
+            key = key << b | part.astype(np.int64)
+        order = np.argsort(key)
+    q = q.take(order)
+    q["pos"] = _positions(q.l)
+    return q
