@@ -3,6 +3,7 @@
 from importlib.metadata import PackageNotFoundError as _NotFound
 from importlib.metadata import version as _version
 
+from .case import open_case
 from .errors import WorkbenchError
 
 try:
@@ -10,4 +11,4 @@ try:
 except _NotFound:  # running from a source tree that was not installed
     __version__ = "0.0.0"
 
-__all__ = ["WorkbenchError"]
+__all__ = ["WorkbenchError", "open_case"]

@@ -32,3 +32,10 @@ class EvidenceError(WorkbenchError):
 
 class GeneratorError(WorkbenchError):
     """Bad options to the scenario generator."""
+
+
+class CaseError(WorkbenchError):
+    """A case database that cannot be opened or written (bad URL, missing file)."""
+
+
+__all__ += ["CaseError"]

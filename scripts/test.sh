@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `make test`: run the suite. When no WORKBENCH_TEST_PG_URL is given and PostgreSQL's
+# initdb can be found, start a throwaway cluster on 127.0.0.1 for the engine tests and
+# remove it afterwards; otherwise those tests skip with a reason (and fail under CI=true).
+set -uo pipefail
+python=$1; shift
+here=$(cd "$(dirname "$0")" && pwd)
+
+if [ -z "${WORKBENCH_TEST_PG_URL:-}" ] && { command -v initdb || ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1; then
+    pgdir=$(mktemp -d "${TMPDIR:-/tmp}/workbench-pg.XXXXXX")
+    port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    if url=$(bash "$here/pg-throwaway.sh" start "$pgdir" "$port"); then
+        export WORKBENCH_TEST_PG_URL=$url
+        trap 'bash "$here/pg-throwaway.sh" stop "$pgdir" "$port"' EXIT
+        echo "PostgreSQL for the engine tests: $url"
+    else
+        echo "could not start PostgreSQL; its tests will skip (or fail under CI=true)" >&2
+    fi
+fi
+"$python" -m pytest "$@"

@@ -1,0 +1,282 @@
+"""The case database: its tables, where it lives, and read-only access to it.
+
+A case is what ``workbench ingest`` writes: every evidence table, plus ``quarantine`` (the
+rows ingest refused, each with its reason) and ``manifest`` (one row per input file, with
+its sha256). The tables are declared here as SQLAlchemy Core on :data:`case_metadata`;
+the evidence tables are copies of :data:`workbench.evidence.metadata`, so
+``evidence.metadata`` stays the evidence contract and nothing more.
+
+Analyses open a case with :func:`open_case`, which is read-only on every engine:
+
+>>> case = open_case("runs/demo/case.db")                           # doctest: +SKIP
+>>> case = open_case("duckdb:///runs/demo/case.duckdb")             # doctest: +SKIP
+>>> case = open_case("postgresql+psycopg://postgres@127.0.0.1:54329/demo")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+import sqlalchemy as sa
+
+from . import evidence
+from .errors import CaseError, UnknownNameError
+
+__all__ = [
+    "Case",
+    "open_case",
+    "case_metadata",
+    "CASE_TABLES",
+    "case_url",
+    "default_case_path",
+    "create_case_engine",
+    "polars_schema",
+    "QUARANTINE_SCHEMA",
+    "MANIFEST_SCHEMA",
+]
+
+DIALECTS = ("sqlite", "duckdb", "postgresql")
+
+case_metadata = sa.MetaData()
+for _t in evidence.metadata.sorted_tables:
+    _t.to_metadata(case_metadata)
+
+_TS = sa.DateTime(timezone=True)
+
+sa.Table(
+    "quarantine",
+    case_metadata,
+    sa.Column("file", sa.Text(), primary_key=True, autoincrement=False, info={"doc": "Input file, relative to the evidence folder's parent, e.g. 'evidence/logins.csv'."}),
+    sa.Column("line", sa.BigInteger(), primary_key=True, autoincrement=False, info={"doc": "CSV: physical line where the record starts (header is line 1). Parquet: 1-based row number."}),
+    sa.Column("table", sa.Text(), nullable=False, info={"doc": "Evidence table the file was for."}),
+    sa.Column("column", sa.Text(), info={"doc": "Column of the (first) problem; several key columns are joined by ', '; null for a malformed CSV record."}),
+    sa.Column("value", sa.Text(), info={"doc": "The offending value as text; the raw record text for a malformed CSV record."}),
+    sa.Column("reason", sa.Text(), nullable=False, info={"doc": "What is wrong and what is allowed; further problems of the same row follow 'also:'."}),
+    sa.Column("record", sa.Text(), info={"doc": "The whole input row as a JSON object of text values, so nothing is lost."}),
+    info={"doc": "Rows ingest refused: one row per refused input row."},
+)
+
+sa.Table(
+    "manifest",
+    case_metadata,
+    sa.Column("path", sa.Text(), primary_key=True, autoincrement=False, info={"doc": "Input file, relative to the evidence folder's parent."}),
+    sa.Column("table", sa.Text(), nullable=False),
+    sa.Column("format", sa.String(16), nullable=False, info={"doc": "'csv' or 'parquet'."}),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("bytes", sa.BigInteger(), nullable=False),
+    sa.Column("rows_read", sa.BigInteger(), nullable=False),
+    sa.Column("rows_loaded", sa.BigInteger(), nullable=False),
+    sa.Column("rows_quarantined", sa.BigInteger(), nullable=False),
+    sa.Column("format_version", sa.BigInteger(), nullable=False),
+    sa.Column("workbench_version", sa.String(64), nullable=False),
+    sa.Column("ingested_at", _TS, nullable=False),
+    info={"doc": "Chain of custody: one row per input file."},
+)
+
+# Secondary indexes the analyses lean on. Keys already indexed by a primary key
+# (logins.session_id, interests.listing_id, offers.listing_id) are not repeated.
+for _table, _column in (
+    ("page_views", "session_id"),
+    ("page_views", "time"),
+    ("page_views", "account_id"),
+    ("logins", "applicant_id"),
+    ("logins", "time"),
+    ("interests", "applicant_id"),
+    ("offers", "applicant_id"),
+    ("profile_changes", "account_id"),
+    ("handler_actions", "handler_id"),
+):
+    sa.Index(f"ix_{_table}_{_column}", case_metadata.tables[_table].c[_column])
+
+CASE_TABLES: tuple[str, ...] = (*evidence.TABLES, "quarantine", "manifest")
+
+QUARANTINE_SCHEMA = pl.Schema(
+    {"file": pl.String(), "line": pl.Int64(), "table": pl.String(), "column": pl.String(),
+     "value": pl.String(), "reason": pl.String(), "record": pl.String()}
+)
+MANIFEST_SCHEMA = pl.Schema(
+    {"path": pl.String(), "table": pl.String(), "format": pl.String(), "sha256": pl.String(),
+     "bytes": pl.Int64(), "rows_read": pl.Int64(), "rows_loaded": pl.Int64(),
+     "rows_quarantined": pl.Int64(), "format_version": pl.Int64(), "workbench_version": pl.String(),
+     "ingested_at": pl.Datetime("us", "UTC")}
+)
+
+
+def polars_schema(name: str) -> pl.Schema:
+    """The polars schema of case table ``name`` (an evidence table, ``quarantine`` or ``manifest``)."""
+    if name == "quarantine":
+        return QUARANTINE_SCHEMA
+    if name == "manifest":
+        return MANIFEST_SCHEMA
+    if name in evidence.TABLES:
+        return evidence.polars_schema(name)
+    raise UnknownNameError("case table", name, CASE_TABLES)
+
+
+def default_case_path(evidence_dir: str | Path) -> Path:
+    """Where ``workbench ingest EVIDENCE_DIR`` writes without ``--case``: ``case.db`` beside the folder."""
+    return Path(evidence_dir).resolve().parent / "case.db"
+
+
+def case_url(target: str | Path | sa.URL) -> sa.URL:
+    """The SQLAlchemy URL of a case given as a URL or a plain path (a path means SQLite).
+
+    Example: ``case_url("runs/demo/case.db")`` is ``sqlite:////abs/runs/demo/case.db``;
+    ``case_url("duckdb:///case.duckdb")`` is returned as a URL unchanged.
+    """
+    if isinstance(target, sa.URL):
+        url = target
+    elif isinstance(target, Path) or "://" not in str(target):
+        return sa.URL.create("sqlite", database=str(Path(target).resolve()))
+    else:
+        try:
+            url = sa.make_url(str(target))
+        except sa.exc.ArgumentError as exc:
+            raise CaseError(f"case URL {str(target)!r} cannot be parsed ({exc}); allowed: a file path, sqlite:///PATH, duckdb:///PATH or postgresql+psycopg://USER@HOST:PORT/DB") from None
+    if url.get_backend_name() not in DIALECTS:
+        raise CaseError(
+            f"case URL {url.render_as_string(hide_password=True)!r} uses {url.get_backend_name()!r}; "
+            "allowed: a file path, sqlite:///PATH, duckdb:///PATH or postgresql+psycopg://USER@HOST:PORT/DB"
+        )
+    if url.get_backend_name() in ("sqlite", "duckdb") and url.database in (None, "", ":memory:"):
+        raise CaseError(f"case URL {str(url)!r} names no file; a case must be stored, e.g. duckdb:///runs/demo/case.duckdb")
+    return url
+
+
+def create_case_engine(url: sa.URL, *, read_only: bool) -> sa.Engine:
+    """An engine on ``url`` whose sessions are in UTC, optionally read-only.
+
+    UTC sessions make timestamps read back with the same zone and values on every engine.
+    """
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if read_only:
+            # mode=ro makes SQLite itself refuse writes; the path must be URI-quoted.
+            path = urllib.parse.quote(str(Path(url.database).resolve()))
+            url = sa.URL.create("sqlite", database=f"file:{path}", query={"mode": "ro", "uri": "true"})
+        return sa.create_engine(url)
+    if backend == "duckdb":
+        engine = sa.create_engine(url, connect_args={"read_only": True} if read_only else {})
+
+        @sa.event.listens_for(engine, "connect")
+        def _utc(dbapi_connection, _record):
+            # Not a connect() config key: TimeZone needs ICU, which is loaded after connecting.
+            dbapi_connection.execute("SET TimeZone = 'UTC'")
+
+        return engine
+    # Keep options given in the URL (e.g. ?options=-csearch_path%3Dcase1): connect_args replace them.
+    given = url.query.get("options", "")
+    options = " ".join(filter(None, [given if isinstance(given, str) else " ".join(given), "-c TimeZone=UTC"]))
+    if read_only:
+        options += " -c default_transaction_read_only=on"
+    return sa.create_engine(url.difference_update_query(["options"]), connect_args={"options": options})
+
+
+def _dtypes(statement: sa.Select) -> dict[str, pl.DataType]:
+    """Polars dtypes of the selected columns whose SQL type fixes one.
+
+    Without them polars guesses from the first rows, and a column null there breaks the read.
+    Timestamps are left out: engines return them with different zones; ``Case.read`` fixes that.
+    """
+    out: dict[str, pl.DataType] = {}
+    for column in statement.selected_columns:
+        t = column.type
+        dtype = (
+            pl.Boolean() if isinstance(t, sa.Boolean)
+            else pl.Int64() if isinstance(t, sa.Integer)
+            else pl.Float64() if isinstance(t, (sa.Double, sa.Float))
+            else pl.Date() if isinstance(t, sa.Date) and not isinstance(t, sa.DateTime)
+            else pl.String() if isinstance(t, (sa.String, sa.Text, sa.Enum))
+            else None
+        )
+        if dtype is not None and column.name:
+            out[column.name] = dtype
+    return out
+
+
+@dataclass
+class Case:
+    """An open, read-only case database.
+
+    ``table(name)`` gives the Core table for selects; ``read(select)`` runs one and returns a
+    polars frame with every timestamp in UTC; ``read_table(name)`` reads a whole table with
+    its declared dtypes, ordered by its key.
+    """
+
+    url: sa.URL
+    engine: sa.Engine
+    _tables: dict[str, sa.Table] = field(default_factory=lambda: dict(case_metadata.tables), repr=False)
+
+    @property
+    def dialect(self) -> str:
+        """Engine name: ``sqlite``, ``duckdb`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    def table(self, name: str) -> sa.Table:
+        """The Core table ``name`` (e.g. ``"page_views"``, ``"quarantine"``)."""
+        try:
+            return self._tables[name]
+        except KeyError:
+            raise UnknownNameError("case table", name, CASE_TABLES) from None
+
+    @contextmanager
+    def connect(self) -> Iterator[sa.Connection]:
+        """A connection, closed on exit; writes through it fail."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    def read(self, statement: sa.Select, schema: pl.Schema | None = None) -> pl.DataFrame:
+        """Run a Core select and return a frame; timestamps come back as UTC on every engine.
+
+        SQLite keeps no zone (ingest stores UTC), so naive timestamps are marked UTC here.
+        ``schema`` casts the result, which also types the columns of an empty result.
+        """
+        with self.connect() as conn, warnings.catch_warnings():
+            # DuckDB suggests its own Arrow API; through SQLAlchemy the copy is the price of one runner.
+            warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
+            frame = pl.read_database(statement, conn, schema_overrides=_dtypes(statement), infer_schema_length=None)
+        frame = frame.with_columns(
+            pl.col(name).dt.replace_time_zone("UTC") if dtype.time_zone is None else pl.col(name).dt.convert_time_zone("UTC")
+            for name, dtype in frame.schema.items()
+            if isinstance(dtype, pl.Datetime)
+        )
+        if schema is not None:
+            frame = frame.cast(dict(schema), strict=True)
+        return frame
+
+    def read_table(self, name: str) -> pl.DataFrame:
+        """Read the whole of table ``name`` with its declared dtypes, ordered by its key."""
+        table = self.table(name)
+        order = list(table.primary_key.columns) or list(table.columns)
+        return self.read(sa.select(table).order_by(*order), polars_schema(name))
+
+    def close(self) -> None:
+        """Release the engine's connections (DuckDB holds its file open until then)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Case:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_case(url_or_path: str | Path | sa.URL) -> Case:
+    """Open a case read-only: SQLite ``mode=ro``, DuckDB ``read_only``, PostgreSQL a read-only session.
+
+    ``url_or_path`` is a path (SQLite), e.g. ``"runs/demo/case.db"``, or a URL such as
+    ``"duckdb:///runs/demo/case.duckdb"`` or ``"postgresql+psycopg://postgres@127.0.0.1:54329/demo"``.
+    """
+    url = case_url(url_or_path)
+    if url.get_backend_name() in ("sqlite", "duckdb") and not Path(url.database).is_file():
+        # Opening would otherwise create an empty database (DuckDB) or fail obscurely.
+        raise CaseError(
+            f"no case database at {url.database}; create it with `workbench ingest EVIDENCE_DIR --case {url.render_as_string(hide_password=True)}`"
+        )
+    return Case(url=url, engine=create_case_engine(url, read_only=True))

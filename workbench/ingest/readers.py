@@ -1,0 +1,173 @@
+"""Stream an evidence file as polars batches of raw values, each row tagged with its line.
+
+CSV is read with every column as text (values are typed later, so a bad value can be
+quarantined with its text intact). pyarrow's streaming reader is used rather than polars
+because polars silently fills a record with too few fields with nulls; pyarrow hands such
+records to a handler, and tells an unquoted empty field (null) from a quoted one (``""``).
+
+``__line`` is, for CSV, the physical line where a record starts (the header is line 1;
+quoted values may span lines), and for Parquet the 1-based row number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from ..errors import EvidenceError
+from .sources import EvidenceFile
+
+__all__ = ["RawBatch", "read_batches", "LINE", "PROBLEMS_SCHEMA"]
+
+LINE = "__line"
+# One row per refused input row, before file and table are attached.
+PROBLEMS_SCHEMA = pl.Schema(
+    {LINE: pl.Int64(), "column": pl.String(), "value": pl.String(), "reason": pl.String(), "record": pl.String()}
+)
+_CSV_BLOCK = 32 << 20  # bytes per CSV batch: large enough that per-batch overhead vanishes
+
+
+@dataclass
+class RawBatch:
+    """Rows as read (``frame``, with ``__line``) and records refused while parsing (``malformed``)."""
+
+    frame: pl.DataFrame
+    malformed: pl.DataFrame
+
+
+def read_batches(source: EvidenceFile, batch_rows: int = 1_000_000) -> Iterator[RawBatch]:
+    """Yield the rows of ``source`` in order, in batches of about ``batch_rows`` rows."""
+    try:
+        if source.format == "csv":
+            yield from _read_csv(source)
+        else:
+            yield from _read_parquet(source, batch_rows)
+    except (pa.ArrowException, OSError) as exc:
+        # Structural damage found mid-file (an unterminated quote, a corrupt page).
+        why = " ".join(str(exc).split())  # pyarrow messages span lines
+        allowed = "a complete, uncorrupted Parquet file (copy it again)" if source.format == "parquet" else "RFC 4180 CSV"
+        raise EvidenceError(f"{source.label}: cannot be read: {why}; allowed: {allowed}") from None
+
+
+def _read_parquet(source: EvidenceFile, batch_rows: int) -> Iterator[RawBatch]:
+    offset = 0
+    empty = pl.DataFrame(schema=PROBLEMS_SCHEMA)
+    for batch in pq.ParquetFile(source.path).iter_batches(batch_size=batch_rows):
+        frame = pl.from_arrow(batch)
+        frame = frame.with_columns(pl.int_range(offset + 1, offset + 1 + frame.height, dtype=pl.Int64).alias(LINE))
+        offset += frame.height
+        yield RawBatch(frame, empty)
+
+
+class _Malformed:
+    """Collects records pyarrow could not split into the header's number of fields."""
+
+    def __init__(self, label: str, header: list[str]):
+        self.label = label
+        self.header = header
+        self.rows: list[tuple[int, str, int]] = []  # (record number, raw text, fields)
+
+    def __call__(self, row) -> str:
+        if row.number is None or row.number < 0:
+            # Without a record number the line cannot be reported; refuse the file instead.
+            raise EvidenceError(
+                f"{self.label}: malformed record with {row.actual_columns} fields where the header has "
+                f"{row.expected_columns}, at an unknown line: {row.text[:120]!r}; allowed: RFC 4180 CSV"
+            )
+        self.rows.append((row.number, row.text, row.actual_columns))
+        return "skip"
+
+
+def _read_csv(source: EvidenceFile) -> Iterator[RawBatch]:
+    header = source.columns
+    malformed = _Malformed(source.label, header)
+    reader = pacsv.open_csv(
+        source.path,
+        read_options=pacsv.ReadOptions(use_threads=False, block_size=_CSV_BLOCK),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=malformed),
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in header},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+            null_values=[""],  # pyarrow's default also turns "NA", "null", "NaN" into null
+        ),
+    )
+    lines = _LineCounter(1 + 1 + sum(h.count("\n") for h in header))
+    for batch in reader:
+        frame = pl.from_arrow(batch)
+        assert isinstance(frame, pl.DataFrame)
+        bad = [r for r in malformed.rows if r[0] >= lines.next_record]
+        frame, problems = lines.place(frame, bad, header)
+        malformed.rows = [r for r in malformed.rows if r[0] >= lines.next_record]
+        yield RawBatch(frame, problems)
+    if malformed.rows:  # malformed records after the last good one
+        frame, problems = lines.place(pl.DataFrame(schema={h: pl.String() for h in header}), malformed.rows, header, final=True)
+        yield RawBatch(frame, problems)
+
+
+class _LineCounter:
+    """Turns record numbers into physical lines, counting newlines inside quoted values."""
+
+    def __init__(self, first_line: int):
+        self.next_record = 2  # pyarrow numbers records from 1, the header being record 1
+        self.offset = first_line - 2  # line = record number + newlines inside earlier records
+
+    def place(
+        self, frame: pl.DataFrame, bad: list[tuple[int, str, int]], header: list[str], final: bool = False
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Give each good row of ``frame`` its line; return it and the malformed records among them.
+
+        ``bad`` are malformed records reported so far (record number, text, fields), possibly
+        including some beyond this batch; those stay for the next call.
+        """
+        bad = sorted(bad)
+        bad_numbers = np.array([b[0] for b in bad], dtype=np.int64)
+        # Good rows take the record numbers that are not malformed, in order.
+        candidates = np.arange(self.next_record, self.next_record + frame.height + len(bad), dtype=np.int64)
+        good_numbers = candidates[~np.isin(candidates, bad_numbers)][: frame.height]
+        if frame.height:
+            last = int(good_numbers[-1])
+        elif final:
+            last = int(bad_numbers[-1]) if len(bad) else self.next_record - 1
+        else:  # a batch of only malformed records: they are the consecutive ones that follow
+            last, numbers = self.next_record - 1, set(bad_numbers.tolist())
+            while last + 1 in numbers:
+                last += 1
+        taken = [b for b in bad if b[0] <= last]
+        newlines = pl.sum_horizontal(pl.col(h).str.count_matches("\n", literal=True).fill_null(0) for h in header)
+        records = pl.concat(
+            [
+                frame.select(pl.Series("n", good_numbers), newlines.cast(pl.Int64).alias("nl"), pl.int_range(pl.len()).alias("i")),
+                pl.DataFrame(
+                    {"n": [b[0] for b in taken], "nl": [b[1].count("\n") for b in taken], "i": [-1 - k for k in range(len(taken))]},
+                    schema={"n": pl.Int64, "nl": pl.Int64, "i": pl.Int64},
+                ),
+            ]
+        ).sort("n")
+        records = records.with_columns((pl.col("n") + self.offset + pl.col("nl").cum_sum() - pl.col("nl")).alias(LINE))
+        self.offset += int(records["nl"].sum())
+        self.next_record = last + 1
+        frame = frame.with_columns(records.filter(pl.col("i") >= 0).sort("i")[LINE])
+        bad_lines = records.filter(pl.col("i") < 0).sort("i", descending=True)[LINE].to_list()
+        return frame, _malformed_problems(taken, bad_lines, header)
+
+
+def _malformed_problems(taken: list[tuple[int, str, int]], lines: list[int], header: list[str]) -> pl.DataFrame:
+    """Quarantine entries for records with the wrong number of fields; the raw text is the value."""
+    allowed = f"allowed: {len(header)} comma-separated fields ({', '.join(header)}), quoting values that contain commas"
+    return pl.DataFrame(
+        {
+            LINE: lines,
+            "column": [None] * len(taken),
+            "value": [text for _, text, _ in taken],
+            "reason": [f"malformed record: {n} field{'s' if n != 1 else ''}, the header has {len(header)}; {allowed}" for _, _, n in taken],
+            "record": [None] * len(taken),
+        },
+        schema=PROBLEMS_SCHEMA,
+    )
