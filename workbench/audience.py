@@ -1,0 +1,291 @@
+"""The audience layer: make a frame fit for investigators, auditors or the public.
+
+Everything is driven by the personal-data tags on the evidence declarations (DESIGN §5):
+
+- ``investigator``: the frame unchanged.
+- ``auditor``: every row; direct identifiers become keyed pseudonyms such as
+  ``"P-3f9a2c1b7d04"`` (HMAC-SHA256 with ``WORKBENCH_PSEUDONYM_KEY``), free text is withheld,
+  quasi-identifiers are kept.
+- ``public``: aggregates only; counts under 5 become ``"<5"`` with complementary suppression.
+
+A column's tag comes from, in order: ``columns=``; the query's declared output tags
+(``query=``); ``table=``; being a count column (tag none); the evidence column of the same
+name (the most restrictive tag if tables disagree); a name ending in ``applicant_id``,
+``account_id``, ``handler_id`` or ``personnummer`` (direct). A column with no tag is refused
+for auditors and the public: an unknown column may hold anything.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import os
+import re
+from collections.abc import Iterable, Mapping
+from functools import cache
+from typing import Any
+
+import polars as pl
+
+from .errors import UnknownNameError, WorkbenchError
+from .evidence import PII, metadata
+from .suppression import suppress
+
+__all__ = [
+    "Audience",
+    "AudienceError",
+    "KEY_ENV",
+    "WITHHELD",
+    "count_columns",
+    "fit",
+    "pseudonym",
+    "pseudonym_key",
+    "tags",
+]
+
+KEY_ENV = "WORKBENCH_PSEUDONYM_KEY"
+WITHHELD = "[withheld]"
+_MIN_KEY_LENGTH = 16
+
+
+class Audience(enum.StrEnum):
+    """Who a frame is made fit for."""
+
+    INVESTIGATOR = "investigator"
+    AUDITOR = "auditor"
+    PUBLIC = "public"
+
+
+class AudienceError(WorkbenchError, ValueError):
+    """A frame that cannot be made fit for the audience asked for, or a missing key."""
+
+
+# Pseudonym kinds: columns that denote the same kind of thing share a prefix and a keyed
+# hash, so a person's customer number gets one pseudonym in every column and notebook.
+_KINDS: dict[str, str] = {
+    "applicant_id": "P", "account_id": "P", "sender_applicant_id": "P",
+    "authenticated_applicant_id": "P", "actor_applicant_id": "P", "owner_account_id": "P",
+    "bound_account_id": "P",
+    "handler_id": "H", "created_by_handler_id": "H",
+    "personnummer": "N", "co_applicant_personnummer": "N",
+    "name": "M", "co_applicant_name": "M",
+    "address": "A",
+    "email": "E", "sender_address": "E",
+    "phone": "T",
+    "ip": "I",
+}
+_KIND_SUFFIXES = (("applicant_id", "P"), ("account_id", "P"), ("handler_id", "H"), ("personnummer", "N"))
+_RESTRICTIVENESS = {PII.NONE: 0, PII.QUASI: 1, PII.DIRECT: 2, PII.FREE_TEXT: 3}
+_COUNT_NAME = re.compile(r"^(n|count|n_.+|.+_count)$")
+
+
+def _kind(column: str) -> str:
+    if column in _KINDS:
+        return _KINDS[column]
+    for suffix, kind in _KIND_SUFFIXES:
+        if column.endswith(suffix):
+            return kind
+    return "X"
+
+
+@cache
+def _tags_by_name() -> dict[str, PII]:
+    """Evidence (and case bookkeeping) column name -> its most restrictive tag across tables."""
+    tables = list(metadata.tables.values())
+    try:
+        from .case import case_metadata
+    except ImportError:
+        pass
+    else:
+        tables += [t for name, t in case_metadata.tables.items() if name not in metadata.tables]
+    found: dict[str, PII] = {}
+    for t in tables:
+        for c in t.columns:
+            tag = c.info.get("pii")
+            if tag is not None and _RESTRICTIVENESS[tag] >= _RESTRICTIVENESS.get(found.get(c.name), -1):
+                found[c.name] = tag
+    return found
+
+
+def count_columns(frame: pl.DataFrame, counts: Iterable[str] | None = None) -> list[str]:
+    """The count columns of ``frame``: ``counts`` when given, else integer columns named like counts.
+
+    A count is named ``n``, ``count``, ``n_*`` (``n_logins``) or ``*_count``.
+    """
+    if counts is not None:
+        counts = list(counts)
+        missing = [c for c in counts if c not in frame.columns]
+        if missing:
+            raise AudienceError(f"counts {missing} are not columns of the frame; columns: {frame.columns}")
+        return counts
+    return [c for c in frame.columns if _COUNT_NAME.match(c) and frame[c].dtype.is_integer()]
+
+
+def tags(
+    frame: pl.DataFrame,
+    *,
+    table: str | None = None,
+    columns: Mapping[str, PII] | None = None,
+    query: str | None = None,
+    counts: Iterable[str] = (),
+) -> dict[str, PII | None]:
+    """The personal-data tag of each column of ``frame`` (None when untagged); see the module doc."""
+    declared: dict[str, PII] = {}
+    if query is not None:
+        from .queries import column_tags
+
+        declared.update(column_tags(query))
+    declared.update(columns or {})
+    table_tags = {}
+    if table is not None:
+        if table not in metadata.tables:
+            raise UnknownNameError("table", table, metadata.tables)
+        table_tags = {c.name: c.info["pii"] for c in metadata.tables[table].columns}
+    counts = set(counts)
+    by_name = _tags_by_name()
+    result: dict[str, PII | None] = {}
+    for col in frame.columns:
+        if col in declared:
+            result[col] = PII(declared[col])
+        elif col in table_tags:
+            result[col] = table_tags[col]
+        elif col in counts:
+            result[col] = PII.NONE
+        elif col in by_name:
+            result[col] = by_name[col]
+        elif _kind(col) != "X":
+            result[col] = PII.DIRECT
+        else:
+            result[col] = None
+    return result
+
+
+def pseudonym_key(key: str | bytes | None = None) -> bytes:
+    """The pseudonym key: ``key`` if given, else the environment variable WORKBENCH_PSEUDONYM_KEY."""
+    if key is None:
+        key = os.environ.get(KEY_ENV)
+    if not key:
+        raise AudienceError(
+            f"the auditor audience needs a pseudonym key, and {KEY_ENV} is not set. Set it to a "
+            f"secret kept for this case (the same key gives the same pseudonyms in every report), "
+            f"e.g. export {KEY_ENV}=$(python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+    raw = key.encode() if isinstance(key, str) else bytes(key)
+    if len(raw) < _MIN_KEY_LENGTH:
+        raise AudienceError(
+            f"the pseudonym key is {len(raw)} bytes; use at least {_MIN_KEY_LENGTH} "
+            f"(a short key can be guessed and the pseudonyms reversed)"
+        )
+    return raw
+
+
+def _canonical(kind: str, value: Any) -> str:
+    text = str(value).strip()
+    return text.lower() if kind == "E" else text  # e-mail addresses are case-insensitive
+
+
+def pseudonym(value: Any, column: str, key: str | bytes | None = None) -> str:
+    """The pseudonym of ``value`` in a column named ``column``, e.g. ``pseudonym(1048213, "account_id")``."""
+    kind = _kind(column)
+    return _pseudonym(kind, _canonical(kind, value), pseudonym_key(key))
+
+
+def _pseudonym(kind: str, text: str, key: bytes | hmac.HMAC) -> str:
+    # 12 hex digits (48 bits): collisions stay unlikely even for ~700,000 members.
+    mac = key.copy() if isinstance(key, hmac.HMAC) else hmac.new(key, digestmod=hashlib.sha256)
+    mac.update(f"{kind}\x1f{text}".encode())
+    return f"{kind}-{mac.hexdigest()[:12]}"
+
+
+def _pseudonymise(series: pl.Series, key: bytes) -> pl.Series:
+    kind = _kind(series.name)
+    if series.dtype.is_float():  # an id column read with nulls as float: 1048213.0 is 1048213
+        series = series.cast(pl.Int64)
+    text = series.cast(pl.String)
+    distinct = text.drop_nulls().unique().to_list()
+    keyed = hmac.new(key, digestmod=hashlib.sha256)  # copied per value: the key is set up once
+    mapping = {v: _pseudonym(kind, _canonical(kind, v), keyed) for v in distinct}
+    return text.replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
+def _refuse_untagged(found: Mapping[str, PII | None], audience: Audience) -> None:
+    untagged = [c for c, tag in found.items() if tag is None]
+    if untagged:
+        raise AudienceError(
+            f"cannot make a frame fit for {audience.value}: column(s) {untagged} have no personal-data "
+            f"tag and might hold anything. Declare them, e.g. columns={{{untagged[0]!r}: PII.NONE}}, "
+            f"pass query= or table=, or name counts n_* / declare counts=[...]"
+        )
+
+
+def fit(
+    frame: pl.DataFrame,
+    audience: str | Audience,
+    *,
+    table: str | None = None,
+    columns: Mapping[str, PII] | None = None,
+    query: str | None = None,
+    counts: Iterable[str] | None = None,
+    totals: Iterable[str | Mapping[str, Any]] | None = None,
+    key: str | bytes | None = None,
+    threshold: int = 5,
+) -> pl.DataFrame:
+    """``frame`` made fit for ``audience`` ("investigator", "auditor" or "public").
+
+    Parameters
+    ----------
+    table, columns, query
+        Where column tags come from: an evidence table name (``"logins"``), explicit tags
+        for derived columns (``{"victim": PII.DIRECT}``), or a registered query name.
+    counts
+        Count columns for public suppression (default: integer columns named ``n``,
+        ``count``, ``n_*`` or ``*_count``).
+    totals
+        Public only: row-total count columns and/or ``{key column: label}`` of total rows.
+    key
+        Auditor only: the pseudonym key (default: environment variable WORKBENCH_PSEUDONYM_KEY).
+    """
+    try:
+        audience = Audience(audience)
+    except ValueError:
+        raise UnknownNameError("audience", audience, [a.value for a in Audience]) from None
+    if audience is Audience.INVESTIGATOR:
+        return frame
+    count_cols = count_columns(frame, counts)
+    found = tags(frame, table=table, columns=columns, query=query, counts=count_cols)
+    _refuse_untagged(found, audience)
+    if audience is Audience.AUDITOR:
+        secret = pseudonym_key(key)
+        return frame.with_columns(
+            [_pseudonymise(frame[c], secret) for c, tag in found.items() if tag is PII.DIRECT]
+            + [
+                pl.when(pl.col(c).is_null()).then(None).otherwise(pl.lit(WITHHELD)).alias(c)
+                for c, tag in found.items()
+                if tag is PII.FREE_TEXT
+            ]
+        )
+    return _fit_public(frame, found, count_cols, totals, threshold)
+
+
+def _fit_public(frame, found, count_cols, totals, threshold) -> pl.DataFrame:
+    personal = {c: tag.value for c, tag in found.items() if tag in (PII.DIRECT, PII.FREE_TEXT)}
+    if personal:
+        raise AudienceError(
+            f"the public audience sees aggregates only, but the frame has per-person column(s) {personal}. "
+            "Aggregate first, e.g. frame.group_by(<non-personal keys>).agg(pl.len().alias('n')), "
+            "and pass the aggregate"
+        )
+    quasi = [c for c, tag in found.items() if tag is PII.QUASI]
+    if quasi and not count_cols:
+        raise AudienceError(
+            f"quasi-identifier column(s) {quasi} may only reach the public as group keys of counts; "
+            "the frame has no count column (name them n_* or pass counts=[...])"
+        )
+    protected = None
+    if "protected_identity" in frame.columns and count_cols:
+        # Never single out persons with protected identity: their groups' counts are hidden.
+        protected = frame["protected_identity"].cast(pl.Boolean).fill_null(False)
+    if not count_cols:
+        return frame
+    return suppress(frame, count_cols, threshold=threshold, totals=totals, protected=protected)

@@ -1,0 +1,71 @@
+"""Readable tables in notebooks and reports, always made fit for the audience first."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+import polars as pl
+
+from .audience import fit
+
+__all__ = ["Table", "show", "table"]
+
+DISPLAY_TZ = "Europe/Stockholm"
+
+
+class Table:
+    """An HTML table of a frame for notebooks and reports; long frames are cut with a note."""
+
+    def __init__(self, frame: pl.DataFrame, *, max_rows: int = 40, caption: str | None = None):
+        self.frame, self.max_rows, self.caption = frame, max_rows, caption
+
+    @staticmethod
+    def _cell(value) -> str:
+        if value is None:
+            return '<span class="wb-null">–</span>'
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            from zoneinfo import ZoneInfo
+
+            value = value.astimezone(ZoneInfo(DISPLAY_TZ)).strftime("%Y-%m-%d %H:%M:%S %Z")
+        elif isinstance(value, int) and not isinstance(value, bool):
+            return f'<span class="wb-num">{value:,}</span>'.replace(",", "\u202f")
+        elif isinstance(value, float):
+            return f'<span class="wb-num">{value:,.4g}</span>'.replace(",", "\u202f")
+        return html.escape(str(value))
+
+    def _repr_html_(self) -> str:
+        shown = self.frame.head(self.max_rows)
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in shown.columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{self._cell(v)}</td>" for v in row) + "</tr>" for row in shown.iter_rows()
+        )
+        note = ""
+        if self.frame.height > self.max_rows:
+            note = f'<p class="wb-note">Showing {self.max_rows:,} of {self.frame.height:,} rows.</p>'.replace(",", "\u202f")
+        elif self.frame.height == 0:
+            note = '<p class="wb-note">No rows.</p>'
+        caption = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
+        style = (
+            "<style>.wb-table{border-collapse:collapse;font-size:12px;margin:.5em 0}"
+            ".wb-table th,.wb-table td{padding:2px 8px;border-bottom:1px solid #e3e3e3;text-align:left}"
+            ".wb-table th{border-bottom:2px solid #999}.wb-num{display:block;text-align:right}"
+            ".wb-null{color:#aaa}.wb-note{font-size:11px;color:#666}</style>"
+        )
+        return f'{style}<table class="wb-table">{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}'
+
+    def __repr__(self) -> str:
+        return repr(self.frame)
+
+
+def table(frame: pl.DataFrame, *, max_rows: int = 40, caption: str | None = None) -> Table:
+    """Display an already audience-fit frame as a clean HTML table (times in Stockholm)."""
+    return Table(frame, max_rows=max_rows, caption=caption)
+
+
+def show(frame: pl.DataFrame, audience: str, *, max_rows: int = 40, caption: str | None = None, **fit_options) -> Table:
+    """Make ``frame`` fit for ``audience`` (see :func:`workbench.audience.fit`) and display it.
+
+    ``fit_options`` go to ``fit``, e.g. ``query="manifest"`` to use a query's column tags.
+    """
+    return Table(fit(frame, audience, **fit_options), max_rows=max_rows, caption=caption)

@@ -1,0 +1,296 @@
+"""Headline figures, recorded by name into ``findings.json`` and shown in the notebook.
+
+``findings.json`` maps each name to ``{"value": ..., "description": ..., "query": ...}``.
+Values are JSON numbers, strings, booleans or lists; times are ISO 8601 in UTC with the
+zone (``"2013-12-13T17:00:00+00:00"``); durations are ISO 8601 durations (``"PT5H30M"``); a
+figure with bounds is ``{"min": ..., "likely": ..., "max": ...}``.
+
+In a notebook::
+
+    findings = Findings(out_dir, audience=audience)
+    findings.record("possibly_affected", 4711, "Members who logged in during the window", query="...")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .errors import WorkbenchError
+
+__all__ = ["FILENAME", "OUT_DIR_ENV", "Bounds", "Findings", "FindingError", "record", "load"]
+
+FILENAME = "findings.json"
+OUT_DIR_ENV = "WORKBENCH_OUT_DIR"
+_DISPLAY_ZONE = ZoneInfo("Europe/Stockholm")
+
+
+class FindingError(WorkbenchError, ValueError):
+    """A figure that cannot be recorded as given."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """A figure known only within bounds, e.g. ``Bounds(min=640, likely=674, max=702)``."""
+
+    min: Any
+    likely: Any
+    max: Any
+
+
+def _duration(delta: timedelta) -> str:
+    sign = "-" if delta < timedelta(0) else ""
+    delta = abs(delta)
+    days, rest = delta.days, delta.seconds
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    secs = f"{seconds}.{delta.microseconds:06d}".rstrip("0").rstrip(".") if delta.microseconds else str(seconds)
+    text = f"{sign}P" + (f"{days}D" if days else "")
+    clock = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") + (f"{secs}S" if seconds or delta.microseconds else "")
+    return text + (f"T{clock}" if clock else ("" if days else "T0S"))
+
+
+def _encode(name: str, value: Any) -> Any:
+    """``value`` as JSON, or a FindingError naming the figure and what is allowed."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise FindingError(
+                f"finding {name!r}: the datetime {value.isoformat()} has no time zone; give it one, "
+                "e.g. value.replace(tzinfo=timezone.utc) if it is UTC"
+            )
+        return value.astimezone(timezone.utc).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return _duration(value)
+    if hasattr(value, "item") and not isinstance(value, (list, tuple)):  # numpy / polars scalars
+        value = value.item()
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise FindingError(f"finding {name!r}: {value} is not a finite number; JSON cannot hold it")
+        return value
+    if isinstance(value, Bounds):
+        value = {"min": value.min, "likely": value.likely, "max": value.max}
+    if isinstance(value, Mapping):
+        if set(value) != {"min", "likely", "max"}:
+            raise FindingError(
+                f"finding {name!r}: a dict value must be bounds with exactly the keys min, likely and max, "
+                f"got keys {sorted(value)}"
+            )
+        bounds = {k: _encode(name, value[k]) for k in ("min", "likely", "max")}
+        if any(isinstance(value[k], str) for k in bounds):
+            return bounds  # suppressed for the public ("<5"): checked before suppression
+        try:
+            ordered = value["min"] <= value["likely"] <= value["max"]
+        except TypeError:
+            ordered = False
+        if not ordered:
+            raise FindingError(
+                f"finding {name!r}: bounds must satisfy min <= likely <= max, got "
+                f"min={value['min']!r} likely={value['likely']!r} max={value['max']!r}"
+            )
+        return bounds
+    if isinstance(value, (list, tuple)):
+        return [_encode(name, v) for v in value]
+    raise FindingError(
+        f"finding {name!r}: cannot record a {type(value).__name__} ({value!r}); allowed: int, float, str, "
+        "bool, datetime with zone, date, timedelta, list of those, or bounds {min, likely, max}"
+    )
+
+
+def _format(value: Any) -> str:
+    """A figure as a reader sees it: thin-space thousands, times in Europe/Stockholm."""
+    if isinstance(value, Bounds):
+        value = {"min": value.min, "likely": value.likely, "max": value.max}
+    if isinstance(value, Mapping):
+        return f"{_format(value['likely'])} (between {_format(value['min'])} and {_format(value['max'])})"
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", "\u202f")
+    if isinstance(value, float):
+        return f"{value:,.4g}".replace(",", "\u202f")
+    if isinstance(value, datetime):
+        return value.astimezone(_DISPLAY_ZONE).strftime("%Y-%m-%d %H:%M:%S %Z")
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_format(v) for v in value)
+    return str(value)
+
+
+def _display(name: str, value: Any, description: str) -> None:
+    """Show the figure when running under IPython; nothing otherwise."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return
+    if get_ipython() is None:
+        return
+    shown = _format(value)
+    bundle = {
+        "text/plain": f"{description}: {shown}",
+        "text/html": f"<p><strong>{html.escape(description)}</strong>: {html.escape(shown)} "
+        f"<code>[{html.escape(name)}]</code></p>",
+    }
+    display(bundle, raw=True)
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    """Hold an exclusive lock beside ``path`` so two notebooks sharing out_dir do not lose updates."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks, single writer assumed
+        yield
+        return
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def load(out_dir: str | os.PathLike) -> dict[str, dict[str, Any]]:
+    """The recorded findings in ``out_dir/findings.json``; empty when none were recorded."""
+    path = Path(out_dir) / FILENAME
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise FindingError(f"{path} is not valid JSON ({exc}); delete it or restore it from the report") from None
+    if not isinstance(data, dict):
+        raise FindingError(f"{path} must hold a JSON object of findings, got {type(data).__name__}")
+    return data
+
+
+class Findings:
+    """The findings of one report: ``Findings(out_dir, audience="public").record(...)``."""
+
+    def __init__(self, out_dir: str | os.PathLike | None = None, *, audience: str = "investigator"):
+        from .audience import Audience
+
+        self.out_dir = Path(out_dir if out_dir is not None else os.environ.get(OUT_DIR_ENV, "."))
+        self._shown: dict[str, Any] = {}
+        try:
+            self.audience = Audience(audience)
+        except ValueError:
+            from .errors import UnknownNameError
+
+            raise UnknownNameError("audience", audience, [a.value for a in Audience]) from None
+
+    @property
+    def path(self) -> Path:
+        return self.out_dir / FILENAME
+
+    def record(self, name: str, value: Any, description: str, query: str | None = None, *, count: bool = False) -> Any:
+        """Record figure ``name`` (e.g. ``"possibly_affected"``), show it, and return ``value``.
+
+        ``query`` names the registered query that produced it. ``count=True`` marks a count
+        of members: for the public audience a count under 5 is recorded as ``"<5"``.
+        """
+        if not name or not isinstance(name, str):
+            raise FindingError(f"a finding needs a non-empty string name, got {name!r}")
+        if not description or not isinstance(description, str):
+            raise FindingError(f"finding {name!r} needs a description (one line for the reader), got {description!r}")
+        if query is not None:
+            from .queries import get
+
+            get(query)  # an unknown name fails here, with "did you mean"
+        encoded = _encode(name, value)
+        shown = value
+        if count and self.audience.value == "public":
+            shown = _suppress_count(name, value)
+        if shown is not value:
+            encoded = _encode(name, shown)
+        entry = {"value": encoded, "description": description, "query": query}
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        with _locked(self.path):
+            data = load(self.out_dir)
+            data[name] = entry
+            _write_atomic(self.path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        _display(name, shown, description)
+        self._shown[name] = shown
+        return value
+
+    def text(self, template: str) -> str:
+        """Fill ``{name}`` placeholders with figures recorded by this object, as a reader sees them.
+
+        Report prose is bound to recorded values this way, never typed by hand:
+        ``findings.say("Ingest read {rows_read} rows and quarantined {rows_quarantined}.")``.
+        """
+        import string
+
+        names = [field for _, field, _, _ in string.Formatter().parse(template) if field]
+        missing = sorted(set(names) - set(self._shown))
+        if missing:
+            raise FindingError(
+                f"the text refers to figure(s) {missing} that were not recorded here; recorded: {sorted(self._shown)}"
+            )
+        return template.format_map({k: _format(v) for k, v in self._shown.items()})
+
+    def say(self, template: str) -> None:
+        """Show :meth:`text` as Markdown in the notebook (printed outside IPython)."""
+        body = self.text(template)
+        try:
+            from IPython import get_ipython
+            from IPython.display import Markdown, display
+        except ImportError:
+            get_ipython = None
+        if get_ipython is not None and get_ipython() is not None:
+            display(Markdown(body))
+        else:
+            print(body)
+
+    def load(self) -> dict[str, dict[str, Any]]:
+        """Everything recorded so far in this out_dir."""
+        return load(self.out_dir)
+
+
+def _suppress_count(name: str, value: Any) -> Any:
+    from .suppression import small_marker
+
+    if isinstance(value, Bounds):
+        value = {"min": value.min, "likely": value.likely, "max": value.max}
+    if isinstance(value, Mapping):
+        return {k: _suppress_count(name, v) for k, v in value.items()}
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise FindingError(f"finding {name!r} is marked count=True but its value {value!r} is not an integer")
+    return small_marker(5) if value < 5 else value
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder and rename, so readers never see half a file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def record(
+    name: str, value: Any, description: str, query: str | None = None, *, out_dir: str | os.PathLike | None = None
+) -> Any:
+    """Record a figure for the investigator audience in ``out_dir`` (default: $WORKBENCH_OUT_DIR or the cwd)."""
+    return Findings(out_dir).record(name, value, description, query)

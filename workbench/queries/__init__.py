@@ -1,0 +1,41 @@
+"""The query library: named, registered questions run on any engine as polars frames.
+
+Example::
+
+    from workbench import queries
+    queries.run("activity_per_hour", case)
+    print(queries.describe("incident_window", case))
+"""
+
+from . import overview  # noqa: F401 - registers the overview queries
+from .registry import (
+    REQUIRED,
+    FromQuery,
+    Param,
+    Query,
+    QueryParameterError,
+    get,
+    list_queries,
+    names,
+    query,
+    register,
+)
+from .runner import DIALECTS, column_tags, describe, dialect, run
+
+__all__ = [
+    "DIALECTS",
+    "REQUIRED",
+    "FromQuery",
+    "Param",
+    "Query",
+    "QueryParameterError",
+    "column_tags",
+    "describe",
+    "dialect",
+    "get",
+    "list_queries",
+    "names",
+    "query",
+    "register",
+    "run",
+]
