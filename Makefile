@@ -17,13 +17,26 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# A fixed key so the demo's pseudonyms are stable between runs. Real cases set their own.
+DEMO_KEY ?= demo-only-pseudonym-key-not-secret
+
 demo: install
-	$(BIN)/workbench generate --scale $(SCALE) --seed $(SEED) --out $(DEMO)
+	$(BIN)/workbench generate --scale $(SCALE) --seed $(SEED) --out $(DEMO)/case
+	$(BIN)/workbench ingest $(DEMO)/case/evidence --case $(DEMO)/case/case.db
+	@if [ -z "$$WORKBENCH_PSEUDONYM_KEY" ]; then \
+	  echo "WORKBENCH_PSEUDONYM_KEY is not set: using the demo key '$(DEMO_KEY)' for auditor pseudonyms."; fi
+	@for audience in investigator auditor public; do \
+	  WORKBENCH_PSEUDONYM_KEY=$${WORKBENCH_PSEUDONYM_KEY:-$(DEMO_KEY)} \
+	    $(BIN)/workbench report --case $(DEMO)/case/case.db --audience $$audience --out $(DEMO)/reports/$$audience || exit 1; \
+	done
 	@echo
-	@echo "Demo case written to $(DEMO): evidence in $(DEMO)/evidence, ground truth in $(DEMO)/truth."
+	@echo "Case:     $(DEMO)/case (evidence/, truth/, case.db)"
+	@echo "Reports:  $(DEMO)/reports/{investigator,auditor,public}/*/*.html"
+	@echo
+	$(BIN)/workbench findings $(DEMO)/reports/investigator
 
 test: install
-	$(BIN)/python -m pytest
+	bash scripts/test.sh $(BIN)/python $(PYTEST_ARGS)
 
 docs: install
 	$(BIN)/workbench docs

@@ -157,3 +157,12 @@ def test_polars_schemas_follow_the_table_declarations():
     assert polars_schema("quarantine")["line"] == pl.Int64()
     with pytest.raises(UnknownNameError, match="Did you mean 'manifest'"):
         polars_schema("manifests")
+
+
+def test_relative_case_paths_become_absolute(tmp_path, monkeypatch):
+    from workbench.case import case_url
+
+    monkeypatch.chdir(tmp_path)
+    assert case_url("cases/case.db").database == str(tmp_path / "cases" / "case.db")
+    assert case_url("sqlite:///cases/case.db").database == str(tmp_path / "cases" / "case.db")
+    assert case_url("duckdb:///c.duckdb").database == str(tmp_path / "c.duckdb")

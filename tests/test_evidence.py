@@ -116,3 +116,11 @@ def test_docs_mention_every_column():
         section = doc.split(f"## `{t.name}`")[1].split("\n## ")[0]
         for col in t.columns:
             assert f"| `{col.name}` |" in section
+
+
+def test_page_fields_match_concrete_paths():
+    assert evidence.page_fields("/mina-sidor/profil") == evidence.PROFILE_FIELDS
+    assert evidence.page_fields("/lagenhet/210345/intresse") == ("name", "applicant_id")
+    assert evidence.page_fields("/mina-sidor/intressen/17/ta-bort") == ("name", "applicant_id")
+    assert evidence.page_fields("/lagenhet/210345") == ()
+    assert evidence.page_fields("/sok?omrade=Bromma") == ()

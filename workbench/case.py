@@ -146,6 +146,9 @@ def case_url(target: str | Path | sa.URL) -> sa.URL:
         )
     if url.get_backend_name() in ("sqlite", "duckdb") and url.database in (None, "", ":memory:"):
         raise CaseError(f"case URL {str(url)!r} names no file; a case must be stored, e.g. duckdb:///runs/demo/case.duckdb")
+    if url.get_backend_name() in ("sqlite", "duckdb") and not url.database.startswith("file:"):
+        # Notebooks run in their output folder: a relative file must not change meaning there.
+        url = url.set(database=str(Path(url.database).resolve()))
     return url
 
 

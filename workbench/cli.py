@@ -54,7 +54,9 @@ def _run(args: argparse.Namespace) -> int:
     from .execute import execute
     from .report import notebook_paths
 
-    params = {"case_url": args.case, **_parameters(args.p)}
+    from .case import case_url
+
+    params = {"case_url": case_url(args.case).render_as_string(hide_password=False), **_parameters(args.p)}
     for nb in notebook_paths(args.notebooks):
         folder = Path(args.out) / nb.stem
         executed = execute(nb, folder / nb.name, {**params, "out_dir": str(folder.resolve())})
@@ -67,6 +69,23 @@ def _report(args: argparse.Namespace) -> int:
 
     for page in build_report(args.case, args.audience, args.out, parameters=_parameters(args.p)):
         print(f"{args.audience} report: {page}")
+    return 0
+
+
+def _findings(args: argparse.Namespace) -> int:
+    from .findings import FILENAME, load
+
+    files = sorted(Path(args.dir).rglob(FILENAME))
+    if not files:
+        print(f"no {FILENAME} under {args.dir}", file=sys.stderr)
+        return 1
+    for path in files:
+        print(f"Headline findings ({path}):")
+        for name, entry in load(path.parent).items():
+            value = entry["value"]
+            if isinstance(value, dict):
+                value = f"{value['likely']} (between {value['min']} and {value['max']})"
+            print(f"  {entry['description']:<48} {value}")
     return 0
 
 
@@ -111,12 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--out", required=True, help="folder for the rendered reports")
     rp.set_defaults(func=_report)
 
-    try:
-        from .ingest import add_ingest_command
-    except ImportError:  # ingest not installed in this checkout
-        pass
-    else:
-        add_ingest_command(sub)
+    f = sub.add_parser("findings", help="print the recorded findings under a report folder")
+    f.add_argument("dir", help="a folder holding findings.json files, e.g. build/demo/reports/investigator")
+    f.set_defaults(func=_findings)
+
+    from .ingest import add_ingest_command
+
+    add_ingest_command(sub)
     return parser
 
 

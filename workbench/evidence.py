@@ -14,6 +14,7 @@ time zone holding UTC, and enumerations as checked strings rather than native en
 from __future__ import annotations
 
 import enum
+import re
 from datetime import date, datetime, timezone
 
 import polars as pl
@@ -28,6 +29,7 @@ __all__ = [
     "TRUTH_TABLES",
     "ENUMS",
     "PAGE_FIELDS",
+    "page_fields",
     "PROFILE_FIELDS",
     "metadata",
     "table",
@@ -103,7 +105,15 @@ PAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "/mina-sidor/ko": ("name", "applicant_id"),
     "/mina-sidor/intressen": ("name", "applicant_id"),
     "/mina-sidor/erbjudanden": ("name", "applicant_id", "address"),
+    "/lagenhet/{listing_id}/intresse": ("name", "applicant_id"),
+    "/mina-sidor/intressen/{listing_id}/ta-bort": ("name", "applicant_id"),
 }
+_LISTING_IN_PATH = re.compile(r"/\d+(?=/|$)")
+
+
+def page_fields(path: str) -> tuple[str, ...]:
+    """Profile fields a page renders, e.g. ``page_fields("/lagenhet/210345/intresse")``; () if none."""
+    return PAGE_FIELDS.get(_LISTING_IN_PATH.sub("/{listing_id}", path.split("?", 1)[0]), ())
 
 metadata = sa.MetaData()
 _UTC_EXAMPLE = datetime(2013, 12, 13, 17, 42, 5, tzinfo=timezone.utc)
@@ -362,7 +372,7 @@ def _polars_dtype(column: sa.Column) -> pl.DataType:
 
 def polars_schema(name: str) -> pl.Schema:
     """The polars schema of a table, derived from its declaration."""
-    return pl.Schema({c.name: _polars_dtype(c) for c in table(name).columns})
+    return pl.Schema({str(c.name): _polars_dtype(c) for c in table(name).columns})
 
 
 def allowed_values(name: str, column: str) -> tuple[str, ...] | None:
@@ -427,6 +437,10 @@ def render_markdown() -> str:
                 f"| {c.info['doc']} | {_example(c.info['example'])} |"
             )
     out += ["", "## Pages and the fields they render", ""]
+    out.append("Pages that render an account's data; `{listing_id}` stands for a listing number. Any other")
+    out.append("path (search, listings, help, login) renders no account, and a page served with an error")
+    out.append("status renders none either. For members with protected identity the address is hidden.")
+    out.append("")
     out.append("| path | fields |")
     out.append("|---|---|")
     for path, fields in PAGE_FIELDS.items():

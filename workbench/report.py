@@ -159,7 +159,14 @@ def build_report(case_url: str, audience: str, out_dir: str | Path, notebooks: l
     pages = []
     for nb in notebook_paths(notebooks):
         folder = Path(out_dir) / nb.stem
-        params = {"case_url": str(case_url), "audience": audience, "out_dir": str(folder.resolve()), **(parameters or {})}
+        params = {"case_url": _portable_url(case_url), "audience": audience, "out_dir": str(folder.resolve()), **(parameters or {})}
         executed = execute(nb, folder / nb.name, params)
         pages.append(render_html(executed, folder / f"{nb.stem}.html", audience=audience))
     return pages
+
+
+def _portable_url(case: str | Path) -> str:
+    """The case as an absolute URL, so a notebook running in another folder finds it."""
+    from .case import case_url
+
+    return case_url(case).render_as_string(hide_password=False)

@@ -1,3 +1,5 @@
 """Widgets (ipywidgets, plain-Python state) and chart builders for live investigation."""
 
-__all__: list[str] = []
+from .charts import activity_chart, milestones
+
+__all__ = ["activity_chart", "milestones"]

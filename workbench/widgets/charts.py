@@ -10,7 +10,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-__all__ = ["DISPLAY_TZ", "activity_chart", "local_time"]
+__all__ = ["DISPLAY_TZ", "activity_chart", "local_time", "milestones"]
 
 DISPLAY_TZ = "Europe/Stockholm"
 
@@ -67,3 +67,19 @@ def activity_chart(
         )
         rows.append(line + rules if rules is not None else line)
     return alt.vconcat(*rows, spacing=6).properties(title=title)
+
+
+def milestones(window: pl.DataFrame) -> pl.DataFrame:
+    """Milestone rows (``name``, ``time``) from a one-row frame of zoned ``*_at`` columns.
+
+    ``window`` is e.g. the result of the ``incident_window`` query; a column
+    ``login_disabled_at`` becomes the milestone ``"login disabled"``.
+    """
+    cols = [c for c, t in window.schema.items() if isinstance(t, pl.Datetime) and c.endswith("_at")]
+    return (
+        window.select(cols)
+        .unpivot(on=cols, variable_name="name", value_name="time")
+        .drop_nulls("time")
+        .with_columns(pl.col("name").str.strip_suffix("_at").str.replace_all("_", " "))
+        .sort("time")
+    )
