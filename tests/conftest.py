@@ -57,3 +57,28 @@ def case_factory(tmp_path_factory):
         return _generate(tmp_path_factory.mktemp("case") / "case", **kw)
 
     return make
+
+
+def _ingest(case: Case, url: str) -> str:
+    from workbench.ingest import ingest
+
+    ingest(case.evidence_dir, url, progress=False)
+    return url
+
+
+@pytest.fixture(scope="session")
+def tiny_db(tiny_case, tmp_path_factory) -> str:
+    """The tiny case ingested into SQLite (read it with ``open_case(tiny_db)``)."""
+    return _ingest(tiny_case, f"sqlite:///{tmp_path_factory.mktemp('tiny_db') / 'case.db'}")
+
+
+@pytest.fixture(scope="session")
+def tiny_duckdb(tiny_case, tmp_path_factory) -> str:
+    """The tiny case ingested into DuckDB."""
+    return _ingest(tiny_case, f"duckdb:///{tmp_path_factory.mktemp('tiny_duckdb') / 'case.duckdb'}")
+
+
+@pytest.fixture(scope="session")
+def small_db(small_case, tmp_path_factory) -> str:
+    """The small case ingested into DuckDB, for calibration-scale analysis tests."""
+    return _ingest(small_case, f"duckdb:///{tmp_path_factory.mktemp('small_db') / 'case.duckdb'}")

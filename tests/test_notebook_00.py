@@ -10,17 +10,9 @@ import pytest
 from workbench import evidence
 from workbench.execute import NOTEBOOKS_DIR, execute
 from workbench.findings import load
-from workbench.ingest import ingest
 from workbench.report import external_references, render_html
 
 NB = NOTEBOOKS_DIR / "00_case_overview.ipynb"
-
-
-@pytest.fixture(scope="module")
-def tiny_db(tiny_case, tmp_path_factory):
-    db = tmp_path_factory.mktemp("nb00") / "case.db"
-    ingest(tiny_case.evidence_dir, f"sqlite:///{db}", progress=False)
-    return db
 
 
 @pytest.fixture(scope="module")

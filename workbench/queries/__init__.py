@@ -7,7 +7,8 @@ Example::
     print(queries.describe("incident_window", case))
 """
 
-from . import overview  # noqa: F401 - registers the overview queries
+# Importing a domain module registers its queries.
+from . import exposure, fairness, incident, overview  # noqa: F401
 from .registry import (
     REQUIRED,
     FromQuery,

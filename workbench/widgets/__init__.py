@@ -1,5 +1,8 @@
 """Widgets (ipywidgets, plain-Python state) and chart builders for live investigation."""
 
+from .account import AccountInspector
+from .caseworker import CaseworkerDashboard
 from .charts import activity_chart, milestones
+from .timeline import TimelineExplorer
 
-__all__ = ["activity_chart", "milestones"]
+__all__ = ["AccountInspector", "CaseworkerDashboard", "TimelineExplorer", "activity_chart", "milestones"]
