@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # step name -> (target seconds by scale, target peak RSS GB by scale)
 TARGETS = {
     "generate": ({"tiny": 5, "small": 20, "stockholm": 45}, {"stockholm": 4.0}),
+    "ingest_duckdb": ({"stockholm": 30}, {"stockholm": 4.0}),
 }
 
 
@@ -59,7 +60,57 @@ result = {{"wall_s": round(wall, 2), "rows": rows, "rows_per_s": round(rows / wa
     return _child(code)
 
 
-STEPS = {"generate": bench_generate}
+def _bench_ingest(url: str, out: Path) -> dict:
+    code = f"""
+import time
+from workbench.ingest import ingest
+t0 = time.perf_counter()
+report = ingest({str(out / "evidence")!r}, {url!r}, progress=False)
+wall = time.perf_counter() - t0
+rows = sum(f.rows_read for f in report.files)
+result = {{"wall_s": round(wall, 2), "rows": rows, "rows_per_s": round(rows / wall),
+          "quarantined": sum(f.rows_quarantined for f in report.files)}}
+"""
+    return _child(code)
+
+
+def bench_ingest_duckdb(scale: str, out: Path) -> dict:
+    (out / "bench.duckdb").unlink(missing_ok=True)
+    return _bench_ingest(f"duckdb:///{out / 'bench.duckdb'}", out)
+
+
+def bench_ingest_sqlite(scale: str, out: Path) -> dict:
+    (out / "bench.db").unlink(missing_ok=True)
+    return _bench_ingest(f"sqlite:///{out / 'bench.db'}", out)
+
+
+def bench_ingest_postgresql(scale: str, out: Path) -> dict:
+    """Into WORKBENCH_BENCH_PG_URL, or a throwaway cluster started for the run."""
+    url = os.environ.get("WORKBENCH_BENCH_PG_URL")
+    if url:
+        return _bench_ingest(url, out)
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    pgdir = Path(tempfile.mkdtemp(prefix="workbench-bench-pg."))
+    script = ROOT / "scripts" / "pg-throwaway.sh"
+    started = subprocess.run(["bash", str(script), "start", str(pgdir), str(port)], capture_output=True, text=True)
+    if started.returncode:
+        return {"skipped": f"PostgreSQL could not be started: {started.stderr.strip()[:200]}"}
+    try:
+        return _bench_ingest(started.stdout.strip(), out)
+    finally:
+        subprocess.run(["bash", str(script), "stop", str(pgdir), str(port)], capture_output=True)
+
+
+STEPS = {
+    "generate": bench_generate,
+    "ingest_duckdb": bench_ingest_duckdb,
+    "ingest_sqlite": bench_ingest_sqlite,
+    "ingest_postgresql": bench_ingest_postgresql,
+}
 
 
 def _verdict(step: str, scale: str, result: dict) -> list[str]:
@@ -91,7 +142,7 @@ def main(argv=None) -> int:
         out = Path(args.keep or tmp) / args.scale
         for step in args.steps:
             result = STEPS[step](args.scale, out)
-            result["verdict"] = _verdict(step, args.scale, result)
+            result["verdict"] = _verdict(step, args.scale, result) if "wall_s" in result else []
             report["results"][step] = result
             print(f"{step} @ {args.scale}: {json.dumps(result)}")
             for line in result["verdict"]:
