@@ -37,8 +37,6 @@ __all__ = [
     "default_case_path",
     "create_case_engine",
     "polars_schema",
-    "QUARANTINE_SCHEMA",
-    "MANIFEST_SCHEMA",
 ]
 
 DIALECTS = ("sqlite", "duckdb", "postgresql")
@@ -96,27 +94,11 @@ for _table, _column in (
 
 CASE_TABLES: tuple[str, ...] = (*evidence.TABLES, "quarantine", "manifest")
 
-QUARANTINE_SCHEMA = pl.Schema(
-    {"file": pl.String(), "line": pl.Int64(), "table": pl.String(), "column": pl.String(),
-     "value": pl.String(), "reason": pl.String(), "record": pl.String()}
-)
-MANIFEST_SCHEMA = pl.Schema(
-    {"path": pl.String(), "table": pl.String(), "format": pl.String(), "sha256": pl.String(),
-     "bytes": pl.Int64(), "rows_read": pl.Int64(), "rows_loaded": pl.Int64(),
-     "rows_quarantined": pl.Int64(), "format_version": pl.Int64(), "workbench_version": pl.String(),
-     "ingested_at": pl.Datetime("us", "UTC")}
-)
-
-
 def polars_schema(name: str) -> pl.Schema:
     """The polars schema of case table ``name`` (an evidence table, ``quarantine`` or ``manifest``)."""
-    if name == "quarantine":
-        return QUARANTINE_SCHEMA
-    if name == "manifest":
-        return MANIFEST_SCHEMA
-    if name in evidence.TABLES:
-        return evidence.polars_schema(name)
-    raise UnknownNameError("case table", name, CASE_TABLES)
+    if name not in CASE_TABLES:
+        raise UnknownNameError("case table", name, CASE_TABLES)
+    return evidence.table_schema(case_metadata.tables[name])
 
 
 def default_case_path(evidence_dir: str | Path) -> Path:

@@ -34,6 +34,8 @@ __all__ = [
     "metadata",
     "table",
     "polars_schema",
+    "polars_dtype",
+    "table_schema",
     "allowed_values",
     "pii_columns",
     "render_markdown",
@@ -351,28 +353,42 @@ def table(name: str) -> sa.Table:
         raise UnknownNameError("table", name, TABLES) from None
 
 
-def _polars_dtype(column: sa.Column) -> pl.DataType:
-    t = column.type
-    if isinstance(t, sa.Enum):
+def polars_dtype(type_: sa.types.TypeEngine) -> pl.DataType | None:
+    """The polars dtype a declared SQL type maps to; None when the type is not one we use.
+
+    Also used for query results, where sums of reals come back as ``Numeric``.
+    """
+    if isinstance(type_, sa.Enum):
         return pl.String()
-    if isinstance(t, sa.Boolean):
+    if isinstance(type_, sa.Boolean):
         return pl.Boolean()
-    if isinstance(t, sa.Integer):
+    if isinstance(type_, sa.Integer):
         return pl.Int64()
-    if isinstance(t, (sa.Double, sa.Float)):
+    if isinstance(type_, (sa.Float, sa.Numeric)):  # Double is a Float
         return pl.Float64()
-    if isinstance(t, sa.DateTime):
+    if isinstance(type_, sa.DateTime):
         return pl.Datetime("us", "UTC")
-    if isinstance(t, sa.Date):
+    if isinstance(type_, sa.Date):
         return pl.Date()
-    if isinstance(t, (sa.String, sa.Text)):
+    if isinstance(type_, (sa.String, sa.Text)):
         return pl.String()
-    raise TypeError(f"no polars dtype for {column.table.name}.{column.name}: {t!r}")
+    return None
+
+
+def table_schema(t: sa.Table) -> pl.Schema:
+    """The polars schema of any declared table (evidence or case bookkeeping)."""
+    schema = {}
+    for c in t.columns:
+        dtype = polars_dtype(c.type)
+        if dtype is None:
+            raise TypeError(f"no polars dtype for {t.name}.{c.name}: {c.type!r}")
+        schema[str(c.name)] = dtype
+    return pl.Schema(schema)
 
 
 def polars_schema(name: str) -> pl.Schema:
     """The polars schema of a table, derived from its declaration."""
-    return pl.Schema({str(c.name): _polars_dtype(c) for c in table(name).columns})
+    return table_schema(table(name))
 
 
 def allowed_values(name: str, column: str) -> tuple[str, ...] | None:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import polars as pl
 
-from ..case import MANIFEST_SCHEMA
+from ..case import polars_schema
 from ..evidence import FORMAT_VERSION
 
 __all__ = ["FileReport", "IngestReport", "manifest_frame", "workbench_version", "SAMPLES"]
@@ -134,4 +134,4 @@ def manifest_frame(files: list[FileReport], ingested_at: datetime) -> pl.DataFra
         }
         for f in files
     ]
-    return pl.DataFrame(rows, schema=MANIFEST_SCHEMA)
+    return pl.DataFrame(rows, schema=polars_schema("manifest"))

@@ -17,7 +17,7 @@ import polars as pl
 import sqlalchemy as sa
 from tqdm import tqdm
 
-from ..case import QUARANTINE_SCHEMA, case_url as _case_url, default_case_path
+from ..case import case_url as _case_url, default_case_path, polars_schema
 from ..errors import WorkbenchError
 from .integrity import KeyTracker, ParentKeys, check_references, load_order
 from .load import CaseWriter, open_writer
@@ -134,4 +134,4 @@ def _quarantine_rows(problems: pl.DataFrame, source: EvidenceFile) -> pl.DataFra
         pl.col(LINE).alias("line"),
         pl.lit(source.table).alias("table"),
         *(pl.col(c) for c in PROBLEMS_SCHEMA if c != LINE),
-    ).select(list(QUARANTINE_SCHEMA)).cast(dict(QUARANTINE_SCHEMA))
+    ).select(list(polars_schema("quarantine"))).cast(dict(polars_schema("quarantine")))

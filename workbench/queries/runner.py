@@ -21,7 +21,7 @@ from sqlalchemy.engine import Dialect
 
 from ..case import open_case
 from ..errors import UnknownNameError, WorkbenchError
-from ..evidence import PII
+from ..evidence import PII, polars_dtype
 from .registry import REQUIRED, FromQuery, Query, QueryParameterError, get
 
 __all__ = ["DIALECTS", "run", "describe", "column_tags", "conform", "dialect"]
@@ -86,25 +86,6 @@ def _connect(case: Any) -> Iterator[sa.Connection]:
     )
 
 
-def _polars_dtype(type_: sa.types.TypeEngine) -> pl.DataType | None:
-    """The polars dtype a declared SQL type maps to (as evidence.polars_schema does); None if untyped."""
-    if isinstance(type_, sa.Enum):
-        return pl.String()
-    if isinstance(type_, sa.Boolean):
-        return pl.Boolean()
-    if isinstance(type_, sa.Integer):
-        return pl.Int64()
-    if isinstance(type_, (sa.Float, sa.Numeric)):  # Double is a Float; sums of reals are Numeric
-        return pl.Float64()
-    if isinstance(type_, sa.DateTime):
-        return pl.Datetime("us", "UTC")
-    if isinstance(type_, sa.Date):
-        return pl.Date()
-    if isinstance(type_, (sa.String, sa.Text)):
-        return pl.String()
-    return None
-
-
 def _conform_series(s: pl.Series, target: pl.DataType) -> pl.Series:
     if isinstance(target, pl.Datetime):
         if s.dtype == pl.String:
@@ -123,7 +104,7 @@ def _conform_series(s: pl.Series, target: pl.DataType) -> pl.Series:
 
 def conform(frame: pl.DataFrame, stmt: sa.Select | sa.CompoundSelect) -> pl.DataFrame:
     """``frame`` with each column cast to the polars dtype of the select's declared column type."""
-    targets = {c.name: _polars_dtype(c.type) for c in stmt.selected_columns}
+    targets = {c.name: polars_dtype(c.type) for c in stmt.selected_columns}
     columns = []
     for s in frame.get_columns():
         target = targets.get(s.name)
