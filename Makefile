@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 	@# builds a grammar at import: `import altair` takes ~3.4 s with it and ~0.6 s without,
 	@# and every papermill run pays that. jsonschema treats it as optional; pip check stays clean.
 	$(BIN)/python -m pip uninstall --quiet --yes rfc3987-syntax
+	@# Notebooks name the kernel "workbench"; pin it to this venv so plain papermill finds it.
+	$(BIN)/python -m ipykernel install --sys-prefix --name workbench --display-name "Python (workbench)" >/dev/null
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -63,3 +63,21 @@ def test_other_audiences_render_offline_without_identifiers(tiny_db, tmp_path, a
     assert external_references(html) == []
     assert "case = open_case(case_url)" not in html  # code is hidden
     assert load(tmp_path)["members"]["value"] > 5
+
+
+def test_plain_papermill_cli_is_enough(tiny_db, tmp_path):
+    """The issue's promise: `papermill NB out.ipynb -p case_url URL -p out_dir D`, then read D/findings.json."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from workbench.execute import ensure_kernel
+
+    ensure_kernel()  # make install registers it; a bare pytest run may not have
+    papermill = Path(sys.executable).with_name("papermill")
+    done = subprocess.run(
+        [str(papermill), str(NB), str(tmp_path / "out.ipynb"), "-p", "case_url", tiny_db, "-p", "out_dir", str(tmp_path)],
+        capture_output=True, text=True,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert load(tmp_path)["files_ingested"]["value"] == len(evidence.TABLES)
