@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import polars as pl
 import pytest
+
+pytest_plugins = ["pytester"]
 
 
 class Case:
@@ -82,3 +85,14 @@ def tiny_duckdb(tiny_case, tmp_path_factory) -> str:
 def small_db(small_case, tmp_path_factory) -> str:
     """The small case ingested into DuckDB, for calibration-scale analysis tests."""
     return _ingest(small_case, f"duckdb:///{tmp_path_factory.mktemp('small_db') / 'case.duckdb'}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI=true nothing may skip: a test that would skip (no PostgreSQL, no browser) fails."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI", "").lower() == "true" and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, where every test must run: {reason}"

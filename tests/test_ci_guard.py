@@ -1,0 +1,22 @@
+"""Under CI=true a skipped test fails, so CI cannot pass by skipping PostgreSQL or browser tests."""
+
+from pathlib import Path
+
+CONFTEST = (Path(__file__).parent / "conftest.py").read_text()
+SKIPPING = "import pytest\n\ndef test_needs_a_browser():\n    pytest.skip('chromium not installed')\n"
+
+
+def test_a_skip_fails_under_ci(pytester, monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(SKIPPING)
+    result = pytester.runpytest_inprocess()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*skipped under CI=true, where every test must run*chromium not installed*"])
+
+
+def test_a_skip_is_a_skip_on_a_laptop(pytester, monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(SKIPPING)
+    pytester.runpytest_inprocess().assert_outcomes(skipped=1)
