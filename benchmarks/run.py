@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {
     "generate": ({"tiny": 5, "small": 20, "stockholm": 45}, {"stockholm": 4.0}),
     "ingest_duckdb": ({"stockholm": 30}, {"stockholm": 4.0}),
+    "fairness": ({"stockholm": 60}, {"stockholm": 4.0}),
 }
 
 
@@ -105,11 +106,24 @@ def bench_ingest_postgresql(scale: str, out: Path) -> dict:
         subprocess.run(["bash", str(script), "stop", str(pgdir), str(port)], capture_output=True)
 
 
+def bench_fairness(scale: str, out: Path) -> dict:
+    """The notebook-03 replay on DuckDB against a hand-written DuckDB SQL reference."""
+    if not (out / "case.duckdb").exists():
+        _bench_ingest(f"duckdb:///{out / 'case.duckdb'}", out)
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT / 'benchmarks')!r})\n"
+        "from bench_fairness import bench_replay\n"
+        f"result = bench_replay({scale!r}, {str(out)!r}); result['wall_s'] = result['replay_s']\n"
+    )
+    return _child(code)
+
+
 STEPS = {
     "generate": bench_generate,
     "ingest_duckdb": bench_ingest_duckdb,
     "ingest_sqlite": bench_ingest_sqlite,
     "ingest_postgresql": bench_ingest_postgresql,
+    "fairness": bench_fairness,
 }
 
 

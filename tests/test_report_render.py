@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -73,3 +72,32 @@ def test_external_reference_scanner_finds_loads_not_links():
         "https://cdn.example/x.css", "logo.png", "//cdn.example/y.css", "https://cdn.example/z.png",
         "https://cdn.jsdelivr.net/npm/vega@6",
     ]
+
+
+def test_one_chart_setup_serves_live_lab_and_report_runs(monkeypatch):
+    import altair as alt
+
+    from workbench.widgets.charts import setup
+
+    before = alt.renderers.active
+    try:
+        monkeypatch.delenv("WORKBENCH_RUN", raising=False)
+        monkeypatch.setenv("JPY_SESSION_NAME", "/lab/10_explore.ipynb")  # a kernel JupyterLab started
+        assert setup() == "live" and alt.renderers.active == "jupyter"  # offline JupyterChart (anywidget)
+        monkeypatch.setenv("WORKBENCH_RUN", "papermill")  # what workbench.execute sets for the kernel
+        assert setup() == "export" and alt.renderers.active == "html"
+        monkeypatch.delenv("WORKBENCH_RUN")
+        monkeypatch.delenv("JPY_SESSION_NAME")  # plain papermill or nbconvert: nobody to interact with
+        assert setup() == "export"
+        with pytest.raises(WorkbenchError, match=r"chart context 'pdf' is not one of: live, export"):
+            setup("pdf")
+    finally:
+        alt.renderers.enable(before)
+
+
+def test_a_report_over_the_size_limit_is_refused(executed, tmp_path, monkeypatch):
+    import workbench.report
+
+    monkeypatch.setattr(workbench.report, "MAX_REPORT_BYTES", 1000)
+    with pytest.raises(WorkbenchError, match=r"r.html is \d\.\d MB, over the 0 MB limit for a report"):
+        render_html(executed, tmp_path / "r.html", audience="public")

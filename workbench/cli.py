@@ -1,4 +1,4 @@
-"""The ``workbench`` command: generate cases, ingest evidence, render the format docs."""
+"""The ``workbench`` command: generate cases, ingest evidence, run notebooks, render and verify reports."""
 
 from __future__ import annotations
 
@@ -43,33 +43,94 @@ def _docs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parameters(pairs: list[list[str]]) -> dict:
-    import yaml
+def _given_parameters(args: argparse.Namespace) -> tuple[dict, set[str]]:
+    """``--params FILE.yaml`` values (typed by YAML), then ``-p NAME VALUE`` on top.
 
-    # YAML scalars, as papermill's -y does: 3 → int, 0.5 → float, true → bool, else text.
-    return {name: yaml.safe_load(value) if value.strip() else value for name, value in pairs}
+    Returns the values and the names given with ``-p``, whose text is read as the type the
+    notebook declares (``-p timezone 01`` stays text, ``-p alpha 0.05`` is a float).
+    """
+    given: dict = {}
+    if args.params:
+        import yaml
+
+        path = Path(args.params)
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise WorkbenchError(f"--params {path}: cannot read it as YAML ({exc})") from None
+        if not isinstance(loaded, dict) or not all(isinstance(k, str) for k in loaded):
+            raise WorkbenchError(
+                f"--params {path} must hold a mapping of parameter names to values, e.g. 'alpha: 0.01'")
+        # YAML dates become ISO text, as papermill passes them
+        given.update({k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in loaded.items()})
+    text = set()
+    for name, value in args.p:
+        given[name] = value
+        text.add(name)
+    return given, text
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .execute import execute
-    from .report import notebook_paths
+    from .case import open_case
+    from .execute import Job, NotebookError, execute_many, plan_parameters
+    from .report import kernel_case_url, notebook_paths
 
-    from .case import case_url
+    notebooks = notebook_paths(args.notebooks)
+    if not notebooks:
+        raise WorkbenchError("no notebooks to run")
+    url, env = kernel_case_url(args.case)
+    open_case(args.case).close()  # a missing case fails here, once, not in every notebook
+    given, text = _given_parameters(args)
+    if given.get("audience") == "auditor":
+        from .audience import pseudonym_key
 
-    params = {"case_url": case_url(args.case).render_as_string(hide_password=False), **_parameters(args.p)}
-    for nb in notebook_paths(args.notebooks):
-        folder = Path(args.out) / nb.stem
-        executed = execute(nb, folder / nb.name, {**params, "out_dir": str(folder.resolve())})
-        print(f"{nb.name}: executed → {executed}; findings → {folder / 'findings.json'}")
+        pseudonym_key()  # fail now, with the how-to, rather than inside every notebook
+    out = Path(args.out).resolve()
+    plan = plan_parameters(notebooks, given, {"case_url": url, "out_dir": ""}, text=text)
+    jobs = []
+    for nb in notebooks:
+        folder = out / nb.stem
+        params = {**plan[nb], **({"out_dir": str(folder)} if "out_dir" in plan[nb] else {})}
+        for stale in ("findings.json", "findings.json.lock"):  # findings merge into an existing file
+            (folder / stale).unlink(missing_ok=True)
+        jobs.append(Job(nb, folder / nb.name, params, env, args.cell_timeout))
+
+    def done(job: Job, error: str | None) -> None:
+        if error is None:
+            findings = job.output.parent / "findings.json"
+            also = f"; findings → {findings}" if findings.is_file() else ""
+            print(f"{job.notebook.name}: executed → {job.output}{also}")
+
+    try:
+        execute_many(jobs, workers=args.workers, on_done=done)
+    except NotebookError as exc:
+        print(f"workbench run: error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
 def _report(args: argparse.Namespace) -> int:
+    from .execute import NotebookError
     from .report import build_report
 
-    for page in build_report(args.case, args.audience, args.out, parameters=_parameters(args.p)):
-        print(f"{args.audience} report: {page}")
+    given, text = _given_parameters(args)
+    try:
+        index = build_report(args.case, args.audience, args.out, parameters=given, pdf=args.pdf,
+                             workers=args.workers, text_parameters=text, progress=print,
+                             cell_timeout=args.cell_timeout)
+    except NotebookError as exc:
+        print(f"workbench report: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{args.audience} index: {index}")
     return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .verify import verify
+
+    result = verify(args.dir, args.case)
+    print(result.summary(), file=sys.stdout if result.ok else sys.stderr)
+    return 0 if result.ok else 1
 
 
 def _findings(args: argparse.Namespace) -> int:
@@ -79,6 +140,8 @@ def _findings(args: argparse.Namespace) -> int:
     if not files:
         print(f"no {FILENAME} under {args.dir}", file=sys.stderr)
         return 1
+    if args.headlines:
+        return _headlines(files)
     for path in files:
         print(f"Headline findings ({path}):")
         for name, entry in load(path.parent).items():
@@ -86,6 +149,28 @@ def _findings(args: argparse.Namespace) -> int:
             if isinstance(value, dict):
                 value = f"{value['likely']} (between {value['min']} and {value['max']})"
             print(f"  {entry['description']:<48} {value}")
+    return 0
+
+
+def _headlines(files: list[Path]) -> int:
+    """Print the headline figures (workbench.index.HEADLINES) found in ``files``, in that order."""
+    from .findings import load
+    from .index import HEADLINES
+    from .provenance import format_value
+
+    recorded = [(path, load(path.parent)) for path in files]
+    shown = 0
+    for name in HEADLINES:
+        found = next(((path, f[name]) for path, f in recorded if name in f), None)
+        if found is None:
+            continue
+        path, entry = found
+        value = entry["value"]
+        text = f"{len(value)} ({format_value(value)})" if isinstance(value, list) and value else format_value(value)
+        print(f"  {entry['description']:<48} {text}   [{name}, {path.parent.name}]")
+        shown += 1
+    if not shown:
+        print(f"  none of the headline figures ({', '.join(HEADLINES)}) is recorded yet")
     return 0
 
 
@@ -116,22 +201,42 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--check", action="store_true", help="fail if the file differs instead of writing it")
     d.set_defaults(func=_docs)
 
+    def notebook_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--case", required=True, help="case database: a SQLite path or a URL, e.g. duckdb:///case.duckdb")
+        p.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                       help="a notebook parameter, read as the type the notebook declares (repeatable)")
+        p.add_argument("--params", metavar="FILE.yaml", help="notebook parameters from a YAML mapping; -p wins")
+        p.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="notebooks run at once in separate processes (default: the number of CPUs)")
+        p.add_argument("--cell-timeout", type=float, default=None, metavar="SECONDS",
+                       help="fail a notebook cell that runs longer than this (default: no limit)")
+
     r = sub.add_parser("run", help="execute notebooks headless with papermill")
-    r.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="notebook names or paths, or 'all'")
-    r.add_argument("--case", required=True, help="case database URL or SQLite path")
-    r.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="a notebook parameter")
-    r.add_argument("--out", required=True, help="folder for executed notebooks and findings.json")
+    r.add_argument("notebooks", nargs="+", metavar="NOTEBOOK",
+                   help="notebook names (01_incident_reconstruction), paths, or 'all' (every report notebook 00-09)")
+    notebook_options(r)
+    r.add_argument("--out", required=True,
+                   help="folder for the executed notebooks; each gets OUT/<name>/ with findings.json")
     r.set_defaults(func=_run)
 
-    rp = sub.add_parser("report", help="run every notebook for one audience and render offline HTML")
-    rp.add_argument("--case", required=True, help="case database URL or SQLite path")
+    rp = sub.add_parser("report", help="run every report notebook for one audience and render offline HTML")
+    notebook_options(rp)
     rp.add_argument("--audience", required=True, choices=["investigator", "auditor", "public"])
-    rp.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="a notebook parameter")
-    rp.add_argument("--out", required=True, help="folder for the rendered reports")
+    rp.add_argument("--out", required=True,
+                    help="folder for the report set (an empty folder, or a previous report set)")
+    rp.add_argument("--pdf", action="store_true", help="also print each report to PDF with headless Chromium")
     rp.set_defaults(func=_report)
+
+    v = sub.add_parser("verify", help="check a report set against its hashes and against the case's evidence")
+    v.add_argument("dir", help="a report set folder, e.g. build/demo/reports/public")
+    v.add_argument("--case", required=True, help="the case the reports claim to come from")
+    v.set_defaults(func=_verify)
 
     f = sub.add_parser("findings", help="print the recorded findings under a report folder")
     f.add_argument("dir", help="a folder holding findings.json files, e.g. build/demo/reports/investigator")
+    f.add_argument("--headlines", action="store_true",
+                   help="only the headline figures: exposed accounts, changes by others, time to contain, "
+                        "caseworkers flagged")
     f.set_defaults(func=_findings)
 
     from .ingest import add_ingest_command

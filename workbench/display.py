@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
+import os
+import re
 from datetime import datetime
+from pathlib import Path
 
 import polars as pl
 
@@ -17,8 +21,9 @@ DISPLAY_TZ = "Europe/Stockholm"
 class Table:
     """An HTML table of a frame for notebooks and reports; long frames are cut with a note."""
 
-    def __init__(self, frame: pl.DataFrame, *, max_rows: int = 40, caption: str | None = None):
-        self.frame, self.max_rows, self.caption = frame, max_rows, caption
+    def __init__(self, frame: pl.DataFrame, *, max_rows: int = 40, caption: str | None = None,
+                 csv: str | None = None):
+        self.frame, self.max_rows, self.caption, self.csv = frame, max_rows, caption, csv
 
     @staticmethod
     def _cell(value) -> str:
@@ -42,7 +47,10 @@ class Table:
         )
         note = ""
         if self.frame.height > self.max_rows:
-            note = f'<p class="wb-note">Showing {self.max_rows:,} of {self.frame.height:,} rows.</p>'.replace(",", "\u202f")
+            note = f"Showing {self.max_rows:,} of {self.frame.height:,} rows.".replace(",", "\u202f")
+            if self.csv:
+                note += f' All rows: <a href="{html.escape(self.csv)}">{html.escape(self.csv)}</a>.'
+            note = f'<p class="wb-note">{note}</p>'
         elif self.frame.height == 0:
             note = '<p class="wb-note">No rows.</p>'
         caption = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
@@ -63,9 +71,37 @@ def table(frame: pl.DataFrame, *, max_rows: int = 40, caption: str | None = None
     return Table(frame, max_rows=max_rows, caption=caption)
 
 
+# Set by workbench.execute for a papermill run: the folder the report is rendered into.
+_OUT_DIR_ENV = "WORKBENCH_OUT_DIR"
+
+
+def _write_csv(frame: pl.DataFrame, name: str) -> str | None:
+    """Write a long, audience-fit table beside the report; its path relative to the report.
+
+    Only inside a report run (``WORKBENCH_OUT_DIR`` set): in live JupyterLab nothing is written.
+    """
+    out_dir = os.environ.get(_OUT_DIR_ENV)
+    if not out_dir:
+        return None
+    text = frame.write_csv()
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:48] or "table"
+    relative = f"tables/{slug}-{hashlib.sha256(text.encode()).hexdigest()[:8]}.csv"
+    path = Path(out_dir) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return relative
+
+
 def show(frame: pl.DataFrame, audience: str, *, max_rows: int = 40, caption: str | None = None, **fit_options) -> Table:
     """Make ``frame`` fit for ``audience`` (see :func:`workbench.audience.fit`) and display it.
 
     ``fit_options`` go to ``fit``, e.g. ``query="manifest"`` to use a query's column tags.
+    In a report run, a table longer than ``max_rows`` is also written whole, audience-fit, as
+    a CSV beside the report (``tables/<caption or query>-<hash>.csv``) for investigators and
+    auditors; the public report shows the truncation note only.
     """
-    return Table(fit(frame, audience, **fit_options), max_rows=max_rows, caption=caption)
+    fitted = fit(frame, audience, **fit_options)
+    csv = None
+    if fitted.height > max_rows and str(audience) in ("investigator", "auditor"):
+        csv = _write_csv(fitted, caption or fit_options.get("query") or fit_options.get("table") or "table")
+    return Table(fitted, max_rows=max_rows, caption=caption, csv=csv)

@@ -31,6 +31,7 @@ __all__ = [
     "PAGE_FIELDS",
     "page_fields",
     "PROFILE_FIELDS",
+    "RAW_FORMS",
     "metadata",
     "table",
     "polars_schema",
@@ -318,6 +319,25 @@ _t(
 
 TABLES: tuple[str, ...] = tuple(metadata.tables)
 
+# Raw forms accepted in place of a table (DESIGN §3), by file name: the web server's access
+# log and the support mailbox. The generator writes them to DIR/raw/; ingest reads them.
+RAW_FORMS: dict[str, str] = {"access.log": "page_views", "support.mbox": "support_messages"}
+_RAW_DOCS = {
+    "access.log": (
+        "Web-server access log, one request per line: Apache's combined log format with "
+        "` session=COOKIE account=ACCOUNT` appended (`account=-`: the page rendered no account). "
+        "The time is local with its offset, `[13/Dec/2013:18:52:07 +0100]` (a fraction of a second, "
+        "`[13/Dec/2013:18:52:07.250000 +0100]`, is kept); client address → `ip` (`-` is null), "
+        "request path → `path`, status → `status`, cookie → `session_id`, account → `account_id`."
+    ),
+    "support.mbox": (
+        "mbox of MIME messages: `Message-ID` → `message_id`; the time stamp of the topmost `Received` "
+        "header (else `Date`) → `received_at`; `X-Bostad-Channel` → `channel`; `X-Bostad-Customer-Number` "
+        "→ `sender_applicant_id`; the address in `From` → `sender_address`; `Subject` → `subject`; "
+        "the text/plain part (else the text of text/html), decoded → `body`."
+    ),
+}
+
 # Ground truth written by the generator, never read by analysis code. Not part of the
 # evidence contract, but its shape is fixed so tests can rely on it.
 TRUTH_TABLES: dict[str, dict[str, pl.DataType]] = {
@@ -461,5 +481,14 @@ def render_markdown() -> str:
     out.append("|---|---|")
     for path, fields in PAGE_FIELDS.items():
         out.append(f"| `{path}` | {', '.join(fields)} |")
+    out += ["", "## Raw forms", ""]
+    out.append("Two tables may be handed over in their raw form instead of a table file, under these names,")
+    out.append("in the evidence folder or in its sibling folder `raw/` (where `workbench generate` writes them).")
+    out.append("A malformed line or message is quarantined with its line number.")
+    out.append("")
+    out.append("| file | table | form |")
+    out.append("|---|---|---|")
+    for name, table_name in RAW_FORMS.items():
+        out.append(f"| `{name}` | `{table_name}` | {_RAW_DOCS[name]} |")
     out.append("")
     return "\n".join(out)

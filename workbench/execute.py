@@ -1,16 +1,47 @@
-"""Execute a parameterized notebook headless with papermill, on the project's own kernel."""
+"""Execute parameterized notebooks headless with papermill, on the project's own kernel.
+
+Parameters are checked against the notebook's cell tagged ``parameters`` before anything
+runs: an unknown name lists the declared ones, and a value whose type differs from the
+literal default is refused. Several notebooks run in parallel processes with
+:func:`execute_many`.
+
+While a notebook runs, its kernel sees ``WORKBENCH_RUN=papermill`` (so
+``workbench.widgets.charts.setup()`` picks export-safe charts) and ``WORKBENCH_OUT_DIR``, the
+folder of the executed notebook (where long tables write their CSV).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
 from .errors import WorkbenchError
 
-__all__ = ["KERNEL_NAME", "NOTEBOOKS_DIR", "NotebookError", "ensure_kernel", "notebook_parameters", "declared_type", "execute"]
+__all__ = [
+    "KERNEL_NAME",
+    "NOTEBOOKS_DIR",
+    "RUN_ENV",
+    "Job",
+    "NotebookError",
+    "check_parameters",
+    "declared_type",
+    "ensure_kernel",
+    "execute",
+    "execute_many",
+    "notebook_parameters",
+    "parse_value",
+    "plan_parameters",
+]
 
 KERNEL_NAME = "workbench"
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+RUN_ENV = "WORKBENCH_RUN"
+OUT_DIR_ENV = "WORKBENCH_OUT_DIR"  # the same name workbench.findings reads
 
 
 class NotebookError(WorkbenchError):
@@ -55,43 +86,6 @@ def notebook_parameters(notebook: str | Path) -> dict[str, dict]:
         return dict(papermill.inspect_notebook(str(copy)))
 
 
-def execute(notebook: str | Path, output: str | Path, parameters: dict | None = None) -> Path:
-    """Run ``notebook`` with ``parameters`` and write the executed copy to ``output``.
-
-    Unknown parameter names are an error listing the declared ones (papermill itself only
-    warns). On failure the executed notebook is kept and the error names the failing cell.
-    """
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
-    notebook, output = Path(notebook), Path(output)
-    parameters = dict(parameters or {})
-    declared = notebook_parameters(notebook)
-    unknown = sorted(set(parameters) - set(declared))
-    if unknown:
-        listing = ", ".join(f"{k} ({declared_type(v)})" for k, v in declared.items())
-        raise NotebookError(f"{notebook.name} does not declare parameter(s) {unknown}; it declares: {listing}")
-    for name, value in parameters.items():
-        _check_type(notebook.name, name, value, declared)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        papermill.execute_notebook(
-            str(notebook),
-            str(output),
-            parameters=parameters,
-            kernel_name=ensure_kernel(),
-            language="python",
-            progress_bar=False,
-            cwd=str(output.parent),
-        )
-    except PapermillExecutionError as exc:
-        raise NotebookError(
-            f"{notebook.name} failed in cell {exc.exec_count} with {exc.ename}: {exc.evalue}. "
-            f"The executed notebook is kept at {output}"
-        ) from None
-    return output
-
-
 def declared_type(parameter: dict) -> str:
     """A parameter's type: its ``# type:`` annotation, else the type of its literal default."""
     import ast
@@ -105,16 +99,241 @@ def declared_type(parameter: dict) -> str:
         return "None"
 
 
+def _listing(declared: Mapping[str, dict]) -> str:
+    return ", ".join(f"{k} ({declared_type(v)})" for k, v in declared.items())
+
+
+def _unknown(notebook: Path, unknown: list[str], declared: Mapping[str, dict]) -> NotebookError:
+    import difflib
+
+    close = sorted({c for name in unknown for c in difflib.get_close_matches(name, list(declared), n=2)})
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    return NotebookError(
+        f"{notebook.name} does not declare parameter(s) {unknown}; it declares: {_listing(declared)}.{hint}")
+
+
 _TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "list": (list, tuple), "dict": (dict,)}
 
 
-def _check_type(notebook: str, name: str, value, declared: dict) -> None:
-    """Reject a value whose type differs from the default's in the parameters cell."""
-    type_name = declared_type(declared[name])
-    allowed = _TYPES.get(type_name)
-    ok = allowed is None or value is None or (isinstance(value, allowed) and not (type_name != "bool" and isinstance(value, bool)))
-    if not ok:
-        raise NotebookError(
-            f"{notebook}: parameter {name} must be {type_name} (default {declared[name].get('default')}), "
-            f"got {type(value).__name__} {value!r}"
+def check_parameters(notebook: str | Path, parameters: Mapping, declared: Mapping[str, dict] | None = None) -> None:
+    """Refuse names the notebook does not declare, and values of another type than the default's."""
+    notebook = Path(notebook)
+    declared = notebook_parameters(notebook) if declared is None else declared
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise _unknown(notebook, unknown, declared)
+    for name, value in parameters.items():
+        type_name = declared_type(declared[name])
+        allowed = _TYPES.get(type_name)
+        ok = allowed is None or value is None or (
+            isinstance(value, allowed) and not (type_name != "bool" and isinstance(value, bool))
         )
+        if not ok:
+            raise NotebookError(
+                f"{notebook.name}: parameter {name} must be {type_name} (default {declared[name].get('default')}), "
+                f"got {type(value).__name__} {value!r}"
+            )
+
+
+def parse_value(text: str, type_name: str = "None"):
+    """A command-line value read as the declared type: ``parse_value("30", "int") == 30``.
+
+    Text for a ``str`` parameter stays text (``"01"`` is not 1); other values are read as
+    YAML scalars, as papermill's ``-y`` does. Dates and times become ISO strings, which is
+    how notebooks receive them from papermill.
+    """
+    import yaml
+
+    if type_name == "str":
+        return text
+    try:
+        value = yaml.safe_load(text) if text.strip() else text
+    except yaml.YAMLError:
+        return text
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the kernel started inside, restoring them afterwards."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def execute(notebook: str | Path, output: str | Path, parameters: dict | None = None,
+            env: Mapping[str, str] | None = None, cell_timeout: float | None = None) -> Path:
+    """Run ``notebook`` with ``parameters`` and write the executed copy to ``output``.
+
+    Unknown parameter names are an error listing the declared ones (papermill itself only
+    warns). On failure the executed notebook is kept and the error names the failing cell.
+    ``env`` adds environment variables for the kernel, e.g. ``{"PGPASSWORD": ...}``;
+    ``cell_timeout`` (seconds) fails a cell that runs longer instead of waiting for ever.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    notebook, output = Path(notebook), Path(output)
+    parameters = dict(parameters or {})
+    check_parameters(notebook, parameters)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    kernel_env = {RUN_ENV: "papermill", OUT_DIR_ENV: str(output.parent.resolve()), **(env or {})}
+    try:
+        with _environment(kernel_env):
+            papermill.execute_notebook(
+                str(notebook),
+                str(output),
+                parameters=parameters,
+                kernel_name=ensure_kernel(),
+                language="python",
+                progress_bar=False,
+                cwd=str(output.parent),
+                execution_timeout=cell_timeout,
+            )
+    except TimeoutError as exc:  # nbclient's CellTimeoutError, whose message previews the cell
+        skip = ("---", "The ", "Here", "A cell")
+        preview = [line for line in str(exc).splitlines() if line and not line.startswith(skip)]
+        raise NotebookError(
+            f"{notebook.name}: a cell ran longer than the cell timeout of {cell_timeout:g} s and was stopped "
+            f"(the cell begins: {(preview or [''])[0][:120]!r}). The executed notebook is kept at {output}"
+        ) from None
+    except PapermillExecutionError as exc:
+        first = next((line.strip() for line in (exc.source or "").splitlines() if line.strip()), "")
+        raise NotebookError(
+            f"{notebook.name} failed in cell {exc.exec_count} with {exc.ename}: {exc.evalue}. "
+            f"The executed notebook is kept at {output} (the cell begins: {first[:120]!r})"
+        ) from None
+    return output
+
+
+@dataclass(frozen=True, eq=False)
+class Job:
+    """One notebook to execute: ``Job("notebooks/01_x.ipynb", "out/01_x/01_x.ipynb", {...})``."""
+
+    notebook: Path
+    output: Path
+    parameters: dict = field(default_factory=dict)
+    env: dict = field(default_factory=dict)
+    cell_timeout: float | None = None
+
+
+def _run_job(job: Job) -> str | None:
+    """Execute one job here; the error message if it failed."""
+    try:
+        execute(job.notebook, job.output, job.parameters, job.env, job.cell_timeout)
+    except WorkbenchError as exc:
+        return str(exc)
+    except Exception as exc:  # reported like a failing notebook: the other jobs keep running
+        return f"{job.notebook.name}: {type(exc).__name__}: {exc}"
+    return None
+
+
+def _worker() -> None:
+    """Entry point of a worker process: ``python -c '...' JOB.json RESULT.json``."""
+    import json
+
+    spec = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    job = Job(Path(spec["notebook"]), Path(spec["output"]), spec["parameters"], spec["env"], spec["cell_timeout"])
+    Path(sys.argv[2]).write_text(json.dumps({"error": _run_job(job)}), encoding="utf-8")
+
+
+def _run_in_process(job: Job, scratch: Path) -> str | None:
+    """Execute one job in a fresh interpreter (its kernel is a further process); the error if any.
+
+    A plain subprocess, not multiprocessing: that would re-import the caller's main script,
+    which fails for scripts without a ``__main__`` guard.
+    """
+    import json
+    import subprocess
+    import tempfile
+
+    spec = {"notebook": str(job.notebook), "output": str(job.output), "parameters": job.parameters,
+            "env": job.env, "cell_timeout": job.cell_timeout}
+    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+        spec_path, result_path = Path(tmp) / "job.json", Path(tmp) / "result.json"
+        spec_path.write_text(json.dumps(spec), encoding="utf-8")
+        code = "from workbench.execute import _worker; _worker()"
+        done = subprocess.run([sys.executable, "-c", code, str(spec_path), str(result_path)])
+        if not result_path.is_file():
+            return f"{job.notebook.name}: the worker process ended with status {done.returncode} without a result"
+        return json.loads(result_path.read_text(encoding="utf-8"))["error"]
+
+
+def execute_many(jobs: list[Job], workers: int | None = None, on_done=None) -> list[Path]:
+    """Execute independent notebooks in parallel processes; every job runs even if one fails.
+
+    ``workers`` defaults to the number of CPUs (at most the number of jobs); each job runs in
+    its own Python process and kernel. ``on_done(job, error)`` is called in this thread as
+    each finishes. Raises NotebookError listing every failure.
+    """
+    import tempfile
+
+    for job in jobs:  # fail before starting anything
+        check_parameters(job.notebook, job.parameters)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    errors: dict[Job, str | None] = {}
+    if workers == 1:
+        for job in jobs:
+            errors[job] = _run_job(job)
+            if on_done:
+                on_done(job, errors[job])
+    else:
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+
+        ensure_kernel()  # once, before workers race to register it
+        with tempfile.TemporaryDirectory(prefix="workbench-jobs-") as scratch, ThreadPoolExecutor(workers) as pool:
+            # The threads only wait on worker processes; the work happens there.
+            futures = {pool.submit(_run_in_process, job, Path(scratch)): job for job in jobs}
+            for future in as_completed(futures):
+                job = futures[future]
+                errors[job] = future.result()
+                if on_done:
+                    on_done(job, errors[job])
+    failures = [errors[job] for job in jobs if errors[job]]
+    if failures:
+        if len(failures) > 1:
+            failures = [f"{len(failures)} of {len(jobs)} notebooks failed:", *(f"- {f}" for f in failures)]
+        raise NotebookError("\n".join(failures))
+    return [job.output for job in jobs]
+
+
+def plan_parameters(notebooks: list[Path], given: Mapping[str, object], fixed: Mapping[str, object] | None = None,
+                    *, text: Collection[str] = ()) -> dict[Path, dict]:
+    """The parameters for each notebook: ``fixed`` ones (set by the runner) plus the ``given`` ones it declares.
+
+    One notebook must declare every given name; for several, each name must be declared by
+    at least one of them and goes only to those that declare it. The values of the names in
+    ``text`` are command-line text, read as each notebook's declared type (see :func:`parse_value`).
+    """
+    fixed = dict(fixed or {})
+    clash = sorted(set(given) & set(fixed))
+    if clash:
+        raise NotebookError(f"parameter(s) {clash} are set by the command itself (--case, --audience, --out); "
+                            "do not pass them with -p or --params")
+    declared = {nb: notebook_parameters(nb) for nb in notebooks}
+    if len(notebooks) == 1:
+        nb = notebooks[0]
+        unknown = sorted(set(given) - set(declared[nb]))
+        if unknown:
+            raise _unknown(nb, unknown, declared[nb])
+    else:
+        unknown = sorted(n for n in given if not any(n in d for d in declared.values()))
+        if unknown:
+            listing = "; ".join(f"{nb.name}: {_listing(d)}" for nb, d in declared.items())
+            raise NotebookError(f"no notebook declares parameter(s) {unknown}; they declare: {listing}")
+    plan = {}
+    for nb, params in declared.items():
+        mine = {k: parse_value(v, declared_type(params[k])) if k in text else v
+                for k, v in given.items() if k in params}
+        plan[nb] = {**{k: v for k, v in fixed.items() if k in params}, **mine}
+        check_parameters(nb, plan[nb], params)
+    return plan

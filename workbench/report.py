@@ -1,15 +1,20 @@
-"""Render executed notebooks to self-contained, offline HTML for one audience.
+"""Run notebooks for one audience and render them to self-contained, offline HTML.
 
 The output has no external script, stylesheet, image or font: the lab template's
 require.js, MathJax and mermaid blocks are emptied, and the Vega libraries are inlined once
 in ``<head>`` with ``window.VEGA_DEBUG`` preset, so Altair's default renderer finds them and
 fetches nothing (see STACK_NOTES). Code cells are hidden for every audience but investigators.
+
+:func:`build_report` makes a whole report set: every report notebook (``notebooks/0?_*.ipynb``;
+those numbered 10 and up are for live work in JupyterLab) run in parallel, rendered with its
+provenance section, then an index page and ``report-set.json`` (see :mod:`workbench.index`).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
@@ -18,9 +23,13 @@ import nbformat
 
 from .errors import WorkbenchError
 
-__all__ = ["AUDIENCES", "render_html", "external_references", "notebook_paths", "build_report"]
+__all__ = ["AUDIENCES", "MAX_REPORT_BYTES", "REPORT_GLOB", "render_html", "external_references", "notebook_paths",
+           "notebook_title", "build_report", "inlined_libraries", "kernel_case_url"]
 
 AUDIENCES = ("investigator", "auditor", "public")
+REPORT_GLOB = "0[0-9]_*.ipynb"
+# A report far below what mail and laptops handle; a bigger one means a chart embeds raw rows.
+MAX_REPORT_BYTES = 20_000_000
 TEMPLATES = Path(__file__).parent / "templates"
 BANNERS = {
     "investigator": "Investigator copy: contains personal data. Do not distribute.",
@@ -44,20 +53,70 @@ def _vega_resources() -> dict:
     return {"vega_debug": json.dumps(debug), "vega_bundle": bundle}
 
 
-def render_html(notebook: str | Path, html_path: str | Path, *, audience: str) -> Path:
+def inlined_libraries() -> list[str]:
+    """The library code every report inlines verbatim (the Vega bundle): code, not case data."""
+    return [_vega_resources()["vega_bundle"]]
+
+
+def _check_audience(audience: str) -> None:
+    if audience not in AUDIENCES:
+        raise WorkbenchError(f"audience {audience!r} is not one of: {', '.join(AUDIENCES)}")
+
+
+def notebook_title(nb) -> str | None:
+    """The first Markdown heading of a notebook (node or path), e.g. ``"Case overview"``."""
+    if not hasattr(nb, "cells"):
+        nb = nbformat.read(str(nb), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = re.search(r"^#+\s+(.+?)\s*$", cell.source, re.MULTILINE)
+            if m:
+                return m.group(1)
+    return None
+
+
+_WIDGET = "application/vnd.jupyter.widget-view+json"
+_WIDGET_NOTE = ('<p class="wb-note"><em>An interactive widget stands here in JupyterLab '
+                "(open the notebook there to use it); a static report cannot run it.</em></p>")
+
+
+def _static(nb, audience: str):
+    """The notebook as a static report shows it, for ``audience``.
+
+    Widgets need a live kernel: their saved state (which holds the data they showed, e.g.
+    every option of a drop-down) and their text fallback are replaced by a note. Warnings
+    are about code and may quote values: only investigators see them.
+    """
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        outputs = []
+        for o in cell.outputs:
+            if audience != "investigator" and o.output_type == "stream" and o.name == "stderr":
+                continue
+            if _WIDGET in o.get("data", {}):
+                o = nbformat.v4.new_output("display_data", data={"text/html": _WIDGET_NOTE})
+            outputs.append(o)
+        cell.outputs = outputs
+    return nb
+
+
+def render_html(notebook: str | Path, html_path: str | Path, *, audience: str, provenance: str | None = None) -> Path:
     """Render an executed notebook to a self-contained HTML file for ``audience``.
 
     Parameters
     ----------
     notebook : the executed ``.ipynb``, e.g. ``"build/demo/00_case_overview.ipynb"``.
     html_path : where to write, e.g. ``"build/demo/reports/00_case_overview.html"``.
-    audience : ``"investigator"`` (code shown), ``"auditor"`` or ``"public"`` (code hidden).
+    audience : ``"investigator"`` (code and warnings shown), ``"auditor"`` or ``"public"``
+        (code and stderr hidden).
+    provenance : an HTML section appended to the report (see :mod:`workbench.provenance`).
     """
     from nbconvert import HTMLExporter
 
-    if audience not in AUDIENCES:
-        raise WorkbenchError(f"audience {audience!r} is not one of: {', '.join(AUDIENCES)}")
-    nb = nbformat.read(str(notebook), as_version=4)
+    _check_audience(audience)
+    nb = _static(nbformat.read(str(notebook), as_version=4), audience)
     exporter = HTMLExporter(
         extra_template_basedirs=[str(TEMPLATES)],
         template_name="offline",
@@ -66,7 +125,10 @@ def render_html(notebook: str | Path, html_path: str | Path, *, audience: str) -
         exclude_output_prompt=True,
         embed_images=True,
     )
-    resources = {"workbench": {**_vega_resources(), "banner": BANNERS[audience]}}
+    resources = {
+        "metadata": {"name": notebook_title(nb) or Path(notebook).stem},
+        "workbench": {**_vega_resources(), "banner": BANNERS[audience], "provenance": provenance},
+    }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     leaks = external_references(body)
     if leaks:
@@ -74,6 +136,12 @@ def render_html(notebook: str | Path, html_path: str | Path, *, audience: str) -
     html_path = Path(html_path)
     html_path.parent.mkdir(parents=True, exist_ok=True)
     html_path.write_text(body, encoding="utf-8")
+    size = html_path.stat().st_size
+    if size > MAX_REPORT_BYTES:
+        raise WorkbenchError(
+            f"{html_path} is {size / 1e6:.1f} MB, over the {MAX_REPORT_BYTES / 1e6:.0f} MB limit for a report: a chart "
+            "or table embeds too many rows; aggregate before charting (the file is kept for inspection)"
+        )
     return html_path
 
 
@@ -126,47 +194,125 @@ def external_references(html: str) -> list[str]:
 
 
 def notebook_paths(names: list[str] | None = None) -> list[Path]:
-    """The project's notebooks in order, or those named (by file name or stem)."""
+    """The report notebooks in order (``notebooks/0?_*.ipynb``), or those named (file name, stem or path).
+
+    ``None`` or ``["all"]`` means every report notebook; a named notebook may be any
+    notebook of the project (``10_explore``) or a path to one.
+    """
     from .errors import UnknownNameError
     from .execute import NOTEBOOKS_DIR
 
-    available = {p.stem: p for p in sorted(NOTEBOOKS_DIR.glob("[0-9]*.ipynb"))}
     if not names or names == ["all"]:
-        return list(available.values())
+        return sorted(NOTEBOOKS_DIR.glob(REPORT_GLOB))
+    available = {p.stem: p for p in sorted(NOTEBOOKS_DIR.glob("*.ipynb"))}
     out = []
     for name in names:
         stem = Path(name).stem
-        if Path(name).exists():
+        if Path(name).is_file():
             out.append(Path(name))
         elif stem in available:
             out.append(available[stem])
         else:
-            raise UnknownNameError("notebook", name, available)
+            raise UnknownNameError("notebook", name, list(available) + ["all"])
     return out
 
 
-def build_report(case_url: str, audience: str, out_dir: str | Path, notebooks: list[str] | None = None,
-                 parameters: dict | None = None) -> list[Path]:
-    """Run each notebook for ``audience`` and render it; returns the HTML files.
+def kernel_case_url(case: str | Path) -> tuple[str, dict[str, str]]:
+    """The case as an absolute URL for a notebook, and environment variables for its kernel.
 
-    Each notebook gets its own folder ``out_dir/<name>/`` with the executed notebook, its
-    ``findings.json`` and the rendered ``<name>.html``.
+    A password never goes into the notebook (it would show in the parameters cell and in
+    the report): for PostgreSQL it travels as ``PGPASSWORD`` in the kernel's environment.
     """
-    from .execute import execute
-
-    if audience not in AUDIENCES:
-        raise WorkbenchError(f"audience {audience!r} is not one of: {', '.join(AUDIENCES)}")
-    pages = []
-    for nb in notebook_paths(notebooks):
-        folder = Path(out_dir) / nb.stem
-        params = {"case_url": _portable_url(case_url), "audience": audience, "out_dir": str(folder.resolve()), **(parameters or {})}
-        executed = execute(nb, folder / nb.name, params)
-        pages.append(render_html(executed, folder / f"{nb.stem}.html", audience=audience))
-    return pages
-
-
-def _portable_url(case: str | Path) -> str:
-    """The case as an absolute URL, so a notebook running in another folder finds it."""
     from .case import case_url
 
-    return case_url(case).render_as_string(hide_password=False)
+    url = case_url(case)
+    env = {}
+    if url.password:
+        if url.get_backend_name() != "postgresql":
+            raise WorkbenchError(f"a password in a {url.get_backend_name()} case URL cannot be passed to notebooks")
+        env["PGPASSWORD"] = str(url.password)
+        url = url.set(password=None)
+    return url.render_as_string(hide_password=False), env
+
+
+def _tidy(folder: Path, executed: Path, keep_notebook: bool) -> None:
+    """Leave only what a reader receives: lock files go, and the executed notebook unless kept."""
+    for lock in folder.rglob("*.lock"):
+        lock.unlink()
+    if not keep_notebook:
+        executed.unlink()
+
+
+def build_report(case_url: str, audience: str, out_dir: str | Path, notebooks: list[str] | None = None,
+                 parameters: dict | None = None, *, pdf: bool = False, workers: int | None = None,
+                 text_parameters: Collection[str] = (), progress=None, cell_timeout: float | None = None) -> Path:
+    """Run each notebook for ``audience``, render it, and write the report set; returns ``index.html``.
+
+    Each notebook gets a folder ``out_dir/<name>/`` with ``<name>.html``, its
+    ``findings.json``, CSVs of long tables (investigator and auditor) and, with ``pdf``, a
+    PDF. Investigators also get the executed notebook. A folder that holds a previous report
+    set is replaced; any other non-empty folder is refused. ``progress(text)`` is told as
+    each report is done. On a failure the failing notebook is kept and named. The values of
+    the parameters named in ``text_parameters`` are command-line text, read as declared.
+    ``cell_timeout`` (seconds) fails a notebook cell that runs longer.
+    """
+    from .case import open_case
+    from .execute import Job, execute_many, plan_parameters
+    from .index import ReportEntry, claim_folder, write_set
+    from .provenance import case_fingerprint, environment, render_section, safe_url
+
+    _check_audience(audience)
+    if audience == "auditor":
+        from .audience import pseudonym_key
+
+        pseudonym_key()  # fail now, not in every notebook, when the key is missing
+    paths = notebook_paths(notebooks)
+    if not paths:
+        raise WorkbenchError(f"no report notebooks ({REPORT_GLOB}) found to render")
+    url, env = kernel_case_url(case_url)
+    case = open_case(case_url)
+    try:
+        fingerprint = case_fingerprint(case)
+        root = Path(out_dir).resolve()
+        fixed = {"case_url": url, "audience": audience}
+        plan = plan_parameters(paths, parameters or {}, fixed | {"out_dir": ""}, text=text_parameters)
+        claim_folder(root)
+        jobs = []
+        for nb in paths:
+            params = {**plan[nb], **({"out_dir": str(root / nb.stem)} if "out_dir" in plan[nb] else {})}
+            jobs.append(Job(nb, root / nb.stem / nb.name, params, env, cell_timeout))
+        run_env = environment()
+        entries: dict[Path, ReportEntry] = {}
+
+        def render(job: Job, error: str | None) -> None:
+            if error:
+                return
+            folder = job.output.parent
+            from .findings import load
+
+            findings = load(folder)
+            executed = nbformat.read(str(job.output), as_version=4)
+            given = dict(executed.metadata.get("papermill", {}).get("parameters", {}))
+            section = render_section(audience=audience, case=case, case_label=safe_url(case_url),
+                                     fingerprint=fingerprint, env=run_env, parameters=given, findings=findings)
+            html = render_html(job.output, folder / f"{job.notebook.stem}.html", audience=audience, provenance=section)
+            _tidy(folder, job.output, keep_notebook=audience == "investigator")
+            stem = job.notebook.stem
+            entries[job.notebook] = ReportEntry(
+                notebook=stem, title=notebook_title(executed) or stem, html=f"{stem}/{html.name}",
+                findings=f"{stem}/findings.json" if (folder / "findings.json").is_file() else None,
+            )
+            if progress:
+                progress(f"{audience} report: {html}")
+
+        execute_many(jobs, workers=workers, on_done=render)
+        reports = [entries[nb] for nb in paths]
+        if pdf:
+            from .pdf import print_pdfs
+
+            for entry, printed in zip(reports, print_pdfs([root / r.html for r in reports])):
+                entry.pdf = printed.relative_to(root).as_posix()
+        return write_set(root, audience=audience, banner=BANNERS[audience], case_label=safe_url(case_url),
+                         env=run_env, fingerprint=fingerprint, parameters=dict(parameters or {}), reports=reports)
+    finally:
+        case.close()

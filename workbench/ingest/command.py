@@ -18,6 +18,12 @@ stops ingest with a message and exit status 1, and leaves no case behind. CSV is
 UTF-8, with timestamps in ISO 8601 with a zone (2013-12-13T17:42:05Z); a time without a
 zone is quarantined, never guessed.
 
+Raw forms stand in for two tables: a web-server access log (access.log: combined log
+format plus session=COOKIE account=ID) for page_views, and a mailbox (support.mbox) for
+support_messages. They are read from EVIDENCE_DIR, or, for a table with no file there,
+from the sibling folder raw/ (where `workbench generate` writes them). A malformed log
+line or an unreadable message is quarantined with its line number.
+
 Engines: SQLite (default, nothing to install, any SQLite tool opens it), DuckDB (much
 faster queries; use it from the 'small' scale on), PostgreSQL (a case shared by a team).
 """

@@ -40,7 +40,9 @@ def ingest(
     Parameters
     ----------
     evidence_dir
-        Folder of ``<table>.parquet`` or ``<table>.csv`` files.
+        Folder of ``<table>.parquet`` or ``<table>.csv`` files. Raw forms stand in for a
+        table: ``access.log`` for page_views and ``support.mbox`` for support_messages,
+        in this folder or, for a table without a file here, in the sibling ``raw/``.
     case_url
         Where to write the case: a path (SQLite), ``sqlite:///…``, ``duckdb:///…`` or
         ``postgresql+psycopg://…``. Default: ``case.db`` beside ``evidence_dir``. An existing
@@ -95,7 +97,7 @@ def ingest(
 def _load_file(source: EvidenceFile, writer: CaseWriter, parents: ParentKeys, progress: bool, batch_rows: int) -> FileReport:
     """Stream one file through the checks into ``writer``; return its reconciliation."""
     report = FileReport(source.label, source.table, source.format, source.sha256, source.bytes)
-    keys = KeyTracker(source.table, "line" if source.format == "csv" else "row")
+    keys = KeyTracker(source.table, "row" if source.format == "parquet" else "line")
     # delay: only loads that take more than a second get a bar; disable=None: only on a TTY.
     bar = tqdm(total=source.rows, desc=source.label, unit=" rows", delay=1.0, disable=None if progress else True, leave=False)
     try:

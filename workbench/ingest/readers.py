@@ -6,7 +6,9 @@ because polars silently fills a record with too few fields with nulls; pyarrow h
 records to a handler, and tells an unquoted empty field (null) from a quoted one (``""``).
 
 ``__line`` is, for CSV, the physical line where a record starts (the header is line 1;
-quoted values may span lines), and for Parquet the 1-based row number.
+quoted values may span lines), and for Parquet the 1-based row number. The raw forms have
+readers of their own (:mod:`.access_log`, :mod:`.mbox`): there ``__line`` is the line of
+the log, or the line of a message's ``From`` separator in the mbox.
 """
 
 from __future__ import annotations
@@ -43,15 +45,27 @@ class RawBatch:
 
 def read_batches(source: EvidenceFile, batch_rows: int = 1_000_000) -> Iterator[RawBatch]:
     """Yield the rows of ``source`` in order, in batches of about ``batch_rows`` rows."""
+    # Imported here: the raw-form readers build on RawBatch and LINE, defined in this module.
+    from .access_log import read_access_log
+    from .mbox import read_mbox
+
     try:
         if source.format == "csv":
             yield from _read_csv(source)
+        elif source.format == "access_log":
+            yield from read_access_log(source.path, source.label)
+        elif source.format == "mbox":
+            yield from read_mbox(source.path, source.label)
         else:
             yield from _read_parquet(source, batch_rows)
     except (pa.ArrowException, OSError) as exc:
         # Structural damage found mid-file (an unterminated quote, a corrupt page).
         why = " ".join(str(exc).split())  # pyarrow messages span lines
-        allowed = "a complete, uncorrupted Parquet file (copy it again)" if source.format == "parquet" else "RFC 4180 CSV"
+        allowed = {
+            "parquet": "a complete, uncorrupted Parquet file (copy it again)",
+            "access_log": "a complete access log (copy it again)",
+            "mbox": "a complete mbox file (copy it again)",
+        }.get(source.format, "RFC 4180 CSV")
         raise EvidenceError(f"{source.label}: cannot be read: {why}; allowed: {allowed}") from None
 
 

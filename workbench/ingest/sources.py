@@ -8,6 +8,13 @@ before any long load. The same pass computes each file's sha256 for the manifest
 
 Extra columns are an error rather than a warning: dropping a column of evidence silently
 would break "nothing is lost", and the fix (remove or rename the column) is the owner's.
+
+Raw forms (:data:`workbench.evidence.RAW_FORMS`) stand in for a table: ``access.log`` for
+``page_views`` and ``support.mbox`` for ``support_messages``. They are taken from the
+evidence folder itself, or, for a table that has no file there, from the sibling folder
+``raw/`` (where ``workbench generate`` writes them). A table file and a raw form for the
+same table in the evidence folder are refused like two files for one table; a table file
+in the evidence folder wins over a raw form in ``raw/``.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from ..errors import EvidenceError, UnknownNameError
 __all__ = ["EvidenceFile", "Sources", "discover", "check_file", "accepts"]
 
 FORMATS = {".csv": "csv", ".parquet": "parquet"}
+RAW_FORMATS = {"access.log": "access_log", "support.mbox": "mbox"}  # file name -> format
 _CHUNK = 1 << 20
 # File signatures of formats that are sometimes misnamed as CSV.
 _MAGIC = {
@@ -47,8 +55,8 @@ class EvidenceFile:
 
     path: Path
     table: str
-    format: str  # "csv" or "parquet"
-    label: str  # path as recorded in the case, e.g. "evidence/logins.csv"
+    format: str  # "csv", "parquet", "access_log" or "mbox"
+    label: str  # path as recorded in the case, e.g. "evidence/logins.csv", "raw/access.log"
     sha256: str = ""
     bytes: int = 0
     columns: list[str] = field(default_factory=list)
@@ -71,20 +79,26 @@ def discover(evidence_dir: Path) -> Sources:
     files: dict[str, EvidenceFile] = {}
     ignored: list[str] = []
     for path in sorted(evidence_dir.iterdir()):
-        fmt = FORMATS.get(path.suffix.lower())
+        raw = path.name in RAW_FORMATS and path.is_file()
+        fmt = RAW_FORMATS[path.name] if raw else FORMATS.get(path.suffix.lower())
         if fmt is None or not path.is_file():
             # Folders (raw/) and other files are not tables; they are listed in the report.
             ignored.append(path.name)
             continue
+        table = evidence.RAW_FORMS[path.name] if raw else path.stem
         label = f"{evidence_dir.name}/{path.name}"
-        if path.stem not in evidence.TABLES:
-            known = UnknownNameError("table", path.stem, evidence.TABLES)
-            raise EvidenceError(f"{label}: no evidence table is named {path.stem!r}: {known}")
-        if path.stem in files:
+        if table not in evidence.TABLES:
+            known = UnknownNameError("table", table, evidence.TABLES)
+            raise EvidenceError(f"{label}: no evidence table is named {table!r}: {known}")
+        if table in files:
             raise EvidenceError(
-                f"{label}: table {path.stem!r} has two files ({files[path.stem].label} and {label}); allowed: one file per table"
+                f"{label}: table {table!r} has two files ({files[table].label} and {label}); allowed: one file per table"
             )
-        files[path.stem] = EvidenceFile(path, path.stem, fmt, label)
+        files[table] = EvidenceFile(path, table, fmt, label)
+    for name, table in evidence.RAW_FORMS.items():
+        sibling = evidence_dir.parent / "raw" / name
+        if table not in files and sibling.is_file():
+            files[table] = EvidenceFile(sibling, table, RAW_FORMATS[name], f"raw/{name}")
     missing = [t for t in evidence.TABLES if t not in files]
     return Sources(files, missing, ignored)
 
@@ -93,11 +107,16 @@ def check_file(source: EvidenceFile) -> None:
     """Hash ``source`` and run the whole-file checks, filling in sha256, bytes, columns and rows."""
     head = _hash(source)
     if source.bytes == 0:
-        raise EvidenceError(f"{source.label}: empty file (0 bytes); allowed: a {source.format.upper()} file with a header and rows")
+        allowed = {"access_log": "an access log with a line per request", "mbox": "an mbox with at least one message"}.get(
+            source.format, f"a {source.format.upper()} file with a header and rows"
+        )
+        raise EvidenceError(f"{source.label}: empty file (0 bytes); allowed: {allowed}")
     if source.format == "csv":
         _inspect_csv(source, head)
-    else:
+    elif source.format == "parquet":
         _inspect_parquet(source, head)
+    else:
+        _inspect_raw(source, head)
     _check_columns(source)
 
 
@@ -193,6 +212,21 @@ def _inspect_parquet(source: EvidenceFile, head: bytes) -> None:
     source.columns = list(schema)
     source.rows = meta.num_rows
     _check_parquet_types(source, schema)
+
+
+def _inspect_raw(source: EvidenceFile, head: bytes) -> None:
+    """Refuse a raw form that is another kind of file; its rows are checked line by line later."""
+    for magic, what in _MAGIC.items():
+        if head.startswith(magic):
+            fix = "; decompress it first" if magic == b"\x1f\x8b" else ""
+            raise EvidenceError(f"{source.label}: not {'an mbox' if source.format == 'mbox' else 'an access log'}: it is {what} (starts with {magic!r}){fix}")
+    if source.format == "mbox" and not head.startswith(b"From "):
+        first = head.split(b"\n", 1)[0][:60].decode("utf-8", "backslashreplace")
+        raise EvidenceError(
+            f"{source.label}: not an mbox file: the first line is {first!r}; allowed: an mbox, where every "
+            f"message starts with a 'From ' line (e.g. 'From anna@example.com Sat Dec 14 08:15:02 2013')"
+        )
+    source.columns = list(evidence.polars_schema(source.table))
 
 
 def _check_columns(source: EvidenceFile) -> None:

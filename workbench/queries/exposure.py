@@ -1,5 +1,257 @@
-"""Exposure and changes: tiers with bounds, actors and owners, restore and notification lists (issue 5)."""
+"""Exposure: who was bound into whose account, and what the pages showed (issue 5).
+
+Tier 1 (everyone who logged in during the window) is the incident domain's
+``possibly_affected`` query. The queries here return facts, not conclusions: for each
+session that logged in during the window, what its pages, profile changes and interests
+say about the account it was bound to, and which other member's session was open when it
+logged in (the fault could only bind a login to the latest still-open session of another
+member). ``workbench.binding`` turns them into bound / own / unknown with probabilities,
+and the tiers and lists are built from that in polars. The change and queue-act queries
+of the same domain are in :mod:`workbench.queries.acts`.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from ..evidence import PII
+from . import acts as _acts  # noqa: F401 - registers the change and queue-act queries
+from .registry import query
+from .websessions import (
+    APPLICANTS,
+    CHANGES,
+    END,
+    IDLE_TIMEOUT,
+    INT,
+    INTERESTS,
+    LOGIN_PATH,
+    LOGINS,
+    LOGOUT_PATH,
+    LOGOUTS,
+    PAGES,
+    PROFILE_PATHS,
+    REGISTER_PREFIX,
+    REGISTER_SUFFIX,
+    START,
+    STR,
+    TS,
+    WITHDRAW_PREFIX,
+    WITHDRAW_SUFFIX,
+    account_evidence,
+    candidates,
+    flag,
+    in_window,
+    plus_minutes,
+    rendering,
+    session_spans,
+    window_logins,
+)
+
+__all__ = ["binding_candidates", "exposure_subjects", "foreign_page_views", "page_log_gaps", "window_sessions"]
+
+DOMAIN = "exposure"
+
+_SESSION_TAGS = {
+    "login_at": PII.NONE, "ended_at": PII.NONE, "end_reason": PII.NONE, "n_views": PII.NONE,
+    "render_views": PII.NONE, "render_views_missing_account": PII.NONE, "own_views": PII.NONE,
+    "foreign_views": PII.NONE, "foreign_account_id": PII.DIRECT, "n_foreign_accounts": PII.NONE,
+    "own_actions": PII.NONE, "foreign_actions": PII.NONE, "register_views": PII.NONE,
+    "withdraw_views": PII.NONE, "profile_views": PII.NONE, "expected_page_missing": PII.NONE,
+    "pages_incomplete": PII.NONE,
+}
+
+
+@query(
+    domain=DOMAIN,
+    description="Each session that logged in during the window, with what its pages, changes and interests show about its account.",
+    params=(START, END, IDLE_TIMEOUT),
+    columns=_SESSION_TAGS,
+    sort=("login_at", "session_id"),
+)
+def window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -> sa.Select:
+    """One row per window session: owner, span, page counts by kind, accounts seen, and whether pages are missing.
+
+    ``expected_page_missing`` is true when the session lacks its login page, its logout page
+    (user logout) or its last page before an idle timeout; ``pages_incomplete`` also when it
+    has a pause longer than the timeout between pages.
+    """
+    timeout = sa.literal(idle_timeout_minutes, INT)
+    w = in_window(session_spans(timeout), start, end)
+    wl = window_logins(start, end)
+    p = PAGES
+    prev = sa.func.lag(p.c.time).over(partition_by=p.c.session_id, order_by=p.c.time)
+    views = (
+        sa.select(
+            p.c.session_id, p.c.time, p.c.path, p.c.account_id,
+            rendering(p.c.path, p.c.status).label("renders"),
+            prev.label("prev_time"),
+        )
+        .join(wl, wl.c.session_id == p.c.session_id)
+        .subquery("views")
+    )
+    v = sa.select(
+        views.c.session_id,
+        sa.func.count().label("n_views"),
+        sa.func.max(flag(views.c.path == LOGIN_PATH)).label("login_view"),
+        sa.func.max(flag(views.c.path == LOGOUT_PATH)).label("logout_view"),
+        sa.func.max(sa.case((views.c.path != LOGOUT_PATH, views.c.time))).label("last_view_at"),
+        sa.func.max(flag(plus_minutes(views.c.prev_time, timeout) < views.c.time)).label("long_pause"),
+        sa.func.sum(flag(views.c.renders)).label("render_views"),
+        sa.func.sum(flag(sa.and_(views.c.renders, views.c.account_id.is_(None)))).label("render_views_missing_account"),
+        sa.func.sum(flag(sa.and_(views.c.renders, sa.or_(*(views.c.path == path for path in PROFILE_PATHS))))).label("profile_views"),
+        sa.func.sum(flag(views.c.path.like(REGISTER_PREFIX + "%" + REGISTER_SUFFIX))).label("register_views"),
+        sa.func.sum(flag(views.c.path.like(WITHDRAW_PREFIX + "%" + WITHDRAW_SUFFIX))).label("withdraw_views"),
+    ).group_by(views.c.session_id).subquery("v")
+    ev = account_evidence(wl)
+    owner = window_logins(start, end, "owner")
+    is_own = ev.c.account_id == owner.c.applicant_id
+    e = (
+        sa.select(
+            ev.c.session_id,
+            sa.func.sum(flag(sa.and_(is_own, ev.c.source == "page"))).label("own_views"),
+            sa.func.sum(flag(sa.and_(~is_own, ev.c.source == "page"))).label("foreign_views"),
+            sa.func.sum(flag(sa.and_(is_own, ev.c.source != "page"))).label("own_actions"),
+            sa.func.sum(flag(sa.and_(~is_own, ev.c.source != "page"))).label("foreign_actions"),
+            sa.func.min(sa.case((~is_own, ev.c.account_id))).label("foreign_account_id"),
+            sa.func.count(sa.distinct(sa.case((~is_own, ev.c.account_id)))).label("n_foreign_accounts"),
+        )
+        .join(owner, owner.c.session_id == ev.c.session_id)
+        .group_by(ev.c.session_id)
+        .subquery("e")
+    )
+    n_views = sa.func.coalesce(v.c.n_views, 0)
+    # The pages a complete log must hold: the login page, the logout page of a user logout,
+    # and the last page an idle timeout counts from. page_log_gaps locates the missing ones.
+    expected_missing = sa.or_(
+        n_views == 0,
+        v.c.login_view == 0,
+        sa.and_(w.c.end_reason == "user", v.c.logout_view == 0),
+        sa.and_(w.c.end_reason == "timeout", plus_minutes(v.c.last_view_at, timeout) < w.c.ended_at),
+    )
+    incomplete = sa.or_(expected_missing, v.c.long_pause == 1)
+    zero = lambda col, name: sa.cast(sa.func.coalesce(col, 0), INT).label(name)
+    return (
+        sa.select(
+            w.c.session_id, w.c.applicant_id, w.c.login_at, w.c.ended_at, w.c.end_reason, w.c.ip, w.c.user_agent,
+            zero(v.c.n_views, "n_views"),
+            zero(v.c.render_views, "render_views"),
+            zero(v.c.render_views_missing_account, "render_views_missing_account"),
+            zero(e.c.own_views, "own_views"),
+            zero(e.c.foreign_views, "foreign_views"),
+            e.c.foreign_account_id,
+            zero(e.c.n_foreign_accounts, "n_foreign_accounts"),
+            zero(e.c.own_actions, "own_actions"),
+            zero(e.c.foreign_actions, "foreign_actions"),
+            zero(v.c.profile_views, "profile_views"),
+            zero(v.c.register_views, "register_views"),
+            zero(v.c.withdraw_views, "withdraw_views"),
+            sa.case((expected_missing, True), else_=False).label("expected_page_missing"),
+            sa.case((incomplete, True), else_=False).label("pages_incomplete"),
+        )
+        .select_from(w)
+        .outerjoin(v, v.c.session_id == w.c.session_id)
+        .outerjoin(e, e.c.session_id == w.c.session_id)
+    )
+
+
+@query(
+    domain=DOMAIN,
+    description="For each window login, the other member's session opened last among those still open: the only account the fault could bind it to.",
+    params=(START, END, IDLE_TIMEOUT),
+    columns={"candidate_session_id": PII.NONE, "candidate_account_id": PII.DIRECT, "candidate_login_at": PII.NONE},
+    sort=("session_id", "candidate_session_id"),
+)
+def binding_candidates(start: datetime, end: datetime, idle_timeout_minutes: int) -> sa.Select:
+    """Window logins joined to the latest other member's session open at that instant (ties give several rows)."""
+    return candidates(session_spans(sa.literal(idle_timeout_minutes, INT)), start, end)
+
+
+@query(
+    domain=DOMAIN,
+    description="Pages the log should hold but does not (a login, a logout, the last page before a timeout), with the observed pages around the gap.",
+    params=(START, END, IDLE_TIMEOUT),
+    columns={"expected": PII.NONE, "expected_at": PII.NONE, "gap_from": PII.NONE, "gap_to": PII.NONE},
+    sort=("expected_at", "session_id", "expected"),
+)
+def page_log_gaps(start: datetime, end: datetime, idle_timeout_minutes: int) -> sa.Select:
+    """Every expected page missing from the page log; the gap lies between gap_from and gap_to."""
+    timeout = sa.literal(idle_timeout_minutes, INT)
+    w = in_window(session_spans(timeout), start, end)
+    p = PAGES
+
+    def seen(path: str | None, at: sa.ColumnElement | None = None) -> sa.Exists:
+        where = [p.c.session_id == w.c.session_id]
+        if path is not None:
+            where.append(p.c.path == path)
+        if at is not None:
+            where.append(p.c.time >= at)
+        return sa.exists().where(*where)
+
+    before_timeout = plus_minutes(w.c.ended_at, -timeout)
+    expected = sa.union_all(
+        sa.select(w.c.session_id, sa.literal("login page", STR).label("expected"), w.c.login_at.label("expected_at"))
+        .where(~seen(LOGIN_PATH)),
+        sa.select(w.c.session_id, sa.literal("logout page", STR).label("expected"), w.c.ended_at.label("expected_at"))
+        .where(w.c.end_reason == "user", ~seen(LOGOUT_PATH)),
+        sa.select(w.c.session_id, sa.literal("last page before timeout", STR).label("expected"),
+                  sa.type_coerce(before_timeout, TS).label("expected_at"))
+        .where(w.c.end_reason == "timeout", ~seen(None, before_timeout)),
+    ).subquery("expected")
+    prev = sa.select(sa.func.max(p.c.time)).where(p.c.time < expected.c.expected_at).scalar_subquery()
+    nxt = sa.select(sa.func.min(p.c.time)).where(p.c.time > expected.c.expected_at).scalar_subquery()
+    return sa.select(
+        expected.c.session_id, expected.c.expected, expected.c.expected_at,
+        sa.type_coerce(prev, TS).label("gap_from"), sa.type_coerce(nxt, TS).label("gap_to"),
+    )
+
+
+@query(
+    domain=DOMAIN,
+    description="Rendering pages of window sessions that showed another member's account, or whose account_id is missing.",
+    params=(START, END),
+    columns={"owner_applicant_id": PII.DIRECT},
+    sort=("time", "session_id", "path"),
+)
+def foreign_page_views(start: datetime, end: datetime) -> sa.Select:
+    """Pages served with status 200 on an account page in a window session, not showing the owner's own account."""
+    w = window_logins(start, end, "w")
+    p = PAGES
+    return (
+        sa.select(p.c.session_id, p.c.time, p.c.path, p.c.account_id, w.c.applicant_id.label("owner_applicant_id"))
+        .join(w, w.c.session_id == p.c.session_id)
+        .where(rendering(p.c.path, p.c.status), sa.or_(p.c.account_id.is_(None), p.c.account_id != w.c.applicant_id))
+    )
+
+
+@query(
+    domain=DOMAIN,
+    description="Members with a session open during the window or named by one: contact data, protected identity and co-applicant.",
+    params=(START, END),
+    sort=("applicant_id",),
+)
+def exposure_subjects(start: datetime, end: datetime) -> sa.Select:
+    """Applicants with a session open during the window, or named by a page, change or interest of one.
+
+    Every account a window login could have been bound to belongs to a session open at
+    that login, so this holds every candidate without repeating the candidate search. A
+    session without a logout row counts as open: the list may hold more people, never fewer.
+    """
+    window_logins = sa.select(LOGINS.c.session_id).where(LOGINS.c.time >= start, LOGINS.c.time < end)
+    open_during = (
+        sa.select(LOGINS.c.applicant_id)
+        .outerjoin(LOGOUTS, LOGOUTS.c.session_id == LOGINS.c.session_id)
+        .where(LOGINS.c.time < end, sa.or_(LOGOUTS.c.time.is_(None), LOGOUTS.c.time > start))
+    )
+    ids = sa.union(
+        open_during,
+        sa.select(PAGES.c.account_id).where(PAGES.c.session_id.in_(window_logins), PAGES.c.account_id.is_not(None)),
+        sa.select(CHANGES.c.account_id).where(CHANGES.c.session_id.in_(window_logins)),
+        sa.select(INTERESTS.c.applicant_id).where(INTERESTS.c.session_id.in_(window_logins)),
+    ).subquery("ids")
+    a = APPLICANTS
+    return sa.select(
+        a.c.applicant_id, a.c.personnummer, a.c.name, a.c.email, a.c.phone, a.c.protected_identity,
+        a.c.co_applicant_name, a.c.co_applicant_personnummer,
+    ).where(a.c.applicant_id.in_(sa.select(ids.c.applicant_id)))

@@ -1,5 +1,307 @@
-"""Incident reconstruction: sessions, mismatches, milestones, hourly series (issue 4)."""
+"""Incident reconstruction: sessions, mismatches, the affected population, the hourly series.
+
+Column contract (notebook 02 and the exposure queries build on these; keep them stable):
+
+``sessions`` — one row per web session overlapping [start, end):
+    session_id, applicant_id (the owner: the member who authenticated), started_at,
+    ended_at, ended_by ("logout" or "idle timeout"), last_request_at, logged_out_at,
+    logout_reason, n_requests, method, ip, user_agent.
+``mismatched_sessions`` — one row per (session, foreign account) for sessions that rendered
+    an account other than their owner's: session_id, applicant_id (owner), account_id
+    (the foreign account), bound_at (the login that bound it), first_rendered_at,
+    last_rendered_at, n_pages.
+``mismatched_changes`` — one row per (session, foreign account) that a session changed:
+    session_id, applicant_id, account_id, bound_at, n_changes, first_changed_at, last_changed_at.
+``possibly_affected`` — one row per member who logged in during [start, end):
+    applicant_id, first_login_at, last_login_at, n_logins.
+``incident_hourly`` — one row per UTC hour in [start, end): hour, n_logins,
+    n_mismatched_sessions (by the hour of the binding login), n_sessions_open (sessions
+    open at some moment of the hour).
+``support_inbox`` — every support message as received (mail clock), for classification.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+
+from .. import evidence
+from ..evidence import PII
+from . import clock_pairs as _clock_pairs  # noqa: F401 - registers the clock-pair queries
+from .portable import hour_bucket
+from .registry import FromQuery, Param, QueryParameterError, query
+from .timeshift import add_seconds
+
+__all__ = [
+    "DEFAULT_IDLE_TIMEOUT_MINUTES",
+    "sessions_select",
+    "mismatched_select",
+    "sessions",
+    "mismatched_sessions",
+    "mismatched_changes",
+    "possibly_affected",
+    "incident_hourly",
+    "support_inbox",
+]
+
+DOMAIN = "incident"
+DEFAULT_IDLE_TIMEOUT_MINUTES = 20
+"""The web server's idle timeout as its own logs show it (a timed-out session ends 20 min after its last request)."""
+
+_LOGINS = evidence.table("logins")
+_LOGOUTS = evidence.table("logouts")
+_VIEWS = evidence.table("page_views")
+_CHANGES = evidence.table("profile_changes")
+_TS = sa.DateTime(timezone=True)
+
+
+def _idle(minutes: Any) -> Any:
+    """The idle timeout in seconds, as SQL on the bound number of minutes."""
+    if isinstance(minutes, int) and minutes <= 0:
+        raise QueryParameterError(f"idle_timeout_minutes must be a positive number of minutes, got {minutes}")
+    if not isinstance(minutes, sa.ColumnElement):  # describe() passes a placeholder column
+        minutes = sa.bindparam("idle_timeout_minutes", minutes, type_=sa.BigInteger())
+    return minutes * 60
+
+
+def sessions_select(idle_timeout_minutes: Any = DEFAULT_IDLE_TIMEOUT_MINUTES) -> sa.Select:
+    """Every session rebuilt from its login, its requests and its logout (see the module doc).
+
+    A session ends at the member's own logout when the log records one; otherwise
+    ``idle_timeout_minutes`` after its last request. The server's own timeout records are
+    kept in ``logged_out_at`` for comparison, so a different timeout is a what-if.
+    """
+    activity = (
+        sa.select(
+            _VIEWS.c.session_id,
+            sa.func.max(_VIEWS.c.time).label("last_request_at"),
+            sa.func.count().label("n_requests"),
+        )
+        .group_by(_VIEWS.c.session_id)
+        .subquery("activity")
+    )
+    last = sa.func.coalesce(activity.c.last_request_at, _LOGINS.c.time)
+    by_user = _LOGOUTS.c.reason == "user"
+    return sa.select(
+        _LOGINS.c.session_id,
+        _LOGINS.c.applicant_id,
+        _LOGINS.c.time.label("started_at"),
+        sa.case((by_user, _LOGOUTS.c.time), else_=add_seconds(last, _idle(idle_timeout_minutes))).label("ended_at"),
+        sa.case((by_user, sa.literal("logout", sa.String())), else_=sa.literal("idle timeout", sa.String())).label("ended_by"),
+        last.label("last_request_at"),
+        _LOGOUTS.c.time.label("logged_out_at"),
+        _LOGOUTS.c.reason.label("logout_reason"),
+        sa.cast(sa.func.coalesce(activity.c.n_requests, 0), sa.BigInteger()).label("n_requests"),
+        _LOGINS.c.method,
+        _LOGINS.c.ip,
+        _LOGINS.c.user_agent,
+    ).select_from(
+        _LOGINS.outerjoin(activity, activity.c.session_id == _LOGINS.c.session_id).outerjoin(
+            _LOGOUTS, _LOGOUTS.c.session_id == _LOGINS.c.session_id
+        )
+    )
+
+
+_WINDOW = (
+    Param("start", datetime, FromQuery("incident_window", "deployed_at", timedelta(days=-1)),
+          "Window start, inclusive, e.g. 2013-12-12T17:52:00+00:00"),
+    Param("end", datetime, FromQuery("incident_window", "fix_deployed_at", timedelta(days=1)),
+          "Window end, exclusive, e.g. 2013-12-19T09:20:00+00:00"),
+)
+_IDLE = Param("idle_timeout_minutes", int, DEFAULT_IDLE_TIMEOUT_MINUTES,
+              "Minutes after its last request that a session the member did not log out of ends, e.g. 20")
+
+
+def _ts(value: Any) -> Any:
+    """A time as a typed bound value (a placeholder column when describe() shows the SQL)."""
+    return value if isinstance(value, sa.ColumnElement) else sa.literal(value, _TS)
+
+
+def _check_window(name: str, start: Any, end: Any) -> None:
+    if isinstance(start, datetime) and isinstance(end, datetime) and start >= end:
+        raise QueryParameterError(f"{name} needs start before end, got start={start.isoformat()} end={end.isoformat()}")
+
+
+_SESSION_TAGS = {
+    "started_at": PII.NONE, "ended_at": PII.NONE, "ended_by": PII.NONE, "last_request_at": PII.NONE,
+    "logged_out_at": PII.NONE, "logout_reason": PII.NONE, "n_requests": PII.NONE,
+}
+
+
+@query(
+    domain=DOMAIN,
+    description="Web sessions overlapping [start, end), rebuilt from login, requests and logout or idle timeout.",
+    params=(_IDLE, *_WINDOW),
+    columns=_SESSION_TAGS,
+    sort=("started_at", "session_id"),
+)
+def sessions(idle_timeout_minutes: int, start: datetime, end: datetime) -> sa.Select:
+    """Sessions that started before ``end`` and ended after ``start``."""
+    _check_window("sessions", start, end)
+    s = sessions_select(idle_timeout_minutes).subquery("s")
+    return sa.select(s).where(s.c.started_at < end, s.c.ended_at > start)
+
+
+def mismatched_select() -> sa.Select:
+    """(session, foreign account) pairs: pages a session rendered for an account not its owner's."""
+    return (
+        sa.select(
+            _VIEWS.c.session_id,
+            _LOGINS.c.applicant_id,
+            _VIEWS.c.account_id,
+            _LOGINS.c.time.label("bound_at"),
+            sa.func.min(_VIEWS.c.time).label("first_rendered_at"),
+            sa.func.max(_VIEWS.c.time).label("last_rendered_at"),
+            sa.func.count().label("n_pages"),
+        )
+        .select_from(_VIEWS.join(_LOGINS, _LOGINS.c.session_id == _VIEWS.c.session_id))
+        .where(_VIEWS.c.account_id.is_not(None), _VIEWS.c.account_id != _LOGINS.c.applicant_id)
+        .group_by(_VIEWS.c.session_id, _LOGINS.c.applicant_id, _VIEWS.c.account_id, _LOGINS.c.time)
+    )
+
+
+@query(
+    domain=DOMAIN,
+    description="Sessions that rendered an account other than their owner's: when it began and which accounts.",
+    columns={"bound_at": PII.NONE, "first_rendered_at": PII.NONE, "last_rendered_at": PII.NONE, "n_pages": PII.NONE},
+    sort=("bound_at", "session_id", "account_id"),
+)
+def mismatched_sessions() -> sa.Select:
+    """Every (session, foreign account) pair in the whole web log, not only in the window."""
+    return mismatched_select()
+
+
+@query(
+    domain=DOMAIN,
+    description="Profile changes a session made to an account other than its owner's, per session and account.",
+    columns={"bound_at": PII.NONE, "n_changes": PII.NONE, "first_changed_at": PII.NONE, "last_changed_at": PII.NONE},
+    sort=("bound_at", "session_id", "account_id"),
+)
+def mismatched_changes() -> sa.Select:
+    """Changes whose account differs from the authenticated member of the session that saved them."""
+    return (
+        sa.select(
+            _CHANGES.c.session_id,
+            _LOGINS.c.applicant_id,
+            _CHANGES.c.account_id,
+            _LOGINS.c.time.label("bound_at"),
+            sa.func.count().label("n_changes"),
+            sa.func.min(_CHANGES.c.time).label("first_changed_at"),
+            sa.func.max(_CHANGES.c.time).label("last_changed_at"),
+        )
+        .select_from(_CHANGES.join(_LOGINS, _LOGINS.c.session_id == _CHANGES.c.session_id))
+        .where(_CHANGES.c.account_id != _LOGINS.c.applicant_id)
+        .group_by(_CHANGES.c.session_id, _LOGINS.c.applicant_id, _CHANGES.c.account_id, _LOGINS.c.time)
+    )
+
+
+@query(
+    domain=DOMAIN,
+    description="Members who logged in during [start, end): the population the organisation called possibly affected.",
+    params=(
+        Param("start", datetime, FromQuery("incident_window", "deployed_at"),
+              "First instant of the window, e.g. the deployment 2013-12-13T17:52:00+00:00"),
+        Param("end", datetime, FromQuery("incident_window", "fix_deployed_at"),
+              "End of the window, exclusive, e.g. the fix 2013-12-18T09:20:00+00:00"),
+    ),
+    columns={"first_login_at": PII.NONE, "last_login_at": PII.NONE, "n_logins": PII.NONE},
+    sort=("applicant_id",),
+)
+def possibly_affected(start: datetime, end: datetime) -> sa.Select:
+    """One row per member with a login in the window."""
+    _check_window("possibly_affected", start, end)
+    t = _LOGINS.c.time
+    return (
+        sa.select(
+            _LOGINS.c.applicant_id,
+            sa.func.min(t).label("first_login_at"),
+            sa.func.max(t).label("last_login_at"),
+            sa.func.count().label("n_logins"),
+        )
+        .where(t >= start, t < end)
+        .group_by(_LOGINS.c.applicant_id)
+    )
+
+
+# (output column, branch name); "opened"/"closed" are folded into n_sessions_open in polars.
+_HOURLY = ("n_logins", "n_mismatched_sessions", "opened", "closed")
+
+
+def _open_sessions(frame: pl.DataFrame, values: Mapping[str, Any]) -> pl.DataFrame:
+    """Every hour from start to end is a row; open sessions = sessions opened so far - closed so far."""
+    start, end = values["start"], values["end"]
+    grid = pl.datetime_range(
+        start.replace(minute=0, second=0, microsecond=0), end, "1h",
+        closed="left", time_unit="us", time_zone="UTC", eager=True,
+    ).alias("hour")
+    return (
+        grid.to_frame()
+        .join(frame, on="hour", how="left")
+        .with_columns(pl.col(_HOURLY).fill_null(0))
+        .sort("hour")
+        .with_columns(n_sessions_open=pl.col("opened").cum_sum() - pl.col("closed").cum_sum())
+        .select("hour", "n_logins", "n_mismatched_sessions", "n_sessions_open")
+    )
+
+
+@query(
+    domain=DOMAIN,
+    description="Per UTC hour: logins, newly mismatched sessions, and sessions open at some moment of the hour.",
+    params=(*_WINDOW, _IDLE),
+    columns={"hour": PII.NONE, "n_logins": PII.NONE, "n_mismatched_sessions": PII.NONE, "n_sessions_open": PII.NONE,
+             "opened": PII.NONE, "closed": PII.NONE},
+    sort=("hour",),
+    finish=_open_sessions,
+)
+def incident_hourly(start: datetime, end: datetime, idle_timeout_minutes: int) -> sa.Select:
+    """Count per hour on the engine; the running count of open sessions is summed in polars.
+
+    A session is open during hour h when it started before h + 1 h and ended after h: it
+    is counted as opened in the hour it started (or the first hour, if earlier) and closed
+    in the first hour that begins at or after its end.
+    """
+    _check_window("incident_hourly", start, end)
+    logins = _LOGINS.c.time
+    mm = mismatched_select().subquery("mm")
+    s = sessions_select(idle_timeout_minutes).subquery("s")
+    overlapping = (s.c.started_at < end, s.c.ended_at > start)
+    opened = hour_bucket(sa.case((s.c.started_at < start, _ts(start)), else_=s.c.started_at))
+    end_hour = hour_bucket(s.c.ended_at)
+    closed = sa.case(
+        (s.c.ended_at > end_hour, add_seconds(end_hour, sa.bindparam("one_hour", 3600, sa.BigInteger()))),
+        else_=end_hour,
+    )
+    branches = [
+        sa.select(hour_bucket(logins).label("hour"), sa.literal("n_logins", sa.String()).label("kind"),
+                  sa.func.count().label("n")).where(logins >= start, logins < end).group_by(hour_bucket(logins)),
+        sa.select(hour_bucket(mm.c.bound_at).label("hour"), sa.literal("n_mismatched_sessions", sa.String()).label("kind"),
+                  sa.func.count(sa.distinct(mm.c.session_id)).label("n"))
+        .where(mm.c.bound_at >= start, mm.c.bound_at < end).group_by(hour_bucket(mm.c.bound_at)),
+        sa.select(opened.label("hour"), sa.literal("opened", sa.String()).label("kind"), sa.func.count().label("n"))
+        .where(*overlapping).group_by(opened),
+        sa.select(closed.label("hour"), sa.literal("closed", sa.String()).label("kind"), sa.func.count().label("n"))
+        .where(*overlapping).group_by(closed),
+    ]
+    per_kind = sa.union_all(*branches).subquery("per_kind")
+    pivot = [
+        sa.cast(sa.func.sum(sa.case((per_kind.c.kind == kind, per_kind.c.n), else_=0)), sa.BigInteger()).label(kind)
+        for kind in _HOURLY
+    ]
+    return sa.select(per_kind.c.hour, *pivot).group_by(per_kind.c.hour)
+
+
+_INBOX = evidence.table("support_messages")
+
+
+@query(
+    domain=DOMAIN,
+    description="Every support message as received, by the mail server's clock, for fault-report classification.",
+    sort=("received_at", "message_id"),
+)
+def support_inbox() -> sa.Select:
+    """All support messages; the mail clock is corrected later (see workbench.clocks)."""
+    return sa.select(_INBOX)

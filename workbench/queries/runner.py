@@ -117,7 +117,9 @@ def _read(stmt: sa.Select | sa.CompoundSelect, conn: sa.Connection) -> pl.DataFr
         # DuckDB warns that Arrow from a DB-API cursor copies rows; for our result sizes
         # that copy is cheaper than bypassing SQLAlchemy's bound parameters.
         warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
-        return pl.read_database(stmt, conn)
+        # Infer from every row: a nullable column whose first 100 rows are null would
+        # otherwise be typed Null on row-based drivers (SQLite, psycopg) and then fail.
+        return pl.read_database(stmt, conn, infer_schema_length=None)
 
 
 def _derive(q: Query, name: str, source: FromQuery, conn: sa.Connection, cache: dict) -> Any:

@@ -15,6 +15,7 @@ from pathlib import Path
 from .. import evidence
 from ..errors import GeneratorError
 from .degrade import Degradation, apply_degradations, parse_degrade
+from .raw import write_raw
 from .world import World, scale as get_scale
 from .writer import FORMATS, write_evidence, write_truth
 
@@ -101,9 +102,12 @@ def generate(
         shutil.rmtree(out / sub, ignore_errors=True)
     t1 = time.perf_counter()
     ev_rows = write_evidence(world.tables, out / "evidence", fmt)
-    (out / "raw").mkdir(parents=True, exist_ok=True)
+    t2 = time.perf_counter()
+    # From the degraded tables, so the raw forms carry exactly what the evidence carries.
+    write_raw(world.tables, out / "raw", world.rng("raw"))
+    steps["raw"] = time.perf_counter() - t2
     truth_rows = write_truth(world.truth, out / "truth", fmt)
-    steps["write"] = time.perf_counter() - t1
+    steps["write"] = time.perf_counter() - t1 - steps["raw"]
     meta = {
         "format_version": evidence.FORMAT_VERSION,
         "scale": scale,

@@ -8,7 +8,7 @@ import polars as pl
 
 from .. import evidence
 
-__all__ = ["FORMATS", "write_evidence", "write_truth", "write_frame"]
+__all__ = ["FORMATS", "write_evidence", "write_truth", "write_frame", "conform"]
 
 FORMATS = ("parquet", "csv")
 # ISO 8601 with an explicit zone; every timestamp in the evidence is UTC.
@@ -23,7 +23,9 @@ def write_frame(frame: pl.DataFrame, path: Path, fmt: str) -> None:
         frame.write_csv(path, datetime_format=CSV_DATETIME, date_format="%Y-%m-%d")
 
 
-def _conform(name: str, frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+def conform(name: str, frame: pl.DataFrame, schema: pl.Schema | None = None) -> pl.DataFrame:
+    """``frame`` as table ``name`` is written: declared columns and dtypes, sorted by time then key."""
+    schema = schema if schema is not None else evidence.polars_schema(name)
     missing = [c for c in schema if c not in frame.columns]
     if missing:
         raise RuntimeError(f"generator bug: table {name} lacks columns {missing}")
@@ -38,7 +40,7 @@ def write_evidence(tables: dict[str, pl.DataFrame], out: Path, fmt: str) -> dict
     out.mkdir(parents=True, exist_ok=True)
     rows = {}
     for name in evidence.TABLES:
-        frame = _conform(name, tables[name], evidence.polars_schema(name))
+        frame = conform(name, tables[name], evidence.polars_schema(name))
         write_frame(frame, out / f"{name}.{fmt}", fmt)
         rows[name] = frame.height
     return rows
@@ -50,7 +52,7 @@ def write_truth(truth: dict[str, pl.DataFrame], out: Path, fmt: str) -> dict[str
     rows = {}
     for name, columns in evidence.TRUTH_TABLES.items():
         frame = truth.get(name, pl.DataFrame(schema=columns))
-        frame = _conform(name, frame, pl.Schema(columns))
+        frame = conform(name, frame, pl.Schema(columns))
         write_frame(frame, out / f"{name}.{fmt}", fmt)
         rows[name] = frame.height
     return rows

@@ -7,12 +7,44 @@ whatever their own time zone.
 
 from __future__ import annotations
 
+import os
+
 import altair as alt
 import polars as pl
 
-__all__ = ["DISPLAY_TZ", "activity_chart", "local_time", "milestones"]
+from ..errors import WorkbenchError
+
+__all__ = ["DISPLAY_TZ", "activity_chart", "local_time", "milestones", "setup"]
 
 DISPLAY_TZ = "Europe/Stockholm"
+
+
+def setup(context: str | None = None) -> str:
+    """Make Altair charts work offline here; call once at the top of a notebook. Returns the context.
+
+    ``context`` is ``"live"`` (JupyterLab: interactive charts whose JavaScript comes from
+    vl-convert, no network; needs anywidget) or ``"export"`` (a headless run for a report:
+    the HTML renderer, whose output the offline report template completes with the inlined
+    Vega libraries). By default it is ``"export"`` when ``workbench run``/``report`` runs the
+    notebook (they set ``WORKBENCH_RUN=papermill`` for the kernel), ``"live"`` in a kernel
+    started by a Jupyter server (JupyterLab sets ``JPY_SESSION_NAME``), and ``"export"``
+    anywhere else (plain papermill, nbconvert, scripts), where no one is there to interact.
+    """
+    if context is None:
+        live = os.environ.get("WORKBENCH_RUN") != "papermill" and bool(os.environ.get("JPY_SESSION_NAME"))
+        context = "live" if live else "export"
+    if context == "export":
+        # Not "mimetype" (fails nbformat validation) nor png/svg (static).
+        alt.renderers.enable("html")
+    elif context == "live":
+        try:
+            import anywidget  # noqa: F401
+        except ImportError:
+            raise WorkbenchError("live charts need anywidget: pip install anywidget") from None
+        alt.renderers.enable("jupyter", offline=True)
+    else:
+        raise WorkbenchError(f"chart context {context!r} is not one of: live, export")
+    return context
 
 
 def local_time(frame: pl.DataFrame, *columns: str, timezone: str = DISPLAY_TZ) -> pl.DataFrame:

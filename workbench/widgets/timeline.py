@@ -1,12 +1,186 @@
-"""``TimelineExplorer``: placeholder until issue 4 builds it."""
+"""``TimelineExplorer``: pick a time range and event kinds; see those events as a table and a chart.
+
+The state is plain Python: ``range`` (UTC start and end), ``kinds``, and the derived
+``table`` (audience-fit) and ``chart``. The ipywidgets only feed that state, so it can be
+tested headless by setting a child's value::
+
+    explorer = TimelineExplorer(events, marks, audience="investigator")
+    explorer._w_range.value = (start, end)      # or explorer.set_range(start, end)
+    explorer.table                              # the events in range, as shown
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+import altair as alt
+import polars as pl
+
+from ..audience import Audience, fit
+from ..display import Table
+from ..errors import WorkbenchError
+from ..evidence import PII
+from .charts import DISPLAY_TZ
+from .incident_charts import events_chart
+
 __all__ = ["TimelineExplorer"]
+
+_TAGS = {"time": PII.NONE, "kind": PII.NONE, "detail": PII.NONE, "session_id": PII.NONE, "hour": PII.NONE}
 
 
 class TimelineExplorer:
-    """Not built yet (issue 4)."""
+    """Events of the incident between two hours, filtered by kind, with the milestones inside that range.
 
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError("TimelineExplorer is not built yet: see issue 4")
+    Parameters
+    ----------
+    events : rows ``time`` (UTC), ``kind``, ``detail``, ``session_id``, e.g. ``incident.timeline_events``.
+    marks : milestone rows ``milestone``, ``kind``, ``time``, e.g. ``incident.milestones``.
+    audience : ``"investigator"`` and ``"auditor"`` see event rows; the public sees counts per kind.
+    timezone : wall-clock zone for the slider labels and the chart, e.g. ``"Europe/Stockholm"``.
+    max_rows : rows shown in the table (the ``table`` property holds them all).
+    """
+
+    def __init__(self, events: pl.DataFrame, marks: pl.DataFrame, *, audience: str = "investigator",
+                 timezone: str = DISPLAY_TZ, max_rows: int = 50):
+        import ipywidgets as w
+
+        missing = {"time", "kind"} - set(events.columns)
+        if missing:
+            raise WorkbenchError(f"TimelineExplorer needs event columns time and kind; missing {sorted(missing)}")
+        if events.is_empty():
+            raise WorkbenchError("TimelineExplorer needs at least one event; the frame is empty")
+        self.audience = Audience(audience)
+        self.timezone, self.max_rows = timezone, max_rows
+        self._events = events.sort("time")
+        self._marks = marks
+        first = self._events["time"].min().replace(minute=0, second=0, microsecond=0)
+        last = self._events["time"].max().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        hours = pl.datetime_range(first, last, "1h", time_unit="us", time_zone="UTC", eager=True).to_list()
+        labels = [h.astimezone(_zone(timezone)).strftime("%a %d %b %H:%M") for h in hours]
+        self._hours = hours
+        all_kinds = sorted(self._events["kind"].unique().to_list())
+        self._w_range = w.SelectionRangeSlider(
+            options=list(zip(labels, hours, strict=True)), index=(0, len(hours) - 1), description="Range",
+            layout=w.Layout(width="95%"), continuous_update=False,
+        )
+        self._w_kinds = w.SelectMultiple(
+            options=all_kinds, value=tuple(all_kinds), description="Events", rows=min(6, len(all_kinds))
+        )
+        self._w_summary = w.HTML()
+        self._w_table = w.HTML()
+        self._w_chart = w.Output()
+        self._w_box = w.VBox([self._w_range, self._w_kinds, self._w_summary, self._w_chart, self._w_table])
+        self.table = pl.DataFrame()
+        self.chart: alt.LayerChart | None = None
+        self._displayed = False
+        self._w_range.observe(self._refresh, names="value")
+        self._w_kinds.observe(self._refresh, names="value")
+        self._refresh()
+
+    # -- plain-Python state -------------------------------------------------------------
+    @property
+    def range(self) -> tuple[datetime, datetime]:
+        """(start, end) in UTC: events with start <= time < end are in range."""
+        start, end = self._w_range.value
+        return start, end
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The event kinds shown, e.g. ``("fault report", "milestone")``."""
+        return tuple(self._w_kinds.value)
+
+    @property
+    def value(self) -> dict:
+        """The selection as one value: ``{"start": ..., "end": ..., "kinds": (...)}``."""
+        start, end = self.range
+        return {"start": start, "end": end, "kinds": self.kinds}
+
+    def set_range(self, start: datetime, end: datetime) -> None:
+        """Select the hours from ``start`` to ``end`` (both rounded down to the hour, end made exclusive)."""
+        lo = self._index(start)
+        hi = self._index(end)
+        self._w_range.index = (lo, max(hi, lo))
+
+    def set_kinds(self, kinds: Iterable[str]) -> None:
+        """Show only ``kinds``; an unknown kind is an error listing the known ones."""
+        kinds = tuple(kinds)
+        unknown = sorted(set(kinds) - set(self._w_kinds.options))
+        if unknown:
+            raise WorkbenchError(f"unknown event kind(s) {unknown}; known: {list(self._w_kinds.options)}")
+        self._w_kinds.value = kinds
+
+    def in_range(self) -> pl.DataFrame:
+        """Events in the selected range and kinds, before fitting for the audience."""
+        start, end = self.range
+        return self._events.filter(
+            (pl.col("time") >= start) & (pl.col("time") < end) & pl.col("kind").is_in(list(self.kinds))
+        )
+
+    def milestones_in_range(self) -> pl.DataFrame:
+        """Milestones between the range's start and end."""
+        start, end = self.range
+        return self._marks.filter((pl.col("time") >= start) & (pl.col("time") < end))
+
+    # -- refresh ---------------------------------------------------------------------------
+    def _index(self, t: datetime) -> int:
+        hour = t.astimezone(self._hours[0].tzinfo).replace(minute=0, second=0, microsecond=0)
+        if hour <= self._hours[0]:
+            return 0
+        if hour >= self._hours[-1]:
+            return len(self._hours) - 1
+        return self._hours.index(hour)
+
+    def _refresh(self, _change=None) -> None:
+        rows = self.in_range()
+        counts = (
+            rows.group_by("kind").agg(n=pl.len().cast(pl.Int64)).sort("kind")
+        )
+        if self.audience is Audience.PUBLIC:
+            self.table = fit(counts, self.audience, columns=_TAGS)
+        else:
+            self.table = fit(rows.select([c for c in ("time", "kind", "detail", "session_id") if c in rows.columns]),
+                             self.audience, columns=_TAGS)
+        hourly = (
+            rows.group_by(hour=pl.col("time").dt.truncate("1h"), kind="kind")
+            .agg(n=pl.len().cast(pl.Int64))
+            .sort("hour", "kind")
+        )
+        shown_hourly = fit(hourly, self.audience, columns=_TAGS) if self.audience is Audience.PUBLIC else hourly
+        self.chart = events_chart(shown_hourly, self.milestones_in_range(), timezone=self.timezone)
+        start, end = self.range
+        self._w_summary.value = (
+            f"<b>{rows.height:,}</b> event(s) from {start.astimezone(_zone(self.timezone)):%a %d %b %H:%M} "
+            f"to {end.astimezone(_zone(self.timezone)):%a %d %b %H:%M}; "
+            f"{self.milestones_in_range().height} milestone(s) inside."
+        ).replace(",", "\u202f")
+        self._w_table.value = Table(self.table, max_rows=self.max_rows)._repr_html_()
+        self._draw()
+
+    def _draw(self) -> None:
+        """Draw the chart into its output area, once the explorer is on screen in a live kernel.
+
+        Headless (tests, scripts) and in papermill runs (WORKBENCH_RUN=papermill, where a
+        report cannot show widgets anyway) the chart stays state only.
+        """
+        if not self._displayed or os.environ.get("WORKBENCH_RUN") == "papermill":
+            return
+        from IPython.display import display
+
+        self._w_chart.clear_output()
+        with self._w_chart:
+            display(self.chart)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self._w_box)
+        self._displayed = True
+        self._draw()
+
+
+def _zone(name: str):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)

@@ -1,0 +1,102 @@
+"""Benchmark the access-log parse: lines per second and memory, on an already generated case.
+
+    .venv/bin/python benchmarks/bench_raw.py --case /tmp/stockholm [--scale stockholm] [--repeat 3]
+
+:func:`bench_access_log_parse` is what ``benchmarks/run.py`` calls. The parse (reading
+``DIR/raw/access.log`` into typed ``page_views`` batches, malformed lines separated, as
+ingest does before its value checks and the load) runs in a child process, so the memory
+measured is its own: the peak RSS delta is the peak during the parse over the RSS after
+the imports. The target is at least one million lines a second on 2 cores; CPU seconds
+are reported too, since wall time depends on what else the machine is doing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+__all__ = ["bench_access_log_parse", "TARGET_LINES_PER_SECOND"]
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_LINES_PER_SECOND = 1_000_000
+
+_CHILD = """
+import json, os, resource, time
+from pathlib import Path
+from workbench.ingest.access_log import read_access_log
+
+def rss_mb():
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+path = Path({path!r})
+before = rss_mb()
+runs = []
+for _ in range({repeat}):
+    lines = quarantined = 0
+    c0, t0 = time.process_time(), time.perf_counter()
+    for batch in read_access_log(path, "raw/access.log"):
+        lines += batch.frame.height + batch.malformed.height
+        quarantined += batch.malformed.height
+    runs.append((time.perf_counter() - t0, time.process_time() - c0))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({{"lines": lines, "quarantined": quarantined, "runs": runs, "rss_before_mb": before, "peak_rss_mb": peak}}))
+"""
+
+
+def bench_access_log_parse(scale: str, case_dir: Path, repeat: int = 3) -> dict:
+    """Parse ``case_dir/raw/access.log`` ``repeat`` times in a child process; report the best run.
+
+    Returns lines, quarantined, seconds (best wall, also as ``wall_s``), lines_per_second,
+    cpu_seconds and cpu_us_per_line of that run, peak_rss_delta_mb, the machine's cores
+    and load, and whether the target of 1 million lines a second was met.
+    """
+    path = Path(case_dir) / "raw" / "access.log"
+    if not path.is_file():
+        raise SystemExit(f"no access log at {path}; generate the case first: workbench generate --scale {scale} --seed 1 --out {case_dir}")
+    code = _CHILD.format(path=str(path), repeat=repeat)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
+    if proc.returncode:
+        raise SystemExit(f"access-log benchmark failed:\n{proc.stderr}")
+    measured = json.loads(proc.stdout.strip().splitlines()[-1])
+    wall, cpu = min(measured["runs"])
+    rate = measured["lines"] / wall
+    return {
+        "scale": scale,
+        "file_bytes": path.stat().st_size,
+        "lines": measured["lines"],
+        "quarantined": measured["quarantined"],
+        "seconds": round(wall, 2),
+        "wall_s": round(wall, 2),
+        "runs_s": [round(w, 2) for w, _ in measured["runs"]],
+        "lines_per_second": round(rate),
+        "cpu_seconds": round(cpu, 2),
+        "cpu_us_per_line": round(cpu / measured["lines"] * 1e6, 2),
+        "peak_rss_delta_mb": round(measured["peak_rss_mb"] - measured["rss_before_mb"], 1),
+        "peak_rss_gb": round(measured["peak_rss_mb"] / 1024, 2),
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg()[0],
+        "target_lines_per_second": TARGET_LINES_PER_SECOND,
+        "target_met": rate >= TARGET_LINES_PER_SECOND,
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--case", required=True, help="a generated case folder (holding raw/access.log)")
+    parser.add_argument("--scale", default="stockholm", help="the scale it was generated at, for the report")
+    parser.add_argument("--repeat", type=int, default=3, help="parses to run; the best is reported")
+    args = parser.parse_args(argv)
+    result = bench_access_log_parse(args.scale, Path(args.case), args.repeat)
+    print(json.dumps(result, indent=2))
+    verdict = "met" if result["target_met"] else "MISSED"
+    print(f"access-log parse @ {args.scale}: {result['lines_per_second']:,} lines/s vs target ≥ {TARGET_LINES_PER_SECOND:,}: {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,55 @@
+"""Report sets of the small case, rendered once per test session for every test that reads them.
+
+The leak scan (tests/test_leak_scan.py) and the browser check (tests/browser/) read the same
+renders: rendering costs seconds per notebook, so each audience is rendered once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+# A fixed key: pseudonyms are stable between runs, and tests never see a real case's key.
+PSEUDONYM_KEY = "report-tests-pseudonym-key-0123456789"
+
+CELL_TIMEOUT = 120
+_RENDERED: dict[tuple[str, str], Path] = {}
+
+
+@contextlib.contextmanager
+def pseudonym_key(key: str = PSEUDONYM_KEY):
+    """Set WORKBENCH_PSEUDONYM_KEY for the notebooks' kernels, and restore it afterwards."""
+    saved = os.environ.get("WORKBENCH_PSEUDONYM_KEY")
+    os.environ["WORKBENCH_PSEUDONYM_KEY"] = key
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("WORKBENCH_PSEUDONYM_KEY", None)
+        else:
+            os.environ["WORKBENCH_PSEUDONYM_KEY"] = saved
+
+
+def report_set(tmp_path_factory, case_url: str, audience: str) -> Path:
+    """The report set of every report notebook for ``audience`` on ``case_url``, rendered once."""
+    from workbench.execute import NotebookError
+    from workbench.report import build_report
+
+    key = (case_url, audience)
+    if key not in _RENDERED:
+        out = tmp_path_factory.mktemp(f"reports_{audience}")
+        with pseudonym_key():
+            try:
+                # Cells take seconds on the small case; a stuck one fails instead of stalling the suite.
+                build_report(case_url, audience, out, cell_timeout=CELL_TIMEOUT)
+            except NotebookError as exc:
+                if "ran longer than the cell timeout" not in str(exc):
+                    raise
+                # ipykernel 7 can strand an execute_request unread (ipython/ipykernel#1554): the
+                # kernel sits idle and the cell never starts. That is not this code's failure;
+                # render once more and say so.
+                print(f"\nreportkit: rendering again after a stuck kernel: {exc}")
+                build_report(case_url, audience, out, cell_timeout=CELL_TIMEOUT)
+        _RENDERED[key] = out
+    return _RENDERED[key]

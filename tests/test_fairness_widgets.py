@@ -1,0 +1,119 @@
+"""The caseworker dashboard headless, and the five fairness charts from audience-fit frames."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from workbench import fairness
+from workbench.case import open_case
+from workbench.widgets import CaseworkerDashboard
+from workbench.widgets.fairness_charts import (
+    caseworker_rate_chart,
+    power_chart,
+    queue_time_chart,
+    red_flag_timeline_chart,
+    winner_rank_chart,
+)
+
+KEY = "test-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def review(small_db):
+    with open_case(small_db) as case:
+        return fairness.review_fairness(case, permutations=5000, power_simulations=20)
+
+
+@pytest.fixture(scope="module")
+def corrupt(small_case) -> list[int]:
+    return sorted(small_case.truth("corrupt_handlers")["handler_id"].to_list())
+
+
+def _data(chart) -> list[dict]:
+    spec = chart.to_dict()
+    return [row for rows in spec.get("datasets", {}).values() for row in rows]
+
+
+def test_dashboard_opens_on_the_most_significant_caseworker(review):
+    dash = CaseworkerDashboard(review)
+    assert dash.value == review.caseworkers["handler_id"][0] == dash.selected_caseworker
+    assert dash.rates["handler_id"].item() == dash.value
+    assert dash.allocations.height == review.replay.allocations.filter(pl.col("handler_id") == dash.value).height
+
+
+def test_choosing_a_caseworker_shows_their_allocations_skips_rates_and_red_flags(review, corrupt):
+    dash = CaseworkerDashboard(review)
+    dash.value = corrupt[0]
+    mine = review.replay.allocations.filter(pl.col("handler_id") == corrupt[0])
+    assert set(dash.allocations["listing_id"]) == set(mine["listing_id"])
+    rates = dash.rates.row(0, named=True)
+    assert rates["n_unexplained"] == (mine["outcome"] == "unexplained").sum() > 0
+    assert rates["rate"] > rates["peer_rate"] and rates["effect_label"] in ("large", "very large")
+    skipped = dash.passed_over.filter(pl.col("status") == "skipped")
+    assert skipped.height > 0 and set(skipped["listing_id"]) <= set(mine["listing_id"])
+    assert dash.timeline.height > 0 and (dash.timeline["handler_id"] == corrupt[0]).all()
+    assert "skipped" in dash._w_passed.value and f"Caseworker {corrupt[0]}" in dash._w_summary.value
+    shown = _data(dash.chart)
+    assert len(shown) == dash.timeline.height and {r["flag"] for r in shown} == set(dash.timeline["flag"])
+
+
+def test_district_and_period_filters_narrow_everything(review, corrupt):
+    dash = CaseworkerDashboard(review, caseworker=corrupt[0])
+    district = dash.allocations["district"].mode().sort()[0]
+    dash.districts = (district,)
+    assert set(dash.allocations["district"]) == {district}
+    first = int(review.replay.allocations["year"].min())
+    dash.years = (first, first)
+    assert set(dash.allocations["year"]) <= {first}
+    assert (dash.timeline["time"].dt.year() == first).all()
+    dash.districts = ()
+    assert dash.allocations.height >= review.replay.allocations.filter(
+        (pl.col("handler_id") == corrupt[0]) & (pl.col("year") == first) & (pl.col("district") == district)).height
+
+
+def test_dashboard_shows_pseudonyms_to_auditors_and_nothing_per_person_to_the_public(review, corrupt, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", KEY)
+    dash = CaseworkerDashboard(review, audience="auditor", caseworker=corrupt[0])
+    labels = [label for label, _ in dash._w_caseworker.options]
+    assert all(label.startswith("H-") for label in labels)
+    assert f"Caseworker {corrupt[0]}<" not in dash._w_summary.value and "Caseworker H-" in dash._w_summary.value
+    member = str(dash.allocations["applicant_id"][0])
+    assert member not in dash._w_allocations.value
+    public = CaseworkerDashboard(review, audience="public")
+    assert public.value is None and public.allocations.height == 0 and "not the public" in public._w_summary.value
+
+
+@pytest.mark.parametrize("audience", ["investigator", "auditor", "public"])
+def test_the_five_charts_build_from_audience_fit_frames(review, audience, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", KEY)
+    ranks = fairness.rank_distribution(review, audience)
+    rates = fairness.caseworker_rates(review, audience)
+    flags = fairness.flag_timeline(review, audience)
+    charts = {
+        "ranks": winner_rank_chart(ranks),
+        "rates": caseworker_rate_chart(rates),
+        "power": power_chart(fairness.power_table(review, audience)),
+        "queue_time": queue_time_chart(fairness.queue_time(review, audience)),
+        "flags": red_flag_timeline_chart(flags),
+    }
+    data = {name: _data(chart) for name, chart in charts.items()}
+    assert {r["outcome"] for r in data["ranks"]} == {"in_order", "explained", "unexplained"}
+    assert len(data["rates"]) == review.caseworkers_tested
+    assert len(data["power"]) >= len(fairness.FRAUD_RATES)
+    flagged_rows = [r for r in data["rates"] if r["flagged"]]
+    assert len(flagged_rows) == len(review.caseworkers_flagged)
+    ids = {str(h) for h in review.replay.allocations["applicant_id"].head(50)}
+    if audience == "public":
+        assert "handler_id" not in rates.columns and "time" not in flags.columns
+        assert all(r["caseworker"].startswith("caseworker ") for r in data["rates"])
+    if audience != "investigator":
+        text = str(data)
+        assert not any(i in text for i in ids)
+
+
+def test_chart_builders_do_not_mutate_their_input(review):
+    frame = fairness.caseworker_rates(review, "investigator")
+    before = frame.clone()
+    caseworker_rate_chart(frame)
+    assert frame.equals(before)

@@ -1,0 +1,111 @@
+"""TimelineExplorer headless, and the incident chart builders through ``to_dict()``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+
+from workbench import clocks, incident
+from workbench.audience import fit
+from workbench.case import open_case
+from workbench.errors import WorkbenchError
+from workbench.queries import run
+from workbench.widgets import TimelineExplorer
+from workbench.widgets.incident_charts import counterfactual_chart, timeline_chart
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def parts(tiny_db):
+    with open_case(tiny_db) as case:
+        offsets = clocks.estimate_offsets(case)
+        mismatched = run("mismatched_sessions", case)
+        reports = incident.fault_reports(case, offsets)
+        marks = incident.milestones(run("incident_window", case), mismatched, reports, offsets)
+        events = incident.timeline_events(case, mismatched, reports, marks, run("mismatched_changes", case))
+        hourly = incident.hourly_series(case, reports)
+        yield {"events": events, "marks": marks, "reports": reports, "hourly": hourly, "mismatched": mismatched}
+
+
+def _values(spec: dict) -> list[dict]:
+    """Every inline data row of a chart spec."""
+    return [row for rows in spec.get("datasets", {}).values() for row in rows]
+
+
+def test_setting_the_range_shows_the_events_inside_it(parts):
+    explorer = TimelineExplorer(parts["events"], parts["marks"])
+    assert explorer.table.height == parts["events"].height  # everything at first
+    first_report = parts["reports"]["reported_at"][0]
+    hour = first_report.replace(minute=0, second=0, microsecond=0)
+    explorer._w_range.value = (hour, hour + (explorer._hours[1] - explorer._hours[0]))
+    expected = parts["events"].filter((pl.col("time") >= hour) & (pl.col("time") < explorer.range[1]))
+    assert explorer.table.equals(expected.select("time", "kind", "detail", "session_id"))
+    assert "fault report" in explorer.table["kind"].to_list()
+    assert explorer.milestones_in_range()["milestone"].to_list() == ["first fault report"]
+    assert "1 milestone(s) inside" in explorer._w_summary.value
+
+
+def test_choosing_kinds_filters_table_and_chart(parts):
+    explorer = TimelineExplorer(parts["events"], parts["marks"])
+    explorer._w_kinds.value = ("mismatched session",)
+    assert explorer.table.height == parts["mismatched"]["session_id"].n_unique()
+    assert set(explorer.table["kind"]) == {"mismatched session"}
+    bars = [r for r in _values(explorer.chart.to_dict()) if "kind" in r and "n" in r]
+    assert {r["kind"] for r in bars} == {"mismatched session"}
+    assert sum(r["n"] for r in bars) == explorer.table.height
+
+
+def test_set_range_rounds_to_hours_and_set_kinds_checks_names(parts):
+    explorer = TimelineExplorer(parts["events"], parts["marks"])
+    explorer.set_range(utc(2013, 12, 14, 7, 30), utc(2013, 12, 14, 9, 15))
+    assert explorer.range == (utc(2013, 12, 14, 7), utc(2013, 12, 14, 9))
+    assert explorer.value["start"] == utc(2013, 12, 14, 7)
+    with pytest.raises(WorkbenchError, match=r"unknown event kind\(s\) \['logins'\]; known: \["):
+        explorer.set_kinds(["logins"])
+
+
+def test_the_public_sees_counts_per_kind_not_events(parts):
+    explorer = TimelineExplorer(parts["events"], parts["marks"], audience="public")
+    assert explorer.table.columns == ["kind", "n"]
+    counts = dict(explorer.table.iter_rows())
+    assert counts["fault report"] == "<5"
+    assert counts["login"] == str(parts["events"].filter(pl.col("kind") == "login").height)
+
+
+def test_an_empty_event_frame_is_refused(parts):
+    with pytest.raises(WorkbenchError, match="needs at least one event"):
+        TimelineExplorer(parts["events"].head(0), parts["marks"])
+
+
+def test_timeline_chart_embeds_the_fit_frame_and_the_milestones(parts):
+    hourly = parts["hourly"]
+    before = hourly.clone()
+    public = fit(hourly, "public", columns=incident.TAGS)
+    spec = timeline_chart(public, parts["marks"]).to_dict()
+    assert hourly.equals(before)  # the input is not mutated
+    rows = _values(spec)
+    names = {r["milestone"] for r in rows if "milestone" in r}
+    assert {"deployment", "first mismatched session", "first fault report", "login disabled", "fix deployed"} <= names
+    series = [r for r in rows if r.get("series") == "fault reports"]
+    assert len(series) == hourly.height and all(r["count"] is None for r in series)  # all under 5: suppressed
+    logins = [r["count"] for r in rows if r.get("series") == "logins" and r["count"] is not None]
+    assert logins and min(logins) >= 5
+
+
+def test_counterfactual_chart_draws_every_measure_and_alternative():
+    curve = pl.DataFrame({
+        "shutdown_at": [utc(2013, 12, 13, 18), utc(2013, 12, 14, 18)],
+        "n_mismatched_sessions": [0, 9], "n_exposed_accounts": [0, 8], "n_changed_accounts": [0, 1],
+    })
+    named = pl.DataFrame({"alternative": ["actual", "smoke_test"], "shutdown_at": [utc(2013, 12, 14, 18), utc(2013, 12, 13, 18)]})
+    rows = _values(counterfactual_chart(curve, named).to_dict())
+    assert {r["measure"] for r in rows if "measure" in r} == {
+        "mismatched sessions", "accounts shown to another person", "accounts changed by another person"}
+    assert {r["alternative"] for r in rows if "alternative" in r} == {"actual", "smoke_test"}
+    # shown in Stockholm time: 18:00 UTC is 19:00 local
+    assert any(str(r.get("shutdown_at", "")).startswith("2013-12-13T19:00") for r in rows)

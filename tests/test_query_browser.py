@@ -1,0 +1,259 @@
+"""QueryBrowser and the widget links, headless: set a child's value, assert the state and what it shows."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, timedelta, timezone
+
+import ipywidgets as w
+import polars as pl
+import pytest
+
+from workbench import clocks, incident
+from workbench.audience import AudienceError, fit
+from workbench.binding import bind_sessions
+from workbench.case import open_case
+from workbench.changes import attribute_changes
+from workbench.errors import UnknownNameError, WorkbenchError
+from workbench.exposure import assess_exposure
+from workbench.fairness import review_fairness
+from workbench.queries import list_queries, run
+from workbench.widgets import AccountInspector, CaseworkerDashboard, TimelineExplorer
+from workbench.widgets.links import (
+    AllocationApplicant,
+    TimelineAccounts,
+    hourly_brush_chart,
+    link_brush,
+)
+from workbench.widgets.query_browser import QueryBrowser
+
+KEY = "test-key-0123456789abcdef"
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def case(tiny_db):
+    with open_case(tiny_db) as opened:
+        yield opened
+
+
+@pytest.fixture
+def browser(case, tmp_path):
+    return QueryBrowser(case, "investigator", out_dir=tmp_path, page_size=10)
+
+
+# ---- QueryBrowser ------------------------------------------------------------------------
+
+
+def test_lists_every_query_with_its_description_and_filters_by_name_domain_or_words(browser):
+    catalogue = list_queries()
+    assert browser.queries.equals(catalogue)
+    assert list(browser._w_queries.options) == catalogue["name"].to_list()
+    assert f"{catalogue.height} of {catalogue.height} queries" in browser._w_count.value
+    assert all(d.replace("'", "&#x27;") in browser._w_catalogue.value for d in catalogue["description"])
+    browser._w_search.value = "rebuilt"  # a word of the sessions query's description only
+    assert browser.queries["name"].to_list() == ["sessions"]
+    browser._w_search.value = ""
+    browser._w_domain.value = "overview"
+    assert set(browser.queries["domain"]) == {"overview"}
+    assert browser.queries["name"].to_list() == list(browser._w_queries.options)
+    assert "incident_window" in browser._w_queries.options and "sessions" not in browser._w_queries.options
+
+
+def test_choosing_a_query_shows_typed_inputs_and_its_sql(browser):
+    browser._w_queries.value = "sessions"
+    inputs = browser._w_param
+    assert list(inputs) == ["idle_timeout_minutes", "start", "end"]
+    assert isinstance(inputs["idle_timeout_minutes"], w.IntText) and inputs["idle_timeout_minutes"].value == 20
+    assert isinstance(inputs["start"], w.Text) and "incident_window.deployed_at - 1 day" in inputs["start"].placeholder
+    assert browser.params == {"idle_timeout_minutes": 20}
+    assert "SQL (sqlite):" in browser.sql and "FROM" in browser.sql
+    inputs["start"].value = "2013-12-13 18:00"  # read in Stockholm time, as the tables show it
+    assert browser.params["start"] == utc(2013, 12, 13, 17)
+    assert "start=2013-12-13T17:00:00+00:00" in browser.sql
+    assert "start=2013-12-13T17:00:00+00:00" in browser._w_sql.value
+    browser.selected = "allocated_listings"
+    assert isinstance(browser._w_param["period_start"], w.DatePicker)
+    browser._w_param["period_start"].value = date(2013, 6, 1)
+    assert browser.params == {"period_start": date(2013, 6, 1)}
+    browser.selected = "contact_form_pairs"
+    assert isinstance(browser._w_param["path"], w.Text) and browser._w_param["path"].value == "/kundtjanst/kontakt"
+
+
+def test_run_shows_the_audience_fit_result_a_page_at_a_time(browser, case):
+    browser.selected = "sessions"
+    browser._w_param["start"].value = "2013-12-13T17:00:00+00:00"
+    browser._w_param["end"].value = "2013-12-14T11:00:00Z"
+    browser._w_run.click()
+    expected = run("sessions", case, start=utc(2013, 12, 13, 17), end=utc(2013, 12, 14, 11))
+    assert expected.height > 20, "needs three pages of ten"
+    assert browser.error is None and browser.result.equals(expected)
+    assert browser.page_count == -(-expected.height // 10)
+    assert browser.page_rows.equals(expected.head(10))
+    assert f"Rows 1–10 of {expected.height} (page 1 of {browser.page_count})" in browser._w_page.value
+    assert expected["session_id"][0] in browser._w_table.value
+    assert browser._w_prev.disabled and not browser._w_next.disabled
+    browser._w_next.click()
+    assert browser.page == 1 and browser.page_rows.equals(expected.slice(10, 10))
+    assert expected["session_id"][10] in browser._w_table.value and expected["session_id"][0] not in browser._w_table.value
+    browser.show_page(99)
+    assert browser.page == browser.page_count - 1 and browser._w_next.disabled
+
+
+def test_a_bad_value_names_its_parameter_and_runs_nothing(browser):
+    browser.selected = "sessions"
+    browser._w_param["start"].value = "Friday evening"
+    assert "start" in browser.errors and "Friday evening" in browser.errors["start"]
+    assert "Friday evening" in browser._w_sql.value  # said next to the SQL, before running
+    browser._w_run.click()
+    assert browser.result is None
+    assert "parameter 'start'" in browser.error and "Friday evening" in browser.error
+    assert "Friday evening" in browser._w_status.value
+
+
+def test_choosing_another_query_clears_the_result(browser):
+    browser.selected = "table_counts"
+    browser.run()
+    assert browser.result.height > 0 and not browser._w_export.disabled
+    browser.selected = "incident_window"
+    assert browser.result is None and browser._w_table.value == "" and browser._w_export.disabled
+    with pytest.raises(UnknownNameError, match="Did you mean 'incident_window'"):
+        browser.selected = "incident_windw"
+
+
+def test_export_writes_the_audience_fit_result_as_csv_or_parquet(case, tmp_path):
+    browser = QueryBrowser(case, "auditor", out_dir=tmp_path, key=KEY)
+    browser.selected = "possibly_affected"
+    browser.run()
+    expected = fit(run("possibly_affected", case), "auditor", query="possibly_affected", key=KEY)
+    assert browser.result.equals(expected)
+    assert browser.result["applicant_id"][0].startswith("P-")  # pseudonyms, never customer numbers
+    browser._w_format.value = "parquet"
+    browser._w_export.click()
+    assert browser.exported.parent == tmp_path / "exports" and browser.exported.suffix == ".parquet"
+    assert pl.read_parquet(browser.exported).equals(expected)
+    assert str(browser.exported) in browser._w_exported.value
+    path = browser.export("csv")
+    assert pl.read_csv(path)["applicant_id"].to_list() == expected["applicant_id"].to_list()
+    with pytest.raises(WorkbenchError, match="not one of: csv, parquet"):
+        browser.export("xlsx")
+
+
+def test_the_public_sees_aggregates_and_is_told_why_not_rows(case, tmp_path):
+    browser = QueryBrowser(case, "public", out_dir=tmp_path)
+    browser.selected = "possibly_affected"
+    browser._w_run.click()
+    assert browser.result is None and "public" in browser.error
+    with pytest.raises(AudienceError):  # the same refusal the audience layer gives
+        fit(run("possibly_affected", case), "public", query="possibly_affected")
+    browser.selected = "table_counts"
+    browser.run()
+    assert browser.error is None
+    assert browser.result.equals(fit(run("table_counts", case), "public", query="table_counts"))
+
+
+# ---- links -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def parts(case):
+    offsets = clocks.estimate_offsets(case)
+    mismatched = run("mismatched_sessions", case)
+    reports = incident.fault_reports(case, offsets)
+    marks = incident.milestones(run("incident_window", case), mismatched, reports, offsets)
+    events = incident.timeline_events(case, mismatched, reports, marks, run("mismatched_changes", case))
+    exposure = assess_exposure(case, bind_sessions(case), attribute_changes(case))
+    review = review_fairness(case, permutations=500, seed=1)
+    return {"events": events, "marks": marks, "mismatched": mismatched, "exposure": exposure, "review": review,
+            "activity": run("activity_per_hour", case)}
+
+
+def test_accounts_follow_the_timeline_range_and_open_in_the_inspector(parts):
+    timeline = TimelineExplorer(parts["events"], parts["marks"])
+    inspector = AccountInspector(parts["exposure"])
+    accounts = TimelineAccounts(timeline, inspector, parts["mismatched"])
+    assert set(accounts.options) == {str(a) for a in parts["mismatched"]["account_id"].unique()}
+    first = parts["mismatched"].sort("bound_at").row(0, named=True)
+    timeline.set_range(first["bound_at"], first["bound_at"] + timedelta(hours=1))
+    in_range = parts["mismatched"].filter(pl.col("session_id").is_in(timeline.in_range()["session_id"].to_list()))
+    assert set(accounts.options) == {str(a) for a in in_range["account_id"]}
+    assert str(first["account_id"]) in accounts.options
+    accounts._w_account.value = str(first["account_id"])
+    assert inspector.value == str(first["account_id"])
+    assert first["session_id"] in inspector.sessions["session_id"].to_list()
+    assert "Opened" in accounts._w_status.value
+    timeline.set_kinds(["fault report", "milestone"])  # events that belong to no session
+    assert accounts.options == [] and accounts.value is None
+    with pytest.raises(WorkbenchError, match="not rendered by any session in the timeline's range"):
+        accounts.select(first["account_id"])
+
+
+def test_auditors_open_accounts_by_pseudonym_and_the_public_has_none(parts, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", KEY)
+    timeline = TimelineExplorer(parts["events"], parts["marks"], audience="auditor")
+    inspector = AccountInspector(parts["exposure"], "auditor")
+    accounts = TimelineAccounts(timeline, inspector, parts["mismatched"])
+    assert accounts.options and all(o.startswith("P-") for o in accounts.options)
+    accounts.select(accounts.options[0])
+    assert inspector.value == accounts.options[0]
+    public = TimelineAccounts(TimelineExplorer(parts["events"], parts["marks"], audience="public"),
+                              AccountInspector(parts["exposure"], "public"), parts["mismatched"])
+    assert public.options == [] and public._w_account.disabled
+
+
+def test_an_allocation_opens_its_applicant_and_their_exposed_account(parts):
+    review, inspector = parts["review"], AccountInspector(parts["exposure"])
+    allocations = review.replay.allocations
+    exposed = allocations.filter(pl.col("applicant_id").cast(pl.String).is_in(inspector.options))
+    assert exposed.height, "the tiny case should hold an allocation to a member whose account was exposed"
+    target = exposed.row(0, named=True)
+    dashboard = CaseworkerDashboard(review)
+    applicant = AllocationApplicant(dashboard, review, inspector)
+    assert applicant.options == dashboard.allocations["listing_id"].to_list()
+    dashboard.value = target["handler_id"]  # the options follow the dashboard's caseworker
+    assert applicant.options == allocations.filter(pl.col("handler_id") == target["handler_id"])["listing_id"].sort().to_list()
+    applicant._w_allocation.value = target["listing_id"]
+    assert applicant.applicant == str(target["applicant_id"])
+    assert applicant.member["applicant_id"].to_list() == [target["applicant_id"]]
+    decisions = review.evidence.decisions.filter(pl.col("applicant_id") == target["applicant_id"])
+    assert applicant.decisions.height == decisions.height
+    assert inspector.value == str(target["applicant_id"])
+    assert "open in the account inspector" in applicant._w_summary.value
+    with pytest.raises(WorkbenchError, match="not among the dashboard's allocations"):
+        applicant.selected_listing = -1
+
+
+def _ms(t: datetime) -> int:
+    return calendar.timegm(t.utctimetuple()) * 1000
+
+
+def test_the_hourly_brush_chart_declares_an_interval_on_time_and_keeps_its_input(parts):
+    activity = parts["activity"]
+    before = activity.clone()
+    spec = hourly_brush_chart(activity).to_dict()
+    assert activity.equals(before)
+    assert spec["params"] == [{"name": "brush", "select": {"type": "interval", "encodings": ["x"]}}]
+    rows = next(iter(spec["datasets"].values()))
+    assert {r["kind"] for r in rows} == {"logins", "page views", "profile changes", "support messages"}
+    assert len(rows) == activity.height * 4
+
+
+def test_brushing_sets_the_timeline_range_in_whole_hours_and_clearing_resets_it(parts):
+    import altair as alt
+
+    timeline = TimelineExplorer(parts["events"], parts["marks"])
+    whole = timeline.range
+    chart = alt.JupyterChart(hourly_brush_chart(parts["activity"]))
+    link_brush(chart, timeline)
+    # A browser in New York read the wall-clock time 19:10 Stockholm as 19:10 New York time.
+    chart.local_tz = "America/New_York"
+    lo, hi = datetime(2013, 12, 13, 19, 10), datetime(2013, 12, 13, 21, 30)
+    ny = timezone(timedelta(hours=-5))
+    chart._vl_selections = {"brush": {"value": {"hour": [_ms(lo.replace(tzinfo=ny)), _ms(hi.replace(tzinfo=ny))]},
+                                      "store": []}}
+    assert timeline.range == (utc(2013, 12, 13, 18), utc(2013, 12, 13, 21))  # Stockholm 19:00-22:00
+    chart._vl_selections = {"brush": {"value": {}, "store": []}}
+    assert timeline.range == whole

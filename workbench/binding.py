@@ -1,0 +1,210 @@
+"""Which account each window session was bound to: observed, ruled out, or estimated.
+
+The fault bound a login to the session of another member that had opened last among
+those still open at that instant, and only sometimes. So for every session that logged in
+during the window the evidence leaves three cases:
+
+- **observed**: a page, a profile change or an interest names the account it used. A
+  foreign account means bound; the owner's own account means not bound.
+- **ruled out**: nothing names the account, but no other member's session was open at
+  login, so the fault had nothing to bind it to.
+- **unknown**: nothing names the account and a candidate existed. The session counts in
+  the maximum, not in the minimum, and in ``likely`` with the probability that a session
+  like it was bound: the swap rate among candidate sessions whose pages name the account,
+  corrected for the fact that it shows no profile change or interest (bound sessions act
+  more often than owners do).
+
+Whether a bound session rendered the account is decided the same way: a rendering page
+(or a change or interest) proves it; a session whose pages are incomplete (a gap in the
+page log) may have; a complete session without rendering pages did not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import polars as pl
+
+from .queries import run
+
+__all__ = ["SessionBinding", "bind_sessions", "merge_gaps"]
+
+
+@dataclass
+class SessionBinding:
+    """The binding of every window session, with the rates used for the estimates.
+
+    ``sessions``: one row per window session (the ``window_sessions`` query) plus
+    ``status`` (bound / own / ruled_out / unknown), ``bound_account_id``, ``p_bound``,
+    ``in_gap``, ``p_render`` and ``widened_by`` (why the session is uncertain, or null).
+    ``links``: one row per (session, account it was or may have been bound to):
+    session_id, applicant_id (the viewer), account_id, p_bound, p_render, p_profile (a page
+    showing the whole profile), certain, reason.
+    ``gaps``: detected page-log gaps (gap_from, gap_to, missing_pages, label).
+    """
+
+    start: datetime
+    end: datetime
+    idle_timeout_minutes: int
+    sessions: pl.DataFrame
+    links: pl.DataFrame
+    gaps: pl.DataFrame
+    rates: dict[str, float] = field(default_factory=dict)
+
+    def describe_gaps(self) -> str:
+        """The detected page-log gaps in words, e.g. "page log gap 2013-12-14 09:54:49Z – … (24 pages missing)"."""
+        if self.gaps.height == 0:
+            return "none detected"
+        return "; ".join(f"{label} ({n} expected pages missing)" for label, n in self.gaps.select("label", "missing_pages").iter_rows())
+
+    @property
+    def unexplained(self) -> pl.DataFrame:
+        """Observed bindings the mechanism does not explain (not to the candidate, or to several accounts)."""
+        return self.sessions.filter((pl.col("status") == "bound") & ~pl.col("explained"))
+
+
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2999, 1, 1, tzinfo=UTC)
+
+
+def _fmt(t: datetime | None) -> str:
+    return "?" if t is None else t.strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def merge_gaps(missing: pl.DataFrame | None) -> pl.DataFrame:
+    """Page-log gaps from missing expected pages: overlapping (gap_from, gap_to) spans merged.
+
+    ``missing`` is the ``page_log_gaps`` query result (None: nothing missing). A gap with no
+    observed page on one side is open on that side (null bound).
+    """
+    schema = {"gap_from": pl.Datetime("us", "UTC"), "gap_to": pl.Datetime("us", "UTC"), "missing_pages": pl.Int64, "label": pl.String}
+    if missing is None or missing.height == 0:
+        return pl.DataFrame(schema=schema)
+    spans = missing.group_by("gap_from", "gap_to").agg(missing_pages=pl.len()).sort("gap_from", nulls_last=False)
+    merged: list[dict] = []
+    for row in spans.iter_rows(named=True):
+        last = merged[-1] if merged else None
+        if last and (last["gap_to"] is None or (row["gap_from"] is not None and row["gap_from"] <= last["gap_to"])):
+            last["gap_to"] = None if row["gap_to"] is None or last["gap_to"] is None else max(last["gap_to"], row["gap_to"])
+            last["missing_pages"] += row["missing_pages"]
+        else:
+            merged.append(dict(row))
+    for gap in merged:
+        gap["label"] = f"page log gap {_fmt(gap['gap_from'])} – {_fmt(gap['gap_to'])}"
+    return pl.DataFrame(merged, schema=schema)
+
+
+def _overlapping_gap(sessions: pl.DataFrame, gaps: pl.DataFrame) -> pl.DataFrame:
+    """Each session with the label of the first gap overlapping [login_at, ended_at], or null."""
+    if gaps.height == 0:
+        return sessions.with_columns(gap=pl.lit(None, pl.String))
+    lo = pl.col("gap_from").fill_null(_EARLIEST)
+    hi = pl.col("gap_to").fill_null(_LATEST)
+    hits = (
+        sessions.select("session_id", "login_at", "ended_at")
+        .join(gaps.select("gap_from", "gap_to", "label"), how="cross")
+        .filter((pl.col("login_at") < hi) & (pl.col("ended_at") > lo))
+        .sort("gap_from", nulls_last=False)
+        .group_by("session_id", maintain_order=True)
+        .agg(gap=pl.col("label").first())
+    )
+    return sessions.join(hits, on="session_id", how="left")
+
+
+def _rate(hits: int, total: int, default: float) -> float:
+    return hits / total if total else default
+
+
+def _estimate(sessions: pl.DataFrame) -> dict[str, float]:
+    """Swap rate, action rates and render rate from the sessions whose pages settle the question."""
+    settled = sessions.filter(pl.col("has_candidate") & ((pl.col("own_views") > 0) | (pl.col("foreign_views") > 0)))
+    bound = settled.filter(pl.col("foreign_views") > 0)
+    own = settled.filter(pl.col("foreign_views") == 0)
+    acted = lambda f: f.filter((pl.col("own_actions") + pl.col("foreign_actions")) > 0).height
+    swap = _rate(bound.height, settled.height, 0.5)
+    a_bound = _rate(acted(bound), bound.height, 0.0)
+    a_own = _rate(acted(own), own.height, 0.0)
+    silent_bound = swap * (1 - a_bound)
+    silent = silent_bound + (1 - swap) * (1 - a_own)
+    complete = sessions.filter(~pl.col("incomplete"))
+    return {
+        "settled_sessions": settled.height,
+        "swap_rate": swap,
+        "action_rate_bound": a_bound,
+        "action_rate_own": a_own,
+        "p_bound_unknown": silent_bound / silent if silent else swap,
+        "render_rate": _rate(complete.filter(pl.col("render_views") > 0).height, complete.height, 1.0),
+        "profile_rate": _rate(complete.filter(pl.col("profile_views") > 0).height, complete.height, 1.0),
+    }
+
+
+def bind_sessions(case, *, start: datetime | None = None, end: datetime | None = None,
+                  idle_timeout_minutes: int = 20) -> SessionBinding:
+    """Decide, for every session that logged in in [start, end), which account it was bound to.
+
+    ``start``/``end`` default to the deployment and the fix (``incident_window``).
+    """
+    if start is None or end is None:
+        # Read the window once; each query would otherwise derive it again.
+        window = run("incident_window", case)
+        start = start or window["deployed_at"].item()
+        end = end or window["fix_deployed_at"].item()
+    params = {"start": start, "end": end, "idle_timeout_minutes": idle_timeout_minutes}
+    sessions = run("window_sessions", case, **params)
+    candidates = run("binding_candidates", case, **params)
+    # Locating gaps costs a scan of the page log; it is only needed when a page is missing.
+    missing = run("page_log_gaps", case, **params) if sessions["expected_page_missing"].any() else None
+    gaps = merge_gaps(missing)
+
+    per_session = candidates.group_by("session_id").agg(candidate_accounts=pl.col("candidate_account_id").unique().sort())
+    s = _overlapping_gap(sessions.join(per_session, on="session_id", how="left"), gaps).with_columns(
+        has_candidate=pl.col("candidate_accounts").list.len().fill_null(0) > 0,
+        incomplete=pl.col("pages_incomplete") | pl.col("gap").is_not_null(),
+    )
+    rates = _estimate(s)
+    seen_foreign = pl.col("n_foreign_accounts") > 0
+    seen_own = (pl.col("own_views") + pl.col("own_actions")) > 0
+    status = (
+        pl.when(seen_foreign).then(pl.lit("bound"))
+        .when(seen_own).then(pl.lit("own"))
+        .when(~pl.col("has_candidate")).then(pl.lit("ruled_out"))
+        .otherwise(pl.lit("unknown"))
+    )
+    rendered = (pl.col("render_views") + pl.col("own_actions") + pl.col("foreign_actions")) > 0
+    gap_reason = pl.coalesce(pl.col("gap"), pl.lit("pages missing inside the session"))
+    s = s.with_columns(status=status).with_columns(
+        bound_account_id=pl.when(pl.col("status") == "bound").then(pl.col("foreign_account_id")),
+        explained=(pl.col("n_foreign_accounts") == 1)
+        & pl.col("candidate_accounts").list.contains(pl.col("foreign_account_id")).fill_null(False),
+        p_bound=pl.when(pl.col("status") == "bound").then(1.0)
+        .when(pl.col("status") == "unknown").then(rates["p_bound_unknown"]).otherwise(0.0),
+        p_render=pl.when(rendered).then(1.0).when(pl.col("incomplete")).then(rates["render_rate"]).otherwise(0.0),
+        p_profile=pl.when(pl.col("profile_views") > 0).then(1.0)
+        .when(pl.col("incomplete")).then(rates["profile_rate"]).otherwise(0.0),
+        widened_by=pl.when(pl.col("status") == "unknown").then(
+            pl.when(pl.col("incomplete")).then(gap_reason)
+            .when(pl.col("render_views_missing_account") > 0).then(pl.lit("account_id missing on its rendering pages"))
+            .otherwise(pl.lit("no page names the account"))
+        ).when((pl.col("status") == "bound") & ~rendered & pl.col("incomplete")).then(gap_reason),
+    )
+
+    certain = s.filter(pl.col("status") == "bound").select(
+        "session_id", "applicant_id", account_id="bound_account_id", p_bound=pl.lit(1.0), weight=pl.lit(1.0)
+    )
+    possible = (
+        s.filter(pl.col("status") == "unknown")
+        .select("session_id", "applicant_id", "p_bound", account_id="candidate_accounts")
+        .with_columns(weight=1.0 / pl.col("account_id").list.len())
+        .explode("account_id")
+        .with_columns(p_bound=pl.col("p_bound") * pl.col("weight"))
+    )
+    links = (
+        pl.concat([certain, possible.select(certain.columns)])
+        .join(s.select("session_id", "p_render", "p_profile", "widened_by", "login_at"), on="session_id", how="left")
+        .with_columns(certain=pl.col("p_bound") >= 1.0)
+        .rename({"widened_by": "reason"})
+        .drop("weight")
+        .sort("login_at", "session_id", "account_id")
+    )
+    return SessionBinding(start, end, idle_timeout_minutes, s.drop("gap"), links, gaps, rates)

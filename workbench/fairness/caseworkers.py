@@ -1,0 +1,251 @@
+"""Per-caseworker rates of unexplained deviations, tested against peers within district × year.
+
+**The test.** For caseworker *h* the statistic is their number of unexplained allocations,
+``T = Σ_k x_k`` over the strata *k* (district × year) they worked in. Under the null
+hypothesis the caseworker label carries no information within a stratum: any allocation
+of the stratum could have been any of its caseworkers'. Relabelling allocations at random
+within strata is the permutation test; for this statistic each stratum's count is then
+hypergeometric, ``x_k ~ Hypergeometric(N_k, D_k, n_k)`` (N_k allocations, D_k of them
+unexplained, n_k handled by *h*), independently across strata. So each permutation is
+drawn as one hypergeometric number per stratum instead of shuffling rows, and the p-value
+is ``(1 + #{T* >= T}) / (1 + permutations)``, one-sided (more deviations than peers).
+
+**p floor.** A permutation p-value cannot go below ``1 / (permutations + 1)``; after Holm's
+correction over *m* caseworkers the smallest attainable is ``m / (permutations + 1)``. For
+example 1,000 permutations cannot give a corrected p below 0.01 for 40 caseworkers (the
+floor is 0.04); 20,000 can (0.002). :func:`review_caseworkers` refuses a number of
+permutations whose floor does not reach ``alpha``. :func:`exact_p_values` computes the same
+permutation distribution exactly (a convolution of hypergeometric distributions, as R's
+``mantelhaen.test(exact=TRUE)``); the power simulation uses it.
+
+**Effect size.** The stratified (Mantel–Haenszel weighted) risk difference: how many more
+unexplained allocations per allocation *h* had than their peers in the same districts and
+years. Labels: under 0.01 "negligible", then "small", from 0.02 "moderate", from 0.05
+"large", from 0.10 "very large". A caseworker is **flagged** when the Holm-corrected p is
+below ``alpha`` *and* the effect is at least ``min_effect`` (default 0.02: two more out-of-
+order allocations per hundred than peers), so a trivially small excess on a large
+workload is not flagged.
+
+**Limits.** A caseworker who alone handled every allocation of their districts and years
+has no peers to be compared with (``n_with_peers`` = 0, labelled "no peers to compare"):
+the test cannot judge them, and their red flags must. Several corrupt caseworkers in one
+small team weaken each other's test the same way, since each is compared with the others.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+
+from ..errors import WorkbenchError
+from ..evidence import PII
+
+__all__ = [
+    "STRATA",
+    "MIN_EFFECT",
+    "EFFECT_LABELS",
+    "NO_PEERS",
+    "COLUMNS",
+    "strata_cells",
+    "permutation_p_values",
+    "exact_p_values",
+    "holm",
+    "risk_difference",
+    "effect_label",
+    "p_floor",
+    "wilson_interval",
+    "review_caseworkers",
+]
+
+STRATA: tuple[str, ...] = ("district", "year")
+MIN_EFFECT = 0.02
+EFFECT_LABELS: tuple[tuple[float, str], ...] = (
+    (0.10, "very large"), (0.05, "large"), (0.02, "moderate"), (0.01, "small"), (-math.inf, "negligible"),
+)
+"""(lower bound of the risk difference, label), checked from the top."""
+NO_PEERS = "no peers to compare"
+"""Effect label of a caseworker who alone handled every allocation of their districts and years."""
+COLUMNS: dict[str, PII] = {
+    "n_allocations": PII.NONE, "n_with_peers": PII.NONE, "n_unexplained": PII.NONE, "rate": PII.NONE, "rate_low": PII.NONE,
+    "rate_high": PII.NONE, "peer_rate": PII.NONE, "threshold": PII.NONE, "effect": PII.NONE,
+    "effect_label": PII.NONE, "p_value": PII.NONE, "p_holm": PII.NONE, "flagged": PII.NONE,
+}
+"""Personal-data tags of the derived columns of :func:`review_caseworkers`."""
+
+
+def strata_cells(allocations: pl.DataFrame, unexplained: pl.Expr | None = None) -> pl.DataFrame:
+    """One row per caseworker and stratum: ``n``, ``x`` (theirs), ``N``, ``D`` (the stratum's).
+
+    ``allocations`` has ``handler_id``, the :data:`STRATA` columns and ``outcome`` (or pass
+    ``unexplained``, a boolean expression).
+    """
+    flag = (pl.col("outcome") == "unexplained") if unexplained is None else unexplained
+    cells = allocations.group_by("handler_id", *STRATA).agg(n=pl.len().cast(pl.Int64), x=flag.sum().cast(pl.Int64))
+    return cells.with_columns(
+        N=pl.col("n").sum().over(STRATA), D=pl.col("x").sum().over(STRATA)
+    ).sort("handler_id", *STRATA)
+
+
+def _arrays(cells: pl.DataFrame) -> tuple[np.ndarray, ...]:
+    return tuple(cells[c].to_numpy().astype(np.int64) for c in ("n", "x", "N", "D"))
+
+
+def permutation_p_values(cells: pl.DataFrame, permutations: int, seed: int) -> pl.DataFrame:
+    """Monte Carlo permutation p-value per caseworker: ``handler_id``, ``p_value``.
+
+    Each of the ``permutations`` relabellings draws every informative stratum's count from
+    its hypergeometric distribution (the exact law of the count under relabelling).
+    """
+    rng = np.random.default_rng(seed)
+    out = []
+    for (handler,), part in cells.group_by("handler_id", maintain_order=True):
+        n, x, N, D = _arrays(part)
+        t = int(x.sum())
+        informative = (n < N) & (D > 0) & (n > 0)
+        fixed = int(D[(n == N)].sum())  # a stratum h worked alone: its deviations are theirs under any labelling
+        if t == 0 or t <= fixed:
+            out.append((handler, 1.0))
+            continue
+        draws = rng.hypergeometric(D[informative], N[informative] - D[informative], n[informative],
+                                   size=(permutations, int(informative.sum()))).sum(axis=1) + fixed
+        out.append((handler, (1 + int((draws >= t).sum())) / (permutations + 1)))
+    return pl.DataFrame(out, schema={"handler_id": pl.Int64, "p_value": pl.Float64}, orient="row")
+
+
+def _log_factorials(top: int) -> np.ndarray:
+    return np.concatenate([[0.0], np.cumsum(np.log(np.arange(1, top + 1, dtype=np.float64)))])
+
+
+def _tail(n: np.ndarray, x_total: int, N: np.ndarray, D: np.ndarray, lf: np.ndarray) -> float:
+    """P(Σ X_k >= x_total) for independent X_k ~ Hypergeometric(N_k, D_k, n_k)."""
+    shift = 0
+    pmf = np.ones(1)
+    for nk, Nk, Dk in zip(n, N, D):
+        lo, hi = max(0, nk - (Nk - Dk)), min(nk, Dk)
+        if lo == hi:
+            shift += lo
+            continue
+        k = np.arange(lo, hi + 1)
+        logp = (lf[Dk] - lf[k] - lf[Dk - k] + lf[Nk - Dk] - lf[nk - k] - lf[Nk - Dk - nk + k]
+                - (lf[Nk] - lf[nk] - lf[Nk - nk]))
+        shift += lo
+        pmf = np.convolve(pmf, np.exp(logp))
+    need = x_total - shift
+    if need <= 0:
+        return 1.0
+    return float(min(1.0, pmf[need:].sum())) if need < len(pmf) else 0.0
+
+
+def exact_p_values(cells: pl.DataFrame) -> pl.DataFrame:
+    """The permutation p-value computed exactly, per caseworker: ``handler_id``, ``p_exact``."""
+    lf = _log_factorials(int(cells["N"].max() or 0))
+    out = []
+    for (handler,), part in cells.group_by("handler_id", maintain_order=True):
+        n, x, N, D = _arrays(part)
+        out.append((handler, _tail(n, int(x.sum()), N, D, lf)))
+    return pl.DataFrame(out, schema={"handler_id": pl.Int64, "p_exact": pl.Float64}, orient="row")
+
+
+def holm(p: np.ndarray | list[float]) -> np.ndarray:
+    """Holm's step-down adjusted p-values, in the input order (family-wise error control)."""
+    p = np.asarray(p, dtype=np.float64)
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    adjusted = np.empty(m)
+    adjusted[order] = np.minimum(stepped, 1.0)
+    return adjusted
+
+
+def risk_difference(cells: pl.DataFrame) -> pl.DataFrame:
+    """Per caseworker: ``effect`` (MH-weighted risk difference vs peers) and ``peer_rate``.
+
+    ``peer_rate`` is the peers' rate in the caseworker's strata, weighted by the caseworker's
+    own allocations there: the rate they would have had doing as their peers did. Strata
+    where a caseworker worked alone carry no comparison and weigh nothing.
+    """
+    peers_n, peers_x = pl.col("N") - pl.col("n"), pl.col("D") - pl.col("x")
+    informative = cells.filter(peers_n > 0)
+    w = pl.col("n") * peers_n / pl.col("N")
+    effect = ((w * (pl.col("x") / pl.col("n") - peers_x / peers_n)).sum() / w.sum())
+    peer_rate = (pl.col("n") * peers_x / peers_n).sum() / pl.col("n").sum()
+    out = informative.group_by("handler_id").agg(effect=effect, peer_rate=peer_rate)
+    return cells.select("handler_id").unique().join(out, on="handler_id", how="left").with_columns(
+        pl.col("effect", "peer_rate").fill_null(0.0)
+    )
+
+
+def effect_label(effect: float) -> str:
+    """Plain-language strength of a risk difference, e.g. 0.03 -> "moderate"."""
+    for low, label in EFFECT_LABELS:
+        if effect >= low:
+            return label
+    return EFFECT_LABELS[-1][1]
+
+
+def _label_expr(effect: pl.Expr) -> pl.Expr:
+    """:func:`effect_label` as an expression."""
+    (_, first), *rest = EFFECT_LABELS
+    chain = pl.when(effect >= EFFECT_LABELS[0][0]).then(pl.lit(first))
+    for low, label in rest:
+        chain = chain.when(effect >= low).then(pl.lit(label))
+    return chain.otherwise(pl.lit(EFFECT_LABELS[-1][1]))
+
+
+def p_floor(permutations: int, caseworkers: int) -> tuple[float, float]:
+    """Smallest attainable p-value, raw and after Holm over ``caseworkers`` tests."""
+    raw = 1 / (permutations + 1)
+    return raw, min(1.0, caseworkers * raw)
+
+
+def wilson_interval(x: pl.Expr, n: pl.Expr, z: float = 1.96) -> tuple[pl.Expr, pl.Expr]:
+    """95 % Wilson score interval of a proportion x / n (good near 0, unlike the normal one)."""
+    p = x / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)).sqrt()) / (1 + z * z / n)
+    low = pl.when(x == 0).then(0.0).otherwise((centre - half).clip(lower_bound=0.0))
+    high = pl.when(x == n).then(1.0).otherwise((centre + half).clip(upper_bound=1.0))
+    return low, high
+
+
+def review_caseworkers(
+    allocations: pl.DataFrame, *, alpha: float = 0.01, min_effect: float = MIN_EFFECT,
+    permutations: int = 20_000, seed: int = 1,
+) -> pl.DataFrame:
+    """Rates, test, Holm correction, effect size and flag for every caseworker with allocations.
+
+    ``allocations`` is :attr:`workbench.fairness.Replay.allocations`. Returns one row per
+    caseworker, sorted by corrected p then effect, with :data:`COLUMNS` besides
+    ``handler_id``; ``threshold`` is ``peer_rate + min_effect``, the rate at which the
+    effect reaches the minimum.
+    """
+    cells = strata_cells(allocations)
+    m = cells["handler_id"].n_unique()
+    _, floor = p_floor(permutations, m)
+    if m and floor >= alpha:
+        need = math.ceil(m / alpha)
+        raise WorkbenchError(
+            f"permutations={permutations} cannot give a Holm-corrected p below alpha={alpha} for {m} caseworkers "
+            f"(the floor is {floor:.3g}); use permutations >= {need}"
+        )
+    per = cells.group_by("handler_id").agg(
+        n_allocations=pl.col("n").sum(), n_unexplained=pl.col("x").sum(),
+        n_with_peers=pl.col("n").filter(pl.col("n") < pl.col("N")).sum(),
+    )
+    low, high = wilson_interval(pl.col("n_unexplained"), pl.col("n_allocations"))
+    out = (
+        per.join(risk_difference(cells), on="handler_id")
+        .join(permutation_p_values(cells, permutations, seed), on="handler_id")
+        .sort("handler_id")
+    )
+    out = out.with_columns(p_holm=pl.Series(holm(out["p_value"].to_numpy())))
+    return out.select(
+        "handler_id", "n_allocations", "n_unexplained", "n_with_peers",
+        rate=pl.col("n_unexplained") / pl.col("n_allocations"), rate_low=low, rate_high=high,
+        peer_rate="peer_rate", threshold=pl.col("peer_rate") + min_effect, effect="effect",
+        effect_label=pl.when(pl.col("n_with_peers") == 0).then(pl.lit(NO_PEERS)).otherwise(_label_expr(pl.col("effect"))),
+        p_value="p_value", p_holm="p_holm",
+        flagged=(pl.col("p_holm") < alpha) & (pl.col("effect") >= min_effect),
+    ).sort("p_holm", pl.col("effect"), "handler_id", descending=[False, True, False])

@@ -1,0 +1,107 @@
+"""How large a fraud this case could have detected: power simulated over the fraud rate.
+
+Each simulation takes the replayed allocations as they are, picks one caseworker who was
+not flagged (uniformly at random), and turns each of their allocations that was not
+already unexplained into an unexplained one with probability ``fraud_rate``: the
+caseworker now sells that share of their allocations out of queue order. The same test
+as :func:`workbench.fairness.caseworkers.review_caseworkers` is then applied to every
+caseworker (exact permutation p-values, held at the Monte Carlo floor
+``1 / (permutations + 1)``, Holm's correction over all of them, the minimum effect) and
+the simulation counts as detected when the planted caseworker is flagged. Power is the
+share of simulations detected, with a 95 % Wilson interval.
+
+Only the planted caseworker and the peers sharing a stratum with them change, so only
+their p-values are recomputed; everyone else keeps theirs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from ..evidence import PII
+from .caseworkers import (
+    MIN_EFFECT,
+    STRATA,
+    _log_factorials,
+    _tail,
+    exact_p_values,
+    holm,
+    strata_cells,
+    wilson_interval,
+)
+
+__all__ = ["FRAUD_RATES", "TARGET_POWER", "COLUMNS", "power_curve", "detectable_rate"]
+
+FRAUD_RATES: tuple[float, ...] = (0.0, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2)
+"""Shares of a caseworker's allocations sold out of order, simulated by default."""
+TARGET_POWER = 0.8
+"""Power at which a fraud counts as one this case could have seen."""
+COLUMNS: dict[str, PII] = {
+    "fraud_rate": PII.NONE, "power": PII.NONE, "power_low": PII.NONE, "power_high": PII.NONE,
+    "simulations": PII.NONE, "detected": PII.NONE,
+}
+
+
+def _risk_difference(n: np.ndarray, x: np.ndarray, N: np.ndarray, D: np.ndarray) -> float:
+    peers = N - n
+    ok = peers > 0
+    if not ok.any():
+        return 0.0
+    w = n[ok] * peers[ok] / N[ok]
+    return float((w * (x[ok] / n[ok] - (D[ok] - x[ok]) / peers[ok])).sum() / w.sum())
+
+
+def power_curve(
+    allocations: pl.DataFrame, *, rates: tuple[float, ...] = FRAUD_RATES, simulations: int = 200,
+    alpha: float = 0.01, min_effect: float = MIN_EFFECT, permutations: int = 20_000, seed: int = 1,
+    exclude: tuple[int, ...] = (),
+) -> pl.DataFrame:
+    """Power to flag one corrupt caseworker, per fraud rate: see the module doc.
+
+    ``exclude`` are handler ids not to plant into (those already flagged). Returns
+    ``fraud_rate``, ``power``, ``power_low``, ``power_high``, ``simulations`` and ``detected``.
+    """
+    cells = strata_cells(allocations)
+    handlers = np.sort(cells["handler_id"].unique().to_numpy())
+    base_p = dict(exact_p_values(cells).iter_rows())
+    floor = 1 / (permutations + 1)
+    # plant into caseworkers not already flagged; if every one is, into any of them
+    pool = np.array([h for h in handlers if h not in set(exclude)]) if set(handlers) - set(exclude) else handlers
+    arr = {c: cells[c].to_numpy().astype(np.int64) for c in ("handler_id", "n", "x", "N", "D")}
+    keys = cells.select(STRATA).unique(maintain_order=True).with_row_index("_s")
+    stratum = cells.join(keys, on=list(STRATA), how="left", maintain_order="left")["_s"].to_numpy().astype(np.int64)
+    lf = _log_factorials(int(arr["N"].max(initial=0)))
+    rng = np.random.default_rng(seed)
+    rows = []
+    for rate in rates:
+        detected = 0
+        for _ in range(simulations if len(pool) else 0):
+            h = rng.choice(pool)
+            mine = arr["handler_id"] == h
+            extra = np.zeros_like(arr["x"])
+            extra[mine] = rng.binomial(arr["n"][mine] - arr["x"][mine], rate)
+            x = arr["x"] + extra
+            D = arr["D"] + np.bincount(stratum, weights=extra, minlength=stratum.max() + 1).astype(np.int64)[stratum]
+            changed = np.isin(stratum, stratum[extra > 0])  # only these strata's caseworkers get a new p
+            p = dict(base_p)
+            for k in np.unique(arr["handler_id"][changed]):
+                sel = arr["handler_id"] == k
+                p[k] = _tail(arr["n"][sel], int(x[sel].sum()), arr["N"][sel], D[sel], lf)
+            p_arr = np.maximum([p[k] for k in handlers], floor)
+            adjusted = holm(p_arr)[np.searchsorted(handlers, h)]
+            effect = _risk_difference(arr["n"][mine], x[mine], arr["N"][mine], D[mine])
+            detected += bool(adjusted < alpha and effect >= min_effect)
+        rows.append((rate, detected, simulations if len(pool) else 0))
+    out = pl.DataFrame(rows, schema={"fraud_rate": pl.Float64, "detected": pl.Int64, "simulations": pl.Int64}, orient="row")
+    low, high = wilson_interval(pl.col("detected"), pl.col("simulations"))
+    return out.select(
+        "fraud_rate", power=pl.col("detected") / pl.col("simulations"), power_low=low, power_high=high,
+        simulations="simulations", detected="detected",
+    )
+
+
+def detectable_rate(power: pl.DataFrame, target: float = TARGET_POWER) -> float | None:
+    """The smallest simulated fraud rate detected with at least ``target`` power; None if none was."""
+    hit = power.filter(pl.col("power") >= target)
+    return float(hit["fraud_rate"].min()) if hit.height else None

@@ -1,0 +1,299 @@
+"""Replay of every allocation: who should have got each apartment, and who was skipped.
+
+:func:`load_allocation_evidence` reads what a replay needs with the registered fairness
+queries; :func:`replay_allocations` applies the queue model (:mod:`workbench.queue`) to every listing
+at once, as polars frames, with no loop over allocations.
+
+Each contract gets an ``outcome``:
+
+* ``in_order``: the tenant is the one queue order gives once recorded declines, no
+  answers, disqualifications and rule-ineligible members are passed over;
+* ``explained``: the tenant is not, but a recorded legitimate exception accounts for it:
+  a priority decision for the tenant, or a recorded skip (with its reason) of whoever
+  stood before them. A recorded exception is never counted as a skip;
+* ``unexplained``: someone eligible, with nothing recorded, was ranked before the
+  tenant; or the tenant was not in the queue, or not eligible.
+
+For an unexplained allocation every such member is *skipped*: ``positions_lost`` is how
+many places in queue order they stood before the tenant, ``queue_days_jumped`` how many
+more days they had queued than the tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from .. import queue
+from ..errors import UnknownNameError, WorkbenchError
+from ..evidence import ENUMS, PII
+from ..queries import run
+
+__all__ = ["AllocationEvidence", "Replay", "load_allocation_evidence", "replay_allocations", "OUTCOMES", "RECORDED", "COLUMNS"]
+
+_KIND = pl.Enum(ENUMS["listing_kind"])
+_INCOME_RULE = pl.Enum(ENUMS["income_rule"])
+OUTCOMES: tuple[str, ...] = ("in_order", "explained", "unexplained")
+RECORDED: tuple[str, ...] = ("declined", "no_answer", "disqualified", "skip")
+"""Recorded decisions that pass a member over legitimately."""
+_MEMBER_RESPONSES = ("declined", "no_answer", "disqualified")
+
+COLUMNS: dict[str, PII] = {
+    "year": PII.NONE, "outcome": PII.NONE, "deviation": PII.NONE, "winner_rank": PII.NONE,
+    "winner_queue_date": PII.QUASI, "winner_queue_days": PII.NONE, "expected_applicant_id": PII.DIRECT,
+    "n_interested": PII.NONE, "n_skipped": PII.NONE, "queue_days_jumped": PII.NONE,
+    "skipped_applicant_id": PII.DIRECT, "queue_rank": PII.NONE, "rank": PII.NONE,
+    "positions_lost": PII.NONE, "queue_date": PII.QUASI, "status": PII.NONE, "winner_applicant_id": PII.DIRECT,
+    "winner_queue_rank": PII.NONE, "queue_date_source": PII.NONE,
+}
+"""Personal-data tags of the derived columns of :class:`Replay` frames, for ``fit(columns=...)``."""
+
+
+@dataclass(frozen=True)
+class AllocationEvidence:
+    """The evidence a replay reads, one frame per fairness query.
+
+    ``listings`` holds every contract (the housed rule looks outside the period);
+    ``queues`` and ``decisions`` only the period's listings.
+    """
+
+    listings: pl.DataFrame
+    queues: pl.DataFrame
+    members: pl.DataFrame
+    fees: pl.DataFrame
+    decisions: pl.DataFrame
+    actions: pl.DataFrame
+    withdrawals: pl.DataFrame | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    districts: tuple[str, ...] | None = None
+
+
+def load_allocation_evidence(
+    case: Any, period_start: date | str | None = None, period_end: date | str | None = None, *,
+    districts: Sequence[str] | None = None, withdrawals: bool = False,
+) -> AllocationEvidence:
+    """Read the replay's evidence from ``case`` (a case, engine or URL) for listings closing in the period.
+
+    ``districts`` (e.g. ``["Södermalm", "Farsta"]``) limits the replay to listings there;
+    ``withdrawals=True`` also reads members' own withdrawals (only the withdrawal block needs them).
+    """
+    period = {"period_start": period_start, "period_end": period_end}
+    return AllocationEvidence(
+        listings=run("allocated_listings", case),
+        queues=run("allocation_queues", case, **period),
+        members=run("queue_members", case),
+        fees=run("fee_standing", case),
+        decisions=run("allocation_decisions", case, **period),
+        actions=run("caseworker_actions", case),
+        withdrawals=run("interest_withdrawals", case) if withdrawals else None,
+        period_start=_as_date(period_start),
+        period_end=_as_date(period_end),
+        districts=tuple(districts) if districts else None,
+    )
+
+
+def _as_date(value: date | str | None) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The replay's result.
+
+    ``allocations``: one row per contract with its outcome; ``skipped``: one row per member
+    skipped in an unexplained allocation; ``passed_over``: everyone ranked before each tenant,
+    with why they did not get it (the dashboard's detail).
+    """
+
+    allocations: pl.DataFrame
+    skipped: pl.DataFrame
+    passed_over: pl.DataFrame
+
+    def count(self, outcome: str) -> int:
+        """Allocations with ``outcome`` (one of :data:`OUTCOMES`), e.g. ``count("unexplained")``."""
+        if outcome not in OUTCOMES:
+            raise UnknownNameError("outcome", outcome, OUTCOMES)
+        return int((self.allocations["outcome"] == outcome).sum())
+
+    @property
+    def applicants_skipped(self) -> int:
+        """Distinct members skipped at least once."""
+        return self.skipped["skipped_applicant_id"].n_unique()
+
+    @property
+    def queue_days_jumped(self) -> int:
+        """Queue days the tenants of unexplained allocations lacked against the expected recipients."""
+        return int(self.allocations["queue_days_jumped"].sum())
+
+
+def _selected(evidence: AllocationEvidence) -> pl.DataFrame:
+    """The contracts to replay: listings closing in the period, in the chosen districts."""
+    listings, day = evidence.listings, pl.col("closes_at").dt.date()
+    if evidence.period_start is not None:
+        listings = listings.filter(day >= evidence.period_start)
+    if evidence.period_end is not None:
+        listings = listings.filter(day <= evidence.period_end)
+    if evidence.districts:
+        listings = listings.filter(pl.col("district").is_in(list(evidence.districts)))
+    return listings
+
+
+def _members(evidence: AllocationEvidence) -> pl.DataFrame:
+    """One row per member with everything the rules read about them, and their place in queue order.
+
+    Adds the queue date (:func:`workbench.queue.queue_dates`), the fee standing, and the
+    member's first two leases, so "a lease on another listing" is a pick between columns.
+    """
+    m = evidence.members.join(queue.queue_dates(evidence.members, evidence.actions), on="applicant_id").select(
+        "applicant_id", "student", "annual_income", "queue_date", "queue_date_source",
+        member_registered_at="registered_at", birth=queue.birth_date(pl.col("birth_digits")),
+    )
+    leases = (
+        evidence.listings.select("applicant_id", "listing_id", "signed_at").sort("applicant_id", "signed_at")
+        .group_by("applicant_id", maintain_order=True)
+        .agg(lease1_listing=pl.col("listing_id").first(), lease1_at=pl.col("signed_at").first(),
+             lease2_at=pl.col("signed_at").get(1, null_on_oob=True))
+    )
+    fees = evidence.fees.select("applicant_id", "first_paid_year", "paid_through_year")
+    return (
+        m.join(queue.member_order(m), on="applicant_id")
+        .join(fees, on="applicant_id", how="left")
+        .join(leases, on="applicant_id", how="left")
+    )
+
+
+def _pair_decisions(decisions: pl.DataFrame) -> pl.DataFrame:
+    """Per (listing, member): ``priority`` (a recorded priority decision) and ``recorded`` (first of :data:`RECORDED`)."""
+    order = pl.col("decision").replace_strict({r: i for i, r in enumerate(RECORDED)}, default=None, return_dtype=pl.Int64)
+    return (
+        decisions.filter(pl.col("decision").is_in([*RECORDED, "priority"]))
+        .with_columns(_o=order)
+        .group_by("listing_id", "applicant_id")
+        .agg(priority=(pl.col("decision") == "priority").any(),
+             recorded=pl.col("decision").filter(pl.col("_o").is_not_null()).sort_by(pl.col("_o").filter(pl.col("_o").is_not_null())).first())
+    )
+
+
+def candidates(
+    evidence: AllocationEvidence, members: pl.DataFrame | None = None, *, block_after: int | None = None,
+    keep: tuple[str, ...] = (),
+) -> pl.LazyFrame:
+    """The queue snapshot rows with ``queue_date``, ``member_order``, ``priority``, ``recorded`` and ``why``.
+
+    ``why`` is the first eligibility rule failed (:func:`workbench.queue.ineligibility`);
+    ``recorded`` the member's recorded decision on the listing (a decline, no answer,
+    disqualification or skip). The rules' inputs (:data:`workbench.queue.CANDIDATE_COLUMNS`)
+    are dropped afterwards unless named in ``keep``.
+    """
+    members = _members(evidence) if members is None else members
+    listings = _selected(evidence).select(
+        "listing_id", "published_at", "closes_at", "rent",
+        pl.col("kind").cast(_KIND), pl.col("income_rule").cast(_INCOME_RULE),
+    )
+    c = (
+        evidence.queues.lazy().rename({"registered_at": "interest_at"})
+        .join(listings.lazy(), on="listing_id")
+        .join(members.lazy(), on="applicant_id", how="left")
+        .join(_pair_decisions(evidence.decisions).lazy(), on=["listing_id", "applicant_id"], how="left")
+        .with_columns(
+            pl.col("priority").fill_null(False),
+            housed_at=pl.when(pl.col("lease1_listing") != pl.col("listing_id")).then("lease1_at").otherwise("lease2_at"),
+        )
+    )
+    if block_after is not None:
+        if evidence.withdrawals is None:
+            raise WorkbenchError("block_after needs the members' withdrawals: load_allocation_evidence(case, withdrawals=True)")
+        c = queue.withdrawals_before_close(c.collect(), evidence.withdrawals).lazy()
+    out = ("listing_id", "applicant_id", "queue_date", "member_order", "priority", "recorded", "why")
+    return c.with_columns(why=queue.ineligibility(block_after)).select(*out, *(k for k in keep if k not in out))
+
+
+def replay_allocations(evidence: AllocationEvidence, *, block_after: int | None = None) -> Replay:
+    """Replay every contract of the period by the queue model; see the module doc for the outcomes.
+
+    ``block_after`` turns on the withdrawal block (:func:`workbench.queue.withdrawal_rule`).
+    """
+    listings = _selected(evidence)
+    members = _members(evidence)
+    ranked = queue.rank_queue(candidates(evidence, members, block_after=block_after).collect())
+    available = pl.col("why").is_null() & pl.col("recorded").is_null()
+    # By the rules alone: members' own responses and the rules pass people over; recorded
+    # skips and priority decisions (the exceptions) do not.
+    by_rules = pl.col("why").is_null() & ~pl.col("recorded").is_in(_MEMBER_RESPONSES).fill_null(False)
+    expected = queue.expected_recipients(ranked, available)
+    plain = queue.expected_recipients(ranked, by_rules, by="queue_rank", name="plain")
+    # inner join with the (small) contracts side, so the hash table is built on it
+    winner_rows = ranked.join(listings.select("listing_id", "applicant_id"), on=["listing_id", "applicant_id"]).select(
+        "listing_id", "applicant_id", winner_rank="queue_rank", _winner_full_rank="rank",
+        _winner_why="why", _winner_priority="priority",
+    )
+    queue_dates = members.select("applicant_id", "queue_date")
+    sizes = ranked.group_by("listing_id").agg(n_interested=pl.len())
+
+    a = (
+        listings.select("listing_id", "district", "kind", "rooms", "rent", "closes_at", "handler_id", "applicant_id", "signed_at")
+        .with_columns(year=pl.col("closes_at").dt.year().cast(pl.Int64))
+        .join(winner_rows, on=["listing_id", "applicant_id"], how="left")
+        .join(expected, on="listing_id", how="left")
+        .join(plain, on="listing_id", how="left")
+        .join(sizes, on="listing_id", how="left")
+        .join(members.select("applicant_id", "paid_through_year", winner_queue_date="queue_date"), on="applicant_id", how="left")
+        .join(queue_dates.select(expected_applicant_id="applicant_id", _expected_queue_date="queue_date"),
+              on="expected_applicant_id", how="left")
+    )
+    is_expected = (pl.col("applicant_id") == pl.col("expected_applicant_id")).fill_null(False)
+    is_plain = (pl.col("applicant_id") == pl.col("plain_applicant_id")).fill_null(False)
+    outcome = pl.when(~is_expected).then(pl.lit("unexplained")).when(is_plain).then(pl.lit("in_order")).otherwise(pl.lit("explained"))
+    deviation = (
+        pl.when(is_expected & is_plain).then(None)
+        .when(is_expected & pl.col("_winner_priority").fill_null(False)).then(pl.lit("priority decision"))
+        .when(is_expected).then(pl.lit("recorded skip"))
+        .when(pl.col("winner_rank").is_null()).then(pl.lit("tenant not in the queue"))
+        .when(pl.col("_winner_why").is_not_null()).then(pl.format("tenant ineligible: {}", "_winner_why"))
+        .otherwise(pl.lit("eligible members skipped"))
+    )
+    jumped = (pl.col("winner_queue_date") - pl.col("_expected_queue_date")).dt.total_days().clip(lower_bound=0)
+    a = a.with_columns(
+        outcome=outcome, deviation=deviation,
+        winner_queue_days=queue.queue_days(pl.col("winner_queue_date"), pl.col("closes_at").dt.date(), pl.col("paid_through_year")),
+    ).with_columns(queue_days_jumped=pl.when(pl.col("outcome") == "unexplained").then(jumped.fill_null(0)).otherwise(0))
+
+    winners = a.select("listing_id", "outcome", "handler_id", "expected_applicant_id", winner_applicant_id="applicant_id",
+                       winner_queue_rank="winner_rank", _wr="_winner_full_rank", _wq="winner_queue_date")
+    r = ranked.join(winners, on="listing_id")
+    # Skipped: available and ranked before the tenant, or the rightful recipient (who may stand
+    # after a tenant who was not eligible); a tenant not in the queue stands after everyone.
+    before_tenant = pl.col("_wr").is_null() | (pl.col("rank") < pl.col("_wr"))
+    rightful = pl.col("applicant_id") == pl.col("expected_applicant_id")
+    is_skipped = available & (pl.col("outcome") == "unexplained") & (before_tenant | rightful)
+    before = (pl.col("queue_rank") < pl.col("winner_queue_rank")) | (pl.col("rank") < pl.col("_wr"))
+    status = (
+        pl.when(is_skipped).then(pl.lit("skipped"))
+        .when(pl.col("recorded").is_not_null()).then(pl.col("recorded"))
+        .when(pl.col("why").is_not_null()).then(pl.format("ineligible: {}", "why"))
+        .otherwise(pl.lit("behind a priority decision"))
+    )
+    passed = (
+        r.filter(is_skipped | before.fill_null(False))
+        .with_columns(status=status, positions_lost=pl.col("winner_queue_rank") - pl.col("queue_rank"),
+                      queue_days_jumped=(pl.col("_wq") - pl.col("queue_date")).dt.total_days())
+        .select("listing_id", "handler_id", "winner_applicant_id", "winner_queue_rank", "applicant_id", "queue_rank",
+                "rank", "queue_date", "status", "positions_lost", "queue_days_jumped")
+        .sort("listing_id", "queue_rank")
+    )
+    skipped = passed.filter(pl.col("status") == "skipped").rename({"applicant_id": "skipped_applicant_id"}).drop("status")
+    n_skipped = skipped.group_by("listing_id").agg(n_skipped=pl.len())
+    allocations = (
+        a.join(n_skipped, on="listing_id", how="left")
+        .with_columns(pl.col("n_skipped").fill_null(0).cast(pl.Int64), pl.col("n_interested").fill_null(0).cast(pl.Int64))
+        .select("listing_id", "district", "kind", "rooms", "rent", "year", "closes_at", "signed_at", "handler_id",
+                "applicant_id", "winner_rank", "winner_queue_date", "winner_queue_days", "expected_applicant_id",
+                "outcome", "deviation", "n_interested", "n_skipped", "queue_days_jumped")
+        .sort("listing_id")
+    )
+    return Replay(allocations=allocations, skipped=skipped, passed_over=passed)

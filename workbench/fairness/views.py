@@ -1,0 +1,156 @@
+"""Frames of a :class:`~workbench.fairness.FairnessReview` made fit for an audience.
+
+Every chart and table of notebook 03 is built from one of these, never from the raw
+frames: investigators see everything, auditors the same rows with pseudonyms, and the
+public only aggregates (counts under 5 suppressed). A ``caseworker`` column is a display
+label added after fitting: the handler id, its pseudonym, or for the public an anonymous
+"caseworker 1, 2, ..." in order of rate.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ..audience import Audience, fit
+from ..errors import UnknownNameError
+from ..evidence import PII
+from . import caseworkers as cw
+from . import fakes, groups, power, redflags
+from .replay import COLUMNS as REPLAY_COLUMNS
+from .review import FairnessReview
+
+__all__ = [
+    "RANK_BINS",
+    "TAGS",
+    "rank_distribution",
+    "caseworker_rates",
+    "power_table",
+    "queue_time",
+    "flag_timeline",
+    "skipped_members",
+    "suspected_profiles",
+    "group_disparities",
+]
+
+RANK_BINS: tuple[tuple[int, int, str], ...] = (
+    (1, 1, "1"), (2, 2, "2"), (3, 3, "3"), (4, 5, "4–5"), (6, 10, "6–10"), (11, 20, "11–20"), (21, 50, "21–50"),
+    (51, 10**9, "51+"),
+)
+"""Winner-rank bins (low, high, label); a tenant not in the queue is "not in queue"."""
+TAGS: dict[str, PII] = {  # personal-data tags of every derived column in the review's frames
+    **REPLAY_COLUMNS, **cw.COLUMNS, **power.COLUMNS, **redflags.COLUMNS, **fakes.COLUMNS, **groups.COLUMNS,
+    "rank_bin": PII.NONE, "month": PII.NONE, "n": PII.NONE, "n_flags": PII.NONE, "caseworker": PII.NONE,
+}
+
+
+def _audience(audience: str | Audience) -> Audience:
+    try:
+        return Audience(audience)
+    except ValueError:
+        raise UnknownNameError("audience", audience, [a.value for a in Audience]) from None
+
+
+def _labelled(frame: pl.DataFrame, audience: Audience) -> pl.DataFrame:
+    """Fit ``frame`` (with ``handler_id``) and add the ``caseworker`` display label."""
+    fitted = fit(frame, audience, columns=TAGS)
+    return fitted.with_columns(caseworker=pl.col("handler_id").cast(pl.String))
+
+
+def rank_distribution(review: FairnessReview, audience: str) -> pl.DataFrame:
+    """Contracts per winner-rank bin and outcome: ``rank_bin``, ``outcome``, ``n``."""
+    rank = pl.col("winner_rank")
+    label = pl.lit("not in queue")
+    for low, high, name in reversed(RANK_BINS):
+        label = pl.when(rank.is_between(low, high)).then(pl.lit(name)).otherwise(label)
+    counts = review.replay.allocations.group_by(rank_bin=label, outcome="outcome").agg(n=pl.len().cast(pl.Int64))
+    order = {name: i for i, (_, _, name) in enumerate(RANK_BINS)}
+    counts = counts.sort(pl.col("rank_bin").replace_strict(order, default=len(order), return_dtype=pl.Int64), "outcome")
+    return fit(counts, _audience(audience), columns=TAGS)
+
+
+def caseworker_rates(review: FairnessReview, audience: str) -> pl.DataFrame:
+    """One row per caseworker: rate with its interval, peers' rate, threshold, effect, p-values, flag."""
+    who = _audience(audience)
+    frame = review.caseworkers
+    if who is Audience.PUBLIC:
+        # No ids and no counts: rates and the flag only, caseworkers numbered by rate.
+        frame = frame.sort("rate", "handler_id", descending=[True, False]).select(
+            "rate", "rate_low", "rate_high", "peer_rate", "threshold", "effect", "effect_label", "p_holm", "flagged",
+        )
+        return fit(frame, who, columns=TAGS).with_columns(
+            caseworker=pl.format("caseworker {}", pl.int_range(1, pl.len() + 1))
+        )
+    return _labelled(frame, who)
+
+
+def power_table(review: FairnessReview, audience: str) -> pl.DataFrame:
+    """The power curve: ``fraud_rate``, ``power`` with its interval, simulations and detections."""
+    return fit(review.power, _audience(audience), columns=TAGS)
+
+
+def queue_time(review: FairnessReview, audience: str) -> pl.DataFrame:
+    """Winners' median queue time in years by district and year, with the number of allocations ``n``."""
+    who = _audience(audience)
+    frame = review.replay.allocations.group_by("district", "year").agg(
+        n=pl.len().cast(pl.Int64), median_queue_years=(pl.col("winner_queue_days") / 365.25).median()
+    ).sort("district", "year")
+    if who is Audience.PUBLIC:  # a median over fewer than 5 tenants says too much about them
+        frame = frame.with_columns(median_queue_years=pl.when(pl.col("n") >= 5).then("median_queue_years"))
+    return fit(frame, who, columns=TAGS, counts=["n"])
+
+
+def flag_timeline(review: FairnessReview, audience: str, handlers: list[int] | None = None) -> pl.DataFrame:
+    """Red flags of the flagged caseworkers and any with a serious red flag (or of ``handlers``) over time.
+
+    Investigators and auditors get one row per flag with its evidence (``action_id``,
+    ``detail``); the public gets flags per month and kind, ``n``.
+    """
+    who = _audience(audience)
+    chosen = review.caseworkers_of_interest if handlers is None else handlers
+    flags = review.red_flags.filter(pl.col("handler_id").is_in(chosen))
+    if who is Audience.PUBLIC:
+        monthly = flags.group_by(month=pl.col("time").dt.convert_time_zone(redflags.ZONE).dt.strftime("%Y-%m"), flag="flag").agg(
+            n=pl.len().cast(pl.Int64)
+        ).sort("month", "flag")
+        return fit(monthly, who, columns=TAGS, counts=["n"])
+    return _labelled(flags.select("time", "handler_id", "flag", "applicant_id", "listing_id", "action_id", "detail"), who)
+
+
+def skipped_members(review: FairnessReview, audience: str) -> pl.DataFrame:
+    """Members skipped in unexplained allocations; for the public, per district and year."""
+    who = _audience(audience)
+    skipped = review.replay.skipped.join(review.replay.allocations.select("listing_id", "district", "year"), on="listing_id")
+    if who is Audience.PUBLIC:
+        per = skipped.group_by("district", "year").agg(
+            n=pl.len().cast(pl.Int64), queue_days_jumped=pl.col("queue_days_jumped").sum()
+        ).sort("district", "year").with_columns(queue_days_jumped=pl.when(pl.col("n") >= 5).then("queue_days_jumped"))
+        return fit(per, who, columns=TAGS, counts=["n"])
+    return _labelled(skipped.select(
+        "listing_id", "district", "year", "handler_id", "winner_applicant_id", "skipped_applicant_id",
+        "queue_rank", "winner_queue_rank", "positions_lost", "queue_days_jumped",
+    ), who)
+
+
+def suspected_profiles(review: FairnessReview, audience: str) -> pl.DataFrame:
+    """Suspected fake profiles with their evidence; for the public, how many show each signal."""
+    who = _audience(audience)
+    suspected = review.fake_profiles.filter("suspected")
+    if who is Audience.PUBLIC:
+        per = pl.DataFrame({"signal": list(fakes.SIGNALS),
+                            "n": [int(suspected[s].sum()) for s in fakes.SIGNALS]}, schema={"signal": pl.String, "n": pl.Int64})
+        return fit(per, who, columns={"signal": PII.NONE}, counts=["n"])
+    return fit(suspected, who, columns=TAGS)
+
+
+def group_disparities(review: FairnessReview, audience: str) -> pl.DataFrame:
+    """The group view: share in queue order and queue time by district, kind and year, with disparity ratios."""
+    who = _audience(audience)
+    frame = review.groups
+    if who is Audience.PUBLIC:
+        # Only the size of each group is a count; shares and medians of fewer than 5
+        # allocations would give small counts back, so they are left out.
+        small = pl.col("n_allocations") < 5
+        kept = ("share_in_order", "disparity", "within_band", "median_queue_years", "queue_time_ratio")
+        frame = frame.select("grouping", "group", "n_allocations", *(pl.when(~small).then(c).alias(c) for c in kept))
+        return fit(frame, who, columns=TAGS, counts=["n_allocations"])
+    return fit(frame, who, columns=TAGS, counts=["n_allocations", "n_in_order", "n_unexplained"])

@@ -1,0 +1,235 @@
+"""Incident reconstruction: fault reports on the web clock, milestones, response times, the hourly series.
+
+The registered queries (:mod:`workbench.queries.incident`) do the counting on the engine;
+this module puts their frames together in polars for notebook 01 and the timeline explorer:
+
+>>> offsets = clocks.estimate_offsets(case)                            # doctest: +SKIP
+>>> reports = fault_reports(case, offsets)                             # doctest: +SKIP
+>>> marks = milestones(run("incident_window", case), run("mismatched_sessions", case), reports, offsets)  # doctest: +SKIP
+>>> response_times(marks)                                              # doctest: +SKIP
+
+Every time here is UTC on the web server's clock; local time appears only in text columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from . import clocks
+from .audience import Audience, fit
+from .classify import classify
+from .display import Table
+from .errors import WorkbenchError
+from .evidence import PII
+from .queries import run
+
+__all__ = [
+    "DISPLAY_TZ",
+    "MILESTONE_SCHEMA",
+    "fault_reports",
+    "milestones",
+    "milestone_time",
+    "response_times",
+    "hourly_series",
+    "daily_summary",
+    "timeline_events",
+    "local_label",
+    "show_detail",
+    "TAGS",
+]
+
+DISPLAY_TZ = "Europe/Stockholm"
+MILESTONE_SCHEMA = pl.Schema(
+    {
+        "milestone": pl.String(),
+        "kind": pl.String(),
+        "time": pl.Datetime("us", "UTC"),
+        "source": pl.String(),
+        "clock_offset_seconds": pl.Int64(),
+        "uncertainty_seconds": pl.Int64(),
+    }
+)
+# Personal-data tags of the derived columns this module, workbench.clocks, workbench.classify
+# and workbench.counterfactual produce, for ``fit(..., columns=TAGS)``. Counts are named n_*.
+TAGS: dict[str, PII] = {
+    **{c: PII.NONE for c in (
+        "time", "milestone", "kind", "source", "clock_offset_seconds", "uncertainty_seconds", "measure", "from", "to",
+        "from_at", "to_at", "from_local", "to_local", "hours", "uncertainty_minutes", "hour", "day", "weekday",
+        "alternative", "description", "shutdown_at", "reference", "offset_seconds", "low_seconds", "high_seconds",
+        "pairs", "method", "rule", "lang", "example", "negatable", "pattern", "reported_at", "detail", "corpus",
+        "messages", "reports", "precision", "recall", "tp", "fp", "fn", "round", "part", "rules",
+    )},
+    "matched_text": PII.FREE_TEXT,
+}
+_REPORT_COLUMNS = (
+    "message_id", "received_at", "reported_at", "channel", "sender_applicant_id", "sender_address",
+    "subject", "rule", "matched_text",
+)
+
+
+def fault_reports(case: Any, offsets: pl.DataFrame, extra_phrases: Iterable[str] = ()) -> pl.DataFrame:
+    """Support messages that report the fault, with ``reported_at`` on the web clock.
+
+    ``received_at`` stays as the mail server stamped it; ``reported_at`` is corrected by the
+    mail clock's estimated offset. ``rule`` and ``matched_text`` say why each was classified
+    (see :mod:`workbench.classify`); ``extra_phrases`` are investigators' own phrases.
+    """
+    inbox = classify(run("support_inbox", case), extra_phrases)
+    reports = clocks.correct(inbox.filter("is_report"), "received_at", offsets, "mail", into="reported_at")
+    return reports.select(_REPORT_COLUMNS).sort("reported_at", "message_id")
+
+
+def _row(milestone: str, kind: str, time: datetime | None, source: str, offsets: pl.DataFrame, clock: str) -> dict:
+    row = offsets.filter(pl.col("source") == clock).row(0, named=True)
+    return {
+        "milestone": milestone, "kind": kind, "time": time, "source": source,
+        "clock_offset_seconds": row["offset_seconds"], "uncertainty_seconds": row["uncertainty_seconds"],
+    }
+
+
+def milestones(window: pl.DataFrame, mismatched: pl.DataFrame, reports: pl.DataFrame, offsets: pl.DataFrame) -> pl.DataFrame:
+    """The milestone timeline, in time order, every time on the web clock.
+
+    Rows: the deployment, the first mismatched session, the first fault report, each later
+    report, login disabled, the fix and login re-enabled. ``window`` is the
+    ``incident_window`` query, ``mismatched`` the ``mismatched_sessions`` query, ``reports``
+    from :func:`fault_reports`. Incident-log times are corrected by that log's offset.
+    """
+    if window.height != 1:
+        raise WorkbenchError(f"milestones needs the one-row incident_window frame, got {window.height} rows")
+    w = window.row(0, named=True)
+    log_shift = clocks.offset_of(offsets, "incident log")
+
+    def logged(column: str) -> datetime | None:
+        return None if w[column] is None else w[column] - timedelta(seconds=log_shift)
+
+    rows = [_row("deployment", "deployment", w["deployed_at"], "deployment log", offsets, clocks.REFERENCE)]
+    if mismatched.height:
+        rows.append(_row("first mismatched session", "mismatch", mismatched["bound_at"].min(), "web log", offsets,
+                         clocks.REFERENCE))
+    for i, t in enumerate(reports.sort("reported_at")["reported_at"].to_list()):
+        name = "first fault report" if i == 0 else f"fault report {i + 1}"
+        rows.append(_row(name, "report", t, "support mail (corrected)", offsets, "mail"))
+    for column, name in (("login_disabled_at", "login disabled"), ("fix_deployed_at", "fix deployed"),
+                         ("login_enabled_at", "login re-enabled")):
+        rows.append(_row(name, "action", logged(column), "incident log (corrected)", offsets, "incident log"))
+    frame = pl.DataFrame(rows, schema=MILESTONE_SCHEMA).drop_nulls("time")
+    return frame.sort("time", maintain_order=True)
+
+
+def milestone_time(marks: pl.DataFrame, milestone: str) -> datetime | None:
+    """The time of ``milestone`` (e.g. ``"first fault report"``), None when the timeline lacks it."""
+    found = marks.filter(pl.col("milestone") == milestone)["time"]
+    return found[0] if found.len() else None
+
+
+def local_label(t: datetime | None, timezone: str = DISPLAY_TZ) -> str | None:
+    """A time as a reader says it, in ``timezone``: ``"Fri 13 Dec 2013 18:52"``."""
+    return None if t is None else t.astimezone(ZoneInfo(timezone)).strftime("%a %d %b %Y %H:%M")
+
+
+# (measure, from milestone, to milestone), after NIST SP 800-61 r2 §3.4.2.
+_MEASURES = (
+    ("time_to_detect", "first mismatched session", "first fault report"),
+    ("time_to_contain", "first fault report", "login disabled"),
+    ("onset_to_fix", "first mismatched session", "fix deployed"),
+)
+
+
+def response_times(marks: pl.DataFrame, timezone: str = DISPLAY_TZ) -> pl.DataFrame:
+    """Detection by users, containment and onset to fix, in hours, with local weekday and time.
+
+    ``hours`` is rounded to 0.01; ``uncertainty_minutes`` adds up the clock uncertainty of
+    both ends (the mail clock for reports, the incident log for actions).
+    """
+    rows = []
+    for measure, start, end in _MEASURES:
+        a = marks.filter(pl.col("milestone") == start)
+        b = marks.filter(pl.col("milestone") == end)
+        t0 = a["time"][0] if a.height else None
+        t1 = b["time"][0] if b.height else None
+        unc = sum(int(f["uncertainty_seconds"][0] or 0) for f in (a, b) if f.height)
+        rows.append({
+            "measure": measure, "from": start, "to": end, "from_at": t0, "to_at": t1,
+            "from_local": local_label(t0, timezone), "to_local": local_label(t1, timezone),
+            "hours": None if t0 is None or t1 is None else round((t1 - t0).total_seconds() / 3600, 2),
+            "uncertainty_minutes": round(unc / 60, 1),
+        })
+    schema = {"measure": pl.String, "from": pl.String, "to": pl.String, "from_at": pl.Datetime("us", "UTC"),
+              "to_at": pl.Datetime("us", "UTC"), "from_local": pl.String, "to_local": pl.String,
+              "hours": pl.Float64, "uncertainty_minutes": pl.Float64}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def hourly_series(case: Any, reports: pl.DataFrame, *, idle_timeout_minutes: int | None = None,
+                  start: datetime | None = None, end: datetime | None = None) -> pl.DataFrame:
+    """The ``incident_hourly`` query plus ``n_fault_reports`` per hour (by ``reported_at``)."""
+    hourly = run("incident_hourly", case, start=start, end=end, idle_timeout_minutes=idle_timeout_minutes)
+    per_hour = (
+        reports.group_by(hour=pl.col("reported_at").dt.truncate("1h"))
+        .agg(n_fault_reports=pl.len().cast(pl.Int64))
+    )
+    return hourly.join(per_hour, on="hour", how="left").with_columns(pl.col("n_fault_reports").fill_null(0)).sort("hour")
+
+
+def daily_summary(mismatched: pl.DataFrame, reports: pl.DataFrame, timezone: str = DISPLAY_TZ) -> pl.DataFrame:
+    """Per local day: mismatched sessions, accounts shown to another person, and fault reports."""
+    def day(column: str) -> pl.Expr:
+        return pl.col(column).dt.convert_time_zone(timezone).dt.date().alias("day")
+
+    sessions = mismatched.group_by(day("bound_at")).agg(
+        n_mismatched_sessions=pl.col("session_id").n_unique().cast(pl.Int64),
+        n_accounts_shown=pl.col("account_id").n_unique().cast(pl.Int64),
+    )
+    mail = reports.group_by(day("reported_at")).agg(n_fault_reports=pl.len().cast(pl.Int64))
+    out = sessions.join(mail, on="day", how="full", coalesce=True).sort("day")
+    counts = ["n_mismatched_sessions", "n_accounts_shown", "n_fault_reports"]
+    return out.with_columns(pl.col(counts).fill_null(0), weekday=pl.col("day").dt.strftime("%a")).select(
+        "day", "weekday", *counts
+    )
+
+
+_EVENT_SCHEMA = pl.Schema({"time": pl.Datetime("us", "UTC"), "kind": pl.String(), "detail": pl.String(),
+                           "session_id": pl.String()})
+
+
+def timeline_events(case: Any, mismatched: pl.DataFrame, reports: pl.DataFrame, marks: pl.DataFrame,
+                    changes: pl.DataFrame | None = None, *, idle_timeout_minutes: int | None = None,
+                    start: datetime | None = None, end: datetime | None = None) -> pl.DataFrame:
+    """Every event of the incident as one row (time, kind, detail, session_id), for the explorer.
+
+    Kinds: ``login``, ``mismatched session``, ``change by another``, ``fault report`` and
+    ``milestone``. No column names a person; ``detail`` is how a login's session ended, a
+    report's rule, or the milestone's name. Logins are those of the
+    ``sessions`` query over [start, end) (by default a day either side of the incident).
+    """
+    frames = [
+        run("sessions", case, start=start, end=end, idle_timeout_minutes=idle_timeout_minutes).select(
+            time="started_at", kind=pl.lit("login"), detail="ended_by", session_id="session_id"),
+        mismatched.unique("session_id", keep="first").select(
+            time="bound_at", kind=pl.lit("mismatched session"), detail=pl.lit("bound to another account"),
+            session_id="session_id"),
+        reports.select(time="reported_at", kind=pl.lit("fault report"), detail="rule", session_id=pl.lit(None, pl.String)),
+        marks.select("time", kind=pl.lit("milestone"), detail="milestone", session_id=pl.lit(None, pl.String)),
+    ]
+    if changes is not None:
+        frames.append(changes.select(time="first_changed_at", kind=pl.lit("change by another"),
+                                     detail=pl.format("{} field(s) changed", "n_changes"), session_id="session_id"))
+    events = pl.concat([f.cast(dict(_EVENT_SCHEMA)) for f in frames])
+    return events.sort("time", "kind", maintain_order=True)
+
+
+def show_detail(frame: pl.DataFrame, audience: str, *, caption: str | None = None, max_rows: int = 40,
+                **fit_options) -> Any:
+    """Per-person rows for investigators and auditors; for the public, a note that they are withheld."""
+    if Audience(audience) is Audience.PUBLIC:
+        from IPython.display import Markdown
+
+        return Markdown(f"*{frame.height:,} per-person rows are not shown in the public report.*".replace(",", "\u202f")
+                        if frame.height >= 5 else "*Per-person rows are not shown in the public report.*")
+    return Table(fit(frame, audience, **fit_options), max_rows=max_rows, caption=caption)

@@ -1,0 +1,166 @@
+"""The report set: an index page and ``report-set.json`` with the sha256 of every file.
+
+A report set is the folder ``workbench report`` writes for one audience::
+
+    index.html              reports, headline findings, every file's sha256
+    report-set.json         the same, for machines, plus the case fingerprint
+    00_case_overview/00_case_overview.html, findings.json, tables/*.csv, *.pdf
+    ...
+
+``report-set.json`` lists every other file of the folder, ``index.html`` included, so
+``workbench verify`` can tell whether anything was altered, removed or added since rendering.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import WorkbenchError
+
+__all__ = ["SET_FILE", "INDEX_FILE", "HEADLINES", "ReportEntry", "sha256_file", "hash_tree", "write_set", "load_set",
+           "claim_folder"]
+
+SET_FILE = "report-set.json"
+INDEX_FILE = "index.html"
+FORMAT = 1
+# The figures a reader looks for first, when the notebooks record them.
+HEADLINES = ("accounts_exposed", "accounts_changed_by_others", "time_to_contain_hours", "caseworkers_flagged")
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass
+class ReportEntry:
+    """One report of the set, paths relative to the set's folder."""
+
+    notebook: str  # "01_incident_reconstruction"
+    title: str  # "Incident reconstruction"
+    html: str  # "01_incident_reconstruction/01_incident_reconstruction.html"
+    findings: str | None  # "01_incident_reconstruction/findings.json"
+    pdf: str | None = None
+
+
+def sha256_file(path: str | Path) -> str:
+    """The sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def hash_tree(root: str | Path) -> dict[str, dict[str, Any]]:
+    """``{relative path: {"sha256": ...}}`` for every file under ``root`` but ``report-set.json``.
+
+    Exact byte counts are left out on purpose: a 7-digit size reads like a customer number
+    to anyone scanning the set for identifiers, and the hash already pins the content.
+    """
+    root = Path(root)
+    return {
+        p.relative_to(root).as_posix(): {"sha256": sha256_file(p)}
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.relative_to(root).as_posix() != SET_FILE
+    }
+
+
+def _size(path: Path) -> str:
+    """A file's size for reading: '6 kB', '1.3 MB'."""
+    n = path.stat().st_size
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{max(1, round(n / 1e3))} kB"
+
+
+def claim_folder(root: str | Path) -> Path:
+    """Make ``root`` ready for a new report set: create it, or empty a previous report set there.
+
+    A folder that holds other files is refused rather than emptied: it may be anything.
+    """
+    import shutil
+
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise WorkbenchError(f"--out {root} is a file; give a folder for the report set")
+    if root.is_dir() and any(root.iterdir()):
+        if not (root / SET_FILE).is_file():
+            raise WorkbenchError(
+                f"--out {root} is not empty and holds no {SET_FILE}, so it is not a report set this command may "
+                "replace; give an empty or new folder"
+            )
+        for child in root.iterdir():
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+    root.mkdir(parents=True, exist_ok=True)
+    # Written first, so an interrupted run still marks the folder as ours (and as incomplete).
+    (root / SET_FILE).write_text(json.dumps({"format": FORMAT, "status": "incomplete"}) + "\n", encoding="utf-8")
+    return root
+
+
+def _headlines(reports: list[ReportEntry], findings: Mapping[str, Mapping]) -> list[dict]:
+    from .provenance import format_value
+
+    found = []
+    for name in HEADLINES:
+        for r in reports:
+            entry = findings.get(r.notebook, {}).get(name)
+            if entry is not None:
+                value = entry["value"]
+                shown = format_value(value)
+                if isinstance(value, list):
+                    shown = f"{len(value)}" + (f" ({shown})" if value else "")
+                found.append({"name": name, "description": entry["description"], "value": shown, "report": r.title})
+                break
+    return found
+
+
+def write_set(root: str | Path, *, audience: str, banner: str, case_label: str, env: Mapping, fingerprint: Mapping,
+              parameters: Mapping, reports: list[ReportEntry]) -> Path:
+    """Write ``index.html`` and then ``report-set.json`` (which hashes the index too); returns the index."""
+    import jinja2
+
+    from .provenance import format_value
+
+    root = Path(root)
+    findings = {r.notebook: (json.loads((root / r.findings).read_text(encoding="utf-8")) if r.findings else {})
+                for r in reports}
+    files = hash_tree(root)
+    page = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES / "reportset"), autoescape=True, keep_trailing_newline=True
+    ).get_template("index.html.j2").render(
+        audience=audience, banner=banner, case=case_label, env=env, fingerprint=fingerprint, parameters=parameters,
+        reports=reports, findings=findings, files=files, headlines=_headlines(reports, findings),
+        sizes={path: _size(root / path) for path in files},
+        format_value=format_value, set_file=SET_FILE,
+    )
+    index = root / INDEX_FILE
+    index.write_text(page, encoding="utf-8")
+    record = {
+        "format": FORMAT,
+        "status": "complete",
+        "audience": audience,
+        "case": case_label,
+        **{k: env[k] for k in ("generated_at", "workbench_version", "git_commit")},
+        "parameters": dict(parameters),
+        "case_fingerprint": fingerprint,
+        "reports": [asdict(r) for r in reports],
+        "files": hash_tree(root),
+    }
+    (root / SET_FILE).write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return index
+
+
+def load_set(root: str | Path) -> dict[str, Any]:
+    """The ``report-set.json`` of a report folder, or a WorkbenchError saying what is wrong."""
+    path = Path(root) / SET_FILE
+    if not path.is_file():
+        raise WorkbenchError(f"{root} is not a report set: it has no {SET_FILE}. Render one with `workbench report`")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise WorkbenchError(f"{path} is not valid JSON ({exc}): the report set was damaged") from None
+    if data.get("status") != "complete":
+        raise WorkbenchError(f"{path} marks an incomplete report set: rendering failed or is still running")
+    if data.get("format") != FORMAT:
+        raise WorkbenchError(f"{path} has format {data.get('format')!r}; this workbench reads format {FORMAT}")
+    return data

@@ -1,0 +1,263 @@
+"""Read a support mailbox (mbox) into ``support_messages`` rows; unreadable messages go to quarantine.
+
+Each message is parsed with :mod:`mailbox` and :data:`email.policy.default`, which decodes
+encoded words in headers and the transfer encoding (quoted-printable, base64) of parts.
+Mapping, as ``workbench generate`` writes ``raw/support.mbox``:
+
+- ``message_id`` ← ``Message-ID``;
+- ``received_at`` ← the time stamp of the topmost ``Received`` header (the receiving mail
+  server's clock), or ``Date`` when there is no ``Received`` header;
+- ``channel`` ← ``X-Bostad-Channel`` (``email`` or ``web_form``);
+- ``sender_applicant_id`` ← ``X-Bostad-Customer-Number``, when support knew the sender;
+- ``sender_address`` ← the address in ``From``;
+- ``subject`` ← ``Subject``;
+- ``body`` ← the text/plain part, in its charset; a message with only text/html gets the
+  text of the HTML (tags dropped, ``<br>`` and paragraphs as line breaks): that is an
+  approximation, where text/plain is exact.
+
+A message is quarantined, with the line of its ``From`` separator as its position, when
+it has no Message-ID or no time stamp with a zone, when its From header holds no address,
+or when its body cannot be found or decoded (broken MIME structure, unknown charset,
+bytes not in the charset, damaged base64). The quarantine keeps the whole raw message.
+"""
+
+from __future__ import annotations
+
+import email
+import email.errors
+import email.policy
+import email.utils
+import functools
+import json
+import mailbox
+import re
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from email.headerregistry import HeaderRegistry
+from html.parser import HTMLParser
+from pathlib import Path
+
+import polars as pl
+
+from .. import evidence
+from ..errors import WorkbenchError
+from .readers import LINE, PROBLEMS_SCHEMA, RawBatch
+
+__all__ = ["read_mbox", "parse_message", "MessageProblem", "CHANNEL_HEADER", "CUSTOMER_HEADER"]
+
+CHANNEL_HEADER = "X-Bostad-Channel"
+CUSTOMER_HEADER = "X-Bostad-Customer-Number"
+_BATCH = 10_000  # messages per batch
+_UNFOLD = re.compile(r"\r?\n(?=[ \t])")  # a folded header line continues after a line break
+_SHOWN = 60
+# Rows as read; sender_applicant_id stays text: the value checks type it and quarantine what is no number.
+_SCHEMA = {**evidence.polars_schema("support_messages"), "sender_applicant_id": pl.String(), LINE: pl.Int64()}
+# Defects after which the text of a message cannot be trusted to be whole.
+_FATAL = (
+    email.errors.StartBoundaryNotFoundDefect,
+    email.errors.CloseBoundaryNotFoundDefect,
+    email.errors.MultipartInvariantViolationDefect,
+    email.errors.MissingHeaderBodySeparatorDefect,
+    email.errors.InvalidBase64PaddingDefect,
+    email.errors.InvalidBase64CharactersDefect,
+    email.errors.InvalidBase64LengthDefect,
+)
+
+
+class _RememberedHeaders:
+    """The header factory of ``email.policy.default``, remembering the headers it has parsed.
+
+    The default policy parses a header again on every access, and the parser itself asks
+    for Content-Type several times per part; headers are immutable, so one parse of each
+    distinct (name, value) serves them all. This makes reading an mbox several times faster.
+    """
+
+    def __init__(self):
+        self._parse = functools.lru_cache(maxsize=8192)(HeaderRegistry())
+
+    def __call__(self, name: str, value: str):
+        return self._parse(name, value)
+
+
+# email.policy.default, with parsed headers remembered (see _RememberedHeaders).
+_POLICY = email.policy.default.clone(header_factory=_RememberedHeaders())
+
+
+class MessageProblem(WorkbenchError):
+    """Why one message cannot become a row: the column concerned, the bad value, the reason."""
+
+    def __init__(self, column: str | None, value: str | None, reason: str):
+        super().__init__(reason)
+        self.column, self.value, self.reason = column, value, reason
+
+
+def read_mbox(path: Path, label: str) -> Iterator[RawBatch]:
+    """Yield the messages of the mbox at ``path`` as ``support_messages`` rows, in file order.
+
+    ``label`` names the file in messages (e.g. ``"raw/support.mbox"``).
+    """
+    starts = _separator_lines(path)
+    box = mailbox.mbox(path, factory=None, create=False)
+    try:
+        keys = list(box.iterkeys())
+        if len(keys) != len(starts):  # both follow the same rule; a difference is a bug here
+            raise WorkbenchError(f"{label}: mailbox found {len(keys)} messages, the line scan {len(starts)}; this is a bug in workbench ingest")
+        rows, problems = [], []
+        for key, line in zip(keys, starts):
+            raw = box.get_bytes(key)
+            try:
+                rows.append({**parse_message(raw), LINE: line})
+            except MessageProblem as problem:
+                problems.append(_problem(line, problem, raw))
+            if len(rows) + len(problems) >= _BATCH:
+                yield _batch(rows, problems)
+                rows, problems = [], []
+        if rows or problems or not keys:
+            yield _batch(rows, problems)
+    finally:
+        box.close()
+
+
+def _separator_lines(path: Path) -> list[int]:
+    """Line numbers (1-based) of the lines that start a message: those beginning 'From '."""
+    with open(path, "rb") as fh:
+        return [n for n, line in enumerate(fh, 1) if line.startswith(b"From ")]
+
+
+def _batch(rows: list[dict], problems: list[dict]) -> RawBatch:
+    return RawBatch(pl.DataFrame(rows, schema=_SCHEMA), pl.DataFrame(problems, schema=PROBLEMS_SCHEMA))
+
+
+def _problem(line: int, problem: MessageProblem, raw: bytes) -> dict:
+    text = raw.decode("utf-8", "backslashreplace").replace("\x00", "\\x00")  # PostgreSQL cannot store NUL
+    return {
+        LINE: line,
+        "column": problem.column,
+        "value": problem.value,
+        "reason": problem.reason,
+        "record": json.dumps({"message": text}, ensure_ascii=False),
+    }
+
+
+def _shown(value: str) -> str:
+    return value if len(value) <= _SHOWN else value[:_SHOWN] + "…"
+
+
+def parse_message(raw: bytes) -> dict:
+    """The ``support_messages`` fields of one message (bytes after its From line).
+
+    Raises :class:`MessageProblem` naming the column, the bad value and what is allowed.
+    """
+    msg = email.message_from_bytes(raw, policy=_POLICY)
+    # Headers needing no decoding are read as written (unfolded): parsing them is most of the cost.
+    headers: dict[str, str] = {}
+    for name, value in msg.raw_items():
+        headers.setdefault(name.lower(), _UNFOLD.sub("", value).strip())
+    message_id = headers.get("message-id")
+    if not message_id:
+        raise MessageProblem("message_id", message_id, "no Message-ID header; allowed: a message with a Message-ID, e.g. <20131214091502.4411@mail.bostad.example>")
+    subject = msg.get("Subject")
+    return {
+        "message_id": message_id,
+        "received_at": _received_at(headers),
+        "channel": headers.get(CHANNEL_HEADER.lower()),
+        "sender_applicant_id": headers.get(CUSTOMER_HEADER.lower()),
+        "sender_address": _sender(headers.get("from")),
+        "subject": None if subject is None else str(subject),  # encoded words decoded
+        "body": _body(msg),
+    }
+
+
+def _received_at(headers: dict[str, str]) -> datetime:
+    """The receiving server's time stamp: the topmost Received header, else Date; in UTC."""
+    if "received" in headers:
+        header, source = headers["received"], "Received"
+        stamp = header.rpartition(";")[2].strip()
+    elif "date" in headers:
+        header = stamp = headers["date"]
+        source = "Date"
+    else:
+        raise MessageProblem("received_at", None, "no Received and no Date header; allowed: a Received header ending '; Sat, 14 Dec 2013 09:15:02 +0100', or a Date header")
+    allowed = "allowed: an RFC 5322 date with a zone, e.g. Sat, 14 Dec 2013 09:15:02 +0100"
+    try:
+        when = email.utils.parsedate_to_datetime(stamp)
+    except (TypeError, ValueError, IndexError):
+        raise MessageProblem("received_at", header, f"{source} time stamp '{_shown(stamp)}' is not a date; {allowed}") from None
+    if when.tzinfo is None:
+        raise MessageProblem("received_at", header, f"{source} time stamp '{_shown(stamp)}' has no time zone (-0000); {allowed}")
+    return when.astimezone(timezone.utc)
+
+
+def _sender(header: str | None) -> str | None:
+    """The address in a From header; the display name (perhaps encoded words) is not needed."""
+    if header is None:
+        return None
+    addresses = email.utils.getaddresses([header])
+    address = addresses[0][1] if addresses else ""
+    if "@" not in address:
+        raise MessageProblem("sender_address", header, f"From header '{_shown(header)}' holds no e-mail address; allowed: e.g. Anna Lindqvist <anna@example.com>")
+    return address
+
+
+def _body(msg: email.message.Message) -> str:
+    """The text of the message: its text/plain part, else the text of its text/html part."""
+    fatal = [d for part in msg.walk() for d in part.defects if isinstance(d, _FATAL)]
+    if fatal:
+        raise MessageProblem("body", None, f"the MIME structure is broken ({_defect(fatal[0])}); allowed: well-formed MIME (RFC 2045–2049)")
+    part = msg.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        found = ", ".join(sorted({p.get_content_type() for p in msg.walk() if not p.is_multipart()})) or "none"
+        raise MessageProblem("body", None, f"no text/plain or text/html part (parts: {found}); allowed: a message with a text part")
+    payload = part.get_payload(decode=True) or b""
+    fatal = [d for d in part.defects if isinstance(d, _FATAL)]
+    if fatal:  # decoding base64 records its damage on the part
+        raise MessageProblem("body", None, f"the body cannot be decoded ({_defect(fatal[0])}); allowed: intact base64 or quoted-printable")
+    # Without a charset the RFC default is US-ASCII, of which UTF-8 is a superset.
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        text = payload.decode(charset)
+    except LookupError:
+        raise MessageProblem("body", charset, f"unknown charset '{_shown(charset)}'; allowed: a charset Python knows, e.g. utf-8 or iso-8859-1") from None
+    except UnicodeDecodeError as exc:
+        raise MessageProblem(
+            "body", charset, f"the body is not {charset}: byte 0x{payload[exc.start]:02X} at byte {exc.start + 1}; allowed: text in the declared charset"
+        ) from None
+    return _html_text(text) if part.get_content_subtype() == "html" else text
+
+
+def _defect(defect: email.errors.MessageDefect) -> str:
+    """A defect as 'Name: what it means', e.g. 'StartBoundaryNotFoundDefect: the claimed start boundary was never found'."""
+    what = str(defect) or (type(defect).__doc__ or "").strip().rstrip(".")
+    return f"{type(defect).__name__}: {what[:1].lower() + what[1:]}"
+
+
+class _HTMLText(HTMLParser):
+    """Text of an HTML body: tags dropped, <br> a line break, a paragraph a blank line."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "br":
+            self.out.append("\n")
+        elif tag in ("style", "script", "head"):
+            self.skip += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("style", "script", "head"):
+            self.skip = max(self.skip - 1, 0)
+        elif tag in ("p", "div"):
+            self.out.append("\n\n")
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.out.append(data.strip("\n"))
+
+
+def _html_text(html: str) -> str:
+    parser = _HTMLText()
+    parser.feed(html)
+    parser.close()
+    return "".join(parser.out).strip()

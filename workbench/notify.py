@@ -1,0 +1,190 @@
+"""Who to inform, and what to tell them: the notification list and a GDPR Art. 33(3) summary.
+
+One row per person: account owners whose data was shown or changed, co-applicants shown
+on someone's profile page, and people who unknowingly acted in someone else's account.
+Each row carries the highest tier, what was exposed or changed, the evidence (sessions and
+times) and a recommended message category. The e-mail address is the one the member had
+before anyone else changed it: the current one may be the stranger's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from .allocation_check import AllocationCheck
+from .changes import ChangeLog
+from .evidence import PII
+from .exposure import Exposure
+
+__all__ = ["ART33_TEMPLATE", "MESSAGE_CATEGORIES", "NOTICE_COLUMNS", "Notifications", "notification_list"]
+
+# Most urgent first: a person gets the first category that applies.
+MESSAGE_CATEGORIES: dict[str, str] = {
+    "protected_identity": "Protected identity: contact in person through the secure channel; the address was not shown",
+    "changed_by_other": "Your data was changed by another person: check it; we restore what you did not change",
+    "interests_changed": "Your interests in apartments were registered or withdrawn by another person",
+    "identity_data_shown": "Your personnummer and contact data were shown to another person",
+    "co_applicant_shown": "You were shown as co-applicant on a profile page another person saw",
+    "acted_in_other_account": "You were logged in to another member's account and your changes went there",
+    "name_shown": "Your name and customer number were shown to another person",
+    "account_bound": "Your account was open in another person's session",
+}
+
+NOTICE_COLUMNS: dict[str, PII] = {
+    "applicant_id": PII.DIRECT, "personnummer": PII.DIRECT, "name": PII.DIRECT, "email": PII.DIRECT,
+    "tier": PII.NONE, "roles": PII.NONE, "exposed": PII.NONE, "changed": PII.NONE, "interests": PII.NONE,
+    "acted": PII.NONE,
+    "sessions": PII.NONE, "first_at": PII.NONE, "last_at": PII.NONE, "certainty": PII.NONE, "p": PII.NONE,
+    "protected_identity": PII.NONE, "message_category": PII.NONE,
+}
+
+ART33_TEMPLATE = """\
+**(a) Nature of the breach.** A release deployed at {deployed_at} bound some logins to the
+session of another member who was logged in at the same moment, until login was disabled at
+{login_disabled_at} and the fix deployed at {fix_deployed_at}. Personal data was shown to,
+and changed by, people who were not its owners.
+
+**Categories and approximate number of data subjects.** Members whose data was shown to
+another person: {accounts_exposed}, of them {protected_identity_exposed} with protected
+identity; co-applicants shown on those pages: {co_applicants_exposed}; members who were put
+into someone else's account: {people_put_into_others_accounts}. Members who logged in during
+the window (the population the organisation called possibly affected): {people_possibly_affected}.
+
+**Categories and approximate number of records.** Name, customer number and, on the profile
+page, personnummer, address, e-mail, phone, employer, income and co-applicant; pages
+rendered to a non-owner: {pages_shown_to_others}; profile fields changed by another person:
+{field_changes_by_others}; interests registered or withdrawn on another's account:
+{allocation_affected}.
+
+**(b) Contact point.** The organisation's data protection officer.
+
+**(c) Likely consequences.** Identity data (personnummer with address and contact data) in
+the hands of strangers; wrong contact data and income on {accounts_changed_by_others}
+accounts until restored, which can misdirect offers or make a member fail an income rule;
+apartment queues joined or left in another member's name.
+
+**(d) Measures taken and proposed.** Login disabled and the fault fixed (times above);
+{field_changes_to_restore} field changes to restore, {restore_conflicts} of them to review
+with the owner first; {notifications} people to inform by the categories listed.
+"""
+
+
+@dataclass
+class Notifications:
+    """The notification list (``people``) and its counts by category."""
+
+    people: pl.DataFrame
+
+    def by_category(self) -> pl.DataFrame:
+        """People per message category and certainty: message_category, certainty, n_people (every category)."""
+        grid = pl.DataFrame({"message_category": list(MESSAGE_CATEGORIES)}).join(
+            pl.DataFrame({"certainty": ["certain", "possible"]}), how="cross"
+        )
+        counts = self.people.group_by("message_category", "certainty").agg(n_people=pl.len())
+        order = {c: i for i, c in enumerate(MESSAGE_CATEGORIES)}
+        return (
+            grid.join(counts, on=["message_category", "certainty"], how="left")
+            .with_columns(pl.col("n_people").fill_null(0).cast(pl.Int64))
+            .sort(pl.col("message_category").replace_strict(order, return_dtype=pl.Int64), "certainty")
+        )
+
+
+def _joined(col: str) -> pl.Expr:
+    return pl.col(col).drop_nulls().unique().sort().str.join(", ")
+
+
+def notification_list(exposure: Exposure, changes: ChangeLog, allocation: AllocationCheck) -> Notifications:
+    """Everyone to inform, one row per person (merged by personnummer), most urgent category first."""
+    subjects = exposure.subjects
+    accounts = exposure.accounts()
+    changed = changes.by_others.group_by("account_id").agg(changed=_joined("field"))
+    acted = changes.by_others.group_by(applicant_id="actor_applicant_id").agg(
+        acted_changes=pl.format("changed {} in another member's account", "field").unique().sort().str.join("; ")
+    )
+    touched = allocation.touched
+    interests = touched.group_by("account_id").agg(
+        interests=pl.format("{} {}", "kind", "listing_id").unique().sort().str.join(", ")
+    )
+    acted_interest = touched.group_by(applicant_id="owner_applicant_id").agg(
+        acted_interests=pl.format("{} {} in another member's account", "kind", "listing_id").unique().sort().str.join(", ")
+    )
+    owners = (
+        accounts.join(changed, on="account_id", how="left").join(interests, on="account_id", how="left")
+        .select(
+            applicant_id="account_id", tier="tier", roles=pl.lit("account owner"), exposed="fields",
+            changed="changed", interests="interests", acted=pl.lit(None, pl.String), sessions="sessions", first_at="first_shown_at",
+            last_at="last_shown_at", certain="certain", p="p_exposed", protected_identity="protected_identity",
+        )
+    )
+    editors = (
+        acted.join(acted_interest, on="applicant_id", how="full", coalesce=True)
+        .join(exposure.links.filter("certain").group_by("applicant_id").agg(
+            sessions=_joined("session_id"), first_at=pl.col("login_at").min(), last_at=pl.col("login_at").max()),
+            on="applicant_id", how="left")
+        .select(
+            "applicant_id", tier=pl.lit(2, pl.Int64), roles=pl.lit("acted in another's account"),
+            exposed=pl.lit(None, pl.String), changed=pl.lit(None, pl.String), interests=pl.lit(None, pl.String),
+            acted=pl.concat_str("acted_changes", "acted_interests", separator="; ", ignore_nulls=True), sessions="sessions",
+            first_at="first_at", last_at="last_at", certain=pl.lit(True), p=pl.lit(1.0),
+            protected_identity=pl.lit(False),
+        )
+    )
+    # Write to the address the member had before anyone else changed it, not to the stranger's.
+    original_email = (
+        changes.restore_list().filter(pl.col("field") == "email").sort("changed_at")
+        .group_by("account_id").agg(original=pl.col("restore_value").first()).rename({"account_id": "applicant_id"})
+    )
+    contact = (
+        subjects.select("applicant_id", "personnummer", "name", "email")
+        .join(original_email, on="applicant_id", how="left")
+        .with_columns(email=pl.coalesce("original", "email")).drop("original")
+    )
+    members = pl.concat([owners, editors]).join(contact, on="applicant_id", how="left")
+    co = exposure.co_applicants.group_by(personnummer="co_applicant_personnummer").agg(
+        name=pl.col("co_applicant_name").last(), sessions=_joined("session_id"),
+        exposed=pl.lit("name, personnummer (as co-applicant)"),
+        first_at=pl.col("at").min(), last_at=pl.col("at").max(), certain=pl.col("proven").any(),
+        p=1 - (1 - pl.col("p")).product(),
+    ).join(subjects.select("applicant_id", "personnummer", "email"), on="personnummer", how="left").select(
+        "applicant_id", "personnummer", "name", "email", tier=pl.lit(3, pl.Int64), roles=pl.lit("co-applicant"),
+        exposed="exposed", changed=pl.lit(None, pl.String), interests=pl.lit(None, pl.String),
+        acted=pl.lit(None, pl.String), sessions="sessions",
+        first_at="first_at", last_at="last_at", certain="certain", p="p", protected_identity=pl.lit(False),
+    )
+    rows = pl.concat([members.select(co.columns), co])
+    people = (
+        rows.group_by("personnummer")
+        .agg(
+            applicant_id=pl.col("applicant_id").drop_nulls().first(),
+            name=pl.col("name").drop_nulls().first(), email=pl.col("email").drop_nulls().first(),
+            tier=pl.col("tier").max(), roles=_joined("roles"), exposed=pl.col("exposed").drop_nulls().str.join("; "),
+            changed=pl.col("changed").drop_nulls().str.join("; "), interests=pl.col("interests").drop_nulls().str.join("; "),
+            acted=pl.col("acted").drop_nulls().str.join("; "),
+            sessions=pl.col("sessions").drop_nulls().str.join(" "), first_at=pl.col("first_at").min(),
+            last_at=pl.col("last_at").max(), certain=pl.col("certain").any(), p=pl.col("p").max(),
+            protected_identity=pl.col("protected_identity").any(),
+        )
+        .with_columns(pl.col("exposed", "changed", "interests", "acted").replace("", None))
+    )
+    roles = pl.col("roles")
+    category = (
+        pl.when(pl.col("protected_identity") & pl.col("exposed").is_not_null()).then(pl.lit("protected_identity"))
+        .when(roles.str.contains("account owner") & pl.col("changed").is_not_null()).then(pl.lit("changed_by_other"))
+        .when(roles.str.contains("account owner") & pl.col("interests").is_not_null()).then(pl.lit("interests_changed"))
+        .when(pl.col("exposed").str.contains("personnummer") & roles.str.contains("owner")).then(pl.lit("identity_data_shown"))
+        .when(roles.str.contains("co-applicant")).then(pl.lit("co_applicant_shown"))
+        .when(roles.str.contains("acted")).then(pl.lit("acted_in_other_account"))
+        .when(pl.col("exposed").is_not_null()).then(pl.lit("name_shown"))
+        .otherwise(pl.lit("account_bound"))
+    )
+    people = people.with_columns(
+        message_category=category, certainty=pl.when("certain").then(pl.lit("certain")).otherwise(pl.lit("possible")),
+    )
+    order = {c: i for i, c in enumerate(MESSAGE_CATEGORIES)}
+    people = people.sort(
+        pl.col("certainty"), pl.col("message_category").replace_strict(order, return_dtype=pl.Int64),
+        pl.col("applicant_id"), pl.col("personnummer"), nulls_last=True,
+    )
+    return Notifications(people.select(list(NOTICE_COLUMNS)))

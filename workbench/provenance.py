@@ -1,0 +1,203 @@
+"""Provenance of a report: which evidence, which parameters, which code, which queries.
+
+Every rendered report ends with a provenance section built here:
+
+- the evidence manifest of the case (file, sha256, rows read, loaded and quarantined, and
+  whether they reconcile) and the rows per case table;
+- the parameters the notebook ran with, the workbench version, the git commit where the
+  package runs from a checkout, and the time of rendering;
+- for each recorded finding, the registered query that produced it, with its description,
+  and for investigators and auditors its SQL compiled for the case's engine.
+
+The same fingerprint of the case (:func:`case_fingerprint`) is stored in the report set's
+``report-set.json``, so ``workbench verify`` can tell whether a case is the one the reports
+were made from.
+"""
+
+from __future__ import annotations
+
+import html
+import platform
+import subprocess
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+__all__ = ["case_fingerprint", "environment", "git_commit", "safe_url", "render_section", "format_value"]
+
+_PACKAGES = ("polars", "sqlalchemy", "altair", "papermill", "nbconvert")
+_SOURCE = Path(__file__).resolve().parents[1]
+
+
+def safe_url(url: Any) -> str:
+    """A case URL as text with any password hidden, e.g. ``postgresql+psycopg://u:***@host/db``."""
+    from .case import case_url
+
+    return case_url(url).render_as_string(hide_password=True)
+
+
+def git_commit(path: str | Path = _SOURCE) -> str | None:
+    """The commit the package runs from, with ``+modified`` when the tree has changes; None outside git."""
+    try:
+        head = subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        if head.returncode != 0:
+            return None
+        status = subprocess.run(["git", "-C", str(path), "status", "--porcelain", "--untracked-files=no"],
+                                capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return head.stdout.strip() + ("+modified" if status.stdout.strip() else "")
+
+
+def environment() -> dict[str, Any]:
+    """Workbench version, git commit, Python and key package versions, and the time now (UTC)."""
+    from . import __version__
+
+    packages = {}
+    for name in _PACKAGES:
+        try:
+            packages[name] = version(name)
+        except PackageNotFoundError:
+            packages[name] = "not installed"
+    return {
+        "workbench_version": __version__,
+        "git_commit": git_commit(),
+        "python": platform.python_version(),
+        "packages": packages,
+        "generated_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+    }
+
+
+def case_fingerprint(case: Any) -> dict[str, Any]:
+    """What identifies a case's evidence: its manifest rows and the rows in each case table.
+
+    ``case`` is an open case or a URL. The manifest carries each input file's sha256 and
+    reconciliation; the row counts catch a database changed after ingest.
+    """
+    from .queries import run
+
+    manifest = run("manifest", case)
+    counts = run("table_counts", case)
+    files = [
+        {
+            "path": row["path"],
+            "table": row["table"],
+            "sha256": row["sha256"],
+            "bytes": row["bytes"],
+            "rows_read": row["rows_read"],
+            "rows_loaded": row["rows_loaded"],
+            "rows_quarantined": row["rows_quarantined"],
+            "reconciles": row["rows_read"] == row["rows_loaded"] + row["rows_quarantined"],
+            "ingested_at": row["ingested_at"].isoformat(),
+        }
+        for row in manifest.iter_rows(named=True)
+    ]
+    return {"manifest": files, "table_rows": dict(counts.iter_rows())}
+
+
+def format_value(value: Any) -> str:
+    """A recorded finding as a reader sees it: thin-space thousands, times in Stockholm, bounds."""
+    from zoneinfo import ZoneInfo
+
+    if isinstance(value, Mapping) and set(value) == {"min", "likely", "max"}:
+        low, likely, high = (format_value(value[k]) for k in ("min", "likely", "max"))
+        return f"{likely} (between {low} and {high})"
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", "\u202f")
+    if isinstance(value, float):
+        return f"{value:,.4g}".replace(",", "\u202f")
+    if isinstance(value, list):
+        return ", ".join(format_value(v) for v in value) if value else "none"
+    if isinstance(value, str) and len(value) >= 20 and value[10:11] == "T":
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            return moment.astimezone(ZoneInfo("Europe/Stockholm")).strftime("%Y-%m-%d %H:%M:%S %Z")
+    return str(value)
+
+
+def _queries(findings: Mapping[str, dict], case: Any, with_sql: bool) -> list[dict]:
+    """One entry per registered query named by the findings: description, SQL, the findings."""
+    from .queries import describe, get
+
+    by_query: dict[str, list[str]] = {}
+    for name, entry in findings.items():
+        if entry.get("query"):
+            by_query.setdefault(entry["query"], []).append(name)
+    out = []
+    for query, names in sorted(by_query.items()):
+        q = get(query)
+        out.append({
+            "query": query,
+            "description": q.description,
+            "findings": names,
+            "sql": describe(query, case) if with_sql else None,
+        })
+    return out
+
+
+def _table(headers: list[str], rows: list[list[Any]], numeric: set[int] = frozenset()) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(
+            f'<td class="num">{html.escape(format_value(v))}</td>' if i in numeric
+            else f"<td>{html.escape(str(v))}</td>"
+            for i, v in enumerate(row)) + "</tr>"
+        for row in rows
+    )
+    return f'<table class="wb-prov-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def render_section(*, audience: str, case: Any, case_label: str, fingerprint: Mapping, env: Mapping,
+                   parameters: Mapping, findings: Mapping[str, dict]) -> str:
+    """The provenance section of one report as HTML (no script, nothing external)."""
+    files = fingerprint["manifest"]
+    reconciled = all(f["reconciles"] for f in files)
+    manifest = _table(
+        ["File", "Table", "SHA-256", "Bytes", "Rows read", "Loaded", "Quarantined", "Reconciles"],
+        [[f["path"], f["table"], f["sha256"], f["bytes"], f["rows_read"], f["rows_loaded"], f["rows_quarantined"],
+          "yes" if f["reconciles"] else "NO"] for f in files],
+        numeric={3, 4, 5, 6},
+    )
+    params = _table(["Parameter", "Value"], [[k, repr(v)] for k, v in parameters.items()])
+    commit = env.get("git_commit") or "not available (not run from a git checkout)"
+    packages = ", ".join(f"{k} {v}" for k, v in env.get("packages", {}).items())
+    with_sql = audience in ("investigator", "auditor")
+    queries = _queries(findings, case, with_sql)
+    blocks = []
+    for q in queries:
+        names = ", ".join(f"<code>{html.escape(n)}</code>" for n in q["findings"])
+        sql = f"<pre>{html.escape(q['sql'])}</pre>" if q["sql"] else ""
+        blocks.append(f"<li><strong><code>{html.escape(q['query'])}</code></strong>: {html.escape(q['description'])}"
+                      f"<br><span class='wb-prov-small'>Findings: {names}</span>{sql}</li>")
+    unsourced = sorted(n for n, e in findings.items() if not e.get("query"))
+    if unsourced:
+        blocks.append("<li>Computed in the notebook without a registered query: "
+                      + ", ".join(f"<code>{html.escape(n)}</code>" for n in unsourced) + "</li>")
+    sql_note = ("Each query's SQL is shown as compiled for this case's engine, with the parameter values it takes "
+                "by default; the notebook's code shows any values it passes." if with_sql else
+                "The SQL of each query is in the investigator and auditor copies.")
+    return f"""
+<section id="provenance" class="wb-provenance">
+<h2>Provenance</h2>
+<p>Rendered <strong>{html.escape(env['generated_at'])}</strong>
+by workbench <strong>{html.escape(env['workbench_version'])}</strong>,
+commit <code>{html.escape(commit)}</code>, Python {html.escape(env.get('python', ''))} ({html.escape(packages)}),
+for the <strong>{html.escape(audience)}</strong> audience.</p>
+<h3>Evidence manifest</h3>
+<p>{len(files)} evidence files; every row read was loaded or quarantined:
+<strong>{"yes" if reconciled else "NO"}</strong>.
+Case: <code>{html.escape(case_label)}</code>.</p>
+{manifest}
+<h3>Parameters</h3>
+{params}
+<h3>Where each finding comes from</h3>
+<p class="wb-prov-small">{sql_note}</p>
+<ul>{''.join(blocks) or '<li>No findings recorded.</li>'}</ul>
+</section>"""

@@ -1,0 +1,213 @@
+"""SQL building blocks for web sessions, shared by the exposure queries.
+
+A session's span (login to logout, else last page plus the idle timeout), the pages that
+render account data, the listing number inside a path, the accounts a session's pages,
+changes and interests name, and the fault's candidates: for a login, the other member's
+session opened last among those still open.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from .. import evidence
+from ..evidence import PAGE_FIELDS
+from .registry import FromQuery, Param
+from .timeshift import add_seconds
+
+__all__ = [
+    "APPLICANTS",
+    "BOOL",
+    "CHANGES",
+    "CONTRACTS",
+    "END",
+    "IDLE_TIMEOUT",
+    "INT",
+    "INTERESTS",
+    "LISTINGS",
+    "LOGINS",
+    "LOGIN_PATH",
+    "LOGOUTS",
+    "LOGOUT_PATH",
+    "OFFERS",
+    "PAGES",
+    "PROFILE_PATHS",
+    "REGISTER_PREFIX",
+    "REGISTER_SUFFIX",
+    "START",
+    "STR",
+    "TS",
+    "WITHDRAW_PREFIX",
+    "WITHDRAW_SUFFIX",
+    "account_evidence",
+    "candidates",
+    "flag",
+    "in_window",
+    "known",
+    "listing_in_path",
+    "plus_minutes",
+    "rendering",
+    "session_spans",
+    "window_logins",
+]
+
+LOGINS = evidence.table("logins")
+LOGOUTS = evidence.table("logouts")
+PAGES = evidence.table("page_views")
+CHANGES = evidence.table("profile_changes")
+INTERESTS = evidence.table("interests")
+OFFERS = evidence.table("offers")
+CONTRACTS = evidence.table("contracts")
+LISTINGS = evidence.table("listings")
+APPLICANTS = evidence.table("applicants")
+
+LOGIN_PATH, LOGOUT_PATH = "/logga-in", "/logga-ut"
+REGISTER_PREFIX, REGISTER_SUFFIX = "/lagenhet/", "/intresse"
+WITHDRAW_PREFIX, WITHDRAW_SUFFIX = "/mina-sidor/intressen/", "/ta-bort"
+
+# Pages that show the whole profile, co-applicant included.
+PROFILE_PATHS = tuple(path for path, fields in PAGE_FIELDS.items() if "co_applicant_personnummer" in fields)
+
+START = Param("start", datetime, FromQuery("incident_window", "deployed_at"),
+               "Window start, inclusive: the deployment, e.g. 2013-12-13T17:52:00+00:00")
+END = Param("end", datetime, FromQuery("incident_window", "fix_deployed_at"),
+             "Window end, exclusive: the fix, e.g. 2013-12-18T09:20:00+00:00")
+IDLE_TIMEOUT = Param("idle_timeout_minutes", int, 20,
+                 "Idle timeout: ends a session that has no logout row; a longer pause inside a session means lost pages")
+INT, BOOL, TS, STR = sa.BigInteger(), sa.Boolean(), sa.DateTime(timezone=True), sa.String()
+
+
+def plus_minutes(ts: sa.ColumnElement, minutes: sa.ColumnElement) -> sa.ColumnElement:
+    """``ts`` plus ``minutes`` (an integer SQL expression, may be negative), on every engine."""
+    return add_seconds(ts, minutes * 60)
+
+
+def rendering(path: sa.ColumnElement, status: sa.ColumnElement) -> sa.ColumnElement[bool]:
+    """True for a page that rendered account data: a PAGE_FIELDS path served with status 200."""
+    alternatives = []
+    for key in PAGE_FIELDS:
+        pattern = key.replace("{listing_id}", "%")
+        alternatives.append(path == key if pattern == key else path.like(pattern))
+        alternatives.append(path.like(pattern + "?%"))  # page_fields() ignores a query string
+    return sa.and_(status == 200, sa.or_(*alternatives))
+
+
+def listing_in_path(path: sa.ColumnElement, prefix: str, suffix: str) -> sa.ColumnElement[int]:
+    """The listing number between ``prefix`` and ``suffix`` in a path such as /lagenhet/210345/intresse."""
+    start = len(prefix) + 1
+    return sa.cast(sa.func.substr(path, start, sa.func.length(path) - len(prefix) - len(suffix)), INT)
+
+
+def flag(condition: sa.ColumnElement) -> sa.ColumnElement[int]:
+    return sa.case((condition, 1), else_=0)
+
+
+def known(account: sa.ColumnElement, condition: sa.ColumnElement) -> sa.ColumnElement[bool]:
+    """``condition`` as a boolean, null when the account it is about is unknown."""
+    return sa.cast(sa.case((account.is_(None), sa.null()), (condition, True), else_=False), BOOL)
+
+
+def session_spans(timeout: sa.ColumnElement) -> sa.Subquery:
+    """Every session: owner, login_at, ended_at (logout, else last page + timeout) and how it ended."""
+    # Only sessions without a logout row need their last page (an anti-join, not a scan of every page).
+    last_view = (
+        sa.select(PAGES.c.session_id, sa.func.max(PAGES.c.time).label("last_view_at"))
+        .where(~sa.exists().where(LOGOUTS.c.session_id == PAGES.c.session_id))
+        .group_by(PAGES.c.session_id)
+        .subquery("last_view")
+    )
+    ended = sa.func.coalesce(
+        LOGOUTS.c.time, plus_minutes(last_view.c.last_view_at, timeout), plus_minutes(LOGINS.c.time, timeout)
+    )
+    return (
+        sa.select(
+            LOGINS.c.session_id,
+            LOGINS.c.applicant_id,
+            LOGINS.c.time.label("login_at"),
+            sa.type_coerce(ended, TS).label("ended_at"),
+            sa.func.coalesce(LOGOUTS.c.reason, "timeout").label("end_reason"),
+            LOGINS.c.ip,
+            LOGINS.c.user_agent,
+        )
+        .select_from(LOGINS)
+        .outerjoin(LOGOUTS, LOGOUTS.c.session_id == LOGINS.c.session_id)
+        .outerjoin(last_view, last_view.c.session_id == LOGINS.c.session_id)
+        .subquery("sessions")
+    )
+
+
+def in_window(sessions: sa.Subquery, start, end) -> sa.Subquery:
+    """The sessions (with their spans) that logged in during [start, end)."""
+    return sa.select(sessions).where(sessions.c.login_at >= start, sessions.c.login_at < end).subquery("w")
+
+
+def window_logins(start, end, name: str = "wl") -> sa.Subquery:
+    """session_id, applicant_id and login_at of the logins in [start, end), straight from ``logins``.
+
+    Use it wherever the span is not needed: it spares the engine the session-end computation.
+    """
+    return (
+        sa.select(LOGINS.c.session_id, LOGINS.c.applicant_id, LOGINS.c.time.label("login_at"))
+        .where(LOGINS.c.time >= start, LOGINS.c.time < end)
+        .subquery(name)
+    )
+
+
+def account_evidence(w: sa.Subquery) -> sa.Subquery:
+    """(session_id, account_id, source) for every account a window session is shown to have used."""
+    pages = sa.select(PAGES.c.session_id, PAGES.c.account_id, sa.literal("page", STR).label("source")).join(
+        w, w.c.session_id == PAGES.c.session_id
+    ).where(PAGES.c.account_id.is_not(None))
+    changes = sa.select(CHANGES.c.session_id, CHANGES.c.account_id, sa.literal("change", STR).label("source")).join(
+        w, w.c.session_id == CHANGES.c.session_id
+    )
+    interests = sa.select(
+        INTERESTS.c.session_id, INTERESTS.c.applicant_id.label("account_id"), sa.literal("interest", STR).label("source")
+    ).join(w, w.c.session_id == INTERESTS.c.session_id)
+    # A withdrawal page that lost its account_id still names the listing, and the interest
+    # withdrawn at that very instant names the account.
+    withdrawn = (
+        sa.select(PAGES.c.session_id, INTERESTS.c.applicant_id.label("account_id"), sa.literal("interest", STR).label("source"))
+        .join(w, w.c.session_id == PAGES.c.session_id)
+        .join(INTERESTS, sa.and_(
+            INTERESTS.c.listing_id == listing_in_path(PAGES.c.path, WITHDRAW_PREFIX, WITHDRAW_SUFFIX),
+            INTERESTS.c.withdrawn_at == PAGES.c.time,
+        ))
+        .where(PAGES.c.account_id.is_(None), PAGES.c.path.like(WITHDRAW_PREFIX + "%" + WITHDRAW_SUFFIX))
+    )
+    return sa.union_all(pages, changes, interests, withdrawn).subquery("evidence")
+
+
+def candidates(sessions: sa.Subquery, start, end) -> sa.Select:
+    """Per window login, the other members' sessions opened last among those still open at login.
+
+    ``sessions`` is referenced once: DuckDB materialises a subquery used twice in one
+    statement, and an inequality join on a materialised subquery loses its range-join plan
+    (25 s instead of 1 s at stockholm scale). Ties are taken back from ``logins``; a tied
+    session without a logout row is kept, which can only widen the maximum.
+    """
+    lo, o = LOGINS.alias("l"), sessions.alias("o")
+    overlap = sa.and_(o.c.login_at < lo.c.time, o.c.ended_at > lo.c.time, o.c.applicant_id != lo.c.applicant_id)
+    latest = (
+        sa.select(lo.c.session_id, lo.c.applicant_id, lo.c.time.label("login_at"), sa.func.max(o.c.login_at).label("latest_at"))
+        .select_from(lo)
+        .join(o, overlap)
+        .where(lo.c.time >= start, lo.c.time < end)
+        .group_by(lo.c.session_id, lo.c.applicant_id, lo.c.time)
+        .subquery("latest")
+    )
+    c, e = LOGINS.alias("c"), LOGOUTS.alias("e")
+    return (
+        sa.select(
+            latest.c.session_id,
+            c.c.session_id.label("candidate_session_id"),
+            c.c.applicant_id.label("candidate_account_id"),
+            c.c.time.label("candidate_login_at"),
+        )
+        .select_from(latest)
+        .join(c, sa.and_(c.c.time == latest.c.latest_at, c.c.applicant_id != latest.c.applicant_id))
+        .outerjoin(e, e.c.session_id == c.c.session_id)
+        .where(sa.or_(e.c.time.is_(None), e.c.time > latest.c.login_at))
+    )

@@ -1,0 +1,144 @@
+"""Check a report set: unaltered since rendering, and made from this case's evidence.
+
+``workbench verify DIR --case URL`` recomputes
+
+- the sha256 of every file in the set and compares them with ``report-set.json``: a file
+  altered, missing or added is named;
+- the case's fingerprint (its manifest of evidence files with sha256 and row
+  reconciliation, and the rows in each table) and compares it with the one the reports
+  were rendered from;
+- where the evidence files themselves lie beside a file case (``evidence/…`` next to
+  ``case.db``), their sha256 against the case's manifest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import WorkbenchError
+
+__all__ = ["VerificationError", "Verification", "verify"]
+
+
+class VerificationError(WorkbenchError):
+    """A report set that does not match its hashes or its case; the message lists every difference."""
+
+
+@dataclass
+class Verification:
+    """What was checked, and every difference found (empty when the set verifies)."""
+
+    files_checked: int = 0
+    evidence_files: int = 0
+    evidence_rehashed: int = 0
+    differences: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+    def summary(self) -> str:
+        """A few lines for the terminal."""
+        lines = [f"{self.files_checked} files of the report set checked against their sha256",
+                 f"{self.evidence_files} evidence files of the case checked against the manifest "
+                 "the reports were made from"]
+        if self.evidence_rehashed:
+            lines.append(f"{self.evidence_rehashed} evidence files on disk re-hashed against the case's manifest")
+        lines += self.notes
+        if self.ok:
+            return "verified: " + "; ".join(lines)
+        return "\n".join([f"NOT verified: {len(self.differences)} difference(s):",
+                          *(f"  - {d}" for d in self.differences), "checked: " + "; ".join(lines)])
+
+
+def _short(digest: str) -> str:
+    return digest[:16] + "…"
+
+
+def _compare_files(root: Path, recorded: Mapping[str, Mapping], result: Verification) -> None:
+    from .index import hash_tree
+
+    now = hash_tree(root)
+    result.files_checked = len(recorded)
+    for path, entry in recorded.items():
+        if path not in now:
+            result.differences.append(f"missing from the report set: {path}")
+        elif now[path]["sha256"] != entry["sha256"]:
+            was, has = _short(entry["sha256"]), _short(now[path]["sha256"])
+            result.differences.append(f"altered since rendering: {path} (sha256 was {was}, now {has})")
+    for path in sorted(set(now) - set(recorded)):
+        result.differences.append(f"not part of the report set (added after rendering): {path}")
+
+
+def _compare_case(recorded: Mapping[str, Any], now: Mapping[str, Any], result: Verification) -> None:
+    was = {f["path"]: f for f in recorded["manifest"]}
+    has = {f["path"]: f for f in now["manifest"]}
+    result.evidence_files = len(was)
+    for path, f in was.items():
+        if path not in has:
+            result.differences.append(f"evidence file {path} is in the reports' manifest but not in this case")
+            continue
+        g = has[path]
+        changes = []
+        if g["sha256"] != f["sha256"]:
+            changes.append(f"sha256 {_short(f['sha256'])} in the reports, {_short(g['sha256'])} in this case")
+        changes += [f"{key} {f[key]} → {g[key]}" for key in ("rows_read", "rows_loaded", "rows_quarantined")
+                    if g[key] != f[key]]
+        if changes:
+            result.differences.append(f"evidence file {path} differs: " + "; ".join(changes))
+    for path in sorted(set(has) - set(was)):
+        result.differences.append(f"evidence file {path} is in this case but the reports were not made from it")
+    tables = [f"{t} {rows} → {now['table_rows'].get(t)}" for t, rows in recorded["table_rows"].items()
+              if now["table_rows"].get(t) != rows]
+    if tables:
+        result.differences.append(
+            "case tables have other row counts than the reports were made from: " + ", ".join(tables))
+
+
+def _rehash_evidence(case: Any, fingerprint: Mapping[str, Any], result: Verification) -> None:
+    """Re-hash the evidence files beside a file case, when they are there."""
+    from .index import sha256_file
+
+    url = case.url
+    if url.get_backend_name() not in ("sqlite", "duckdb"):
+        result.notes.append("evidence files not re-hashed: the case is not a file, so where they lie is unknown")
+        return
+    base = Path(url.database).resolve().parent
+    missing = 0
+    for f in fingerprint["manifest"]:
+        path = base / f["path"]
+        if not path.is_file():
+            missing += 1
+            continue
+        result.evidence_rehashed += 1
+        digest = sha256_file(path)
+        if digest != f["sha256"]:
+            result.differences.append(f"evidence file {path} on disk has sha256 {_short(digest)}, "
+                                      f"but the case's manifest says {_short(f['sha256'])}")
+    if missing:
+        result.notes.append(f"{missing} evidence files not found beside the case ({base}), so not re-hashed")
+
+
+def verify(report_dir: str | Path, case_url: Any) -> Verification:
+    """Verify the report set in ``report_dir`` against the case at ``case_url``.
+
+    Returns a :class:`Verification`; ``.ok`` is False and ``.differences`` names each file or
+    figure that differs. Raises WorkbenchError when ``report_dir`` is not a report set.
+    """
+    from .case import open_case
+    from .index import load_set
+    from .provenance import case_fingerprint
+
+    root = Path(report_dir)
+    record = load_set(root)
+    result = Verification()
+    _compare_files(root, record.get("files", {}), result)
+    with open_case(case_url) as case:
+        now = case_fingerprint(case)
+        _compare_case(record["case_fingerprint"], now, result)
+        _rehash_evidence(case, now, result)
+    return result

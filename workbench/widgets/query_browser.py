@@ -1,0 +1,388 @@
+"""``QueryBrowser``: find a registered query, set its typed parameters, read its SQL, run it, page and export.
+
+The state is plain Python, so the browser can be driven and tested headless by setting its
+children's values::
+
+    browser = QueryBrowser(case, audience="investigator", out_dir="runs/explore")
+    browser._w_search.value = "session"            # filter by name, domain or description
+    browser.selected = "sessions"                  # or choose it in the list
+    browser._w_param["idle_timeout_minutes"].value = 30
+    browser.params                                 # {"idle_timeout_minutes": 30, ...}
+    browser.sql                                    # the help text and the SQL for this engine
+    browser._w_run.click()                         # browser.result: the frame, audience-fit
+    browser.page_rows                              # the page shown; browser.export("parquet")
+
+Every result passes through :func:`workbench.audience.fit` before it is kept, shown or
+exported: the raw frame is never held.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from .. import queries
+from ..audience import Audience, fit
+from ..display import Table
+from ..errors import UnknownNameError, WorkbenchError
+from ..queries import REQUIRED, FromQuery, Param
+from .charts import DISPLAY_TZ
+
+__all__ = ["EXPORT_FORMATS", "QueryBrowser"]
+
+EXPORT_FORMATS = ("csv", "parquet")
+_ALL = "all domains"
+
+
+class QueryBrowser:
+    """Browse the query registry, run a query on ``case`` and show the result fit for ``audience``.
+
+    Parameters
+    ----------
+    case : a case from :func:`workbench.case.open_case` (or an Engine, or a URL such as ``"sqlite:///case.db"``).
+    audience : ``"investigator"``, ``"auditor"`` (needs ``WORKBENCH_PSEUDONYM_KEY`` or ``key``) or ``"public"``.
+    out_dir : folder exports are written under, as ``<out_dir>/exports/<query>-<hash>.<csv|parquet>``.
+    page_size : rows per page of the result table.
+    timezone : zone in which a time typed without an offset is read, e.g. ``"Europe/Stockholm"``,
+        the zone the tables show times in.
+    key : auditor only: the pseudonym key (default: ``WORKBENCH_PSEUDONYM_KEY``).
+    """
+
+    def __init__(self, case: Any, audience: str = "investigator", *, out_dir: str | Path = ".",
+                 page_size: int = 25, timezone: str = DISPLAY_TZ, key: str | bytes | None = None):
+        import ipywidgets as w
+
+        try:
+            self.audience = Audience(audience)
+        except ValueError:
+            raise UnknownNameError("audience", audience, [a.value for a in Audience]) from None
+        if page_size < 1:
+            raise WorkbenchError(f"page_size must be at least 1, got {page_size!r}")
+        self._case, self._key, self.out_dir, self.page_size = case, key, Path(out_dir), page_size
+        self.timezone = timezone
+        self._catalogue = queries.list_queries()
+        self.result: pl.DataFrame | None = None
+        self.error: str | None = None
+        self.exported: Path | None = None
+        self.sql = ""
+        self.page = 0
+        self._ran: tuple[str, dict] | None = None
+
+        self._w_search = w.Text(placeholder="filter: name, domain or words of the description",
+                                description="Find", layout=w.Layout(width="420px"))
+        self._w_domain = w.Dropdown(options=[_ALL, *sorted(self._catalogue["domain"].unique())], value=_ALL,
+                                    description="Domain")
+        self._w_count = w.HTML()
+        self._w_queries = w.Select(options=[], rows=10, description="Query", layout=w.Layout(width="340px"))
+        self._w_catalogue = w.HTML(layout=w.Layout(max_height="230px", overflow="auto", flex="1"))
+        self._w_help = w.HTML()
+        self._w_param: dict[str, Any] = {}
+        self._w_params = w.VBox()
+        self._w_sql = w.HTML()
+        self._w_run = w.Button(description="Run", button_style="primary", icon="play", disabled=True)
+        self._w_status = w.HTML()
+        self._w_table = w.HTML()
+        self._w_prev = w.Button(description="Previous", icon="chevron-left", disabled=True)
+        self._w_next = w.Button(description="Next", icon="chevron-right", disabled=True)
+        self._w_page = w.HTML()
+        self._w_format = w.ToggleButtons(options=[("CSV", "csv"), ("Parquet", "parquet")], value="csv",
+                                         style={"button_width": "80px"})
+        self._w_export = w.Button(description="Export", icon="download", disabled=True)
+        self._w_exported = w.HTML()
+        for widget, name in ((self._w_search, "search"), (self._w_domain, "domain"), (self._w_queries, "list"),
+                             (self._w_catalogue, "catalogue"), (self._w_sql, "sql"), (self._w_run, "run"),
+                             (self._w_status, "status"), (self._w_table, "table"), (self._w_prev, "prev"),
+                             (self._w_next, "next"), (self._w_page, "page"), (self._w_format, "format"),
+                             (self._w_export, "export"), (self._w_exported, "exported")):
+            widget.add_class(f"wb-qb-{name}")  # stable hooks for the browser tests
+        self._w_box = w.VBox([
+            w.HBox([self._w_search, self._w_domain, self._w_count]),
+            w.HBox([self._w_queries, self._w_catalogue]),
+            self._w_help, self._w_params, self._w_sql,
+            w.HBox([self._w_run, self._w_status]),
+            self._w_table,
+            w.HBox([self._w_prev, self._w_page, self._w_next, self._w_format, self._w_export]),
+            self._w_exported,
+        ])
+        self._w_box.add_class("wb-query-browser")
+
+        self._w_search.observe(self._on_filter, names="value")
+        self._w_domain.observe(self._on_filter, names="value")
+        self._w_queries.observe(self._on_select, names="value")
+        self._w_run.on_click(lambda _b: self.run())
+        self._w_prev.on_click(lambda _b: self.show_page(self.page - 1))
+        self._w_next.on_click(lambda _b: self.show_page(self.page + 1))
+        self._w_export.on_click(lambda _b: self.export(self._w_format.value))
+        self._on_filter()
+        self._on_select()
+
+    # ---- plain-Python state -------------------------------------------------------------
+
+    @property
+    def queries(self) -> pl.DataFrame:
+        """The registered queries the filter lets through: name, domain, description, params."""
+        text = self._w_search.value.strip().lower()
+        frame = self._catalogue
+        if self._w_domain.value != _ALL:
+            frame = frame.filter(pl.col("domain") == self._w_domain.value)
+        if text:
+            haystack = pl.concat_str("name", "domain", "description", separator=" ").str.to_lowercase()
+            frame = frame.filter(haystack.str.contains(text, literal=True))
+        return frame
+
+    @property
+    def selected(self) -> str | None:
+        """The chosen query's name, e.g. ``"sessions"``, or None."""
+        return self._w_queries.value
+
+    @selected.setter
+    def selected(self, name: str | None) -> None:
+        if name is not None:
+            queries.get(name)  # an unknown name says "did you mean"
+            if name not in self._w_queries.options:  # filtered out: clear the filter first
+                self._w_search.value, self._w_domain.value = "", _ALL
+        self._w_queries.value = name
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The parameter values given in the inputs, typed; empty inputs are left to the query's defaults."""
+        return self._read_params()[0]
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """Inputs whose text is not a value of their parameter's type, by parameter name."""
+        return self._read_params()[1]
+
+    @property
+    def page_count(self) -> int:
+        """Pages of the result (1 for an empty result, 0 before any run)."""
+        if self.result is None:
+            return 0
+        return max(1, -(-self.result.height // self.page_size))
+
+    @property
+    def page_rows(self) -> pl.DataFrame:
+        """The rows of the result on the page shown."""
+        if self.result is None:
+            return pl.DataFrame()
+        return self.result.slice(self.page * self.page_size, self.page_size)
+
+    # ---- actions ------------------------------------------------------------------------
+
+    def run(self) -> pl.DataFrame | None:
+        """Run the chosen query with the given parameters; the audience-fit result, or None with ``error`` set."""
+        name = self.selected
+        if name is None:
+            return self._fail("Choose a query first.")
+        values, errors = self._read_params()
+        if errors:
+            return self._fail("; ".join(errors.values()))
+        self._w_status.value = f"<i>Running {html.escape(name)} …</i>"
+        try:
+            frame = queries.run(name, self._case, **values)
+            self.result = fit(frame, self.audience, query=name, key=self._key)
+        except WorkbenchError as exc:
+            return self._fail(str(exc))
+        self.error, self.exported, self._ran = None, None, (name, values)
+        self._w_status.value = (
+            f"<b>{html.escape(name)}</b>: {_count(self.result.height)} row(s), fit for the "
+            f"{self.audience.value} audience."
+        )
+        self._w_exported.value = ""
+        self.show_page(0)
+        return self.result
+
+    def show_page(self, page: int) -> None:
+        """Show page ``page`` (0-based, clamped to the pages there are) of the result."""
+        if self.result is None:
+            self._w_table.value = self._w_page.value = ""
+            self._w_prev.disabled = self._w_next.disabled = self._w_export.disabled = True
+            return
+        self.page = min(max(page, 0), self.page_count - 1)
+        rows = self.page_rows
+        first = self.page * self.page_size
+        # Wide results scroll sideways rather than wrapping every time stamp over two lines.
+        self._w_table.value = (
+            '<div style="overflow-x:auto;max-width:100%"><style>.wb-qb-table .wb-table td{white-space:nowrap}</style>'
+            f"{Table(rows, max_rows=self.page_size)._repr_html_()}</div>"
+        )
+        self._w_page.value = (
+            f"Rows {_count(first + 1 if rows.height else 0)}–{_count(first + rows.height)} of "
+            f"{_count(self.result.height)} (page {self.page + 1} of {self.page_count})"
+        )
+        self._w_prev.disabled = self.page == 0
+        self._w_next.disabled = self.page >= self.page_count - 1
+        self._w_export.disabled = False
+
+    def export(self, fmt: str = "csv") -> Path:
+        """Write the whole audience-fit result as ``<out_dir>/exports/<query>-<hash>.<fmt>``; its path."""
+        if fmt not in EXPORT_FORMATS:
+            raise WorkbenchError(f"export format {fmt!r} is not one of: {', '.join(EXPORT_FORMATS)}")
+        if self.result is None or self._ran is None:
+            raise WorkbenchError("nothing to export yet: run a query first")
+        name, values = self._ran
+        # The file name carries the query and its values, so exports of other runs never overwrite it.
+        stamp = hashlib.sha256(repr(sorted(values.items())).encode()).hexdigest()[:8]
+        path = self.out_dir / "exports" / f"{name}-{stamp}.{fmt}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "csv":
+            self.result.write_csv(path)
+        else:
+            self.result.write_parquet(path)
+        self.exported = path
+        self._w_exported.value = (
+            f"Exported {_count(self.result.height)} row(s) to <code>{html.escape(str(path))}</code>."
+        )
+        return path
+
+    # ---- refresh --------------------------------------------------------------------------
+
+    def _fail(self, message: str) -> None:
+        """Say what went wrong where the result would be; the run gives None."""
+        self.error = message
+        self._w_status.value = f'<span class="wb-qb-error" style="color:#b00">{html.escape(message)}</span>'
+
+    def _on_filter(self, _change=None) -> None:
+        shown = self.queries
+        names = shown["name"].to_list()
+        if self._w_queries.value not in names:
+            self._w_queries.value = None  # before the options change, which would pick the first
+        self._w_queries.options = names
+        self._w_count.value = f"{len(names)} of {self._catalogue.height} queries"
+        rows = "".join(
+            f"<tr><td><code>{html.escape(r['name'])}</code></td><td>{html.escape(r['domain'])}</td>"
+            f"<td>{html.escape(r['description'])}</td></tr>"
+            for r in shown.iter_rows(named=True)
+        )
+        self._w_catalogue.value = (
+            '<table class="wb-table"><thead><tr><th>query</th><th>domain</th><th>what it answers</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table>"
+        )
+
+    def _on_select(self, _change=None) -> None:
+        import ipywidgets as w
+
+        for widget in self._w_param.values():
+            widget.unobserve(self._on_param, names="value")
+        self._w_param = {}
+        self.result, self.error, self.exported, self._ran = None, None, None, None
+        self._w_status.value = self._w_exported.value = ""
+        self.show_page(0)
+        name = self.selected
+        self._w_run.disabled = name is None
+        if name is None:
+            self._w_help.value = "<p>Choose a query to see its parameters and SQL.</p>"
+            self._w_params.children, self._w_sql.value, self.sql = (), "", ""
+            return
+        q = queries.get(name)
+        self._w_help.value = (
+            f"<p><b>{html.escape(q.name)}</b> ({html.escape(q.domain)}): {html.escape(q.description)}</p>"
+        )
+        rows = []
+        for p in q.params:
+            widget = _input(p, self.timezone)
+            widget.add_class(f"wb-param-{p.name}")
+            widget.observe(self._on_param, names="value")
+            self._w_param[p.name] = widget
+            rows.append(w.HBox([widget, w.HTML(_hint(p), layout=w.Layout(flex="1", margin="0 0 0 8px"))]))
+        self._w_params.children = rows or [w.HTML("<p><i>This query has no parameters.</i></p>")]
+        self._on_param()
+
+    def _on_param(self, _change=None) -> None:
+        """Recompile the SQL shown for the values given so far."""
+        name = self.selected
+        if name is None:
+            return
+        values, errors = self._read_params()
+        try:
+            self.sql = queries.describe(name, self._case, **values)
+        except WorkbenchError as exc:
+            self.sql = f"(cannot compile: {exc})"
+        notes = "".join(f"<li>{html.escape(m)}</li>" for m in errors.values())
+        self._w_sql.value = (
+            (f'<ul class="wb-qb-error" style="color:#b00">{notes}</ul>' if notes else "")
+            + '<details open><summary>Query and SQL, as the engine receives it</summary>'
+            f'<pre style="font-size:11px;white-space:pre-wrap;max-height:260px;overflow:auto">{html.escape(self.sql)}</pre></details>'
+        )
+
+    def _read_params(self) -> tuple[dict[str, Any], dict[str, str]]:
+        if self.selected is None:
+            return {}, {}
+        q = queries.get(self.selected)
+        values, errors = {}, {}
+        for p in q.params:
+            raw = self._w_param[p.name].value
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                continue  # the query's default
+            try:
+                values[p.name] = p.coerce(_parse(p, raw, self.timezone), q.name, q.params)
+            except WorkbenchError as exc:
+                errors[p.name] = str(exc)
+        return values, errors
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self._w_box)
+
+
+def _input(p: Param, timezone: str):
+    """An input widget for parameter ``p``: its default filled in when it is a plain value."""
+    import ipywidgets as w
+
+    style = {"description_width": "170px"}
+    common = {"description": p.name, "style": style, "layout": w.Layout(width="440px")}
+    plain = p.default if p.default is not REQUIRED and not isinstance(p.default, FromQuery) else None
+    if p.type is bool:
+        return w.Checkbox(value=bool(plain), indent=True, **common)
+    if p.type is int and isinstance(plain, int):
+        return w.IntText(value=plain, **common)
+    if p.type is float and isinstance(plain, (int, float)):
+        return w.FloatText(value=float(plain), **common)
+    if p.type is date:
+        return w.DatePicker(value=plain, **common)
+    if p.type is str:
+        return w.Text(value=plain or "", **common)
+    # datetimes, and numbers without a plain default: typed as text, checked on use
+    hint = "required" if p.default is REQUIRED else f"default: {p.default}" if p.default is not None else "optional"
+    if p.type is datetime:
+        hint += f" · e.g. 2013-12-13 18:00 ({timezone}) or 2013-12-13T17:00Z"
+    return w.Text(value="", placeholder=hint, **common)
+
+
+def _parse(p: Param, raw: Any, timezone: str) -> Any:
+    """The typed value of an input's ``raw`` value; a WorkbenchError naming the parameter if it is not one.
+
+    A time typed without an offset is read in ``timezone``, the zone the tables show.
+    """
+    if p.type is datetime and isinstance(raw, str):
+        try:
+            value = datetime.fromisoformat(raw.strip())
+        except ValueError:
+            raise WorkbenchError(
+                f"parameter {p.name!r} must be a time such as 2013-12-13 18:00 (read in {timezone}) "
+                f"or 2013-12-13T17:00:00+00:00, got {raw!r}"
+            ) from None
+        return value if value.tzinfo is not None else value.replace(tzinfo=ZoneInfo(timezone))
+    if not isinstance(raw, str) or p.type in (str, date):
+        return raw
+    try:
+        return p.type(raw.strip())
+    except ValueError:
+        raise WorkbenchError(f"parameter {p.name!r} must be a {p.type_name}, got {raw!r}") from None
+
+
+def _hint(p: Param) -> str:
+    default = ("required" if p.default is REQUIRED else f"default {html.escape(str(p.default))}")
+    doc = f" — {html.escape(p.doc)}" if p.doc else ""
+    return f'<span style="font-size:11px;color:#555"><code>{p.type_name}</code>, {default}{doc}</span>'
+
+
+def _count(n: int) -> str:
+    return f"{n:,}".replace(",", "\u202f")
