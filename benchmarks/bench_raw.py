@@ -29,6 +29,11 @@ import json, os, resource, time
 from pathlib import Path
 from workbench.ingest.access_log import read_access_log
 
+def _time(f):
+    t0 = time.perf_counter()
+    f()
+    return time.perf_counter() - t0
+
 def rss_mb():
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -44,7 +49,12 @@ for _ in range({repeat}):
         quarantined += batch.malformed.height
     runs.append((time.perf_counter() - t0, time.process_time() - c0))
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({{"lines": lines, "quarantined": quarantined, "runs": runs, "rss_before_mb": before, "peak_rss_mb": peak}}))
+# Reference, measured after the peak was taken: the same rows read from the Parquet evidence.
+reference = None
+if {parquet!r} is not None:
+    import polars as pl
+    reference = min(_time(lambda: pl.read_parquet({parquet!r})) for _ in range({repeat}))
+print(json.dumps({{"lines": lines, "quarantined": quarantined, "runs": runs, "rss_before_mb": before, "peak_rss_mb": peak, "reference": reference}}))
 """
 
 
@@ -52,13 +62,15 @@ def bench_access_log_parse(scale: str, case_dir: Path, repeat: int = 3) -> dict:
     """Parse ``case_dir/raw/access.log`` ``repeat`` times in a child process; report the best run.
 
     Returns lines, quarantined, seconds (best wall, also as ``wall_s``), lines_per_second,
-    cpu_seconds and cpu_us_per_line of that run, peak_rss_delta_mb, the machine's cores
-    and load, and whether the target of 1 million lines a second was met.
+    cpu_seconds and cpu_us_per_line of that run, peak_rss_delta_mb, a reference (reading
+    the same rows from ``evidence/page_views.parquet``, and the parse as a ratio to it), the
+    machine's cores and load, and whether the target of 1 million lines a second was met.
     """
     path = Path(case_dir) / "raw" / "access.log"
     if not path.is_file():
         raise SystemExit(f"no access log at {path}; generate the case first: workbench generate --scale {scale} --seed 1 --out {case_dir}")
-    code = _CHILD.format(path=str(path), repeat=repeat)
+    parquet = Path(case_dir) / "evidence" / "page_views.parquet"
+    code = _CHILD.format(path=str(path), repeat=repeat, parquet=str(parquet) if parquet.is_file() else None)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
     if proc.returncode:
         raise SystemExit(f"access-log benchmark failed:\n{proc.stderr}")
@@ -78,6 +90,8 @@ def bench_access_log_parse(scale: str, case_dir: Path, repeat: int = 3) -> dict:
         "cpu_us_per_line": round(cpu / measured["lines"] * 1e6, 2),
         "peak_rss_delta_mb": round(measured["peak_rss_mb"] - measured["rss_before_mb"], 1),
         "peak_rss_gb": round(measured["peak_rss_mb"] / 1024, 2),
+        "reference_parquet_read_s": None if measured["reference"] is None else round(measured["reference"], 2),
+        "ratio_to_parquet_read": None if not measured["reference"] else round(wall / measured["reference"], 1),
         "cpus": os.cpu_count(),
         "load_average": os.getloadavg()[0],
         "target_lines_per_second": TARGET_LINES_PER_SECOND,

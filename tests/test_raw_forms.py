@@ -34,13 +34,13 @@ RAW_TABLES = ("page_views", "support_messages")
 
 def _raw_case(case, root: Path) -> Path:
     """An evidence folder with every table of ``case`` but the two the raw forms carry."""
-    evidence = root / "evidence"
-    evidence.mkdir(parents=True)
+    folder = root / "evidence"
+    folder.mkdir(parents=True)
     for path in case.evidence_dir.iterdir():
         if path.stem not in RAW_TABLES:
-            (evidence / path.name).symlink_to(path)
+            (folder / path.name).symlink_to(path)
     (root / "raw").symlink_to(case.root / "raw")
-    return evidence
+    return folder
 
 
 def _quarantine(url: str) -> list[tuple]:
@@ -206,7 +206,7 @@ def test_the_mbox_is_real_mime(tiny_case):
     messages = sorted(box, key=lambda m: m["Message-ID"])
     assert len(messages) == expected.height
     assert sum(m.is_multipart() for m in messages) >= 5
-    for msg, row in zip(messages, expected.iter_rows(named=True)):
+    for msg, row in zip(messages, expected.iter_rows(named=True), strict=True):
         assert msg["Message-ID"] == row["message_id"]
         assert msg["Date"].datetime == row["received_at"]  # the mail server's clock
         assert msg["X-Bostad-Channel"] == row["channel"]

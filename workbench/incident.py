@@ -177,19 +177,26 @@ def hourly_series(case: Any, reports: pl.DataFrame, *, idle_timeout_minutes: int
     return hourly.join(per_hour, on="hour", how="left").with_columns(pl.col("n_fault_reports").fill_null(0)).sort("hour")
 
 
-def daily_summary(mismatched: pl.DataFrame, reports: pl.DataFrame, timezone: str = DISPLAY_TZ) -> pl.DataFrame:
-    """Per local day: mismatched sessions, accounts shown to another person, and fault reports."""
+def daily_summary(mismatched: pl.DataFrame, reports: pl.DataFrame | None = None,
+                  timezone: str = DISPLAY_TZ) -> pl.DataFrame:
+    """Per local day: mismatched sessions, accounts shown to another person, and (given ``reports``) fault reports.
+
+    Keep the reports out of a table for the public: complementary suppression treats each
+    row as a total, so a small report count would hide a day's session count with it.
+    """
     def day(column: str) -> pl.Expr:
         return pl.col(column).dt.convert_time_zone(timezone).dt.date().alias("day")
 
-    sessions = mismatched.group_by(day("bound_at")).agg(
+    out = mismatched.group_by(day("bound_at")).agg(
         n_mismatched_sessions=pl.col("session_id").n_unique().cast(pl.Int64),
         n_accounts_shown=pl.col("account_id").n_unique().cast(pl.Int64),
     )
-    mail = reports.group_by(day("reported_at")).agg(n_fault_reports=pl.len().cast(pl.Int64))
-    out = sessions.join(mail, on="day", how="full", coalesce=True).sort("day")
-    counts = ["n_mismatched_sessions", "n_accounts_shown", "n_fault_reports"]
-    return out.with_columns(pl.col(counts).fill_null(0), weekday=pl.col("day").dt.strftime("%a")).select(
+    counts = ["n_mismatched_sessions", "n_accounts_shown"]
+    if reports is not None:
+        mail = reports.group_by(day("reported_at")).agg(n_fault_reports=pl.len().cast(pl.Int64))
+        out = out.join(mail, on="day", how="full", coalesce=True)
+        counts.append("n_fault_reports")
+    return out.sort("day").with_columns(pl.col(counts).fill_null(0), weekday=pl.col("day").dt.strftime("%a")).select(
         "day", "weekday", *counts
     )
 

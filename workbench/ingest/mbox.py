@@ -103,7 +103,7 @@ def read_mbox(path: Path, label: str) -> Iterator[RawBatch]:
         if len(keys) != len(starts):  # both follow the same rule; a difference is a bug here
             raise WorkbenchError(f"{label}: mailbox found {len(keys)} messages, the line scan {len(starts)}; this is a bug in workbench ingest")
         rows, problems = [], []
-        for key, line in zip(keys, starts):
+        for key, line in zip(keys, starts, strict=True):
             raw = box.get_bytes(key)
             try:
                 rows.append({**parse_message(raw), LINE: line})

@@ -15,6 +15,8 @@ and members appear as pseudonyms; the public audience gets no per-person dashboa
 
 from __future__ import annotations
 
+import os
+
 import html
 from typing import Any
 
@@ -150,14 +152,22 @@ class CaseworkerDashboard:
         timeline = fit(self.timeline, self.audience, columns=self._tags).with_columns(
             caseworker=pl.col("handler_id").cast(pl.String))
         self.chart = red_flag_timeline_chart(timeline, title="Red flags")
-        from IPython import get_ipython
+        self._draw()
 
-        if get_ipython() is not None:  # headless (tests, scripts) keeps the chart as state only
-            from IPython.display import display
+    def _draw(self) -> None:
+        """Draw the chart into its output area once the dashboard is on screen in a live kernel.
 
-            self._w_timeline.clear_output()
-            with self._w_timeline:
-                display(self.chart)
+        Headless and in papermill runs (WORKBENCH_RUN=papermill) the chart stays state only:
+        drawing into an Output widget there can leave the kernel waiting forever, and a
+        report cannot show widgets anyway.
+        """
+        if not getattr(self, "_displayed", False) or os.environ.get("WORKBENCH_RUN") == "papermill":
+            return
+        from IPython.display import display
+
+        self._w_timeline.clear_output()
+        with self._w_timeline:
+            display(self.chart)
 
     def _ipython_display_(self) -> None:
         import ipywidgets as w
@@ -165,6 +175,8 @@ class CaseworkerDashboard:
 
         controls = w.HBox([self._w_caseworker, self._w_districts, self._w_years])
         display(w.VBox([controls, self._w_summary, self._w_allocations, self._w_passed, self._w_timeline]))
+        self._displayed = True
+        self._draw()
 
 
 def _tags() -> dict:
