@@ -78,7 +78,14 @@ def window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -
     has a pause longer than the timeout between pages.
     """
     timeout = sa.literal(idle_timeout_minutes, INT)
-    w = in_window(session_spans(timeout), start, end)
+    # The span is finished below from this session's own pages, sparing a pass over the page log.
+    w = (
+        sa.select(LOGINS.c.session_id, LOGINS.c.applicant_id, LOGINS.c.time.label("login_at"), LOGINS.c.ip,
+                  LOGINS.c.user_agent, LOGOUTS.c.time.label("logout_at"), LOGOUTS.c.reason)
+        .outerjoin(LOGOUTS, LOGOUTS.c.session_id == LOGINS.c.session_id)
+        .where(LOGINS.c.time >= start, LOGINS.c.time < end)
+        .subquery("w")
+    )
     wl = window_logins(start, end)
     p = PAGES
     prev = sa.func.lag(p.c.time).over(partition_by=p.c.session_id, order_by=p.c.time)
@@ -97,6 +104,7 @@ def window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -
         sa.func.max(flag(views.c.path == LOGIN_PATH)).label("login_view"),
         sa.func.max(flag(views.c.path == LOGOUT_PATH)).label("logout_view"),
         sa.func.max(sa.case((views.c.path != LOGOUT_PATH, views.c.time))).label("last_view_at"),
+        sa.func.max(views.c.time).label("last_any_view_at"),
         sa.func.max(flag(plus_minutes(views.c.prev_time, timeout) < views.c.time)).label("long_pause"),
         sa.func.sum(flag(views.c.renders)).label("render_views"),
         sa.func.sum(flag(sa.and_(views.c.renders, views.c.account_id.is_(None)))).label("render_views_missing_account"),
@@ -122,19 +130,25 @@ def window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -
         .subquery("e")
     )
     n_views = sa.func.coalesce(v.c.n_views, 0)
+    # As session_spans: the logout, else the last page plus the idle timeout.
+    ended_at = sa.type_coerce(sa.func.coalesce(
+        w.c.logout_at, plus_minutes(v.c.last_any_view_at, timeout), plus_minutes(w.c.login_at, timeout)
+    ), TS)
+    end_reason = sa.func.coalesce(w.c.reason, "timeout")
     # The pages a complete log must hold: the login page, the logout page of a user logout,
     # and the last page an idle timeout counts from. page_log_gaps locates the missing ones.
     expected_missing = sa.or_(
         n_views == 0,
         v.c.login_view == 0,
-        sa.and_(w.c.end_reason == "user", v.c.logout_view == 0),
-        sa.and_(w.c.end_reason == "timeout", plus_minutes(v.c.last_view_at, timeout) < w.c.ended_at),
+        sa.and_(end_reason == "user", v.c.logout_view == 0),
+        sa.and_(end_reason == "timeout", plus_minutes(v.c.last_view_at, timeout) < ended_at),
     )
     incomplete = sa.or_(expected_missing, v.c.long_pause == 1)
     zero = lambda col, name: sa.cast(sa.func.coalesce(col, 0), INT).label(name)
     return (
         sa.select(
-            w.c.session_id, w.c.applicant_id, w.c.login_at, w.c.ended_at, w.c.end_reason, w.c.ip, w.c.user_agent,
+            w.c.session_id, w.c.applicant_id, w.c.login_at, ended_at.label("ended_at"), end_reason.label("end_reason"),
+            w.c.ip, w.c.user_agent,
             zero(v.c.n_views, "n_views"),
             zero(v.c.render_views, "render_views"),
             zero(v.c.render_views_missing_account, "render_views_missing_account"),
