@@ -27,7 +27,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _docs(args: argparse.Namespace) -> int:
-    from .evidence import render_markdown
+    from .evidence_docs import render_markdown
 
     path = Path(args.path)
     text = render_markdown()

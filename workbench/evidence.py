@@ -3,7 +3,7 @@
 Each table is a SQLAlchemy Core ``Table`` on :data:`metadata`. Every column carries
 ``info`` with its personal-data class (:class:`PII`), a one-line meaning and an example
 value; ``docs/evidence-format.md`` is rendered from these declarations
-(:func:`render_markdown`) and a test fails when the two drift apart. The polars schema of
+(:func:`workbench.evidence_docs.render_markdown`) and a test fails when the two drift apart. The polars schema of
 a table is derived from the same declaration (:func:`polars_schema`).
 
 Types are chosen so SQLite, DuckDB and PostgreSQL give identical results: ``BigInteger``
@@ -39,7 +39,6 @@ __all__ = [
     "table_schema",
     "allowed_values",
     "pii_columns",
-    "render_markdown",
 ]
 
 
@@ -420,75 +419,3 @@ def allowed_values(name: str, column: str) -> tuple[str, ...] | None:
 def pii_columns(name: str, pii: PII) -> list[str]:
     """Columns of table ``name`` tagged with personal-data class ``pii``."""
     return [c.name for c in table(name).columns if c.info["pii"] is pii]
-
-
-def _sql_type(column: sa.Column) -> str:
-    t = column.type
-    if isinstance(t, sa.Enum):
-        return "enum"
-    if isinstance(t, sa.DateTime):
-        return "timestamp (UTC)"
-    return {sa.BigInteger: "integer", sa.Boolean: "boolean", sa.Date: "date", sa.Text: "text"}.get(type(t), "text")
-
-
-def _example(value) -> str:
-    if value is None:
-        return "*(null)*"
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    return str(value).replace("|", "\\|")
-
-
-def render_markdown() -> str:
-    """Render ``docs/evidence-format.md`` from the declarations."""
-    out = [
-        f"# Evidence format, version {FORMAT_VERSION}",
-        "",
-        "<!-- Generated from workbench/evidence.py by `workbench docs`; edit the declarations, not this file. -->",
-        "",
-        "Evidence is a folder of files named `<table>.parquet` or `<table>.csv`, one per table below.",
-        "Timestamps are UTC with the zone given (`2013-12-13T17:42:05Z`); a timestamp without a zone is an error.",
-        "Display converts to Europe/Stockholm. The account of applicant X has `account_id` = X.",
-        "",
-        "Personal-data classes drive the audience layer: *direct identifier* columns are pseudonymised",
-        "for auditors, *free text* is withheld, *quasi-identifier* columns are only published in aggregates.",
-        "",
-        "## Enumerations",
-        "",
-    ]
-    for name, values in ENUMS.items():
-        out.append(f"- `{name}`: " + ", ".join(f"`{v}`" for v in values))
-    for t in metadata.tables.values():
-        out += ["", f"## `{t.name}`", "", t.info["doc"], ""]
-        keys = ", ".join(f"`{c.name}`" for c in t.primary_key.columns)
-        out += [f"Key: {keys}.", ""]
-        out.append("| column | type | null | personal data | meaning | example |")
-        out.append("|---|---|---|---|---|---|")
-        for c in t.columns:
-            typ = _sql_type(c)
-            if c.info.get("enum"):
-                typ = f"enum `{c.info['enum']}`"
-            out.append(
-                f"| `{c.name}` | {typ} | {'yes' if c.nullable else 'no'} | {c.info['pii'].value} "
-                f"| {c.info['doc']} | {_example(c.info['example'])} |"
-            )
-    out += ["", "## Pages and the fields they render", ""]
-    out.append("Pages that render an account's data; `{listing_id}` stands for a listing number. Any other")
-    out.append("path (search, listings, help, login) renders no account, and a page served with an error")
-    out.append("status renders none either. For members with protected identity the address is hidden.")
-    out.append("")
-    out.append("| path | fields |")
-    out.append("|---|---|")
-    for path, fields in PAGE_FIELDS.items():
-        out.append(f"| `{path}` | {', '.join(fields)} |")
-    out += ["", "## Raw forms", ""]
-    out.append("Two tables may be handed over in their raw form instead of a table file, under these names,")
-    out.append("in the evidence folder or in its sibling folder `raw/` (where `workbench generate` writes them).")
-    out.append("A malformed line or message is quarantined with its line number.")
-    out.append("")
-    out.append("| file | table | form |")
-    out.append("|---|---|---|")
-    for name, table_name in RAW_FORMS.items():
-        out.append(f"| `{name}` | `{table_name}` | {_RAW_DOCS[name]} |")
-    out.append("")
-    return "\n".join(out)
