@@ -7,8 +7,11 @@
 ``case_dir/bench.duckdb`` and ``case_dir/bench.db`` (what ``benchmarks/run.py``'s ingest
 steps write); a missing one is ingested first, untimed. Each query runs through
 ``workbench.queries.run`` with the parameters notebook 01 gives it; the reference computes
-the same frame with SQL written by hand against the Parquet files in DuckDB. Every timing is
-the best of ``repeats`` runs, and the reference's row counts are checked against ours.
+the same frame with SQL written by hand against the Parquet files in DuckDB. DuckDB and
+reference timings are the best of ``repeats`` runs (SQLite runs once: it is slow at scale),
+and the reference's frames are compared with DuckDB's. The notebook-01 end-to-end time (a
+papermill run on the DuckDB case, kernel start included) is judged against its 30 s target
+at stockholm only; at other scales it is reported.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-__all__ = ["bench_incident_queries", "REFERENCE_SQL", "TARGET_RATIO"]
+__all__ = ["NOTEBOOK_TARGET_S", "REFERENCE_SQL", "TARGET_RATIO", "bench_incident_queries"]
 
 TARGET_RATIO = 1.5  # notebook-01 queries on DuckDB, against the hand-written reference
 NOTEBOOK_TARGET_S = 30.0
@@ -145,7 +148,9 @@ def bench_incident_queries(scale: str, case_dir: str | Path, *, repeats: int = 3
     """Time the notebook-01 queries per engine and the hand-written reference; report the ratios.
 
     Returns ``{"scale", "queries": {name: {sqlite_s, duckdb_s, reference_s, duckdb_ratio,
-    sqlite_ratio, rows}}, "total": {...}, "notebook_s", "verdict": [...]}``.
+    sqlite_ratio, rows, reference_rows, same_values}}, "total": {...}, "target_ratio",
+    "notebook_s", "notebook_target_s", "verdict": [...]}``. ``rows`` and ``same_values`` are
+    the last engine's (DuckDB by default).
     """
     import duckdb
     import polars as pl
@@ -153,8 +158,8 @@ def bench_incident_queries(scale: str, case_dir: str | Path, *, repeats: int = 3
     from workbench.case import open_case
     from workbench.queries import run
 
-    case_dir = Path(case_dir)
-    evidence = (case_dir / "evidence").resolve()
+    case_dir = Path(case_dir).resolve()  # the notebook's kernel runs in another folder
+    evidence = case_dir / "evidence"
     urls = _ensure_cases(case_dir)
     with open_case(urls["duckdb"]) as duck:
         params = _notebook_params(duck)
@@ -186,7 +191,8 @@ def bench_incident_queries(scale: str, case_dir: str | Path, *, repeats: int = 3
     total["reference_s"] = round(sum(q["reference_s"] for q in queries.values()), 3)
     for engine in engines:
         total[f"{engine}_ratio"] = round(total[f"{engine}_s"] / total["reference_s"], 2)
-    result: dict[str, Any] = {"scale": scale, "repeats": repeats, "queries": queries, "total": total}
+    result: dict[str, Any] = {"scale": scale, "repeats": repeats, "queries": queries, "total": total,
+                              "target_ratio": TARGET_RATIO}
     differ = [n for n, q in queries.items() if not q["same_values"]]
     verdict = [f"frames differ from the reference for {differ}" if differ else "every frame equals the reference's"]
     if "duckdb" in engines:
@@ -194,9 +200,12 @@ def bench_incident_queries(scale: str, case_dir: str | Path, *, repeats: int = 3
         verdict.append(f"DuckDB {total['duckdb_ratio']}x the reference vs target <= {TARGET_RATIO}x: {'met' if ok else 'MISSED'}")
     if notebook:
         result["notebook_s"] = _time_notebook(urls["duckdb"], case_dir)
-        ok = result["notebook_s"] <= NOTEBOOK_TARGET_S
-        met = "met" if ok else "MISSED"
-        verdict.append(f"notebook 01 on DuckDB {result['notebook_s']} s vs target <= {NOTEBOOK_TARGET_S} s: {met}")
+        result["notebook_target_s"] = NOTEBOOK_TARGET_S
+        if scale == "stockholm":
+            met = "met" if result["notebook_s"] <= NOTEBOOK_TARGET_S else "MISSED"
+            verdict.append(f"notebook 01 on DuckDB {result['notebook_s']} s vs target <= {NOTEBOOK_TARGET_S} s: {met}")
+        else:
+            verdict.append(f"notebook 01 on DuckDB {result['notebook_s']} s (target <= {NOTEBOOK_TARGET_S} s is for stockholm)")
     result["verdict"] = verdict
     return result
 

@@ -1,0 +1,97 @@
+"""benchmarks/run.py: the access-log, incident and exposure steps are wired in and their verdicts never hide a miss.
+
+The verdict tests use made-up results and take no time; the one that runs the three steps
+at tiny scale (about 15 s) checks the wiring and the correctness lines, not the timings.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+RUN_PY = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+
+
+@pytest.fixture(scope="module")
+def run():
+    spec = importlib.util.spec_from_file_location("bench_run", RUN_PY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _parse(rate, per_cpu, others, busy=1.9):
+    return {"target_lines_per_second": 1_000_000, "lines_per_second": rate, "runs_s": [1.0, 0.9, 0.9], "lines": 10**6,
+            "lines_per_cpu_second": per_cpu, "lines_per_second_on_2_free_cores": 2 * per_cpu, "cores_busy": busy,
+            "load_average_before": [1.5, 1.2, 1.0], "other_cores_busy": others, "cpus": 2}
+
+
+def test_the_new_steps_are_registered(run):
+    assert {"access_log_parse", "incident_queries", "exposure_queries"} <= set(run.STEPS)
+    assert set(run.STEP_VERDICTS) <= set(run.STEPS)
+
+
+def test_access_log_miss_on_a_loaded_machine_is_shown_with_its_cause(run):
+    lines = run._verdict("access_log_parse", "stockholm", _parse(700_000, 600_000, others=0.8) | {"wall_s": 1})
+    assert lines[0].endswith("MISSED") and "700,000 lines/s" in lines[0]
+    assert "600,000 lines per CPU-second" in lines[1] and "1,200,000 lines/s on 2 free cores" in lines[1]
+    assert "load average 1.5 / 1.2 / 1.0" in lines[2] and "0.8 cores busy" in lines[2]
+    assert "loaded machine" in lines[3]
+
+
+def test_access_log_miss_on_a_quiet_machine_is_the_parses(run):
+    lines = run._verdict_access_log("small", _parse(900_000, 600_000, others=0.0, busy=1.5))
+    assert lines[0].endswith("MISSED") and "not load" in lines[-1]
+    lines = run._verdict_access_log("small", _parse(900_000, 450_000, others=0.0))
+    assert "would miss" in lines[1] and "own CPU cost" in lines[-1]
+
+
+def test_access_log_met(run):
+    lines = run._verdict_access_log("stockholm", _parse(1_100_000, 600_000, others=0.0))
+    assert lines[0].endswith(": met") and len(lines) == 3 and not any("MISSED" in line for line in lines)
+
+
+def _incident(ratio, notebook_s, same=True):
+    q = {"duckdb_ratio": ratio, "same_values": same}
+    return {"queries": {"a": q, "b": {"duckdb_ratio": 0.5, "same_values": True}}, "target_ratio": 1.5,
+            "total": {"duckdb_s": ratio, "reference_s": 1.0, "duckdb_ratio": ratio, "sqlite_s": 9.0, "sqlite_ratio": 9.0},
+            "notebook_s": notebook_s, "notebook_target_s": 30.0}
+
+
+def test_incident_verdicts(run):
+    lines = run._verdict_incident("stockholm", _incident(1.6, 31.0, same=False))
+    assert "DIFFER" in lines[0] and "'a'" in lines[0]
+    assert "1.6×" in lines[1] and lines[1].endswith("MISSED")
+    assert "slowest against its reference: a 1.6×" in lines[2]
+    assert "notebook 01" in lines[3] and lines[3].endswith("MISSED")
+    lines = run._verdict_incident("small", _incident(0.8, 31.0))
+    assert lines[1].endswith(": met") and "is for stockholm; reported" in lines[3] and "MISSED" not in lines[3]
+
+
+def test_exposure_verdicts(run):
+    r = {"figures": {"x": 1}, "figures_match_reference": False, "mismatched": {"x": [1, 2]}, "ratio": 2.0,
+         "target_ratio": 1.5, "target_met": False, "analysis_s": 2.0, "reference_s": 1.0, "queries_total_s": 0.5}
+    lines = run._verdict_exposure("stockholm", r)
+    assert "DIFFER" in lines[0] and "MISSED" in lines[1]
+
+
+@pytest.mark.slow
+def test_the_new_steps_run_at_tiny_scale(run, tmp_path, capsys):
+    """With no case in the folder: generated first, the DuckDB and SQLite cases made by the steps."""
+    report = tmp_path / "report.json"
+    steps = ["access_log_parse", "incident_queries", "exposure_queries"]
+    assert run.main(["--scale", "tiny", "--keep", str(tmp_path), "--json", str(report), "--steps", *steps]) == 0
+    results = json.loads(report.read_text())["results"]
+    assert list(results) == steps
+    parse, incident, exposure = (results[s] for s in steps)
+    assert parse["lines"] > 0 and parse["lines_per_cpu_second"] > 0
+    assert any(("met" in line or "MISSED" in line) and "lines/s" in line for line in parse["verdict"])
+    assert incident["verdict"][0] == f"all {len(incident['queries'])} frames equal the reference's"
+    assert "notebook_s" in incident and "reported" in incident["verdict"][-1]
+    assert exposure["figures_match_reference"] and exposure["ingest_s"] is None  # reused bench.duckdb
+    assert (tmp_path / "tiny" / "bench.duckdb").exists() and (tmp_path / "tiny" / "bench.db").exists()
+    printed = capsys.readouterr().out
+    assert all(f"{s} @ tiny:" in printed for s in steps)
