@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from workbench.classify import (
+    RULES,
     RULES_SHA256,
     classify,
     evaluate,
@@ -65,30 +66,56 @@ def test_handwritten_corpus_is_the_one_in_tests_data():
     assert (ROOT / "tests" / "data" / "fault_reports_handwritten.csv").read_bytes() == shipped.read_bytes()
 
 
+# Words a report of the fault uses; a negative that uses them is a hard negative.
+_REPORT_WORDS = (
+    r"(?i)logga\w* in|inlogg|log(?:ged)? ?in|sign(?:ed)? in|konto|account|mina sidor|någon annan|someone|fel |wrong"
+    r"|ändra|change|inte mitt|not mine|annan person|another person|namn|name"
+)
+
+
 def test_handwritten_corpus_is_large_bilingual_and_has_hard_negatives():
     corpus = handwritten_corpus()
     assert corpus.height >= 60 and corpus["id"].is_unique().all()
     assert set(corpus["lang"]) == {"sv", "en"} and set(corpus["label"]) == {0, 1}
     negatives = corpus.filter(pl.col("label") == 0)
-    assert negatives.filter(pl.col("note").str.starts_with("hard negative")).height >= 15
+    assert negatives.filter(pl.col("body").str.contains(_REPORT_WORDS)).height >= 15
     assert negatives.filter(pl.col("body").str.contains("(?i)inloggning|logga in|sign in|log in")).height >= 2
     assert negatives.filter(pl.col("body").str.contains("(?i)avgift|fee")).height >= 2
+    assert negatives.filter(pl.col("body").str.contains("(?i)inte sett|did not see|didn't see|saw nothing")).height >= 1
+
+
+def test_the_test_corpus_was_never_development_material():
+    test, development = handwritten_corpus(), handwritten_corpus("development")
+    assert not set(test["id"]) & set(development["id"])
+    assert not set(test["body"]) & set(development["body"])
+    assert sorted(set(development["round"])) == [1, 2, 3, 4, 5]
 
 
 def test_handwritten_precision_meets_the_target():
     assert evaluate(handwritten_corpus())["precision"] >= 0.9
 
 
-@pytest.mark.xfail(strict=True, reason="held-out recall is 0.71: indirect wordings are missed; see the report")
 def test_handwritten_recall_meets_the_target():
     assert evaluate(handwritten_corpus())["recall"] >= 0.9
 
 
 def test_handwritten_scores_are_the_recorded_ones():
-    """The held-out score the notebook reports is the one recorded as round 3; tuning on the corpus would change it."""
+    """The held-out score is the one recorded for round 6 when it was first scored; tuning on it would change it."""
     got = evaluate(handwritten_corpus())
-    round3 = validation_record()["history"].filter(pl.col("round") == 3).row(0, named=True)
-    assert (got["tp"], got["fp"], got["fn"]) == (round3["tp"], round3["fp"], round3["fn"])
+    history = validation_record()["history"]
+    test_round = history.filter(pl.col("part") == "test")
+    assert test_round.height == 1 and test_round["round"][0] == 6
+    row = test_round.row(0, named=True)
+    assert (got["tp"], got["fp"], got["fn"]) == (row["tp"], row["fp"], row["fn"])
+
+
+def test_every_development_round_scores_at_least_as_it_did_when_first_scored():
+    """Revising the rules on a round must not lose what they caught before it was looked at."""
+    development = handwritten_corpus("development")
+    for row in validation_record()["history"].filter(pl.col("part") == "development").iter_rows(named=True):
+        now = evaluate(development.filter(pl.col("round") == row["round"]))
+        assert now["messages"] == row["messages"] and now["reports"] == row["reports"]
+        assert now["tp"] >= row["tp"] and now["fp"] <= row["fp"], (row["round"], now)
 
 
 def _one(body: str, subject: str | None = None, extra=()) -> dict:
@@ -114,12 +141,71 @@ def test_negated_hypothetical_and_money_sentences_are_not_reports(body):
 
 
 def test_investigators_add_phrases():
-    body = "Jag fick se en annans sida efter inloggningen."
+    body = "Efter inloggningen var jag plötsligt någon helt ny på sajten."
     assert not _one(body)["is_report"]
-    got = _one(body, extra=["FICK SE en annans sida"])
-    assert got["is_report"] and got["rule"] == "extra: FICK SE en annans sida"
-    assert got["matched_text"] == "fick se en annans sida"
-    assert rules_table(["fick se en annans sida"])["rule"][-1] == "extra: fick se en annans sida"
+    got = _one(body, extra=["NÅGON helt ny"])
+    assert got["is_report"] and got["rule"] == "extra: NÅGON helt ny"
+    assert got["matched_text"] == "någon helt ny"
+    assert rules_table(["någon helt ny"])["rule"][-1] == "extra: någon helt ny"
+
+
+# Wordings written for the rule families (not taken from any corpus): each must be found.
+@pytest.mark.parametrize("body, rule", [
+    ("Uppgifterna som kom upp var en främlings.", "sv: another person's data, in one sentence"),
+    ("Det är en annan människa inloggad på mitt konto??", "sv: another person in my account"),
+    ("hej jag kom in på ett konto som inte var mitt igår kväll", "sv: a thing of the account, not mine"),
+    ("My Mina sidor showed Ahmed's details after login.", "en: a name's data came up"),
+    ("När jag loggade in stod det Välkommen Erik. Jag heter Maria.", "any: the page's name, disowned"),
+    ("På min sida ser jag namn Anders Karlsson. Jag är inte Anders.", "any: a name seen, then disowned"),
+    ("På Mina sidor står arbetsgivare Skanska. Jag har aldrig jobbat där.", "sv: a detail that was never mine"),
+    ("She logged in to her own account and saw my name and my salary.", "en: my data came up in someone's own account"),
+    ("My friend logged in from her laptop and she ended up in MY account.", "any: someone else ended up in my account"),
+    ("Somebody has been changing my profile: new email, new phone.", "en: someone has been in my account"),
+])
+def test_each_rule_family_finds_its_wording(body, rule):
+    got = _one(body)
+    assert got["is_report"] and got["rule"] == rule, got
+
+
+@pytest.mark.parametrize("body", [
+    "Someone called me and asked for my personnummer, is that you?",
+    "Jag vill lägga till en annan person som medsökande på mitt konto.",
+    "I am worried that someone might have seen my salary.",
+    "Min man är medsökande, kan jag se hans uppgifter?",
+    "The name on the letter is not mine, please correct it.",
+    "Who is Svenska Bostäder? They showed up in my list of offers.",
+    "Min dotter loggade in som mig för att hjälpa mig, är det okej?",
+    "Someone has updated the listing, the rent changed.",
+    "Jag läste i tidningen att man kunde se någon annans sida.",
+    "Jag fick ett brev med en främlings adress.",
+    "My friend showed me his account on his phone, he has more queue days.",
+    "Hej, jag får brev till en annan person som bodde här förut. Jag heter inte Ulla.",
+])
+def test_hard_negatives_written_for_the_rules_are_not_reports(body):
+    got = _one(body)
+    assert not got["is_report"], got
+
+
+def test_every_rule_catches_its_own_example():
+    examples = [r.example for r in RULES]
+    frame = pl.DataFrame({"message_id": [str(i) for i in range(len(examples))], "subject": [None] * len(examples),
+                          "body": examples}, schema_overrides={"subject": pl.String})
+    missed = classify(frame).filter(~pl.col("is_report"))["body"].to_list()
+    assert missed == []
+
+
+def test_a_concept_match_quotes_the_whole_span_and_a_name_keeps_its_capitals():
+    got = _one("Efter inloggning visades en okänd persons personnummer.")
+    assert got["matched_text"] == "en okänd persons personnummer"
+    assert _one("Varför är jag inloggad som Sofia Ek?")["is_report"]
+    assert not _one("Jag är inloggad som vanligt men sidan är tom.")["is_report"]
+
+
+def test_wrapped_and_quoted_lines_are_read_as_one_sentence():
+    body = "Fwd: problem\n\n> Hej, jag loggade in i lördags och\n> såg en annan persons\n> lön på min sida."
+    got = _one(body)
+    assert got["is_report"] and got["matched_text"] == "en annan persons\n> lön"
+    assert not _one("Kan någon annan se\nmina uppgifter?")["is_report"]
 
 
 def test_an_empty_extra_phrase_is_refused():

@@ -62,7 +62,8 @@ TAGS: dict[str, PII] = {
         "from_at", "to_at", "from_local", "to_local", "hours", "uncertainty_minutes", "hour", "day", "weekday",
         "alternative", "description", "shutdown_at", "reference", "offset_seconds", "low_seconds", "high_seconds",
         "pairs", "method", "rule", "lang", "example", "negatable", "pattern", "reported_at", "detail", "corpus",
-        "messages", "reports", "precision", "recall", "tp", "fp", "fn", "round", "part", "rules",
+        "messages", "reports", "precision", "recall", "tp", "fp", "fn", "round", "part", "rules", "also_in_sentence",
+        "also_in_message", "blocked_by",
     )},
     "matched_text": PII.FREE_TEXT,
 }
