@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import time
 from pathlib import Path
 
@@ -131,6 +132,7 @@ def bench_replay(scale: str, case_dir: str | Path) -> dict:
     t1 = time.perf_counter()
     result = replay_allocations(evidence)
     t2 = time.perf_counter()
+    replay_peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # before the reference adds its own
     reference = reference_ranks(case_dir / "evidence")
     t3 = time.perf_counter()
     mine = result.allocations.select("listing_id", "applicant_id", "winner_rank", "expected_applicant_id").sort("listing_id")
@@ -144,6 +146,7 @@ def bench_replay(scale: str, case_dir: str | Path) -> dict:
         "replay_s": round(replay_s, 2),
         "reference_s": round(reference_s, 2),
         "ratio": round(replay_s / reference_s, 2),
+        "replay_peak_rss_gb": round(replay_peak_gb, 2),
         "agree": bool(agree),
         "disagreements": int(mine.join(reference.cast(mine.schema), on=mine.columns, how="anti").height),
         "polars": pl.__version__,

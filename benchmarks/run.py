@@ -252,7 +252,11 @@ def _verdict(step: str, scale: str, result: dict) -> list[str]:
     out = STEP_VERDICTS[step](scale, result) if step in STEP_VERDICTS else []
     if scale in secs:
         out.append(f"time {result['wall_s']} s vs target ≤ {secs[scale]} s: {_met(result['wall_s'] <= secs[scale])}")
-    if scale in rss:
+    if scale in rss and "replay_peak_rss_gb" in result:  # the reference query adds its own memory afterwards
+        ok = result["replay_peak_rss_gb"] <= rss[scale]
+        out.append(f"peak RSS of load and replay {result['replay_peak_rss_gb']} GB vs target ≤ {rss[scale]} GB: {_met(ok)} "
+                   f"(with the reference query after it in the same process: {result['peak_rss_gb']} GB)")
+    elif scale in rss:
         ok = result["peak_rss_gb"] <= rss[scale]
         out.append(f"peak RSS {result['peak_rss_gb']} GB vs target ≤ {rss[scale]} GB: {_met(ok)}")
     return out
