@@ -184,3 +184,39 @@ def test_public_text_shows_suppressed_counts(tmp_path):
     book = Findings(tmp_path, audience="public")
     book.record("protected_exposed", 2, "Protected-identity members exposed", count=True)
     assert book.text("{protected_exposed} members") == "<5 members"
+
+
+def test_a_finding_keeps_the_parameters_its_query_ran_with(tmp_path, tiny_db):
+    from workbench import provenance
+    from workbench.case import open_case
+    from workbench.queries import run
+
+    f = Findings(tmp_path)
+    run("sessions", tiny_db, idle_timeout_minutes=45)
+    f.record("sessions_45", 1, "Sessions with a 45-minute timeout", query="sessions")
+    f.record("sessions_10", 2, "Sessions with a 10-minute timeout", query="sessions", params={"idle_timeout_minutes": 10})
+    f.record("tables", 15, "Evidence tables", query="table_counts")
+    saved = _file(tmp_path)
+    assert saved["sessions_45"]["params"] == {"idle_timeout_minutes": 45}
+    assert saved["sessions_10"]["params"] == {"idle_timeout_minutes": 10}
+    assert "params" not in saved["tables"]
+    with open_case(tiny_db) as case:
+        shown = {(q["query"], q["params"].get("idle_timeout_minutes")): q for q in provenance._queries(saved, case, True)}
+    assert "idle_timeout_minutes=45" in shown[("sessions", 45)]["sql"]
+    assert "idle_timeout_minutes=10" in shown[("sessions", 10)]["sql"]
+    assert shown[("sessions", 45)]["findings"] == ["sessions_45"]
+
+
+def test_a_query_run_with_several_values_is_marked(tmp_path, tiny_db):
+    from workbench.queries import run
+
+    run("sessions", tiny_db, idle_timeout_minutes=30)
+    run("sessions", tiny_db, idle_timeout_minutes=31)
+    Findings(tmp_path).record("n", 1, "Sessions", query="sessions")
+    assert _file(tmp_path)["n"]["params"] == {"idle_timeout_minutes": 31}
+    assert _file(tmp_path)["n"]["params_varied"] is True
+
+
+def test_params_without_a_query_are_refused(tmp_path):
+    with pytest.raises(FindingError, match="need the query they were passed to"):
+        Findings(tmp_path).record("n", 1, "Sessions", params={"idle_timeout_minutes": 5})

@@ -198,20 +198,30 @@ class Findings:
     def path(self) -> Path:
         return self.out_dir / FILENAME
 
-    def record(self, name: str, value: Any, description: str, query: str | None = None, *, count: bool = False) -> Any:
+    def record(self, name: str, value: Any, description: str, query: str | None = None, *, count: bool = False,
+               params: Mapping[str, Any] | None = None) -> Any:
         """Record figure ``name`` (e.g. ``"possibly_affected"``), show it, and return ``value``.
 
-        ``query`` names the registered query that produced it. ``count=True`` marks a count
-        of members: for the public audience a count under 5 is recorded as ``"<5"``.
+        ``query`` names the registered query that produced it; ``params`` the values it was
+        run with (default: those of its latest run in this kernel, see
+        :func:`workbench.queries.last_params`), so the report shows the SQL that produced the
+        figure. ``count=True`` marks a count of members: for the public audience a count
+        under 5 is recorded as ``"<5"``.
         """
         if not name or not isinstance(name, str):
             raise FindingError(f"a finding needs a non-empty string name, got {name!r}")
         if not description or not isinstance(description, str):
             raise FindingError(f"finding {name!r} needs a description (one line for the reader), got {description!r}")
+        used: dict[str, Any] = {}
+        varied = False
         if query is not None:
-            from .queries import get
+            from .queries import get, last_params
 
             get(query)  # an unknown name fails here, with "did you mean"
+            last = last_params(query)
+            used, varied = (dict(params), False) if params is not None else last or ({}, False)
+        elif params:
+            raise FindingError(f"finding {name!r}: params {dict(params)} need the query they were passed to (query=...)")
         encoded = _encode(name, value)
         shown = value
         if count and self.audience.value == "public":
@@ -219,6 +229,10 @@ class Findings:
         if shown is not value:
             encoded = _encode(name, shown)
         entry = {"value": encoded, "description": description, "query": query}
+        if used:
+            entry["params"] = {k: _encode(f"{name} (parameter {k})", v) for k, v in sorted(used.items())}
+        if query is not None and varied:
+            entry["params_varied"] = True  # the query ran with other values too; these are its latest
         self.out_dir.mkdir(parents=True, exist_ok=True)
         with _locked(self.path):
             data = load(self.out_dir)

@@ -17,6 +17,7 @@ were made from.
 from __future__ import annotations
 
 import html
+import json
 import platform
 import subprocess
 from collections.abc import Mapping
@@ -123,21 +124,24 @@ def format_value(value: Any) -> str:
 
 
 def _queries(findings: Mapping[str, dict], case: Any, with_sql: bool) -> list[dict]:
-    """One entry per registered query named by the findings: description, SQL, the findings."""
+    """One entry per registered query and parameter values named by the findings: description, SQL, findings."""
     from .queries import describe, get
 
-    by_query: dict[str, list[str]] = {}
+    by_query: dict[tuple[str, str, bool], list[str]] = {}
     for name, entry in findings.items():
         if entry.get("query"):
-            by_query.setdefault(entry["query"], []).append(name)
+            key = (entry["query"], json.dumps(entry.get("params") or {}, sort_keys=True), bool(entry.get("params_varied")))
+            by_query.setdefault(key, []).append(name)
     out = []
-    for query, names in sorted(by_query.items()):
-        q = get(query)
+    for (query, params, varied), names in sorted(by_query.items()):
+        values = json.loads(params)
         out.append({
             "query": query,
-            "description": q.description,
+            "description": get(query).description,
+            "params": values,
+            "varied": varied,
             "findings": names,
-            "sql": describe(query, case) if with_sql else None,
+            "sql": describe(query, case, **values) if with_sql else None,
         })
     return out
 
@@ -174,14 +178,18 @@ def render_section(*, audience: str, case: Any, case_label: str, fingerprint: Ma
     for q in queries:
         names = ", ".join(f"<code>{html.escape(n)}</code>" for n in q["findings"])
         sql = f"<pre>{html.escape(q['sql'])}</pre>" if q["sql"] else ""
-        blocks.append(f"<li><strong><code>{html.escape(q['query'])}</code></strong>: {html.escape(q['description'])}"
+        given = ", ".join(f"{k}={v}" for k, v in q["params"].items())
+        given = f" with <code>{html.escape(given)}</code>" if given else ""
+        if q["varied"]:
+            given += " (its latest run; the notebook also ran it with other values)"
+        blocks.append(f"<li><strong><code>{html.escape(q['query'])}</code></strong>{given}: {html.escape(q['description'])}"
                       f"<br><span class='wb-prov-small'>Findings: {names}</span>{sql}</li>")
     unsourced = sorted(n for n, e in findings.items() if not e.get("query"))
     if unsourced:
         blocks.append("<li>Computed in the notebook without a registered query: "
                       + ", ".join(f"<code>{html.escape(n)}</code>" for n in unsourced) + "</li>")
-    sql_note = ("Each query's SQL is shown as compiled for this case's engine, with the parameter values it takes "
-                "by default; the notebook's code shows any values it passes." if with_sql else
+    sql_note = ("Each query's SQL is shown as compiled for this case's engine, with the parameter values the "
+                "notebook ran it with (the query's defaults for the rest)." if with_sql else
                 "The SQL of each query is in the investigator and auditor copies.")
     return f"""
 <section id="provenance" class="wb-provenance">

@@ -21,7 +21,7 @@ from .registry import (
     query,
     register,
 )
-from .runner import DIALECTS, column_tags, describe, dialect, run
+from .runner import DIALECTS, column_tags, describe, dialect, last_params, run
 
 __all__ = [
     "DIALECTS",
@@ -34,6 +34,7 @@ __all__ = [
     "describe",
     "dialect",
     "get",
+    "last_params",
     "list_queries",
     "names",
     "query",

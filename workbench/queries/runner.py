@@ -24,7 +24,11 @@ from ..errors import UnknownNameError, WorkbenchError
 from ..evidence import PII, polars_dtype
 from .registry import REQUIRED, FromQuery, Query, QueryParameterError, get
 
-__all__ = ["DIALECTS", "run", "describe", "column_tags", "conform", "dialect"]
+__all__ = ["DIALECTS", "run", "describe", "column_tags", "conform", "dialect", "last_params"]
+
+# query name -> the parameters given to its latest run in this process (coerced), for provenance.
+_LAST_GIVEN: dict[str, dict[str, Any]] = {}
+_VARIED: set[str] = set()  # queries run with more than one set of parameters
 
 DIALECTS: tuple[str, ...] = ("sqlite", "duckdb", "postgresql")
 
@@ -156,8 +160,23 @@ def run(name: str, case: Any, **params: Any) -> pl.DataFrame:
     """
     q = get(name)
     values = q.bind(params)
+    given = {k: values[k] for k, v in params.items() if v is not None and k in values}
+    if _LAST_GIVEN.setdefault(q.name, given) != given:
+        _VARIED.add(q.name)
+        _LAST_GIVEN[q.name] = given
     with _connect(case) as conn:
         return _execute(q, values, conn, {})
+
+
+def last_params(name: str) -> tuple[dict[str, Any], bool] | None:
+    """(parameters given to the latest run of query ``name`` in this process, whether earlier runs differed).
+
+    None if it has not run. Only values passed explicitly are kept (defaults are the
+    query's own), so a finding can say which values produced it: ``Findings.record(...,
+    query=name)`` stores them.
+    """
+    name = get(name).name
+    return None if name not in _LAST_GIVEN else (dict(_LAST_GIVEN[name]), name in _VARIED)
 
 
 def _statement(q: Query, params: Mapping[str, Any], conn: sa.Connection | None) -> tuple[Any, dict, bool]:
