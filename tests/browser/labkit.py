@@ -300,9 +300,18 @@ class LabPage:
         """The first cell whose source starts with ``prefix``, scrolled into view."""
         return self.cell(prefix, prefix=True)
 
-    def charts(self) -> list[dict]:
-        """Every chart output as ``{"cell", "output", "drawn"}``; drawn when its Vega view has marks."""
-        return self.page.evaluate(_CHARTS)
+    def charts(self, at_least: int = 0, timeout: float = 15) -> list[dict]:
+        """Every chart output as ``{"cell", "output", "drawn"}``; drawn when its Vega view has marks.
+
+        With ``at_least``, waits up to ``timeout`` s for that many charts, all drawn: a chart
+        inside a widget's output area reaches the page after the kernel has gone idle.
+        """
+        deadline = time.monotonic() + timeout
+        charts = self.page.evaluate(_CHARTS)
+        while (len(charts) < at_least or not all(c["drawn"] for c in charts)) and time.monotonic() < deadline:
+            self.page.wait_for_timeout(250)
+            charts = self.page.evaluate(_CHARTS)
+        return charts
 
     def screenshot(self, name: str, element=None) -> Path:
         """Save the page as build/test-artifacts/lab/<name>.png, scrolled to the top of ``element`` if given."""
