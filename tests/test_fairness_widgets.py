@@ -117,3 +117,13 @@ def test_chart_builders_do_not_mutate_their_input(review):
     before = frame.clone()
     caseworker_rate_chart(frame)
     assert frame.equals(before)
+
+
+def test_on_change_runs_after_the_dashboard_has_refreshed(review, corrupt):
+    dash = CaseworkerDashboard(review)
+    seen = []
+    dash.on_change(lambda d: seen.append((d.value, set(d.allocations["listing_id"]))))
+    other = next(c for c in corrupt if c != dash.value)
+    dash.value = other
+    mine = review.replay.allocations.filter(pl.col("handler_id") == other)
+    assert seen == [(other, set(mine["listing_id"]))]

@@ -109,3 +109,13 @@ def test_counterfactual_chart_draws_every_measure_and_alternative():
     assert {r["alternative"] for r in rows if "alternative" in r} == {"actual", "smoke_test"}
     # shown in Stockholm time: 18:00 UTC is 19:00 local
     assert any(str(r.get("shutdown_at", "")).startswith("2013-12-13T19:00") for r in rows)
+
+
+def test_on_change_runs_after_the_explorer_has_refreshed(parts):
+    explorer = TimelineExplorer(parts["events"], parts["marks"])
+    seen = []
+    explorer.on_change(lambda e: seen.append((e.kinds, e.table.height)))
+    explorer.set_kinds(["mismatched session"])
+    assert seen == [(("mismatched session",), parts["mismatched"]["session_id"].n_unique())]
+    with pytest.raises(TypeError, match="on_change needs a callable"):
+        explorer.on_change("not a function")

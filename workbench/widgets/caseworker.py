@@ -25,6 +25,7 @@ import polars as pl
 from ..audience import Audience, fit
 from ..display import table
 from ..errors import UnknownNameError
+from .hooks import ChangeHooks
 
 __all__ = ["CaseworkerDashboard"]
 
@@ -32,7 +33,7 @@ _ALLOCATION_COLUMNS = ("listing_id", "district", "kind", "year", "applicant_id",
                        "n_skipped", "queue_days_jumped")
 
 
-class CaseworkerDashboard:
+class CaseworkerDashboard(ChangeHooks):
     """Choose a caseworker; see their allocations with the replay detail, their rates and red flags.
 
     ``review`` is a :class:`workbench.fairness.FairnessReview`; ``caseworker`` the handler id
@@ -109,6 +110,10 @@ class CaseworkerDashboard:
         return frame.filter(pl.col("district").is_in(list(self.districts))) if self.districts else frame
 
     def _refresh(self) -> None:
+        self._update()
+        self._changed()
+
+    def _update(self) -> None:
         if self.audience is Audience.PUBLIC or self.value is None:
             self._w_summary.value = ("<p>The caseworker dashboard shows per-person rows: it is for investigators and "
                                      "auditors, not the public audience.</p>")

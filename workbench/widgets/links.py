@@ -8,8 +8,8 @@ so a notebook wires them in order and a papermill rerun builds the same links::
     brush = range_brush(activity, timeline)                        # brushing the chart sets the range
 
 The links read the widgets' plain-Python state (``timeline.in_range()``,
-``dashboard.allocations``) after the widget has refreshed: an observer registered later
-runs later.
+``dashboard.allocations``) from the widgets' ``on_change`` hook, which runs after the
+widget has refreshed for the new selection.
 """
 
 from __future__ import annotations
@@ -42,13 +42,6 @@ def _labeller(audience: Audience, key: str | bytes | None):
     return str
 
 
-def _observe(children: tuple, callback) -> None:
-    # The widgets expose their selection as plain state but no change hook; their value
-    # widgets are package-internal, and an observer added here runs after the widget's own.
-    for child in children:
-        child.observe(lambda _change: callback(), names="value")
-
-
 class TimelineAccounts:
     """The accounts that the timeline's selected sessions rendered; choosing one opens it in the inspector.
 
@@ -76,7 +69,7 @@ class TimelineAccounts:
         self._w_status = w.HTML()
         self._w_status.add_class("wb-link-account-status")
         self.accounts = pl.DataFrame()
-        _observe((timeline._w_range, timeline._w_kinds), self._refresh)
+        timeline.on_change(lambda _timeline: self._refresh())
         self._w_account.observe(lambda _change: self._open(), names="value")
         self._refresh()
 
@@ -170,7 +163,7 @@ class AllocationApplicant:
         self._w_summary.add_class("wb-link-applicant")
         self._w_tables = w.HTML()
         self.member = self.decisions = self.actions = self.flags = pl.DataFrame()
-        _observe((dashboard._w_caseworker, dashboard._w_districts, dashboard._w_years), self._refresh_options)
+        dashboard.on_change(lambda _dashboard: self._refresh_options())
         self._w_allocation.observe(lambda _change: self._open(), names="value")
         self._refresh_options()
 

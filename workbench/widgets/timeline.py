@@ -23,6 +23,7 @@ from ..display import Table
 from ..errors import WorkbenchError
 from ..evidence import PII
 from .charts import DISPLAY_TZ
+from .hooks import ChangeHooks
 from .incident_charts import events_chart
 
 __all__ = ["TimelineExplorer"]
@@ -30,7 +31,7 @@ __all__ = ["TimelineExplorer"]
 _TAGS = {"time": PII.NONE, "kind": PII.NONE, "detail": PII.NONE, "session_id": PII.NONE, "hour": PII.NONE}
 
 
-class TimelineExplorer:
+class TimelineExplorer(ChangeHooks):
     """Events of the incident between two hours, filtered by kind, with the milestones inside that range.
 
     Parameters
@@ -157,6 +158,7 @@ class TimelineExplorer:
         ).replace(",", "\u202f")
         self._w_table.value = Table(self.table, max_rows=self.max_rows)._repr_html_()
         self._draw()
+        self._changed()
 
     def _draw(self) -> None:
         """Draw the chart into its output area, once the explorer is on screen in a live kernel.
