@@ -220,3 +220,19 @@ def test_a_query_run_with_several_values_is_marked(tmp_path, tiny_db):
 def test_params_without_a_query_are_refused(tmp_path):
     with pytest.raises(FindingError, match="need the query they were passed to"):
         Findings(tmp_path).record("n", 1, "Sessions", params={"idle_timeout_minutes": 5})
+
+
+@pytest.mark.parametrize("value", [
+    12345, 0.123456, True, None, [3, 1], [], Bounds(1, 2, 3),
+    datetime(2013, 12, 13, 17, 52, tzinfo=timezone.utc), "plain text",
+])
+def test_a_figure_reads_the_same_from_python_and_from_findings_json(tmp_path, value):
+    Findings(tmp_path).record("x", value, "A figure")
+    assert findings.format_value(_file(tmp_path)["x"]["value"]) == findings.format_value(value)
+
+
+def test_format_value_reads_like_the_report():
+    assert findings.format_value(1234567) == "1\u202f234\u202f567"
+    assert findings.format_value("2013-12-13T17:52:00+00:00") == "2013-12-13 18:52:00 CET"
+    assert findings.format_value({"min": 1, "likely": 2, "max": 3}) == "2 (between 1 and 3)"
+    assert findings.format_value([]) == "none"

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from .errors import WorkbenchError
 
-__all__ = ["FILENAME", "OUT_DIR_ENV", "Bounds", "Findings", "FindingError", "record", "load"]
+__all__ = ["FILENAME", "OUT_DIR_ENV", "Bounds", "Findings", "FindingError", "format_value", "record", "load"]
 
 FILENAME = "findings.json"
 OUT_DIR_ENV = "WORKBENCH_OUT_DIR"
@@ -112,23 +112,37 @@ def _encode(name: str, value: Any) -> Any:
     )
 
 
-def _format(value: Any) -> str:
-    """A figure as a reader sees it: thin-space thousands, times in Europe/Stockholm."""
+def format_value(value: Any) -> str:
+    """A figure as a reader sees it, from its Python value or as ``findings.json`` holds it.
+
+    Thin-space thousands, 4 significant digits for fractions, times in Europe/Stockholm
+    (an ISO string with a zone counts as a time), bounds as "likely (between min and max)",
+    lists joined by commas ("none" when empty).
+    """
     if isinstance(value, Bounds):
         value = {"min": value.min, "likely": value.likely, "max": value.max}
-    if isinstance(value, Mapping):
-        return f"{_format(value['likely'])} (between {_format(value['min'])} and {_format(value['max'])})"
+    if isinstance(value, Mapping) and {"min", "likely", "max"} <= set(value):
+        low, likely, high = (format_value(value[k]) for k in ("min", "likely", "max"))
+        return f"{likely} (between {low} and {high})"
     if isinstance(value, bool) or value is None:
         return str(value)
     if isinstance(value, int):
         return f"{value:,}".replace(",", "\u202f")
     if isinstance(value, float):
         return f"{value:,.4g}".replace(",", "\u202f")
+    if isinstance(value, str) and len(value) >= 20 and value[10:11] == "T":
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if value.tzinfo is None:
+            return value.isoformat()
     if isinstance(value, datetime):
         return value.astimezone(_DISPLAY_ZONE).strftime("%Y-%m-%d %H:%M:%S %Z")
     if isinstance(value, (list, tuple)):
-        return ", ".join(_format(v) for v in value)
+        return ", ".join(format_value(v) for v in value) if value else "none"
     return str(value)
+
 
 
 def _display(name: str, value: Any, description: str) -> None:
@@ -140,7 +154,7 @@ def _display(name: str, value: Any, description: str) -> None:
         return
     if get_ipython() is None:
         return
-    shown = _format(value)
+    shown = format_value(value)
     bundle = {
         "text/plain": f"{description}: {shown}",
         "text/html": f"<p><strong>{html.escape(description)}</strong>: {html.escape(shown)} "
@@ -256,7 +270,7 @@ class Findings:
             raise FindingError(
                 f"the text refers to figure(s) {missing} that were not recorded here; recorded: {sorted(self._shown)}"
             )
-        return template.format_map({k: _format(v) for k, v in self._shown.items()})
+        return template.format_map({k: format_value(v) for k, v in self._shown.items()})
 
     def say(self, template: str) -> None:
         """Show :meth:`text` as Markdown in the notebook (printed outside IPython)."""

@@ -26,6 +26,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from .findings import format_value
+
 __all__ = ["case_fingerprint", "environment", "git_commit", "safe_url", "render_section", "format_value"]
 
 _PACKAGES = ("polars", "sqlalchemy", "altair", "papermill", "nbconvert")
@@ -96,31 +98,6 @@ def case_fingerprint(case: Any) -> dict[str, Any]:
         for row in manifest.iter_rows(named=True)
     ]
     return {"manifest": files, "table_rows": dict(counts.iter_rows())}
-
-
-def format_value(value: Any) -> str:
-    """A recorded finding as a reader sees it: thin-space thousands, times in Stockholm, bounds."""
-    from zoneinfo import ZoneInfo
-
-    if isinstance(value, Mapping) and set(value) == {"min", "likely", "max"}:
-        low, likely, high = (format_value(value[k]) for k in ("min", "likely", "max"))
-        return f"{likely} (between {low} and {high})"
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}".replace(",", "\u202f")
-    if isinstance(value, float):
-        return f"{value:,.4g}".replace(",", "\u202f")
-    if isinstance(value, list):
-        return ", ".join(format_value(v) for v in value) if value else "none"
-    if isinstance(value, str) and len(value) >= 20 and value[10:11] == "T":
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-        if moment.tzinfo is not None:
-            return moment.astimezone(ZoneInfo("Europe/Stockholm")).strftime("%Y-%m-%d %H:%M:%S %Z")
-    return str(value)
 
 
 def _queries(findings: Mapping[str, dict], case: Any, with_sql: bool) -> list[dict]:
