@@ -32,6 +32,7 @@ __all__ = [
     "page_fields",
     "PROFILE_FIELDS",
     "RAW_FORMS",
+    "RAW_FORM_DOCS",
     "metadata",
     "table",
     "polars_schema",
@@ -321,7 +322,7 @@ TABLES: tuple[str, ...] = tuple(metadata.tables)
 # Raw forms accepted in place of a table (DESIGN §3), by file name: the web server's access
 # log and the support mailbox. The generator writes them to DIR/raw/; ingest reads them.
 RAW_FORMS: dict[str, str] = {"access.log": "page_views", "support.mbox": "support_messages"}
-_RAW_DOCS = {
+RAW_FORM_DOCS: dict[str, str] = {  # what each raw form holds and how it maps to its table
     "access.log": (
         "Web-server access log, one request per line: Apache's combined log format with "
         "` session=COOKIE account=ACCOUNT` appended (`account=-`: the page rendered no account). "

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from .evidence import _RAW_DOCS, ENUMS, FORMAT_VERSION, PAGE_FIELDS, RAW_FORMS, metadata
+from .evidence import ENUMS, FORMAT_VERSION, PAGE_FIELDS, RAW_FORM_DOCS, RAW_FORMS, metadata
 
 __all__ = ["render_markdown"]
 
@@ -78,6 +78,6 @@ def render_markdown() -> str:
     out.append("| file | table | form |")
     out.append("|---|---|---|")
     for name, table_name in RAW_FORMS.items():
-        out.append(f"| `{name}` | `{table_name}` | {_RAW_DOCS[name]} |")
+        out.append(f"| `{name}` | `{table_name}` | {RAW_FORM_DOCS[name]} |")
     out.append("")
     return "\n".join(out)
