@@ -117,3 +117,13 @@ def test_public_report_has_no_per_person_rows(tiny_db, tiny_case, tmp_path):
     people = {str(v) for v in swapped["authenticated_applicant_id"].to_list() + swapped["bound_account_id"].to_list()}
     assert not people & set(re.findall(r"\b\d{7}\b", html))
     assert not set(swapped["session_id"]) & set(re.findall(r"[0-9a-f]{32}", html))
+
+
+def test_unclassified_mail_is_every_other_message_in_the_window(findings, tiny_case):
+    f, _ = findings
+    offset = dict(tiny_case.truth("clock_offsets").iter_rows())["mail"]
+    start, end = _t(f["deployed_at"]), _t(f["login_disabled_at"])
+    inbox = tiny_case.evidence("support_messages").with_columns(web=pl.col("received_at") - timedelta(seconds=offset))
+    in_window = inbox.filter((pl.col("web") >= start) & (pl.col("web") < end))
+    other = in_window.join(tiny_case.truth("fault_reports"), on="message_id", how="anti")
+    assert f["messages_not_classified_in_window"] == other.height > 0
