@@ -81,14 +81,15 @@ def test_handwritten_corpus_is_large_bilingual_and_has_hard_negatives():
     assert negatives.filter(pl.col("body").str.contains(_REPORT_WORDS)).height >= 15
     assert negatives.filter(pl.col("body").str.contains("(?i)inloggning|logga in|sign in|log in")).height >= 2
     assert negatives.filter(pl.col("body").str.contains("(?i)avgift|fee")).height >= 2
-    assert negatives.filter(pl.col("body").str.contains("(?i)inte sett|did not see|didn't see|saw nothing")).height >= 1
+    saw_nothing = "(?i)did not see|saw nothing|saw only own|saw own data"  # the writers' notes on their labels
+    assert negatives.filter(pl.col("note").str.contains(saw_nothing)).height >= 2
 
 
 def test_the_test_corpus_was_never_development_material():
     test, development = handwritten_corpus(), handwritten_corpus("development")
     assert not set(test["id"]) & set(development["id"])
     assert not set(test["body"]) & set(development["body"])
-    assert sorted(set(development["round"])) == [1, 2, 3, 4, 5]
+    assert sorted(set(development["round"])) == [1, 2, 3, 4, 5, 6, 7]
 
 
 def test_handwritten_precision_meets_the_target():
@@ -100,11 +101,11 @@ def test_handwritten_recall_meets_the_target():
 
 
 def test_handwritten_scores_are_the_recorded_ones():
-    """The held-out score is the one recorded for round 6 when it was first scored; tuning on it would change it."""
+    """The held-out score is the one recorded for round 8 when it was first scored; tuning on it would change it."""
     got = evaluate(handwritten_corpus())
     history = validation_record()["history"]
     test_round = history.filter(pl.col("part") == "test")
-    assert test_round.height == 1 and test_round["round"][0] == 6
+    assert test_round.height == 1 and test_round["round"][0] == 8
     row = test_round.row(0, named=True)
     assert (got["tp"], got["fp"], got["fn"]) == (row["tp"], row["fp"], row["fn"])
 
@@ -180,6 +181,11 @@ def test_each_rule_family_finds_its_wording(body, rule):
     "Jag fick ett brev med en främlings adress.",
     "My friend showed me his account on his phone, he has more queue days.",
     "Hej, jag får brev till en annan person som bodde här förut. Jag heter inte Ulla.",
+    'I got an SMS saying "someone else has logged into your account, confirm here". Is it from you?',
+    "En kollega berättade att folk har hamnat på andras konton. Jag har inte märkt något.",
+    "Fakturan kom med fel namn. Det är inte mitt namn, fast på Mina sidor står det rätt.",
+    "Numret som står på Mina sidor är inte mitt – jag måste ha skrivit fel på en siffra.",
+    "Kan någon annan ha ändrat mitt lösenord? Jag kommer inte in.",
 ])
 def test_hard_negatives_written_for_the_rules_are_not_reports(body):
     got = _one(body)

@@ -64,7 +64,7 @@ TAGS: dict[str, PII] = {
         "alternative", "description", "shutdown_at", "reference", "offset_seconds", "low_seconds", "high_seconds",
         "pairs", "method", "rule", "lang", "example", "negatable", "pattern", "reported_at", "detail", "corpus",
         "messages", "reports", "precision", "recall", "tp", "fp", "fn", "round", "part", "rules", "also_in_sentence",
-        "also_in_message", "blocked_by",
+        "also_in_message", "unless_in_message", "blocked_by",
     )},
     "matched_text": PII.FREE_TEXT,
 }

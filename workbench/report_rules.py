@@ -33,7 +33,8 @@ class Rule:
     data?"); ``blocked_by`` drops a match whose sentence also matches that pattern.
     ``cased`` patterns see capitals (accents still folded), for names. Each of ``along``
     must also match in the same sentence (the quote then spans them all), and each of
-    ``context`` somewhere in the message.
+    ``context`` somewhere in the message; a message that matches ``unless`` is not
+    looked at by the rule.
     """
 
     name: str
@@ -45,6 +46,7 @@ class Rule:
     cased: bool = False
     along: tuple[str, ...] = ()
     context: tuple[str, ...] = ()
+    unless: str | None = None
 
     def compiled(self) -> re.Pattern:
         return re.compile(self.pattern)
@@ -110,7 +112,8 @@ _EN_SEE = (
 )
 # The writer was on the site: a login, Mina sidor, a page or an account, somewhere in the message.
 _ON_THE_SITE = (
-    r"\b(?:logga\w*\s+in|loggat\s+in|inlogg\w*|mina\s+sidor|sida|sidan|sidor|profil\w*|konto\w*|log(?:ged|ging|s)?\s+in|login"
+    r"\b(?:logga\w*\s+(?:\w+\s+)?in|loggat\s+(?:\w+\s+)?in|inlogg\w*|mina\s+sidor|sida|sidan|sidor|profil\w*|konto\w*"
+    r"|log(?:ged|ging|s)?\s+(?:\w+\s+)?in|login"
     r"|sign(?:ed|ing)?\s+in|my\s+pages|page|profile|account)\b"
 )
 # Personal data, as a message names it around a name it does not know.
@@ -127,19 +130,39 @@ _EN_STRANGER = (
     r"|(?:a|some)\s+(?:person|man|woman|guy|lady)\s+(?:that\s+|who\s+)?i(?:'ve)?\s+(?:do\s+not|don'?t|did\s+not|didn'?t|have\s+never|never)"
     r"\s+(?:know|heard\s+of|met|seen))\b"
 )
+# Strictly "was shown", for the rules whose other marker is weak (his, her).
+_SV_SHOWN = (
+    r"\b(?:kom\s+upp|kommer\s+upp|visades|visas|visade|syntes|syns|stod|star|dok\s+upp|fick\s+upp|fick\s+se|sag|ser|sett)\b"
+)
+_EN_SHOWN = r"\b(?:saw|seen|show|showed|shown|shows|showing|appeared|came\s+up|popped\s+up|displayed|was\s+on\s+my|were\s+on\s+my)\b"
 # "Not mine" said of a thing of the account, in either word order of Swedish.
 _SV_NOT_MINE = (
     r"\b(?:(?:var|ar|verkar\s+vara)\s+(?:ju\s+|alls\s+)?inte(?:\s+heller)?|inte\s+(?:var|ar))\s+(?:mitt|min|mina)(?:\s+egna?)?\b"
     r"|\b(?:tillhorde|tillhor)\s+(?:ju\s+)?inte\s+mig\b|\binte\s+(?:tillhorde|tillhor)\s+mig\b"
 )
 _EN_NOT_MINE = (
-    r"\b(?:(?:is|was|were|are)(?:\s+not|n'?t)|not)\s+(?:mine|my\s+own)\b"
+    r"\b(?:(?:is|was|were|are)(?:\s+not|n'?t)|not)\s+(?:mine|my\s+own|his|hers|theirs)\b"
     r"|\b(?:did\s+not|didn'?t|does\s+not|doesn'?t|do\s+not|don'?t)\s+belong\s+to\s+me\b|\bnot\s+belonging\s+to\s+me\b"
 )
 # Sentences about a letter, an invoice or money are not about the web account.
 _LETTER = r"\b(?:brev\w*|kuvert\w*|avi\w*|letter\w*|envelope\w*|post\s+(?:till|from)|mail\s+(?:till|from))\b"
 # A call or a text message from a stranger is phishing, not the fault.
 _PHISHING = r"\b(?:sms\w*|ringde|ringt|samtal\w*|call\w*|phon(?:ed|ing)|text\s+message|phishing|bluff\w*|scam\w*)\b"
+# Words quoted to the writer (a text message, a mail): "your account" is someone else's voice.
+_SECOND_PERSON = r"\b(?:ditt|din|dina|your)\s+(?:konto|account|uppgifter|details|profil|profile|sida|page)\b"
+# A listing's contact or text is not an account; the writer's own typing mistake is not the fault.
+_LISTING = r"\b(?:annons\w*|listing\w*|ad|advert\w*|objekt\w*)\b"
+_OWN_MISTAKE = (
+    r"\b(?:(?:jag|i)\s+(?:\w+\s+){0,2}?(?:skrev|skrivit|skrivit|typed|entered|mistyped)\s+(?:\w+\s+){0,3}?(?:fel|wrong)"
+    r"|mistyp\w*|felskriv\w*|my\s+own\s+mistake|mitt\s+eget\s+fel)\b"
+)
+# A message about an invoice or a letter, or owning up to a typing mistake: its "not mine" is not the fault.
+_PAPER_OR_OWN_MISTAKE = rf"\b(?:faktura\w*|invoice\w*|brev\w*|letter\w*|avi\w*|kuvert\w*|envelope\w*)\b|{_OWN_MISTAKE}"
+# A new name of one's own (marriage, a change of name) is not another person's.
+_OWN_NAME_CHANGE = (
+    r"\b(?:gift|gifte|married|bytt\s+(?:efter)?namn|byta\s+(?:efter)?namn|changed\s+my\s+(?:last\s+|sur)?name|nytt\s+(?:efter)?namn"
+    r"|new\s+(?:last\s+|sur)?name|gamla\s+namnet|old\s+name)\b"
+)
 # A relative or friend in the sentence: "his account" is theirs, shown with their leave.
 _RELATIVE = (
     r"\b(?:min|mitt|mina|my|our|var)\s+(?:van|vanner|friend|friends|kompis|sambo|partner|man|fru|wife|husband|pappa|mamma|far|mor"
@@ -158,7 +181,7 @@ _MONEY = (
 RULES: tuple[Rule, ...] = (
     Rule("sv: another person's account or data", "sv",
          rf"\b{_SV_OTHER}\s+(?:\S+\s+){{0,3}}?{_SV_THING}\b",
-         "jag hamnade på någon annans sida", negatable=True, blocked_by=rf"{_MONEY}|{_LETTER}"),
+         "jag hamnade på någon annans sida", negatable=True, blocked_by=rf"{_MONEY}|{_LETTER}|{_LISTING}"),
     Rule("sv: wrong account", "sv", r"\bfel\s+(?:konto|kundkonto|profil|mina\s+sidor)\b",
          "jag blev inloggad på fel konto", negatable=True, blocked_by=_MONEY),
     Rule("sv: logged in as someone else", "sv",
@@ -166,11 +189,12 @@ RULES: tuple[Rule, ...] = (
          "jag var inloggad som en annan person"),
     Rule("sv: landed with someone else", "sv",
          rf"\b(?:hamnade|hamnar|kom|kommer)\s+(?:in\s+)?(?:pa|i|till|hos)\s+(?:en\s+annan|{_SV_SOMEONE}\s+annan)\b",
-         "jag hamnade hos någon annan"),
+         "jag hamnade hos någon annan", negatable=True, blocked_by=rf"{_MONEY}|{_LETTER}"),
     Rule("sv: account that is not mine", "sv",
          rf"\b(?:konto\w*|sida|sidor|profil\w*|uppgifter\w*)\s+som\s+(?:inte\s+ar\s+mi(?:tt|n|na)|tillhor(?:de)?\s+"
          rf"(?:en\s+annan|{_SV_SOMEONE}))\b|\binte\s+(?:mitt|mina)\s+(?:konto|sida|sidor|uppgifter|profil|namn)\b",
-         "ett konto som inte är mitt", blocked_by=rf"{_MONEY}|{_LETTER}", context=(_ON_THE_SITE,)),
+         "ett konto som inte är mitt", blocked_by=rf"{_MONEY}|{_LETTER}", context=(_ON_THE_SITE,),
+         unless=_PAPER_OR_OWN_MISTAKE),
     Rule("sv: belonged to another", "sv",
          rf"\btillhor(?:de|ande)?\s+(?:\S+\s+){{0,2}}?(?:en\s+annan|{_SV_SOMEONE}\s+annan|en\s+frammande)\b",
          "profilen tillhörde en annan person"),
@@ -183,29 +207,30 @@ RULES: tuple[Rule, ...] = (
          "sidan visade uppgifter om en annan person", negatable=True),
     Rule("sv: it is not me", "sv", r"\bdet\s+(?:ar|var)\s+(?:ju\s+|definitivt\s+|verkligen\s+|absolut\s+|helt\s+klart\s+)?inte\s+jag\b", "det stod att jag var X. Det är inte jag."),
     Rule("sv: it is not mine", "sv", r"\bdet\s+(?:ar|var)\s+(?:ju\s+|definitivt\s+|verkligen\s+|absolut\s+)?inte\s+(?:mitt|min|mina)\b",
-         "På min sida står inkomst 412 000 kr. Det är inte min.", context=(_SV_PERSONAL, _ON_THE_SITE), blocked_by=rf"{_MONEY}|{_LETTER}"),
+         "På min sida står inkomst 412 000 kr. Det är inte min.", context=(_SV_PERSONAL, _ON_THE_SITE), blocked_by=rf"{_MONEY}|{_LETTER}",
+         unless=_PAPER_OR_OWN_MISTAKE),
     Rule("sv: someone changed my data", "sv",
          rf"\b(?:{_SV_SOMEONE}(?:\s+annan)?|en\s+framling)\s+(?:har\s+|hade\s+)?(?:\S+\s+){{0,2}}?"
          rf"(?:{_SV_CHANGED}\s+(?:\S+\s+){{0,3}}?(?:min|mitt|mina)|varit\s+inne)\b",
-         "någon har ändrat mitt telefonnummer"),
+         "någon har ändrat mitt telefonnummer", negatable=True, blocked_by=rf"{_SECOND_PERSON}|{_PHISHING}"),
     Rule("sv: changed by someone else", "sv",
          rf"\b{_SV_CHANGED}\s+av\s+(?:{_SV_SOMEONE}|en\s+annan|en\s+framling)\b",
          "mina uppgifter är ändrade av någon annan"),
     Rule("sv: changed, and not by me", "sv",
-         r"\b(?:andrats|bytts|andrad|andrade)\b.{0,160}?\b(?:inte\s+kanner\s+igen|(?:har\s+)?inte\s+(?:jag\s+)?gjort\s+det"
+         r"\b(?:andrats|bytts|andrad|andrade|utbytt|utbytta|ersatt|ersatts)\b.{0,160}?\b(?:inte\s+kanner\s+igen|aldrig\s+sett|(?:har\s+)?inte\s+(?:jag\s+)?gjort\s+det"
          r"|det\s+har\s+inte\s+jag\s+gjort|det\s+var\s+inte\s+jag|(?:jag\s+)?har\s+(?:inte|aldrig)\s+(?:andrat|rort|gjort)"
          r"|inte\s+(?:andrat|rort)\s+(?:nagot|det))\b",
          "adressen har ändrats till något jag inte känner igen"),
     Rule("sv: other than mine", "sv",
          r"\b(?:ett\s+annat|en\s+annan|andra)\s+(?:\S+\s+){0,4}?an\s+(?:mitt|min|mina)\b",
-         "ett annat namn än mitt"),
+         "på Mina sidor står ett annat namn än mitt", blocked_by=rf"{_MONEY}|{_LETTER}|{_OWN_NAME_CHANGE}", context=(_ON_THE_SITE,)),
     Rule("sv: a foreign value on my profile", "sv",
          r"\b(?:en\s+|ett\s+)?(?:annan|annat|okand|okant|frammande)\s+(?:arbetsgivare|adress|e-?postadress|telefonnummer|namn|inkomst|lon)"
          r"\s+(?:pa|i)\s+(?:min|mitt|mina)\s+(?:profil|konto|sida|sidor)\b",
          "nu står en annan arbetsgivare på min profil"),
     Rule("en: another person's account or data", "en",
          rf"\b{_EN_OTHER}\s+(?:\S+\s+){{0,3}}?{_EN_THING}\b",
-         "I saw someone else's details", negatable=True, blocked_by=rf"{_MONEY}|{_LETTER}"),
+         "I saw someone else's details", negatable=True, blocked_by=rf"{_MONEY}|{_LETTER}|{_LISTING}"),
     Rule("en: wrong account", "en",
          r"\bwrong\s+(?:account|profile|(?:user|person|customer|member)(?:'?s|s')?)\b",
          "I was put in the wrong account", negatable=True, blocked_by=_MONEY),
@@ -215,7 +240,8 @@ RULES: tuple[Rule, ...] = (
          "I was logged in as another person"),
     Rule("en: account that is not mine", "en",
          r"\bnot\s+my\s+(?:account|profile|page|data|details|info|information|name|salary|address)\b|\b(?:was|is)(?:\s+not|n'?t)\s+mine\b(?!\s+(?:any\s*more|no\s+more))",
-         "the account was not mine", blocked_by=rf"{_MONEY}|{_LETTER}", context=(_ON_THE_SITE,)),
+         "the account was not mine", blocked_by=rf"{_MONEY}|{_LETTER}", context=(_ON_THE_SITE,),
+         unless=_PAPER_OR_OWN_MISTAKE),
     Rule("en: details of another", "en",
          r"\b(?:details|data|profile|page|pages|account|information|info|name)\s+of\s+(?:someone|somebody|another|a\s+different|a\s+stranger"
          r"|(?:an?\s+)?other\s+(?:person|man|woman|user|member|customer)|(?:a|an|some)\s+(?:\w+\s+)?(?:man|woman|lady|guy|person|stranger|girl|boy)\b)",
@@ -228,7 +254,10 @@ RULES: tuple[Rule, ...] = (
          rf"\b(?:{_EN_SOME}|anyone|anybody)(?:\s+else|\s+other\s+than\s+me)?\s+(?:has\s+|had\s+|must\s+have\s+)?"
          rf"(?:{_EN_CHANGED}\s+(?:\S+\s+){{0,3}}?my|been\s+(?:in|into|inside))\b"
          rf"|\bdid\s+(?:{_EN_SOME}|anyone|anybody)(?:\s+else)?\s+(?:change|edit|modify|update|alter)\s+(?:\S+\s+){{0,2}}?my\b",
-         "someone changed my phone number"),
+         "someone changed my phone number", negatable=True, blocked_by=rf"{_SECOND_PERSON}|{_PHISHING}"),
+    Rule("en: changed by someone else", "en",
+         rf"\b{_EN_CHANGED}\s+by\s+(?:{_EN_SOME}|another|a\s+stranger|a\s+different|someone\s+else)\b",
+         "my details were changed by somebody else", negatable=True, blocked_by=rf"{_SECOND_PERSON}|{_PHISHING}"),
     Rule("en: it was someone else's", "en",
          rf"\b(?:was|were|is|are)\s+(?:{_EN_SOME}|anyone|anybody)\s+else'?s\b",
          "the profile page was someone else's"),
@@ -255,36 +284,55 @@ RULES: tuple[Rule, ...] = (
     # Concepts: another person and a thing of the account in one sentence, in any order.
     Rule("sv: another person's data, in one sentence", "sv", _SV_WHOSE_ANY,
          "uppgifterna som kom upp på skärmen var tydligen någon annans", negatable=True, along=(_SV_THING_RE,),
-         blocked_by=rf"{_MONEY}|{_LETTER}"),
+         blocked_by=rf"{_MONEY}|{_LETTER}|{_LISTING}"),
     Rule("sv: another person in my account", "sv", _SV_ANOTHER,
          "en annan människa var inloggad på mitt konto", negatable=True, along=(_SV_THING_RE, _SV_SEE),
-         blocked_by=rf"{_MONEY}|{_COAPPLICANT}"),
+         blocked_by=rf"{_MONEY}|{_COAPPLICANT}|{_SECOND_PERSON}|{_PHISHING}"),
     Rule("sv: a stranger in my account", "sv", _SV_STRANGER, "det var fel person på min sida", negatable=True,
          along=(_SV_THING_RE,), blocked_by=rf"{_MONEY}|{_COAPPLICANT}|{_LETTER}|{_PHISHING}"),
     Rule("sv: a thing of the account, not mine", "sv", rf"\b{_SV_THING}\b",
-         "kontot jag kom in på var inte mitt", along=(_SV_NOT_MINE,), blocked_by=rf"{_MONEY}|{_LETTER}"),
+         "kontot jag kom in på var inte mitt", along=(_SV_NOT_MINE,),
+         blocked_by=rf"{_MONEY}|{_LETTER}", context=(rf"{_ON_THE_SITE}|{_SV_SHOWN}",), unless=_PAPER_OR_OWN_MISTAKE),
     Rule("sv: his or her data came up", "sv",
          r"\b(?:hans|hennes)\s+(?:namn|uppgifter|personnummer|lon|inkomst|adress|arbetsgivare|telefonnummer|konto|sida|profil)\b",
-         "hennes lön och adress kom upp", negatable=True, along=(_SV_SEE,),
+         "hennes lön och adress kom upp", negatable=True, along=(_SV_SHOWN,),
          blocked_by=rf"{_MONEY}|{_COAPPLICANT}|{_RELATIVE}"),
     Rule("en: another person's data, in one sentence", "en", _EN_WHOSE_ANY,
          "the page I landed on was a random user's", negatable=True, along=(_EN_THING_RE,),
-         blocked_by=rf"{_MONEY}|{_LETTER}"),
+         blocked_by=rf"{_MONEY}|{_LETTER}|{_LISTING}"),
     Rule("en: another person in my account", "en", _EN_ANOTHER,
          "there was a stranger logged in on my profile", negatable=True, along=(_EN_THING_RE, _EN_SEE),
-         blocked_by=rf"{_MONEY}|{_COAPPLICANT}"),
+         blocked_by=rf"{_MONEY}|{_COAPPLICANT}|{_SECOND_PERSON}|{_PHISHING}"),
     Rule("en: a stranger in my account", "en", _EN_STRANGER, "my page was full of a stranger's info", negatable=True,
          along=(_EN_THING_RE,), blocked_by=rf"{_MONEY}|{_COAPPLICANT}|{_LETTER}|{_PHISHING}"),
     Rule("en: a name's data came up", "en", r"\b[A-Z][a-z]+'s\s+(?:name|details|data|info|information|salary|income|address"
          r"|employer|phone|personal\s+number|personnummer|account|page|profile)\b", "I saw Ahmed's salary on my page",
          cased=True, negatable=True, along=(rf"(?i){_EN_SEE}",), blocked_by=rf"(?i){_MONEY}|{_COAPPLICANT}"),
     Rule("en: a thing of the account, not mine", "en", rf"\b{_EN_THING}\b",
-         "the account I entered did not belong to me", along=(_EN_NOT_MINE,), blocked_by=rf"{_MONEY}|{_LETTER}"),
+         "the account I entered did not belong to me", along=(_EN_NOT_MINE,),
+         blocked_by=rf"{_MONEY}|{_LETTER}", context=(rf"{_ON_THE_SITE}|{_EN_SHOWN}",), unless=_PAPER_OR_OWN_MISTAKE),
     Rule("en: his or her data came up", "en",
-         r"\b(?:his|her)\s+(?:name|details|data|info|information|salary|income|address|employer|phone|personal\s+number"
+         r"\b(?:his|her)\s+(?:name|details|data|info|information|salary|income|address|adress|employer|phone|personal\s+number"
          r"|account|page|profile)\b",
-         "her salary and address came up", negatable=True, along=(_EN_SEE,),
+         "her salary and address came up", negatable=True, along=(_EN_SHOWN,),
          blocked_by=rf"{_MONEY}|{_COAPPLICANT}|{_RELATIVE}"),
+    # Several values of the account, each another ("annan namn, annan adress", "a different name and a different address").
+    Rule("sv: one foreign value after another", "sv",
+         r"\b(?:en\s+|ett\s+)?(?:annan|annat)\s+(?:namn|personnummer|adress|lon|inkomst|arbetsgivare|telefonnummer)\b[^.!?\n]{0,40}?"
+         r"\b(?:en\s+|ett\s+)?(?:annan|annat)\s+(?:namn|personnummer|adress|lon|inkomst|arbetsgivare|telefonnummer)\b",
+         "Jag loggar in och det står annan namn, annan personnummer och annan adress.", context=(_ON_THE_SITE,),
+         blocked_by=rf"{_MONEY}|{_LETTER}|{_OWN_NAME_CHANGE}"),
+    Rule("en: one foreign value after another", "en",
+         r"\b(?:a\s+|an\s+)?(?:different|another|other|strange|unknown)\s+(?:name|personal\s+number|address|salary|income|employer|phone)\b"
+         r"[^.!?\n]{0,40}?\b(?:a\s+|an\s+)?(?:different|another|other|strange|unknown)\s+(?:name|personal\s+number|address|salary"
+         r"|income|employer|phone)\b",
+         "a different name and a different address on my page", context=(_ON_THE_SITE,),
+         blocked_by=rf"{_MONEY}|{_LETTER}|{_OWN_NAME_CHANGE}"),
+    Rule("sv: a wholly different name came up", "sv", r"\b(?:ett\s+)?helt\s+annat\s+namn\b", "det stod ett helt annat namn när hon loggade in",
+         negatable=True, along=(_SV_SHOWN,), context=(_ON_THE_SITE,), blocked_by=rf"{_MONEY}|{_LETTER}|{_OWN_NAME_CHANGE}"),
+    Rule("en: a wholly different name came up", "en", r"\b(?:a\s+)?(?:completely|totally|entirely)\s+different\s+name\b",
+         "a completely different name showed up when I logged in", negatable=True, along=(_EN_SHOWN,), context=(_ON_THE_SITE,),
+         blocked_by=rf"{_MONEY}|{_LETTER}|{_OWN_NAME_CHANGE}"),
     # Names: the writer disowns a name the page gave them.
     Rule("sv: that is not my name", "sv", r"\bjag\s+heter\s+(?:ju\s+)?(?:inte|inte\s+alls)\s+\w+", "Det stod Lars på Mina sidor. Jag heter inte Lars.",
          context=(_ON_THE_SITE,)),
@@ -318,6 +366,13 @@ RULES: tuple[Rule, ...] = (
          r"\bi(?:'ve|\s+have)?\s+never\s+(?:worked|lived|had|earned|been\s+employed)\b|\bsince\s+when\s+(?:do|have|am|did)\s+i\b",
          "my profile listed an employer I have never worked for", context=(_EN_PERSONAL, _ON_THE_SITE),
          blocked_by=rf"{_MONEY}|{_LETTER}"),
+    Rule("any: details I never entered", "any",
+         r"\b(?:(?:none\s+of\s+(?:this|it|that)|this|it|that)\s+was\s+(?:not\s+|never\s+)?entered\s+by\s+me"
+         r"|i\s+(?:never|didn'?t|did\s+not|have\s+not|haven'?t)\s+(?:entered|enter|typed|put\s+in)"
+         r"|jag\s+har\s+(?:inte|aldrig)\s+(?:skrivit\s+in|angett|lagt\s+in|fyllt\s+i))\b",
+         "My page says I work at a telecom company. None of this was entered by me.",
+         context=(rf"{_SV_PERSONAL}|{_EN_PERSONAL}|\b(?:work|live|earn|jobbar|bor|tjanar)\b", _ON_THE_SITE),
+         blocked_by=rf"{_MONEY}|{_LETTER}", unless=_PAPER_OR_OWN_MISTAKE),
     # Someone else landed in the writer's account, from their own.
     Rule("sv: my data came up in someone's own account", "sv",
          r"\b(?:sitt|sin|sina)\s+(?:eget|egen|egna)\s+(?:konto|sida|profil|mina\s+sidor)\b",
@@ -351,11 +406,11 @@ RULES: tuple[Rule, ...] = (
          rf"\b(?:{_SV_SOMEONE}(?:\s+annan)?|en\s+framling|en\s+obehorig)\s+(?:har|hade)\s+[^.!?\n]{{0,40}}?\b(?:{_SV_CHANGED}\s+(?:\S+\s+){{0,2}}?"
          r"(?:min|mitt|mina)|(?:loggat\s+in|varit\s+inne|gatt\s+in)\s+(?:som\s+mig|(?:pa|i)\s+(?:min|mitt|mina)))\b"
          rf"|\b(?:{_SV_SOMEONE}(?:\s+annan)?|en\s+framling)\s+(?:\S+\s+){{0,2}}?(?:loggade|loggat)\s+in\s+(?:som\s+mig|pa\s+mitt|i\s+mitt)\b",
-         "någon annan har tydligen loggat in som mig", negatable=True),
+         "någon annan har tydligen loggat in som mig", negatable=True, blocked_by=rf"{_SECOND_PERSON}|{_PHISHING}"),
     Rule("en: someone has been in my account", "en",
          rf"\b(?:{_EN_SOME}|a\s+stranger)(?:\s+else)?\s+(?:has|had|must\s+have|have)\s+(?:been\s+)?[^.!?\n]{{0,30}}?"
          r"\b(?:chang|edit|modif|updat|alter|replac|delet)(?:ed|ing)\s+(?:\S+\s+){0,2}?my\b"
          rf"|\b(?:{_EN_SOME}|a\s+stranger)(?:\s+else)?\s+(?:has\s+|had\s+)?(?:logged|signed)\s+in(?:to)?\s+(?:as\s+me|to\s+my|my)\b"
          rf"|\b(?:{_EN_SOME}|a\s+stranger)(?:\s+else)?\s+(?:has|had)\s+(?:been\s+in(?:to|side)?|accessed)\s+my\b",
-         "somebody has been changing my profile", negatable=True),
+         "somebody has been changing my profile", negatable=True, blocked_by=rf"{_SECOND_PERSON}|{_PHISHING}"),
 )
