@@ -60,3 +60,14 @@ def test_daily_summary_adds_up(built):
     public = incident.daily_summary(built["mismatched"])
     assert "n_fault_reports" not in public.columns
     assert public.filter(pl.col("day") == full["day"][0])["n_accounts_shown"].item() == full["n_accounts_shown"][0]
+
+
+def test_one_classified_inbox_gives_the_reports_and_the_rest(built, tiny_db, tiny_case):
+    with open_case(tiny_db) as case:
+        inbox = incident.classified_inbox(case, built["offsets"])
+    assert inbox.height == tiny_case.evidence("support_messages").height
+    assert incident.fault_reports(None, built["offsets"], inbox=inbox).equals(built["reports"])
+    start, end = inbox["reported_at"].min(), inbox["reported_at"].max() + timedelta(seconds=1)
+    rest = incident.unclassified_messages(inbox, start, end)
+    assert rest.height + built["reports"].height == inbox.height
+    assert not set(rest["message_id"]) & set(built["reports"]["message_id"])

@@ -31,6 +31,7 @@ from .queries import run
 __all__ = [
     "DISPLAY_TZ",
     "MILESTONE_SCHEMA",
+    "classified_inbox",
     "fault_reports",
     "unclassified_messages",
     "milestones",
@@ -74,30 +75,40 @@ _REPORT_COLUMNS = (
 )
 
 
-def fault_reports(case: Any, offsets: pl.DataFrame, extra_phrases: Iterable[str] = ()) -> pl.DataFrame:
-    """Support messages that report the fault, with ``reported_at`` on the web clock.
+def classified_inbox(case: Any, offsets: pl.DataFrame, extra_phrases: Iterable[str] = ()) -> pl.DataFrame:
+    """Every support message, classified, with ``reported_at`` on the web clock.
 
     ``received_at`` stays as the mail server stamped it; ``reported_at`` is corrected by the
-    mail clock's estimated offset. ``rule`` and ``matched_text`` say why each was classified
-    (see :mod:`workbench.classify`); ``extra_phrases`` are investigators' own phrases.
+    mail clock's estimated offset. ``is_report``, ``rule`` and ``matched_text`` say whether
+    and why each was classified as a report (see :mod:`workbench.classify`);
+    ``extra_phrases`` are investigators' own phrases. Classify once, then take
+    :func:`fault_reports` and :func:`unclassified_messages` from it.
     """
     inbox = classify(run("support_inbox", case), extra_phrases)
-    reports = clocks.correct(inbox.filter("is_report"), "received_at", offsets, "mail", into="reported_at")
-    return reports.select(_REPORT_COLUMNS).sort("reported_at", "message_id")
+    return clocks.correct(inbox, "received_at", offsets, "mail", into="reported_at")
 
 
-def unclassified_messages(case: Any, offsets: pl.DataFrame, start: datetime, end: datetime,
-                          extra_phrases: Iterable[str] = ()) -> pl.DataFrame:
-    """Support messages received in [start, end) on the web clock that the rules did not classify as reports.
+def fault_reports(case: Any, offsets: pl.DataFrame, extra_phrases: Iterable[str] = (), *,
+                  inbox: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Support messages that report the fault, with ``reported_at`` on the web clock.
+
+    From ``inbox`` (:func:`classified_inbox`) when given, else classified now. ``rule`` and
+    ``matched_text`` say why each was classified.
+    """
+    if inbox is None:
+        inbox = classified_inbox(case, offsets, extra_phrases)
+    return inbox.filter("is_report").select(_REPORT_COLUMNS).sort("reported_at", "message_id")
+
+
+def unclassified_messages(inbox: pl.DataFrame, start: datetime, end: datetime) -> pl.DataFrame:
+    """Messages of ``inbox`` (:func:`classified_inbox`) received in [start, end) on the web clock, not classified as reports.
 
     The rules miss some wordings (see the hand-written rounds in
     :func:`workbench.classify.validation_record`), so these are the messages to read before
     trusting the first-report time: message_id, reported_at, channel, subject and body.
     """
-    inbox = classify(run("support_inbox", case), extra_phrases).filter(~pl.col("is_report"))
-    inbox = clocks.correct(inbox, "received_at", offsets, "mail", into="reported_at")
     return (
-        inbox.filter((pl.col("reported_at") >= start) & (pl.col("reported_at") < end))
+        inbox.filter(~pl.col("is_report") & (pl.col("reported_at") >= start) & (pl.col("reported_at") < end))
         .select("message_id", "reported_at", "channel", "subject", "body")
         .sort("reported_at", "message_id")
     )
