@@ -212,7 +212,7 @@ def bench_incident_queries(scale: str, case_dir: str | Path, *, repeats: int = 3
 
 def _time_notebook(url: str, case_dir: Path) -> float:
     """Wall time of a papermill run of notebook 01 on ``url`` (kernel start included)."""
-    from workbench.execute import NOTEBOOKS_DIR, execute
+    from workbench.reportset.execute import NOTEBOOKS_DIR, execute
 
     out = case_dir / "bench_nb01"
     t0 = time.perf_counter()

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from workbench.execute import NOTEBOOKS_DIR, execute
+from workbench.reportset.execute import NOTEBOOKS_DIR, execute
 
 NB = NOTEBOOKS_DIR / "10_explore.ipynb"
 WIDGET = "application/vnd.jupyter.widget-view+json"

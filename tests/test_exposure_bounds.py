@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.allocation_check import check_allocation
-from workbench.binding import bind_sessions
+from workbench.exposure.allocation_check import check_allocation
+from workbench.exposure.binding import bind_sessions
 from workbench.case import open_case
-from workbench.changes import attribute_changes
-from workbench.exposure import assess_exposure
+from workbench.exposure.changes import attribute_changes
+from workbench.exposure.tiers import assess_exposure
 from workbench.ingest import ingest
 
 SEEDS = (1, 2, 3, 4, 5)

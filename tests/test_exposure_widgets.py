@@ -8,12 +8,12 @@ import polars as pl
 import pytest
 
 from workbench.audience import pseudonym
-from workbench.binding import bind_sessions
+from workbench.exposure.binding import bind_sessions
 from workbench.case import open_case
-from workbench.changes import RESTORE_COLUMNS, attribute_changes
+from workbench.exposure.changes import RESTORE_COLUMNS, attribute_changes
 from workbench.errors import UnknownNameError, WorkbenchError
-from workbench.exposure import assess_exposure
-from workbench.lists import export_csv, person_rows
+from workbench.exposure.tiers import assess_exposure
+from workbench.person_lists import export_csv, person_rows
 from workbench.widgets import AccountInspector
 from workbench.widgets.exposure_charts import (
     changes_over_time,

@@ -187,7 +187,7 @@ def test_public_text_shows_suppressed_counts(tmp_path):
 
 
 def test_a_finding_keeps_the_parameters_its_query_ran_with(tmp_path, tiny_db):
-    from workbench import provenance
+    from workbench.reportset import provenance
     from workbench.case import open_case
     from workbench.queries import run
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from workbench.classify import (
+from workbench.incident.classify import (
     RULES,
     RULES_SHA256,
     classify,

@@ -7,7 +7,7 @@ from datetime import timedelta
 import polars as pl
 import pytest
 
-from workbench import counterfactual as cf
+from workbench.incident import counterfactual as cf
 from workbench.case import open_case
 from workbench.errors import WorkbenchError
 from workbench.queries import run

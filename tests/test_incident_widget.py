@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 
-from workbench import clocks, incident
+from workbench.incident import clocks
+
+from workbench.incident import timeline as incident
 from workbench.audience import fit
 from workbench.case import open_case
 from workbench.errors import WorkbenchError

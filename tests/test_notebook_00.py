@@ -8,9 +8,9 @@ import polars as pl
 import pytest
 
 from workbench import evidence
-from workbench.execute import NOTEBOOKS_DIR, execute
+from workbench.reportset.execute import NOTEBOOKS_DIR, execute
 from workbench.findings import load
-from workbench.report import external_references, render_html
+from workbench.reportset.build import external_references, render_html
 
 NB = NOTEBOOKS_DIR / "00_case_overview.ipynb"
 
@@ -71,7 +71,7 @@ def test_plain_papermill_cli_is_enough(tiny_db, tmp_path):
     import sys
     from pathlib import Path
 
-    from workbench.execute import ensure_kernel
+    from workbench.reportset.execute import ensure_kernel
 
     ensure_kernel()  # make install registers it; a bare pytest run may not have
     papermill = Path(sys.executable).with_name("papermill")

@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import polars as pl
 import pytest
 
-from workbench import queue
+from workbench.fairness import queue_model as queue
 
 
 def utc(*args: int) -> datetime:

@@ -8,8 +8,8 @@ import nbformat
 import pytest
 
 from workbench.errors import WorkbenchError
-from workbench.execute import NotebookError, execute
-from workbench.report import external_references, render_html
+from workbench.reportset.execute import NotebookError, execute
+from workbench.reportset.build import external_references, render_html
 
 DATA = Path(__file__).parent / "data" / "notebooks"
 
@@ -84,7 +84,7 @@ def test_one_chart_setup_serves_live_lab_and_report_runs(monkeypatch):
         monkeypatch.delenv("WORKBENCH_RUN", raising=False)
         monkeypatch.setenv("JPY_SESSION_NAME", "/lab/10_explore.ipynb")  # a kernel JupyterLab started
         assert setup() == "live" and alt.renderers.active == "jupyter"  # offline JupyterChart (anywidget)
-        monkeypatch.setenv("WORKBENCH_RUN", "papermill")  # what workbench.execute sets for the kernel
+        monkeypatch.setenv("WORKBENCH_RUN", "papermill")  # what workbench.reportset.execute sets for the kernel
         assert setup() == "export" and alt.renderers.active == "html"
         monkeypatch.delenv("WORKBENCH_RUN")
         monkeypatch.delenv("JPY_SESSION_NAME")  # plain papermill or nbconvert: nobody to interact with
@@ -96,8 +96,8 @@ def test_one_chart_setup_serves_live_lab_and_report_runs(monkeypatch):
 
 
 def test_a_report_over_the_size_limit_is_refused(executed, tmp_path, monkeypatch):
-    import workbench.report
+    import workbench.reportset.build
 
-    monkeypatch.setattr(workbench.report, "MAX_REPORT_BYTES", 1000)
+    monkeypatch.setattr(workbench.reportset.build, "MAX_REPORT_BYTES", 1000)
     with pytest.raises(WorkbenchError, match=r"r.html is \d\.\d MB, over the 0 MB limit for a report"):
         render_html(executed, tmp_path / "r.html", audience="public")

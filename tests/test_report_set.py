@@ -18,9 +18,9 @@ from reportkit import pseudonym_key
 
 from workbench import __version__
 from workbench.cli import main
-from workbench.index import hash_tree
-from workbench.leakscan import identifiers, scan
-from workbench.report import external_references
+from workbench.reportset.contents import hash_tree
+from workbench.reportset.leakscan import identifiers, scan
+from workbench.reportset.build import external_references
 
 DATA = Path(__file__).parent / "data" / "notebooks"
 NOTEBOOKS = [str(DATA / "long_table_and_findings.ipynb"), str(DATA / "two_charts.ipynb")]
@@ -28,7 +28,7 @@ NOTEBOOKS = [str(DATA / "long_table_and_findings.ipynb"), str(DATA / "two_charts
 
 def _chromium() -> bool:
     from workbench.errors import WorkbenchError
-    from workbench.pdf import find_chromium
+    from workbench.reportset.pdf import find_chromium
 
     try:
         return bool(find_chromium())
@@ -38,7 +38,7 @@ def _chromium() -> bool:
 
 @pytest.fixture(scope="module")
 def auditor_set(tiny_db, tmp_path_factory):
-    from workbench.report import build_report
+    from workbench.reportset.build import build_report
 
     out = tmp_path_factory.mktemp("auditor_set")
     with pseudonym_key():
@@ -117,7 +117,7 @@ def test_every_report_has_a_provenance_section(auditor_set, tiny_case):
 
 
 def test_public_provenance_names_queries_without_sql(tiny_db):
-    from workbench.provenance import case_fingerprint, environment, render_section
+    from workbench.reportset.provenance import case_fingerprint, environment, render_section
 
     findings = {"members": {"value": 10, "description": "Members", "query": "table_counts"}}
     args = dict(case=tiny_db, case_label="case.db", fingerprint=case_fingerprint(tiny_db), env=environment(),

@@ -72,8 +72,8 @@ def _given_parameters(args: argparse.Namespace) -> tuple[dict, set[str]]:
 
 def _run(args: argparse.Namespace) -> int:
     from .case import open_case
-    from .execute import Job, NotebookError, execute_many, plan_parameters
-    from .report import kernel_case_url, notebook_paths
+    from .reportset.execute import Job, NotebookError, execute_many, plan_parameters
+    from .reportset.build import kernel_case_url, notebook_paths
 
     notebooks = notebook_paths(args.notebooks)
     if not notebooks:
@@ -110,8 +110,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .execute import NotebookError
-    from .report import build_report
+    from .reportset.execute import NotebookError
+    from .reportset.build import build_report
 
     given, text = _given_parameters(args)
     try:
@@ -126,7 +126,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from .verify import verify
+    from .reportset.verify import verify
 
     result = verify(args.dir, args.case)
     print(result.summary(), file=sys.stdout if result.ok else sys.stderr)
@@ -153,10 +153,10 @@ def _findings(args: argparse.Namespace) -> int:
 
 
 def _headlines(files: list[Path]) -> int:
-    """Print the headline figures (workbench.index.HEADLINES) found in ``files``, in that order."""
+    """Print the headline figures (workbench.reportset.contents.HEADLINES) found in ``files``, in that order."""
     from .findings import load
-    from .index import HEADLINES
-    from .provenance import format_value
+    from .reportset.contents import HEADLINES
+    from .reportset.provenance import format_value
 
     recorded = [(path, load(path.parent)) for path in files]
     shown = 0

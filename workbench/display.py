@@ -71,7 +71,7 @@ def table(frame: pl.DataFrame, *, max_rows: int = 40, caption: str | None = None
     return Table(frame, max_rows=max_rows, caption=caption)
 
 
-# Set by workbench.execute for a papermill run: the folder the report is rendered into.
+# Set by workbench.reportset.execute for a papermill run: the folder the report is rendered into.
 _OUT_DIR_ENV = "WORKBENCH_OUT_DIR"
 
 

@@ -182,10 +182,10 @@ def test_brushing_the_hourly_chart_sets_the_timeline_range(explore):
 
 
 def test_opening_an_account_from_the_timeline_shows_its_sessions_and_changes(explore, tiny_db):
-    from workbench.binding import bind_sessions
+    from workbench.exposure.binding import bind_sessions
     from workbench.case import open_case
-    from workbench.changes import attribute_changes
-    from workbench.exposure import assess_exposure
+    from workbench.exposure.changes import attribute_changes
+    from workbench.exposure.tiers import assess_exposure
     from workbench.queries import run
     from workbench.widgets import AccountInspector
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from reportkit import report_set
 
-from workbench.pdf import CHROMIUM_FLAGS, find_chromium
-from workbench.provenance import format_value
-from workbench.report import AUDIENCES
+from workbench.reportset.pdf import CHROMIUM_FLAGS, find_chromium
+from workbench.reportset.provenance import format_value
+from workbench.reportset.build import AUDIENCES
 
 pytestmark = pytest.mark.browser
 
@@ -182,7 +182,7 @@ def test_a_chart_shows_its_tooltip_offline(browser, report_sets):
 
 
 def test_reports_print_to_pdf(report_sets, tmp_path):
-    from workbench.pdf import print_pdf
+    from workbench.reportset.pdf import print_pdf
 
     _chromium()
     root = report_sets["public"]

@@ -1,6 +1,6 @@
 """Queue fairness: replay of every allocation, caseworker statistics, red flags and fake profiles.
 
-The queue rules themselves are :mod:`workbench.queue`; the evidence comes from the
+The queue rules themselves are :mod:`workbench.fairness.queue_model`; the evidence comes from the
 ``fairness`` queries. In a notebook::
 
     review = review_fairness(case, alpha=0.01, permutations=20_000, seed=1)

@@ -1,7 +1,7 @@
 """Replay of every allocation: who should have got each apartment, and who was skipped.
 
 :func:`load_allocation_evidence` reads what a replay needs with the registered fairness
-queries; :func:`replay_allocations` applies the queue model (:mod:`workbench.queue`) to every listing
+queries; :func:`replay_allocations` applies the queue model (:mod:`workbench.fairness.queue_model`) to every listing
 at once, as polars frames, with no loop over allocations.
 
 Each contract gets an ``outcome``:
@@ -28,7 +28,7 @@ from typing import Any
 
 import polars as pl
 
-from .. import queue
+from . import queue_model
 from ..errors import UnknownNameError, WorkbenchError
 from ..evidence import ENUMS, PII
 from ..queries import run
@@ -146,12 +146,12 @@ def _selected(evidence: AllocationEvidence) -> pl.DataFrame:
 def _members(evidence: AllocationEvidence) -> pl.DataFrame:
     """One row per member with everything the rules read about them, and their place in queue order.
 
-    Adds the queue date (:func:`workbench.queue.queue_dates`), the fee standing, and the
+    Adds the queue date (:func:`workbench.fairness.queue_model.queue_dates`), the fee standing, and the
     member's first two leases, so "a lease on another listing" is a pick between columns.
     """
-    m = evidence.members.join(queue.queue_dates(evidence.members, evidence.actions), on="applicant_id").select(
+    m = evidence.members.join(queue_model.queue_dates(evidence.members, evidence.actions), on="applicant_id").select(
         "applicant_id", "student", "annual_income", "queue_date", "queue_date_source",
-        member_registered_at="registered_at", birth=queue.birth_date(pl.col("birth_digits")),
+        member_registered_at="registered_at", birth=queue_model.birth_date(pl.col("birth_digits")),
     )
     leases = (
         evidence.listings.select("applicant_id", "listing_id", "signed_at").sort("applicant_id", "signed_at")
@@ -161,7 +161,7 @@ def _members(evidence: AllocationEvidence) -> pl.DataFrame:
     )
     fees = evidence.fees.select("applicant_id", "first_paid_year", "paid_through_year")
     return (
-        m.join(queue.member_order(m), on="applicant_id")
+        m.join(queue_model.member_order(m), on="applicant_id")
         .join(fees, on="applicant_id", how="left")
         .join(leases, on="applicant_id", how="left")
     )
@@ -185,9 +185,9 @@ def candidates(
 ) -> pl.LazyFrame:
     """The queue snapshot rows with ``queue_date``, ``member_order``, ``priority``, ``recorded`` and ``why``.
 
-    ``why`` is the first eligibility rule failed (:func:`workbench.queue.ineligibility`);
+    ``why`` is the first eligibility rule failed (:func:`workbench.fairness.queue_model.ineligibility`);
     ``recorded`` the member's recorded decision on the listing (a decline, no answer,
-    disqualification or skip). The rules' inputs (:data:`workbench.queue.CANDIDATE_COLUMNS`)
+    disqualification or skip). The rules' inputs (:data:`workbench.fairness.queue_model.CANDIDATE_COLUMNS`)
     are dropped afterwards unless named in ``keep``.
     """
     members = _members(evidence) if members is None else members
@@ -208,25 +208,25 @@ def candidates(
     if block_after is not None:
         if evidence.withdrawals is None:
             raise WorkbenchError("block_after needs the members' withdrawals: load_allocation_evidence(case, withdrawals=True)")
-        c = queue.withdrawals_before_close(c.collect(), evidence.withdrawals).lazy()
+        c = queue_model.withdrawals_before_close(c.collect(), evidence.withdrawals).lazy()
     out = ("listing_id", "applicant_id", "queue_date", "member_order", "priority", "recorded", "why")
-    return c.with_columns(why=queue.ineligibility(block_after)).select(*out, *(k for k in keep if k not in out))
+    return c.with_columns(why=queue_model.ineligibility(block_after)).select(*out, *(k for k in keep if k not in out))
 
 
 def replay_allocations(evidence: AllocationEvidence, *, block_after: int | None = None) -> Replay:
     """Replay every contract of the period by the queue model; see the module doc for the outcomes.
 
-    ``block_after`` turns on the withdrawal block (:func:`workbench.queue.withdrawal_rule`).
+    ``block_after`` turns on the withdrawal block (:func:`workbench.fairness.queue_model.withdrawal_rule`).
     """
     listings = _selected(evidence)
     members = _members(evidence)
-    ranked = queue.rank_queue(candidates(evidence, members, block_after=block_after).collect())
+    ranked = queue_model.rank_queue(candidates(evidence, members, block_after=block_after).collect())
     available = pl.col("why").is_null() & pl.col("recorded").is_null()
     # By the rules alone: members' own responses and the rules pass people over; recorded
     # skips and priority decisions (the exceptions) do not.
     by_rules = pl.col("why").is_null() & ~pl.col("recorded").is_in(_MEMBER_RESPONSES).fill_null(False)
-    expected = queue.expected_recipients(ranked, available)
-    plain = queue.expected_recipients(ranked, by_rules, by="queue_rank", name="plain")
+    expected = queue_model.expected_recipients(ranked, available)
+    plain = queue_model.expected_recipients(ranked, by_rules, by="queue_rank", name="plain")
     # inner join with the (small) contracts side, so the hash table is built on it
     winner_rows = ranked.join(listings.select("listing_id", "applicant_id"), on=["listing_id", "applicant_id"]).select(
         "listing_id", "applicant_id", winner_rank="queue_rank", _winner_full_rank="rank",
@@ -260,7 +260,7 @@ def replay_allocations(evidence: AllocationEvidence, *, block_after: int | None 
     jumped = (pl.col("winner_queue_date") - pl.col("_expected_queue_date")).dt.total_days().clip(lower_bound=0)
     a = a.with_columns(
         outcome=outcome, deviation=deviation,
-        winner_queue_days=queue.queue_days(pl.col("winner_queue_date"), pl.col("closes_at").dt.date(), pl.col("paid_through_year")),
+        winner_queue_days=queue_model.queue_days(pl.col("winner_queue_date"), pl.col("closes_at").dt.date(), pl.col("paid_through_year")),
     ).with_columns(queue_days_jumped=pl.when(pl.col("outcome") == "unexplained").then(jumped.fill_null(0)).otherwise(0))
 
     winners = a.select("listing_id", "outcome", "handler_id", "expected_applicant_id", winner_applicant_id="applicant_id",

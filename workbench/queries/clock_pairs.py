@@ -11,7 +11,7 @@ the same event in the web log (or another log that shares it):
 - ``login_pause``: the longest pause in web logins around the shutdown, against which the
   incident log's "login disabled" and "login enabled" can be checked.
 
-The estimates themselves are made in polars by :mod:`workbench.clocks`.
+The estimates themselves are made in polars by :mod:`workbench.incident.clocks`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Tier 1 (everyone who logged in during the window) is the incident domain's
 session that logged in during the window, what its pages, profile changes and interests
 say about the account it was bound to, and which other member's session was open when it
 logged in (the fault could only bind a login to the latest still-open session of another
-member). ``workbench.binding`` turns them into bound / own / unknown with probabilities,
+member). ``workbench.exposure.binding`` turns them into bound / own / unknown with probabilities,
 and the tiers and lists are built from that in polars. The change and queue-act queries
 of the same domain are in :mod:`workbench.queries.acts`.
 """

@@ -1,7 +1,7 @@
 """Queue fairness: the evidence a replay of every allocation needs, read on the engine.
 
 These queries only fetch rows (with the queue snapshot and a fee standing worked out in
-SQL); the queue rules, the replay and every statistic run in polars (``workbench.queue``
+SQL); the queue rules, the replay and every statistic run in polars (``workbench.fairness.queue_model``
 and ``workbench.fairness``). The period parameters select listings by the day their
 registration of interest closed, which is when their queue is fixed.
 """

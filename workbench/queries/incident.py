@@ -303,5 +303,5 @@ _INBOX = evidence.table("support_messages")
     sort=("received_at", "message_id"),
 )
 def support_inbox() -> sa.Select:
-    """All support messages; the mail clock is corrected later (see workbench.clocks)."""
+    """All support messages; the mail clock is corrected later (see workbench.incident.clocks)."""
     return sa.select(_INBOX)

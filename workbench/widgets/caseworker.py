@@ -119,7 +119,7 @@ class CaseworkerDashboard(ChangeHooks):
                                      "auditors, not the public audience.</p>")
             return
         from ..fairness.caseworkers import effect_label, risk_difference, strata_cells
-        from ..widgets.fairness_charts import red_flag_timeline_chart
+        from .fairness_charts import red_flag_timeline_chart
 
         review, who = self._review, self.value
         scope = self._filter(review.replay.allocations)

@@ -26,17 +26,17 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from .findings import format_value
+from ..findings import format_value
 
 __all__ = ["case_fingerprint", "environment", "git_commit", "safe_url", "render_section", "format_value"]
 
 _PACKAGES = ("polars", "sqlalchemy", "altair", "papermill", "nbconvert")
-_SOURCE = Path(__file__).resolve().parents[1]
+_SOURCE = Path(__file__).resolve().parents[2]
 
 
 def safe_url(url: Any) -> str:
     """A case URL as text with any password hidden, e.g. ``postgresql+psycopg://u:***@host/db``."""
-    from .case import case_url
+    from ..case import case_url
 
     return case_url(url).render_as_string(hide_password=True)
 
@@ -56,7 +56,7 @@ def git_commit(path: str | Path = _SOURCE) -> str | None:
 
 def environment() -> dict[str, Any]:
     """Workbench version, git commit, Python and key package versions, and the time now (UTC)."""
-    from . import __version__
+    from .. import __version__
 
     packages = {}
     for name in _PACKAGES:
@@ -79,7 +79,7 @@ def case_fingerprint(case: Any) -> dict[str, Any]:
     ``case`` is an open case or a URL. The manifest carries each input file's sha256 and
     reconciliation; the row counts catch a database changed after ingest.
     """
-    from .queries import run
+    from ..queries import run
 
     manifest = run("manifest", case)
     counts = run("table_counts", case)
@@ -102,7 +102,7 @@ def case_fingerprint(case: Any) -> dict[str, Any]:
 
 def _queries(findings: Mapping[str, dict], case: Any, with_sql: bool) -> list[dict]:
     """One entry per registered query and parameter values named by the findings: description, SQL, findings."""
-    from .queries import describe, get
+    from ..queries import describe, get
 
     by_query: dict[tuple[str, str, bool], list[str]] = {}
     for name, entry in findings.items():

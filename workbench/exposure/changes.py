@@ -14,8 +14,8 @@ from datetime import datetime
 
 import polars as pl
 
-from .evidence import PII
-from .queries import run
+from ..evidence import PII
+from ..queries import run
 
 __all__ = ["ACTOR_TYPES", "CHANGE_COLUMNS", "RESTORE_COLUMNS", "ChangeLog", "attribute_changes"]
 

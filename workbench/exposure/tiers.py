@@ -10,7 +10,7 @@
 
 Every count is ``Bounds(min, likely, max)``. ``min`` counts what the evidence proves,
 ``max`` adds everything the evidence cannot rule out, and ``likely`` adds each uncertain
-person with the probability estimated in :mod:`workbench.binding`. On complete evidence
+person with the probability estimated in :mod:`workbench.exposure.binding`. On complete evidence
 the three are equal.
 """
 
@@ -22,9 +22,9 @@ import polars as pl
 
 from .binding import SessionBinding
 from .changes import ChangeLog
-from .evidence import PII, PROFILE_FIELDS, page_fields
-from .findings import Bounds
-from .queries import run
+from ..evidence import PII, PROFILE_FIELDS, page_fields
+from ..findings import Bounds
+from ..queries import run
 
 __all__ = ["ACCOUNT_COLUMNS", "ADDRESS_FIELDS", "TIER_COLUMNS", "Exposure", "assess_exposure", "shown_fields"]
 

@@ -1,6 +1,6 @@
 """The fault-report rule set: which wordings say "I landed in someone else's account".
 
-Every pattern runs over a normalised text (see :func:`workbench.classify.normalise`:
+Every pattern runs over a normalised text (see :func:`workbench.incident.classify.normalise`:
 lower case, å/ä → a, ö → o); a ``cased`` rule runs over the text with its accents folded
 but its capitals kept, to tell a name ("inloggad som Sofia Qvarnbäck") from a word. The rules fall
 into families, each in Swedish and English:
@@ -13,7 +13,7 @@ into families, each in Swedish and English:
 - *changes*: someone else changed the writer's data or was in the account.
 
 What cancels a match (a negation before it, a question about what could happen, a money
-or letter sentence) is decided in :mod:`workbench.classify`.
+or letter sentence) is decided in :mod:`workbench.incident.classify`.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from .queries import run
+from ..queries import run
 
 __all__ = ["SessionBinding", "bind_sessions", "merge_gaps"]
 

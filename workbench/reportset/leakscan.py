@@ -26,7 +26,7 @@ from pathlib import Path
 
 import polars as pl
 
-from .evidence import PII, metadata
+from ..evidence import PII, metadata
 
 __all__ = ["MIN_NUMBER_DIGITS", "Identifiers", "Hit", "ScanResult", "identifiers", "scan", "scan_text"]
 
@@ -191,7 +191,7 @@ def scan_text(text: str, ids: Identifiers, *, exclude: Iterable[str] = ()) -> li
 def scan(paths: Iterable[str | Path], ids: Identifiers, *, exclude: Iterable[str] = ()) -> ScanResult:
     """Scan every file under ``paths`` whose name ends in .html, .csv or .json for ``ids``.
 
-    ``exclude`` is text to drop before searching, e.g. :func:`workbench.report.inlined_libraries`.
+    ``exclude`` is text to drop before searching, e.g. :func:`workbench.reportset.build.inlined_libraries`.
     """
     exclude = list(exclude)
     files: list[Path] = []

@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .errors import WorkbenchError
+from ..errors import WorkbenchError
 
 __all__ = ["CHROMIUM_ENV", "CHROMIUM_FLAGS", "find_chromium", "print_pdf", "print_pdfs"]
 

@@ -21,12 +21,12 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from . import clocks
-from .audience import Audience, fit
+from ..audience import Audience, fit
 from .classify import classify
-from .display import Table
-from .errors import WorkbenchError
-from .evidence import PII
-from .queries import run
+from ..display import Table
+from ..errors import WorkbenchError
+from ..evidence import PII
+from ..queries import run
 
 __all__ = [
     "DISPLAY_TZ",
@@ -56,8 +56,8 @@ MILESTONE_SCHEMA = pl.Schema(
         "uncertainty_seconds": pl.Int64(),
     }
 )
-# Personal-data tags of the derived columns this module, workbench.clocks, workbench.classify
-# and workbench.counterfactual produce, for ``fit(..., columns=TAGS)``. Counts are named n_*.
+# Personal-data tags of the derived columns this module, workbench.incident.clocks, workbench.incident.classify
+# and workbench.incident.counterfactual produce, for ``fit(..., columns=TAGS)``. Counts are named n_*.
 TAGS: dict[str, PII] = {
     **{c: PII.NONE for c in (
         "time", "milestone", "kind", "source", "clock_offset_seconds", "uncertainty_seconds", "measure", "from", "to",
@@ -80,7 +80,7 @@ def classified_inbox(case: Any, offsets: pl.DataFrame, extra_phrases: Iterable[s
 
     ``received_at`` stays as the mail server stamped it; ``reported_at`` is corrected by the
     mail clock's estimated offset. ``is_report``, ``rule`` and ``matched_text`` say whether
-    and why each was classified as a report (see :mod:`workbench.classify`);
+    and why each was classified as a report (see :mod:`workbench.incident.classify`);
     ``extra_phrases`` are investigators' own phrases. Classify once, then take
     :func:`fault_reports` and :func:`unclassified_messages` from it.
     """
@@ -104,7 +104,7 @@ def unclassified_messages(inbox: pl.DataFrame, start: datetime, end: datetime) -
     """Messages of ``inbox`` (:func:`classified_inbox`) received in [start, end) on the web clock, not classified as reports.
 
     The rules miss some wordings (see the hand-written rounds in
-    :func:`workbench.classify.validation_record`), so these are the messages to read before
+    :func:`workbench.incident.classify.validation_record`), so these are the messages to read before
     trusting the first-report time: message_id, reported_at, channel, subject and body.
     """
     return (

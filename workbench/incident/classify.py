@@ -2,7 +2,7 @@
 
 A message reports the fault when it says that the writer landed in, or was shown, another
 person's account, or that someone else changed the writer's own data. The rules, in
-families, are in :mod:`workbench.report_rules`; each is a regular expression over a
+families, are in :mod:`workbench.incident.fault_report_rules`; each is a regular expression over a
 normalised text (lower case, å/ä → a, ö → o, é → e, curly quotes straight), so "Någon annans
 sida", "nagon annans sida" and "NÅGON ANNANS SIDA" match alike. Normalising keeps every
 character in place, so the phrase that matched is quoted from the original message. A
@@ -38,8 +38,8 @@ from importlib import resources
 
 import polars as pl
 
-from .errors import WorkbenchError
-from .report_rules import RULES, Rule
+from ..errors import WorkbenchError
+from .fault_report_rules import RULES, Rule
 
 __all__ = [
     "RULES",

@@ -17,8 +17,8 @@ import polars as pl
 
 from .binding import SessionBinding
 from .changes import ChangeLog
-from .evidence import PII
-from .queries import run
+from ..evidence import PII
+from ..queries import run
 
 __all__ = ["ACT_COLUMNS", "ELIGIBILITY_FIELDS", "AllocationCheck", "check_allocation"]
 

@@ -7,7 +7,7 @@ fetches nothing (see STACK_NOTES). Code cells are hidden for every audience but 
 
 :func:`build_report` makes a whole report set: every report notebook (``notebooks/0?_*.ipynb``;
 those numbered 10 and up are for live work in JupyterLab) run in parallel, rendered with its
-provenance section, then an index page and ``report-set.json`` (see :mod:`workbench.index`).
+provenance section, then an index page and ``report-set.json`` (see :mod:`workbench.reportset.contents`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from .errors import WorkbenchError
+from ..errors import WorkbenchError
 
 __all__ = ["AUDIENCES", "MAX_REPORT_BYTES", "REPORT_GLOB", "render_html", "external_references", "notebook_paths",
            "notebook_title", "build_report", "inlined_libraries", "kernel_case_url"]
@@ -30,7 +30,7 @@ AUDIENCES = ("investigator", "auditor", "public")
 REPORT_GLOB = "0[0-9]_*.ipynb"
 # A report far below what mail and laptops handle; a bigger one means a chart embeds raw rows.
 MAX_REPORT_BYTES = 20_000_000
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 BANNERS = {
     "investigator": "Investigator copy: contains personal data. Do not distribute.",
     "auditor": "Auditor copy: direct identifiers are pseudonymised, free text withheld.",
@@ -111,7 +111,7 @@ def render_html(notebook: str | Path, html_path: str | Path, *, audience: str, p
     html_path : where to write, e.g. ``"build/demo/reports/00_case_overview.html"``.
     audience : ``"investigator"`` (code and warnings shown), ``"auditor"`` or ``"public"``
         (code and stderr hidden).
-    provenance : an HTML section appended to the report (see :mod:`workbench.provenance`).
+    provenance : an HTML section appended to the report (see :mod:`workbench.reportset.provenance`).
     """
     from nbconvert import HTMLExporter
 
@@ -199,7 +199,7 @@ def notebook_paths(names: list[str] | None = None) -> list[Path]:
     ``None`` or ``["all"]`` means every report notebook; a named notebook may be any
     notebook of the project (``10_explore``) or a path to one.
     """
-    from .errors import UnknownNameError
+    from ..errors import UnknownNameError
     from .execute import NOTEBOOKS_DIR
 
     if not names or names == ["all"]:
@@ -223,7 +223,7 @@ def kernel_case_url(case: str | Path) -> tuple[str, dict[str, str]]:
     A password never goes into the notebook (it would show in the parameters cell and in
     the report): for PostgreSQL it travels as ``PGPASSWORD`` in the kernel's environment.
     """
-    from .case import case_url
+    from ..case import case_url
 
     url = case_url(case)
     env = {}
@@ -256,14 +256,14 @@ def build_report(case_url: str, audience: str, out_dir: str | Path, notebooks: l
     the parameters named in ``text_parameters`` are command-line text, read as declared.
     ``cell_timeout`` (seconds) fails a notebook cell that runs longer.
     """
-    from .case import open_case
+    from ..case import open_case
     from .execute import Job, execute_many, plan_parameters
-    from .index import ReportEntry, claim_folder, write_set
+    from .contents import ReportEntry, claim_folder, write_set
     from .provenance import case_fingerprint, environment, render_section, safe_url
 
     _check_audience(audience)
     if audience == "auditor":
-        from .audience import pseudonym_key
+        from ..audience import pseudonym_key
 
         pseudonym_key()  # fail now, not in every notebook, when the key is missing
     paths = notebook_paths(notebooks)
@@ -288,7 +288,7 @@ def build_report(case_url: str, audience: str, out_dir: str | Path, notebooks: l
             if error:
                 return
             folder = job.output.parent
-            from .findings import load
+            from ..findings import load
 
             findings = load(folder)
             executed = nbformat.read(str(job.output), as_version=4)

@@ -15,8 +15,8 @@ import polars as pl
 
 from .allocation_check import AllocationCheck
 from .changes import ChangeLog
-from .evidence import PII
-from .exposure import Exposure
+from ..evidence import PII
+from .tiers import Exposure
 
 __all__ = ["ART33_TEMPLATE", "MESSAGE_CATEGORIES", "NOTICE_COLUMNS", "Notifications", "notification_list"]
 

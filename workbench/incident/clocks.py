@@ -28,8 +28,8 @@ from typing import Any
 
 import polars as pl
 
-from .errors import WorkbenchError
-from .queries import run
+from ..errors import WorkbenchError
+from ..queries import run
 
 __all__ = ["REFERENCE", "SCHEMA", "estimate_offsets", "offset_of", "correct", "resolve_pairs", "summarise"]
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import WorkbenchError
+from ..errors import WorkbenchError
 
 __all__ = ["VerificationError", "Verification", "verify"]
 
@@ -60,7 +60,7 @@ def _short(digest: str) -> str:
 
 
 def _compare_files(root: Path, recorded: Mapping[str, Mapping], result: Verification) -> None:
-    from .index import hash_tree
+    from .contents import hash_tree
 
     now = hash_tree(root)
     result.files_checked = len(recorded)
@@ -101,7 +101,7 @@ def _compare_case(recorded: Mapping[str, Any], now: Mapping[str, Any], result: V
 
 def _rehash_evidence(case: Any, fingerprint: Mapping[str, Any], result: Verification) -> None:
     """Re-hash the evidence files beside a file case, when they are there."""
-    from .index import sha256_file
+    from .contents import sha256_file
 
     url = case.url
     if url.get_backend_name() not in ("sqlite", "duckdb"):
@@ -129,8 +129,8 @@ def verify(report_dir: str | Path, case_url: Any) -> Verification:
     Returns a :class:`Verification`; ``.ok`` is False and ``.differences`` names each file or
     figure that differs. Raises WorkbenchError when ``report_dir`` is not a report set.
     """
-    from .case import open_case
-    from .index import load_set
+    from ..case import open_case
+    from .contents import load_set
     from .provenance import case_fingerprint
 
     root = Path(report_dir)

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import WorkbenchError
+from ..errors import WorkbenchError
 
 __all__ = ["SET_FILE", "INDEX_FILE", "HEADLINES", "ReportEntry", "sha256_file", "hash_tree", "write_set", "load_set",
            "claim_folder"]
@@ -30,7 +30,7 @@ INDEX_FILE = "index.html"
 FORMAT = 1
 # The figures a reader looks for first, when the notebooks record them.
 HEADLINES = ("accounts_exposed", "accounts_changed_by_others", "time_to_contain_hours", "caseworkers_flagged")
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
 
 @dataclass

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from .errors import WorkbenchError
+from ..errors import WorkbenchError
 
 __all__ = ["MEASURES", "first_bindings", "still_happening", "shutdown_curve", "alternatives", "binding_rate"]
 
