@@ -180,12 +180,8 @@ def _reference(evidence: Path) -> tuple[dict, float]:
 
 
 def _workbench(url: str) -> tuple[dict, dict[str, float], float]:
-    from workbench.exposure.allocation_check import check_allocation
-    from workbench.exposure.binding import bind_sessions
     from workbench.case import open_case
-    from workbench.exposure.changes import attribute_changes
-    from workbench.exposure.tiers import assess_exposure
-    from workbench.exposure.notify import notification_list
+    from workbench.exposure import review_exposure
     from workbench.queries import run
 
     per_query = {}
@@ -195,14 +191,11 @@ def _workbench(url: str) -> tuple[dict, dict[str, float], float]:
             run(name, case)
             per_query[name] = round(time.perf_counter() - t0, 3)
         t0 = time.perf_counter()
-        binding = bind_sessions(case)
-        changes = attribute_changes(case)
-        exposure = assess_exposure(case, binding, changes)
-        allocation = check_allocation(case, binding, changes)
-        notification_list(exposure, changes, allocation)
-        restore = changes.restore_list()
+        review = review_exposure(case)
+        binding, changes, exposure, allocation = review.binding, review.changes, review.exposure, review.allocation
+        restore = review.restore
         elapsed = time.perf_counter() - t0
-        b, c = exposure.bounds(), changes.counts()
+        b, c = review.bounds, changes.counts()
         figures = {
             "people_possibly_affected": b["people_possibly_affected"].likely,
             "accounts_bound_min": b["accounts_bound_to_others"].min,

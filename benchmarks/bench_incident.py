@@ -47,20 +47,19 @@ REFERENCE_SQL: dict[str, str] = {
         WITH a AS (
           SELECT session_id, max(time) AS last_request_at, count(*) AS n FROM '{ev}/page_views.parquet' GROUP BY 1),
         s AS (
-          SELECT l.session_id, l.applicant_id, l.time AS started_at,
-                 CASE WHEN o.reason = 'user' THEN o.time
-                      ELSE coalesce(a.last_request_at, l.time) + to_seconds($idle) END AS ended_at,
-                 CASE WHEN o.reason = 'user' THEN 'logout' ELSE 'idle timeout' END AS ended_by,
-                 coalesce(a.last_request_at, l.time) AS last_request_at, o.time AS logged_out_at,
-                 o.reason AS logout_reason, coalesce(a.n, 0) AS n_requests, l.method, l.ip, l.user_agent
+          SELECT l.session_id, l.applicant_id, l.time AS login_at,
+                 coalesce(o.time, coalesce(a.last_request_at, l.time) + to_seconds($idle)) AS ended_at,
+                 coalesce(o.reason, 'no logout logged') AS end_reason,
+                 coalesce(a.last_request_at, l.time) AS last_request_at,
+                 coalesce(a.n, 0) AS n_requests, l.method, l.ip, l.user_agent
           FROM '{ev}/logins.parquet' l LEFT JOIN a USING (session_id)
           LEFT JOIN '{ev}/logouts.parquet' o USING (session_id))
-        SELECT * FROM s WHERE started_at < $end AND ended_at > $start ORDER BY started_at, session_id""",
+        SELECT * FROM s WHERE login_at < $end AND ended_at > $start ORDER BY login_at, session_id""",
     "incident_hourly": """
         WITH a AS (SELECT session_id, max(time) AS last FROM '{ev}/page_views.parquet' GROUP BY 1),
         s AS (
-          SELECT l.session_id, l.time AS started_at,
-                 CASE WHEN o.reason = 'user' THEN o.time ELSE coalesce(a.last, l.time) + to_seconds($idle) END AS ended_at
+          SELECT l.session_id, l.time AS login_at,
+                 coalesce(o.time, coalesce(a.last, l.time) + to_seconds($idle)) AS ended_at
           FROM '{ev}/logins.parquet' l LEFT JOIN a USING (session_id) LEFT JOIN '{ev}/logouts.parquet' o USING (session_id)),
         mm AS (
           SELECT DISTINCT pv.session_id, l.time AS bound_at
@@ -76,8 +75,8 @@ REFERENCE_SQL: dict[str, str] = {
            WHERE bound_at >= h.hour AND bound_at < h.hour + INTERVAL 1 HOUR
              AND bound_at >= $start AND bound_at < $end) AS n_mismatched_sessions,
           (SELECT count(*) FROM s
-           WHERE started_at < h.hour + INTERVAL 1 HOUR AND ended_at > h.hour
-             AND started_at < $end AND ended_at > $start) AS n_sessions_open
+           WHERE login_at < h.hour + INTERVAL 1 HOUR AND ended_at > h.hour
+             AND login_at < $end AND ended_at > $start) AS n_sessions_open
         FROM hours h ORDER BY h.hour""",
     "support_inbox": "SELECT * FROM '{ev}/support_messages.parquet' ORDER BY received_at, message_id",
     "contact_form_pairs": """
@@ -212,7 +211,7 @@ def bench_incident_queries(scale: str, case_dir: str | Path, *, repeats: int = 3
 
 def _time_notebook(url: str, case_dir: Path) -> float:
     """Wall time of a papermill run of notebook 01 on ``url`` (kernel start included)."""
-    from workbench.reportset.execute import NOTEBOOKS_DIR, execute
+    from workbench.reportset.execution import NOTEBOOKS_DIR, execute
 
     out = case_dir / "bench_nb01"
     t0 = time.perf_counter()

@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from workbench.reportset.execute import NOTEBOOKS_DIR, execute
+from workbench.reportset.execution import NOTEBOOKS_DIR, execute
 
 NB = NOTEBOOKS_DIR / "10_explore.ipynb"
 WIDGET = "application/vnd.jupyter.widget-view+json"
 # The cells that end in a widget, by their first line.
-WIDGET_CELLS = ("browser = QueryBrowser", "offsets = ", "timeline", "exposure = ", "inspector", "review = ",
+WIDGET_CELLS = ("browser = QueryBrowser", "incident = ", "timeline", "exposure = ", "inspector", "review = ",
                 "AllocationApplicant")
 
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.exposure.allocation_check import check_allocation
-from workbench.exposure.binding import bind_sessions
 from workbench.case import open_case
-from workbench.exposure.changes import attribute_changes
-from workbench.exposure.tiers import assess_exposure
+from workbench.exposure import review_exposure
 from workbench.ingest import ingest
 
 SEEDS = (1, 2, 3, 4, 5)
@@ -31,12 +28,9 @@ def degraded(request, case_factory, tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('degraded') / 'case.db'}"
     ingest(gen.evidence_dir, url, progress=False)
     case = open_case(url)
-    binding = bind_sessions(case)
-    changes = attribute_changes(case)
-    exposure = assess_exposure(case, binding, changes)
-    allocation = check_allocation(case, binding, changes)
+    review = review_exposure(case)
     case.close()
-    return mode, gen, binding, exposure, allocation
+    return mode, gen, review.binding, review.exposure, review.allocation
 
 
 def _truth(gen) -> dict[str, int]:

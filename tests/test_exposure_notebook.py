@@ -9,7 +9,7 @@ from datetime import datetime
 import polars as pl
 import pytest
 
-from workbench.reportset.execute import NOTEBOOKS_DIR, execute, notebook_parameters
+from workbench.reportset.execution import NOTEBOOKS_DIR, execute, notebook_parameters
 from workbench.findings import load
 from workbench.exposure.notify import ART33_TEMPLATE
 from workbench.reportset.build import external_references, render_html

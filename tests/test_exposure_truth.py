@@ -10,24 +10,18 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from workbench.exposure.allocation_check import check_allocation
-from workbench.exposure.binding import bind_sessions
 from workbench.case import open_case
-from workbench.exposure.changes import attribute_changes
-from workbench.exposure.tiers import assess_exposure, shown_fields
-from workbench.exposure.notify import notification_list
+from workbench.exposure import review_exposure
+from workbench.exposure.tiers import shown_fields
 
 
 class Analysed:
     def __init__(self, gen, url):
         case = open_case(url)
         self.gen = gen
-        self.binding = bind_sessions(case)
-        self.changes = attribute_changes(case)
-        self.exposure = assess_exposure(case, self.binding, self.changes)
-        self.allocation = check_allocation(case, self.binding, self.changes)
-        self.notices = notification_list(self.exposure, self.changes, self.allocation)
-        self.bounds = self.exposure.bounds()
+        review = review_exposure(case)
+        self.binding, self.changes, self.exposure = review.binding, review.changes, review.exposure
+        self.allocation, self.notices, self.bounds = review.allocation, review.notices, review.bounds
         case.close()
 
 

@@ -8,11 +8,9 @@ import polars as pl
 import pytest
 
 from workbench.audience import pseudonym
-from workbench.exposure.binding import bind_sessions
 from workbench.case import open_case
-from workbench.exposure.changes import RESTORE_COLUMNS, attribute_changes
 from workbench.errors import UnknownNameError, WorkbenchError
-from workbench.exposure.tiers import assess_exposure
+from workbench.exposure import RESTORE_COLUMNS, review_exposure
 from workbench.person_lists import export_csv, person_rows
 from workbench.widgets import AccountInspector
 from workbench.widgets.exposure_charts import (
@@ -27,9 +25,7 @@ KEY = "test-key-0123456789abcdef"
 @pytest.fixture(scope="module")
 def exposure(tiny_db):
     case = open_case(tiny_db)
-    binding = bind_sessions(case)
-    changes = attribute_changes(case)
-    yield assess_exposure(case, binding, changes)
+    yield review_exposure(case).exposure
     case.close()
 
 

@@ -93,7 +93,7 @@ def test_binding_rate_against_a_brute_force_count(evidence):
     sessions = run("sessions", evidence["case"], start=start, end=end)
     got = cf.binding_rate(sessions, evidence["mismatched"], start=start, end=end)
     at_risk = 0
-    rows = sessions.select("applicant_id", "started_at", "ended_at").rows()
+    rows = sessions.select("applicant_id", "login_at", "ended_at").rows()
     for member, t, _ in rows:
         if start <= t < end and any(m != member and s < t < e for m, s, e in rows):
             at_risk += 1

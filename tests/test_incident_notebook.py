@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from workbench.incident.classify import evaluate, handwritten_corpus
-from workbench.reportset.execute import NOTEBOOKS_DIR, execute, notebook_parameters
+from workbench.reportset.execution import NOTEBOOKS_DIR, execute, notebook_parameters
 from workbench.findings import load
 from workbench.reportset.build import external_references, render_html
 

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from workbench import evidence
-from workbench.reportset.execute import NOTEBOOKS_DIR, execute
+from workbench.reportset.execution import NOTEBOOKS_DIR, execute
 from workbench.findings import load
 from workbench.reportset.build import external_references, render_html
 
@@ -71,7 +71,7 @@ def test_plain_papermill_cli_is_enough(tiny_db, tmp_path):
     import sys
     from pathlib import Path
 
-    from workbench.reportset.execute import ensure_kernel
+    from workbench.reportset.execution import ensure_kernel
 
     ensure_kernel()  # make install registers it; a bare pytest run may not have
     papermill = Path(sys.executable).with_name("papermill")

@@ -7,7 +7,7 @@ import json
 import polars as pl
 import pytest
 
-from workbench.reportset.execute import NOTEBOOKS_DIR, execute
+from workbench.reportset.execution import NOTEBOOKS_DIR, execute
 from workbench.findings import load
 from workbench.ingest import ingest
 from workbench.reportset.build import external_references, render_html

@@ -9,15 +9,12 @@ import ipywidgets as w
 import polars as pl
 import pytest
 
-from workbench.incident import clocks
 
-from workbench.incident import timeline as incident
 from workbench.audience import AudienceError, fit
-from workbench.exposure.binding import bind_sessions
 from workbench.case import open_case
-from workbench.exposure.changes import attribute_changes
 from workbench.errors import UnknownNameError, WorkbenchError
-from workbench.exposure.tiers import assess_exposure
+from workbench.exposure import review_exposure
+from workbench.incident import reconstruct_incident
 from workbench.fairness import review_fairness
 from workbench.queries import list_queries, run
 from workbench.widgets import AccountInspector, CaseworkerDashboard, TimelineExplorer
@@ -162,14 +159,11 @@ def test_the_public_sees_aggregates_and_is_told_why_not_rows(case, tmp_path):
 
 @pytest.fixture(scope="module")
 def parts(case):
-    offsets = clocks.estimate_offsets(case)
-    mismatched = run("mismatched_sessions", case)
-    reports = incident.fault_reports(case, offsets)
-    marks = incident.milestones(run("incident_window", case), mismatched, reports, offsets)
-    events = incident.timeline_events(case, mismatched, reports, marks, run("mismatched_changes", case))
-    exposure = assess_exposure(case, bind_sessions(case), attribute_changes(case))
+    found = reconstruct_incident(case)
+    exposure = review_exposure(case).exposure
     review = review_fairness(case, permutations=500, seed=1)
-    return {"events": events, "marks": marks, "mismatched": mismatched, "exposure": exposure, "review": review,
+    return {"events": found.events(), "marks": found.marks, "mismatched": found.mismatched, "exposure": exposure,
+            "review": review,
             "activity": run("activity_per_hour", case)}
 
 

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from workbench.cli import main
-from workbench.reportset.execute import NotebookError, parse_value, plan_parameters
+from workbench.reportset.execution import NotebookError, parse_value, plan_parameters
 from workbench.reportset.build import notebook_paths
 
 DATA = Path(__file__).parent / "data" / "notebooks"
@@ -85,11 +85,11 @@ def test_a_failure_exits_non_zero_names_the_cell_keeps_the_notebook_and_others_s
 
 
 def test_all_means_the_report_notebooks(tmp_path, monkeypatch):
-    import workbench.reportset.execute
+    import workbench.reportset.execution
 
     for name in ("00_case_overview", "03_queue_fairness", "10_explore", "scratch"):
         (tmp_path / f"{name}.ipynb").write_text("{}")
-    monkeypatch.setattr(workbench.reportset.execute, "NOTEBOOKS_DIR", tmp_path)
+    monkeypatch.setattr(workbench.reportset.execution, "NOTEBOOKS_DIR", tmp_path)
     assert [p.name for p in notebook_paths(["all"])] == ["00_case_overview.ipynb", "03_queue_fairness.ipynb"]
     assert [p.name for p in notebook_paths(["10_explore"])] == ["10_explore.ipynb"]
     with pytest.raises(Exception, match=r"unknown notebook '04_nothing'"):

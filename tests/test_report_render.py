@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from workbench.errors import WorkbenchError
-from workbench.reportset.execute import NotebookError, execute
+from workbench.reportset.execution import NotebookError, execute
 from workbench.reportset.build import external_references, render_html
 
 DATA = Path(__file__).parent / "data" / "notebooks"
@@ -84,7 +84,7 @@ def test_one_chart_setup_serves_live_lab_and_report_runs(monkeypatch):
         monkeypatch.delenv("WORKBENCH_RUN", raising=False)
         monkeypatch.setenv("JPY_SESSION_NAME", "/lab/10_explore.ipynb")  # a kernel JupyterLab started
         assert setup() == "live" and alt.renderers.active == "jupyter"  # offline JupyterChart (anywidget)
-        monkeypatch.setenv("WORKBENCH_RUN", "papermill")  # what workbench.reportset.execute sets for the kernel
+        monkeypatch.setenv("WORKBENCH_RUN", "papermill")  # what workbench.reportset.execution sets for the kernel
         assert setup() == "export" and alt.renderers.active == "html"
         monkeypatch.delenv("WORKBENCH_RUN")
         monkeypatch.delenv("JPY_SESSION_NAME")  # plain papermill or nbconvert: nobody to interact with

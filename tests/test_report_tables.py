@@ -12,7 +12,7 @@ FRAME = pl.DataFrame({"applicant_id": list(range(1_000_001, 1_000_051)), "n_logi
 
 @pytest.fixture
 def report_run(tmp_path, monkeypatch):
-    """What workbench.reportset.execute sets for a notebook run: the folder the report is rendered into."""
+    """What workbench.reportset.execution sets for a notebook run: the folder the report is rendered into."""
     monkeypatch.setenv("WORKBENCH_OUT_DIR", str(tmp_path))
     monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", "tables-test-key-0123456789")
     return tmp_path

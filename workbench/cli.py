@@ -72,7 +72,7 @@ def _given_parameters(args: argparse.Namespace) -> tuple[dict, set[str]]:
 
 def _run(args: argparse.Namespace) -> int:
     from .case import open_case
-    from .reportset.execute import Job, NotebookError, execute_many, plan_parameters
+    from .reportset.execution import Job, NotebookError, execute_many, plan_parameters
     from .reportset.build import kernel_case_url, notebook_paths
 
     notebooks = notebook_paths(args.notebooks)
@@ -110,7 +110,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .reportset.execute import NotebookError
+    from .reportset.execution import NotebookError
     from .reportset.build import build_report
 
     given, text = _given_parameters(args)
@@ -126,7 +126,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from .reportset.verify import verify
+    from .reportset.verification import verify
 
     result = verify(args.dir, args.case)
     print(result.summary(), file=sys.stdout if result.ok else sys.stderr)

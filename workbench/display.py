@@ -8,12 +8,13 @@ import os
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from .audience import fit
 
-__all__ = ["Table", "show", "table"]
+__all__ = ["Table", "show", "show_rows", "table"]
 
 DISPLAY_TZ = "Europe/Stockholm"
 
@@ -71,7 +72,7 @@ def table(frame: pl.DataFrame, *, max_rows: int = 40, caption: str | None = None
     return Table(frame, max_rows=max_rows, caption=caption)
 
 
-# Set by workbench.reportset.execute for a papermill run: the folder the report is rendered into.
+# Set by workbench.reportset.execution for a papermill run: the folder the report is rendered into.
 _OUT_DIR_ENV = "WORKBENCH_OUT_DIR"
 
 
@@ -105,3 +106,14 @@ def show(frame: pl.DataFrame, audience: str, *, max_rows: int = 40, caption: str
     if fitted.height > max_rows and str(audience) in ("investigator", "auditor"):
         csv = _write_csv(fitted, caption or fit_options.get("query") or fit_options.get("table") or "table")
     return Table(fitted, max_rows=max_rows, caption=caption, csv=csv)
+
+
+def show_rows(frame: pl.DataFrame, audience: str, *, caption: str | None = None, max_rows: int = 40,
+              **fit_options) -> Any:
+    """Per-person rows for investigators and auditors (as :func:`show`); for the public, a note that they are withheld."""
+    if str(audience) == "public":
+        from IPython.display import Markdown
+
+        return Markdown(f"*{frame.height:,} per-person rows are not shown in the public report.*".replace(",", "\u202f")
+                        if frame.height >= 5 else "*Per-person rows are not shown in the public report.*")
+    return Table(fit(frame, audience, **fit_options), max_rows=max_rows, caption=caption)

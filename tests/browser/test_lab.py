@@ -182,10 +182,8 @@ def test_brushing_the_hourly_chart_sets_the_timeline_range(explore):
 
 
 def test_opening_an_account_from_the_timeline_shows_its_sessions_and_changes(explore, tiny_db):
-    from workbench.exposure.binding import bind_sessions
     from workbench.case import open_case
-    from workbench.exposure.changes import attribute_changes
-    from workbench.exposure.tiers import assess_exposure
+    from workbench.exposure import review_exposure
     from workbench.queries import run
     from workbench.widgets import AccountInspector
 
@@ -205,7 +203,7 @@ def test_opening_an_account_from_the_timeline_shows_its_sessions_and_changes(exp
     inspector = explore.cell("inspector")
     expect(inspector.get_by_text(re.compile(rf"{account}: \d+ session\(s\) bound to it"))).to_be_visible()
     with open_case(tiny_db) as case:
-        expected = AccountInspector(assess_exposure(case, bind_sessions(case), attribute_changes(case)))
+        expected = AccountInspector(review_exposure(case).exposure)
     expected.select(account)
     assert expected.changes.height > 0
     summary = inspector.get_by_text(re.compile(rf"{account}: ")).inner_text()

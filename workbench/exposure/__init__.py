@@ -1,1 +1,33 @@
-"""workbench.exposure"""
+"""Exposure and changes: who was put into whose account, what they saw and changed, whom to tell.
+
+``review_exposure(case)`` returns an :class:`ExposureReview` holding the session binding,
+the change log, the exposure tiers with bounds, the allocation check and the notification
+list. The pieces live in ``binding``, ``changes``, ``tiers``, ``allocation_check`` and
+``notify``.
+"""
+
+from .allocation_check import ACT_COLUMNS, AllocationCheck
+from .binding import SessionBinding
+from .changes import CHANGE_COLUMNS, RESTORE_COLUMNS, ChangeLog
+from .notify import ART33_TEMPLATE, NOTICE_COLUMNS, Notifications
+from .review import FIGURES, SECTIONS, ExposureReview, review_exposure
+from .tiers import ACCOUNT_COLUMNS, TIER_COLUMNS, Exposure
+
+__all__ = [
+    "ACCOUNT_COLUMNS",
+    "ACT_COLUMNS",
+    "ART33_TEMPLATE",
+    "CHANGE_COLUMNS",
+    "FIGURES",
+    "NOTICE_COLUMNS",
+    "RESTORE_COLUMNS",
+    "SECTIONS",
+    "TIER_COLUMNS",
+    "AllocationCheck",
+    "ChangeLog",
+    "Exposure",
+    "ExposureReview",
+    "Notifications",
+    "SessionBinding",
+    "review_exposure",
+]

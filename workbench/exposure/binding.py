@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 import polars as pl
 
 from ..queries import run
+from ..queries.websessions import DEFAULT_IDLE_TIMEOUT_MINUTES
 
 __all__ = ["SessionBinding", "bind_sessions", "merge_gaps"]
 
@@ -140,7 +141,7 @@ def _estimate(sessions: pl.DataFrame) -> dict[str, float]:
 
 
 def bind_sessions(case, *, start: datetime | None = None, end: datetime | None = None,
-                  idle_timeout_minutes: int = 20) -> SessionBinding:
+                  idle_timeout_minutes: int = DEFAULT_IDLE_TIMEOUT_MINUTES) -> SessionBinding:
     """Decide, for every session that logged in in [start, end), which account it was bound to.
 
     ``start``/``end`` default to the deployment and the fix (``incident_window``).

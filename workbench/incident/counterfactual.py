@@ -118,16 +118,16 @@ def binding_rate(sessions: pl.DataFrame, mismatched: pl.DataFrame, *, start: dat
     ``rate``, and ``pairs_needed``: concurrent login pairs a smoke test needs to trigger
     the fault with probability ``confidence`` (None when the rate is 0).
     """
-    s = sessions.select("session_id", "applicant_id", "started_at", "ended_at")
-    logins = s.filter((pl.col("started_at") >= start) & (pl.col("started_at") < end))
-    starts, ends = s["started_at"].sort(), s["ended_at"].sort()
-    t = logins["started_at"]
+    s = sessions.select("session_id", "applicant_id", "login_at", "ended_at")
+    logins = s.filter((pl.col("login_at") >= start) & (pl.col("login_at") < end))
+    starts, ends = s["login_at"].sort(), s["ended_at"].sort()
+    t = logins["login_at"]
     # open at t: started strictly before t and ending after t
     open_all = starts.search_sorted(t, side="left").cast(pl.Int64) - ends.search_sorted(t, side="right").cast(pl.Int64)
     own = (
-        logins.select("session_id", "applicant_id", t="started_at")
-        .join(s.select("applicant_id", "started_at", "ended_at"), on="applicant_id")
-        .filter((pl.col("started_at") < pl.col("t")) & (pl.col("ended_at") > pl.col("t")))
+        logins.select("session_id", "applicant_id", t="login_at")
+        .join(s.select("applicant_id", "login_at", "ended_at"), on="applicant_id")
+        .filter((pl.col("login_at") < pl.col("t")) & (pl.col("ended_at") > pl.col("t")))
         .group_by("session_id")
         .agg(own=pl.len().cast(pl.Int64))
     )

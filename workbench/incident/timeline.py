@@ -21,9 +21,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from . import clocks
-from ..audience import Audience, fit
 from .classify import classify
-from ..display import Table
 from ..errors import WorkbenchError
 from ..evidence import PII
 from ..queries import run
@@ -41,7 +39,6 @@ __all__ = [
     "daily_summary",
     "timeline_events",
     "local_label",
-    "show_detail",
     "TAGS",
 ]
 
@@ -247,7 +244,7 @@ def timeline_events(case: Any, mismatched: pl.DataFrame, reports: pl.DataFrame, 
     """
     frames = [
         run("sessions", case, start=start, end=end, idle_timeout_minutes=idle_timeout_minutes).select(
-            time="started_at", kind=pl.lit("login"), detail="ended_by", session_id="session_id"),
+            time="login_at", kind=pl.lit("login"), detail="end_reason", session_id="session_id"),
         mismatched.unique("session_id", keep="first").select(
             time="bound_at", kind=pl.lit("mismatched session"), detail=pl.lit("bound to another account"),
             session_id="session_id"),
@@ -259,14 +256,3 @@ def timeline_events(case: Any, mismatched: pl.DataFrame, reports: pl.DataFrame, 
                                      detail=pl.format("{} field(s) changed", "n_changes"), session_id="session_id"))
     events = pl.concat([f.cast(dict(_EVENT_SCHEMA)) for f in frames])
     return events.sort("time", "kind", maintain_order=True)
-
-
-def show_detail(frame: pl.DataFrame, audience: str, *, caption: str | None = None, max_rows: int = 40,
-                **fit_options) -> Any:
-    """Per-person rows for investigators and auditors; for the public, a note that they are withheld."""
-    if Audience(audience) is Audience.PUBLIC:
-        from IPython.display import Markdown
-
-        return Markdown(f"*{frame.height:,} per-person rows are not shown in the public report.*".replace(",", "\u202f")
-                        if frame.height >= 5 else "*Per-person rows are not shown in the public report.*")
-    return Table(fit(frame, audience, **fit_options), max_rows=max_rows, caption=caption)

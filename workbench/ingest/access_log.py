@@ -35,7 +35,7 @@ import polars as pl
 import pyarrow as pa
 
 from ..errors import EvidenceError
-from .readers import LINE, PROBLEMS_SCHEMA, RawBatch
+from .batch import LINE, PROBLEMS_SCHEMA, RawBatch
 
 __all__ = ["read_access_log", "parse_lines", "LINE_FORMAT"]
 

@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from .. import evidence
-from .readers import LINE, PROBLEMS_SCHEMA
+from .batch import LINE, PROBLEMS_SCHEMA
 
 __all__ = ["Reference", "REFERENCES", "KeyTracker", "ParentKeys", "load_order", "check_references"]
 

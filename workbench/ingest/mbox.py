@@ -41,7 +41,7 @@ import polars as pl
 
 from .. import evidence
 from ..errors import WorkbenchError
-from .readers import LINE, PROBLEMS_SCHEMA, RawBatch
+from .batch import LINE, PROBLEMS_SCHEMA, RawBatch
 
 __all__ = ["read_mbox", "parse_message", "MessageProblem", "CHANNEL_HEADER", "CUSTOMER_HEADER"]
 

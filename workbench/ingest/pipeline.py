@@ -22,7 +22,8 @@ from ..errors import WorkbenchError
 from .integrity import KeyTracker, ParentKeys, check_references, load_order
 from .load import CaseWriter, open_writer
 from .manifest import SAMPLES, FileReport, IngestReport, manifest_frame
-from .readers import LINE, PROBLEMS_SCHEMA, read_batches
+from .batch import LINE, PROBLEMS_SCHEMA
+from .readers import read_batches
 from .sources import EvidenceFile, check_file, discover
 from .validate import check_values
 

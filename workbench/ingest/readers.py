@@ -14,7 +14,6 @@ the log, or the line of a message's ``From`` separator in the mbox.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -23,32 +22,18 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ..errors import EvidenceError
+from .access_log import read_access_log
+from .batch import LINE, PROBLEMS_SCHEMA, RawBatch
+from .mbox import read_mbox
 from .sources import EvidenceFile
 
-__all__ = ["RawBatch", "read_batches", "LINE", "PROBLEMS_SCHEMA"]
+__all__ = ["read_batches"]
 
-LINE = "__line"
-# One row per refused input row, before file and table are attached.
-PROBLEMS_SCHEMA = pl.Schema(
-    {LINE: pl.Int64(), "column": pl.String(), "value": pl.String(), "reason": pl.String(), "record": pl.String()}
-)
 _CSV_BLOCK = 32 << 20  # bytes per CSV batch: large enough that per-batch overhead vanishes
-
-
-@dataclass
-class RawBatch:
-    """Rows as read (``frame``, with ``__line``) and records refused while parsing (``malformed``)."""
-
-    frame: pl.DataFrame
-    malformed: pl.DataFrame
 
 
 def read_batches(source: EvidenceFile, batch_rows: int = 1_000_000) -> Iterator[RawBatch]:
     """Yield the rows of ``source`` in order, in batches of about ``batch_rows`` rows."""
-    # Imported here: the raw-form readers build on RawBatch and LINE, defined in this module.
-    from .access_log import read_access_log
-    from .mbox import read_mbox
-
     try:
         if source.format == "csv":
             yield from _read_csv(source)

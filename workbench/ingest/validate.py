@@ -26,7 +26,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from .. import evidence
-from .readers import LINE, PROBLEMS_SCHEMA
+from .batch import LINE, PROBLEMS_SCHEMA
 
 __all__ = ["check_values", "ZONED_TIMESTAMP", "NAIVE_TIMESTAMP"]
 

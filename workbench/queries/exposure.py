@@ -42,9 +42,11 @@ from .websessions import (
     account_evidence,
     candidates,
     flag,
+    idle_minutes,
     in_window,
     plus_minutes,
     rendering,
+    session_end,
     session_spans,
     window_logins,
 )
@@ -77,7 +79,7 @@ def window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -
     (user logout) or its last page before an idle timeout; ``pages_incomplete`` also when it
     has a pause longer than the timeout between pages.
     """
-    timeout = sa.literal(idle_timeout_minutes, INT)
+    timeout = idle_minutes(idle_timeout_minutes)
     # The span is finished below from this session's own pages, sparing a pass over the page log.
     w = (
         sa.select(LOGINS.c.session_id, LOGINS.c.applicant_id, LOGINS.c.time.label("login_at"), LOGINS.c.ip,
@@ -130,18 +132,14 @@ def window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -
         .subquery("e")
     )
     n_views = sa.func.coalesce(v.c.n_views, 0)
-    # As session_spans: the logout, else the last page plus the idle timeout.
-    ended_at = sa.type_coerce(sa.func.coalesce(
-        w.c.logout_at, plus_minutes(v.c.last_any_view_at, timeout), plus_minutes(w.c.login_at, timeout)
-    ), TS)
-    end_reason = sa.func.coalesce(w.c.reason, "timeout")
+    ended_at, end_reason = session_end(w.c.login_at, w.c.logout_at, w.c.reason, v.c.last_any_view_at, timeout)
     # The pages a complete log must hold: the login page, the logout page of a user logout,
     # and the last page an idle timeout counts from. page_log_gaps locates the missing ones.
     expected_missing = sa.or_(
         n_views == 0,
         v.c.login_view == 0,
         sa.and_(end_reason == "user", v.c.logout_view == 0),
-        sa.and_(end_reason == "timeout", plus_minutes(v.c.last_view_at, timeout) < ended_at),
+        sa.and_(end_reason != "user", plus_minutes(v.c.last_view_at, timeout) < ended_at),
     )
     incomplete = sa.or_(expected_missing, v.c.long_pause == 1)
     zero = lambda col, name: sa.cast(sa.func.coalesce(col, 0), INT).label(name)
@@ -179,7 +177,7 @@ def window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -
 )
 def binding_candidates(start: datetime, end: datetime, idle_timeout_minutes: int) -> sa.Select:
     """Window logins joined to the latest other member's session open at that instant (ties give several rows)."""
-    return candidates(session_spans(sa.literal(idle_timeout_minutes, INT)), start, end)
+    return candidates(session_spans(idle_minutes(idle_timeout_minutes)), start, end)
 
 
 @query(
@@ -191,7 +189,7 @@ def binding_candidates(start: datetime, end: datetime, idle_timeout_minutes: int
 )
 def page_log_gaps(start: datetime, end: datetime, idle_timeout_minutes: int) -> sa.Select:
     """Every expected page missing from the page log; the gap lies between gap_from and gap_to."""
-    timeout = sa.literal(idle_timeout_minutes, INT)
+    timeout = idle_minutes(idle_timeout_minutes)
     w = in_window(session_spans(timeout), start, end)
     p = PAGES
 
@@ -211,7 +209,7 @@ def page_log_gaps(start: datetime, end: datetime, idle_timeout_minutes: int) -> 
         .where(w.c.end_reason == "user", ~seen(LOGOUT_PATH)),
         sa.select(w.c.session_id, sa.literal("last page before timeout", STR).label("expected"),
                   sa.type_coerce(before_timeout, TS).label("expected_at"))
-        .where(w.c.end_reason == "timeout", ~seen(None, before_timeout)),
+        .where(w.c.end_reason != "user", ~seen(None, before_timeout)),
     ).subquery("expected")
     prev = sa.select(sa.func.max(p.c.time)).where(p.c.time < expected.c.expected_at).scalar_subquery()
     nxt = sa.select(sa.func.min(p.c.time)).where(p.c.time > expected.c.expected_at).scalar_subquery()

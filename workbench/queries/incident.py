@@ -2,10 +2,10 @@
 
 Column contract (notebook 02 and the exposure queries build on these; keep them stable):
 
-``sessions`` — one row per web session overlapping [start, end):
-    session_id, applicant_id (the owner: the member who authenticated), started_at,
-    ended_at, ended_by ("logout" or "idle timeout"), last_request_at, logged_out_at,
-    logout_reason, n_requests, method, ip, user_agent.
+``sessions`` — one row per web session overlapping [start, end), in the one session model
+    of :mod:`workbench.queries.websessions`: session_id, applicant_id (the owner: the member
+    who authenticated), login_at, ended_at, end_reason ("user", "timeout" or "no logout
+    logged"), last_request_at, n_requests, method, ip, user_agent.
 ``mismatched_sessions`` — one row per (session, foreign account) for sessions that rendered
     an account other than their owner's: session_id, applicant_id (owner), account_id
     (the foreign account), bound_at (the login that bound it), first_rendered_at,
@@ -23,7 +23,7 @@ Column contract (notebook 02 and the exposure queries build on these; keep them 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -33,8 +33,19 @@ from .. import evidence
 from ..evidence import PII
 from . import clock_pairs as _clock_pairs  # noqa: F401 - registers the clock-pair queries
 from .portable import hour_bucket
-from .registry import FromQuery, Param, QueryParameterError, query
+from .registry import query
 from .timeshift import add_seconds
+from .websessions import (
+    AROUND_END,
+    AROUND_START,
+    DEFAULT_IDLE_TIMEOUT_MINUTES,
+    END,
+    IDLE_TIMEOUT,
+    START,
+    check_window,
+    idle_minutes,
+    session_end,
+)
 
 __all__ = [
     "DEFAULT_IDLE_TIMEOUT_MINUTES",
@@ -49,8 +60,6 @@ __all__ = [
 ]
 
 DOMAIN = "incident"
-DEFAULT_IDLE_TIMEOUT_MINUTES = 20
-"""The web server's idle timeout as its own logs show it (a timed-out session ends 20 min after its last request)."""
 
 _LOGINS = evidence.table("logins")
 _LOGOUTS = evidence.table("logouts")
@@ -59,21 +68,10 @@ _CHANGES = evidence.table("profile_changes")
 _TS = sa.DateTime(timezone=True)
 
 
-def _idle(minutes: Any) -> Any:
-    """The idle timeout in seconds, as SQL on the bound number of minutes."""
-    if isinstance(minutes, int) and minutes <= 0:
-        raise QueryParameterError(f"idle_timeout_minutes must be a positive number of minutes, got {minutes}")
-    if not isinstance(minutes, sa.ColumnElement):  # describe() passes a placeholder column
-        minutes = sa.bindparam("idle_timeout_minutes", minutes, type_=sa.BigInteger())
-    return minutes * 60
-
-
 def sessions_select(idle_timeout_minutes: Any = DEFAULT_IDLE_TIMEOUT_MINUTES) -> sa.Select:
-    """Every session rebuilt from its login, its requests and its logout (see the module doc).
+    """Every session with its span (:func:`workbench.queries.websessions.session_end`) and activity.
 
-    A session ends at the member's own logout when the log records one; otherwise
-    ``idle_timeout_minutes`` after its last request. The server's own timeout records are
-    kept in ``logged_out_at`` for comparison, so a different timeout is a what-if.
+    Adds to the span the last request, the number of requests and the login method.
     """
     activity = (
         sa.select(
@@ -84,17 +82,16 @@ def sessions_select(idle_timeout_minutes: Any = DEFAULT_IDLE_TIMEOUT_MINUTES) ->
         .group_by(_VIEWS.c.session_id)
         .subquery("activity")
     )
-    last = sa.func.coalesce(activity.c.last_request_at, _LOGINS.c.time)
-    by_user = _LOGOUTS.c.reason == "user"
+    ended_at, end_reason = session_end(
+        _LOGINS.c.time, _LOGOUTS.c.time, _LOGOUTS.c.reason, activity.c.last_request_at, idle_minutes(idle_timeout_minutes)
+    )
     return sa.select(
         _LOGINS.c.session_id,
         _LOGINS.c.applicant_id,
-        _LOGINS.c.time.label("started_at"),
-        sa.case((by_user, _LOGOUTS.c.time), else_=add_seconds(last, _idle(idle_timeout_minutes))).label("ended_at"),
-        sa.case((by_user, sa.literal("logout", sa.String())), else_=sa.literal("idle timeout", sa.String())).label("ended_by"),
-        last.label("last_request_at"),
-        _LOGOUTS.c.time.label("logged_out_at"),
-        _LOGOUTS.c.reason.label("logout_reason"),
+        _LOGINS.c.time.label("login_at"),
+        ended_at.label("ended_at"),
+        end_reason.label("end_reason"),
+        sa.type_coerce(sa.func.coalesce(activity.c.last_request_at, _LOGINS.c.time), _TS).label("last_request_at"),
         sa.cast(sa.func.coalesce(activity.c.n_requests, 0), sa.BigInteger()).label("n_requests"),
         _LOGINS.c.method,
         _LOGINS.c.ip,
@@ -106,44 +103,29 @@ def sessions_select(idle_timeout_minutes: Any = DEFAULT_IDLE_TIMEOUT_MINUTES) ->
     )
 
 
-_WINDOW = (
-    Param("start", datetime, FromQuery("incident_window", "deployed_at", timedelta(days=-1)),
-          "Window start, inclusive, e.g. 2013-12-12T17:52:00+00:00"),
-    Param("end", datetime, FromQuery("incident_window", "fix_deployed_at", timedelta(days=1)),
-          "Window end, exclusive, e.g. 2013-12-19T09:20:00+00:00"),
-)
-_IDLE = Param("idle_timeout_minutes", int, DEFAULT_IDLE_TIMEOUT_MINUTES,
-              "Minutes after its last request that a session the member did not log out of ends, e.g. 20")
-
-
 def _ts(value: Any) -> Any:
     """A time as a typed bound value (a placeholder column when describe() shows the SQL)."""
     return value if isinstance(value, sa.ColumnElement) else sa.literal(value, _TS)
 
 
-def _check_window(name: str, start: Any, end: Any) -> None:
-    if isinstance(start, datetime) and isinstance(end, datetime) and start >= end:
-        raise QueryParameterError(f"{name} needs start before end, got start={start.isoformat()} end={end.isoformat()}")
-
-
 _SESSION_TAGS = {
-    "started_at": PII.NONE, "ended_at": PII.NONE, "ended_by": PII.NONE, "last_request_at": PII.NONE,
-    "logged_out_at": PII.NONE, "logout_reason": PII.NONE, "n_requests": PII.NONE,
+    "login_at": PII.NONE, "ended_at": PII.NONE, "end_reason": PII.NONE, "last_request_at": PII.NONE,
+    "n_requests": PII.NONE,
 }
 
 
 @query(
     domain=DOMAIN,
     description="Web sessions overlapping [start, end), rebuilt from login, requests and logout or idle timeout.",
-    params=(_IDLE, *_WINDOW),
+    params=(IDLE_TIMEOUT, AROUND_START, AROUND_END),
     columns=_SESSION_TAGS,
-    sort=("started_at", "session_id"),
+    sort=("login_at", "session_id"),
 )
 def sessions(idle_timeout_minutes: int, start: datetime, end: datetime) -> sa.Select:
-    """Sessions that started before ``end`` and ended after ``start``."""
-    _check_window("sessions", start, end)
+    """Sessions that logged in before ``end`` and ended after ``start``."""
+    check_window("sessions", start, end)
     s = sessions_select(idle_timeout_minutes).subquery("s")
-    return sa.select(s).where(s.c.started_at < end, s.c.ended_at > start)
+    return sa.select(s).where(s.c.login_at < end, s.c.ended_at > start)
 
 
 def mismatched_select() -> sa.Select:
@@ -202,18 +184,13 @@ def mismatched_changes() -> sa.Select:
 @query(
     domain=DOMAIN,
     description="Members who logged in during [start, end): the population the organisation called possibly affected.",
-    params=(
-        Param("start", datetime, FromQuery("incident_window", "deployed_at"),
-              "First instant of the window, e.g. the deployment 2013-12-13T17:52:00+00:00"),
-        Param("end", datetime, FromQuery("incident_window", "fix_deployed_at"),
-              "End of the window, exclusive, e.g. the fix 2013-12-18T09:20:00+00:00"),
-    ),
+    params=(START, END),
     columns={"first_login_at": PII.NONE, "last_login_at": PII.NONE, "n_logins": PII.NONE},
     sort=("applicant_id",),
 )
 def possibly_affected(start: datetime, end: datetime) -> sa.Select:
     """One row per member with a login in the window."""
-    _check_window("possibly_affected", start, end)
+    check_window("possibly_affected", start, end)
     t = _LOGINS.c.time
     return (
         sa.select(
@@ -251,7 +228,7 @@ def _open_sessions(frame: pl.DataFrame, values: Mapping[str, Any]) -> pl.DataFra
 @query(
     domain=DOMAIN,
     description="Per UTC hour: logins, newly mismatched sessions, and sessions open at some moment of the hour.",
-    params=(*_WINDOW, _IDLE),
+    params=(AROUND_START, AROUND_END, IDLE_TIMEOUT),
     columns={"hour": PII.NONE, "n_logins": PII.NONE, "n_mismatched_sessions": PII.NONE, "n_sessions_open": PII.NONE,
              "opened": PII.NONE, "closed": PII.NONE},
     sort=("hour",),
@@ -264,12 +241,12 @@ def incident_hourly(start: datetime, end: datetime, idle_timeout_minutes: int) -
     is counted as opened in the hour it started (or the first hour, if earlier) and closed
     in the first hour that begins at or after its end.
     """
-    _check_window("incident_hourly", start, end)
+    check_window("incident_hourly", start, end)
     logins = _LOGINS.c.time
     mm = mismatched_select().subquery("mm")
     s = sessions_select(idle_timeout_minutes).subquery("s")
-    overlapping = (s.c.started_at < end, s.c.ended_at > start)
-    opened = hour_bucket(sa.case((s.c.started_at < start, _ts(start)), else_=s.c.started_at))
+    overlapping = (s.c.login_at < end, s.c.ended_at > start)
+    opened = hour_bucket(sa.case((s.c.login_at < start, _ts(start)), else_=s.c.login_at))
     end_hour = hour_bucket(s.c.ended_at)
     closed = sa.case(
         (s.c.ended_at > end_hour, add_seconds(end_hour, sa.bindparam("one_hour", 3600, sa.BigInteger()))),

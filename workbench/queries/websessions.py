@@ -1,24 +1,44 @@
-"""SQL building blocks for web sessions, shared by the exposure queries.
+"""The one session model and the incident window, with SQL building blocks on them.
 
-A session's span (login to logout, else last page plus the idle timeout), the pages that
-render account data, the listing number inside a path, the accounts a session's pages,
-changes and interests name, and the fault's candidates: for a login, the other member's
-session opened last among those still open.
+Every query that needs a web session's span, in notebooks 01, 02 and 10 and in the query
+browser, takes it from here:
+
+* **A session** starts at its login (``login_at``) and belongs to the member who
+  authenticated (``applicant_id``).
+* **It ends** (``ended_at``, with ``end_reason``) at its logout row when the log holds one,
+  whether the member logged out (``"user"``) or the server logged its own idle timeout
+  (``"timeout"``): the server's record wins over the ``idle_timeout_minutes`` parameter.
+  Only a session with no logout row at all ends ``idle_timeout_minutes`` after its last
+  request (or its login, without one), with ``end_reason`` ``"no logout logged"``. Changing
+  the parameter therefore moves only sessions whose end the log does not record.
+* **The incident window** is [deployment, fix): ``START`` and ``END``, taken from the
+  ``incident_window`` query. ``AROUND_START`` and ``AROUND_END`` widen it by a day either
+  side, for charts and timelines that show what came before and after.
+
+Also here: the pages that render account data, the listing number inside a path, the
+accounts a session's pages, changes and interests name, and the fault's candidates: for a
+login, the other member's session opened last among those still open.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
 from .. import evidence
 from ..evidence import PAGE_FIELDS
-from .registry import FromQuery, Param
+from .registry import FromQuery, Param, QueryParameterError
 from .timeshift import add_seconds
 
 __all__ = [
     "APPLICANTS",
+    "AROUND_END",
+    "AROUND_START",
+    "DEFAULT_IDLE_TIMEOUT_MINUTES",
+    "END_REASONS",
+    "NO_LOGOUT",
     "BOOL",
     "CHANGES",
     "CONTRACTS",
@@ -42,13 +62,16 @@ __all__ = [
     "WITHDRAW_PREFIX",
     "WITHDRAW_SUFFIX",
     "account_evidence",
+    "check_window",
     "candidates",
     "flag",
+    "idle_minutes",
     "in_window",
     "known",
     "listing_in_path",
     "plus_minutes",
     "rendering",
+    "session_end",
     "session_spans",
     "window_logins",
 ]
@@ -70,13 +93,51 @@ WITHDRAW_PREFIX, WITHDRAW_SUFFIX = "/mina-sidor/intressen/", "/ta-bort"
 # Pages that show the whole profile, co-applicant included.
 PROFILE_PATHS = tuple(path for path, fields in PAGE_FIELDS.items() if "co_applicant_personnummer" in fields)
 
+DEFAULT_IDLE_TIMEOUT_MINUTES = 20
+"""The web server's idle timeout as its own logs show it (a timed-out session ends 20 min after its last request)."""
+NO_LOGOUT = "no logout logged"
+END_REASONS = ("user", "timeout", NO_LOGOUT)
+"""``end_reason``: the member logged out, the server logged its timeout, or the log holds no logout."""
+
 START = Param("start", datetime, FromQuery("incident_window", "deployed_at"),
                "Window start, inclusive: the deployment, e.g. 2013-12-13T17:52:00+00:00")
 END = Param("end", datetime, FromQuery("incident_window", "fix_deployed_at"),
              "Window end, exclusive: the fix, e.g. 2013-12-18T09:20:00+00:00")
-IDLE_TIMEOUT = Param("idle_timeout_minutes", int, 20,
-                 "Idle timeout: ends a session that has no logout row; a longer pause inside a session means lost pages")
+AROUND_START = Param("start", datetime, FromQuery("incident_window", "deployed_at", timedelta(days=-1)),
+                      "Start, inclusive: a day before the deployment by default, e.g. 2013-12-12T17:52:00+00:00")
+AROUND_END = Param("end", datetime, FromQuery("incident_window", "fix_deployed_at", timedelta(days=1)),
+                    "End, exclusive: a day after the fix by default, e.g. 2013-12-19T09:20:00+00:00")
+IDLE_TIMEOUT = Param("idle_timeout_minutes", int, DEFAULT_IDLE_TIMEOUT_MINUTES,
+                     "Minutes after its last request that a session with no logout in the log ends, e.g. 20; "
+                     "a session whose logout (by the member or the server's timeout) is logged ends there")
 INT, BOOL, TS, STR = sa.BigInteger(), sa.Boolean(), sa.DateTime(timezone=True), sa.String()
+
+
+def check_window(name: str, start: Any, end: Any) -> None:
+    """Refuse a window whose start is not before its end, naming the query."""
+    if isinstance(start, datetime) and isinstance(end, datetime) and start >= end:
+        raise QueryParameterError(f"{name} needs start before end, got start={start.isoformat()} end={end.isoformat()}")
+
+
+def idle_minutes(minutes: Any) -> sa.ColumnElement:
+    """The idle timeout as a bound SQL integer of minutes; refuses zero and negative values."""
+    if isinstance(minutes, sa.ColumnElement):  # describe() passes a placeholder column
+        return minutes
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes <= 0:
+        raise QueryParameterError(f"idle_timeout_minutes must be a positive number of minutes, got {minutes}")
+    return sa.bindparam("idle_timeout_minutes", minutes, type_=INT)
+
+
+def session_end(login_at: sa.ColumnElement, logout_at: sa.ColumnElement, logout_reason: sa.ColumnElement,
+                last_request_at: sa.ColumnElement, timeout: sa.ColumnElement) -> tuple[sa.ColumnElement, sa.ColumnElement]:
+    """``(ended_at, end_reason)`` of a session: the one rule every session query uses.
+
+    The logged logout wins, by the member or by the server's timeout; without one, the last
+    request (else the login) plus ``timeout`` minutes, with ``end_reason`` "no logout logged".
+    """
+    ended = sa.func.coalesce(logout_at, plus_minutes(last_request_at, timeout), plus_minutes(login_at, timeout))
+    reason = sa.func.coalesce(logout_reason, sa.literal(NO_LOGOUT, STR))
+    return sa.type_coerce(ended, TS), sa.type_coerce(reason, STR)
 
 
 def plus_minutes(ts: sa.ColumnElement, minutes: sa.ColumnElement) -> sa.ColumnElement:
@@ -110,7 +171,7 @@ def known(account: sa.ColumnElement, condition: sa.ColumnElement) -> sa.ColumnEl
 
 
 def session_spans(timeout: sa.ColumnElement) -> sa.Subquery:
-    """Every session: owner, login_at, ended_at (logout, else last page + timeout) and how it ended."""
+    """Every session: owner, login_at, ended_at and end_reason (:func:`session_end`), ip and user agent."""
     # Only sessions without a logout row need their last page (an anti-join, not a scan of every page).
     last_view = (
         sa.select(PAGES.c.session_id, sa.func.max(PAGES.c.time).label("last_view_at"))
@@ -118,16 +179,14 @@ def session_spans(timeout: sa.ColumnElement) -> sa.Subquery:
         .group_by(PAGES.c.session_id)
         .subquery("last_view")
     )
-    ended = sa.func.coalesce(
-        LOGOUTS.c.time, plus_minutes(last_view.c.last_view_at, timeout), plus_minutes(LOGINS.c.time, timeout)
-    )
+    ended_at, end_reason = session_end(LOGINS.c.time, LOGOUTS.c.time, LOGOUTS.c.reason, last_view.c.last_view_at, timeout)
     return (
         sa.select(
             LOGINS.c.session_id,
             LOGINS.c.applicant_id,
             LOGINS.c.time.label("login_at"),
-            sa.type_coerce(ended, TS).label("ended_at"),
-            sa.func.coalesce(LOGOUTS.c.reason, "timeout").label("end_reason"),
+            ended_at.label("ended_at"),
+            end_reason.label("end_reason"),
             LOGINS.c.ip,
             LOGINS.c.user_agent,
         )

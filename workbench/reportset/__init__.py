@@ -6,9 +6,9 @@ index; ``verify`` checks such a folder against its ``report-set.json`` and the c
 
 from .build import AUDIENCES, build_report, notebook_paths
 from .contents import HEADLINES, load_set
-from .execute import Job, NotebookError, execute, execute_many
+from .execution import Job, NotebookError, execute, execute_many
 from .leakscan import scan
-from .verify import Verification, VerificationError, verify
+from .verification import Verification, VerificationError, verify
 
 __all__ = [
     "AUDIENCES",

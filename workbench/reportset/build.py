@@ -200,7 +200,7 @@ def notebook_paths(names: list[str] | None = None) -> list[Path]:
     notebook of the project (``10_explore``) or a path to one.
     """
     from ..errors import UnknownNameError
-    from .execute import NOTEBOOKS_DIR
+    from .execution import NOTEBOOKS_DIR
 
     if not names or names == ["all"]:
         return sorted(NOTEBOOKS_DIR.glob(REPORT_GLOB))
@@ -257,7 +257,7 @@ def build_report(case_url: str, audience: str, out_dir: str | Path, notebooks: l
     ``cell_timeout`` (seconds) fails a notebook cell that runs longer.
     """
     from ..case import open_case
-    from .execute import Job, execute_many, plan_parameters
+    from .execution import Job, execute_many, plan_parameters
     from .contents import ReportEntry, claim_folder, write_set
     from .provenance import case_fingerprint, environment, render_section, safe_url
 

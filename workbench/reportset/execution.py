@@ -261,7 +261,7 @@ def _run_in_process(job: Job, scratch: Path) -> str | None:
     with tempfile.TemporaryDirectory(dir=scratch) as tmp:
         spec_path, result_path = Path(tmp) / "job.json", Path(tmp) / "result.json"
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
-        code = "from workbench.reportset.execute import _worker; _worker()"
+        code = "from workbench.reportset.execution import _worker; _worker()"
         done = subprocess.run([sys.executable, "-c", code, str(spec_path), str(result_path)])
         if not result_path.is_file():
             return f"{job.notebook.name}: the worker process ended with status {done.returncode} without a result"

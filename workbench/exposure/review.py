@@ -1,0 +1,202 @@
+"""One call for notebook 02: bind sessions, attribute changes, assess exposure, check allocation, notify.
+
+>>> review = review_exposure(case, idle_timeout_minutes=20)          # doctest: +SKIP
+>>> review.bounds["accounts_exposed"]                                # doctest: +SKIP
+Bounds(min=122, likely=122, max=122)
+>>> review.record(findings, "tier 3")                                # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from ..figures import Figure, record_section, sections
+from ..queries import run
+from ..queries.websessions import DEFAULT_IDLE_TIMEOUT_MINUTES
+from .allocation_check import AllocationCheck, check_allocation
+from .binding import SessionBinding, bind_sessions
+from .changes import ChangeLog, attribute_changes
+from .notify import Notifications, notification_list
+from .tiers import Exposure, assess_exposure
+
+if TYPE_CHECKING:
+    from ..case import Case
+    from ..findings import Bounds
+
+__all__ = ["FIGURES", "SECTIONS", "ExposureReview", "review_exposure"]
+
+
+@dataclass(frozen=True)
+class ExposureReview:
+    """Everything notebook 02 reports: one rich object, many views.
+
+    ``binding`` (:class:`SessionBinding`: the window's sessions, bound, own or unknown),
+    ``changes`` (:class:`ChangeLog`: who changed what), ``exposure`` (:class:`Exposure`:
+    the tiers with bounds), ``allocation`` (:class:`AllocationCheck`: queue acts on another
+    member's account) and ``notices`` (:class:`Notifications`: whom to inform). ``window``
+    holds the ``incident_window`` row; ``bounds`` every tier count as min, likely, max.
+    """
+
+    case: Case = field(repr=False)
+    idle_timeout_minutes: int
+    window: dict[str, datetime | None]
+    binding: SessionBinding
+    changes: ChangeLog
+    exposure: Exposure
+    allocation: AllocationCheck
+    notices: Notifications
+    bounds: dict[str, Bounds]
+
+    @property
+    def sessions(self) -> pl.DataFrame:
+        """The window's sessions in the one session model, with what their pages show (``window_sessions``)."""
+        return self.binding.sessions
+
+    @cached_property
+    def restore(self) -> pl.DataFrame:
+        """The restore list: every field another person changed, with the value to restore (see :class:`ChangeLog`)."""
+        return self.changes.restore_list()
+
+    def record(self, findings: Any, section: str) -> dict[str, Any]:
+        """Record the figures of ``section`` (one of :data:`SECTIONS`, e.g. ``"tier 2"``) into ``findings``."""
+        return record_section(findings, self, FIGURES, section)
+
+
+def review_exposure(case: Case, *, idle_timeout_minutes: int = DEFAULT_IDLE_TIMEOUT_MINUTES,
+                    start: datetime | None = None, end: datetime | None = None) -> ExposureReview:
+    """Notebook 02's analysis in one call, over the incident window [start, end) (default: deployment to fix).
+
+    ``idle_timeout_minutes`` ends sessions whose logout the log does not hold (see
+    :mod:`workbench.queries.websessions`).
+    """
+    window = run("incident_window", case).row(0, named=True)
+    binding = bind_sessions(case, start=start, end=end, idle_timeout_minutes=idle_timeout_minutes)
+    changes = attribute_changes(case, start=start, end=end)
+    exposure = assess_exposure(case, binding, changes)
+    allocation = check_allocation(case, binding, changes)
+    notices = notification_list(exposure, changes, allocation)
+    return ExposureReview(
+        case=case, idle_timeout_minutes=idle_timeout_minutes, window=window, binding=binding, changes=changes,
+        exposure=exposure, allocation=allocation, notices=notices, bounds=exposure.bounds(),
+    )
+
+
+def _status(status: str) -> Any:
+    return lambda r: int((r.binding.sessions["status"] == status).sum())
+
+
+def _bounds(name: str) -> Any:
+    return lambda r: r.bounds[name]
+
+
+def _changes(name: str) -> Any:
+    return lambda r: r.changes.counts()[name]
+
+
+def _acts(name: str) -> Any:
+    return lambda r: r.allocation.counts()[name]
+
+
+def _certainty(level: str) -> Any:
+    return lambda r: int((r.notices.people["certainty"] == level).sum())
+
+
+FIGURES: Sequence[Figure] = (
+    Figure("deployed_at", "window", "Deployment that opened the incident", lambda r: r.window["deployed_at"],
+           "incident_window"),
+    Figure("login_disabled_at", "window", "Login disabled", lambda r: r.window["login_disabled_at"], "incident_window"),
+    Figure("fix_deployed_at", "window", "Fix deployed", lambda r: r.window["fix_deployed_at"], "incident_window"),
+    # tier 1
+    Figure("people_possibly_affected", "tier 1", "Members who logged in during the incident window",
+           lambda r: r.bounds["people_possibly_affected"].likely, "possibly_affected", count=True),
+    Figure("window_sessions", "tier 1", "Sessions that logged in during the window",
+           lambda r: r.binding.sessions.height, "window_sessions", count=True),
+    # tier 2
+    Figure("accounts_bound_to_others", "tier 2", "Accounts bound into someone else's session (min, likely, max)",
+           _bounds("accounts_bound_to_others"), "window_sessions", count=True),
+    Figure("people_put_into_others_accounts", "tier 2", "People put into someone else's account (min, likely, max)",
+           _bounds("people_put_into_others_accounts"), "window_sessions", count=True),
+    Figure("sessions_bound", "tier 2", "Sessions whose evidence shows a foreign account", _status("bound"),
+           "window_sessions", count=True),
+    Figure("bindings_unexplained", "tier 2",
+           "Observed bindings the mechanism does not explain (not the candidate account)",
+           lambda r: r.binding.unexplained.height, "binding_candidates", count=True),
+    # tier 3
+    Figure("accounts_exposed", "tier 3", "Accounts whose data was shown to another person (min, likely, max)",
+           _bounds("accounts_exposed"), "foreign_page_views", count=True),
+    Figure("pages_shown_to_others", "tier 3",
+           "Pages that rendered an account to a person who is not its owner (proven)",
+           lambda r: int(r.exposure.views["certain"].sum()), "foreign_page_views", count=True),
+    # how the bounds are derived
+    Figure("sessions_unsettled", "bounds", "Window sessions whose binding the evidence cannot settle",
+           _status("unknown"), "window_sessions", count=True),
+    Figure("page_views_missing_account_id", "bounds",
+           "Rendering page views of window sessions whose account_id is missing",
+           lambda r: int(r.binding.sessions["render_views_missing_account"].sum()), "window_sessions"),
+    Figure("page_log_gaps", "bounds", "Gaps detected in the page log", lambda r: r.binding.describe_gaps(),
+           "page_log_gaps"),
+    Figure("swap_rate", "bounds",
+           "Share of candidate sessions bound to another account, among those whose pages settle it",
+           lambda r: round(r.binding.rates["swap_rate"], 4), "window_sessions"),
+    # co-applicants and protected identity
+    Figure("co_applicants_exposed", "subjects",
+           "Co-applicants shown on a profile page to another person (min, likely, max)",
+           _bounds("co_applicants_exposed"), "exposure_subjects", count=True),
+    Figure("protected_identity_exposed", "subjects",
+           "Protected-identity members whose data was shown to another person (min, likely, max)",
+           _bounds("protected_identity_exposed"), "exposure_subjects", count=True),
+    # who changed what
+    Figure("people_who_made_changes", "changes", "People who saved a profile change during the window",
+           _changes("people_who_made_changes"), "profile_change_log", count=True),
+    Figure("people_who_edited_own_data", "changes", "People who edited their own data during the window",
+           _changes("people_who_edited_own_data"), "profile_change_log", count=True),
+    Figure("people_who_changed_others_data", "changes", "People who edited someone else's data without knowing",
+           _changes("people_who_changed_others_data"), "profile_change_log", count=True),
+    Figure("accounts_changed_by_others", "changes", "Accounts whose data another person edited",
+           _changes("accounts_changed_by_others"), "profile_change_log", count=True),
+    Figure("field_changes_by_others", "changes", "Field changes saved by someone other than the account's owner",
+           _changes("field_changes_by_others"), "profile_change_log", count=True),
+    Figure("changes_with_unknown_actor", "changes", "Changes in the window whose session has no login (actor unknown)",
+           _changes("changes_with_unknown_actor"), "profile_change_log", count=True),
+    # restore list
+    Figure("field_changes_to_restore", "restore", "Fields another person changed, to restore",
+           lambda r: r.restore.height, "profile_change_log", count=True),
+    Figure("restore_conflicts", "restore",
+           "Fields to restore that the owner changed again later (review, do not overwrite)",
+           lambda r: int(r.restore["conflict"].sum()), "profile_change_log", count=True),
+    # "queue times and allocation were not affected"
+    Figure("allocation_affected", "allocation",
+           "Queue acts (interests registered or withdrawn, offers answered) made on another member's account",
+           _acts("allocation_affected"), "allocation_actions", count=True),
+    Figure("allocation_possibly_affected", "allocation", "Queue acts of sessions whose binding is unknown",
+           _acts("allocation_possibly_affected"), "allocation_actions", count=True),
+    Figure("interests_registered_by_others", "allocation", "Interests registered on another member's account",
+           _acts("interests_registered_by_others"), "allocation_actions", count=True),
+    Figure("interests_withdrawn_by_others", "allocation", "Interests withdrawn from another member's account",
+           _acts("interests_withdrawn_by_others"), "allocation_actions", count=True),
+    Figure("offers_answered_by_others", "allocation", "Offers answered from a session bound to another account",
+           _acts("offers_answered_by_others"), "allocation_actions", count=True),
+    Figure("listings_closed_in_window_losing_applicants", "allocation",
+           "Listings that closed during the window and lost an applicant to another person's withdrawal",
+           _acts("listings_closed_in_window_losing_applicants"), "allocation_actions", count=True),
+    Figure("income_changed_by_others", "allocation",
+           "Accounts whose income (an eligibility field) another person changed",
+           _acts("income_changed_by_others"), "profile_change_log", count=True),
+    Figure("allocation_claim", "allocation", "Whether the claim 'queue times and allocation were not affected' holds",
+           lambda r: r.allocation.verdict(), "allocation_actions"),
+    # notifications
+    Figure("notifications", "notifications", "People to inform on proven evidence", _certainty("certain"),
+           "window_sessions", count=True),
+    Figure("notifications_possible", "notifications", "People to inform if the unsettled sessions were bound",
+           _certainty("possible"), "window_sessions", count=True),
+)
+"""Every figure notebook 02 records, by section."""
+
+SECTIONS = sections(FIGURES)
+"""The sections of :data:`FIGURES`, in the order notebook 02 tells them."""

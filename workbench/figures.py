@@ -1,0 +1,46 @@
+"""Declared figures: what a facade records into :class:`workbench.findings.Findings`, by section.
+
+A result object such as :class:`workbench.incident.Incident` declares each headline figure
+once, with its description and the query behind it, and a notebook records one section at
+a time, between the prose that explains it::
+
+    incident.record(findings, "clocks")
+    findings.say("The mail server's clock runs {mail_clock_offset_seconds} seconds ...")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import UnknownNameError
+
+__all__ = ["Figure", "record_section", "sections"]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One recorded figure: ``value`` takes the result object and returns what is recorded."""
+
+    name: str  # "time_to_detect_hours"
+    section: str  # "response times"
+    description: str  # one line for the reader
+    value: Callable[[Any], Any]
+    query: str | None = None  # the registered query that produced it
+    count: bool = False  # a count of members: suppressed when small for the public
+
+
+def sections(figures: Sequence[Figure]) -> list[str]:
+    """The section names of ``figures``, in declaration order."""
+    return list(dict.fromkeys(f.section for f in figures))
+
+
+def record_section(findings: Any, subject: Any, figures: Sequence[Figure], section: str) -> dict[str, Any]:
+    """Record every figure of ``section`` from ``subject`` into ``findings``; the values recorded, by name."""
+    chosen = [f for f in figures if f.section == section]
+    if not chosen:
+        raise UnknownNameError("section", section, sections(figures))
+    return {
+        f.name: findings.record(f.name, f.value(subject), f.description, query=f.query, count=f.count) for f in chosen
+    }
