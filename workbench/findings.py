@@ -201,12 +201,7 @@ class Findings:
 
         self.out_dir = Path(out_dir if out_dir is not None else os.environ.get(OUT_DIR_ENV, "."))
         self._shown: dict[str, Any] = {}
-        try:
-            self.audience = Audience(audience)
-        except ValueError:
-            from .errors import UnknownNameError
-
-            raise UnknownNameError("audience", audience, [a.value for a in Audience]) from None
+        self.audience = Audience.parse(audience)
 
     @property
     def path(self) -> Path:

@@ -15,17 +15,10 @@ from typing import Any
 import polars as pl
 
 from .audience import Audience, fit
-from .errors import UnknownNameError, WorkbenchError
+from .errors import WorkbenchError
 from .evidence import PII
 
 __all__ = ["export_csv", "person_rows"]
-
-
-def _audience(audience: str) -> Audience:
-    try:
-        return Audience(audience)
-    except ValueError:
-        raise UnknownNameError("audience", audience, [a.value for a in Audience]) from None
 
 
 def person_rows(frame: pl.DataFrame, audience: str, *, columns: Mapping[str, PII], by: Sequence[str] = (),
@@ -36,7 +29,7 @@ def person_rows(frame: pl.DataFrame, audience: str, *, columns: Mapping[str, PII
     ``field, n`` with small counts suppressed; ``rows_for=("investigator",)`` keeps even
     auditors to counts (protected identity).
     """
-    who = _audience(audience)
+    who = Audience.parse(audience)
     if who.value in rows_for:
         return fit(frame, who, columns=columns, key=key)
     counts = frame.group_by(list(by)).agg(n=pl.len().cast(pl.Int64)) if by else frame.select(n=pl.len().cast(pl.Int64))
@@ -52,7 +45,7 @@ def export_csv(frame: pl.DataFrame, out_dir: str | os.PathLike, name: str, audie
     :func:`workbench.audience.fit`, e.g. ``columns=RESTORE_COLUMNS``. Times are written
     as ISO 8601 in UTC.
     """
-    who = _audience(audience)
+    who = Audience.parse(audience)
     if who is Audience.PUBLIC:
         return None
     if Path(name).name != name or not name.endswith(".csv"):

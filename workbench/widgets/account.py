@@ -37,10 +37,7 @@ class AccountInspector:
     def __init__(self, exposure: Exposure, audience: str = "investigator", *, key: str | bytes | None = None):
         import ipywidgets as widgets
 
-        try:
-            self.audience = Audience(audience)
-        except ValueError:
-            raise UnknownNameError("audience", audience, [a.value for a in Audience]) from None
+        self.audience = Audience.parse(audience)
         self._exposure = exposure
         self._key = pseudonym_key(key) if self.audience is Audience.AUDITOR else None
         self._restore_all = exposure.changes.restore_list()

@@ -24,7 +24,6 @@ import polars as pl
 
 from ..audience import Audience, fit
 from ..display import table
-from ..errors import UnknownNameError
 from .hooks import ChangeHooks
 
 __all__ = ["CaseworkerDashboard"]
@@ -43,10 +42,7 @@ class CaseworkerDashboard(ChangeHooks):
     def __init__(self, review: Any, audience: str = "investigator", caseworker: int | None = None):
         import ipywidgets as w
 
-        try:
-            self.audience = Audience(audience)
-        except ValueError:
-            raise UnknownNameError("audience", audience, [a.value for a in Audience]) from None
+        self.audience = Audience.parse(audience)
         self._review = review
         allocations = review.replay.allocations
         self._tags = _tags()

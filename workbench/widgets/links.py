@@ -59,7 +59,7 @@ class TimelineAccounts:
         missing = {"session_id", "account_id"} - set(sessions.columns)
         if missing:
             raise WorkbenchError(f"TimelineAccounts needs session columns session_id and account_id; missing {sorted(missing)}")
-        self.audience = Audience(inspector.audience)
+        self.audience = Audience.parse(inspector.audience)
         self._timeline, self._inspector = timeline, inspector
         self._sessions = sessions.select("session_id", "account_id").drop_nulls().unique()
         self._label = _labeller(self.audience, key) if self.audience is not Audience.PUBLIC else None
@@ -152,7 +152,7 @@ class AllocationApplicant:
 
         from ..fairness.views import TAGS
 
-        self.audience = Audience(dashboard.audience)
+        self.audience = Audience.parse(dashboard.audience)
         self._dashboard, self._review, self._inspector, self._key = dashboard, review, inspector, key
         self._tags = {**TAGS, **_MEMBER_TAGS}
         self._label = _labeller(self.audience, key) if self.audience is not Audience.PUBLIC else None

@@ -52,7 +52,7 @@ class TimelineExplorer(ChangeHooks):
             raise WorkbenchError(f"TimelineExplorer needs event columns time and kind; missing {sorted(missing)}")
         if events.is_empty():
             raise WorkbenchError("TimelineExplorer needs at least one event; the frame is empty")
-        self.audience = Audience(audience)
+        self.audience = Audience.parse(audience)
         self.timezone, self.max_rows = timezone, max_rows
         self._events = events.sort("time")
         self._marks = marks
