@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from .audience import fit
+from .audience import Audience, fit
 
 __all__ = ["Table", "show", "table"]
 
@@ -102,6 +102,6 @@ def show(frame: pl.DataFrame, audience: str, *, max_rows: int = 40, caption: str
     """
     fitted = fit(frame, audience, **fit_options)
     csv = None
-    if fitted.height > max_rows and str(audience) in ("investigator", "auditor"):
+    if fitted.height > max_rows and Audience.parse(audience).sees_rows:
         csv = _write_csv(fitted, caption or fit_options.get("query") or fit_options.get("table") or "table")
     return Table(fitted, max_rows=max_rows, caption=caption, csv=csv)

@@ -233,7 +233,7 @@ class Findings:
             raise FindingError(f"finding {name!r}: params {dict(params)} need the query they were passed to (query=...)")
         encoded = _encode(name, value)
         shown = value
-        if count and self.audience.value == "public":
+        if count and not self.audience.sees_rows:  # aggregates only: a small count singles people out
             shown = _suppress_count(name, value)
         if shown is not value:
             encoded = _encode(name, shown)

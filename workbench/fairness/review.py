@@ -131,9 +131,9 @@ class FairnessReview:
     def flagged_for(self, audience: str) -> list[int] | list[str] | int:
         """``caseworkers_flagged`` as an audience may see it: ids, pseudonyms, or only how many."""
         who = Audience.parse(audience)
-        if who is Audience.INVESTIGATOR:
+        if who.sees_identifiers:
             return self.caseworkers_flagged
-        if who is Audience.AUDITOR:
+        if who.pseudonymised:
             return [pseudonym(h, "handler_id") for h in self.caseworkers_flagged]
         return len(self.caseworkers_flagged)
 

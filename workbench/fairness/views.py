@@ -64,7 +64,7 @@ def caseworker_rates(review: FairnessReview, audience: str) -> pl.DataFrame:
     """One row per caseworker: rate with its interval, peers' rate, threshold, effect, p-values, flag."""
     who = Audience.parse(audience)
     frame = review.caseworkers
-    if who is Audience.PUBLIC:
+    if not who.sees_rows:
         # No ids and no counts: rates and the flag only, caseworkers numbered by rate.
         frame = frame.sort("rate", "handler_id", descending=[True, False]).select(
             "rate", "rate_low", "rate_high", "peer_rate", "threshold", "effect", "effect_label", "p_holm", "flagged",
@@ -86,7 +86,7 @@ def queue_time(review: FairnessReview, audience: str) -> pl.DataFrame:
     frame = review.replay.allocations.group_by("district", "year").agg(
         n=pl.len().cast(pl.Int64), median_queue_years=(pl.col("winner_queue_days") / 365.25).median()
     ).sort("district", "year")
-    if who is Audience.PUBLIC:  # a median over fewer than 5 tenants says too much about them
+    if not who.sees_rows:  # a median over fewer than 5 tenants says too much about them
         frame = frame.with_columns(median_queue_years=pl.when(pl.col("n") >= 5).then("median_queue_years"))
     return fit(frame, who, columns=TAGS, counts=["n"])
 
@@ -100,7 +100,7 @@ def flag_timeline(review: FairnessReview, audience: str, handlers: list[int] | N
     who = Audience.parse(audience)
     chosen = review.caseworkers_of_interest if handlers is None else handlers
     flags = review.red_flags.filter(pl.col("handler_id").is_in(chosen))
-    if who is Audience.PUBLIC:
+    if not who.sees_rows:
         monthly = flags.group_by(month=pl.col("time").dt.convert_time_zone(redflags.ZONE).dt.strftime("%Y-%m"), flag="flag").agg(
             n=pl.len().cast(pl.Int64)
         ).sort("month", "flag")
@@ -112,7 +112,7 @@ def skipped_members(review: FairnessReview, audience: str) -> pl.DataFrame:
     """Members skipped in unexplained allocations; for the public, per district and year."""
     who = Audience.parse(audience)
     skipped = review.replay.skipped.join(review.replay.allocations.select("listing_id", "district", "year"), on="listing_id")
-    if who is Audience.PUBLIC:
+    if not who.sees_rows:
         per = skipped.group_by("district", "year").agg(
             n=pl.len().cast(pl.Int64), queue_days_jumped=pl.col("queue_days_jumped").sum()
         ).sort("district", "year").with_columns(queue_days_jumped=pl.when(pl.col("n") >= 5).then("queue_days_jumped"))
@@ -127,7 +127,7 @@ def suspected_profiles(review: FairnessReview, audience: str) -> pl.DataFrame:
     """Suspected fake profiles with their evidence; for the public, how many show each signal."""
     who = Audience.parse(audience)
     suspected = review.fake_profiles.filter("suspected")
-    if who is Audience.PUBLIC:
+    if not who.sees_rows:
         per = pl.DataFrame({"signal": list(fakes.SIGNALS),
                             "n": [int(suspected[s].sum()) for s in fakes.SIGNALS]}, schema={"signal": pl.String, "n": pl.Int64})
         return fit(per, who, columns={"signal": PII.NONE}, counts=["n"])
@@ -138,7 +138,7 @@ def group_disparities(review: FairnessReview, audience: str) -> pl.DataFrame:
     """The group view: share in queue order and queue time by district, kind and year, with disparity ratios."""
     who = Audience.parse(audience)
     frame = review.groups
-    if who is Audience.PUBLIC:
+    if not who.sees_rows:
         # Only the size of each group is a count; shares and medians of fewer than 5
         # allocations would give small counts back, so they are left out.
         small = pl.col("n_allocations") < 5

@@ -50,7 +50,7 @@ class CaseworkerDashboard(ChangeHooks):
         first, last = (int(years.min()), int(years.max())) if allocations.height else (0, 0)
         handlers = review.caseworkers["handler_id"].to_list()  # most significant first
         labels = fit(review.caseworkers.select("handler_id"), self.audience)["handler_id"].cast(pl.String).to_list() \
-            if self.audience is not Audience.PUBLIC else []
+            if self.audience.sees_rows else []
         self._w_caseworker = w.Dropdown(options=list(zip(labels, handlers)), description="Caseworker")
         self._w_districts = w.SelectMultiple(options=sorted(allocations["district"].unique().to_list()),
                                              description="Districts", rows=6)
@@ -110,7 +110,7 @@ class CaseworkerDashboard(ChangeHooks):
         self._changed()
 
     def _update(self) -> None:
-        if self.audience is Audience.PUBLIC or self.value is None:
+        if not self.audience.sees_rows or self.value is None:
             self._w_summary.value = ("<p>The caseworker dashboard shows per-person rows: it is for investigators and "
                                      "auditors, not the public audience.</p>")
             return

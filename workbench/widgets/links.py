@@ -36,7 +36,7 @@ _END_OF_TIME = datetime(9999, 1, 1, tzinfo=timezone.utc)
 
 def _labeller(audience: Audience, key: str | bytes | None):
     """Customer number -> the label the audience's widgets use: the number, or the auditor's pseudonym."""
-    if audience is Audience.AUDITOR:
+    if audience.pseudonymised:
         secret = pseudonym_key(key)
         return lambda account: pseudonym(account, "account_id", secret)
     return str
@@ -62,7 +62,7 @@ class TimelineAccounts:
         self.audience = Audience.parse(inspector.audience)
         self._timeline, self._inspector = timeline, inspector
         self._sessions = sessions.select("session_id", "account_id").drop_nulls().unique()
-        self._label = _labeller(self.audience, key) if self.audience is not Audience.PUBLIC else None
+        self._label = _labeller(self.audience, key) if self.audience.sees_rows else None
         self._w_account = w.Dropdown(options=[("", None)], value=None, description="Open account",
                                      style={"description_width": "initial"}, layout=w.Layout(width="460px"))
         self._w_account.add_class("wb-link-account")
@@ -155,7 +155,7 @@ class AllocationApplicant:
         self.audience = Audience.parse(dashboard.audience)
         self._dashboard, self._review, self._inspector, self._key = dashboard, review, inspector, key
         self._tags = {**TAGS, **_MEMBER_TAGS}
-        self._label = _labeller(self.audience, key) if self.audience is not Audience.PUBLIC else None
+        self._label = _labeller(self.audience, key) if self.audience.sees_rows else None
         self._w_allocation = w.Dropdown(options=[("", None)], value=None, description="Open the applicant of",
                                         style={"description_width": "initial"}, layout=w.Layout(width="560px"))
         self._w_allocation.add_class("wb-link-allocation")

@@ -138,7 +138,7 @@ class TimelineExplorer(ChangeHooks):
         counts = (
             rows.group_by("kind").agg(n=pl.len().cast(pl.Int64)).sort("kind")
         )
-        if self.audience is Audience.PUBLIC:
+        if not self.audience.sees_rows:
             self.table = fit(counts, self.audience, columns=_TAGS)
         else:
             self.table = fit(rows.select([c for c in ("time", "kind", "detail", "session_id") if c in rows.columns]),
@@ -148,7 +148,7 @@ class TimelineExplorer(ChangeHooks):
             .agg(n=pl.len().cast(pl.Int64))
             .sort("hour", "kind")
         )
-        shown_hourly = fit(hourly, self.audience, columns=_TAGS) if self.audience is Audience.PUBLIC else hourly
+        shown_hourly = fit(hourly, self.audience, columns=_TAGS) if not self.audience.sees_rows else hourly
         self.chart = events_chart(shown_hourly, self.milestones_in_range(), timezone=self.timezone)
         start, end = self.range
         self._w_summary.value = (
