@@ -12,10 +12,9 @@ from pathlib import Path
 import polars as pl
 
 from .audience import Audience, fit
+from .settings import DISPLAY_TZ, OUT_DIR_ENV
 
 __all__ = ["Table", "show", "table"]
-
-DISPLAY_TZ = "Europe/Stockholm"
 
 
 class Table:
@@ -71,16 +70,12 @@ def table(frame: pl.DataFrame, *, max_rows: int = 40, caption: str | None = None
     return Table(frame, max_rows=max_rows, caption=caption)
 
 
-# Set by workbench.reportset.execute for a papermill run: the folder the report is rendered into.
-_OUT_DIR_ENV = "WORKBENCH_OUT_DIR"
-
-
 def _write_csv(frame: pl.DataFrame, name: str) -> str | None:
     """Write a long, audience-fit table beside the report; its path relative to the report.
 
     Only inside a report run (``WORKBENCH_OUT_DIR`` set): in live JupyterLab nothing is written.
     """
-    out_dir = os.environ.get(_OUT_DIR_ENV)
+    out_dir = os.environ.get(OUT_DIR_ENV)  # set by workbench.reportset.execute for a report run
     if not out_dir:
         return None
     text = frame.write_csv()

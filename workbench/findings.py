@@ -27,12 +27,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .errors import WorkbenchError
+from .settings import DISPLAY_TZ, OUT_DIR_ENV
 
 __all__ = ["FILENAME", "OUT_DIR_ENV", "Bounds", "Findings", "FindingError", "format_value", "record", "load"]
 
 FILENAME = "findings.json"
-OUT_DIR_ENV = "WORKBENCH_OUT_DIR"
-_DISPLAY_ZONE = ZoneInfo("Europe/Stockholm")
+_DISPLAY_ZONE = ZoneInfo(DISPLAY_TZ)
 
 
 class FindingError(WorkbenchError, ValueError):

@@ -27,6 +27,7 @@ from ..display import Table
 from ..errors import WorkbenchError
 from ..evidence import PII
 from ..queries import run
+from ..settings import DISPLAY_TZ
 
 __all__ = [
     "DISPLAY_TZ",
@@ -45,7 +46,6 @@ __all__ = [
     "TAGS",
 ]
 
-DISPLAY_TZ = "Europe/Stockholm"
 MILESTONE_SCHEMA = pl.Schema(
     {
         "milestone": pl.String(),

@@ -15,8 +15,6 @@ and members appear as pseudonyms; the public audience gets no per-person dashboa
 
 from __future__ import annotations
 
-import os
-
 import html
 from typing import Any
 
@@ -24,6 +22,7 @@ import polars as pl
 
 from ..audience import Audience, fit
 from ..display import table
+from ..settings import in_report_run
 from .hooks import ChangeHooks
 
 __all__ = ["CaseworkerDashboard"]
@@ -162,7 +161,7 @@ class CaseworkerDashboard(ChangeHooks):
         drawing into an Output widget there can leave the kernel waiting forever, and a
         report cannot show widgets anyway.
         """
-        if not getattr(self, "_displayed", False) or os.environ.get("WORKBENCH_RUN") == "papermill":
+        if not getattr(self, "_displayed", False) or in_report_run():
             return
         from IPython.display import display
 

@@ -26,7 +26,8 @@ from ..audience import Audience, fit, pseudonym, pseudonym_key
 from ..display import Table
 from ..errors import WorkbenchError
 from ..evidence import PII
-from .charts import DISPLAY_TZ, local_time
+from ..settings import DISPLAY_TZ
+from .charts import local_time
 
 __all__ = ["AllocationApplicant", "TimelineAccounts", "hourly_brush_chart", "link_brush", "range_brush"]
 

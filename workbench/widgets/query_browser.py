@@ -32,7 +32,7 @@ from ..audience import Audience, fit
 from ..display import Table
 from ..errors import WorkbenchError
 from ..queries import REQUIRED, FromQuery, Param
-from .charts import DISPLAY_TZ
+from ..settings import DISPLAY_TZ
 
 __all__ = ["EXPORT_FORMATS", "QueryBrowser"]
 

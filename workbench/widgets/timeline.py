@@ -11,7 +11,6 @@ tested headless by setting a child's value::
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -22,7 +21,7 @@ from ..audience import Audience, fit
 from ..display import Table
 from ..errors import WorkbenchError
 from ..evidence import PII
-from .charts import DISPLAY_TZ
+from ..settings import DISPLAY_TZ, in_report_run
 from .hooks import ChangeHooks
 from .incident_charts import events_chart
 
@@ -166,7 +165,7 @@ class TimelineExplorer(ChangeHooks):
         Headless (tests, scripts) and in papermill runs (WORKBENCH_RUN=papermill, where a
         report cannot show widgets anyway) the chart stays state only.
         """
-        if not self._displayed or os.environ.get("WORKBENCH_RUN") == "papermill":
+        if not self._displayed or in_report_run():
             return
         from IPython.display import display
 
