@@ -1,15 +1,20 @@
-"""Shared names are defined once, in ``workbench.settings``; low modules import nothing above them."""
+"""Shared names are defined once, in ``workbench.settings``; low modules import nothing above them.
+
+``workbench.settings`` imports nothing from workbench and ``workbench.values`` (bounds and
+the formatting of figures) only settings, so the lowest modules can use either.
+"""
 
 from __future__ import annotations
 
 import ast
 import importlib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 import workbench
-from workbench import settings
+from workbench import settings, values
 
 PACKAGE = Path(workbench.__file__).resolve().parent
 HOME = PACKAGE / "settings.py"
@@ -66,16 +71,23 @@ def test_settings_imports_nothing_from_workbench():
     assert _workbench_imports(HOME) == set()
 
 
-@pytest.mark.parametrize("module, name", [
-    ("workbench.display", "DISPLAY_TZ"),
-    ("workbench.widgets.charts", "DISPLAY_TZ"),
-    ("workbench.incident.timeline", "DISPLAY_TZ"),
-    ("workbench.findings", "OUT_DIR_ENV"),
-    ("workbench.reportset.execute", "OUT_DIR_ENV"),
-    ("workbench.reportset.execute", "RUN_ENV"),
+def test_values_imports_nothing_above_it():
+    assert _workbench_imports(PACKAGE / "values.py") == {"settings"}
+
+
+@pytest.mark.parametrize("module, name, home", [
+    ("workbench.display", "DISPLAY_TZ", settings),
+    ("workbench.widgets.charts", "DISPLAY_TZ", settings),
+    ("workbench.incident.timeline", "DISPLAY_TZ", settings),
+    ("workbench.findings", "OUT_DIR_ENV", settings),
+    ("workbench.reportset.execute", "OUT_DIR_ENV", settings),
+    ("workbench.reportset.execute", "RUN_ENV", settings),
+    ("workbench.findings", "Bounds", values),
+    ("workbench.findings", "format_value", values),
+    ("workbench.reportset.provenance", "format_value", values),
 ])
-def test_the_old_names_still_import_and_are_the_settings(module, name):
-    assert getattr(importlib.import_module(module), name) is getattr(settings, name)
+def test_the_old_names_still_import_and_are_the_ones_at_home(module, name, home):
+    assert getattr(importlib.import_module(module), name) is getattr(home, name)
 
 
 def test_in_report_run_reads_the_run_marker(monkeypatch):
@@ -85,3 +97,15 @@ def test_in_report_run_reads_the_run_marker(monkeypatch):
     assert not settings.in_report_run()
     monkeypatch.setenv(settings.RUN_ENV, settings.RUN_MARKER)
     assert settings.in_report_run()
+
+
+@pytest.mark.parametrize("delta, text", [
+    (timedelta(0), "PT0S"),
+    (timedelta(hours=5, minutes=30), "PT5H30M"),
+    (timedelta(days=1, hours=2), "P1DT2H"),
+    (timedelta(days=3), "P3D"),
+    (timedelta(seconds=-0.5), "-PT0.5S"),
+    (timedelta(minutes=1, seconds=2, microseconds=250), "PT1M2.00025S"),
+])
+def test_iso_duration(delta, text):
+    assert values.iso_duration(delta) == text

@@ -26,7 +26,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from ..findings import format_value
+from ..values import format_value
 
 __all__ = ["case_fingerprint", "environment", "git_commit", "safe_url", "render_section", "format_value"]
 
