@@ -10,7 +10,7 @@ from casekit import sqlite_case  # noqa: F401 - fixture
 from polars.testing import assert_frame_equal
 
 from workbench import queries
-from workbench.audience import KEY_ENV, WITHHELD, AudienceError, fit, pseudonym, tags
+from workbench.audience import KEY_ENV, WITHHELD, Audience, AudienceError, fit, pseudonym, tags
 from workbench.errors import UnknownNameError
 from workbench.evidence import PII
 from workbench.suppression import HIDDEN, SuppressionError
@@ -36,6 +36,53 @@ def test_investigator_sees_the_frame_unchanged():
 def test_unknown_audience_suggests_the_close_one():
     with pytest.raises(UnknownNameError, match=r"unknown audience 'auditors'\. Did you mean 'auditor'"):
         fit(pl.DataFrame({"n": [1]}), "auditors")
+
+
+def test_parse_takes_a_name_or_an_audience():
+    assert Audience.parse("auditor") is Audience.AUDITOR
+    assert Audience.parse(Audience.PUBLIC) is Audience.PUBLIC
+    assert [Audience.parse(a.value) for a in Audience] == list(Audience)
+
+
+def test_parse_refuses_an_unknown_name_and_suggests_the_close_one():
+    with pytest.raises(UnknownNameError, match=r"^unknown audience 'publik'\. Did you mean 'public'\? Known: auditor, investigator, public\.$"):
+        Audience.parse("publik")
+
+
+@pytest.mark.parametrize("bad", ["Public", "", "everyone", None, 1])
+def test_parse_refuses_anything_else(bad):
+    with pytest.raises(UnknownNameError, match=rf"^unknown audience {re.escape(repr(bad))}\..* Known: auditor, investigator, public\.$"):
+        Audience.parse(bad)
+
+
+# What each audience sees: (sees_rows, sees_identifiers, sees_free_text, sees_sql, pseudonymised).
+SEES = {
+    Audience.INVESTIGATOR: (True, True, True, True, False),
+    Audience.AUDITOR: (True, False, False, True, True),
+    Audience.PUBLIC: (False, False, False, False, False),
+}
+
+
+@pytest.mark.parametrize("audience", list(Audience))
+def test_what_each_audience_sees(audience):
+    assert set(SEES) == set(Audience)
+    assert (audience.sees_rows, audience.sees_identifiers, audience.sees_free_text, audience.sees_sql,
+            audience.pseudonymised) == SEES[audience]
+
+
+@pytest.mark.parametrize("audience", list(Audience))
+def test_fit_does_what_the_properties_say(audience):
+    frame = pl.DataFrame({"applicant_id": [1001, 1002], "body": ["Jag såg fel konto", None], "n": [7, 9]})
+    if not audience.sees_rows:
+        with pytest.raises(AudienceError, match="aggregates only"):
+            fit(frame, audience)
+        return
+    out = fit(frame, audience)
+    assert out.height == frame.height
+    assert (out["applicant_id"].to_list() == frame["applicant_id"].to_list()) is audience.sees_identifiers
+    assert all(PSEUDONYM.match(str(v)) for v in out["applicant_id"]) is audience.pseudonymised
+    assert (out["body"].to_list() == frame["body"].to_list()) is audience.sees_free_text
+    assert out["body"].to_list() == (frame["body"].to_list() if audience.sees_free_text else [WITHHELD, None])
 
 
 def test_tags_come_from_the_declarations_by_column_name():

@@ -23,7 +23,7 @@ ANALYSIS = DATA | {"audience", "suppression", "figures"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "settings": set(),
-    "values": set(),
+    "values": {"settings"},
     "figures": {"errors"},
     "evidence": {"errors"},
     "evidence_docs": {"evidence"},

@@ -50,11 +50,59 @@ _MIN_KEY_LENGTH = 16
 
 
 class Audience(enum.StrEnum):
-    """Who a frame is made fit for."""
+    """Who a frame is made fit for; its properties say what that audience sees.
+
+    ==================  ============  =======  ======
+    property            investigator  auditor  public
+    ==================  ============  =======  ======
+    sees_rows           yes           yes      no
+    sees_identifiers    yes           no       no
+    sees_free_text      yes           no       no
+    sees_sql            yes           yes      no
+    pseudonymised       no            yes      no
+    ==================  ============  =======  ======
+    """
 
     INVESTIGATOR = "investigator"
     AUDITOR = "auditor"
     PUBLIC = "public"
+
+    @classmethod
+    def parse(cls, value: str | Audience) -> Audience:
+        """``value`` as an Audience: an Audience, or its name such as ``"auditor"``.
+
+        Any other value is an :class:`~workbench.errors.UnknownNameError` that suggests the
+        close name (``"auditors"``: did you mean ``'auditor'``?) and lists the known ones.
+        """
+        try:
+            return cls(value)
+        except ValueError:
+            raise UnknownNameError("audience", value, [a.value for a in cls]) from None
+
+    @property
+    def sees_rows(self) -> bool:
+        """Per-person rows (pseudonymised for auditors); the public sees aggregates only."""
+        return self in (Audience.INVESTIGATOR, Audience.AUDITOR)
+
+    @property
+    def sees_identifiers(self) -> bool:
+        """Direct identifiers (customer numbers, names, handler ids) in clear."""
+        return self is Audience.INVESTIGATOR
+
+    @property
+    def sees_free_text(self) -> bool:
+        """Free text (mail bodies, notes) unredacted; auditors see it withheld."""
+        return self is Audience.INVESTIGATOR
+
+    @property
+    def sees_sql(self) -> bool:
+        """The SQL behind each figure, in the report's provenance section."""
+        return self in (Audience.INVESTIGATOR, Audience.AUDITOR)
+
+    @property
+    def pseudonymised(self) -> bool:
+        """Direct identifiers become keyed pseudonyms (needs the pseudonym key)."""
+        return self is Audience.AUDITOR
 
 
 class AudienceError(WorkbenchError, ValueError):
@@ -246,16 +294,13 @@ def fit(
     key
         Auditor only: the pseudonym key (default: environment variable WORKBENCH_PSEUDONYM_KEY).
     """
-    try:
-        audience = Audience(audience)
-    except ValueError:
-        raise UnknownNameError("audience", audience, [a.value for a in Audience]) from None
+    audience = Audience.parse(audience)
     if audience is Audience.INVESTIGATOR:
         return frame
     count_cols = count_columns(frame, counts)
     found = tags(frame, table=table, columns=columns, query=query, counts=count_cols)
     _refuse_untagged(found, audience)
-    if audience is Audience.AUDITOR:
+    if audience.pseudonymised:
         secret = pseudonym_key(key)
         return frame.with_columns(
             [_pseudonymise(frame[c], secret) for c, tag in found.items() if tag is PII.DIRECT]

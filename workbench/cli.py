@@ -156,7 +156,7 @@ def _headlines(files: list[Path]) -> int:
     """Print the headline figures (workbench.reportset.contents.HEADLINES) found in ``files``, in that order."""
     from .findings import load
     from .reportset.contents import HEADLINES
-    from .reportset.provenance import format_value
+    from .values import format_value
 
     recorded = [(path, load(path.parent)) for path in files]
     shown = 0

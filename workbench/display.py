@@ -12,11 +12,10 @@ from typing import Any
 
 import polars as pl
 
-from .audience import fit
+from .audience import Audience, fit
+from .settings import DISPLAY_TZ, OUT_DIR_ENV
 
 __all__ = ["Table", "show", "show_rows", "table"]
-
-DISPLAY_TZ = "Europe/Stockholm"
 
 
 class Table:
@@ -72,16 +71,12 @@ def table(frame: pl.DataFrame, *, max_rows: int = 40, caption: str | None = None
     return Table(frame, max_rows=max_rows, caption=caption)
 
 
-# Set by workbench.reportset.execution for a papermill run: the folder the report is rendered into.
-_OUT_DIR_ENV = "WORKBENCH_OUT_DIR"
-
-
 def _write_csv(frame: pl.DataFrame, name: str) -> str | None:
     """Write a long, audience-fit table beside the report; its path relative to the report.
 
     Only inside a report run (``WORKBENCH_OUT_DIR`` set): in live JupyterLab nothing is written.
     """
-    out_dir = os.environ.get(_OUT_DIR_ENV)
+    out_dir = os.environ.get(OUT_DIR_ENV)  # set by workbench.reportset.execute for a report run
     if not out_dir:
         return None
     text = frame.write_csv()
@@ -103,15 +98,15 @@ def show(frame: pl.DataFrame, audience: str, *, max_rows: int = 40, caption: str
     """
     fitted = fit(frame, audience, **fit_options)
     csv = None
-    if fitted.height > max_rows and str(audience) in ("investigator", "auditor"):
+    if fitted.height > max_rows and Audience.parse(audience).sees_rows:
         csv = _write_csv(fitted, caption or fit_options.get("query") or fit_options.get("table") or "table")
     return Table(fitted, max_rows=max_rows, caption=caption, csv=csv)
 
 
 def show_rows(frame: pl.DataFrame, audience: str, *, caption: str | None = None, max_rows: int = 40,
               **fit_options) -> Any:
-    """Per-person rows for investigators and auditors (as :func:`show`); for the public, a note that they are withheld."""
-    if str(audience) == "public":
+    """Per-person rows for an audience that sees rows (as :func:`show`); for the public, a note that they are withheld."""
+    if not Audience.parse(audience).sees_rows:
         from IPython.display import Markdown
 
         return Markdown(f"*{frame.height:,} per-person rows are not shown in the public report.*".replace(",", "\u202f")

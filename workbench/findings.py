@@ -20,44 +20,21 @@ import math
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from .errors import WorkbenchError
+from .settings import OUT_DIR_ENV
+from .values import Bounds, format_value, iso_duration
 
 __all__ = ["FILENAME", "OUT_DIR_ENV", "Bounds", "Findings", "FindingError", "format_value", "record", "load"]
 
 FILENAME = "findings.json"
-OUT_DIR_ENV = "WORKBENCH_OUT_DIR"
-_DISPLAY_ZONE = ZoneInfo("Europe/Stockholm")
 
 
 class FindingError(WorkbenchError, ValueError):
     """A figure that cannot be recorded as given."""
-
-
-@dataclass(frozen=True)
-class Bounds:
-    """A figure known only within bounds, e.g. ``Bounds(min=640, likely=674, max=702)``."""
-
-    min: Any
-    likely: Any
-    max: Any
-
-
-def _duration(delta: timedelta) -> str:
-    sign = "-" if delta < timedelta(0) else ""
-    delta = abs(delta)
-    days, rest = delta.days, delta.seconds
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    secs = f"{seconds}.{delta.microseconds:06d}".rstrip("0").rstrip(".") if delta.microseconds else str(seconds)
-    text = f"{sign}P" + (f"{days}D" if days else "")
-    clock = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") + (f"{secs}S" if seconds or delta.microseconds else "")
-    return text + (f"T{clock}" if clock else ("" if days else "T0S"))
 
 
 def _encode(name: str, value: Any) -> Any:
@@ -74,7 +51,7 @@ def _encode(name: str, value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, timedelta):
-        return _duration(value)
+        return iso_duration(value)
     if hasattr(value, "item") and not isinstance(value, (list, tuple)):  # numpy / polars scalars
         value = value.item()
     if isinstance(value, int):
@@ -110,39 +87,6 @@ def _encode(name: str, value: Any) -> Any:
         f"finding {name!r}: cannot record a {type(value).__name__} ({value!r}); allowed: int, float, str, "
         "bool, datetime with zone, date, timedelta, list of those, or bounds {min, likely, max}"
     )
-
-
-def format_value(value: Any) -> str:
-    """A figure as a reader sees it, from its Python value or as ``findings.json`` holds it.
-
-    Thin-space thousands, 4 significant digits for fractions, times in Europe/Stockholm
-    (an ISO string with a zone counts as a time), bounds as "likely (between min and max)",
-    lists joined by commas ("none" when empty).
-    """
-    if isinstance(value, Bounds):
-        value = {"min": value.min, "likely": value.likely, "max": value.max}
-    if isinstance(value, Mapping) and {"min", "likely", "max"} <= set(value):
-        low, likely, high = (format_value(value[k]) for k in ("min", "likely", "max"))
-        return f"{likely} (between {low} and {high})"
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}".replace(",", "\u202f")
-    if isinstance(value, float):
-        return f"{value:,.4g}".replace(",", "\u202f")
-    if isinstance(value, str) and len(value) >= 20 and value[10:11] == "T":
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-        if value.tzinfo is None:
-            return value.isoformat()
-    if isinstance(value, datetime):
-        return value.astimezone(_DISPLAY_ZONE).strftime("%Y-%m-%d %H:%M:%S %Z")
-    if isinstance(value, (list, tuple)):
-        return ", ".join(format_value(v) for v in value) if value else "none"
-    return str(value)
-
 
 
 def _display(name: str, value: Any, description: str) -> None:
@@ -201,12 +145,7 @@ class Findings:
 
         self.out_dir = Path(out_dir if out_dir is not None else os.environ.get(OUT_DIR_ENV, "."))
         self._shown: dict[str, Any] = {}
-        try:
-            self.audience = Audience(audience)
-        except ValueError:
-            from .errors import UnknownNameError
-
-            raise UnknownNameError("audience", audience, [a.value for a in Audience]) from None
+        self.audience = Audience.parse(audience)
 
     @property
     def path(self) -> Path:
@@ -238,7 +177,7 @@ class Findings:
             raise FindingError(f"finding {name!r}: params {dict(params)} need the query they were passed to (query=...)")
         encoded = _encode(name, value)
         shown = value
-        if count and self.audience.value == "public":
+        if count and not self.audience.sees_rows:  # aggregates only: a small count singles people out
             shown = _suppress_count(name, value)
         if shown is not value:
             encoded = _encode(name, shown)

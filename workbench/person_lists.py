@@ -15,29 +15,24 @@ from typing import Any
 import polars as pl
 
 from .audience import Audience, fit
-from .errors import UnknownNameError, WorkbenchError
+from .errors import WorkbenchError
 from .evidence import PII
 
 __all__ = ["export_csv", "person_rows"]
 
 
-def _audience(audience: str) -> Audience:
-    try:
-        return Audience(audience)
-    except ValueError:
-        raise UnknownNameError("audience", audience, [a.value for a in Audience]) from None
-
-
 def person_rows(frame: pl.DataFrame, audience: str, *, columns: Mapping[str, PII], by: Sequence[str] = (),
-                rows_for: Sequence[str] = ("investigator", "auditor"), key: str | bytes | None = None) -> pl.DataFrame:
+                rows_for: Sequence[str] | None = None, key: str | bytes | None = None) -> pl.DataFrame:
     """``frame`` fit for ``audience`` if it may see the rows (``rows_for``); else the rows counted per ``by``.
 
     Example: ``person_rows(restore, "public", columns=RESTORE_COLUMNS, by=["field"])`` gives
     ``field, n`` with small counts suppressed; ``rows_for=("investigator",)`` keeps even
-    auditors to counts (protected identity).
+    auditors to counts (protected identity). By default the audiences that see per-person
+    rows (:attr:`Audience.sees_rows`: investigators and auditors) get them.
     """
-    who = _audience(audience)
-    if who.value in rows_for:
+    who = Audience.parse(audience)
+    may_see_rows = who.sees_rows if rows_for is None else who.value in rows_for
+    if may_see_rows:
         return fit(frame, who, columns=columns, key=key)
     counts = frame.group_by(list(by)).agg(n=pl.len().cast(pl.Int64)) if by else frame.select(n=pl.len().cast(pl.Int64))
     if by:
@@ -52,8 +47,8 @@ def export_csv(frame: pl.DataFrame, out_dir: str | os.PathLike, name: str, audie
     :func:`workbench.audience.fit`, e.g. ``columns=RESTORE_COLUMNS``. Times are written
     as ISO 8601 in UTC.
     """
-    who = _audience(audience)
-    if who is Audience.PUBLIC:
+    who = Audience.parse(audience)
+    if not who.sees_rows:
         return None
     if Path(name).name != name or not name.endswith(".csv"):
         raise WorkbenchError(f"export name must be a plain file name ending in .csv, e.g. 'restore_list.csv'; got {name!r}")

@@ -27,7 +27,7 @@ from .tiers import Exposure, assess_exposure
 
 if TYPE_CHECKING:
     from ..case import Case
-    from ..findings import Bounds
+    from ..values import Bounds
 
 __all__ = ["FIGURES", "SECTIONS", "ExposureReview", "review_exposure"]
 

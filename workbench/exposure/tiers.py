@@ -23,7 +23,7 @@ import polars as pl
 from .binding import SessionBinding
 from .changes import ChangeLog
 from ..evidence import PII, PROFILE_FIELDS, page_fields
-from ..findings import Bounds
+from ..values import Bounds
 from ..queries import run
 
 __all__ = ["ACCOUNT_COLUMNS", "ADDRESS_FIELDS", "TIER_COLUMNS", "Exposure", "assess_exposure", "shown_fields"]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import polars as pl
 
 from ..evidence import PII
+from ..settings import LOCAL_TZ
 
 __all__ = [
     "OFFICE_HOURS",
@@ -47,7 +48,7 @@ TOUCHES: tuple[str, ...] = ("profile_edit", "queue_date_change", "manual_offer",
 FLAGS: tuple[str, ...] = ("backdating then lease", "backdating", "manual offer", "repeated pair", "edit before offer",
                           "off-hours")
 """Red-flag kinds on the timeline, most serious first."""
-ZONE = "Europe/Stockholm"
+ZONE = LOCAL_TZ
 COLUMNS: dict[str, PII] = {
     "flag": PII.NONE, "detail": PII.NONE, "days_moved": PII.NONE, "backdated": PII.NONE, "then_contract": PII.NONE,
     "contract_listing_id": PII.NONE, "contract_signed_at": PII.NONE, "became_tenant": PII.NONE, "outcome": PII.NONE,

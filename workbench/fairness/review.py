@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from ..audience import Audience, pseudonym
-from ..errors import UnknownNameError, WorkbenchError
+from ..errors import WorkbenchError
 from ..queries import run
 from .caseworkers import MIN_EFFECT, p_floor, review_caseworkers
 from .fakes import fake_profiles
@@ -130,13 +130,10 @@ class FairnessReview:
 
     def flagged_for(self, audience: str) -> list[int] | list[str] | int:
         """``caseworkers_flagged`` as an audience may see it: ids, pseudonyms, or only how many."""
-        try:
-            who = Audience(audience)
-        except ValueError:
-            raise UnknownNameError("audience", audience, [a.value for a in Audience]) from None
-        if who is Audience.INVESTIGATOR:
+        who = Audience.parse(audience)
+        if who.sees_identifiers:
             return self.caseworkers_flagged
-        if who is Audience.AUDITOR:
+        if who.pseudonymised:
             return [pseudonym(h, "handler_id") for h in self.caseworkers_flagged]
         return len(self.caseworkers_flagged)
 

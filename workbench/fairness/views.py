@@ -12,7 +12,6 @@ from __future__ import annotations
 import polars as pl
 
 from ..audience import Audience, fit
-from ..errors import UnknownNameError
 from ..evidence import PII
 from . import caseworkers as cw
 from . import fakes, groups, power, redflags
@@ -43,13 +42,6 @@ TAGS: dict[str, PII] = {  # personal-data tags of every derived column in the re
 }
 
 
-def _audience(audience: str | Audience) -> Audience:
-    try:
-        return Audience(audience)
-    except ValueError:
-        raise UnknownNameError("audience", audience, [a.value for a in Audience]) from None
-
-
 def _labelled(frame: pl.DataFrame, audience: Audience) -> pl.DataFrame:
     """Fit ``frame`` (with ``handler_id``) and add the ``caseworker`` display label."""
     fitted = fit(frame, audience, columns=TAGS)
@@ -65,14 +57,14 @@ def rank_distribution(review: FairnessReview, audience: str) -> pl.DataFrame:
     counts = review.replay.allocations.group_by(rank_bin=label, outcome="outcome").agg(n=pl.len().cast(pl.Int64))
     order = {name: i for i, (_, _, name) in enumerate(RANK_BINS)}
     counts = counts.sort(pl.col("rank_bin").replace_strict(order, default=len(order), return_dtype=pl.Int64), "outcome")
-    return fit(counts, _audience(audience), columns=TAGS)
+    return fit(counts, Audience.parse(audience), columns=TAGS)
 
 
 def caseworker_rates(review: FairnessReview, audience: str) -> pl.DataFrame:
     """One row per caseworker: rate with its interval, peers' rate, threshold, effect, p-values, flag."""
-    who = _audience(audience)
+    who = Audience.parse(audience)
     frame = review.caseworkers
-    if who is Audience.PUBLIC:
+    if not who.sees_rows:
         # No ids and no counts: rates and the flag only, caseworkers numbered by rate.
         frame = frame.sort("rate", "handler_id", descending=[True, False]).select(
             "rate", "rate_low", "rate_high", "peer_rate", "threshold", "effect", "effect_label", "p_holm", "flagged",
@@ -85,16 +77,16 @@ def caseworker_rates(review: FairnessReview, audience: str) -> pl.DataFrame:
 
 def power_table(review: FairnessReview, audience: str) -> pl.DataFrame:
     """The power curve: ``fraud_rate``, ``power`` with its interval, simulations and detections."""
-    return fit(review.power, _audience(audience), columns=TAGS)
+    return fit(review.power, Audience.parse(audience), columns=TAGS)
 
 
 def queue_time(review: FairnessReview, audience: str) -> pl.DataFrame:
     """Winners' median queue time in years by district and year, with the number of allocations ``n``."""
-    who = _audience(audience)
+    who = Audience.parse(audience)
     frame = review.replay.allocations.group_by("district", "year").agg(
         n=pl.len().cast(pl.Int64), median_queue_years=(pl.col("winner_queue_days") / 365.25).median()
     ).sort("district", "year")
-    if who is Audience.PUBLIC:  # a median over fewer than 5 tenants says too much about them
+    if not who.sees_rows:  # a median over fewer than 5 tenants says too much about them
         frame = frame.with_columns(median_queue_years=pl.when(pl.col("n") >= 5).then("median_queue_years"))
     return fit(frame, who, columns=TAGS, counts=["n"])
 
@@ -105,10 +97,10 @@ def flag_timeline(review: FairnessReview, audience: str, handlers: list[int] | N
     Investigators and auditors get one row per flag with its evidence (``action_id``,
     ``detail``); the public gets flags per month and kind, ``n``.
     """
-    who = _audience(audience)
+    who = Audience.parse(audience)
     chosen = review.caseworkers_of_interest if handlers is None else handlers
     flags = review.red_flags.filter(pl.col("handler_id").is_in(chosen))
-    if who is Audience.PUBLIC:
+    if not who.sees_rows:
         monthly = flags.group_by(month=pl.col("time").dt.convert_time_zone(redflags.ZONE).dt.strftime("%Y-%m"), flag="flag").agg(
             n=pl.len().cast(pl.Int64)
         ).sort("month", "flag")
@@ -118,9 +110,9 @@ def flag_timeline(review: FairnessReview, audience: str, handlers: list[int] | N
 
 def skipped_members(review: FairnessReview, audience: str) -> pl.DataFrame:
     """Members skipped in unexplained allocations; for the public, per district and year."""
-    who = _audience(audience)
+    who = Audience.parse(audience)
     skipped = review.replay.skipped.join(review.replay.allocations.select("listing_id", "district", "year"), on="listing_id")
-    if who is Audience.PUBLIC:
+    if not who.sees_rows:
         per = skipped.group_by("district", "year").agg(
             n=pl.len().cast(pl.Int64), queue_days_jumped=pl.col("queue_days_jumped").sum()
         ).sort("district", "year").with_columns(queue_days_jumped=pl.when(pl.col("n") >= 5).then("queue_days_jumped"))
@@ -133,9 +125,9 @@ def skipped_members(review: FairnessReview, audience: str) -> pl.DataFrame:
 
 def suspected_profiles(review: FairnessReview, audience: str) -> pl.DataFrame:
     """Suspected fake profiles with their evidence; for the public, how many show each signal."""
-    who = _audience(audience)
+    who = Audience.parse(audience)
     suspected = review.fake_profiles.filter("suspected")
-    if who is Audience.PUBLIC:
+    if not who.sees_rows:
         per = pl.DataFrame({"signal": list(fakes.SIGNALS),
                             "n": [int(suspected[s].sum()) for s in fakes.SIGNALS]}, schema={"signal": pl.String, "n": pl.Int64})
         return fit(per, who, columns={"signal": PII.NONE}, counts=["n"])
@@ -144,9 +136,9 @@ def suspected_profiles(review: FairnessReview, audience: str) -> pl.DataFrame:
 
 def group_disparities(review: FairnessReview, audience: str) -> pl.DataFrame:
     """The group view: share in queue order and queue time by district, kind and year, with disparity ratios."""
-    who = _audience(audience)
+    who = Audience.parse(audience)
     frame = review.groups
-    if who is Audience.PUBLIC:
+    if not who.sees_rows:
         # Only the size of each group is a count; shares and medians of fewer than 5
         # allocations would give small counts back, so they are left out.
         small = pl.col("n_allocations") < 5

@@ -21,10 +21,10 @@ from ..errors import UnknownNameError
 from ..figures import Figure, record_section, sections
 from ..queries import run
 from ..queries.websessions import DEFAULT_IDLE_TIMEOUT_MINUTES
+from ..settings import DISPLAY_TZ
 from . import clocks, counterfactual
 from .classify import evaluate, handwritten_corpus, validation_record
 from .timeline import (
-    DISPLAY_TZ,
     classified_inbox,
     daily_summary,
     fault_reports,

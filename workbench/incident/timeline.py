@@ -25,6 +25,7 @@ from .classify import classify
 from ..errors import WorkbenchError
 from ..evidence import PII
 from ..queries import run
+from ..settings import DISPLAY_TZ
 
 __all__ = [
     "DISPLAY_TZ",
@@ -42,7 +43,6 @@ __all__ = [
     "TAGS",
 ]
 
-DISPLAY_TZ = "Europe/Stockholm"
 MILESTONE_SCHEMA = pl.Schema(
     {
         "milestone": pl.String(),

@@ -256,15 +256,14 @@ def build_report(case_url: str, audience: str, out_dir: str | Path, notebooks: l
     the parameters named in ``text_parameters`` are command-line text, read as declared.
     ``cell_timeout`` (seconds) fails a notebook cell that runs longer.
     """
+    from ..audience import Audience, pseudonym_key
     from ..case import open_case
     from .execution import Job, execute_many, plan_parameters
     from .contents import ReportEntry, claim_folder, write_set
     from .provenance import case_fingerprint, environment, render_section, safe_url
 
     _check_audience(audience)
-    if audience == "auditor":
-        from ..audience import pseudonym_key
-
+    if Audience.parse(audience).pseudonymised:
         pseudonym_key()  # fail now, not in every notebook, when the key is missing
     paths = notebook_paths(notebooks)
     if not paths:

@@ -98,7 +98,7 @@ def claim_folder(root: str | Path) -> Path:
 
 
 def _headlines(reports: list[ReportEntry], findings: Mapping[str, Mapping]) -> list[dict]:
-    from .provenance import format_value
+    from ..values import format_value
 
     found = []
     for name in HEADLINES:
@@ -119,7 +119,7 @@ def write_set(root: str | Path, *, audience: str, banner: str, case_label: str, 
     """Write ``index.html`` and then ``report-set.json`` (which hashes the index too); returns the index."""
     import jinja2
 
-    from .provenance import format_value
+    from ..values import format_value
 
     root = Path(root)
     findings = {r.notebook: (json.loads((root / r.findings).read_text(encoding="utf-8")) if r.findings else {})

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from ..errors import WorkbenchError
+from ..settings import OUT_DIR_ENV, RUN_ENV, RUN_MARKER
 
 __all__ = [
     "KERNEL_NAME",
@@ -40,8 +41,6 @@ __all__ = [
 
 KERNEL_NAME = "workbench"
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
-RUN_ENV = "WORKBENCH_RUN"
-OUT_DIR_ENV = "WORKBENCH_OUT_DIR"  # the same name workbench.findings reads
 
 
 class NotebookError(WorkbenchError):
@@ -186,7 +185,7 @@ def execute(notebook: str | Path, output: str | Path, parameters: dict | None = 
     parameters = dict(parameters or {})
     check_parameters(notebook, parameters)
     output.parent.mkdir(parents=True, exist_ok=True)
-    kernel_env = {RUN_ENV: "papermill", OUT_DIR_ENV: str(output.parent.resolve()), **(env or {})}
+    kernel_env = {RUN_ENV: RUN_MARKER, OUT_DIR_ENV: str(output.parent.resolve()), **(env or {})}
     try:
         with _environment(kernel_env):
             papermill.execute_notebook(

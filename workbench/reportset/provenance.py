@@ -26,7 +26,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from ..findings import format_value
+from ..values import format_value
 
 __all__ = ["case_fingerprint", "environment", "git_commit", "safe_url", "render_section", "format_value"]
 
@@ -138,6 +138,8 @@ def _table(headers: list[str], rows: list[list[Any]], numeric: set[int] = frozen
 def render_section(*, audience: str, case: Any, case_label: str, fingerprint: Mapping, env: Mapping,
                    parameters: Mapping, findings: Mapping[str, dict]) -> str:
     """The provenance section of one report as HTML (no script, nothing external)."""
+    from ..audience import Audience
+
     files = fingerprint["manifest"]
     reconciled = all(f["reconciles"] for f in files)
     manifest = _table(
@@ -149,7 +151,7 @@ def render_section(*, audience: str, case: Any, case_label: str, fingerprint: Ma
     params = _table(["Parameter", "Value"], [[k, repr(v)] for k, v in parameters.items()])
     commit = env.get("git_commit") or "not available (not run from a git checkout)"
     packages = ", ".join(f"{k} {v}" for k, v in env.get("packages", {}).items())
-    with_sql = audience in ("investigator", "auditor")
+    with_sql = Audience.parse(audience).sees_sql
     queries = _queries(findings, case, with_sql)
     blocks = []
     for q in queries:

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from ..settings import LOCAL_TZ
 from .world import WEB_PERIOD, World
 
 __all__ = [
@@ -29,7 +30,7 @@ __all__ = [
 
 US = 1_000_000
 DAY_US = 86_400 * US
-ZONE = "Europe/Stockholm"
+ZONE = LOCAL_TZ
 
 # name, team (district group), popularity class, share of listings. The inner city is
 # popular but has little turnover, so it has fewer listings than its draw suggests.

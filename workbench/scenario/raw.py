@@ -48,13 +48,14 @@ import polars as pl
 
 from .. import evidence
 from ..errors import GeneratorError
+from ..settings import LOCAL_TZ
 from .writer import conform
 
 __all__ = ["write_raw", "write_access_log", "write_mbox", "access_log_lines", "SITE", "MAIL_HOST"]
 
 SITE = "https://bostad.example"
 MAIL_HOST = "mail.bostad.example"
-_ZONE = "Europe/Stockholm"  # the web and mail servers' local time
+_ZONE = LOCAL_TZ  # the web and mail servers' local time
 _FILES = {table: name for name, table in evidence.RAW_FORMS.items()}
 # Requests that submit a form; every other page is fetched with GET.
 _POST = r"^/logga-in$|/intresse$|/ta-bort$|^/kundtjanst/kontakt$"

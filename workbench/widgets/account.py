@@ -37,16 +37,12 @@ class AccountInspector:
     def __init__(self, exposure: Exposure, audience: str = "investigator", *, key: str | bytes | None = None):
         import ipywidgets as widgets
 
-        try:
-            self.audience = Audience(audience)
-        except ValueError:
-            raise UnknownNameError("audience", audience, [a.value for a in Audience]) from None
+        self.audience = Audience.parse(audience)
         self._exposure = exposure
-        self._key = pseudonym_key(key) if self.audience is Audience.AUDITOR else None
+        self._key = pseudonym_key(key) if self.audience.pseudonymised else None
         self._restore_all = exposure.changes.restore_list()
         # The public sees aggregates only: no account to choose.
-        public = self.audience is Audience.PUBLIC
-        accounts = [] if public else exposure.accounts()["account_id"].to_list()
+        accounts = exposure.accounts()["account_id"].to_list() if self.audience.sees_rows else []
         self._by_label = {self._label(a): a for a in accounts}
         self._w_account = widgets.Dropdown(
             options=[("", None), *((label, label) for label in self._by_label)],
@@ -138,7 +134,7 @@ class AccountInspector:
         if self._account() is None:
             self._w_summary.value = (
                 "<p>The public audience sees aggregates only; there is no account to inspect.</p>"
-                if self.audience is Audience.PUBLIC else "<p>Choose an account.</p>"
+                if not self.audience.sees_rows else "<p>Choose an account.</p>"
             )
             for w in (self._w_sessions, self._w_fields, self._w_changes, self._w_restore):
                 w.value = ""

@@ -15,8 +15,6 @@ and members appear as pseudonyms; the public audience gets no per-person dashboa
 
 from __future__ import annotations
 
-import os
-
 import html
 from typing import Any
 
@@ -24,7 +22,7 @@ import polars as pl
 
 from ..audience import Audience, fit
 from ..display import table
-from ..errors import UnknownNameError
+from ..settings import in_report_run
 from .hooks import ChangeHooks
 
 __all__ = ["CaseworkerDashboard"]
@@ -43,10 +41,7 @@ class CaseworkerDashboard(ChangeHooks):
     def __init__(self, review: Any, audience: str = "investigator", caseworker: int | None = None):
         import ipywidgets as w
 
-        try:
-            self.audience = Audience(audience)
-        except ValueError:
-            raise UnknownNameError("audience", audience, [a.value for a in Audience]) from None
+        self.audience = Audience.parse(audience)
         self._review = review
         allocations = review.replay.allocations
         self._tags = _tags()
@@ -54,7 +49,7 @@ class CaseworkerDashboard(ChangeHooks):
         first, last = (int(years.min()), int(years.max())) if allocations.height else (0, 0)
         handlers = review.caseworkers["handler_id"].to_list()  # most significant first
         labels = fit(review.caseworkers.select("handler_id"), self.audience)["handler_id"].cast(pl.String).to_list() \
-            if self.audience is not Audience.PUBLIC else []
+            if self.audience.sees_rows else []
         self._w_caseworker = w.Dropdown(options=list(zip(labels, handlers)), description="Caseworker")
         self._w_districts = w.SelectMultiple(options=sorted(allocations["district"].unique().to_list()),
                                              description="Districts", rows=6)
@@ -114,7 +109,7 @@ class CaseworkerDashboard(ChangeHooks):
         self._changed()
 
     def _update(self) -> None:
-        if self.audience is Audience.PUBLIC or self.value is None:
+        if not self.audience.sees_rows or self.value is None:
             self._w_summary.value = ("<p>The caseworker dashboard shows per-person rows: it is for investigators and "
                                      "auditors, not the public audience.</p>")
             return
@@ -166,7 +161,7 @@ class CaseworkerDashboard(ChangeHooks):
         drawing into an Output widget there can leave the kernel waiting forever, and a
         report cannot show widgets anyway.
         """
-        if not getattr(self, "_displayed", False) or os.environ.get("WORKBENCH_RUN") == "papermill":
+        if not getattr(self, "_displayed", False) or in_report_run():
             return
         from IPython.display import display
 

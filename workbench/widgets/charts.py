@@ -13,10 +13,9 @@ import altair as alt
 import polars as pl
 
 from ..errors import WorkbenchError
+from ..settings import DISPLAY_TZ, in_report_run
 
 __all__ = ["DISPLAY_TZ", "activity_chart", "local_time", "milestones", "setup"]
-
-DISPLAY_TZ = "Europe/Stockholm"
 
 
 def setup(context: str | None = None) -> str:
@@ -31,7 +30,7 @@ def setup(context: str | None = None) -> str:
     anywhere else (plain papermill, nbconvert, scripts), where no one is there to interact.
     """
     if context is None:
-        live = os.environ.get("WORKBENCH_RUN") != "papermill" and bool(os.environ.get("JPY_SESSION_NAME"))
+        live = not in_report_run() and bool(os.environ.get("JPY_SESSION_NAME"))
         context = "live" if live else "export"
     if context == "export":
         # Not "mimetype" (fails nbformat validation) nor png/svg (static).

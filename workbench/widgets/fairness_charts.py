@@ -10,7 +10,8 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from .charts import DISPLAY_TZ, local_time
+from ..settings import DISPLAY_TZ
+from .charts import local_time
 
 __all__ = [
     "winner_rank_chart",

@@ -26,7 +26,8 @@ from ..audience import Audience, fit, pseudonym, pseudonym_key
 from ..display import Table
 from ..errors import WorkbenchError
 from ..evidence import PII
-from .charts import DISPLAY_TZ, local_time
+from ..settings import DISPLAY_TZ
+from .charts import local_time
 
 __all__ = ["AllocationApplicant", "TimelineAccounts", "hourly_brush_chart", "link_brush", "range_brush"]
 
@@ -36,7 +37,7 @@ _END_OF_TIME = datetime(9999, 1, 1, tzinfo=timezone.utc)
 
 def _labeller(audience: Audience, key: str | bytes | None):
     """Customer number -> the label the audience's widgets use: the number, or the auditor's pseudonym."""
-    if audience is Audience.AUDITOR:
+    if audience.pseudonymised:
         secret = pseudonym_key(key)
         return lambda account: pseudonym(account, "account_id", secret)
     return str
@@ -59,10 +60,10 @@ class TimelineAccounts:
         missing = {"session_id", "account_id"} - set(sessions.columns)
         if missing:
             raise WorkbenchError(f"TimelineAccounts needs session columns session_id and account_id; missing {sorted(missing)}")
-        self.audience = Audience(inspector.audience)
+        self.audience = Audience.parse(inspector.audience)
         self._timeline, self._inspector = timeline, inspector
         self._sessions = sessions.select("session_id", "account_id").drop_nulls().unique()
-        self._label = _labeller(self.audience, key) if self.audience is not Audience.PUBLIC else None
+        self._label = _labeller(self.audience, key) if self.audience.sees_rows else None
         self._w_account = w.Dropdown(options=[("", None)], value=None, description="Open account",
                                      style={"description_width": "initial"}, layout=w.Layout(width="460px"))
         self._w_account.add_class("wb-link-account")
@@ -152,10 +153,10 @@ class AllocationApplicant:
 
         from ..fairness.views import TAGS
 
-        self.audience = Audience(dashboard.audience)
+        self.audience = Audience.parse(dashboard.audience)
         self._dashboard, self._review, self._inspector, self._key = dashboard, review, inspector, key
         self._tags = {**TAGS, **_MEMBER_TAGS}
-        self._label = _labeller(self.audience, key) if self.audience is not Audience.PUBLIC else None
+        self._label = _labeller(self.audience, key) if self.audience.sees_rows else None
         self._w_allocation = w.Dropdown(options=[("", None)], value=None, description="Open the applicant of",
                                         style={"description_width": "initial"}, layout=w.Layout(width="560px"))
         self._w_allocation.add_class("wb-link-allocation")

@@ -30,9 +30,9 @@ import polars as pl
 from .. import queries
 from ..audience import Audience, fit
 from ..display import Table
-from ..errors import UnknownNameError, WorkbenchError
+from ..errors import WorkbenchError
 from ..queries import REQUIRED, FromQuery, Param
-from .charts import DISPLAY_TZ
+from ..settings import DISPLAY_TZ
 
 __all__ = ["EXPORT_FORMATS", "QueryBrowser"]
 
@@ -58,10 +58,7 @@ class QueryBrowser:
                  page_size: int = 25, timezone: str = DISPLAY_TZ, key: str | bytes | None = None):
         import ipywidgets as w
 
-        try:
-            self.audience = Audience(audience)
-        except ValueError:
-            raise UnknownNameError("audience", audience, [a.value for a in Audience]) from None
+        self.audience = Audience.parse(audience)
         if page_size < 1:
             raise WorkbenchError(f"page_size must be at least 1, got {page_size!r}")
         self._case, self._key, self.out_dir, self.page_size = case, key, Path(out_dir), page_size

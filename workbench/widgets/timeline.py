@@ -11,7 +11,6 @@ tested headless by setting a child's value::
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -22,7 +21,7 @@ from ..audience import Audience, fit
 from ..display import Table
 from ..errors import WorkbenchError
 from ..evidence import PII
-from .charts import DISPLAY_TZ
+from ..settings import DISPLAY_TZ, in_report_run
 from .hooks import ChangeHooks
 from .incident_charts import events_chart
 
@@ -52,7 +51,7 @@ class TimelineExplorer(ChangeHooks):
             raise WorkbenchError(f"TimelineExplorer needs event columns time and kind; missing {sorted(missing)}")
         if events.is_empty():
             raise WorkbenchError("TimelineExplorer needs at least one event; the frame is empty")
-        self.audience = Audience(audience)
+        self.audience = Audience.parse(audience)
         self.timezone, self.max_rows = timezone, max_rows
         self._events = events.sort("time")
         self._marks = marks
@@ -138,7 +137,7 @@ class TimelineExplorer(ChangeHooks):
         counts = (
             rows.group_by("kind").agg(n=pl.len().cast(pl.Int64)).sort("kind")
         )
-        if self.audience is Audience.PUBLIC:
+        if not self.audience.sees_rows:
             self.table = fit(counts, self.audience, columns=_TAGS)
         else:
             self.table = fit(rows.select([c for c in ("time", "kind", "detail", "session_id") if c in rows.columns]),
@@ -148,7 +147,7 @@ class TimelineExplorer(ChangeHooks):
             .agg(n=pl.len().cast(pl.Int64))
             .sort("hour", "kind")
         )
-        shown_hourly = fit(hourly, self.audience, columns=_TAGS) if self.audience is Audience.PUBLIC else hourly
+        shown_hourly = fit(hourly, self.audience, columns=_TAGS) if not self.audience.sees_rows else hourly
         self.chart = events_chart(shown_hourly, self.milestones_in_range(), timezone=self.timezone)
         start, end = self.range
         self._w_summary.value = (
@@ -166,7 +165,7 @@ class TimelineExplorer(ChangeHooks):
         Headless (tests, scripts) and in papermill runs (WORKBENCH_RUN=papermill, where a
         report cannot show widgets anyway) the chart stays state only.
         """
-        if not self._displayed or os.environ.get("WORKBENCH_RUN") == "papermill":
+        if not self._displayed or in_report_run():
             return
         from IPython.display import display
 
