@@ -86,7 +86,7 @@ def test_explore_runs_and_shows_every_widget_and_chart(explore, tiny_db):
     from workbench.queries import names
 
     expect(explore.cell(BROWSER_CELL).get_by_text(f"{len(names())} of {len(names())} queries")).to_be_visible()
-    brush = explore.cell_starting("offsets = ").locator(".wb-brush")
+    brush = explore.cell_starting("incident = ").locator(".wb-brush")
     expect(brush.locator("svg.marks")).to_be_visible()
     timeline = explore.cell("timeline")
     expect(timeline.locator(".widget-slider")).to_be_visible()
@@ -102,7 +102,7 @@ def test_explore_runs_and_shows_every_widget_and_chart(explore, tiny_db):
     assert len(charts) >= 3 and all(c["drawn"] for c in charts), charts
     assert explore.page.get_by_text(ERROR_TEXT).count() == 0
     assert explore.errors == [] and explore.blocked == []
-    explore.screenshot("explore-run-all", explore.cell_starting("offsets = "))
+    explore.screenshot("explore-run-all", explore.cell_starting("incident = "))
 
 
 def test_query_browser_shows_the_rows_of_a_query_run_with_a_parameter(explore, tiny_db):
@@ -160,7 +160,7 @@ def test_changing_the_timeline_range_updates_its_table_and_the_kernel(explore):
 
 def test_brushing_the_hourly_chart_sets_the_timeline_range(explore):
     before = explore.cell("timeline").get_by_text(SUMMARY).inner_text()
-    brush = explore.cell_starting("offsets = ").locator(".wb-brush")
+    brush = explore.cell_starting("incident = ").locator(".wb-brush")
     frame = brush.locator("svg.marks g.role-frame.root > g > path.background").bounding_box()  # the plot area
     y = frame["y"] + frame["height"] / 2
     x0, x1 = frame["x"] + 0.30 * frame["width"], frame["x"] + 0.55 * frame["width"]
@@ -178,7 +178,7 @@ def test_brushing_the_hourly_chart_sets_the_timeline_range(explore):
     start, end = datetime.fromisoformat(state["start"]), datetime.fromisoformat(state["end"])
     assert abs(start - (first + 0.30 * span)) <= timedelta(hours=1)
     assert abs(end - (first + 0.55 * span)) <= timedelta(hours=1)
-    explore.screenshot("brush-sets-range", explore.cell_starting("offsets = "))
+    explore.screenshot("brush-sets-range", explore.cell_starting("incident = "))
 
 
 def test_opening_an_account_from_the_timeline_shows_its_sessions_and_changes(explore, tiny_db):
