@@ -7,7 +7,7 @@ DEMO   ?= build/demo
 SCALE  ?= small
 SEED   ?= 1
 
-.PHONY: install demo test docs clean
+.PHONY: install demo lint test docs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ demo: install
 	@$(BIN)/workbench findings $(DEMO)/reports/investigator --headlines
 	@$(BIN)/workbench verify $(DEMO)/reports/public --case duckdb:///$(DEMO)/case/case.duckdb
 
+# Lint and type-check (settings in pyproject.toml). Formatting is not checked yet.
+lint: install
+	$(BIN)/ruff check workbench tests benchmarks
+	$(BIN)/mypy workbench
+
 test: install
 	bash scripts/test.sh $(BIN)/python $(PYTEST_ARGS)
 
@@ -51,4 +56,4 @@ docs: install
 	$(BIN)/workbench docs
 
 clean:
-	rm -rf build .pytest_cache
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache
