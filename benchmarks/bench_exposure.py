@@ -180,12 +180,12 @@ def _reference(evidence: Path) -> tuple[dict, float]:
 
 
 def _workbench(url: str) -> tuple[dict, dict[str, float], float]:
+    from workbench.case import open_case
     from workbench.exposure.allocation_check import check_allocation
     from workbench.exposure.binding import bind_sessions
-    from workbench.case import open_case
     from workbench.exposure.changes import attribute_changes
-    from workbench.exposure.tiers import assess_exposure
     from workbench.exposure.notify import notification_list
+    from workbench.exposure.tiers import assess_exposure
     from workbench.queries import run
 
     per_query = {}

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from workbench.case import open_case
 from workbench.exposure.allocation_check import check_allocation
 from workbench.exposure.binding import bind_sessions
-from workbench.case import open_case
 from workbench.exposure.changes import attribute_changes
 from workbench.exposure.tiers import assess_exposure
 from workbench.ingest import ingest

@@ -10,12 +10,12 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from workbench.case import open_case
 from workbench.exposure.allocation_check import check_allocation
 from workbench.exposure.binding import bind_sessions
-from workbench.case import open_case
 from workbench.exposure.changes import attribute_changes
-from workbench.exposure.tiers import assess_exposure, shown_fields
 from workbench.exposure.notify import notification_list
+from workbench.exposure.tiers import assess_exposure, shown_fields
 
 
 class Analysed:

@@ -8,10 +8,10 @@ import polars as pl
 import pytest
 
 from workbench.audience import pseudonym
-from workbench.exposure.binding import bind_sessions
 from workbench.case import open_case
-from workbench.exposure.changes import RESTORE_COLUMNS, attribute_changes
 from workbench.errors import UnknownNameError, WorkbenchError
+from workbench.exposure.binding import bind_sessions
+from workbench.exposure.changes import RESTORE_COLUMNS, attribute_changes
 from workbench.exposure.tiers import assess_exposure
 from workbench.person_lists import export_csv, person_rows
 from workbench.widgets import AccountInspector

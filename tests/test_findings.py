@@ -187,9 +187,9 @@ def test_public_text_shows_suppressed_counts(tmp_path):
 
 
 def test_a_finding_keeps_the_parameters_its_query_ran_with(tmp_path, tiny_db):
-    from workbench.reportset import provenance
     from workbench.case import open_case
     from workbench.queries import run
+    from workbench.reportset import provenance
 
     f = Findings(tmp_path)
     run("sessions", tiny_db, idle_timeout_minutes=45)

@@ -17,8 +17,7 @@ from polars.testing import assert_frame_equal
 from workbench import evidence
 from workbench.case import open_case
 from workbench.errors import EvidenceError
-from workbench.ingest import add_ingest_command, ingest
-from workbench.ingest import load as load_module
+from workbench.ingest import add_ingest_command, ingest, load as load_module
 
 ENGINES = ["sqlite", "duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)]
 

@@ -9,16 +9,14 @@ import ipywidgets as w
 import polars as pl
 import pytest
 
-from workbench.incident import clocks
-
-from workbench.incident import timeline as incident
 from workbench.audience import AudienceError, fit
-from workbench.exposure.binding import bind_sessions
 from workbench.case import open_case
-from workbench.exposure.changes import attribute_changes
 from workbench.errors import UnknownNameError, WorkbenchError
+from workbench.exposure.binding import bind_sessions
+from workbench.exposure.changes import attribute_changes
 from workbench.exposure.tiers import assess_exposure
 from workbench.fairness import review_fairness
+from workbench.incident import clocks, timeline as incident
 from workbench.queries import list_queries, run
 from workbench.widgets import AccountInspector, CaseworkerDashboard, TimelineExplorer
 from workbench.widgets.links import (

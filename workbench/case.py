@@ -29,13 +29,13 @@ from . import evidence
 from .errors import CaseError, UnknownNameError
 
 __all__ = [
-    "Case",
-    "open_case",
-    "case_metadata",
     "CASE_TABLES",
+    "Case",
+    "case_metadata",
     "case_url",
-    "default_case_path",
     "create_case_engine",
+    "default_case_path",
+    "open_case",
     "polars_schema",
 ]
 

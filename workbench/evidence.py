@@ -23,23 +23,23 @@ import sqlalchemy as sa
 FORMAT_VERSION = 1
 
 __all__ = [
-    "FORMAT_VERSION",
-    "PII",
-    "TABLES",
-    "TRUTH_TABLES",
     "ENUMS",
+    "FORMAT_VERSION",
     "PAGE_FIELDS",
-    "page_fields",
+    "PII",
     "PROFILE_FIELDS",
     "RAW_FORMS",
     "RAW_FORM_DOCS",
-    "metadata",
-    "table",
-    "polars_schema",
-    "polars_dtype",
-    "table_schema",
+    "TABLES",
+    "TRUTH_TABLES",
     "allowed_values",
+    "metadata",
+    "page_fields",
     "pii_columns",
+    "polars_dtype",
+    "polars_schema",
+    "table",
+    "table_schema",
 ]
 
 

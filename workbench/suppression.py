@@ -18,7 +18,7 @@ import polars as pl
 
 from .errors import WorkbenchError
 
-__all__ = ["SuppressionError", "HIDDEN", "small_marker", "suppress"]
+__all__ = ["HIDDEN", "SuppressionError", "small_marker", "suppress"]
 
 HIDDEN = "[suppressed]"
 """Shown for a cell hidden to protect another (complementary) or a protected-identity group."""

@@ -182,8 +182,8 @@ def test_brushing_the_hourly_chart_sets_the_timeline_range(explore):
 
 
 def test_opening_an_account_from_the_timeline_shows_its_sessions_and_changes(explore, tiny_db):
-    from workbench.exposure.binding import bind_sessions
     from workbench.case import open_case
+    from workbench.exposure.binding import bind_sessions
     from workbench.exposure.changes import attribute_changes
     from workbench.exposure.tiers import assess_exposure
     from workbench.queries import run

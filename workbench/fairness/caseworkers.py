@@ -43,20 +43,20 @@ from ..errors import WorkbenchError
 from ..evidence import PII
 
 __all__ = [
-    "STRATA",
-    "MIN_EFFECT",
-    "EFFECT_LABELS",
-    "NO_PEERS",
     "COLUMNS",
-    "strata_cells",
-    "permutation_p_values",
+    "EFFECT_LABELS",
+    "MIN_EFFECT",
+    "NO_PEERS",
+    "STRATA",
+    "effect_label",
     "exact_p_values",
     "holm",
-    "risk_difference",
-    "effect_label",
     "p_floor",
-    "wilson_interval",
+    "permutation_p_values",
     "review_caseworkers",
+    "risk_difference",
+    "strata_cells",
+    "wilson_interval",
 ]
 
 STRATA: tuple[str, ...] = ("district", "year")

@@ -31,7 +31,7 @@ from .caseworkers import (
     wilson_interval,
 )
 
-__all__ = ["FRAUD_RATES", "TARGET_POWER", "COLUMNS", "power_curve", "detectable_rate"]
+__all__ = ["COLUMNS", "FRAUD_RATES", "TARGET_POWER", "detectable_rate", "power_curve"]
 
 FRAUD_RATES: tuple[float, ...] = (0.0, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2)
 """Shares of a caseworker's allocations sold out of order, simulated by default."""

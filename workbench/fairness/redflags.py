@@ -26,17 +26,17 @@ import polars as pl
 from ..evidence import PII
 
 __all__ = [
+    "COLUMNS",
+    "FLAGS",
     "OFFICE_HOURS",
     "TOUCHES",
-    "FLAGS",
-    "COLUMNS",
-    "queue_date_changes",
-    "manual_offers",
-    "repeated_pairs",
-    "off_hours",
     "edits_before_offers",
-    "red_flags",
     "flag_counts",
+    "manual_offers",
+    "off_hours",
+    "queue_date_changes",
+    "red_flags",
+    "repeated_pairs",
 ]
 
 OFFICE_HOURS: tuple[int, int] = (7, 18)

@@ -28,12 +28,12 @@ from typing import Any
 
 import polars as pl
 
-from . import queue_model
 from ..errors import UnknownNameError, WorkbenchError
 from ..evidence import ENUMS, PII
 from ..queries import run
+from . import queue_model
 
-__all__ = ["AllocationEvidence", "Replay", "load_allocation_evidence", "replay_allocations", "OUTCOMES", "RECORDED", "COLUMNS"]
+__all__ = ["COLUMNS", "OUTCOMES", "RECORDED", "AllocationEvidence", "Replay", "load_allocation_evidence", "replay_allocations"]
 
 _KIND = pl.Enum(ENUMS["listing_kind"])
 _INCOME_RULE = pl.Enum(ENUMS["income_rule"])

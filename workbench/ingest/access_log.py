@@ -37,7 +37,7 @@ import pyarrow as pa
 from ..errors import EvidenceError
 from .readers import LINE, PROBLEMS_SCHEMA, RawBatch
 
-__all__ = ["read_access_log", "parse_lines", "LINE_FORMAT"]
+__all__ = ["LINE_FORMAT", "parse_lines", "read_access_log"]
 
 LINE_FORMAT = (
     'the combined log format with " session=COOKIE account=ACCOUNT" appended, e.g. 83.250.14.7 - - '

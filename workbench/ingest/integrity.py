@@ -32,7 +32,7 @@ import polars as pl
 from .. import evidence
 from .readers import LINE, PROBLEMS_SCHEMA
 
-__all__ = ["Reference", "REFERENCES", "KeyTracker", "ParentKeys", "load_order", "check_references"]
+__all__ = ["REFERENCES", "KeyTracker", "ParentKeys", "Reference", "check_references", "load_order"]
 
 
 @dataclass(frozen=True)

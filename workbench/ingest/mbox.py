@@ -43,7 +43,7 @@ from .. import evidence
 from ..errors import WorkbenchError
 from .readers import LINE, PROBLEMS_SCHEMA, RawBatch
 
-__all__ = ["read_mbox", "parse_message", "MessageProblem", "CHANNEL_HEADER", "CUSTOMER_HEADER"]
+__all__ = ["CHANNEL_HEADER", "CUSTOMER_HEADER", "MessageProblem", "parse_message", "read_mbox"]
 
 CHANNEL_HEADER = "X-Bostad-Channel"
 CUSTOMER_HEADER = "X-Bostad-Customer-Number"

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from ..errors import EvidenceError
 from .sources import EvidenceFile
 
-__all__ = ["RawBatch", "read_batches", "LINE", "PROBLEMS_SCHEMA"]
+__all__ = ["LINE", "PROBLEMS_SCHEMA", "RawBatch", "read_batches"]
 
 LINE = "__line"
 # One row per refused input row, before file and table are attached.

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from .. import evidence
 from .readers import LINE, PROBLEMS_SCHEMA
 
-__all__ = ["check_values", "ZONED_TIMESTAMP", "NAIVE_TIMESTAMP"]
+__all__ = ["NAIVE_TIMESTAMP", "ZONED_TIMESTAMP", "check_values"]
 
 ZONED_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$"
 NAIVE_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?$"

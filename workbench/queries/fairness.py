@@ -18,14 +18,14 @@ from .registry import Param, query
 
 __all__ = [
     "allocated_listings",
-    "allocation_queues",
-    "queue_members",
-    "fee_standing",
     "allocation_decisions",
+    "allocation_queues",
     "caseworker_actions",
+    "caseworkers",
+    "fee_standing",
     "interest_withdrawals",
     "login_ips",
-    "caseworkers",
+    "queue_members",
 ]
 
 DOMAIN = "fairness"

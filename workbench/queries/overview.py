@@ -16,12 +16,12 @@ from .portable import hour_bucket
 from .registry import FromQuery, Param, QueryParameterError, query
 
 __all__ = [
-    "table_counts",
-    "manifest",
-    "quarantine_summary",
+    "activity_per_hour",
     "incident_window",
     "incident_window_select",
-    "activity_per_hour",
+    "manifest",
+    "quarantine_summary",
+    "table_counts",
 ]
 
 DOMAIN = "overview"

@@ -28,11 +28,11 @@ __all__ = [
     "Param",
     "Query",
     "QueryParameterError",
+    "get",
+    "list_queries",
+    "names",
     "query",
     "register",
-    "get",
-    "names",
-    "list_queries",
 ]
 
 # Parameter types a query may declare. Datetimes are always bound in UTC: SQLite stores

@@ -24,7 +24,7 @@ from ..errors import UnknownNameError, WorkbenchError
 from ..evidence import PII, polars_dtype
 from .registry import REQUIRED, FromQuery, Query, QueryParameterError, get
 
-__all__ = ["DIALECTS", "run", "describe", "column_tags", "conform", "dialect", "last_params"]
+__all__ = ["DIALECTS", "column_tags", "conform", "describe", "dialect", "last_params", "run"]
 
 # query name -> the parameters given to its latest run in this process (coerced), for provenance.
 _LAST_GIVEN: dict[str, dict[str, Any]] = {}

@@ -23,8 +23,18 @@ import nbformat
 
 from ..errors import WorkbenchError
 
-__all__ = ["AUDIENCES", "MAX_REPORT_BYTES", "REPORT_GLOB", "render_html", "external_references", "notebook_paths",
-           "notebook_title", "build_report", "inlined_libraries", "kernel_case_url"]
+__all__ = [
+    "AUDIENCES",
+    "MAX_REPORT_BYTES",
+    "REPORT_GLOB",
+    "build_report",
+    "external_references",
+    "inlined_libraries",
+    "kernel_case_url",
+    "notebook_paths",
+    "notebook_title",
+    "render_html",
+]
 
 AUDIENCES = ("investigator", "auditor", "public")
 REPORT_GLOB = "0[0-9]_*.ipynb"
@@ -257,8 +267,8 @@ def build_report(case_url: str, audience: str, out_dir: str | Path, notebooks: l
     ``cell_timeout`` (seconds) fails a notebook cell that runs longer.
     """
     from ..case import open_case
-    from .execute import Job, execute_many, plan_parameters
     from .contents import ReportEntry, claim_folder, write_set
+    from .execute import Job, execute_many, plan_parameters
     from .provenance import case_fingerprint, environment, render_section, safe_url
 
     _check_audience(audience)

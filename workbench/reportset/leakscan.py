@@ -28,7 +28,7 @@ import polars as pl
 
 from ..evidence import PII, metadata
 
-__all__ = ["MIN_NUMBER_DIGITS", "Identifiers", "Hit", "ScanResult", "identifiers", "scan", "scan_text"]
+__all__ = ["MIN_NUMBER_DIGITS", "Hit", "Identifiers", "ScanResult", "identifiers", "scan", "scan_text"]
 
 MIN_NUMBER_DIGITS = 6
 _MAX_WORDS = 8

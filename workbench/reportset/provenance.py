@@ -28,7 +28,7 @@ from typing import Any
 
 from ..findings import format_value
 
-__all__ = ["case_fingerprint", "environment", "git_commit", "safe_url", "render_section", "format_value"]
+__all__ = ["case_fingerprint", "environment", "format_value", "git_commit", "render_section", "safe_url"]
 
 _PACKAGES = ("polars", "sqlalchemy", "altair", "papermill", "nbconvert")
 _SOURCE = Path(__file__).resolve().parents[2]

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import WorkbenchError
 
-__all__ = ["VerificationError", "Verification", "verify"]
+__all__ = ["Verification", "VerificationError", "verify"]
 
 
 class VerificationError(WorkbenchError):

@@ -22,7 +22,7 @@ from .records import Records
 from .web_interests import fold_web_interests, index_of
 from .world import World
 
-__all__ = ["plan_listings", "allocate"]
+__all__ = ["allocate", "plan_listings"]
 
 HOUR = 3600 * US
 # Expected interest per listing, relative: the inner city draws hundreds, suburbs tens.

@@ -20,7 +20,7 @@ import polars as pl
 
 from ..errors import GeneratorError
 
-__all__ = ["Degradation", "parse_degrade", "apply_degradations", "MODES"]
+__all__ = ["MODES", "Degradation", "apply_degradations", "parse_degrade"]
 
 MODES = {
     "missing-account-id": "missing-account-id=SHARE, SHARE between 0 and 1 (e.g. 0.3)",

@@ -28,7 +28,7 @@ import polars as pl
 from .listings import DAY_US, US, WorkClock, to_datetime
 from .world import FEE_AMOUNT, World
 
-__all__ = ["FraudPlan", "plan_fraud", "choose_buyers", "buyer_actions", "OFF_HOURS"]
+__all__ = ["OFF_HOURS", "FraudPlan", "buyer_actions", "choose_buyers", "plan_fraud"]
 
 # Share of actions done in the evening: ordinary work, ordinary work of a corrupt
 # caseworker, and the corrupt acts themselves.

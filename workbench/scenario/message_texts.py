@@ -9,7 +9,7 @@ account, blank page, a partner's data) that share words with the fault reports.
 
 from __future__ import annotations
 
-__all__ = ["FAULT", "OWNER", "FAULT_SUBJECTS", "OWNER_SUBJECTS", "UNRELATED", "FIELD_PHRASES", "GREETINGS", "SIGNOFFS", "WHEN_WORDS"]
+__all__ = ["FAULT", "FAULT_SUBJECTS", "FIELD_PHRASES", "GREETINGS", "OWNER", "OWNER_SUBJECTS", "SIGNOFFS", "UNRELATED", "WHEN_WORDS"]
 
 # Reports by people who landed in someone else's account.
 FAULT = {

@@ -11,7 +11,7 @@ import polars as pl
 
 from .world import FEE_AMOUNT, FEE_FIRST_YEAR, World
 
-__all__ = ["simulate_people", "personnummer", "luhn_check_digit"]
+__all__ = ["luhn_check_digit", "personnummer", "simulate_people"]
 
 STOCKHOLM_AREA = (
     ("Stockholm", "1", 0.55),

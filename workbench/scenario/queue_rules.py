@@ -36,14 +36,14 @@ import polars as pl
 from ..evidence import ENUMS
 
 __all__ = [
-    "INCOME_MULTIPLIER",
-    "KIND_CODES",
     "AGE_RULES",
-    "RANK_KEYS",
+    "INCOME_MULTIPLIER",
     "KEEP_ORDER",
-    "Outcome",
+    "KIND_CODES",
+    "RANK_KEYS",
     "REASONS",
     "WHY",
+    "Outcome",
     "age_years",
     "income_ok",
     "income_reason",

@@ -50,7 +50,7 @@ from .. import evidence
 from ..errors import GeneratorError
 from .writer import conform
 
-__all__ = ["write_raw", "write_access_log", "write_mbox", "access_log_lines", "SITE", "MAIL_HOST"]
+__all__ = ["MAIL_HOST", "SITE", "access_log_lines", "write_access_log", "write_mbox", "write_raw"]
 
 SITE = "https://bostad.example"
 MAIL_HOST = "mail.bostad.example"

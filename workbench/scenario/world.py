@@ -16,7 +16,7 @@ import polars as pl
 
 from ..errors import UnknownNameError
 
-__all__ = ["Scale", "SCALES", "World", "Incident", "INCIDENT", "WEB_PERIOD", "scale"]
+__all__ = ["INCIDENT", "SCALES", "WEB_PERIOD", "Incident", "Scale", "World", "scale"]
 
 
 @dataclass(frozen=True)
