@@ -9,7 +9,7 @@ to do exactly.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -326,7 +326,7 @@ def test_same_seed_same_frames(tiny):
 
 
 def _utc(*a) -> datetime:
-    return datetime(*a, tzinfo=timezone.utc)
+    return datetime(*a, tzinfo=UTC)
 
 
 def test_web_folding_keeps_the_last_episode():

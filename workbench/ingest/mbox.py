@@ -32,7 +32,7 @@ import json
 import mailbox
 import re
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.headerregistry import HeaderRegistry
 from html.parser import HTMLParser
 from pathlib import Path
@@ -185,7 +185,7 @@ def _received_at(headers: dict[str, str]) -> datetime:
         raise MessageProblem("received_at", header, f"{source} time stamp '{_shown(stamp)}' is not a date; {allowed}") from None
     if when.tzinfo is None:
         raise MessageProblem("received_at", header, f"{source} time stamp '{_shown(stamp)}' has no time zone (-0000); {allowed}")
-    return when.astimezone(timezone.utc)
+    return when.astimezone(UTC)
 
 
 def _sender(header: str | None) -> str | None:

@@ -10,7 +10,7 @@ case is left behind.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -64,7 +64,7 @@ def ingest(
     for source in sources.files.values():
         check_file(source)
     url = _case_url(case_url if case_url is not None else default_case_path(evidence_dir))
-    ingested_at = datetime.now(timezone.utc)
+    ingested_at = datetime.now(UTC)
     parents = ParentKeys(set(sources.files))
     reports: list[FileReport] = []
     unchecked: list[str] = []

@@ -8,7 +8,7 @@ registration of interest closed, which is when their queue is fixed.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
@@ -45,7 +45,7 @@ PERIOD = (
 
 
 def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), timezone.utc)
+    return datetime.combine(day, time(), UTC)
 
 
 def _in_period(column: sa.ColumnElement, start: date | None, end: date | None) -> list[sa.ColumnElement]:

@@ -21,7 +21,7 @@ import json
 import platform
 import subprocess
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -69,7 +69,7 @@ def environment() -> dict[str, Any]:
         "git_commit": git_commit(),
         "python": platform.python_version(),
         "packages": packages,
-        "generated_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "generated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
     }
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -68,13 +68,13 @@ def parse_degrade(text: str) -> Degradation:
     except ValueError:
         raise _bad(text, f"start {start_text!r} is not an ISO 8601 time") from None
     if start.tzinfo is None:
-        start = start.replace(tzinfo=timezone.utc)
+        start = start.replace(tzinfo=UTC)
     m = _DURATION.match(dur_text) if sep else None
     if not m or not any(m.groupdict().values()):
         raise _bad(text, f"duration {dur_text!r} is not an ISO 8601 duration like PT1H")
     g = {k: int(v or 0) for k, v in m.groupdict().items()}
     span = timedelta(days=g["d"], hours=g["h"], minutes=g["m"], seconds=g["s"])
-    start = start.astimezone(timezone.utc)
+    start = start.astimezone(UTC)
     return Degradation(mode, start=start, end=start + span)
 
 
