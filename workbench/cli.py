@@ -144,7 +144,7 @@ def _findings(args: argparse.Namespace) -> int:
         return _headlines(files)
     for path in files:
         print(f"Headline findings ({path}):")
-        for name, entry in load(path.parent).items():
+        for entry in load(path.parent).values():
             value = entry["value"]
             if isinstance(value, dict):
                 value = f"{value['likely']} (between {value['min']} and {value['max']})"

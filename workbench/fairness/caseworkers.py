@@ -122,7 +122,7 @@ def _tail(n: np.ndarray, x_total: int, N: np.ndarray, D: np.ndarray, lf: np.ndar
     """P(Σ X_k >= x_total) for independent X_k ~ Hypergeometric(N_k, D_k, n_k)."""
     shift = 0
     pmf = np.ones(1)
-    for nk, Nk, Dk in zip(n, N, D):
+    for nk, Nk, Dk in zip(n, N, D, strict=True):
         lo, hi = max(0, nk - (Nk - Dk)), min(nk, Dk)
         if lo == hi:
             shift += lo

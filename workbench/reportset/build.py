@@ -223,7 +223,7 @@ def notebook_paths(names: list[str] | None = None) -> list[Path]:
         elif stem in available:
             out.append(available[stem])
         else:
-            raise UnknownNameError("notebook", name, list(available) + ["all"])
+            raise UnknownNameError("notebook", name, [*available, "all"])
     return out
 
 
@@ -320,7 +320,7 @@ def build_report(case_url: str, audience: str, out_dir: str | Path, notebooks: l
         if pdf:
             from .pdf import print_pdfs
 
-            for entry, printed in zip(reports, print_pdfs([root / r.html for r in reports])):
+            for entry, printed in zip(reports, print_pdfs([root / r.html for r in reports]), strict=True):
                 entry.pdf = printed.relative_to(root).as_posix()
         return write_set(root, audience=audience, banner=BANNERS[audience], case_label=safe_url(case_url),
                          env=run_env, fingerprint=fingerprint, parameters=dict(parameters or {}), reports=reports)
