@@ -126,11 +126,12 @@ def case_url(target: str | Path | sa.URL) -> sa.URL:
             f"case URL {url.render_as_string(hide_password=True)!r} uses {url.get_backend_name()!r}; "
             "allowed: a file path, sqlite:///PATH, duckdb:///PATH or postgresql+psycopg://USER@HOST:PORT/DB"
         )
-    if url.get_backend_name() in ("sqlite", "duckdb") and url.database in (None, "", ":memory:"):
-        raise CaseError(f"case URL {str(url)!r} names no file; a case must be stored, e.g. duckdb:///runs/demo/case.duckdb")
-    if url.get_backend_name() in ("sqlite", "duckdb") and not url.database.startswith("file:"):
-        # Notebooks run in their output folder: a relative file must not change meaning there.
-        url = url.set(database=str(Path(url.database).resolve()))
+    if url.get_backend_name() in ("sqlite", "duckdb"):
+        if url.database is None or url.database in ("", ":memory:"):
+            raise CaseError(f"case URL {str(url)!r} names no file; a case must be stored, e.g. duckdb:///runs/demo/case.duckdb")
+        if not url.database.startswith("file:"):
+            # Notebooks run in their output folder: a relative file must not change meaning there.
+            url = url.set(database=str(Path(url.database).resolve()))
     return url
 
 
@@ -142,6 +143,8 @@ def create_case_engine(url: sa.URL, *, read_only: bool) -> sa.Engine:
     backend = url.get_backend_name()
     if backend == "sqlite":
         if read_only:
+            if url.database is None:  # case_url() refuses such URLs; Path(None) would say less
+                raise CaseError(f"case URL {str(url)!r} names no file")
             # mode=ro makes SQLite itself refuse writes; the path must be URI-quoted.
             path = urllib.parse.quote(str(Path(url.database).resolve()))
             url = sa.URL.create("sqlite", database=f"file:{path}", query={"mode": "ro", "uri": "true"})
@@ -232,7 +235,7 @@ class Case:
             if isinstance(dtype, pl.Datetime)
         )
         if schema is not None:
-            frame = frame.cast(dict(schema), strict=True)
+            frame = frame.cast(schema, strict=True)
         return frame
 
     def read_table(self, name: str) -> pl.DataFrame:
@@ -259,7 +262,7 @@ def open_case(url_or_path: str | Path | sa.URL) -> Case:
     ``"duckdb:///runs/demo/case.duckdb"`` or ``"postgresql+psycopg://postgres@127.0.0.1:54329/demo"``.
     """
     url = case_url(url_or_path)
-    if url.get_backend_name() in ("sqlite", "duckdb") and not Path(url.database).is_file():
+    if url.get_backend_name() in ("sqlite", "duckdb") and not Path(url.database or "").is_file():
         # Opening would otherwise create an empty database (DuckDB) or fail obscurely.
         raise CaseError(
             f"no case database at {url.database}; create it with `workbench ingest EVIDENCE_DIR --case {url.render_as_string(hide_password=True)}`"

@@ -199,7 +199,7 @@ def _sender(header: str | None) -> str | None:
     return address
 
 
-def _body(msg: email.message.Message) -> str:
+def _body(msg: email.message.EmailMessage) -> str:
     """The text of the message: its text/plain part, else the text of its text/html part."""
     fatal = [d for part in msg.walk() for d in part.defects if isinstance(d, _FATAL)]
     if fatal:
@@ -209,6 +209,7 @@ def _body(msg: email.message.Message) -> str:
         found = ", ".join(sorted({p.get_content_type() for p in msg.walk() if not p.is_multipart()})) or "none"
         raise MessageProblem("body", None, f"no text/plain or text/html part (parts: {found}); allowed: a message with a text part")
     payload = part.get_payload(decode=True) or b""
+    assert isinstance(payload, bytes)  # decode=True on a text part gives bytes
     fatal = [d for d in part.defects if isinstance(d, _FATAL)]
     if fatal:  # decoding base64 records its damage on the part
         raise MessageProblem("body", None, f"the body cannot be decoded ({_defect(fatal[0])}); allowed: intact base64 or quoted-printable")

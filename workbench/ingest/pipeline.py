@@ -61,8 +61,8 @@ def ingest(
     started = time.perf_counter()
     evidence_dir = Path(evidence_dir)
     sources = discover(evidence_dir)
-    for source in sources.files.values():
-        check_file(source)
+    for found in sources.files.values():
+        check_file(found)
     url = _case_url(case_url if case_url is not None else default_case_path(evidence_dir))
     ingested_at = datetime.now(UTC)
     parents = ParentKeys(set(sources.files))
@@ -136,4 +136,4 @@ def _quarantine_rows(problems: pl.DataFrame, source: EvidenceFile) -> pl.DataFra
         pl.col(LINE).alias("line"),
         pl.lit(source.table).alias("table"),
         *(pl.col(c) for c in PROBLEMS_SCHEMA if c != LINE),
-    ).select(list(polars_schema("quarantine"))).cast(dict(polars_schema("quarantine")))
+    ).select(list(polars_schema("quarantine"))).cast(polars_schema("quarantine"))

@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -68,7 +69,7 @@ def _connect(case: Any) -> Iterator[sa.Connection]:
         yield case
         return
     if isinstance(case, (str, sa.URL, os.PathLike)):
-        opened = open_case(case)  # read-only on every engine
+        opened = open_case(Path(case) if isinstance(case, os.PathLike) else case)  # read-only on every engine
         try:
             with opened.connect() as conn:
                 yield conn
