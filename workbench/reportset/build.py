@@ -59,7 +59,8 @@ def _vega_resources() -> dict:
         "vegaembed_version": alt.VEGAEMBED_VERSION,
     }
     # "</script" inside the bundle would end the inline script early.
-    bundle = vlc.javascript_bundle().replace("</script", "<\\/script")
+    # The stub makes `snippet` required; vl_convert itself defaults it (and documents it as optional).
+    bundle = vlc.javascript_bundle().replace("</script", "<\\/script")  # type: ignore[call-arg]
     return {"vega_debug": json.dumps(debug), "vega_bundle": bundle}
 
 

@@ -116,7 +116,9 @@ def _public_ids(evidence_dir: Path) -> set[str]:
     for table in metadata.sorted_tables:
         names = [c.name for c in table.columns if c.name.endswith("_id") and c.info.get("pii") in (PII.NONE, PII.QUASI)]
         frame = _read(evidence_dir, table.name, names) if names else None
-        for name in names if frame is not None else ():
+        if frame is None:
+            continue
+        for name in names:
             found.update(frame[name].drop_nulls().cast(pl.String).to_list())
     return found
 

@@ -20,7 +20,7 @@ import html
 import json
 import platform
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Set as AbstractSet
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -123,7 +123,7 @@ def _queries(findings: Mapping[str, dict], case: Any, with_sql: bool) -> list[di
     return out
 
 
-def _table(headers: list[str], rows: list[list[Any]], numeric: set[int] = frozenset()) -> str:
+def _table(headers: list[str], rows: list[list[Any]], numeric: AbstractSet[int] = frozenset()) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = "".join(
         "<tr>" + "".join(
