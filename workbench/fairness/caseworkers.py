@@ -35,12 +35,16 @@ small team weaken each other's test the same way, since each is compared with th
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, SupportsInt, cast
 
 import numpy as np
 import polars as pl
 
 from ..errors import WorkbenchError
 from ..evidence import PII
+
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
 
 __all__ = [
     "COLUMNS",
@@ -140,7 +144,7 @@ def _tail(n: np.ndarray, x_total: int, N: np.ndarray, D: np.ndarray, lf: np.ndar
 
 def exact_p_values(cells: pl.DataFrame) -> pl.DataFrame:
     """The permutation p-value computed exactly, per caseworker: ``handler_id``, ``p_exact``."""
-    lf = _log_factorials(int(cells["N"].max() or 0))
+    lf = _log_factorials(int(cast(SupportsInt, cells["N"].max() or 0)))
     out = []
     for (handler,), part in cells.group_by("handler_id", maintain_order=True):
         n, x, N, D = _arrays(part)
@@ -188,7 +192,7 @@ def effect_label(effect: float) -> str:
 def _label_expr(effect: pl.Expr) -> pl.Expr:
     """:func:`effect_label` as an expression."""
     (_, first), *rest = EFFECT_LABELS
-    chain = pl.when(effect >= EFFECT_LABELS[0][0]).then(pl.lit(first))
+    chain: Then | ChainedThen = pl.when(effect >= EFFECT_LABELS[0][0]).then(pl.lit(first))
     for low, label in rest:
         chain = chain.when(effect >= low).then(pl.lit(label))
     return chain.otherwise(pl.lit(EFFECT_LABELS[-1][1]))

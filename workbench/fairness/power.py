@@ -16,6 +16,8 @@ their p-values are recomputed; everyone else keeps theirs.
 
 from __future__ import annotations
 
+from typing import SupportsFloat, cast
+
 import numpy as np
 import polars as pl
 
@@ -104,4 +106,4 @@ def power_curve(
 def detectable_rate(power: pl.DataFrame, target: float = TARGET_POWER) -> float | None:
     """The smallest simulated fraud rate detected with at least ``target`` power; None if none was."""
     hit = power.filter(pl.col("power") >= target)
-    return float(hit["fraud_rate"].min()) if hit.height else None
+    return float(cast(SupportsFloat, hit["fraud_rate"].min())) if hit.height else None

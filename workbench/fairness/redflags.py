@@ -172,8 +172,8 @@ def red_flags(
         detail=pl.format("{} at {}", "action", "local_time"),
     )
     frames = [flagged_changes, manual, pairs, edits, late]
-    schema = {"time": pl.Datetime("us", "UTC"), "handler_id": pl.Int64, "applicant_id": pl.Int64, "listing_id": pl.Int64,
-              "action_id": pl.Int64, "flag": pl.String, "detail": pl.String}
+    schema = pl.Schema({"time": pl.Datetime("us", "UTC"), "handler_id": pl.Int64(), "applicant_id": pl.Int64(),
+                        "listing_id": pl.Int64(), "action_id": pl.Int64(), "flag": pl.String(), "detail": pl.String()})
     return pl.concat([f.cast(schema) for f in frames]).sort("time", "handler_id", "flag")
 
 

@@ -103,6 +103,7 @@ class _Simulation:
         apps = world.tables["applicants"]
         if self.plan.fakes is not None:
             apps = pl.concat([apps, self.plan.fakes])
+        if self.plan.fake_fees is not None:  # set with the fakes
             world.tables["fees"] = pl.concat([world.tables["fees"], self.plan.fake_fees.cast(world.tables["fees"].schema)])
         self.apps = apps
         self.listings = lst

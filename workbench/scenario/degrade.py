@@ -41,6 +41,7 @@ class Degradation:
     def spec(self) -> str:
         if self.mode == "missing-account-id":
             return f"missing-account-id={self.share}"
+        assert self.start is not None and self.end is not None  # parse_degrade sets both for a log gap
         return f"log-gap={self.start.isoformat()}/{self.end.isoformat()}"
 
 

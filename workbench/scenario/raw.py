@@ -187,7 +187,7 @@ def _message(row: dict, sender_name: str | None) -> bytes:
     body = row["body"]
     if body is None:
         raise GeneratorError(f"support message {mid} has no body; an mbox message always has one")
-    msg = Message()
+    msg: Message[str, str | Header] = Message()
     msg["Return-Path"] = f"<{address or ''}>"
     if row["channel"] == "web_form":
         origin = _WEBFORM_RELAY

@@ -197,7 +197,7 @@ class Records:
         }
         for name, frame in truth.items():
             schema = evidence.TRUTH_TABLES[name]
-            w.truth[name] = (pl.DataFrame(schema=schema) if frame is None else frame.select(list(schema)).cast(schema)).sort(next(iter(schema)))
+            w.truth[name] = (pl.DataFrame(schema=schema) if frame is None else frame.select(list(schema)).cast(pl.Schema(schema))).sort(next(iter(schema)))
 
 
 def _timestamps(frame: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:

@@ -60,8 +60,8 @@ def scale(name: str) -> Scale:
         raise UnknownNameError("scale", name, SCALES) from None
 
 
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
