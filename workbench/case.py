@@ -15,12 +15,14 @@ Analyses open a case with :func:`open_case`, which is read-only on every engine:
 
 from __future__ import annotations
 
+import os
 import urllib.parse
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeAlias
 
 import polars as pl
 import sqlalchemy as sa
@@ -31,6 +33,7 @@ from .errors import CaseError, UnknownNameError
 __all__ = [
     "CASE_TABLES",
     "Case",
+    "CaseLike",
     "case_metadata",
     "case_url",
     "create_case_engine",
@@ -253,6 +256,11 @@ class Case:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+CaseLike: TypeAlias = Case | sa.Engine | sa.Connection | str | sa.URL | os.PathLike[str]
+"""What the query runner takes as a case: an open :class:`Case`, a SQLAlchemy Engine or
+Connection, or a case URL or path (opened read-only for the call)."""
 
 
 def open_case(url_or_path: str | Path | sa.URL) -> Case:

@@ -20,7 +20,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-from ..case import open_case
+from ..case import CaseLike, open_case
 from ..errors import UnknownNameError, WorkbenchError
 from ..evidence import PII, polars_dtype
 from .registry import REQUIRED, FromQuery, Query, QueryParameterError, get
@@ -63,7 +63,7 @@ def dialect(name: str) -> Dialect:
 
 
 @contextmanager
-def _connect(case: Any) -> Iterator[sa.Connection]:
+def _connect(case: CaseLike) -> Iterator[sa.Connection]:
     """A connection from a Case, Engine, Connection or URL; only what we opened is closed."""
     if isinstance(case, sa.Connection):
         yield case
@@ -153,7 +153,7 @@ def _execute(q: Query, values: dict[str, Any], conn: sa.Connection, cache: dict)
     return frame
 
 
-def run(name: str, case: Any, **params: Any) -> pl.DataFrame:
+def run(name: str, case: CaseLike, **params: Any) -> pl.DataFrame:
     """Run query ``name`` on ``case`` with ``params`` and return the result as a polars frame.
 
     ``case`` is a case from ``workbench.open_case``, a SQLAlchemy Engine or Connection, or a
@@ -201,7 +201,7 @@ def _statement(q: Query, params: Mapping[str, Any], conn: sa.Connection | None) 
     return q.build(**values), values, complete
 
 
-def describe(name: str, case: Any = None, **params: Any) -> str:
+def describe(name: str, case: CaseLike | None = None, **params: Any) -> str:
     """Help text of query ``name`` and its SQL compiled for the case's engine.
 
     ``case`` may be a case, Engine, Connection, URL, or just a dialect name (``"duckdb"``);

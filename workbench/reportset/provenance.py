@@ -24,9 +24,12 @@ from collections.abc import Mapping, Set as AbstractSet
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..findings import format_value
+
+if TYPE_CHECKING:
+    from ..case import CaseLike
 
 __all__ = ["case_fingerprint", "environment", "format_value", "git_commit", "render_section", "safe_url"]
 
@@ -73,7 +76,7 @@ def environment() -> dict[str, Any]:
     }
 
 
-def case_fingerprint(case: Any) -> dict[str, Any]:
+def case_fingerprint(case: CaseLike) -> dict[str, Any]:
     """What identifies a case's evidence: its manifest rows and the rows in each case table.
 
     ``case`` is an open case or a URL. The manifest carries each input file's sha256 and
@@ -100,7 +103,7 @@ def case_fingerprint(case: Any) -> dict[str, Any]:
     return {"manifest": files, "table_rows": dict(counts.iter_rows())}
 
 
-def _queries(findings: Mapping[str, dict], case: Any, with_sql: bool) -> list[dict]:
+def _queries(findings: Mapping[str, dict], case: CaseLike, with_sql: bool) -> list[dict]:
     """One entry per registered query and parameter values named by the findings: description, SQL, findings."""
     from ..queries import describe, get
 
@@ -135,7 +138,7 @@ def _table(headers: list[str], rows: list[list[Any]], numeric: AbstractSet[int] 
     return f'<table class="wb-prov-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def render_section(*, audience: str, case: Any, case_label: str, fingerprint: Mapping, env: Mapping,
+def render_section(*, audience: str, case: CaseLike, case_label: str, fingerprint: Mapping, env: Mapping,
                    parameters: Mapping, findings: Mapping[str, dict]) -> str:
     """The provenance section of one report as HTML (no script, nothing external)."""
     files = fingerprint["manifest"]
