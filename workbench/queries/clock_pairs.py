@@ -1,4 +1,4 @@
-"""Events seen by two sources, for estimating each source's clock offset (issue 4, "Clocks").
+"""Events seen by two sources, for estimating each source's clock offset.
 
 The web server's clock is the reference. Each query pairs an event in another source with
 the same event in the web log (or another log that shares it):

@@ -1,4 +1,4 @@
-"""Exposure: who was bound into whose account, and what the pages showed (issue 5).
+"""Exposure: who was bound into whose account, and what the pages showed.
 
 Tier 1 (everyone who logged in during the window) is the incident domain's
 ``possibly_affected`` query. The queries here return facts, not conclusions: for each
