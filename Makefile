@@ -44,12 +44,13 @@ demo: install
 	@$(BIN)/workbench findings $(DEMO)/reports/investigator --headlines
 	@$(BIN)/workbench verify $(DEMO)/reports/public --case duckdb:///$(DEMO)/case/case.duckdb
 
-# Lint and type-check (settings in pyproject.toml). Formatting is not checked yet.
+# Lint and type-check (settings in pyproject.toml); mypy runs even when ruff fails, and
+# either failing fails the target. Formatting is not checked yet.
 lint: install
-	$(BIN)/ruff check workbench tests benchmarks
-	$(BIN)/mypy workbench
+	$(BIN)/ruff check workbench tests benchmarks; ruff=$$?; $(BIN)/mypy workbench && exit $$ruff
 
-test: install
+# Lint first: a lint or type error fails the run before the (long) suite starts.
+test: install lint
 	bash scripts/test.sh $(BIN)/python $(PYTEST_ARGS)
 
 docs: install
