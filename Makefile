@@ -7,7 +7,7 @@ DEMO   ?= build/demo
 SCALE  ?= small
 SEED   ?= 1
 
-.PHONY: install demo test docs clean
+.PHONY: install demo lint test docs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,11 +44,17 @@ demo: install
 	@$(BIN)/workbench findings $(DEMO)/reports/investigator --headlines
 	@$(BIN)/workbench verify $(DEMO)/reports/public --case duckdb:///$(DEMO)/case/case.duckdb
 
-test: install
+# Lint and type-check (settings in pyproject.toml); mypy runs even when ruff fails, and
+# either failing fails the target. Formatting is not checked yet.
+lint: install
+	$(BIN)/ruff check workbench tests benchmarks; ruff=$$?; $(BIN)/mypy workbench && exit $$ruff
+
+# Lint first: a lint or type error fails the run before the (long) suite starts.
+test: install lint
 	bash scripts/test.sh $(BIN)/python $(PYTEST_ARGS)
 
 docs: install
 	$(BIN)/workbench docs
 
 clean:
-	rm -rf build .pytest_cache
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -176,7 +176,7 @@ def _reference(evidence: Path) -> tuple[dict, float]:
         elapsed = time.perf_counter() - t0
     finally:
         con.close()
-    return dict(zip(names, row)), elapsed
+    return dict(zip(names, row, strict=True)), elapsed
 
 
 def _workbench(url: str) -> tuple[dict, dict[str, float], float]:

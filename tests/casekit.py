@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -23,7 +23,7 @@ ENGINES = ("sqlite", "duckdb", pytest.param("postgresql", marks=pytest.mark.post
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def _applicant(i: int, name: str, protected: bool = False) -> dict:
@@ -54,7 +54,7 @@ ROWS: dict[str, list[dict]] = {
     "logouts": [{"time": utc(2013, 12, 13, 19, 30), "session_id": "s1", "reason": "user"}],
     "page_views": [
         {"time": utc(2013, 12, 13, 18, 6), "session_id": "s1", "ip": "10.0.0.1", "path": "/mina-sidor", "status": 200, "account_id": 1001},
-        {"time": datetime(2013, 12, 13, 18, 59, 59, 999999, tzinfo=timezone.utc), "session_id": "s2", "ip": "10.0.0.2", "path": "/mina-sidor/profil", "status": 200, "account_id": 1001},
+        {"time": datetime(2013, 12, 13, 18, 59, 59, 999999, tzinfo=UTC), "session_id": "s2", "ip": "10.0.0.2", "path": "/mina-sidor/profil", "status": 200, "account_id": 1001},
         {"time": utc(2013, 12, 13, 19, 0), "session_id": "s2", "ip": "10.0.0.2", "path": "/mina-sidor", "status": 200, "account_id": 1001},
         {"time": utc(2013, 12, 14, 9, 11), "session_id": "s3", "ip": "10.0.0.3", "path": "/mina-sidor/ko", "status": 200, "account_id": 1003},
     ],

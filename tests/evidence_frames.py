@@ -7,7 +7,7 @@ and integers near the 64-bit limit. Invented people only ("Testa Testsson").
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -16,7 +16,7 @@ from workbench import evidence
 
 __all__ = ["handmade_frames", "write_evidence"]
 
-T0 = datetime(2013, 12, 13, 17, 52, 0, 123456, tzinfo=timezone.utc)
+T0 = datetime(2013, 12, 13, 17, 52, 0, 123456, tzinfo=UTC)
 BIG = 2**62 + 12345  # a customer number far beyond 32 bits
 
 

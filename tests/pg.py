@@ -21,7 +21,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-__all__ = ["pg_url", "pg_server_url", "SKIP_REASON"]
+__all__ = ["SKIP_REASON", "pg_server_url", "pg_url"]
 
 SKIP_REASON = "PostgreSQL not available: set WORKBENCH_TEST_PG_URL (make test starts one)"
 

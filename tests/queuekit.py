@@ -12,7 +12,7 @@ them exactly as on a case::
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC as _UTC_ZONE, date, datetime, timedelta
 
 import polars as pl
 
@@ -36,7 +36,7 @@ SCHEMAS = {
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=_UTC_ZONE)
 
 
 class HandCase:
@@ -51,7 +51,7 @@ class HandCase:
         start = date.fromisoformat(queue)
         self.rows["members"].append({
             "applicant_id": applicant_id, "birth_digits": birth, "student": student, "annual_income": income,
-            "queue_start": start, "registered_at": registered or datetime(start.year, start.month, start.day, 9, tzinfo=timezone.utc),
+            "queue_start": start, "registered_at": registered or datetime(start.year, start.month, start.day, 9, tzinfo=_UTC_ZONE),
             "created_by_handler_id": created_by, "email": email or f"m{applicant_id}@example.com", "phone": f"070-{applicant_id}",
         })
         if fees is not None:

@@ -33,8 +33,8 @@ def pseudonym_key(key: str = PSEUDONYM_KEY):
 
 def report_set(tmp_path_factory, case_url: str, audience: str) -> Path:
     """The report set of every report notebook for ``audience`` on ``case_url``, rendered once."""
-    from workbench.reportset.execution import NotebookError
     from workbench.reportset.build import build_report
+    from workbench.reportset.execution import NotebookError
 
     key = (case_url, audience)
     if key not in _RENDERED:

@@ -9,7 +9,7 @@ to do exactly.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -326,7 +326,7 @@ def test_same_seed_same_frames(tiny):
 
 
 def _utc(*a) -> datetime:
-    return datetime(*a, tzinfo=timezone.utc)
+    return datetime(*a, tzinfo=UTC)
 
 
 def test_web_folding_keeps_the_last_episode():
@@ -347,7 +347,7 @@ def test_web_folding_keeps_the_last_episode():
     ).with_columns(pl.col("time").dt.cast_time_unit("us"))
     out = fold_web_interests(ev, np.array([1, 2]), np.array([11, 10]))
     us = lambda t: int(t.timestamp()) * 1_000_000  # noqa: E731
-    rows = sorted(zip(out["l"].tolist(), out["m"].tolist(), out["reg"].tolist(), out["wd"].tolist(), out["session"].tolist()))
+    rows = sorted(zip(out["l"].tolist(), out["m"].tolist(), out["reg"].tolist(), out["wd"].tolist(), out["session"].tolist(), strict=True))
     assert rows == [
         (0, 0, us(_utc(2013, 12, 16, 9)), -1, "s4"),
         (0, 1, us(_utc(2013, 12, 14, 9)), -1, "s1"),

@@ -161,7 +161,7 @@ def test_another_key_gives_other_pseudonyms():
     assert fit(frame, "auditor")["applicant_id"].to_list() == mine["applicant_id"].to_list()
 
 
-def test_auditor_uses_the_query_tags(sqlite_case):
+def test_auditor_uses_the_query_tags(sqlite_case):  # noqa: F811
     window = queries.run("incident_window", sqlite_case)
     assert_frame_equal(fit(window, "auditor", query="incident_window"), window)
 
@@ -254,7 +254,7 @@ def test_null_counts_stay_null_and_threshold_is_adjustable():
     assert out["n"].to_list() == [None, "<10", "<10", "30"]
 
 
-def test_public_activity_chart_frame_from_the_registry(sqlite_case):
+def test_public_activity_chart_frame_from_the_registry(sqlite_case):  # noqa: F811
     activity = queries.run("activity_per_hour", sqlite_case)
     out = fit(activity, "public", query="activity_per_hour")
     assert out.height == activity.height and out["hour"].equals(activity["hour"])

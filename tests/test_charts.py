@@ -1,12 +1,12 @@
 """Chart builders: pure, local wall-clock time, suppressed cells drawn as gaps."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
 from workbench.widgets import activity_chart, milestones
 
-T0 = datetime(2013, 12, 13, 16, tzinfo=timezone.utc)  # 17:00 in Stockholm
+T0 = datetime(2013, 12, 13, 16, tzinfo=UTC)  # 17:00 in Stockholm
 
 
 def _activity():

@@ -1,6 +1,6 @@
 """--degrade options: parsing, errors, and what they do to page views."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -12,16 +12,16 @@ from workbench.scenario.degrade import apply_degradations, parse_degrade
 
 def _views(n=10_000):
     """One page view every 3 seconds from 08:00 UTC."""
-    t0 = datetime(2013, 12, 14, 8, tzinfo=timezone.utc)
+    t0 = datetime(2013, 12, 14, 8, tzinfo=UTC)
     return pl.DataFrame({"time": [t0 + timedelta(seconds=3 * i) for i in range(n)], "account_id": np.arange(n)})
 
 
 def test_parse_log_gap_utc_and_zoned():
     d = parse_degrade("log-gap=2013-12-14T10:00/PT1H")
-    assert d.start == datetime(2013, 12, 14, 10, tzinfo=timezone.utc)
-    assert d.end == datetime(2013, 12, 14, 11, tzinfo=timezone.utc)
+    assert d.start == datetime(2013, 12, 14, 10, tzinfo=UTC)
+    assert d.end == datetime(2013, 12, 14, 11, tzinfo=UTC)
     local = parse_degrade("log-gap=2013-12-14T11:00+01:00/PT30M")
-    assert local.start == datetime(2013, 12, 14, 10, tzinfo=timezone.utc)
+    assert local.start == datetime(2013, 12, 14, 10, tzinfo=UTC)
     assert (local.end - local.start).total_seconds() == 1800
 
 
@@ -52,6 +52,6 @@ def test_log_gap_removes_exactly_that_interval():
     tables = {"page_views": _views()}
     apply_degradations(tables, [parse_degrade("log-gap=2013-12-14T10:00/PT1H")], np.random.default_rng(1))
     pv = tables["page_views"]
-    start, end = datetime(2013, 12, 14, 10, tzinfo=timezone.utc), datetime(2013, 12, 14, 11, tzinfo=timezone.utc)
+    start, end = datetime(2013, 12, 14, 10, tzinfo=UTC), datetime(2013, 12, 14, 11, tzinfo=UTC)
     assert pv.filter((pl.col("time") >= start) & (pl.col("time") < end)).height == 0
     assert pv.height == 10_000 - 1200  # one view every 3 s

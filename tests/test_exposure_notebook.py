@@ -9,10 +9,10 @@ from datetime import datetime
 import polars as pl
 import pytest
 
-from workbench.reportset.execution import NOTEBOOKS_DIR, execute, notebook_parameters
-from workbench.findings import load
 from workbench.exposure.notify import ART33_TEMPLATE
+from workbench.findings import load
 from workbench.reportset.build import external_references, render_html
+from workbench.reportset.execution import NOTEBOOKS_DIR, execute, notebook_parameters
 
 NB = NOTEBOOKS_DIR / "02_exposure_and_changes.ipynb"
 KEY = "test-key-0123456789abcdef"

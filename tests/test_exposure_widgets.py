@@ -113,7 +113,7 @@ def test_person_lists_for_each_audience(exposure, tmp_path):
     written = pl.read_csv(path, infer_schema_length=0)
     assert written.height == restore.height and written["account_id"].str.starts_with("P-").all()
     assert written["changed_at"][0].endswith("Z")
-    with pytest.raises(WorkbenchError, match="plain file name ending in .csv"):
+    with pytest.raises(WorkbenchError, match=r"plain file name ending in \.csv"):
         export_csv(restore, tmp_path, "../restore.csv", "investigator")
     counts = person_rows(restore, "public", columns=RESTORE_COLUMNS, by=["field"])
     assert counts.columns == ["field", "n"] and counts["n"].dtype == pl.String

@@ -132,9 +132,8 @@ def test_group_selection_rates_match_fairlearn_metricframe(review):
 
 
 def test_fake_profile_signals_on_a_hand_built_register():
-    from datetime import date, datetime, timezone
+    from datetime import UTC as utc, date, datetime
 
-    utc = timezone.utc
     members = pl.DataFrame({
         "applicant_id": [1, 2, 3, 4, 5],
         "created_by_handler_id": [7, 7, None, None, None],

@@ -43,7 +43,7 @@ def _brute_force_p(allocations: pl.DataFrame, handler: int) -> float:
     for _, part in allocations.group_by("district", "year"):
         labels = part["handler_id"].to_list()
         flags = (part["outcome"] == "unexplained").to_list()
-        counts = [sum(f for lab, f in zip(perm, flags) if lab == handler) for perm in set(itertools.permutations(labels))]
+        counts = [sum(f for lab, f in zip(perm, flags, strict=True) if lab == handler) for perm in set(itertools.permutations(labels))]
         per_stratum.append(np.bincount(counts) / len(counts))
     dist = np.ones(1)
     for d in per_stratum:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -50,7 +50,7 @@ def test_times_are_iso_8601_in_utc_with_the_zone(tmp_path):
         "first_day": "2013-12-13",
         "time_to_contain": "P2DT14H30M",
     }
-    assert datetime.fromisoformat(values["login_disabled_at"]) == datetime(2013, 12, 16, 7, 30, tzinfo=timezone.utc)
+    assert datetime.fromisoformat(values["login_disabled_at"]) == datetime(2013, 12, 16, 7, 30, tzinfo=UTC)
 
 
 def test_naive_datetimes_are_refused(tmp_path):
@@ -76,7 +76,7 @@ def test_lists_booleans_and_strings(tmp_path):
     f = Findings(tmp_path)
     f.record("versions", ["4.12.0", "4.12.1"], "Releases in the window")
     f.record("claim_holds", False, "Queue times unaffected")
-    f.record("peak_hours", [datetime(2013, 12, 14, 9, tzinfo=timezone.utc)], "Busiest hours")
+    f.record("peak_hours", [datetime(2013, 12, 14, 9, tzinfo=UTC)], "Busiest hours")
     data = _file(tmp_path)
     assert data["versions"]["value"] == ["4.12.0", "4.12.1"]
     assert data["claim_holds"]["value"] is False
@@ -187,9 +187,9 @@ def test_public_text_shows_suppressed_counts(tmp_path):
 
 
 def test_a_finding_keeps_the_parameters_its_query_ran_with(tmp_path, tiny_db):
-    from workbench.reportset import provenance
     from workbench.case import open_case
     from workbench.queries import run
+    from workbench.reportset import provenance
 
     f = Findings(tmp_path)
     run("sessions", tiny_db, idle_timeout_minutes=45)
@@ -224,7 +224,7 @@ def test_params_without_a_query_are_refused(tmp_path):
 
 @pytest.mark.parametrize("value", [
     12345, 0.123456, True, None, [3, 1], [], Bounds(1, 2, 3),
-    datetime(2013, 12, 13, 17, 52, tzinfo=timezone.utc), "plain text",
+    datetime(2013, 12, 13, 17, 52, tzinfo=UTC), "plain text",
 ])
 def test_a_figure_reads_the_same_from_python_and_from_findings_json(tmp_path, value):
     Findings(tmp_path).record("x", value, "A figure")

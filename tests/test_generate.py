@@ -106,7 +106,9 @@ def test_bad_options_are_clear_errors(tmp_path):
 
 
 def test_cli_generate_prints_summary_and_rejects_bad_input(tmp_path):
-    run = lambda *a: subprocess.run([sys.executable, "-m", "workbench.cli", *a], capture_output=True, text=True)
+    def run(*a):
+        return subprocess.run([sys.executable, "-m", "workbench.cli", *a], capture_output=True, text=True)
+
     ok = run("generate", "--scale", "tiny", "--seed", "4", "--out", str(tmp_path / "c"), "--format", "csv")
     assert ok.returncode == 0, ok.stderr
     assert "page_views" in ok.stdout and (tmp_path / "c" / "evidence" / "page_views.csv").exists()

@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from workbench.errors import WorkbenchError
 from workbench.incident.classify import (
     RULES,
     RULES_SHA256,
@@ -19,7 +20,6 @@ from workbench.incident.classify import (
     score,
     validation_record,
 )
-from workbench.errors import WorkbenchError
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORD = ROOT / "workbench" / "data" / "fault_report_validation.json"

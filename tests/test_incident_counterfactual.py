@@ -7,9 +7,9 @@ from datetime import timedelta
 import polars as pl
 import pytest
 
-from workbench.incident import counterfactual as cf
 from workbench.case import open_case
 from workbench.errors import WorkbenchError
+from workbench.incident import counterfactual as cf
 from workbench.queries import run
 
 

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 import polars as pl
 import pytest
 
-from workbench.incident.classify import evaluate, handwritten_corpus
-from workbench.reportset.execution import NOTEBOOKS_DIR, execute, notebook_parameters
 from workbench.findings import load
+from workbench.incident.classify import evaluate, handwritten_corpus
 from workbench.reportset.build import external_references, render_html
+from workbench.reportset.execution import NOTEBOOKS_DIR, execute, notebook_parameters
 
 NB = NOTEBOOKS_DIR / "01_incident_reconstruction.ipynb"
 

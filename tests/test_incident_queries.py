@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from casekit import case_engine  # noqa: F401 - fixture
 
-from workbench.incident import clocks
 from workbench.case import open_case
+from workbench.incident import clocks
 from workbench.queries import QueryParameterError, describe, run
 from workbench.queries.timeshift import add_seconds, seconds_between
 

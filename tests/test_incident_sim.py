@@ -139,7 +139,7 @@ def test_with_certain_swaps_every_concurrent_login_binds_to_the_latest_open_sess
     world, _ = _world(seed=3, logins_per_day=60, swap_probability=1.0)
     logins = world.tables["logins"].sort("time", "session_id")
     s = logins.join(world.tables["logouts"].rename({"time": "end"}), on="session_id")
-    bound = dict(zip(world.truth["swapped_sessions"]["session_id"], world.truth["swapped_sessions"]["bound_account_id"]))
+    bound = dict(zip(world.truth["swapped_sessions"]["session_id"], world.truth["swapped_sessions"]["bound_account_id"], strict=True))
     rows = s.filter(WINDOW).rows(named=True)
     everyone = s.rows(named=True)
     assert 0 < len(bound) < len(rows)  # some night logins found nobody to be bound to
@@ -228,7 +228,7 @@ def test_strangers_often_type_in_their_own_data(tiny):
 
 def test_fault_reports_arrive_saturday_to_monday_after_the_swap(tiny):
     world, _ = tiny
-    offset = dict(zip(world.truth["clock_offsets"]["source"], world.truth["clock_offsets"]["seconds"]))
+    offset = dict(zip(world.truth["clock_offsets"]["source"], world.truth["clock_offsets"]["seconds"], strict=True))
     assert 120 <= abs(offset["mail"]) <= 540 and offset["web"] == 0 and offset["backoffice"] == 0
     msgs = world.tables["support_messages"]
     reports = msgs.join(world.truth["fault_reports"], on="message_id").with_columns(
@@ -304,7 +304,7 @@ def test_deployments_and_incident_actions(tiny):
     deploys = world.tables["deployments"]
     assert INCIDENT.deployed_at in deploys["time"].to_list() and INCIDENT.fix_deployed_at in deploys["time"].to_list()
     assert deploys["time"].is_sorted() and deploys["time"].min() < INCIDENT.deployed_at < deploys["time"].max()
-    actions = dict(zip(world.tables["incident_actions"]["action"], world.tables["incident_actions"]["time"]))
+    actions = dict(zip(world.tables["incident_actions"]["action"], world.tables["incident_actions"]["time"], strict=True))
     assert actions == {
         "login_disabled": INCIDENT.login_disabled_at,
         "fix_deployed": INCIDENT.fix_deployed_at,

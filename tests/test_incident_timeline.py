@@ -7,10 +7,8 @@ from datetime import timedelta
 import polars as pl
 import pytest
 
-from workbench.incident import clocks
-
-from workbench.incident import timeline as incident
 from workbench.case import open_case
+from workbench.incident import clocks, timeline as incident
 from workbench.queries import run
 
 

@@ -7,12 +7,10 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 
-from workbench.incident import clocks
-
-from workbench.incident import timeline as incident
 from workbench.audience import fit
 from workbench.case import open_case
 from workbench.errors import WorkbenchError
+from workbench.incident import clocks, timeline as incident
 from workbench.queries import run
 from workbench.widgets import TimelineExplorer
 from workbench.widgets.incident_charts import counterfactual_chart, timeline_chart

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -17,8 +17,7 @@ from polars.testing import assert_frame_equal
 from workbench import evidence
 from workbench.case import open_case
 from workbench.errors import EvidenceError
-from workbench.ingest import add_ingest_command, ingest
-from workbench.ingest import load as load_module
+from workbench.ingest import add_ingest_command, ingest, load as load_module
 
 ENGINES = ["sqlite", "duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -68,7 +67,7 @@ def test_timestamps_read_back_as_the_same_utc_instant(engine, tmp_path, request)
     with open_case(url) as case:
         got = case.read(sa.select(case.table("deployments").c.time))
     assert got.schema["time"] == pl.Datetime("us", "UTC")
-    assert got["time"].to_list() == [datetime(2013, 12, 13, 17, 52, 0, 1, tzinfo=timezone.utc)]
+    assert got["time"].to_list() == [datetime(2013, 12, 13, 17, 52, 0, 1, tzinfo=UTC)]
 
 
 def test_big_integers_booleans_and_empty_strings_survive(tmp_path):
@@ -85,7 +84,7 @@ def test_big_integers_booleans_and_empty_strings_survive(tmp_path):
 def test_manifest_hashes_equal_the_files(engine, tmp_path, request):
     folder = write_evidence(handmade_frames(), tmp_path / "evidence", "parquet")
     url = target(engine, tmp_path, request)
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     ingest(folder, url, progress=False)
     with open_case(url) as case:
         manifest = case.read_table("manifest")
@@ -99,7 +98,7 @@ def test_manifest_hashes_equal_the_files(engine, tmp_path, request):
         assert row["format"] == "parquet" and row["table"] == path.stem
         assert row["format_version"] == evidence.FORMAT_VERSION
         assert row["workbench_version"] not in ("", None)
-        assert before - timedelta(seconds=1) <= row["ingested_at"] <= datetime.now(timezone.utc)
+        assert before - timedelta(seconds=1) <= row["ingested_at"] <= datetime.now(UTC)
 
 
 def _messy_evidence(folder: Path) -> Path:

@@ -14,8 +14,8 @@ import pytest
 from reportkit import report_set
 
 from workbench.evidence import PII, metadata
-from workbench.reportset.leakscan import identifiers, scan, scan_text
 from workbench.reportset.build import REPORT_GLOB, inlined_libraries, notebook_paths
+from workbench.reportset.leakscan import identifiers, scan, scan_text
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ import polars as pl
 import pytest
 
 from workbench import evidence
-from workbench.reportset.execution import NOTEBOOKS_DIR, execute
 from workbench.findings import load
 from workbench.reportset.build import external_references, render_html
+from workbench.reportset.execution import NOTEBOOKS_DIR, execute
 
 NB = NOTEBOOKS_DIR / "00_case_overview.ipynb"
 

@@ -7,10 +7,10 @@ import json
 import polars as pl
 import pytest
 
-from workbench.reportset.execution import NOTEBOOKS_DIR, execute
 from workbench.findings import load
 from workbench.ingest import ingest
 from workbench.reportset.build import external_references, render_html
+from workbench.reportset.execution import NOTEBOOKS_DIR, execute
 
 NB = NOTEBOOKS_DIR / "03_queue_fairness.ipynb"
 ISSUE_FINDINGS = {

@@ -23,7 +23,7 @@ def test_notebook_has_no_outputs(path):
 def test_notebook_defines_no_function_or_class(path):
     for cell in _code_cells(path):
         src = "".join(cell["source"])
-        bad = [l for l in src.splitlines() if l.lstrip().startswith(("def ", "class ", "async def "))]
+        bad = [line for line in src.splitlines() if line.lstrip().startswith(("def ", "class ", "async def "))]
         assert not bad, f"{path.name}: move {bad} into workbench/"
 
 

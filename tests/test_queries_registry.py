@@ -51,7 +51,7 @@ def test_query_compiles_on_every_dialect(name, dialect):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_every_output_column_is_typed_and_tagged(name, sqlite_case):
+def test_every_output_column_is_typed_and_tagged(name, sqlite_case):  # noqa: F811
     stmt, _, _ = _statement(queries.get(name), {}, None)
     untyped = [c.name for c in stmt.selected_columns if isinstance(c.type, sa.types.NullType)]
     assert not untyped, f"{name}: untyped output columns {untyped} cannot be conformed across engines"
@@ -79,23 +79,23 @@ def test_params_are_bound_never_written_into_sql(name):
 
 
 @pytest.fixture(scope="module")
-def reference(sqlite_case):
+def reference(sqlite_case):  # noqa: F811
     return {name: queries.run(name, sqlite_case) for name in NAMES}
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_engines_give_identical_frames(name, case_engine, reference):
+def test_engines_give_identical_frames(name, case_engine, reference):  # noqa: F811
     assert_frame_equal(queries.run(name, case_engine), reference[name])
 
 
-def test_table_counts(case_engine):
+def test_table_counts(case_engine):  # noqa: F811
     counts = dict(queries.run("table_counts", case_engine).iter_rows())
     assert list(counts)[:4] == ["applicants", "fees", "deployments", "logins"]
     assert counts["logins"] == 4 and counts["page_views"] == 4 and counts["offers"] == 0
     assert queries.run("table_counts", case_engine).schema == pl.Schema({"table": pl.String, "rows": pl.Int64})
 
 
-def test_incident_window(case_engine):
+def test_incident_window(case_engine):  # noqa: F811
     row = queries.run("incident_window", case_engine).row(0, named=True)
     assert row == {
         "deployed_at": utc(2013, 12, 13, 17, 0),
@@ -105,7 +105,7 @@ def test_incident_window(case_engine):
     }
 
 
-def test_activity_per_hour_defaults_to_the_window_plus_a_day(case_engine):
+def test_activity_per_hour_defaults_to_the_window_plus_a_day(case_engine):  # noqa: F811
     frame = queries.run("activity_per_hour", case_engine)
     assert frame["hour"][0] == utc(2013, 12, 12, 17) and frame["hour"][-1] == utc(2013, 12, 19, 8)
     assert frame.height == 160  # 12 Dec 17:00 up to (not including) 19 Dec 09:00
@@ -119,7 +119,7 @@ def test_activity_per_hour_defaults_to_the_window_plus_a_day(case_engine):
     }
 
 
-def test_activity_per_hour_with_explicit_window(case_engine):
+def test_activity_per_hour_with_explicit_window(case_engine):  # noqa: F811
     stockholm = timezone(timedelta(hours=1))
     frame = queries.run(
         "activity_per_hour", case_engine, start=datetime(2013, 12, 13, 19, 30, tzinfo=stockholm), end="2013-12-13T20:00:00Z"
@@ -128,7 +128,7 @@ def test_activity_per_hour_with_explicit_window(case_engine):
     assert frame.rows() == [(utc(2013, 12, 13, 18), 1, 1, 0, 0), (utc(2013, 12, 13, 19), 0, 1, 1, 0)]
 
 
-def test_quarantine_summary_and_manifest(case_engine):
+def test_quarantine_summary_and_manifest(case_engine):  # noqa: F811
     summary = queries.run("quarantine_summary", case_engine)
     assert summary.rows() == [
         ("evidence/logins.csv", "logins", "method", "unknown enum value", 1),
@@ -143,7 +143,7 @@ def test_quarantine_summary_and_manifest(case_engine):
 # --- the runner accepts what a notebook has at hand ------------------------------------
 
 
-def test_run_accepts_a_case_a_path_an_engine_and_a_connection(sqlite_case, reference):
+def test_run_accepts_a_case_a_path_an_engine_and_a_connection(sqlite_case, reference):  # noqa: F811
     path = sqlite_case.url.database
     with open_case(path) as case:
         assert_frame_equal(queries.run("table_counts", case), reference["table_counts"])
@@ -158,7 +158,7 @@ def test_run_rejects_something_that_is_not_a_case():
         queries.run("table_counts", 42)
 
 
-def test_describe_on_a_case_shows_the_derived_window(sqlite_case):
+def test_describe_on_a_case_shows_the_derived_window(sqlite_case):  # noqa: F811
     text = queries.describe("activity_per_hour", sqlite_case)
     assert "Values: start=2013-12-12T17:00:00+00:00, end=2013-12-19T09:00:00+00:00" in text
     assert "'2013-12-12 17:00:00.000000'" in text and "SQL (sqlite):" in text
@@ -178,7 +178,7 @@ def test_unknown_query_suggests_the_close_name():
         queries.run("table_count", "unused.db")
 
 
-def test_unknown_parameter_suggests_and_lists_the_declared_ones(sqlite_case):
+def test_unknown_parameter_suggests_and_lists_the_declared_ones(sqlite_case):  # noqa: F811
     with pytest.raises(
         QueryParameterError,
         match=r"no parameter 'strat'\. Did you mean 'start'\? Declared parameters: start: datetime = .*end: datetime",
@@ -189,7 +189,7 @@ def test_unknown_parameter_suggests_and_lists_the_declared_ones(sqlite_case):
 @pytest.mark.parametrize(
     "value", ["yesterday", datetime(2013, 12, 13, 17), 1386954000, "2013-12-13T17:00:00"], ids=["word", "naive", "int", "naive-iso"]
 )
-def test_ill_typed_parameter_names_itself_and_the_declared_ones(sqlite_case, value):
+def test_ill_typed_parameter_names_itself_and_the_declared_ones(sqlite_case, value):  # noqa: F811
     with pytest.raises(
         QueryParameterError,
         match=r"parameter 'start' of query 'activity_per_hour' must be a datetime with a time zone.*"
@@ -217,7 +217,7 @@ def test_empty_derived_default_says_to_pass_the_value(tmp_path):
     engine.dispose()
 
 
-def test_window_must_run_forwards(sqlite_case):
+def test_window_must_run_forwards(sqlite_case):  # noqa: F811
     with pytest.raises(QueryParameterError, match=r"needs start before end, got start=2013-12-14T00:00:00\+00:00"):
         queries.run("activity_per_hour", sqlite_case, start=utc(2013, 12, 14), end=utc(2013, 12, 13))
 

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import ipywidgets as w
 import polars as pl
 import pytest
 
-
 from workbench.audience import AudienceError, fit
 from workbench.case import open_case
 from workbench.errors import UnknownNameError, WorkbenchError
 from workbench.exposure import review_exposure
-from workbench.incident import reconstruct_incident
 from workbench.fairness import review_fairness
+from workbench.incident import reconstruct_incident
 from workbench.queries import list_queries, run
 from workbench.widgets import AccountInspector, CaseworkerDashboard, TimelineExplorer
 from workbench.widgets.links import (
@@ -30,7 +29,7 @@ KEY = "test-key-0123456789abcdef"
 
 
 def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import hashlib
 import mailbox
 import re
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -151,7 +151,7 @@ def test_malformed_access_log_lines_are_quarantined_with_line_and_reason(tmp_pat
 
 
 def _utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 BROKEN_MESSAGES = [

@@ -9,8 +9,8 @@ import nbformat
 import pytest
 
 from workbench.cli import main
-from workbench.reportset.execution import NotebookError, parse_value, plan_parameters
 from workbench.reportset.build import notebook_paths
+from workbench.reportset.execution import NotebookError, parse_value, plan_parameters
 
 DATA = Path(__file__).parent / "data" / "notebooks"
 TWO_CHARTS = str(DATA / "two_charts.ipynb")

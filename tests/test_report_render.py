@@ -8,8 +8,8 @@ import nbformat
 import pytest
 
 from workbench.errors import WorkbenchError
-from workbench.reportset.execution import NotebookError, execute
 from workbench.reportset.build import external_references, render_html
+from workbench.reportset.execution import NotebookError, execute
 
 DATA = Path(__file__).parent / "data" / "notebooks"
 

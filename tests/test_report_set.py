@@ -18,9 +18,9 @@ from reportkit import pseudonym_key
 
 from workbench import __version__
 from workbench.cli import main
+from workbench.reportset.build import external_references
 from workbench.reportset.contents import hash_tree
 from workbench.reportset.leakscan import identifiers, scan
-from workbench.reportset.build import external_references
 
 DATA = Path(__file__).parent / "data" / "notebooks"
 NOTEBOOKS = [str(DATA / "long_table_and_findings.ipynb"), str(DATA / "two_charts.ipynb")]

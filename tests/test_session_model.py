@@ -97,8 +97,8 @@ def notebook_sessions(lost_logouts, tmp_path_factory):
                   "idle_timeout_minutes": idle}
         execute(NOTEBOOKS_DIR / "01_incident_reconstruction.ipynb", folder / "01.ipynb", params)
         execute(NOTEBOOKS_DIR / "02_exposure_and_changes.ipynb", folder / "02.ipynb", params)
-        read = lambda name: pl.read_csv(folder / name, infer_schema_length=0)  # noqa: E731 - compared as text
-        out[idle] = read("sessions.csv"), read("window_sessions.csv")
+        out[idle] = tuple(pl.read_csv(folder / name, infer_schema_length=0)  # compared as text
+                          for name in ("sessions.csv", "window_sessions.csv"))
     return out
 
 

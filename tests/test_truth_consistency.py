@@ -71,7 +71,7 @@ def test_allocation_truth_points_at_real_rows(tiny_case):
     prio = tiny_case.truth("priority_allocations").join(contracts, on="listing_id", how="left")
     assert (prio["applicant_id"] == prio["applicant_id_right"]).all()
     grants = tiny_case.evidence("handler_actions").filter(pl.col("action") == "priority_grant")
-    assert set(zip(prio["listing_id"], prio["applicant_id"])) <= set(zip(grants["listing_id"], grants["applicant_id"]))
+    assert set(zip(prio["listing_id"], prio["applicant_id"], strict=True)) <= set(zip(grants["listing_id"], grants["applicant_id"], strict=True))
 
 
 def test_fake_profiles_look_like_malmo_2017(tiny_case):

@@ -1,7 +1,6 @@
 """Housing-queue investigation workbench: evidence, synthetic cases, queries and reports."""
 
-from importlib.metadata import PackageNotFoundError as _NotFound
-from importlib.metadata import version as _version
+from importlib.metadata import PackageNotFoundError as _NotFound, version as _version
 
 from .case import open_case
 from .errors import WorkbenchError

@@ -33,10 +33,10 @@ from .evidence import PII, metadata
 from .suppression import suppress
 
 __all__ = [
-    "Audience",
-    "AudienceError",
     "KEY_ENV",
     "WITHHELD",
+    "Audience",
+    "AudienceError",
     "count_columns",
     "fit",
     "pseudonym",

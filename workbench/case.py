@@ -15,12 +15,14 @@ Analyses open a case with :func:`open_case`, which is read-only on every engine:
 
 from __future__ import annotations
 
+import os
 import urllib.parse
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeAlias
 
 import polars as pl
 import sqlalchemy as sa
@@ -29,13 +31,14 @@ from . import evidence
 from .errors import CaseError, UnknownNameError
 
 __all__ = [
-    "Case",
-    "open_case",
-    "case_metadata",
     "CASE_TABLES",
+    "Case",
+    "CaseLike",
+    "case_metadata",
     "case_url",
-    "default_case_path",
     "create_case_engine",
+    "default_case_path",
+    "open_case",
     "polars_schema",
 ]
 
@@ -126,11 +129,12 @@ def case_url(target: str | Path | sa.URL) -> sa.URL:
             f"case URL {url.render_as_string(hide_password=True)!r} uses {url.get_backend_name()!r}; "
             "allowed: a file path, sqlite:///PATH, duckdb:///PATH or postgresql+psycopg://USER@HOST:PORT/DB"
         )
-    if url.get_backend_name() in ("sqlite", "duckdb") and url.database in (None, "", ":memory:"):
-        raise CaseError(f"case URL {str(url)!r} names no file; a case must be stored, e.g. duckdb:///runs/demo/case.duckdb")
-    if url.get_backend_name() in ("sqlite", "duckdb") and not url.database.startswith("file:"):
-        # Notebooks run in their output folder: a relative file must not change meaning there.
-        url = url.set(database=str(Path(url.database).resolve()))
+    if url.get_backend_name() in ("sqlite", "duckdb"):
+        if url.database is None or url.database in ("", ":memory:"):
+            raise CaseError(f"case URL {str(url)!r} names no file; a case must be stored, e.g. duckdb:///runs/demo/case.duckdb")
+        if not url.database.startswith("file:"):
+            # Notebooks run in their output folder: a relative file must not change meaning there.
+            url = url.set(database=str(Path(url.database).resolve()))
     return url
 
 
@@ -142,6 +146,8 @@ def create_case_engine(url: sa.URL, *, read_only: bool) -> sa.Engine:
     backend = url.get_backend_name()
     if backend == "sqlite":
         if read_only:
+            if url.database is None:  # case_url() refuses such URLs; Path(None) would say less
+                raise CaseError(f"case URL {str(url)!r} names no file")
             # mode=ro makes SQLite itself refuse writes; the path must be URI-quoted.
             path = urllib.parse.quote(str(Path(url.database).resolve()))
             url = sa.URL.create("sqlite", database=f"file:{path}", query={"mode": "ro", "uri": "true"})
@@ -232,7 +238,7 @@ class Case:
             if isinstance(dtype, pl.Datetime)
         )
         if schema is not None:
-            frame = frame.cast(dict(schema), strict=True)
+            frame = frame.cast(schema, strict=True)
         return frame
 
     def read_table(self, name: str) -> pl.DataFrame:
@@ -252,6 +258,11 @@ class Case:
         self.close()
 
 
+CaseLike: TypeAlias = Case | sa.Engine | sa.Connection | str | sa.URL | os.PathLike[str]
+"""What the query runner takes as a case: an open :class:`Case`, a SQLAlchemy Engine or
+Connection, or a case URL or path (opened read-only for the call)."""
+
+
 def open_case(url_or_path: str | Path | sa.URL) -> Case:
     """Open a case read-only: SQLite ``mode=ro``, DuckDB ``read_only``, PostgreSQL a read-only session.
 
@@ -259,7 +270,7 @@ def open_case(url_or_path: str | Path | sa.URL) -> Case:
     ``"duckdb:///runs/demo/case.duckdb"`` or ``"postgresql+psycopg://postgres@127.0.0.1:54329/demo"``.
     """
     url = case_url(url_or_path)
-    if url.get_backend_name() in ("sqlite", "duckdb") and not Path(url.database).is_file():
+    if url.get_backend_name() in ("sqlite", "duckdb") and not Path(url.database or "").is_file():
         # Opening would otherwise create an empty database (DuckDB) or fail obscurely.
         raise CaseError(
             f"no case database at {url.database}; create it with `workbench ingest EVIDENCE_DIR --case {url.render_as_string(hide_password=True)}`"

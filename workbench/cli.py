@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .errors import WorkbenchError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -72,8 +72,8 @@ def _given_parameters(args: argparse.Namespace) -> tuple[dict, set[str]]:
 
 def _run(args: argparse.Namespace) -> int:
     from .case import open_case
-    from .reportset.execution import Job, NotebookError, execute_many, plan_parameters
     from .reportset.build import kernel_case_url, notebook_paths
+    from .reportset.execution import Job, NotebookError, execute_many, plan_parameters
 
     notebooks = notebook_paths(args.notebooks)
     if not notebooks:
@@ -110,8 +110,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .reportset.execution import NotebookError
     from .reportset.build import build_report
+    from .reportset.execution import NotebookError
 
     given, text = _given_parameters(args)
     try:
@@ -144,7 +144,7 @@ def _findings(args: argparse.Namespace) -> int:
         return _headlines(files)
     for path in files:
         print(f"Headline findings ({path}):")
-        for name, entry in load(path.parent).items():
+        for entry in load(path.parent).values():
             value = entry["value"]
             if isinstance(value, dict):
                 value = f"{value['likely']} (between {value['min']} and {value['max']})"

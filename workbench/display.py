@@ -76,7 +76,7 @@ def _write_csv(frame: pl.DataFrame, name: str) -> str | None:
 
     Only inside a report run (``WORKBENCH_OUT_DIR`` set): in live JupyterLab nothing is written.
     """
-    out_dir = os.environ.get(OUT_DIR_ENV)  # set by workbench.reportset.execute for a report run
+    out_dir = os.environ.get(OUT_DIR_ENV)  # set by workbench.reportset.execution for a report run
     if not out_dir:
         return None
     text = frame.write_csv()

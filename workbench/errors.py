@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-__all__ = ["WorkbenchError", "UnknownNameError", "EvidenceError", "GeneratorError"]
+__all__ = ["CaseError", "EvidenceError", "GeneratorError", "UnknownNameError", "WorkbenchError"]
 
 
 class WorkbenchError(Exception):
@@ -37,5 +37,3 @@ class GeneratorError(WorkbenchError):
 class CaseError(WorkbenchError):
     """A case database that cannot be opened or written (bad URL, missing file)."""
 
-
-__all__ += ["CaseError"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import polars as pl
 import sqlalchemy as sa
@@ -23,23 +23,23 @@ import sqlalchemy as sa
 FORMAT_VERSION = 1
 
 __all__ = [
-    "FORMAT_VERSION",
-    "PII",
-    "TABLES",
-    "TRUTH_TABLES",
     "ENUMS",
+    "FORMAT_VERSION",
     "PAGE_FIELDS",
-    "page_fields",
+    "PII",
     "PROFILE_FIELDS",
     "RAW_FORMS",
     "RAW_FORM_DOCS",
-    "metadata",
-    "table",
-    "polars_schema",
-    "polars_dtype",
-    "table_schema",
+    "TABLES",
+    "TRUTH_TABLES",
     "allowed_values",
+    "metadata",
+    "page_fields",
     "pii_columns",
+    "polars_dtype",
+    "polars_schema",
+    "table",
+    "table_schema",
 ]
 
 
@@ -119,7 +119,7 @@ def page_fields(path: str) -> tuple[str, ...]:
     return PAGE_FIELDS.get(_LISTING_IN_PATH.sub("/{listing_id}", path.split("?", 1)[0]), ())
 
 metadata = sa.MetaData()
-_UTC_EXAMPLE = datetime(2013, 12, 13, 17, 42, 5, tzinfo=timezone.utc)
+_UTC_EXAMPLE = datetime(2013, 12, 13, 17, 42, 5, tzinfo=UTC)
 
 
 def _col(name, type_, doc, example, pii=PII.NONE, *, nullable=True, primary_key=False, enum=None):

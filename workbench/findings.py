@@ -20,7 +20,7 @@ import math
 import os
 import tempfile
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from .errors import WorkbenchError
 from .settings import OUT_DIR_ENV
 from .values import Bounds, format_value, iso_duration
 
-__all__ = ["FILENAME", "OUT_DIR_ENV", "Bounds", "Findings", "FindingError", "format_value", "record", "load"]
+__all__ = ["FILENAME", "OUT_DIR_ENV", "Bounds", "FindingError", "Findings", "format_value", "load", "record"]
 
 FILENAME = "findings.json"
 
@@ -47,7 +47,7 @@ def _encode(name: str, value: Any) -> Any:
                 f"finding {name!r}: the datetime {value.isoformat()} has no time zone; give it one, "
                 "e.g. value.replace(tzinfo=timezone.utc) if it is UTC"
             )
-        return value.astimezone(timezone.utc).isoformat()
+        return value.astimezone(UTC).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, timedelta):

@@ -18,7 +18,7 @@ import polars as pl
 
 from .errors import WorkbenchError
 
-__all__ = ["SuppressionError", "HIDDEN", "small_marker", "suppress"]
+__all__ = ["HIDDEN", "SuppressionError", "small_marker", "suppress"]
 
 HIDDEN = "[suppressed]"
 """Shown for a cell hidden to protect another (complementary) or a protected-identity group."""
@@ -119,11 +119,11 @@ def suppress(
     protected-identity persons) whose counts are always hidden.
     """
     counts = list(counts)
-    for c in counts:
-        if c not in frame.columns:
-            raise SuppressionError(f"count column {c!r} is not in the frame; columns: {frame.columns}")
-        if not frame[c].dtype.is_integer():
-            raise SuppressionError(f"count column {c!r} must hold integers, got dtype {frame[c].dtype}")
+    for name in counts:
+        if name not in frame.columns:
+            raise SuppressionError(f"count column {name!r} is not in the frame; columns: {frame.columns}")
+        if not frame[name].dtype.is_integer():
+            raise SuppressionError(f"count column {name!r} must hold integers, got dtype {frame[name].dtype}")
     keys = [c for c in frame.columns if c not in counts]
     total_columns, total_rows = _split_totals(totals)
     is_total_row = _check_totals(frame, counts, keys, total_columns, total_rows).to_list()

@@ -68,7 +68,7 @@ def _assert_timeline_matches_kernel(page: LabPage) -> dict:
     assert (n, start, end) == (state["n"], _label(datetime.fromisoformat(state["start"])),
                                _label(datetime.fromisoformat(state["end"])))
     shown = [(r[1], r[3] if r[3] != "–" else None) for r in rows]
-    assert shown == list(zip(state["kinds"], state["sessions"]))
+    assert shown == list(zip(state["kinds"], state["sessions"], strict=True))
     return state
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from reportkit import report_set
 
+from workbench.reportset.build import AUDIENCES
 from workbench.reportset.pdf import CHROMIUM_FLAGS, find_chromium
 from workbench.reportset.provenance import format_value
-from workbench.reportset.build import AUDIENCES
 
 pytestmark = pytest.mark.browser
 

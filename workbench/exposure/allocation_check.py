@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from .binding import SessionBinding
-from .changes import ChangeLog
 from ..evidence import PII
 from ..queries import run
+from .binding import SessionBinding
+from .changes import ChangeLog
 
 __all__ = ["ACT_COLUMNS", "ELIGIBILITY_FIELDS", "AllocationCheck", "check_allocation"]
 

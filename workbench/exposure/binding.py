@@ -122,7 +122,8 @@ def _estimate(sessions: pl.DataFrame) -> dict[str, float]:
     settled = sessions.filter(pl.col("has_candidate") & ((pl.col("own_views") > 0) | (pl.col("foreign_views") > 0)))
     bound = settled.filter(pl.col("foreign_views") > 0)
     own = settled.filter(pl.col("foreign_views") == 0)
-    acted = lambda f: f.filter((pl.col("own_actions") + pl.col("foreign_actions")) > 0).height
+    def acted(f):
+        return f.filter((pl.col("own_actions") + pl.col("foreign_actions")) > 0).height
     swap = _rate(bound.height, settled.height, 0.5)
     a_bound = _rate(acted(bound), bound.height, 0.0)
     a_own = _rate(acted(own), own.height, 0.0)

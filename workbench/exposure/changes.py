@@ -65,7 +65,8 @@ class ChangeLog:
         (someone can do both); ``accounts_changed_by_others`` counts the victims.
         """
         w = self.in_window
-        actors = lambda kind: w.filter(pl.col("actor_type") == kind)["actor_applicant_id"].n_unique()
+        def actors(kind):
+            return w.filter(pl.col("actor_type") == kind)["actor_applicant_id"].n_unique()
         return {
             "people_who_made_changes": w["actor_applicant_id"].drop_nulls().n_unique(),
             "people_who_edited_own_data": actors("own"),

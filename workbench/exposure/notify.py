@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from ..evidence import PII
 from .allocation_check import AllocationCheck
 from .changes import ChangeLog
-from ..evidence import PII
 from .tiers import Exposure
 
 __all__ = ["ART33_TEMPLATE", "MESSAGE_CATEGORIES", "NOTICE_COLUMNS", "Notifications", "notification_list"]

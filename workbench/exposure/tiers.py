@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from ..evidence import PII, PROFILE_FIELDS, page_fields
+from ..queries import run
+from ..values import Bounds
 from .binding import SessionBinding
 from .changes import ChangeLog
-from ..evidence import PII, PROFILE_FIELDS, page_fields
-from ..values import Bounds
-from ..queries import run
 
 __all__ = ["ACCOUNT_COLUMNS", "ADDRESS_FIELDS", "TIER_COLUMNS", "Exposure", "assess_exposure", "shown_fields"]
 

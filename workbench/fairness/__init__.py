@@ -31,11 +31,11 @@ from .views import (
 )
 
 __all__ = [
-    "AllocationEvidence",
     "BAND",
     "FRAUD_RATES",
-    "FairnessReview",
     "MIN_EFFECT",
+    "AllocationEvidence",
+    "FairnessReview",
     "Replay",
     "caseworker_rates",
     "detectable_rate",

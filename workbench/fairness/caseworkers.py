@@ -35,6 +35,7 @@ small team weaken each other's test the same way, since each is compared with th
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, SupportsInt, cast
 
 import numpy as np
 import polars as pl
@@ -42,21 +43,24 @@ import polars as pl
 from ..errors import WorkbenchError
 from ..evidence import PII
 
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
+
 __all__ = [
-    "STRATA",
-    "MIN_EFFECT",
-    "EFFECT_LABELS",
-    "NO_PEERS",
     "COLUMNS",
-    "strata_cells",
-    "permutation_p_values",
+    "EFFECT_LABELS",
+    "MIN_EFFECT",
+    "NO_PEERS",
+    "STRATA",
+    "effect_label",
     "exact_p_values",
     "holm",
-    "risk_difference",
-    "effect_label",
     "p_floor",
-    "wilson_interval",
+    "permutation_p_values",
     "review_caseworkers",
+    "risk_difference",
+    "strata_cells",
+    "wilson_interval",
 ]
 
 STRATA: tuple[str, ...] = ("district", "year")
@@ -122,7 +126,7 @@ def _tail(n: np.ndarray, x_total: int, N: np.ndarray, D: np.ndarray, lf: np.ndar
     """P(Σ X_k >= x_total) for independent X_k ~ Hypergeometric(N_k, D_k, n_k)."""
     shift = 0
     pmf = np.ones(1)
-    for nk, Nk, Dk in zip(n, N, D):
+    for nk, Nk, Dk in zip(n, N, D, strict=True):
         lo, hi = max(0, nk - (Nk - Dk)), min(nk, Dk)
         if lo == hi:
             shift += lo
@@ -140,7 +144,7 @@ def _tail(n: np.ndarray, x_total: int, N: np.ndarray, D: np.ndarray, lf: np.ndar
 
 def exact_p_values(cells: pl.DataFrame) -> pl.DataFrame:
     """The permutation p-value computed exactly, per caseworker: ``handler_id``, ``p_exact``."""
-    lf = _log_factorials(int(cells["N"].max() or 0))
+    lf = _log_factorials(int(cast(SupportsInt, cells["N"].max() or 0)))
     out = []
     for (handler,), part in cells.group_by("handler_id", maintain_order=True):
         n, x, N, D = _arrays(part)
@@ -188,7 +192,7 @@ def effect_label(effect: float) -> str:
 def _label_expr(effect: pl.Expr) -> pl.Expr:
     """:func:`effect_label` as an expression."""
     (_, first), *rest = EFFECT_LABELS
-    chain = pl.when(effect >= EFFECT_LABELS[0][0]).then(pl.lit(first))
+    chain: Then | ChainedThen = pl.when(effect >= EFFECT_LABELS[0][0]).then(pl.lit(first))
     for low, label in rest:
         chain = chain.when(effect >= low).then(pl.lit(label))
     return chain.otherwise(pl.lit(EFFECT_LABELS[-1][1]))

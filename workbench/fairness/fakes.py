@@ -21,7 +21,7 @@ import polars as pl
 
 from ..evidence import PII
 
-__all__ = ["SIGNALS", "MIN_SIGNALS", "COLUMNS", "fake_profiles"]
+__all__ = ["COLUMNS", "MIN_SIGNALS", "SIGNALS", "fake_profiles"]
 
 SIGNALS: tuple[str, ...] = ("created_by_caseworker", "queue_date_before_registration", "shared_contact", "fees_start_late")
 MIN_SIGNALS = 3

@@ -15,7 +15,7 @@ import polars as pl
 
 from ..evidence import PII
 
-__all__ = ["BAND", "GROUPINGS", "COLUMNS", "group_view"]
+__all__ = ["BAND", "COLUMNS", "GROUPINGS", "group_view"]
 
 BAND: tuple[float, float] = (0.8, 1.25)
 GROUPINGS: tuple[str, ...] = ("district", "kind", "year")

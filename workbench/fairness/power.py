@@ -16,6 +16,8 @@ their p-values are recomputed; everyone else keeps theirs.
 
 from __future__ import annotations
 
+from typing import SupportsFloat, cast
+
 import numpy as np
 import polars as pl
 
@@ -31,7 +33,7 @@ from .caseworkers import (
     wilson_interval,
 )
 
-__all__ = ["FRAUD_RATES", "TARGET_POWER", "COLUMNS", "power_curve", "detectable_rate"]
+__all__ = ["COLUMNS", "FRAUD_RATES", "TARGET_POWER", "detectable_rate", "power_curve"]
 
 FRAUD_RATES: tuple[float, ...] = (0.0, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2)
 """Shares of a caseworker's allocations sold out of order, simulated by default."""
@@ -104,4 +106,4 @@ def power_curve(
 def detectable_rate(power: pl.DataFrame, target: float = TARGET_POWER) -> float | None:
     """The smallest simulated fraud rate detected with at least ``target`` power; None if none was."""
     hit = power.filter(pl.col("power") >= target)
-    return float(hit["fraud_rate"].min()) if hit.height else None
+    return float(cast(SupportsFloat, hit["fraud_rate"].min())) if hit.height else None

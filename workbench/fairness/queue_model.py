@@ -37,30 +37,32 @@ The rules (DESIGN §1, made precise enough to replay):
 
 from __future__ import annotations
 
+from typing import SupportsInt, cast
+
 import polars as pl
 
 __all__ = [
-    "INCOME_MULTIPLIER",
     "AGE_LIMITS",
-    "RULES",
-    "RANK_ORDER",
     "CANDIDATE_COLUMNS",
-    "birth_date",
+    "INCOME_MULTIPLIER",
+    "RANK_ORDER",
+    "RULES",
     "age_on",
-    "queue_dates",
-    "queue_days",
-    "registered_rule",
+    "age_rule",
+    "birth_date",
+    "expected_recipients",
     "fee_rule",
     "housed_rule",
-    "student_rule",
-    "age_rule",
     "income_rule",
-    "withdrawal_rule",
-    "withdrawals_before_close",
     "ineligibility",
     "member_order",
+    "queue_dates",
+    "queue_days",
     "rank_queue",
-    "expected_recipients",
+    "registered_rule",
+    "student_rule",
+    "withdrawal_rule",
+    "withdrawals_before_close",
 ]
 
 INCOME_MULTIPLIER: dict[str, int] = {"none": 0, "2x_rent": 2, "3x_rent": 3}
@@ -261,8 +263,8 @@ def rank_queue(candidates: pl.DataFrame) -> pl.DataFrame:
     if "member_order" not in candidates.columns:
         candidates = candidates.join(member_order(candidates), on="applicant_id", how="left")
     order = candidates["member_order"]
-    span = int(order.max() or 0) + 2
-    if order.null_count() or candidates.is_empty() or int(candidates["listing_id"].max()) * span >= 2**62:
+    span = int(cast(SupportsInt, order.max() or 0)) + 2
+    if order.null_count() or candidates.is_empty() or int(cast(SupportsInt, candidates["listing_id"].max())) * span >= 2**62:
         ranked = candidates.sort("listing_id", "member_order", nulls_last=True)
     else:  # one packed integer key sorts several times faster than two columns
         ranked = candidates.sort(pl.col("listing_id") * span + pl.col("member_order"))

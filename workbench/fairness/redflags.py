@@ -27,17 +27,17 @@ from ..evidence import PII
 from ..settings import LOCAL_TZ
 
 __all__ = [
+    "COLUMNS",
+    "FLAGS",
     "OFFICE_HOURS",
     "TOUCHES",
-    "FLAGS",
-    "COLUMNS",
-    "queue_date_changes",
-    "manual_offers",
-    "repeated_pairs",
-    "off_hours",
     "edits_before_offers",
-    "red_flags",
     "flag_counts",
+    "manual_offers",
+    "off_hours",
+    "queue_date_changes",
+    "red_flags",
+    "repeated_pairs",
 ]
 
 OFFICE_HOURS: tuple[int, int] = (7, 18)
@@ -173,8 +173,8 @@ def red_flags(
         detail=pl.format("{} at {}", "action", "local_time"),
     )
     frames = [flagged_changes, manual, pairs, edits, late]
-    schema = {"time": pl.Datetime("us", "UTC"), "handler_id": pl.Int64, "applicant_id": pl.Int64, "listing_id": pl.Int64,
-              "action_id": pl.Int64, "flag": pl.String, "detail": pl.String}
+    schema = pl.Schema({"time": pl.Datetime("us", "UTC"), "handler_id": pl.Int64(), "applicant_id": pl.Int64(),
+                        "listing_id": pl.Int64(), "action_id": pl.Int64(), "flag": pl.String(), "detail": pl.String()})
     return pl.concat([f.cast(schema) for f in frames]).sort("time", "handler_id", "flag")
 
 

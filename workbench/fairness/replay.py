@@ -24,16 +24,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from . import queue_model
 from ..errors import UnknownNameError, WorkbenchError
 from ..evidence import ENUMS, PII
 from ..queries import run
+from . import queue_model
 
-__all__ = ["AllocationEvidence", "Replay", "load_allocation_evidence", "replay_allocations", "OUTCOMES", "RECORDED", "COLUMNS"]
+if TYPE_CHECKING:
+    from ..case import CaseLike
+
+__all__ = ["COLUMNS", "OUTCOMES", "RECORDED", "AllocationEvidence", "Replay", "load_allocation_evidence", "replay_allocations"]
 
 _KIND = pl.Enum(ENUMS["listing_kind"])
 _INCOME_RULE = pl.Enum(ENUMS["income_rule"])
@@ -74,7 +77,7 @@ class AllocationEvidence:
 
 
 def load_allocation_evidence(
-    case: Any, period_start: date | str | None = None, period_end: date | str | None = None, *,
+    case: CaseLike, period_start: date | str | None = None, period_end: date | str | None = None, *,
     districts: Sequence[str] | None = None, withdrawals: bool = False,
 ) -> AllocationEvidence:
     """Read the replay's evidence from ``case`` (a case, engine or URL) for listings closing in the period.

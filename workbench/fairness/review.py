@@ -29,7 +29,7 @@ from .replay import (
     replay_allocations,
 )
 
-__all__ = ["FairnessReview", "review_fairness", "OFFER_RESPONSES", "SERIOUS_FLAGS"]
+__all__ = ["OFFER_RESPONSES", "SERIOUS_FLAGS", "FairnessReview", "review_fairness"]
 
 OFFER_RESPONSES = ("accepted", "declined", "no_answer", "disqualified")
 SERIOUS_FLAGS = ("backdating then lease", "backdating", "manual offer")

@@ -13,22 +13,21 @@ import polars as pl
 
 from ..audience import Audience, fit
 from ..evidence import PII
-from . import caseworkers as cw
-from . import fakes, groups, power, redflags
+from . import caseworkers as cw, fakes, groups, power, redflags
 from .replay import COLUMNS as REPLAY_COLUMNS
 from .review import FairnessReview
 
 __all__ = [
     "RANK_BINS",
     "TAGS",
-    "rank_distribution",
     "caseworker_rates",
+    "flag_timeline",
+    "group_disparities",
     "power_table",
     "queue_time",
-    "flag_timeline",
+    "rank_distribution",
     "skipped_members",
     "suspected_profiles",
-    "group_disparities",
 ]
 
 RANK_BINS: tuple[tuple[int, int, str], ...] = (

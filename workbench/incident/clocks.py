@@ -31,7 +31,7 @@ import polars as pl
 from ..errors import WorkbenchError
 from ..queries import run
 
-__all__ = ["REFERENCE", "SCHEMA", "estimate_offsets", "offset_of", "correct", "resolve_pairs", "summarise"]
+__all__ = ["REFERENCE", "SCHEMA", "correct", "estimate_offsets", "offset_of", "resolve_pairs", "summarise"]
 
 REFERENCE = "web"
 SCHEMA = pl.Schema(

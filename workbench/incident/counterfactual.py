@@ -22,7 +22,7 @@ import polars as pl
 
 from ..errors import WorkbenchError
 
-__all__ = ["MEASURES", "first_bindings", "still_happening", "shutdown_curve", "alternatives", "binding_rate"]
+__all__ = ["MEASURES", "alternatives", "binding_rate", "first_bindings", "shutdown_curve", "still_happening"]
 
 MEASURES = ("mismatched_sessions", "exposed_accounts", "changed_accounts")
 

@@ -20,27 +20,27 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from . import clocks
-from .classify import classify
 from ..errors import WorkbenchError
 from ..evidence import PII
 from ..queries import run
 from ..settings import DISPLAY_TZ
+from . import clocks
+from .classify import classify
 
 __all__ = [
     "DISPLAY_TZ",
     "MILESTONE_SCHEMA",
-    "classified_inbox",
-    "fault_reports",
-    "unclassified_messages",
-    "milestones",
-    "milestone_time",
-    "response_times",
-    "hourly_series",
-    "daily_summary",
-    "timeline_events",
-    "local_label",
     "TAGS",
+    "classified_inbox",
+    "daily_summary",
+    "fault_reports",
+    "hourly_series",
+    "local_label",
+    "milestone_time",
+    "milestones",
+    "response_times",
+    "timeline_events",
+    "unclassified_messages",
 ]
 
 MILESTONE_SCHEMA = pl.Schema(

@@ -15,11 +15,11 @@ from .manifest import FileReport, IngestReport
 from .pipeline import ingest
 
 __all__ = [
-    "ingest",
-    "IngestReport",
-    "FileReport",
     "REFERENCES",
+    "FileReport",
+    "IngestReport",
     "Reference",
     "add_ingest_command",
+    "ingest",
     "run_ingest_command",
 ]

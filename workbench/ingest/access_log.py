@@ -37,7 +37,7 @@ import pyarrow as pa
 from ..errors import EvidenceError
 from .batch import LINE, PROBLEMS_SCHEMA, RawBatch
 
-__all__ = ["read_access_log", "parse_lines", "LINE_FORMAT"]
+__all__ = ["LINE_FORMAT", "parse_lines", "read_access_log"]
 
 LINE_FORMAT = (
     'the combined log format with " session=COOKIE account=ACCOUNT" appended, e.g. 83.250.14.7 - - '
@@ -195,7 +195,9 @@ def parse_lines(piece: memoryview | bytes) -> tuple[pl.DataFrame, pl.DataFrame, 
     quarantine entries of the lines refused (``PROBLEMS_SCHEMA``), and the number of lines.
     """
     arrow, not_utf8 = _arrow_lines(memoryview(piece))
-    lines = pl.from_arrow(arrow).alias("line")
+    lines = pl.from_arrow(arrow)
+    assert isinstance(lines, pl.Series)
+    lines = lines.alias("line")
     fields = pl.DataFrame([lines]).select(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE),
         pl.col("line").str.extract_groups(_PLAIN).alias("f"),
@@ -270,7 +272,7 @@ def _typed(fields: pl.DataFrame, lines: pl.Series) -> tuple[pl.DataFrame, pl.Dat
         reason.struct.field("reason"),
         pl.lit(None, pl.String).alias("record"),
     )
-    return typed.filter(~bad), refused.cast(dict(PROBLEMS_SCHEMA))
+    return typed.filter(~bad), refused.cast(PROBLEMS_SCHEMA)
 
 
 def _malformed(rest: pl.DataFrame) -> pl.DataFrame:
@@ -299,5 +301,5 @@ def _malformed(rest: pl.DataFrame) -> pl.DataFrame:
         rest.with_columns(matched)
         .with_columns(at.alias("at"))
         .select(LINE, pl.lit(None, pl.String).alias("column"), _raw(line).alias("value"), reason.alias("reason"), pl.lit(None, pl.String).alias("record"))
-        .cast(dict(PROBLEMS_SCHEMA))
+        .cast(PROBLEMS_SCHEMA)
     )

@@ -32,7 +32,7 @@ import polars as pl
 from .. import evidence
 from .batch import LINE, PROBLEMS_SCHEMA
 
-__all__ = ["Reference", "REFERENCES", "KeyTracker", "ParentKeys", "load_order", "check_references"]
+__all__ = ["REFERENCES", "KeyTracker", "ParentKeys", "Reference", "check_references", "load_order"]
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ class KeyTracker:
                 pl.lit(shown), value, pl.lit(self.unit), pl.col("__first_line"),
             ).alias("reason"),
             _record(names),
-        ).cast(dict(PROBLEMS_SCHEMA))
+        ).cast(PROBLEMS_SCHEMA)
 
 
 class ParentKeys:
@@ -201,4 +201,4 @@ def check_references(good: pl.DataFrame, table: str, parents: ParentKeys) -> tup
     if bad.is_empty():
         return ok, _empty()
     problems = bad.select(LINE, pl.col("__orphan").struct.unnest(), _record(names))
-    return ok, problems.select(list(PROBLEMS_SCHEMA)).cast(dict(PROBLEMS_SCHEMA))
+    return ok, problems.select(list(PROBLEMS_SCHEMA)).cast(PROBLEMS_SCHEMA)

@@ -60,7 +60,7 @@ class CaseWriter:
         for table in case_metadata.sorted_tables:
             if self.defer_keys and self.declare_keys and table.primary_key.columns:
                 self._execute(self._ddl(AddConstraint(table.primary_key)))
-            for index in sorted(table.indexes, key=lambda i: i.name) if self.secondary_indexes else ():
+            for index in sorted(table.indexes, key=lambda i: str(i.name)) if self.secondary_indexes else ():
                 self._execute(self._ddl(CreateIndex(index)))
         self._commit()
 
@@ -82,6 +82,8 @@ class _FileWriter(CaseWriter):
 
     def __init__(self, url: sa.URL):
         super().__init__(url)
+        if url.database is None:  # case_url() refuses such URLs; Path(None) would say less
+            raise CaseError(f"case URL {str(url)!r} names no file")
         self.target = Path(url.database).resolve()
         if not self.target.parent.is_dir():
             raise CaseError(f"cannot write the case to {self.target}: folder {self.target.parent} does not exist")
@@ -160,10 +162,10 @@ class DuckDBWriter(_FileWriter):
         self.con = duckdb.connect(str(self.temp))
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("SET enable_progress_bar = false")
-        self._inserts = {}
+        self._inserts: dict[str, str] = {}
         for t in case_metadata.sorted_tables:
             names = [c.name for c in t.columns]
-            batch = sa.select(*(sa.column(n) for n in names)).select_from(sa.table("__wb_batch"))
+            batch: sa.Select = sa.select(*(sa.column(n) for n in names)).select_from(sa.table("__wb_batch"))
             self._inserts[t.name] = self._ddl(sa.insert(t).from_select(names, batch))
 
     def _execute(self, statement: str) -> None:
@@ -214,7 +216,9 @@ class PostgresWriter(CaseWriter):
         copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
             sql.Identifier(name), sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)
         )
-        cursor = self.conn.connection.driver_connection.cursor()
+        driver = self.conn.connection.driver_connection
+        assert driver is not None  # this writer holds its connection open until commit or abort
+        cursor = driver.cursor()
         with cursor.copy(copy) as pipe:
             for start in range(0, frame.height, _SLICE):
                 buffer = io.BytesIO()

@@ -11,7 +11,7 @@ import polars as pl
 from ..case import polars_schema
 from ..evidence import FORMAT_VERSION
 
-__all__ = ["FileReport", "IngestReport", "manifest_frame", "workbench_version", "SAMPLES"]
+__all__ = ["SAMPLES", "FileReport", "IngestReport", "manifest_frame", "workbench_version"]
 
 SAMPLES = 5  # quarantined rows quoted per file in the printed report
 

@@ -32,7 +32,7 @@ import json
 import mailbox
 import re
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.headerregistry import HeaderRegistry
 from html.parser import HTMLParser
 from pathlib import Path
@@ -43,7 +43,7 @@ from .. import evidence
 from ..errors import WorkbenchError
 from .batch import LINE, PROBLEMS_SCHEMA, RawBatch
 
-__all__ = ["read_mbox", "parse_message", "MessageProblem", "CHANNEL_HEADER", "CUSTOMER_HEADER"]
+__all__ = ["CHANNEL_HEADER", "CUSTOMER_HEADER", "MessageProblem", "parse_message", "read_mbox"]
 
 CHANNEL_HEADER = "X-Bostad-Channel"
 CUSTOMER_HEADER = "X-Bostad-Customer-Number"
@@ -185,7 +185,7 @@ def _received_at(headers: dict[str, str]) -> datetime:
         raise MessageProblem("received_at", header, f"{source} time stamp '{_shown(stamp)}' is not a date; {allowed}") from None
     if when.tzinfo is None:
         raise MessageProblem("received_at", header, f"{source} time stamp '{_shown(stamp)}' has no time zone (-0000); {allowed}")
-    return when.astimezone(timezone.utc)
+    return when.astimezone(UTC)
 
 
 def _sender(header: str | None) -> str | None:
@@ -199,7 +199,7 @@ def _sender(header: str | None) -> str | None:
     return address
 
 
-def _body(msg: email.message.Message) -> str:
+def _body(msg: email.message.EmailMessage) -> str:
     """The text of the message: its text/plain part, else the text of its text/html part."""
     fatal = [d for part in msg.walk() for d in part.defects if isinstance(d, _FATAL)]
     if fatal:
@@ -209,6 +209,7 @@ def _body(msg: email.message.Message) -> str:
         found = ", ".join(sorted({p.get_content_type() for p in msg.walk() if not p.is_multipart()})) or "none"
         raise MessageProblem("body", None, f"no text/plain or text/html part (parts: {found}); allowed: a message with a text part")
     payload = part.get_payload(decode=True) or b""
+    assert isinstance(payload, bytes)  # decode=True on a text part gives bytes
     fatal = [d for d in part.defects if isinstance(d, _FATAL)]
     if fatal:  # decoding base64 records its damage on the part
         raise MessageProblem("body", None, f"the body cannot be decoded ({_defect(fatal[0])}); allowed: intact base64 or quoted-printable")

@@ -10,7 +10,7 @@ case is left behind.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -19,10 +19,10 @@ from tqdm import tqdm
 
 from ..case import case_url as _case_url, default_case_path, polars_schema
 from ..errors import WorkbenchError
+from .batch import LINE, PROBLEMS_SCHEMA
 from .integrity import KeyTracker, ParentKeys, check_references, load_order
 from .load import CaseWriter, open_writer
 from .manifest import SAMPLES, FileReport, IngestReport, manifest_frame
-from .batch import LINE, PROBLEMS_SCHEMA
 from .readers import read_batches
 from .sources import EvidenceFile, check_file, discover
 from .validate import check_values
@@ -62,10 +62,10 @@ def ingest(
     started = time.perf_counter()
     evidence_dir = Path(evidence_dir)
     sources = discover(evidence_dir)
-    for source in sources.files.values():
-        check_file(source)
+    for found in sources.files.values():
+        check_file(found)
     url = _case_url(case_url if case_url is not None else default_case_path(evidence_dir))
-    ingested_at = datetime.now(timezone.utc)
+    ingested_at = datetime.now(UTC)
     parents = ParentKeys(set(sources.files))
     reports: list[FileReport] = []
     unchecked: list[str] = []
@@ -137,4 +137,4 @@ def _quarantine_rows(problems: pl.DataFrame, source: EvidenceFile) -> pl.DataFra
         pl.col(LINE).alias("line"),
         pl.lit(source.table).alias("table"),
         *(pl.col(c) for c in PROBLEMS_SCHEMA if c != LINE),
-    ).select(list(polars_schema("quarantine"))).cast(dict(polars_schema("quarantine")))
+    ).select(list(polars_schema("quarantine"))).cast(polars_schema("quarantine"))

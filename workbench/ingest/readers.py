@@ -59,6 +59,7 @@ def _read_parquet(source: EvidenceFile, batch_rows: int) -> Iterator[RawBatch]:
     empty = pl.DataFrame(schema=PROBLEMS_SCHEMA)
     for batch in pq.ParquetFile(source.path).iter_batches(batch_size=batch_rows):
         frame = pl.from_arrow(batch)
+        assert isinstance(frame, pl.DataFrame)
         frame = frame.with_columns(pl.int_range(offset + 1, offset + 1 + frame.height, dtype=pl.Int64).alias(LINE))
         offset += frame.height
         yield RawBatch(frame, empty)

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from .. import evidence
 from ..errors import EvidenceError, UnknownNameError
 
-__all__ = ["EvidenceFile", "Sources", "discover", "check_file", "accepts"]
+__all__ = ["EvidenceFile", "Sources", "accepts", "check_file", "discover"]
 
 FORMATS = {".csv": "csv", ".parquet": "parquet"}
 RAW_FORMATS = {"access.log": "access_log", "support.mbox": "mbox"}  # file name -> format

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from .. import evidence
 from .batch import LINE, PROBLEMS_SCHEMA
 
-__all__ = ["check_values", "ZONED_TIMESTAMP", "NAIVE_TIMESTAMP"]
+__all__ = ["NAIVE_TIMESTAMP", "ZONED_TIMESTAMP", "check_values"]
 
 ZONED_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$"
 NAIVE_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?$"
@@ -85,7 +85,7 @@ def _convert_native(v: pl.Expr, have: pl.DataType, want: pl.DataType) -> tuple[p
 
 def _checks(table: str, column: sa.Column, typed: pl.Expr, raw: pl.Expr) -> list[pl.Expr]:
     """Reasons, in order of precedence, why a typed value of ``column`` is refused."""
-    out = []
+    out: list[pl.Expr] = []
     if not column.nullable:
         what = "key column" if column.primary_key else "column"
         out.append(pl.when(raw.is_null()).then(pl.lit(f"missing value: {what} {column.name} requires a value; allowed: any {column.name}, not null (an empty CSV field is null)")))
@@ -137,7 +137,7 @@ def check_values(raw: pl.DataFrame, table: str) -> tuple[pl.DataFrame, pl.DataFr
 
 def _describe(bad: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     """One quarantine entry per refused row: first problem first, the others after 'also:'."""
-    def problem(order: int, column: str | None, value: pl.Expr, reason: str) -> list[pl.Expr]:
+    def problem(order: int, column: str | None, value: pl.Expr, reason: str) -> list[str | pl.Expr]:
         return [LINE, pl.lit(order).alias("order"), pl.lit(column, pl.String).alias("column"), value.alias("value"), pl.col(reason).alias("reason")]
 
     parts = [bad.filter(pl.col("__blank").is_not_null()).select(problem(-1, None, pl.lit(None, pl.String), "__blank"))]
@@ -155,4 +155,4 @@ def _describe(bad: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     also_text = pl.format("{}; also: {}", pl.col("reason"), pl.col("also"))
     per_row = per_row.with_columns(pl.when(pl.col("also") != "").then(also_text).otherwise(pl.col("reason")).alias("reason"))
     records = bad.select(LINE, pl.struct(pl.col(n).cast(pl.String) for n in names).struct.json_encode().alias("record"))
-    return per_row.join(records, on=LINE, how="left").select(list(PROBLEMS_SCHEMA)).cast(dict(PROBLEMS_SCHEMA))
+    return per_row.join(records, on=LINE, how="left").select(list(PROBLEMS_SCHEMA)).cast(PROBLEMS_SCHEMA)

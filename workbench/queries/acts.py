@@ -1,4 +1,4 @@
-"""What window sessions changed: profile fields with their actor, and acts on the queue (issue 5)."""
+"""What window sessions changed: profile fields with their actor, and acts on the queue."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Events seen by two sources, for estimating each source's clock offset (issue 4, "Clocks").
+"""Events seen by two sources, for estimating each source's clock offset.
 
 The web server's clock is the reference. Each query pairs an event in another source with
 the same event in the web log (or another log that shares it):
@@ -28,7 +28,7 @@ from ..evidence import PII
 from .registry import FromQuery, Param, query
 from .timeshift import add_seconds, seconds_between
 
-__all__ = ["CONTACT_PATH", "contact_form_pairs", "web_interest_pairs", "fix_deployment_pairs", "login_pause"]
+__all__ = ["CONTACT_PATH", "contact_form_pairs", "fix_deployment_pairs", "login_pause", "web_interest_pairs"]
 
 DOMAIN = "incident"
 CONTACT_PATH = "/kundtjanst/kontakt"

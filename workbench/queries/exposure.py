@@ -1,4 +1,4 @@
-"""Exposure: who was bound into whose account, and what the pages showed (issue 5).
+"""Exposure: who was bound into whose account, and what the pages showed.
 
 Tier 1 (everyone who logged in during the window) is the incident domain's
 ``possibly_affected`` query. The queries here return facts, not conclusions: for each
@@ -142,7 +142,10 @@ def window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -
         sa.and_(end_reason != "user", plus_minutes(v.c.last_view_at, timeout) < ended_at),
     )
     incomplete = sa.or_(expected_missing, v.c.long_pause == 1)
-    zero = lambda col, name: sa.cast(sa.func.coalesce(col, 0), INT).label(name)
+
+    def zero(col, name):
+        return sa.cast(sa.func.coalesce(col, 0), INT).label(name)
+
     return (
         sa.select(
             w.c.session_id, w.c.applicant_id, w.c.login_at, ended_at.label("ended_at"), end_reason.label("end_reason"),

@@ -8,7 +8,7 @@ registration of interest closed, which is when their queue is fixed.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
@@ -18,14 +18,14 @@ from .registry import Param, query
 
 __all__ = [
     "allocated_listings",
-    "allocation_queues",
-    "queue_members",
-    "fee_standing",
     "allocation_decisions",
+    "allocation_queues",
     "caseworker_actions",
+    "caseworkers",
+    "fee_standing",
     "interest_withdrawals",
     "login_ips",
-    "caseworkers",
+    "queue_members",
 ]
 
 DOMAIN = "fairness"
@@ -45,7 +45,7 @@ PERIOD = (
 
 
 def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), timezone.utc)
+    return datetime.combine(day, time(), UTC)
 
 
 def _in_period(column: sa.ColumnElement, start: date | None, end: date | None) -> list[sa.ColumnElement]:

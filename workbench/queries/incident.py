@@ -49,13 +49,13 @@ from .websessions import (
 
 __all__ = [
     "DEFAULT_IDLE_TIMEOUT_MINUTES",
-    "sessions_select",
-    "mismatched_select",
-    "sessions",
-    "mismatched_sessions",
-    "mismatched_changes",
-    "possibly_affected",
     "incident_hourly",
+    "mismatched_changes",
+    "mismatched_select",
+    "mismatched_sessions",
+    "possibly_affected",
+    "sessions",
+    "sessions_select",
     "support_inbox",
 ]
 

@@ -16,12 +16,12 @@ from .portable import hour_bucket
 from .registry import FromQuery, Param, QueryParameterError, query
 
 __all__ = [
-    "table_counts",
-    "manifest",
-    "quarantine_summary",
+    "activity_per_hour",
     "incident_window",
     "incident_window_select",
-    "activity_per_hour",
+    "manifest",
+    "quarantine_summary",
+    "table_counts",
 ]
 
 DOMAIN = "overview"
@@ -82,7 +82,7 @@ def incident_window_select() -> sa.Select:
     """One row: deployed_at, login_disabled_at, fix_deployed_at, login_enabled_at (UTC).
 
     The start of the incident is taken as the latest deployment at or before the first
-    incident action; later issues may refine that from the sessions themselves.
+    incident action.
     """
     actions = evidence.table("incident_actions")
     deployments = evidence.table("deployments")

@@ -13,7 +13,7 @@ from sqlalchemy.sql.functions import FunctionElement
 __all__ = ["hour_bucket"]
 
 
-class hour_bucket(FunctionElement):  # noqa: N801 - reads like the SQL function it stands for
+class hour_bucket(FunctionElement):  # lower case: reads like the SQL function it stands for
     """The UTC hour a timestamp falls in, e.g. 17:42:05Z -> 17:00:00Z, as a timestamp with zone."""
 
     type = sa.DateTime(timezone=True)
@@ -24,14 +24,16 @@ class hour_bucket(FunctionElement):  # noqa: N801 - reads like the SQL function 
 @compiles(hour_bucket)
 def _hour_bucket_default(element, compiler, **kw):
     # Generic SQL (Trino, Spark SQL): date_trunc on a value that the engine keeps in UTC.
-    return "date_trunc('hour', %s)" % compiler.process(element.clauses, **kw)
+    arg = compiler.process(element.clauses, **kw)
+    return f"date_trunc('hour', {arg})"
 
 
 @compiles(hour_bucket, "sqlite")
 def _hour_bucket_sqlite(element, compiler, **kw):
     # SQLAlchemy stores SQLite timestamps as naive UTC text 'YYYY-MM-DD HH:MM:SS.ffffff';
     # produce the same shape so the DateTime result processor parses it back.
-    return "strftime('%%Y-%%m-%%d %%H:00:00.000000', %s)" % compiler.process(element.clauses, **kw)
+    arg = compiler.process(element.clauses, **kw)
+    return f"strftime('%Y-%m-%d %H:00:00.000000', {arg})"
 
 
 @compiles(hour_bucket, "postgresql")

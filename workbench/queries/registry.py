@@ -12,7 +12,7 @@ import difflib
 import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -28,11 +28,11 @@ __all__ = [
     "Param",
     "Query",
     "QueryParameterError",
+    "get",
+    "list_queries",
+    "names",
     "query",
     "register",
-    "get",
-    "names",
-    "list_queries",
 ]
 
 # Parameter types a query may declare. Datetimes are always bound in UTC: SQLite stores
@@ -144,7 +144,7 @@ def _convert(typ: type, value: Any) -> tuple[bool, Any]:
                 return False, value
         if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
             return False, value  # a naive time is a guess about the zone: refuse it
-        return True, value.astimezone(timezone.utc)
+        return True, value.astimezone(UTC)
     if typ is date:
         if isinstance(value, str):
             try:

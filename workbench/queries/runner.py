@@ -13,18 +13,19 @@ import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-from ..case import open_case
+from ..case import CaseLike, open_case
 from ..errors import UnknownNameError, WorkbenchError
 from ..evidence import PII, polars_dtype
 from .registry import REQUIRED, FromQuery, Query, QueryParameterError, get
 
-__all__ = ["DIALECTS", "run", "describe", "column_tags", "conform", "dialect", "last_params"]
+__all__ = ["DIALECTS", "column_tags", "conform", "describe", "dialect", "last_params", "run"]
 
 # query name -> the parameters given to its latest run in this process (coerced), for provenance.
 _LAST_GIVEN: dict[str, dict[str, Any]] = {}
@@ -62,13 +63,13 @@ def dialect(name: str) -> Dialect:
 
 
 @contextmanager
-def _connect(case: Any) -> Iterator[sa.Connection]:
+def _connect(case: CaseLike) -> Iterator[sa.Connection]:
     """A connection from a Case, Engine, Connection or URL; only what we opened is closed."""
     if isinstance(case, sa.Connection):
         yield case
         return
     if isinstance(case, (str, sa.URL, os.PathLike)):
-        opened = open_case(case)  # read-only on every engine
+        opened = open_case(Path(case) if isinstance(case, os.PathLike) else case)  # read-only on every engine
         try:
             with opened.connect() as conn:
                 yield conn
@@ -152,7 +153,7 @@ def _execute(q: Query, values: dict[str, Any], conn: sa.Connection, cache: dict)
     return frame
 
 
-def run(name: str, case: Any, **params: Any) -> pl.DataFrame:
+def run(name: str, case: CaseLike, **params: Any) -> pl.DataFrame:
     """Run query ``name`` on ``case`` with ``params`` and return the result as a polars frame.
 
     ``case`` is a case from ``workbench.open_case``, a SQLAlchemy Engine or Connection, or a
@@ -200,7 +201,7 @@ def _statement(q: Query, params: Mapping[str, Any], conn: sa.Connection | None) 
     return q.build(**values), values, complete
 
 
-def describe(name: str, case: Any = None, **params: Any) -> str:
+def describe(name: str, case: CaseLike | None = None, **params: Any) -> str:
     """Help text of query ``name`` and its SQL compiled for the case's engine.
 
     ``case`` may be a case, Engine, Connection, URL, or just a dialect name (``"duckdb"``);

@@ -19,7 +19,7 @@ from sqlalchemy.sql.functions import FunctionElement
 __all__ = ["add_seconds", "seconds_between"]
 
 
-class add_seconds(FunctionElement):  # noqa: N801 - reads like the SQL function it stands for
+class add_seconds(FunctionElement):  # lower case: reads like the SQL function it stands for
     """``timestamp + seconds`` for an integer number of seconds (a bound value or a column).
 
     Example: ``add_seconds(page_views.c.time, sa.bindparam("pad", 1800, sa.BigInteger()))``.
@@ -57,7 +57,7 @@ def _add_seconds_duckdb(element, compiler, **kw):
     return f"({ts} + to_microseconds(CAST({secs} AS BIGINT) * 1000000))"
 
 
-class seconds_between(FunctionElement):  # noqa: N801
+class seconds_between(FunctionElement):  # lower case, as add_seconds
     """``end - start`` in seconds, as a double; e.g. ``seconds_between(logins.c.time, logouts.c.time)``."""
 
     type = sa.Double()

@@ -23,8 +23,18 @@ import nbformat
 
 from ..errors import WorkbenchError
 
-__all__ = ["AUDIENCES", "MAX_REPORT_BYTES", "REPORT_GLOB", "render_html", "external_references", "notebook_paths",
-           "notebook_title", "build_report", "inlined_libraries", "kernel_case_url"]
+__all__ = [
+    "AUDIENCES",
+    "MAX_REPORT_BYTES",
+    "REPORT_GLOB",
+    "build_report",
+    "external_references",
+    "inlined_libraries",
+    "kernel_case_url",
+    "notebook_paths",
+    "notebook_title",
+    "render_html",
+]
 
 AUDIENCES = ("investigator", "auditor", "public")
 REPORT_GLOB = "0[0-9]_*.ipynb"
@@ -49,7 +59,8 @@ def _vega_resources() -> dict:
         "vegaembed_version": alt.VEGAEMBED_VERSION,
     }
     # "</script" inside the bundle would end the inline script early.
-    bundle = vlc.javascript_bundle().replace("</script", "<\\/script")
+    # The stub makes `snippet` required; vl_convert itself defaults it (and documents it as optional).
+    bundle = vlc.javascript_bundle().replace("</script", "<\\/script")  # type: ignore[call-arg]
     return {"vega_debug": json.dumps(debug), "vega_bundle": bundle}
 
 
@@ -213,7 +224,7 @@ def notebook_paths(names: list[str] | None = None) -> list[Path]:
         elif stem in available:
             out.append(available[stem])
         else:
-            raise UnknownNameError("notebook", name, list(available) + ["all"])
+            raise UnknownNameError("notebook", name, [*available, "all"])
     return out
 
 
@@ -258,8 +269,8 @@ def build_report(case_url: str, audience: str, out_dir: str | Path, notebooks: l
     """
     from ..audience import Audience, pseudonym_key
     from ..case import open_case
-    from .execution import Job, execute_many, plan_parameters
     from .contents import ReportEntry, claim_folder, write_set
+    from .execution import Job, execute_many, plan_parameters
     from .provenance import case_fingerprint, environment, render_section, safe_url
 
     _check_audience(audience)
@@ -309,7 +320,7 @@ def build_report(case_url: str, audience: str, out_dir: str | Path, notebooks: l
         if pdf:
             from .pdf import print_pdfs
 
-            for entry, printed in zip(reports, print_pdfs([root / r.html for r in reports])):
+            for entry, printed in zip(reports, print_pdfs([root / r.html for r in reports]), strict=True):
                 entry.pdf = printed.relative_to(root).as_posix()
         return write_set(root, audience=audience, banner=BANNERS[audience], case_label=safe_url(case_url),
                          env=run_env, fingerprint=fingerprint, parameters=dict(parameters or {}), reports=reports)

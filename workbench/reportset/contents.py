@@ -22,8 +22,17 @@ from typing import Any
 
 from ..errors import WorkbenchError
 
-__all__ = ["SET_FILE", "INDEX_FILE", "HEADLINES", "ReportEntry", "sha256_file", "hash_tree", "write_set", "load_set",
-           "claim_folder"]
+__all__ = [
+    "HEADLINES",
+    "INDEX_FILE",
+    "SET_FILE",
+    "ReportEntry",
+    "claim_folder",
+    "hash_tree",
+    "load_set",
+    "sha256_file",
+    "write_set",
+]
 
 SET_FILE = "report-set.json"
 INDEX_FILE = "index.html"

@@ -19,6 +19,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import cast
 
 from ..errors import WorkbenchError
 from ..settings import OUT_DIR_ENV, RUN_ENV, RUN_MARKER
@@ -297,7 +298,7 @@ def execute_many(jobs: list[Job], workers: int | None = None, on_done=None) -> l
                 errors[job] = future.result()
                 if on_done:
                     on_done(job, errors[job])
-    failures = [errors[job] for job in jobs if errors[job]]
+    failures = [error for job in jobs if (error := errors[job])]
     if failures:
         if len(failures) > 1:
             failures = [f"{len(failures)} of {len(jobs)} notebooks failed:", *(f"- {f}" for f in failures)]
@@ -331,7 +332,7 @@ def plan_parameters(notebooks: list[Path], given: Mapping[str, object], fixed: M
             raise NotebookError(f"no notebook declares parameter(s) {unknown}; they declare: {listing}")
     plan = {}
     for nb, params in declared.items():
-        mine = {k: parse_value(v, declared_type(params[k])) if k in text else v
+        mine = {k: parse_value(cast(str, v), declared_type(params[k])) if k in text else v
                 for k, v in given.items() if k in params}
         plan[nb] = {**{k: v for k, v in fixed.items() if k in params}, **mine}
         check_parameters(nb, plan[nb], params)

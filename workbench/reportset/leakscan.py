@@ -28,7 +28,7 @@ import polars as pl
 
 from ..evidence import PII, metadata
 
-__all__ = ["MIN_NUMBER_DIGITS", "Identifiers", "Hit", "ScanResult", "identifiers", "scan", "scan_text"]
+__all__ = ["MIN_NUMBER_DIGITS", "Hit", "Identifiers", "ScanResult", "identifiers", "scan", "scan_text"]
 
 MIN_NUMBER_DIGITS = 6
 _MAX_WORDS = 8
@@ -116,7 +116,9 @@ def _public_ids(evidence_dir: Path) -> set[str]:
     for table in metadata.sorted_tables:
         names = [c.name for c in table.columns if c.name.endswith("_id") and c.info.get("pii") in (PII.NONE, PII.QUASI)]
         frame = _read(evidence_dir, table.name, names) if names else None
-        for name in names if frame is not None else ():
+        if frame is None:
+            continue
+        for name in names:
             found.update(frame[name].drop_nulls().cast(pl.String).to_list())
     return found
 

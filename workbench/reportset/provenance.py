@@ -20,15 +20,18 @@ import html
 import json
 import platform
 import subprocess
-from collections.abc import Mapping
-from datetime import datetime, timezone
+from collections.abc import Mapping, Set as AbstractSet
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..values import format_value
 
-__all__ = ["case_fingerprint", "environment", "git_commit", "safe_url", "render_section", "format_value"]
+if TYPE_CHECKING:
+    from ..case import CaseLike
+
+__all__ = ["case_fingerprint", "environment", "format_value", "git_commit", "render_section", "safe_url"]
 
 _PACKAGES = ("polars", "sqlalchemy", "altair", "papermill", "nbconvert")
 _SOURCE = Path(__file__).resolve().parents[2]
@@ -69,11 +72,11 @@ def environment() -> dict[str, Any]:
         "git_commit": git_commit(),
         "python": platform.python_version(),
         "packages": packages,
-        "generated_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "generated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
     }
 
 
-def case_fingerprint(case: Any) -> dict[str, Any]:
+def case_fingerprint(case: CaseLike) -> dict[str, Any]:
     """What identifies a case's evidence: its manifest rows and the rows in each case table.
 
     ``case`` is an open case or a URL. The manifest carries each input file's sha256 and
@@ -100,7 +103,7 @@ def case_fingerprint(case: Any) -> dict[str, Any]:
     return {"manifest": files, "table_rows": dict(counts.iter_rows())}
 
 
-def _queries(findings: Mapping[str, dict], case: Any, with_sql: bool) -> list[dict]:
+def _queries(findings: Mapping[str, dict], case: CaseLike, with_sql: bool) -> list[dict]:
     """One entry per registered query and parameter values named by the findings: description, SQL, findings."""
     from ..queries import describe, get
 
@@ -123,7 +126,7 @@ def _queries(findings: Mapping[str, dict], case: Any, with_sql: bool) -> list[di
     return out
 
 
-def _table(headers: list[str], rows: list[list[Any]], numeric: set[int] = frozenset()) -> str:
+def _table(headers: list[str], rows: list[list[Any]], numeric: AbstractSet[int] = frozenset()) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = "".join(
         "<tr>" + "".join(
@@ -135,7 +138,7 @@ def _table(headers: list[str], rows: list[list[Any]], numeric: set[int] = frozen
     return f'<table class="wb-prov-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def render_section(*, audience: str, case: Any, case_label: str, fingerprint: Mapping, env: Mapping,
+def render_section(*, audience: str, case: CaseLike, case_label: str, fingerprint: Mapping, env: Mapping,
                    parameters: Mapping, findings: Mapping[str, dict]) -> str:
     """The provenance section of one report as HTML (no script, nothing external)."""
     from ..audience import Audience

@@ -16,11 +16,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import WorkbenchError
 
-__all__ = ["VerificationError", "Verification", "verify"]
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from ..case import Case
+
+__all__ = ["Verification", "VerificationError", "verify"]
 
 
 class VerificationError(WorkbenchError):
@@ -99,12 +104,12 @@ def _compare_case(recorded: Mapping[str, Any], now: Mapping[str, Any], result: V
             "case tables have other row counts than the reports were made from: " + ", ".join(tables))
 
 
-def _rehash_evidence(case: Any, fingerprint: Mapping[str, Any], result: Verification) -> None:
+def _rehash_evidence(case: Case, fingerprint: Mapping[str, Any], result: Verification) -> None:
     """Re-hash the evidence files beside a file case, when they are there."""
     from .contents import sha256_file
 
     url = case.url
-    if url.get_backend_name() not in ("sqlite", "duckdb"):
+    if url.get_backend_name() not in ("sqlite", "duckdb") or url.database is None:
         result.notes.append("evidence files not re-hashed: the case is not a file, so where they lie is unknown")
         return
     base = Path(url.database).resolve().parent
@@ -123,7 +128,7 @@ def _rehash_evidence(case: Any, fingerprint: Mapping[str, Any], result: Verifica
         result.notes.append(f"{missing} evidence files not found beside the case ({base}), so not re-hashed")
 
 
-def verify(report_dir: str | Path, case_url: Any) -> Verification:
+def verify(report_dir: str | Path, case_url: str | Path | sa.URL) -> Verification:
     """Verify the report set in ``report_dir`` against the case at ``case_url``.
 
     Returns a :class:`Verification`; ``.ok`` is False and ``.differences`` names each file or

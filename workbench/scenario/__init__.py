@@ -9,4 +9,4 @@ from .degrade import parse_degrade
 from .world import SCALES
 from .writer import FORMATS
 
-__all__ = ["generate", "Generated", "build_world", "parse_degrade", "SCALES", "FORMATS"]
+__all__ = ["FORMATS", "SCALES", "Generated", "build_world", "generate", "parse_degrade"]

@@ -20,7 +20,7 @@ import polars as pl
 from .web import OpenListings, Page, Sessions, as_datetime, seconds
 from .world import WEB_PERIOD, World
 
-__all__ = ["ActionPlan", "plan_actions", "OWN_EDIT_RATE", "SWAPPED_EDIT_RATE", "RESTORE_SHARE"]
+__all__ = ["OWN_EDIT_RATE", "RESTORE_SHARE", "SWAPPED_EDIT_RATE", "ActionPlan", "plan_actions"]
 
 # Calibrated so that at stockholm about 674 distinct people change profile data between the
 # deployment and the shutdown (DESIGN §1); people in a stranger's account "correct" it far

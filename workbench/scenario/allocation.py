@@ -22,7 +22,7 @@ from .records import Records
 from .web_interests import fold_web_interests, index_of
 from .world import World
 
-__all__ = ["plan_listings", "allocate"]
+__all__ = ["allocate", "plan_listings"]
 
 HOUR = 3600 * US
 # Expected interest per listing, relative: the inner city draws hundreds, suburbs tens.
@@ -69,7 +69,7 @@ def allocate(world: World) -> None:
 class _Rows(dict):
     """Equal-length numpy columns; :meth:`take` selects the same rows from all of them."""
 
-    def take(self, idx) -> "_Rows":
+    def take(self, idx) -> _Rows:
         return _Rows({k: v[idx] for k, v in self.items()})
 
     def __getattr__(self, name: str) -> np.ndarray:
@@ -103,6 +103,7 @@ class _Simulation:
         apps = world.tables["applicants"]
         if self.plan.fakes is not None:
             apps = pl.concat([apps, self.plan.fakes])
+        if self.plan.fake_fees is not None:  # set with the fakes
             world.tables["fees"] = pl.concat([world.tables["fees"], self.plan.fake_fees.cast(world.tables["fees"].schema)])
         self.apps = apps
         self.listings = lst
@@ -199,11 +200,11 @@ class _Simulation:
         n_m = len(M.id)
         key = np.sort(np.concatenate(parts_l) * n_m + np.concatenate(parts_m))
         key = key[_starts(key)]
-        l, m = key // n_m, key % n_m
-        pub, close = L.pub[l], L.close[l]
+        li, m = key // n_m, key % n_m
+        pub, close = L.pub[li], L.close[li]
         reg = pub + (rng.random(key.size) ** EARLY * (close - pub)).astype(np.int64)
         wd = np.where(rng.random(key.size) < WITHDRAW_P, reg + (rng.random(key.size) * (close - reg)).astype(np.int64), -1)
-        return _Rows(l=l, m=m, reg=reg, wd=wd, src=np.zeros(key.size, np.int8))
+        return _Rows(l=li, m=m, reg=reg, wd=wd, src=np.zeros(key.size, np.int8))
 
     def _add_web_and_fakes(self, r: _Rows, lrows: np.ndarray) -> _Rows:
         """Web interest episodes replace drawn ones; a bare withdrawal gets an earlier interest."""
@@ -409,7 +410,7 @@ def _rank(q: _Rows) -> _Rows:
         order = np.lexsort((q.mrank, q.queue, q.prio, q.l))
     else:
         key = q.l.astype(np.int64)
-        for part, b in zip((q.prio, day, q.mrank), bits[1:]):
+        for part, b in zip((q.prio, day, q.mrank), bits[1:], strict=True):
             key = key << b | part.astype(np.int64)
         order = np.argsort(key)
     q = q.take(order)

@@ -19,7 +19,7 @@ from .raw import write_raw
 from .world import World, scale as get_scale
 from .writer import FORMATS, write_evidence, write_truth
 
-__all__ = ["generate", "Generated", "build_world"]
+__all__ = ["Generated", "build_world", "generate"]
 
 
 @dataclass

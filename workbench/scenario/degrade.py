@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import polars as pl
 
 from ..errors import GeneratorError
 
-__all__ = ["Degradation", "parse_degrade", "apply_degradations", "MODES"]
+__all__ = ["MODES", "Degradation", "apply_degradations", "parse_degrade"]
 
 MODES = {
     "missing-account-id": "missing-account-id=SHARE, SHARE between 0 and 1 (e.g. 0.3)",
@@ -41,6 +41,7 @@ class Degradation:
     def spec(self) -> str:
         if self.mode == "missing-account-id":
             return f"missing-account-id={self.share}"
+        assert self.start is not None and self.end is not None  # parse_degrade sets both for a log gap
         return f"log-gap={self.start.isoformat()}/{self.end.isoformat()}"
 
 
@@ -68,13 +69,13 @@ def parse_degrade(text: str) -> Degradation:
     except ValueError:
         raise _bad(text, f"start {start_text!r} is not an ISO 8601 time") from None
     if start.tzinfo is None:
-        start = start.replace(tzinfo=timezone.utc)
+        start = start.replace(tzinfo=UTC)
     m = _DURATION.match(dur_text) if sep else None
     if not m or not any(m.groupdict().values()):
         raise _bad(text, f"duration {dur_text!r} is not an ISO 8601 duration like PT1H")
     g = {k: int(v or 0) for k, v in m.groupdict().items()}
     span = timedelta(days=g["d"], hours=g["h"], minutes=g["m"], seconds=g["s"])
-    start = start.astimezone(timezone.utc)
+    start = start.astimezone(UTC)
     return Degradation(mode, start=start, end=start + span)
 
 

@@ -28,7 +28,7 @@ import polars as pl
 from .listings import DAY_US, US, WorkClock, to_datetime
 from .world import FEE_AMOUNT, World
 
-__all__ = ["FraudPlan", "plan_fraud", "choose_buyers", "buyer_actions", "OFF_HOURS"]
+__all__ = ["OFF_HOURS", "FraudPlan", "buyer_actions", "choose_buyers", "plan_fraud"]
 
 # Share of actions done in the evening: ordinary work, ordinary work of a corrupt
 # caseworker, and the corrupt acts themselves.
@@ -134,7 +134,7 @@ def _make_fakes(world: World, rng: np.random.Generator, plan: FraudPlan, listing
             "personnummer": pnr,
             "name": pl.Series(first) + " " + pl.Series(last),
             "address": pl.Series(street.astype(str)) + " " + pl.Series(rng.integers(1, 90, k)).cast(pl.String),
-            "postal_code": [f"1{a} {b:02d}" for a, b in zip(rng.integers(10, 80, k), rng.integers(0, 100, k))],
+            "postal_code": [f"1{a} {b:02d}" for a, b in zip(rng.integers(10, 80, k), rng.integers(0, 100, k), strict=True)],
             "city": pl.Series(["Stockholm"] * k),
             "email": shared["email"],
             "phone": shared["phone"],
@@ -187,7 +187,7 @@ def _shared_contacts(rng: np.random.Generator, makers: np.ndarray) -> pl.DataFra
     return pl.DataFrame(
         {
             "owner": makers,
-            "email": [f"{w}.stockholm{n}@example.net" for w, n in zip(word, num)],
+            "email": [f"{w}.stockholm{n}@example.net" for w, n in zip(word, num, strict=True)],
             "phone": [f"073-{p[:3]} {p[3:5]} {p[5:]}" for p in phone],
             "ip": [f"90.{a}.{b}.{c}" for a, b, c in rng.integers(1, 255, (m, 3))],
         }

@@ -25,7 +25,7 @@ from .profile import replay_changes, simulate_changes
 from .web import OpenListings, as_datetime, render_page_views, seconds, simulate_sessions
 from .world import INCIDENT, World, utc
 
-__all__ = ["simulate_incident", "DEPLOYMENTS", "INCIDENT_ACTIONS"]
+__all__ = ["DEPLOYMENTS", "INCIDENT_ACTIONS", "simulate_incident"]
 
 DEPLOYMENTS: tuple[tuple[datetime, str, str], ...] = (
     (utc(2013, 6, 11, 18, 30), "4.8.0", "Ny startsida och förbättrad sökning av lediga lägenheter"),

@@ -16,16 +16,16 @@ from ..settings import LOCAL_TZ
 from .world import WEB_PERIOD, World
 
 __all__ = [
-    "DISTRICTS",
-    "TEAMS",
-    "KINDS",
-    "US",
     "DAY_US",
+    "DISTRICTS",
+    "KINDS",
+    "TEAMS",
+    "US",
     "WorkClock",
-    "to_datetime",
+    "handler_ips",
     "make_handlers",
     "make_listings",
-    "handler_ips",
+    "to_datetime",
 ]
 
 US = 1_000_000

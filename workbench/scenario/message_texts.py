@@ -9,7 +9,9 @@ account, blank page, a partner's data) that share words with the fault reports.
 
 from __future__ import annotations
 
-__all__ = ["FAULT", "OWNER", "FAULT_SUBJECTS", "OWNER_SUBJECTS", "UNRELATED", "FIELD_PHRASES", "GREETINGS", "SIGNOFFS", "WHEN_WORDS"]
+from typing import TypedDict
+
+__all__ = ["FAULT", "FAULT_SUBJECTS", "FIELD_PHRASES", "GREETINGS", "OWNER", "OWNER_SUBJECTS", "SIGNOFFS", "UNRELATED", "WHEN_WORDS"]
 
 # Reports by people who landed in someone else's account.
 FAULT = {
@@ -201,8 +203,18 @@ SIGNOFFS = {
            "\n\nSkickat från min iPhone"),
     "en": ("\n\nRegards,\n{own_name}", "\n\nThanks\n{own_name}", "", "\n\nSent from my iPhone"),
 }
-# Day and time-of-day words for "{when}": index 0 today, 1 yesterday, 2 an earlier weekday.
-WHEN_WORDS = {
+
+
+class _WhenWords(TypedDict):
+    today: str
+    yesterday: str
+    weekday: tuple[str, ...]  # Monday first
+    at: str  # before the clock time
+    sep: str  # between hours and minutes
+
+
+# Day and time-of-day words for "{when}", per language.
+WHEN_WORDS: dict[str, _WhenWords] = {
     "sv": {"today": "idag", "yesterday": "igår", "weekday": ("i måndags", "i tisdags", "i onsdags", "i torsdags",
            "i fredags", "i lördags", "i söndags"), "at": " kl ", "sep": "."},
     "en": {"today": "today", "yesterday": "yesterday", "weekday": ("on Monday", "on Tuesday", "on Wednesday",

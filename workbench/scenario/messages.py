@@ -19,7 +19,7 @@ from . import message_texts as texts
 from .web import LOCAL_OFFSET, OpenListings, Page, Sessions, as_datetime, local_hour, local_weekday, seconds
 from .world import INCIDENT, WEB_PERIOD, World
 
-__all__ = ["Messages", "simulate_messages", "report_time"]
+__all__ = ["Messages", "report_time", "simulate_messages"]
 
 _EN_SHARE = 0.15
 _WEB_FORM_SHARE = 0.3

@@ -11,7 +11,7 @@ import polars as pl
 
 from .world import FEE_AMOUNT, FEE_FIRST_YEAR, World
 
-__all__ = ["simulate_people", "personnummer", "luhn_check_digit"]
+__all__ = ["luhn_check_digit", "personnummer", "simulate_people"]
 
 STOCKHOLM_AREA = (
     ("Stockholm", "1", 0.55),
@@ -142,8 +142,8 @@ def simulate_people(world: World) -> None:
     fold = np.vectorize(lambda x: x.translate(FOLD).lower().replace(" ", ""), otypes=[object])
     first_f_ascii = fold(np.unique(first))
     last_f_ascii = fold(np.unique(last))
-    fmap = dict(zip(np.unique(first), first_f_ascii))
-    lmap = dict(zip(np.unique(last), last_f_ascii))
+    fmap = dict(zip(np.unique(first), first_f_ascii, strict=True))
+    lmap = dict(zip(np.unique(last), last_f_ascii, strict=True))
     email = (
         pl.Series(first).replace_strict(fmap)
         + "."
@@ -168,7 +168,7 @@ def simulate_people(world: World) -> None:
     age_2013 = (np.datetime64("2013-12-01") - birth).astype(np.int64) / 365.25
     student = (age_2013 >= 18) & (age_2013 < 30) & (rng.random(n) < 0.35)
     companies = np.array(
-        [f"{a} {suffix}" for a, suffix in zip(rng.choice(lists["last"][0], 1500), rng.choice(["AB", "HB", "& Co AB"], 1500))]
+        [f"{a} {suffix}" for a, suffix in zip(rng.choice(lists["last"][0], 1500), rng.choice(["AB", "HB", "& Co AB"], 1500), strict=True)]
         + list(PUBLIC_EMPLOYERS)
     )
     employed = ~student & (rng.random(n) < 0.88)

@@ -17,7 +17,7 @@ from .. import evidence
 from .web import Sessions, as_datetime
 from .world import World
 
-__all__ = ["FIELDS", "simulate_changes", "replay_changes"]
+__all__ = ["FIELDS", "replay_changes", "simulate_changes"]
 
 FIELDS: tuple[str, ...] = evidence.ENUMS["profile_field"]
 # What one save changes together, and how often owners and people in a stranger's account

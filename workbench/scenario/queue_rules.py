@@ -30,20 +30,22 @@ These are the rules a replay must apply to reproduce every honest allocation exa
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import polars as pl
 
 from ..evidence import ENUMS
 
 __all__ = [
-    "INCOME_MULTIPLIER",
-    "KIND_CODES",
     "AGE_RULES",
-    "RANK_KEYS",
+    "INCOME_MULTIPLIER",
     "KEEP_ORDER",
-    "Outcome",
+    "KIND_CODES",
+    "RANK_KEYS",
     "REASONS",
     "WHY",
+    "Outcome",
     "age_years",
     "income_ok",
     "income_reason",
@@ -66,7 +68,7 @@ class Outcome:
     """What happened to a candidate reached in the walk (small ints, for numpy)."""
 
     ACCEPT, DECLINE, NO_ANSWER, DISQUALIFIED, SKIP, DECLINE_OTHER = range(6)
-    RESPONSE = {0: "accepted", 1: "declined", 2: "no_answer", 3: "disqualified", 5: "declined"}
+    RESPONSE: ClassVar[dict[int, str]] = {0: "accepted", 1: "declined", 2: "no_answer", 3: "disqualified", 5: "declined"}
 
 
 # Caseworkers' notes, in Swedish as in the real system.

@@ -51,7 +51,7 @@ from ..errors import GeneratorError
 from ..settings import LOCAL_TZ
 from .writer import conform
 
-__all__ = ["write_raw", "write_access_log", "write_mbox", "access_log_lines", "SITE", "MAIL_HOST"]
+__all__ = ["MAIL_HOST", "SITE", "access_log_lines", "write_access_log", "write_mbox", "write_raw"]
 
 SITE = "https://bostad.example"
 MAIL_HOST = "mail.bostad.example"
@@ -188,7 +188,7 @@ def _message(row: dict, sender_name: str | None) -> bytes:
     body = row["body"]
     if body is None:
         raise GeneratorError(f"support message {mid} has no body; an mbox message always has one")
-    msg = Message()
+    msg: Message[str, str | Header] = Message()
     msg["Return-Path"] = f"<{address or ''}>"
     if row["channel"] == "web_form":
         origin = _WEBFORM_RELAY

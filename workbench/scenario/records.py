@@ -99,7 +99,7 @@ class Records:
         ground = np.where(self.rng.random(prio.height) < 0.7, "medicinsk", "social")
         pub, close = prio["pub_us"].to_numpy(), prio["close_us"].to_numpy()
         t = self.clock.office(self.rng, pub, close - 2 * 3600 * US)
-        prio = prio.with_columns(ref=pl.Series([f"Beslut {year}-{s:04d} {g} förtur" for s, g in zip(seq, ground)]),
+        prio = prio.with_columns(ref=pl.Series([f"Beslut {year}-{s:04d} {g} förtur" for s, g in zip(seq, ground, strict=True)]),
                                  time_us=pl.Series(np.minimum(t, close - 3600 * US)))
         self._act(prio, time_us="time_us", handler_id="handler_id", action=pl.lit("priority_grant"),
                   applicant_id="applicant_id", listing_id="listing_id", new_value="ref")
@@ -149,7 +149,7 @@ class Records:
 
     def _interest_table(self, sessions: pl.DataFrame) -> pl.DataFrame:
         """All batches' interests, already in key order, with the web sessions scattered in."""
-        lid, aid, reg, wd = (np.concatenate(c) for c in zip(*self.interests))
+        lid, aid, reg, wd = (np.concatenate(c) for c in zip(*self.interests, strict=True))
         self.interests.clear()
         key = lid << 32 | aid  # ids fit in 32 bits each; batches come in listing order
         if not (key[1:] > key[:-1]).all():
@@ -197,7 +197,7 @@ class Records:
         }
         for name, frame in truth.items():
             schema = evidence.TRUTH_TABLES[name]
-            w.truth[name] = (pl.DataFrame(schema=schema) if frame is None else frame.select(list(schema)).cast(schema)).sort(list(schema)[0])
+            w.truth[name] = (pl.DataFrame(schema=schema) if frame is None else frame.select(list(schema)).cast(pl.Schema(schema))).sort(next(iter(schema)))
 
 
 def _timestamps(frame: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:

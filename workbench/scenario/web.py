@@ -18,17 +18,17 @@ from .. import evidence
 from .world import INCIDENT, WEB_PERIOD, World
 
 __all__ = [
-    "LOCAL_OFFSET",
     "IDLE_TIMEOUT",
-    "Sessions",
+    "LOCAL_OFFSET",
     "OpenListings",
     "Page",
-    "seconds",
+    "Sessions",
     "as_datetime",
-    "local_weekday",
     "local_hour",
-    "simulate_sessions",
+    "local_weekday",
     "render_page_views",
+    "seconds",
+    "simulate_sessions",
 ]
 
 LOCAL_OFFSET = 3600  # CET, no daylight saving in December

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import numpy as np
 import polars as pl
 
 from ..errors import UnknownNameError
 
-__all__ = ["Scale", "SCALES", "World", "Incident", "INCIDENT", "WEB_PERIOD", "scale"]
+__all__ = ["INCIDENT", "SCALES", "WEB_PERIOD", "Incident", "Scale", "World", "scale"]
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,8 @@ def scale(name: str) -> Scale:
         raise UnknownNameError("scale", name, SCALES) from None
 
 
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import polars as pl
 
 from .. import evidence
 
-__all__ = ["FORMATS", "write_evidence", "write_truth", "write_frame", "conform"]
+__all__ = ["FORMATS", "conform", "write_evidence", "write_frame", "write_truth"]
 
 FORMATS = ("parquet", "csv")
 # ISO 8601 with an explicit zone; every timestamp in the evidence is UTC.

@@ -11,10 +11,10 @@ from __future__ import annotations
 import polars as pl
 
 from ..audience import Audience, fit, pseudonym, pseudonym_key
-from ..exposure.changes import CHANGE_COLUMNS, RESTORE_COLUMNS
 from ..display import Table
 from ..errors import UnknownNameError
 from ..evidence import PII
+from ..exposure.changes import CHANGE_COLUMNS, RESTORE_COLUMNS
 from ..exposure.tiers import Exposure
 
 __all__ = ["AccountInspector"]

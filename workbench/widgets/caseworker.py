@@ -50,7 +50,7 @@ class CaseworkerDashboard(ChangeHooks):
         handlers = review.caseworkers["handler_id"].to_list()  # most significant first
         labels = fit(review.caseworkers.select("handler_id"), self.audience)["handler_id"].cast(pl.String).to_list() \
             if self.audience.sees_rows else []
-        self._w_caseworker = w.Dropdown(options=list(zip(labels, handlers)), description="Caseworker")
+        self._w_caseworker = w.Dropdown(options=list(zip(labels, handlers, strict=False)), description="Caseworker")
         self._w_districts = w.SelectMultiple(options=sorted(allocations["district"].unique().to_list()),
                                              description="Districts", rows=6)
         self._w_years = w.IntRangeSlider(value=(first, last), min=first, max=last, description="Years")

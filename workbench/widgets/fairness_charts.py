@@ -14,11 +14,11 @@ from ..settings import DISPLAY_TZ
 from .charts import local_time
 
 __all__ = [
-    "winner_rank_chart",
     "caseworker_rate_chart",
     "power_chart",
     "queue_time_chart",
     "red_flag_timeline_chart",
+    "winner_rank_chart",
 ]
 
 OUTCOME_COLOURS = {"in_order": "#4c78a8", "explained": "#9ecae9", "unexplained": "#e45756"}

@@ -13,7 +13,7 @@ import polars as pl
 from ..settings import DISPLAY_TZ
 from .charts import local_time
 
-__all__ = ["timeline_chart", "counterfactual_chart", "events_chart"]
+__all__ = ["counterfactual_chart", "events_chart", "timeline_chart"]
 
 _SERIES = {
     "n_logins": "logins",

@@ -15,7 +15,7 @@ widget has refreshed for the new selection.
 from __future__ import annotations
 
 import html
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,8 +31,8 @@ from .charts import local_time
 
 __all__ = ["AllocationApplicant", "TimelineAccounts", "hourly_brush_chart", "link_brush", "range_brush"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_END_OF_TIME = datetime(9999, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def _labeller(audience: Audience, key: str | bytes | None):
@@ -287,9 +287,9 @@ def _instant(value: Any, browser_tz: str | None, display_tz: str) -> datetime:
     else:
         seen = _EPOCH + timedelta(milliseconds=float(value))
     if seen.tzinfo is None:
-        seen = seen.replace(tzinfo=timezone.utc)
+        seen = seen.replace(tzinfo=UTC)
     wall = seen.astimezone(ZoneInfo(browser_tz or "UTC")).replace(tzinfo=None)
-    return wall.replace(tzinfo=ZoneInfo(display_tz)).astimezone(timezone.utc)
+    return wall.replace(tzinfo=ZoneInfo(display_tz)).astimezone(UTC)
 
 
 def link_brush(chart: alt.JupyterChart, timeline: Any, *, timezone: str = DISPLAY_TZ, selection: str = "brush") -> None:
