@@ -150,8 +150,8 @@ def _tags_by_name() -> dict[str, PII]:
     found: dict[str, PII] = {}
     for t in tables:
         for c in t.columns:
-            tag = c.info.get("pii")
-            if tag is not None and _RESTRICTIVENESS[tag] >= _RESTRICTIVENESS.get(found.get(c.name), -1):
+            tag, known = c.info.get("pii"), found.get(c.name)
+            if tag is not None and (known is None or _RESTRICTIVENESS[tag] >= _RESTRICTIVENESS[known]):
                 found[c.name] = tag
     return found
 

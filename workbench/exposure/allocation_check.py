@@ -12,6 +12,7 @@ reported beside, from the change log.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -19,6 +20,9 @@ from ..evidence import PII
 from ..queries import run
 from .binding import SessionBinding
 from .changes import ChangeLog
+
+if TYPE_CHECKING:
+    from ..case import Case
 
 __all__ = ["ACT_COLUMNS", "ELIGIBILITY_FIELDS", "AllocationCheck", "check_allocation"]
 
@@ -94,7 +98,7 @@ class AllocationCheck:
         )
 
 
-def check_allocation(case, binding: SessionBinding, changes: ChangeLog) -> AllocationCheck:
+def check_allocation(case: Case, binding: SessionBinding, changes: ChangeLog) -> AllocationCheck:
     """Resolve every queue-relevant act of a window session to an account, and flag those on another's."""
     raw = run("allocation_actions", case, start=binding.start, end=binding.end)
     acts = (
@@ -127,7 +131,7 @@ def check_allocation(case, binding: SessionBinding, changes: ChangeLog) -> Alloc
     return AllocationCheck(acts, eligibility)
 
 
-def _lost_withdrawals(case, binding: SessionBinding) -> pl.DataFrame:
+def _lost_withdrawals(case: Case, binding: SessionBinding) -> pl.DataFrame:
     """Withdrawals inside a page-log gap, while a session (possibly) bound to that account was open.
 
     Their page is lost, so the session that made them is unknown: the owner's own session

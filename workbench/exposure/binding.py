@@ -23,11 +23,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from ..queries import run
 from ..queries.websessions import DEFAULT_IDLE_TIMEOUT_MINUTES
+
+if TYPE_CHECKING:
+    from ..case import Case
 
 __all__ = ["SessionBinding", "bind_sessions", "merge_gaps"]
 
@@ -79,7 +83,8 @@ def merge_gaps(missing: pl.DataFrame | None) -> pl.DataFrame:
     ``missing`` is the ``page_log_gaps`` query result (None: nothing missing). A gap with no
     observed page on one side is open on that side (null bound).
     """
-    schema = {"gap_from": pl.Datetime("us", "UTC"), "gap_to": pl.Datetime("us", "UTC"), "missing_pages": pl.Int64, "label": pl.String}
+    schema = pl.Schema({"gap_from": pl.Datetime("us", "UTC"), "gap_to": pl.Datetime("us", "UTC"),
+                        "missing_pages": pl.Int64(), "label": pl.String()})
     if missing is None or missing.height == 0:
         return pl.DataFrame(schema=schema)
     spans = missing.group_by("gap_from", "gap_to").agg(missing_pages=pl.len()).sort("gap_from", nulls_last=False)
@@ -141,7 +146,7 @@ def _estimate(sessions: pl.DataFrame) -> dict[str, float]:
     }
 
 
-def bind_sessions(case, *, start: datetime | None = None, end: datetime | None = None,
+def bind_sessions(case: Case, *, start: datetime | None = None, end: datetime | None = None,
                   idle_timeout_minutes: int = DEFAULT_IDLE_TIMEOUT_MINUTES) -> SessionBinding:
     """Decide, for every session that logged in in [start, end), which account it was bound to.
 

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from ..evidence import PII
 from ..queries import run
+
+if TYPE_CHECKING:
+    from ..case import Case
 
 __all__ = ["ACTOR_TYPES", "CHANGE_COLUMNS", "RESTORE_COLUMNS", "ChangeLog", "attribute_changes"]
 
@@ -160,7 +164,7 @@ class ChangeLog:
         return out.select(list(RESTORE_COLUMNS)).sort("changed_at", "account_id", "field")
 
 
-def attribute_changes(case, *, start: datetime | None = None, end: datetime | None = None) -> ChangeLog:
+def attribute_changes(case: Case, *, start: datetime | None = None, end: datetime | None = None) -> ChangeLog:
     """Every profile change from ``start`` on, with actor, account and actor type (``profile_change_log``)."""
     if start is None or end is None:
         window = run("incident_window", case)

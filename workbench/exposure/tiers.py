@@ -17,6 +17,7 @@ the three are equal.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -25,6 +26,9 @@ from ..queries import run
 from ..values import Bounds
 from .binding import SessionBinding
 from .changes import ChangeLog
+
+if TYPE_CHECKING:
+    from ..case import Case
 
 __all__ = ["ACCOUNT_COLUMNS", "ADDRESS_FIELDS", "TIER_COLUMNS", "Exposure", "assess_exposure", "shown_fields"]
 
@@ -241,7 +245,7 @@ class Exposure:
         return self.accounts().filter("protected_identity").drop("protected_identity")
 
 
-def assess_exposure(case, binding: SessionBinding, changes: ChangeLog) -> Exposure:
+def assess_exposure(case: Case, binding: SessionBinding, changes: ChangeLog) -> Exposure:
     """Tiers 1–4 for the binding's window, with fields, co-applicants and protected identity."""
     params = {"start": binding.start, "end": binding.end}
     tier1 = run("possibly_affected", case, **params)

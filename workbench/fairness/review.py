@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -28,6 +28,9 @@ from .replay import (
     load_allocation_evidence,
     replay_allocations,
 )
+
+if TYPE_CHECKING:
+    from ..case import CaseLike
 
 __all__ = ["OFFER_RESPONSES", "SERIOUS_FLAGS", "FairnessReview", "review_fairness"]
 
@@ -189,7 +192,7 @@ def _in_period(frame: pl.DataFrame, start: date | None, end: date | None, column
 
 
 def review_fairness(
-    case: Any, *, period_start: date | str | None = None, period_end: date | str | None = None,
+    case: CaseLike, *, period_start: date | str | None = None, period_end: date | str | None = None,
     districts: Sequence[str] | None = None, alpha: float = 0.01, min_effect: float = MIN_EFFECT,
     permutations: int = 20_000, seed: int = 1, power_simulations: int = 200,
     fraud_rates: Sequence[float] = FRAUD_RATES, block_after: int | None = None,
@@ -206,7 +209,7 @@ def review_fairness(
     allocations = result.allocations
     if allocations.is_empty():
         closes = evidence.listings["closes_at"].dt.date()
-        span = f"between {closes.min()} and {closes.max()}" if closes.len() else "nowhere: the case has no contracts"
+        span = f"between {closes.min()!s} and {closes.max()!s}" if closes.len() else "nowhere: the case has no contracts"
         raise WorkbenchError(
             f"no contract to replay for period_start={evidence.period_start}, period_end={evidence.period_end}, "
             f"districts={list(evidence.districts) if evidence.districts else None}; the case's allocated listings close {span}"

@@ -24,12 +24,15 @@ Example::
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import polars as pl
 
 from ..errors import WorkbenchError
 from ..queries import run
+
+if TYPE_CHECKING:
+    from ..case import Case
 
 __all__ = ["REFERENCE", "SCHEMA", "correct", "estimate_offsets", "offset_of", "resolve_pairs", "summarise"]
 
@@ -73,8 +76,9 @@ def summarise(differences: pl.Series) -> dict[str, Any]:
     d = differences.drop_nulls()
     if d.is_empty():
         return {"offset_seconds": None, "uncertainty_seconds": None, "low_seconds": None, "high_seconds": None, "pairs": 0}
-    median = d.median()
-    low, high = d.quantile(0.05, "lower"), d.quantile(0.95, "higher")
+    # Not empty, so none of these is null.
+    median = cast(float, d.median())
+    low, high = cast(float, d.quantile(0.05, "lower")), cast(float, d.quantile(0.95, "higher"))
     estimate = int(round(median))
     return {
         "offset_seconds": estimate,
@@ -85,7 +89,7 @@ def summarise(differences: pl.Series) -> dict[str, Any]:
     }
 
 
-def _incident_log(case: Any) -> dict[str, Any]:
+def _incident_log(case: Case) -> dict[str, Any]:
     fix = run("fix_deployment_pairs", case)
     window = run("incident_window", case)
     pause = run("login_pause", case)
@@ -105,7 +109,7 @@ def _incident_log(case: Any) -> dict[str, Any]:
     return out
 
 
-def estimate_offsets(case: Any) -> pl.DataFrame:
+def estimate_offsets(case: Case) -> pl.DataFrame:
     """One row per source: its offset against the web clock, the interval and how it was estimated.
 
     ``case`` is an open case (``workbench.open_case``) or anything ``queries.run`` accepts.

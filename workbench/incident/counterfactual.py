@@ -103,8 +103,8 @@ def alternatives(mismatched: pl.DataFrame, changes: pl.DataFrame, *, deployed_at
             **{f"n_{m}": happened[m] for m in MEASURES},
             **{f"n_{m}_avoided": actual[m] - happened[m] for m in MEASURES},
         })
-    schema = {"alternative": pl.String, "description": pl.String, "shutdown_at": pl.Datetime("us", "UTC"),
-              **{f"n_{m}": pl.Int64 for m in MEASURES}, **{f"n_{m}_avoided": pl.Int64 for m in MEASURES}}
+    schema = pl.Schema({"alternative": pl.String(), "description": pl.String(), "shutdown_at": pl.Datetime("us", "UTC"),
+                        **{f"n_{m}": pl.Int64() for m in MEASURES}, **{f"n_{m}_avoided": pl.Int64() for m in MEASURES}})
     return pl.DataFrame(rows, schema=schema)
 
 

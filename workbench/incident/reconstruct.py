@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from ..errors import UnknownNameError
+from ..errors import UnknownNameError, WorkbenchError
 from ..figures import Figure, record_section, sections
 from ..queries import run
 from ..queries.websessions import DEFAULT_IDLE_TIMEOUT_MINUTES
@@ -93,8 +93,7 @@ class Incident:
         known = set(MILESTONES.values()) | {m for m in self.marks["milestone"].to_list()}
         if name not in known:
             raise UnknownNameError("milestone", name, known)
-        found = self.marks.filter(pl.col("milestone") == name)["time"]
-        return found[0] if found.len() else None
+        return _at(self.marks, name)
 
     @property
     def deployed_at(self) -> datetime | None:
@@ -102,7 +101,7 @@ class Incident:
 
     @property
     def onset_at(self) -> datetime | None:
-        """The first foreign page's session: when the first mismatched session was bound."""
+        """The login that bound the first mismatched session."""
         return self.milestone("first mismatched session")
 
     @property
@@ -123,29 +122,20 @@ class Incident:
 
     def clock(self, source: str) -> dict[str, Any]:
         """The offset row of clock ``source`` (``"mail"``, ``"incident log"``, ...), by name."""
-        row = self.offsets.filter(pl.col("source") == source)
-        if row.is_empty():
-            raise UnknownNameError("clock", source, self.offsets["source"].to_list())
-        return row.row(0, named=True)
+        return _named_row(self.offsets, "source", source, "clock")
 
     def response(self, measure: str) -> dict[str, Any]:
         """The row of ``times`` for ``measure`` (``"time_to_detect"``, ``"time_to_contain"``, ``"onset_to_fix"``)."""
-        row = self.times.filter(pl.col("measure") == measure)
-        if row.is_empty():
-            raise UnknownNameError("measure", measure, self.times["measure"].to_list())
-        return row.row(0, named=True)
+        return _named_row(self.times, "measure", measure, "measure")
 
     def alternative(self, name: str) -> dict[str, Any]:
         """The counterfactual row ``name`` (``"actual"``, ``"on_call"``, ``"at_first_report"``, ...)."""
-        row = self.alternatives.filter(pl.col("alternative") == name)
-        if row.is_empty():
-            raise UnknownNameError("alternative", name, self.alternatives["alternative"].to_list())
-        return row.row(0, named=True)
+        return _named_row(self.alternatives, "alternative", name, "alternative")
 
     @property
     def unclassified(self) -> pl.DataFrame:
         """Messages between the deployment and login disabled that the rules did not classify as reports."""
-        return unclassified_messages(self.inbox, self.deployed_at, self.login_disabled_at)
+        return unclassified_messages(self.inbox, _needed(self.marks, "deployment"), _needed(self.marks, "login disabled"))
 
     def daily(self) -> pl.DataFrame:
         """Per local day: mismatched sessions and the accounts they showed to another person."""
@@ -190,18 +180,14 @@ def reconstruct_incident(case: Case, *, timezone: str = DISPLAY_TZ,
     reports = fault_reports(case, offsets, inbox=inbox)
     marks = milestones(run("incident_window", case), mismatched, reports, offsets)
 
-    def at(name: str) -> datetime | None:
-        found = marks.filter(pl.col("milestone") == name)["time"]
-        return found[0] if found.len() else None
-
-    deployed, disabled = at("deployment"), at("login disabled")
+    deployed, disabled = _needed(marks, "deployment"), _needed(marks, "login disabled")
     hourly = hourly_series(case, reports, idle_timeout_minutes=idle_timeout_minutes)
     sessions = run("sessions", case, start=deployed, end=disabled, idle_timeout_minutes=idle_timeout_minutes)
     rate = counterfactual.binding_rate(sessions, mismatched, start=deployed, end=disabled)
     times = response_times(marks, timezone)
     curve = counterfactual.shutdown_curve(mismatched, changes, start=deployed, end=disabled)
     alternatives = counterfactual.alternatives(
-        mismatched, changes, deployed_at=deployed, first_report_at=at("first fault report"),
+        mismatched, changes, deployed_at=deployed, first_report_at=_at(marks, "first fault report"),
         login_disabled_at=disabled, on_call_delay_hours=on_call_delay_hours,
     )
     return Incident(
@@ -210,6 +196,33 @@ def reconstruct_incident(case: Case, *, timezone: str = DISPLAY_TZ,
         mismatched=mismatched, changes=changes, affected=affected, inbox=inbox, reports=reports, marks=marks,
         sessions=sessions, hourly=hourly, times=times, curve=curve, alternatives=alternatives, binding_rate=rate,
     )
+
+
+def _named_row(frame: pl.DataFrame, column: str, name: str, kind: str) -> dict[str, Any]:
+    """The row of ``frame`` whose ``column`` is ``name``; an unknown name lists the known ones."""
+    row = frame.filter(pl.col(column) == name)
+    if row.is_empty():
+        raise UnknownNameError(kind, name, frame[column].to_list())
+    return row.row(0, named=True)
+
+
+def _at(marks: pl.DataFrame, milestone: str) -> datetime | None:
+    found = marks.filter(pl.col("milestone") == milestone)["time"]
+    return found[0] if found.len() else None
+
+
+_SOURCES = {"deployment": "a row in deployments", "login disabled": "a 'login disabled' row in incident_actions"}
+
+
+def _needed(marks: pl.DataFrame, milestone: str) -> datetime:
+    """A milestone the reconstruction cannot do without; a clear error naming the evidence when it is missing."""
+    found = _at(marks, milestone)
+    if found is None:
+        raise WorkbenchError(
+            f"the incident cannot be reconstructed without the {milestone} milestone: the case has no "
+            f"{_SOURCES[milestone]} (ingest that evidence, or check its manifest for quarantined rows)"
+        )
+    return found
 
 
 def _hours(measure: str) -> Any:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -26,6 +26,9 @@ from ..queries import run
 from ..settings import DISPLAY_TZ
 from . import clocks
 from .classify import classify
+
+if TYPE_CHECKING:
+    from ..case import Case
 
 __all__ = [
     "DISPLAY_TZ",
@@ -72,7 +75,7 @@ _REPORT_COLUMNS = (
 )
 
 
-def classified_inbox(case: Any, offsets: pl.DataFrame, extra_phrases: Iterable[str] = ()) -> pl.DataFrame:
+def classified_inbox(case: Case, offsets: pl.DataFrame, extra_phrases: Iterable[str] = ()) -> pl.DataFrame:
     """Every support message, classified, with ``reported_at`` on the web clock.
 
     ``received_at`` stays as the mail server stamped it; ``reported_at`` is corrected by the
@@ -85,7 +88,7 @@ def classified_inbox(case: Any, offsets: pl.DataFrame, extra_phrases: Iterable[s
     return clocks.correct(inbox, "received_at", offsets, "mail", into="reported_at")
 
 
-def fault_reports(case: Any, offsets: pl.DataFrame, extra_phrases: Iterable[str] = (), *,
+def fault_reports(case: Case, offsets: pl.DataFrame, extra_phrases: Iterable[str] = (), *,
                   inbox: pl.DataFrame | None = None) -> pl.DataFrame:
     """Support messages that report the fault, with ``reported_at`` on the web clock.
 
@@ -137,7 +140,8 @@ def milestones(window: pl.DataFrame, mismatched: pl.DataFrame, reports: pl.DataF
 
     rows = [_row("deployment", "deployment", w["deployed_at"], "deployment log", offsets, clocks.REFERENCE)]
     if mismatched.height:
-        rows.append(_row("first mismatched session", "mismatch", mismatched["bound_at"].min(), "web log", offsets,
+        onset = cast("datetime | None", mismatched["bound_at"].min())
+        rows.append(_row("first mismatched session", "mismatch", onset, "web log", offsets,
                          clocks.REFERENCE))
     for i, t in enumerate(reports.sort("reported_at")["reported_at"].to_list()):
         name = "first fault report" if i == 0 else f"fault report {i + 1}"
@@ -187,13 +191,13 @@ def response_times(marks: pl.DataFrame, timezone: str = DISPLAY_TZ) -> pl.DataFr
             "hours": None if t0 is None or t1 is None else round((t1 - t0).total_seconds() / 3600, 2),
             "uncertainty_minutes": round(unc / 60, 1),
         })
-    schema = {"measure": pl.String, "from": pl.String, "to": pl.String, "from_at": pl.Datetime("us", "UTC"),
-              "to_at": pl.Datetime("us", "UTC"), "from_local": pl.String, "to_local": pl.String,
-              "hours": pl.Float64, "uncertainty_minutes": pl.Float64}
+    schema = pl.Schema({"measure": pl.String(), "from": pl.String(), "to": pl.String(), "from_at": pl.Datetime("us", "UTC"),
+                        "to_at": pl.Datetime("us", "UTC"), "from_local": pl.String(), "to_local": pl.String(),
+                        "hours": pl.Float64(), "uncertainty_minutes": pl.Float64()})
     return pl.DataFrame(rows, schema=schema)
 
 
-def hourly_series(case: Any, reports: pl.DataFrame, *, idle_timeout_minutes: int | None = None,
+def hourly_series(case: Case, reports: pl.DataFrame, *, idle_timeout_minutes: int | None = None,
                   start: datetime | None = None, end: datetime | None = None) -> pl.DataFrame:
     """The ``incident_hourly`` query plus ``n_fault_reports`` per hour (by ``reported_at``)."""
     hourly = run("incident_hourly", case, start=start, end=end, idle_timeout_minutes=idle_timeout_minutes)
@@ -232,7 +236,7 @@ _EVENT_SCHEMA = pl.Schema({"time": pl.Datetime("us", "UTC"), "kind": pl.String()
                            "session_id": pl.String()})
 
 
-def timeline_events(case: Any, mismatched: pl.DataFrame, reports: pl.DataFrame, marks: pl.DataFrame,
+def timeline_events(case: Case, mismatched: pl.DataFrame, reports: pl.DataFrame, marks: pl.DataFrame,
                     changes: pl.DataFrame | None = None, *, idle_timeout_minutes: int | None = None,
                     start: datetime | None = None, end: datetime | None = None) -> pl.DataFrame:
     """Every event of the incident as one row (time, kind, detail, session_id), for the explorer.
@@ -254,5 +258,5 @@ def timeline_events(case: Any, mismatched: pl.DataFrame, reports: pl.DataFrame, 
     if changes is not None:
         frames.append(changes.select(time="first_changed_at", kind=pl.lit("change by another"),
                                      detail=pl.format("{} field(s) changed", "n_changes"), session_id="session_id"))
-    events = pl.concat([f.cast(dict(_EVENT_SCHEMA)) for f in frames])
+    events = pl.concat([f.cast(_EVENT_SCHEMA) for f in frames])
     return events.sort("time", "kind", maintain_order=True)

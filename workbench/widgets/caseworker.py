@@ -16,7 +16,7 @@ and members appear as pseudonyms; the public audience gets no per-person dashboa
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -24,6 +24,9 @@ from ..audience import Audience, fit
 from ..display import table
 from ..settings import in_report_run
 from .hooks import ChangeHooks
+
+if TYPE_CHECKING:
+    import altair as alt
 
 __all__ = ["CaseworkerDashboard"]
 
@@ -59,7 +62,7 @@ class CaseworkerDashboard(ChangeHooks):
         self._w_passed = w.HTML()
         self._w_timeline = w.Output()
         self.allocations = self.passed_over = self.rates = self.timeline = pl.DataFrame()
-        self.chart = None
+        self.chart: alt.TopLevelMixin | None = None
         if caseworker is not None:
             self._w_caseworker.value = caseworker
         for widget in (self._w_caseworker, self._w_districts, self._w_years):

@@ -76,7 +76,7 @@ def caseworker_rate_chart(rates: pl.DataFrame, *, title: str = "Unexplained devi
         tooltip=tooltip,
     )
     threshold = base.mark_tick(color="#e45756", thickness=2, size=14).encode(y=y, x="threshold:Q", tooltip=tooltip)
-    return alt.layer(interval, threshold, point).properties(
+    return alt.LayerChart(layer=[interval, threshold, point]).properties(
         width=520, height=max(120, 18 * len(order)),
         title=alt.TitleParams(title, subtitle="dot: rate with 95 % interval; red tick: flag threshold"),
     )
@@ -97,7 +97,7 @@ def power_chart(power: pl.DataFrame, *, target: float = 0.8, title: str = "How l
                  alt.Tooltip("power_low:Q", format=".0%"), alt.Tooltip("power_high:Q", format=".0%")],
     )
     rule = alt.Chart(pl.DataFrame({"target": [target]})).mark_rule(strokeDash=[4, 3], color="firebrick").encode(y="target:Q")
-    return alt.layer(band, line, rule).properties(width=520, height=260, title=title)
+    return alt.LayerChart(layer=[band, line, rule]).properties(width=520, height=260, title=title)
 
 
 def queue_time_chart(queue_time: pl.DataFrame, *, title: str = "Tenants' queue time at allocation (median years)") -> alt.Chart:

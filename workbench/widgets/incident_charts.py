@@ -136,7 +136,7 @@ def counterfactual_chart(curve: pl.DataFrame, named: pl.DataFrame | None = None,
         .properties(width=720, height=260, title=title)
     )
     if named is None or named.is_empty():
-        return alt.layer(lines)
+        return alt.LayerChart(layer=[lines])
     marks = local_time(named.select("alternative", "shutdown_at"), "shutdown_at", timezone=timezone)
     rules = alt.Chart(marks).mark_rule(color="#555", strokeDash=[2, 2]).encode(
         x="shutdown_at:T", tooltip=["alternative:N", alt.Tooltip("shutdown_at:T", format="%Y-%m-%d %H:%M")]
@@ -144,7 +144,7 @@ def counterfactual_chart(curve: pl.DataFrame, named: pl.DataFrame | None = None,
     labels = alt.Chart(marks).mark_text(angle=270, align="left", dx=-4, dy=-4, fontSize=10).encode(
         x="shutdown_at:T", y=alt.value(250), text="alternative:N"
     )
-    return alt.layer(lines, rules, labels)
+    return alt.LayerChart(layer=[lines, rules, labels])
 
 
 def events_chart(counts: pl.DataFrame, marks: pl.DataFrame | None = None, *, timezone: str = DISPLAY_TZ) -> alt.LayerChart:
@@ -163,5 +163,5 @@ def events_chart(counts: pl.DataFrame, marks: pl.DataFrame | None = None, *, tim
     )
     rules, _ = _milestone_layers(marks, timezone, alt.X("time:T"))
     if rules is None:
-        return alt.layer(bars)
-    return alt.layer(bars, rules).resolve_scale(color="independent")
+        return alt.LayerChart(layer=[bars])
+    return alt.LayerChart(layer=[bars, rules]).resolve_scale(color="independent")

@@ -188,7 +188,7 @@ class AllocationApplicant:
     def applicant(self) -> str | None:
         """The chosen allocation's tenant as the audience sees them (customer number or pseudonym)."""
         row = self._row()
-        return None if row is None else self._label(row["applicant_id"])
+        return None if row is None or self._label is None else self._label(row["applicant_id"])
 
     def _row(self) -> dict | None:
         if self._w_allocation.value is None:
@@ -222,7 +222,7 @@ class AllocationApplicant:
         self.decisions = self._fit(evidence.decisions.filter(pl.col("applicant_id") == who).sort("time"))
         self.actions = self._fit(evidence.actions.filter(pl.col("applicant_id") == who).sort("time"))
         self.flags = self._fit(self._review.red_flags.filter(pl.col("applicant_id") == who).sort("time"))
-        label = html.escape(self.applicant)
+        label = html.escape(self.applicant or "")
         opened = ""
         if self._inspector is not None and self.applicant in self._inspector.options:
             self._inspector.select(self.applicant)

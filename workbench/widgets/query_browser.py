@@ -22,7 +22,7 @@ import hashlib
 import html
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -33,6 +33,9 @@ from ..display import Table
 from ..errors import WorkbenchError
 from ..queries import REQUIRED, FromQuery, Param
 from ..settings import DISPLAY_TZ
+
+if TYPE_CHECKING:
+    from ..case import Case
 
 __all__ = ["EXPORT_FORMATS", "QueryBrowser"]
 
@@ -54,7 +57,7 @@ class QueryBrowser:
     key : auditor only: the pseudonym key (default: ``WORKBENCH_PSEUDONYM_KEY``).
     """
 
-    def __init__(self, case: Any, audience: str = "investigator", *, out_dir: str | Path = ".",
+    def __init__(self, case: Case, audience: str = "investigator", *, out_dir: str | Path = ".",
                  page_size: int = 25, timezone: str = DISPLAY_TZ, key: str | bytes | None = None):
         import ipywidgets as w
 
@@ -176,16 +179,19 @@ class QueryBrowser:
         """Run the chosen query with the given parameters; the audience-fit result, or None with ``error`` set."""
         name = self.selected
         if name is None:
-            return self._fail("Choose a query first.")
+            self._fail("Choose a query first.")
+            return None
         values, errors = self._read_params()
         if errors:
-            return self._fail("; ".join(errors.values()))
+            self._fail("; ".join(errors.values()))
+            return None
         self._w_status.value = f"<i>Running {html.escape(name)} …</i>"
         try:
             frame = queries.run(name, self._case, **values)
             self.result = fit(frame, self.audience, query=name, key=self._key)
         except WorkbenchError as exc:
-            return self._fail(str(exc))
+            self._fail(str(exc))
+            return None
         self.error, self.exported, self._ran = None, None, (name, values)
         self._w_status.value = (
             f"<b>{html.escape(name)}</b>: {_count(self.result.height)} row(s), fit for the "

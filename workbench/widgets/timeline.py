@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import cast
 
 import altair as alt
 import polars as pl
@@ -55,8 +56,9 @@ class TimelineExplorer(ChangeHooks):
         self.timezone, self.max_rows = timezone, max_rows
         self._events = events.sort("time")
         self._marks = marks
-        first = self._events["time"].min().replace(minute=0, second=0, microsecond=0)
-        last = self._events["time"].max().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        # Not empty (checked above), and typed as a time by the schema.
+        first = cast(datetime, self._events["time"].min()).replace(minute=0, second=0, microsecond=0)
+        last = cast(datetime, self._events["time"].max()).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
         hours = pl.datetime_range(first, last, "1h", time_unit="us", time_zone="UTC", eager=True).to_list()
         labels = [h.astimezone(_zone(timezone)).strftime("%a %d %b %H:%M") for h in hours]
         self._hours = hours
