@@ -1,7 +1,7 @@
 """A small hand-made case on SQLite, DuckDB and PostgreSQL, for the query and audience tests.
 
-Provisional scaffolding: until ingest lands, the case is written straight into an engine
-from :data:`workbench.case.case_metadata`. The hand-made rows pin edge cases a generated
+The case is written straight into an engine from :data:`workbench.case.case_metadata`,
+without ingest, so the query tests do not depend on it. The hand-made rows pin edge cases a generated
 case may not have (an event at 18:59:59.999999, a session zone of +05:30).
 """
 

@@ -220,11 +220,6 @@ def test_opening_an_account_from_the_timeline_shows_its_sessions_and_changes(exp
 NB01 = NOTEBOOKS / "01_incident_reconstruction.ipynb"
 
 
-@pytest.mark.xfail(
-    "setup()" not in NB01.read_text(), strict=True,
-    reason="notebook 01 does not call workbench.widgets.charts.setup(), so Altair keeps its default HTML renderer, "
-           "which loads Vega from https://cdn.jsdelivr.net/npm/vega@6: offline its charts never draw (issues 4 and 7)",
-)
 def test_notebook_01_renders_its_charts_in_lab_offline(browser, lab, tiny_db):  # noqa: F811
     name = parameterized_copy(NB01, lab.root,
                               {"case_url": tiny_db, "out_dir": str(lab.root / "nb01-out")})

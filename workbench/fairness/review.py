@@ -143,7 +143,7 @@ class FairnessReview:
     def verdict(self) -> str:
         """A findings template (``Findings.say``) saying plainly what was found, or that nothing was.
 
-        Refers to the figures recorded by notebook 03 under their issue names.
+        Refers to the figures notebook 03 records, by their names in findings.json.
         """
         if self.nothing_found:
             text = ("**Nothing was found.** All {allocations_replayed} allocations were replayed: "
