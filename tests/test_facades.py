@@ -12,13 +12,14 @@ import pytest
 
 from workbench.case import open_case
 from workbench.errors import UnknownNameError
-from workbench.exposure import FIGURES as EXPOSURE_FIGURES
-from workbench.exposure import SECTIONS as EXPOSURE_SECTIONS
-from workbench.exposure import review_exposure
+from workbench.exposure import FIGURES as EXPOSURE_FIGURES, SECTIONS as EXPOSURE_SECTIONS, review_exposure
 from workbench.findings import Findings, load
-from workbench.incident import FIGURES as INCIDENT_FIGURES
-from workbench.incident import MILESTONES, reconstruct_incident
-from workbench.incident import SECTIONS as INCIDENT_SECTIONS
+from workbench.incident import (
+    FIGURES as INCIDENT_FIGURES,
+    MILESTONES,
+    SECTIONS as INCIDENT_SECTIONS,
+    reconstruct_incident,
+)
 from workbench.queries import run
 from workbench.reportset.execution import NOTEBOOKS_DIR
 
