@@ -56,7 +56,7 @@ def test_rendered_html_is_offline_and_hides_code_except_for_investigators(execut
 
 
 def test_unknown_audience_is_refused(executed, tmp_path):
-    with pytest.raises(WorkbenchError, match=r"audience 'press' is not one of: investigator, auditor, public"):
+    with pytest.raises(WorkbenchError, match=r"unknown audience 'press'\. Known: auditor, investigator, public\."):
         render_html(executed, tmp_path / "r.html", audience="press")
 
 

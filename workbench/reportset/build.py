@@ -21,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 
+from ..audience import Audience
 from ..errors import WorkbenchError
 
 __all__ = [
@@ -36,7 +37,7 @@ __all__ = [
     "render_html",
 ]
 
-AUDIENCES = ("investigator", "auditor", "public")
+AUDIENCES = tuple(a.value for a in Audience)
 REPORT_GLOB = "0[0-9]_*.ipynb"
 # A report far below what mail and laptops handle; a bigger one means a chart embeds raw rows.
 MAX_REPORT_BYTES = 20_000_000
@@ -67,11 +68,6 @@ def _vega_resources() -> dict:
 def inlined_libraries() -> list[str]:
     """The library code every report inlines verbatim (the Vega bundle): code, not case data."""
     return [_vega_resources()["vega_bundle"]]
-
-
-def _check_audience(audience: str) -> None:
-    if audience not in AUDIENCES:
-        raise WorkbenchError(f"audience {audience!r} is not one of: {', '.join(AUDIENCES)}")
 
 
 def notebook_title(nb) -> str | None:
@@ -126,7 +122,7 @@ def render_html(notebook: str | Path, html_path: str | Path, *, audience: str, p
     """
     from nbconvert import HTMLExporter
 
-    _check_audience(audience)
+    Audience.parse(audience)
     nb = _static(nbformat.read(str(notebook), as_version=4), audience)
     exporter = HTMLExporter(
         extra_template_basedirs=[str(TEMPLATES)],
@@ -267,13 +263,12 @@ def build_report(case_url: str, audience: str, out_dir: str | Path, notebooks: l
     the parameters named in ``text_parameters`` are command-line text, read as declared.
     ``cell_timeout`` (seconds) fails a notebook cell that runs longer.
     """
-    from ..audience import Audience, pseudonym_key
+    from ..audience import pseudonym_key
     from ..case import open_case
     from .contents import ReportEntry, claim_folder, write_set
     from .execution import Job, execute_many, plan_parameters
     from .provenance import case_fingerprint, environment, render_section, safe_url
 
-    _check_audience(audience)
     if Audience.parse(audience).pseudonymised:
         pseudonym_key()  # fail now, not in every notebook, when the key is missing
     paths = notebook_paths(notebooks)
