@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	@# and every papermill run pays that. jsonschema treats it as optional; pip check stays clean.
 	$(BIN)/python -m pip uninstall --quiet --yes rfc3987-syntax
 	@# Notebooks name the kernel "workbench"; pin it to this venv so plain papermill finds it.
-	$(BIN)/python -m ipykernel install --sys-prefix --name workbench --display-name "Python (workbench)" >/dev/null
+	$(BIN)/python -c "from workbench.reportset.kernel import ensure_kernel; ensure_kernel()"
 	@touch $(STAMP)
 
 install: $(STAMP)

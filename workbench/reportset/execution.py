@@ -23,8 +23,11 @@ from typing import cast
 
 from ..errors import WorkbenchError
 from ..settings import OUT_DIR_ENV, RUN_ENV, RUN_MARKER
+from .kernel import CELL_TIMEOUT_ENV, DEFAULT_CELL_TIMEOUT, KERNEL_NAME, ensure_kernel
 
 __all__ = [
+    "CLIENT_GRACE",
+    "DEFAULT_CELL_TIMEOUT",
     "KERNEL_NAME",
     "NOTEBOOKS_DIR",
     "RUN_ENV",
@@ -40,32 +43,13 @@ __all__ = [
     "plan_parameters",
 ]
 
-KERNEL_NAME = "workbench"
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+CLIENT_GRACE = 60.0
+"""Seconds the client waits beyond the kernel's cell time limit before it gives up on the kernel itself."""
 
 
 class NotebookError(WorkbenchError):
     """A notebook failed, or was given parameters it does not declare."""
-
-
-def ensure_kernel() -> str:
-    """Register this interpreter as the ``workbench`` kernel (once) and return its name.
-
-    Pinning the kernel to this interpreter means papermill runs notebooks with the same
-    packages as the caller, whatever other kernels the machine has.
-    """
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    try:
-        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
-        if Path(spec.argv[0]).resolve() == Path(sys.executable).resolve():
-            return KERNEL_NAME
-    except NoSuchKernel:
-        pass
-    from ipykernel.kernelspec import install
-
-    install(kernel_name=KERNEL_NAME, display_name="Python (workbench)", prefix=sys.prefix)
-    return KERNEL_NAME
 
 
 def notebook_parameters(notebook: str | Path) -> dict[str, dict]:
@@ -176,37 +160,65 @@ def execute(notebook: str | Path, output: str | Path, parameters: dict | None = 
 
     Unknown parameter names are an error listing the declared ones (papermill itself only
     warns). On failure the executed notebook is kept and the error names the failing cell.
-    ``env`` adds environment variables for the kernel, e.g. ``{"PGPASSWORD": ...}``;
-    ``cell_timeout`` (seconds) fails a cell that runs longer instead of waiting for ever.
+    ``env`` adds environment variables for the kernel, e.g. ``{"PGPASSWORD": ...}``.
+
+    A run never waits without bound: the kernel stops a cell that runs longer than
+    ``cell_timeout`` seconds (default :data:`DEFAULT_CELL_TIMEOUT`), and the client gives up
+    on a kernel that has not answered :data:`CLIENT_GRACE` seconds after that.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from .engine import ENGINE_NAME, stopped_at
+
     notebook, output = Path(notebook), Path(output)
     parameters = dict(parameters or {})
     check_parameters(notebook, parameters)
+    limit = DEFAULT_CELL_TIMEOUT if cell_timeout is None else cell_timeout
+    if not 0 < limit < float("inf"):
+        raise NotebookError(f"the cell timeout must be a positive number of seconds, e.g. 600; got {cell_timeout}")
     output.parent.mkdir(parents=True, exist_ok=True)
-    kernel_env = {RUN_ENV: RUN_MARKER, OUT_DIR_ENV: str(output.parent.resolve()), **(env or {})}
+    kernel_env = {RUN_ENV: RUN_MARKER, OUT_DIR_ENV: str(output.parent.resolve()), CELL_TIMEOUT_ENV: f"{limit:g}",
+                  **(env or {})}
+
+    def where() -> str:
+        import nbformat
+
+        try:
+            nb = nbformat.read(str(output), as_version=4)
+        except (OSError, ValueError):
+            return "a cell"
+        cells = [c for c in nb.cells if c.cell_type == "code"]
+        number = nb.metadata.get("workbench", {}).get("stopped_in_cell") or stopped_at(cells)
+        if number is None:
+            return "a cell"
+        first = next((line.strip() for line in cells[number - 1].source.splitlines() if line.strip()), "")
+        return f"cell {number} of {len(cells)} (it begins: {first[:120]!r})"
+
     try:
         with _environment(kernel_env):
             papermill.execute_notebook(
                 str(notebook),
                 str(output),
                 parameters=parameters,
+                engine_name=ENGINE_NAME,
                 kernel_name=ensure_kernel(),
                 language="python",
                 progress_bar=False,
                 cwd=str(output.parent),
-                execution_timeout=cell_timeout,
+                execution_timeout=int(limit + CLIENT_GRACE),
             )
-    except TimeoutError as exc:  # nbclient's CellTimeoutError, whose message previews the cell
-        skip = ("---", "The ", "Here", "A cell")
-        preview = [line for line in str(exc).splitlines() if line and not line.startswith(skip)]
+    except TimeoutError:  # nbclient's CellTimeoutError: the kernel did not answer in time
         raise NotebookError(
-            f"{notebook.name}: a cell ran longer than the cell timeout of {cell_timeout:g} s and was stopped "
-            f"(the cell begins: {(preview or [''])[0][:120]!r}). The executed notebook is kept at {output}"
+            f"{notebook.name}: the kernel did not answer within {limit + CLIENT_GRACE:g} s in {where()}, "
+            f"and the run was stopped. The executed notebook is kept at {output}"
         ) from None
     except PapermillExecutionError as exc:
+        if exc.ename == "CellTimeLimitExceeded":
+            raise NotebookError(
+                f"{notebook.name}: {where()} ran longer than the cell timeout of {limit:g} s and was stopped "
+                f"(raise it with --cell-timeout). The executed notebook is kept at {output}"
+            ) from None
         first = next((line.strip() for line in (exc.source or "").splitlines() if line.strip()), "")
         raise NotebookError(
             f"{notebook.name} failed in cell {exc.exec_count} with {exc.ename}: {exc.evalue}. "

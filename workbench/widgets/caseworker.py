@@ -23,6 +23,7 @@ import polars as pl
 from ..audience import Audience, fit
 from ..display import table
 from ..settings import in_report_run
+from .charts import show_in
 from .hooks import ChangeHooks
 
 if TYPE_CHECKING:
@@ -158,19 +159,14 @@ class CaseworkerDashboard(ChangeHooks):
         self._draw()
 
     def _draw(self) -> None:
-        """Draw the chart into its output area once the dashboard is on screen in a live kernel.
+        """Draw the chart into its output area (:func:`show_in`) once the dashboard is on screen.
 
-        Headless and in papermill runs (WORKBENCH_RUN=papermill) the chart stays state only:
-        drawing into an Output widget there can leave the kernel waiting forever, and a
+        Headless and in report runs (WORKBENCH_RUN=papermill) the chart stays state only: a
         report cannot show widgets anyway.
         """
         if not getattr(self, "_displayed", False) or in_report_run():
             return
-        from IPython.display import display
-
-        self._w_timeline.clear_output()
-        with self._w_timeline:
-            display(self.chart)
+        show_in(self._w_timeline, self.chart)
 
     def _ipython_display_(self) -> None:
         import ipywidgets as w

@@ -8,6 +8,7 @@ whatever their own time zone.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import altair as alt
 import polars as pl
@@ -15,7 +16,7 @@ import polars as pl
 from ..errors import WorkbenchError
 from ..settings import DISPLAY_TZ, in_report_run
 
-__all__ = ["DISPLAY_TZ", "activity_chart", "local_time", "milestones", "setup"]
+__all__ = ["DISPLAY_TZ", "activity_chart", "local_time", "milestones", "setup", "show_in"]
 
 
 def setup(context: str | None = None) -> str:
@@ -44,6 +45,20 @@ def setup(context: str | None = None) -> str:
     else:
         raise WorkbenchError(f"chart context {context!r} is not one of: live, export")
     return context
+
+
+def show_in(area: Any, obj: Any) -> None:
+    """Make the ipywidgets ``Output`` ``area`` show ``obj`` (e.g. a chart) instead of what it showed.
+
+    The outputs are set from the kernel, never captured with ``with area: display(obj)``.
+    A capture makes a headless client (nbclient, under papermill) send the captured outputs
+    back to the kernel on the shell channel while it is waiting on that channel for the
+    cell's reply; under load the reply then arrives unnoticed and the run waits for ever
+    (reproduced here: the kernel's execute_reply was on the wire, 2.5 ms after the client's
+    first comm_msg). Setting the outputs needs nothing back from any client.
+    """
+    area.outputs = ()
+    area.append_display_data(obj)
 
 
 def local_time(frame: pl.DataFrame, *columns: str, timezone: str = DISPLAY_TZ) -> pl.DataFrame:

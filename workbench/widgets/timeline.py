@@ -23,6 +23,7 @@ from ..display import Table
 from ..errors import WorkbenchError
 from ..evidence import PII
 from ..settings import DISPLAY_TZ, in_report_run
+from .charts import show_in
 from .hooks import ChangeHooks
 from .incident_charts import events_chart
 
@@ -162,18 +163,14 @@ class TimelineExplorer(ChangeHooks):
         self._changed()
 
     def _draw(self) -> None:
-        """Draw the chart into its output area, once the explorer is on screen in a live kernel.
+        """Draw the chart into its output area (:func:`show_in`), once the explorer is on screen.
 
-        Headless (tests, scripts) and in papermill runs (WORKBENCH_RUN=papermill, where a
-        report cannot show widgets anyway) the chart stays state only.
+        Headless (tests, scripts) and in report runs (WORKBENCH_RUN=papermill, where a report
+        cannot show widgets anyway) the chart stays state only.
         """
         if not self._displayed or in_report_run():
             return
-        from IPython.display import display
-
-        self._w_chart.clear_output()
-        with self._w_chart:
-            display(self.chart)
+        show_in(self._w_chart, self.chart)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
