@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from workbench.cli import main
 from workbench.reportset.build import notebook_paths
-from workbench.reportset.execution import NotebookError, parse_value, plan_parameters
+from workbench.reportset.execution import NotebookError, check_parameters, parse_value, plan_parameters
 
 DATA = Path(__file__).parent / "data" / "notebooks"
 TWO_CHARTS = str(DATA / "two_charts.ipynb")
@@ -27,7 +28,53 @@ def test_unknown_parameter_lists_the_declared_ones_and_runs_nothing(tiny_db, tmp
 
 def test_wrong_type_is_an_error(tiny_db, tmp_path, capsys):
     assert main(["run", TWO_CHARTS, "--case", tiny_db, "--out", str(tmp_path), "-p", "limit", "four"]) == 2
-    assert "parameter limit must be int (default 3), got str 'four'" in capsys.readouterr().err
+    assert capsys.readouterr().err == ("workbench run: error: two_charts.ipynb: parameter limit must be a whole number "
+                                       "(default 3), got text 'four'\n")
+
+
+# As papermill declares them: the literal default, no annotation.
+DECLARED = {
+    "timezone": {"default": '"Europe/Stockholm"', "inferred_type_name": "None"},
+    "audience": {"default": '"investigator"', "inferred_type_name": "None"},
+    "extra_report_phrases": {"default": "[]", "inferred_type_name": "None"},
+    "share": {"default": "0.5", "inferred_type_name": "None"},
+}
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("Europe/Stockhlm", r"got 'Europe/Stockhlm'\. Did you mean 'Europe/Stockholm'"),
+    ("utc", r"got 'utc'\. Did you mean 'UTC'"),
+    ("Mars/Olympus", r"got 'Mars/Olympus'\.$"),
+])
+def test_a_time_zone_is_checked_before_the_run_and_close_names_suggested(value, message):
+    with pytest.raises(NotebookError, match=r"^nb\.ipynb: parameter timezone must be a time zone name such as "
+                                            rf"'Europe/Stockholm' or 'UTC', {message}"):
+        check_parameters("nb.ipynb", {"timezone": value}, DECLARED)
+    check_parameters("nb.ipynb", {"timezone": "America/New_York"}, DECLARED)
+    check_parameters("nb.ipynb", {"timezone": "UTC"}, DECLARED)
+
+
+def test_an_audience_is_checked_before_the_run():
+    with pytest.raises(NotebookError, match=r"^nb\.ipynb: parameter audience: unknown audience 'auditors'\. "
+                                            r"Did you mean 'auditor'\? Known: auditor, investigator, public\.$"):
+        check_parameters("nb.ipynb", {"audience": "auditors"}, DECLARED)
+    check_parameters("nb.ipynb", {"audience": "public"}, DECLARED)
+
+
+def test_a_list_parameter_error_shows_how_to_write_a_list():
+    with pytest.raises(NotebookError, match=re.escape(
+            "nb.ipynb: parameter extra_report_phrases must be a list (default []), got text 'min sida'. Write a list "
+            "in brackets: on the command line quoted for the shell, e.g. -p extra_report_phrases '[\"min sida\"]'; "
+            'in a --params file extra_report_phrases: ["min sida"]')):
+        check_parameters("nb.ipynb", {"extra_report_phrases": "min sida"}, DECLARED)
+    check_parameters("nb.ipynb", {"extra_report_phrases": ["min sida"]}, DECLARED)
+    assert parse_value('["min sida"]', "list") == ["min sida"]  # the example the message gives reads as the list
+
+
+def test_a_type_error_names_both_types_plainly():
+    with pytest.raises(NotebookError, match=r"^nb\.ipynb: parameter share must be a number \(default 0\.5\), "
+                                            r"got a boolean True$"):
+        check_parameters("nb.ipynb", {"share": True}, DECLARED)
 
 
 def test_parameters_the_command_sets_cannot_be_given(tiny_db, tmp_path, capsys):
