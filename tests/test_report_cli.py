@@ -168,6 +168,61 @@ def test_findings_headlines_prints_the_key_figures_in_order(tmp_path, capsys):
     assert "Caseworkers flagged" in lines[1] and "2 (H-1a2b, H-3c4d)" in lines[1]
 
 
+def _recorded(folder: Path, findings: dict) -> Path:
+    import json
+
+    folder.mkdir(parents=True)
+    (folder / "findings.json").write_text(json.dumps(
+        {name: {"value": value, "description": description, "query": None}
+         for name, (value, description) in findings.items()}))
+    return folder
+
+
+def test_findings_shows_each_report_by_name_with_values_as_the_reports_show_them(tmp_path, capsys):
+    _recorded(tmp_path / "00_case_overview", {"rows_read": (35018, "Rows read"),
+                                              "deployed_at": ("2013-12-13T17:52:00+00:00", "Deployment")})
+    _recorded(tmp_path / "02_exposure", {"accounts_exposed": ({"min": 1200, "likely": 1340, "max": 1500},
+                                                              "Accounts exposed")})
+    assert main(["findings", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"00_case_overview ({tmp_path / '00_case_overview' / 'findings.json'}):",
+        f"  {'Rows read':<48} 35\u202f018",
+        f"  {'Deployment':<48} 2013-12-13 18:52:00 CET",  # the reports' zone, not the stored UTC
+        "",
+        f"02_exposure ({tmp_path / '02_exposure' / 'findings.json'}):",
+        f"  {'Accounts exposed':<48} 1\u202f340 (between 1\u202f200 and 1\u202f500)",
+    ]
+
+
+@pytest.mark.parametrize(("given", "why"), [
+    ("missing", "the folder does not exist"),
+    ("empty", "it holds no findings.json"),
+])
+def test_findings_errors_name_the_command_the_folder_and_why(tmp_path, capsys, given, why):
+    (tmp_path / "empty").mkdir()
+    assert main(["findings", str(tmp_path / given)]) == 1
+    assert capsys.readouterr().err == (
+        f"workbench findings: error: no findings under {tmp_path / given}: {why}; give the folder of a report set "
+        "or of `workbench run`, e.g. build/demo/reports/investigator\n")
+
+
+def test_findings_into_a_closed_pipe_exits_quietly(tmp_path):
+    import subprocess
+    import sys
+
+    # More than a pipe holds, so the writes meet the closed pipe, as under `| head -1`
+    _recorded(tmp_path / "01_big", {f"figure_{i}": (i, f"Figure {i}") for i in range(3000)})
+    reader = subprocess.Popen([sys.executable, "-m", "workbench.cli", "findings", str(tmp_path)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert reader.stdout is not None and reader.stderr is not None
+    first = reader.stdout.readline()
+    reader.stdout.close()
+    err = reader.stderr.read().decode()
+    assert reader.wait(timeout=60) == 141, err
+    assert first.decode().startswith("01_big (")
+    assert err == ""
+
+
 def test_a_cell_over_the_cell_timeout_fails_instead_of_waiting(tiny_db, tmp_path, capsys):
     slow = str(DATA / "slow_cell.ipynb")
     assert main(["run", slow, "--case", tiny_db, "--out", str(tmp_path), "--cell-timeout", "2"]) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -133,22 +134,32 @@ def _verify(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _shown(value) -> str:
+    """A recorded value as the reports show it: times in the display zone, lists with their length."""
+    from .values import format_value
+
+    return f"{len(value)} ({format_value(value)})" if isinstance(value, list) and value else format_value(value)
+
+
 def _findings(args: argparse.Namespace) -> int:
     from .findings import FILENAME, load
 
-    files = sorted(Path(args.dir).rglob(FILENAME))
+    root = Path(args.dir)
+    files = sorted(root.rglob(FILENAME)) if root.is_dir() else []
     if not files:
-        print(f"no {FILENAME} under {args.dir}", file=sys.stderr)
+        why = ("the folder does not exist" if not root.exists() else
+               "it is a file, not a folder" if not root.is_dir() else f"it holds no {FILENAME}")
+        print(f"workbench findings: error: no findings under {root}: {why}; give the folder of a report set or "
+              "of `workbench run`, e.g. build/demo/reports/investigator", file=sys.stderr)
         return 1
     if args.headlines:
         return _headlines(files)
-    for path in files:
-        print(f"Headline findings ({path}):")
+    for i, path in enumerate(files):
+        if i:
+            print()
+        print(f"{path.parent.name} ({path}):")
         for entry in load(path.parent).values():
-            value = entry["value"]
-            if isinstance(value, dict):
-                value = f"{value['likely']} (between {value['min']} and {value['max']})"
-            print(f"  {entry['description']:<48} {value}")
+            print(f"  {entry['description']:<48} {_shown(entry['value'])}")
     return 0
 
 
@@ -156,7 +167,6 @@ def _headlines(files: list[Path]) -> int:
     """Print the headline figures (workbench.reportset.contents.HEADLINES) found in ``files``, in that order."""
     from .findings import load
     from .reportset.contents import HEADLINES
-    from .values import format_value
 
     recorded = [(path, load(path.parent)) for path in files]
     shown = 0
@@ -165,9 +175,7 @@ def _headlines(files: list[Path]) -> int:
         if found is None:
             continue
         path, entry = found
-        value = entry["value"]
-        text = f"{len(value)} ({format_value(value)})" if isinstance(value, list) and value else format_value(value)
-        print(f"  {entry['description']:<48} {text}   [{name}, {path.parent.name}]")
+        print(f"  {entry['description']:<48} {_shown(entry['value'])}   [{name}, {path.parent.name}]")
         shown += 1
     if not shown:
         print(f"  none of the headline figures ({', '.join(HEADLINES)}) is recorded yet")
@@ -245,11 +253,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush into a closed pipe is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (captured): nothing to silence
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()  # a reader that went away (`| head`) shows here, not at exit
+        return status
+    except BrokenPipeError:
+        # The reader has what it wanted; say nothing, and exit as a command killed by SIGPIPE would.
+        _silence_stdout()
+        return 141
     except WorkbenchError as exc:
         print(f"workbench {args.command}: error: {exc}", file=sys.stderr)
         return 2
