@@ -118,7 +118,7 @@ def _report(args: argparse.Namespace) -> int:
     try:
         index = build_report(args.case, args.audience, args.out, parameters=given, pdf=args.pdf,
                              workers=args.workers, text_parameters=text, progress=print,
-                             cell_timeout=args.cell_timeout)
+                             cell_timeout=args.cell_timeout, force=args.force)
     except NotebookError as exc:
         print(f"workbench report: error: {exc}", file=sys.stderr)
         return 1
@@ -231,7 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     notebook_options(rp)
     rp.add_argument("--audience", required=True, choices=["investigator", "auditor", "public"])
     rp.add_argument("--out", required=True,
-                    help="folder for the report set (an empty folder, or a previous report set)")
+                    help="folder for the report set: a new or empty folder, or a previous set for the same audience")
+    rp.add_argument("--force", action="store_true",
+                    help="replace a report set for another audience in --out (it is refused otherwise)")
     rp.add_argument("--pdf", action="store_true", help="also print each report to PDF with headless Chromium")
     rp.set_defaults(func=_report)
 
