@@ -164,6 +164,13 @@ def test_verify_names_the_evidence_of_another_case(auditor_set, tiny_case_no_fra
     assert "case tables have other row counts than the reports were made from" in err
 
 
+def test_verify_takes_a_duckdb_case_given_as_a_plain_path(auditor_set, tiny_duckdb, capsys):
+    # The newcomer's command, `workbench verify DIR --case build/demo/case/case.duckdb`; the set was
+    # rendered from the same evidence ingested into SQLite, so it verifies against this DuckDB case.
+    assert main(["verify", str(auditor_set), "--case", tiny_duckdb.removeprefix("duckdb:///")]) == 0, \
+        capsys.readouterr().err
+
+
 def test_verify_refuses_a_folder_that_is_not_a_report_set(tmp_path, tiny_db, capsys):
     assert main(["verify", str(tmp_path), "--case", tiny_db]) == 2
     assert "is not a report set: it has no report-set.json" in capsys.readouterr().err
