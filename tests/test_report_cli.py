@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from workbench.cli import main
 from workbench.reportset.build import notebook_paths
-from workbench.reportset.execution import NotebookError, parse_value, plan_parameters
+from workbench.reportset.execution import NotebookError, check_parameters, parse_value, plan_parameters
 
 DATA = Path(__file__).parent / "data" / "notebooks"
 TWO_CHARTS = str(DATA / "two_charts.ipynb")
@@ -27,7 +28,53 @@ def test_unknown_parameter_lists_the_declared_ones_and_runs_nothing(tiny_db, tmp
 
 def test_wrong_type_is_an_error(tiny_db, tmp_path, capsys):
     assert main(["run", TWO_CHARTS, "--case", tiny_db, "--out", str(tmp_path), "-p", "limit", "four"]) == 2
-    assert "parameter limit must be int (default 3), got str 'four'" in capsys.readouterr().err
+    assert capsys.readouterr().err == ("workbench run: error: two_charts.ipynb: parameter limit must be a whole number "
+                                       "(default 3), got text 'four'\n")
+
+
+# As papermill declares them: the literal default, no annotation.
+DECLARED = {
+    "timezone": {"default": '"Europe/Stockholm"', "inferred_type_name": "None"},
+    "audience": {"default": '"investigator"', "inferred_type_name": "None"},
+    "extra_report_phrases": {"default": "[]", "inferred_type_name": "None"},
+    "share": {"default": "0.5", "inferred_type_name": "None"},
+}
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("Europe/Stockhlm", r"got 'Europe/Stockhlm'\. Did you mean 'Europe/Stockholm'"),
+    ("utc", r"got 'utc'\. Did you mean 'UTC'"),
+    ("Mars/Olympus", r"got 'Mars/Olympus'\.$"),
+])
+def test_a_time_zone_is_checked_before_the_run_and_close_names_suggested(value, message):
+    with pytest.raises(NotebookError, match=r"^nb\.ipynb: parameter timezone must be a time zone name such as "
+                                            rf"'Europe/Stockholm' or 'UTC', {message}"):
+        check_parameters("nb.ipynb", {"timezone": value}, DECLARED)
+    check_parameters("nb.ipynb", {"timezone": "America/New_York"}, DECLARED)
+    check_parameters("nb.ipynb", {"timezone": "UTC"}, DECLARED)
+
+
+def test_an_audience_is_checked_before_the_run():
+    with pytest.raises(NotebookError, match=r"^nb\.ipynb: parameter audience: unknown audience 'auditors'\. "
+                                            r"Did you mean 'auditor'\? Known: auditor, investigator, public\.$"):
+        check_parameters("nb.ipynb", {"audience": "auditors"}, DECLARED)
+    check_parameters("nb.ipynb", {"audience": "public"}, DECLARED)
+
+
+def test_a_list_parameter_error_shows_how_to_write_a_list():
+    with pytest.raises(NotebookError, match=re.escape(
+            "nb.ipynb: parameter extra_report_phrases must be a list (default []), got text 'min sida'. Write a list "
+            "in brackets: on the command line quoted for the shell, e.g. -p extra_report_phrases '[\"min sida\"]'; "
+            'in a --params file extra_report_phrases: ["min sida"]')):
+        check_parameters("nb.ipynb", {"extra_report_phrases": "min sida"}, DECLARED)
+    check_parameters("nb.ipynb", {"extra_report_phrases": ["min sida"]}, DECLARED)
+    assert parse_value('["min sida"]', "list") == ["min sida"]  # the example the message gives reads as the list
+
+
+def test_a_type_error_names_both_types_plainly():
+    with pytest.raises(NotebookError, match=r"^nb\.ipynb: parameter share must be a number \(default 0\.5\), "
+                                            r"got a boolean True$"):
+        check_parameters("nb.ipynb", {"share": True}, DECLARED)
 
 
 def test_parameters_the_command_sets_cannot_be_given(tiny_db, tmp_path, capsys):
@@ -119,6 +166,61 @@ def test_findings_headlines_prints_the_key_figures_in_order(tmp_path, capsys):
     assert lines[0].startswith("  Accounts exposed ")
     assert lines[0].endswith("1\u202f340 (between 1\u202f200 and 1\u202f500)   [accounts_exposed, 02_exposure]")
     assert "Caseworkers flagged" in lines[1] and "2 (H-1a2b, H-3c4d)" in lines[1]
+
+
+def _recorded(folder: Path, findings: dict) -> Path:
+    import json
+
+    folder.mkdir(parents=True)
+    (folder / "findings.json").write_text(json.dumps(
+        {name: {"value": value, "description": description, "query": None}
+         for name, (value, description) in findings.items()}))
+    return folder
+
+
+def test_findings_shows_each_report_by_name_with_values_as_the_reports_show_them(tmp_path, capsys):
+    _recorded(tmp_path / "00_case_overview", {"rows_read": (35018, "Rows read"),
+                                              "deployed_at": ("2013-12-13T17:52:00+00:00", "Deployment")})
+    _recorded(tmp_path / "02_exposure", {"accounts_exposed": ({"min": 1200, "likely": 1340, "max": 1500},
+                                                              "Accounts exposed")})
+    assert main(["findings", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"00_case_overview ({tmp_path / '00_case_overview' / 'findings.json'}):",
+        f"  {'Rows read':<48} 35\u202f018",
+        f"  {'Deployment':<48} 2013-12-13 18:52:00 CET",  # the reports' zone, not the stored UTC
+        "",
+        f"02_exposure ({tmp_path / '02_exposure' / 'findings.json'}):",
+        f"  {'Accounts exposed':<48} 1\u202f340 (between 1\u202f200 and 1\u202f500)",
+    ]
+
+
+@pytest.mark.parametrize(("given", "why"), [
+    ("missing", "the folder does not exist"),
+    ("empty", "it holds no findings.json"),
+])
+def test_findings_errors_name_the_command_the_folder_and_why(tmp_path, capsys, given, why):
+    (tmp_path / "empty").mkdir()
+    assert main(["findings", str(tmp_path / given)]) == 1
+    assert capsys.readouterr().err == (
+        f"workbench findings: error: no findings under {tmp_path / given}: {why}; give the folder of a report set "
+        "or of `workbench run`, e.g. build/demo/reports/investigator\n")
+
+
+def test_findings_into_a_closed_pipe_exits_quietly(tmp_path):
+    import subprocess
+    import sys
+
+    # More than a pipe holds, so the writes meet the closed pipe, as under `| head -1`
+    _recorded(tmp_path / "01_big", {f"figure_{i}": (i, f"Figure {i}") for i in range(3000)})
+    reader = subprocess.Popen([sys.executable, "-m", "workbench.cli", "findings", str(tmp_path)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert reader.stdout is not None and reader.stderr is not None
+    first = reader.stdout.readline()
+    reader.stdout.close()
+    err = reader.stderr.read().decode()
+    assert reader.wait(timeout=60) == 141, err
+    assert first.decode().startswith("01_big (")
+    assert err == ""
 
 
 def test_a_cell_over_the_cell_timeout_fails_instead_of_waiting(tiny_db, tmp_path, capsys):

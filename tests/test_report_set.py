@@ -164,6 +164,13 @@ def test_verify_names_the_evidence_of_another_case(auditor_set, tiny_case_no_fra
     assert "case tables have other row counts than the reports were made from" in err
 
 
+def test_verify_takes_a_duckdb_case_given_as_a_plain_path(auditor_set, tiny_duckdb, capsys):
+    # The newcomer's command, `workbench verify DIR --case build/demo/case/case.duckdb`; the set was
+    # rendered from the same evidence ingested into SQLite, so it verifies against this DuckDB case.
+    assert main(["verify", str(auditor_set), "--case", tiny_duckdb.removeprefix("duckdb:///")]) == 0, \
+        capsys.readouterr().err
+
+
 def test_verify_refuses_a_folder_that_is_not_a_report_set(tmp_path, tiny_db, capsys):
     assert main(["verify", str(tmp_path), "--case", tiny_db]) == 2
     assert "is not a report set: it has no report-set.json" in capsys.readouterr().err
@@ -174,6 +181,71 @@ def test_report_refuses_to_overwrite_a_folder_that_is_not_a_report_set(tmp_path,
     assert main(["report", "--case", tiny_db, "--audience", "public", "--out", str(tmp_path)]) == 2
     assert "is not empty and holds no report-set.json" in capsys.readouterr().err
     assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def _a_set_for(folder: Path, audience: str | None) -> Path:
+    """A folder as `workbench report` leaves it: report-set.json naming ``audience`` (None: naming none), one report."""
+    (folder / "00_x").mkdir(parents=True)
+    (folder / "00_x" / "00_x.html").write_text(f"<p>{audience} report</p>")
+    record = {"format": 1, "status": "complete", **({"audience": audience} if audience else {})}
+    (folder / "report-set.json").write_text(json.dumps(record))
+    return folder
+
+
+@pytest.mark.parametrize(("there", "asked"), [("investigator", "public"), ("public", "investigator"),
+                                              ("auditor", "investigator")])
+def test_report_refuses_to_write_one_audiences_set_over_anothers(tmp_path, tiny_db, capsys, there, asked):
+    out = _a_set_for(tmp_path / there, there)
+    before = hash_tree(out)
+    with pseudonym_key():
+        assert main(["report", "--case", tiny_db, "--audience", asked, "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"workbench report: error: --out {out} holds the {there} report set; this run is for {asked}. "
+        f"Give another folder, or add --force to replace it with the {asked} set\n")
+    assert hash_tree(out) == before
+    assert json.loads((out / "report-set.json").read_text())["audience"] == there
+
+
+def test_a_set_whose_audience_is_not_recorded_is_refused_too(tmp_path):
+    from workbench.errors import WorkbenchError
+    from workbench.reportset.contents import claim_folder
+
+    out = _a_set_for(tmp_path / "old", None)
+    with pytest.raises(WorkbenchError, match=rf"^--out {out} holds a report set whose report-set\.json names no "
+                                             r"audience; this run is for public\. Give another folder, or add --force"):
+        claim_folder(out, "public")
+    assert (out / "00_x" / "00_x.html").is_file()
+
+
+def test_a_set_is_rewritten_for_its_own_audience_and_marked_as_whose_at_once(tmp_path):
+    from workbench.errors import WorkbenchError
+    from workbench.reportset.contents import claim_folder
+
+    out = _a_set_for(tmp_path / "public", "public")
+    claim_folder(out, "public")
+    assert [p.name for p in out.iterdir()] == ["report-set.json"]
+    assert json.loads((out / "report-set.json").read_text()) == {"format": 1, "status": "incomplete",
+                                                                 "audience": "public"}
+    # A run interrupted now still leaves the folder marked as the public one
+    with pytest.raises(WorkbenchError, match=rf"^--out {out} holds the public report set; this run is for auditor\."):
+        claim_folder(out, "auditor")
+
+
+def test_force_replaces_another_audiences_set(tmp_path, tiny_db, capsys, monkeypatch):
+    import workbench.reportset.execution
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    shutil.copy(DATA / "two_charts.ipynb", notebooks / "00_two_charts.ipynb")
+    monkeypatch.setattr(workbench.reportset.execution, "NOTEBOOKS_DIR", notebooks)
+    out = _a_set_for(tmp_path / "public", "investigator")
+    assert main(["report", "--case", tiny_db, "--audience", "public", "--out", str(out), "--force",
+                 "--workers", "1"]) == 0
+    record = json.loads((out / "report-set.json").read_text())
+    assert (record["audience"], record["status"]) == ("public", "complete")
+    assert [r["notebook"] for r in record["reports"]] == ["00_two_charts"]
+    assert not (out / "00_x").exists()
+    assert f"public index: {out / 'index.html'}" in capsys.readouterr().out
 
 
 def test_widgets_become_a_note_and_their_saved_state_stays_out(auditor_set):

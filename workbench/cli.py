@@ -1,14 +1,39 @@
-"""The ``workbench`` command: generate cases, ingest evidence, run notebooks, render and verify reports."""
+"""The ``workbench`` command: generate cases, ingest evidence, run notebooks, render and verify reports.
+
+A mistake in what a user typed (a missing case, an unknown notebook, a bad parameter) ends
+with one line ``workbench COMMAND: error: ...`` on stderr and a non-zero exit status, never
+a traceback: 2 for usage errors and refused input, 1 when something that was started
+failed (a notebook, differences found by ``verify``, a file that could not be written).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from .errors import WorkbenchError
 
 __all__ = ["build_parser", "main"]
+
+# Shown by `workbench --help`; the module docstring is for readers of the code.
+_DESCRIPTION = ("The housing-queue investigation workbench: generate cases, ingest evidence, run notebooks, "
+                "render and verify reports.")
+_EPILOG = """\
+from evidence to a verified report set:
+  workbench generate --scale small --seed 1 --out cases/small
+  workbench ingest cases/small/evidence --case cases/small/case.duckdb
+  workbench report --case cases/small/case.duckdb --audience public --out reports/public
+  workbench verify reports/public --case cases/small/case.duckdb
+
+Run 'workbench COMMAND --help' for a command's options and an example.
+"""
+_AUDIENCE_HELP = (
+    "who the report set is for: investigator sees everything, personal data and code included; "
+    "auditor sees every row with direct identifiers replaced by pseudonyms and free text withheld "
+    "(needs WORKBENCH_PSEUDONYM_KEY); public sees aggregates only, with counts under 5 suppressed"
+)
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -32,8 +57,10 @@ def _docs(args: argparse.Namespace) -> int:
     path = Path(args.path)
     text = render_markdown()
     if args.check:
-        if not path.exists() or path.read_text() != text:
-            print(f"{path} is out of date with workbench/evidence.py: run `workbench docs`", file=sys.stderr)
+        if not path.is_file() or path.read_text() != text:
+            state = "does not exist" if not path.exists() else "is not a file" if not path.is_file() else "is out of date"
+            print(f"workbench docs: error: {path} {state}; write it from workbench/evidence.py with "
+                  f"`workbench docs --path {path}`", file=sys.stderr)
             return 1
         print(f"{path} matches the declarations")
         return 0
@@ -78,8 +105,8 @@ def _run(args: argparse.Namespace) -> int:
     notebooks = notebook_paths(args.notebooks)
     if not notebooks:
         raise WorkbenchError("no notebooks to run")
-    url, env = kernel_case_url(args.case)
     open_case(args.case).close()  # a missing case fails here, once, not in every notebook
+    url, env = kernel_case_url(args.case)
     given, text = _given_parameters(args)
     if given.get("audience") == "auditor":
         from .audience import pseudonym_key
@@ -117,7 +144,7 @@ def _report(args: argparse.Namespace) -> int:
     try:
         index = build_report(args.case, args.audience, args.out, parameters=given, pdf=args.pdf,
                              workers=args.workers, text_parameters=text, progress=print,
-                             cell_timeout=args.cell_timeout)
+                             cell_timeout=args.cell_timeout, force=args.force)
     except NotebookError as exc:
         print(f"workbench report: error: {exc}", file=sys.stderr)
         return 1
@@ -133,22 +160,32 @@ def _verify(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _shown(value) -> str:
+    """A recorded value as the reports show it: times in the display zone, lists with their length."""
+    from .values import format_value
+
+    return f"{len(value)} ({format_value(value)})" if isinstance(value, list) and value else format_value(value)
+
+
 def _findings(args: argparse.Namespace) -> int:
     from .findings import FILENAME, load
 
-    files = sorted(Path(args.dir).rglob(FILENAME))
+    root = Path(args.dir)
+    files = sorted(root.rglob(FILENAME)) if root.is_dir() else []
     if not files:
-        print(f"no {FILENAME} under {args.dir}", file=sys.stderr)
+        why = ("the folder does not exist" if not root.exists() else
+               "it is a file, not a folder" if not root.is_dir() else f"it holds no {FILENAME}")
+        print(f"workbench findings: error: no findings under {root}: {why}; give the folder of a report set or "
+              "of `workbench run`, e.g. build/demo/reports/investigator", file=sys.stderr)
         return 1
     if args.headlines:
         return _headlines(files)
-    for path in files:
-        print(f"Headline findings ({path}):")
+    for i, path in enumerate(files):
+        if i:
+            print()
+        print(f"{path.parent.name} ({path}):")
         for entry in load(path.parent).values():
-            value = entry["value"]
-            if isinstance(value, dict):
-                value = f"{value['likely']} (between {value['min']} and {value['max']})"
-            print(f"  {entry['description']:<48} {value}")
+            print(f"  {entry['description']:<48} {_shown(entry['value'])}")
     return 0
 
 
@@ -156,7 +193,6 @@ def _headlines(files: list[Path]) -> int:
     """Print the headline figures (workbench.reportset.contents.HEADLINES) found in ``files``, in that order."""
     from .findings import load
     from .reportset.contents import HEADLINES
-    from .values import format_value
 
     recorded = [(path, load(path.parent)) for path in files]
     shown = 0
@@ -165,23 +201,56 @@ def _headlines(files: list[Path]) -> int:
         if found is None:
             continue
         path, entry = found
-        value = entry["value"]
-        text = f"{len(value)} ({format_value(value)})" if isinstance(value, list) and value else format_value(value)
-        print(f"  {entry['description']:<48} {text}   [{name}, {path.parent.name}]")
+        print(f"  {entry['description']:<48} {_shown(entry['value'])}   [{name}, {path.parent.name}]")
         shown += 1
     if not shown:
         print(f"  none of the headline figures ({', '.join(HEADLINES)}) is recorded yet")
     return 0
 
 
+def _positive(kind: type):
+    """An argparse type: a number of ``kind`` above zero, e.g. ``--workers 2``."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not value > 0:  # NaN is not above 0 either
+            noun = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"must be {noun} above 0, got {text!r}")
+        return value
+
+    return parse
+
+
+def _notebook_names() -> list[str]:
+    """The notebooks ``workbench run`` knows by name: the stems of ``notebooks/*.ipynb``."""
+    from .reportset.execution import NOTEBOOKS_DIR
+
+    return sorted(p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb"))
+
+
+def _command(sub, name: str, summary: str, example: str) -> argparse.ArgumentParser:
+    """A subcommand whose --help starts with the one-line ``summary`` and ends with ``example``."""
+    return sub.add_parser(name, help=summary[0].lower() + summary[1:].rstrip("."),
+                          description=summary, epilog=f"example:\n  {example}",
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+    from .audience import Audience
     from .scenario import FORMATS, SCALES
     from .scenario.degrade import MODES
 
-    parser = argparse.ArgumentParser(prog="workbench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="workbench", description=_DESCRIPTION, epilog=_EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    g = sub.add_parser("generate", help="generate a synthetic case with planted truth")
+    g = _command(sub, "generate", "Generate a synthetic case with planted truth: evidence/, raw/ and truth/ under --out.",
+                 "workbench generate --scale small --seed 1 --out cases/small")
     g.add_argument("--scale", choices=list(SCALES), default="small", help="size of the city (default: small)")
     g.add_argument("--seed", type=int, default=1, help="random seed; the same seed gives byte-identical files")
     g.add_argument("--out", required=True, help="folder to write evidence/, raw/, truth/ into")
@@ -196,44 +265,56 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.set_defaults(func=_generate)
 
-    d = sub.add_parser("docs", help="render docs/evidence-format.md from the declarations")
-    d.add_argument("--path", default="docs/evidence-format.md")
+    d = _command(sub, "docs", "Render docs/evidence-format.md from the declarations in workbench/evidence.py.",
+                 "workbench docs --check")
+    d.add_argument("--path", default="docs/evidence-format.md", help="where to write (default: docs/evidence-format.md)")
     d.add_argument("--check", action="store_true", help="fail if the file differs instead of writing it")
     d.set_defaults(func=_docs)
 
     def notebook_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--case", required=True, help="case database: a SQLite path or a URL, e.g. duckdb:///case.duckdb")
+        p.add_argument("--case", required=True,
+                       help="case database: a SQLite or DuckDB file, or a URL such as duckdb:///case.duckdb; "
+                            "a relative path is looked for in the current folder, then in the project folder")
         p.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                       help="a notebook parameter, read as the type the notebook declares (repeatable)")
+                       help="a notebook parameter, read as the type the notebook declares (repeatable); "
+                            """a list is written as YAML in quotes, e.g. -p extra_report_phrases '["my phrase"]'""")
         p.add_argument("--params", metavar="FILE.yaml", help="notebook parameters from a YAML mapping; -p wins")
-        p.add_argument("--workers", type=int, default=None, metavar="N",
+        p.add_argument("--workers", type=_positive(int), default=None, metavar="N",
                        help="notebooks run at once in separate processes (default: the number of CPUs)")
-        p.add_argument("--cell-timeout", type=float, default=None, metavar="SECONDS",
+        p.add_argument("--cell-timeout", type=_positive(float), default=None, metavar="SECONDS",
                        help="fail a notebook cell that runs longer than this (default: no limit)")
 
-    r = sub.add_parser("run", help="execute notebooks headless with papermill")
+    names = _notebook_names()
+    r = _command(sub, "run", "Execute notebooks headless with papermill; each gets OUT/<name>/ with its findings.json.",
+                 "workbench run 00_case_overview --case build/demo/case/case.duckdb -p timezone UTC --out runs/")
     r.add_argument("notebooks", nargs="+", metavar="NOTEBOOK",
-                   help="notebook names (01_incident_reconstruction), paths, or 'all' (every report notebook 00-09)")
+                   help=(f"a notebook name ({', '.join(names)}), " if names else "")
+                   + "a path to a .ipynb, or 'all' (every report notebook 00-09)")
     notebook_options(r)
     r.add_argument("--out", required=True,
                    help="folder for the executed notebooks; each gets OUT/<name>/ with findings.json")
     r.set_defaults(func=_run)
 
-    rp = sub.add_parser("report", help="run every report notebook for one audience and render offline HTML")
+    rp = _command(sub, "report", "Run every report notebook for one audience and write an offline report set.",
+                  "workbench report --case build/demo/case/case.duckdb --audience public --out build/demo/reports/public")
     notebook_options(rp)
-    rp.add_argument("--audience", required=True, choices=["investigator", "auditor", "public"])
+    rp.add_argument("--audience", required=True, choices=[a.value for a in Audience], help=_AUDIENCE_HELP)
     rp.add_argument("--out", required=True,
-                    help="folder for the report set (an empty folder, or a previous report set)")
+                    help="folder for the report set: a new or empty folder, or a previous set for the same audience")
+    rp.add_argument("--force", action="store_true",
+                    help="replace a report set for another audience in --out (it is refused otherwise)")
     rp.add_argument("--pdf", action="store_true", help="also print each report to PDF with headless Chromium")
     rp.set_defaults(func=_report)
 
-    v = sub.add_parser("verify", help="check a report set against its hashes and against the case's evidence")
-    v.add_argument("dir", help="a report set folder, e.g. build/demo/reports/public")
-    v.add_argument("--case", required=True, help="the case the reports claim to come from")
+    v = _command(sub, "verify", "Check a report set against its hashes and against the case's evidence.",
+                 "workbench verify build/demo/reports/public --case build/demo/case/case.duckdb")
+    v.add_argument("dir", metavar="DIR", help="a report set folder, e.g. build/demo/reports/public")
+    v.add_argument("--case", required=True, help="the case the reports claim to come from (a path or a URL)")
     v.set_defaults(func=_verify)
 
-    f = sub.add_parser("findings", help="print the recorded findings under a report folder")
-    f.add_argument("dir", help="a folder holding findings.json files, e.g. build/demo/reports/investigator")
+    f = _command(sub, "findings", "Print the findings recorded under a report folder, as the reports show them.",
+                 "workbench findings build/demo/reports/investigator --headlines")
+    f.add_argument("dir", metavar="DIR", help="a folder holding findings.json files, e.g. build/demo/reports/investigator")
     f.add_argument("--headlines", action="store_true",
                    help="only the headline figures: exposed accounts, changes by others, time to contain, "
                         "caseworkers flagged")
@@ -245,14 +326,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush into a closed pipe is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (captured): nothing to silence
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()  # a reader that went away (`| head`) shows here, not at exit
+        return status
+    except BrokenPipeError:
+        # The reader has what it wanted; say nothing, and exit as a command killed by SIGPIPE would.
+        _silence_stdout()
+        return 141
     except WorkbenchError as exc:
         print(f"workbench {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a folder or file the user named that cannot be read or written
+        reason = f"cannot use {exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
+        print(f"workbench {args.command}: error: {reason}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

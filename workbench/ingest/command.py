@@ -10,9 +10,10 @@ from ..errors import WorkbenchError
 __all__ = ["add_ingest_command", "run_ingest_command"]
 
 _HELP = """\
-Check the evidence files in EVIDENCE_DIR (<table>.parquet or <table>.csv) and load them into
-a case database. Bad rows go to the quarantine table with file, line, column, value and
-reason; for every file rows read = rows loaded + rows quarantined. A file that cannot be
+Check evidence files and load them into a case database.
+
+EVIDENCE_DIR holds one file per table, <table>.parquet or <table>.csv, and every row is
+checked. Bad rows go to the quarantine table with file, line, column, value and reason; for every file rows read = rows loaded + rows quarantined. A file that cannot be
 used as a whole (wrong or extra columns, not CSV or Parquet, not UTF-8, empty, truncated)
 stops ingest with a message and exit status 1, and leaves no case behind. CSV is RFC 4180,
 UTF-8, with timestamps in ISO 8601 with a zone (2013-12-13T17:42:05Z); a time without a
@@ -35,6 +36,7 @@ def add_ingest_command(subparsers: argparse._SubParsersAction) -> argparse.Argum
         "ingest",
         help="check evidence files and load them into a case database",
         description=_HELP,
+        epilog="example:\n  workbench ingest cases/small/evidence --case cases/small/case.duckdb",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("evidence_dir", metavar="EVIDENCE_DIR", help="folder of evidence files, e.g. runs/demo/evidence")
@@ -42,8 +44,8 @@ def add_ingest_command(subparsers: argparse._SubParsersAction) -> argparse.Argum
         "--case",
         metavar="URL",
         default=None,
-        help="case database: a path or sqlite:///PATH, duckdb:///PATH, postgresql+psycopg://USER@HOST:PORT/DB "
-        "(default: case.db beside EVIDENCE_DIR)",
+        help="case database: a path (a new file is DuckDB if it ends in .duckdb, else SQLite) or sqlite:///PATH, "
+        "duckdb:///PATH, postgresql+psycopg://USER@HOST:PORT/DB (default: case.db beside EVIDENCE_DIR)",
     )
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
     parser.set_defaults(func=run_ingest_command)

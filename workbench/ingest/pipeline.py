@@ -45,9 +45,10 @@ def ingest(
         table: ``access.log`` for page_views and ``support.mbox`` for support_messages,
         in this folder or, for a table without a file here, in the sibling ``raw/``.
     case_url
-        Where to write the case: a path (SQLite), ``sqlite:///…``, ``duckdb:///…`` or
-        ``postgresql+psycopg://…``. Default: ``case.db`` beside ``evidence_dir``. An existing
-        case there is replaced, atomically.
+        Where to write the case: a path (SQLite, or the engine of the case file already
+        there), ``sqlite:///…``, ``duckdb:///…`` or ``postgresql+psycopg://…``; a relative
+        path is relative to the current folder. Default: ``case.db`` beside ``evidence_dir``.
+        An existing case there is replaced, atomically.
     progress
         Show a progress bar per file on long loads (only on a terminal).
     batch_rows
@@ -64,7 +65,7 @@ def ingest(
     sources = discover(evidence_dir)
     for found in sources.files.values():
         check_file(found)
-    url = _case_url(case_url if case_url is not None else default_case_path(evidence_dir))
+    url = _case_url(case_url if case_url is not None else default_case_path(evidence_dir), write=True)
     ingested_at = datetime.now(UTC)
     parents = ParentKeys(set(sources.files))
     reports: list[FileReport] = []

@@ -252,13 +252,15 @@ def _tidy(folder: Path, executed: Path, keep_notebook: bool) -> None:
 
 def build_report(case_url: str, audience: str, out_dir: str | Path, notebooks: list[str] | None = None,
                  parameters: dict | None = None, *, pdf: bool = False, workers: int | None = None,
-                 text_parameters: Collection[str] = (), progress=None, cell_timeout: float | None = None) -> Path:
+                 text_parameters: Collection[str] = (), progress=None, cell_timeout: float | None = None,
+                 force: bool = False) -> Path:
     """Run each notebook for ``audience``, render it, and write the report set; returns ``index.html``.
 
     Each notebook gets a folder ``out_dir/<name>/`` with ``<name>.html``, its
     ``findings.json``, CSVs of long tables (investigator and auditor) and, with ``pdf``, a
     PDF. Investigators also get the executed notebook. A folder that holds a previous report
-    set is replaced; any other non-empty folder is refused. ``progress(text)`` is told as
+    set for ``audience`` is replaced; one for another audience only with ``force``; any other
+    non-empty folder is refused. ``progress(text)`` is told as
     each report is done. On a failure the failing notebook is kept and named. The values of
     the parameters named in ``text_parameters`` are command-line text, read as declared.
     ``cell_timeout`` (seconds) fails a notebook cell that runs longer.
@@ -281,7 +283,7 @@ def build_report(case_url: str, audience: str, out_dir: str | Path, notebooks: l
         root = Path(out_dir).resolve()
         fixed = {"case_url": url, "audience": audience}
         plan = plan_parameters(paths, parameters or {}, fixed | {"out_dir": ""}, text=text_parameters)
-        claim_folder(root)
+        claim_folder(root, audience, force=force)
         jobs = []
         for nb in paths:
             params = {**plan[nb], **({"out_dir": str(root / nb.stem)} if "out_dir" in plan[nb] else {})}

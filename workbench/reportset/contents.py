@@ -82,10 +82,23 @@ def _size(path: Path) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{max(1, round(n / 1e3))} kB"
 
 
-def claim_folder(root: str | Path) -> Path:
-    """Make ``root`` ready for a new report set: create it, or empty a previous report set there.
+def _recorded_audience(root: Path) -> str | None:
+    """The audience ``root/report-set.json`` names (complete or not), or None when it names none."""
+    try:
+        data = json.loads((root / SET_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    audience = data.get("audience") if isinstance(data, dict) else None
+    return audience if isinstance(audience, str) else None
 
-    A folder that holds other files is refused rather than emptied: it may be anything.
+
+def claim_folder(root: str | Path, audience: str, *, force: bool = False) -> Path:
+    """Make ``root`` ready for ``audience``'s report set: create it, or empty a previous report set there.
+
+    A folder that holds other files is refused rather than emptied: it may be anything. A
+    set for another audience (or one whose audience is not recorded) is refused unless
+    ``force``: a public set written over an investigator set loses it, and the reverse puts
+    personal data into a folder whose name says it is public.
     """
     import shutil
 
@@ -98,11 +111,19 @@ def claim_folder(root: str | Path) -> Path:
                 f"--out {root} is not empty and holds no {SET_FILE}, so it is not a report set this command may "
                 "replace; give an empty or new folder"
             )
+        there = _recorded_audience(root)
+        if there != audience and not force:
+            held = f"the {there} report set" if there else f"a report set whose {SET_FILE} names no audience"
+            raise WorkbenchError(
+                f"--out {root} holds {held}; this run is for {audience}. Give another folder, "
+                f"or add --force to replace it with the {audience} set"
+            )
         for child in root.iterdir():
             shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
     root.mkdir(parents=True, exist_ok=True)
-    # Written first, so an interrupted run still marks the folder as ours (and as incomplete).
-    (root / SET_FILE).write_text(json.dumps({"format": FORMAT, "status": "incomplete"}) + "\n", encoding="utf-8")
+    # Written first, so an interrupted run still marks the folder as ours, incomplete, and whose.
+    marker = {"format": FORMAT, "status": "incomplete", "audience": audience}
+    (root / SET_FILE).write_text(json.dumps(marker) + "\n", encoding="utf-8")
     return root
 
 

@@ -1,8 +1,8 @@
 """Execute parameterized notebooks headless with papermill, on the project's own kernel.
 
 Parameters are checked against the notebook's cell tagged ``parameters`` before anything
-runs: an unknown name lists the declared ones, and a value whose type differs from the
-literal default is refused. Several notebooks run in parallel processes with
+runs: an unknown name lists the declared ones, a value whose type differs from the literal
+default is refused, and so are a ``timezone`` zoneinfo does not know and an unknown ``audience``. Several notebooks run in parallel processes with
 :func:`execute_many`.
 
 While a notebook runs, its kernel sees ``WORKBENCH_RUN=papermill`` (so
@@ -97,10 +97,65 @@ def _unknown(notebook: Path, unknown: list[str], declared: Mapping[str, dict]) -
 
 
 _TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "list": (list, tuple), "dict": (dict,)}
+# How a message names a type to someone who typed a value on the command line.
+_KINDS = {"int": "a whole number", "float": "a number", "str": "text", "bool": "true or false", "list": "a list",
+          "tuple": "a list", "dict": "a mapping", "NoneType": "nothing"}
+
+
+def _type_error(notebook: Path, name: str, type_name: str, default: object, value: object) -> NotebookError:
+    import json
+
+    got = "a boolean" if isinstance(value, bool) else _KINDS.get(type(value).__name__, type(value).__name__)
+    message = (f"{notebook.name}: parameter {name} must be {_KINDS.get(type_name, type_name)} (default {default}), "
+               f"got {got} {value!r}")
+    if type_name == "list":
+        items = json.dumps(value if isinstance(value, (list, tuple)) else [str(value)], ensure_ascii=False)
+        message += (f". Write a list in brackets: on the command line quoted for the shell, e.g. -p {name} '{items}'; "
+                    f"in a --params file {name}: {items}")
+    return NotebookError(message)
+
+
+def _check_timezone(notebook: Path, value: str) -> None:
+    """Refuse a time zone name zoneinfo does not know, suggesting close ones, before any notebook runs."""
+    import difflib
+    from zoneinfo import ZoneInfo, available_timezones
+
+    known = available_timezones()
+    if value in known:
+        return
+    if not known:  # no list of zones on this machine: ask zoneinfo itself
+        try:
+            ZoneInfo(value)
+            return
+        except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+            pass
+    lowered = {k.lower(): k for k in known}
+    close = [lowered[c] for c in difflib.get_close_matches(value.lower(), sorted(lowered), n=3)]
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise NotebookError(f"{notebook.name}: parameter timezone must be a time zone name such as "
+                        f"'Europe/Stockholm' or 'UTC', got {value!r}.{hint}")
+
+
+def _check_value(notebook: Path, name: str, value: object) -> None:
+    """Checks by name, for values whose type alone says too little: time zones and audiences."""
+    if name == "timezone" and isinstance(value, str):
+        _check_timezone(notebook, value)
+    elif name == "audience" and isinstance(value, str):
+        from ..audience import Audience
+        from ..errors import UnknownNameError
+
+        try:
+            Audience.parse(value)
+        except UnknownNameError as exc:
+            raise NotebookError(f"{notebook.name}: parameter audience: {exc}") from None
 
 
 def check_parameters(notebook: str | Path, parameters: Mapping, declared: Mapping[str, dict] | None = None) -> None:
-    """Refuse names the notebook does not declare, and values of another type than the default's."""
+    """Refuse names the notebook does not declare, values of another type than the default's, and bad values.
+
+    A parameter named ``timezone`` must be a time zone name zoneinfo knows (``"Europe/Stockholm"``)
+    and one named ``audience`` an audience, so a typo fails before the run, not in a cell.
+    """
     notebook = Path(notebook)
     declared = notebook_parameters(notebook) if declared is None else declared
     unknown = sorted(set(parameters) - set(declared))
@@ -113,10 +168,8 @@ def check_parameters(notebook: str | Path, parameters: Mapping, declared: Mappin
             isinstance(value, allowed) and not (type_name != "bool" and isinstance(value, bool))
         )
         if not ok:
-            raise NotebookError(
-                f"{notebook.name}: parameter {name} must be {type_name} (default {declared[name].get('default')}), "
-                f"got {type(value).__name__} {value!r}"
-            )
+            raise _type_error(notebook, name, type_name, declared[name].get("default"), value)
+        _check_value(notebook, name, value)
 
 
 def parse_value(text: str, type_name: str = "None"):

@@ -7,6 +7,7 @@ truth is recorded while events are simulated, never derived from the evidence af
 from __future__ import annotations
 
 import json
+import numbers
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -92,6 +93,8 @@ def generate(
     if fmt not in FORMATS:
         raise GeneratorError(f"format {fmt!r} is not supported; use one of: {', '.join(FORMATS)}")
     get_scale(scale)  # fail on a bad scale before doing any work
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise GeneratorError(f"seed must be a whole number 0 or above (it seeds numpy's SeedSequence), got {seed!r}")
     degradations = [d if isinstance(d, Degradation) else parse_degrade(d) for d in degrade]
     t0 = time.perf_counter()
     world, steps = build_world(scale, seed, fraud)
