@@ -59,3 +59,8 @@ def test_the_default_case_url_opens_the_case_make_demo_writes(notebook, tiny_duc
         counts = dict(run("table_counts", case).iter_rows())
     assert counts["logins"] > 0 and counts["contracts"] > 0
 
+
+def test_explore_exports_to_the_ignored_build_folder_by_default():
+    # None lets the query browser choose build/ in the project (tests/test_query_browser.py);
+    # "." was the kernel's folder, notebooks/, which git tracks.
+    assert _default(NB, "out_dir") is None

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import calendar
+import subprocess
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 
 import ipywidgets as w
 import polars as pl
 import pytest
 
+import workbench
+from workbench import settings
 from workbench.audience import AudienceError, fit
 from workbench.case import open_case
 from workbench.errors import UnknownNameError, WorkbenchError
@@ -26,6 +30,7 @@ from workbench.widgets.links import (
 from workbench.widgets.query_browser import QueryBrowser
 
 KEY = "test-key-0123456789abcdef"
+ROOT = Path(workbench.__file__).resolve().parents[1]
 
 
 def utc(*args) -> datetime:
@@ -138,6 +143,22 @@ def test_export_writes_the_audience_fit_result_as_csv_or_parquet(case, tmp_path)
     assert pl.read_csv(path)["applicant_id"].to_list() == expected["applicant_id"].to_list()
     with pytest.raises(WorkbenchError, match="not one of: csv, parquet"):
         browser.export("xlsx")
+
+
+def test_exports_go_to_the_projects_ignored_build_folder_by_default(case, tmp_path, monkeypatch):
+    assert settings.project_root() == ROOT and (ROOT / "pyproject.toml").is_file()
+    assert QueryBrowser(case).out_dir == ROOT / "build"  # not the kernel's folder, notebooks/
+    ignored = subprocess.run(["git", "-C", str(ROOT), "check-ignore", "--no-index", "build/exports/sessions-0123abcd.csv"],
+                             capture_output=True, text=True)
+    assert ignored.returncode == 0, f"build/exports/ is not ignored by git: {ignored.stderr}"
+    # An installed copy has no project: its exports go to build/ in the current folder.
+    monkeypatch.setattr(settings, "__file__", str(tmp_path / "site-packages" / "workbench" / "settings.py"))
+    monkeypatch.chdir(tmp_path)
+    assert settings.project_root() is None
+    browser = QueryBrowser(case)
+    browser.selected = "table_counts"
+    browser.run()
+    assert browser.export("csv").parent == tmp_path / "build" / "exports"
 
 
 def test_the_public_sees_aggregates_and_is_told_why_not_rows(case, tmp_path):

@@ -32,7 +32,7 @@ from ..audience import Audience, fit
 from ..display import Table
 from ..errors import WorkbenchError
 from ..queries import REQUIRED, FromQuery, Param
-from ..settings import DISPLAY_TZ
+from ..settings import DISPLAY_TZ, output_dir
 
 if TYPE_CHECKING:
     from ..case import Case
@@ -50,21 +50,24 @@ class QueryBrowser:
     ----------
     case : a case from :func:`workbench.case.open_case` (or an Engine, or a URL such as ``"sqlite:///case.db"``).
     audience : ``"investigator"``, ``"auditor"`` (needs ``WORKBENCH_PSEUDONYM_KEY`` or ``key``) or ``"public"``.
-    out_dir : folder exports are written under, as ``<out_dir>/exports/<query>-<hash>.<csv|parquet>``.
+    out_dir : folder exports are written under, as ``<out_dir>/exports/<query>-<hash>.<csv|parquet>``;
+        default (None): ``build/`` in the project root (:func:`workbench.settings.output_dir`), which git
+        ignores, so exports of personal data never land beside the notebooks.
     page_size : rows per page of the result table.
     timezone : zone in which a time typed without an offset is read, e.g. ``"Europe/Stockholm"``,
         the zone the tables show times in.
     key : auditor only: the pseudonym key (default: ``WORKBENCH_PSEUDONYM_KEY``).
     """
 
-    def __init__(self, case: Case, audience: str = "investigator", *, out_dir: str | Path = ".",
+    def __init__(self, case: Case, audience: str = "investigator", *, out_dir: str | Path | None = None,
                  page_size: int = 25, timezone: str = DISPLAY_TZ, key: str | bytes | None = None):
         import ipywidgets as w
 
         self.audience = Audience.parse(audience)
         if page_size < 1:
             raise WorkbenchError(f"page_size must be at least 1, got {page_size!r}")
-        self._case, self._key, self.out_dir, self.page_size = case, key, Path(out_dir), page_size
+        self._case, self._key, self.page_size = case, key, page_size
+        self.out_dir = Path(out_dir) if out_dir is not None else output_dir()
         self.timezone = timezone
         self._catalogue = queries.list_queries()
         self.result: pl.DataFrame | None = None
