@@ -145,6 +145,36 @@ def test_export_writes_the_audience_fit_result_as_csv_or_parquet(case, tmp_path)
         browser.export("xlsx")
 
 
+def test_the_result_can_be_sorted_by_a_column_either_way(browser, case):
+    browser.selected = "sessions"
+    assert browser._w_sort.disabled and browser._w_order.disabled  # nothing to sort yet
+    browser.run()
+    query_order = run("sessions", case)
+    assert browser.sort_by is None and browser.result.equals(query_order)
+    assert [v for _, v in browser._w_sort.options] == [None, *query_order.columns]
+    assert not browser._w_sort.disabled and browser._w_order.disabled
+    browser.show_page(1)
+    browser._w_sort.value = "n_requests"
+    n_requests = browser.result["n_requests"].to_list()
+    assert n_requests == sorted(query_order["n_requests"].to_list()) and n_requests[0] < n_requests[-1]
+    assert browser.result.sort("session_id").equals(query_order.sort("session_id"))  # the same rows
+    assert browser.page == 0 and browser.page_rows.equals(browser.result.head(10))
+    assert browser.result["session_id"][0] in browser._w_table.value
+    browser._w_order.value = "descending"
+    assert browser.descending and browser.result["n_requests"].to_list() == sorted(n_requests, reverse=True)
+    top = browser.result["session_id"][0]
+    assert top in browser._w_table.value and top not in query_order.head(10)["session_id"].to_list()
+    assert pl.read_csv(browser.export("csv"))["session_id"].to_list() == browser.result["session_id"].to_list()
+    browser._w_param["idle_timeout_minutes"].value = 30  # a new run keeps the sort
+    browser.run()
+    assert browser.sort_by == "n_requests" and browser.result["n_requests"].is_sorted(descending=True)
+    browser._w_sort.value = None  # back to the query's own order
+    assert browser.result.equals(run("sessions", case, idle_timeout_minutes=30))
+    browser._w_sort.value = "login_at"
+    browser.selected = "table_counts"  # another query: nothing sorted, nothing to sort by
+    assert browser.sort_by is None and browser._w_sort.disabled and browser.result is None
+
+
 def test_exports_go_to_the_projects_ignored_build_folder_by_default(case, tmp_path, monkeypatch):
     assert settings.project_root() == ROOT and (ROOT / "pyproject.toml").is_file()
     assert QueryBrowser(case).out_dir == ROOT / "build"  # not the kernel's folder, notebooks/
