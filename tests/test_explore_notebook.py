@@ -21,7 +21,7 @@ ROOT = NOTEBOOKS_DIR.parent
 WIDGET = "application/vnd.jupyter.widget-view+json"
 # The cells that end in a widget, by their first line.
 WIDGET_CELLS = ("browser = QueryBrowser", "incident = ", "timeline", "exposure = ", "inspector", "review = ",
-                "AllocationApplicant")
+                "applicant = ")
 
 
 @pytest.mark.parametrize("audience", ["investigator", "public"])

@@ -13,7 +13,7 @@ import pytest
 
 import workbench
 from workbench import settings
-from workbench.audience import AudienceError, fit
+from workbench.audience import AudienceError, fit, pseudonym, pseudonym_key
 from workbench.case import open_case
 from workbench.errors import UnknownNameError, WorkbenchError
 from workbench.exposure import review_exposure
@@ -21,6 +21,7 @@ from workbench.fairness import review_fairness
 from workbench.incident import reconstruct_incident
 from workbench.queries import list_queries, run
 from workbench.widgets import AccountInspector, CaseworkerDashboard, TimelineExplorer
+from workbench.widgets.caseworker import OUTCOME_ORDER
 from workbench.widgets.links import (
     AllocationApplicant,
     TimelineAccounts,
@@ -260,7 +261,7 @@ def test_an_allocation_opens_its_applicant_and_their_exposed_account(parts):
     applicant = AllocationApplicant(dashboard, review, inspector)
     assert applicant.options == dashboard.allocations["listing_id"].to_list()
     dashboard.value = target["handler_id"]  # the options follow the dashboard's caseworker
-    assert applicant.options == allocations.filter(pl.col("handler_id") == target["handler_id"])["listing_id"].sort().to_list()
+    assert sorted(applicant.options) == allocations.filter(pl.col("handler_id") == target["handler_id"])["listing_id"].sort().to_list()
     applicant._w_allocation.value = target["listing_id"]
     assert applicant.applicant == str(target["applicant_id"])
     assert applicant.member["applicant_id"].to_list() == [target["applicant_id"]]
@@ -303,3 +304,78 @@ def test_brushing_sets_the_timeline_range_in_whole_hours_and_clearing_resets_it(
     assert timeline.range == (utc(2013, 12, 13, 18), utc(2013, 12, 13, 21))  # Stockholm 19:00-22:00
     chart._vl_selections = {"brush": {"value": {}, "store": []}}
     assert timeline.range == whole
+
+
+def _listed(rows: pl.DataFrame) -> list[int]:
+    """Listing ids in the order an investigator wants: unexplained, explained, then in order; by listing id."""
+    rank = {outcome: i for i, outcome in enumerate(OUTCOME_ORDER)}
+    return [r["listing_id"] for r in sorted(rows.iter_rows(named=True), key=lambda r: (rank[r["outcome"]], r["listing_id"]))]
+
+
+class _Dashboard:
+    """Stands in for a CaseworkerDashboard showing ``allocations`` in their own (listing) order."""
+
+    def __init__(self, allocations: pl.DataFrame, audience: str = "investigator"):
+        self.allocations, self.audience = allocations.sort("listing_id"), audience
+
+    def on_change(self, callback):
+        return callback
+
+
+def test_allocations_are_listed_unexplained_first_then_explained_then_in_order(parts):
+    review = parts["review"]
+    allocations = review.replay.allocations
+    assert set(allocations["outcome"]) == set(OUTCOME_ORDER), "the tiny case should hold every outcome"
+    applicant = AllocationApplicant(_Dashboard(allocations), review)
+    assert applicant.options == _listed(allocations)
+    outcomes = [label.split(" · ")[3].split(" → ")[0] for label, value in applicant._w_allocation.options if value]
+    assert outcomes[0] == "unexplained" and outcomes[-1] == "in_order"
+    assert outcomes.index("explained") > outcomes.index("unexplained")
+    dashboard = CaseworkerDashboard(review)
+    applicant = AllocationApplicant(dashboard, review)
+    for handler in review.caseworkers["handler_id"]:  # the dashboard's table lists them the same way
+        dashboard.value = handler
+        mine = allocations.filter(pl.col("handler_id") == handler)
+        assert dashboard.allocations["listing_id"].to_list() == applicant.options == _listed(mine)
+
+
+def test_the_search_box_keeps_allocations_by_listing_district_or_tenant(parts):
+    review = parts["review"]
+    allocations = review.replay.allocations
+    applicant = AllocationApplicant(_Dashboard(allocations), review)
+    every = applicant.options
+    assert f"{len(every)} of {allocations.height} allocation(s)" == applicant._w_count.value
+    district = allocations["district"].mode().sort()[0]
+    applicant._w_find.value = f" {district.upper()} "  # any case, spaces around
+    in_district = allocations.filter(pl.col("district") == district)
+    assert applicant.search == f" {district.upper()} " and applicant.options == _listed(in_district)
+    assert applicant._w_count.value == f"{in_district.height} of {allocations.height} allocation(s) match “{district.upper()}”"
+    row = allocations.row(0, named=True)
+    applicant._w_find.value = str(row["applicant_id"])  # the tenant's customer number
+    matches = allocations.filter(pl.col("applicant_id").cast(pl.String).str.contains(str(row["applicant_id"]))
+                                 | pl.col("listing_id").cast(pl.String).str.contains(str(row["applicant_id"])))
+    assert row["listing_id"] in applicant.options and applicant.options == _listed(matches)
+    applicant._w_find.value = str(row["listing_id"])
+    assert applicant.options == [i for i in every if str(row["listing_id"]) in str(i)
+                                 or str(row["listing_id"]) in str(allocations.filter(pl.col("listing_id") == i)["applicant_id"].item())]
+    applicant.selected_listing = row["listing_id"]
+    assert applicant.member["applicant_id"].to_list() == [row["applicant_id"]]
+    applicant._w_find.value = str(row["listing_id"])[:2]  # still matching: the applicant stays open
+    assert applicant.selected_listing == row["listing_id"] and applicant.member.height == 1
+    applicant._w_find.value = "no such district"
+    assert applicant.options == [] and applicant.selected_listing is None and applicant.member.is_empty()
+    applicant._w_find.value = ""
+    assert applicant.options == every
+
+
+def test_auditors_search_allocations_by_the_tenants_pseudonym(parts, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", KEY)
+    review = parts["review"]
+    allocations = review.replay.allocations
+    applicant = AllocationApplicant(_Dashboard(allocations, "auditor"), review)
+    row = allocations.row(0, named=True)
+    label = pseudonym(row["applicant_id"], "account_id", pseudonym_key(None))
+    applicant._w_find.value = label.lower()
+    assert applicant.options == _listed(allocations.filter(pl.col("applicant_id") == row["applicant_id"]))
+    applicant._w_find.value = str(row["applicant_id"])  # the customer number finds nothing: auditors never see it
+    assert row["listing_id"] not in applicant.options

@@ -97,7 +97,7 @@ def test_explore_runs_and_shows_every_widget_and_chart(explore, tiny_db):
     dashboard = explore.cell_starting("review = ")
     expect(dashboard.get_by_text(re.compile(r"Caseworker .+: \d+ allocations"))).to_be_visible()
     expect(dashboard.locator(".vega-embed svg.marks")).to_be_visible()
-    expect(explore.cell_starting("AllocationApplicant").locator(".wb-link-allocation select")).to_be_visible()
+    expect(explore.cell_starting("applicant = ").locator(".wb-link-allocation select")).to_be_visible()
     charts = explore.charts(at_least=3)
     assert len(charts) >= 3 and all(c["drawn"] for c in charts), charts
     assert explore.page.get_by_text(ERROR_TEXT).count() == 0
