@@ -379,3 +379,53 @@ def test_auditors_search_allocations_by_the_tenants_pseudonym(parts, monkeypatch
     assert applicant.options == _listed(allocations.filter(pl.col("applicant_id") == row["applicant_id"]))
     applicant._w_find.value = str(row["applicant_id"])  # the customer number finds nothing: auditors never see it
     assert row["listing_id"] not in applicant.options
+
+
+# ---- labels and readouts are wide enough to read ------------------------------------------------
+
+_CHAR_PX = 7.5  # the width of an average character of the widgets' 13 px font
+_LABEL_PX = 80  # ipywidgets' default description width
+
+
+def _described(obj) -> list:
+    """The ipywidgets among ``obj``'s private ``_w_*`` attributes (dicts of them too) that carry a label."""
+    found = []
+    for name, value in vars(obj).items():
+        if name.startswith("_w_"):
+            found += [x for x in (value.values() if isinstance(value, dict) else [value])
+                      if isinstance(x, w.DOMWidget) and not isinstance(x, (w.Button, w.ToggleButtons))
+                      and getattr(x, "description", "")]
+    return found
+
+
+def _cut(widget) -> str | None:
+    """Why ``widget``'s label or slider readout would be cut short, or None."""
+    width = widget.style.description_width
+    room = _LABEL_PX if not width else None if width == "initial" else float(width.removesuffix("px"))
+    if room is not None and len(widget.description) * _CHAR_PX > room:
+        return f"label {widget.description!r} in {room:.0f} px"
+    if isinstance(widget, (w.SelectionRangeSlider, w.SelectionSlider)) and widget.readout:
+        longest = max(len(str(label)) for label in widget._options_labels)
+        parts_ = 2 if isinstance(widget, w.SelectionRangeSlider) else 1
+        if (longest * parts_ + 3) * _CHAR_PX > 148:  # the readout box: half the 300 px inline width, less margins
+            return f"readout of {widget.description!r} ({longest} characters a label) in 148 px"
+    return None
+
+
+def test_labels_and_readouts_show_their_full_text(parts, case, tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", KEY)
+    timeline = TimelineExplorer(parts["events"], parts["marks"])
+    inspector = AccountInspector(parts["exposure"])
+    dashboard = CaseworkerDashboard(parts["review"])
+    browser = QueryBrowser(case, out_dir=tmp_path)
+    browser.selected = "sessions"  # its inputs carry the longest parameter name, idle_timeout_minutes
+    browser.run()
+    shown = [browser, timeline, inspector, AccountInspector(parts["exposure"], "auditor"), dashboard,
+             TimelineAccounts(timeline, inspector, parts["mismatched"]), AllocationApplicant(dashboard, parts["review"])]
+    described = [x for widget in shown for x in _described(widget)]
+    assert {x.description for x in described} >= {"Customer no.", "Pseudonym", "Range", "Caseworker", "Sort by",
+                                                  "idle_timeout_minutes", "Search", "Open the applicant of"}
+    assert [f"{type(x).__name__}: {why}" for x in described if (why := _cut(x))] == []
+    # The check sees what the screenshots showed cut: the old 80 px "Customer no." and the range readout.
+    assert _cut(w.Dropdown(description="Customer no.")) == "label 'Customer no.' in 80 px"
+    assert _cut(w.SelectionRangeSlider(options=timeline._w_range.options, index=(0, 1), description="Range"))

@@ -66,10 +66,13 @@ class CaseworkerDashboard(ChangeHooks):
         handlers = review.caseworkers["handler_id"].to_list()  # most significant first
         labels = fit(review.caseworkers.select("handler_id"), self.audience)["handler_id"].cast(pl.String).to_list() \
             if self.audience.sees_rows else []
-        self._w_caseworker = w.Dropdown(options=list(zip(labels, handlers, strict=False)), description="Caseworker")
+        # Labels as wide as their text: the default 80 px cuts them.
+        label = {"description_width": "initial"}
+        self._w_caseworker = w.Dropdown(options=list(zip(labels, handlers, strict=False)), description="Caseworker",
+                                        style=label, layout=w.Layout(width="240px"))
         self._w_districts = w.SelectMultiple(options=sorted(allocations["district"].unique().to_list()),
-                                             description="Districts", rows=6)
-        self._w_years = w.IntRangeSlider(value=(first, last), min=first, max=last, description="Years")
+                                             description="Districts", rows=6, style=label)
+        self._w_years = w.IntRangeSlider(value=(first, last), min=first, max=last, description="Years", style=label)
         self._w_summary = w.HTML()
         self._w_allocations = w.HTML()
         self._w_passed = w.HTML()

@@ -83,7 +83,7 @@ class QueryBrowser:
         self._w_search = w.Text(placeholder="filter: name, domain or words of the description",
                                 description="Find", layout=w.Layout(width="420px"))
         self._w_domain = w.Dropdown(options=[_ALL, *sorted(self._catalogue["domain"].unique())], value=_ALL,
-                                    description="Domain")
+                                    description="Domain", style={"description_width": "initial"})
         self._w_count = w.HTML()
         self._w_queries = w.Select(options=[], rows=10, description="Query", layout=w.Layout(width="340px"))
         self._w_catalogue = w.HTML(layout=w.Layout(max_height="230px", overflow="auto", flex="1"))
