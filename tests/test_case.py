@@ -212,12 +212,12 @@ def test_an_unreachable_server_is_one_line():
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
     """A project folder holding pyproject.toml and the package, with the current folder in its notebooks/."""
-    import workbench.case
+    import workbench.settings
 
     root = tmp_path / "project"
     (root / "notebooks").mkdir(parents=True)
     (root / "pyproject.toml").write_text("[project]\nname = 'workbench'\n")
-    monkeypatch.setattr(workbench.case, "__file__", str(root / "workbench" / "case.py"))
+    monkeypatch.setattr(workbench.settings, "__file__", str(root / "workbench" / "settings.py"))
     monkeypatch.chdir(root / "notebooks")
     return root
 

@@ -14,6 +14,7 @@ from workbench.incident import clocks, timeline as incident
 from workbench.queries import run
 from workbench.widgets import TimelineExplorer
 from workbench.widgets.incident_charts import counterfactual_chart, timeline_chart
+from workbench.widgets.timeline import HIDDEN_AT_FIRST
 
 
 def utc(*args) -> datetime:
@@ -37,9 +38,43 @@ def _values(spec: dict) -> list[dict]:
     return [row for rows in spec.get("datasets", {}).values() for row in rows]
 
 
+def test_it_opens_on_the_incident_events_with_logins_one_click_away(parts):
+    events = parts["events"]
+    explorer = TimelineExplorer(events, parts["marks"])
+    assert HIDDEN_AT_FIRST == ("login",)
+    assert explorer.kinds == ("change by another", "fault report", "milestone", "mismatched session")
+    incident_events = events.filter(pl.col("kind") != "login")
+    assert explorer.table.equals(incident_events.select("time", "kind", "detail", "session_id"))
+    assert explorer.table.height < events.height / 4, "logins should outnumber the incident's own events"
+    assert set(parts["mismatched"]["session_id"]) <= set(explorer.table["session_id"])
+    assert "Not shown: login" in explorer._w_summary.value and not explorer._w_all.disabled
+    explorer._w_all.click()
+    assert explorer.kinds == tuple(sorted(events["kind"].unique()))
+    assert explorer.table.height == events.height
+    assert "Not shown" not in explorer._w_summary.value and explorer._w_all.disabled
+
+
+def test_the_first_kinds_can_be_chosen_and_are_checked(parts):
+    explorer = TimelineExplorer(parts["events"], parts["marks"], kinds=["login", "milestone"])
+    assert set(explorer.table["kind"]) == {"login", "milestone"}
+    with pytest.raises(WorkbenchError, match=r"unknown event kind\(s\) \['logins'\]; known: \["):
+        TimelineExplorer(parts["events"], parts["marks"], kinds=["logins"])
+    only_logins = parts["events"].filter(pl.col("kind") == "login")
+    assert TimelineExplorer(only_logins, parts["marks"]).kinds == ("login",)  # nothing else to show
+
+
+def test_the_range_is_spelled_out_in_full_beside_the_slider(parts):
+    explorer = TimelineExplorer(parts["events"], parts["marks"])
+    assert explorer._w_range.readout is False  # its readout box is ~150 px and cut the range short
+    explorer.set_range(utc(2013, 12, 13, 15), utc(2013, 12, 15, 11))
+    assert explorer._w_range_text.value == "Fri 13 Dec 16:00 – Sun 15 Dec 12:00"  # Stockholm time
+    assert "from Fri 13 Dec 16:00 to Sun 15 Dec 12:00;" in explorer._w_summary.value
+
+
 def test_setting_the_range_shows_the_events_inside_it(parts):
     explorer = TimelineExplorer(parts["events"], parts["marks"])
-    assert explorer.table.height == parts["events"].height  # everything at first
+    explorer._w_all.click()
+    assert explorer.table.height == parts["events"].height  # everything, once every kind is chosen
     first_report = parts["reports"]["reported_at"][0]
     hour = first_report.replace(minute=0, second=0, microsecond=0)
     explorer._w_range.value = (hour, hour + (explorer._hours[1] - explorer._hours[0]))
@@ -71,6 +106,8 @@ def test_set_range_rounds_to_hours_and_set_kinds_checks_names(parts):
 
 def test_the_public_sees_counts_per_kind_not_events(parts):
     explorer = TimelineExplorer(parts["events"], parts["marks"], audience="public")
+    assert "login" not in explorer.table["kind"].to_list()  # the public opens on the same kinds
+    explorer._w_all.click()
     assert explorer.table.columns == ["kind", "n"]
     counts = dict(explorer.table.iter_rows())
     assert counts["fault report"] == "<5"

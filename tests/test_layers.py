@@ -43,7 +43,7 @@ ALLOWED: dict[str, set[str]] = {
     "person_lists": ANALYSIS,
     "widgets": ANALYSIS | {"display", "findings", "person_lists", "incident", "exposure", "fairness"},
     "reportset": ANALYSIS | {"findings", "display", "__init__"},
-    "cli": ANALYSIS | {"findings", "reportset", "ingest", "scenario", "evidence_docs"},
+    "cli": ANALYSIS | {"findings", "reportset", "ingest", "scenario", "evidence_docs", "__init__"},
     "__init__": {"case", "errors"},
 }
 RENDERERS = ("IPython", "ipywidgets", "altair", "nbconvert", "papermill")

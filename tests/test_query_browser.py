@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import calendar
+import subprocess
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 
 import ipywidgets as w
 import polars as pl
 import pytest
 
-from workbench.audience import AudienceError, fit
+import workbench
+from workbench import settings
+from workbench.audience import AudienceError, fit, pseudonym, pseudonym_key
 from workbench.case import open_case
 from workbench.errors import UnknownNameError, WorkbenchError
 from workbench.exposure import review_exposure
@@ -17,6 +21,7 @@ from workbench.fairness import review_fairness
 from workbench.incident import reconstruct_incident
 from workbench.queries import list_queries, run
 from workbench.widgets import AccountInspector, CaseworkerDashboard, TimelineExplorer
+from workbench.widgets.caseworker import OUTCOME_ORDER
 from workbench.widgets.links import (
     AllocationApplicant,
     TimelineAccounts,
@@ -26,6 +31,7 @@ from workbench.widgets.links import (
 from workbench.widgets.query_browser import QueryBrowser
 
 KEY = "test-key-0123456789abcdef"
+ROOT = Path(workbench.__file__).resolve().parents[1]
 
 
 def utc(*args) -> datetime:
@@ -140,6 +146,52 @@ def test_export_writes_the_audience_fit_result_as_csv_or_parquet(case, tmp_path)
         browser.export("xlsx")
 
 
+def test_the_result_can_be_sorted_by_a_column_either_way(browser, case):
+    browser.selected = "sessions"
+    assert browser._w_sort.disabled and browser._w_order.disabled  # nothing to sort yet
+    browser.run()
+    query_order = run("sessions", case)
+    assert browser.sort_by is None and browser.result.equals(query_order)
+    assert [v for _, v in browser._w_sort.options] == [None, *query_order.columns]
+    assert not browser._w_sort.disabled and browser._w_order.disabled
+    browser.show_page(1)
+    browser._w_sort.value = "n_requests"
+    n_requests = browser.result["n_requests"].to_list()
+    assert n_requests == sorted(query_order["n_requests"].to_list()) and n_requests[0] < n_requests[-1]
+    assert browser.result.sort("session_id").equals(query_order.sort("session_id"))  # the same rows
+    assert browser.page == 0 and browser.page_rows.equals(browser.result.head(10))
+    assert browser.result["session_id"][0] in browser._w_table.value
+    browser._w_order.value = "descending"
+    assert browser.descending and browser.result["n_requests"].to_list() == sorted(n_requests, reverse=True)
+    top = browser.result["session_id"][0]
+    assert top in browser._w_table.value and top not in query_order.head(10)["session_id"].to_list()
+    assert pl.read_csv(browser.export("csv"))["session_id"].to_list() == browser.result["session_id"].to_list()
+    browser._w_param["idle_timeout_minutes"].value = 30  # a new run keeps the sort
+    browser.run()
+    assert browser.sort_by == "n_requests" and browser.result["n_requests"].is_sorted(descending=True)
+    browser._w_sort.value = None  # back to the query's own order
+    assert browser.result.equals(run("sessions", case, idle_timeout_minutes=30))
+    browser._w_sort.value = "login_at"
+    browser.selected = "table_counts"  # another query: nothing sorted, nothing to sort by
+    assert browser.sort_by is None and browser._w_sort.disabled and browser.result is None
+
+
+def test_exports_go_to_the_projects_ignored_build_folder_by_default(case, tmp_path, monkeypatch):
+    assert settings.project_root() == ROOT and (ROOT / "pyproject.toml").is_file()
+    assert QueryBrowser(case).out_dir == ROOT / "build"  # not the kernel's folder, notebooks/
+    ignored = subprocess.run(["git", "-C", str(ROOT), "check-ignore", "--no-index", "build/exports/sessions-0123abcd.csv"],
+                             capture_output=True, text=True)
+    assert ignored.returncode == 0, f"build/exports/ is not ignored by git: {ignored.stderr}"
+    # An installed copy has no project: its exports go to build/ in the current folder.
+    monkeypatch.setattr(settings, "__file__", str(tmp_path / "site-packages" / "workbench" / "settings.py"))
+    monkeypatch.chdir(tmp_path)
+    assert settings.project_root() is None
+    browser = QueryBrowser(case)
+    browser.selected = "table_counts"
+    browser.run()
+    assert browser.export("csv").parent == tmp_path / "build" / "exports"
+
+
 def test_the_public_sees_aggregates_and_is_told_why_not_rows(case, tmp_path):
     browser = QueryBrowser(case, "public", out_dir=tmp_path)
     browser.selected = "possibly_affected"
@@ -209,7 +261,7 @@ def test_an_allocation_opens_its_applicant_and_their_exposed_account(parts):
     applicant = AllocationApplicant(dashboard, review, inspector)
     assert applicant.options == dashboard.allocations["listing_id"].to_list()
     dashboard.value = target["handler_id"]  # the options follow the dashboard's caseworker
-    assert applicant.options == allocations.filter(pl.col("handler_id") == target["handler_id"])["listing_id"].sort().to_list()
+    assert sorted(applicant.options) == allocations.filter(pl.col("handler_id") == target["handler_id"])["listing_id"].sort().to_list()
     applicant._w_allocation.value = target["listing_id"]
     assert applicant.applicant == str(target["applicant_id"])
     assert applicant.member["applicant_id"].to_list() == [target["applicant_id"]]
@@ -252,3 +304,128 @@ def test_brushing_sets_the_timeline_range_in_whole_hours_and_clearing_resets_it(
     assert timeline.range == (utc(2013, 12, 13, 18), utc(2013, 12, 13, 21))  # Stockholm 19:00-22:00
     chart._vl_selections = {"brush": {"value": {}, "store": []}}
     assert timeline.range == whole
+
+
+def _listed(rows: pl.DataFrame) -> list[int]:
+    """Listing ids in the order an investigator wants: unexplained, explained, then in order; by listing id."""
+    rank = {outcome: i for i, outcome in enumerate(OUTCOME_ORDER)}
+    return [r["listing_id"] for r in sorted(rows.iter_rows(named=True), key=lambda r: (rank[r["outcome"]], r["listing_id"]))]
+
+
+class _Dashboard:
+    """Stands in for a CaseworkerDashboard showing ``allocations`` in their own (listing) order."""
+
+    def __init__(self, allocations: pl.DataFrame, audience: str = "investigator"):
+        self.allocations, self.audience = allocations.sort("listing_id"), audience
+
+    def on_change(self, callback):
+        return callback
+
+
+def test_allocations_are_listed_unexplained_first_then_explained_then_in_order(parts):
+    review = parts["review"]
+    allocations = review.replay.allocations
+    assert set(allocations["outcome"]) == set(OUTCOME_ORDER), "the tiny case should hold every outcome"
+    applicant = AllocationApplicant(_Dashboard(allocations), review)
+    assert applicant.options == _listed(allocations)
+    outcomes = [label.split(" · ")[3].split(" → ")[0] for label, value in applicant._w_allocation.options if value]
+    assert outcomes[0] == "unexplained" and outcomes[-1] == "in_order"
+    assert outcomes.index("explained") > outcomes.index("unexplained")
+    dashboard = CaseworkerDashboard(review)
+    applicant = AllocationApplicant(dashboard, review)
+    for handler in review.caseworkers["handler_id"]:  # the dashboard's table lists them the same way
+        dashboard.value = handler
+        mine = allocations.filter(pl.col("handler_id") == handler)
+        assert dashboard.allocations["listing_id"].to_list() == applicant.options == _listed(mine)
+
+
+def test_the_search_box_keeps_allocations_by_listing_district_or_tenant(parts):
+    review = parts["review"]
+    allocations = review.replay.allocations
+    applicant = AllocationApplicant(_Dashboard(allocations), review)
+    every = applicant.options
+    assert f"{len(every)} of {allocations.height} allocation(s)" == applicant._w_count.value
+    district = allocations["district"].mode().sort()[0]
+    applicant._w_find.value = f" {district.upper()} "  # any case, spaces around
+    in_district = allocations.filter(pl.col("district") == district)
+    assert applicant.search == f" {district.upper()} " and applicant.options == _listed(in_district)
+    assert applicant._w_count.value == f"{in_district.height} of {allocations.height} allocation(s) match “{district.upper()}”"
+    row = allocations.row(0, named=True)
+    applicant._w_find.value = str(row["applicant_id"])  # the tenant's customer number
+    matches = allocations.filter(pl.col("applicant_id").cast(pl.String).str.contains(str(row["applicant_id"]))
+                                 | pl.col("listing_id").cast(pl.String).str.contains(str(row["applicant_id"])))
+    assert row["listing_id"] in applicant.options and applicant.options == _listed(matches)
+    applicant._w_find.value = str(row["listing_id"])
+    assert applicant.options == [i for i in every if str(row["listing_id"]) in str(i)
+                                 or str(row["listing_id"]) in str(allocations.filter(pl.col("listing_id") == i)["applicant_id"].item())]
+    applicant.selected_listing = row["listing_id"]
+    assert applicant.member["applicant_id"].to_list() == [row["applicant_id"]]
+    applicant._w_find.value = str(row["listing_id"])[:2]  # still matching: the applicant stays open
+    assert applicant.selected_listing == row["listing_id"] and applicant.member.height == 1
+    applicant._w_find.value = "no such district"
+    assert applicant.options == [] and applicant.selected_listing is None and applicant.member.is_empty()
+    applicant._w_find.value = ""
+    assert applicant.options == every
+
+
+def test_auditors_search_allocations_by_the_tenants_pseudonym(parts, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", KEY)
+    review = parts["review"]
+    allocations = review.replay.allocations
+    applicant = AllocationApplicant(_Dashboard(allocations, "auditor"), review)
+    row = allocations.row(0, named=True)
+    label = pseudonym(row["applicant_id"], "account_id", pseudonym_key(None))
+    applicant._w_find.value = label.lower()
+    assert applicant.options == _listed(allocations.filter(pl.col("applicant_id") == row["applicant_id"]))
+    applicant._w_find.value = str(row["applicant_id"])  # the customer number finds nothing: auditors never see it
+    assert row["listing_id"] not in applicant.options
+
+
+# ---- labels and readouts are wide enough to read ------------------------------------------------
+
+_CHAR_PX = 7.5  # the width of an average character of the widgets' 13 px font
+_LABEL_PX = 80  # ipywidgets' default description width
+
+
+def _described(obj) -> list:
+    """The ipywidgets among ``obj``'s private ``_w_*`` attributes (dicts of them too) that carry a label."""
+    found = []
+    for name, value in vars(obj).items():
+        if name.startswith("_w_"):
+            found += [x for x in (value.values() if isinstance(value, dict) else [value])
+                      if isinstance(x, w.DOMWidget) and not isinstance(x, (w.Button, w.ToggleButtons))
+                      and getattr(x, "description", "")]
+    return found
+
+
+def _cut(widget) -> str | None:
+    """Why ``widget``'s label or slider readout would be cut short, or None."""
+    width = widget.style.description_width
+    room = _LABEL_PX if not width else None if width == "initial" else float(width.removesuffix("px"))
+    if room is not None and len(widget.description) * _CHAR_PX > room:
+        return f"label {widget.description!r} in {room:.0f} px"
+    if isinstance(widget, (w.SelectionRangeSlider, w.SelectionSlider)) and widget.readout:
+        longest = max(len(str(label)) for label in widget._options_labels)
+        parts_ = 2 if isinstance(widget, w.SelectionRangeSlider) else 1
+        if (longest * parts_ + 3) * _CHAR_PX > 148:  # the readout box: half the 300 px inline width, less margins
+            return f"readout of {widget.description!r} ({longest} characters a label) in 148 px"
+    return None
+
+
+def test_labels_and_readouts_show_their_full_text(parts, case, tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", KEY)
+    timeline = TimelineExplorer(parts["events"], parts["marks"])
+    inspector = AccountInspector(parts["exposure"])
+    dashboard = CaseworkerDashboard(parts["review"])
+    browser = QueryBrowser(case, out_dir=tmp_path)
+    browser.selected = "sessions"  # its inputs carry the longest parameter name, idle_timeout_minutes
+    browser.run()
+    shown = [browser, timeline, inspector, AccountInspector(parts["exposure"], "auditor"), dashboard,
+             TimelineAccounts(timeline, inspector, parts["mismatched"]), AllocationApplicant(dashboard, parts["review"])]
+    described = [x for widget in shown for x in _described(widget)]
+    assert {x.description for x in described} >= {"Customer no.", "Pseudonym", "Range", "Caseworker", "Sort by",
+                                                  "idle_timeout_minutes", "Search", "Open the applicant of"}
+    assert [f"{type(x).__name__}: {why}" for x in described if (why := _cut(x))] == []
+    # The check sees what the screenshots showed cut: the old 80 px "Customer no." and the range readout.
+    assert _cut(w.Dropdown(description="Customer no.")) == "label 'Customer no.' in 80 px"
+    assert _cut(w.SelectionRangeSlider(options=timeline._w_range.options, index=(0, 1), description="Range"))

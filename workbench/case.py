@@ -31,6 +31,7 @@ import sqlalchemy as sa
 
 from . import evidence
 from .errors import CaseError, UnknownNameError
+from .settings import project_root
 
 __all__ = [
     "CASE_TABLES",
@@ -116,12 +117,6 @@ _SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite da
 _DUCKDB_MAGIC = b"DUCK"  # at offset 8 of every DuckDB database file, after a checksum
 
 
-def _project_root() -> Path | None:
-    """The folder holding ``pyproject.toml`` above the package, or None when installed without it."""
-    root = Path(__file__).resolve().parents[1]
-    return root if (root / "pyproject.toml").is_file() else None
-
-
 def _search_folders() -> list[Path]:
     """Where a relative case path is looked for: the current folder, then the project folder.
 
@@ -129,7 +124,7 @@ def _search_folders() -> list[Path]:
     be found from the project folder.
     """
     here = Path.cwd().resolve()
-    root = _project_root()
+    root = project_root()
     return [here, *([root] if root is not None and root != here else [])]
 
 

@@ -8,8 +8,10 @@ however low, may import it.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
-__all__ = ["DISPLAY_TZ", "LOCAL_TZ", "OUT_DIR_ENV", "RUN_ENV", "RUN_MARKER", "in_report_run"]
+__all__ = ["DISPLAY_TZ", "LOCAL_TZ", "OUT_DIR_ENV", "RUN_ENV", "RUN_MARKER", "in_report_run", "output_dir",
+           "project_root"]
 
 LOCAL_TZ = "Europe/Stockholm"
 """The housing queue's local time: the clocks of its web and mail servers, its office hours."""
@@ -34,3 +36,22 @@ def in_report_run() -> bool:
     charts as state instead of drawing them.
     """
     return os.environ.get(RUN_ENV) == RUN_MARKER
+
+
+def project_root() -> Path | None:
+    """The source checkout workbench runs from: the folder holding ``pyproject.toml`` beside the package.
+
+    None for an installed copy (the package in site-packages). Only the package's own parent
+    is looked at: a ``pyproject.toml`` further up belongs to some other project.
+    """
+    root = Path(__file__).resolve().parents[1]
+    return root if (root / "pyproject.toml").is_file() else None
+
+
+def output_dir() -> Path:
+    """Where live work writes outputs by default: ``build/`` in the project root, which git ignores.
+
+    Exports hold personal data, so they must not land beside the notebooks. Without a
+    checkout (an installed copy) it is ``build/`` in the current folder.
+    """
+    return (project_root() or Path.cwd()) / "build"

@@ -313,16 +313,25 @@ class LabPage:
             charts = self.page.evaluate(_CHARTS)
         return charts
 
-    def screenshot(self, name: str, element=None) -> Path:
-        """Save the page as build/test-artifacts/lab/<name>.png, scrolled to the top of ``element`` if given."""
+    def screenshot(self, name: str, element=None, *, clip: bool = False) -> Path:
+        """Save the page as build/test-artifacts/lab/<name>.png, scrolled to the top of ``element`` if given.
+
+        With ``clip``, only the part of the view ``element`` covers is saved: a smaller picture of one cell.
+        """
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{name}.png"
+        area = None
         if element is not None:
             # Twice: cells skipped by content-visibility get their real height once they are near the view.
             for _ in range(2):
                 element.evaluate("e => e.scrollIntoView({block: 'start'})")
                 self.page.wait_for_timeout(300)
-        self.page.screenshot(path=path)
+            box, view = element.bounding_box(), self.page.viewport_size
+            if clip and box and view:
+                top, left = max(box["y"], 0), max(box["x"], 0)
+                area = {"x": left, "y": top, "width": min(box["x"] + box["width"], view["width"]) - left,
+                        "height": min(box["y"] + box["height"], view["height"]) - top}
+        self.page.screenshot(path=path, clip=area)
         return path
 
     def close(self) -> None:

@@ -2,7 +2,9 @@
 
 Each test asserts what a person sees on the page, and where the page drives the kernel, that
 the kernel-side state agrees (read back by running code in the notebook's kernel outside any
-cell). No request may leave the machine. Screenshots go to build/test-artifacts/lab/.
+cell). No request may leave the machine. Screenshots go to build/test-artifacts/lab/; the ones last
+checked by eye (labels, readouts and drop-downs showing their full text) are kept, cropped, in
+tests/browser/screenshots/.
 """
 
 from __future__ import annotations
@@ -24,6 +26,21 @@ BROWSER_CELL = "browser = QueryBrowser(case, audience, out_dir=out_dir, timezone
 # What Lab, ipywidgets and Altair write into the page when a widget or chart cannot render.
 ERROR_TEXT = re.compile("Error displaying widget|JavaScript Error|Error loading script")
 SUMMARY = re.compile(r"([\d\u202f]+) event\(s\) from (.+?) to (.+?);")
+# Labels, slider readouts and the chosen entry of drop-downs whose text does not fit its box.
+CUT_TEXT = """root => {
+    const cut = [], ctx = document.createElement('canvas').getContext('2d');
+    for (const e of root.querySelectorAll('.widget-label, .widget-readout')) {
+        if (e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1) cut.push(e.textContent);
+    }
+    for (const s of root.querySelectorAll('select:not([multiple])')) {
+        if (s.offsetParent === null || s.selectedIndex < 0) continue;
+        const st = getComputedStyle(s), text = s.options[s.selectedIndex].text;
+        ctx.font = `${st.fontWeight} ${st.fontSize} ${st.fontFamily}`;
+        if (ctx.measureText(text).width > s.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight))
+            cut.push(text);
+    }
+    return cut;
+}"""
 
 
 def _expect():
@@ -97,7 +114,7 @@ def test_explore_runs_and_shows_every_widget_and_chart(explore, tiny_db):
     dashboard = explore.cell_starting("review = ")
     expect(dashboard.get_by_text(re.compile(r"Caseworker .+: \d+ allocations"))).to_be_visible()
     expect(dashboard.locator(".vega-embed svg.marks")).to_be_visible()
-    expect(explore.cell_starting("AllocationApplicant").locator(".wb-link-allocation select")).to_be_visible()
+    expect(explore.cell_starting("applicant = ").locator(".wb-link-allocation select")).to_be_visible()
     charts = explore.charts(at_least=3)
     assert len(charts) >= 3 and all(c["drawn"] for c in charts), charts
     assert explore.page.get_by_text(ERROR_TEXT).count() == 0
@@ -215,6 +232,98 @@ def test_opening_an_account_from_the_timeline_shows_its_sessions_and_changes(exp
     assert changes.count() == expected.changes.height
     assert explore.kernel_json("inspector.value") == account
     explore.screenshot("account-from-timeline", inspector)
+
+
+def test_the_timeline_opens_on_the_incident_events_and_shows_logins_on_one_click(explore):
+    expect = _expect()
+    timeline = explore.cell("timeline")
+    state = explore.kernel_json('{"kinds": list(timeline.kinds), "all": list(timeline._w_kinds.options), '
+                                '"start": timeline.range[0].isoformat(), "end": timeline.range[1].isoformat()}')
+    assert state["kinds"] == [k for k in state["all"] if k != "login"] and "login" in state["all"]
+    checked = timeline.locator("select[multiple] option:checked").evaluate_all("os => os.map(o => o.value)")
+    assert checked == state["kinds"]  # values: the shown text has non-breaking spaces
+    first, last = (_label(datetime.fromisoformat(state[k])) for k in ("start", "end"))
+    expect(timeline.locator(".wb-timeline-range")).to_have_text(f"{first} – {last}")  # in full, not "Thu 12 Dec 23:00-Mon"
+    assert timeline.evaluate(CUT_TEXT) == []
+    shown = _assert_timeline_matches_kernel(explore)
+    assert "login" not in shown["kinds"] and "mismatched session" in shown["kinds"]
+    expect(timeline.get_by_text("Not shown: login")).to_be_visible()
+    explore.screenshot("explore-timeline-opens-on-the-incident", timeline, clip=True)
+    before = timeline.get_by_text(SUMMARY).inner_text()
+    timeline.locator("button.wb-timeline-all").click()
+    _wait_for_summary_change(explore, before)
+    assert explore.kernel_json("list(timeline.kinds)") == state["all"]
+    everything = explore.kernel_json('int(((events["time"] >= timeline.range[0]) & (events["time"] < timeline.range[1])).sum())')
+    assert _assert_timeline_matches_kernel(explore)["n"] == everything > shown["n"]
+    expect(timeline.locator("button.wb-timeline-all")).to_be_disabled()
+
+
+def test_query_browser_sorts_the_result_by_a_column(explore):
+    expect = _expect()
+    qb = explore.cell(BROWSER_CELL).locator(".wb-query-browser")
+    qb.locator(".wb-qb-search input").fill("rebuilt")
+    qb.locator(".wb-qb-list select").select_option("sessions")
+    explore.wait_idle()
+    qb.locator("button.wb-qb-run").click()
+    expect(qb.locator(".wb-qb-page")).to_contain_text("Rows 1–25 of")
+    qb.locator(".wb-qb-sort select").select_option("n_requests")
+    explore.wait_idle()
+    qb.get_by_role("button", name="Descending").click()
+    explore.wait_idle()
+    state = explore.kernel_json('{"by": browser.sort_by, "descending": browser.descending, '
+                                '"ids": browser.page_rows["session_id"].to_list(), '
+                                '"n": browser.result["n_requests"].to_list()}')
+    assert state["by"] == "n_requests" and state["descending"]
+    assert state["n"] == sorted(state["n"], reverse=True) and state["n"][0] > state["n"][-1]
+    expect(qb.locator(".wb-qb-table tbody tr").first).to_contain_text(state["ids"][0])
+    assert [r.split("\t")[0] for r in qb.locator(".wb-qb-table tbody tr").all_inner_texts()] == state["ids"]
+    assert qb.evaluate(CUT_TEXT) == []
+    explore.screenshot("query-browser-sorted", qb.locator(".wb-qb-sort"), clip=False)
+
+
+def test_allocations_list_unexplained_first_and_the_search_box_narrows_them(explore):
+    expect = _expect()
+    # The caseworker with the most unexplained departures, chosen as a person would, in the dashboard.
+    handler = explore.kernel_json('(lambda a: int(a.filter(a["outcome"] == "unexplained")["handler_id"].mode().sort()[0]))'
+                                  '(review.replay.allocations)')
+    explore.cell_starting("review = ").locator(".widget-dropdown select").first.select_option(str(handler))
+    explore.wait_idle()
+    assert explore.kernel_json("dashboard.value") == handler
+    cell = explore.cell_starting("applicant = ")
+    state = explore.kernel_json('{"ids": [str(i) for i in dashboard.allocations["listing_id"]], '
+                                '"outcomes": dashboard.allocations["outcome"].to_list(), '
+                                '"district": dashboard.allocations["district"].mode().sort()[0]}')
+    rank = {"unexplained": 0, "explained": 1, "in_order": 2}
+    assert [rank[o] for o in state["outcomes"]] == sorted(rank[o] for o in state["outcomes"])
+    assert state["outcomes"][0] == "unexplained" and state["outcomes"][-1] != "unexplained"
+
+    def options() -> list[str]:
+        return [v for v in cell.locator(".wb-link-allocation select option").evaluate_all("os => os.map(o => o.value)") if v]
+
+    def listed() -> list[str]:
+        return [re.match(r"listing (\d+) · ", o).group(1) for o in options()]
+
+    assert listed() == state["ids"] == [str(i) for i in explore.kernel_json("applicant.options")]
+    typed = state["district"][:4].lower()
+    cell.locator(".wb-link-allocation-find input").fill(typed)
+    expect(cell.locator(".wb-link-allocation-count")).to_contain_text(f"match “{typed}”")
+    explore.wait_idle()
+    found = [str(i) for i in explore.kernel_json("applicant.options")]
+    districts = explore.kernel_json('dict(zip(dashboard.allocations["listing_id"].cast(str), dashboard.allocations["district"]))')
+    assert found == [i for i in state["ids"] if typed in districts[i].lower()] and 0 < len(found) < len(state["ids"])
+    assert listed() == found
+    cell.locator(".wb-link-allocation select").select_option(max(options(), key=len))  # the longest shows whole
+    expect(cell.locator(".wb-link-applicant")).to_contain_text("went to applicant")
+    assert cell.evaluate(CUT_TEXT) == []
+    explore.screenshot("allocation-search", cell)
+
+
+def test_no_label_or_readout_is_cut(explore):
+    for cell in (explore.cell(BROWSER_CELL), explore.cell("timeline"), explore.cell_starting("exposure = "),
+                 explore.cell("inspector"), explore.cell_starting("review = "), explore.cell_starting("applicant = ")):
+        assert cell.evaluate(CUT_TEXT) == [], cell.inner_text()[:200]
+    expect = _expect()
+    expect(explore.cell("inspector").locator(".widget-label", has_text="Customer no.")).to_be_visible()
 
 
 NB01 = NOTEBOOKS / "01_incident_reconstruction.ipynb"

@@ -48,6 +48,7 @@ class AccountInspector:
             options=[("", None), *((label, label) for label in self._by_label)],
             value=None,
             description="Pseudonym" if self._key else "Customer no.",
+            style={"description_width": "initial"},  # the default 80 px label cut "Customer no." short
         )
         self._w_summary = widgets.HTML()
         self._w_sessions = widgets.HTML()

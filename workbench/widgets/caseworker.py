@@ -29,10 +29,23 @@ from .hooks import ChangeHooks
 if TYPE_CHECKING:
     import altair as alt
 
-__all__ = ["CaseworkerDashboard"]
+__all__ = ["OUTCOME_ORDER", "CaseworkerDashboard", "in_outcome_order"]
 
 _ALLOCATION_COLUMNS = ("listing_id", "district", "kind", "year", "applicant_id", "winner_rank", "outcome", "deviation",
                        "n_skipped", "queue_days_jumped")
+OUTCOME_ORDER = ("unexplained", "explained", "in_order")
+"""The order allocations are listed in: unexplained departures from queue order first, then explained, then in order."""
+
+
+def in_outcome_order(allocations: pl.DataFrame) -> pl.DataFrame:
+    """``allocations`` (with ``outcome`` and ``listing_id``) in :data:`OUTCOME_ORDER`, by listing id within an outcome.
+
+    Most allocations are in queue order; listing them first would bury the few an
+    investigator is looking for.
+    """
+    rank = pl.col("outcome").replace_strict(OUTCOME_ORDER, range(len(OUTCOME_ORDER)), default=len(OUTCOME_ORDER),
+                                            return_dtype=pl.Int64)
+    return allocations.sort(rank, "listing_id")
 
 
 class CaseworkerDashboard(ChangeHooks):
@@ -54,10 +67,13 @@ class CaseworkerDashboard(ChangeHooks):
         handlers = review.caseworkers["handler_id"].to_list()  # most significant first
         labels = fit(review.caseworkers.select("handler_id"), self.audience)["handler_id"].cast(pl.String).to_list() \
             if self.audience.sees_rows else []
-        self._w_caseworker = w.Dropdown(options=list(zip(labels, handlers, strict=False)), description="Caseworker")
+        # Labels as wide as their text: the default 80 px cuts them.
+        label = {"description_width": "initial"}
+        self._w_caseworker = w.Dropdown(options=list(zip(labels, handlers, strict=False)), description="Caseworker",
+                                        style=label, layout=w.Layout(width="240px"))
         self._w_districts = w.SelectMultiple(options=sorted(allocations["district"].unique().to_list()),
-                                             description="Districts", rows=6)
-        self._w_years = w.IntRangeSlider(value=(first, last), min=first, max=last, description="Years")
+                                             description="Districts", rows=6, style=label)
+        self._w_years = w.IntRangeSlider(value=(first, last), min=first, max=last, description="Years", style=label)
         self._w_summary = w.HTML()
         self._w_allocations = w.HTML()
         self._w_passed = w.HTML()
@@ -132,7 +148,7 @@ class CaseworkerDashboard(ChangeHooks):
             "handler_id": [who], "n_allocations": [n], "n_unexplained": [x], "rate": [x / n if n else 0.0],
             "peer_rate": [peer_rate], "effect": [diff], "effect_label": [effect_label(diff)],
         })
-        self.allocations = mine.select(_ALLOCATION_COLUMNS).sort("listing_id")
+        self.allocations = in_outcome_order(mine.select(_ALLOCATION_COLUMNS))
         passed = review.replay.passed_over.join(mine.select("listing_id"), on="listing_id", how="semi")
         self.passed_over = passed.select("listing_id", "applicant_id", "queue_rank", "winner_queue_rank", "status",
                                          "positions_lost", "queue_days_jumped")
@@ -149,7 +165,8 @@ class CaseworkerDashboard(ChangeHooks):
             f"Difference: {diff:+.1%} ({effect_label(diff)}).</p>"
         )
         self._w_allocations.value = table(fit(self.allocations, self.audience, columns=self._tags), max_rows=25,
-                                          caption="Allocations (unexplained first in the detail below)")._repr_html_()
+                                          caption="Allocations: unexplained departures first, then explained, "
+                                                  "then in queue order")._repr_html_()
         detail = self.passed_over.sort(pl.col("status") != "skipped", "listing_id", "queue_rank")
         self._w_passed.value = table(fit(detail, self.audience, columns=self._tags), max_rows=25,
                                      caption="Ranked before the tenant, and why they did not get it")._repr_html_()

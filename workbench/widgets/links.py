@@ -27,6 +27,7 @@ from ..display import Table
 from ..errors import WorkbenchError
 from ..evidence import PII
 from ..settings import DISPLAY_TZ
+from .caseworker import in_outcome_order
 from .charts import local_time
 
 __all__ = ["AllocationApplicant", "TimelineAccounts", "hourly_brush_chart", "link_brush", "range_brush"]
@@ -138,8 +139,11 @@ _MEMBER_TAGS = {"birth_digits": PII.QUASI, "queue_start": PII.NONE, "registered_
 class AllocationApplicant:
     """Choose one of the dashboard's allocations; see its applicant's queue record, decisions, actions and flags.
 
-    When the applicant's account is one the inspector holds (their data was exposed in the
-    incident), it is opened there too.
+    The allocations are listed as the dashboard orders them: unexplained departures from queue
+    order first, then explained ones, then those in order. Typing in the search box keeps those
+    whose listing id, district or tenant (customer number or pseudonym) contains the text, e.g.
+    ``applicant._w_find.value = "Farsta"``. When the applicant's account is one the inspector
+    holds (their data was exposed in the incident), it is opened there too.
 
     Parameters
     ----------
@@ -158,20 +162,32 @@ class AllocationApplicant:
         self._tags = {**TAGS, **_MEMBER_TAGS}
         self._label = _labeller(self.audience, key) if self.audience.sees_rows else None
         self._w_allocation = w.Dropdown(options=[("", None)], value=None, description="Open the applicant of",
-                                        style={"description_width": "initial"}, layout=w.Layout(width="560px"))
+                                        style={"description_width": "initial"}, layout=w.Layout(width="760px"))
         self._w_allocation.add_class("wb-link-allocation")
+        self._w_find = w.Text(value="", placeholder="listing id, district or tenant", description="Search",
+                              continuous_update=True, style={"description_width": "initial"},
+                              layout=w.Layout(width="300px"))
+        self._w_find.add_class("wb-link-allocation-find")
+        self._w_count = w.HTML()
+        self._w_count.add_class("wb-link-allocation-count")
         self._w_summary = w.HTML()
         self._w_summary.add_class("wb-link-applicant")
         self._w_tables = w.HTML()
         self.member = self.decisions = self.actions = self.flags = pl.DataFrame()
         dashboard.on_change(lambda _dashboard: self._refresh_options())
-        self._w_allocation.observe(lambda _change: self._open(), names="value")
+        self._w_find.observe(lambda _change: self._refresh_options(), names="value")
+        self._w_allocation.observe(self._on_pick, names="value")
         self._refresh_options()
 
     @property
     def options(self) -> list[int]:
-        """Listing ids of the dashboard's allocations shown now."""
+        """Listing ids of the dashboard's allocations shown now that match the search, in the order listed."""
         return [value for _, value in self._w_allocation.options if value is not None]
+
+    @property
+    def search(self) -> str:
+        """The search text, e.g. ``"Farsta"``; empty lists every allocation the dashboard shows."""
+        return self._w_find.value
 
     @property
     def selected_listing(self) -> int | None:
@@ -198,18 +214,37 @@ class AllocationApplicant:
 
     def _refresh_options(self) -> None:
         if self._label is None:
-            self._w_allocation.disabled = True
+            self._w_allocation.disabled = self._w_find.disabled = True
             self._w_summary.value = "<p>The public audience sees aggregates only; there is no applicant to open.</p>"
             return
-        rows = self._dashboard.allocations
-        options = [((f"listing {r['listing_id']} · {r['district']} · {r['year']} · {r['outcome']} → "
-                     f"{self._label(r['applicant_id'])}"), r["listing_id"]) for r in rows.iter_rows(named=True)]
-        if self._w_allocation.value not in [v for _, v in options]:
-            self._w_allocation.value = None
-        self._w_allocation.options = [("", None), *options]
+        rows = in_outcome_order(self._dashboard.allocations)
+        text = self._w_find.value.strip().casefold()
+        options = []
+        for r in rows.iter_rows(named=True):
+            tenant = self._label(r["applicant_id"])
+            if text and not any(text in str(v).casefold() for v in (r["listing_id"], r["district"], tenant)):
+                continue
+            label = f"listing {r['listing_id']} · {r['district']} · {r['year']} · {r['outcome']} → {tenant}"
+            options.append((label, r["listing_id"]))
+        before = self._w_allocation.value
+        chosen = before if before in [v for _, v in options] else None
+        # New options reset the choice; keep it without closing and reopening the applicant.
+        self._w_allocation.unobserve(self._on_pick, names="value")
+        try:
+            self._w_allocation.options = [("", None), *options]
+            self._w_allocation.value = chosen
+        finally:
+            self._w_allocation.observe(self._on_pick, names="value")
+        if chosen != before:
+            self._open()
+        self._w_count.value = (f"{len(options)} of {rows.height} allocation(s)"
+                               + (f" match “{html.escape(self._w_find.value.strip())}”" if text else ""))
 
     def _fit(self, frame: pl.DataFrame) -> pl.DataFrame:
         return fit(frame, self.audience, columns=self._tags, key=self._key)
+
+    def _on_pick(self, _change: dict) -> None:
+        self._open()
 
     def _open(self) -> None:
         row = self._row()
@@ -242,7 +277,7 @@ class AllocationApplicant:
         import ipywidgets as w
         from IPython.display import display
 
-        display(w.VBox([self._w_allocation, self._w_summary, self._w_tables]))
+        display(w.VBox([w.HBox([self._w_find, self._w_count]), self._w_allocation, self._w_summary, self._w_tables]))
 
 
 # ---- the hourly brush ----------------------------------------------------------------------

@@ -10,6 +10,8 @@ children's values::
     browser.params                                 # {"idle_timeout_minutes": 30, ...}
     browser.sql                                    # the help text and the SQL for this engine
     browser._w_run.click()                         # browser.result: the frame, audience-fit
+    browser._w_sort.value = "n_requests"           # sort the result by a column ...
+    browser._w_order.value = "descending"          # ... largest first (browser.sort_by, .descending)
     browser.page_rows                              # the page shown; browser.export("parquet")
 
 Every result passes through :func:`workbench.audience.fit` before it is kept, shown or
@@ -32,7 +34,7 @@ from ..audience import Audience, fit
 from ..display import Table
 from ..errors import WorkbenchError
 from ..queries import REQUIRED, FromQuery, Param
-from ..settings import DISPLAY_TZ
+from ..settings import DISPLAY_TZ, output_dir
 
 if TYPE_CHECKING:
     from ..case import Case
@@ -50,24 +52,28 @@ class QueryBrowser:
     ----------
     case : a case from :func:`workbench.case.open_case` (or an Engine, or a URL such as ``"sqlite:///case.db"``).
     audience : ``"investigator"``, ``"auditor"`` (needs ``WORKBENCH_PSEUDONYM_KEY`` or ``key``) or ``"public"``.
-    out_dir : folder exports are written under, as ``<out_dir>/exports/<query>-<hash>.<csv|parquet>``.
+    out_dir : folder exports are written under, as ``<out_dir>/exports/<query>-<hash>.<csv|parquet>``;
+        default (None): ``build/`` in the project root (:func:`workbench.settings.output_dir`), which git
+        ignores, so exports of personal data never land beside the notebooks.
     page_size : rows per page of the result table.
     timezone : zone in which a time typed without an offset is read, e.g. ``"Europe/Stockholm"``,
         the zone the tables show times in.
     key : auditor only: the pseudonym key (default: ``WORKBENCH_PSEUDONYM_KEY``).
     """
 
-    def __init__(self, case: Case, audience: str = "investigator", *, out_dir: str | Path = ".",
+    def __init__(self, case: Case, audience: str = "investigator", *, out_dir: str | Path | None = None,
                  page_size: int = 25, timezone: str = DISPLAY_TZ, key: str | bytes | None = None):
         import ipywidgets as w
 
         self.audience = Audience.parse(audience)
         if page_size < 1:
             raise WorkbenchError(f"page_size must be at least 1, got {page_size!r}")
-        self._case, self._key, self.out_dir, self.page_size = case, key, Path(out_dir), page_size
+        self._case, self._key, self.page_size = case, key, page_size
+        self.out_dir = Path(out_dir) if out_dir is not None else output_dir()
         self.timezone = timezone
         self._catalogue = queries.list_queries()
         self.result: pl.DataFrame | None = None
+        self._unsorted: pl.DataFrame | None = None  # the result in the order the query returns it
         self.error: str | None = None
         self.exported: Path | None = None
         self.sql = ""
@@ -77,7 +83,7 @@ class QueryBrowser:
         self._w_search = w.Text(placeholder="filter: name, domain or words of the description",
                                 description="Find", layout=w.Layout(width="420px"))
         self._w_domain = w.Dropdown(options=[_ALL, *sorted(self._catalogue["domain"].unique())], value=_ALL,
-                                    description="Domain")
+                                    description="Domain", style={"description_width": "initial"})
         self._w_count = w.HTML()
         self._w_queries = w.Select(options=[], rows=10, description="Query", layout=w.Layout(width="340px"))
         self._w_catalogue = w.HTML(layout=w.Layout(max_height="230px", overflow="auto", flex="1"))
@@ -87,6 +93,11 @@ class QueryBrowser:
         self._w_sql = w.HTML()
         self._w_run = w.Button(description="Run", button_style="primary", icon="play", disabled=True)
         self._w_status = w.HTML()
+        self._w_sort = w.Dropdown(options=[("(as the query returns it)", None)], value=None, description="Sort by",
+                                  style={"description_width": "initial"}, layout=w.Layout(width="340px"),
+                                  disabled=True)
+        self._w_order = w.ToggleButtons(options=[("Ascending", "ascending"), ("Descending", "descending")],
+                                        value="ascending", style={"button_width": "100px"}, disabled=True)
         self._w_table = w.HTML()
         self._w_prev = w.Button(description="Previous", icon="chevron-left", disabled=True)
         self._w_next = w.Button(description="Next", icon="chevron-right", disabled=True)
@@ -97,7 +108,8 @@ class QueryBrowser:
         self._w_exported = w.HTML()
         for widget, name in ((self._w_search, "search"), (self._w_domain, "domain"), (self._w_queries, "list"),
                              (self._w_catalogue, "catalogue"), (self._w_sql, "sql"), (self._w_run, "run"),
-                             (self._w_status, "status"), (self._w_table, "table"), (self._w_prev, "prev"),
+                             (self._w_status, "status"), (self._w_sort, "sort"), (self._w_order, "order"),
+                             (self._w_table, "table"), (self._w_prev, "prev"),
                              (self._w_next, "next"), (self._w_page, "page"), (self._w_format, "format"),
                              (self._w_export, "export"), (self._w_exported, "exported")):
             widget.add_class(f"wb-qb-{name}")  # stable hooks for the browser tests
@@ -106,6 +118,7 @@ class QueryBrowser:
             w.HBox([self._w_queries, self._w_catalogue]),
             self._w_help, self._w_params, self._w_sql,
             w.HBox([self._w_run, self._w_status]),
+            w.HBox([self._w_sort, self._w_order]),
             self._w_table,
             w.HBox([self._w_prev, self._w_page, self._w_next, self._w_format, self._w_export]),
             self._w_exported,
@@ -115,6 +128,8 @@ class QueryBrowser:
         self._w_search.observe(self._on_filter, names="value")
         self._w_domain.observe(self._on_filter, names="value")
         self._w_queries.observe(self._on_select, names="value")
+        self._w_sort.observe(self._on_sort, names="value")
+        self._w_order.observe(self._on_sort, names="value")
         self._w_run.on_click(lambda _b: self.run())
         self._w_prev.on_click(lambda _b: self.show_page(self.page - 1))
         self._w_next.on_click(lambda _b: self.show_page(self.page + 1))
@@ -160,6 +175,16 @@ class QueryBrowser:
         return self._read_params()[1]
 
     @property
+    def sort_by(self) -> str | None:
+        """The column the result is sorted by, e.g. ``"login_at"``; None keeps the query's own order."""
+        return self._w_sort.value
+
+    @property
+    def descending(self) -> bool:
+        """True when the result is sorted largest (latest) first."""
+        return self._w_order.value == "descending"
+
+    @property
     def page_count(self) -> int:
         """Pages of the result (1 for an empty result, 0 before any run)."""
         if self.result is None:
@@ -188,17 +213,17 @@ class QueryBrowser:
         self._w_status.value = f"<i>Running {html.escape(name)} …</i>"
         try:
             frame = queries.run(name, self._case, **values)
-            self.result = fit(frame, self.audience, query=name, key=self._key)
+            self._unsorted = fit(frame, self.audience, query=name, key=self._key)
         except WorkbenchError as exc:
             self._fail(str(exc))
             return None
         self.error, self.exported, self._ran = None, None, (name, values)
         self._w_status.value = (
-            f"<b>{html.escape(name)}</b>: {_count(self.result.height)} row(s), fit for the "
+            f"<b>{html.escape(name)}</b>: {_count(self._unsorted.height)} row(s), fit for the "
             f"{self.audience.value} audience."
         )
         self._w_exported.value = ""
-        self.show_page(0)
+        self._sort_options()
         return self.result
 
     def show_page(self, page: int) -> None:
@@ -224,7 +249,7 @@ class QueryBrowser:
         self._w_export.disabled = False
 
     def export(self, fmt: str = "csv") -> Path:
-        """Write the whole audience-fit result as ``<out_dir>/exports/<query>-<hash>.<fmt>``; its path."""
+        """Write the whole audience-fit result, in the order shown, as ``<out_dir>/exports/<query>-<hash>.<fmt>``."""
         if fmt not in EXPORT_FORMATS:
             raise WorkbenchError(f"export format {fmt!r} is not one of: {', '.join(EXPORT_FORMATS)}")
         if self.result is None or self._ran is None:
@@ -251,6 +276,29 @@ class QueryBrowser:
         self.error = message
         self._w_status.value = f'<span class="wb-qb-error" style="color:#b00">{html.escape(message)}</span>'
 
+    def _sort_options(self) -> None:
+        """Offer the new result's columns to sort by, keeping the chosen column when it is still there."""
+        columns = [] if self._unsorted is None else self._unsorted.columns
+        keep = self._w_sort.value if self._w_sort.value in columns else None
+        self._w_sort.unobserve(self._on_sort, names="value")  # sort once, below, not at every step
+        try:
+            self._w_sort.options = [("(as the query returns it)", None), *((c, c) for c in columns)]
+            self._w_sort.value = keep
+        finally:
+            self._w_sort.observe(self._on_sort, names="value")
+        self._w_sort.disabled = self._unsorted is None
+        self._on_sort()
+
+    def _on_sort(self, _change=None) -> None:
+        """Re-sort the result by the chosen column (nulls last) and show its first page."""
+        self._w_order.disabled = self.sort_by is None
+        if self._unsorted is None or self.sort_by is None:
+            self.result = self._unsorted
+        else:
+            self.result = self._unsorted.sort(self.sort_by, descending=self.descending, nulls_last=True,
+                                              maintain_order=True)
+        self.show_page(0)
+
     def _on_filter(self, _change=None) -> None:
         shown = self.queries
         names = shown["name"].to_list()
@@ -274,9 +322,9 @@ class QueryBrowser:
         for widget in self._w_param.values():
             widget.unobserve(self._on_param, names="value")
         self._w_param = {}
-        self.result, self.error, self.exported, self._ran = None, None, None, None
+        self.result, self._unsorted, self.error, self.exported, self._ran = None, None, None, None, None
         self._w_status.value = self._w_exported.value = ""
-        self.show_page(0)
+        self._sort_options()
         name = self.selected
         self._w_run.disabled = name is None
         if name is None:

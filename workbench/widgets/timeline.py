@@ -7,6 +7,10 @@ tested headless by setting a child's value::
     explorer = TimelineExplorer(events, marks, audience="investigator")
     explorer._w_range.value = (start, end)      # or explorer.set_range(start, end)
     explorer.table                              # the events in range, as shown
+    explorer._w_all.click()                     # every kind, logins too (explorer.kinds)
+
+It opens on the incident's own events, every kind but :data:`HIDDEN_AT_FIRST` (logins, which
+outnumber the rest by far and would bury the mismatched sessions); logins are one click away.
 """
 
 from __future__ import annotations
@@ -27,7 +31,10 @@ from .charts import show_in
 from .hooks import ChangeHooks
 from .incident_charts import events_chart
 
-__all__ = ["TimelineExplorer"]
+__all__ = ["HIDDEN_AT_FIRST", "TimelineExplorer"]
+
+HIDDEN_AT_FIRST = ("login",)
+"""Event kinds the explorer leaves out until asked: every ordinary login of the days around the incident."""
 
 _TAGS = {"time": PII.NONE, "kind": PII.NONE, "detail": PII.NONE, "session_id": PII.NONE, "hour": PII.NONE}
 
@@ -42,10 +49,12 @@ class TimelineExplorer(ChangeHooks):
     audience : ``"investigator"`` and ``"auditor"`` see event rows; the public sees counts per kind.
     timezone : wall-clock zone for the slider labels and the chart, e.g. ``"Europe/Stockholm"``.
     max_rows : rows shown in the table (the ``table`` property holds them all).
+    kinds : the event kinds shown at first, e.g. ``["mismatched session", "fault report"]``; default:
+        every kind but :data:`HIDDEN_AT_FIRST` (all of them when the events hold no other kind).
     """
 
     def __init__(self, events: pl.DataFrame, marks: pl.DataFrame, *, audience: str = "investigator",
-                 timezone: str = DISPLAY_TZ, max_rows: int = 50):
+                 timezone: str = DISPLAY_TZ, max_rows: int = 50, kinds: Iterable[str] | None = None):
         import ipywidgets as w
 
         missing = {"time", "kind"} - set(events.columns)
@@ -64,17 +73,28 @@ class TimelineExplorer(ChangeHooks):
         labels = [h.astimezone(_zone(timezone)).strftime("%a %d %b %H:%M") for h in hours]
         self._hours = hours
         all_kinds = sorted(self._events["kind"].unique().to_list())
+        first_kinds = _known(kinds, all_kinds) if kinds is not None else \
+            [k for k in all_kinds if k not in HIDDEN_AT_FIRST] or all_kinds
+        # The slider's own readout is at most ~150 px wide and cuts "Fri 13 Dec 16:00 – Sun …":
+        # the range is spelled out in full beside it instead.
         self._w_range = w.SelectionRangeSlider(
             options=list(zip(labels, hours, strict=True)), index=(0, len(hours) - 1), description="Range",
-            layout=w.Layout(width="95%"), continuous_update=False,
+            readout=False, layout=w.Layout(flex="1 1 auto", min_width="300px"), continuous_update=False,
         )
+        self._w_range_text = w.HTML(layout=w.Layout(width="auto", margin="0 0 0 8px"))
+        self._w_range_text.add_class("wb-timeline-range")
         self._w_kinds = w.SelectMultiple(
-            options=all_kinds, value=tuple(all_kinds), description="Events", rows=min(6, len(all_kinds))
+            options=all_kinds, value=tuple(first_kinds), description="Events", rows=min(6, len(all_kinds)),
+            layout=w.Layout(width="260px"),
         )
+        self._w_all = w.Button(description="All kinds, logins too", icon="list", layout=w.Layout(width="auto"))
+        self._w_all.add_class("wb-timeline-all")
+        self._w_all.on_click(lambda _b: self.set_kinds(all_kinds))
         self._w_summary = w.HTML()
         self._w_table = w.HTML()
         self._w_chart = w.Output()
-        self._w_box = w.VBox([self._w_range, self._w_kinds, self._w_summary, self._w_chart, self._w_table])
+        self._w_box = w.VBox([w.HBox([self._w_range, self._w_range_text], layout=w.Layout(width="95%")),
+                              w.HBox([self._w_kinds, self._w_all]), self._w_summary, self._w_chart, self._w_table])
         self.table = pl.DataFrame()
         self.chart: alt.LayerChart | None = None
         self._displayed = False
@@ -108,11 +128,7 @@ class TimelineExplorer(ChangeHooks):
 
     def set_kinds(self, kinds: Iterable[str]) -> None:
         """Show only ``kinds``; an unknown kind is an error listing the known ones."""
-        kinds = tuple(kinds)
-        unknown = sorted(set(kinds) - set(self._w_kinds.options))
-        if unknown:
-            raise WorkbenchError(f"unknown event kind(s) {unknown}; known: {list(self._w_kinds.options)}")
-        self._w_kinds.value = kinds
+        self._w_kinds.value = _known(kinds, self._w_kinds.options)
 
     def in_range(self) -> pl.DataFrame:
         """Events in the selected range and kinds, before fitting for the audience."""
@@ -153,11 +169,15 @@ class TimelineExplorer(ChangeHooks):
         shown_hourly = fit(hourly, self.audience, columns=_TAGS) if not self.audience.sees_rows else hourly
         self.chart = events_chart(shown_hourly, self.milestones_in_range(), timezone=self.timezone)
         start, end = self.range
+        first, last = (f"{t.astimezone(_zone(self.timezone)):%a %d %b %H:%M}" for t in (start, end))
+        self._w_range_text.value = f"{first} – {last}"
+        hidden = sorted(set(self._w_kinds.options) - set(self.kinds))
+        self._w_all.disabled = not hidden
+        count = f"{rows.height:,}".replace(",", "\u202f")
         self._w_summary.value = (
-            f"<b>{rows.height:,}</b> event(s) from {start.astimezone(_zone(self.timezone)):%a %d %b %H:%M} "
-            f"to {end.astimezone(_zone(self.timezone)):%a %d %b %H:%M}; "
-            f"{self.milestones_in_range().height} milestone(s) inside."
-        ).replace(",", "\u202f")
+            f"<b>{count}</b> event(s) from {first} to {last}; {self.milestones_in_range().height} milestone(s) inside."
+            + (f" Not shown: {' and '.join(hidden)} (choose under Events, or <i>All kinds</i>)." if hidden else "")
+        )
         self._w_table.value = Table(self.table, max_rows=self.max_rows)._repr_html_()
         self._draw()
         self._changed()
@@ -178,6 +198,15 @@ class TimelineExplorer(ChangeHooks):
         display(self._w_box)
         self._displayed = True
         self._draw()
+
+
+def _known(kinds: Iterable[str], known: Iterable[str]) -> tuple[str, ...]:
+    """``kinds`` as a tuple, or an error naming the unknown ones and listing ``known``."""
+    kinds, known = tuple(kinds), list(known)
+    unknown = sorted(set(kinds) - set(known))
+    if unknown:
+        raise WorkbenchError(f"unknown event kind(s) {unknown}; known: {known}")
+    return kinds
 
 
 def _zone(name: str):
