@@ -33,7 +33,7 @@ def test_unknown_parameter_lists_the_declared_ones(tmp_path):
 
 
 def test_wrong_type_is_an_error(tmp_path):
-    with pytest.raises(NotebookError, match=r"parameter limit must be int \(default 3\), got str 'four'"):
+    with pytest.raises(NotebookError, match=r"parameter limit must be a whole number \(default 3\), got text 'four'"):
         execute(DATA / "two_charts.ipynb", tmp_path / "x.ipynb", {"limit": "four"})
 
 
