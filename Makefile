@@ -44,10 +44,13 @@ demo: install
 	@$(BIN)/workbench findings $(DEMO)/reports/investigator --headlines
 	@$(BIN)/workbench verify $(DEMO)/reports/public --case duckdb:///$(DEMO)/case/case.duckdb
 
-# Lint and type-check (settings in pyproject.toml); mypy runs even when ruff fails, and
-# either failing fails the target. Formatting is not checked yet.
+# Lint, format check and type-check (settings in pyproject.toml); every check runs even when
+# an earlier one fails, and any failing fails the target. `ruff format workbench tests benchmarks`
+# fixes the layout.
 lint: install
-	$(BIN)/ruff check workbench tests benchmarks; ruff=$$?; $(BIN)/mypy workbench && exit $$ruff
+	$(BIN)/ruff check workbench tests benchmarks; lint=$$?; \
+	$(BIN)/ruff format --check workbench tests benchmarks || lint=1; \
+	$(BIN)/mypy workbench || lint=1; exit $$lint
 
 # Lint first: a lint or type error fails the run before the (long) suite starts.
 test: install lint

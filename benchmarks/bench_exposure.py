@@ -20,13 +20,28 @@ import json
 import time
 from pathlib import Path
 
-__all__ = ["CANDIDATES_SQL", "NOTEBOOK_QUERIES", "REFERENCE_SQL", "TARGET_RATIO", "WINDOW_SQL", "bench_exposure_queries"]
+__all__ = [
+    "CANDIDATES_SQL",
+    "NOTEBOOK_QUERIES",
+    "REFERENCE_SQL",
+    "TARGET_RATIO",
+    "WINDOW_SQL",
+    "bench_exposure_queries",
+]
 
 TARGET_RATIO = 1.5  # notebook 02's analysis on DuckDB, against the hand-written reference
 
 NOTEBOOK_QUERIES = (
-    "incident_window", "possibly_affected", "window_sessions", "binding_candidates", "page_log_gaps",
-    "foreign_page_views", "exposure_subjects", "profile_change_log", "allocation_actions", "withdrawals_without_page",
+    "incident_window",
+    "possibly_affected",
+    "window_sessions",
+    "binding_candidates",
+    "page_log_gaps",
+    "foreign_page_views",
+    "exposure_subjects",
+    "profile_change_log",
+    "allocation_actions",
+    "withdrawals_without_page",
 )
 
 # Step 1: the incident window; the later steps take it as parameters $t0 and $t1.
@@ -165,7 +180,9 @@ def _reference(evidence: Path) -> tuple[dict, float]:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     for path in sorted(evidence.glob("*.parquet")):
-        con.execute(f"CREATE VIEW {path.stem} AS SELECT * FROM read_parquet('{path}')")  # names from the format, not input
+        con.execute(
+            f"CREATE VIEW {path.stem} AS SELECT * FROM read_parquet('{path}')"
+        )  # names from the format, not input
     try:
         t0 = time.perf_counter()
         start, end = con.execute(WINDOW_SQL).fetchone()

@@ -135,7 +135,9 @@ def bench_replay(scale: str, case_dir: str | Path) -> dict:
     replay_peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # before the reference adds its own
     reference = reference_ranks(case_dir / "evidence")
     t3 = time.perf_counter()
-    mine = result.allocations.select("listing_id", "applicant_id", "winner_rank", "expected_applicant_id").sort("listing_id")
+    mine = result.allocations.select("listing_id", "applicant_id", "winner_rank", "expected_applicant_id").sort(
+        "listing_id"
+    )
     agree = mine.equals(reference.cast(mine.schema))
     replay_s, reference_s = t2 - t0, t3 - t2
     return {

@@ -142,8 +142,9 @@ def _notebook_params(case) -> dict[str, dict[str, Any]]:
     }
 
 
-def bench_incident_queries(scale: str, case_dir: str | Path, *, repeats: int = 3, engines=("sqlite", "duckdb"),
-                           notebook: bool = True) -> dict:
+def bench_incident_queries(
+    scale: str, case_dir: str | Path, *, repeats: int = 3, engines=("sqlite", "duckdb"), notebook: bool = True
+) -> dict:
     """Time the notebook-01 queries per engine and the hand-written reference; report the ratios.
 
     Returns ``{"scale", "queries": {name: {sqlite_s, duckdb_s, reference_s, duckdb_ratio,
@@ -175,9 +176,15 @@ def bench_incident_queries(scale: str, case_dir: str | Path, *, repeats: int = 3
     con.execute("SET TimeZone = 'UTC'")
     for name, p in params.items():
         sql = REFERENCE_SQL[name].format(ev=evidence)
-        binds = {k: v for k, v in {"start": p.get("start"), "end": p.get("end"),
-                                   "idle": 60 * p["idle_timeout_minutes"] if "idle_timeout_minutes" in p else None}.items()
-                 if f"${k}" in sql}
+        binds = {
+            k: v
+            for k, v in {
+                "start": p.get("start"),
+                "end": p.get("end"),
+                "idle": 60 * p["idle_timeout_minutes"] if "idle_timeout_minutes" in p else None,
+            }.items()
+            if f"${k}" in sql
+        }
         seconds, reference = _best(lambda q=sql, b=binds: pl.from_arrow(con.sql(q, params=b).to_arrow_table()), repeats)
         q = queries[name]
         q["reference_s"] = round(seconds, 4)
@@ -190,13 +197,20 @@ def bench_incident_queries(scale: str, case_dir: str | Path, *, repeats: int = 3
     total["reference_s"] = round(sum(q["reference_s"] for q in queries.values()), 3)
     for engine in engines:
         total[f"{engine}_ratio"] = round(total[f"{engine}_s"] / total["reference_s"], 2)
-    result: dict[str, Any] = {"scale": scale, "repeats": repeats, "queries": queries, "total": total,
-                              "target_ratio": TARGET_RATIO}
+    result: dict[str, Any] = {
+        "scale": scale,
+        "repeats": repeats,
+        "queries": queries,
+        "total": total,
+        "target_ratio": TARGET_RATIO,
+    }
     differ = [n for n, q in queries.items() if not q["same_values"]]
     verdict = [f"frames differ from the reference for {differ}" if differ else "every frame equals the reference's"]
     if "duckdb" in engines:
         ok = total["duckdb_ratio"] <= TARGET_RATIO
-        verdict.append(f"DuckDB {total['duckdb_ratio']}x the reference vs target <= {TARGET_RATIO}x: {'met' if ok else 'MISSED'}")
+        verdict.append(
+            f"DuckDB {total['duckdb_ratio']}x the reference vs target <= {TARGET_RATIO}x: {'met' if ok else 'MISSED'}"
+        )
     if notebook:
         result["notebook_s"] = _time_notebook(urls["duckdb"], case_dir)
         result["notebook_target_s"] = NOTEBOOK_TARGET_S
@@ -204,7 +218,9 @@ def bench_incident_queries(scale: str, case_dir: str | Path, *, repeats: int = 3
             met = "met" if result["notebook_s"] <= NOTEBOOK_TARGET_S else "MISSED"
             verdict.append(f"notebook 01 on DuckDB {result['notebook_s']} s vs target <= {NOTEBOOK_TARGET_S} s: {met}")
         else:
-            verdict.append(f"notebook 01 on DuckDB {result['notebook_s']} s (target <= {NOTEBOOK_TARGET_S} s is for stockholm)")
+            verdict.append(
+                f"notebook 01 on DuckDB {result['notebook_s']} s (target <= {NOTEBOOK_TARGET_S} s is for stockholm)"
+            )
     result["verdict"] = verdict
     return result
 
@@ -215,8 +231,11 @@ def _time_notebook(url: str, case_dir: Path) -> float:
 
     out = case_dir / "bench_nb01"
     t0 = time.perf_counter()
-    execute(NOTEBOOKS_DIR / "01_incident_reconstruction.ipynb", out / "01.ipynb",
-            {"case_url": url, "audience": "investigator", "out_dir": str(out)})
+    execute(
+        NOTEBOOKS_DIR / "01_incident_reconstruction.ipynb",
+        out / "01.ipynb",
+        {"case_url": url, "audience": "investigator", "out_dir": str(out)},
+    )
     return round(time.perf_counter() - t0, 2)
 
 
@@ -230,5 +249,10 @@ if __name__ == "__main__":
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-notebook", action="store_true")
     args = parser.parse_args()
-    print(json.dumps(bench_incident_queries(args.scale, args.case_dir, repeats=args.repeats,
-                                            notebook=not args.no_notebook), indent=2, default=str))
+    print(
+        json.dumps(
+            bench_incident_queries(args.scale, args.case_dir, repeats=args.repeats, notebook=not args.no_notebook),
+            indent=2,
+            default=str,
+        )
+    )

@@ -87,7 +87,9 @@ def bench_access_log_parse(scale: str, case_dir: Path, repeat: int = 3) -> dict:
     """
     path = Path(case_dir) / "raw" / "access.log"
     if not path.is_file():
-        raise SystemExit(f"no access log at {path}; generate the case first: workbench generate --scale {scale} --seed 1 --out {case_dir}")
+        raise SystemExit(
+            f"no access log at {path}; generate the case first: workbench generate --scale {scale} --seed 1 --out {case_dir}"
+        )
     parquet = Path(case_dir) / "evidence" / "page_views.parquet"
     load_before = os.getloadavg()
     code = _CHILD.format(path=str(path), repeat=repeat, parquet=str(parquet) if parquet.is_file() else None)
@@ -134,10 +136,14 @@ def main(argv=None) -> int:
     result = bench_access_log_parse(args.scale, Path(args.case), args.repeat)
     print(json.dumps(result, indent=2))
     verdict = "met" if result["target_met"] else "MISSED"
-    print(f"access-log parse @ {args.scale}: {result['lines_per_second']:,} lines/s vs target ≥ {TARGET_LINES_PER_SECOND:,}: {verdict}")
+    print(
+        f"access-log parse @ {args.scale}: {result['lines_per_second']:,} lines/s vs target ≥ {TARGET_LINES_PER_SECOND:,}: {verdict}"
+    )
     if result["lines_per_cpu_second"]:
-        print(f"  {result['lines_per_cpu_second']:,} lines per CPU-second: {result['lines_per_second_on_2_free_cores']:,} lines/s "
-              f"on 2 free cores; load average before {result['load_average_before']}")
+        print(
+            f"  {result['lines_per_cpu_second']:,} lines per CPU-second: {result['lines_per_second_on_2_free_cores']:,} lines/s "
+            f"on 2 free cores; load average before {result['load_average_before']}"
+        )
     return 0
 
 

@@ -111,7 +111,9 @@ def bench_ingest_postgresql(scale: str, out: Path) -> dict:
         port = s.getsockname()[1]
     pgdir = Path(tempfile.mkdtemp(prefix="workbench-bench-pg."))
     script = ROOT / "scripts" / "pg-throwaway.sh"
-    started = subprocess.run(["bash", str(script), "start", str(pgdir), str(port)], capture_output=True, text=True, check=False)
+    started = subprocess.run(
+        ["bash", str(script), "start", str(pgdir), str(port)], capture_output=True, text=True, check=False
+    )
     if started.returncode:
         return {"skipped": f"PostgreSQL could not be started: {started.stderr.strip()[:200]}"}
     try:
@@ -188,16 +190,26 @@ def _met(ok: bool) -> str:
 def _verdict_access_log(scale: str, r: dict) -> list[str]:
     """Wall rate against the target, then what does not depend on the machine's load."""
     target, rate = r["target_lines_per_second"], r["lines_per_second"]
-    out = [(f"parse {rate:,} lines/s (wall, best of {len(r['runs_s'])}; {r['lines']:,} lines) "
-            f"vs target ≥ {target:,} on 2 cores: {_met(rate >= target)}")]
+    out = [
+        (
+            f"parse {rate:,} lines/s (wall, best of {len(r['runs_s'])}; {r['lines']:,} lines) "
+            f"vs target ≥ {target:,} on 2 cores: {_met(rate >= target)}"
+        )
+    ]
     free = r["lines_per_second_on_2_free_cores"]
     if free is not None:
-        out.append(f"load-independent: {r['lines_per_cpu_second']:,} lines per CPU-second ({r['cores_busy']} cores "
-                   f"busy on average) → {free:,} lines/s on 2 free cores kept busy: "
-                   f"{'would meet' if free >= target else 'would miss'} the target")
+        out.append(
+            f"load-independent: {r['lines_per_cpu_second']:,} lines per CPU-second ({r['cores_busy']} cores "
+            f"busy on average) → {free:,} lines/s on 2 free cores kept busy: "
+            f"{'would meet' if free >= target else 'would miss'} the target"
+        )
     one, five, fifteen = r["load_average_before"]
-    others = "" if r["other_cores_busy"] is None else f"; other processes kept {r['other_cores_busy']} cores busy during it"
-    out.append(f"machine: {r['cpus']} cores, load average {one} / {five} / {fifteen} (1 / 5 / 15 min) before the parse{others}")
+    others = (
+        "" if r["other_cores_busy"] is None else f"; other processes kept {r['other_cores_busy']} cores busy during it"
+    )
+    out.append(
+        f"machine: {r['cpus']} cores, load average {one} / {five} / {fifteen} (1 / 5 / 15 min) before the parse{others}"
+    )
     if rate < target and free is not None:
         out.append(_why_missed(r, free >= target))
     return out
@@ -211,40 +223,63 @@ def _why_missed(r: dict, fits_2_free_cores: bool) -> str:
     if others is None:
         return "why MISSED: unknown (no /proc/stat to see the rest of the machine); see the load average"
     if others >= 0.25:
-        return (f"why MISSED: a loaded machine; other processes took {others} of its {r['cpus']} cores, "
-                "and the CPU cost fits the target on 2 free cores (rerun on a quiet machine to confirm)")
-    return (f"why MISSED: not load (the rest of the machine was idle), but the parse kept only {r['cores_busy']} "
-            "cores busy: its serial part (reading, gathering batches, start-up on a small log)")
+        return (
+            f"why MISSED: a loaded machine; other processes took {others} of its {r['cpus']} cores, "
+            "and the CPU cost fits the target on 2 free cores (rerun on a quiet machine to confirm)"
+        )
+    return (
+        f"why MISSED: not load (the rest of the machine was idle), but the parse kept only {r['cores_busy']} "
+        "cores busy: its serial part (reading, gathering batches, start-up on a small log)"
+    )
 
 
 def _verdict_incident(scale: str, r: dict) -> list[str]:
     qs, t, target = r["queries"], r["total"], r["target_ratio"]
     differ = [name for name, q in qs.items() if not q["same_values"]]
-    out = [f"frames DIFFER from the reference for {differ}" if differ else f"all {len(qs)} frames equal the reference's"]
-    out.append(f"DuckDB {t['duckdb_s']} s vs reference {t['reference_s']} s = {t['duckdb_ratio']}× "
-               f"vs target ≤ {target}×: {_met(t['duckdb_ratio'] <= target)}")
+    out = [
+        f"frames DIFFER from the reference for {differ}" if differ else f"all {len(qs)} frames equal the reference's"
+    ]
+    out.append(
+        f"DuckDB {t['duckdb_s']} s vs reference {t['reference_s']} s = {t['duckdb_ratio']}× "
+        f"vs target ≤ {target}×: {_met(t['duckdb_ratio'] <= target)}"
+    )
     worst = max(qs, key=lambda name: qs[name]["duckdb_ratio"] or 0)
-    out.append(f"slowest against its reference: {worst} {qs[worst]['duckdb_ratio']}×; "
-               f"SQLite {t['sqlite_s']} s = {t['sqlite_ratio']}× the reference (reported)")
+    out.append(
+        f"slowest against its reference: {worst} {qs[worst]['duckdb_ratio']}×; "
+        f"SQLite {t['sqlite_s']} s = {t['sqlite_ratio']}× the reference (reported)"
+    )
     if "notebook_s" in r:
         nb, limit = r["notebook_s"], r["notebook_target_s"]
-        out.append(f"notebook 01 end to end on DuckDB {nb} s vs target ≤ {limit} s at stockholm: {_met(nb <= limit)}"
-                   if scale == "stockholm" else
-                   f"notebook 01 end to end on DuckDB {nb} s (target ≤ {limit} s is for stockholm; reported)")
+        out.append(
+            f"notebook 01 end to end on DuckDB {nb} s vs target ≤ {limit} s at stockholm: {_met(nb <= limit)}"
+            if scale == "stockholm"
+            else f"notebook 01 end to end on DuckDB {nb} s (target ≤ {limit} s is for stockholm; reported)"
+        )
     return out
 
 
 def _verdict_exposure(scale: str, r: dict) -> list[str]:
-    figures = (f"all {len(r['figures'])} figures equal the reference's" if r["figures_match_reference"]
-               else f"figures DIFFER from the reference (ours, reference): {r['mismatched']}")
+    figures = (
+        f"all {len(r['figures'])} figures equal the reference's"
+        if r["figures_match_reference"]
+        else f"figures DIFFER from the reference (ours, reference): {r['mismatched']}"
+    )
     ratio, target = r["ratio"], r["target_ratio"]
-    return [figures, (f"analysis {r['analysis_s']} s vs reference {r['reference_s']} s = {ratio}× "
-                      f"vs target ≤ {target}×: {_met(r['target_met'])} (the registered queries, timed one by one: "
-                      f"{r['queries_total_s']} s)")]
+    return [
+        figures,
+        (
+            f"analysis {r['analysis_s']} s vs reference {r['reference_s']} s = {ratio}× "
+            f"vs target ≤ {target}×: {_met(r['target_met'])} (the registered queries, timed one by one: "
+            f"{r['queries_total_s']} s)"
+        ),
+    ]
 
 
-STEP_VERDICTS = {"access_log_parse": _verdict_access_log, "incident_queries": _verdict_incident,
-                 "exposure_queries": _verdict_exposure}
+STEP_VERDICTS = {
+    "access_log_parse": _verdict_access_log,
+    "incident_queries": _verdict_incident,
+    "exposure_queries": _verdict_exposure,
+}
 
 
 def _verdict(step: str, scale: str, result: dict) -> list[str]:
@@ -254,8 +289,10 @@ def _verdict(step: str, scale: str, result: dict) -> list[str]:
         out.append(f"time {result['wall_s']} s vs target ≤ {secs[scale]} s: {_met(result['wall_s'] <= secs[scale])}")
     if scale in rss and "replay_peak_rss_gb" in result:  # the reference query adds its own memory afterwards
         ok = result["replay_peak_rss_gb"] <= rss[scale]
-        out.append(f"peak RSS of load and replay {result['replay_peak_rss_gb']} GB vs target ≤ {rss[scale]} GB: {_met(ok)} "
-                   f"(with the reference query after it in the same process: {result['peak_rss_gb']} GB)")
+        out.append(
+            f"peak RSS of load and replay {result['replay_peak_rss_gb']} GB vs target ≤ {rss[scale]} GB: {_met(ok)} "
+            f"(with the reference query after it in the same process: {result['peak_rss_gb']} GB)"
+        )
     elif scale in rss:
         ok = result["peak_rss_gb"] <= rss[scale]
         out.append(f"peak RSS {result['peak_rss_gb']} GB vs target ≤ {rss[scale]} GB: {_met(ok)}")
@@ -272,8 +309,12 @@ def main(argv=None) -> int:
 
     report = {
         "scale": args.scale,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-                    "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        },
         "results": {},
     }
     with tempfile.TemporaryDirectory() as tmp:

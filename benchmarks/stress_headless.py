@@ -59,11 +59,27 @@ def _stacks(pid: int) -> str | None:
 def run_once(notebook: Path, case_url: str, folder: Path, hang_after: float) -> dict:
     """One plain papermill run: ``{"outcome": "ok" | "failed" | "hang", "seconds": ...}``."""
     out = folder / notebook.name
-    command = [sys.executable, "-m", "papermill", str(notebook), str(out), "-p", "case_url", case_url,
-               "-p", "audience", "investigator", "-p", "out_dir", str(folder), "--no-progress-bar"]
+    command = [
+        sys.executable,
+        "-m",
+        "papermill",
+        str(notebook),
+        str(out),
+        "-p",
+        "case_url",
+        case_url,
+        "-p",
+        "audience",
+        "investigator",
+        "-p",
+        "out_dir",
+        str(folder),
+        "--no-progress-bar",
+    ]
     t0 = time.monotonic()
-    proc = subprocess.Popen(command, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        command, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         _, err = proc.communicate(timeout=hang_after)
     except subprocess.TimeoutExpired:
@@ -80,8 +96,12 @@ def run_once(notebook: Path, case_url: str, folder: Path, hang_after: float) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=50, help="runs per notebook (default 50)")
-    parser.add_argument("--notebooks", nargs="*", default=["00", "01", "02", "03"],
-                        help="report notebooks by number (default: 00 01 02 03)")
+    parser.add_argument(
+        "--notebooks",
+        nargs="*",
+        default=["00", "01", "02", "03"],
+        help="report notebooks by number (default: 00 01 02 03)",
+    )
     parser.add_argument("--case", help="case URL (default: the tiny case, generated into SQLite)")
     parser.add_argument("--hang-after", type=float, default=300, help="seconds after which a run counts as hung")
     parser.add_argument("--load", type=int, default=os.cpu_count() or 2, help="busy processes beside the runs")
@@ -103,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
                     folder.mkdir()
                     result = run_once(nb, case_url, folder, args.hang_after)
                     results[nb.stem].append(result)
-                    print(f"{nb.stem} run {i + 1}/{args.runs}: {result['outcome']} in {result['seconds']} s", flush=True)
+                    print(
+                        f"{nb.stem} run {i + 1}/{args.runs}: {result['outcome']} in {result['seconds']} s", flush=True
+                    )
         finally:
             for p in load:
                 p.kill()
@@ -111,11 +133,15 @@ def main(argv: list[str] | None = None) -> int:
     for name, runs in results.items():
         counts = {k: sum(r["outcome"] == k for r in runs) for k in ("ok", "failed", "hang")}
         summary[name] = {"runs": len(runs), **counts, "median_s": sorted(r["seconds"] for r in runs)[len(runs) // 2]}
-        print(f"{name}: {len(runs)} runs, {counts['hang']} hangs, {counts['failed']} failures, "
-              f"median {summary[name]['median_s']} s")
+        print(
+            f"{name}: {len(runs)} runs, {counts['hang']} hangs, {counts['failed']} failures, "
+            f"median {summary[name]['median_s']} s"
+        )
     total = {k: sum(s[k] for s in summary.values()) for k in ("runs", "ok", "failed", "hang")}
-    print(f"in all: {total['runs']} runs, {total['hang']} hangs, {total['failed']} failures "
-          f"(load: {args.load} busy processes; hang after {args.hang_after:g} s)")
+    print(
+        f"in all: {total['runs']} runs, {total['hang']} hangs, {total['failed']} failures "
+        f"(load: {args.load} busy processes; hang after {args.hang_after:g} s)"
+    )
     if args.json:
         Path(args.json).write_text(json.dumps({"summary": summary, "total": total, "runs": results}, indent=2))
     return 1 if total["hang"] else 0

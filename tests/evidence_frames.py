@@ -56,7 +56,7 @@ def handmade_frames() -> dict[str, pl.DataFrame]:
         "deployments": {
             "time": [_at(0)],
             "version": ["4.12.0"],
-            "description": ["Ny inloggning, sessionshantering\noch \"snabbare\" sidor"],
+            "description": ['Ny inloggning, sessionshantering\noch "snabbare" sidor'],
         },
         "logins": {
             "time": [_at(10), _at(11), _at(12)],
@@ -91,7 +91,10 @@ def handmade_frames() -> dict[str, pl.DataFrame]:
             "sender_applicant_id": [1002, None],
             "sender_address": ["asa@example.com", None],
             "subject": ["Fel konto?", ""],
-            "body": ["Hej,\r\njag såg någon annans uppgifter, \"konstigt\".\n\nMvh Åsa", "I saw someone else's page; please help"],
+            "body": [
+                'Hej,\r\njag såg någon annans uppgifter, "konstigt".\n\nMvh Åsa',
+                "I saw someone else's page; please help",
+            ],
         },
         "incident_actions": {
             "time": [_at(3_769), _at(3_769)],

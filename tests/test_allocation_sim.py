@@ -27,8 +27,9 @@ def _web_events(world: World) -> pl.DataFrame:
     """Stand-in for the incident step: registrations and withdrawals in the web period."""
     rng = np.random.default_rng(7)
     lo, hi = WEB_PERIOD
-    lst = world.tables["listings"].filter((pl.col("published_at") < hi) & (pl.col("closes_at") > lo)
-                                          & (pl.col("kind") == "regular"))
+    lst = world.tables["listings"].filter(
+        (pl.col("published_at") < hi) & (pl.col("closes_at") > lo) & (pl.col("kind") == "regular")
+    )
     members = world.tables["applicants"].filter((pl.col("status") == "active") & (pl.col("registered_at") < lo))
     n = 24
     lid = lst["listing_id"].to_numpy()[rng.integers(0, lst.height, n)]
@@ -37,13 +38,17 @@ def _web_events(world: World) -> pl.DataFrame:
     start = pl.max_horizontal(pl.col("published_at"), pl.lit(lo)) + pl.duration(hours=1)
     end = pl.min_horizontal(pl.col("closes_at"), pl.lit(hi)) - pl.duration(hours=1)
     frame = frame.with_columns(
-        t1=start + (end - start) * 0.3, t2=start + (end - start) * 0.7, i=pl.int_range(pl.len()),
+        t1=start + (end - start) * 0.3,
+        t2=start + (end - start) * 0.7,
+        i=pl.int_range(pl.len()),
     )
     # rows 0-11 register only, 12-17 register then withdraw, 18-23 withdraw only
-    reg = frame.filter(pl.col("i") < 18).select("listing_id", "applicant_id", time="t1",
-                                                session_id=pl.format("web{}", "i"), event=pl.lit("register"))
-    wd = frame.filter(pl.col("i") >= 12).select("listing_id", "applicant_id", time="t2",
-                                                session_id=pl.format("web{}", "i"), event=pl.lit("withdraw"))
+    reg = frame.filter(pl.col("i") < 18).select(
+        "listing_id", "applicant_id", time="t1", session_id=pl.format("web{}", "i"), event=pl.lit("register")
+    )
+    wd = frame.filter(pl.col("i") >= 12).select(
+        "listing_id", "applicant_id", time="t2", session_id=pl.format("web{}", "i"), event=pl.lit("withdraw")
+    )
     return pl.concat([reg, wd]).with_columns(pl.col("time").dt.cast_time_unit("us"))
 
 
@@ -81,13 +86,22 @@ def _whole_years(birth: pl.Expr, day: pl.Expr) -> pl.Expr:
 def original_queue_dates(t: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """Queue date per member as it was before any queue-date change, and for a profile a
     caseworker created with an earlier queue date, the day it was registered."""
-    changes = (t["handler_actions"].filter(pl.col("action") == "queue_date_change").sort("time")
-               .group_by("applicant_id").agg(original=pl.col("old_value").first().str.to_date()))
+    changes = (
+        t["handler_actions"]
+        .filter(pl.col("action") == "queue_date_change")
+        .sort("time")
+        .group_by("applicant_id")
+        .agg(original=pl.col("old_value").first().str.to_date())
+    )
     apps = t["applicants"].join(changes, on="applicant_id", how="left")
-    made_early = pl.col("created_by_handler_id").is_not_null() & (pl.col("queue_start") < pl.col("registered_at").dt.date())
+    made_early = pl.col("created_by_handler_id").is_not_null() & (
+        pl.col("queue_start") < pl.col("registered_at").dt.date()
+    )
     return apps.select(
         "applicant_id",
-        queue=pl.when(made_early).then(pl.col("registered_at").dt.date()).otherwise(pl.coalesce("original", "queue_start")),
+        queue=pl.when(made_early)
+        .then(pl.col("registered_at").dt.date())
+        .otherwise(pl.coalesce("original", "queue_start")),
     )
 
 
@@ -96,20 +110,32 @@ def replay(t: dict[str, pl.DataFrame], use_original: bool = True) -> pl.DataFram
     apps = t["applicants"].with_columns(birth=pl.col("personnummer").str.slice(0, 8).str.to_date("%Y%m%d"))
     queue = original_queue_dates(t) if use_original else apps.select("applicant_id", queue="queue_start")
     lst = t["listings"]
-    q = (t["interests"].join(lst, on="listing_id")
-         .filter((pl.col("registered_at") <= pl.col("closes_at"))
-                 & (pl.col("withdrawn_at").is_null() | (pl.col("withdrawn_at") > pl.col("closes_at"))))
-         .join(apps.select("applicant_id", "birth", "student", "annual_income", member_reg="registered_at"), on="applicant_id")
-         .join(queue, on="applicant_id"))
+    q = (
+        t["interests"]
+        .join(lst, on="listing_id")
+        .filter(
+            (pl.col("registered_at") <= pl.col("closes_at"))
+            & (pl.col("withdrawn_at").is_null() | (pl.col("withdrawn_at") > pl.col("closes_at")))
+        )
+        .join(
+            apps.select("applicant_id", "birth", "student", "annual_income", member_reg="registered_at"),
+            on="applicant_id",
+        )
+        .join(queue, on="applicant_id")
+    )
     age = _whole_years(pl.col("birth"), pl.col("closes_at").dt.date())
     paid = t["fees"].select("applicant_id", pub_year="year", paid=pl.lit(True))
     housed = t["contracts"].select("applicant_id", housed_at="signed_at")
     k = pl.col("income_rule").replace_strict({"none": 0, "2x_rent": 2, "3x_rent": 3}, return_dtype=pl.Int64)
-    q = (q.with_columns(pub_year=pl.col("published_at").dt.year().cast(pl.Int64)).join(paid, on=["applicant_id", "pub_year"], how="left")
-         .join(housed, on="applicant_id", how="left")
-         .with_columns(age=age))
+    q = (
+        q.with_columns(pub_year=pl.col("published_at").dt.year().cast(pl.Int64))
+        .join(paid, on=["applicant_id", "pub_year"], how="left")
+        .join(housed, on="applicant_id", how="left")
+        .with_columns(age=age)
+    )
     eligible = (
-        (pl.col("member_reg") <= pl.col("registered_at")) & pl.col("paid").fill_null(False)
+        (pl.col("member_reg") <= pl.col("registered_at"))
+        & pl.col("paid").fill_null(False)
         & (pl.col("housed_at").is_null() | (pl.col("housed_at") >= pl.col("closes_at")))
         & ((pl.col("kind") != "student") | pl.col("student"))
         & ((pl.col("kind") != "youth") | pl.col("age").is_between(18, 25))
@@ -117,19 +143,35 @@ def replay(t: dict[str, pl.DataFrame], use_original: bool = True) -> pl.DataFram
         & (pl.col("annual_income") >= k * 12 * pl.col("rent"))
     )
     acts = t["handler_actions"]
-    recorded = pl.concat([
-        t["offers"].filter(pl.col("response") != "accepted").select("listing_id", "applicant_id"),
-        acts.filter(pl.col("action") == "skip").select("listing_id", "applicant_id"),
-    ]).unique().with_columns(recorded=pl.lit(True))
+    recorded = (
+        pl.concat(
+            [
+                t["offers"].filter(pl.col("response") != "accepted").select("listing_id", "applicant_id"),
+                acts.filter(pl.col("action") == "skip").select("listing_id", "applicant_id"),
+            ]
+        )
+        .unique()
+        .with_columns(recorded=pl.lit(True))
+    )
     prio = acts.filter(pl.col("action") == "priority_grant").select("listing_id", "applicant_id", prio=pl.lit(0))
-    q = (q.join(recorded, on=["listing_id", "applicant_id"], how="left").join(prio, on=["listing_id", "applicant_id"], how="left")
-         .with_columns(eligible=eligible, recorded=pl.col("recorded").fill_null(False), prio=pl.col("prio").fill_null(1))
-         .sort("listing_id", "prio", "queue", "member_reg", "applicant_id")
-         .with_columns(rank=pl.int_range(pl.len()).over("listing_id")))
-    expected = q.filter(pl.col("eligible") & ~pl.col("recorded")).group_by("listing_id").agg(
-        expected=pl.col("applicant_id").first())
-    won = t["contracts"].join(q.select("listing_id", "applicant_id", "rank"), on=["listing_id", "applicant_id"], how="left")
-    return won.join(expected, on="listing_id", how="left").select("listing_id", "applicant_id", "handler_id", "rank", "expected")
+    q = (
+        q.join(recorded, on=["listing_id", "applicant_id"], how="left")
+        .join(prio, on=["listing_id", "applicant_id"], how="left")
+        .with_columns(eligible=eligible, recorded=pl.col("recorded").fill_null(False), prio=pl.col("prio").fill_null(1))
+        .sort("listing_id", "prio", "queue", "member_reg", "applicant_id")
+        .with_columns(rank=pl.int_range(pl.len()).over("listing_id"))
+    )
+    expected = (
+        q.filter(pl.col("eligible") & ~pl.col("recorded"))
+        .group_by("listing_id")
+        .agg(expected=pl.col("applicant_id").first())
+    )
+    won = t["contracts"].join(
+        q.select("listing_id", "applicant_id", "rank"), on=["listing_id", "applicant_id"], how="left"
+    )
+    return won.join(expected, on="listing_id", how="left").select(
+        "listing_id", "applicant_id", "handler_id", "rank", "expected"
+    )
 
 
 def _keys(frame: pl.DataFrame, rows) -> set:
@@ -170,7 +212,9 @@ def test_every_contract_follows_an_interest_and_an_accepted_offer(tiny):
 def test_offers_walk_the_queue_except_planted_fraud_and_priority(small):
     t = small.tables
     r = replay(t)
-    exempt = _keys(small.truth["fraudulent_allocations"], ["listing_id"]) | _keys(small.truth["priority_allocations"], ["listing_id"])
+    exempt = _keys(small.truth["fraudulent_allocations"], ["listing_id"]) | _keys(
+        small.truth["priority_allocations"], ["listing_id"]
+    )
     honest = r.filter(~pl.col("listing_id").is_in([k[0] for k in exempt]))
     bad = honest.filter(pl.col("expected") != pl.col("applicant_id"))
     assert honest.height > 2000
@@ -203,8 +247,10 @@ def test_fraud_shows_as_queue_date_changes_and_manual_offers(small):
     assert (back["new_value"].str.to_date() == back["queue_start"]).all()
     assert (back["new_value"] < back["old_value"]).all()
     # corrupt caseworkers work evenings more often than the others
-    local = acts.with_columns(h=pl.col("time").dt.convert_time_zone("Europe/Stockholm").dt.hour(),
-                              corrupt=pl.col("handler_id").is_in(truth["corrupt_handlers"]["handler_id"].implode()))
+    local = acts.with_columns(
+        h=pl.col("time").dt.convert_time_zone("Europe/Stockholm").dt.hour(),
+        corrupt=pl.col("handler_id").is_in(truth["corrupt_handlers"]["handler_id"].implode()),
+    )
     off = local.group_by("corrupt").agg(share=((pl.col("h") < 8) | (pl.col("h") >= 17)).mean())
     rate = dict(off.iter_rows())
     assert rate[True] > 2 * rate[False]
@@ -213,11 +259,18 @@ def test_fraud_shows_as_queue_date_changes_and_manual_offers(small):
 def test_caseworkers_act_only_while_employed_and_before_the_export(small):
     t = small.tables
     a = t["handler_actions"].join(t["handlers"], on="handler_id")
-    outside = a.filter((pl.col("time").dt.date() < pl.col("active_from"))
-                       | (pl.col("active_to").is_not_null() & (pl.col("time").dt.date() > pl.col("active_to"))))
+    outside = a.filter(
+        (pl.col("time").dt.date() < pl.col("active_from"))
+        | (pl.col("active_to").is_not_null() & (pl.col("time").dt.date() > pl.col("active_to")))
+    )
     assert outside.height == 0
     assert t["handlers"]["active_to"].null_count() < t["handlers"].height  # someone did leave
-    for name, col in (("handler_actions", "time"), ("offers", "responded_at"), ("contracts", "signed_at"), ("interests", "registered_at")):
+    for name, col in (
+        ("handler_actions", "time"),
+        ("offers", "responded_at"),
+        ("contracts", "signed_at"),
+        ("interests", "registered_at"),
+    ):
         assert t[name][col].max() < small.export_at, name
 
 
@@ -234,8 +287,12 @@ def test_priority_allocations_carry_a_decision(small):
     r = replay(t).join(prio.select("listing_id"), on="listing_id")
     assert (r["expected"] == r["applicant_id"]).all()
     plain = replay({**t, "handler_actions": t["handler_actions"].filter(pl.col("action") != "priority_grant")})
-    assert plain.join(prio, on=["listing_id", "applicant_id"], how="semi").filter(
-        pl.col("expected") != pl.col("applicant_id")).height == prio.height
+    assert (
+        plain.join(prio, on=["listing_id", "applicant_id"], how="semi")
+        .filter(pl.col("expected") != pl.col("applicant_id"))
+        .height
+        == prio.height
+    )
 
 
 def test_fake_profiles_follow_the_malmo_pattern(tiny):
@@ -282,9 +339,13 @@ def test_members_who_sign_leave_the_queue(small):
 
 def test_drawn_interests_respect_kind_rules(small):
     t = small.tables
-    q = (t["interests"].filter(pl.col("session_id").is_null()).join(t["listings"], on="listing_id")
-         .join(t["applicants"].select("applicant_id", "student", "_birth_date"), on="applicant_id")
-         .with_columns(age=_whole_years(pl.col("_birth_date"), pl.col("closes_at").dt.date())))
+    q = (
+        t["interests"]
+        .filter(pl.col("session_id").is_null())
+        .join(t["listings"], on="listing_id")
+        .join(t["applicants"].select("applicant_id", "student", "_birth_date"), on="applicant_id")
+        .with_columns(age=_whole_years(pl.col("_birth_date"), pl.col("closes_at").dt.date()))
+    )
     assert q.filter(pl.col("kind") == "student")["student"].all()
     youth = q.filter(pl.col("kind") == "youth")["age"]
     assert youth.min() == 18 and youth.max() == 25
@@ -306,8 +367,10 @@ def test_calibration_small(small):
     t = small.tables
     years = small.scale.last_year - small.scale.first_year + 1
     c = t["contracts"].join(t["listings"], on="listing_id").join(original_queue_dates(t), on="applicant_id")
-    c = c.with_columns(wait=(pl.col("signed_at").dt.date() - pl.col("queue")).dt.total_days() / 365.25,
-                       inner=pl.col("district").is_in(["Södermalm", "Kungsholmen", "Vasastan", "Östermalm", "Norrmalm"]))
+    c = c.with_columns(
+        wait=(pl.col("signed_at").dt.date() - pl.col("queue")).dt.total_days() / 365.25,
+        inner=pl.col("district").is_in(["Södermalm", "Kungsholmen", "Vasastan", "Östermalm", "Norrmalm"]),
+    )
     assert 0.9 < c.height / years / small.scale.listings_per_year <= 1.0
     per_listing = t["interests"].height / t["listings"].height
     assert 0.85 < per_listing / small.scale.interests_per_listing < 1.15
@@ -334,20 +397,30 @@ def test_web_folding_keeps_the_last_episode():
 
     ev = pl.DataFrame(
         [
-            (1, 10, _utc(2013, 12, 14, 9), "s1", "register"),   # pair (1,10): registered twice, the first counts
+            (1, 10, _utc(2013, 12, 14, 9), "s1", "register"),  # pair (1,10): registered twice, the first counts
             (1, 10, _utc(2013, 12, 14, 11), "s2", "register"),
-            (1, 11, _utc(2013, 12, 14, 9), "s3", "register"),   # (1,11): withdrawn, then registered again
+            (1, 11, _utc(2013, 12, 14, 9), "s3", "register"),  # (1,11): withdrawn, then registered again
             (1, 11, _utc(2013, 12, 15, 9), "s3", "withdraw"),
             (1, 11, _utc(2013, 12, 16, 9), "s4", "register"),
-            (2, 10, _utc(2013, 12, 14, 9), "s5", "withdraw"),   # (2,10): a bare withdrawal
-            (2, 11, _utc(2013, 12, 14, 9), "s6", "register"),   # (2,11): registered, then withdrawn
+            (2, 10, _utc(2013, 12, 14, 9), "s5", "withdraw"),  # (2,10): a bare withdrawal
+            (2, 11, _utc(2013, 12, 14, 9), "s6", "register"),  # (2,11): registered, then withdrawn
             (2, 11, _utc(2013, 12, 14, 10), "s7", "withdraw"),
         ],
-        schema=["listing_id", "applicant_id", "time", "session_id", "event"], orient="row",
+        schema=["listing_id", "applicant_id", "time", "session_id", "event"],
+        orient="row",
     ).with_columns(pl.col("time").dt.cast_time_unit("us"))
     out = fold_web_interests(ev, np.array([1, 2]), np.array([11, 10]))
     us = lambda t: int(t.timestamp()) * 1_000_000  # noqa: E731
-    rows = sorted(zip(out["l"].tolist(), out["m"].tolist(), out["reg"].tolist(), out["wd"].tolist(), out["session"].tolist(), strict=True))
+    rows = sorted(
+        zip(
+            out["l"].tolist(),
+            out["m"].tolist(),
+            out["reg"].tolist(),
+            out["wd"].tolist(),
+            out["session"].tolist(),
+            strict=True,
+        )
+    )
     assert rows == [
         (0, 0, us(_utc(2013, 12, 16, 9)), -1, "s4"),
         (0, 1, us(_utc(2013, 12, 14, 9)), -1, "s1"),
@@ -360,8 +433,15 @@ def test_web_events_naming_unknown_rows_are_rejected():
     from workbench.errors import GeneratorError
     from workbench.scenario.web_interests import fold_web_interests
 
-    ev = pl.DataFrame({"listing_id": [3], "applicant_id": [10], "time": [_utc(2013, 12, 14, 9)],
-                       "session_id": ["s"], "event": ["register"]})
+    ev = pl.DataFrame(
+        {
+            "listing_id": [3],
+            "applicant_id": [10],
+            "time": [_utc(2013, 12, 14, 9)],
+            "session_id": ["s"],
+            "event": ["register"],
+        }
+    )
     with pytest.raises(GeneratorError, match=r"1 web interest events name an unknown listing, applicant or event"):
         fold_web_interests(ev, np.array([1, 2]), np.array([10]))
 

@@ -45,13 +45,18 @@ def test_parse_takes_a_name_or_an_audience():
 
 
 def test_parse_refuses_an_unknown_name_and_suggests_the_close_one():
-    with pytest.raises(UnknownNameError, match=r"^unknown audience 'publik'\. Did you mean 'public'\? Known: auditor, investigator, public\.$"):
+    with pytest.raises(
+        UnknownNameError,
+        match=r"^unknown audience 'publik'\. Did you mean 'public'\? Known: auditor, investigator, public\.$",
+    ):
         Audience.parse("publik")
 
 
 @pytest.mark.parametrize("bad", ["Public", "", "everyone", None, 1])
 def test_parse_refuses_anything_else(bad):
-    with pytest.raises(UnknownNameError, match=rf"^unknown audience {re.escape(repr(bad))}\..* Known: auditor, investigator, public\.$"):
+    with pytest.raises(
+        UnknownNameError, match=rf"^unknown audience {re.escape(repr(bad))}\..* Known: auditor, investigator, public\.$"
+    ):
         Audience.parse(bad)
 
 
@@ -66,8 +71,13 @@ SEES = {
 @pytest.mark.parametrize("audience", list(Audience))
 def test_what_each_audience_sees(audience):
     assert set(SEES) == set(Audience)
-    assert (audience.sees_rows, audience.sees_identifiers, audience.sees_free_text, audience.sees_sql,
-            audience.pseudonymised) == SEES[audience]
+    assert (
+        audience.sees_rows,
+        audience.sees_identifiers,
+        audience.sees_free_text,
+        audience.sees_sql,
+        audience.pseudonymised,
+    ) == SEES[audience]
 
 
 @pytest.mark.parametrize("audience", list(Audience))
@@ -100,7 +110,9 @@ def test_tags_come_from_the_declarations_by_column_name():
 
 def test_untagged_columns_are_refused_until_declared():
     frame = pl.DataFrame({"owner": [1001], "time": [1]})
-    with pytest.raises(AudienceError, match=r"column\(s\) \['owner'\] have no personal-data tag.*columns=\{'owner': PII.NONE\}"):
+    with pytest.raises(
+        AudienceError, match=r"column\(s\) \['owner'\] have no personal-data tag.*columns=\{'owner': PII.NONE\}"
+    ):
         fit(frame, "auditor")
     out = fit(frame, "auditor", columns={"owner": PII.DIRECT})
     assert PSEUDONYM.match(out["owner"][0]) and out["owner"][0].startswith("X-")
@@ -111,7 +123,10 @@ def test_untagged_columns_are_refused_until_declared():
 
 def test_auditor_needs_the_key_and_says_how_to_set_it(monkeypatch):
     monkeypatch.delenv(KEY_ENV)
-    with pytest.raises(AudienceError, match=r"needs a pseudonym key, and WORKBENCH_PSEUDONYM_KEY is not set.*export WORKBENCH_PSEUDONYM_KEY="):
+    with pytest.raises(
+        AudienceError,
+        match=r"needs a pseudonym key, and WORKBENCH_PSEUDONYM_KEY is not set.*export WORKBENCH_PSEUDONYM_KEY=",
+    ):
         fit(pl.DataFrame({"applicant_id": [1001]}), "auditor")
     with pytest.raises(AudienceError, match=r"the pseudonym key is 4 bytes; use at least 16"):
         fit(pl.DataFrame({"applicant_id": [1001]}), "auditor", key="demo")
@@ -146,7 +161,9 @@ def test_the_same_person_gets_the_same_pseudonym_in_every_frame_and_column():
     messages = fit(pl.DataFrame({"sender_applicant_id": ["1001"], "sender_address": ["ANNA@example.com"]}), "auditor")
     truth = fit(pl.DataFrame({"authenticated_applicant_id": [1001], "email": ["anna@example.com"]}), "auditor")
     anna = logins["applicant_id"][0]
-    assert views["account_id"][1] == messages["sender_applicant_id"][0] == truth["authenticated_applicant_id"][0] == anna
+    assert (
+        views["account_id"][1] == messages["sender_applicant_id"][0] == truth["authenticated_applicant_id"][0] == anna
+    )
     assert views["account_id"][0] == logins["applicant_id"][1] != anna
     assert messages["sender_address"][0] == truth["email"][0]
     assert pseudonym(1001, "account_id") == anna
@@ -174,7 +191,9 @@ def test_public_refuses_per_person_rows():
         fit(pl.DataFrame({"applicant_id": [1001], "n": [7]}), "public")
     with pytest.raises(AudienceError, match=r"'subject': 'free text'"):
         fit(pl.DataFrame({"subject": ["Fel konto?"], "n": [7]}), "public")
-    with pytest.raises(AudienceError, match=r"quasi-identifier column\(s\) \['postal_code'\] may only reach the public as group keys"):
+    with pytest.raises(
+        AudienceError, match=r"quasi-identifier column\(s\) \['postal_code'\] may only reach the public as group keys"
+    ):
         fit(pl.DataFrame({"postal_code": ["118 25"]}), "public")
 
 

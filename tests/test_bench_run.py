@@ -24,9 +24,18 @@ def run():
 
 
 def _parse(rate, per_cpu, others, busy=1.9):
-    return {"target_lines_per_second": 1_000_000, "lines_per_second": rate, "runs_s": [1.0, 0.9, 0.9], "lines": 10**6,
-            "lines_per_cpu_second": per_cpu, "lines_per_second_on_2_free_cores": 2 * per_cpu, "cores_busy": busy,
-            "load_average_before": [1.5, 1.2, 1.0], "other_cores_busy": others, "cpus": 2}
+    return {
+        "target_lines_per_second": 1_000_000,
+        "lines_per_second": rate,
+        "runs_s": [1.0, 0.9, 0.9],
+        "lines": 10**6,
+        "lines_per_cpu_second": per_cpu,
+        "lines_per_second_on_2_free_cores": 2 * per_cpu,
+        "cores_busy": busy,
+        "load_average_before": [1.5, 1.2, 1.0],
+        "other_cores_busy": others,
+        "cpus": 2,
+    }
 
 
 def test_the_new_steps_are_registered(run):
@@ -56,9 +65,13 @@ def test_access_log_met(run):
 
 def _incident(ratio, notebook_s, same=True):
     q = {"duckdb_ratio": ratio, "same_values": same}
-    return {"queries": {"a": q, "b": {"duckdb_ratio": 0.5, "same_values": True}}, "target_ratio": 1.5,
-            "total": {"duckdb_s": ratio, "reference_s": 1.0, "duckdb_ratio": ratio, "sqlite_s": 9.0, "sqlite_ratio": 9.0},
-            "notebook_s": notebook_s, "notebook_target_s": 30.0}
+    return {
+        "queries": {"a": q, "b": {"duckdb_ratio": 0.5, "same_values": True}},
+        "target_ratio": 1.5,
+        "total": {"duckdb_s": ratio, "reference_s": 1.0, "duckdb_ratio": ratio, "sqlite_s": 9.0, "sqlite_ratio": 9.0},
+        "notebook_s": notebook_s,
+        "notebook_target_s": 30.0,
+    }
 
 
 def test_incident_verdicts(run):
@@ -72,8 +85,17 @@ def test_incident_verdicts(run):
 
 
 def test_exposure_verdicts(run):
-    r = {"figures": {"x": 1}, "figures_match_reference": False, "mismatched": {"x": [1, 2]}, "ratio": 2.0,
-         "target_ratio": 1.5, "target_met": False, "analysis_s": 2.0, "reference_s": 1.0, "queries_total_s": 0.5}
+    r = {
+        "figures": {"x": 1},
+        "figures_match_reference": False,
+        "mismatched": {"x": [1, 2]},
+        "ratio": 2.0,
+        "target_ratio": 1.5,
+        "target_met": False,
+        "analysis_s": 2.0,
+        "reference_s": 1.0,
+        "queries_total_s": 0.5,
+    }
     lines = run._verdict_exposure("stockholm", r)
     assert "DIFFER" in lines[0] and "MISSED" in lines[1]
 

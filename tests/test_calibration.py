@@ -44,8 +44,10 @@ def test_allocations_per_member_and_year_match_stockholm_proportions(small_case)
 def test_share_of_window_logins_that_change_profile_data(small_case):
     logins = small_case.evidence("logins")
     in_window = logins.filter(WINDOW)
-    changes = small_case.evidence("profile_changes").filter(WINDOW).join(
-        logins.select("session_id", "applicant_id"), on="session_id"
+    changes = (
+        small_case.evidence("profile_changes")
+        .filter(WINDOW)
+        .join(logins.select("session_id", "applicant_id"), on="session_id")
     )
     # 674 changers among "tens of thousands" of logins (about 31,000 at stockholm): ~2 %.
     ratio = changes["applicant_id"].n_unique() / in_window.height

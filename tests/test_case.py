@@ -125,9 +125,13 @@ def test_table_knows_case_tables_and_suggests_names(evidence_dir, tmp_path):
 
 def test_missing_case_file_is_a_clear_error_and_creates_nothing(tmp_path):
     nowhere = tmp_path / "nowhere.duckdb"
-    with pytest.raises(CaseError, match=(
+    with pytest.raises(
+        CaseError,
+        match=(
             rf"^no case database at {nowhere}; check the path, or, if the case does not exist yet, create it with "
-            rf"`workbench ingest EVIDENCE_DIR --case duckdb:///{nowhere}`$")):
+            rf"`workbench ingest EVIDENCE_DIR --case duckdb:///{nowhere}`$"
+        ),
+    ):
         open_case(f"duckdb:///{nowhere}")
     with pytest.raises(CaseError, match=r"^no case database at .*nothing\.db; check the path"):
         open_case(tmp_path / "nothing.db")
@@ -161,22 +165,34 @@ def test_a_plain_path_opens_with_the_engine_of_its_file(case_files, evidence_dir
 
 def test_a_file_of_another_engine_than_its_url_names_says_which_it_is(case_files):
     duck, lite = case_files["duckdb"], case_files["sqlite"]
-    with pytest.raises(CaseError, match=(rf"^{duck} is a DuckDB database, but the case URL says sqlite; "
-                                         rf"give duckdb:///{duck} or the plain path {duck}$")):
+    with pytest.raises(
+        CaseError,
+        match=(
+            rf"^{duck} is a DuckDB database, but the case URL says sqlite; "
+            rf"give duckdb:///{duck} or the plain path {duck}$"
+        ),
+    ):
         open_case(f"sqlite:///{duck}")
-    with pytest.raises(CaseError, match=rf"^{lite} is a SQLite database, but the case URL says duckdb; give sqlite:///"):
+    with pytest.raises(
+        CaseError, match=rf"^{lite} is a SQLite database, but the case URL says duckdb; give sqlite:///"
+    ):
         open_case(f"duckdb:///{lite}")
 
 
-@pytest.mark.parametrize(("content", "what"), [
-    (b"", "empty"),
-    (b'{"seed": 1}\n', "neither a SQLite nor a DuckDB database file"),
-])
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [
+        (b"", "empty"),
+        (b'{"seed": 1}\n', "neither a SQLite nor a DuckDB database file"),
+    ],
+)
 def test_a_file_that_is_no_database_names_itself_and_what_is_accepted(tmp_path, content, what):
     path = tmp_path / "scenario.json"
     path.write_bytes(content)
-    accepted = (r"\(accepted: a SQLite or DuckDB file that `workbench ingest` wrote, "
-                r"or a PostgreSQL URL postgresql\+psycopg://USER@HOST:PORT/DB\)$")
+    accepted = (
+        r"\(accepted: a SQLite or DuckDB file that `workbench ingest` wrote, "
+        r"or a PostgreSQL URL postgresql\+psycopg://USER@HOST:PORT/DB\)$"
+    )
     for given in (path, f"sqlite:///{path}", f"duckdb:///{path}"):
         with pytest.raises(CaseError, match=rf"^{path} is not a case database: it is {what} {accepted}"):
             open_case(given)
@@ -185,8 +201,11 @@ def test_a_file_that_is_no_database_names_itself_and_what_is_accepted(tmp_path, 
 
 def test_a_folder_is_refused_with_the_case_files_inside_it(case_files):
     folder = case_files["sqlite"].parent
-    with pytest.raises(CaseError, match=rf"^{folder} is a folder; give the case database file, "
-                                        rf"e.g. {folder}/case.db or {folder}/case.duckdb$"):
+    with pytest.raises(
+        CaseError,
+        match=rf"^{folder} is a folder; give the case database file, "
+        rf"e.g. {folder}/case.db or {folder}/case.duckdb$",
+    ):
         open_case(folder)
 
 
@@ -198,14 +217,20 @@ def test_a_database_that_is_not_a_case_is_refused(tmp_path, engine):
         conn.exec_driver_sql("CREATE TABLE notes (x INTEGER)")
     writer.dispose()
     name = {"sqlite": "SQLite", "duckdb": "DuckDB"}[engine]
-    with pytest.raises(CaseError, match=rf"^{path} is a {name} database but not a case: it has no manifest table\. "
-                                        r"A case is what `workbench ingest EVIDENCE_DIR --case URL` writes$"):
+    with pytest.raises(
+        CaseError,
+        match=rf"^{path} is a {name} database but not a case: it has no manifest table\. "
+        r"A case is what `workbench ingest EVIDENCE_DIR --case URL` writes$",
+    ):
         open_case(path)
 
 
 def test_an_unreachable_server_is_one_line():
-    with pytest.raises(CaseError, match=r"^cannot open the case postgresql\+psycopg://u@127\.0\.0\.1:1/db: "
-                                        r"connection failed: .*Connection refused$"):
+    with pytest.raises(
+        CaseError,
+        match=r"^cannot open the case postgresql\+psycopg://u@127\.0\.0\.1:1/db: "
+        r"connection failed: .*Connection refused$",
+    ):
         open_case("postgresql+psycopg://u@127.0.0.1:1/db")
 
 
@@ -235,7 +260,8 @@ def test_a_relative_case_path_is_found_from_the_project_folder_too(project, case
     (project / "notebooks" / "cases").mkdir()
     (project / "notebooks" / "cases" / "case.duckdb").write_bytes(case_files["sqlite"].read_bytes())
     assert case_url("cases/case.duckdb") == sa.URL.create(
-        "sqlite", database=str(project / "notebooks" / "cases" / "case.duckdb"))
+        "sqlite", database=str(project / "notebooks" / "cases" / "case.duckdb")
+    )
     # A case about to be written goes where the user is, never into the project folder
     assert case_url("cases/new.db", write=True).database == str(project / "notebooks" / "cases" / "new.db")
     (project / "notebooks" / "cases" / "case.duckdb").unlink()
@@ -244,13 +270,20 @@ def test_a_relative_case_path_is_found_from_the_project_folder_too(project, case
 
 def test_a_missing_relative_path_names_the_folders_it_was_looked_for_in(project):
     here = project / "notebooks"
-    with pytest.raises(CaseError, match=(
+    with pytest.raises(
+        CaseError,
+        match=(
             rf"^no case database at build/case\.duckdb, relative to the current folder {here} or the project folder "
             rf"{project}; check the path, or, if the case does not exist yet, create it with "
-            r"`workbench ingest EVIDENCE_DIR --case build/case\.duckdb`$")):
+            r"`workbench ingest EVIDENCE_DIR --case build/case\.duckdb`$"
+        ),
+    ):
         open_case("build/case.duckdb")
-    with pytest.raises(CaseError, match=rf"^no case database at build/case\.db, relative to the current folder {here} "
-                                        rf"or the project folder {project}; .* --case sqlite:///build/case\.db`$"):
+    with pytest.raises(
+        CaseError,
+        match=rf"^no case database at build/case\.db, relative to the current folder {here} "
+        rf"or the project folder {project}; .* --case sqlite:///build/case\.db`$",
+    ):
         open_case("sqlite:///build/case.db")
 
 
@@ -264,14 +297,19 @@ def test_without_a_project_folder_only_the_current_folder_is_searched(project, c
 
 
 def test_a_new_plain_path_means_duckdb_when_it_ends_in_duckdb(tmp_path):
-    assert case_url(tmp_path / "new.duckdb", write=True) == sa.URL.create("duckdb", database=str(tmp_path / "new.duckdb"))
+    assert case_url(tmp_path / "new.duckdb", write=True) == sa.URL.create(
+        "duckdb", database=str(tmp_path / "new.duckdb")
+    )
     assert case_url(tmp_path / "new.db", write=True) == sa.URL.create("sqlite", database=str(tmp_path / "new.db"))
 
 
 @pytest.mark.parametrize(
     ("given", "message"),
     [
-        ("mysql://u@h/db", r"uses 'mysql'; allowed: a file path, sqlite:///PATH, duckdb:///PATH or postgresql\+psycopg://"),
+        (
+            "mysql://u@h/db",
+            r"uses 'mysql'; allowed: a file path, sqlite:///PATH, duckdb:///PATH or postgresql\+psycopg://",
+        ),
         ("duckdb:///:memory:", r"names no file; a case must be stored"),
     ],
 )

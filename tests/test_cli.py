@@ -69,9 +69,11 @@ def test_run_help_lists_the_notebooks_it_accepts(capsys, wide_help):
 
 def test_audience_help_says_what_each_audience_sees(capsys, wide_help):
     _, out, _ = _main(["report", "--help"], capsys)
-    assert ("who the report set is for: investigator sees everything, personal data and code included; auditor sees "
-            "every row with direct identifiers replaced by pseudonyms and free text withheld (needs "
-            "WORKBENCH_PSEUDONYM_KEY); public sees aggregates only, with counts under 5 suppressed") in out
+    assert (
+        "who the report set is for: investigator sees everything, personal data and code included; auditor sees "
+        "every row with direct identifiers replaced by pseudonyms and free text withheld (needs "
+        "WORKBENCH_PSEUDONYM_KEY); public sees aggregates only, with counts under 5 suppressed"
+    ) in out
 
 
 @pytest.fixture
@@ -83,12 +85,18 @@ def places(tmp_path, monkeypatch, tiny_case, tiny_db, tiny_duckdb) -> dict[str, 
     monkeypatch.chdir(tmp_path)
     report_set = tmp_path / "set"
     report_set.mkdir()
-    (report_set / "report-set.json").write_text(json.dumps(
-        {"format": 1, "status": "complete", "audience": "public", "files": {}, "case_fingerprint": {}}))
+    (report_set / "report-set.json").write_text(
+        json.dumps({"format": 1, "status": "complete", "audience": "public", "files": {}, "case_fingerprint": {}})
+    )
     (tmp_path / "notes.txt").write_text("not a database\n")
-    return {"db": tiny_db.removeprefix("sqlite:///"), "duckdb": tiny_duckdb.removeprefix("duckdb:///"),
-            "set": str(report_set), "tmp": str(tmp_path), "text": str(tmp_path / "notes.txt"),
-            "evidence": str(tiny_case.evidence_dir)}
+    return {
+        "db": tiny_db.removeprefix("sqlite:///"),
+        "duckdb": tiny_duckdb.removeprefix("duckdb:///"),
+        "set": str(report_set),
+        "tmp": str(tmp_path),
+        "text": str(tmp_path / "notes.txt"),
+        "evidence": str(tiny_case.evidence_dir),
+    }
 
 
 TWO_CHARTS = str(DATA / "two_charts.ipynb")
@@ -96,78 +104,130 @@ TWO_CHARTS = str(DATA / "two_charts.ipynb")
 # (command line, exit status, the message after "workbench COMMAND: error: ")
 MISTAKES = {
     "verify: case path wrong": (
-        ["verify", "{set}", "--case", "nowhere/case.duckdb"], 2,
+        ["verify", "{set}", "--case", "nowhere/case.duckdb"],
+        2,
         r"no case database at nowhere/case\.duckdb, relative to the current folder /\S+ or the project folder /\S+; "
         r"check the path, or, if the case does not exist yet, create it with "
-        r"`workbench ingest EVIDENCE_DIR --case nowhere/case\.duckdb`"),
+        r"`workbench ingest EVIDENCE_DIR --case nowhere/case\.duckdb`",
+    ),
     "verify: wrong engine in the URL": (
-        ["verify", "{set}", "--case", "sqlite:///{duckdb}"], 2,
-        r"/\S+/case\.duckdb is a DuckDB database, but the case URL says sqlite; give duckdb:////\S+ or the plain path"),
+        ["verify", "{set}", "--case", "sqlite:///{duckdb}"],
+        2,
+        r"/\S+/case\.duckdb is a DuckDB database, but the case URL says sqlite; give duckdb:////\S+ or the plain path",
+    ),
     "verify: a file that is no database": (
-        ["verify", "{set}", "--case", "{text}"], 2,
-        r"/\S+/notes\.txt is not a case database: it is neither a SQLite nor a DuckDB database file \(accepted: "),
+        ["verify", "{set}", "--case", "{text}"],
+        2,
+        r"/\S+/notes\.txt is not a case database: it is neither a SQLite nor a DuckDB database file \(accepted: ",
+    ),
     "verify: an engine the workbench does not use": (
-        ["verify", "{set}", "--case", "mysql://u@h/db"], 2, r"case URL 'mysql://u@h/db' uses 'mysql'; allowed: "),
+        ["verify", "{set}", "--case", "mysql://u@h/db"],
+        2,
+        r"case URL 'mysql://u@h/db' uses 'mysql'; allowed: ",
+    ),
     "report: unknown audience": (
-        ["report", "--case", "{db}", "--audience", "everyone", "--out", "{tmp}/r"], 2,
-        r"argument --audience: invalid choice: 'everyone' \(choose from 'investigator', 'auditor', 'public'\)"),
+        ["report", "--case", "{db}", "--audience", "everyone", "--out", "{tmp}/r"],
+        2,
+        r"argument --audience: invalid choice: 'everyone' \(choose from 'investigator', 'auditor', 'public'\)",
+    ),
     "report: missing case": (
-        ["report", "--case", "{tmp}/none.db", "--audience", "public", "--out", "{tmp}/r"], 2,
-        r"no case database at /\S+/none\.db; check the path"),
+        ["report", "--case", "{tmp}/none.db", "--audience", "public", "--out", "{tmp}/r"],
+        2,
+        r"no case database at /\S+/none\.db; check the path",
+    ),
     "report: --out is a file": (
-        ["report", "--case", "{db}", "--audience", "public", "--out", "{text}"], 2,
-        r"--out /\S+/notes\.txt is a file; give a folder for the report set"),
+        ["report", "--case", "{db}", "--audience", "public", "--out", "{text}"],
+        2,
+        r"--out /\S+/notes\.txt is a file; give a folder for the report set",
+    ),
     "report: --out cannot be made": (
-        ["report", "--case", "{db}", "--audience", "public", "--out", "{text}/r"], 1,
-        r"cannot use /\S+/notes\.txt/r: Not a directory"),
+        ["report", "--case", "{db}", "--audience", "public", "--out", "{text}/r"],
+        1,
+        r"cannot use /\S+/notes\.txt/r: Not a directory",
+    ),
     "run: unknown notebook": (
-        ["run", "00_case_overveiw", "--case", "{db}", "--out", "{tmp}/o"], 2,
-        r"unknown notebook '00_case_overveiw'\. Did you mean '00_case_overview'\? Known: 00_case_overview, .*, all\."),
+        ["run", "00_case_overveiw", "--case", "{db}", "--out", "{tmp}/o"],
+        2,
+        r"unknown notebook '00_case_overveiw'\. Did you mean '00_case_overview'\? Known: 00_case_overview, .*, all\.",
+    ),
     "run: wrong engine": (
-        ["run", TWO_CHARTS, "--case", "duckdb:///{db}", "--out", "{tmp}/o"], 2,
-        r"/\S+/case\.db is a SQLite database, but the case URL says duckdb; give sqlite:///"),
+        ["run", TWO_CHARTS, "--case", "duckdb:///{db}", "--out", "{tmp}/o"],
+        2,
+        r"/\S+/case\.db is a SQLite database, but the case URL says duckdb; give sqlite:///",
+    ),
     "run: unknown parameter": (
-        ["run", TWO_CHARTS, "--case", "{db}", "--out", "{tmp}/o", "-p", "limt", "4"], 2,
-        r"two_charts\.ipynb does not declare parameter\(s\) \['limt'\]; it declares: .* Did you mean limit\?"),
+        ["run", TWO_CHARTS, "--case", "{db}", "--out", "{tmp}/o", "-p", "limt", "4"],
+        2,
+        r"two_charts\.ipynb does not declare parameter\(s\) \['limt'\]; it declares: .* Did you mean limit\?",
+    ),
     "run: bad parameter value": (
-        ["run", TWO_CHARTS, "--case", "{db}", "--out", "{tmp}/o", "-p", "limit", "four"], 2,
-        r"two_charts\.ipynb: parameter limit must be a whole number \(default 3\), got text 'four'"),
+        ["run", TWO_CHARTS, "--case", "{db}", "--out", "{tmp}/o", "-p", "limit", "four"],
+        2,
+        r"two_charts\.ipynb: parameter limit must be a whole number \(default 3\), got text 'four'",
+    ),
     "run: unknown time zone": (
-        ["run", "00_case_overview", "--case", "{db}", "--out", "{tmp}/o", "-p", "timezone", "Europe/Stockhlm"], 2,
+        ["run", "00_case_overview", "--case", "{db}", "--out", "{tmp}/o", "-p", "timezone", "Europe/Stockhlm"],
+        2,
         r"00_case_overview\.ipynb: parameter timezone must be a time zone name such as 'Europe/Stockholm' or 'UTC', "
-        r"got 'Europe/Stockhlm'\. Did you mean 'Europe/Stockholm'"),
+        r"got 'Europe/Stockhlm'\. Did you mean 'Europe/Stockholm'",
+    ),
     "run: unknown audience": (
-        ["run", "00_case_overview", "--case", "{db}", "--out", "{tmp}/o", "-p", "audience", "everyone"], 2,
-        r"00_case_overview\.ipynb: parameter audience: unknown audience 'everyone'\. Known: auditor, investigator, "),
+        ["run", "00_case_overview", "--case", "{db}", "--out", "{tmp}/o", "-p", "audience", "everyone"],
+        2,
+        r"00_case_overview\.ipynb: parameter audience: unknown audience 'everyone'\. Known: auditor, investigator, ",
+    ),
     "run: --params file missing": (
-        ["run", TWO_CHARTS, "--case", "{db}", "--out", "{tmp}/o", "--params", "{tmp}/p.yaml"], 2,
-        r"--params /\S+/p\.yaml: cannot read it as YAML"),
+        ["run", TWO_CHARTS, "--case", "{db}", "--out", "{tmp}/o", "--params", "{tmp}/p.yaml"],
+        2,
+        r"--params /\S+/p\.yaml: cannot read it as YAML",
+    ),
     "run: no workers": (
-        ["run", TWO_CHARTS, "--case", "{db}", "--out", "{tmp}/o", "--workers", "0"], 2,
-        r"argument --workers: must be a whole number above 0, got '0'"),
+        ["run", TWO_CHARTS, "--case", "{db}", "--out", "{tmp}/o", "--workers", "0"],
+        2,
+        r"argument --workers: must be a whole number above 0, got '0'",
+    ),
     "run: negative cell timeout": (
-        ["run", TWO_CHARTS, "--case", "{db}", "--out", "{tmp}/o", "--cell-timeout", "-1"], 2,
-        r"argument --cell-timeout: must be a number above 0, got '-1'"),
+        ["run", TWO_CHARTS, "--case", "{db}", "--out", "{tmp}/o", "--cell-timeout", "-1"],
+        2,
+        r"argument --cell-timeout: must be a number above 0, got '-1'",
+    ),
     "run: --out cannot be made": (
-        ["run", TWO_CHARTS, "--case", "{db}", "--out", "{text}/o"], 1, r"cannot use /\S+/notes\.txt/\S+: Not a directory"),
+        ["run", TWO_CHARTS, "--case", "{db}", "--out", "{text}/o"],
+        1,
+        r"cannot use /\S+/notes\.txt/\S+: Not a directory",
+    ),
     "findings: no such folder": (
-        ["findings", "{tmp}/nothing"], 1,
+        ["findings", "{tmp}/nothing"],
+        1,
         r"no findings under /\S+/nothing: the folder does not exist; give the folder of a report set or of "
-        r"`workbench run`, e\.g\. build/demo/reports/investigator"),
+        r"`workbench run`, e\.g\. build/demo/reports/investigator",
+    ),
     "generate: unknown scale": (
-        ["generate", "--scale", "huge", "--out", "{tmp}/g"], 2, r"argument --scale: invalid choice: 'huge'"),
+        ["generate", "--scale", "huge", "--out", "{tmp}/g"],
+        2,
+        r"argument --scale: invalid choice: 'huge'",
+    ),
     "generate: negative seed": (
-        ["generate", "--seed", "-1", "--out", "{tmp}/g"], 2,
-        r"seed must be a whole number 0 or above \(it seeds numpy's SeedSequence\), got -1"),
+        ["generate", "--seed", "-1", "--out", "{tmp}/g"],
+        2,
+        r"seed must be a whole number 0 or above \(it seeds numpy's SeedSequence\), got -1",
+    ),
     "ingest: no such folder": (
-        ["ingest", "{tmp}/evidence"], 1, r"evidence folder '/\S+/evidence' does not exist or is not a folder"),
+        ["ingest", "{tmp}/evidence"],
+        1,
+        r"evidence folder '/\S+/evidence' does not exist or is not a folder",
+    ),
     "ingest: a file that is no database as the case": (
-        ["ingest", "{evidence}", "--case", "{text}"], 1, r"/\S+/notes\.txt is not a case database: it is neither"),
-    "docs: --path cannot be made": (
-        ["docs", "--path", "{text}/doc.md"], 1, r"cannot use /\S+/notes\.txt: File exists"),
+        ["ingest", "{evidence}", "--case", "{text}"],
+        1,
+        r"/\S+/notes\.txt is not a case database: it is neither",
+    ),
+    "docs: --path cannot be made": (["docs", "--path", "{text}/doc.md"], 1, r"cannot use /\S+/notes\.txt: File exists"),
     "docs: --check on a missing file": (
-        ["docs", "--check", "--path", "{tmp}/none.md"], 1,
-        r"/\S+/none\.md does not exist; write it from workbench/evidence\.py with `workbench docs --path /\S+/none\.md`"),
+        ["docs", "--check", "--path", "{tmp}/none.md"],
+        1,
+        r"/\S+/none\.md does not exist; write it from workbench/evidence\.py with `workbench docs --path /\S+/none\.md`",
+    ),
 }
 
 

@@ -57,8 +57,19 @@ def test_every_column_is_tagged_documented_and_exemplified(name):
 
 def test_personal_data_tags_follow_design():
     direct = {c for t in evidence.TABLES for c in evidence.pii_columns(t, evidence.PII.DIRECT)}
-    assert {"personnummer", "name", "address", "email", "phone", "co_applicant_name", "co_applicant_personnummer",
-            "applicant_id", "account_id", "ip", "sender_address"} <= direct
+    assert {
+        "personnummer",
+        "name",
+        "address",
+        "email",
+        "phone",
+        "co_applicant_name",
+        "co_applicant_personnummer",
+        "applicant_id",
+        "account_id",
+        "ip",
+        "sender_address",
+    } <= direct
     free = {c for t in evidence.TABLES for c in evidence.pii_columns(t, evidence.PII.FREE_TEXT)}
     assert {"subject", "body", "old_value", "new_value"} <= free
     quasi = evidence.pii_columns("applicants", evidence.PII.QUASI)
@@ -87,9 +98,16 @@ def test_no_32_bit_float_anywhere():
 def test_enumerations_are_explicit():
     assert evidence.allowed_values("offers", "response") == ("accepted", "declined", "no_answer", "disqualified")
     assert set(evidence.allowed_values("listings", "kind")) == {
-        "regular", "student", "youth", "senior", "short_term", "new_build"}
+        "regular",
+        "student",
+        "youth",
+        "senior",
+        "short_term",
+        "new_build",
+    }
     assert {"queue_date_change", "manual_offer", "skip", "priority_grant", "profile_edit", "profile_created"} <= set(
-        evidence.allowed_values("handler_actions", "action"))
+        evidence.allowed_values("handler_actions", "action")
+    )
     assert evidence.allowed_values("logins", "ip") is None
 
 

@@ -20,8 +20,15 @@ NB = NOTEBOOKS_DIR / "10_explore.ipynb"
 ROOT = NOTEBOOKS_DIR.parent
 WIDGET = "application/vnd.jupyter.widget-view+json"
 # The cells that end in a widget, by their first line.
-WIDGET_CELLS = ("browser = QueryBrowser", "incident = ", "timeline", "exposure = ", "inspector", "review = ",
-                "applicant = ")
+WIDGET_CELLS = (
+    "browser = QueryBrowser",
+    "incident = ",
+    "timeline",
+    "exposure = ",
+    "inspector",
+    "review = ",
+    "applicant = ",
+)
 
 
 @pytest.mark.parametrize("audience", ["investigator", "public"])

@@ -21,7 +21,9 @@ GAPS = {
 MODES = {"missing-account-id": lambda seed: ("missing-account-id=0.3",), "log-gap": lambda seed: (GAPS[seed],)}
 
 
-@pytest.fixture(scope="module", params=[(mode, seed) for mode in MODES for seed in SEEDS], ids=lambda p: f"{p[0]}-seed{p[1]}")
+@pytest.fixture(
+    scope="module", params=[(mode, seed) for mode in MODES for seed in SEEDS], ids=lambda p: f"{p[0]}-seed{p[1]}"
+)
 def degraded(request, case_factory, tmp_path_factory):
     mode, seed = request.param
     gen = case_factory(scale="tiny", seed=seed, degrade=MODES[mode](seed))

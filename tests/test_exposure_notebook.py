@@ -66,7 +66,9 @@ def test_exports_for_investigators(run02, tiny_case):
     restore = pl.read_csv(run02 / "restore_list.csv", infer_schema_length=0)
     assert restore.height == load(run02)["field_changes_to_restore"]["value"]
     notices = pl.read_csv(run02 / "notification_list.csv", infer_schema_length=0)
-    assert notices.height == load(run02)["notifications"]["value"] and notices["personnummer"].n_unique() == notices.height
+    assert (
+        notices.height == load(run02)["notifications"]["value"] and notices["personnummer"].n_unique() == notices.height
+    )
     owners = {str(a) for a in tiny_case.truth("unauthorized_changes")["owner_account_id"]}
     assert owners <= set(notices["applicant_id"].drop_nulls())
 
@@ -79,7 +81,9 @@ def test_public_report_has_no_exports_and_no_identifiers(tiny_db, tiny_case, tmp
     applicants = tiny_case.evidence("applicants")
     # Identifiers written as the page would print them: customer numbers in cells, names, personnummer.
     numbers = set(re.findall(r">\s*(\d[\d\u202f]{6,})\s*<", html))
-    ids = {f"{a:,}".replace(",", "\u202f") for a in applicants["applicant_id"]} | {str(a) for a in applicants["applicant_id"]}
+    ids = {f"{a:,}".replace(",", "\u202f") for a in applicants["applicant_id"]} | {
+        str(a) for a in applicants["applicant_id"]
+    }
     assert not numbers & ids
     for column in ("personnummer", "name", "email", "co_applicant_personnummer"):
         leaked = [v for v in applicants[column].drop_nulls().to_list() if v in html]

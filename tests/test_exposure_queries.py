@@ -20,7 +20,10 @@ def test_window_sessions_end_at_logout_or_last_page_plus_the_idle_timeout(case_e
     assert s["s3"]["own_views"] == 1 and s["s3"]["foreign_account_id"] is None
     # No page log holds a login page here, so every session is incomplete.
     assert all(r["pages_incomplete"] for r in s.values())
-    longer = {r["session_id"]: r["ended_at"] for r in run("window_sessions", case_engine, idle_timeout_minutes=45).iter_rows(named=True)}
+    longer = {
+        r["session_id"]: r["ended_at"]
+        for r in run("window_sessions", case_engine, idle_timeout_minutes=45).iter_rows(named=True)
+    }
     assert longer["s2"] == utc(2013, 12, 13, 19, 45)
 
 
@@ -41,4 +44,9 @@ def test_page_log_gaps_bracket_each_missing_page(case_engine):  # noqa: F811
 
 def test_profile_change_log_attributes_actor_and_type(case_engine):  # noqa: F811
     row = run("profile_change_log", case_engine).row(0, named=True)
-    assert (row["actor_applicant_id"], row["account_id"], row["actor_type"], row["in_window"]) == (1002, 1001, "other", True)
+    assert (row["actor_applicant_id"], row["account_id"], row["actor_type"], row["in_window"]) == (
+        1002,
+        1001,
+        "other",
+        True,
+    )

@@ -55,8 +55,9 @@ def test_tier_2_both_sides_equal_truth(analysed):
     _exact(analysed.bounds["accounts_bound_to_others"], swapped["bound_account_id"].n_unique())
     _exact(analysed.bounds["people_put_into_others_accounts"], swapped["authenticated_applicant_id"].n_unique())
     links = analysed.exposure.links
-    assert set(links.select("session_id", "applicant_id", "account_id").iter_rows()) == set(swapped.select(
-        "session_id", "authenticated_applicant_id", "bound_account_id").iter_rows())
+    assert set(links.select("session_id", "applicant_id", "account_id").iter_rows()) == set(
+        swapped.select("session_id", "authenticated_applicant_id", "bound_account_id").iter_rows()
+    )
     assert analysed.binding.unexplained.height == 0
     assert (analysed.binding.sessions["status"] == "unknown").sum() == 0
 
@@ -67,13 +68,23 @@ def test_tier_3_accounts_shown_equal_the_accounts_rendered_in_swapped_sessions(a
     rendered = pages.filter(pl.col("account_id") == pl.col("bound_account_id"))
     _exact(analysed.bounds["accounts_exposed"], rendered["account_id"].n_unique())
     protected = analysed.gen.evidence("applicants").filter("protected_identity")["applicant_id"]
-    _exact(analysed.bounds["protected_identity_exposed"], rendered.filter(pl.col("account_id").is_in(protected.implode()))["account_id"].n_unique())
+    _exact(
+        analysed.bounds["protected_identity_exposed"],
+        rendered.filter(pl.col("account_id").is_in(protected.implode()))["account_id"].n_unique(),
+    )
 
 
 def test_protected_identity_never_shows_the_address(analysed):
     assert shown_fields("/mina-sidor/profil", True) == [
-        "name", "personnummer", "applicant_id", "email", "phone", "employer", "annual_income",
-        "co_applicant_name", "co_applicant_personnummer",
+        "name",
+        "personnummer",
+        "applicant_id",
+        "email",
+        "phone",
+        "employer",
+        "annual_income",
+        "co_applicant_name",
+        "co_applicant_personnummer",
     ]
     assert shown_fields("/mina-sidor/erbjudanden", True) == ["name", "applicant_id"]
     protected = analysed.exposure.views.filter("protected_identity")
@@ -87,8 +98,10 @@ def test_protected_identity_never_shows_the_address(analysed):
 def _co_applicants_shown(gen) -> set[str]:
     """Co-applicant personnummer on each profile page a swapped session rendered, as it was then."""
     swapped = gen.truth("swapped_sessions")
-    pages = gen.evidence("page_views").join(swapped, on="session_id").filter(
-        (pl.col("path") == "/mina-sidor/profil") & (pl.col("status") == 200)
+    pages = (
+        gen.evidence("page_views")
+        .join(swapped, on="session_id")
+        .filter((pl.col("path") == "/mina-sidor/profil") & (pl.col("status") == 200))
     )
     changes = gen.evidence("profile_changes").filter(pl.col("field") == "co_applicant_personnummer")
     snapshot = dict(gen.evidence("applicants").select("applicant_id", "co_applicant_personnummer").iter_rows())
@@ -136,8 +149,10 @@ def test_made_some_change_counts_the_actors_in_the_window(analysed):
 
 def test_restore_list_gives_the_value_before_each_run_and_flags_later_owner_changes(analysed):
     truth_ids = analysed.gen.truth("unauthorized_changes")["change_id"].implode()
-    log = analysed.gen.evidence("profile_changes").sort("account_id", "field", "time", "change_id").with_columns(
-        other=pl.col("change_id").is_in(truth_ids)
+    log = (
+        analysed.gen.evidence("profile_changes")
+        .sort("account_id", "field", "time", "change_id")
+        .with_columns(other=pl.col("change_id").is_in(truth_ids))
     )
     runs, conflicts = 0, 0
     for (_account, _field), group in log.group_by("account_id", "field"):
@@ -148,14 +163,19 @@ def test_restore_list_gives_the_value_before_each_run_and_flags_later_owner_chan
                 end = i
                 while end + 1 < len(flags) and flags[end + 1]:
                     end += 1
-                conflicts += any(not f for f in flags[end + 1:])
+                conflicts += any(not f for f in flags[end + 1 :])
     restore = analysed.changes.restore_list()
     assert restore.height == runs and int(restore["conflict"].sum()) == conflicts
     assert conflicts >= 1  # the generator plants owners putting values back
     first = log.filter("other").sort("time").row(0, named=True)
-    row = restore.filter((pl.col("account_id") == first["account_id"]) & (pl.col("field") == first["field"])).row(0, named=True)
+    row = restore.filter((pl.col("account_id") == first["account_id"]) & (pl.col("field") == first["field"])).row(
+        0, named=True
+    )
     assert row["restore_value"] == first["old_value"] and row["changed_at"] == first["time"]
-    assert set(restore.filter("conflict")["action"]) <= {"review: owner changed the field later", "none: owner already restored it"}
+    assert set(restore.filter("conflict")["action"]) <= {
+        "review: owner changed the field later",
+        "none: owner already restored it",
+    }
 
 
 def test_allocation_touched_is_exactly_the_planted_set(analysed):

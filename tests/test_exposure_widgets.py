@@ -73,10 +73,15 @@ def test_public_audience_has_nothing_to_inspect(exposure):
 
 
 def _tiers() -> pl.DataFrame:
-    return pl.DataFrame({
-        "tier": ["1", "2a", "3c"], "label": ["logged in", "bound", "co-applicants"],
-        "min": ["217", "48", "<5"], "likely": ["217", "52", "<5"], "max": ["217", "63", "[suppressed]"],
-    })
+    return pl.DataFrame(
+        {
+            "tier": ["1", "2a", "3c"],
+            "label": ["logged in", "bound", "co-applicants"],
+            "min": ["217", "48", "<5"],
+            "likely": ["217", "52", "<5"],
+            "max": ["217", "63", "[suppressed]"],
+        }
+    )
 
 
 def test_tier_funnel_draws_suppressed_counts_as_gaps_and_keeps_its_input():
@@ -94,7 +99,9 @@ def test_fields_chart_and_changes_chart_from_audience_fit_frames(exposure):
     fields = exposure.fields()
     spec = fields_exposed_chart(fields).to_dict()
     (rows,) = spec["datasets"].values()
-    assert {r["field"]: r["n_accounts"] for r in rows}["name"] == fields.filter(pl.col("field") == "name")["n_accounts"].item()
+    assert {r["field"]: r["n_accounts"] for r in rows}["name"] == fields.filter(pl.col("field") == "name")[
+        "n_accounts"
+    ].item()
     per = exposure.changes.per_period("6h")
     spec = changes_over_time(per).to_dict()
     (rows,) = spec["datasets"].values()

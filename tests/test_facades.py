@@ -60,12 +60,15 @@ def test_the_mail_clock_is_read_by_name_not_by_row_position(incident, tiny_case)
     assert mail == reordered.filter(pl.col("source") == "mail").row(0, named=True)
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda i: i.clock("mial"), r"unknown clock 'mial'\. Did you mean 'mail'\?"),
-    (lambda i: i.milestone("login disable"), r"unknown milestone 'login disable'\. Did you mean 'login disabled'"),
-    (lambda i: i.response("time_to_detekt"), r"unknown measure 'time_to_detekt'\. Did you mean 'time_to_detect'"),
-    (lambda i: i.alternative("oncall"), r"unknown alternative 'oncall'\. Did you mean 'on_call'"),
-])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda i: i.clock("mial"), r"unknown clock 'mial'\. Did you mean 'mail'\?"),
+        (lambda i: i.milestone("login disable"), r"unknown milestone 'login disable'\. Did you mean 'login disabled'"),
+        (lambda i: i.response("time_to_detekt"), r"unknown measure 'time_to_detekt'\. Did you mean 'time_to_detect'"),
+        (lambda i: i.alternative("oncall"), r"unknown alternative 'oncall'\. Did you mean 'on_call'"),
+    ],
+)
 def test_an_unknown_name_says_what_was_meant(incident, call, message):
     with pytest.raises(UnknownNameError, match=message):
         call(incident)
@@ -82,7 +85,13 @@ def test_response_times_run_from_the_named_milestones(incident):
 def test_record_writes_exactly_the_figures_of_one_section(incident, tmp_path):
     findings = Findings(tmp_path)
     recorded = incident.record(findings, "milestones")
-    assert set(recorded) == {"deployed_at", "first_report_at", "login_disabled_at", "fix_deployed_at", "login_enabled_at"}
+    assert set(recorded) == {
+        "deployed_at",
+        "first_report_at",
+        "login_disabled_at",
+        "fix_deployed_at",
+        "login_enabled_at",
+    }
     assert recorded["login_disabled_at"] == incident.login_disabled_at
     saved = load(tmp_path)
     assert set(saved) == set(recorded)
@@ -107,18 +116,22 @@ def test_public_counts_are_suppressed_when_recorded_by_section(review, tmp_path)
         assert values[figure.name] == (real if real >= 5 else "<5"), figure.name  # 0 too, until the disclosure policy
 
 
-@pytest.mark.parametrize(("figures", "sections"), [(INCIDENT_FIGURES, INCIDENT_SECTIONS),
-                                                   (EXPOSURE_FIGURES, EXPOSURE_SECTIONS)])
+@pytest.mark.parametrize(
+    ("figures", "sections"), [(INCIDENT_FIGURES, INCIDENT_SECTIONS), (EXPOSURE_FIGURES, EXPOSURE_SECTIONS)]
+)
 def test_figure_names_are_unique_and_every_figure_has_a_section(figures, sections):
     names = [f.name for f in figures]
     assert len(names) == len(set(names))
     assert {f.section for f in figures} == set(sections)
 
 
-@pytest.mark.parametrize(("notebook", "variable", "sections"), [
-    ("01_incident_reconstruction", "incident", INCIDENT_SECTIONS),
-    ("02_exposure_and_changes", "review", EXPOSURE_SECTIONS),
-])
+@pytest.mark.parametrize(
+    ("notebook", "variable", "sections"),
+    [
+        ("01_incident_reconstruction", "incident", INCIDENT_SECTIONS),
+        ("02_exposure_and_changes", "review", EXPOSURE_SECTIONS),
+    ],
+)
 def test_each_notebook_records_every_section_once(notebook, variable, sections):
     nb = json.loads((NOTEBOOKS_DIR / f"{notebook}.ipynb").read_text())
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")

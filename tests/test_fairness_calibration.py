@@ -42,8 +42,10 @@ def test_no_fraud_small_cases_flag_nobody_over_ten_seeds():
         flagged_seeds += bool(review["flagged"].any())
         unexplained.append(int((allocations["outcome"] == "unexplained").sum()))
     share = flagged_seeds / len(SEEDS)
-    print(f"\nno-fraud small cases with any caseworker flagged: {flagged_seeds}/{len(SEEDS)} = {share:.2f} "
-          f"(nominal family-wise rate {ALPHA}); unexplained deviations per seed: {unexplained}")
+    print(
+        f"\nno-fraud small cases with any caseworker flagged: {flagged_seeds}/{len(SEEDS)} = {share:.2f} "
+        f"(nominal family-wise rate {ALPHA}); unexplained deviations per seed: {unexplained}"
+    )
     assert share <= ALPHA
     assert unexplained == [0] * len(SEEDS)  # honest allocations replay exactly
 
@@ -52,14 +54,18 @@ def test_family_wise_false_flag_rate_under_random_noise_is_at_most_alpha():
     """With deviations spread at random (the null hypothesis true), Holm keeps P(any flag) <= alpha."""
     rng = np.random.default_rng(7)
     handlers = np.repeat(np.arange(1, 13), 250)
-    base = pl.DataFrame({
-        "handler_id": handlers,
-        "district": rng.choice(["Farsta", "Solna", "Bromma", "Kista"], handlers.size),
-        "year": rng.choice([2013, 2014, 2015], handlers.size),
-    })
+    base = pl.DataFrame(
+        {
+            "handler_id": handlers,
+            "district": rng.choice(["Farsta", "Solna", "Bromma", "Kista"], handlers.size),
+            "year": rng.choice([2013, 2014, 2015], handlers.size),
+        }
+    )
     alpha, runs, any_flag = 0.05, 300, 0
     for _ in range(runs):
-        noisy = base.with_columns(outcome=pl.Series(np.where(rng.random(handlers.size) < 0.03, "unexplained", "in_order")))
+        noisy = base.with_columns(
+            outcome=pl.Series(np.where(rng.random(handlers.size) < 0.03, "unexplained", "in_order"))
+        )
         p = exact_p_values(strata_cells(noisy))["p_exact"].to_numpy()
         any_flag += bool((holm(p) < alpha).any())
     rate = any_flag / runs
@@ -81,8 +87,10 @@ def test_two_corrupt_caseworkers_in_one_team_are_found_by_the_replay_and_red_fla
     assert set(allocations.filter(pl.col("outcome") == "unexplained")["listing_id"].to_list()) == fraud
     review = review_caseworkers(allocations, alpha=ALPHA, permutations=20_000, seed=2)
     assert set(review.head(len(corrupt))["handler_id"].to_list()) == corrupt  # the most significant
-    print(f"\nseed 2, corrupt {sorted(corrupt)}: flagged {review.filter('flagged')['handler_id'].to_list()}, "
-          f"p_holm {review.head(len(corrupt))['p_holm'].round(4).to_list()}")
+    print(
+        f"\nseed 2, corrupt {sorted(corrupt)}: flagged {review.filter('flagged')['handler_id'].to_list()}, "
+        f"p_holm {review.head(len(corrupt))['p_holm'].round(4).to_list()}"
+    )
     t = world.tables
     actions = t["handler_actions"].filter(pl.col("action") != "offer_sent")
     offers = t["offers"].select("listing_id", "applicant_id", "handler_id", time="offered_at")

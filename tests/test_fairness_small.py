@@ -90,10 +90,14 @@ def test_manual_offers_and_repeated_pairs_come_with_their_audit_rows(review):
     actions = review.evidence.actions
     manual = manual_offers(actions, review.replay.allocations)
     assert manual.height == actions.filter(pl.col("action") == "manual_offer").height > 0
-    assert manual.filter("became_tenant")["outcome"].to_list() == ["unexplained"] * manual.filter("became_tenant").height
+    assert (
+        manual.filter("became_tenant")["outcome"].to_list() == ["unexplained"] * manual.filter("became_tenant").height
+    )
     pairs = repeated_pairs(actions)
     rows = pairs.explode("action_ids").join(actions, left_on="action_ids", right_on="action_id")
-    assert (rows["handler_id"] == rows["handler_id_right"]).all() and (rows["applicant_id"] == rows["applicant_id_right"]).all()
+    assert (rows["handler_id"] == rows["handler_id_right"]).all() and (
+        rows["applicant_id"] == rows["applicant_id_right"]
+    ).all()
 
 
 def test_the_power_curve_rises_with_the_fraud_rate(review):
@@ -113,13 +117,19 @@ def test_caseworkers_flagged_is_shown_as_ids_pseudonyms_or_a_count(review, monke
 
 
 def test_group_selection_rates_match_fairlearn_metricframe(review):
-    fairlearn = pytest.importorskip("fairlearn.metrics", reason="fairlearn is a test-only dependency: pip install fairlearn")
+    fairlearn = pytest.importorskip(
+        "fairlearn.metrics", reason="fairlearn is a test-only dependency: pip install fairlearn"
+    )
     a = review.replay.allocations
     in_order = (a["outcome"] == "in_order").cast(pl.Int64).to_numpy()
     view = review.groups
     for grouping in ("district", "kind", "year"):
-        frame = fairlearn.MetricFrame(metrics=fairlearn.selection_rate, y_true=in_order, y_pred=in_order,
-                                      sensitive_features=a[grouping].cast(pl.String).to_numpy())
+        frame = fairlearn.MetricFrame(
+            metrics=fairlearn.selection_rate,
+            y_true=in_order,
+            y_pred=in_order,
+            sensitive_features=a[grouping].cast(pl.String).to_numpy(),
+        )
         oracle = {str(k): v for k, v in frame.by_group.items()}
         ratios = {str(k): v for k, v in (frame.by_group / frame.overall).items()}
         mine = view.filter(pl.col("grouping") == grouping)
@@ -134,22 +144,40 @@ def test_group_selection_rates_match_fairlearn_metricframe(review):
 def test_fake_profile_signals_on_a_hand_built_register():
     from datetime import UTC as utc, date, datetime
 
-    members = pl.DataFrame({
-        "applicant_id": [1, 2, 3, 4, 5],
-        "created_by_handler_id": [7, 7, None, None, None],
-        "queue_start": [date(2001, 1, 1), date(2002, 1, 1), date(2010, 5, 1), date(2005, 1, 1), date(2000, 1, 1)],
-        "registered_at": [datetime(2013, 4, 1, 19, tzinfo=utc), datetime(2013, 4, 2, 19, tzinfo=utc),
-                          datetime(2010, 5, 1, 9, tzinfo=utc), datetime(2005, 1, 1, 9, tzinfo=utc),
-                          datetime(2009, 6, 1, 9, tzinfo=utc)],
-        "email": ["bostad.sthlm@example.net", "Bostad.Sthlm@example.net ", "a@example.com", "b@example.com", "c@example.com"],
-        "phone": ["073-111 22 33", "0731112233", "070-1", "070-2", "070-3"],
-    })
+    members = pl.DataFrame(
+        {
+            "applicant_id": [1, 2, 3, 4, 5],
+            "created_by_handler_id": [7, 7, None, None, None],
+            "queue_start": [date(2001, 1, 1), date(2002, 1, 1), date(2010, 5, 1), date(2005, 1, 1), date(2000, 1, 1)],
+            "registered_at": [
+                datetime(2013, 4, 1, 19, tzinfo=utc),
+                datetime(2013, 4, 2, 19, tzinfo=utc),
+                datetime(2010, 5, 1, 9, tzinfo=utc),
+                datetime(2005, 1, 1, 9, tzinfo=utc),
+                datetime(2009, 6, 1, 9, tzinfo=utc),
+            ],
+            "email": [
+                "bostad.sthlm@example.net",
+                "Bostad.Sthlm@example.net ",
+                "a@example.com",
+                "b@example.com",
+                "c@example.com",
+            ],
+            "phone": ["073-111 22 33", "0731112233", "070-1", "070-2", "070-3"],
+        }
+    )
     fees = pl.DataFrame({"applicant_id": [1, 2, 3, 4, 5], "first_paid_year": [2013, 2013, 2010, 2008, 2009]})
     ips = pl.DataFrame({"applicant_id": [3, 4, 5], "ip": ["83.1.1.1", "83.1.1.1", "83.1.1.1"]})
     # member 5's date was backdated by a caseworker: a backdating case, not a made-up profile
-    actions = pl.DataFrame({"action_id": [5, 6], "time": [datetime(2013, 4, 1, 19, tzinfo=utc), datetime(2014, 1, 1, tzinfo=utc)],
-                            "action": ["profile_created", "queue_date_change"], "applicant_id": [1, 5],
-                            "old_value": [None, "2009-06-01"]})
+    actions = pl.DataFrame(
+        {
+            "action_id": [5, 6],
+            "time": [datetime(2013, 4, 1, 19, tzinfo=utc), datetime(2014, 1, 1, tzinfo=utc)],
+            "action": ["profile_created", "queue_date_change"],
+            "applicant_id": [1, 5],
+            "old_value": [None, "2009-06-01"],
+        }
+    )
     contracts = pl.DataFrame({"listing_id": [100], "applicant_id": [1], "handler_id": [7]})
     got = fake_profiles(members, fees, ips, actions, contracts).sort("applicant_id")
     assert got["applicant_id"].to_list() == [1, 2, 3, 4, 5]
@@ -161,8 +189,14 @@ def test_fake_profile_signals_on_a_hand_built_register():
 
 def test_period_and_districts_narrow_the_review(small_db):
     with open_case(small_db) as case:
-        narrow = review_fairness(case, period_start="2014-01-01", period_end="2014-12-31", districts=["Solna", "Nacka"],
-                                 permutations=5000, power_simulations=10)
+        narrow = review_fairness(
+            case,
+            period_start="2014-01-01",
+            period_end="2014-12-31",
+            districts=["Solna", "Nacka"],
+            permutations=5000,
+            power_simulations=10,
+        )
     a = narrow.replay.allocations
     assert a.height > 0 and set(a["district"]) <= {"Solna", "Nacka"} and set(a["year"]) == {2014}
     assert set(narrow.red_flags["handler_id"]) <= set(a["handler_id"])
@@ -171,7 +205,12 @@ def test_period_and_districts_narrow_the_review(small_db):
 def test_an_empty_period_is_refused_with_the_span_of_the_case(small_db):
     from workbench.errors import WorkbenchError
 
-    with open_case(small_db) as case, pytest.raises(
-        WorkbenchError, match=r"no contract to replay for period_start=1990-01-01, period_end=1990-12-31, districts=None; "
-                              r"the case's allocated listings close between 2013-\d\d-\d\d and 2015-\d\d-\d\d"):
+    with (
+        open_case(small_db) as case,
+        pytest.raises(
+            WorkbenchError,
+            match=r"no contract to replay for period_start=1990-01-01, period_end=1990-12-31, districts=None; "
+            r"the case's allocated listings close between 2013-\d\d-\d\d and 2015-\d\d-\d\d",
+        ),
+    ):
         review_fairness(case, period_start="1990-01-01", period_end="1990-12-31")

@@ -29,11 +29,16 @@ def _allocations(rows: list[tuple[int, str, int, int, int]]) -> pl.DataFrame:
     return pl.DataFrame(out, schema=["handler_id", "district", "year", "outcome"], orient="row")
 
 
-SMALL = _allocations([
-    (1, "Farsta", 2013, 4, 2), (2, "Farsta", 2013, 3, 0), (3, "Farsta", 2013, 2, 1),
-    (1, "Solna", 2013, 3, 1), (2, "Solna", 2013, 4, 0),
-    (1, "Solna", 2014, 2, 1),  # worked alone: carries no comparison
-])
+SMALL = _allocations(
+    [
+        (1, "Farsta", 2013, 4, 2),
+        (2, "Farsta", 2013, 3, 0),
+        (3, "Farsta", 2013, 2, 1),
+        (1, "Solna", 2013, 3, 1),
+        (2, "Solna", 2013, 4, 0),
+        (1, "Solna", 2014, 2, 1),  # worked alone: carries no comparison
+    ]
+)
 
 
 def _brute_force_p(allocations: pl.DataFrame, handler: int) -> float:
@@ -43,7 +48,10 @@ def _brute_force_p(allocations: pl.DataFrame, handler: int) -> float:
     for _, part in allocations.group_by("district", "year"):
         labels = part["handler_id"].to_list()
         flags = (part["outcome"] == "unexplained").to_list()
-        counts = [sum(f for lab, f in zip(perm, flags, strict=True) if lab == handler) for perm in set(itertools.permutations(labels))]
+        counts = [
+            sum(f for lab, f in zip(perm, flags, strict=True) if lab == handler)
+            for perm in set(itertools.permutations(labels))
+        ]
         per_stratum.append(np.bincount(counts) / len(counts))
     dist = np.ones(1)
     for d in per_stratum:
@@ -80,8 +88,11 @@ def test_p_floor_of_a_permutation_test_after_holm():
 
 def test_too_few_permutations_to_reach_alpha_after_correction_are_refused():
     many = _allocations([(h, "Farsta", 2013, 10, 1) for h in range(1, 41)])
-    with pytest.raises(WorkbenchError, match=r"permutations=1000 cannot give a Holm-corrected p below alpha=0\.01 for 40 "
-                                              r"caseworkers \(the floor is 0\.04\); use permutations >= 4000"):
+    with pytest.raises(
+        WorkbenchError,
+        match=r"permutations=1000 cannot give a Holm-corrected p below alpha=0\.01 for 40 "
+        r"caseworkers \(the floor is 0\.04\); use permutations >= 4000",
+    ):
         review_caseworkers(many, permutations=1000)
 
 
@@ -92,8 +103,17 @@ def test_risk_difference_is_weighted_within_strata_and_ignores_strata_worked_alo
     assert effect[1] == pytest.approx((w1 * (0.5 - 0.2) + w2 * (1 / 3)) / (w1 + w2))
 
 
-@pytest.mark.parametrize(("effect", "label"), [(-0.05, "negligible"), (0.005, "negligible"), (0.01, "small"),
-                                                (0.03, "moderate"), (0.05, "large"), (0.2, "very large")])
+@pytest.mark.parametrize(
+    ("effect", "label"),
+    [
+        (-0.05, "negligible"),
+        (0.005, "negligible"),
+        (0.01, "small"),
+        (0.03, "moderate"),
+        (0.05, "large"),
+        (0.2, "very large"),
+    ],
+)
 def test_effect_labels_in_plain_language(effect, label):
     assert effect_label(effect) == label
 

@@ -68,8 +68,12 @@ def test_district_and_period_filters_narrow_everything(review, corrupt):
     assert set(dash.allocations["year"]) <= {first}
     assert (dash.timeline["time"].dt.year() == first).all()
     dash.districts = ()
-    assert dash.allocations.height >= review.replay.allocations.filter(
-        (pl.col("handler_id") == corrupt[0]) & (pl.col("year") == first) & (pl.col("district") == district)).height
+    assert (
+        dash.allocations.height
+        >= review.replay.allocations.filter(
+            (pl.col("handler_id") == corrupt[0]) & (pl.col("year") == first) & (pl.col("district") == district)
+        ).height
+    )
 
 
 def test_dashboard_shows_pseudonyms_to_auditors_and_nothing_per_person_to_the_public(review, corrupt, monkeypatch):

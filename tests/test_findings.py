@@ -173,8 +173,13 @@ def test_text_is_bound_to_recorded_figures(tmp_path):
     book = Findings(tmp_path)
     book.record("rows_read", 12345, "Rows read")
     book.record("rows_quarantined", 3, "Rows quarantined")
-    assert book.text("Read {rows_read} rows; quarantined {rows_quarantined}.") == "Read 12\u202f345 rows; quarantined 3."
-    with pytest.raises(FindingError, match=r"figure\(s\) \['rows_loaded'\] that were not recorded here; recorded: \['rows_quarantined', 'rows_read'\]"):
+    assert (
+        book.text("Read {rows_read} rows; quarantined {rows_quarantined}.") == "Read 12\u202f345 rows; quarantined 3."
+    )
+    with pytest.raises(
+        FindingError,
+        match=r"figure\(s\) \['rows_loaded'\] that were not recorded here; recorded: \['rows_quarantined', 'rows_read'\]",
+    ):
         book.text("Loaded {rows_loaded}.")
 
 
@@ -194,14 +199,18 @@ def test_a_finding_keeps_the_parameters_its_query_ran_with(tmp_path, tiny_db):
     f = Findings(tmp_path)
     run("sessions", tiny_db, idle_timeout_minutes=45)
     f.record("sessions_45", 1, "Sessions with a 45-minute timeout", query="sessions")
-    f.record("sessions_10", 2, "Sessions with a 10-minute timeout", query="sessions", params={"idle_timeout_minutes": 10})
+    f.record(
+        "sessions_10", 2, "Sessions with a 10-minute timeout", query="sessions", params={"idle_timeout_minutes": 10}
+    )
     f.record("tables", 15, "Evidence tables", query="table_counts")
     saved = _file(tmp_path)
     assert saved["sessions_45"]["params"] == {"idle_timeout_minutes": 45}
     assert saved["sessions_10"]["params"] == {"idle_timeout_minutes": 10}
     assert "params" not in saved["tables"]
     with open_case(tiny_db) as case:
-        shown = {(q["query"], q["params"].get("idle_timeout_minutes")): q for q in provenance._queries(saved, case, True)}
+        shown = {
+            (q["query"], q["params"].get("idle_timeout_minutes")): q for q in provenance._queries(saved, case, True)
+        }
     assert "idle_timeout_minutes=45" in shown[("sessions", 45)]["sql"]
     assert "idle_timeout_minutes=10" in shown[("sessions", 10)]["sql"]
     assert shown[("sessions", 45)]["findings"] == ["sessions_45"]
@@ -222,10 +231,20 @@ def test_params_without_a_query_are_refused(tmp_path):
         Findings(tmp_path).record("n", 1, "Sessions", params={"idle_timeout_minutes": 5})
 
 
-@pytest.mark.parametrize("value", [
-    12345, 0.123456, True, None, [3, 1], [], Bounds(1, 2, 3),
-    datetime(2013, 12, 13, 17, 52, tzinfo=UTC), "plain text",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        12345,
+        0.123456,
+        True,
+        None,
+        [3, 1],
+        [],
+        Bounds(1, 2, 3),
+        datetime(2013, 12, 13, 17, 52, tzinfo=UTC),
+        "plain text",
+    ],
+)
 def test_a_figure_reads_the_same_from_python_and_from_findings_json(tmp_path, value):
     Findings(tmp_path).record("x", value, "A figure")
     assert findings.format_value(_file(tmp_path)["x"]["value"]) == findings.format_value(value)

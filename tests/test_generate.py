@@ -17,7 +17,9 @@ from workbench.scenario import generate
 
 def _hashes(root):
     return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
     }
 
 
@@ -81,8 +83,11 @@ def test_csv_format_reads_back_equal_to_parquet(tiny_case, tmp_path):
             [pl.col(c).str.to_datetime(time_zone="UTC", time_unit="us") for c in ts]
             + [pl.col(c).str.to_date() for c, t in schema.items() if t == pl.Date]
             + [pl.col(c).cast(t) for c, t in schema.items() if t in (pl.Int64, pl.Float64)]
-            + [pl.col(c).replace_strict({"true": True, "false": False}, return_dtype=pl.Boolean)
-               for c, t in schema.items() if t == pl.Boolean]
+            + [
+                pl.col(c).replace_strict({"true": True, "false": False}, return_dtype=pl.Boolean)
+                for c, t in schema.items()
+                if t == pl.Boolean
+            ]
         )
         assert parsed.equals(tiny_case.evidence(name)), name
 

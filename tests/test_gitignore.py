@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # What the workbench writes, or a newcomer would, with applicant ids, IPs and user agents inside.
 PERSONAL = [
-    "build/exports/sessions-0123abcd.csv",           # the query browser's default
+    "build/exports/sessions-0123abcd.csv",  # the query browser's default
     "build/demo/case/case.duckdb",
     "build/demo/reports/auditor/02_exposure_and_changes/tables/sessions.csv",
     "notebooks/exports/possibly_affected-0123abcd.csv",  # the old default: out_dir "." from notebooks/
@@ -25,7 +25,7 @@ PERSONAL = [
     "cases/small/evidence/logins.parquet",
     "cases/small/case.db",
     "mycase/evidence/page_views.parquet",
-    "notebooks/restore_list.csv",                    # notebook 02 run in Lab with out_dir "."
+    "notebooks/restore_list.csv",  # notebook 02 run in Lab with out_dir "."
     "notification_list.csv",
     "notebooks/findings.json",
     "reports/auditor/findings.json",
@@ -56,8 +56,11 @@ def _ignored(paths: list[str]) -> dict[str, bool]:
     """Whether git's rules ignore each path (checked by the rules only, as if nothing were tracked)."""
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("needs git and a git checkout of the project")
-    out = subprocess.run(["git", "-C", str(ROOT), "check-ignore", "--no-index", "--verbose", "--non-matching", *paths],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        ["git", "-C", str(ROOT), "check-ignore", "--no-index", "--verbose", "--non-matching", *paths],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode in (0, 1), out.stderr
     # "<source>:<line>:<pattern>\t<path>"; the pattern is empty for a path no rule matches, and a
     # matching negation ("!…") means the path is kept.

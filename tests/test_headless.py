@@ -41,12 +41,14 @@ def test_a_widget_cell_sends_nothing_back_from_a_headless_client(tmp_path, monke
     import nbclient.output_widget
 
     sent = []
-    monkeypatch.setattr(nbclient.output_widget.OutputWidget, "_publish_msg",
-                        lambda self, msg_type, **kw: sent.append(msg_type))
+    monkeypatch.setattr(
+        nbclient.output_widget.OutputWidget, "_publish_msg", lambda self, msg_type, **kw: sent.append(msg_type)
+    )
     monkeypatch.delenv("WORKBENCH_RUN", raising=False)
     out = tmp_path / "widget_cell.ipynb"
-    papermill.execute_notebook(str(DATA / "widget_cell.ipynb"), str(out), kernel_name="workbench",
-                               progress_bar=False, cwd=str(tmp_path))
+    papermill.execute_notebook(
+        str(DATA / "widget_cell.ipynb"), str(out), kernel_name="workbench", progress_bar=False, cwd=str(tmp_path)
+    )
     cells = _code(out)
     assert any(WIDGET in o.get("data", {}) for o in cells[-2]["outputs"]), "the explorer is shown"
     assert _text(cells[-1]["outputs"][0]) == "after the widget\n"
@@ -58,8 +60,9 @@ def test_plain_papermill_stops_a_blocking_cell_at_the_kernels_limit(tmp_path, mo
     out = tmp_path / "blocking.ipynb"
     t0 = time.monotonic()
     with pytest.raises(PapermillExecutionError) as caught:
-        papermill.execute_notebook(str(DATA / "blocking_cell.ipynb"), str(out), kernel_name="workbench",
-                                   progress_bar=False, cwd=str(tmp_path))
+        papermill.execute_notebook(
+            str(DATA / "blocking_cell.ipynb"), str(out), kernel_name="workbench", progress_bar=False, cwd=str(tmp_path)
+        )
     assert time.monotonic() - t0 < 60
     assert caught.value.ename == "CellTimeLimitExceeded"
     assert "ran longer than the cell time limit of 2 s" in caught.value.evalue
@@ -76,20 +79,24 @@ def test_a_user_interrupt_is_still_a_keyboard_interrupt(tmp_path):
     src = tmp_path / "interrupt.ipynb"
     src.write_text(json.dumps(nb))
     with pytest.raises(PapermillExecutionError) as caught:
-        papermill.execute_notebook(str(src), str(tmp_path / "out.ipynb"), kernel_name="workbench",
-                                   progress_bar=False, cwd=str(tmp_path))
+        papermill.execute_notebook(
+            str(src), str(tmp_path / "out.ipynb"), kernel_name="workbench", progress_bar=False, cwd=str(tmp_path)
+        )
     assert caught.value.ename == "KeyboardInterrupt"
 
 
 def test_workbench_run_stops_a_blocking_cell_and_names_it(tiny_db, tmp_path, capsys):
     t0 = time.monotonic()
-    code = main(["run", str(DATA / "blocking_cell.ipynb"), "--case", tiny_db, "--out", str(tmp_path),
-                 "--cell-timeout", "2"])
+    code = main(
+        ["run", str(DATA / "blocking_cell.ipynb"), "--case", tiny_db, "--out", str(tmp_path), "--cell-timeout", "2"]
+    )
     assert code == 1
     assert time.monotonic() - t0 < 90
     err = capsys.readouterr().err
-    assert ("blocking_cell.ipynb: cell 5 of 6 (it begins: 'time.sleep(3600)  # blocks far longer than any test "
-            "waits') ran longer than the cell timeout of 2 s and was stopped") in err
+    assert (
+        "blocking_cell.ipynb: cell 5 of 6 (it begins: 'time.sleep(3600)  # blocks far longer than any test "
+        "waits') ran longer than the cell timeout of 2 s and was stopped"
+    ) in err
     kept = tmp_path / "blocking_cell" / "blocking_cell.ipynb"
     assert f"The executed notebook is kept at {kept}" in err
     assert _code(kept)[4]["outputs"][-1]["ename"] == "CellTimeLimitExceeded"
@@ -104,8 +111,11 @@ def test_the_client_gives_up_on_a_kernel_that_cannot_answer(tiny_db, tmp_path, m
     src = tmp_path / "deaf.ipynb"
     src.write_text(json.dumps(nb))
     t0 = time.monotonic()
-    with pytest.raises(NotebookError, match=r"deaf\.ipynb: the kernel did not answer within 5 s in cell 5 of 6 "
-                                            r"\(it begins: 'import signal'\), and the run was stopped"):
+    with pytest.raises(
+        NotebookError,
+        match=r"deaf\.ipynb: the kernel did not answer within 5 s in cell 5 of 6 "
+        r"\(it begins: 'import signal'\), and the run was stopped",
+    ):
         execute(src, tmp_path / "out" / "deaf.ipynb", {"case_url": tiny_db}, cell_timeout=2)
     assert time.monotonic() - t0 < 90
 

@@ -28,8 +28,11 @@ RECORD = ROOT / "workbench" / "data" / "fault_report_validation.json"
 def _generated_score(case) -> dict:
     messages = case.evidence("support_messages")
     found = classify(messages).filter("is_report")["message_id"]
-    return {"messages": messages.height, "reports": case.truth("fault_reports").height,
-            **score(found, case.truth("fault_reports")["message_id"])}
+    return {
+        "messages": messages.height,
+        "reports": case.truth("fault_reports").height,
+        **score(found, case.truth("fault_reports")["message_id"]),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +50,13 @@ def test_rules_find_the_planted_reports(generated, scale):
 def test_validation_record_is_current(generated):
     """The record the notebook shows must be what the rules score now."""
     cases = [
-        {"corpus": f"generated {scale}, seed 1", "messages": s["messages"], "reports": s["reports"],
-         "precision": round(s["precision"], 4), "recall": round(s["recall"], 4)}
+        {
+            "corpus": f"generated {scale}, seed 1",
+            "messages": s["messages"],
+            "reports": s["reports"],
+            "precision": round(s["precision"], 4),
+            "recall": round(s["recall"], 4),
+        }
         for scale, s in generated.items()
     ]
     record = json.loads(RECORD.read_text(encoding="utf-8"))
@@ -120,7 +128,9 @@ def test_every_development_round_scores_at_least_as_it_did_when_first_scored():
 
 
 def _one(body: str, subject: str | None = None, extra=()) -> dict:
-    frame = pl.DataFrame({"message_id": ["<m>"], "subject": [subject], "body": [body]}, schema_overrides={"subject": pl.String})
+    frame = pl.DataFrame(
+        {"message_id": ["<m>"], "subject": [subject], "body": [body]}, schema_overrides={"subject": pl.String}
+    )
     return classify(frame, extra).row(0, named=True)
 
 
@@ -130,13 +140,16 @@ def test_the_matched_phrase_is_quoted_from_the_message():
     assert got["matched_text"] == "NÅGON ANNANS uppgifter"
 
 
-@pytest.mark.parametrize("body", [
-    "Jag såg aldrig någon annans uppgifter, men är mina säkra?",
-    "I did not see anyone else's data.",
-    "Could another user see my data if I forget to log out?",
-    "Jag betalade till fel konto, kan ni föra tillbaka pengarna?",
-    "Kan inte logga in sedan i morse.",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Jag såg aldrig någon annans uppgifter, men är mina säkra?",
+        "I did not see anyone else's data.",
+        "Could another user see my data if I forget to log out?",
+        "Jag betalade till fel konto, kan ni föra tillbaka pengarna?",
+        "Kan inte logga in sedan i morse.",
+    ],
+)
 def test_negated_hypothetical_and_money_sentences_are_not_reports(body):
     assert not _one(body)["is_report"]
 
@@ -151,42 +164,54 @@ def test_investigators_add_phrases():
 
 
 # Wordings written for the rule families (not taken from any corpus): each must be found.
-@pytest.mark.parametrize("body, rule", [
-    ("Uppgifterna som kom upp var en främlings.", "sv: another person's data, in one sentence"),
-    ("Det är en annan människa inloggad på mitt konto??", "sv: another person in my account"),
-    ("hej jag kom in på ett konto som inte var mitt igår kväll", "sv: a thing of the account, not mine"),
-    ("My Mina sidor showed Ahmed's details after login.", "en: a name's data came up"),
-    ("När jag loggade in stod det Välkommen Erik. Jag heter Maria.", "any: the page's name, disowned"),
-    ("På min sida ser jag namn Anders Karlsson. Jag är inte Anders.", "any: a name seen, then disowned"),
-    ("På Mina sidor står arbetsgivare Skanska. Jag har aldrig jobbat där.", "sv: a detail that was never mine"),
-    ("She logged in to her own account and saw my name and my salary.", "en: my data came up in someone's own account"),
-    ("My friend logged in from her laptop and she ended up in MY account.", "any: someone else ended up in my account"),
-    ("Somebody has been changing my profile: new email, new phone.", "en: someone has been in my account"),
-])
+@pytest.mark.parametrize(
+    "body, rule",
+    [
+        ("Uppgifterna som kom upp var en främlings.", "sv: another person's data, in one sentence"),
+        ("Det är en annan människa inloggad på mitt konto??", "sv: another person in my account"),
+        ("hej jag kom in på ett konto som inte var mitt igår kväll", "sv: a thing of the account, not mine"),
+        ("My Mina sidor showed Ahmed's details after login.", "en: a name's data came up"),
+        ("När jag loggade in stod det Välkommen Erik. Jag heter Maria.", "any: the page's name, disowned"),
+        ("På min sida ser jag namn Anders Karlsson. Jag är inte Anders.", "any: a name seen, then disowned"),
+        ("På Mina sidor står arbetsgivare Skanska. Jag har aldrig jobbat där.", "sv: a detail that was never mine"),
+        (
+            "She logged in to her own account and saw my name and my salary.",
+            "en: my data came up in someone's own account",
+        ),
+        (
+            "My friend logged in from her laptop and she ended up in MY account.",
+            "any: someone else ended up in my account",
+        ),
+        ("Somebody has been changing my profile: new email, new phone.", "en: someone has been in my account"),
+    ],
+)
 def test_each_rule_family_finds_its_wording(body, rule):
     got = _one(body)
     assert got["is_report"] and got["rule"] == rule, got
 
 
-@pytest.mark.parametrize("body", [
-    "Someone called me and asked for my personnummer, is that you?",
-    "Jag vill lägga till en annan person som medsökande på mitt konto.",
-    "I am worried that someone might have seen my salary.",
-    "Min man är medsökande, kan jag se hans uppgifter?",
-    "The name on the letter is not mine, please correct it.",
-    "Who is Svenska Bostäder? They showed up in my list of offers.",
-    "Min dotter loggade in som mig för att hjälpa mig, är det okej?",
-    "Someone has updated the listing, the rent changed.",
-    "Jag läste i tidningen att man kunde se någon annans sida.",
-    "Jag fick ett brev med en främlings adress.",
-    "My friend showed me his account on his phone, he has more queue days.",
-    "Hej, jag får brev till en annan person som bodde här förut. Jag heter inte Ulla.",
-    'I got an SMS saying "someone else has logged into your account, confirm here". Is it from you?',
-    "En kollega berättade att folk har hamnat på andras konton. Jag har inte märkt något.",
-    "Fakturan kom med fel namn. Det är inte mitt namn, fast på Mina sidor står det rätt.",
-    "Numret som står på Mina sidor är inte mitt – jag måste ha skrivit fel på en siffra.",
-    "Kan någon annan ha ändrat mitt lösenord? Jag kommer inte in.",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Someone called me and asked for my personnummer, is that you?",
+        "Jag vill lägga till en annan person som medsökande på mitt konto.",
+        "I am worried that someone might have seen my salary.",
+        "Min man är medsökande, kan jag se hans uppgifter?",
+        "The name on the letter is not mine, please correct it.",
+        "Who is Svenska Bostäder? They showed up in my list of offers.",
+        "Min dotter loggade in som mig för att hjälpa mig, är det okej?",
+        "Someone has updated the listing, the rent changed.",
+        "Jag läste i tidningen att man kunde se någon annans sida.",
+        "Jag fick ett brev med en främlings adress.",
+        "My friend showed me his account on his phone, he has more queue days.",
+        "Hej, jag får brev till en annan person som bodde här förut. Jag heter inte Ulla.",
+        'I got an SMS saying "someone else has logged into your account, confirm here". Is it from you?',
+        "En kollega berättade att folk har hamnat på andras konton. Jag har inte märkt något.",
+        "Fakturan kom med fel namn. Det är inte mitt namn, fast på Mina sidor står det rätt.",
+        "Numret som står på Mina sidor är inte mitt – jag måste ha skrivit fel på en siffra.",
+        "Kan någon annan ha ändrat mitt lösenord? Jag kommer inte in.",
+    ],
+)
 def test_hard_negatives_written_for_the_rules_are_not_reports(body):
     got = _one(body)
     assert not got["is_report"], got
@@ -194,8 +219,10 @@ def test_hard_negatives_written_for_the_rules_are_not_reports(body):
 
 def test_every_rule_catches_its_own_example():
     examples = [r.example for r in RULES]
-    frame = pl.DataFrame({"message_id": [str(i) for i in range(len(examples))], "subject": [None] * len(examples),
-                          "body": examples}, schema_overrides={"subject": pl.String})
+    frame = pl.DataFrame(
+        {"message_id": [str(i) for i in range(len(examples))], "subject": [None] * len(examples), "body": examples},
+        schema_overrides={"subject": pl.String},
+    )
     missed = classify(frame).filter(~pl.col("is_report"))["body"].to_list()
     assert missed == []
 

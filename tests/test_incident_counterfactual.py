@@ -38,8 +38,9 @@ def truth(tiny_case):
 
 def test_curve_equals_what_truth_says_would_still_have_happened(evidence, truth):
     w = evidence["window"]
-    curve = cf.shutdown_curve(evidence["mismatched"], evidence["changes"], start=w["deployed_at"], end=w["login_disabled_at"],
-                              step_minutes=60)
+    curve = cf.shutdown_curve(
+        evidence["mismatched"], evidence["changes"], start=w["deployed_at"], end=w["login_disabled_at"], step_minutes=60
+    )
     swapped, changed = truth
     assert curve["shutdown_at"][0] == w["deployed_at"] and curve["shutdown_at"][-1] == w["login_disabled_at"]
     for row in curve.iter_rows(named=True):
@@ -58,9 +59,17 @@ def test_named_alternatives(evidence):
     first = w["deployed_at"] + timedelta(hours=14)
 
     def named(delay):
-        return {r["alternative"]: r for r in cf.alternatives(
-            evidence["mismatched"], evidence["changes"], deployed_at=w["deployed_at"], first_report_at=first,
-            login_disabled_at=w["login_disabled_at"], on_call_delay_hours=delay).iter_rows(named=True)}
+        return {
+            r["alternative"]: r
+            for r in cf.alternatives(
+                evidence["mismatched"],
+                evidence["changes"],
+                deployed_at=w["deployed_at"],
+                first_report_at=first,
+                login_disabled_at=w["login_disabled_at"],
+                on_call_delay_hours=delay,
+            ).iter_rows(named=True)
+        }
 
     now = named(0)
     assert now["on_call"]["shutdown_at"] == now["at_first_report"]["shutdown_at"] == first
@@ -69,14 +78,21 @@ def test_named_alternatives(evidence):
     assert now["smoke_test"]["n_mismatched_sessions_avoided"] == now["actual"]["n_mismatched_sessions"] > 0
     assert now["actual"]["n_exposed_accounts_avoided"] == 0
     late = named(1000)
-    assert late["on_call"]["shutdown_at"] == w["login_disabled_at"] and late["on_call"]["n_exposed_accounts_avoided"] == 0
+    assert (
+        late["on_call"]["shutdown_at"] == w["login_disabled_at"] and late["on_call"]["n_exposed_accounts_avoided"] == 0
+    )
     assert named(1)["on_call"]["n_mismatched_sessions_avoided"] <= now["on_call"]["n_mismatched_sessions_avoided"]
 
 
 def test_without_a_report_on_call_saves_nothing(evidence):
     w = evidence["window"]
-    got = cf.alternatives(evidence["mismatched"], evidence["changes"], deployed_at=w["deployed_at"], first_report_at=None,
-                       login_disabled_at=w["login_disabled_at"])
+    got = cf.alternatives(
+        evidence["mismatched"],
+        evidence["changes"],
+        deployed_at=w["deployed_at"],
+        first_report_at=None,
+        login_disabled_at=w["login_disabled_at"],
+    )
     assert got["alternative"].to_list() == ["actual", "on_call", "at_first_report", "smoke_test"]
     assert got.filter(pl.col("alternative") == "on_call")["n_exposed_accounts_avoided"].item() == 0
 
@@ -84,7 +100,9 @@ def test_without_a_report_on_call_saves_nothing(evidence):
 def test_bad_sweeps_are_refused(evidence):
     w = evidence["window"]
     with pytest.raises(WorkbenchError, match="the sweep needs start before end"):
-        cf.shutdown_curve(evidence["mismatched"], evidence["changes"], start=w["login_disabled_at"], end=w["deployed_at"])
+        cf.shutdown_curve(
+            evidence["mismatched"], evidence["changes"], start=w["login_disabled_at"], end=w["deployed_at"]
+        )
 
 
 def test_binding_rate_against_a_brute_force_count(evidence):

@@ -42,7 +42,13 @@ def truth(tiny_case):
 
 def test_parameters_are_exactly_those_of_the_issue():
     assert list(notebook_parameters(NB)) == [
-        "case_url", "audience", "out_dir", "timezone", "idle_timeout_minutes", "on_call_delay_hours", "extra_report_phrases",
+        "case_url",
+        "audience",
+        "out_dir",
+        "timezone",
+        "idle_timeout_minutes",
+        "on_call_delay_hours",
+        "extra_report_phrases",
     ]
 
 
@@ -67,7 +73,9 @@ def test_incident_times_and_response_times(findings, tiny_case, truth):
     assert _t(f["login_enabled_at"]) == actions["login_enabled"]
     onset, first = truth["swapped"]["bound_at"].min(), truth["reports"]["web"][0]
     assert f["time_to_detect_hours"] == pytest.approx((first - onset).total_seconds() / 3600, abs=0.01)
-    assert f["time_to_contain_hours"] == pytest.approx((actions["login_disabled"] - first).total_seconds() / 3600, abs=0.01)
+    assert f["time_to_contain_hours"] == pytest.approx(
+        (actions["login_disabled"] - first).total_seconds() / 3600, abs=0.01
+    )
     assert f["onset_local"].startswith("Fri 13 Dec 2013")
 
 
@@ -85,7 +93,10 @@ def test_on_call_savings_match_truth(findings, truth):
     t = truth["reports"]["web"][0] + timedelta(hours=1)
     total = swapped["bound_account_id"].n_unique()
     assert f["exposures_actual"] == total
-    assert f["exposures_avoidable_with_on_call"] == total - swapped.filter(pl.col("bound_at") < t)["bound_account_id"].n_unique()
+    assert (
+        f["exposures_avoidable_with_on_call"]
+        == total - swapped.filter(pl.col("bound_at") < t)["bound_account_id"].n_unique()
+    )
     assert f["exposures_avoidable_with_on_call"] > 0
 
 
@@ -100,9 +111,19 @@ def test_classifier_scores_are_reported(findings):
 
 def test_every_finding_is_described_and_named_figures_name_their_query(findings):
     _, raw = findings
-    for name in ("deployed_at", "onset_at", "first_report_at", "login_disabled_at", "fix_deployed_at",
-                 "time_to_detect_hours", "time_to_contain_hours", "sessions_mismatched", "people_possibly_affected",
-                 "fault_reports", "exposures_avoidable_with_on_call"):
+    for name in (
+        "deployed_at",
+        "onset_at",
+        "first_report_at",
+        "login_disabled_at",
+        "fix_deployed_at",
+        "time_to_detect_hours",
+        "time_to_contain_hours",
+        "sessions_mismatched",
+        "people_possibly_affected",
+        "fault_reports",
+        "exposures_avoidable_with_on_call",
+    ):
         assert raw[name]["description"] and raw[name]["query"], name
 
 

@@ -115,7 +115,9 @@ def test_describe_shows_the_idle_timeout_as_a_bound_value():
     assert "Values: idle_timeout_minutes=30" in text
 
 
-@pytest.mark.parametrize("seconds, expected", [(1, "2013-12-13 19:00:00.999999"), (-3600, "2013-12-13 17:59:59.999999")])
+@pytest.mark.parametrize(
+    "seconds, expected", [(1, "2013-12-13 19:00:00.999999"), (-3600, "2013-12-13 17:59:59.999999")]
+)
 def test_time_arithmetic_keeps_microseconds_on_every_engine(case_engine, seconds, expected):  # noqa: F811
     views = sa.table("page_views", sa.column("time", sa.DateTime(timezone=True)), sa.column("session_id"))
     logins = sa.table("logins", sa.column("time", sa.DateTime(timezone=True)), sa.column("session_id"))

@@ -96,7 +96,9 @@ def test_tiny_still_shows_every_part_of_the_incident(tiny):
 
 def test_no_login_while_login_is_shut(tiny):
     logins = tiny[0].tables["logins"]
-    shut = logins.filter(pl.col("time").is_between(INCIDENT.login_disabled_at, INCIDENT.login_enabled_at, closed="left"))
+    shut = logins.filter(
+        pl.col("time").is_between(INCIDENT.login_disabled_at, INCIDENT.login_enabled_at, closed="left")
+    )
     assert shut.height == 0
     assert logins["time"].min() >= WEB_PERIOD[0] and logins["time"].max() < WEB_PERIOD[1]
     assert logins.filter(WINDOW).height > 100
@@ -139,7 +141,13 @@ def test_with_certain_swaps_every_concurrent_login_binds_to_the_latest_open_sess
     world, _ = _world(seed=3, logins_per_day=60, swap_probability=1.0)
     logins = world.tables["logins"].sort("time", "session_id")
     s = logins.join(world.tables["logouts"].rename({"time": "end"}), on="session_id")
-    bound = dict(zip(world.truth["swapped_sessions"]["session_id"], world.truth["swapped_sessions"]["bound_account_id"], strict=True))
+    bound = dict(
+        zip(
+            world.truth["swapped_sessions"]["session_id"],
+            world.truth["swapped_sessions"]["bound_account_id"],
+            strict=True,
+        )
+    )
     rows = s.filter(WINDOW).rows(named=True)
     everyone = s.rows(named=True)
     assert 0 < len(bound) < len(rows)  # some night logins found nobody to be bound to
@@ -154,7 +162,9 @@ def test_with_certain_swaps_every_concurrent_login_binds_to_the_latest_open_sess
 
 def test_swapped_sessions_render_only_the_bound_account(tiny):
     world, _ = tiny
-    views = world.tables["page_views"].join(world.tables["logins"].select("session_id", "applicant_id"), on="session_id")
+    views = world.tables["page_views"].join(
+        world.tables["logins"].select("session_id", "applicant_id"), on="session_id"
+    )
     swapped = world.truth["swapped_sessions"]
     rendered = views.filter(pl.col("account_id").is_not_null()).join(swapped, on="session_id", how="left")
     foreign = rendered.filter(pl.col("account_id") != pl.col("applicant_id"))
@@ -211,7 +221,9 @@ def test_snapshot_equals_replaying_the_change_log(tiny):
     expected = {r["applicant_id"]: dict(r) for r in before.rows(named=True)}
     for r in world.tables["profile_changes"].sort("change_id").rows(named=True):
         value = r["new_value"]
-        expected[r["account_id"]][r["field"]] = int(value) if r["field"] == "annual_income" and value is not None else value
+        expected[r["account_id"]][r["field"]] = (
+            int(value) if r["field"] == "annual_income" and value is not None else value
+        )
     after = world.tables["applicants"]
     assert after.rows() == pl.DataFrame(list(expected.values()), schema=before.schema).rows()
     assert not after.equals(before)  # something did change
@@ -239,9 +251,12 @@ def test_fault_reports_arrive_saturday_to_monday_after_the_swap(tiny):
     first = local.min()
     assert first.weekday() == 5 and first.hour < 12, first  # Saturday morning
     # each actor writes after their swapped session ended
-    ends = world.truth["swapped_sessions"].join(world.tables["logouts"], on="session_id").group_by(
-        "authenticated_applicant_id"
-    ).agg(last_end=pl.col("time").min())
+    ends = (
+        world.truth["swapped_sessions"]
+        .join(world.tables["logouts"], on="session_id")
+        .group_by("authenticated_applicant_id")
+        .agg(last_end=pl.col("time").min())
+    )
     actors = reports.join(ends, left_on="sender_applicant_id", right_on="authenticated_applicant_id")
     assert actors.height >= 1 and (actors["sent"] > actors["last_end"]).all()
 
@@ -262,14 +277,25 @@ def test_web_form_messages_pin_the_mail_clock_to_the_web_log(tiny):
     world, _ = tiny
     offset = world.truth["clock_offsets"].filter(pl.col("source") == "mail")["seconds"][0]
     forms = world.tables["support_messages"].filter(pl.col("channel") == "web_form")
-    views = world.tables["page_views"].filter(pl.col("path") == "/kundtjanst/kontakt").join(
-        world.tables["logins"].select("session_id", "applicant_id"), on="session_id"
+    views = (
+        world.tables["page_views"]
+        .filter(pl.col("path") == "/kundtjanst/kontakt")
+        .join(world.tables["logins"].select("session_id", "applicant_id"), on="session_id")
     )
     assert forms.height == views.height > 0
-    lag = forms.sort("received_at").join_asof(
-        views.sort("time").rename({"time": "viewed"}), left_on="received_at", right_on="viewed",
-        by_left="sender_applicant_id", by_right="applicant_id", strategy="nearest", check_sortedness=False,
-    ).with_columns(lag=(pl.col("received_at") - pl.col("viewed")).dt.total_seconds() - offset)
+    lag = (
+        forms.sort("received_at")
+        .join_asof(
+            views.sort("time").rename({"time": "viewed"}),
+            left_on="received_at",
+            right_on="viewed",
+            by_left="sender_applicant_id",
+            by_right="applicant_id",
+            strategy="nearest",
+            check_sortedness=False,
+        )
+        .with_columns(lag=(pl.col("received_at") - pl.col("viewed")).dt.total_seconds() - offset)
+    )
     assert lag["lag"].is_between(0, 3).all()
 
 
@@ -277,7 +303,13 @@ def test_web_interests_are_open_eligible_and_shown_in_the_log(tiny):
     world, before = tiny
     wi = world.scratch["web_interests"]
     assert wi.schema == pl.Schema(
-        {"listing_id": pl.Int64, "applicant_id": pl.Int64, "time": pl.Datetime("us", "UTC"), "session_id": pl.String, "event": pl.String}
+        {
+            "listing_id": pl.Int64,
+            "applicant_id": pl.Int64,
+            "time": pl.Datetime("us", "UTC"),
+            "session_id": pl.String,
+            "event": pl.String,
+        }
     )
     j = wi.join(world.tables["listings"], on="listing_id").join(before, on="applicant_id")
     assert ((j["published_at"] <= j["time"]) & (j["time"] < j["closes_at"])).all()
@@ -304,7 +336,9 @@ def test_deployments_and_incident_actions(tiny):
     deploys = world.tables["deployments"]
     assert INCIDENT.deployed_at in deploys["time"].to_list() and INCIDENT.fix_deployed_at in deploys["time"].to_list()
     assert deploys["time"].is_sorted() and deploys["time"].min() < INCIDENT.deployed_at < deploys["time"].max()
-    actions = dict(zip(world.tables["incident_actions"]["action"], world.tables["incident_actions"]["time"], strict=True))
+    actions = dict(
+        zip(world.tables["incident_actions"]["action"], world.tables["incident_actions"]["time"], strict=True)
+    )
     assert actions == {
         "login_disabled": INCIDENT.login_disabled_at,
         "fix_deployed": INCIDENT.fix_deployed_at,
@@ -334,7 +368,11 @@ def test_stockholm_calibration():
     simulate_incident(world)
     seconds = time.perf_counter() - t0
     logins = world.tables["logins"]
-    changers = world.tables["profile_changes"].filter(WINDOW).join(logins.select("session_id", "applicant_id"), on="session_id")
+    changers = (
+        world.tables["profile_changes"]
+        .filter(WINDOW)
+        .join(logins.select("session_id", "applicant_id"), on="session_id")
+    )
     assert world.tables["page_views"].height >= 2_000_000
     assert 20_000 <= logins.filter(WINDOW).height <= 60_000
     assert 600 <= changers["applicant_id"].n_unique() <= 750  # the organisation's "674"

@@ -135,14 +135,23 @@ def test_timeline_chart_embeds_the_fit_frame_and_the_milestones(parts):
 
 
 def test_counterfactual_chart_draws_every_measure_and_alternative():
-    curve = pl.DataFrame({
-        "shutdown_at": [utc(2013, 12, 13, 18), utc(2013, 12, 14, 18)],
-        "n_mismatched_sessions": [0, 9], "n_exposed_accounts": [0, 8], "n_changed_accounts": [0, 1],
-    })
-    named = pl.DataFrame({"alternative": ["actual", "smoke_test"], "shutdown_at": [utc(2013, 12, 14, 18), utc(2013, 12, 13, 18)]})
+    curve = pl.DataFrame(
+        {
+            "shutdown_at": [utc(2013, 12, 13, 18), utc(2013, 12, 14, 18)],
+            "n_mismatched_sessions": [0, 9],
+            "n_exposed_accounts": [0, 8],
+            "n_changed_accounts": [0, 1],
+        }
+    )
+    named = pl.DataFrame(
+        {"alternative": ["actual", "smoke_test"], "shutdown_at": [utc(2013, 12, 14, 18), utc(2013, 12, 13, 18)]}
+    )
     rows = _values(counterfactual_chart(curve, named).to_dict())
     assert {r["measure"] for r in rows if "measure" in r} == {
-        "mismatched sessions", "accounts shown to another person", "accounts changed by another person"}
+        "mismatched sessions",
+        "accounts shown to another person",
+        "accounts changed by another person",
+    }
     assert {r["alternative"] for r in rows if "alternative" in r} == {"actual", "smoke_test"}
     # shown in Stockholm time: 18:00 UTC is 19:00 local
     assert any(str(r.get("shutdown_at", "")).startswith("2013-12-13T19:00") for r in rows)

@@ -122,7 +122,11 @@ def test_every_file_reconciles_with_the_tables(engine, tmp_path, request):
     report = ingest(folder, url, progress=False)
 
     by_table = {r.table: r for r in report.files}
-    assert {t: r.rows_quarantined for t, r in by_table.items() if r.rows_quarantined} == {"logins": 2, "page_views": 1, "listings": 1}
+    assert {t: r.rows_quarantined for t, r in by_table.items() if r.rows_quarantined} == {
+        "logins": 2,
+        "page_views": 1,
+        "listings": 1,
+    }
     with open_case(url) as case:
         quarantine = case.read_table("quarantine")
         for r in report.files:
@@ -256,7 +260,10 @@ def test_csv_lines_count_quoted_line_breaks_across_blocks(tmp_path, monkeypatch)
         "too few fields": "<{}@x>,2013-12-14T09:00:00Z,email,,a@example.com\n",
         "bad enum": good.replace("email", "fax"),
     }
-    rows = ["two lines" if i % 7 == 3 else "too few fields" if i % 11 == 5 else "bad enum" if i % 13 == 8 else "good" for i in range(40)]
+    rows = [
+        "two lines" if i % 7 == 3 else "too few fields" if i % 11 == 5 else "bad enum" if i % 13 == 8 else "good"
+        for i in range(40)
+    ]
     text = "message_id,received_at,channel,sender_applicant_id,sender_address,subject,body\n"
     expected, line = {}, 2
     for i, kind in enumerate(rows):
@@ -273,7 +280,11 @@ def test_csv_lines_count_quoted_line_breaks_across_blocks(tmp_path, monkeypatch)
     with open_case(tmp_path / "case.db") as case:
         q = case.read_table("quarantine")
     ids = pl.coalesce(pl.col("value").str.extract(r"^(<\d+@x>)"), pl.col("record").str.json_path_match("$.message_id"))
-    kind = pl.when(pl.col("reason").str.starts_with("malformed record: 5 fields")).then(pl.lit("too few fields")).otherwise(pl.lit("bad enum"))
+    kind = (
+        pl.when(pl.col("reason").str.starts_with("malformed record: 5 fields"))
+        .then(pl.lit("too few fields"))
+        .otherwise(pl.lit("bad enum"))
+    )
     assert {r[0]: (r[1], r[2]) for r in q.select("line", ids, kind).rows()} == expected
     assert len(expected) == 6 and sum(k == "two lines" for k in rows) == 6
     assert (report.files[0].rows_read, report.files[0].rows_quarantined) == (40, 6)

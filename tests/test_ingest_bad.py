@@ -21,35 +21,88 @@ TS_ALLOWED = "allowed: ISO 8601 with a zone, Z or ±HH:MM, e.g. 2013-12-13T17:42
 # folder -> quarantine rows (file, line, column, value, reason), in file order
 QUARANTINED = {
     "wrong_type": [
-        ("wrong_type/logins.csv", 3, "applicant_id", "abc", "'abc' is not a whole number; allowed: a whole number, e.g. 1048213"),
+        (
+            "wrong_type/logins.csv",
+            3,
+            "applicant_id",
+            "abc",
+            "'abc' is not a whole number; allowed: a whole number, e.g. 1048213",
+        ),
     ],
     "bad_timestamp": [
-        ("bad_timestamp/logins.csv", 3, "time", "2013-13-45T25:00:00Z", f"'2013-13-45T25:00:00Z' is not a valid date and time; {TS_ALLOWED}"),
+        (
+            "bad_timestamp/logins.csv",
+            3,
+            "time",
+            "2013-13-45T25:00:00Z",
+            f"'2013-13-45T25:00:00Z' is not a valid date and time; {TS_ALLOWED}",
+        ),
         ("bad_timestamp/logins.csv", 4, "time", "yesterday", f"'yesterday' is not an ISO 8601 timestamp; {TS_ALLOWED}"),
     ],
     "naive_timestamp": [
-        ("naive_timestamp/logins.csv", 3, "time", "2013-12-13 18:06:00", f"'2013-12-13 18:06:00' is a timestamp without time zone; {TS_ALLOWED}"),
+        (
+            "naive_timestamp/logins.csv",
+            3,
+            "time",
+            "2013-12-13 18:06:00",
+            f"'2013-12-13 18:06:00' is a timestamp without time zone; {TS_ALLOWED}",
+        ),
     ],
     "unknown_enum": [
-        ("unknown_enum/logins.csv", 3, "method", "smartcard", "'smartcard' is not an allowed value; allowed: bankid, password"),
+        (
+            "unknown_enum/logins.csv",
+            3,
+            "method",
+            "smartcard",
+            "'smartcard' is not an allowed value; allowed: bankid, password",
+        ),
     ],
     "duplicate_key": [
-        ("duplicate_key/logins.csv", 4, "session_id", "s1", "duplicate key session_id=s1: first loaded from line 2; allowed: one row per key, the first is kept"),
+        (
+            "duplicate_key/logins.csv",
+            4,
+            "session_id",
+            "s1",
+            "duplicate key session_id=s1: first loaded from line 2; allowed: one row per key, the first is kept",
+        ),
     ],
     "orphan_session": [
-        ("orphan_session/page_views.csv", 3, "session_id", "s9", "orphan: session_id 's9' has no row in logins; allowed: a session_id loaded into logins.session_id"),
+        (
+            "orphan_session/page_views.csv",
+            3,
+            "session_id",
+            "s9",
+            "orphan: session_id 's9' has no row in logins; allowed: a session_id loaded into logins.session_id",
+        ),
     ],
     "missing_value": [
-        ("missing_value/logins.csv", 3, "applicant_id", None, "missing value: column applicant_id requires a value; allowed: any applicant_id, not null (an empty CSV field is null)"),
+        (
+            "missing_value/logins.csv",
+            3,
+            "applicant_id",
+            None,
+            "missing value: column applicant_id requires a value; allowed: any applicant_id, not null (an empty CSV field is null)",
+        ),
     ],
     "malformed_record": [
-        ("malformed_record/logins.csv", 3, None, "2013-12-13T18:06:00Z,s2,1002,bankid",
-         "malformed record: 4 fields, the header has 6; allowed: 6 comma-separated fields "
-         "(time, session_id, applicant_id, method, ip, user_agent), quoting values that contain commas"),
+        (
+            "malformed_record/logins.csv",
+            3,
+            None,
+            "2013-12-13T18:06:00Z,s2,1002,bankid",
+            "malformed record: 4 fields, the header has 6; allowed: 6 comma-separated fields "
+            "(time, session_id, applicant_id, method, ip, user_agent), quoting values that contain commas",
+        ),
     ],
     # Quoted values span lines: the bad record starts on physical line 5, not row 3.
     "multiline_line_numbers": [
-        ("multiline_line_numbers/support_messages.csv", 5, "channel", "fax", "'fax' is not an allowed value; allowed: email, web_form"),
+        (
+            "multiline_line_numbers/support_messages.csv",
+            5,
+            "channel",
+            "fax",
+            "'fax' is not an allowed value; allowed: email, web_form",
+        ),
     ],
 }
 
@@ -93,7 +146,14 @@ def test_quarantine_keeps_the_whole_row(tmp_path):
     with open_case(tmp_path / "case.db") as case:
         record = case.read_table("quarantine")["record"][0]
     assert pl.Series([record]).str.json_decode().to_list() == [
-        {"time": "2013-12-13T18:06:00Z", "session_id": "s2", "applicant_id": "1002", "method": "smartcard", "ip": "10.0.0.2", "user_agent": "Mozilla/5.0"}
+        {
+            "time": "2013-12-13T18:06:00Z",
+            "session_id": "s2",
+            "applicant_id": "1002",
+            "method": "smartcard",
+            "ip": "10.0.0.2",
+            "user_agent": "Mozilla/5.0",
+        }
     ]
 
 

@@ -47,8 +47,22 @@ ALLOWED: dict[str, set[str]] = {
     "__init__": {"case", "errors"},
 }
 RENDERERS = ("IPython", "ipywidgets", "altair", "nbconvert", "papermill")
-HEADLESS = ("errors", "settings", "values", "figures", "evidence", "case", "queries", "ingest", "scenario",
-            "audience", "suppression", "incident", "exposure", "fairness")
+HEADLESS = (
+    "errors",
+    "settings",
+    "values",
+    "figures",
+    "evidence",
+    "case",
+    "queries",
+    "ingest",
+    "scenario",
+    "audience",
+    "suppression",
+    "incident",
+    "exposure",
+    "fairness",
+)
 
 
 def _module(path: Path) -> list[str]:
@@ -109,8 +123,9 @@ def test_imports_go_only_in_allowed_directions(path):
     assert not wrong, "\n".join(wrong)
 
 
-@pytest.mark.parametrize("path", [p for p in FILES if _room(_module(p)) in HEADLESS],
-                         ids=lambda p: str(p.relative_to(PACKAGE)))
+@pytest.mark.parametrize(
+    "path", [p for p in FILES if _room(_module(p)) in HEADLESS], ids=lambda p: str(p.relative_to(PACKAGE))
+)
 def test_analyses_and_data_layers_render_nothing(path):
     rendering = [f"{line}: {name}" for line, name in imports(path) if name.split(".")[0] in RENDERERS]
     assert not rendering, f"{path.relative_to(PACKAGE)} imports a renderer: {rendering}"
@@ -149,7 +164,7 @@ def test_no_module_imports_itself_back_even_lazily():
         state[node] = 1
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                cycles.append(" -> ".join([*trail[trail.index(nxt):], nxt]))
+                cycles.append(" -> ".join([*trail[trail.index(nxt) :], nxt]))
             elif nxt not in state:
                 visit(nxt, [*trail, nxt])
         state[node] = 2

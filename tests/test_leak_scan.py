@@ -24,15 +24,24 @@ def small_identifiers(small_case):
 
 
 def test_identifiers_come_from_every_direct_column_of_the_format(small_identifiers):
-    direct = {f"{t.name}.{c.name}" for t in metadata.sorted_tables for c in t.columns
-              if c.info.get("pii") is PII.DIRECT}
+    direct = {
+        f"{t.name}.{c.name}" for t in metadata.sorted_tables for c in t.columns if c.info.get("pii") is PII.DIRECT
+    }
     searched = set(small_identifiers.keys) | set(small_identifiers.skipped)
     assert searched == direct
     # Only caseworker numbers (1-2 digits) are too short to search.
     assert all(col.endswith("handler_id") for col in small_identifiers.skipped)
     kinds = small_identifiers.kinds()
-    for column in ("applicants.personnummer", "applicants.name", "applicants.address", "applicants.email",
-                   "applicants.phone", "applicants.applicant_id", "logins.ip", "handlers.name"):
+    for column in (
+        "applicants.personnummer",
+        "applicants.name",
+        "applicants.address",
+        "applicants.email",
+        "applicants.phone",
+        "applicants.applicant_id",
+        "logins.ip",
+        "handlers.name",
+    ):
         assert kinds[column] > 0, column
 
 
@@ -43,8 +52,10 @@ def test_the_scan_finds_identifiers_in_every_disguise(tiny_case):
     n = person["applicant_id"]
     grouped = f"{n:,}".replace(",", "\u202f")
     chart_data = json.dumps({"datasets": {"d": [{"who": person["name"] + "\u00e5", "n": 3}]}})  # \u00e5 escaped
-    page = (f"<p>{person['personnummer'].replace('-', '')}</p><td>{grouped}</td>"
-            f"<script>var spec = {chart_data};</script><p>{person['email'].upper()}</p><p>ip {ip}.</p>")
+    page = (
+        f"<p>{person['personnummer'].replace('-', '')}</p><td>{grouped}</td>"
+        f"<script>var spec = {chart_data};</script><p>{person['email'].upper()}</p><p>ip {ip}.</p>"
+    )
     kinds = {kind for kind, _, _ in scan_text(page, ids)}
     assert {"applicants.personnummer", "applicants.applicant_id", "applicants.name", "applicants.email"} <= kinds
     assert any(k.endswith(".ip") for k in kinds)
@@ -54,8 +65,11 @@ def test_whole_tokens_only(tiny_case):
     ids = identifiers(tiny_case.evidence_dir)
     person = tiny_case.evidence("applicants").row(0, named=True)
     n, ip = person["applicant_id"], tiny_case.evidence("logins")["ip"][0]
-    longer_ip = next(f"{ip}{d}" for d in "0123456789" if f"{ip}{d}" not in set().union(*(
-        v for k, v in ids.keys.items() if k.endswith(".ip"))))
+    longer_ip = next(
+        f"{ip}{d}"
+        for d in "0123456789"
+        if f"{ip}{d}" not in set().union(*(v for k, v in ids.keys.items() if k.endswith(".ip")))
+    )
     page = f"id {n}0 hash a{n}b sha {n}ff {longer_ip} {ip}.5 P-{str(n)[:3]}x"
     assert scan_text(page, ids) == []
     assert scan_text("library constant 1114111", ids, exclude=["1114111"]) == []
@@ -70,9 +84,11 @@ def test_no_direct_identifier_in_auditor_or_public_reports(small_db, small_ident
     assert len(html) == 2 * (len(notebook_paths(["all"])) + 1)
     assert sum(f.name == "findings.json" for f in result.files) == 2 * len(notebook_paths(["all"]))
     with capsys.disabled():
-        print(f"\nleak scan: {small_identifiers.count} identifiers searched, {len(result.files)} files scanned "
-              f"({len(html)} HTML, {sum(f.suffix == '.csv' for f in result.files)} CSV, "
-              f"{sum(f.name == 'findings.json' for f in result.files)} findings.json)\n{result.summary()}")
+        print(
+            f"\nleak scan: {small_identifiers.count} identifiers searched, {len(result.files)} files scanned "
+            f"({len(html)} HTML, {sum(f.suffix == '.csv' for f in result.files)} CSV, "
+            f"{sum(f.name == 'findings.json' for f in result.files)} findings.json)\n{result.summary()}"
+        )
     assert small_identifiers.count > 200_000
     assert result.hits == [], result.summary()
     assert max(f.stat().st_size for f in html) < 5_000_000  # nowhere near 50 MB

@@ -76,8 +76,19 @@ def test_plain_papermill_cli_is_enough(tiny_db, tmp_path):
     ensure_kernel()  # make install registers it; a bare pytest run may not have
     papermill = Path(sys.executable).with_name("papermill")
     done = subprocess.run(
-        [str(papermill), str(NB), str(tmp_path / "out.ipynb"), "-p", "case_url", tiny_db, "-p", "out_dir", str(tmp_path)],
-        capture_output=True, text=True,
+        [
+            str(papermill),
+            str(NB),
+            str(tmp_path / "out.ipynb"),
+            "-p",
+            "case_url",
+            tiny_db,
+            "-p",
+            "out_dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert load(tmp_path)["files_ingested"]["value"] == len(evidence.TABLES)

@@ -14,8 +14,14 @@ from workbench.reportset.execution import NOTEBOOKS_DIR, execute
 
 NB = NOTEBOOKS_DIR / "03_queue_fairness.ipynb"
 ISSUE_FINDINGS = {
-    "allocations_replayed", "allocations_in_queue_order", "explained_deviations", "unexplained_deviations",
-    "applicants_skipped", "queue_days_jumped_total", "caseworkers_flagged", "fake_profiles_suspected",
+    "allocations_replayed",
+    "allocations_in_queue_order",
+    "explained_deviations",
+    "unexplained_deviations",
+    "applicants_skipped",
+    "queue_days_jumped_total",
+    "caseworkers_flagged",
+    "fake_profiles_suspected",
     "backdated_queue_dates",
 }
 
@@ -26,8 +32,12 @@ def _values(out) -> dict:
 
 def _markdown(notebook) -> str:
     cells = json.loads(notebook.read_text())["cells"]
-    return "\n".join("".join(o.get("data", {}).get("text/markdown", "")) for c in cells if c["cell_type"] == "code"
-                     for o in c.get("outputs", []))
+    return "\n".join(
+        "".join(o.get("data", {}).get("text/markdown", ""))
+        for c in cells
+        if c["cell_type"] == "code"
+        for o in c.get("outputs", [])
+    )
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +78,11 @@ def test_a_no_fraud_case_says_plainly_that_nothing_was_found_and_what_it_could_h
     case = case_factory(scale="small", seed=4, fraud=False)
     url = f"duckdb:///{tmp_path / 'case.duckdb'}"
     ingest(case.evidence_dir, url, progress=False)
-    execute(NB, tmp_path / "03.ipynb", {"case_url": url, "audience": "investigator", "out_dir": str(tmp_path),
-                                        "permutations": 5000})
+    execute(
+        NB,
+        tmp_path / "03.ipynb",
+        {"case_url": url, "audience": "investigator", "out_dir": str(tmp_path), "permutations": 5000},
+    )
     f = _values(tmp_path)
     assert f["unexplained_deviations"] == 0 and f["caseworkers_flagged"] == []
     assert f["fake_profiles_suspected"] == 0 and f["backdated_queue_dates"] == 0
@@ -84,8 +97,11 @@ def test_a_no_fraud_case_says_plainly_that_nothing_was_found_and_what_it_could_h
 @pytest.mark.parametrize("audience", ["auditor", "public"])
 def test_other_audiences_run_render_offline_and_hide_who(tiny_db, tiny_case, tmp_path, audience, monkeypatch):
     monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", "test-key-0123456789abcdef")
-    execute(NB, tmp_path / "03.ipynb", {"case_url": tiny_db, "audience": audience, "out_dir": str(tmp_path),
-                                        "permutations": 5000})
+    execute(
+        NB,
+        tmp_path / "03.ipynb",
+        {"case_url": tiny_db, "audience": audience, "out_dir": str(tmp_path), "permutations": 5000},
+    )
     html = render_html(tmp_path / "03.ipynb", tmp_path / "03.html", audience=audience).read_text()
     assert external_references(html) == []
     f = _values(tmp_path)

@@ -22,7 +22,9 @@ def test_environment_yml_names_the_same_dependencies_as_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = dict(_norm(r) for r in project["dependencies"] + project["optional-dependencies"]["test"])
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    conda = dict(_norm(d) for d in env["dependencies"] if isinstance(d, str) and not re.match(r"^(python|pip)(?![-\w])", d))
+    conda = dict(
+        _norm(d) for d in env["dependencies"] if isinstance(d, str) and not re.match(r"^(python|pip)(?![-\w])", d)
+    )
     conda_python = [d for d in env["dependencies"] if isinstance(d, str) and re.match(r"^python(?![-\w])", d)]
     assert conda_python == ["python>=3.11"]
     assert project["requires-python"] == ">=3.11"

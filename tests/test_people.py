@@ -73,7 +73,10 @@ def test_fees_stop_when_a_member_lapses(people):
     a = people.tables["applicants"]
     fees = people.tables["fees"].join(a.select("applicant_id", "_lapsed_year", "queue_start"), on="applicant_id")
     assert fees.filter(pl.col("year") >= pl.col("_lapsed_year")).height == 0
-    assert fees.filter(pl.col("year") < pl.max_horizontal(pl.lit(FEE_FIRST_YEAR), pl.col("queue_start").dt.year())).height == 0
+    assert (
+        fees.filter(pl.col("year") < pl.max_horizontal(pl.lit(FEE_FIRST_YEAR), pl.col("queue_start").dt.year())).height
+        == 0
+    )
     lapsed = a.filter(pl.col("status") == "lapsed")
     assert lapsed.height > 0 and lapsed["_lapsed_year"].is_not_null().all()
     assert fees["paid_at"].dt.year().eq(fees["year"]).all()

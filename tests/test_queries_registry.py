@@ -64,11 +64,19 @@ def test_every_output_column_is_typed_and_tagged(name, sqlite_case):  # noqa: F8
 @pytest.mark.parametrize("name", [n for n in NAMES if queries.get(n).params])
 def test_params_are_bound_never_written_into_sql(name):
     q = queries.get(name)
-    sentinel = {datetime: utc(2001, 2, 3, 4, 5, 6), str: "x'; DROP TABLE logins; --", int: 987654321,
-                float: 98765.4321, bool: True}
+    sentinel = {
+        datetime: utc(2001, 2, 3, 4, 5, 6),
+        str: "x'; DROP TABLE logins; --",
+        int: 987654321,
+        float: 98765.4321,
+        bool: True,
+    }
     # Distinct values per parameter (a window must run forwards).
-    given = {p.name: sentinel[p.type] + timedelta(hours=i) if p.type is datetime else sentinel[p.type]
-             for i, p in enumerate(q.params) if p.type in sentinel}
+    given = {
+        p.name: sentinel[p.type] + timedelta(hours=i) if p.type is datetime else sentinel[p.type]
+        for i, p in enumerate(q.params)
+        if p.type in sentinel
+    }
     compiled = q.build(**q.bind(given)).compile(dialect=queries.dialect("sqlite"))
     for value in given.values():
         assert str(value) not in str(compiled) and "2001-02-03" not in str(compiled)
@@ -122,7 +130,10 @@ def test_activity_per_hour_defaults_to_the_window_plus_a_day(case_engine):  # no
 def test_activity_per_hour_with_explicit_window(case_engine):  # noqa: F811
     stockholm = timezone(timedelta(hours=1))
     frame = queries.run(
-        "activity_per_hour", case_engine, start=datetime(2013, 12, 13, 19, 30, tzinfo=stockholm), end="2013-12-13T20:00:00Z"
+        "activity_per_hour",
+        case_engine,
+        start=datetime(2013, 12, 13, 19, 30, tzinfo=stockholm),
+        end="2013-12-13T20:00:00Z",
     )
     # 19:30+01:00 is 18:30Z: the 18:05 login and 18:06 page view fall before the window.
     assert frame.rows() == [(utc(2013, 12, 13, 18), 1, 1, 0, 0), (utc(2013, 12, 13, 19), 0, 1, 1, 0)]
@@ -187,7 +198,9 @@ def test_unknown_parameter_suggests_and_lists_the_declared_ones(sqlite_case):  #
 
 
 @pytest.mark.parametrize(
-    "value", ["yesterday", datetime(2013, 12, 13, 17), 1386954000, "2013-12-13T17:00:00"], ids=["word", "naive", "int", "naive-iso"]
+    "value",
+    ["yesterday", datetime(2013, 12, 13, 17), 1386954000, "2013-12-13T17:00:00"],
+    ids=["word", "naive", "int", "naive-iso"],
 )
 def test_ill_typed_parameter_names_itself_and_the_declared_ones(sqlite_case, value):  # noqa: F811
     with pytest.raises(
@@ -199,8 +212,17 @@ def test_ill_typed_parameter_names_itself_and_the_declared_ones(sqlite_case, val
 
 
 def test_missing_required_parameter_names_itself():
-    q = Query("probe", "test", "A probe.", (Param("n", int, doc="How many."), Param("who", str, "x", "Who.")), lambda n, who: None)
-    with pytest.raises(QueryParameterError, match=r"query 'probe' needs parameter 'n' \(a int\)\. Declared parameters: n: int, who: str = x"):
+    q = Query(
+        "probe",
+        "test",
+        "A probe.",
+        (Param("n", int, doc="How many."), Param("who", str, "x", "Who.")),
+        lambda n, who: None,
+    )
+    with pytest.raises(
+        QueryParameterError,
+        match=r"query 'probe' needs parameter 'n' \(a int\)\. Declared parameters: n: int, who: str = x",
+    ):
         q.bind({"who": "y"})
     with pytest.raises(QueryParameterError, match=r"'n' of query 'probe' must be a int, got True"):
         q.bind({"n": True})
@@ -211,9 +233,13 @@ def test_empty_derived_default_says_to_pass_the_value(tmp_path):
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     engine = sa.create_engine(url)
     case_metadata.create_all(engine)
-    with pytest.raises(QueryParameterError, match=r"defaults to incident_window\.deployed_at - 1 day, which is empty.*pass start="):
+    with pytest.raises(
+        QueryParameterError, match=r"defaults to incident_window\.deployed_at - 1 day, which is empty.*pass start="
+    ):
         queries.run("activity_per_hour", engine)
-    assert queries.run("activity_per_hour", engine, start=utc(2013, 1, 1), end=utc(2013, 1, 1, 2))["n_logins"].to_list() == [0, 0]
+    assert queries.run("activity_per_hour", engine, start=utc(2013, 1, 1), end=utc(2013, 1, 1, 2))[
+        "n_logins"
+    ].to_list() == [0, 0]
     engine.dispose()
 
 
@@ -231,14 +257,19 @@ def test_registration_checks_the_declaration():
     with pytest.raises(WorkbenchError, match=r"needs a one-line description"):
         queries.register(probe, domain="test", description="Two\nlines.", params=[Param("start", int, doc="x")])
     with pytest.raises(WorkbenchError, match=r"query 'table_counts' is registered twice"):
-        queries.register(probe, name="table_counts", domain="test", description="A probe.", params=[Param("start", int, doc="x")])
+        queries.register(
+            probe, name="table_counts", domain="test", description="A probe.", params=[Param("start", int, doc="x")]
+        )
     with pytest.raises(WorkbenchError, match=r"parameter 'when' has type <class 'list'>; allowed: bool, int"):
         Param("when", list)
     assert "probe" not in queries.names()
 
 
 def test_from_query_reads_as_an_offset():
-    assert str(FromQuery("incident_window", "fix_deployed_at", timedelta(hours=-36))) == "incident_window.fix_deployed_at - 36 h"
+    assert (
+        str(FromQuery("incident_window", "fix_deployed_at", timedelta(hours=-36)))
+        == "incident_window.fix_deployed_at - 36 h"
+    )
 
 
 # --- conforming what engines return -----------------------------------------------------------
@@ -260,5 +291,7 @@ def test_conform_normalises_text_times_local_zones_and_decimals():
         }
     )
     out = conform(raw, stmt)
-    assert out.schema == pl.Schema({"a": pl.Datetime("us", "UTC"), "b": pl.Datetime("us", "UTC"), "c": pl.Int64, "d": pl.Date})
+    assert out.schema == pl.Schema(
+        {"a": pl.Datetime("us", "UTC"), "b": pl.Datetime("us", "UTC"), "c": pl.Int64, "d": pl.Date}
+    )
     assert out.row(0)[:3] == (utc(2013, 12, 13, 17), utc(2013, 12, 13, 17), 7)

@@ -102,7 +102,9 @@ def test_run_shows_the_audience_fit_result_a_page_at_a_time(browser, case):
     assert browser._w_prev.disabled and not browser._w_next.disabled
     browser._w_next.click()
     assert browser.page == 1 and browser.page_rows.equals(expected.slice(10, 10))
-    assert expected["session_id"][10] in browser._w_table.value and expected["session_id"][0] not in browser._w_table.value
+    assert (
+        expected["session_id"][10] in browser._w_table.value and expected["session_id"][0] not in browser._w_table.value
+    )
     browser.show_page(99)
     assert browser.page == browser.page_count - 1 and browser._w_next.disabled
 
@@ -179,8 +181,11 @@ def test_the_result_can_be_sorted_by_a_column_either_way(browser, case):
 def test_exports_go_to_the_projects_ignored_build_folder_by_default(case, tmp_path, monkeypatch):
     assert settings.project_root() == ROOT and (ROOT / "pyproject.toml").is_file()
     assert QueryBrowser(case).out_dir == ROOT / "build"  # not the kernel's folder, notebooks/
-    ignored = subprocess.run(["git", "-C", str(ROOT), "check-ignore", "--no-index", "build/exports/sessions-0123abcd.csv"],
-                             capture_output=True, text=True)
+    ignored = subprocess.run(
+        ["git", "-C", str(ROOT), "check-ignore", "--no-index", "build/exports/sessions-0123abcd.csv"],
+        capture_output=True,
+        text=True,
+    )
     assert ignored.returncode == 0, f"build/exports/ is not ignored by git: {ignored.stderr}"
     # An installed copy has no project: its exports go to build/ in the current folder.
     monkeypatch.setattr(settings, "__file__", str(tmp_path / "site-packages" / "workbench" / "settings.py"))
@@ -213,9 +218,14 @@ def parts(case):
     found = reconstruct_incident(case)
     exposure = review_exposure(case).exposure
     review = review_fairness(case, permutations=500, seed=1)
-    return {"events": found.events(), "marks": found.marks, "mismatched": found.mismatched, "exposure": exposure,
-            "review": review,
-            "activity": run("activity_per_hour", case)}
+    return {
+        "events": found.events(),
+        "marks": found.marks,
+        "mismatched": found.mismatched,
+        "exposure": exposure,
+        "review": review,
+        "activity": run("activity_per_hour", case),
+    }
 
 
 def test_accounts_follow_the_timeline_range_and_open_in_the_inspector(parts):
@@ -246,8 +256,11 @@ def test_auditors_open_accounts_by_pseudonym_and_the_public_has_none(parts, monk
     assert accounts.options and all(o.startswith("P-") for o in accounts.options)
     accounts.select(accounts.options[0])
     assert inspector.value == accounts.options[0]
-    public = TimelineAccounts(TimelineExplorer(parts["events"], parts["marks"], audience="public"),
-                              AccountInspector(parts["exposure"], "public"), parts["mismatched"])
+    public = TimelineAccounts(
+        TimelineExplorer(parts["events"], parts["marks"], audience="public"),
+        AccountInspector(parts["exposure"], "public"),
+        parts["mismatched"],
+    )
     assert public.options == [] and public._w_account.disabled
 
 
@@ -261,7 +274,10 @@ def test_an_allocation_opens_its_applicant_and_their_exposed_account(parts):
     applicant = AllocationApplicant(dashboard, review, inspector)
     assert applicant.options == dashboard.allocations["listing_id"].to_list()
     dashboard.value = target["handler_id"]  # the options follow the dashboard's caseworker
-    assert sorted(applicant.options) == allocations.filter(pl.col("handler_id") == target["handler_id"])["listing_id"].sort().to_list()
+    assert (
+        sorted(applicant.options)
+        == allocations.filter(pl.col("handler_id") == target["handler_id"])["listing_id"].sort().to_list()
+    )
     applicant._w_allocation.value = target["listing_id"]
     assert applicant.applicant == str(target["applicant_id"])
     assert applicant.member["applicant_id"].to_list() == [target["applicant_id"]]
@@ -299,8 +315,9 @@ def test_brushing_sets_the_timeline_range_in_whole_hours_and_clearing_resets_it(
     chart.local_tz = "America/New_York"
     lo, hi = datetime(2013, 12, 13, 19, 10), datetime(2013, 12, 13, 21, 30)
     ny = timezone(timedelta(hours=-5))
-    chart._vl_selections = {"brush": {"value": {"hour": [_ms(lo.replace(tzinfo=ny)), _ms(hi.replace(tzinfo=ny))]},
-                                      "store": []}}
+    chart._vl_selections = {
+        "brush": {"value": {"hour": [_ms(lo.replace(tzinfo=ny)), _ms(hi.replace(tzinfo=ny))]}, "store": []}
+    }
     assert timeline.range == (utc(2013, 12, 13, 18), utc(2013, 12, 13, 21))  # Stockholm 19:00-22:00
     chart._vl_selections = {"brush": {"value": {}, "store": []}}
     assert timeline.range == whole
@@ -309,7 +326,9 @@ def test_brushing_sets_the_timeline_range_in_whole_hours_and_clearing_resets_it(
 def _listed(rows: pl.DataFrame) -> list[int]:
     """Listing ids in the order an investigator wants: unexplained, explained, then in order; by listing id."""
     rank = {outcome: i for i, outcome in enumerate(OUTCOME_ORDER)}
-    return [r["listing_id"] for r in sorted(rows.iter_rows(named=True), key=lambda r: (rank[r["outcome"]], r["listing_id"]))]
+    return [
+        r["listing_id"] for r in sorted(rows.iter_rows(named=True), key=lambda r: (rank[r["outcome"]], r["listing_id"]))
+    ]
 
 
 class _Dashboard:
@@ -349,15 +368,24 @@ def test_the_search_box_keeps_allocations_by_listing_district_or_tenant(parts):
     applicant._w_find.value = f" {district.upper()} "  # any case, spaces around
     in_district = allocations.filter(pl.col("district") == district)
     assert applicant.search == f" {district.upper()} " and applicant.options == _listed(in_district)
-    assert applicant._w_count.value == f"{in_district.height} of {allocations.height} allocation(s) match “{district.upper()}”"
+    assert (
+        applicant._w_count.value
+        == f"{in_district.height} of {allocations.height} allocation(s) match “{district.upper()}”"
+    )
     row = allocations.row(0, named=True)
     applicant._w_find.value = str(row["applicant_id"])  # the tenant's customer number
-    matches = allocations.filter(pl.col("applicant_id").cast(pl.String).str.contains(str(row["applicant_id"]))
-                                 | pl.col("listing_id").cast(pl.String).str.contains(str(row["applicant_id"])))
+    matches = allocations.filter(
+        pl.col("applicant_id").cast(pl.String).str.contains(str(row["applicant_id"]))
+        | pl.col("listing_id").cast(pl.String).str.contains(str(row["applicant_id"]))
+    )
     assert row["listing_id"] in applicant.options and applicant.options == _listed(matches)
     applicant._w_find.value = str(row["listing_id"])
-    assert applicant.options == [i for i in every if str(row["listing_id"]) in str(i)
-                                 or str(row["listing_id"]) in str(allocations.filter(pl.col("listing_id") == i)["applicant_id"].item())]
+    assert applicant.options == [
+        i
+        for i in every
+        if str(row["listing_id"]) in str(i)
+        or str(row["listing_id"]) in str(allocations.filter(pl.col("listing_id") == i)["applicant_id"].item())
+    ]
     applicant.selected_listing = row["listing_id"]
     assert applicant.member["applicant_id"].to_list() == [row["applicant_id"]]
     applicant._w_find.value = str(row["listing_id"])[:2]  # still matching: the applicant stays open
@@ -392,9 +420,13 @@ def _described(obj) -> list:
     found = []
     for name, value in vars(obj).items():
         if name.startswith("_w_"):
-            found += [x for x in (value.values() if isinstance(value, dict) else [value])
-                      if isinstance(x, w.DOMWidget) and not isinstance(x, (w.Button, w.ToggleButtons))
-                      and getattr(x, "description", "")]
+            found += [
+                x
+                for x in (value.values() if isinstance(value, dict) else [value])
+                if isinstance(x, w.DOMWidget)
+                and not isinstance(x, (w.Button, w.ToggleButtons))
+                and getattr(x, "description", "")
+            ]
     return found
 
 
@@ -420,11 +452,26 @@ def test_labels_and_readouts_show_their_full_text(parts, case, tmp_path, monkeyp
     browser = QueryBrowser(case, out_dir=tmp_path)
     browser.selected = "sessions"  # its inputs carry the longest parameter name, idle_timeout_minutes
     browser.run()
-    shown = [browser, timeline, inspector, AccountInspector(parts["exposure"], "auditor"), dashboard,
-             TimelineAccounts(timeline, inspector, parts["mismatched"]), AllocationApplicant(dashboard, parts["review"])]
+    shown = [
+        browser,
+        timeline,
+        inspector,
+        AccountInspector(parts["exposure"], "auditor"),
+        dashboard,
+        TimelineAccounts(timeline, inspector, parts["mismatched"]),
+        AllocationApplicant(dashboard, parts["review"]),
+    ]
     described = [x for widget in shown for x in _described(widget)]
-    assert {x.description for x in described} >= {"Customer no.", "Pseudonym", "Range", "Caseworker", "Sort by",
-                                                  "idle_timeout_minutes", "Search", "Open the applicant of"}
+    assert {x.description for x in described} >= {
+        "Customer no.",
+        "Pseudonym",
+        "Range",
+        "Caseworker",
+        "Sort by",
+        "idle_timeout_minutes",
+        "Search",
+        "Open the applicant of",
+    }
     assert [f"{type(x).__name__}: {why}" for x in described if (why := _cut(x))] == []
     # The check sees what the screenshots showed cut: the old 80 px "Customer no." and the range readout.
     assert _cut(w.Dropdown(description="Customer no.")) == "label 'Customer no.' in 80 px"

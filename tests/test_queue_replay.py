@@ -35,7 +35,7 @@ def test_walk_past_recorded_declines_is_in_queue_order():
 
 def test_rule_ineligible_members_are_passed_over_without_a_record():
     case = HandCase()
-    case.member(1, queue="2001-01-01", income=100_000)   # fails 3x rent
+    case.member(1, queue="2001-01-01", income=100_000)  # fails 3x rent
     case.member(2, queue="2002-01-01", fees=(2008, 2011))  # fee lapsed before 2013
     case.member(3, queue="2003-01-01")
     case.listing(100, tenant=3, interested=[1, 2, 3], income_rule="3x_rent", rent=8000)
@@ -63,7 +63,12 @@ def test_a_recorded_priority_decision_is_an_explained_deviation_never_a_skip():
     case.decision(100, 4, "priority", "Beslut 2013-0042 medicinsk förtur")
     result = replay_allocations(case.evidence())
     row = result.allocations.row(0, named=True)
-    assert (row["outcome"], row["deviation"], row["winner_rank"], row["n_skipped"]) == ("explained", "priority decision", 4, 0)
+    assert (row["outcome"], row["deviation"], row["winner_rank"], row["n_skipped"]) == (
+        "explained",
+        "priority decision",
+        4,
+        0,
+    )
     assert result.skipped.height == 0
     assert set(result.passed_over["status"]) == {"behind a priority decision"}
 
@@ -75,7 +80,11 @@ def test_the_same_allocation_without_its_record_is_unexplained_with_skips_positi
     case.decision(100, 2, "declined")
     result = replay_allocations(case.evidence())
     row = result.allocations.row(0, named=True)
-    assert (row["outcome"], row["deviation"], row["expected_applicant_id"]) == ("unexplained", "eligible members skipped", 1)
+    assert (row["outcome"], row["deviation"], row["expected_applicant_id"]) == (
+        "unexplained",
+        "eligible members skipped",
+        1,
+    )
     assert row["n_skipped"] == 2
     # the rightful recipient (member 1, since 2001) had queued 3 years longer than the tenant (2004)
     assert row["queue_days_jumped"] == 3 * 365
@@ -94,7 +103,12 @@ def test_a_backdated_tenant_is_ranked_by_the_date_before_the_change():
     case.action("queue_date_change", 5, handler=7, listing_id=100, old="2009-05-01", new="1999-06-01")
     case.listing(100, tenant=5, interested=[1, 2, 5], handler=7)
     row = _one(case)
-    assert (row["outcome"], row["winner_rank"], row["expected_applicant_id"], row["n_skipped"]) == ("unexplained", 3, 1, 2)
+    assert (row["outcome"], row["winner_rank"], row["expected_applicant_id"], row["n_skipped"]) == (
+        "unexplained",
+        3,
+        1,
+        2,
+    )
 
 
 def test_a_fake_profile_counts_its_queue_time_from_registration():
@@ -137,7 +151,9 @@ def test_period_and_district_select_the_contracts_replayed():
     case.listing(102, tenant=3, interested=[3], district="Farsta", closes=utc(2014, 2, 1, 12))
     by_district = replay_allocations(case.evidence(districts=("Farsta",))).allocations
     assert by_district["listing_id"].to_list() == [100, 102]
-    in_2013 = replay_allocations(case.evidence(period_start=date(2013, 1, 1), period_end=date(2013, 12, 31))).allocations
+    in_2013 = replay_allocations(
+        case.evidence(period_start=date(2013, 1, 1), period_end=date(2013, 12, 31))
+    ).allocations
     assert in_2013["listing_id"].to_list() == [100, 101]
 
 
@@ -155,5 +171,7 @@ def test_counting_an_unknown_outcome_names_the_known_ones():
     case.listing(100, tenant=1, interested=[1])
     result = replay_allocations(case.evidence())
     assert result.count("in_order") == 1
-    with pytest.raises(UnknownNameError, match=r"unknown outcome 'skipped'\. .*Known: explained, in_order, unexplained"):
+    with pytest.raises(
+        UnknownNameError, match=r"unknown outcome 'skipped'\. .*Known: explained, in_order, unexplained"
+    ):
         result.count("skipped")

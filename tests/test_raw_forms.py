@@ -61,10 +61,22 @@ def test_a_case_ingested_from_raw_forms_has_the_same_tables(tiny_case, tiny_db, 
     assert report.rows_quarantined == 0
     raw = tiny_case.root / "raw"
     assert manifest.select("path", "table", "format", "sha256", "rows_read", "rows_loaded").rows() == [
-        ("raw/access.log", "page_views", "access_log", hashlib.sha256((raw / "access.log").read_bytes()).hexdigest(),
-         tiny_case.evidence("page_views").height, tiny_case.evidence("page_views").height),
-        ("raw/support.mbox", "support_messages", "mbox", hashlib.sha256((raw / "support.mbox").read_bytes()).hexdigest(),
-         tiny_case.evidence("support_messages").height, tiny_case.evidence("support_messages").height),
+        (
+            "raw/access.log",
+            "page_views",
+            "access_log",
+            hashlib.sha256((raw / "access.log").read_bytes()).hexdigest(),
+            tiny_case.evidence("page_views").height,
+            tiny_case.evidence("page_views").height,
+        ),
+        (
+            "raw/support.mbox",
+            "support_messages",
+            "mbox",
+            hashlib.sha256((raw / "support.mbox").read_bytes()).hexdigest(),
+            tiny_case.evidence("support_messages").height,
+            tiny_case.evidence("support_messages").height,
+        ),
     ]
 
 
@@ -101,33 +113,69 @@ def test_access_log_lines_are_the_combined_format_in_local_time(tiny_case):
     stockholm = ZoneInfo("Europe/Stockholm")
     assert [v["path"] for v in views] == ["/logga-in", "/mina-sidor"]  # the login redirect, then Mina sidor
     assert re.fullmatch(
-        re.escape(f'{views[0]["ip"]} - - [{views[0]["time"].astimezone(stockholm):%d/%b/%Y:%H:%M:%S} +0100] "POST /logga-in HTTP/1.1" 302 ')
-        + r"\d+" + re.escape(f' "-" "{agent}" session={views[0]["session_id"]} account=-'),
+        re.escape(
+            f'{views[0]["ip"]} - - [{views[0]["time"].astimezone(stockholm):%d/%b/%Y:%H:%M:%S} +0100] "POST /logga-in HTTP/1.1" 302 '
+        )
+        + r"\d+"
+        + re.escape(f' "-" "{agent}" session={views[0]["session_id"]} account=-'),
         first,
     )
     assert re.fullmatch(
-        re.escape(f'{views[1]["ip"]} - - [{views[1]["time"].astimezone(stockholm):%d/%b/%Y:%H:%M:%S} +0100] "GET /mina-sidor HTTP/1.1" 200 ')
-        + r"\d+" + re.escape(f' "https://bostad.example/logga-in" "{agent}" session={views[1]["session_id"]} account={views[1]["account_id"]}'),
+        re.escape(
+            f'{views[1]["ip"]} - - [{views[1]["time"].astimezone(stockholm):%d/%b/%Y:%H:%M:%S} +0100] "GET /mina-sidor HTTP/1.1" 200 '
+        )
+        + r"\d+"
+        + re.escape(
+            f' "https://bostad.example/logga-in" "{agent}" session={views[1]["session_id"]} account={views[1]["account_id"]}'
+        ),
         second,
     )
 
 
 MALFORMED_LINES = [
-    (5, None, '83.250.14.7 - - [13/Dec/2013:18:52:13 +0100] "GET /mina-sidor HTTP/1.1" 200 7311 "-" "Mozilla/5.0 (Win',
-     f"malformed line: at character 85 expected the user agent (in double quotes), found ' \"Mozilla/5.0 (Win'; allowed: {LINE_FORMAT}"),
+    (
+        5,
+        None,
+        '83.250.14.7 - - [13/Dec/2013:18:52:13 +0100] "GET /mina-sidor HTTP/1.1" 200 7311 "-" "Mozilla/5.0 (Win',
+        f"malformed line: at character 85 expected the user agent (in double quotes), found ' \"Mozilla/5.0 (Win'; allowed: {LINE_FORMAT}",
+    ),
     (6, None, "", f"empty line; allowed: {LINE_FORMAT}"),
-    (7, "time", '83.250.14.7 - - [32/Dec/2013:25:61:00 +0100] "GET /mina-sidor HTTP/1.1" 200 7311 "-" "Mozilla/5.0" session=9f2c4e1a7b3d5f60 account=1048213',
-     "time '32/Dec/2013:25:61:00 +0100' is not a valid date and time; allowed: dd/Mon/yyyy:HH:MM:SS ±hhmm, e.g. 13/Dec/2013:18:52:07 +0100"),
-    (8, None, '83.250.14.7 - - [13/Dec/2013:18:52:15 +0100] "GET / HTTP/1.1" 2OO 5 "-" "Mozilla/5.0" session=9f2c4e1a7b3d5f60 account=-',
-     f"malformed line: at character 62 expected the status (3 digits), found ' 2OO 5 \"-\" \"Mozilla/5.0\" session=9f2c4e1'; allowed: {LINE_FORMAT}"),
-    (9, "session_id", '90.224.3.18 - - [13/Dec/2013:18:52:16 +0100] "GET /hjalp HTTP/1.1" 200 3001 "-" "Mozilla/5.0" session=- account=-',
-     "session=-: the request carried no session cookie; allowed: session=COOKIE (page_views.session_id requires one)"),
-    (10, "account_id", '83.250.14.7 - - [13/Dec/2013:18:52:17 +0100] "GET /mina-sidor HTTP/1.1" 200 7311 "-" "Mozilla/5.0" session=9f2c4e1a7b3d5f60 account=99999999999999999999',
-     "account=99999999999999999999 is out of range; allowed: a customer number of at most 18 digits, or account=-"),
-    (11, None, '83.250.14.7 - - [13/Dec/2013:18:52:18 +0100] "GET /mina-sidor HTTP/1.1" 200 7311 "-" "Mozilla/5.0 (Macintosh) Safari \\xe5" session=9f2c4e1a7b3d5f60 account=1048213',
-     "not UTF-8: byte 0xE5 at byte 118 of the line (Latin-1 or Windows-1252?); allowed: UTF-8 text; convert with `iconv -f latin1 -t utf-8`"),
-    (12, None, '83.250.14.7 - - [13/Dec/2013:18:52:19 +0100] "GET /mina-sidor HTTP/1.1" 200 7311 "-" "Mozilla/5.0" session=9f2c4e1a7b3d5f60',
-     f"malformed line: the line ends at character 124 where the rendered account (account=DIGITS or account=-) should follow; allowed: {LINE_FORMAT}"),
+    (
+        7,
+        "time",
+        '83.250.14.7 - - [32/Dec/2013:25:61:00 +0100] "GET /mina-sidor HTTP/1.1" 200 7311 "-" "Mozilla/5.0" session=9f2c4e1a7b3d5f60 account=1048213',
+        "time '32/Dec/2013:25:61:00 +0100' is not a valid date and time; allowed: dd/Mon/yyyy:HH:MM:SS ±hhmm, e.g. 13/Dec/2013:18:52:07 +0100",
+    ),
+    (
+        8,
+        None,
+        '83.250.14.7 - - [13/Dec/2013:18:52:15 +0100] "GET / HTTP/1.1" 2OO 5 "-" "Mozilla/5.0" session=9f2c4e1a7b3d5f60 account=-',
+        f'malformed line: at character 62 expected the status (3 digits), found \' 2OO 5 "-" "Mozilla/5.0" session=9f2c4e1\'; allowed: {LINE_FORMAT}',
+    ),
+    (
+        9,
+        "session_id",
+        '90.224.3.18 - - [13/Dec/2013:18:52:16 +0100] "GET /hjalp HTTP/1.1" 200 3001 "-" "Mozilla/5.0" session=- account=-',
+        "session=-: the request carried no session cookie; allowed: session=COOKIE (page_views.session_id requires one)",
+    ),
+    (
+        10,
+        "account_id",
+        '83.250.14.7 - - [13/Dec/2013:18:52:17 +0100] "GET /mina-sidor HTTP/1.1" 200 7311 "-" "Mozilla/5.0" session=9f2c4e1a7b3d5f60 account=99999999999999999999',
+        "account=99999999999999999999 is out of range; allowed: a customer number of at most 18 digits, or account=-",
+    ),
+    (
+        11,
+        None,
+        '83.250.14.7 - - [13/Dec/2013:18:52:18 +0100] "GET /mina-sidor HTTP/1.1" 200 7311 "-" "Mozilla/5.0 (Macintosh) Safari \\xe5" session=9f2c4e1a7b3d5f60 account=1048213',
+        "not UTF-8: byte 0xE5 at byte 118 of the line (Latin-1 or Windows-1252?); allowed: UTF-8 text; convert with `iconv -f latin1 -t utf-8`",
+    ),
+    (
+        12,
+        None,
+        '83.250.14.7 - - [13/Dec/2013:18:52:19 +0100] "GET /mina-sidor HTTP/1.1" 200 7311 "-" "Mozilla/5.0" session=9f2c4e1a7b3d5f60',
+        f"malformed line: the line ends at character 124 where the rendered account (account=DIGITS or account=-) should follow; allowed: {LINE_FORMAT}",
+    ),
 ]
 
 
@@ -136,7 +184,12 @@ def test_malformed_access_log_lines_are_quarantined_with_line_and_reason(tmp_pat
     report = ingest(RAW / "malformed_lines", url, progress=False)
 
     (file,) = report.files
-    assert (file.file, file.rows_read, file.rows_loaded, file.rows_quarantined) == ("malformed_lines/access.log", 14, 6, 8)
+    assert (file.file, file.rows_read, file.rows_loaded, file.rows_quarantined) == (
+        "malformed_lines/access.log",
+        14,
+        6,
+        8,
+    )
     assert _quarantine(url) == MALFORMED_LINES
     with open_case(url) as case:
         views = case.read_table("page_views").sort("time")
@@ -155,13 +208,37 @@ def _utc(*args: int) -> datetime:
 
 
 BROKEN_MESSAGES = [
-    (51, "message_id", None, "no Message-ID header; allowed: a message with a Message-ID, e.g. <20131214091502.4411@mail.bostad.example>"),
-    (63, "received_at", "=?utf-8?q?ig=C3=A5r_kl_9?=",
-     "Date time stamp '=?utf-8?q?ig=C3=A5r_kl_9?=' is not a date; allowed: an RFC 5322 date with a zone, e.g. Sat, 14 Dec 2013 09:15:02 +0100"),
-    (73, "body", None, "the MIME structure is broken (StartBoundaryNotFoundDefect: the claimed start boundary was never found); allowed: well-formed MIME (RFC 2045–2049)"),
+    (
+        51,
+        "message_id",
+        None,
+        "no Message-ID header; allowed: a message with a Message-ID, e.g. <20131214091502.4411@mail.bostad.example>",
+    ),
+    (
+        63,
+        "received_at",
+        "=?utf-8?q?ig=C3=A5r_kl_9?=",
+        "Date time stamp '=?utf-8?q?ig=C3=A5r_kl_9?=' is not a date; allowed: an RFC 5322 date with a zone, e.g. Sat, 14 Dec 2013 09:15:02 +0100",
+    ),
+    (
+        73,
+        "body",
+        None,
+        "the MIME structure is broken (StartBoundaryNotFoundDefect: the claimed start boundary was never found); allowed: well-formed MIME (RFC 2045–2049)",
+    ),
     (86, "body", "x-klingon", "unknown charset 'x-klingon'; allowed: a charset Python knows, e.g. utf-8 or iso-8859-1"),
-    (100, "channel", "fax", "'fax' is not an allowed value; allowed: email, web_form; also: sender_applicant_id: '10O4' is not a whole number; allowed: a whole number, e.g. 1048213"),
-    (114, "sender_address", "undisclosed-recipients:;", "From header 'undisclosed-recipients:;' holds no e-mail address; allowed: e.g. Anna Lindqvist <anna@example.com>"),
+    (
+        100,
+        "channel",
+        "fax",
+        "'fax' is not an allowed value; allowed: email, web_form; also: sender_applicant_id: '10O4' is not a whole number; allowed: a whole number, e.g. 1048213",
+    ),
+    (
+        114,
+        "sender_address",
+        "undisclosed-recipients:;",
+        "From header 'undisclosed-recipients:;' holds no e-mail address; allowed: e.g. Anna Lindqvist <anna@example.com>",
+    ),
 ]
 
 
@@ -178,13 +255,32 @@ def test_broken_mbox_messages_are_quarantined_at_their_from_line(tmp_path):
     assert "Den h=C3=A4r delen har ingen gr=C3=A4ns" in record  # the whole raw message is kept
     assert messages.select("channel", "sender_applicant_id", "sender_address", "subject", "body").rows() == [
         # quoted-printable, Swedish letters, an encoded-word subject, the customer number header
-        ("email", 1048213, "anna.lindqvist.48213@example.com", "Någon annans uppgifter!",
-         ("Hej!\n\nNär jag loggade in på Mina sidor igår kl 21.14 hamnade jag på någon annans sida. "
-          "Där stod namnet Örjan Åberg.\n\nMvh\nAnna Lindqvist")),
+        (
+            "email",
+            1048213,
+            "anna.lindqvist.48213@example.com",
+            "Någon annans uppgifter!",
+            (
+                "Hej!\n\nNär jag loggade in på Mina sidor igår kl 21.14 hamnade jag på någon annans sida. "
+                "Där stod namnet Örjan Åberg.\n\nMvh\nAnna Lindqvist"
+            ),
+        ),
         # multipart/alternative: the base64 text/plain part, not the HTML
-        ("email", None, "erik.berg@example.net", "Wrong account", "I logged in and saw someone else's name: Björn Åkerman."),
+        (
+            "email",
+            None,
+            "erik.berg@example.net",
+            "Wrong account",
+            "I logged in and saw someone else's name: Björn Åkerman.",
+        ),
         # only text/html, in ISO-8859-1: its text
-        ("web_form", 1020304, "maria.lund@example.se", "Köavgift", "Varför har jag fått två fakturor?\n\nHälsningar\nMaria"),
+        (
+            "web_form",
+            1020304,
+            "maria.lund@example.se",
+            "Köavgift",
+            "Varför har jag fått två fakturor?\n\nHälsningar\nMaria",
+        ),
     ]
 
 
@@ -202,7 +298,9 @@ def test_the_mbox_is_real_mime(tiny_case):
     assert b"Subject: =?utf-8?q?" in data
     expected = tiny_case.evidence("support_messages").sort("message_id")
     # Read with the standard library alone, not with the workbench's reader.
-    box = mailbox.mbox(path, factory=lambda f: email.message_from_binary_file(f, policy=email.policy.default), create=False)
+    box = mailbox.mbox(
+        path, factory=lambda f: email.message_from_binary_file(f, policy=email.policy.default), create=False
+    )
     messages = sorted(box, key=lambda m: m["Message-ID"])
     assert len(messages) == expected.height
     assert sum(m.is_multipart() for m in messages) >= 5
@@ -220,7 +318,9 @@ def test_raw_forms_in_the_evidence_folder_itself(tmp_path):
     (tmp_path / "evidence").mkdir()
     shutil.copy(RAW / "broken_message" / "support.mbox", tmp_path / "evidence" / "support.mbox")
     report = ingest(tmp_path / "evidence", f"sqlite:///{tmp_path / 'case.db'}", progress=False)
-    assert [(f.file, f.table, f.format) for f in report.files] == [("evidence/support.mbox", "support_messages", "mbox")]
+    assert [(f.file, f.table, f.format) for f in report.files] == [
+        ("evidence/support.mbox", "support_messages", "mbox")
+    ]
 
 
 def test_a_table_file_wins_over_a_raw_form_beside_the_evidence(tmp_path):
@@ -236,15 +336,26 @@ def test_a_table_file_wins_over_a_raw_form_beside_the_evidence(tmp_path):
 def test_a_table_file_and_a_raw_form_in_one_folder_are_refused(tmp_path):
     shutil.copy(RAW / "malformed_lines" / "access.log", tmp_path / "access.log")
     (tmp_path / "page_views.csv").write_text("time,session_id,ip,path,status,account_id\n")
-    with pytest.raises(EvidenceError, match=r"table 'page_views' has two files \(.*access\.log and .*page_views\.csv\); allowed: one file per table"):
+    with pytest.raises(
+        EvidenceError,
+        match=r"table 'page_views' has two files \(.*access\.log and .*page_views\.csv\); allowed: one file per table",
+    ):
         ingest(tmp_path, f"sqlite:///{tmp_path / 'case.db'}", progress=False)
 
 
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("support.mbox", b"Subject: hej\n\nno From line\n", r"support\.mbox: not an mbox file: the first line is 'Subject: hej'; allowed: an mbox"),
-        ("access.log", b"\x1f\x8b\x08\x00compressed", r"access\.log: not an access log: it is a gzip archive .*; decompress it first"),
+        (
+            "support.mbox",
+            b"Subject: hej\n\nno From line\n",
+            r"support\.mbox: not an mbox file: the first line is 'Subject: hej'; allowed: an mbox",
+        ),
+        (
+            "access.log",
+            b"\x1f\x8b\x08\x00compressed",
+            r"access\.log: not an access log: it is a gzip archive .*; decompress it first",
+        ),
         ("access.log", b"", r"access\.log: empty file \(0 bytes\); allowed: an access log with a line per request"),
     ],
 )
@@ -286,8 +397,20 @@ def test_the_log_writer_refuses_what_a_line_cannot_hold(tmp_path):
     from workbench.scenario.raw import write_access_log
 
     views = pl.DataFrame(
-        {"time": [_utc(2013, 12, 13, 17, 52, 7)], "session_id": ["s1"], "ip": ["10.0.0.1"], "path": ["/a\nb"], "status": [200], "account_id": [None]},
+        {
+            "time": [_utc(2013, 12, 13, 17, 52, 7)],
+            "session_id": ["s1"],
+            "ip": ["10.0.0.1"],
+            "path": ["/a\nb"],
+            "status": [200],
+            "account_id": [None],
+        },
         schema=evidence.polars_schema("page_views"),
     )
     with pytest.raises(GeneratorError, match=r"cannot be written to the access log: a line break"):
-        write_access_log(views, pl.DataFrame({"session_id": ["s1"], "user_agent": ["UA"]}), tmp_path / "access.log", np.random.default_rng(0))
+        write_access_log(
+            views,
+            pl.DataFrame({"session_id": ["s1"], "user_agent": ["UA"]}),
+            tmp_path / "access.log",
+            np.random.default_rng(0),
+        )

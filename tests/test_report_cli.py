@@ -21,15 +21,18 @@ BROKEN = str(DATA / "broken1.ipynb")
 def test_unknown_parameter_lists_the_declared_ones_and_runs_nothing(tiny_db, tmp_path, capsys):
     assert main(["run", TWO_CHARTS, "--case", tiny_db, "--out", str(tmp_path), "-p", "limt", "4"]) == 2
     err = capsys.readouterr().err
-    assert ("two_charts.ipynb does not declare parameter(s) ['limt']; it declares: case_url (str), audience (str), "
-            "out_dir (str), limit (int), share (float). Did you mean limit?") in err
+    assert (
+        "two_charts.ipynb does not declare parameter(s) ['limt']; it declares: case_url (str), audience (str), "
+        "out_dir (str), limit (int), share (float). Did you mean limit?"
+    ) in err
     assert not any(tmp_path.iterdir())
 
 
 def test_wrong_type_is_an_error(tiny_db, tmp_path, capsys):
     assert main(["run", TWO_CHARTS, "--case", tiny_db, "--out", str(tmp_path), "-p", "limit", "four"]) == 2
-    assert capsys.readouterr().err == ("workbench run: error: two_charts.ipynb: parameter limit must be a whole number "
-                                       "(default 3), got text 'four'\n")
+    assert capsys.readouterr().err == (
+        "workbench run: error: two_charts.ipynb: parameter limit must be a whole number (default 3), got text 'four'\n"
+    )
 
 
 # As papermill declares them: the literal default, no annotation.
@@ -41,39 +44,55 @@ DECLARED = {
 }
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ("Europe/Stockhlm", r"got 'Europe/Stockhlm'\. Did you mean 'Europe/Stockholm'"),
-    ("utc", r"got 'utc'\. Did you mean 'UTC'"),
-    ("Mars/Olympus", r"got 'Mars/Olympus'\.$"),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("Europe/Stockhlm", r"got 'Europe/Stockhlm'\. Did you mean 'Europe/Stockholm'"),
+        ("utc", r"got 'utc'\. Did you mean 'UTC'"),
+        ("Mars/Olympus", r"got 'Mars/Olympus'\.$"),
+    ],
+)
 def test_a_time_zone_is_checked_before_the_run_and_close_names_suggested(value, message):
-    with pytest.raises(NotebookError, match=r"^nb\.ipynb: parameter timezone must be a time zone name such as "
-                                            rf"'Europe/Stockholm' or 'UTC', {message}"):
+    with pytest.raises(
+        NotebookError,
+        match=r"^nb\.ipynb: parameter timezone must be a time zone name such as "
+        rf"'Europe/Stockholm' or 'UTC', {message}",
+    ):
         check_parameters("nb.ipynb", {"timezone": value}, DECLARED)
     check_parameters("nb.ipynb", {"timezone": "America/New_York"}, DECLARED)
     check_parameters("nb.ipynb", {"timezone": "UTC"}, DECLARED)
 
 
 def test_an_audience_is_checked_before_the_run():
-    with pytest.raises(NotebookError, match=r"^nb\.ipynb: parameter audience: unknown audience 'auditors'\. "
-                                            r"Did you mean 'auditor'\? Known: auditor, investigator, public\.$"):
+    with pytest.raises(
+        NotebookError,
+        match=r"^nb\.ipynb: parameter audience: unknown audience 'auditors'\. "
+        r"Did you mean 'auditor'\? Known: auditor, investigator, public\.$",
+    ):
         check_parameters("nb.ipynb", {"audience": "auditors"}, DECLARED)
     check_parameters("nb.ipynb", {"audience": "public"}, DECLARED)
 
 
 def test_a_list_parameter_error_shows_how_to_write_a_list():
-    with pytest.raises(NotebookError, match=re.escape(
+    with pytest.raises(
+        NotebookError,
+        match=re.escape(
             "nb.ipynb: parameter extra_report_phrases must be a list (default []), got text 'min sida'. Write a list "
             "in brackets: on the command line quoted for the shell, e.g. -p extra_report_phrases '[\"min sida\"]'; "
-            'in a --params file extra_report_phrases: ["min sida"]')):
+            'in a --params file extra_report_phrases: ["min sida"]'
+        ),
+    ):
         check_parameters("nb.ipynb", {"extra_report_phrases": "min sida"}, DECLARED)
     check_parameters("nb.ipynb", {"extra_report_phrases": ["min sida"]}, DECLARED)
     assert parse_value('["min sida"]', "list") == ["min sida"]  # the example the message gives reads as the list
 
 
 def test_a_type_error_names_both_types_plainly():
-    with pytest.raises(NotebookError, match=r"^nb\.ipynb: parameter share must be a number \(default 0\.5\), "
-                                            r"got a boolean True$"):
+    with pytest.raises(
+        NotebookError,
+        match=r"^nb\.ipynb: parameter share must be a number \(default 0\.5\), "
+        r"got a boolean True$",
+    ):
         check_parameters("nb.ipynb", {"share": True}, DECLARED)
 
 
@@ -83,22 +102,37 @@ def test_parameters_the_command_sets_cannot_be_given(tiny_db, tmp_path, capsys):
 
 
 def test_a_name_no_notebook_declares_lists_what_each_declares():
-    with pytest.raises(NotebookError, match=r"no notebook declares parameter\(s\) \['alpah'\]; they declare: "
-                                            r"two_charts.ipynb: case_url \(str\).*; broken1.ipynb: "):
+    with pytest.raises(
+        NotebookError,
+        match=r"no notebook declares parameter\(s\) \['alpah'\]; they declare: "
+        r"two_charts.ipynb: case_url \(str\).*; broken1.ipynb: ",
+    ):
         plan_parameters([Path(TWO_CHARTS), Path(BROKEN)], {"alpah": 1})
 
 
 def test_a_name_goes_only_to_the_notebooks_that_declare_it():
-    plan = plan_parameters([Path(TWO_CHARTS), Path(DATA / "long_table_and_findings.ipynb")], {"share": "0.25"},
-                           {"case_url": "x"}, text={"share"})
+    plan = plan_parameters(
+        [Path(TWO_CHARTS), Path(DATA / "long_table_and_findings.ipynb")],
+        {"share": "0.25"},
+        {"case_url": "x"},
+        text={"share"},
+    )
     assert plan[Path(TWO_CHARTS)] == {"case_url": "x", "share": 0.25}
     assert plan[Path(DATA / "long_table_and_findings.ipynb")] == {"case_url": "x"}
 
 
-@pytest.mark.parametrize("text, declared, value", [
-    ("01", "str", "01"), ("30", "int", 30), ("0.05", "float", 0.05), ("true", "bool", True),
-    ("[1, 2]", "list", [1, 2]), ("2013-12-13", "None", "2013-12-13"), ("four", "int", "four"),
-])
+@pytest.mark.parametrize(
+    "text, declared, value",
+    [
+        ("01", "str", "01"),
+        ("30", "int", 30),
+        ("0.05", "float", 0.05),
+        ("true", "bool", True),
+        ("[1, 2]", "list", [1, 2]),
+        ("2013-12-13", "None", "2013-12-13"),
+        ("four", "int", "four"),
+    ],
+)
 def test_command_line_text_is_read_as_the_declared_type(text, declared, value):
     assert parse_value(text, declared) == value
 
@@ -125,8 +159,9 @@ def test_a_failure_exits_non_zero_names_the_cell_keeps_the_notebook_and_others_s
     assert nbformat.read(tmp_path / "broken1" / "broken1.ipynb", as_version=4).metadata.papermill.exception is True
     assert "two_charts.ipynb: executed" in captured.out
     # the two ran at the same time, in two processes
-    times = [nbformat.read(tmp_path / n / f"{n}.ipynb", as_version=4).metadata.papermill
-             for n in ("broken1", "two_charts")]
+    times = [
+        nbformat.read(tmp_path / n / f"{n}.ipynb", as_version=4).metadata.papermill for n in ("broken1", "two_charts")
+    ]
     (s1, e1), (s2, e2) = [(datetime.fromisoformat(t.start_time), datetime.fromisoformat(t.end_time)) for t in times]
     assert s1 < e2 and s2 < e1, times
 
@@ -153,13 +188,30 @@ def test_findings_headlines_prints_the_key_figures_in_order(tmp_path, capsys):
     import json
 
     (tmp_path / "03_queue_fairness").mkdir()
-    (tmp_path / "03_queue_fairness" / "findings.json").write_text(json.dumps({
-        "caseworkers_flagged": {"value": ["H-1a2b", "H-3c4d"], "description": "Caseworkers flagged", "query": None}}))
+    (tmp_path / "03_queue_fairness" / "findings.json").write_text(
+        json.dumps(
+            {
+                "caseworkers_flagged": {
+                    "value": ["H-1a2b", "H-3c4d"],
+                    "description": "Caseworkers flagged",
+                    "query": None,
+                }
+            }
+        )
+    )
     (tmp_path / "02_exposure").mkdir()
-    (tmp_path / "02_exposure" / "findings.json").write_text(json.dumps({
-        "accounts_exposed": {"value": {"min": 1200, "likely": 1340, "max": 1500}, "description": "Accounts exposed",
-                             "query": None},
-        "people_who_made_changes": {"value": 674, "description": "People who made changes", "query": None}}))
+    (tmp_path / "02_exposure" / "findings.json").write_text(
+        json.dumps(
+            {
+                "accounts_exposed": {
+                    "value": {"min": 1200, "likely": 1340, "max": 1500},
+                    "description": "Accounts exposed",
+                    "query": None,
+                },
+                "people_who_made_changes": {"value": 674, "description": "People who made changes", "query": None},
+            }
+        )
+    )
     assert main(["findings", str(tmp_path), "--headlines"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2
@@ -172,17 +224,25 @@ def _recorded(folder: Path, findings: dict) -> Path:
     import json
 
     folder.mkdir(parents=True)
-    (folder / "findings.json").write_text(json.dumps(
-        {name: {"value": value, "description": description, "query": None}
-         for name, (value, description) in findings.items()}))
+    (folder / "findings.json").write_text(
+        json.dumps(
+            {
+                name: {"value": value, "description": description, "query": None}
+                for name, (value, description) in findings.items()
+            }
+        )
+    )
     return folder
 
 
 def test_findings_shows_each_report_by_name_with_values_as_the_reports_show_them(tmp_path, capsys):
-    _recorded(tmp_path / "00_case_overview", {"rows_read": (35018, "Rows read"),
-                                              "deployed_at": ("2013-12-13T17:52:00+00:00", "Deployment")})
-    _recorded(tmp_path / "02_exposure", {"accounts_exposed": ({"min": 1200, "likely": 1340, "max": 1500},
-                                                              "Accounts exposed")})
+    _recorded(
+        tmp_path / "00_case_overview",
+        {"rows_read": (35018, "Rows read"), "deployed_at": ("2013-12-13T17:52:00+00:00", "Deployment")},
+    )
+    _recorded(
+        tmp_path / "02_exposure", {"accounts_exposed": ({"min": 1200, "likely": 1340, "max": 1500}, "Accounts exposed")}
+    )
     assert main(["findings", str(tmp_path)]) == 0
     assert capsys.readouterr().out.splitlines() == [
         f"00_case_overview ({tmp_path / '00_case_overview' / 'findings.json'}):",
@@ -194,16 +254,20 @@ def test_findings_shows_each_report_by_name_with_values_as_the_reports_show_them
     ]
 
 
-@pytest.mark.parametrize(("given", "why"), [
-    ("missing", "the folder does not exist"),
-    ("empty", "it holds no findings.json"),
-])
+@pytest.mark.parametrize(
+    ("given", "why"),
+    [
+        ("missing", "the folder does not exist"),
+        ("empty", "it holds no findings.json"),
+    ],
+)
 def test_findings_errors_name_the_command_the_folder_and_why(tmp_path, capsys, given, why):
     (tmp_path / "empty").mkdir()
     assert main(["findings", str(tmp_path / given)]) == 1
     assert capsys.readouterr().err == (
         f"workbench findings: error: no findings under {tmp_path / given}: {why}; give the folder of a report set "
-        "or of `workbench run`, e.g. build/demo/reports/investigator\n")
+        "or of `workbench run`, e.g. build/demo/reports/investigator\n"
+    )
 
 
 def test_findings_into_a_closed_pipe_exits_quietly(tmp_path):
@@ -212,8 +276,11 @@ def test_findings_into_a_closed_pipe_exits_quietly(tmp_path):
 
     # More than a pipe holds, so the writes meet the closed pipe, as under `| head -1`
     _recorded(tmp_path / "01_big", {f"figure_{i}": (i, f"Figure {i}") for i in range(3000)})
-    reader = subprocess.Popen([sys.executable, "-m", "workbench.cli", "findings", str(tmp_path)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "workbench.cli", "findings", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert reader.stdout is not None and reader.stderr is not None
     first = reader.stdout.readline()
     reader.stdout.close()
@@ -227,5 +294,7 @@ def test_a_cell_over_the_cell_timeout_fails_instead_of_waiting(tiny_db, tmp_path
     slow = str(DATA / "slow_cell.ipynb")
     assert main(["run", slow, "--case", tiny_db, "--out", str(tmp_path), "--cell-timeout", "2"]) == 1
     err = capsys.readouterr().err
-    assert ("slow_cell.ipynb: cell 4 of 4 (it begins: 'time.sleep(seconds)') ran longer than the cell timeout "
-            "of 2 s and was stopped") in err
+    assert (
+        "slow_cell.ipynb: cell 4 of 4 (it begins: 'time.sleep(seconds)') ran longer than the cell timeout "
+        "of 2 s and was stopped"
+    ) in err

@@ -27,7 +27,10 @@ def test_parameters_reach_the_notebook(executed):
 
 
 def test_unknown_parameter_lists_the_declared_ones(tmp_path):
-    with pytest.raises(NotebookError, match=r"does not declare parameter\(s\) \['limt'\]; it declares: case_url \(str\), audience \(str\), out_dir \(str\), limit \(int\), share \(float\)"):
+    with pytest.raises(
+        NotebookError,
+        match=r"does not declare parameter\(s\) \['limt'\]; it declares: case_url \(str\), audience \(str\), out_dir \(str\), limit \(int\), share \(float\)",
+    ):
         execute(DATA / "two_charts.ipynb", tmp_path / "x.ipynb", {"limt": 4})
     assert not (tmp_path / "x.ipynb").exists()
 
@@ -39,7 +42,10 @@ def test_wrong_type_is_an_error(tmp_path):
 
 def test_failure_names_the_cell_and_keeps_the_notebook(tmp_path):
     out = tmp_path / "broken1.ipynb"
-    with pytest.raises(NotebookError, match=r"broken1.ipynb failed in cell 3 with ValueError: broken on purpose, limit=3\. The executed notebook is kept"):
+    with pytest.raises(
+        NotebookError,
+        match=r"broken1.ipynb failed in cell 3 with ValueError: broken on purpose, limit=3\. The executed notebook is kept",
+    ):
         execute(DATA / "broken1.ipynb", out, {})
     kept = nbformat.read(out, as_version=4)
     assert kept.metadata.papermill.exception is True
@@ -69,7 +75,10 @@ def test_external_reference_scanner_finds_loads_not_links():
         "<script>const s = '<img src=\"https://not-markup.example\">';</script>"
     )
     assert external_references(page) == [
-        "https://cdn.example/x.css", "logo.png", "//cdn.example/y.css", "https://cdn.example/z.png",
+        "https://cdn.example/x.css",
+        "logo.png",
+        "//cdn.example/y.css",
+        "https://cdn.example/z.png",
         "https://cdn.jsdelivr.net/npm/vega@6",
     ]
 

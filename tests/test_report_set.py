@@ -42,8 +42,15 @@ def auditor_set(tiny_db, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("auditor_set")
     with pseudonym_key():
-        build_report(tiny_db, "auditor", out, notebooks=NOTEBOOKS, parameters={"limit": 4, "max_rows": 5}, workers=2,
-                     pdf=_chromium())
+        build_report(
+            tiny_db,
+            "auditor",
+            out,
+            notebooks=NOTEBOOKS,
+            parameters={"limit": 4, "max_rows": 5},
+            workers=2,
+            pdf=_chromium(),
+        )
     return out
 
 
@@ -104,7 +111,7 @@ def test_investigator_csv_holds_the_identifiers_the_auditor_csv_hides(tiny_db, t
 
 def test_every_report_has_a_provenance_section(auditor_set, tiny_case):
     html = (auditor_set / "long_table_and_findings" / "long_table_and_findings.html").read_text()
-    section = html[html.index('id="provenance"'):]
+    section = html[html.index('id="provenance"') :]
     for p in tiny_case.evidence_dir.iterdir():
         assert hashlib.sha256(p.read_bytes()).hexdigest() in section, p.name
     assert "every row read was loaded or quarantined:\n<strong>yes</strong>" in section
@@ -120,8 +127,14 @@ def test_public_provenance_names_queries_without_sql(tiny_db):
     from workbench.reportset.provenance import case_fingerprint, environment, render_section
 
     findings = {"members": {"value": 10, "description": "Members", "query": "table_counts"}}
-    args = dict(case=tiny_db, case_label="case.db", fingerprint=case_fingerprint(tiny_db), env=environment(),
-                parameters={"audience": "public"}, findings=findings)
+    args = dict(
+        case=tiny_db,
+        case_label="case.db",
+        fingerprint=case_fingerprint(tiny_db),
+        env=environment(),
+        parameters={"audience": "public"},
+        findings=findings,
+    )
     public, auditor = render_section(audience="public", **args), render_section(audience="auditor", **args)
     assert "<code>table_counts</code>" in public and "SELECT" not in public
     assert "SELECT" in auditor
@@ -167,8 +180,9 @@ def test_verify_names_the_evidence_of_another_case(auditor_set, tiny_case_no_fra
 def test_verify_takes_a_duckdb_case_given_as_a_plain_path(auditor_set, tiny_duckdb, capsys):
     # The newcomer's command, `workbench verify DIR --case build/demo/case/case.duckdb`; the set was
     # rendered from the same evidence ingested into SQLite, so it verifies against this DuckDB case.
-    assert main(["verify", str(auditor_set), "--case", tiny_duckdb.removeprefix("duckdb:///")]) == 0, \
+    assert main(["verify", str(auditor_set), "--case", tiny_duckdb.removeprefix("duckdb:///")]) == 0, (
         capsys.readouterr().err
+    )
 
 
 def test_verify_refuses_a_folder_that_is_not_a_report_set(tmp_path, tiny_db, capsys):
@@ -192,8 +206,9 @@ def _a_set_for(folder: Path, audience: str | None) -> Path:
     return folder
 
 
-@pytest.mark.parametrize(("there", "asked"), [("investigator", "public"), ("public", "investigator"),
-                                              ("auditor", "investigator")])
+@pytest.mark.parametrize(
+    ("there", "asked"), [("investigator", "public"), ("public", "investigator"), ("auditor", "investigator")]
+)
 def test_report_refuses_to_write_one_audiences_set_over_anothers(tmp_path, tiny_db, capsys, there, asked):
     out = _a_set_for(tmp_path / there, there)
     before = hash_tree(out)
@@ -201,7 +216,8 @@ def test_report_refuses_to_write_one_audiences_set_over_anothers(tmp_path, tiny_
         assert main(["report", "--case", tiny_db, "--audience", asked, "--out", str(out)]) == 2
     assert capsys.readouterr().err == (
         f"workbench report: error: --out {out} holds the {there} report set; this run is for {asked}. "
-        f"Give another folder, or add --force to replace it with the {asked} set\n")
+        f"Give another folder, or add --force to replace it with the {asked} set\n"
+    )
     assert hash_tree(out) == before
     assert json.loads((out / "report-set.json").read_text())["audience"] == there
 
@@ -211,8 +227,11 @@ def test_a_set_whose_audience_is_not_recorded_is_refused_too(tmp_path):
     from workbench.reportset.contents import claim_folder
 
     out = _a_set_for(tmp_path / "old", None)
-    with pytest.raises(WorkbenchError, match=rf"^--out {out} holds a report set whose report-set\.json names no "
-                                             r"audience; this run is for public\. Give another folder, or add --force"):
+    with pytest.raises(
+        WorkbenchError,
+        match=rf"^--out {out} holds a report set whose report-set\.json names no "
+        r"audience; this run is for public\. Give another folder, or add --force",
+    ):
         claim_folder(out, "public")
     assert (out / "00_x" / "00_x.html").is_file()
 
@@ -224,8 +243,11 @@ def test_a_set_is_rewritten_for_its_own_audience_and_marked_as_whose_at_once(tmp
     out = _a_set_for(tmp_path / "public", "public")
     claim_folder(out, "public")
     assert [p.name for p in out.iterdir()] == ["report-set.json"]
-    assert json.loads((out / "report-set.json").read_text()) == {"format": 1, "status": "incomplete",
-                                                                 "audience": "public"}
+    assert json.loads((out / "report-set.json").read_text()) == {
+        "format": 1,
+        "status": "incomplete",
+        "audience": "public",
+    }
     # A run interrupted now still leaves the folder marked as the public one
     with pytest.raises(WorkbenchError, match=rf"^--out {out} holds the public report set; this run is for auditor\."):
         claim_folder(out, "auditor")
@@ -239,8 +261,9 @@ def test_force_replaces_another_audiences_set(tmp_path, tiny_db, capsys, monkeyp
     shutil.copy(DATA / "two_charts.ipynb", notebooks / "00_two_charts.ipynb")
     monkeypatch.setattr(workbench.reportset.execution, "NOTEBOOKS_DIR", notebooks)
     out = _a_set_for(tmp_path / "public", "investigator")
-    assert main(["report", "--case", tiny_db, "--audience", "public", "--out", str(out), "--force",
-                 "--workers", "1"]) == 0
+    assert (
+        main(["report", "--case", tiny_db, "--audience", "public", "--out", str(out), "--force", "--workers", "1"]) == 0
+    )
     record = json.loads((out / "report-set.json").read_text())
     assert (record["audience"], record["status"]) == ("public", "complete")
     assert [r["notebook"] for r in record["reports"]] == ["00_two_charts"]

@@ -67,7 +67,9 @@ def test_a_timeout_that_is_not_positive_is_refused_by_every_session_query(handma
     from workbench.queries import QueryParameterError
 
     for name in ("sessions", "window_sessions", "incident_hourly", "binding_candidates", "page_log_gaps"):
-        with pytest.raises(QueryParameterError, match="idle_timeout_minutes must be a positive number of minutes, got -5"):
+        with pytest.raises(
+            QueryParameterError, match="idle_timeout_minutes must be a positive number of minutes, got -5"
+        ):
             run(name, handmade, start=_at(0), end=_at(600), idle_timeout_minutes=-5)
 
 
@@ -93,12 +95,18 @@ def notebook_sessions(lost_logouts, tmp_path_factory):
     out = {}
     for idle in TIMEOUTS:
         folder = tmp_path_factory.mktemp(f"idle{idle}")
-        params = {"case_url": lost_logouts, "audience": "investigator", "out_dir": str(folder),
-                  "idle_timeout_minutes": idle}
+        params = {
+            "case_url": lost_logouts,
+            "audience": "investigator",
+            "out_dir": str(folder),
+            "idle_timeout_minutes": idle,
+        }
         execute(NOTEBOOKS_DIR / "01_incident_reconstruction.ipynb", folder / "01.ipynb", params)
         execute(NOTEBOOKS_DIR / "02_exposure_and_changes.ipynb", folder / "02.ipynb", params)
-        out[idle] = tuple(pl.read_csv(folder / name, infer_schema_length=0)  # compared as text
-                          for name in ("sessions.csv", "window_sessions.csv"))
+        out[idle] = tuple(
+            pl.read_csv(folder / name, infer_schema_length=0)  # compared as text
+            for name in ("sessions.csv", "window_sessions.csv")
+        )
     return out
 
 

@@ -24,7 +24,9 @@ def test_every_swapped_session_rendered_a_foreign_account(tiny_case):
 
 
 def test_no_unswapped_session_rendered_a_foreign_account(tiny_case):
-    views = tiny_case.evidence("page_views").join(tiny_case.evidence("logins").select("session_id", "applicant_id"), on="session_id")
+    views = tiny_case.evidence("page_views").join(
+        tiny_case.evidence("logins").select("session_id", "applicant_id"), on="session_id"
+    )
     foreign = views.filter(pl.col("account_id").is_not_null() & (pl.col("account_id") != pl.col("applicant_id")))
     assert set(foreign["session_id"]) == set(tiny_case.truth("swapped_sessions")["session_id"])
 
@@ -51,9 +53,7 @@ def test_fault_reports_are_support_messages(tiny_case):
 
 def test_allocation_touched_is_visible_in_interests(tiny_case):
     touched = tiny_case.truth("allocation_touched")
-    interests = tiny_case.evidence("interests").with_columns(
-        key=pl.format("{}:{}", "listing_id", "applicant_id")
-    )
+    interests = tiny_case.evidence("interests").with_columns(key=pl.format("{}:{}", "listing_id", "applicant_id"))
     swapped = tiny_case.truth("swapped_sessions")
     assert set(touched["session_id"]) <= set(swapped["session_id"])
     reg = touched.filter(pl.col("kind") == "interest_registered").join(interests, on="key", how="left")
@@ -71,14 +71,18 @@ def test_allocation_truth_points_at_real_rows(tiny_case):
     prio = tiny_case.truth("priority_allocations").join(contracts, on="listing_id", how="left")
     assert (prio["applicant_id"] == prio["applicant_id_right"]).all()
     grants = tiny_case.evidence("handler_actions").filter(pl.col("action") == "priority_grant")
-    assert set(zip(prio["listing_id"], prio["applicant_id"], strict=True)) <= set(zip(grants["listing_id"], grants["applicant_id"], strict=True))
+    assert set(zip(prio["listing_id"], prio["applicant_id"], strict=True)) <= set(
+        zip(grants["listing_id"], grants["applicant_id"], strict=True)
+    )
 
 
 def test_fake_profiles_look_like_malmo_2017(tiny_case):
     fakes = tiny_case.truth("fake_profiles").join(tiny_case.evidence("applicants"), on="applicant_id", how="left")
     assert (fakes["created_by_handler_id"] == fakes["handler_id"]).all()
     assert (fakes["queue_start"] < fakes["registered_at"].dt.date()).all()
-    shared = fakes.group_by("handler_id").agg(pl.col("email").n_unique() < pl.len(), pl.col("phone").n_unique() < pl.len())
+    shared = fakes.group_by("handler_id").agg(
+        pl.col("email").n_unique() < pl.len(), pl.col("phone").n_unique() < pl.len()
+    )
     assert shared.select(pl.any_horizontal("email", "phone").all()).item()
 
 
@@ -99,10 +103,16 @@ def test_degrade_changes_evidence_but_never_truth(tiny_case, case_factory, spec)
     full, less = tiny_case.evidence("page_views"), degraded.evidence("page_views")
     if spec.startswith("missing"):
         assert less.height == full.height
-        lost = (less["account_id"].null_count() - full["account_id"].null_count()) / full["account_id"].is_not_null().sum()
+        lost = (less["account_id"].null_count() - full["account_id"].null_count()) / full[
+            "account_id"
+        ].is_not_null().sum()
         assert 0.25 < lost < 0.35
     else:
-        gap = pl.col("time").is_between(pl.datetime(2013, 12, 14, 10, time_zone="UTC"), pl.datetime(2013, 12, 14, 11, time_zone="UTC"), closed="left")
+        gap = pl.col("time").is_between(
+            pl.datetime(2013, 12, 14, 10, time_zone="UTC"),
+            pl.datetime(2013, 12, 14, 11, time_zone="UTC"),
+            closed="left",
+        )
         assert full.filter(gap).height > 0 and less.filter(gap).height == 0
         assert less.height == full.height - full.filter(gap).height
     for other in ("logins", "profile_changes", "support_messages"):

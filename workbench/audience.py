@@ -112,14 +112,22 @@ class AudienceError(WorkbenchError, ValueError):
 # Pseudonym kinds: columns that denote the same kind of thing share a prefix and a keyed
 # hash, so a person's customer number gets one pseudonym in every column and notebook.
 _KINDS: dict[str, str] = {
-    "applicant_id": "P", "account_id": "P", "sender_applicant_id": "P",
-    "authenticated_applicant_id": "P", "actor_applicant_id": "P", "owner_account_id": "P",
+    "applicant_id": "P",
+    "account_id": "P",
+    "sender_applicant_id": "P",
+    "authenticated_applicant_id": "P",
+    "actor_applicant_id": "P",
+    "owner_account_id": "P",
     "bound_account_id": "P",
-    "handler_id": "H", "created_by_handler_id": "H",
-    "personnummer": "N", "co_applicant_personnummer": "N",
-    "name": "M", "co_applicant_name": "M",
+    "handler_id": "H",
+    "created_by_handler_id": "H",
+    "personnummer": "N",
+    "co_applicant_personnummer": "N",
+    "name": "M",
+    "co_applicant_name": "M",
     "address": "A",
-    "email": "E", "sender_address": "E",
+    "email": "E",
+    "sender_address": "E",
     "phone": "T",
     "ip": "I",
 }

@@ -56,22 +56,63 @@ _TS = sa.DateTime(timezone=True)
 sa.Table(
     "quarantine",
     case_metadata,
-    sa.Column("file", sa.Text(), primary_key=True, autoincrement=False, info={"doc": "Input file, relative to the evidence folder's parent, e.g. 'evidence/logins.csv'."}),
-    sa.Column("line", sa.BigInteger(), primary_key=True, autoincrement=False, info={"doc": "CSV: physical line where the record starts (header is line 1). Parquet: 1-based row number. Access log: the line. mbox: the line of the message's 'From ' separator."}),
+    sa.Column(
+        "file",
+        sa.Text(),
+        primary_key=True,
+        autoincrement=False,
+        info={"doc": "Input file, relative to the evidence folder's parent, e.g. 'evidence/logins.csv'."},
+    ),
+    sa.Column(
+        "line",
+        sa.BigInteger(),
+        primary_key=True,
+        autoincrement=False,
+        info={
+            "doc": "CSV: physical line where the record starts (header is line 1). Parquet: 1-based row number. Access log: the line. mbox: the line of the message's 'From ' separator."
+        },
+    ),
     sa.Column("table", sa.Text(), nullable=False, info={"doc": "Evidence table the file was for."}),
-    sa.Column("column", sa.Text(), info={"doc": "Column of the (first) problem; several key columns are joined by ', '; null for a malformed CSV record."}),
-    sa.Column("value", sa.Text(), info={"doc": "The offending value as text; the raw record text for a malformed CSV record; the raw line for an access-log line."}),
-    sa.Column("reason", sa.Text(), nullable=False, info={"doc": "What is wrong and what is allowed; further problems of the same row follow 'also:'."}),
-    sa.Column("record", sa.Text(), info={"doc": "The whole input row as a JSON object of text values, so nothing is lost."}),
+    sa.Column(
+        "column",
+        sa.Text(),
+        info={
+            "doc": "Column of the (first) problem; several key columns are joined by ', '; null for a malformed CSV record."
+        },
+    ),
+    sa.Column(
+        "value",
+        sa.Text(),
+        info={
+            "doc": "The offending value as text; the raw record text for a malformed CSV record; the raw line for an access-log line."
+        },
+    ),
+    sa.Column(
+        "reason",
+        sa.Text(),
+        nullable=False,
+        info={"doc": "What is wrong and what is allowed; further problems of the same row follow 'also:'."},
+    ),
+    sa.Column(
+        "record", sa.Text(), info={"doc": "The whole input row as a JSON object of text values, so nothing is lost."}
+    ),
     info={"doc": "Rows ingest refused: one row per refused input row."},
 )
 
 sa.Table(
     "manifest",
     case_metadata,
-    sa.Column("path", sa.Text(), primary_key=True, autoincrement=False, info={"doc": "Input file, relative to the evidence folder's parent."}),
+    sa.Column(
+        "path",
+        sa.Text(),
+        primary_key=True,
+        autoincrement=False,
+        info={"doc": "Input file, relative to the evidence folder's parent."},
+    ),
     sa.Column("table", sa.Text(), nullable=False),
-    sa.Column("format", sa.String(16), nullable=False, info={"doc": "'csv', 'parquet', or a raw form: 'access_log', 'mbox'."}),
+    sa.Column(
+        "format", sa.String(16), nullable=False, info={"doc": "'csv', 'parquet', or a raw form: 'access_log', 'mbox'."}
+    ),
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("bytes", sa.BigInteger(), nullable=False),
     sa.Column("rows_read", sa.BigInteger(), nullable=False),
@@ -99,6 +140,7 @@ for _table, _column in (
     sa.Index(f"ix_{_table}_{_column}", case_metadata.tables[_table].c[_column])
 
 CASE_TABLES: tuple[str, ...] = (*evidence.TABLES, "quarantine", "manifest")
+
 
 def polars_schema(name: str) -> pl.Schema:
     """The polars schema of case table ``name`` (an evidence table, ``quarantine`` or ``manifest``)."""
@@ -160,8 +202,10 @@ def _file_engine(path: Path) -> str | None:
 
 def _not_a_database(path: Path) -> CaseError:
     what = "empty" if path.stat().st_size == 0 else "neither a SQLite nor a DuckDB database file"
-    return CaseError(f"{path} is not a case database: it is {what} (accepted: a SQLite or DuckDB file that "
-                     "`workbench ingest` wrote, or a PostgreSQL URL postgresql+psycopg://USER@HOST:PORT/DB)")
+    return CaseError(
+        f"{path} is not a case database: it is {what} (accepted: a SQLite or DuckDB file that "
+        "`workbench ingest` wrote, or a PostgreSQL URL postgresql+psycopg://USER@HOST:PORT/DB)"
+    )
 
 
 def case_url(target: str | Path | sa.URL, *, write: bool = False) -> sa.URL:
@@ -199,7 +243,9 @@ def case_url(target: str | Path | sa.URL, *, write: bool = False) -> sa.URL:
         )
     if url.get_backend_name() in ("sqlite", "duckdb"):
         if url.database is None or url.database in ("", ":memory:"):
-            raise CaseError(f"case URL {str(url)!r} names no file; a case must be stored, e.g. duckdb:///runs/demo/case.duckdb")
+            raise CaseError(
+                f"case URL {str(url)!r} names no file; a case must be stored, e.g. duckdb:///runs/demo/case.duckdb"
+            )
         if not url.database.startswith("file:"):
             # Notebooks run in their output folder: a relative file must not change meaning there.
             url = url.set(database=str(_resolve_file(url.database, write=write)))
@@ -247,11 +293,16 @@ def _dtypes(statement: sa.Select) -> dict[str, pl.DataType]:
     for column in statement.selected_columns:
         t = column.type
         dtype = (
-            pl.Boolean() if isinstance(t, sa.Boolean)
-            else pl.Int64() if isinstance(t, sa.Integer)
-            else pl.Float64() if isinstance(t, (sa.Double, sa.Float))
-            else pl.Date() if isinstance(t, sa.Date) and not isinstance(t, sa.DateTime)
-            else pl.String() if isinstance(t, (sa.String, sa.Text, sa.Enum))
+            pl.Boolean()
+            if isinstance(t, sa.Boolean)
+            else pl.Int64()
+            if isinstance(t, sa.Integer)
+            else pl.Float64()
+            if isinstance(t, (sa.Double, sa.Float))
+            else pl.Date()
+            if isinstance(t, sa.Date) and not isinstance(t, sa.DateTime)
+            else pl.String()
+            if isinstance(t, (sa.String, sa.Text, sa.Enum))
             else None
         )
         if dtype is not None and column.name:
@@ -301,7 +352,9 @@ class Case:
             warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
             frame = pl.read_database(statement, conn, schema_overrides=_dtypes(statement), infer_schema_length=None)
         frame = frame.with_columns(
-            pl.col(name).dt.replace_time_zone("UTC") if dtype.time_zone is None else pl.col(name).dt.convert_time_zone("UTC")
+            pl.col(name).dt.replace_time_zone("UTC")
+            if dtype.time_zone is None
+            else pl.col(name).dt.convert_time_zone("UTC")
             for name, dtype in frame.schema.items()
             if isinstance(dtype, pl.Datetime)
         )
@@ -352,10 +405,14 @@ def _check_file(target: str | os.PathLike[str] | sa.URL, url: sa.URL) -> None:
         where = ""
         if not Path(given).is_absolute():
             where = ", relative to " + " or ".join(
-                f"the {kind} folder {folder}" for kind, folder in zip(("current", "project"), _search_folders(), strict=False))
+                f"the {kind} folder {folder}"
+                for kind, folder in zip(("current", "project"), _search_folders(), strict=False)
+            )
         # Never only "create it": a wrong path is the likelier mistake.
-        raise CaseError(f"no case database at {given}{where}; check the path, or, if the case does not exist yet, "
-                        f"create it with `workbench ingest EVIDENCE_DIR --case {label}`")
+        raise CaseError(
+            f"no case database at {given}{where}; check the path, or, if the case does not exist yet, "
+            f"create it with `workbench ingest EVIDENCE_DIR --case {label}`"
+        )
     if path.is_dir():
         inside = sorted(str(p) for p in path.iterdir() if p.suffix in (".db", ".duckdb", ".sqlite"))[:3]
         hint = f", e.g. {' or '.join(inside)}" if inside else ""
@@ -365,8 +422,10 @@ def _check_file(target: str | os.PathLike[str] | sa.URL, url: sa.URL) -> None:
         raise _not_a_database(path)
     backend = url.get_backend_name()
     if found != backend:
-        raise CaseError(f"{path} is a {_ENGINE_NAMES[found]} database, but the case URL says {backend}; "
-                        f"give {found}:///{path} or the plain path {path}")
+        raise CaseError(
+            f"{path} is a {_ENGINE_NAMES[found]} database, but the case URL says {backend}; "
+            f"give {found}:///{path} or the plain path {path}"
+        )
 
 
 def open_case(url_or_path: str | Path | sa.URL) -> Case:
@@ -398,6 +457,8 @@ def open_case(url_or_path: str | Path | sa.URL) -> Case:
             label = f"{url.database} is a {_ENGINE_NAMES[url.get_backend_name()]}"
         else:
             label = f"{label} is a"
-        raise CaseError(f"{label} database but not a case: it has no manifest table. "
-                        "A case is what `workbench ingest EVIDENCE_DIR --case URL` writes")
+        raise CaseError(
+            f"{label} database but not a case: it has no manifest table. "
+            "A case is what `workbench ingest EVIDENCE_DIR --case URL` writes"
+        )
     return Case(url=url, engine=engine)

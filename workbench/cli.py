@@ -18,8 +18,10 @@ from .errors import WorkbenchError
 __all__ = ["build_parser", "main"]
 
 # Shown by `workbench --help`; the module docstring is for readers of the code.
-_DESCRIPTION = ("The housing-queue investigation workbench: generate cases, ingest evidence, run notebooks, "
-                "render and verify reports.")
+_DESCRIPTION = (
+    "The housing-queue investigation workbench: generate cases, ingest evidence, run notebooks, "
+    "render and verify reports."
+)
 _EPILOG = """\
 from evidence to a verified report set:
   workbench generate --scale small --seed 1 --out cases/small
@@ -58,9 +60,14 @@ def _docs(args: argparse.Namespace) -> int:
     text = render_markdown()
     if args.check:
         if not path.is_file() or path.read_text() != text:
-            state = "does not exist" if not path.exists() else "is not a file" if not path.is_file() else "is out of date"
-            print(f"workbench docs: error: {path} {state}; write it from workbench/evidence.py with "
-                  f"`workbench docs --path {path}`", file=sys.stderr)
+            state = (
+                "does not exist" if not path.exists() else "is not a file" if not path.is_file() else "is out of date"
+            )
+            print(
+                f"workbench docs: error: {path} {state}; write it from workbench/evidence.py with "
+                f"`workbench docs --path {path}`",
+                file=sys.stderr,
+            )
             return 1
         print(f"{path} matches the declarations")
         return 0
@@ -87,7 +94,8 @@ def _given_parameters(args: argparse.Namespace) -> tuple[dict, set[str]]:
             raise WorkbenchError(f"--params {path}: cannot read it as YAML ({exc})") from None
         if not isinstance(loaded, dict) or not all(isinstance(k, str) for k in loaded):
             raise WorkbenchError(
-                f"--params {path} must hold a mapping of parameter names to values, e.g. 'alpha: 0.01'")
+                f"--params {path} must hold a mapping of parameter names to values, e.g. 'alpha: 0.01'"
+            )
         # YAML dates become ISO text, as papermill passes them
         given.update({k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in loaded.items()})
     text = set()
@@ -142,9 +150,18 @@ def _report(args: argparse.Namespace) -> int:
 
     given, text = _given_parameters(args)
     try:
-        index = build_report(args.case, args.audience, args.out, parameters=given, pdf=args.pdf,
-                             workers=args.workers, text_parameters=text, progress=print,
-                             cell_timeout=args.cell_timeout, force=args.force)
+        index = build_report(
+            args.case,
+            args.audience,
+            args.out,
+            parameters=given,
+            pdf=args.pdf,
+            workers=args.workers,
+            text_parameters=text,
+            progress=print,
+            cell_timeout=args.cell_timeout,
+            force=args.force,
+        )
     except NotebookError as exc:
         print(f"workbench report: error: {exc}", file=sys.stderr)
         return 1
@@ -173,10 +190,18 @@ def _findings(args: argparse.Namespace) -> int:
     root = Path(args.dir)
     files = sorted(root.rglob(FILENAME)) if root.is_dir() else []
     if not files:
-        why = ("the folder does not exist" if not root.exists() else
-               "it is a file, not a folder" if not root.is_dir() else f"it holds no {FILENAME}")
-        print(f"workbench findings: error: no findings under {root}: {why}; give the folder of a report set or "
-              "of `workbench run`, e.g. build/demo/reports/investigator", file=sys.stderr)
+        why = (
+            "the folder does not exist"
+            if not root.exists()
+            else "it is a file, not a folder"
+            if not root.is_dir()
+            else f"it holds no {FILENAME}"
+        )
+        print(
+            f"workbench findings: error: no findings under {root}: {why}; give the folder of a report set or "
+            "of `workbench run`, e.g. build/demo/reports/investigator",
+            file=sys.stderr,
+        )
         return 1
     if args.headlines:
         return _headlines(files)
@@ -233,9 +258,13 @@ def _notebook_names() -> list[str]:
 
 def _command(sub, name: str, summary: str, example: str) -> argparse.ArgumentParser:
     """A subcommand whose --help starts with the one-line ``summary`` and ends with ``example``."""
-    return sub.add_parser(name, help=summary[0].lower() + summary[1:].rstrip("."),
-                          description=summary, epilog=f"example:\n  {example}",
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    return sub.add_parser(
+        name,
+        help=summary[0].lower() + summary[1:].rstrip("."),
+        description=summary,
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -244,13 +273,18 @@ def build_parser() -> argparse.ArgumentParser:
     from .scenario import FORMATS, SCALES
     from .scenario.degrade import MODES
 
-    parser = argparse.ArgumentParser(prog="workbench", description=_DESCRIPTION, epilog=_EPILOG,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="workbench", description=_DESCRIPTION, epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    g = _command(sub, "generate", "Generate a synthetic case with planted truth: evidence/, raw/ and truth/ under --out.",
-                 "workbench generate --scale small --seed 1 --out cases/small")
+    g = _command(
+        sub,
+        "generate",
+        "Generate a synthetic case with planted truth: evidence/, raw/ and truth/ under --out.",
+        "workbench generate --scale small --seed 1 --out cases/small",
+    )
     g.add_argument("--scale", choices=list(SCALES), default="small", help="size of the city (default: small)")
     g.add_argument("--seed", type=int, default=1, help="random seed; the same seed gives byte-identical files")
     g.add_argument("--out", required=True, help="folder to write evidence/, raw/, truth/ into")
@@ -265,59 +299,115 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.set_defaults(func=_generate)
 
-    d = _command(sub, "docs", "Render docs/evidence-format.md from the declarations in workbench/evidence.py.",
-                 "workbench docs --check")
-    d.add_argument("--path", default="docs/evidence-format.md", help="where to write (default: docs/evidence-format.md)")
+    d = _command(
+        sub,
+        "docs",
+        "Render docs/evidence-format.md from the declarations in workbench/evidence.py.",
+        "workbench docs --check",
+    )
+    d.add_argument(
+        "--path", default="docs/evidence-format.md", help="where to write (default: docs/evidence-format.md)"
+    )
     d.add_argument("--check", action="store_true", help="fail if the file differs instead of writing it")
     d.set_defaults(func=_docs)
 
     def notebook_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--case", required=True,
-                       help="case database: a SQLite or DuckDB file, or a URL such as duckdb:///case.duckdb; "
-                            "a relative path is looked for in the current folder, then in the project folder")
-        p.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                       help="a notebook parameter, read as the type the notebook declares (repeatable); "
-                            """a list is written as YAML in quotes, e.g. -p extra_report_phrases '["my phrase"]'""")
+        p.add_argument(
+            "--case",
+            required=True,
+            help="case database: a SQLite or DuckDB file, or a URL such as duckdb:///case.duckdb; "
+            "a relative path is looked for in the current folder, then in the project folder",
+        )
+        p.add_argument(
+            "-p",
+            nargs=2,
+            action="append",
+            default=[],
+            metavar=("NAME", "VALUE"),
+            help="a notebook parameter, read as the type the notebook declares (repeatable); "
+            """a list is written as YAML in quotes, e.g. -p extra_report_phrases '["my phrase"]'""",
+        )
         p.add_argument("--params", metavar="FILE.yaml", help="notebook parameters from a YAML mapping; -p wins")
-        p.add_argument("--workers", type=_positive(int), default=None, metavar="N",
-                       help="notebooks run at once in separate processes (default: the number of CPUs)")
-        p.add_argument("--cell-timeout", type=_positive(float), default=None, metavar="SECONDS",
-                       help="fail a notebook cell that runs longer than this (default: no limit)")
+        p.add_argument(
+            "--workers",
+            type=_positive(int),
+            default=None,
+            metavar="N",
+            help="notebooks run at once in separate processes (default: the number of CPUs)",
+        )
+        p.add_argument(
+            "--cell-timeout",
+            type=_positive(float),
+            default=None,
+            metavar="SECONDS",
+            help="fail a notebook cell that runs longer than this (default: no limit)",
+        )
 
     names = _notebook_names()
-    r = _command(sub, "run", "Execute notebooks headless with papermill; each gets OUT/<name>/ with its findings.json.",
-                 "workbench run 00_case_overview --case build/demo/case/case.duckdb -p timezone UTC --out runs/")
-    r.add_argument("notebooks", nargs="+", metavar="NOTEBOOK",
-                   help=(f"a notebook name ({', '.join(names)}), " if names else "")
-                   + "a path to a .ipynb, or 'all' (every report notebook 00-09)")
+    r = _command(
+        sub,
+        "run",
+        "Execute notebooks headless with papermill; each gets OUT/<name>/ with its findings.json.",
+        "workbench run 00_case_overview --case build/demo/case/case.duckdb -p timezone UTC --out runs/",
+    )
+    r.add_argument(
+        "notebooks",
+        nargs="+",
+        metavar="NOTEBOOK",
+        help=(f"a notebook name ({', '.join(names)}), " if names else "")
+        + "a path to a .ipynb, or 'all' (every report notebook 00-09)",
+    )
     notebook_options(r)
-    r.add_argument("--out", required=True,
-                   help="folder for the executed notebooks; each gets OUT/<name>/ with findings.json")
+    r.add_argument(
+        "--out", required=True, help="folder for the executed notebooks; each gets OUT/<name>/ with findings.json"
+    )
     r.set_defaults(func=_run)
 
-    rp = _command(sub, "report", "Run every report notebook for one audience and write an offline report set.",
-                  "workbench report --case build/demo/case/case.duckdb --audience public --out build/demo/reports/public")
+    rp = _command(
+        sub,
+        "report",
+        "Run every report notebook for one audience and write an offline report set.",
+        "workbench report --case build/demo/case/case.duckdb --audience public --out build/demo/reports/public",
+    )
     notebook_options(rp)
     rp.add_argument("--audience", required=True, choices=[a.value for a in Audience], help=_AUDIENCE_HELP)
-    rp.add_argument("--out", required=True,
-                    help="folder for the report set: a new or empty folder, or a previous set for the same audience")
-    rp.add_argument("--force", action="store_true",
-                    help="replace a report set for another audience in --out (it is refused otherwise)")
+    rp.add_argument(
+        "--out",
+        required=True,
+        help="folder for the report set: a new or empty folder, or a previous set for the same audience",
+    )
+    rp.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a report set for another audience in --out (it is refused otherwise)",
+    )
     rp.add_argument("--pdf", action="store_true", help="also print each report to PDF with headless Chromium")
     rp.set_defaults(func=_report)
 
-    v = _command(sub, "verify", "Check a report set against its hashes and against the case's evidence.",
-                 "workbench verify build/demo/reports/public --case build/demo/case/case.duckdb")
+    v = _command(
+        sub,
+        "verify",
+        "Check a report set against its hashes and against the case's evidence.",
+        "workbench verify build/demo/reports/public --case build/demo/case/case.duckdb",
+    )
     v.add_argument("dir", metavar="DIR", help="a report set folder, e.g. build/demo/reports/public")
     v.add_argument("--case", required=True, help="the case the reports claim to come from (a path or a URL)")
     v.set_defaults(func=_verify)
 
-    f = _command(sub, "findings", "Print the findings recorded under a report folder, as the reports show them.",
-                 "workbench findings build/demo/reports/investigator --headlines")
-    f.add_argument("dir", metavar="DIR", help="a folder holding findings.json files, e.g. build/demo/reports/investigator")
-    f.add_argument("--headlines", action="store_true",
-                   help="only the headline figures: exposed accounts, changes by others, time to contain, "
-                        "caseworkers flagged")
+    f = _command(
+        sub,
+        "findings",
+        "Print the findings recorded under a report folder, as the reports show them.",
+        "workbench findings build/demo/reports/investigator --headlines",
+    )
+    f.add_argument(
+        "dir", metavar="DIR", help="a folder holding findings.json files, e.g. build/demo/reports/investigator"
+    )
+    f.add_argument(
+        "--headlines",
+        action="store_true",
+        help="only the headline figures: exposed accounts, changes by others, time to contain, caseworkers flagged",
+    )
     f.set_defaults(func=_findings)
 
     from .ingest import add_ingest_command

@@ -21,8 +21,7 @@ __all__ = ["Table", "show", "show_rows", "table"]
 class Table:
     """An HTML table of a frame for notebooks and reports; long frames are cut with a note."""
 
-    def __init__(self, frame: pl.DataFrame, *, max_rows: int = 40, caption: str | None = None,
-                 csv: str | None = None):
+    def __init__(self, frame: pl.DataFrame, *, max_rows: int = 40, caption: str | None = None, csv: str | None = None):
         self.frame, self.max_rows, self.caption, self.csv = frame, max_rows, caption, csv
 
     @staticmethod
@@ -60,7 +59,9 @@ class Table:
             ".wb-table th{border-bottom:2px solid #999}.wb-num{display:block;text-align:right}"
             ".wb-null{color:#aaa}.wb-note{font-size:11px;color:#666}</style>"
         )
-        return f'{style}<table class="wb-table">{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}'
+        return (
+            f'{style}<table class="wb-table">{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}'
+        )
 
     def __repr__(self) -> str:
         return repr(self.frame)
@@ -103,12 +104,16 @@ def show(frame: pl.DataFrame, audience: str, *, max_rows: int = 40, caption: str
     return Table(fitted, max_rows=max_rows, caption=caption, csv=csv)
 
 
-def show_rows(frame: pl.DataFrame, audience: str, *, caption: str | None = None, max_rows: int = 40,
-              **fit_options) -> Any:
+def show_rows(
+    frame: pl.DataFrame, audience: str, *, caption: str | None = None, max_rows: int = 40, **fit_options
+) -> Any:
     """Per-person rows for an audience that sees rows (as :func:`show`); for the public, a note that they are withheld."""
     if not Audience.parse(audience).sees_rows:
         from IPython.display import Markdown
 
-        return Markdown(f"*{frame.height:,} per-person rows are not shown in the public report.*".replace(",", "\u202f")
-                        if frame.height >= 5 else "*Per-person rows are not shown in the public report.*")
+        return Markdown(
+            f"*{frame.height:,} per-person rows are not shown in the public report.*".replace(",", "\u202f")
+            if frame.height >= 5
+            else "*Per-person rows are not shown in the public report.*"
+        )
     return Table(fit(frame, audience, **fit_options), max_rows=max_rows, caption=caption)

@@ -36,4 +36,3 @@ class GeneratorError(WorkbenchError):
 
 class CaseError(WorkbenchError):
     """A case database that cannot be opened or written (bad URL, missing file)."""
-

@@ -118,6 +118,7 @@ def page_fields(path: str) -> tuple[str, ...]:
     """Profile fields a page renders, e.g. ``page_fields("/lagenhet/210345/intresse")``; () if none."""
     return PAGE_FIELDS.get(_LISTING_IN_PATH.sub("/{listing_id}", path.split("?", 1)[0]), ())
 
+
 metadata = sa.MetaData()
 _UTC_EXAMPLE = datetime(2013, 12, 13, 17, 42, 5, tzinfo=UTC)
 
@@ -148,24 +149,60 @@ def _t(name: str, doc: str, *columns: sa.Column) -> sa.Table:
 _t(
     "applicants",
     "Queue members as exported after the incident: one row per customer.",
-    _col("applicant_id", ID, "Customer number; the member's account has the same id.", 1048213, PII.DIRECT, primary_key=True),
-    _col("personnummer", sa.String(13), "Swedish personal identity number, YYYYMMDD-NNNC, valid check digit.", "19850412-2383", PII.DIRECT, nullable=False),
+    _col(
+        "applicant_id",
+        ID,
+        "Customer number; the member's account has the same id.",
+        1048213,
+        PII.DIRECT,
+        primary_key=True,
+    ),
+    _col(
+        "personnummer",
+        sa.String(13),
+        "Swedish personal identity number, YYYYMMDD-NNNC, valid check digit.",
+        "19850412-2383",
+        PII.DIRECT,
+        nullable=False,
+    ),
     _col("name", sa.String(120), "Full name.", "Anna Lindqvist", PII.DIRECT, nullable=False),
-    _col("address", sa.String(120), "Street address (hidden on pages for protected identity).", "Storgatan 12", PII.DIRECT),
+    _col(
+        "address",
+        sa.String(120),
+        "Street address (hidden on pages for protected identity).",
+        "Storgatan 12",
+        PII.DIRECT,
+    ),
     _col("postal_code", sa.String(6), "Postal code, 'NNN NN'.", "118 25", PII.QUASI),
     _col("city", sa.String(60), "Postal town.", "Stockholm", PII.QUASI),
     _col("email", sa.String(120), "E-mail address.", "anna.lindqvist.48213@example.com", PII.DIRECT),
     _col("phone", sa.String(20), "Phone number.", "070-123 45 67", PII.DIRECT),
-    _col("employer", sa.String(120), "Employer as stated by the member; null when none.", "Lindqvist & Berg AB", PII.QUASI),
+    _col(
+        "employer",
+        sa.String(120),
+        "Employer as stated by the member; null when none.",
+        "Lindqvist & Berg AB",
+        PII.QUASI,
+    ),
     _col("annual_income", ID, "Stated annual income in SEK.", 384000, PII.QUASI),
     _col("co_applicant_name", sa.String(120), "Co-applicant's name, if any.", "Erik Lindqvist", PII.DIRECT),
-    _col("co_applicant_personnummer", sa.String(13), "Co-applicant's personnummer, if any.", "19830102-1234", PII.DIRECT),
+    _col(
+        "co_applicant_personnummer", sa.String(13), "Co-applicant's personnummer, if any.", "19830102-1234", PII.DIRECT
+    ),
     _col("student", sa.Boolean(), "Registered as a student (may apply for student listings).", False, nullable=False),
-    _col("protected_identity", sa.Boolean(), "Has protected identity (skyddade personuppgifter).", False, nullable=False),
+    _col(
+        "protected_identity", sa.Boolean(), "Has protected identity (skyddade personuppgifter).", False, nullable=False
+    ),
     _col("queue_start", sa.Date(), "The date queue time counts from.", date(2004, 3, 1), nullable=False),
     _col("registered_at", TS, "When the customer record was created.", _UTC_EXAMPLE, nullable=False),
     _col("status", sa.String(32), "Membership status.", "active", nullable=False, enum="applicant_status"),
-    _col("created_by_handler_id", ID, "Caseworker who created the profile; null when the member registered themself.", None, PII.DIRECT),
+    _col(
+        "created_by_handler_id",
+        ID,
+        "Caseworker who created the profile; null when the member registered themself.",
+        None,
+        PII.DIRECT,
+    ),
 )
 
 _t(
@@ -193,7 +230,13 @@ _t(
     _col("applicant_id", ID, "The authenticated member.", 1048213, PII.DIRECT, nullable=False),
     _col("method", sa.String(32), "Authentication method.", "bankid", nullable=False, enum="login_method"),
     _col("ip", sa.String(45), "Client IP address.", "83.250.14.7", PII.DIRECT),
-    _col("user_agent", sa.String(300), "Browser user agent.", "Mozilla/5.0 (Windows NT 6.1; rv:26.0) Gecko/20100101 Firefox/26.0", PII.QUASI),
+    _col(
+        "user_agent",
+        sa.String(300),
+        "Browser user agent.",
+        "Mozilla/5.0 (Windows NT 6.1; rv:26.0) Gecko/20100101 Firefox/26.0",
+        PII.QUASI,
+    ),
 )
 
 _t(
@@ -212,7 +255,9 @@ _t(
     _col("ip", sa.String(45), "Client IP address.", "83.250.14.7", PII.DIRECT),
     _col("path", sa.String(200), "Request path.", "/mina-sidor/profil", nullable=False),
     _col("status", ID, "HTTP status.", 200, nullable=False),
-    _col("account_id", ID, "Account whose data the page rendered; null for pages that render none.", 1048213, PII.DIRECT),
+    _col(
+        "account_id", ID, "Account whose data the page rendered; null for pages that render none.", 1048213, PII.DIRECT
+    ),
 )
 
 _t(
@@ -230,7 +275,13 @@ _t(
 _t(
     "support_messages",
     "Messages to customer support (e-mail and web form), Swedish and English.",
-    _col("message_id", sa.String(120), "Message-ID of the message.", "<20131214091502.4411@mail.example>", primary_key=True),
+    _col(
+        "message_id",
+        sa.String(120),
+        "Message-ID of the message.",
+        "<20131214091502.4411@mail.example>",
+        primary_key=True,
+    ),
     _col("received_at", TS, "Receipt time by the mail server's clock.", _UTC_EXAMPLE, nullable=False),
     _col("channel", sa.String(32), "How the message arrived.", "email", nullable=False, enum="message_channel"),
     _col("sender_applicant_id", ID, "Customer number of the sender, if known.", 1048213, PII.DIRECT),
@@ -258,7 +309,14 @@ _t(
     _col("kind", sa.String(32), "Kind of listing.", "regular", nullable=False, enum="listing_kind"),
     _col("published_at", TS, "When the listing opened for interest.", _UTC_EXAMPLE, nullable=False),
     _col("closes_at", TS, "When registration of interest closed.", _UTC_EXAMPLE, nullable=False),
-    _col("income_rule", sa.String(32), "Landlord's income requirement: monthly income at least 2x or 3x the rent.", "3x_rent", nullable=False, enum="income_rule"),
+    _col(
+        "income_rule",
+        sa.String(32),
+        "Landlord's income requirement: monthly income at least 2x or 3x the rent.",
+        "3x_rent",
+        nullable=False,
+        enum="income_rule",
+    ),
 )
 
 _t(
@@ -268,7 +326,12 @@ _t(
     _col("applicant_id", ID, "Applicant.", 1048213, PII.DIRECT, primary_key=True),
     _col("registered_at", TS, "When the interest was registered.", _UTC_EXAMPLE, nullable=False),
     _col("withdrawn_at", TS, "When it was withdrawn (by the applicant, or by the system after a contract).", None),
-    _col("session_id", sa.String(40), "Web session that registered it; null when not made on the web or outside the logged period.", None),
+    _col(
+        "session_id",
+        sa.String(40),
+        "Web session that registered it; null when not made on the web or outside the logged period.",
+        None,
+    ),
 )
 
 _t(
@@ -281,7 +344,13 @@ _t(
     _col("response", sa.String(32), "Outcome of the offer.", "declined", nullable=False, enum="offer_response"),
     _col("responded_at", TS, "When the response was recorded.", _UTC_EXAMPLE),
     _col("response_session_id", sa.String(40), "Web session that answered, if answered on the web.", None),
-    _col("reason", sa.Text(), "Caseworker's note: disqualification ground, priority decision reference.", "income below 3x rent", PII.FREE_TEXT),
+    _col(
+        "reason",
+        sa.Text(),
+        "Caseworker's note: disqualification ground, priority decision reference.",
+        "income below 3x rent",
+        PII.FREE_TEXT,
+    ),
 )
 
 _t(

@@ -151,8 +151,16 @@ class Findings:
     def path(self) -> Path:
         return self.out_dir / FILENAME
 
-    def record(self, name: str, value: Any, description: str, query: str | None = None, *, count: bool = False,
-               params: Mapping[str, Any] | None = None) -> Any:
+    def record(
+        self,
+        name: str,
+        value: Any,
+        description: str,
+        query: str | None = None,
+        *,
+        count: bool = False,
+        params: Mapping[str, Any] | None = None,
+    ) -> Any:
         """Record figure ``name`` (e.g. ``"possibly_affected"``), show it, and return ``value``.
 
         ``query`` names the registered query that produced it; ``params`` the values it was
@@ -174,7 +182,9 @@ class Findings:
             last = last_params(query)
             used, varied = (dict(params), False) if params is not None else last or ({}, False)
         elif params:
-            raise FindingError(f"finding {name!r}: params {dict(params)} need the query they were passed to (query=...)")
+            raise FindingError(
+                f"finding {name!r}: params {dict(params)} need the query they were passed to (query=...)"
+            )
         encoded = _encode(name, value)
         shown = value
         if count and not self.audience.sees_rows:  # aggregates only: a small count singles people out

@@ -21,8 +21,15 @@ from .evidence import PII
 __all__ = ["export_csv", "person_rows"]
 
 
-def person_rows(frame: pl.DataFrame, audience: str, *, columns: Mapping[str, PII], by: Sequence[str] = (),
-                rows_for: Sequence[str] | None = None, key: str | bytes | None = None) -> pl.DataFrame:
+def person_rows(
+    frame: pl.DataFrame,
+    audience: str,
+    *,
+    columns: Mapping[str, PII],
+    by: Sequence[str] = (),
+    rows_for: Sequence[str] | None = None,
+    key: str | bytes | None = None,
+) -> pl.DataFrame:
     """``frame`` fit for ``audience`` if it may see the rows (``rows_for``); else the rows counted per ``by``.
 
     Example: ``person_rows(restore, "public", columns=RESTORE_COLUMNS, by=["field"])`` gives
@@ -40,7 +47,9 @@ def person_rows(frame: pl.DataFrame, audience: str, *, columns: Mapping[str, PII
     return fit(counts, who, columns={c: columns.get(c, PII.NONE) for c in by}, counts=["n"], key=key)
 
 
-def export_csv(frame: pl.DataFrame, out_dir: str | os.PathLike, name: str, audience: str, **fit_options: Any) -> Path | None:
+def export_csv(
+    frame: pl.DataFrame, out_dir: str | os.PathLike, name: str, audience: str, **fit_options: Any
+) -> Path | None:
     """Write ``frame`` made fit for ``audience`` to ``out_dir/name``; None (nothing written) for the public.
 
     ``name`` is a file name such as ``"restore_list.csv"``; ``fit_options`` go to
@@ -51,7 +60,9 @@ def export_csv(frame: pl.DataFrame, out_dir: str | os.PathLike, name: str, audie
     if not who.sees_rows:
         return None
     if Path(name).name != name or not name.endswith(".csv"):
-        raise WorkbenchError(f"export name must be a plain file name ending in .csv, e.g. 'restore_list.csv'; got {name!r}")
+        raise WorkbenchError(
+            f"export name must be a plain file name ending in .csv, e.g. 'restore_list.csv'; got {name!r}"
+        )
     fitted = fit(frame, who, **fit_options)
     lists = [c for c, t in fitted.schema.items() if isinstance(t, pl.List)]
     fitted = fitted.with_columns(pl.col(c).cast(pl.List(pl.String)).list.join(" ") for c in lists)

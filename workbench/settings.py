@@ -10,8 +10,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["DISPLAY_TZ", "LOCAL_TZ", "OUT_DIR_ENV", "RUN_ENV", "RUN_MARKER", "in_report_run", "output_dir",
-           "project_root"]
+__all__ = [
+    "DISPLAY_TZ",
+    "LOCAL_TZ",
+    "OUT_DIR_ENV",
+    "RUN_ENV",
+    "RUN_MARKER",
+    "in_report_run",
+    "output_dir",
+    "project_root",
+]
 
 LOCAL_TZ = "Europe/Stockholm"
 """The housing queue's local time: the clocks of its web and mail servers, its office hours."""

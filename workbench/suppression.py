@@ -48,8 +48,13 @@ def _split_totals(totals: Iterable[str | Mapping[str, Any]] | None) -> tuple[set
     return columns, rows
 
 
-def _check_totals(frame: pl.DataFrame, counts: Sequence[str], keys: Sequence[str], total_columns: set[str],
-                  total_rows: Mapping[str, Any]) -> pl.Series:
+def _check_totals(
+    frame: pl.DataFrame,
+    counts: Sequence[str],
+    keys: Sequence[str],
+    total_columns: set[str],
+    total_rows: Mapping[str, Any],
+) -> pl.Series:
     """Validate declared totals against the parts; the mask of total rows."""
     parts = [c for c in counts if c not in total_columns]
     for col in total_columns:
@@ -168,7 +173,10 @@ def suppress(
     shown = []
     for c, name in enumerate(counts):
         shown.append(
-            pl.Series(name, [None if v is None else hidden.get((r, c), str(v)) for r, v in enumerate(values[c])],
-                      dtype=pl.String)
+            pl.Series(
+                name,
+                [None if v is None else hidden.get((r, c), str(v)) for r, v in enumerate(values[c])],
+                dtype=pl.String,
+            )
         )
     return frame.with_columns(shown)

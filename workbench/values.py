@@ -38,7 +38,11 @@ def iso_duration(delta: timedelta) -> str:
     minutes, seconds = divmod(rest, 60)
     secs = f"{seconds}.{delta.microseconds:06d}".rstrip("0").rstrip(".") if delta.microseconds else str(seconds)
     text = f"{sign}P" + (f"{days}D" if days else "")
-    clock = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") + (f"{secs}S" if seconds or delta.microseconds else "")
+    clock = (
+        (f"{hours}H" if hours else "")
+        + (f"{minutes}M" if minutes else "")
+        + (f"{secs}S" if seconds or delta.microseconds else "")
+    )
     return text + (f"T{clock}" if clock else ("" if days else "T0S"))
 
 

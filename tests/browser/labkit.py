@@ -31,8 +31,15 @@ __all__ = ["ARTIFACTS", "CHROMIUM_ARGS", "Lab", "LabPage", "browser", "chromium_
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "build" / "test-artifacts" / "lab"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 _LOCAL_SCHEMES = ("data:", "blob:", "about:")
 _OVERRIDES = {
@@ -53,8 +60,14 @@ def chromium_path() -> str:
     except ImportError:
         missing.append("Python playwright (pip install -e '.[test]'; never `playwright install`)")
     given = os.environ.get("WORKBENCH_CHROMIUM")
-    found = given or next((p for p in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser"))
-                           if p and os.access(p, os.X_OK)), None)
+    found = given or next(
+        (
+            p
+            for p in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser"))
+            if p and os.access(p, os.X_OK)
+        ),
+        None,
+    )
     if given and not os.access(given, os.X_OK):
         missing.append(f"Chromium: WORKBENCH_CHROMIUM={given} is not an executable file")
     elif not found:
@@ -76,29 +89,47 @@ class Lab:
     def __init__(self, root: Path, home: Path, timeout: float = 60):
         self.root, self.home = root, home
         self.port, self.token = _free_port(), secrets.token_hex(16)
-        dirs = {name: home / name for name in ("config", "data", "runtime", "ipython", "app-settings",
-                                               "user-settings", "workspaces")}
+        dirs = {
+            name: home / name
+            for name in ("config", "data", "runtime", "ipython", "app-settings", "user-settings", "workspaces")
+        }
         for d in dirs.values():
             d.mkdir(parents=True, exist_ok=True)
         (dirs["app-settings"] / "overrides.json").write_text(json.dumps(_OVERRIDES, indent=1))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "JPY_"))}
         env.update(
-            JUPYTER_CONFIG_DIR=str(dirs["config"]), JUPYTER_DATA_DIR=str(dirs["data"]),
-            JUPYTER_RUNTIME_DIR=str(dirs["runtime"]), IPYTHONDIR=str(dirs["ipython"]),
+            JUPYTER_CONFIG_DIR=str(dirs["config"]),
+            JUPYTER_DATA_DIR=str(dirs["data"]),
+            JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
+            IPYTHONDIR=str(dirs["ipython"]),
             # The venv's share/jupyter holds the `workbench` kernelspec and the widget extensions.
             JUPYTER_PATH=str(Path(sys.prefix) / "share" / "jupyter"),
-            JUPYTERLAB_SETTINGS_DIR=str(dirs["user-settings"]), JUPYTERLAB_WORKSPACES_DIR=str(dirs["workspaces"]),
+            JUPYTERLAB_SETTINGS_DIR=str(dirs["user-settings"]),
+            JUPYTERLAB_WORKSPACES_DIR=str(dirs["workspaces"]),
             PYTHONUNBUFFERED="1",
         )
         self.log = home / "lab.log"
         self._log = self.log.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
-             f"--port={self.port}", "--port-retries=0", f"--IdentityProvider.token={self.token}",
-             f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
-             f"--LabApp.app_settings_dir={dirs['app-settings']}",
-             "--ServerApp.terminals_enabled=False"],
-            cwd=root, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "jupyterlab",
+                "--no-browser",
+                "--allow-root",
+                "--ip=127.0.0.1",
+                f"--port={self.port}",
+                "--port-retries=0",
+                f"--IdentityProvider.token={self.token}",
+                f"--ServerApp.root_dir={root}",
+                "--LabApp.expose_app_in_browser=True",
+                f"--LabApp.app_settings_dir={dirs['app-settings']}",
+                "--ServerApp.terminals_enabled=False",
+            ],
+            cwd=root,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         self._wait(timeout)
 
@@ -123,8 +154,10 @@ class Lab:
                 time.sleep(0.2)
                 continue
             if "workbench" not in specs:
-                raise RuntimeError(f"the workbench kernelspec is not visible to Lab (found {sorted(specs)}); "
-                                   f"register it: python -m ipykernel install --sys-prefix --name workbench")
+                raise RuntimeError(
+                    f"the workbench kernelspec is not visible to Lab (found {sorted(specs)}); "
+                    f"register it: python -m ipykernel install --sys-prefix --name workbench"
+                )
             return
         raise RuntimeError(f"JupyterLab did not answer within {timeout:.0f} s:\n{self.log.read_text()[-3000:]}")
 
@@ -329,8 +362,12 @@ class LabPage:
             box, view = element.bounding_box(), self.page.viewport_size
             if clip and box and view:
                 top, left = max(box["y"], 0), max(box["x"], 0)
-                area = {"x": left, "y": top, "width": min(box["x"] + box["width"], view["width"]) - left,
-                        "height": min(box["y"] + box["height"], view["height"]) - top}
+                area = {
+                    "x": left,
+                    "y": top,
+                    "width": min(box["x"] + box["width"], view["width"]) - left,
+                    "height": min(box["y"] + box["height"], view["height"]) - top,
+                }
         self.page.screenshot(path=path, clip=area)
         return path
 

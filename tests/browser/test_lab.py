@@ -52,8 +52,9 @@ def _expect():
 @pytest.fixture(scope="module")
 def explore(browser, lab, tiny_db):  # noqa: F811
     """notebooks/10_explore.ipynb on the tiny case, open in Lab with every cell run."""
-    name = parameterized_copy(NOTEBOOKS / "10_explore.ipynb", lab.root,
-                              {"case_url": tiny_db, "out_dir": str(lab.root / "explore-out")})
+    name = parameterized_copy(
+        NOTEBOOKS / "10_explore.ipynb", lab.root, {"case_url": tiny_db, "out_dir": str(lab.root / "explore-out")}
+    )
     page = LabPage(browser, lab, name, workspace="explore")
     page.run_all()
     yield page
@@ -65,9 +66,11 @@ def _label(t: datetime) -> str:
 
 
 def _timeline_state(page: LabPage) -> dict:
-    return page.kernel_json('{"start": timeline.range[0].isoformat(), "end": timeline.range[1].isoformat(), '
-                            '"n": timeline.table.height, "sessions": timeline.table["session_id"].head(50).to_list(), '
-                            '"kinds": timeline.table["kind"].head(50).to_list()}')
+    return page.kernel_json(
+        '{"start": timeline.range[0].isoformat(), "end": timeline.range[1].isoformat(), '
+        '"n": timeline.table.height, "sessions": timeline.table["session_id"].head(50).to_list(), '
+        '"kinds": timeline.table["kind"].head(50).to_list()}'
+    )
 
 
 def _shown_timeline(page: LabPage) -> tuple[int, str, str, list[list[str]]]:
@@ -82,8 +85,11 @@ def _shown_timeline(page: LabPage) -> tuple[int, str, str, list[list[str]]]:
 def _assert_timeline_matches_kernel(page: LabPage) -> dict:
     state = _timeline_state(page)
     n, start, end, rows = _shown_timeline(page)
-    assert (n, start, end) == (state["n"], _label(datetime.fromisoformat(state["start"])),
-                               _label(datetime.fromisoformat(state["end"])))
+    assert (n, start, end) == (
+        state["n"],
+        _label(datetime.fromisoformat(state["start"])),
+        _label(datetime.fromisoformat(state["end"])),
+    )
     shown = [(r[1], r[3] if r[3] != "–" else None) for r in rows]
     assert shown == list(zip(state["kinds"], state["sessions"], strict=True))
     return state
@@ -151,10 +157,15 @@ def test_query_browser_shows_the_rows_of_a_query_run_with_a_parameter(explore, t
     qb.get_by_role("button", name="Parquet").click()
     qb.locator("button.wb-qb-export").click()
     expect(qb.locator(".wb-qb-exported")).to_contain_text(f"Exported {expected.height} row(s)")
-    state = explore.kernel_json('{"selected": browser.selected, "params": browser.params, "path": str(browser.exported)}')
+    state = explore.kernel_json(
+        '{"selected": browser.selected, "params": browser.params, "path": str(browser.exported)}'
+    )
     assert state["selected"] == "sessions"
-    assert state["params"] == {"idle_timeout_minutes": 20, "start": "2013-12-13 17:00:00+00:00",
-                               "end": "2013-12-14 11:00:00+00:00"}
+    assert state["params"] == {
+        "idle_timeout_minutes": 20,
+        "start": "2013-12-13 17:00:00+00:00",
+        "end": "2013-12-14 11:00:00+00:00",
+    }
     assert pl.read_parquet(state["path"]).equals(expected)
 
 
@@ -188,8 +199,7 @@ def test_brushing_the_hourly_chart_sets_the_timeline_range(explore):
     _wait_for_summary_change(explore, before)
     state = _assert_timeline_matches_kernel(explore)
     # The chart spans the hours of the activity series; the brushed fraction maps onto them.
-    first, last = explore.kernel_json(
-        '[t.isoformat() for t in run("activity_per_hour", case)["hour"].sort()[[0, -1]]]')
+    first, last = explore.kernel_json('[t.isoformat() for t in run("activity_per_hour", case)["hour"].sort()[[0, -1]]]')
     first, last = datetime.fromisoformat(first), datetime.fromisoformat(last)
     span = last - first
     start, end = datetime.fromisoformat(state["start"]), datetime.fromisoformat(state["end"])
@@ -237,13 +247,17 @@ def test_opening_an_account_from_the_timeline_shows_its_sessions_and_changes(exp
 def test_the_timeline_opens_on_the_incident_events_and_shows_logins_on_one_click(explore):
     expect = _expect()
     timeline = explore.cell("timeline")
-    state = explore.kernel_json('{"kinds": list(timeline.kinds), "all": list(timeline._w_kinds.options), '
-                                '"start": timeline.range[0].isoformat(), "end": timeline.range[1].isoformat()}')
+    state = explore.kernel_json(
+        '{"kinds": list(timeline.kinds), "all": list(timeline._w_kinds.options), '
+        '"start": timeline.range[0].isoformat(), "end": timeline.range[1].isoformat()}'
+    )
     assert state["kinds"] == [k for k in state["all"] if k != "login"] and "login" in state["all"]
     checked = timeline.locator("select[multiple] option:checked").evaluate_all("os => os.map(o => o.value)")
     assert checked == state["kinds"]  # values: the shown text has non-breaking spaces
     first, last = (_label(datetime.fromisoformat(state[k])) for k in ("start", "end"))
-    expect(timeline.locator(".wb-timeline-range")).to_have_text(f"{first} – {last}")  # in full, not "Thu 12 Dec 23:00-Mon"
+    expect(timeline.locator(".wb-timeline-range")).to_have_text(
+        f"{first} – {last}"
+    )  # in full, not "Thu 12 Dec 23:00-Mon"
     assert timeline.evaluate(CUT_TEXT) == []
     shown = _assert_timeline_matches_kernel(explore)
     assert "login" not in shown["kinds"] and "mismatched session" in shown["kinds"]
@@ -253,7 +267,9 @@ def test_the_timeline_opens_on_the_incident_events_and_shows_logins_on_one_click
     timeline.locator("button.wb-timeline-all").click()
     _wait_for_summary_change(explore, before)
     assert explore.kernel_json("list(timeline.kinds)") == state["all"]
-    everything = explore.kernel_json('int(((events["time"] >= timeline.range[0]) & (events["time"] < timeline.range[1])).sum())')
+    everything = explore.kernel_json(
+        'int(((events["time"] >= timeline.range[0]) & (events["time"] < timeline.range[1])).sum())'
+    )
     assert _assert_timeline_matches_kernel(explore)["n"] == everything > shown["n"]
     expect(timeline.locator("button.wb-timeline-all")).to_be_disabled()
 
@@ -270,9 +286,11 @@ def test_query_browser_sorts_the_result_by_a_column(explore):
     explore.wait_idle()
     qb.get_by_role("button", name="Descending").click()
     explore.wait_idle()
-    state = explore.kernel_json('{"by": browser.sort_by, "descending": browser.descending, '
-                                '"ids": browser.page_rows["session_id"].to_list(), '
-                                '"n": browser.result["n_requests"].to_list()}')
+    state = explore.kernel_json(
+        '{"by": browser.sort_by, "descending": browser.descending, '
+        '"ids": browser.page_rows["session_id"].to_list(), '
+        '"n": browser.result["n_requests"].to_list()}'
+    )
     assert state["by"] == "n_requests" and state["descending"]
     assert state["n"] == sorted(state["n"], reverse=True) and state["n"][0] > state["n"][-1]
     expect(qb.locator(".wb-qb-table tbody tr").first).to_contain_text(state["ids"][0])
@@ -284,21 +302,27 @@ def test_query_browser_sorts_the_result_by_a_column(explore):
 def test_allocations_list_unexplained_first_and_the_search_box_narrows_them(explore):
     expect = _expect()
     # The caseworker with the most unexplained departures, chosen as a person would, in the dashboard.
-    handler = explore.kernel_json('(lambda a: int(a.filter(a["outcome"] == "unexplained")["handler_id"].mode().sort()[0]))'
-                                  '(review.replay.allocations)')
+    handler = explore.kernel_json(
+        '(lambda a: int(a.filter(a["outcome"] == "unexplained")["handler_id"].mode().sort()[0]))'
+        "(review.replay.allocations)"
+    )
     explore.cell_starting("review = ").locator(".widget-dropdown select").first.select_option(str(handler))
     explore.wait_idle()
     assert explore.kernel_json("dashboard.value") == handler
     cell = explore.cell_starting("applicant = ")
-    state = explore.kernel_json('{"ids": [str(i) for i in dashboard.allocations["listing_id"]], '
-                                '"outcomes": dashboard.allocations["outcome"].to_list(), '
-                                '"district": dashboard.allocations["district"].mode().sort()[0]}')
+    state = explore.kernel_json(
+        '{"ids": [str(i) for i in dashboard.allocations["listing_id"]], '
+        '"outcomes": dashboard.allocations["outcome"].to_list(), '
+        '"district": dashboard.allocations["district"].mode().sort()[0]}'
+    )
     rank = {"unexplained": 0, "explained": 1, "in_order": 2}
     assert [rank[o] for o in state["outcomes"]] == sorted(rank[o] for o in state["outcomes"])
     assert state["outcomes"][0] == "unexplained" and state["outcomes"][-1] != "unexplained"
 
     def options() -> list[str]:
-        return [v for v in cell.locator(".wb-link-allocation select option").evaluate_all("os => os.map(o => o.value)") if v]
+        return [
+            v for v in cell.locator(".wb-link-allocation select option").evaluate_all("os => os.map(o => o.value)") if v
+        ]
 
     def listed() -> list[str]:
         return [re.match(r"listing (\d+) · ", o).group(1) for o in options()]
@@ -309,7 +333,9 @@ def test_allocations_list_unexplained_first_and_the_search_box_narrows_them(expl
     expect(cell.locator(".wb-link-allocation-count")).to_contain_text(f"match “{typed}”")
     explore.wait_idle()
     found = [str(i) for i in explore.kernel_json("applicant.options")]
-    districts = explore.kernel_json('dict(zip(dashboard.allocations["listing_id"].cast(str), dashboard.allocations["district"]))')
+    districts = explore.kernel_json(
+        'dict(zip(dashboard.allocations["listing_id"].cast(str), dashboard.allocations["district"]))'
+    )
     assert found == [i for i in state["ids"] if typed in districts[i].lower()] and 0 < len(found) < len(state["ids"])
     assert listed() == found
     cell.locator(".wb-link-allocation select").select_option(max(options(), key=len))  # the longest shows whole
@@ -319,8 +345,14 @@ def test_allocations_list_unexplained_first_and_the_search_box_narrows_them(expl
 
 
 def test_no_label_or_readout_is_cut(explore):
-    for cell in (explore.cell(BROWSER_CELL), explore.cell("timeline"), explore.cell_starting("exposure = "),
-                 explore.cell("inspector"), explore.cell_starting("review = "), explore.cell_starting("applicant = ")):
+    for cell in (
+        explore.cell(BROWSER_CELL),
+        explore.cell("timeline"),
+        explore.cell_starting("exposure = "),
+        explore.cell("inspector"),
+        explore.cell_starting("review = "),
+        explore.cell_starting("applicant = "),
+    ):
         assert cell.evaluate(CUT_TEXT) == [], cell.inner_text()[:200]
     expect = _expect()
     expect(explore.cell("inspector").locator(".widget-label", has_text="Customer no.")).to_be_visible()
@@ -330,8 +362,7 @@ NB01 = NOTEBOOKS / "01_incident_reconstruction.ipynb"
 
 
 def test_notebook_01_renders_its_charts_in_lab_offline(browser, lab, tiny_db):  # noqa: F811
-    name = parameterized_copy(NB01, lab.root,
-                              {"case_url": tiny_db, "out_dir": str(lab.root / "nb01-out")})
+    name = parameterized_copy(NB01, lab.root, {"case_url": tiny_db, "out_dir": str(lab.root / "nb01-out")})
     page = LabPage(browser, lab, name, workspace="incident")
     try:
         page.run_all()

@@ -126,7 +126,8 @@ def test_reports_work_offline_in_chromium(browser, report_sets, audience):
         page = Page(browser, html)
         page.charts_drawn()
         drawn = page.page.eval_on_selector_all(
-            'div[id^="altair-viz-"]', "ds => ds.filter(d => d.querySelector('svg, canvas')).length")
+            'div[id^="altair-viz-"]', "ds => ds.filter(d => d.querySelector('svg, canvas')).length"
+        )
         text = page.text()
         page.close(ARTIFACTS / f"{audience}-{report['notebook']}.png")
         assert page.errors == [], f"{html.name}: {page.errors}"

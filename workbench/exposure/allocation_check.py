@@ -30,9 +30,18 @@ ELIGIBILITY_FIELDS = ("annual_income",)
 """Profile fields the queue rules read: income decides eligibility under a landlord's income rule."""
 
 ACT_COLUMNS: dict[str, PII] = {
-    "kind": PII.NONE, "key": PII.DIRECT, "listing_id": PII.NONE, "account_id": PII.DIRECT,
-    "owner_applicant_id": PII.DIRECT, "session_id": PII.NONE, "time": PII.NONE, "closes_at": PII.NONE,
-    "closed_in_window": PII.NONE, "offered": PII.NONE, "contract_signed": PII.NONE, "certain": PII.NONE,
+    "kind": PII.NONE,
+    "key": PII.DIRECT,
+    "listing_id": PII.NONE,
+    "account_id": PII.DIRECT,
+    "owner_applicant_id": PII.DIRECT,
+    "session_id": PII.NONE,
+    "time": PII.NONE,
+    "closes_at": PII.NONE,
+    "closed_in_window": PII.NONE,
+    "offered": PII.NONE,
+    "contract_signed": PII.NONE,
+    "certain": PII.NONE,
     "evidence": PII.NONE,
 }
 
@@ -72,7 +81,9 @@ class AllocationCheck:
             "interests_withdrawn_by_others": withdrawn.height,
             "offers_answered_by_others": t.filter(pl.col("kind") == "offer_answered").height,
             "listings_losing_applicants": withdrawn["listing_id"].n_unique(),
-            "listings_closed_in_window_losing_applicants": withdrawn.filter("closed_in_window")["listing_id"].n_unique(),
+            "listings_closed_in_window_losing_applicants": withdrawn.filter("closed_in_window")[
+                "listing_id"
+            ].n_unique(),
             "offers_after_others_registration": t.filter(
                 (pl.col("kind") == "interest_registered") & pl.col("offered").fill_null(False)
             ).height,
@@ -92,7 +103,9 @@ class AllocationCheck:
         """Acts by another person per kind: kind, n_acts, n_accounts, n_listings."""
         return (
             self.touched.group_by("kind")
-            .agg(n_acts=pl.len(), n_accounts=pl.col("account_id").n_unique(), n_listings=pl.col("listing_id").n_unique())
+            .agg(
+                n_acts=pl.len(), n_accounts=pl.col("account_id").n_unique(), n_listings=pl.col("listing_id").n_unique()
+            )
             .with_columns(pl.col("n_acts", "n_accounts", "n_listings").cast(pl.Int64))
             .sort("kind")
         )
@@ -116,17 +129,26 @@ def check_allocation(case: Case, binding: SessionBinding, changes: ChangeLog) ->
     )
     # A page that lost its account_id acted on whatever account the session was bound to.
     resolved = (
-        pl.when(pl.col("account_id").is_not_null()).then("account_id")
-        .when(pl.col("status") == "bound").then("bound_account_id")
-        .when(pl.col("status").is_in(["own", "ruled_out"])).then("owner_applicant_id")
+        pl.when(pl.col("account_id").is_not_null())
+        .then("account_id")
+        .when(pl.col("status") == "bound")
+        .then("bound_account_id")
+        .when(pl.col("status").is_in(["own", "ruled_out"]))
+        .then("owner_applicant_id")
     )
-    acts = acts.with_columns(account_id=resolved).with_columns(
-        by_other=pl.col("account_id") != pl.col("owner_applicant_id"),
-        certain=pl.col("account_id").is_not_null(),
-        key=pl.format("{}:{}", "listing_id", pl.col("account_id")),
-        closed_in_window=(pl.col("closes_at") >= binding.start) & (pl.col("closes_at") < binding.end),
-    ).sort("time", "session_id", "listing_id", "kind")
-    acts = pl.concat([acts, _lost_withdrawals(case, binding).select(acts.columns)]).sort("time", "session_id", "listing_id", "kind")
+    acts = (
+        acts.with_columns(account_id=resolved)
+        .with_columns(
+            by_other=pl.col("account_id") != pl.col("owner_applicant_id"),
+            certain=pl.col("account_id").is_not_null(),
+            key=pl.format("{}:{}", "listing_id", pl.col("account_id")),
+            closed_in_window=(pl.col("closes_at") >= binding.start) & (pl.col("closes_at") < binding.end),
+        )
+        .sort("time", "session_id", "listing_id", "kind")
+    )
+    acts = pl.concat([acts, _lost_withdrawals(case, binding).select(acts.columns)]).sort(
+        "time", "session_id", "listing_id", "kind"
+    )
     eligibility = changes.by_others.filter(pl.col("field").is_in(list(ELIGIBILITY_FIELDS)))
     return AllocationCheck(acts, eligibility)
 
@@ -139,22 +161,38 @@ def _lost_withdrawals(case: Case, binding: SessionBinding) -> pl.DataFrame:
     """
     found = run("withdrawals_without_page", case, start=binding.start, end=binding.end)
     gaps = binding.gaps.select("gap_from", "gap_to")
-    in_gap = found.join(gaps, how="cross").filter(
-        (pl.col("withdrawn_at") > pl.col("gap_from").fill_null(binding.start))
-        & (pl.col("withdrawn_at") < pl.col("gap_to").fill_null(binding.end))
-    ).unique(["listing_id", "applicant_id", "withdrawn_at"])
+    in_gap = (
+        found.join(gaps, how="cross")
+        .filter(
+            (pl.col("withdrawn_at") > pl.col("gap_from").fill_null(binding.start))
+            & (pl.col("withdrawn_at") < pl.col("gap_to").fill_null(binding.end))
+        )
+        .unique(["listing_id", "applicant_id", "withdrawn_at"])
+    )
     spans = binding.sessions.select("session_id", "login_at", "ended_at")
     return (
-        in_gap.join(binding.links.select("session_id", owner_applicant_id="applicant_id", account_id="account_id"),
-                    left_on="applicant_id", right_on="account_id")
+        in_gap.join(
+            binding.links.select("session_id", owner_applicant_id="applicant_id", account_id="account_id"),
+            left_on="applicant_id",
+            right_on="account_id",
+        )
         .join(spans, on="session_id")
         .filter((pl.col("login_at") <= pl.col("withdrawn_at")) & (pl.col("withdrawn_at") <= pl.col("ended_at")))
         .select(
-            kind=pl.lit("interest_withdrawn"), listing_id="listing_id", session_id="session_id",
-            account_id=pl.lit(None, pl.Int64), owner_applicant_id="owner_applicant_id", time="withdrawn_at",
-            closes_at="closes_at", offered=pl.lit(None, pl.Boolean), contract_signed=pl.lit(None, pl.Boolean),
-            evidence=pl.lit("interests (page lost in a gap)"), status=pl.lit("unknown"), bound_account_id=pl.lit(None, pl.Int64),
-            by_other=pl.lit(None, pl.Boolean), certain=pl.lit(False),
+            kind=pl.lit("interest_withdrawn"),
+            listing_id="listing_id",
+            session_id="session_id",
+            account_id=pl.lit(None, pl.Int64),
+            owner_applicant_id="owner_applicant_id",
+            time="withdrawn_at",
+            closes_at="closes_at",
+            offered=pl.lit(None, pl.Boolean),
+            contract_signed=pl.lit(None, pl.Boolean),
+            evidence=pl.lit("interests (page lost in a gap)"),
+            status=pl.lit("unknown"),
+            bound_account_id=pl.lit(None, pl.Int64),
+            by_other=pl.lit(None, pl.Boolean),
+            certain=pl.lit(False),
             key=pl.format("{}:{}", "listing_id", "applicant_id"),
             closed_in_window=(pl.col("closes_at") >= binding.start) & (pl.col("closes_at") < binding.end),
         )

@@ -61,7 +61,10 @@ class SessionBinding:
         """The detected page-log gaps in words, e.g. "page log gap 2013-12-14 09:54:49Z – … (24 pages missing)"."""
         if self.gaps.height == 0:
             return "none detected"
-        return "; ".join(f"{label} ({n} expected pages missing)" for label, n in self.gaps.select("label", "missing_pages").iter_rows())
+        return "; ".join(
+            f"{label} ({n} expected pages missing)"
+            for label, n in self.gaps.select("label", "missing_pages").iter_rows()
+        )
 
     @property
     def unexplained(self) -> pl.DataFrame:
@@ -83,8 +86,14 @@ def merge_gaps(missing: pl.DataFrame | None) -> pl.DataFrame:
     ``missing`` is the ``page_log_gaps`` query result (None: nothing missing). A gap with no
     observed page on one side is open on that side (null bound).
     """
-    schema = pl.Schema({"gap_from": pl.Datetime("us", "UTC"), "gap_to": pl.Datetime("us", "UTC"),
-                        "missing_pages": pl.Int64(), "label": pl.String()})
+    schema = pl.Schema(
+        {
+            "gap_from": pl.Datetime("us", "UTC"),
+            "gap_to": pl.Datetime("us", "UTC"),
+            "missing_pages": pl.Int64(),
+            "label": pl.String(),
+        }
+    )
     if missing is None or missing.height == 0:
         return pl.DataFrame(schema=schema)
     spans = missing.group_by("gap_from", "gap_to").agg(missing_pages=pl.len()).sort("gap_from", nulls_last=False)
@@ -92,7 +101,9 @@ def merge_gaps(missing: pl.DataFrame | None) -> pl.DataFrame:
     for row in spans.iter_rows(named=True):
         last = merged[-1] if merged else None
         if last and (last["gap_to"] is None or (row["gap_from"] is not None and row["gap_from"] <= last["gap_to"])):
-            last["gap_to"] = None if row["gap_to"] is None or last["gap_to"] is None else max(last["gap_to"], row["gap_to"])
+            last["gap_to"] = (
+                None if row["gap_to"] is None or last["gap_to"] is None else max(last["gap_to"], row["gap_to"])
+            )
             last["missing_pages"] += row["missing_pages"]
         else:
             merged.append(dict(row))
@@ -127,8 +138,10 @@ def _estimate(sessions: pl.DataFrame) -> dict[str, float]:
     settled = sessions.filter(pl.col("has_candidate") & ((pl.col("own_views") > 0) | (pl.col("foreign_views") > 0)))
     bound = settled.filter(pl.col("foreign_views") > 0)
     own = settled.filter(pl.col("foreign_views") == 0)
+
     def acted(f):
         return f.filter((pl.col("own_actions") + pl.col("foreign_actions")) > 0).height
+
     swap = _rate(bound.height, settled.height, 0.5)
     a_bound = _rate(acted(bound), bound.height, 0.0)
     a_own = _rate(acted(own), own.height, 0.0)
@@ -146,8 +159,13 @@ def _estimate(sessions: pl.DataFrame) -> dict[str, float]:
     }
 
 
-def bind_sessions(case: Case, *, start: datetime | None = None, end: datetime | None = None,
-                  idle_timeout_minutes: int = DEFAULT_IDLE_TIMEOUT_MINUTES) -> SessionBinding:
+def bind_sessions(
+    case: Case,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    idle_timeout_minutes: int = DEFAULT_IDLE_TIMEOUT_MINUTES,
+) -> SessionBinding:
     """Decide, for every session that logged in in [start, end), which account it was bound to.
 
     ``start``/``end`` default to the deployment and the fix (``incident_window``).
@@ -164,7 +182,9 @@ def bind_sessions(case: Case, *, start: datetime | None = None, end: datetime | 
     missing = run("page_log_gaps", case, **params) if sessions["expected_page_missing"].any() else None
     gaps = merge_gaps(missing)
 
-    per_session = candidates.group_by("session_id").agg(candidate_accounts=pl.col("candidate_account_id").unique().sort())
+    per_session = candidates.group_by("session_id").agg(
+        candidate_accounts=pl.col("candidate_account_id").unique().sort()
+    )
     s = _overlapping_gap(sessions.join(per_session, on="session_id", how="left"), gaps).with_columns(
         has_candidate=pl.col("candidate_accounts").list.len().fill_null(0) > 0,
         incomplete=pl.col("pages_incomplete") | pl.col("gap").is_not_null(),
@@ -173,9 +193,12 @@ def bind_sessions(case: Case, *, start: datetime | None = None, end: datetime | 
     seen_foreign = pl.col("n_foreign_accounts") > 0
     seen_own = (pl.col("own_views") + pl.col("own_actions")) > 0
     status = (
-        pl.when(seen_foreign).then(pl.lit("bound"))
-        .when(seen_own).then(pl.lit("own"))
-        .when(~pl.col("has_candidate")).then(pl.lit("ruled_out"))
+        pl.when(seen_foreign)
+        .then(pl.lit("bound"))
+        .when(seen_own)
+        .then(pl.lit("own"))
+        .when(~pl.col("has_candidate"))
+        .then(pl.lit("ruled_out"))
         .otherwise(pl.lit("unknown"))
     )
     rendered = (pl.col("render_views") + pl.col("own_actions") + pl.col("foreign_actions")) > 0
@@ -184,16 +207,27 @@ def bind_sessions(case: Case, *, start: datetime | None = None, end: datetime | 
         bound_account_id=pl.when(pl.col("status") == "bound").then(pl.col("foreign_account_id")),
         explained=(pl.col("n_foreign_accounts") == 1)
         & pl.col("candidate_accounts").list.contains(pl.col("foreign_account_id")).fill_null(False),
-        p_bound=pl.when(pl.col("status") == "bound").then(1.0)
-        .when(pl.col("status") == "unknown").then(rates["p_bound_unknown"]).otherwise(0.0),
+        p_bound=pl.when(pl.col("status") == "bound")
+        .then(1.0)
+        .when(pl.col("status") == "unknown")
+        .then(rates["p_bound_unknown"])
+        .otherwise(0.0),
         p_render=pl.when(rendered).then(1.0).when(pl.col("incomplete")).then(rates["render_rate"]).otherwise(0.0),
-        p_profile=pl.when(pl.col("profile_views") > 0).then(1.0)
-        .when(pl.col("incomplete")).then(rates["profile_rate"]).otherwise(0.0),
-        widened_by=pl.when(pl.col("status") == "unknown").then(
-            pl.when(pl.col("incomplete")).then(gap_reason)
-            .when(pl.col("render_views_missing_account") > 0).then(pl.lit("account_id missing on its rendering pages"))
+        p_profile=pl.when(pl.col("profile_views") > 0)
+        .then(1.0)
+        .when(pl.col("incomplete"))
+        .then(rates["profile_rate"])
+        .otherwise(0.0),
+        widened_by=pl.when(pl.col("status") == "unknown")
+        .then(
+            pl.when(pl.col("incomplete"))
+            .then(gap_reason)
+            .when(pl.col("render_views_missing_account") > 0)
+            .then(pl.lit("account_id missing on its rendering pages"))
             .otherwise(pl.lit("no page names the account"))
-        ).when((pl.col("status") == "bound") & ~rendered & pl.col("incomplete")).then(gap_reason),
+        )
+        .when((pl.col("status") == "bound") & ~rendered & pl.col("incomplete"))
+        .then(gap_reason),
     )
 
     certain = s.filter(pl.col("status") == "bound").select(

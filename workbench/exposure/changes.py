@@ -27,15 +27,32 @@ ACTOR_TYPES = ("own", "other", "unknown")
 """own: the actor edited their own account; other: another person's; unknown: no login for the session."""
 
 CHANGE_COLUMNS: dict[str, PII] = {
-    "change_id": PII.NONE, "time": PII.NONE, "session_id": PII.NONE, "account_id": PII.DIRECT,
-    "actor_applicant_id": PII.DIRECT, "actor_type": PII.NONE, "in_window": PII.NONE, "field": PII.NONE,
-    "old_value": PII.FREE_TEXT, "new_value": PII.FREE_TEXT,
+    "change_id": PII.NONE,
+    "time": PII.NONE,
+    "session_id": PII.NONE,
+    "account_id": PII.DIRECT,
+    "actor_applicant_id": PII.DIRECT,
+    "actor_type": PII.NONE,
+    "in_window": PII.NONE,
+    "field": PII.NONE,
+    "old_value": PII.FREE_TEXT,
+    "new_value": PII.FREE_TEXT,
 }
 RESTORE_COLUMNS: dict[str, PII] = {
-    "account_id": PII.DIRECT, "field": PII.NONE, "restore_value": PII.FREE_TEXT, "value_set_by_other": PII.FREE_TEXT,
-    "changed_at": PII.NONE, "change_ids": PII.NONE, "actor_applicant_id": PII.DIRECT, "session_id": PII.NONE,
-    "current_value": PII.FREE_TEXT, "conflict": PII.NONE, "owner_changed_at": PII.NONE,
-    "owner_value": PII.FREE_TEXT, "owner_restored": PII.NONE, "action": PII.NONE,
+    "account_id": PII.DIRECT,
+    "field": PII.NONE,
+    "restore_value": PII.FREE_TEXT,
+    "value_set_by_other": PII.FREE_TEXT,
+    "changed_at": PII.NONE,
+    "change_ids": PII.NONE,
+    "actor_applicant_id": PII.DIRECT,
+    "session_id": PII.NONE,
+    "current_value": PII.FREE_TEXT,
+    "conflict": PII.NONE,
+    "owner_changed_at": PII.NONE,
+    "owner_value": PII.FREE_TEXT,
+    "owner_restored": PII.NONE,
+    "action": PII.NONE,
 }
 
 
@@ -69,8 +86,10 @@ class ChangeLog:
         (someone can do both); ``accounts_changed_by_others`` counts the victims.
         """
         w = self.in_window
+
         def actors(kind):
             return w.filter(pl.col("actor_type") == kind)["actor_applicant_id"].n_unique()
+
         return {
             "people_who_made_changes": w["actor_applicant_id"].drop_nulls().n_unique(),
             "people_who_edited_own_data": actors("own"),
@@ -103,8 +122,13 @@ class ChangeLog:
         first = self.start.replace(minute=0, second=0, microsecond=0)
         w = self.in_window.with_columns(hour=pl.col("time").dt.truncate(every))
         hours = pl.datetime_range(
-            pl.Series([first]).dt.truncate(every).item(), self.end, every,
-            closed="left", time_unit="us", time_zone="UTC", eager=True,
+            pl.Series([first]).dt.truncate(every).item(),
+            self.end,
+            every,
+            closed="left",
+            time_unit="us",
+            time_zone="UTC",
+            eager=True,
         ).alias("hour")
         grid = hours.to_frame().join(pl.DataFrame({"actor_type": list(ACTOR_TYPES)}), how="cross")
         counts = w.group_by("hour", "actor_type").agg(n_changes=pl.len())
@@ -124,11 +148,15 @@ class ChangeLog:
         whether the owner already put back the old value.
         """
         key = ["account_id", "field"]
-        c = self.changes.sort(*key, "time", "change_id").with_columns(
-            other=pl.col("actor_type") == "other",
-        ).with_columns(
-            run=(pl.col("other") != pl.col("other").shift(1).over(key)).fill_null(True).cum_sum().over(key),
-            current_value=pl.col("new_value").last().over(key),
+        c = (
+            self.changes.sort(*key, "time", "change_id")
+            .with_columns(
+                other=pl.col("actor_type") == "other",
+            )
+            .with_columns(
+                run=(pl.col("other") != pl.col("other").shift(1).over(key)).fill_null(True).cum_sum().over(key),
+                current_value=pl.col("new_value").last().over(key),
+            )
         )
         runs = (
             c.filter("other")
@@ -153,13 +181,19 @@ class ChangeLog:
             .group_by(*key, "run")
             .agg(owner_changed_at=pl.col("later_at").last(), owner_value=pl.col("later_value").last())
         )
-        out = runs.join(later, on=[*key, "run"], how="left").with_columns(
-            conflict=pl.col("owner_changed_at").is_not_null(),
-        ).with_columns(
-            owner_restored=pl.col("conflict") & pl.col("owner_value").eq_missing(pl.col("restore_value")),
-            action=pl.when(~pl.col("conflict")).then(pl.lit("restore"))
-            .when(pl.col("owner_value").eq_missing(pl.col("restore_value"))).then(pl.lit("none: owner already restored it"))
-            .otherwise(pl.lit("review: owner changed the field later")),
+        out = (
+            runs.join(later, on=[*key, "run"], how="left")
+            .with_columns(
+                conflict=pl.col("owner_changed_at").is_not_null(),
+            )
+            .with_columns(
+                owner_restored=pl.col("conflict") & pl.col("owner_value").eq_missing(pl.col("restore_value")),
+                action=pl.when(~pl.col("conflict"))
+                .then(pl.lit("restore"))
+                .when(pl.col("owner_value").eq_missing(pl.col("restore_value")))
+                .then(pl.lit("none: owner already restored it"))
+                .otherwise(pl.lit("review: owner changed the field later")),
+            )
         )
         return out.select(list(RESTORE_COLUMNS)).sort("changed_at", "account_id", "field")
 

@@ -33,11 +33,23 @@ MESSAGE_CATEGORIES: dict[str, str] = {
 }
 
 NOTICE_COLUMNS: dict[str, PII] = {
-    "applicant_id": PII.DIRECT, "personnummer": PII.DIRECT, "name": PII.DIRECT, "email": PII.DIRECT,
-    "tier": PII.NONE, "roles": PII.NONE, "exposed": PII.NONE, "changed": PII.NONE, "interests": PII.NONE,
+    "applicant_id": PII.DIRECT,
+    "personnummer": PII.DIRECT,
+    "name": PII.DIRECT,
+    "email": PII.DIRECT,
+    "tier": PII.NONE,
+    "roles": PII.NONE,
+    "exposed": PII.NONE,
+    "changed": PII.NONE,
+    "interests": PII.NONE,
     "acted": PII.NONE,
-    "sessions": PII.NONE, "first_at": PII.NONE, "last_at": PII.NONE, "certainty": PII.NONE, "p": PII.NONE,
-    "protected_identity": PII.NONE, "message_category": PII.NONE,
+    "sessions": PII.NONE,
+    "first_at": PII.NONE,
+    "last_at": PII.NONE,
+    "certainty": PII.NONE,
+    "p": PII.NONE,
+    "protected_identity": PII.NONE,
+    "message_category": PII.NONE,
 }
 
 ART33_TEMPLATE = """\
@@ -108,83 +120,152 @@ def notification_list(exposure: Exposure, changes: ChangeLog, allocation: Alloca
         interests=pl.format("{} {}", "kind", "listing_id").unique().sort().str.join(", ")
     )
     acted_interest = touched.group_by(applicant_id="owner_applicant_id").agg(
-        acted_interests=pl.format("{} {} in another member's account", "kind", "listing_id").unique().sort().str.join(", ")
+        acted_interests=pl.format("{} {} in another member's account", "kind", "listing_id")
+        .unique()
+        .sort()
+        .str.join(", ")
     )
     owners = (
-        accounts.join(changed, on="account_id", how="left").join(interests, on="account_id", how="left")
+        accounts.join(changed, on="account_id", how="left")
+        .join(interests, on="account_id", how="left")
         .select(
-            applicant_id="account_id", tier="tier", roles=pl.lit("account owner"), exposed="fields",
-            changed="changed", interests="interests", acted=pl.lit(None, pl.String), sessions="sessions", first_at="first_shown_at",
-            last_at="last_shown_at", certain="certain", p="p_exposed", protected_identity="protected_identity",
+            applicant_id="account_id",
+            tier="tier",
+            roles=pl.lit("account owner"),
+            exposed="fields",
+            changed="changed",
+            interests="interests",
+            acted=pl.lit(None, pl.String),
+            sessions="sessions",
+            first_at="first_shown_at",
+            last_at="last_shown_at",
+            certain="certain",
+            p="p_exposed",
+            protected_identity="protected_identity",
         )
     )
     editors = (
         acted.join(acted_interest, on="applicant_id", how="full", coalesce=True)
-        .join(exposure.links.filter("certain").group_by("applicant_id").agg(
-            sessions=_joined("session_id"), first_at=pl.col("login_at").min(), last_at=pl.col("login_at").max()),
-            on="applicant_id", how="left")
+        .join(
+            exposure.links.filter("certain")
+            .group_by("applicant_id")
+            .agg(sessions=_joined("session_id"), first_at=pl.col("login_at").min(), last_at=pl.col("login_at").max()),
+            on="applicant_id",
+            how="left",
+        )
         .select(
-            "applicant_id", tier=pl.lit(2, pl.Int64), roles=pl.lit("acted in another's account"),
-            exposed=pl.lit(None, pl.String), changed=pl.lit(None, pl.String), interests=pl.lit(None, pl.String),
-            acted=pl.concat_str("acted_changes", "acted_interests", separator="; ", ignore_nulls=True), sessions="sessions",
-            first_at="first_at", last_at="last_at", certain=pl.lit(True), p=pl.lit(1.0),
+            "applicant_id",
+            tier=pl.lit(2, pl.Int64),
+            roles=pl.lit("acted in another's account"),
+            exposed=pl.lit(None, pl.String),
+            changed=pl.lit(None, pl.String),
+            interests=pl.lit(None, pl.String),
+            acted=pl.concat_str("acted_changes", "acted_interests", separator="; ", ignore_nulls=True),
+            sessions="sessions",
+            first_at="first_at",
+            last_at="last_at",
+            certain=pl.lit(True),
+            p=pl.lit(1.0),
             protected_identity=pl.lit(False),
         )
     )
     # Write to the address the member had before anyone else changed it, not to the stranger's.
     original_email = (
-        changes.restore_list().filter(pl.col("field") == "email").sort("changed_at")
-        .group_by("account_id").agg(original=pl.col("restore_value").first()).rename({"account_id": "applicant_id"})
+        changes.restore_list()
+        .filter(pl.col("field") == "email")
+        .sort("changed_at")
+        .group_by("account_id")
+        .agg(original=pl.col("restore_value").first())
+        .rename({"account_id": "applicant_id"})
     )
     contact = (
         subjects.select("applicant_id", "personnummer", "name", "email")
         .join(original_email, on="applicant_id", how="left")
-        .with_columns(email=pl.coalesce("original", "email")).drop("original")
+        .with_columns(email=pl.coalesce("original", "email"))
+        .drop("original")
     )
     members = pl.concat([owners, editors]).join(contact, on="applicant_id", how="left")
-    co = exposure.co_applicants.group_by(personnummer="co_applicant_personnummer").agg(
-        name=pl.col("co_applicant_name").last(), sessions=_joined("session_id"),
-        exposed=pl.lit("name, personnummer (as co-applicant)"),
-        first_at=pl.col("at").min(), last_at=pl.col("at").max(), certain=pl.col("proven").any(),
-        p=1 - (1 - pl.col("p")).product(),
-    ).join(subjects.select("applicant_id", "personnummer", "email"), on="personnummer", how="left").select(
-        "applicant_id", "personnummer", "name", "email", tier=pl.lit(3, pl.Int64), roles=pl.lit("co-applicant"),
-        exposed="exposed", changed=pl.lit(None, pl.String), interests=pl.lit(None, pl.String),
-        acted=pl.lit(None, pl.String), sessions="sessions",
-        first_at="first_at", last_at="last_at", certain="certain", p="p", protected_identity=pl.lit(False),
+    co = (
+        exposure.co_applicants.group_by(personnummer="co_applicant_personnummer")
+        .agg(
+            name=pl.col("co_applicant_name").last(),
+            sessions=_joined("session_id"),
+            exposed=pl.lit("name, personnummer (as co-applicant)"),
+            first_at=pl.col("at").min(),
+            last_at=pl.col("at").max(),
+            certain=pl.col("proven").any(),
+            p=1 - (1 - pl.col("p")).product(),
+        )
+        .join(subjects.select("applicant_id", "personnummer", "email"), on="personnummer", how="left")
+        .select(
+            "applicant_id",
+            "personnummer",
+            "name",
+            "email",
+            tier=pl.lit(3, pl.Int64),
+            roles=pl.lit("co-applicant"),
+            exposed="exposed",
+            changed=pl.lit(None, pl.String),
+            interests=pl.lit(None, pl.String),
+            acted=pl.lit(None, pl.String),
+            sessions="sessions",
+            first_at="first_at",
+            last_at="last_at",
+            certain="certain",
+            p="p",
+            protected_identity=pl.lit(False),
+        )
     )
     rows = pl.concat([members.select(co.columns), co])
     people = (
         rows.group_by("personnummer")
         .agg(
             applicant_id=pl.col("applicant_id").drop_nulls().first(),
-            name=pl.col("name").drop_nulls().first(), email=pl.col("email").drop_nulls().first(),
-            tier=pl.col("tier").max(), roles=_joined("roles"), exposed=pl.col("exposed").drop_nulls().str.join("; "),
-            changed=pl.col("changed").drop_nulls().str.join("; "), interests=pl.col("interests").drop_nulls().str.join("; "),
+            name=pl.col("name").drop_nulls().first(),
+            email=pl.col("email").drop_nulls().first(),
+            tier=pl.col("tier").max(),
+            roles=_joined("roles"),
+            exposed=pl.col("exposed").drop_nulls().str.join("; "),
+            changed=pl.col("changed").drop_nulls().str.join("; "),
+            interests=pl.col("interests").drop_nulls().str.join("; "),
             acted=pl.col("acted").drop_nulls().str.join("; "),
-            sessions=pl.col("sessions").drop_nulls().str.join(" "), first_at=pl.col("first_at").min(),
-            last_at=pl.col("last_at").max(), certain=pl.col("certain").any(), p=pl.col("p").max(),
+            sessions=pl.col("sessions").drop_nulls().str.join(" "),
+            first_at=pl.col("first_at").min(),
+            last_at=pl.col("last_at").max(),
+            certain=pl.col("certain").any(),
+            p=pl.col("p").max(),
             protected_identity=pl.col("protected_identity").any(),
         )
         .with_columns(pl.col("exposed", "changed", "interests", "acted").replace("", None))
     )
     roles = pl.col("roles")
     category = (
-        pl.when(pl.col("protected_identity") & pl.col("exposed").is_not_null()).then(pl.lit("protected_identity"))
-        .when(roles.str.contains("account owner") & pl.col("changed").is_not_null()).then(pl.lit("changed_by_other"))
-        .when(roles.str.contains("account owner") & pl.col("interests").is_not_null()).then(pl.lit("interests_changed"))
-        .when(pl.col("exposed").str.contains("personnummer") & roles.str.contains("owner")).then(pl.lit("identity_data_shown"))
-        .when(roles.str.contains("co-applicant")).then(pl.lit("co_applicant_shown"))
-        .when(roles.str.contains("acted")).then(pl.lit("acted_in_other_account"))
-        .when(pl.col("exposed").is_not_null()).then(pl.lit("name_shown"))
+        pl.when(pl.col("protected_identity") & pl.col("exposed").is_not_null())
+        .then(pl.lit("protected_identity"))
+        .when(roles.str.contains("account owner") & pl.col("changed").is_not_null())
+        .then(pl.lit("changed_by_other"))
+        .when(roles.str.contains("account owner") & pl.col("interests").is_not_null())
+        .then(pl.lit("interests_changed"))
+        .when(pl.col("exposed").str.contains("personnummer") & roles.str.contains("owner"))
+        .then(pl.lit("identity_data_shown"))
+        .when(roles.str.contains("co-applicant"))
+        .then(pl.lit("co_applicant_shown"))
+        .when(roles.str.contains("acted"))
+        .then(pl.lit("acted_in_other_account"))
+        .when(pl.col("exposed").is_not_null())
+        .then(pl.lit("name_shown"))
         .otherwise(pl.lit("account_bound"))
     )
     people = people.with_columns(
-        message_category=category, certainty=pl.when("certain").then(pl.lit("certain")).otherwise(pl.lit("possible")),
+        message_category=category,
+        certainty=pl.when("certain").then(pl.lit("certain")).otherwise(pl.lit("possible")),
     )
     order = {c: i for i, c in enumerate(MESSAGE_CATEGORIES)}
     people = people.sort(
-        pl.col("certainty"), pl.col("message_category").replace_strict(order, return_dtype=pl.Int64),
-        pl.col("applicant_id"), pl.col("personnummer"), nulls_last=True,
+        pl.col("certainty"),
+        pl.col("message_category").replace_strict(order, return_dtype=pl.Int64),
+        pl.col("applicant_id"),
+        pl.col("personnummer"),
+        nulls_last=True,
     )
     return Notifications(people.select(list(NOTICE_COLUMNS)))

@@ -38,14 +38,27 @@ ADDRESS_FIELDS = ("address", "postal_code", "city")
 _FIELD_ORDER = {f: i for i, f in enumerate(PROFILE_FIELDS)}
 
 TIER_COLUMNS: dict[str, PII] = {
-    "tier": PII.NONE, "label": PII.NONE, "min": PII.NONE, "likely": PII.NONE, "max": PII.NONE, "widened_by": PII.NONE,
+    "tier": PII.NONE,
+    "label": PII.NONE,
+    "min": PII.NONE,
+    "likely": PII.NONE,
+    "max": PII.NONE,
+    "widened_by": PII.NONE,
 }
 
 
 ACCOUNT_COLUMNS: dict[str, PII] = {
-    "account_id": PII.DIRECT, "tier": PII.NONE, "certain": PII.NONE, "p_exposed": PII.NONE, "fields": PII.NONE,
-    "first_shown_at": PII.NONE, "last_shown_at": PII.NONE, "n_viewers": PII.NONE, "viewers": PII.DIRECT,
-    "sessions": PII.NONE, "protected_identity": PII.NONE,
+    "account_id": PII.DIRECT,
+    "tier": PII.NONE,
+    "certain": PII.NONE,
+    "p_exposed": PII.NONE,
+    "fields": PII.NONE,
+    "first_shown_at": PII.NONE,
+    "last_shown_at": PII.NONE,
+    "n_viewers": PII.NONE,
+    "viewers": PII.DIRECT,
+    "sessions": PII.NONE,
+    "protected_identity": PII.NONE,
 }
 """Tags of the :meth:`Exposure.accounts` and :meth:`Exposure.protected` frames."""
 
@@ -82,20 +95,32 @@ def _value_at(changes: pl.DataFrame, snapshot: pl.DataFrame, at: pl.DataFrame, f
     change in the log the value is the first change's old value; without changes, the
     export snapshot.
     """
-    mine = changes.filter(pl.col("field") == field).select("account_id", "time", "change_id", "session_id", "old_value", "new_value")
+    mine = changes.filter(pl.col("field") == field).select(
+        "account_id", "time", "change_id", "session_id", "old_value", "new_value"
+    )
     rows = at.with_row_index("row")
     pairs = rows.join(mine, on="account_id", how="inner")
     before = (
-        pairs.filter(pl.col("time") <= pl.col("at")).sort("time", "change_id").group_by("row")
+        pairs.filter(pl.col("time") <= pl.col("at"))
+        .sort("time", "change_id")
+        .group_by("row")
         .agg(_v=pl.col("new_value").last(), _by=pl.col("session_id").last(), _hit=pl.lit(True))
     )
     after = (
-        pairs.filter(pl.col("time") > pl.col("at")).sort("time", "change_id").group_by("row")
+        pairs.filter(pl.col("time") > pl.col("at"))
+        .sort("time", "change_id")
+        .group_by("row")
         .agg(_w=pl.col("old_value").first(), _later=pl.lit(True))
     )
     out = (
-        rows.join(before, on="row", how="left").join(after, on="row", how="left")
-        .join(snapshot.select("applicant_id", _now=pl.col(field)), left_on="account_id", right_on="applicant_id", how="left")
+        rows.join(before, on="row", how="left")
+        .join(after, on="row", how="left")
+        .join(
+            snapshot.select("applicant_id", _now=pl.col(field)),
+            left_on="account_id",
+            right_on="applicant_id",
+            how="left",
+        )
         .sort("row")
     )
     return out.select(
@@ -130,10 +155,12 @@ class Exposure:
         links, exposed = self.links, self._exposed()
         certain = pl.col("certain")
         shown = certain & (pl.col("p_render") >= 1)
-        sides = pl.concat([
-            links.select(person="account_id", p="p_bound", proven="certain"),
-            links.select(person="applicant_id", p="p_bound", proven="certain"),
-        ])
+        sides = pl.concat(
+            [
+                links.select(person="account_id", p="p_bound", proven="certain"),
+                links.select(person="applicant_id", p="p_bound", proven="certain"),
+            ]
+        )
         protected = exposed.filter("protected_identity")
         co = self.co_applicants
         by_others = self.changes.by_others
@@ -146,7 +173,9 @@ class Exposure:
             "accounts_bound_to_others": _count(links, "account_id", pl.col("p_bound"), certain),
             "people_put_into_others_accounts": _count(links, "applicant_id", pl.col("p_bound"), certain),
             "accounts_exposed": _count(exposed, "account_id", pl.col("p_bound") * pl.col("p_render"), shown),
-            "protected_identity_exposed": _count(protected, "account_id", pl.col("p_bound") * pl.col("p_render"), shown),
+            "protected_identity_exposed": _count(
+                protected, "account_id", pl.col("p_bound") * pl.col("p_render"), shown
+            ),
             "co_applicants_exposed": _count(co, "co_applicant_personnummer", pl.col("p"), pl.col("proven")),
             "accounts_changed_by_others": Bounds(changed, changed, changed_max),
         }
@@ -158,22 +187,55 @@ class Exposure:
         shown = pl.col("certain") & (pl.col("p_render") >= 1)
         rows = [
             ("1", "logged in during the window", "people_possibly_affected", ""),
-            ("2", "in a session bound to another's account (either side)", "people_in_bound_sessions",
-             _reasons(self.links, "session_id", pl.col("certain"))),
-            ("2a", "accounts bound into someone else's session", "accounts_bound_to_others",
-             _reasons(self.links, "account_id", pl.col("certain"))),
-            ("2b", "people put into someone else's account", "people_put_into_others_accounts",
-             _reasons(self.links, "applicant_id", pl.col("certain"))),
-            ("3", "accounts whose data was shown to another person", "accounts_exposed",
-             _reasons(exposed, "account_id", shown)),
-            ("3c", "co-applicants shown on an exposed profile page", "co_applicants_exposed",
-             _reasons(self.co_applicants, "co_applicant_personnummer", pl.col("proven"))),
-            ("4", "accounts changed by another person", "accounts_changed_by_others",
-             "changes whose session has no login" if b["accounts_changed_by_others"].max > b["accounts_changed_by_others"].min else ""),
+            (
+                "2",
+                "in a session bound to another's account (either side)",
+                "people_in_bound_sessions",
+                _reasons(self.links, "session_id", pl.col("certain")),
+            ),
+            (
+                "2a",
+                "accounts bound into someone else's session",
+                "accounts_bound_to_others",
+                _reasons(self.links, "account_id", pl.col("certain")),
+            ),
+            (
+                "2b",
+                "people put into someone else's account",
+                "people_put_into_others_accounts",
+                _reasons(self.links, "applicant_id", pl.col("certain")),
+            ),
+            (
+                "3",
+                "accounts whose data was shown to another person",
+                "accounts_exposed",
+                _reasons(exposed, "account_id", shown),
+            ),
+            (
+                "3c",
+                "co-applicants shown on an exposed profile page",
+                "co_applicants_exposed",
+                _reasons(self.co_applicants, "co_applicant_personnummer", pl.col("proven")),
+            ),
+            (
+                "4",
+                "accounts changed by another person",
+                "accounts_changed_by_others",
+                "changes whose session has no login"
+                if b["accounts_changed_by_others"].max > b["accounts_changed_by_others"].min
+                else "",
+            ),
         ]
         return pl.DataFrame(
             [(t, label, b[name].min, b[name].likely, b[name].max, why) for t, label, name, why in rows],
-            schema={"tier": pl.String, "label": pl.String, "min": pl.Int64, "likely": pl.Int64, "max": pl.Int64, "widened_by": pl.String},
+            schema={
+                "tier": pl.String,
+                "label": pl.String,
+                "min": pl.Int64,
+                "likely": pl.Int64,
+                "max": pl.Int64,
+                "widened_by": pl.String,
+            },
             orient="row",
         )
 
@@ -185,10 +247,18 @@ class Exposure:
         """
         links = self.links
         seen = self.views.filter("certain")
-        fields = seen.explode("fields").group_by("account_id").agg(
-            fields=pl.col("fields").drop_nulls().unique()
-            .sort_by(pl.col("fields").drop_nulls().unique().replace_strict(_FIELD_ORDER, default=99)).str.join(", "),
-            first_shown_at=pl.col("time").min(), last_shown_at=pl.col("time").max(),
+        fields = (
+            seen.explode("fields")
+            .group_by("account_id")
+            .agg(
+                fields=pl.col("fields")
+                .drop_nulls()
+                .unique()
+                .sort_by(pl.col("fields").drop_nulls().unique().replace_strict(_FIELD_ORDER, default=99))
+                .str.join(", "),
+                first_shown_at=pl.col("time").min(),
+                last_shown_at=pl.col("time").max(),
+            )
         )
         changed = self.changes.by_others["account_id"].unique().implode()
         out = (
@@ -205,21 +275,39 @@ class Exposure:
             )
             .join(fields, on="account_id", how="left")
             .with_columns(
-                tier=pl.when(pl.col("account_id").is_in(changed)).then(4)
-                .when(pl.col("p_exposed") > 0).then(3).otherwise(2).cast(pl.Int64),
+                tier=pl.when(pl.col("account_id").is_in(changed))
+                .then(4)
+                .when(pl.col("p_exposed") > 0)
+                .then(3)
+                .otherwise(2)
+                .cast(pl.Int64),
             )
         )
         return out.select(
-            "account_id", "tier", "certain", "p_exposed", "fields", "first_shown_at", "last_shown_at",
-            "n_viewers", "viewers", "sessions", "protected_identity",
+            "account_id",
+            "tier",
+            "certain",
+            "p_exposed",
+            "fields",
+            "first_shown_at",
+            "last_shown_at",
+            "n_viewers",
+            "viewers",
+            "sessions",
+            "protected_identity",
         ).sort("tier", "account_id", descending=[True, False])
 
     def fields(self) -> pl.DataFrame:
         """Accounts per field shown to another person: field, n_accounts (proven), n_accounts_max."""
+
         def per_field(views: pl.DataFrame, name: str) -> pl.DataFrame:
-            return views.explode("fields").drop_nulls("fields").group_by(field="fields").agg(
-                pl.col("account_id").n_unique().alias(name)
+            return (
+                views.explode("fields")
+                .drop_nulls("fields")
+                .group_by(field="fields")
+                .agg(pl.col("account_id").n_unique().alias(name))
             )
+
         grid = pl.DataFrame({"field": list(PROFILE_FIELDS)})
         return (
             grid.join(per_field(self.views.filter("certain"), "n_accounts"), on="field", how="left")
@@ -230,12 +318,15 @@ class Exposure:
 
     def fields_by_page(self) -> pl.DataFrame:
         """Pages shown to another person by page type: page, fields, n_views, n_accounts (proven views)."""
-        seen = self.views.filter("certain").with_columns(page=pl.col("path").str.replace_all(r"/\d+(/|$)", "/{listing_id}$1"))
+        seen = self.views.filter("certain").with_columns(
+            page=pl.col("path").str.replace_all(r"/\d+(/|$)", "/{listing_id}$1")
+        )
         return (
             seen.group_by("page")
             .agg(
                 fields=pl.col("fields").list.join(", ").sort_by(pl.col("fields").list.len(), descending=True).first(),
-                n_views=pl.len().cast(pl.Int64), n_accounts=pl.col("account_id").n_unique().cast(pl.Int64),
+                n_views=pl.len().cast(pl.Int64),
+                n_accounts=pl.col("account_id").n_unique().cast(pl.Int64),
             )
             .sort("n_views", "page", descending=[True, False])
         )
@@ -259,8 +350,16 @@ def assess_exposure(case: Case, binding: SessionBinding, changes: ChangeLog) -> 
         pages.rename({"account_id": "page_account_id"})
         .join(links.select("session_id", "account_id", "p_bound", "certain", "protected_identity"), on="session_id")
         .filter(pl.col("page_account_id").is_null() | (pl.col("page_account_id") == pl.col("account_id")))
-        .select("session_id", "time", "path", viewer="owner_applicant_id", account_id="account_id",
-                p_bound="p_bound", certain="certain", protected_identity="protected_identity")
+        .select(
+            "session_id",
+            "time",
+            "path",
+            viewer="owner_applicant_id",
+            account_id="account_id",
+            p_bound="p_bound",
+            certain="certain",
+            protected_identity="protected_identity",
+        )
     )
     views = views.with_columns(
         fields=pl.struct("path", "protected_identity").map_elements(
@@ -271,12 +370,16 @@ def assess_exposure(case: Case, binding: SessionBinding, changes: ChangeLog) -> 
     return Exposure(binding, changes, tier1, subjects, links, views, co_applicants)
 
 
-def _co_applicants(links: pl.DataFrame, views: pl.DataFrame, changes: ChangeLog, subjects: pl.DataFrame) -> pl.DataFrame:
+def _co_applicants(
+    links: pl.DataFrame, views: pl.DataFrame, changes: ChangeLog, subjects: pl.DataFrame
+) -> pl.DataFrame:
     """Co-applicants on profile pages shown (or possibly shown) to a non-owner, as they were at that time."""
     profile = views.filter(pl.col("fields").list.contains("co_applicant_personnummer"))
     observed = profile.select("session_id", "account_id", at="time", p="p_bound", proven="certain")
     # Sessions with lost pages may have shown the profile: take the value at login.
-    unseen = links.join(observed.select("session_id", "account_id").unique(), on=["session_id", "account_id"], how="anti")
+    unseen = links.join(
+        observed.select("session_id", "account_id").unique(), on=["session_id", "account_id"], how="anti"
+    )
     possible = unseen.filter(pl.col("p_profile") > 0).select(
         "session_id", "account_id", at="login_at", p=pl.col("p_bound") * pl.col("p_profile"), proven=pl.lit(False)
     )
@@ -284,7 +387,11 @@ def _co_applicants(links: pl.DataFrame, views: pl.DataFrame, changes: ChangeLog,
     history = changes.changes
     keys = at.select("account_id", "at")
     co = pl.concat(
-        [at, _value_at(history, subjects, keys, "co_applicant_personnummer"), _value_at(history, subjects, keys, "co_applicant_name")],
+        [
+            at,
+            _value_at(history, subjects, keys, "co_applicant_personnummer"),
+            _value_at(history, subjects, keys, "co_applicant_name"),
+        ],
         how="horizontal",
     )
     # A co-applicant the viewer typed in themselves in this session is not a third party's data.

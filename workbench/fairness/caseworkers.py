@@ -66,15 +66,29 @@ __all__ = [
 STRATA: tuple[str, ...] = ("district", "year")
 MIN_EFFECT = 0.02
 EFFECT_LABELS: tuple[tuple[float, str], ...] = (
-    (0.10, "very large"), (0.05, "large"), (0.02, "moderate"), (0.01, "small"), (-math.inf, "negligible"),
+    (0.10, "very large"),
+    (0.05, "large"),
+    (0.02, "moderate"),
+    (0.01, "small"),
+    (-math.inf, "negligible"),
 )
 """(lower bound of the risk difference, label), checked from the top."""
 NO_PEERS = "no peers to compare"
 """Effect label of a caseworker who alone handled every allocation of their districts and years."""
 COLUMNS: dict[str, PII] = {
-    "n_allocations": PII.NONE, "n_with_peers": PII.NONE, "n_unexplained": PII.NONE, "rate": PII.NONE, "rate_low": PII.NONE,
-    "rate_high": PII.NONE, "peer_rate": PII.NONE, "threshold": PII.NONE, "effect": PII.NONE,
-    "effect_label": PII.NONE, "p_value": PII.NONE, "p_holm": PII.NONE, "flagged": PII.NONE,
+    "n_allocations": PII.NONE,
+    "n_with_peers": PII.NONE,
+    "n_unexplained": PII.NONE,
+    "rate": PII.NONE,
+    "rate_low": PII.NONE,
+    "rate_high": PII.NONE,
+    "peer_rate": PII.NONE,
+    "threshold": PII.NONE,
+    "effect": PII.NONE,
+    "effect_label": PII.NONE,
+    "p_value": PII.NONE,
+    "p_holm": PII.NONE,
+    "flagged": PII.NONE,
 }
 """Personal-data tags of the derived columns of :func:`review_caseworkers`."""
 
@@ -87,9 +101,9 @@ def strata_cells(allocations: pl.DataFrame, unexplained: pl.Expr | None = None) 
     """
     flag = (pl.col("outcome") == "unexplained") if unexplained is None else unexplained
     cells = allocations.group_by("handler_id", *STRATA).agg(n=pl.len().cast(pl.Int64), x=flag.sum().cast(pl.Int64))
-    return cells.with_columns(
-        N=pl.col("n").sum().over(STRATA), D=pl.col("x").sum().over(STRATA)
-    ).sort("handler_id", *STRATA)
+    return cells.with_columns(N=pl.col("n").sum().over(STRATA), D=pl.col("x").sum().over(STRATA)).sort(
+        "handler_id", *STRATA
+    )
 
 
 def _arrays(cells: pl.DataFrame) -> tuple[np.ndarray, ...]:
@@ -112,8 +126,15 @@ def permutation_p_values(cells: pl.DataFrame, permutations: int, seed: int) -> p
         if t == 0 or t <= fixed:
             out.append((handler, 1.0))
             continue
-        draws = rng.hypergeometric(D[informative], N[informative] - D[informative], n[informative],
-                                   size=(permutations, int(informative.sum()))).sum(axis=1) + fixed
+        draws = (
+            rng.hypergeometric(
+                D[informative],
+                N[informative] - D[informative],
+                n[informative],
+                size=(permutations, int(informative.sum())),
+            ).sum(axis=1)
+            + fixed
+        )
         out.append((handler, (1 + int((draws >= t).sum())) / (permutations + 1)))
     return pl.DataFrame(out, schema={"handler_id": pl.Int64, "p_value": pl.Float64}, orient="row")
 
@@ -132,8 +153,15 @@ def _tail(n: np.ndarray, x_total: int, N: np.ndarray, D: np.ndarray, lf: np.ndar
             shift += lo
             continue
         k = np.arange(lo, hi + 1)
-        logp = (lf[Dk] - lf[k] - lf[Dk - k] + lf[Nk - Dk] - lf[nk - k] - lf[Nk - Dk - nk + k]
-                - (lf[Nk] - lf[nk] - lf[Nk - nk]))
+        logp = (
+            lf[Dk]
+            - lf[k]
+            - lf[Dk - k]
+            + lf[Nk - Dk]
+            - lf[nk - k]
+            - lf[Nk - Dk - nk + k]
+            - (lf[Nk] - lf[nk] - lf[Nk - nk])
+        )
         shift += lo
         pmf = np.convolve(pmf, np.exp(logp))
     need = x_total - shift
@@ -173,11 +201,14 @@ def risk_difference(cells: pl.DataFrame) -> pl.DataFrame:
     peers_n, peers_x = pl.col("N") - pl.col("n"), pl.col("D") - pl.col("x")
     informative = cells.filter(peers_n > 0)
     w = pl.col("n") * peers_n / pl.col("N")
-    effect = ((w * (pl.col("x") / pl.col("n") - peers_x / peers_n)).sum() / w.sum())
+    effect = (w * (pl.col("x") / pl.col("n") - peers_x / peers_n)).sum() / w.sum()
     peer_rate = (pl.col("n") * peers_x / peers_n).sum() / pl.col("n").sum()
     out = informative.group_by("handler_id").agg(effect=effect, peer_rate=peer_rate)
-    return cells.select("handler_id").unique().join(out, on="handler_id", how="left").with_columns(
-        pl.col("effect", "peer_rate").fill_null(0.0)
+    return (
+        cells.select("handler_id")
+        .unique()
+        .join(out, on="handler_id", how="left")
+        .with_columns(pl.col("effect", "peer_rate").fill_null(0.0))
     )
 
 
@@ -215,8 +246,12 @@ def wilson_interval(x: pl.Expr, n: pl.Expr, z: float = 1.96) -> tuple[pl.Expr, p
 
 
 def review_caseworkers(
-    allocations: pl.DataFrame, *, alpha: float = 0.01, min_effect: float = MIN_EFFECT,
-    permutations: int = 20_000, seed: int = 1,
+    allocations: pl.DataFrame,
+    *,
+    alpha: float = 0.01,
+    min_effect: float = MIN_EFFECT,
+    permutations: int = 20_000,
+    seed: int = 1,
 ) -> pl.DataFrame:
     """Rates, test, Holm correction, effect size and flag for every caseworker with allocations.
 
@@ -235,7 +270,8 @@ def review_caseworkers(
             f"(the floor is {floor:.3g}); use permutations >= {need}"
         )
     per = cells.group_by("handler_id").agg(
-        n_allocations=pl.col("n").sum(), n_unexplained=pl.col("x").sum(),
+        n_allocations=pl.col("n").sum(),
+        n_unexplained=pl.col("x").sum(),
         n_with_peers=pl.col("n").filter(pl.col("n") < pl.col("N")).sum(),
     )
     low, high = wilson_interval(pl.col("n_unexplained"), pl.col("n_allocations"))
@@ -246,10 +282,20 @@ def review_caseworkers(
     )
     out = out.with_columns(p_holm=pl.Series(holm(out["p_value"].to_numpy())))
     return out.select(
-        "handler_id", "n_allocations", "n_unexplained", "n_with_peers",
-        rate=pl.col("n_unexplained") / pl.col("n_allocations"), rate_low=low, rate_high=high,
-        peer_rate="peer_rate", threshold=pl.col("peer_rate") + min_effect, effect="effect",
-        effect_label=pl.when(pl.col("n_with_peers") == 0).then(pl.lit(NO_PEERS)).otherwise(_label_expr(pl.col("effect"))),
-        p_value="p_value", p_holm="p_holm",
+        "handler_id",
+        "n_allocations",
+        "n_unexplained",
+        "n_with_peers",
+        rate=pl.col("n_unexplained") / pl.col("n_allocations"),
+        rate_low=low,
+        rate_high=high,
+        peer_rate="peer_rate",
+        threshold=pl.col("peer_rate") + min_effect,
+        effect="effect",
+        effect_label=pl.when(pl.col("n_with_peers") == 0)
+        .then(pl.lit(NO_PEERS))
+        .otherwise(_label_expr(pl.col("effect"))),
+        p_value="p_value",
+        p_holm="p_holm",
         flagged=(pl.col("p_holm") < alpha) & (pl.col("effect") >= min_effect),
     ).sort("p_holm", pl.col("effect"), "handler_id", descending=[False, True, False])

@@ -23,12 +23,23 @@ from ..evidence import PII
 
 __all__ = ["COLUMNS", "MIN_SIGNALS", "SIGNALS", "fake_profiles"]
 
-SIGNALS: tuple[str, ...] = ("created_by_caseworker", "queue_date_before_registration", "shared_contact", "fees_start_late")
+SIGNALS: tuple[str, ...] = (
+    "created_by_caseworker",
+    "queue_date_before_registration",
+    "shared_contact",
+    "fees_start_late",
+)
 MIN_SIGNALS = 3
 COLUMNS: dict[str, PII] = {
-    **{s: PII.NONE for s in SIGNALS}, "n_signals": PII.NONE, "suspected": PII.NONE,
-    "days_before_registration": PII.NONE, "n_sharing": PII.NONE, "profile_created_action_id": PII.NONE,
-    "contract_listing_id": PII.NONE, "contract_handler_id": PII.DIRECT, "housed_by_creator": PII.NONE,
+    **{s: PII.NONE for s in SIGNALS},
+    "n_signals": PII.NONE,
+    "suspected": PII.NONE,
+    "days_before_registration": PII.NONE,
+    "n_sharing": PII.NONE,
+    "profile_created_action_id": PII.NONE,
+    "contract_listing_id": PII.NONE,
+    "contract_handler_id": PII.DIRECT,
+    "housed_by_creator": PII.NONE,
     "first_paid_year": PII.NONE,
 }
 """Personal-data tags of the derived columns of :func:`fake_profiles`."""
@@ -37,18 +48,33 @@ COLUMNS: dict[str, PII] = {
 def _sharing(members: pl.DataFrame, login_ips: pl.DataFrame) -> pl.DataFrame:
     """Per member: how many other profiles share their e-mail, phone or a login IP."""
     digits = pl.col("phone").str.replace_all(r"\D", "")
-    keys = pl.concat([
-        members.select("applicant_id", key=pl.lit("email:") + pl.col("email").str.to_lowercase().str.strip_chars()),
-        members.select("applicant_id", key=pl.lit("phone:") + digits),
-        login_ips.select("applicant_id", key=pl.lit("ip:") + pl.col("ip")),
-    ]).drop_nulls("key").unique()
-    pairs = keys.join(keys.rename({"applicant_id": "other"}), on="key").filter(pl.col("other") != pl.col("applicant_id"))
+    keys = (
+        pl.concat(
+            [
+                members.select(
+                    "applicant_id", key=pl.lit("email:") + pl.col("email").str.to_lowercase().str.strip_chars()
+                ),
+                members.select("applicant_id", key=pl.lit("phone:") + digits),
+                login_ips.select("applicant_id", key=pl.lit("ip:") + pl.col("ip")),
+            ]
+        )
+        .drop_nulls("key")
+        .unique()
+    )
+    pairs = keys.join(keys.rename({"applicant_id": "other"}), on="key").filter(
+        pl.col("other") != pl.col("applicant_id")
+    )
     return pairs.group_by("applicant_id").agg(n_sharing=pl.col("other").n_unique().cast(pl.Int64))
 
 
 def fake_profiles(
-    members: pl.DataFrame, fees: pl.DataFrame, login_ips: pl.DataFrame, actions: pl.DataFrame, contracts: pl.DataFrame,
-    *, min_signals: int = MIN_SIGNALS,
+    members: pl.DataFrame,
+    fees: pl.DataFrame,
+    login_ips: pl.DataFrame,
+    actions: pl.DataFrame,
+    contracts: pl.DataFrame,
+    *,
+    min_signals: int = MIN_SIGNALS,
 ) -> pl.DataFrame:
     """Profiles with at least one signal, with the signals, their evidence and ``suspected``.
 
@@ -59,8 +85,10 @@ def fake_profiles(
     profiles sharing a contact, the first fee year, and any lease and who signed it.
     """
     fee_start = fees["first_paid_year"].min()
-    created = actions.filter(pl.col("action") == "profile_created").group_by("applicant_id").agg(
-        profile_created_action_id=pl.col("action_id").min()
+    created = (
+        actions.filter(pl.col("action") == "profile_created")
+        .group_by("applicant_id")
+        .agg(profile_created_action_id=pl.col("action_id").min())
     )
     lease = contracts.group_by("applicant_id").agg(
         contract_listing_id=pl.col("listing_id").first(), contract_handler_id=pl.col("handler_id").first()
@@ -68,7 +96,9 @@ def fake_profiles(
     registered = pl.col("registered_at").dt.date()
     queue_year = pl.col("queue_start").dt.year().cast(pl.Int64)
     before_change = (
-        actions.filter(pl.col("action") == "queue_date_change").sort("time").group_by("applicant_id")
+        actions.filter(pl.col("action") == "queue_date_change")
+        .sort("time")
+        .group_by("applicant_id")
         .agg(_before=pl.col("old_value").first().str.to_date(strict=False))
     )
     out = (
@@ -84,7 +114,9 @@ def fake_profiles(
             days_before_registration=(registered - pl.col("queue_start")).dt.total_days(),
             created_by_caseworker=pl.col("created_by_handler_id").is_not_null(),
             queue_date_before_registration=pl.col("queue_start") < registered,
-            fees_start_late=(pl.col("first_paid_year") > pl.max_horizontal(queue_year, pl.lit(fee_start))).fill_null(False),
+            fees_start_late=(pl.col("first_paid_year") > pl.max_horizontal(queue_year, pl.lit(fee_start))).fill_null(
+                False
+            ),
         )
         .with_columns(shared_contact=pl.col("n_sharing") > 0)
         .with_columns(n_signals=pl.sum_horizontal(*(pl.col(s).cast(pl.Int64) for s in SIGNALS)))
@@ -95,7 +127,18 @@ def fake_profiles(
         )
     )
     return out.select(
-        "applicant_id", *SIGNALS, "n_signals", "suspected", "created_by_handler_id", "profile_created_action_id",
-        "queue_start", "registered_at", "days_before_registration", "n_sharing", "first_paid_year",
-        "contract_listing_id", "contract_handler_id", "housed_by_creator",
+        "applicant_id",
+        *SIGNALS,
+        "n_signals",
+        "suspected",
+        "created_by_handler_id",
+        "profile_created_action_id",
+        "queue_start",
+        "registered_at",
+        "days_before_registration",
+        "n_sharing",
+        "first_paid_year",
+        "contract_listing_id",
+        "contract_handler_id",
+        "housed_by_creator",
     ).sort(pl.col("n_signals"), "applicant_id", descending=[True, False])

@@ -20,9 +20,16 @@ __all__ = ["BAND", "COLUMNS", "GROUPINGS", "group_view"]
 BAND: tuple[float, float] = (0.8, 1.25)
 GROUPINGS: tuple[str, ...] = ("district", "kind", "year")
 COLUMNS: dict[str, PII] = {
-    "grouping": PII.NONE, "group": PII.NONE, "n_allocations": PII.NONE, "n_in_order": PII.NONE,
-    "n_unexplained": PII.NONE, "share_in_order": PII.NONE, "disparity": PII.NONE, "within_band": PII.NONE,
-    "median_queue_years": PII.NONE, "queue_time_ratio": PII.NONE,
+    "grouping": PII.NONE,
+    "group": PII.NONE,
+    "n_allocations": PII.NONE,
+    "n_in_order": PII.NONE,
+    "n_unexplained": PII.NONE,
+    "share_in_order": PII.NONE,
+    "disparity": PII.NONE,
+    "within_band": PII.NONE,
+    "median_queue_years": PII.NONE,
+    "queue_time_ratio": PII.NONE,
 }
 
 
@@ -40,15 +47,23 @@ def group_view(allocations: pl.DataFrame, by: Sequence[str] = GROUPINGS) -> pl.D
     for grouping in by:
         parts.append(
             allocations.group_by(group=pl.col(grouping).cast(pl.String))
-            .agg(n_allocations=pl.len().cast(pl.Int64), n_in_order=in_order.sum().cast(pl.Int64),
-                 n_unexplained=(pl.col("outcome") == "unexplained").sum().cast(pl.Int64), median_queue_years=years.median())
+            .agg(
+                n_allocations=pl.len().cast(pl.Int64),
+                n_in_order=in_order.sum().cast(pl.Int64),
+                n_unexplained=(pl.col("outcome") == "unexplained").sum().cast(pl.Int64),
+                median_queue_years=years.median(),
+            )
             .with_columns(grouping=pl.lit(grouping))
             .sort("group")
         )
     low, high = BAND
     view = pl.concat(parts) if parts else pl.DataFrame()
     return view.select(
-        "grouping", "group", "n_allocations", "n_in_order", "n_unexplained",
+        "grouping",
+        "group",
+        "n_allocations",
+        "n_in_order",
+        "n_unexplained",
         share_in_order=pl.col("n_in_order") / pl.col("n_allocations"),
         disparity=(pl.col("n_in_order") / pl.col("n_allocations")) / share if share else pl.lit(None, pl.Float64),
         median_queue_years="median_queue_years",

@@ -40,8 +40,12 @@ FRAUD_RATES: tuple[float, ...] = (0.0, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15,
 TARGET_POWER = 0.8
 """Power at which a fraud counts as one this case could have seen."""
 COLUMNS: dict[str, PII] = {
-    "fraud_rate": PII.NONE, "power": PII.NONE, "power_low": PII.NONE, "power_high": PII.NONE,
-    "simulations": PII.NONE, "detected": PII.NONE,
+    "fraud_rate": PII.NONE,
+    "power": PII.NONE,
+    "power_low": PII.NONE,
+    "power_high": PII.NONE,
+    "simulations": PII.NONE,
+    "detected": PII.NONE,
 }
 
 
@@ -55,8 +59,14 @@ def _risk_difference(n: np.ndarray, x: np.ndarray, N: np.ndarray, D: np.ndarray)
 
 
 def power_curve(
-    allocations: pl.DataFrame, *, rates: tuple[float, ...] = FRAUD_RATES, simulations: int = 200,
-    alpha: float = 0.01, min_effect: float = MIN_EFFECT, permutations: int = 20_000, seed: int = 1,
+    allocations: pl.DataFrame,
+    *,
+    rates: tuple[float, ...] = FRAUD_RATES,
+    simulations: int = 200,
+    alpha: float = 0.01,
+    min_effect: float = MIN_EFFECT,
+    permutations: int = 20_000,
+    seed: int = 1,
     exclude: tuple[int, ...] = (),
 ) -> pl.DataFrame:
     """Power to flag one corrupt caseworker, per fraud rate: see the module doc.
@@ -95,11 +105,17 @@ def power_curve(
             effect = _risk_difference(arr["n"][mine], x[mine], arr["N"][mine], D[mine])
             detected += bool(adjusted < alpha and effect >= min_effect)
         rows.append((rate, detected, simulations if len(pool) else 0))
-    out = pl.DataFrame(rows, schema={"fraud_rate": pl.Float64, "detected": pl.Int64, "simulations": pl.Int64}, orient="row")
+    out = pl.DataFrame(
+        rows, schema={"fraud_rate": pl.Float64, "detected": pl.Int64, "simulations": pl.Int64}, orient="row"
+    )
     low, high = wilson_interval(pl.col("detected"), pl.col("simulations"))
     return out.select(
-        "fraud_rate", power=pl.col("detected") / pl.col("simulations"), power_low=low, power_high=high,
-        simulations="simulations", detected="detected",
+        "fraud_rate",
+        power=pl.col("detected") / pl.col("simulations"),
+        power_low=low,
+        power_high=high,
+        simulations="simulations",
+        detected="detected",
     )
 
 

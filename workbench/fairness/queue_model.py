@@ -104,7 +104,7 @@ def birth_date(personnummer: pl.Expr) -> pl.Expr:
 def age_on(birth: pl.Expr, day: pl.Expr) -> pl.Expr:
     """Whole years of age on ``day``; a 29 February birthday is reached on 1 March."""
     mmdd = lambda d: d.dt.month().cast(pl.Int32) * 100 + d.dt.day().cast(pl.Int32)  # noqa: E731
-    return (day.dt.year().cast(pl.Int32) - birth.dt.year().cast(pl.Int32) - (mmdd(day) < mmdd(birth)).cast(pl.Int32))
+    return day.dt.year().cast(pl.Int32) - birth.dt.year().cast(pl.Int32) - (mmdd(day) < mmdd(birth)).cast(pl.Int32)
 
 
 def queue_dates(members: pl.DataFrame, actions: pl.DataFrame) -> pl.DataFrame:
@@ -132,8 +132,10 @@ def queue_dates(members: pl.DataFrame, actions: pl.DataFrame) -> pl.DataFrame:
     return members.join(first_change, on="applicant_id", how="left").select(
         "applicant_id",
         queue_date=pl.when(made_early).then(registered).otherwise(pl.coalesce("before", "queue_start")),
-        queue_date_source=pl.when(made_early).then(pl.lit("registered"))
-        .when(pl.col("before").is_not_null()).then(pl.lit("before_change"))
+        queue_date_source=pl.when(made_early)
+        .then(pl.lit("registered"))
+        .when(pl.col("before").is_not_null())
+        .then(pl.lit("before_change"))
         .otherwise(pl.lit("queue_start")),
     )
 
@@ -206,7 +208,8 @@ def withdrawals_before_close(candidates: pl.DataFrame, withdrawals: pl.DataFrame
     # A running count per member, then two as-of joins (sorted on the time key) read it
     # just before closing and at the start of the window; the difference is the window's.
     running = (
-        withdrawals.select("applicant_id", "withdrawn_at").sort("applicant_id", "withdrawn_at")
+        withdrawals.select("applicant_id", "withdrawn_at")
+        .sort("applicant_id", "withdrawn_at")
         .with_columns(n=pl.int_range(1, pl.len() + 1).over("applicant_id"))
         .sort("withdrawn_at")
     )
@@ -216,23 +219,35 @@ def withdrawals_before_close(candidates: pl.DataFrame, withdrawals: pl.DataFrame
 
     def count_at(column: str, strict: bool) -> pl.DataFrame:
         probe = keys.select("listing_id", "applicant_id", at=pl.col(column)).sort("at")
-        found = probe.join_asof(running, left_on="at", right_on="withdrawn_at", by="applicant_id",
-                                strategy="backward", allow_exact_matches=not strict,
-                                check_sortedness=False)  # sorted on the key overall, so within each member too
+        found = probe.join_asof(
+            running,
+            left_on="at",
+            right_on="withdrawn_at",
+            by="applicant_id",
+            strategy="backward",
+            allow_exact_matches=not strict,
+            check_sortedness=False,
+        )  # sorted on the key overall, so within each member too
         return found.select("listing_id", "applicant_id", pl.col("n").fill_null(0).alias(column))
 
     counts = count_at("closes_at", strict=True).join(count_at("since", strict=False), on=["listing_id", "applicant_id"])
     return candidates.join(
         counts.select("listing_id", "applicant_id", withdrawals_before_close=pl.col("closes_at") - pl.col("since")),
-        on=["listing_id", "applicant_id"], how="left",
+        on=["listing_id", "applicant_id"],
+        how="left",
     )
 
 
 def ineligibility(block_after: int | None = None) -> pl.Expr:
     """Name of the first rule in :data:`RULES` a candidate fails, null when eligible."""
     checks = {
-        "registered": registered_rule(), "fee": fee_rule(), "housed": housed_rule(), "student": student_rule(),
-        "age": age_rule(), "income": income_rule(), "withdrawals": withdrawal_rule(block_after),
+        "registered": registered_rule(),
+        "fee": fee_rule(),
+        "housed": housed_rule(),
+        "student": student_rule(),
+        "age": age_rule(),
+        "income": income_rule(),
+        "withdrawals": withdrawal_rule(block_after),
     }
     reason = pl.lit(None, pl.String)
     for name in reversed(RULES):  # the first failed rule wins: build the chain from the last
@@ -247,9 +262,12 @@ def member_order(members: pl.DataFrame) -> pl.DataFrame:
     the lower ``applicant_id`` (customer numbers are issued in order). Numbering members once
     lets every listing's queue be sorted on one integer.
     """
-    return members.select("applicant_id", "queue_date", "member_registered_at").unique("applicant_id").sort(
-        "queue_date", "member_registered_at", "applicant_id", nulls_last=True
-    ).select("applicant_id", member_order=pl.int_range(pl.len(), dtype=pl.Int64))
+    return (
+        members.select("applicant_id", "queue_date", "member_registered_at")
+        .unique("applicant_id")
+        .sort("queue_date", "member_registered_at", "applicant_id", nulls_last=True)
+        .select("applicant_id", member_order=pl.int_range(pl.len(), dtype=pl.Int64))
+    )
 
 
 def rank_queue(candidates: pl.DataFrame) -> pl.DataFrame:
@@ -264,7 +282,11 @@ def rank_queue(candidates: pl.DataFrame) -> pl.DataFrame:
         candidates = candidates.join(member_order(candidates), on="applicant_id", how="left")
     order = candidates["member_order"]
     span = int(cast(SupportsInt, order.max() or 0)) + 2
-    if order.null_count() or candidates.is_empty() or int(cast(SupportsInt, candidates["listing_id"].max())) * span >= 2**62:
+    if (
+        order.null_count()
+        or candidates.is_empty()
+        or int(cast(SupportsInt, candidates["listing_id"].max())) * span >= 2**62
+    ):
         ranked = candidates.sort("listing_id", "member_order", nulls_last=True)
     else:  # one packed integer key sorts several times faster than two columns
         ranked = candidates.sort(pl.col("listing_id") * span + pl.col("member_order"))
@@ -277,7 +299,9 @@ def rank_queue(candidates: pl.DataFrame) -> pl.DataFrame:
     ).drop("_holders")
 
 
-def expected_recipients(ranked: pl.DataFrame, available: pl.Expr, *, by: str = "rank", name: str = "expected") -> pl.DataFrame:
+def expected_recipients(
+    ranked: pl.DataFrame, available: pl.Expr, *, by: str = "rank", name: str = "expected"
+) -> pl.DataFrame:
     """Per listing, the first candidate in order ``by`` for whom ``available`` holds.
 
     Returns ``listing_id`` and ``{name}_applicant_id`` (null when nobody is available).

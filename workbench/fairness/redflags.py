@@ -42,19 +42,48 @@ __all__ = [
 
 OFFICE_HOURS: tuple[int, int] = (7, 18)
 """Local (Europe/Stockholm) hours counted as office time on weekdays, [start, end)."""
-TOUCHES: tuple[str, ...] = ("profile_edit", "queue_date_change", "manual_offer", "priority_grant", "profile_created",
-                            "contract_signed")
+TOUCHES: tuple[str, ...] = (
+    "profile_edit",
+    "queue_date_change",
+    "manual_offer",
+    "priority_grant",
+    "profile_created",
+    "contract_signed",
+)
 """Non-routine actions counted towards a repeated caseworker–member pair."""
-FLAGS: tuple[str, ...] = ("backdating then lease", "backdating", "manual offer", "repeated pair", "edit before offer",
-                          "off-hours")
+FLAGS: tuple[str, ...] = (
+    "backdating then lease",
+    "backdating",
+    "manual offer",
+    "repeated pair",
+    "edit before offer",
+    "off-hours",
+)
 """Red-flag kinds on the timeline, most serious first."""
 ZONE = LOCAL_TZ
 COLUMNS: dict[str, PII] = {
-    "flag": PII.NONE, "detail": PII.NONE, "days_moved": PII.NONE, "backdated": PII.NONE, "then_contract": PII.NONE,
-    "contract_listing_id": PII.NONE, "contract_signed_at": PII.NONE, "became_tenant": PII.NONE, "outcome": PII.NONE,
-    "n_touches": PII.NONE, "actions": PII.NONE, "action_ids": PII.NONE, "first_at": PII.NONE, "last_at": PII.NONE,
-    "local_time": PII.NONE, "source": PII.NONE, "edit_action_id": PII.NONE, "edited_at": PII.NONE,
-    "offered_at": PII.NONE, "days_before": PII.NONE, "n_flags": PII.NONE, "time": PII.NONE,
+    "flag": PII.NONE,
+    "detail": PII.NONE,
+    "days_moved": PII.NONE,
+    "backdated": PII.NONE,
+    "then_contract": PII.NONE,
+    "contract_listing_id": PII.NONE,
+    "contract_signed_at": PII.NONE,
+    "became_tenant": PII.NONE,
+    "outcome": PII.NONE,
+    "n_touches": PII.NONE,
+    "actions": PII.NONE,
+    "action_ids": PII.NONE,
+    "first_at": PII.NONE,
+    "last_at": PII.NONE,
+    "local_time": PII.NONE,
+    "source": PII.NONE,
+    "edit_action_id": PII.NONE,
+    "edited_at": PII.NONE,
+    "offered_at": PII.NONE,
+    "days_before": PII.NONE,
+    "n_flags": PII.NONE,
+    "time": PII.NONE,
 }
 """Personal-data tags of the derived columns of red-flag frames."""
 
@@ -66,20 +95,40 @@ def queue_date_changes(actions: pl.DataFrame, contracts: pl.DataFrame) -> pl.Dat
     ``days_moved`` is old minus new date (positive: backdated).
     """
     changes = actions.filter(pl.col("action") == "queue_date_change").select(
-        "action_id", "time", "handler_id", "applicant_id", "listing_id", "old_value", "new_value",
-        days_moved=(pl.col("old_value").str.to_date(strict=False) - pl.col("new_value").str.to_date(strict=False)).dt.total_days(),
+        "action_id",
+        "time",
+        "handler_id",
+        "applicant_id",
+        "listing_id",
+        "old_value",
+        "new_value",
+        days_moved=(
+            pl.col("old_value").str.to_date(strict=False) - pl.col("new_value").str.to_date(strict=False)
+        ).dt.total_days(),
     )
     later = (
         changes.select("action_id", "time", "handler_id", "applicant_id")
-        .join(contracts.select("applicant_id", contract_listing_id="listing_id", contract_handler_id="handler_id",
-                               contract_signed_at="signed_at"), on="applicant_id")
-        .filter((pl.col("contract_handler_id") == pl.col("handler_id")) & (pl.col("contract_signed_at") > pl.col("time")))
-        .group_by("action_id").agg(pl.col("contract_listing_id", "contract_signed_at").sort_by("contract_signed_at").first())
+        .join(
+            contracts.select(
+                "applicant_id",
+                contract_listing_id="listing_id",
+                contract_handler_id="handler_id",
+                contract_signed_at="signed_at",
+            ),
+            on="applicant_id",
+        )
+        .filter(
+            (pl.col("contract_handler_id") == pl.col("handler_id")) & (pl.col("contract_signed_at") > pl.col("time"))
+        )
+        .group_by("action_id")
+        .agg(pl.col("contract_listing_id", "contract_signed_at").sort_by("contract_signed_at").first())
     )
     return (
         changes.join(later, on="action_id", how="left")
-        .with_columns(backdated=(pl.col("days_moved") > 0).fill_null(False),
-                      then_contract=pl.col("contract_listing_id").is_not_null())
+        .with_columns(
+            backdated=(pl.col("days_moved") > 0).fill_null(False),
+            then_contract=pl.col("contract_listing_id").is_not_null(),
+        )
         .sort("time", "action_id")
     )
 
@@ -103,8 +152,13 @@ def repeated_pairs(actions: pl.DataFrame, min_touches: int = 3) -> pl.DataFrame:
         actions.filter(pl.col("action").is_in(TOUCHES) & pl.col("applicant_id").is_not_null())
         .sort("time", "action_id")
         .group_by("handler_id", "applicant_id")
-        .agg(n_touches=pl.len(), actions=pl.col("action").unique(maintain_order=True).str.join(", "),
-             action_ids=pl.col("action_id"), first_at=pl.col("time").min(), last_at=pl.col("time").max())
+        .agg(
+            n_touches=pl.len(),
+            actions=pl.col("action").unique(maintain_order=True).str.join(", "),
+            action_ids=pl.col("action_id"),
+            first_at=pl.col("time").min(),
+            last_at=pl.col("time").max(),
+        )
         .filter(pl.col("n_touches") >= min_touches)
         .sort("handler_id", "first_at", "applicant_id")
     )
@@ -116,11 +170,22 @@ def off_hours(actions: pl.DataFrame, offers: pl.DataFrame) -> pl.DataFrame:
     ``offers`` has ``listing_id``, ``applicant_id``, ``handler_id`` and ``time`` (offered at);
     its rows have no ``action_id`` and ``source`` "offer".
     """
-    rows = pl.concat([
-        actions.select("action_id", "time", "handler_id", "action", "applicant_id", "listing_id", source=pl.lit("audit log")),
-        offers.select(pl.lit(None, pl.Int64).alias("action_id"), "time", "handler_id", pl.lit("offer").alias("action"),
-                      "applicant_id", "listing_id", source=pl.lit("offer")),
-    ])
+    rows = pl.concat(
+        [
+            actions.select(
+                "action_id", "time", "handler_id", "action", "applicant_id", "listing_id", source=pl.lit("audit log")
+            ),
+            offers.select(
+                pl.lit(None, pl.Int64).alias("action_id"),
+                "time",
+                "handler_id",
+                pl.lit("offer").alias("action"),
+                "applicant_id",
+                "listing_id",
+                source=pl.lit("offer"),
+            ),
+        ]
+    )
     local = pl.col("time").dt.convert_time_zone(ZONE)
     start, end = OFFICE_HOURS
     outside = (local.dt.hour() < start) | (local.dt.hour() >= end) | (local.dt.weekday() >= 6)
@@ -137,44 +202,89 @@ def edits_before_offers(actions: pl.DataFrame, offers: pl.DataFrame, days: int =
         "handler_id", "applicant_id", edit_action_id="action_id", edited_at="time"
     )
     return (
-        edits.join(offers.select("handler_id", "applicant_id", "listing_id", offered_at="time"), on=["handler_id", "applicant_id"])
-        .filter((pl.col("offered_at") > pl.col("edited_at")) & (pl.col("offered_at") <= pl.col("edited_at") + pl.duration(days=days)))
+        edits.join(
+            offers.select("handler_id", "applicant_id", "listing_id", offered_at="time"),
+            on=["handler_id", "applicant_id"],
+        )
+        .filter(
+            (pl.col("offered_at") > pl.col("edited_at"))
+            & (pl.col("offered_at") <= pl.col("edited_at") + pl.duration(days=days))
+        )
         .with_columns(days_before=(pl.col("offered_at") - pl.col("edited_at")).dt.total_days())
         .sort("edited_at", "edit_action_id", "listing_id")
     )
 
 
 def red_flags(
-    actions: pl.DataFrame, offers: pl.DataFrame, contracts: pl.DataFrame, allocations: pl.DataFrame, *,
-    min_touches: int = 3, days: int = 30,
+    actions: pl.DataFrame,
+    offers: pl.DataFrame,
+    contracts: pl.DataFrame,
+    allocations: pl.DataFrame,
+    *,
+    min_touches: int = 3,
+    days: int = 30,
 ) -> pl.DataFrame:
     """Every red flag as one timeline: ``time``, ``handler_id``, ``flag``, ``applicant_id``, ``listing_id``, ``action_id``, ``detail``."""
     qdc = queue_date_changes(actions, contracts)
     flagged_changes = qdc.filter("backdated").select(
-        "time", "handler_id", "applicant_id", "listing_id", "action_id",
+        "time",
+        "handler_id",
+        "applicant_id",
+        "listing_id",
+        "action_id",
         flag=pl.when("then_contract").then(pl.lit(FLAGS[0])).otherwise(pl.lit(FLAGS[1])),
         detail=pl.format("queue date moved {} days earlier", "days_moved"),
     )
     manual = manual_offers(actions, allocations).select(
-        "time", "handler_id", "applicant_id", "listing_id", "action_id", flag=pl.lit(FLAGS[2]),
-        detail=pl.when("became_tenant").then(pl.lit("became the tenant")).otherwise(pl.lit("did not become the tenant")),
+        "time",
+        "handler_id",
+        "applicant_id",
+        "listing_id",
+        "action_id",
+        flag=pl.lit(FLAGS[2]),
+        detail=pl.when("became_tenant")
+        .then(pl.lit("became the tenant"))
+        .otherwise(pl.lit("did not become the tenant")),
     )
     pairs = repeated_pairs(actions, min_touches).select(
-        time="last_at", handler_id="handler_id", applicant_id="applicant_id", listing_id=pl.lit(None, pl.Int64),
-        action_id=pl.col("action_ids").list.last(), flag=pl.lit(FLAGS[3]),
+        time="last_at",
+        handler_id="handler_id",
+        applicant_id="applicant_id",
+        listing_id=pl.lit(None, pl.Int64),
+        action_id=pl.col("action_ids").list.last(),
+        flag=pl.lit(FLAGS[3]),
         detail=pl.format("{} actions: {}", "n_touches", "actions"),
     )
     edits = edits_before_offers(actions, offers, days).select(
-        time="edited_at", handler_id="handler_id", applicant_id="applicant_id", listing_id="listing_id",
-        action_id="edit_action_id", flag=pl.lit(FLAGS[4]), detail=pl.format("offer {} days after the edit", "days_before"),
+        time="edited_at",
+        handler_id="handler_id",
+        applicant_id="applicant_id",
+        listing_id="listing_id",
+        action_id="edit_action_id",
+        flag=pl.lit(FLAGS[4]),
+        detail=pl.format("offer {} days after the edit", "days_before"),
     )
     late = off_hours(actions, offers).select(
-        "time", "handler_id", "applicant_id", "listing_id", "action_id", flag=pl.lit(FLAGS[5]),
+        "time",
+        "handler_id",
+        "applicant_id",
+        "listing_id",
+        "action_id",
+        flag=pl.lit(FLAGS[5]),
         detail=pl.format("{} at {}", "action", "local_time"),
     )
     frames = [flagged_changes, manual, pairs, edits, late]
-    schema = pl.Schema({"time": pl.Datetime("us", "UTC"), "handler_id": pl.Int64(), "applicant_id": pl.Int64(),
-                        "listing_id": pl.Int64(), "action_id": pl.Int64(), "flag": pl.String(), "detail": pl.String()})
+    schema = pl.Schema(
+        {
+            "time": pl.Datetime("us", "UTC"),
+            "handler_id": pl.Int64(),
+            "applicant_id": pl.Int64(),
+            "listing_id": pl.Int64(),
+            "action_id": pl.Int64(),
+            "flag": pl.String(),
+            "detail": pl.String(),
+        }
+    )
     return pl.concat([f.cast(schema) for f in frames]).sort("time", "handler_id", "flag")
 
 

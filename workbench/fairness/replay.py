@@ -36,7 +36,15 @@ from . import queue_model
 if TYPE_CHECKING:
     from ..case import CaseLike
 
-__all__ = ["COLUMNS", "OUTCOMES", "RECORDED", "AllocationEvidence", "Replay", "load_allocation_evidence", "replay_allocations"]
+__all__ = [
+    "COLUMNS",
+    "OUTCOMES",
+    "RECORDED",
+    "AllocationEvidence",
+    "Replay",
+    "load_allocation_evidence",
+    "replay_allocations",
+]
 
 _KIND = pl.Enum(ENUMS["listing_kind"])
 _INCOME_RULE = pl.Enum(ENUMS["income_rule"])
@@ -46,12 +54,25 @@ RECORDED: tuple[str, ...] = ("declined", "no_answer", "disqualified", "skip")
 _MEMBER_RESPONSES = ("declined", "no_answer", "disqualified")
 
 COLUMNS: dict[str, PII] = {
-    "year": PII.NONE, "outcome": PII.NONE, "deviation": PII.NONE, "winner_rank": PII.NONE,
-    "winner_queue_date": PII.QUASI, "winner_queue_days": PII.NONE, "expected_applicant_id": PII.DIRECT,
-    "n_interested": PII.NONE, "n_skipped": PII.NONE, "queue_days_jumped": PII.NONE,
-    "skipped_applicant_id": PII.DIRECT, "queue_rank": PII.NONE, "rank": PII.NONE,
-    "positions_lost": PII.NONE, "queue_date": PII.QUASI, "status": PII.NONE, "winner_applicant_id": PII.DIRECT,
-    "winner_queue_rank": PII.NONE, "queue_date_source": PII.NONE,
+    "year": PII.NONE,
+    "outcome": PII.NONE,
+    "deviation": PII.NONE,
+    "winner_rank": PII.NONE,
+    "winner_queue_date": PII.QUASI,
+    "winner_queue_days": PII.NONE,
+    "expected_applicant_id": PII.DIRECT,
+    "n_interested": PII.NONE,
+    "n_skipped": PII.NONE,
+    "queue_days_jumped": PII.NONE,
+    "skipped_applicant_id": PII.DIRECT,
+    "queue_rank": PII.NONE,
+    "rank": PII.NONE,
+    "positions_lost": PII.NONE,
+    "queue_date": PII.QUASI,
+    "status": PII.NONE,
+    "winner_applicant_id": PII.DIRECT,
+    "winner_queue_rank": PII.NONE,
+    "queue_date_source": PII.NONE,
 }
 """Personal-data tags of the derived columns of :class:`Replay` frames, for ``fit(columns=...)``."""
 
@@ -77,8 +98,12 @@ class AllocationEvidence:
 
 
 def load_allocation_evidence(
-    case: CaseLike, period_start: date | str | None = None, period_end: date | str | None = None, *,
-    districts: Sequence[str] | None = None, withdrawals: bool = False,
+    case: CaseLike,
+    period_start: date | str | None = None,
+    period_end: date | str | None = None,
+    *,
+    districts: Sequence[str] | None = None,
+    withdrawals: bool = False,
 ) -> AllocationEvidence:
     """Read the replay's evidence from ``case`` (a case, engine or URL) for listings closing in the period.
 
@@ -153,14 +178,23 @@ def _members(evidence: AllocationEvidence) -> pl.DataFrame:
     member's first two leases, so "a lease on another listing" is a pick between columns.
     """
     m = evidence.members.join(queue_model.queue_dates(evidence.members, evidence.actions), on="applicant_id").select(
-        "applicant_id", "student", "annual_income", "queue_date", "queue_date_source",
-        member_registered_at="registered_at", birth=queue_model.birth_date(pl.col("birth_digits")),
+        "applicant_id",
+        "student",
+        "annual_income",
+        "queue_date",
+        "queue_date_source",
+        member_registered_at="registered_at",
+        birth=queue_model.birth_date(pl.col("birth_digits")),
     )
     leases = (
-        evidence.listings.select("applicant_id", "listing_id", "signed_at").sort("applicant_id", "signed_at")
+        evidence.listings.select("applicant_id", "listing_id", "signed_at")
+        .sort("applicant_id", "signed_at")
         .group_by("applicant_id", maintain_order=True)
-        .agg(lease1_listing=pl.col("listing_id").first(), lease1_at=pl.col("signed_at").first(),
-             lease2_at=pl.col("signed_at").get(1, null_on_oob=True))
+        .agg(
+            lease1_listing=pl.col("listing_id").first(),
+            lease1_at=pl.col("signed_at").first(),
+            lease2_at=pl.col("signed_at").get(1, null_on_oob=True),
+        )
     )
     fees = evidence.fees.select("applicant_id", "first_paid_year", "paid_through_year")
     return (
@@ -172,18 +206,28 @@ def _members(evidence: AllocationEvidence) -> pl.DataFrame:
 
 def _pair_decisions(decisions: pl.DataFrame) -> pl.DataFrame:
     """Per (listing, member): ``priority`` (a recorded priority decision) and ``recorded`` (first of :data:`RECORDED`)."""
-    order = pl.col("decision").replace_strict({r: i for i, r in enumerate(RECORDED)}, default=None, return_dtype=pl.Int64)
+    order = pl.col("decision").replace_strict(
+        {r: i for i, r in enumerate(RECORDED)}, default=None, return_dtype=pl.Int64
+    )
     return (
         decisions.filter(pl.col("decision").is_in([*RECORDED, "priority"]))
         .with_columns(_o=order)
         .group_by("listing_id", "applicant_id")
-        .agg(priority=(pl.col("decision") == "priority").any(),
-             recorded=pl.col("decision").filter(pl.col("_o").is_not_null()).sort_by(pl.col("_o").filter(pl.col("_o").is_not_null())).first())
+        .agg(
+            priority=(pl.col("decision") == "priority").any(),
+            recorded=pl.col("decision")
+            .filter(pl.col("_o").is_not_null())
+            .sort_by(pl.col("_o").filter(pl.col("_o").is_not_null()))
+            .first(),
+        )
     )
 
 
 def candidates(
-    evidence: AllocationEvidence, members: pl.DataFrame | None = None, *, block_after: int | None = None,
+    evidence: AllocationEvidence,
+    members: pl.DataFrame | None = None,
+    *,
+    block_after: int | None = None,
     keep: tuple[str, ...] = (),
 ) -> pl.LazyFrame:
     """The queue snapshot rows with ``queue_date``, ``member_order``, ``priority``, ``recorded`` and ``why``.
@@ -195,22 +239,31 @@ def candidates(
     """
     members = _members(evidence) if members is None else members
     listings = _selected(evidence).select(
-        "listing_id", "published_at", "closes_at", "rent",
-        pl.col("kind").cast(_KIND), pl.col("income_rule").cast(_INCOME_RULE),
+        "listing_id",
+        "published_at",
+        "closes_at",
+        "rent",
+        pl.col("kind").cast(_KIND),
+        pl.col("income_rule").cast(_INCOME_RULE),
     )
     c = (
-        evidence.queues.lazy().rename({"registered_at": "interest_at"})
+        evidence.queues.lazy()
+        .rename({"registered_at": "interest_at"})
         .join(listings.lazy(), on="listing_id")
         .join(members.lazy(), on="applicant_id", how="left")
         .join(_pair_decisions(evidence.decisions).lazy(), on=["listing_id", "applicant_id"], how="left")
         .with_columns(
             pl.col("priority").fill_null(False),
-            housed_at=pl.when(pl.col("lease1_listing") != pl.col("listing_id")).then("lease1_at").otherwise("lease2_at"),
+            housed_at=pl.when(pl.col("lease1_listing") != pl.col("listing_id"))
+            .then("lease1_at")
+            .otherwise("lease2_at"),
         )
     )
     if block_after is not None:
         if evidence.withdrawals is None:
-            raise WorkbenchError("block_after needs the members' withdrawals: load_allocation_evidence(case, withdrawals=True)")
+            raise WorkbenchError(
+                "block_after needs the members' withdrawals: load_allocation_evidence(case, withdrawals=True)"
+            )
         c = queue_model.withdrawals_before_close(c.collect(), evidence.withdrawals).lazy()
     out = ("listing_id", "applicant_id", "queue_date", "member_order", "priority", "recorded", "why")
     return c.with_columns(why=queue_model.ineligibility(block_after)).select(*out, *(k for k in keep if k not in out))
@@ -232,42 +285,77 @@ def replay_allocations(evidence: AllocationEvidence, *, block_after: int | None 
     plain = queue_model.expected_recipients(ranked, by_rules, by="queue_rank", name="plain")
     # inner join with the (small) contracts side, so the hash table is built on it
     winner_rows = ranked.join(listings.select("listing_id", "applicant_id"), on=["listing_id", "applicant_id"]).select(
-        "listing_id", "applicant_id", winner_rank="queue_rank", _winner_full_rank="rank",
-        _winner_why="why", _winner_priority="priority",
+        "listing_id",
+        "applicant_id",
+        winner_rank="queue_rank",
+        _winner_full_rank="rank",
+        _winner_why="why",
+        _winner_priority="priority",
     )
     queue_dates = members.select("applicant_id", "queue_date")
     sizes = ranked.group_by("listing_id").agg(n_interested=pl.len())
 
     a = (
-        listings.select("listing_id", "district", "kind", "rooms", "rent", "closes_at", "handler_id", "applicant_id", "signed_at")
+        listings.select(
+            "listing_id", "district", "kind", "rooms", "rent", "closes_at", "handler_id", "applicant_id", "signed_at"
+        )
         .with_columns(year=pl.col("closes_at").dt.year().cast(pl.Int64))
         .join(winner_rows, on=["listing_id", "applicant_id"], how="left")
         .join(expected, on="listing_id", how="left")
         .join(plain, on="listing_id", how="left")
         .join(sizes, on="listing_id", how="left")
-        .join(members.select("applicant_id", "paid_through_year", winner_queue_date="queue_date"), on="applicant_id", how="left")
-        .join(queue_dates.select(expected_applicant_id="applicant_id", _expected_queue_date="queue_date"),
-              on="expected_applicant_id", how="left")
+        .join(
+            members.select("applicant_id", "paid_through_year", winner_queue_date="queue_date"),
+            on="applicant_id",
+            how="left",
+        )
+        .join(
+            queue_dates.select(expected_applicant_id="applicant_id", _expected_queue_date="queue_date"),
+            on="expected_applicant_id",
+            how="left",
+        )
     )
     is_expected = (pl.col("applicant_id") == pl.col("expected_applicant_id")).fill_null(False)
     is_plain = (pl.col("applicant_id") == pl.col("plain_applicant_id")).fill_null(False)
-    outcome = pl.when(~is_expected).then(pl.lit("unexplained")).when(is_plain).then(pl.lit("in_order")).otherwise(pl.lit("explained"))
+    outcome = (
+        pl.when(~is_expected)
+        .then(pl.lit("unexplained"))
+        .when(is_plain)
+        .then(pl.lit("in_order"))
+        .otherwise(pl.lit("explained"))
+    )
     deviation = (
-        pl.when(is_expected & is_plain).then(None)
-        .when(is_expected & pl.col("_winner_priority").fill_null(False)).then(pl.lit("priority decision"))
-        .when(is_expected).then(pl.lit("recorded skip"))
-        .when(pl.col("winner_rank").is_null()).then(pl.lit("tenant not in the queue"))
-        .when(pl.col("_winner_why").is_not_null()).then(pl.format("tenant ineligible: {}", "_winner_why"))
+        pl.when(is_expected & is_plain)
+        .then(None)
+        .when(is_expected & pl.col("_winner_priority").fill_null(False))
+        .then(pl.lit("priority decision"))
+        .when(is_expected)
+        .then(pl.lit("recorded skip"))
+        .when(pl.col("winner_rank").is_null())
+        .then(pl.lit("tenant not in the queue"))
+        .when(pl.col("_winner_why").is_not_null())
+        .then(pl.format("tenant ineligible: {}", "_winner_why"))
         .otherwise(pl.lit("eligible members skipped"))
     )
     jumped = (pl.col("winner_queue_date") - pl.col("_expected_queue_date")).dt.total_days().clip(lower_bound=0)
     a = a.with_columns(
-        outcome=outcome, deviation=deviation,
-        winner_queue_days=queue_model.queue_days(pl.col("winner_queue_date"), pl.col("closes_at").dt.date(), pl.col("paid_through_year")),
+        outcome=outcome,
+        deviation=deviation,
+        winner_queue_days=queue_model.queue_days(
+            pl.col("winner_queue_date"), pl.col("closes_at").dt.date(), pl.col("paid_through_year")
+        ),
     ).with_columns(queue_days_jumped=pl.when(pl.col("outcome") == "unexplained").then(jumped.fill_null(0)).otherwise(0))
 
-    winners = a.select("listing_id", "outcome", "handler_id", "expected_applicant_id", winner_applicant_id="applicant_id",
-                       winner_queue_rank="winner_rank", _wr="_winner_full_rank", _wq="winner_queue_date")
+    winners = a.select(
+        "listing_id",
+        "outcome",
+        "handler_id",
+        "expected_applicant_id",
+        winner_applicant_id="applicant_id",
+        winner_queue_rank="winner_rank",
+        _wr="_winner_full_rank",
+        _wq="winner_queue_date",
+    )
     r = ranked.join(winners, on="listing_id")
     # Skipped: available and ranked before the tenant, or the rightful recipient (who may stand
     # after a tenant who was not eligible); a tenant not in the queue stands after everyone.
@@ -276,27 +364,66 @@ def replay_allocations(evidence: AllocationEvidence, *, block_after: int | None 
     is_skipped = available & (pl.col("outcome") == "unexplained") & (before_tenant | rightful)
     before = (pl.col("queue_rank") < pl.col("winner_queue_rank")) | (pl.col("rank") < pl.col("_wr"))
     status = (
-        pl.when(is_skipped).then(pl.lit("skipped"))
-        .when(pl.col("recorded").is_not_null()).then(pl.col("recorded"))
-        .when(pl.col("why").is_not_null()).then(pl.format("ineligible: {}", "why"))
+        pl.when(is_skipped)
+        .then(pl.lit("skipped"))
+        .when(pl.col("recorded").is_not_null())
+        .then(pl.col("recorded"))
+        .when(pl.col("why").is_not_null())
+        .then(pl.format("ineligible: {}", "why"))
         .otherwise(pl.lit("behind a priority decision"))
     )
     passed = (
         r.filter(is_skipped | before.fill_null(False))
-        .with_columns(status=status, positions_lost=pl.col("winner_queue_rank") - pl.col("queue_rank"),
-                      queue_days_jumped=(pl.col("_wq") - pl.col("queue_date")).dt.total_days())
-        .select("listing_id", "handler_id", "winner_applicant_id", "winner_queue_rank", "applicant_id", "queue_rank",
-                "rank", "queue_date", "status", "positions_lost", "queue_days_jumped")
+        .with_columns(
+            status=status,
+            positions_lost=pl.col("winner_queue_rank") - pl.col("queue_rank"),
+            queue_days_jumped=(pl.col("_wq") - pl.col("queue_date")).dt.total_days(),
+        )
+        .select(
+            "listing_id",
+            "handler_id",
+            "winner_applicant_id",
+            "winner_queue_rank",
+            "applicant_id",
+            "queue_rank",
+            "rank",
+            "queue_date",
+            "status",
+            "positions_lost",
+            "queue_days_jumped",
+        )
         .sort("listing_id", "queue_rank")
     )
-    skipped = passed.filter(pl.col("status") == "skipped").rename({"applicant_id": "skipped_applicant_id"}).drop("status")
+    skipped = (
+        passed.filter(pl.col("status") == "skipped").rename({"applicant_id": "skipped_applicant_id"}).drop("status")
+    )
     n_skipped = skipped.group_by("listing_id").agg(n_skipped=pl.len())
     allocations = (
         a.join(n_skipped, on="listing_id", how="left")
-        .with_columns(pl.col("n_skipped").fill_null(0).cast(pl.Int64), pl.col("n_interested").fill_null(0).cast(pl.Int64))
-        .select("listing_id", "district", "kind", "rooms", "rent", "year", "closes_at", "signed_at", "handler_id",
-                "applicant_id", "winner_rank", "winner_queue_date", "winner_queue_days", "expected_applicant_id",
-                "outcome", "deviation", "n_interested", "n_skipped", "queue_days_jumped")
+        .with_columns(
+            pl.col("n_skipped").fill_null(0).cast(pl.Int64), pl.col("n_interested").fill_null(0).cast(pl.Int64)
+        )
+        .select(
+            "listing_id",
+            "district",
+            "kind",
+            "rooms",
+            "rent",
+            "year",
+            "closes_at",
+            "signed_at",
+            "handler_id",
+            "applicant_id",
+            "winner_rank",
+            "winner_queue_date",
+            "winner_queue_days",
+            "expected_applicant_id",
+            "outcome",
+            "deviation",
+            "n_interested",
+            "n_skipped",
+            "queue_days_jumped",
+        )
         .sort("listing_id")
     )
     return Replay(allocations=allocations, skipped=skipped, passed_over=passed)

@@ -128,8 +128,12 @@ class FairnessReview:
     @property
     def nothing_found(self) -> bool:
         """No unexplained deviation, no flagged caseworker, no backdating and no suspected fake profile."""
-        return not (self.unexplained_deviations or self.caseworkers_flagged or self.backdated_queue_dates
-                    or self.fake_profiles_suspected)
+        return not (
+            self.unexplained_deviations
+            or self.caseworkers_flagged
+            or self.backdated_queue_dates
+            or self.fake_profiles_suspected
+        )
 
     def flagged_for(self, audience: str) -> list[int] | list[str] | int:
         """``caseworkers_flagged`` as an audience may see it: ids, pseudonyms, or only how many."""
@@ -146,40 +150,66 @@ class FairnessReview:
         Refers to the figures notebook 03 records, by their names in findings.json.
         """
         if self.nothing_found:
-            text = ("**Nothing was found.** All {allocations_replayed} allocations were replayed: "
-                    "{allocations_in_queue_order} followed queue order and {explained_deviations} departed from it "
-                    "with a recorded legitimate exception. No allocation departed from queue order without one, "
-                    "no caseworker was flagged, no queue date was moved earlier and no profile looks fake. ")
+            text = (
+                "**Nothing was found.** All {allocations_replayed} allocations were replayed: "
+                "{allocations_in_queue_order} followed queue order and {explained_deviations} departed from it "
+                "with a recorded legitimate exception. No allocation departed from queue order without one, "
+                "no caseworker was flagged, no queue date was moved earlier and no profile looks fake. "
+            )
         else:
-            text = ("Of {allocations_replayed} allocations, {allocations_in_queue_order} followed queue order, "
-                    "{explained_deviations} departed from it with a recorded legitimate exception, and "
-                    "**{unexplained_deviations} departed from it without one**, skipping {applicants_skipped} members. "
-                    "The members who should have got those apartments had queued {queue_days_jumped_total} days "
-                    "longer in all than the tenants who got them. ")
-            text += ("Caseworkers flagged: **{caseworkers_flagged}**. " if self.caseworkers_flagged
-                     else "No caseworker was flagged by the test. ")
+            text = (
+                "Of {allocations_replayed} allocations, {allocations_in_queue_order} followed queue order, "
+                "{explained_deviations} departed from it with a recorded legitimate exception, and "
+                "**{unexplained_deviations} departed from it without one**, skipping {applicants_skipped} members. "
+                "The members who should have got those apartments had queued {queue_days_jumped_total} days "
+                "longer in all than the tenants who got them. "
+            )
+            text += (
+                "Caseworkers flagged: **{caseworkers_flagged}**. "
+                if self.caseworkers_flagged
+                else "No caseworker was flagged by the test. "
+            )
             if self.caseworkers_without_peers:
-                text += ("{caseworkers_without_peers} caseworker(s) with such departures handled their districts alone, "
-                         "so no peers could be compared with them: see their red flags. ")
+                text += (
+                    "{caseworkers_without_peers} caseworker(s) with such departures handled their districts alone, "
+                    "so no peers could be compared with them: see their red flags. "
+                )
         if self.detectable_fraud_rate is None:
-            return text + ("The test is weak in this case: even a caseworker selling {max_fraud_percent} % of their "
-                           "allocations out of order would be flagged in only {power_at_max_percent} % of simulations.")
-        return text + ("How large a fraud could it have seen? A caseworker selling {detectable_fraud_percent} % of their "
-                       "allocations out of queue order would have been flagged with at least "
-                       f"{round(100 * TARGET_POWER)} % power.")
+            return text + (
+                "The test is weak in this case: even a caseworker selling {max_fraud_percent} % of their "
+                "allocations out of order would be flagged in only {power_at_max_percent} % of simulations."
+            )
+        return text + (
+            "How large a fraud could it have seen? A caseworker selling {detectable_fraud_percent} % of their "
+            "allocations out of queue order would have been flagged with at least "
+            f"{round(100 * TARGET_POWER)} % power."
+        )
 
     def power_findings(self) -> list[tuple[str, float, str]]:
         """(name, value, description) of the power figures the verdict refers to, in percent."""
         rate = self.detectable_fraud_rate
         if rate is not None:
-            return [("detectable_fraud_percent", round(100 * rate, 1),
-                     f"Smallest share of a caseworker's allocations sold out of order that the test flags with "
-                     f"{TARGET_POWER:.0%} power (percent)")]
+            return [
+                (
+                    "detectable_fraud_percent",
+                    round(100 * rate, 1),
+                    f"Smallest share of a caseworker's allocations sold out of order that the test flags with "
+                    f"{TARGET_POWER:.0%} power (percent)",
+                )
+            ]
         last = self.power.sort("fraud_rate").tail(1)
-        return [("max_fraud_percent", round(100 * float(last["fraud_rate"].item()), 1),
-                 "Largest share of a caseworker's allocations sold out of order that was simulated (percent)"),
-                ("power_at_max_percent", round(100 * float(last["power"].item()), 1),
-                 "Share of simulations in which that caseworker was flagged (percent)")]
+        return [
+            (
+                "max_fraud_percent",
+                round(100 * float(last["fraud_rate"].item()), 1),
+                "Largest share of a caseworker's allocations sold out of order that was simulated (percent)",
+            ),
+            (
+                "power_at_max_percent",
+                round(100 * float(last["power"].item()), 1),
+                "Share of simulations in which that caseworker was flagged (percent)",
+            ),
+        ]
 
 
 def _in_period(frame: pl.DataFrame, start: date | None, end: date | None, column: str = "time") -> pl.DataFrame:
@@ -192,10 +222,18 @@ def _in_period(frame: pl.DataFrame, start: date | None, end: date | None, column
 
 
 def review_fairness(
-    case: CaseLike, *, period_start: date | str | None = None, period_end: date | str | None = None,
-    districts: Sequence[str] | None = None, alpha: float = 0.01, min_effect: float = MIN_EFFECT,
-    permutations: int = 20_000, seed: int = 1, power_simulations: int = 200,
-    fraud_rates: Sequence[float] = FRAUD_RATES, block_after: int | None = None,
+    case: CaseLike,
+    *,
+    period_start: date | str | None = None,
+    period_end: date | str | None = None,
+    districts: Sequence[str] | None = None,
+    alpha: float = 0.01,
+    min_effect: float = MIN_EFFECT,
+    permutations: int = 20_000,
+    seed: int = 1,
+    power_simulations: int = 200,
+    fraud_rates: Sequence[float] = FRAUD_RATES,
+    block_after: int | None = None,
 ) -> FairnessReview:
     """Run the whole queue-fairness analysis on ``case`` for listings closing in the period.
 
@@ -203,21 +241,34 @@ def review_fairness(
     smallest risk difference flagged, ``permutations`` and ``seed`` for the permutation
     test (and the power simulation), ``districts`` e.g. ``["Södermalm"]``.
     """
-    evidence = load_allocation_evidence(case, period_start, period_end, districts=districts,
-                                        withdrawals=block_after is not None)
+    evidence = load_allocation_evidence(
+        case, period_start, period_end, districts=districts, withdrawals=block_after is not None
+    )
     result = replay_allocations(evidence, block_after=block_after)
     allocations = result.allocations
     if allocations.is_empty():
         closes = evidence.listings["closes_at"].dt.date()
-        span = f"between {closes.min()!s} and {closes.max()!s}" if closes.len() else "nowhere: the case has no contracts"
+        span = (
+            f"between {closes.min()!s} and {closes.max()!s}" if closes.len() else "nowhere: the case has no contracts"
+        )
         raise WorkbenchError(
             f"no contract to replay for period_start={evidence.period_start}, period_end={evidence.period_end}, "
             f"districts={list(evidence.districts) if evidence.districts else None}; the case's allocated listings close {span}"
         )
-    caseworkers = review_caseworkers(allocations, alpha=alpha, min_effect=min_effect, permutations=permutations, seed=seed)
+    caseworkers = review_caseworkers(
+        allocations, alpha=alpha, min_effect=min_effect, permutations=permutations, seed=seed
+    )
     flagged = tuple(caseworkers.filter("flagged")["handler_id"].to_list())
-    power = power_curve(allocations, rates=tuple(fraud_rates), simulations=power_simulations, alpha=alpha,
-                        min_effect=min_effect, permutations=permutations, seed=seed, exclude=flagged)
+    power = power_curve(
+        allocations,
+        rates=tuple(fraud_rates),
+        simulations=power_simulations,
+        alpha=alpha,
+        min_effect=min_effect,
+        permutations=permutations,
+        seed=seed,
+        exclude=flagged,
+    )
     handlers = allocations["handler_id"].unique().implode()
     actions = _in_period(evidence.actions, evidence.period_start, evidence.period_end)
     if evidence.districts:
@@ -230,9 +281,16 @@ def review_fairness(
     contracts = evidence.listings.select("listing_id", "applicant_id", "handler_id", "signed_at")
     fakes = fake_profiles(evidence.members, evidence.fees, run("login_ips", case), evidence.actions, contracts)
     return FairnessReview(
-        evidence=evidence, replay=result, caseworkers=caseworkers, power=power,
+        evidence=evidence,
+        replay=result,
+        caseworkers=caseworkers,
+        power=power,
         queue_date_changes=queue_date_changes(actions, contracts),
         red_flags=red_flags(actions, offers, contracts, allocations),
-        fake_profiles=fakes, groups=group_view(allocations),
-        alpha=alpha, min_effect=min_effect, permutations=permutations, seed=seed,
+        fake_profiles=fakes,
+        groups=group_view(allocations),
+        alpha=alpha,
+        min_effect=min_effect,
+        permutations=permutations,
+        seed=seed,
     )

@@ -31,13 +31,28 @@ __all__ = [
 ]
 
 RANK_BINS: tuple[tuple[int, int, str], ...] = (
-    (1, 1, "1"), (2, 2, "2"), (3, 3, "3"), (4, 5, "4–5"), (6, 10, "6–10"), (11, 20, "11–20"), (21, 50, "21–50"),
+    (1, 1, "1"),
+    (2, 2, "2"),
+    (3, 3, "3"),
+    (4, 5, "4–5"),
+    (6, 10, "6–10"),
+    (11, 20, "11–20"),
+    (21, 50, "21–50"),
     (51, 10**9, "51+"),
 )
 """Winner-rank bins (low, high, label); a tenant not in the queue is "not in queue"."""
 TAGS: dict[str, PII] = {  # personal-data tags of every derived column in the review's frames
-    **REPLAY_COLUMNS, **cw.COLUMNS, **power.COLUMNS, **redflags.COLUMNS, **fakes.COLUMNS, **groups.COLUMNS,
-    "rank_bin": PII.NONE, "month": PII.NONE, "n": PII.NONE, "n_flags": PII.NONE, "caseworker": PII.NONE,
+    **REPLAY_COLUMNS,
+    **cw.COLUMNS,
+    **power.COLUMNS,
+    **redflags.COLUMNS,
+    **fakes.COLUMNS,
+    **groups.COLUMNS,
+    "rank_bin": PII.NONE,
+    "month": PII.NONE,
+    "n": PII.NONE,
+    "n_flags": PII.NONE,
+    "caseworker": PII.NONE,
 }
 
 
@@ -66,7 +81,15 @@ def caseworker_rates(review: FairnessReview, audience: str) -> pl.DataFrame:
     if not who.sees_rows:
         # No ids and no counts: rates and the flag only, caseworkers numbered by rate.
         frame = frame.sort("rate", "handler_id", descending=[True, False]).select(
-            "rate", "rate_low", "rate_high", "peer_rate", "threshold", "effect", "effect_label", "p_holm", "flagged",
+            "rate",
+            "rate_low",
+            "rate_high",
+            "peer_rate",
+            "threshold",
+            "effect",
+            "effect_label",
+            "p_holm",
+            "flagged",
         )
         return fit(frame, who, columns=TAGS).with_columns(
             caseworker=pl.format("caseworker {}", pl.int_range(1, pl.len() + 1))
@@ -82,9 +105,11 @@ def power_table(review: FairnessReview, audience: str) -> pl.DataFrame:
 def queue_time(review: FairnessReview, audience: str) -> pl.DataFrame:
     """Winners' median queue time in years by district and year, with the number of allocations ``n``."""
     who = Audience.parse(audience)
-    frame = review.replay.allocations.group_by("district", "year").agg(
-        n=pl.len().cast(pl.Int64), median_queue_years=(pl.col("winner_queue_days") / 365.25).median()
-    ).sort("district", "year")
+    frame = (
+        review.replay.allocations.group_by("district", "year")
+        .agg(n=pl.len().cast(pl.Int64), median_queue_years=(pl.col("winner_queue_days") / 365.25).median())
+        .sort("district", "year")
+    )
     if not who.sees_rows:  # a median over fewer than 5 tenants says too much about them
         frame = frame.with_columns(median_queue_years=pl.when(pl.col("n") >= 5).then("median_queue_years"))
     return fit(frame, who, columns=TAGS, counts=["n"])
@@ -100,26 +125,46 @@ def flag_timeline(review: FairnessReview, audience: str, handlers: list[int] | N
     chosen = review.caseworkers_of_interest if handlers is None else handlers
     flags = review.red_flags.filter(pl.col("handler_id").is_in(chosen))
     if not who.sees_rows:
-        monthly = flags.group_by(month=pl.col("time").dt.convert_time_zone(redflags.ZONE).dt.strftime("%Y-%m"), flag="flag").agg(
-            n=pl.len().cast(pl.Int64)
-        ).sort("month", "flag")
+        monthly = (
+            flags.group_by(month=pl.col("time").dt.convert_time_zone(redflags.ZONE).dt.strftime("%Y-%m"), flag="flag")
+            .agg(n=pl.len().cast(pl.Int64))
+            .sort("month", "flag")
+        )
         return fit(monthly, who, columns=TAGS, counts=["n"])
-    return _labelled(flags.select("time", "handler_id", "flag", "applicant_id", "listing_id", "action_id", "detail"), who)
+    return _labelled(
+        flags.select("time", "handler_id", "flag", "applicant_id", "listing_id", "action_id", "detail"), who
+    )
 
 
 def skipped_members(review: FairnessReview, audience: str) -> pl.DataFrame:
     """Members skipped in unexplained allocations; for the public, per district and year."""
     who = Audience.parse(audience)
-    skipped = review.replay.skipped.join(review.replay.allocations.select("listing_id", "district", "year"), on="listing_id")
+    skipped = review.replay.skipped.join(
+        review.replay.allocations.select("listing_id", "district", "year"), on="listing_id"
+    )
     if not who.sees_rows:
-        per = skipped.group_by("district", "year").agg(
-            n=pl.len().cast(pl.Int64), queue_days_jumped=pl.col("queue_days_jumped").sum()
-        ).sort("district", "year").with_columns(queue_days_jumped=pl.when(pl.col("n") >= 5).then("queue_days_jumped"))
+        per = (
+            skipped.group_by("district", "year")
+            .agg(n=pl.len().cast(pl.Int64), queue_days_jumped=pl.col("queue_days_jumped").sum())
+            .sort("district", "year")
+            .with_columns(queue_days_jumped=pl.when(pl.col("n") >= 5).then("queue_days_jumped"))
+        )
         return fit(per, who, columns=TAGS, counts=["n"])
-    return _labelled(skipped.select(
-        "listing_id", "district", "year", "handler_id", "winner_applicant_id", "skipped_applicant_id",
-        "queue_rank", "winner_queue_rank", "positions_lost", "queue_days_jumped",
-    ), who)
+    return _labelled(
+        skipped.select(
+            "listing_id",
+            "district",
+            "year",
+            "handler_id",
+            "winner_applicant_id",
+            "skipped_applicant_id",
+            "queue_rank",
+            "winner_queue_rank",
+            "positions_lost",
+            "queue_days_jumped",
+        ),
+        who,
+    )
 
 
 def suspected_profiles(review: FairnessReview, audience: str) -> pl.DataFrame:
@@ -127,8 +172,10 @@ def suspected_profiles(review: FairnessReview, audience: str) -> pl.DataFrame:
     who = Audience.parse(audience)
     suspected = review.fake_profiles.filter("suspected")
     if not who.sees_rows:
-        per = pl.DataFrame({"signal": list(fakes.SIGNALS),
-                            "n": [int(suspected[s].sum()) for s in fakes.SIGNALS]}, schema={"signal": pl.String, "n": pl.Int64})
+        per = pl.DataFrame(
+            {"signal": list(fakes.SIGNALS), "n": [int(suspected[s].sum()) for s in fakes.SIGNALS]},
+            schema={"signal": pl.String, "n": pl.Int64},
+        )
         return fit(per, who, columns={"signal": PII.NONE}, counts=["n"])
     return fit(suspected, who, columns=TAGS)
 

@@ -7,7 +7,8 @@ and the counterfactual of an earlier shutdown. The pieces live in ``clocks``, ``
 """
 
 from .classify import handwritten_corpus, rules_table
-from .reconstruct import FIGURES, MILESTONES, SECTIONS, Incident, reconstruct_incident
+from .figures import FIGURES, SECTIONS
+from .reconstruct import MILESTONES, Incident, reconstruct_incident
 from .timeline import TAGS, local_label
 
 __all__ = [

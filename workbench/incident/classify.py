@@ -80,8 +80,12 @@ def _fold_accents(text: str) -> str:
 
 
 RULES_SHA256 = hashlib.sha256(
-    json.dumps([[r.name, r.pattern, r.negatable, r.blocked_by, r.cased, list(r.along), list(r.context), r.unless]
-                for r in RULES]).encode()
+    json.dumps(
+        [
+            [r.name, r.pattern, r.negatable, r.blocked_by, r.cased, list(r.along), list(r.context), r.unless]
+            for r in RULES
+        ]
+    ).encode()
 ).hexdigest()
 """Fingerprint of the rule set: a validation record applies to the rules with this hash."""
 
@@ -121,7 +125,11 @@ def _quoted(folded: str, at: int) -> bool:
     """Whether position ``at`` is inside a double-quoted passage ("…", “…”, «…») of its paragraph."""
     paragraph = folded.rfind("\n\n", 0, at) + 1
     before = folded[paragraph:at]
-    return (before.count('"') % 2 == 1) or (before.count("\u201c") > before.count("\u201d")) or (before.count("«") > before.count("»"))
+    return (
+        (before.count('"') % 2 == 1)
+        or (before.count("\u201c") > before.count("\u201d"))
+        or (before.count("«") > before.count("»"))
+    )
 
 
 def _opens_clause(before: str) -> bool:
@@ -150,7 +158,9 @@ def _sentence(folded: str, start: int, end: int) -> tuple[int, int]:
     return begin, min(stops) if stops else len(folded)
 
 
-_Compiled = tuple[Rule, re.Pattern, re.Pattern | None, tuple[re.Pattern, ...], tuple[re.Pattern, ...], re.Pattern | None]
+_Compiled = tuple[
+    Rule, re.Pattern, re.Pattern | None, tuple[re.Pattern, ...], tuple[re.Pattern, ...], re.Pattern | None
+]
 
 
 def _first_match(text: str, compiled: Sequence[_Compiled]) -> tuple[str, str] | None:
@@ -164,8 +174,8 @@ def _first_match(text: str, compiled: Sequence[_Compiled]) -> tuple[str, str] | 
             begin, stop = _sentence(folded, m.start(), m.end())
             sentence = folded[begin:stop]
             if rule.negatable and (
-                _NEGATION.search(folded[max(begin, m.start() - 40): m.start()])
-                or _speculative(sentence, folded[begin: m.start()], folded[stop: stop + 1])
+                _NEGATION.search(folded[max(begin, m.start() - 40) : m.start()])
+                or _speculative(sentence, folded[begin : m.start()], folded[stop : stop + 1])
                 or _quoted(folded, m.start())
             ):
                 continue
@@ -178,7 +188,7 @@ def _first_match(text: str, compiled: Sequence[_Compiled]) -> tuple[str, str] | 
                     break
                 spans.append((begin + found.start(), begin + found.end()))
             else:
-                return rule.name, text[min(a for a, _ in spans): max(b for _, b in spans)]
+                return rule.name, text[min(a for a, _ in spans) : max(b for _, b in spans)]
     return None
 
 
@@ -194,8 +204,14 @@ def classify(messages: pl.DataFrame, extra_phrases: Iterable[str] = ()) -> pl.Da
     if missing:
         raise WorkbenchError(f"classify needs columns subject and body; missing {missing} in {messages.columns}")
     compiled = [
-        (r, r.compiled(), re.compile(r.blocked_by) if r.blocked_by else None, tuple(re.compile(a) for a in r.along),
-         tuple(re.compile(c) for c in r.context), re.compile(r.unless) if r.unless else None)
+        (
+            r,
+            r.compiled(),
+            re.compile(r.blocked_by) if r.blocked_by else None,
+            tuple(re.compile(a) for a in r.along),
+            tuple(re.compile(c) for c in r.context),
+            re.compile(r.unless) if r.unless else None,
+        )
         for r in (*RULES, *_extra_rules(extra_phrases))
     ]
     texts = (pl.col("subject").fill_null("") + "\n\n" + pl.col("body").fill_null("")).alias("_text")
@@ -226,8 +242,12 @@ def rules_table(extra_phrases: Iterable[str] = ()) -> pl.DataFrame:
             "unless_in_message": [r.unless for r in rules],
             "blocked_by": [r.blocked_by for r in rules],
         },
-        schema_overrides={"also_in_sentence": pl.String, "also_in_message": pl.String, "unless_in_message": pl.String,
-                          "blocked_by": pl.String},
+        schema_overrides={
+            "also_in_sentence": pl.String,
+            "also_in_message": pl.String,
+            "unless_in_message": pl.String,
+            "blocked_by": pl.String,
+        },
     )
 
 
@@ -254,8 +274,14 @@ def evaluate(corpus: pl.DataFrame, extra_phrases: Iterable[str] = ()) -> dict[st
     return {**result, "messages": corpus.height, "reports": int((corpus["label"] == 1).sum())}
 
 
-_CORPUS_SCHEMA = {"id": pl.String, "lang": pl.String, "label": pl.Int64, "subject": pl.String,
-                  "body": pl.String, "note": pl.String}
+_CORPUS_SCHEMA = {
+    "id": pl.String,
+    "lang": pl.String,
+    "label": pl.Int64,
+    "subject": pl.String,
+    "body": pl.String,
+    "note": pl.String,
+}
 
 
 def handwritten_corpus(part: str = "test") -> pl.DataFrame:
@@ -270,8 +296,11 @@ def handwritten_corpus(part: str = "test") -> pl.DataFrame:
     names = {"test": "fault_reports_handwritten.csv", "development": "fault_reports_handwritten_dev.csv"}
     if part not in names:
         raise WorkbenchError(f"unknown corpus part {part!r}; allowed: {', '.join(names)}")
-    schema = dict(_CORPUS_SCHEMA) if part == "test" else {"id": pl.String, "round": pl.Int64, **{
-        k: v for k, v in _CORPUS_SCHEMA.items() if k != "id"}}
+    schema = (
+        dict(_CORPUS_SCHEMA)
+        if part == "test"
+        else {"id": pl.String, "round": pl.Int64, **{k: v for k, v in _CORPUS_SCHEMA.items() if k != "id"}}
+    )
     with resources.as_file(resources.files("workbench") / "data" / names[part]) as path:
         return pl.read_csv(path, schema=schema)
 

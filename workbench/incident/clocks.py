@@ -64,9 +64,7 @@ def resolve_pairs(pairs: pl.DataFrame, key: str | list[str]) -> pl.DataFrame:
     nearest = pairs.sort(pl.col("difference_seconds").abs()).unique(key, keep="first")
     centre = nearest["difference_seconds"].median()
     closest = (
-        pairs.with_columns(_gap=(pl.col("difference_seconds") - centre).abs())
-        .sort("_gap")
-        .unique(key, keep="first")
+        pairs.with_columns(_gap=(pl.col("difference_seconds") - centre).abs()).sort("_gap").unique(key, keep="first")
     )
     return closest.filter(pl.col("_gap") <= _OUTLIER_SECONDS).drop("_gap")
 
@@ -75,7 +73,13 @@ def summarise(differences: pl.Series) -> dict[str, Any]:
     """Estimate (median), interval (5th to 95th percentile) and uncertainty of differences in seconds."""
     d = differences.drop_nulls()
     if d.is_empty():
-        return {"offset_seconds": None, "uncertainty_seconds": None, "low_seconds": None, "high_seconds": None, "pairs": 0}
+        return {
+            "offset_seconds": None,
+            "uncertainty_seconds": None,
+            "low_seconds": None,
+            "high_seconds": None,
+            "pairs": 0,
+        }
     # Not empty, so none of these is null.
     median = cast(float, d.median())
     low, high = cast(float, d.quantile(0.05, "lower")), cast(float, d.quantile(0.95, "higher"))
@@ -93,8 +97,13 @@ def _incident_log(case: Case) -> dict[str, Any]:
     fix = run("fix_deployment_pairs", case)
     window = run("incident_window", case)
     pause = run("login_pause", case)
-    out: dict[str, Any] = {"offset_seconds": None, "uncertainty_seconds": None, "low_seconds": None,
-                           "high_seconds": None, "pairs": fix.height}
+    out: dict[str, Any] = {
+        "offset_seconds": None,
+        "uncertainty_seconds": None,
+        "low_seconds": None,
+        "high_seconds": None,
+        "pairs": fix.height,
+    }
     if fix.height:
         nearest = fix.sort(pl.col("difference_seconds").abs()).row(0, named=True)
         out["offset_seconds"] = int(round(nearest["difference_seconds"]))
@@ -104,8 +113,9 @@ def _incident_log(case: Case) -> dict[str, Any]:
         out["low_seconds"] = int(math.floor((enabled - p["resumed_at"]).total_seconds()))
         out["high_seconds"] = int(math.ceil((disabled - p["paused_at"]).total_seconds()))
         if out["offset_seconds"] is not None:
-            out["uncertainty_seconds"] = max(out["offset_seconds"] - out["low_seconds"],
-                                             out["high_seconds"] - out["offset_seconds"], 0)
+            out["uncertainty_seconds"] = max(
+                out["offset_seconds"] - out["low_seconds"], out["high_seconds"] - out["offset_seconds"], 0
+            )
     return out
 
 
@@ -118,15 +128,31 @@ def estimate_offsets(case: Case) -> pl.DataFrame:
     interests = run("web_interest_pairs", case)
     office = summarise(resolve_pairs(interests, ["listing_id", "applicant_id"])["difference_seconds"])
     rows = [
-        {"source": REFERENCE, "offset_seconds": 0, "uncertainty_seconds": 0, "low_seconds": 0, "high_seconds": 0,
-         "pairs": None, "method": "reference clock: web server logs (logins, page views, logouts, profile changes)"},
-        {"source": "mail", **mail,
-         "method": "web-form messages (received_at) against the contact-form request in the sender's session; "
-                   "median, interval 5th-95th percentile (includes the delivery delay)"},
-        {"source": "back office", **office,
-         "method": "interests registered on the web (queue system) against the request that registered them"},
-        {"source": "incident log", **_incident_log(case),
-         "method": "the fix in the incident log against the deployment log; interval from the pause in web logins"},
+        {
+            "source": REFERENCE,
+            "offset_seconds": 0,
+            "uncertainty_seconds": 0,
+            "low_seconds": 0,
+            "high_seconds": 0,
+            "pairs": None,
+            "method": "reference clock: web server logs (logins, page views, logouts, profile changes)",
+        },
+        {
+            "source": "mail",
+            **mail,
+            "method": "web-form messages (received_at) against the contact-form request in the sender's session; "
+            "median, interval 5th-95th percentile (includes the delivery delay)",
+        },
+        {
+            "source": "back office",
+            **office,
+            "method": "interests registered on the web (queue system) against the request that registered them",
+        },
+        {
+            "source": "incident log",
+            **_incident_log(case),
+            "method": "the fix in the incident log against the deployment log; interval from the pause in web logins",
+        },
     ]
     return pl.DataFrame([{**r, "reference": REFERENCE} for r in rows], schema=SCHEMA)
 
@@ -140,7 +166,9 @@ def offset_of(offsets: pl.DataFrame, source: str) -> int:
     return int(value) if value is not None else 0
 
 
-def correct(frame: pl.DataFrame, column: str, offsets: pl.DataFrame, source: str, *, into: str | None = None) -> pl.DataFrame:
+def correct(
+    frame: pl.DataFrame, column: str, offsets: pl.DataFrame, source: str, *, into: str | None = None
+) -> pl.DataFrame:
     """``frame`` with ``column`` (e.g. ``"received_at"``) moved onto the web clock, as ``into`` (default: in place)."""
     shift = pl.duration(seconds=offset_of(offsets, source))
     return frame.with_columns((pl.col(column) - shift).alias(into or column))

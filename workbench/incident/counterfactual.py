@@ -33,6 +33,7 @@ def first_bindings(mismatched: pl.DataFrame, changes: pl.DataFrame) -> dict[str,
     ``mismatched`` is the ``mismatched_sessions`` query, ``changes`` the ``mismatched_changes``
     query (both give ``bound_at``).
     """
+
     def firsts(frame: pl.DataFrame, key: str) -> pl.Series:
         return frame.group_by(key).agg(pl.col("bound_at").min())["bound_at"].sort()
 
@@ -48,8 +49,9 @@ def still_happening(bindings: dict[str, pl.Series], shutdown: datetime) -> dict[
     return {m: int((s < shutdown).sum()) for m, s in bindings.items()}
 
 
-def shutdown_curve(mismatched: pl.DataFrame, changes: pl.DataFrame, *, start: datetime, end: datetime,
-                   step_minutes: int = 15) -> pl.DataFrame:
+def shutdown_curve(
+    mismatched: pl.DataFrame, changes: pl.DataFrame, *, start: datetime, end: datetime, step_minutes: int = 15
+) -> pl.DataFrame:
     """The three measures for a shutdown swept from ``start`` (the deployment) to ``end`` (the actual shutdown).
 
     One row per ``step_minutes`` plus one at ``end``: ``shutdown_at`` and one count column
@@ -70,9 +72,15 @@ def shutdown_curve(mismatched: pl.DataFrame, changes: pl.DataFrame, *, start: da
     return pl.DataFrame(columns)
 
 
-def alternatives(mismatched: pl.DataFrame, changes: pl.DataFrame, *, deployed_at: datetime,
-              first_report_at: datetime | None, login_disabled_at: datetime,
-              on_call_delay_hours: float = 1.0) -> pl.DataFrame:
+def alternatives(
+    mismatched: pl.DataFrame,
+    changes: pl.DataFrame,
+    *,
+    deployed_at: datetime,
+    first_report_at: datetime | None,
+    login_disabled_at: datetime,
+    on_call_delay_hours: float = 1.0,
+) -> pl.DataFrame:
     """The actual shutdown and three earlier ones, with what each would still have let happen and saved.
 
     Alternatives: ``actual`` (login disabled when it was), ``on_call`` (within
@@ -88,8 +96,11 @@ def alternatives(mismatched: pl.DataFrame, changes: pl.DataFrame, *, deployed_at
     report = first_report_at if first_report_at is not None else login_disabled_at
     named = [
         ("actual", "login disabled when it was", login_disabled_at),
-        ("on_call", f"on-call staff act within {on_call_delay_hours:g} h of the first report",
-         report + timedelta(hours=on_call_delay_hours)),
+        (
+            "on_call",
+            f"on-call staff act within {on_call_delay_hours:g} h of the first report",
+            report + timedelta(hours=on_call_delay_hours),
+        ),
         ("at_first_report", "login disabled at the first report", report),
         ("smoke_test", "deployment smoke-tested with two concurrent logins: caught before release", deployed_at),
     ]
@@ -98,18 +109,30 @@ def alternatives(mismatched: pl.DataFrame, changes: pl.DataFrame, *, deployed_at
     for key, label, t in named:
         t = min(t, login_disabled_at)
         happened = still_happening(bindings, t)
-        rows.append({
-            "alternative": key, "description": label, "shutdown_at": t,
-            **{f"n_{m}": happened[m] for m in MEASURES},
-            **{f"n_{m}_avoided": actual[m] - happened[m] for m in MEASURES},
-        })
-    schema = pl.Schema({"alternative": pl.String(), "description": pl.String(), "shutdown_at": pl.Datetime("us", "UTC"),
-                        **{f"n_{m}": pl.Int64() for m in MEASURES}, **{f"n_{m}_avoided": pl.Int64() for m in MEASURES}})
+        rows.append(
+            {
+                "alternative": key,
+                "description": label,
+                "shutdown_at": t,
+                **{f"n_{m}": happened[m] for m in MEASURES},
+                **{f"n_{m}_avoided": actual[m] - happened[m] for m in MEASURES},
+            }
+        )
+    schema = pl.Schema(
+        {
+            "alternative": pl.String(),
+            "description": pl.String(),
+            "shutdown_at": pl.Datetime("us", "UTC"),
+            **{f"n_{m}": pl.Int64() for m in MEASURES},
+            **{f"n_{m}_avoided": pl.Int64() for m in MEASURES},
+        }
+    )
     return pl.DataFrame(rows, schema=schema)
 
 
-def binding_rate(sessions: pl.DataFrame, mismatched: pl.DataFrame, *, start: datetime, end: datetime,
-                 confidence: float = 0.95) -> dict[str, float | int | None]:
+def binding_rate(
+    sessions: pl.DataFrame, mismatched: pl.DataFrame, *, start: datetime, end: datetime, confidence: float = 0.95
+) -> dict[str, float | int | None]:
     """How often a login made while another member's session was open got bound to it.
 
     ``sessions`` is the ``sessions`` query over [start, end) (e.g. the deployment to the
@@ -132,7 +155,8 @@ def binding_rate(sessions: pl.DataFrame, mismatched: pl.DataFrame, *, start: dat
         .agg(own=pl.len().cast(pl.Int64))
     )
     at_risk = (
-        logins.select("session_id").with_columns(open_all=open_all)
+        logins.select("session_id")
+        .with_columns(open_all=open_all)
         .join(own, on="session_id", how="left")
         .filter(pl.col("open_all") - pl.col("own").fill_null(0) > 0)
     )

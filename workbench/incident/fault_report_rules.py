@@ -118,7 +118,9 @@ _ON_THE_SITE = (
 )
 # Personal data, as a message names it around a name it does not know.
 _SV_PERSONAL = r"\b(?:uppgifter\w*|namn|personnummer|lon|inkomst|adress\w*|arbetsgivare|telefonnummer)\b"
-_EN_PERSONAL = r"\b(?:details|data|info|information|name|personnummer|personal\s+number|address|salary|income|employer|phone)\b"
+_EN_PERSONAL = (
+    r"\b(?:details|data|info|information|name|personnummer|personal\s+number|address|salary|income|employer|phone)\b"
+)
 # A stranger: a marker strong enough that a thing of the account in its sentence suffices.
 _SV_STRANGER = (
     rf"\b(?:(?:en\s+)?(?:helt\s+)?(?:frammande|okand|obekant)\s+{_SV_KIND}|fel\s+{_SV_KIND}|(?:en\s+)?framlings?"
@@ -131,9 +133,7 @@ _EN_STRANGER = (
     r"\s+(?:know|heard\s+of|met|seen))\b"
 )
 # Strictly "was shown", for the rules whose other marker is weak (his, her).
-_SV_SHOWN = (
-    r"\b(?:kom\s+upp|kommer\s+upp|visades|visas|visade|syntes|syns|stod|star|dok\s+upp|fick\s+upp|fick\s+se|sag|ser|sett)\b"
-)
+_SV_SHOWN = r"\b(?:kom\s+upp|kommer\s+upp|visades|visas|visade|syntes|syns|stod|star|dok\s+upp|fick\s+upp|fick\s+se|sag|ser|sett)\b"
 _EN_SHOWN = r"\b(?:saw|seen|show|showed|shown|shows|showing|appeared|came\s+up|popped\s+up|displayed|was\s+on\s+my|were\s+on\s+my)\b"
 # "Not mine" said of a thing of the account, in either word order of Swedish.
 _SV_NOT_MINE = (
@@ -169,7 +169,9 @@ _RELATIVE = (
     r"|father|mother|dad|mum|mom|son|dotter|daughter|bror|syster|brother|sister|granne|neighbou?r|flatmate|roommate)\b"
 )
 # Adding another person to one's own account is a question of co-applicants, not the fault.
-_COAPPLICANT = r"\b(?:medsokand\w*|lagga\s+till|lagg\s+till|fullmakt\w*|ombud|co-?applicant\w*|add|adding|on\s+behalf)\b"
+_COAPPLICANT = (
+    r"\b(?:medsokand\w*|lagga\s+till|lagg\s+till|fullmakt\w*|ombud|co-?applicant\w*|add|adding|on\s+behalf)\b"
+)
 _SV_THING_RE = rf"\b{_SV_THING}\b"
 _EN_THING_RE = rf"\b{_EN_THING}\b"
 # "Fel konto" / "wrong account" in a sentence about money is a bank account.
@@ -178,6 +180,8 @@ _MONEY = (
     r"|paid|pay\w*|fee|fees|transfer\w*|refund\w*|invoice\w*|money|bank(?!-?id))\b"
 )
 
+# One rule a line or two, as a table to read down: kept out of the formatter's hands.
+# fmt: off
 RULES: tuple[Rule, ...] = (
     Rule("sv: another person's account or data", "sv",
          rf"\b{_SV_OTHER}\s+(?:\S+\s+){{0,3}}?{_SV_THING}\b",
@@ -414,3 +418,4 @@ RULES: tuple[Rule, ...] = (
          rf"|\b(?:{_EN_SOME}|a\s+stranger)(?:\s+else)?\s+(?:has|had)\s+(?:been\s+in(?:to|side)?|accessed)\s+my\b",
          "somebody has been changing my profile", negatable=True, blocked_by=rf"{_SECOND_PERSON}|{_PHISHING}"),
 )
+# fmt: on

@@ -9,7 +9,7 @@ Every time is UTC on the web server's clock; local times appear only in the ``*_
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -18,18 +18,18 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from ..errors import UnknownNameError, WorkbenchError
-from ..figures import Figure, record_section, sections
+from ..figures import record_section
 from ..queries import run
 from ..queries.websessions import DEFAULT_IDLE_TIMEOUT_MINUTES
 from ..settings import DISPLAY_TZ
 from . import clocks, counterfactual
 from .classify import evaluate, handwritten_corpus, validation_record
+from .figures import FIGURES
 from .timeline import (
     classified_inbox,
     daily_summary,
     fault_reports,
     hourly_series,
-    local_label,
     milestones,
     response_times,
     timeline_events,
@@ -39,7 +39,7 @@ from .timeline import (
 if TYPE_CHECKING:
     from ..case import Case
 
-__all__ = ["FIGURES", "MILESTONES", "SECTIONS", "Incident", "reconstruct_incident"]
+__all__ = ["MILESTONES", "Incident", "reconstruct_incident"]
 
 MILESTONES = {
     "deployed_at": "deployment",
@@ -50,9 +50,6 @@ MILESTONES = {
     "login_enabled_at": "login re-enabled",
 }
 """The named milestones of :class:`Incident` (attribute -> milestone in ``marks``)."""
-
-FAULT_REPORT_TARGET = 0.9
-"""Precision and recall the project asks of the fault-report rules on hand-written mail."""
 
 
 @dataclass(frozen=True)
@@ -135,7 +132,9 @@ class Incident:
     @property
     def unclassified(self) -> pl.DataFrame:
         """Messages between the deployment and login disabled that the rules did not classify as reports."""
-        return unclassified_messages(self.inbox, _needed(self.marks, "deployment"), _needed(self.marks, "login disabled"))
+        return unclassified_messages(
+            self.inbox, _needed(self.marks, "deployment"), _needed(self.marks, "login disabled")
+        )
 
     def daily(self) -> pl.DataFrame:
         """Per local day: mismatched sessions and the accounts they showed to another person."""
@@ -143,8 +142,14 @@ class Incident:
 
     def events(self) -> pl.DataFrame:
         """Every event of the incident as one row, for :class:`workbench.widgets.TimelineExplorer`."""
-        return timeline_events(self.case, self.mismatched, self.reports, self.marks, self.changes,
-                               idle_timeout_minutes=self.idle_timeout_minutes)
+        return timeline_events(
+            self.case,
+            self.mismatched,
+            self.reports,
+            self.marks,
+            self.changes,
+            idle_timeout_minutes=self.idle_timeout_minutes,
+        )
 
     @cached_property
     def handwritten_score(self) -> dict[str, Any]:
@@ -161,9 +166,14 @@ class Incident:
         return record_section(findings, self, FIGURES, section)
 
 
-def reconstruct_incident(case: Case, *, timezone: str = DISPLAY_TZ,
-                         idle_timeout_minutes: int = DEFAULT_IDLE_TIMEOUT_MINUTES, on_call_delay_hours: float = 1.0,
-                         extra_report_phrases: Iterable[str] = ()) -> Incident:
+def reconstruct_incident(
+    case: Case,
+    *,
+    timezone: str = DISPLAY_TZ,
+    idle_timeout_minutes: int = DEFAULT_IDLE_TIMEOUT_MINUTES,
+    on_call_delay_hours: float = 1.0,
+    extra_report_phrases: Iterable[str] = (),
+) -> Incident:
     """Rebuild the incident from the case: notebook 01's analysis in one call.
 
     ``idle_timeout_minutes`` ends sessions whose logout the log does not hold (see
@@ -187,14 +197,32 @@ def reconstruct_incident(case: Case, *, timezone: str = DISPLAY_TZ,
     times = response_times(marks, timezone)
     curve = counterfactual.shutdown_curve(mismatched, changes, start=deployed, end=disabled)
     alternatives = counterfactual.alternatives(
-        mismatched, changes, deployed_at=deployed, first_report_at=_at(marks, "first fault report"),
-        login_disabled_at=disabled, on_call_delay_hours=on_call_delay_hours,
+        mismatched,
+        changes,
+        deployed_at=deployed,
+        first_report_at=_at(marks, "first fault report"),
+        login_disabled_at=disabled,
+        on_call_delay_hours=on_call_delay_hours,
     )
     return Incident(
-        case=case, timezone=timezone, idle_timeout_minutes=idle_timeout_minutes,
-        on_call_delay_hours=on_call_delay_hours, extra_report_phrases=phrases, offsets=offsets,
-        mismatched=mismatched, changes=changes, affected=affected, inbox=inbox, reports=reports, marks=marks,
-        sessions=sessions, hourly=hourly, times=times, curve=curve, alternatives=alternatives, binding_rate=rate,
+        case=case,
+        timezone=timezone,
+        idle_timeout_minutes=idle_timeout_minutes,
+        on_call_delay_hours=on_call_delay_hours,
+        extra_report_phrases=phrases,
+        offsets=offsets,
+        mismatched=mismatched,
+        changes=changes,
+        affected=affected,
+        inbox=inbox,
+        reports=reports,
+        marks=marks,
+        sessions=sessions,
+        hourly=hourly,
+        times=times,
+        curve=curve,
+        alternatives=alternatives,
+        binding_rate=rate,
     )
 
 
@@ -223,108 +251,3 @@ def _needed(marks: pl.DataFrame, milestone: str) -> datetime:
             f"{_SOURCES[milestone]} (ingest that evidence, or check its manifest for quarantined rows)"
         )
     return found
-
-
-def _hours(measure: str) -> Any:
-    return lambda i: i.response(measure)["hours"]
-
-
-FIGURES: Sequence[Figure] = (
-    # clocks
-    Figure("mail_clock_offset_seconds", "clocks", "Mail server clock ahead of the web clock (seconds; negative: behind)",
-           lambda i: i.clock("mail")["offset_seconds"], "contact_form_pairs"),
-    Figure("mail_clock_uncertainty_seconds", "clocks", "Uncertainty of the mail clock offset (seconds)",
-           lambda i: i.clock("mail")["uncertainty_seconds"], "contact_form_pairs"),
-    Figure("mail_clock_pairs", "clocks", "Web-form messages paired with their contact-form request",
-           lambda i: i.clock("mail")["pairs"], "contact_form_pairs"),
-    # sessions bound to another person's account
-    Figure("sessions_mismatched", "mismatched sessions", "Sessions that rendered another member's account",
-           lambda i: i.mismatched["session_id"].n_unique(), "mismatched_sessions", count=True),
-    Figure("onset_at", "mismatched sessions", "Onset: the login that bound the first mismatched session",
-           lambda i: i.mismatched["bound_at"].min(), "mismatched_sessions"),
-    Figure("onset_local", "mismatched sessions", "Onset, local weekday and time",
-           lambda i: local_label(i.mismatched["bound_at"].min(), i.timezone), "mismatched_sessions"),
-    # the organisation's "possibly affected"
-    Figure("people_possibly_affected", "possibly affected", "Members who logged in between the deployment and the fix",
-           lambda i: i.affected.height, "possibly_affected", count=True),
-    # fault reports
-    Figure("fault_reports", "fault reports", "Support messages classified as reports of the fault",
-           lambda i: i.reports.height, "support_inbox", count=True),
-    # milestones
-    Figure("deployed_at", "milestones", "Deployment that opened the incident", lambda i: i.deployed_at, "incident_window"),
-    Figure("first_report_at", "milestones", "First fault report, on the web clock", lambda i: i.first_report_at,
-           "support_inbox"),
-    Figure("login_disabled_at", "milestones", "Login disabled, on the web clock", lambda i: i.login_disabled_at,
-           "incident_window"),
-    Figure("fix_deployed_at", "milestones", "Fix deployed, on the web clock", lambda i: i.fix_deployed_at,
-           "incident_window"),
-    Figure("login_enabled_at", "milestones", "Login re-enabled, on the web clock", lambda i: i.login_enabled_at,
-           "incident_window"),
-    # mail the rules did not classify
-    Figure("messages_not_classified_in_window", "unclassified mail",
-           "Support messages between the deployment and login disabled that the rules did not classify as reports",
-           lambda i: i.unclassified.height, "support_inbox", count=True),
-    # how often a login beside an open session was bound
-    Figure("logins_with_another_session_open", "binding rate",
-           "Logins in the fault window made while another member's session was open",
-           lambda i: i.binding_rate["logins_at_risk"], "sessions", count=True),
-    Figure("binding_rate_percent", "binding rate", "Percentage of those logins that were bound to the other account",
-           lambda i: round(100 * (i.binding_rate["rate"] or 0.0), 1), "sessions"),
-    # response times
-    Figure("time_to_detect_hours", "response times", "Hours from onset to the first fault report",
-           _hours("time_to_detect"), "mismatched_sessions"),
-    Figure("time_to_contain_hours", "response times", "Hours from the first fault report to login disabled",
-           _hours("time_to_contain"), "incident_window"),
-    Figure("onset_to_fix_hours", "response times", "Hours from onset to the fix", _hours("onset_to_fix"),
-           "incident_window"),
-    Figure("first_report_local", "response times", "First fault report, local weekday and time",
-           lambda i: i.response("time_to_detect")["to_local"], "support_inbox"),
-    Figure("login_disabled_local", "response times", "Login disabled, local weekday and time",
-           lambda i: i.response("time_to_contain")["to_local"], "incident_window"),
-    # what an earlier shutdown would have saved
-    Figure("exposures_actual", "counterfactual", "Accounts shown to another person (as it happened)",
-           lambda i: i.alternative("actual")["n_exposed_accounts"], "mismatched_sessions", count=True),
-    Figure("exposures_avoidable_with_on_call", "counterfactual",
-           "Accounts shown to another person that on-call staff acting on the first report would have spared",
-           lambda i: i.alternative("on_call")["n_exposed_accounts_avoided"], "mismatched_sessions", count=True),
-    Figure("sessions_avoidable_with_on_call", "counterfactual", "Mismatched sessions on-call staff would have prevented",
-           lambda i: i.alternative("on_call")["n_mismatched_sessions_avoided"], "mismatched_sessions", count=True),
-    Figure("changed_accounts_avoidable_with_on_call", "counterfactual",
-           "Accounts changed by another person that on-call staff would have spared",
-           lambda i: i.alternative("on_call")["n_changed_accounts_avoided"], "mismatched_changes", count=True),
-    Figure("exposures_avoidable_at_first_report", "counterfactual", "Accounts spared by disabling login at the first report",
-           lambda i: i.alternative("at_first_report")["n_exposed_accounts_avoided"], "mismatched_sessions", count=True),
-    Figure("on_call_delay_hours", "counterfactual", "Hours on-call staff take to act in the on-call alternative",
-           lambda i: i.on_call_delay_hours),
-    # the smoke test that was not run
-    Figure("smoke_test_pairs_needed", "smoke test",
-           "Concurrent login pairs a smoke test needs to trigger the fault with the confidence below",
-           lambda i: i.binding_rate["pairs_needed"], "sessions"),
-    Figure("smoke_test_confidence_percent", "smoke test",
-           "Probability a smoke test should have of triggering the fault (percent)",
-           lambda i: round(100 * i.binding_rate["confidence"])),
-    # how far the rules can be trusted
-    Figure("fault_report_precision_handwritten", "rules on hand-written mail",
-           "Precision of the fault-report rules on the held-out hand-written corpus",
-           lambda i: round(i.handwritten_score["precision"], 4)),
-    Figure("fault_report_recall_handwritten", "rules on hand-written mail",
-           "Recall of the fault-report rules on the held-out hand-written corpus",
-           lambda i: round(i.handwritten_score["recall"], 4)),
-    Figure("handwritten_messages", "rules on hand-written mail", "Messages in the held-out hand-written corpus",
-           lambda i: i.handwritten_score["messages"]),
-    Figure("fault_report_target", "rules on hand-written mail",
-           "Precision and recall the project asks of the rules on hand-written messages",
-           lambda i: FAULT_REPORT_TARGET),
-    Figure("handwritten_meets_target", "rules on hand-written mail",
-           "The rules meet the target on the held-out hand-written corpus",
-           lambda i: min(i.handwritten_score["precision"], i.handwritten_score["recall"]) >= FAULT_REPORT_TARGET),
-    Figure("validation_is_current", "rules on generated cases",
-           "The generated-case scores were measured with the rules in use now", lambda i: i.validation["current"]),
-    Figure("fault_report_precision_generated", "rules on generated cases",
-           "Lowest precision of the rules on the generated cases", lambda i: i.validation["cases"]["precision"].min()),
-    Figure("fault_report_recall_generated", "rules on generated cases",
-           "Lowest recall of the rules on the generated cases", lambda i: i.validation["cases"]["recall"].min()),
-)
-"""Every figure notebook 01 records, by section."""
-SECTIONS = sections(FIGURES)
-"""The sections of :data:`FIGURES`, in the order notebook 01 tells them."""

@@ -59,19 +59,72 @@ MILESTONE_SCHEMA = pl.Schema(
 # Personal-data tags of the derived columns this module, workbench.incident.clocks, workbench.incident.classify
 # and workbench.incident.counterfactual produce, for ``fit(..., columns=TAGS)``. Counts are named n_*.
 TAGS: dict[str, PII] = {
-    **{c: PII.NONE for c in (
-        "time", "milestone", "kind", "source", "clock_offset_seconds", "uncertainty_seconds", "measure", "from", "to",
-        "from_at", "to_at", "from_local", "to_local", "hours", "uncertainty_minutes", "hour", "day", "weekday",
-        "alternative", "description", "shutdown_at", "reference", "offset_seconds", "low_seconds", "high_seconds",
-        "pairs", "method", "rule", "lang", "example", "negatable", "pattern", "reported_at", "detail", "corpus",
-        "messages", "reports", "precision", "recall", "tp", "fp", "fn", "round", "part", "rules", "also_in_sentence",
-        "also_in_message", "unless_in_message", "blocked_by",
-    )},
+    **{
+        c: PII.NONE
+        for c in (
+            "time",
+            "milestone",
+            "kind",
+            "source",
+            "clock_offset_seconds",
+            "uncertainty_seconds",
+            "measure",
+            "from",
+            "to",
+            "from_at",
+            "to_at",
+            "from_local",
+            "to_local",
+            "hours",
+            "uncertainty_minutes",
+            "hour",
+            "day",
+            "weekday",
+            "alternative",
+            "description",
+            "shutdown_at",
+            "reference",
+            "offset_seconds",
+            "low_seconds",
+            "high_seconds",
+            "pairs",
+            "method",
+            "rule",
+            "lang",
+            "example",
+            "negatable",
+            "pattern",
+            "reported_at",
+            "detail",
+            "corpus",
+            "messages",
+            "reports",
+            "precision",
+            "recall",
+            "tp",
+            "fp",
+            "fn",
+            "round",
+            "part",
+            "rules",
+            "also_in_sentence",
+            "also_in_message",
+            "unless_in_message",
+            "blocked_by",
+        )
+    },
     "matched_text": PII.FREE_TEXT,
 }
 _REPORT_COLUMNS = (
-    "message_id", "received_at", "reported_at", "channel", "sender_applicant_id", "sender_address",
-    "subject", "rule", "matched_text",
+    "message_id",
+    "received_at",
+    "reported_at",
+    "channel",
+    "sender_applicant_id",
+    "sender_address",
+    "subject",
+    "rule",
+    "matched_text",
 )
 
 
@@ -88,8 +141,9 @@ def classified_inbox(case: Case, offsets: pl.DataFrame, extra_phrases: Iterable[
     return clocks.correct(inbox, "received_at", offsets, "mail", into="reported_at")
 
 
-def fault_reports(case: Case, offsets: pl.DataFrame, extra_phrases: Iterable[str] = (), *,
-                  inbox: pl.DataFrame | None = None) -> pl.DataFrame:
+def fault_reports(
+    case: Case, offsets: pl.DataFrame, extra_phrases: Iterable[str] = (), *, inbox: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Support messages that report the fault, with ``reported_at`` on the web clock.
 
     From ``inbox`` (:func:`classified_inbox`) when given, else classified now. ``rule`` and
@@ -117,12 +171,18 @@ def unclassified_messages(inbox: pl.DataFrame, start: datetime, end: datetime) -
 def _row(milestone: str, kind: str, time: datetime | None, source: str, offsets: pl.DataFrame, clock: str) -> dict:
     row = offsets.filter(pl.col("source") == clock).row(0, named=True)
     return {
-        "milestone": milestone, "kind": kind, "time": time, "source": source,
-        "clock_offset_seconds": row["offset_seconds"], "uncertainty_seconds": row["uncertainty_seconds"],
+        "milestone": milestone,
+        "kind": kind,
+        "time": time,
+        "source": source,
+        "clock_offset_seconds": row["offset_seconds"],
+        "uncertainty_seconds": row["uncertainty_seconds"],
     }
 
 
-def milestones(window: pl.DataFrame, mismatched: pl.DataFrame, reports: pl.DataFrame, offsets: pl.DataFrame) -> pl.DataFrame:
+def milestones(
+    window: pl.DataFrame, mismatched: pl.DataFrame, reports: pl.DataFrame, offsets: pl.DataFrame
+) -> pl.DataFrame:
     """The milestone timeline, in time order, every time on the web clock.
 
     Rows: the deployment, the first mismatched session, the first fault report, each later
@@ -141,13 +201,15 @@ def milestones(window: pl.DataFrame, mismatched: pl.DataFrame, reports: pl.DataF
     rows = [_row("deployment", "deployment", w["deployed_at"], "deployment log", offsets, clocks.REFERENCE)]
     if mismatched.height:
         onset = cast("datetime | None", mismatched["bound_at"].min())
-        rows.append(_row("first mismatched session", "mismatch", onset, "web log", offsets,
-                         clocks.REFERENCE))
+        rows.append(_row("first mismatched session", "mismatch", onset, "web log", offsets, clocks.REFERENCE))
     for i, t in enumerate(reports.sort("reported_at")["reported_at"].to_list()):
         name = "first fault report" if i == 0 else f"fault report {i + 1}"
         rows.append(_row(name, "report", t, "support mail (corrected)", offsets, "mail"))
-    for column, name in (("login_disabled_at", "login disabled"), ("fix_deployed_at", "fix deployed"),
-                         ("login_enabled_at", "login re-enabled")):
+    for column, name in (
+        ("login_disabled_at", "login disabled"),
+        ("fix_deployed_at", "fix deployed"),
+        ("login_enabled_at", "login re-enabled"),
+    ):
         rows.append(_row(name, "action", logged(column), "incident log (corrected)", offsets, "incident log"))
     frame = pl.DataFrame(rows, schema=MILESTONE_SCHEMA).drop_nulls("time")
     return frame.sort("time", maintain_order=True)
@@ -185,36 +247,62 @@ def response_times(marks: pl.DataFrame, timezone: str = DISPLAY_TZ) -> pl.DataFr
         t0 = a["time"][0] if a.height else None
         t1 = b["time"][0] if b.height else None
         unc = sum(int(f["uncertainty_seconds"][0] or 0) for f in (a, b) if f.height)
-        rows.append({
-            "measure": measure, "from": start, "to": end, "from_at": t0, "to_at": t1,
-            "from_local": local_label(t0, timezone), "to_local": local_label(t1, timezone),
-            "hours": None if t0 is None or t1 is None else round((t1 - t0).total_seconds() / 3600, 2),
-            "uncertainty_minutes": round(unc / 60, 1),
-        })
-    schema = pl.Schema({"measure": pl.String(), "from": pl.String(), "to": pl.String(), "from_at": pl.Datetime("us", "UTC"),
-                        "to_at": pl.Datetime("us", "UTC"), "from_local": pl.String(), "to_local": pl.String(),
-                        "hours": pl.Float64(), "uncertainty_minutes": pl.Float64()})
+        rows.append(
+            {
+                "measure": measure,
+                "from": start,
+                "to": end,
+                "from_at": t0,
+                "to_at": t1,
+                "from_local": local_label(t0, timezone),
+                "to_local": local_label(t1, timezone),
+                "hours": None if t0 is None or t1 is None else round((t1 - t0).total_seconds() / 3600, 2),
+                "uncertainty_minutes": round(unc / 60, 1),
+            }
+        )
+    schema = pl.Schema(
+        {
+            "measure": pl.String(),
+            "from": pl.String(),
+            "to": pl.String(),
+            "from_at": pl.Datetime("us", "UTC"),
+            "to_at": pl.Datetime("us", "UTC"),
+            "from_local": pl.String(),
+            "to_local": pl.String(),
+            "hours": pl.Float64(),
+            "uncertainty_minutes": pl.Float64(),
+        }
+    )
     return pl.DataFrame(rows, schema=schema)
 
 
-def hourly_series(case: Case, reports: pl.DataFrame, *, idle_timeout_minutes: int | None = None,
-                  start: datetime | None = None, end: datetime | None = None) -> pl.DataFrame:
+def hourly_series(
+    case: Case,
+    reports: pl.DataFrame,
+    *,
+    idle_timeout_minutes: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> pl.DataFrame:
     """The ``incident_hourly`` query plus ``n_fault_reports`` per hour (by ``reported_at``)."""
     hourly = run("incident_hourly", case, start=start, end=end, idle_timeout_minutes=idle_timeout_minutes)
-    per_hour = (
-        reports.group_by(hour=pl.col("reported_at").dt.truncate("1h"))
-        .agg(n_fault_reports=pl.len().cast(pl.Int64))
+    per_hour = reports.group_by(hour=pl.col("reported_at").dt.truncate("1h")).agg(
+        n_fault_reports=pl.len().cast(pl.Int64)
     )
-    return hourly.join(per_hour, on="hour", how="left").with_columns(pl.col("n_fault_reports").fill_null(0)).sort("hour")
+    return (
+        hourly.join(per_hour, on="hour", how="left").with_columns(pl.col("n_fault_reports").fill_null(0)).sort("hour")
+    )
 
 
-def daily_summary(mismatched: pl.DataFrame, reports: pl.DataFrame | None = None,
-                  timezone: str = DISPLAY_TZ) -> pl.DataFrame:
+def daily_summary(
+    mismatched: pl.DataFrame, reports: pl.DataFrame | None = None, timezone: str = DISPLAY_TZ
+) -> pl.DataFrame:
     """Per local day: mismatched sessions, accounts shown to another person, and (given ``reports``) fault reports.
 
     Keep the reports out of a table for the public: complementary suppression treats each
     row as a total, so a small report count would hide a day's session count with it.
     """
+
     def day(column: str) -> pl.Expr:
         return pl.col(column).dt.convert_time_zone(timezone).dt.date().alias("day")
 
@@ -227,18 +315,29 @@ def daily_summary(mismatched: pl.DataFrame, reports: pl.DataFrame | None = None,
         mail = reports.group_by(day("reported_at")).agg(n_fault_reports=pl.len().cast(pl.Int64))
         out = out.join(mail, on="day", how="full", coalesce=True)
         counts.append("n_fault_reports")
-    return out.sort("day").with_columns(pl.col(counts).fill_null(0), weekday=pl.col("day").dt.strftime("%a")).select(
-        "day", "weekday", *counts
+    return (
+        out.sort("day")
+        .with_columns(pl.col(counts).fill_null(0), weekday=pl.col("day").dt.strftime("%a"))
+        .select("day", "weekday", *counts)
     )
 
 
-_EVENT_SCHEMA = pl.Schema({"time": pl.Datetime("us", "UTC"), "kind": pl.String(), "detail": pl.String(),
-                           "session_id": pl.String()})
+_EVENT_SCHEMA = pl.Schema(
+    {"time": pl.Datetime("us", "UTC"), "kind": pl.String(), "detail": pl.String(), "session_id": pl.String()}
+)
 
 
-def timeline_events(case: Case, mismatched: pl.DataFrame, reports: pl.DataFrame, marks: pl.DataFrame,
-                    changes: pl.DataFrame | None = None, *, idle_timeout_minutes: int | None = None,
-                    start: datetime | None = None, end: datetime | None = None) -> pl.DataFrame:
+def timeline_events(
+    case: Case,
+    mismatched: pl.DataFrame,
+    reports: pl.DataFrame,
+    marks: pl.DataFrame,
+    changes: pl.DataFrame | None = None,
+    *,
+    idle_timeout_minutes: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> pl.DataFrame:
     """Every event of the incident as one row (time, kind, detail, session_id), for the explorer.
 
     Kinds: ``login``, ``mismatched session``, ``change by another``, ``fault report`` and
@@ -248,15 +347,27 @@ def timeline_events(case: Case, mismatched: pl.DataFrame, reports: pl.DataFrame,
     """
     frames = [
         run("sessions", case, start=start, end=end, idle_timeout_minutes=idle_timeout_minutes).select(
-            time="login_at", kind=pl.lit("login"), detail="end_reason", session_id="session_id"),
+            time="login_at", kind=pl.lit("login"), detail="end_reason", session_id="session_id"
+        ),
         mismatched.unique("session_id", keep="first").select(
-            time="bound_at", kind=pl.lit("mismatched session"), detail=pl.lit("bound to another account"),
-            session_id="session_id"),
-        reports.select(time="reported_at", kind=pl.lit("fault report"), detail="rule", session_id=pl.lit(None, pl.String)),
+            time="bound_at",
+            kind=pl.lit("mismatched session"),
+            detail=pl.lit("bound to another account"),
+            session_id="session_id",
+        ),
+        reports.select(
+            time="reported_at", kind=pl.lit("fault report"), detail="rule", session_id=pl.lit(None, pl.String)
+        ),
         marks.select("time", kind=pl.lit("milestone"), detail="milestone", session_id=pl.lit(None, pl.String)),
     ]
     if changes is not None:
-        frames.append(changes.select(time="first_changed_at", kind=pl.lit("change by another"),
-                                     detail=pl.format("{} field(s) changed", "n_changes"), session_id="session_id"))
+        frames.append(
+            changes.select(
+                time="first_changed_at",
+                kind=pl.lit("change by another"),
+                detail=pl.format("{} field(s) changed", "n_changes"),
+                session_id="session_id",
+            )
+        )
     events = pl.concat([f.cast(_EVENT_SCHEMA) for f in frames])
     return events.sort("time", "kind", maintain_order=True)

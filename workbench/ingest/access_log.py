@@ -49,7 +49,7 @@ _SHOWN = 40  # characters of the text at a problem repeated inside a reason
 
 _QUOTED = r'(?:[^"\\]|\\.)*'  # a quoted value, with \" and \\ escaped as Apache writes them
 _TOKEN = r"[!-~]+"  # printable ASCII without space
-_TEXT = r'[ !#-\[\]-~]*'  # printable ASCII without " and \
+_TEXT = r"[ !#-\[\]-~]*"  # printable ASCII without " and \
 _DATE = r"[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})? [+-][0-9]{4}"
 # (field, what it must look like, its pattern in any well-formed line, in a plain line).
 # Apache writes plain lines: ASCII only (it escapes other bytes as \xhh), no escapes, no
@@ -60,7 +60,8 @@ _PARTS = (
     ("identity and user", "'- -'", r" \S+ \S+", rf" {_TOKEN} {_TOKEN}"),
     ("time", "[dd/Mon/yyyy:HH:MM:SS ±hhmm]", rf" \[(?P<time>{_DATE})\]", None),
     (
-        "request line", '"METHOD PATH HTTP/x.y"',
+        "request line",
+        '"METHOD PATH HTTP/x.y"',
         rf' "\S+ (?P<path>{_QUOTED}) HTTP/[0-9]\.[0-9]"',
         rf' "{_TOKEN} (?P<path>[!#-\[\]-~]*) HTTP/[0-9]\.[0-9]"',
     ),
@@ -77,7 +78,9 @@ _PLAIN = "^" + "".join(plain or p for _, _, p, plain in _PARTS)
 _TIME_FORMAT = "%d/%b/%Y:%H:%M:%S%.f %z"
 
 
-def read_access_log(path: Path, label: str, workers: int | None = None, block_bytes: int = _BLOCK) -> Iterator[RawBatch]:
+def read_access_log(
+    path: Path, label: str, workers: int | None = None, block_bytes: int = _BLOCK
+) -> Iterator[RawBatch]:
     """Yield the lines of the access log at ``path`` as typed ``page_views`` rows, block by block.
 
     ``label`` names the file in messages (e.g. ``"raw/access.log"``); ``workers`` is the
@@ -198,10 +201,14 @@ def parse_lines(piece: memoryview | bytes) -> tuple[pl.DataFrame, pl.DataFrame, 
     lines = pl.from_arrow(arrow)
     assert isinstance(lines, pl.Series)
     lines = lines.alias("line")
-    fields = pl.DataFrame([lines]).select(
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE),
-        pl.col("line").str.extract_groups(_PLAIN).alias("f"),
-    ).unnest("f")
+    fields = (
+        pl.DataFrame([lines])
+        .select(
+            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE),
+            pl.col("line").str.extract_groups(_PLAIN).alias("f"),
+        )
+        .unnest("f")
+    )
     rest = pl.DataFrame(schema={LINE: pl.Int64, "line": pl.String})
     if fields["ip"].null_count():  # escaped quotes, a space in the path, or malformed
         fields, rest = _general(fields, lines)
@@ -210,10 +217,18 @@ def parse_lines(piece: memoryview | bytes) -> tuple[pl.DataFrame, pl.DataFrame, 
     if not_utf8:
         index = [i + 1 for i, _, _ in not_utf8]
         problems = [p.filter(~pl.col(LINE).is_in(index)) for p in problems]
-        problems.append(pl.DataFrame(
-            {LINE: index, "column": None, "value": [v for _, v, _ in not_utf8], "reason": [w for _, _, w in not_utf8], "record": None},
-            schema=PROBLEMS_SCHEMA,
-        ))
+        problems.append(
+            pl.DataFrame(
+                {
+                    LINE: index,
+                    "column": None,
+                    "value": [v for _, v, _ in not_utf8],
+                    "reason": [w for _, _, w in not_utf8],
+                    "record": None,
+                },
+                schema=PROBLEMS_SCHEMA,
+            )
+        )
     return typed, pl.concat(problems).sort(LINE), len(lines)
 
 
@@ -246,24 +261,44 @@ def _typed(fields: pl.DataFrame, lines: pl.Series) -> tuple[pl.DataFrame, pl.Dat
         account.alias("account_id"),
         LINE,
     )
-    bad = typed["time"].is_null() | (typed["account_id"].is_null() & (fields["account"] != "-")) | (fields["session"] == "-")
+    bad = (
+        typed["time"].is_null()
+        | (typed["account_id"].is_null() & (fields["account"] != "-"))
+        | (fields["session"] == "-")
+    )
     if not bad.any():
         return typed, pl.DataFrame(schema=PROBLEMS_SCHEMA)
     # Few lines: say for each which field failed.
     which = fields.filter(bad).with_columns(typed.filter(bad).select(__time="time", __account="account_id"))
     reason = (
-        pl.when(pl.col("__time").is_null()).then(pl.struct(
-            column=pl.lit("time"),
-            reason=pl.format("time '{}' is not a valid date and time; allowed: dd/Mon/yyyy:HH:MM:SS ±hhmm, e.g. 13/Dec/2013:18:52:07 +0100", "time"),
-        ))
-        .when(pl.col("session") == "-").then(pl.struct(
-            column=pl.lit("session_id"),
-            reason=pl.lit("session=-: the request carried no session cookie; allowed: session=COOKIE (page_views.session_id requires one)"),
-        ))
-        .otherwise(pl.struct(
-            column=pl.lit("account_id"),
-            reason=pl.format("account={} is out of range; allowed: a customer number of at most 18 digits, or account=-", pl.col("account").str.slice(0, _SHOWN)),
-        ))
+        pl.when(pl.col("__time").is_null())
+        .then(
+            pl.struct(
+                column=pl.lit("time"),
+                reason=pl.format(
+                    "time '{}' is not a valid date and time; allowed: dd/Mon/yyyy:HH:MM:SS ±hhmm, e.g. 13/Dec/2013:18:52:07 +0100",
+                    "time",
+                ),
+            )
+        )
+        .when(pl.col("session") == "-")
+        .then(
+            pl.struct(
+                column=pl.lit("session_id"),
+                reason=pl.lit(
+                    "session=-: the request carried no session cookie; allowed: session=COOKIE (page_views.session_id requires one)"
+                ),
+            )
+        )
+        .otherwise(
+            pl.struct(
+                column=pl.lit("account_id"),
+                reason=pl.format(
+                    "account={} is out of range; allowed: a customer number of at most 18 digits, or account=-",
+                    pl.col("account").str.slice(0, _SHOWN),
+                ),
+            )
+        )
     )
     refused = which.select(
         LINE,
@@ -289,17 +324,38 @@ def _malformed(rest: pl.DataFrame) -> pl.DataFrame:
     for k, start in enumerate(starts):
         at = pl.when(pl.col("k") == k).then(start).otherwise(at)
     found = line.str.slice(pl.col("at"), _SHOWN).str.strip_suffix("\n").str.strip_suffix("\r")
-    expected = pl.col("k").replace_strict({k: f"the {name} ({shape})" for k, (name, shape, _, _) in enumerate(_PARTS)}, return_dtype=pl.String)
+    expected = pl.col("k").replace_strict(
+        {k: f"the {name} ({shape})" for k, (name, shape, _, _) in enumerate(_PARTS)}, return_dtype=pl.String
+    )
     reason = (
         pl.when(line.str.contains(r"^\r?\n$"))
         .then(pl.lit(f"empty line; allowed: {LINE_FORMAT}"))
         .when(found == "")
-        .then(pl.format("malformed line: the line ends at character {} where {} should follow; allowed: " + LINE_FORMAT, pl.col("at") + 1, expected))
-        .otherwise(pl.format("malformed line: at character {} expected {}, found '{}'; allowed: " + LINE_FORMAT, pl.col("at") + 1, expected, found))
+        .then(
+            pl.format(
+                "malformed line: the line ends at character {} where {} should follow; allowed: " + LINE_FORMAT,
+                pl.col("at") + 1,
+                expected,
+            )
+        )
+        .otherwise(
+            pl.format(
+                "malformed line: at character {} expected {}, found '{}'; allowed: " + LINE_FORMAT,
+                pl.col("at") + 1,
+                expected,
+                found,
+            )
+        )
     )
     return (
         rest.with_columns(matched)
         .with_columns(at.alias("at"))
-        .select(LINE, pl.lit(None, pl.String).alias("column"), _raw(line).alias("value"), reason.alias("reason"), pl.lit(None, pl.String).alias("record"))
+        .select(
+            LINE,
+            pl.lit(None, pl.String).alias("column"),
+            _raw(line).alias("value"),
+            reason.alias("reason"),
+            pl.lit(None, pl.String).alias("record"),
+        )
         .cast(PROBLEMS_SCHEMA)
     )

@@ -39,7 +39,9 @@ def add_ingest_command(subparsers: argparse._SubParsersAction) -> argparse.Argum
         epilog="example:\n  workbench ingest cases/small/evidence --case cases/small/case.duckdb",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("evidence_dir", metavar="EVIDENCE_DIR", help="folder of evidence files, e.g. runs/demo/evidence")
+    parser.add_argument(
+        "evidence_dir", metavar="EVIDENCE_DIR", help="folder of evidence files, e.g. runs/demo/evidence"
+    )
     parser.add_argument(
         "--case",
         metavar="URL",

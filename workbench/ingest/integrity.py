@@ -142,7 +142,10 @@ class KeyTracker:
             key_text.alias("value"),
             pl.format(
                 "duplicate key {}={}: first loaded from {} {}; allowed: one row per key, the first is kept",
-                pl.lit(shown), value, pl.lit(self.unit), pl.col("__first_line"),
+                pl.lit(shown),
+                value,
+                pl.lit(self.unit),
+                pl.col("__first_line"),
             ).alias("reason"),
             _record(names),
         ).cast(PROBLEMS_SCHEMA)
@@ -193,7 +196,9 @@ def check_references(good: pl.DataFrame, table: str, parents: ParentKeys) -> tup
             f"allowed: a {ref.parent_column} loaded into {ref.parent}.{ref.parent_column}",
             col.cast(pl.String),
         )
-        problem = pl.struct(pl.lit(ref.column).alias("column"), col.cast(pl.String).alias("value"), reason.alias("reason"))
+        problem = pl.struct(
+            pl.lit(ref.column).alias("column"), col.cast(pl.String).alias("value"), reason.alias("reason")
+        )
         whys.append(pl.when(col.is_not_null() & ~col.is_in(known.implode())).then(problem).alias(f"__o{i}"))
     checked = good.with_columns(whys).with_columns(pl.coalesce(f"__o{i}" for i in range(len(refs))).alias("__orphan"))
     ok = checked.filter(pl.col("__orphan").is_null()).select(good.columns)

@@ -121,9 +121,13 @@ class SQLiteWriter(_FileWriter):
         # SQLAlchemy's SQLite DateTime reads "YYYY-MM-DD HH:MM:SS.ffffff" (UTC here) and
         # Boolean reads 0/1; writing those forms directly skips per-value Python conversion.
         converted = frame.with_columns(
-            (pl.col(n).dt.strftime("%Y-%m-%d %H:%M:%S.%6f") if isinstance(d, pl.Datetime)
-             else pl.col(n).dt.strftime("%Y-%m-%d") if d == pl.Date()
-             else pl.col(n).cast(pl.Int64))
+            (
+                pl.col(n).dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
+                if isinstance(d, pl.Datetime)
+                else pl.col(n).dt.strftime("%Y-%m-%d")
+                if d == pl.Date()
+                else pl.col(n).cast(pl.Int64)
+            )
             for n, d in frame.schema.items()
             if isinstance(d, (pl.Datetime, pl.Date, pl.Boolean))
         )
@@ -223,7 +227,9 @@ class PostgresWriter(CaseWriter):
             for start in range(0, frame.height, _SLICE):
                 buffer = io.BytesIO()
                 # Strings always quoted, nulls never: COPY then tells "" from NULL.
-                frame.slice(start, _SLICE).write_csv(buffer, include_header=False, quote_style="non_numeric", null_value="")
+                frame.slice(start, _SLICE).write_csv(
+                    buffer, include_header=False, quote_style="non_numeric", null_value=""
+                )
                 pipe.write(buffer.getbuffer())
 
     def _commit(self) -> None:

@@ -76,7 +76,13 @@ class IngestReport:
 
     def frame(self) -> pl.DataFrame:
         """The reconciliation as a polars frame."""
-        schema = {"file": pl.String, "table": pl.String, "rows_read": pl.Int64, "rows_loaded": pl.Int64, "rows_quarantined": pl.Int64}
+        schema = {
+            "file": pl.String,
+            "table": pl.String,
+            "rows_read": pl.Int64,
+            "rows_loaded": pl.Int64,
+            "rows_quarantined": pl.Int64,
+        }
         return pl.DataFrame(self.rows(), schema=schema)
 
     def format(self) -> str:
@@ -104,7 +110,10 @@ class IngestReport:
         if self.missing_tables:
             out += ["", "No file for these tables (created empty): " + ", ".join(self.missing_tables)]
         if self.unchecked_references:
-            out += ["", "Orphan checks skipped (the referenced table had no file): " + "; ".join(self.unchecked_references)]
+            out += [
+                "",
+                "Orphan checks skipped (the referenced table had no file): " + "; ".join(self.unchecked_references),
+            ]
         if self.ignored:
             out += ["", "Not table files, not ingested: " + ", ".join(self.ignored)]
         if self.rows_quarantined:

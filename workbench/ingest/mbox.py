@@ -101,7 +101,9 @@ def read_mbox(path: Path, label: str) -> Iterator[RawBatch]:
     try:
         keys = list(box.iterkeys())
         if len(keys) != len(starts):  # both follow the same rule; a difference is a bug here
-            raise WorkbenchError(f"{label}: mailbox found {len(keys)} messages, the line scan {len(starts)}; this is a bug in workbench ingest")
+            raise WorkbenchError(
+                f"{label}: mailbox found {len(keys)} messages, the line scan {len(starts)}; this is a bug in workbench ingest"
+            )
         rows, problems = [], []
         for key, line in zip(keys, starts, strict=True):
             raw = box.get_bytes(key)
@@ -155,7 +157,11 @@ def parse_message(raw: bytes) -> dict:
         headers.setdefault(name.lower(), _UNFOLD.sub("", value).strip())
     message_id = headers.get("message-id")
     if not message_id:
-        raise MessageProblem("message_id", message_id, "no Message-ID header; allowed: a message with a Message-ID, e.g. <20131214091502.4411@mail.bostad.example>")
+        raise MessageProblem(
+            "message_id",
+            message_id,
+            "no Message-ID header; allowed: a message with a Message-ID, e.g. <20131214091502.4411@mail.bostad.example>",
+        )
     subject = msg.get("Subject")
     return {
         "message_id": message_id,
@@ -177,14 +183,22 @@ def _received_at(headers: dict[str, str]) -> datetime:
         header = stamp = headers["date"]
         source = "Date"
     else:
-        raise MessageProblem("received_at", None, "no Received and no Date header; allowed: a Received header ending '; Sat, 14 Dec 2013 09:15:02 +0100', or a Date header")
+        raise MessageProblem(
+            "received_at",
+            None,
+            "no Received and no Date header; allowed: a Received header ending '; Sat, 14 Dec 2013 09:15:02 +0100', or a Date header",
+        )
     allowed = "allowed: an RFC 5322 date with a zone, e.g. Sat, 14 Dec 2013 09:15:02 +0100"
     try:
         when = email.utils.parsedate_to_datetime(stamp)
     except (TypeError, ValueError, IndexError):
-        raise MessageProblem("received_at", header, f"{source} time stamp '{_shown(stamp)}' is not a date; {allowed}") from None
+        raise MessageProblem(
+            "received_at", header, f"{source} time stamp '{_shown(stamp)}' is not a date; {allowed}"
+        ) from None
     if when.tzinfo is None:
-        raise MessageProblem("received_at", header, f"{source} time stamp '{_shown(stamp)}' has no time zone (-0000); {allowed}")
+        raise MessageProblem(
+            "received_at", header, f"{source} time stamp '{_shown(stamp)}' has no time zone (-0000); {allowed}"
+        )
     return when.astimezone(UTC)
 
 
@@ -195,7 +209,11 @@ def _sender(header: str | None) -> str | None:
     addresses = email.utils.getaddresses([header])
     address = addresses[0][1] if addresses else ""
     if "@" not in address:
-        raise MessageProblem("sender_address", header, f"From header '{_shown(header)}' holds no e-mail address; allowed: e.g. Anna Lindqvist <anna@example.com>")
+        raise MessageProblem(
+            "sender_address",
+            header,
+            f"From header '{_shown(header)}' holds no e-mail address; allowed: e.g. Anna Lindqvist <anna@example.com>",
+        )
     return address
 
 
@@ -203,25 +221,41 @@ def _body(msg: email.message.EmailMessage) -> str:
     """The text of the message: its text/plain part, else the text of its text/html part."""
     fatal = [d for part in msg.walk() for d in part.defects if isinstance(d, _FATAL)]
     if fatal:
-        raise MessageProblem("body", None, f"the MIME structure is broken ({_defect(fatal[0])}); allowed: well-formed MIME (RFC 2045–2049)")
+        raise MessageProblem(
+            "body",
+            None,
+            f"the MIME structure is broken ({_defect(fatal[0])}); allowed: well-formed MIME (RFC 2045–2049)",
+        )
     part = msg.get_body(preferencelist=("plain", "html"))
     if part is None:
         found = ", ".join(sorted({p.get_content_type() for p in msg.walk() if not p.is_multipart()})) or "none"
-        raise MessageProblem("body", None, f"no text/plain or text/html part (parts: {found}); allowed: a message with a text part")
+        raise MessageProblem(
+            "body", None, f"no text/plain or text/html part (parts: {found}); allowed: a message with a text part"
+        )
     payload = part.get_payload(decode=True) or b""
     assert isinstance(payload, bytes)  # decode=True on a text part gives bytes
     fatal = [d for d in part.defects if isinstance(d, _FATAL)]
     if fatal:  # decoding base64 records its damage on the part
-        raise MessageProblem("body", None, f"the body cannot be decoded ({_defect(fatal[0])}); allowed: intact base64 or quoted-printable")
+        raise MessageProblem(
+            "body",
+            None,
+            f"the body cannot be decoded ({_defect(fatal[0])}); allowed: intact base64 or quoted-printable",
+        )
     # Without a charset the RFC default is US-ASCII, of which UTF-8 is a superset.
     charset = part.get_content_charset() or "utf-8"
     try:
         text = payload.decode(charset)
     except LookupError:
-        raise MessageProblem("body", charset, f"unknown charset '{_shown(charset)}'; allowed: a charset Python knows, e.g. utf-8 or iso-8859-1") from None
+        raise MessageProblem(
+            "body",
+            charset,
+            f"unknown charset '{_shown(charset)}'; allowed: a charset Python knows, e.g. utf-8 or iso-8859-1",
+        ) from None
     except UnicodeDecodeError as exc:
         raise MessageProblem(
-            "body", charset, f"the body is not {charset}: byte 0x{payload[exc.start]:02X} at byte {exc.start + 1}; allowed: text in the declared charset"
+            "body",
+            charset,
+            f"the body is not {charset}: byte 0x{payload[exc.start]:02X} at byte {exc.start + 1}; allowed: text in the declared charset",
         ) from None
     return _html_text(text) if part.get_content_subtype() == "html" else text
 

@@ -96,12 +96,16 @@ def ingest(
     )
 
 
-def _load_file(source: EvidenceFile, writer: CaseWriter, parents: ParentKeys, progress: bool, batch_rows: int) -> FileReport:
+def _load_file(
+    source: EvidenceFile, writer: CaseWriter, parents: ParentKeys, progress: bool, batch_rows: int
+) -> FileReport:
     """Stream one file through the checks into ``writer``; return its reconciliation."""
     report = FileReport(source.label, source.table, source.format, source.sha256, source.bytes)
     keys = KeyTracker(source.table, "row" if source.format == "parquet" else "line")
     # delay: only loads that take more than a second get a bar; disable=None: only on a TTY.
-    bar = tqdm(total=source.rows, desc=source.label, unit=" rows", delay=1.0, disable=None if progress else True, leave=False)
+    bar = tqdm(
+        total=source.rows, desc=source.label, unit=" rows", delay=1.0, disable=None if progress else True, leave=False
+    )
     try:
         for batch in read_batches(source, batch_rows):
             good, refused = check_values(batch.frame, source.table)
@@ -115,7 +119,8 @@ def _load_file(source: EvidenceFile, writer: CaseWriter, parents: ParentKeys, pr
                 writer.append("quarantine", _quarantine_rows(quarantined, source))
                 room = max(SAMPLES - len(report.samples), 0)
                 report.samples += [
-                    f"{source.label}:{r[LINE]}: {r['column'] or '(record)'}: {r['reason']}" for r in quarantined.head(room).iter_rows(named=True)
+                    f"{source.label}:{r[LINE]}: {r['column'] or '(record)'}: {r['reason']}"
+                    for r in quarantined.head(room).iter_rows(named=True)
                 ]
             read = batch.frame.height + batch.malformed.height
             report.rows_read += read
@@ -133,9 +138,13 @@ def _load_file(source: EvidenceFile, writer: CaseWriter, parents: ParentKeys, pr
 
 
 def _quarantine_rows(problems: pl.DataFrame, source: EvidenceFile) -> pl.DataFrame:
-    return problems.select(
-        pl.lit(source.label).alias("file"),
-        pl.col(LINE).alias("line"),
-        pl.lit(source.table).alias("table"),
-        *(pl.col(c) for c in PROBLEMS_SCHEMA if c != LINE),
-    ).select(list(polars_schema("quarantine"))).cast(polars_schema("quarantine"))
+    return (
+        problems.select(
+            pl.lit(source.label).alias("file"),
+            pl.col(LINE).alias("line"),
+            pl.lit(source.table).alias("table"),
+            *(pl.col(c) for c in PROBLEMS_SCHEMA if c != LINE),
+        )
+        .select(list(polars_schema("quarantine")))
+        .cast(polars_schema("quarantine"))
+    )

@@ -90,7 +90,9 @@ def _read_csv(source: EvidenceFile) -> Iterator[RawBatch]:
     reader = pacsv.open_csv(
         source.path,
         read_options=pacsv.ReadOptions(use_threads=False, block_size=_CSV_BLOCK),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=malformed),
+        parse_options=pacsv.ParseOptions(
+            newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=malformed
+        ),
         convert_options=pacsv.ConvertOptions(
             column_types={name: pa.string() for name in header},
             strings_can_be_null=True,
@@ -107,7 +109,9 @@ def _read_csv(source: EvidenceFile) -> Iterator[RawBatch]:
         malformed.rows = [r for r in malformed.rows if r[0] >= lines.next_record]
         yield RawBatch(frame, problems)
     if malformed.rows:  # malformed records after the last good one
-        frame, problems = lines.place(pl.DataFrame(schema={h: pl.String() for h in header}), malformed.rows, header, final=True)
+        frame, problems = lines.place(
+            pl.DataFrame(schema={h: pl.String() for h in header}), malformed.rows, header, final=True
+        )
         yield RawBatch(frame, problems)
 
 
@@ -143,9 +147,15 @@ class _LineCounter:
         newlines = pl.sum_horizontal(pl.col(h).str.count_matches("\n", literal=True).fill_null(0) for h in header)
         records = pl.concat(
             [
-                frame.select(pl.Series("n", good_numbers), newlines.cast(pl.Int64).alias("nl"), pl.int_range(pl.len()).alias("i")),
+                frame.select(
+                    pl.Series("n", good_numbers), newlines.cast(pl.Int64).alias("nl"), pl.int_range(pl.len()).alias("i")
+                ),
                 pl.DataFrame(
-                    {"n": [b[0] for b in taken], "nl": [b[1].count("\n") for b in taken], "i": [-1 - k for k in range(len(taken))]},
+                    {
+                        "n": [b[0] for b in taken],
+                        "nl": [b[1].count("\n") for b in taken],
+                        "i": [-1 - k for k in range(len(taken))],
+                    },
                     schema={"n": pl.Int64, "nl": pl.Int64, "i": pl.Int64},
                 ),
             ]
@@ -166,7 +176,10 @@ def _malformed_problems(taken: list[tuple[int, str, int]], lines: list[int], hea
             LINE: lines,
             "column": [None] * len(taken),
             "value": [text for _, text, _ in taken],
-            "reason": [f"malformed record: {n} field{'s' if n != 1 else ''}, the header has {len(header)}; {allowed}" for _, _, n in taken],
+            "reason": [
+                f"malformed record: {n} field{'s' if n != 1 else ''}, the header has {len(header)}; {allowed}"
+                for _, _, n in taken
+            ],
             "record": [None] * len(taken),
         },
         schema=PROBLEMS_SCHEMA,

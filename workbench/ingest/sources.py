@@ -75,7 +75,9 @@ class Sources:
 def discover(evidence_dir: Path) -> Sources:
     """Map each evidence table to its file in ``evidence_dir`` (e.g. ``runs/demo/evidence``)."""
     if not evidence_dir.is_dir():
-        raise EvidenceError(f"evidence folder {str(evidence_dir)!r} does not exist or is not a folder; pass the folder holding <table>.parquet or <table>.csv files")
+        raise EvidenceError(
+            f"evidence folder {str(evidence_dir)!r} does not exist or is not a folder; pass the folder holding <table>.parquet or <table>.csv files"
+        )
     files: dict[str, EvidenceFile] = {}
     ignored: list[str] = []
     for path in sorted(evidence_dir.iterdir()):
@@ -107,9 +109,10 @@ def check_file(source: EvidenceFile) -> None:
     """Hash ``source`` and run the whole-file checks, filling in sha256, bytes, columns and rows."""
     head = _hash(source)
     if source.bytes == 0:
-        allowed = {"access_log": "an access log with a line per request", "mbox": "an mbox with at least one message"}.get(
-            source.format, f"a {source.format.upper()} file with a header and rows"
-        )
+        allowed = {
+            "access_log": "an access log with a line per request",
+            "mbox": "an mbox with at least one message",
+        }.get(source.format, f"a {source.format.upper()} file with a header and rows")
         raise EvidenceError(f"{source.label}: empty file (0 bytes); allowed: {allowed}")
     if source.format == "csv":
         _inspect_csv(source, head)
@@ -150,7 +153,9 @@ def _hash(source: EvidenceFile) -> bytes:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            raise EvidenceError(f"{source.label}: not UTF-8: the file ends inside a multi-byte character; allowed: UTF-8 text") from None
+            raise EvidenceError(
+                f"{source.label}: not UTF-8: the file ends inside a multi-byte character; allowed: UTF-8 text"
+            ) from None
     if quotes % 2:
         # A quote left open swallows the rest of the file into one value, silently; in
         # RFC 4180 CSV quotes come in pairs (a quote inside a value is doubled).
@@ -166,10 +171,14 @@ def _hash(source: EvidenceFile) -> bytes:
 def _reject_binary(source: EvidenceFile, head: bytes) -> None:
     for magic, what in _MAGIC.items():
         if head.startswith(magic):
-            raise EvidenceError(f"{source.label}: not a CSV file: it is {what} (starts with {magic!r}); allowed: UTF-8 CSV text with a header line")
+            raise EvidenceError(
+                f"{source.label}: not a CSV file: it is {what} (starts with {magic!r}); allowed: UTF-8 CSV text with a header line"
+            )
     if b"\x00" in head:
         at = head.index(b"\x00")
-        raise EvidenceError(f"{source.label}: not a CSV file: binary data (a NUL byte at byte {at}); allowed: UTF-8 CSV text with a header line")
+        raise EvidenceError(
+            f"{source.label}: not a CSV file: binary data (a NUL byte at byte {at}); allowed: UTF-8 CSV text with a header line"
+        )
 
 
 def _raise_encoding(source: EvidenceFile, exc: UnicodeDecodeError, newlines: int) -> None:
@@ -190,25 +199,35 @@ def _inspect_csv(source: EvidenceFile, head: bytes) -> None:
     try:
         header = next(csv.reader(io.StringIO(text)), [])
     except csv.Error as exc:
-        raise EvidenceError(f"{source.label}: the header line cannot be parsed as CSV ({exc}); allowed: a comma-separated header naming the columns") from None
+        raise EvidenceError(
+            f"{source.label}: the header line cannot be parsed as CSV ({exc}); allowed: a comma-separated header naming the columns"
+        ) from None
     if not any(h.strip() for h in header):
-        raise EvidenceError(f"{source.label}: no header line (the file starts with a blank line); allowed: a header naming the columns: {', '.join(evidence.polars_schema(source.table))}")
+        raise EvidenceError(
+            f"{source.label}: no header line (the file starts with a blank line); allowed: a header naming the columns: {', '.join(evidence.polars_schema(source.table))}"
+        )
     source.columns = header
 
 
 def _inspect_parquet(source: EvidenceFile, head: bytes) -> None:
     if not head.startswith(b"PAR1"):
-        raise EvidenceError(f"{source.label}: not a Parquet file (it does not start with the PAR1 signature, it starts with {head[:8]!r}); allowed: Parquet, or name a CSV file .csv")
+        raise EvidenceError(
+            f"{source.label}: not a Parquet file (it does not start with the PAR1 signature, it starts with {head[:8]!r}); allowed: Parquet, or name a CSV file .csv"
+        )
     with open(source.path, "rb") as fh:
         fh.seek(-4, 2)
         tail = fh.read(4)
     if tail != b"PAR1":
-        raise EvidenceError(f"{source.label}: truncated Parquet file: the footer signature PAR1 is missing at the end ({source.bytes} bytes); allowed: a complete Parquet file, copy it again")
+        raise EvidenceError(
+            f"{source.label}: truncated Parquet file: the footer signature PAR1 is missing at the end ({source.bytes} bytes); allowed: a complete Parquet file, copy it again"
+        )
     try:
         meta = pq.ParquetFile(source.path).metadata
         schema = pl.read_parquet_schema(source.path)
     except Exception as exc:  # pyarrow and polars raise several types for corrupt footers
-        raise EvidenceError(f"{source.label}: unreadable Parquet footer ({exc}); allowed: a complete Parquet file, copy it again") from None
+        raise EvidenceError(
+            f"{source.label}: unreadable Parquet footer ({exc}); allowed: a complete Parquet file, copy it again"
+        ) from None
     source.columns = list(schema)
     source.rows = meta.num_rows
     _check_parquet_types(source, schema)
@@ -219,7 +238,9 @@ def _inspect_raw(source: EvidenceFile, head: bytes) -> None:
     for magic, what in _MAGIC.items():
         if head.startswith(magic):
             fix = "; decompress it first" if magic == b"\x1f\x8b" else ""
-            raise EvidenceError(f"{source.label}: not {'an mbox' if source.format == 'mbox' else 'an access log'}: it is {what} (starts with {magic!r}){fix}")
+            raise EvidenceError(
+                f"{source.label}: not {'an mbox' if source.format == 'mbox' else 'an access log'}: it is {what} (starts with {magic!r}){fix}"
+            )
     if source.format == "mbox" and not head.startswith(b"From "):
         first = head.split(b"\n", 1)[0][:60].decode("utf-8", "backslashreplace")
         raise EvidenceError(
@@ -234,7 +255,9 @@ def _check_columns(source: EvidenceFile) -> None:
     seen: set[str] = set()
     for name in source.columns:
         if name in seen:
-            raise EvidenceError(f"{source.label}: column {name!r} appears twice in the header; allowed: each of {', '.join(declared)} once")
+            raise EvidenceError(
+                f"{source.label}: column {name!r} appears twice in the header; allowed: each of {', '.join(declared)} once"
+            )
         seen.add(name)
     missing = [c for c in declared if c not in seen]
     extra = [c for c in source.columns if c not in declared]
@@ -276,4 +299,6 @@ def _check_parquet_types(source: EvidenceFile, schema: dict[str, pl.DataType]) -
                 f"{source.label}: column {name!r} holds timestamps without time zone ({actual}); "
                 f"allowed: timestamps with a zone (stored as UTC), e.g. pl.col({name!r}).dt.replace_time_zone('UTC') if they are UTC"
             )
-        raise EvidenceError(f"{source.label}: column {name!r} has type {actual}; allowed: {want} (or text, checked value by value)")
+        raise EvidenceError(
+            f"{source.label}: column {name!r} has type {actual}; allowed: {want} (or text, checked value by value)"
+        )

@@ -47,26 +47,40 @@ def _parse_text(v: pl.Expr, want: pl.DataType, example) -> tuple[pl.Expr, pl.Exp
     if want == pl.Int64():
         typed = v.str.to_integer(base=10, strict=False)
         allowed = f"allowed: a whole number, e.g. {example if example is not None else 7}"
-        return typed, pl.when(v.is_not_null() & typed.is_null()).then(pl.format("'{}' is not a whole number; " + allowed, _shown(v)))
+        return typed, pl.when(v.is_not_null() & typed.is_null()).then(
+            pl.format("'{}' is not a whole number; " + allowed, _shown(v))
+        )
     if want == pl.Float64():
         typed = v.cast(pl.Float64, strict=False)
-        return typed, pl.when(v.is_not_null() & typed.is_null()).then(pl.format("'{}' is not a number; allowed: a decimal number, e.g. 384000.5", _shown(v)))
+        return typed, pl.when(v.is_not_null() & typed.is_null()).then(
+            pl.format("'{}' is not a number; allowed: a decimal number, e.g. 384000.5", _shown(v))
+        )
     if want == pl.Boolean():
         low = v.str.to_lowercase()
         typed = pl.when(low == "true").then(True).when(low == "false").then(False).otherwise(None)
-        return typed, pl.when(v.is_not_null() & typed.is_null()).then(pl.format("'{}' is not a boolean; allowed: true or false", _shown(v)))
+        return typed, pl.when(v.is_not_null() & typed.is_null()).then(
+            pl.format("'{}' is not a boolean; allowed: true or false", _shown(v))
+        )
     if want == pl.Date():
         typed = pl.when(v.str.contains(r"^\d{4}-\d{2}-\d{2}$")).then(v.str.to_date("%Y-%m-%d", strict=False))
-        return typed, pl.when(v.is_not_null() & typed.is_null()).then(pl.format("'{}' is not a date; allowed: YYYY-MM-DD, e.g. 2004-03-01", _shown(v)))
+        return typed, pl.when(v.is_not_null() & typed.is_null()).then(
+            pl.format("'{}' is not a date; allowed: YYYY-MM-DD, e.g. 2004-03-01", _shown(v))
+        )
     if isinstance(want, pl.Datetime):
         iso = v.str.replace(r"Z$", "+00:00").str.replace(r"^(\d{4}-\d{2}-\d{2}) ", "${1}T")
         zoned = v.str.contains(ZONED_TIMESTAMP)
-        typed = pl.when(zoned).then(iso.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%z", time_unit="us", time_zone="UTC", strict=False))
+        typed = pl.when(zoned).then(
+            iso.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%z", time_unit="us", time_zone="UTC", strict=False)
+        )
         why = (
-            pl.when(v.is_null()).then(None)
-            .when(v.str.contains(NAIVE_TIMESTAMP)).then(pl.format("'{}' is a timestamp without time zone; " + _TS_ALLOWED, _shown(v)))
-            .when(~zoned).then(pl.format("'{}' is not an ISO 8601 timestamp; " + _TS_ALLOWED, _shown(v)))
-            .when(typed.is_null()).then(pl.format("'{}' is not a valid date and time; " + _TS_ALLOWED, _shown(v)))
+            pl.when(v.is_null())
+            .then(None)
+            .when(v.str.contains(NAIVE_TIMESTAMP))
+            .then(pl.format("'{}' is a timestamp without time zone; " + _TS_ALLOWED, _shown(v)))
+            .when(~zoned)
+            .then(pl.format("'{}' is not an ISO 8601 timestamp; " + _TS_ALLOWED, _shown(v)))
+            .when(typed.is_null())
+            .then(pl.format("'{}' is not a valid date and time; " + _TS_ALLOWED, _shown(v)))
         )
         return typed, why
     raise TypeError(f"no text parser for {want}")
@@ -78,7 +92,9 @@ def _convert_native(v: pl.Expr, have: pl.DataType, want: pl.DataType) -> tuple[p
         return v.dt.convert_time_zone("UTC").dt.cast_time_unit("us"), pl.lit(None, pl.String)
     typed = v.cast(want, strict=False)
     if have.is_integer() and want == pl.Int64():
-        reason = pl.format("{} is out of range; allowed: integers from -9223372036854775808 to 9223372036854775807", _shown(v))
+        reason = pl.format(
+            "{} is out of range; allowed: integers from -9223372036854775808 to 9223372036854775807", _shown(v)
+        )
         return typed, pl.when(v.is_not_null() & typed.is_null()).then(reason)
     return typed, pl.lit(None, pl.String)
 
@@ -88,16 +104,34 @@ def _checks(table: str, column: sa.Column, typed: pl.Expr, raw: pl.Expr) -> list
     out: list[pl.Expr] = []
     if not column.nullable:
         what = "key column" if column.primary_key else "column"
-        out.append(pl.when(raw.is_null()).then(pl.lit(f"missing value: {what} {column.name} requires a value; allowed: any {column.name}, not null (an empty CSV field is null)")))
+        out.append(
+            pl.when(raw.is_null()).then(
+                pl.lit(
+                    f"missing value: {what} {column.name} requires a value; allowed: any {column.name}, not null (an empty CSV field is null)"
+                )
+            )
+        )
     allowed = evidence.allowed_values(table, column.name)
     if allowed:
         listed = ", ".join(allowed)
-        out.append(pl.when(typed.is_not_null() & ~typed.is_in(list(allowed))).then(pl.format("'{}' is not an allowed value; allowed: " + listed, _shown(typed))))
+        out.append(
+            pl.when(typed.is_not_null() & ~typed.is_in(list(allowed))).then(
+                pl.format("'{}' is not an allowed value; allowed: " + listed, _shown(typed))
+            )
+        )
     if isinstance(column.type, sa.String) and not isinstance(column.type, sa.Enum) and column.type.length:
         n = column.type.length
-        out.append(pl.when(typed.str.len_chars() > n).then(pl.format("value is {} characters long; allowed: at most " + str(n), typed.str.len_chars())))
+        out.append(
+            pl.when(typed.str.len_chars() > n).then(
+                pl.format("value is {} characters long; allowed: at most " + str(n), typed.str.len_chars())
+            )
+        )
     if isinstance(column.type, (sa.String, sa.Text)):
-        out.append(pl.when(typed.str.contains("\x00", literal=True)).then(pl.lit("contains a NUL character; allowed: text without NUL (PostgreSQL cannot store it)")))
+        out.append(
+            pl.when(typed.str.contains("\x00", literal=True)).then(
+                pl.lit("contains a NUL character; allowed: text without NUL (PostgreSQL cannot store it)")
+            )
+        )
     return out
 
 
@@ -125,9 +159,13 @@ def check_values(raw: pl.DataFrame, table: str) -> tuple[pl.DataFrame, pl.DataFr
     blank = pl.all_horizontal(pl.col(n).is_null() for n in names)
     frame = raw.with_columns(typed_exprs).with_columns(whys)
     frame = frame.with_columns(
-        pl.when(blank).then(pl.lit("empty record: every field is empty (a blank line?); allowed: a row with values")).alias("__blank")
+        pl.when(blank)
+        .then(pl.lit("empty record: every field is empty (a blank line?); allowed: a row with values"))
+        .alias("__blank")
     )
-    refused = pl.any_horizontal(pl.col(f"__w{i}").is_not_null() for i in range(len(names))) | pl.col("__blank").is_not_null()
+    refused = (
+        pl.any_horizontal(pl.col(f"__w{i}").is_not_null() for i in range(len(names))) | pl.col("__blank").is_not_null()
+    )
     good = frame.filter(~refused).select(*(pl.col(f"__t{i}").alias(n) for i, n in enumerate(names)), LINE)
     bad = frame.filter(refused)
     if bad.is_empty():
@@ -137,8 +175,15 @@ def check_values(raw: pl.DataFrame, table: str) -> tuple[pl.DataFrame, pl.DataFr
 
 def _describe(bad: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     """One quarantine entry per refused row: first problem first, the others after 'also:'."""
+
     def problem(order: int, column: str | None, value: pl.Expr, reason: str) -> list[str | pl.Expr]:
-        return [LINE, pl.lit(order).alias("order"), pl.lit(column, pl.String).alias("column"), value.alias("value"), pl.col(reason).alias("reason")]
+        return [
+            LINE,
+            pl.lit(order).alias("order"),
+            pl.lit(column, pl.String).alias("column"),
+            value.alias("value"),
+            pl.col(reason).alias("reason"),
+        ]
 
     parts = [bad.filter(pl.col("__blank").is_not_null()).select(problem(-1, None, pl.lit(None, pl.String), "__blank"))]
     for i, name in enumerate(names):
@@ -153,6 +198,8 @@ def _describe(bad: pl.DataFrame, names: list[str]) -> pl.DataFrame:
         also.slice(1).str.join("; ").alias("also"),
     )
     also_text = pl.format("{}; also: {}", pl.col("reason"), pl.col("also"))
-    per_row = per_row.with_columns(pl.when(pl.col("also") != "").then(also_text).otherwise(pl.col("reason")).alias("reason"))
+    per_row = per_row.with_columns(
+        pl.when(pl.col("also") != "").then(also_text).otherwise(pl.col("reason")).alias("reason")
+    )
     records = bad.select(LINE, pl.struct(pl.col(n).cast(pl.String) for n in names).struct.json_encode().alias("record"))
     return per_row.join(records, on=LINE, how="left").select(list(PROBLEMS_SCHEMA)).cast(PROBLEMS_SCHEMA)

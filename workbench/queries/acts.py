@@ -34,6 +34,7 @@ __all__ = ["allocation_actions", "profile_change_log", "withdrawals_without_page
 
 DOMAIN = "exposure"
 
+
 @query(
     domain=DOMAIN,
     description="Profile changes from the window start on, each with its actor (the session's authenticated member) and actor type.",
@@ -48,7 +49,13 @@ def profile_change_log(start: datetime, end: datetime) -> sa.Select:
     kind = sa.case((actor.is_(None), "unknown"), (actor == c.c.account_id, "own"), else_="other")
     return (
         sa.select(
-            c.c.change_id, c.c.time, c.c.session_id, c.c.account_id, c.c.field, c.c.old_value, c.c.new_value,
+            c.c.change_id,
+            c.c.time,
+            c.c.session_id,
+            c.c.account_id,
+            c.c.field,
+            c.c.old_value,
+            c.c.new_value,
             actor.label("actor_applicant_id"),
             sa.case((c.c.time < end, True), else_=False).label("in_window"),
             sa.cast(kind, STR).label("actor_type"),
@@ -64,8 +71,12 @@ def profile_change_log(start: datetime, end: datetime) -> sa.Select:
     description="Interest registrations and withdrawals and offer answers made by window sessions, with the listing's closing time.",
     params=(START, END),
     columns={
-        "kind": PII.NONE, "source": PII.NONE, "owner_applicant_id": PII.DIRECT, "closes_at": PII.NONE,
-        "offered": PII.NONE, "contract_signed": PII.NONE,
+        "kind": PII.NONE,
+        "source": PII.NONE,
+        "owner_applicant_id": PII.DIRECT,
+        "closes_at": PII.NONE,
+        "offered": PII.NONE,
+        "contract_signed": PII.NONE,
     },
     sort=("time", "session_id", "listing_id", "kind", "source"),
 )
@@ -75,29 +86,72 @@ def allocation_actions(start: datetime, end: datetime) -> sa.Select:
     p, i, o = PAGES, INTERESTS, OFFERS
 
     def act(kind: str, listing, account, time, session, source: str, frm, on):
-        return sa.select(
-            sa.literal(kind, STR).label("kind"), sa.cast(listing, INT).label("listing_id"),
-            sa.cast(account, INT).label("account_id"), sa.type_coerce(time, TS).label("time"),
-            session.label("session_id"), sa.literal(source, STR).label("source"),
-        ).select_from(frm).join(w, on)
+        return (
+            sa.select(
+                sa.literal(kind, STR).label("kind"),
+                sa.cast(listing, INT).label("listing_id"),
+                sa.cast(account, INT).label("account_id"),
+                sa.type_coerce(time, TS).label("time"),
+                session.label("session_id"),
+                sa.literal(source, STR).label("source"),
+            )
+            .select_from(frm)
+            .join(w, on)
+        )
 
     register = p.c.path.like(REGISTER_PREFIX + "%" + REGISTER_SUFFIX)
     withdraw = p.c.path.like(WITHDRAW_PREFIX + "%" + WITHDRAW_SUFFIX)
     acts = sa.union_all(
-        act("interest_registered", i.c.listing_id, i.c.applicant_id, i.c.registered_at, i.c.session_id, "interests",
-            i, w.c.session_id == i.c.session_id),
-        act("interest_registered", listing_in_path(p.c.path, REGISTER_PREFIX, REGISTER_SUFFIX), p.c.account_id,
-            p.c.time, p.c.session_id, "page_views", p, w.c.session_id == p.c.session_id).where(register, p.c.status == 200),
-        act("interest_withdrawn", listing_in_path(p.c.path, WITHDRAW_PREFIX, WITHDRAW_SUFFIX), p.c.account_id,
-            p.c.time, p.c.session_id, "page_views", p, w.c.session_id == p.c.session_id).where(withdraw, p.c.status == 200),
-        act("offer_answered", o.c.listing_id, o.c.applicant_id, o.c.responded_at, o.c.response_session_id, "offers",
-            o, w.c.session_id == o.c.response_session_id),
+        act(
+            "interest_registered",
+            i.c.listing_id,
+            i.c.applicant_id,
+            i.c.registered_at,
+            i.c.session_id,
+            "interests",
+            i,
+            w.c.session_id == i.c.session_id,
+        ),
+        act(
+            "interest_registered",
+            listing_in_path(p.c.path, REGISTER_PREFIX, REGISTER_SUFFIX),
+            p.c.account_id,
+            p.c.time,
+            p.c.session_id,
+            "page_views",
+            p,
+            w.c.session_id == p.c.session_id,
+        ).where(register, p.c.status == 200),
+        act(
+            "interest_withdrawn",
+            listing_in_path(p.c.path, WITHDRAW_PREFIX, WITHDRAW_SUFFIX),
+            p.c.account_id,
+            p.c.time,
+            p.c.session_id,
+            "page_views",
+            p,
+            w.c.session_id == p.c.session_id,
+        ).where(withdraw, p.c.status == 200),
+        act(
+            "offer_answered",
+            o.c.listing_id,
+            o.c.applicant_id,
+            o.c.responded_at,
+            o.c.response_session_id,
+            "offers",
+            o,
+            w.c.session_id == o.c.response_session_id,
+        ),
     ).subquery("acts")
     offered = sa.exists().where(o.c.listing_id == acts.c.listing_id, o.c.applicant_id == acts.c.account_id)
-    signed = sa.exists().where(CONTRACTS.c.listing_id == acts.c.listing_id, CONTRACTS.c.applicant_id == acts.c.account_id)
+    signed = sa.exists().where(
+        CONTRACTS.c.listing_id == acts.c.listing_id, CONTRACTS.c.applicant_id == acts.c.account_id
+    )
     return (
         sa.select(
-            acts, LOGINS.c.applicant_id.label("owner_applicant_id"), LISTINGS.c.closes_at,
+            acts,
+            LOGINS.c.applicant_id.label("owner_applicant_id"),
+            LISTINGS.c.closes_at,
             known(acts.c.account_id, offered).label("offered"),
             known(acts.c.account_id, signed).label("contract_signed"),
         )
@@ -105,7 +159,6 @@ def allocation_actions(start: datetime, end: datetime) -> sa.Select:
         .join(LOGINS, LOGINS.c.session_id == acts.c.session_id)
         .outerjoin(LISTINGS, LISTINGS.c.listing_id == acts.c.listing_id)
     )
-
 
 
 @query(

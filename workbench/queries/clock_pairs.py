@@ -91,8 +91,10 @@ def contact_form_pairs(path: str, max_offset_minutes: int) -> sa.Select:
 )
 def web_interest_pairs() -> sa.Select:
     """Each web interest and the ``/lagenhet/{listing_id}/intresse`` requests of its session."""
-    path = sa.literal("/lagenhet/", sa.String()) + sa.cast(_INTERESTS.c.listing_id, sa.String()) + sa.literal(
-        "/intresse", sa.String()
+    path = (
+        sa.literal("/lagenhet/", sa.String())
+        + sa.cast(_INTERESTS.c.listing_id, sa.String())
+        + sa.literal("/intresse", sa.String())
     )
     return (
         sa.select(
@@ -141,10 +143,18 @@ def _longest_pause(frame: pl.DataFrame, values: Mapping[str, Any]) -> pl.DataFra
     domain=DOMAIN,
     description="The longest pause between consecutive web logins in [start, end): when logins stopped and resumed.",
     params=(
-        Param("start", datetime, FromQuery("incident_window", "login_disabled_at", timedelta(days=-1)),
-              "Window start, e.g. 2013-12-15T07:41:00+00:00"),
-        Param("end", datetime, FromQuery("incident_window", "login_enabled_at", timedelta(days=1)),
-              "Window end, exclusive, e.g. 2013-12-19T10:05:00+00:00"),
+        Param(
+            "start",
+            datetime,
+            FromQuery("incident_window", "login_disabled_at", timedelta(days=-1)),
+            "Window start, e.g. 2013-12-15T07:41:00+00:00",
+        ),
+        Param(
+            "end",
+            datetime,
+            FromQuery("incident_window", "login_enabled_at", timedelta(days=1)),
+            "Window end, exclusive, e.g. 2013-12-19T10:05:00+00:00",
+        ),
     ),
     columns={"paused_at": PII.NONE, "resumed_at": PII.NONE, "pause_hours": PII.NONE},
     sort=("resumed_at",),
@@ -156,7 +166,9 @@ def login_pause(start: datetime, end: datetime) -> sa.Select:
     inner = (
         sa.select(
             t.label("resumed_at"),
-            sa.func.lag(t, type_=sa.DateTime(timezone=True)).over(order_by=(t, _LOGINS.c.session_id)).label("paused_at"),
+            sa.func.lag(t, type_=sa.DateTime(timezone=True))
+            .over(order_by=(t, _LOGINS.c.session_id))
+            .label("paused_at"),
         )
         .where(t >= start, t < end)
         .subquery("consecutive")

@@ -56,11 +56,22 @@ __all__ = ["binding_candidates", "exposure_subjects", "foreign_page_views", "pag
 DOMAIN = "exposure"
 
 _SESSION_TAGS = {
-    "login_at": PII.NONE, "ended_at": PII.NONE, "end_reason": PII.NONE, "n_views": PII.NONE,
-    "render_views": PII.NONE, "render_views_missing_account": PII.NONE, "own_views": PII.NONE,
-    "foreign_views": PII.NONE, "foreign_account_id": PII.DIRECT, "n_foreign_accounts": PII.NONE,
-    "own_actions": PII.NONE, "foreign_actions": PII.NONE, "register_views": PII.NONE,
-    "withdraw_views": PII.NONE, "profile_views": PII.NONE, "expected_page_missing": PII.NONE,
+    "login_at": PII.NONE,
+    "ended_at": PII.NONE,
+    "end_reason": PII.NONE,
+    "n_views": PII.NONE,
+    "render_views": PII.NONE,
+    "render_views_missing_account": PII.NONE,
+    "own_views": PII.NONE,
+    "foreign_views": PII.NONE,
+    "foreign_account_id": PII.DIRECT,
+    "n_foreign_accounts": PII.NONE,
+    "own_actions": PII.NONE,
+    "foreign_actions": PII.NONE,
+    "register_views": PII.NONE,
+    "withdraw_views": PII.NONE,
+    "profile_views": PII.NONE,
+    "expected_page_missing": PII.NONE,
     "pages_incomplete": PII.NONE,
 }
 
@@ -82,8 +93,15 @@ def window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -
     timeout = idle_minutes(idle_timeout_minutes)
     # The span is finished below from this session's own pages, sparing a pass over the page log.
     w = (
-        sa.select(LOGINS.c.session_id, LOGINS.c.applicant_id, LOGINS.c.time.label("login_at"), LOGINS.c.ip,
-                  LOGINS.c.user_agent, LOGOUTS.c.time.label("logout_at"), LOGOUTS.c.reason)
+        sa.select(
+            LOGINS.c.session_id,
+            LOGINS.c.applicant_id,
+            LOGINS.c.time.label("login_at"),
+            LOGINS.c.ip,
+            LOGINS.c.user_agent,
+            LOGOUTS.c.time.label("logout_at"),
+            LOGOUTS.c.reason,
+        )
         .outerjoin(LOGOUTS, LOGOUTS.c.session_id == LOGINS.c.session_id)
         .where(LOGINS.c.time >= start, LOGINS.c.time < end)
         .subquery("w")
@@ -93,27 +111,38 @@ def window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -
     prev = sa.func.lag(p.c.time).over(partition_by=p.c.session_id, order_by=p.c.time)
     views = (
         sa.select(
-            p.c.session_id, p.c.time, p.c.path, p.c.account_id,
+            p.c.session_id,
+            p.c.time,
+            p.c.path,
+            p.c.account_id,
             rendering(p.c.path, p.c.status).label("renders"),
             prev.label("prev_time"),
         )
         .join(wl, wl.c.session_id == p.c.session_id)
         .subquery("views")
     )
-    v = sa.select(
-        views.c.session_id,
-        sa.func.count().label("n_views"),
-        sa.func.max(flag(views.c.path == LOGIN_PATH)).label("login_view"),
-        sa.func.max(flag(views.c.path == LOGOUT_PATH)).label("logout_view"),
-        sa.func.max(sa.case((views.c.path != LOGOUT_PATH, views.c.time))).label("last_view_at"),
-        sa.func.max(views.c.time).label("last_any_view_at"),
-        sa.func.max(flag(plus_minutes(views.c.prev_time, timeout) < views.c.time)).label("long_pause"),
-        sa.func.sum(flag(views.c.renders)).label("render_views"),
-        sa.func.sum(flag(sa.and_(views.c.renders, views.c.account_id.is_(None)))).label("render_views_missing_account"),
-        sa.func.sum(flag(sa.and_(views.c.renders, sa.or_(*(views.c.path == path for path in PROFILE_PATHS))))).label("profile_views"),
-        sa.func.sum(flag(views.c.path.like(REGISTER_PREFIX + "%" + REGISTER_SUFFIX))).label("register_views"),
-        sa.func.sum(flag(views.c.path.like(WITHDRAW_PREFIX + "%" + WITHDRAW_SUFFIX))).label("withdraw_views"),
-    ).group_by(views.c.session_id).subquery("v")
+    v = (
+        sa.select(
+            views.c.session_id,
+            sa.func.count().label("n_views"),
+            sa.func.max(flag(views.c.path == LOGIN_PATH)).label("login_view"),
+            sa.func.max(flag(views.c.path == LOGOUT_PATH)).label("logout_view"),
+            sa.func.max(sa.case((views.c.path != LOGOUT_PATH, views.c.time))).label("last_view_at"),
+            sa.func.max(views.c.time).label("last_any_view_at"),
+            sa.func.max(flag(plus_minutes(views.c.prev_time, timeout) < views.c.time)).label("long_pause"),
+            sa.func.sum(flag(views.c.renders)).label("render_views"),
+            sa.func.sum(flag(sa.and_(views.c.renders, views.c.account_id.is_(None)))).label(
+                "render_views_missing_account"
+            ),
+            sa.func.sum(
+                flag(sa.and_(views.c.renders, sa.or_(*(views.c.path == path for path in PROFILE_PATHS))))
+            ).label("profile_views"),
+            sa.func.sum(flag(views.c.path.like(REGISTER_PREFIX + "%" + REGISTER_SUFFIX))).label("register_views"),
+            sa.func.sum(flag(views.c.path.like(WITHDRAW_PREFIX + "%" + WITHDRAW_SUFFIX))).label("withdraw_views"),
+        )
+        .group_by(views.c.session_id)
+        .subquery("v")
+    )
     ev = account_evidence(wl)
     owner = window_logins(start, end, "owner")
     is_own = ev.c.account_id == owner.c.applicant_id
@@ -148,8 +177,13 @@ def window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -
 
     return (
         sa.select(
-            w.c.session_id, w.c.applicant_id, w.c.login_at, ended_at.label("ended_at"), end_reason.label("end_reason"),
-            w.c.ip, w.c.user_agent,
+            w.c.session_id,
+            w.c.applicant_id,
+            w.c.login_at,
+            ended_at.label("ended_at"),
+            end_reason.label("end_reason"),
+            w.c.ip,
+            w.c.user_agent,
             zero(v.c.n_views, "n_views"),
             zero(v.c.render_views, "render_views"),
             zero(v.c.render_views_missing_account, "render_views_missing_account"),
@@ -206,19 +240,26 @@ def page_log_gaps(start: datetime, end: datetime, idle_timeout_minutes: int) -> 
 
     before_timeout = plus_minutes(w.c.ended_at, -timeout)
     expected = sa.union_all(
-        sa.select(w.c.session_id, sa.literal("login page", STR).label("expected"), w.c.login_at.label("expected_at"))
-        .where(~seen(LOGIN_PATH)),
-        sa.select(w.c.session_id, sa.literal("logout page", STR).label("expected"), w.c.ended_at.label("expected_at"))
-        .where(w.c.end_reason == "user", ~seen(LOGOUT_PATH)),
-        sa.select(w.c.session_id, sa.literal("last page before timeout", STR).label("expected"),
-                  sa.type_coerce(before_timeout, TS).label("expected_at"))
-        .where(w.c.end_reason != "user", ~seen(None, before_timeout)),
+        sa.select(
+            w.c.session_id, sa.literal("login page", STR).label("expected"), w.c.login_at.label("expected_at")
+        ).where(~seen(LOGIN_PATH)),
+        sa.select(
+            w.c.session_id, sa.literal("logout page", STR).label("expected"), w.c.ended_at.label("expected_at")
+        ).where(w.c.end_reason == "user", ~seen(LOGOUT_PATH)),
+        sa.select(
+            w.c.session_id,
+            sa.literal("last page before timeout", STR).label("expected"),
+            sa.type_coerce(before_timeout, TS).label("expected_at"),
+        ).where(w.c.end_reason != "user", ~seen(None, before_timeout)),
     ).subquery("expected")
     prev = sa.select(sa.func.max(p.c.time)).where(p.c.time < expected.c.expected_at).scalar_subquery()
     nxt = sa.select(sa.func.min(p.c.time)).where(p.c.time > expected.c.expected_at).scalar_subquery()
     return sa.select(
-        expected.c.session_id, expected.c.expected, expected.c.expected_at,
-        sa.type_coerce(prev, TS).label("gap_from"), sa.type_coerce(nxt, TS).label("gap_to"),
+        expected.c.session_id,
+        expected.c.expected,
+        expected.c.expected_at,
+        sa.type_coerce(prev, TS).label("gap_from"),
+        sa.type_coerce(nxt, TS).label("gap_to"),
     )
 
 
@@ -267,6 +308,12 @@ def exposure_subjects(start: datetime, end: datetime) -> sa.Select:
     ).subquery("ids")
     a = APPLICANTS
     return sa.select(
-        a.c.applicant_id, a.c.personnummer, a.c.name, a.c.email, a.c.phone, a.c.protected_identity,
-        a.c.co_applicant_name, a.c.co_applicant_personnummer,
+        a.c.applicant_id,
+        a.c.personnummer,
+        a.c.name,
+        a.c.email,
+        a.c.phone,
+        a.c.protected_identity,
+        a.c.co_applicant_name,
+        a.c.co_applicant_personnummer,
     ).where(a.c.applicant_id.in_(sa.select(ids.c.applicant_id)))

@@ -39,8 +39,18 @@ _APPLICANTS = evidence.table("applicants")
 _FEES = evidence.table("fees")
 
 PERIOD = (
-    Param("period_start", date, None, "First closing day of the listings, inclusive (UTC), e.g. 2013-01-01; None: from the first"),
-    Param("period_end", date, None, "Last closing day of the listings, inclusive (UTC), e.g. 2015-12-31; None: to the last"),
+    Param(
+        "period_start",
+        date,
+        None,
+        "First closing day of the listings, inclusive (UTC), e.g. 2013-01-01; None: from the first",
+    ),
+    Param(
+        "period_end",
+        date,
+        None,
+        "Last closing day of the listings, inclusive (UTC), e.g. 2015-12-31; None: to the last",
+    ),
 )
 
 
@@ -78,9 +88,18 @@ def allocated_listings(period_start: date | None, period_end: date | None) -> sa
     lst, con = _LISTINGS, _CONTRACTS
     return (
         sa.select(
-            lst.c.listing_id, lst.c.landlord, lst.c.district, lst.c.rooms, lst.c.rent, lst.c.kind,
-            lst.c.published_at, lst.c.closes_at, lst.c.income_rule,
-            con.c.applicant_id, con.c.handler_id, con.c.signed_at,
+            lst.c.listing_id,
+            lst.c.landlord,
+            lst.c.district,
+            lst.c.rooms,
+            lst.c.rent,
+            lst.c.kind,
+            lst.c.published_at,
+            lst.c.closes_at,
+            lst.c.income_rule,
+            con.c.applicant_id,
+            con.c.handler_id,
+            con.c.signed_at,
         )
         .join(con, con.c.listing_id == lst.c.listing_id)
         .where(*_in_period(lst.c.closes_at, period_start, period_end))
@@ -124,8 +143,13 @@ def queue_members() -> sa.Select:
     return sa.select(
         a.c.applicant_id,
         sa.func.substr(a.c.personnummer, 1, 8, type_=sa.String()).label("birth_digits"),
-        a.c.student, a.c.annual_income, a.c.queue_start, a.c.registered_at,
-        a.c.created_by_handler_id, a.c.email, a.c.phone,
+        a.c.student,
+        a.c.annual_income,
+        a.c.queue_start,
+        a.c.registered_at,
+        a.c.created_by_handler_id,
+        a.c.email,
+        a.c.phone,
     )
 
 
@@ -143,17 +167,22 @@ def fee_standing() -> sa.Select:
     """
     f = _FEES
     numbered = sa.select(
-        f.c.applicant_id, f.c.year,
+        f.c.applicant_id,
+        f.c.year,
         (f.c.year - sa.func.row_number().over(partition_by=f.c.applicant_id, order_by=f.c.year)).label("run"),
     ).subquery("numbered")
     runs = sa.select(
-        numbered.c.applicant_id, numbered.c.year, numbered.c.run,
+        numbered.c.applicant_id,
+        numbered.c.year,
+        numbered.c.run,
         sa.func.min(numbered.c.run).over(partition_by=numbered.c.applicant_id).label("first_run"),
     ).subquery("runs")
     return sa.select(
         runs.c.applicant_id,
         sa.cast(sa.func.min(runs.c.year), sa.BigInteger()).label("first_paid_year"),
-        sa.cast(sa.func.max(sa.case((runs.c.run == runs.c.first_run, runs.c.year))), sa.BigInteger()).label("paid_through_year"),
+        sa.cast(sa.func.max(sa.case((runs.c.run == runs.c.first_run, runs.c.year))), sa.BigInteger()).label(
+            "paid_through_year"
+        ),
         sa.cast(sa.func.count(), sa.BigInteger()).label("n_years_paid"),
     ).group_by(runs.c.applicant_id)
 
@@ -174,13 +203,25 @@ def allocation_decisions(period_start: date | None, period_end: date | None) -> 
     o, a = _OFFERS, _ACTIONS
     allocated = _contracted_in_period(period_start, period_end).subquery("allocated")
     offers = sa.select(
-        o.c.listing_id, o.c.applicant_id, sa.cast(o.c.response, sa.String()).label("decision"),
-        o.c.handler_id, o.c.offered_at.label("time"), o.c.reason,
+        o.c.listing_id,
+        o.c.applicant_id,
+        sa.cast(o.c.response, sa.String()).label("decision"),
+        o.c.handler_id,
+        o.c.offered_at.label("time"),
+        o.c.reason,
     ).join(allocated, allocated.c.listing_id == o.c.listing_id)
-    decision = sa.case((a.c.action == "priority_grant", sa.literal("priority", sa.String())), else_=sa.literal("skip", sa.String()))
+    decision = sa.case(
+        (a.c.action == "priority_grant", sa.literal("priority", sa.String())), else_=sa.literal("skip", sa.String())
+    )
     actions = (
-        sa.select(a.c.listing_id, a.c.applicant_id, decision.label("decision"), a.c.handler_id, a.c.time,
-                  a.c.new_value.label("reason"))
+        sa.select(
+            a.c.listing_id,
+            a.c.applicant_id,
+            decision.label("decision"),
+            a.c.handler_id,
+            a.c.time,
+            a.c.new_value.label("reason"),
+        )
         .join(allocated, allocated.c.listing_id == a.c.listing_id)
         .where(sa.or_(a.c.action == "skip", a.c.action == "priority_grant"))
     )
@@ -197,8 +238,14 @@ def caseworker_actions(period_start: date | None, period_end: date | None) -> sa
     """Audit-log rows of the period by action time; ``offer_sent`` rows duplicate ``offers``."""
     a = _ACTIONS
     return sa.select(
-        a.c.action_id, a.c.time, a.c.handler_id, a.c.action, a.c.applicant_id, a.c.listing_id,
-        a.c.old_value, a.c.new_value,
+        a.c.action_id,
+        a.c.time,
+        a.c.handler_id,
+        a.c.action,
+        a.c.applicant_id,
+        a.c.listing_id,
+        a.c.old_value,
+        a.c.new_value,
     ).where(a.c.action != "offer_sent", *_in_period(a.c.time, period_start, period_end))
 
 

@@ -83,7 +83,11 @@ def sessions_select(idle_timeout_minutes: Any = DEFAULT_IDLE_TIMEOUT_MINUTES) ->
         .subquery("activity")
     )
     ended_at, end_reason = session_end(
-        _LOGINS.c.time, _LOGOUTS.c.time, _LOGOUTS.c.reason, activity.c.last_request_at, idle_minutes(idle_timeout_minutes)
+        _LOGINS.c.time,
+        _LOGOUTS.c.time,
+        _LOGOUTS.c.reason,
+        activity.c.last_request_at,
+        idle_minutes(idle_timeout_minutes),
     )
     return sa.select(
         _LOGINS.c.session_id,
@@ -109,7 +113,10 @@ def _ts(value: Any) -> Any:
 
 
 _SESSION_TAGS = {
-    "login_at": PII.NONE, "ended_at": PII.NONE, "end_reason": PII.NONE, "last_request_at": PII.NONE,
+    "login_at": PII.NONE,
+    "ended_at": PII.NONE,
+    "end_reason": PII.NONE,
+    "last_request_at": PII.NONE,
     "n_requests": PII.NONE,
 }
 
@@ -212,8 +219,13 @@ def _open_sessions(frame: pl.DataFrame, values: Mapping[str, Any]) -> pl.DataFra
     """Every hour from start to end is a row; open sessions = sessions opened so far - closed so far."""
     start, end = values["start"], values["end"]
     grid = pl.datetime_range(
-        start.replace(minute=0, second=0, microsecond=0), end, "1h",
-        closed="left", time_unit="us", time_zone="UTC", eager=True,
+        start.replace(minute=0, second=0, microsecond=0),
+        end,
+        "1h",
+        closed="left",
+        time_unit="us",
+        time_zone="UTC",
+        eager=True,
     ).alias("hour")
     return (
         grid.to_frame()
@@ -229,8 +241,14 @@ def _open_sessions(frame: pl.DataFrame, values: Mapping[str, Any]) -> pl.DataFra
     domain=DOMAIN,
     description="Per UTC hour: logins, newly mismatched sessions, and sessions open at some moment of the hour.",
     params=(AROUND_START, AROUND_END, IDLE_TIMEOUT),
-    columns={"hour": PII.NONE, "n_logins": PII.NONE, "n_mismatched_sessions": PII.NONE, "n_sessions_open": PII.NONE,
-             "opened": PII.NONE, "closed": PII.NONE},
+    columns={
+        "hour": PII.NONE,
+        "n_logins": PII.NONE,
+        "n_mismatched_sessions": PII.NONE,
+        "n_sessions_open": PII.NONE,
+        "opened": PII.NONE,
+        "closed": PII.NONE,
+    },
     sort=("hour",),
     finish=_open_sessions,
 )
@@ -253,15 +271,26 @@ def incident_hourly(start: datetime, end: datetime, idle_timeout_minutes: int) -
         else_=end_hour,
     )
     branches = [
-        sa.select(hour_bucket(logins).label("hour"), sa.literal("n_logins", sa.String()).label("kind"),
-                  sa.func.count().label("n")).where(logins >= start, logins < end).group_by(hour_bucket(logins)),
-        sa.select(hour_bucket(mm.c.bound_at).label("hour"), sa.literal("n_mismatched_sessions", sa.String()).label("kind"),
-                  sa.func.count(sa.distinct(mm.c.session_id)).label("n"))
-        .where(mm.c.bound_at >= start, mm.c.bound_at < end).group_by(hour_bucket(mm.c.bound_at)),
+        sa.select(
+            hour_bucket(logins).label("hour"),
+            sa.literal("n_logins", sa.String()).label("kind"),
+            sa.func.count().label("n"),
+        )
+        .where(logins >= start, logins < end)
+        .group_by(hour_bucket(logins)),
+        sa.select(
+            hour_bucket(mm.c.bound_at).label("hour"),
+            sa.literal("n_mismatched_sessions", sa.String()).label("kind"),
+            sa.func.count(sa.distinct(mm.c.session_id)).label("n"),
+        )
+        .where(mm.c.bound_at >= start, mm.c.bound_at < end)
+        .group_by(hour_bucket(mm.c.bound_at)),
         sa.select(opened.label("hour"), sa.literal("opened", sa.String()).label("kind"), sa.func.count().label("n"))
-        .where(*overlapping).group_by(opened),
+        .where(*overlapping)
+        .group_by(opened),
         sa.select(closed.label("hour"), sa.literal("closed", sa.String()).label("kind"), sa.func.count().label("n"))
-        .where(*overlapping).group_by(closed),
+        .where(*overlapping)
+        .group_by(closed),
     ]
     per_kind = sa.union_all(*branches).subquery("per_kind")
     pivot = [

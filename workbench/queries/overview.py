@@ -26,6 +26,7 @@ __all__ = [
 
 DOMAIN = "overview"
 
+
 def _in_declared_order(frame: pl.DataFrame, values: Mapping[str, Any]) -> pl.DataFrame:
     """Rows in the order the evidence format declares its tables."""
     order = {name: i for i, name in enumerate(evidence.TABLES)}
@@ -128,26 +129,34 @@ def _fill_hours(frame: pl.DataFrame, values: Mapping[str, Any]) -> pl.DataFrame:
     """Every hour from start to end is a row; hours without activity count 0."""
     start, end = values["start"], values["end"]
     grid = pl.datetime_range(
-        start.replace(minute=0, second=0, microsecond=0), end, "1h",
-        closed="left", time_unit="us", time_zone="UTC", eager=True,
+        start.replace(minute=0, second=0, microsecond=0),
+        end,
+        "1h",
+        closed="left",
+        time_unit="us",
+        time_zone="UTC",
+        eager=True,
     ).alias("hour")
     counts = [name for name, _, _ in _ACTIVITY]
-    return (
-        grid.to_frame()
-        .join(frame, on="hour", how="left")
-        .with_columns(pl.col(counts).fill_null(0))
-        .sort("hour")
-    )
+    return grid.to_frame().join(frame, on="hour", how="left").with_columns(pl.col(counts).fill_null(0)).sort("hour")
 
 
 @query(
     domain=DOMAIN,
     description="Logins, page views, profile changes and support messages per UTC hour from start to end.",
     params=[
-        Param("start", datetime, FromQuery("incident_window", "deployed_at", timedelta(days=-1)),
-              "Window start, inclusive, e.g. 2013-12-12T17:00:00+00:00"),
-        Param("end", datetime, FromQuery("incident_window", "fix_deployed_at", timedelta(days=1)),
-              "Window end, exclusive, e.g. 2013-12-19T12:00:00+00:00"),
+        Param(
+            "start",
+            datetime,
+            FromQuery("incident_window", "deployed_at", timedelta(days=-1)),
+            "Window start, inclusive, e.g. 2013-12-12T17:00:00+00:00",
+        ),
+        Param(
+            "end",
+            datetime,
+            FromQuery("incident_window", "fix_deployed_at", timedelta(days=1)),
+            "Window end, exclusive, e.g. 2013-12-19T12:00:00+00:00",
+        ),
     ],
     columns={"hour": PII.NONE, **{name: PII.NONE for name, _, _ in _ACTIVITY}},
     sort=("hour",),
@@ -164,7 +173,9 @@ def activity_per_hour(start: datetime, end: datetime) -> sa.Select:
         ts = evidence.table(table_name).c[time_name]
         bucket = hour_bucket(ts)
         branches.append(
-            sa.select(bucket.label("hour"), sa.literal(table_name, sa.String()).label("source"), sa.func.count().label("n"))
+            sa.select(
+                bucket.label("hour"), sa.literal(table_name, sa.String()).label("source"), sa.func.count().label("n")
+            )
             .where(ts >= start, ts < end)
             .group_by(bucket)
         )

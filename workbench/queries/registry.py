@@ -280,8 +280,14 @@ def query(
 
     def decorate(build: Callable[..., Any]) -> Callable[..., Any]:
         register(
-            build, name=name, domain=domain, description=description, params=params,
-            columns=columns, sort=sort, finish=finish,
+            build,
+            name=name,
+            domain=domain,
+            description=description,
+            params=params,
+            columns=columns,
+            sort=sort,
+            finish=finish,
         )
         return build
 

@@ -220,7 +220,9 @@ def describe(name: str, case: CaseLike | None = None, **params: Any) -> str:
     shown = {k: v for k, v in values.items() if not isinstance(v, sa.ColumnElement)}
     lines = [q.help(), ""]
     if shown:
-        lines.append("Values: " + ", ".join(f"{k}={v.isoformat() if hasattr(v, 'isoformat') else v}" for k, v in shown.items()))
+        lines.append(
+            "Values: " + ", ".join(f"{k}={v.isoformat() if hasattr(v, 'isoformat') else v}" for k, v in shown.items())
+        )
     if not complete:
         lines.append("Parameters without a value are shown as :name.")
     lines += [f"SQL ({target.name}):", str(sql).strip()]

@@ -99,17 +99,37 @@ NO_LOGOUT = "no logout logged"
 END_REASONS = ("user", "timeout", NO_LOGOUT)
 """``end_reason``: the member logged out, the server logged its timeout, or the log holds no logout."""
 
-START = Param("start", datetime, FromQuery("incident_window", "deployed_at"),
-               "Window start, inclusive: the deployment, e.g. 2013-12-13T17:52:00+00:00")
-END = Param("end", datetime, FromQuery("incident_window", "fix_deployed_at"),
-             "Window end, exclusive: the fix, e.g. 2013-12-18T09:20:00+00:00")
-AROUND_START = Param("start", datetime, FromQuery("incident_window", "deployed_at", timedelta(days=-1)),
-                      "Start, inclusive: a day before the deployment by default, e.g. 2013-12-12T17:52:00+00:00")
-AROUND_END = Param("end", datetime, FromQuery("incident_window", "fix_deployed_at", timedelta(days=1)),
-                    "End, exclusive: a day after the fix by default, e.g. 2013-12-19T09:20:00+00:00")
-IDLE_TIMEOUT = Param("idle_timeout_minutes", int, DEFAULT_IDLE_TIMEOUT_MINUTES,
-                     "Minutes after its last request that a session with no logout in the log ends, e.g. 20; "
-                     "a session whose logout (by the member or the server's timeout) is logged ends there")
+START = Param(
+    "start",
+    datetime,
+    FromQuery("incident_window", "deployed_at"),
+    "Window start, inclusive: the deployment, e.g. 2013-12-13T17:52:00+00:00",
+)
+END = Param(
+    "end",
+    datetime,
+    FromQuery("incident_window", "fix_deployed_at"),
+    "Window end, exclusive: the fix, e.g. 2013-12-18T09:20:00+00:00",
+)
+AROUND_START = Param(
+    "start",
+    datetime,
+    FromQuery("incident_window", "deployed_at", timedelta(days=-1)),
+    "Start, inclusive: a day before the deployment by default, e.g. 2013-12-12T17:52:00+00:00",
+)
+AROUND_END = Param(
+    "end",
+    datetime,
+    FromQuery("incident_window", "fix_deployed_at", timedelta(days=1)),
+    "End, exclusive: a day after the fix by default, e.g. 2013-12-19T09:20:00+00:00",
+)
+IDLE_TIMEOUT = Param(
+    "idle_timeout_minutes",
+    int,
+    DEFAULT_IDLE_TIMEOUT_MINUTES,
+    "Minutes after its last request that a session with no logout in the log ends, e.g. 20; "
+    "a session whose logout (by the member or the server's timeout) is logged ends there",
+)
 INT, BOOL, TS, STR = sa.BigInteger(), sa.Boolean(), sa.DateTime(timezone=True), sa.String()
 
 
@@ -128,8 +148,13 @@ def idle_minutes(minutes: Any) -> sa.ColumnElement:
     return sa.bindparam("idle_timeout_minutes", minutes, type_=INT)
 
 
-def session_end(login_at: sa.ColumnElement, logout_at: sa.ColumnElement, logout_reason: sa.ColumnElement,
-                last_request_at: sa.ColumnElement, timeout: sa.ColumnElement) -> tuple[sa.ColumnElement, sa.ColumnElement]:
+def session_end(
+    login_at: sa.ColumnElement,
+    logout_at: sa.ColumnElement,
+    logout_reason: sa.ColumnElement,
+    last_request_at: sa.ColumnElement,
+    timeout: sa.ColumnElement,
+) -> tuple[sa.ColumnElement, sa.ColumnElement]:
     """``(ended_at, end_reason)`` of a session: the one rule every session query uses.
 
     The logged logout wins, by the member or by the server's timeout; without one, the last
@@ -179,7 +204,9 @@ def session_spans(timeout: sa.ColumnElement) -> sa.Subquery:
         .group_by(PAGES.c.session_id)
         .subquery("last_view")
     )
-    ended_at, end_reason = session_end(LOGINS.c.time, LOGOUTS.c.time, LOGOUTS.c.reason, last_view.c.last_view_at, timeout)
+    ended_at, end_reason = session_end(
+        LOGINS.c.time, LOGOUTS.c.time, LOGOUTS.c.reason, last_view.c.last_view_at, timeout
+    )
     return (
         sa.select(
             LOGINS.c.session_id,
@@ -216,24 +243,35 @@ def window_logins(start, end, name: str = "wl") -> sa.Subquery:
 
 def account_evidence(w: sa.Subquery) -> sa.Subquery:
     """(session_id, account_id, source) for every account a window session is shown to have used."""
-    pages = sa.select(PAGES.c.session_id, PAGES.c.account_id, sa.literal("page", STR).label("source")).join(
-        w, w.c.session_id == PAGES.c.session_id
-    ).where(PAGES.c.account_id.is_not(None))
+    pages = (
+        sa.select(PAGES.c.session_id, PAGES.c.account_id, sa.literal("page", STR).label("source"))
+        .join(w, w.c.session_id == PAGES.c.session_id)
+        .where(PAGES.c.account_id.is_not(None))
+    )
     changes = sa.select(CHANGES.c.session_id, CHANGES.c.account_id, sa.literal("change", STR).label("source")).join(
         w, w.c.session_id == CHANGES.c.session_id
     )
     interests = sa.select(
-        INTERESTS.c.session_id, INTERESTS.c.applicant_id.label("account_id"), sa.literal("interest", STR).label("source")
+        INTERESTS.c.session_id,
+        INTERESTS.c.applicant_id.label("account_id"),
+        sa.literal("interest", STR).label("source"),
     ).join(w, w.c.session_id == INTERESTS.c.session_id)
     # A withdrawal page that lost its account_id still names the listing, and the interest
     # withdrawn at that very instant names the account.
     withdrawn = (
-        sa.select(PAGES.c.session_id, INTERESTS.c.applicant_id.label("account_id"), sa.literal("interest", STR).label("source"))
+        sa.select(
+            PAGES.c.session_id,
+            INTERESTS.c.applicant_id.label("account_id"),
+            sa.literal("interest", STR).label("source"),
+        )
         .join(w, w.c.session_id == PAGES.c.session_id)
-        .join(INTERESTS, sa.and_(
-            INTERESTS.c.listing_id == listing_in_path(PAGES.c.path, WITHDRAW_PREFIX, WITHDRAW_SUFFIX),
-            INTERESTS.c.withdrawn_at == PAGES.c.time,
-        ))
+        .join(
+            INTERESTS,
+            sa.and_(
+                INTERESTS.c.listing_id == listing_in_path(PAGES.c.path, WITHDRAW_PREFIX, WITHDRAW_SUFFIX),
+                INTERESTS.c.withdrawn_at == PAGES.c.time,
+            ),
+        )
         .where(PAGES.c.account_id.is_(None), PAGES.c.path.like(WITHDRAW_PREFIX + "%" + WITHDRAW_SUFFIX))
     )
     return sa.union_all(pages, changes, interests, withdrawn).subquery("evidence")
@@ -250,7 +288,12 @@ def candidates(sessions: sa.Subquery, start, end) -> sa.Select:
     lo, o = LOGINS.alias("l"), sessions.alias("o")
     overlap = sa.and_(o.c.login_at < lo.c.time, o.c.ended_at > lo.c.time, o.c.applicant_id != lo.c.applicant_id)
     latest = (
-        sa.select(lo.c.session_id, lo.c.applicant_id, lo.c.time.label("login_at"), sa.func.max(o.c.login_at).label("latest_at"))
+        sa.select(
+            lo.c.session_id,
+            lo.c.applicant_id,
+            lo.c.time.label("login_at"),
+            sa.func.max(o.c.login_at).label("latest_at"),
+        )
         .select_from(lo)
         .join(o, overlap)
         .where(lo.c.time >= start, lo.c.time < end)

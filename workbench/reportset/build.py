@@ -83,8 +83,10 @@ def notebook_title(nb) -> str | None:
 
 
 _WIDGET = "application/vnd.jupyter.widget-view+json"
-_WIDGET_NOTE = ('<p class="wb-note"><em>An interactive widget stands here in JupyterLab '
-                "(open the notebook there to use it); a static report cannot run it.</em></p>")
+_WIDGET_NOTE = (
+    '<p class="wb-note"><em>An interactive widget stands here in JupyterLab '
+    "(open the notebook there to use it); a static report cannot run it.</em></p>"
+)
 
 
 def _static(nb, audience: str):
@@ -250,10 +252,20 @@ def _tidy(folder: Path, executed: Path, keep_notebook: bool) -> None:
         executed.unlink()
 
 
-def build_report(case_url: str, audience: str, out_dir: str | Path, notebooks: list[str] | None = None,
-                 parameters: dict | None = None, *, pdf: bool = False, workers: int | None = None,
-                 text_parameters: Collection[str] = (), progress=None, cell_timeout: float | None = None,
-                 force: bool = False) -> Path:
+def build_report(
+    case_url: str,
+    audience: str,
+    out_dir: str | Path,
+    notebooks: list[str] | None = None,
+    parameters: dict | None = None,
+    *,
+    pdf: bool = False,
+    workers: int | None = None,
+    text_parameters: Collection[str] = (),
+    progress=None,
+    cell_timeout: float | None = None,
+    force: bool = False,
+) -> Path:
     """Run each notebook for ``audience``, render it, and write the report set; returns ``index.html``.
 
     Each notebook gets a folder ``out_dir/<name>/`` with ``<name>.html``, its
@@ -300,13 +312,22 @@ def build_report(case_url: str, audience: str, out_dir: str | Path, notebooks: l
             findings = load(folder)
             executed = nbformat.read(str(job.output), as_version=4)
             given = dict(executed.metadata.get("papermill", {}).get("parameters", {}))
-            section = render_section(audience=audience, case=case, case_label=safe_url(case_url),
-                                     fingerprint=fingerprint, env=run_env, parameters=given, findings=findings)
+            section = render_section(
+                audience=audience,
+                case=case,
+                case_label=safe_url(case_url),
+                fingerprint=fingerprint,
+                env=run_env,
+                parameters=given,
+                findings=findings,
+            )
             html = render_html(job.output, folder / f"{job.notebook.stem}.html", audience=audience, provenance=section)
             _tidy(folder, job.output, keep_notebook=audience == "investigator")
             stem = job.notebook.stem
             entries[job.notebook] = ReportEntry(
-                notebook=stem, title=notebook_title(executed) or stem, html=f"{stem}/{html.name}",
+                notebook=stem,
+                title=notebook_title(executed) or stem,
+                html=f"{stem}/{html.name}",
                 findings=f"{stem}/findings.json" if (folder / "findings.json").is_file() else None,
             )
             if progress:
@@ -319,7 +340,15 @@ def build_report(case_url: str, audience: str, out_dir: str | Path, notebooks: l
 
             for entry, printed in zip(reports, print_pdfs([root / r.html for r in reports]), strict=True):
                 entry.pdf = printed.relative_to(root).as_posix()
-        return write_set(root, audience=audience, banner=BANNERS[audience], case_label=safe_url(case_url),
-                         env=run_env, fingerprint=fingerprint, parameters=dict(parameters or {}), reports=reports)
+        return write_set(
+            root,
+            audience=audience,
+            banner=BANNERS[audience],
+            case_label=safe_url(case_url),
+            env=run_env,
+            fingerprint=fingerprint,
+            parameters=dict(parameters or {}),
+            reports=reports,
+        )
     finally:
         case.close()

@@ -144,24 +144,47 @@ def _headlines(reports: list[ReportEntry], findings: Mapping[str, Mapping]) -> l
     return found
 
 
-def write_set(root: str | Path, *, audience: str, banner: str, case_label: str, env: Mapping, fingerprint: Mapping,
-              parameters: Mapping, reports: list[ReportEntry]) -> Path:
+def write_set(
+    root: str | Path,
+    *,
+    audience: str,
+    banner: str,
+    case_label: str,
+    env: Mapping,
+    fingerprint: Mapping,
+    parameters: Mapping,
+    reports: list[ReportEntry],
+) -> Path:
     """Write ``index.html`` and then ``report-set.json`` (which hashes the index too); returns the index."""
     import jinja2
 
     from ..values import format_value
 
     root = Path(root)
-    findings = {r.notebook: (json.loads((root / r.findings).read_text(encoding="utf-8")) if r.findings else {})
-                for r in reports}
+    findings = {
+        r.notebook: (json.loads((root / r.findings).read_text(encoding="utf-8")) if r.findings else {}) for r in reports
+    }
     files = hash_tree(root)
-    page = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES / "reportset"), autoescape=True, keep_trailing_newline=True
-    ).get_template("index.html.j2").render(
-        audience=audience, banner=banner, case=case_label, env=env, fingerprint=fingerprint, parameters=parameters,
-        reports=reports, findings=findings, files=files, headlines=_headlines(reports, findings),
-        sizes={path: _size(root / path) for path in files},
-        format_value=format_value, set_file=SET_FILE,
+    page = (
+        jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES / "reportset"), autoescape=True, keep_trailing_newline=True
+        )
+        .get_template("index.html.j2")
+        .render(
+            audience=audience,
+            banner=banner,
+            case=case_label,
+            env=env,
+            fingerprint=fingerprint,
+            parameters=parameters,
+            reports=reports,
+            findings=findings,
+            files=files,
+            headlines=_headlines(reports, findings),
+            sizes={path: _size(root / path) for path in files},
+            format_value=format_value,
+            set_file=SET_FILE,
+        )
     )
     index = root / INDEX_FILE
     index.write_text(page, encoding="utf-8")

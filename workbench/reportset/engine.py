@@ -97,8 +97,9 @@ class WorkbenchEngine(NBClientEngine):
 
         nb_man.cell_start = cell_start
         try:
-            return super().execute_managed_notebook(nb_man, kernel_name, kernel_manager_class=IPCKernelManager,
-                                                    **kwargs)
+            return super().execute_managed_notebook(
+                nb_man, kernel_name, kernel_manager_class=IPCKernelManager, **kwargs
+            )
         finally:
             stopped = stopped_at(code)
             # Kept in the executed notebook: papermill marks the other cells completed once the run ends.

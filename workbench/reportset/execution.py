@@ -93,25 +93,38 @@ def _unknown(notebook: Path, unknown: list[str], declared: Mapping[str, dict]) -
     close = sorted({c for name in unknown for c in difflib.get_close_matches(name, list(declared), n=2)})
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     return NotebookError(
-        f"{notebook.name} does not declare parameter(s) {unknown}; it declares: {_listing(declared)}.{hint}")
+        f"{notebook.name} does not declare parameter(s) {unknown}; it declares: {_listing(declared)}.{hint}"
+    )
 
 
 _TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "list": (list, tuple), "dict": (dict,)}
 # How a message names a type to someone who typed a value on the command line.
-_KINDS = {"int": "a whole number", "float": "a number", "str": "text", "bool": "true or false", "list": "a list",
-          "tuple": "a list", "dict": "a mapping", "NoneType": "nothing"}
+_KINDS = {
+    "int": "a whole number",
+    "float": "a number",
+    "str": "text",
+    "bool": "true or false",
+    "list": "a list",
+    "tuple": "a list",
+    "dict": "a mapping",
+    "NoneType": "nothing",
+}
 
 
 def _type_error(notebook: Path, name: str, type_name: str, default: object, value: object) -> NotebookError:
     import json
 
     got = "a boolean" if isinstance(value, bool) else _KINDS.get(type(value).__name__, type(value).__name__)
-    message = (f"{notebook.name}: parameter {name} must be {_KINDS.get(type_name, type_name)} (default {default}), "
-               f"got {got} {value!r}")
+    message = (
+        f"{notebook.name}: parameter {name} must be {_KINDS.get(type_name, type_name)} (default {default}), "
+        f"got {got} {value!r}"
+    )
     if type_name == "list":
         items = json.dumps(value if isinstance(value, (list, tuple)) else [str(value)], ensure_ascii=False)
-        message += (f". Write a list in brackets: on the command line quoted for the shell, e.g. -p {name} '{items}'; "
-                    f"in a --params file {name}: {items}")
+        message += (
+            f". Write a list in brackets: on the command line quoted for the shell, e.g. -p {name} '{items}'; "
+            f"in a --params file {name}: {items}"
+        )
     return NotebookError(message)
 
 
@@ -132,8 +145,10 @@ def _check_timezone(notebook: Path, value: str) -> None:
     lowered = {k.lower(): k for k in known}
     close = [lowered[c] for c in difflib.get_close_matches(value.lower(), sorted(lowered), n=3)]
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise NotebookError(f"{notebook.name}: parameter timezone must be a time zone name such as "
-                        f"'Europe/Stockholm' or 'UTC', got {value!r}.{hint}")
+    raise NotebookError(
+        f"{notebook.name}: parameter timezone must be a time zone name such as "
+        f"'Europe/Stockholm' or 'UTC', got {value!r}.{hint}"
+    )
 
 
 def _check_value(notebook: Path, name: str, value: object) -> None:
@@ -164,8 +179,10 @@ def check_parameters(notebook: str | Path, parameters: Mapping, declared: Mappin
     for name, value in parameters.items():
         type_name = declared_type(declared[name])
         allowed = _TYPES.get(type_name)
-        ok = allowed is None or value is None or (
-            isinstance(value, allowed) and not (type_name != "bool" and isinstance(value, bool))
+        ok = (
+            allowed is None
+            or value is None
+            or (isinstance(value, allowed) and not (type_name != "bool" and isinstance(value, bool)))
         )
         if not ok:
             raise _type_error(notebook, name, type_name, declared[name].get("default"), value)
@@ -207,8 +224,13 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def execute(notebook: str | Path, output: str | Path, parameters: dict | None = None,
-            env: Mapping[str, str] | None = None, cell_timeout: float | None = None) -> Path:
+def execute(
+    notebook: str | Path,
+    output: str | Path,
+    parameters: dict | None = None,
+    env: Mapping[str, str] | None = None,
+    cell_timeout: float | None = None,
+) -> Path:
     """Run ``notebook`` with ``parameters`` and write the executed copy to ``output``.
 
     Unknown parameter names are an error listing the declared ones (papermill itself only
@@ -231,8 +253,12 @@ def execute(notebook: str | Path, output: str | Path, parameters: dict | None = 
     if not 0 < limit < float("inf"):
         raise NotebookError(f"the cell timeout must be a positive number of seconds, e.g. 600; got {cell_timeout}")
     output.parent.mkdir(parents=True, exist_ok=True)
-    kernel_env = {RUN_ENV: RUN_MARKER, OUT_DIR_ENV: str(output.parent.resolve()), CELL_TIMEOUT_ENV: f"{limit:g}",
-                  **(env or {})}
+    kernel_env = {
+        RUN_ENV: RUN_MARKER,
+        OUT_DIR_ENV: str(output.parent.resolve()),
+        CELL_TIMEOUT_ENV: f"{limit:g}",
+        **(env or {}),
+    }
 
     def where() -> str:
         import nbformat
@@ -321,8 +347,13 @@ def _run_in_process(job: Job, scratch: Path) -> str | None:
     import subprocess
     import tempfile
 
-    spec = {"notebook": str(job.notebook), "output": str(job.output), "parameters": job.parameters,
-            "env": job.env, "cell_timeout": job.cell_timeout}
+    spec = {
+        "notebook": str(job.notebook),
+        "output": str(job.output),
+        "parameters": job.parameters,
+        "env": job.env,
+        "cell_timeout": job.cell_timeout,
+    }
     with tempfile.TemporaryDirectory(dir=scratch) as tmp:
         spec_path, result_path = Path(tmp) / "job.json", Path(tmp) / "result.json"
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
@@ -371,8 +402,13 @@ def execute_many(jobs: list[Job], workers: int | None = None, on_done=None) -> l
     return [job.output for job in jobs]
 
 
-def plan_parameters(notebooks: list[Path], given: Mapping[str, object], fixed: Mapping[str, object] | None = None,
-                    *, text: Collection[str] = ()) -> dict[Path, dict]:
+def plan_parameters(
+    notebooks: list[Path],
+    given: Mapping[str, object],
+    fixed: Mapping[str, object] | None = None,
+    *,
+    text: Collection[str] = (),
+) -> dict[Path, dict]:
     """The parameters for each notebook: ``fixed`` ones (set by the runner) plus the ``given`` ones it declares.
 
     One notebook must declare every given name; for several, each name must be declared by
@@ -382,8 +418,10 @@ def plan_parameters(notebooks: list[Path], given: Mapping[str, object], fixed: M
     fixed = dict(fixed or {})
     clash = sorted(set(given) & set(fixed))
     if clash:
-        raise NotebookError(f"parameter(s) {clash} are set by the command itself (--case, --audience, --out); "
-                            "do not pass them with -p or --params")
+        raise NotebookError(
+            f"parameter(s) {clash} are set by the command itself (--case, --audience, --out); "
+            "do not pass them with -p or --params"
+        )
     declared = {nb: notebook_parameters(nb) for nb in notebooks}
     if len(notebooks) == 1:
         nb = notebooks[0]
@@ -397,8 +435,11 @@ def plan_parameters(notebooks: list[Path], given: Mapping[str, object], fixed: M
             raise NotebookError(f"no notebook declares parameter(s) {unknown}; they declare: {listing}")
     plan = {}
     for nb, params in declared.items():
-        mine = {k: parse_value(cast(str, v), declared_type(params[k])) if k in text else v
-                for k, v in given.items() if k in params}
+        mine = {
+            k: parse_value(cast(str, v), declared_type(params[k])) if k in text else v
+            for k, v in given.items()
+            if k in params
+        }
         plan[nb] = {**{k: v for k, v in fixed.items() if k in params}, **mine}
         check_parameters(nb, plan[nb], params)
     return plan

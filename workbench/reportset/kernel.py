@@ -115,8 +115,16 @@ def load_ipython_extension(ipython: Any) -> None:
 
 def kernel_argv(python: str | None = None) -> list[str]:
     """The command that starts the ``workbench`` kernel: this interpreter, ipykernel, the cell time limit."""
-    return [python or sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "{connection_file}",
-            "--ext", _EXTENSION]
+    return [
+        python or sys.executable,
+        "-Xfrozen_modules=off",
+        "-m",
+        "ipykernel_launcher",
+        "-f",
+        "{connection_file}",
+        "--ext",
+        _EXTENSION,
+    ]
 
 
 def ensure_kernel() -> str:
@@ -143,4 +151,3 @@ def ensure_kernel() -> str:
         (Path(tmp) / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
         manager.install_kernel_spec(tmp, KERNEL_NAME, prefix=sys.prefix)
     return KERNEL_NAME
-

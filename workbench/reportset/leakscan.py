@@ -73,13 +73,17 @@ class ScanResult:
 
     def summary(self) -> str:
         kinds = ", ".join(f"{k} {n}" for k, n in self.identifiers.kinds().items())
-        lines = [f"searched {self.identifiers.count} distinct direct identifiers ({kinds})",
-                 f"in {len(self.files)} files: {len(self.hits)} hits"]
+        lines = [
+            f"searched {self.identifiers.count} distinct direct identifiers ({kinds})",
+            f"in {len(self.files)} files: {len(self.hits)} hits",
+        ]
         lines += [f"not searched: {col} ({why})" for col, why in sorted(self.identifiers.skipped.items())]
         if self.identifiers.ambiguous:
             shown = ", ".join(sorted(self.identifiers.ambiguous)[:12])
-            lines.append(f"not searched: {len(self.identifiers.ambiguous)} customer numbers that are also listing or "
-                         f"other non-personal ids in the evidence ({shown})")
+            lines.append(
+                f"not searched: {len(self.identifiers.ambiguous)} customer numbers that are also listing or "
+                f"other non-personal ids in the evidence ({shown})"
+            )
         lines += [f"HIT {h.kind} {h.identifier!r} in {h.file}: …{h.context}…" for h in self.hits[:50]]
         return "\n".join(lines)
 
@@ -142,7 +146,8 @@ def identifiers(evidence_dir: str | Path) -> Identifiers:
             digits_only = all(v.isdigit() for v in values)
             if digits_only and values and max(len(v) for v in values) < MIN_NUMBER_DIGITS:
                 found.skipped[f"{table.name}.{name}"] = (
-                    f"numbers of at most {max(len(v) for v in values)} digits would match any count")
+                    f"numbers of at most {max(len(v) for v in values)} digits would match any count"
+                )
                 continue
             keys = found.keys.setdefault(f"{table.name}.{name}", set())
             if name == "ip":
@@ -169,7 +174,7 @@ def _decoded(text: str) -> str:
 def _ngrams(words: list[str], longest: int) -> set[str]:
     grams = set(words)
     for n in range(2, longest + 1):
-        grams.update(" ".join(words[i:i + n]) for i in range(len(words) - n + 1))
+        grams.update(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
     return grams
 
 
@@ -185,7 +190,7 @@ def scan_text(text: str, ids: Identifiers, *, exclude: Iterable[str] = ()) -> li
         for key in sorted(keys & (dotted if kind.endswith(".ip") else grams)):
             pattern = r"(?<!\w)" + r"\W+".join(map(re.escape, _WORD.findall(key))) + r"(?!\w)"
             m = re.search(pattern, decoded, re.IGNORECASE)
-            context = decoded[max(0, m.start() - 60): m.end() + 60].replace("\n", " ") if m else ""
+            context = decoded[max(0, m.start() - 60) : m.end() + 60].replace("\n", " ") if m else ""
             hits.append((kind, key, context))
     return hits
 

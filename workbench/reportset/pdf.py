@@ -47,8 +47,14 @@ def find_chromium() -> str:
     )
 
 
-def print_pdf(html: str | Path, pdf: str | Path | None = None, *, chromium: str | None = None,
-              settle_ms: int = 8000, timeout: float = 120) -> Path:
+def print_pdf(
+    html: str | Path,
+    pdf: str | Path | None = None,
+    *,
+    chromium: str | None = None,
+    settle_ms: int = 8000,
+    timeout: float = 120,
+) -> Path:
     """Print ``html`` (a local file) to ``pdf`` (default: beside it, ``.pdf``) and return the PDF path.
 
     ``settle_ms`` is Chromium's virtual time budget: charts finish drawing before printing.
@@ -58,7 +64,8 @@ def print_pdf(html: str | Path, pdf: str | Path | None = None, *, chromium: str 
     chromium = chromium or find_chromium()
     with tempfile.TemporaryDirectory(prefix="workbench-chromium-") as profile:
         command = [
-            chromium, *CHROMIUM_FLAGS,
+            chromium,
+            *CHROMIUM_FLAGS,
             f"--user-data-dir={profile}",
             "--host-resolver-rules=MAP * ~NOTFOUND",
             f"--virtual-time-budget={settle_ms}",

@@ -50,8 +50,12 @@ def git_commit(path: str | Path = _SOURCE) -> str | None:
         head = subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
         if head.returncode != 0:
             return None
-        status = subprocess.run(["git", "-C", str(path), "status", "--porcelain", "--untracked-files=no"],
-                                capture_output=True, text=True, timeout=10)
+        status = subprocess.run(
+            ["git", "-C", str(path), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return head.stdout.strip() + ("+modified" if status.stdout.strip() else "")
@@ -110,36 +114,54 @@ def _queries(findings: Mapping[str, dict], case: CaseLike, with_sql: bool) -> li
     by_query: dict[tuple[str, str, bool], list[str]] = {}
     for name, entry in findings.items():
         if entry.get("query"):
-            key = (entry["query"], json.dumps(entry.get("params") or {}, sort_keys=True), bool(entry.get("params_varied")))
+            key = (
+                entry["query"],
+                json.dumps(entry.get("params") or {}, sort_keys=True),
+                bool(entry.get("params_varied")),
+            )
             by_query.setdefault(key, []).append(name)
     out = []
     for (query, params, varied), names in sorted(by_query.items()):
         values = json.loads(params)
-        out.append({
-            "query": query,
-            "description": get(query).description,
-            "params": values,
-            "varied": varied,
-            "findings": names,
-            "sql": describe(query, case, **values) if with_sql else None,
-        })
+        out.append(
+            {
+                "query": query,
+                "description": get(query).description,
+                "params": values,
+                "varied": varied,
+                "findings": names,
+                "sql": describe(query, case, **values) if with_sql else None,
+            }
+        )
     return out
 
 
 def _table(headers: list[str], rows: list[list[Any]], numeric: AbstractSet[int] = frozenset()) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = "".join(
-        "<tr>" + "".join(
-            f'<td class="num">{html.escape(format_value(v))}</td>' if i in numeric
+        "<tr>"
+        + "".join(
+            f'<td class="num">{html.escape(format_value(v))}</td>'
+            if i in numeric
             else f"<td>{html.escape(str(v))}</td>"
-            for i, v in enumerate(row)) + "</tr>"
+            for i, v in enumerate(row)
+        )
+        + "</tr>"
         for row in rows
     )
     return f'<table class="wb-prov-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def render_section(*, audience: str, case: CaseLike, case_label: str, fingerprint: Mapping, env: Mapping,
-                   parameters: Mapping, findings: Mapping[str, dict]) -> str:
+def render_section(
+    *,
+    audience: str,
+    case: CaseLike,
+    case_label: str,
+    fingerprint: Mapping,
+    env: Mapping,
+    parameters: Mapping,
+    findings: Mapping[str, dict],
+) -> str:
     """The provenance section of one report as HTML (no script, nothing external)."""
     from ..audience import Audience
 
@@ -147,8 +169,19 @@ def render_section(*, audience: str, case: CaseLike, case_label: str, fingerprin
     reconciled = all(f["reconciles"] for f in files)
     manifest = _table(
         ["File", "Table", "SHA-256", "Bytes", "Rows read", "Loaded", "Quarantined", "Reconciles"],
-        [[f["path"], f["table"], f["sha256"], f["bytes"], f["rows_read"], f["rows_loaded"], f["rows_quarantined"],
-          "yes" if f["reconciles"] else "NO"] for f in files],
+        [
+            [
+                f["path"],
+                f["table"],
+                f["sha256"],
+                f["bytes"],
+                f["rows_read"],
+                f["rows_loaded"],
+                f["rows_quarantined"],
+                "yes" if f["reconciles"] else "NO",
+            ]
+            for f in files
+        ],
         numeric={3, 4, 5, 6},
     )
     params = _table(["Parameter", "Value"], [[k, repr(v)] for k, v in parameters.items()])
@@ -164,21 +197,29 @@ def render_section(*, audience: str, case: CaseLike, case_label: str, fingerprin
         given = f" with <code>{html.escape(given)}</code>" if given else ""
         if q["varied"]:
             given += " (its latest run; the notebook also ran it with other values)"
-        blocks.append(f"<li><strong><code>{html.escape(q['query'])}</code></strong>{given}: {html.escape(q['description'])}"
-                      f"<br><span class='wb-prov-small'>Findings: {names}</span>{sql}</li>")
+        blocks.append(
+            f"<li><strong><code>{html.escape(q['query'])}</code></strong>{given}: {html.escape(q['description'])}"
+            f"<br><span class='wb-prov-small'>Findings: {names}</span>{sql}</li>"
+        )
     unsourced = sorted(n for n, e in findings.items() if not e.get("query"))
     if unsourced:
-        blocks.append("<li>Computed in the notebook without a registered query: "
-                      + ", ".join(f"<code>{html.escape(n)}</code>" for n in unsourced) + "</li>")
-    sql_note = ("Each query's SQL is shown as compiled for this case's engine, with the parameter values the "
-                "notebook ran it with (the query's defaults for the rest)." if with_sql else
-                "The SQL of each query is in the investigator and auditor copies.")
+        blocks.append(
+            "<li>Computed in the notebook without a registered query: "
+            + ", ".join(f"<code>{html.escape(n)}</code>" for n in unsourced)
+            + "</li>"
+        )
+    sql_note = (
+        "Each query's SQL is shown as compiled for this case's engine, with the parameter values the "
+        "notebook ran it with (the query's defaults for the rest)."
+        if with_sql
+        else "The SQL of each query is in the investigator and auditor copies."
+    )
     return f"""
 <section id="provenance" class="wb-provenance">
 <h2>Provenance</h2>
-<p>Rendered <strong>{html.escape(env['generated_at'])}</strong>
-by workbench <strong>{html.escape(env['workbench_version'])}</strong>,
-commit <code>{html.escape(commit)}</code>, Python {html.escape(env.get('python', ''))} ({html.escape(packages)}),
+<p>Rendered <strong>{html.escape(env["generated_at"])}</strong>
+by workbench <strong>{html.escape(env["workbench_version"])}</strong>,
+commit <code>{html.escape(commit)}</code>, Python {html.escape(env.get("python", ""))} ({html.escape(packages)}),
 for the <strong>{html.escape(audience)}</strong> audience.</p>
 <h3>Evidence manifest</h3>
 <p>{len(files)} evidence files; every row read was loaded or quarantined:
@@ -189,5 +230,5 @@ Case: <code>{html.escape(case_label)}</code>.</p>
 {params}
 <h3>Where each finding comes from</h3>
 <p class="wb-prov-small">{sql_note}</p>
-<ul>{''.join(blocks) or '<li>No findings recorded.</li>'}</ul>
+<ul>{"".join(blocks) or "<li>No findings recorded.</li>"}</ul>
 </section>"""

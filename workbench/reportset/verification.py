@@ -48,16 +48,22 @@ class Verification:
 
     def summary(self) -> str:
         """A few lines for the terminal."""
-        lines = [f"{self.files_checked} files of the report set checked against their sha256",
-                 f"{self.evidence_files} evidence files of the case checked against the manifest "
-                 "the reports were made from"]
+        lines = [
+            f"{self.files_checked} files of the report set checked against their sha256",
+            f"{self.evidence_files} evidence files of the case checked against the manifest the reports were made from",
+        ]
         if self.evidence_rehashed:
             lines.append(f"{self.evidence_rehashed} evidence files on disk re-hashed against the case's manifest")
         lines += self.notes
         if self.ok:
             return "verified: " + "; ".join(lines)
-        return "\n".join([f"NOT verified: {len(self.differences)} difference(s):",
-                          *(f"  - {d}" for d in self.differences), "checked: " + "; ".join(lines)])
+        return "\n".join(
+            [
+                f"NOT verified: {len(self.differences)} difference(s):",
+                *(f"  - {d}" for d in self.differences),
+                "checked: " + "; ".join(lines),
+            ]
+        )
 
 
 def _short(digest: str) -> str:
@@ -91,17 +97,22 @@ def _compare_case(recorded: Mapping[str, Any], now: Mapping[str, Any], result: V
         changes = []
         if g["sha256"] != f["sha256"]:
             changes.append(f"sha256 {_short(f['sha256'])} in the reports, {_short(g['sha256'])} in this case")
-        changes += [f"{key} {f[key]} → {g[key]}" for key in ("rows_read", "rows_loaded", "rows_quarantined")
-                    if g[key] != f[key]]
+        changes += [
+            f"{key} {f[key]} → {g[key]}" for key in ("rows_read", "rows_loaded", "rows_quarantined") if g[key] != f[key]
+        ]
         if changes:
             result.differences.append(f"evidence file {path} differs: " + "; ".join(changes))
     for path in sorted(set(has) - set(was)):
         result.differences.append(f"evidence file {path} is in this case but the reports were not made from it")
-    tables = [f"{t} {rows} → {now['table_rows'].get(t)}" for t, rows in recorded["table_rows"].items()
-              if now["table_rows"].get(t) != rows]
+    tables = [
+        f"{t} {rows} → {now['table_rows'].get(t)}"
+        for t, rows in recorded["table_rows"].items()
+        if now["table_rows"].get(t) != rows
+    ]
     if tables:
         result.differences.append(
-            "case tables have other row counts than the reports were made from: " + ", ".join(tables))
+            "case tables have other row counts than the reports were made from: " + ", ".join(tables)
+        )
 
 
 def _rehash_evidence(case: Case, fingerprint: Mapping[str, Any], result: Verification) -> None:
@@ -122,8 +133,10 @@ def _rehash_evidence(case: Case, fingerprint: Mapping[str, Any], result: Verific
         result.evidence_rehashed += 1
         digest = sha256_file(path)
         if digest != f["sha256"]:
-            result.differences.append(f"evidence file {path} on disk has sha256 {_short(digest)}, "
-                                      f"but the case's manifest says {_short(f['sha256'])}")
+            result.differences.append(
+                f"evidence file {path} on disk has sha256 {_short(digest)}, "
+                f"but the case's manifest says {_short(f['sha256'])}"
+            )
     if missing:
         result.notes.append(f"{missing} evidence files not found beside the case ({base}), so not re-hashed")
 

@@ -65,7 +65,9 @@ def _restorers(rng, f: pl.DataFrame, strangers_edit: np.ndarray, pairs: np.ndarr
     """Owners' next sessions that undo a stranger's edits: sid, restores (list of sids)."""
     edits = f.filter(pl.Series(strangers_edit)).select("sid", "account", after=pl.col("end") + 1).sort("after", "sid")
     own = f.filter(pl.Series(pairs >= 1) & ~pl.col("swapped")).select(own_sid="sid", account="member", after="start")
-    found = edits.join_asof(own, on="after", by="account", strategy="forward", check_sortedness=False).drop_nulls("own_sid")
+    found = edits.join_asof(own, on="after", by="account", strategy="forward", check_sortedness=False).drop_nulls(
+        "own_sid"
+    )
     chosen = rng.random(found.height) < RESTORE_SHARE
     if found.height and not chosen.any():  # keep at least one conflict for the restore list
         chosen[0] = True
@@ -81,7 +83,12 @@ def _allowed_kinds(applicants: pl.DataFrame, account: np.ndarray, times: np.ndar
     birthday_ahead = (t.dt.month().cast(pl.Int64) * 100 + t.dt.day()) < (b.dt.month().cast(pl.Int64) * 100 + b.dt.day())
     q = (
         pl.DataFrame({"applicant_id": account, "t": as_datetime(times)})
-        .join(applicants.select("applicant_id", "student", "_birth_date"), on="applicant_id", how="left", maintain_order="left")
+        .join(
+            applicants.select("applicant_id", "student", "_birth_date"),
+            on="applicant_id",
+            how="left",
+            maintain_order="left",
+        )
         .select("student", age=t.dt.year().cast(pl.Int64) - b.dt.year().cast(pl.Int64) - birthday_ahead.cast(pl.Int64))
     )
     age, student = q["age"].to_numpy(), q["student"].to_numpy()

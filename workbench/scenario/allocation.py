@@ -43,8 +43,12 @@ LANDLORD_SKIP_P = 0.008
 PRIORITY_SHARE = 0.015
 PRIORITY_REACH = 60  # a priority holder is someone within this many places below the first
 CLASSES = ("inner", "outer", "suburb")
-GROUPS = (("general", ("regular", "new_build", "short_term")), ("student", ("student",)),
-          ("youth", ("youth",)), ("senior", ("senior",)))
+GROUPS = (
+    ("general", ("regular", "new_build", "short_term")),
+    ("student", ("student",)),
+    ("youth", ("youth",)),
+    ("senior", ("senior",)),
+)
 SPECIAL = {"priority": 0, "sale": 1, "fake": 2}
 
 
@@ -99,24 +103,37 @@ class _Simulation:
         self.clock = WorkClock(date(s.first_year - 1, 1, 1), world.export_at.date() + timedelta(days=120))
         self.export_us = int(world.export_at.timestamp()) * US
         lst = world.tables["listings"].join(world.scratch["listing_plan"], on="listing_id").sort("listing_id")
-        self.plan = fraud.plan_fraud(world, self.frng, lst, world.tables["handlers"], world.tables["applicants"], self.clock)
+        self.plan = fraud.plan_fraud(
+            world, self.frng, lst, world.tables["handlers"], world.tables["applicants"], self.clock
+        )
         apps = world.tables["applicants"]
         if self.plan.fakes is not None:
             apps = pl.concat([apps, self.plan.fakes])
         if self.plan.fake_fees is not None:  # set with the fakes
-            world.tables["fees"] = pl.concat([world.tables["fees"], self.plan.fake_fees.cast(world.tables["fees"].schema)])
+            world.tables["fees"] = pl.concat(
+                [world.tables["fees"], self.plan.fake_fees.cast(world.tables["fees"].schema)]
+            )
         self.apps = apps
         self.listings = lst
         self.L = _Rows(
-            id=lst["listing_id"].to_numpy(), pub=lst["published_at"].dt.epoch("us").to_numpy(),
-            close=lst["closes_at"].dt.epoch("us").to_numpy(), year=lst["published_at"].dt.year().to_numpy().astype(np.int64),
+            id=lst["listing_id"].to_numpy(),
+            pub=lst["published_at"].dt.epoch("us").to_numpy(),
+            close=lst["closes_at"].dt.epoch("us").to_numpy(),
+            year=lst["published_at"].dt.year().to_numpy().astype(np.int64),
             close_y=lst["closes_at"].dt.year().to_numpy().astype(np.int64),
             close_md=(lst["closes_at"].dt.month().cast(pl.Int64) * 100 + lst["closes_at"].dt.day()).to_numpy(),
-            kind=lst["kind"].to_numpy().astype(str), rent=lst["rent"].to_numpy(), cls=lst["_class"].to_numpy().astype(str),
-            k=lst["income_rule"].replace_strict({"none": 0, "2x_rent": 2, "3x_rent": 3}, return_dtype=pl.Int64).to_numpy(),
-            handler=lst["_handler_id"].to_numpy(), rooms=lst["rooms"].to_numpy(),
+            kind=lst["kind"].to_numpy().astype(str),
+            rent=lst["rent"].to_numpy(),
+            cls=lst["_class"].to_numpy().astype(str),
+            k=lst["income_rule"]
+            .replace_strict({"none": 0, "2x_rent": 2, "3x_rent": 3}, return_dtype=pl.Int64)
+            .to_numpy(),
+            handler=lst["_handler_id"].to_numpy(),
+            rooms=lst["rooms"].to_numpy(),
             kind_code=lst["kind"].replace_strict(KIND_CODES, return_dtype=pl.Int8).to_numpy(),
-            p_accept=(lst["_class"].replace_strict(ACCEPT_P) + lst["kind"].replace_strict(ACCEPT_KIND, default=0.0)).to_numpy(),
+            p_accept=(
+                lst["_class"].replace_strict(ACCEPT_P) + lst["kind"].replace_strict(ACCEPT_KIND, default=0.0)
+            ).to_numpy(),
         )
         # which listing a member who would win several keeps: the one closing first
         self.L["close_rank"] = np.argsort(np.lexsort((self.L.id, self.L.close)))
@@ -124,10 +141,14 @@ class _Simulation:
         self.pull = {"inner": (1 + months / 3) ** INNER_PULL, "other": np.exp(-months / OUTER_DECAY)}
         birth = apps["_birth_date"]
         self.M = _Rows(
-            id=apps["applicant_id"].to_numpy(), reg=apps["registered_at"].dt.epoch("us").to_numpy(),
-            student=apps["student"].to_numpy(), income=apps["annual_income"].to_numpy(),
-            lapsed=apps["_lapsed_year"].fill_null(9999).to_numpy(), fake=apps["created_by_handler_id"].is_not_null().to_numpy(),
-            birth_day=birth.cast(pl.Int64).to_numpy(), birth_y=birth.dt.year().to_numpy().astype(np.int64),
+            id=apps["applicant_id"].to_numpy(),
+            reg=apps["registered_at"].dt.epoch("us").to_numpy(),
+            student=apps["student"].to_numpy(),
+            income=apps["annual_income"].to_numpy(),
+            lapsed=apps["_lapsed_year"].fill_null(9999).to_numpy(),
+            fake=apps["created_by_handler_id"].is_not_null().to_numpy(),
+            birth_day=birth.cast(pl.Int64).to_numpy(),
+            birth_y=birth.dt.year().to_numpy().astype(np.int64),
             birth_md=(birth.dt.month().cast(pl.Int64) * 100 + birth.dt.day()).to_numpy(),
         )
         n = apps.height
@@ -142,21 +163,29 @@ class _Simulation:
         self.fake = _Rows(l=np.zeros(0, np.int64), m=np.zeros(0, np.int64), reg=np.zeros(0, np.int64))
         if self.plan.fake_targets.height:
             ft = self.plan.fake_targets
-            self.fake = _Rows(l=np.searchsorted(self.L.id, ft["listing_id"].to_numpy()),
-                              m=index_of(self.M.id, ft["applicant_id"].to_numpy()), reg=ft["registered_us"].to_numpy())
+            self.fake = _Rows(
+                l=np.searchsorted(self.L.id, ft["listing_id"].to_numpy()),
+                m=index_of(self.M.id, ft["applicant_id"].to_numpy()),
+                reg=ft["registered_us"].to_numpy(),
+            )
         self.rec = Records(world, self.clock, handler_ips(world.tables["handlers"]), self.plan)
 
     def batches(self):
         """Listing rows per month of publication, in time order."""
-        month = self.listings.select(m=pl.col("published_at").dt.year() * 12 + pl.col("published_at").dt.month())["m"].to_numpy()
+        month = self.listings.select(m=pl.col("published_at").dt.year() * 12 + pl.col("published_at").dt.month())[
+            "m"
+        ].to_numpy()
         for m in np.unique(month):
             yield np.flatnonzero(month == m)
 
     def _interest_counts(self) -> np.ndarray:
         """Interests to draw per listing: popularity times a gamma-Poisson scatter."""
         L = self.L
-        pop = (pl.Series(L.cls).replace_strict(POP_CLASS).to_numpy() * pl.Series(L.kind).replace_strict(POP_KIND).to_numpy()
-               * POP_ROOMS[L.rooms - 1])
+        pop = (
+            pl.Series(L.cls).replace_strict(POP_CLASS).to_numpy()
+            * pl.Series(L.kind).replace_strict(POP_KIND).to_numpy()
+            * POP_ROOMS[L.rooms - 1]
+        )
         lam = pop / pop.mean() * self.world.scale.interests_per_listing * OVERDRAW
         return self.rng.poisson(lam * self.rng.gamma(2.0, 0.5, len(lam)))
 
@@ -180,8 +209,12 @@ class _Simulation:
         pool = (M.reg < t0) & ((self.signed < 0) | (self.signed >= t0)) & (M.lapsed > year) & ~M.fake
         months = np.clip((day0 - self.queue_day) * 12 // 365, 0, 12 * 80 - 1)
         age = (day0 - M.birth_day) / 365.25
-        cond = {"general": pool, "student": pool & M.student, "youth": pool & (age > 17.9) & (age < 26.1),
-                "senior": pool & (age > 64.9)}
+        cond = {
+            "general": pool,
+            "student": pool & M.student,
+            "youth": pool & (age > 17.9) & (age < 26.1),
+            "senior": pool & (age > 64.9),
+        }
         parts_l, parts_m = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
         for group, kinds in GROUPS:
             idx = np.flatnonzero(cond[group])
@@ -203,7 +236,9 @@ class _Simulation:
         li, m = key // n_m, key % n_m
         pub, close = L.pub[li], L.close[li]
         reg = pub + (rng.random(key.size) ** EARLY * (close - pub)).astype(np.int64)
-        wd = np.where(rng.random(key.size) < WITHDRAW_P, reg + (rng.random(key.size) * (close - reg)).astype(np.int64), -1)
+        wd = np.where(
+            rng.random(key.size) < WITHDRAW_P, reg + (rng.random(key.size) * (close - reg)).astype(np.int64), -1
+        )
         return _Rows(l=li, m=m, reg=reg, wd=wd, src=np.zeros(key.size, np.int8))
 
     def _add_web_and_fakes(self, r: _Rows, lrows: np.ndarray) -> _Rows:
@@ -232,12 +267,27 @@ class _Simulation:
     def _settle(self, r: _Rows) -> _Rows:
         """Attach attributes; drop draws a member could not have made; withdraw on signing."""
         L, M = self.L, self.M
-        r.update(close=L.close[r.l], kind=L.kind_code[r.l], rent=L.rent[r.l], k=L.k[r.l],
-                 income=M.income[r.m], signed=self.signed[r.m])
-        r["why"] = ineligibility(dict(
-            member_registered_us=M.reg[r.m], registered_us=r.reg, lapsed_year=M.lapsed[r.m], publish_year=L.year[r.l],
-            kind=r.kind, student=M.student[r.m], signed_us=r.signed, close_us=r.close,
-            age=age_years(M.birth_y[r.m], M.birth_md[r.m], L.close_y[r.l], L.close_md[r.l])))
+        r.update(
+            close=L.close[r.l],
+            kind=L.kind_code[r.l],
+            rent=L.rent[r.l],
+            k=L.k[r.l],
+            income=M.income[r.m],
+            signed=self.signed[r.m],
+        )
+        r["why"] = ineligibility(
+            dict(
+                member_registered_us=M.reg[r.m],
+                registered_us=r.reg,
+                lapsed_year=M.lapsed[r.m],
+                publish_year=L.year[r.l],
+                kind=r.kind,
+                student=M.student[r.m],
+                signed_us=r.signed,
+                close_us=r.close,
+                age=age_years(M.birth_y[r.m], M.birth_md[r.m], L.close_y[r.l], L.close_md[r.l]),
+            )
+        )
         r["income_ok"] = income_ok(r.income, r.rent, r.k)
         drawn = r.src == 0
         drop = drawn & (((r.why > 0) & (WHY.index("housed") != r.why)) | ((r.signed >= 0) & (r.reg >= r.signed)))
@@ -255,9 +305,15 @@ class _Simulation:
         snapshot = (r.reg <= r.close) & ((r.wd < 0) | (r.wd > r.close))
         q = _Rows({k: r[k][snapshot] for k in ("l", "m", "src", "close", "why", "income_ok", "signed")})
         n = len(q.l)
-        q.update(pending=(q.signed >= 0) & (q.signed >= q.close), mrank=self.member_rank[q.m], app=self.M.id[q.m],
-                 queue=self.queue_day[q.m], prio=np.ones(n, np.int8), special=np.full(n, -1, np.int8),
-                 manual=np.zeros(n, bool))
+        q.update(
+            pending=(q.signed >= 0) & (q.signed >= q.close),
+            mrank=self.member_rank[q.m],
+            app=self.M.id[q.m],
+            queue=self.queue_day[q.m],
+            prio=np.ones(n, np.int8),
+            special=np.full(n, -1, np.int8),
+            manual=np.zeros(n, bool),
+        )
         q["landlord_skip"] = (self.rng.random(n) < LANDLORD_SKIP_P) & (q.why == 0)
         q["clean"] = (q.why == 0) & q.income_ok & ~q.pending & ~q.landlord_skip
         if (q.src == 2).any():
@@ -300,7 +356,9 @@ class _Simulation:
         u = self.rng.random(cand.size)
         o = np.lexsort((u, q.l[cand]))
         prio = cand[o][_starts(q.l[cand][o])]
-        buyers, backdate, manual = fraud.choose_buyers(self.frng, q.l, self._below_first(q, self.plan.sell, fraud.BUYER_REACH))
+        buyers, backdate, manual = fraud.choose_buyers(
+            self.frng, q.l, self._below_first(q, self.plan.sell, fraud.BUYER_REACH)
+        )
         fakes = np.flatnonzero(q.src == 2)
         rows = np.concatenate([prio, buyers, fakes])
         kind = np.repeat(np.array([0, 1, 2], np.int8), [prio.size, buyers.size, fakes.size])
@@ -323,7 +381,11 @@ class _Simulation:
         m, pub, close = q.m[rows], self.L.pub[q.l[rows]], q.close[rows]
         old, new = self.queue_day[m].copy(), low[rows] - rng.integers(60, 900, rows.size)
         day = pub + (rng.random(rows.size) * (close - pub - DAY_US)).astype(np.int64)
-        t = np.where(rng.random(rows.size) < fraud.OFF_HOURS["act"], clock.evening(rng, day), clock.office(rng, day, day + 4 * HOUR))
+        t = np.where(
+            rng.random(rows.size) < fraud.OFF_HOURS["act"],
+            clock.evening(rng, day),
+            clock.office(rng, day, day + 4 * HOUR),
+        )
         t = np.minimum(t, close - HOUR)
         self.queue_day[m] = new
         self.rec.queue_date_changes(self.L.handler[q.l[rows]], q.app[rows], self.L.id[q.l[rows]], t, old, new)
@@ -364,9 +426,17 @@ class _Simulation:
         rng, clock, n, out = self.rng, self.clock, len(r.l), r.outcome
         resp = np.select(
             [out == Outcome.NO_ANSWER, out == Outcome.DISQUALIFIED, out == Outcome.SKIP, out == Outcome.DECLINE_OTHER],
-            [np.full(n, 24 * HOUR), rng.integers(HOUR // 6, 2 * HOUR, n), np.zeros(n, np.int64), rng.integers(HOUR // 2, 8 * HOUR, n)],
-            rng.integers(HOUR, 16 * HOUR, n))
-        step = resp + np.where(out == Outcome.SKIP, rng.integers(60 * US, 600 * US, n), rng.integers(HOUR // 6, 2 * HOUR, n))
+            [
+                np.full(n, 24 * HOUR),
+                rng.integers(HOUR // 6, 2 * HOUR, n),
+                np.zeros(n, np.int64),
+                rng.integers(HOUR // 2, 8 * HOUR, n),
+            ],
+            rng.integers(HOUR, 16 * HOUR, n),
+        )
+        step = resp + np.where(
+            out == Outcome.SKIP, rng.integers(60 * US, 600 * US, n), rng.integers(HOUR // 6, 2 * HOUR, n)
+        )
         first = _starts(r.l)
         grp = np.cumsum(first) - 1
         before = np.cumsum(step) - step
@@ -378,13 +448,20 @@ class _Simulation:
         offered = np.where(late, clock.evening(rng, offered), offered)
         offered_w = np.where(late, clock.to_work(offered), offered_w)
         floor = clock.to_work(self.L.close[lrows].max(keepdims=True))[0] + clock.SHIFT // 2
-        signed = clock.to_wall(np.maximum(offered_w + resp + rng.integers(2, 9, n) * clock.SHIFT,
-                                          floor + (rng.random(n) * 6 * clock.SHIFT).astype(np.int64)))
+        signed = clock.to_wall(
+            np.maximum(
+                offered_w + resp + rng.integers(2, 9, n) * clock.SHIFT,
+                floor + (rng.random(n) * 6 * clock.SHIFT).astype(np.int64),
+            )
+        )
         corrupt = np.isin(self.L.handler[r.l], self.plan.corrupt)
         late_sign = rng.random(n) < np.where(corrupt, fraud.OFF_HOURS["corrupt"], fraud.OFF_HOURS["honest"])
         signed = np.minimum(np.where(late_sign, clock.evening(rng, signed), signed), self.export_us - DAY_US)
-        return {"offered_us": offered, "responded_us": clock.to_wall(offered_w + resp),
-                "signed_us": np.where(r.winner, signed, -1)}
+        return {
+            "offered_us": offered,
+            "responded_us": clock.to_wall(offered_w + resp),
+            "signed_us": np.where(r.winner, signed, -1),
+        }
 
     def finish(self) -> None:
         """Assemble the tables and truth, and update the applicants snapshot."""
@@ -392,8 +469,13 @@ class _Simulation:
 
     def web_sessions(self) -> pl.DataFrame:
         """Session of each web-made interest, keyed like ``interests``."""
-        return pl.DataFrame({"listing_id": self.L.id[self.web.l], "applicant_id": self.M.id[self.web.m],
-                             "session_id": pl.Series(self.web.session.tolist(), dtype=pl.String)})
+        return pl.DataFrame(
+            {
+                "listing_id": self.L.id[self.web.l],
+                "applicant_id": self.M.id[self.web.m],
+                "session_id": pl.Series(self.web.session.tolist(), dtype=pl.String),
+            }
+        )
 
 
 def _rank(q: _Rows) -> _Rows:

@@ -85,9 +85,7 @@ def apply_degradations(tables: dict[str, pl.DataFrame], degradations, rng: np.ra
         pv = tables["page_views"]
         if d.mode == "missing-account-id":
             drop = pl.Series(rng.random(pv.height) < d.share)
-            tables["page_views"] = pv.with_columns(
-                account_id=pl.when(drop).then(None).otherwise(pl.col("account_id"))
-            )
+            tables["page_views"] = pv.with_columns(account_id=pl.when(drop).then(None).otherwise(pl.col("account_id")))
         else:
             inside = (pl.col("time") >= d.start) & (pl.col("time") < d.end)
             tables["page_views"] = pv.filter(~inside)

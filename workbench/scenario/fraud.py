@@ -50,8 +50,14 @@ class FraudPlan:
     actions: list[pl.DataFrame] = field(default_factory=list)
 
 
-def plan_fraud(world: World, rng: np.random.Generator, listings: pl.DataFrame, handlers: pl.DataFrame,
-               applicants: pl.DataFrame, clock: WorkClock) -> FraudPlan:
+def plan_fraud(
+    world: World,
+    rng: np.random.Generator,
+    listings: pl.DataFrame,
+    handlers: pl.DataFrame,
+    applicants: pl.DataFrame,
+    clock: WorkClock,
+) -> FraudPlan:
     """Choose the corrupt caseworkers, the listings they will sell, and create their fakes."""
     n = listings.height
     s = world.scale
@@ -74,8 +80,15 @@ def plan_fraud(world: World, rng: np.random.Generator, listings: pl.DataFrame, h
     return plan
 
 
-def _make_fakes(world: World, rng: np.random.Generator, plan: FraudPlan, listings: pl.DataFrame,
-                handlers: pl.DataFrame, applicants: pl.DataFrame, clock: WorkClock) -> None:
+def _make_fakes(
+    world: World,
+    rng: np.random.Generator,
+    plan: FraudPlan,
+    listings: pl.DataFrame,
+    handlers: pl.DataFrame,
+    applicants: pl.DataFrame,
+    clock: WorkClock,
+) -> None:
     """Fake profiles for the corrupt caseworkers: at least two each, so contacts are shared."""
     from faker.providers.address.sv_SE import Provider as Address
     from faker.providers.person.sv_SE import Provider as Person
@@ -106,10 +119,17 @@ def _make_fakes(world: World, rng: np.random.Generator, plan: FraudPlan, listing
     housed &= target >= 0
 
     t0, t1 = l_pub.min(), int(np.datetime64(world.export_at.replace(tzinfo=None), "us").astype(np.int64)) - 60 * DAY_US
-    reg_day = np.where(housed, l_pub[np.maximum(target, 0)] - rng.integers(30, 240, k) * DAY_US, rng.integers(t0, t1, k))
+    reg_day = np.where(
+        housed, l_pub[np.maximum(target, 0)] - rng.integers(30, 240, k) * DAY_US, rng.integers(t0, t1, k)
+    )
     hired = handlers.filter(pl.col("handler_id").is_in(owner.tolist())).select("handler_id", "active_from")
-    hired_us = pl.DataFrame({"handler_id": owner}).join(hired, on="handler_id", how="left", maintain_order="left")[
-        "active_from"].cast(pl.Datetime("us")).dt.epoch("us").to_numpy()
+    hired_us = (
+        pl.DataFrame({"handler_id": owner})
+        .join(hired, on="handler_id", how="left", maintain_order="left")["active_from"]
+        .cast(pl.Datetime("us"))
+        .dt.epoch("us")
+        .to_numpy()
+    )
     reg_day = np.maximum(reg_day, hired_us + 30 * DAY_US)  # nobody creates profiles before being hired
     evening = rng.random(k) < OFF_HOURS["act"]
     registered = np.where(evening, clock.evening(rng, reg_day), clock.office(rng, reg_day, reg_day + DAY_US))
@@ -134,7 +154,9 @@ def _make_fakes(world: World, rng: np.random.Generator, plan: FraudPlan, listing
             "personnummer": pnr,
             "name": pl.Series(first) + " " + pl.Series(last),
             "address": pl.Series(street.astype(str)) + " " + pl.Series(rng.integers(1, 90, k)).cast(pl.String),
-            "postal_code": [f"1{a} {b:02d}" for a, b in zip(rng.integers(10, 80, k), rng.integers(0, 100, k), strict=True)],
+            "postal_code": [
+                f"1{a} {b:02d}" for a, b in zip(rng.integers(10, 80, k), rng.integers(0, 100, k), strict=True)
+            ],
             "city": pl.Series(["Stockholm"] * k),
             "email": shared["email"],
             "phone": shared["phone"],
@@ -153,9 +175,11 @@ def _make_fakes(world: World, rng: np.random.Generator, plan: FraudPlan, listing
             "_lapsed_year": pl.Series([None] * k, dtype=pl.Int64),
         }
     )
-    plan.fakes = fakes.with_columns(pl.col("queue_start", "_birth_date").cast(pl.Date)).cast(
-        {c: t for c, t in applicants.schema.items() if c in fakes.columns}
-    ).select(applicants.columns)
+    plan.fakes = (
+        fakes.with_columns(pl.col("queue_start", "_birth_date").cast(pl.Date))
+        .cast({c: t for c, t in applicants.schema.items() if c in fakes.columns})
+        .select(applicants.columns)
+    )
     plan.fake_fees = _fake_fees(rng, ids, registered, world.scale.last_year)
     h = np.flatnonzero(housed)
     plan.fake_targets = pl.DataFrame(
@@ -199,19 +223,23 @@ def _fake_fees(rng: np.random.Generator, ids: np.ndarray, registered: np.ndarray
     reg_year = registered.astype("datetime64[us]").astype("datetime64[Y]").astype(np.int64) + 1970
     base = pl.DataFrame({"applicant_id": ids, "first": reg_year, "reg": registered})
     fees = base.select("applicant_id", "reg", year=pl.int_ranges("first", last_year + 1)).explode("year")
-    jan = (pl.datetime(pl.col("year"), 1, 1, time_zone="UTC").dt.epoch("us"))
-    dec = (pl.datetime(pl.col("year"), 12, 31, 12, time_zone="UTC").dt.epoch("us"))
+    jan = pl.datetime(pl.col("year"), 1, 1, time_zone="UTC").dt.epoch("us")
+    dec = pl.datetime(pl.col("year"), 12, 31, 12, time_zone="UTC").dt.epoch("us")
     pay = pl.Series(rng.integers(2, 85, fees.height) * DAY_US)
     return fees.with_columns(
         amount=pl.lit(FEE_AMOUNT, dtype=pl.Int64),
         paid_us=pl.min_horizontal(pl.max_horizontal(jan + pay, pl.col("reg") + 3 * DAY_US), dec),
     ).select(
-        "applicant_id", pl.col("year").cast(pl.Int64), "amount",
+        "applicant_id",
+        pl.col("year").cast(pl.Int64),
+        "amount",
         paid_at=pl.col("paid_us").cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
     )
 
 
-def choose_buyers(rng: np.random.Generator, listing: np.ndarray, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def choose_buyers(
+    rng: np.random.Generator, listing: np.ndarray, candidates: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One buyer per listing to sell, and how the sale is hidden (backdate, manual offer).
 
     ``candidates`` are rows of the batch's ranked queue (``listing`` per row) that are

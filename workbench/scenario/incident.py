@@ -33,12 +33,24 @@ DEPLOYMENTS: tuple[tuple[datetime, str, str], ...] = (
     (utc(2013, 10, 1, 18, 30), "4.10.0", "Kötid och köplats visas på Mina sidor"),
     (utc(2013, 11, 12, 19, 0), "4.11.0", "Uppdaterad BankID-integration"),
     (utc(2013, 11, 19, 19, 15), "4.11.1", "Rättning: avgiftsavisering visade fel år"),
-    (INCIDENT.deployed_at, "4.12.0", "Ny sessionshantering och snabbare inloggning till Mina sidor (cache för kontouppgifter)"),
-    (INCIDENT.fix_deployed_at, "4.12.1", "Rättning: sessionen knyts till rätt konto vid inloggning; kontocachen per session"),
+    (
+        INCIDENT.deployed_at,
+        "4.12.0",
+        "Ny sessionshantering och snabbare inloggning till Mina sidor (cache för kontouppgifter)",
+    ),
+    (
+        INCIDENT.fix_deployed_at,
+        "4.12.1",
+        "Rättning: sessionen knyts till rätt konto vid inloggning; kontocachen per session",
+    ),
     (utc(2014, 2, 4, 19, 0), "4.13.0", "Ny profilsida med ändringslogg och e-postavisering vid ändrade uppgifter"),
 )
 INCIDENT_ACTIONS: tuple[tuple[datetime, str, str], ...] = (
-    (INCIDENT.login_disabled_at, "login_disabled", "Inloggningen till Mina sidor stängd efter kundrapporter om fel konto"),
+    (
+        INCIDENT.login_disabled_at,
+        "login_disabled",
+        "Inloggningen till Mina sidor stängd efter kundrapporter om fel konto",
+    ),
     (INCIDENT.fix_deployed_at, "fix_deployed", "Rättning 4.12.1 av sessionshanteringen driftsatt"),
     (INCIDENT.login_enabled_at, "login_enabled", "Inloggningen öppnad igen efter verifiering"),
     (INCIDENT.notice_published_at, "notice_published", "Information om felet publicerad på webbplatsen"),
@@ -47,11 +59,13 @@ INCIDENT_ACTIONS: tuple[tuple[datetime, str, str], ...] = (
 
 def _log_table(rows: tuple[tuple[datetime, str, str], ...], names: tuple[str, str]) -> pl.DataFrame:
     """A small log (time plus two text columns) from fixed rows."""
-    return pl.DataFrame({
-        "time": as_datetime([seconds(t) for t, _, _ in rows]),
-        names[0]: [r[1] for r in rows],
-        names[1]: [r[2] for r in rows],
-    })
+    return pl.DataFrame(
+        {
+            "time": as_datetime([seconds(t) for t, _, _ in rows]),
+            names[0]: [r[1] for r in rows],
+            names[1]: [r[2] for r in rows],
+        }
+    )
 
 
 def simulate_incident(world: World) -> None:
@@ -61,27 +75,36 @@ def simulate_incident(world: World) -> None:
     plan = plan_actions(world, sessions, listings)
     changes = simulate_changes(world, sessions, plan.edits)
     messages = simulate_messages(world, sessions, listings, changes)
-    page_views = render_page_views(
-        sessions, world.rng("incident/pages"), listings, plan.overrides, messages.form_views
-    )
+    page_views = render_page_views(sessions, world.rng("incident/pages"), listings, plan.overrides, messages.form_views)
 
     f = sessions.frame
     t = world.tables
     t["deployments"] = _log_table(DEPLOYMENTS, ("version", "description"))
     t["incident_actions"] = _log_table(INCIDENT_ACTIONS, ("action", "description"))
     t["logins"] = f.select(
-        time=as_datetime(f["start"]), session_id="session_id", applicant_id="member",
-        method="method", ip="ip", user_agent="user_agent",
+        time=as_datetime(f["start"]),
+        session_id="session_id",
+        applicant_id="member",
+        method="method",
+        ip="ip",
+        user_agent="user_agent",
     ).sort("time", "session_id")
-    t["logouts"] = f.select(time=as_datetime(f["end"]), session_id="session_id", reason="reason").sort("time", "session_id")
+    t["logouts"] = f.select(time=as_datetime(f["end"]), session_id="session_id", reason="reason").sort(
+        "time", "session_id"
+    )
     t["page_views"] = page_views
-    t["profile_changes"] = changes.select("change_id", "time", "session_id", "account_id", "field", "old_value", "new_value")
+    t["profile_changes"] = changes.select(
+        "change_id", "time", "session_id", "account_id", "field", "old_value", "new_value"
+    )
     t["support_messages"] = messages.table
     t["applicants"] = replay_changes(t["applicants"], changes)
 
     swapped = f.filter("swapped").sort("start", "session_id")
     world.truth["swapped_sessions"] = swapped.select(
-        "session_id", authenticated_applicant_id="member", bound_account_id="account", bound_at=as_datetime(swapped["start"])
+        "session_id",
+        authenticated_applicant_id="member",
+        bound_account_id="account",
+        bound_at=as_datetime(swapped["start"]),
     )
     world.truth["unauthorized_changes"] = changes.filter("swapped").select(
         "change_id", actor_applicant_id="actor", owner_account_id="account_id", field="field"
@@ -93,7 +116,8 @@ def simulate_incident(world: World) -> None:
     interests = plan.interests.with_columns(time=as_datetime(plan.interests["time"]))
     touched = interests.filter("swapped").sort("time", "session_id")
     world.truth["allocation_touched"] = touched.select(
-        kind="interest_" + pl.when(pl.col("event") == "register").then(pl.lit("registered")).otherwise(pl.lit("withdrawn")),
+        kind="interest_"
+        + pl.when(pl.col("event") == "register").then(pl.lit("registered")).otherwise(pl.lit("withdrawn")),
         key=pl.format("{}:{}", "listing_id", "applicant_id"),
         session_id="session_id",
     )

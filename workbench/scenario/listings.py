@@ -107,7 +107,9 @@ MIN_OPEN_IN_WEB_PERIOD = 6  # the incident needs listings taking interest in Dec
 def to_datetime(us: np.ndarray, name: str) -> pl.Series:
     """int64 microseconds (UTC) as a ``Datetime("us", "UTC")`` series; negative = null."""
     s = pl.Series(name, np.asarray(us, dtype=np.int64))
-    return pl.select(pl.when(s >= 0).then(s)).to_series().cast(pl.Datetime("us")).dt.replace_time_zone("UTC").alias(name)
+    return (
+        pl.select(pl.when(s >= 0).then(s)).to_series().cast(pl.Datetime("us")).dt.replace_time_zone("UTC").alias(name)
+    )
 
 
 def _local_to_utc_us(days: np.ndarray, seconds: np.ndarray | int) -> np.ndarray:
@@ -209,9 +211,7 @@ def make_handlers(world: World, rng: np.random.Generator) -> pl.DataFrame:
 def handler_ips(handlers: pl.DataFrame) -> pl.DataFrame:
     """Each caseworker's workstation address, on the team's office subnet."""
     team_no = handlers["team"].replace_strict({t: i + 1 for i, t in enumerate(TEAMS)}, return_dtype=pl.Int64)
-    return handlers.select(
-        "handler_id", ip=pl.format("10.20.{}.{}", team_no, pl.col("handler_id") + 20)
-    )
+    return handlers.select("handler_id", ip=pl.format("10.20.{}.{}", team_no, pl.col("handler_id") + 20))
 
 
 def _publish_days(rng: np.random.Generator, year: int, n: int, last_year: bool) -> np.ndarray:
@@ -221,7 +221,9 @@ def _publish_days(rng: np.random.Generator, year: int, n: int, last_year: bool) 
     return np.sort(rng.choice(days, n))
 
 
-def _landlords(rng: np.random.Generator, district: np.ndarray, cls: np.ndarray, kind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _landlords(
+    rng: np.random.Generator, district: np.ndarray, cls: np.ndarray, kind: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Landlord per listing and whether it is municipal (which sets its usual income rule)."""
     n = len(district)
     local = pl.Series(district).replace_strict(LOCAL_PUBLIC, default="").to_numpy()
@@ -310,7 +312,9 @@ def _ensure_open_in_web_period(rng: np.random.Generator, days: np.ndarray) -> np
 HANDOVER_DAYS = 120  # a leaver takes no new listings in their last months, so all they start ends in time
 
 
-def _assign_handlers(rng: np.random.Generator, team: np.ndarray, days: np.ndarray, handlers: pl.DataFrame) -> np.ndarray:
+def _assign_handlers(
+    rng: np.random.Generator, team: np.ndarray, days: np.ndarray, handlers: pl.DataFrame
+) -> np.ndarray:
     """A caseworker of the listing's team, employed from the day it opens until it is settled."""
     h_team = handlers["team"].to_numpy()
     h_from = handlers["active_from"].to_numpy().astype("datetime64[D]")

@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-__all__ = ["FAULT", "FAULT_SUBJECTS", "FIELD_PHRASES", "GREETINGS", "OWNER", "OWNER_SUBJECTS", "SIGNOFFS", "UNRELATED", "WHEN_WORDS"]
+__all__ = [
+    "FAULT",
+    "FAULT_SUBJECTS",
+    "FIELD_PHRASES",
+    "GREETINGS",
+    "OWNER",
+    "OWNER_SUBJECTS",
+    "SIGNOFFS",
+    "UNRELATED",
+    "WHEN_WORDS",
+]
 
 # Reports by people who landed in someone else's account.
 FAULT = {
@@ -58,8 +68,18 @@ FAULT = {
     ),
 }
 FAULT_SUBJECTS = {
-    "sv": ("Fel konto", "Någon annans uppgifter!", "Säkerhetsproblem på Mina sidor", "Inloggning", "Mina sidor",
-           "Allvarligt fel", "fel person", "Dataintrång?", "Fråga", None),
+    "sv": (
+        "Fel konto",
+        "Någon annans uppgifter!",
+        "Säkerhetsproblem på Mina sidor",
+        "Inloggning",
+        "Mina sidor",
+        "Allvarligt fel",
+        "fel person",
+        "Dataintrång?",
+        "Fråga",
+        None,
+    ),
     "en": ("Wrong account", "Someone else's data", "Security issue", "Login problem", "My pages", "Privacy", None),
 }
 
@@ -86,112 +106,189 @@ OWNER_SUBJECTS = {
 }
 FIELD_PHRASES = {
     "sv": {
-        "phone": "mitt telefonnummer", "email": "min e-postadress", "address": "min adress",
-        "postal_code": "mitt postnummer", "city": "min ort", "employer": "min arbetsgivare",
-        "annual_income": "min inkomst", "co_applicant_name": "min medsökande",
-        "co_applicant_personnummer": "min medsökandes personnummer", "name": "mitt namn",
+        "phone": "mitt telefonnummer",
+        "email": "min e-postadress",
+        "address": "min adress",
+        "postal_code": "mitt postnummer",
+        "city": "min ort",
+        "employer": "min arbetsgivare",
+        "annual_income": "min inkomst",
+        "co_applicant_name": "min medsökande",
+        "co_applicant_personnummer": "min medsökandes personnummer",
+        "name": "mitt namn",
     },
     "en": {
-        "phone": "my phone number", "email": "my e-mail address", "address": "my address",
-        "postal_code": "my postcode", "city": "my city", "employer": "my employer",
-        "annual_income": "my income", "co_applicant_name": "my co-applicant",
-        "co_applicant_personnummer": "my co-applicant's personnummer", "name": "my name",
+        "phone": "my phone number",
+        "email": "my e-mail address",
+        "address": "my address",
+        "postal_code": "my postcode",
+        "city": "my city",
+        "employer": "my employer",
+        "annual_income": "my income",
+        "co_applicant_name": "my co-applicant",
+        "co_applicant_personnummer": "my co-applicant's personnummer",
+        "name": "my name",
     },
 }
 
 # Everything else support receives: (weight, may come by web form, sv subjects, sv bodies,
 # en subjects, en bodies). "login", "locked" and "blank" are the hard negatives.
 UNRELATED = {
-    "login": (14, False,
+    "login": (
+        14,
+        False,
         ("Kan inte logga in", "Inloggning fungerar inte", "Problem med inloggning", None),
-        ("Jag kan inte logga in på Mina sidor. Det står bara att tjänsten inte är tillgänglig.",
-         "kan inte logga in, har försökt flera gånger idag",
-         "Varför går det inte att logga in? Jag måste svara på ett erbjudande.",
-         "Inloggningen fungerar inte för mig, varken med BankID eller lösenord.",
-         "Hej, när kommer inloggningen att fungera igen? Jag kommer inte in på mitt konto."),
+        (
+            "Jag kan inte logga in på Mina sidor. Det står bara att tjänsten inte är tillgänglig.",
+            "kan inte logga in, har försökt flera gånger idag",
+            "Varför går det inte att logga in? Jag måste svara på ett erbjudande.",
+            "Inloggningen fungerar inte för mig, varken med BankID eller lösenord.",
+            "Hej, när kommer inloggningen att fungera igen? Jag kommer inte in på mitt konto.",
+        ),
         ("Cannot log in", "Login not working", None),
-        ("I cannot log in to My pages, it says the service is unavailable.",
-         "Login does not work. I have tried several times today.",
-         "When will login work again? I can't get into my account.")),
-    "bankid": (10, False,
+        (
+            "I cannot log in to My pages, it says the service is unavailable.",
+            "Login does not work. I have tried several times today.",
+            "When will login work again? I can't get into my account.",
+        ),
+    ),
+    "bankid": (
+        10,
+        False,
         ("BankID", "Problem med BankID", "Mobilt BankID"),
-        ("Mitt mobila BankID startar inte när jag försöker logga in hos er.",
-         "Får felkod när jag loggar in med BankID, vad ska jag göra?",
-         "BankID-appen säger att ingen legitimering pågår. Fungerar det hos er?"),
+        (
+            "Mitt mobila BankID startar inte när jag försöker logga in hos er.",
+            "Får felkod när jag loggar in med BankID, vad ska jag göra?",
+            "BankID-appen säger att ingen legitimering pågår. Fungerar det hos er?",
+        ),
         ("BankID problem", "BankID"),
-        ("Mobile BankID does not start when I try to log in.",
-         "I get an error code when logging in with BankID.")),
-    "password": (8, False,
+        ("Mobile BankID does not start when I try to log in.", "I get an error code when logging in with BankID."),
+    ),
+    "password": (
+        8,
+        False,
         ("Glömt lösenord", "Nytt lösenord", "Lösenord"),
-        ("Jag har glömt mitt lösenord. Kan ni skicka ett nytt? Kundnummer {own_id}.",
-         "Fick aldrig mejlet med nytt lösenord.",
-         "Hur byter jag lösenord? Jag har inget BankID."),
+        (
+            "Jag har glömt mitt lösenord. Kan ni skicka ett nytt? Kundnummer {own_id}.",
+            "Fick aldrig mejlet med nytt lösenord.",
+            "Hur byter jag lösenord? Jag har inget BankID.",
+        ),
         ("Forgot password", "Password reset"),
-        ("I forgot my password, can you send a new one? Customer number {own_id}.",
-         "The password reset e-mail never arrived.")),
-    "locked": (4, False,
+        (
+            "I forgot my password, can you send a new one? Customer number {own_id}.",
+            "The password reset e-mail never arrived.",
+        ),
+    ),
+    "locked": (
+        4,
+        False,
         ("Låst konto", "Mitt konto är låst", None),
-        ("Mitt konto är låst efter för många försök. Kan ni låsa upp det?",
-         "Det står att mitt konto är spärrat. Varför?"),
+        (
+            "Mitt konto är låst efter för många försök. Kan ni låsa upp det?",
+            "Det står att mitt konto är spärrat. Varför?",
+        ),
         ("Account locked",),
-        ("My account is locked after too many attempts, please unlock it.",)),
-    "blank": (5, True,
+        ("My account is locked after too many attempts, please unlock it.",),
+    ),
+    "blank": (
+        5,
+        True,
         ("Sidan är tom", "Fel på Mina sidor", "Felmeddelande"),
-        ("Jag ser inte mina egna uppgifter, sidan är bara vit.",
-         "Mina intressen syns inte längre på Mina sidor. Har de försvunnit?",
-         "Får ett felmeddelande när jag öppnar min profil.",
-         "Sidan laddar inte, det snurrar bara."),
+        (
+            "Jag ser inte mina egna uppgifter, sidan är bara vit.",
+            "Mina intressen syns inte längre på Mina sidor. Har de försvunnit?",
+            "Får ett felmeddelande när jag öppnar min profil.",
+            "Sidan laddar inte, det snurrar bara.",
+        ),
         ("Blank page", "Error on My pages"),
-        ("I did not see my own data, page is blank.",
-         "My interests are not shown any more. Were they deleted?",
-         "I get an error message when I open my profile.")),
-    "fee": (16, True,
+        (
+            "I did not see my own data, page is blank.",
+            "My interests are not shown any more. Were they deleted?",
+            "I get an error message when I open my profile.",
+        ),
+    ),
+    "fee": (
+        16,
+        True,
         ("Köavgift", "Årsavgift", "Faktura", "Betalning"),
-        ("Jag har betalat årsavgiften men det syns inte på Mina sidor.",
-         "Hur mycket är köavgiften för {year} och när ska den vara betald?",
-         "Jag glömde betala avgiften. Förlorar jag min kötid nu?",
-         "Kan jag få en ny faktura på köavgiften? Kundnummer {own_id}.",
-         "varför har jag fått två fakturor på avgiften"),
+        (
+            "Jag har betalat årsavgiften men det syns inte på Mina sidor.",
+            "Hur mycket är köavgiften för {year} och när ska den vara betald?",
+            "Jag glömde betala avgiften. Förlorar jag min kötid nu?",
+            "Kan jag få en ny faktura på köavgiften? Kundnummer {own_id}.",
+            "varför har jag fått två fakturor på avgiften",
+        ),
         ("Queue fee", "Annual fee", "Invoice"),
-        ("I paid the annual fee but it is not shown on My pages.",
-         "How much is the queue fee for {year}?",
-         "I forgot to pay the fee. Will I lose my queue time?")),
-    "queue": (16, True,
+        (
+            "I paid the annual fee but it is not shown on My pages.",
+            "How much is the queue fee for {year}?",
+            "I forgot to pay the fee. Will I lose my queue time?",
+        ),
+    ),
+    "queue": (
+        16,
+        True,
         ("Kötid", "Min köplats", "Fråga om kön", None),
-        ("Hur länge har jag stått i kö? Det står ett annat datum än jag trodde.",
-         "Varför står jag inte högre upp i kön för lägenheten {listing}?",
-         "Kan min sambo ta över min kötid?",
-         "Kan min sambo se mina uppgifter om vi står som medsökande?",
-         "Min köplats verkar ha ändrats, jag stod som nummer 3 förra veckan."),
+        (
+            "Hur länge har jag stått i kö? Det står ett annat datum än jag trodde.",
+            "Varför står jag inte högre upp i kön för lägenheten {listing}?",
+            "Kan min sambo ta över min kötid?",
+            "Kan min sambo se mina uppgifter om vi står som medsökande?",
+            "Min köplats verkar ha ändrats, jag stod som nummer 3 förra veckan.",
+        ),
         ("Queue time", "Queue position"),
-        ("How long have I been in the queue?",
-         "Why am I not higher in the queue for apartment {listing}?",
-         "Can my partner take over my queue time?")),
-    "listing": (14, True,
+        (
+            "How long have I been in the queue?",
+            "Why am I not higher in the queue for apartment {listing}?",
+            "Can my partner take over my queue time?",
+        ),
+    ),
+    "listing": (
+        14,
+        True,
         ("Lägenhet {listing}", "Fråga om annons", "Visning", "Lägenhet i {district}"),
-        ("När är visningen av lägenheten {listing} i {district}?",
-         "Finns det hiss i huset för annons {listing}?",
-         "Jag har anmält intresse för {listing}, när får jag besked?",
-         "Hur många rum har lägenheten i {district}? Det står olika i annonsen."),
+        (
+            "När är visningen av lägenheten {listing} i {district}?",
+            "Finns det hiss i huset för annons {listing}?",
+            "Jag har anmält intresse för {listing}, när får jag besked?",
+            "Hur många rum har lägenheten i {district}? Det står olika i annonsen.",
+        ),
         ("Apartment {listing}", "Viewing", "Question about a listing"),
-        ("When is the viewing of apartment {listing} in {district}?",
-         "I registered interest in {listing}. When will I hear back?")),
-    "address": (8, True,
+        (
+            "When is the viewing of apartment {listing} in {district}?",
+            "I registered interest in {listing}. When will I hear back?",
+        ),
+    ),
+    "address": (
+        8,
+        True,
         ("Adressändring", "Ny adress", "Flytt"),
-        ("Jag har flyttat och vill ändra min adress, hur gör jag?",
-         "Jag har ändrat min adress men den nya syns inte ännu.",
-         "Ska jag meddela er när jag byter telefonnummer?"),
+        (
+            "Jag har flyttat och vill ändra min adress, hur gör jag?",
+            "Jag har ändrat min adress men den nya syns inte ännu.",
+            "Ska jag meddela er när jag byter telefonnummer?",
+        ),
         ("Change of address", "New address"),
-        ("I have moved and want to change my address.",
-         "I changed my e-mail address but I still get mail to the old one.")),
-    "offer": (7, True,
+        (
+            "I have moved and want to change my address.",
+            "I changed my e-mail address but I still get mail to the old one.",
+        ),
+    ),
+    "offer": (
+        7,
+        True,
         ("Erbjudande", "Svar på erbjudande", "Kontrakt"),
-        ("Jag har fått ett erbjudande på {listing}. Hur tackar jag ja?",
-         "Kan jag tacka nej till erbjudandet utan att förlora kötid?",
-         "När kan jag skriva kontrakt för lägenheten i {district}?"),
+        (
+            "Jag har fått ett erbjudande på {listing}. Hur tackar jag ja?",
+            "Kan jag tacka nej till erbjudandet utan att förlora kötid?",
+            "När kan jag skriva kontrakt för lägenheten i {district}?",
+        ),
         ("Offer", "Contract"),
-        ("I received an offer for {listing}. How do I accept it?",
-         "Can I decline the offer without losing queue time?")),
+        (
+            "I received an offer for {listing}. How do I accept it?",
+            "Can I decline the offer without losing queue time?",
+        ),
+    ),
 }
 
 GREETINGS = {
@@ -199,8 +296,14 @@ GREETINGS = {
     "en": ("Hi,\n\n", "Hello,\n", "", "Dear support,\n\n"),
 }
 SIGNOFFS = {
-    "sv": ("\n\nMvh\n{own_name}", "\n\n/{own_name}", "", "\n\nHälsningar {own_name}", "\n\nTack på förhand!\n{own_name}",
-           "\n\nSkickat från min iPhone"),
+    "sv": (
+        "\n\nMvh\n{own_name}",
+        "\n\n/{own_name}",
+        "",
+        "\n\nHälsningar {own_name}",
+        "\n\nTack på förhand!\n{own_name}",
+        "\n\nSkickat från min iPhone",
+    ),
     "en": ("\n\nRegards,\n{own_name}", "\n\nThanks\n{own_name}", "", "\n\nSent from my iPhone"),
 }
 
@@ -215,8 +318,18 @@ class _WhenWords(TypedDict):
 
 # Day and time-of-day words for "{when}", per language.
 WHEN_WORDS: dict[str, _WhenWords] = {
-    "sv": {"today": "idag", "yesterday": "igår", "weekday": ("i måndags", "i tisdags", "i onsdags", "i torsdags",
-           "i fredags", "i lördags", "i söndags"), "at": " kl ", "sep": "."},
-    "en": {"today": "today", "yesterday": "yesterday", "weekday": ("on Monday", "on Tuesday", "on Wednesday",
-           "on Thursday", "on Friday", "on Saturday", "on Sunday"), "at": " at ", "sep": ":"},
+    "sv": {
+        "today": "idag",
+        "yesterday": "igår",
+        "weekday": ("i måndags", "i tisdags", "i onsdags", "i torsdags", "i fredags", "i lördags", "i söndags"),
+        "at": " kl ",
+        "sep": ".",
+    },
+    "en": {
+        "today": "today",
+        "yesterday": "yesterday",
+        "weekday": ("on Monday", "on Tuesday", "on Wednesday", "on Thursday", "on Friday", "on Saturday", "on Sunday"),
+        "at": " at ",
+        "sep": ":",
+    },
 }

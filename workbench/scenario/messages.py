@@ -28,8 +28,34 @@ _REPORT_SHARE = 0.012  # of the people put into someone else's account who write
 _OWNER_REPORT_SHARE = 0.1  # of the owners whose data a stranger changed
 _LOGIN_SURGE = 3.0  # "can't log in" mail during the shutdown, relative to normal volume
 # E-mail to support by local hour: office hours, and evenings at home.
-_HOURS = np.array([0.2, 0.1, 0.05, 0.05, 0.05, 0.1, 0.4, 0.9, 1.6, 1.8, 1.7, 1.5,
-                   1.4, 1.5, 1.5, 1.4, 1.2, 1.0, 1.0, 1.1, 1.2, 1.0, 0.7, 0.4])
+_HOURS = np.array(
+    [
+        0.2,
+        0.1,
+        0.05,
+        0.05,
+        0.05,
+        0.1,
+        0.4,
+        0.9,
+        1.6,
+        1.8,
+        1.7,
+        1.5,
+        1.4,
+        1.5,
+        1.5,
+        1.4,
+        1.2,
+        1.0,
+        1.0,
+        1.1,
+        1.2,
+        1.0,
+        0.7,
+        0.4,
+    ]
+)
 _DOMAINS = np.array(["example.com", "example.net", "mail.example", "post.example"])
 # Fault reports arrive Saturday to Monday: from Saturday morning until Monday evening.
 _FIRST_REPORT = seconds(INCIDENT.deployed_at.replace(hour=6, minute=30) + timedelta(days=1))  # Sat 07:30 local
@@ -67,9 +93,12 @@ def _catalog() -> pl.DataFrame:
     rows = []
     for lang in ("sv", "en"):
         groups = {
-            ("fault", "body"): texts.FAULT[lang], ("fault", "subject"): texts.FAULT_SUBJECTS[lang],
-            ("owner", "body"): texts.OWNER[lang], ("owner", "subject"): texts.OWNER_SUBJECTS[lang],
-            ("any", "greeting"): texts.GREETINGS[lang], ("any", "signoff"): texts.SIGNOFFS[lang],
+            ("fault", "body"): texts.FAULT[lang],
+            ("fault", "subject"): texts.FAULT_SUBJECTS[lang],
+            ("owner", "body"): texts.OWNER[lang],
+            ("owner", "subject"): texts.OWNER_SUBJECTS[lang],
+            ("any", "greeting"): texts.GREETINGS[lang],
+            ("any", "signoff"): texts.SIGNOFFS[lang],
         }
         for cat, (_, _, sv_subj, sv_body, en_subj, en_body) in texts.UNRELATED.items():
             groups[(cat, "subject")] = sv_subj if lang == "sv" else en_subj
@@ -93,12 +122,19 @@ def _pick_text(rng, frame: pl.DataFrame, catalog: pl.DataFrame, part: str, categ
 def _when(lang: pl.Series, login: np.ndarray, sent: np.ndarray, rng) -> pl.Series:
     """'igår kl 21.14' / 'on Friday at 21:14': the login as the sender would describe it."""
     days = (sent + LOCAL_OFFSET) // 86400 - (login + LOCAL_OFFSET) // 86400
-    hm = pl.Series(local_hour(login)).cast(pl.String).str.zfill(2), pl.Series((login // 60) % 60).cast(pl.String).str.zfill(2)
+    hm = (
+        pl.Series(local_hour(login)).cast(pl.String).str.zfill(2),
+        pl.Series((login // 60) % 60).cast(pl.String).str.zfill(2),
+    )
     out = pl.repeat("", len(login), eager=True)
     for code, w in texts.WHEN_WORDS.items():
-        day = np.where(days == 0, w["today"], np.where(days == 1, w["yesterday"], np.array(w["weekday"])[local_weekday(login)]))
+        day = np.where(
+            days == 0, w["today"], np.where(days == 1, w["yesterday"], np.array(w["weekday"])[local_weekday(login)])
+        )
         stated = pl.Series(rng.random(len(login)) < 0.6)
-        clock = pl.select(pl.when(stated).then(pl.lit(w["at"]) + hm[0] + w["sep"] + hm[1]).otherwise(pl.lit(""))).to_series()
+        clock = pl.select(
+            pl.when(stated).then(pl.lit(w["at"]) + hm[0] + w["sep"] + hm[1]).otherwise(pl.lit(""))
+        ).to_series()
         text = pl.Series(day) + clock
         out = pl.select(pl.when(lang == code).then(text).otherwise(out)).to_series()
     return out
@@ -160,9 +196,11 @@ def _everyday(rng, world: World, sessions: Sessions) -> tuple[pl.DataFrame, pl.D
     wf = weights * web_ok
     c_form = rng.choice(len(cats), n_form, p=wf / wf.sum())
 
-    members = world.tables["applicants"].filter(
-        (pl.col("status") == "active") & (pl.col("registered_at") < WEB_PERIOD[0])
-    )["applicant_id"].to_numpy()
+    members = (
+        world.tables["applicants"]
+        .filter((pl.col("status") == "active") & (pl.col("registered_at") < WEB_PERIOD[0]))["applicant_id"]
+        .to_numpy()
+    )
     n_mail = len(t_mail)
     n = n_mail + n_form
     frame = pl.DataFrame(
@@ -186,8 +224,10 @@ def _everyday(rng, world: World, sessions: Sessions) -> tuple[pl.DataFrame, pl.D
 def _fault_reports(rng, sessions: Sessions, changes: pl.DataFrame) -> pl.DataFrame:
     """Reports by people who were put into another account, and by owners who saw changes."""
     sw = sessions.frame.filter("swapped").select("sid", "member", "account", "start", "end")
-    empty = sw.head(0).select(person="member", true_time="end", seen="account", login="start").with_columns(
-        category=pl.lit("fault"), field=pl.lit(None, pl.String), new_value=pl.lit(None, pl.String)
+    empty = (
+        sw.head(0)
+        .select(person="member", true_time="end", seen="account", login="start")
+        .with_columns(category=pl.lit("fault"), field=pl.lit(None, pl.String), new_value=pl.lit(None, pl.String))
     )
     if not sw.height:
         return empty
@@ -206,8 +246,13 @@ def _fault_reports(rng, sessions: Sessions, changes: pl.DataFrame) -> pl.DataFra
     owners = by_stranger[np.sort(rng.choice(by_stranger.height, k, replace=False))] if k else by_stranger
     noticed = owners["time"].dt.epoch("s").to_numpy() + 3600 + rng.exponential(8 * 3600, owners.height).astype(np.int64)
     owners = owners.select(
-        person="account_id", true_time=pl.Series(report_time(rng, noticed)), seen=pl.lit(None, pl.Int64),
-        login=pl.lit(0, pl.Int64), category=pl.lit("owner"), field="field", new_value="new_value",
+        person="account_id",
+        true_time=pl.Series(report_time(rng, noticed)),
+        seen=pl.lit(None, pl.Int64),
+        login=pl.lit(0, pl.Int64),
+        category=pl.lit("owner"),
+        field="field",
+        new_value="new_value",
     )
     return pl.concat([actors, owners], how="vertical_relaxed")
 
@@ -227,7 +272,12 @@ def simulate_messages(world: World, sessions: Sessions, listings: OpenListings, 
 
     people = world.tables["applicants"].select("applicant_id", "name", "email")
     m = (
-        m.join(people.rename({"applicant_id": "person", "name": "own_name"}), on="person", how="left", maintain_order="left")
+        m.join(
+            people.rename({"applicant_id": "person", "name": "own_name"}),
+            on="person",
+            how="left",
+            maintain_order="left",
+        )
         .join(people.select(seen="applicant_id", seen_name="name"), on="seen", how="left", maintain_order="left")
         .with_columns(lang=pl.Series(np.where(rng.random(n) < _EN_SHARE, "en", "sv")))
     )
@@ -237,7 +287,8 @@ def simulate_messages(world: World, sessions: Sessions, listings: OpenListings, 
     has_listings = len(listings.ids) > 0
     m = m.with_columns(
         subject=_pick_text(rng, m, catalog, "subject", pl.col("category")),
-        body=_pick_text(rng, m, catalog, "greeting", "any") + _pick_text(rng, m, catalog, "body", pl.col("category"))
+        body=_pick_text(rng, m, catalog, "greeting", "any")
+        + _pick_text(rng, m, catalog, "body", pl.col("category"))
         + _pick_text(rng, m, catalog, "signoff", "any"),
         when=_when(m["lang"], m["login"].to_numpy(), m["true_time"].to_numpy(), rng),
         field_phrase=pl.concat_str("lang", "field", separator="|").replace_strict(
@@ -249,26 +300,43 @@ def simulate_messages(world: World, sessions: Sessions, listings: OpenListings, 
         address=pl.when(pl.col("known")).then(pl.col("email")).otherwise(_unknown_address(rng, m["own_name"])),
     )
     fills = {
-        "{own_name}": "own_name", "{own_id}": "person", "{seen_name}": "seen_name", "{seen_id}": "seen",
-        "{when}": "when", "{field}": "field_phrase", "{new_value}": "new_value", "{listing}": "listing",
-        "{district}": "district", "{year}": "year",
+        "{own_name}": "own_name",
+        "{own_id}": "person",
+        "{seen_name}": "seen_name",
+        "{seen_id}": "seen",
+        "{when}": "when",
+        "{field}": "field_phrase",
+        "{new_value}": "new_value",
+        "{listing}": "listing",
+        "{district}": "district",
+        "{year}": "year",
     }
     for part in ("subject", "body"):  # one pass per placeholder, over all rows at once
         for token, col in fills.items():
-            m = m.with_columns(pl.col(part).str.replace_all(token, pl.col(col).cast(pl.String).fill_null(""), literal=True))
+            m = m.with_columns(
+                pl.col(part).str.replace_all(token, pl.col(col).cast(pl.String).fill_null(""), literal=True)
+            )
     m = m.with_columns(body=_typos(rng, m["body"], m["lang"]))
 
-    received = m["true_time"].to_numpy() + offset + np.where(
-        m["channel"].to_numpy() == "web_form", rng.integers(0, 3, n), rng.integers(1, 45, n)
+    received = (
+        m["true_time"].to_numpy()
+        + offset
+        + np.where(m["channel"].to_numpy() == "web_form", rng.integers(0, 3, n), rng.integers(1, 45, n))
     )
     m = m.with_columns(received_at=as_datetime(received), _base=pl.Series(rng.integers(1000, 9000, n)))
     stamp = pl.col("received_at").dt.strftime("%Y%m%d%H%M%S")
-    serial = pl.col("_base").first().over("received_at") + pl.int_range(pl.len()).over("received_at")  # unique per second
+    serial = pl.col("_base").first().over("received_at") + pl.int_range(pl.len()).over(
+        "received_at"
+    )  # unique per second
     m = m.with_columns(message_id="<" + stamp + "." + serial.cast(pl.String) + "@mail.bostad.example>")
     m = m.sort("received_at", "message_id")
     table = m.select(
-        "message_id", "received_at", "channel",
+        "message_id",
+        "received_at",
+        "channel",
         sender_applicant_id=pl.when(pl.col("known")).then(pl.col("person")),
-        sender_address="address", subject="subject", body="body",
+        sender_address="address",
+        subject="subject",
+        body="body",
     )
     return Messages(table, m.filter("fault").select("message_id"), views, offset)

@@ -85,9 +85,12 @@ def _unique_serials(rng, birth: np.ndarray, male: np.ndarray, lo: int, hi: int) 
     rank = frame.select(pl.int_range(pl.len()).over(["b", "m"])).to_series().to_numpy()
     width = hi - lo
     start = rng.integers(0, width, len(birth))  # a random start per row, shared by key below
-    start = pl.DataFrame({"b": frame["b"], "m": frame["m"], "s": start}).select(
-        pl.col("s").first().over(["b", "m"])
-    ).to_series().to_numpy()
+    start = (
+        pl.DataFrame({"b": frame["b"], "m": frame["m"], "s": start})
+        .select(pl.col("s").first().over(["b", "m"]))
+        .to_series()
+        .to_numpy()
+    )
     k = lo + (start + rank * 7) % width  # 7 is coprime to the widths used, so no repeats
     return k * 2 + male.astype(np.int64)
 
@@ -128,7 +131,9 @@ def simulate_people(world: World) -> None:
     sthlm_p = np.array([p for _, _, p in STOCKHOLM_AREA])
     sthlm_idx = rng.choice(len(sthlm_names), n, p=sthlm_p / sthlm_p.sum())
     city = np.where(area, sthlm_names[sthlm_idx], rng.choice(lists["cities"], n))
-    postal_prefix = np.where(area, np.array([p for _, p, _ in STOCKHOLM_AREA])[sthlm_idx], rng.integers(2, 10, n).astype(str))
+    postal_prefix = np.where(
+        area, np.array([p for _, p, _ in STOCKHOLM_AREA])[sthlm_idx], rng.integers(2, 10, n).astype(str)
+    )
     postal_digits = pl.Series(postal_prefix) + pl.Series(rng.integers(0, 100_000, n)).cast(pl.String).str.zfill(5)
     postal = postal_digits.str.slice(0, 3) + " " + postal_digits.str.slice(3, 2)
     street = (
@@ -168,7 +173,12 @@ def simulate_people(world: World) -> None:
     age_2013 = (np.datetime64("2013-12-01") - birth).astype(np.int64) / 365.25
     student = (age_2013 >= 18) & (age_2013 < 30) & (rng.random(n) < 0.35)
     companies = np.array(
-        [f"{a} {suffix}" for a, suffix in zip(rng.choice(lists["last"][0], 1500), rng.choice(["AB", "HB", "& Co AB"], 1500), strict=True)]
+        [
+            f"{a} {suffix}"
+            for a, suffix in zip(
+                rng.choice(lists["last"][0], 1500), rng.choice(["AB", "HB", "& Co AB"], 1500), strict=True
+            )
+        ]
         + list(PUBLIC_EMPLOYERS)
     )
     employed = ~student & (rng.random(n) < 0.88)
@@ -182,7 +192,11 @@ def simulate_people(world: World) -> None:
 
     has_co = rng.random(n) < 0.2
     co_male = ~male
-    co_first = np.where(co_male, rng.choice(lists["male"][0], n, p=lists["male"][1]), rng.choice(lists["female"][0], n, p=lists["female"][1]))
+    co_first = np.where(
+        co_male,
+        rng.choice(lists["male"][0], n, p=lists["male"][1]),
+        rng.choice(lists["female"][0], n, p=lists["female"][1]),
+    )
     co_last = np.where(rng.random(n) < 0.6, last, rng.choice(lists["last"][0], n, p=lists["last"][1]))
     co_birth = birth + rng.integers(-5 * 365, 5 * 365, n)
     co_pnr = personnummer(co_birth, _unique_serials(rng, co_birth, co_male, 400, 500))
@@ -197,7 +211,9 @@ def simulate_people(world: World) -> None:
     paid_years = np.where(lapsed, lapse_after, years_on)
 
     reg_seconds = rng.integers(7 * 3600, 22 * 3600, n)
-    registered_at = (queue_start.astype("datetime64[s]") + reg_seconds - 3600).astype("datetime64[us]")  # local → UTC (CET)
+    registered_at = (queue_start.astype("datetime64[s]") + reg_seconds - 3600).astype(
+        "datetime64[us]"
+    )  # local → UTC (CET)
 
     applicants = pl.DataFrame(
         {
@@ -252,4 +268,3 @@ def _fees(rng: np.random.Generator, ids, first_fee, paid_years) -> pl.DataFrame:
         amount=pl.lit(FEE_AMOUNT, dtype=pl.Int64),
         paid_at=jan1 + offset,
     ).with_columns(pl.col("year").cast(pl.Int64))
-

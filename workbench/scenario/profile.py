@@ -43,7 +43,9 @@ _DOMAINS = np.array(["example.com", "example.net", "example.org", "mail.example"
 
 def _fresh_phone(rng, n: int) -> pl.Series:
     d = pl.Series(rng.integers(0, 10_000_000, n)).cast(pl.String).str.zfill(7)
-    return pl.Series(rng.choice(_MOBILE, n)) + "-" + d.str.slice(0, 3) + " " + d.str.slice(3, 2) + " " + d.str.slice(5, 2)
+    return (
+        pl.Series(rng.choice(_MOBILE, n)) + "-" + d.str.slice(0, 3) + " " + d.str.slice(3, 2) + " " + d.str.slice(5, 2)
+    )
 
 
 def _fresh_values(rng, rows: pl.DataFrame, people: pl.DataFrame) -> pl.Series:
@@ -54,7 +56,9 @@ def _fresh_values(rng, rows: pl.DataFrame, people: pl.DataFrame) -> pl.Series:
     """
     n = rows.height
     base = rows.select("base").join(people, left_on="base", right_on="applicant_id", how="left", maintain_order="left")
-    donor = rows.select("donor").join(people, left_on="donor", right_on="applicant_id", how="left", maintain_order="left")
+    donor = rows.select("donor").join(
+        people, left_on="donor", right_on="applicant_id", how="left", maintain_order="left"
+    )
     local = base["email"].str.split("@").list.first().str.replace(r"\.\d+$", "")
     income = (base["annual_income"].fill_null(250_000).to_numpy() * rng.lognormal(0.04, 0.12, n)) // 1000 * 1000
     first_name = base["name"].str.split(" ").list.first()
@@ -62,14 +66,20 @@ def _fresh_values(rng, rows: pl.DataFrame, people: pl.DataFrame) -> pl.Series:
     remove_co = pl.Series(rng.random(n) < 0.5) & base["co_applicant_name"].is_not_null()
     by_field = {
         "phone": _fresh_phone(rng, n),
-        "email": local + "." + pl.Series(rng.integers(10, 100, n)).cast(pl.String) + "@" + pl.Series(rng.choice(_DOMAINS, n)),
+        "email": local
+        + "."
+        + pl.Series(rng.integers(10, 100, n)).cast(pl.String)
+        + "@"
+        + pl.Series(rng.choice(_DOMAINS, n)),
         "address": donor["address"],
         "postal_code": donor["postal_code"],
         "city": donor["city"],
         "employer": donor["employer"].fill_null(base["employer"]),
         "annual_income": pl.Series(income.astype(np.int64)).cast(pl.String),
         "co_applicant_name": pl.select(pl.when(remove_co).then(None).otherwise(donor["name"])).to_series(),
-        "co_applicant_personnummer": pl.select(pl.when(remove_co).then(None).otherwise(donor["personnummer"])).to_series(),
+        "co_applicant_personnummer": pl.select(
+            pl.when(remove_co).then(None).otherwise(donor["personnummer"])
+        ).to_series(),
         "name": first_name + " " + last_name,
     }
     field = rows["field"]
@@ -89,7 +99,9 @@ def _chain(rows: pl.DataFrame, original: pl.DataFrame) -> pl.DataFrame:
             .join(original, on=key, how="left", maintain_order="left")
             .with_columns(old_value=pl.col("new_value").shift(1).over(key))
             .with_columns(
-                old_value=pl.when(pl.int_range(pl.len()).over(key) == 0).then(pl.col("registered")).otherwise("old_value")
+                old_value=pl.when(pl.int_range(pl.len()).over(key) == 0)
+                .then(pl.col("registered"))
+                .otherwise("old_value")
             )
             .drop("registered")
             .filter(~pl.col("old_value").eq_missing(pl.col("new_value")))
@@ -114,7 +126,9 @@ def simulate_changes(world: World, sessions: Sessions, edits: pl.DataFrame) -> p
     )
     registered = people.unpivot(index="applicant_id", on=list(FIELDS), variable_name="field", value_name="registered")
     people = people.with_columns(pl.col("annual_income").cast(pl.Int64))
-    e = e.join(people.select("applicant_id", "protected_identity"), left_on="account", right_on="applicant_id", how="left")
+    e = e.join(
+        people.select("applicant_id", "protected_identity"), left_on="account", right_on="applicant_id", how="left"
+    )
     fresh_edits = e.filter(pl.col("restores").list.len() == 0)
     n = fresh_edits.height
     stranger = fresh_edits["swapped"].to_numpy()
@@ -140,7 +154,16 @@ def simulate_changes(world: World, sessions: Sessions, edits: pl.DataFrame) -> p
     )["registered"]
     rows = rows.with_columns(
         new_value=pl.when(pl.col("own")).then(stated).otherwise(_fresh_values(rng, rows, people))
-    ).select("sid", "session_id", "time", "swapped", actor="member", account_id="account", field="field", new_value="new_value")
+    ).select(
+        "sid",
+        "session_id",
+        "time",
+        "swapped",
+        actor="member",
+        account_id="account",
+        field="field",
+        new_value="new_value",
+    )
     registered = registered.rename({"applicant_id": "account_id"})
     rows = _chain(rows, registered)
 
@@ -153,8 +176,14 @@ def simulate_changes(world: World, sessions: Sessions, edits: pl.DataFrame) -> p
         .group_by("sid", "field", maintain_order=True)
         .agg(pl.col("session_id", "time", "member", "back").first())
         .select(
-            "sid", "session_id", "time", swapped=pl.lit(False), actor="member", account_id="member",
-            field="field", new_value="back",
+            "sid",
+            "session_id",
+            "time",
+            swapped=pl.lit(False),
+            actor="member",
+            account_id="member",
+            field="field",
+            new_value="back",
         )
     )
     rows = _chain(pl.concat([rows.drop("old_value"), undo]), registered)
@@ -178,7 +207,9 @@ def replay_changes(applicants: pl.DataFrame, changes: pl.DataFrame) -> pl.DataFr
     last = changes.sort("change_id").group_by("account_id", "field").agg(pl.col("new_value").last())
     out = applicants
     for field in FIELDS:
-        latest = last.filter(pl.col("field") == field).select(applicant_id="account_id", _v="new_value", _hit=pl.lit(True))
+        latest = last.filter(pl.col("field") == field).select(
+            applicant_id="account_id", _v="new_value", _hit=pl.lit(True)
+        )
         dtype = applicants.schema[field]
         out = (
             out.join(latest, on="applicant_id", how="left", maintain_order="left")

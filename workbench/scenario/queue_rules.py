@@ -68,7 +68,13 @@ class Outcome:
     """What happened to a candidate reached in the walk (small ints, for numpy)."""
 
     ACCEPT, DECLINE, NO_ANSWER, DISQUALIFIED, SKIP, DECLINE_OTHER = range(6)
-    RESPONSE: ClassVar[dict[int, str]] = {0: "accepted", 1: "declined", 2: "no_answer", 3: "disqualified", 5: "declined"}
+    RESPONSE: ClassVar[dict[int, str]] = {
+        0: "accepted",
+        1: "declined",
+        2: "no_answer",
+        3: "disqualified",
+        5: "declined",
+    }
 
 
 # Caseworkers' notes, in Swedish as in the real system.
@@ -131,7 +137,9 @@ def ineligibility(c: dict[str, np.ndarray]) -> np.ndarray:
     return np.select(rules, np.arange(1, len(rules) + 1, dtype=np.int8), 0).astype(np.int8)
 
 
-def walk(listing: np.ndarray, applicant: np.ndarray, accepts: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def walk(
+    listing: np.ndarray, applicant: np.ndarray, accepts: np.ndarray, keep: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Winners of a batch of listings walked at once.
 
     Rows are candidates sorted by listing then rank. ``accepts`` says who would take the

@@ -78,7 +78,9 @@ def write_raw(tables: dict[str, pl.DataFrame], out: Path, rng: np.random.Generat
     # In two threads: the log is polars work that releases the GIL, the mbox pure Python.
     with ThreadPoolExecutor(2) as pool:
         log = pool.submit(write_access_log, tables["page_views"], tables["logins"], out / _FILES["page_views"], rng)
-        box = pool.submit(write_mbox, tables["support_messages"], tables["applicants"], out / _FILES["support_messages"])
+        box = pool.submit(
+            write_mbox, tables["support_messages"], tables["applicants"], out / _FILES["support_messages"]
+        )
         return {_FILES["page_views"]: log.result(), _FILES["support_messages"]: box.result()}
 
 
@@ -92,8 +94,12 @@ def access_log_lines(page_views: pl.DataFrame, logins: pl.DataFrame, rng: np.ran
     views = conform("page_views", page_views)
     # What would break a line or shift its fields silently; anything else a reader would
     # quarantine, which the round-trip test would catch. Literal searches: memchr-fast.
-    breaks = pl.any_horizontal(pl.col(c).str.contains(ch, literal=True) for c in ("ip", "path", "session_id") for ch in "\n\r")
-    bad = views.filter(breaks | pl.col("ip").str.contains(" ", literal=True) | pl.col("session_id").str.contains(" ", literal=True))
+    breaks = pl.any_horizontal(
+        pl.col(c).str.contains(ch, literal=True) for c in ("ip", "path", "session_id") for ch in "\n\r"
+    )
+    bad = views.filter(
+        breaks | pl.col("ip").str.contains(" ", literal=True) | pl.col("session_id").str.contains(" ", literal=True)
+    )
     if bad.height:
         raise GeneratorError(
             f"page view at {bad['time'][0]} cannot be written to the access log: a line break, or a space in "
@@ -101,8 +107,10 @@ def access_log_lines(page_views: pl.DataFrame, logins: pl.DataFrame, rng: np.ran
         )
     fraction = bool(views.select((pl.col("time").dt.microsecond() != 0).any()).item())
     stamp = "%d/%b/%Y:%H:%M:%S%.6f %z" if fraction else "%d/%b/%Y:%H:%M:%S %z"
-    agents = logins.lazy().unique("session_id", keep="first", maintain_order=True).select(
-        "session_id", _agent=_quoted("user_agent").str.replace_all(r"[\r\n]", " ").fill_null("-")
+    agents = (
+        logins.lazy()
+        .unique("session_id", keep="first", maintain_order=True)
+        .select("session_id", _agent=_quoted("user_agent").str.replace_all(r"[\r\n]", " ").fill_null("-"))
     )
     size = np.zeros(views.height, dtype=np.int64)
     status = views["status"].to_numpy()

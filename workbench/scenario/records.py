@@ -18,8 +18,15 @@ from .world import World
 __all__ = ["Records"]
 
 EDIT_SHARE = 0.05  # profile edits on request, per allocation
-ACTION_COLUMNS = {"time_us": pl.Int64, "handler_id": pl.Int64, "action": pl.String, "applicant_id": pl.Int64,
-                  "listing_id": pl.Int64, "old_value": pl.String, "new_value": pl.String}
+ACTION_COLUMNS = {
+    "time_us": pl.Int64,
+    "handler_id": pl.Int64,
+    "action": pl.String,
+    "applicant_id": pl.Int64,
+    "listing_id": pl.Int64,
+    "old_value": pl.String,
+    "new_value": pl.String,
+}
 
 
 def _iso(days: np.ndarray) -> pl.Series:
@@ -46,47 +53,113 @@ class Records:
 
     def queue_date_changes(self, handler, applicant, listing, time_us, old, new) -> None:
         """The backdating: one ``queue_date_change`` per buyer, old and new dates in ISO form."""
-        frame = pl.DataFrame({"time_us": time_us, "handler_id": handler, "applicant_id": applicant, "listing_id": listing})
-        self._act(frame, time_us="time_us", handler_id="handler_id", action=pl.lit("queue_date_change"),
-                  applicant_id="applicant_id", listing_id="listing_id", old_value=_iso(old), new_value=_iso(new))
+        frame = pl.DataFrame(
+            {"time_us": time_us, "handler_id": handler, "applicant_id": applicant, "listing_id": listing}
+        )
+        self._act(
+            frame,
+            time_us="time_us",
+            handler_id="handler_id",
+            action=pl.lit("queue_date_change"),
+            applicant_id="applicant_id",
+            listing_id="listing_id",
+            old_value=_iso(old),
+            new_value=_iso(new),
+        )
 
     def walked(self, r, L, M) -> None:
         """Record a batch's walk: ``r`` holds the reached candidates with outcomes and times."""
         why = {i: REASONS[name] for i, name in enumerate(WHY) if name}
-        r = pl.DataFrame({
-            "listing_id": L.id[r.l], "applicant_id": r.app, "handler_id": L.handler[r.l], "outcome": r.outcome,
-            "winner": r.winner, "special": r.special, "manual": r.manual, "why": r.why, "annual_income": M.income[r.m],
-            "rent": L.rent[r.l], "k": L.k[r.l], "offered_us": r.offered_us, "responded_us": r.responded_us,
-            "signed_us": r.signed_us, "pub_us": L.pub[r.l], "close_us": r.close, "midx": r.m,
-        })
+        r = pl.DataFrame(
+            {
+                "listing_id": L.id[r.l],
+                "applicant_id": r.app,
+                "handler_id": L.handler[r.l],
+                "outcome": r.outcome,
+                "winner": r.winner,
+                "special": r.special,
+                "manual": r.manual,
+                "why": r.why,
+                "annual_income": M.income[r.m],
+                "rent": L.rent[r.l],
+                "k": L.k[r.l],
+                "offered_us": r.offered_us,
+                "responded_us": r.responded_us,
+                "signed_us": r.signed_us,
+                "pub_us": L.pub[r.l],
+                "close_us": r.close,
+                "midx": r.m,
+            }
+        )
         win = r.filter("winner")
         refs = self._decisions(win.filter(pl.col("special") == 0))
         reason = (
-            pl.when(pl.col("outcome") == Outcome.DISQUALIFIED).then(income_reason(pl.col("annual_income"), pl.col("rent"), pl.col("k")))
-            .when(pl.col("outcome") == Outcome.NO_ANSWER).then(pl.lit(REASONS["no_answer"]))
-            .when(pl.col("outcome") == Outcome.DECLINE_OTHER).then(pl.lit(REASONS["other"]))
+            pl.when(pl.col("outcome") == Outcome.DISQUALIFIED)
+            .then(income_reason(pl.col("annual_income"), pl.col("rent"), pl.col("k")))
+            .when(pl.col("outcome") == Outcome.NO_ANSWER)
+            .then(pl.lit(REASONS["no_answer"]))
+            .when(pl.col("outcome") == Outcome.DECLINE_OTHER)
+            .then(pl.lit(REASONS["other"]))
         )
         offers = r.filter(pl.col("outcome") != Outcome.SKIP).join(refs, on=["listing_id", "applicant_id"], how="left")
-        offers = offers.with_columns(reason=pl.when(pl.col("ref").is_not_null()).then(pl.format("Förtur: {}", "ref")).otherwise(reason))
-        self.offers.append(offers.select(
-            "listing_id", "applicant_id", "offered_us", "handler_id", "responded_us", "reason",
-            response=pl.col("outcome").replace_strict(Outcome.RESPONSE, return_dtype=pl.String)))
-        self._act(offers, time_us="offered_us", handler_id="handler_id", action=pl.lit("offer_sent"),
-                  applicant_id="applicant_id", listing_id="listing_id")
+        offers = offers.with_columns(
+            reason=pl.when(pl.col("ref").is_not_null()).then(pl.format("Förtur: {}", "ref")).otherwise(reason)
+        )
+        self.offers.append(
+            offers.select(
+                "listing_id",
+                "applicant_id",
+                "offered_us",
+                "handler_id",
+                "responded_us",
+                "reason",
+                response=pl.col("outcome").replace_strict(Outcome.RESPONSE, return_dtype=pl.String),
+            )
+        )
+        self._act(
+            offers,
+            time_us="offered_us",
+            handler_id="handler_id",
+            action=pl.lit("offer_sent"),
+            applicant_id="applicant_id",
+            listing_id="listing_id",
+        )
         skips = r.filter(pl.col("outcome") == Outcome.SKIP)
         landlord = pl.Series(np.array(LANDLORD_SKIPS)[self.rng.integers(0, len(LANDLORD_SKIPS), skips.height)])
-        self._act(skips, time_us="offered_us", handler_id="handler_id", action=pl.lit("skip"),
-                  applicant_id="applicant_id", listing_id="listing_id",
-                  new_value=pl.col("why").replace_strict(why, default=None, return_dtype=pl.String).fill_null(landlord))
-        self._act(r.filter("manual"), time_us="offered_us", handler_id="handler_id", action=pl.lit("manual_offer"),
-                  applicant_id="applicant_id", listing_id="listing_id")
+        self._act(
+            skips,
+            time_us="offered_us",
+            handler_id="handler_id",
+            action=pl.lit("skip"),
+            applicant_id="applicant_id",
+            listing_id="listing_id",
+            new_value=pl.col("why").replace_strict(why, default=None, return_dtype=pl.String).fill_null(landlord),
+        )
+        self._act(
+            r.filter("manual"),
+            time_us="offered_us",
+            handler_id="handler_id",
+            action=pl.lit("manual_offer"),
+            applicant_id="applicant_id",
+            listing_id="listing_id",
+        )
         self.contracts.append(win.select("listing_id", "applicant_id", "signed_us", "handler_id"))
-        self._act(win, time_us="signed_us", handler_id="handler_id", action=pl.lit("contract_signed"),
-                  applicant_id="applicant_id", listing_id="listing_id")
+        self._act(
+            win,
+            time_us="signed_us",
+            handler_id="handler_id",
+            action=pl.lit("contract_signed"),
+            applicant_id="applicant_id",
+            listing_id="listing_id",
+        )
         self.priority.append(refs.select("listing_id", "applicant_id"))
         bought = win.filter(pl.col("special").is_in([1, 2]))
         self.fraud.append(bought.select("listing_id", "applicant_id", "handler_id"))
-        self.sales.append(bought.filter(pl.col("special") == 1).select("listing_id", "applicant_id", "handler_id", "offered_us", "midx"))
+        self.sales.append(
+            bought.filter(pl.col("special") == 1).select(
+                "listing_id", "applicant_id", "handler_id", "offered_us", "midx"
+            )
+        )
 
     def _decisions(self, prio: pl.DataFrame) -> pl.DataFrame:
         """Priority decisions, e.g. 'Beslut 2014-0312 medicinsk förtur', granted while the listing is open."""
@@ -99,10 +172,19 @@ class Records:
         ground = np.where(self.rng.random(prio.height) < 0.7, "medicinsk", "social")
         pub, close = prio["pub_us"].to_numpy(), prio["close_us"].to_numpy()
         t = self.clock.office(self.rng, pub, close - 2 * 3600 * US)
-        prio = prio.with_columns(ref=pl.Series([f"Beslut {year}-{s:04d} {g} förtur" for s, g in zip(seq, ground, strict=True)]),
-                                 time_us=pl.Series(np.minimum(t, close - 3600 * US)))
-        self._act(prio, time_us="time_us", handler_id="handler_id", action=pl.lit("priority_grant"),
-                  applicant_id="applicant_id", listing_id="listing_id", new_value="ref")
+        prio = prio.with_columns(
+            ref=pl.Series([f"Beslut {year}-{s:04d} {g} förtur" for s, g in zip(seq, ground, strict=True)]),
+            time_us=pl.Series(np.minimum(t, close - 3600 * US)),
+        )
+        self._act(
+            prio,
+            time_us="time_us",
+            handler_id="handler_id",
+            action=pl.lit("priority_grant"),
+            applicant_id="applicant_id",
+            listing_id="listing_id",
+            new_value="ref",
+        )
         return prio.select("listing_id", "applicant_id", "ref")
 
     def _profile_edits(self, apps: pl.DataFrame, handlers: pl.DataFrame, n_edits: int) -> None:
@@ -111,7 +193,11 @@ class Records:
         s = self.world.scale
         ids = apps["applicant_id"].to_numpy()
         changed = self.world.tables.get("profile_changes")
-        sales = pl.concat(self.sales) if self.sales else pl.DataFrame({"applicant_id": []}, schema={"applicant_id": pl.Int64})
+        sales = (
+            pl.concat(self.sales)
+            if self.sales
+            else pl.DataFrame({"applicant_id": []}, schema={"applicant_id": pl.Int64})
+        )
         # one edit per member, and none where another source already says what the value became
         ok = apps["created_by_handler_id"].is_null().to_numpy() & ~np.isin(ids, sales["applicant_id"].to_numpy())
         if changed is not None and changed.height:
@@ -134,16 +220,29 @@ class Records:
         if sales.height:
             other_b = rng.integers(0, len(ids), sales.height)
             sales = sales.with_columns(
-                address=apps["address"].gather(sales["midx"]), phone=apps["phone"].gather(sales["midx"]),
-                old_address=apps["address"].gather(other_b), old_phone=apps["phone"].gather(other_b),
-                offer_us="offered_us")
+                address=apps["address"].gather(sales["midx"]),
+                phone=apps["phone"].gather(sales["midx"]),
+                old_address=apps["address"].gather(other_b),
+                old_phone=apps["phone"].gather(other_b),
+                offer_us="offered_us",
+            )
             buyers = fraud.buyer_actions(self.world.rng("fraud/edits"), clock, sales)
-        self._act(edits.with_columns(old=pl.when(pl.col("field") == "address").then(apps["address"].gather(other))
-                                     .otherwise(apps["phone"].gather(other)),
-                                     new=pl.when(pl.col("field") == "address").then(apps["address"].gather(who))
-                                     .otherwise(apps["phone"].gather(who))),
-                  time_us="time_us", handler_id="handler_id", action=pl.lit("profile_edit"),
-                  applicant_id="applicant_id", old_value="old", new_value="new")
+        self._act(
+            edits.with_columns(
+                old=pl.when(pl.col("field") == "address")
+                .then(apps["address"].gather(other))
+                .otherwise(apps["phone"].gather(other)),
+                new=pl.when(pl.col("field") == "address")
+                .then(apps["address"].gather(who))
+                .otherwise(apps["phone"].gather(who)),
+            ),
+            time_us="time_us",
+            handler_id="handler_id",
+            action=pl.lit("profile_edit"),
+            applicant_id="applicant_id",
+            old_value="old",
+            new_value="new",
+        )
         if buyers.height:
             self._act(buyers, **{c: c for c in buyers.columns})
 
@@ -164,8 +263,15 @@ class Records:
         utc = lambda us: pl.Series(us).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")  # noqa: E731
         withdrawn = utc(wd)
         withdrawn[np.flatnonzero(wd < 0)] = None
-        return pl.DataFrame({"listing_id": lid, "applicant_id": aid, "registered_at": utc(reg), "withdrawn_at": withdrawn,
-                             "session_id": session})
+        return pl.DataFrame(
+            {
+                "listing_id": lid,
+                "applicant_id": aid,
+                "registered_at": utc(reg),
+                "withdrawn_at": withdrawn,
+                "session_id": session,
+            }
+        )
 
     def finish(self, apps: pl.DataFrame, queue_day: np.ndarray, signed: np.ndarray, sessions: pl.DataFrame) -> None:
         """Write every allocation table, the snapshot changes and truth into the world."""
@@ -177,27 +283,39 @@ class Records:
             queue_start=pl.Series(queue_day).cast(pl.Date),
             status=pl.when(pl.Series(signed >= 0)).then(pl.lit("housed")).otherwise("status"),
         )
-        w.tables["offers"] = _timestamps(pl.concat(self.offers), {"offered_us": "offered_at", "responded_us": "responded_at"}).with_columns(
-            response_session_id=pl.lit(None, pl.String)).sort("listing_id", "offered_at", "applicant_id")
+        w.tables["offers"] = (
+            _timestamps(pl.concat(self.offers), {"offered_us": "offered_at", "responded_us": "responded_at"})
+            .with_columns(response_session_id=pl.lit(None, pl.String))
+            .sort("listing_id", "offered_at", "applicant_id")
+        )
         w.tables["contracts"] = _timestamps(contracts, {"signed_us": "signed_at"}).sort("listing_id")
-        acts = pl.concat([a.cast({k: v for k, v in ACTION_COLUMNS.items() if k in a.columns}) for a in self.actions if a.height],
-                         how="diagonal").select(list(ACTION_COLUMNS))
+        acts = pl.concat(
+            [a.cast({k: v for k, v in ACTION_COLUMNS.items() if k in a.columns}) for a in self.actions if a.height],
+            how="diagonal",
+        ).select(list(ACTION_COLUMNS))
         acts = acts.join(self.ips, on="handler_id", how="left").sort(
-            "time_us", "handler_id", "action", "applicant_id", "listing_id", nulls_last=True, maintain_order=True)
+            "time_us", "handler_id", "action", "applicant_id", "listing_id", nulls_last=True, maintain_order=True
+        )
         w.tables["handler_actions"] = _timestamps(acts, {"time_us": "time"}).with_columns(
-            action_id=pl.int_range(1, acts.height + 1, dtype=pl.Int64))
+            action_id=pl.int_range(1, acts.height + 1, dtype=pl.Int64)
+        )
         for name in ("offers", "contracts", "handler_actions"):
             w.tables[name] = w.tables[name].select(evidence.polars_schema(name).names())
         truth = {
             "corrupt_handlers": pl.DataFrame({"handler_id": self.plan.corrupt}),
             "fraudulent_allocations": pl.concat(self.fraud).sort("listing_id"),
-            "fake_profiles": (self.plan.fakes.select("applicant_id", handler_id="created_by_handler_id")
-                              if self.plan.fakes is not None else None),
+            "fake_profiles": (
+                self.plan.fakes.select("applicant_id", handler_id="created_by_handler_id")
+                if self.plan.fakes is not None
+                else None
+            ),
             "priority_allocations": pl.concat(self.priority).sort("listing_id"),
         }
         for name, frame in truth.items():
             schema = evidence.TRUTH_TABLES[name]
-            w.truth[name] = (pl.DataFrame(schema=schema) if frame is None else frame.select(list(schema)).cast(pl.Schema(schema))).sort(next(iter(schema)))
+            w.truth[name] = (
+                pl.DataFrame(schema=schema) if frame is None else frame.select(list(schema)).cast(pl.Schema(schema))
+            ).sort(next(iter(schema)))
 
 
 def _timestamps(frame: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:

@@ -57,39 +57,95 @@ def local_hour(secs) -> np.ndarray:
 
 
 # Relative login rates per local hour: night low, peaks at morning, lunch and evening.
-_WEEKDAY = np.array([0.25, 0.12, 0.07, 0.05, 0.05, 0.12, 0.45, 1.0, 1.5, 1.6, 1.5, 1.5,
-                     1.9, 1.6, 1.4, 1.4, 1.4, 1.4, 1.6, 1.9, 2.0, 1.8, 1.2, 0.6])
-_WEEKEND = np.array([0.4, 0.2, 0.1, 0.06, 0.05, 0.07, 0.15, 0.35, 0.7, 1.1, 1.4, 1.5,
-                     1.5, 1.5, 1.4, 1.4, 1.3, 1.3, 1.4, 1.7, 1.8, 1.6, 1.1, 0.7])
+_WEEKDAY = np.array(
+    [
+        0.25,
+        0.12,
+        0.07,
+        0.05,
+        0.05,
+        0.12,
+        0.45,
+        1.0,
+        1.5,
+        1.6,
+        1.5,
+        1.5,
+        1.9,
+        1.6,
+        1.4,
+        1.4,
+        1.4,
+        1.4,
+        1.6,
+        1.9,
+        2.0,
+        1.8,
+        1.2,
+        0.6,
+    ]
+)
+_WEEKEND = np.array(
+    [
+        0.4,
+        0.2,
+        0.1,
+        0.06,
+        0.05,
+        0.07,
+        0.15,
+        0.35,
+        0.7,
+        1.1,
+        1.4,
+        1.5,
+        1.5,
+        1.5,
+        1.4,
+        1.4,
+        1.3,
+        1.3,
+        1.4,
+        1.7,
+        1.8,
+        1.6,
+        1.1,
+        0.7,
+    ]
+)
 _DAY = np.array([1.1, 1.05, 1.0, 1.0, 0.85, 0.8, 1.0])  # Monday..Sunday
 # People who could not log in during the shutdown come back once login reopens.
 _REOPEN_SURGE, _REOPEN_DECAY = 1.0, 6 * 3600
 
-_DESKTOP_AGENTS = np.array([
-    "Mozilla/5.0 (Windows NT 6.1; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/31.0.1650.63 Safari/537.36",
-    "Mozilla/5.0 (Windows NT 6.1; WOW64; rv:26.0) Gecko/20100101 Firefox/26.0",
-    "Mozilla/5.0 (Windows NT 6.1; WOW64; Trident/7.0; rv:11.0) like Gecko",
-    "Mozilla/5.0 (compatible; MSIE 10.0; Windows NT 6.1; WOW64; Trident/6.0)",
-    "Mozilla/5.0 (compatible; MSIE 9.0; Windows NT 6.1; Trident/5.0)",
-    "Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 5.1; Trident/4.0)",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_1) AppleWebKit/537.73.11 (KHTML, like Gecko) Version/7.0.1 Safari/537.73.11",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_8_5) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/31.0.1650.63 Safari/537.36",
-    "Mozilla/5.0 (Windows NT 6.2; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/31.0.1650.63 Safari/537.36",
-    "Mozilla/5.0 (Windows NT 6.3; WOW64; Trident/7.0; rv:11.0) like Gecko",
-    "Mozilla/5.0 (Windows NT 5.1; rv:25.0) Gecko/20100101 Firefox/25.0",
-    "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:26.0) Gecko/20100101 Firefox/26.0",
-    "Opera/9.80 (Windows NT 6.1; WOW64) Presto/2.12.388 Version/12.16",
-])
+_DESKTOP_AGENTS = np.array(
+    [
+        "Mozilla/5.0 (Windows NT 6.1; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/31.0.1650.63 Safari/537.36",
+        "Mozilla/5.0 (Windows NT 6.1; WOW64; rv:26.0) Gecko/20100101 Firefox/26.0",
+        "Mozilla/5.0 (Windows NT 6.1; WOW64; Trident/7.0; rv:11.0) like Gecko",
+        "Mozilla/5.0 (compatible; MSIE 10.0; Windows NT 6.1; WOW64; Trident/6.0)",
+        "Mozilla/5.0 (compatible; MSIE 9.0; Windows NT 6.1; Trident/5.0)",
+        "Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 5.1; Trident/4.0)",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_1) AppleWebKit/537.73.11 (KHTML, like Gecko) Version/7.0.1 Safari/537.73.11",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_8_5) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/31.0.1650.63 Safari/537.36",
+        "Mozilla/5.0 (Windows NT 6.2; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/31.0.1650.63 Safari/537.36",
+        "Mozilla/5.0 (Windows NT 6.3; WOW64; Trident/7.0; rv:11.0) like Gecko",
+        "Mozilla/5.0 (Windows NT 5.1; rv:25.0) Gecko/20100101 Firefox/25.0",
+        "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:26.0) Gecko/20100101 Firefox/26.0",
+        "Opera/9.80 (Windows NT 6.1; WOW64) Presto/2.12.388 Version/12.16",
+    ]
+)
 _DESKTOP_WEIGHTS = np.array([22, 14, 8, 9, 8, 5, 7, 4, 5, 4, 3, 2, 2], dtype=float)
-_MOBILE_AGENTS = np.array([
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 7_0_4 like Mac OS X) AppleWebKit/537.51.1 (KHTML, like Gecko) Version/7.0 Mobile/11B554a Safari/9537.53",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 6_1_4 like Mac OS X) AppleWebKit/536.26 (KHTML, like Gecko) Version/6.0 Mobile/10B350 Safari/8536.25",
-    "Mozilla/5.0 (iPad; CPU OS 7_0_4 like Mac OS X) AppleWebKit/537.51.1 (KHTML, like Gecko) Version/7.0 Mobile/11B554a Safari/9537.53",
-    "Mozilla/5.0 (Linux; Android 4.3; GT-I9300 Build/JSS15J) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/31.0.1650.59 Mobile Safari/537.36",
-    "Mozilla/5.0 (Linux; U; Android 4.1.2; sv-se; GT-I9100 Build/JZO54K) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30",
-    "Mozilla/5.0 (Linux; Android 4.2.2; C6603 Build/10.3.A.0.423) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/31.0.1650.59 Mobile Safari/537.36",
-    "Mozilla/5.0 (compatible; MSIE 10.0; Windows Phone 8.0; Trident/6.0; IEMobile/10.0; ARM; Touch; NOKIA; Lumia 920)",
-])
+_MOBILE_AGENTS = np.array(
+    [
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 7_0_4 like Mac OS X) AppleWebKit/537.51.1 (KHTML, like Gecko) Version/7.0 Mobile/11B554a Safari/9537.53",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 6_1_4 like Mac OS X) AppleWebKit/536.26 (KHTML, like Gecko) Version/6.0 Mobile/10B350 Safari/8536.25",
+        "Mozilla/5.0 (iPad; CPU OS 7_0_4 like Mac OS X) AppleWebKit/537.51.1 (KHTML, like Gecko) Version/7.0 Mobile/11B554a Safari/9537.53",
+        "Mozilla/5.0 (Linux; Android 4.3; GT-I9300 Build/JSS15J) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/31.0.1650.59 Mobile Safari/537.36",
+        "Mozilla/5.0 (Linux; U; Android 4.1.2; sv-se; GT-I9100 Build/JZO54K) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30",
+        "Mozilla/5.0 (Linux; Android 4.2.2; C6603 Build/10.3.A.0.423) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/31.0.1650.59 Mobile Safari/537.36",
+        "Mozilla/5.0 (compatible; MSIE 10.0; Windows Phone 8.0; Trident/6.0; IEMobile/10.0; ARM; Touch; NOKIA; Lumia 920)",
+    ]
+)
 _MOBILE_WEIGHTS = np.array([30, 10, 10, 20, 12, 10, 8], dtype=float)
 _MOBILE_NETS = np.array(["90.224", "90.225", "95.192", "95.193", "46.194", "37.123", "78.67"])
 
@@ -100,10 +156,22 @@ class Page:
     LOGIN, HOME, SEARCH, SEARCH_AREA, LISTING, HELP, RULES, CONTACT = range(8)
     MINE, PROFILE, QUEUE, INTERESTS, OFFERS, REGISTER, WITHDRAW, LOGOUT = range(8, 16)
     PATHS = (
-        "/logga-in", "/", "/sok", "/sok?omrade=", "/lagenhet/{id}", "/hjalp", "/ko-regler",
-        "/kundtjanst/kontakt", "/mina-sidor", "/mina-sidor/profil", "/mina-sidor/ko",
-        "/mina-sidor/intressen", "/mina-sidor/erbjudanden", "/lagenhet/{id}/intresse",
-        "/mina-sidor/intressen/{id}/ta-bort", "/logga-ut",
+        "/logga-in",
+        "/",
+        "/sok",
+        "/sok?omrade=",
+        "/lagenhet/{id}",
+        "/hjalp",
+        "/ko-regler",
+        "/kundtjanst/kontakt",
+        "/mina-sidor",
+        "/mina-sidor/profil",
+        "/mina-sidor/ko",
+        "/mina-sidor/intressen",
+        "/mina-sidor/erbjudanden",
+        "/lagenhet/{id}/intresse",
+        "/mina-sidor/intressen/{id}/ta-bort",
+        "/logga-ut",
     )
     # Pages that render the bound account's data when served with status 200.
     RENDERS = np.array([False] * 8 + [True] * 7 + [False])
@@ -185,9 +253,13 @@ def _login_times(rng: np.random.Generator, per_day: float) -> np.ndarray:
 def _web_members(applicants: pl.DataFrame) -> pl.DataFrame:
     """Members who use the web in the period: active, and in the queue before it starts."""
     start = WEB_PERIOD[0]
-    return applicants.filter(
-        (pl.col("status") == "active") & (pl.col("registered_at") < start) & (pl.col("queue_start") <= start.date())
-    ).select("applicant_id", "_home_ip").sort("applicant_id")
+    return (
+        applicants.filter(
+            (pl.col("status") == "active") & (pl.col("registered_at") < start) & (pl.col("queue_start") <= start.date())
+        )
+        .select("applicant_id", "_home_ip")
+        .sort("applicant_id")
+    )
 
 
 def _session_ids(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -212,7 +284,7 @@ def _find_open_session(start, end, member, pending) -> np.ndarray:
     d = 1
     while pending.size:
         i = pending - d
-        alive = (i >= 0)
+        alive = i >= 0
         pending, i = pending[alive], i[alive]
         alive = start[i] > start[pending] - horizon
         pending, i = pending[alive], i[alive]
@@ -333,12 +405,18 @@ def render_page_views(
     parts = [
         pl.DataFrame(
             {
-                "sid": sessions.page_sid, "time": sessions.page_time, "code": code,
-                "listing": listing, "status": status, "area": area,
+                "sid": sessions.page_sid,
+                "time": sessions.page_time,
+                "code": code,
+                "listing": listing,
+                "status": status,
+                "area": area,
             }
         ),
         f.select("sid", time="start", code=pl.lit(Page.LOGIN), listing=pl.lit(-1), status=pl.lit(302), area=pl.lit(-1)),
-        user.select("sid", time="end", code=pl.lit(Page.LOGOUT), listing=pl.lit(-1), status=pl.lit(302), area=pl.lit(-1)),
+        user.select(
+            "sid", time="end", code=pl.lit(Page.LOGOUT), listing=pl.lit(-1), status=pl.lit(302), area=pl.lit(-1)
+        ),
         extra.select("sid", "time", "code", listing=pl.lit(-1), status=pl.lit(200), area=pl.lit(-1)),
     ]
     views = pl.concat([p.cast({c: pl.Int64 for c in p.columns}) for p in parts])

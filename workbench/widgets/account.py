@@ -20,11 +20,24 @@ from ..exposure.tiers import Exposure
 __all__ = ["AccountInspector"]
 
 _SESSION_COLUMNS = {
-    "session_id": PII.NONE, "viewer_applicant_id": PII.DIRECT, "login_at": PII.NONE, "first_rendered_at": PII.NONE,
-    "last_rendered_at": PII.NONE, "n_pages": PII.NONE, "certain": PII.NONE, "p_bound": PII.NONE, "reason": PII.NONE,
+    "session_id": PII.NONE,
+    "viewer_applicant_id": PII.DIRECT,
+    "login_at": PII.NONE,
+    "first_rendered_at": PII.NONE,
+    "last_rendered_at": PII.NONE,
+    "n_pages": PII.NONE,
+    "certain": PII.NONE,
+    "p_bound": PII.NONE,
+    "reason": PII.NONE,
 }
-_FIELD_COLUMNS = {"field": PII.NONE, "first_shown_at": PII.NONE, "last_shown_at": PII.NONE, "n_views": PII.NONE,
-                  "n_viewers": PII.NONE, "certain": PII.NONE}
+_FIELD_COLUMNS = {
+    "field": PII.NONE,
+    "first_shown_at": PII.NONE,
+    "last_shown_at": PII.NONE,
+    "n_views": PII.NONE,
+    "n_viewers": PII.NONE,
+    "certain": PII.NONE,
+}
 
 
 class AccountInspector:
@@ -96,14 +109,30 @@ class AccountInspector:
         """Sessions that were (or may have been) bound to the account: by whom, when, how sure."""
         a = self._account()
         links = self._exposure.links.filter(pl.col("account_id") == a)
-        views = self._exposure.views.filter(pl.col("account_id") == a).group_by("session_id").agg(
-            first_rendered_at=pl.col("time").min(), last_rendered_at=pl.col("time").max(), n_pages=pl.len().cast(pl.Int64)
+        views = (
+            self._exposure.views.filter(pl.col("account_id") == a)
+            .group_by("session_id")
+            .agg(
+                first_rendered_at=pl.col("time").min(),
+                last_rendered_at=pl.col("time").max(),
+                n_pages=pl.len().cast(pl.Int64),
+            )
         )
-        frame = links.join(views, on="session_id", how="left").select(
-            "session_id", viewer_applicant_id="applicant_id", login_at="login_at",
-            first_rendered_at="first_rendered_at", last_rendered_at="last_rendered_at",
-            n_pages=pl.col("n_pages").fill_null(0), certain="certain", p_bound="p_bound", reason="reason",
-        ).sort("login_at")
+        frame = (
+            links.join(views, on="session_id", how="left")
+            .select(
+                "session_id",
+                viewer_applicant_id="applicant_id",
+                login_at="login_at",
+                first_rendered_at="first_rendered_at",
+                last_rendered_at="last_rendered_at",
+                n_pages=pl.col("n_pages").fill_null(0),
+                certain="certain",
+                p_bound="p_bound",
+                reason="reason",
+            )
+            .sort("login_at")
+        )
         return self._fit(frame, _SESSION_COLUMNS)
 
     @property
@@ -111,11 +140,16 @@ class AccountInspector:
         """Fields of the account shown to another person, with when and how many viewers."""
         views = self._exposure.views.filter(pl.col("account_id") == self._account())
         frame = (
-            views.explode("fields").drop_nulls("fields")
+            views.explode("fields")
+            .drop_nulls("fields")
             .group_by(field="fields")
-            .agg(first_shown_at=pl.col("time").min(), last_shown_at=pl.col("time").max(),
-                 n_views=pl.len().cast(pl.Int64), n_viewers=pl.col("viewer").n_unique().cast(pl.Int64),
-                 certain=pl.col("certain").any())
+            .agg(
+                first_shown_at=pl.col("time").min(),
+                last_shown_at=pl.col("time").max(),
+                n_views=pl.len().cast(pl.Int64),
+                n_viewers=pl.col("viewer").n_unique().cast(pl.Int64),
+                certain=pl.col("certain").any(),
+            )
             .sort("first_shown_at", "field")
         )
         return self._fit(frame, _FIELD_COLUMNS)
@@ -135,7 +169,8 @@ class AccountInspector:
         if self._account() is None:
             self._w_summary.value = (
                 "<p>The public audience sees aggregates only; there is no account to inspect.</p>"
-                if not self.audience.sees_rows else "<p>Choose an account.</p>"
+                if not self.audience.sees_rows
+                else "<p>Choose an account.</p>"
             )
             for w in (self._w_sessions, self._w_fields, self._w_changes, self._w_restore):
                 w.value = ""
@@ -154,5 +189,8 @@ class AccountInspector:
         import ipywidgets as widgets
         from IPython.display import display
 
-        display(widgets.VBox([self._w_account, self._w_summary, self._w_sessions, self._w_fields,
-                              self._w_changes, self._w_restore]))
+        display(
+            widgets.VBox(
+                [self._w_account, self._w_summary, self._w_sessions, self._w_fields, self._w_changes, self._w_restore]
+            )
+        )

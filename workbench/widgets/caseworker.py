@@ -31,8 +31,18 @@ if TYPE_CHECKING:
 
 __all__ = ["OUTCOME_ORDER", "CaseworkerDashboard", "in_outcome_order"]
 
-_ALLOCATION_COLUMNS = ("listing_id", "district", "kind", "year", "applicant_id", "winner_rank", "outcome", "deviation",
-                       "n_skipped", "queue_days_jumped")
+_ALLOCATION_COLUMNS = (
+    "listing_id",
+    "district",
+    "kind",
+    "year",
+    "applicant_id",
+    "winner_rank",
+    "outcome",
+    "deviation",
+    "n_skipped",
+    "queue_days_jumped",
+)
 OUTCOME_ORDER = ("unexplained", "explained", "in_order")
 """The order allocations are listed in: unexplained departures from queue order first, then explained, then in order."""
 
@@ -43,8 +53,9 @@ def in_outcome_order(allocations: pl.DataFrame) -> pl.DataFrame:
     Most allocations are in queue order; listing them first would bury the few an
     investigator is looking for.
     """
-    rank = pl.col("outcome").replace_strict(OUTCOME_ORDER, range(len(OUTCOME_ORDER)), default=len(OUTCOME_ORDER),
-                                            return_dtype=pl.Int64)
+    rank = pl.col("outcome").replace_strict(
+        OUTCOME_ORDER, range(len(OUTCOME_ORDER)), default=len(OUTCOME_ORDER), return_dtype=pl.Int64
+    )
     return allocations.sort(rank, "listing_id")
 
 
@@ -65,14 +76,22 @@ class CaseworkerDashboard(ChangeHooks):
         years = allocations["year"]
         first, last = (int(years.min()), int(years.max())) if allocations.height else (0, 0)
         handlers = review.caseworkers["handler_id"].to_list()  # most significant first
-        labels = fit(review.caseworkers.select("handler_id"), self.audience)["handler_id"].cast(pl.String).to_list() \
-            if self.audience.sees_rows else []
+        labels = (
+            fit(review.caseworkers.select("handler_id"), self.audience)["handler_id"].cast(pl.String).to_list()
+            if self.audience.sees_rows
+            else []
+        )
         # Labels as wide as their text: the default 80 px cuts them.
         label = {"description_width": "initial"}
-        self._w_caseworker = w.Dropdown(options=list(zip(labels, handlers, strict=False)), description="Caseworker",
-                                        style=label, layout=w.Layout(width="240px"))
-        self._w_districts = w.SelectMultiple(options=sorted(allocations["district"].unique().to_list()),
-                                             description="Districts", rows=6, style=label)
+        self._w_caseworker = w.Dropdown(
+            options=list(zip(labels, handlers, strict=False)),
+            description="Caseworker",
+            style=label,
+            layout=w.Layout(width="240px"),
+        )
+        self._w_districts = w.SelectMultiple(
+            options=sorted(allocations["district"].unique().to_list()), description="Districts", rows=6, style=label
+        )
         self._w_years = w.IntRangeSlider(value=(first, last), min=first, max=last, description="Years", style=label)
         self._w_summary = w.HTML()
         self._w_allocations = w.HTML()
@@ -130,8 +149,10 @@ class CaseworkerDashboard(ChangeHooks):
 
     def _update(self) -> None:
         if not self.audience.sees_rows or self.value is None:
-            self._w_summary.value = ("<p>The caseworker dashboard shows per-person rows: it is for investigators and "
-                                     "auditors, not the public audience.</p>")
+            self._w_summary.value = (
+                "<p>The caseworker dashboard shows per-person rows: it is for investigators and "
+                "auditors, not the public audience.</p>"
+            )
             return
         from ..fairness.caseworkers import effect_label, risk_difference, strata_cells
         from .fairness_charts import red_flag_timeline_chart
@@ -144,18 +165,33 @@ class CaseworkerDashboard(ChangeHooks):
         n, x = mine.height, int((mine["outcome"] == "unexplained").sum())
         peer_rate = float(effect["peer_rate"].item()) if effect.height else 0.0
         diff = float(effect["effect"].item()) if effect.height else 0.0
-        self.rates = pl.DataFrame({
-            "handler_id": [who], "n_allocations": [n], "n_unexplained": [x], "rate": [x / n if n else 0.0],
-            "peer_rate": [peer_rate], "effect": [diff], "effect_label": [effect_label(diff)],
-        })
+        self.rates = pl.DataFrame(
+            {
+                "handler_id": [who],
+                "n_allocations": [n],
+                "n_unexplained": [x],
+                "rate": [x / n if n else 0.0],
+                "peer_rate": [peer_rate],
+                "effect": [diff],
+                "effect_label": [effect_label(diff)],
+            }
+        )
         self.allocations = in_outcome_order(mine.select(_ALLOCATION_COLUMNS))
         passed = review.replay.passed_over.join(mine.select("listing_id"), on="listing_id", how="semi")
-        self.passed_over = passed.select("listing_id", "applicant_id", "queue_rank", "winner_queue_rank", "status",
-                                         "positions_lost", "queue_days_jumped")
+        self.passed_over = passed.select(
+            "listing_id",
+            "applicant_id",
+            "queue_rank",
+            "winner_queue_rank",
+            "status",
+            "positions_lost",
+            "queue_days_jumped",
+        )
         flags = review.red_flags.filter(pl.col("handler_id") == who)
         first, last = self.years
         self.timeline = flags.filter(pl.col("time").dt.year().is_between(first, last)).select(
-            "time", "handler_id", "flag", "applicant_id", "listing_id", "action_id", "detail")
+            "time", "handler_id", "flag", "applicant_id", "listing_id", "action_id", "detail"
+        )
 
         shown_rates = fit(self.rates, self.audience, columns=self._tags)
         label = html.escape(str(shown_rates["handler_id"].item()))
@@ -164,14 +200,20 @@ class CaseworkerDashboard(ChangeHooks):
             f"queue order ({shown_rates['rate'].item():.1%}); peers in the same districts and years: {peer_rate:.1%}. "
             f"Difference: {diff:+.1%} ({effect_label(diff)}).</p>"
         )
-        self._w_allocations.value = table(fit(self.allocations, self.audience, columns=self._tags), max_rows=25,
-                                          caption="Allocations: unexplained departures first, then explained, "
-                                                  "then in queue order")._repr_html_()
+        self._w_allocations.value = table(
+            fit(self.allocations, self.audience, columns=self._tags),
+            max_rows=25,
+            caption="Allocations: unexplained departures first, then explained, then in queue order",
+        )._repr_html_()
         detail = self.passed_over.sort(pl.col("status") != "skipped", "listing_id", "queue_rank")
-        self._w_passed.value = table(fit(detail, self.audience, columns=self._tags), max_rows=25,
-                                     caption="Ranked before the tenant, and why they did not get it")._repr_html_()
+        self._w_passed.value = table(
+            fit(detail, self.audience, columns=self._tags),
+            max_rows=25,
+            caption="Ranked before the tenant, and why they did not get it",
+        )._repr_html_()
         timeline = fit(self.timeline, self.audience, columns=self._tags).with_columns(
-            caseworker=pl.col("handler_id").cast(pl.String))
+            caseworker=pl.col("handler_id").cast(pl.String)
+        )
         self.chart = red_flag_timeline_chart(timeline, title="Red flags")
         self._draw()
 

@@ -63,9 +63,7 @@ def show_in(area: Any, obj: Any) -> None:
 
 def local_time(frame: pl.DataFrame, *columns: str, timezone: str = DISPLAY_TZ) -> pl.DataFrame:
     """Convert zoned timestamp columns to naive wall-clock time in ``timezone`` for display."""
-    return frame.with_columns(
-        [pl.col(c).dt.convert_time_zone(timezone).dt.replace_time_zone(None) for c in columns]
-    )
+    return frame.with_columns([pl.col(c).dt.convert_time_zone(timezone).dt.replace_time_zone(None) for c in columns])
 
 
 def activity_chart(
@@ -106,8 +104,10 @@ def activity_chart(
                 x=x if i == len(kinds) - 1 else x.axis(labels=False, ticks=False),
                 y=alt.Y("count:Q", title=kind.replace("_", " ")),
                 color=alt.value("#4c78a8"),
-                tooltip=[alt.Tooltip("hour:T", format="%Y-%m-%d %H:%M", title=f"hour ({timezone})"),
-                         alt.Tooltip("count:Q", title=kind)],
+                tooltip=[
+                    alt.Tooltip("hour:T", format="%Y-%m-%d %H:%M", title=f"hour ({timezone})"),
+                    alt.Tooltip("count:Q", title=kind),
+                ],
             )
             .properties(width=720, height=80)
         )

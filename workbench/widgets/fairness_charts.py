@@ -23,8 +23,12 @@ __all__ = [
 
 OUTCOME_COLOURS = {"in_order": "#4c78a8", "explained": "#9ecae9", "unexplained": "#e45756"}
 FLAG_COLOURS = {
-    "backdating then lease": "#b2182b", "backdating": "#ef8a62", "manual offer": "#e08214",
-    "repeated pair": "#8073ac", "edit before offer": "#542788", "off-hours": "#999999",
+    "backdating then lease": "#b2182b",
+    "backdating": "#ef8a62",
+    "manual offer": "#e08214",
+    "repeated pair": "#8073ac",
+    "edit before offer": "#542788",
+    "off-hours": "#999999",
 }
 MAX_ROWS = 5000  # Altair's embedded-data limit; above it the least serious flags are left out
 
@@ -46,61 +50,102 @@ def winner_rank_chart(ranks: pl.DataFrame, *, title: str = "Where in the queue t
         .encode(
             x=alt.X("rank_bin:N", sort=order, title="tenant's place in queue order (1 = longest queue time)"),
             y=alt.Y("n:Q", title="contracts"),
-            color=alt.Color("outcome:N", scale=alt.Scale(domain=list(OUTCOME_COLOURS), range=list(OUTCOME_COLOURS.values())),
-                            title="outcome"),
+            color=alt.Color(
+                "outcome:N",
+                scale=alt.Scale(domain=list(OUTCOME_COLOURS), range=list(OUTCOME_COLOURS.values())),
+                title="outcome",
+            ),
             tooltip=["rank_bin:N", "outcome:N", alt.Tooltip("n:Q", title="contracts")],
         )
         .properties(width=560, height=260, title=title)
     )
 
 
-def caseworker_rate_chart(rates: pl.DataFrame, *, title: str = "Unexplained deviations per caseworker") -> alt.LayerChart:
+def caseworker_rate_chart(
+    rates: pl.DataFrame, *, title: str = "Unexplained deviations per caseworker"
+) -> alt.LayerChart:
     """Each caseworker's rate with its 95 % interval, and the flag threshold (peers' rate + minimum effect).
 
     ``rates`` has ``caseworker`` (label), ``rate``, ``rate_low``, ``rate_high``, ``threshold``
     and ``flagged``; rows in the order to draw them, top first.
     """
-    data = rates.select("caseworker", "rate", "rate_low", "rate_high", "threshold", "flagged",
-                        *[c for c in ("peer_rate", "effect_label", "p_holm") if c in rates.columns])
+    data = rates.select(
+        "caseworker",
+        "rate",
+        "rate_low",
+        "rate_high",
+        "threshold",
+        "flagged",
+        *[c for c in ("peer_rate", "effect_label", "p_holm") if c in rates.columns],
+    )
     order = data["caseworker"].to_list()
     y = alt.Y("caseworker:N", sort=order, title=None)
     base = alt.Chart(data)
     interval = base.mark_rule(strokeWidth=2, color="#888").encode(
-        y=y, x=alt.X("rate_low:Q", title="share of allocations out of order without a recorded reason",
-                     axis=alt.Axis(format="%")), x2="rate_high:Q")
-    tooltip = [alt.Tooltip(f"{c}:N") if c in ("caseworker", "effect_label", "flagged") else alt.Tooltip(f"{c}:Q", format=".3f")
-               for c in data.columns]
+        y=y,
+        x=alt.X(
+            "rate_low:Q", title="share of allocations out of order without a recorded reason", axis=alt.Axis(format="%")
+        ),
+        x2="rate_high:Q",
+    )
+    tooltip = [
+        alt.Tooltip(f"{c}:N") if c in ("caseworker", "effect_label", "flagged") else alt.Tooltip(f"{c}:Q", format=".3f")
+        for c in data.columns
+    ]
     point = base.mark_point(filled=True, size=70).encode(
-        y=y, x="rate:Q",
-        color=alt.Color("flagged:N", scale=alt.Scale(domain=[False, True], range=["#4c78a8", "#e45756"]), title="flagged"),
+        y=y,
+        x="rate:Q",
+        color=alt.Color(
+            "flagged:N", scale=alt.Scale(domain=[False, True], range=["#4c78a8", "#e45756"]), title="flagged"
+        ),
         tooltip=tooltip,
     )
     threshold = base.mark_tick(color="#e45756", thickness=2, size=14).encode(y=y, x="threshold:Q", tooltip=tooltip)
     return alt.LayerChart(layer=[interval, threshold, point]).properties(
-        width=520, height=max(120, 18 * len(order)),
+        width=520,
+        height=max(120, 18 * len(order)),
         title=alt.TitleParams(title, subtitle="dot: rate with 95 % interval; red tick: flag threshold"),
     )
 
 
-def power_chart(power: pl.DataFrame, *, target: float = 0.8, title: str = "How large a fraud this case could have detected") -> alt.LayerChart:
+def power_chart(
+    power: pl.DataFrame, *, target: float = 0.8, title: str = "How large a fraud this case could have detected"
+) -> alt.LayerChart:
     """Power to flag a corrupt caseworker against the share of their allocations sold, with its interval.
 
     ``power`` has ``fraud_rate``, ``power``, ``power_low`` and ``power_high``.
     """
-    x = alt.X("fraud_rate:Q", title="share of one caseworker's allocations sold out of order", axis=alt.Axis(format="%"))
+    x = alt.X(
+        "fraud_rate:Q", title="share of one caseworker's allocations sold out of order", axis=alt.Axis(format="%")
+    )
     base = alt.Chart(power)
     band = base.mark_area(opacity=0.25, color="#4c78a8").encode(x=x, y="power_low:Q", y2="power_high:Q")
     line = base.mark_line(point=True, color="#4c78a8").encode(
-        x=x, y=alt.Y("power:Q", title="probability the caseworker is flagged", scale=alt.Scale(domain=[0, 1]),
-                     axis=alt.Axis(format="%")),
-        tooltip=[alt.Tooltip("fraud_rate:Q", format=".1%"), alt.Tooltip("power:Q", format=".0%"),
-                 alt.Tooltip("power_low:Q", format=".0%"), alt.Tooltip("power_high:Q", format=".0%")],
+        x=x,
+        y=alt.Y(
+            "power:Q",
+            title="probability the caseworker is flagged",
+            scale=alt.Scale(domain=[0, 1]),
+            axis=alt.Axis(format="%"),
+        ),
+        tooltip=[
+            alt.Tooltip("fraud_rate:Q", format=".1%"),
+            alt.Tooltip("power:Q", format=".0%"),
+            alt.Tooltip("power_low:Q", format=".0%"),
+            alt.Tooltip("power_high:Q", format=".0%"),
+        ],
     )
-    rule = alt.Chart(pl.DataFrame({"target": [target]})).mark_rule(strokeDash=[4, 3], color="firebrick").encode(y="target:Q")
+    rule = (
+        alt.Chart(pl.DataFrame({"target": [target]}))
+        .mark_rule(strokeDash=[4, 3], color="firebrick")
+        .encode(y="target:Q")
+    )
     return alt.LayerChart(layer=[band, line, rule]).properties(width=520, height=260, title=title)
 
 
-def queue_time_chart(queue_time: pl.DataFrame, *, title: str = "Tenants' queue time at allocation (median years)") -> alt.Chart:
+def queue_time_chart(
+    queue_time: pl.DataFrame, *, title: str = "Tenants' queue time at allocation (median years)"
+) -> alt.Chart:
     """Heat map of the winners' median queue time by district and year.
 
     ``queue_time`` has ``district``, ``year``, ``n`` and ``median_queue_years``.
@@ -113,27 +158,41 @@ def queue_time_chart(queue_time: pl.DataFrame, *, title: str = "Tenants' queue t
             x=alt.X("year:O", title=None),
             y=alt.Y("district:N", title=None),
             color=alt.Color("median_queue_years:Q", title="years", scale=alt.Scale(scheme="blues")),
-            tooltip=["district:N", "year:O", alt.Tooltip("median_queue_years:Q", format=".1f", title="median years"),
-                     alt.Tooltip("n:Q", title="contracts")],
+            tooltip=[
+                "district:N",
+                "year:O",
+                alt.Tooltip("median_queue_years:Q", format=".1f", title="median years"),
+                alt.Tooltip("n:Q", title="contracts"),
+            ],
         )
-        .properties(width=60 * max(1, data["year"].n_unique()), height=16 * max(1, data["district"].n_unique()), title=title)
+        .properties(
+            width=60 * max(1, data["year"].n_unique()), height=16 * max(1, data["district"].n_unique()), title=title
+        )
     )
 
 
-def red_flag_timeline_chart(flags: pl.DataFrame, *, timezone: str = DISPLAY_TZ,
-                            title: str = "Red flags of the flagged caseworkers") -> alt.Chart:
+def red_flag_timeline_chart(
+    flags: pl.DataFrame, *, timezone: str = DISPLAY_TZ, title: str = "Red flags of the flagged caseworkers"
+) -> alt.Chart:
     """Red flags over time, one row per caseworker (or per kind, for monthly public counts).
 
     ``flags`` has ``time``, ``caseworker``, ``flag`` and ``detail`` (one row per flag), or
     ``month``, ``flag`` and ``n`` (aggregated for the public).
     """
-    colour = alt.Color("flag:N", scale=alt.Scale(domain=list(FLAG_COLOURS), range=list(FLAG_COLOURS.values())), title="red flag")
+    colour = alt.Color(
+        "flag:N", scale=alt.Scale(domain=list(FLAG_COLOURS), range=list(FLAG_COLOURS.values())), title="red flag"
+    )
     if "time" not in flags.columns:
         data = _numeric(flags, "n")
         return (
-            alt.Chart(data).mark_bar()
-            .encode(x=alt.X("month:O", title=None), y=alt.Y("n:Q", title="red flags"), color=colour,
-                    tooltip=["month:O", "flag:N", alt.Tooltip("n:Q", title="red flags")])
+            alt.Chart(data)
+            .mark_bar()
+            .encode(
+                x=alt.X("month:O", title=None),
+                y=alt.Y("n:Q", title="red flags"),
+                color=colour,
+                tooltip=["month:O", "flag:N", alt.Tooltip("n:Q", title="red flags")],
+            )
             .properties(width=640, height=220, title=title)
         )
     data = local_time(flags.select("time", "caseworker", "flag", "detail"), "time", timezone=timezone)
@@ -142,7 +201,9 @@ def red_flag_timeline_chart(flags: pl.DataFrame, *, timezone: str = DISPLAY_TZ,
         keep = data.filter(pl.col("flag") != "off-hours")
         left_out = data.height - keep.height
         data = keep.head(MAX_ROWS)
-    subtitle = f"{left_out} off-hours flags left out to keep the chart readable" if left_out else "hover for the evidence"
+    subtitle = (
+        f"{left_out} off-hours flags left out to keep the chart readable" if left_out else "hover for the evidence"
+    )
     return (
         alt.Chart(data)
         .mark_point(filled=True, size=60, opacity=0.8)
@@ -153,6 +214,9 @@ def red_flag_timeline_chart(flags: pl.DataFrame, *, timezone: str = DISPLAY_TZ,
             shape=alt.Shape("flag:N", legend=None),
             tooltip=[alt.Tooltip("time:T", format="%Y-%m-%d %H:%M"), "caseworker:N", "flag:N", "detail:N"],
         )
-        .properties(width=640, height=max(80, 40 * data["caseworker"].n_unique()),
-                    title=alt.TitleParams(title, subtitle=subtitle))
+        .properties(
+            width=640,
+            height=max(80, 40 * data["caseworker"].n_unique()),
+            title=alt.TitleParams(title, subtitle=subtitle),
+        )
     )

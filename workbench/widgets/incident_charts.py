@@ -47,14 +47,23 @@ def _milestone_layers(marks: pl.DataFrame | None, timezone: str, x: alt.X) -> tu
         alt.Chart(local)
         .transform_filter(alt.datum.kind != "report")
         .mark_text(align="left", dx=6, fontSize=10)
-        .encode(x="time:T", y=y, text="milestone:N",
-                yOffset=alt.YOffset("lane:Q", scale=alt.Scale(domain=[0, 1], range=[-5, 5])))
+        .encode(
+            x="time:T",
+            y=y,
+            text="milestone:N",
+            yOffset=alt.YOffset("lane:Q", scale=alt.Scale(domain=[0, 1], range=[-5, 5])),
+        )
     )
     return rules, (points + labels).properties(width=720, height=90, title="Milestones")
 
 
-def timeline_chart(hourly: pl.DataFrame, marks: pl.DataFrame | None = None, *, timezone: str = DISPLAY_TZ,
-                   title: str = "The incident hour by hour") -> alt.VConcatChart:
+def timeline_chart(
+    hourly: pl.DataFrame,
+    marks: pl.DataFrame | None = None,
+    *,
+    timezone: str = DISPLAY_TZ,
+    title: str = "The incident hour by hour",
+) -> alt.VConcatChart:
     """The milestone timeline above the hourly series, milestones ruled through every panel.
 
     Parameters
@@ -71,7 +80,9 @@ def timeline_chart(hourly: pl.DataFrame, marks: pl.DataFrame | None = None, *, t
         .with_columns(pl.col("series").replace_strict(_SERIES, return_dtype=pl.String))
     )
     x = alt.X("hour:T", title=None, axis=alt.Axis(format=_X_FORMAT, labelAngle=-30))
-    rules, strip = _milestone_layers(marks, timezone, alt.X("time:T", title=None, axis=alt.Axis(format=_X_FORMAT, labels=False)))
+    rules, strip = _milestone_layers(
+        marks, timezone, alt.X("time:T", title=None, axis=alt.Axis(format=_X_FORMAT, labels=False))
+    )
     tooltip = [alt.Tooltip("hour:T", format="%Y-%m-%d %H:%M", title=f"hour ({timezone})"), "series:N", "count:Q"]
     base = alt.Chart(long)
     panels = []
@@ -80,8 +91,12 @@ def timeline_chart(hourly: pl.DataFrame, marks: pl.DataFrame | None = None, *, t
         panels.append(
             base.transform_filter(alt.FieldOneOfPredicate(field="series", oneOf=activity))
             .mark_line(interpolate="step-after")
-            .encode(x=x.axis(labels=False, ticks=False), y=alt.Y("count:Q", title="per hour"),
-                    color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top")), tooltip=tooltip)
+            .encode(
+                x=x.axis(labels=False, ticks=False),
+                y=alt.Y("count:Q", title="per hour"),
+                color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top")),
+                tooltip=tooltip,
+            )
             .properties(width=720, height=140, title="Logins, and sessions open at some moment of the hour")
         )
     for column, colour in (("n_mismatched_sessions", "#e45756"), ("n_fault_reports", "#f58518")):
@@ -109,8 +124,13 @@ _MEASURE_LABELS = {
 }
 
 
-def counterfactual_chart(curve: pl.DataFrame, named: pl.DataFrame | None = None, *, timezone: str = DISPLAY_TZ,
-                         title: str = "What would still have happened, by the time login was disabled") -> alt.LayerChart:
+def counterfactual_chart(
+    curve: pl.DataFrame,
+    named: pl.DataFrame | None = None,
+    *,
+    timezone: str = DISPLAY_TZ,
+    title: str = "What would still have happened, by the time login was disabled",
+) -> alt.LayerChart:
     """Step curves of the measures against the shutdown time, with the named alternatives ruled.
 
     ``curve`` has ``shutdown_at`` and count columns ``n_mismatched_sessions``,
@@ -138,16 +158,22 @@ def counterfactual_chart(curve: pl.DataFrame, named: pl.DataFrame | None = None,
     if named is None or named.is_empty():
         return alt.LayerChart(layer=[lines])
     marks = local_time(named.select("alternative", "shutdown_at"), "shutdown_at", timezone=timezone)
-    rules = alt.Chart(marks).mark_rule(color="#555", strokeDash=[2, 2]).encode(
-        x="shutdown_at:T", tooltip=["alternative:N", alt.Tooltip("shutdown_at:T", format="%Y-%m-%d %H:%M")]
+    rules = (
+        alt.Chart(marks)
+        .mark_rule(color="#555", strokeDash=[2, 2])
+        .encode(x="shutdown_at:T", tooltip=["alternative:N", alt.Tooltip("shutdown_at:T", format="%Y-%m-%d %H:%M")])
     )
-    labels = alt.Chart(marks).mark_text(angle=270, align="left", dx=-4, dy=-4, fontSize=10).encode(
-        x="shutdown_at:T", y=alt.value(250), text="alternative:N"
+    labels = (
+        alt.Chart(marks)
+        .mark_text(angle=270, align="left", dx=-4, dy=-4, fontSize=10)
+        .encode(x="shutdown_at:T", y=alt.value(250), text="alternative:N")
     )
     return alt.LayerChart(layer=[lines, rules, labels])
 
 
-def events_chart(counts: pl.DataFrame, marks: pl.DataFrame | None = None, *, timezone: str = DISPLAY_TZ) -> alt.LayerChart:
+def events_chart(
+    counts: pl.DataFrame, marks: pl.DataFrame | None = None, *, timezone: str = DISPLAY_TZ
+) -> alt.LayerChart:
     """Events per hour by kind (``hour``, ``kind``, ``n``), with milestone rules; for the timeline explorer."""
     local = local_time(_numeric(counts, ["n"]), "hour", timezone=timezone)
     bars = (

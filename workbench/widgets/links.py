@@ -60,13 +60,20 @@ class TimelineAccounts:
 
         missing = {"session_id", "account_id"} - set(sessions.columns)
         if missing:
-            raise WorkbenchError(f"TimelineAccounts needs session columns session_id and account_id; missing {sorted(missing)}")
+            raise WorkbenchError(
+                f"TimelineAccounts needs session columns session_id and account_id; missing {sorted(missing)}"
+            )
         self.audience = Audience.parse(inspector.audience)
         self._timeline, self._inspector = timeline, inspector
         self._sessions = sessions.select("session_id", "account_id").drop_nulls().unique()
         self._label = _labeller(self.audience, key) if self.audience.sees_rows else None
-        self._w_account = w.Dropdown(options=[("", None)], value=None, description="Open account",
-                                     style={"description_width": "initial"}, layout=w.Layout(width="460px"))
+        self._w_account = w.Dropdown(
+            options=[("", None)],
+            value=None,
+            description="Open account",
+            style={"description_width": "initial"},
+            layout=w.Layout(width="460px"),
+        )
         self._w_account.add_class("wb-link-account")
         self._w_status = w.HTML()
         self._w_status.add_class("wb-link-account-status")
@@ -103,17 +110,22 @@ class TimelineAccounts:
         events = self._timeline.in_range().drop_nulls("session_id")
         self.accounts = (
             events.join(self._sessions, on="session_id")
-            .group_by("account_id").agg(first=pl.col("time").min(), n_sessions=pl.col("session_id").n_unique())
+            .group_by("account_id")
+            .agg(first=pl.col("time").min(), n_sessions=pl.col("session_id").n_unique())
             .sort("first", "account_id")
         )
         chosen = self._w_account.value
-        options = [(f"{self._label(r['account_id'])} · {r['n_sessions']} session(s) in range", self._label(r["account_id"]))
-                   for r in self.accounts.iter_rows(named=True)]
+        options = [
+            (f"{self._label(r['account_id'])} · {r['n_sessions']} session(s) in range", self._label(r["account_id"]))
+            for r in self.accounts.iter_rows(named=True)
+        ]
         values = [v for _, v in options]
         if chosen not in values:
             self._w_account.value = None
         self._w_account.options = [("", None), *options]
-        self._w_status.value = f"{len(options)} account(s) rendered to another person by sessions in the selected range."
+        self._w_status.value = (
+            f"{len(options)} account(s) rendered to another person by sessions in the selected range."
+        )
 
     def _open(self) -> None:
         label = self._w_account.value
@@ -123,8 +135,10 @@ class TimelineAccounts:
             self._inspector.select(label)
             self._w_status.value = f"Opened <b>{html.escape(label)}</b> in the account inspector."
         else:
-            self._w_status.value = (f"<b>{html.escape(label)}</b> is not among the accounts the exposure analysis "
-                                    "counts; the inspector has nothing on it.")
+            self._w_status.value = (
+                f"<b>{html.escape(label)}</b> is not among the accounts the exposure analysis "
+                "counts; the inspector has nothing on it."
+            )
 
     def _ipython_display_(self) -> None:
         import ipywidgets as w
@@ -161,12 +175,22 @@ class AllocationApplicant:
         self._dashboard, self._review, self._inspector, self._key = dashboard, review, inspector, key
         self._tags = {**TAGS, **_MEMBER_TAGS}
         self._label = _labeller(self.audience, key) if self.audience.sees_rows else None
-        self._w_allocation = w.Dropdown(options=[("", None)], value=None, description="Open the applicant of",
-                                        style={"description_width": "initial"}, layout=w.Layout(width="760px"))
+        self._w_allocation = w.Dropdown(
+            options=[("", None)],
+            value=None,
+            description="Open the applicant of",
+            style={"description_width": "initial"},
+            layout=w.Layout(width="760px"),
+        )
         self._w_allocation.add_class("wb-link-allocation")
-        self._w_find = w.Text(value="", placeholder="listing id, district or tenant", description="Search",
-                              continuous_update=True, style={"description_width": "initial"},
-                              layout=w.Layout(width="300px"))
+        self._w_find = w.Text(
+            value="",
+            placeholder="listing id, district or tenant",
+            description="Search",
+            continuous_update=True,
+            style={"description_width": "initial"},
+            layout=w.Layout(width="300px"),
+        )
         self._w_find.add_class("wb-link-allocation-find")
         self._w_count = w.HTML()
         self._w_count.add_class("wb-link-allocation-count")
@@ -237,8 +261,9 @@ class AllocationApplicant:
             self._w_allocation.observe(self._on_pick, names="value")
         if chosen != before:
             self._open()
-        self._w_count.value = (f"{len(options)} of {rows.height} allocation(s)"
-                               + (f" match “{html.escape(self._w_find.value.strip())}”" if text else ""))
+        self._w_count.value = f"{len(options)} of {rows.height} allocation(s)" + (
+            f" match “{html.escape(self._w_find.value.strip())}”" if text else ""
+        )
 
     def _fit(self, frame: pl.DataFrame) -> pl.DataFrame:
         return fit(frame, self.audience, columns=self._tags, key=self._key)
@@ -269,8 +294,12 @@ class AllocationApplicant:
         )
         self._w_tables.value = "".join(
             Table(frame, caption=caption, max_rows=25)._repr_html_()
-            for frame, caption in ((self.member, "Queue record"), (self.decisions, "Offers, skips and priority decisions"),
-                                   (self.actions, "Caseworker actions on this applicant"), (self.flags, "Red flags"))
+            for frame, caption in (
+                (self.member, "Queue record"),
+                (self.decisions, "Offers, skips and priority decisions"),
+                (self.actions, "Caseworker actions on this applicant"),
+                (self.flags, "Red flags"),
+            )
         )
 
     def _ipython_display_(self) -> None:
@@ -283,8 +312,12 @@ class AllocationApplicant:
 # ---- the hourly brush ----------------------------------------------------------------------
 
 
-def hourly_brush_chart(activity: pl.DataFrame, *, timezone: str = DISPLAY_TZ,
-                       title: str = "Activity per hour: drag across it to set the timeline's range") -> alt.Chart:
+def hourly_brush_chart(
+    activity: pl.DataFrame,
+    *,
+    timezone: str = DISPLAY_TZ,
+    title: str = "Activity per hour: drag across it to set the timeline's range",
+) -> alt.Chart:
     """Hourly counts by kind in one view with an interval selection ``brush`` on time.
 
     ``activity`` has ``hour`` (UTC) and one count column per kind (the ``activity_per_hour``
@@ -292,7 +325,9 @@ def hourly_brush_chart(activity: pl.DataFrame, *, timezone: str = DISPLAY_TZ,
     """
     kinds = [c for c in activity.columns if c != "hour"]
     long = (
-        local_time(activity.with_columns([pl.col(c).cast(pl.Int64, strict=False) for c in kinds]), "hour", timezone=timezone)
+        local_time(
+            activity.with_columns([pl.col(c).cast(pl.Int64, strict=False) for c in kinds]), "hour", timezone=timezone
+        )
         .unpivot(index="hour", on=kinds, variable_name="kind", value_name="count")
         .with_columns(pl.col("kind").str.strip_prefix("n_").str.replace_all("_", " "))  # n_page_views: page views
     )

@@ -61,8 +61,16 @@ class QueryBrowser:
     key : auditor only: the pseudonym key (default: ``WORKBENCH_PSEUDONYM_KEY``).
     """
 
-    def __init__(self, case: Case, audience: str = "investigator", *, out_dir: str | Path | None = None,
-                 page_size: int = 25, timezone: str = DISPLAY_TZ, key: str | bytes | None = None):
+    def __init__(
+        self,
+        case: Case,
+        audience: str = "investigator",
+        *,
+        out_dir: str | Path | None = None,
+        page_size: int = 25,
+        timezone: str = DISPLAY_TZ,
+        key: str | bytes | None = None,
+    ):
         import ipywidgets as w
 
         self.audience = Audience.parse(audience)
@@ -80,10 +88,17 @@ class QueryBrowser:
         self.page = 0
         self._ran: tuple[str, dict] | None = None
 
-        self._w_search = w.Text(placeholder="filter: name, domain or words of the description",
-                                description="Find", layout=w.Layout(width="420px"))
-        self._w_domain = w.Dropdown(options=[_ALL, *sorted(self._catalogue["domain"].unique())], value=_ALL,
-                                    description="Domain", style={"description_width": "initial"})
+        self._w_search = w.Text(
+            placeholder="filter: name, domain or words of the description",
+            description="Find",
+            layout=w.Layout(width="420px"),
+        )
+        self._w_domain = w.Dropdown(
+            options=[_ALL, *sorted(self._catalogue["domain"].unique())],
+            value=_ALL,
+            description="Domain",
+            style={"description_width": "initial"},
+        )
         self._w_count = w.HTML()
         self._w_queries = w.Select(options=[], rows=10, description="Query", layout=w.Layout(width="340px"))
         self._w_catalogue = w.HTML(layout=w.Layout(max_height="230px", overflow="auto", flex="1"))
@@ -93,36 +108,62 @@ class QueryBrowser:
         self._w_sql = w.HTML()
         self._w_run = w.Button(description="Run", button_style="primary", icon="play", disabled=True)
         self._w_status = w.HTML()
-        self._w_sort = w.Dropdown(options=[("(as the query returns it)", None)], value=None, description="Sort by",
-                                  style={"description_width": "initial"}, layout=w.Layout(width="340px"),
-                                  disabled=True)
-        self._w_order = w.ToggleButtons(options=[("Ascending", "ascending"), ("Descending", "descending")],
-                                        value="ascending", style={"button_width": "100px"}, disabled=True)
+        self._w_sort = w.Dropdown(
+            options=[("(as the query returns it)", None)],
+            value=None,
+            description="Sort by",
+            style={"description_width": "initial"},
+            layout=w.Layout(width="340px"),
+            disabled=True,
+        )
+        self._w_order = w.ToggleButtons(
+            options=[("Ascending", "ascending"), ("Descending", "descending")],
+            value="ascending",
+            style={"button_width": "100px"},
+            disabled=True,
+        )
         self._w_table = w.HTML()
         self._w_prev = w.Button(description="Previous", icon="chevron-left", disabled=True)
         self._w_next = w.Button(description="Next", icon="chevron-right", disabled=True)
         self._w_page = w.HTML()
-        self._w_format = w.ToggleButtons(options=[("CSV", "csv"), ("Parquet", "parquet")], value="csv",
-                                         style={"button_width": "80px"})
+        self._w_format = w.ToggleButtons(
+            options=[("CSV", "csv"), ("Parquet", "parquet")], value="csv", style={"button_width": "80px"}
+        )
         self._w_export = w.Button(description="Export", icon="download", disabled=True)
         self._w_exported = w.HTML()
-        for widget, name in ((self._w_search, "search"), (self._w_domain, "domain"), (self._w_queries, "list"),
-                             (self._w_catalogue, "catalogue"), (self._w_sql, "sql"), (self._w_run, "run"),
-                             (self._w_status, "status"), (self._w_sort, "sort"), (self._w_order, "order"),
-                             (self._w_table, "table"), (self._w_prev, "prev"),
-                             (self._w_next, "next"), (self._w_page, "page"), (self._w_format, "format"),
-                             (self._w_export, "export"), (self._w_exported, "exported")):
+        for widget, name in (
+            (self._w_search, "search"),
+            (self._w_domain, "domain"),
+            (self._w_queries, "list"),
+            (self._w_catalogue, "catalogue"),
+            (self._w_sql, "sql"),
+            (self._w_run, "run"),
+            (self._w_status, "status"),
+            (self._w_sort, "sort"),
+            (self._w_order, "order"),
+            (self._w_table, "table"),
+            (self._w_prev, "prev"),
+            (self._w_next, "next"),
+            (self._w_page, "page"),
+            (self._w_format, "format"),
+            (self._w_export, "export"),
+            (self._w_exported, "exported"),
+        ):
             widget.add_class(f"wb-qb-{name}")  # stable hooks for the browser tests
-        self._w_box = w.VBox([
-            w.HBox([self._w_search, self._w_domain, self._w_count]),
-            w.HBox([self._w_queries, self._w_catalogue]),
-            self._w_help, self._w_params, self._w_sql,
-            w.HBox([self._w_run, self._w_status]),
-            w.HBox([self._w_sort, self._w_order]),
-            self._w_table,
-            w.HBox([self._w_prev, self._w_page, self._w_next, self._w_format, self._w_export]),
-            self._w_exported,
-        ])
+        self._w_box = w.VBox(
+            [
+                w.HBox([self._w_search, self._w_domain, self._w_count]),
+                w.HBox([self._w_queries, self._w_catalogue]),
+                self._w_help,
+                self._w_params,
+                self._w_sql,
+                w.HBox([self._w_run, self._w_status]),
+                w.HBox([self._w_sort, self._w_order]),
+                self._w_table,
+                w.HBox([self._w_prev, self._w_page, self._w_next, self._w_format, self._w_export]),
+                self._w_exported,
+            ]
+        )
         self._w_box.add_class("wb-query-browser")
 
         self._w_search.observe(self._on_filter, names="value")
@@ -295,8 +336,9 @@ class QueryBrowser:
         if self._unsorted is None or self.sort_by is None:
             self.result = self._unsorted
         else:
-            self.result = self._unsorted.sort(self.sort_by, descending=self.descending, nulls_last=True,
-                                              maintain_order=True)
+            self.result = self._unsorted.sort(
+                self.sort_by, descending=self.descending, nulls_last=True, maintain_order=True
+            )
         self.show_page(0)
 
     def _on_filter(self, _change=None) -> None:
@@ -358,7 +400,7 @@ class QueryBrowser:
         notes = "".join(f"<li>{html.escape(m)}</li>" for m in errors.values())
         self._w_sql.value = (
             (f'<ul class="wb-qb-error" style="color:#b00">{notes}</ul>' if notes else "")
-            + '<details open><summary>Query and SQL, as the engine receives it</summary>'
+            + "<details open><summary>Query and SQL, as the engine receives it</summary>"
             f'<pre style="font-size:11px;white-space:pre-wrap;max-height:260px;overflow:auto">{html.escape(self.sql)}</pre></details>'
         )
 
@@ -430,7 +472,7 @@ def _parse(p: Param, raw: Any, timezone: str) -> Any:
 
 
 def _hint(p: Param) -> str:
-    default = ("required" if p.default is REQUIRED else f"default {html.escape(str(p.default))}")
+    default = "required" if p.default is REQUIRED else f"default {html.escape(str(p.default))}"
     doc = f" — {html.escape(p.doc)}" if p.doc else ""
     return f'<span style="font-size:11px;color:#555"><code>{p.type_name}</code>, {default}{doc}</span>'
 

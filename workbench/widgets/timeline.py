@@ -53,8 +53,16 @@ class TimelineExplorer(ChangeHooks):
         every kind but :data:`HIDDEN_AT_FIRST` (all of them when the events hold no other kind).
     """
 
-    def __init__(self, events: pl.DataFrame, marks: pl.DataFrame, *, audience: str = "investigator",
-                 timezone: str = DISPLAY_TZ, max_rows: int = 50, kinds: Iterable[str] | None = None):
+    def __init__(
+        self,
+        events: pl.DataFrame,
+        marks: pl.DataFrame,
+        *,
+        audience: str = "investigator",
+        timezone: str = DISPLAY_TZ,
+        max_rows: int = 50,
+        kinds: Iterable[str] | None = None,
+    ):
         import ipywidgets as w
 
         missing = {"time", "kind"} - set(events.columns)
@@ -68,23 +76,35 @@ class TimelineExplorer(ChangeHooks):
         self._marks = marks
         # Not empty (checked above), and typed as a time by the schema.
         first = cast(datetime, self._events["time"].min()).replace(minute=0, second=0, microsecond=0)
-        last = cast(datetime, self._events["time"].max()).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        last = cast(datetime, self._events["time"].max()).replace(minute=0, second=0, microsecond=0) + timedelta(
+            hours=1
+        )
         hours = pl.datetime_range(first, last, "1h", time_unit="us", time_zone="UTC", eager=True).to_list()
         labels = [h.astimezone(_zone(timezone)).strftime("%a %d %b %H:%M") for h in hours]
         self._hours = hours
         all_kinds = sorted(self._events["kind"].unique().to_list())
-        first_kinds = _known(kinds, all_kinds) if kinds is not None else \
-            [k for k in all_kinds if k not in HIDDEN_AT_FIRST] or all_kinds
+        first_kinds = (
+            _known(kinds, all_kinds)
+            if kinds is not None
+            else [k for k in all_kinds if k not in HIDDEN_AT_FIRST] or all_kinds
+        )
         # The slider's own readout is at most ~150 px wide and cuts "Fri 13 Dec 16:00 – Sun …":
         # the range is spelled out in full beside it instead.
         self._w_range = w.SelectionRangeSlider(
-            options=list(zip(labels, hours, strict=True)), index=(0, len(hours) - 1), description="Range",
-            readout=False, layout=w.Layout(flex="1 1 auto", min_width="300px"), continuous_update=False,
+            options=list(zip(labels, hours, strict=True)),
+            index=(0, len(hours) - 1),
+            description="Range",
+            readout=False,
+            layout=w.Layout(flex="1 1 auto", min_width="300px"),
+            continuous_update=False,
         )
         self._w_range_text = w.HTML(layout=w.Layout(width="auto", margin="0 0 0 8px"))
         self._w_range_text.add_class("wb-timeline-range")
         self._w_kinds = w.SelectMultiple(
-            options=all_kinds, value=tuple(first_kinds), description="Events", rows=min(6, len(all_kinds)),
+            options=all_kinds,
+            value=tuple(first_kinds),
+            description="Events",
+            rows=min(6, len(all_kinds)),
             layout=w.Layout(width="260px"),
         )
         self._w_all = w.Button(description="All kinds, logins too", icon="list", layout=w.Layout(width="auto"))
@@ -93,8 +113,15 @@ class TimelineExplorer(ChangeHooks):
         self._w_summary = w.HTML()
         self._w_table = w.HTML()
         self._w_chart = w.Output()
-        self._w_box = w.VBox([w.HBox([self._w_range, self._w_range_text], layout=w.Layout(width="95%")),
-                              w.HBox([self._w_kinds, self._w_all]), self._w_summary, self._w_chart, self._w_table])
+        self._w_box = w.VBox(
+            [
+                w.HBox([self._w_range, self._w_range_text], layout=w.Layout(width="95%")),
+                w.HBox([self._w_kinds, self._w_all]),
+                self._w_summary,
+                self._w_chart,
+                self._w_table,
+            ]
+        )
         self.table = pl.DataFrame()
         self.chart: alt.LayerChart | None = None
         self._displayed = False
@@ -153,14 +180,15 @@ class TimelineExplorer(ChangeHooks):
 
     def _refresh(self, _change=None) -> None:
         rows = self.in_range()
-        counts = (
-            rows.group_by("kind").agg(n=pl.len().cast(pl.Int64)).sort("kind")
-        )
+        counts = rows.group_by("kind").agg(n=pl.len().cast(pl.Int64)).sort("kind")
         if not self.audience.sees_rows:
             self.table = fit(counts, self.audience, columns=_TAGS)
         else:
-            self.table = fit(rows.select([c for c in ("time", "kind", "detail", "session_id") if c in rows.columns]),
-                             self.audience, columns=_TAGS)
+            self.table = fit(
+                rows.select([c for c in ("time", "kind", "detail", "session_id") if c in rows.columns]),
+                self.audience,
+                columns=_TAGS,
+            )
         hourly = (
             rows.group_by(hour=pl.col("time").dt.truncate("1h"), kind="kind")
             .agg(n=pl.len().cast(pl.Int64))

@@ -1,0 +1,292 @@
+"""The figures notebook 01 records from an :class:`~workbench.incident.Incident`, declared once, by section.
+
+Each :class:`~workbench.figures.Figure` names the finding, its one-line description, the
+registered query behind it and whether it counts members; ``incident.record(findings,
+section)`` records a section's figures where the notebook tells that part of the story.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..figures import Figure, sections
+from .timeline import local_label
+
+__all__ = ["FAULT_REPORT_TARGET", "FIGURES", "SECTIONS"]
+
+FAULT_REPORT_TARGET = 0.9
+"""Precision and recall the project asks of the fault-report rules on hand-written mail."""
+
+
+def _hours(measure: str) -> Any:
+    return lambda i: i.response(measure)["hours"]
+
+
+FIGURES: Sequence[Figure] = (
+    # clocks
+    Figure(
+        "mail_clock_offset_seconds",
+        "clocks",
+        "Mail server clock ahead of the web clock (seconds; negative: behind)",
+        lambda i: i.clock("mail")["offset_seconds"],
+        "contact_form_pairs",
+    ),
+    Figure(
+        "mail_clock_uncertainty_seconds",
+        "clocks",
+        "Uncertainty of the mail clock offset (seconds)",
+        lambda i: i.clock("mail")["uncertainty_seconds"],
+        "contact_form_pairs",
+    ),
+    Figure(
+        "mail_clock_pairs",
+        "clocks",
+        "Web-form messages paired with their contact-form request",
+        lambda i: i.clock("mail")["pairs"],
+        "contact_form_pairs",
+    ),
+    # sessions bound to another person's account
+    Figure(
+        "sessions_mismatched",
+        "mismatched sessions",
+        "Sessions that rendered another member's account",
+        lambda i: i.mismatched["session_id"].n_unique(),
+        "mismatched_sessions",
+        count=True,
+    ),
+    Figure(
+        "onset_at",
+        "mismatched sessions",
+        "Onset: the login that bound the first mismatched session",
+        lambda i: i.mismatched["bound_at"].min(),
+        "mismatched_sessions",
+    ),
+    Figure(
+        "onset_local",
+        "mismatched sessions",
+        "Onset, local weekday and time",
+        lambda i: local_label(i.mismatched["bound_at"].min(), i.timezone),
+        "mismatched_sessions",
+    ),
+    # the organisation's "possibly affected"
+    Figure(
+        "people_possibly_affected",
+        "possibly affected",
+        "Members who logged in between the deployment and the fix",
+        lambda i: i.affected.height,
+        "possibly_affected",
+        count=True,
+    ),
+    # fault reports
+    Figure(
+        "fault_reports",
+        "fault reports",
+        "Support messages classified as reports of the fault",
+        lambda i: i.reports.height,
+        "support_inbox",
+        count=True,
+    ),
+    # milestones
+    Figure(
+        "deployed_at", "milestones", "Deployment that opened the incident", lambda i: i.deployed_at, "incident_window"
+    ),
+    Figure(
+        "first_report_at",
+        "milestones",
+        "First fault report, on the web clock",
+        lambda i: i.first_report_at,
+        "support_inbox",
+    ),
+    Figure(
+        "login_disabled_at",
+        "milestones",
+        "Login disabled, on the web clock",
+        lambda i: i.login_disabled_at,
+        "incident_window",
+    ),
+    Figure(
+        "fix_deployed_at",
+        "milestones",
+        "Fix deployed, on the web clock",
+        lambda i: i.fix_deployed_at,
+        "incident_window",
+    ),
+    Figure(
+        "login_enabled_at",
+        "milestones",
+        "Login re-enabled, on the web clock",
+        lambda i: i.login_enabled_at,
+        "incident_window",
+    ),
+    # mail the rules did not classify
+    Figure(
+        "messages_not_classified_in_window",
+        "unclassified mail",
+        "Support messages between the deployment and login disabled that the rules did not classify as reports",
+        lambda i: i.unclassified.height,
+        "support_inbox",
+        count=True,
+    ),
+    # how often a login beside an open session was bound
+    Figure(
+        "logins_with_another_session_open",
+        "binding rate",
+        "Logins in the fault window made while another member's session was open",
+        lambda i: i.binding_rate["logins_at_risk"],
+        "sessions",
+        count=True,
+    ),
+    Figure(
+        "binding_rate_percent",
+        "binding rate",
+        "Percentage of those logins that were bound to the other account",
+        lambda i: round(100 * (i.binding_rate["rate"] or 0.0), 1),
+        "sessions",
+    ),
+    # response times
+    Figure(
+        "time_to_detect_hours",
+        "response times",
+        "Hours from onset to the first fault report",
+        _hours("time_to_detect"),
+        "mismatched_sessions",
+    ),
+    Figure(
+        "time_to_contain_hours",
+        "response times",
+        "Hours from the first fault report to login disabled",
+        _hours("time_to_contain"),
+        "incident_window",
+    ),
+    Figure(
+        "onset_to_fix_hours", "response times", "Hours from onset to the fix", _hours("onset_to_fix"), "incident_window"
+    ),
+    Figure(
+        "first_report_local",
+        "response times",
+        "First fault report, local weekday and time",
+        lambda i: i.response("time_to_detect")["to_local"],
+        "support_inbox",
+    ),
+    Figure(
+        "login_disabled_local",
+        "response times",
+        "Login disabled, local weekday and time",
+        lambda i: i.response("time_to_contain")["to_local"],
+        "incident_window",
+    ),
+    # what an earlier shutdown would have saved
+    Figure(
+        "exposures_actual",
+        "counterfactual",
+        "Accounts shown to another person (as it happened)",
+        lambda i: i.alternative("actual")["n_exposed_accounts"],
+        "mismatched_sessions",
+        count=True,
+    ),
+    Figure(
+        "exposures_avoidable_with_on_call",
+        "counterfactual",
+        "Accounts shown to another person that on-call staff acting on the first report would have spared",
+        lambda i: i.alternative("on_call")["n_exposed_accounts_avoided"],
+        "mismatched_sessions",
+        count=True,
+    ),
+    Figure(
+        "sessions_avoidable_with_on_call",
+        "counterfactual",
+        "Mismatched sessions on-call staff would have prevented",
+        lambda i: i.alternative("on_call")["n_mismatched_sessions_avoided"],
+        "mismatched_sessions",
+        count=True,
+    ),
+    Figure(
+        "changed_accounts_avoidable_with_on_call",
+        "counterfactual",
+        "Accounts changed by another person that on-call staff would have spared",
+        lambda i: i.alternative("on_call")["n_changed_accounts_avoided"],
+        "mismatched_changes",
+        count=True,
+    ),
+    Figure(
+        "exposures_avoidable_at_first_report",
+        "counterfactual",
+        "Accounts spared by disabling login at the first report",
+        lambda i: i.alternative("at_first_report")["n_exposed_accounts_avoided"],
+        "mismatched_sessions",
+        count=True,
+    ),
+    Figure(
+        "on_call_delay_hours",
+        "counterfactual",
+        "Hours on-call staff take to act in the on-call alternative",
+        lambda i: i.on_call_delay_hours,
+    ),
+    # the smoke test that was not run
+    Figure(
+        "smoke_test_pairs_needed",
+        "smoke test",
+        "Concurrent login pairs a smoke test needs to trigger the fault with the confidence below",
+        lambda i: i.binding_rate["pairs_needed"],
+        "sessions",
+    ),
+    Figure(
+        "smoke_test_confidence_percent",
+        "smoke test",
+        "Probability a smoke test should have of triggering the fault (percent)",
+        lambda i: round(100 * i.binding_rate["confidence"]),
+    ),
+    # how far the rules can be trusted
+    Figure(
+        "fault_report_precision_handwritten",
+        "rules on hand-written mail",
+        "Precision of the fault-report rules on the held-out hand-written corpus",
+        lambda i: round(i.handwritten_score["precision"], 4),
+    ),
+    Figure(
+        "fault_report_recall_handwritten",
+        "rules on hand-written mail",
+        "Recall of the fault-report rules on the held-out hand-written corpus",
+        lambda i: round(i.handwritten_score["recall"], 4),
+    ),
+    Figure(
+        "handwritten_messages",
+        "rules on hand-written mail",
+        "Messages in the held-out hand-written corpus",
+        lambda i: i.handwritten_score["messages"],
+    ),
+    Figure(
+        "fault_report_target",
+        "rules on hand-written mail",
+        "Precision and recall the project asks of the rules on hand-written messages",
+        lambda i: FAULT_REPORT_TARGET,
+    ),
+    Figure(
+        "handwritten_meets_target",
+        "rules on hand-written mail",
+        "The rules meet the target on the held-out hand-written corpus",
+        lambda i: min(i.handwritten_score["precision"], i.handwritten_score["recall"]) >= FAULT_REPORT_TARGET,
+    ),
+    Figure(
+        "validation_is_current",
+        "rules on generated cases",
+        "The generated-case scores were measured with the rules in use now",
+        lambda i: i.validation["current"],
+    ),
+    Figure(
+        "fault_report_precision_generated",
+        "rules on generated cases",
+        "Lowest precision of the rules on the generated cases",
+        lambda i: i.validation["cases"]["precision"].min(),
+    ),
+    Figure(
+        "fault_report_recall_generated",
+        "rules on generated cases",
+        "Lowest recall of the rules on the generated cases",
+        lambda i: i.validation["cases"]["recall"].min(),
+    ),
+)
+"""Every figure notebook 01 records, by section."""
+SECTIONS = sections(FIGURES)
+"""The sections of :data:`FIGURES`, in the order notebook 01 tells them."""
