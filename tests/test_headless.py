@@ -119,6 +119,23 @@ def test_the_client_gives_up_on_a_kernel_that_cannot_answer(tiny_db, tmp_path, m
     assert time.monotonic() - t0 < 90
 
 
+def test_a_bad_kernel_limit_setting_falls_back_to_the_default(tmp_path, monkeypatch, capsys):
+    from workbench.reportset import kernel
+
+    monkeypatch.setenv("WORKBENCH_CELL_TIMEOUT", "ten minutes")
+    with pytest.raises(kernel.WorkbenchError, match="'ten minutes' is not a positive number of seconds"):
+        kernel.cell_time_limit()
+
+    from types import SimpleNamespace
+
+    registered: list = []
+    shell = SimpleNamespace(events=SimpleNamespace(register=lambda name, f: registered.append((name, f))))
+    kernel.load_ipython_extension(shell)
+    assert [name for name, _ in registered] == ["pre_run_cell", "post_run_cell"]
+    assert registered[0][1].__self__.limit == kernel.DEFAULT_CELL_TIMEOUT
+    assert "using 1800 s" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("bad", [0, -1, float("inf")])
 def test_a_cell_timeout_must_be_a_positive_number(tmp_path, bad):
     with pytest.raises(NotebookError, match="the cell timeout must be a positive number of seconds"):

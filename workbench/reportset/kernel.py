@@ -108,7 +108,12 @@ class _CellWatchdog:
 
 def load_ipython_extension(ipython: Any) -> None:
     """Loaded by the ``workbench`` kernel spec (``--ext workbench.reportset.kernel``): time-limit every cell."""
-    watchdog = _CellWatchdog(cell_time_limit())
+    try:
+        limit = cell_time_limit()
+    except WorkbenchError as exc:  # a bad setting must not leave the kernel without a limit
+        print(f"workbench kernel: {exc}; using {DEFAULT_CELL_TIMEOUT:g} s", file=sys.stderr)
+        limit = DEFAULT_CELL_TIMEOUT
+    watchdog = _CellWatchdog(limit)
     ipython.events.register("pre_run_cell", watchdog.start)
     ipython.events.register("post_run_cell", watchdog.stop)
 
