@@ -29,8 +29,9 @@ ALLOWED: dict[str, set[str]] = {
     "evidence_docs": {"evidence"},
     "suppression": FOUNDATION,
     "case": FORMAT,
+    "caselock": FOUNDATION | {"case"},
     "queries": FORMAT | {"case"},
-    "ingest": FORMAT | {"case"},
+    "ingest": FORMAT | {"case", "caselock"},
     "scenario": FORMAT,
     "audience": DATA | {"suppression"},
     # the three questions: each its own room, none importing another or anything that renders
@@ -42,7 +43,7 @@ ALLOWED: dict[str, set[str]] = {
     "display": ANALYSIS,
     "person_lists": ANALYSIS,
     "widgets": ANALYSIS | {"display", "findings", "person_lists", "incident", "exposure", "fairness"},
-    "reportset": ANALYSIS | {"findings", "display", "__init__"},
+    "reportset": ANALYSIS | {"findings", "display", "caselock", "__init__"},
     "cli": ANALYSIS | {"findings", "reportset", "ingest", "scenario", "evidence_docs", "__init__"},
     "__init__": {"case", "errors"},
 }
@@ -54,6 +55,7 @@ HEADLESS = (
     "figures",
     "evidence",
     "case",
+    "caselock",
     "queries",
     "ingest",
     "scenario",

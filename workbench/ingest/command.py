@@ -25,6 +25,15 @@ support_messages. They are read from EVIDENCE_DIR, or, for a table with no file 
 from the sibling folder raw/ (where `workbench generate` writes them). A malformed log
 line or an unreadable message is quarantined with its line number.
 
+Lock files of spreadsheet programs (~$logins.csv, .~lock.logins.csv#) and hidden files
+(.DS_Store, Thumbs.db, any name starting with a dot) are skipped and listed. Where a table
+file is expected, a folder, a dangling symbolic link, or a link that leaves EVIDENCE_DIR
+stops ingest (a link to a file inside EVIDENCE_DIR is followed).
+
+One ingest at a time writes a case, and never while a report reads it: a second one fails
+at once with exit status 1 and names the process that holds the case. Temporary files of
+an ingest that was killed are removed by the next ingest into the same case.
+
 Engines: SQLite (default, nothing to install, any SQLite tool opens it), DuckDB (much
 faster queries; use it from the 'small' scale on), PostgreSQL (a case shared by a team).
 """

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 
 import polars as pl
@@ -25,7 +26,7 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, CreateTable, DropTable
 from ..case import case_metadata, create_case_engine
 from ..errors import CaseError
 
-__all__ = ["CaseWriter", "open_writer"]
+__all__ = ["CaseWriter", "open_writer", "remove_leftovers"]
 
 _SLICE = 250_000  # rows per executemany / COPY call: bounds the memory of the text forms
 
@@ -46,6 +47,7 @@ class CaseWriter:
     def __init__(self, url: sa.URL):
         self.url = url
         self.dialect = url.get_dialect()()
+        self.leftovers: list[str] = []  # temporary files of killed ingests removed, with why
 
     def _ddl(self, element) -> str:
         return str(element.compile(dialect=self.dialect)).strip()
@@ -89,6 +91,7 @@ class _FileWriter(CaseWriter):
             raise CaseError(f"cannot write the case to {self.target}: folder {self.target.parent} does not exist")
         self.temp = self.target.with_name(f".{self.target.name}.ingest-{os.getpid()}.tmp")
         self._remove_temp()
+        self.leftovers = remove_leftovers(self.target)
 
     def _remove_temp(self) -> None:
         for path in (self.temp, Path(f"{self.temp}.wal"), Path(f"{self.temp}-journal")):
@@ -243,6 +246,44 @@ class PostgresWriter(CaseWriter):
         finally:
             self.conn.close()
             self.engine.dispose()
+
+
+def remove_leftovers(target: Path) -> list[str]:
+    """Remove the temporary files that killed ingests left beside ``target``; say which and why.
+
+    A temporary file is ``.<case name>.ingest-<pid>.tmp`` (and SQLite's ``-journal``, DuckDB's
+    ``.wal`` beside it). One is removed only when process ``pid`` no longer exists: a live
+    ingest's file is never touched, even without the case lock. (A killed ingest's pid, once
+    reused by another process, keeps its file until that process ends.)
+    """
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.ingest-([0-9]+)\.tmp(?:\.wal|-journal)?")
+    removed = []
+    for path in sorted(target.parent.iterdir()):
+        found = pattern.fullmatch(path.name)
+        if found is None:
+            continue
+        pid = int(found.group(1))
+        if pid == os.getpid() or pid <= 0 or _alive(pid):
+            continue
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue  # removed meanwhile by another ingest
+        removed.append(f"{path.name} (process {pid} is gone)")
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only checks that the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, under another user
+    try:  # Linux: a killed process its parent has not waited for yet is a zombie, not alive
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def open_writer(url: sa.URL) -> CaseWriter:

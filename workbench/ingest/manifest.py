@@ -65,6 +65,8 @@ class IngestReport:
     unchecked_references: list[str]  # orphan checks skipped because the parent had no file
     ingested_at: datetime
     seconds: float = 0.0
+    skipped: list[str] = field(default_factory=list)  # lock and hidden files, "name (why)"
+    leftovers: list[str] = field(default_factory=list)  # killed ingests' temporary files removed
 
     @property
     def rows_quarantined(self) -> int:
@@ -116,6 +118,10 @@ class IngestReport:
             ]
         if self.ignored:
             out += ["", "Not table files, not ingested: " + ", ".join(self.ignored)]
+        if self.skipped:
+            out += ["", "Skipped, lock and hidden files (not evidence): " + ", ".join(self.skipped)]
+        if self.leftovers:
+            out += ["", "Removed temporary files of an interrupted ingest: " + ", ".join(self.leftovers)]
         if self.rows_quarantined:
             n = self.rows_quarantined
             out += ["", f"{n:,} row{'s' if n != 1 else ''} quarantined (see the quarantine table); the first ones:"]

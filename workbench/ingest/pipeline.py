@@ -18,13 +18,14 @@ import sqlalchemy as sa
 from tqdm import tqdm
 
 from ..case import case_url as _case_url, default_case_path, polars_schema
+from ..caselock import CaseLock
 from ..errors import WorkbenchError
 from .batch import LINE, PROBLEMS_SCHEMA
 from .integrity import KeyTracker, ParentKeys, check_references, load_order
 from .load import CaseWriter, open_writer
 from .manifest import SAMPLES, FileReport, IngestReport, manifest_frame
 from .readers import read_batches
-from .sources import EvidenceFile, check_file, discover
+from .sources import EvidenceFile, Sources, check_file, discover
 from .validate import check_values
 
 __all__ = ["ingest"]
@@ -57,15 +58,27 @@ def ingest(
     Raises
     ------
     EvidenceError
-        A file cannot be used as a whole (unknown table, format, encoding, columns); the
+        A file cannot be used as a whole (unknown table, format, encoding, columns; a
+        folder, a dangling link or a link out of the folder where a file is expected); the
         message names the file and why. Nothing is written.
+    CaseLockedError
+        Another ingest or a report holds the case (see :mod:`workbench.caselock`); the
+        message names the process. Nothing is written.
     """
     started = time.perf_counter()
     evidence_dir = Path(evidence_dir)
     sources = discover(evidence_dir)
+    url = _case_url(case_url if case_url is not None else default_case_path(evidence_dir), write=True)
+    # Taken before the (long) whole-file checks, so that a second ingest fails at once.
+    with CaseLock(url, purpose="ingest"):
+        return _ingest(evidence_dir, sources, url, progress, batch_rows, started)
+
+
+def _ingest(
+    evidence_dir: Path, sources: Sources, url: sa.URL, progress: bool, batch_rows: int, started: float
+) -> IngestReport:
     for found in sources.files.values():
         check_file(found)
-    url = _case_url(case_url if case_url is not None else default_case_path(evidence_dir), write=True)
     ingested_at = datetime.now(UTC)
     parents = ParentKeys(set(sources.files))
     reports: list[FileReport] = []
@@ -93,6 +106,8 @@ def ingest(
         unchecked_references=unchecked,
         ingested_at=ingested_at,
         seconds=time.perf_counter() - started,
+        skipped=sources.skipped,
+        leftovers=writer.leftovers,
     )
 
 

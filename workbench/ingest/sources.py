@@ -15,6 +15,14 @@ evidence folder itself, or, for a table that has no file there, from the sibling
 ``raw/`` (where ``workbench generate`` writes them). A table file and a raw form for the
 same table in the evidence folder are refused like two files for one table; a table file
 in the evidence folder wins over a raw form in ``raw/``.
+
+What is not evidence is passed over and listed in the report: lock files of spreadsheet
+programs (``~$logins.csv``, LibreOffice's ``.~lock.logins.csv#``) and hidden files (any
+name starting with a dot, ``Thumbs.db``, ``desktop.ini``) are *skipped*; folders and files
+of other formats are *ignored*. A name that would be taken as a table file but is not a
+regular file is an error: a folder, a dangling symbolic link, a link that leaves the
+evidence folder (its sha256 would be of a file outside the evidence handed over), or a
+device. A link to a file inside the evidence folder is followed.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import codecs
 import csv
 import hashlib
 import io
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +79,7 @@ class Sources:
     files: dict[str, EvidenceFile]
     missing: list[str]
     ignored: list[str]
+    skipped: list[str] = field(default_factory=list)  # lock and hidden files, "name (why)"
 
 
 def discover(evidence_dir: Path) -> Sources:
@@ -80,15 +90,21 @@ def discover(evidence_dir: Path) -> Sources:
         )
     files: dict[str, EvidenceFile] = {}
     ignored: list[str] = []
+    skipped: list[str] = []
+    root = evidence_dir.resolve()
     for path in sorted(evidence_dir.iterdir()):
-        raw = path.name in RAW_FORMATS and path.is_file()
+        if why := _not_evidence(path.name):
+            skipped.append(f"{path.name} ({why})")
+            continue
+        raw = path.name in RAW_FORMATS
         fmt = RAW_FORMATS[path.name] if raw else FORMATS.get(path.suffix.lower())
-        if fmt is None or not path.is_file():
+        if fmt is None:
             # Folders (raw/) and other files are not tables; they are listed in the report.
             ignored.append(path.name)
             continue
         table = evidence.RAW_FORMS[path.name] if raw else path.stem
         label = f"{evidence_dir.name}/{path.name}"
+        path = _regular_file(path, root, label, evidence_dir.name)
         if table not in evidence.TABLES:
             known = UnknownNameError("table", table, evidence.TABLES)
             raise EvidenceError(f"{label}: no evidence table is named {table!r}: {known}")
@@ -99,10 +115,56 @@ def discover(evidence_dir: Path) -> Sources:
         files[table] = EvidenceFile(path, table, fmt, label)
     for name, table in evidence.RAW_FORMS.items():
         sibling = evidence_dir.parent / "raw" / name
-        if table not in files and sibling.is_file():
-            files[table] = EvidenceFile(sibling, table, RAW_FORMATS[name], f"raw/{name}")
+        if table not in files and (sibling.exists() or sibling.is_symlink()):
+            path = _regular_file(sibling, sibling.parent.resolve(), f"raw/{name}", "raw")
+            files[table] = EvidenceFile(path, table, RAW_FORMATS[name], f"raw/{name}")
     missing = [t for t in evidence.TABLES if t not in files]
-    return Sources(files, missing, ignored)
+    return Sources(files, missing, ignored, skipped)
+
+
+def _not_evidence(name: str) -> str | None:
+    """Why a folder entry named ``name`` is no evidence at all (a lock or hidden file), or None."""
+    if name.startswith(".~lock.") and name.endswith("#"):
+        return "LibreOffice lock file"
+    if name.startswith("~$"):
+        return "Microsoft Office lock file"
+    if name == ".DS_Store":
+        return "macOS folder settings"
+    if name.startswith("."):
+        return "hidden file"
+    if name.lower() in ("thumbs.db", "desktop.ini"):
+        return "Windows folder file"
+    return None
+
+
+def _regular_file(path: Path, root: Path, label: str, folder: str) -> Path:
+    """The regular file ``path`` names, following a link only inside ``root``; else an error."""
+    resolved = path
+    link = ""
+    if path.is_symlink():
+        link = f"a symbolic link to {os.readlink(path)!r}"
+        try:
+            resolved = path.resolve(strict=True)
+        except (OSError, RuntimeError):  # a missing target, or a loop of links
+            raise EvidenceError(
+                f"{label}: {link}, which does not exist (a dangling link); allowed: a file, "
+                f"or a link to a file inside the {folder} folder"
+            ) from None
+        if not resolved.is_relative_to(root):
+            if str(resolved) != os.readlink(path):
+                link += f", that is {str(resolved)!r}"
+            raise EvidenceError(
+                f"{label}: {link}, outside the {folder} folder {str(root)!r}; "
+                f"allowed: a file inside the {folder} folder (copy the file in, so that what is ingested is what was handed over)"
+            )
+        link += ", which is "
+    if resolved.is_dir():
+        raise EvidenceError(f"{label}: {link or 'this is '}a folder, not a file; allowed: a file")
+    if not resolved.is_file():
+        raise EvidenceError(
+            f"{label}: {link or 'this is '}not a regular file (a device, socket or named pipe); allowed: a file"
+        )
+    return resolved
 
 
 def check_file(source: EvidenceFile) -> None:
