@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from .audience import Audience, fit
+from .csvout import csv_text
 from .settings import DISPLAY_TZ, OUT_DIR_ENV
 
 __all__ = ["Table", "show", "show_rows", "table"]
@@ -80,7 +81,7 @@ def _write_csv(frame: pl.DataFrame, name: str) -> str | None:
     out_dir = os.environ.get(OUT_DIR_ENV)  # set by workbench.reportset.execution for a report run
     if not out_dir:
         return None
-    text = frame.write_csv()
+    text = csv_text(frame)  # no cell can start a spreadsheet formula
     slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:48] or "table"
     relative = f"tables/{slug}-{hashlib.sha256(text.encode()).hexdigest()[:8]}.csv"
     path = Path(out_dir) / relative
