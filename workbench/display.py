@@ -13,7 +13,6 @@ from typing import Any
 import polars as pl
 
 from .audience import Audience, fit
-from .csvout import csv_text
 from .settings import DISPLAY_TZ, OUT_DIR_ENV
 
 __all__ = ["Table", "show", "show_rows", "table"]
@@ -81,6 +80,8 @@ def _write_csv(frame: pl.DataFrame, name: str) -> str | None:
     out_dir = os.environ.get(OUT_DIR_ENV)  # set by workbench.reportset.execution for a report run
     if not out_dir:
         return None
+    from .csvout import csv_text
+
     text = csv_text(frame)  # no cell can start a spreadsheet formula
     slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:48] or "table"
     relative = f"tables/{slug}-{hashlib.sha256(text.encode()).hexdigest()[:8]}.csv"
