@@ -23,7 +23,8 @@ $(STAMP): pyproject.toml Makefile
 
 install: $(STAMP)
 
-# A fixed key so the demo's pseudonyms are stable between runs. Real cases set their own.
+# A fixed key so the demo's pseudonyms are stable between runs. Real cases set their own,
+# random (`openssl rand -hex 32`): a key needs 16 bytes, at least 10 of them different.
 DEMO_KEY ?= demo-only-pseudonym-key-not-secret
 
 demo: install

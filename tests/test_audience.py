@@ -132,6 +132,37 @@ def test_auditor_needs_the_key_and_says_how_to_set_it(monkeypatch):
         fit(pl.DataFrame({"applicant_id": [1001]}), "auditor", key="demo")
 
 
+@pytest.mark.parametrize(
+    ("key", "distinct"),
+    [(" " * 16, 1), ("\0" * 16, 1), ("a" * 16, 1), (b"\x00\x01" * 32, 2), ("abcdefghiabcdefghi", 9)],
+    ids=["16 spaces", "16 NULs", "aaaaaaaaaaaaaaaa", "64 bytes of 2 values", "9 letters"],
+)
+def test_a_key_of_few_different_bytes_is_refused_and_the_message_says_how_to_make_one(key, distinct, monkeypatch):
+    pattern = (
+        rf"^the pseudonym key has only {distinct} different byte value\(s\) in {len(key)} bytes; use a random key "
+        r"with at least 10 .*make one with: export WORKBENCH_PSEUDONYM_KEY=\$\(openssl rand -hex 32\)$"
+    )
+    with pytest.raises(AudienceError, match=pattern):
+        fit(pl.DataFrame({"applicant_id": [1001]}), "auditor", key=key)
+    text = key if isinstance(key, str) else key.decode()
+    if "\0" not in text:  # the same from the environment (which cannot hold a NUL)
+        monkeypatch.setenv(KEY_ENV, text)
+        with pytest.raises(AudienceError, match=pattern):
+            pseudonym(1001, "applicant_id")
+
+
+def test_keys_with_ten_different_bytes_pass_and_so_do_the_demo_and_test_keys():
+    from pathlib import Path
+
+    from reportkit import PSEUDONYM_KEY
+
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    demo_key = re.search(r"^DEMO_KEY \?= (\S+)$", makefile, re.MULTILINE)
+    assert demo_key is not None
+    for key in ("abcdefghijabcdefghij", "3f9a2c1b7d0e4a6b8c5d3f9a2c1b7d0e", KEY, OTHER_KEY, PSEUDONYM_KEY, demo_key[1]):
+        assert PSEUDONYM.match(pseudonym(1001, "applicant_id", key)), key
+
+
 def test_auditor_keeps_every_row_pseudonymises_direct_withholds_free_text_keeps_quasi():
     frame = pl.DataFrame(
         {

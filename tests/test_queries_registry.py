@@ -229,6 +229,28 @@ def test_missing_required_parameter_names_itself():
     assert q.bind({"n": 3, "who": None}) == {"n": 3, "who": "x"}
 
 
+@pytest.mark.parametrize(
+    ("typ", "value", "allowed"),
+    [
+        (int, 10**30, r"a whole number from -9223372036854775808 to 9223372036854775807 \(64 bits\)"),
+        (int, -(2**63) - 1, r"a whole number from -9223372036854775808 to 9223372036854775807 \(64 bits\)"),
+        (float, float("inf"), "a finite number"),
+        (float, float("nan"), "a finite number"),
+        (float, 10**400, "a finite number"),
+    ],
+)
+def test_a_number_outside_its_types_range_is_a_parameter_error_not_an_overflow(typ, value, allowed):
+    q = Query("probe", "test", "A probe.", (Param("n", typ, doc="How many."),), lambda n: None)
+    with pytest.raises(QueryParameterError, match=rf"^parameter 'n' of query 'probe' must be {allowed}, got "):
+        q.bind({"n": value})
+    assert q.bind({"n": typ(2**63 - 1)}) == {"n": typ(2**63 - 1)}
+
+
+def test_a_huge_idle_timeout_on_a_case_is_a_parameter_error(sqlite_case):  # noqa: F811
+    with pytest.raises(QueryParameterError, match=r"'idle_timeout_minutes' of query 'sessions' must be a whole number"):
+        queries.run("sessions", sqlite_case, idle_timeout_minutes=10**30)
+
+
 def test_empty_derived_default_says_to_pass_the_value(tmp_path):
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     engine = sa.create_engine(url)

@@ -298,3 +298,26 @@ def test_a_cell_over_the_cell_timeout_fails_instead_of_waiting(tiny_db, tmp_path
         "slow_cell.ipynb: cell 4 of 4 (it begins: 'time.sleep(seconds)') ran longer than the cell timeout "
         "of 2 s and was stopped"
     ) in err
+
+
+def test_a_report_that_cannot_be_rendered_exits_1_and_leaves_the_set_incomplete(tiny_db, tmp_path, capsys, monkeypatch):
+    """Rendering is something started that failed, as a failing notebook is: status 1, not 2 (README)."""
+    import json
+    import shutil
+
+    import workbench.reportset.build
+    import workbench.reportset.execution
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    shutil.copy(TWO_CHARTS, notebooks / "00_two_charts.ipynb")
+    monkeypatch.setattr(workbench.reportset.execution, "NOTEBOOKS_DIR", notebooks)
+    monkeypatch.setattr(workbench.reportset.build, "MAX_REPORT_BYTES", 1_000)  # every page is over it
+    out = tmp_path / "set"
+    argv = ["report", "--case", tiny_db, "--audience", "public", "--out", str(out), "--workers", "1"]
+    assert main(argv) == 1
+    last = capsys.readouterr().err.rstrip("\n").split("\n")[-1]  # after the progress lines
+    assert last.startswith(f"workbench report: error: {out}/00_two_charts/00_two_charts.html is "), last
+    assert "limit" in last and "Traceback" not in last
+    assert json.loads((out / "report-set.json").read_text())["status"] == "incomplete"
+    assert main(["verify", str(out), "--case", tiny_db]) == 2  # an incomplete set is refused

@@ -47,6 +47,9 @@ __all__ = [
 KEY_ENV = "WORKBENCH_PSEUDONYM_KEY"
 WITHHELD = "[withheld]"
 _MIN_KEY_LENGTH = 16
+# A key of few different bytes (16 spaces, 'aaaaaaaaaaaaaaaa') is guessed as fast as a short one.
+_MIN_KEY_DISTINCT = 10
+_MAKE_KEY = f"export {KEY_ENV}=$(openssl rand -hex 32)"
 
 
 class Audience(enum.StrEnum):
@@ -218,20 +221,31 @@ def tags(
 
 
 def pseudonym_key(key: str | bytes | None = None) -> bytes:
-    """The pseudonym key: ``key`` if given, else the environment variable WORKBENCH_PSEUDONYM_KEY."""
+    """The pseudonym key: ``key`` if given, else the environment variable WORKBENCH_PSEUDONYM_KEY.
+
+    A key must have at least 16 bytes of which at least 10 differ, e.g. the 64 hex digits
+    of ``openssl rand -hex 32``; a weaker one is refused, as the pseudonyms could be reversed.
+    """
     if key is None:
         key = os.environ.get(KEY_ENV)
     if not key:
         raise AudienceError(
             f"the auditor audience needs a pseudonym key, and {KEY_ENV} is not set. Set it to a "
             f"secret kept for this case (the same key gives the same pseudonyms in every report), "
-            f"e.g. export {KEY_ENV}=$(python -c 'import secrets; print(secrets.token_hex(32))')"
+            f"e.g. {_MAKE_KEY}"
         )
     raw = key.encode() if isinstance(key, str) else bytes(key)
     if len(raw) < _MIN_KEY_LENGTH:
         raise AudienceError(
             f"the pseudonym key is {len(raw)} bytes; use at least {_MIN_KEY_LENGTH} "
-            f"(a short key can be guessed and the pseudonyms reversed)"
+            f"(a short key can be guessed and the pseudonyms reversed); make one with: {_MAKE_KEY}"
+        )
+    distinct = len(set(raw))
+    if distinct < _MIN_KEY_DISTINCT:
+        raise AudienceError(
+            f"the pseudonym key has only {distinct} different byte value(s) in {len(raw)} bytes; use a random key "
+            f"with at least {_MIN_KEY_DISTINCT} (a key such as 16 spaces or 'aaaaaaaaaaaaaaaa' can be guessed and "
+            f"the pseudonyms reversed); make one with: {_MAKE_KEY}"
         )
     return raw
 

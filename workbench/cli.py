@@ -145,8 +145,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .reportset.build import build_report
-    from .reportset.execution import NotebookError
+    from .reportset.build import RenderError, build_report
+    from .reportset.execution import NotebookError, ParameterError
 
     given, text = _given_parameters(args)
     try:
@@ -162,7 +162,9 @@ def _report(args: argparse.Namespace) -> int:
             cell_timeout=args.cell_timeout,
             force=args.force,
         )
-    except NotebookError as exc:
+    except ParameterError:
+        raise  # a bad value, refused before anything ran: status 2 (main)
+    except (NotebookError, RenderError) as exc:  # something started that failed: status 1
         print(f"workbench report: error: {exc}", file=sys.stderr)
         return 1
     print(f"{args.audience} index: {index}")

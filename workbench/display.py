@@ -80,7 +80,9 @@ def _write_csv(frame: pl.DataFrame, name: str) -> str | None:
     out_dir = os.environ.get(OUT_DIR_ENV)  # set by workbench.reportset.execution for a report run
     if not out_dir:
         return None
-    text = frame.write_csv()
+    from .csvout import csv_text
+
+    text = csv_text(frame)  # no cell can start a spreadsheet formula
     slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:48] or "table"
     relative = f"tables/{slug}-{hashlib.sha256(text.encode()).hexdigest()[:8]}.csv"
     path = Path(out_dir) / relative

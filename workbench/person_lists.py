@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from .audience import Audience, fit
+from .csvout import write_csv
 from .errors import WorkbenchError
 from .evidence import PII
 
@@ -54,7 +55,8 @@ def export_csv(
 
     ``name`` is a file name such as ``"restore_list.csv"``; ``fit_options`` go to
     :func:`workbench.audience.fit`, e.g. ``columns=RESTORE_COLUMNS``. Times are written
-    as ISO 8601 in UTC.
+    as ISO 8601 in UTC; text that a spreadsheet would read as a formula starts with ``'``
+    (see :mod:`workbench.csvout`).
     """
     who = Audience.parse(audience)
     if not who.sees_rows:
@@ -68,5 +70,5 @@ def export_csv(
     fitted = fitted.with_columns(pl.col(c).cast(pl.List(pl.String)).list.join(" ") for c in lists)
     path = Path(out_dir) / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    fitted.write_csv(path, datetime_format="%Y-%m-%dT%H:%M:%S%.fZ")
+    write_csv(fitted, path, datetime_format="%Y-%m-%dT%H:%M:%S%.fZ")  # text that could start a formula gets a quote
     return path

@@ -229,7 +229,8 @@ class PostgresWriter(CaseWriter):
         with cursor.copy(copy) as pipe:
             for start in range(0, frame.height, _SLICE):
                 buffer = io.BytesIO()
-                # Strings always quoted, nulls never: COPY then tells "" from NULL.
+                # Strings always quoted, nulls never: COPY then tells "" from NULL. A stream into the
+                # case, never a file for readers: values go as they are, not through workbench.csvout.
                 frame.slice(start, _SLICE).write_csv(
                     buffer, include_header=False, quote_style="non_numeric", null_value=""
                 )

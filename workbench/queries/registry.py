@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import math
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -123,7 +125,24 @@ class Param:
                 f"parameter {self.name!r} of query {query_name!r} must be {_expected(self.type)}, "
                 f"got {value!r} ({type(value).__name__}). Declared parameters: {_listing(declared)}."
             )
+        outside = _outside_type_range(converted)
+        if outside:
+            raise QueryParameterError(
+                f"parameter {self.name!r} of query {query_name!r} must be {outside}, got {value!r}"
+            )
         return converted
+
+
+_INT64 = (-(2**63), 2**63 - 1)  # every engine binds a whole number as a 64-bit integer
+
+
+def _outside_type_range(value: Any) -> str | None:
+    """What a number bound to a query must be, if ``value`` is not that (10**30, inf, nan); else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and not _INT64[0] <= value <= _INT64[1]:
+        return f"a whole number from {_INT64[0]} to {_INT64[1]} (64 bits)"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "a finite number"
+    return None
 
 
 def _expected(typ: type) -> str:
@@ -158,7 +177,7 @@ def _convert(typ: type, value: Any) -> tuple[bool, Any]:
         return (isinstance(value, int) and not isinstance(value, bool)), value
     if typ is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return True, float(value)
+            return True, float(value) if abs(value) <= sys.float_info.max else math.inf  # refused as not finite
         return False, value
     return isinstance(value, str), value
 

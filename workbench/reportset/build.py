@@ -28,6 +28,7 @@ __all__ = [
     "AUDIENCES",
     "MAX_REPORT_BYTES",
     "REPORT_GLOB",
+    "RenderError",
     "build_report",
     "external_references",
     "inlined_libraries",
@@ -38,6 +39,12 @@ __all__ = [
 ]
 
 AUDIENCES = tuple(a.value for a in Audience)
+
+
+class RenderError(WorkbenchError):
+    """A notebook that ran but whose report could not be rendered or printed: the set is left incomplete."""
+
+
 REPORT_GLOB = "0[0-9]_*.ipynb"
 # A report far below what mail and laptops handle; a bigger one means a chart embeds raw rows.
 MAX_REPORT_BYTES = 20_000_000
@@ -285,6 +292,10 @@ def build_report(
 
     if Audience.parse(audience).pseudonymised:
         pseudonym_key()  # fail now, not in every notebook, when the key is missing
+    if pdf:
+        from .pdf import find_chromium
+
+        find_chromium()  # likewise a missing Chromium: refused before anything runs, not after
     paths = notebook_paths(notebooks)
     if not paths:
         raise WorkbenchError(f"no report notebooks ({REPORT_GLOB}) found to render")
@@ -321,7 +332,12 @@ def build_report(
                 parameters=given,
                 findings=findings,
             )
-            html = render_html(job.output, folder / f"{job.notebook.stem}.html", audience=audience, provenance=section)
+            try:
+                html = render_html(
+                    job.output, folder / f"{job.notebook.stem}.html", audience=audience, provenance=section
+                )
+            except WorkbenchError as exc:  # something started that failed, not a bad input (exit 1)
+                raise RenderError(str(exc)) from None
             _tidy(folder, job.output, keep_notebook=audience == "investigator")
             stem = job.notebook.stem
             entries[job.notebook] = ReportEntry(
@@ -338,7 +354,11 @@ def build_report(
         if pdf:
             from .pdf import print_pdfs
 
-            for entry, printed in zip(reports, print_pdfs([root / r.html for r in reports]), strict=True):
+            try:
+                printed_pdfs = print_pdfs([root / r.html for r in reports])
+            except WorkbenchError as exc:
+                raise RenderError(str(exc)) from None
+            for entry, printed in zip(reports, printed_pdfs, strict=True):
                 entry.pdf = printed.relative_to(root).as_posix()
         return write_set(
             root,

@@ -2,7 +2,8 @@
 
 Parameters are checked against the notebook's cell tagged ``parameters`` before anything
 runs: an unknown name lists the declared ones, a value whose type differs from the literal
-default is refused, and so are a ``timezone`` zoneinfo does not know and an unknown ``audience``. Several notebooks run in parallel processes with
+default is refused, and so are a ``timezone`` zoneinfo does not know, an unknown ``audience``
+and a number outside its range (:mod:`workbench.reportset.bounds`). Several notebooks run in parallel processes with
 :func:`execute_many`.
 
 While a notebook runs, its kernel sees ``WORKBENCH_RUN=papermill`` (so
@@ -23,6 +24,7 @@ from typing import cast
 
 from ..errors import WorkbenchError
 from ..settings import OUT_DIR_ENV, RUN_ENV, RUN_MARKER
+from .bounds import out_of_range
 from .kernel import CELL_TIMEOUT_ENV, DEFAULT_CELL_TIMEOUT, KERNEL_NAME, ensure_kernel
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "RUN_ENV",
     "Job",
     "NotebookError",
+    "ParameterError",
     "check_parameters",
     "declared_type",
     "ensure_kernel",
@@ -50,6 +53,10 @@ CLIENT_GRACE = 60.0
 
 class NotebookError(WorkbenchError):
     """A notebook failed, or was given parameters it does not declare."""
+
+
+class ParameterError(NotebookError):
+    """A parameter a notebook does not declare, or a value it does not allow: refused before anything runs."""
 
 
 def notebook_parameters(notebook: str | Path) -> dict[str, dict]:
@@ -87,12 +94,12 @@ def _listing(declared: Mapping[str, dict]) -> str:
     return ", ".join(f"{k} ({declared_type(v)})" for k, v in declared.items())
 
 
-def _unknown(notebook: Path, unknown: list[str], declared: Mapping[str, dict]) -> NotebookError:
+def _unknown(notebook: Path, unknown: list[str], declared: Mapping[str, dict]) -> ParameterError:
     import difflib
 
     close = sorted({c for name in unknown for c in difflib.get_close_matches(name, list(declared), n=2)})
     hint = f" Did you mean {', '.join(close)}?" if close else ""
-    return NotebookError(
+    return ParameterError(
         f"{notebook.name} does not declare parameter(s) {unknown}; it declares: {_listing(declared)}.{hint}"
     )
 
@@ -111,7 +118,7 @@ _KINDS = {
 }
 
 
-def _type_error(notebook: Path, name: str, type_name: str, default: object, value: object) -> NotebookError:
+def _type_error(notebook: Path, name: str, type_name: str, default: object, value: object) -> ParameterError:
     import json
 
     got = "a boolean" if isinstance(value, bool) else _KINDS.get(type(value).__name__, type(value).__name__)
@@ -125,7 +132,7 @@ def _type_error(notebook: Path, name: str, type_name: str, default: object, valu
             f". Write a list in brackets: on the command line quoted for the shell, e.g. -p {name} '{items}'; "
             f"in a --params file {name}: {items}"
         )
-    return NotebookError(message)
+    return ParameterError(message)
 
 
 def _check_timezone(notebook: Path, value: str) -> None:
@@ -145,7 +152,7 @@ def _check_timezone(notebook: Path, value: str) -> None:
     lowered = {k.lower(): k for k in known}
     close = [lowered[c] for c in difflib.get_close_matches(value.lower(), sorted(lowered), n=3)]
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise NotebookError(
+    raise ParameterError(
         f"{notebook.name}: parameter timezone must be a time zone name such as "
         f"'Europe/Stockholm' or 'UTC', got {value!r}.{hint}"
     )
@@ -162,14 +169,15 @@ def _check_value(notebook: Path, name: str, value: object) -> None:
         try:
             Audience.parse(value)
         except UnknownNameError as exc:
-            raise NotebookError(f"{notebook.name}: parameter audience: {exc}") from None
+            raise ParameterError(f"{notebook.name}: parameter audience: {exc}") from None
 
 
 def check_parameters(notebook: str | Path, parameters: Mapping, declared: Mapping[str, dict] | None = None) -> None:
     """Refuse names the notebook does not declare, values of another type than the default's, and bad values.
 
     A parameter named ``timezone`` must be a time zone name zoneinfo knows (``"Europe/Stockholm"``)
-    and one named ``audience`` an audience, so a typo fails before the run, not in a cell.
+    and one named ``audience`` an audience, and a number must lie in its range (see
+    :mod:`workbench.reportset.bounds`), so a typo fails before the run, not in a cell.
     """
     notebook = Path(notebook)
     declared = notebook_parameters(notebook) if declared is None else declared
@@ -186,6 +194,12 @@ def check_parameters(notebook: str | Path, parameters: Mapping, declared: Mappin
         )
         if not ok:
             raise _type_error(notebook, name, type_name, declared[name].get("default"), value)
+        allowed_values = out_of_range(name, type_name, value)
+        if allowed_values:
+            raise ParameterError(
+                f"{notebook.name}: parameter {name} must be {allowed_values} "
+                f"(default {declared[name].get('default')}), got {value!r}"
+            )
         _check_value(notebook, name, value)
 
 
@@ -418,7 +432,7 @@ def plan_parameters(
     fixed = dict(fixed or {})
     clash = sorted(set(given) & set(fixed))
     if clash:
-        raise NotebookError(
+        raise ParameterError(
             f"parameter(s) {clash} are set by the command itself (--case, --audience, --out); "
             "do not pass them with -p or --params"
         )
@@ -432,7 +446,7 @@ def plan_parameters(
         unknown = sorted(n for n in given if not any(n in d for d in declared.values()))
         if unknown:
             listing = "; ".join(f"{nb.name}: {_listing(d)}" for nb, d in declared.items())
-            raise NotebookError(f"no notebook declares parameter(s) {unknown}; they declare: {listing}")
+            raise ParameterError(f"no notebook declares parameter(s) {unknown}; they declare: {listing}")
     plan = {}
     for nb, params in declared.items():
         mine = {

@@ -153,7 +153,8 @@ def access_log_lines(page_views: pl.DataFrame, logins: pl.DataFrame, rng: np.ran
 def write_access_log(page_views: pl.DataFrame, logins: pl.DataFrame, path: Path, rng: np.random.Generator) -> int:
     """Write the access log for ``page_views`` to ``path``; returns the number of lines."""
     lines = access_log_lines(page_views, logins, rng)
-    # One text column written without quoting is exactly one log line per row.
+    # One text column written without quoting is exactly one log line per row. A raw log, not a
+    # CSV for readers: not through workbench.csvout.
     lines.to_frame().write_csv(path, include_header=False, quote_style="never")
     return len(lines)
 

@@ -31,6 +31,7 @@ import polars as pl
 
 from .. import queries
 from ..audience import Audience, fit
+from ..csvout import write_csv
 from ..display import Table
 from ..errors import WorkbenchError
 from ..queries import REQUIRED, FromQuery, Param
@@ -301,7 +302,7 @@ class QueryBrowser:
         path = self.out_dir / "exports" / f"{name}-{stamp}.{fmt}"
         path.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "csv":
-            self.result.write_csv(path)
+            write_csv(self.result, path)  # no cell can start a spreadsheet formula
         else:
             self.result.write_parquet(path)
         self.exported = path
