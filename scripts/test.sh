@@ -2,6 +2,8 @@
 # `make test`: run the suite. When no WORKBENCH_TEST_PG_URL is given and PostgreSQL's
 # initdb can be found, start a throwaway cluster on 127.0.0.1 for the engine tests and
 # remove it afterwards; otherwise those tests skip with a reason (and fail under CI=true).
+# tests/pg.py gives each test database the read-only role workbench_reader (creating the
+# role when the server lacks it): open_case refuses a role that can write.
 set -uo pipefail
 python=$1; shift
 here=$(cd "$(dirname "$0")" && pwd)

@@ -10,6 +10,12 @@ Use it by importing the fixture into a test module and marking the tests::
 Without ``WORKBENCH_TEST_PG_URL`` the tests skip with the reason below; with ``CI=true``
 they fail instead, so CI can never pass by skipping them. ``make test`` and ``.ci/run``
 start a throwaway server with ``scripts/pg-throwaway.sh``.
+
+``pg_url`` is the server's (writing) role: ingest with it. ``open_case`` refuses a role that
+can write, so tests open the case with :func:`reader_url`, the same database as the role
+``workbench_reader``. The fixture creates that role when the server lacks it (the server's
+role must be allowed to) and gives it only CONNECT, USAGE and SELECT in each test database,
+as the README tells teams to do.
 """
 
 from __future__ import annotations
@@ -21,9 +27,34 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-__all__ = ["SKIP_REASON", "pg_server_url", "pg_url"]
+__all__ = ["READER", "SKIP_REASON", "pg_server_url", "pg_url", "reader_url"]
 
 SKIP_REASON = "PostgreSQL not available: set WORKBENCH_TEST_PG_URL (make test starts one)"
+READER = "workbench_reader"
+
+# Run as the writing role in each new database: the reader gets CONNECT, USAGE and SELECT,
+# on tables made now or later by this role (ingest drops and re-creates them), and nothing
+# else; PUBLIC loses TEMP, CREATE and large objects, which every role would otherwise have.
+_READER_GRANTS = (
+    "REVOKE ALL ON DATABASE {db} FROM PUBLIC",
+    "GRANT CONNECT ON DATABASE {db} TO workbench_reader",
+    "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+    "GRANT USAGE ON SCHEMA public TO workbench_reader",
+    "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO workbench_reader",
+    "ALTER DEFAULT PRIVILEGES GRANT USAGE ON SCHEMAS TO workbench_reader",
+    "REVOKE EXECUTE ON FUNCTION lo_create(oid), lo_creat(integer), lo_from_bytea(oid, bytea) FROM PUBLIC",
+)
+_CREATE_READER = "DO $$ BEGIN CREATE ROLE workbench_reader LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+
+
+def reader_url(url: str | sa.URL) -> str:
+    """``url`` with the read-only role ``workbench_reader`` for a PostgreSQL URL; other URLs and paths as they are."""
+    if isinstance(url, str) and "://" not in url:
+        return url
+    parsed = sa.make_url(url) if isinstance(url, str) else url
+    if parsed.get_backend_name() != "postgresql":
+        return url if isinstance(url, str) else parsed.render_as_string(hide_password=False)
+    return parsed.set(username=READER, password=None).render_as_string(hide_password=False)
 
 
 def pg_server_url() -> sa.URL | None:
@@ -51,8 +82,14 @@ def pg_url(request) -> str:
     quoted = admin.dialect.identifier_preparer.quote(name)
     try:
         with admin.connect() as conn:
+            conn.exec_driver_sql(_CREATE_READER)
             conn.exec_driver_sql(f"CREATE DATABASE {quoted}")
-    except sa.exc.OperationalError as exc:
+        owner = sa.create_engine(server.set(database=name), isolation_level="AUTOCOMMIT")
+        with owner.connect() as conn:
+            for grant in _READER_GRANTS:
+                conn.exec_driver_sql(grant.format(db=quoted))
+        owner.dispose()
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
         admin.dispose()
         pytest.fail(f"cannot create a test database on {server.render_as_string(hide_password=True)}: {exc.orig}")
     try:

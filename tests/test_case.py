@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 from evidence_frames import handmade_frames, write_evidence
-from pg import pg_url  # noqa: F401  (fixture)
+from pg import pg_url, reader_url  # noqa: F401  (fixture)
 
 from workbench import evidence
 from workbench.case import CASE_TABLES, case_metadata, case_url, default_case_path, open_case
@@ -52,7 +52,8 @@ def test_sqlite_case_refuses_writes_and_its_file_is_unchanged(evidence_dir, tmp_
 
     errors = _try_writes(case)
 
-    assert all("attempt to write a readonly database" in str(e.orig) for e in errors), errors
+    # The authorizer refuses first; mode=ro would refuse too ("attempt to write a readonly database").
+    assert all("not authorized" in str(e.orig) for e in errors), errors
     case.close()
     assert _sha256(path) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["case.db"]  # no journal left
@@ -75,7 +76,7 @@ def test_duckdb_case_refuses_writes_and_its_file_is_unchanged(evidence_dir, tmp_
 @pytest.mark.postgres
 def test_postgres_case_refuses_writes_and_nothing_changes(evidence_dir, pg_url):  # noqa: F811
     ingest(evidence_dir, pg_url, progress=False)
-    case = open_case(pg_url)
+    case = open_case(reader_url(pg_url))
     assert case.dialect == "postgresql"
     count = sa.select(sa.func.count()).select_from(case.table("logouts"))
     with case.connect() as conn:
@@ -83,6 +84,7 @@ def test_postgres_case_refuses_writes_and_nothing_changes(evidence_dir, pg_url):
 
     errors = _try_writes(case)
 
+    # The session refuses first; the reader role would refuse too (tests/test_readonly.py).
     assert all("read-only transaction" in str(e.orig) for e in errors), errors
     with case.connect() as conn:
         assert conn.execute(count).scalar_one() == before == 1
@@ -97,7 +99,7 @@ def test_postgres_options_in_the_url_are_kept(evidence_dir, pg_url):  # noqa: F8
         conn.exec_driver_sql("CREATE SCHEMA IF NOT EXISTS team_a")
     url = sa.make_url(pg_url).update_query_dict({"options": "-csearch_path=team_a"})
     ingest(evidence_dir, url, progress=False)
-    with open_case(url) as case, case.connect() as conn:
+    with open_case(reader_url(url)) as case, case.connect() as conn:
         assert conn.execute(sa.text("SHOW search_path")).scalar_one() == "team_a"
         assert conn.execute(sa.text("SHOW default_transaction_read_only")).scalar_one() == "on"
         assert case.read_table("logins").height == 3

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 from evidence_frames import BIG, handmade_frames, write_evidence
-from pg import pg_url  # noqa: F401  (fixture)
+from pg import pg_url, reader_url  # noqa: F401  (fixture)
 from polars.testing import assert_frame_equal
 
 from workbench import evidence
@@ -46,7 +46,7 @@ def test_round_trip_reads_back_every_table_exactly(engine, fmt, tmp_path, reques
 
     assert report.rows_quarantined == 0
     assert [r.table for r in sorted(report.files, key=lambda r: r.table)] == sorted(evidence.TABLES)
-    with open_case(url) as case:
+    with open_case(reader_url(url)) as case:
         assert case.dialect == engine
         for name, frame in frames.items():
             got = case.read_table(name)
@@ -64,7 +64,7 @@ def test_timestamps_read_back_as_the_same_utc_instant(engine, tmp_path, request)
     )
     url = target(engine, tmp_path, request)
     ingest(folder, url, progress=False)
-    with open_case(url) as case:
+    with open_case(reader_url(url)) as case:
         got = case.read(sa.select(case.table("deployments").c.time))
     assert got.schema["time"] == pl.Datetime("us", "UTC")
     assert got["time"].to_list() == [datetime(2013, 12, 13, 17, 52, 0, 1, tzinfo=UTC)]
@@ -86,7 +86,7 @@ def test_manifest_hashes_equal_the_files(engine, tmp_path, request):
     url = target(engine, tmp_path, request)
     before = datetime.now(UTC)
     ingest(folder, url, progress=False)
-    with open_case(url) as case:
+    with open_case(reader_url(url)) as case:
         manifest = case.read_table("manifest")
     assert manifest.height == len(evidence.TABLES)
     for row in manifest.iter_rows(named=True):
@@ -127,7 +127,7 @@ def test_every_file_reconciles_with_the_tables(engine, tmp_path, request):
         "page_views": 1,
         "listings": 1,
     }
-    with open_case(url) as case:
+    with open_case(reader_url(url)) as case:
         quarantine = case.read_table("quarantine")
         for r in report.files:
             assert r.rows_read == r.rows_loaded + r.rows_quarantined
@@ -182,7 +182,7 @@ def test_reingest_replaces_the_case(engine, tmp_path, request):
     ingest(write_evidence(frames, tmp_path / "one"), url, progress=False)
     fewer = {**frames, "logouts": frames["logouts"].clear()}
     ingest(write_evidence(fewer, tmp_path / "two"), url, progress=False)
-    with open_case(url) as case:
+    with open_case(reader_url(url)) as case:
         assert case.read_table("logouts").height == 0
         assert set(case.read_table("manifest")["path"].str.extract(r"^(\w+)/")) == {"two"}
 
@@ -218,7 +218,7 @@ def test_failed_ingest_leaves_the_previous_case_untouched(engine, tmp_path, requ
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no temporary file left
     if digest:
         assert hashlib.sha256((tmp_path / "case.db").read_bytes()).hexdigest() == digest
-    with open_case(url) as case:
+    with open_case(reader_url(url)) as case:
         assert case.read_table("logouts").height == 1
         assert set(case.read_table("manifest")["path"].str.extract(r"^(\w+)/")) == {"good"}
 
@@ -323,7 +323,7 @@ def test_generated_tiny_case_round_trips(tiny_case, engine, tmp_path, request):
     # The generator's evidence is clean: nothing may be quarantined, and nothing lost.
     assert report.rows_quarantined == 0
     assert report.missing_tables == []
-    with open_case(url) as case:
+    with open_case(reader_url(url)) as case:
         for name in evidence.TABLES:
             expected = tiny_case.evidence(name)
             assert_frame_equal(case.read_table(name), expected.sort(_key(name, expected)), check_exact=True)

@@ -4,7 +4,7 @@ SQLite, DuckDB and PostgreSQL (the last when a server is available; required und
 from __future__ import annotations
 
 import pytest
-from pg import pg_url  # noqa: F401 - fixture
+from pg import pg_url, reader_url  # noqa: F401 - fixture
 
 from workbench.case import open_case
 from workbench.ingest import ingest
@@ -40,7 +40,7 @@ def test_duckdb_gives_identical_frames(frames_on_sqlite, tiny_duckdb):
 @pytest.mark.postgres
 def test_postgresql_gives_identical_frames(frames_on_sqlite, tiny_case, pg_url):  # noqa: F811
     ingest(tiny_case.evidence_dir, pg_url, progress=False)
-    case = open_case(pg_url)
+    case = open_case(reader_url(pg_url))
     for name, expected in frames_on_sqlite.items():
         got = run(name, case)
         if name == "manifest":

@@ -12,7 +12,7 @@ looked for in the current folder, then in the project folder (see :func:`case_ur
 
 >>> case = open_case("runs/demo/case.db")                           # doctest: +SKIP
 >>> case = open_case("duckdb:///runs/demo/case.duckdb")             # doctest: +SKIP
->>> case = open_case("postgresql+psycopg://postgres@127.0.0.1:54329/demo")  # doctest: +SKIP
+>>> case = open_case("postgresql+psycopg://workbench_reader@127.0.0.1:54329/demo")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import TypeAlias
 import polars as pl
 import sqlalchemy as sa
 
-from . import evidence
+from . import evidence, readonly
 from .errors import CaseError, UnknownNameError
 from .settings import project_root
 
@@ -256,23 +256,41 @@ def create_case_engine(url: sa.URL, *, read_only: bool) -> sa.Engine:
     """An engine on ``url`` whose sessions are in UTC, optionally read-only.
 
     UTC sessions make timestamps read back with the same zone and values on every engine.
+    Read-only is the engine's (see :mod:`workbench.readonly`): URL options outside the
+    engine's allowlist are refused; SQLite opens ``mode=ro`` behind an authorizer that denies
+    ATTACH and every write; DuckDB opens ``read_only`` without external access or extension
+    loading, its configuration locked; PostgreSQL sessions default to read-only transactions
+    (the role's privileges are what :func:`open_case` checks).
     """
     backend = url.get_backend_name()
+    if read_only:
+        readonly.check_options(url)
     if backend == "sqlite":
-        if read_only:
-            if url.database is None:  # case_url() refuses such URLs; Path(None) would say less
-                raise CaseError(f"case URL {str(url)!r} names no file")
-            # mode=ro makes SQLite itself refuse writes; the path must be URI-quoted.
-            path = urllib.parse.quote(str(Path(url.database).resolve()))
-            url = sa.URL.create("sqlite", database=f"file:{path}", query={"mode": "ro", "uri": "true"})
-        return sa.create_engine(url)
+        if not read_only:
+            return sa.create_engine(url)
+        if url.database is None:  # case_url() refuses such URLs; Path(None) would say less
+            raise CaseError(f"case URL {str(url)!r} names no file")
+        # mode=ro makes SQLite itself refuse writes; the path must be URI-quoted.
+        path = urllib.parse.quote(str(Path(url.database).resolve()))
+        url = sa.URL.create("sqlite", database=f"file:{path}", query={"mode": "ro", "uri": "true"})
+        engine = sa.create_engine(url)
+
+        @sa.event.listens_for(engine, "connect")
+        def _authorize(dbapi_connection, _record):
+            dbapi_connection.set_authorizer(readonly.sqlite_authorizer)
+
+        return engine
     if backend == "duckdb":
-        engine = sa.create_engine(url, connect_args={"read_only": True} if read_only else {})
+        args = {"read_only": True, "config": dict(readonly.DUCKDB_CONFIG)} if read_only else {}
+        engine = sa.create_engine(url, connect_args=args)
 
         @sa.event.listens_for(engine, "connect")
         def _utc(dbapi_connection, _record):
-            # Not a connect() config key: TimeZone needs ICU, which is loaded after connecting.
-            dbapi_connection.execute("SET TimeZone = 'UTC'")
+            if read_only:
+                readonly.lock_duckdb(dbapi_connection)  # sets UTC first
+            else:
+                # Not a connect() config key: TimeZone needs ICU, which is loaded after connecting.
+                dbapi_connection.execute("SET TimeZone = 'UTC'")
 
         return engine
     # Keep options given in the URL (e.g. ?options=-csearch_path%3Dcase1): connect_args replace them.
@@ -429,16 +447,21 @@ def _check_file(target: str | os.PathLike[str] | sa.URL, url: sa.URL) -> None:
 
 
 def open_case(url_or_path: str | Path | sa.URL) -> Case:
-    """Open a case read-only: SQLite ``mode=ro``, DuckDB ``read_only``, PostgreSQL a read-only session.
+    """Open a case read-only; the engine refuses writes (see :func:`create_case_engine`).
 
     ``url_or_path`` is a path, e.g. ``"runs/demo/case.db"``, opened with the engine its file's
     header names (SQLite or DuckDB), or a URL such as ``"duckdb:///runs/demo/case.duckdb"`` or
-    ``"postgresql+psycopg://postgres@127.0.0.1:54329/demo"``. A relative path is looked for in
+    ``"postgresql+psycopg://workbench_reader@127.0.0.1:54329/demo"``. A relative path is looked for in
     the current folder, then in the project folder (see :func:`case_url`). A missing file, a
     file that is not a database of the URL's engine, a server that cannot be reached and a
-    database that holds no case are each a :class:`~workbench.errors.CaseError` saying so.
+    database that holds no case are each a :class:`~workbench.errors.CaseError` saying so, as
+    are a URL option that is not on the engine's allowlist (e.g. DuckDB's ``access_mode``) and,
+    on PostgreSQL, a role that could write (a superuser, an owner, CREATE or TEMPORARY on the
+    database, CREATE on a schema, a write privilege on a table): use a reader role (README,
+    "Read-only cases").
     """
     url = case_url(url_or_path)
+    readonly.check_options(url)  # before anything else: the option is the mistake to name
     if url.get_backend_name() in ("sqlite", "duckdb"):
         # Opening would otherwise create an empty database (DuckDB) or fail obscurely.
         _check_file(url_or_path, url)
@@ -447,10 +470,14 @@ def open_case(url_or_path: str | Path | sa.URL) -> Case:
     try:  # connect now: an unreachable server or a database that is not a case fails here, with one line
         with engine.connect() as conn:
             is_case = sa.inspect(conn).has_table("manifest")
+            user, powers = readonly.postgres_write_powers(conn) if url.get_backend_name() == "postgresql" else ("", [])
     except sa.exc.DBAPIError as exc:
         engine.dispose()
         reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
         raise CaseError(f"cannot open the case {label}: {reason}") from None
+    if powers:
+        engine.dispose()
+        raise readonly.reader_role_error(label, user, powers)
     if not is_case:
         engine.dispose()
         if url.get_backend_name() in _ENGINE_NAMES:
