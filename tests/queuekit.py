@@ -197,3 +197,27 @@ class HandCase:
     def evidence(self, **kw) -> AllocationEvidence:
         frames = {name: pl.DataFrame(rows, schema=SCHEMAS[name], orient="row") for name, rows in self.rows.items()}
         return AllocationEvidence(**frames, **kw)
+
+
+def allocate(case: HandCase, listing_id: int, handler: int, *, in_order: bool, district: str = "Farsta") -> None:
+    """One contract signed by ``handler``: to the first in queue order, or (``in_order=False``) to a
+    member behind someone eligible who was passed over with nothing recorded. Each listing has its
+    own members, ids ``10 * listing_id`` (the tenant) and ``10 * listing_id + 1`` (the one passed over)."""
+    tenant, passed = 10 * listing_id, 10 * listing_id + 1
+    case.member(tenant, queue="2005-01-01")
+    if in_order:
+        case.listing(listing_id, tenant=tenant, interested=[tenant], handler=handler, district=district)
+        return
+    case.member(passed, queue="2001-01-01")
+    case.listing(listing_id, tenant=tenant, interested=[passed, tenant], handler=handler, district=district)
+
+
+def team(case: HandCase, handlers: dict[int, tuple[int, int]], *, district: str = "Farsta", first: int = 1) -> int:
+    """Allocations per caseworker, ``{handler: (allocations, out of queue order)}``, in one district and
+    year; listing ids from ``first`` on. Returns the next free listing id."""
+    listing = first
+    for handler, (n, out_of_order) in handlers.items():
+        for i in range(n):
+            allocate(case, listing, handler, in_order=i >= out_of_order, district=district)
+            listing += 1
+    return listing

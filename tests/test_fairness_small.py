@@ -108,6 +108,23 @@ def test_the_power_curve_rises_with_the_fraud_rate(review):
     assert review.detectable_fraud_rate is not None and 0 < review.detectable_fraud_rate <= 0.2
 
 
+def test_each_covered_caseworker_has_an_mde_within_the_ceiling_and_the_claim_is_the_largest(review):
+    cw = review.caseworkers
+    covered = cw.filter("covered")
+    assert review.caseworkers_covered == sorted(covered["handler_id"].to_list())
+    assert not covered["flagged"].any() and (covered["n_with_peers"] > 0).all()
+    assert (covered["mde"] <= review.mde_ceiling).all()
+    assert review.detectable_fraud_rate == covered["mde"].max()
+    # a caseworker with many allocations can be seen selling less than one with few
+    busiest, quietest = (
+        covered.sort("n_with_peers").row(-1, named=True),
+        covered.sort("n_with_peers").row(0, named=True),
+    )
+    assert busiest["mde"] < quietest["mde"]
+    # the pooled curve plants only into the covered caseworkers, and never more than the simulations asked
+    assert (review.power["simulations"] == 200).all()
+
+
 def test_caseworkers_flagged_is_shown_as_ids_pseudonyms_or_a_count(review, monkeypatch):
     monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", "test-key-0123456789abcdef")
     assert review.flagged_for("investigator") == review.caseworkers_flagged

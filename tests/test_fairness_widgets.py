@@ -54,6 +54,14 @@ def test_choosing_a_caseworker_shows_their_allocations_skips_rates_and_red_flags
     assert skipped.height > 0 and set(skipped["listing_id"]) <= set(mine["listing_id"])
     assert dash.timeline.height > 0 and (dash.timeline["handler_id"] == corrupt[0]).all()
     assert "skipped" in dash._w_passed.value and f"Caseworker {corrupt[0]}" in dash._w_summary.value
+    assert "Flagged by the test." in dash._w_summary.value
+    honest = review.caseworkers_covered[0]
+    dash.value = honest
+    mde = review.caseworkers.filter(pl.col("handler_id") == honest)["mde"].item()
+    assert f"Selling {mde:.1%} of their allocations out of queue order would have got them flagged" in (
+        dash._w_summary.value
+    )
+    dash.value = corrupt[0]
     shown = _data(dash.chart)
     assert len(shown) == dash.timeline.height and {r["flag"] for r in shown} == set(dash.timeline["flag"])
 
@@ -104,6 +112,7 @@ def test_the_five_charts_build_from_audience_fit_frames(review, audience, monkey
     data = {name: _data(chart) for name, chart in charts.items()}
     assert {r["outcome"] for r in data["ranks"]} == {"in_order", "explained", "unexplained"}
     assert len(data["rates"]) == review.caseworkers_tested
+    assert all("mde" in r for r in data["rates"])  # each caseworker's minimum detectable effect in the tooltip
     assert len(data["power"]) >= len(fairness.FRAUD_RATES)
     flagged_rows = [r for r in data["rates"] if r["flagged"]]
     assert len(flagged_rows) == len(review.caseworkers_flagged)

@@ -63,6 +63,12 @@ def test_findings_match_the_planted_fraud(run03, small_case):
     assert f["backdated_queue_dates"] == changes.filter(pl.col("new_value") < pl.col("old_value")).height > 0
     assert f["applicants_skipped"] >= f["unexplained_deviations"] and f["queue_days_jumped_total"] > 0
     assert f["p_floor"] < f["alpha"] == 0.01
+    # the power statement names whom it covers: every caseworker not flagged, none too small here
+    corrupt = small_case.truth("corrupt_handlers")["handler_id"].to_list()
+    assert f["caseworkers_too_few_to_judge"] == 0 and f["caseworkers_too_few_named"] == []
+    assert set(f["caseworkers_power_covers"]).isdisjoint(corrupt)
+    assert len(f["caseworkers_power_covers"]) == f["caseworkers_tested"] - len(corrupt)
+    assert 0 < f["detectable_fraud_percent"] <= f["mde_ceiling_percent"] == 20
 
 
 def test_every_finding_names_its_query_and_the_text_is_bound_to_them(run03):
@@ -91,7 +97,11 @@ def test_a_no_fraud_case_says_plainly_that_nothing_was_found_and_what_it_could_h
     assert "**Nothing was found.**" in text
     percent = f["detectable_fraud_percent"]
     assert 0 < percent <= 20
-    assert f"A caseworker selling {percent:g} % of their allocations out of queue order would have been flagged" in text
+    covered = ", ".join(str(h) for h in f["caseworkers_power_covers"])
+    assert (
+        f"For each of caseworkers {covered} (those not flagged with enough allocations to judge), selling "
+        f"{percent:g} % of their allocations out of queue order would have got them flagged" in text
+    )
 
 
 @pytest.mark.parametrize("audience", ["auditor", "public"])
@@ -110,6 +120,11 @@ def test_other_audiences_run_render_offline_and_hide_who(tiny_db, tiny_case, tmp
     assert f["caseworkers_without_peers"] == len(tiny_case.truth("corrupt_handlers"))
     text = _markdown(tmp_path / "03.ipynb")
     assert "no peers could be compared with them" in text
+    # the tiny case's caseworkers either have no peers or too few allocations: no power claim at all
+    assert f["caseworkers_power_covers"] == (0 if audience == "public" else [])
+    assert f["caseworkers_too_few_to_judge"] >= 1 and "detectable_fraud_percent" not in f
+    assert "The test cannot say how large a fraud it could have seen" in text
+    assert "would have got them flagged with at least" not in text
     for name in tiny_case.evidence("handlers")["name"]:
         assert name not in html
     for email in tiny_case.evidence("applicants")["email"].head(200):

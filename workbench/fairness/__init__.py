@@ -10,6 +10,7 @@ The queue rules themselves are :mod:`workbench.fairness.queue_model`; the eviden
 from .caseworkers import MIN_EFFECT, review_caseworkers
 from .fakes import fake_profiles
 from .groups import BAND, group_view
+from .mde import MDE_CEILING, minimum_detectable_effects
 from .power import FRAUD_RATES, detectable_rate, power_curve
 from .redflags import red_flags
 from .replay import (
@@ -18,7 +19,7 @@ from .replay import (
     load_allocation_evidence,
     replay_allocations,
 )
-from .review import FairnessReview, review_fairness
+from .review import FairnessReview, review_evidence, review_fairness
 from .views import (
     caseworker_rates,
     flag_timeline,
@@ -33,6 +34,7 @@ from .views import (
 __all__ = [
     "BAND",
     "FRAUD_RATES",
+    "MDE_CEILING",
     "MIN_EFFECT",
     "AllocationEvidence",
     "FairnessReview",
@@ -44,6 +46,7 @@ __all__ = [
     "group_disparities",
     "group_view",
     "load_allocation_evidence",
+    "minimum_detectable_effects",
     "power_curve",
     "power_table",
     "queue_time",
@@ -51,6 +54,7 @@ __all__ = [
     "red_flags",
     "replay_allocations",
     "review_caseworkers",
+    "review_evidence",
     "review_fairness",
     "skipped_members",
     "suspected_profiles",

@@ -28,7 +28,9 @@ workload is not flagged.
 
 **Limits.** A caseworker who alone handled every allocation of their districts and years
 has no peers to be compared with (``n_with_peers`` = 0, labelled "no peers to compare"):
-the test cannot judge them, and their red flags must. Several corrupt caseworkers in one
+the test cannot judge them, and their red flags must. Nor can it judge one with too few
+allocations to be flagged even for selling a large share of them: their minimum detectable
+effect (:mod:`workbench.fairness.mde`) is above the ceiling. Several corrupt caseworkers in one
 small team weaken each other's test the same way, since each is compared with the others.
 """
 

@@ -1,14 +1,17 @@
 """How large a fraud this case could have detected: power simulated over the fraud rate.
 
-Each simulation takes the replayed allocations as they are, picks one caseworker who was
-not flagged (uniformly at random), and turns each of their allocations that was not
+Each simulation takes the replayed allocations as they are, picks one caseworker
+(uniformly at random among those not excluded: in notebook 03 those the power statement
+covers, see :mod:`workbench.fairness.mde`), and turns each of their allocations that was not
 already unexplained into an unexplained one with probability ``fraud_rate``: the
 caseworker now sells that share of their allocations out of queue order. The same test
 as :func:`workbench.fairness.caseworkers.review_caseworkers` is then applied to every
 caseworker (exact permutation p-values, held at the Monte Carlo floor
 ``1 / (permutations + 1)``, Holm's correction over all of them, the minimum effect) and
 the simulation counts as detected when the planted caseworker is flagged. Power is the
-share of simulations detected, with a 95 % Wilson interval.
+share of simulations detected, with a 95 % Wilson interval: an average over the
+caseworkers planted into. :mod:`workbench.fairness.mde` asks the same question of each
+caseworker alone, which is what the verdict's power statement rests on.
 
 Only the planted caseworker and the peers sharing a stratum with them change, so only
 their p-values are recomputed; everyone else keeps theirs.
@@ -71,15 +74,15 @@ def power_curve(
 ) -> pl.DataFrame:
     """Power to flag one corrupt caseworker, per fraud rate: see the module doc.
 
-    ``exclude`` are handler ids not to plant into (those already flagged). Returns
-    ``fraud_rate``, ``power``, ``power_low``, ``power_high``, ``simulations`` and ``detected``.
+    ``exclude`` are handler ids not to plant into (notebook 03: all but those the power
+    statement covers). Returns ``fraud_rate``, ``power``, ``power_low``, ``power_high``,
+    ``simulations`` and ``detected``; with nobody to plant into, 0 simulations and a null power.
     """
     cells = strata_cells(allocations)
     handlers = np.sort(cells["handler_id"].unique().to_numpy())
     base_p = dict(exact_p_values(cells).iter_rows())
     floor = 1 / (permutations + 1)
-    # plant into caseworkers not already flagged; if every one is, into any of them
-    pool = np.array([h for h in handlers if h not in set(exclude)]) if set(handlers) - set(exclude) else handlers
+    pool = np.array([h for h in handlers if h not in set(exclude)])
     arr = {c: cells[c].to_numpy().astype(np.int64) for c in ("handler_id", "n", "x", "N", "D")}
     keys = cells.select(STRATA).unique(maintain_order=True).with_row_index("_s")
     stratum = cells.join(keys, on=list(STRATA), how="left", maintain_order="left")["_s"].to_numpy().astype(np.int64)
@@ -111,7 +114,7 @@ def power_curve(
     low, high = wilson_interval(pl.col("detected"), pl.col("simulations"))
     return out.select(
         "fraud_rate",
-        power=pl.col("detected") / pl.col("simulations"),
+        power=pl.when(pl.col("simulations") > 0).then(pl.col("detected") / pl.col("simulations")),
         power_low=low,
         power_high=high,
         simulations="simulations",

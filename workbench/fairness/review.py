@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, SupportsFloat, cast
 
 import polars as pl
 
@@ -20,7 +20,8 @@ from ..queries import run
 from .caseworkers import MIN_EFFECT, p_floor, review_caseworkers
 from .fakes import fake_profiles
 from .groups import group_view
-from .power import FRAUD_RATES, TARGET_POWER, detectable_rate, power_curve
+from .mde import MDE_CEILING, judge, minimum_detectable_effects, power_statement
+from .power import FRAUD_RATES, TARGET_POWER, power_curve
 from .redflags import queue_date_changes, red_flags
 from .replay import (
     AllocationEvidence,
@@ -32,7 +33,7 @@ from .replay import (
 if TYPE_CHECKING:
     from ..case import CaseLike
 
-__all__ = ["OFFER_RESPONSES", "SERIOUS_FLAGS", "FairnessReview", "review_fairness"]
+__all__ = ["OFFER_RESPONSES", "SERIOUS_FLAGS", "FairnessReview", "review_evidence", "review_fairness"]
 
 OFFER_RESPONSES = ("accepted", "declined", "no_answer", "disqualified")
 SERIOUS_FLAGS = ("backdating then lease", "backdating", "manual offer")
@@ -44,7 +45,9 @@ class FairnessReview:
     """Everything notebook 03 reports, with the parameters it was computed with.
 
     Frames: ``replay`` (:class:`Replay`), ``caseworkers`` (one row per caseworker, see
-    :func:`review_caseworkers`), ``power`` (:func:`power_curve`), ``queue_date_changes``,
+    :func:`review_caseworkers`, with ``mde``, ``covered`` and ``too_few`` of
+    :func:`workbench.fairness.mde.judge`), ``power`` (:func:`power_curve`, planted only into
+    the covered caseworkers), ``queue_date_changes``,
     ``red_flags`` (:func:`red_flags`), ``fake_profiles`` and ``groups`` (:func:`group_view`).
     """
 
@@ -60,6 +63,7 @@ class FairnessReview:
     min_effect: float
     permutations: int
     seed: int
+    mde_ceiling: float = MDE_CEILING
 
     @property
     def allocations_replayed(self) -> int:
@@ -92,10 +96,12 @@ class FairnessReview:
 
     @property
     def caseworkers_of_interest(self) -> list[int]:
-        """Flagged caseworkers, then any other with a serious red flag (:data:`SERIOUS_FLAGS`)."""
+        """Flagged caseworkers, then any other with a serious red flag (:data:`SERIOUS_FLAGS`), then those
+        too small to judge (the test cannot speak for them: their red flags must)."""
         serious = self.red_flags.filter(pl.col("flag").is_in(SERIOUS_FLAGS))["handler_id"].unique().sort().to_list()
-        flagged = self.caseworkers_flagged
-        return flagged + [h for h in serious if h not in flagged]
+        chosen = self.caseworkers_flagged
+        chosen += [h for h in serious if h not in chosen]
+        return chosen + [h for h in self.caseworkers_too_few if h not in chosen]
 
     @property
     def caseworkers_without_peers(self) -> int:
@@ -106,6 +112,20 @@ class FairnessReview:
     @property
     def caseworkers_tested(self) -> int:
         return self.caseworkers.height
+
+    @property
+    def caseworkers_covered(self) -> list[int]:
+        """Caseworkers the power statement covers: peers to compare with, not flagged, MDE at most the ceiling."""
+        return self.caseworkers.filter("covered")["handler_id"].sort().to_list()
+
+    @property
+    def caseworkers_too_few(self) -> list[int]:
+        """Caseworkers with too few allocations to judge: peers, not flagged, MDE above the ceiling (or none)."""
+        return self.caseworkers.filter("too_few")["handler_id"].sort().to_list()
+
+    @property
+    def caseworkers_too_few_to_judge(self) -> int:
+        return len(self.caseworkers_too_few)
 
     @property
     def fake_profiles_suspected(self) -> int:
@@ -122,8 +142,10 @@ class FairnessReview:
 
     @property
     def detectable_fraud_rate(self) -> float | None:
-        """Smallest simulated fraud rate flagged with :data:`TARGET_POWER` power (None: none was)."""
-        return detectable_rate(self.power, TARGET_POWER)
+        """The largest MDE among the covered caseworkers: a share sold that each of them would have been
+        flagged for with at least :data:`TARGET_POWER` power (None: nobody is covered)."""
+        covered = self.caseworkers.filter("covered")["mde"]
+        return float(cast(SupportsFloat, covered.max())) if covered.len() else None
 
     @property
     def nothing_found(self) -> bool:
@@ -137,17 +159,25 @@ class FairnessReview:
 
     def flagged_for(self, audience: str) -> list[int] | list[str] | int:
         """``caseworkers_flagged`` as an audience may see it: ids, pseudonyms, or only how many."""
-        who = Audience.parse(audience)
-        if who.sees_identifiers:
-            return self.caseworkers_flagged
-        if who.pseudonymised:
-            return [pseudonym(h, "handler_id") for h in self.caseworkers_flagged]
-        return len(self.caseworkers_flagged)
+        return _named(self.caseworkers_flagged, audience)
 
-    def verdict(self) -> str:
+    def covered_for(self, audience: str) -> list[int] | list[str] | int:
+        """``caseworkers_covered`` as an audience may see it: ids, pseudonyms, or only how many."""
+        return _named(self.caseworkers_covered, audience)
+
+    def too_few_for(self, audience: str) -> list[str] | int:
+        """``caseworkers_too_few`` as an audience may see it, with their n: ["9 (n = 2)"], pseudonyms, or how many."""
+        n = dict(self.caseworkers.select("handler_id", "n_with_peers").iter_rows())
+        names = _named(self.caseworkers_too_few, audience)
+        if isinstance(names, int):
+            return names
+        return [f"{name} (n = {n[h]})" for name, h in zip(names, self.caseworkers_too_few, strict=True)]
+
+    def verdict(self, audience: str = "investigator") -> str:
         """A findings template (``Findings.say``) saying plainly what was found, or that nothing was.
 
-        Refers to the figures notebook 03 records, by their names in findings.json.
+        Refers to the figures notebook 03 records, by their names in findings.json (those of
+        :meth:`power_findings` for the same ``audience`` among them).
         """
         if self.nothing_found:
             text = (
@@ -174,42 +204,57 @@ class FairnessReview:
                     "{caseworkers_without_peers} caseworker(s) with such departures handled their districts alone, "
                     "so no peers could be compared with them: see their red flags. "
                 )
-        if self.detectable_fraud_rate is None:
-            return text + (
-                "The test is weak in this case: even a caseworker selling {max_fraud_percent} % of their "
-                "allocations out of order would be flagged in only {power_at_max_percent} % of simulations."
-            )
-        return text + (
-            "How large a fraud could it have seen? A caseworker selling {detectable_fraud_percent} % of their "
-            "allocations out of queue order would have been flagged with at least "
-            f"{round(100 * TARGET_POWER)} % power."
+        return text + power_statement(
+            named=Audience.parse(audience).sees_rows,
+            covered=bool(self.caseworkers_covered),
+            too_few=bool(self.caseworkers_too_few),
         )
 
-    def power_findings(self) -> list[tuple[str, float, str]]:
-        """(name, value, description) of the power figures the verdict refers to, in percent."""
+    def power_findings(self, audience: str = "investigator") -> list[tuple[str, object, str]]:
+        """(name, value, description) of the power figures the verdict refers to, fit for ``audience``."""
+        out: list[tuple[str, object, str]] = [
+            (
+                "mde_ceiling_percent",
+                round(100 * self.mde_ceiling, 1),
+                f"Largest share of a caseworker's allocations sold out of order that the test must flag with "
+                f"{TARGET_POWER:.0%} power for them to be judged (percent)",
+            ),
+            (
+                "caseworkers_power_covers",
+                self.covered_for(audience),
+                "Caseworkers not flagged whom the power statement covers: peers to compare with and a minimum "
+                "detectable fraud at most the ceiling (ids; pseudonyms for auditors; how many for the public)",
+            ),
+        ]
+        if Audience.parse(audience).sees_rows:
+            out.append(
+                (
+                    "caseworkers_too_few_named",
+                    self.too_few_for(audience),
+                    "Caseworkers with too few allocations to judge, with their allocations that had peers (n)",
+                )
+            )
         rate = self.detectable_fraud_rate
         if rate is not None:
-            return [
+            out.append(
                 (
                     "detectable_fraud_percent",
                     round(100 * rate, 1),
-                    f"Smallest share of a caseworker's allocations sold out of order that the test flags with "
-                    f"{TARGET_POWER:.0%} power (percent)",
+                    f"Share of a caseworker's allocations sold out of order that the test flags with at least "
+                    f"{TARGET_POWER:.0%} power, for each caseworker the statement covers (percent)",
                 )
-            ]
-        last = self.power.sort("fraud_rate").tail(1)
-        return [
-            (
-                "max_fraud_percent",
-                round(100 * float(last["fraud_rate"].item()), 1),
-                "Largest share of a caseworker's allocations sold out of order that was simulated (percent)",
-            ),
-            (
-                "power_at_max_percent",
-                round(100 * float(last["power"].item()), 1),
-                "Share of simulations in which that caseworker was flagged (percent)",
-            ),
-        ]
+            )
+        return out
+
+
+def _named(handlers: list[int], audience: str) -> list[int] | list[str] | int:
+    """Handler ids as ``audience`` may see them: ids, pseudonyms, or only how many."""
+    who = Audience.parse(audience)
+    if who.sees_identifiers:
+        return handlers
+    if who.pseudonymised:
+        return [pseudonym(h, "handler_id") for h in handlers]
+    return len(handlers)
 
 
 def _in_period(frame: pl.DataFrame, start: date | None, end: date | None, column: str = "time") -> pl.DataFrame:
@@ -234,16 +279,46 @@ def review_fairness(
     power_simulations: int = 200,
     fraud_rates: Sequence[float] = FRAUD_RATES,
     block_after: int | None = None,
+    mde_ceiling: float = MDE_CEILING,
 ) -> FairnessReview:
     """Run the whole queue-fairness analysis on ``case`` for listings closing in the period.
 
     Parameters are notebook 03's: ``alpha`` the family-wise error rate, ``min_effect`` the
     smallest risk difference flagged, ``permutations`` and ``seed`` for the permutation
-    test (and the power simulation), ``districts`` e.g. ``["Södermalm"]``.
+    test (and the power simulation), ``districts`` e.g. ``["Södermalm"]``, ``mde_ceiling``
+    the largest minimum detectable fraud share at which a caseworker is still judged.
     """
     evidence = load_allocation_evidence(
         case, period_start, period_end, districts=districts, withdrawals=block_after is not None
     )
+    return review_evidence(
+        evidence,
+        run("login_ips", case),
+        alpha=alpha,
+        min_effect=min_effect,
+        permutations=permutations,
+        seed=seed,
+        power_simulations=power_simulations,
+        fraud_rates=fraud_rates,
+        block_after=block_after,
+        mde_ceiling=mde_ceiling,
+    )
+
+
+def review_evidence(
+    evidence: AllocationEvidence,
+    login_ips: pl.DataFrame,
+    *,
+    alpha: float = 0.01,
+    min_effect: float = MIN_EFFECT,
+    permutations: int = 20_000,
+    seed: int = 1,
+    power_simulations: int = 200,
+    fraud_rates: Sequence[float] = FRAUD_RATES,
+    block_after: int | None = None,
+    mde_ceiling: float = MDE_CEILING,
+) -> FairnessReview:
+    """:func:`review_fairness` on evidence already loaded (``login_ips``: the ``login_ips`` query's rows)."""
     result = replay_allocations(evidence, block_after=block_after)
     allocations = result.allocations
     if allocations.is_empty():
@@ -258,7 +333,10 @@ def review_fairness(
     caseworkers = review_caseworkers(
         allocations, alpha=alpha, min_effect=min_effect, permutations=permutations, seed=seed
     )
-    flagged = tuple(caseworkers.filter("flagged")["handler_id"].to_list())
+    mde = minimum_detectable_effects(
+        allocations, alpha=alpha, min_effect=min_effect, permutations=permutations, seed=seed
+    )
+    caseworkers = judge(caseworkers, mde, mde_ceiling)
     power = power_curve(
         allocations,
         rates=tuple(fraud_rates),
@@ -267,7 +345,7 @@ def review_fairness(
         min_effect=min_effect,
         permutations=permutations,
         seed=seed,
-        exclude=flagged,
+        exclude=tuple(caseworkers.filter(~pl.col("covered"))["handler_id"].to_list()),
     )
     handlers = allocations["handler_id"].unique().implode()
     actions = _in_period(evidence.actions, evidence.period_start, evidence.period_end)
@@ -279,7 +357,7 @@ def review_fairness(
         .select("listing_id", "applicant_id", "handler_id", "time")
     )
     contracts = evidence.listings.select("listing_id", "applicant_id", "handler_id", "signed_at")
-    fakes = fake_profiles(evidence.members, evidence.fees, run("login_ips", case), evidence.actions, contracts)
+    fakes = fake_profiles(evidence.members, evidence.fees, login_ips, evidence.actions, contracts)
     return FairnessReview(
         evidence=evidence,
         replay=result,
@@ -293,4 +371,5 @@ def review_fairness(
         min_effect=min_effect,
         permutations=permutations,
         seed=seed,
+        mde_ceiling=mde_ceiling,
     )

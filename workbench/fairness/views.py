@@ -13,7 +13,7 @@ import polars as pl
 
 from ..audience import Audience, fit
 from ..evidence import PII
-from . import caseworkers as cw, fakes, groups, power, redflags
+from . import caseworkers as cw, fakes, groups, mde, power, redflags
 from .replay import COLUMNS as REPLAY_COLUMNS
 from .review import FairnessReview
 
@@ -44,6 +44,7 @@ RANK_BINS: tuple[tuple[int, int, str], ...] = (
 TAGS: dict[str, PII] = {  # personal-data tags of every derived column in the review's frames
     **REPLAY_COLUMNS,
     **cw.COLUMNS,
+    **mde.COLUMNS,
     **power.COLUMNS,
     **redflags.COLUMNS,
     **fakes.COLUMNS,
@@ -75,11 +76,12 @@ def rank_distribution(review: FairnessReview, audience: str) -> pl.DataFrame:
 
 
 def caseworker_rates(review: FairnessReview, audience: str) -> pl.DataFrame:
-    """One row per caseworker: rate with its interval, peers' rate, threshold, effect, p-values, flag."""
+    """One row per caseworker: rate with its interval, peers' rate, threshold, effect, p-values, flag, MDE."""
     who = Audience.parse(audience)
     frame = review.caseworkers
     if not who.sees_rows:
-        # No ids and no counts: rates and the flag only, caseworkers numbered by rate.
+        # No ids and no counts: rates and the flag only, caseworkers numbered by rate; a
+        # caseworker too small to judge is said to be, without their n.
         frame = frame.sort("rate", "handler_id", descending=[True, False]).select(
             "rate",
             "rate_low",
@@ -87,9 +89,10 @@ def caseworker_rates(review: FairnessReview, audience: str) -> pl.DataFrame:
             "peer_rate",
             "threshold",
             "effect",
-            "effect_label",
+            pl.when("too_few").then(pl.lit(mde.TOO_FEW)).otherwise("effect_label").alias("effect_label"),
             "p_holm",
             "flagged",
+            "mde",
         )
         return fit(frame, who, columns=TAGS).with_columns(
             caseworker=pl.format("caseworker {}", pl.int_range(1, pl.len() + 1))
@@ -116,7 +119,7 @@ def queue_time(review: FairnessReview, audience: str) -> pl.DataFrame:
 
 
 def flag_timeline(review: FairnessReview, audience: str, handlers: list[int] | None = None) -> pl.DataFrame:
-    """Red flags of the flagged caseworkers and any with a serious red flag (or of ``handlers``) over time.
+    """Red flags of the caseworkers of interest (flagged, a serious red flag, too few to judge; or ``handlers``) over time.
 
     Investigators and auditors get one row per flag with its evidence (``action_id``,
     ``detail``); the public gets flags per month and kind, ``n``.

@@ -198,7 +198,7 @@ class CaseworkerDashboard(ChangeHooks):
         self._w_summary.value = (
             f"<p><b>Caseworker {label}</b>: {n} allocations, {x} without a recorded reason for departing from "
             f"queue order ({shown_rates['rate'].item():.1%}); peers in the same districts and years: {peer_rate:.1%}. "
-            f"Difference: {diff:+.1%} ({effect_label(diff)}).</p>"
+            f"Difference: {diff:+.1%} ({effect_label(diff)}).</p>{_judgement(review, who)}"
         )
         self._w_allocations.value = table(
             fit(self.allocations, self.audience, columns=self._tags),
@@ -235,6 +235,27 @@ class CaseworkerDashboard(ChangeHooks):
         display(w.VBox([controls, self._w_summary, self._w_allocations, self._w_passed, self._w_timeline]))
         self._displayed = True
         self._draw()
+
+
+def _judgement(review: Any, handler: int) -> str:
+    """What the test could say of the caseworker over the whole review (not the filters), as a paragraph."""
+    from ..fairness.power import TARGET_POWER
+
+    row = review.caseworkers.filter(pl.col("handler_id") == handler).row(0, named=True)
+    if row["flagged"]:
+        text = "Flagged by the test."
+    elif row["n_with_peers"] == 0:
+        text = "No peers in their districts and years to compare with: the test cannot judge them."
+    elif row.get("too_few"):
+        text = f"{html.escape(row['effect_label'].capitalize())}: no claim of the test's power covers them."
+    elif row.get("mde") is not None:
+        text = (
+            f"Selling {row['mde']:.1%} of their allocations out of queue order would have got them flagged "
+            f"with at least {round(100 * TARGET_POWER)} % power."
+        )
+    else:
+        return ""
+    return f"<p>{text}</p>"
 
 
 def _tags() -> dict:

@@ -76,7 +76,7 @@ def caseworker_rate_chart(
         "rate_high",
         "threshold",
         "flagged",
-        *[c for c in ("peer_rate", "effect_label", "p_holm") if c in rates.columns],
+        *[c for c in ("peer_rate", "effect_label", "p_holm", "mde") if c in rates.columns],
     )
     order = data["caseworker"].to_list()
     y = alt.Y("caseworker:N", sort=order, title=None)

@@ -1,0 +1,166 @@
+"""The minimum detectable effect per caseworker, checked against a brute-force computation.
+
+The oracle here shares no code with :mod:`workbench.fairness.mde`: permutation p-values by
+listing every way to choose the caseworker's allocations in each district and year
+(``itertools.combinations``), binomial probabilities with ``math.comb``, and the grid
+walked one step at a time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+
+from workbench.fairness import mde as M
+from workbench.fairness.caseworkers import _log_factorials, _tail
+
+ALPHA, MIN_EFFECT, PERMUTATIONS = 0.05, 0.02, 20_000
+
+
+def _allocations(rows: list[tuple[int, str, int, int]]) -> pl.DataFrame:
+    """(handler, district, allocations, unexplained) -> one row per allocation, all in 2013."""
+    out = []
+    for handler, district, n, x in rows:
+        out += [(handler, district, 2013, "unexplained" if i < x else "in_order") for i in range(n)]
+    return pl.DataFrame(out, schema=["handler_id", "district", "year", "outcome"], orient="row")
+
+
+def _count_distribution(N: int, D: int, n: int) -> list[float]:
+    """P(a random n of the N allocations, D of them unexplained, hold h unexplained), by listing every choice."""
+    flags = [i < D for i in range(N)]
+    counts = [sum(flags[i] for i in chosen) for chosen in itertools.combinations(range(N), n)]
+    return [counts.count(h) / len(counts) for h in range(n + 1)]
+
+
+def _brute_power(strata: list[tuple[int, int, int, int]], m: int, delta: float) -> float:
+    """Power for one caseworker; ``strata``: (their n, their x, peers' allocations, peers' unexplained)."""
+    power = 0.0
+    for sold in itertools.product(*(range(n - x + 1) for n, x, _, _ in strata)):
+        prob = math.prod(
+            math.comb(n - x, s) * delta**s * (1 - delta) ** (n - x - s)
+            for (n, x, _, _), s in zip(strata, sold, strict=True)
+        )
+        counts = [x + s for (_, x, _, _), s in zip(strata, sold, strict=True)]
+        dist = [1.0]
+        for (n, _, peers, P), c in zip(strata, counts, strict=True):
+            dist = np.convolve(dist, _count_distribution(n + peers, P + c, n))
+        p = max(float(sum(dist[sum(counts) :])), 1 / (PERMUTATIONS + 1))
+        w = [n * peers / (n + peers) for n, _, peers, _ in strata]
+        effect = sum(wk * (c / n - P / peers) for wk, c, (n, _, peers, P) in zip(w, counts, strata, strict=True)) / sum(
+            w
+        )
+        if m * p < ALPHA and effect >= MIN_EFFECT:
+            power += prob
+    return power
+
+
+def _brute_mde(strata, m: int) -> float | None:
+    for i in range(1, 201):  # every grid point, in order
+        if _brute_power(strata, m, i * 0.005) >= 0.8:
+            return i * 0.005
+    return None
+
+
+# caseworker 1 in two districts (3 and 2 allocations, 1 out of order), peers 2 and 3
+CASE = _allocations(
+    [
+        (1, "Farsta", 3, 1),
+        (2, "Farsta", 4, 0),
+        (3, "Farsta", 3, 1),
+        (1, "Solna", 2, 0),
+        (2, "Solna", 5, 0),
+        (3, "Kista", 6, 3),  # worked alone: no comparison, no part in anyone's MDE
+    ]
+)
+
+
+def _mde(allocations: pl.DataFrame, **kw) -> dict[int, float | None]:
+    frame = M.minimum_detectable_effects(
+        allocations, alpha=ALPHA, min_effect=MIN_EFFECT, permutations=PERMUTATIONS, seed=1, **kw
+    )
+    return dict(frame.iter_rows())
+
+
+def test_mde_equals_a_brute_force_binomial_power_computation():
+    got = _mde(CASE)
+    # caseworker 1: Farsta n=3, x=1 beside 7 peers' allocations with 1 unexplained; Solna n=2 beside 5, none
+    one = [(3, 1, 7, 1), (2, 0, 5, 0)]
+    assert got[1] == pytest.approx(_brute_mde(one, m=3), abs=1e-9)
+    assert got[1] is not None and 0 < got[1] < 1
+    # caseworker 2: Farsta n=4 beside 6 with 2 unexplained; Solna n=5 beside 2, none
+    assert got[2] == pytest.approx(_brute_mde([(4, 0, 6, 2), (5, 0, 2, 0)], m=3), abs=1e-9)
+    # caseworker 3 only in Farsta with peers (Kista they worked alone)
+    assert got[3] == _brute_mde([(3, 1, 7, 1)], m=3)
+
+
+def test_power_at_a_share_is_the_brute_force_power():
+    cells = CASE.group_by("handler_id", "district", "year").agg(n=pl.len()).sort("district")
+    assert cells.height == 6
+    lf = _log_factorials(20)
+    design = M._Design(
+        n=np.array([3, 2]), x=np.array([1, 0]), P=np.array([1, 0]), N=np.array([10, 7]),
+        m=3, alpha=ALPHA, min_effect=MIN_EFFECT, floor=1 / (PERMUTATIONS + 1), lf=lf,
+    )  # fmt: skip
+    power = M._power_function(design, seed=1, handler=1)
+    for delta in (0.1, 0.35, 0.6, 0.9, 1.0):
+        assert power(delta) == pytest.approx(_brute_power([(3, 1, 7, 1), (2, 0, 5, 0)], 3, delta), abs=1e-12)
+
+
+def test_a_caseworker_who_cannot_be_flagged_at_any_share_has_no_mde():
+    # two allocations among 8 busy peers who depart from queue order now and then: even two of
+    # two out of order is not significant after Holm over 9 caseworkers
+    rows = [(h, "Farsta", 100, 4) for h in range(1, 9)] + [(9, "Farsta", 2, 2)]
+    got = M.minimum_detectable_effects(_allocations(rows), alpha=0.01, permutations=20_000)
+    mde = dict(got.iter_rows())
+    assert mde[9] is None
+    assert all(mde[h] is not None and mde[h] <= M.MDE_CEILING for h in range(1, 9))
+
+
+def test_no_peers_means_no_mde():
+    got = _mde(_allocations([(1, "Farsta", 30, 0), (2, "Solna", 30, 0)]))
+    assert got == {1: None, 2: None}
+
+
+def test_the_tails_are_the_exact_convolution_of_hypergeometric_counts():
+    rng = np.random.default_rng(0)
+    lf = _log_factorials(200)
+    for _ in range(100):
+        k = int(rng.integers(1, 5))
+        n = rng.integers(1, 15, k)
+        N = n + rng.integers(1, 30, k)
+        P = np.array([rng.integers(0, N[i] - n[i] + 1) for i in range(k)])
+        X = np.stack([rng.integers(0, n[i] + 1, 5) for i in range(k)], axis=1)
+        design = M._Design(n, np.zeros(k, dtype=np.int64), P, N, 5, ALPHA, MIN_EFFECT, 1e-5, lf)
+        got = M._tails(design, X)
+        for row, p in zip(X, got, strict=True):
+            assert p == pytest.approx(_tail(n, int(row.sum()), N, P + row, lf), abs=1e-12)
+
+
+def test_simulated_power_agrees_with_the_exact_power_and_is_deterministic(monkeypatch):
+    rows = [(1, "Farsta", 12, 0), (2, "Farsta", 20, 1), (1, "Solna", 10, 0), (3, "Solna", 25, 1), (2, "Kista", 9, 0)]
+    rows += [(3, "Kista", 15, 1), (1, "Bromma", 8, 0), (2, "Bromma", 30, 0)]
+    allocations = _allocations(rows)
+    exact = _mde(allocations)
+    assert all(v is not None for v in exact.values())
+    monkeypatch.setattr(M, "EXACT_LIMIT", 0)
+    simulated = _mde(allocations)
+    assert simulated == _mde(allocations)  # same seed, same answer
+    for handler, value in exact.items():
+        assert abs(simulated[handler] - value) <= 0.02, handler
+
+
+def test_the_search_finds_the_smallest_grid_share_reaching_the_target():
+    calls = []
+
+    def power(delta: float) -> float:
+        calls.append(delta)
+        return 1.0 if delta >= 0.123 else 0.0
+
+    assert M._search(power, 0.8) == pytest.approx(0.125)
+    assert len(calls) <= 16  # galloping then halving, not the 200 grid points
+    assert M._search(lambda d: 0.79 * d, 0.8) is None
+    assert M._search(lambda d: 1.0, 0.8) == pytest.approx(M.STEP)

@@ -1,0 +1,295 @@
+"""The smallest fraud the caseworker test could have seen, caseworker by caseworker.
+
+**Model.** The same as the power curve's (:mod:`workbench.fairness.power`), for one
+caseworker *h* at a time: *h* sells a share ``δ`` of their allocations that were not
+already unexplained departures, so in stratum *k* (district × year) their count becomes
+``x_k + Binomial(n_k - x_k, δ)``. Their peers stay as the case has them. It answers the
+verdict's question for *h* as recorded: had they also sold ``δ`` of their allocations,
+would the test have flagged them?
+
+**The test** is the one :func:`~workbench.fairness.caseworkers.review_caseworkers` applies:
+the exact permutation p of ``T = Σ x_k`` given each stratum's total, held at the Monte Carlo
+floor ``1 / (permutations + 1)``; Holm over the ``m`` caseworkers tested, taken at its first
+step (``m · p < alpha``: a lone corrupt caseworker is the most significant one, and for any
+other rank Holm's threshold is no stricter); and the effect (risk difference against
+peers) at least ``min_effect``. Strata *h* worked alone carry no comparison and are left out.
+
+**Minimum detectable effect (MDE).** The smallest ``δ`` on a grid of :data:`STEP` at which
+*h* is flagged with probability at least :data:`~workbench.fairness.power.TARGET_POWER`
+(80 %). Being flagged only gets likelier as ``δ`` grows, so the grid is searched, not
+walked. ``None`` when even selling every allocation would not get *h* flagged.
+
+**Computed** exactly when *h* has at most :data:`EXACT_LIMIT` possible outcomes
+(``Π (n_k + 1)``): each outcome is tested once and the power at ``δ`` is the binomial
+probability of the flagged ones. Otherwise from :data:`DRAWS` outcomes drawn by inverse
+binomial CDFs from uniforms seeded with ``(seed, h)`` and reused at every ``δ``, so the
+estimate is deterministic and also grows with ``δ`` (standard error under one percentage
+point of power near 80 %).
+
+**Judged.** A caseworker with peers, not flagged, whose MDE is above the ceiling
+(:data:`MDE_CEILING`, notebook 03's ``mde_ceiling``) or ``None`` is reported as
+"too few allocations to judge (n = …)", n counting their allocations that had peers. The
+power statement covers the others with peers who were not flagged: for each of them, a
+fraud of the largest of their MDEs is flagged with at least 80 % power.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import SupportsInt, cast
+
+import numpy as np
+import polars as pl
+
+from ..evidence import PII
+from .caseworkers import STRATA, _log_factorials, strata_cells
+from .power import TARGET_POWER
+
+__all__ = [
+    "COLUMNS",
+    "DRAWS",
+    "EXACT_LIMIT",
+    "MDE_CEILING",
+    "STEP",
+    "TOO_FEW",
+    "judge",
+    "minimum_detectable_effects",
+    "power_statement",
+    "too_few_label",
+]
+
+MDE_CEILING = 0.2
+"""Default ceiling: a caseworker whose MDE is above it is too small to judge."""
+STEP = 0.005
+"""Resolution of the MDE: half a percentage point of a caseworker's allocations."""
+EXACT_LIMIT = 4096
+"""Up to this many possible outcomes the power is computed exactly, otherwise simulated."""
+DRAWS = 2000
+"""Simulated outcomes per caseworker when there are more than :data:`EXACT_LIMIT`."""
+TOO_FEW = "too few allocations to judge"
+"""Start of the effect label of a caseworker whose MDE is above the ceiling."""
+COLUMNS: dict[str, PII] = {"mde": PII.NONE, "covered": PII.NONE, "too_few": PII.NONE}
+"""Personal-data tags of the columns :func:`judge` adds."""
+
+
+def too_few_label(n: int) -> str:
+    """The effect label of a caseworker too small to judge, e.g. "too few allocations to judge (n = 2)"."""
+    return f"{TOO_FEW} (n = {n})"
+
+
+@dataclass(frozen=True)
+class _Design:
+    """One caseworker's strata with peers: their allocations ``n`` and unexplained ``x``, the peers' ``P``, the total ``N``."""
+
+    n: np.ndarray
+    x: np.ndarray
+    P: np.ndarray
+    N: np.ndarray
+    m: int
+    alpha: float
+    min_effect: float
+    floor: float
+    lf: np.ndarray
+
+    def flagged(self, X: np.ndarray) -> np.ndarray:
+        """Whether each outcome (a row of unexplained counts per stratum) gets the caseworker flagged."""
+        peers = self.N - self.n
+        w = self.n * peers / self.N
+        effect = (w * (X / self.n - self.P / peers)).sum(axis=1) / w.sum()
+        out = effect >= self.min_effect
+        if out.any():
+            p = _tails(self, X[out])
+            out[out] = self.m * np.maximum(p, self.floor) < self.alpha
+        return out
+
+
+def _tails(d: _Design, X: np.ndarray) -> np.ndarray:
+    """P(Σ H_k >= Σ X_k) per row, H_k ~ Hypergeometric(N_k, P_k + X_k, n_k) independent.
+
+    The distribution of Σ H_k is built by convolution, for all rows at once (one column
+    each), up to the largest row total; the mass above it is kept in the last bin, where it
+    counts towards every row's tail.
+    """
+    rows = X.shape[0]
+    total = X.sum(axis=1)
+    top = int(total.max(initial=0))
+    if top == 0:
+        return np.ones(rows)
+    lf = d.lf
+    acc = np.zeros((top + 1, rows))
+    acc[0] = 1.0
+    for k in range(X.shape[1]):
+        n, N = int(d.n[k]), int(d.N[k])
+        D = d.P[k] + np.arange(int(X[:, k].max()) + 1)[:, None]  # the stratum's total for each count of h's
+        h = np.arange(int(min(n, D.max())) + 1)[None, :]
+        if h.shape[1] == 1:  # nobody in the stratum departed from queue order: H_k = 0
+            continue
+        valid = (h <= D) & (n - h <= N - D)
+        hh, dd = np.where(valid, h, 0), np.broadcast_to(D, valid.shape)
+        logp = (
+            lf[dd]
+            - lf[hh]
+            - lf[np.where(valid, dd - hh, 0)]
+            + lf[N - dd]
+            - lf[np.where(valid, n - hh, 0)]
+            - lf[np.where(valid, N - dd - n + hh, 0)]
+            - (lf[N] - lf[n] - lf[N - n])
+        )
+        kernel = np.exp(np.where(valid, logp, -np.inf)).T[:, X[:, k]]  # (h, rows)
+        if kernel.shape[0] > top + 1:
+            kernel[top] += kernel[top + 1 :].sum(axis=0)
+            kernel = kernel[: top + 1]
+        width = kernel.shape[0]
+        # mass pushed past the last bin stays in it: Σ_j kernel[j] · (acc at top + 1 - j or more)
+        suffix = np.cumsum(acc[top + 2 - width :][::-1], axis=0)
+        new = acc * kernel[0]
+        for j in range(1, width):
+            new[j:] += acc[: top + 1 - j] * kernel[j]
+        new[top] += (kernel[1:] * suffix).sum(axis=0)
+        acc = new
+    tail = np.cumsum(acc[::-1], axis=0)[::-1]
+    return np.minimum(tail[total, np.arange(rows)], 1.0)
+
+
+def _binomial(n: int, prob: float, lf: np.ndarray) -> np.ndarray:
+    """Binomial(n, prob) probabilities of 0..n."""
+    x = np.arange(n + 1)
+    if prob >= 1.0:
+        return (x == n).astype(np.float64)
+    if prob <= 0.0:
+        return (x == 0).astype(np.float64)
+    return np.exp(lf[n] - lf[x] - lf[n - x] + x * math.log(prob) + (n - x) * math.log1p(-prob))
+
+
+def _power_function(d: _Design, seed: int, handler: int) -> Callable[[float], float]:
+    """Power at a fraud share δ: exact over every outcome, or over :data:`DRAWS` reused draws."""
+    free = d.n - d.x  # allocations that could still be sold
+    if math.prod(int(f) + 1 for f in free) <= EXACT_LIMIT:
+        sold = np.array(list(itertools.product(*(range(int(f) + 1) for f in free))), dtype=np.int64)
+        hits = sold[d.flagged(d.x + sold)].reshape(-1, len(free))
+
+        def exact(delta: float) -> float:
+            prob = np.ones(hits.shape[0])
+            for k, f in enumerate(free):
+                prob *= _binomial(int(f), delta, d.lf)[hits[:, k]]
+            return float(prob.sum())
+
+        return exact
+    uniforms = np.random.default_rng([seed, handler]).random((DRAWS, len(free)))
+    seen: dict[bytes, bool] = {}  # outcome -> flagged; nearby shares draw mostly the same outcomes
+
+    def simulated(delta: float) -> float:
+        X = np.empty(uniforms.shape, dtype=np.int64)
+        for k, f in enumerate(free):
+            cdf = np.cumsum(_binomial(int(f), delta, d.lf))
+            X[:, k] = d.x[k] + np.minimum(np.searchsorted(cdf, uniforms[:, k], side="right"), f)
+        keys = [row.tobytes() for row in X]
+        new = {key: i for i, key in enumerate(keys) if key not in seen}
+        if new:
+            seen.update(zip(new, d.flagged(X[list(new.values())]).tolist(), strict=True))
+        return sum(seen[key] for key in keys) / len(keys)
+
+    return simulated
+
+
+def _search(power: Callable[[float], float], target: float) -> float | None:
+    """Smallest grid share with power >= target (power grows with the share), None if not even 1."""
+    top = round(1 / STEP)
+    if power(1.0) < target:
+        return None
+    low, high = (
+        0,
+        top,
+    )  # power(low * STEP) < target (δ = 0 is the test's size, below any target), power(high * STEP) >= target
+    probe = 1
+    while probe < top:  # gallop up from the smallest share: cheap outcomes first
+        if power(probe * STEP) >= target:
+            high = probe
+            break
+        low, probe = probe, probe * 2
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if power(mid * STEP) >= target else (mid, high)
+    return round(high * STEP, 6)
+
+
+def minimum_detectable_effects(
+    allocations: pl.DataFrame,
+    *,
+    alpha: float = 0.01,
+    min_effect: float = 0.02,
+    permutations: int = 20_000,
+    seed: int = 1,
+    target: float = TARGET_POWER,
+) -> pl.DataFrame:
+    """Per caseworker (``handler_id``): ``mde``, the smallest share sold that is flagged with ``target`` power.
+
+    ``allocations`` is :attr:`workbench.fairness.Replay.allocations`; the parameters are
+    those of the test (:func:`~workbench.fairness.caseworkers.review_caseworkers`). ``mde``
+    is null for a caseworker without peers or who could not be flagged at any share.
+    """
+    cells = strata_cells(allocations)
+    m = cells["handler_id"].n_unique()
+    lf = _log_factorials(int(cast(SupportsInt, cells["N"].max() or 0)))
+    out: list[tuple[int, float | None]] = []
+    for (handler,), part in cells.filter(pl.col("n") < pl.col("N")).group_by("handler_id", maintain_order=True):
+        part = part.sort(*STRATA)
+        n, x, N, D = (part[c].to_numpy().astype(np.int64) for c in ("n", "x", "N", "D"))
+        design = _Design(n, x, D - x, N, m, alpha, min_effect, 1 / (permutations + 1), lf)
+        out.append((int(handler), _search(_power_function(design, seed, int(handler)), target)))
+    found = pl.DataFrame(out, schema={"handler_id": pl.Int64, "mde": pl.Float64}, orient="row")
+    return cells.select("handler_id").unique().join(found, on="handler_id", how="left").sort("handler_id")
+
+
+def judge(caseworkers: pl.DataFrame, mde: pl.DataFrame, ceiling: float = MDE_CEILING) -> pl.DataFrame:
+    """``caseworkers`` (of :func:`review_caseworkers`) with ``mde``, ``covered`` and ``too_few``, in its order.
+
+    ``too_few``: has peers, not flagged, and an MDE above ``ceiling`` (or none); the effect
+    label then reads "too few allocations to judge (n = …)". ``covered``: has peers, not
+    flagged, and an MDE at most ``ceiling``: the caseworkers the power statement is about.
+    """
+    has_peers = pl.col("n_with_peers") > 0
+    judged = caseworkers.join(mde, on="handler_id", how="left", maintain_order="left")
+    covered = has_peers & ~pl.col("flagged") & (pl.col("mde") <= ceiling).fill_null(False)
+    too_few = has_peers & ~pl.col("flagged") & ~(pl.col("mde") <= ceiling).fill_null(False)
+    label = pl.format(f"{TOO_FEW} (n = {{}})", "n_with_peers")
+    return judged.with_columns(covered=covered, too_few=too_few).with_columns(
+        effect_label=pl.when("too_few").then(label).otherwise("effect_label")
+    )
+
+
+def power_statement(*, named: bool, covered: bool, too_few: bool) -> str:
+    """The verdict's sentences on power (a ``Findings.say`` template): whom the claim covers, who is too small.
+
+    ``named``: the audience sees who (``caseworkers_power_covers`` is a list); ``covered`` and
+    ``too_few``: whether anyone is. Refers to the figures of ``FairnessReview.power_findings``.
+    """
+    power = f"{round(100 * TARGET_POWER)} % power"
+    if covered:
+        text = "How large a fraud could the test have seen? " + (
+            "For each of caseworkers {caseworkers_power_covers} (those not flagged with enough allocations to judge), "
+            if named
+            else "For each of the {caseworkers_power_covers} caseworker(s) not flagged with enough allocations to "
+            "judge, "
+        )
+        text += (
+            "selling {detectable_fraud_percent} % of their allocations out of queue order would have got them "
+            f"flagged with at least {power}. "
+        )
+    else:
+        text = (
+            "The test cannot say how large a fraud it could have seen: no caseworker who was not flagged had both "
+            "peers to compare with and enough allocations for a fraud of {mde_ceiling_percent} % of them to be "
+            f"flagged with {power}. "
+        )
+    if too_few:
+        text += (
+            "No power claim covers the {caseworkers_too_few_to_judge} caseworker(s) with too few allocations "
+            + ("to judge ({caseworkers_too_few_named})" if named else "to judge")
+            + ": even selling {mde_ceiling_percent} % of their allocations would not have got them flagged with "
+            f"{power}. Their red flags, if any, are on the timeline below."
+        )
+    return text.rstrip()
