@@ -30,16 +30,17 @@ NOTEBOOK_TARGET_S = 30.0
 # same rows. {ev} is the evidence folder; $start, $end, $idle are bound by DuckDB.
 REFERENCE_SQL: dict[str, str] = {
     "mismatched_sessions": """
-        SELECT pv.session_id, l.applicant_id, pv.account_id, l.time AS bound_at,
+        SELECT pv.session_id, l.applicant_id, pv.account_id,
+               min(min(pv.time)) OVER (PARTITION BY pv.session_id) AS bound_at, l.time AS login_at,
                min(pv.time) AS first_rendered_at, max(pv.time) AS last_rendered_at, count(*) AS n_pages
         FROM '{ev}/page_views.parquet' pv JOIN '{ev}/logins.parquet' l USING (session_id)
         WHERE pv.account_id IS NOT NULL AND pv.account_id <> l.applicant_id
-        GROUP BY ALL ORDER BY bound_at, session_id, account_id""",
+        GROUP BY pv.session_id, l.applicant_id, pv.account_id, l.time ORDER BY bound_at, session_id, account_id""",
     "mismatched_changes": """
-        SELECT c.session_id, l.applicant_id, c.account_id, l.time AS bound_at, count(*) AS n_changes,
+        SELECT c.session_id, l.applicant_id, c.account_id, l.time AS login_at, count(*) AS n_changes,
                min(c.time) AS first_changed_at, max(c.time) AS last_changed_at
         FROM '{ev}/profile_changes.parquet' c JOIN '{ev}/logins.parquet' l USING (session_id)
-        WHERE c.account_id <> l.applicant_id GROUP BY ALL ORDER BY bound_at, session_id, account_id""",
+        WHERE c.account_id <> l.applicant_id GROUP BY ALL ORDER BY login_at, session_id, account_id""",
     "possibly_affected": """
         SELECT applicant_id, min(time) AS first_login_at, max(time) AS last_login_at, count(*) AS n_logins
         FROM '{ev}/logins.parquet' WHERE time >= $start AND time < $end GROUP BY applicant_id ORDER BY applicant_id""",
@@ -62,9 +63,9 @@ REFERENCE_SQL: dict[str, str] = {
                  coalesce(o.time, coalesce(a.last, l.time) + to_seconds($idle)) AS ended_at
           FROM '{ev}/logins.parquet' l LEFT JOIN a USING (session_id) LEFT JOIN '{ev}/logouts.parquet' o USING (session_id)),
         mm AS (
-          SELECT DISTINCT pv.session_id, l.time AS bound_at
+          SELECT pv.session_id, min(pv.time) AS bound_at
           FROM '{ev}/page_views.parquet' pv JOIN '{ev}/logins.parquet' l USING (session_id)
-          WHERE pv.account_id IS NOT NULL AND pv.account_id <> l.applicant_id),
+          WHERE pv.account_id IS NOT NULL AND pv.account_id <> l.applicant_id GROUP BY pv.session_id),
         hours AS (
           SELECT unnest(generate_series(date_trunc('hour', $start::TIMESTAMPTZ),
                                         $end::TIMESTAMPTZ - INTERVAL 1 MICROSECOND, INTERVAL 1 HOUR)) AS hour)

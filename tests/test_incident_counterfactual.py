@@ -27,11 +27,13 @@ def evidence(tiny_db):
 
 @pytest.fixture(scope="module")
 def truth(tiny_case):
-    swapped = tiny_case.truth("swapped_sessions")
+    """Swapped sessions with their login (``login_at``): disabling login stops sessions, not swaps already under way."""
+    logins = tiny_case.evidence("logins").select("session_id", login_at="time")
+    swapped = tiny_case.truth("swapped_sessions").join(logins, on="session_id")
     changed = (
         tiny_case.truth("unauthorized_changes")
         .join(tiny_case.evidence("profile_changes").select("change_id", "session_id"), on="change_id")
-        .join(swapped.select("session_id", "bound_at"), on="session_id")
+        .join(swapped.select("session_id", "login_at"), on="session_id")
     )
     return swapped, changed
 
@@ -45,10 +47,10 @@ def test_curve_equals_what_truth_says_would_still_have_happened(evidence, truth)
     assert curve["shutdown_at"][0] == w["deployed_at"] and curve["shutdown_at"][-1] == w["login_disabled_at"]
     for row in curve.iter_rows(named=True):
         t = row["shutdown_at"]
-        before = swapped.filter(pl.col("bound_at") < t)
+        before = swapped.filter(pl.col("login_at") < t)
         assert row["n_mismatched_sessions"] == before.height
         assert row["n_exposed_accounts"] == before["bound_account_id"].n_unique()
-        assert row["n_changed_accounts"] == changed.filter(pl.col("bound_at") < t)["owner_account_id"].n_unique()
+        assert row["n_changed_accounts"] == changed.filter(pl.col("login_at") < t)["owner_account_id"].n_unique()
     for column in ("n_mismatched_sessions", "n_exposed_accounts", "n_changed_accounts"):
         assert curve[column].is_sorted()
     assert curve["n_mismatched_sessions"][-1] == swapped.height and curve["n_mismatched_sessions"][0] == 0
@@ -116,7 +118,9 @@ def test_binding_rate_against_a_brute_force_count(evidence):
         if start <= t < end and any(m != member and s < t < e for m, s, e in rows):
             at_risk += 1
     assert got["logins_at_risk"] == at_risk
+    # Every generated swap binds a login beside another member's open session: all are in the rate.
     assert got["mismatched"] == evidence["mismatched"]["session_id"].n_unique()
+    assert got["mismatched_not_at_risk"] == 0
     assert got["rate"] == pytest.approx(got["mismatched"] / at_risk)
     p = got["rate"]
     assert (1 - p) ** got["pairs_needed"] <= 0.05 < (1 - p) ** (got["pairs_needed"] - 1)

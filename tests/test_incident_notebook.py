@@ -29,7 +29,8 @@ def findings(tiny_db, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def truth(tiny_case):
-    swapped = tiny_case.truth("swapped_sessions")
+    logins = tiny_case.evidence("logins").select("session_id", login_at="time")
+    swapped = tiny_case.truth("swapped_sessions").join(logins, on="session_id")
     offset = dict(tiny_case.truth("clock_offsets").iter_rows())["mail"]
     reports = (
         tiny_case.evidence("support_messages")
@@ -93,9 +94,10 @@ def test_on_call_savings_match_truth(findings, truth):
     t = truth["reports"]["web"][0] + timedelta(hours=1)
     total = swapped["bound_account_id"].n_unique()
     assert f["exposures_actual"] == total
+    # Disabling login at t spares the sessions that would have logged in from t on.
     assert (
         f["exposures_avoidable_with_on_call"]
-        == total - swapped.filter(pl.col("bound_at") < t)["bound_account_id"].n_unique()
+        == total - swapped.filter(pl.col("login_at") < t)["bound_account_id"].n_unique()
     )
     assert f["exposures_avoidable_with_on_call"] > 0
 

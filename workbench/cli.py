@@ -48,6 +48,7 @@ def _generate(args: argparse.Namespace) -> int:
         fmt=args.format,
         fraud=not args.no_fraud,
         degrade=tuple(args.degrade),
+        swap_mode=args.swap_mode,
     )
     print(result.summary())
     return 0
@@ -274,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .audience import Audience
     from .scenario import FORMATS, SCALES
     from .scenario.degrade import MODES
+    from .scenario.world import SWAP_MODES
 
     parser = argparse.ArgumentParser(
         prog="workbench", description=_DESCRIPTION, epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -292,6 +294,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", required=True, help="folder to write evidence/, raw/, truth/ into")
     g.add_argument("--format", choices=FORMATS, default="parquet", help="file format (default: parquet)")
     g.add_argument("--no-fraud", action="store_true", help="plant no corrupt caseworkers or fake profiles")
+    g.add_argument(
+        "--swap-mode",
+        choices=SWAP_MODES,
+        default="login",
+        help="when a swapped session shows the other account: from its first page (login, the default), "
+        "only after one or more of the member's own pages (midsession), or either (mixed)",
+    )
     g.add_argument(
         "--degrade",
         action="append",

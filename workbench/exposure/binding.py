@@ -17,6 +17,14 @@ during the window the evidence leaves three cases:
 Whether a bound session rendered the account is decided the same way: a rendering page
 (or a change or interest) proves it; a session whose pages are incomplete (a gap in the
 page log) may have; a complete session without rendering pages did not.
+
+A session need not be bound from its login: it can show the member's own pages first and
+another member's account later. Once it shows the other account it is taken not to return
+to the owner's. So the owner's own pages prove the session unbound only up to the last of
+them: a session whose evidence names only its owner, but which has rendering pages without
+account_id (or a gap in the page log) after that, and a candidate, is **unknown** as well
+("possibly swapped later"), counted in the maximum and in ``likely`` at the rate at which
+sessions that showed their owner's pages went on to show another account.
 """
 
 from __future__ import annotations
@@ -41,12 +49,16 @@ class SessionBinding:
     """The binding of every window session, with the rates used for the estimates.
 
     ``sessions``: one row per window session (the ``window_sessions`` query) plus
-    ``status`` (bound / own / ruled_out / unknown), ``bound_account_id``, ``p_bound``,
-    ``in_gap``, ``p_render`` and ``widened_by`` (why the session is uncertain, or null).
+    ``status`` (bound / own / ruled_out / unknown), ``bound_account_id``, ``bound_from``
+    (the first page or change naming the foreign account, the session's own onset),
+    ``late_open`` (only the owner's account seen, but pages after the last of them unsettled),
+    ``p_bound``, ``p_render`` and ``widened_by`` (why the session is uncertain, or null).
     ``links``: one row per (session, account it was or may have been bound to):
     session_id, applicant_id (the viewer), account_id, p_bound, p_render, p_profile (a page
-    showing the whole profile), certain, reason.
+    showing the whole profile), incomplete (pages missing), certain, reason.
     ``gaps``: detected page-log gaps (gap_from, gap_to, missing_pages, label).
+    ``pages``: the ``foreign_page_views`` query: rendering pages of window sessions whose
+    account_id names another member or is missing.
     """
 
     start: datetime
@@ -55,6 +67,7 @@ class SessionBinding:
     sessions: pl.DataFrame
     links: pl.DataFrame
     gaps: pl.DataFrame
+    pages: pl.DataFrame
     rates: dict[str, float] = field(default_factory=dict)
 
     def describe_gaps(self) -> str:
@@ -112,21 +125,36 @@ def merge_gaps(missing: pl.DataFrame | None) -> pl.DataFrame:
     return pl.DataFrame(merged, schema=schema)
 
 
-def _overlapping_gap(sessions: pl.DataFrame, gaps: pl.DataFrame) -> pl.DataFrame:
-    """Each session with the label of the first gap overlapping [login_at, ended_at], or null."""
+def _overlapping_gap(
+    sessions: pl.DataFrame, gaps: pl.DataFrame, since: pl.Expr | None = None, name: str = "gap"
+) -> pl.DataFrame:
+    """Each session with the label of the first gap overlapping [since, ended_at] (since: the login), or null."""
     if gaps.height == 0:
-        return sessions.with_columns(gap=pl.lit(None, pl.String))
+        return sessions.with_columns(pl.lit(None, pl.String).alias(name))
     lo = pl.col("gap_from").fill_null(_EARLIEST)
     hi = pl.col("gap_to").fill_null(_LATEST)
     hits = (
-        sessions.select("session_id", "login_at", "ended_at")
+        sessions.select("session_id", "ended_at", _since=pl.col("login_at") if since is None else since)
         .join(gaps.select("gap_from", "gap_to", "label"), how="cross")
-        .filter((pl.col("login_at") < hi) & (pl.col("ended_at") > lo))
+        .filter((pl.col("_since") < hi) & (pl.col("ended_at") > lo))
         .sort("gap_from", nulls_last=False)
         .group_by("session_id", maintain_order=True)
-        .agg(gap=pl.col("label").first())
+        .agg(pl.col("label").first().alias(name))
     )
     return sessions.join(hits, on="session_id", how="left")
+
+
+def _missing_after_own(sessions: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame:
+    """Per session, rendering pages without account_id served after its last own page (all, without one)."""
+    last_own = sessions.select("session_id", "last_own_at")
+    after = (
+        pages.filter(pl.col("account_id").is_null())
+        .join(last_own, on="session_id")
+        .filter(pl.col("last_own_at").is_null() | (pl.col("time") > pl.col("last_own_at")))
+        .group_by("session_id")
+        .agg(missing_after_own=pl.len().cast(pl.Int64))
+    )
+    return sessions.join(after, on="session_id", how="left").with_columns(pl.col("missing_after_own").fill_null(0))
 
 
 def _rate(hits: int, total: int, default: float) -> float:
@@ -143,6 +171,9 @@ def _estimate(sessions: pl.DataFrame) -> dict[str, float]:
         return f.filter((pl.col("own_actions") + pl.col("foreign_actions")) > 0).height
 
     swap = _rate(bound.height, settled.height, 0.5)
+    # Sessions that showed their owner's pages: how many went on to show another account.
+    shown_own = settled.filter(pl.col("own_views") > 0)
+    late = _rate(shown_own.filter(pl.col("foreign_views") > 0).height, shown_own.height, 0.0)
     a_bound = _rate(acted(bound), bound.height, 0.0)
     a_own = _rate(acted(own), own.height, 0.0)
     silent_bound = swap * (1 - a_bound)
@@ -154,6 +185,7 @@ def _estimate(sessions: pl.DataFrame) -> dict[str, float]:
         "action_rate_bound": a_bound,
         "action_rate_own": a_own,
         "p_bound_unknown": silent_bound / silent if silent else swap,
+        "late_swap_rate": late,
         "render_rate": _rate(complete.filter(pl.col("render_views") > 0).height, complete.height, 1.0),
         "profile_rate": _rate(complete.filter(pl.col("profile_views") > 0).height, complete.height, 1.0),
     }
@@ -181,21 +213,31 @@ def bind_sessions(
     # Locating gaps costs a scan of the page log; it is only needed when a page is missing.
     missing = run("page_log_gaps", case, **params) if sessions["expected_page_missing"].any() else None
     gaps = merge_gaps(missing)
+    pages = run("foreign_page_views", case, start=start, end=end)
 
     per_session = candidates.group_by("session_id").agg(
         candidate_accounts=pl.col("candidate_account_id").unique().sort()
     )
-    s = _overlapping_gap(sessions.join(per_session, on="session_id", how="left"), gaps).with_columns(
+    s = _overlapping_gap(sessions.join(per_session, on="session_id", how="left"), gaps)
+    s = _overlapping_gap(s, gaps, pl.col("last_own_at").fill_null(pl.col("login_at")), "gap_after_own")
+    s = _missing_after_own(s, pages).with_columns(
         has_candidate=pl.col("candidate_accounts").list.len().fill_null(0) > 0,
         incomplete=pl.col("pages_incomplete") | pl.col("gap").is_not_null(),
     )
     rates = _estimate(s)
     seen_foreign = pl.col("n_foreign_accounts") > 0
     seen_own = (pl.col("own_views") + pl.col("own_actions")) > 0
+    # Pages after the owner's last own page that could have shown another account.
+    unsettled_tail = (
+        (pl.col("missing_after_own") > 0)
+        | pl.col("gap_after_own").is_not_null()
+        | (pl.col("pages_incomplete") & pl.col("gap").is_null())
+    )
+    late_open = seen_own & ~seen_foreign & pl.col("has_candidate") & unsettled_tail
     status = (
         pl.when(seen_foreign)
         .then(pl.lit("bound"))
-        .when(seen_own)
+        .when(seen_own & ~late_open)
         .then(pl.lit("own"))
         .when(~pl.col("has_candidate"))
         .then(pl.lit("ruled_out"))
@@ -203,12 +245,22 @@ def bind_sessions(
     )
     rendered = (pl.col("render_views") + pl.col("own_actions") + pl.col("foreign_actions")) > 0
     gap_reason = pl.coalesce(pl.col("gap"), pl.lit("pages missing inside the session"))
-    s = s.with_columns(status=status).with_columns(
+    late_reason = (
+        pl.when(pl.col("gap_after_own").is_not_null())
+        .then(pl.col("gap_after_own"))
+        .when(pl.col("missing_after_own") > 0)
+        .then(pl.lit("account_id missing on its pages after the member's own"))
+        .otherwise(pl.lit("pages missing inside the session"))
+    )
+    s = s.with_columns(status=status, late_open=late_open).with_columns(
         bound_account_id=pl.when(pl.col("status") == "bound").then(pl.col("foreign_account_id")),
+        bound_from=pl.when(pl.col("status") == "bound").then(pl.col("first_foreign_at")),
         explained=(pl.col("n_foreign_accounts") == 1)
         & pl.col("candidate_accounts").list.contains(pl.col("foreign_account_id")).fill_null(False),
         p_bound=pl.when(pl.col("status") == "bound")
         .then(1.0)
+        .when(pl.col("late_open"))
+        .then(rates["late_swap_rate"])
         .when(pl.col("status") == "unknown")
         .then(rates["p_bound_unknown"])
         .otherwise(0.0),
@@ -218,7 +270,9 @@ def bind_sessions(
         .when(pl.col("incomplete"))
         .then(rates["profile_rate"])
         .otherwise(0.0),
-        widened_by=pl.when(pl.col("status") == "unknown")
+        widened_by=pl.when(pl.col("late_open"))
+        .then(late_reason)
+        .when(pl.col("status") == "unknown")
         .then(
             pl.when(pl.col("incomplete"))
             .then(gap_reason)
@@ -242,10 +296,16 @@ def bind_sessions(
     )
     links = (
         pl.concat([certain, possible.select(certain.columns)])
-        .join(s.select("session_id", "p_render", "p_profile", "widened_by", "login_at"), on="session_id", how="left")
+        .join(
+            s.select("session_id", "p_render", "p_profile", "incomplete", "widened_by", "login_at"),
+            on="session_id",
+            how="left",
+        )
         .with_columns(certain=pl.col("p_bound") >= 1.0)
         .rename({"widened_by": "reason"})
         .drop("weight")
         .sort("login_at", "session_id", "account_id")
     )
-    return SessionBinding(start, end, idle_timeout_minutes, s.drop("gap"), links, gaps, rates)
+    return SessionBinding(
+        start, end, idle_timeout_minutes, s.drop("gap", "gap_after_own", "missing_after_own"), links, gaps, pages, rates
+    )

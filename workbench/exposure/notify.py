@@ -53,8 +53,9 @@ NOTICE_COLUMNS: dict[str, PII] = {
 }
 
 ART33_TEMPLATE = """\
-**(a) Nature of the breach.** A release deployed at {deployed_at} bound some logins to the
-session of another member who was logged in at the same moment, until login was disabled at
+**(a) Nature of the breach.** A release deployed at {deployed_at} bound some web sessions to
+the account of another member who was logged in at the same moment, from the login or later
+in the session, until login was disabled at
 {login_disabled_at} and the fix deployed at {fix_deployed_at}. Personal data was shown to,
 and changed by, people who were not its owners.
 

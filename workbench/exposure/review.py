@@ -191,8 +191,8 @@ FIGURES: Sequence[Figure] = (
     Figure(
         "pages_shown_to_others",
         "tier 3",
-        "Pages that rendered an account to a person who is not its owner (proven)",
-        lambda r: int(r.exposure.views["certain"].sum()),
+        "Page views that rendered an account to a person who is not its owner (min, likely, max)",
+        _bounds("pages_shown_to_others"),
         "foreign_page_views",
         count=True,
     ),

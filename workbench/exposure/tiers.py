@@ -26,6 +26,7 @@ from ..queries import run
 from ..values import Bounds
 from .binding import SessionBinding
 from .changes import ChangeLog
+from .shown import co_applicants_shown, pages_shown
 
 if TYPE_CHECKING:
     from ..case import Case
@@ -88,54 +89,14 @@ def _reasons(frame: pl.DataFrame, key: str, proven: pl.Expr) -> str:
     return "; ".join(f"{r}: {n} possible" for r, n in counts.iter_rows())
 
 
-def _value_at(changes: pl.DataFrame, snapshot: pl.DataFrame, at: pl.DataFrame, field: str) -> pl.DataFrame:
-    """``field`` as a page showed it at each (account_id, at) row, and the session whose change set it.
-
-    A page rendered at the instant of a save shows the saved value. Before the first
-    change in the log the value is the first change's old value; without changes, the
-    export snapshot.
-    """
-    mine = changes.filter(pl.col("field") == field).select(
-        "account_id", "time", "change_id", "session_id", "old_value", "new_value"
-    )
-    rows = at.with_row_index("row")
-    pairs = rows.join(mine, on="account_id", how="inner")
-    before = (
-        pairs.filter(pl.col("time") <= pl.col("at"))
-        .sort("time", "change_id")
-        .group_by("row")
-        .agg(_v=pl.col("new_value").last(), _by=pl.col("session_id").last(), _hit=pl.lit(True))
-    )
-    after = (
-        pairs.filter(pl.col("time") > pl.col("at"))
-        .sort("time", "change_id")
-        .group_by("row")
-        .agg(_w=pl.col("old_value").first(), _later=pl.lit(True))
-    )
-    out = (
-        rows.join(before, on="row", how="left")
-        .join(after, on="row", how="left")
-        .join(
-            snapshot.select("applicant_id", _now=pl.col(field)),
-            left_on="account_id",
-            right_on="applicant_id",
-            how="left",
-        )
-        .sort("row")
-    )
-    return out.select(
-        pl.when(pl.col("_hit")).then("_v").when(pl.col("_later")).then("_w").otherwise("_now").alias(field),
-        pl.col("_by").alias(f"{field}_set_by"),
-    )
-
-
 @dataclass
 class Exposure:
     """Tiers, fields, co-applicants and protected identity for one window; see the module doc.
 
     ``links``: the binding's (session, account) rows with ``protected_identity``.
     ``views``: rendering pages shown to a non-owner (or possibly so): session_id, time,
-    path, viewer, account_id, p_bound, certain, fields.
+    path, viewer, account_id, p_bound (that this page showed the account), certain (the
+    evidence proves this page showed it), fields.
     ``co_applicants``: one row per co-applicant shown or possibly shown.
     """
 
@@ -178,6 +139,12 @@ class Exposure:
             ),
             "co_applicants_exposed": _count(co, "co_applicant_personnummer", pl.col("p"), pl.col("proven")),
             "accounts_changed_by_others": Bounds(changed, changed, changed_max),
+            "pages_shown_to_others": _count(
+                self.views.with_columns(page=pl.format("{}|{}|{}", "session_id", "time", "path")),
+                "page",
+                pl.col("p_bound"),
+                pl.col("certain"),
+            ),
         }
 
     def tiers(self) -> pl.DataFrame:
@@ -345,59 +312,11 @@ def assess_exposure(case: Case, binding: SessionBinding, changes: ChangeLog) -> 
     links = binding.links.join(protected, on="account_id", how="left").with_columns(
         pl.col("protected_identity").fill_null(False)
     )
-    pages = run("foreign_page_views", case, **params)
-    views = (
-        pages.rename({"account_id": "page_account_id"})
-        .join(links.select("session_id", "account_id", "p_bound", "certain", "protected_identity"), on="session_id")
-        .filter(pl.col("page_account_id").is_null() | (pl.col("page_account_id") == pl.col("account_id")))
-        .select(
-            "session_id",
-            "time",
-            "path",
-            viewer="owner_applicant_id",
-            account_id="account_id",
-            p_bound="p_bound",
-            certain="certain",
-            protected_identity="protected_identity",
-        )
-    )
+    views = pages_shown(binding, links)
     views = views.with_columns(
         fields=pl.struct("path", "protected_identity").map_elements(
             lambda r: shown_fields(r["path"], r["protected_identity"]), return_dtype=pl.List(pl.String)
         )
     )
-    co_applicants = _co_applicants(links, views, changes, subjects)
+    co_applicants = co_applicants_shown(links, views, changes, subjects)
     return Exposure(binding, changes, tier1, subjects, links, views, co_applicants)
-
-
-def _co_applicants(
-    links: pl.DataFrame, views: pl.DataFrame, changes: ChangeLog, subjects: pl.DataFrame
-) -> pl.DataFrame:
-    """Co-applicants on profile pages shown (or possibly shown) to a non-owner, as they were at that time."""
-    profile = views.filter(pl.col("fields").list.contains("co_applicant_personnummer"))
-    observed = profile.select("session_id", "account_id", at="time", p="p_bound", proven="certain")
-    # Sessions with lost pages may have shown the profile: take the value at login.
-    unseen = links.join(
-        observed.select("session_id", "account_id").unique(), on=["session_id", "account_id"], how="anti"
-    )
-    possible = unseen.filter(pl.col("p_profile") > 0).select(
-        "session_id", "account_id", at="login_at", p=pl.col("p_bound") * pl.col("p_profile"), proven=pl.lit(False)
-    )
-    at = pl.concat([observed, possible])
-    history = changes.changes
-    keys = at.select("account_id", "at")
-    co = pl.concat(
-        [
-            at,
-            _value_at(history, subjects, keys, "co_applicant_personnummer"),
-            _value_at(history, subjects, keys, "co_applicant_name"),
-        ],
-        how="horizontal",
-    )
-    # A co-applicant the viewer typed in themselves in this session is not a third party's data.
-    co = co.filter(
-        pl.col("co_applicant_personnummer").is_not_null()
-        & ~pl.col("co_applicant_personnummer_set_by").eq_missing(pl.col("session_id"))
-    ).drop("co_applicant_personnummer_set_by", "co_applicant_name_set_by")
-    reasons = links.select("session_id", "account_id", "reason").unique(["session_id", "account_id"])
-    return co.join(reasons, on=["session_id", "account_id"], how="left").sort("at", "session_id")

@@ -1,13 +1,14 @@
 """What an earlier shutdown would have saved: the counterfactual curve and named alternatives.
 
 The model is the one the evidence shows on the Monday: disabling login at time t stops
-every login from t on, and sessions already open run to their end. The fault bound a
-session at login, so a mismatched session still happens when its binding login came
-before t, and everything it did (pages shown, data changed) happens with it:
+every login from t on, and sessions already open run to their end. A mismatched session
+therefore still happens when its login came before t, even when it showed the other
+member's account only later in the session, and everything it did (pages shown, data
+changed) happens with it:
 
-- mismatched sessions still happening = sessions bound before t;
-- exposed accounts = accounts first shown to another person by a session bound before t;
-- changed accounts = accounts first changed by another person in a session bound before t.
+- mismatched sessions still happening = mismatched sessions that logged in before t;
+- exposed accounts = accounts first shown to another person by a session that logged in before t;
+- changed accounts = accounts first changed by another person in a session that logged in before t.
 
 Each is a step function of t; :func:`shutdown_curve` samples it and :func:`alternatives`
 evaluates it at named times. Savings are counted against the actual shutdown.
@@ -28,14 +29,14 @@ MEASURES = ("mismatched_sessions", "exposed_accounts", "changed_accounts")
 
 
 def first_bindings(mismatched: pl.DataFrame, changes: pl.DataFrame) -> dict[str, pl.Series]:
-    """Per measure, the sorted binding-login times that start each counted item.
+    """Per measure, the sorted login times of the sessions that start each counted item.
 
     ``mismatched`` is the ``mismatched_sessions`` query, ``changes`` the ``mismatched_changes``
-    query (both give ``bound_at``).
+    query (both give ``login_at``).
     """
 
     def firsts(frame: pl.DataFrame, key: str) -> pl.Series:
-        return frame.group_by(key).agg(pl.col("bound_at").min())["bound_at"].sort()
+        return frame.group_by(key).agg(pl.col("login_at").min())["login_at"].sort()
 
     return {
         "mismatched_sessions": firsts(mismatched, "session_id"),
@@ -67,7 +68,7 @@ def shutdown_curve(
     bindings = first_bindings(mismatched, changes)
     columns = {"shutdown_at": grid}
     for measure, times in bindings.items():
-        # items bound strictly before t: the insertion point on the left side
+        # items whose session logged in strictly before t: the insertion point on the left side
         columns[f"n_{measure}"] = times.search_sorted(grid, side="left").cast(pl.Int64)
     return pl.DataFrame(columns)
 
@@ -133,13 +134,22 @@ def alternatives(
 def binding_rate(
     sessions: pl.DataFrame, mismatched: pl.DataFrame, *, start: datetime, end: datetime, confidence: float = 0.95
 ) -> dict[str, float | int | None]:
-    """How often a login made while another member's session was open got bound to it.
+    """How often a login made while another member's session was open ended up bound to another account.
 
     ``sessions`` is the ``sessions`` query over [start, end) (e.g. the deployment to the
-    shutdown), which includes the sessions already open at ``start``. Returns the logins at
-    risk (another member's session open at that instant), the mismatched ones, their ratio
-    ``rate``, and ``pairs_needed``: concurrent login pairs a smoke test needs to trigger
-    the fault with probability ``confidence`` (None when the rate is 0).
+    shutdown), which includes the sessions already open at ``start``. The rate counts the
+    same logins above and below the line:
+
+    - ``logins_at_risk``: logins in [start, end) made while another member's session was
+      open at that instant;
+    - ``mismatched``: those of them whose session showed another member's account, at its
+      first page or later in the session;
+    - ``rate`` = mismatched / logins_at_risk.
+
+    ``mismatched_not_at_risk`` counts the mismatched sessions that logged in in [start, end)
+    with no other member's session open: they are outside the rate, and reported beside it.
+    ``pairs_needed`` is the number of concurrent login pairs a smoke test needs to trigger the
+    fault with probability ``confidence`` (None when the rate is 0 or unknown).
     """
     s = sessions.select("session_id", "applicant_id", "login_at", "ended_at")
     logins = s.filter((pl.col("login_at") >= start) & (pl.col("login_at") < end))
@@ -154,16 +164,27 @@ def binding_rate(
         .group_by("session_id")
         .agg(own=pl.len().cast(pl.Int64))
     )
-    at_risk = (
+    risk = (
         logins.select("session_id")
         .with_columns(open_all=open_all)
         .join(own, on="session_id", how="left")
-        .filter(pl.col("open_all") - pl.col("own").fill_null(0) > 0)
+        .select("session_id", at_risk=pl.col("open_all") - pl.col("own").fill_null(0) > 0)
     )
-    bound = mismatched.filter((pl.col("bound_at") >= start) & (pl.col("bound_at") < end))["session_id"].n_unique()
-    n = at_risk.height
-    rate = bound / n if n else None
+    at_risk = risk.filter("at_risk")["session_id"]
+    bound = mismatched["session_id"].unique()
+    in_window = risk["session_id"]
+    n = at_risk.len()
+    hits = int(at_risk.is_in(bound.implode()).sum())
+    outside = int(bound.is_in(in_window.implode()).sum()) - hits
+    rate = hits / n if n else None
     needed = None
     if rate:
         needed = 1 if rate >= 1 else math.ceil(math.log(1 - confidence) / math.log(1 - rate))
-    return {"logins_at_risk": n, "mismatched": bound, "rate": rate, "pairs_needed": needed, "confidence": confidence}
+    return {
+        "logins_at_risk": n,
+        "mismatched": hits,
+        "mismatched_not_at_risk": outside,
+        "rate": rate,
+        "pairs_needed": needed,
+        "confidence": confidence,
+    }

@@ -23,6 +23,21 @@ def _hours(measure: str) -> Any:
     return lambda i: i.response(measure)["hours"]
 
 
+def _onset_row(i: Any) -> dict[str, Any] | None:
+    m = i.mismatched
+    return m.sort("bound_at", "session_id").row(0, named=True) if m.height else None
+
+
+def _onset_login(i: Any) -> Any:
+    row = _onset_row(i)
+    return None if row is None else row["login_at"]
+
+
+def _onset_delay_minutes(i: Any) -> float | None:
+    row = _onset_row(i)
+    return None if row is None else round((row["bound_at"] - row["login_at"]).total_seconds() / 60, 1)
+
+
 FIGURES: Sequence[Figure] = (
     # clocks
     Figure(
@@ -58,7 +73,7 @@ FIGURES: Sequence[Figure] = (
     Figure(
         "onset_at",
         "mismatched sessions",
-        "Onset: the login that bound the first mismatched session",
+        "Onset: the first page that showed a member another member's account",
         lambda i: i.mismatched["bound_at"].min(),
         "mismatched_sessions",
     ),
@@ -67,6 +82,20 @@ FIGURES: Sequence[Figure] = (
         "mismatched sessions",
         "Onset, local weekday and time",
         lambda i: local_label(i.mismatched["bound_at"].min(), i.timezone),
+        "mismatched_sessions",
+    ),
+    Figure(
+        "onset_login_local",
+        "mismatched sessions",
+        "Login of the session that showed the first foreign page, local weekday and time",
+        lambda i: local_label(_onset_login(i), i.timezone),
+        "mismatched_sessions",
+    ),
+    Figure(
+        "onset_minutes_after_login",
+        "mismatched sessions",
+        "Minutes from that session's login to its first foreign page (0: bound at login)",
+        lambda i: _onset_delay_minutes(i),
         "mismatched_sessions",
     ),
     # the organisation's "possibly affected"
@@ -128,7 +157,7 @@ FIGURES: Sequence[Figure] = (
         "support_inbox",
         count=True,
     ),
-    # how often a login beside an open session was bound
+    # how often a login beside an open session ended up bound
     Figure(
         "logins_with_another_session_open",
         "binding rate",
@@ -138,11 +167,27 @@ FIGURES: Sequence[Figure] = (
         count=True,
     ),
     Figure(
+        "logins_at_risk_bound",
+        "binding rate",
+        "Of those logins, the ones whose session showed another member's account (at login or later)",
+        lambda i: i.binding_rate["mismatched"],
+        "mismatched_sessions",
+        count=True,
+    ),
+    Figure(
         "binding_rate_percent",
         "binding rate",
-        "Percentage of those logins that were bound to the other account",
+        "Percentage of those logins whose session showed another member's account",
         lambda i: round(100 * (i.binding_rate["rate"] or 0.0), 1),
         "sessions",
+    ),
+    Figure(
+        "mismatched_without_open_session",
+        "binding rate",
+        "Mismatched sessions that logged in in the fault window with no other member's session open (outside the rate)",
+        lambda i: i.binding_rate["mismatched_not_at_risk"],
+        "mismatched_sessions",
+        count=True,
     ),
     # response times
     Figure(

@@ -98,7 +98,7 @@ class Incident:
 
     @property
     def onset_at(self) -> datetime | None:
-        """The login that bound the first mismatched session."""
+        """The first page that showed a member another member's account (it may come after the login)."""
         return self.milestone("first mismatched session")
 
     @property

@@ -66,6 +66,9 @@ _SESSION_TAGS = {
     "foreign_views": PII.NONE,
     "foreign_account_id": PII.DIRECT,
     "n_foreign_accounts": PII.NONE,
+    "first_foreign_at": PII.NONE,
+    "last_foreign_at": PII.NONE,
+    "last_own_at": PII.NONE,
     "own_actions": PII.NONE,
     "foreign_actions": PII.NONE,
     "register_views": PII.NONE,
@@ -85,6 +88,11 @@ _SESSION_TAGS = {
 )
 def window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -> sa.Select:
     """One row per window session: owner, span, page counts by kind, accounts seen, and whether pages are missing.
+
+    ``first_foreign_at`` and ``last_foreign_at`` bracket the pages and changes that name a
+    foreign account; ``last_own_at`` is the last one naming the owner's own. A page whose
+    account_id is missing is known to show the foreign account only between the first two
+    (see :mod:`workbench.exposure.binding`).
 
     ``expected_page_missing`` is true when the session lacks its login page, its logout page
     (user logout) or its last page before an idle timeout; ``pages_incomplete`` also when it
@@ -155,6 +163,9 @@ def window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -
             sa.func.sum(flag(sa.and_(~is_own, ev.c.source != "page"))).label("foreign_actions"),
             sa.func.min(sa.case((~is_own, ev.c.account_id))).label("foreign_account_id"),
             sa.func.count(sa.distinct(sa.case((~is_own, ev.c.account_id)))).label("n_foreign_accounts"),
+            sa.func.min(sa.case((~is_own, ev.c.time))).label("first_foreign_at"),
+            sa.func.max(sa.case((~is_own, ev.c.time))).label("last_foreign_at"),
+            sa.func.max(sa.case((is_own, ev.c.time))).label("last_own_at"),
         )
         .join(owner, owner.c.session_id == ev.c.session_id)
         .group_by(ev.c.session_id)
@@ -191,6 +202,9 @@ def window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -
             zero(e.c.foreign_views, "foreign_views"),
             e.c.foreign_account_id,
             zero(e.c.n_foreign_accounts, "n_foreign_accounts"),
+            sa.type_coerce(e.c.first_foreign_at, TS).label("first_foreign_at"),
+            sa.type_coerce(e.c.last_foreign_at, TS).label("last_foreign_at"),
+            sa.type_coerce(e.c.last_own_at, TS).label("last_own_at"),
             zero(e.c.own_actions, "own_actions"),
             zero(e.c.foreign_actions, "foreign_actions"),
             zero(v.c.profile_views, "profile_views"),

@@ -8,14 +8,15 @@ Column contract (notebook 02 and the exposure queries build on these; keep them 
     logged"), last_request_at, n_requests, method, ip, user_agent.
 ``mismatched_sessions`` — one row per (session, foreign account) for sessions that rendered
     an account other than their owner's: session_id, applicant_id (owner), account_id
-    (the foreign account), bound_at (the login that bound it), first_rendered_at,
-    last_rendered_at, n_pages.
+    (the foreign account), bound_at (the session's first page showing another member's
+    account: the onset of its binding, which may come after some of the owner's own pages),
+    login_at, first_rendered_at, last_rendered_at, n_pages.
 ``mismatched_changes`` — one row per (session, foreign account) that a session changed:
-    session_id, applicant_id, account_id, bound_at, n_changes, first_changed_at, last_changed_at.
+    session_id, applicant_id, account_id, login_at, n_changes, first_changed_at, last_changed_at.
 ``possibly_affected`` — one row per member who logged in during [start, end):
     applicant_id, first_login_at, last_login_at, n_logins.
 ``incident_hourly`` — one row per UTC hour in [start, end): hour, n_logins,
-    n_mismatched_sessions (by the hour of the binding login), n_sessions_open (sessions
+    n_mismatched_sessions (by the hour of each session's first foreign page), n_sessions_open (sessions
     open at some moment of the hour).
 ``support_inbox`` — every support message as received (mail clock), for classification.
 """
@@ -136,14 +137,20 @@ def sessions(idle_timeout_minutes: int, start: datetime, end: datetime) -> sa.Se
 
 
 def mismatched_select() -> sa.Select:
-    """(session, foreign account) pairs: pages a session rendered for an account not its owner's."""
+    """(session, foreign account) pairs: pages a session rendered for an account not its owner's.
+
+    ``bound_at`` is the session's first page showing any foreign account, not its login: a
+    session can be swapped after some of its owner's own pages.
+    """
+    first_page = sa.func.min(_VIEWS.c.time)
     return (
         sa.select(
             _VIEWS.c.session_id,
             _LOGINS.c.applicant_id,
             _VIEWS.c.account_id,
-            _LOGINS.c.time.label("bound_at"),
-            sa.func.min(_VIEWS.c.time).label("first_rendered_at"),
+            sa.type_coerce(sa.func.min(first_page).over(partition_by=_VIEWS.c.session_id), _TS).label("bound_at"),
+            _LOGINS.c.time.label("login_at"),
+            first_page.label("first_rendered_at"),
             sa.func.max(_VIEWS.c.time).label("last_rendered_at"),
             sa.func.count().label("n_pages"),
         )
@@ -156,7 +163,13 @@ def mismatched_select() -> sa.Select:
 @query(
     domain=DOMAIN,
     description="Sessions that rendered an account other than their owner's: when it began and which accounts.",
-    columns={"bound_at": PII.NONE, "first_rendered_at": PII.NONE, "last_rendered_at": PII.NONE, "n_pages": PII.NONE},
+    columns={
+        "bound_at": PII.NONE,
+        "login_at": PII.NONE,
+        "first_rendered_at": PII.NONE,
+        "last_rendered_at": PII.NONE,
+        "n_pages": PII.NONE,
+    },
     sort=("bound_at", "session_id", "account_id"),
 )
 def mismatched_sessions() -> sa.Select:
@@ -167,8 +180,8 @@ def mismatched_sessions() -> sa.Select:
 @query(
     domain=DOMAIN,
     description="Profile changes a session made to an account other than its owner's, per session and account.",
-    columns={"bound_at": PII.NONE, "n_changes": PII.NONE, "first_changed_at": PII.NONE, "last_changed_at": PII.NONE},
-    sort=("bound_at", "session_id", "account_id"),
+    columns={"login_at": PII.NONE, "n_changes": PII.NONE, "first_changed_at": PII.NONE, "last_changed_at": PII.NONE},
+    sort=("login_at", "session_id", "account_id"),
 )
 def mismatched_changes() -> sa.Select:
     """Changes whose account differs from the authenticated member of the session that saved them."""
@@ -177,7 +190,7 @@ def mismatched_changes() -> sa.Select:
             _CHANGES.c.session_id,
             _LOGINS.c.applicant_id,
             _CHANGES.c.account_id,
-            _LOGINS.c.time.label("bound_at"),
+            _LOGINS.c.time.label("login_at"),
             sa.func.count().label("n_changes"),
             sa.func.min(_CHANGES.c.time).label("first_changed_at"),
             sa.func.max(_CHANGES.c.time).label("last_changed_at"),
@@ -239,7 +252,7 @@ def _open_sessions(frame: pl.DataFrame, values: Mapping[str, Any]) -> pl.DataFra
 
 @query(
     domain=DOMAIN,
-    description="Per UTC hour: logins, newly mismatched sessions, and sessions open at some moment of the hour.",
+    description="Per UTC hour: logins, sessions newly showing another member's account, and sessions open at some moment of the hour.",
     params=(AROUND_START, AROUND_END, IDLE_TIMEOUT),
     columns={
         "hour": PII.NONE,

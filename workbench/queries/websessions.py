@@ -242,19 +242,29 @@ def window_logins(start, end, name: str = "wl") -> sa.Subquery:
 
 
 def account_evidence(w: sa.Subquery) -> sa.Subquery:
-    """(session_id, account_id, source) for every account a window session is shown to have used."""
+    """(session_id, account_id, source, time) for every account a window session is shown to have used.
+
+    ``time`` is when a page was served or a change saved; it is null for an interest, whose
+    row does not say when the session acted on it.
+    """
     pages = (
-        sa.select(PAGES.c.session_id, PAGES.c.account_id, sa.literal("page", STR).label("source"))
+        sa.select(
+            PAGES.c.session_id, PAGES.c.account_id, sa.literal("page", STR).label("source"), PAGES.c.time.label("time")
+        )
         .join(w, w.c.session_id == PAGES.c.session_id)
         .where(PAGES.c.account_id.is_not(None))
     )
-    changes = sa.select(CHANGES.c.session_id, CHANGES.c.account_id, sa.literal("change", STR).label("source")).join(
-        w, w.c.session_id == CHANGES.c.session_id
-    )
+    changes = sa.select(
+        CHANGES.c.session_id,
+        CHANGES.c.account_id,
+        sa.literal("change", STR).label("source"),
+        CHANGES.c.time.label("time"),
+    ).join(w, w.c.session_id == CHANGES.c.session_id)
     interests = sa.select(
         INTERESTS.c.session_id,
         INTERESTS.c.applicant_id.label("account_id"),
         sa.literal("interest", STR).label("source"),
+        sa.type_coerce(sa.null(), TS).label("time"),
     ).join(w, w.c.session_id == INTERESTS.c.session_id)
     # A withdrawal page that lost its account_id still names the listing, and the interest
     # withdrawn at that very instant names the account.
@@ -263,6 +273,7 @@ def account_evidence(w: sa.Subquery) -> sa.Subquery:
             PAGES.c.session_id,
             INTERESTS.c.applicant_id.label("account_id"),
             sa.literal("interest", STR).label("source"),
+            PAGES.c.time.label("time"),
         )
         .join(w, w.c.session_id == PAGES.c.session_id)
         .join(

@@ -8,6 +8,9 @@ timing of a session untouched, so planning actions cannot move a session's end a
 change which sessions were open when the fault bound a login.
 
 A swapped session acts on the account it is bound to, believing it is the member's own.
+A session swapped in mid-session acts only in the pairs after its swap (it never acts on
+the member's own account before it), so every action of a swapped session is on the bound
+account.
 """
 
 from __future__ import annotations
@@ -113,7 +116,9 @@ def plan_actions(world: World, sessions: Sessions, listings: OpenListings) -> Ac
     f = sessions.frame
     n = f.height
     swapped = f["swapped"].to_numpy()
-    pairs = (f["pages"].to_numpy() - 1) // 2
+    # Pairs left after a mid-session swap (page s): pair m spans pages 2m+1 and 2m+2.
+    first_pair = np.maximum(f["swap_page"].to_numpy(), 0) // 2
+    pairs = (f["pages"].to_numpy() - 1) // 2 - first_pair
     edit = (rng.random(n) < np.where(swapped, SWAPPED_EDIT_RATE, OWN_EDIT_RATE)) & (pairs >= 1)
     n_reg = np.where(rng.random(n) < np.where(swapped, _REGISTER_RATE[1], _REGISTER_RATE[0]), rng.geometric(0.55, n), 0)
     n_wd = (rng.random(n) < np.where(swapped, _WITHDRAW_RATE[1], _WITHDRAW_RATE[0])).astype(np.int64)
@@ -143,6 +148,7 @@ def plan_actions(world: World, sessions: Sessions, listings: OpenListings) -> Ac
     keep = rank < total[pair_sid]
     sid, m, rank = pair_sid[keep], m[keep], rank[keep]
     kind = np.where(rank < edit_n[sid], _CHANGE, np.where(rank < edit_n[sid] + n_wd[sid], _WITHDRAW, _REGISTER))
+    m = m + first_pair[sid]
     view = sessions.first[sid] + 2 * m + 1
     act = view + 1
     act_time = sessions.page_time[act]

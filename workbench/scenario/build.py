@@ -17,7 +17,7 @@ from .. import evidence
 from ..errors import GeneratorError
 from .degrade import Degradation, apply_degradations, parse_degrade
 from .raw import write_raw
-from .world import World, scale as get_scale
+from .world import SWAP_MODES, World, scale as get_scale
 from .writer import FORMATS, write_evidence, write_truth
 
 __all__ = ["Generated", "build_world", "generate"]
@@ -52,13 +52,15 @@ class Generated:
         return "\n".join(lines)
 
 
-def build_world(scale: str = "small", seed: int = 1, fraud: bool = True) -> tuple[World, dict[str, float]]:
+def build_world(
+    scale: str = "small", seed: int = 1, fraud: bool = True, swap_mode: str = "login"
+) -> tuple[World, dict[str, float]]:
     """Simulate every step in memory; returns the world and seconds per step."""
     from .allocation import allocate, plan_listings
     from .incident import simulate_incident
     from .people import simulate_people
 
-    world = World(get_scale(scale), seed, fraud=fraud)
+    world = World(get_scale(scale), seed, fraud=fraud, swap_mode=swap_mode)
     steps = {}
     for name, step in (
         ("people", simulate_people),
@@ -79,6 +81,7 @@ def generate(
     fmt: str = "parquet",
     fraud: bool = True,
     degrade: tuple[str | Degradation, ...] = (),
+    swap_mode: str = "login",
 ) -> Generated:
     """Generate a case into ``out``: ``evidence/``, ``raw/``, ``truth/`` and ``scenario.json``.
 
@@ -89,15 +92,20 @@ def generate(
     fmt : ``"parquet"`` or ``"csv"``.
     fraud : plant corrupt caseworkers and fake profiles (``--no-fraud`` sets False).
     degrade : degradation specs such as ``"missing-account-id=0.3"``.
+    swap_mode : when a swapped session shows the other account: ``"login"`` (from its first
+        page, the cases made before swap modes existed), ``"midsession"`` (after one or more
+        of the member's own pages) or ``"mixed"``.
     """
     if fmt not in FORMATS:
         raise GeneratorError(f"format {fmt!r} is not supported; use one of: {', '.join(FORMATS)}")
     get_scale(scale)  # fail on a bad scale before doing any work
+    if swap_mode not in SWAP_MODES:
+        raise GeneratorError(f"swap mode {swap_mode!r} is not supported; use one of: {', '.join(SWAP_MODES)}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise GeneratorError(f"seed must be a whole number 0 or above (it seeds numpy's SeedSequence), got {seed!r}")
     degradations = [d if isinstance(d, Degradation) else parse_degrade(d) for d in degrade]
     t0 = time.perf_counter()
-    world, steps = build_world(scale, seed, fraud)
+    world, steps = build_world(scale, seed, fraud, swap_mode)
     apply_degradations(world.tables, degradations, world.rng("degrade"))
 
     out = Path(out)
@@ -119,5 +127,7 @@ def generate(
         "fraud": fraud,
         "degrade": [d.spec() for d in degradations],
     }
+    if swap_mode != "login":  # absent means login, so cases made before swap modes stay byte-identical
+        meta["swap_mode"] = swap_mode
     (out / "scenario.json").write_text(json.dumps(meta, indent=2) + "\n")
     return Generated(out, scale, seed, ev_rows, truth_rows, time.perf_counter() - t0, steps)

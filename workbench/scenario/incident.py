@@ -8,7 +8,8 @@ truth of what the fault did; and hands web interest events to allocation through
 
 The fault: from the 4.12.0 deployment until the fix, a login made while another member's
 session is still open may be bound to that member's account (a cache keyed on the wrong
-thing). Logins are shut from Monday morning to Wednesday, so swaps happen only between the
+thing). With ``swap_mode`` "login" the account shows from the session's first page; with
+"midsession" only after one or more of the member's own pages; "mixed" has both. Logins are shut from Monday morning to Wednesday, so swaps happen only between the
 deployment and the shutdown, and only when some other session is open: the fault needs
 concurrency.
 """
@@ -99,12 +100,22 @@ def simulate_incident(world: World) -> None:
     t["support_messages"] = messages.table
     t["applicants"] = replay_changes(t["applicants"], changes)
 
+    # The session was bound from the first page that rendered the other member's account:
+    # a few seconds after login when the swap came with it, later for a mid-session swap.
     swapped = f.filter("swapped").sort("start", "session_id")
-    world.truth["swapped_sessions"] = swapped.select(
+    first_foreign = (
+        page_views.join(swapped.select("session_id", "account"), on="session_id")
+        .filter(pl.col("account_id") == pl.col("account"))
+        .group_by("session_id")
+        .agg(bound_at=pl.col("time").min())
+    )
+    world.truth["swapped_sessions"] = swapped.join(
+        first_foreign, on="session_id", how="left", maintain_order="left"
+    ).select(
         "session_id",
         authenticated_applicant_id="member",
         bound_account_id="account",
-        bound_at=as_datetime(swapped["start"]),
+        bound_at="bound_at",
     )
     world.truth["unauthorized_changes"] = changes.filter("swapped").select(
         "change_id", actor_applicant_id="actor", owner_account_id="account_id", field="field"

@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from .. import evidence
-from .world import INCIDENT, WEB_PERIOD, World
+from .world import INCIDENT, SWAP_MODES, WEB_PERIOD, World
 
 __all__ = [
     "IDLE_TIMEOUT",
@@ -186,9 +186,11 @@ class Sessions:
 
     ``frame`` has one row per session: sid (row number), session_id, member (the
     authenticated applicant), account (the account the session is bound to), swapped,
-    start, end (seconds), reason, pages, method, ip, user_agent. The page arrays hold
-    every activity page (the landing page first); ``first[sid]`` indexes a session's
-    first page.
+    start, end (seconds), reason, pages, method, ip, user_agent, swap_page. The page arrays
+    hold every activity page (the landing page first); ``first[sid]`` indexes a session's
+    first page. ``swap_page`` is the index of the first activity page served with the bound
+    account: 0 when the swap came with the login, 1 or more when it came in mid-session
+    after the member's own pages, -1 for a session that was not swapped.
     """
 
     frame: pl.DataFrame
@@ -295,6 +297,31 @@ def _find_open_session(start, end, member, pending) -> np.ndarray:
     return hit_of
 
 
+def _swap_pages(world: World, swapped: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which sessions are swapped, and from which activity page, under ``world.swap_mode``.
+
+    ``login`` keeps every swap at the landing page and draws nothing, so its cases are the
+    ones made before swap modes existed. ``midsession`` moves every swap to a page after
+    one or more of the member's own pages (a session of one page cannot be swapped that
+    way and stays the member's own); ``mixed`` does that for about half the swaps. The
+    account is still the one the fault picked at login: the other member's session opened
+    last among those open then.
+    """
+    if world.swap_mode not in SWAP_MODES:
+        raise ValueError(f"swap mode {world.swap_mode!r} is not one of {', '.join(SWAP_MODES)}")
+    page = np.where(swapped, 0, -1)
+    if world.swap_mode == "login":
+        return swapped, page
+    rng = world.rng("incident/swap-mode")
+    n = len(swapped)
+    late = swapped & (k >= 2) & (rng.random(n) < (0.5 if world.swap_mode == "mixed" else 1.0))
+    page[late] = 1 + (rng.random(n) * (k - 1)).astype(np.int64)[late]  # uniform over pages 1 .. k-1
+    if world.swap_mode == "midsession":
+        swapped = late
+        page[~late] = -1
+    return swapped, page
+
+
 def simulate_sessions(world: World) -> Sessions:
     """Logins, page timing and session ends for the web period, with the fault applied."""
     rng = world.rng("incident/sessions")
@@ -330,6 +357,7 @@ def simulate_sessions(world: World) -> Sessions:
     fault = (start >= seconds(INCIDENT.deployed_at)) & (start < seconds(INCIDENT.login_disabled_at))
     other = _find_open_session(start, end, member, np.flatnonzero(fault))
     swapped = (other >= 0) & (rng.random(n) < s.swap_probability)
+    swapped, swap_page = _swap_pages(world, swapped, k)
     account = np.where(swapped, member[np.maximum(other, 0)], member)
 
     mobile = rng.random(n) < 0.18
@@ -358,6 +386,7 @@ def simulate_sessions(world: World) -> Sessions:
             "method": np.where(bankid, "bankid", "password"),
             "ip": ip,
             "user_agent": agent,
+            "swap_page": swap_page,
         }
     )
     return Sessions(frame, first, page_sid, page_time)
@@ -374,7 +403,9 @@ def render_page_views(
 
     ``overrides`` (page, code, listing) fixes the activity pages used by planned actions;
     ``extra`` (sid, time, code) adds pages between clicks, e.g. contact-form submissions.
-    Mina sidor pages render the session's bound account; error pages render nothing.
+    Mina sidor pages render the account the session is bound to at that page (the member's
+    own before a mid-session swap); error pages render nothing. A mid-session swap shows on
+    its first page: one that renders nothing becomes Mina sidor, served with status 200.
     """
     total = len(sessions.page_sid)
     code = Page.BROWSE[rng.choice(len(Page.BROWSE), total, p=Page.BROWSE_WEIGHTS / Page.BROWSE_WEIGHTS.sum())]
@@ -401,7 +432,19 @@ def render_page_views(
     area[fixed] = -1
 
     f = sessions.frame
+    swap_page = f["swap_page"].to_numpy()
+    late = np.flatnonzero(swap_page >= 1)
+    swap_at = sessions.first[late] + swap_page[late]
+    plain = swap_at[~np.isin(swap_at, fixed) & ~Page.RENDERS[code[swap_at]]]
+    code[plain], listing[plain], area[plain] = Page.MINE, -1, -1
+    status[swap_at[~np.isin(swap_at, fixed)]] = 200
+    index = np.arange(total) - sessions.first[sessions.page_sid]
+    bound = (swap_page[sessions.page_sid] >= 0) & (index >= swap_page[sessions.page_sid])
+    member, account = f["member"].to_numpy(), f["account"].to_numpy()
+    page_account = np.where(bound, account[sessions.page_sid], member[sessions.page_sid])
+
     user = f.filter(pl.col("reason") == "user")
+    # Login, logout and contact-form pages render no account; they carry the member's.
     parts = [
         pl.DataFrame(
             {
@@ -411,17 +454,34 @@ def render_page_views(
                 "listing": listing,
                 "status": status,
                 "area": area,
+                "account": page_account,
             }
         ),
-        f.select("sid", time="start", code=pl.lit(Page.LOGIN), listing=pl.lit(-1), status=pl.lit(302), area=pl.lit(-1)),
-        user.select(
-            "sid", time="end", code=pl.lit(Page.LOGOUT), listing=pl.lit(-1), status=pl.lit(302), area=pl.lit(-1)
+        f.select(
+            "sid",
+            time="start",
+            code=pl.lit(Page.LOGIN),
+            listing=pl.lit(-1),
+            status=pl.lit(302),
+            area=pl.lit(-1),
+            account="member",
         ),
-        extra.select("sid", "time", "code", listing=pl.lit(-1), status=pl.lit(200), area=pl.lit(-1)),
+        user.select(
+            "sid",
+            time="end",
+            code=pl.lit(Page.LOGOUT),
+            listing=pl.lit(-1),
+            status=pl.lit(302),
+            area=pl.lit(-1),
+            account="member",
+        ),
+        extra.join(f.select("sid", account="member"), on="sid", how="left", maintain_order="left").select(
+            "sid", "time", "code", listing=pl.lit(-1), status=pl.lit(200), area=pl.lit(-1), account="account"
+        ),
     ]
     views = pl.concat([p.cast({c: pl.Int64 for c in p.columns}) for p in parts])
     views = (
-        views.join(f.select("sid", "session_id", "ip", "account"), on="sid", how="left")
+        views.join(f.select("sid", "session_id", "ip"), on="sid", how="left")
         .with_columns(
             path=pl.col("code").replace_strict(dict(enumerate(Page.PATHS)), return_dtype=pl.String),
             rendered=pl.col("code").replace_strict(dict(enumerate(Page.RENDERS.tolist())), return_dtype=pl.Boolean),

@@ -16,7 +16,7 @@ import polars as pl
 
 from ..errors import UnknownNameError
 
-__all__ = ["INCIDENT", "SCALES", "WEB_PERIOD", "Incident", "Scale", "World", "scale"]
+__all__ = ["INCIDENT", "SCALES", "SWAP_MODES", "WEB_PERIOD", "Incident", "Scale", "World", "scale"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,9 @@ class Incident:
 INCIDENT = Incident()
 # The period for which web logs (logins, page views, logouts, profile changes) exist.
 WEB_PERIOD: tuple[datetime, datetime] = (utc(2013, 12, 8, 23, 0), utc(2013, 12, 22, 23, 0))
+# When the fault shows the other member's account: from the login's first page, only after
+# one or more of the member's own pages, or either (each swapped session picks one).
+SWAP_MODES = ("login", "midsession", "mixed")
 # Queue fees exist from this year on.
 FEE_FIRST_YEAR = 2008
 FEE_AMOUNT = 200
@@ -90,6 +93,7 @@ class World:
     scale: Scale
     seed: int
     fraud: bool = True
+    swap_mode: str = "login"  # one of SWAP_MODES
     tables: dict[str, pl.DataFrame] = field(default_factory=dict)
     truth: dict[str, pl.DataFrame] = field(default_factory=dict)
     # Hand-offs between steps that are not evidence (e.g. web interest events).
