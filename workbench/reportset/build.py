@@ -276,11 +276,16 @@ def build_report(
     each report is done. On a failure the failing notebook is kept and named. The values of
     the parameters named in ``text_parameters`` are command-line text, read as declared.
     ``cell_timeout`` (seconds) fails a notebook cell that runs longer.
+
+    The case is fingerprinted before the first notebook, and each notebook checks that
+    fingerprint at its start and end (see :mod:`workbench.reportset.fingerprint`): a case
+    re-ingested or altered meanwhile stops the run instead of mixing two cases in one set.
     """
     from ..audience import pseudonym_key
     from ..case import open_case
     from .contents import ReportEntry, claim_folder, write_set
     from .execution import Job, execute_many, plan_parameters
+    from .fingerprint import CASE_ENV, FINGERPRINT_ENV, digest, recorded_in
     from .provenance import case_fingerprint, environment, render_section, safe_url
 
     if Audience.parse(audience).pseudonymised:
@@ -292,6 +297,7 @@ def build_report(
     case = open_case(case_url)
     try:
         fingerprint = case_fingerprint(case)
+        env = {**env, FINGERPRINT_ENV: digest(fingerprint), CASE_ENV: url}
         root = Path(out_dir).resolve()
         fixed = {"case_url": url, "audience": audience}
         plan = plan_parameters(paths, parameters or {}, fixed | {"out_dir": ""}, text=text_parameters)
@@ -312,6 +318,7 @@ def build_report(
             findings = load(folder)
             executed = nbformat.read(str(job.output), as_version=4)
             given = dict(executed.metadata.get("papermill", {}).get("parameters", {}))
+            seen = recorded_in(executed)
             section = render_section(
                 audience=audience,
                 case=case,
@@ -320,6 +327,7 @@ def build_report(
                 env=run_env,
                 parameters=given,
                 findings=findings,
+                case_digest=seen,
             )
             html = render_html(job.output, folder / f"{job.notebook.stem}.html", audience=audience, provenance=section)
             _tidy(folder, job.output, keep_notebook=audience == "investigator")
@@ -329,6 +337,7 @@ def build_report(
                 title=notebook_title(executed) or stem,
                 html=f"{stem}/{html.name}",
                 findings=f"{stem}/findings.json" if (folder / "findings.json").is_file() else None,
+                case_fingerprint=seen,
             )
             if progress:
                 progress(f"{audience} report: {html}")

@@ -51,6 +51,7 @@ class ReportEntry:
     html: str  # "01_incident_reconstruction/01_incident_reconstruction.html"
     findings: str | None  # "01_incident_reconstruction/findings.json"
     pdf: str | None = None
+    case_fingerprint: str | None = None  # "sha256:…", as the notebook saw the case at its start and end
 
 
 def sha256_file(path: str | Path) -> str:
