@@ -280,10 +280,12 @@ def build_report(
     The case is fingerprinted before the first notebook, and each notebook checks that
     fingerprint at its start and end (see :mod:`workbench.reportset.fingerprint`): a case
     re-ingested or altered meanwhile stops the run instead of mixing two cases in one set.
+    A failed run leaves the set marked incomplete, listing the files it wrote, so the next
+    run may replace them.
     """
     from ..audience import pseudonym_key
     from ..case import open_case
-    from .contents import ReportEntry, claim_folder, write_set
+    from .contents import ReportEntry, claim_folder, mark_incomplete, write_set
     from .execution import Job, execute_many, plan_parameters
     from .fingerprint import CASE_ENV, FINGERPRINT_ENV, digest, recorded_in
     from .provenance import case_fingerprint, environment, render_section, safe_url
@@ -342,22 +344,26 @@ def build_report(
             if progress:
                 progress(f"{audience} report: {html}")
 
-        execute_many(jobs, workers=workers, on_done=render)
-        reports = [entries[nb] for nb in paths]
-        if pdf:
-            from .pdf import print_pdfs
+        try:
+            execute_many(jobs, workers=workers, on_done=render)
+            reports = [entries[nb] for nb in paths]
+            if pdf:
+                from .pdf import print_pdfs
 
-            for entry, printed in zip(reports, print_pdfs([root / r.html for r in reports]), strict=True):
-                entry.pdf = printed.relative_to(root).as_posix()
-        return write_set(
-            root,
-            audience=audience,
-            banner=BANNERS[audience],
-            case_label=safe_url(case_url),
-            env=run_env,
-            fingerprint=fingerprint,
-            parameters=dict(parameters or {}),
-            reports=reports,
-        )
+                for entry, printed in zip(reports, print_pdfs([root / r.html for r in reports]), strict=True):
+                    entry.pdf = printed.relative_to(root).as_posix()
+            return write_set(
+                root,
+                audience=audience,
+                banner=BANNERS[audience],
+                case_label=safe_url(case_url),
+                env=run_env,
+                fingerprint=fingerprint,
+                parameters=dict(parameters or {}),
+                reports=reports,
+            )
+        except BaseException:
+            mark_incomplete(root, audience)  # what this run wrote, so the next run may replace it
+            raise
     finally:
         case.close()
