@@ -201,7 +201,12 @@ def _a_set_for(folder: Path, audience: str | None) -> Path:
     """A folder as `workbench report` leaves it: report-set.json naming ``audience`` (None: naming none), one report."""
     (folder / "00_x").mkdir(parents=True)
     (folder / "00_x" / "00_x.html").write_text(f"<p>{audience} report</p>")
-    record = {"format": 1, "status": "complete", **({"audience": audience} if audience else {})}
+    record = {
+        "format": 1,
+        "status": "complete",
+        **({"audience": audience} if audience else {}),
+        "files": hash_tree(folder),
+    }
     (folder / "report-set.json").write_text(json.dumps(record))
     return folder
 

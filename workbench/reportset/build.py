@@ -283,11 +283,19 @@ def build_report(
     each report is done. On a failure the failing notebook is kept and named. The values of
     the parameters named in ``text_parameters`` are command-line text, read as declared.
     ``cell_timeout`` (seconds) fails a notebook cell that runs longer.
+
+    The case is fingerprinted before the first notebook, and each notebook checks that
+    fingerprint at its start and end (see :mod:`workbench.reportset.fingerprint`): a case
+    re-ingested or altered meanwhile stops the run instead of mixing two cases in one set.
+    A failed run leaves the set marked incomplete, listing the files it wrote, so the next
+    run may replace them.
     """
     from ..audience import pseudonym_key
     from ..case import open_case
-    from .contents import ReportEntry, claim_folder, write_set
+    from ..caselock import CaseLock
+    from .contents import ReportEntry, claim_folder, mark_incomplete, write_set
     from .execution import Job, execute_many, plan_parameters
+    from .fingerprint import CASE_ENV, FINGERPRINT_ENV, digest, recorded_in
     from .provenance import case_fingerprint, environment, render_section, safe_url
 
     if Audience.parse(audience).pseudonymised:
@@ -301,8 +309,13 @@ def build_report(
         raise WorkbenchError(f"no report notebooks ({REPORT_GLOB}) found to render")
     url, env = kernel_case_url(case_url)
     case = open_case(case_url)
+    # Held shared for the whole run: an ingest into this case fails instead of replacing it
+    # under the notebooks (the fingerprint below still catches a writer that takes no lock).
+    lock = CaseLock(case.url, shared=True, purpose="workbench report")
     try:
+        lock.acquire()
         fingerprint = case_fingerprint(case)
+        env = {**env, FINGERPRINT_ENV: digest(fingerprint), CASE_ENV: url}
         root = Path(out_dir).resolve()
         fixed = {"case_url": url, "audience": audience}
         plan = plan_parameters(paths, parameters or {}, fixed | {"out_dir": ""}, text=text_parameters)
@@ -323,6 +336,7 @@ def build_report(
             findings = load(folder)
             executed = nbformat.read(str(job.output), as_version=4)
             given = dict(executed.metadata.get("papermill", {}).get("parameters", {}))
+            seen = recorded_in(executed)
             section = render_section(
                 audience=audience,
                 case=case,
@@ -331,6 +345,7 @@ def build_report(
                 env=run_env,
                 parameters=given,
                 findings=findings,
+                case_digest=seen,
             )
             try:
                 html = render_html(
@@ -345,30 +360,36 @@ def build_report(
                 title=notebook_title(executed) or stem,
                 html=f"{stem}/{html.name}",
                 findings=f"{stem}/findings.json" if (folder / "findings.json").is_file() else None,
+                case_fingerprint=seen,
             )
             if progress:
                 progress(f"{audience} report: {html}")
 
-        execute_many(jobs, workers=workers, on_done=render)
-        reports = [entries[nb] for nb in paths]
-        if pdf:
-            from .pdf import print_pdfs
+        try:
+            execute_many(jobs, workers=workers, on_done=render)
+            reports = [entries[nb] for nb in paths]
+            if pdf:
+                from .pdf import print_pdfs
 
-            try:
-                printed_pdfs = print_pdfs([root / r.html for r in reports])
-            except WorkbenchError as exc:
-                raise RenderError(str(exc)) from None
-            for entry, printed in zip(reports, printed_pdfs, strict=True):
-                entry.pdf = printed.relative_to(root).as_posix()
-        return write_set(
-            root,
-            audience=audience,
-            banner=BANNERS[audience],
-            case_label=safe_url(case_url),
-            env=run_env,
-            fingerprint=fingerprint,
-            parameters=dict(parameters or {}),
-            reports=reports,
-        )
+                try:
+                    printed_pdfs = print_pdfs([root / r.html for r in reports])
+                except WorkbenchError as exc:
+                    raise RenderError(str(exc)) from None
+                for entry, printed in zip(reports, printed_pdfs, strict=True):
+                    entry.pdf = printed.relative_to(root).as_posix()
+            return write_set(
+                root,
+                audience=audience,
+                banner=BANNERS[audience],
+                case_label=safe_url(case_url),
+                env=run_env,
+                fingerprint=fingerprint,
+                parameters=dict(parameters or {}),
+                reports=reports,
+            )
+        except BaseException:
+            mark_incomplete(root, audience)  # what this run wrote, so the next run may replace it
+            raise
     finally:
+        lock.release()
         case.close()

@@ -30,6 +30,7 @@ __all__ = [
     "claim_folder",
     "hash_tree",
     "load_set",
+    "mark_incomplete",
     "sha256_file",
     "write_set",
 ]
@@ -51,6 +52,7 @@ class ReportEntry:
     html: str  # "01_incident_reconstruction/01_incident_reconstruction.html"
     findings: str | None  # "01_incident_reconstruction/findings.json"
     pdf: str | None = None
+    case_fingerprint: str | None = None  # "sha256:…", as the notebook saw the case at its start and end
 
 
 def sha256_file(path: str | Path) -> str:
@@ -82,49 +84,137 @@ def _size(path: Path) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{max(1, round(n / 1e3))} kB"
 
 
-def _recorded_audience(root: Path) -> str | None:
-    """The audience ``root/report-set.json`` names (complete or not), or None when it names none."""
+def _recorded_set(root: Path) -> dict[str, Any]:
+    """``root/report-set.json`` as a mapping (complete or not); empty when it cannot be read as one."""
     try:
         data = json.loads((root / SET_FILE).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    audience = data.get("audience") if isinstance(data, dict) else None
-    return audience if isinstance(audience, str) else None
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _contents(root: Path) -> tuple[dict[str, Path], list[str], list[str]]:
+    """Regular files (relative path → path), folders (deepest first) and anything else under ``root``, unfollowed."""
+    import os
+    import stat
+
+    files: dict[str, Path] = {}
+    folders: list[str] = []
+    other: list[str] = []
+    for top, dirs, names in os.walk(root, followlinks=False):
+        for name in sorted([*dirs, *names]):
+            path = Path(top, name)
+            rel = path.relative_to(root).as_posix()
+            mode = os.lstat(path).st_mode
+            if stat.S_ISLNK(mode):
+                other.append(f"{rel} (a symbolic link)")
+            elif stat.S_ISDIR(mode):
+                folders.append(rel)
+            elif stat.S_ISREG(mode):
+                files[rel] = path
+            else:
+                other.append(f"{rel} (not a regular file)")
+    folders.sort(key=lambda rel: rel.count("/"), reverse=True)
+    return files, folders, sorted(other)
+
+
+def _inside(root: Path, rel: str, remove) -> None:
+    """``remove(name, dir_fd=…)`` on ``root/rel``, opening each folder on the way without following a link."""
+    import os
+
+    *parents, name = rel.split("/")
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in parents:
+            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        remove(name, dir_fd=fd)
+    finally:
+        os.close(fd)
+
+
+def _empty_set(root: Path, record: Mapping[str, Any]) -> None:
+    """Remove the files of the report set in ``root``: only if each is listed in ``record`` with its sha256.
+
+    A ``report-set.json`` is plain text anyone can write or copy: it lets this command remove
+    only files whose content it pins. Anything else there (an unlisted or changed file, a
+    symbolic link, a device) is named and nothing is removed. Links are never followed.
+    """
+    import os
+
+    listed = record.get("files")
+    listed = listed if isinstance(listed, dict) else {}
+    files, folders, strays = _contents(root)
+    for rel, path in files.items():
+        entry = listed.get(rel)
+        if rel != SET_FILE and not (isinstance(entry, dict) and entry.get("sha256") == sha256_file(path)):
+            strays.append(rel)
+    if strays:
+        strays.sort()
+        shown = ", ".join(strays[:10]) + (f" and {len(strays) - 10} more" if len(strays) > 10 else "")
+        raise WorkbenchError(
+            f"--out {root} holds {len(strays)} file(s) that its {SET_FILE} does not list with the sha256 they have "
+            f"now, so this command did not write them or they changed since: {shown}. The workbench removes only "
+            "the files of a report set it wrote; move these away, or give another folder"
+        )
+    for rel in files:
+        _inside(root, rel, os.unlink)
+    for rel in folders:
+        _inside(root, rel, os.rmdir)
 
 
 def claim_folder(root: str | Path, audience: str, *, force: bool = False) -> Path:
     """Make ``root`` ready for ``audience``'s report set: create it, or empty a previous report set there.
 
-    A folder that holds other files is refused rather than emptied: it may be anything. A
-    set for another audience (or one whose audience is not recorded) is refused unless
-    ``force``: a public set written over an investigator set loses it, and the reverse puts
-    personal data into a folder whose name says it is public.
+    A folder that holds other files is refused rather than emptied: it may be anything. Only
+    files its ``report-set.json`` lists with the sha256 they have now are removed, so a
+    forged or copied ``report-set.json`` cannot make this remove anything else. A set for
+    another audience (or one whose audience is not recorded) is refused unless ``force``: a
+    public set written over an investigator set loses it, and the reverse puts personal data
+    into a folder whose name says it is public.
     """
-    import shutil
-
     root = Path(root)
     if root.exists() and not root.is_dir():
         raise WorkbenchError(f"--out {root} is a file; give a folder for the report set")
     if root.is_dir() and any(root.iterdir()):
-        if not (root / SET_FILE).is_file():
+        marker = root / SET_FILE
+        if marker.is_symlink() or not marker.is_file():
             raise WorkbenchError(
                 f"--out {root} is not empty and holds no {SET_FILE}, so it is not a report set this command may "
                 "replace; give an empty or new folder"
             )
-        there = _recorded_audience(root)
+        record = _recorded_set(root)
+        there = record.get("audience") if isinstance(record.get("audience"), str) else None
         if there != audience and not force:
             held = f"the {there} report set" if there else f"a report set whose {SET_FILE} names no audience"
             raise WorkbenchError(
                 f"--out {root} holds {held}; this run is for {audience}. Give another folder, "
                 f"or add --force to replace it with the {audience} set"
             )
-        for child in root.iterdir():
-            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+        _empty_set(root, record)
     root.mkdir(parents=True, exist_ok=True)
     # Written first, so an interrupted run still marks the folder as ours, incomplete, and whose.
-    marker = {"format": FORMAT, "status": "incomplete", "audience": audience}
-    (root / SET_FILE).write_text(json.dumps(marker) + "\n", encoding="utf-8")
+    _mark(root, audience)
     return root
+
+
+def _mark(root: Path, audience: str, files: Mapping[str, Any] | None = None) -> None:
+    marker = {"format": FORMAT, "status": "incomplete", "audience": audience, **({"files": files} if files else {})}
+    (root / SET_FILE).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
+
+
+def mark_incomplete(root: str | Path, audience: str) -> None:
+    """Record, after a failed run, the files it wrote in ``root`` (regular files only): the next run may remove them.
+
+    The folder was empty when the run claimed it, so what is there now is the run's.
+    """
+    import contextlib
+
+    root = Path(root)
+    with contextlib.suppress(OSError):  # the run's own error is the one to report
+        files, _, _ = _contents(root)
+        _mark(root, audience, {rel: {"sha256": sha256_file(p)} for rel, p in files.items() if rel != SET_FILE})
 
 
 def _headlines(reports: list[ReportEntry], findings: Mapping[str, Mapping]) -> list[dict]:

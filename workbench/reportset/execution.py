@@ -8,7 +8,9 @@ and a number outside its range (:mod:`workbench.reportset.bounds`). Several note
 
 While a notebook runs, its kernel sees ``WORKBENCH_RUN=papermill`` (so
 ``workbench.widgets.charts.setup()`` picks export-safe charts) and ``WORKBENCH_OUT_DIR``, the
-folder of the executed notebook (where long tables write their CSV).
+folder of the executed notebook (where long tables write their CSV). Given a case fingerprint
+in ``WORKBENCH_CASE_FINGERPRINT`` (see :mod:`workbench.reportset.fingerprint`), a notebook runs
+only while its case keeps that fingerprint, checked at its start and end.
 """
 
 from __future__ import annotations
@@ -254,11 +256,17 @@ def execute(
     A run never waits without bound: the kernel stops a cell that runs longer than
     ``cell_timeout`` seconds (default :data:`DEFAULT_CELL_TIMEOUT`), and the client gives up
     on a kernel that has not answered :data:`CLIENT_GRACE` seconds after that.
+
+    When ``env`` holds ``WORKBENCH_CASE_FINGERPRINT`` and ``WORKBENCH_CASE_URL``, the case is
+    fingerprinted just before the notebook starts and just after it ends; a fingerprint other
+    than the one given is a :class:`~workbench.reportset.fingerprint.CaseChangedError` naming
+    both, and the one seen is recorded in the executed notebook's metadata.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     from .engine import ENGINE_NAME, stopped_at
+    from .fingerprint import case_check, record_seen
 
     notebook, output = Path(notebook), Path(output)
     parameters = dict(parameters or {})
@@ -288,19 +296,26 @@ def execute(
         first = next((line.strip() for line in cells[number - 1].source.splitlines() if line.strip()), "")
         return f"cell {number} of {len(cells)} (it begins: {first[:120]!r})"
 
+    same_case = case_check(notebook.name, kernel_env)
     try:
         with _environment(kernel_env):
-            papermill.execute_notebook(
-                str(notebook),
-                str(output),
-                parameters=parameters,
-                engine_name=ENGINE_NAME,
-                kernel_name=ensure_kernel(),
-                language="python",
-                progress_bar=False,
-                cwd=str(output.parent),
-                execution_timeout=int(limit + CLIENT_GRACE),
-            )
+            same_case("start")
+            try:
+                papermill.execute_notebook(
+                    str(notebook),
+                    str(output),
+                    parameters=parameters,
+                    engine_name=ENGINE_NAME,
+                    kernel_name=ensure_kernel(),
+                    language="python",
+                    progress_bar=False,
+                    cwd=str(output.parent),
+                    execution_timeout=int(limit + CLIENT_GRACE),
+                )
+            except PapermillExecutionError:
+                same_case("end")  # a notebook that failed because its case changed says so
+                raise
+            record_seen(output, same_case("end"))
     except TimeoutError:  # nbclient's CellTimeoutError: the kernel did not answer in time
         raise NotebookError(
             f"{notebook.name}: the kernel did not answer within {limit + CLIENT_GRACE:g} s in {where()}, "

@@ -152,6 +152,15 @@ def _table(headers: list[str], rows: list[list[Any]], numeric: AbstractSet[int] 
     return f'<table class="wb-prov-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def _seen(case_digest: str | None) -> str:
+    if not case_digest:
+        return ""
+    return (
+        f'<p>Case fingerprint <code class="wb-case-fingerprint">{html.escape(case_digest)}</code>: the case as this '
+        "notebook saw it when it started and when it ended. Every report of a set shows the same one.</p>"
+    )
+
+
 def render_section(
     *,
     audience: str,
@@ -161,8 +170,13 @@ def render_section(
     env: Mapping,
     parameters: Mapping,
     findings: Mapping[str, dict],
+    case_digest: str | None = None,
 ) -> str:
-    """The provenance section of one report as HTML (no script, nothing external)."""
+    """The provenance section of one report as HTML (no script, nothing external).
+
+    ``case_digest`` is the case fingerprint the notebook saw at its start and end
+    (``"sha256:…"``, see :mod:`workbench.reportset.fingerprint`); ``workbench verify`` reads it back.
+    """
     from ..audience import Audience
 
     files = fingerprint["manifest"]
@@ -225,6 +239,7 @@ for the <strong>{html.escape(audience)}</strong> audience.</p>
 <p>{len(files)} evidence files; every row read was loaded or quarantined:
 <strong>{"yes" if reconciled else "NO"}</strong>.
 Case: <code>{html.escape(case_label)}</code>.</p>
+{_seen(case_digest)}
 {manifest}
 <h3>Parameters</h3>
 {params}

@@ -8,7 +8,9 @@
   reconciliation, and the rows in each table) and compares it with the one the reports
   were rendered from;
 - where the evidence files themselves lie beside a file case (``evidence/…`` next to
-  ``case.db``), their sha256 against the case's manifest.
+  ``case.db``), their sha256 against the case's manifest;
+- that every report saw the case the set was made from: the case fingerprint each notebook
+  recorded (in ``report-set.json`` and in its report's provenance section) against the set's.
 """
 
 from __future__ import annotations
@@ -141,6 +143,44 @@ def _rehash_evidence(case: Case, fingerprint: Mapping[str, Any], result: Verific
         result.notes.append(f"{missing} evidence files not found beside the case ({base}), so not re-hashed")
 
 
+def _compare_report_cases(root: Path, record: Mapping[str, Any], result: Verification) -> None:
+    """Name the reports that saw another case than the set was made from, or record none they saw."""
+    from .fingerprint import digest, shown_in
+
+    expected = digest(record.get("case_fingerprint") or {})
+    files = record.get("files") or {}
+    same: list[str] = []
+    others: dict[str, list[str]] = {}
+    unrecorded: list[str] = []
+    for entry in record.get("reports") or []:
+        name, seen, html = str(entry.get("notebook")), entry.get("case_fingerprint"), entry.get("html")
+        page = root / str(html)
+        inside = html in files and page.resolve().is_relative_to(root.resolve())
+        shown = shown_in(page) if inside else None
+        if not seen:
+            unrecorded.append(name)
+        elif shown != seen:
+            result.differences.append(
+                f"{name}: report-set.json records that it saw the case with fingerprint {seen}, but its report's "
+                f"provenance shows {shown or 'none'}"
+            )
+        elif seen == expected:
+            same.append(name)
+        else:
+            others.setdefault(seen, []).append(name)
+    if unrecorded:
+        result.differences.append(
+            f"{', '.join(unrecorded)}: report-set.json records no case fingerprint for these reports, so nothing "
+            "shows they saw the case the set was made from; render the set again"
+        )
+    if others:
+        saw = "; ".join(f"{', '.join(names)} saw the case with fingerprint {seen}" for seen, names in others.items())
+        as_seen = f" (as {', '.join(same)} saw it)" if same else " (as no report saw it)"
+        result.differences.append(
+            f"the reports were made from more than one case: {saw}, but the set was made from {expected}{as_seen}"
+        )
+
+
 def verify(report_dir: str | Path, case_url: str | Path | sa.URL) -> Verification:
     """Verify the report set in ``report_dir`` against the case at ``case_url``.
 
@@ -155,6 +195,7 @@ def verify(report_dir: str | Path, case_url: str | Path | sa.URL) -> Verificatio
     record = load_set(root)
     result = Verification()
     _compare_files(root, record.get("files", {}), result)
+    _compare_report_cases(root, record, result)
     with open_case(case_url) as case:
         now = case_fingerprint(case)
         _compare_case(record["case_fingerprint"], now, result)
