@@ -280,6 +280,7 @@ def build_report(
     from ..audience import pseudonym_key
     from ..case import open_case
     from .contents import ReportEntry, claim_folder, write_set
+    from .disclosure import leak_check, shown_parameters
     from .execution import Job, execute_many, plan_parameters
     from .provenance import case_fingerprint, environment, render_section, safe_url
 
@@ -318,7 +319,7 @@ def build_report(
                 case_label=safe_url(case_url),
                 fingerprint=fingerprint,
                 env=run_env,
-                parameters=given,
+                parameters=shown_parameters(given, audience),
                 findings=findings,
             )
             html = render_html(job.output, folder / f"{job.notebook.stem}.html", audience=audience, provenance=section)
@@ -340,6 +341,13 @@ def build_report(
 
             for entry, printed in zip(reports, print_pdfs([root / r.html for r in reports]), strict=True):
                 entry.pdf = printed.relative_to(root).as_posix()
+        given_names = list(parameters or {})
+        if Audience.parse(audience).sees_identifiers:
+            shown, check = dict(parameters or {}), None
+        else:  # the values as read, for auditors and the public summarised where withheld, and a leak scan
+            parsed = {k: v for nb in paths for k, v in plan[nb].items() if k in given_names}
+            shown = shown_parameters({k: parsed[k] for k in given_names}, audience)
+            check = leak_check(case, audience, root, plan, given_names, progress, exclude=inlined_libraries)
         return write_set(
             root,
             audience=audience,
@@ -347,8 +355,9 @@ def build_report(
             case_label=safe_url(case_url),
             env=run_env,
             fingerprint=fingerprint,
-            parameters=dict(parameters or {}),
+            parameters=shown,
             reports=reports,
+            check=check,
         )
     finally:
         case.close()

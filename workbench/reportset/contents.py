@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -154,8 +154,13 @@ def write_set(
     fingerprint: Mapping,
     parameters: Mapping,
     reports: list[ReportEntry],
+    check: Callable[[str], None] | None = None,
 ) -> Path:
-    """Write ``index.html`` and then ``report-set.json`` (which hashes the index too); returns the index."""
+    """Write ``index.html`` and then ``report-set.json`` (which hashes the index too); returns the index.
+
+    ``check(record)`` runs after the index is written and before the record that declares the
+    set complete is: it gets the record's text, and an exception from it leaves the set incomplete.
+    """
     import jinja2
 
     from ..values import format_value
@@ -199,7 +204,10 @@ def write_set(
         "reports": [asdict(r) for r in reports],
         "files": hash_tree(root),
     }
-    (root / SET_FILE).write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+    if check is not None:
+        check(text)
+    (root / SET_FILE).write_text(text, encoding="utf-8")
     return index
 
 
