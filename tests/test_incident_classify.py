@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from workbench.audience import WITHHELD
 from workbench.errors import WorkbenchError
 from workbench.incident.classify import (
     RULES,
@@ -158,9 +159,23 @@ def test_investigators_add_phrases():
     body = "Efter inloggningen var jag plötsligt någon helt ny på sajten."
     assert not _one(body)["is_report"]
     got = _one(body, extra=["NÅGON helt ny"])
-    assert got["is_report"] and got["rule"] == "extra: NÅGON helt ny"
+    assert got["is_report"] and got["rule"] == "extra 1"
     assert got["matched_text"] == "någon helt ny"
-    assert rules_table(["någon helt ny"])["rule"][-1] == "extra: någon helt ny"
+    table = rules_table(["fel konto igen", "någon helt ny"])
+    assert table["rule"][-2:].to_list() == ["extra 1", "extra 2"]
+    assert table["example"][-1] == "någon helt ny"
+
+
+@pytest.mark.parametrize("audience", ["auditor", "public"])
+def test_extra_phrases_are_withheld_from_the_rules_table_of_others(audience):
+    # The rule names never quote a phrase; the example and pattern stay with investigators.
+    table = rules_table(["Anna Lindqvist", "19850312-1234"], audience=audience)
+    extra = table.filter(pl.col("rule").str.starts_with("extra"))
+    assert extra["rule"].to_list() == ["extra 1", "extra 2"]
+    assert set(extra["example"]) == set(extra["pattern"]) == {WITHHELD}
+    assert table.filter(~pl.col("rule").str.starts_with("extra"))["example"].null_count() == 0
+    text = str(table.rows())
+    assert "lindqvist" not in text.lower() and "1234" not in text
 
 
 # Wordings written for the rule families (not taken from any corpus): each must be found.

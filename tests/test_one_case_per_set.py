@@ -56,14 +56,14 @@ def test_an_ingest_while_a_report_runs_is_refused_and_the_case_stays(tiny_case, 
     before = _digest(url)
     refused: list[str] = []
 
-    def reingest(_text: str) -> None:  # told as each report is done, while report holds the case
+    def reingest(_text: str) -> None:  # told as each report (and the leak scan) is done, while report holds the case
         with pytest.raises(CaseLockedError) as caught:
             ingest(tiny_case_no_fraud.evidence_dir, url, progress=False)
         refused.append(str(caught.value))
 
     index = build_report(url, "public", tmp_path / "set", notebooks=[str(nb) for nb in reports], progress=reingest)
     assert index.is_file()
-    assert len(refused) == 2 and "in use by a reader" in refused[0] and "cannot ingest case" in refused[0]
+    assert len(refused) >= 2 and "in use by a reader" in refused[0] and "cannot ingest case" in refused[0]
     assert _digest(url) == before
     assert json.loads((tmp_path / "set" / "report-set.json").read_text())["status"] == "complete"
 

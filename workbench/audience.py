@@ -11,8 +11,8 @@ Everything is driven by the personal-data tags on the evidence declarations (DES
 A column's tag comes from, in order: ``columns=``; the query's declared output tags
 (``query=``); ``table=``; being a count column (tag none); the evidence column of the same
 name (the most restrictive tag if tables disagree); a name ending in ``applicant_id``,
-``account_id``, ``handler_id`` or ``personnummer`` (direct). A column with no tag is refused
-for auditors and the public: an unknown column may hold anything.
+``account_id``, ``handler_id``, ``personnummer``, ``session_id`` or ``message_id`` (direct).
+A column with no tag is refused for auditors and the public: an unknown column may hold anything.
 """
 
 from __future__ import annotations
@@ -133,8 +133,18 @@ _KINDS: dict[str, str] = {
     "sender_address": "E",
     "phone": "T",
     "ip": "I",
+    # A session cookie can authenticate; a Message-ID often embeds the sender's address (B: brev).
+    "session_id": "S",
+    "message_id": "B",
 }
-_KIND_SUFFIXES = (("applicant_id", "P"), ("account_id", "P"), ("handler_id", "H"), ("personnummer", "N"))
+_KIND_SUFFIXES = (
+    ("applicant_id", "P"),
+    ("account_id", "P"),
+    ("handler_id", "H"),
+    ("personnummer", "N"),
+    ("session_id", "S"),
+    ("message_id", "B"),
+)
 _RESTRICTIVENESS = {PII.NONE: 0, PII.QUASI: 1, PII.DIRECT: 2, PII.FREE_TEXT: 3}
 _COUNT_NAME = re.compile(r"^(n|count|n_.+|.+_count)$")
 

@@ -147,6 +147,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from .reportset.build import RenderError, build_report
+    from .reportset.disclosure import LeakError
     from .reportset.execution import NotebookError, ParameterError
 
     given, text = _given_parameters(args)
@@ -165,7 +166,7 @@ def _report(args: argparse.Namespace) -> int:
         )
     except ParameterError:
         raise  # a bad value, refused before anything ran: status 2 (main)
-    except (NotebookError, RenderError) as exc:  # something started that failed: status 1
+    except (NotebookError, RenderError, LeakError) as exc:  # something started that failed: status 1
         print(f"workbench report: error: {exc}", file=sys.stderr)
         return 1
     print(f"{args.audience} index: {index}")

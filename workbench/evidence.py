@@ -226,7 +226,7 @@ _t(
     "logins",
     "Successful logins to Mina sidor, one per web session.",
     _col("time", TS, "When the member authenticated.", _UTC_EXAMPLE, nullable=False),
-    _col("session_id", sa.String(40), "Session cookie value.", "9f2c4e1a7b3d5f60", primary_key=True),
+    _col("session_id", sa.String(40), "Session cookie value.", "9f2c4e1a7b3d5f60", PII.DIRECT, primary_key=True),
     _col("applicant_id", ID, "The authenticated member.", 1048213, PII.DIRECT, nullable=False),
     _col("method", sa.String(32), "Authentication method.", "bankid", nullable=False, enum="login_method"),
     _col("ip", sa.String(45), "Client IP address.", "83.250.14.7", PII.DIRECT),
@@ -243,7 +243,7 @@ _t(
     "logouts",
     "Ends of web sessions: an explicit logout or an idle timeout.",
     _col("time", TS, "When the session ended.", _UTC_EXAMPLE, nullable=False),
-    _col("session_id", sa.String(40), "Session cookie value.", "9f2c4e1a7b3d5f60", primary_key=True),
+    _col("session_id", sa.String(40), "Session cookie value.", "9f2c4e1a7b3d5f60", PII.DIRECT, primary_key=True),
     _col("reason", sa.String(32), "How the session ended.", "user", nullable=False, enum="logout_reason"),
 )
 
@@ -251,7 +251,7 @@ _t(
     "page_views",
     "Web requests made in a session, with the account whose data the page rendered.",
     _col("time", TS, "When the page was served.", _UTC_EXAMPLE, nullable=False),
-    _col("session_id", sa.String(40), "Session cookie value.", "9f2c4e1a7b3d5f60", nullable=False),
+    _col("session_id", sa.String(40), "Session cookie value.", "9f2c4e1a7b3d5f60", PII.DIRECT, nullable=False),
     _col("ip", sa.String(45), "Client IP address.", "83.250.14.7", PII.DIRECT),
     _col("path", sa.String(200), "Request path.", "/mina-sidor/profil", nullable=False),
     _col("status", ID, "HTTP status.", 200, nullable=False),
@@ -265,7 +265,7 @@ _t(
     "Changes members made to profile data on the web.",
     _col("change_id", ID, "Change number.", 5521, primary_key=True),
     _col("time", TS, "When the change was saved.", _UTC_EXAMPLE, nullable=False),
-    _col("session_id", sa.String(40), "Session that made the change.", "9f2c4e1a7b3d5f60", nullable=False),
+    _col("session_id", sa.String(40), "Session that made the change.", "9f2c4e1a7b3d5f60", PII.DIRECT, nullable=False),
     _col("account_id", ID, "Account whose data was changed.", 1048213, PII.DIRECT, nullable=False),
     _col("field", sa.String(32), "Profile field changed.", "phone", nullable=False, enum="profile_field"),
     _col("old_value", sa.Text(), "Value before the change.", "070-123 45 67", PII.FREE_TEXT),
@@ -278,8 +278,9 @@ _t(
     _col(
         "message_id",
         sa.String(120),
-        "Message-ID of the message.",
+        "Message-ID of the message; it often embeds the sender's address.",
         "<20131214091502.4411@mail.example>",
+        PII.DIRECT,
         primary_key=True,
     ),
     _col("received_at", TS, "Receipt time by the mail server's clock.", _UTC_EXAMPLE, nullable=False),
@@ -331,6 +332,7 @@ _t(
         sa.String(40),
         "Web session that registered it; null when not made on the web or outside the logged period.",
         None,
+        PII.DIRECT,
     ),
 )
 
@@ -343,7 +345,7 @@ _t(
     _col("handler_id", ID, "Caseworker who made the offer.", 7, PII.DIRECT, nullable=False),
     _col("response", sa.String(32), "Outcome of the offer.", "declined", nullable=False, enum="offer_response"),
     _col("responded_at", TS, "When the response was recorded.", _UTC_EXAMPLE),
-    _col("response_session_id", sa.String(40), "Web session that answered, if answered on the web.", None),
+    _col("response_session_id", sa.String(40), "Web session that answered, if answered on the web.", None, PII.DIRECT),
     _col(
         "reason",
         sa.Text(),

@@ -35,7 +35,7 @@ ACT_COLUMNS: dict[str, PII] = {
     "listing_id": PII.NONE,
     "account_id": PII.DIRECT,
     "owner_applicant_id": PII.DIRECT,
-    "session_id": PII.NONE,
+    "session_id": PII.DIRECT,
     "time": PII.NONE,
     "closes_at": PII.NONE,
     "closed_in_window": PII.NONE,

@@ -29,7 +29,7 @@ ACTOR_TYPES = ("own", "other", "unknown")
 CHANGE_COLUMNS: dict[str, PII] = {
     "change_id": PII.NONE,
     "time": PII.NONE,
-    "session_id": PII.NONE,
+    "session_id": PII.DIRECT,
     "account_id": PII.DIRECT,
     "actor_applicant_id": PII.DIRECT,
     "actor_type": PII.NONE,
@@ -46,7 +46,7 @@ RESTORE_COLUMNS: dict[str, PII] = {
     "changed_at": PII.NONE,
     "change_ids": PII.NONE,
     "actor_applicant_id": PII.DIRECT,
-    "session_id": PII.NONE,
+    "session_id": PII.DIRECT,
     "current_value": PII.FREE_TEXT,
     "conflict": PII.NONE,
     "owner_changed_at": PII.NONE,

@@ -43,7 +43,7 @@ NOTICE_COLUMNS: dict[str, PII] = {
     "changed": PII.NONE,
     "interests": PII.NONE,
     "acted": PII.NONE,
-    "sessions": PII.NONE,
+    "sessions": PII.DIRECT,  # session ids, joined
     "first_at": PII.NONE,
     "last_at": PII.NONE,
     "certainty": PII.NONE,

@@ -58,7 +58,7 @@ ACCOUNT_COLUMNS: dict[str, PII] = {
     "last_shown_at": PII.NONE,
     "n_viewers": PII.NONE,
     "viewers": PII.DIRECT,
-    "sessions": PII.NONE,
+    "sessions": PII.DIRECT,  # session ids, joined
     "protected_identity": PII.NONE,
 }
 """Tags of the :meth:`Exposure.accounts` and :meth:`Exposure.protected` frames."""

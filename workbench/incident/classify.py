@@ -139,15 +139,20 @@ def _opens_clause(before: str) -> bool:
 
 
 def _extra_rules(phrases: Iterable[str]) -> list[Rule]:
+    """Rules for investigators' phrases, named ``extra 1``, ``extra 2``, … in the order given.
+
+    The name never quotes the phrase: rule names reach every audience (counts per rule are
+    public), while a phrase is the investigator's own text and may name a person.
+    """
     rules = []
-    for phrase in phrases:
+    for number, phrase in enumerate(phrases, start=1):
         if not isinstance(phrase, str) or not phrase.strip():
             raise WorkbenchError(
                 f"extra report phrases must be non-empty strings, got {phrase!r}; e.g. ['fick se en annans sida']"
             )
         words = normalise(phrase.strip()).split()
         pattern = r"\b" + r"\s+".join(re.escape(w) for w in words) + r"\b"
-        rules.append(Rule(f"extra: {phrase.strip()}", "any", pattern, phrase.strip()))
+        rules.append(Rule(f"extra {number}", "any", pattern, phrase.strip()))
     return rules
 
 
@@ -223,20 +228,27 @@ def classify(messages: pl.DataFrame, extra_phrases: Iterable[str] = ()) -> pl.Da
     )
 
 
-def rules_table(extra_phrases: Iterable[str] = ()) -> pl.DataFrame:
+def rules_table(extra_phrases: Iterable[str] = (), audience: str = "investigator") -> pl.DataFrame:
     """The rule set as a table: rule, lang, example, negatable, pattern, and what else it needs.
 
     ``also_in_sentence`` and ``also_in_message`` are the further patterns that must match
     (joined by " AND "); ``blocked_by`` is the pattern that drops a match in its sentence.
+    For an ``audience`` that does not see free text, the example and pattern of each extra
+    phrase (``extra 1``, …) are withheld: the phrase is the investigator's own text.
     """
-    rules = (*RULES, *_extra_rules(extra_phrases))
+    from ..audience import WITHHELD, Audience
+
+    extra = _extra_rules(extra_phrases)
+    rules = (*RULES, *extra)
+    shown = Audience.parse(audience).sees_free_text
+    own = [True] * len(RULES) + [shown] * len(extra)
     return pl.DataFrame(
         {
             "rule": [r.name for r in rules],
             "lang": [r.lang for r in rules],
-            "example": [r.example for r in rules],
+            "example": [r.example if ok else WITHHELD for r, ok in zip(rules, own, strict=True)],
             "negatable": [r.negatable for r in rules],
-            "pattern": [r.pattern for r in rules],
+            "pattern": [r.pattern if ok else WITHHELD for r, ok in zip(rules, own, strict=True)],
             "also_in_sentence": [" AND ".join(r.along) or None for r in rules],
             "also_in_message": [" AND ".join(r.context) or None for r in rules],
             "unless_in_message": [r.unless for r in rules],

@@ -223,7 +223,7 @@ def window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -
     domain=DOMAIN,
     description="For each window login, the other member's session opened last among those still open: the only account the fault could bind it to.",
     params=(START, END, IDLE_TIMEOUT),
-    columns={"candidate_session_id": PII.NONE, "candidate_account_id": PII.DIRECT, "candidate_login_at": PII.NONE},
+    columns={"candidate_session_id": PII.DIRECT, "candidate_account_id": PII.DIRECT, "candidate_login_at": PII.NONE},
     sort=("session_id", "candidate_session_id"),
 )
 def binding_candidates(start: datetime, end: datetime, idle_timeout_minutes: int) -> sa.Select:

@@ -294,6 +294,7 @@ def build_report(
     from ..case import open_case
     from ..caselock import CaseLock
     from .contents import ReportEntry, claim_folder, mark_incomplete, write_set
+    from .disclosure import leak_check, shown_parameters
     from .execution import Job, execute_many, plan_parameters
     from .fingerprint import CASE_ENV, FINGERPRINT_ENV, digest, recorded_in
     from .provenance import case_fingerprint, environment, render_section, safe_url
@@ -343,7 +344,7 @@ def build_report(
                 case_label=safe_url(case_url),
                 fingerprint=fingerprint,
                 env=run_env,
-                parameters=given,
+                parameters=shown_parameters(given, audience),
                 findings=findings,
                 case_digest=seen,
             )
@@ -377,6 +378,13 @@ def build_report(
                     raise RenderError(str(exc)) from None
                 for entry, printed in zip(reports, printed_pdfs, strict=True):
                     entry.pdf = printed.relative_to(root).as_posix()
+            given_names = list(parameters or {})
+            if Audience.parse(audience).sees_identifiers:
+                shown, check = dict(parameters or {}), None
+            else:  # the values as read, for auditors and the public summarised where withheld, and a leak scan
+                parsed = {k: v for nb in paths for k, v in plan[nb].items() if k in given_names}
+                shown = shown_parameters({k: parsed[k] for k in given_names}, audience)
+                check = leak_check(case, audience, root, plan, given_names, progress, exclude=inlined_libraries)
             return write_set(
                 root,
                 audience=audience,
@@ -384,8 +392,9 @@ def build_report(
                 case_label=safe_url(case_url),
                 env=run_env,
                 fingerprint=fingerprint,
-                parameters=dict(parameters or {}),
+                parameters=shown,
                 reports=reports,
+                check=check,
             )
         except BaseException:
             mark_incomplete(root, audience)  # what this run wrote, so the next run may replace it

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -199,8 +199,10 @@ def claim_folder(root: str | Path, audience: str, *, force: bool = False) -> Pat
     return root
 
 
-def _mark(root: Path, audience: str, files: Mapping[str, Any] | None = None) -> None:
+def _mark(root: Path, audience: str, files: Mapping[str, Any] | None = None, failed: str | None = None) -> None:
     marker = {"format": FORMAT, "status": "incomplete", "audience": audience, **({"files": files} if files else {})}
+    if failed:
+        marker["failed"] = failed
     (root / SET_FILE).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
 
 
@@ -213,8 +215,12 @@ def mark_incomplete(root: str | Path, audience: str) -> None:
 
     root = Path(root)
     with contextlib.suppress(OSError):  # the run's own error is the one to report
+        failed = None  # a reason the failing step recorded (e.g. "leak scan") is kept
+        with contextlib.suppress(ValueError, AttributeError):
+            failed = json.loads((root / SET_FILE).read_text(encoding="utf-8")).get("failed")
         files, _, _ = _contents(root)
-        _mark(root, audience, {rel: {"sha256": sha256_file(p)} for rel, p in files.items() if rel != SET_FILE})
+        hashes = {rel: {"sha256": sha256_file(p)} for rel, p in files.items() if rel != SET_FILE}
+        _mark(root, audience, hashes, failed=failed if isinstance(failed, str) else None)
 
 
 def _headlines(reports: list[ReportEntry], findings: Mapping[str, Mapping]) -> list[dict]:
@@ -244,8 +250,13 @@ def write_set(
     fingerprint: Mapping,
     parameters: Mapping,
     reports: list[ReportEntry],
+    check: Callable[[str], None] | None = None,
 ) -> Path:
-    """Write ``index.html`` and then ``report-set.json`` (which hashes the index too); returns the index."""
+    """Write ``index.html`` and then ``report-set.json`` (which hashes the index too); returns the index.
+
+    ``check(record)`` runs after the index is written and before the record that declares the
+    set complete is: it gets the record's text, and an exception from it leaves the set incomplete.
+    """
     import jinja2
 
     from ..values import format_value
@@ -289,7 +300,10 @@ def write_set(
         "reports": [asdict(r) for r in reports],
         "files": hash_tree(root),
     }
-    (root / SET_FILE).write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+    if check is not None:
+        check(text)
+    (root / SET_FILE).write_text(text, encoding="utf-8")
     return index
 
 

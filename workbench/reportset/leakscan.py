@@ -1,9 +1,12 @@
-"""Search rendered reports for the direct identifiers of the people in the evidence.
+"""Search report sets for the direct identifiers of the people in the evidence, and for withheld parameters.
 
 The identifiers come from the evidence itself, column by column, wherever the format tags
 a column as a direct identifier (:class:`workbench.evidence.PII`): personnummer (with and
 without the hyphen, and the short ``YYMMDD-NNNN`` form), names, street addresses, e-mail,
-phone, customer numbers, caseworker names and IP addresses.
+phone, customer numbers, caseworker names, IP addresses, session ids and Message-IDs. They
+are read from evidence files (:func:`identifiers`) or from an open case
+(:func:`case_identifiers`). Parameter values an audience is not shown are added as further
+keys (:func:`add_values`).
 
 Matching is by whole token, so a customer number ``1048213`` is not found inside
 ``10482130`` or a hash, and ``Storgatan 1`` is not found in ``Storgatan 12``. Before
@@ -14,29 +17,51 @@ it is the same in every report and holds no case data, but it does hold 7-digit 
 
 Numeric identifiers shorter than :data:`MIN_NUMBER_DIGITS` (caseworker numbers such as
 ``7``) are not searched: any count or hour would match them. They are reported as skipped.
+Nor is any other one-word key shorter than that (a session id ``s1``, a phrase ``fel``):
+it would match a CSS class or a word; such keys are counted in ``short``.
+
+:func:`workbench.reportset.disclosure.check_set` is what ``workbench report`` runs on every
+auditor and public set before declaring it complete.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from ..evidence import PII, metadata
 
-__all__ = ["MIN_NUMBER_DIGITS", "Hit", "Identifiers", "ScanResult", "identifiers", "scan", "scan_text"]
+if TYPE_CHECKING:
+    from ..case import Case
+
+__all__ = [
+    "MIN_NUMBER_DIGITS",
+    "Hit",
+    "Identifiers",
+    "ScanResult",
+    "add_values",
+    "case_identifiers",
+    "identifiers",
+    "scan",
+    "scan_text",
+]
 
 MIN_NUMBER_DIGITS = 6
-_MAX_WORDS = 8
 _WORD = re.compile(r"\w+", re.UNICODE)
 _GROUPED_DIGITS = re.compile(r"(?<=\d)[\u202f\u00a0\u2009 ](?=\d{3}(?!\d))")
 _JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 # IP addresses are matched dotted, whole: four bare numbers in a CSV row are not an address.
 _DOTTED = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.]*\d)")
+# Files are searched in pieces of about this many characters, cut at line ends: memory stays flat.
+_PIECE = 1 << 20
+# Printed by Chromium from an HTML page of the set that is itself scanned.
+_NOT_TEXT = (".pdf",)
 
 
 @dataclass
@@ -46,6 +71,9 @@ class Identifiers:
     keys: dict[str, set[str]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # column -> why it is not searched
     ambiguous: set[str] = field(default_factory=set)  # numbers that are also non-personal ids
+    set_aside: dict[str, int] = field(default_factory=dict)  # kind -> values the reports' own text holds
+    short: dict[str, int] = field(default_factory=dict)  # kind -> one-word values too short to search
+    _firsts: dict[str, int] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def count(self) -> int:
@@ -54,15 +82,37 @@ class Identifiers:
     def kinds(self) -> dict[str, int]:
         return {k: len(v) for k, v in sorted(self.keys.items())}
 
+    def firsts(self) -> dict[str, int]:
+        """First word of every key -> a bit mask of the word counts of the keys it starts (bit n: n words)."""
+        if self._firsts is None:
+            firsts: dict[str, int] = {}
+            for kind, keys in self.keys.items():
+                if kind.endswith(".ip"):
+                    continue
+                for key in keys:
+                    space = key.find(" ")
+                    first = key if space < 0 else key[:space]
+                    firsts[first] = firsts.get(first, 0) | (1 << (key.count(" ") + 1))
+            self._firsts = firsts
+        return self._firsts
+
 
 @dataclass(frozen=True)
 class Hit:
-    """An identifier found in a file, with the text around it."""
+    """An identifier found in a file, with the text around it and the line (of the decoded text) it is on."""
 
     file: Path
     kind: str
     identifier: str
     context: str
+    line: int = 0
+
+    def where(self, root: Path | None = None) -> str:
+        """``file line N: kind``, without the identifier: safe for a log others read."""
+        name = (
+            self.file.relative_to(root).as_posix() if root is not None and self.file.is_relative_to(root) else self.file
+        )
+        return f"{name} line {self.line}: {self.kind}"
 
 
 @dataclass
@@ -70,11 +120,18 @@ class ScanResult:
     identifiers: Identifiers
     files: list[Path]
     hits: list[Hit]
+    not_searched: list[Path] = field(default_factory=list)
 
     def summary(self) -> str:
+        """What was searched, and every hit *with* the identifier: for investigators only."""
+        lines = self._searched()
+        lines += [f"HIT {h.kind} {h.identifier!r} in {h.file}: …{h.context}…" for h in self.hits[:50]]
+        return "\n".join(lines)
+
+    def _searched(self) -> list[str]:
         kinds = ", ".join(f"{k} {n}" for k, n in self.identifiers.kinds().items())
         lines = [
-            f"searched {self.identifiers.count} distinct direct identifiers ({kinds})",
+            f"searched {self.identifiers.count} distinct keys ({kinds})",
             f"in {len(self.files)} files: {len(self.hits)} hits",
         ]
         lines += [f"not searched: {col} ({why})" for col, why in sorted(self.identifiers.skipped.items())]
@@ -84,8 +141,16 @@ class ScanResult:
                 f"not searched: {len(self.identifiers.ambiguous)} customer numbers that are also listing or "
                 f"other non-personal ids in the evidence ({shown})"
             )
-        lines += [f"HIT {h.kind} {h.identifier!r} in {h.file}: …{h.context}…" for h in self.hits[:50]]
-        return "\n".join(lines)
+        lines += [
+            f"not searched: {n} value(s) of {kind} that the reports' own text holds"
+            for kind, n in sorted(self.identifiers.set_aside.items())
+        ]
+        lines += [
+            f"not searched: {n} one-word value(s) of {kind} shorter than {MIN_NUMBER_DIGITS} characters"
+            for kind, n in sorted(self.identifiers.short.items())
+        ]
+        lines += [f"not searched as text: {p} (printed from a page that is searched)" for p in self.not_searched]
+        return lines
 
 
 def _normalise(text: str) -> str:
@@ -105,25 +170,86 @@ def _variants(column: str, value: str) -> list[str]:
     return [value]
 
 
-def _read(evidence_dir: Path, table: str, columns: list[str]) -> pl.DataFrame | None:
-    for path in (evidence_dir / f"{table}.parquet", evidence_dir / f"{table}.csv"):
-        if path.is_file():
-            if path.suffix == ".parquet":
-                return pl.read_parquet(path, columns=columns)
-            return pl.read_csv(path, columns=columns, infer_schema=False)
-    return None
+# read(table, column) -> the column's distinct non-null values as text, or None when the table is absent.
+_Reader = Callable[[str, str], list[str] | None]
 
 
-def _public_ids(evidence_dir: Path) -> set[str]:
-    """Values of the evidence's non-personal id columns (listing_id, message_id, …) as text."""
+def _file_reader(evidence_dir: Path) -> _Reader:
+    def read(table: str, column: str) -> list[str] | None:
+        for path in (evidence_dir / f"{table}.parquet", evidence_dir / f"{table}.csv"):
+            if path.is_file():
+                if path.suffix == ".parquet":
+                    frame = pl.read_parquet(path, columns=[column])
+                else:
+                    frame = pl.read_csv(path, columns=[column], infer_schema=False)
+                return frame[column].drop_nulls().cast(pl.String).unique().to_list()
+        return None
+
+    return read
+
+
+def _case_reader(case: Case) -> _Reader:
+    import sqlalchemy as sa
+
+    def read(table: str, column: str) -> list[str] | None:
+        col = case.table(table).c[column]
+        frame = case.read(sa.select(col).where(col.is_not(None)).distinct())
+        return frame[column].cast(pl.String).to_list()
+
+    return read
+
+
+def _public_ids(read: _Reader) -> set[str]:
+    """Values of the evidence's non-personal id columns (listing_id, change_id, …) as text."""
     found: set[str] = set()
     for table in metadata.sorted_tables:
-        names = [c.name for c in table.columns if c.name.endswith("_id") and c.info.get("pii") in (PII.NONE, PII.QUASI)]
-        frame = _read(evidence_dir, table.name, names) if names else None
-        if frame is None:
-            continue
-        for name in names:
-            found.update(frame[name].drop_nulls().cast(pl.String).to_list())
+        for c in table.columns:
+            if c.name.endswith("_id") and c.info.get("pii") in (PII.NONE, PII.QUASI):
+                found.update(read(table.name, c.name) or ())
+    return found
+
+
+def _searchable(ids: Identifiers, kind: str, key: str) -> bool:
+    """Whether ``key`` can be searched; a one-word key shorter than MIN_NUMBER_DIGITS is counted in ``short``."""
+    if not key:
+        return False
+    if len(key) < MIN_NUMBER_DIGITS and " " not in key:
+        ids.short[kind] = ids.short.get(kind, 0) + 1
+        return False
+    return True
+
+
+def _collect(read: _Reader) -> Identifiers:
+    found = Identifiers()
+    public_ids = _public_ids(read)
+    # A customer number stands in many tables: each key is normalised once and held once.
+    normalised: dict[str, str] = {}
+    for table in metadata.sorted_tables:
+        for name in [c.name for c in table.columns if c.info.get("pii") is PII.DIRECT]:
+            values = read(table.name, name)
+            if values is None:
+                continue
+            digits_only = all(v.isdigit() for v in values)
+            if digits_only and values and max(len(v) for v in values) < MIN_NUMBER_DIGITS:
+                found.skipped[f"{table.name}.{name}"] = (
+                    f"numbers of at most {max(len(v) for v in values)} digits would match any count"
+                )
+                continue
+            kind = f"{table.name}.{name}"
+            keys = found.keys.setdefault(kind, set())
+            if name == "ip":
+                keys.update(v.strip() for v in values)
+                continue
+            if digits_only:
+                found.ambiguous.update(v for v in values if v in public_ids)
+                values = [v for v in values if v not in public_ids]
+            for value in values:
+                for variant in _variants(name, value):
+                    key = normalised.get(variant)
+                    if key is None:
+                        key = normalised[variant] = _normalise(variant)
+                    if _searchable(found, kind, key):
+                        keys.add(key)
     return found
 
 
@@ -133,79 +259,156 @@ def identifiers(evidence_dir: str | Path) -> Identifiers:
     A customer number that the evidence also uses as a non-personal id (a listing number,
     say) cannot be told apart in text: it is left out and counted in ``ambiguous``.
     """
-    evidence_dir = Path(evidence_dir)
-    found = Identifiers()
-    public_ids = _public_ids(evidence_dir)
-    for table in metadata.sorted_tables:
-        names = [c.name for c in table.columns if c.info.get("pii") is PII.DIRECT]
-        frame = _read(evidence_dir, table.name, names) if names else None
-        if frame is None:
-            continue
-        for name in names:
-            values = frame[name].drop_nulls().cast(pl.String).unique().to_list()
-            digits_only = all(v.isdigit() for v in values)
-            if digits_only and values and max(len(v) for v in values) < MIN_NUMBER_DIGITS:
-                found.skipped[f"{table.name}.{name}"] = (
-                    f"numbers of at most {max(len(v) for v in values)} digits would match any count"
-                )
-                continue
-            keys = found.keys.setdefault(f"{table.name}.{name}", set())
-            if name == "ip":
-                keys.update(v.strip() for v in values)
-                continue
-            if digits_only:
-                found.ambiguous.update(v for v in values if v in public_ids)
-                values = [v for v in values if v not in public_ids]
-            for value in values:
-                for variant in _variants(name, value):
-                    key = _normalise(variant)
-                    if key and not (key.isdigit() and len(key) < MIN_NUMBER_DIGITS):
-                        keys.add(key)
-    return found
+    return _collect(_file_reader(Path(evidence_dir)))
 
 
-def _decoded(text: str) -> str:
-    """The text as a reader or a script sees it: entities, JSON escapes and digit groups resolved."""
+def case_identifiers(case: Case) -> Identifiers:
+    """Every direct identifier in the tables of an open case, as :func:`identifiers` finds them in files."""
+    return _collect(_case_reader(case))
+
+
+def add_values(ids: Identifiers, kind: str, values: Iterable[object], *, own_text: str = "") -> None:
+    """Add ``values`` (text, or lists of text; other values are ignored) as keys of ``kind``.
+
+    A value whose words stand in ``own_text`` (what the reports say whatever the case, such
+    as the notebooks' prose and the rule set's examples) cannot be told apart from it: it is
+    set aside and counted in ``set_aside``.
+    """
+    own = f" {_normalise(own_text)} "
+    keys = ids.keys.setdefault(kind, set())
+    for value in values:
+        for text in value if isinstance(value, (list, tuple)) else [value]:
+            key = _normalise(text) if isinstance(text, str) else ""
+            if not _searchable(ids, kind, key):
+                continue
+            if f" {key} " in own:
+                ids.set_aside[kind] = ids.set_aside.get(kind, 0) + 1
+            else:
+                keys.add(key)
+    if not keys:
+        del ids.keys[kind]
+    ids._firsts = None
+
+
+def _decoded(text: str) -> list[str]:
+    """The text as a reader or a script sees it (entities, JSON escapes), and again with digit groups joined."""
     text = html.unescape(text)
     text = _JSON_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
-    return text + "\n" + _GROUPED_DIGITS.sub("", text)
+    joined = _GROUPED_DIGITS.sub("", text)
+    return [text] if joined == text else [text, joined]
 
 
-def _ngrams(words: list[str], longest: int) -> set[str]:
-    grams = set(words)
-    for n in range(2, longest + 1):
-        grams.update(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
-    return grams
+def _found(text: str, ids: Identifiers) -> Iterator[tuple[str, str]]:
+    """``(kind, key)`` for each key in ``text`` as whole words, each once.
+
+    Only the words that start some key are looked at one by one; the rest is set work.
+    """
+    firsts = ids.firsts()
+    words = _WORD.findall(text.casefold())
+    starting = [w for w in set(words) if w in firsts]
+    grams = {w for w in starting if firsts[w] & 2}
+    longer = {w for w in starting if firsts[w] >> 2}
+    if longer:
+        for i in [i for i, w in enumerate(words) if w in longer]:
+            lengths, n = firsts[words[i]] >> 2, 2
+            while lengths:
+                if lengths & 1 and i + n <= len(words):
+                    grams.add(" ".join(words[i : i + n]))
+                lengths, n = lengths >> 1, n + 1
+    dotted = set(_DOTTED.findall(text)) if any(k.endswith(".ip") for k in ids.keys) else set()
+    for kind, keys in ids.keys.items():
+        for key in sorted(keys & (dotted if kind.endswith(".ip") else grams)):
+            yield kind, key
+
+
+def _locate(text: str, key: str, ip: bool) -> re.Match | None:
+    if ip:
+        pattern = r"(?<![\d.])" + re.escape(key) + r"(?![\d.]*\d)"
+    else:
+        pattern = r"(?<!\w)" + r"\W+".join(map(re.escape, _WORD.findall(key))) + r"(?!\w)"
+    return re.search(pattern, text, re.IGNORECASE)
+
+
+def _pieces(text: str) -> Iterator[tuple[int, str]]:
+    """(line number of its start, piece) for pieces of about :data:`_PIECE` characters cut after a line end.
+
+    Each piece but the first starts with the previous piece's last line again, so a name
+    broken over a line end is still whole in one piece.
+    """
+    start, line = 0, 1
+    while start < len(text):
+        end = len(text) if len(text) - start <= _PIECE else text.find("\n", start + _PIECE)
+        end = len(text) if end < 0 else end + 1
+        yield line, text[start:end]
+        if end >= len(text):
+            return
+        back = text.rfind("\n", start, end - 1) + 1
+        back = back if back > start else end
+        line += text.count("\n", start, back)
+        start = back
+
+
+def _scan_text(text: str, ids: Identifiers) -> Iterator[tuple[str, str, str, int]]:
+    seen: set[tuple[str, str]] = set()
+    for first_line, piece in _pieces(text):
+        for decoded in _decoded(piece):
+            for kind, key in _found(decoded, ids):
+                if (kind, key) in seen:
+                    continue
+                seen.add((kind, key))
+                m = _locate(decoded, key, kind.endswith(".ip"))
+                context = decoded[max(0, m.start() - 60) : m.end() + 60].replace("\n", " ") if m else ""
+                line = first_line + (decoded.count("\n", 0, m.start()) if m else 0)
+                yield kind, key, context, line
 
 
 def scan_text(text: str, ids: Identifiers, *, exclude: Iterable[str] = ()) -> list[tuple[str, str, str]]:
     """``(kind, identifier, context)`` for each identifier in ``text`` as whole words."""
     for chunk in exclude:
         text = text.replace(chunk, " ")
-    decoded = _decoded(text)
-    grams = _ngrams(_WORD.findall(decoded.casefold()), _MAX_WORDS)
-    dotted = set(_DOTTED.findall(decoded))
-    hits = []
-    for kind, keys in ids.keys.items():
-        for key in sorted(keys & (dotted if kind.endswith(".ip") else grams)):
-            pattern = r"(?<!\w)" + r"\W+".join(map(re.escape, _WORD.findall(key))) + r"(?!\w)"
-            m = re.search(pattern, decoded, re.IGNORECASE)
-            context = decoded[max(0, m.start() - 60) : m.end() + 60].replace("\n", " ") if m else ""
-            hits.append((kind, key, context))
-    return hits
+    return [(kind, key, context) for kind, key, context, _ in _scan_text(text, ids)]
 
 
-def scan(paths: Iterable[str | Path], ids: Identifiers, *, exclude: Iterable[str] = ()) -> ScanResult:
-    """Scan every file under ``paths`` whose name ends in .html, .csv or .json for ``ids``.
-
-    ``exclude`` is text to drop before searching, e.g. :func:`workbench.reportset.build.inlined_libraries`.
-    """
-    exclude = list(exclude)
+def _files(paths: Iterable[str | Path], everything: bool) -> list[Path]:
     files: list[Path] = []
     for p in map(Path, paths):
-        files += sorted(f for f in p.rglob("*") if f.suffix in (".html", ".csv", ".json")) if p.is_dir() else [p]
-    hits = []
-    for f in files:
-        for kind, key, context in scan_text(f.read_text(encoding="utf-8", errors="replace"), ids, exclude=exclude):
-            hits.append(Hit(f, kind, key, context))
-    return ScanResult(ids, files, hits)
+        if p.is_dir():
+            files += sorted(
+                f for f in p.rglob("*") if f.is_file() and (everything or f.suffix in (".html", ".csv", ".json"))
+            )
+        else:
+            files.append(p)
+    return files
+
+
+def scan(
+    paths: Iterable[str | Path],
+    ids: Identifiers,
+    *,
+    exclude: Iterable[str] = (),
+    every_file: bool = False,
+    texts: Mapping[str, str] | None = None,
+) -> ScanResult:
+    """Scan every file under ``paths`` whose name ends in .html, .csv or .json (``every_file``: any file) for ``ids``.
+
+    ``exclude`` is text to drop before searching, e.g. :func:`workbench.reportset.build.inlined_libraries`.
+    ``texts`` are further files not yet written, ``{path: content}``. PDF files are not read:
+    each is printed from an HTML page that is.
+    """
+    exclude = list(exclude)
+    hits, not_searched, searched = [], [], []
+    pending = dict(texts or {})
+    for f in _files(paths, every_file):
+        if f.suffix.lower() in _NOT_TEXT:
+            not_searched.append(f)
+            continue
+        searched.append(f)
+        text = pending.pop(str(f), None)
+        text = f.read_text(encoding="utf-8", errors="replace") if text is None else text
+        for chunk in exclude:
+            text = text.replace(chunk, " ")
+        hits += [Hit(f, kind, key, context, line) for kind, key, context, line in _scan_text(text, ids)]
+    for name, text in pending.items():
+        searched.append(Path(name))
+        hits += [Hit(Path(name), kind, key, context, line) for kind, key, context, line in _scan_text(text, ids)]
+    return ScanResult(ids, searched, hits, not_searched)

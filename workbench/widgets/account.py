@@ -20,7 +20,7 @@ from ..exposure.tiers import Exposure
 __all__ = ["AccountInspector"]
 
 _SESSION_COLUMNS = {
-    "session_id": PII.NONE,
+    "session_id": PII.DIRECT,
     "viewer_applicant_id": PII.DIRECT,
     "login_at": PII.NONE,
     "first_rendered_at": PII.NONE,

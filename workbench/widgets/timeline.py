@@ -36,7 +36,7 @@ __all__ = ["HIDDEN_AT_FIRST", "TimelineExplorer"]
 HIDDEN_AT_FIRST = ("login",)
 """Event kinds the explorer leaves out until asked: every ordinary login of the days around the incident."""
 
-_TAGS = {"time": PII.NONE, "kind": PII.NONE, "detail": PII.NONE, "session_id": PII.NONE, "hour": PII.NONE}
+_TAGS = {"time": PII.NONE, "kind": PII.NONE, "detail": PII.NONE, "session_id": PII.DIRECT, "hour": PII.NONE}
 
 
 class TimelineExplorer(ChangeHooks):

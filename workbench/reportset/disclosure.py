@@ -1,0 +1,152 @@
+"""What an auditor or public report set may say about the run, and the leak scan that holds it to that.
+
+Parameters: investigators see every value the run was given. The others see a value that
+holds text only for the names in :data:`SHOWN_PARAMETERS`; any other, such as
+``extra_report_phrases`` (the investigator's own words, which may name a person), is
+summarised, ``3 extra phrases (withheld)``, in the provenance, ``index.html`` and
+``report-set.json``. Numbers and true/false are shown: they cannot name anyone.
+
+Leak scan: :func:`leak_check` makes the check that
+:func:`~workbench.reportset.contents.write_set` runs on every auditor and public set after
+its index is written and before ``report-set.json`` declares it complete. It searches every
+file of the set (see :func:`workbench.reportset.leakscan.check_set`) for every direct
+identifier of the case and every withheld parameter value. A hit removes ``index.html``,
+marks the set failed and raises :class:`~workbench.reportset.leakscan.LeakError`, which
+names file, line and kind, never the value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..audience import Audience
+from ..errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from ..case import Case
+    from .leakscan import Identifiers, ScanResult
+
+__all__ = ["SHOWN_PARAMETERS", "LeakError", "check_set", "leak_check", "shown_parameters"]
+
+# Set by `workbench report` itself, or settings the reports state anyway (the zone of every
+# time shown, the period and districts every table is cut to).
+SHOWN_PARAMETERS = frozenset({"case_url", "audience", "out_dir", "timezone", "period_start", "period_end", "districts"})
+_NOUNS = {"extra_report_phrases": ("extra phrase", "extra phrases")}
+_PACKAGE = Path(__file__).resolve().parents[1]
+
+
+class LeakError(WorkbenchError):
+    """A report set for auditors or the public holds an identifier or a withheld parameter value."""
+
+
+def check_set(
+    root: str | Path,
+    ids: Identifiers,
+    *,
+    audience: str,
+    exclude: Iterable[str] = (),
+    texts: Mapping[str, str] | None = None,
+) -> ScanResult:
+    """Scan every file of the report set at ``root`` (and ``texts`` about to be written there); a LeakError on a hit.
+
+    The error names each hit's file, line and kind, never the identifier: it goes to a
+    terminal and logs that people other than investigators may read.
+    """
+    from .leakscan import scan
+
+    root = Path(root)
+    result = scan([root], ids, exclude=exclude, every_file=True, texts=texts)
+    if result.hits:
+        shown = [h.where(root) for h in result.hits[:40]]
+        more = len(result.hits) - len(shown)
+        raise LeakError(
+            f"leak scan: the {audience} report set in {root} holds {len(result.hits)} identifier(s) of the evidence "
+            f"or value(s) of parameters withheld from {audience}s, so it is NOT complete and must not be "
+            "distributed:\n"
+            + "\n".join(f"  {w}" for w in shown)
+            + (f"\n  … and {more} more" if more else "")
+            + "\nOpen each file at its line to see what leaked (the values are not repeated here); fix the "
+            "notebook or the parameter and render again."
+        )
+    return result
+
+
+class _Summary(str):
+    """What stands for a withheld value, e.g. "3 extra phrases (withheld)"; repr writes it without quotes."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def withheld(name: str, value: object) -> bool:
+    """Whether parameter ``name`` with ``value`` is withheld from auditors and the public."""
+    return name not in SHOWN_PARAMETERS and not (value is None or isinstance(value, (bool, int, float)))
+
+
+def shown_parameters(values: Mapping[str, object], audience: str) -> dict[str, object]:
+    """``values`` as ``audience`` may read them: each withheld value replaced by a summary of it."""
+    if Audience.parse(audience).sees_free_text:
+        return dict(values)
+    out: dict[str, object] = {}
+    for name, value in values.items():
+        if not withheld(name, value):
+            out[name] = value
+        elif isinstance(value, (list, tuple)):
+            one, many = _NOUNS.get(name, ("value", "values"))
+            out[name] = _Summary(f"{len(value)} {one if len(value) == 1 else many} (withheld)")
+        else:
+            out[name] = _Summary("text (withheld)")
+    return out
+
+
+def _own_text(notebooks: Collection[Path]) -> str:
+    """What reports say whatever the case: the notebooks, and the package's code and templates."""
+    files = [*notebooks, *sorted(_PACKAGE.rglob("*.py")), *sorted((_PACKAGE / "templates").rglob("*.j2"))]
+    return "\n".join(f.read_text(encoding="utf-8", errors="replace") for f in files)
+
+
+def leak_check(
+    case: Case,
+    audience: str,
+    root: Path,
+    plan: Mapping[Path, Mapping[str, object]],
+    given: Collection[str],
+    progress: Callable[[str], object] | None = None,
+    exclude: Callable[[], Iterable[str]] = tuple,
+) -> Callable[[str], None]:
+    """The check for the set at ``root``: ``check(record)``, ``record`` being ``report-set.json`` about to be written.
+
+    ``plan`` is each notebook's parameters as read (``plan_parameters``); ``given`` names
+    those the investigator gave, whose withheld values are searched for. ``exclude()`` gives
+    the library code the pages inline, which is not searched. A value the
+    reports' own text holds (a wording such as "kan inte logga in") cannot be told apart
+    from that text; it is set aside and counted.
+    """
+    from .contents import INDEX_FILE, SET_FILE
+    from .leakscan import add_values, case_identifiers
+
+    def check(record: str) -> None:
+        ids = case_identifiers(case)
+        values: dict[str, list[object]] = {}
+        for params in plan.values():
+            for name, value in params.items():
+                if name in given and withheld(name, value):
+                    values.setdefault(name, []).append(value)
+        own = _own_text(plan) if values else ""
+        for name, found in values.items():
+            add_values(ids, f"parameter {name}", found, own_text=own)
+        try:
+            result = check_set(root, ids, audience=audience, exclude=exclude(), texts={str(root / SET_FILE): record})
+        except LeakError:
+            (root / INDEX_FILE).unlink(missing_ok=True)  # nothing may look like a finished set
+            marker = json.loads((root / SET_FILE).read_text(encoding="utf-8"))
+            (root / SET_FILE).write_text(json.dumps({**marker, "failed": "leak scan"}) + "\n", encoding="utf-8")
+            raise
+        if progress:
+            keys = sum(len(k) for k in ids.keys.values())
+            progress(f"{audience} leak scan: {keys:,} keys searched in {len(result.files)} files: no hit")
+
+    return check
