@@ -33,13 +33,16 @@ RAW_TABLES = ("page_views", "support_messages")
 
 
 def _raw_case(case, root: Path) -> Path:
-    """An evidence folder with every table of ``case`` but the two the raw forms carry."""
+    """An evidence folder with every table of ``case`` but the two the raw forms carry.
+
+    Copies, not links: ingest refuses a link out of the evidence folder (tests/test_ingest_edges.py).
+    """
     folder = root / "evidence"
     folder.mkdir(parents=True)
     for path in case.evidence_dir.iterdir():
         if path.stem not in RAW_TABLES:
-            (folder / path.name).symlink_to(path)
-    (root / "raw").symlink_to(case.root / "raw")
+            shutil.copy(path, folder / path.name)
+    shutil.copytree(case.root / "raw", root / "raw")
     return folder
 
 
