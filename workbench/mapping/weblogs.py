@@ -170,6 +170,8 @@ def format_columns(log_format: str | None) -> tuple[str, list[str]]:
         group = f"g{len(names)}"
         if name == "time_local" and directive == "t":
             pattern += rf"\[(?P<{group}>[^\]]*)\]"
+        elif name in ("time_local", "time_iso8601") or literal.endswith("["):
+            pattern += rf"(?P<{group}>[^\]]*)"
         elif quoted:
             pattern += rf'(?P<{group}>(?:[^"\\]|\\.)*)'
         else:
