@@ -118,7 +118,7 @@ def test_json_lines_and_parquet(tmp_path):
     assert (
         "malformed line: not a JSON object" in con.execute("SELECT reason FROM quarantine WHERE line = 2").fetchone()[0]
     )
-    report, con = _case(tmp_path, "version: 1\ntables:\n  handlers:\n    source: {parquet: h.parquet}\n" + columns)
+    _report, con = _case(tmp_path, "version: 1\ntables:\n  handlers:\n    source: {parquet: h.parquet}\n" + columns)
     assert con.execute("SELECT handler_id, name, active_from FROM handlers").fetchall() == [(8, "Nils", "2009-01-01")]
 
 
@@ -127,7 +127,7 @@ def test_duplicate_keys_across_two_inputs_name_the_first_input_and_line(tmp_path
     (tmp_path / "h" / "a.csv").write_text("id,n,t,f\n7,Karin,A,2008-09-01\n")
     (tmp_path / "h" / "b.csv").write_text("id,n,t,f\n8,Nils,B,2008-09-01\n7,Karin igen,A,2008-09-01\n")
     columns = "    columns: {handler_id: id, name: n, team: t, active_from: f, active_to: null}\n"
-    report, con = _case(tmp_path, "version: 1\ntables:\n  handlers:\n    source: {csv: '*.csv'}\n" + columns)
+    _report, con = _case(tmp_path, "version: 1\ntables:\n  handlers:\n    source: {csv: '*.csv'}\n" + columns)
     assert con.execute("SELECT file, line, reason FROM quarantine").fetchall() == [
         (
             "b.csv",
