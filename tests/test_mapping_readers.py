@@ -113,7 +113,7 @@ def test_json_lines_and_parquet(tmp_path):
         tmp_path / "h" / "h.parquet"
     )
     columns = "    columns: {handler_id: id, name: n, team: t, active_from: f, active_to: null}\n"
-    report, con = _case(tmp_path, "version: 1\ntables:\n  handlers:\n    source: {jsonl: h.jsonl}\n" + columns)
+    _report, con = _case(tmp_path, "version: 1\ntables:\n  handlers:\n    source: {jsonl: h.jsonl}\n" + columns)
     assert con.execute("SELECT handler_id, name FROM handlers").fetchall() == [(7, "Karin")]
     assert (
         "malformed line: not a JSON object" in con.execute("SELECT reason FROM quarantine WHERE line = 2").fetchone()[0]
