@@ -67,3 +67,17 @@ def test_the_hand_written_mapping_is_valid_against_the_schema(tmp_path):
     assert set(mapping.tables) == {"handlers", "applicants", "logins", "page_views", "support_messages"}
     assert mapping.tables["applicants"].timezone == "Europe/Stockholm"
     assert Path(mapping.path).name == "mapping.yaml"
+
+
+def test_the_worked_example_in_the_evidence_format_docs_is_the_tested_mapping(tmp_path):
+    from mappingkit import MAPPING
+
+    from workbench.mapping import ingest_mapped
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "evidence-format.md").read_text(encoding="utf-8")
+    chapter = doc.split("## Bringing your own evidence", 1)[1]
+    example = chapter.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert example == MAPPING
+    report = ingest_mapped(tmp_path / "h", write_handover(tmp_path / "h"), case_url=tmp_path / "c.db", progress=False)
+    loaded, quarantined = sum(r["rows_loaded"] for r in report.rows()), report.rows_quarantined
+    assert f"then loads {loaded} rows and\nquarantines {quarantined}," in chapter
