@@ -33,6 +33,8 @@ ALLOWED: dict[str, set[str]] = {
     "caselock": FOUNDATION | {"case"},
     "queries": FORMAT | {"case"},
     "ingest": FORMAT | {"case", "caselock"},
+    # evidence as handed over, read through a mapping file; loads with ingest's checks and writers
+    "mapping": FORMAT | {"case", "caselock", "ingest", "readonly"},
     "scenario": FORMAT,
     "audience": DATA | {"suppression"},
     # the three questions: each its own room, none importing another or anything that renders
@@ -46,7 +48,7 @@ ALLOWED: dict[str, set[str]] = {
     "person_lists": ANALYSIS | {"csvout"},
     "widgets": ANALYSIS | {"csvout", "display", "findings", "person_lists", "incident", "exposure", "fairness"},
     "reportset": ANALYSIS | {"findings", "display", "caselock", "__init__"},
-    "cli": ANALYSIS | {"findings", "reportset", "ingest", "scenario", "evidence_docs", "__init__"},
+    "cli": ANALYSIS | {"findings", "reportset", "ingest", "mapping", "scenario", "evidence_docs", "__init__"},
     "__init__": {"case", "errors"},
 }
 RENDERERS = ("IPython", "ipywidgets", "altair", "nbconvert", "papermill")
@@ -61,6 +63,7 @@ HEADLESS = (
     "readonly",
     "queries",
     "ingest",
+    "mapping",
     "scenario",
     "audience",
     "suppression",

@@ -423,8 +423,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.set_defaults(func=_findings)
 
     from .ingest import add_ingest_command
+    from .mapping.command import add_map_command, add_mapping_option
 
-    add_ingest_command(sub)
+    add_mapping_option(add_ingest_command(sub))
+    add_map_command(sub)
     return parser
 
 

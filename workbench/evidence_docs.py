@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from importlib.resources import files
 
 import sqlalchemy as sa
 
@@ -80,4 +81,6 @@ def render_markdown() -> str:
     for name, table_name in RAW_FORMS.items():
         out.append(f"| `{name}` | `{table_name}` | {RAW_FORM_DOCS[name]} |")
     out.append("")
+    # Evidence as organisations hand it over (workbench.mapping); prose kept beside the package.
+    out.append(files("workbench").joinpath("data/bring_your_own_evidence.md").read_text(encoding="utf-8"))
     return "\n".join(out)

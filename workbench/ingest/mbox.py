@@ -43,7 +43,7 @@ from .. import evidence
 from ..errors import WorkbenchError
 from .batch import LINE, PROBLEMS_SCHEMA, RawBatch
 
-__all__ = ["CHANNEL_HEADER", "CUSTOMER_HEADER", "MessageProblem", "parse_message", "read_mbox"]
+__all__ = ["CHANNEL_HEADER", "CUSTOMER_HEADER", "MessageProblem", "message_fields", "parse_message", "read_mbox"]
 
 CHANNEL_HEADER = "X-Bostad-Channel"
 CUSTOMER_HEADER = "X-Bostad-Customer-Number"
@@ -170,6 +170,32 @@ def parse_message(raw: bytes) -> dict:
         "sender_applicant_id": headers.get(CUSTOMER_HEADER.lower()),
         "sender_address": _sender(headers.get("from")),
         "subject": None if subject is None else str(subject),  # encoded words decoded
+        "body": _body(msg),
+    }
+
+
+def message_fields(raw: bytes) -> dict[str, str | datetime | None]:
+    """Every header of one message (by lower-case name, unfolded, first occurrence) and what it says.
+
+    Besides the headers: ``received_at`` (as for ``support_messages``, in UTC),
+    ``from_address``, ``subject`` (encoded words decoded) and ``body`` (the text part).
+    For mapped ingest (:mod:`workbench.mapping`), where any header may become a column.
+    Raises :class:`MessageProblem` where :func:`parse_message` would for the time or the body.
+    """
+    msg = email.message_from_bytes(raw, policy=_POLICY)
+    headers: dict[str, str] = {}
+    for name, value in msg.raw_items():
+        headers.setdefault(name.lower(), _UNFOLD.sub("", value).strip())
+    subject = msg.get("Subject")
+    try:
+        sender = _sender(headers.get("from"))
+    except MessageProblem:
+        sender = None
+    return {
+        **headers,
+        "received_at": _received_at(headers),
+        "from_address": sender,
+        "subject": None if subject is None else str(subject),
         "body": _body(msg),
     }
 

@@ -89,9 +89,15 @@ def _read_csv(source: EvidenceFile) -> Iterator[RawBatch]:
     malformed = _Malformed(source.label, header)
     reader = pacsv.open_csv(
         source.path,
-        read_options=pacsv.ReadOptions(use_threads=False, block_size=_CSV_BLOCK),
+        read_options=pacsv.ReadOptions(
+            use_threads=False, block_size=_CSV_BLOCK, skip_rows=source.skip_lines, encoding=source.encoding
+        ),
         parse_options=pacsv.ParseOptions(
-            newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=malformed
+            delimiter=source.delimiter,
+            quote_char=source.quote,
+            newlines_in_values=True,
+            ignore_empty_lines=False,
+            invalid_row_handler=malformed,
         ),
         convert_options=pacsv.ConvertOptions(
             column_types={name: pa.string() for name in header},
@@ -100,7 +106,7 @@ def _read_csv(source: EvidenceFile) -> Iterator[RawBatch]:
             null_values=[""],  # pyarrow's default also turns "NA", "null", "NaN" into null
         ),
     )
-    lines = _LineCounter(1 + 1 + sum(h.count("\n") for h in header))
+    lines = _LineCounter(source.skip_lines + 1 + 1 + sum(h.count("\n") for h in header))
     for batch in reader:
         frame = pl.from_arrow(batch)
         assert isinstance(frame, pl.DataFrame)

@@ -70,6 +70,11 @@ class EvidenceFile:
     bytes: int = 0
     columns: list[str] = field(default_factory=list)
     rows: int | None = None  # known up front for Parquet only
+    # CSV dialect; format v1 is the default. A mapping (workbench.mapping) declares others.
+    delimiter: str = ","
+    quote: str = '"'
+    encoding: str = "utf-8"
+    skip_lines: int = 0  # lines above the header
 
 
 @dataclass

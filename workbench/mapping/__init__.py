@@ -1,0 +1,17 @@
+"""Evidence as organisations hand it over, read through a mapping file into a v1 case.
+
+>>> report = ingest_mapped("handover", "handover/mapping.yaml")   # doctest: +SKIP
+
+Modules: ``schema`` (the mapping file, its JSON Schema and loader), ``files`` (find, hash
+and check the inputs), ``read`` (one reader per kind: ``weblogs`` for IIS and nginx/Apache
+logs, ``mail`` for .eml, Maildir and mbox, ``sql`` for a query on any database, CSV and
+Parquet through :mod:`workbench.ingest.readers`), ``transform`` (v1 columns from source
+columns: renames, concatenations, constants, value maps, local times), ``run`` (the order of
+work, reusing the checks, writers and manifest of :mod:`workbench.ingest`), ``draft`` and
+``check`` (``workbench map init`` and ``map check``), ``command`` (the CLI).
+"""
+
+from .run import ingest_mapped
+from .schema import Mapping, MappingError, json_schema, load
+
+__all__ = ["Mapping", "MappingError", "ingest_mapped", "json_schema", "load"]

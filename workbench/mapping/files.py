@@ -1,0 +1,226 @@
+"""Find the source files a mapping names, and check each as a whole before anything is loaded.
+
+A source's glob is relative to the SOURCE folder; every file it matches is one input of
+the manifest, with its sha256 and size. Lock and hidden files are passed over; a match that
+is a folder (except for a Maildir), or a link out of SOURCE, is an error. Text sources are
+decoded in their declared encoding while they are hashed: a byte that is not in it stops
+ingest naming the file, line and byte; a file declared Windows-1252 or Latin-1 that is in
+fact UTF-8 with accents stops it too (it would load as "Ã¶" silently).
+
+An SQL source is a database, not a file. An SQLite database inside SOURCE is hashed like a
+file; for a server database the manifest's sha256 is of the rows as read (see :mod:`.sql`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from ..errors import EvidenceError
+from .schema import Mapping, MappingError, SourceSpec
+
+__all__ = ["SourceFile", "resolve", "scan"]
+
+_CHUNK = 1 << 20
+_TEXT = {"csv", "jsonl", "iis", "weblog"}
+_SINGLE_BYTE = {"cp1252", "latin-1", "iso8859-1", "iso8859-15", "cp850", "mac-roman"}
+
+
+@dataclass
+class SourceFile:
+    """One input of a mapped table: a file (or an SQL query) and what the checks learned."""
+
+    table: str
+    spec: SourceSpec
+    label: str  # as recorded in the case, relative to SOURCE, e.g. "export/sokande.csv"
+    path: Path | None  # None for a query on a server database
+    sha256: str = ""
+    bytes: int = 0
+    columns: list[str] = field(default_factory=list)
+    fields_lines: list[tuple[int, list[str]]] = field(default_factory=list)  # IIS: (line, fields)
+
+
+def _skipped(name: str) -> bool:
+    return name.startswith((".", "~$")) or name.lower() in ("thumbs.db", "desktop.ini")
+
+
+def resolve(root: Path, mapping: Mapping) -> dict[str, list[SourceFile]]:
+    """The input files of every mapped table, in name order; nothing is read yet."""
+    if not root.is_dir():
+        raise EvidenceError(f"source folder {str(root)!r} does not exist or is not a folder")
+    real = root.resolve()
+    out: dict[str, list[SourceFile]] = {}
+    for name, table in mapping.tables.items():
+        spec = table.source
+        if spec.kind == "sql":
+            out[name] = [_database(root, name, spec)]
+            continue
+        found = []
+        for path in sorted(root.glob(spec.target)):
+            if _skipped(path.name):
+                continue
+            resolved = path.resolve()
+            if not resolved.is_relative_to(real):
+                raise MappingError(f"{spec.where}: {path} leads outside the source folder {real}; copy the file in")
+            if spec.kind == "maildir":
+                if not (path / "cur").is_dir() and not (path / "new").is_dir():
+                    raise MappingError(f"{spec.where}: {path} is not a Maildir (no cur/ or new/ folder)")
+                for sub in ("new", "cur"):
+                    for message in sorted((path / sub).glob("*")) if (path / sub).is_dir() else []:
+                        if message.is_file() and not _skipped(message.name):
+                            found.append(SourceFile(name, spec, message.relative_to(root).as_posix(), message))
+                continue
+            if not resolved.is_file():
+                raise MappingError(f"{spec.where}: {path.relative_to(root)} is not a file")
+            found.append(SourceFile(name, spec, path.relative_to(root).as_posix(), resolved))
+        if not found:
+            raise MappingError(f"{spec.where}: {spec.kind}: {spec.target!r} matches no file in {root}")
+        out[name] = found
+    return out
+
+
+def _database(root: Path, table: str, spec: SourceSpec) -> SourceFile:
+    import sqlalchemy as sa
+
+    try:
+        url = sa.make_url(spec.url or "")
+    except sa.exc.ArgumentError:
+        raise MappingError(f"{spec.where}.url: {spec.url!r} is not an SQLAlchemy URL") from None
+    if url.get_backend_name() == "sqlite":
+        database = Path(url.database or "")
+        path = database if database.is_absolute() else root / database
+        if not path.is_file():
+            raise MappingError(f"{spec.where}.url: SQLite database {str(path)!r} does not exist")
+        label = f"{path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name}#{table}"
+        return SourceFile(table, spec, label, path)
+    shown = url.render_as_string(hide_password=True)
+    return SourceFile(table, spec, f"{shown}#{table}", None)
+
+
+def scan(source: SourceFile) -> None:
+    """Hash ``source`` and run its whole-file checks, filling in sha256, bytes and columns."""
+    kind = source.spec.kind
+    if source.path is None:
+        return  # a server database: hashed as it is read
+    head = _hash(source)
+    if source.bytes == 0 and kind not in ("eml", "maildir"):
+        raise EvidenceError(f"{source.label}: empty file (0 bytes); allowed: a {kind} file with rows")
+    if kind == "csv":
+        source.columns = _csv_header(source)
+    elif kind == "parquet":
+        if not head.startswith(b"PAR1"):
+            raise EvidenceError(f"{source.label}: not a Parquet file (it starts with {head[:8]!r})")
+        source.columns = list(pl.read_parquet_schema(source.path))
+    elif kind == "jsonl":
+        source.columns = _jsonl_keys(source)
+    elif kind == "mbox" and not head.startswith(b"From "):
+        raise EvidenceError(f"{source.label}: not an mbox file: it does not start with a 'From ' line")
+
+
+def _hash(source: SourceFile) -> bytes:
+    """sha256 and size in one pass; text sources are decoded in their declared encoding on the way."""
+    assert source.path is not None
+    digest = hashlib.sha256()
+    text = source.spec.kind in _TEXT
+    encoding = codecs.lookup(source.spec.encoding).name
+    decoder = codecs.getincrementaldecoder(encoding)() if text else None
+    utf8 = codecs.getincrementaldecoder("utf-8")() if text and encoding in _SINGLE_BYTE else None
+    utf8_ok, high = utf8 is not None, False
+    head, size, newlines = b"", 0, 0
+    fields_lines: list[tuple[int, list[str]]] = []
+    with open(source.path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            head = head or chunk[:65536]
+            digest.update(chunk)
+            if decoder is not None:
+                try:
+                    decoded = decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    _raise_encoding(source, exc, newlines, encoding)
+                if source.spec.kind == "iis" and "#Fields:" in decoded:
+                    _fields(decoded, newlines, fields_lines)
+            if utf8 is not None and utf8_ok:
+                high = high or any(b > 0x7F for b in chunk)
+                try:
+                    utf8.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8_ok = False
+            newlines += chunk.count(b"\n")
+            size += len(chunk)
+    if utf8 is not None and utf8_ok and high:
+        raise EvidenceError(
+            f"{source.label}: declared {source.spec.encoding}, but the file is UTF-8 (its accented letters would "
+            f"load as 'Ã¶'); allowed: the file's real encoding, here encoding: utf-8 in the mapping"
+        )
+    source.sha256, source.bytes, source.fields_lines = digest.hexdigest(), size, fields_lines
+    if source.spec.kind == "iis":
+        seen: dict[str, None] = {}
+        for _, names in fields_lines:
+            seen.update(dict.fromkeys(names))
+        source.columns = [*seen, "datetime"]
+    return head
+
+
+def _fields(decoded: str, newlines_before: int, out: list[tuple[int, list[str]]]) -> None:
+    # Chunks are cut anywhere: a directive split between two is re-read whole by the IIS reader;
+    # here only its line number and names matter, and a split one is rare enough to re-scan.
+    for i, line in enumerate(decoded.split("\n")):
+        if line.startswith("#Fields:"):
+            out.append((newlines_before + i + 1, line[len("#Fields:") :].split()))
+
+
+def _raise_encoding(source: SourceFile, exc: UnicodeDecodeError, newlines: int, encoding: str) -> None:
+    data, at = exc.object, exc.start
+    line = newlines + data.count(b"\n", 0, at) + 1
+    start = data.rfind(b"\n", 0, at) + 1
+    end = data.find(b"\n", at)
+    shown = data[start : end if end >= 0 else len(data)][:120].decode("latin-1")
+    guess = "UTF-8" if encoding != "utf-8" else "Windows-1252 or Latin-1"
+    raise EvidenceError(
+        f"{source.label}: not {source.spec.encoding} at line {line}: byte 0x{data[at]:02X} in {shown!r} "
+        f"({guess}?); allowed: text in the encoding the mapping declares (encoding: in its source)"
+    ) from None
+
+
+def _csv_header(source: SourceFile) -> list[str]:
+    spec = source.spec
+    assert source.path is not None
+    with open(source.path, encoding=spec.encoding, newline="") as fh:
+        for _ in range(spec.header - 1):
+            fh.readline()
+        line = fh.readline()
+    header = next(
+        csv.reader(io.StringIO(line.removeprefix("\ufeff")), delimiter=spec.delimiter, quotechar=spec.quote), []
+    )
+    if not any(h.strip() for h in header):
+        raise EvidenceError(f"{source.label}: line {spec.header} (the header, says the mapping) is empty")
+    if len(header) == 1 and spec.delimiter not in line and any(d in line for d in ",;\t|"):
+        other = next(d for d in ",;\t|" if d in line)
+        raise EvidenceError(
+            f"{source.label}: the header on line {spec.header} has one column with delimiter {spec.delimiter!r}; "
+            f"the file looks {other!r}-separated: declare delimiter: {other!r}"
+        )
+    return header
+
+
+def _jsonl_keys(source: SourceFile) -> list[str]:
+    keys: dict[str, None] = {}
+    assert source.path is not None
+    with open(source.path, encoding=source.spec.encoding) as fh:
+        for n, line in enumerate(fh):
+            if n >= 1000:
+                break
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # quarantined line by line when read
+            if isinstance(value, dict):
+                keys.update(dict.fromkeys(value))
+    return list(keys)

@@ -1,0 +1,139 @@
+"""Read the inputs of one mapped table, whatever their kind, as batches of source rows.
+
+Every reader yields :class:`~workbench.ingest.batch.RawBatch` es: source columns (text, or
+the type a Parquet file or a database gives) plus ``__line``, and the records it could not
+read at all. Here ``__line`` carries the input too: ``(index of the file << 32) | line``,
+so that one table's files share one key check and still report file and line
+(:func:`split_line`). CSV and Parquet go through the v1 readers
+(:func:`workbench.ingest.readers.read_batches`) in the declared dialect; JSON Lines are
+parsed line by line (a line that is no JSON object is quarantined).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import polars as pl
+
+from ..ingest.batch import LINE, PROBLEMS_SCHEMA, RawBatch
+from ..ingest.readers import read_batches
+from ..ingest.sources import EvidenceFile
+from .files import SourceFile
+from .mail import mail_columns, read_messages
+from .sql import query_columns, read_query
+from .weblogs import format_columns, read_iis, read_weblog
+
+__all__ = ["FILE_SHIFT", "columns", "read_table", "split_line"]
+
+FILE_SHIFT = 32
+
+
+def split_line(line: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(index of the file, line within it) of an encoded ``__line``."""
+    return (line // (1 << FILE_SHIFT)).cast(pl.Int64), (line % (1 << FILE_SHIFT)).cast(pl.Int64)
+
+
+def columns(files: list[SourceFile]) -> list[str]:
+    """The source columns the inputs of one table offer (after :func:`.files.scan`)."""
+    spec = files[0].spec
+    if spec.kind in ("eml", "maildir", "mbox"):
+        return mail_columns([f.path for f in files if f.path is not None], spec.kind)
+    if spec.kind == "weblog":
+        names = format_columns(spec.log_format)[1]
+        derived = [
+            *(["method", "path", "protocol"] if "request" in names else []),
+            *(["time"] if "time_local" in names else []),
+        ]
+        return list(dict.fromkeys([*names, *derived]))
+    if spec.kind == "sql":
+        return query_columns(files[0])
+    seen: dict[str, None] = {}
+    for f in files:
+        seen.update(dict.fromkeys(f.columns))
+    return list(seen)
+
+
+def _evidence_file(source: SourceFile) -> EvidenceFile:
+    assert source.path is not None
+    spec = source.spec
+    return EvidenceFile(
+        source.path,
+        source.table,
+        spec.kind,
+        source.label,
+        columns=source.columns,
+        delimiter=spec.delimiter,
+        quote=spec.quote,
+        encoding=spec.encoding,
+        skip_lines=spec.header - 1,
+    )
+
+
+def _encoded(batch: RawBatch, index: int) -> RawBatch:
+    shift = pl.col(LINE) + (index << FILE_SHIFT)
+    return RawBatch(batch.frame.with_columns(shift), batch.malformed.with_columns(shift))
+
+
+def _one(source: SourceFile, all_columns: list[str], batch_rows: int) -> Iterator[RawBatch]:
+    kind = source.spec.kind
+    if kind in ("csv", "parquet"):
+        for batch in read_batches(_evidence_file(source), batch_rows):
+            missing = [c for c in all_columns if c not in batch.frame.columns]
+            yield RawBatch(batch.frame.with_columns(pl.lit(None, pl.String).alias(c) for c in missing), batch.malformed)
+    elif kind == "jsonl":
+        yield from _jsonl(source, all_columns, batch_rows)
+    elif kind == "iis":
+        assert source.path is not None
+        yield from read_iis(source.path, source.spec.encoding, [c for c in all_columns])
+    elif kind == "weblog":
+        assert source.path is not None
+        yield from read_weblog(source.path, source.spec.log_format)
+    else:
+        yield from read_query(source, batch_rows)
+
+
+def read_table(files: list[SourceFile], all_columns: list[str], batch_rows: int) -> Iterator[RawBatch]:
+    """Every row of every input of one table, in order, with ``__line`` encoded."""
+    kind = files[0].spec.kind
+    if kind in ("eml", "maildir", "mbox"):
+        yield from read_messages([f.path for f in files if f.path is not None], kind, all_columns)
+        return
+    for index, source in enumerate(files):
+        for batch in _one(source, all_columns, batch_rows):
+            yield _encoded(batch, index)
+
+
+def _jsonl(source: SourceFile, all_columns: list[str], batch_rows: int) -> Iterator[RawBatch]:
+    assert source.path is not None
+    rows: list[dict] = []
+    bad: list[dict] = []
+    schema = {**{c: pl.String() for c in all_columns}, LINE: pl.Int64()}
+
+    def flush() -> RawBatch:
+        return RawBatch(pl.DataFrame(rows, schema=schema), pl.DataFrame(bad, schema=PROBLEMS_SCHEMA))
+
+    with open(source.path, encoding=source.spec.encoding) as fh:
+        for n, line in enumerate(fh, 1):
+            try:
+                value = json.loads(line)
+                if not isinstance(value, dict):
+                    raise ValueError(f"a JSON {type(value).__name__}, not an object")
+            except ValueError as exc:
+                why = "an empty line" if not line.strip() else f"not a JSON object ({exc})"
+                bad.append(
+                    {
+                        LINE: n,
+                        "column": None,
+                        "value": line.rstrip("\r\n"),
+                        "reason": f"malformed line: {why}; allowed: one JSON object per line",
+                        "record": None,
+                    }
+                )
+                continue
+            row = {k: v if v is None or isinstance(v, str) else json.dumps(v) for k, v in value.items() if k in schema}
+            rows.append({**row, LINE: n})
+            if len(rows) + len(bad) >= batch_rows:
+                yield flush()
+                rows, bad = [], []
+    yield flush()

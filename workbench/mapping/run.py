@@ -1,0 +1,236 @@
+"""Ingest a hand-over through its mapping: the same checks, case and manifest as ``workbench ingest``.
+
+Order of work: load and validate the mapping; find, hash and check every input as a whole,
+and check that every source column the mapping reads exists (nothing is written yet);
+then, parents before children, stream each table's inputs through the mapping
+(:mod:`.transform`), the value checks, the key check (across all inputs of the table) and
+the orphan check, appending what passed to its table and what did not to ``quarantine``;
+finally write ``manifest`` (one row per input, with its sha256, and one for the mapping
+itself) and commit. Any exception aborts the writer: no half-written case.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+import sqlalchemy as sa
+
+from .. import evidence
+from ..case import case_url as _case_url, default_case_path, polars_schema
+from ..caselock import CaseLock
+from ..errors import WorkbenchError
+from ..ingest.batch import LINE, PROBLEMS_SCHEMA
+from ..ingest.integrity import KeyTracker, ParentKeys, check_references, load_order
+from ..ingest.load import CaseWriter, open_writer
+from ..ingest.manifest import SAMPLES, FileReport, IngestReport, manifest_frame
+from ..ingest.validate import check_values
+from . import schema as mapping_schema
+from .files import SourceFile, resolve, scan
+from .read import columns, read_table, split_line
+from .schema import Mapping, MappingError, TableSpec
+from .transform import transform
+
+__all__ = ["ingest_mapped", "load_table", "prepare"]
+
+_FIRST = re.compile(r"first loaded from @ (\d+)")
+
+
+def prepare(source_dir: Path, mapping: Mapping) -> tuple[dict[str, list[SourceFile]], dict[str, list[str]]]:
+    """The inputs of every mapped table, scanned, and the source columns each offers.
+
+    Raises :class:`MappingError` when a column the mapping reads is not in the source.
+    """
+    inputs = resolve(source_dir, mapping)
+    offered = {}
+    for table, files in inputs.items():
+        for f in files:
+            scan(f)
+        offered[table] = columns(files)
+        for spec in mapping.tables[table].columns.values():
+            for name in spec.sources():
+                if name not in offered[table]:
+                    listing = ", ".join(offered[table]) or "none"
+                    raise MappingError(
+                        f"{spec.where}: source column {name!r} is not in {files[0].label}"
+                        f"{f' (nor the other {len(files) - 1} inputs)' if len(files) > 1 else ''}; its columns are: {listing}"
+                    )
+    return inputs, offered
+
+
+def ingest_mapped(
+    source_dir: str | Path,
+    mapping_path: str | Path,
+    case_url: str | Path | sa.URL | None = None,
+    progress: bool = True,
+    batch_rows: int = 1_000_000,
+) -> IngestReport:
+    """Ingest the hand-over in ``source_dir`` through the mapping at ``mapping_path``.
+
+    ``case_url`` as for :func:`workbench.ingest.ingest` (default: ``case.db`` beside
+    ``source_dir``). Raises :class:`MappingError` (mapping file, line, key) or
+    :class:`~workbench.errors.EvidenceError` (an input that cannot be used); nothing is
+    written then.
+    """
+    started = time.perf_counter()
+    source_dir = Path(source_dir)
+    mapping = mapping_schema.load(mapping_path)
+    url = _case_url(case_url if case_url is not None else default_case_path(source_dir), write=True)
+    with CaseLock(url, purpose="ingest"):
+        inputs, offered = prepare(source_dir, mapping)
+        ingested_at = datetime.now(UTC)
+        parents = ParentKeys(set(inputs))
+        reports: list[FileReport] = []
+        unchecked: list[str] = []
+        writer = open_writer(url)
+        try:
+            writer.create_tables()
+            for table in load_order():
+                if table in inputs:
+                    unchecked += [str(r) for r in parents.skipped(table)]
+                    reports += load_table(
+                        mapping.tables[table], inputs[table], offered[table], writer, parents, batch_rows
+                    )
+            mapping_report = _mapping_report(Path(mapping_path))
+            writer.append("manifest", manifest_frame([*reports, mapping_report], ingested_at))
+            writer.finish()
+        except BaseException:
+            writer.abort()
+            raise
+    unused = [
+        f"{inputs[t][0].label}: {', '.join(c for c in offered[t] if c not in _used(mapping.tables[t]))}"
+        for t in inputs
+        if any(c not in _used(mapping.tables[t]) for c in offered[t])
+        and mapping.tables[t].source.kind in ("csv", "parquet", "jsonl", "sql")
+    ]
+    return IngestReport(
+        evidence_dir=f"{source_dir} (mapping {Path(mapping_path).name})",
+        case_url=url.render_as_string(hide_password=True),
+        files=sorted(reports, key=lambda r: r.file),
+        missing_tables=[t for t in evidence.TABLES if t not in inputs],
+        ignored=[f"source columns not mapped: {u}" for u in unused],
+        unchecked_references=unchecked,
+        ingested_at=ingested_at,
+        seconds=time.perf_counter() - started,
+        leftovers=writer.leftovers,
+    )
+
+
+def _used(table: TableSpec) -> set[str]:
+    return {name for spec in table.columns.values() for name in spec.sources()}
+
+
+def _mapping_report(path: Path) -> FileReport:
+    import hashlib
+
+    data = path.read_bytes()
+    return FileReport(path.name, "(mapping)", "mapping", hashlib.sha256(data).hexdigest(), len(data))
+
+
+def load_table(
+    table: TableSpec,
+    files: list[SourceFile],
+    offered: list[str],
+    writer: CaseWriter,
+    parents: ParentKeys,
+    batch_rows: int,
+) -> list[FileReport]:
+    """Stream the inputs of one table through mapping and checks into ``writer``; one report per input."""
+    reports = [FileReport(f.label, table.name, f.spec.kind, f.sha256, f.bytes) for f in files]
+    labels = [f.label for f in files]
+    keys = KeyTracker(table.name, "@")
+    for batch in read_table(files, offered, batch_rows):
+        made, refused_here = transform(batch.frame, table, table.source.decimal_comma)
+        good, refused = check_values(made, table.name)
+        if refused.height:  # quarantine keeps the source row, not the row as made
+            refused = _source_records(refused, refused_here, batch.frame)
+        good, duplicates = keys.check(good)
+        good, orphans = check_references(good, table.name, parents)
+        quarantined = pl.concat(
+            [batch.malformed, refused_here, refused, _decode_first(duplicates, labels), orphans]
+        ).sort(LINE)
+        loaded = good.drop(LINE)
+        writer.append(table.name, loaded)
+        parents.remember(table.name, loaded)
+        _count(reports, batch.frame, batch.malformed, good, quarantined)
+        if quarantined.height:
+            rows = _quarantine_rows(quarantined, table.name, labels)
+            writer.append("quarantine", rows)
+            for r in rows.iter_rows(named=True):
+                report = reports[labels.index(r["file"])]
+                if len(report.samples) < SAMPLES:
+                    report.samples.append(f"{r['file']}:{r['line']}: {r['column'] or '(record)'}: {r['reason']}")
+    for f, report in zip(files, reports, strict=True):
+        report.sha256, report.bytes = f.sha256, f.bytes  # a server database is hashed as read
+        if not report.reconciles:
+            raise WorkbenchError(
+                f"{report.file}: rows do not reconcile: read {report.rows_read} != loaded {report.rows_loaded} "
+                f"+ quarantined {report.rows_quarantined}; this is a bug in workbench mapping, please report it"
+            )
+    return reports
+
+
+def _count(
+    reports: list[FileReport],
+    read: pl.DataFrame,
+    malformed: pl.DataFrame,
+    good: pl.DataFrame,
+    quarantined: pl.DataFrame,
+) -> None:
+    for frame, attrs in (
+        (read, ("rows_read",)),
+        (malformed, ("rows_read",)),
+        (good, ("rows_loaded",)),
+        (quarantined, ("rows_quarantined",)),
+    ):
+        if frame.is_empty():
+            continue
+        index, _ = split_line(pl.col(LINE))
+        for i, n in frame.group_by(index.alias("i")).len().iter_rows():
+            for attr in attrs:
+                setattr(reports[i], attr, getattr(reports[i], attr) + n)
+
+
+def _source_records(refused: pl.DataFrame, already: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
+    cols = [c for c in frame.columns if not c.startswith("__")]
+    if not cols:
+        return refused
+    records = frame.filter(pl.col(LINE).is_in(refused[LINE].implode())).select(
+        LINE, pl.struct(pl.col(c).cast(pl.String) for c in cols).struct.json_encode().alias("__src")
+    )
+    return (
+        refused.join(records, on=LINE, how="left")
+        .with_columns(pl.coalesce("__src", "record").alias("record"))
+        .select(list(PROBLEMS_SCHEMA))
+    )
+
+
+def _decode_first(duplicates: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
+    """Duplicate reasons name the input and line a key was first loaded from."""
+    if duplicates.is_empty():
+        return duplicates
+    encoded = duplicates["reason"].str.extract(_FIRST.pattern, 1).cast(pl.Int64)
+    index, line = split_line(pl.lit(encoded))
+    where = pl.format(
+        "first loaded from {}:{}", index.replace_strict(list(range(len(labels))), labels, return_dtype=pl.String), line
+    )
+    return duplicates.with_columns(
+        pl.col("reason").str.replace(_FIRST.pattern, "@@").alias("reason"), where.alias("__w")
+    ).select(LINE, "column", "value", pl.col("reason").str.replace("@@", pl.col("__w"), literal=True), "record")
+
+
+def _quarantine_rows(problems: pl.DataFrame, table: str, labels: list[str]) -> pl.DataFrame:
+    index, line = split_line(pl.col(LINE))
+    return (
+        problems.select(
+            index.replace_strict(list(range(len(labels))), labels, return_dtype=pl.String).alias("file"),
+            line.alias("line"),
+            pl.lit(table).alias("table"),
+            *(pl.col(c) for c in PROBLEMS_SCHEMA if c != LINE),
+        )
+        .select(list(polars_schema("quarantine")))
+        .cast(polars_schema("quarantine"))
+    )

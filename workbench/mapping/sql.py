@@ -1,0 +1,129 @@
+"""Rows from the organisation's own database: one SQL query per table, any SQLAlchemy URL.
+
+The database is evidence, so it is opened read-only: SQLite with ``mode=ro`` and the same
+authorizer as a read-only case (:func:`workbench.readonly.sqlite_authorizer`), any other
+engine in a read-only transaction. A query that fails stops ingest, naming the mapping's
+line and key and the database's message; nothing is written.
+
+Values keep the type the driver gives when a column holds one type throughout a batch
+(integers, reals, text, booleans, dates and times; a time without a zone is localised with
+the mapping's time zone); anything else (SQLite columns of mixed types, decimals) is read
+as text and typed like CSV. ``__line`` is the 1-based row of the result. The manifest's
+sha256 is of the SQLite file; for a server database, of the rows as read (as CSV, in order).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+import sqlalchemy as sa
+
+from ..ingest.batch import LINE, PROBLEMS_SCHEMA, RawBatch
+from ..readonly import sqlite_authorizer
+from .files import SourceFile
+from .schema import MappingError
+
+__all__ = ["query_columns", "read_query"]
+
+_TYPES: dict[type, pl.DataType] = {
+    int: pl.Int64(),
+    float: pl.Float64(),
+    str: pl.String(),
+    bool: pl.Boolean(),
+    datetime: pl.Datetime("us"),
+    date: pl.Date(),
+}
+
+
+def _engine(source: SourceFile) -> sa.Engine:
+    url = sa.make_url(source.spec.url or "")
+    if url.get_backend_name() == "sqlite":
+        assert source.path is not None
+        path = Path(source.path).resolve()
+        engine = sa.create_engine(f"sqlite:///file:{path}?mode=ro&uri=true", connect_args={"check_same_thread": False})
+
+        @sa.event.listens_for(engine, "connect")
+        def _authorize(dbapi_connection, _record):
+            dbapi_connection.set_authorizer(sqlite_authorizer)
+
+        return engine
+    return sa.create_engine(url, isolation_level="AUTOCOMMIT" if url.get_backend_name() == "duckdb" else None)
+
+
+def _fail(source: SourceFile, exc: Exception) -> MappingError:
+    orig = getattr(exc, "orig", None) or exc
+    first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    return MappingError(f"{source.spec.where}.sql: the query failed on {source.label.rsplit('#', 1)[0]}: {first}")
+
+
+def _read_only(conn: sa.Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+
+def query_columns(source: SourceFile) -> list[str]:
+    """The columns the query returns (it is run with no rows); a failing query is a MappingError."""
+    engine = _engine(source)
+    try:
+        with engine.connect() as conn:
+            _read_only(conn)
+            result = conn.execute(sa.text(f"SELECT * FROM ({source.spec.target}) AS q WHERE 1 = 0"))
+            return list(result.keys())
+    except sa.exc.SQLAlchemyError as exc:
+        raise _fail(source, exc) from None
+    finally:
+        engine.dispose()
+
+
+def _column(name: str, values: list) -> pl.Series:
+    kinds = {type(v) for v in values if v is not None}
+    if len(kinds) == 1 and (kind := kinds.pop()) in _TYPES:
+        if kind is datetime and len({v.tzinfo is None for v in values if v is not None}) == 1:
+            return pl.Series(name, values, strict=False)
+        if kind is not datetime:
+            return pl.Series(name, values, dtype=_TYPES[kind])
+    if not kinds - {int, float, str, bool} or not kinds:
+        return pl.Series(name, [None if v is None else str(v) for v in values], dtype=pl.String())
+    return pl.Series(
+        name,
+        [None if v is None else v.isoformat() if hasattr(v, "isoformat") else str(v) for v in values],
+        dtype=pl.String(),
+    )
+
+
+def read_query(source: SourceFile, batch_rows: int) -> Iterator[RawBatch]:
+    """Yield the query's rows in batches; for a server database, fill in ``source.sha256`` as read."""
+    engine = _engine(source)
+    digest = hashlib.sha256() if source.path is None else None
+    row = 0
+    empty = pl.DataFrame(schema=PROBLEMS_SCHEMA)
+    try:
+        with engine.connect() as conn:
+            _read_only(conn)
+            result = conn.execution_options(stream_results=True, yield_per=batch_rows).execute(
+                sa.text(source.spec.target)
+            )
+            names = list(result.keys())
+            while rows := result.fetchmany(batch_rows):
+                columns = list(zip(*rows, strict=True))
+                frame = pl.DataFrame([_column(n, list(c)) for n, c in zip(names, columns, strict=True)])
+                frame = frame.with_columns(pl.int_range(row + 1, row + 1 + frame.height, dtype=pl.Int64).alias(LINE))
+                row += frame.height
+                if digest is not None:
+                    digest.update(
+                        frame.drop(LINE).with_columns(pl.all().cast(pl.String)).write_csv(include_header=False).encode()
+                    )
+                    source.bytes += int(frame.estimated_size())
+                yield RawBatch(frame, empty)
+            if row == 0:
+                yield RawBatch(pl.DataFrame(schema={**dict.fromkeys(names, pl.String()), LINE: pl.Int64()}), empty)
+    except sa.exc.SQLAlchemyError as exc:
+        raise _fail(source, exc) from None
+    finally:
+        engine.dispose()
+    if digest is not None:
+        source.sha256 = digest.hexdigest()

@@ -1,0 +1,222 @@
+"""Make the v1 columns of a table from a batch of source rows, as the mapping says.
+
+Per v1 column, in order: take the source column, the concatenation or the constant; cut
+out the ``extract`` group; replace through the value map; then, for numbers, read a decimal
+comma (``1250,00`` → ``1250.00``; for an integer column a fraction of zeros is dropped), and
+for dates and times parse ``format`` and give a time without an offset the mapping's zone.
+
+A row is quarantined, never guessed at, when a value is outside its value map, does not
+match its ``extract`` or ``format``, is a local time that does not exist (the spring DST
+change: 02:30 on 2013-03-31 in Stockholm) or exists twice (the autumn change: 02:30 on
+2013-10-27), or is a time without zone where the mapping declares none; or when a field
+it reads is not logged under the ``#Fields:`` directive in force (IIS). Everything else
+(types, enumerations, lengths, keys, orphans) is checked as for any evidence, by
+:mod:`workbench.ingest.validate` and :mod:`workbench.ingest.integrity`.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from .. import evidence
+from ..ingest.batch import LINE, PROBLEMS_SCHEMA
+from ..ingest.validate import ZONED_TIMESTAMP
+from .schema import ColumnSpec, TableSpec
+from .weblogs import ABSENT, FIELDS_LINE
+
+__all__ = ["transform"]
+
+_SHOWN = 60
+_NAIVE_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M")
+
+
+def _text(v: pl.Expr) -> pl.Expr:
+    return v.cast(pl.String).str.slice(0, _SHOWN)
+
+
+def _as_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _base(spec: ColumnSpec, schema: pl.Schema) -> pl.Expr:
+    if spec.has_constant:
+        return pl.lit(_as_text(spec.constant), pl.String)
+    if spec.concat is not None:
+        return pl.concat_str([pl.col(v).cast(pl.String) if k == "column" else pl.lit(v) for k, v in spec.concat])
+    assert spec.column is not None
+    return pl.col(spec.column)
+
+
+def _column(
+    spec: ColumnSpec, want: pl.DataType, schema: pl.Schema, zone: str | None, decimal_comma: bool
+) -> tuple[pl.Expr, list[pl.Expr]]:
+    """The v1 value (text, or a native type) and the reasons a row is refused, in order."""
+    v = _base(spec, schema)
+    source_is_text = spec.column is None or schema[spec.column] in (pl.String(), pl.Null())
+    whys: list[pl.Expr] = []
+    where = f"{spec.target}"
+    if spec.extract is not None:
+        raw = v.cast(pl.String)
+        v = raw.str.extract(spec.extract, 1)
+        whys.append(
+            pl.when(raw.is_not_null() & v.is_null()).then(
+                pl.format(f"'{{}}' does not match the extract pattern {spec.extract!r} of {where}", _text(raw))
+            )
+        )
+        source_is_text = True
+    if spec.values is not None:
+        raw = v.cast(pl.String)
+        keys = list(spec.values)
+        v = raw.replace_strict(keys, [_as_text(x) for x in spec.values.values()], default=None, return_dtype=pl.String)
+        listed = ", ".join(keys)
+        whys.append(
+            pl.when(raw.is_not_null() & ~raw.is_in(keys)).then(
+                pl.format(
+                    f"'{{}}' is outside the value map of {where}; allowed: {listed} (add it to values: in the mapping)",
+                    _text(raw),
+                )
+            )
+        )
+        source_is_text = True
+    if want in (pl.Int64(), pl.Float64()) and source_is_text and decimal_comma:
+        v = v.cast(pl.String).str.replace(",", ".", literal=True)
+        if want == pl.Int64():
+            v = v.str.replace(r"^(-?\d+)\.0*$", "${1}")
+    if isinstance(want, pl.Datetime):
+        v, why = _time(v, spec, zone, source_is_text, schema)
+        whys.append(why)
+    elif want == pl.Date() and spec.format is not None:
+        raw = v.cast(pl.String)
+        v = raw.str.to_date(spec.format, strict=False)
+        whys.append(
+            pl.when(raw.is_not_null() & v.is_null()).then(
+                pl.format(f"'{{}}' does not match the format {spec.format!r} of {where}", _text(raw))
+            )
+        )
+    return v, whys
+
+
+def _time(v: pl.Expr, spec: ColumnSpec, zone: str | None, text: bool, schema: pl.Schema) -> tuple[pl.Expr, pl.Expr]:
+    """A UTC time, and why not: local times are localised in ``zone``, never guessed."""
+    zone = spec.timezone or zone
+    have = pl.String() if text else schema[spec.column]  # type: ignore[index]
+    if isinstance(have, pl.Datetime) and have.time_zone is not None:
+        return v.dt.convert_time_zone("UTC").dt.cast_time_unit("us"), pl.lit(None, pl.String)
+    raw = v.cast(pl.String)
+    if isinstance(have, pl.Datetime):
+        naive, zoned, bad_format = v.dt.cast_time_unit("us"), pl.lit(None, pl.Datetime("us", "UTC")), pl.lit(False)
+    elif spec.format is not None and "%z" in spec.format:
+        zoned = raw.str.to_datetime(spec.format, time_unit="us", time_zone="UTC", strict=False)
+        naive, bad_format = pl.lit(None, pl.Datetime("us")), raw.is_not_null() & zoned.is_null()
+    else:
+        iso = raw.str.replace(r"Z$", "+00:00").str.replace(r"^(\d{4}-\d{2}-\d{2})T", "${1} ")
+        zoned = pl.when(raw.str.contains(ZONED_TIMESTAMP)).then(
+            iso.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%z", time_unit="us", time_zone="UTC", strict=False)
+        )
+        formats = [spec.format] if spec.format else list(_NAIVE_FORMATS)
+        naive = pl.coalesce([iso.str.to_datetime(f, time_unit="us", strict=False) for f in formats])
+        naive = pl.when(zoned.is_null()).then(naive)
+        bad_format = raw.is_not_null() & zoned.is_null() & naive.is_null()
+    shown = _text(raw)
+    allowed = (
+        f"the format {spec.format!r}"
+        if spec.format
+        else "ISO 8601, e.g. 2013-12-13 18:42:05 (local) or 2013-12-13T17:42:05Z"
+    )
+    if zone is None:
+        local = pl.lit(None, pl.Datetime("us", "UTC"))
+        why_local = pl.format(
+            f"'{{}}' is a time without zone and the mapping declares no timezone for {spec.target}; "
+            "allowed: times with an offset, or timezone: (e.g. Europe/Stockholm) on the table or column",
+            shown,
+        )
+        ambiguous = pl.lit(False)
+    else:
+        local = naive.dt.replace_time_zone(zone, ambiguous="null", non_existent="null").dt.convert_time_zone("UTC")
+        ambiguous = naive.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null").is_not_null()
+        why_local = (
+            pl.when(ambiguous)
+            .then(
+                pl.format(
+                    f"'{{}}' occurs twice in {zone} (clocks went back that night): it cannot be placed in UTC without a guess; quarantined",
+                    shown,
+                )
+            )
+            .otherwise(
+                pl.format(
+                    f"'{{}}' does not exist in {zone} (clocks went forward that night); quarantined, never guessed",
+                    shown,
+                )
+            )
+        )
+    value = pl.coalesce(zoned, local)
+    why = (
+        pl.when(bad_format)
+        .then(pl.format(f"'{{}}' is not a date and time in {allowed} ({spec.target})", shown))
+        .when(naive.is_not_null() & local.is_null())
+        .then(why_local)
+    )
+    return value, why
+
+
+def transform(frame: pl.DataFrame, table: TableSpec, decimal_comma: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The v1 columns of ``table`` made from ``frame`` (source columns and ``__line``).
+
+    Returns the rows made, with the v1 columns as text or native values plus ``__line`` (to
+    be typed by :func:`workbench.ingest.validate.check_values`), and the rows refused here
+    (``PROBLEMS_SCHEMA``: v1 column, source value, reason; the source row as JSON).
+    """
+    schema = frame.schema
+    exprs, reasons = [], []
+    for i, (target, want) in enumerate(evidence.polars_schema(table.name).items()):
+        spec = table.columns[str(target)]
+        value, whys = _column(spec, want, schema, table.timezone, decimal_comma)
+        # A field the directive in force does not log: null where the v1 column may be null
+        # (it was not recorded), else the line is quarantined saying so.
+        if ABSENT in schema and not evidence.table(table.name).c[str(target)].nullable:
+            for name in spec.sources():
+                whys.insert(
+                    0,
+                    pl.when(pl.col(ABSENT).str.contains(f"|{name}|", literal=True)).then(
+                        pl.format(
+                            f"field {name!r} is not logged under the #Fields: directive of line {{}}, in force here; allowed: lines whose directive names it",
+                            pl.col(FIELDS_LINE),
+                        )
+                    ),
+                )
+        exprs.append(value.alias(str(target)))
+        source_value = _base(spec, schema).cast(pl.String) if not spec.has_constant else pl.lit(None, pl.String)
+        reasons.append(
+            pl.struct(
+                pl.lit(str(target)).alias("column"), source_value.alias("value"), pl.coalesce(whys).alias("reason")
+            ).alias(f"__r{i}")
+            if whys
+            else None
+        )
+    checks = [r for r in reasons if r is not None]
+    names = [str(t) for t in evidence.polars_schema(table.name)]
+    if not checks:
+        return frame.select(*exprs, LINE), pl.DataFrame(schema=PROBLEMS_SCHEMA)
+    source_cols = [c for c in schema if not c.startswith("__")]
+    record = (
+        pl.struct(pl.col(c).cast(pl.String) for c in source_cols).struct.json_encode()
+        if source_cols
+        else pl.lit(None, pl.String)
+    )
+    made = frame.select(*exprs, *checks, LINE)
+    first = pl.coalesce(
+        pl.when(pl.col(c.meta.output_name()).struct.field("reason").is_not_null()).then(pl.col(c.meta.output_name()))
+        for c in checks
+    )
+    made = made.with_columns(first.alias("__problem"))
+    good = made.filter(pl.col("__problem").is_null()).select(*names, LINE)
+    bad = made.filter(pl.col("__problem").is_not_null())
+    if bad.is_empty():
+        return good, pl.DataFrame(schema=PROBLEMS_SCHEMA)
+    records = frame.filter(pl.col(LINE).is_in(bad[LINE].implode())).select(LINE, record.alias("record"))
+    problems = bad.select(LINE, pl.col("__problem").struct.unnest()).join(records, on=LINE, how="left")
+    return good, problems.select(list(PROBLEMS_SCHEMA)).cast(PROBLEMS_SCHEMA)

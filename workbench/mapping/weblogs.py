@@ -1,0 +1,226 @@
+"""Web-server logs as organisations keep them: IIS W3C extended, and nginx or Apache by format string.
+
+IIS (W3C extended log file format): ``#Fields:`` directives name the space-separated
+fields of the lines after them, and a server writes a new directive whenever logging is
+reconfigured or restarted, so the fields can change mid-file; each line is read with the
+directive in force. Columns are the W3C field names (``date``, ``time``, ``c-ip``,
+``cs-uri-stem``, ``sc-status``, ``cs(Cookie)`` …), ``-`` is null, plus ``datetime``:
+``date`` and ``time`` as ISO 8601 in UTC, which is what IIS writes by default. A field a
+mapping reads that the directive in force does not log is reported per line (quarantined
+with the directive's line). A line before any directive, or with another number of fields
+than its directive, is quarantined with the raw line.
+
+nginx and Apache: ``log_format`` is the format string of the server's configuration:
+nginx variables (``$remote_addr [$time_local] "$request" $status ... "$http_cookie"``) or
+Apache directives (``%h %l %u %t \\"%r\\" %>s %b \\"%{Cookie}i\\"``); the default is the
+combined format. Columns are named as nginx names them (Apache's ``%h`` is
+``remote_addr``, ``%{Cookie}i`` is ``http_cookie``, ``%{session}C`` is ``cookie_session``),
+plus ``method``, ``path`` and ``protocol`` from ``request``, and ``time`` from
+``time_local`` (with its offset, as ISO 8601). A line that does not match is quarantined.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+
+from ..ingest.batch import LINE, PROBLEMS_SCHEMA, RawBatch
+
+__all__ = ["ABSENT", "COMBINED", "FIELDS_LINE", "format_columns", "read_iis", "read_weblog"]
+
+ABSENT = "__absent"  # "|field|field|": fields a line's #Fields: directive does not log
+FIELDS_LINE = "__fields_line"
+COMBINED = (
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"'
+)
+_BATCH = 500_000
+_BEFORE_FIELDS = (
+    "a log line before any #Fields: directive; allowed: W3C extended log lines after '#Fields: date time …'"
+)
+_APACHE = {
+    "h": "remote_addr",
+    "a": "remote_addr",
+    "l": "remote_logname",
+    "u": "remote_user",
+    "t": "time_local",
+    "r": "request",
+    ">s": "status",
+    "s": "status",
+    "b": "body_bytes_sent",
+    "B": "body_bytes_sent",
+    "D": "request_time_us",
+    "T": "request_time",
+    "m": "method",
+    "U": "uri",
+    "q": "query_string",
+    "H": "protocol",
+    "v": "server_name",
+}
+_TOKEN = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)|%(?:\{([^}]*)\}([ieCon])|(>s|[a-zA-Z]))")
+
+
+def _problems(lines: list[int], values: list[str], reasons: list[str]) -> pl.DataFrame:
+    n = len(lines)
+    return pl.DataFrame(
+        {LINE: lines, "column": [None] * n, "value": values, "reason": reasons, "record": [None] * n},
+        schema=PROBLEMS_SCHEMA,
+    )
+
+
+def read_iis(path: Path, encoding: str, all_fields: list[str]) -> Iterator[RawBatch]:
+    """Yield the lines of an IIS log as text columns (``all_fields``: every field of any directive)."""
+    fields: list[str] | None = None
+    fields_at = 0
+    pending: list[tuple[int, str]] = []
+    bad: tuple[list[int], list[str], list[str]] = ([], [], [])
+    with open(path, encoding=encoding, newline="") as fh:
+        for n, raw in enumerate(fh, 1):
+            line = raw.rstrip("\r\n")
+            if line.startswith("#"):
+                if line.startswith("#Fields:"):
+                    if pending:
+                        yield _segment(pending, fields or [], fields_at, all_fields, bad)
+                        pending, bad = [], ([], [], [])
+                    fields, fields_at = line[len("#Fields:") :].split(), n
+                continue
+            if fields is None:
+                bad[0].append(n)
+                bad[1].append(line)
+                bad[2].append(_BEFORE_FIELDS)
+                continue
+            pending.append((n, line))
+            if len(pending) >= _BATCH:
+                yield _segment(pending, fields, fields_at, all_fields, bad)
+                pending, bad = [], ([], [], [])
+    if pending or bad[0]:
+        yield _segment(pending, fields or [], fields_at, all_fields, bad)
+
+
+def _segment(
+    pending: list[tuple[int, str]],
+    fields: list[str],
+    fields_at: int,
+    all_fields: list[str],
+    bad: tuple[list[int], list[str], list[str]],
+) -> RawBatch:
+    lines = pl.DataFrame(
+        {LINE: [n for n, _ in pending], "l": [t for _, t in pending]}, schema={LINE: pl.Int64, "l": pl.String}
+    )
+    split = lines.with_columns(pl.col("l").str.split(" ").alias("v"))
+    wrong = split.filter(pl.col("v").list.len() != len(fields))
+    good = split.filter(pl.col("v").list.len() == len(fields))
+    absent = [f for f in all_fields if f not in fields and f != "datetime"]
+    columns = [
+        pl.when(pl.col("v").list.get(fields.index(f)) != "-").then(pl.col("v").list.get(fields.index(f))).alias(f)
+        if f in fields
+        else pl.lit(None, pl.String).alias(f)
+        for f in all_fields
+        if f != "datetime"
+    ]
+    frame = good.select(
+        *columns,
+        (
+            pl.format("{}T{}Z", pl.col("v").list.get(fields.index("date")), pl.col("v").list.get(fields.index("time")))
+            if {"date", "time"} <= set(fields)
+            else pl.lit(None, pl.String)
+        ).alias("datetime"),
+        pl.lit("|" + "|".join(absent) + "|" if absent else None, pl.String).alias(ABSENT),
+        pl.lit(fields_at, pl.Int64).alias(FIELDS_LINE),
+        LINE,
+    )
+    reasons = [
+        f"malformed line: {_count_fields(t)} where the #Fields: directive "
+        f"of line {fields_at} names {len(fields)}; allowed: one space-separated value per field ('-' for none)"
+        for t in wrong["l"].to_list()
+    ]
+    problems = _problems(bad[0] + wrong[LINE].to_list(), bad[1] + wrong["l"].to_list(), bad[2] + reasons)
+    return RawBatch(frame, problems.sort(LINE))
+
+
+def _count_fields(text: str) -> str:
+    return "an empty line" if not text else f"{len(text.split(' '))} fields"
+
+
+def format_columns(log_format: str | None) -> tuple[str, list[str]]:
+    """The regular expression of ``log_format`` (named groups g0, g1 …) and the column of each group."""
+    fmt = (log_format or COMBINED).replace('\\"', '"')
+    pattern, at = "^", 0
+    names: list[str] = []
+    for m in _TOKEN.finditer(fmt):
+        literal = fmt[at : m.start()]
+        pattern += re.escape(literal)
+        variable, arg, kind, directive = m.groups()
+        if variable:
+            name = variable
+        elif kind:
+            slug = re.sub(r"[^a-z0-9]+", "_", arg.lower())
+            name = {
+                "i": f"http_{slug}",
+                "C": f"cookie_{arg}",
+                "e": f"env_{slug}",
+                "o": f"sent_http_{slug}",
+                "n": f"note_{slug}",
+            }[kind]
+        else:
+            name = _APACHE.get(directive, f"apache_{directive}")
+        quoted = literal.endswith('"') or (pattern.endswith('\\"'))
+        group = f"g{len(names)}"
+        if name == "time_local" and directive == "t":
+            pattern += rf"\[(?P<{group}>[^\]]*)\]"
+        elif name in ("time_local", "time_iso8601") or literal.endswith("["):
+            pattern += rf"(?P<{group}>[^\]]*)"
+        elif quoted:
+            pattern += rf'(?P<{group}>(?:[^"\\]|\\.)*)'
+        else:
+            pattern += rf"(?P<{group}>\S*)"
+        names.append(name)
+        at = m.end()
+    pattern += re.escape(fmt[at:]) + "$"
+    return pattern, names
+
+
+def read_weblog(path: Path, log_format: str | None) -> Iterator[RawBatch]:
+    """Yield the lines of an nginx or Apache access log as text columns, in ``log_format``."""
+    pattern, names = format_columns(log_format)
+    derived = []
+    if "request" in names:
+        parts = pl.col("request").str.extract_groups(r"^(?P<method>\S+) (?P<path>\S+) (?P<protocol>\S+)$")
+        derived += [parts.struct.field(k).alias(k) for k in ("method", "path", "protocol") if k not in names]
+    if "time_local" in names and "time" not in names:
+        time = pl.col("time_local").str.to_datetime("%d/%b/%Y:%H:%M:%S%.f %z", time_zone="UTC", strict=False)
+        derived.append(time.alias("time"))
+    before = 0
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        while chunk := fh.readlines(64 << 20):
+            yield _weblog_batch(chunk, before, pattern, names, derived, log_format)
+            before += len(chunk)
+
+
+def _weblog_batch(
+    chunk: list[str], before: int, pattern: str, names: list[str], derived: list[pl.Expr], log_format: str | None
+) -> RawBatch:
+    lines = pl.DataFrame(
+        {LINE: range(before + 1, before + 1 + len(chunk)), "l": [t.rstrip("\r\n") for t in chunk]},
+        schema={LINE: pl.Int64, "l": pl.String},
+    )
+    parsed = lines.with_columns(pl.col("l").str.extract_groups(pattern).alias("f")).unnest("f")
+    matched = pl.col("g0").is_not_null() if names else pl.lit(True)
+    good = parsed.filter(matched)
+    frame = good.select(
+        *(
+            pl.when(pl.col(f"g{i}") != "-").then(pl.col(f"g{i}").str.replace_all(r"\\(.)", "$1")).alias(name)
+            for i, name in enumerate(names)
+        ),
+        LINE,
+    ).with_columns(derived)
+    bad = parsed.filter(~matched)
+    shown = log_format or COMBINED
+    problems = _problems(
+        bad[LINE].to_list(),
+        bad["l"].to_list(),
+        [f"malformed line: it does not match the log_format; allowed: lines as {shown}"] * bad.height,
+    )
+    return RawBatch(frame, problems)
