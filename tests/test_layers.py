@@ -27,6 +27,7 @@ ALLOWED: dict[str, set[str]] = {
     "figures": {"errors"},
     "evidence": {"errors"},
     "evidence_docs": {"evidence"},
+    "markup": set(),  # text made safe to show: for every room that renders
     "suppression": FOUNDATION,
     "case": FORMAT,
     "queries": FORMAT | {"case"},
@@ -38,11 +39,11 @@ ALLOWED: dict[str, set[str]] = {
     "exposure": ANALYSIS,
     "fairness": ANALYSIS,
     # display and records of what a report shows
-    "findings": ANALYSIS,
-    "display": ANALYSIS,
+    "findings": ANALYSIS | {"markup"},
+    "display": ANALYSIS | {"markup"},
     "person_lists": ANALYSIS,
-    "widgets": ANALYSIS | {"display", "findings", "person_lists", "incident", "exposure", "fairness"},
-    "reportset": ANALYSIS | {"findings", "display", "__init__"},
+    "widgets": ANALYSIS | {"display", "findings", "person_lists", "incident", "exposure", "fairness", "markup"},
+    "reportset": ANALYSIS | {"findings", "display", "markup", "__init__"},
     "cli": ANALYSIS | {"findings", "reportset", "ingest", "scenario", "evidence_docs", "__init__"},
     "__init__": {"case", "errors"},
 }
