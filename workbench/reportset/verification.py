@@ -8,7 +8,10 @@
   reconciliation, and the rows in each table) and compares it with the one the reports
   were rendered from;
 - where the evidence files themselves lie beside a file case (``evidence/…`` next to
-  ``case.db``), their sha256 against the case's manifest.
+  ``case.db``), their sha256 against the case's manifest;
+- every HTML page of the set for markup the workbench does not write (a ``<base>``, a
+  foreign ``<script>``, ``<iframe>``, ``<object>``, ``<embed>``, ``<meta http-equiv>``…,
+  see :mod:`workbench.reportset.pagescan`): the sign of evidence that got through as markup.
 """
 
 from __future__ import annotations
@@ -141,6 +144,22 @@ def _rehash_evidence(case: Case, fingerprint: Mapping[str, Any], result: Verific
         result.notes.append(f"{missing} evidence files not found beside the case ({base}), so not re-hashed")
 
 
+def _check_markup(root: Path, pages: list[str], result: Verification) -> None:
+    """Name every active element or attribute in a page that the workbench did not write."""
+    from .pagescan import foreign_markup
+
+    for page in pages:
+        path = root / page
+        if not path.is_file():
+            continue  # named as missing by _compare_files
+        found = foreign_markup(path.read_text(encoding="utf-8", errors="replace"))
+        for what in found[:5]:
+            result.differences.append(f"markup the workbench does not write in {page}, {what}")
+        if len(found) > 5:
+            result.differences.append(f"… and {len(found) - 5} more such in {page}")
+    result.notes.append(f"{len(pages)} pages scanned for markup the workbench does not write")
+
+
 def verify(report_dir: str | Path, case_url: str | Path | sa.URL) -> Verification:
     """Verify the report set in ``report_dir`` against the case at ``case_url``.
 
@@ -155,6 +174,7 @@ def verify(report_dir: str | Path, case_url: str | Path | sa.URL) -> Verificatio
     record = load_set(root)
     result = Verification()
     _compare_files(root, record.get("files", {}), result)
+    _check_markup(root, sorted(p for p in record.get("files", {}) if p.endswith(".html")), result)
     with open_case(case_url) as case:
         now = case_fingerprint(case)
         _compare_case(record["case_fingerprint"], now, result)
