@@ -108,5 +108,8 @@ def test_a_report_over_the_size_limit_is_refused(executed, tmp_path, monkeypatch
     import workbench.reportset.build
 
     monkeypatch.setattr(workbench.reportset.build, "MAX_REPORT_BYTES", 1000)
-    with pytest.raises(WorkbenchError, match=r"r.html is \d\.\d MB, over the 0 MB limit for a report"):
+    with pytest.raises(
+        WorkbenchError,
+        match=r"r.html is \d\.\d MB, over the 0 MB limit for a report; the biggest outputs: cell \d+ \(text/html",
+    ):
         render_html(executed, tmp_path / "r.html", audience="public")
