@@ -21,7 +21,7 @@ import pytest
 from hostile import BIG_CHARS, INVISIBLE, PAYLOADS, big_value, poison, text_columns
 from reportkit import CELL_TIMEOUT, pseudonym_key
 
-from workbench.display import Table, show
+from workbench.display import Table, show, table as show_table
 from workbench.findings import Findings
 from workbench.markup import MAX_TEXT_CHARS, inline_json, markdown_text, visible
 from workbench.reportset.pagescan import foreign_markup
@@ -119,7 +119,8 @@ def test_long_text_is_cut_and_written_whole_to_a_csv(tmp_path, monkeypatch):
     monkeypatch.setenv(OUT_DIR_ENV, str(tmp_path))
     body = "Hej, jag såg någon annans sida. " + big_value()
     frame = pl.DataFrame({"message_id": ["<a@b>", "<c@d>"], "body": [body, "kort"]})
-    table = Table(frame, caption="Messages")
+    assert Table(frame, caption="Messages").csv is None  # a widget's table: not in the report, no CSV
+    table = show_table(frame, caption="Messages")
     html = table._repr_html_()
     assert len(html) < 5 * MAX_TEXT_CHARS + 2_000
     assert f"… [cut: {len(body):,} characters in all]".replace(",", "\u202f") in html
@@ -268,7 +269,11 @@ _INJECTED = """() => ({
     scripts: document.scripts.length,
     bodyShown: getComputedStyle(document.body).display !== 'none' && document.body.getBoundingClientRect().height > 100,
     text: document.body.innerText,
+    charts: document.querySelectorAll('div[id^="altair-viz-"]').length,
+    drawn: [...document.querySelectorAll('div[id^="altair-viz-"]')].filter(d => d.querySelector('svg, canvas')).length,
 })"""
+_CHARTS_DRAWN = """() => [...document.querySelectorAll('div[id^="altair-viz-"]')]
+    .every(d => [...d.querySelectorAll('svg, canvas')].some(e => e.getBoundingClientRect().width > 0))"""
 
 
 def _open(browser, path: Path, name: str) -> tuple[list[str], list[str], list[str], dict]:
@@ -284,7 +289,10 @@ def _open(browser, path: Path, name: str) -> tuple[list[str], list[str], list[st
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("request", lambda r: None if r.url.startswith(LOCAL) else requests.append(r.url))
     page.goto(path.as_uri(), wait_until="load")
-    page.wait_for_timeout(300)  # let the chart scripts run: an injected one would have fired by now
+    try:  # every chart draws: the markers and cuts in its data leave the spec valid
+        page.wait_for_function(_CHARTS_DRAWN, timeout=20_000)
+    except Exception:  # playwright's TimeoutError: the caller's assert says which page
+        pass
     seen = page.evaluate(_INJECTED)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
@@ -302,7 +310,7 @@ def test_no_payload_runs_or_injects_in_any_page_for_any_audience(hostile_sets):
 
     chromium = _browser_or_skip()
     url, sets = hostile_sets
-    cut_shown = 0
+    cut_shown = charts = 0
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=[f for f in CHROMIUM_FLAGS if f != "--headless"])
         for audience, root in sets.items():
@@ -324,12 +332,15 @@ def test_no_payload_runs_or_injects_in_any_page_for_any_audience(hostile_sets):
                     {k: v for k, v in seen.items() if k != "text"},
                 )
                 assert seen["bodyShown"], f"{where}: the page body is hidden"
+                assert seen["drawn"] == seen["charts"] == source.count('<div id="altair-viz-'), where
+                charts += seen["charts"]
                 assert not set(seen["text"]) & INVISIBLE, (
                     f"{where} shows an unmarked bidirectional or zero-width character"
                 )
             assert verify(root, url).ok, audience  # the page scan of verify passes what the workbench wrote
         browser.close()
     assert cut_shown >= 2, "no 1 MB value reached a table: the size part of this test would prove nothing"
+    assert charts >= 20  # the district of finding 1 is charted in 03, for every audience
 
 
 @pytest.mark.browser

@@ -24,9 +24,11 @@ class Table:
 
     Every value is HTML-escaped, with bidirectional and zero-width characters shown as
     markers (:func:`workbench.markup.visible`); a text longer than
-    :data:`~workbench.markup.MAX_TEXT_CHARS` is cut. When a shown text is cut, the whole
-    table is written, as given, as a CSV beside the report (in a report run, unless
-    ``full_text_csv`` is False) and the note links to it.
+    :data:`~workbench.markup.MAX_TEXT_CHARS` is cut. When a shown text is cut and
+    ``full_text_csv`` is true (:func:`table`, :func:`show_rows`, and :func:`show` for the
+    audiences that see rows; not widgets, whose tables a report does not show), the whole
+    table is written, as given, as a CSV beside the report (in a report run), and the note
+    links to it.
     """
 
     def __init__(
@@ -36,7 +38,7 @@ class Table:
         max_rows: int = 40,
         caption: str | None = None,
         csv: str | None = None,
-        full_text_csv: bool = True,
+        full_text_csv: bool = False,
     ):
         self.frame, self.max_rows, self.caption, self.csv = frame, max_rows, caption, csv
         self.texts_cut = _texts_cut(frame.head(max_rows))
@@ -100,7 +102,7 @@ def _texts_cut(frame: pl.DataFrame) -> int:
 
 def table(frame: pl.DataFrame, *, max_rows: int = 40, caption: str | None = None) -> Table:
     """Display an already audience-fit frame as a clean HTML table (times in Stockholm)."""
-    return Table(frame, max_rows=max_rows, caption=caption)
+    return Table(frame, max_rows=max_rows, caption=caption, full_text_csv=True)
 
 
 def _write_csv(frame: pl.DataFrame, name: str) -> str | None:
@@ -148,4 +150,4 @@ def show_rows(
             if frame.height >= 5
             else "*Per-person rows are not shown in the public report.*"
         )
-    return Table(fit(frame, audience, **fit_options), max_rows=max_rows, caption=caption)
+    return Table(fit(frame, audience, **fit_options), max_rows=max_rows, caption=caption, full_text_csv=True)
