@@ -27,6 +27,7 @@ ALLOWED: dict[str, set[str]] = {
     "figures": {"errors"},
     "evidence": {"errors"},
     "evidence_docs": {"evidence"},
+    "markup": set(),  # text made safe to show: for every room that renders
     "suppression": FOUNDATION,
     "readonly": {"errors"},
     "case": FORMAT | {"readonly"},
@@ -42,12 +43,13 @@ ALLOWED: dict[str, set[str]] = {
     "exposure": ANALYSIS,
     "fairness": ANALYSIS,
     # display and records of what a report shows
-    "findings": ANALYSIS,
+    "findings": ANALYSIS | {"markup"},
     "csvout": set(),  # the one writer of CSVs for readers
-    "display": ANALYSIS | {"csvout"},
+    "display": ANALYSIS | {"csvout", "markup"},
     "person_lists": ANALYSIS | {"csvout"},
-    "widgets": ANALYSIS | {"csvout", "display", "findings", "person_lists", "incident", "exposure", "fairness"},
-    "reportset": ANALYSIS | {"findings", "display", "caselock", "__init__"},
+    "widgets": ANALYSIS
+    | {"csvout", "display", "findings", "person_lists", "incident", "exposure", "fairness", "markup"},
+    "reportset": ANALYSIS | {"findings", "display", "caselock", "markup", "__init__"},
     "cli": ANALYSIS | {"findings", "reportset", "ingest", "mapping", "scenario", "evidence_docs", "__init__"},
     "__init__": {"case", "errors"},
 }

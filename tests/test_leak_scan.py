@@ -9,6 +9,7 @@ phone, customer numbers and IP addresses.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from reportkit import report_set
@@ -59,6 +60,20 @@ def test_the_scan_finds_identifiers_in_every_disguise(tiny_case):
     kinds = {kind for kind, _, _ in scan_text(page, ids)}
     assert {"applicants.personnummer", "applicants.applicant_id", "applicants.name", "applicants.email"} <= kinds
     assert any(k.endswith(".ip") for k in kinds)
+
+
+def test_an_identifier_shown_with_invisible_character_markers_is_found(tiny_case):
+    from workbench.markup import inline_json, visible
+
+    ids = identifiers(tiny_case.evidence_dir)
+    name = tiny_case.evidence("applicants")["name"][0]
+    first, _, last = name.partition(" ")
+    hidden = f"{first[:2]}\u200b{first[2:]} {last}"  # as a hostile writer would type it: a zero-width space inside
+    assert "\u200b" not in name and scan_text(f"<td>{visible(hidden)}</td>", ids) == []
+    ids = identifiers(tiny_case.evidence_dir)
+    ids.keys.setdefault("applicants.name", set()).add(" ".join(w.lower() for w in re.findall(r"\w+", hidden)))
+    for page in (f"<td>{visible(hidden)}</td>", f"<script>var s = {inline_json({'who': visible(hidden)})};</script>"):
+        assert {kind for kind, _, _ in scan_text(page, ids)} == {"applicants.name"}
 
 
 def test_whole_tokens_only(tiny_case):

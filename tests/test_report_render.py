@@ -86,15 +86,15 @@ def test_external_reference_scanner_finds_loads_not_links():
 def test_one_chart_setup_serves_live_lab_and_report_runs(monkeypatch):
     import altair as alt
 
-    from workbench.widgets.charts import setup
+    from workbench.widgets.charts import EXPORT_RENDERER, LIVE_RENDERER, setup
 
     before = alt.renderers.active
     try:
         monkeypatch.delenv("WORKBENCH_RUN", raising=False)
         monkeypatch.setenv("JPY_SESSION_NAME", "/lab/10_explore.ipynb")  # a kernel JupyterLab started
-        assert setup() == "live" and alt.renderers.active == "jupyter"  # offline JupyterChart (anywidget)
+        assert setup() == "live" and alt.renderers.active == LIVE_RENDERER  # offline JupyterChart (anywidget)
         monkeypatch.setenv("WORKBENCH_RUN", "papermill")  # what workbench.reportset.execution sets for the kernel
-        assert setup() == "export" and alt.renderers.active == "html"
+        assert setup() == "export" and alt.renderers.active == EXPORT_RENDERER  # Altair's "html", safely serialised
         monkeypatch.delenv("WORKBENCH_RUN")
         monkeypatch.delenv("JPY_SESSION_NAME")  # plain papermill or nbconvert: nobody to interact with
         assert setup() == "export"
@@ -108,5 +108,8 @@ def test_a_report_over_the_size_limit_is_refused(executed, tmp_path, monkeypatch
     import workbench.reportset.build
 
     monkeypatch.setattr(workbench.reportset.build, "MAX_REPORT_BYTES", 1000)
-    with pytest.raises(WorkbenchError, match=r"r.html is \d\.\d MB, over the 0 MB limit for a report"):
+    with pytest.raises(
+        WorkbenchError,
+        match=r"r.html is \d\.\d MB, over the 0 MB limit for a report; the biggest outputs: cell \d+ \(text/html",
+    ):
         render_html(executed, tmp_path / "r.html", audience="public")

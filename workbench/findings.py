@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import WorkbenchError
+from .markup import markdown_text, visible
 from .settings import OUT_DIR_ENV
 from .values import Bounds, format_value, iso_duration
 
@@ -101,8 +102,8 @@ def _display(name: str, value: Any, description: str) -> None:
     shown = format_value(value)
     bundle = {
         "text/plain": f"{description}: {shown}",
-        "text/html": f"<p><strong>{html.escape(description)}</strong>: {html.escape(shown)} "
-        f"<code>[{html.escape(name)}]</code></p>",
+        "text/html": f"<p><strong>{html.escape(visible(description))}</strong>: {html.escape(visible(shown))} "
+        f"<code>[{html.escape(visible(name))}]</code></p>",
     }
     display(bundle, raw=True)
 
@@ -205,11 +206,14 @@ class Findings:
         self._shown[name] = shown
         return value
 
-    def text(self, template: str) -> str:
+    def text(self, template: str, *, markdown: bool = False) -> str:
         """Fill ``{name}`` placeholders with figures recorded by this object, as a reader sees them.
 
         Report prose is bound to recorded values this way, never typed by hand:
         ``findings.say("Ingest read {rows_read} rows and quarantined {rows_quarantined}.")``.
+        With ``markdown`` each value is escaped for Markdown prose
+        (:func:`workbench.markup.markdown_text`): a recorded text shows as the characters it
+        is, never as a tag, link or image; the template's own Markdown stays.
         """
         import string
 
@@ -219,20 +223,20 @@ class Findings:
             raise FindingError(
                 f"the text refers to figure(s) {missing} that were not recorded here; recorded: {sorted(self._shown)}"
             )
-        return template.format_map({k: format_value(v) for k, v in self._shown.items()})
+        shown = markdown_text if markdown else str
+        return template.format_map({k: shown(format_value(v)) for k, v in self._shown.items()})
 
     def say(self, template: str) -> None:
-        """Show :meth:`text` as Markdown in the notebook (printed outside IPython)."""
-        body = self.text(template)
+        """Show :meth:`text` as Markdown in the notebook, values escaped (printed as plain text outside IPython)."""
         try:
             from IPython import get_ipython
             from IPython.display import Markdown, display
         except ImportError:
             get_ipython = None
         if get_ipython is not None and get_ipython() is not None:
-            display(Markdown(body))
+            display(Markdown(self.text(template, markdown=True)))
         else:
-            print(body)
+            print(self.text(template))
 
     def load(self) -> dict[str, dict[str, Any]]:
         """Everything recorded so far in this out_dir."""

@@ -155,10 +155,21 @@ def render_html(notebook: str | Path, html_path: str | Path, *, audience: str, p
     size = html_path.stat().st_size
     if size > MAX_REPORT_BYTES:
         raise WorkbenchError(
-            f"{html_path} is {size / 1e6:.1f} MB, over the {MAX_REPORT_BYTES / 1e6:.0f} MB limit for a report: a chart "
-            "or table embeds too many rows; aggregate before charting (the file is kept for inspection)"
+            f"{html_path} is {size / 1e6:.1f} MB, over the {MAX_REPORT_BYTES / 1e6:.0f} MB limit for a report; "
+            f"the biggest outputs: {_biggest_outputs(nb)}. Aggregate before charting, or show fewer rows "
+            "(the file is kept for inspection)"
         )
     return html_path
+
+
+def _biggest_outputs(nb, n: int = 3) -> str:
+    """The ``n`` biggest outputs of a notebook, e.g. ``"cell 12 (text/html, 25.3 MB)"``: what made a report too big."""
+    sizes = []
+    for i, cell in enumerate(nb.cells, start=1):
+        for o in cell.get("outputs", []):
+            for mime, data in {**o.get("data", {}), **({"stream": o.text} if "text" in o else {})}.items():
+                sizes.append((len(data if isinstance(data, str) else json.dumps(data)), i, mime))
+    return ", ".join(f"cell {i} ({mime}, {size / 1e6:.1f} MB)" for size, i, mime in sorted(sizes, reverse=True)[:n])
 
 
 _LOADING_ATTRS = {"src", "href", "data", "poster", "srcset", "background"}

@@ -56,6 +56,8 @@ MIN_NUMBER_DIGITS = 6
 _WORD = re.compile(r"\w+", re.UNICODE)
 _GROUPED_DIGITS = re.compile(r"(?<=\d)[\u202f\u00a0\u2009 ](?=\d{3}(?!\d))")
 _JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+# The markers workbench.markup.visible shows invisible characters as: read back as the character.
+_MARKER = re.compile(r"⟦U\+([0-9A-F]{4,6})⟧")
 # IP addresses are matched dotted, whole: four bare numbers in a CSV row are not an address.
 _DOTTED = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.]*\d)")
 # Files are searched in pieces of about this many characters, cut at line ends: memory stays flat.
@@ -291,9 +293,10 @@ def add_values(ids: Identifiers, kind: str, values: Iterable[object], *, own_tex
 
 
 def _decoded(text: str) -> list[str]:
-    """The text as a reader or a script sees it (entities, JSON escapes), and again with digit groups joined."""
+    """The text as a reader or a script sees it (entities, JSON escapes, invisible-character markers), and again with digit groups joined."""
     text = html.unescape(text)
     text = _JSON_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    text = _MARKER.sub(lambda m: chr(int(m.group(1), 16)), text)
     joined = _GROUPED_DIGITS.sub("", text)
     return [text] if joined == text else [text, joined]
 

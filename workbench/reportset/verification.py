@@ -11,6 +11,9 @@
   ``case.db``), their sha256 against the case's manifest;
 - that every report saw the case the set was made from: the case fingerprint each notebook
   recorded (in ``report-set.json`` and in its report's provenance section) against the set's.
+- every HTML page of the set for markup the workbench does not write (a ``<base>``, a
+  foreign ``<script>``, ``<iframe>``, ``<object>``, ``<embed>``, ``<meta http-equiv>``…,
+  see :mod:`workbench.reportset.pagescan`): the sign of evidence that got through as markup.
 """
 
 from __future__ import annotations
@@ -181,6 +184,22 @@ def _compare_report_cases(root: Path, record: Mapping[str, Any], result: Verific
         )
 
 
+def _check_markup(root: Path, pages: list[str], result: Verification) -> None:
+    """Name every active element or attribute in a page that the workbench did not write."""
+    from .pagescan import foreign_markup
+
+    for page in pages:
+        path = root / page
+        if not path.is_file():
+            continue  # named as missing by _compare_files
+        found = foreign_markup(path.read_text(encoding="utf-8", errors="replace"))
+        for what in found[:5]:
+            result.differences.append(f"markup the workbench does not write in {page}, {what}")
+        if len(found) > 5:
+            result.differences.append(f"… and {len(found) - 5} more such in {page}")
+    result.notes.append(f"{len(pages)} pages scanned for markup the workbench does not write")
+
+
 def verify(report_dir: str | Path, case_url: str | Path | sa.URL) -> Verification:
     """Verify the report set in ``report_dir`` against the case at ``case_url``.
 
@@ -196,6 +215,7 @@ def verify(report_dir: str | Path, case_url: str | Path | sa.URL) -> Verificatio
     result = Verification()
     _compare_files(root, record.get("files", {}), result)
     _compare_report_cases(root, record, result)
+    _check_markup(root, sorted(p for p in record.get("files", {}) if p.endswith(".html")), result)
     with open_case(case_url) as case:
         now = case_fingerprint(case)
         _compare_case(record["case_fingerprint"], now, result)

@@ -8,15 +8,88 @@ whatever their own time zone.
 from __future__ import annotations
 
 import os
+import uuid
 from typing import Any
 
 import altair as alt
 import polars as pl
 
 from ..errors import WorkbenchError
+from ..markup import InlineJSONEncoder, shown, visible
 from ..settings import DISPLAY_TZ, in_report_run
 
-__all__ = ["DISPLAY_TZ", "activity_chart", "local_time", "milestones", "setup", "show_in"]
+__all__ = [
+    "DISPLAY_TZ",
+    "EXPORT_RENDERER",
+    "LIVE_RENDERER",
+    "activity_chart",
+    "local_time",
+    "milestones",
+    "setup",
+    "show_in",
+    "shown_spec",
+]
+
+EXPORT_RENDERER = "workbench_html"
+LIVE_RENDERER = "workbench_jupyter"
+_DATA_KEYS = ("datasets", "values")  # where a spec holds its rows: strings there are evidence
+
+
+def shown_spec(spec: dict) -> dict:
+    """A chart spec as a report shows it: every string :func:`~workbench.markup.visible`, data strings also cut.
+
+    Every string of the spec (names, titles, expressions, data) goes through the same
+    function, so a filter on a value still matches that value. Strings in the data rows are
+    also cut to :data:`~workbench.markup.MAX_TEXT_CHARS` characters, so no evidence value
+    can make a page too big to open.
+    """
+
+    def walk(value: Any, data: bool) -> Any:
+        if isinstance(value, str):
+            return shown(value) if data else visible(value)
+        if isinstance(value, dict):
+            return {visible(k): walk(v, data or k in _DATA_KEYS) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, data) for v in value]
+        return value
+
+    return walk(spec, False)
+
+
+def _export_renderer(spec: dict, **metadata: Any) -> dict[str, str]:
+    """Altair's "html" renderer, with the spec inlined by a serialiser that no value can break out of.
+
+    Altair's own inlines ``json.dumps(spec)`` in a ``<script>``, so a value holding
+    ``</script><script>…`` ends the block and runs; here ``<``, ``>`` and ``&`` are ``\\uXXXX``
+    escapes (:class:`~workbench.markup.InlineJSONEncoder`). The markup is otherwise the same
+    (the "universal" template), which the offline report template completes with the
+    inlined Vega libraries.
+    """
+    from altair.utils.mimebundle import spec_to_mimebundle
+
+    return spec_to_mimebundle(
+        shown_spec(spec),
+        format="html",
+        mode="vega-lite",
+        vega_version=alt.VEGA_VERSION,
+        vegaembed_version=alt.VEGAEMBED_VERSION,
+        vegalite_version=alt.VEGALITE_VERSION,
+        template="universal",
+        output_div=f"altair-viz-{uuid.uuid4().hex}",
+        json_kwds={"cls": InlineJSONEncoder},
+        **metadata,
+    )
+
+
+def _live_renderer(spec: dict, offline: bool = True, **metadata: Any) -> Any:
+    """Altair's "jupyter" renderer (an offline JupyterChart widget) drawing :func:`shown_spec`."""
+    alt.JupyterChart.enable_offline(offline=offline)
+    chart = alt.JupyterChart(chart=alt.Chart.from_dict(shown_spec(spec)), embed_options=metadata.get("embed_options"))
+    return chart._repr_mimebundle_()
+
+
+alt.renderers.register(EXPORT_RENDERER, _export_renderer)
+alt.renderers.register(LIVE_RENDERER, _live_renderer)
 
 
 def setup(context: str | None = None) -> str:
@@ -24,8 +97,9 @@ def setup(context: str | None = None) -> str:
 
     ``context`` is ``"live"`` (JupyterLab: interactive charts whose JavaScript comes from
     vl-convert, no network; needs anywidget) or ``"export"`` (a headless run for a report:
-    the HTML renderer, whose output the offline report template completes with the inlined
-    Vega libraries). By default it is ``"export"`` when ``workbench run``/``report`` runs the
+    Altair's HTML renderer with a safe serialiser, whose output the offline report template
+    completes with the inlined Vega libraries). Both draw :func:`shown_spec`: bidirectional
+    and zero-width characters as visible markers, data strings cut. By default it is ``"export"`` when ``workbench run``/``report`` runs the
     notebook (they set ``WORKBENCH_RUN=papermill`` for the kernel), ``"live"`` in a kernel
     started by a Jupyter server (JupyterLab sets ``JPY_SESSION_NAME``), and ``"export"``
     anywhere else (plain papermill, nbconvert, scripts), where no one is there to interact.
@@ -35,13 +109,13 @@ def setup(context: str | None = None) -> str:
         context = "live" if live else "export"
     if context == "export":
         # Not "mimetype" (fails nbformat validation) nor png/svg (static).
-        alt.renderers.enable("html")
+        alt.renderers.enable(EXPORT_RENDERER)
     elif context == "live":
         try:
             import anywidget  # noqa: F401
         except ImportError:
             raise WorkbenchError("live charts need anywidget: pip install anywidget") from None
-        alt.renderers.enable("jupyter", offline=True)
+        alt.renderers.enable(LIVE_RENDERER, offline=True)
     else:
         raise WorkbenchError(f"chart context {context!r} is not one of: live, export")
     return context
