@@ -39,6 +39,9 @@ PAYLOADS: dict[str, str] = {
     "bidi": "\u202egnp.exe\u202c\u2066\u2069\u200f",
     "zero_width": "\u200b\u200d\u2060\ufeff",
 }
+# Spreadsheet formulas (OWASP CSV injection): put at the START of values, where a spreadsheet acts on them.
+FORMULAS: tuple[str, ...] = ('=HYPERLINK("http://attacker.invalid","x")', "+1+1 ", "-2+3 ", "@SUM(A1) ", "\t=1 ")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BIG_CHARS = 1_000_000
 # Every bidirectional control and zero-width character a hostile value may hold (issue 14), listed
 # here independently of workbench.markup so the test checks the list too.
@@ -122,4 +125,27 @@ def poison(
             updates.append(expr.alias(col))
             changed[f"{table}.{col}"] = int(frame[col].is_not_null().sum())
         frame.with_columns(updates).write_parquet(folder / f"{table}.parquet")
+    return changed
+
+
+def lead_with_formulas(evidence_dir: str | Path, columns: tuple[str, ...]) -> int:
+    """Prefix the values of ``columns`` (``"table.column"``) with :data:`FORMULAS` in turn; returns the values changed.
+
+    Bounded columns keep their length: the value's tail gives way.
+    """
+    folder = Path(evidence_dir)
+    limits = {f"{t}.{c}": n for t, cols in text_columns().items() for c, n in cols}
+    changed = 0
+    for table in sorted({c.split(".")[0] for c in columns}):
+        path = folder / f"{table}.parquet"
+        frame = pl.read_parquet(path)
+        for name in (c.split(".")[1] for c in columns if c.startswith(f"{table}.")):
+            limit = limits[f"{table}.{name}"]
+            values = frame[name].to_list()
+            led = [
+                None if v is None else (FORMULAS[i % len(FORMULAS)] + v)[: limit or None] for i, v in enumerate(values)
+            ]
+            changed += sum(v is not None for v in values)
+            frame = frame.with_columns(pl.Series(name, led, dtype=pl.String))
+        frame.write_parquet(path)
     return changed

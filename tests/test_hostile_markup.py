@@ -18,7 +18,17 @@ from pathlib import Path
 import altair as alt
 import polars as pl
 import pytest
-from hostile import BIG_CHARS, INVISIBLE, PAYLOADS, big_value, poison, text_columns
+from hostile import (
+    BIG_CHARS,
+    FORMULA_START,
+    FORMULAS,
+    INVISIBLE,
+    PAYLOADS,
+    big_value,
+    lead_with_formulas,
+    poison,
+    text_columns,
+)
 from reportkit import CELL_TIMEOUT, pseudonym_key
 
 from workbench.display import Table, show, table as show_table
@@ -238,6 +248,15 @@ def _browser_or_skip() -> str:
     return chromium
 
 
+LEAD_COLUMNS = (
+    "applicants.name",
+    "applicants.email",
+    "applicants.employer",
+    "listings.district",
+    "support_messages.subject",
+)
+
+
 @pytest.fixture(scope="module")
 def hostile_sets(tiny_case, tmp_path_factory):
     """The tiny case with a payload in every free text column and 1 MB values, rendered for every audience."""
@@ -251,6 +270,9 @@ def hostile_sets(tiny_case, tmp_path_factory):
     by_others = pl.read_parquet(tiny_case.root / "truth" / "unauthorized_changes.parquet")["change_id"].head(2)
     # 1 MB in one value of every unbounded column; the changes made by others are shown to investigators.
     poison(evidence, big={"profile_changes.new_value": pl.col("change_id").is_in(by_others.to_list())})
+    # Formulas lead the values that reach readers' CSVs: names and e-mails (person lists), employers,
+    # districts and message subjects (long tables).
+    lead_with_formulas(evidence, LEAD_COLUMNS)
     url = f"sqlite:///{root / 'case.db'}"
     ingest(evidence, url, progress=False)
     sets = {}
@@ -372,3 +394,27 @@ def test_verify_flags_a_base_element_added_to_a_page(hostile_sets, tmp_path):
     page.write_text(page.read_text().replace(banner, f'<base href="http://attacker.invalid/">{banner}', 1))
     result = verify(copy, url)
     assert any("03_queue_fairness.html, line" in d and "a <base> element" in d for d in result.differences)
+
+
+@pytest.mark.browser
+def test_no_csv_cell_of_any_set_starts_a_formula(hostile_sets):
+    """Every CSV a reader gets, in every audience's set, read as a spreadsheet reads it."""
+    import csv
+    import sys
+
+    csv.field_size_limit(sys.maxsize)  # the 1 MB values are written whole to the CSVs
+    _, sets = hostile_sets
+    neutralised = files = 0
+    for audience, root in sets.items():
+        for path in sorted(root.rglob("*.csv")):
+            files += 1
+            with path.open(encoding="utf-8", newline="") as handle:
+                for line, row in enumerate(csv.reader(handle), start=1):
+                    for cell in row:
+                        where = f"{audience} {path.relative_to(root)} line {line}: {cell[:40]!r}"
+                        if cell.startswith(FORMULA_START):
+                            float(cell)  # only a real number may start with + or -: else ValueError names it
+                            assert not cell.startswith(("=", "@", "\t", "\r")), where
+                        neutralised += any(cell.startswith("'" + f.strip()) for f in FORMULAS)
+    assert files >= 3, "too few CSVs to prove anything"
+    assert neutralised >= 10, "no formula reached a CSV: this test would prove nothing"
