@@ -56,6 +56,7 @@ RANGES: dict[str, Range] = {
     # notebook 03: a family-wise error rate and a share of allocations
     "alpha": Range(0, 1, open_low=True, open_high=True),
     "min_effect": Range(0, 1),
+    "mde_ceiling": Range(0, 1, open_low=True),  # the largest detectable share that still counts as judged
     # notebooks 03, 10: permutations per caseworker test; 10 million already takes hours
     "permutations": Range(1, 10_000_000),
     "seed": Range(0),  # numpy's SeedSequence takes no negative seed
