@@ -24,9 +24,10 @@ ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "settings": set(),
     "values": {"settings"},
-    "figures": {"errors"},
+    "figures": {"errors", "values"},
     "evidence": {"errors"},
     "evidence_docs": {"evidence"},
+    "needs": {"evidence"},  # what each recorded figure needs from the evidence
     "suppression": FOUNDATION,
     "readonly": {"errors"},
     "case": FORMAT | {"readonly"},
@@ -40,7 +41,7 @@ ALLOWED: dict[str, set[str]] = {
     "exposure": ANALYSIS,
     "fairness": ANALYSIS,
     # display and records of what a report shows
-    "findings": ANALYSIS,
+    "findings": ANALYSIS | {"needs"},
     "csvout": set(),  # the one writer of CSVs for readers
     "display": ANALYSIS | {"csvout"},
     "person_lists": ANALYSIS | {"csvout"},
@@ -68,6 +69,7 @@ HEADLESS = (
     "exposure",
     "fairness",
     "csvout",
+    "needs",
 )
 
 
