@@ -289,7 +289,12 @@ def _because(unknowns: Any, absent: Mapping[str, str]) -> str:
     from .needs import unknown_because
 
     tables = {t for u in unknowns if isinstance(u, Unknown) for t in u.missing}
-    others = [unknown_reason(u) for u in unknowns if not (isinstance(u, Unknown) and u.missing)]
+    others = [
+        part
+        for u in unknowns
+        if not (isinstance(u, Unknown) and u.missing)
+        for part in unknown_reason(u).split("; ")  # reasons joined by "; " are named once each
+    ]
     reasons = (
         [unknown_because({t: absent.get(t, "") for t in absent if t in tables} or sorted(tables))] if tables else []
     )
