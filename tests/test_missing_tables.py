@@ -161,3 +161,22 @@ def test_realistic_partial_cases_run_every_notebook(kept, unanswered, tiny_case,
     assert "Unknown here because the case has no" in text
     for nb, (_, text) in runs.items():
         assert not WORDS_NEVER_IN_PROSE.search(text), (nb, WORDS_NEVER_IN_PROSE.search(text))
+
+
+@pytest.mark.parametrize("kept", [INCIDENT, ALLOCATION], ids=["incident_only", "allocation_only"])
+def test_report_builds_the_full_set_for_a_partial_case(kept, tiny_case, tmp_path):
+    """``workbench report`` on a partial case: every notebook through a real kernel, and an index of what it could not answer."""
+    from reportkit import pseudonym_key
+
+    from workbench.reportset.build import build_report
+    from workbench.reportset.contents import load_set
+
+    url = _case_without(tiny_case.evidence_dir, tmp_path / "case", set(evidence.TABLES) - set(kept))
+    with pseudonym_key():
+        build_report(url, "investigator", tmp_path / "reports", parameters={"permutations": 2000})
+    record = load_set(tmp_path / "reports")
+    assert [r["notebook"][:2] for r in record["reports"]] == list(NOTEBOOKS)
+    index = (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "Questions this case could not answer" in index
+    missing = "contracts" if kept == INCIDENT else "support_messages"
+    assert f"the case has no {missing}" in index or f", {missing}" in index
