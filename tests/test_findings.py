@@ -10,7 +10,7 @@ import pytest
 
 from workbench import findings
 from workbench.errors import UnknownNameError
-from workbench.findings import Bounds, FindingError, Findings
+from workbench.findings import Bounds, FindingError, Findings, Unknown
 
 
 def _file(out_dir) -> dict:
@@ -237,7 +237,7 @@ def test_params_without_a_query_are_refused(tmp_path):
         12345,
         0.123456,
         True,
-        None,
+        Unknown("the case has no fees evidence: no file at ingest"),  # None is recorded as unknown too
         [3, 1],
         [],
         Bounds(1, 2, 3),

@@ -18,6 +18,7 @@ from workbench import evidence
 from workbench.case import open_case
 from workbench.errors import EvidenceError
 from workbench.ingest import add_ingest_command, ingest, load as load_module
+from workbench.queries.absence import absent
 
 ENGINES = ["sqlite", "duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -149,7 +150,7 @@ def test_report_prints_reconciliation_and_first_quarantined_rows(tmp_path):
     assert report.frame().columns == ["file", "table", "rows_read", "rows_loaded", "rows_quarantined"]
 
 
-def test_missing_tables_are_created_empty_and_reported(tmp_path):
+def test_missing_tables_are_recorded_absent_apart_from_empty_ones(tmp_path):
     frames = {k: v for k, v in handmade_frames().items() if k not in ("handlers", "deployments")}
     folder = write_evidence(frames, tmp_path / "evidence")
     (folder / "raw").mkdir()
@@ -161,11 +162,43 @@ def test_missing_tables_are_created_empty_and_reported(tmp_path):
     assert report.ignored == ["README.txt", "raw"]
     # With no handlers file at all, references to handlers are reported, not checked.
     assert "offers.handler_id → handlers.handler_id" in report.unchecked_references
-    assert "No file for these tables (created empty): deployments, handlers" in report.format()
+    assert "Absent, no file for these tables: deployments, handlers" in report.format()
     with open_case(tmp_path / "case.db") as case:
         empty = case.read_table("handlers")
         assert empty.height == 0 and empty.schema == evidence.polars_schema("handlers")
         assert case.read_table("offers").height == 2
+        # absent (no file) is recorded apart from present with 0 rows
+        absent_rows = case.read_table("manifest_absent")
+        assert absent_rows["table"].to_list() == ["deployments", "handlers"]
+        assert absent_rows["reason"].to_list() == ["no file at ingest"] * 2
+        assert absent_rows["looked_for"][0] == "evidence/deployments.csv, evidence/deployments.parquet"
+        assert set(case.read_table("manifest")["table"]).isdisjoint({"deployments", "handlers"})
+        assert absent(case) == {"deployments": "no file at ingest", "handlers": "no file at ingest"}
+
+
+def test_a_table_present_with_no_rows_is_not_absent(tmp_path):
+    frames = handmade_frames()
+    frames["logouts"] = frames["logouts"].clear()
+    folder = write_evidence(frames, tmp_path / "evidence", fmt="csv")
+    report = ingest(folder, tmp_path / "case.db", progress=False)
+    assert report.missing_tables == [] and "Absent" not in report.format()
+    with open_case(tmp_path / "case.db") as case:
+        assert case.read_table("logouts").height == 0
+        assert case.read_table("manifest_absent").height == 0 and absent(case) == {}
+        row = case.read_table("manifest").filter(pl.col("table") == "logouts").row(0, named=True)
+        assert row["rows_read"] == 0 and row["path"] == "evidence/logouts.csv"
+
+
+def test_raw_forms_are_named_among_what_ingest_looked_for(tmp_path):
+    frames = {k: v for k, v in handmade_frames().items() if k != "page_views"}
+    folder = write_evidence(frames, tmp_path / "evidence")
+    ingest(folder, tmp_path / "case.db", progress=False)
+    with open_case(tmp_path / "case.db") as case:
+        row = case.read_table("manifest_absent").row(0, named=True)
+    assert row["table"] == "page_views"
+    assert row["looked_for"] == (
+        "evidence/page_views.csv, evidence/page_views.parquet, evidence/access.log, raw/access.log"
+    )
 
 
 def test_default_case_is_case_db_beside_the_folder(tmp_path):

@@ -24,10 +24,11 @@ ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "settings": set(),
     "values": {"settings"},
-    "figures": {"errors"},
+    "figures": {"errors", "values"},
     "evidence": {"errors"},
     "evidence_docs": {"evidence"},
     "markup": set(),  # text made safe to show: for every room that renders
+    "needs": {"evidence"},  # what each recorded figure needs from the evidence
     "suppression": FOUNDATION,
     "readonly": {"errors"},
     "case": FORMAT | {"readonly"},
@@ -43,7 +44,7 @@ ALLOWED: dict[str, set[str]] = {
     "exposure": ANALYSIS,
     "fairness": ANALYSIS,
     # display and records of what a report shows
-    "findings": ANALYSIS | {"markup"},
+    "findings": ANALYSIS | {"markup", "needs"},
     "csvout": set(),  # the one writer of CSVs for readers
     "display": ANALYSIS | {"csvout", "markup"},
     "person_lists": ANALYSIS | {"csvout"},
@@ -73,6 +74,7 @@ HEADLESS = (
     "exposure",
     "fairness",
     "csvout",
+    "needs",
 )
 
 

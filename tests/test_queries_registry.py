@@ -256,12 +256,15 @@ def test_empty_derived_default_says_to_pass_the_value(tmp_path):
     engine = sa.create_engine(url)
     case_metadata.create_all(engine)
     with pytest.raises(
-        QueryParameterError, match=r"defaults to incident_window\.deployed_at - 1 day, which is empty.*pass start="
+        QueryParameterError,
+        match=r"defaults to incident_window\.login_disabled_at - 1 day, which is empty.*pass start=",
     ):
-        queries.run("activity_per_hour", engine)
+        queries.run("login_pause", engine)
     assert queries.run("activity_per_hour", engine, start=utc(2013, 1, 1), end=utc(2013, 1, 1, 2))[
         "n_logins"
     ].to_list() == [0, 0]
+    # A window default with a fallback (the web log's span; an empty hour in 1970 without one) still runs.
+    assert queries.run("activity_per_hour", engine)["hour"].to_list() == [utc(1970, 1, 1)]
     engine.dispose()
 
 

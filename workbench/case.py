@@ -1,8 +1,8 @@
 """The case database: its tables, where it lives, and read-only access to it.
 
 A case is what ``workbench ingest`` writes: every evidence table, plus ``quarantine`` (the
-rows ingest refused, each with its reason) and ``manifest`` (one row per input file, with
-its sha256). The tables are declared here as SQLAlchemy Core on :data:`case_metadata`;
+rows ingest refused, each with its reason), ``manifest`` (one row per input file, with
+its sha256) and ``manifest_absent`` (one row per evidence table that had no file, and why). The tables are declared here as SQLAlchemy Core on :data:`case_metadata`;
 the evidence tables are copies of :data:`workbench.evidence.metadata`, so
 ``evidence.metadata`` stays the evidence contract and nothing more.
 
@@ -124,6 +124,29 @@ sa.Table(
     info={"doc": "Chain of custody: one row per input file."},
 )
 
+sa.Table(
+    "manifest_absent",
+    case_metadata,
+    sa.Column(
+        "table",
+        sa.Text(),
+        primary_key=True,
+        autoincrement=False,
+        info={
+            "doc": "Evidence table that had no input file: it is empty because it is absent, not because nothing happened."
+        },
+    ),
+    sa.Column("reason", sa.Text(), nullable=False, info={"doc": "Why it is absent, e.g. 'no file at ingest'."}),
+    sa.Column(
+        "looked_for",
+        sa.Text(),
+        nullable=False,
+        info={"doc": "The files ingest looked for, e.g. 'evidence/fees.csv, evidence/fees.parquet'."},
+    ),
+    sa.Column("ingested_at", _TS, nullable=False),
+    info={"doc": "The manifest's other half: one row per evidence table that had no file at ingest, and why."},
+)
+
 # Secondary indexes the analyses lean on. Keys already indexed by a primary key
 # (logins.session_id, interests.listing_id, offers.listing_id) are not repeated.
 for _table, _column in (
@@ -139,11 +162,11 @@ for _table, _column in (
 ):
     sa.Index(f"ix_{_table}_{_column}", case_metadata.tables[_table].c[_column])
 
-CASE_TABLES: tuple[str, ...] = (*evidence.TABLES, "quarantine", "manifest")
+CASE_TABLES: tuple[str, ...] = (*evidence.TABLES, "quarantine", "manifest", "manifest_absent")
 
 
 def polars_schema(name: str) -> pl.Schema:
-    """The polars schema of case table ``name`` (an evidence table, ``quarantine`` or ``manifest``)."""
+    """The polars schema of case table ``name`` (an evidence table, ``quarantine``, ``manifest`` or ``manifest_absent``)."""
     if name not in CASE_TABLES:
         raise UnknownNameError("case table", name, CASE_TABLES)
     return evidence.table_schema(case_metadata.tables[name])

@@ -10,11 +10,12 @@ a time, between the prose that explains it::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import UnknownNameError
+from .values import Unknown
 
 __all__ = ["Figure", "record_section", "sections"]
 
@@ -36,11 +37,25 @@ def sections(figures: Sequence[Figure]) -> list[str]:
     return list(dict.fromkeys(f.section for f in figures))
 
 
-def record_section(findings: Any, subject: Any, figures: Sequence[Figure], section: str) -> dict[str, Any]:
-    """Record every figure of ``section`` from ``subject`` into ``findings``; the values recorded, by name."""
+def record_section(
+    findings: Any,
+    subject: Any,
+    figures: Sequence[Figure],
+    section: str,
+    why_none: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Record every figure of ``section`` from ``subject`` into ``findings``; the values recorded, by name.
+
+    A figure whose value is None is recorded as :class:`~workbench.values.Unknown`, with its
+    reason from ``why_none`` (figure name -> why the evidence cannot answer it) when given.
+    """
     chosen = [f for f in figures if f.section == section]
     if not chosen:
         raise UnknownNameError("section", section, sections(figures))
-    return {
-        f.name: findings.record(f.name, f.value(subject), f.description, query=f.query, count=f.count) for f in chosen
-    }
+    why = why_none or {}
+
+    def value(f: Figure) -> Any:
+        got = f.value(subject)
+        return Unknown(why[f.name]) if got is None and f.name in why else got
+
+    return {f.name: findings.record(f.name, value(f), f.description, query=f.query, count=f.count) for f in chosen}

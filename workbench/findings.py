@@ -3,7 +3,13 @@
 ``findings.json`` maps each name to ``{"value": ..., "description": ..., "query": ...}``.
 Values are JSON numbers, strings, booleans or lists; times are ISO 8601 in UTC with the
 zone (``"2013-12-13T17:00:00+00:00"``); durations are ISO 8601 durations (``"PT5H30M"``); a
-figure with bounds is ``{"min": ..., "likely": ..., "max": ...}``.
+figure with bounds is ``{"min": ..., "likely": ..., "max": ...}``; a figure the evidence cannot
+answer is ``{"unknown": "the case has no support_messages evidence: no file at ingest"}``
+(:class:`~workbench.values.Unknown`), never 0 and never null.
+
+Given the case (``Findings(out_dir, audience=..., case=case)``), a figure that needs an
+evidence table the case lacks (:mod:`workbench.needs`) is recorded as unknown with a reason
+naming that table, whatever value the notebook computed from the empty table.
 
 In a notebook::
 
@@ -27,11 +33,26 @@ from typing import Any
 from .errors import WorkbenchError
 from .markup import markdown_text, visible
 from .settings import OUT_DIR_ENV
-from .values import Bounds, format_value, iso_duration
+from .values import Bounds, Unknown, format_value, is_unknown, iso_duration, unknown_reason
 
-__all__ = ["FILENAME", "OUT_DIR_ENV", "Bounds", "FindingError", "Findings", "format_value", "load", "record"]
+__all__ = [
+    "FILENAME",
+    "NOT_IN_EVIDENCE",
+    "OUT_DIR_ENV",
+    "Bounds",
+    "FindingError",
+    "Findings",
+    "Unknown",
+    "format_value",
+    "is_unknown",
+    "load",
+    "record",
+    "unanswered",
+]
 
 FILENAME = "findings.json"
+NOT_IN_EVIDENCE = "the evidence holds no value for it"
+"""The reason of a figure recorded as None with no better reason given."""
 
 
 class FindingError(WorkbenchError, ValueError):
@@ -40,6 +61,8 @@ class FindingError(WorkbenchError, ValueError):
 
 def _encode(name: str, value: Any) -> Any:
     """``value`` as JSON, or a FindingError naming the figure and what is allowed."""
+    if isinstance(value, Unknown):
+        return {"unknown": value.reason}
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, datetime):
@@ -63,6 +86,8 @@ def _encode(name: str, value: Any) -> Any:
         return value
     if isinstance(value, Bounds):
         value = {"min": value.min, "likely": value.likely, "max": value.max}
+    if isinstance(value, Mapping) and is_unknown(value):
+        return {"unknown": unknown_reason(value)}
     if isinstance(value, Mapping):
         if set(value) != {"min", "likely", "max"}:
             raise FindingError(
@@ -86,7 +111,7 @@ def _encode(name: str, value: Any) -> Any:
         return [_encode(name, v) for v in value]
     raise FindingError(
         f"finding {name!r}: cannot record a {type(value).__name__} ({value!r}); allowed: int, float, str, "
-        "bool, datetime with zone, date, timedelta, list of those, or bounds {min, likely, max}"
+        "bool, datetime with zone, date, timedelta, list of those, bounds {min, likely, max}, or Unknown(reason)"
     )
 
 
@@ -141,12 +166,20 @@ def load(out_dir: str | os.PathLike) -> dict[str, dict[str, Any]]:
 class Findings:
     """The findings of one report: ``Findings(out_dir, audience="public").record(...)``."""
 
-    def __init__(self, out_dir: str | os.PathLike | None = None, *, audience: str = "investigator"):
+    def __init__(self, out_dir: str | os.PathLike | None = None, *, audience: str = "investigator", case: Any = None):
+        """``case`` (an open case or URL): record figures that need evidence it lacks as unknown, and say so."""
         from .audience import Audience
 
         self.out_dir = Path(out_dir if out_dir is not None else os.environ.get(OUT_DIR_ENV, "."))
         self._shown: dict[str, Any] = {}
         self.audience = Audience.parse(audience)
+        self.absent: dict[str, str] = {}
+        if case is not None:
+            from .queries.absence import absent
+
+            self.absent = absent(case)
+            if self.absent:
+                _show_markdown(_absent_note(self.absent))
 
     @property
     def path(self) -> Path:
@@ -186,9 +219,16 @@ class Findings:
             raise FindingError(
                 f"finding {name!r}: params {dict(params)} need the query they were passed to (query=...)"
             )
+        from .needs import missing_for, unknown_because
+
+        missing = missing_for(name, self.absent)
+        if missing:  # computed from an empty table that is absent: not 0, unknown
+            value = Unknown(unknown_because(missing), tuple(missing))
+        elif value is None:
+            value = Unknown(NOT_IN_EVIDENCE)
         encoded = _encode(name, value)
         shown = value
-        if count and not self.audience.sees_rows:  # aggregates only: a small count singles people out
+        if count and not self.audience.sees_rows and not is_unknown(value):  # a small count singles people out
             shown = _suppress_count(name, value)
         if shown is not value:
             encoded = _encode(name, shown)
@@ -206,7 +246,7 @@ class Findings:
         self._shown[name] = shown
         return value
 
-    def text(self, template: str, *, markdown: bool = False) -> str:
+    def text(self, template: str, unknown: str | None = None, *, markdown: bool = False) -> str:
         """Fill ``{name}`` placeholders with figures recorded by this object, as a reader sees them.
 
         Report prose is bound to recorded values this way, never typed by hand:
@@ -214,33 +254,83 @@ class Findings:
         With ``markdown`` each value is escaped for Markdown prose
         (:func:`workbench.markup.markdown_text`): a recorded text shows as the characters it
         is, never as a tag, link or image; the template's own Markdown stays.
+
+        A figure recorded as unknown reads "unknown", and the text ends with why, once per
+        reason ("Unknown here because the case has no support_messages evidence: no file at
+        ingest."). ``unknown`` is the text to use instead of ``template`` when any of
+        ``template``'s figures is unknown, for a sentence that would mislead with a gap in it.
         """
         import string
 
-        names = [field for _, field, _, _ in string.Formatter().parse(template) if field]
+        def fields(text: str) -> list[str]:
+            return [field for _, field, _, _ in string.Formatter().parse(text) if field]
+
+        names = fields(template) + (fields(unknown) if unknown is not None else [])
         missing = sorted(set(names) - set(self._shown))
         if missing:
             raise FindingError(
                 f"the text refers to figure(s) {missing} that were not recorded here; recorded: {sorted(self._shown)}"
             )
+        gaps = {n: self._shown[n] for n in fields(template) if is_unknown(self._shown[n])}
+        chosen = unknown if gaps and unknown is not None else template
         shown = markdown_text if markdown else str
-        return template.format_map({k: shown(format_value(v)) for k, v in self._shown.items()})
+        values = {k: "unknown" if is_unknown(v) else shown(format_value(v)) for k, v in self._shown.items()}
+        body = chosen.format_map(values)
+        if gaps:
+            body += f" *Unknown here because {_because(gaps.values(), self.absent)}.*"
+        return body
 
-    def say(self, template: str) -> None:
+    def say(self, template: str, unknown: str | None = None) -> None:
         """Show :meth:`text` as Markdown in the notebook, values escaped (printed as plain text outside IPython)."""
-        try:
-            from IPython import get_ipython
-            from IPython.display import Markdown, display
-        except ImportError:
-            get_ipython = None
-        if get_ipython is not None and get_ipython() is not None:
-            display(Markdown(self.text(template, markdown=True)))
-        else:
-            print(self.text(template))
+        _show_markdown(self.text(template, unknown, markdown=True), plain=self.text(template, unknown))
 
     def load(self) -> dict[str, dict[str, Any]]:
         """Everything recorded so far in this out_dir."""
         return load(self.out_dir)
+
+
+def _because(unknowns: Any, absent: Mapping[str, str]) -> str:
+    """The reasons of several unknown figures as one clause: the absent tables named once, then any other reason."""
+    from .needs import unknown_because
+
+    tables = {t for u in unknowns if isinstance(u, Unknown) for t in u.missing}
+    others = [
+        part
+        for u in unknowns
+        if not (isinstance(u, Unknown) and u.missing)
+        for part in unknown_reason(u).split("; ")  # reasons joined by "; " are named once each
+    ]
+    reasons = (
+        [unknown_because({t: absent.get(t, "") for t in absent if t in tables} or sorted(tables))] if tables else []
+    )
+    return "; and ".join(dict.fromkeys(reasons + others))
+
+
+def _show_markdown(body: str, plain: str | None = None) -> None:
+    """Markdown in a notebook; printed outside IPython (``plain`` if given)."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+    except ImportError:
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        display(Markdown(body))
+    else:
+        print(body if plain is None else plain)
+
+
+def _absent_note(absent: Mapping[str, str]) -> str:
+    tables = ", ".join(f"`{t}` ({why})" for t, why in absent.items())
+    return (
+        f"**This case lacks evidence:** {tables}. The questions that need it cannot be answered here: "
+        "their figures read *unknown*, with the missing evidence named, and are recorded so in `findings.json`; "
+        "none is counted as 0."
+    )
+
+
+def unanswered(findings: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """``{name: reason}`` of the figures in ``findings`` (as :func:`load` returns them) recorded as unknown."""
+    return {name: unknown_reason(e["value"]) for name, e in findings.items() if is_unknown(e.get("value"))}
 
 
 def _suppress_count(name: str, value: Any) -> Any:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from .settings import DISPLAY_TZ
 
-__all__ = ["Bounds", "format_value", "iso_duration"]
+__all__ = ["Bounds", "Unknown", "format_value", "is_unknown", "iso_duration", "unknown_reason"]
 
 _DISPLAY_ZONE = ZoneInfo(DISPLAY_TZ)
 
@@ -27,6 +27,35 @@ class Bounds:
     min: Any
     likely: Any
     max: Any
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A figure the evidence cannot answer, and why: ``Unknown("the case has no support_messages (no file at ingest)")``.
+
+    Recorded in ``findings.json`` as ``{"unknown": reason}``, never as 0 or null, and read
+    as "unknown (reason)".
+    """
+
+    reason: str
+    missing: tuple[str, ...] = ()  # the evidence tables whose absence is the reason, when that is it
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.reason, str) or not self.reason.strip():
+            raise ValueError(f"an unknown figure needs the reason it is unknown, got {self.reason!r}")
+
+    def __str__(self) -> str:
+        return f"unknown ({self.reason})"
+
+
+def is_unknown(value: Any) -> bool:
+    """Whether ``value`` is an unknown figure: an :class:`Unknown`, or ``{"unknown": reason}`` as findings.json holds it."""
+    return isinstance(value, Unknown) or (isinstance(value, Mapping) and set(value) == {"unknown"})
+
+
+def unknown_reason(value: Any) -> str:
+    """The reason of an unknown figure (see :func:`is_unknown`)."""
+    return value.reason if isinstance(value, Unknown) else str(value["unknown"])
 
 
 def iso_duration(delta: timedelta) -> str:
@@ -51,8 +80,10 @@ def format_value(value: Any) -> str:
 
     Thin-space thousands, 4 significant digits for fractions, times in Europe/Stockholm
     (an ISO string with a zone counts as a time), bounds as "likely (between min and max)",
-    lists joined by commas ("none" when empty).
+    lists joined by commas ("none" when empty), an unknown figure as "unknown (reason)".
     """
+    if is_unknown(value):
+        return f"unknown ({unknown_reason(value)})"
     if isinstance(value, Bounds):
         value = {"min": value.min, "likely": value.likely, "max": value.max}
     if isinstance(value, Mapping) and {"min", "likely", "max"} <= set(value):

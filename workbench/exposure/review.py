@@ -18,6 +18,7 @@ import polars as pl
 
 from ..figures import Figure, record_section, sections
 from ..queries import run
+from ..queries.absence import window_or_span
 from ..queries.websessions import DEFAULT_IDLE_TIMEOUT_MINUTES
 from .allocation_check import AllocationCheck, check_allocation
 from .binding import SessionBinding, bind_sessions
@@ -81,6 +82,11 @@ def review_exposure(
     :mod:`workbench.queries.websessions`).
     """
     window = run("incident_window", case).row(0, named=True)
+    # Without the deployment or the fix in the evidence the web log's span stands in, so every
+    # answer that does not need them is still given; those that do are recorded as unknown.
+    span = window_or_span(window, case)
+    start = start or span["deployed_at"]
+    end = end or span["fix_deployed_at"]
     binding = bind_sessions(case, start=start, end=end, idle_timeout_minutes=idle_timeout_minutes)
     changes = attribute_changes(case, start=start, end=end)
     exposure = assess_exposure(case, binding, changes)

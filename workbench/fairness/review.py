@@ -179,6 +179,12 @@ class FairnessReview:
         Refers to the figures notebook 03 records, by their names in findings.json (those of
         :meth:`power_findings` for the same ``audience`` among them).
         """
+        if not self.allocations_replayed:  # no contract (in the period): nothing to judge, not "nothing found"
+            return (
+                "**Whether anyone got an apartment out of queue order cannot be answered from this case:** it holds "
+                "{allocations_replayed} contracts to replay against queue order, so no caseworker was tested and no "
+                "claim is made about how large a fraud could have been seen."
+            )
         if self.nothing_found:
             text = (
                 "**Nothing was found.** All {allocations_replayed} allocations were replayed: "
@@ -321,7 +327,7 @@ def review_evidence(
     """:func:`review_fairness` on evidence already loaded (``login_ips``: the ``login_ips`` query's rows)."""
     result = replay_allocations(evidence, block_after=block_after)
     allocations = result.allocations
-    if allocations.is_empty():
+    if allocations.is_empty() and evidence.listings.height:  # contracts, but none in the period chosen
         closes = evidence.listings["closes_at"].dt.date()
         span = (
             f"between {closes.min()!s} and {closes.max()!s}" if closes.len() else "nowhere: the case has no contracts"

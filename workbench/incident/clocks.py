@@ -15,6 +15,11 @@ its pairs allow and the number of pairs behind it:
   ("login disabled" cannot be later than the last login before the pause, nor "login
   enabled" earlier than the first login after it).
 
+A clock without pairs cannot be estimated: its offset, interval and uncertainty are null
+(:func:`why_unknown` says why, naming the missing evidence). Its times are then left on the
+source's own clock (:func:`offset_of` gives 0), and every time that depends on them has an
+unknown uncertainty, never 0.
+
 Example::
 
     offsets = estimate_offsets(case)
@@ -34,7 +39,17 @@ from ..queries import run
 if TYPE_CHECKING:
     from ..case import Case
 
-__all__ = ["REFERENCE", "SCHEMA", "correct", "estimate_offsets", "offset_of", "resolve_pairs", "summarise"]
+__all__ = [
+    "REFERENCE",
+    "SCHEMA",
+    "correct",
+    "estimate_offsets",
+    "offset_of",
+    "resolve_pairs",
+    "summarise",
+    "why_unknown",
+    "why_unknown_text",
+]
 
 REFERENCE = "web"
 SCHEMA = pl.Schema(
@@ -96,7 +111,6 @@ def summarise(differences: pl.Series) -> dict[str, Any]:
 def _incident_log(case: Case) -> dict[str, Any]:
     fix = run("fix_deployment_pairs", case)
     window = run("incident_window", case)
-    pause = run("login_pause", case)
     out: dict[str, Any] = {
         "offset_seconds": None,
         "uncertainty_seconds": None,
@@ -108,7 +122,9 @@ def _incident_log(case: Case) -> dict[str, Any]:
         nearest = fix.sort(pl.col("difference_seconds").abs()).row(0, named=True)
         out["offset_seconds"] = int(round(nearest["difference_seconds"]))
     disabled, enabled = window["login_disabled_at"][0], window["login_enabled_at"][0]
-    if pause.height and disabled is not None and enabled is not None:
+    # Without both in the incident log there is no pause to look for (and login_pause's window has no default).
+    pause = run("login_pause", case) if disabled is not None and enabled is not None else None
+    if pause is not None and pause.height and disabled is not None and enabled is not None:
         p = pause.row(0, named=True)
         out["low_seconds"] = int(math.floor((enabled - p["resumed_at"]).total_seconds()))
         out["high_seconds"] = int(math.ceil((disabled - p["paused_at"]).total_seconds()))
@@ -157,8 +173,50 @@ def estimate_offsets(case: Case) -> pl.DataFrame:
     return pl.DataFrame([{**r, "reference": REFERENCE} for r in rows], schema=SCHEMA)
 
 
+# Why a clock cannot be estimated, by source and by what is missing: (offset, uncertainty).
+_WHY = {
+    "mail": (
+        "no web-form message could be paired with the contact-form request in its sender's session, so the mail "
+        "server's clock cannot be estimated and support-mail times stay on that clock",
+    )
+    * 2,
+    "back office": (
+        "no interest registered on the web could be paired with the request that registered it, so the queue "
+        "system's clock cannot be estimated",
+    )
+    * 2,
+    "incident log": (
+        "the fix is not in both the incident log and the deployment log, so the incident log's clock cannot be "
+        "estimated and its times stay on that clock",
+        "no pause in web logins around login disabled and re-enabled bounds the incident log's clock, so its "
+        "uncertainty cannot be estimated",
+    ),
+}
+
+
+def why_unknown_text(source: str, column: str = "offset_seconds") -> str:
+    """Why ``source``'s clock ``column`` cannot be estimated when it has no pairs, in plain words."""
+    offset_why, uncertainty_why = _WHY.get(source, (f"the {source} clock cannot be estimated",) * 2)
+    return offset_why if column == "offset_seconds" else uncertainty_why
+
+
+def why_unknown(offsets: pl.DataFrame, source: str, column: str = "offset_seconds") -> str | None:
+    """Why ``source``'s clock ``column`` (``offset_seconds`` or ``uncertainty_seconds``) is unknown; None when it is known."""
+    row = offsets.filter(pl.col("source") == source)
+    if row.is_empty():
+        raise WorkbenchError(f"no clock offset for source {source!r}; sources: {offsets['source'].to_list()}")
+    if row[column][0] is not None:
+        return None
+    if column == "uncertainty_seconds" and row["offset_seconds"][0] is None:
+        column = "offset_seconds"  # the uncertainty of an offset that is itself unknown: say why the offset is
+    return why_unknown_text(source, column)
+
+
 def offset_of(offsets: pl.DataFrame, source: str) -> int:
-    """The estimated offset of ``source`` in seconds (0 when it could not be estimated, e.g. no pairs)."""
+    """The estimated offset of ``source`` in seconds; 0 when it could not be estimated (see :func:`why_unknown`).
+
+    With 0 the source's times stay on its own clock; their uncertainty is unknown, not 0.
+    """
     row = offsets.filter(pl.col("source") == source)
     if row.is_empty():
         raise WorkbenchError(f"no clock offset for source {source!r}; sources: {offsets['source'].to_list()}")

@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..figures import Figure, sections
+from .clocks import why_unknown_text
 from .timeline import local_label
 
-__all__ = ["FAULT_REPORT_TARGET", "FIGURES", "SECTIONS"]
+__all__ = ["FAULT_REPORT_TARGET", "FIGURES", "SECTIONS", "WHY_NONE"]
 
 FAULT_REPORT_TARGET = 0.9
 """Precision and recall the project asks of the fault-report rules on hand-written mail."""
@@ -178,7 +179,7 @@ FIGURES: Sequence[Figure] = (
         "binding_rate_percent",
         "binding rate",
         "Percentage of those logins whose session showed another member's account",
-        lambda i: round(100 * (i.binding_rate["rate"] or 0.0), 1),
+        lambda i: None if i.binding_rate["rate"] is None else round(100 * i.binding_rate["rate"], 1),
         "sessions",
     ),
     Figure(
@@ -220,6 +221,27 @@ FIGURES: Sequence[Figure] = (
         "Login disabled, local weekday and time",
         lambda i: i.response("time_to_contain")["to_local"],
         "incident_window",
+    ),
+    Figure(
+        "time_to_detect_uncertainty_minutes",
+        "response times",
+        "Clock uncertainty of the time to detect, both ends added (minutes; unknown when a clock was not estimated)",
+        lambda i: i.uncertainty_minutes("time_to_detect"),
+        "contact_form_pairs",
+    ),
+    Figure(
+        "time_to_contain_uncertainty_minutes",
+        "response times",
+        "Clock uncertainty of the time to contain, both ends added (minutes; unknown when a clock was not estimated)",
+        lambda i: i.uncertainty_minutes("time_to_contain"),
+        "contact_form_pairs",
+    ),
+    Figure(
+        "onset_to_fix_uncertainty_minutes",
+        "response times",
+        "Clock uncertainty of onset to fix, both ends added (minutes; unknown when a clock was not estimated)",
+        lambda i: i.uncertainty_minutes("onset_to_fix"),
+        "fix_deployment_pairs",
     ),
     # what an earlier shutdown would have saved
     Figure(
@@ -335,3 +357,26 @@ FIGURES: Sequence[Figure] = (
 """Every figure notebook 01 records, by section."""
 SECTIONS = sections(FIGURES)
 """The sections of :data:`FIGURES`, in the order notebook 01 tells them."""
+
+_NO_MISMATCH = "no session was bound to another member's account, so there is no onset"
+_NO_REPORT = "no support message was classified as a fault report"
+_NO_RISK = "no login in the window was made while another member's session was open, so there is no rate to measure"
+WHY_NONE: dict[str, str] = {
+    "mail_clock_offset_seconds": why_unknown_text("mail"),
+    "mail_clock_uncertainty_seconds": why_unknown_text("mail"),
+    "onset_at": _NO_MISMATCH,
+    "onset_local": _NO_MISMATCH,
+    "first_report_at": _NO_REPORT,
+    "first_report_local": _NO_REPORT,
+    "time_to_detect_hours": f"{_NO_MISMATCH}, or {_NO_REPORT}",
+    "time_to_contain_hours": f"{_NO_REPORT}, or login disabled is not in the incident log",
+    "onset_to_fix_hours": f"{_NO_MISMATCH}, or the fix is not in the incident log",
+    "login_disabled_at": "the incident log has no 'login disabled'",
+    "login_disabled_local": "the incident log has no 'login disabled'",
+    "fix_deployed_at": "the incident log has no 'fix deployed'",
+    "login_enabled_at": "the incident log has no 'login enabled'",
+    "deployed_at": "no deployment precedes the first action in the incident log",
+    "binding_rate_percent": _NO_RISK,
+    "smoke_test_pairs_needed": _NO_RISK,
+}
+"""Why a figure of notebook 01 that comes out None cannot be answered (recorded as unknown with this reason)."""

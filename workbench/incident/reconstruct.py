@@ -17,14 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from ..errors import UnknownNameError, WorkbenchError
+from ..errors import UnknownNameError
 from ..figures import record_section
 from ..queries import run
+from ..queries.absence import window_or_span
 from ..queries.websessions import DEFAULT_IDLE_TIMEOUT_MINUTES
 from ..settings import DISPLAY_TZ
 from . import clocks, counterfactual
 from .classify import evaluate, handwritten_corpus, validation_record
-from .figures import FIGURES
+from .figures import FIGURES, WHY_NONE
 from .timeline import (
     classified_inbox,
     daily_summary,
@@ -84,6 +85,10 @@ class Incident:
     curve: pl.DataFrame
     alternatives: pl.DataFrame
     binding_rate: dict[str, Any]
+    window: dict[str, datetime] = field(default_factory=dict)
+    """The window the analysis ran over: ``start`` (the deployment) and ``end`` (login disabled).
+    A milestone the evidence lacks is replaced by the web log's span (see
+    :func:`workbench.queries.absence.window_or_span`); what depends on it is recorded as unknown."""
 
     def milestone(self, name: str) -> datetime | None:
         """The time of milestone ``name`` (e.g. ``"login disabled"``), None when the evidence lacks it."""
@@ -132,9 +137,7 @@ class Incident:
     @property
     def unclassified(self) -> pl.DataFrame:
         """Messages between the deployment and login disabled that the rules did not classify as reports."""
-        return unclassified_messages(
-            self.inbox, _needed(self.marks, "deployment"), _needed(self.marks, "login disabled")
-        )
+        return unclassified_messages(self.inbox, self.window["start"], self.window["end"])
 
     def daily(self) -> pl.DataFrame:
         """Per local day: mismatched sessions and the accounts they showed to another person."""
@@ -161,9 +164,21 @@ class Incident:
         """How the rules scored on generated cases, and each hand-written round (see :func:`validation_record`)."""
         return validation_record()
 
+    def uncertainty_minutes(self, measure: str) -> Any:
+        """The clock uncertainty of response time ``measure`` in minutes; Unknown, saying which clock, when not estimated."""
+        from ..values import Unknown
+
+        row = self.response(measure)
+        if row["uncertainty_minutes"] is not None or row["hours"] is None:
+            return row["uncertainty_minutes"]
+        ends = self.marks.filter(pl.col("milestone").is_in([row["from"], row["to"]]))
+        sources = [_CLOCK_OF.get(kind, clocks.REFERENCE) for kind in ends["kind"]]
+        why = [w for c in dict.fromkeys(sources) if (w := clocks.why_unknown(self.offsets, c, "uncertainty_seconds"))]
+        return Unknown("; ".join(why) or "a clock of this measure could not be estimated")
+
     def record(self, findings: Any, section: str) -> dict[str, Any]:
         """Record the figures of ``section`` (one of :data:`SECTIONS`, e.g. ``"clocks"``) into ``findings``."""
-        return record_section(findings, self, FIGURES, section)
+        return record_section(findings, self, FIGURES, section, WHY_NONE)
 
 
 def reconstruct_incident(
@@ -185,12 +200,16 @@ def reconstruct_incident(
     offsets = clocks.estimate_offsets(case)
     mismatched = run("mismatched_sessions", case)
     changes = run("mismatched_changes", case)
-    affected = run("possibly_affected", case)
+    affected = run("possibly_affected", case)  # the window defaults to the web log's span without milestones
     inbox = classified_inbox(case, offsets, phrases)
     reports = fault_reports(case, offsets, inbox=inbox)
-    marks = milestones(run("incident_window", case), mismatched, reports, offsets)
-
-    deployed, disabled = _needed(marks, "deployment"), _needed(marks, "login disabled")
+    window = run("incident_window", case)
+    marks = milestones(window, mismatched, reports, offsets)
+    # A case without the deployment or the incident log still gets every answer that does not
+    # need them: the web log's span stands in, and the figures that need them are unknown.
+    span = window_or_span(window.row(0, named=True), case)
+    deployed = _at(marks, "deployment") or span["deployed_at"]
+    disabled = _at(marks, "login disabled") or span["login_disabled_at"]
     hourly = hourly_series(case, reports, idle_timeout_minutes=idle_timeout_minutes)
     sessions = run("sessions", case, start=deployed, end=disabled, idle_timeout_minutes=idle_timeout_minutes)
     rate = counterfactual.binding_rate(sessions, mismatched, start=deployed, end=disabled)
@@ -223,6 +242,7 @@ def reconstruct_incident(
         curve=curve,
         alternatives=alternatives,
         binding_rate=rate,
+        window={"start": deployed, "end": disabled},
     )
 
 
@@ -239,15 +259,4 @@ def _at(marks: pl.DataFrame, milestone: str) -> datetime | None:
     return found[0] if found.len() else None
 
 
-_SOURCES = {"deployment": "a row in deployments", "login disabled": "a 'login disabled' row in incident_actions"}
-
-
-def _needed(marks: pl.DataFrame, milestone: str) -> datetime:
-    """A milestone the reconstruction cannot do without; a clear error naming the evidence when it is missing."""
-    found = _at(marks, milestone)
-    if found is None:
-        raise WorkbenchError(
-            f"the incident cannot be reconstructed without the {milestone} milestone: the case has no "
-            f"{_SOURCES[milestone]} (ingest that evidence, or check its manifest for quarantined rows)"
-        )
-    return found
+_CLOCK_OF = {"report": "mail", "action": "incident log"}  # milestone kind -> the clock its time is on

@@ -238,7 +238,8 @@ def response_times(marks: pl.DataFrame, timezone: str = DISPLAY_TZ) -> pl.DataFr
     """Detection by users, containment and onset to fix, in hours, with local weekday and time.
 
     ``hours`` is rounded to 0.01; ``uncertainty_minutes`` adds up the clock uncertainty of
-    both ends (the mail clock for reports, the incident log for actions).
+    both ends (the mail clock for reports, the incident log for actions); it is null when the
+    clock of either end could not be estimated (:func:`clocks.why_unknown`).
     """
     rows = []
     for measure, start, end in _MEASURES:
@@ -246,7 +247,9 @@ def response_times(marks: pl.DataFrame, timezone: str = DISPLAY_TZ) -> pl.DataFr
         b = marks.filter(pl.col("milestone") == end)
         t0 = a["time"][0] if a.height else None
         t1 = b["time"][0] if b.height else None
-        unc = sum(int(f["uncertainty_seconds"][0] or 0) for f in (a, b) if f.height)
+        # An end whose clock could not be estimated has an unknown uncertainty, and so has the measure.
+        ends = [f["uncertainty_seconds"][0] for f in (a, b) if f.height]
+        unc = None if any(u is None for u in ends) else sum(int(u) for u in ends)
         rows.append(
             {
                 "measure": measure,
@@ -257,7 +260,7 @@ def response_times(marks: pl.DataFrame, timezone: str = DISPLAY_TZ) -> pl.DataFr
                 "from_local": local_label(t0, timezone),
                 "to_local": local_label(t1, timezone),
                 "hours": None if t0 is None or t1 is None else round((t1 - t0).total_seconds() / 3600, 2),
-                "uncertainty_minutes": round(unc / 60, 1),
+                "uncertainty_minutes": None if unc is None else round(unc / 60, 1),
             }
         )
     schema = pl.Schema(

@@ -11,9 +11,20 @@ import polars as pl
 from ..case import polars_schema
 from ..evidence import FORMAT_VERSION
 
-__all__ = ["SAMPLES", "FileReport", "IngestReport", "manifest_frame", "workbench_version"]
+__all__ = [
+    "ABSENT_REASON",
+    "SAMPLES",
+    "FileReport",
+    "IngestReport",
+    "absent_frame",
+    "looked_for",
+    "manifest_frame",
+    "workbench_version",
+]
 
 SAMPLES = 5  # quarantined rows quoted per file in the printed report
+ABSENT_REASON = "no file at ingest"
+"""Why a table is absent from a case: the only reason ingest knows (``manifest_absent.reason``)."""
 
 
 def workbench_version() -> str:
@@ -60,7 +71,7 @@ class IngestReport:
     evidence_dir: str
     case_url: str  # password hidden
     files: list[FileReport]
-    missing_tables: list[str]  # no file: created empty
+    missing_tables: list[str]  # no file: absent, recorded in manifest_absent (created empty, so queries run)
     ignored: list[str]  # entries of the evidence folder that are not table files
     unchecked_references: list[str]  # orphan checks skipped because the parent had no file
     ingested_at: datetime
@@ -110,7 +121,11 @@ class IngestReport:
             f"{'total':<{width}}  {'':<{twidth}}  {total['rows_read']:>10,}  {total['rows_loaded']:>10,}  {total['rows_quarantined']:>11,}"
         )
         if self.missing_tables:
-            out += ["", "No file for these tables (created empty): " + ", ".join(self.missing_tables)]
+            out += [
+                "",
+                "Absent, no file for these tables: " + ", ".join(self.missing_tables),
+                "  (recorded as absent in the manifest, not as tables with 0 rows: the reports say what they cannot answer)",
+            ]
         if self.unchecked_references:
             out += [
                 "",
@@ -150,3 +165,21 @@ def manifest_frame(files: list[FileReport], ingested_at: datetime) -> pl.DataFra
         for f in files
     ]
     return pl.DataFrame(rows, schema=polars_schema("manifest"))
+
+
+def looked_for(table: str, folder: str = "evidence") -> str:
+    """The files ingest takes for ``table`` in the evidence ``folder``, e.g. ``"evidence/fees.csv, evidence/fees.parquet"``."""
+    from ..evidence import RAW_FORMS
+
+    names = [f"{folder}/{table}.csv", f"{folder}/{table}.parquet"]
+    names += [f"{folder}/{raw}, raw/{raw}" for raw, t in RAW_FORMS.items() if t == table]
+    return ", ".join(names)
+
+
+def absent_frame(tables: list[str], folder: str, ingested_at: datetime) -> pl.DataFrame:
+    """The ``manifest_absent`` rows: one per evidence table without a file, with why and what was looked for."""
+    rows = [
+        {"table": t, "reason": ABSENT_REASON, "looked_for": looked_for(t, folder), "ingested_at": ingested_at}
+        for t in tables
+    ]
+    return pl.DataFrame(rows, schema=polars_schema("manifest_absent"))

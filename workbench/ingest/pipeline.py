@@ -3,7 +3,7 @@
 Order of work: find and check every file as a whole (nothing is written yet); then, parents
 before children, stream each file in batches through the value checks, the key check and
 the orphan check, appending what passed to its table and what did not to ``quarantine``;
-finally write ``manifest`` and commit. Any exception aborts the writer, so no half-written
+finally write ``manifest`` (and ``manifest_absent``: the tables without a file, and why) and commit. Any exception aborts the writer, so no half-written
 case is left behind.
 """
 
@@ -23,7 +23,7 @@ from ..errors import WorkbenchError
 from .batch import LINE, PROBLEMS_SCHEMA
 from .integrity import KeyTracker, ParentKeys, check_references, load_order
 from .load import CaseWriter, open_writer
-from .manifest import SAMPLES, FileReport, IngestReport, manifest_frame
+from .manifest import SAMPLES, FileReport, IngestReport, absent_frame, manifest_frame
 from .readers import read_batches
 from .sources import EvidenceFile, Sources, check_file, discover
 from .validate import check_values
@@ -93,6 +93,9 @@ def _ingest(
             unchecked += [str(r) for r in parents.skipped(table)]
             reports.append(_load_file(source, writer, parents, progress, batch_rows))
         writer.append("manifest", manifest_frame(reports, ingested_at))
+        # A table without a file is created empty (so every query runs) and recorded as absent,
+        # so the reports can tell "not in the evidence" from "nothing happened".
+        writer.append("manifest_absent", absent_frame(sources.missing, evidence_dir.name, ingested_at))
         writer.finish()
     except BaseException:
         writer.abort()

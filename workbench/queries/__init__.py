@@ -8,7 +8,7 @@ Example::
 """
 
 # Importing a domain module registers its queries.
-from . import exposure, fairness, incident, overview  # noqa: F401
+from . import absence, exposure, fairness, incident, overview  # noqa: F401
 from .registry import (
     REQUIRED,
     FromQuery,

@@ -148,13 +148,13 @@ def _fill_hours(frame: pl.DataFrame, values: Mapping[str, Any]) -> pl.DataFrame:
         Param(
             "start",
             datetime,
-            FromQuery("incident_window", "deployed_at", timedelta(days=-1)),
+            FromQuery("incident_window", "deployed_at", timedelta(days=-1), FromQuery("log_span", "first_at")),
             "Window start, inclusive, e.g. 2013-12-12T17:00:00+00:00",
         ),
         Param(
             "end",
             datetime,
-            FromQuery("incident_window", "fix_deployed_at", timedelta(days=1)),
+            FromQuery("incident_window", "fix_deployed_at", timedelta(days=1), FromQuery("log_span", "last_at")),
             "Window end, exclusive, e.g. 2013-12-19T12:00:00+00:00",
         ),
     ],

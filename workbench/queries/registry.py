@@ -67,18 +67,21 @@ class FromQuery:
     """A parameter default read from another query's first row on the same case.
 
     Example: ``FromQuery("incident_window", "deployed_at", offset=timedelta(days=-1))``.
+    ``fallback`` is read when the first is empty, e.g. the web log's first request when the
+    case has no deployment log (see :mod:`workbench.queries.absence`).
     """
 
     query: str
     column: str
     offset: timedelta = timedelta(0)
+    fallback: FromQuery | None = None
 
     def __str__(self) -> str:
         text = f"{self.query}.{self.column}"
         if self.offset:
             sign = "-" if self.offset < timedelta(0) else "+"
             text += f" {sign} {_duration(abs(self.offset))}"
-        return text
+        return text + (f", else {self.fallback}" if self.fallback is not None else "")
 
 
 def _duration(delta: timedelta) -> str:

@@ -132,6 +132,8 @@ def _derive(q: Query, name: str, source: FromQuery, conn: sa.Connection, cache: 
         cache[source.query] = _execute(get(source.query), get(source.query).bind({}), conn, cache)
     frame = cache[source.query]
     value = frame[source.column][0] if frame.height else None
+    if value is None and source.fallback is not None:
+        return _derive(q, name, source.fallback, conn, cache)
     if value is None:
         raise QueryParameterError(
             f"parameter {name!r} of query {q.name!r} defaults to {source}, which is empty in this "

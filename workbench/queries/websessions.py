@@ -102,25 +102,25 @@ END_REASONS = ("user", "timeout", NO_LOGOUT)
 START = Param(
     "start",
     datetime,
-    FromQuery("incident_window", "deployed_at"),
-    "Window start, inclusive: the deployment, e.g. 2013-12-13T17:52:00+00:00",
+    FromQuery("incident_window", "deployed_at", fallback=FromQuery("log_span", "first_at")),
+    "Window start, inclusive: the deployment (none logged: the first request of the web log), e.g. 2013-12-13T17:52:00+00:00",
 )
 END = Param(
     "end",
     datetime,
-    FromQuery("incident_window", "fix_deployed_at"),
-    "Window end, exclusive: the fix, e.g. 2013-12-18T09:20:00+00:00",
+    FromQuery("incident_window", "fix_deployed_at", fallback=FromQuery("log_span", "last_at")),
+    "Window end, exclusive: the fix (none logged: just after the last request of the web log), e.g. 2013-12-18T09:20:00+00:00",
 )
 AROUND_START = Param(
     "start",
     datetime,
-    FromQuery("incident_window", "deployed_at", timedelta(days=-1)),
+    FromQuery("incident_window", "deployed_at", timedelta(days=-1), FromQuery("log_span", "first_at")),
     "Start, inclusive: a day before the deployment by default, e.g. 2013-12-12T17:52:00+00:00",
 )
 AROUND_END = Param(
     "end",
     datetime,
-    FromQuery("incident_window", "fix_deployed_at", timedelta(days=1)),
+    FromQuery("incident_window", "fix_deployed_at", timedelta(days=1), FromQuery("log_span", "last_at")),
     "End, exclusive: a day after the fix by default, e.g. 2013-12-19T09:20:00+00:00",
 )
 IDLE_TIMEOUT = Param(

@@ -240,6 +240,24 @@ def _headlines(reports: list[ReportEntry], findings: Mapping[str, Mapping]) -> l
     return found
 
 
+def _unanswered(reports: list[ReportEntry], findings: Mapping[str, Mapping]) -> list[dict]:
+    """The questions each report could not answer: its findings recorded as unknown, with why."""
+    from ..findings import unanswered
+
+    return [
+        {
+            "report": r.title,
+            "html": r.html,
+            "questions": [
+                {"name": name, "description": findings[r.notebook][name]["description"], "reason": reason}
+                for name, reason in unanswered(findings.get(r.notebook, {})).items()
+            ],
+        }
+        for r in reports
+        if unanswered(findings.get(r.notebook, {}))
+    ]
+
+
 def write_set(
     root: str | Path,
     *,
@@ -282,6 +300,7 @@ def write_set(
             findings=findings,
             files=files,
             headlines=_headlines(reports, findings),
+            unanswered=_unanswered(reports, findings),
             sizes={path: _size(root / path) for path in files},
             format_value=format_value,
             set_file=SET_FILE,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 import altair as alt
 import polars as pl
@@ -51,7 +51,22 @@ class TimelineExplorer(ChangeHooks):
     max_rows : rows shown in the table (the ``table`` property holds them all).
     kinds : the event kinds shown at first, e.g. ``["mismatched session", "fault report"]``; default:
         every kind but :data:`HIDDEN_AT_FIRST` (all of them when the events hold no other kind).
+
+    ``TimelineExplorer.or_note(events, marks, ...)`` gives a plain note instead when there is
+    no event to explore (a case without the web log, the mailbox and the incident log).
     """
+
+    @classmethod
+    def or_note(cls, events: pl.DataFrame, marks: pl.DataFrame, **options) -> Any:
+        """The explorer of ``events``, or a Markdown note saying there is nothing to explore when there is none."""
+        if events.is_empty():
+            from IPython.display import Markdown
+
+            return Markdown(
+                "*No event to explore: the case holds no login, page view, support message or incident-log "
+                "action in the window.*"
+            )
+        return cls(events, marks, **options)
 
     def __init__(
         self,
