@@ -77,24 +77,26 @@ def _list(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from ..csvout import csv_text, write_csv
     from .journal import file_sha256
-    from .record import record
+    from .record import activate, record
     from .store import Notes
 
     frame = _frame(args)
     out = Path(args.out) if args.out else None
-    if args.format == "json":
-        text = json.dumps(frame.to_dicts(), indent=2, ensure_ascii=False) + "\n"
-        if out is None:
-            sys.stdout.write(text)
-            return 0
-        out.write_text(text, encoding="utf-8")
-    elif out is None:
-        sys.stdout.write(csv_text(frame))
+    if out is None:
+        sys.stdout.write(
+            json.dumps(frame.to_dicts(), indent=2, ensure_ascii=False) + "\n"
+            if args.format == "json"
+            else csv_text(frame)
+        )
         return 0
-    else:
-        write_csv(frame, out)
-    with Notes(args.case, args.notes) as store:  # the export is an act: path and sha256 into the journal
-        record(store.url, "export", {"path": str(out.resolve()), "sha256": file_sha256(out)}, store.fingerprint())
+    with Notes(args.case, args.notes) as store:  # the export is an act: its path and sha256 go to the journal
+        fingerprint = store.fingerprint()
+        if args.format == "json":
+            out.write_text(json.dumps(frame.to_dicts(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            record(store.url, "export", {"path": str(out.resolve()), "sha256": file_sha256(out)}, fingerprint)
+        else:
+            activate(store.url, fingerprint)
+            write_csv(frame, out)  # journalled by the CSV writer's hook
     print(f"wrote {frame.height} annotations to {out}")
     return 0
 

@@ -65,7 +65,7 @@ class NotesError(WorkbenchError):
 metadata = sa.MetaData()
 
 annotation_table = sa.Table(
-    "annotation_table",
+    "annotations",
     metadata,
     sa.Column("row_id", sa.Integer(), primary_key=True, autoincrement=True),
     sa.Column("annotation_id", sa.String(36), nullable=False, info={"doc": "Stable across versions."}),
@@ -83,7 +83,7 @@ annotation_table = sa.Table(
 )
 
 journal_table = sa.Table(
-    "journal_table",
+    "journal",
     metadata,
     sa.Column("seq", sa.BigInteger(), primary_key=True, autoincrement=False),
     sa.Column("at", sa.String(32), nullable=False),
