@@ -179,3 +179,24 @@ def test_the_report_set_head_check(case):
     _tamper(case.with_name("case.notes.sqlite"), f"DELETE FROM journal WHERE hash = '{head}'")
     found = check_report_set_head(case, head, files)
     assert len(found) == 1 and "does not reach the recorded head" in found[0]
+
+
+def test_the_benchmark_step_is_wired_and_its_verdict_shows_a_miss():
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("bench_run", Path(__file__).parents[1] / "benchmarks" / "run.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.STEPS["journal_overhead"] is bench.bench_journal
+    result = {
+        "worst_overhead_ms": 7.5,
+        "target_ms": 5.0,
+        "worst_query": "sessions",
+        "queries": {"sessions": {"rows": 12000}},
+        "repeats": 15,
+        "journal_entries": 60,
+        "chain_verifies": True,
+    }
+    lines = bench._verdict("journal_overhead", "small", result)
+    assert lines[0].endswith("MISSED") and "7.5 ms (sessions, 12,000 rows" in lines[0]
