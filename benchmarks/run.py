@@ -171,6 +171,22 @@ def bench_fairness(scale: str, out: Path) -> dict:
     return _child(code)
 
 
+def bench_journal(scale: str, out: Path) -> dict:
+    """Per-query overhead of the journal (``bench_journal``), on the DuckDB case ``ingest_duckdb`` wrote."""
+    _ensure_ingested(out, "bench.duckdb")
+    return _child(_call("bench_journal", "bench_journal_overhead", scale, str(out), db=str(out / "bench.duckdb")))
+
+
+def _verdict_journal(scale: str, r: dict) -> list[str]:
+    ok = r["worst_overhead_ms"] <= r["target_ms"]
+    worst = r["queries"][r["worst_query"]]
+    return [
+        f"journal overhead per query at most {r['worst_overhead_ms']} ms ({r['worst_query']}, {worst['rows']:,} rows; "
+        f"median of {r['repeats']}) vs target ≤ {r['target_ms']} ms: {_met(ok)}",
+        f"{r['journal_entries']} entries written; chain verifies: {r['chain_verifies']}",
+    ]
+
+
 STEPS = {
     "generate": bench_generate,
     "ingest_duckdb": bench_ingest_duckdb,
@@ -180,6 +196,7 @@ STEPS = {
     "access_log_parse": bench_access_log,
     "incident_queries": bench_incident,
     "exposure_queries": bench_exposure,
+    "journal_overhead": bench_journal,
 }
 
 
@@ -279,6 +296,7 @@ STEP_VERDICTS = {
     "access_log_parse": _verdict_access_log,
     "incident_queries": _verdict_incident,
     "exposure_queries": _verdict_exposure,
+    "journal_overhead": _verdict_journal,
 }
 
 

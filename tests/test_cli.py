@@ -13,7 +13,7 @@ from workbench.cli import build_parser, main
 from workbench.reportset.execution import NOTEBOOKS_DIR
 
 DATA = Path(__file__).parent / "data" / "notebooks"
-COMMANDS = ("generate", "docs", "run", "report", "verify", "findings", "ingest", "map")
+COMMANDS = ("generate", "docs", "run", "report", "verify", "findings", "ingest", "map", "notes", "journal")
 
 
 def _main(argv: list[str], capsys) -> tuple[int, str, str]:

@@ -33,11 +33,13 @@ ALLOWED: dict[str, set[str]] = {
     "readonly": {"errors"},
     "case": FORMAT | {"readonly"},
     "caselock": FOUNDATION | {"case"},
-    "queries": FORMAT | {"case"},
+    "queries": FORMAT | {"case", "notes"},  # the runner journals each run where the case has a notes database
     "ingest": FORMAT | {"case", "caselock"},
     # evidence as handed over, read through a mapping file; loads with ingest's checks and writers
     "mapping": FORMAT | {"case", "caselock", "ingest", "readonly"},
     "scenario": FORMAT,
+    # annotations and the journal, in a notes database beside the case; exports go through csvout
+    "notes": FOUNDATION | {"case", "csvout"},
     "audience": DATA | {"suppression"},
     # the three questions: each its own room, none importing another or anything that renders
     "incident": ANALYSIS,
@@ -50,8 +52,8 @@ ALLOWED: dict[str, set[str]] = {
     "person_lists": ANALYSIS | {"csvout"},
     "widgets": ANALYSIS
     | {"csvout", "display", "findings", "person_lists", "incident", "exposure", "fairness", "markup"},
-    "reportset": ANALYSIS | {"findings", "display", "caselock", "markup", "__init__"},
-    "cli": ANALYSIS | {"findings", "reportset", "ingest", "mapping", "scenario", "evidence_docs", "__init__"},
+    "reportset": ANALYSIS | {"findings", "display", "caselock", "markup", "notes", "__init__"},
+    "cli": ANALYSIS | {"findings", "reportset", "ingest", "mapping", "scenario", "evidence_docs", "notes", "__init__"},
     "__init__": {"case", "errors"},
 }
 RENDERERS = ("IPython", "ipywidgets", "altair", "nbconvert", "papermill")
@@ -75,6 +77,7 @@ HEADLESS = (
     "fairness",
     "csvout",
     "needs",
+    "notes",
 )
 
 

@@ -116,6 +116,9 @@ def _run(args: argparse.Namespace) -> int:
         raise WorkbenchError("no notebooks to run")
     open_case(args.case).close()  # a missing case fails here, once, not in every notebook
     url, env = kernel_case_url(args.case)
+    notes = _journal_notes(args.case, args.notes)
+    if notes is not None:  # the notebooks' queries go to the same journal
+        env = {**env, "WORKBENCH_NOTES_URL": notes.render_as_string(hide_password=False)}
     given, text = _given_parameters(args)
     if given.get("audience") == "auditor":
         from .audience import pseudonym_key
@@ -136,6 +139,10 @@ def _run(args: argparse.Namespace) -> int:
             findings = job.output.parent / "findings.json"
             also = f"; findings → {findings}" if findings.is_file() else ""
             print(f"{job.notebook.name}: executed → {job.output}{also}")
+            if notes is not None:
+                from .notes.record import record_notebook
+
+                record_notebook(args.case, notes, job.notebook.name, job.output, job.parameters)
 
     try:
         execute_many(jobs, workers=args.workers, on_done=done)
@@ -143,6 +150,15 @@ def _run(args: argparse.Namespace) -> int:
         print(f"workbench run: error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _journal_notes(case: str, notes: str | None):
+    """The notes database a run's acts are journalled to: ``--notes``, else the case's if it has one, else None."""
+    from .case import case_url
+    from .notes import notes_url
+    from .notes.record import location
+
+    return notes_url(case_url(case), notes) if notes is not None else location(case_url(case))
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -163,6 +179,7 @@ def _report(args: argparse.Namespace) -> int:
             progress=print,
             cell_timeout=args.cell_timeout,
             force=args.force,
+            notes=args.notes,
         )
     except ParameterError:
         raise  # a bad value, refused before anything ran: status 2 (main)
@@ -176,7 +193,7 @@ def _report(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     from .reportset.verification import verify
 
-    result = verify(args.dir, args.case)
+    result = verify(args.dir, args.case, notes=args.notes)
     print(result.summary(), file=sys.stdout if result.ok else sys.stderr)
     return 0 if result.ok else 1
 
@@ -427,6 +444,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_mapping_option(add_ingest_command(sub))
     add_map_command(sub)
+
+    from .notes.command import add_journal_command, add_notes_command, add_notes_option
+
+    add_notes_command(sub)
+    add_journal_command(sub)
+    for journalled in (r, rp, v):  # their acts are journalled, and verify checks the head a set recorded
+        add_notes_option(journalled)
     return parser
 
 

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-__all__ = ["FORMULA_START", "csv_text", "neutralise", "write_csv"]
+__all__ = ["FORMULA_START", "csv_text", "neutralise", "on_write", "write_csv"]
 
 # = + - @, and their full-width forms, which some spreadsheets also read as a formula.
 _TRIGGERS = "=+@\uff1d\uff0b\uff20\uff0d-"
@@ -33,6 +34,13 @@ FORMULA_START = rf"^(?:[\t\r\n]|[\s\"']*[{_TRIGGERS}])"
 """A cell matching this (Rust and Python regex) is prefixed with a single quote."""
 _FORMULA = re.compile(FORMULA_START)
 _TEXT = (pl.String, pl.Categorical, pl.Enum)
+_ON_WRITE: list[Callable[[Path], None]] = []
+
+
+def on_write(callback: Callable[[Path], None]) -> None:
+    """Call ``callback(path)`` after each file :func:`write_csv` writes (once per callback): the journal's export hook."""
+    if callback not in _ON_WRITE:
+        _ON_WRITE.append(callback)
 
 
 def _safe_name(name: str) -> str:
@@ -70,4 +78,6 @@ def write_csv(frame: pl.DataFrame, path: str | os.PathLike, **options: Any) -> P
     """
     path = Path(path)
     neutralise(frame).write_csv(path, **options)
+    for callback in _ON_WRITE:
+        callback(path)
     return path

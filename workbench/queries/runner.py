@@ -168,7 +168,11 @@ def run(name: str, case: CaseLike, **params: Any) -> pl.DataFrame:
         _VARIED.add(q.name)
         _LAST_GIVEN[q.name] = given
     with _connect(case) as conn:
-        return _execute(q, values, conn, {})
+        frame = _execute(q, values, conn, {})
+        from ..notes.record import record_query
+
+        record_query(conn, q.name, values, frame)  # only where the case has a notes database
+        return frame
 
 
 def last_params(name: str) -> tuple[dict[str, Any], bool] | None:

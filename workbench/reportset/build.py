@@ -283,6 +283,7 @@ def build_report(
     progress=None,
     cell_timeout: float | None = None,
     force: bool = False,
+    notes: str | None = None,
 ) -> Path:
     """Run each notebook for ``audience``, render it, and write the report set; returns ``index.html``.
 
@@ -299,7 +300,9 @@ def build_report(
     fingerprint at its start and end (see :mod:`workbench.reportset.fingerprint`): a case
     re-ingested or altered meanwhile stops the run instead of mixing two cases in one set.
     A failed run leaves the set marked incomplete, listing the files it wrote, so the next
-    run may replace them.
+    run may replace them. Where the case has a notes database (or ``notes`` names one), the
+    notebooks' queries and the set itself are journalled and ``report-set.json`` records the
+    journal's head (see :mod:`workbench.notes.journal`).
     """
     from ..audience import pseudonym_key
     from ..case import open_case
@@ -329,6 +332,12 @@ def build_report(
         fingerprint = case_fingerprint(case)
         env = {**env, FINGERPRINT_ENV: digest(fingerprint), CASE_ENV: url}
         root = Path(out_dir).resolve()
+        from ..notes.record import report_set_journal
+
+        journal_env, journal = report_set_journal(
+            case, notes, audience=audience, out=root, case_digest=env[FINGERPRINT_ENV]
+        )
+        env = {**env, **journal_env}
         fixed = {"case_url": url, "audience": audience}
         plan = plan_parameters(paths, parameters or {}, fixed | {"out_dir": ""}, text=text_parameters)
         claim_folder(root, audience, force=force)
@@ -406,6 +415,7 @@ def build_report(
                 parameters=shown,
                 reports=reports,
                 check=check,
+                journal=journal,
             )
         except BaseException:
             mark_incomplete(root, audience)  # what this run wrote, so the next run may replace it

@@ -269,11 +269,13 @@ def write_set(
     parameters: Mapping,
     reports: list[ReportEntry],
     check: Callable[[str], None] | None = None,
+    journal: Callable[[Mapping[str, Any]], str] | None = None,
 ) -> Path:
     """Write ``index.html`` and then ``report-set.json`` (which hashes the index too); returns the index.
 
     ``check(record)`` runs after the index is written and before the record that declares the
     set complete is: it gets the record's text, and an exception from it leaves the set incomplete.
+    ``journal(record)``, after the check, journals the set and returns the head recorded as ``journal_head``.
     """
     import jinja2
 
@@ -322,6 +324,9 @@ def write_set(
     text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
     if check is not None:
         check(text)
+    if journal is not None:
+        record["journal_head"] = journal(record)
+        text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
     (root / SET_FILE).write_text(text, encoding="utf-8")
     return index
 

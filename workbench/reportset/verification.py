@@ -200,8 +200,24 @@ def _check_markup(root: Path, pages: list[str], result: Verification) -> None:
     result.notes.append(f"{len(pages)} pages scanned for markup the workbench does not write")
 
 
-def verify(report_dir: str | Path, case_url: str | Path | sa.URL) -> Verification:
+def _check_journal(record: Mapping[str, Any], case: Case, notes: str | None, result: Verification) -> None:
+    """The case's journal must verify and reach the head the set recorded, at this set's ``report_set`` entry."""
+    head = record.get("journal_head")
+    if not head:
+        result.notes.append("no journal head recorded: the set was built without a notes database")
+        return
+    from ..notes.verify import check_report_set_head
+
+    found = check_report_set_head(case, str(head), record.get("files") or {}, notes)
+    result.differences += found
+    if not found:
+        result.notes.append(f"the case's journal verifies and reaches the head the set recorded ({_short(head)})")
+
+
+def verify(report_dir: str | Path, case_url: str | Path | sa.URL, notes: str | None = None) -> Verification:
     """Verify the report set in ``report_dir`` against the case at ``case_url``.
+
+    ``notes`` names the notes database holding the case's journal (default: beside the case).
 
     Returns a :class:`Verification`; ``.ok`` is False and ``.differences`` names each file or
     figure that differs. Raises WorkbenchError when ``report_dir`` is not a report set.
@@ -220,4 +236,5 @@ def verify(report_dir: str | Path, case_url: str | Path | sa.URL) -> Verificatio
         now = case_fingerprint(case)
         _compare_case(record["case_fingerprint"], now, result)
         _rehash_evidence(case, now, result)
+        _check_journal(record, case, notes, result)
     return result

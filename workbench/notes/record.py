@@ -1,0 +1,183 @@
+"""Where acts are journalled from: the query runner, the CSV writer, the command line.
+
+A query is journalled only where its case has a notes database: one named by
+:func:`configure` (``--notes``) or ``WORKBENCH_NOTES_URL``, or ``case.notes.sqlite`` already
+beside a file case (the first annotation, or ``workbench journal init``, makes it). A case
+without one is left as it was: opening and querying a case never creates a file. Writing an
+entry costs one short transaction (WAL, no fsync on SQLite) and one sha256 of the result as
+an uncompressed Arrow IPC file; ``benchmarks/bench_journal.py`` measures it.
+
+A journal that cannot be written never fails the query: it warns, once per reason.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from . import db
+from .journal import Entry, append, file_sha256, manifest_fingerprint
+
+__all__ = [
+    "activate",
+    "case_fingerprint",
+    "configure",
+    "location",
+    "record",
+    "record_export",
+    "record_notebook",
+    "record_query",
+    "record_report_set",
+    "report_set_journal",
+    "result_sha256",
+]
+
+_CONFIGURED: list[sa.URL] = []
+_ACTIVE: list[tuple[sa.URL, str]] = []  # the journal last written in this process, for exports
+_WARNED: set[str] = set()
+
+
+def configure(notes: str | os.PathLike[str] | sa.URL | None) -> None:
+    """Journal this process's acts to ``notes`` (a path or URL); None goes back to the default."""
+    _CONFIGURED.clear()
+    if notes is not None:
+        _CONFIGURED.append(db.notes_url(None, notes))
+
+
+def location(case: sa.URL) -> sa.URL | None:
+    """The notes database acts on ``case`` are journalled to, or None when it has none."""
+    if _CONFIGURED:
+        return _CONFIGURED[0]
+    if os.environ.get(db.NOTES_ENV, "").strip():
+        return db.notes_url(case)
+    path = db.default_notes_path(case)
+    return sa.URL.create("sqlite", database=str(path)) if path is not None and path.is_file() else None
+
+
+def activate(url: sa.URL, case_fingerprint: str) -> None:
+    """Make ``url`` the journal exports of this process are recorded in, and listen to the CSV writer."""
+    from .. import csvout
+
+    _ACTIVE[:] = [(url, case_fingerprint)]
+    csvout.on_write(record_export)
+
+
+def record(url: sa.URL, act: str, details: Mapping[str, Any], case_fingerprint: str) -> Entry:
+    """Append one entry to the journal at ``url`` in its own transaction; returns it."""
+    entry = db.write(url, lambda conn: append(conn, act, details, case_fingerprint))
+    activate(url, case_fingerprint)
+    return entry
+
+
+def _warn(url: sa.URL, what: str, exc: Exception) -> None:
+    reason = f"{db.notes_label(url)}: {exc}"
+    if reason not in _WARNED:
+        _WARNED.add(reason)
+        warnings.warn(f"the journal could not record {what} ({reason}); the work goes on unrecorded", stacklevel=3)
+
+
+def result_sha256(frame: Any) -> str:
+    """sha256 of a polars frame as an uncompressed Arrow IPC file: a few ms for 100,000 rows."""
+    import hashlib
+
+    buffer = io.BytesIO()
+    frame.write_ipc(buffer, compression="uncompressed")
+    return hashlib.sha256(buffer.getvalue()).hexdigest()
+
+
+def record_query(conn: sa.Connection, name: str, params: Mapping[str, Any], frame: Any) -> None:
+    """Journal a query run on ``conn``'s case, when that case has a notes database (see the module)."""
+    try:
+        url = location(conn.engine.url)
+    except db.NotesError:
+        return
+    if url is None:
+        return
+    try:
+        details = {
+            "query": name,
+            "parameters": dict(params),
+            "engine": conn.dialect.name,
+            "rows": frame.height,
+            "result_sha256": result_sha256(frame),
+        }
+        record(url, "query", details, manifest_fingerprint(conn))
+    except (db.NotesError, sa.exc.SQLAlchemyError, OSError) as exc:
+        _warn(url, f"the run of query {name!r}", exc)
+
+
+def record_export(path: str | os.PathLike[str]) -> None:
+    """Journal a file written for readers (its path and sha256) to the journal last written in this process."""
+    if not _ACTIVE:
+        return
+    url, fingerprint = _ACTIVE[0]
+    target = Path(path).resolve()
+    try:
+        details = {"path": str(target), "sha256": file_sha256(target), "bytes": target.stat().st_size}
+        record(url, "export", details, fingerprint)
+    except (db.NotesError, sa.exc.SQLAlchemyError, OSError) as exc:
+        _warn(url, f"the export {target}", exc)
+
+
+def case_fingerprint(case: Any) -> str:
+    """The manifest fingerprint of ``case``: an open case, or a path or URL opened read-only for it."""
+    from ..case import open_case
+
+    if hasattr(case, "connect") and hasattr(case, "url"):
+        with case.connect() as conn:
+            return manifest_fingerprint(conn)
+    with open_case(os.fspath(case) if isinstance(case, os.PathLike) else case) as opened, opened.connect() as conn:
+        return manifest_fingerprint(conn)
+
+
+def record_notebook(
+    case: Any, notes: sa.URL, notebook: str, output: str | os.PathLike[str], parameters: Mapping
+) -> None:
+    """Journal a notebook run: its name, executed copy (with sha256) and parameters."""
+    target = Path(output).resolve()
+    details = {
+        "notebook": notebook,
+        "output": str(target),
+        "sha256": file_sha256(target) if target.is_file() else None,
+        "parameters": dict(parameters),
+    }
+    record(notes, "notebook", details, case_fingerprint(case))
+
+
+def record_report_set(case: Any, notes: sa.URL, details: Mapping[str, Any]) -> str:
+    """Journal a report set built (``details``: audience, folder, case fingerprint, files digest); returns the head."""
+    return record(notes, "report_set", details, case_fingerprint(case)).hash
+
+
+def report_set_journal(
+    case: Any, notes: str | os.PathLike[str] | sa.URL | None, *, audience: str, out: Path, case_digest: str
+) -> tuple[dict[str, str], Callable[[Mapping[str, Any]], str] | None]:
+    """For ``workbench report``: the kernel environment that journals the notebooks' queries, and the set's journaller.
+
+    The journaller gets the ``report-set.json`` record before it is written, appends a
+    ``report_set`` entry binding its file list, and returns the head to record in it. Both are
+    empty when the case has no notes database and none is named.
+    """
+    from .verify import files_digest
+
+    url = db.notes_url(case.url, notes) if notes is not None else location(case.url)
+    if url is None:
+        return {}, None
+
+    def journal(record: Mapping[str, Any]) -> str:
+        details = {
+            "audience": audience,
+            "out": str(out),
+            "case_fingerprint": case_digest,
+            "reports": [r.get("notebook") for r in record.get("reports", [])],
+            "files_sha256": files_digest(record.get("files", {})),
+        }
+        return record_report_set(case, url, details)
+
+    return {db.NOTES_ENV: url.render_as_string(hide_password=False)}, journal
