@@ -117,3 +117,23 @@ def test_the_new_steps_run_at_tiny_scale(run, tmp_path, capsys):
     assert (tmp_path / "tiny" / "bench.duckdb").exists() and (tmp_path / "tiny" / "bench.db").exists()
     printed = capsys.readouterr().out
     assert all(f"{s} @ tiny:" in printed for s in steps)
+
+
+def _mapping(ratio, rows=(100, 100)):
+    return {
+        "evidence": {"wall_s": 10.0, "cpu_s": 12.0, "rows": rows[0], "quarantined": 0},
+        "mapping": {"wall_s": 10.0 * ratio, "cpu_s": 12.0 * ratio, "rows": rows[1], "quarantined": 0},
+        "ratio": ratio,
+        "cpu_ratio": ratio,
+        "target_ratio": 2.0,
+        "wall_s": 10.0 * ratio,
+    }
+
+
+def test_the_mapping_verdict_names_a_miss_at_stockholm_and_only_reports_below(run):
+    missed = run._verdict("ingest_mapping", "stockholm", _mapping(3.1))
+    assert "= 3.1× (CPU 3.1×) vs target ≤ 2.0× at stockholm: MISSED" in missed[0]
+    assert "met" in run._verdict("ingest_mapping", "stockholm", _mapping(1.5))[0]
+    small = run._verdict("ingest_mapping", "small", _mapping(3.1))
+    assert "target ≤ 2.0× is for stockholm; reported" in small[0] and "MISSED" not in small[0]
+    assert "rows read DIFFER" in run._verdict("ingest_mapping", "small", _mapping(1.0, rows=(100, 90)))[1]

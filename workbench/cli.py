@@ -49,8 +49,14 @@ def _generate(args: argparse.Namespace) -> int:
         fraud=not args.no_fraud,
         degrade=tuple(args.degrade),
         swap_mode=args.swap_mode,
+        handover=args.handover,
     )
     print(result.summary())
+    if args.handover:
+        print(
+            f"  hand-over ({args.handover}): read it with `workbench ingest {args.handover} --mapping "
+            f"{Path(args.handover) / 'mapping.yaml'}`"
+        )
     return 0
 
 
@@ -325,6 +331,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="MODE",
         help="degrade the evidence, repeatable: " + "; ".join(MODES.values()),
+    )
+    g.add_argument(
+        "--handover",
+        metavar="DIR",
+        default=None,
+        help="also write the case as an organisation would hand it over (a SQLite queue system, Windows-1252 "
+        "CSV exports in local time, an IIS log, .eml mail) into DIR, with DIR/mapping.yaml that reads it back",
     )
     g.set_defaults(func=_generate)
 

@@ -147,7 +147,7 @@ def _hash(source: SourceFile) -> bytes:
                 if source.spec.kind == "iis" and "#Fields:" in decoded:
                     _fields(decoded, newlines, fields_lines)
             if utf8 is not None and utf8_ok:
-                high = high or any(b > 0x7F for b in chunk)
+                high = high or not chunk.isascii()
                 try:
                     utf8.decode(chunk)
                 except UnicodeDecodeError:

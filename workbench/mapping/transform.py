@@ -26,8 +26,18 @@ from .weblogs import ABSENT, FIELDS_LINE
 
 __all__ = ["transform"]
 
+# Why a row is refused: the condition (cheap, on every row) and the reason (formatted only
+# for the rows the condition refuses).
+_Why = tuple[pl.Expr, pl.Expr]
+
+
+def _why(condition: pl.Expr, reason: pl.Expr) -> _Why:
+    return condition, pl.when(condition).then(reason)
+
+
 _SHOWN = 60
-_NAIVE_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M")
+# ISO 8601 as _iso reads it: date, hours and minutes, seconds (and fraction), offset.
+_ISO = r"^(?P<d>\d{4}-\d{2}-\d{2})[T ](?P<hm>\d{2}:\d{2})(?P<s>:\d{2}(?:\.\d{1,9})?)?(?P<z>Z|[+-]\d{2}:?\d{2})?$"
 
 
 def _text(v: pl.Expr) -> pl.Expr:
@@ -53,18 +63,19 @@ def _base(spec: ColumnSpec, schema: pl.Schema) -> pl.Expr:
 
 def _column(
     spec: ColumnSpec, want: pl.DataType, schema: pl.Schema, zone: str | None, decimal_comma: bool
-) -> tuple[pl.Expr, list[pl.Expr]]:
+) -> tuple[pl.Expr, list[_Why]]:
     """The v1 value (text, or a native type) and the reasons a row is refused, in order."""
     v = _base(spec, schema)
     source_is_text = spec.column is None or schema[spec.column] in (pl.String(), pl.Null())
-    whys: list[pl.Expr] = []
+    whys: list[_Why] = []
     where = f"{spec.target}"
     if spec.extract is not None:
         raw = v.cast(pl.String)
         v = raw.str.extract(spec.extract, 1)
         whys.append(
-            pl.when(raw.is_not_null() & v.is_null()).then(
-                pl.format(f"'{{}}' does not match the extract pattern {spec.extract!r} of {where}", _text(raw))
+            _why(
+                raw.is_not_null() & v.is_null(),
+                pl.format(f"'{{}}' does not match the extract pattern {spec.extract!r} of {where}", _text(raw)),
             )
         )
         source_is_text = True
@@ -74,11 +85,12 @@ def _column(
         v = raw.replace_strict(keys, [_as_text(x) for x in spec.values.values()], default=None, return_dtype=pl.String)
         listed = ", ".join(keys)
         whys.append(
-            pl.when(raw.is_not_null() & ~raw.is_in(keys)).then(
+            _why(
+                raw.is_not_null() & ~raw.is_in(keys),
                 pl.format(
                     f"'{{}}' is outside the value map of {where}; allowed: {listed} (add it to values: in the mapping)",
                     _text(raw),
-                )
+                ),
             )
         )
         source_is_text = True
@@ -93,32 +105,64 @@ def _column(
         raw = v.cast(pl.String)
         v = raw.str.to_date(spec.format, strict=False)
         whys.append(
-            pl.when(raw.is_not_null() & v.is_null()).then(
-                pl.format(f"'{{}}' does not match the format {spec.format!r} of {where}", _text(raw))
+            _why(
+                raw.is_not_null() & v.is_null(),
+                pl.format(f"'{{}}' does not match the format {spec.format!r} of {where}", _text(raw)),
             )
         )
     return v, whys
 
 
-def _time(v: pl.Expr, spec: ColumnSpec, zone: str | None, text: bool, schema: pl.Schema) -> tuple[pl.Expr, pl.Expr]:
+def _iso(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(naive, zoned in UTC) of ISO 8601 text, each null where the text is not of that kind.
+
+    One parse a value: the offset is cut off and applied as minutes, where parsing with and
+    without ``%z`` and with and without seconds would parse every value four times.
+    """
+    parts = raw.str.extract_groups(_ISO)
+    seconds, offset = parts.struct.field("s"), parts.struct.field("z")
+    text = pl.concat_str(parts.struct.field("d"), pl.lit(" "), parts.struct.field("hm"), seconds.fill_null(":00"))
+    wall = text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=False)
+    sign = pl.when(offset.str.starts_with("-")).then(pl.lit(-1)).otherwise(pl.lit(1))
+    minutes = (
+        pl.when(offset == "Z")
+        .then(pl.lit(0))
+        .otherwise(
+            sign
+            * (
+                offset.str.slice(1, 2).cast(pl.Int64, strict=False) * 60
+                + offset.str.slice(-2).cast(pl.Int64, strict=False)
+            )
+        )
+    )
+    # As ZONED_TIMESTAMP says: a time with an offset has its seconds.
+    zoned = pl.when(offset.is_not_null() & seconds.is_not_null()).then(
+        wall.dt.replace_time_zone("UTC") - pl.duration(minutes=minutes)
+    )
+    return pl.when(offset.is_null()).then(wall), zoned
+
+
+def _time(v: pl.Expr, spec: ColumnSpec, zone: str | None, text: bool, schema: pl.Schema) -> tuple[pl.Expr, _Why]:
     """A UTC time, and why not: local times are localised in ``zone``, never guessed."""
     zone = spec.timezone or zone
     have = pl.String() if text else schema[spec.column]  # type: ignore[index]
     if isinstance(have, pl.Datetime) and have.time_zone is not None:
-        return v.dt.convert_time_zone("UTC").dt.cast_time_unit("us"), pl.lit(None, pl.String)
+        return v.dt.convert_time_zone("UTC").dt.cast_time_unit("us"), (pl.lit(False), pl.lit(None, pl.String))
     raw = v.cast(pl.String)
     if isinstance(have, pl.Datetime):
         naive, zoned, bad_format = v.dt.cast_time_unit("us"), pl.lit(None, pl.Datetime("us", "UTC")), pl.lit(False)
     elif spec.format is not None and "%z" in spec.format:
         zoned = raw.str.to_datetime(spec.format, time_unit="us", time_zone="UTC", strict=False)
         naive, bad_format = pl.lit(None, pl.Datetime("us")), raw.is_not_null() & zoned.is_null()
+    elif spec.format is None:
+        naive, zoned = _iso(raw)
+        bad_format = raw.is_not_null() & zoned.is_null() & naive.is_null()
     else:
         iso = raw.str.replace(r"Z$", "+00:00").str.replace(r"^(\d{4}-\d{2}-\d{2})T", "${1} ")
         zoned = pl.when(raw.str.contains(ZONED_TIMESTAMP)).then(
             iso.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%z", time_unit="us", time_zone="UTC", strict=False)
         )
-        formats = [spec.format] if spec.format else list(_NAIVE_FORMATS)
-        naive = pl.coalesce([iso.str.to_datetime(f, time_unit="us", strict=False) for f in formats])
+        naive = iso.str.to_datetime(spec.format, time_unit="us", strict=False)
         naive = pl.when(zoned.is_null()).then(naive)
         bad_format = raw.is_not_null() & zoned.is_null() & naive.is_null()
     shown = _text(raw)
@@ -135,6 +179,8 @@ def _time(v: pl.Expr, spec: ColumnSpec, zone: str | None, text: bool, schema: pl
             shown,
         )
         ambiguous = pl.lit(False)
+    elif zone == "UTC":  # no DST: nothing to quarantine, and two time-zone passes saved
+        local, why_local, ambiguous = naive.dt.replace_time_zone("UTC"), pl.lit(None, pl.String), pl.lit(False)
     else:
         local = naive.dt.replace_time_zone(zone, ambiguous="null", non_existent="null").dt.convert_time_zone("UTC")
         ambiguous = naive.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null").is_not_null()
@@ -154,13 +200,14 @@ def _time(v: pl.Expr, spec: ColumnSpec, zone: str | None, text: bool, schema: pl
             )
         )
     value = pl.coalesce(zoned, local)
+    unplaced = naive.is_not_null() & local.is_null()
     why = (
         pl.when(bad_format)
         .then(pl.format(f"'{{}}' is not a date and time in {allowed} ({spec.target})", shown))
-        .when(naive.is_not_null() & local.is_null())
+        .when(unplaced)
         .then(why_local)
     )
-    return value, why
+    return value, (bad_format | unplaced, why)
 
 
 def transform(frame: pl.DataFrame, table: TableSpec, decimal_comma: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -171,7 +218,7 @@ def transform(frame: pl.DataFrame, table: TableSpec, decimal_comma: bool) -> tup
     (``PROBLEMS_SCHEMA``: v1 column, source value, reason; the source row as JSON).
     """
     schema = frame.schema
-    exprs, reasons = [], []
+    exprs, reasons, refused = [], [], []
     for i, (target, want) in enumerate(evidence.polars_schema(table.name).items()):
         spec = table.columns[str(target)]
         value, whys = _column(spec, want, schema, table.timezone, decimal_comma)
@@ -181,18 +228,22 @@ def transform(frame: pl.DataFrame, table: TableSpec, decimal_comma: bool) -> tup
             for name in spec.sources():
                 whys.insert(
                     0,
-                    pl.when(pl.col(ABSENT).str.contains(f"|{name}|", literal=True)).then(
+                    _why(
+                        pl.col(ABSENT).str.contains(f"|{name}|", literal=True),
                         pl.format(
                             f"field {name!r} is not logged under the #Fields: directive of line {{}}, in force here; allowed: lines whose directive names it",
                             pl.col(FIELDS_LINE),
-                        )
+                        ),
                     ),
                 )
         exprs.append(value.alias(str(target)))
+        refused += [condition.fill_null(False) for condition, _ in whys]
         source_value = _base(spec, schema).cast(pl.String) if not spec.has_constant else pl.lit(None, pl.String)
         reasons.append(
             pl.struct(
-                pl.lit(str(target)).alias("column"), source_value.alias("value"), pl.coalesce(whys).alias("reason")
+                pl.lit(str(target)).alias("column"),
+                source_value.alias("value"),
+                pl.coalesce(w for _, w in whys).alias("reason"),
             ).alias(f"__r{i}")
             if whys
             else None
@@ -200,23 +251,26 @@ def transform(frame: pl.DataFrame, table: TableSpec, decimal_comma: bool) -> tup
     checks = [r for r in reasons if r is not None]
     names = [str(t) for t in evidence.polars_schema(table.name)]
     if not checks:
-        return frame.select(*exprs, LINE), pl.DataFrame(schema=PROBLEMS_SCHEMA)
+        return frame.lazy().select(*exprs, LINE).collect(), pl.DataFrame(schema=PROBLEMS_SCHEMA)
     source_cols = [c for c in schema if not c.startswith("__")]
     record = (
         pl.struct(pl.col(c).cast(pl.String) for c in source_cols).struct.json_encode()
         if source_cols
         else pl.lit(None, pl.String)
     )
-    made = frame.select(*exprs, *checks, LINE)
+    # Lazily: an eager select turns off common-subexpression elimination, and a time's value
+    # and its conditions share their parsing. Reasons are written only for the rows refused:
+    # formatting one for every row, to keep the few that are not null, cost more than the rest.
+    made = frame.lazy().select(*exprs, pl.any_horizontal(refused).alias("__refused"), LINE).collect()
+    good = made.filter(~pl.col("__refused")).select(*names, LINE)
+    lines = made.filter(pl.col("__refused"))[LINE]
+    if lines.is_empty():
+        return good, pl.DataFrame(schema=PROBLEMS_SCHEMA)
+    suspect = frame.filter(pl.col(LINE).is_in(lines.implode()))
     first = pl.coalesce(
         pl.when(pl.col(c.meta.output_name()).struct.field("reason").is_not_null()).then(pl.col(c.meta.output_name()))
         for c in checks
     )
-    made = made.with_columns(first.alias("__problem"))
-    good = made.filter(pl.col("__problem").is_null()).select(*names, LINE)
-    bad = made.filter(pl.col("__problem").is_not_null())
-    if bad.is_empty():
-        return good, pl.DataFrame(schema=PROBLEMS_SCHEMA)
-    records = frame.filter(pl.col(LINE).is_in(bad[LINE].implode())).select(LINE, record.alias("record"))
-    problems = bad.select(LINE, pl.col("__problem").struct.unnest()).join(records, on=LINE, how="left")
+    bad = suspect.lazy().select(*checks, LINE, record.alias("record")).with_columns(first.alias("__problem")).collect()
+    problems = bad.select(LINE, pl.col("__problem").struct.unnest(), "record")
     return good, problems.select(list(PROBLEMS_SCHEMA)).cast(PROBLEMS_SCHEMA)

@@ -82,6 +82,7 @@ def generate(
     fraud: bool = True,
     degrade: tuple[str | Degradation, ...] = (),
     swap_mode: str = "login",
+    handover: str | Path | None = None,
 ) -> Generated:
     """Generate a case into ``out``: ``evidence/``, ``raw/``, ``truth/`` and ``scenario.json``.
 
@@ -95,6 +96,8 @@ def generate(
     swap_mode : when a swapped session shows the other account: ``"login"`` (from its first
         page, the cases made before swap modes existed), ``"midsession"`` (after one or more
         of the member's own pages) or ``"mixed"``.
+    handover : also write the case as an organisation would hand it over into this folder,
+        with the mapping that reads it (:mod:`workbench.scenario.handover`).
     """
     if fmt not in FORMATS:
         raise GeneratorError(f"format {fmt!r} is not supported; use one of: {', '.join(FORMATS)}")
@@ -117,8 +120,14 @@ def generate(
     # From the degraded tables, so the raw forms carry exactly what the evidence carries.
     write_raw(world.tables, out / "raw", world.rng("raw"))
     steps["raw"] = time.perf_counter() - t2
+    if handover is not None:
+        from .handover import write_handover
+
+        t3 = time.perf_counter()
+        write_handover(world.tables, Path(handover), world.rng("handover"))
+        steps["handover"] = time.perf_counter() - t3
     truth_rows = write_truth(world.truth, out / "truth", fmt)
-    steps["write"] = time.perf_counter() - t1 - steps["raw"]
+    steps["write"] = time.perf_counter() - t1 - steps["raw"] - steps.get("handover", 0.0)
     meta = {
         "format_version": evidence.FORMAT_VERSION,
         "scale": scale,
