@@ -28,7 +28,8 @@ ALLOWED: dict[str, set[str]] = {
     "evidence": {"errors"},
     "evidence_docs": {"evidence"},
     "markup": set(),  # text made safe to show: for every room that renders
-    "suppression": FOUNDATION,
+    "intervals": set(),  # how narrowly relations pin hidden numbers: no workbench import
+    "suppression": FOUNDATION | {"intervals"},
     "readonly": {"errors"},
     "case": FORMAT | {"readonly"},
     "caselock": FOUNDATION | {"case"},
@@ -69,6 +70,7 @@ HEADLESS = (
     "scenario",
     "audience",
     "suppression",
+    "intervals",
     "incident",
     "exposure",
     "fairness",
