@@ -50,7 +50,7 @@ ALLOWED: dict[str, set[str]] = {
     "person_lists": ANALYSIS | {"csvout"},
     "widgets": ANALYSIS
     | {"csvout", "display", "findings", "person_lists", "incident", "exposure", "fairness", "markup"},
-    "reportset": ANALYSIS | {"findings", "display", "caselock", "markup", "__init__"},
+    "reportset": ANALYSIS | {"findings", "display", "caselock", "markup", "intervals", "__init__"},
     "cli": ANALYSIS | {"findings", "reportset", "ingest", "mapping", "scenario", "evidence_docs", "__init__"},
     "__init__": {"case", "errors"},
 }

@@ -139,7 +139,7 @@ def _check_totals(
     return is_total
 
 
-def _lines(frame: pl.DataFrame, counts: Sequence[str], keys: Sequence[str]) -> list[list[tuple[int, int]]]:
+def known_lines(frame: pl.DataFrame, counts: Sequence[str], keys: Sequence[str]) -> list[list[tuple[int, int]]]:
     """Every group of cells whose sum a reader may know, as (row, count column) positions."""
     n = frame.height
     lines: list[list[tuple[int, int]]] = []
@@ -239,7 +239,9 @@ def suppress(
             elif shielded[r]:
                 hidden[(r, c)] = HIDDEN
 
-    lines = [[cell for cell in line if values[cell[1]][cell[0]] is not None] for line in _lines(frame, counts, keys)]
+    lines = [
+        [cell for cell in line if values[cell[1]][cell[0]] is not None] for line in known_lines(frame, counts, keys)
+    ]
     lines_of: dict[tuple[int, int], list[int]] = defaultdict(list)
     for i, line in enumerate(lines):
         for cell in line:
