@@ -250,9 +250,9 @@ def test_float_columns_are_measures_not_keys_and_are_blanked_beside_a_hidden_cou
     # The bug: share_in_order taken for a key split every line into one-cell lines, so a
     # kind was the total minus the other kinds, and share × n gave the hidden count back.
     frame = pl.DataFrame(
-        {"kind": ["regular", "student", "youth"], "n_allocations": [3, 40, 52], "share_in_order": [0.67, 0.9, 0.95]}
+        {"district": ["Farsta", "Kista", "Solna"], "n_allocations": [3, 40, 52], "share_in_order": [0.67, 0.9, 0.95]}
     )
-    out = fit(frame, "public", columns={"kind": "none", "share_in_order": "none"})
+    out = fit(frame, "public", columns={"district": "none", "share_in_order": "none"})
     assert out["n_allocations"].to_list() == ["1–4", HIDDEN, "52"]  # 3 + 40 = 95 - 52: 1–4 and 5 or more
     assert out["share_in_order"].to_list() == [None, None, 0.95]  # a blank marks no more than the label does
 

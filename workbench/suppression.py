@@ -45,7 +45,6 @@ THRESHOLD = 5
 BREAKDOWN_KEYS = frozenset(
     {
         "district",
-        "kind",
         "listing_kind",
         "year",
         "month",
