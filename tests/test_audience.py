@@ -228,24 +228,47 @@ def test_public_refuses_per_person_rows():
         fit(pl.DataFrame({"postal_code": ["118 25"]}), "public")
 
 
-def test_small_counts_show_as_under_five_and_the_column_becomes_text():
+def test_small_counts_show_as_one_to_four_a_zero_as_zero_and_the_column_becomes_text():
     out = fit(pl.DataFrame({"district": ["a", "b", "c", "d"], "n": [0, 4, 5, 40], "rooms": [1, 2, 3, 4]}), "public")
     assert out.schema["n"] == pl.String and out.schema["rooms"] == pl.Int64  # only counts are suppressed
-    assert out["n"].to_list() == ["<5", "<5", "5", "40"]
+    # A true zero is 0; 4 is "1–4", never "<5"; the column total would give 4 back from 5 alone.
+    assert out["n"].to_list() == ["0", "1–4", HIDDEN, "40"]
+
+
+def test_a_count_table_that_is_no_breakdown_is_shown_exactly():
+    # Incident-wide figures (by hour, by alternative, by tier) point at no small group: the policy shows them.
+    frame = pl.DataFrame({"alternative": ["actual", "on call", "first report"], "n_sessions": [123, 15, 2]})
+    assert fit(frame, "public", columns={"alternative": "none"}).equals(frame)
+    assert fit(frame, "public", columns={"alternative": "none"}, breakdown=True)["n_sessions"].to_list() == [
+        "123",
+        HIDDEN,
+        "1–4",
+    ]
+
+
+def test_float_columns_are_measures_not_keys_and_are_blanked_beside_a_hidden_count():
+    # The bug: share_in_order taken for a key split every line into one-cell lines, so a
+    # kind was the total minus the other kinds, and share × n gave the hidden count back.
+    frame = pl.DataFrame(
+        {"district": ["Farsta", "Kista", "Solna"], "n_allocations": [3, 40, 52], "share_in_order": [0.67, 0.9, 0.95]}
+    )
+    out = fit(frame, "public", columns={"district": "none", "share_in_order": "none"})
+    assert out["n_allocations"].to_list() == ["1–4", HIDDEN, "52"]  # 3 + 40 = 95 - 52: 1–4 and 5 or more
+    assert out["share_in_order"].to_list() == [None, None, 0.95]  # a blank marks no more than the label does
 
 
 def test_a_total_would_give_a_lone_suppressed_cell_back_so_another_is_hidden():
     frame = pl.DataFrame({"district": ["a", "b", "c", "Alla"], "n": [3, 10, 12, 25]})
     # Small-count suppression alone would publish b, c and the total: 25 - 10 - 12 = 3.
     out = fit(frame, "public", totals=[{"district": "Alla"}])
-    assert out["n"].to_list() == ["<5", HIDDEN, "12", "25"]
+    assert out["n"].to_list() == ["1–4", HIDDEN, "12", "25"]
     # Without a published total row the column sum is still treated as known.
-    assert fit(frame.head(3), "public")["n"].to_list() == ["<5", HIDDEN, "12"]
+    assert fit(frame.head(3), "public")["n"].to_list() == ["1–4", HIDDEN, "12"]
 
 
 def _lone_hidden_lines(out: pl.DataFrame, counts: list[str]) -> list[str]:
     """Rows and columns with exactly one hidden cell: each would be recovered from its total."""
-    hidden = out.select(pl.col(counts).is_in(["<5", HIDDEN]))
+    hidden = out.select(pl.col(counts).is_in(["1–4", HIDDEN]))
     bad = [f"row {i}" for i, row in enumerate(hidden.iter_rows()) if sum(row) == 1]
     return bad + [f"column {c}" for c in counts if hidden[c].sum() == 1]
 
@@ -264,17 +287,24 @@ def test_complementary_suppression_in_a_table_with_row_and_column_totals():
     assert _lone_hidden_lines(out, counts) == []
     # The hidden cells form a rectangle: four unknowns, three equations, margins kept.
     assert out.rows() == [
-        ("a", "<5", HIDDEN, "11"),
+        ("a", "1–4", HIDDEN, "11"),
         ("b", "20", "6", "26"),
         ("c", HIDDEN, HIDDEN, "24"),
         ("Alla", "38", "23", "61"),
     ]
 
 
+def test_a_small_cell_beside_a_five_is_not_given_back_by_their_sum():
+    # 1 + 5 = 45 - 39: "[suppressed]" means 5 or more, so the "1–4" cell could only be 1.
+    frame = pl.DataFrame({"district": ["a", "b", "c"], "n": [1, 5, 39]})
+    assert fit(frame, "public")["n"].to_list() == ["1–4", HIDDEN, HIDDEN]
+    assert fit(frame.with_columns(n=pl.Series([1, 9, 39])), "public")["n"].to_list() == ["1–4", HIDDEN, "39"]
+
+
 def test_complementary_suppression_in_long_form_along_every_key():
     frame = pl.DataFrame({"district": ["a", "a", "b", "b"], "kind": ["regular", "student"] * 2, "n": [3, 9, 7, 11]})
     # A 2x2 table with one small cell: any cell left visible would give the others back.
-    assert fit(frame, "public")["n"].to_list() == ["<5", HIDDEN, HIDDEN, HIDDEN]
+    assert fit(frame, "public")["n"].to_list() == ["1–4", HIDDEN, HIDDEN, HIDDEN]
 
 
 def test_protected_identity_groups_are_never_singled_out():
@@ -286,7 +316,7 @@ def test_counts_can_be_declared_and_must_be_integers():
     frame = pl.DataFrame({"district": ["a", "b", "c"], "exposed": [2, 30, 40]})
     with pytest.raises(AudienceError, match=r"\['exposed'\] have no personal-data tag"):
         fit(frame, "public")
-    assert fit(frame, "public", counts=["exposed"])["exposed"].to_list() == ["<5", HIDDEN, "40"]
+    assert fit(frame, "public", counts=["exposed"])["exposed"].to_list() == ["1–4", HIDDEN, "40"]
     with pytest.raises(SuppressionError, match=r"count column 'share' must hold integers, got dtype Float64"):
         fit(pl.DataFrame({"district": ["a"], "share": [0.5]}), "public", counts=["share"])
 
@@ -301,11 +331,12 @@ def test_inconsistent_totals_are_refused():
 
 def test_null_counts_stay_null_and_threshold_is_adjustable():
     out = fit(pl.DataFrame({"district": ["a", "b", "c", "d"], "n": [None, 2, 9, 30]}), "public", threshold=10)
-    assert out["n"].to_list() == [None, "<10", "<10", "30"]
+    # 2 + 9 = 11 would narrow each to 2–9, so 30 is hidden too.
+    assert out["n"].to_list() == [None, "1–9", "1–9", HIDDEN]
 
 
 def test_public_activity_chart_frame_from_the_registry(sqlite_case):  # noqa: F811
     activity = queries.run("activity_per_hour", sqlite_case)
     out = fit(activity, "public", query="activity_per_hour")
     assert out.height == activity.height and out["hour"].equals(activity["hour"])
-    assert set(out.select(pl.exclude("hour")).unpivot()["value"]) == {"<5"}  # the tiny case is all small
+    assert out.equals(activity)  # activity per hour is incident-wide: shown exactly, small or not

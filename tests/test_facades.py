@@ -105,15 +105,27 @@ def test_an_unknown_section_names_the_sections(incident, review, tmp_path):
         review.record(Findings(tmp_path), "tier3")
 
 
-def test_public_counts_are_suppressed_when_recorded_by_section(review, tmp_path):
-    """count=True figures go through the public suppression exactly as a hand-written record did."""
+def test_public_counts_follow_the_disclosure_policy_when_recorded_by_section(review, tmp_path):
+    """count=True figures go through the public policy: these are incident-wide totals, shown exactly.
+
+    This pinned "<5" (and 0 as "<5") before the disclosure policy (docs/disclosure.md): a
+    total points at no small group, and "<5" stated zeros as fact.
+    """
     public = Findings(tmp_path / "public", audience="public")
     review.record(public, "allocation")
     values = {k: v["value"] for k, v in load(tmp_path / "public").items()}
     counts = [f for f in EXPOSURE_FIGURES if f.section == "allocation" and f.count]
     for figure in counts:
         real = figure.value(review)
-        assert values[figure.name] == (real if real >= 5 else "<5"), figure.name  # 0 too, until the disclosure policy
+        assert values[figure.name] == real, figure.name
+    review.record(public, "subjects")  # protected identity: a breakdown, 1–4 hidden, 0 shown as 0
+    shown = load(tmp_path / "public")["protected_identity_exposed"]["value"]
+    real = EXPOSURE_FIGURES_BY_NAME["protected_identity_exposed"].value(review)
+    for k in ("min", "likely", "max"):
+        assert shown[k] == ("1–4" if 0 < getattr(real, k) < 5 else getattr(real, k)), k
+
+
+EXPOSURE_FIGURES_BY_NAME = {f.name: f for f in EXPOSURE_FIGURES}
 
 
 @pytest.mark.parametrize(

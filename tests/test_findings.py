@@ -105,17 +105,19 @@ def test_description_is_required(tmp_path):
         Findings(tmp_path).record("x", 1, "")
 
 
-def test_public_counts_under_five_are_recorded_as_under_five(tmp_path):
+def test_public_breakdown_counts_are_one_to_four_zeros_and_totals_exact(tmp_path):
     f = Findings(tmp_path, audience="public")
-    f.record("protected_exposed", 3, "Protected-identity members exposed", count=True)
+    f.record("protected_identity_exposed", Bounds(0, 3, 8), "Protected-identity members exposed", count=True)
     f.record("exposed", Bounds(3, 8, 20), "Accounts shown to another person", count=True)
     f.record("tables", 3, "Not a count of members")
     data = _file(tmp_path)
-    assert data["protected_exposed"]["value"] == "<5"
-    assert data["exposed"]["value"] == {"min": "<5", "likely": 8, "max": 20}
+    # A cell of a breakdown (by protected identity): 0 stays 0, 3 is "1–4", never "<5".
+    assert data["protected_identity_exposed"]["value"] == {"min": 0, "likely": "1–4", "max": 8}
+    # An incident-wide total points at no small group: the policy shows it exactly.
+    assert data["exposed"]["value"] == {"min": 3, "likely": 8, "max": 20}
     assert data["tables"]["value"] == 3
-    Findings(tmp_path / "inv").record("protected_exposed", 3, "Protected-identity members exposed", count=True)
-    assert _file(tmp_path / "inv")["protected_exposed"]["value"] == 3
+    Findings(tmp_path / "inv").record("protected_identity_exposed", 3, "Protected-identity members exposed", count=True)
+    assert _file(tmp_path / "inv")["protected_identity_exposed"]["value"] == 3
 
 
 def test_module_record_defaults_to_env_out_dir_then_cwd(tmp_path, monkeypatch):
@@ -187,8 +189,10 @@ def test_public_text_shows_suppressed_counts(tmp_path):
     from workbench.findings import Findings
 
     book = Findings(tmp_path, audience="public")
-    book.record("protected_exposed", 2, "Protected-identity members exposed", count=True)
-    assert book.text("{protected_exposed} members") == "<5 members"
+    book.record("protected_identity_exposed", 2, "Protected-identity members exposed", count=True)
+    book.record("fault_reports", 3, "Support messages reporting the fault", count=True)
+    assert book.text("{protected_identity_exposed} members") == "1–4 members"
+    assert book.text("{fault_reports} reports") == "3 reports"  # a total, as the milestone table lists them
 
 
 def test_a_finding_keeps_the_parameters_its_query_ran_with(tmp_path, tiny_db):

@@ -132,7 +132,8 @@ def test_every_finding_is_described_and_named_figures_name_their_query(findings)
 def test_public_report_has_no_per_person_rows(tiny_db, tiny_case, tmp_path):
     execute(NB, tmp_path / "01.ipynb", {"case_url": str(tiny_db), "audience": "public", "out_dir": str(tmp_path)})
     f = {k: v["value"] for k, v in load(tmp_path).items()}
-    assert f["fault_reports"] == "<5" and f["sessions_mismatched"] > 5
+    # Incident-wide totals are shown exactly (docs/disclosure.md), small or not.
+    assert isinstance(f["fault_reports"], int) and f["sessions_mismatched"] > 5
     html = render_html(tmp_path / "01.ipynb", tmp_path / "01.html", audience="public").read_text()
     assert external_references(html) == []
     assert "per-person rows are not shown in the public report" in html

@@ -29,7 +29,8 @@ ALLOWED: dict[str, set[str]] = {
     "evidence_docs": {"evidence"},
     "markup": set(),  # text made safe to show: for every room that renders
     "needs": {"evidence"},  # what each recorded figure needs from the evidence
-    "suppression": FOUNDATION,
+    "intervals": set(),  # how narrowly relations pin hidden numbers: no workbench import
+    "suppression": FOUNDATION | {"intervals"},
     "readonly": {"errors"},
     "case": FORMAT | {"readonly"},
     "caselock": FOUNDATION | {"case"},
@@ -52,7 +53,7 @@ ALLOWED: dict[str, set[str]] = {
     "person_lists": ANALYSIS | {"csvout"},
     "widgets": ANALYSIS
     | {"csvout", "display", "findings", "person_lists", "incident", "exposure", "fairness", "markup"},
-    "reportset": ANALYSIS | {"findings", "display", "caselock", "markup", "notes", "__init__"},
+    "reportset": ANALYSIS | {"findings", "display", "caselock", "markup", "intervals", "notes", "__init__"},
     "cli": ANALYSIS | {"findings", "reportset", "ingest", "mapping", "scenario", "evidence_docs", "notes", "__init__"},
     "__init__": {"case", "errors"},
 }
@@ -72,6 +73,7 @@ HEADLESS = (
     "scenario",
     "audience",
     "suppression",
+    "intervals",
     "incident",
     "exposure",
     "fairness",

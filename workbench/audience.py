@@ -6,7 +6,10 @@ Everything is driven by the personal-data tags on the evidence declarations (DES
 - ``auditor``: every row; direct identifiers become keyed pseudonyms such as
   ``"P-3f9a2c1b7d04"`` (HMAC-SHA256 with ``WORKBENCH_PSEUDONYM_KEY``), free text is withheld,
   quasi-identifiers are kept.
-- ``public``: aggregates only; counts under 5 become ``"<5"`` with complementary suppression.
+- ``public``: aggregates only. Counts are shown exactly, except in a breakdown by district,
+  kind, year, caseworker, protected identity or a quasi-identifier
+  (:func:`workbench.suppression.is_breakdown`; ``docs/disclosure.md``): there a count of 1–4
+  shows as ``"1–4"``, with complementary suppression, and a true zero as ``0``.
 
 A column's tag comes from, in order: ``columns=``; the query's declared output tags
 (``query=``); ``table=``; being a count column (tag none); the evidence column of the same
@@ -30,7 +33,7 @@ import polars as pl
 
 from .errors import UnknownNameError, WorkbenchError
 from .evidence import PII, metadata
-from .suppression import suppress
+from .suppression import THRESHOLD, is_breakdown, suppress
 
 __all__ = [
     "KEY_ENV",
@@ -309,7 +312,9 @@ def fit(
     counts: Iterable[str] | None = None,
     totals: Iterable[str | Mapping[str, Any]] | None = None,
     key: str | bytes | None = None,
-    threshold: int = 5,
+    threshold: int = THRESHOLD,
+    measures: Iterable[str] | None = None,
+    breakdown: bool | None = None,
 ) -> pl.DataFrame:
     """``frame`` made fit for ``audience`` ("investigator", "auditor" or "public").
 
@@ -323,6 +328,12 @@ def fit(
         ``count``, ``n_*`` or ``*_count``).
     totals
         Public only: row-total count columns and/or ``{key column: label}`` of total rows.
+    measures
+        Public only: columns that are neither counts nor keys (default: float columns);
+        blanked beside a hidden count.
+    breakdown
+        Public only: whether the counts are a breakdown of small groups (suppressed); default
+        decided by the disclosure policy from the key columns (:func:`~workbench.suppression.is_breakdown`).
     key
         Auditor only: the pseudonym key (default: environment variable WORKBENCH_PSEUDONYM_KEY).
     """
@@ -342,10 +353,10 @@ def fit(
                 if tag is PII.FREE_TEXT
             ]
         )
-    return _fit_public(frame, found, count_cols, totals, threshold)
+    return _fit_public(frame, found, count_cols, totals, threshold, measures, breakdown)
 
 
-def _fit_public(frame, found, count_cols, totals, threshold) -> pl.DataFrame:
+def _fit_public(frame, found, count_cols, totals, threshold, measures, breakdown) -> pl.DataFrame:
     personal = {c: tag.value for c, tag in found.items() if tag in (PII.DIRECT, PII.FREE_TEXT)}
     if personal:
         raise AudienceError(
@@ -359,10 +370,47 @@ def _fit_public(frame, found, count_cols, totals, threshold) -> pl.DataFrame:
             f"quasi-identifier column(s) {quasi} may only reach the public as group keys of counts; "
             "the frame has no count column (name them n_* or pass counts=[...])"
         )
-    protected = None
-    if "protected_identity" in frame.columns and count_cols:
-        # Never single out persons with protected identity: their groups' counts are hidden.
-        protected = frame["protected_identity"].cast(pl.Boolean).fill_null(False)
     if not count_cols:
         return frame
-    return suppress(frame, count_cols, threshold=threshold, totals=totals, protected=protected)
+    if measures is None:
+        measures = [c for c in frame.columns if c not in count_cols and frame[c].dtype.is_float()]
+    measures = list(measures)
+    keys = [c for c in frame.columns if c not in count_cols and c not in measures]
+    if breakdown is None:
+        breakdown = is_breakdown(keys, quasi)
+    if not breakdown:  # an incident-wide figure: no small group to point at (docs/disclosure.md)
+        return frame
+    protected = None
+    if "protected_identity" in frame.columns:
+        # Never single out persons with protected identity: their groups' counts are hidden.
+        protected = frame["protected_identity"].cast(pl.Boolean).fill_null(False)
+    shown = suppress(frame, count_cols, threshold=threshold, totals=totals, protected=protected, measures=measures)
+    _ledger(frame, shown, count_cols, keys, measures, threshold)
+    return shown
+
+
+def _ledger(frame, shown, counts, keys, measures, threshold) -> None:
+    """Append the breakdown, true and shown, to the ledger the disclosure audit reads, when one is set.
+
+    Set only for audits (``WORKBENCH_DISCLOSURE_LEDGER``, a file outside the report set): the
+    true values must never be published.
+    """
+    from .settings import LEDGER_ENV
+
+    path = os.environ.get(LEDGER_ENV)
+    if not path:
+        return
+    import json
+
+    entry = {
+        "counts": counts,
+        "keys": keys,
+        "measures": measures,
+        "threshold": threshold,
+        "true": frame.select(counts).rows(),
+        "key_values": [[str(v) for v in row] for row in frame.select(keys).rows()],
+        "shown": shown.select(counts).rows(),
+        "shown_measures": shown.select(measures).rows(),
+    }
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(entry, default=str) + "\n")

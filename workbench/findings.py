@@ -96,7 +96,7 @@ def _encode(name: str, value: Any) -> Any:
             )
         bounds = {k: _encode(name, value[k]) for k in ("min", "likely", "max")}
         if any(isinstance(value[k], str) for k in bounds):
-            return bounds  # suppressed for the public ("<5"): checked before suppression
+            return bounds  # suppressed for the public ("1–4"): checked before suppression
         try:
             ordered = value["min"] <= value["likely"] <= value["max"]
         except TypeError:
@@ -200,8 +200,10 @@ class Findings:
         ``query`` names the registered query that produced it; ``params`` the values it was
         run with (default: those of its latest run in this kernel, see
         :func:`workbench.queries.last_params`), so the report shows the SQL that produced the
-        figure. ``count=True`` marks a count of members: for the public audience a count
-        under 5 is recorded as ``"<5"``.
+        figure. ``count=True`` marks a count of members. For the public audience a count that
+        is a cell of a breakdown (:data:`workbench.suppression.BREAKDOWN_FINDINGS`, see
+        ``docs/disclosure.md``) is recorded as ``"1–4"`` when 1 to 4; 0 stays 0, and a
+        count that is a total is recorded exactly.
         """
         if not name or not isinstance(name, str):
             raise FindingError(f"a finding needs a non-empty string name, got {name!r}")
@@ -228,7 +230,9 @@ class Findings:
             value = Unknown(NOT_IN_EVIDENCE)
         encoded = _encode(name, value)
         shown = value
-        if count and not self.audience.sees_rows and not is_unknown(value):  # a small count singles people out
+        if (
+            count and not self.audience.sees_rows and not is_unknown(value)
+        ):  # a small group of a breakdown singles people out
             shown = _suppress_count(name, value)
         if shown is not value:
             encoded = _encode(name, shown)
@@ -334,15 +338,16 @@ def unanswered(findings: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
 
 
 def _suppress_count(name: str, value: Any) -> Any:
-    from .suppression import small_marker
+    from .suppression import BREAKDOWN_FINDINGS, shown_count
 
     if isinstance(value, Bounds):
         value = {"min": value.min, "likely": value.likely, "max": value.max}
     if isinstance(value, Mapping):
-        return {k: _suppress_count(name, v) for k, v in value.items()}
+        shown = {k: _suppress_count(name, v) for k, v in value.items()}
+        return shown if shown != value else value
     if not isinstance(value, int) or isinstance(value, bool):
         raise FindingError(f"finding {name!r} is marked count=True but its value {value!r} is not an integer")
-    return small_marker(5) if value < 5 else value
+    return shown_count(value) if name in BREAKDOWN_FINDINGS else value
 
 
 def _write_atomic(path: Path, text: str) -> None:

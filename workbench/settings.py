@@ -12,6 +12,7 @@ from pathlib import Path
 
 __all__ = [
     "DISPLAY_TZ",
+    "LEDGER_ENV",
     "LOCAL_TZ",
     "OUT_DIR_ENV",
     "RUN_ENV",
@@ -32,6 +33,9 @@ OUT_DIR_ENV = "WORKBENCH_OUT_DIR"
 :class:`workbench.findings.Findings` writes ``findings.json`` there and
 :func:`workbench.display.show` the CSV of a long table; unset in live JupyterLab.
 """
+LEDGER_ENV = "WORKBENCH_DISCLOSURE_LEDGER"
+"""Set only for a disclosure audit: a file outside the report set where every public breakdown
+is appended, true and shown (:mod:`workbench.reportset.disclosure_audit`)."""
 RUN_ENV = "WORKBENCH_RUN"
 """Set to :data:`RUN_MARKER` for the kernel of ``workbench run`` and ``workbench report``."""
 RUN_MARKER = "papermill"

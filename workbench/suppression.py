@@ -1,11 +1,18 @@
-"""Small-count suppression with complementary suppression, for frames shown to the public.
+"""Small-count suppression with complementary suppression, for breakdowns shown to the public.
 
-A count under the threshold is suppressed (primary). Then every "line" of cells whose sum
-a reader may know — each row across the count columns, each count column as a whole, and
-each count column along every key column (the other keys held fixed) — must hide either no
-cell or at least two, so no total gives a suppressed cell back. A line with exactly one
-hidden cell gets its smallest visible cell hidden too (preferring cells that are not
-totals), and this repeats until every line is safe.
+The policy (``docs/disclosure.md``): only breakdowns by district, kind, year, caseworker,
+protected identity or a cross of quasi-identifiers describe groups small enough to point at
+people; :func:`is_breakdown` says which frames are such breakdowns, and only they come here.
+
+A count of 1 to threshold - 1 is hidden and shown as ``"1–4"`` (primary); a true zero is
+shown as ``0``. Every "line" of cells whose sum a reader may know — each row across the
+count columns, each count column as a whole, and each count column along every key column
+(the other keys held fixed) — is then checked by interval propagation
+(:mod:`workbench.intervals`): a hidden cell must keep at least threshold - 1 possible values
+(as many as ``"1–4"`` says). While one does not, another cell of one of its lines is hidden
+too (``"[suppressed]"``, complementary; preferring cells that are not totals). Float
+columns are measures, never keys: a measure (a share, a median) on a row with a hidden count
+is blanked, since a share times a visible count gives the hidden one back.
 """
 
 from __future__ import annotations
@@ -17,20 +24,64 @@ from typing import Any
 import polars as pl
 
 from .errors import WorkbenchError
+from .intervals import narrowed, propagate
 
-__all__ = ["HIDDEN", "SuppressionError", "small_marker", "suppress"]
+__all__ = [
+    "BREAKDOWN_FINDINGS",
+    "BREAKDOWN_KEYS",
+    "HIDDEN",
+    "THRESHOLD",
+    "SuppressionError",
+    "is_breakdown",
+    "shown_count",
+    "small_marker",
+    "suppress",
+]
 
 HIDDEN = "[suppressed]"
 """Shown for a cell hidden to protect another (complementary) or a protected-identity group."""
+THRESHOLD = 5
+"""Counts of 1 to THRESHOLD - 1 in a breakdown are hidden."""
+BREAKDOWN_KEYS = frozenset(
+    {
+        "district",
+        "listing_kind",
+        "year",
+        "month",
+        "handler_id",
+        "caseworker",
+        "protected_identity",
+        "grouping",
+        "group",
+        "postal_code",
+        "city",
+        "employer",
+        "annual_income",
+    }
+)
+"""Key columns that make a table of counts a breakdown of small groups (see docs/disclosure.md)."""
+BREAKDOWN_FINDINGS = frozenset({"protected_identity_exposed"})
+"""Recorded figures that are a cell of a breakdown; every other recorded count is a total, shown exactly."""
+
+
+def is_breakdown(keys: Iterable[str], quasi: Iterable[str] = ()) -> bool:
+    """Whether a table of counts keyed by ``keys`` is a breakdown (``quasi``: keys tagged quasi-identifier)."""
+    keys = set(keys)
+    return bool(keys & BREAKDOWN_KEYS) or bool(keys & set(quasi))
 
 
 class SuppressionError(WorkbenchError, ValueError):
     """A frame that cannot be suppressed as asked (bad count column, inconsistent totals)."""
 
 
-def small_marker(threshold: int) -> str:
-    """What a count under ``threshold`` is shown as, e.g. ``"<5"``."""
-    return f"<{threshold}"
+def small_marker(threshold: int = THRESHOLD) -> str:
+    """What a count of 1 to ``threshold`` - 1 is shown as, e.g. ``"1–4"``."""
+    return "1" if threshold == 2 else f"1–{threshold - 1}"
+
+
+def shown_count(value: int, threshold: int = THRESHOLD) -> int | str:
+    """One count of a breakdown as the public sees it: 0 and counts from ``threshold`` up exactly, else ``"1–4"``."""
+    return small_marker(threshold) if 0 < value < threshold else value
 
 
 def _split_totals(totals: Iterable[str | Mapping[str, Any]] | None) -> tuple[set[str], dict[str, Any]]:
@@ -87,7 +138,7 @@ def _check_totals(
     return is_total
 
 
-def _lines(frame: pl.DataFrame, counts: Sequence[str], keys: Sequence[str]) -> list[list[tuple[int, int]]]:
+def known_lines(frame: pl.DataFrame, counts: Sequence[str], keys: Sequence[str]) -> list[list[tuple[int, int]]]:
     """Every group of cells whose sum a reader may know, as (row, count column) positions."""
     n = frame.height
     lines: list[list[tuple[int, int]]] = []
@@ -108,20 +159,57 @@ def _lines(frame: pl.DataFrame, counts: Sequence[str], keys: Sequence[str]) -> l
     return [line for line in lines if len(line) > 1]
 
 
+def _bounds(
+    values: Sequence[Sequence[Any]], hidden: Mapping[tuple[int, int], str], threshold: int
+) -> dict[tuple[int, int], tuple[float, float]]:
+    """What a reader knows of each hidden cell from its label: "1–4" is 1 to 4; "[suppressed]" is
+    the threshold or more, or anything from 0 when it hides a zero (then no reader can tell)."""
+    small = small_marker(threshold)
+    found = {}
+    for (r, c), label in hidden.items():
+        if label == small:
+            found[(r, c)] = (1.0, threshold - 1.0)
+        else:
+            found[(r, c)] = (0.0 if values[c][r] == 0 else float(threshold), float("inf"))
+    return found
+
+
+def exposed(
+    values: Sequence[Sequence[Any]],
+    hidden: Mapping[tuple[int, int], str],
+    lines: Sequence[Sequence[tuple[int, int]]],
+    threshold: int,
+) -> list[tuple[int, int]]:
+    """Hidden cells a reader who knows every line's sum pins to fewer than threshold - 1 values."""
+    relations = []
+    for line in lines:
+        inside = [cell for cell in line if cell in hidden]
+        if inside:
+            known = sum(values[c][r] for r, c in line)  # the line's sum, assumed known to the reader
+            seen = sum(values[c][r] for r, c in line if (r, c) not in hidden)
+            relations.append(({cell: 1.0 for cell in inside}, float(known - seen)))
+    return narrowed(propagate(_bounds(values, hidden, threshold), relations), threshold - 1)
+
+
 def suppress(
     frame: pl.DataFrame,
     counts: Sequence[str],
     *,
-    threshold: int = 5,
+    threshold: int = THRESHOLD,
     totals: Iterable[str | Mapping[str, Any]] | None = None,
     protected: pl.Series | None = None,
+    measures: Iterable[str] | None = None,
+    complementary: bool = True,
 ) -> pl.DataFrame:
     """``frame`` with its ``counts`` columns as strings, small and revealing cells hidden.
 
     ``totals`` names count columns that are row totals (``"n_total"``) and/or marks total
     rows by key value (``{"district": "Alla"}``); they are checked against the parts and are
     hidden only when no other cell can protect. ``protected`` marks rows (e.g. groups of
-    protected-identity persons) whose counts are always hidden.
+    protected-identity persons) whose counts are always hidden. ``measures`` are the columns
+    that are neither counts nor keys (default: the float columns); they are blanked on every
+    row with a hidden count. ``complementary=False`` hides small cells only: never for
+    publication, it exists so a test can show the disclosure audit catching the result.
     """
     counts = list(counts)
     for name in counts:
@@ -129,7 +217,12 @@ def suppress(
             raise SuppressionError(f"count column {name!r} is not in the frame; columns: {frame.columns}")
         if not frame[name].dtype.is_integer():
             raise SuppressionError(f"count column {name!r} must hold integers, got dtype {frame[name].dtype}")
-    keys = [c for c in frame.columns if c not in counts]
+    measures = (
+        [c for c in frame.columns if c not in counts and frame[c].dtype.is_float()]
+        if measures is None
+        else list(measures)
+    )
+    keys = [c for c in frame.columns if c not in counts and c not in measures]
     total_columns, total_rows = _split_totals(totals)
     is_total_row = _check_totals(frame, counts, keys, total_columns, total_rows).to_list()
 
@@ -138,18 +231,28 @@ def suppress(
     shielded = protected.to_list() if protected is not None else [False] * frame.height
     for c, column in enumerate(values):
         for r, v in enumerate(column):
-            if v is None:
+            if v is None or v == 0:
                 continue
             if v < threshold:
                 hidden[(r, c)] = small_marker(threshold)
             elif shielded[r]:
                 hidden[(r, c)] = HIDDEN
 
-    lines = [[cell for cell in line if values[cell[1]][cell[0]] is not None] for line in _lines(frame, counts, keys)]
+    lines = [
+        [cell for cell in line if values[cell[1]][cell[0]] is not None] for line in known_lines(frame, counts, keys)
+    ]
     lines_of: dict[tuple[int, int], list[int]] = defaultdict(list)
     for i, line in enumerate(lines):
         for cell in line:
             lines_of[cell].append(i)
+
+    def candidates(line: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+        # A cell of threshold or more, so "[suppressed]" rarely hides a zero; a zero only
+        # when nothing else is left (one small cell among zeros: the zeros would give it away).
+        visible = [cell for cell in line if cell not in hidden]
+        big = [cell for cell in visible if values[cell[1]][cell[0]] >= threshold]
+        return big or visible
+
     n_hidden = [sum(cell in hidden for cell in line) for line in lines]
 
     def preference(cell: tuple[int, int]) -> tuple:
@@ -159,16 +262,38 @@ def suppress(
         is_total = is_total_row[r] or counts[c] in total_columns
         return (is_total, -sum(n_hidden[i] == 1 for i in lines_of[cell]), values[c][r], r, c)
 
-    changed = True
+    def hide(cell: tuple[int, int]) -> None:
+        hidden[cell] = HIDDEN
+        for j in lines_of[cell]:
+            n_hidden[j] += 1
+
+    # First no line may hide exactly one cell (its sum would give it back) ...
+    changed = complementary
     while changed:
         changed = False
         for i, line in enumerate(lines):
-            if n_hidden[i] == 1 and len(line) > 1:
-                cell = min((cell for cell in line if cell not in hidden), key=preference)
-                hidden[cell] = HIDDEN
-                for j in lines_of[cell]:
-                    n_hidden[j] += 1
+            spare = candidates(line) if n_hidden[i] == 1 else []
+            if spare:
+                hide(min(spare, key=preference))
                 changed = True
+
+    def left_pinned(cell: tuple[int, int]) -> int:
+        hidden[cell] = HIDDEN
+        try:
+            return len(exposed(values, hidden, lines, threshold))
+        finally:
+            del hidden[cell]
+
+    # ... then no cell may be pinned by the lines together (a "1–4" beside a 5 summing to 6).
+    while complementary:
+        options: list[tuple[int, int]] = []
+        for cell in exposed(values, hidden, lines, threshold):
+            options = list(dict.fromkeys(x for i in lines_of[cell] for x in candidates(lines[i])))
+            if options:
+                break
+        if not options:  # nothing pinned, or nothing left to hide beside what is
+            break
+        hide(min(options, key=lambda x: (preference(x)[0], left_pinned(x), *preference(x)[1:])))
 
     shown = []
     for c, name in enumerate(counts):
@@ -179,4 +304,6 @@ def suppress(
                 dtype=pl.String,
             )
         )
-    return frame.with_columns(shown)
+    rows_hidden = pl.Series([any((r, c) in hidden for c in range(len(counts))) for r in range(frame.height)])
+    blanked = [pl.when(pl.lit(rows_hidden)).then(None).otherwise(pl.col(m)).alias(m) for m in measures]
+    return frame.with_columns(shown).with_columns(blanked)

@@ -2,7 +2,9 @@
 
 Every chart and table of notebook 03 is built from one of these, never from the raw
 frames: investigators see everything, auditors the same rows with pseudonyms, and the
-public only aggregates (counts under 5 suppressed). A ``caseworker`` column is a display
+public only aggregates (breakdowns by district, kind, year or caseworker suppressed as
+``docs/disclosure.md`` says: 1–4 hidden, with complementary cells, and every share or
+median beside a hidden count blanked by :func:`workbench.suppression.suppress`). A ``caseworker`` column is a display
 label added after fitting: the handler id, its pseudonym, or for the public an anonymous
 "caseworker 1, 2, ..." in order of rate.
 """
@@ -113,8 +115,8 @@ def queue_time(review: FairnessReview, audience: str) -> pl.DataFrame:
         .agg(n=pl.len().cast(pl.Int64), median_queue_years=(pl.col("winner_queue_days") / 365.25).median())
         .sort("district", "year")
     )
-    if not who.sees_rows:  # a median over fewer than 5 tenants says too much about them
-        frame = frame.with_columns(median_queue_years=pl.when(pl.col("n") >= 5).then("median_queue_years"))
+    # For the public a median beside any hidden count (1–4 or complementary) is blanked by
+    # the suppression itself, so a blank marks no more than the count's own label does.
     return fit(frame, who, columns=TAGS, counts=["n"])
 
 
@@ -150,9 +152,8 @@ def skipped_members(review: FairnessReview, audience: str) -> pl.DataFrame:
             skipped.group_by("district", "year")
             .agg(n=pl.len().cast(pl.Int64), queue_days_jumped=pl.col("queue_days_jumped").sum())
             .sort("district", "year")
-            .with_columns(queue_days_jumped=pl.when(pl.col("n") >= 5).then("queue_days_jumped"))
         )
-        return fit(per, who, columns=TAGS, counts=["n"])
+        return fit(per, who, columns=TAGS, counts=["n"], measures=["queue_days_jumped"])
     return _labelled(
         skipped.select(
             "listing_id",
@@ -188,10 +189,24 @@ def group_disparities(review: FairnessReview, audience: str) -> pl.DataFrame:
     who = Audience.parse(audience)
     frame = review.groups
     if not who.sees_rows:
-        # Only the size of each group is a count; shares and medians of fewer than 5
-        # allocations would give small counts back, so they are left out.
-        small = pl.col("n_allocations") < 5
-        kept = ("share_in_order", "disparity", "within_band", "median_queue_years", "queue_time_ratio")
-        frame = frame.select("grouping", "group", "n_allocations", *(pl.when(~small).then(c).alias(c) for c in kept))
-        return fit(frame, who, columns=TAGS, counts=["n_allocations"])
+        # A share gives its counts back (out of order = n - share × n), so the counts it is
+        # made of are published as counts and suppressed together; the share and the other
+        # measures are blanked on every row with a hidden count.
+        kept = ["share_in_order", "disparity", "within_band", "median_queue_years", "queue_time_ratio"]
+        frame = frame.select(
+            "grouping",
+            "group",
+            "n_allocations",
+            "n_in_order",
+            (pl.col("n_allocations") - pl.col("n_in_order")).alias("n_out_of_order"),
+            *kept,
+        )
+        return fit(
+            frame,
+            who,
+            columns={**TAGS, "n_out_of_order": PII.NONE},
+            counts=["n_allocations", "n_in_order", "n_out_of_order"],
+            totals=["n_allocations"],
+            measures=kept,
+        )
     return fit(frame, who, columns=TAGS, counts=["n_allocations", "n_in_order", "n_unexplained"])

@@ -17,6 +17,7 @@ import polars as pl
 from ..errors import WorkbenchError
 from ..markup import InlineJSONEncoder, shown, visible
 from ..settings import DISPLAY_TZ, in_report_run
+from ..suppression import HIDDEN, THRESHOLD, small_marker
 
 __all__ = [
     "DISPLAY_TZ",
@@ -152,7 +153,7 @@ def activity_chart(
     Parameters
     ----------
     activity : one row per hour: ``hour`` (UTC) and one count column per kind, e.g.
-        ``logins``, ``page_views``. Suppressed cells (text such as ``"<5"``) are drawn as gaps.
+        ``logins``, ``page_views``. Incident-wide counts: shown exactly, zeros drawn as zeros.
     milestones : optional ``name`` and ``time`` (UTC) rows, e.g. ``("login disabled", …)``.
     """
     kinds = [c for c in activity.columns if c != "hour"]
@@ -187,6 +188,42 @@ def activity_chart(
         )
         rows.append(line + rules if rules is not None else line)
     return alt.vconcat(*rows, spacing=6).properties(title=title)
+
+
+def hidden_cells(frame: pl.DataFrame, count: str) -> pl.DataFrame:
+    """The rows of ``frame`` whose ``count`` the public sees hidden, with where to draw them.
+
+    Adds ``shown_as`` (the label: ``"1–4"`` or ``"[suppressed]"``) and ``low``/``high`` (the
+    range it stands for: 1 to 4, or from the threshold up, drawn to the threshold).
+    """
+    if count not in frame.columns or frame[count].dtype != pl.String:
+        return frame.clear().with_columns(shown_as=pl.lit(None, pl.String), low=pl.lit(0), high=pl.lit(0))
+    small = small_marker()
+    return (
+        frame.filter(pl.col(count).is_in([small, HIDDEN]))
+        .with_columns(shown_as=pl.col(count))
+        .with_columns(
+            low=pl.when(pl.col("shown_as") == small).then(1).otherwise(THRESHOLD),
+            high=pl.when(pl.col("shown_as") == small).then(THRESHOLD - 1).otherwise(THRESHOLD),
+        )
+    )
+
+
+def hidden_layer(frame: pl.DataFrame, count: str, x: alt.X | str, **encode: Any) -> alt.LayerChart | None:
+    """An outlined, dashed bar from ``low`` to ``high`` labelled "1–4" (or "[suppressed]") for each hidden cell.
+
+    A hidden cell of a public breakdown is never dropped from a chart: it is drawn, marked as
+    hidden, where the reader can see it. None when ``frame`` has no hidden cell.
+    """
+    rows = hidden_cells(frame, count)
+    if not rows.height:
+        return None
+    base = alt.Chart(rows.drop(count))
+    outline = base.mark_bar(fillOpacity=0, stroke="#555", strokeDash=[3, 2], strokeWidth=1.2).encode(
+        x=x, y="low:Q", y2="high:Q", tooltip=[alt.Tooltip("shown_as:N", title="hidden (small group)")], **encode
+    )
+    label = base.mark_text(dy=-6, fontSize=9, color="#333").encode(x=x, y="high:Q", text="shown_as:N")
+    return outline + label
 
 
 def milestones(window: pl.DataFrame) -> pl.DataFrame:

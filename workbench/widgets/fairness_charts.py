@@ -1,8 +1,8 @@
 """Chart builders for queue fairness: pure functions from an audience-fit frame to an ``alt.Chart``.
 
 Each takes one of the frames of :mod:`workbench.fairness.views` (already fit for the
-audience) and never mutates it. Counts the public audience sees suppressed (text such
-as ``"<5"``) are drawn as gaps.
+audience) and never mutates it. A count the public sees hidden (``"1–4"``, ``"[suppressed]"``)
+is drawn as an outlined bar labelled with it (:func:`workbench.widgets.charts.hidden_layer`), never dropped.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import altair as alt
 import polars as pl
 
 from ..settings import DISPLAY_TZ
-from .charts import local_time
+from .charts import hidden_cells, hidden_layer, local_time
 
 __all__ = [
     "caseworker_rate_chart",
@@ -145,13 +145,13 @@ def power_chart(
 
 def queue_time_chart(
     queue_time: pl.DataFrame, *, title: str = "Tenants' queue time at allocation (median years)"
-) -> alt.Chart:
+) -> alt.Chart | alt.LayerChart:
     """Heat map of the winners' median queue time by district and year.
 
     ``queue_time`` has ``district``, ``year``, ``n`` and ``median_queue_years``.
     """
-    data = _numeric(queue_time, "n")
-    return (
+    data = _numeric(queue_time, "n").with_columns(shown_n=queue_time["n"].cast(pl.String))
+    cells = (
         alt.Chart(data)
         .mark_rect()
         .encode(
@@ -162,18 +162,26 @@ def queue_time_chart(
                 "district:N",
                 "year:O",
                 alt.Tooltip("median_queue_years:Q", format=".1f", title="median years"),
-                alt.Tooltip("n:Q", title="contracts"),
+                alt.Tooltip("shown_n:N", title="contracts"),
             ],
         )
         .properties(
             width=60 * max(1, data["year"].n_unique()), height=16 * max(1, data["district"].n_unique()), title=title
         )
     )
+    # A hidden cell has no median (blanked); it is outlined and labelled "1–4" or "[suppressed]".
+    hidden = hidden_cells(queue_time, "n")
+    if not hidden.height:
+        return cells
+    marks = alt.Chart(hidden.drop("n", "median_queue_years")).encode(x="year:O", y="district:N")
+    outline = marks.mark_rect(fillOpacity=0, stroke="#555", strokeDash=[3, 2])
+    label = marks.mark_text(fontSize=8, color="#333").encode(text="shown_as:N")
+    return alt.LayerChart(layer=[cells, outline, label])
 
 
 def red_flag_timeline_chart(
     flags: pl.DataFrame, *, timezone: str = DISPLAY_TZ, title: str = "Red flags of the flagged caseworkers"
-) -> alt.Chart:
+) -> alt.Chart | alt.LayerChart:
     """Red flags over time, one row per caseworker (or per kind, for monthly public counts).
 
     ``flags`` has ``time``, ``caseworker``, ``flag`` and ``detail`` (one row per flag), or
@@ -184,7 +192,7 @@ def red_flag_timeline_chart(
     )
     if "time" not in flags.columns:
         data = _numeric(flags, "n")
-        return (
+        bars = (
             alt.Chart(data)
             .mark_bar()
             .encode(
@@ -195,6 +203,8 @@ def red_flag_timeline_chart(
             )
             .properties(width=640, height=220, title=title)
         )
+        hidden = hidden_layer(flags, "n", alt.X("month:O", title=None), xOffset="flag:N")
+        return bars if hidden is None else alt.LayerChart(layer=[bars, hidden]).properties(title=title)
     data = local_time(flags.select("time", "caseworker", "flag", "detail"), "time", timezone=timezone)
     left_out = 0
     if data.height > MAX_ROWS:
