@@ -134,8 +134,8 @@ def test_long_text_is_cut_and_written_whole_to_a_csv(tmp_path, monkeypatch):
     html = table._repr_html_()
     assert len(html) < 5 * MAX_TEXT_CHARS + 2_000
     assert f"… [cut: {len(body):,} characters in all]".replace(",", "\u202f") in html
-    assert "1 text(s) over 1\u202f000 characters cut here; full text: " in html
-    assert table.csv and f'<a href="{table.csv}">' in html
+    assert "1 text(s) over 1\u202f000 characters cut here." in html and ">all 2 rows, full text (CSV)</a>" in html
+    assert table.csv and f'<a class="wb-csv" href="{table.csv}">' in html
     assert pl.read_csv(tmp_path / table.csv)["body"].to_list() == [body, "kort"]
 
 

@@ -99,7 +99,7 @@ def _display(name: str, value: Any, description: str) -> None:
         return
     if get_ipython() is None:
         return
-    shown = format_value(value)
+    shown = format_value(value, name)
     bundle = {
         "text/plain": f"{description}: {shown}",
         "text/html": f"<p><strong>{html.escape(visible(description))}</strong>: {html.escape(visible(shown))} "
@@ -224,7 +224,7 @@ class Findings:
                 f"the text refers to figure(s) {missing} that were not recorded here; recorded: {sorted(self._shown)}"
             )
         shown = markdown_text if markdown else str
-        return template.format_map({k: shown(format_value(v)) for k, v in self._shown.items()})
+        return template.format_map({k: shown(format_value(v, k)) for k, v in self._shown.items()})
 
     def say(self, template: str) -> None:
         """Show :meth:`text` as Markdown in the notebook, values escaped (printed as plain text outside IPython)."""
