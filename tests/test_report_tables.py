@@ -96,7 +96,7 @@ def test_cells_are_written_as_their_column_says():
     assert ">9.7%</td>" in html and ">312\u202f000 kr</td>" in html and ">48 h 23 min</td>" in html
     assert "<td>yes</td>" in html and "True" not in html
     assert "<td>Rinkeby-Kista</td>" in html  # text: no numeric class, so left-aligned
-    assert "text-align:left" in html and "td.wb-num" in html
+    assert "text-align:left" in html and ".wb-table .wb-num{text-align:right}" in html
     assert "2013-12-13 18:52:00 CET</td>" in html
     assert '<th class="wb-num">n_logins</th>' in html and "<th>district</th>" in html
 

@@ -27,8 +27,11 @@ SEARCH_FROM = 10
 
 _STYLE = (
     "<style>.wb-table{border-collapse:collapse;font-size:12px;margin:.5em 0}"
-    ".wb-table th,.wb-table td{padding:2px 8px;border-bottom:1px solid #e3e3e3;text-align:left;vertical-align:top}"
-    ".wb-table th{border-bottom:2px solid #999}.wb-table td.wb-num,.wb-table th.wb-num{text-align:right}"
+    ".wb-table th,.wb-table td{padding:2px 8px;border-bottom:1px solid #e3e3e3;vertical-align:top}"
+    # text left, numbers right: JupyterLab right-aligns every output cell (specificity 0,2,1)
+    ".wb-table th,.wb-table td,.jp-RenderedHTMLCommon .wb-table th,.jp-RenderedHTMLCommon .wb-table td{text-align:left}"
+    ".wb-table .wb-num,.jp-RenderedHTMLCommon .wb-table .wb-num{text-align:right}"
+    ".wb-table th{border-bottom:2px solid #999}"
     ".wb-null{color:#aaa}.wb-note{font-size:11px;color:#666}.wb-cut{color:#888;font-style:italic}</style>"
 )
 

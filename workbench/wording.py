@@ -33,6 +33,9 @@ WORDS: dict[str, str] = {
     "texts_cut": "{n} text(s) over {limit} characters cut here",
     "search_rows": "Search the rows shown",
     "sort_hint": "Click a column header to sort the rows shown.",
+    # charts (workbench.widgets)
+    "time_axis": "{what} ({zone})",
+    "log_scale": "{title} (log scale)",
     # report pages (workbench.reportset.build)
     "contents": "Contents",
     "provenance": "Provenance",
