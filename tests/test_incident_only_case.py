@@ -64,7 +64,8 @@ def test_incident_answers_are_exact_and_the_mail_clock_is_unknown_not_zero(runs)
     # onset to fix is on the web and incident-log clocks: no mail clock in its reason
     assert "incident log" in f["onset_to_fix_uncertainty_minutes"]["unknown"]
     assert MAIL_CLOCK not in f["onset_to_fix_uncertainty_minutes"]["unknown"]
-    assert "The mail server's clock cannot be estimated" in text and "(± unknown min)" in text
+    assert "The mail server's clock cannot be estimated" in text
+    assert "(± unknown)" in text
     assert "0 min" not in text
 
 
@@ -72,7 +73,7 @@ def test_exposure_answers_what_the_web_log_can_and_names_what_it_cannot(runs):
     f, text = runs["02"]
     assert f["sessions_bound"] == 1 and f["window_sessions"] == 3
     assert f["accounts_exposed"] == {"min": 1, "likely": 1, "max": 1}
-    assert f["pages_shown_to_others"] == 2
+    assert f["pages_shown_to_others"] == {"min": 2, "likely": 2, "max": 2}  # bounds since mid-session swaps
     assert f["field_changes_by_others"] == 1 and f["accounts_changed_by_others"] == 1
     assert f["field_changes_to_restore"] == 1 and f["restore_conflicts"] == 0
     assert f["co_applicants_exposed"] == {"unknown": "the case has no applicants evidence: no file at ingest"}

@@ -15,7 +15,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "workbench"
 
-FOUNDATION = {"errors", "settings", "values"}
+FOUNDATION = {"errors", "settings", "values", "wording"}
 FORMAT = FOUNDATION | {"evidence"}
 DATA = FORMAT | {"case", "queries"}
 ANALYSIS = DATA | {"audience", "suppression", "figures"}
@@ -23,7 +23,8 @@ ANALYSIS = DATA | {"audience", "suppression", "figures"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "settings": set(),
-    "values": {"settings"},
+    "wording": set(),  # the words around numbers and tables, in one place for translation
+    "values": {"settings", "wording"},
     "figures": {"errors", "values"},
     "evidence": {"errors"},
     "evidence_docs": {"evidence"},
@@ -62,6 +63,7 @@ HEADLESS = (
     "errors",
     "settings",
     "values",
+    "wording",
     "figures",
     "evidence",
     "case",

@@ -11,6 +11,7 @@ from workbench.findings import load
 from workbench.ingest import ingest
 from workbench.reportset.build import external_references, render_html
 from workbench.reportset.execution import NOTEBOOKS_DIR, execute
+from workbench.values import format_value
 
 NB = NOTEBOOKS_DIR / "03_queue_fairness.ipynb"
 ISSUE_FINDINGS = {
@@ -100,7 +101,8 @@ def test_a_no_fraud_case_says_plainly_that_nothing_was_found_and_what_it_could_h
     covered = ", ".join(str(h) for h in f["caseworkers_power_covers"])
     assert (
         f"For each of caseworkers {covered} (those not flagged with enough allocations to judge), selling "
-        f"{percent:g} % of their allocations out of queue order would have got them flagged" in text
+        f"{format_value(percent, 'detectable_fraud_percent')} of their allocations out of queue order would have "
+        "got them flagged" in text
     )
 
 

@@ -96,7 +96,9 @@ def test_long_table_is_truncated_with_a_note_and_a_pseudonymised_csv(auditor_set
     exposed = json.loads((folder / "findings.json").read_text())["exposure_subjects"]["value"]
     assert exposed > 5 and len(rows) == exposed  # every row, not the 5 shown
     assert f"Showing 5 of {exposed:,}".replace(",", "\u202f") in html
-    assert f'<a href="tables/{csv_path.name}">' in html
+    assert (
+        f'<a class="wb-csv" href="tables/{csv_path.name}">all {exposed:,} rows (CSV)</a>'.replace(",", "\u202f") in html
+    )
     assert all(r["applicant_id"].startswith("P-") and r["personnummer"].startswith("N-") for r in rows)
     hits = scan([csv_path], identifiers(tiny_case.evidence_dir)).hits
     assert hits == []

@@ -204,11 +204,12 @@ def _verify(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
-def _shown(value) -> str:
+def _shown(value, name: str | None = None) -> str:
     """A recorded value as the reports show it: times in the display zone, lists with their length."""
     from .values import format_value
 
-    return f"{len(value)} ({format_value(value)})" if isinstance(value, list) and value else format_value(value)
+    shown = format_value(value, name)
+    return f"{len(value)} ({shown})" if isinstance(value, list) and value else shown
 
 
 def _findings(args: argparse.Namespace) -> int:
@@ -236,8 +237,8 @@ def _findings(args: argparse.Namespace) -> int:
         if i:
             print()
         print(f"{path.parent.name} ({path}):")
-        for entry in load(path.parent).values():
-            print(f"  {entry['description']:<48} {_shown(entry['value'])}")
+        for name, entry in load(path.parent).items():
+            print(f"  {entry['description']:<48} {_shown(entry['value'], name)}")
     return 0
 
 
@@ -253,7 +254,7 @@ def _headlines(files: list[Path]) -> int:
         if found is None:
             continue
         path, entry = found
-        print(f"  {entry['description']:<48} {_shown(entry['value'])}   [{name}, {path.parent.name}]")
+        print(f"  {entry['description']:<48} {_shown(entry['value'], name)}   [{name}, {path.parent.name}]")
         shown += 1
     if not shown:
         print(f"  none of the headline figures ({', '.join(HEADLINES)}) is recorded yet")

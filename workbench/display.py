@@ -6,17 +6,38 @@ import hashlib
 import html
 import os
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from .audience import Audience, fit
 from .markup import MAX_TEXT_CHARS, cut, shown, visible
 from .settings import DISPLAY_TZ, OUT_DIR_ENV
+from .values import format_value
+from .wording import say
 
 __all__ = ["Table", "show", "show_rows", "table"]
+
+
+SEARCH_FROM = 10
+"""A table showing more rows than this gets a search box (the report page's inline script)."""
+
+_STYLE = (
+    "<style>.wb-table{border-collapse:collapse;font-size:12px;margin:.5em 0}"
+    ".wb-table th,.wb-table td{padding:2px 8px;border-bottom:1px solid #e3e3e3;vertical-align:top}"
+    # text left, numbers right: JupyterLab right-aligns every output cell (specificity 0,2,1)
+    ".wb-table th,.wb-table td,.jp-RenderedHTMLCommon .wb-table th,.jp-RenderedHTMLCommon .wb-table td{text-align:left}"
+    ".wb-table .wb-num,.jp-RenderedHTMLCommon .wb-table .wb-num{text-align:right}"
+    ".wb-table th{border-bottom:2px solid #999}"
+    ".wb-null{color:#aaa}.wb-note{font-size:11px;color:#666}.wb-cut{color:#888;font-style:italic}</style>"
+)
+
+
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", "\u202f")
 
 
 class Table:
@@ -24,11 +45,17 @@ class Table:
 
     Every value is HTML-escaped, with bidirectional and zero-width characters shown as
     markers (:func:`workbench.markup.visible`); a text longer than
-    :data:`~workbench.markup.MAX_TEXT_CHARS` is cut. When a shown text is cut and
-    ``full_text_csv`` is true (:func:`table`, :func:`show_rows`, and :func:`show` for the
-    audiences that see rows; not widgets, whose tables a report does not show), the whole
-    table is written, as given, as a CSV beside the report (in a report run), and the note
-    links to it.
+    :data:`~workbench.markup.MAX_TEXT_CHARS` is cut. Numbers are written as their column's
+    name says (:func:`workbench.values.value_kind`: no separator in ``*_id`` and ``year``
+    columns, rates as percentages, money in kr, durations in h and min) and right-aligned;
+    text is left-aligned; booleans are yes/no. Each numeric or time cell carries its raw
+    value in ``data-v`` so the report page's script sorts it as a number.
+
+    ``csv_for`` names the audience the table is shown to (:func:`table`, :func:`show`,
+    :func:`show_rows`; None for widgets, whose tables a report does not show): in a report
+    run, a table cut for display (rows or texts) is then also written whole as a CSV beside
+    the report, linked as "all N rows (CSV)". For the public it is written only when rows
+    are cut, with texts cut as on the page, so it holds the page's cells and no more.
     """
 
     def __init__(
@@ -38,60 +65,80 @@ class Table:
         max_rows: int = 40,
         caption: str | None = None,
         csv: str | None = None,
-        full_text_csv: bool = False,
+        csv_for: str | None = None,
+        csv_name: str | None = None,
     ):
         self.frame, self.max_rows, self.caption, self.csv = frame, max_rows, caption, csv
         self.texts_cut = _texts_cut(frame.head(max_rows))
-        if self.texts_cut and csv is None and full_text_csv:
-            self.csv = _write_csv(frame, caption or "table")
+        if csv is None and csv_for is not None:
+            public = not Audience.parse(csv_for).sees_rows
+            if frame.height > max_rows or (self.texts_cut and not public):
+                self.csv = _write_csv(_cut_texts(frame) if public else frame, csv_name or caption or "table")
+        self.csv_full_text = bool(self.csv) and not (csv_for is not None and not Audience.parse(csv_for).sees_rows)
 
     @staticmethod
-    def _cell(value) -> str:
+    def _cell(value, column: str = "") -> str:
         if value is None:
-            return '<span class="wb-null">–</span>'
-        if isinstance(value, datetime) and value.tzinfo is not None:
-            from zoneinfo import ZoneInfo
-
-            return html.escape(value.astimezone(ZoneInfo(DISPLAY_TZ)).strftime("%Y-%m-%d %H:%M:%S %Z"))
-        elif isinstance(value, int) and not isinstance(value, bool):
-            return f'<span class="wb-num">{value:,}</span>'.replace(",", "\u202f")
-        elif isinstance(value, float):
-            return f'<span class="wb-num">{value:,.4g}</span>'.replace(",", "\u202f")
+            return '<td><span class="wb-null">–</span></td>'
+        if isinstance(value, bool):
+            return f"<td>{html.escape(format_value(value))}</td>"
+        if isinstance(value, datetime):
+            stamp = f' data-v="{value.timestamp()}"' if value.tzinfo is not None else ""
+            if value.tzinfo is not None:
+                value = value.astimezone(ZoneInfo(DISPLAY_TZ))
+                return f"<td{stamp}>{html.escape(value.strftime('%Y-%m-%d %H:%M:%S %Z'))}</td>"
+            return f"<td>{html.escape(value.isoformat(sep=' '))}</td>"
+        if isinstance(value, int | float):
+            raw = html.escape(repr(value))
+            return f'<td class="wb-num" data-v="{raw}">{html.escape(format_value(value, column))}</td>'
+        if isinstance(value, timedelta):
+            return f'<td class="wb-num" data-v="{value.total_seconds()}">{html.escape(format_value(value))}</td>'
         text = str(value)
         if len(text) <= MAX_TEXT_CHARS:
-            return html.escape(visible(text))
+            return f"<td>{html.escape(visible(text))}</td>"
         note = cut(text)[0][MAX_TEXT_CHARS:]  # "… [cut: 1 000 000 characters in all]"
-        return f'{html.escape(visible(text[:MAX_TEXT_CHARS]))}<span class="wb-cut">{html.escape(note)}</span>'
+        return f'<td>{html.escape(visible(text[:MAX_TEXT_CHARS]))}<span class="wb-cut">{html.escape(note)}</span></td>'
 
     def _repr_html_(self) -> str:
         rows = self.frame.head(self.max_rows)
-        head = "".join(f"<th>{html.escape(shown(c))}</th>" for c in rows.columns)
-        body = "".join("<tr>" + "".join(f"<td>{self._cell(v)}</td>" for v in row) + "</tr>" for row in rows.iter_rows())
-        note = ""
-        link = f'<a href="{html.escape(self.csv)}">{html.escape(self.csv)}</a>' if self.csv else ""
-        if self.frame.height > self.max_rows:
-            note = f"Showing {self.max_rows:,} of {self.frame.height:,} rows.".replace(",", "\u202f")
-            if link:
-                note += f" All rows{', full text' if self.texts_cut else ''}: {link}."
-        elif self.frame.height == 0:
-            note = "No rows."
-        if self.texts_cut:
-            note += f" {self.texts_cut:,} text(s) over {MAX_TEXT_CHARS:,} characters cut here".replace(",", "\u202f")
-            note += f"; full text: {link}." if link and self.frame.height <= self.max_rows else "."
-        note = f'<p class="wb-note">{note.strip()}</p>' if note else ""
-        caption = f"<caption>{html.escape(shown(self.caption))}</caption>" if self.caption else ""
-        style = (
-            "<style>.wb-table{border-collapse:collapse;font-size:12px;margin:.5em 0}"
-            ".wb-table th,.wb-table td{padding:2px 8px;border-bottom:1px solid #e3e3e3;text-align:left}"
-            ".wb-table th{border-bottom:2px solid #999}.wb-num{display:block;text-align:right}"
-            ".wb-null{color:#aaa}.wb-note{font-size:11px;color:#666}.wb-cut{color:#888;font-style:italic}</style>"
+        numeric = {c for c, t in rows.schema.items() if t.is_numeric()}
+        head = "".join(
+            ('<th class="wb-num">' if c in numeric else "<th>") + f"{html.escape(shown(c))}</th>" for c in rows.columns
         )
+        body = "".join(
+            "<tr>" + "".join(self._cell(v, c) for c, v in zip(rows.columns, row, strict=True)) + "</tr>"
+            for row in rows.iter_rows()
+        )
+        notes = []
+        link = ""
+        if self.csv:
+            words = "full_text_csv" if self.texts_cut and self.csv_full_text else "all_rows_csv"
+            text = say(words, n=_thousands(self.frame.height))
+            link = f'<a class="wb-csv" href="{html.escape(self.csv)}">{html.escape(text)}</a>'
+        if self.frame.height > self.max_rows:
+            notes.append(say("showing_rows", shown=_thousands(self.max_rows), total=_thousands(self.frame.height)))
+        elif self.frame.height == 0:
+            notes.append(say("no_rows"))
+        if self.texts_cut:
+            notes.append(say("texts_cut", n=_thousands(self.texts_cut), limit=_thousands(MAX_TEXT_CHARS)) + ".")
+        note = " ".join(html.escape(n) for n in notes) + (f" {link}" if link else "")
+        note = f'<p class="wb-note">{note.strip()}</p>' if note.strip() else ""
+        caption = f"<caption>{html.escape(shown(self.caption))}</caption>" if self.caption else ""
+        search = f' data-wb-search="{html.escape(say("search_rows"))}"' if rows.height > SEARCH_FROM else ""
+        attrs = f' data-wb-sort="{html.escape(say("sort_hint"))}"{search}'
         return (
-            f'{style}<table class="wb-table">{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}'
+            f'{_STYLE}<table class="wb-table"{attrs}>{caption}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>{note}"
         )
 
     def __repr__(self) -> str:
         return repr(self.frame)
+
+
+def _cut_texts(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with every text cut as a table shows it (:func:`workbench.markup.cut`)."""
+    text = [c for c, t in frame.schema.items() if t == pl.String]
+    return frame.with_columns(pl.col(c).map_elements(lambda v: cut(v)[0], return_dtype=pl.String) for c in text)
 
 
 def _texts_cut(frame: pl.DataFrame) -> int:
@@ -101,12 +148,15 @@ def _texts_cut(frame: pl.DataFrame) -> int:
 
 
 def table(frame: pl.DataFrame, *, max_rows: int = 40, caption: str | None = None) -> Table:
-    """Display an already audience-fit frame as a clean HTML table (times in Stockholm)."""
-    return Table(frame, max_rows=max_rows, caption=caption, full_text_csv=True)
+    """Display an already audience-fit frame as a clean HTML table (times in Stockholm).
+
+    In a report run a cut table is also written whole beside the report (see :class:`Table`).
+    """
+    return Table(frame, max_rows=max_rows, caption=caption, csv_for="investigator")
 
 
 def _write_csv(frame: pl.DataFrame, name: str) -> str | None:
-    """Write a long, audience-fit table beside the report; its path relative to the report.
+    """Write a cut, audience-fit table beside the report; its path relative to the report.
 
     Only inside a report run (``WORKBENCH_OUT_DIR`` set): in live JupyterLab nothing is written.
     """
@@ -130,14 +180,12 @@ def show(frame: pl.DataFrame, audience: str, *, max_rows: int = 40, caption: str
     ``fit_options`` go to ``fit``, e.g. ``query="manifest"`` to use a query's column tags.
     In a report run, a table longer than ``max_rows``, or with a text cut for display, is also
     written whole, audience-fit, as a CSV beside the report (``tables/<caption or
-    query>-<hash>.csv``) for investigators and auditors; the public report shows the
-    truncation note only.
+    query>-<hash>.csv``) and linked under the table as "all N rows (CSV)"; for the public,
+    only when rows are cut, with texts cut as on the page (see :class:`Table`).
     """
     fitted = fit(frame, audience, **fit_options)
-    csv = None
-    if fitted.height > max_rows and Audience.parse(audience).sees_rows:
-        csv = _write_csv(fitted, caption or fit_options.get("query") or fit_options.get("table") or "table")
-    return Table(fitted, max_rows=max_rows, caption=caption, csv=csv, full_text_csv=Audience.parse(audience).sees_rows)
+    name = caption or fit_options.get("query") or fit_options.get("table") or "table"
+    return Table(fitted, max_rows=max_rows, caption=caption, csv_for=audience, csv_name=name)
 
 
 def show_rows(
@@ -152,4 +200,4 @@ def show_rows(
             if frame.height >= 5
             else "*Per-person rows are not shown in the public report.*"
         )
-    return Table(fit(frame, audience, **fit_options), max_rows=max_rows, caption=caption, full_text_csv=True)
+    return Table(fit(frame, audience, **fit_options), max_rows=max_rows, caption=caption, csv_for=audience)

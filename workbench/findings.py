@@ -124,7 +124,7 @@ def _display(name: str, value: Any, description: str) -> None:
         return
     if get_ipython() is None:
         return
-    shown = format_value(value)
+    shown = format_value(value, name)
     bundle = {
         "text/plain": f"{description}: {shown}",
         "text/html": f"<p><strong>{html.escape(visible(description))}</strong>: {html.escape(visible(shown))} "
@@ -278,7 +278,7 @@ class Findings:
         gaps = {n: self._shown[n] for n in fields(template) if is_unknown(self._shown[n])}
         chosen = unknown if gaps and unknown is not None else template
         shown = markdown_text if markdown else str
-        values = {k: "unknown" if is_unknown(v) else shown(format_value(v)) for k, v in self._shown.items()}
+        values = {k: "unknown" if is_unknown(v) else shown(format_value(v, k)) for k, v in self._shown.items()}
         body = chosen.format_map(values)
         if gaps:
             body += f" *Unknown here because {_because(gaps.values(), self.absent)}.*"

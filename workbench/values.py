@@ -1,12 +1,14 @@
 """Figures as values: bounds, ISO 8601 durations, and the text a reader sees.
 
 :class:`Bounds` and :func:`format_value` are used by findings, exposure, the report set and
-the command line. This module imports nothing from workbench but :mod:`workbench.settings`,
+the command line. This module imports nothing from workbench but :mod:`workbench.settings`
+and :mod:`workbench.wording`,
 so any module can use them without importing findings, the audience layer or the queries.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,8 +16,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .settings import DISPLAY_TZ
+from .wording import say
 
-__all__ = ["Bounds", "Unknown", "format_value", "is_unknown", "iso_duration", "unknown_reason"]
+__all__ = [
+    "KINDS",
+    "Bounds",
+    "Unknown",
+    "format_duration",
+    "format_number",
+    "format_value",
+    "is_unknown",
+    "iso_duration",
+    "unknown_reason",
+    "value_kind",
+]
 
 _DISPLAY_ZONE = ZoneInfo(DISPLAY_TZ)
 
@@ -75,26 +89,142 @@ def iso_duration(delta: timedelta) -> str:
     return text + (f"T{clock}" if clock else ("" if days else "T0S"))
 
 
-def format_value(value: Any) -> str:
+KINDS = ("id", "year", "rate", "percent", "money", "duration")
+"""What a name says a number is; see :func:`value_kind`."""
+
+_RATE_WORDS = {"rate", "share", "fraction", "proportion", "precision", "recall"}
+_MONEY_WORDS = {"income", "rent", "amount", "fee", "salary", "price", "kr", "sek"}
+_DURATION_UNITS = {"hours": 3600, "minutes": 60, "seconds": 1}
+_ISO_DURATION = re.compile(r"(-?)P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?")
+
+
+def value_kind(name: str | None) -> str | None:
+    """What the name of a finding or column says its numbers are, or None for a plain number.
+
+    The rule reads the name's words (split at ``_``), so that a figure is written the same
+    way in prose, tables and the index whoever recorded it:
+
+    - ``"id"``: the last word is ``id`` or ``ids`` (``applicant_id``): digits only, no separator;
+    - ``"year"``: the first or last word is ``year`` (``year``, ``birth_year``): digits only;
+    - ``"percent"``: the last word is ``percent`` or ``pct``: already a percentage, ``5.5`` is "5.5%";
+    - ``"rate"``: a word is rate, share, fraction, proportion, precision or recall
+      (``swap_rate``, ``share_in_order``): a fraction, ``0.0966`` is "9.7%";
+    - ``"money"``: the last word is income, rent, amount, fee, salary, price, kr or sek
+      (``annual_income``): "312 000 kr";
+    - ``"duration"``: a word other than the first is hours, minutes or seconds
+      (``time_to_detect_hours``): "48 h 23 min".
+
+    ``income_changed_by_others`` is a plain count (its last word is not a unit); so is any
+    name starting ``n_``, ``count_`` or ``number_`` (``n_hours``).
+    """
+    if not name:
+        return None
+    words = [w for w in name.lower().split("_") if w]
+    if not words:
+        return None
+    if words[-1] in ("id", "ids"):
+        return "id"
+    if "year" in (words[0], words[-1]):
+        return "year"
+    if words[0] in ("n", "count", "number"):
+        return None  # n_hours, count_fees: a count of things
+    if words[-1] in ("percent", "pct"):
+        return "percent"
+    if _RATE_WORDS & set(words):
+        return "rate"
+    if words[-1] in _MONEY_WORDS:
+        return "money"
+    if _DURATION_UNITS.keys() & set(words[1:]):
+        return "duration"
+    return None
+
+
+def _seconds_in(name: str) -> int:
+    return next(_DURATION_UNITS[w] for w in name.lower().split("_")[1:] if w in _DURATION_UNITS)
+
+
+def format_duration(seconds: float) -> str:
+    """A duration as people read it: "48 h 23 min", "23 min", "37 s", "1.5 s"; minutes rounded from an hour on."""
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    if seconds < 59.5:
+        return sign + say("seconds", s=_plain(seconds))
+    h, m = divmod(round(seconds / 60), 60)
+    if not h:
+        return sign + say("minutes", m=m)
+    return sign + (say("hours_minutes", h=_plain(h), m=m) if m else say("hours", h=_plain(h)))
+
+
+def _iso_seconds(text: str) -> float | None:
+    """The seconds of an ISO 8601 duration such as ``"PT48H23M"`` (as findings.json holds it), or None."""
+    m = _ISO_DURATION.fullmatch(text)
+    if not m or text in ("P", "-P", "PT", "-PT"):
+        return None
+    sign, d, h, mi, s = m.groups()
+    total = int(d or 0) * 86400 + int(h or 0) * 3600 + int(mi or 0) * 60 + float(s or 0)
+    return -total if sign else total
+
+
+def _plain(value: int | float) -> str:
+    """A number with thin-space thousands; a float with 4 significant digits."""
+    text = f"{value:,}" if isinstance(value, int) else f"{value:,.4g}"
+    return text.replace(",", "\u202f")
+
+
+def _percent(points: float) -> str:
+    if points and abs(points) < 0.05:
+        return say("percent_tiny")
+    return say("percent", p=f"{points:.1f}")
+
+
+def format_number(value: int | float, kind: str | None = None) -> str:
+    """A number as the reader sees it, written as ``kind`` (see :func:`value_kind`) says."""
+    if kind in ("id", "year") and (isinstance(value, int) or float(value).is_integer()):
+        return str(int(value))
+    if kind == "rate" and isinstance(value, float):
+        return _percent(100 * value)
+    if kind == "percent":
+        return _percent(float(value))
+    if kind == "money":
+        return say("money", amount=_plain(round(value) if isinstance(value, float) and abs(value) >= 100 else value))
+    if kind == "duration" and isinstance(value, int | float):
+        return format_duration(value)
+    return _plain(value)
+
+
+def format_value(value: Any, name: str | None = None) -> str:
     """A figure as a reader sees it, from its Python value or as ``findings.json`` holds it.
 
-    Thin-space thousands, 4 significant digits for fractions, times in Europe/Stockholm
-    (an ISO string with a zone counts as a time), bounds as "likely (between min and max)",
-    lists joined by commas ("none" when empty), an unknown figure as "unknown (reason)".
+    ``name`` (a finding's or a column's) says what kind of number it is (:func:`value_kind`):
+    no separator in ids and years, rates and percentages as "9.7%", durations as
+    "48 h 23 min" (``time_to_detect_hours``: 48.39 hours), money as "312 000 kr". Otherwise:
+    thin-space thousands, 4 significant digits for fractions, booleans as yes/no, ISO 8601
+    durations (``"PT5H30M"``) as durations, times in Europe/Stockholm (an ISO string with a
+    zone counts as a time), bounds as "likely (between min and max)", lists joined by commas
+    ("none" when empty). An unknown figure reads "unknown (reason)".
     """
     if is_unknown(value):
         return f"unknown ({unknown_reason(value)})"
+    kind = value_kind(name)
     if isinstance(value, Bounds):
         value = {"min": value.min, "likely": value.likely, "max": value.max}
     if isinstance(value, Mapping) and {"min", "likely", "max"} <= set(value):
-        low, likely, high = (format_value(value[k]) for k in ("min", "likely", "max"))
-        return f"{likely} (between {low} and {high})"
-    if isinstance(value, bool) or value is None:
+        low, likely, high = (format_value(value[k], name) for k in ("min", "likely", "max"))
+        return say("bounds", likely=likely, low=low, high=high)
+    if isinstance(value, bool):
+        return say("yes" if value else "no")
+    if value is None:
         return str(value)
-    if isinstance(value, int):
-        return f"{value:,}".replace(",", "\u202f")
-    if isinstance(value, float):
-        return f"{value:,.4g}".replace(",", "\u202f")
+    if isinstance(value, int | float):
+        if kind == "duration" and name:
+            return format_duration(value * _seconds_in(name))
+        return format_number(value, kind)
+    if isinstance(value, timedelta):
+        return format_duration(value.total_seconds())
+    if isinstance(value, str) and value.lstrip("-")[:1] == "P":
+        seconds = _iso_seconds(value)
+        if seconds is not None:
+            return format_duration(seconds)
     if isinstance(value, str) and len(value) >= 20 and value[10:11] == "T":
         try:
             value = datetime.fromisoformat(value)
@@ -105,5 +235,5 @@ def format_value(value: Any) -> str:
     if isinstance(value, datetime):
         return value.astimezone(_DISPLAY_ZONE).strftime("%Y-%m-%d %H:%M:%S %Z")
     if isinstance(value, (list, tuple)):
-        return ", ".join(format_value(v) for v in value) if value else "none"
+        return ", ".join(format_value(v, name) for v in value) if value else say("none")
     return str(value)

@@ -105,12 +105,12 @@ def report_sets(small_db, tmp_path_factory):
     return {audience: report_set(tmp_path_factory, small_db, audience) for audience in AUDIENCES}
 
 
-def _shown(value) -> str | None:
-    """How a numeric finding reads on the page, or None for values shown in other forms."""
+def _shown(name: str, value) -> str | None:
+    """How a numeric finding reads on the page (its name says how: format_value), or None for other forms."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return format_value(value)
+        return format_value(value, name)
     if isinstance(value, dict) and all(isinstance(v, (int, float)) for v in value.values()):
-        return format_value(value)
+        return format_value(value, name)
     return None
 
 
@@ -136,7 +136,7 @@ def test_reports_work_offline_in_chromium(browser, report_sets, audience):
         findings = json.loads((root / report["findings"]).read_text()) if report["findings"] else {}
         for name, entry in findings.items():
             assert entry["description"] in text and f"[{name}]" in text, f"{html.name} does not show finding {name}"
-            shown = _shown(entry["value"])
+            shown = _shown(name, entry["value"])
             if shown is not None:
                 assert shown in text, f"{html.name} shows finding {name} without its value {shown!r}"
         assert "Provenance" in text and report["title"] in text

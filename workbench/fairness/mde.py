@@ -45,6 +45,7 @@ import numpy as np
 import polars as pl
 
 from ..evidence import PII
+from ..values import format_number
 from .caseworkers import STRATA, _log_factorials, strata_cells
 from .power import TARGET_POWER
 
@@ -267,7 +268,7 @@ def power_statement(*, named: bool, covered: bool, too_few: bool) -> str:
     ``named``: the audience sees who (``caseworkers_power_covers`` is a list); ``covered`` and
     ``too_few``: whether anyone is. Refers to the figures of ``FairnessReview.power_findings``.
     """
-    power = f"{round(100 * TARGET_POWER)} % power"
+    power = f"{format_number(TARGET_POWER, 'rate')} power"  # "80.0% power", as the percentages it sits beside
     if covered:
         text = "How large a fraud could the test have seen? " + (
             "For each of caseworkers {caseworkers_power_covers} (those not flagged with enough allocations to judge), "
@@ -276,20 +277,20 @@ def power_statement(*, named: bool, covered: bool, too_few: bool) -> str:
             "judge, "
         )
         text += (
-            "selling {detectable_fraud_percent} % of their allocations out of queue order would have got them "
+            "selling {detectable_fraud_percent} of their allocations out of queue order would have got them "
             f"flagged with at least {power}. "
         )
     else:
         text = (
             "The test cannot say how large a fraud it could have seen: no caseworker who was not flagged had both "
-            "peers to compare with and enough allocations for a fraud of {mde_ceiling_percent} % of them to be "
+            "peers to compare with and enough allocations for a fraud of {mde_ceiling_percent} of them to be "
             f"flagged with {power}. "
         )
     if too_few:
         text += (
             "No power claim covers the {caseworkers_too_few_to_judge} caseworker(s) with too few allocations "
             + ("to judge ({caseworkers_too_few_named})" if named else "to judge")
-            + ": even selling {mde_ceiling_percent} % of their allocations would not have got them flagged with "
+            + ": even selling {mde_ceiling_percent} of their allocations would not have got them flagged with "
             f"{power}. Their red flags, if any, are on the timeline below."
         )
     return text.rstrip()

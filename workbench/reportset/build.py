@@ -23,6 +23,8 @@ import nbformat
 
 from ..audience import Audience
 from ..errors import WorkbenchError
+from ..wording import say
+from .pageparts import table_script, with_contents
 
 __all__ = [
     "AUDIENCES",
@@ -73,8 +75,8 @@ def _vega_resources() -> dict:
 
 
 def inlined_libraries() -> list[str]:
-    """The library code every report inlines verbatim (the Vega bundle): code, not case data."""
-    return [_vega_resources()["vega_bundle"]]
+    """The library code every report inlines verbatim (the Vega bundle, the table script): code, not case data."""
+    return [_vega_resources()["vega_bundle"], table_script()]
 
 
 def notebook_title(nb) -> str | None:
@@ -143,9 +145,16 @@ def render_html(notebook: str | Path, html_path: str | Path, *, audience: str, p
     )
     resources = {
         "metadata": {"name": notebook_title(nb) or Path(notebook).stem},
-        "workbench": {**_vega_resources(), "banner": BANNERS[audience], "provenance": provenance},
+        "workbench": {
+            **_vega_resources(),
+            "table_script": table_script(),
+            "banner": BANNERS[audience],
+            "provenance": provenance,
+            "provenance_title": say("provenance"),
+        },
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
+    body = with_contents(body)
     leaks = external_references(body)
     if leaks:
         raise WorkbenchError(f"{notebook}: the rendered HTML would load external resources: {leaks[:5]}")

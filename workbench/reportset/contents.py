@@ -232,7 +232,7 @@ def _headlines(reports: list[ReportEntry], findings: Mapping[str, Mapping]) -> l
             entry = findings.get(r.notebook, {}).get(name)
             if entry is not None:
                 value = entry["value"]
-                shown = format_value(value)
+                shown = format_value(value, name)
                 if isinstance(value, list):
                     shown = f"{len(value)}" + (f" ({shown})" if value else "")
                 found.append({"name": name, "description": entry["description"], "value": shown, "report": r.title})

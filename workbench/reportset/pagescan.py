@@ -2,7 +2,9 @@
 
 A report page holds exactly these active elements, all written by the workbench:
 
-- in ``<head>``, two scripts: ``window.VEGA_DEBUG = {…};`` and the inlined Vega libraries;
+- in ``<head>``, up to three scripts: ``window.VEGA_DEBUG = {…};``, the inlined Vega libraries,
+  and the table script (sorting and search, :func:`workbench.reportset.pageparts.table_script`),
+  accepted only as its exact text;
 - in ``<body>``, one script per chart: Altair's "universal" template with the chart's spec
   and embed options as its two JSON arguments (see :mod:`workbench.widgets.charts`).
 
@@ -18,6 +20,8 @@ import json
 import re
 from functools import lru_cache
 from html.parser import HTMLParser
+
+from .pageparts import table_script
 
 __all__ = ["chart_script_shape", "foreign_markup"]
 
@@ -105,7 +109,11 @@ class _Scanner(HTMLParser):
         self._script = None
         if self._in_head:
             self._head_scripts += 1
-            ours = (self._head_scripts == 1 and _VEGA_DEBUG.fullmatch(text)) or self._head_scripts == 2
+            ours = (
+                (self._head_scripts == 1 and _VEGA_DEBUG.fullmatch(text))
+                or self._head_scripts == 2
+                or (self._head_scripts == 3 and text == table_script())
+            )
         else:
             ours = _shape(text) == chart_script_shape()
         if not ours:

@@ -23,6 +23,7 @@ import polars as pl
 from ..audience import Audience, fit
 from ..display import table
 from ..settings import in_report_run
+from ..values import format_number
 from .charts import show_in
 from .hooks import ChangeHooks
 
@@ -250,8 +251,8 @@ def _judgement(review: Any, handler: int) -> str:
         text = f"{html.escape(row['effect_label'].capitalize())}: no claim of the test's power covers them."
     elif row.get("mde") is not None:
         text = (
-            f"Selling {row['mde']:.1%} of their allocations out of queue order would have got them flagged "
-            f"with at least {round(100 * TARGET_POWER)} % power."
+            f"Selling {format_number(row['mde'], 'rate')} of their allocations out of queue order would have got "
+            f"them flagged with at least {format_number(TARGET_POWER, 'rate')} power."
         )
     else:
         return ""

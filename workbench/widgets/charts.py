@@ -18,8 +18,10 @@ from ..errors import WorkbenchError
 from ..markup import InlineJSONEncoder, shown, visible
 from ..settings import DISPLAY_TZ, in_report_run
 from ..suppression import HIDDEN, THRESHOLD, small_marker
+from ..wording import say
 
 __all__ = [
+    "CHART_ACTIONS",
     "DISPLAY_TZ",
     "EXPORT_RENDERER",
     "LIVE_RENDERER",
@@ -29,11 +31,25 @@ __all__ = [
     "setup",
     "show_in",
     "shown_spec",
+    "time_title",
 ]
 
 EXPORT_RENDERER = "workbench_html"
 LIVE_RENDERER = "workbench_jupyter"
 _DATA_KEYS = ("datasets", "values")  # where a spec holds its rows: strings there are evidence
+CHART_ACTIONS = {"export": True, "source": False, "compiled": False, "editor": False}
+"""The chart's actions menu: save as SVG or PNG only. "Open in Vega Editor" would send the
+chart, with its data, to a web site; the source views would show the data as JSON."""
+
+
+def _embed_options(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Altair's embed options (``alt.renderers.set_embed_options``) with the actions menu cut to :data:`CHART_ACTIONS`."""
+    return {**(metadata.pop("embed_options", None) or {}), "actions": dict(CHART_ACTIONS)}
+
+
+def time_title(timezone: str = DISPLAY_TZ, what: str = "time") -> str:
+    """The title of a time axis, naming its zone: ``"time (Europe/Stockholm)"``."""
+    return say("time_axis", what=what, zone=timezone)
 
 
 def shown_spec(spec: dict) -> dict:
@@ -68,6 +84,7 @@ def _export_renderer(spec: dict, **metadata: Any) -> dict[str, str]:
     """
     from altair.utils.mimebundle import spec_to_mimebundle
 
+    embed_options = _embed_options(metadata)
     return spec_to_mimebundle(
         shown_spec(spec),
         format="html",
@@ -78,6 +95,7 @@ def _export_renderer(spec: dict, **metadata: Any) -> dict[str, str]:
         template="universal",
         output_div=f"altair-viz-{uuid.uuid4().hex}",
         json_kwds={"cls": InlineJSONEncoder},
+        embed_options=embed_options,
         **metadata,
     )
 
@@ -85,7 +103,7 @@ def _export_renderer(spec: dict, **metadata: Any) -> dict[str, str]:
 def _live_renderer(spec: dict, offline: bool = True, **metadata: Any) -> Any:
     """Altair's "jupyter" renderer (an offline JupyterChart widget) drawing :func:`shown_spec`."""
     alt.JupyterChart.enable_offline(offline=offline)
-    chart = alt.JupyterChart(chart=alt.Chart.from_dict(shown_spec(spec)), embed_options=metadata.get("embed_options"))
+    chart = alt.JupyterChart(chart=alt.Chart.from_dict(shown_spec(spec)), embed_options=_embed_options(metadata))
     return chart._repr_mimebundle_()
 
 
@@ -161,16 +179,22 @@ def activity_chart(
     long = local_time(numeric, "hour", timezone=timezone).unpivot(
         index="hour", on=kinds, variable_name="kind", value_name="count"
     )
-    x = alt.X("hour:T", title=None, axis=alt.Axis(format="%a %d %b %H:%M", labelAngle=-30))
+    x = alt.X("hour:T", title=time_title(timezone), axis=alt.Axis(format="%a %d %b %H:%M", labelAngle=-30))
     base = alt.Chart(long).mark_line(point=alt.OverlayMarkDef(size=12), interpolate="step-after")
     rules = None
     if milestones is not None and milestones.height:
         marks = local_time(milestones.select("name", "time"), "time", timezone=timezone)
-        rules = (
+        rule = (
             alt.Chart(marks)
             .mark_rule(color="firebrick", strokeDash=[4, 3])
             .encode(x="time:T", tooltip=["name:N", alt.Tooltip("time:T", format="%Y-%m-%d %H:%M")])
         )
+        label = (
+            alt.Chart(marks)
+            .mark_text(align="left", baseline="top", dx=3, dy=2, fontSize=9, color="firebrick")
+            .encode(x="time:T", y=alt.value(0), text="name:N")
+        )
+        rules = rule + label
     rows = []
     for i, kind in enumerate(kinds):
         line = (

@@ -10,6 +10,7 @@ import altair as alt
 import polars as pl
 
 from ..settings import DISPLAY_TZ
+from ..wording import say
 from .charts import local_time
 
 __all__ = ["changes_over_time", "fields_exposed_chart", "tier_funnel"]
@@ -38,7 +39,11 @@ def tier_funnel(tiers: pl.DataFrame, *, title: str = "Exposure tiers") -> alt.La
         .mark_bar(color="#4c78a8")
         .encode(
             y=y,
-            x=alt.X("likely:Q", title="people or accounts (likely; rule: min to max)", scale=alt.Scale(type="symlog")),
+            x=alt.X(
+                "likely:Q",
+                title=say("log_scale", title="people or accounts (likely; rule: min to max)"),
+                scale=alt.Scale(type="symlog"),
+            ),
             tooltip=tooltip,
         )
     )

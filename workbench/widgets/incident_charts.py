@@ -11,7 +11,7 @@ import altair as alt
 import polars as pl
 
 from ..settings import DISPLAY_TZ
-from .charts import local_time
+from .charts import local_time, time_title
 
 __all__ = ["counterfactual_chart", "events_chart", "timeline_chart"]
 
@@ -79,7 +79,7 @@ def timeline_chart(
         .unpivot(index="hour", on=present, variable_name="series", value_name="count")
         .with_columns(pl.col("series").replace_strict(_SERIES, return_dtype=pl.String))
     )
-    x = alt.X("hour:T", title=None, axis=alt.Axis(format=_X_FORMAT, labelAngle=-30))
+    x = alt.X("hour:T", title=time_title(timezone), axis=alt.Axis(format=_X_FORMAT, labelAngle=-30))
     rules, strip = _milestone_layers(
         marks, timezone, alt.X("time:T", title=None, axis=alt.Axis(format=_X_FORMAT, labels=False))
     )
@@ -180,7 +180,7 @@ def events_chart(
         alt.Chart(local)
         .mark_bar()
         .encode(
-            x=alt.X("hour:T", title=None, axis=alt.Axis(format=_X_FORMAT, labelAngle=-30)),
+            x=alt.X("hour:T", title=time_title(timezone), axis=alt.Axis(format=_X_FORMAT, labelAngle=-30)),
             y=alt.Y("n:Q", title="events per hour"),
             color=alt.Color("kind:N", title=None, legend=alt.Legend(orient="top")),
             tooltip=[alt.Tooltip("hour:T", format="%Y-%m-%d %H:%M"), "kind:N", "n:Q"],

@@ -27,8 +27,9 @@ from ..display import Table
 from ..errors import WorkbenchError
 from ..evidence import PII
 from ..settings import DISPLAY_TZ
+from ..wording import say
 from .caseworker import in_outcome_order
-from .charts import local_time
+from .charts import local_time, time_title
 
 __all__ = ["AllocationApplicant", "TimelineAccounts", "hourly_brush_chart", "link_brush", "range_brush"]
 
@@ -336,8 +337,8 @@ def hourly_brush_chart(
         alt.Chart(long)
         .mark_line(interpolate="step-after")
         .encode(
-            x=alt.X("hour:T", title=None, axis=alt.Axis(format="%a %d %b %H:%M", labelAngle=-30)),
-            y=alt.Y("count:Q", title="per hour (symlog)", scale=alt.Scale(type="symlog")),
+            x=alt.X("hour:T", title=time_title(timezone), axis=alt.Axis(format="%a %d %b %H:%M", labelAngle=-30)),
+            y=alt.Y("count:Q", title=say("log_scale", title="per hour"), scale=alt.Scale(type="symlog")),
             color=alt.Color("kind:N", title=None, legend=alt.Legend(orient="top")),
             tooltip=[alt.Tooltip("hour:T", format="%Y-%m-%d %H:%M", title=f"hour ({timezone})"), "kind:N", "count:Q"],
         )
