@@ -68,9 +68,12 @@ JOIN logouts e ON e.session_id = c.session_id AND e.time > latest.login_at
 """
 
 # Step 3: the same figures as the notebook, written by hand for DuckDB over the Parquet evidence.
-# The session end is the logout (every generated session has one); a session is bound when a
-# page, change or interest names a foreign account, unsettled when nothing names its
-# account and another member's session was open at login.
+# The session end is the logout (every generated session has one). A session is bound when a
+# page, change or interest names a foreign account (a withdrawal page that lost its account_id
+# names it through the interest withdrawn at that instant). It is unsettled when another
+# member's session was open at login and nothing names its account, or only its owner's up to
+# a point after which pages without account_id (or a gap in the page log) could have shown
+# another account: the README's "Swaps in mid-session".
 REFERENCE_SQL = """
 WITH
 s AS (SELECT l.session_id, l.applicant_id, l.time AS login_at, o.time AS ended_at, o.reason
@@ -93,21 +96,64 @@ incomplete AS (
         OR (w.reason = 'timeout' AND max(pv.time) FILTER (WHERE pv.path <> '/logga-ut') + INTERVAL 20 MINUTE < w.ended_at)
         OR coalesce(bool_or(pv.prev + INTERVAL 20 MINUTE < pv.time), false)
 ),
+-- A missing expected page lies in a gap of the whole page log: from the page served before it
+-- to the page served after it (null: open on that side).
+expected AS (
+    SELECT w.login_at AS at FROM w WHERE NOT EXISTS (SELECT 1 FROM pv WHERE pv.session_id = w.session_id AND pv.path = '/logga-in')
+    UNION ALL
+    SELECT w.ended_at FROM w WHERE w.reason = 'user'
+        AND NOT EXISTS (SELECT 1 FROM pv WHERE pv.session_id = w.session_id AND pv.path = '/logga-ut')
+    UNION ALL
+    SELECT w.ended_at - INTERVAL 20 MINUTE FROM w WHERE w.reason <> 'user'
+        AND NOT EXISTS (SELECT 1 FROM pv WHERE pv.session_id = w.session_id AND pv.time >= w.ended_at - INTERVAL 20 MINUTE)
+),
+pt AS (SELECT time FROM page_views),
+gaps AS (
+    SELECT coalesce(b.time, '-infinity'::TIMESTAMPTZ) AS lo, coalesce(a.time, 'infinity'::TIMESTAMPTZ) AS hi
+    FROM expected ASOF LEFT JOIN pt b ON expected.at > b.time ASOF LEFT JOIN pt a ON expected.at < a.time
+),
 ev AS (
-    SELECT session_id, account_id FROM pv WHERE account_id IS NOT NULL
-    UNION ALL SELECT c.session_id, c.account_id FROM profile_changes c JOIN w USING (session_id)
-    UNION ALL SELECT i.session_id, i.applicant_id FROM interests i JOIN w USING (session_id)
+    SELECT session_id, account_id, time FROM pv WHERE account_id IS NOT NULL
+    UNION ALL SELECT c.session_id, c.account_id, c.time FROM profile_changes c JOIN w USING (session_id)
+    UNION ALL SELECT i.session_id, i.applicant_id, NULL::TIMESTAMPTZ FROM interests i JOIN w USING (session_id)
+    UNION ALL SELECT pv.session_id, i.applicant_id, pv.time FROM pv JOIN interests i
+        ON i.listing_id = CAST(regexp_extract(pv.path, '/(\\d+)/', 1) AS BIGINT) AND i.withdrawn_at = pv.time
+        WHERE pv.account_id IS NULL AND pv.path LIKE '/mina-sidor/intressen/%/ta-bort'
 ),
 seen AS (
-    SELECT w.session_id, w.applicant_id,
+    SELECT w.session_id, w.applicant_id, w.login_at, w.ended_at,
            min(ev.account_id) FILTER (WHERE ev.account_id <> w.applicant_id) AS foreign_account,
-           coalesce(bool_or(ev.account_id = w.applicant_id), false) AS own
+           min(ev.time) FILTER (WHERE ev.account_id <> w.applicant_id) AS first_foreign,
+           max(ev.time) FILTER (WHERE ev.account_id <> w.applicant_id) AS last_foreign,
+           coalesce(bool_or(ev.account_id = w.applicant_id), false) AS own,
+           max(ev.time) FILTER (WHERE ev.account_id = w.applicant_id) AS last_own
     FROM w LEFT JOIN ev USING (session_id) GROUP BY ALL
 ),
+-- An owner-only session stays open to a later swap when, after its last own page or change,
+-- a rendering page lacks account_id, a log gap overlaps it, or pages are missing outside any gap.
+late AS (
+    SELECT seen.session_id FROM seen
+    WHERE seen.own AND seen.foreign_account IS NULL AND (
+        EXISTS (SELECT 1 FROM pv WHERE pv.session_id = seen.session_id AND pv.renders AND pv.account_id IS NULL
+                AND (seen.last_own IS NULL OR pv.time > seen.last_own))
+        OR EXISTS (SELECT 1 FROM gaps WHERE coalesce(seen.last_own, seen.login_at) < gaps.hi AND seen.ended_at > gaps.lo)
+        OR (seen.session_id IN (SELECT session_id FROM incomplete)
+            AND NOT EXISTS (SELECT 1 FROM gaps WHERE seen.login_at < gaps.hi AND seen.ended_at > gaps.lo))
+    )
+),
+unsettled AS (
+    SELECT seen.* FROM seen WHERE foreign_account IS NULL AND session_id IN (SELECT session_id FROM cand)
+    AND (NOT own OR session_id IN (SELECT session_id FROM late))
+),
 rendered AS (SELECT DISTINCT session_id FROM pv WHERE renders),
+-- A page without account_id is proven shown only between the first and last evidence of the
+-- foreign account, with no own evidence after the first foreign.
 shown AS (
-    SELECT pv.session_id, pv.time, pv.path, seen.foreign_account AS account_id FROM pv JOIN seen USING (session_id)
-    WHERE seen.foreign_account IS NOT NULL AND pv.renders AND (pv.account_id IS NULL OR pv.account_id = seen.foreign_account)
+    SELECT DISTINCT pv.session_id, pv.time, pv.path, seen.foreign_account AS account_id FROM pv JOIN seen USING (session_id)
+    WHERE seen.foreign_account IS NOT NULL AND pv.renders
+      AND (pv.account_id = seen.foreign_account
+           OR (pv.account_id IS NULL AND pv.time BETWEEN seen.first_foreign AND seen.last_foreign
+               AND (seen.last_own IS NULL OR seen.last_own < seen.first_foreign)))
 ),
 -- The co-applicant a profile page showed: the latest change at or before the page, else the
 -- old value of the next change, else the export; not one the viewer typed in that session.
@@ -123,7 +169,6 @@ co AS (
     ASOF LEFT JOIN cpn a ON a.account_id = prof.account_id AND a.time > prof.time
     JOIN applicants ap ON ap.applicant_id = prof.account_id
 ),
-unsettled AS (SELECT seen.* FROM seen WHERE foreign_account IS NULL AND NOT own AND session_id IN (SELECT session_id FROM cand)),
 ch AS (
     SELECT c.*, l.applicant_id AS actor, c.time < $t1 AS in_window
     FROM profile_changes c LEFT JOIN logins l USING (session_id) WHERE c.time >= $t0
@@ -142,12 +187,20 @@ restore AS (
 acts AS (
     SELECT 'interest_registered' AS kind, i.listing_id, i.applicant_id AS account_id, i.session_id
     FROM interests i JOIN w USING (session_id)
-    UNION
+    UNION ALL
     SELECT CASE WHEN pv.path LIKE '/lagenhet/%' THEN 'interest_registered' ELSE 'interest_withdrawn' END,
            CAST(regexp_extract(pv.path, '/(\\d+)/', 1) AS BIGINT), pv.account_id, pv.session_id
     FROM pv WHERE pv.status = 200 AND (pv.path LIKE '/lagenhet/%/intresse' OR pv.path LIKE '/mina-sidor/intressen/%/ta-bort')
-    UNION
+    UNION ALL
     SELECT 'offer_answered', o.listing_id, o.applicant_id, o.response_session_id FROM offers o JOIN w ON w.session_id = o.response_session_id
+),
+-- An act whose page lost its account_id acted on the account its session was bound to: the
+-- foreign one, the owner's when the session is settled as not bound, unknown otherwise.
+resolved AS (
+    SELECT acts.kind, acts.listing_id, acts.session_id, any_value(seen.applicant_id) AS owner,
+           coalesce(min(acts.account_id), any_value(seen.foreign_account),
+                    any_value(CASE WHEN acts.session_id NOT IN (SELECT session_id FROM unsettled) THEN seen.applicant_id END)) AS account_id
+    FROM acts JOIN seen USING (session_id) GROUP BY acts.kind, acts.listing_id, acts.session_id
 )
 SELECT
     (SELECT count(DISTINCT applicant_id) FROM w) AS people_possibly_affected,
@@ -169,8 +222,7 @@ SELECT
     (SELECT count(*) FROM restore r WHERE EXISTS (
         SELECT 1 FROM runs x WHERE x.account_id = r.account_id AND x.field = r.field AND NOT x.other AND x.time > r.run_end)
     ) AS restore_conflicts,
-    (SELECT count(*) FROM (SELECT DISTINCT kind, listing_id, acts.account_id, acts.session_id FROM acts JOIN w USING (session_id)
-                          WHERE acts.account_id <> w.applicant_id)) AS allocation_affected
+    (SELECT count(*) FROM resolved WHERE account_id <> owner) AS allocation_affected
 """
 
 
