@@ -326,20 +326,30 @@ def _verdict_incident(scale: str, r: dict) -> list[str]:
 
 
 def _verdict_exposure(scale: str, r: dict) -> list[str]:
-    figures = (
-        f"all {len(r['figures'])} figures equal the reference's"
-        if r["figures_match_reference"]
-        else f"figures DIFFER from the reference (ours, reference): {r['mismatched']}"
+    def agree(part: dict, what: str) -> str:
+        if part["figures_match_reference"] and part["headlines_match_focused"]:
+            return f"{what}: all {len(part['figures'])} figures equal the full reference's, the four headlines the focused one's"
+        differ = {**part["mismatched"], **part["focused_mismatched"]}
+        return f"{what}: figures DIFFER from the references (ours, reference): {differ}"
+
+    def judged(ratio: float, target: float) -> str:
+        if scale == "stockholm":
+            return f"vs target ≤ {target}× at stockholm: {_met(ratio <= target)}"
+        return f"(target ≤ {target}× is for stockholm; reported)"
+
+    lines = [agree(r, "clean evidence")]
+    d = r.get("degraded")
+    lines.append(agree(d, f"degraded evidence ({', '.join(d['degrade'])})") if d else "degraded evidence: not checked")
+    lines.append(
+        f"analysis {r['analysis_s']} s vs full reference {r['reference_s']} s = {r['ratio']}× "
+        f"{judged(r['ratio'], r['target_ratio'])} (the registered queries, timed one by one: {r['queries_total_s']} s)"
     )
-    ratio, target = r["ratio"], r["target_ratio"]
-    return [
-        figures,
-        (
-            f"analysis {r['analysis_s']} s vs reference {r['reference_s']} s = {ratio}× "
-            f"vs target ≤ {target}×: {_met(r['target_met'])} (the registered queries, timed one by one: "
-            f"{r['queries_total_s']} s)"
-        ),
-    ]
+    lines.append(
+        f"analysis {r['analysis_s']} s vs focused reference (four headlines) {r['focused_s']} s = "
+        f"{r['focused_ratio']}× {judged(r['focused_ratio'], r['focused_target_ratio'])}; the binding and change log "
+        f"alone {r['headlines_s']} s = {r['headlines_ratio']}×"
+    )
+    return lines
 
 
 def _verdict_mapping(scale: str, r: dict) -> list[str]:

@@ -84,20 +84,43 @@ def test_incident_verdicts(run):
     assert lines[1].endswith(": met") and "is for stockholm; reported" in lines[3] and "MISSED" not in lines[3]
 
 
-def test_exposure_verdicts(run):
-    r = {
-        "figures": {"x": 1},
-        "figures_match_reference": False,
-        "mismatched": {"x": [1, 2]},
-        "ratio": 2.0,
+def _exposure(ratio, focused_ratio, degraded_differ=None):
+    part = {
+        "figures": {"x": 1, "y": 2},
+        "figures_match_reference": True,
+        "mismatched": {},
+        "headlines_match_focused": True,
+        "focused_mismatched": {},
+    }
+    degraded = {**part, "degrade": ["missing-account-id=0.3"]}
+    if degraded_differ:
+        degraded.update(figures_match_reference=False, mismatched=degraded_differ)
+    return {
+        **part,
+        "ratio": ratio,
         "target_ratio": 1.5,
-        "target_met": False,
         "analysis_s": 2.0,
         "reference_s": 1.0,
         "queries_total_s": 0.5,
+        "focused_s": 0.1,
+        "focused_ratio": focused_ratio,
+        "focused_target_ratio": 3.0,
+        "headlines_s": 1.0,
+        "headlines_ratio": 10.0,
+        "degraded": degraded,
     }
-    lines = run._verdict_exposure("stockholm", r)
-    assert "DIFFER" in lines[0] and "MISSED" in lines[1]
+
+
+def test_exposure_verdicts_judge_both_ratios_at_stockholm_and_both_kinds_of_evidence(run):
+    lines = run._verdict_exposure("stockholm", _exposure(2.0, 20.0, degraded_differ={"x": [1, 2]}))
+    assert lines[0].startswith("clean evidence: all 2 figures equal")
+    assert "degraded evidence (missing-account-id=0.3): figures DIFFER" in lines[1] and "'x': [1, 2]" in lines[1]
+    assert "full reference 1.0 s = 2.0× vs target ≤ 1.5× at stockholm: MISSED" in lines[2]
+    assert "focused reference (four headlines) 0.1 s = 20.0× vs target ≤ 3.0× at stockholm: MISSED" in lines[3]
+    lines = run._verdict_exposure("stockholm", _exposure(1.2, 2.5))
+    assert "equal" in lines[1] and lines[2].split("(the")[0].endswith(": met ") and ": met;" in lines[3]
+    small = run._verdict_exposure("small", _exposure(2.0, 20.0))
+    assert all("MISSED" not in line for line in small) and "target ≤ 3.0× is for stockholm; reported" in small[3]
 
 
 @pytest.mark.slow
@@ -114,6 +137,8 @@ def test_the_new_steps_run_at_tiny_scale(run, tmp_path, capsys):
     assert incident["verdict"][0] == f"all {len(incident['queries'])} frames equal the reference's"
     assert "notebook_s" in incident and "reported" in incident["verdict"][-1]
     assert exposure["figures_match_reference"] and exposure["ingest_s"] is None  # reused bench.duckdb
+    assert exposure["headlines_match_focused"] and exposure["degraded"]["figures_match_reference"]
+    assert exposure["degraded"]["headlines_match_focused"] and exposure["focused_ratio"] > 0
     assert (tmp_path / "tiny" / "bench.duckdb").exists() and (tmp_path / "tiny" / "bench.db").exists()
     printed = capsys.readouterr().out
     assert all(f"{s} @ tiny:" in printed for s in steps)
