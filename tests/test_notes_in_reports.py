@@ -126,3 +126,77 @@ def test_notebook_01_reads_notes_url_and_says_how_many_were_set_by_hand(tiny_db,
     assert found["fault_reports"] == reports.height - 1
     assert "**1** support messages were set by hand" in run.printed
     assert "read by hand: false-positive" in run.shown  # the investigator's report lists the annotation
+
+
+@pytest.fixture(scope="module")
+def exposure(tiny_db):
+    from workbench.exposure import review_exposure
+
+    with open_case(tiny_db) as case:
+        return review_exposure(case)
+
+
+def test_notebook_02_marks_sessions_and_accounts_confirmed_or_dismissed(tiny_db, exposure, tmp_path, monkeypatch):
+    from workbench.exposure import review_exposure, reviewed_accounts, reviewed_sessions
+
+    sessions = exposure.binding.sessions
+    bound = sessions.filter(pl.col("status") == "bound").sort("session_id")
+    own = sessions.filter(pl.col("status") == "own").sort("session_id")
+    account = exposure.binding.links.filter(pl.col("certain"))["account_id"].sort()[0]
+    path = tmp_path / "n.sqlite"
+    with Notes(tiny_db, path) as notes:
+        notes.annotate("session", bound["session_id"][0], tag="confirmed", note="seen in the access log")
+        notes.annotate("session", own["session_id"][0], tag="false-positive")
+        notes.annotate("session", own["session_id"][1], tag="needs-review")  # not a review verdict: not listed
+        notes.annotate("account", account, tag="false-positive", note="owner says it was her partner")
+    with open_case(tiny_db) as case:
+        review = review_exposure(case, notes=path)
+    got = reviewed_sessions(review)
+    assert got.select("session_id", "status", "review").rows() == sorted(
+        [(bound["session_id"][0], "bound", "confirmed"), (own["session_id"][0], "own", "dismissed")]
+    )
+    assert reviewed_accounts(review).rows() == [(account, "bound", "dismissed")]
+    assert review.bounds == exposure.bounds  # the evidence's counts are not moved by a judgement by hand
+
+    monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", "k3y-for-tests-0123456789abcdef")
+    shown = {}
+    for audience in ("investigator", "auditor", "public"):
+        out = tmp_path / audience
+        run = run_in_process(
+            notebook_path("02"),
+            {"case_url": tiny_db, "out_dir": str(out), "audience": audience, "notes_url": str(path)},
+        )
+        shown[audience] = run.shown
+    assert bound["session_id"][0] in shown["investigator"] and "dismissed" in shown["investigator"]
+    assert bound["session_id"][0] not in shown["auditor"] and "dismissed" in shown["auditor"]
+    assert bound["session_id"][0] not in shown["public"] and str(account) not in shown["public"]
+
+
+def test_notebook_03_shows_the_review_state_of_flagged_caseworkers_allocations(tiny_db, tmp_path, monkeypatch):
+    from workbench.fairness import allocation_reviews, review_fairness
+
+    with open_case(tiny_db) as case:
+        plain = review_fairness(case, permutations=2000)
+    flagged = plain.caseworkers_of_interest  # flagged, a serious red flag, or too few to judge: the red-flag section's
+    assert flagged, "the tiny case with fraud has a caseworker of interest"
+    theirs = plain.replay.allocations.filter(pl.col("handler_id") == flagged[0]).sort("listing_id")
+    path = tmp_path / "n.sqlite"
+    with Notes(tiny_db, path) as notes:
+        notes.annotate("allocation", theirs["listing_id"][0], tag="confirmed", note="lease signed the same day")
+        notes.annotate("allocation", theirs["listing_id"][1], tag="false-positive")
+    with open_case(tiny_db) as case:
+        review = review_fairness(case, permutations=2000, notes=path)
+    rows = {r["handler_id"]: r for r in allocation_reviews(review, "investigator").to_dicts()}
+    assert set(rows) == set(flagged)
+    first = rows[flagged[0]]
+    assert (first["n_allocations"], first["n_confirmed"], first["n_dismissed"]) == (theirs.height, 1, 1)
+    assert first["n_not_reviewed"] == theirs.height - 2
+    public = allocation_reviews(review, "public")
+    assert public.columns == ["review", "n"] and "handler_id" not in public.columns
+    total = sum(r["n_allocations"] for r in rows.values())
+    assert dict(public.rows()) == {"confirmed": 1, "dismissed": 1, "not reviewed": total - 2}
+    out = tmp_path / "out"
+    run = run_in_process(
+        notebook_path("03"), {"case_url": tiny_db, "out_dir": str(out), "permutations": 2000, "notes_url": str(path)}
+    )
+    assert "Review state of these caseworkers" in run.shown

@@ -70,6 +70,10 @@ def read_annotations(case: Any, notes: str | os.PathLike[str] | sa.URL | None) -
     """The active annotations on ``case`` (an open case, or its path or URL) in the database ``notes`` resolves to; () when none."""
     from ..case import Case, open_case
 
+    if isinstance(case, (sa.Engine, sa.Connection)):  # an analysis handed a bare engine: no case to read notes for
+        if notes is None:
+            return ()
+        raise db.NotesError("notes need an open case, or its path or URL, not a bare engine or connection")
     if not isinstance(case, Case):
         with open_case(os.fspath(case) if isinstance(case, os.PathLike) else case) as opened:
             return read_annotations(opened, notes)
