@@ -30,7 +30,14 @@ def run02(tiny_db, tmp_path_factory):
 
 
 def test_parameters_are_the_documented_ones():
-    assert set(notebook_parameters(NB)) == {"case_url", "audience", "out_dir", "timezone", "idle_timeout_minutes"}
+    assert set(notebook_parameters(NB)) == {
+        "case_url",
+        "audience",
+        "out_dir",
+        "timezone",
+        "idle_timeout_minutes",
+        "notes_url",
+    }
 
 
 def test_findings_match_truth(run02, tiny_case):

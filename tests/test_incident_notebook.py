@@ -50,6 +50,7 @@ def test_parameters_are_exactly_those_of_the_issue():
         "idle_timeout_minutes",
         "on_call_delay_hours",
         "extra_report_phrases",
+        "notes_url",
     ]
 
 

@@ -41,12 +41,13 @@ ALLOWED: dict[str, set[str]] = {
     "mapping": FORMAT | {"case", "caselock", "ingest", "readonly"},
     "scenario": FORMAT,
     # annotations and the journal, in a notes database beside the case; exports go through csvout
-    "notes": FOUNDATION | {"case", "csvout"},
+    "notes": FORMAT | {"case", "csvout", "audience"},  # audience: annotation lists fit for each reader
     "audience": DATA | {"suppression"},
     # the three questions: each its own room, none importing another or anything that renders
-    "incident": ANALYSIS,
-    "exposure": ANALYSIS,
-    "fairness": ANALYSIS,
+    # notes: what investigators confirmed or dismissed by hand, read from the notes database
+    "incident": ANALYSIS | {"notes"},
+    "exposure": ANALYSIS | {"notes"},
+    "fairness": ANALYSIS | {"notes"},
     # display and records of what a report shows
     "findings": ANALYSIS | {"markup", "needs"},
     "csvout": set(),  # the one writer of CSVs for readers

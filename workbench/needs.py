@@ -72,6 +72,9 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "sessions_avoidable_with_on_call": (*_SESSIONS, *_MAIL, *_WINDOW),
     "changed_accounts_avoidable_with_on_call": (*_SESSIONS, *_MAIL, *_WINDOW, "profile_changes"),
     "exposures_avoidable_at_first_report": (*_SESSIONS, *_MAIL, *_WINDOW),
+    "messages_set_by_hand": _MAIL,  # an annotation names a message of the case: none without the mailbox
+    "reports_added_by_hand": _MAIL,
+    "reports_removed_by_hand": _MAIL,
     # 02 exposure and changes
     "window_sessions": ("logins", *_WINDOW),
     "sessions_bound": (*_SESSIONS, *_WINDOW),

@@ -11,6 +11,7 @@ from .binding import SessionBinding
 from .changes import CHANGE_COLUMNS, RESTORE_COLUMNS, ChangeLog
 from .notify import ART33_TEMPLATE, NOTICE_COLUMNS, Notifications
 from .review import FIGURES, SECTIONS, ExposureReview, review_exposure
+from .reviewed import REVIEWED_COLUMNS, reviewed_accounts, reviewed_sessions
 from .tiers import ACCOUNT_COLUMNS, TIER_COLUMNS, Exposure
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "FIGURES",
     "NOTICE_COLUMNS",
     "RESTORE_COLUMNS",
+    "REVIEWED_COLUMNS",
     "SECTIONS",
     "TIER_COLUMNS",
     "AllocationCheck",
@@ -30,4 +32,6 @@ __all__ = [
     "Notifications",
     "SessionBinding",
     "review_exposure",
+    "reviewed_accounts",
+    "reviewed_sessions",
 ]

@@ -8,6 +8,7 @@ Bounds(min=122, likely=122, max=122)
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from ..figures import Figure, record_section, sections
+from ..notes.reviews import read_annotations
 from ..queries import run
 from ..queries.absence import window_or_span
 from ..queries.websessions import DEFAULT_IDLE_TIMEOUT_MINUTES
@@ -53,6 +55,7 @@ class ExposureReview:
     allocation: AllocationCheck
     notices: Notifications
     bounds: dict[str, Bounds]
+    annotations: tuple[Any, ...] = ()  # read from the notes (workbench.notes.reviews); see .reviewed
 
     @property
     def sessions(self) -> pl.DataFrame:
@@ -75,11 +78,13 @@ def review_exposure(
     idle_timeout_minutes: int = DEFAULT_IDLE_TIMEOUT_MINUTES,
     start: datetime | None = None,
     end: datetime | None = None,
+    notes: str | os.PathLike[str] | None = None,
 ) -> ExposureReview:
     """Notebook 02's analysis in one call, over the incident window [start, end) (default: deployment to fix).
 
     ``idle_timeout_minutes`` ends sessions whose logout the log does not hold (see
-    :mod:`workbench.queries.websessions`).
+    :mod:`workbench.queries.websessions`); ``notes`` the notes database whose annotations mark
+    sessions and accounts confirmed or dismissed (None: the one beside the case, if any).
     """
     window = run("incident_window", case).row(0, named=True)
     # Without the deployment or the fix in the evidence the web log's span stands in, so every
@@ -102,6 +107,7 @@ def review_exposure(
         allocation=allocation,
         notices=notices,
         bounds=exposure.bounds(),
+        annotations=read_annotations(case, notes),
     )
 
 

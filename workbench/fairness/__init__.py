@@ -21,6 +21,7 @@ from .replay import (
 )
 from .review import FairnessReview, review_evidence, review_fairness
 from .views import (
+    allocation_reviews,
     caseworker_rates,
     flag_timeline,
     group_disparities,
@@ -39,6 +40,7 @@ __all__ = [
     "AllocationEvidence",
     "FairnessReview",
     "Replay",
+    "allocation_reviews",
     "caseworker_rates",
     "detectable_rate",
     "fake_profiles",

@@ -7,15 +7,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING, SupportsFloat, cast
+from typing import TYPE_CHECKING, Any, SupportsFloat, cast
 
 import polars as pl
 
 from ..audience import Audience, pseudonym
 from ..errors import WorkbenchError
+from ..notes.reviews import read_annotations
 from ..queries import run
 from .caseworkers import MIN_EFFECT, p_floor, review_caseworkers
 from .fakes import fake_profiles
@@ -64,6 +66,7 @@ class FairnessReview:
     permutations: int
     seed: int
     mde_ceiling: float = MDE_CEILING
+    annotations: tuple[Any, ...] = ()  # read from the notes (workbench.notes.reviews): allocations reviewed by hand
 
     @property
     def allocations_replayed(self) -> int:
@@ -286,18 +289,20 @@ def review_fairness(
     fraud_rates: Sequence[float] = FRAUD_RATES,
     block_after: int | None = None,
     mde_ceiling: float = MDE_CEILING,
+    notes: str | os.PathLike[str] | None = None,
 ) -> FairnessReview:
     """Run the whole queue-fairness analysis on ``case`` for listings closing in the period.
 
     Parameters are notebook 03's: ``alpha`` the family-wise error rate, ``min_effect`` the
     smallest risk difference flagged, ``permutations`` and ``seed`` for the permutation
     test (and the power simulation), ``districts`` e.g. ``["Södermalm"]``, ``mde_ceiling``
-    the largest minimum detectable fraud share at which a caseworker is still judged.
+    the largest minimum detectable fraud share at which a caseworker is still judged; ``notes``
+    the notes database whose annotations mark allocations confirmed or dismissed (None: beside the case, if any).
     """
     evidence = load_allocation_evidence(
         case, period_start, period_end, districts=districts, withdrawals=block_after is not None
     )
-    return review_evidence(
+    reviewed = review_evidence(
         evidence,
         run("login_ips", case),
         alpha=alpha,
@@ -309,6 +314,7 @@ def review_fairness(
         block_after=block_after,
         mde_ceiling=mde_ceiling,
     )
+    return replace(reviewed, annotations=read_annotations(case, notes))
 
 
 def review_evidence(

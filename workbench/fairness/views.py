@@ -15,6 +15,7 @@ import polars as pl
 
 from ..audience import Audience, fit
 from ..evidence import PII
+from ..notes.reviews import review_column
 from . import caseworkers as cw, fakes, groups, mde, power, redflags
 from .replay import COLUMNS as REPLAY_COLUMNS
 from .review import FairnessReview
@@ -22,6 +23,7 @@ from .review import FairnessReview
 __all__ = [
     "RANK_BINS",
     "TAGS",
+    "allocation_reviews",
     "caseworker_rates",
     "flag_timeline",
     "group_disparities",
@@ -56,6 +58,11 @@ TAGS: dict[str, PII] = {  # personal-data tags of every derived column in the re
     "n": PII.NONE,
     "n_flags": PII.NONE,
     "caseworker": PII.NONE,
+    "review": PII.NONE,
+    "n_allocations": PII.NONE,
+    "n_confirmed": PII.NONE,
+    "n_dismissed": PII.NONE,
+    "n_not_reviewed": PII.NONE,
 }
 
 
@@ -210,3 +217,33 @@ def group_disparities(review: FairnessReview, audience: str) -> pl.DataFrame:
             measures=kept,
         )
     return fit(frame, who, columns=TAGS, counts=["n_allocations", "n_in_order", "n_unexplained"])
+
+
+def allocation_reviews(review: FairnessReview, audience: str) -> pl.DataFrame:
+    """The review state of the allocations of the caseworkers of interest (flagged, a serious red flag, too few to judge).
+
+    Investigators and auditors: one row per caseworker of interest with ``n_allocations`` and how
+    many an investigator ``confirmed`` (tag confirmed), ``dismissed`` (false-positive) or has
+    not reviewed (from the notes, :mod:`workbench.notes.reviews`). The public: the same allocations counted by ``review`` over all these
+    caseworkers, never per caseworker.
+    """
+    who = Audience.parse(audience)
+    allocations = review.replay.allocations.filter(pl.col("handler_id").is_in(review.caseworkers_of_interest))
+    marked = review_column(
+        allocations.select("handler_id", "listing_id"), review.annotations, "allocation", "listing_id"
+    )
+    if not who.sees_rows:
+        counts = marked.group_by("review").agg(n=pl.len().cast(pl.Int64)).sort("review")
+        return fit(counts, who, columns=TAGS, counts=["n"])
+    said = pl.col("review")
+    per = (
+        marked.group_by("handler_id")
+        .agg(
+            n_allocations=pl.len().cast(pl.Int64),
+            n_confirmed=(said == "confirmed").sum().cast(pl.Int64),
+            n_dismissed=(said == "dismissed").sum().cast(pl.Int64),
+            n_not_reviewed=(said == "not reviewed").sum().cast(pl.Int64),
+        )
+        .sort("handler_id")
+    )
+    return _labelled(per, who)

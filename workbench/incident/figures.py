@@ -12,6 +12,7 @@ from typing import Any
 
 from ..figures import Figure, sections
 from .clocks import why_unknown_text
+from .hand import HAND_FIGURES
 from .timeline import local_label
 
 __all__ = ["FAULT_REPORT_TARGET", "FIGURES", "SECTIONS", "WHY_NONE"]
@@ -353,6 +354,7 @@ FIGURES: Sequence[Figure] = (
         "Lowest recall of the rules on the generated cases",
         lambda i: i.validation["cases"]["recall"].min(),
     ),
+    *HAND_FIGURES,  # the fault reports set by hand
 )
 """Every figure notebook 01 records, by section."""
 SECTIONS = sections(FIGURES)

@@ -9,6 +9,7 @@ Every time is UTC on the web server's clock; local times appear only in the ``*_
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,7 @@ import polars as pl
 
 from ..errors import UnknownNameError
 from ..figures import record_section
+from ..notes.reviews import annotation_list, read_annotations, review_verdicts
 from ..queries import run
 from ..queries.absence import window_or_span
 from ..queries.websessions import DEFAULT_IDLE_TIMEOUT_MINUTES
@@ -26,6 +28,7 @@ from ..settings import DISPLAY_TZ
 from . import clocks, counterfactual
 from .classify import evaluate, handwritten_corpus, validation_record
 from .figures import FIGURES, WHY_NONE
+from .hand import apply_hand_review
 from .timeline import (
     classified_inbox,
     daily_summary,
@@ -89,6 +92,9 @@ class Incident:
     """The window the analysis ran over: ``start`` (the deployment) and ``end`` (login disabled).
     A milestone the evidence lacks is replaced by the web log's span (see
     :func:`workbench.queries.absence.window_or_span`); what depends on it is recorded as unknown."""
+    annotations: tuple[Any, ...] = ()
+    """The active annotations on the case read from ``notes`` (:mod:`workbench.notes.reviews`); the
+    support messages among them tagged ``confirmed`` or ``false-positive`` set ``inbox.is_report`` by hand."""
 
     def milestone(self, name: str) -> datetime | None:
         """The time of milestone ``name`` (e.g. ``"login disabled"``), None when the evidence lacks it."""
@@ -136,8 +142,17 @@ class Incident:
 
     @property
     def unclassified(self) -> pl.DataFrame:
-        """Messages between the deployment and login disabled that the rules did not classify as reports."""
-        return unclassified_messages(self.inbox, self.window["start"], self.window["end"])
+        """Messages between the deployment and login disabled that the rules did not classify as reports.
+
+        A message an investigator already set by hand (confirmed or false-positive) is not listed: it was read.
+        """
+        return unclassified_messages(
+            self.inbox.filter(pl.col("set_by_hand").is_null()), self.window["start"], self.window["end"]
+        )
+
+    def annotation_list(self, audience: str, kinds: Iterable[str] | None = None) -> pl.DataFrame:
+        """The annotations read from the notes, fit for ``audience`` (see :func:`workbench.notes.reviews.annotation_list`)."""
+        return annotation_list(self.annotations, audience, kinds=None if kinds is None else tuple(kinds))
 
     def daily(self) -> pl.DataFrame:
         """Per local day: mismatched sessions and the accounts they showed to another person."""
@@ -188,20 +203,24 @@ def reconstruct_incident(
     idle_timeout_minutes: int = DEFAULT_IDLE_TIMEOUT_MINUTES,
     on_call_delay_hours: float = 1.0,
     extra_report_phrases: Iterable[str] = (),
+    notes: str | os.PathLike[str] | None = None,
 ) -> Incident:
     """Rebuild the incident from the case: notebook 01's analysis in one call.
 
     ``idle_timeout_minutes`` ends sessions whose logout the log does not hold (see
     :mod:`workbench.queries.websessions`); ``on_call_delay_hours`` is how long on-call staff
     would take to act on the first report; ``extra_report_phrases`` are investigators' own
-    wordings of a fault report, e.g. ``["fel konto"]``.
+    wordings of a fault report, e.g. ``["fel konto"]``; ``notes`` the notes database whose
+    ``confirmed`` / ``false-positive`` support messages override the rules (None: the one beside
+    the case, if any; see :mod:`workbench.notes.reviews`).
     """
     phrases = tuple(extra_report_phrases)
     offsets = clocks.estimate_offsets(case)
     mismatched = run("mismatched_sessions", case)
     changes = run("mismatched_changes", case)
     affected = run("possibly_affected", case)  # the window defaults to the web log's span without milestones
-    inbox = classified_inbox(case, offsets, phrases)
+    annotations = read_annotations(case, notes)
+    inbox = apply_hand_review(classified_inbox(case, offsets, phrases), review_verdicts(annotations, "support_message"))
     reports = fault_reports(case, offsets, inbox=inbox)
     window = run("incident_window", case)
     marks = milestones(window, mismatched, reports, offsets)
@@ -243,6 +262,7 @@ def reconstruct_incident(
         alternatives=alternatives,
         binding_rate=rate,
         window={"start": deployed, "end": disabled},
+        annotations=annotations,
     )
 
 

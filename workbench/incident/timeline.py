@@ -111,6 +111,8 @@ TAGS: dict[str, PII] = {
             "also_in_message",
             "unless_in_message",
             "blocked_by",
+            "set_by_hand",
+            "rules_say_report",
         )
     },
     "matched_text": PII.FREE_TEXT,
@@ -151,7 +153,8 @@ def fault_reports(
     """
     if inbox is None:
         inbox = classified_inbox(case, offsets, extra_phrases)
-    return inbox.filter("is_report").select(_REPORT_COLUMNS).sort("reported_at", "message_id")
+    hand = ["set_by_hand"] if "set_by_hand" in inbox.columns else []  # an investigator's verdict, where given
+    return inbox.filter("is_report").select(*_REPORT_COLUMNS, *hand).sort("reported_at", "message_id")
 
 
 def unclassified_messages(inbox: pl.DataFrame, start: datetime, end: datetime) -> pl.DataFrame:
