@@ -123,7 +123,9 @@ def test_person_lists_for_each_audience(exposure, tmp_path):
     with pytest.raises(WorkbenchError, match=r"plain file name ending in \.csv"):
         export_csv(restore, tmp_path, "../restore.csv", "investigator")
     counts = person_rows(restore, "public", columns=RESTORE_COLUMNS, by=["field"])
-    assert counts.columns == ["field", "n"] and counts["n"].dtype == pl.String
+    # Counts per field are no breakdown by a quasi-identifier (docs/disclosure.md): shown exactly.
+    assert counts.columns == ["field", "n"] and counts["n"].dtype == pl.Int64
+    assert counts["n"].sum() == restore.height
     assert person_rows(restore, "investigator", columns=RESTORE_COLUMNS).equals(restore)
     protected = person_rows(exposure.protected(), "auditor", columns={}, rows_for=("investigator",), key=KEY)
     assert protected.columns == ["n"]
