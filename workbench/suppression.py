@@ -32,10 +32,12 @@ __all__ = [
     "HIDDEN",
     "THRESHOLD",
     "SuppressionError",
+    "TooFewToShow",
     "is_breakdown",
     "shown_count",
     "small_marker",
     "suppress",
+    "withheld_note",
 ]
 
 HIDDEN = "[suppressed]"
@@ -48,6 +50,7 @@ BREAKDOWN_KEYS = frozenset(
         "listing_kind",
         "year",
         "month",
+        "quarter",
         "handler_id",
         "caseworker",
         "protected_identity",
@@ -72,6 +75,31 @@ def is_breakdown(keys: Iterable[str], quasi: Iterable[str] = ()) -> bool:
 
 class SuppressionError(WorkbenchError, ValueError):
     """A frame that cannot be suppressed as asked (bad count column, inconsistent totals)."""
+
+
+class TooFewToShow(SuppressionError):
+    """A breakdown too fine for its groups: after complementary suppression a hidden cell is still pinned.
+
+    It happens when the totals of the lines are themselves small (every month has 1–4 red
+    flags): hiding more cells cannot help. The rule (``docs/disclosure.md``) is to coarsen the
+    breakdown (months to quarters to years, small districts pooled as "other districts") and,
+    when no coarser level protects every hidden cell, to withhold it with a visible note.
+    ``keys`` are the breakdown's key columns, ``pinned`` how many hidden cells stayed pinned.
+    """
+
+    def __init__(self, keys: Sequence[str], pinned: int):
+        self.keys, self.pinned = list(keys), pinned
+        super().__init__(
+            f"the breakdown by {', '.join(self.keys) or 'nothing'} is too fine to publish: {pinned} hidden "
+            "cell(s) can still be pinned from the totals after complementary suppression. Coarsen it "
+            "(e.g. months to quarters, small districts pooled) or withhold it (docs/disclosure.md)"
+        )
+
+
+def withheld_note(by: str, shown_by: str | None = None) -> str:
+    """What the public page says of a breakdown it does not show at ``by``, e.g. "withheld: too few to show by month"."""
+    note = f"withheld: too few to show by {by}"
+    return f"{note}; shown {shown_by}" if shown_by else note
 
 
 def small_marker(threshold: int = THRESHOLD) -> str:
@@ -200,6 +228,7 @@ def suppress(
     protected: pl.Series | None = None,
     measures: Iterable[str] | None = None,
     complementary: bool = True,
+    strict: bool = True,
 ) -> pl.DataFrame:
     """``frame`` with its ``counts`` columns as strings, small and revealing cells hidden.
 
@@ -210,6 +239,9 @@ def suppress(
     that are neither counts nor keys (default: the float columns); they are blanked on every
     row with a hidden count. ``complementary=False`` hides small cells only: never for
     publication, it exists so a test can show the disclosure audit catching the result.
+    When complementary suppression cannot protect every hidden cell (the lines' totals are
+    themselves small), :class:`TooFewToShow` is raised: the caller coarsens or withholds the
+    breakdown. ``strict=False`` returns the best effort instead (for tests of the audit).
     """
     counts = list(counts)
     for name in counts:
@@ -294,6 +326,10 @@ def suppress(
         if not options:  # nothing pinned, or nothing left to hide beside what is
             break
         hide(min(options, key=lambda x: (preference(x)[0], left_pinned(x), *preference(x)[1:])))
+    if complementary and strict:
+        pinned = exposed(values, hidden, lines, threshold)
+        if pinned:
+            raise TooFewToShow(keys, len(pinned))
 
     shown = []
     for c, name in enumerate(counts):

@@ -4,7 +4,8 @@ Every chart and table of notebook 03 is built from one of these, never from the 
 frames: investigators see everything, auditors the same rows with pseudonyms, and the
 public only aggregates (breakdowns by district, kind, year or caseworker suppressed as
 ``docs/disclosure.md`` says: 1–4 hidden, with complementary cells, and every share or
-median beside a hidden count blanked by :func:`workbench.suppression.suppress`). A ``caseworker`` column is a display
+median beside a hidden count blanked by :func:`workbench.suppression.suppress`; a breakdown too fine
+for that is coarsened or withheld, with a ``note``). A ``caseworker`` column is a display
 label added after fitting: the handler id, its pseudonym, or for the public an anonymous
 "caseworker 1, 2, ..." in order of rate.
 """
@@ -16,6 +17,7 @@ import polars as pl
 from ..audience import Audience, fit
 from ..evidence import PII
 from ..notes.reviews import review_column
+from ..suppression import TooFewToShow, withheld_note
 from . import caseworkers as cw, fakes, groups, mde, power, redflags
 from .replay import COLUMNS as REPLAY_COLUMNS
 from .review import FairnessReview
@@ -55,6 +57,8 @@ TAGS: dict[str, PII] = {  # personal-data tags of every derived column in the re
     **groups.COLUMNS,
     "rank_bin": PII.NONE,
     "month": PII.NONE,
+    "quarter": PII.NONE,
+    "note": PII.NONE,
     "n": PII.NONE,
     "n_flags": PII.NONE,
     "caseworker": PII.NONE,
@@ -131,18 +135,15 @@ def flag_timeline(review: FairnessReview, audience: str, handlers: list[int] | N
     """Red flags of the caseworkers of interest (flagged, a serious red flag, too few to judge; or ``handlers``) over time.
 
     Investigators and auditors get one row per flag with its evidence (``action_id``,
-    ``detail``); the public gets flags per month and kind, ``n``.
+    ``detail``); the public gets flags per month and kind, ``n`` — or per quarter, per year or
+    over the whole period, with a ``note`` saying so, when a finer period would let a hidden
+    count be pinned (:func:`_flags_by_period`).
     """
     who = Audience.parse(audience)
     chosen = review.caseworkers_of_interest if handlers is None else handlers
     flags = review.red_flags.filter(pl.col("handler_id").is_in(chosen))
     if not who.sees_rows:
-        monthly = (
-            flags.group_by(month=pl.col("time").dt.convert_time_zone(redflags.ZONE).dt.strftime("%Y-%m"), flag="flag")
-            .agg(n=pl.len().cast(pl.Int64))
-            .sort("month", "flag")
-        )
-        return fit(monthly, who, columns=TAGS, counts=["n"])
+        return _flags_by_period(flags, who)
     return _labelled(
         flags.select("time", "handler_id", "flag", "applicant_id", "listing_id", "action_id", "detail"), who
     )
@@ -196,27 +197,91 @@ def group_disparities(review: FairnessReview, audience: str) -> pl.DataFrame:
     who = Audience.parse(audience)
     frame = review.groups
     if not who.sees_rows:
+        parts = [_public_groups(review.replay.allocations, grouping, who) for grouping in groups.GROUPINGS]
+        shown = pl.concat(parts, how="diagonal_relaxed")
+        return shown.drop("note") if shown["note"].null_count() == shown.height else shown
+    return fit(frame, who, columns=TAGS, counts=["n_allocations", "n_in_order", "n_unexplained"])
+
+
+def _flags_by_period(flags: pl.DataFrame, who: Audience) -> pl.DataFrame:
+    """Red flags per period and kind for the public: by month, else quarter, else year (docs/disclosure.md).
+
+    The finest period at which complementary suppression protects every hidden count is
+    used; when none does (every period's total is itself small), the totals per kind of flag
+    over the whole period, which point at no month, are shown exactly. A ``note`` column says
+    what was withheld, so the table, its CSV and the chart say it alike.
+    """
+    local = pl.col("time").dt.convert_time_zone(redflags.ZONE)
+    periods = {
+        "month": local.dt.strftime("%Y-%m"),
+        "quarter": pl.format("{}-Q{}", local.dt.year(), local.dt.quarter()),
+        "year": local.dt.year().cast(pl.String),
+    }
+    tried: list[str] = []
+    for name, period in periods.items():
+        counts = flags.group_by(period.alias(name), "flag").agg(n=pl.len().cast(pl.Int64)).sort(name, "flag")
+        try:
+            shown = fit(counts, who, columns=TAGS, counts=["n"])
+        except TooFewToShow:
+            tried.append(name)
+            continue
+        return shown.with_columns(note=pl.lit(withheld_note(" or ".join(tried), f"by {name}"))) if tried else shown
+    totals = flags.group_by("flag").agg(n=pl.len().cast(pl.Int64)).sort("flag")
+    shown = fit(totals, who, columns=TAGS, counts=["n"], breakdown=False)  # per kind, whole period: a total
+    return shown.with_columns(
+        note=pl.lit(withheld_note(", ".join(tried[:-1]) + " or " + tried[-1], "for the whole period"))
+    )
+
+
+_KEPT = ["share_in_order", "disparity", "within_band", "median_queue_years", "queue_time_ratio"]
+
+
+def _public_groups(allocations: pl.DataFrame, grouping: str, who: Audience) -> pl.DataFrame:
+    """One grouping of the group view for the public, small groups pooled until no hidden count is pinned.
+
+    The groups with the fewest contracts are pooled, one more at a time, as "other
+    districts" (kinds, years) until complementary suppression protects every hidden count;
+    the pooled row says so in ``note``. When only the pool would be left, the grouping is
+    withheld: one row with its ``note`` and no figures.
+    """
+    other = f"other {grouping}s"
+    sizes = allocations.group_by(group=pl.col(grouping).cast(pl.String)).agg(n=pl.len()).sort("n", "group")
+    names = sizes["group"].to_list()
+    for k in [0, *range(2, len(names))]:  # pooling one group alone only renames it
+        pooled = names[:k]
+        label = pl.col(grouping).cast(pl.String)
+        frame = groups.group_view(
+            allocations.with_columns(pl.when(label.is_in(pooled)).then(pl.lit(other)).otherwise(label).alias(grouping)),
+            by=[grouping],
+        )
         # A share gives its counts back (out of order = n - share × n), so the counts it is
         # made of are published as counts and suppressed together; the share and the other
         # measures are blanked on every row with a hidden count.
-        kept = ["share_in_order", "disparity", "within_band", "median_queue_years", "queue_time_ratio"]
-        frame = frame.select(
+        frame = frame.sort(pl.col("group") == other, "group").select(
             "grouping",
             "group",
             "n_allocations",
             "n_in_order",
             (pl.col("n_allocations") - pl.col("n_in_order")).alias("n_out_of_order"),
-            *kept,
+            *_KEPT,
         )
-        return fit(
-            frame,
-            who,
-            columns={**TAGS, "n_out_of_order": PII.NONE},
-            counts=["n_allocations", "n_in_order", "n_out_of_order"],
-            totals=["n_allocations"],
-            measures=kept,
-        )
-    return fit(frame, who, columns=TAGS, counts=["n_allocations", "n_in_order", "n_unexplained"])
+        try:
+            shown = fit(
+                frame,
+                who,
+                columns={**TAGS, "n_out_of_order": PII.NONE},
+                counts=["n_allocations", "n_in_order", "n_out_of_order"],
+                totals=["n_allocations"],
+                measures=_KEPT,
+            )
+        except TooFewToShow:
+            continue
+        note = f"withheld: too few to show these {k} {grouping}s one by one; pooled" if k else None
+        return shown.with_columns(note=pl.when(pl.col("group") == other).then(pl.lit(note)).otherwise(None))
+    return pl.DataFrame(
+        {"grouping": [grouping], "group": [None], "note": [withheld_note(grouping)]},
+        schema={"grouping": pl.String, "group": pl.String, "note": pl.String},
+    )
 
 
 def allocation_reviews(review: FairnessReview, audience: str) -> pl.DataFrame:

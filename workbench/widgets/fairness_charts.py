@@ -185,26 +185,33 @@ def red_flag_timeline_chart(
     """Red flags over time, one row per caseworker (or per kind, for monthly public counts).
 
     ``flags`` has ``time``, ``caseworker``, ``flag`` and ``detail`` (one row per flag), or
-    ``month``, ``flag`` and ``n`` (aggregated for the public).
+    ``month`` (or ``quarter`` or ``year``, or none), ``flag``, ``n`` and maybe ``note`` (aggregated for the public).
     """
     colour = alt.Color(
         "flag:N", scale=alt.Scale(domain=list(FLAG_COLOURS), range=list(FLAG_COLOURS.values())), title="red flag"
     )
     if "time" not in flags.columns:
-        data = _numeric(flags, "n")
+        # Public counts per month (or quarter, or year; or per kind over the whole period when
+        # finer periods were withheld, which its ``note`` says: docs/disclosure.md).
+        period = next((c for c in ("month", "quarter", "year") if c in flags.columns), None)
+        x = alt.X(f"{period}:O", title=None) if period else alt.X("flag:N", title=None)
+        note = flags["note"].drop_nulls().unique().to_list() if "note" in flags.columns else []
+        heading = alt.TitleParams(title, subtitle=note) if note else title
+        data = _numeric(flags.drop("note", strict=False), "n")
         bars = (
             alt.Chart(data)
             .mark_bar()
             .encode(
-                x=alt.X("month:O", title=None),
+                x=x,
                 y=alt.Y("n:Q", title="red flags"),
                 color=colour,
-                tooltip=["month:O", "flag:N", alt.Tooltip("n:Q", title="red flags")],
+                tooltip=[*([f"{period}:O"] if period else []), "flag:N", alt.Tooltip("n:Q", title="red flags")],
             )
-            .properties(width=640, height=220, title=title)
+            .properties(width=640, height=220, title=heading)
         )
-        hidden = hidden_layer(flags, "n", alt.X("month:O", title=None), xOffset="flag:N")
-        return bars if hidden is None else alt.LayerChart(layer=[bars, hidden]).properties(title=title)
+        offset = {"xOffset": "flag:N"} if period else {}
+        hidden = hidden_layer(flags.drop("note", strict=False), "n", x, **offset)
+        return bars if hidden is None else alt.LayerChart(layer=[bars, hidden]).properties(title=heading)
     data = local_time(flags.select("time", "caseworker", "flag", "detail"), "time", timezone=timezone)
     left_out = 0
     if data.height > MAX_ROWS:
