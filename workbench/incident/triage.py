@@ -49,10 +49,10 @@ __all__ = [
     "triage",
 ]
 
-MODEL_VERSION = "1"
+MODEL_VERSION = "2"
 """Bumped whenever the features, the model or the training data change."""
-THRESHOLD = 0.5
-"""The probability at which the model alone calls a message a report."""
+THRESHOLD = 0.4
+"""The probability at which the model alone calls a message a report: chosen by leave-one-round-out over rounds 1 to 9."""
 FINAL_TEST_ROUND = 10
 """The hand-written round kept out of training and tuning: the model's untouched test."""
 SEED = 19
@@ -212,6 +212,7 @@ def training_corpus(*, include_final_test: bool = False) -> pl.DataFrame:
     parts = [
         handwritten_corpus("development").select(columns),
         handwritten_corpus("test").with_columns(round=pl.lit(8, pl.Int64)).select(columns),
+        handwritten_corpus("fresh").select(columns),
         _generated().select(columns),
     ]
     corpus = pl.concat(parts)
