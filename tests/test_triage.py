@@ -189,3 +189,21 @@ def test_leave_one_round_out_scores_every_round_for_rules_model_and_combined():
     assert (cv["combined_recall"] >= cv["rules_recall"]).all() and (cv["combined_recall"] >= cv["model_recall"]).all()
     s = summary(table)
     assert s["mean_combined_recall"] >= 0.9 and s["mean_model_precision"] >= 0.9, s
+
+
+def test_auditors_see_no_message_text_and_the_public_counts_only(monkeypatch):
+    from workbench.audience import WITHHELD, AudienceError, fit
+    from workbench.incident import TAGS
+
+    monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", "0123456789abcdef0123456789abcdef")
+    inbox = _inbox()
+    ranked = rank_window(inbox, inbox["reported_at"].min(), inbox["reported_at"].max() + timedelta(seconds=1))
+    rows = ranked.select("rank", "message_id", "reported_at", "probability", "rule", "explanation", "subject", "body")
+    audited = fit(rows, "auditor", columns=TAGS)
+    for column in ("explanation", "body"):
+        assert set(audited[column].drop_nulls()) == {WITHHELD}, column
+    assert audited["probability"].to_list() == rows["probability"].to_list()
+    with pytest.raises(AudienceError):
+        fit(rows, "public", columns=TAGS)
+    counts = fit(ranked.group_by("candidate").len("n"), "public", columns=TAGS)
+    assert counts["n"].sum() == ranked.height

@@ -111,9 +111,13 @@ TAGS: dict[str, PII] = {
             "also_in_message",
             "unless_in_message",
             "blocked_by",
+            "probability",
+            "candidate",
+            "rank",
         )
     },
     "matched_text": PII.FREE_TEXT,
+    "explanation": PII.FREE_TEXT,
 }
 _REPORT_COLUMNS = (
     "message_id",
