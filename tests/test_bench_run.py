@@ -162,3 +162,25 @@ def test_the_mapping_verdict_names_a_miss_at_stockholm_and_only_reports_below(ru
     small = run._verdict("ingest_mapping", "small", _mapping(3.1))
     assert "target ≤ 2.0× is for stockholm; reported" in small[0] and "MISSED" not in small[0]
     assert "rows read DIFFER" in run._verdict("ingest_mapping", "small", _mapping(1.0, rows=(100, 90)))[1]
+
+
+def test_triage_scoring_step_is_registered_and_its_verdict_shows_a_miss(run):
+    assert "triage_scoring" in run.STEPS and "triage_scoring" in run.STEP_VERDICTS
+    result = {
+        "messages": 100_000, "distinct_bodies": 100_000, "wall_s": 12.5, "cpu_s": 14.0, "target_s": 10.0,
+        "load_average_before": [6.0, 5.0, 4.0], "train_wall_s": 3.0, "rules_sample": 2000,
+        "rules_sample_wall_s": 3.1, "rules_all_extrapolated_s": 155.0,
+    }  # fmt: skip
+    lines = run.STEP_VERDICTS["triage_scoring"]("tiny", result)
+    assert "MISSED" in lines[0] and "12.5 s" in lines[0]
+    assert "met" in run.STEP_VERDICTS["triage_scoring"]("tiny", {**result, "wall_s": 4.0})[0]
+
+
+def test_the_triage_messages_are_distinct():
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from bench_triage import messages
+
+    frame = messages(500)
+    assert frame.height == 500 and frame["body"].n_unique() == 500

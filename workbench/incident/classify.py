@@ -304,8 +304,15 @@ def handwritten_corpus(part: str = "test") -> pl.DataFrame:
     to change them. ``part="development"`` holds rounds 1 to 7 (column ``round``), each
     scored before anyone read it and then used to revise the rules; their scores at that
     time are in :func:`validation_record`. ``label`` is 1 for a report of the fault.
+    ``part="fresh"`` holds rounds 9 and 10, written for the trained model
+    (:mod:`workbench.incident.triage`) in the styles rounds 1 to 8 lack; round 10 is the
+    model's untouched test.
     """
-    names = {"test": "fault_reports_handwritten.csv", "development": "fault_reports_handwritten_dev.csv"}
+    names = {
+        "test": "fault_reports_handwritten.csv",
+        "development": "fault_reports_handwritten_dev.csv",
+        "fresh": "fault_reports_handwritten_fresh.csv",
+    }
     if part not in names:
         raise WorkbenchError(f"unknown corpus part {part!r}; allowed: {', '.join(names)}")
     schema = (

@@ -113,9 +113,13 @@ TAGS: dict[str, PII] = {
             "blocked_by",
             "set_by_hand",
             "rules_say_report",
+            "probability",
+            "candidate",
+            "rank",
         )
     },
     "matched_text": PII.FREE_TEXT,
+    "explanation": PII.FREE_TEXT,
 }
 _REPORT_COLUMNS = (
     "message_id",

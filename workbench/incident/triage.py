@@ -1,0 +1,339 @@
+"""Fault-report triage: a trained model beside the rules, with a probability and a reason per message.
+
+The rules (:mod:`workbench.incident.classify`) stay the transparent reason shown to readers.
+Beside them, a linear model over word and character n-grams (TF-IDF, in one scikit-learn
+``Pipeline``) gives every message a probability of reporting the fault. It is trained on
+every hand-written round except the final test round (:data:`FINAL_TEST_ROUND`, never
+trained or tuned on) and on the generator's messages
+(``workbench/data/fault_reports_generated.csv``); training is seeded and deterministic and
+takes a few seconds, once per process (:func:`trained_model`). Nothing is downloaded.
+
+A message is a *candidate* when a rule matched or its probability reaches the threshold.
+``explanation`` gives the matched phrase when a rule matched, else the n-grams that weighed
+most toward a report in that message (both free text, from the message).
+
+>>> scored = triage(pl.DataFrame({"subject": [None], "body": ["jg kom in pa nan annans konto"]}))  # doctest: +SKIP
+>>> scored.select("probability", "candidate", "explanation")                                         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+from importlib import resources
+
+import numpy as np
+import polars as pl
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from ..errors import WorkbenchError
+from .classify import classify, handwritten_corpus
+
+__all__ = [
+    "FINAL_TEST_ROUND",
+    "MODEL_VERSION",
+    "THRESHOLD",
+    "NgramTfidf",
+    "build_pipeline",
+    "first_report_bounds",
+    "model_text",
+    "probabilities",
+    "rank_window",
+    "trained_model",
+    "training_corpus",
+    "triage",
+]
+
+MODEL_VERSION = "2"
+"""Bumped whenever the features, the model or the training data change."""
+THRESHOLD = 0.4
+"""The probability at which the model alone calls a message a report: chosen by leave-one-round-out over rounds 1 to 9."""
+FINAL_TEST_ROUND = 10
+"""The hand-written round kept out of training and tuning: the model's untouched test."""
+SEED = 19
+
+_FOLD_FROM = ["å", "ä", "ö", "é", "ü", "’", "‘", "´", "`"]
+_FOLD_TO = ["a", "a", "o", "e", "u", "'", "'", "'", "'"]
+_WORD = r"[\w']+"
+
+
+def model_text(messages: pl.DataFrame) -> pl.Series:
+    """Subject and body as the model reads them: lower case, å/ä/ö folded (so sms-style Swedish reads alike)."""
+    joined = pl.col("subject").fill_null("") + " \n " + pl.col("body").fill_null("")
+    return messages.select(joined.str.to_lowercase().str.replace_many(_FOLD_FROM, _FOLD_TO).alias("text"))["text"]
+
+
+def _char_ngrams(word: str, low: int, high: int) -> list[str]:
+    padded = f" {word} "
+    return [padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
+
+
+class NgramTfidf(TransformerMixin, BaseEstimator):
+    """Word (1–2) and character-in-word (2–5) n-gram TF-IDF, each block L2-normalised, sublinear tf.
+
+    It computes what two scikit-learn ``TfidfVectorizer``\\ s in a ``FeatureUnion`` would
+    (``analyzer="word"`` and ``"char_wb"``), but vectorised: words are counted with polars,
+    and each distinct word's character n-grams are looked up once, so 100,000 messages
+    score in seconds rather than minutes.
+    """
+
+    def __init__(self, char_range: tuple[int, int] = (2, 5), min_df: int = 2):
+        self.char_range = char_range
+        self.min_df = min_df
+
+    @staticmethod
+    def _tokens(texts: pl.Series) -> pl.DataFrame:
+        """doc, word and the bigram starting at it, one row per word."""
+        words = (
+            pl.DataFrame({"text": texts})
+            .with_row_index("doc")
+            .select("doc", word=pl.col("text").str.extract_all(_WORD))
+            .explode("word")
+            .drop_nulls("word")
+        )
+        return words.with_columns(bigram=pl.col("word") + " " + pl.col("word").shift(-1).over("doc"))
+
+    def fit(self, texts, y=None):
+        tokens = self._tokens(pl.Series(texts, dtype=pl.String))
+        n = len(texts)
+        doc_freq = (
+            pl.concat([tokens.select("doc", term="word"), tokens.select("doc", term="bigram").drop_nulls()])
+            .unique()
+            .group_by("term")
+            .len()
+            .sort("term")
+        )
+        self.words_ = {t: i for i, t in enumerate(doc_freq["term"].to_list())}
+        self.word_idf_ = np.log((1 + n) / (1 + doc_freq["len"].to_numpy())) + 1
+        low, high = self.char_range
+        per_doc = tokens.group_by("doc").agg(pl.col("word").unique())
+        counts: dict[str, int] = {}
+        for ws in per_doc["word"].to_list():
+            for g in {g for w in ws for g in _char_ngrams(w, low, high)}:
+                counts[g] = counts.get(g, 0) + 1
+        kept = sorted(g for g, c in counts.items() if c >= self.min_df)
+        self.chars_ = {g: i for i, g in enumerate(kept)}
+        self.char_idf_ = np.log((1 + n) / (1 + np.array([counts[g] for g in kept], dtype=float))) + 1
+        self._cache: dict[str, np.ndarray] = {}
+        return self
+
+    def _char_index(self, word: str) -> np.ndarray:
+        found = self._cache.get(word)
+        if found is None:
+            low, high = self.char_range
+            found = np.array(
+                [self.chars_[g] for g in _char_ngrams(word, low, high) if g in self.chars_], dtype=np.int64
+            )
+            self._cache[word] = found
+        return found
+
+    @staticmethod
+    def _tfidf(m: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
+        """Sublinear tf times idf, each row scaled to unit length, in place."""
+        m.sum_duplicates()
+        m.data = (1 + np.log(m.data)) * idf[m.indices]
+        lengths = np.diff(m.indptr)
+        squares = np.add.reduceat(m.data**2, m.indptr[:-1][lengths > 0]) if m.nnz else np.zeros(0)
+        norms = np.ones(m.shape[0])
+        norms[lengths > 0] = np.sqrt(squares)
+        m.data /= np.repeat(norms, lengths)
+        return m
+
+    def blocks(self, texts) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+        """The word block and the character block, each TF-IDF and unit length per row."""
+        texts = pl.Series(texts, dtype=pl.String)
+        n = len(texts)
+        tokens = self._tokens(texts)
+        vocab = pl.DataFrame({"term": list(self.words_), "col": np.arange(len(self.words_))})
+        terms = pl.concat([tokens.select("doc", term="word"), tokens.select("doc", term="bigram").drop_nulls()])
+        hits = terms.join(vocab, on="term", how="inner")
+        words = sparse.csr_matrix(
+            (np.ones(hits.height), (hits["doc"].to_numpy(), hits["col"].to_numpy())), shape=(n, len(self.words_))
+        )
+        # Characters: documents x distinct words, times distinct words x character n-grams.
+        distinct = tokens.select("word").unique(maintain_order=True).with_row_index("w")
+        per_word = tokens.join(distinct, on="word")
+        d = sparse.csr_matrix(
+            (np.ones(per_word.height), (per_word["doc"].to_numpy(), per_word["w"].to_numpy())),
+            shape=(n, distinct.height),
+        )
+        index = [self._char_index(w) for w in distinct["word"].to_list()]
+        lengths = np.array([len(i) for i in index], dtype=np.int64)
+        cols = np.concatenate(index) if index else np.zeros(0, dtype=np.int64)
+        w = sparse.csr_matrix(
+            (np.ones(len(cols)), (np.repeat(np.arange(distinct.height), lengths), cols)),
+            shape=(distinct.height, len(self.chars_)),
+        )
+        return self._tfidf(words, self.word_idf_), self._tfidf(sparse.csr_matrix(d @ w), self.char_idf_)
+
+    def transform(self, texts) -> sparse.csr_matrix:
+        return sparse.hstack(self.blocks(texts), format="csr")
+
+    def decision(self, texts, coef: np.ndarray, intercept: float) -> np.ndarray:
+        """What a linear model with ``coef`` and ``intercept`` gives for ``texts``, without stacking the blocks."""
+        words, chars = self.blocks(texts)
+        k = len(self.words_)
+        return words @ coef[:k] + chars @ coef[k:] + intercept
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return np.array([f"word:{t}" for t in self.words_] + [f"chars:{g}" for g in self.chars_], dtype=object)
+
+
+def build_pipeline(c: float = 10.0) -> Pipeline:
+    """The untrained model: :class:`NgramTfidf`, then a class-balanced logistic regression."""
+    return Pipeline(
+        [
+            ("features", NgramTfidf()),
+            ("model", LogisticRegression(C=c, class_weight="balanced", max_iter=5000, random_state=SEED)),
+        ]
+    )
+
+
+def _generated() -> pl.DataFrame:
+    with resources.as_file(resources.files("workbench") / "data" / "fault_reports_generated.csv") as path:
+        frame = pl.read_csv(
+            path,
+            schema={"id": pl.String, "lang": pl.String, "label": pl.Int64, "subject": pl.String, "body": pl.String},
+        )
+    return frame.with_columns(round=pl.lit(0, pl.Int64))
+
+
+def training_corpus(*, include_final_test: bool = False) -> pl.DataFrame:
+    """Every labelled message: id, round (0 = generated), lang, label, subject, body.
+
+    The final test round (:data:`FINAL_TEST_ROUND`) is left out unless ``include_final_test``.
+    """
+    columns = ["id", "round", "lang", "label", "subject", "body"]
+    parts = [
+        handwritten_corpus("development").select(columns),
+        handwritten_corpus("test").with_columns(round=pl.lit(8, pl.Int64)).select(columns),
+        handwritten_corpus("fresh").select(columns),
+        _generated().select(columns),
+    ]
+    corpus = pl.concat(parts)
+    return corpus if include_final_test else corpus.filter(pl.col("round") != FINAL_TEST_ROUND)
+
+
+def fit(corpus: pl.DataFrame, c: float = 10.0) -> Pipeline:
+    """The pipeline fitted on ``corpus`` (columns subject, body, label)."""
+    return build_pipeline(c).fit(model_text(corpus), corpus["label"].to_numpy())
+
+
+@functools.cache
+def trained_model() -> Pipeline:
+    """The shipped model: fitted once per process on :func:`training_corpus`, deterministically."""
+    return fit(training_corpus())
+
+
+def training_fingerprint() -> str:
+    """sha256 of the training messages and labels, with :data:`MODEL_VERSION`: what a recorded score applies to."""
+    corpus = training_corpus()
+    h = hashlib.sha256(MODEL_VERSION.encode())
+    for row in corpus.select("id", "label", "subject", "body").iter_rows():
+        h.update(repr(row).encode())
+    return h.hexdigest()
+
+
+def probabilities(model: Pipeline, texts: pl.Series) -> np.ndarray:
+    """The model's probability of a report for each of ``texts`` (:func:`model_text`), in one vectorised pass."""
+    linear = model.named_steps["model"]
+    z = model.named_steps["features"].decision(texts, linear.coef_.ravel(), float(linear.intercept_[0]))
+    return 1 / (1 + np.exp(-z))
+
+
+def _explain(model: Pipeline, x: sparse.csr_matrix, rows: np.ndarray, top: int) -> list[str | None]:
+    """For each row of ``rows``: the ``top`` n-grams of that message that weighed most toward a report."""
+    names = model.named_steps["features"].get_feature_names_out()
+    coef = model.named_steps["model"].coef_.ravel()
+    out: list[str | None] = []
+    for r in rows:
+        start, stop = x.indptr[r], x.indptr[r + 1]
+        cols = x.indices[start:stop]
+        weight = x.data[start:stop] * coef[cols]
+        best = cols[np.argsort(-weight)[:top]][weight[np.argsort(-weight)[:top]] > 0]
+        out.append(", ".join(f"'{names[c].split(':', 1)[1].strip()}'" for c in best) or None)
+    return out
+
+
+def triage(
+    messages: pl.DataFrame,
+    *,
+    threshold: float = THRESHOLD,
+    extra_phrases: Iterable[str] = (),
+    model: Pipeline | None = None,
+    top_terms: int = 4,
+) -> pl.DataFrame:
+    """``messages`` (subject, body) with the rules' columns and ``probability``, ``candidate``, ``explanation``.
+
+    ``is_report``, ``rule`` and ``matched_text`` are the rules' (:func:`classify`);
+    ``probability`` is the model's; ``candidate`` is a matched rule or a probability at least
+    ``threshold``; ``explanation`` quotes the matched phrase, else the n-grams of the message
+    that weighed most toward a report (null when none did).
+    """
+    if not 0 < threshold < 1:
+        raise WorkbenchError(f"triage threshold must be between 0 and 1 (exclusive), got {threshold!r}")
+    model = trained_model() if model is None else model
+    found = classify(messages, extra_phrases)
+    p = probabilities(model, model_text(found))
+    rules = found["is_report"].to_numpy()
+    explained = np.array([None] * found.height, dtype=object)
+    ask = np.flatnonzero(~rules & (p >= 0.05))
+    if len(ask):
+        x = model.named_steps["features"].transform(model_text(found[ask]))
+        explained[ask] = _explain(model, x, np.arange(len(ask)), top_terms)
+    matched = found["matched_text"].to_list()
+    for i in np.flatnonzero(rules):
+        explained[i] = f'{found["rule"][int(i)]}: "{matched[int(i)]}"'
+    return found.with_columns(
+        probability=pl.Series(p.round(4), dtype=pl.Float64),
+        candidate=pl.Series(rules | (p >= threshold), dtype=pl.Boolean),
+        explanation=pl.Series(explained.tolist(), dtype=pl.String),
+    )
+
+
+def rank_window(inbox: pl.DataFrame, start: datetime, end: datetime) -> pl.DataFrame:
+    """Messages of a triaged inbox reported in [start, end), candidates first, then by probability.
+
+    ``rank`` counts from 1; ties keep time order.
+    """
+    window = inbox.filter((pl.col("reported_at") >= start) & (pl.col("reported_at") < end))
+    ranked = window.sort(["candidate", "probability", "reported_at"], descending=[True, True, False])
+    return ranked.with_row_index("rank", offset=1).with_columns(pl.col("rank").cast(pl.Int64))
+
+
+def first_report_bounds(ranked: pl.DataFrame, top_n: int = 20) -> pl.DataFrame:
+    """The first-report time with its uncertainty, from :func:`rank_window`'s frame.
+
+    Rows (measure, reported_at, message_id, rank): the earliest rule match, the earliest
+    candidate (rule or probability at the threshold), and the earliest message among the top
+    ``top_n`` a reviewer would read. Times are null when no message qualifies.
+    """
+    if top_n < 1:
+        raise WorkbenchError(f"top_n must be a positive number of messages to read, got {top_n!r}")
+
+    def earliest(measure: str, rows: pl.DataFrame) -> dict:
+        first = rows.sort("reported_at", "message_id").head(1)
+        if not first.height:
+            return {"measure": measure, "reported_at": None, "message_id": None, "rank": None}
+        return {"measure": measure, **first.select("reported_at", "message_id", "rank").row(0, named=True)}
+
+    rows = [
+        earliest("earliest rule match", ranked.filter("is_report")),
+        earliest("earliest candidate (rule or probability at threshold)", ranked.filter("candidate")),
+        earliest(f"earliest among the top {top_n} a reviewer reads", ranked.filter(pl.col("rank") <= top_n)),
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={
+            "measure": pl.String,
+            "reported_at": ranked.schema.get("reported_at", pl.Datetime("us", "UTC")),
+            "message_id": pl.String,
+            "rank": pl.Int64,
+        },
+        orient="row",
+    )

@@ -1,0 +1,92 @@
+"""The generator's message templates as labelled training messages for the fault-report model.
+
+The trained classifier (:mod:`workbench.incident.triage`) learns from the hand-written rounds
+and from the messages the generator writes. The incident analysis may not import the
+generator (``tests/test_layers.py``), so the generated messages ship as a CSV,
+``workbench/data/fault_reports_generated.csv``, built here; ``tests/test_triage.py`` fails
+when the file is not what :func:`training_messages` gives now.
+
+Every template is filled twice with invented names (never a real person's), a time word,
+a changed field and its new value, with the generator's greetings, sign-offs and typos
+(lower case, Swedish letters dropped, one character dropped).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from . import message_texts as texts
+
+__all__ = ["training_messages"]
+
+# Invented names, none of them a real person's in this project.
+_NAMES = ("Lena Björkvall", "Omar Haddad", "Sanna Lindqvist", "Pekka Saarinen", "Yasmin Ekdahl", "Tobias Frosterud")
+_VALUES = {
+    "sv": ("0734-112233", "Byggfirman Norrskog AB", "Gränsvägen 4", "412 000"),
+    "en": ("0701-998877", "Nordic Cargo Ltd", "Lakeside Road 9", "38,000"),
+}
+_WHEN = {
+    "sv": ("idag", "igår", "i lördags kl 19.40", "i fredags"),
+    "en": ("today", "yesterday", "on Saturday at 19:40", "on Friday"),
+}
+
+
+def _fill(rng, template: str, lang: str) -> str:
+    field = rng.choice(list(texts.FIELD_PHRASES[lang].values()))
+    return (
+        template.replace("{seen_name}", str(rng.choice(_NAMES)))
+        .replace("{own_name}", str(rng.choice(_NAMES)))
+        .replace("{seen_id}", str(int(rng.integers(1_000_000, 1_100_000))))
+        .replace("{own_id}", str(int(rng.integers(1_000_000, 1_100_000))))
+        .replace("{when}", str(rng.choice(_WHEN[lang])))
+        .replace("{field}", str(field))
+        .replace("{new_value}", str(rng.choice(_VALUES[lang])))
+        .replace("{listing}", str(int(rng.integers(210_000, 230_000))))
+        .replace("{district}", "Södermalm")
+        .replace("{year}", "2014")
+    )
+
+
+def _typo(rng, body: str, lang: str) -> str:
+    u = rng.random()
+    if u < 0.1:
+        return body.lower()
+    if u < 0.18 and lang == "sv":
+        return body.replace("å", "a").replace("ä", "a").replace("ö", "o")
+    if u < 0.24 and body:
+        at = int(rng.integers(0, len(body)))
+        return body[:at] + body[at + 1 :]
+    return body
+
+
+def training_messages(copies: int = 2, seed: int = 19) -> pl.DataFrame:
+    """id, lang, label, subject, body: every template of the generator, filled ``copies`` times."""
+    rng = np.random.default_rng(seed)
+    rows: list[tuple[str, int, str | None, str]] = []
+    for lang in ("sv", "en"):
+        sources: list[tuple[int, tuple, tuple]] = [
+            (1, texts.FAULT[lang], texts.FAULT_SUBJECTS[lang]),
+            (1, texts.OWNER[lang], texts.OWNER_SUBJECTS[lang]),
+        ]
+        for entry in texts.UNRELATED.values():
+            subjects, bodies = (entry[2], entry[3]) if lang == "sv" else (entry[4], entry[5])
+            sources.append((0, bodies, subjects))
+        for label, bodies, subjects in sources:
+            for template in bodies:
+                for _ in range(copies):
+                    greeting = str(rng.choice(texts.GREETINGS[lang]))
+                    signoff = str(rng.choice(texts.SIGNOFFS[lang]))
+                    body = _typo(rng, _fill(rng, greeting + template + signoff, lang), lang)
+                    subject = subjects[int(rng.integers(0, len(subjects)))]
+                    rows.append((lang, label, subject, body))
+    return pl.DataFrame(
+        {
+            "id": [f"g{i:04d}" for i in range(1, len(rows) + 1)],
+            "lang": [r[0] for r in rows],
+            "label": [r[1] for r in rows],
+            "subject": [r[2] for r in rows],
+            "body": [r[3] for r in rows],
+        },
+        schema={"id": pl.String, "lang": pl.String, "label": pl.Int64, "subject": pl.String, "body": pl.String},
+    )
