@@ -157,6 +157,7 @@ ALLOWED = {
     "scenario/raw.py": "the synthetic access log: raw log lines, not a report",
     "ingest/load.py": "the bulk-load stream into PostgreSQL: never a file for readers",
     "mapping/sql.py": "rows of a source database as CSV text, only to hash them for the manifest: never a file",
+    "scenario/handover.py": "the synthetic hand-over: exports an organisation would give, data for the ingest, not a report",
 }
 _WRITERS = {"write_csv", "sink_csv", "to_csv", "writer", "DictWriter"}
 
