@@ -52,6 +52,7 @@ def test_milestones_from_window_and_rules_in_chart():
     assert m["name"].to_list() == ["deployed", "login disabled"]
     spec = activity_chart(_activity(), m).to_dict()
     layer = spec["vconcat"][0]["layer"]
-    assert layer[1]["mark"]["type"] == "rule"
+    marks = [part["mark"]["type"] for part in layer[1]["layer"]]  # the milestone lines and their labels
+    assert marks == ["rule", "text"]
     rule_rows = spec["datasets"][layer[1]["data"]["name"]]
     assert rule_rows[0]["time"].startswith("2013-12-13T17:52")
