@@ -68,17 +68,38 @@ def _read_only(conn: sa.Connection) -> None:
 
 
 def query_columns(source: SourceFile) -> list[str]:
-    """The columns the query returns (it is run with no rows); a failing query is a MappingError."""
+    """The columns the query returns, each once; a failing query is a MappingError.
+
+    SQLite runs the query itself up to its first row (a subquery would rename a repeated
+    column ``id:1``); a server database runs it wrapped so that it returns no rows.
+    """
     engine = _engine(source)
     try:
         with engine.connect() as conn:
             _read_only(conn)
-            result = conn.execute(sa.text(f"SELECT * FROM ({source.spec.target}) AS q WHERE 1 = 0"))
-            return list(result.keys())
-    except sa.exc.SQLAlchemyError as exc:
+            if conn.dialect.name == "sqlite":
+                cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                cursor.execute(source.spec.target)
+                names = [d[0] for d in cursor.description or ()]
+                cursor.close()
+            else:
+                result = conn.execute(sa.text(f"SELECT * FROM ({source.spec.target}) AS q WHERE 1 = 0"))
+                names = list(result.keys())
+    except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
         raise _fail(source, exc) from None
     finally:
         engine.dispose()
+    return _once(source, names)
+
+
+def _once(source: SourceFile, names: list[str]) -> list[str]:
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise MappingError(
+            f"{source.spec.where}.sql: the query returns the column {', '.join(repr(n) for n in twice)} more than "
+            "once; allowed: each column once (name them apart with AS, e.g. SELECT a.id, b.id AS b_id)"
+        )
+    return names
 
 
 def _column(name: str, values: list) -> pl.Series:
@@ -123,6 +144,7 @@ def read_query(source: SourceFile, batch_rows: int) -> Iterator[RawBatch]:
         with engine.connect() as conn:
             _read_only(conn)
             names, batches = _batches(conn, source.spec.target, batch_rows)
+            _once(source, names)
             while True:
                 with gc_paused():
                     rows = next(batches, None)

@@ -205,8 +205,12 @@ def format_columns(log_format: str | None) -> tuple[str, list[str]]:
     return pattern, names
 
 
-def read_weblog(path: Path, log_format: str | None) -> Iterator[RawBatch]:
-    """Yield the lines of an nginx or Apache access log as text columns, in ``log_format``."""
+def read_weblog(path: Path, log_format: str | None, encoding: str = "utf-8") -> Iterator[RawBatch]:
+    """Yield the lines of an nginx or Apache access log as text columns, in ``log_format``.
+
+    The file was decoded in ``encoding`` when it was hashed (:func:`.files.scan`): a byte
+    not in it stopped ingest there, naming the line, so here nothing is replaced.
+    """
     pattern, names = format_columns(log_format)
     derived = []
     if "request" in names:
@@ -216,7 +220,7 @@ def read_weblog(path: Path, log_format: str | None) -> Iterator[RawBatch]:
         time = pl.col("time_local").str.to_datetime("%d/%b/%Y:%H:%M:%S%.f %z", time_zone="UTC", strict=False)
         derived.append(time.alias("time"))
     before = 0
-    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+    with open(path, encoding=encoding, newline="") as fh:
         while chunk := fh.readlines(64 << 20):
             yield _weblog_batch(chunk, before, pattern, names, derived, log_format)
             before += len(chunk)
