@@ -9,6 +9,7 @@ never lost.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -56,7 +57,12 @@ def test_the_handover_ingested_through_its_mapping_is_the_case_of_evidence(hande
     assert all(f.reconciles for f in report.files)
     _assert_same_case(url, tiny_db)
     with open_case(url) as case:
-        formats = dict(case.read_table("manifest").select("path", "format").iter_rows())
+        manifest = case.read_table("manifest")
+        formats = dict(manifest.select("path", "format").iter_rows())
+    # The SQLite database behind seven queries is hashed once, and each of them records its sha256.
+    database = hashlib.sha256((handed_over / "handover" / "ko.sqlite").read_bytes()).hexdigest()
+    queries = manifest.filter(pl.col("path").str.starts_with("ko.sqlite#"))
+    assert queries.height >= 7 and set(queries["sha256"]) == {database}
     assert formats["export/sokande.csv"] == "csv" and formats["ko.sqlite#interests"] == "sql"
     assert formats["logs/W3SVC1/u_ex131213.log"] == "iis" and formats["mail/kundtjanst/000001.eml"] == "eml"
 

@@ -207,6 +207,12 @@ def _csv_header(source: SourceFile) -> list[str]:
             f"{source.label}: the header on line {spec.header} has one column with delimiter {spec.delimiter!r}; "
             f"the file looks {other!r}-separated: declare delimiter: {other!r}"
         )
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise EvidenceError(
+            f"{source.label}: the header on line {spec.header} names {', '.join(repr(h) for h in twice)} more than "
+            "once; allowed: each column once (a mapping reads columns by name)"
+        )
     return header
 
 

@@ -11,6 +11,7 @@ file; in an mbox, the line of its ``From`` separator).
 
 from __future__ import annotations
 
+import functools
 import json
 import mailbox
 from collections.abc import Iterator
@@ -28,7 +29,9 @@ MAIL_COLUMNS = ["message-id", "received_at", "date", "from", "from_address", "to
 _BATCH = 10_000
 
 
+@functools.lru_cache(maxsize=256)
 def _row(raw: bytes) -> dict[str, str | None]:
+    """The columns of one message (cached: :func:`mail_columns` parsed the first ones already; do not change it)."""
     fields = message_fields(raw)
     return {k: v.isoformat() if isinstance(v, datetime) else _text(v) for k, v in fields.items()}
 
@@ -101,4 +104,5 @@ def read_messages(paths: list[Path], kind: str, columns: list[str]) -> Iterator[
         if len(rows) + len(problems) >= _BATCH:
             yield _batch(rows, problems, columns)
             rows, problems = [], []
+    _row.cache_clear()
     yield _batch(rows, problems, columns)

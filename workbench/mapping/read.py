@@ -88,7 +88,7 @@ def _one(source: SourceFile, all_columns: list[str], batch_rows: int) -> Iterato
         yield from read_iis(source.path, source.spec.encoding, [c for c in all_columns])
     elif kind == "weblog":
         assert source.path is not None
-        yield from read_weblog(source.path, source.spec.log_format)
+        yield from read_weblog(source.path, source.spec.log_format, source.spec.encoding)
     else:
         yield from read_query(source, batch_rows)
 

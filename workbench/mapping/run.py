@@ -46,9 +46,16 @@ def prepare(source_dir: Path, mapping: Mapping) -> tuple[dict[str, list[SourceFi
     """
     inputs = resolve(source_dir, mapping)
     offered = {}
+    databases: dict[Path, SourceFile] = {}  # an SQLite database read by many queries is hashed once
     for table, files in inputs.items():
         for f in files:
+            twin = databases.get(f.path) if f.spec.kind == "sql" and f.path is not None else None
+            if twin is not None:
+                f.sha256, f.bytes = twin.sha256, twin.bytes
+                continue
             scan(f)
+            if f.spec.kind == "sql" and f.path is not None:
+                databases[f.path] = f
         offered[table] = columns(files)
         for spec in mapping.tables[table].columns.values():
             for name in spec.sources():

@@ -39,6 +39,7 @@ import yaml
 
 from .. import evidence
 from ..errors import EvidenceError
+from .weblogs import format_columns
 
 __all__ = ["SOURCE_KINDS", "ColumnSpec", "Mapping", "MappingError", "SourceSpec", "TableSpec", "json_schema", "load"]
 
@@ -301,7 +302,8 @@ def _source(spec: dict, where: _Where, keys: tuple) -> SourceSpec:
     fits = {
         "csv": {"delimiter", "quote", "encoding", "decimal_comma", "header"},
         "jsonl": {"encoding", "decimal_comma"},
-        "weblog": {"log_format"},
+        "iis": {"encoding"},
+        "weblog": {"log_format", "encoding"},
         "sql": {"url", "decimal_comma"},
     }.get(kind, set())
     for key in options:
@@ -317,7 +319,21 @@ def _source(spec: dict, where: _Where, keys: tuple) -> SourceSpec:
             raise where.fail(
                 (*keys, "encoding"), f"unknown encoding {options['encoding']!r}; allowed: e.g. utf-8, cp1252, latin-1"
             ) from None
+    if kind == "weblog":
+        _log_format(options.get("log_format"), where, keys)
     return SourceSpec(kind, spec[kind], where(*keys), **options)
+
+
+def _log_format(log_format: str | None, where: _Where, keys: tuple) -> None:
+    """Each field once: two of the same name (nginx's ``$x $x``, Apache's ``%h`` and ``%a``) would be one column."""
+    names = format_columns(log_format)[1]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise where.fail(
+            (*keys, "log_format"),
+            f"the log_format names {', '.join(repr(n) for n in twice)} more than once; allowed: each field once "
+            "(Apache's %h and %a are both remote_addr: keep one)",
+        )
 
 
 def _column(target: str, spec: Any, where: _Where, keys: tuple, dtype: pl.DataType, table: str) -> ColumnSpec:

@@ -15,7 +15,8 @@ sha256 is of the SQLite file; for a server database, of the rows as read (as CSV
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -25,6 +26,7 @@ import sqlalchemy as sa
 from ..ingest.batch import LINE, PROBLEMS_SCHEMA, RawBatch
 from ..readonly import sqlite_authorizer
 from .files import SourceFile
+from .gcpause import gc_paused
 from .schema import MappingError
 
 __all__ = ["query_columns", "read_query"]
@@ -66,17 +68,38 @@ def _read_only(conn: sa.Connection) -> None:
 
 
 def query_columns(source: SourceFile) -> list[str]:
-    """The columns the query returns (it is run with no rows); a failing query is a MappingError."""
+    """The columns the query returns, each once; a failing query is a MappingError.
+
+    SQLite runs the query itself up to its first row (a subquery would rename a repeated
+    column ``id:1``); a server database runs it wrapped so that it returns no rows.
+    """
     engine = _engine(source)
     try:
         with engine.connect() as conn:
             _read_only(conn)
-            result = conn.execute(sa.text(f"SELECT * FROM ({source.spec.target}) AS q WHERE 1 = 0"))
-            return list(result.keys())
-    except sa.exc.SQLAlchemyError as exc:
+            if conn.dialect.name == "sqlite":
+                cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                cursor.execute(source.spec.target)
+                names = [d[0] for d in cursor.description or ()]
+                cursor.close()
+            else:
+                result = conn.execute(sa.text(f"SELECT * FROM ({source.spec.target}) AS q WHERE 1 = 0"))
+                names = list(result.keys())
+    except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
         raise _fail(source, exc) from None
     finally:
         engine.dispose()
+    return _once(source, names)
+
+
+def _once(source: SourceFile, names: list[str]) -> list[str]:
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise MappingError(
+            f"{source.spec.where}.sql: the query returns the column {', '.join(repr(n) for n in twice)} more than "
+            "once; allowed: each column once (name them apart with AS, e.g. SELECT a.id, b.id AS b_id)"
+        )
+    return names
 
 
 def _column(name: str, values: list) -> pl.Series:
@@ -95,6 +118,22 @@ def _column(name: str, values: list) -> pl.Series:
     )
 
 
+def _batches(conn: sa.Connection, query: str, batch_rows: int) -> tuple[list[str], Iterator[Sequence[Sequence]]]:
+    """The query's column names and its rows in batches of tuples.
+
+    SQLite through its own cursor (the connection is the read-only one, with the authorizer),
+    since SQLAlchemy's rows cost as much again as reading them; a server database through
+    SQLAlchemy, which streams them from a server-side cursor.
+    """
+    if conn.dialect.name == "sqlite":
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(query)
+        names = [d[0] for d in cursor.description or ()]
+        return names, iter(lambda: cursor.fetchmany(batch_rows), [])
+    result = conn.execution_options(stream_results=True, yield_per=batch_rows).execute(sa.text(query))
+    return list(result.keys()), iter(lambda: result.fetchmany(batch_rows), [])
+
+
 def read_query(source: SourceFile, batch_rows: int) -> Iterator[RawBatch]:
     """Yield the query's rows in batches; for a server database, fill in ``source.sha256`` as read."""
     engine = _engine(source)
@@ -104,13 +143,17 @@ def read_query(source: SourceFile, batch_rows: int) -> Iterator[RawBatch]:
     try:
         with engine.connect() as conn:
             _read_only(conn)
-            result = conn.execution_options(stream_results=True, yield_per=batch_rows).execute(
-                sa.text(source.spec.target)
-            )
-            names = list(result.keys())
-            while rows := result.fetchmany(batch_rows):
-                columns = list(zip(*rows, strict=True))
-                frame = pl.DataFrame([_column(n, list(c)) for n, c in zip(names, columns, strict=True)])
+            names, batches = _batches(conn, source.spec.target, batch_rows)
+            _once(source, names)
+            while True:
+                with gc_paused():
+                    rows = next(batches, None)
+                    if not rows:
+                        break
+                    columns = list(zip(*rows, strict=True))
+                    del rows
+                    frame = pl.DataFrame([_column(n, list(c)) for n, c in zip(names, columns, strict=True)])
+                    del columns
                 frame = frame.with_columns(pl.int_range(row + 1, row + 1 + frame.height, dtype=pl.Int64).alias(LINE))
                 row += frame.height
                 if digest is not None:
@@ -121,7 +164,7 @@ def read_query(source: SourceFile, batch_rows: int) -> Iterator[RawBatch]:
                 yield RawBatch(frame, empty)
             if row == 0:
                 yield RawBatch(pl.DataFrame(schema={**dict.fromkeys(names, pl.String()), LINE: pl.Int64()}), empty)
-    except sa.exc.SQLAlchemyError as exc:
+    except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
         raise _fail(source, exc) from None
     finally:
         engine.dispose()

@@ -20,8 +20,8 @@ import polars as pl
 
 from .. import evidence
 from ..ingest.batch import LINE, PROBLEMS_SCHEMA
-from ..ingest.validate import ZONED_TIMESTAMP
 from .schema import ColumnSpec, TableSpec
+from .times import TimeParse, stage
 from .weblogs import ABSENT, FIELDS_LINE
 
 __all__ = ["transform"]
@@ -29,6 +29,8 @@ __all__ = ["transform"]
 # Why a row is refused: the condition (cheap, on every row) and the reason (formatted only
 # for the rows the condition refuses).
 _Why = tuple[pl.Expr, pl.Expr]
+# A time: its value, why it is refused, and the parse to stage first (none for a time with a zone).
+_Time = tuple[pl.Expr, _Why, TimeParse | None]
 
 
 def _why(condition: pl.Expr, reason: pl.Expr) -> _Why:
@@ -36,8 +38,6 @@ def _why(condition: pl.Expr, reason: pl.Expr) -> _Why:
 
 
 _SHOWN = 60
-# ISO 8601 as _iso reads it: date, hours and minutes, seconds (and fraction), offset.
-_ISO = r"^(?P<d>\d{4}-\d{2}-\d{2})[T ](?P<hm>\d{2}:\d{2})(?P<s>:\d{2}(?:\.\d{1,9})?)?(?P<z>Z|[+-]\d{2}:?\d{2})?$"
 
 
 def _text(v: pl.Expr) -> pl.Expr:
@@ -62,9 +62,9 @@ def _base(spec: ColumnSpec, schema: pl.Schema) -> pl.Expr:
 
 
 def _column(
-    spec: ColumnSpec, want: pl.DataType, schema: pl.Schema, zone: str | None, decimal_comma: bool
-) -> tuple[pl.Expr, list[_Why]]:
-    """The v1 value (text, or a native type) and the reasons a row is refused, in order."""
+    spec: ColumnSpec, want: pl.DataType, schema: pl.Schema, zone: str | None, decimal_comma: bool, key: str
+) -> tuple[pl.Expr, list[_Why], TimeParse | None]:
+    """The v1 value (text, or a native type), the reasons a row is refused, in order, and a time's parse."""
     v = _base(spec, schema)
     source_is_text = spec.column is None or schema[spec.column] in (pl.String(), pl.Null())
     whys: list[_Why] = []
@@ -99,8 +99,9 @@ def _column(
         if want == pl.Int64():
             v = v.str.replace(r"^(-?\d+)\.0*$", "${1}")
     if isinstance(want, pl.Datetime):
-        v, why = _time(v, spec, zone, source_is_text, schema)
+        v, why, parse = _time(v, spec, zone, source_is_text, schema, key)
         whys.append(why)
+        return v, whys, parse
     elif want == pl.Date() and spec.format is not None:
         raw = v.cast(pl.String)
         v = raw.str.to_date(spec.format, strict=False)
@@ -110,61 +111,19 @@ def _column(
                 pl.format(f"'{{}}' does not match the format {spec.format!r} of {where}", _text(raw)),
             )
         )
-    return v, whys
+    return v, whys, None
 
 
-def _iso(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """(naive, zoned in UTC) of ISO 8601 text, each null where the text is not of that kind.
-
-    One parse a value: the offset is cut off and applied as minutes, where parsing with and
-    without ``%z`` and with and without seconds would parse every value four times.
-    """
-    parts = raw.str.extract_groups(_ISO)
-    seconds, offset = parts.struct.field("s"), parts.struct.field("z")
-    text = pl.concat_str(parts.struct.field("d"), pl.lit(" "), parts.struct.field("hm"), seconds.fill_null(":00"))
-    wall = text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=False)
-    sign = pl.when(offset.str.starts_with("-")).then(pl.lit(-1)).otherwise(pl.lit(1))
-    minutes = (
-        pl.when(offset == "Z")
-        .then(pl.lit(0))
-        .otherwise(
-            sign
-            * (
-                offset.str.slice(1, 2).cast(pl.Int64, strict=False) * 60
-                + offset.str.slice(-2).cast(pl.Int64, strict=False)
-            )
-        )
-    )
-    # As ZONED_TIMESTAMP says: a time with an offset has its seconds.
-    zoned = pl.when(offset.is_not_null() & seconds.is_not_null()).then(
-        wall.dt.replace_time_zone("UTC") - pl.duration(minutes=minutes)
-    )
-    return pl.when(offset.is_null()).then(wall), zoned
-
-
-def _time(v: pl.Expr, spec: ColumnSpec, zone: str | None, text: bool, schema: pl.Schema) -> tuple[pl.Expr, _Why]:
-    """A UTC time, and why not: local times are localised in ``zone``, never guessed."""
+def _time(v: pl.Expr, spec: ColumnSpec, zone: str | None, text: bool, schema: pl.Schema, key: str) -> _Time:
+    """A UTC time, why not, and the parse to stage: local times are placed in ``zone``, never guessed."""
     zone = spec.timezone or zone
     have = pl.String() if text else schema[spec.column]  # type: ignore[index]
     if isinstance(have, pl.Datetime) and have.time_zone is not None:
-        return v.dt.convert_time_zone("UTC").dt.cast_time_unit("us"), (pl.lit(False), pl.lit(None, pl.String))
-    raw = v.cast(pl.String)
-    if isinstance(have, pl.Datetime):
-        naive, zoned, bad_format = v.dt.cast_time_unit("us"), pl.lit(None, pl.Datetime("us", "UTC")), pl.lit(False)
-    elif spec.format is not None and "%z" in spec.format:
-        zoned = raw.str.to_datetime(spec.format, time_unit="us", time_zone="UTC", strict=False)
-        naive, bad_format = pl.lit(None, pl.Datetime("us")), raw.is_not_null() & zoned.is_null()
-    elif spec.format is None:
-        naive, zoned = _iso(raw)
-        bad_format = raw.is_not_null() & zoned.is_null() & naive.is_null()
-    else:
-        iso = raw.str.replace(r"Z$", "+00:00").str.replace(r"^(\d{4}-\d{2}-\d{2})T", "${1} ")
-        zoned = pl.when(raw.str.contains(ZONED_TIMESTAMP)).then(
-            iso.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%z", time_unit="us", time_zone="UTC", strict=False)
-        )
-        naive = iso.str.to_datetime(spec.format, time_unit="us", strict=False)
-        naive = pl.when(zoned.is_null()).then(naive)
-        bad_format = raw.is_not_null() & zoned.is_null() & naive.is_null()
+        return v.dt.convert_time_zone("UTC").dt.cast_time_unit("us"), (pl.lit(False), pl.lit(None, pl.String)), None
+    parse = TimeParse(key, v, spec.format, zone, text=not isinstance(have, pl.Datetime))
+    naive, zoned, local = parse.col("n"), parse.col("z"), parse.col("l")
+    raw = parse.col("r") if parse.text else v.cast(pl.String)
+    bad_format = raw.is_not_null() & zoned.is_null() & naive.is_null() if parse.text else pl.lit(False)
     shown = _text(raw)
     allowed = (
         f"the format {spec.format!r}"
@@ -172,20 +131,16 @@ def _time(v: pl.Expr, spec: ColumnSpec, zone: str | None, text: bool, schema: pl
         else "ISO 8601, e.g. 2013-12-13 18:42:05 (local) or 2013-12-13T17:42:05Z"
     )
     if zone is None:
-        local = pl.lit(None, pl.Datetime("us", "UTC"))
         why_local = pl.format(
             f"'{{}}' is a time without zone and the mapping declares no timezone for {spec.target}; "
             "allowed: times with an offset, or timezone: (e.g. Europe/Stockholm) on the table or column",
             shown,
         )
-        ambiguous = pl.lit(False)
-    elif zone == "UTC":  # no DST: nothing to quarantine, and two time-zone passes saved
-        local, why_local, ambiguous = naive.dt.replace_time_zone("UTC"), pl.lit(None, pl.String), pl.lit(False)
+    elif zone == "UTC":
+        why_local = pl.lit(None, pl.String)
     else:
-        local = naive.dt.replace_time_zone(zone, ambiguous="null", non_existent="null").dt.convert_time_zone("UTC")
-        ambiguous = naive.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null").is_not_null()
         why_local = (
-            pl.when(ambiguous)
+            pl.when(parse.ambiguous())
             .then(
                 pl.format(
                     f"'{{}}' occurs twice in {zone} (clocks went back that night): it cannot be placed in UTC without a guess; quarantined",
@@ -207,7 +162,7 @@ def _time(v: pl.Expr, spec: ColumnSpec, zone: str | None, text: bool, schema: pl
         .when(unplaced)
         .then(why_local)
     )
-    return value, (bad_format | unplaced, why)
+    return value, (bad_format | unplaced, why), parse
 
 
 def transform(frame: pl.DataFrame, table: TableSpec, decimal_comma: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -218,10 +173,11 @@ def transform(frame: pl.DataFrame, table: TableSpec, decimal_comma: bool) -> tup
     (``PROBLEMS_SCHEMA``: v1 column, source value, reason; the source row as JSON).
     """
     schema = frame.schema
-    exprs, reasons, refused = [], [], []
+    exprs, reasons, refused, parses = [], [], [], []
     for i, (target, want) in enumerate(evidence.polars_schema(table.name).items()):
         spec = table.columns[str(target)]
-        value, whys = _column(spec, want, schema, table.timezone, decimal_comma)
+        value, whys, parse = _column(spec, want, schema, table.timezone, decimal_comma, f"__t{i}")
+        parses += [parse] if parse is not None else []
         # A field the directive in force does not log: null where the v1 column may be null
         # (it was not recorded), else the line is quarantined saying so.
         if ABSENT in schema and not evidence.table(table.name).c[str(target)].nullable:
@@ -249,6 +205,7 @@ def transform(frame: pl.DataFrame, table: TableSpec, decimal_comma: bool) -> tup
             else None
         )
     checks = [r for r in reasons if r is not None]
+    frame = stage(frame, parses)
     names = [str(t) for t in evidence.polars_schema(table.name)]
     if not checks:
         return frame.lazy().select(*exprs, LINE).collect(), pl.DataFrame(schema=PROBLEMS_SCHEMA)
@@ -258,9 +215,9 @@ def transform(frame: pl.DataFrame, table: TableSpec, decimal_comma: bool) -> tup
         if source_cols
         else pl.lit(None, pl.String)
     )
-    # Lazily: an eager select turns off common-subexpression elimination, and a time's value
-    # and its conditions share their parsing. Reasons are written only for the rows refused:
-    # formatting one for every row, to keep the few that are not null, cost more than the rest.
+    # Times are parsed once, above, into hidden columns that values and conditions read.
+    # Reasons are written only for the rows refused: formatting one for every row, to keep
+    # the few that are not null, cost more than the rest.
     made = frame.lazy().select(*exprs, pl.any_horizontal(refused).alias("__refused"), LINE).collect()
     good = made.filter(~pl.col("__refused")).select(*names, LINE)
     lines = made.filter(pl.col("__refused"))[LINE]

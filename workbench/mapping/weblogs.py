@@ -28,6 +28,7 @@ from pathlib import Path
 import polars as pl
 
 from ..ingest.batch import LINE, PROBLEMS_SCHEMA, RawBatch
+from .gcpause import gc_paused
 
 __all__ = ["ABSENT", "COMBINED", "FIELDS_LINE", "format_columns", "read_iis", "read_weblog"]
 
@@ -36,7 +37,7 @@ FIELDS_LINE = "__fields_line"
 COMBINED = (
     '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"'
 )
-_BATCH = 500_000
+_CHUNK = 64 << 20  # characters of whole lines read at a time
 _BEFORE_FIELDS = (
     "a log line before any #Fields: directive; allowed: W3C extended log lines after '#Fields: date time …'"
 )
@@ -71,59 +72,76 @@ def _problems(lines: list[int], values: list[str], reasons: list[str]) -> pl.Dat
 
 
 def read_iis(path: Path, encoding: str, all_fields: list[str]) -> Iterator[RawBatch]:
-    """Yield the lines of an IIS log as text columns (``all_fields``: every field of any directive)."""
+    """Yield the lines of an IIS log as text columns (``all_fields``: every field of any directive).
+
+    Read in chunks of whole lines; within a chunk, each line's directive is found by where
+    it stands among the chunk's ``#Fields:`` lines, and each stretch under one directive is
+    split into fields at once.
+    """
     fields: list[str] | None = None
-    fields_at = 0
-    pending: list[tuple[int, str]] = []
-    bad: tuple[list[int], list[str], list[str]] = ([], [], [])
+    fields_at = before = 0
     with open(path, encoding=encoding, newline="") as fh:
-        for n, raw in enumerate(fh, 1):
-            line = raw.rstrip("\r\n")
-            if line.startswith("#"):
-                if line.startswith("#Fields:"):
-                    if pending:
-                        yield _segment(pending, fields or [], fields_at, all_fields, bad)
-                        pending, bad = [], ([], [], [])
-                    fields, fields_at = line[len("#Fields:") :].split(), n
-                continue
-            if fields is None:
-                bad[0].append(n)
-                bad[1].append(line)
-                bad[2].append(_BEFORE_FIELDS)
-                continue
-            pending.append((n, line))
-            if len(pending) >= _BATCH:
-                yield _segment(pending, fields, fields_at, all_fields, bad)
-                pending, bad = [], ([], [], [])
-    if pending or bad[0]:
-        yield _segment(pending, fields or [], fields_at, all_fields, bad)
+        while True:
+            with gc_paused():
+                chunk = fh.readlines(_CHUNK)
+                if not chunk:
+                    break
+                lines = pl.DataFrame({"l": chunk}, schema={"l": pl.String}).select(
+                    pl.int_range(before + 1, before + 1 + len(chunk), dtype=pl.Int64).alias(LINE),
+                    pl.col("l").str.strip_chars_end("\r\n"),
+                )
+                before += len(chunk)
+                del chunk
+            directives = lines.filter(pl.col("l").str.starts_with("#Fields:"))
+            data = lines.filter(~pl.col("l").str.starts_with("#"))
+            starts = directives[LINE]
+            # Stretch j of the chunk is under its j-th directive; stretch 0 under the one in force.
+            stretch = starts.search_sorted(data[LINE]).alias("__stretch")
+            parts = data.with_columns(stretch).partition_by(
+                "__stretch", maintain_order=True, include_key=False, as_dict=True
+            )
+            for j in range(len(starts) + 1):
+                if j:
+                    fields, fields_at = directives["l"][j - 1][len("#Fields:") :].split(), int(starts[j - 1])
+                part = parts.get((j,))
+                if part is None:
+                    continue
+                if fields is None:
+                    yield _segment(part.clear(), [], fields_at, all_fields, part)
+                else:
+                    yield _segment(part, fields, fields_at, all_fields, None)
 
 
 def _segment(
-    pending: list[tuple[int, str]],
+    lines: pl.DataFrame,
     fields: list[str],
     fields_at: int,
     all_fields: list[str],
-    bad: tuple[list[int], list[str], list[str]],
+    before_fields: pl.DataFrame | None,
 ) -> RawBatch:
-    lines = pl.DataFrame(
-        {LINE: [n for n, _ in pending], "l": [t for _, t in pending]}, schema={LINE: pl.Int64, "l": pl.String}
-    )
-    split = lines.with_columns(pl.col("l").str.split(" ").alias("v"))
-    wrong = split.filter(pl.col("v").list.len() != len(fields))
-    good = split.filter(pl.col("v").list.len() == len(fields))
+    """The lines under one directive as columns; ``before_fields``: lines before any directive."""
+    # One more part than fields: a line with too many has it, a line with too few lacks the last.
+    n = len(fields)
+    split = lines.with_columns(pl.col("l").str.splitn(" ", n + 1).alias("v"))
+    fits = pl.col("v").struct.field(f"field_{n - 1}").is_not_null() & pl.col("v").struct.field(f"field_{n}").is_null()
+    if not n:  # no directive: every line is quarantined before this is read
+        fits = pl.lit(False)
+    wrong = split.filter(~fits)
+    good = split.filter(fits)
     absent = [f for f in all_fields if f not in fields and f != "datetime"]
+
+    def value(f: str) -> pl.Expr:
+        return pl.col("v").struct.field(f"field_{fields.index(f)}")
+
     columns = [
-        pl.when(pl.col("v").list.get(fields.index(f)) != "-").then(pl.col("v").list.get(fields.index(f))).alias(f)
-        if f in fields
-        else pl.lit(None, pl.String).alias(f)
+        pl.when(value(f) != "-").then(value(f)).alias(f) if f in fields else pl.lit(None, pl.String).alias(f)
         for f in all_fields
         if f != "datetime"
     ]
     frame = good.select(
         *columns,
         (
-            pl.format("{}T{}Z", pl.col("v").list.get(fields.index("date")), pl.col("v").list.get(fields.index("time")))
+            pl.format("{}T{}Z", value("date"), value("time"))
             if {"date", "time"} <= set(fields)
             else pl.lit(None, pl.String)
         ).alias("datetime"),
@@ -136,7 +154,12 @@ def _segment(
         f"of line {fields_at} names {len(fields)}; allowed: one space-separated value per field ('-' for none)"
         for t in wrong["l"].to_list()
     ]
-    problems = _problems(bad[0] + wrong[LINE].to_list(), bad[1] + wrong["l"].to_list(), bad[2] + reasons)
+    before = before_fields if before_fields is not None else lines.clear()
+    problems = _problems(
+        before[LINE].to_list() + wrong[LINE].to_list(),
+        before["l"].to_list() + wrong["l"].to_list(),
+        [_BEFORE_FIELDS] * before.height + reasons,
+    )
     return RawBatch(frame, problems.sort(LINE))
 
 
@@ -182,8 +205,12 @@ def format_columns(log_format: str | None) -> tuple[str, list[str]]:
     return pattern, names
 
 
-def read_weblog(path: Path, log_format: str | None) -> Iterator[RawBatch]:
-    """Yield the lines of an nginx or Apache access log as text columns, in ``log_format``."""
+def read_weblog(path: Path, log_format: str | None, encoding: str = "utf-8") -> Iterator[RawBatch]:
+    """Yield the lines of an nginx or Apache access log as text columns, in ``log_format``.
+
+    The file was decoded in ``encoding`` when it was hashed (:func:`.files.scan`): a byte
+    not in it stopped ingest there, naming the line, so here nothing is replaced.
+    """
     pattern, names = format_columns(log_format)
     derived = []
     if "request" in names:
@@ -193,7 +220,7 @@ def read_weblog(path: Path, log_format: str | None) -> Iterator[RawBatch]:
         time = pl.col("time_local").str.to_datetime("%d/%b/%Y:%H:%M:%S%.f %z", time_zone="UTC", strict=False)
         derived.append(time.alias("time"))
     before = 0
-    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+    with open(path, encoding=encoding, newline="") as fh:
         while chunk := fh.readlines(64 << 20):
             yield _weblog_batch(chunk, before, pattern, names, derived, log_format)
             before += len(chunk)

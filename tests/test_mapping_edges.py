@@ -1,0 +1,153 @@
+"""Edges of the mapped ingest's readers (issue 16), on small hand-written inputs.
+
+The IIS reader reads in chunks of whole lines and splits each stretch under one directive at
+once; duplicate column names are a clear error; weblogs are read in a declared encoding.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import textwrap
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from workbench.errors import EvidenceError
+from workbench.ingest.batch import LINE
+from workbench.mapping import MappingError, ingest_mapped, weblogs
+
+IIS = (
+    "a stray line before any directive\r\n"
+    "#Software: Microsoft Internet Information Services 8.5\r\n"
+    "#Fields: date time c-ip\r\n"
+    "2013-12-13 17:50:01 10.0.0.1\r\n"
+    "\r\n"
+    "2013-12-13 17:50:02 -\n"
+    "#Fields: date time cs(Cookie)\r\n"
+    "2013-12-13 17:50:03 a=b\r\n"
+    "2013-12-13 17:50:04 a=b extra\r\n"
+    "2013-12-13 17:50:05 c=d"
+)
+
+
+def _read(path, chunk: int, monkeypatch) -> tuple[pl.DataFrame, pl.DataFrame]:
+    monkeypatch.setattr(weblogs, "_CHUNK", chunk)
+    batches = list(weblogs.read_iis(path, "utf-8", ["date", "time", "c-ip", "cs(Cookie)", "datetime"]))
+    return pl.concat([b.frame for b in batches]), pl.concat([b.malformed for b in batches])
+
+
+@pytest.mark.parametrize("chunk", [1, 40, 1 << 20], ids=["line-by-line", "few-lines", "whole-file"])
+def test_iis_lines_keep_their_line_directive_and_reason_however_the_file_is_chunked(tmp_path, monkeypatch, chunk):
+    path = tmp_path / "u_ex131213.log"
+    path.write_bytes(IIS.encode())
+    frame, problems = _read(path, chunk, monkeypatch)
+    assert frame[LINE].to_list() == [4, 6, 8, 10]
+    assert frame["c-ip"].to_list() == ["10.0.0.1", None, None, None]  # "-" is null; not logged after line 7
+    assert frame["cs(Cookie)"].to_list() == [None, None, "a=b", "c=d"]
+    assert frame["datetime"].to_list()[0] == "2013-12-13T17:50:01Z"
+    assert frame[weblogs.FIELDS_LINE].to_list() == [3, 3, 7, 7]
+    assert frame[weblogs.ABSENT].to_list() == ["|cs(Cookie)|", "|cs(Cookie)|", "|c-ip|", "|c-ip|"]
+    assert problems[LINE].to_list() == [1, 5, 9]
+    assert problems["value"].to_list() == ["a stray line before any directive", "", "2013-12-13 17:50:04 a=b extra"]
+    reasons = problems["reason"].to_list()
+    assert reasons[0].startswith("a log line before any #Fields: directive")
+    assert reasons[1].startswith("malformed line: an empty line where the #Fields: directive of line 3 names 3")
+    assert reasons[2].startswith("malformed line: 4 fields where the #Fields: directive of line 7 names 3")
+
+
+def _ingest(tmp_path: Path, mapping: str):
+    (tmp_path / "m.yaml").write_text(textwrap.dedent(mapping), encoding="utf-8")
+    return ingest_mapped(tmp_path / "h", tmp_path / "m.yaml", case_url=tmp_path / "case.db", progress=False)
+
+
+HANDLERS = (
+    "    timezone: UTC\n    columns: {handler_id: hid, name: namn, team: {constant: A}, "
+    "active_from: {constant: '2008-09-01'}, active_to: null}\n"
+)
+
+
+def test_a_query_returning_a_column_twice_is_a_clear_error(tmp_path):
+    (tmp_path / "h").mkdir()
+    con = sqlite3.connect(tmp_path / "h" / "ko.sqlite")
+    con.executescript(
+        "CREATE TABLE h (hid INTEGER, namn TEXT); CREATE TABLE g (hid INTEGER, grupp TEXT);"
+        "INSERT INTO h VALUES (7, 'Karin'); INSERT INTO g VALUES (7, 'A');"
+    )
+    con.commit()
+    con.close()
+    query = "SELECT h.hid, g.hid, namn FROM h JOIN g ON g.hid = h.hid"
+    mapping = (
+        f'version: 1\ntables:\n  handlers:\n    source: {{sql: "{query}", url: "sqlite:///ko.sqlite"}}\n' + HANDLERS
+    )
+    with pytest.raises(
+        MappingError,
+        match=r"m\.yaml:4: tables\.handlers\.source\.sql: the query returns the column 'hid' more than once",
+    ):
+        _ingest(tmp_path, mapping)
+    assert not (tmp_path / "case.db").exists()
+    # named apart, it loads
+    _ingest(tmp_path, mapping.replace("g.hid,", "g.hid AS g_hid,"))
+    assert sqlite3.connect(tmp_path / "case.db").execute("SELECT handler_id, name FROM handlers").fetchall() == [
+        (7, "Karin")
+    ]
+
+
+def test_a_csv_header_naming_a_column_twice_is_a_clear_error(tmp_path):
+    (tmp_path / "h").mkdir()
+    (tmp_path / "h" / "handlaggare.csv").write_text("hid;namn;namn\n7;Karin;Nyström\n", encoding="utf-8")
+    mapping = 'version: 1\ntables:\n  handlers:\n    source: {csv: handlaggare.csv, delimiter: ";"}\n' + HANDLERS
+    with pytest.raises(EvidenceError, match=r"handlaggare\.csv: the header on line 1 names 'namn' more than once"):
+        _ingest(tmp_path, mapping)
+
+
+@pytest.mark.parametrize("log_format", ["%h %a %t", "$remote_addr $remote_addr [$time_local]"])
+def test_a_log_format_naming_a_field_twice_is_a_clear_error(tmp_path, log_format):
+    (tmp_path / "h").mkdir()
+    (tmp_path / "h" / "access.log").write_text("10.0.0.1 10.0.0.1 [13/Dec/2013:18:52:07 +0100]\n")
+    mapping = f"""\
+        version: 1
+        tables:
+          page_views:
+            source: {{weblog: access.log, log_format: '{log_format}'}}
+            columns: {{time: time, session_id: null, ip: remote_addr, path: null, status: null, account_id: null}}
+        """
+    with pytest.raises(
+        MappingError, match=r"m\.yaml:4: tables\.page_views\.source\.log_format: .*'remote_addr' more than once"
+    ):
+        _ingest(tmp_path, mapping)
+
+
+WEBLOG = """\
+    version: 1
+    tables:
+      page_views:
+        source: {{weblog: access.log{options}}}
+        columns: {{time: time, session_id: {{constant: s1}}, ip: remote_addr, path: path, status: status, account_id: null}}
+    """
+
+
+def test_a_weblog_is_read_in_its_declared_encoding_and_a_bad_byte_stops_ingest(tmp_path):
+    (tmp_path / "h").mkdir()
+    line = '10.0.0.1 - - [13/Dec/2013:18:52:07 +0100] "GET /sök HTTP/1.1" 200 512 "-" "Firefox"\n'
+    (tmp_path / "h" / "access.log").write_bytes(line.encode("cp1252"))
+    # Not UTF-8: stopped at the byte, naming the line and the option that fixes it; nothing replaced by U+FFFD.
+    with pytest.raises(EvidenceError, match=r"access\.log: not utf-8 at line 1: byte 0xF6 .*encoding: in its source"):
+        _ingest(tmp_path, WEBLOG.format(options=""))
+    _ingest(tmp_path, WEBLOG.format(options=", encoding: cp1252"))
+    assert sqlite3.connect(tmp_path / "case.db").execute("SELECT path FROM page_views").fetchall() == [("/sök",)]
+
+
+def test_an_iis_log_takes_an_encoding_too(tmp_path):
+    (tmp_path / "h").mkdir()
+    log = "#Fields: date time c-ip cs-uri-stem sc-status\r\n2013-12-13 17:50:01 10.0.0.1 /sök 200\r\n"
+    (tmp_path / "h" / "u_ex131213.log").write_bytes(log.encode("cp1252"))
+    mapping = """\
+        version: 1
+        tables:
+          page_views:
+            source: {iis: u_ex131213.log, encoding: cp1252}
+            columns: {time: datetime, session_id: {constant: s1}, ip: c-ip, path: cs-uri-stem, status: sc-status, account_id: null}
+        """
+    _ingest(tmp_path, mapping)
+    assert sqlite3.connect(tmp_path / "case.db").execute("SELECT path FROM page_views").fetchall() == [("/sök",)]

@@ -1,0 +1,47 @@
+"""Times are parsed once per batch (workbench.mapping.times): the fast road gives what the general one gives."""
+
+from __future__ import annotations
+
+import itertools
+
+import polars as pl
+import pytest
+
+from workbench.mapping.times import TimeParse, iso, stage
+
+DATES = ["2013-10-27", "2013-03-31", "2013-02-30", "2013-1-05", "2013-12-13"]
+CLOCKS = ["02:30", "02:30:00", "18:42:05", "18:42:05.5", "18:42:05.123456789", "24:00:00", "23:59:60", "7:05:00"]
+OFFSETS = ["", "Z", "+01:00", "-01:30", "+0100", "+25:00", "+01", " ", "z"]
+ODD = [None, "", "garbage", " 2013-12-13 18:42:05", "2013-12-13", "2013-12-13 18:42:05 ", "2013-12-13t18:42:05"]
+
+
+def _texts() -> list[str | None]:
+    made = [f"{d}{sep}{c}{z}" for d, sep, c, z in itertools.product(DATES, ("T", " "), CLOCKS, OFFSETS)]
+    return made + ODD
+
+
+@pytest.mark.parametrize("zone", ["Europe/Stockholm", "UTC", None])
+def test_the_fast_road_gives_what_the_general_parse_gives(zone):
+    texts = _texts()
+    frame = pl.DataFrame({"x": texts}, schema={"x": pl.String})
+    staged = stage(frame, [TimeParse("__t0", pl.col("x"), None, zone, text=True)])
+    naive, zoned = iso(pl.col("x"))
+    want = frame.select(naive.alias("n"), zoned.alias("z"))
+    assert staged["__t0n"].to_list() == want["n"].to_list()
+    assert staged["__t0z"].to_list() == want["z"].to_list()
+    # Both roads were taken, and the general one on some rows only.
+    assert set(staged["__t0_road"].to_list()) == {0, 1, 2}
+    assert staged["__t0n"].null_count() < len(texts) and staged["__t0z"].null_count() < len(texts)
+    if zone == "Europe/Stockholm":
+        local = dict(zip(texts, staged["__t0l"].to_list(), strict=True))
+        assert local["2013-10-27 02:30:00"] is None  # exists twice
+        assert local["2013-03-31 02:30:00"] is None  # does not exist
+        assert str(local["2013-12-13 18:42:05"]) == "2013-12-13 17:42:05+00:00"
+
+
+def test_a_batch_of_the_usual_shapes_never_takes_the_general_road():
+    frame = pl.DataFrame({"x": ["2013-12-13 18:42:05.25", "2013-12-13T17:42:05Z", "2013-12-13T18:42:05+01:00", None]})
+    staged = stage(frame, [TimeParse("__t0", pl.col("x"), None, "Europe/Stockholm", text=True)])
+    assert staged["__t0_road"].to_list() == [1, 2, 2, 0]
+    assert [str(v) for v in staged["__t0l"].to_list()[:1]] == ["2013-12-13 17:42:05.250000+00:00"]
+    assert [str(v) for v in staged["__t0z"].to_list()[1:3]] == ["2013-12-13 17:42:05+00:00"] * 2

@@ -1,0 +1,162 @@
+"""Times of a mapped table, parsed once per batch before its values and checks are built.
+
+A time column's value, its bad-format check, its DST check and the reason it is refused
+all read the same parse. Built as one expression each, polars parsed the text several
+times over (common-subexpression elimination does not reach into ``when`` and struct
+fields); so :func:`stage` adds the parse to the batch as hidden columns, once, and the
+value and checks (:func:`workbench.mapping.transform`) read those columns.
+
+Per time column with key ``k`` (``__t3`` …): ``kr`` the text as read (text sources only),
+``kn`` the time without offset, ``kz`` a time with an offset, in UTC, and ``kl`` ``kn``
+placed in the mapping's zone, in UTC (null where that time does not exist or exists twice
+there). ISO 8601 text takes the fast road when it is of the two usual shapes (seconds,
+with or without ``Z``/``±HH:MM``), else the general one (:func:`iso`), on those rows only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from ..ingest.validate import ZONED_TIMESTAMP
+
+__all__ = ["TimeParse", "iso", "stage"]
+
+# ISO 8601 as iso() reads it: date, hours and minutes, seconds (and fraction), offset.
+_ISO = r"^(?P<d>\d{4}-\d{2}-\d{2})[T ](?P<hm>\d{2}:\d{2})(?P<s>:\d{2}(?:\.\d{1,9})?)?(?P<z>Z|[+-]\d{2}:?\d{2})?$"
+# The two usual shapes, on which iso() gives what the fast road gives (tests/test_mapping_times.py).
+_NAIVE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?$"
+_ZONED = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$"
+_WALL = "%Y-%m-%d %H:%M:%S%.f"
+_NAIVE_TYPE = pl.Datetime("us")
+_UTC_TYPE = pl.Datetime("us", "UTC")
+
+
+def _minutes(offset: pl.Expr) -> pl.Expr:
+    """Minutes east of UTC of ``Z``, ``±HH:MM`` or ``±HHMM``."""
+    sign = pl.when(offset.str.starts_with("-")).then(pl.lit(-1)).otherwise(pl.lit(1))
+    return (
+        pl.when(offset == "Z")
+        .then(pl.lit(0))
+        .otherwise(
+            sign
+            * (
+                offset.str.slice(1, 2).cast(pl.Int64, strict=False) * 60
+                + offset.str.slice(-2).cast(pl.Int64, strict=False)
+            )
+        )
+    )
+
+
+def iso(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(naive, zoned in UTC) of ISO 8601 text, each null where the text is not of that kind.
+
+    One parse a value: the offset is cut off and applied as minutes, where parsing with and
+    without ``%z`` and with and without seconds would parse every value four times.
+    """
+    parts = raw.str.extract_groups(_ISO)
+    seconds, offset = parts.struct.field("s"), parts.struct.field("z")
+    text = pl.concat_str(parts.struct.field("d"), pl.lit(" "), parts.struct.field("hm"), seconds.fill_null(":00"))
+    wall = text.str.to_datetime(_WALL, time_unit="us", strict=False)
+    # As ZONED_TIMESTAMP says: a time with an offset has its seconds.
+    zoned = pl.when(offset.is_not_null() & seconds.is_not_null()).then(
+        wall.dt.replace_time_zone("UTC") - pl.duration(minutes=_minutes(offset))
+    )
+    return pl.when(offset.is_null()).then(wall), zoned
+
+
+@dataclass
+class TimeParse:
+    """How one time column is parsed: ``source`` is its text, or a native time without zone."""
+
+    key: str
+    source: pl.Expr
+    format: str | None
+    zone: str | None
+    text: bool
+
+    def col(self, part: str) -> pl.Expr:
+        return pl.col(self.key + part)
+
+    def _road(self) -> pl.Expr:
+        return pl.col(self.key + "_road")
+
+    def raw(self) -> list[pl.Expr]:
+        """The text, and for ISO 8601 which road it takes (1: naive, 2: zoned, 0: the general one)."""
+        if not self.text:
+            return []
+        raw = self.source.cast(pl.String)
+        out = [raw.alias(self.key + "r")]
+        if self.format is None:
+            road = pl.when(raw.str.contains(_NAIVE)).then(1).when(raw.str.contains(_ZONED)).then(2).otherwise(0)
+            out.append(road.cast(pl.Int8).alias(self.key + "_road"))
+        return out
+
+    def parse(self) -> list[pl.Expr]:
+        """Naive and zoned times, from the columns :meth:`raw` made."""
+        raw, fmt = self.col("r"), self.format
+        if not self.text:
+            naive, zoned = self.source.dt.cast_time_unit("us"), pl.lit(None, _UTC_TYPE)
+        elif fmt is None:
+            # One parse for both roads: the offset (Z or ±HH:MM) is cut off and applied as minutes.
+            road, z = self._road(), raw.str.ends_with("Z")
+            text = raw.str.replace("T", " ", literal=True)
+            text = pl.when(road != 2).then(text).when(z).then(text.str.head(-1)).otherwise(text.str.head(-6))
+            wall = text.str.to_datetime(_WALL, time_unit="us", strict=False)
+            offset = pl.when(z).then(pl.lit("Z")).otherwise(raw.str.tail(6))
+            naive = pl.when(road == 1).then(wall)
+            zoned = pl.when(road == 2).then(wall.dt.replace_time_zone("UTC") - pl.duration(minutes=_minutes(offset)))
+        elif "%z" in fmt:
+            zoned = raw.str.to_datetime(fmt, time_unit="us", time_zone="UTC", strict=False)
+            naive = pl.lit(None, _NAIVE_TYPE)
+        else:
+            iso_text = raw.str.replace(r"Z$", "+00:00").str.replace(r"^(\d{4}-\d{2}-\d{2})T", "${1} ")
+            zoned = pl.when(raw.str.contains(ZONED_TIMESTAMP)).then(
+                iso_text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%z", time_unit="us", time_zone="UTC", strict=False)
+            )
+            naive = pl.when(zoned.is_null()).then(iso_text.str.to_datetime(fmt, time_unit="us", strict=False))
+        return [naive.cast(_NAIVE_TYPE).alias(self.key + "n"), zoned.cast(_UTC_TYPE).alias(self.key + "z")]
+
+    def general(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """ISO 8601 text of neither usual shape, parsed by :func:`iso` on those rows only."""
+        if not self.text or self.format is not None:
+            return frame
+        rest = frame.select((self._road() == 0) & self.col("r").is_not_null()).to_series()
+        if not rest.any():
+            return frame
+        at = rest.arg_true()
+        naive, zoned = iso(self.col("r"))
+        parsed = frame.filter(rest).select(naive.alias("n"), zoned.alias("z"))
+        return frame.with_columns(
+            frame[self.key + "n"].clone().scatter(at, parsed["n"]),
+            frame[self.key + "z"].clone().scatter(at, parsed["z"]),
+        )
+
+    def local(self) -> pl.Expr:
+        """The naive time placed in the zone, in UTC; null where it does not exist or exists twice."""
+        naive = self.col("n")
+        if self.zone is None:
+            local = pl.lit(None, _UTC_TYPE)
+        elif self.zone == "UTC":  # no DST: nothing to quarantine, and two time-zone passes saved
+            local = naive.dt.replace_time_zone("UTC")
+        else:
+            local = naive.dt.replace_time_zone(self.zone, ambiguous="null", non_existent="null")
+            local = local.dt.convert_time_zone("UTC")
+        return local.alias(self.key + "l")
+
+    def ambiguous(self) -> pl.Expr:
+        """The naive time exists twice in the zone (the autumn change), rather than not at all."""
+        assert self.zone is not None
+        return self.col("n").dt.replace_time_zone(self.zone, ambiguous="earliest", non_existent="null").is_not_null()
+
+
+def stage(frame: pl.DataFrame, parses: list[TimeParse]) -> pl.DataFrame:
+    """``frame`` with the hidden columns of every parse added (see the module's docstring)."""
+    if not parses:
+        return frame
+    lazy = frame.lazy().with_columns(e for p in parses for e in p.raw())
+    frame = lazy.with_columns(e for p in parses for e in p.parse()).collect()
+    for p in parses:
+        frame = p.general(frame)
+    return frame.with_columns(p.local() for p in parses)
