@@ -129,7 +129,7 @@ def poison(
 
 
 def lead_with_formulas(evidence_dir: str | Path, columns: tuple[str, ...]) -> int:
-    """Prefix the values of ``columns`` (``"table.column"``) with :data:`FORMULAS` in turn; returns the values changed.
+    """Prefix the distinct values of ``columns`` (``"table.column"``) with :data:`FORMULAS` in turn; returns the values changed.
 
     Bounded columns keep their length: the value's tail gives way.
     """
@@ -142,10 +142,12 @@ def lead_with_formulas(evidence_dir: str | Path, columns: tuple[str, ...]) -> in
         for name in (c.split(".")[1] for c in columns if c.startswith(f"{table}.")):
             limit = limits[f"{table}.{name}"]
             values = frame[name].to_list()
-            led = [
-                None if v is None else (FORMULAS[i % len(FORMULAS)] + v)[: limit or None] for i, v in enumerate(values)
-            ]
+            # Per distinct value, as an organisation's data would hold it: a district stays one district.
+            distinct = sorted({v for v in values if v is not None})
+            led = {v: (FORMULAS[i % len(FORMULAS)] + v)[: limit or None] for i, v in enumerate(distinct)}
             changed += sum(v is not None for v in values)
-            frame = frame.with_columns(pl.Series(name, led, dtype=pl.String))
+            frame = frame.with_columns(
+                pl.Series(name, [None if v is None else led[v] for v in values], dtype=pl.String)
+            )
         frame.write_parquet(path)
     return changed
