@@ -111,7 +111,7 @@ class AnnotationBox:
         self.saved: Annotation | None = None
         self._status = ""
         label = {"description_width": "initial"}
-        self._w_target = w.Dropdown(options=[], description="Annotate", style=label, layout=w.Layout(width="420px"))
+        self._w_target = w.Dropdown(options=[], description="On", style=label, layout=w.Layout(width="420px"))
         self._w_tag = w.Combobox(
             options=list(VOCABULARY),
             placeholder="confirmed, false-positive, … or a free tag",
