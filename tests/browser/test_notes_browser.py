@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from labkit import LabPage, browser, lab, parameterized_copy  # noqa: F401  (fixtures)
+from test_lab import CUT_TEXT
 
 pytestmark = pytest.mark.browser
 
@@ -115,6 +116,8 @@ def test_tag_and_comment_in_the_widgets_reload_and_see_them_then_notebook_01_fol
         assert _labels(account_box.locator(".wb-note-target select"))[0] == f"account {account} (this one)"
         _save(page, account_box, "", NOTE, f"Saved on account {account}")
         page.screenshot("notes-account-box", account_box, clip=True)
+        for cut_box in (box, account_box):  # the chosen entry, a session id or Message-ID, shows whole
+            assert cut_box.evaluate(CUT_TEXT) == [], cut_box.inner_text()[:200]
         assert page.errors == [] and page.blocked == []
     finally:
         page.close()

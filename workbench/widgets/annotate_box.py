@@ -111,7 +111,8 @@ class AnnotationBox:
         self.saved: Annotation | None = None
         self._status = ""
         label = {"description_width": "initial"}
-        self._w_target = w.Dropdown(options=[], description="On", style=label, layout=w.Layout(width="420px"))
+        # As wide as a session id or a Message-ID with its kind and time: the selected entry is never cut.
+        self._w_target = w.Dropdown(options=[], description="On", style=label, layout=w.Layout(width="760px"))
         self._w_tag = w.Combobox(
             options=list(VOCABULARY),
             placeholder="confirmed, false-positive, … or a free tag",
@@ -142,7 +143,8 @@ class AnnotationBox:
         self._w_box = w.VBox(
             [
                 w.HTML(f"<b>Annotate</b> <span style='font-size:11px;color:#555'>tags: {vocabulary}</span>"),
-                w.HBox([self._w_target, self._w_tag, self._w_save]),
+                self._w_target,
+                w.HBox([self._w_tag, self._w_save]),
                 self._w_note,
                 self._w_status,
                 self._w_existing,
