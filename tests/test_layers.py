@@ -53,8 +53,9 @@ ALLOWED: dict[str, set[str]] = {
     "csvout": set(),  # the one writer of CSVs for readers
     "display": ANALYSIS | {"csvout", "markup"},
     "person_lists": ANALYSIS | {"csvout"},
+    # notes: the investigator's tag field and note box (widgets/annotate_box.py)
     "widgets": ANALYSIS
-    | {"csvout", "display", "findings", "person_lists", "incident", "exposure", "fairness", "markup"},
+    | {"csvout", "display", "findings", "person_lists", "incident", "exposure", "fairness", "markup", "notes"},
     "reportset": ANALYSIS | {"findings", "display", "caselock", "markup", "intervals", "notes", "__init__"},
     "cli": ANALYSIS | {"findings", "reportset", "ingest", "mapping", "scenario", "evidence_docs", "notes", "__init__"},
     "__init__": {"case", "errors"},

@@ -200,6 +200,15 @@ _DONE = f"""() => {{
     return failed || cells.every(c => c.model.executionCount !== null);
 }}"""
 
+_DONE_THROUGH = f"""(last) => {{
+    const nb = {_NOTEBOOK};
+    const kernel = nb.sessionContext.session.kernel;
+    if (kernel.status !== 'idle') return false;
+    const cells = nb.content.widgets.slice(0, last + 1).filter(c => c.model.type === 'code');
+    const failed = cells.some(c => c.model.outputs.toJSON().some(o => o.output_type === 'error'));
+    return failed || cells.every(c => c.model.executionCount !== null);
+}}"""
+
 _ERRORS = f"""() => {{
     const nb = {_NOTEBOOK};
     const found = [];
@@ -288,8 +297,29 @@ class LabPage:
 
     def run_all(self, timeout: float = 120) -> None:
         """Run every cell and wait until the kernel is idle with every code cell executed (or one failed)."""
+        self.start_all()
+        self.wait_done(timeout)
+
+    def start_all(self) -> None:
+        """Start running every cell, without waiting: another page can work meanwhile (then :meth:`wait_done`)."""
         self.page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+
+    def wait_done(self, timeout: float = 120) -> None:
+        """Wait until the kernel is idle with every code cell executed (or one failed)."""
         self.page.wait_for_function(_DONE, timeout=timeout * 1000, polling=250)
+
+    def run_through(self, source: str, timeout: float = 120) -> None:
+        """Run every cell from the first to the one whose source starts with ``source``, and wait as :meth:`run_all`."""
+        last = self.page.evaluate(_CELL_INDEX, [source, True])
+        assert last >= 0, f"{self.notebook} has no cell starting with {source!r}"
+        self.page.evaluate(
+            f"""(last) => {{
+                {_NOTEBOOK}.content.activeCellIndex = last + 1;
+                window.jupyterapp.commands.execute('notebook:run-all-above');
+            }}""",
+            last,
+        )
+        self.page.wait_for_function(_DONE_THROUGH, arg=last, timeout=timeout * 1000, polling=250)
 
     def error_outputs(self) -> list[str]:
         """Error outputs (and tracebacks on stderr) of the notebook's cells."""

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-BROWSER_CELL = "browser = QueryBrowser(case, audience, out_dir=out_dir, timezone=timezone)\nbrowser"
+BROWSER_CELL = "browser = QueryBrowser(case, audience, out_dir=out_dir, timezone=timezone, notes=notes)\nbrowser"
 # What Lab, ipywidgets and Altair write into the page when a widget or chart cannot render.
 ERROR_TEXT = re.compile("Error displaying widget|JavaScript Error|Error loading script")
 SUMMARY = re.compile(r"([\d\u202f]+) event\(s\) from (.+?) to (.+?);")

@@ -333,7 +333,13 @@ def daily_summary(
 
 
 _EVENT_SCHEMA = pl.Schema(
-    {"time": pl.Datetime("us", "UTC"), "kind": pl.String(), "detail": pl.String(), "session_id": pl.String()}
+    {
+        "time": pl.Datetime("us", "UTC"),
+        "kind": pl.String(),
+        "detail": pl.String(),
+        "session_id": pl.String(),
+        "message_id": pl.String(),
+    }
 )
 
 
@@ -348,27 +354,44 @@ def timeline_events(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> pl.DataFrame:
-    """Every event of the incident as one row (time, kind, detail, session_id), for the explorer.
+    """Every event of the incident as one row (time, kind, detail, session_id, message_id), for the explorer.
 
     Kinds: ``login``, ``mismatched session``, ``change by another``, ``fault report`` and
-    ``milestone``. No column names a person; ``detail`` is how a login's session ended, a
-    report's rule, or the milestone's name. Logins are those of the
+    ``milestone``. ``detail`` is how a login's session ended, a report's rule, or the milestone's
+    name. ``message_id`` is a fault report's message (null for the other kinds; it may embed the
+    sender's address, so the explorer never shows it as a column), kept so an investigator can
+    confirm or reject the report from the explorer. Logins are those of the
     ``sessions`` query over [start, end) (by default a day either side of the incident).
     """
     frames = [
         run("sessions", case, start=start, end=end, idle_timeout_minutes=idle_timeout_minutes).select(
-            time="login_at", kind=pl.lit("login"), detail="end_reason", session_id="session_id"
+            time="login_at",
+            kind=pl.lit("login"),
+            detail="end_reason",
+            session_id="session_id",
+            message_id=pl.lit(None, pl.String),
         ),
         mismatched.unique("session_id", keep="first").select(
             time="bound_at",
             kind=pl.lit("mismatched session"),
             detail=pl.lit("bound to another account"),
             session_id="session_id",
+            message_id=pl.lit(None, pl.String),
         ),
         reports.select(
-            time="reported_at", kind=pl.lit("fault report"), detail="rule", session_id=pl.lit(None, pl.String)
+            time="reported_at",
+            kind=pl.lit("fault report"),
+            detail="rule",
+            session_id=pl.lit(None, pl.String),
+            message_id="message_id",
         ),
-        marks.select("time", kind=pl.lit("milestone"), detail="milestone", session_id=pl.lit(None, pl.String)),
+        marks.select(
+            "time",
+            kind=pl.lit("milestone"),
+            detail="milestone",
+            session_id=pl.lit(None, pl.String),
+            message_id=pl.lit(None, pl.String),
+        ),
     ]
     if changes is not None:
         frames.append(
@@ -377,6 +400,7 @@ def timeline_events(
                 kind=pl.lit("change by another"),
                 detail=pl.format("{} field(s) changed", "n_changes"),
                 session_id="session_id",
+                message_id=pl.lit(None, pl.String),
             )
         )
     events = pl.concat([f.cast(_EVENT_SCHEMA) for f in frames])

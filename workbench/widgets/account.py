@@ -4,6 +4,9 @@ Investigators choose the account by customer number, auditors by its pseudonym; 
 public audience, which sees aggregates only, there is nothing to choose. The state is plain Python
 (``value``, ``selected_account``, ``sessions``, ``fields``, ``changes``, ``restore``) and
 every frame is made fit for the audience, so the widget can be driven and tested headless.
+
+Given ``notes`` (investigators only, see :mod:`.annotate_box`), it shows a tag field and a note
+box for the account, or one of the sessions or changes shown with it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from ..errors import UnknownNameError
 from ..evidence import PII
 from ..exposure.changes import CHANGE_COLUMNS, RESTORE_COLUMNS
 from ..exposure.tiers import Exposure
+from ..notes import Notes
+from .annotate_box import annotation_box
 
 __all__ = ["AccountInspector"]
 
@@ -47,7 +52,14 @@ class AccountInspector:
     then choose a customer number in the drop-down. ``select(1048213)`` does the same in code.
     """
 
-    def __init__(self, exposure: Exposure, audience: str = "investigator", *, key: str | bytes | None = None):
+    def __init__(
+        self,
+        exposure: Exposure,
+        audience: str = "investigator",
+        *,
+        key: str | bytes | None = None,
+        notes: Notes | None = None,
+    ):
         import ipywidgets as widgets
 
         self.audience = Audience.parse(audience)
@@ -68,6 +80,7 @@ class AccountInspector:
         self._w_fields = widgets.HTML()
         self._w_changes = widgets.HTML()
         self._w_restore = widgets.HTML()
+        self.annotate = annotation_box(notes, self.audience, name="account")
         self._w_account.observe(lambda _change: self._refresh(), names="value")
         self._refresh()
 
@@ -174,6 +187,8 @@ class AccountInspector:
             )
             for w in (self._w_sessions, self._w_fields, self._w_changes, self._w_restore):
                 w.value = ""
+            if self.annotate:
+                self.annotate.offer([])
             return
         sessions = self.sessions
         self._w_summary.value = (
@@ -184,6 +199,12 @@ class AccountInspector:
         self._w_fields.value = Table(self.fields, caption="Fields shown")._repr_html_()
         self._w_changes.value = Table(self.changes, caption="Changes, before and after")._repr_html_()
         self._w_restore.value = Table(self.restore, caption="Restore values")._repr_html_()
+        if self.annotate:  # investigators only: keys in clear
+            self.annotate.offer(
+                [(f"account {self.value} (this one)", "account", str(self.value))]
+                + [(f"session {s}", "session", str(s)) for s in sessions["session_id"].unique(maintain_order=True)]
+                + [(f"change {c}", "profile_change", str(c)) for c in self.changes["change_id"]]
+            )
 
     def _ipython_display_(self) -> None:
         import ipywidgets as widgets
@@ -192,5 +213,6 @@ class AccountInspector:
         display(
             widgets.VBox(
                 [self._w_account, self._w_summary, self._w_sessions, self._w_fields, self._w_changes, self._w_restore]
+                + ([self.annotate.widget] if self.annotate else [])
             )
         )

@@ -10,7 +10,9 @@ so it can be driven and tested headless::
     dash.allocations, dash.passed_over, dash.rates, dash.timeline   # the frames shown
 
 Every frame is made fit for the audience before it is shown. For auditors the caseworker
-and members appear as pseudonyms; the public audience gets no per-person dashboard.
+and members appear as pseudonyms; the public audience gets no per-person dashboard. Given
+``notes`` (investigators only, see :mod:`.annotate_box`), a tag field and a note box annotate
+the caseworker or one of the allocations shown.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ import polars as pl
 
 from ..audience import Audience, fit
 from ..display import table
+from ..notes import Notes
 from ..settings import in_report_run
 from ..values import format_number
+from .annotate_box import annotation_box
 from .charts import show_in
 from .hooks import ChangeHooks
 
@@ -64,10 +68,18 @@ class CaseworkerDashboard(ChangeHooks):
     """Choose a caseworker; see their allocations with the replay detail, their rates and red flags.
 
     ``review`` is a :class:`workbench.fairness.FairnessReview`; ``caseworker`` the handler id
-    shown first (default: the most significant one).
+    shown first (default: the most significant one); ``notes`` where an investigator's tags and
+    notes are saved (:func:`workbench.widgets.annotate_box.notes_for`), None for no note box.
     """
 
-    def __init__(self, review: Any, audience: str = "investigator", caseworker: int | None = None):
+    def __init__(
+        self,
+        review: Any,
+        audience: str = "investigator",
+        caseworker: int | None = None,
+        *,
+        notes: Notes | None = None,
+    ):
         import ipywidgets as w
 
         self.audience = Audience.parse(audience)
@@ -98,6 +110,7 @@ class CaseworkerDashboard(ChangeHooks):
         self._w_allocations = w.HTML()
         self._w_passed = w.HTML()
         self._w_timeline = w.Output()
+        self.annotate = annotation_box(notes, self.audience, name="caseworker")
         self.allocations = self.passed_over = self.rates = self.timeline = pl.DataFrame()
         self.chart: alt.TopLevelMixin | None = None
         if caseworker is not None:
@@ -216,6 +229,18 @@ class CaseworkerDashboard(ChangeHooks):
             caseworker=pl.col("handler_id").cast(pl.String)
         )
         self.chart = red_flag_timeline_chart(timeline, title="Red flags")
+        if self.annotate:  # investigators only: keys in clear
+            self.annotate.offer(
+                [(f"caseworker {who} (this one)", "caseworker", str(who))]
+                + [
+                    (
+                        f"allocation: listing {r['listing_id']} ({r['outcome']}, {r['district']} {r['year']})",
+                        "allocation",
+                        str(r["listing_id"]),
+                    )
+                    for r in self.allocations.head(25).iter_rows(named=True)
+                ]
+            )
         self._draw()
 
     def _draw(self) -> None:
@@ -233,7 +258,8 @@ class CaseworkerDashboard(ChangeHooks):
         from IPython.display import display
 
         controls = w.HBox([self._w_caseworker, self._w_districts, self._w_years])
-        display(w.VBox([controls, self._w_summary, self._w_allocations, self._w_passed, self._w_timeline]))
+        parts = [controls, self._w_summary, self._w_allocations, self._w_passed, self._w_timeline]
+        display(w.VBox(parts + ([self.annotate.widget] if self.annotate else [])))
         self._displayed = True
         self._draw()
 

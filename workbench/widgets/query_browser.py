@@ -14,6 +14,9 @@ children's values::
     browser._w_order.value = "descending"          # ... largest first (browser.sort_by, .descending)
     browser.page_rows                              # the page shown; browser.export("parquet")
 
+Given ``notes`` (investigators only), a note box under the table tags and comments on the
+key of a row shown (:func:`.annotate_box.row_targets`: a ``session_id``, ``account_id``, …).
+
 Every result passes through :func:`workbench.audience.fit` before it is kept, shown or
 exported: the raw frame is never held.
 """
@@ -36,9 +39,11 @@ from ..display import Table
 from ..errors import WorkbenchError
 from ..queries import REQUIRED, FromQuery, Param
 from ..settings import DISPLAY_TZ, output_dir
+from .annotate_box import annotation_box, row_targets
 
 if TYPE_CHECKING:
     from ..case import Case
+    from ..notes import Notes
 
 __all__ = ["EXPORT_FORMATS", "QueryBrowser"]
 
@@ -60,6 +65,8 @@ class QueryBrowser:
     timezone : zone in which a time typed without an offset is read, e.g. ``"Europe/Stockholm"``,
         the zone the tables show times in.
     key : auditor only: the pseudonym key (default: ``WORKBENCH_PSEUDONYM_KEY``).
+    notes : investigator only: where tags and notes on the rows shown are saved (see
+        :func:`workbench.widgets.annotate_box.notes_for`); None: no note box.
     """
 
     def __init__(
@@ -71,6 +78,7 @@ class QueryBrowser:
         page_size: int = 25,
         timezone: str = DISPLAY_TZ,
         key: str | bytes | None = None,
+        notes: Notes | None = None,
     ):
         import ipywidgets as w
 
@@ -132,6 +140,7 @@ class QueryBrowser:
         )
         self._w_export = w.Button(description="Export", icon="download", disabled=True)
         self._w_exported = w.HTML()
+        self.annotate = annotation_box(notes, self.audience, name="query")
         for widget, name in (
             (self._w_search, "search"),
             (self._w_domain, "domain"),
@@ -163,6 +172,7 @@ class QueryBrowser:
                 self._w_table,
                 w.HBox([self._w_prev, self._w_page, self._w_next, self._w_format, self._w_export]),
                 self._w_exported,
+                *([self.annotate.widget] if self.annotate else []),
             ]
         )
         self._w_box.add_class("wb-query-browser")
@@ -273,6 +283,8 @@ class QueryBrowser:
         if self.result is None:
             self._w_table.value = self._w_page.value = ""
             self._w_prev.disabled = self._w_next.disabled = self._w_export.disabled = True
+            if self.annotate:
+                self.annotate.offer([])
             return
         self.page = min(max(page, 0), self.page_count - 1)
         rows = self.page_rows
@@ -289,6 +301,8 @@ class QueryBrowser:
         self._w_prev.disabled = self.page == 0
         self._w_next.disabled = self.page >= self.page_count - 1
         self._w_export.disabled = False
+        if self.annotate:
+            self.annotate.offer(row_targets(rows, first))
 
     def export(self, fmt: str = "csv") -> Path:
         """Write the whole audience-fit result, in the order shown, as ``<out_dir>/exports/<query>-<hash>.<fmt>``."""

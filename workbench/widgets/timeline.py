@@ -11,6 +11,9 @@ tested headless by setting a child's value::
 
 It opens on the incident's own events, every kind but :data:`HIDDEN_AT_FIRST` (logins, which
 outnumber the rest by far and would bury the mismatched sessions); logins are one click away.
+
+Given ``notes`` (investigators only, see :mod:`.annotate_box`), it shows a tag field and a note
+box for the sessions and fault-report messages of the rows the table shows.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from ..audience import Audience, fit
 from ..display import Table
 from ..errors import WorkbenchError
 from ..evidence import PII
+from ..notes import Notes
 from ..settings import DISPLAY_TZ, in_report_run
+from .annotate_box import annotation_box
 from .charts import show_in
 from .hooks import ChangeHooks
 from .incident_charts import events_chart
@@ -51,6 +56,8 @@ class TimelineExplorer(ChangeHooks):
     max_rows : rows shown in the table (the ``table`` property holds them all).
     kinds : the event kinds shown at first, e.g. ``["mismatched session", "fault report"]``; default:
         every kind but :data:`HIDDEN_AT_FIRST` (all of them when the events hold no other kind).
+    notes : where an investigator's tags and notes on the sessions and messages shown are saved
+        (:func:`workbench.widgets.annotate_box.notes_for`); None: no note box.
 
     ``TimelineExplorer.or_note(events, marks, ...)`` gives a plain note instead when there is
     no event to explore (a case without the web log, the mailbox and the incident log).
@@ -77,6 +84,7 @@ class TimelineExplorer(ChangeHooks):
         timezone: str = DISPLAY_TZ,
         max_rows: int = 50,
         kinds: Iterable[str] | None = None,
+        notes: Notes | None = None,
     ):
         import ipywidgets as w
 
@@ -128,6 +136,7 @@ class TimelineExplorer(ChangeHooks):
         self._w_summary = w.HTML()
         self._w_table = w.HTML()
         self._w_chart = w.Output()
+        self.annotate = annotation_box(notes, self.audience, name="timeline")
         self._w_box = w.VBox(
             [
                 w.HBox([self._w_range, self._w_range_text], layout=w.Layout(width="95%")),
@@ -135,6 +144,7 @@ class TimelineExplorer(ChangeHooks):
                 self._w_summary,
                 self._w_chart,
                 self._w_table,
+                *([self.annotate.widget] if self.annotate else []),
             ]
         )
         self.table = pl.DataFrame()
@@ -222,6 +232,8 @@ class TimelineExplorer(ChangeHooks):
             + (f" Not shown: {' and '.join(hidden)} (choose under Events, or <i>All kinds</i>)." if hidden else "")
         )
         self._w_table.value = Table(self.table, max_rows=self.max_rows)._repr_html_()
+        if self.annotate:
+            self.annotate.offer(_targets(rows.head(self.max_rows), self.timezone))
         self._draw()
         self._changed()
 
@@ -241,6 +253,18 @@ class TimelineExplorer(ChangeHooks):
         display(self._w_box)
         self._displayed = True
         self._draw()
+
+
+def _targets(rows: pl.DataFrame, timezone: str) -> list[tuple[str, str, str]]:
+    """The sessions and fault-report messages of the rows shown, to annotate, in the table's order."""
+    found = []
+    for row in rows.iter_rows(named=True):
+        at = f"{row['time'].astimezone(_zone(timezone)):%d %b %H:%M}"
+        if row.get("session_id"):
+            found.append((f"session {row['session_id']} ({row['kind']}, {at})", "session", row["session_id"]))
+        if row.get("message_id"):
+            found.append((f"message {row['message_id']} ({row['kind']}, {at})", "support_message", row["message_id"]))
+    return found
 
 
 def _known(kinds: Iterable[str], known: Iterable[str]) -> tuple[str, ...]:

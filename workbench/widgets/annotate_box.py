@@ -1,0 +1,263 @@
+"""``AnnotationBox``: a tag field and a note box under a widget, saving to the case's notes database.
+
+Each investigator widget that is given ``notes`` (a :class:`workbench.notes.Notes`, e.g. from
+:func:`notes_for`) shows one: choose what to annotate among the things the widget shows
+(the account, a session, a message, a change, a caseworker, a result row's key), type a tag
+(the documented vocabulary is offered, a free tag is allowed) and/or a note, and *Save*.
+That calls :meth:`Notes.annotate <workbench.notes.Notes.annotate>`, so the annotation is
+checked against the case, kept beside it and journalled. Auditors and the public get no box:
+they may not annotate, and they see pseudonyms, which are no keys.
+
+Headless, as every widget here: set ``box._w_target.value``, ``box._w_tag.value`` and
+``box._w_note.value``, then ``box._w_save.click()`` (or ``box.save()``); ``box.saved`` is
+the last annotation saved and ``box.status`` says what happened.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ..audience import Audience
+from ..errors import WorkbenchError
+from ..notes import VOCABULARY, Annotation, Notes, NotesError
+
+__all__ = ["KEY_COLUMNS", "AnnotationBox", "annotation_box", "notes_for", "row_targets"]
+
+Target = tuple[str, str, str]
+"""(label shown, kind, key), e.g. ``("session 9f2c…", "session", "9f2c…")``."""
+
+KEY_COLUMNS = {
+    "session_id": "session",
+    "account_id": "account",
+    "applicant_id": "account",
+    "message_id": "support_message",
+    "change_id": "profile_change",
+    "listing_id": "allocation",
+    "handler_id": "caseworker",
+}
+"""Result columns whose values are keys of an annotation kind; ``viewer_applicant_id`` and the like too (by suffix)."""
+
+
+def may_annotate(audience: str | Audience) -> bool:
+    """Only investigators annotate: auditors see pseudonyms, the public counts."""
+    return Audience.parse(audience) is Audience.INVESTIGATOR
+
+
+def notes_for(
+    case: Any, notes_url: str | os.PathLike[str] | None = None, audience: str = "investigator"
+) -> Notes | None:
+    """The notes to give the widgets of a notebook: None for an audience that may not annotate.
+
+    ``notes_url`` as the notebooks take it: None keeps the notes beside a file case (the
+    file is made by the first annotation saved). A case with nowhere to keep notes (a server
+    case without ``notes_url``) warns and gives None: the widgets then show no note box.
+    """
+    if not may_annotate(audience):
+        return None
+    try:
+        return Notes(case, notes_url if notes_url not in ("", None) else None)
+    except NotesError as exc:
+        warnings.warn(f"no note box in the widgets: {exc}", stacklevel=2)
+        return None
+
+
+def annotation_box(notes: Notes | None, audience: str | Audience, *, name: str) -> AnnotationBox | None:
+    """An :class:`AnnotationBox` on ``notes`` for an audience that may annotate, else None."""
+    if notes is None or not may_annotate(audience):
+        return None
+    if not isinstance(notes, Notes):
+        raise WorkbenchError(
+            f"notes must be a workbench.notes.Notes (e.g. notes_for(case, notes_url)); got {type(notes).__name__}"
+        )
+    return AnnotationBox(notes, name=name)
+
+
+def _kind_of(column: str) -> str | None:
+    for suffix, kind in KEY_COLUMNS.items():
+        if column == suffix or column.endswith("_" + suffix):
+            return kind
+    return None
+
+
+def row_targets(rows: pl.DataFrame, first: int = 0) -> list[Target]:
+    """What a page of result rows offers to annotate: every key column's value, row by row (numbered from ``first``+1)."""
+    columns = [(c, k) for c in rows.columns if (k := _kind_of(c)) is not None]
+    found: list[Target] = []
+    for i, row in enumerate(rows.select([c for c, _ in columns]).iter_rows()):
+        for (column, kind), value in zip(columns, row, strict=True):
+            if value is not None:
+                found.append((f"row {first + i + 1} · {column} {value}", kind, str(value)))
+    return found
+
+
+def _kind_name(kind: str) -> str:
+    return kind.replace("_", " ")
+
+
+class AnnotationBox:
+    """Target, tag and note inputs, a Save button, a status line and the annotations already on the target."""
+
+    def __init__(self, notes: Notes, *, name: str = "annotate"):
+        import ipywidgets as w
+
+        self.notes = notes
+        self.saved: Annotation | None = None
+        self._status = ""
+        label = {"description_width": "initial"}
+        # As wide as a session id or a Message-ID with its kind and time: the selected entry is never cut.
+        self._w_target = w.Dropdown(options=[], description="On", style=label, layout=w.Layout(width="760px"))
+        self._w_tag = w.Combobox(
+            options=list(VOCABULARY),
+            placeholder="confirmed, false-positive, … or a free tag",
+            description="Tag",
+            ensure_option=False,
+            style=label,
+            layout=w.Layout(width="300px"),
+        )
+        self._w_note = w.Textarea(
+            placeholder="A note for the record (what you checked, whom you contacted)",
+            description="Note",
+            style=label,
+            layout=w.Layout(width="560px", height="64px"),
+        )
+        self._w_save = w.Button(description="Save", icon="save", button_style="info", disabled=True)
+        self._w_status = w.HTML()
+        self._w_existing = w.HTML()
+        for widget, part in (
+            (self._w_target, "target"),
+            (self._w_tag, "tag"),
+            (self._w_note, "note"),
+            (self._w_save, "save"),
+            (self._w_status, "status"),
+            (self._w_existing, "existing"),
+        ):
+            widget.add_class(f"wb-note-{part}")  # stable hooks for the browser tests
+        vocabulary = ", ".join(f"<code>{t}</code> ({html.escape(why)})" for t, why in VOCABULARY.items())
+        self._w_box = w.VBox(
+            [
+                w.HTML(f"<b>Annotate</b> <span style='font-size:11px;color:#555'>tags: {vocabulary}</span>"),
+                self._w_target,
+                w.HBox([self._w_tag, self._w_save]),
+                self._w_note,
+                self._w_status,
+                self._w_existing,
+            ],
+            layout=w.Layout(border="1px solid #ddd", padding="4px", margin="6px 0 0 0"),
+        )
+        self._w_box.add_class("wb-note-box")
+        self._w_box.add_class(f"wb-note-box-{name}")
+        self._w_save.on_click(lambda _b: self.save())
+        self._w_target.observe(lambda _c: self._show_existing(), names="value")
+        self._show_existing()
+
+    # ---- state ----------------------------------------------------------------------------
+
+    @property
+    def widget(self) -> Any:
+        """The box to place under the widget's own parts."""
+        return self._w_box
+
+    @property
+    def targets(self) -> list[Target]:
+        return [(label, *value) for label, value in self._w_target.options]
+
+    @property
+    def target(self) -> tuple[str, str] | None:
+        """(kind, key) chosen, e.g. ``("session", "9f2c…")``, or None."""
+        return self._w_target.value
+
+    @property
+    def status(self) -> str:
+        """What the last Save did, as plain text ("" before any)."""
+        return self._status
+
+    def offer(self, targets: Iterable[Target]) -> None:
+        """Offer ``targets`` (label, kind, key), keeping the chosen one when it is still among them."""
+        labels: dict[tuple[str, str], str] = {}
+        for label, kind, key in targets:  # one entry per thing, labelled where it is first shown
+            labels.setdefault((kind, key), label)
+        options = [(label, value) for value, label in labels.items()]
+        keep = self._w_target.value if any(v == self._w_target.value for _, v in options) else None
+        self._w_target.options = options
+        self._w_target.value = keep if keep is not None else (options[0][1] if options else None)
+        self._w_save.disabled = not options
+        self._show_existing()
+
+    def choose(self, kind: str, key: Any) -> None:
+        """Choose the target ``kind`` ``key`` among those offered; an error lists them if it is not."""
+        wanted = (kind, str(key))
+        if not any(v == wanted for _, v in self._w_target.options):
+            offered = ", ".join(label for label, _ in self._w_target.options) or "nothing"
+            raise WorkbenchError(f"{_kind_name(kind)} {key!r} is not shown here to annotate; offered: {offered}")
+        self._w_target.value = wanted
+
+    def save(self) -> Annotation | None:
+        """Annotate the chosen target with the tag(s) and note given; None, with the reason in the status, if refused."""
+        if self.target is None:
+            self._say("Nothing shown to annotate.", error=True)
+            return None
+        kind, key = self.target
+        tags = [t.strip() for t in self._w_tag.value.split(",") if t.strip()]
+        note = self._w_note.value.strip()
+        try:
+            saved = self.notes.annotate(kind, key, tag=tags or None, note=note or None)
+        except WorkbenchError as exc:
+            self._say(str(exc), error=True)
+            return None
+        self.saved = saved
+        self._w_tag.value, self._w_note.value = "", ""
+        what = ", ".join(saved.tags) or "a note"
+        self._say(f"Saved on {_kind_name(kind)} {key}: {what}, in {_where(self.notes)} and the journal.")
+        self._show_existing()
+        return saved
+
+    def existing(self) -> list[Annotation]:
+        """The active annotations on the chosen target, oldest first (none read when the notes database does not exist)."""
+        if self.target is None or not _exists(self.notes):
+            return []
+        kind, key = self.target
+        return [a for a in self.notes.current(kind) if a.key == key]
+
+    # ---- display --------------------------------------------------------------------------
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self._status = text
+        style = ' class="wb-note-error" style="color:#b00"' if error else ""
+        self._w_status.value = f"<span{style}>{html.escape(text)}</span>"
+
+    def _show_existing(self) -> None:
+        try:
+            found = self.existing()
+        except (NotesError, WorkbenchError) as exc:
+            self._w_existing.value = f'<span style="color:#b00">{html.escape(str(exc))}</span>'
+            return
+        if not found:
+            self._w_existing.value = "<i>No annotation on it yet.</i>" if self.target else ""
+            return
+        items = "".join(
+            f"<li><b>{html.escape(', '.join(a.tags) or '(no tag)')}</b>"
+            + (f": {html.escape(a.note)}" if a.note else "")
+            + f' <span style="color:#555">— {html.escape(a.analyst)}, {html.escape(a.at[:16].replace("T", " "))} UTC</span></li>'
+            for a in found
+        )
+        self._w_existing.value = f'<ul class="wb-note-list" style="margin:2px 0">{items}</ul>'
+
+
+def _exists(notes: Notes) -> bool:
+    """Whether the notes database is there to read: a SQLite file that does not exist yet holds nothing."""
+    if notes.url.get_backend_name() != "sqlite":
+        return True
+    return Path(notes.url.database or "").is_file()
+
+
+def _where(notes: Notes) -> str:
+    from ..notes.db import notes_label
+
+    return notes_label(notes.url)
