@@ -248,12 +248,12 @@ def render_section(
         names = "; ".join(finding(n) for n in q["findings"])
         sql = f"<pre>{html.escape(q['sql'])}</pre>" if q["sql"] else ""
         given = ", ".join(f"{k}={v}" for k, v in q["params"].items())
-        given = (f" with {code(given)}" if names_shown else f"({html.escape(given)})") if given else ""
+        given = f" with {code(given)}" if given and names_shown else ""  # with the SQL they belong to
         if q["varied"]:
             given += " (its latest run; the notebook also ran it with other values)"
         blocks.append(
             # the query's name is its key in the SQL registry: for those who get the SQL
-            (f"<li><strong>{code(q['query'])}</strong>{given}: " if names_shown else f"<li>{given} ")
+            (f"<li><strong>{code(q['query'])}</strong>{given}: " if names_shown else "<li>")
             + f"{html.escape(q['description'])}"
             f"<br><span class='wb-prov-small'>Findings: {names}</span>{sql}</li>"
         )
