@@ -118,7 +118,8 @@ def test_every_report_has_a_provenance_section(auditor_set, tiny_case):
         assert hashlib.sha256(p.read_bytes()).hexdigest() in section, p.name
     assert "every row read was loaded or quarantined:\n<strong>yes</strong>" in section
     assert f"workbench <strong>{__version__}</strong>" in section and "commit <code>" in section
-    assert "<td>max_rows</td><td>5</td>" in section and "<td>audience</td><td>'auditor'</td>" in section
+    assert '<td class="wb-param">max_rows</td><td>5</td>' in section
+    assert "<td class=\"wb-param\">audience</td><td>'auditor'</td>" in section
     # each finding's query, with its SQL for auditors
     assert "<code>table_counts</code>" in section and "<code>exposure_subjects</code>" in section
     assert "SQL (sqlite):" in section and "SELECT" in section
@@ -138,8 +139,10 @@ def test_public_provenance_names_queries_without_sql(tiny_db):
         findings=findings,
     )
     public, auditor = render_section(audience="public", **args), render_section(audience="auditor", **args)
-    assert "<code>table_counts</code>" in public and "SELECT" not in public
-    assert "SELECT" in auditor
+    # the public reads what each query does and the findings' labels; names and SQL are for auditors
+    assert "table_counts" not in public and "<code>" not in public.split("wb-case-fingerprint")[0]
+    assert "Findings: Members" in public and "SELECT" not in public
+    assert "<code>table_counts</code>" in auditor and "<code>members</code>" in auditor and "SELECT" in auditor
 
 
 def test_charts_render_export_safe_in_a_run(auditor_set):

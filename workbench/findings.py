@@ -115,8 +115,12 @@ def _encode(name: str, value: Any) -> Any:
     )
 
 
-def _display(name: str, value: Any, description: str) -> None:
-    """Show the figure when running under IPython; nothing otherwise."""
+def _display(name: str, value: Any, description: str, *, tag: bool = True) -> None:
+    """Show the figure when running under IPython; nothing otherwise.
+
+    ``tag`` adds the finding's name (``[rows_read]``), the key into ``findings.json``: for
+    investigators and auditors, who look figures up by it; the public gets the label and the value.
+    """
     try:
         from IPython import get_ipython
         from IPython.display import display
@@ -125,10 +129,11 @@ def _display(name: str, value: Any, description: str) -> None:
     if get_ipython() is None:
         return
     shown = format_value(value, name)
+    name_tag = f" <code>[{html.escape(visible(name))}]</code>" if tag else ""
     bundle = {
         "text/plain": f"{description}: {shown}",
-        "text/html": f"<p><strong>{html.escape(visible(description))}</strong>: {html.escape(visible(shown))} "
-        f"<code>[{html.escape(visible(name))}]</code></p>",
+        "text/html": f"<p><strong>{html.escape(visible(description))}</strong>: {html.escape(visible(shown))}"
+        f"{name_tag}</p>",
     }
     display(bundle, raw=True)
 
@@ -246,7 +251,7 @@ class Findings:
             data = load(self.out_dir)
             data[name] = entry
             _write_atomic(self.path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-        _display(name, shown, description)
+        _display(name, shown, description, tag=self.audience.sees_sql)
         self._shown[name] = shown
         return value
 

@@ -25,6 +25,7 @@ __all__ = [
     "format_duration",
     "format_number",
     "format_value",
+    "format_when",
     "is_unknown",
     "iso_duration",
     "unknown_reason",
@@ -190,6 +191,26 @@ def format_number(value: int | float, kind: str | None = None) -> str:
     if kind == "duration" and isinstance(value, int | float):
         return format_duration(value)
     return _plain(value)
+
+
+def format_when(value: Any, zone: str = DISPLAY_TZ) -> str:
+    """A time as prose says it, in local time with the weekday: "Friday 13 December 2013 at 18:52".
+
+    ``value`` is a datetime with a zone or an ISO 8601 string with one, as findings.json holds
+    it (``"2013-12-13T17:52:00+00:00"``); a time without a zone is refused, as its local time is unknown.
+    """
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if not isinstance(when, datetime) or when.tzinfo is None:
+        raise ValueError(f"a time with a zone is needed to say it in local time, got {value!r}")
+    local = when.astimezone(ZoneInfo(zone))
+    return say(
+        "when",
+        weekday=say("weekdays").split()[local.weekday()],
+        day=local.day,
+        month=say("months").split()[local.month - 1],
+        year=local.year,
+        time=f"{local:%H:%M}",
+    )
 
 
 def format_value(value: Any, name: str | None = None) -> str:

@@ -71,7 +71,7 @@ rendered to a non-owner: {pages_shown_to_others}; profile fields changed by anot
 {field_changes_by_others}; interests registered or withdrawn on another's account:
 {allocation_affected}.
 
-**(b) Contact point.** The organisation's data protection officer.
+**(b) Contact point.** Given by the organisation in its own notification; this analysis does not name one.
 
 **(c) Likely consequences.** Identity data (personnummer with address and contact data) in
 the hands of strangers; wrong contact data and income on {accounts_changed_by_others}

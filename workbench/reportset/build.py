@@ -98,15 +98,55 @@ _WIDGET_NOTE = (
 )
 
 
-def _static(nb, audience: str):
+_INLINE_CODE = re.compile(r"(?<![\\`])`([^`\n]+)`(?!`)")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z*_(\[])")
+
+
+def _parameter_names(nb) -> set[str]:
+    """The names the notebook's parameters cell assigns (``extra_report_phrases``, ``notes_url``, …)."""
+    cells = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    return {m for c in cells for m in re.findall(r"^(\w+)\s*=", c.source, re.MULTILINE)}
+
+
+def plain_markdown(text: str, parameters: Collection[str]) -> str:
+    """Markdown as a reader outside the investigation reads it: no instructions about parameters, no code.
+
+    A sentence that names one of the notebook's ``parameters`` in backticks tells the
+    investigator what to set (``add any wording … with `extra_report_phrases```): it is left
+    out. Other inline code (`` `findings.json` ``, `` `confirmed` ``) becomes plain text.
+    """
+    named = re.compile("|".join(rf"`{re.escape(p)}`" for p in sorted(parameters))) if parameters else None
+    lines = []
+    for line in text.split("\n"):
+        if named is not None and named.search(line):
+            line = " ".join(s for s in _SENTENCE.split(line) if not named.search(s))
+        lines.append(_INLINE_CODE.sub(r"\1", line))
+    return "\n".join(lines)
+
+
+def _opening_cell(nb, opening: str | None) -> None:
+    """Put ``opening`` (Markdown: the report's key figures and how to read it) after the title cell."""
+    if not opening:
+        return
+    titled = (i + 1 for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and re.search(r"^#\s", c.source, re.M))
+    nb.cells.insert(next(titled, 0), nbformat.v4.new_markdown_cell(opening))
+
+
+def _static(nb, audience: str, opening: str | None = None):
     """The notebook as a static report shows it, for ``audience``.
 
     Widgets need a live kernel: their saved state (which holds the data they showed, e.g.
     every option of a drop-down) and their text fallback are replaced by a note. Warnings
-    are about code and may quote values: only investigators see them.
+    are about code and may quote values: only investigators see them. Auditors and the public
+    read the prose without code or parameter instructions (:func:`plain_markdown`), and
+    every audience gets the report's key figures after its title (``opening``).
     """
     nb.metadata.pop("widgets", None)
+    plain = not Audience.parse(audience).sees_identifiers
+    parameters = _parameter_names(nb)
     for cell in nb.cells:
+        if cell.cell_type == "markdown" and plain:
+            cell.source = plain_markdown(cell.source, parameters)
         if cell.cell_type != "code":
             continue
         outputs = []
@@ -115,12 +155,22 @@ def _static(nb, audience: str):
                 continue
             if _WIDGET in o.get("data", {}):
                 o = nbformat.v4.new_output("display_data", data={"text/html": _WIDGET_NOTE})
+            elif plain and "text/markdown" in o.get("data", {}):
+                o.data["text/markdown"] = plain_markdown(o.data["text/markdown"], parameters)
             outputs.append(o)
         cell.outputs = outputs
+    _opening_cell(nb, opening)
     return nb
 
 
-def render_html(notebook: str | Path, html_path: str | Path, *, audience: str, provenance: str | None = None) -> Path:
+def render_html(
+    notebook: str | Path,
+    html_path: str | Path,
+    *,
+    audience: str,
+    provenance: str | None = None,
+    opening: str | None = None,
+) -> Path:
     """Render an executed notebook to a self-contained HTML file for ``audience``.
 
     Parameters
@@ -130,11 +180,13 @@ def render_html(notebook: str | Path, html_path: str | Path, *, audience: str, p
     audience : ``"investigator"`` (code and warnings shown), ``"auditor"`` or ``"public"``
         (code and stderr hidden).
     provenance : an HTML section appended to the report (see :mod:`workbench.reportset.provenance`).
+    opening : Markdown put after the report's title: its key figures and how to read it
+        (see :func:`workbench.reportset.story.opening_markdown`).
     """
     from nbconvert import HTMLExporter
 
     Audience.parse(audience)
-    nb = _static(nbformat.read(str(notebook), as_version=4), audience)
+    nb = _static(nbformat.read(str(notebook), as_version=4), audience, opening)
     exporter = HTMLExporter(
         extra_template_basedirs=[str(TEMPLATES)],
         template_name="offline",
@@ -320,7 +372,8 @@ def build_report(
     from .disclosure import leak_check, shown_parameters
     from .execution import Job, execute_many, plan_parameters
     from .fingerprint import CASE_ENV, FINGERPRINT_ENV, digest, recorded_in
-    from .provenance import case_fingerprint, environment, render_section, safe_url
+    from .provenance import case_fingerprint, case_label, environment, render_section
+    from .story import opening_markdown
 
     if Audience.parse(audience).pseudonymised:
         pseudonym_key()  # fail now, not in every notebook, when the key is missing
@@ -366,11 +419,15 @@ def build_report(
             findings = load(folder)
             executed = nbformat.read(str(job.output), as_version=4)
             given = dict(executed.metadata.get("papermill", {}).get("parameters", {}))
+            if not Audience.parse(audience).sees_identifiers:  # local paths name the investigator's machine
+                given.pop("out_dir", None)
+                if "case_url" in given:
+                    given["case_url"] = case_label(case_url, audience)
             seen = recorded_in(executed)
             section = render_section(
                 audience=audience,
                 case=case,
-                case_label=safe_url(case_url),
+                case_label=case_label(case_url, audience),
                 fingerprint=fingerprint,
                 env=run_env,
                 parameters=shown_parameters(given, audience),
@@ -379,7 +436,11 @@ def build_report(
             )
             try:
                 html = render_html(
-                    job.output, folder / f"{job.notebook.stem}.html", audience=audience, provenance=section
+                    job.output,
+                    folder / f"{job.notebook.stem}.html",
+                    audience=audience,
+                    provenance=section,
+                    opening=opening_markdown(job.notebook.stem, findings),
                 )
             except WorkbenchError as exc:  # something started that failed, not a bad input (exit 1)
                 raise RenderError(str(exc)) from None
@@ -418,7 +479,7 @@ def build_report(
                 root,
                 audience=audience,
                 banner=BANNERS[audience],
-                case_label=safe_url(case_url),
+                case_label=case_label(case_url, audience),
                 env=run_env,
                 fingerprint=fingerprint,
                 parameters=shown,

@@ -38,7 +38,7 @@ __all__ = [
 SET_FILE = "report-set.json"
 INDEX_FILE = "index.html"
 FORMAT = 1
-# The figures a reader looks for first, when the notebooks record them.
+# The figures a reader looks for first, when the notebooks record them (the summary names them all, in words).
 HEADLINES = ("accounts_exposed", "accounts_changed_by_others", "time_to_contain_hours", "caseworkers_flagged")
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
@@ -223,23 +223,6 @@ def mark_incomplete(root: str | Path, audience: str) -> None:
         _mark(root, audience, hashes, failed=failed if isinstance(failed, str) else None)
 
 
-def _headlines(reports: list[ReportEntry], findings: Mapping[str, Mapping]) -> list[dict]:
-    from ..values import format_value
-
-    found = []
-    for name in HEADLINES:
-        for r in reports:
-            entry = findings.get(r.notebook, {}).get(name)
-            if entry is not None:
-                value = entry["value"]
-                shown = format_value(value, name)
-                if isinstance(value, list):
-                    shown = f"{len(value)}" + (f" ({shown})" if value else "")
-                found.append({"name": name, "description": entry["description"], "value": shown, "report": r.title})
-                break
-    return found
-
-
 def _unanswered(reports: list[ReportEntry], findings: Mapping[str, Mapping]) -> list[dict]:
     """The questions each report could not answer: its findings recorded as unknown, with why."""
     from ..findings import unanswered
@@ -279,13 +262,17 @@ def write_set(
     """
     import jinja2
 
+    from ..audience import Audience
     from ..values import format_value
+    from ..wording import HOW_TO_READ, say
+    from .story import key_figures, summary, unanswered_questions
 
     root = Path(root)
     findings = {
         r.notebook: (json.loads((root / r.findings).read_text(encoding="utf-8")) if r.findings else {}) for r in reports
     }
     files = hash_tree(root)
+    story = summary(findings)
     page = (
         jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES / "reportset"), autoescape=True, keep_trailing_newline=True
@@ -301,7 +288,12 @@ def write_set(
             reports=reports,
             findings=findings,
             files=files,
-            headlines=_headlines(reports, findings),
+            technical=Audience.parse(audience).sees_sql,
+            story=story,
+            open_questions=unanswered_questions(story),
+            keys={r.notebook: key_figures(r.notebook, findings[r.notebook]) for r in reports},
+            how={r.notebook: HOW_TO_READ.get(r.notebook) for r in reports},
+            say=say,
             unanswered=_unanswered(reports, findings),
             sizes={path: _size(root / path) for path in files},
             format_value=format_value,

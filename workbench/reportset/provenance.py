@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import json
 import platform
+import re
 import subprocess
 from collections.abc import Mapping, Set as AbstractSet
 from datetime import UTC, datetime
@@ -27,11 +28,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..values import format_value
+from ..wording import say
 
 if TYPE_CHECKING:
     from ..case import CaseLike
 
-__all__ = ["case_fingerprint", "environment", "format_value", "git_commit", "render_section", "safe_url"]
+__all__ = [
+    "case_fingerprint",
+    "case_label",
+    "environment",
+    "format_value",
+    "git_commit",
+    "render_section",
+    "safe_url",
+]
 
 _PACKAGES = ("polars", "sqlalchemy", "altair", "papermill", "nbconvert")
 _SOURCE = Path(__file__).resolve().parents[2]
@@ -42,6 +52,23 @@ def safe_url(url: Any) -> str:
     from ..case import case_url
 
     return case_url(url).render_as_string(hide_password=True)
+
+
+def case_label(url: Any, audience: str) -> str:
+    """The case as ``audience`` reads it: the URL (password hidden) for investigators, else only its name.
+
+    A local path names the investigator's machine and folders; auditors and the public get the
+    database file's name (``case.duckdb``), or the database's name on a server (``housing on postgresql``).
+    """
+    from ..audience import Audience
+    from ..case import case_url
+
+    url = case_url(url)
+    if Audience.parse(audience).sees_identifiers:
+        return url.render_as_string(hide_password=True)
+    name = Path(url.database or "").name or "(in memory)"
+    backend = url.get_backend_name()
+    return name if backend in ("sqlite", "duckdb") else f"{name} on {backend}"
 
 
 def git_commit(path: str | Path = _SOURCE) -> str | None:
@@ -198,29 +225,42 @@ def render_section(
         ],
         numeric={3, 4, 5, 6},
     )
-    params = _table(["Parameter", "Value"], [[k, repr(v)] for k, v in parameters.items()])
+    params = _table(
+        ["Parameter", "Value"], [[k, say("not_given") if v is None else repr(v)] for k, v in parameters.items()]
+    )
+    # A parameter's name is how the notebook was run, not a finding's name: marked so a reader check can tell them apart.
+    params = re.sub(r"<tr><td>", '<tr><td class="wb-param">', params)
     commit = env.get("git_commit") or "not available (not run from a git checkout)"
     packages = ", ".join(f"{k} {v}" for k, v in env.get("packages", {}).items())
     with_sql = Audience.parse(audience).sees_sql
     queries = _queries(findings, case, with_sql)
+    # Those who get the SQL look findings and queries up by name; the public by the label the report shows.
+    names_shown = with_sql
+
+    def code(text: str) -> str:
+        return f"<code>{html.escape(text)}</code>" if names_shown else html.escape(text)
+
+    def finding(name: str) -> str:
+        return code(name) if names_shown else html.escape(findings[name].get("description") or name)
+
     blocks = []
     for q in queries:
-        names = ", ".join(f"<code>{html.escape(n)}</code>" for n in q["findings"])
+        names = "; ".join(finding(n) for n in q["findings"])
         sql = f"<pre>{html.escape(q['sql'])}</pre>" if q["sql"] else ""
         given = ", ".join(f"{k}={v}" for k, v in q["params"].items())
-        given = f" with <code>{html.escape(given)}</code>" if given else ""
+        given = f" with {code(given)}" if given and names_shown else ""  # with the SQL they belong to
         if q["varied"]:
             given += " (its latest run; the notebook also ran it with other values)"
         blocks.append(
-            f"<li><strong><code>{html.escape(q['query'])}</code></strong>{given}: {html.escape(q['description'])}"
+            # the query's name is its key in the SQL registry: for those who get the SQL
+            (f"<li><strong>{code(q['query'])}</strong>{given}: " if names_shown else "<li>")
+            + f"{html.escape(q['description'])}"
             f"<br><span class='wb-prov-small'>Findings: {names}</span>{sql}</li>"
         )
     unsourced = sorted(n for n, e in findings.items() if not e.get("query"))
     if unsourced:
         blocks.append(
-            "<li>Computed in the notebook without a registered query: "
-            + ", ".join(f"<code>{html.escape(n)}</code>" for n in unsourced)
-            + "</li>"
+            "<li>Computed in the notebook without a registered query: " + "; ".join(map(finding, unsourced)) + "</li>"
         )
     sql_note = (
         "Each query's SQL is shown as compiled for this case's engine, with the parameter values the "
@@ -233,12 +273,12 @@ def render_section(
 <h2>Provenance</h2>
 <p>Rendered <strong>{html.escape(env["generated_at"])}</strong>
 by workbench <strong>{html.escape(env["workbench_version"])}</strong>,
-commit <code>{html.escape(commit)}</code>, Python {html.escape(env.get("python", ""))} ({html.escape(packages)}),
+commit {code(commit)}, Python {html.escape(env.get("python", ""))} ({html.escape(packages)}),
 for the <strong>{html.escape(audience)}</strong> audience.</p>
 <h3>Evidence manifest</h3>
 <p>{len(files)} evidence files; every row read was loaded or quarantined:
 <strong>{"yes" if reconciled else "NO"}</strong>.
-Case: <code>{html.escape(case_label)}</code>.</p>
+Case: {code(case_label)}.</p>
 {_seen(case_digest)}
 {manifest}
 <h3>Parameters</h3>
