@@ -72,7 +72,7 @@ def test_audience_help_says_what_each_audience_sees(capsys, wide_help):
     assert (
         "who the report set is for: investigator sees everything, personal data and code included; auditor sees "
         "every row with direct identifiers replaced by pseudonyms and free text withheld (needs "
-        "WORKBENCH_PSEUDONYM_KEY); public sees aggregates only, with counts under 5 suppressed"
+        "WORKBENCH_PSEUDONYM_KEY); public sees aggregates only, with counts of 1-4 in breakdowns shown as 1-4"
     ) in out
 
 

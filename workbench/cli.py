@@ -34,7 +34,7 @@ Run 'workbench COMMAND --help' for a command's options and an example.
 _AUDIENCE_HELP = (
     "who the report set is for: investigator sees everything, personal data and code included; "
     "auditor sees every row with direct identifiers replaced by pseudonyms and free text withheld "
-    "(needs WORKBENCH_PSEUDONYM_KEY); public sees aggregates only, with counts under 5 suppressed"
+    "(needs WORKBENCH_PSEUDONYM_KEY); public sees aggregates only, with counts of 1-4 in breakdowns shown as 1-4"
 )
 
 

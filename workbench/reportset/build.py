@@ -54,7 +54,7 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 BANNERS = {
     "investigator": "Investigator copy: contains personal data. Do not distribute.",
     "auditor": "Auditor copy: direct identifiers are pseudonymised, free text withheld.",
-    "public": "Public copy: aggregates only; counts under 5 are suppressed.",
+    "public": "Public copy: aggregates only; in breakdowns by district, kind, period or caseworker, counts of 1 to 4 are shown as 1–4.",
 }
 
 
