@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import json
 
 import polars as pl
@@ -10,6 +11,7 @@ import pytest
 
 import workbench.audience as audience_module
 from workbench.audience import fit
+from workbench.reportset.build import BANNERS
 from workbench.reportset.disclosure_audit import audit, read_ledger
 from workbench.settings import LEDGER_ENV
 from workbench.suppression import suppress
@@ -110,7 +112,10 @@ def test_every_notebook_of_the_public_tiny_set_passes_the_audit(tiny_db, tmp_pat
     for name in ("sessions_mismatched", "fault_reports", "sessions_avoidable_with_on_call", "exposures_actual"):
         assert isinstance(values[name], int), (name, values[name])
     page = next(incident.parent.glob("*.html")).read_text(encoding="utf-8")
-    assert "[suppressed]" not in page and "1–4" not in page
+    # The banner explains the 1–4 policy; the report under it must show no such cell.
+    body = page.replace(html.escape(BANNERS["public"], quote=False), "")
+    assert BANNERS["public"].split(";")[0] in page
+    assert "[suppressed]" not in body and "1–4" not in body
     entries = read_ledger(tmp_path / "ledger.jsonl")
     # The "made some change" split counts the incident's actors, recorded exactly in
     # findings.json: the table shows the same numbers, it is no breakdown.
