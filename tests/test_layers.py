@@ -15,7 +15,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "workbench"
 
-FOUNDATION = {"errors", "settings", "values", "wording"}
+FOUNDATION = {"errors", "settings", "values", "wording", "i18n"}
 FORMAT = FOUNDATION | {"evidence"}
 DATA = FORMAT | {"case", "queries"}
 ANALYSIS = DATA | {"audience", "suppression", "figures"}
@@ -23,8 +23,10 @@ ANALYSIS = DATA | {"audience", "suppression", "figures"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "settings": set(),
-    "wording": set(),  # the words around numbers and tables, in one place for translation
-    "values": {"settings", "wording"},
+    # the message catalogues (workbench/locales/) and the language a text is written in
+    "i18n": {"errors"},
+    "wording": {"i18n"},  # the words around numbers and tables, by key, in the report's language
+    "values": {"settings", "wording", "i18n"},
     "figures": {"errors", "values"},
     "evidence": {"errors"},
     "evidence_docs": {"evidence"},
@@ -63,6 +65,7 @@ ALLOWED: dict[str, set[str]] = {
 RENDERERS = ("IPython", "ipywidgets", "altair", "nbconvert", "papermill")
 HEADLESS = (
     "errors",
+    "i18n",
     "settings",
     "values",
     "wording",

@@ -131,7 +131,8 @@ def _run(args: argparse.Namespace) -> int:
 
         pseudonym_key()  # fail now, with the how-to, rather than inside every notebook
     out = Path(args.out).resolve()
-    plan = plan_parameters(notebooks, given, {"case_url": url, "out_dir": ""}, text=text)
+    fixed = {"case_url": url, "out_dir": "", "language": args.language}
+    plan = plan_parameters(notebooks, given, fixed, text=text)
     jobs = []
     for nb in notebooks:
         folder = out / nb.stem
@@ -186,6 +187,7 @@ def _report(args: argparse.Namespace) -> int:
             cell_timeout=args.cell_timeout,
             force=args.force,
             notes=args.notes,
+            language=args.language,
         )
     except ParameterError:
         raise  # a bad value, refused before anything ran: status 2 (main)
@@ -194,6 +196,18 @@ def _report(args: argparse.Namespace) -> int:
         return 1
     print(f"{args.audience} index: {index}")
     return 0
+
+
+def _language_option(parser: argparse.ArgumentParser) -> None:
+    from .i18n import DEFAULT_LANGUAGE, LANGUAGES
+
+    parser.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        default=DEFAULT_LANGUAGE,
+        help="the language the reports are written in: en (English, the default) or sv (Swedish); "
+        "passed to every notebook as its language parameter",
+    )
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -401,6 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
         + "a path to a .ipynb, or 'all' (every report notebook 00-09)",
     )
     notebook_options(r)
+    _language_option(r)
     r.add_argument(
         "--out", required=True, help="folder for the executed notebooks; each gets OUT/<name>/ with findings.json"
     )
@@ -413,6 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
         "workbench report --case build/demo/case/case.duckdb --audience public --out build/demo/reports/public",
     )
     notebook_options(rp)
+    _language_option(rp)
     rp.add_argument("--audience", required=True, choices=[a.value for a in Audience], help=_AUDIENCE_HELP)
     rp.add_argument(
         "--out",

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from .audience import Audience, fit
+from .i18n import column_label, translate
 from .markup import MAX_TEXT_CHARS, cut, shown, visible
 from .settings import DISPLAY_TZ, OUT_DIR_ENV
 from .values import format_value
@@ -34,6 +35,9 @@ _STYLE = (
     ".wb-table th{border-bottom:2px solid #999}"
     ".wb-null{color:#aaa}.wb-note{font-size:11px;color:#666}.wb-cut{color:#888;font-style:italic}</style>"
 )
+
+
+_NUM = ' class="wb-num"'
 
 
 def _thousands(n: int) -> str:
@@ -103,7 +107,8 @@ class Table:
         rows = self.frame.head(self.max_rows)
         numeric = {c for c, t in rows.schema.items() if t.is_numeric()}
         head = "".join(
-            ('<th class="wb-num">' if c in numeric else "<th>") + f"{html.escape(shown(c))}</th>" for c in rows.columns
+            f'<th{_NUM if c in numeric else ""} data-col="{html.escape(c)}">{html.escape(shown(column_label(c)))}</th>'
+            for c in rows.columns
         )
         body = "".join(
             "<tr>" + "".join(self._cell(v, c) for c, v in zip(rows.columns, row, strict=True)) + "</tr>"
@@ -123,7 +128,7 @@ class Table:
             notes.append(say("texts_cut", n=_thousands(self.texts_cut), limit=_thousands(MAX_TEXT_CHARS)) + ".")
         note = " ".join(html.escape(n) for n in notes) + (f" {link}" if link else "")
         note = f'<p class="wb-note">{note.strip()}</p>' if note.strip() else ""
-        caption = f"<caption>{html.escape(shown(self.caption))}</caption>" if self.caption else ""
+        caption = f"<caption>{html.escape(shown(translate(self.caption)))}</caption>" if self.caption else ""
         search = f' data-wb-search="{html.escape(say("search_rows"))}"' if rows.height > SEARCH_FROM else ""
         attrs = f' data-wb-sort="{html.escape(say("sort_hint"))}"{search}'
         return (
@@ -195,9 +200,6 @@ def show_rows(
     if not Audience.parse(audience).sees_rows:
         from IPython.display import Markdown
 
-        return Markdown(
-            f"*{frame.height:,} per-person rows are not shown in the public report.*".replace(",", "\u202f")
-            if frame.height >= 5
-            else "*Per-person rows are not shown in the public report.*"
-        )
+        text = say("rows_withheld", n=_thousands(frame.height)) if frame.height >= 5 else say("rows_withheld_few")
+        return Markdown(f"*{text}*")
     return Table(fit(frame, audience, **fit_options), max_rows=max_rows, caption=caption, csv_for=audience)

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import WorkbenchError
+from .i18n import finding_label, translate
 from .markup import markdown_text, visible
 from .settings import OUT_DIR_ENV
 from .values import Bounds, Unknown, format_value, is_unknown, iso_duration, unknown_reason
@@ -214,6 +215,7 @@ class Findings:
             raise FindingError(f"a finding needs a non-empty string name, got {name!r}")
         if not description or not isinstance(description, str):
             raise FindingError(f"finding {name!r} needs a description (one line for the reader), got {description!r}")
+        description = finding_label(name, description)  # in the report's language (workbench/locales/)
         used: dict[str, Any] = {}
         varied = False
         if query is not None:
@@ -271,6 +273,11 @@ class Findings:
         """
         import string
 
+        from .wording import say
+
+        template = translate(template)
+        unknown = translate(unknown) if unknown is not None else None
+
         def fields(text: str) -> list[str]:
             return [field for _, field, _, _ in string.Formatter().parse(text) if field]
 
@@ -283,10 +290,12 @@ class Findings:
         gaps = {n: self._shown[n] for n in fields(template) if is_unknown(self._shown[n])}
         chosen = unknown if gaps and unknown is not None else template
         shown = markdown_text if markdown else str
-        values = {k: "unknown" if is_unknown(v) else shown(format_value(v, k)) for k, v in self._shown.items()}
+        values = {
+            k: say("unknown_word") if is_unknown(v) else shown(format_value(v, k)) for k, v in self._shown.items()
+        }
         body = chosen.format_map(values)
         if gaps:
-            body += f" *Unknown here because {_because(gaps.values(), self.absent)}.*"
+            body += " *" + say("unknown_because", reasons=_because(gaps.values(), self.absent)) + "*"
         return body
 
     def say(self, template: str, unknown: str | None = None) -> None:

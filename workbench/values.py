@@ -1,13 +1,21 @@
 """Figures as values: bounds, ISO 8601 durations, and the text a reader sees.
 
 :class:`Bounds` and :func:`format_value` are used by findings, exposure, the report set and
-the command line. This module imports nothing from workbench but :mod:`workbench.settings`
-and :mod:`workbench.wording`,
+the command line. This module imports nothing from workbench but :mod:`workbench.settings`,
+:mod:`workbench.i18n` and :mod:`workbench.wording`,
 so any module can use them without importing findings, the audience layer or the queries.
+
+Every text is written in a language (``language``, default
+:func:`workbench.i18n.current_language`): numbers, dates and units follow its conventions
+through Babel. English: "1\u202f204.5", "9.7%", "Friday 13 December 2013 at 18:52";
+Swedish: "1\u202f204,5", "9,7\u202f%", "fredag 13 december 2013 kl. 18.52". Both group
+thousands with a narrow no-break space (U+202F), the same character in every language,
+and write durations "48 h 23 min" and money "312 000 kr".
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .i18n import current_language
 from .settings import DISPLAY_TZ
 from .wording import say
 
@@ -60,7 +69,7 @@ class Unknown:
             raise ValueError(f"an unknown figure needs the reason it is unknown, got {self.reason!r}")
 
     def __str__(self) -> str:
-        return f"unknown ({self.reason})"
+        return say("unknown", reason=self.reason)
 
 
 def is_unknown(value: Any) -> bool:
@@ -144,16 +153,17 @@ def _seconds_in(name: str) -> int:
     return next(_DURATION_UNITS[w] for w in name.lower().split("_")[1:] if w in _DURATION_UNITS)
 
 
-def format_duration(seconds: float) -> str:
+def format_duration(seconds: float, language: str | None = None) -> str:
     """A duration as people read it: "48 h 23 min", "23 min", "37 s", "1.5 s"; minutes rounded from an hour on."""
+    lang = language or current_language()
     sign = "-" if seconds < 0 else ""
     seconds = abs(seconds)
     if seconds < 59.5:
-        return sign + say("seconds", s=_plain(seconds))
+        return sign + say("seconds", lang, s=_plain(seconds, lang))
     h, m = divmod(round(seconds / 60), 60)
     if not h:
-        return sign + say("minutes", m=m)
-    return sign + (say("hours_minutes", h=_plain(h), m=m) if m else say("hours", h=_plain(h)))
+        return sign + say("minutes", lang, m=m)
+    return sign + (say("hours_minutes", lang, h=_plain(h, lang), m=m) if m else say("hours", lang, h=_plain(h, lang)))
 
 
 def _iso_seconds(text: str) -> float | None:
@@ -166,35 +176,58 @@ def _iso_seconds(text: str) -> float | None:
     return -total if sign else total
 
 
-def _plain(value: int | float) -> str:
-    """A number with thin-space thousands; a float with 4 significant digits."""
-    text = f"{value:,}" if isinstance(value, int) else f"{value:,.4g}"
-    return text.replace(",", "\u202f")
+THOUSANDS = "\u202f"
+"""The thousands separator of every language: a narrow no-break space."""
 
 
-def _percent(points: float) -> str:
+def _babel(value: float | int, language: str, pattern: str | None = None) -> str:
+    from babel.numbers import format_decimal, get_group_symbol
+
+    locale = say("locale", language)
+    text = format_decimal(value, format=pattern, locale=locale, decimal_quantization=pattern is not None)
+    return text.replace(get_group_symbol(locale), THOUSANDS)
+
+
+def _plain(value: int | float, language: str | None = None) -> str:
+    """A number with narrow-space thousands and the language's decimal mark; a float with 4 significant digits."""
+    lang = language or current_language()
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        value = float(f"{value:.4g}")
+        if value.is_integer() and abs(value) >= 1e4:
+            value = int(value)
+    return _babel(value, lang)
+
+
+def _percent(points: float, language: str | None = None) -> str:
+    lang = language or current_language()
     if points and abs(points) < 0.05:
-        return say("percent_tiny")
-    return say("percent", p=f"{points:.1f}")
+        return say("percent_tiny", lang)
+    return say("percent", lang, p=_babel(round(points, 1), lang, "#,##0.0"))
 
 
-def format_number(value: int | float, kind: str | None = None) -> str:
-    """A number as the reader sees it, written as ``kind`` (see :func:`value_kind`) says."""
+def format_number(value: int | float, kind: str | None = None, language: str | None = None) -> str:
+    """A number as the reader sees it, written as ``kind`` (see :func:`value_kind`) says, in ``language``."""
+    lang = language or current_language()
     if kind in ("id", "year") and (isinstance(value, int) or float(value).is_integer()):
         return str(int(value))
     if kind == "rate" and isinstance(value, float):
-        return _percent(100 * value)
+        return _percent(100 * value, lang)
     if kind == "percent":
-        return _percent(float(value))
+        return _percent(float(value), lang)
     if kind == "money":
-        return say("money", amount=_plain(round(value) if isinstance(value, float) and abs(value) >= 100 else value))
+        amount = round(value) if isinstance(value, float) and abs(value) >= 100 else value
+        return say("money", lang, amount=_plain(amount, lang))
     if kind == "duration" and isinstance(value, int | float):
-        return format_duration(value)
-    return _plain(value)
+        return format_duration(value, lang)
+    return _plain(value, lang)
 
 
-def format_when(value: Any, zone: str = DISPLAY_TZ) -> str:
+def format_when(value: Any, zone: str = DISPLAY_TZ, language: str | None = None) -> str:
     """A time as prose says it, in local time with the weekday: "Friday 13 December 2013 at 18:52".
+
+    In Swedish: "fredag 13 december 2013 kl. 18.52" (the catalogue's Babel pattern ``when``).
 
     ``value`` is a datetime with a zone or an ISO 8601 string with one, as findings.json holds
     it (``"2013-12-13T17:52:00+00:00"``); a time without a zone is refused, as its local time is unknown.
@@ -202,18 +235,14 @@ def format_when(value: Any, zone: str = DISPLAY_TZ) -> str:
     when = datetime.fromisoformat(value) if isinstance(value, str) else value
     if not isinstance(when, datetime) or when.tzinfo is None:
         raise ValueError(f"a time with a zone is needed to say it in local time, got {value!r}")
+    from babel.dates import format_datetime
+
+    lang = language or current_language()
     local = when.astimezone(ZoneInfo(zone))
-    return say(
-        "when",
-        weekday=say("weekdays").split()[local.weekday()],
-        day=local.day,
-        month=say("months").split()[local.month - 1],
-        year=local.year,
-        time=f"{local:%H:%M}",
-    )
+    return format_datetime(local, say("when", lang), tzinfo=ZoneInfo(zone), locale=say("locale", lang))
 
 
-def format_value(value: Any, name: str | None = None) -> str:
+def format_value(value: Any, name: str | None = None, language: str | None = None) -> str:
     """A figure as a reader sees it, from its Python value or as ``findings.json`` holds it.
 
     ``name`` (a finding's or a column's) says what kind of number it is (:func:`value_kind`):
@@ -222,30 +251,32 @@ def format_value(value: Any, name: str | None = None) -> str:
     thin-space thousands, 4 significant digits for fractions, booleans as yes/no, ISO 8601
     durations (``"PT5H30M"``) as durations, times in Europe/Stockholm (an ISO string with a
     zone counts as a time), bounds as "likely (between min and max)", lists joined by commas
-    ("none" when empty). An unknown figure reads "unknown (reason)".
+    ("none" when empty). An unknown figure reads "unknown (reason)". All of it in ``language``
+    (default: :func:`workbench.i18n.current_language`).
     """
+    lang = language or current_language()
     if is_unknown(value):
-        return f"unknown ({unknown_reason(value)})"
+        return say("unknown", lang, reason=unknown_reason(value))
     kind = value_kind(name)
     if isinstance(value, Bounds):
         value = {"min": value.min, "likely": value.likely, "max": value.max}
     if isinstance(value, Mapping) and {"min", "likely", "max"} <= set(value):
-        low, likely, high = (format_value(value[k], name) for k in ("min", "likely", "max"))
-        return say("bounds", likely=likely, low=low, high=high)
+        low, likely, high = (format_value(value[k], name, lang) for k in ("min", "likely", "max"))
+        return say("bounds", lang, likely=likely, low=low, high=high)
     if isinstance(value, bool):
-        return say("yes" if value else "no")
+        return say("yes" if value else "no", lang)
     if value is None:
         return str(value)
     if isinstance(value, int | float):
         if kind == "duration" and name:
-            return format_duration(value * _seconds_in(name))
-        return format_number(value, kind)
+            return format_duration(value * _seconds_in(name), lang)
+        return format_number(value, kind, lang)
     if isinstance(value, timedelta):
-        return format_duration(value.total_seconds())
+        return format_duration(value.total_seconds(), lang)
     if isinstance(value, str) and value.lstrip("-")[:1] == "P":
         seconds = _iso_seconds(value)
         if seconds is not None:
-            return format_duration(seconds)
+            return format_duration(seconds, lang)
     if isinstance(value, str) and len(value) >= 20 and value[10:11] == "T":
         try:
             value = datetime.fromisoformat(value)
@@ -256,5 +287,5 @@ def format_value(value: Any, name: str | None = None) -> str:
     if isinstance(value, datetime):
         return value.astimezone(_DISPLAY_ZONE).strftime("%Y-%m-%d %H:%M:%S %Z")
     if isinstance(value, (list, tuple)):
-        return ", ".join(format_value(v, name) for v in value) if value else say("none")
+        return ", ".join(format_value(v, name, lang) for v in value) if value else say("none", lang)
     return str(value)

@@ -5,7 +5,8 @@ integers as int64) and every number must be finite. A parameter named in :data:`
 also lie in its range, in every notebook that declares it: ``-p idle_timeout_minutes -5`` or
 ``-p alpha 2`` is refused before anything runs, with the allowed range, rather than failing
 deep in a cell or giving a meaningless report. A notebook that adds a numeric parameter adds
-its range here; ``tests/test_parameter_bounds.py`` checks that every one has.
+its range here; ``tests/test_parameter_bounds.py`` checks that every one has. A text
+parameter named in :data:`CHOICES` must be one of its values (``-p language de`` is refused).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import math
 import sys
 from dataclasses import dataclass
 
-__all__ = ["INT64", "RANGES", "Range", "out_of_range"]
+from ..i18n import LANGUAGES
+
+__all__ = ["CHOICES", "INT64", "RANGES", "Range", "out_of_range"]
 
 INT64 = (-(2**63), 2**63 - 1)
 
@@ -63,13 +66,22 @@ RANGES: dict[str, Range] = {
 }
 """Ranges by parameter name, for every notebook that declares the name."""
 
+CHOICES: dict[str, tuple[str, ...]] = {
+    # every notebook: the language its report is written in (workbench/locales/)
+    "language": LANGUAGES,
+}
+"""The values a text parameter may take, by name, for every notebook that declares the name."""
+
 
 def out_of_range(name: str, type_name: str, value: object) -> str | None:
     """What ``value`` for parameter ``name`` (declared ``type_name``) must be, if it is not; else None.
 
     Example: ``out_of_range("alpha", "float", 2.0) == "a number above 0 and below 1"``.
-    Values that are not numbers (or are booleans) are left to the type check.
+    A text parameter named in :data:`CHOICES` must be one of them: ``"one of en, sv"``.
+    Other values that are not numbers (or are booleans) are left to the type check.
     """
+    if name in CHOICES and isinstance(value, str):
+        return None if value in CHOICES[name] else f"one of {', '.join(CHOICES[name])}"
     if type_name not in ("int", "float") or isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     kind = "a whole number" if type_name == "int" else "a number"

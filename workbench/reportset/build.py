@@ -23,6 +23,7 @@ import nbformat
 
 from ..audience import Audience
 from ..errors import WorkbenchError
+from ..i18n import DEFAULT_LANGUAGE, check_language, t, using
 from ..wording import say
 from .pageparts import table_script, with_contents
 
@@ -51,11 +52,8 @@ REPORT_GLOB = "0[0-9]_*.ipynb"
 # A report far below what mail and laptops handle; a bigger one means a chart embeds raw rows.
 MAX_REPORT_BYTES = 20_000_000
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
-BANNERS = {
-    "investigator": "Investigator copy: contains personal data. Do not distribute.",
-    "auditor": "Auditor copy: direct identifiers are pseudonymised, free text withheld.",
-    "public": "Public copy: aggregates only; in breakdowns by district, kind, period or caseworker, counts of 1 to 4 are shown as 1–4.",
-}
+BANNERS = {a: t(f"banner.{a}", DEFAULT_LANGUAGE) for a in AUDIENCES}
+"""The banner atop each page of a set, in English; ``t(f"banner.{audience}", language)`` in any language."""
 
 
 @lru_cache(maxsize=1)
@@ -170,6 +168,7 @@ def render_html(
     audience: str,
     provenance: str | None = None,
     opening: str | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> Path:
     """Render an executed notebook to a self-contained HTML file for ``audience``.
 
@@ -182,11 +181,21 @@ def render_html(
     provenance : an HTML section appended to the report (see :mod:`workbench.reportset.provenance`).
     opening : Markdown put after the report's title: its key figures and how to read it
         (see :func:`workbench.reportset.story.opening_markdown`).
+    language : what the page's own words are written in (banner, contents, table notes),
+        and what its Markdown cells are translated into (:func:`translated_cells`).
     """
+    with using(check_language(language)):
+        return _render_html(notebook, html_path, audience, provenance, opening, language)
+
+
+def _render_html(notebook, html_path, audience, provenance, opening, language) -> Path:
     from nbconvert import HTMLExporter
 
+    from .translation import translated_cells
+
     Audience.parse(audience)
-    nb = _static(nbformat.read(str(notebook), as_version=4), audience, opening)
+    nb = translated_cells(nbformat.read(str(notebook), as_version=4), language, _report_name(notebook))
+    nb = _static(nb, audience, opening)
     exporter = HTMLExporter(
         extra_template_basedirs=[str(TEMPLATES)],
         template_name="offline",
@@ -197,10 +206,11 @@ def render_html(
     )
     resources = {
         "metadata": {"name": notebook_title(nb) or Path(notebook).stem},
+        "language_code": language,
         "workbench": {
             **_vega_resources(),
             "table_script": table_script(),
-            "banner": BANNERS[audience],
+            "banner": t(f"banner.{audience}", language),
             "provenance": provenance,
             "provenance_title": say("provenance"),
         },
@@ -221,6 +231,11 @@ def render_html(
             "(the file is kept for inspection)"
         )
     return html_path
+
+
+def _report_name(notebook: str | Path) -> str:
+    """The report notebook a file is, as the catalogue names it: ``00_case_overview`` for ``…/00_case_overview.ipynb``."""
+    return Path(notebook).stem
 
 
 def _biggest_outputs(nb, n: int = 3) -> str:
@@ -345,8 +360,12 @@ def build_report(
     cell_timeout: float | None = None,
     force: bool = False,
     notes: str | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> Path:
     """Run each notebook for ``audience``, render it, and write the report set; returns ``index.html``.
+
+    ``language`` (``"en"`` or ``"sv"``) is passed to every notebook that declares a
+    ``language`` parameter, and the pages, the index and ``report-set.json`` are written in it.
 
     Each notebook gets a folder ``out_dir/<name>/`` with ``<name>.html``, its
     ``findings.json``, CSVs of long tables (investigator and auditor) and, with ``pdf``, a
@@ -375,6 +394,7 @@ def build_report(
     from .provenance import case_fingerprint, case_label, environment, render_section
     from .story import opening_markdown
 
+    check_language(language)
     if Audience.parse(audience).pseudonymised:
         pseudonym_key()  # fail now, not in every notebook, when the key is missing
     if pdf:
@@ -400,7 +420,7 @@ def build_report(
             case, notes, audience=audience, out=root, case_digest=env[FINGERPRINT_ENV]
         )
         env = {**env, **journal_env}
-        fixed = {"case_url": url, "audience": audience}
+        fixed = {"case_url": url, "audience": audience, "language": language}
         plan = plan_parameters(paths, parameters or {}, fixed | {"out_dir": ""}, text=text_parameters)
         claim_folder(root, audience, force=force)
         jobs = []
@@ -415,6 +435,7 @@ def build_report(
                 return
             folder = job.output.parent
             from ..findings import load
+            from .translation import translated_cells
 
             findings = load(folder)
             executed = nbformat.read(str(job.output), as_version=4)
@@ -440,7 +461,8 @@ def build_report(
                     folder / f"{job.notebook.stem}.html",
                     audience=audience,
                     provenance=section,
-                    opening=opening_markdown(job.notebook.stem, findings),
+                    opening=opening_markdown(job.notebook.stem, findings, language),
+                    language=language,
                 )
             except WorkbenchError as exc:  # something started that failed, not a bad input (exit 1)
                 raise RenderError(str(exc)) from None
@@ -448,7 +470,7 @@ def build_report(
             stem = job.notebook.stem
             entries[job.notebook] = ReportEntry(
                 notebook=stem,
-                title=notebook_title(executed) or stem,
+                title=notebook_title(translated_cells(executed, language, stem)) or stem,
                 html=f"{stem}/{html.name}",
                 findings=f"{stem}/findings.json" if (folder / "findings.json").is_file() else None,
                 case_fingerprint=seen,
@@ -478,7 +500,7 @@ def build_report(
             return write_set(
                 root,
                 audience=audience,
-                banner=BANNERS[audience],
+                banner=t(f"banner.{audience}", language),
                 case_label=case_label(case_url, audience),
                 env=run_env,
                 fingerprint=fingerprint,
@@ -486,6 +508,7 @@ def build_report(
                 reports=reports,
                 check=check,
                 journal=journal,
+                language=language,
             )
         except BaseException:
             mark_incomplete(root, audience)  # what this run wrote, so the next run may replace it

@@ -253,32 +253,31 @@ def write_set(
     reports: list[ReportEntry],
     check: Callable[[str], None] | None = None,
     journal: Callable[[Mapping[str, Any]], str] | None = None,
+    language: str = "en",
 ) -> Path:
     """Write ``index.html`` and then ``report-set.json`` (which hashes the index too); returns the index.
+
+    The index is written in ``language`` (``"en"`` or ``"sv"``), which the record names.
 
     ``check(record)`` runs after the index is written and before the record that declares the
     set complete is: it gets the record's text, and an exception from it leaves the set incomplete.
     ``journal(record)``, after the check, journals the set and returns the head recorded as ``journal_head``.
     """
-    import jinja2
-
     from ..audience import Audience
+    from ..i18n import check_language, using
     from ..values import format_value
-    from ..wording import HOW_TO_READ, say
+    from ..wording import how_to_read, say
     from .story import key_figures, summary, unanswered_questions
 
+    check_language(language)
     root = Path(root)
     findings = {
         r.notebook: (json.loads((root / r.findings).read_text(encoding="utf-8")) if r.findings else {}) for r in reports
     }
     files = hash_tree(root)
-    story = summary(findings)
-    page = (
-        jinja2.Environment(
-            loader=jinja2.FileSystemLoader(TEMPLATES / "reportset"), autoescape=True, keep_trailing_newline=True
-        )
-        .get_template("index.html.j2")
-        .render(
+    story = summary(findings, language)
+    with using(language):
+        page = _index_page(
             audience=audience,
             banner=banner,
             case=case_label,
@@ -291,21 +290,22 @@ def write_set(
             technical=Audience.parse(audience).sees_sql,
             story=story,
             open_questions=unanswered_questions(story),
-            keys={r.notebook: key_figures(r.notebook, findings[r.notebook]) for r in reports},
-            how={r.notebook: HOW_TO_READ.get(r.notebook) for r in reports},
+            keys={r.notebook: key_figures(r.notebook, findings[r.notebook], language) for r in reports},
+            how={r.notebook: how_to_read(r.notebook, language) for r in reports},
             say=say,
             unanswered=_unanswered(reports, findings),
             sizes={path: _size(root / path) for path in files},
             format_value=format_value,
             set_file=SET_FILE,
+            language=language,
         )
-    )
     index = root / INDEX_FILE
     index.write_text(page, encoding="utf-8")
     record = {
         "format": FORMAT,
         "status": "complete",
         "audience": audience,
+        "language": language,
         "case": case_label,
         **{k: env[k] for k in ("generated_at", "workbench_version", "git_commit")},
         "parameters": dict(parameters),
@@ -321,6 +321,15 @@ def write_set(
         text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
     (root / SET_FILE).write_text(text, encoding="utf-8")
     return index
+
+
+def _index_page(**context: Any) -> str:
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES / "reportset"), autoescape=True, keep_trailing_newline=True
+    )
+    return environment.get_template("index.html.j2").render(**context)
 
 
 def load_set(root: str | Path) -> dict[str, Any]:

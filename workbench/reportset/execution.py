@@ -448,7 +448,7 @@ def plan_parameters(
     clash = sorted(set(given) & set(fixed))
     if clash:
         raise ParameterError(
-            f"parameter(s) {clash} are set by the command itself (--case, --audience, --out); "
+            f"parameter(s) {clash} are set by the command itself (--case, --audience, --language, --out); "
             "do not pass them with -p or --params"
         )
     declared = {nb: notebook_parameters(nb) for nb in notebooks}

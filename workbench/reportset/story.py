@@ -20,9 +20,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..i18n import current_language, messages
 from ..markup import markdown_text
 from ..values import format_value, format_when, is_unknown, unknown_reason
-from ..wording import HOW_TO_READ, KEY_FIGURES, WORDS, say
+from ..wording import KEY_FIGURES, how_to_read, say
 
 __all__ = [
     "STORY",
@@ -74,16 +75,17 @@ def _is_time(value: Any) -> bool:
     return isinstance(value, str) and len(value) >= 20 and value[10:11] == "T" and value[-6:-5] in "+-"
 
 
-def figure_text(value: Any, name: str) -> str:
+def figure_text(value: Any, name: str, language: str | None = None) -> str:
     """A figure as the summary says it (see the module's doc): bounds in words, times with the weekday."""
+    lang = language or current_language()
     if isinstance(value, Mapping) and {"min", "likely", "max"} <= set(value):
-        low, likely, high = (figure_text(value[k], name) for k in ("min", "likely", "max"))
-        return low if low == high else say("range_words", low=low, high=high, likely=likely)
+        low, likely, high = (figure_text(value[k], name, lang) for k in ("min", "likely", "max"))
+        return low if low == high else say("range_words", lang, low=low, high=high, likely=likely)
     if isinstance(value, list):
-        return format_value(len(value))
+        return format_value(len(value), None, lang)
     if _is_time(value):
-        return format_when(value)
-    return format_value(value, name)
+        return format_when(value, language=lang)
+    return format_value(value, name, lang)
 
 
 def _lookup(name: str, prefix: str, findings: Mapping[str, Mapping[str, Any]]) -> tuple[str, Any] | None:
@@ -92,32 +94,34 @@ def _lookup(name: str, prefix: str, findings: Mapping[str, Mapping[str, Any]]) -
     return next(((nb, findings[nb][name]) for nb in order if name in findings[nb]), None)
 
 
-def _sentence(question: str, key: str, prefix: str, findings: Mapping[str, Mapping[str, Any]]) -> Sentence:
+def _sentence(question: str, key: str, prefix: str, findings: Mapping[str, Mapping[str, Any]], lang: str) -> Sentence:
     parts: list[str | Figure] = []
-    for literal, field, _, _ in string.Formatter().parse(WORDS[key]):
+    asked = say(question, lang)
+    for literal, field, _, _ in string.Formatter().parse(messages(lang)[key]):
         if literal:
             parts.append(literal)
         if field is None:
             continue
         found = _lookup(field, prefix, findings)
         if found is None:
-            return Sentence(say(question), (say("story_not_covered", question=say(question)),), unanswered=True)
+            return Sentence(asked, (say("story_not_covered", lang, question=asked),), unanswered=True)
         notebook, entry = found
         if is_unknown(entry["value"]):
-            text = say("story_unknown", question=say(question), reason=unknown_reason(entry["value"]))
-            return Sentence(say(question), (text,), unanswered=True)
-        parts.append(Figure(notebook, field, figure_text(entry["value"], field)))
-    return Sentence(say(question), tuple(parts))
+            text = say("story_unknown", lang, question=asked, reason=unknown_reason(entry["value"]))
+            return Sentence(asked, (text,), unanswered=True)
+        parts.append(Figure(notebook, field, figure_text(entry["value"], field, lang)))
+    return Sentence(asked, tuple(parts))
 
 
-def summary(findings: Mapping[str, Mapping[str, Any]]) -> list[list[Sentence]]:
+def summary(findings: Mapping[str, Mapping[str, Any]], language: str | None = None) -> list[list[Sentence]]:
     """The summary as paragraphs of sentences, one paragraph per question, from ``{notebook: findings}``.
 
     A question two sentences answer, each unknown for the same reason, says so once.
     """
+    lang = language or current_language()
     paragraphs: dict[str, list[Sentence]] = {}
     for question, key, prefix in STORY:
-        sentence = _sentence(question, key, prefix, findings)
+        sentence = _sentence(question, key, prefix, findings, lang)
         said = paragraphs.setdefault(question, [])
         if not (sentence.unanswered and sentence in said):
             said.append(sentence)
@@ -129,26 +133,31 @@ def unanswered_questions(paragraphs: Sequence[Sequence[Sentence]]) -> list[str]:
     return list(dict.fromkeys(s.question for p in paragraphs for s in p if s.unanswered))
 
 
-def key_figures(notebook: str, findings: Mapping[str, Any]) -> list[dict[str, str]]:
+def key_figures(notebook: str, findings: Mapping[str, Any], language: str | None = None) -> list[dict[str, str]]:
     """The key figures of one report that it recorded: ``[{"name", "label", "value"}]``, unknown ones with their reason."""
     return [
-        {"name": name, "label": findings[name]["description"], "value": figure_text(findings[name]["value"], name)}
+        {
+            "name": name,
+            "label": findings[name]["description"],
+            "value": figure_text(findings[name]["value"], name, language),
+        }
         for name in KEY_FIGURES.get(notebook, ())
         if name in findings
     ]
 
 
-def opening_markdown(notebook: str, findings: Mapping[str, Any]) -> str | None:
+def opening_markdown(notebook: str, findings: Mapping[str, Any], language: str | None = None) -> str | None:
     """The Markdown a report page opens with, after its title: its key figures and how to read it."""
-    figures = key_figures(notebook, findings)
-    how = HOW_TO_READ.get(notebook)
+    lang = language or current_language()
+    figures = key_figures(notebook, findings, lang)
+    how = how_to_read(notebook, lang)
     if not figures and not how:
         return None
     lines = []
     if figures:
-        lines += [f"## {say('key_figures')}", ""]
+        lines += [f"## {say('key_figures', lang)}", ""]
         lines += [f"- {markdown_text(f['label'])}: **{markdown_text(f['value'])}**" for f in figures]
         lines.append("")
     if how:
-        lines.append(f"**{markdown_text(say('how_to_read'))}.** {markdown_text(how)}")
+        lines.append(f"**{markdown_text(say('how_to_read', lang))}.** {markdown_text(how)}")
     return "\n".join(lines)

@@ -1,0 +1,64 @@
+"""Swedish and English (issue 17, point 3): one catalogue per language, the same messages in each.
+
+The catalogues are workbench/locales/en.yaml and sv.yaml. A message in one and not the other,
+or filled with other placeholders, fails here; so does a Swedish figure written the English way.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from workbench.i18n import LanguageError, differences, messages, t, translate, using
+from workbench.reportset.bounds import out_of_range
+from workbench.values import format_duration, format_value, format_when
+
+
+def test_every_message_is_in_both_languages_with_the_same_placeholders():
+    assert differences(messages("en"), messages("sv")) == []
+
+
+def test_a_message_missing_from_one_language_or_with_other_placeholders_is_named():
+    en = {"money": "{amount} kr", "yes": "yes", "rows": "{n} rows"}
+    sv = {"money": "{amount} kr", "rows": "{antal} rader", "extra": "extra"}
+    assert differences(en, sv) == [
+        "'yes' is in en.yaml but not in sv.yaml",
+        "'extra' is in sv.yaml but not in en.yaml",
+        "'rows' fills ['n'] in en.yaml but ['antal'] in sv.yaml",
+    ]
+
+
+def test_swedish_dates_numbers_and_units_follow_swedish_conventions():
+    assert format_when("2013-12-13T17:52:00+00:00", language="sv") == "fredag 13 december 2013 kl. 18.52"
+    assert format_when("2013-07-05T22:05:00+00:00", language="sv") == "lördag 6 juli 2013 kl. 00.05"
+    assert format_value(1_204_051, language="sv") == "1\u202f204\u202f051"
+    assert format_value(12.25, language="sv") == "12,25" and format_value(0.09664, language="sv") == "0,09664"
+    assert format_value(0.0966, "swap_rate", "sv") == "9,7\u202f%"
+    assert format_value(5.5, "error_pct", "sv") == "5,5\u202f%"
+    assert format_value(312_000, "annual_income", "sv") == "312\u202f000 kr"
+    assert format_value(48.39, "time_to_detect_hours", "sv") == "48 h 23 min"
+    assert format_duration(1.5, "sv") == "1,5 s"
+    # years and ids never get a separator, in any language
+    assert format_value(2013, "year", "sv") == "2013" and format_value(1_000_051, "applicant_id", "sv") == "1000051"
+    assert format_value(True, language="sv") == "ja" and format_value([], language="sv") == "inga"
+    assert format_value({"min": 140, "likely": 150, "max": 330}, "accounts_exposed", "sv") == "150 (mellan 140 och 330)"
+    assert format_value({"unknown": "no file"}, language="sv") == "okänt (no file)"
+
+
+def test_english_is_unchanged_and_the_default():
+    assert format_when("2013-12-13T17:52:00+00:00") == "Friday 13 December 2013 at 18:52"
+    assert format_value(0.0966, "swap_rate") == "9.7%" and format_value(12.25) == "12.25"
+    with using("sv"):
+        assert format_value(0.0966, "swap_rate") == "9,7\u202f%" and t("yes") == "ja"
+    assert t("yes") == "yes"
+
+
+def test_an_unknown_language_is_refused_naming_the_allowed_ones():
+    with pytest.raises(LanguageError, match=r"'de'.*allowed: en, sv"):
+        t("yes", "de")
+    assert out_of_range("language", "str", "de") == "one of en, sv"
+    assert out_of_range("language", "str", "sv") is None
+
+
+def test_a_notebook_sentence_without_a_translation_stays_english():
+    assert translate("A sentence no catalogue knows.", "sv") == "A sentence no catalogue knows."
+    assert translate("does not hold", "en") == "does not hold"
