@@ -14,7 +14,7 @@ from pathlib import Path
 PSEUDONYM_KEY = "report-tests-pseudonym-key-0123456789"
 
 CELL_TIMEOUT = 120
-_RENDERED: dict[tuple[str, str], Path] = {}
+_RENDERED: dict[tuple[str, str, str], Path] = {}
 
 
 @contextlib.contextmanager
@@ -31,18 +31,18 @@ def pseudonym_key(key: str = PSEUDONYM_KEY):
             os.environ["WORKBENCH_PSEUDONYM_KEY"] = saved
 
 
-def report_set(tmp_path_factory, case_url: str, audience: str) -> Path:
-    """The report set of every report notebook for ``audience`` on ``case_url``, rendered once."""
+def report_set(tmp_path_factory, case_url: str, audience: str, language: str = "en") -> Path:
+    """The report set of every report notebook for ``audience`` on ``case_url`` in ``language``, rendered once."""
     from workbench.reportset.build import build_report
     from workbench.reportset.execution import NotebookError
 
-    key = (case_url, audience)
+    key = (case_url, audience, language)
     if key not in _RENDERED:
-        out = tmp_path_factory.mktemp(f"reports_{audience}")
+        out = tmp_path_factory.mktemp(f"reports_{audience}_{language}")
         with pseudonym_key():
             try:
                 # Cells take seconds on the small case; a stuck one fails instead of stalling the suite.
-                build_report(case_url, audience, out, cell_timeout=CELL_TIMEOUT)
+                build_report(case_url, audience, out, cell_timeout=CELL_TIMEOUT, language=language)
             except NotebookError as exc:
                 if "ran longer than the cell timeout" not in str(exc):
                     raise
@@ -50,6 +50,6 @@ def report_set(tmp_path_factory, case_url: str, audience: str) -> Path:
                 # kernel sits idle and the cell never starts. That is not this code's failure;
                 # render once more and say so.
                 print(f"\nreportkit: rendering again after a stuck kernel: {exc}")
-                build_report(case_url, audience, out, cell_timeout=CELL_TIMEOUT)
+                build_report(case_url, audience, out, cell_timeout=CELL_TIMEOUT, language=language)
         _RENDERED[key] = out
     return _RENDERED[key]

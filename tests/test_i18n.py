@@ -62,3 +62,31 @@ def test_an_unknown_language_is_refused_naming_the_allowed_ones():
 def test_a_notebook_sentence_without_a_translation_stays_english():
     assert translate("A sentence no catalogue knows.", "sv") == "A sentence no catalogue knows."
     assert translate("does not hold", "en") == "does not hold"
+
+
+def test_no_swedish_translation_of_a_notebook_cell_is_stale():
+    from workbench.reportset.build import notebook_paths
+    from workbench.reportset.translation import untranslated
+
+    assert [p for p in untranslated(notebook_paths()) if "stale" in p] == []
+    # notebook 00 is translated whole
+    assert [p for p in untranslated(notebook_paths(["00_case_overview"])) if "00_case_overview" in p] == []
+
+
+def test_a_changed_english_cell_makes_its_swedish_translation_stale(tmp_path):
+    import nbformat
+
+    from workbench.reportset.build import notebook_paths
+    from workbench.reportset.translation import translated_cells, untranslated
+
+    nb = nbformat.read(str(notebook_paths(["00_case_overview"])[0]), as_version=4)
+    changed = next(c for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## Quarantine"))
+    changed.source += " A sentence added in English."
+    path = tmp_path / "00_case_overview.ipynb"
+    nbformat.write(nb, str(path))
+    (problem,) = untranslated([path])
+    assert problem.startswith(f"sv.yaml: 00_case_overview cell {changed.id} is stale")
+    # a stale translation is not shown: the reader gets the current English, not an outdated Swedish
+    rendered = translated_cells(nbformat.read(str(path), as_version=4), "sv", "00_case_overview")
+    texts = [c.source for c in rendered.cells if c.cell_type == "markdown"]
+    assert changed.source in texts and texts[0].startswith("# Ärendeöversikt")

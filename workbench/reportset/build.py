@@ -203,10 +203,10 @@ def _render_html(notebook, html_path, audience, provenance, opening, language) -
         exclude_input_prompt=True,
         exclude_output_prompt=True,
         embed_images=True,
+        language_code=language,
     )
     resources = {
         "metadata": {"name": notebook_title(nb) or Path(notebook).stem},
-        "language_code": language,
         "workbench": {
             **_vega_resources(),
             "table_script": table_script(),
@@ -445,16 +445,17 @@ def build_report(
                 if "case_url" in given:
                     given["case_url"] = case_label(case_url, audience)
             seen = recorded_in(executed)
-            section = render_section(
-                audience=audience,
-                case=case,
-                case_label=case_label(case_url, audience),
-                fingerprint=fingerprint,
-                env=run_env,
-                parameters=shown_parameters(given, audience),
-                findings=findings,
-                case_digest=seen,
-            )
+            with using(language):  # the section's own words, in the report's language
+                section = render_section(
+                    audience=audience,
+                    case=case,
+                    case_label=case_label(case_url, audience),
+                    fingerprint=fingerprint,
+                    env=run_env,
+                    parameters=shown_parameters(given, audience),
+                    findings=findings,
+                    case_digest=seen,
+                )
             try:
                 html = render_html(
                     job.output,

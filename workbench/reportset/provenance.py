@@ -270,7 +270,7 @@ def render_section(
     )
     return f"""
 <section id="provenance" class="wb-provenance">
-<h2>Provenance</h2>
+<h2>{html.escape(say("provenance"))}</h2>
 <p>Rendered <strong>{html.escape(env["generated_at"])}</strong>
 by workbench <strong>{html.escape(env["workbench_version"])}</strong>,
 commit {code(commit)}, Python {html.escape(env.get("python", ""))} ({html.escape(packages)}),

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..i18n import current_language, messages
+from ..i18n import current_language, messages, translate
 from ..markup import markdown_text
 from ..values import format_value, format_when, is_unknown, unknown_reason
 from ..wording import KEY_FIGURES, how_to_read, say
@@ -85,7 +85,8 @@ def figure_text(value: Any, name: str, language: str | None = None) -> str:
         return format_value(len(value), None, lang)
     if _is_time(value):
         return format_when(value, language=lang)
-    return format_value(value, name, lang)
+    text = format_value(value, name, lang)
+    return translate(text, lang) if isinstance(value, str) else text  # "does not hold": "stämmer inte"
 
 
 def _lookup(name: str, prefix: str, findings: Mapping[str, Mapping[str, Any]]) -> tuple[str, Any] | None:
