@@ -37,9 +37,11 @@ demo: install
 	  WORKBENCH_PSEUDONYM_KEY=$${WORKBENCH_PSEUDONYM_KEY:-$(DEMO_KEY)} \
 	    $(BIN)/workbench report --case duckdb:///$(DEMO)/case/case.duckdb --audience $$audience --out $(DEMO)/reports/$$audience || exit 1; \
 	done
+	@# The public set in Swedish too (issue 17): --language sv, beside the English one.
+	$(BIN)/workbench report --case duckdb:///$(DEMO)/case/case.duckdb --audience public --language sv --out $(DEMO)/reports/public-sv
 	@echo
 	@echo "Case:     $(DEMO)/case (evidence/, truth/, case.duckdb)"
-	@for audience in investigator auditor public; do echo "Index:    $(DEMO)/reports/$$audience/index.html"; done
+	@for audience in investigator auditor public public-sv; do echo "Index:    $(DEMO)/reports/$$audience/index.html"; done
 	@echo
 	@echo "Headline findings:"
 	@$(BIN)/workbench findings $(DEMO)/reports/investigator --headlines
