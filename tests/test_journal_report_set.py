@@ -76,3 +76,18 @@ def test_the_head_is_recorded_and_a_cut_journal_fails_verify(tiny_case, tmp_path
     assert main(["verify", str(tmp_path / "set"), "--case", str(case)]) == 1
     err = capsys.readouterr().err
     assert f"does not reach the recorded head {record['journal_head']}" in err
+
+
+def test_workbench_run_journals_each_notebook_run_with_its_parameters(tiny_db, tmp_path, capsys):
+    notes = tmp_path / "team.notes.sqlite"
+    assert main(["journal", "init", "--case", tiny_db, "--notes", str(notes)]) == 0
+    out = tmp_path / "out"
+    args = ["run", str(DATA / "two_charts.ipynb"), "--case", tiny_db, "--out", str(out), "-p", "limit", "4"]
+    assert main([*args, "--notes", str(notes)]) == 0
+    (entry,) = [e for e in journal_entries(tiny_db, notes) if e.act == "notebook"]
+    ran = json.loads(entry.details)
+    executed = out / "two_charts" / "two_charts.ipynb"
+    assert (ran["notebook"], ran["parameters"]["limit"]) == ("two_charts.ipynb", 4)
+    assert (ran["output"], ran["sha256"]) == (str(executed), file_sha256(executed))
+    with open_case(tiny_db) as opened:
+        assert entry.case_fingerprint == case_fingerprint(opened)
