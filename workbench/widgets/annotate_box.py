@@ -33,6 +33,7 @@ import polars as pl
 from ..audience import Audience
 from ..errors import WorkbenchError
 from ..notes import VOCABULARY, Annotation, Notes, NotesError
+from ..settings import in_report_run
 
 __all__ = ["KEY_COLUMNS", "AnnotationBox", "annotation_box", "notes_for", "row_targets"]
 
@@ -63,14 +64,16 @@ def notes_for(
 
     ``notes_url`` as the notebooks take it: None keeps the notes beside a file case (the
     file is made by the first annotation saved). A case with nowhere to keep notes (a server
-    case without ``notes_url``) warns and gives None: the widgets then show no note box.
+    case without ``notes_url``) warns and gives None: the widgets then show no note box. In a
+    report run it gives None without a warning (a rendered report keeps no widget).
     """
     if not may_annotate(audience):
         return None
     try:
         return Notes(case, notes_url if notes_url not in ("", None) else None)
     except NotesError as exc:
-        warnings.warn(f"no note box in the widgets: {exc}", stacklevel=2)
+        if not in_report_run():
+            warnings.warn(f"no note box in the widgets: {exc}", stacklevel=2)
         return None
 
 
