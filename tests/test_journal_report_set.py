@@ -31,6 +31,11 @@ def test_the_head_is_recorded_and_a_cut_journal_fails_verify(tiny_case, tmp_path
     shutil.copy(DATA / "two_charts.ipynb", notebook)
     nb = nbformat.read(notebook, as_version=4)  # a query run in the kernel, to be journalled there
     nb.cells.append(nbformat.v4.new_code_cell("from workbench.queries import run\nrun('table_counts', case_url)"))
+    nb.cells.append(  # and an export for readers after it
+        nbformat.v4.new_code_cell(
+            "from workbench.csvout import write_csv\nwrite_csv(pl.DataFrame({'n': [limit]}), out_dir + '/counts.csv')"
+        )
+    )
     nbformat.write(nb, notebook)
 
     build_report(str(case), "public", tmp_path / "plain", notebooks=[str(notebook)])
@@ -49,7 +54,10 @@ def test_the_head_is_recorded_and_a_cut_journal_fails_verify(tiny_case, tmp_path
     # (the fingerprint checks at each notebook's start and end run queries of their own: journalled too)
     assert entries[0].act == "start" and [e.act for e in entries[-2:]] == ["notebook", "report_set"]
     queries = [json.loads(e.details) for e in entries if e.act == "query"]
-    assert {e.act for e in entries[1:-2]} == {"query"}
+    assert sorted({e.act for e in entries[1:-2]}) == ["export", "query"]
+    (export,) = [json.loads(e.details) for e in entries if e.act == "export"]  # its path and sha256
+    csv = tmp_path / "set" / "first_report" / "counts.csv"
+    assert (export["path"], export["sha256"]) == (str(csv), file_sha256(csv))
     with open_case(str(case)) as opened:
         expected = run("table_counts", opened)
         fingerprint = case_fingerprint(opened)
