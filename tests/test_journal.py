@@ -197,6 +197,8 @@ def test_the_benchmark_step_is_wired_and_its_verdict_shows_a_miss():
         "repeats": 15,
         "journal_entries": 60,
         "chain_verifies": True,
+        "worst_journal_ms": 3.25,
     }
     lines = bench._verdict("journal_overhead", "small", result)
     assert lines[0].endswith("MISSED") and "7.5 ms (sessions, 12,000 rows" in lines[0]
+    assert lines[2] == "journal's own work (hash and write) per query at most 3.25 ms"
