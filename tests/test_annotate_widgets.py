@@ -143,7 +143,8 @@ def test_an_annotation_is_edited_and_withdrawn_from_the_box_and_its_history_kept
     box = inspector.annotate
     _fill(box, tag="confirmed", note="first look")
     first = box.saved
-    assert [v for _, v in box._w_pick.options] == [None, first.annotation_id] and box.picked is None
+    assert [v for _, v in box._w_pick.options] == ["", first.annotation_id] and box.picked is None
+    assert box._w_pick.label == "a new annotation"  # shown, not blank
     assert box._w_withdraw.disabled and box._w_save.description == "Save"
 
     box.pick(first.annotation_id)  # its tags and note fill the fields, to be changed
@@ -175,7 +176,8 @@ def test_an_annotation_is_edited_and_withdrawn_from_the_box_and_its_history_kept
     assert [v.state for v in notes.history(first.annotation_id)] == ["active", "active", "withdrawn"]
     assert notes.history(first.annotation_id)[-1].reason == "wrong account"
     assert [a.annotation_id for a in notes.current()] == [second.annotation_id]
-    assert [v for _, v in box._w_pick.options] == [None, second.annotation_id]  # only what still counts is offered
+    assert [v for _, v in box._w_pick.options] == ["", second.annotation_id]  # only what still counts is offered
+    assert box._w_pick.label == "a new annotation"
     assert "1 withdrawn, kept in the history" in box._w_existing.value and "first look" not in box._w_existing.value
     check, problems = verify_journal(case, notes.url)
     assert check.ok and check.entries == 4 and problems == []  # two annotations, an edit, a withdrawal

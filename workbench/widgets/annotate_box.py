@@ -137,9 +137,7 @@ class AnnotationBox:
             layout=w.Layout(width="560px", height="64px"),
         )
         self._w_save = w.Button(description="Save", icon="save", button_style="info", disabled=True)
-        self._w_pick = w.Dropdown(
-            options=[(NEW, None)], description="Edit", style=label, layout=w.Layout(width="760px")
-        )
+        self._w_pick = w.Dropdown(options=[(NEW, "")], description="Edit", style=label, layout=w.Layout(width="760px"))
         self._w_reason = w.Text(
             placeholder="why it is edited or withdrawn (kept in its history)",
             description="Why",
@@ -207,7 +205,7 @@ class AnnotationBox:
     @property
     def picked(self) -> str | None:
         """The id of the annotation chosen to edit or withdraw, or None (Save makes a new one)."""
-        return self._w_pick.value
+        return self._w_pick.value or None  # "" is the choice of a new one (a None value shows blank in Lab)
 
     @property
     def status(self) -> str:
@@ -237,10 +235,10 @@ class AnnotationBox:
     def pick(self, annotation_id: str | None) -> None:
         """Choose an annotation on the target to edit or withdraw (None: a new one); an error lists those there are."""
         offered = [v for _, v in self._w_pick.options]
-        if annotation_id not in offered:
-            there = ", ".join(label for label, v in self._w_pick.options if v is not None) or "none"
+        if (annotation_id or "") not in offered:
+            there = ", ".join(label for label, v in self._w_pick.options if v) or "none"
             raise WorkbenchError(f"annotation {annotation_id!r} is not on what is chosen here; there are: {there}")
-        self._w_pick.value = annotation_id
+        self._w_pick.value = annotation_id or ""
 
     def save(self) -> Annotation | None:
         """Annotate the chosen target with the tag(s) and note given, or save them as a new version of the annotation
@@ -285,7 +283,7 @@ class AnnotationBox:
         return saved
 
     def _done(self, text: str) -> None:
-        self._w_pick.value = None  # back to a new annotation, fields cleared
+        self._w_pick.value = ""  # back to a new annotation, fields cleared
         self._loaded = None
         self._w_tag.value, self._w_note.value, self._w_reason.value = "", "", ""
         self._say(text)
@@ -326,10 +324,10 @@ class AnnotationBox:
         except (NotesError, WorkbenchError) as exc:
             self._w_existing.value = f'<span style="color:#b00">{html.escape(str(exc))}</span>'
             return
-        keep = self.picked if any(a.annotation_id == self.picked for a in found) else None
+        keep = self.picked if any(a.annotation_id == self.picked for a in found) else ""
         self._refreshing = True
         try:
-            self._w_pick.options = [(NEW, None)] + [(_short(a), a.annotation_id) for a in found]
+            self._w_pick.options = [(NEW, "")] + [(_short(a), a.annotation_id) for a in found]
             self._w_pick.value = keep
         finally:
             self._refreshing = False
