@@ -20,7 +20,7 @@ import contextlib
 import io
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbench.reportset.execution import NOTEBOOKS_DIR, check_parameters
@@ -35,6 +35,8 @@ class NotebookRun:
 
     printed: str
     shown: str
+    values: list = field(default_factory=list)
+    """What each cell's last expression gave (the widgets shown, say), in order; cells without one are left out."""
 
 
 class CellError(AssertionError):
@@ -66,6 +68,7 @@ def run_in_process(notebook: Path, parameters: dict) -> NotebookRun:
     cells = [c for c in json.loads(notebook.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
     namespace: dict = {"__name__": "__notebook__"}
     printed, shown = io.StringIO(), io.StringIO()
+    values: list = []
     env = {RUN_ENV: RUN_MARKER, OUT_DIR_ENV: str(parameters.get("out_dir", "."))}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
@@ -83,6 +86,7 @@ def run_in_process(notebook: Path, parameters: dict) -> NotebookRun:
                         expression = ast.Expression(last.value)
                         result = eval(compile(expression, f"{notebook.name}[{number}]", "eval"), namespace)
                         shown.write(_render(result) + "\n")
+                        values.append(result)
             except Exception as exc:
                 first = next((line for line in source.splitlines() if line.strip()), "")
                 raise CellError(
@@ -94,4 +98,4 @@ def run_in_process(notebook: Path, parameters: dict) -> NotebookRun:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    return NotebookRun(printed.getvalue(), shown.getvalue())
+    return NotebookRun(printed.getvalue(), shown.getvalue(), values)

@@ -125,6 +125,67 @@ def test_rejecting_a_fault_report_in_the_timeline_moves_the_first_report(case, i
     _fill(box, tag="needs-review")
     assert {(a.kind, a.key) for a in notes.current()} == {("support_message", first), ("session", session)}
     assert _last_entry(case, notes)[1]["tags"] == ["needs-review"]
+    # withdrawn from the box, the rejection no longer counts: the first report is the rules' again
+    explorer.set_kinds(["fault report"])
+    box.choose("support_message", first)
+    (rejection,) = box.existing()
+    box.pick(rejection.annotation_id)
+    box._w_reason.value = "it was about the fault after all"
+    box._w_withdraw.click()
+    with open_case(case.url) as fresh:
+        assert reconstruct_incident(fresh, notes=notes.url).first_report_at == incident.first_report_at
+    assert [v.state for v in notes.history(rejection.annotation_id)] == ["active", "withdrawn"]
+
+
+def test_an_annotation_is_edited_and_withdrawn_from_the_box_and_its_history_kept(case, exposure, notes):
+    inspector = AccountInspector(exposure, notes=notes)
+    inspector.select(inspector.options[0])
+    box = inspector.annotate
+    _fill(box, tag="confirmed", note="first look")
+    first = box.saved
+    assert [v for _, v in box._w_pick.options] == ["", first.annotation_id] and box.picked is None
+    assert box._w_pick.label == "a new annotation"  # shown, not blank
+    assert box._w_withdraw.disabled and box._w_save.description == "Save"
+
+    box.pick(first.annotation_id)  # its tags and note fill the fields, to be changed
+    assert (box._w_tag.value, box._w_note.value) == ("confirmed", "first look")
+    assert box._w_save.description == "Save edit" and not box._w_withdraw.disabled
+    assert "version 1" in box._w_history.value
+    box._w_tag.value, box._w_reason.value = "confirmed, contacted", "called the member"
+    box._w_save.click()
+    assert "Edited (version 2; the earlier ones are kept)" in box.status
+    assert [(v.version, v.tags, v.reason) for v in notes.history(first.annotation_id)] == [
+        (1, ("confirmed",), ""),
+        (2, ("confirmed", "contacted"), "called the member"),
+    ]
+    assert [(a.annotation_id, a.note) for a in notes.current()] == [(first.annotation_id, "first look")]
+    assert box.picked is None and (box._w_tag.value, box._w_reason.value) == ("", "")  # back to a new one
+    act, details = _last_entry(case, notes)
+    assert act == "annotation" and (details["version"], details["reason"]) == (2, "called the member")
+
+    _fill(box, note="second look")  # a second annotation on the same account
+    second = box.saved
+    box.pick(second.annotation_id)
+    _fill(box, tag="", note="")  # emptied: refused, nothing saved
+    assert "needs a tag or a note" in box.status and len(notes.history(second.annotation_id)) == 1
+
+    box.pick(first.annotation_id)
+    box._w_reason.value = "wrong account"
+    box._w_withdraw.click()
+    assert "Withdrawn from account" in box.status and box.picked is None
+    assert [v.state for v in notes.history(first.annotation_id)] == ["active", "active", "withdrawn"]
+    assert notes.history(first.annotation_id)[-1].reason == "wrong account"
+    assert [a.annotation_id for a in notes.current()] == [second.annotation_id]
+    assert [v for _, v in box._w_pick.options] == ["", second.annotation_id]  # only what still counts is offered
+    assert box._w_pick.label == "a new annotation"
+    assert "1 withdrawn, kept in the history" in box._w_existing.value and "first look" not in box._w_existing.value
+    check, problems = verify_journal(case, notes.url)
+    assert check.ok and check.entries == 4 and problems == []  # two annotations, an edit, a withdrawal
+
+    box._w_withdraw.click()  # nothing picked: said, nothing done
+    assert "Choose under Edit" in box.status and len(notes.history()) == 4
+    with pytest.raises(WorkbenchError, match=r"annotation 'nope' is not on what is chosen here; there are: "):
+        box.pick("nope")
 
 
 def test_the_dashboard_annotates_the_caseworker_and_an_allocation(case, notes):

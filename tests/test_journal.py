@@ -197,6 +197,23 @@ def test_the_benchmark_step_is_wired_and_its_verdict_shows_a_miss():
         "repeats": 15,
         "journal_entries": 60,
         "chain_verifies": True,
+        "worst_journal_ms": 3.25,
     }
     lines = bench._verdict("journal_overhead", "small", result)
     assert lines[0].endswith("MISSED") and "7.5 ms (sessions, 12,000 rows" in lines[0]
+    assert lines[2] == "journal's own work (hash and write) per query at most 3.25 ms"
+
+
+def test_each_entry_records_who_and_when(case, monkeypatch):
+    import getpass
+    from datetime import UTC, datetime
+
+    monkeypatch.setenv("WORKBENCH_ANALYST", "a.berg")
+    before = datetime.now(UTC)
+    annotate(case, "session", "s1", tag="confirmed")
+    monkeypatch.delenv("WORKBENCH_ANALYST")
+    run("table_counts", case)
+    first, second = journal_entries(case)
+    assert (first.analyst, second.analyst) == ("a.berg", getpass.getuser())  # else the operating-system user
+    for entry in (first, second):
+        assert entry.at.endswith("Z") and before <= datetime.fromisoformat(entry.at) <= datetime.now(UTC)

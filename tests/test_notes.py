@@ -105,6 +105,9 @@ def test_edit_and_withdraw_keep_every_version(case):
         assert notes.current(withdrawn=True) == [c]
         with pytest.raises(NotesError, match="no annotation 'missing'"):
             notes.edit("missing", tag="confirmed")
+        with pytest.raises(NotesError, match=r"needs a tag or a note .*withdraw it"):  # an edit emptying it
+            notes.edit(a.annotation_id, tag=[], note="")
+        assert len(notes.history(a.annotation_id)) == 3
 
 
 def test_a_server_case_needs_a_notes_url():

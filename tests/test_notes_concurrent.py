@@ -64,10 +64,11 @@ def test_concurrent_writers_on_sqlite_lose_nothing(case):
 @pytest.mark.postgres
 def test_concurrent_writers_on_postgresql_lose_nothing(case, pg_url):  # noqa: F811
     errors: list[BaseException] = []
+    start = threading.Event()  # all four begin together, so their appends contend for the chain's head
 
     def work(who: str) -> None:
         try:
-            _annotate_many(str(case), pg_url, who, None)
+            _annotate_many(str(case), pg_url, who, start)
         except BaseException as exc:  # reported below, with the thread's name
             errors.append(exc)
 
@@ -75,6 +76,7 @@ def test_concurrent_writers_on_postgresql_lose_nothing(case, pg_url):  # noqa: F
     threads = [threading.Thread(target=work, args=(f"w{w}",)) for w in range(WRITERS)]
     for t in threads:
         t.start()
+    start.set()
     for t in threads:
         t.join(120)
     assert errors == []

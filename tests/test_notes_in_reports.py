@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 from nbinprocess import notebook_path, run_in_process
 
+from workbench.audience import pseudonym
 from workbench.case import open_case
 from workbench.findings import load
 from workbench.incident import reconstruct_incident
@@ -111,9 +112,19 @@ def _first(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+def _widget(run, kind: type):
+    """The one widget of ``kind`` a notebook run showed."""
+    (widget,) = [v for v in run.values if isinstance(v, kind)]
+    return widget
+
+
 def test_notebook_01_reads_notes_url_and_says_how_many_were_set_by_hand(tiny_db, baseline, tmp_path):
+    from workbench.widgets import TimelineExplorer
+
     reports, _, first = baseline
-    notes = _notes(tiny_db, tmp_path / "n.sqlite", {reports["message_id"][0]: "false-positive"})
+    second = reports["message_id"][1]
+    # a tag that settles nothing (needs-review) is not set by hand, but shows in the timeline's note box
+    notes = _notes(tiny_db, tmp_path / "n.sqlite", {reports["message_id"][0]: "false-positive", second: "needs-review"})
     out = tmp_path / "out"
     run = run_in_process(notebook_path("01"), {"case_url": tiny_db, "out_dir": str(out), "notes_url": notes})
     found = {k: v["value"] for k, v in load(out).items()}
@@ -126,6 +137,16 @@ def test_notebook_01_reads_notes_url_and_says_how_many_were_set_by_hand(tiny_db,
     assert found["fault_reports"] == reports.height - 1
     assert "**1** support messages were set by hand" in run.printed
     assert "read by hand: false-positive" in run.shown  # the investigator's report lists the annotation
+    # the notebook gives its notes to its timeline: the investigator sees, and adds to, the same notes there
+    explorer = _widget(run, TimelineExplorer)
+    explorer.set_kinds(["fault report"])
+    box = explorer.annotate
+    assert box.notes.url.database == notes and box.target == ("support_message", second)
+    assert [a.tags for a in box.existing()] == [("needs-review",)] and "needs-review" in box._w_existing.value
+    box._w_tag.value = "confirmed"
+    box._w_save.click()
+    with Notes(tiny_db, notes) as kept:
+        assert ("support_message", second, ("confirmed",)) in [(a.kind, a.key, a.tags) for a in kept.current()]
 
 
 @pytest.fixture(scope="module")
@@ -138,6 +159,7 @@ def exposure(tiny_db):
 
 def test_notebook_02_marks_sessions_and_accounts_confirmed_or_dismissed(tiny_db, exposure, tmp_path, monkeypatch):
     from workbench.exposure import review_exposure, reviewed_accounts, reviewed_sessions
+    from workbench.widgets import AccountInspector
 
     sessions = exposure.binding.sessions
     bound = sessions.filter(pl.col("status") == "bound").sort("session_id")
@@ -159,7 +181,7 @@ def test_notebook_02_marks_sessions_and_accounts_confirmed_or_dismissed(tiny_db,
     assert review.bounds == exposure.bounds  # the evidence's counts are not moved by a judgement by hand
 
     monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", "k3y-for-tests-0123456789abcdef")
-    shown = {}
+    shown, inspectors = {}, {}
     for audience in ("investigator", "auditor", "public"):
         out = tmp_path / audience
         run = run_in_process(
@@ -167,13 +189,31 @@ def test_notebook_02_marks_sessions_and_accounts_confirmed_or_dismissed(tiny_db,
             {"case_url": tiny_db, "out_dir": str(out), "audience": audience, "notes_url": str(path)},
         )
         shown[audience] = run.shown
+        inspectors[audience] = _widget(run, AccountInspector)
     assert bound["session_id"][0] in shown["investigator"] and "dismissed" in shown["investigator"]
     assert bound["session_id"][0] not in shown["auditor"] and "dismissed" in shown["auditor"]
     assert bound["session_id"][0] not in shown["public"] and str(account) not in shown["public"]
+    # free-text notes: the investigator's report lists them, the auditor's and the public's never
+    assert (
+        "owner says it was her partner" in shown["investigator"] and "seen in the access log" in shown["investigator"]
+    )
+    for hidden in ("owner says it was her partner", "seen in the access log"):
+        assert hidden not in shown["auditor"] + shown["public"]
+    assert "Annotations on sessions, accounts and changes" in shown["auditor"]  # tags with pseudonyms
+    review_later = own["session_id"][1]  # tagged needs-review: in the annotation list only, as its pseudonym
+    assert "needs-review" in shown["auditor"] and review_later not in shown["auditor"]
+    assert pseudonym(review_later, "session_id", "k3y-for-tests-0123456789abcdef") in shown["auditor"]
+    # the notebook gives its notes to its inspector, for investigators only
+    inspector = inspectors["investigator"]
+    inspector.select(str(account))
+    found = inspector.annotate.existing()
+    assert [(a.tags, a.note) for a in found] == [(("false-positive",), "owner says it was her partner")]
+    assert inspectors["auditor"].annotate is None and inspectors["public"].annotate is None
 
 
 def test_notebook_03_shows_the_review_state_of_flagged_caseworkers_allocations(tiny_db, tmp_path, monkeypatch):
     from workbench.fairness import allocation_reviews, review_fairness
+    from workbench.widgets import CaseworkerDashboard
 
     with open_case(tiny_db) as case:
         plain = review_fairness(case, permutations=2000)
@@ -184,6 +224,7 @@ def test_notebook_03_shows_the_review_state_of_flagged_caseworkers_allocations(t
     with Notes(tiny_db, path) as notes:
         notes.annotate("allocation", theirs["listing_id"][0], tag="confirmed", note="lease signed the same day")
         notes.annotate("allocation", theirs["listing_id"][1], tag="false-positive")
+        notes.annotate("caseworker", flagged[0], tag="needs-review", note="ask for the paper files")
     with open_case(tiny_db) as case:
         review = review_fairness(case, permutations=2000, notes=path)
     rows = {r["handler_id"]: r for r in allocation_reviews(review, "investigator").to_dicts()}
@@ -200,3 +241,8 @@ def test_notebook_03_shows_the_review_state_of_flagged_caseworkers_allocations(t
         notebook_path("03"), {"case_url": tiny_db, "out_dir": str(out), "permutations": 2000, "notes_url": str(path)}
     )
     assert "Review state of these caseworkers" in run.shown
+    assert "lease signed the same day" in run.shown  # the investigator's report lists the annotations
+    dashboard = _widget(run, CaseworkerDashboard)  # given the notebook's notes: the caseworker's tag shows
+    dashboard.value = flagged[0]
+    assert dashboard.annotate.target == ("caseworker", str(flagged[0]))
+    assert [(a.tags, a.note) for a in dashboard.annotate.existing()] == [(("needs-review",), "ask for the paper files")]

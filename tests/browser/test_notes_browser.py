@@ -3,7 +3,8 @@
 In the explore notebook, on a copy of the tiny case: the timeline's note box rejects the
 first fault report as a false positive and tags a mismatched session ``confirmed``; the
 account inspector's note box comments on an account. A fresh kernel on the notebook then
-shows both annotations under the widgets, and the rejected report gone from the timeline.
+shows both annotations under the widgets, and the rejected report gone from the timeline;
+there the comment is edited (tagged ``contacted``) and then withdrawn, each a new version.
 Notebook 01, run in Lab with the notes, reports the second report's time as the first-report
 time and says one message was set by hand (the effect tests/test_notes_in_reports.py pins).
 """
@@ -163,8 +164,34 @@ def test_tag_and_comment_in_the_widgets_reload_and_see_them_then_notebook_01_fol
             expect(existing).to_contain_text("Owner rang back: she saw another member's page <b>twice</b>")
             assert existing.locator("b", has_text="twice").count() == 0  # the note is text, never markup
             page.screenshot("notes-after-reload", inspector.locator(".wb-note-box-account"), clip=True)
+            # Edit the note's tags, then withdraw it: each a version, the earlier ones listed and kept.
+            account_box = inspector.locator(".wb-note-box-account")
+            _choose(account_box.locator(".wb-note-pick select"), "(no tag): Owner rang back")
+            page.wait_idle()
+            expect(account_box.locator(".wb-note-note textarea")).to_have_value(NOTE)
+            _save(page, account_box, "contacted", NOTE, "Edited (version 2; the earlier ones are kept)")
+            _choose(account_box.locator(".wb-note-pick select"), "contacted: Owner rang back")
+            page.wait_idle()
+            expect(account_box.locator(".wb-note-history")).to_contain_text("version 2")
+            account_box.locator(".wb-note-reason input").fill("wrong account")
+            page.wait_idle()
+            account_box.locator("button.wb-note-withdraw").click()
+            expect(account_box.locator(".wb-note-status")).to_contain_text("Withdrawn from account", timeout=20_000)
+            expect(account_box.locator(".wb-note-existing")).to_contain_text("1 withdrawn, kept in the history")
+            shown = account_box.locator(".wb-note-pick select").evaluate("s => s.options[s.selectedIndex].textContent")
+            assert shown.replace("\xa0", " ") == "a new annotation"  # back to a new one, never a blank choice
+            page.screenshot("notes-withdrawn", account_box, clip=True)
+            assert page.errors == [] and page.blocked == []
         finally:
             page.close()
+        with Notes(url) as notes:
+            (withdrawn,) = [a for a in notes.current(withdrawn=True) if a.kind == "account"]
+            versions = [(v.version, v.tags, v.state, v.reason) for v in notes.history(withdrawn.annotation_id)]
+        assert versions == [
+            (1, (), "active", ""),
+            (2, ("contacted",), "active", ""),
+            (3, ("contacted",), "withdrawn", "wrong account"),
+        ]
 
         # The first report is now the second one, and one message was set by hand.
         incident.wait_done()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import os
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from . import db
 from .journal import Entry, append, file_sha256, manifest_fingerprint
 
 __all__ = [
+    "SetJournal",
     "activate",
     "case_fingerprint",
     "configure",
@@ -137,15 +138,21 @@ def case_fingerprint(case: Any) -> str:
 
 
 def record_notebook(
-    case: Any, notes: sa.URL, notebook: str, output: str | os.PathLike[str], parameters: Mapping
+    case: Any,
+    notes: sa.URL,
+    notebook: str,
+    output: str | os.PathLike[str],
+    parameters: Mapping,
+    extra: Mapping[str, Any] | None = None,
 ) -> None:
-    """Journal a notebook run: its name, executed copy (with sha256) and parameters."""
+    """Journal a notebook run: its name, executed copy or rendered report (with sha256), parameters, and ``extra``."""
     target = Path(output).resolve()
     details = {
         "notebook": notebook,
         "output": str(target),
         "sha256": file_sha256(target) if target.is_file() else None,
         "parameters": dict(parameters),
+        **(extra or {}),
     }
     record(notes, "notebook", details, case_fingerprint(case))
 
@@ -155,29 +162,43 @@ def record_report_set(case: Any, notes: sa.URL, details: Mapping[str, Any]) -> s
     return record(notes, "report_set", details, case_fingerprint(case)).hash
 
 
-def report_set_journal(
-    case: Any, notes: str | os.PathLike[str] | sa.URL | None, *, audience: str, out: Path, case_digest: str
-) -> tuple[dict[str, str], Callable[[Mapping[str, Any]], str] | None]:
-    """For ``workbench report``: the kernel environment that journals the notebooks' queries, and the set's journaller.
+class SetJournal:
+    """The journaller of one ``workbench report`` run: a ``notebook`` entry per report, a ``report_set`` entry at the end.
 
-    The journaller gets the ``report-set.json`` record before it is written, appends a
-    ``report_set`` entry binding its file list, and returns the head to record in it. Both are
-    empty when the case has no notes database and none is named.
+    Called with the ``report-set.json`` record before it is written, it appends a
+    ``report_set`` entry binding the set's file list and returns the head to record in it.
     """
-    from .verify import files_digest
 
-    url = db.notes_url(case.url, notes) if notes is not None else location(case.url)
-    if url is None:
-        return {}, None
+    def __init__(self, case: Any, url: sa.URL, *, audience: str, out: Path, case_digest: str):
+        self.case, self.url, self.audience, self.out, self.case_digest = case, url, audience, out, case_digest
 
-    def journal(record: Mapping[str, Any]) -> str:
+    def notebook(self, name: str, report: str | os.PathLike[str], parameters: Mapping, case_digest: str | None) -> None:
+        """Journal one notebook run of the set: its name, rendered report (with sha256), parameters and the
+        fingerprint of the case it ran on, as the notebook itself recorded it."""
+        extra = {"audience": self.audience, "case_fingerprint": case_digest or self.case_digest}
+        record_notebook(self.case, self.url, name, report, parameters, extra)
+
+    def __call__(self, record: Mapping[str, Any]) -> str:
+        from .verify import files_digest
+
         details = {
-            "audience": audience,
-            "out": str(out),
-            "case_fingerprint": case_digest,
+            "audience": self.audience,
+            "out": str(self.out),
+            "case_fingerprint": self.case_digest,
             "reports": [r.get("notebook") for r in record.get("reports", [])],
             "files_sha256": files_digest(record.get("files", {})),
         }
-        return record_report_set(case, url, details)
+        return record_report_set(self.case, self.url, details)
 
+
+def report_set_journal(
+    case: Any, notes: str | os.PathLike[str] | sa.URL | None, *, audience: str, out: Path, case_digest: str
+) -> tuple[dict[str, str], SetJournal | None]:
+    """For ``workbench report``: the kernel environment that journals the notebooks' queries, and the set's journaller
+    (a :class:`SetJournal`). Both are empty when the case has no notes database and none is named.
+    """
+    url = db.notes_url(case.url, notes) if notes is not None else location(case.url)
+    if url is None:
+        return {}, None
+    journal = SetJournal(case, url, audience=audience, out=out, case_digest=case_digest)
     return {db.NOTES_ENV: url.render_as_string(hide_password=False)}, journal

@@ -207,6 +207,8 @@ class Notes:
         latest = self._latest(annotation_id)
         tags = latest.tags if tag is None else _tags(tag)
         text = latest.note if note is None else _note(note)
+        if not tags and not text:
+            raise db.NotesError("an annotation needs a tag or a note (or both); to take it back, withdraw it")
         base = {"annotation_id": annotation_id, "kind": latest.kind, "key": latest.key}
         return self._save({**base, "tags": tags, "note": text, "state": "active", "reason": _note(reason)})
 

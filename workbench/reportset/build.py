@@ -467,6 +467,8 @@ def build_report(
                 )
             except WorkbenchError as exc:  # something started that failed, not a bad input (exit 1)
                 raise RenderError(str(exc)) from None
+            if journal is not None:  # the run, before _tidy drops the executed copy of a non-investigator set
+                journal.notebook(job.notebook.name, html, job.parameters, seen)
             _tidy(folder, job.output, keep_notebook=audience == "investigator")
             stem = job.notebook.stem
             entries[job.notebook] = ReportEntry(
