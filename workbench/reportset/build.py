@@ -259,6 +259,14 @@ def build_report(
     paths = notebook_paths(notebooks)
     if not paths:
         raise WorkbenchError(f"no report notebooks ({REPORT_GLOB}) found to render")
+    if len(audiences) > 1:  # a notebook whose cells cannot be placed fails now, naming the cell
+        from .fanout import per_audience_cells
+
+        for nb in paths:
+            try:
+                per_audience_cells(nbformat.read(str(nb), as_version=4))
+            except WorkbenchError as exc:
+                raise WorkbenchError(f"{nb.name}: {exc}") from None
     url, env = kernel_case_url(case_url)
     case = open_case(case_url)
     # Held shared for the whole run: an ingest into this case fails instead of replacing it

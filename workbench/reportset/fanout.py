@@ -47,13 +47,11 @@ _SKIP_TAGS = {"parameters", "injected-parameters"}
 
 
 def _names(source: str) -> tuple[set[str], set[str]] | None:
-    """The names a cell reads and the names it binds; None when the cell cannot be parsed."""
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
+    """The names a cell reads and the names it binds; None for a cell that is not plain Python.
 
-        source = TransformerManager().transform_cell(source)
-    except ImportError:  # pragma: no cover - IPython is a dependency of every kernel
-        pass
+    A magic (``%time x = f(audience)``) hides what it reads and binds in a string, so a cell
+    with one is not plain Python either.
+    """
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -76,18 +74,32 @@ def per_audience_cells(nb: Any) -> tuple[set[int], list[str]]:
     """The indices of the cells of ``nb`` that run per audience, and the names those cells bind.
 
     A cell is per audience when it reads or binds ``audience``, ``out_dir`` or a name bound by
-    an earlier per-audience cell, or cannot be parsed. The parameters cells are not: they set
-    the values :func:`switch` replaces.
+    an earlier per-audience cell. The parameters cells are not: they set the values
+    :func:`switch` replaces. A cell that is not plain Python (a magic, a syntax error) cannot
+    be placed, and is refused naming it: run such a notebook for one audience at a time.
     """
+    from ..errors import WorkbenchError
+
     tainted = set(AUDIENCE_NAMES)
     cells: set[int] = set()
+    code = 0
     for i, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or _SKIP_TAGS & set(cell.metadata.get("tags", [])):
+        if cell.cell_type != "code":
+            continue
+        code += 1
+        if _SKIP_TAGS & set(cell.metadata.get("tags", [])):
             continue
         names = _names(cell.source)
-        if names is None or (names[0] | names[1]) & tainted:
+        if names is None:
+            first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+            raise WorkbenchError(
+                f"code cell {code} (it begins: {first[:80]!r}) is not plain Python (an IPython magic or a syntax "
+                "error), so which audience's values it uses cannot be told; report notebooks are plain calls. "
+                "Render this notebook for one audience at a time"
+            )
+        if (names[0] | names[1]) & tainted:
             cells.add(i)
-            tainted |= names[1] if names else set()
+            tainted |= names[1]
     return cells, sorted(tainted - set(AUDIENCE_NAMES))
 
 
