@@ -267,7 +267,16 @@ STEPS = {
     "journal_overhead": bench_journal,
     "ingest_mapping": bench_ingest_mapping,
     "triage_scoring": bench_triage,
+    "demo": lambda scale, out: _demo().bench_demo(scale, out),
 }
+
+
+def _demo():
+    """benchmarks/bench_demo.py, imported from beside this script."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_demo
+
+    return bench_demo
 
 
 def _met(ok: bool) -> str:
@@ -398,6 +407,8 @@ STEP_VERDICTS = {
 
 
 def _verdict(step: str, scale: str, result: dict) -> list[str]:
+    if step == "demo":
+        return _demo().verdict(scale, result)
     secs, rss = TARGETS.get(step, ({}, {}))
     out = STEP_VERDICTS[step](scale, result) if step in STEP_VERDICTS else []
     if scale in secs:
@@ -434,7 +445,7 @@ def main(argv=None) -> int:
     }
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(args.keep or tmp).resolve() / args.scale  # the children run in ROOT
-        if "generate" not in args.steps and not (out / "evidence").is_dir():
+        if "generate" not in args.steps and args.steps != ["demo"] and not (out / "evidence").is_dir():
             print(f"no generated case in {out}: generating one first (untimed)")
             bench_generate(args.scale, out)
         for step in args.steps:

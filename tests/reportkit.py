@@ -1,7 +1,9 @@
-"""Report sets of the small case, rendered once per test session for every test that reads them.
+"""Report sets of a case, rendered once per test session for every test that reads them.
 
 The leak scan (tests/test_leak_scan.py) and the browser check (tests/browser/) read the same
-renders: rendering costs seconds per notebook, so each audience is rendered once.
+renders: rendering costs seconds per notebook, so the three audiences' sets of a case are
+rendered together, each notebook run once (``report --audience investigator,auditor,public``),
+with a disclosure ledger beside them (:func:`ledger`).
 """
 
 from __future__ import annotations
@@ -31,25 +33,47 @@ def pseudonym_key(key: str = PSEUDONYM_KEY):
             os.environ["WORKBENCH_PSEUDONYM_KEY"] = saved
 
 
+AUDIENCES = ("investigator", "auditor", "public")
+LEDGER = "ledger.jsonl"
+
+
+def ledger(report_set_root: Path) -> Path:
+    """The disclosure ledger of the run that rendered ``report_set_root``: beside the sets, in none of them."""
+    return report_set_root.parent / LEDGER
+
+
 def report_set(tmp_path_factory, case_url: str, audience: str, language: str = "en") -> Path:
-    """The report set of every report notebook for ``audience`` on ``case_url`` in ``language``, rendered once."""
+    """The report set of every report notebook for ``audience`` on ``case_url`` in ``language``, rendered once.
+
+    The first call for a case and language renders all three audiences' sets in one run.
+    """
     from workbench.reportset.build import build_report
     from workbench.reportset.execution import NotebookError
+    from workbench.settings import LEDGER_ENV
 
-    key = (case_url, audience, language)
-    if key not in _RENDERED:
-        out = tmp_path_factory.mktemp(f"reports_{audience}_{language}")
-        with pseudonym_key():
-            try:
-                # Cells take seconds on the small case; a stuck one fails instead of stalling the suite.
-                build_report(case_url, audience, out, cell_timeout=CELL_TIMEOUT, language=language)
-            except NotebookError as exc:
-                if "ran longer than the cell timeout" not in str(exc):
-                    raise
-                # ipykernel 7 can strand an execute_request unread (ipython/ipykernel#1554): the
-                # kernel sits idle and the cell never starts. That is not this code's failure;
-                # render once more and say so.
-                print(f"\nreportkit: rendering again after a stuck kernel: {exc}")
-                build_report(case_url, audience, out, cell_timeout=CELL_TIMEOUT, language=language)
-        _RENDERED[key] = out
-    return _RENDERED[key]
+    if (case_url, audience, language) not in _RENDERED:
+        out = tmp_path_factory.mktemp(f"reports_{language}")
+        saved = os.environ.get(LEDGER_ENV)
+        os.environ[LEDGER_ENV] = str(out / LEDGER)
+        try:
+            with pseudonym_key():
+                try:
+                    # Cells take seconds on the small case; a stuck one fails instead of stalling the suite.
+                    build_report(case_url, AUDIENCES, out, cell_timeout=CELL_TIMEOUT, language=language)
+                except NotebookError as exc:
+                    if "ran longer than the cell timeout" not in str(exc):
+                        raise
+                    # ipykernel 7 can strand an execute_request unread (ipython/ipykernel#1554): the
+                    # kernel sits idle and the cell never starts. That is not this code's failure;
+                    # render once more and say so.
+                    print(f"\nreportkit: rendering again after a stuck kernel: {exc}")
+                    (out / LEDGER).unlink(missing_ok=True)
+                    build_report(case_url, AUDIENCES, out, cell_timeout=CELL_TIMEOUT, language=language)
+        finally:
+            if saved is None:
+                os.environ.pop(LEDGER_ENV, None)
+            else:
+                os.environ[LEDGER_ENV] = saved
+        for a in AUDIENCES:
+            _RENDERED[(case_url, a, language)] = out / a
+    return _RENDERED[(case_url, audience, language)]

@@ -128,7 +128,12 @@ MISTAKES = {
     "report: unknown audience": (
         ["report", "--case", "{db}", "--audience", "everyone", "--out", "{tmp}/r"],
         2,
-        r"argument --audience: invalid choice: 'everyone' \(choose from 'investigator', 'auditor', 'public'\)",
+        r"argument --audience: unknown audience 'everyone'\. Known: auditor, investigator, public\.",
+    ),
+    "report: one unknown audience in a list": (
+        ["report", "--case", "{db}", "--audience", "investigator,pubilc", "--out", "{tmp}/r"],
+        2,
+        r"argument --audience: unknown audience 'pubilc'\. Did you mean 'public'\? Known: auditor, investigator, public\.",
     ),
     "report: missing case": (
         ["report", "--case", "{tmp}/none.db", "--audience", "public", "--out", "{tmp}/r"],

@@ -34,7 +34,9 @@ Run 'workbench COMMAND --help' for a command's options and an example.
 _AUDIENCE_HELP = (
     "who the report set is for: investigator sees everything, personal data and code included; "
     "auditor sees every row with direct identifiers replaced by pseudonyms and free text withheld "
-    "(needs WORKBENCH_PSEUDONYM_KEY); public sees aggregates only, with counts of 1-4 in breakdowns shown as 1-4"
+    "(needs WORKBENCH_PSEUDONYM_KEY); public sees aggregates only, with counts of 1-4 in breakdowns shown as 1-4. "
+    "Several, comma-separated (investigator,auditor,public), run each notebook once and write one set per "
+    "audience under --out"
 )
 
 
@@ -168,6 +170,16 @@ def _journal_notes(case: str, notes: str | None):
     return notes_url(case_url(case), notes) if notes is not None else location(case_url(case))
 
 
+def _audiences(text: str) -> list[str]:
+    """``--audience``: one audience or several, comma-separated (``investigator,auditor,public``)."""
+    from .reportset.fanout import audience_list
+
+    try:
+        return audience_list(text)
+    except WorkbenchError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _report(args: argparse.Namespace) -> int:
     from .reportset.build import RenderError, build_report
     from .reportset.disclosure import LeakError
@@ -194,7 +206,8 @@ def _report(args: argparse.Namespace) -> int:
     except (NotebookError, RenderError, LeakError) as exc:  # something started that failed: status 1
         print(f"workbench report: error: {exc}", file=sys.stderr)
         return 1
-    print(f"{args.audience} index: {index}")
+    for audience in args.audience:
+        print(f"{audience} index: {index if len(args.audience) == 1 else index.parents[1] / audience / index.name}")
     return 0
 
 
@@ -311,7 +324,6 @@ def _command(sub, name: str, summary: str, example: str) -> argparse.ArgumentPar
 
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
-    from .audience import Audience
     from .scenario import FORMATS, SCALES
     from .scenario.degrade import MODES
     from .scenario.world import SWAP_MODES
@@ -429,11 +441,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     notebook_options(rp)
     _language_option(rp)
-    rp.add_argument("--audience", required=True, choices=[a.value for a in Audience], help=_AUDIENCE_HELP)
+    rp.add_argument("--audience", required=True, type=_audiences, help=_AUDIENCE_HELP)
     rp.add_argument(
         "--out",
         required=True,
-        help="folder for the report set: a new or empty folder, or a previous set for the same audience",
+        help="folder for the report set: a new or empty folder, or a previous set for the same audience; "
+        "with several audiences, the folder that gets one set per audience (OUT/public/, ...)",
     )
     rp.add_argument(
         "--force",

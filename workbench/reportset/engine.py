@@ -20,10 +20,23 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from nbclient.exceptions import CellExecutionError
+from nbclient.util import ensure_async
+from nbformat import NotebookNode
+from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
-from traitlets import default
+from traitlets import Dict, List, default
 
-__all__ = ["ENGINE_NAME", "PROGRESS_EVERY", "IPCKernelManager", "Progress", "WorkbenchEngine", "stopped_at"]
+__all__ = [
+    "ENGINE_NAME",
+    "PROGRESS_EVERY",
+    "FanOutClient",
+    "IPCKernelManager",
+    "Progress",
+    "WorkbenchEngine",
+    "stopped_at",
+]
 
 ENGINE_NAME = "workbench"
 PROGRESS_EVERY = 10.0
@@ -79,11 +92,50 @@ def stopped_at(code_cells: list[Any]) -> int | None:
     return None
 
 
+class FanOutClient(PapermillNotebookClient):
+    """papermill's client, running each per-audience cell once per audience (see :mod:`workbench.reportset.fanout`)."""
+
+    audiences = Dict(help="audience -> its out_dir, in order; empty: one audience, every cell once")
+    fan_out: List[int] = List(help="indices of the cells that run per audience")
+    names: List[str] = List(help="the names per-audience cells bind")
+
+    async def async_execute_cell(
+        self, cell: Any, cell_index: int, execution_count: int | None = None, store_history: bool = True
+    ) -> Any:
+        if len(self.audiences) < 2 or cell_index not in self.fan_out:
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        from .fanout import switch_code, tag_outputs
+
+        outputs: list = []
+        for audience, out_dir in self.audiences.items():
+            assert self.kc is not None
+            msg_id = await ensure_async(
+                self.kc.execute(switch_code(audience, out_dir, self.names), silent=True, store_history=False)
+            )
+            reply = await self.async_wait_for_reply(msg_id, cell)
+            if reply is None or reply["content"].get("status") != "ok":
+                raise CellExecutionError.from_cell_and_msg(cell, reply["content"] if reply else {})
+            run = NotebookNode(cell)  # a shallow copy: the run gives it new outputs, tagged below
+            try:
+                await super().async_execute_cell(run, cell_index, execution_count, store_history)
+            finally:  # a failing run keeps the outputs so far, its error last
+                outputs += tag_outputs(run.get("outputs", []), audience)
+                cell["execution_count"] = run.get("execution_count")
+                cell["outputs"] = outputs
+                self.nb["cells"][cell_index] = cell
+        return cell
+
+    execute_cell = run_sync(async_execute_cell)
+
+
 class WorkbenchEngine(NBClientEngine):
     """papermill's nbclient engine on an IPC kernel, reporting progress per code cell."""
 
     @classmethod
-    def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
+    def execute_managed_notebook(
+        cls, nb_man: Any, kernel_name: str, audiences: dict[str, str] | None = None, **kwargs: Any
+    ) -> Any:
+        """Run the notebook; ``audiences`` (audience -> out_dir) runs its per-audience cells once for each."""
         code = [c for c in nb_man.nb.cells if c.cell_type == "code"]
         name = Path(str(nb_man.nb.metadata.get("papermill", {}).get("input_path", "notebook"))).stem
         progress = Progress(name, len(code))
@@ -97,14 +149,38 @@ class WorkbenchEngine(NBClientEngine):
 
         nb_man.cell_start = cell_start
         try:
-            return super().execute_managed_notebook(
-                nb_man, kernel_name, kernel_manager_class=IPCKernelManager, **kwargs
+            return cls._execute(
+                nb_man, kernel_name, dict(audiences or {}), kernel_manager_class=IPCKernelManager, **kwargs
             )
         finally:
             stopped = stopped_at(code)
             # Kept in the executed notebook: papermill marks the other cells completed once the run ends.
             nb_man.nb.metadata.setdefault("workbench", {})["stopped_in_cell"] = stopped
             progress.finish(stopped)
+
+    @classmethod
+    def _execute(
+        cls,
+        nb_man: Any,
+        kernel_name: str,
+        audiences: dict[str, str],
+        start_timeout: int = 60,
+        execution_timeout: int | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """As papermill's nbclient engine does, with :class:`FanOutClient` (papermill's own keywords kept)."""
+        from papermill.engines import logger
+        from papermill.utils import merge_kwargs, remove_args
+
+        from .fanout import per_audience_cells
+
+        kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+        fan_out, names = per_audience_cells(nb_man.nb) if len(audiences) > 1 else (set(), [])
+        final = merge_kwargs(
+            kwargs, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name, log=logger
+        )
+        client = FanOutClient(nb_man, audiences=audiences, fan_out=sorted(fan_out), names=names, **final)
+        return client.execute()
 
 
 papermill_engines.register(ENGINE_NAME, WorkbenchEngine)

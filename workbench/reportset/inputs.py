@@ -1,0 +1,53 @@
+"""What a report run starts from: the report notebooks, and the case as their kernels reach it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import WorkbenchError
+
+__all__ = ["REPORT_GLOB", "kernel_case_url", "notebook_paths"]
+
+REPORT_GLOB = "0[0-9]_*.ipynb"
+
+
+def notebook_paths(names: list[str] | None = None) -> list[Path]:
+    """The report notebooks in order (``notebooks/0?_*.ipynb``), or those named (file name, stem or path).
+
+    ``None`` or ``["all"]`` means every report notebook; a named notebook may be any
+    notebook of the project (``10_explore``) or a path to one.
+    """
+    from ..errors import UnknownNameError
+    from .execution import NOTEBOOKS_DIR
+
+    if not names or names == ["all"]:
+        return sorted(NOTEBOOKS_DIR.glob(REPORT_GLOB))
+    available = {p.stem: p for p in sorted(NOTEBOOKS_DIR.glob("*.ipynb"))}
+    out = []
+    for name in names:
+        stem = Path(name).stem
+        if Path(name).is_file():
+            out.append(Path(name))
+        elif stem in available:
+            out.append(available[stem])
+        else:
+            raise UnknownNameError("notebook", name, [*available, "all"])
+    return out
+
+
+def kernel_case_url(case: str | Path) -> tuple[str, dict[str, str]]:
+    """The case as an absolute URL for a notebook, and environment variables for its kernel.
+
+    A password never goes into the notebook (it would show in the parameters cell and in
+    the report): for PostgreSQL it travels as ``PGPASSWORD`` in the kernel's environment.
+    """
+    from ..case import case_url
+
+    url = case_url(case)
+    env = {}
+    if url.password:
+        if url.get_backend_name() != "postgresql":
+            raise WorkbenchError(f"a password in a {url.get_backend_name()} case URL cannot be passed to notebooks")
+        env["PGPASSWORD"] = str(url.password)
+        url = url.set(password=None)
+    return url.render_as_string(hide_password=False), env
