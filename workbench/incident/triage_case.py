@@ -288,10 +288,11 @@ def case_evidence(
             and _fold(pl.Series([by_id[who].get("name") or ""]))[0] not in mine
         ]
         if others and not row.get("names_account"):
-            who, what = others[0]
+            who = others[0][0]
+            whats = sorted({what for w, what in others if w == who})
             row["names_member"] = True
             weight *= 1 - WEIGHTS["names_member"]
-            said.append(f"the message names the {what} of member {who}, not the sender")
+            said.append(f"the message names the {' and '.join(whats)} of member {who}, not the sender")
         for r in changed_of.get(sender, ()) if sender is not None else ():
             if r["time"] >= at:
                 break
