@@ -126,3 +126,22 @@ def test_on_the_tiny_case_the_evidence_keeps_every_report_a_candidate_and_adds_n
     by_text = score(ranked.filter(pl.col("is_report") | (pl.col("probability") >= THRESHOLD))["message_id"], truth)
     assert with_evidence["recall"] == 1.0, with_evidence
     assert with_evidence["fp"] <= by_text["fp"], (with_evidence, by_text)
+
+
+def test_auditors_see_no_reason_text_and_pseudonyms_for_customer_numbers(handwritten, monkeypatch):
+    from workbench.audience import WITHHELD, AudienceError, fit
+    from workbench.incident import TAGS
+
+    monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", "0123456789abcdef0123456789abcdef")
+    case, incident, _ = handwritten
+    ranked = review_window(case, incident.inbox, incident.window["start"], incident.window["end"])
+    rows = ranked.select("rank", "score", "evidence", "sender_id", "bound_account_id", "bound_at", "body")
+    audited = fit(rows, "auditor", columns=TAGS)
+    assert set(audited["evidence"].drop_nulls()) == {WITHHELD} and set(audited["body"]) == {WITHHELD}
+    shown = {str(v) for v in audited["sender_id"].drop_nulls()} | {
+        str(v) for v in audited["bound_account_id"].drop_nulls()
+    }
+    assert shown and not shown & {str(i) for i in (2001, 2002, 2003, 2004)}
+    assert audited["score"].to_list() == rows["score"].to_list()
+    with pytest.raises(AudienceError):
+        fit(rows, "public", columns=TAGS)
