@@ -228,6 +228,9 @@ def case_evidence(
     senders = _senders(inbox, members)
     texts = model_text(inbox)
     by_id = {r["applicant_id"]: r for r in members.iter_rows(named=True)}
+    ids = members["applicant_id"].to_list()
+    folded_name = dict(zip(ids, _fold(members["name"].fill_null("")).to_list(), strict=True))
+    folded_co = dict(zip(ids, _fold(members["co_applicant_name"].fill_null("")).to_list(), strict=True))
     named = _named_members(texts, members)
     named_by_doc: dict[int, list[tuple[int, str]]] = {}
     for doc, who, what in named.iter_rows():
@@ -274,18 +277,11 @@ def case_evidence(
                 weight *= 1 - WEIGHTS["names_account"]
                 sentence += f"; the message names that account's {' and '.join(mentioned)}"
             said.append(sentence)
-        own = by_id.get(sender) if sender is not None else None
-        mine = (
-            {p for p in (_fold(pl.Series([own.get("name") or "", own.get("co_applicant_name") or ""]))) if p}
-            if own
-            else set()
-        )
+        mine = {folded_name.get(sender), folded_co.get(sender)} - {None, ""}
         others = [
             (who, what)
             for who, what in named_by_doc.get(i, ())
-            if who != sender
-            and who != row.get("bound_account_id")
-            and _fold(pl.Series([by_id[who].get("name") or ""]))[0] not in mine
+            if who != sender and who != row.get("bound_account_id") and folded_name.get(who) not in mine
         ]
         if others and not row.get("names_account"):
             who = others[0][0]
