@@ -40,7 +40,6 @@ __all__ = [
     "FIELD_WORDS",
     "WEIGHTS",
     "case_evidence",
-    "no_case_evidence",
     "rescore",
     "with_case_evidence",
 ]
@@ -97,18 +96,6 @@ def _fold(values: pl.Series) -> pl.Series:
 def _digits(text: str) -> str:
     """``text`` with the spaces, dots and dashes inside numbers removed, so "070-222 22 22" reads 0702222222."""
     return re.sub(r"(?<=\d)[\s.\-](?=\d)", "", text)
-
-
-def no_case_evidence(messages: pl.DataFrame) -> pl.DataFrame:
-    """The evidence frame of ``messages`` when the case is not consulted: nothing found for any message."""
-    return pl.DataFrame(
-        {"message_id": messages["message_id"].cast(pl.String), "evidence_weight": [0.0] * messages.height}
-    ).select(
-        [
-            pl.col(c).cast(t) if c in ("message_id", "evidence_weight") else pl.lit(None, t).alias(c)
-            for c, t in EVIDENCE_SCHEMA.items()
-        ]
-    )
 
 
 def _senders(inbox: pl.DataFrame, members: pl.DataFrame) -> pl.Series:
