@@ -73,3 +73,51 @@ def bench_triage_scoring(n: int = 100_000, rules_sample: int = 2_000) -> dict:
         "load_average_before": load,
         "target_s": TARGET_S,
     }
+
+
+def bench_triage_review(scale: str, out: str, db: str, top: int = 20) -> dict:
+    """The ranked review on a generated case, and a reviewer who labels the top ``top`` from truth (issue 19).
+
+    Times the ranking of the window with the case evidence; then labels the top ``top``
+    through the triage box into a throwaway notes database, runs the incident analysis again
+    on those notes and compares its first-report time with the generator's earliest report.
+    """
+    import tempfile
+    from pathlib import Path
+
+    import polars as pl
+
+    from workbench.case import open_case
+    from workbench.incident import reconstruct_incident
+    from workbench.incident.triage_review import review_window
+    from workbench.notes import Notes
+    from workbench.widgets import TriageReview
+
+    truth = set(pl.read_parquet(Path(out) / "truth" / "fault_reports.parquet")["message_id"])
+    with open_case(f"duckdb:///{db}") as case, tempfile.TemporaryDirectory() as tmp:
+        incident = reconstruct_incident(case)
+        start, end = incident.window["start"], incident.window["end"]
+        t0, c0 = time.perf_counter(), time.process_time()
+        ranked = review_window(case, incident.inbox, start, end)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        box = TriageReview(ranked, notes=Notes(case, Path(tmp) / "notes.sqlite"), top_n=top)
+        for _ in range(min(top, ranked.height)):
+            box.press("y" if box.current["message_id"] in truth else "n")
+        reviewed = reconstruct_incident(case, notes=Path(tmp) / "notes.sqlite")
+        reports = incident.inbox.filter(pl.col("message_id").is_in(list(truth))).sort("reported_at")
+        ranks = ranked.filter(pl.col("message_id").is_in(list(truth)))["rank"].sort().to_list()
+        first = reports.row(0, named=True) if reports.height else None
+        return {
+            "scale": scale,
+            "messages_in_window": ranked.height,
+            "candidates": int(ranked["candidate"].sum()),
+            "truth_reports": len(truth),
+            "truth_reports_in_window": len(ranks),
+            "truth_report_ranks": ranks,
+            "wall_s": round(wall, 2),
+            "cpu_s": round(cpu, 2),
+            "rules_first_report_at": str(incident.first_report_at),
+            "reviewed_first_report_at": str(reviewed.first_report_at),
+            "truth_first_report_at": None if first is None else str(first["reported_at"]),
+            "first_report_equals_truth": first is not None and reviewed.first_report_at == first["reported_at"],
+        }

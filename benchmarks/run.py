@@ -245,6 +245,21 @@ def bench_triage(scale: str, out: Path) -> dict:
     return _child(_call("bench_triage", "bench_triage_scoring"))
 
 
+def bench_review(scale: str, out: Path) -> dict:
+    """The ranked review with the case evidence, and a reviewer of the top 20 labelling from truth (``bench_triage``)."""
+    _ensure_ingested(out, "bench.duckdb")
+    return _child(_call("bench_triage", "bench_triage_review", scale, str(out), str(out / "bench.duckdb")))
+
+
+def _verdict_review(scale: str, r: dict) -> list[str]:
+    return [
+        f"ranking {r['messages_in_window']:,} messages of the window with the case evidence {r['wall_s']} s "
+        f"(CPU {r['cpu_s']} s); truth's reports at ranks {r['truth_report_ranks']}",
+        f"a reviewer labelling the top 20 from truth: first report {r['reviewed_first_report_at']} vs truth "
+        f"{r['truth_first_report_at']}: {_met(r['first_report_equals_truth'])}",
+    ]
+
+
 def _verdict_triage(scale: str, r: dict) -> list[str]:
     return [
         f"model scoring of {r['messages']:,} messages ({r['distinct_bodies']:,} distinct) {r['wall_s']} s "
@@ -268,6 +283,7 @@ STEPS = {
     "ingest_mapping": bench_ingest_mapping,
     "triage_scoring": bench_triage,
     "demo": lambda scale, out: _demo().bench_demo(scale, out),
+    "triage_review": bench_review,
 }
 
 
@@ -398,6 +414,7 @@ def _verdict_mapping(scale: str, r: dict) -> list[str]:
 
 STEP_VERDICTS = {
     "triage_scoring": _verdict_triage,
+    "triage_review": _verdict_review,
     "ingest_mapping": _verdict_mapping,
     "access_log_parse": _verdict_access_log,
     "incident_queries": _verdict_incident,

@@ -176,6 +176,19 @@ def test_triage_scoring_step_is_registered_and_its_verdict_shows_a_miss(run):
     assert "met" in run.STEP_VERDICTS["triage_scoring"]("tiny", {**result, "wall_s": 4.0})[0]
 
 
+def test_triage_review_step_is_registered_and_its_verdict_judges_the_first_report(run):
+    assert "triage_review" in run.STEPS and "triage_review" in run.STEP_VERDICTS
+    result = {
+        "messages_in_window": 900, "wall_s": 4.0, "cpu_s": 3.0, "truth_report_ranks": [1, 2, 31],
+        "reviewed_first_report_at": "2013-12-14 07:17:50+00:00", "truth_first_report_at": "2013-12-14 07:17:50+00:00",
+        "first_report_equals_truth": True,
+    }  # fmt: skip
+    lines = run.STEP_VERDICTS["triage_review"]("stockholm", result)
+    assert "[1, 2, 31]" in lines[0] and lines[1].endswith("met")
+    missed = run.STEP_VERDICTS["triage_review"]("stockholm", {**result, "first_report_equals_truth": False})
+    assert missed[1].endswith("MISSED")
+
+
 def test_the_triage_messages_are_distinct():
     import sys
 

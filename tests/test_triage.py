@@ -110,10 +110,10 @@ def test_the_window_is_ranked_candidates_first_and_the_first_report_bounds_follo
     assert ranked.head(3)["candidate"].all() and not ranked.tail(2)["candidate"].any()
     bounds = {r["measure"]: r for r in first_report_bounds(ranked, top_n=2).iter_rows(named=True)}
     rule = bounds["earliest rule match"]
-    candidate = bounds["earliest candidate (rule or probability at threshold)"]
+    candidate = bounds["earliest candidate (rule or score at threshold)"]
     assert rule["message_id"] == "<m2>" and candidate["message_id"] == "<m1>"
     assert candidate["reported_at"] < rule["reported_at"]
-    read = bounds["earliest among the top 2 a reviewer reads"]
+    read = bounds["earliest candidate among the top 2 a reviewer reads"]
     assert read["rank"] <= 2 and read["reported_at"] >= candidate["reported_at"]
     # Messages outside the window are not ranked.
     assert rank_window(inbox, start + timedelta(minutes=15), end).height == 3

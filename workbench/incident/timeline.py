@@ -116,10 +116,21 @@ TAGS: dict[str, PII] = {
             "probability",
             "candidate",
             "rank",
+            "score",
+            "evidence_weight",
+            "bound_at",
+            "bound_minutes_before",
+            "names_account",
+            "names_member",
+            "changed_field",
         )
     },
     "matched_text": PII.FREE_TEXT,
     "explanation": PII.FREE_TEXT,
+    # the triage's case evidence (workbench.incident.triage_case): customer numbers, and a sentence naming them
+    "sender_id": PII.DIRECT,
+    "bound_account_id": PII.DIRECT,
+    "evidence": PII.FREE_TEXT,
 }
 _REPORT_COLUMNS = (
     "message_id",

@@ -43,6 +43,7 @@ __all__ = [
     "first_report_bounds",
     "model_text",
     "probabilities",
+    "rank",
     "rank_window",
     "trained_model",
     "training_corpus",
@@ -297,12 +298,20 @@ def triage(
 
 
 def rank_window(inbox: pl.DataFrame, start: datetime, end: datetime) -> pl.DataFrame:
-    """Messages of a triaged inbox reported in [start, end), candidates first, then by probability.
+    """Messages of a triaged inbox reported in [start, end), candidates first, then by score.
 
-    ``rank`` counts from 1; ties keep time order.
+    The score is ``score`` when the case evidence was joined (:mod:`.triage_case`), else the
+    model's ``probability``. ``rank`` counts from 1; ties keep time order.
     """
-    window = inbox.filter((pl.col("reported_at") >= start) & (pl.col("reported_at") < end))
-    ranked = window.sort(["candidate", "probability", "reported_at"], descending=[True, True, False])
+    return rank(inbox.filter((pl.col("reported_at") >= start) & (pl.col("reported_at") < end)))
+
+
+def rank(scored: pl.DataFrame) -> pl.DataFrame:
+    """``scored`` sorted candidates first, then by ``score`` (else ``probability``), then time; ``rank`` from 1."""
+    by = "score" if "score" in scored.columns else "probability"
+    ranked = scored.drop("rank", strict=False).sort(
+        ["candidate", by, "reported_at", "message_id"], descending=[True, True, False, False]
+    )
     return ranked.with_row_index("rank", offset=1).with_columns(pl.col("rank").cast(pl.Int64))
 
 
@@ -310,8 +319,10 @@ def first_report_bounds(ranked: pl.DataFrame, top_n: int = 20) -> pl.DataFrame:
     """The first-report time with its uncertainty, from :func:`rank_window`'s frame.
 
     Rows (measure, reported_at, message_id, rank): the earliest rule match, the earliest
-    candidate (rule or probability at the threshold), and the earliest message among the top
-    ``top_n`` a reviewer would read. Times are null when no message qualifies.
+    candidate (a rule, or the probability, with the case evidence where joined, at the
+    threshold), the earliest candidate among the top ``top_n`` a reviewer reads, and, when
+    the frame has ``set_by_hand``, the earliest message a reviewer confirmed. Times are null
+    when no message qualifies.
     """
     if top_n < 1:
         raise WorkbenchError(f"top_n must be a positive number of messages to read, got {top_n!r}")
@@ -324,9 +335,14 @@ def first_report_bounds(ranked: pl.DataFrame, top_n: int = 20) -> pl.DataFrame:
 
     rows = [
         earliest("earliest rule match", ranked.filter("is_report")),
-        earliest("earliest candidate (rule or probability at threshold)", ranked.filter("candidate")),
-        earliest(f"earliest among the top {top_n} a reviewer reads", ranked.filter(pl.col("rank") <= top_n)),
+        earliest("earliest candidate (rule or score at threshold)", ranked.filter("candidate")),
+        earliest(
+            f"earliest candidate among the top {top_n} a reviewer reads",
+            ranked.filter((pl.col("rank") <= top_n) & pl.col("candidate")),
+        ),
     ]
+    if "set_by_hand" in ranked.columns:
+        rows.append(earliest("earliest confirmed by a reviewer", ranked.filter(pl.col("set_by_hand") == "confirmed")))
     return pl.DataFrame(
         rows,
         schema={

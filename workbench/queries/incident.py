@@ -19,6 +19,8 @@ Column contract (notebook 02 and the exposure queries build on these; keep them 
     n_mismatched_sessions (by the hour of each session's first foreign page), n_sessions_open (sessions
     open at some moment of the hour).
 ``support_inbox`` — every support message as received (mail clock), for classification.
+``triage_members`` — members a support message is checked against: applicant_id, name, address, email,
+    phone, employer, annual_income, co_applicant_name.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ __all__ = [
     "sessions",
     "sessions_select",
     "support_inbox",
+    "triage_members",
 ]
 
 DOMAIN = "incident"
@@ -324,3 +327,40 @@ _INBOX = evidence.table("support_messages")
 def support_inbox() -> sa.Select:
     """All support messages; the mail clock is corrected later (see workbench.incident.clocks)."""
     return sa.select(_INBOX)
+
+
+_MEMBERS = evidence.table("applicants")
+
+
+@query(
+    domain=DOMAIN,
+    description="Members the fault-report triage checks a message against: its senders (by customer number or "
+    "e-mail) and everyone with a session in the window or shown by one, with the details a message could name.",
+    params=(START, END),
+    sort=("applicant_id",),
+)
+def triage_members(start: datetime, end: datetime) -> sa.Select:
+    """Senders of support messages, and members logged in or shown to a session logged in during [start, end).
+
+    Every account a session of the window could have shown is among them, so a message naming
+    another member's details can be checked against them without reading the whole register.
+    """
+    check_window("triage_members", start, end)
+    m, a = _INBOX, _MEMBERS
+    window = sa.select(_LOGINS.c.session_id).where(_LOGINS.c.time >= start, _LOGINS.c.time < end)
+    ids = sa.union(
+        sa.select(m.c.sender_applicant_id.label("applicant_id")).where(m.c.sender_applicant_id.is_not(None)),
+        sa.select(_LOGINS.c.applicant_id).where(_LOGINS.c.time >= start, _LOGINS.c.time < end),
+        sa.select(_VIEWS.c.account_id).where(_VIEWS.c.session_id.in_(window), _VIEWS.c.account_id.is_not(None)),
+    ).subquery("ids")
+    by_address = sa.select(sa.func.lower(m.c.sender_address)).where(m.c.sender_address.is_not(None))
+    return sa.select(
+        a.c.applicant_id,
+        a.c.name,
+        a.c.address,
+        a.c.email,
+        a.c.phone,
+        a.c.employer,
+        a.c.annual_income,
+        a.c.co_applicant_name,
+    ).where(sa.or_(a.c.applicant_id.in_(sa.select(ids.c.applicant_id)), sa.func.lower(a.c.email).in_(by_address)))

@@ -13,6 +13,7 @@ from .fairness_charts import (
 from .links import AllocationApplicant, TimelineAccounts, hourly_brush_chart, link_brush, range_brush
 from .query_browser import QueryBrowser
 from .timeline import TimelineExplorer
+from .triage import TriageReview
 
 __all__ = [
     "AccountInspector",
@@ -21,6 +22,7 @@ __all__ = [
     "QueryBrowser",
     "TimelineAccounts",
     "TimelineExplorer",
+    "TriageReview",
     "activity_chart",
     "caseworker_rate_chart",
     "hourly_brush_chart",

@@ -1,0 +1,93 @@
+"""Ranked review of the incident window, and the reviewer's labels fed back into the model.
+
+:func:`review_window` ranks the messages of the window by the text model and the case
+evidence (:mod:`.triage_case`), keeping what an investigator already set by hand
+(``set_by_hand``, from the notes: see :mod:`workbench.incident.hand`). A reviewer reads
+from the top and tags messages ``confirmed`` or ``false-positive`` in the notes (the triage
+widget does it one key at a time); :func:`refit` then fits the model again on the shipped
+training corpus plus those labels, and :func:`rerank` ranks the window again with it.
+
+>>> ranked = review_window(case, incident.inbox, incident.window["start"], incident.window["end"])  # doctest: +SKIP
+>>> ranked = rerank(ranked, refit(labelled(ranked)))                                             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import polars as pl
+from sklearn.pipeline import Pipeline
+
+from ..errors import WorkbenchError
+from ..settings import DISPLAY_TZ
+from .triage import THRESHOLD, build_pipeline, fit, model_text, rank, rank_window, training_corpus, triage
+from .triage_case import case_evidence, rescore, with_case_evidence
+
+__all__ = ["LABEL_WEIGHT", "labelled", "refit", "rerank", "review_window"]
+
+LABEL_WEIGHT = 3.0
+"""How much one of the case's own labelled messages weighs in :func:`refit` against one training message."""
+
+
+def review_window(
+    case: Any,
+    inbox: pl.DataFrame,
+    start: datetime,
+    end: datetime,
+    *,
+    model: Pipeline | None = None,
+    extra_phrases: Iterable[str] = (),
+    threshold: float = THRESHOLD,
+    timezone: str = DISPLAY_TZ,
+) -> pl.DataFrame:
+    """The messages of ``inbox`` reported in [start, end), ranked by rule, model and case evidence.
+
+    ``inbox`` is the incident's classified inbox (``Incident.inbox``); its ``set_by_hand``
+    (the notes' verdicts) is kept. Columns: those of :func:`~workbench.incident.triage.triage`
+    and :func:`~workbench.incident.triage_case.case_evidence`, ``score`` and ``rank``.
+    """
+    window = inbox.filter((pl.col("reported_at") >= start) & (pl.col("reported_at") < end))
+    scored = triage(window, extra_phrases=extra_phrases, model=model, threshold=threshold)
+    found = case_evidence(case, window, start, end, timezone=timezone)
+    return rank_window(with_case_evidence(scored, found, threshold=threshold), start, end)
+
+
+def labelled(ranked: pl.DataFrame) -> pl.DataFrame:
+    """The messages a reviewer set by hand, as training rows: subject, body and label (1 confirmed, 0 false-positive)."""
+    if "set_by_hand" not in ranked.columns:
+        return pl.DataFrame(schema={"subject": pl.String, "body": pl.String, "label": pl.Int64})
+    said = ranked.filter(pl.col("set_by_hand").is_in(["confirmed", "false-positive"]))
+    return said.select("subject", "body", label=(pl.col("set_by_hand") == "confirmed").cast(pl.Int64))
+
+
+def refit(labels: pl.DataFrame, *, weight: float = LABEL_WEIGHT) -> Pipeline:
+    """The model fitted on the training corpus plus ``labels`` (subject, body, label), each label weighing ``weight``.
+
+    Deterministic, like the shipped model (same seed); a few seconds. With no labels it is the shipped model's fit.
+    """
+    if weight <= 0:
+        raise WorkbenchError(f"the weight of a reviewer's label must be positive, got {weight!r}")
+    missing = {"subject", "body", "label"} - set(labels.columns)
+    if missing:
+        raise WorkbenchError(f"refit needs columns subject, body and label; missing {sorted(missing)}")
+    bad = labels.filter(~pl.col("label").is_in([0, 1]))
+    if bad.height:
+        raise WorkbenchError(f"a label is 1 (confirmed) or 0 (false-positive); got {bad['label'][0]!r}")
+    corpus = training_corpus().select("subject", "body", "label")
+    if not labels.height:
+        return fit(corpus)
+    both = pl.concat([corpus, labels.select("subject", "body", pl.col("label").cast(pl.Int64))])
+    w = np.concatenate([np.ones(corpus.height), np.full(labels.height, float(weight))])
+    return build_pipeline().fit(model_text(both), both["label"].to_numpy(), model__sample_weight=w)
+
+
+def rerank(
+    ranked: pl.DataFrame, model: Pipeline, *, extra_phrases: Iterable[str] = (), threshold: float = THRESHOLD
+) -> pl.DataFrame:
+    """``ranked`` (:func:`review_window`) scored again by ``model`` and ranked again; the case evidence stays."""
+    keep = [c for c in ranked.columns if c not in {"probability", "candidate", "explanation", "score", "rank"}]
+    again = triage(ranked.select(keep), model=model, threshold=threshold, extra_phrases=extra_phrases)
+    return rank(rescore(again, threshold=threshold))
