@@ -14,9 +14,9 @@ from pathlib import Path
 
 import nbformat
 
-from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, cell_text, english_digest, translations
+from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, cell_text, english_digest, translate, translations
 
-__all__ = ["translated_cells", "untranslated"]
+__all__ = ["notebook_prose", "prose", "translated_cells", "untranslated", "untranslated_prose", "widget_note"]
 
 
 def translated_cells(nb, language: str, name: str | None = None):
@@ -142,3 +142,15 @@ def untranslated_prose(texts: list[str], language: str = "sv") -> list[str]:
                 f"which fills {sorted(fields(text))}"
             )
     return problems
+
+
+def widget_note(english_html: str) -> str:
+    """The note that stands for a widget in a static report (HTML around one English sentence), in the current language."""
+    import html
+    import re
+
+    m = re.search(r"<em>(.*)</em>", english_html, re.S)
+    if not m:
+        return english_html
+    sentence = html.unescape(m.group(1))
+    return english_html.replace(m.group(1), html.escape(translate(sentence)))
