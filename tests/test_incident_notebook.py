@@ -45,6 +45,7 @@ def test_parameters_are_exactly_those_of_the_issue():
     assert list(notebook_parameters(NB)) == [
         "case_url",
         "audience",
+        "language",
         "out_dir",
         "timezone",
         "idle_timeout_minutes",

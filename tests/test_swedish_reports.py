@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,6 @@ from test_reader_check import page_text
 from workbench.i18n import messages, translations
 
 # What the English pages say in words the workbench writes itself: none may show in Swedish.
-# (The prose of notebooks 01-03 and their findings.say sentences are not all translated yet, so
-# markers are of the workbench's own words, not of notebook prose.)
 ENGLISH_MARKERS = [
     "Public copy",
     "Reports for",
@@ -35,6 +34,71 @@ ENGLISH_MARKERS = [
     "rows are not shown in the public report",
     "2013 at",
 ]
+
+
+# English function words no Swedish sentence has: any of them in a Swedish page is English left over.
+ENGLISH_WORDS = re.compile(
+    r"\b(?:the|and|of|which|were|was|with|this|that|these|their|from|been|have|has|would|could|should|"
+    r"into|only|when|where|who|whose|each|every|not|are|is|by|for|on|at|or|to|an|it|its)\b",
+    re.IGNORECASE,
+)
+QUOTED = re.compile(r'"[^"\n]*"|“[^”\n]*”')
+# Columns whose cells are evidence or records, English by nature: the fault-report rules (their
+# names, example messages and the history of their revisions, shipped with the package) and the
+# evidence's own values. A label the workbench writes in a cell is not among them.
+EVIDENCE_COLUMNS = {"rule", "example", "rules", "matched_text", "subject", "body", "explanation", "part", "corpus"}
+
+
+class _ProseText(HTMLParser):
+    """A page's text as a reader sees it, without scripts, styles, code, and cells of :data:`EVIDENCE_COLUMNS`."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+        self._columns: list[str | None] = []
+        self._index = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "thead":
+            self._columns = []
+        elif tag == "th":
+            self._columns.append(a.get("data-col"))
+        elif tag == "tr":
+            self._index = 0
+        if tag in ("script", "style", "pre", "code") or "wb-param" in (a.get("class") or ""):
+            self._skip += 1
+        elif tag == "td":
+            column = self._columns[self._index] if self._index < len(self._columns) else None
+            self._skip += column in EVIDENCE_COLUMNS
+            self._in_evidence = column in EVIDENCE_COLUMNS
+        if tag in ("p", "li", "td", "th", "h1", "h2", "h3", "br", "div", "tr", "caption"):
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "pre", "code") and self._skip:
+            self._skip -= 1
+        elif tag == "td":
+            self._index += 1
+            if getattr(self, "_in_evidence", False):
+                self._skip -= 1
+                self._in_evidence = False
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def prose_text(html: str) -> str:
+    parser = _ProseText()
+    parser.feed(html)
+    return "".join(parser.parts)
+
+
+def english_left(text: str) -> list[str]:
+    """Each line of ``text`` with an English function word in it, outside quotation marks (a quotation is someone's words)."""
+    return [line.strip() for line in text.split("\n") if ENGLISH_WORDS.search(QUOTED.sub("", line))]
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +143,23 @@ def test_table_headers_are_labelled_and_every_finding_has_a_swedish_label(swedis
         heads = re.findall(r'<th[^>]*data-col="([^"]+)"[^>]*>([^<]*)</th>', page)
         raw = [col for col, shown in heads if shown == col and "_" in col]
         assert not raw, (name, raw)  # a query column name is a header only where no label exists
+
+
+def test_no_english_sentence_is_left_anywhere_in_the_swedish_public_set(swedish_public):
+    for name, page in _pages(swedish_public).items():
+        assert english_left(prose_text(page)) == [], name
+
+
+def test_the_english_left_check_finds_english_and_passes_swedish_and_evidence():
+    page = (
+        "<h2>Klockor</h2><p>Bevisen kommer från system med egna klockor.</p>"
+        "<p>The mail server's clock runs 7 min against the web servers'.</p>"
+        '<table><thead><tr><th data-col="rule">Regel</th><th data-col="label">Beskrivning</th></tr></thead>'
+        "<tbody><tr><td>en: details of another</td><td>login disabled when it was</td></tr></tbody></table>"
+        '<p>Motexempel ("I did not see anyone else\'s data").</p>'
+        "<script>var the = 1;</script><pre>SELECT * FROM the_table</pre>"
+    )
+    assert english_left(prose_text(page)) == [
+        "The mail server's clock runs 7 min against the web servers'.",
+        "login disabled when it was",
+    ]

@@ -97,7 +97,7 @@ class Table:
             return f'<td class="wb-num" data-v="{raw}">{html.escape(format_value(value, column))}</td>'
         if isinstance(value, timedelta):
             return f'<td class="wb-num" data-v="{value.total_seconds()}">{html.escape(format_value(value))}</td>'
-        text = str(value)
+        text = translate(str(value))  # a label the workbench wrote ("login disabled when it was"); evidence stays
         if len(text) <= MAX_TEXT_CHARS:
             return f"<td>{html.escape(visible(text))}</td>"
         note = cut(text)[0][MAX_TEXT_CHARS:]  # "… [cut: 1 000 000 characters in all]"

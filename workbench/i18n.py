@@ -5,12 +5,14 @@ headers, "how to read this") is a message in ``workbench/locales/<language>.yaml
 up by key: ``t("money", "sv", amount="1 200")`` gives ``"1 200 kr"``. Both catalogues hold
 the same keys (``tests/test_i18n.py`` fails otherwise).
 
-The notebooks are written in English; their Swedish lives in ``sv.yaml`` too, in three
+The notebooks are written in English; their Swedish lives in ``sv.yaml`` too, in four
 sections keyed by the English they translate:
 
 - ``finding_label``: the label of each finding, by its name (``accounts_exposed``);
 - ``notebook_text``: a sentence of a notebook's code (a ``findings.say`` template, a caption), by
   its English text: :func:`translate`;
+- ``query_description``: what each registered query returns, by the query's name (the
+  provenance section shows it): :func:`query_description`;
 - ``notebook_cell``: each Markdown cell, by notebook and cell id, with the SHA-256 (first 12 hex
   digits) of the English it translates: :func:`cell_text`. A changed English cell makes
   the translation stale, and the test names it.
@@ -44,6 +46,7 @@ __all__ = [
     "english_digest",
     "finding_label",
     "messages",
+    "query_description",
     "set_language",
     "t",
     "translate",
@@ -54,7 +57,7 @@ __all__ = [
 LANGUAGES = ("en", "sv")
 DEFAULT_LANGUAGE = "en"
 LOCALES = Path(__file__).resolve().parent / "locales"
-TRANSLATION_SECTIONS = ("finding_label", "notebook_text", "notebook_cell")
+TRANSLATION_SECTIONS = ("finding_label", "notebook_text", "notebook_cell", "query_description")
 """Sections of ``sv.yaml`` that translate the notebooks' English, keyed by it; ``en.yaml`` has none."""
 
 _process_language = DEFAULT_LANGUAGE
@@ -179,6 +182,15 @@ def finding_label(name: str, english: str, language: str | None = None) -> str:
     if lang == DEFAULT_LANGUAGE:
         return english
     found = translations(lang, "finding_label").get(name)
+    return found if isinstance(found, str) else english
+
+
+def query_description(name: str, english: str, language: str | None = None) -> str:
+    """What query ``name`` returns, in ``language``; ``english`` is its registered description."""
+    lang = check_language(language) if language is not None else current_language()
+    if lang == DEFAULT_LANGUAGE:
+        return english
+    found = translations(lang, "query_description").get(name)
     return found if isinstance(found, str) else english
 
 

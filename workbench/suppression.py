@@ -98,8 +98,10 @@ class TooFewToShow(SuppressionError):
 
 def withheld_note(by: str, shown_by: str | None = None) -> str:
     """What the public page says of a breakdown it does not show at ``by``, e.g. "withheld: too few to show by month"."""
-    note = f"withheld: too few to show by {by}"
-    return f"{note}; shown {shown_by}" if shown_by else note
+    from .i18n import translate
+
+    note = translate("withheld: too few to show by {by}").format(by=translate(by))
+    return translate("{note}; shown {shown_by}").format(note=note, shown_by=translate(shown_by)) if shown_by else note
 
 
 def small_marker(threshold: int = THRESHOLD) -> str:

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .i18n import current_language
+from .i18n import current_language, translate
 from .settings import DISPLAY_TZ
 from .wording import say
 
@@ -288,4 +288,6 @@ def format_value(value: Any, name: str | None = None, language: str | None = Non
         return value.astimezone(_DISPLAY_ZONE).strftime("%Y-%m-%d %H:%M:%S %Z")
     if isinstance(value, (list, tuple)):
         return ", ".join(format_value(v, name, lang) for v in value) if value else say("none", lang)
+    if isinstance(value, str):
+        return translate(value, lang)  # a verdict the workbench wrote ("does not hold"); any other text as it is
     return str(value)

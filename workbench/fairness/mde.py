@@ -45,6 +45,7 @@ import numpy as np
 import polars as pl
 
 from ..evidence import PII
+from ..i18n import translate
 from ..values import format_number
 from .caseworkers import STRATA, _log_factorials, strata_cells
 from .power import TARGET_POWER
@@ -268,29 +269,37 @@ def power_statement(*, named: bool, covered: bool, too_few: bool) -> str:
     ``named``: the audience sees who (``caseworkers_power_covers`` is a list); ``covered`` and
     ``too_few``: whether anyone is. Refers to the figures of ``FairnessReview.power_findings``.
     """
-    power = f"{format_number(TARGET_POWER, 'rate')} power"  # "80.0% power", as the percentages it sits beside
+    # each piece in the report's language (translate() looks its English up in sv.yaml); "{power}" is
+    # the target power as the percentages it sits beside ("80.0%"), filled in here, not by Findings.say
     if covered:
-        text = "How large a fraud could the test have seen? " + (
-            "For each of caseworkers {caseworkers_power_covers} (those not flagged with enough allocations to judge), "
+        text = translate("How large a fraud could the test have seen? ") + (
+            translate(
+                "For each of caseworkers {caseworkers_power_covers} (those not flagged with enough allocations to judge), "
+            )
             if named
-            else "For each of the {caseworkers_power_covers} caseworker(s) not flagged with enough allocations to "
-            "judge, "
+            else translate(
+                "For each of the {caseworkers_power_covers} caseworker(s) not flagged with enough allocations to judge, "
+            )
         )
-        text += (
+        text += translate(
             "selling {detectable_fraud_percent} of their allocations out of queue order would have got them "
-            f"flagged with at least {power}. "
+            "flagged with at least {power} power. "
         )
     else:
-        text = (
+        text = translate(
             "The test cannot say how large a fraud it could have seen: no caseworker who was not flagged had both "
             "peers to compare with and enough allocations for a fraud of {mde_ceiling_percent} of them to be "
-            f"flagged with {power}. "
+            "flagged with {power} power. "
         )
     if too_few:
-        text += (
+        text += translate(
             "No power claim covers the {caseworkers_too_few_to_judge} caseworker(s) with too few allocations "
-            + ("to judge ({caseworkers_too_few_named})" if named else "to judge")
-            + ": even selling {mde_ceiling_percent} of their allocations would not have got them flagged with "
-            f"{power}. Their red flags, if any, are on the timeline below."
+            "to judge ({caseworkers_too_few_named}): even selling {mde_ceiling_percent} of their allocations would "
+            "not have got them flagged with {power} power. Their red flags, if any, are on the timeline below."
+            if named
+            else "No power claim covers the {caseworkers_too_few_to_judge} caseworker(s) with too few allocations "
+            "to judge: even selling {mde_ceiling_percent} of their allocations would not have got them flagged with "
+            "{power} power. Their red flags, if any, are on the timeline below."
         )
+    text = text.replace("{power}", format_number(TARGET_POWER, "rate"))
     return text.rstrip()

@@ -17,6 +17,7 @@ import polars as pl
 
 from ..audience import Audience, pseudonym
 from ..errors import WorkbenchError
+from ..i18n import translate
 from ..notes.reviews import read_annotations
 from ..queries import run
 from .caseworkers import MIN_EFFECT, p_floor, review_caseworkers
@@ -182,21 +183,22 @@ class FairnessReview:
         Refers to the figures notebook 03 records, by their names in findings.json (those of
         :meth:`power_findings` for the same ``audience`` among them).
         """
+        # each sentence in the report's language: translate() looks its English up in the catalogue (sv.yaml)
         if not self.allocations_replayed:  # no contract (in the period): nothing to judge, not "nothing found"
-            return (
+            return translate(
                 "**Whether anyone got an apartment out of queue order cannot be answered from this case:** it holds "
                 "{allocations_replayed} contracts to replay against queue order, so no caseworker was tested and no "
                 "claim is made about how large a fraud could have been seen."
             )
         if self.nothing_found:
-            text = (
+            text = translate(
                 "**Nothing was found.** All {allocations_replayed} allocations were replayed: "
                 "{allocations_in_queue_order} followed queue order and {explained_deviations} departed from it "
                 "with a recorded legitimate exception. No allocation departed from queue order without one, "
                 "no caseworker was flagged, no queue date was moved earlier and no profile looks fake. "
             )
         else:
-            text = (
+            text = translate(
                 "Of {allocations_replayed} allocations, {allocations_in_queue_order} followed queue order, "
                 "{explained_deviations} departed from it with a recorded legitimate exception, and "
                 "**{unexplained_deviations} departed from it without one**, skipping {applicants_skipped} members. "
@@ -204,12 +206,12 @@ class FairnessReview:
                 "longer in all than the tenants who got them. "
             )
             text += (
-                "Caseworkers flagged: **{caseworkers_flagged}**. "
+                translate("Caseworkers flagged: **{caseworkers_flagged}**. ")
                 if self.caseworkers_flagged
-                else "No caseworker was flagged by the test. "
+                else translate("No caseworker was flagged by the test. ")
             )
             if self.caseworkers_without_peers:
-                text += (
+                text += translate(
                     "{caseworkers_without_peers} caseworker(s) with such departures handled their districts alone, "
                     "so no peers could be compared with them: see their red flags. "
                 )

@@ -16,6 +16,7 @@ import polars as pl
 
 from ..audience import Audience, fit
 from ..evidence import PII
+from ..i18n import translate
 from ..notes.reviews import review_column
 from ..suppression import TooFewToShow, withheld_note
 from . import caseworkers as cw, fakes, groups, mde, power, redflags
@@ -276,7 +277,13 @@ def _public_groups(allocations: pl.DataFrame, grouping: str, who: Audience) -> p
             )
         except TooFewToShow:
             continue
-        note = f"withheld: too few to show these {k} {grouping}s one by one; pooled" if k else None
+        note = (
+            translate("withheld: too few to show these {k} {grouping}s one by one; pooled").format(
+                k=k, grouping=translate(f"{grouping}s")
+            )
+            if k
+            else None
+        )
         return shown.with_columns(note=pl.when(pl.col("group") == other).then(pl.lit(note)).otherwise(None))
     return pl.DataFrame(
         {"grouping": [grouping], "group": [None], "note": [withheld_note(grouping)]},

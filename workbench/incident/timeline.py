@@ -22,6 +22,7 @@ import polars as pl
 
 from ..errors import WorkbenchError
 from ..evidence import PII
+from ..i18n import DEFAULT_LANGUAGE, current_language, t as t_
 from ..queries import run
 from ..settings import DISPLAY_TZ
 from . import clocks
@@ -240,8 +241,24 @@ def milestone_time(marks: pl.DataFrame, milestone: str) -> datetime | None:
 
 
 def local_label(t: datetime | None, timezone: str = DISPLAY_TZ) -> str | None:
-    """A time as a reader says it, in ``timezone``: ``"Fri 13 Dec 2013 18:52"``."""
-    return None if t is None else t.astimezone(ZoneInfo(timezone)).strftime("%a %d %b %Y %H:%M")
+    """A time as a reader says it, in ``timezone`` and the report's language: ``"Fri 13 Dec 2013 18:52"``, ``"fre 13 dec. 2013 18.52"``."""
+    if t is None:
+        return None
+    local = t.astimezone(ZoneInfo(timezone))
+    if current_language() == DEFAULT_LANGUAGE:
+        return local.strftime("%a %d %b %Y %H:%M")
+    from babel.dates import format_datetime
+
+    return format_datetime(local, "EEE d MMM y HH.mm", locale=t_("locale"))
+
+
+def weekday_name(day: object) -> str:
+    """A day's short weekday name in the report's language: ``"Sat"``, ``"lör"``."""
+    from babel.dates import format_date
+
+    if current_language() == DEFAULT_LANGUAGE:
+        return cast(datetime, day).strftime("%a")
+    return format_date(cast(datetime, day), "EEE", locale=t_("locale"))
 
 
 # (measure, from milestone, to milestone), after NIST SP 800-61 r2 §3.4.2.
@@ -338,7 +355,9 @@ def daily_summary(
         counts.append("n_fault_reports")
     return (
         out.sort("day")
-        .with_columns(pl.col(counts).fill_null(0), weekday=pl.col("day").dt.strftime("%a"))
+        .with_columns(
+            pl.col(counts).fill_null(0), weekday=pl.col("day").map_elements(weekday_name, return_dtype=pl.String)
+        )
         .select("day", "weekday", *counts)
     )
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from ..audience import Audience
 from ..errors import WorkbenchError
+from ..i18n import translate
 
 if TYPE_CHECKING:
     from ..case import Case
@@ -98,7 +99,7 @@ def shown_parameters(values: Mapping[str, object], audience: str) -> dict[str, o
             one, many = _NOUNS.get(name, ("value", "values"))
             out[name] = _Summary(f"{len(value)} {one if len(value) == 1 else many} (withheld)")
         else:
-            out[name] = _Summary("text (withheld)")
+            out[name] = _Summary(translate("text (withheld)"))
     return out
 
 

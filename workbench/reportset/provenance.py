@@ -27,6 +27,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..i18n import query_description
 from ..values import format_value
 from ..wording import say
 
@@ -183,8 +184,9 @@ def _seen(case_digest: str | None) -> str:
     if not case_digest:
         return ""
     return (
-        f'<p>Case fingerprint <code class="wb-case-fingerprint">{html.escape(case_digest)}</code>: the case as this '
-        "notebook saw it when it started and when it ended. Every report of a set shows the same one.</p>"
+        "<p>"
+        + say("prov.fingerprint", digest=f'<code class="wb-case-fingerprint">{html.escape(case_digest)}</code>')
+        + "</p>"
     )
 
 
@@ -209,7 +211,11 @@ def render_section(
     files = fingerprint["manifest"]
     reconciled = all(f["reconciles"] for f in files)
     manifest = _table(
-        ["File", "Table", "SHA-256", "Bytes", "Rows read", "Loaded", "Quarantined", "Reconciles"],
+        [
+            *(say(f"prov.{k}") for k in ("file", "table")),
+            "SHA-256",
+            *(say(f"prov.{k}") for k in ("bytes", "rows_read", "loaded", "quarantined", "reconciles")),
+        ],
         [
             [
                 f["path"],
@@ -219,18 +225,19 @@ def render_section(
                 f["rows_read"],
                 f["rows_loaded"],
                 f["rows_quarantined"],
-                "yes" if f["reconciles"] else "NO",
+                say("yes") if f["reconciles"] else say("no").upper(),
             ]
             for f in files
         ],
         numeric={3, 4, 5, 6},
     )
     params = _table(
-        ["Parameter", "Value"], [[k, say("not_given") if v is None else repr(v)] for k, v in parameters.items()]
+        [say("prov.parameter"), say("prov.value")],
+        [[k, say("not_given") if v is None else repr(v)] for k, v in parameters.items()],
     )
     # A parameter's name is how the notebook was run, not a finding's name: marked so a reader check can tell them apart.
     params = re.sub(r"<tr><td>", '<tr><td class="wb-param">', params)
-    commit = env.get("git_commit") or "not available (not run from a git checkout)"
+    commit = env.get("git_commit") or say("prov.no_commit")
     packages = ", ".join(f"{k} {v}" for k, v in env.get("packages", {}).items())
     with_sql = Audience.parse(audience).sees_sql
     queries = _queries(findings, case, with_sql)
@@ -248,42 +255,45 @@ def render_section(
         names = "; ".join(finding(n) for n in q["findings"])
         sql = f"<pre>{html.escape(q['sql'])}</pre>" if q["sql"] else ""
         given = ", ".join(f"{k}={v}" for k, v in q["params"].items())
-        given = f" with {code(given)}" if given and names_shown else ""  # with the SQL they belong to
+        given = " " + say("prov.with", given=code(given)) if given and names_shown else ""  # with their SQL
         if q["varied"]:
-            given += " (its latest run; the notebook also ran it with other values)"
+            given += " " + say("prov.varied")
         blocks.append(
             # the query's name is its key in the SQL registry: for those who get the SQL
             (f"<li><strong>{code(q['query'])}</strong>{given}: " if names_shown else "<li>")
-            + f"{html.escape(q['description'])}"
-            f"<br><span class='wb-prov-small'>Findings: {names}</span>{sql}</li>"
+            + html.escape(query_description(q["query"], q["description"]))
+            + f"<br><span class='wb-prov-small'>{say('prov.findings', names=names)}</span>{sql}</li>"
         )
     unsourced = sorted(n for n, e in findings.items() if not e.get("query"))
     if unsourced:
-        blocks.append(
-            "<li>Computed in the notebook without a registered query: " + "; ".join(map(finding, unsourced)) + "</li>"
-        )
-    sql_note = (
-        "Each query's SQL is shown as compiled for this case's engine, with the parameter values the "
-        "notebook ran it with (the query's defaults for the rest)."
-        if with_sql
-        else "The SQL of each query is in the investigator and auditor copies."
+        blocks.append("<li>" + say("prov.unsourced", names="; ".join(map(finding, unsourced))) + "</li>")
+    sql_note = say("prov.sql_shown") if with_sql else say("prov.sql_elsewhere")
+    rendered = say(
+        "prov.rendered",
+        when=f"<strong>{html.escape(env['generated_at'])}</strong>",
+        version=f"<strong>{html.escape(env['workbench_version'])}</strong>",
+        commit=code(commit),
+        python=html.escape(env.get("python", "")),
+        packages=html.escape(packages),
+        audience=f"<strong>{html.escape(say(f'audience.{audience}'))}</strong>",
+    )
+    manifest_note = say(
+        "prov.manifest_note",
+        n=len(files),
+        ok=f"<strong>{say('yes') if reconciled else say('no').upper()}</strong>",
+        case=code(case_label),
     )
     return f"""
 <section id="provenance" class="wb-provenance">
 <h2>{html.escape(say("provenance"))}</h2>
-<p>Rendered <strong>{html.escape(env["generated_at"])}</strong>
-by workbench <strong>{html.escape(env["workbench_version"])}</strong>,
-commit {code(commit)}, Python {html.escape(env.get("python", ""))} ({html.escape(packages)}),
-for the <strong>{html.escape(audience)}</strong> audience.</p>
-<h3>Evidence manifest</h3>
-<p>{len(files)} evidence files; every row read was loaded or quarantined:
-<strong>{"yes" if reconciled else "NO"}</strong>.
-Case: {code(case_label)}.</p>
+<p>{rendered}</p>
+<h3>{html.escape(say("prov.manifest"))}</h3>
+<p>{manifest_note}</p>
 {_seen(case_digest)}
 {manifest}
-<h3>Parameters</h3>
+<h3>{html.escape(say("prov.parameters"))}</h3>
 {params}
-<h3>Where each finding comes from</h3>
+<h3>{html.escape(say("prov.sources"))}</h3>
 <p class="wb-prov-small">{sql_note}</p>
-<ul>{"".join(blocks) or "<li>No findings recorded.</li>"}</ul>
+<ul>{"".join(blocks) or f"<li>{html.escape(say('prov.no_findings'))}</li>"}</ul>
 </section>"""

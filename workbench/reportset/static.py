@@ -19,7 +19,7 @@ _WIDGET_NOTE = (
 
 
 _INLINE_CODE = re.compile(r"(?<![\\`])`([^`\n]+)`(?!`)")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z*_(\[])")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ*_(\[])")
 
 
 def _parameter_names(nb) -> set[str]:
@@ -61,6 +61,8 @@ def static_notebook(nb, audience: str, opening: str | None = None):
     read the prose without code or parameter instructions (:func:`plain_markdown`), and
     every audience gets the report's key figures after its title (``opening``).
     """
+    from .translation import widget_note
+
     nb.metadata.pop("widgets", None)
     plain = not Audience.parse(audience).sees_identifiers
     parameters = _parameter_names(nb)
@@ -74,7 +76,7 @@ def static_notebook(nb, audience: str, opening: str | None = None):
             if audience != "investigator" and o.output_type == "stream" and o.name == "stderr":
                 continue
             if _WIDGET in o.get("data", {}):
-                o = nbformat.v4.new_output("display_data", data={"text/html": _WIDGET_NOTE})
+                o = nbformat.v4.new_output("display_data", data={"text/html": widget_note(_WIDGET_NOTE)})
             elif plain and "text/markdown" in o.get("data", {}):
                 o.data["text/markdown"] = plain_markdown(o.data["text/markdown"], parameters)
             outputs.append(o)
