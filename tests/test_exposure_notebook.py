@@ -33,6 +33,7 @@ def test_parameters_are_the_documented_ones():
     assert set(notebook_parameters(NB)) == {
         "case_url",
         "audience",
+        "language",
         "out_dir",
         "timezone",
         "idle_timeout_minutes",

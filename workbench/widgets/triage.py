@@ -61,8 +61,12 @@ class TriageReview(ChangeHooks):
         """The review box, or a Markdown note saying why there is none (another audience, no notes, no message)."""
         from IPython.display import Markdown
 
+        from ..i18n import translate
+
         if Audience.parse(audience) is not Audience.INVESTIGATOR:
-            return Markdown("*The triage review is for investigators: it shows message text and saves labels.*")
+            return Markdown(
+                f"*{translate('The triage review is for investigators: it shows message text and saves labels.')}*"
+            )
         if notes is None:
             return Markdown("*No triage review: the case has nowhere to keep labels (set `notes_url`).*")
         if ranked.is_empty():
