@@ -27,10 +27,11 @@ from pathlib import Path
 
 import polars as pl
 
+from ..errors import EvidenceError
 from ..ingest.batch import LINE, PROBLEMS_SCHEMA, RawBatch
 from .gcpause import gc_paused
 
-__all__ = ["ABSENT", "COMBINED", "FIELDS_LINE", "format_columns", "read_iis", "read_weblog"]
+__all__ = ["ABSENT", "COMBINED", "FIELDS_LINE", "check_fields", "format_columns", "read_iis", "read_weblog"]
 
 ABSENT = "__absent"  # "|field|field|": fields a line's #Fields: directive does not log
 FIELDS_LINE = "__fields_line"
@@ -63,6 +64,16 @@ _APACHE = {
 _TOKEN = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)|%(?:\{([^}]*)\}([ieCon])|(>s|[a-zA-Z]))")
 
 
+def check_fields(label: str, line: int, names: list[str]) -> None:
+    """Refuse an IIS ``#Fields:`` directive that names a field twice: which value is the field's?"""
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise EvidenceError(
+            f"{label}: line {line}: the #Fields: directive names {', '.join(repr(n) for n in twice)} more than "
+            "once; allowed: each field once (a mapping reads fields by name)"
+        )
+
+
 def _problems(lines: list[int], values: list[str], reasons: list[str]) -> pl.DataFrame:
     n = len(lines)
     return pl.DataFrame(
@@ -71,8 +82,11 @@ def _problems(lines: list[int], values: list[str], reasons: list[str]) -> pl.Dat
     )
 
 
-def read_iis(path: Path, encoding: str, all_fields: list[str]) -> Iterator[RawBatch]:
+def read_iis(path: Path, encoding: str, all_fields: list[str], label: str | None = None) -> Iterator[RawBatch]:
     """Yield the lines of an IIS log as text columns (``all_fields``: every field of any directive).
+
+    A directive that names a field twice stops ingest (:func:`check_fields`), naming
+    ``label`` (default: the file's name) and the line.
 
     Read in chunks of whole lines; within a chunk, each line's directive is found by where
     it stands among the chunk's ``#Fields:`` lines, and each stretch under one directive is
@@ -103,6 +117,7 @@ def read_iis(path: Path, encoding: str, all_fields: list[str]) -> Iterator[RawBa
             for j in range(len(starts) + 1):
                 if j:
                     fields, fields_at = directives["l"][j - 1][len("#Fields:") :].split(), int(starts[j - 1])
+                    check_fields(label or path.name, fields_at, fields)
                 part = parts.get((j,))
                 if part is None:
                     continue
