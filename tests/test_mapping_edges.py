@@ -209,3 +209,25 @@ def test_a_directive_cut_between_two_scan_chunks_is_not_judged_on_its_cut_part(t
     assert sqlite3.connect(tmp_path / "case.db").execute("SELECT time, ip FROM page_views").fetchall() == [
         ("2013-12-13 17:50:01.000000", "10.0.0.1")
     ]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 20])
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("a\r\nb\n\nc\rd\r\r\ne", "utf-8"),
+        ("\n\nsök\r\n", "utf-8"),
+        ("ärende\r\nöppet\r", "cp1252"),
+        ("", "utf-8"),
+        ("\r", "utf-8"),
+        ("x", "utf-16"),
+    ],
+)
+def test_log_lines_are_split_as_pythons_universal_newlines_split_them(tmp_path, monkeypatch, chunk, text, encoding):
+    path = tmp_path / "log"
+    path.write_bytes(text.encode(encoding))
+    monkeypatch.setattr(weblogs, "_CHUNK", chunk)
+    with open(path, encoding=encoding, newline="") as fh:
+        want = [line.rstrip("\r\n") for line in fh.readlines()]
+    got = [line for part in weblogs.read_lines(path, encoding) for line in part.to_list()]
+    assert got == want
