@@ -231,35 +231,3 @@ def test_log_lines_are_split_as_pythons_universal_newlines_split_them(tmp_path, 
         want = [line.rstrip("\r\n") for line in fh.readlines()]
     got = [line for part in weblogs.read_lines(path, encoding) for line in part.to_list()]
     assert got == want
-
-
-def test_read_ahead_keeps_order_raises_the_readers_error_and_closes_an_abandoned_reader():
-    from workbench.mapping.ahead import read_ahead
-
-    assert list(read_ahead(iter(range(50)), depth=2)) == list(range(50))
-
-    def failing():
-        yield 1
-        raise EvidenceError("u_ex131213.log: line 3: broken")
-
-    got = []
-    with pytest.raises(EvidenceError, match="line 3: broken"):
-        for item in read_ahead(failing()):
-            got.append(item)
-    assert got == [1]
-
-    closed = []
-
-    def endless():
-        try:
-            n = 0
-            while True:
-                n += 1
-                yield n
-        finally:
-            closed.append(True)
-
-    ahead = read_ahead(endless())
-    assert next(ahead) == 1
-    ahead.close()  # the consumer stops early: the reader is stopped and closed
-    assert closed == [True]

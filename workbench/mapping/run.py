@@ -2,8 +2,7 @@
 
 Order of work: load and validate the mapping; find, hash and check every input as a whole,
 and check that every source column the mapping reads exists (nothing is written yet);
-then, parents before children, stream each table's inputs (read a batch ahead,
-:mod:`.ahead`) through the mapping
+then, parents before children, stream each table's inputs through the mapping
 (:mod:`.transform`), the value checks, the key check (across all inputs of the table) and
 the orphan check, appending what passed to its table and what did not to ``quarantine``;
 finally write ``manifest`` (one row per input, with its sha256, and one for the mapping
@@ -12,7 +11,6 @@ itself) and commit. Any exception aborts the writer: no half-written case.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import time
 from datetime import UTC, datetime
@@ -25,13 +23,12 @@ from .. import evidence
 from ..case import case_url as _case_url, default_case_path, polars_schema
 from ..caselock import CaseLock
 from ..errors import WorkbenchError
-from ..ingest.batch import LINE, PROBLEMS_SCHEMA, RawBatch
+from ..ingest.batch import LINE, PROBLEMS_SCHEMA
 from ..ingest.integrity import KeyTracker, ParentKeys, check_references, load_order
 from ..ingest.load import CaseWriter, open_writer
 from ..ingest.manifest import SAMPLES, FileReport, IngestReport, manifest_frame
 from ..ingest.validate import check_values
 from . import schema as mapping_schema
-from .ahead import read_ahead
 from .files import SourceFile, resolve, scan
 from .read import columns, read_table, split_line
 from .schema import Mapping, MappingError, TableSpec
@@ -152,10 +149,27 @@ def load_table(
     reports = [FileReport(f.label, table.name, f.spec.kind, f.sha256, f.bytes) for f in files]
     labels = [f.label for f in files]
     keys = KeyTracker(table.name, "@")
-    # closed at once when a batch fails, so the reader's thread and database connection end with it
-    with contextlib.closing(read_ahead(read_table(files, offered, batch_rows))) as batches:
-        for batch in batches:
-            _load_batch(batch, table, labels, keys, writer, parents, reports)
+    for batch in read_table(files, offered, batch_rows):
+        made, refused_here = transform(batch.frame, table, table.source.decimal_comma)
+        good, refused = check_values(made, table.name)
+        if refused.height:  # quarantine keeps the source row, not the row as made
+            refused = _source_records(refused, refused_here, batch.frame)
+        good, duplicates = keys.check(good)
+        good, orphans = check_references(good, table.name, parents)
+        quarantined = pl.concat(
+            [batch.malformed, refused_here, refused, _decode_first(duplicates, labels), orphans]
+        ).sort(LINE)
+        loaded = good.drop(LINE)
+        writer.append(table.name, loaded)
+        parents.remember(table.name, loaded)
+        _count(reports, batch.frame, batch.malformed, good, quarantined)
+        if quarantined.height:
+            rows = _quarantine_rows(quarantined, table.name, labels)
+            writer.append("quarantine", rows)
+            for r in rows.iter_rows(named=True):
+                report = reports[labels.index(r["file"])]
+                if len(report.samples) < SAMPLES:
+                    report.samples.append(f"{r['file']}:{r['line']}: {r['column'] or '(record)'}: {r['reason']}")
     for f, report in zip(files, reports, strict=True):
         report.sha256, report.bytes = f.sha256, f.bytes  # a server database is hashed as read
         if not report.reconciles:
@@ -164,37 +178,6 @@ def load_table(
                 f"+ quarantined {report.rows_quarantined}; this is a bug in workbench mapping, please report it"
             )
     return reports
-
-
-def _load_batch(
-    batch: RawBatch,
-    table: TableSpec,
-    labels: list[str],
-    keys: KeyTracker,
-    writer: CaseWriter,
-    parents: ParentKeys,
-    reports: list[FileReport],
-) -> None:
-    made, refused_here = transform(batch.frame, table, table.source.decimal_comma)
-    good, refused = check_values(made, table.name)
-    if refused.height:  # quarantine keeps the source row, not the row as made
-        refused = _source_records(refused, refused_here, batch.frame)
-    good, duplicates = keys.check(good)
-    good, orphans = check_references(good, table.name, parents)
-    quarantined = pl.concat([batch.malformed, refused_here, refused, _decode_first(duplicates, labels), orphans]).sort(
-        LINE
-    )
-    loaded = good.drop(LINE)
-    writer.append(table.name, loaded)
-    parents.remember(table.name, loaded)
-    _count(reports, batch.frame, batch.malformed, good, quarantined)
-    if quarantined.height:
-        rows = _quarantine_rows(quarantined, table.name, labels)
-        writer.append("quarantine", rows)
-        for r in rows.iter_rows(named=True):
-            report = reports[labels.index(r["file"])]
-            if len(report.samples) < SAMPLES:
-                report.samples.append(f"{r['file']}:{r['line']}: {r['column'] or '(record)'}: {r['reason']}")
 
 
 def _count(
