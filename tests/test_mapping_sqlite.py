@@ -111,3 +111,28 @@ def test_a_query_that_would_write_fails_and_writes_nothing(tmp_path, query):
         ingest_mapped(root, tmp_path / "m.yaml", case_url=tmp_path / "case.db", progress=False)
     assert sqlite3.connect(root / "ko.sqlite").execute("SELECT * FROM t").fetchall() == [(7, "Karin")]
     assert not (root / "other.db").exists() and not (tmp_path / "case.db").exists()
+
+
+def test_a_query_failing_on_a_later_row_stops_ingest_and_writes_nothing(tmp_path):
+    # The first row reads fine (so preparing and the first step pass); the fourth overflows.
+    root = tmp_path / "h"
+    root.mkdir()
+    _db(root / "ko.sqlite", [(7, "Karin"), (8, "Bo"), (9, "Eva"), (10, "Åsa")])
+    query = "SELECT CASE WHEN a > 9 THEN abs(-9223372036854775807 - 1) ELSE a END AS a, b FROM t"
+    (tmp_path / "m.yaml").write_text(
+        textwrap.dedent(
+            f"""\
+            version: 1
+            tables:
+              handlers:
+                source: {{sql: "{query}", url: "sqlite:///ko.sqlite"}}
+                timezone: UTC
+                columns: {{handler_id: a, name: b, team: {{constant: A}}, active_from: {{constant: '2008-09-01'}}, active_to: null}}
+            """
+        )
+    )
+    with pytest.raises(
+        MappingError, match=r"tables\.handlers\.source\.sql: the query failed on ko\.sqlite: .*overflow"
+    ):
+        ingest_mapped(root, tmp_path / "m.yaml", case_url=tmp_path / "case.db", progress=False)
+    assert not (tmp_path / "case.db").exists()
