@@ -161,7 +161,15 @@ def test_the_mapping_verdict_names_a_miss_at_stockholm_and_only_reports_below(ru
     assert "met" in run._verdict("ingest_mapping", "stockholm", _mapping(1.5))[0]
     small = run._verdict("ingest_mapping", "small", _mapping(3.1))
     assert "target ≤ 2.0× is for stockholm; reported" in small[0] and "MISSED" not in small[0]
-    assert "rows read DIFFER" in run._verdict("ingest_mapping", "small", _mapping(1.0, rows=(100, 90)))[1]
+    assert any("rows read DIFFER" in line for line in run._verdict("ingest_mapping", "small", _mapping(1.0, (100, 90))))
+    loaded = {**_mapping(3.1), "cpus": 2, "load_before": [8.5, 7.0, 6.0], "load_after": [9.1, 7.2, 6.1]}
+    lines = run._verdict("ingest_mapping", "stockholm", loaded)
+    assert "CPU: 37.2 s through the mapping vs 12.0 s from evidence/" in lines
+    assert "machine: 2 cores, load average 8.5 / 7.0 / 6.0 (1 / 5 / 15 min) before, 9.1 / 7.2 / 6.1 after" in lines
+    # a wall ratio met only through the load is said to be so
+    lucky = run._verdict("ingest_mapping", "stockholm", {**_mapping(1.6), "cpu_ratio": 3.4})
+    assert "met" in lucky[0] and "the CPU ratio 3.4× misses the target" in lucky[1]
+    assert "misses" not in run._verdict("ingest_mapping", "stockholm", _mapping(1.6))[1]
 
 
 def test_triage_scoring_step_is_registered_and_its_verdict_shows_a_miss(run):

@@ -151,3 +151,83 @@ def test_an_iis_log_takes_an_encoding_too(tmp_path):
         """
     _ingest(tmp_path, mapping)
     assert sqlite3.connect(tmp_path / "case.db").execute("SELECT path FROM page_views").fetchall() == [("/sök",)]
+
+
+IIS_TWICE = (
+    "#Fields: date time c-ip cs-uri-stem sc-status\r\n"
+    "2013-12-13 17:50:01 10.0.0.1 /a 200\r\n"
+    "#Fields: date time c-ip cs-uri-stem c-ip sc-status\r\n"
+    "2013-12-13 17:50:02 10.0.0.1 /b 10.0.0.2 200\r\n"
+)
+
+
+def test_an_iis_directive_naming_a_field_twice_stops_ingest_naming_file_line_and_field(tmp_path):
+    (tmp_path / "h" / "logs").mkdir(parents=True)
+    (tmp_path / "h" / "logs" / "u_ex131213.log").write_bytes(IIS_TWICE.encode())
+    mapping = """\
+        version: 1
+        tables:
+          page_views:
+            source: {iis: "logs/u_ex*.log"}
+            columns: {time: datetime, session_id: {constant: s1}, ip: c-ip, path: cs-uri-stem, status: sc-status, account_id: null}
+        """
+    # Which of the two c-ip values is the client's cannot be known: stopped, not guessed.
+    with pytest.raises(
+        EvidenceError,
+        match=r"^logs/u_ex131213\.log: line 3: the #Fields: directive names 'c-ip' more than once; allowed: each field once",
+    ):
+        _ingest(tmp_path, mapping)
+    assert not (tmp_path / "case.db").exists()
+
+
+@pytest.mark.parametrize("chunk", [1, 1 << 20], ids=["line-by-line", "whole-file"])
+def test_the_iis_reader_refuses_a_directive_naming_a_field_twice_however_chunked(tmp_path, monkeypatch, chunk):
+    # The scan checks whole lines only (a directive cut between two chunks is not judged there);
+    # the reader, which sees whole lines, checks every directive again.
+    path = tmp_path / "u_ex131213.log"
+    path.write_bytes(IIS_TWICE.encode())
+    with pytest.raises(EvidenceError, match=r"^u_ex131213\.log: line 3: the #Fields: directive names 'c-ip' more"):
+        _read(path, chunk, monkeypatch)
+
+
+def test_a_directive_cut_between_two_scan_chunks_is_not_judged_on_its_cut_part(tmp_path, monkeypatch):
+    from workbench.mapping import files
+
+    # Cut after "time-", "time date time-taken" reads "time date time" in the first chunk: no duplicate.
+    log = "#Fields: time date time-taken c-ip\r\n17:50:01 2013-12-13 15 10.0.0.1\r\n"
+    (tmp_path / "h").mkdir()
+    (tmp_path / "h" / "u_ex131213.log").write_bytes(log.encode())
+    monkeypatch.setattr(files, "_CHUNK", log.index("-taken"))
+    mapping = """\
+        version: 1
+        tables:
+          page_views:
+            source: {iis: u_ex131213.log}
+            columns: {time: datetime, session_id: {constant: s1}, ip: c-ip, path: {constant: /}, status: {constant: 200}, account_id: null}
+        """
+    _ingest(tmp_path, mapping)
+    assert sqlite3.connect(tmp_path / "case.db").execute("SELECT time, ip FROM page_views").fetchall() == [
+        ("2013-12-13 17:50:01.000000", "10.0.0.1")
+    ]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 20])
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("a\r\nb\n\nc\rd\r\r\ne", "utf-8"),
+        ("\n\nsök\r\n", "utf-8"),
+        ("ärende\r\nöppet\r", "cp1252"),
+        ("", "utf-8"),
+        ("\r", "utf-8"),
+        ("x", "utf-16"),
+    ],
+)
+def test_log_lines_are_split_as_pythons_universal_newlines_split_them(tmp_path, monkeypatch, chunk, text, encoding):
+    path = tmp_path / "log"
+    path.write_bytes(text.encode(encoding))
+    monkeypatch.setattr(weblogs, "_CHUNK", chunk)
+    with open(path, encoding=encoding, newline="") as fh:
+        want = [line.rstrip("\r\n") for line in fh.readlines()]
+    got = [line for part in weblogs.read_lines(path, encoding) for line in part.to_list()]
+    assert got == want

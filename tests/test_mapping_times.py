@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import polars as pl
 import pytest
 
-from workbench.mapping.times import TimeParse, iso, stage
+from workbench.mapping.times import _NAIVE, _ZONED, TimeParse, iso, stage
 
 DATES = ["2013-10-27", "2013-03-31", "2013-02-30", "2013-1-05", "2013-12-13"]
 CLOCKS = ["02:30", "02:30:00", "18:42:05", "18:42:05.5", "18:42:05.123456789", "24:00:00", "23:59:60", "7:05:00"]
@@ -45,3 +46,19 @@ def test_a_batch_of_the_usual_shapes_never_takes_the_general_road():
     assert staged["__t0_road"].to_list() == [1, 2, 2, 0]
     assert [str(v) for v in staged["__t0l"].to_list()[:1]] == ["2013-12-13 17:42:05.250000+00:00"]
     assert [str(v) for v in staged["__t0z"].to_list()[1:3]] == ["2013-12-13 17:42:05+00:00"] * 2
+
+
+def test_arrows_parse_gives_what_the_general_parse_gives_value_by_value():
+    # In a batch, one value Arrow refuses sends the whole batch to polars; one value a batch
+    # puts every value through Arrow's parse where it takes it.
+    took_arrow = 0
+    usual = [t for t in _texts() if t is not None and (re.match(_NAIVE, t) or re.match(_ZONED, t))]
+    for text in usual:
+        frame = pl.DataFrame({"x": [text]}, schema={"x": pl.String})
+        parse = TimeParse("__t0", pl.col("x"), None, "UTC", text=True)
+        staged = stage(frame, [parse])
+        took_arrow += parse.arrow(frame.with_columns(parse.raw())) is not None
+        naive, zoned = iso(pl.col("x"))
+        want = frame.select(naive.alias("n"), zoned.alias("z"))
+        assert (staged["__t0n"][0], staged["__t0z"][0]) == (want["n"][0], want["z"][0]), text
+    assert 50 < took_arrow < len(usual)  # both ways were taken

@@ -4,7 +4,7 @@
 
 Modules: ``schema`` (the mapping file, its JSON Schema and loader), ``files`` (find, hash
 and check the inputs), ``read`` (one reader per kind: ``weblogs`` for IIS and nginx/Apache
-logs, ``mail`` for .eml, Maildir and mbox, ``sql`` for a query on any database, CSV and
+logs, ``mail`` for .eml, Maildir and mbox, ``sql`` for a query on any database (``sqlite_read``: SQLite, columnar through ADBC), CSV and
 Parquet through :mod:`workbench.ingest.readers`), ``transform`` (v1 columns from source
 columns: renames, concatenations, constants, value maps, local times), ``run`` (the order of
 work, reusing the checks, writers and manifest of :mod:`workbench.ingest`), ``draft`` and

@@ -25,6 +25,7 @@ import polars as pl
 
 from ..errors import EvidenceError
 from .schema import Mapping, MappingError, SourceSpec
+from .weblogs import check_fields
 
 __all__ = ["SourceFile", "resolve", "scan"]
 
@@ -135,6 +136,7 @@ def _hash(source: SourceFile) -> bytes:
     utf8_ok, high = utf8 is not None, False
     head, size, newlines = b"", 0, 0
     fields_lines: list[tuple[int, list[str]]] = []
+    carry, carry_line = "", 1  # IIS: a line cut between two chunks that may be a directive
     with open(source.path, "rb") as fh:
         while chunk := fh.read(_CHUNK):
             head = head or chunk[:65536]
@@ -144,8 +146,8 @@ def _hash(source: SourceFile) -> bytes:
                     decoded = decoder.decode(chunk)
                 except UnicodeDecodeError as exc:
                     _raise_encoding(source, exc, newlines, encoding)
-                if source.spec.kind == "iis" and "#Fields:" in decoded:
-                    _fields(decoded, newlines, fields_lines)
+                if source.spec.kind == "iis":
+                    carry, carry_line = _fields(source.label, carry + decoded, carry_line, fields_lines)
             if utf8 is not None and utf8_ok:
                 high = high or not chunk.isascii()
                 try:
@@ -154,6 +156,8 @@ def _hash(source: SourceFile) -> bytes:
                     utf8_ok = False
             newlines += chunk.count(b"\n")
             size += len(chunk)
+    if carry:
+        _fields(source.label, carry + "\n", carry_line, fields_lines)
     if utf8 is not None and utf8_ok and high:
         raise EvidenceError(
             f"{source.label}: declared {source.spec.encoding}, but the file is UTF-8 (its accented letters would "
@@ -168,12 +172,21 @@ def _hash(source: SourceFile) -> bytes:
     return head
 
 
-def _fields(decoded: str, newlines_before: int, out: list[tuple[int, list[str]]]) -> None:
-    # Chunks are cut anywhere: a directive split between two is re-read whole by the IIS reader;
-    # here only its line number and names matter, and a split one is rare enough to re-scan.
-    for i, line in enumerate(decoded.split("\n")):
-        if line.startswith("#Fields:"):
-            out.append((newlines_before + i + 1, line[len("#Fields:") :].split()))
+def _fields(label: str, text: str, first_line: int, out: list[tuple[int, list[str]]]) -> tuple[str, int]:
+    """Note the ``#Fields:`` directives among the whole lines of ``text`` (its first is ``first_line``).
+
+    Chunks are cut anywhere, so the last, unfinished line is returned with its number, to be
+    read with the next chunk, when it may be a directive.
+    """
+    cut = text.rfind("\n") + 1
+    rest, rest_line = text[cut:], first_line + text.count("\n", 0, cut)
+    if text.find("#Fields:", 0, cut) >= 0:
+        for i, line in enumerate(text[:cut].split("\n")):
+            if line.startswith("#Fields:"):
+                names = line[len("#Fields:") :].split()
+                check_fields(label, first_line + i, names)
+                out.append((first_line + i, names))
+    return (rest if "#Fields:".startswith(rest[:8]) else ""), rest_line
 
 
 def _raise_encoding(source: SourceFile, exc: UnicodeDecodeError, newlines: int, encoding: str) -> None:

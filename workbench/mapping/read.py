@@ -85,7 +85,7 @@ def _one(source: SourceFile, all_columns: list[str], batch_rows: int) -> Iterato
         yield from _jsonl(source, all_columns, batch_rows)
     elif kind == "iis":
         assert source.path is not None
-        yield from read_iis(source.path, source.spec.encoding, [c for c in all_columns])
+        yield from read_iis(source.path, source.spec.encoding, list(all_columns), source.label)
     elif kind == "weblog":
         assert source.path is not None
         yield from read_weblog(source.path, source.spec.log_format, source.spec.encoding)

@@ -195,6 +195,10 @@ def _count(
     ):
         if frame.is_empty():
             continue
+        if len(reports) == 1:  # one input (a query, one file): no need to tell inputs apart
+            for attr in attrs:
+                setattr(reports[0], attr, getattr(reports[0], attr) + frame.height)
+            continue
         index, _ = split_line(pl.col(LINE))
         for i, n in frame.group_by(index.alias("i")).len().iter_rows():
             for attr in attrs:

@@ -1,8 +1,9 @@
 """Rows from the organisation's own database: one SQL query per table, any SQLAlchemy URL.
 
 The database is evidence, so it is opened read-only: SQLite with ``mode=ro`` and the same
-authorizer as a read-only case (:func:`workbench.readonly.sqlite_authorizer`), any other
-engine in a read-only transaction. A query that fails stops ingest, naming the mapping's
+authorizer as a read-only case (:func:`workbench.readonly.sqlite_authorizer`), then read
+columnar through ADBC on a ``mode=ro`` connection (:mod:`.sqlite_read`); any other engine
+through SQLAlchemy in a read-only transaction, streamed in batches. A query that fails stops ingest, naming the mapping's
 line and key and the database's message; nothing is written.
 
 Values keep the type the driver gives when a column holds one type throughout a batch
@@ -14,6 +15,7 @@ sha256 is of the SQLite file; for a server database, of the rows as read (as CSV
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -25,6 +27,7 @@ import sqlalchemy as sa
 
 from ..ingest.batch import LINE, PROBLEMS_SCHEMA, RawBatch
 from ..readonly import sqlite_authorizer
+from . import sqlite_read
 from .files import SourceFile
 from .gcpause import gc_paused
 from .schema import MappingError
@@ -119,41 +122,55 @@ def _column(name: str, values: list) -> pl.Series:
 
 
 def _batches(conn: sa.Connection, query: str, batch_rows: int) -> tuple[list[str], Iterator[Sequence[Sequence]]]:
-    """The query's column names and its rows in batches of tuples.
-
-    SQLite through its own cursor (the connection is the read-only one, with the authorizer),
-    since SQLAlchemy's rows cost as much again as reading them; a server database through
-    SQLAlchemy, which streams them from a server-side cursor.
-    """
-    if conn.dialect.name == "sqlite":
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(query)
-        names = [d[0] for d in cursor.description or ()]
-        return names, iter(lambda: cursor.fetchmany(batch_rows), [])
+    """A server database's column names and rows in batches of tuples, streamed from a server-side cursor."""
     result = conn.execution_options(stream_results=True, yield_per=batch_rows).execute(sa.text(query))
     return list(result.keys()), iter(lambda: result.fetchmany(batch_rows), [])
 
 
+def _sqlite_frames(source: SourceFile, batch_rows: int) -> tuple[list[str], Iterator[pl.DataFrame]]:
+    """An SQLite file's column names and batches, columnar through ADBC (:mod:`.sqlite_read`)."""
+    assert source.path is not None
+    names = sqlite_read.names(source.path, source.spec.target)
+    return names, sqlite_read.read_batches(source.path, source.spec.target, names, batch_rows)
+
+
+def _server_frames(
+    conn: sa.Connection, source: SourceFile, batch_rows: int
+) -> tuple[list[str], Iterator[pl.DataFrame]]:
+    names, batches = _batches(conn, source.spec.target, batch_rows)
+
+    def frames() -> Iterator[pl.DataFrame]:
+        while True:
+            with gc_paused():
+                rows = next(batches, None)
+                if not rows:
+                    return
+                columns = list(zip(*rows, strict=True))
+                del rows
+                frame = pl.DataFrame([_column(n, list(c)) for n, c in zip(names, columns, strict=True)])
+                del columns
+            yield frame
+
+    return names, frames()
+
+
 def read_query(source: SourceFile, batch_rows: int) -> Iterator[RawBatch]:
     """Yield the query's rows in batches; for a server database, fill in ``source.sha256`` as read."""
-    engine = _engine(source)
+    engine = _engine(source) if source.path is None else None
     digest = hashlib.sha256() if source.path is None else None
     row = 0
     empty = pl.DataFrame(schema=PROBLEMS_SCHEMA)
     try:
-        with engine.connect() as conn:
-            _read_only(conn)
-            names, batches = _batches(conn, source.spec.target, batch_rows)
+        with contextlib.ExitStack() as stack:
+            if source.path is not None:
+                names, frames = _sqlite_frames(source, batch_rows)
+            else:
+                assert engine is not None
+                conn = stack.enter_context(engine.connect())
+                _read_only(conn)
+                names, frames = _server_frames(conn, source, batch_rows)
             _once(source, names)
-            while True:
-                with gc_paused():
-                    rows = next(batches, None)
-                    if not rows:
-                        break
-                    columns = list(zip(*rows, strict=True))
-                    del rows
-                    frame = pl.DataFrame([_column(n, list(c)) for n, c in zip(names, columns, strict=True)])
-                    del columns
+            for frame in frames:
                 frame = frame.with_columns(pl.int_range(row + 1, row + 1 + frame.height, dtype=pl.Int64).alias(LINE))
                 row += frame.height
                 if digest is not None:
@@ -164,9 +181,10 @@ def read_query(source: SourceFile, batch_rows: int) -> Iterator[RawBatch]:
                 yield RawBatch(frame, empty)
             if row == 0:
                 yield RawBatch(pl.DataFrame(schema={**dict.fromkeys(names, pl.String()), LINE: pl.Int64()}), empty)
-    except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
+    except (sa.exc.SQLAlchemyError, *sqlite_read.ReadError) as exc:
         raise _fail(source, exc) from None
     finally:
-        engine.dispose()
+        if engine is not None:
+            engine.dispose()
     if digest is not None:
         source.sha256 = digest.hexdigest()

@@ -10,7 +10,9 @@ Per time column with key ``k`` (``__t3`` …): ``kr`` the text as read (text sou
 ``kn`` the time without offset, ``kz`` a time with an offset, in UTC, and ``kl`` ``kn``
 placed in the mapping's zone, in UTC (null where that time does not exist or exists twice
 there). ISO 8601 text takes the fast road when it is of the two usual shapes (seconds,
-with or without ``Z``/``±HH:MM``), else the general one (:func:`iso`), on those rows only.
+with or without ``Z``/``±HH:MM``), parsed by Arrow's ISO 8601 cast where every value of the
+batch passes it (:meth:`TimeParse.arrow`), else by polars; else the general one
+(:func:`iso`), on those rows only.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..ingest.validate import ZONED_TIMESTAMP
 
@@ -118,6 +122,27 @@ class TimeParse:
             naive = pl.when(zoned.is_null()).then(iso_text.str.to_datetime(fmt, time_unit="us", strict=False))
         return [naive.cast(_NAIVE_TYPE).alias(self.key + "n"), zoned.cast(_UTC_TYPE).alias(self.key + "z")]
 
+    def arrow(self, frame: pl.DataFrame) -> list[pl.Series] | None:
+        """Naive and zoned times of the two usual ISO shapes by Arrow's ISO 8601 cast, else None.
+
+        Arrow's parse is an order of magnitude cheaper than polars' ``to_datetime`` and refuses
+        what polars would read as null or otherwise (24:00:00, 23:59:60, 30 February, more than
+        six decimals, an offset past ±23:59): then the whole batch takes :meth:`parse`.
+        """
+        if not self.text or self.format is not None:
+            return None
+        road, raw = self._road(), self.col("r")
+        texts = frame.select(pl.when(road == 1).then(raw).alias("n"), pl.when(road == 2).then(raw).alias("z"))
+        try:
+            naive = pc.cast(texts["n"].to_arrow(), pa.timestamp("us"))
+            zoned = pc.cast(texts["z"].to_arrow(), pa.timestamp("us", "UTC"))
+        except pa.ArrowInvalid:
+            return None
+        return [
+            pl.Series(self.key + "n", naive, dtype=_NAIVE_TYPE),
+            pl.Series(self.key + "z", zoned, dtype=_UTC_TYPE),
+        ]
+
     def general(self, frame: pl.DataFrame) -> pl.DataFrame:
         """ISO 8601 text of neither usual shape, parsed by :func:`iso` on those rows only."""
         if not self.text or self.format is not None:
@@ -155,8 +180,11 @@ def stage(frame: pl.DataFrame, parses: list[TimeParse]) -> pl.DataFrame:
     """``frame`` with the hidden columns of every parse added (see the module's docstring)."""
     if not parses:
         return frame
-    lazy = frame.lazy().with_columns(e for p in parses for e in p.raw())
-    frame = lazy.with_columns(e for p in parses for e in p.parse()).collect()
+    frame = frame.lazy().with_columns(e for p in parses for e in p.raw()).collect()
+    fast = [p.arrow(frame) for p in parses]
+    frame = frame.with_columns(
+        e for p, f in zip(parses, fast, strict=True) for e in (f if f is not None else p.parse())
+    )
     for p in parses:
         frame = p.general(frame)
     return frame.with_columns(p.local() for p in parses)

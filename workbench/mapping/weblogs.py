@@ -21,23 +21,24 @@ plus ``method``, ``path`` and ``protocol`` from ``request``, and ``time`` from
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 
+from ..errors import EvidenceError
 from ..ingest.batch import LINE, PROBLEMS_SCHEMA, RawBatch
-from .gcpause import gc_paused
 
-__all__ = ["ABSENT", "COMBINED", "FIELDS_LINE", "format_columns", "read_iis", "read_weblog"]
+__all__ = ["ABSENT", "COMBINED", "FIELDS_LINE", "check_fields", "format_columns", "read_iis", "read_weblog"]
 
 ABSENT = "__absent"  # "|field|field|": fields a line's #Fields: directive does not log
 FIELDS_LINE = "__fields_line"
 COMBINED = (
     '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"'
 )
-_CHUNK = 64 << 20  # characters of whole lines read at a time
+_CHUNK = 64 << 20  # bytes read at a time
 _BEFORE_FIELDS = (
     "a log line before any #Fields: directive; allowed: W3C extended log lines after '#Fields: date time …'"
 )
@@ -63,6 +64,16 @@ _APACHE = {
 _TOKEN = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)|%(?:\{([^}]*)\}([ieCon])|(>s|[a-zA-Z]))")
 
 
+def check_fields(label: str, line: int, names: list[str]) -> None:
+    """Refuse an IIS ``#Fields:`` directive that names a field twice: which value is the field's?"""
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise EvidenceError(
+            f"{label}: line {line}: the #Fields: directive names {', '.join(repr(n) for n in twice)} more than "
+            "once; allowed: each field once (a mapping reads fields by name)"
+        )
+
+
 def _problems(lines: list[int], values: list[str], reasons: list[str]) -> pl.DataFrame:
     n = len(lines)
     return pl.DataFrame(
@@ -71,8 +82,11 @@ def _problems(lines: list[int], values: list[str], reasons: list[str]) -> pl.Dat
     )
 
 
-def read_iis(path: Path, encoding: str, all_fields: list[str]) -> Iterator[RawBatch]:
+def read_iis(path: Path, encoding: str, all_fields: list[str], label: str | None = None) -> Iterator[RawBatch]:
     """Yield the lines of an IIS log as text columns (``all_fields``: every field of any directive).
+
+    A directive that names a field twice stops ingest (:func:`check_fields`), naming
+    ``label`` (default: the file's name) and the line.
 
     Read in chunks of whole lines; within a chunk, each line's directive is found by where
     it stands among the chunk's ``#Fields:`` lines, and each stretch under one directive is
@@ -80,36 +94,61 @@ def read_iis(path: Path, encoding: str, all_fields: list[str]) -> Iterator[RawBa
     """
     fields: list[str] | None = None
     fields_at = before = 0
-    with open(path, encoding=encoding, newline="") as fh:
+    for text in read_lines(path, encoding):
+        lines = text.to_frame("l").select(
+            pl.int_range(before + 1, before + 1 + text.len(), dtype=pl.Int64).alias(LINE), "l"
+        )
+        before += text.len()
+        directives = lines.filter(pl.col("l").str.starts_with("#Fields:"))
+        data = lines.filter(~pl.col("l").str.starts_with("#"))
+        starts = directives[LINE]
+        # Stretch j of the chunk is under its j-th directive; stretch 0 under the one in force.
+        stretch = starts.search_sorted(data[LINE]).alias("__stretch")
+        parts = data.with_columns(stretch).partition_by(
+            "__stretch", maintain_order=True, include_key=False, as_dict=True
+        )
+        for j in range(len(starts) + 1):
+            if j:
+                fields, fields_at = directives["l"][j - 1][len("#Fields:") :].split(), int(starts[j - 1])
+                check_fields(label or path.name, fields_at, fields)
+            part = parts.get((j,))
+            if part is None:
+                continue
+            if fields is None:
+                yield _segment(part.clear(), [], fields_at, all_fields, part)
+            else:
+                yield _segment(part, fields, fields_at, all_fields, None)
+
+
+def read_lines(path: Path, encoding: str) -> Iterator[pl.Series]:
+    """The lines of a text file, a chunk of whole lines at a time, without their line ends.
+
+    Decoded in ``encoding`` and split in polars, not into a Python string a line. A line
+    ends at ``\\n``, ``\\r\\n`` or a lone ``\\r``, as Python's universal newlines read it.
+    """
+
+    def split(text: str) -> pl.Series:
+        return pl.select(pl.lit(pl.Series("l", [text])).str.split("\n").explode()).to_series()
+
+    decoder = codecs.getincrementaldecoder(encoding)()
+    carry = ""
+    with open(path, "rb") as fh:
         while True:
-            with gc_paused():
-                chunk = fh.readlines(_CHUNK)
-                if not chunk:
-                    break
-                lines = pl.DataFrame({"l": chunk}, schema={"l": pl.String}).select(
-                    pl.int_range(before + 1, before + 1 + len(chunk), dtype=pl.Int64).alias(LINE),
-                    pl.col("l").str.strip_chars_end("\r\n"),
-                )
-                before += len(chunk)
-                del chunk
-            directives = lines.filter(pl.col("l").str.starts_with("#Fields:"))
-            data = lines.filter(~pl.col("l").str.starts_with("#"))
-            starts = directives[LINE]
-            # Stretch j of the chunk is under its j-th directive; stretch 0 under the one in force.
-            stretch = starts.search_sorted(data[LINE]).alias("__stretch")
-            parts = data.with_columns(stretch).partition_by(
-                "__stretch", maintain_order=True, include_key=False, as_dict=True
-            )
-            for j in range(len(starts) + 1):
-                if j:
-                    fields, fields_at = directives["l"][j - 1][len("#Fields:") :].split(), int(starts[j - 1])
-                part = parts.get((j,))
-                if part is None:
-                    continue
-                if fields is None:
-                    yield _segment(part.clear(), [], fields_at, all_fields, part)
-                else:
-                    yield _segment(part, fields, fields_at, all_fields, None)
+            data = fh.read(_CHUNK)
+            text = carry + decoder.decode(data, final=not data)
+            carry = ""
+            if data and text.endswith("\r"):  # perhaps the \r of a \r\n cut in two
+                text, carry = text[:-1], "\r"
+            if "\r" in text:
+                text = text.replace("\r\n", "\n").replace("\r", "\n")
+            if not data:
+                if text:
+                    yield split(text.removesuffix("\n"))
+                return
+            cut = text.rfind("\n")
+            carry = text[cut + 1 :] + carry
+            if cut >= 0:
+                yield split(text[:cut])
 
 
 def _segment(
@@ -220,18 +259,16 @@ def read_weblog(path: Path, log_format: str | None, encoding: str = "utf-8") -> 
         time = pl.col("time_local").str.to_datetime("%d/%b/%Y:%H:%M:%S%.f %z", time_zone="UTC", strict=False)
         derived.append(time.alias("time"))
     before = 0
-    with open(path, encoding=encoding, newline="") as fh:
-        while chunk := fh.readlines(64 << 20):
-            yield _weblog_batch(chunk, before, pattern, names, derived, log_format)
-            before += len(chunk)
+    for chunk in read_lines(path, encoding):
+        yield _weblog_batch(chunk, before, pattern, names, derived, log_format)
+        before += chunk.len()
 
 
 def _weblog_batch(
-    chunk: list[str], before: int, pattern: str, names: list[str], derived: list[pl.Expr], log_format: str | None
+    chunk: pl.Series, before: int, pattern: str, names: list[str], derived: list[pl.Expr], log_format: str | None
 ) -> RawBatch:
-    lines = pl.DataFrame(
-        {LINE: range(before + 1, before + 1 + len(chunk)), "l": [t.rstrip("\r\n") for t in chunk]},
-        schema={LINE: pl.Int64, "l": pl.String},
+    lines = chunk.to_frame("l").select(
+        pl.int_range(before + 1, before + 1 + chunk.len(), dtype=pl.Int64).alias(LINE), "l"
     )
     parsed = lines.with_columns(pl.col("l").str.extract_groups(pattern).alias("f")).unnest("f")
     matched = pl.col("g0").is_not_null() if names else pl.lit(True)

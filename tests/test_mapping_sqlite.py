@@ -1,0 +1,138 @@
+"""The SQLite source read columnar through ADBC (issue 16): types, read-only, odd queries; hand-written databases."""
+
+from __future__ import annotations
+
+import sqlite3
+import textwrap
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from workbench.ingest.batch import LINE
+from workbench.mapping import MappingError, ingest_mapped, sqlite_read
+from workbench.mapping.files import SourceFile
+from workbench.mapping.schema import SourceSpec
+from workbench.mapping.sql import read_query
+
+
+def _db(path: Path, rows: list[tuple], create: str = "CREATE TABLE t (a, b)") -> Path:
+    con = sqlite3.connect(path)
+    con.execute(create)
+    con.executemany(f"INSERT INTO t VALUES ({', '.join('?' * len(rows[0]))})", rows)
+    con.commit()
+    con.close()
+    return path
+
+
+def _read(path: Path, query: str, batch_rows: int) -> list[pl.DataFrame]:
+    spec = SourceSpec(kind="sql", target=query, url=f"sqlite:///{path.name}", where="m.yaml:3: tables.t.source")
+    source = SourceFile("handlers", spec, f"{path.name}#t", path)
+    batches = list(read_query(source, batch_rows))
+    assert all(b.malformed.is_empty() for b in batches)
+    return [b.frame for b in batches]
+
+
+def test_each_batch_keeps_the_one_type_it_holds_else_text(tmp_path):
+    # ADBC alone fixes a column's type from its first batch and fails on the next kind of value;
+    # here the first batch holds only integers (a) and only nulls (b), the second a text in each.
+    rows = [(i, None) for i in range(6)] + [("19850412-0000", "x"), (7, 2.5)]
+    path = _db(tmp_path / "ko.sqlite", rows)
+    first, second = _read(path, "SELECT a, b FROM t", batch_rows=5)
+    assert first[LINE].to_list() == [1, 2, 3, 4, 5] and second[LINE].to_list() == [6, 7, 8]
+    assert first.schema == pl.Schema({"a": pl.Int64(), "b": pl.String(), LINE: pl.Int64()})  # b: nulls only
+    assert first["a"].to_list() == [0, 1, 2, 3, 4] and first["b"].null_count() == 5
+    # mixed kinds in one batch: text, as the values were (a real in SQLite's own notation, the same number)
+    assert second["a"].to_list() == ["5", "19850412-0000", "7"]
+    assert second["b"].to_list()[:2] == [None, "x"] and float(second["b"][2]) == 2.5
+
+
+def test_reals_blobs_and_an_empty_result(tmp_path):
+    path = _db(tmp_path / "ko.sqlite", [(1.5, b"\x00\xff"), (None, b"A")])
+    (frame,) = _read(path, "SELECT a, b FROM t", batch_rows=10)
+    assert frame["a"].dtype == pl.Float64() and frame["a"].to_list() == [1.5, None]
+    assert frame["b"].to_list() == ["x'00FF'", "x'41'"]  # a blob as its SQL literal, never undecodable text
+    (empty,) = _read(path, "SELECT a, b FROM t WHERE a > 9", batch_rows=10)
+    assert empty.height == 0 and empty.columns == ["a", "b", LINE]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT a, b FROM t ORDER BY a DESC;",
+        "SELECT a, b FROM t ORDER BY a DESC -- newest first",
+        "WITH x AS (SELECT a, b FROM t) SELECT a, b FROM x ORDER BY a DESC",
+        'SELECT a, b AS "odd ""name""" FROM t ORDER BY 1 DESC',
+    ],
+    ids=["semicolon", "comment", "cte", "quoted-name"],
+)
+def test_queries_as_people_write_them_keep_their_order(tmp_path, query):
+    path = _db(tmp_path / "ko.sqlite", [(i, f"v{i}") for i in range(4)])
+    (frame,) = _read(path, query, batch_rows=10)
+    assert frame["a"].to_list() == [3, 2, 1, 0]
+    assert frame.columns[1] in ("b", 'odd "name"') and frame[frame.columns[1]].to_list() == ["v3", "v2", "v1", "v0"]
+
+
+def test_the_adbc_connection_is_read_only(tmp_path):
+    path = _db(tmp_path / "ko.sqlite", [(1, "x")])
+    with sqlite_read.connect(path) as con, con.cursor() as cursor:
+        with pytest.raises(sqlite_read.ReadError, match="readonly database"):
+            cursor.execute("INSERT INTO t VALUES (2, 'y')")
+            con.commit()
+    assert sqlite3.connect(path).execute("SELECT count(*) FROM t").fetchone() == (1,)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT 1 AS a, 2 AS b; DELETE FROM t",
+        "SELECT a, b FROM t) ; DELETE FROM t; SELECT (1",
+        "ATTACH 'other.db' AS o",
+        "DELETE FROM t RETURNING a, b",
+    ],
+    ids=["two-statements", "breaking-out", "attach", "delete-returning"],
+)
+def test_a_query_that_would_write_fails_and_writes_nothing(tmp_path, query):
+    root = tmp_path / "h"
+    root.mkdir()
+    _db(root / "ko.sqlite", [(7, "Karin")])
+    mapping = textwrap.dedent(
+        f"""\
+        version: 1
+        tables:
+          handlers:
+            source: {{sql: "{query}", url: "sqlite:///ko.sqlite"}}
+            timezone: UTC
+            columns: {{handler_id: a, name: b, team: {{constant: A}}, active_from: {{constant: '2008-09-01'}}, active_to: null}}
+        """
+    )
+    (tmp_path / "m.yaml").write_text(mapping)
+    with pytest.raises(MappingError, match=r"m\.yaml:4: tables\.handlers\.source\.sql: the query failed on ko\.sqlite"):
+        ingest_mapped(root, tmp_path / "m.yaml", case_url=tmp_path / "case.db", progress=False)
+    assert sqlite3.connect(root / "ko.sqlite").execute("SELECT * FROM t").fetchall() == [(7, "Karin")]
+    assert not (root / "other.db").exists() and not (tmp_path / "case.db").exists()
+
+
+def test_a_query_failing_on_a_later_row_stops_ingest_and_writes_nothing(tmp_path):
+    # The first row reads fine (so preparing and the first step pass); the fourth overflows.
+    root = tmp_path / "h"
+    root.mkdir()
+    _db(root / "ko.sqlite", [(7, "Karin"), (8, "Bo"), (9, "Eva"), (10, "Åsa")])
+    query = "SELECT CASE WHEN a > 9 THEN abs(-9223372036854775807 - 1) ELSE a END AS a, b FROM t"
+    (tmp_path / "m.yaml").write_text(
+        textwrap.dedent(
+            f"""\
+            version: 1
+            tables:
+              handlers:
+                source: {{sql: "{query}", url: "sqlite:///ko.sqlite"}}
+                timezone: UTC
+                columns: {{handler_id: a, name: b, team: {{constant: A}}, active_from: {{constant: '2008-09-01'}}, active_to: null}}
+            """
+        )
+    )
+    with pytest.raises(
+        MappingError, match=r"tables\.handlers\.source\.sql: the query failed on ko\.sqlite: .*overflow"
+    ):
+        ingest_mapped(root, tmp_path / "m.yaml", case_url=tmp_path / "case.db", progress=False)
+    assert not (tmp_path / "case.db").exists()

@@ -1,0 +1,131 @@
+"""An SQLite query's rows as Arrow batches, through ADBC's SQLite driver: columnar, no Python rows.
+
+Read-only twice over: the query is first prepared (``SELECT * FROM (query) LIMIT 0``) through
+:mod:`sqlite3` on a ``mode=ro`` connection with the read-only authorizer
+(:func:`workbench.readonly.sqlite_authorizer`), which refuses ``ATTACH``, writes, DDL and a
+second statement; then ADBC runs it as a subquery, so it can only be one ``SELECT``, on its
+own ``mode=ro`` connection (:func:`connect`), where a write fails too. A blob is read as its
+SQL literal, ``x'00FF'``.
+
+ADBC fixes each column's Arrow type from its first batch (a column null throughout it is
+taken for integers) and fails when a later value is of another kind: an INTEGER column
+holding a text, a column null for the first batch, which an organisation's database has.
+Then the read goes on from the next row not yet read (``OFFSET``, the same query on the same
+SQLite, so the same order) with that column as text, behind a first row that types it so.
+So a column keeps the one type it holds in a batch, or is text, as :mod:`.sql` always did.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import adbc_driver_manager.dbapi as adbc
+import adbc_driver_sqlite
+import adbc_driver_sqlite.dbapi
+import polars as pl
+
+from ..readonly import sqlite_authorizer
+
+__all__ = ["ReadError", "connect", "names", "read_batches"]
+
+ReadError = (adbc.Error, sqlite3.Error, OSError)
+
+
+def _uri(path: Path) -> str:
+    return Path(path).resolve().as_uri() + "?mode=ro"
+
+
+def connect(path: Path) -> adbc.Connection:
+    """An ADBC connection to the SQLite file at ``path``, opened read-only (``mode=ro``)."""
+    return adbc_driver_sqlite.dbapi.connect(_uri(path))
+
+
+def _subquery(query: str) -> str:
+    # Own lines, so that a trailing "-- comment" in the query cannot swallow the parenthesis;
+    # a trailing semicolon would end the statement inside it.
+    return "(\n" + query.strip().rstrip(";").rstrip() + "\n)"
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def names(path: Path, query: str) -> list[str]:
+    """The query's column names, prepared on a read-only ``sqlite3`` connection with the authorizer.
+
+    Raises ``sqlite3.Error`` for a query that fails or would write.
+    """
+    con = sqlite3.connect(_uri(path), uri=True)
+    try:
+        con.set_authorizer(sqlite_authorizer)
+        cursor = con.execute(f"SELECT * FROM {_subquery(query)} LIMIT 0")
+        return [d[0] for d in cursor.description or ()]
+    finally:
+        con.close()
+
+
+def _as_text(c: str) -> str:
+    literal = "'x''' || hex(" + c + ") || ''''"
+    return f"CASE typeof({c}) WHEN 'blob' THEN {literal} ELSE CAST({c} AS TEXT) END AS {c}"
+
+
+def _wrapped(query: str, columns: list[str], text: set[int], offset: int) -> str:
+    if not text and not offset:
+        return f"SELECT * FROM {_subquery(query)}"
+    shown = ", ".join(_as_text(_quoted(c)) if i in text else _quoted(c) for i, c in enumerate(columns))
+    rest = f"SELECT * FROM (SELECT {shown} FROM {_subquery(query)} LIMIT -1 OFFSET {offset})"
+    if not text:
+        return rest
+    typed = ["''" if i in text else "NULL" for i in range(len(columns))]
+    first = ", ".join(f"{t} AS {_quoted(c)}" for t, c in zip(typed, columns, strict=True))
+    return f"SELECT {first} UNION ALL {rest}"
+
+
+def _mismatch(exc: Exception) -> int | None:
+    """The column a type mismatch of ADBC's is in, else None."""
+    m = re.search(r"Type mismatch in column (\d+)", str(exc))
+    return int(m.group(1)) if m else None
+
+
+def _stream(path: Path, query: str, columns: list[str], text: set[int], offset: int, batch_rows: int):
+    with connect(path) as con, con.cursor() as cursor:
+        cursor.adbc_statement.set_options(**{adbc_driver_sqlite.StatementOptions.BATCH_ROWS.value: str(batch_rows)})
+        cursor.execute(_wrapped(query, columns, text, offset))
+        reader = cursor.fetch_record_batch()
+        first = bool(text)
+        try:
+            for batch in reader:
+                frame = pl.from_arrow(batch)
+                assert isinstance(frame, pl.DataFrame)
+                if first:
+                    frame, first = frame.slice(1), False  # the row that typed the text columns
+                if frame.height:
+                    frame = frame.rename(dict(zip(frame.columns, columns, strict=True)))
+                    blobs = [c for c, t in frame.schema.items() if t == pl.Binary()]
+                    empty = [c for c in frame.columns if frame[c].null_count() == frame.height]
+                    yield frame.with_columns(
+                        *(pl.format("x'{}'", pl.col(c).bin.encode("hex").str.to_uppercase()).alias(c) for c in blobs),
+                        *(pl.col(c).cast(pl.String) for c in empty),  # null throughout: text, as from sqlite3
+                    )
+        finally:
+            reader.close()
+
+
+def read_batches(path: Path, query: str, columns: list[str], batch_rows: int) -> Iterator[pl.DataFrame]:
+    """The query's rows in batches of about ``batch_rows``; the query was checked by :func:`names`."""
+    text: set[int] = set()
+    done = 0
+    while True:
+        try:
+            for frame in _stream(path, query, columns, text, done, batch_rows):
+                done += frame.height
+                yield frame
+            return
+        except (adbc.Error, OSError) as exc:  # pyarrow's reader raises ADBC's errors as OSError
+            column = _mismatch(exc)
+            if column is None or column in text:
+                raise
+            text.add(column)
