@@ -30,7 +30,7 @@ import polars as pl
 from ..audience import Audience
 from ..errors import WorkbenchError
 from ..incident.triage import THRESHOLD, first_report_bounds
-from ..incident.triage_review import labelled, refit, rerank
+from ..incident.triage_review import labelled, refit, rerank, with_review_label
 from ..notes import Notes
 from ..settings import DISPLAY_TZ
 from .hooks import ChangeHooks
@@ -133,9 +133,9 @@ class TriageReview(ChangeHooks):
         return self.ranked.row(self.position, named=True)
 
     def reviewed(self) -> pl.DataFrame:
-        """``ranked`` with ``set_by_hand`` from the labels given so far (and those read from the notes)."""
+        """``ranked`` with ``set_by_hand`` and ``review_label`` from the labels given so far (and those read from the notes)."""
         said = [self.labels.get(m) for m in self.ranked["message_id"]]
-        return self.ranked.with_columns(set_by_hand=pl.Series(said, dtype=pl.String))
+        return with_review_label(self.ranked.with_columns(set_by_hand=pl.Series(said, dtype=pl.String)))
 
     @property
     def bounds(self) -> pl.DataFrame:
