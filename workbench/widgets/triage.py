@@ -112,15 +112,17 @@ class TriageReview(ChangeHooks):
             buttons.append(b)
         self._w_buttons = buttons
         self._w_keys = w.Text(
-            placeholder="type y / n / j / k / r here",
+            placeholder="click here, then press y / n / j / k / r",
             description="Keys",
             continuous_update=True,
-            layout=w.Layout(width="260px"),
+            layout=w.Layout(width="330px"),
         )
         self._w_keys.add_class("wb-triage-keys")
         self._w_keys.observe(self._typed, names="value")
         self._w_status = w.HTML()
+        self._w_status.add_class("wb-triage-status")
         self._w_bounds = w.HTML()
+        self._w_bounds.add_class("wb-triage-bounds")
         self._w_box = w.VBox([self._w_card, w.HBox([*buttons, self._w_keys]), self._w_status, self._w_bounds])
         self._refresh()
 
