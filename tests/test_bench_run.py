@@ -182,6 +182,9 @@ def test_triage_scoring_step_is_registered_and_its_verdict_shows_a_miss(run):
     lines = run.STEP_VERDICTS["triage_scoring"]("tiny", result)
     assert "MISSED" in lines[0] and "12.5 s" in lines[0]
     assert "met" in run.STEP_VERDICTS["triage_scoring"]("tiny", {**result, "wall_s": 4.0})[0]
+    # CPU seconds are judged on their own line: a loaded machine stretches the wall time, not the CPU time
+    assert "CPU 14.0 s" in lines[1] and "MISSED" in lines[1]
+    assert "met" in run.STEP_VERDICTS["triage_scoring"]("tiny", {**result, "cpu_s": 5.4})[1]
 
 
 def test_triage_review_step_is_registered_and_its_verdict_judges_the_first_report(run):

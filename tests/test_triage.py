@@ -207,3 +207,29 @@ def test_auditors_see_no_message_text_and_the_public_counts_only(monkeypatch):
         fit(rows, "public", columns=TAGS)
     counts = fit(ranked.group_by("candidate").len("n"), "public", columns=TAGS)
     assert counts["n"].sum() == ranked.height
+
+
+def test_the_fast_score_dedupes_and_chunks_yet_equals_the_pipelines(monkeypatch):
+    """Repeated texts are scored once and chunks run on two threads: each message still gets the Pipeline's probability."""
+    from workbench.incident import triage_features
+
+    monkeypatch.setattr(triage_features, "CHUNK", 7)
+    corpus = training_corpus()
+    bodies = corpus.head(25)["body"].to_list()
+    # auto-replies repeat; an empty message and one of unknown words only score the intercept
+    texts = model_text(
+        pl.DataFrame(
+            {"subject": [None] * 40, "body": bodies + bodies[:10] + ["", "qqq zzz", bodies[0], "", bodies[3]]},
+            schema_overrides={"subject": pl.String},
+        )
+    )
+    model = trained_model()
+    linear = model.named_steps["model"]
+    got = probabilities(model, texts)
+    np.testing.assert_allclose(got, model.predict_proba(texts)[:, 1], atol=1e-12)
+    one_thread = model.named_steps["features"].decision(
+        texts, linear.coef_.ravel(), float(linear.intercept_[0]), threads=1
+    )
+    np.testing.assert_allclose(got, 1 / (1 + np.exp(-one_thread)), atol=1e-15)
+    assert got[0] == got[25] == got[37] and got[3] == got[39] and got[35] == got[38]
+    assert len(set(got.round(6))) > 20  # the messages are told apart, not all given one score

@@ -119,3 +119,42 @@ def test_only_investigators_review(review):
     assert "nowhere to keep labels" in TriageReview.or_note(ranked, notes=None).data
     with pytest.raises(WorkbenchError, match="investigators only"):
         TriageReview(ranked, notes=notes, audience="public")
+
+
+def test_the_ranked_table_shows_the_reviewers_labels_beside_the_rules(review, case_url, tmp_path, monkeypatch):
+    """``is_report`` and ``rule`` stay the rules'; ``review_label`` is what the investigator said, read from the notes."""
+    from workbench.audience import AudienceError, fit
+    from workbench.incident import TAGS
+
+    box, _, ranked = review
+    assert ranked["review_label"].null_count() == ranked.height  # nothing labelled yet
+    missed = ranked.filter(~pl.col("is_report"))["message_id"][0]
+    matched = ranked.filter(pl.col("is_report"))["message_id"][0]
+    ids = ranked["message_id"].to_list()
+    box.position = ids.index(missed)
+    box.confirm()
+    box.position = ids.index(matched)
+    box.reject()
+    live = box.reviewed().filter(pl.col("review_label").is_not_null())
+    assert dict(zip(live["message_id"], live["review_label"], strict=True)) == {
+        missed: "confirmed",
+        matched: "false-positive",
+    }
+    with open_case(case_url) as case:
+        incident = reconstruct_incident(case, notes=tmp_path / "notes.sqlite")
+        again = review_window(case, incident.inbox, incident.window["start"], incident.window["end"])
+    said = dict(zip(again["message_id"], again["review_label"], strict=True))
+    assert said[missed] == "confirmed" and said[matched] == "false-positive"
+    assert sum(v is not None for v in said.values()) == 2
+    rules = {r["message_id"]: r for r in again.iter_rows(named=True) if r["message_id"] in (missed, matched)}
+    assert not rules[missed]["is_report"] and rules[missed]["rule"] is None
+    assert rules[matched]["is_report"] and rules[matched]["rule"]
+    # auditors see the tag; the public sees only counts of each label
+    monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", "0123456789abcdef0123456789abcdef")
+    rows = again.select("rank", "message_id", "review_label", "rule", "body")
+    audited = fit(rows, "auditor", columns=TAGS)
+    assert audited["review_label"].to_list() == rows["review_label"].to_list()
+    with pytest.raises(AudienceError):
+        fit(rows, "public", columns=TAGS)
+    counts = fit(again.group_by("review_label").len("n"), "public", columns=TAGS)
+    assert counts["n"].sum() == again.height

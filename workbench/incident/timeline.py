@@ -113,6 +113,7 @@ TAGS: dict[str, PII] = {
             "unless_in_message",
             "blocked_by",
             "set_by_hand",
+            "review_label",
             "rules_say_report",
             "probability",
             "candidate",

@@ -27,12 +27,12 @@ from importlib import resources
 import numpy as np
 import polars as pl
 from scipy import sparse
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from ..errors import WorkbenchError
 from .classify import classify, handwritten_corpus
+from .triage_features import NgramTfidf
 
 __all__ = [
     "FINAL_TEST_ROUND",
@@ -60,129 +60,12 @@ SEED = 19
 
 _FOLD_FROM = ["å", "ä", "ö", "é", "ü", "’", "‘", "´", "`"]
 _FOLD_TO = ["a", "a", "o", "e", "u", "'", "'", "'", "'"]
-_WORD = r"[\w']+"
 
 
 def model_text(messages: pl.DataFrame) -> pl.Series:
     """Subject and body as the model reads them: lower case, å/ä/ö folded (so sms-style Swedish reads alike)."""
     joined = pl.col("subject").fill_null("") + " \n " + pl.col("body").fill_null("")
     return messages.select(joined.str.to_lowercase().str.replace_many(_FOLD_FROM, _FOLD_TO).alias("text"))["text"]
-
-
-def _char_ngrams(word: str, low: int, high: int) -> list[str]:
-    padded = f" {word} "
-    return [padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
-
-
-class NgramTfidf(TransformerMixin, BaseEstimator):
-    """Word (1–2) and character-in-word (2–5) n-gram TF-IDF, each block L2-normalised, sublinear tf.
-
-    It computes what two scikit-learn ``TfidfVectorizer``\\ s in a ``FeatureUnion`` would
-    (``analyzer="word"`` and ``"char_wb"``), but vectorised: words are counted with polars,
-    and each distinct word's character n-grams are looked up once, so 100,000 messages
-    score in seconds rather than minutes.
-    """
-
-    def __init__(self, char_range: tuple[int, int] = (2, 5), min_df: int = 2):
-        self.char_range = char_range
-        self.min_df = min_df
-
-    @staticmethod
-    def _tokens(texts: pl.Series) -> pl.DataFrame:
-        """doc, word and the bigram starting at it, one row per word."""
-        words = (
-            pl.DataFrame({"text": texts})
-            .with_row_index("doc")
-            .select("doc", word=pl.col("text").str.extract_all(_WORD))
-            .explode("word")
-            .drop_nulls("word")
-        )
-        return words.with_columns(bigram=pl.col("word") + " " + pl.col("word").shift(-1).over("doc"))
-
-    def fit(self, texts, y=None):
-        tokens = self._tokens(pl.Series(texts, dtype=pl.String))
-        n = len(texts)
-        doc_freq = (
-            pl.concat([tokens.select("doc", term="word"), tokens.select("doc", term="bigram").drop_nulls()])
-            .unique()
-            .group_by("term")
-            .len()
-            .sort("term")
-        )
-        self.words_ = {t: i for i, t in enumerate(doc_freq["term"].to_list())}
-        self.word_idf_ = np.log((1 + n) / (1 + doc_freq["len"].to_numpy())) + 1
-        low, high = self.char_range
-        per_doc = tokens.group_by("doc").agg(pl.col("word").unique())
-        counts: dict[str, int] = {}
-        for ws in per_doc["word"].to_list():
-            for g in {g for w in ws for g in _char_ngrams(w, low, high)}:
-                counts[g] = counts.get(g, 0) + 1
-        kept = sorted(g for g, c in counts.items() if c >= self.min_df)
-        self.chars_ = {g: i for i, g in enumerate(kept)}
-        self.char_idf_ = np.log((1 + n) / (1 + np.array([counts[g] for g in kept], dtype=float))) + 1
-        self._cache: dict[str, np.ndarray] = {}
-        return self
-
-    def _char_index(self, word: str) -> np.ndarray:
-        found = self._cache.get(word)
-        if found is None:
-            low, high = self.char_range
-            found = np.array(
-                [self.chars_[g] for g in _char_ngrams(word, low, high) if g in self.chars_], dtype=np.int64
-            )
-            self._cache[word] = found
-        return found
-
-    @staticmethod
-    def _tfidf(m: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
-        """Sublinear tf times idf, each row scaled to unit length, in place."""
-        m.sum_duplicates()
-        m.data = (1 + np.log(m.data)) * idf[m.indices]
-        lengths = np.diff(m.indptr)
-        squares = np.add.reduceat(m.data**2, m.indptr[:-1][lengths > 0]) if m.nnz else np.zeros(0)
-        norms = np.ones(m.shape[0])
-        norms[lengths > 0] = np.sqrt(squares)
-        m.data /= np.repeat(norms, lengths)
-        return m
-
-    def blocks(self, texts) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
-        """The word block and the character block, each TF-IDF and unit length per row."""
-        texts = pl.Series(texts, dtype=pl.String)
-        n = len(texts)
-        tokens = self._tokens(texts)
-        vocab = pl.DataFrame({"term": list(self.words_), "col": np.arange(len(self.words_))})
-        terms = pl.concat([tokens.select("doc", term="word"), tokens.select("doc", term="bigram").drop_nulls()])
-        hits = terms.join(vocab, on="term", how="inner")
-        words = sparse.csr_matrix(
-            (np.ones(hits.height), (hits["doc"].to_numpy(), hits["col"].to_numpy())), shape=(n, len(self.words_))
-        )
-        # Characters: documents x distinct words, times distinct words x character n-grams.
-        distinct = tokens.select("word").unique(maintain_order=True).with_row_index("w")
-        per_word = tokens.join(distinct, on="word")
-        d = sparse.csr_matrix(
-            (np.ones(per_word.height), (per_word["doc"].to_numpy(), per_word["w"].to_numpy())),
-            shape=(n, distinct.height),
-        )
-        index = [self._char_index(w) for w in distinct["word"].to_list()]
-        lengths = np.array([len(i) for i in index], dtype=np.int64)
-        cols = np.concatenate(index) if index else np.zeros(0, dtype=np.int64)
-        w = sparse.csr_matrix(
-            (np.ones(len(cols)), (np.repeat(np.arange(distinct.height), lengths), cols)),
-            shape=(distinct.height, len(self.chars_)),
-        )
-        return self._tfidf(words, self.word_idf_), self._tfidf(sparse.csr_matrix(d @ w), self.char_idf_)
-
-    def transform(self, texts) -> sparse.csr_matrix:
-        return sparse.hstack(self.blocks(texts), format="csr")
-
-    def decision(self, texts, coef: np.ndarray, intercept: float) -> np.ndarray:
-        """What a linear model with ``coef`` and ``intercept`` gives for ``texts``, without stacking the blocks."""
-        words, chars = self.blocks(texts)
-        k = len(self.words_)
-        return words @ coef[:k] + chars @ coef[k:] + intercept
-
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        return np.array([f"word:{t}" for t in self.words_] + [f"chars:{g}" for g in self.chars_], dtype=object)
 
 
 def build_pipeline(c: float = 10.0) -> Pipeline:

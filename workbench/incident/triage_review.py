@@ -26,10 +26,12 @@ from ..settings import DISPLAY_TZ
 from .triage import THRESHOLD, build_pipeline, fit, model_text, rank, rank_window, training_corpus, triage
 from .triage_case import case_evidence, rescore, with_case_evidence
 
-__all__ = ["LABEL_WEIGHT", "labelled", "refit", "rerank", "review_window"]
+__all__ = ["LABEL_WEIGHT", "REVIEW_LABELS", "labelled", "refit", "rerank", "review_window", "with_review_label"]
 
 LABEL_WEIGHT = 3.0
 """How much one of the case's own labelled messages weighs in :func:`refit` against one training message."""
+REVIEW_LABELS = ("confirmed", "false-positive")
+"""What a reviewer says of a message, as the tag of its latest review annotation in the notes."""
 
 
 def review_window(
@@ -47,12 +49,25 @@ def review_window(
 
     ``inbox`` is the incident's classified inbox (``Incident.inbox``); its ``set_by_hand``
     (the notes' verdicts) is kept. Columns: those of :func:`~workbench.incident.triage.triage`
-    and :func:`~workbench.incident.triage_case.case_evidence`, ``score`` and ``rank``.
+    and :func:`~workbench.incident.triage_case.case_evidence`, ``score``, ``rank`` and
+    ``review_label`` (:func:`with_review_label`). ``is_report`` and ``rule`` are the rules'
+    here, whatever a reviewer said: ``review_label`` is what the reviewer said.
     """
     window = inbox.filter((pl.col("reported_at") >= start) & (pl.col("reported_at") < end))
     scored = triage(window, extra_phrases=extra_phrases, model=model, threshold=threshold)
     found = case_evidence(case, window, start, end, timezone=timezone)
-    return rank_window(with_case_evidence(scored, found, threshold=threshold), start, end)
+    return with_review_label(rank_window(with_case_evidence(scored, found, threshold=threshold), start, end))
+
+
+def with_review_label(ranked: pl.DataFrame) -> pl.DataFrame:
+    """``ranked`` with ``review_label``: "confirmed" or "false-positive" as a reviewer tagged it in the notes, else null.
+
+    Read from ``set_by_hand``; null throughout when the frame has none (no notes).
+    """
+    if "set_by_hand" not in ranked.columns:
+        return ranked.with_columns(review_label=pl.lit(None, pl.String))
+    said = pl.col("set_by_hand")
+    return ranked.with_columns(review_label=pl.when(said.is_in(list(REVIEW_LABELS))).then(said).otherwise(None))
 
 
 def labelled(ranked: pl.DataFrame) -> pl.DataFrame:

@@ -30,7 +30,7 @@ import polars as pl
 from ..audience import Audience
 from ..errors import WorkbenchError
 from ..incident.triage import THRESHOLD, first_report_bounds
-from ..incident.triage_review import labelled, refit, rerank
+from ..incident.triage_review import labelled, refit, rerank, with_review_label
 from ..notes import Notes
 from ..settings import DISPLAY_TZ
 from .hooks import ChangeHooks
@@ -116,15 +116,17 @@ class TriageReview(ChangeHooks):
             buttons.append(b)
         self._w_buttons = buttons
         self._w_keys = w.Text(
-            placeholder="type y / n / j / k / r here",
+            placeholder="click here, then press y / n / j / k / r",
             description="Keys",
             continuous_update=True,
-            layout=w.Layout(width="260px"),
+            layout=w.Layout(width="330px"),
         )
         self._w_keys.add_class("wb-triage-keys")
         self._w_keys.observe(self._typed, names="value")
         self._w_status = w.HTML()
+        self._w_status.add_class("wb-triage-status")
         self._w_bounds = w.HTML()
+        self._w_bounds.add_class("wb-triage-bounds")
         self._w_box = w.VBox([self._w_card, w.HBox([*buttons, self._w_keys]), self._w_status, self._w_bounds])
         self._refresh()
 
@@ -137,9 +139,9 @@ class TriageReview(ChangeHooks):
         return self.ranked.row(self.position, named=True)
 
     def reviewed(self) -> pl.DataFrame:
-        """``ranked`` with ``set_by_hand`` from the labels given so far (and those read from the notes)."""
+        """``ranked`` with ``set_by_hand`` and ``review_label`` from the labels given so far (and those read from the notes)."""
         said = [self.labels.get(m) for m in self.ranked["message_id"]]
-        return self.ranked.with_columns(set_by_hand=pl.Series(said, dtype=pl.String))
+        return with_review_label(self.ranked.with_columns(set_by_hand=pl.Series(said, dtype=pl.String)))
 
     @property
     def bounds(self) -> pl.DataFrame:
