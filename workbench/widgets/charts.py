@@ -25,6 +25,7 @@ __all__ = [
     "DISPLAY_TZ",
     "EXPORT_RENDERER",
     "LIVE_RENDERER",
+    "active_context",
     "activity_chart",
     "local_time",
     "milestones",
@@ -111,8 +112,11 @@ alt.renderers.register(EXPORT_RENDERER, _export_renderer)
 alt.renderers.register(LIVE_RENDERER, _live_renderer)
 
 
-def setup(context: str | None = None) -> str:
-    """Make Altair charts work offline here; call once at the top of a notebook. Returns the context.
+def setup(context: str | None = None) -> None:
+    """Make Altair charts work offline here; call once at the top of a notebook.
+
+    It returns nothing, so a cell ending with ``setup()`` shows no output (a returned
+    ``'export'`` would print on every report page); :func:`active_context` says which one is on.
 
     ``context`` is ``"live"`` (JupyterLab: interactive charts whose JavaScript comes from
     vl-convert, no network; needs anywidget) or ``"export"`` (a headless run for a report:
@@ -137,7 +141,11 @@ def setup(context: str | None = None) -> str:
         alt.renderers.enable(LIVE_RENDERER, offline=True)
     else:
         raise WorkbenchError(f"chart context {context!r} is not one of: live, export")
-    return context
+
+
+def active_context() -> str | None:
+    """The chart context :func:`setup` enabled here (``"live"`` or ``"export"``), None before it ran."""
+    return {EXPORT_RENDERER: "export", LIVE_RENDERER: "live"}.get(alt.renderers.active)
 
 
 def show_in(area: Any, obj: Any) -> None:
