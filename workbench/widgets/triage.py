@@ -29,6 +29,7 @@ import polars as pl
 
 from ..audience import Audience
 from ..errors import WorkbenchError
+from ..i18n import translate
 from ..incident.triage import THRESHOLD, first_report_bounds
 from ..incident.triage_review import labelled, refit, rerank
 from ..notes import Notes
@@ -62,11 +63,13 @@ class TriageReview(ChangeHooks):
         from IPython.display import Markdown
 
         if Audience.parse(audience) is not Audience.INVESTIGATOR:
-            return Markdown("*The triage review is for investigators: it shows message text and saves labels.*")
+            return Markdown(
+                translate("*The triage review is for investigators: it shows message text and saves labels.*")
+            )
         if notes is None:
-            return Markdown("*No triage review: the case has nowhere to keep labels (set `notes_url`).*")
+            return Markdown(translate("*No triage review: the case has nowhere to keep labels (set `notes_url`).*"))
         if ranked.is_empty():
-            return Markdown("*No triage review: no support message arrived in the window.*")
+            return Markdown(translate("*No triage review: no support message arrived in the window.*"))
         return cls(ranked, notes=notes, audience=audience, **options)
 
     def __init__(
