@@ -6,8 +6,8 @@ no finding's snake_case name, no "<5", no local path, no ``[name]`` placeholder,
 instruction about a notebook parameter and no code tags. A check that never fails proves
 nothing, so each rule is also tried on a page made to break it.
 
-Not checked here: that a number in prose equals the table or chart it describes (point 6's
-third rule), and the Swedish pages (point 3 is not started).
+Checked elsewhere: that a number in prose equals the table it describes (point 6's third
+rule: tests/test_prose_numbers.py), and the Swedish pages (tests/test_swedish_reports.py).
 """
 
 from __future__ import annotations
