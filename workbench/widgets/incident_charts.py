@@ -113,7 +113,11 @@ def timeline_chart(
             panels.append(
                 base.transform_filter(alt.datum.series == name)
                 .mark_bar(color=colour, width=2)
-                .encode(x=x.axis(labels=False, ticks=False), y=alt.Y("count:Q", title=name), tooltip=tooltip)
+                .encode(
+                    x=x.axis(labels=False, ticks=False),
+                    y=alt.Y("count:Q", title=name, axis=alt.Axis(tickMinStep=1)),  # counts: no "0.5" tick
+                    tooltip=tooltip,
+                )
                 .properties(width=720, height=70)
             )
     if panels:
