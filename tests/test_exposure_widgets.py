@@ -11,6 +11,7 @@ from workbench.audience import pseudonym
 from workbench.case import open_case
 from workbench.errors import UnknownNameError, WorkbenchError
 from workbench.exposure import RESTORE_COLUMNS, review_exposure
+from workbench.i18n import t
 from workbench.person_lists import export_csv, person_rows
 from workbench.widgets import AccountInspector
 from workbench.widgets.exposure_charts import (
@@ -105,7 +106,8 @@ def test_fields_chart_and_changes_chart_from_audience_fit_frames(exposure):
     per = exposure.changes.per_period("6h")
     spec = changes_over_time(per).to_dict()
     (rows,) = spec["datasets"].values()
-    assert sum(r["n_changes"] for r in rows if r["actor_type"] == "other") == exposure.changes.by_others.height
+    other = t("chart.actor_type.other")  # the legend's name for changes by another person
+    assert sum(r["n_changes"] for r in rows if r["actor_type"] == other) == exposure.changes.by_others.height
     first = min(datetime.fromisoformat(r["period"]) for r in rows).replace(tzinfo=None)
     utc = per["period"][0].replace(tzinfo=None)
     assert first - utc == timedelta(hours=1)  # shown in Stockholm wall-clock time

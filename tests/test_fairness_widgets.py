@@ -7,8 +7,11 @@ import pytest
 
 from workbench import fairness
 from workbench.case import open_case
+from workbench.i18n import t
 from workbench.widgets import CaseworkerDashboard
+from workbench.widgets.charts import chart_label
 from workbench.widgets.fairness_charts import (
+    OUTCOME_COLOURS,
     caseworker_rate_chart,
     power_chart,
     queue_time_chart,
@@ -110,11 +113,11 @@ def test_the_five_charts_build_from_audience_fit_frames(review, audience, monkey
         "flags": red_flag_timeline_chart(flags),
     }
     data = {name: _data(chart) for name, chart in charts.items()}
-    assert {r["outcome"] for r in data["ranks"]} == {"in_order", "explained", "unexplained"}
+    assert {r["outcome"] for r in data["ranks"]} == {chart_label("outcome", o) for o in OUTCOME_COLOURS}
     assert len(data["rates"]) == review.caseworkers_tested
     assert all("mde" in r for r in data["rates"])  # each caseworker's minimum detectable effect in the tooltip
     assert len(data["power"]) >= len(fairness.FRAUD_RATES)
-    flagged_rows = [r for r in data["rates"] if r["flagged"]]
+    flagged_rows = [r for r in data["rates"] if r["flagged"] == t("yes")]  # a word, as in the table
     assert len(flagged_rows) == len(review.caseworkers_flagged)
     ids = {str(h) for h in review.replay.allocations["applicant_id"].head(50)}
     if audience == "public":

@@ -157,3 +157,37 @@ def test_a_translation_filling_other_figures_than_its_english_is_named(monkeypat
     assert translation.untranslated_prose(["{n} rows."]) == [
         "sv.yaml notebook_text fills ['antal'] for '{n} rows.', which fills ['n']"
     ]
+
+
+def test_why_a_figure_is_unknown_is_said_in_the_reports_language(tmp_path):
+    from workbench.findings import Findings, load
+    from workbench.incident.clocks import _WHY
+    from workbench.incident.figures import WHY_NONE
+    from workbench.needs import unknown_because
+
+    missing = {"applicants": "no file at ingest", "interests": "no file at ingest", "offers": "no file at ingest"}
+    assert unknown_because(missing) == "the case has no applicants, interests or offers evidence: no file at ingest"
+    assert (
+        unknown_because(missing, "sv")
+        == "ärendet saknar bevis ur applicants, interests eller offers: ingen fil vid inläsningen"
+    )
+    assert unknown_because(["fees"], "sv") == "ärendet saknar bevis ur fees"
+    # as a report records it: the figure's reason in findings.json, and the sentence that names it
+    findings = Findings(tmp_path, audience="investigator")
+    findings.absent = {"support_messages": "no file at ingest"}
+    with using("sv"):
+        findings.record("fault_reports", 0, "Felanmälningar")
+        findings.record("onset_at", None, "Början")
+        text = findings.text("{fault_reports} anmälningar.")
+    recorded = load(tmp_path)
+    assert recorded["fault_reports"]["value"] == {
+        "unknown": "ärendet saknar bevis ur support_messages: ingen fil vid inläsningen"
+    }
+    assert recorded["onset_at"]["value"] == {"unknown": t("not_in_evidence", "sv")}
+    assert (
+        text
+        == "okänt anmälningar. *Okänt här eftersom ärendet saknar bevis ur support_messages: ingen fil vid inläsningen.*"
+    )
+    # every reason the incident gives for an unknown figure has its Swedish
+    reasons = set(WHY_NONE.values()) | {w for pair in _WHY.values() for w in pair}
+    assert {r for r in reasons if translate(r, "sv") == r} == set()

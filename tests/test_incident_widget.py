@@ -10,6 +10,7 @@ import pytest
 from workbench.audience import fit
 from workbench.case import open_case
 from workbench.errors import WorkbenchError
+from workbench.i18n import t, using
 from workbench.incident import clocks, timeline as incident
 from workbench.queries import run
 from workbench.widgets import TimelineExplorer
@@ -154,7 +155,15 @@ def test_counterfactual_chart_draws_every_measure_and_alternative():
         "accounts shown to another person",
         "accounts changed by another person",
     }
-    assert {r["alternative"] for r in rows if "alternative" in r} == {"actual", "smoke_test"}
+    # drawn with the catalogue's names, in the report's language
+    assert {r["alternative"] for r in rows if "alternative" in r} == {"as it was", "smoke test"}
+    with using("sv"):
+        rows = _values(counterfactual_chart(curve, named).to_dict())
+    assert {r["alternative"] for r in rows if "alternative" in r} == {
+        t("chart.alternatives.actual", "sv"),
+        t("chart.alternatives.smoke_test", "sv"),
+    }
+    assert "felkopplade sessioner" in {r["measure"] for r in rows if "measure" in r}
     # shown in Stockholm time: 18:00 UTC is 19:00 local
     assert any(str(r.get("shutdown_at", "")).startswith("2013-12-13T19:00") for r in rows)
 

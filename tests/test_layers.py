@@ -27,11 +27,11 @@ ALLOWED: dict[str, set[str]] = {
     "i18n": {"errors"},
     "wording": {"i18n"},  # the words around numbers and tables, by key, in the report's language
     "values": {"settings", "wording", "i18n"},
-    "figures": {"errors", "values"},
+    "figures": {"errors", "values", "i18n"},  # i18n: why a figure is unknown, in the report's language
     "evidence": {"errors"},
     "evidence_docs": {"evidence"},
     "markup": set(),  # text made safe to show: for every room that renders
-    "needs": {"evidence"},  # what each recorded figure needs from the evidence
+    "needs": {"evidence", "i18n", "wording"},  # what each recorded figure needs from the evidence; why, in words
     "intervals": set(),  # how narrowly relations pin hidden numbers: no workbench import
     "suppression": FOUNDATION | {"intervals"},
     "readonly": {"errors"},

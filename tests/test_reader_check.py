@@ -6,8 +6,8 @@ no finding's snake_case name, no "<5", no local path, no ``[name]`` placeholder,
 instruction about a notebook parameter and no code tags. A check that never fails proves
 nothing, so each rule is also tried on a page made to break it.
 
-Not checked here: that a number in prose equals the table or chart it describes (point 6's
-third rule), and the Swedish pages (point 3 is not started).
+Checked elsewhere: that a number in prose equals the table it describes (point 6's third
+rule: tests/test_prose_numbers.py), and the Swedish pages (tests/test_swedish_reports.py).
 """
 
 from __future__ import annotations
@@ -30,6 +30,13 @@ BLOCKS = {"p", "div", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "br", "pre
 LOCAL_PATH = re.compile(r"(?<![\w.])(?:/(?:tmp|home|work|Users|root|var|private|mnt)/|[A-Za-z]:\\)")
 MISSING = re.compile(r"\bNone\b(?!\s+[a-z])|\b(?:nan|NaN|null)\b")
 PLACEHOLDER = re.compile(r"\[[A-Za-z_ ]+\]|\b(?:TODO|TBD|XXX)\b|data protection officer")
+# An output shown as Python prints it (a cell's last value as text/plain: 'export', PosixPath('/tmp/…'),
+# <Chart object at 0x…>), or printed to stdout/stderr: a report shows tables, charts and sentences only.
+PLAIN_OUTPUT = re.compile(
+    r'<div class="[^"]*jp-OutputArea-output[^"]*" data-mime-type="(?:text/plain|application/vnd\.jupyter\.std\w+)"'
+    r"[^>]*>\s*<pre>(.*?)</pre>",
+    re.S,
+)
 
 
 class _Text(HTMLParser):
@@ -104,10 +111,16 @@ def problems(html: str, finding_names: set[str], parameters: set[str]) -> list[s
     for name in sorted(p for p in parameters if "_" in p):
         for m in re.finditer(rf"\b{re.escape(name)}\b", text):
             say(f"the parameter {name} (an instruction for investigators)", m)
+    found += bare_reprs(html)
     body = re.sub(r"<script.*?</script>|<style.*?</style>", "", html, flags=re.S)
     for m in re.finditer(r"<code(?![^>]*wb-case-fingerprint)[^>]*>", body):
         found.append(f"a code tag: {body[m.start() : m.end() + 40]!r}")
     return found
+
+
+def bare_reprs(html: str) -> list[str]:
+    """Each output a cell shows as plain Python text (a value's repr, something printed), as the reader sees it."""
+    return [f"a cell's Python value: {page_text(m.group(1)).strip()!r}" for m in PLAIN_OUTPUT.finditer(html)]
 
 
 def test_the_check_finds_what_it_looks_for():
@@ -116,10 +129,17 @@ def test_the_check_finds_what_it_looks_for():
         "<p>Case: duckdb:////tmp/x/case.duckdb, C:\\cases</p><p>Contact [name] or The organisation's data "
         "protection officer.</p><p>Accounts exposed [accounts_exposed]; add phrases with extra_report_phrases.</p>"
         "<p><code>x</code></p>"
+        # what a cell ending with setup() showed after the "how to read" note (nbconvert's markup)
+        '<div class="jp-RenderedText jp-OutputArea-output jp-OutputArea-executeResult" data-mime-type="text/plain" '
+        "tabindex=\"0\">\n<pre>'export'</pre>\n</div>"
+        '<div class="jp-RenderedText jp-OutputArea-output" data-mime-type="application/vnd.jupyter.stdout">'
+        "<pre>&lt;altair.vegalite.v5.api.Chart object at 0x7f3a&gt;</pre></div>"
     )
     found = "\n".join(problems(bad, {"accounts_exposed"}, {"extra_report_phrases"}))
     for what in ("missing value", "'<5'", "local path", "placeholder", "finding name", "parameter", "code tag"):
         assert what in found, what
+    assert "a cell's Python value: \"'export'\"" in found
+    assert "a cell's Python value: '<altair.vegalite.v5.api.Chart object at 0x7f3a>'" in found
     assert found.count("a missing value") == 4 and found.count("a local path") == 2
     good = (
         "<p>None of this was entered by me. 1–4 members; [suppressed]; window_sessions.csv beside it.</p>"
@@ -147,3 +167,11 @@ def test_every_public_page_reads_clean(public_set):
     found = {page: problems((public_set / page).read_text(encoding="utf-8"), names, parameters) for page in pages}
     assert {page: p for page, p in found.items() if p} == {}
     assert str(public_set) not in "".join((public_set / page).read_text(encoding="utf-8") for page in pages)
+
+
+def test_no_page_of_any_audience_shows_a_cells_python_value(public_set):
+    """A cell ending in a call (``setup()``, ``export_csv(...)``) must not print its value under the report."""
+    pages = sorted(p for audience in public_set.parent.iterdir() if audience.is_dir() for p in audience.rglob("*.html"))
+    assert len(pages) == 15
+    found = {p.relative_to(public_set.parent).as_posix(): bare_reprs(p.read_text(encoding="utf-8")) for p in pages}
+    assert {page: f for page, f in found.items() if f} == {}

@@ -86,18 +86,23 @@ def test_external_reference_scanner_finds_loads_not_links():
 def test_one_chart_setup_serves_live_lab_and_report_runs(monkeypatch):
     import altair as alt
 
-    from workbench.widgets.charts import EXPORT_RENDERER, LIVE_RENDERER, setup
+    from workbench.widgets.charts import EXPORT_RENDERER, LIVE_RENDERER, active_context, setup
 
     before = alt.renderers.active
     try:
         monkeypatch.delenv("WORKBENCH_RUN", raising=False)
         monkeypatch.setenv("JPY_SESSION_NAME", "/lab/10_explore.ipynb")  # a kernel JupyterLab started
-        assert setup() == "live" and alt.renderers.active == LIVE_RENDERER  # offline JupyterChart (anywidget)
+        assert setup() is None  # a cell ending with setup() shows nothing
+        assert active_context() == "live" and alt.renderers.active == LIVE_RENDERER  # offline JupyterChart (anywidget)
         monkeypatch.setenv("WORKBENCH_RUN", "papermill")  # what workbench.reportset.execution sets for the kernel
-        assert setup() == "export" and alt.renderers.active == EXPORT_RENDERER  # Altair's "html", safely serialised
+        setup()
+        assert (
+            active_context() == "export" and alt.renderers.active == EXPORT_RENDERER
+        )  # Altair's "html", safely serialised
         monkeypatch.delenv("WORKBENCH_RUN")
         monkeypatch.delenv("JPY_SESSION_NAME")  # plain papermill or nbconvert: nobody to interact with
-        assert setup() == "export"
+        setup()
+        assert active_context() == "export"
         with pytest.raises(WorkbenchError, match=r"chart context 'pdf' is not one of: live, export"):
             setup("pdf")
     finally:

@@ -17,6 +17,7 @@ from reportkit import report_set
 from test_reader_check import page_text
 
 from workbench.i18n import messages, translations
+from workbench.widgets.charts import D3_LOCALES
 
 # What the English pages say in words the workbench writes itself: none may show in Swedish.
 ENGLISH_MARKERS = [
@@ -101,6 +102,69 @@ def english_left(text: str) -> list[str]:
     return [line.strip() for line in text.split("\n") if ENGLISH_WORDS.search(QUOTED.sub("", line))]
 
 
+# Chart fields whose values are evidence (a district, a profile field's name, a pseudonym, a period), left as they are.
+EVIDENCE_CHART_FIELDS = {"district", "field", "caseworker", "year", "month", "quarter", "detail", "shown_as", "starts"}
+SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
+
+
+def charts(html: str) -> list[tuple[dict, dict]]:
+    """The Vega-Lite spec and the vega-embed options of each chart embedded in a page."""
+    decoder = json.JSONDecoder()
+    found = []
+    for m in re.finditer(r"\}\)\(\{", html):
+        spec, end = decoder.raw_decode(html, m.start() + 3)
+        if "vega-lite" not in str(spec.get("$schema", "")):
+            continue
+        options, _ = decoder.raw_decode(html, html.index("{", end))
+        found.append((spec, options))
+    return found
+
+
+def chart_words(spec: dict) -> list[str]:
+    """Every text a chart shows: titles and subtitles (of the chart, its axes, legends and tooltips), and the
+    values it draws as legend entries, text labels or category axes (other than :data:`EVIDENCE_CHART_FIELDS`)."""
+    words: list[str] = []
+    drawn: set[str] = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("title", "subtitle", "text") and isinstance(value, str | list):
+                    words.extend([value] if isinstance(value, str) else [v for v in value if isinstance(v, str)])
+                elif key == "encoding":
+                    for channel, enc in value.items():
+                        nominal = isinstance(enc, dict) and enc.get("type") in ("nominal", "ordinal")
+                        if nominal and channel in ("color", "text", "x", "y") and "field" in enc:
+                            drawn.add(enc["field"])
+                    walk(value)
+                elif key != "datasets":
+                    walk(value)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(spec)
+    for rows in spec.get("datasets", {}).values():
+        words += [str(r[f]) for r in rows for f in drawn - EVIDENCE_CHART_FIELDS if r.get(f) is not None]
+    return sorted(set(words))
+
+
+def english_in_charts(html: str) -> list[str]:
+    """What a Swedish page's charts still say in English: a function word, an English chart message, a snake_case name;
+    and any chart whose axes would write dates and numbers the English way."""
+    en, sv = messages("en"), messages("sv")
+    english = {v for k, v in en.items() if k.startswith("chart.") and v != sv.get(k)}
+    found = []
+    for spec, options in charts(html):
+        title = spec.get("title") or spec.get("vconcat", [{}])[0].get("title")
+        for text in chart_words(spec):
+            if english_left(QUOTED.sub("", text)) or text in english or SNAKE.search(text):
+                found.append(f"{title!r}: {text!r}")
+        if options.get("timeFormatLocale") != D3_LOCALES["sv"]["timeFormatLocale"]:
+            found.append(f"{title!r}: dates on its axes in English")
+    return found
+
+
 @pytest.fixture(scope="module")
 def swedish_public(tmp_path_factory, tiny_duckdb) -> Path:
     return report_set(tmp_path_factory, tiny_duckdb, "public", "sv")
@@ -163,3 +227,40 @@ def test_the_english_left_check_finds_english_and_passes_swedish_and_evidence():
         "The mail server's clock runs 7 min against the web servers'.",
         "login disabled when it was",
     ]
+
+
+def test_no_chart_title_axis_legend_or_label_is_left_in_english(swedish_public):
+    pages = _pages(swedish_public)
+    assert sum(len(charts(page)) for page in pages.values()) >= 8  # the check reads the charts, not nothing
+    found = {name: english_in_charts(page) for name, page in pages.items()}
+    assert {name: f for name, f in found.items() if f} == {}
+
+
+def test_the_chart_check_finds_english_in_a_chart():
+    def page(spec: dict, options: dict) -> str:
+        return f"<script>(function(spec, embedOpt){{}})({json.dumps(spec)}, {json.dumps(options)});</script>"
+
+    schema = "https://vega.github.io/schema/vega-lite/v6.4.1.json"
+    swedish = {"timeFormatLocale": D3_LOCALES["sv"]["timeFormatLocale"], "actions": {}}
+    spec = {
+        "$schema": schema,
+        "title": "Where in the queue the tenant stood",  # an English chart message
+        "mark": "bar",
+        "encoding": {
+            "x": {"field": "n", "type": "quantitative", "title": "antal kontrakt"},
+            "y": {"field": "district", "type": "nominal", "title": None},  # evidence: left as it is
+            "color": {"field": "outcome", "type": "nominal", "title": "utfall"},
+            "tooltip": [{"field": "n", "type": "quantitative", "title": "contracts of the year"}],
+        },
+        "datasets": {"d": [{"outcome": "in_order", "district": "Centrum", "n": 3}]},
+    }
+    found = english_in_charts(page(spec, swedish))
+    assert found == [
+        "'Where in the queue the tenant stood': 'Where in the queue the tenant stood'",
+        "'Where in the queue the tenant stood': 'contracts of the year'",
+        "'Where in the queue the tenant stood': 'in_order'",
+    ]
+    assert english_in_charts(page(spec, {"actions": {}}))[-1].endswith("dates on its axes in English")
+    spec.update(title="Var i kön hyresgästen stod", datasets={"d": [{"outcome": "i kötur", "district": "Centrum"}]})
+    spec["encoding"]["tooltip"] = [{"field": "n", "type": "quantitative", "title": "kontrakt"}]
+    assert english_in_charts(page(spec, swedish)) == []

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import UnknownNameError
+from .i18n import translate
 from .values import Unknown
 
 __all__ = ["Figure", "record_section", "sections"]
@@ -56,6 +57,6 @@ def record_section(
 
     def value(f: Figure) -> Any:
         got = f.value(subject)
-        return Unknown(why[f.name]) if got is None and f.name in why else got
+        return Unknown(translate(why[f.name])) if got is None and f.name in why else got  # in the report's language
 
     return {f.name: findings.record(f.name, value(f), f.description, query=f.query, count=f.count) for f in chosen}

@@ -35,6 +35,7 @@ from .i18n import finding_label, translate
 from .markup import markdown_text, visible
 from .settings import OUT_DIR_ENV
 from .values import Bounds, Unknown, format_value, is_unknown, iso_duration, unknown_reason
+from .wording import say
 
 __all__ = [
     "FILENAME",
@@ -234,7 +235,7 @@ class Findings:
         if missing:  # computed from an empty table that is absent: not 0, unknown
             value = Unknown(unknown_because(missing), tuple(missing))
         elif value is None:
-            value = Unknown(NOT_IN_EVIDENCE)
+            value = Unknown(say("not_in_evidence"))  # NOT_IN_EVIDENCE, in the report's language
         encoded = _encode(name, value)
         shown = value
         if (
@@ -272,8 +273,6 @@ class Findings:
         ``template``'s figures is unknown, for a sentence that would mislead with a gap in it.
         """
         import string
-
-        from .wording import say
 
         template = translate(template)
         unknown = translate(unknown) if unknown is not None else None
@@ -338,12 +337,9 @@ def _show_markdown(body: str, plain: str | None = None) -> None:
 
 
 def _absent_note(absent: Mapping[str, str]) -> str:
-    tables = ", ".join(f"`{t}` ({why})" for t, why in absent.items())
-    return (
-        f"**This case lacks evidence:** {tables}. The questions that need it cannot be answered here: "
-        "their figures read *unknown*, with the missing evidence named, and are recorded so in `findings.json`; "
-        "none is counted as 0."
-    )
+    from .needs import absent_reason
+
+    return say("absent_note", tables=", ".join(f"`{t}` ({absent_reason(why)})" for t, why in absent.items()))
 
 
 def unanswered(findings: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:

@@ -18,8 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from .evidence import TABLES
+from .i18n import current_language, messages
+from .wording import say
 
-__all__ = ["NEEDS", "NEEDS_NOTHING", "missing_for", "needs", "unknown_because"]
+__all__ = ["NEEDS", "NEEDS_NOTHING", "absent_reason", "missing_for", "needs", "unknown_because"]
 
 # Groups of evidence behind one kind of question.
 _WINDOW = ("deployments", "incident_actions")  # the deployment that opened the incident, and login disabled / fix
@@ -171,15 +173,24 @@ def missing_for(name: str, absent: Mapping[str, str]) -> dict[str, str]:
     return {t: absent[t] for t in needs(name) if t in absent}
 
 
-def unknown_because(missing: Mapping[str, str] | Iterable[str]) -> str:
-    """The reason a figure is unknown, naming the missing evidence in plain words.
+def unknown_because(missing: Mapping[str, str] | Iterable[str], language: str | None = None) -> str:
+    """The reason a figure is unknown, naming the missing evidence in plain words, in ``language``.
 
     ``unknown_because({"support_messages": "no file at ingest"})`` is
-    ``"the case has no support_messages evidence: no file at ingest"``.
+    ``"the case has no support_messages evidence: no file at ingest"``; in Swedish (the
+    catalogue's ``missing_evidence_why``, ``absent_reason``) ``"ärendet saknar bevis ur
+    support_messages: ingen fil vid inläsningen"``. The tables keep their names, as the evidence has them.
     """
+    lang = language or current_language()
     why = dict(missing) if isinstance(missing, Mapping) else {t: "" for t in missing}
-    reasons = sorted(set(why.values()) - {""})
+    reasons = [absent_reason(r, lang) for r in sorted(set(why.values()) - {""})]
     tables = list(why)
-    listed = tables[0] if len(tables) == 1 else ", ".join(tables[:-1]) + " or " + tables[-1]
-    tail = f": {', '.join(reasons)}" if reasons else ""
-    return f"the case has no {listed} evidence{tail}"
+    listed = tables[0] if len(tables) == 1 else say("or_list", lang, items=", ".join(tables[:-1]), last=tables[-1])
+    if reasons:
+        return say("missing_evidence_why", lang, tables=listed, reasons=", ".join(reasons))
+    return say("missing_evidence", lang, tables=listed)
+
+
+def absent_reason(reason: str, language: str | None = None) -> str:
+    """Why ingest found a table absent (``"no file at ingest"``), in ``language``: the catalogue's ``absent_reason``."""
+    return messages(language or current_language()).get(f"absent_reason.{reason}", reason)

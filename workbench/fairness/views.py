@@ -19,6 +19,7 @@ from ..evidence import PII
 from ..i18n import translate
 from ..notes.reviews import review_column
 from ..suppression import TooFewToShow, withheld_note
+from ..wording import say
 from . import caseworkers as cw, fakes, groups, mde, power, redflags
 from .replay import COLUMNS as REPLAY_COLUMNS
 from .review import FairnessReview
@@ -109,7 +110,7 @@ def caseworker_rates(review: FairnessReview, audience: str) -> pl.DataFrame:
             "mde",
         )
         return fit(frame, who, columns=TAGS).with_columns(
-            caseworker=pl.format("caseworker {}", pl.int_range(1, pl.len() + 1))
+            caseworker=pl.format(say("caseworker_n", n="{}"), pl.int_range(1, pl.len() + 1))  # "handläggare 1"
         )
     return _labelled(frame, who)
 

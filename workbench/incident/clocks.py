@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, cast
 import polars as pl
 
 from ..errors import WorkbenchError
+from ..i18n import translate
 from ..queries import run
 
 if TYPE_CHECKING:
@@ -197,7 +198,7 @@ _WHY = {
 def why_unknown_text(source: str, column: str = "offset_seconds") -> str:
     """Why ``source``'s clock ``column`` cannot be estimated when it has no pairs, in plain words."""
     offset_why, uncertainty_why = _WHY.get(source, (f"the {source} clock cannot be estimated",) * 2)
-    return offset_why if column == "offset_seconds" else uncertainty_why
+    return translate(offset_why if column == "offset_seconds" else uncertainty_why)  # in the report's language
 
 
 def why_unknown(offsets: pl.DataFrame, source: str, column: str = "offset_seconds") -> str | None:

@@ -20,6 +20,7 @@ import polars as pl
 
 from ..errors import UnknownNameError
 from ..figures import record_section
+from ..i18n import translate
 from ..notes.reviews import annotation_list, read_annotations, review_verdicts
 from ..queries import run
 from ..queries.absence import window_or_span
@@ -189,7 +190,7 @@ class Incident:
         ends = self.marks.filter(pl.col("milestone").is_in([row["from"], row["to"]]))
         sources = [_CLOCK_OF.get(kind, clocks.REFERENCE) for kind in ends["kind"]]
         why = [w for c in dict.fromkeys(sources) if (w := clocks.why_unknown(self.offsets, c, "uncertainty_seconds"))]
-        return Unknown("; ".join(why) or "a clock of this measure could not be estimated")
+        return Unknown(translate("; ".join(why) or "a clock of this measure could not be estimated"))
 
     def record(self, findings: Any, section: str) -> dict[str, Any]:
         """Record the figures of ``section`` (one of :data:`SECTIONS`, e.g. ``"clocks"``) into ``findings``."""

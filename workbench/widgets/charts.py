@@ -3,6 +3,11 @@
 They never mutate their input. Times are shown in Stockholm wall-clock time: the frame's
 UTC instants are converted and passed without a zone, so every viewer sees the same hours
 whatever their own time zone.
+
+Every word a chart shows (title, axes, legend, tooltips, the labels it draws) is a message
+of the catalogue's ``chart`` section (:func:`chart_text`, :func:`chart_label`), in the
+report's language; in Swedish the axes' dates and numbers follow Swedish conventions too
+(:data:`D3_LOCALES`, given to vega-embed).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import altair as alt
 import polars as pl
 
 from ..errors import WorkbenchError
+from ..i18n import current_language, messages, translate
 from ..markup import InlineJSONEncoder, shown, visible
 from ..settings import DISPLAY_TZ, in_report_run
 from ..suppression import HIDDEN, THRESHOLD, small_marker
@@ -25,12 +31,17 @@ __all__ = [
     "DISPLAY_TZ",
     "EXPORT_RENDERER",
     "LIVE_RENDERER",
+    "active_context",
     "activity_chart",
+    "chart_label",
+    "chart_text",
+    "labelled",
     "local_time",
     "milestones",
     "setup",
     "show_in",
     "shown_spec",
+    "time_label",
     "time_title",
 ]
 
@@ -42,14 +53,72 @@ CHART_ACTIONS = {"export": True, "source": False, "compiled": False, "editor": F
 chart, with its data, to a web site; the source views would show the data as JSON."""
 
 
+D3_LOCALES: dict[str, dict[str, Any]] = {
+    "sv": {
+        "formatLocale": {"decimal": ",", "thousands": "\u202f", "grouping": [3], "currency": ["", "\u00a0kr"]},
+        "timeFormatLocale": {
+            "dateTime": "%A %e %B %Y %X",
+            "date": "%Y-%m-%d",
+            "time": "%H:%M:%S",
+            "periods": ["fm", "em"],
+            "days": ["söndag", "måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag"],
+            "shortDays": ["sön", "mån", "tis", "ons", "tor", "fre", "lör"],
+            "months": [
+                "januari", "februari", "mars", "april", "maj", "juni",
+                "juli", "augusti", "september", "oktober", "november", "december",
+            ],
+            "shortMonths": ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"],
+        },
+    }
+}  # fmt: skip
+"""What vega-embed writes axis numbers and dates with, by language (d3's locale definitions);
+English uses vega's own (en-US)."""
+
+
 def _embed_options(metadata: dict[str, Any]) -> dict[str, Any]:
-    """Altair's embed options (``alt.renderers.set_embed_options``) with the actions menu cut to :data:`CHART_ACTIONS`."""
-    return {**(metadata.pop("embed_options", None) or {}), "actions": dict(CHART_ACTIONS)}
+    """Altair's embed options (``alt.renderers.set_embed_options``), the actions menu cut to :data:`CHART_ACTIONS`.
+
+    The report's language adds its d3 number and time locale (:data:`D3_LOCALES`).
+    """
+    given = metadata.pop("embed_options", None) or {}
+    return {**D3_LOCALES.get(current_language(), {}), **given, "actions": dict(CHART_ACTIONS)}
 
 
-def time_title(timezone: str = DISPLAY_TZ, what: str = "time") -> str:
-    """The title of a time axis, naming its zone: ``"time (Europe/Stockholm)"``."""
-    return say("time_axis", what=what, zone=timezone)
+def chart_text(key: str, /, **values: object) -> str:
+    """The catalogue's ``chart.<key>`` in the report's language: a title, an axis, a legend's heading."""
+    return say(f"chart.{key}", **values)
+
+
+def chart_label(group: str, value: object) -> str:
+    """A value a chart draws (a series, a legend entry, a milestone), in the report's language.
+
+    The catalogue's ``chart.<group>.<value>``; else the value's translation as a label the
+    workbench wrote (``notebook_text``, e.g. "login disabled"); else the value itself (evidence:
+    a district, a field name).
+    """
+    found = messages(current_language()).get(f"chart.{group}.{value}")
+    return found if found is not None else translate(str(value))
+
+
+def labelled(frame: pl.DataFrame, column: str, group: str) -> pl.DataFrame:
+    """``frame`` with the values of ``column`` replaced by :func:`chart_label` (``group``)."""
+    if column not in frame.columns:
+        return frame
+    values = frame[column].cast(pl.String).unique().drop_nulls().to_list()
+    mapping = {v: chart_label(group, v) for v in values}
+    return frame.with_columns(pl.col(column).cast(pl.String).replace_strict(mapping, default=None))
+
+
+def time_label(local: Any) -> str:
+    """A wall-clock time (naive, already local) as an axis label: "Fri 13 Dec 18:00", "fre 13 dec. 18.00"."""
+    from babel.dates import format_datetime
+
+    return format_datetime(local, chart_text("period_format"), locale=say("locale"))
+
+
+def time_title(timezone: str = DISPLAY_TZ, what: str | None = None) -> str:
+    """The title of a time axis, naming its zone: ``"time (Europe/Stockholm)"``, ``"tid (Europe/Stockholm)"``."""
+    return say("time_axis", what=what or chart_text("time"), zone=timezone)
 
 
 def shown_spec(spec: dict) -> dict:
@@ -111,8 +180,11 @@ alt.renderers.register(EXPORT_RENDERER, _export_renderer)
 alt.renderers.register(LIVE_RENDERER, _live_renderer)
 
 
-def setup(context: str | None = None) -> str:
-    """Make Altair charts work offline here; call once at the top of a notebook. Returns the context.
+def setup(context: str | None = None) -> None:
+    """Make Altair charts work offline here; call once at the top of a notebook.
+
+    It returns nothing, so a cell ending with ``setup()`` shows no output (a returned
+    ``'export'`` would print on every report page); :func:`active_context` says which one is on.
 
     ``context`` is ``"live"`` (JupyterLab: interactive charts whose JavaScript comes from
     vl-convert, no network; needs anywidget) or ``"export"`` (a headless run for a report:
@@ -137,7 +209,11 @@ def setup(context: str | None = None) -> str:
         alt.renderers.enable(LIVE_RENDERER, offline=True)
     else:
         raise WorkbenchError(f"chart context {context!r} is not one of: live, export")
-    return context
+
+
+def active_context() -> str | None:
+    """The chart context :func:`setup` enabled here (``"live"`` or ``"export"``), None before it ran."""
+    return {EXPORT_RENDERER: "export", LIVE_RENDERER: "live"}.get(alt.renderers.active)
 
 
 def show_in(area: Any, obj: Any) -> None:
@@ -164,7 +240,7 @@ def activity_chart(
     milestones: pl.DataFrame | None = None,
     *,
     timezone: str = DISPLAY_TZ,
-    title: str = "Activity per hour",
+    title: str | None = None,
 ) -> alt.VConcatChart:
     """Small multiples of hourly counts, one row per kind of activity, with milestone rules.
 
@@ -174,6 +250,7 @@ def activity_chart(
         ``logins``, ``page_views``. Incident-wide counts: shown exactly, zeros drawn as zeros.
     milestones : optional ``name`` and ``time`` (UTC) rows, e.g. ``("login disabled", …)``.
     """
+    title = title or chart_text("activity_title")
     kinds = [c for c in activity.columns if c != "hour"]
     numeric = activity.with_columns([pl.col(c).cast(pl.Int64, strict=False) for c in kinds])
     long = local_time(numeric, "hour", timezone=timezone).unpivot(
@@ -187,7 +264,13 @@ def activity_chart(
         rule = (
             alt.Chart(marks)
             .mark_rule(color="firebrick", strokeDash=[4, 3])
-            .encode(x="time:T", tooltip=["name:N", alt.Tooltip("time:T", format="%Y-%m-%d %H:%M")])
+            .encode(
+                x="time:T",
+                tooltip=[
+                    alt.Tooltip("name:N", title=chart_text("milestone")),
+                    alt.Tooltip("time:T", format="%Y-%m-%d %H:%M", title=time_title(timezone)),
+                ],
+            )
         )
         label = (
             alt.Chart(marks)
@@ -197,15 +280,17 @@ def activity_chart(
         rules = rule + label
     rows = []
     for i, kind in enumerate(kinds):
+        name = chart_label("series", kind) if f"chart.series.{kind}" in messages(current_language()) else None
+        name = name or kind.removeprefix("n_").replace("_", " ")
         line = (
             base.transform_filter(alt.datum.kind == kind)
             .encode(
                 x=x if i == len(kinds) - 1 else x.axis(labels=False, ticks=False),
-                y=alt.Y("count:Q", title=kind.replace("_", " ")),
+                y=alt.Y("count:Q", title=name),
                 color=alt.value("#4c78a8"),
                 tooltip=[
-                    alt.Tooltip("hour:T", format="%Y-%m-%d %H:%M", title=f"hour ({timezone})"),
-                    alt.Tooltip("count:Q", title=kind),
+                    alt.Tooltip("hour:T", format="%Y-%m-%d %H:%M", title=time_title(timezone, chart_text("hour"))),
+                    alt.Tooltip("count:Q", title=name),
                 ],
             )
             .properties(width=720, height=80)
@@ -244,7 +329,7 @@ def hidden_layer(frame: pl.DataFrame, count: str, x: alt.X | str, **encode: Any)
         return None
     base = alt.Chart(rows.drop(count))
     outline = base.mark_bar(fillOpacity=0, stroke="#555", strokeDash=[3, 2], strokeWidth=1.2).encode(
-        x=x, y="low:Q", y2="high:Q", tooltip=[alt.Tooltip("shown_as:N", title="hidden (small group)")], **encode
+        x=x, y="low:Q", y2="high:Q", tooltip=[alt.Tooltip("shown_as:N", title=chart_text("hidden"))], **encode
     )
     label = base.mark_text(dy=-6, fontSize=9, color="#333").encode(x=x, y="high:Q", text="shown_as:N")
     return outline + label
@@ -254,13 +339,16 @@ def milestones(window: pl.DataFrame) -> pl.DataFrame:
     """Milestone rows (``name``, ``time``) from a one-row frame of zoned ``*_at`` columns.
 
     ``window`` is e.g. the result of the ``incident_window`` query; a column
-    ``login_disabled_at`` becomes the milestone ``"login disabled"``.
+    ``login_disabled_at`` becomes the milestone ``"login disabled"`` (in the report's language:
+    the catalogue's ``chart.window.login_disabled``).
     """
+    names = {c: chart_label("window", c.removesuffix("_at")) for c in window.columns}
+    names = {c: n if n != c.removesuffix("_at") else n.replace("_", " ") for c, n in names.items()}
     cols = [c for c, t in window.schema.items() if isinstance(t, pl.Datetime) and c.endswith("_at")]
     return (
         window.select(cols)
         .unpivot(on=cols, variable_name="name", value_name="time")
         .drop_nulls("time")
-        .with_columns(pl.col("name").str.strip_suffix("_at").str.replace_all("_", " "))
+        .with_columns(pl.col("name").replace_strict(names, return_dtype=pl.String))
         .sort("time")
     )

@@ -2,7 +2,8 @@
 
 Pure functions from audience-fit frames to Altair charts; inputs are never mutated.
 Suppressed counts (text such as ``"<5"``) are drawn as gaps. Times are shown in the
-wall-clock time of ``timezone``.
+wall-clock time of ``timezone``. Every word drawn is the catalogue's (``chart.*``), in the
+report's language.
 """
 
 from __future__ import annotations
@@ -11,16 +12,12 @@ import altair as alt
 import polars as pl
 
 from ..settings import DISPLAY_TZ
-from .charts import local_time, time_title
+from .charts import chart_label, chart_text, labelled, local_time, time_title
 
 __all__ = ["counterfactual_chart", "events_chart", "timeline_chart"]
 
-_SERIES = {
-    "n_logins": "logins",
-    "n_sessions_open": "sessions open",
-    "n_mismatched_sessions": "mismatched sessions",
-    "n_fault_reports": "fault reports",
-}
+_SERIES = ("n_logins", "n_sessions_open", "n_mismatched_sessions", "n_fault_reports")
+"""The hourly series drawn, by column; their names are the catalogue's ``chart.series.<column>``."""
 _KIND_ORDER = ["deployment", "mismatch", "report", "action"]
 _KIND_COLOURS = ["#4c78a8", "#e45756", "#f58518", "#54a24b"]
 _X_FORMAT = "%a %d %b %H:%M"
@@ -38,14 +35,19 @@ def _milestone_layers(marks: pl.DataFrame | None, timezone: str, x: alt.X) -> tu
     local = local_time(marks.select("milestone", "kind", "time"), "time", timezone=timezone).with_columns(
         lane=(pl.int_range(pl.len()).over("kind") % 2).cast(pl.Int64)
     )
-    tooltip = ["milestone:N", alt.Tooltip("time:T", format="%Y-%m-%d %H:%M", title=f"time ({timezone})")]
-    colour = alt.Color("kind:N", scale=alt.Scale(domain=_KIND_ORDER, range=_KIND_COLOURS), legend=None)
+    local = labelled(labelled(local, "milestone", "milestone"), "kind", "kind")
+    kinds = [chart_label("kind", k) for k in _KIND_ORDER]
+    tooltip = [
+        alt.Tooltip("milestone:N", title=chart_text("milestone")),
+        alt.Tooltip("time:T", format="%Y-%m-%d %H:%M", title=time_title(timezone)),
+    ]
+    colour = alt.Color("kind:N", scale=alt.Scale(domain=kinds, range=_KIND_COLOURS), legend=None)
     rules = alt.Chart(local).mark_rule(strokeDash=[4, 3], opacity=0.7).encode(x="time:T", color=colour, tooltip=tooltip)
-    y = alt.Y("kind:N", sort=_KIND_ORDER, title=None)
+    y = alt.Y("kind:N", sort=kinds, title=None)
     points = alt.Chart(local).mark_point(filled=True, size=70).encode(x=x, y=y, color=colour, tooltip=tooltip)
     labels = (
         alt.Chart(local)
-        .transform_filter(alt.datum.kind != "report")
+        .transform_filter(alt.datum.kind != chart_label("kind", "report"))
         .mark_text(align="left", dx=6, fontSize=10)
         .encode(
             x="time:T",
@@ -54,7 +56,7 @@ def _milestone_layers(marks: pl.DataFrame | None, timezone: str, x: alt.X) -> tu
             yOffset=alt.YOffset("lane:Q", scale=alt.Scale(domain=[0, 1], range=[-5, 5])),
         )
     )
-    return rules, (points + labels).properties(width=720, height=90, title="Milestones")
+    return rules, (points + labels).properties(width=720, height=90, title=chart_text("milestones"))
 
 
 def timeline_chart(
@@ -62,7 +64,7 @@ def timeline_chart(
     marks: pl.DataFrame | None = None,
     *,
     timezone: str = DISPLAY_TZ,
-    title: str = "The incident hour by hour",
+    title: str | None = None,
 ) -> alt.VConcatChart:
     """The milestone timeline above the hourly series, milestones ruled through every panel.
 
@@ -73,39 +75,49 @@ def timeline_chart(
         made fit for the audience).
     marks : milestone rows ``milestone``, ``kind``, ``time`` (e.g. ``incident.milestones``).
     """
+    title = title or chart_text("timeline_title")
     present = [c for c in _SERIES if c in hourly.columns]
+    names = {c: chart_label("series", c) for c in present}
     long = (
         local_time(_numeric(hourly.select("hour", *present), present), "hour", timezone=timezone)
         .unpivot(index="hour", on=present, variable_name="series", value_name="count")
-        .with_columns(pl.col("series").replace_strict(_SERIES, return_dtype=pl.String))
+        .with_columns(pl.col("series").replace_strict(names, return_dtype=pl.String))
     )
     x = alt.X("hour:T", title=time_title(timezone), axis=alt.Axis(format=_X_FORMAT, labelAngle=-30))
     rules, strip = _milestone_layers(
         marks, timezone, alt.X("time:T", title=None, axis=alt.Axis(format=_X_FORMAT, labels=False))
     )
-    tooltip = [alt.Tooltip("hour:T", format="%Y-%m-%d %H:%M", title=f"hour ({timezone})"), "series:N", "count:Q"]
+    tooltip = [
+        alt.Tooltip("hour:T", format="%Y-%m-%d %H:%M", title=time_title(timezone, chart_text("hour"))),
+        alt.Tooltip("series:N", title=chart_text("series_title")),
+        alt.Tooltip("count:Q", title=chart_text("count")),
+    ]
     base = alt.Chart(long)
     panels = []
-    activity = [_SERIES[c] for c in ("n_logins", "n_sessions_open") if c in present]
+    activity = [names[c] for c in ("n_logins", "n_sessions_open") if c in present]
     if activity:
         panels.append(
             base.transform_filter(alt.FieldOneOfPredicate(field="series", oneOf=activity))
             .mark_line(interpolate="step-after")
             .encode(
                 x=x.axis(labels=False, ticks=False),
-                y=alt.Y("count:Q", title="per hour"),
+                y=alt.Y("count:Q", title=chart_text("per_hour")),
                 color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top")),
                 tooltip=tooltip,
             )
-            .properties(width=720, height=140, title="Logins, and sessions open at some moment of the hour")
+            .properties(width=720, height=140, title=chart_text("activity_panel"))
         )
     for column, colour in (("n_mismatched_sessions", "#e45756"), ("n_fault_reports", "#f58518")):
         if column in present:
-            name = _SERIES[column]
+            name = names[column]
             panels.append(
                 base.transform_filter(alt.datum.series == name)
                 .mark_bar(color=colour, width=2)
-                .encode(x=x.axis(labels=False, ticks=False), y=alt.Y("count:Q", title=name), tooltip=tooltip)
+                .encode(
+                    x=x.axis(labels=False, ticks=False),
+                    y=alt.Y("count:Q", title=name, axis=alt.Axis(tickMinStep=1)),  # counts: no "0.5" tick
+                    tooltip=tooltip,
+                )
                 .properties(width=720, height=70)
             )
     if panels:
@@ -117,11 +129,8 @@ def timeline_chart(
     return alt.vconcat(*rows, spacing=6).resolve_scale(x="shared").properties(title=title)
 
 
-_MEASURE_LABELS = {
-    "n_mismatched_sessions": "mismatched sessions",
-    "n_exposed_accounts": "accounts shown to another person",
-    "n_changed_accounts": "accounts changed by another person",
-}
+_MEASURES = ("n_mismatched_sessions", "n_exposed_accounts", "n_changed_accounts")
+"""The counterfactual's measures, by column; their names are the catalogue's ``chart.series.<column>``."""
 
 
 def counterfactual_chart(
@@ -129,7 +138,7 @@ def counterfactual_chart(
     named: pl.DataFrame | None = None,
     *,
     timezone: str = DISPLAY_TZ,
-    title: str = "What would still have happened, by the time login was disabled",
+    title: str | None = None,
 ) -> alt.LayerChart:
     """Step curves of the measures against the shutdown time, with the named alternatives ruled.
 
@@ -137,31 +146,53 @@ def counterfactual_chart(
     ``n_exposed_accounts``, ``n_changed_accounts`` (``counterfactual.shutdown_curve``);
     ``named`` has ``alternative`` and ``shutdown_at`` (``counterfactual.alternatives``).
     """
-    present = [c for c in _MEASURE_LABELS if c in curve.columns]
+    title = title or chart_text("counterfactual_title")
+    present = [c for c in _MEASURES if c in curve.columns]
+    names = {c: chart_label("series", c) for c in present}
     long = (
         local_time(_numeric(curve.select("shutdown_at", *present), present), "shutdown_at", timezone=timezone)
         .unpivot(index="shutdown_at", on=present, variable_name="measure", value_name="count")
-        .with_columns(pl.col("measure").replace_strict(_MEASURE_LABELS, return_dtype=pl.String))
+        .with_columns(pl.col("measure").replace_strict(names, return_dtype=pl.String))
     )
-    x = alt.X("shutdown_at:T", title=f"login disabled at ({timezone})", axis=alt.Axis(format=_X_FORMAT, labelAngle=-30))
+    x = alt.X(
+        "shutdown_at:T",
+        title=time_title(timezone, chart_text("login_disabled_at")),
+        axis=alt.Axis(format=_X_FORMAT, labelAngle=-30),
+    )
     lines = (
         alt.Chart(long)
         .mark_line(interpolate="step-after")
         .encode(
             x=x,
-            y=alt.Y("count:Q", title="would still have happened"),
+            y=alt.Y("count:Q", title=chart_text("still_happened")),
             color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="top", labelLimit=0)),
-            tooltip=[alt.Tooltip("shutdown_at:T", format="%Y-%m-%d %H:%M", title="shutdown"), "measure:N", "count:Q"],
+            tooltip=[
+                alt.Tooltip(
+                    "shutdown_at:T", format="%Y-%m-%d %H:%M", title=time_title(timezone, chart_text("shutdown"))
+                ),
+                alt.Tooltip("measure:N", title=chart_text("measure_title")),
+                alt.Tooltip("count:Q", title=chart_text("count")),
+            ],
         )
         .properties(width=720, height=260, title=title)
     )
     if named is None or named.is_empty():
         return alt.LayerChart(layer=[lines])
-    marks = local_time(named.select("alternative", "shutdown_at"), "shutdown_at", timezone=timezone)
+    marks = labelled(
+        local_time(named.select("alternative", "shutdown_at"), "shutdown_at", timezone=timezone),
+        "alternative",
+        "alternatives",
+    )
     rules = (
         alt.Chart(marks)
         .mark_rule(color="#555", strokeDash=[2, 2])
-        .encode(x="shutdown_at:T", tooltip=["alternative:N", alt.Tooltip("shutdown_at:T", format="%Y-%m-%d %H:%M")])
+        .encode(
+            x="shutdown_at:T",
+            tooltip=[
+                alt.Tooltip("alternative:N", title=chart_text("alternative")),
+                alt.Tooltip("shutdown_at:T", format="%Y-%m-%d %H:%M", title=time_title(timezone)),
+            ],
+        )
     )
     labels = (
         alt.Chart(marks)
@@ -175,15 +206,19 @@ def events_chart(
     counts: pl.DataFrame, marks: pl.DataFrame | None = None, *, timezone: str = DISPLAY_TZ
 ) -> alt.LayerChart:
     """Events per hour by kind (``hour``, ``kind``, ``n``), with milestone rules; for the timeline explorer."""
-    local = local_time(_numeric(counts, ["n"]), "hour", timezone=timezone)
+    local = labelled(local_time(_numeric(counts, ["n"]), "hour", timezone=timezone), "kind", "kind")
     bars = (
         alt.Chart(local)
         .mark_bar()
         .encode(
             x=alt.X("hour:T", title=time_title(timezone), axis=alt.Axis(format=_X_FORMAT, labelAngle=-30)),
-            y=alt.Y("n:Q", title="events per hour"),
+            y=alt.Y("n:Q", title=chart_text("events_per_hour")),
             color=alt.Color("kind:N", title=None, legend=alt.Legend(orient="top")),
-            tooltip=[alt.Tooltip("hour:T", format="%Y-%m-%d %H:%M"), "kind:N", "n:Q"],
+            tooltip=[
+                alt.Tooltip("hour:T", format="%Y-%m-%d %H:%M", title=time_title(timezone, chart_text("hour"))),
+                alt.Tooltip("kind:N", title=chart_text("kind_title")),
+                alt.Tooltip("n:Q", title=chart_text("count")),
+            ],
         )
         .properties(width=720, height=180)
     )

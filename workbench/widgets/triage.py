@@ -29,6 +29,7 @@ import polars as pl
 
 from ..audience import Audience
 from ..errors import WorkbenchError
+from ..i18n import translate
 from ..incident.triage import THRESHOLD, first_report_bounds
 from ..incident.triage_review import labelled, refit, rerank, with_review_label
 from ..notes import Notes
@@ -61,16 +62,14 @@ class TriageReview(ChangeHooks):
         """The review box, or a Markdown note saying why there is none (another audience, no notes, no message)."""
         from IPython.display import Markdown
 
-        from ..i18n import translate
-
         if Audience.parse(audience) is not Audience.INVESTIGATOR:
             return Markdown(
-                f"*{translate('The triage review is for investigators: it shows message text and saves labels.')}*"
+                translate("*The triage review is for investigators: it shows message text and saves labels.*")
             )
         if notes is None:
-            return Markdown("*No triage review: the case has nowhere to keep labels (set `notes_url`).*")
+            return Markdown(translate("*No triage review: the case has nowhere to keep labels (set `notes_url`).*"))
         if ranked.is_empty():
-            return Markdown("*No triage review: no support message arrived in the window.*")
+            return Markdown(translate("*No triage review: no support message arrived in the window.*"))
         return cls(ranked, notes=notes, audience=audience, **options)
 
     def __init__(
