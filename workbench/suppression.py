@@ -220,7 +220,7 @@ def too_fine(
     return len(pinned_whatever_hidden(values, hidden, _reader_lines(frame, counts, keys, values), threshold))
 
 
-SEARCH_WIDTH = 64
+SEARCH_WIDTH = 128
 """At most this many cells are tried (each one propagation) before one complementary cell is chosen."""
 
 
