@@ -164,3 +164,65 @@ def test_the_search_finds_the_smallest_grid_share_reaching_the_target():
     assert len(calls) <= 16  # galloping then halving, not the 200 grid points
     assert M._search(lambda d: 0.79 * d, 0.8) is None
     assert M._search(lambda d: 1.0, 0.8) == pytest.approx(M.STEP)
+
+
+def _tails_every_bin(d: M._Design, X: np.ndarray) -> np.ndarray:
+    """The tails as first written: every bin multiplied for every stratum (the zeros above the reach too)."""
+    rows, total = X.shape[0], X.sum(axis=1)
+    top = int(total.max(initial=0))
+    acc = np.zeros((top + 1, rows))
+    acc[0] = 1.0
+    for k in range(X.shape[1]):
+        n, N = int(d.n[k]), int(d.N[k])
+        D = d.P[k] + np.arange(int(X[:, k].max()) + 1)[:, None]
+        h = np.arange(int(min(n, D.max())) + 1)[None, :]
+        if h.shape[1] == 1:
+            continue
+        valid = (h <= D) & (n - h <= N - D)
+        hh, dd, lf = np.where(valid, h, 0), np.broadcast_to(D, valid.shape), d.lf
+        logp = (
+            lf[dd]
+            - lf[hh]
+            - lf[np.where(valid, dd - hh, 0)]
+            + lf[N - dd]
+            - lf[np.where(valid, n - hh, 0)]
+            - lf[np.where(valid, N - dd - n + hh, 0)]
+            - (lf[N] - lf[n] - lf[N - n])
+        )
+        kernel = np.exp(np.where(valid, logp, -np.inf)).T[:, X[:, k]]
+        if kernel.shape[0] > top + 1:
+            kernel[top] += kernel[top + 1 :].sum(axis=0)
+            kernel = kernel[: top + 1]
+        width = kernel.shape[0]
+        suffix = np.cumsum(acc[top + 2 - width :][::-1], axis=0)
+        new = acc * kernel[0]
+        for j in range(1, width):
+            new[j:] += acc[: top + 1 - j] * kernel[j]
+        new[top] += (kernel[1:] * suffix).sum(axis=0)
+        acc = new
+    tail = np.cumsum(acc[::-1], axis=0)[::-1]
+    return np.minimum(tail[total, np.arange(rows)], 1.0)
+
+
+def test_the_tails_multiplying_only_the_bins_reached_are_the_same_floats():
+    # Many strata and small totals: the last bin (and its overflow) is reached late or not at all.
+    rng = np.random.default_rng(5)
+    lf = _log_factorials(400)
+    for _ in range(60):
+        k = int(rng.integers(1, 12))
+        n = rng.integers(1, 25, k)
+        N = n + rng.integers(1, 40, k)
+        P = np.array([rng.integers(0, N[i] - n[i] + 1) for i in range(k)])
+        X = np.stack([rng.integers(0, n[i] + 1, 7) // int(rng.integers(1, 4)) for i in range(k)], axis=1)
+        design = M._Design(n, np.zeros(k, dtype=np.int64), P, N, 5, ALPHA, MIN_EFFECT, 1e-5, lf)
+        assert np.array_equal(M._tails(design, X), _tails_every_bin(design, X))
+
+
+def test_a_tail_from_cached_strata_is_the_same_float():
+    lf = _log_factorials(300)
+    n, N = np.array([5, 12, 3, 12]), np.array([40, 60, 9, 60])
+    cache: dict = {}
+    for D in (np.array([4, 10, 2, 10]), np.array([4, 11, 2, 10]), np.array([4, 10, 2, 10])):
+        for x_total in (3, 6, 9):
+            assert _tail(n, x_total, N, D, lf, cache) == _tail(n, x_total, N, D, lf)
+    assert sorted(cache) == [(3, 9, 2), (5, 40, 4), (12, 60, 10), (12, 60, 11)]  # each stratum computed once

@@ -33,7 +33,8 @@ ALLOWED: dict[str, set[str]] = {
     "markup": set(),  # text made safe to show: for every room that renders
     "needs": {"evidence", "i18n", "wording"},  # what each recorded figure needs from the evidence; why, in words
     "intervals": set(),  # how narrowly relations pin hidden numbers: no workbench import
-    "suppression": FOUNDATION | {"intervals"},
+    "pinning": {"intervals"},  # what a reader of a breakdown can pin: its lines, the cells they narrow
+    "suppression": FOUNDATION | {"intervals", "pinning"},
     "readonly": {"errors"},
     "case": FORMAT | {"readonly"},
     "caselock": FOUNDATION | {"case"},
@@ -80,6 +81,7 @@ HEADLESS = (
     "scenario",
     "audience",
     "suppression",
+    "pinning",
     "intervals",
     "incident",
     "exposure",

@@ -24,7 +24,7 @@ from typing import Any
 import polars as pl
 
 from .errors import WorkbenchError
-from .intervals import narrowed, propagate
+from .pinning import HIDDEN, THRESHOLD, exposed, known_lines, pinned_whatever_hidden, small_marker
 
 __all__ = [
     "BREAKDOWN_FINDINGS",
@@ -34,16 +34,14 @@ __all__ = [
     "SuppressionError",
     "TooFewToShow",
     "is_breakdown",
+    "pinned_whatever_hidden",
     "shown_count",
     "small_marker",
     "suppress",
+    "too_fine",
     "withheld_note",
 ]
 
-HIDDEN = "[suppressed]"
-"""Shown for a cell hidden to protect another (complementary) or a protected-identity group."""
-THRESHOLD = 5
-"""Counts of 1 to THRESHOLD - 1 in a breakdown are hidden."""
 BREAKDOWN_KEYS = frozenset(
     {
         "district",
@@ -102,11 +100,6 @@ def withheld_note(by: str, shown_by: str | None = None) -> str:
 
     note = translate("withheld: too few to show by {by}").format(by=translate(by))
     return translate("{note}; shown {shown_by}").format(note=note, shown_by=translate(shown_by)) if shown_by else note
-
-
-def small_marker(threshold: int = THRESHOLD) -> str:
-    """What a count of 1 to ``threshold`` - 1 is shown as, e.g. ``"1–4"``."""
-    return "1" if threshold == 2 else f"1–{threshold - 1}"
 
 
 def shown_count(value: int, threshold: int = THRESHOLD) -> int | str:
@@ -168,57 +161,88 @@ def _check_totals(
     return is_total
 
 
-def known_lines(frame: pl.DataFrame, counts: Sequence[str], keys: Sequence[str]) -> list[list[tuple[int, int]]]:
-    """Every group of cells whose sum a reader may know, as (row, count column) positions."""
-    n = frame.height
-    lines: list[list[tuple[int, int]]] = []
-    if len(counts) > 1:
-        lines += [[(r, c) for c in range(len(counts))] for r in range(n)]
-    for c in range(len(counts)):
-        lines.append([(r, c) for r in range(n)])
-    for key in keys:
-        others = [k for k in keys if k != key]
-        if not others:
-            continue  # the whole column, already a line
-        groups: dict[tuple, list[int]] = defaultdict(list)
-        for r, row in enumerate(frame.select(others).iter_rows()):
-            groups[row].append(r)
-        for rows in groups.values():
-            for c in range(len(counts)):
-                lines.append([(r, c) for r in rows])
-    return [line for line in lines if len(line) > 1]
+def _columns(frame: pl.DataFrame, counts: Sequence[str], measures: Iterable[str] | None) -> tuple[list[str], list[str]]:
+    """Check the count columns; the key columns and the measures (default: the float columns)."""
+    for name in counts:
+        if name not in frame.columns:
+            raise SuppressionError(f"count column {name!r} is not in the frame; columns: {frame.columns}")
+        if not frame[name].dtype.is_integer():
+            raise SuppressionError(f"count column {name!r} must hold integers, got dtype {frame[name].dtype}")
+    measures = (
+        [c for c in frame.columns if c not in counts and frame[c].dtype.is_float()]
+        if measures is None
+        else list(measures)
+    )
+    return [c for c in frame.columns if c not in counts and c not in measures], measures
 
 
-def _bounds(
-    values: Sequence[Sequence[Any]], hidden: Mapping[tuple[int, int], str], threshold: int
-) -> dict[tuple[int, int], tuple[float, float]]:
-    """What a reader knows of each hidden cell from its label: "1–4" is 1 to 4; "[suppressed]" is
-    the threshold or more, or anything from 0 when it hides a zero (then no reader can tell)."""
-    small = small_marker(threshold)
-    found = {}
-    for (r, c), label in hidden.items():
-        if label == small:
-            found[(r, c)] = (1.0, threshold - 1.0)
-        else:
-            found[(r, c)] = (0.0 if values[c][r] == 0 else float(threshold), float("inf"))
-    return found
+def _primary(
+    values: Sequence[Sequence[Any]], protected: pl.Series | None, threshold: int
+) -> dict[tuple[int, int], str]:
+    """The cells hidden for their own sake: counts of 1 to threshold - 1, and protected rows' counts."""
+    hidden: dict[tuple[int, int], str] = {}
+    shielded = protected.to_list() if protected is not None else [False] * len(values[0] if values else ())
+    for c, column in enumerate(values):
+        for r, v in enumerate(column):
+            if v is None or v == 0:
+                continue
+            if v < threshold:
+                hidden[(r, c)] = small_marker(threshold)
+            elif shielded[r]:
+                hidden[(r, c)] = HIDDEN
+    return hidden
 
 
-def exposed(
-    values: Sequence[Sequence[Any]],
-    hidden: Mapping[tuple[int, int], str],
-    lines: Sequence[Sequence[tuple[int, int]]],
-    threshold: int,
-) -> list[tuple[int, int]]:
-    """Hidden cells a reader who knows every line's sum pins to fewer than threshold - 1 values."""
-    relations = []
-    for line in lines:
-        inside = [cell for cell in line if cell in hidden]
-        if inside:
-            known = sum(values[c][r] for r, c in line)  # the line's sum, assumed known to the reader
-            seen = sum(values[c][r] for r, c in line if (r, c) not in hidden)
-            relations.append(({cell: 1.0 for cell in inside}, float(known - seen)))
-    return narrowed(propagate(_bounds(values, hidden, threshold), relations), threshold - 1)
+def _reader_lines(
+    frame: pl.DataFrame, counts: Sequence[str], keys: Sequence[str], values: Sequence[Sequence[Any]]
+) -> list[list[tuple[int, int]]]:
+    return [
+        [cell for cell in line if values[cell[1]][cell[0]] is not None] for line in known_lines(frame, counts, keys)
+    ]
+
+
+def too_fine(
+    frame: pl.DataFrame,
+    counts: Sequence[str],
+    *,
+    threshold: int = THRESHOLD,
+    protected: pl.Series | None = None,
+    measures: Iterable[str] | None = None,
+) -> int:
+    """How many cells :func:`suppress` would hide that a reader pins whatever else is hidden (0: maybe publishable).
+
+    A cheap test (one propagation) a caller choosing a coarsening level can run on the counts
+    alone: a positive answer means :func:`suppress` raises :class:`TooFewToShow` for this
+    frame; 0 means it may not (the search decides).
+    """
+    counts = list(counts)
+    keys, _ = _columns(frame, counts, measures)
+    values = [frame[c].to_list() for c in counts]
+    hidden = _primary(values, protected, threshold)
+    return len(pinned_whatever_hidden(values, hidden, _reader_lines(frame, counts, keys, values), threshold))
+
+
+SEARCH_WIDTH = 128
+"""At most this many cells are tried (each one propagation) before one complementary cell is chosen."""
+
+
+def _least_pinning(ranked: Sequence[tuple[int, int]], preference: Any, left_pinned: Any) -> tuple[int, int]:
+    """The cell of ``ranked`` (sorted by ``preference``) whose hiding leaves the fewest cells pinned.
+
+    Totals are spared (only tried when nothing else is left); ties go to the preferred cell.
+    The first cell that leaves nothing pinned is taken at once (no later one can beat it),
+    and at most :data:`SEARCH_WIDTH` cells are tried, in order of preference, so each
+    complementary cell costs a bounded number of propagations however long the lines are.
+    """
+    spared = preference(ranked[0])[0]
+    best, best_left = ranked[0], None
+    for cell in [x for x in ranked if preference(x)[0] == spared][:SEARCH_WIDTH]:
+        left = left_pinned(cell)
+        if best_left is None or left < best_left:
+            best, best_left = cell, left
+        if left == 0:
+            break
+    return best
 
 
 def suppress(
@@ -246,35 +270,19 @@ def suppress(
     breakdown. ``strict=False`` returns the best effort instead (for tests of the audit).
     """
     counts = list(counts)
-    for name in counts:
-        if name not in frame.columns:
-            raise SuppressionError(f"count column {name!r} is not in the frame; columns: {frame.columns}")
-        if not frame[name].dtype.is_integer():
-            raise SuppressionError(f"count column {name!r} must hold integers, got dtype {frame[name].dtype}")
-    measures = (
-        [c for c in frame.columns if c not in counts and frame[c].dtype.is_float()]
-        if measures is None
-        else list(measures)
-    )
-    keys = [c for c in frame.columns if c not in counts and c not in measures]
+    keys, measures = _columns(frame, counts, measures)
     total_columns, total_rows = _split_totals(totals)
     is_total_row = _check_totals(frame, counts, keys, total_columns, total_rows).to_list()
 
     values = [frame[c].to_list() for c in counts]  # values[c][r]
-    hidden: dict[tuple[int, int], str] = {}
-    shielded = protected.to_list() if protected is not None else [False] * frame.height
-    for c, column in enumerate(values):
-        for r, v in enumerate(column):
-            if v is None or v == 0:
-                continue
-            if v < threshold:
-                hidden[(r, c)] = small_marker(threshold)
-            elif shielded[r]:
-                hidden[(r, c)] = HIDDEN
-
-    lines = [
-        [cell for cell in line if values[cell[1]][cell[0]] is not None] for line in known_lines(frame, counts, keys)
-    ]
+    hidden = _primary(values, protected, threshold)
+    lines = _reader_lines(frame, counts, keys, values)
+    if complementary and strict:
+        # A cheap necessary test before the search (see pinned_whatever_hidden): one
+        # propagation instead of a search that must fail.
+        pinned = pinned_whatever_hidden(values, hidden, lines, threshold)
+        if pinned:
+            raise TooFewToShow(keys, len(pinned))
     lines_of: dict[tuple[int, int], list[int]] = defaultdict(list)
     for i, line in enumerate(lines):
         for cell in line:
@@ -327,7 +335,7 @@ def suppress(
                 break
         if not options:  # nothing pinned, or nothing left to hide beside what is
             break
-        hide(min(options, key=lambda x: (preference(x)[0], left_pinned(x), *preference(x)[1:])))
+        hide(_least_pinning(sorted(options, key=preference), preference, left_pinned))
     if complementary and strict:
         pinned = exposed(values, hidden, lines, threshold)
         if pinned:

@@ -145,27 +145,44 @@ def _log_factorials(top: int) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(np.log(np.arange(1, top + 1, dtype=np.float64)))])
 
 
-def _tail(n: np.ndarray, x_total: int, N: np.ndarray, D: np.ndarray, lf: np.ndarray) -> float:
-    """P(Σ X_k >= x_total) for independent X_k ~ Hypergeometric(N_k, D_k, n_k)."""
+def _pmf(nk: int, Nk: int, Dk: int, lf: np.ndarray) -> tuple[int, np.ndarray | None]:
+    """Hypergeometric(Nk, Dk, nk) as (its least value, its probabilities from there; None when it has one value)."""
+    lo, hi = max(0, nk - (Nk - Dk)), min(nk, Dk)
+    if lo == hi:
+        return lo, None
+    k = np.arange(lo, hi + 1)
+    logp = (
+        lf[Dk] - lf[k] - lf[Dk - k] + lf[Nk - Dk] - lf[nk - k] - lf[Nk - Dk - nk + k] - (lf[Nk] - lf[nk] - lf[Nk - nk])
+    )
+    return lo, np.exp(logp)
+
+
+def _tail(
+    n: np.ndarray,
+    x_total: int,
+    N: np.ndarray,
+    D: np.ndarray,
+    lf: np.ndarray,
+    cache: dict[tuple[int, int, int], tuple[int, np.ndarray | None]] | None = None,
+) -> float:
+    """P(Σ X_k >= x_total) for independent X_k ~ Hypergeometric(N_k, D_k, n_k).
+
+    ``cache`` keeps each stratum's distribution by (n_k, N_k, D_k) between calls: the power
+    simulation asks for thousands of tails whose strata mostly repeat.
+    """
     shift = 0
     pmf = np.ones(1)
-    for nk, Nk, Dk in zip(n, N, D, strict=True):
-        lo, hi = max(0, nk - (Nk - Dk)), min(nk, Dk)
-        if lo == hi:
-            shift += lo
-            continue
-        k = np.arange(lo, hi + 1)
-        logp = (
-            lf[Dk]
-            - lf[k]
-            - lf[Dk - k]
-            + lf[Nk - Dk]
-            - lf[nk - k]
-            - lf[Nk - Dk - nk + k]
-            - (lf[Nk] - lf[nk] - lf[Nk - nk])
-        )
+    for nk, Nk, Dk in zip(n.tolist(), N.tolist(), D.tolist(), strict=True):
+        if cache is None:
+            lo, part = _pmf(nk, Nk, Dk, lf)
+        else:
+            key = (nk, Nk, Dk)
+            if key not in cache:
+                cache[key] = _pmf(nk, Nk, Dk, lf)
+            lo, part = cache[key]
         shift += lo
-        pmf = np.convolve(pmf, np.exp(logp))
+        if part is not None:
+            pmf = np.convolve(pmf, part)
     need = x_total - shift
     if need <= 0:
         return 1.0

@@ -123,6 +123,7 @@ def _tails(d: _Design, X: np.ndarray) -> np.ndarray:
     lf = d.lf
     acc = np.zeros((top + 1, rows))
     acc[0] = 1.0
+    reach = 0  # the highest bin of acc that may hold mass
     for k in range(X.shape[1]):
         n, N = int(d.n[k]), int(d.N[k])
         D = d.P[k] + np.arange(int(X[:, k].max()) + 1)[:, None]  # the stratum's total for each count of h's
@@ -145,13 +146,18 @@ def _tails(d: _Design, X: np.ndarray) -> np.ndarray:
             kernel[top] += kernel[top + 1 :].sum(axis=0)
             kernel = kernel[: top + 1]
         width = kernel.shape[0]
-        # mass pushed past the last bin stays in it: Σ_j kernel[j] · (acc at top + 1 - j or more)
-        suffix = np.cumsum(acc[top + 2 - width :][::-1], axis=0)
-        new = acc * kernel[0]
+        # Bins above ``reach`` hold exact zeros, and adding 0.0 changes nothing: only the bins
+        # reached so far are multiplied (the same sums, far fewer of them in the first strata).
+        new = np.zeros_like(acc)
+        new[: reach + 1] = acc[: reach + 1] * kernel[0]
         for j in range(1, width):
-            new[j:] += acc[: top + 1 - j] * kernel[j]
-        new[top] += (kernel[1:] * suffix).sum(axis=0)
-        acc = new
+            m = min(reach + 1, top + 1 - j)
+            new[j : j + m] += acc[:m] * kernel[j]
+        if reach >= top + 2 - width:
+            # mass pushed past the last bin stays in it: Σ_j kernel[j] · (acc at top + 1 - j or more)
+            suffix = np.cumsum(acc[top + 2 - width :][::-1], axis=0)
+            new[top] += (kernel[1:] * suffix).sum(axis=0)
+        acc, reach = new, min(top, reach + width - 1)
     tail = np.cumsum(acc[::-1], axis=0)[::-1]
     return np.minimum(tail[total, np.arange(rows)], 1.0)
 

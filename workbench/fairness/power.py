@@ -88,6 +88,7 @@ def power_curve(
     stratum = cells.join(keys, on=list(STRATA), how="left", maintain_order="left")["_s"].to_numpy().astype(np.int64)
     lf = _log_factorials(int(arr["N"].max(initial=0)))
     rng = np.random.default_rng(seed)
+    strata_pmfs: dict = {}  # each stratum's distribution, by (n, N, D): most repeat between simulations
     rows = []
     for rate in rates:
         detected = 0
@@ -102,7 +103,7 @@ def power_curve(
             p = dict(base_p)
             for k in np.unique(arr["handler_id"][changed]):
                 sel = arr["handler_id"] == k
-                p[k] = _tail(arr["n"][sel], int(x[sel].sum()), arr["N"][sel], D[sel], lf)
+                p[k] = _tail(arr["n"][sel], int(x[sel].sum()), arr["N"][sel], D[sel], lf, strata_pmfs)
             p_arr = np.maximum([p[k] for k in handlers], floor)
             adjusted = holm(p_arr)[np.searchsorted(handlers, h)]
             effect = _risk_difference(arr["n"][mine], x[mine], arr["N"][mine], D[mine])

@@ -18,7 +18,7 @@ from ..audience import Audience, fit
 from ..evidence import PII
 from ..i18n import translate
 from ..notes.reviews import review_column
-from ..suppression import TooFewToShow, withheld_note
+from ..suppression import TooFewToShow, too_fine, withheld_note
 from ..wording import say
 from . import caseworkers as cw, fakes, groups, mde, power, redflags
 from .replay import COLUMNS as REPLAY_COLUMNS
@@ -247,10 +247,17 @@ def _public_groups(allocations: pl.DataFrame, grouping: str, who: Audience) -> p
     withheld: one row with its ``note`` and no figures.
     """
     other = f"other {grouping}s"
-    sizes = allocations.group_by(group=pl.col(grouping).cast(pl.String)).agg(n=pl.len()).sort("n", "group")
+    in_order = (pl.col("outcome") == "in_order").sum().cast(pl.Int64)
+    sizes = (
+        allocations.group_by(group=pl.col(grouping).cast(pl.String))
+        .agg(n=pl.len(), n_in_order=in_order)
+        .sort("n", "group")
+    )
     names = sizes["group"].to_list()
     for k in [0, *range(2, len(names))]:  # pooling one group alone only renames it
         pooled = names[:k]
+        if _pinned_whatever_pooled(sizes, grouping, k, other):
+            continue  # too fine at this k whatever suppression hides: no need to build the view
         label = pl.col(grouping).cast(pl.String)
         frame = groups.group_view(
             allocations.with_columns(pl.when(label.is_in(pooled)).then(pl.lit(other)).otherwise(label).alias(grouping)),
@@ -290,6 +297,29 @@ def _public_groups(allocations: pl.DataFrame, grouping: str, who: Audience) -> p
         {"grouping": [grouping], "group": [None], "note": [withheld_note(grouping)]},
         schema={"grouping": pl.String, "group": pl.String, "note": pl.String},
     )
+
+
+def _pinned_whatever_pooled(sizes: pl.DataFrame, grouping: str, k: int, other: str) -> int:
+    """The cheap test of :func:`_public_groups` at pooling ``k``: cells pinned whatever is hidden (see :func:`too_fine`).
+
+    ``sizes`` (``group``, ``n``, ``n_in_order``, fewest first) gives the counts the view will
+    publish with the ``k`` smallest groups pooled, summed in one pass, without building it.
+    """
+    first_k = (pl.int_range(pl.len()) < k) & pl.col("group").is_not_null()  # as is_in(pooled): a null is never pooled
+    pooled = sizes.with_columns(group=pl.when(first_k).then(pl.lit(other)).otherwise("group"))
+    counts = pooled.group_by("group").agg(
+        grouping=pl.lit(grouping),
+        n_allocations=pl.col("n").sum().cast(pl.Int64),
+        n_in_order=pl.col("n_in_order").sum().cast(pl.Int64),
+    )
+    counts = counts.select(
+        "grouping",
+        "group",
+        "n_allocations",
+        "n_in_order",
+        n_out_of_order=pl.col("n_allocations") - pl.col("n_in_order"),
+    )
+    return too_fine(counts, ["n_allocations", "n_in_order", "n_out_of_order"])
 
 
 def allocation_reviews(review: FairnessReview, audience: str) -> pl.DataFrame:
