@@ -68,7 +68,7 @@ def test_the_step_is_registered_needs_no_case_and_its_verdict_names_every_part(b
 
 def test_one_trivial_run_through_the_worker_path_splits_its_wall(bench):
     r = bench.bench_notebook_overhead(runs=1, import_runs=1, notebooks=())
-    parts = r["worker_until_kernel_s"] + r["kernel_until_first_cell_s"] + r["after_last_cell_s"]
-    assert r["wall_s"] > 0 and r["cpu_s"] > 0 and r["kernel_cpu_s"] > 0
-    assert abs(parts - r["wall_s"]) < 0.5  # the three parts are the wall, up to the cells and rounding
-    assert r["first_cell_imports"] == {}
+    parts = [r["worker_until_kernel_s"], r["kernel_until_first_cell_s"], r["after_last_cell_s"]]
+    assert all(p > 0 for p in parts), parts  # the kernel starts after its worker, and its cell runs after that
+    assert 0 < r["kernel_cpu_s"] < r["cpu_s"]  # the CPU counted covers the worker as well as its kernel
+    assert r["trivial_heavy"] == [] and r["first_cell_imports"] == {}
