@@ -253,6 +253,18 @@ def bench_review(scale: str, out: Path) -> dict:
     return _child(_call("bench_triage", "bench_triage_review", scale, str(out), str(out / "bench.duckdb")))
 
 
+def bench_notebook_overhead(scale: str, out: Path) -> dict:
+    """Fixed cost of a trivial notebook run and each report notebook's first-cell imports (``bench_overhead``); no case."""
+    return _child(_call("bench_overhead", "bench_notebook_overhead"))
+
+
+def _verdict_overhead(scale: str, r: dict) -> list[str]:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_overhead
+
+    return bench_overhead.verdict(r)
+
+
 def _verdict_review(scale: str, r: dict) -> list[str]:
     return [
         f"ranking {r['messages_in_window']:,} messages of the window with the case evidence {r['wall_s']} s "
@@ -288,7 +300,9 @@ STEPS = {
     "triage_scoring": bench_triage,
     "demo": lambda scale, out: _demo().bench_demo(scale, out),
     "triage_review": bench_review,
+    "notebook_overhead": bench_notebook_overhead,
 }
+NO_CASE = {"demo", "triage_scoring", "notebook_overhead"}  # steps that make what they need, or need nothing
 
 
 def _demo():
@@ -438,6 +452,7 @@ STEP_VERDICTS = {
     "incident_queries": _verdict_incident,
     "exposure_queries": _verdict_exposure,
     "journal_overhead": _verdict_journal,
+    "notebook_overhead": _verdict_overhead,
 }
 
 
@@ -480,7 +495,7 @@ def main(argv=None) -> int:
     }
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(args.keep or tmp).resolve() / args.scale  # the children run in ROOT
-        if "generate" not in args.steps and args.steps != ["demo"] and not (out / "evidence").is_dir():
+        if "generate" not in args.steps and not set(args.steps) <= NO_CASE and not (out / "evidence").is_dir():
             print(f"no generated case in {out}: generating one first (untimed)")
             bench_generate(args.scale, out)
         for step in args.steps:

@@ -2,13 +2,40 @@
 
 ``build_report`` runs every report notebook for one audience into a folder and writes its
 index; ``verify`` checks such a folder against its ``report-set.json`` and the case.
+
+Each name is imported from its module when first used: the kernel loads
+:mod:`workbench.reportset.kernel` as an extension, and it must not pay for nbformat,
+rendering and verification with every notebook it runs.
 """
 
-from .build import AUDIENCES, build_report, notebook_paths
-from .contents import HEADLINES, load_set
-from .execution import Job, NotebookError, execute, execute_many
-from .leakscan import scan
-from .verification import Verification, VerificationError, verify
+from __future__ import annotations
+
+import importlib as _importlib
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    from .build import AUDIENCES, build_report, notebook_paths
+    from .contents import HEADLINES, load_set
+    from .execution import Job, NotebookError, execute, execute_many
+    from .leakscan import scan
+    from .verification import Verification, VerificationError, verify
+
+_MODULE = {
+    "AUDIENCES": "build",
+    "HEADLINES": "contents",
+    "Job": "execution",
+    "NotebookError": "execution",
+    "Verification": "verification",
+    "VerificationError": "verification",
+    "build_report": "build",
+    "execute": "execution",
+    "execute_many": "execution",
+    "load_set": "contents",
+    "notebook_paths": "build",
+    "scan": "leakscan",
+    "verify": "verification",
+}
+"""Each public name -> the module of this package it is imported from when first used."""
 
 __all__ = [
     "AUDIENCES",
@@ -25,3 +52,15 @@ __all__ = [
     "scan",
     "verify",
 ]
+
+
+def __getattr__(name: str) -> _typing.Any:
+    if name not in _MODULE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(f".{_MODULE[name]}", __name__), name)
+    globals()[name] = value  # once: the next use finds it here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

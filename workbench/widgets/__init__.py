@@ -1,19 +1,51 @@
-"""Widgets (ipywidgets, plain-Python state) and chart builders for live investigation."""
+"""Widgets (ipywidgets, plain-Python state) and chart builders for live investigation.
 
-from .account import AccountInspector
-from .caseworker import CaseworkerDashboard
-from .charts import activity_chart, milestones, setup
-from .fairness_charts import (
-    caseworker_rate_chart,
-    power_chart,
-    queue_time_chart,
-    red_flag_timeline_chart,
-    winner_rank_chart,
-)
-from .links import AllocationApplicant, TimelineAccounts, hourly_brush_chart, link_brush, range_brush
-from .query_browser import QueryBrowser
-from .timeline import TimelineExplorer
-from .triage import TriageReview
+Each name is imported from its module when first used, so ``from workbench.widgets import
+setup`` loads the chart helpers and altair, not the triage review's scikit-learn and SciPy.
+"""
+
+from __future__ import annotations
+
+import importlib as _importlib
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    from .account import AccountInspector
+    from .caseworker import CaseworkerDashboard
+    from .charts import activity_chart, milestones, setup
+    from .fairness_charts import (
+        caseworker_rate_chart,
+        power_chart,
+        queue_time_chart,
+        red_flag_timeline_chart,
+        winner_rank_chart,
+    )
+    from .links import AllocationApplicant, TimelineAccounts, hourly_brush_chart, link_brush, range_brush
+    from .query_browser import QueryBrowser
+    from .timeline import TimelineExplorer
+    from .triage import TriageReview
+
+_MODULE = {
+    "AccountInspector": "account",
+    "AllocationApplicant": "links",
+    "CaseworkerDashboard": "caseworker",
+    "QueryBrowser": "query_browser",
+    "TimelineAccounts": "links",
+    "TimelineExplorer": "timeline",
+    "TriageReview": "triage",
+    "activity_chart": "charts",
+    "caseworker_rate_chart": "fairness_charts",
+    "hourly_brush_chart": "links",
+    "link_brush": "links",
+    "milestones": "charts",
+    "power_chart": "fairness_charts",
+    "queue_time_chart": "fairness_charts",
+    "range_brush": "links",
+    "red_flag_timeline_chart": "fairness_charts",
+    "setup": "charts",
+    "winner_rank_chart": "fairness_charts",
+}
+"""Each public name -> the module of this package it is imported from when first used."""
 
 __all__ = [
     "AccountInspector",
@@ -35,3 +67,15 @@ __all__ = [
     "setup",
     "winner_rank_chart",
 ]
+
+
+def __getattr__(name: str) -> _typing.Any:
+    if name not in _MODULE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(f".{_MODULE[name]}", __name__), name)
+    globals()[name] = value  # once: the next use finds it here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
