@@ -286,8 +286,8 @@ def _public_groups(allocations: pl.DataFrame, grouping: str, who: Audience) -> p
         except TooFewToShow:
             continue
         note = (
-            translate("withheld: too few to show these {k} {grouping}s one by one; pooled").format(
-                k=k, grouping=translate(f"{grouping}s")
+            translate("withheld: too few to show these {k} {groups} one by one; pooled").format(
+                k=k, groups=translate(f"{grouping}s")
             )
             if k
             else None
