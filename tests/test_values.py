@@ -88,3 +88,12 @@ def test_prose_bound_to_findings_uses_the_name(tmp_path):
     findings.record("first_year", 2013, "First year")
     text = findings.text("Detected after {time_to_detect_hours}; {swap_rate} swapped; since {first_year}.")
     assert text == "Detected after 48 h 23 min; 9.7% swapped; since 2013."
+
+
+def test_bounds_that_collapse_read_as_the_one_number():
+    # The "122 (between 122 and 122)": exact bounds are one figure, in both languages.
+    assert format_value(Bounds(122, 122, 122), "sessions_mismatched") == "122"
+    assert format_value({"min": 0.5, "likely": 0.5, "max": 0.5}, "swap_rate", "sv") == format_value(
+        0.5, "swap_rate", "sv"
+    )
+    assert format_value(Bounds(121, 122, 122), "sessions_mismatched") == "122 (between 121 and 122)"

@@ -250,7 +250,8 @@ def format_value(value: Any, name: str | None = None, language: str | None = Non
     "48 h 23 min" (``time_to_detect_hours``: 48.39 hours), money as "312 000 kr". Otherwise:
     thin-space thousands, 4 significant digits for fractions, booleans as yes/no, ISO 8601
     durations (``"PT5H30M"``) as durations, times in Europe/Stockholm (an ISO string with a
-    zone counts as a time), bounds as "likely (between min and max)", lists joined by commas
+    zone counts as a time), bounds as "likely (between min and max)" (or the one number when
+    all three read alike), lists joined by commas
     ("none" when empty). An unknown figure reads "unknown (reason)". All of it in ``language``
     (default: :func:`workbench.i18n.current_language`).
     """
@@ -262,6 +263,8 @@ def format_value(value: Any, name: str | None = None, language: str | None = Non
         value = {"min": value.min, "likely": value.likely, "max": value.max}
     if isinstance(value, Mapping) and {"min", "likely", "max"} <= set(value):
         low, likely, high = (format_value(value[k], name, lang) for k in ("min", "likely", "max"))
+        if low == likely == high:  # exact: "52", never "52 (between 52 and 52)"
+            return likely
         return say("bounds", lang, likely=likely, low=low, high=high)
     if isinstance(value, bool):
         return say("yes" if value else "no", lang)
