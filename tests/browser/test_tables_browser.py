@@ -30,18 +30,18 @@ def test_a_click_on_a_header_sorts_the_rows(browser, page_path):  # noqa: F811
     first = "table[data-wb-search] tbody tr:first-child td"
     assert page.page.eval_on_selector_all(first, f"cs => cs.map({align})") == ["right", "left", "right", "right"]
     assert _column(page, 0) == [str(v) for v in frame["listing_id"]]  # as given: no order
-    header = page.page.locator("table[data-wb-search] th", has_text="n_offers")
+    header = page.page.locator('table[data-wb-search] th[data-col="n_offers"]')
     header.click()
     ascending = [int(v) for v in _column(page, 2)]
     assert ascending == sorted(frame["n_offers"].to_list()) and header.get_attribute("aria-sort") == "ascending"
     header.click()
     assert [int(v) for v in _column(page, 2)] == sorted(frame["n_offers"].to_list(), reverse=True)
     # a share sorts by its value, not by its text ("10.0%" after "5.0%")
-    page.page.locator("table[data-wb-search] th", has_text="share_in_order").click()
+    page.page.locator('table[data-wb-search] th[data-col="share_in_order"]').click()
     shares = [float(v.rstrip("%")) for v in _column(page, 3)]
     assert shares == sorted(shares) and shares[0] < shares[-1]
     # text sorts as text, rows kept whole: each id still beside its own district
-    page.page.locator("table[data-wb-search] th", has_text="district").click()
+    page.page.locator('table[data-wb-search] th[data-col="district"]').click()
     districts = _column(page, 1)
     assert districts == sorted(districts)
     pairs = set(zip(_column(page, 0), districts, strict=True))
