@@ -107,7 +107,7 @@ class Table:
         rows = self.frame.head(self.max_rows)
         numeric = {c for c, t in rows.schema.items() if t.is_numeric()}
         head = "".join(
-            f'<th{_NUM if c in numeric else ""} data-col="{html.escape(c)}">{html.escape(shown(column_label(c)))}</th>'
+            f'<th{_NUM if c in numeric else ""} data-col="{html.escape(shown(c))}">{html.escape(shown(column_label(c)))}</th>'
             for c in rows.columns
         )
         body = "".join(
