@@ -60,7 +60,9 @@ ALLOWED: dict[str, set[str]] = {
     "widgets": ANALYSIS
     | {"csvout", "display", "findings", "person_lists", "incident", "exposure", "fairness", "markup", "notes"},
     "reportset": ANALYSIS | {"findings", "display", "caselock", "markup", "intervals", "notes", "__init__"},
-    "cli": ANALYSIS | {"findings", "reportset", "ingest", "mapping", "scenario", "evidence_docs", "notes", "__init__"},
+    "cli": ANALYSIS
+    | {"commands", "findings", "reportset", "ingest", "mapping", "scenario", "evidence_docs", "notes", "__init__"},
+    "commands": ANALYSIS | {"findings", "reportset", "scenario", "evidence_docs", "notes", "values"},
     "__init__": {"case", "errors"},
 }
 RENDERERS = ("IPython", "ipywidgets", "altair", "nbconvert", "papermill")
