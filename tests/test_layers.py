@@ -36,7 +36,8 @@ ALLOWED: dict[str, set[str]] = {
     "pinning": {"intervals"},  # what a reader of a breakdown can pin: its lines, the cells they narrow
     "suppression": FOUNDATION | {"intervals", "pinning"},
     "readonly": {"errors"},
-    "case": FORMAT | {"readonly"},
+    "caselocation": {"errors", "settings"},  # where a case file is, and which engine wrote it
+    "case": FORMAT | {"readonly", "caselocation"},
     "caselock": FOUNDATION | {"case"},
     "queries": FORMAT | {"case", "notes"},  # the runner journals each run where the case has a notes database
     "ingest": FORMAT | {"case", "caselock"},
@@ -75,6 +76,7 @@ HEADLESS = (
     "figures",
     "evidence",
     "case",
+    "caselocation",
     "caselock",
     "readonly",
     "queries",
