@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import hashlib
 import html
-from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -37,9 +35,9 @@ from ..audience import Audience, fit
 from ..csvout import write_csv
 from ..display import Table
 from ..errors import WorkbenchError
-from ..queries import REQUIRED, FromQuery, Param
 from ..settings import DISPLAY_TZ, output_dir
 from .annotate_box import annotation_box, row_targets
+from .query_params import param_hint, param_input, parse_param
 
 if TYPE_CHECKING:
     from ..case import Case
@@ -394,11 +392,11 @@ class QueryBrowser:
         )
         rows = []
         for p in q.params:
-            widget = _input(p, self.timezone)
+            widget = param_input(p, self.timezone)
             widget.add_class(f"wb-param-{p.name}")
             widget.observe(self._on_param, names="value")
             self._w_param[p.name] = widget
-            rows.append(w.HBox([widget, w.HTML(_hint(p), layout=w.Layout(flex="1", margin="0 0 0 8px"))]))
+            rows.append(w.HBox([widget, w.HTML(param_hint(p), layout=w.Layout(flex="1", margin="0 0 0 8px"))]))
         self._w_params.children = rows or [w.HTML("<p><i>This query has no parameters.</i></p>")]
         self._on_param()
 
@@ -429,7 +427,7 @@ class QueryBrowser:
             if raw is None or (isinstance(raw, str) and not raw.strip()):
                 continue  # the query's default
             try:
-                values[p.name] = p.coerce(_parse(p, raw, self.timezone), q.name, q.params)
+                values[p.name] = p.coerce(parse_param(p, raw, self.timezone), q.name, q.params)
             except WorkbenchError as exc:
                 errors[p.name] = str(exc)
         return values, errors
@@ -438,58 +436,6 @@ class QueryBrowser:
         from IPython.display import display
 
         display(self._w_box)
-
-
-def _input(p: Param, timezone: str):
-    """An input widget for parameter ``p``: its default filled in when it is a plain value."""
-    import ipywidgets as w
-
-    style = {"description_width": "170px"}
-    common = {"description": p.name, "style": style, "layout": w.Layout(width="440px")}
-    plain = p.default if p.default is not REQUIRED and not isinstance(p.default, FromQuery) else None
-    if p.type is bool:
-        return w.Checkbox(value=bool(plain), indent=True, **common)
-    if p.type is int and isinstance(plain, int):
-        return w.IntText(value=plain, **common)
-    if p.type is float and isinstance(plain, (int, float)):
-        return w.FloatText(value=float(plain), **common)
-    if p.type is date:
-        return w.DatePicker(value=plain, **common)
-    if p.type is str:
-        return w.Text(value=plain or "", **common)
-    # datetimes, and numbers without a plain default: typed as text, checked on use
-    hint = "required" if p.default is REQUIRED else f"default: {p.default}" if p.default is not None else "optional"
-    if p.type is datetime:
-        hint += f" · e.g. 2013-12-13 18:00 ({timezone}) or 2013-12-13T17:00Z"
-    return w.Text(value="", placeholder=hint, **common)
-
-
-def _parse(p: Param, raw: Any, timezone: str) -> Any:
-    """The typed value of an input's ``raw`` value; a WorkbenchError naming the parameter if it is not one.
-
-    A time typed without an offset is read in ``timezone``, the zone the tables show.
-    """
-    if p.type is datetime and isinstance(raw, str):
-        try:
-            value = datetime.fromisoformat(raw.strip())
-        except ValueError:
-            raise WorkbenchError(
-                f"parameter {p.name!r} must be a time such as 2013-12-13 18:00 (read in {timezone}) "
-                f"or 2013-12-13T17:00:00+00:00, got {raw!r}"
-            ) from None
-        return value if value.tzinfo is not None else value.replace(tzinfo=ZoneInfo(timezone))
-    if not isinstance(raw, str) or p.type in (str, date):
-        return raw
-    try:
-        return p.type(raw.strip())
-    except ValueError:
-        raise WorkbenchError(f"parameter {p.name!r} must be a {p.type_name}, got {raw!r}") from None
-
-
-def _hint(p: Param) -> str:
-    default = "required" if p.default is REQUIRED else f"default {html.escape(str(p.default))}"
-    doc = f" — {html.escape(p.doc)}" if p.doc else ""
-    return f'<span style="font-size:11px;color:#555"><code>{p.type_name}</code>, {default}{doc}</span>'
 
 
 def _count(n: int) -> str:
