@@ -26,7 +26,7 @@ def messages(n: int, seed: int = 1):
 
     from workbench.incident.triage import training_corpus
 
-    corpus = training_corpus(include_final_test=True)
+    corpus = training_corpus()
     rng = np.random.default_rng(seed)
     pick = corpus[rng.integers(0, corpus.height, n)]
     bodies = pick["body"].fill_null("").to_list()
