@@ -15,6 +15,7 @@ from workbench.errors import WorkbenchError
 from workbench.incident.classify import evaluate, handwritten_corpus, score
 from workbench.incident.triage import (
     HELD_OUT_ROUNDS,
+    THRESHOLD,
     first_report_bounds,
     fit,
     model_text,
@@ -22,6 +23,7 @@ from workbench.incident.triage import (
     rank_window,
     trained_model,
     training_corpus,
+    training_fingerprint,
     triage,
 )
 from workbench.incident.triage_eval import carrying, summary
@@ -173,10 +175,44 @@ def test_the_fresh_rounds_are_balanced_new_and_in_the_styles_the_corpus_lacked()
 
 
 def test_the_rules_score_on_the_fresh_rounds_as_first_recorded():
-    fresh = handwritten_corpus("fresh")
+    fresh = pl.concat([handwritten_corpus("fresh"), handwritten_corpus("heldout")])
     for row in (r for r in _triage_record() if r["method"] == "rules"):
         got = evaluate(fresh.filter(pl.col("round") == row["round"]))
         assert (got["tp"], got["fp"], got["fn"]) == (row["tp"], row["fp"], row["fn"]), row
+
+
+def test_the_held_out_rounds_are_new_and_never_trained_on():
+    held = handwritten_corpus("heldout")
+    assert sorted(set(held["round"])) == list(HELD_OUT_ROUNDS) and held["id"].is_unique().all()
+    corpus = training_corpus()
+    assert not set(held["id"]) & set(corpus["id"]) and not set(held["body"]) & set(corpus["body"])
+    for r in HELD_OUT_ROUNDS:
+        one = held.filter(pl.col("round") == r)
+        assert one["label"].sum() >= 15 and (one["label"] == 0).sum() >= 15, r
+
+
+def test_the_held_out_rounds_score_as_first_recorded():
+    """Model version 3 was frozen, then rounds 11 and 12 were scored once: the shipped model gives those scores now.
+
+    A changed model (another training fingerprint) must be scored again and recorded as a new entry, never over these.
+    """
+    record = json.loads(RECORD.read_text(encoding="utf-8"))["triage"]
+    assert record["model_sha256"] == training_fingerprint(), "the model changed since rounds 11-12 were scored"
+    first = {(r["round"], r["method"]): r for r in record["history"] if r["round"] in HELD_OUT_ROUNDS}
+    assert {m for _, m in first} == {"rules", "model", "combined"} and {r for r, _ in first} == set(HELD_OUT_ROUNDS)
+    held = handwritten_corpus("heldout")
+    for r in HELD_OUT_ROUNDS:
+        test = triage(held.filter(pl.col("round") == r))
+        truth = test.filter(pl.col("label") == 1)["id"]
+        for method, chosen in (
+            ("rules", pl.col("is_report")),
+            ("model", pl.col("probability") >= THRESHOLD),
+            ("combined", pl.col("candidate")),
+        ):
+            got = score(test.filter(chosen)["id"], truth)
+            want = first[(r, method)]
+            assert (got["tp"], got["fp"], got["fn"]) == (want["tp"], want["fp"], want["fn"]), (r, method)
+            assert want["reports"] == truth.len() and want["when"].startswith("first score: model version 3")
 
 
 @pytest.mark.slow
