@@ -14,7 +14,7 @@ import pytest
 from workbench.errors import WorkbenchError
 from workbench.incident.classify import evaluate, handwritten_corpus, score
 from workbench.incident.triage import (
-    FINAL_TEST_ROUND,
+    HELD_OUT_ROUNDS,
     THRESHOLD,
     first_report_bounds,
     fit,
@@ -23,6 +23,7 @@ from workbench.incident.triage import (
     rank_window,
     trained_model,
     training_corpus,
+    training_fingerprint,
     triage,
 )
 from workbench.incident.triage_eval import carrying, summary
@@ -50,10 +51,10 @@ def test_the_shipped_generated_messages_are_the_generators():
     assert set(shipped["label"]) == {0, 1} and shipped.filter(pl.col("label") == 1).height >= 60
 
 
-def test_training_leaves_the_final_test_round_out():
+def test_training_takes_rounds_1_to_10_and_leaves_the_held_out_rounds_out():
     corpus = training_corpus()
-    assert FINAL_TEST_ROUND not in set(corpus["round"])
-    assert {0, 1, 8} <= set(corpus["round"]) and corpus["id"].is_unique().all()
+    assert set(corpus["round"]) == set(range(11)) and not set(HELD_OUT_ROUNDS) & set(corpus["round"])
+    assert corpus["id"].is_unique().all()
 
 
 def test_training_is_deterministic_and_the_fast_path_is_the_pipelines():
@@ -80,6 +81,22 @@ def test_a_rule_match_is_explained_by_its_phrase_and_a_model_find_by_its_ngrams(
     assert not model["is_report"] and model["candidate"] and model["probability"] >= 0.5, model
     assert model["explanation"] and "'" in model["explanation"]
     assert not unrelated["candidate"] and unrelated["probability"] < 0.2
+
+
+def test_a_report_told_only_by_an_effect_is_a_candidate_and_a_question_about_ones_settings_is_not():
+    """Hand-written here, in none of the rounds: the pairing of a thing of the account with "not mine / never"."""
+    found = triage(
+        _messages(
+            "Hej, på min sida står nu att jag har en hund och två barn i hushållet. Jag bor själv i en etta.",
+            "hallo?? min epost pa kontot e nan hotmail ja aldrig haft",
+            "My pages lists an employer called Fjällbo Bygg. I have been retired since 2011.",
+            "Hur ändrar jag min e-postadress på Mina sidor?",
+            "Is it normal that the site asks me to log in again every day?",
+            "I changed my phone number myself last night, is it saved?",
+        )
+    )
+    assert not found["is_report"].any()  # the rules read none of them
+    assert found["candidate"].to_list() == [True, True, True, False, False, False], found["probability"].to_list()
 
 
 def test_a_bad_threshold_is_refused():
@@ -143,8 +160,8 @@ def _triage_record() -> list[dict]:
 
 def test_the_fresh_rounds_are_balanced_new_and_in_the_styles_the_corpus_lacked():
     fresh = handwritten_corpus("fresh")
-    assert sorted(set(fresh["round"])) == [9, FINAL_TEST_ROUND] and fresh["id"].is_unique().all()
-    for r in (9, FINAL_TEST_ROUND):
+    assert sorted(set(fresh["round"])) == [9, 10] and fresh["id"].is_unique().all()
+    for r in (9, 10):
         one = fresh.filter(pl.col("round") == r)
         assert one.height == 40 and one["label"].sum() == 20
     older = pl.concat([handwritten_corpus("development")["body"], handwritten_corpus("test")["body"]])
@@ -158,37 +175,58 @@ def test_the_fresh_rounds_are_balanced_new_and_in_the_styles_the_corpus_lacked()
 
 
 def test_the_rules_score_on_the_fresh_rounds_as_first_recorded():
-    fresh = handwritten_corpus("fresh")
+    fresh = pl.concat([handwritten_corpus("fresh"), handwritten_corpus("heldout")])
     for row in (r for r in _triage_record() if r["method"] == "rules"):
         got = evaluate(fresh.filter(pl.col("round") == row["round"]))
         assert (got["tp"], got["fp"], got["fn"]) == (row["tp"], row["fp"], row["fn"]), row
 
 
-def test_the_untouched_round_scores_as_recorded():
-    """The shipped model never saw round 10; its recorded final-test score is what it gives now."""
-    test = triage(handwritten_corpus("fresh").filter(pl.col("round") == FINAL_TEST_ROUND))
-    truth = test.filter(pl.col("label") == 1)["id"]
-    final = {r["method"]: r for r in _triage_record() if r["when"].startswith("final test")}
-    for method, chosen in (("model", pl.col("probability") >= THRESHOLD), ("combined", pl.col("candidate"))):
-        got = score(test.filter(chosen)["id"], truth)
-        assert (got["tp"], got["fp"], got["fn"]) == tuple(final[method][k] for k in ("tp", "fp", "fn")), method
-    # what the first, frozen score was: recorded, and not better than the model now claims
-    first = {(r["round"], r["method"]): r for r in _triage_record() if r["when"].startswith("first score")}
-    assert first[(FINAL_TEST_ROUND, "combined")]["recall"] <= final["combined"]["recall"]
+def test_the_held_out_rounds_are_new_and_never_trained_on():
+    held = handwritten_corpus("heldout")
+    assert sorted(set(held["round"])) == list(HELD_OUT_ROUNDS) and held["id"].is_unique().all()
+    corpus = training_corpus()
+    assert not set(held["id"]) & set(corpus["id"]) and not set(held["body"]) & set(corpus["body"])
+    for r in HELD_OUT_ROUNDS:
+        one = held.filter(pl.col("round") == r)
+        assert one["label"].sum() >= 15 and (one["label"] == 0).sum() >= 15, r
+
+
+def test_the_held_out_rounds_score_as_first_recorded():
+    """Model version 3 was frozen, then rounds 11 and 12 were scored once: the shipped model gives those scores now.
+
+    A changed model (another training fingerprint) must be scored again and recorded as a new entry, never over these.
+    """
+    record = json.loads(RECORD.read_text(encoding="utf-8"))["triage"]
+    assert record["model_sha256"] == training_fingerprint(), "the model changed since rounds 11-12 were scored"
+    first = {(r["round"], r["method"]): r for r in record["history"] if r["round"] in HELD_OUT_ROUNDS}
+    assert {m for _, m in first} == {"rules", "model", "combined"} and {r for r, _ in first} == set(HELD_OUT_ROUNDS)
+    held = handwritten_corpus("heldout")
+    for r in HELD_OUT_ROUNDS:
+        test = triage(held.filter(pl.col("round") == r))
+        truth = test.filter(pl.col("label") == 1)["id"]
+        for method, chosen in (
+            ("rules", pl.col("is_report")),
+            ("model", pl.col("probability") >= THRESHOLD),
+            ("combined", pl.col("candidate")),
+        ):
+            got = score(test.filter(chosen)["id"], truth)
+            want = first[(r, method)]
+            assert (got["tp"], got["fp"], got["fn"]) == (want["tp"], want["fp"], want["fn"]), (r, method)
+            assert want["reports"] == truth.len() and want["when"].startswith("first score: model version 3")
 
 
 @pytest.mark.slow
 def test_leave_one_round_out_scores_every_round_for_rules_model_and_combined():
     table = carrying()
     cv = table.filter(pl.col("part") == "cross-validation")
-    assert cv["round"].to_list() == [1, 2, 3, 4, 5, 6, 7, 8, 9]
-    assert table.filter(pl.col("part") == "final test")["round"].to_list() == [FINAL_TEST_ROUND]
+    assert cv["round"].to_list() == list(range(1, 11))
     pooled = table.filter(pl.col("part") == "cross-validation, pooled").row(0, named=True)
     assert pooled["messages"] == cv["messages"].sum()
     # combined adds the model's finds to the rules': it recalls at least as much, round by round
     assert (cv["combined_recall"] >= cv["rules_recall"]).all() and (cv["combined_recall"] >= cv["model_recall"]).all()
     s = summary(table)
     assert s["mean_combined_recall"] >= 0.9 and s["mean_model_precision"] >= 0.9, s
+    assert s["min_model_recall"] >= 0.9 and s["min_combined_recall"] >= 0.9, s
 
 
 def test_auditors_see_no_message_text_and_the_public_counts_only(monkeypatch):

@@ -68,6 +68,24 @@ MESSAGES = [
     ),
     # Cecilia signs with her own name and street: that is no evidence
     ("<t-cecilia-own@x>", _at(12, 50), CECILIA, None, None, "Hej, Cecilia Prov här, Provgatan 3. När kommer fakturan?"),
+    # the same vague complaint from a bound sender (Alva, after her session showed Bo's account) and from
+    # David, never bound: only the case evidence tells them apart
+    (
+        "<t-alva-vague@x>",
+        _at(12, 20),
+        ALVA,
+        None,
+        None,
+        "Hej, något ser konstigt ut på Mina sidor sedan i morse. Kan ni ringa mig?",
+    ),
+    (
+        "<t-david-vague@x>",
+        _at(12, 25),
+        DAVID,
+        None,
+        None,
+        "Hej, något ser konstigt ut på Mina sidor sedan i morse. Kan ni ringa mig snart?",
+    ),
     # a sender the case cannot tie to a member
     ("<t-unknown@x>", _at(13, 10), None, "someone@elsewhere.example", None, "Jag såg Bo Provs namn på min sida!"),
 ]
@@ -80,6 +98,8 @@ EXPECTED = {
     "<t-bo-before@x>": {"sender_id": BO, "bound_account_id": None, "names_account": False, "changed_field": None},
     "<t-david-names@x>": {"sender_id": DAVID, "bound_account_id": None, "names_member": True, "changed_field": None},
     "<t-cecilia-own@x>": {"sender_id": CECILIA, "bound_account_id": None, "names_member": False, "changed_field": None},
+    "<t-alva-vague@x>": {"sender_id": ALVA, "bound_account_id": BO, "names_account": False, "changed_field": None},
+    "<t-david-vague@x>": {"sender_id": DAVID, "bound_account_id": None, "names_member": False, "changed_field": None},
     "<t-unknown@x>": {"sender_id": None, "bound_account_id": None, "names_member": False, "changed_field": None},
 }
 """What :func:`workbench.incident.triage_case.case_evidence` must find for each message, by hand."""

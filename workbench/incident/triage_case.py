@@ -12,10 +12,11 @@ For each message whose sender the case knows (by customer number, else by e-mail
 - **changed field**: someone else's session changed a field of the sender's own account
   before the message, and the message mentions that field or its new value.
 
-Each found item adds a fixed weight (:data:`WEIGHTS`) to the message's ranking score,
-``score = 1 - (1 - probability) · Π (1 - weight)``, and a sentence to ``evidence`` ("sender's
-session showed account 1026984 at Fri 13 Dec 19:29, 14 h 31 min before the message; the
-message names that account's holder"). The evidence counts toward the ranking only: it never
+Each found item adds a fitted weight in log-odds (:mod:`.triage_weights`) to the message's
+ranking score, ``score = sigmoid(logit(probability) + Σ weight)`` (``evidence_weight`` is the
+sum), and a sentence to ``evidence`` ("sender's session showed account 1026984 at Fri 13 Dec
+19:29, 14 h 31 min before the message; the message names that account's holder"). The
+evidence counts toward the ranking only: it never
 makes a session bound (that is the web log's alone), and the first-report time is still the
 earliest message that reports the fault, never the session it points to.
 
@@ -29,30 +30,21 @@ import re
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from ..queries import run
 from ..settings import DISPLAY_TZ
 from .triage import THRESHOLD, model_text
+from .triage_weights import CaseWeights, evidence_logit, logit, shipped_case_weights
 
 __all__ = [
     "EVIDENCE_SCHEMA",
     "FIELD_WORDS",
-    "WEIGHTS",
     "case_evidence",
     "rescore",
     "with_case_evidence",
 ]
-
-WEIGHTS: dict[str, float] = {
-    "bound": 0.25,
-    "names_account": 0.6,
-    "names_member": 0.4,
-    "changed_field": 0.6,
-}
-"""How much each item of case evidence adds to the ranking score (see the module). Fixed by hand, not fitted:
-being bound alone lifts a message the model gives 0.2 to 0.4 (the candidate threshold), no further; a
-message that also names the account it was shown, or mentions a field a stranger changed, is lifted above it."""
 
 FIELD_WORDS: dict[str, str] = {
     "name": r"namn\w*|name",
@@ -82,7 +74,7 @@ EVIDENCE_SCHEMA = pl.Schema(
         "evidence": pl.String(),
     }
 )
-"""One row per message: what the case says about its sender, the weight it adds and the sentence shown."""
+"""One row per message: what the case says about its sender, the log-odds it adds and the sentence shown."""
 
 _WORD = r"[\w'-]+"
 
@@ -197,13 +189,20 @@ def _gap(minutes: int) -> str:
 
 
 def case_evidence(
-    case: Any, inbox: pl.DataFrame, start: datetime, end: datetime, *, timezone: str = DISPLAY_TZ
+    case: Any,
+    inbox: pl.DataFrame,
+    start: datetime,
+    end: datetime,
+    *,
+    timezone: str = DISPLAY_TZ,
+    weights: CaseWeights | None = None,
 ) -> pl.DataFrame:
     """What the case says about each message of ``inbox``, one row per message (:data:`EVIDENCE_SCHEMA`).
 
     ``inbox`` is the classified inbox (message_id, reported_at on the web clock,
     sender_applicant_id, sender_address, subject, body); [start, end) the incident window,
-    whose sessions and profile changes are read. ``timezone`` is for the times in ``evidence``.
+    whose sessions and profile changes are read. ``timezone`` is for the times in ``evidence``;
+    ``weights`` give ``evidence_weight`` (default: :func:`~.triage_weights.shipped_case_weights`).
     """
     if inbox.is_empty():
         return pl.DataFrame(schema=EVIDENCE_SCHEMA)
@@ -236,7 +235,6 @@ def case_evidence(
     ):
         row: dict[str, Any] = {"message_id": message_id, "sender_id": sender}
         said: list[str] = []
-        weight = 1.0
         text = texts[i]
         shown = [r for r in bound_of.get(sender, ()) if r["first_rendered_at"] < at] if sender is not None else []
         if shown:
@@ -245,7 +243,6 @@ def case_evidence(
             row.update(
                 bound_account_id=last["account_id"], bound_at=last["first_rendered_at"], bound_minutes_before=minutes
             )
-            weight *= 1 - WEIGHTS["bound"]
             sentence = (
                 f"sender's session showed account {last['account_id']} at "
                 f"{_when(last['first_rendered_at'], timezone)}, {_gap(minutes)} before the message"
@@ -261,7 +258,6 @@ def case_evidence(
                     break
             if mentioned:
                 row["names_account"] = True
-                weight *= 1 - WEIGHTS["names_account"]
                 sentence += f"; the message names that account's {' and '.join(mentioned)}"
             said.append(sentence)
         mine = {folded_name.get(sender), folded_co.get(sender)} - {None, ""}
@@ -274,7 +270,6 @@ def case_evidence(
             who = others[0][0]
             whats = sorted({what for w, what in others if w == who})
             row["names_member"] = True
-            weight *= 1 - WEIGHTS["names_member"]
             said.append(f"the message names the {' and '.join(whats)} of member {who}, not the sender")
         for r in changed_of.get(sender, ()) if sender is not None else ():
             if r["time"] >= at:
@@ -283,35 +278,47 @@ def case_evidence(
             hit = field_words[r["field"]].search(text) if r["field"] in field_words else None
             if hit or (len(new) >= 4 and new in text):
                 row["changed_field"] = r["field"]
-                weight *= 1 - WEIGHTS["changed_field"]
                 said.append(
                     f"the session of member {r['actor_applicant_id']} changed the {r['field']} of the sender's "
                     f"account at {_when(r['time'], timezone)}; the message mentions {'it' if hit else 'the new value'}"
                 )
                 break
-        row["evidence_weight"] = round(1 - weight, 4)
         row["evidence"] = "; ".join(said) or None
         rows.append(row)
-    return pl.DataFrame(rows, schema=EVIDENCE_SCHEMA).with_columns(
+    found = pl.DataFrame(rows, schema=EVIDENCE_SCHEMA).with_columns(
         pl.col("names_account").fill_null(False), pl.col("names_member").fill_null(False)
     )
+    added = evidence_logit(found, shipped_case_weights() if weights is None else weights)
+    return found.with_columns(evidence_weight=pl.Series(added.round(4), dtype=pl.Float64))
 
 
-def with_case_evidence(scored: pl.DataFrame, evidence: pl.DataFrame, *, threshold: float = THRESHOLD) -> pl.DataFrame:
+def with_case_evidence(
+    scored: pl.DataFrame,
+    evidence: pl.DataFrame,
+    *,
+    threshold: float = THRESHOLD,
+    weights: CaseWeights | None = None,
+) -> pl.DataFrame:
     """``scored`` (:func:`~workbench.incident.triage.triage`) with the case evidence joined and ``score`` added.
 
-    ``score`` = 1 - (1 - probability) · (1 - evidence_weight); ``candidate`` becomes a matched
+    ``score`` = sigmoid(logit(probability) + evidence_weight); ``candidate`` becomes a matched
     rule or a score at least ``threshold``. The rules' verdict (``is_report``) is left alone.
     """
     joined = scored.with_columns(pl.col("message_id").cast(pl.String)).join(
         evidence, on="message_id", how="left", maintain_order="left"
     )
-    return rescore(joined, threshold=threshold)
+    return rescore(joined, threshold=threshold, weights=weights)
 
 
-def rescore(scored: pl.DataFrame, *, threshold: float = THRESHOLD) -> pl.DataFrame:
-    """``score`` and ``candidate`` of a frame with ``probability``, ``is_report`` and ``evidence_weight`` (see the module)."""
-    w = pl.col("evidence_weight").fill_null(0.0)
+def rescore(scored: pl.DataFrame, *, threshold: float = THRESHOLD, weights: CaseWeights | None = None) -> pl.DataFrame:
+    """``evidence_weight``, ``score`` and ``candidate`` of a frame with ``probability``, ``is_report`` and the evidence.
+
+    ``evidence_weight`` is the log-odds the evidence adds with ``weights`` (default: the shipped
+    fit); a message the case says nothing about keeps its probability as its score.
+    """
+    added = evidence_logit(scored, shipped_case_weights() if weights is None else weights)
+    z = logit(scored["probability"].to_numpy()) + added
     return scored.with_columns(
-        evidence_weight=w, score=(1 - (1 - pl.col("probability")) * (1 - w)).round(4)
+        evidence_weight=pl.Series(added.round(4), dtype=pl.Float64),
+        score=pl.Series((1 / (1 + np.exp(-z))).round(4), dtype=pl.Float64),
     ).with_columns(candidate=pl.col("is_report") | (pl.col("score") >= threshold))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from . import message_texts as texts
+from . import message_texts as texts, training_effects as effects
 
 __all__ = ["training_messages"]
 
@@ -60,6 +60,36 @@ def _typo(rng, body: str, lang: str) -> str:
     return body
 
 
+def _effect(rng, template: str, lang: str) -> str:
+    """An effect template (:mod:`.training_effects`) filled, with a greeting, sometimes in sms-speak."""
+    body = (
+        template.replace("{thing}", str(rng.choice(effects.THINGS[lang])))
+        .replace("{other}", str(rng.choice(effects.OTHERS)))
+        .replace("{place}", str(rng.choice(effects.PLACES)))
+        .replace("{n}", str(int(rng.integers(1, 4))))
+        .replace("{q}", str(rng.choice(effects.CLOSINGS[lang])))
+        .strip()
+    )
+    body = body[0].upper() + body[1:]
+    if lang == "sv" and rng.random() < 0.3:
+        body = f" {body.lower()} "
+        for long, short in effects.SMS_SV:
+            body = body.replace(long, short)
+        body = body.strip().replace("å", "a").replace("ä", "a").replace("ö", "o")
+    return _typo(rng, str(rng.choice(texts.GREETINGS[lang])) + body, lang)
+
+
+def _effect_messages(rng, copies: int) -> list[tuple[str, int, str | None, str]]:
+    """Reports told only by an effect (label 1) and their near misses (label 0), each filled ``copies`` times."""
+    rows: list[tuple[str, int, str | None, str]] = []
+    for lang in ("sv", "en"):
+        for label, bodies in ((1, effects.EFFECT_REPORTS[lang]), (0, effects.EFFECT_NEAR_MISSES[lang])):
+            for template in bodies:
+                for _ in range(copies):
+                    rows.append((lang, label, None, _effect(rng, template, lang)))
+    return rows
+
+
 def training_messages(copies: int = 2, seed: int = 19) -> pl.DataFrame:
     """id, lang, label, subject, body: every template of the generator, filled ``copies`` times."""
     rng = np.random.default_rng(seed)
@@ -80,6 +110,7 @@ def training_messages(copies: int = 2, seed: int = 19) -> pl.DataFrame:
                     body = _typo(rng, _fill(rng, greeting + template + signoff, lang), lang)
                     subject = subjects[int(rng.integers(0, len(subjects)))]
                     rows.append((lang, label, subject, body))
+    rows += _effect_messages(np.random.default_rng(seed + 1), copies)
     return pl.DataFrame(
         {
             "id": [f"g{i:04d}" for i in range(1, len(rows) + 1)],

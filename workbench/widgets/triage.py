@@ -175,7 +175,9 @@ class TriageReview(ChangeHooks):
         """Fit the model again with the labels given so far, rank the window again, and go to the first one not labelled."""
         labels = labelled(self.reviewed())
         model = self._fit(labels)
-        self.ranked = rerank(self.ranked, model, extra_phrases=self.extra_phrases, threshold=self.threshold)
+        self.ranked = rerank(
+            self.ranked, model, extra_phrases=self.extra_phrases, threshold=self.threshold, reviewed=self.reviewed()
+        )
         self.retrained += 1
         self.position = self._first_unlabelled()
         self._say(f"retrained on {labels.height} label(s) of this case; the window is ranked again")

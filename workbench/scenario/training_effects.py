@@ -1,0 +1,166 @@
+"""Training-only messages for the fault-report model: reports told only by an effect, and their near misses.
+
+The generator's own templates (:mod:`.message_texts`) mostly say outright that the writer
+saw someone else's account. Writers of the fresh rounds more often tell only what they saw
+change: a household, an e-mail address, applications, a co-applicant or a queue time that
+is not theirs, a thing they never did. Their near misses are questions about one's own
+settings ("how do I change my employer?", "is it normal that I am logged out?") and changes
+the writer made. These templates teach the model that pairing ("a thing of the account" and
+"not mine / never did / do not recognise"); they are never planted in a generated case, so
+the cases and their truth are untouched. Written for model version 3, after reading the
+misses of rounds 9 and 10 (so cross-validation on those two rounds is optimistic; rounds 11
+and 12 are the honest test). Invented names and figures only.
+
+``{thing}`` is filled with an account item, ``{other}`` with an invented name, ``{place}``
+with an invented place, ``{n}`` with a small number; ``{q}`` with a closing question.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CLOSINGS", "EFFECT_NEAR_MISSES", "EFFECT_REPORTS", "OTHERS", "PLACES", "SMS_SV", "THINGS"]
+
+THINGS = {
+    "sv": (
+        "min lön",
+        "min inkomst",
+        "min arbetsgivare",
+        "mitt telefonnummer",
+        "min e-postadress",
+        "min adress",
+        "min kötid",
+        "mitt hushåll",
+        "min medsökande",
+        "mina intresseanmälningar",
+        "mina ansökningar",
+        "mitt namn",
+        "mitt personnummer",
+    ),
+    "en": (
+        "my salary",
+        "my income",
+        "my employer",
+        "my phone number",
+        "my e-mail address",
+        "my address",
+        "my queue time",
+        "my household",
+        "my co-applicant",
+        "my applications",
+        "my registered interests",
+        "the name at the top",
+        "my date of birth",
+    ),
+}
+OTHERS = ("Gunnel Rask", "Idris Mahmoud", "Viveka Strandberg", "Tuomas Kallio", "Ebba Lindgård", "Rasmus Hedh")
+PLACES = ("Kiruna", "Borås", "Skärholmen", "Hässelby", "Gävle", "Täby")
+CLOSINGS = {
+    "sv": ("Vad har hänt?", "Är det normalt?", "Kan ni kolla?", "Hur kan det bli så?", "", "Vem har ändrat?"),
+    "en": ("What happened?", "Is that normal?", "Can you check?", "How is that possible?", "", "Who changed it?"),
+}
+
+EFFECT_REPORTS = {
+    "sv": (
+        "På Mina sidor står {thing} som något jag aldrig sett förut. Jag har inte ändrat något. {q}",
+        "{thing} är plötsligt fel, det är inte min. Jag har inte rört den. {q}",
+        "Varför står det att jag bor i {place}? Jag har aldrig bott där. {q}",
+        "Det står att mitt hushåll är {n} vuxna och {n} barn. Jag bor ensam och har inga barn. {q}",
+        "Jag har fått mejl om {n} ansökningar som jag aldrig har gjort. På Mina sidor ligger de också. {q}",
+        "E-postadressen på mitt konto är en adress jag inte känner igen. Jag har inte bytt den. {q}",
+        "Min medsökande står som {other}. Jag känner ingen med det namnet. {q}",
+        "Kötiden på mitt konto är från ett helt annat år än när jag registrerade mig. {q}",
+        "Lönen som står är inte min och arbetsgivaren har jag aldrig jobbat hos. {q}",
+        "Någon har dragit tillbaka mina intresseanmälningar. Det var inte jag. {q}",
+        "Telefonnumret på Mina sidor är inte mitt, jag har aldrig haft det numret. {q}",
+        "Högst upp på sidan står {other}, inte jag. {q}",
+        "Jag får inte längre era utskick och nu ser jag att det står en annan e-post på kontot. {q}",
+        "Mina sidor säger att jag söker i {place}, men jag har bara sökt i min stadsdel. Ansökningarna är inte mina. {q}",
+        "Sedan i helgen står {thing} annorlunda och ingen i min familj har loggat in. {q}",
+        "Jag känner inte igen uppgifterna på mitt konto: annan adress, annan lön, ett barn jag inte har. {q}",
+        "Någon har lagt till en medsökande på mitt konto, {other}. Jag har aldrig haft någon medsökande. {q}",
+        "Det ser ut som att någon annan har ändrat {thing}. Inte jag i alla fall. {q}",
+        "Min mamma ringde mig: på hennes sida står en annan adress och ett telefonnummer hon inte har. {q}",
+        "Jag hjälper min pappa med hans konto. Där står plötsligt en arbetsgivare han aldrig haft. {q}",
+        "Först en fråga om hyran: när kommer avierna? Sen en sak till: {thing} har ändrats och det har inte jag gjort. {q}",
+        "Kontot visar {n} nya ansökningar i {place} som jag inte känner till. {q}",
+    ),
+    "en": (
+        "My pages shows {thing} as something I have never seen before. I did not change anything. {q}",
+        "{thing} is suddenly wrong, it is not mine. I never touched it. {q}",
+        "Why does it say I live in {place}? I have never lived there. {q}",
+        "My household now says {n} adults and {n} children. I live alone and have no kids. {q}",
+        "I got e-mails about {n} applications I never made, and they are listed on My pages too. {q}",
+        "The e-mail address on my account is one I do not recognise. I never changed it. {q}",
+        "My co-applicant is listed as {other}. I do not know anyone by that name. {q}",
+        "The queue time on my account starts years before I even registered. {q}",
+        "The salary shown is not mine and I have never worked for that employer. {q}",
+        "Someone withdrew my applications. It was not me. {q}",
+        "The phone number on my profile is not mine, I have never had that number. {q}",
+        "The page greets me as {other}, which is not me. {q}",
+        "I stopped getting your e-mails and now I see a different address on my account. {q}",
+        "My pages says I applied for flats in {place}, but I only ever apply near home. Those applications are not mine. {q}",
+        "Since the weekend {thing} looks different and nobody in my family has logged in. {q}",
+        "I do not recognise the details on my account: another address, another salary, a child I do not have. {q}",
+        "Somebody added a co-applicant to my account, {other}. I have never had a co-applicant. {q}",
+        "It looks like someone else changed {thing}. It certainly was not me. {q}",
+        "My mum called me: her page shows an address and a phone number that are not hers. {q}",
+        "I help my dad with his account. It suddenly lists an employer he has never had. {q}",
+        "First a question about parking: is there a waiting list? And another thing: {thing} has changed and I did not do it. {q}",
+        "The account shows {n} new applications in {place} that I know nothing about. {q}",
+    ),
+}
+"""Reports of the fault told only by an effect on the writer's own account (label 1)."""
+
+EFFECT_NEAR_MISSES = {
+    "sv": (
+        "Hur ändrar jag {thing} på Mina sidor? Jag har bytt jobb.",
+        "Är det normalt att Mina sidor loggar ut mig efter en stund? Lite irriterande.",
+        "Jag ändrade {thing} själv igår. Behöver ni något intyg från mig?",
+        "Kan jag lägga till en medsökande? Min sambo flyttar in.",
+        "Jag har bytt e-postadress, hur uppdaterar jag den hos er?",
+        "Hur räknas kötiden om jag varit utomlands ett år?",
+        "Var ser jag mina ansökningar? Jag hittar dem inte i appen.",
+        "Jag vill ta bort en intresseanmälan i {place}, hur gör jag?",
+        "Min lön har höjts, ska jag uppdatera inkomsten själv?",
+        "Mitt hushåll har blivit större, vi har fått barn. Var ändrar jag det?",
+        "Jag har fått ett brev till {other} hit. Hon bor inte här. Ska jag skicka tillbaka det?",
+        "Det står rätt uppgifter på mitt konto, jag vill bara dubbelkolla att allt är i ordning.",
+        "Jag har glömt vilken e-post jag registrerade mig med. Kan ni hjälpa mig?",
+        "Varför syns inte min nya adress än? Jag ändrade den för en vecka sedan.",
+        "Min pappa vill ha hjälp att söka lägenhet i {place}. Får jag logga in åt honom?",
+        "Hur länge sparas mina uppgifter om jag avslutar kontot?",
+        "Jag fick ett sms om att mitt konto skulle spärras. Är det från er? Jag har inte klickat.",
+    ),
+    "en": (
+        "How do I change {thing} on My pages? I have a new job.",
+        "Is it normal that My pages logs me out after twenty minutes? Quite annoying.",
+        "I changed {thing} myself yesterday. Do you need any proof from me?",
+        "Can I add a co-applicant? My partner is moving in.",
+        "I have a new e-mail address, how do I update it with you?",
+        "How is queue time counted if I lived abroad for a year?",
+        "Where do I see my applications? I cannot find them in the app.",
+        "I want to withdraw an application in {place}, how do I do that?",
+        "My salary went up, should I update my income myself?",
+        "Our household has grown, we had a baby. Where do I change that?",
+        "A letter for {other} arrived here. She does not live here. Should I send it back?",
+        "Everything on my account is correct, I just want to double-check that all is in order.",
+        "I forgot which e-mail I registered with. Can you help me?",
+        "Why does my new address not show yet? I changed it a week ago.",
+        "My dad wants help applying for a flat in {place}. May I log in for him?",
+        "How long do you keep my data if I close the account?",
+        "I got a text saying my account would be blocked. Is it from you? I did not click the link.",
+    ),
+}
+"""Questions about one's own settings, changes the writer made, and other near misses (label 0)."""
+
+SMS_SV = (
+    ("jag ", "ja "),
+    (" och ", " o "),
+    (" är ", " e "),
+    (" det ", " de "),
+    (" inte ", " int "),
+    (" något ", " nat "),
+    (" mig ", " mej "),
+    (" någon ", " ngn "),
+    (" varför ", " varfor "),
+)
+"""sms-speak Swedish: whole-word swaps applied to some Swedish messages (then å/ä/ö are folded too)."""
