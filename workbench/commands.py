@@ -12,6 +12,8 @@ from pathlib import Path
 
 from .errors import WorkbenchError
 
+__all__ = ["docs", "findings", "generate", "report", "run", "verify"]
+
 
 def generate(args: argparse.Namespace) -> int:
     from .scenario import generate
