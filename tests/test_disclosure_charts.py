@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import polars as pl
 
@@ -49,3 +50,40 @@ def test_public_queue_time_map_outlines_the_cells_whose_median_is_blank():
     labels = sorted(row["shown_as"] for row in rows if "shown_as" in row)
     assert labels == ["1–4", HIDDEN]  # both hidden cells drawn, neither dropped
     assert all("median_queue_years" not in row for row in rows if "shown_as" in row)
+
+
+_PATH = re.compile(
+    r'<path aria-label="([^"]*)"[^>]*aria-roledescription="bar" d="M([\d.]+),([\d.]+)h([\d.]+)v(-?[\d.]+)'
+)
+_LABEL = re.compile(r'<text aria-label="[^"]*flag: ([^;"]*)[^"]*"[^>]*transform="translate\(([\d.]+),([\d.]+)\)[^>]*>')
+
+
+def test_public_red_flag_labels_sit_above_their_own_outline_and_no_bar_covers_one():
+    # Drawn as Chromium's vega would (vl-convert runs the same vega): in 2013 three kinds, two hidden.
+    import vl_convert
+
+    flags = pl.DataFrame(
+        {
+            "year": ["2013"] * 3,
+            "flag": ["backdating then lease", "edit before offer", "manual offer"],
+            "n": [HIDDEN, "11", "1–4"],
+        }
+    )
+    svg = vl_convert.vegalite_to_svg(red_flag_timeline_chart(flags).to_dict())
+    boxes = {}  # flag -> (left, right, top) of its bar or outline
+    for label, x, y, w, h in _PATH.findall(svg):
+        flag = re.search(r"flag: ([^;]*)", label).group(1)
+        top = min(float(y), float(y) + float(h))
+        boxes.setdefault(flag, []).append((float(x), float(x) + float(w), top, "hidden" in label))
+    outlines = {f: b for f, bs in boxes.items() for b in bs if b[3]}
+    bars = [b for bs in boxes.values() for b in bs if not b[3]]
+    assert set(outlines) == {"backdating then lease", "manual offer"} and len(bars) == 1
+    for left, right, _, _ in outlines.values():  # each hidden cell has a slot of its own, free of the visible bar
+        assert all(right <= b[0] or b[1] <= left for b in bars)
+    labels = _LABEL.findall(svg)
+    assert sorted(f for f, _, _ in labels) == sorted(outlines)
+    for flag, x, y in labels:
+        left, right, top, _ = outlines[flag]
+        assert (
+            left <= float(x) <= right and float(y) <= top + 0.01
+        )  # over its own outline, written upwards from its top

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+
 import polars as pl
 import pytest
 
 from workbench import fairness
 from workbench.case import open_case
+from workbench.fairness.caseworkers import RATE_BANDS
 from workbench.i18n import t
+from workbench.reportset.rate_audit import WITHHELD
 from workbench.widgets import CaseworkerDashboard
 from workbench.widgets.charts import chart_label
 from workbench.widgets.fairness_charts import (
@@ -115,7 +119,8 @@ def test_the_five_charts_build_from_audience_fit_frames(review, audience, monkey
     data = {name: _data(chart) for name, chart in charts.items()}
     assert {r["outcome"] for r in data["ranks"]} == {chart_label("outcome", o) for o in OUTCOME_COLOURS}
     assert len(data["rates"]) == review.caseworkers_tested
-    assert all("mde" in r for r in data["rates"])  # each caseworker's minimum detectable effect in the tooltip
+    if audience != "public":
+        assert all("mde" in r for r in data["rates"])  # each caseworker's minimum detectable effect in the tooltip
     assert len(data["power"]) >= len(fairness.FRAUD_RATES)
     flagged_rows = [r for r in data["rates"] if r["flagged"] == t("yes")]  # a word, as in the table
     assert len(flagged_rows) == len(review.caseworkers_flagged)
@@ -123,9 +128,25 @@ def test_the_five_charts_build_from_audience_fit_frames(review, audience, monkey
     if audience == "public":
         assert "handler_id" not in rates.columns and "time" not in flags.columns
         assert all(r["caseworker"].startswith("caseworker ") for r in data["rates"])
+        # docs/disclosure.md: a band and a flag, nothing n or k could be worked back from
+        assert not WITHHELD & {f for r in data["rates"] for f in r} and "rate" not in data["rates"][0]
     if audience != "investigator":
         text = str(data)
         assert not any(i in text for i in ids)
+
+
+def test_the_public_sees_each_caseworkers_rate_as_the_band_it_lies_in(review):
+    truth = review.caseworkers.sort("handler_id")
+    public = fairness.caseworker_rates(review, "public")
+    assert set(public.columns) == {"caseworker", "rate_band", "effect_label", "flagged"}
+    assert public.height == truth.height and public["flagged"].sum() == truth["flagged"].sum()
+    expected = sorted(
+        next(f"{round(100 * a)}–{round(100 * b)}%" for a, b in itertools.pairwise(RATE_BANDS) if r < b or b == 1)
+        for r in truth["rate"]
+    )
+    assert sorted(public["rate_band"].to_list()) == expected  # each caseworker's true rate, in its band
+    chart = _data(caseworker_rate_chart(public))
+    assert all(r["rate_from"] <= r["rate_to"] and r["rate_band"] for r in chart)
 
 
 def test_chart_builders_do_not_mutate_their_input(review):

@@ -44,6 +44,7 @@ ENGLISH_WORDS = re.compile(
     re.IGNORECASE,
 )
 QUOTED = re.compile(r'"[^"\n]*"|“[^”\n]*”')
+PATH = re.compile(r"\S*/\S*")  # a path or a URL (the case's location in the investigator's index) is no prose
 # Columns whose cells are evidence or records, English by nature: the fault-report rules (their
 # names, example messages and the history of their revisions, shipped with the package) and the
 # evidence's own values. A label the workbench writes in a cell is not among them.
@@ -99,7 +100,7 @@ def prose_text(html: str) -> str:
 
 def english_left(text: str) -> list[str]:
     """Each line of ``text`` with an English function word in it, outside quotation marks (a quotation is someone's words)."""
-    return [line.strip() for line in text.split("\n") if ENGLISH_WORDS.search(QUOTED.sub("", line))]
+    return [line.strip() for line in text.split("\n") if ENGLISH_WORDS.search(PATH.sub("", QUOTED.sub("", line)))]
 
 
 # Chart fields whose values are evidence (a district, a profile field's name, a pseudonym, a period), left as they are.
@@ -162,6 +163,8 @@ def english_in_charts(html: str) -> list[str]:
                 found.append(f"{title!r}: {text!r}")
         if options.get("timeFormatLocale") != D3_LOCALES["sv"]["timeFormatLocale"]:
             found.append(f"{title!r}: dates on its axes in English")
+        if options.get("formatLocale") != D3_LOCALES["sv"]["formatLocale"]:
+            found.append(f"{title!r}: numbers on its axes in English")
     return found
 
 
@@ -214,6 +217,64 @@ def test_no_english_sentence_is_left_anywhere_in_the_swedish_public_set(swedish_
         assert english_left(prose_text(page)) == [], name
 
 
+@pytest.fixture(scope="module")
+def swedish_sets(tmp_path_factory, tiny_duckdb, swedish_public) -> dict[str, Path]:
+    """The investigator's and the auditor's Swedish sets: rendered in the same run as the public one (no extra cost)."""
+    return {a: report_set(tmp_path_factory, tiny_duckdb, a, "sv") for a in ("investigator", "auditor")}
+
+
+def test_no_english_sentence_is_left_in_the_swedish_investigator_and_auditor_sets(swedish_sets):
+    # Person data (names, messages, values of the evidence) is the evidence's, never translated: the
+    # checker skips EVIDENCE_COLUMNS and quotations; everything else the workbench wrote must be Swedish.
+    found = {
+        f"{audience}/{name}": left
+        for audience, root in swedish_sets.items()
+        for name, page in _pages(root).items()
+        if (left := english_left(prose_text(page)))
+    }
+    assert found == {}
+
+
+def test_every_header_of_every_swedish_set_has_a_label(swedish_sets, swedish_public):
+    for root in (*swedish_sets.values(), swedish_public):
+        for name, page in _pages(root).items():
+            heads = re.findall(r'<th[^>]*data-col="([^"]+)"[^>]*>([^<]*)</th>', page)
+            raw = sorted({col for col, shown in heads if shown == col and ("_" in col or col in ("at", "key", "tags"))})
+            assert not raw, (root.name, name, raw)
+
+
+def test_the_workbenchs_categories_and_charts_are_swedish_in_every_swedish_set(swedish_sets):
+    from workbench.display import VALUE_GROUPS
+
+    en, sv = messages("en"), messages("sv")
+    english = {
+        (column, value)
+        for column, group in VALUE_GROUPS.items()
+        for key, value in en.items()
+        if key.startswith(f"chart.{group}.") and sv.get(key) != value
+    } | {
+        (column, key.rsplit(".", 1)[1])
+        for column, group in VALUE_GROUPS.items()
+        for key in en
+        if key.startswith(f"chart.{group}.")
+    }
+    for audience, root in swedish_sets.items():
+        for name, page in _pages(root).items():
+            cells = _column_cells(page)
+            left = sorted({(c, v) for c, v in cells if (c, v) in english})
+            assert not left, (audience, name, left)
+            assert english_in_charts(page) == [], (audience, name)
+
+
+def _column_cells(page: str) -> list[tuple[str, str]]:
+    """(column, cell text) of every table cell of ``page``."""
+    from workbench.reportset.rate_audit import _Tables
+
+    tables = _Tables()
+    tables.feed(page)
+    return [(c, v) for row in tables.rows for c, v in row.items()]
+
+
 def test_the_english_left_check_finds_english_and_passes_swedish_and_evidence():
     page = (
         "<h2>Klockor</h2><p>Bevisen kommer från system med egna klockor.</p>"
@@ -221,6 +282,7 @@ def test_the_english_left_check_finds_english_and_passes_swedish_and_evidence():
         '<table><thead><tr><th data-col="rule">Regel</th><th data-col="label">Beskrivning</th></tr></thead>'
         "<tbody><tr><td>en: details of another</td><td>login disabled when it was</td></tr></tbody></table>"
         '<p>Motexempel ("I did not see anyone else\'s data").</p>'
+        "<p>Skapad från ärendet duckdb:////tmp/pytest-of-root/case.duckdb (15 bevisfiler).</p>"
         "<script>var the = 1;</script><pre>SELECT * FROM the_table</pre>"
     )
     assert english_left(prose_text(page)) == [
@@ -236,12 +298,31 @@ def test_no_chart_title_axis_legend_or_label_is_left_in_english(swedish_public):
     assert {name: f for name, f in found.items() if f} == {}
 
 
+def test_a_swedish_percent_axis_reads_with_a_space_as_the_tables_do():
+    # Drawn by vega (vl-convert runs the same vega the page loads) with the options the page gives vega-embed.
+    import vl_convert
+
+    from workbench.values import format_number
+
+    spec = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.4.1.json",
+        "data": {"values": [{"x": 0.1}, {"x": 0.25}]},
+        "mark": "point",
+        "encoding": {"x": {"field": "x", "type": "quantitative", "axis": {"format": "%"}}},
+    }
+    ticks = re.findall(
+        r">([^<>]*%)</text>", vl_convert.vegalite_to_svg(spec, format_locale=D3_LOCALES["sv"]["formatLocale"])
+    )
+    assert "10\u202f%" in ticks and not any(re.search(r"\d%", tick) for tick in ticks), ticks
+    assert format_number(0.1, "rate", "sv").endswith("\u202f%")  # the same sign the tables write
+
+
 def test_the_chart_check_finds_english_in_a_chart():
     def page(spec: dict, options: dict) -> str:
         return f"<script>(function(spec, embedOpt){{}})({json.dumps(spec)}, {json.dumps(options)});</script>"
 
     schema = "https://vega.github.io/schema/vega-lite/v6.4.1.json"
-    swedish = {"timeFormatLocale": D3_LOCALES["sv"]["timeFormatLocale"], "actions": {}}
+    swedish = {**D3_LOCALES["sv"], "actions": {}}
     spec = {
         "$schema": schema,
         "title": "Where in the queue the tenant stood",  # an English chart message
@@ -260,7 +341,10 @@ def test_the_chart_check_finds_english_in_a_chart():
         "'Where in the queue the tenant stood': 'contracts of the year'",
         "'Where in the queue the tenant stood': 'in_order'",
     ]
-    assert english_in_charts(page(spec, {"actions": {}}))[-1].endswith("dates on its axes in English")
+    assert [f.split(": ")[-1] for f in english_in_charts(page(spec, {"actions": {}}))[-2:]] == [
+        "dates on its axes in English",
+        "numbers on its axes in English",
+    ]
     spec.update(title="Var i kön hyresgästen stod", datasets={"d": [{"outcome": "i kötur", "district": "Centrum"}]})
     spec["encoding"]["tooltip"] = [{"field": "n", "type": "quantitative", "title": "kontrakt"}]
     assert english_in_charts(page(spec, swedish)) == []

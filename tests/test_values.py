@@ -19,6 +19,7 @@ from workbench.values import Bounds, format_duration, format_value, value_kind
         ("swap_rate", "rate"),
         ("share_in_order", "rate"),
         ("fault_report_precision_generated", "rate"),
+        ("fault_report_target", "rate"),  # the precision and recall asked for, beside the ones reached
         ("binding_rate_percent", "percent"),
         ("smoke_test_confidence_percent", "percent"),
         ("annual_income", "money"),
@@ -54,6 +55,9 @@ def test_rates_are_percentages_with_one_convention():
     assert format_value(0.0, "swap_rate") == "0.0%"
     assert format_value(0.0001, "swap_rate") == "<0.1%"
     assert format_value({"min": 0.05, "likely": 0.1, "max": 0.2}, "swap_rate") == "10.0% (between 5.0% and 20.0%)"
+    # the target the rules must reach reads as the precision and recall it is compared with, not "0.9"
+    assert format_value(0.9, "fault_report_target") == format_value(0.9, "fault_report_precision_generated") == "90.0%"
+    assert format_value(0.9, "fault_report_target", "sv") == "90,0\u202f%"
 
 
 def test_durations_read_in_hours_and_minutes():

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from .audience import Audience, fit
-from .i18n import column_label, translate
+from .i18n import column_label, current_language, messages, translate
 from .markup import MAX_TEXT_CHARS, cut, shown, visible
 from .settings import DISPLAY_TZ, OUT_DIR_ENV
 from .values import format_value
@@ -97,7 +97,9 @@ class Table:
             return f'<td class="wb-num" data-v="{raw}">{html.escape(format_value(value, column))}</td>'
         if isinstance(value, timedelta):
             return f'<td class="wb-num" data-v="{value.total_seconds()}">{html.escape(format_value(value))}</td>'
-        text = translate(str(value))  # a label the workbench wrote ("login disabled when it was"); evidence stays
+        text = value_label(
+            column, str(value)
+        )  # a label the workbench wrote ("login disabled when it was"); evidence stays
         if len(text) <= MAX_TEXT_CHARS:
             return f"<td>{html.escape(visible(text))}</td>"
         note = cut(text)[0][MAX_TEXT_CHARS:]  # "… [cut: 1 000 000 characters in all]"
@@ -138,6 +140,18 @@ class Table:
 
     def __repr__(self) -> str:
         return repr(self.frame)
+
+
+VALUE_GROUPS = {"flag": "flag", "alternative": "alternatives", "actor_type": "actor_type", "outcome": "outcome"}
+"""Columns whose values are the workbench's own categories, by the catalogue group (``chart.<group>``) that labels them."""
+
+
+def value_label(column: str, value: str) -> str:
+    """A text cell as shown: a category of :data:`VALUE_GROUPS` by its label ("off-hours": "utanför arbetstid"),
+    else a sentence the workbench wrote in the report's language (:func:`translate`), else the value as it is."""
+    group = VALUE_GROUPS.get(column)
+    found = messages(current_language()).get(f"chart.{group}.{value}") if group else None
+    return found if isinstance(found, str) else translate(value)
 
 
 def _cut_texts(frame: pl.DataFrame) -> pl.DataFrame:

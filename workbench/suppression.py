@@ -33,7 +33,10 @@ __all__ = [
     "THRESHOLD",
     "SuppressionError",
     "TooFewToShow",
+    "hidden_marker",
+    "hidden_markers",
     "is_breakdown",
+    "is_hidden_label",
     "pinned_whatever_hidden",
     "shown_count",
     "small_marker",
@@ -63,6 +66,29 @@ BREAKDOWN_KEYS = frozenset(
 """Key columns that make a table of counts a breakdown of small groups (see docs/disclosure.md)."""
 BREAKDOWN_FINDINGS = frozenset({"protected_identity_exposed"})
 """Recorded figures that are a cell of a breakdown; every other recorded count is a total, shown exactly."""
+
+
+def hidden_marker(language: str | None = None) -> str:
+    """What a complementary (or protected) hidden cell is shown as in ``language``: "[suppressed]", "[undertryckt]".
+
+    One marker per language, in the catalogues (``hidden_marker``); :data:`HIDDEN` is the
+    English one, which the suppression works with until it writes the shown frame.
+    """
+    from .wording import say
+
+    return say("hidden_marker", language)
+
+
+def hidden_markers() -> frozenset[str]:
+    """The hidden-cell marker of every language the reports are written in."""
+    from .i18n import LANGUAGES
+
+    return frozenset(hidden_marker(language) for language in LANGUAGES)
+
+
+def is_hidden_label(label: object, threshold: int = THRESHOLD) -> bool:
+    """Whether ``label`` is a hidden cell's label: "1–4", or the hidden marker of any language."""
+    return isinstance(label, str) and (label == small_marker(threshold) or label in hidden_markers())
 
 
 def is_breakdown(keys: Iterable[str], quasi: Iterable[str] = ()) -> bool:
@@ -341,12 +367,16 @@ def suppress(
         if pinned:
             raise TooFewToShow(keys, len(pinned))
 
+    marker = hidden_marker()  # in the report's language
     shown = []
     for c, name in enumerate(counts):
         shown.append(
             pl.Series(
                 name,
-                [None if v is None else hidden.get((r, c), str(v)) for r, v in enumerate(values[c])],
+                [
+                    None if v is None else marker if hidden.get((r, c)) == HIDDEN else hidden.get((r, c), str(v))
+                    for r, v in enumerate(values[c])
+                ],
                 dtype=pl.String,
             )
         )

@@ -118,7 +118,8 @@ def value_kind(name: str | None) -> str | None:
     - ``"year"``: the first or last word is ``year`` (``year``, ``birth_year``): digits only;
     - ``"percent"``: the last word is ``percent`` or ``pct``: already a percentage, ``5.5`` is "5.5%";
     - ``"rate"``: a word is rate, share, fraction, proportion, precision or recall
-      (``swap_rate``, ``share_in_order``): a fraction, ``0.0966`` is "9.7%";
+      (``swap_rate``, ``share_in_order``), or the last word is target (``fault_report_target``:
+      the precision and recall asked for): a fraction, ``0.0966`` is "9.7%";
     - ``"money"``: the last word is income, rent, amount, fee, salary, price, kr or sek
       (``annual_income``): "312 000 kr";
     - ``"duration"``: a word other than the first is hours, minutes or seconds
@@ -140,7 +141,7 @@ def value_kind(name: str | None) -> str | None:
         return None  # n_hours, count_fees: a count of things
     if words[-1] in ("percent", "pct"):
         return "percent"
-    if _RATE_WORDS & set(words):
+    if _RATE_WORDS & set(words) or words[-1] == "target":
         return "rate"
     if words[-1] in _MONEY_WORDS:
         return "money"

@@ -36,6 +36,7 @@ small team weaken each other's test the same way, since each is compared with th
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import TYPE_CHECKING, SupportsInt, cast
 
@@ -53,12 +54,14 @@ __all__ = [
     "EFFECT_LABELS",
     "MIN_EFFECT",
     "NO_PEERS",
+    "RATE_BANDS",
     "STRATA",
     "effect_label",
     "exact_p_values",
     "holm",
     "p_floor",
     "permutation_p_values",
+    "rate_band",
     "review_caseworkers",
     "risk_difference",
     "strata_cells",
@@ -246,6 +249,29 @@ def _label_expr(effect: pl.Expr) -> pl.Expr:
     for low, label in rest:
         chain = chain.when(effect >= low).then(pl.lit(label))
     return chain.otherwise(pl.lit(EFFECT_LABELS[-1][1]))
+
+
+RATE_BANDS: tuple[float, ...] = (0.0, 0.05, 0.10, 0.20, 0.50, 1.0)
+"""Edges of the bands the public sees a caseworker's rate in (docs/disclosure.md, "Rates per caseworker"):
+0–5 %, 5–10 %, 10–20 %, 20–50 % and 50–100 %; a rate on an edge is in the band above it (100 % in the last)."""
+
+
+def rate_band(rate: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """The band of :data:`RATE_BANDS` ``rate`` lies in: its label ("10–20%", "10–20 %" in Swedish), from, to."""
+    from ..wording import say
+
+    low: pl.Expr = pl.lit(RATE_BANDS[0])
+    high: pl.Expr = pl.lit(RATE_BANDS[1])
+    for edge, top in itertools.pairwise(RATE_BANDS):
+        above = rate >= edge
+        low, high = pl.when(above).then(pl.lit(edge)).otherwise(low), pl.when(above).then(pl.lit(top)).otherwise(high)
+    labels = {
+        (a, b): say("rate_band", low=round(100 * a), high=round(100 * b)) for a, b in itertools.pairwise(RATE_BANDS)
+    }
+    label = pl.lit(None, pl.String)
+    for (a, _), text in labels.items():
+        label = pl.when(low == a).then(pl.lit(text)).otherwise(label)
+    return label, low, high
 
 
 def p_floor(permutations: int, caseworkers: int) -> tuple[float, float]:

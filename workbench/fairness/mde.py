@@ -263,7 +263,7 @@ def judge(caseworkers: pl.DataFrame, mde: pl.DataFrame, ceiling: float = MDE_CEI
     judged = caseworkers.join(mde, on="handler_id", how="left", maintain_order="left")
     covered = has_peers & ~pl.col("flagged") & (pl.col("mde") <= ceiling).fill_null(False)
     too_few = has_peers & ~pl.col("flagged") & ~(pl.col("mde") <= ceiling).fill_null(False)
-    label = pl.format(f"{TOO_FEW} (n = {{}})", "n_with_peers")
+    label = pl.format(f"{translate(TOO_FEW)} (n = {{}})", "n_with_peers")  # in the report's language
     return judged.with_columns(covered=covered, too_few=too_few).with_columns(
         effect_label=pl.when("too_few").then(label).otherwise("effect_label")
     )

@@ -24,6 +24,7 @@ from __future__ import annotations
 import polars as pl
 
 from ..evidence import PII
+from ..i18n import translate
 from ..settings import LOCAL_TZ
 
 __all__ = [
@@ -189,10 +190,19 @@ def off_hours(actions: pl.DataFrame, offers: pl.DataFrame) -> pl.DataFrame:
     local = pl.col("time").dt.convert_time_zone(ZONE)
     start, end = OFFICE_HOURS
     outside = (local.dt.hour() < start) | (local.dt.hour() >= end) | (local.dt.weekday() >= 6)
-    return (
-        rows.filter(outside)
-        .with_columns(local_time=local.dt.strftime("%a %H:%M"))
-        .sort("time", "action_id", nulls_last=True)
+    return rows.filter(outside).with_columns(local_time=_weekday_time(local)).sort("time", "action_id", nulls_last=True)
+
+
+def _weekday_time(local: pl.Expr) -> pl.Expr:
+    """ "Mon 18:38", "mån 18.38": a local time's weekday and clock time in the report's language."""
+    from babel.dates import get_day_names
+
+    from ..wording import say
+
+    days = get_day_names("abbreviated", locale=say("locale"))  # 0 = Monday
+    names = {i + 1: str(days[i]).rstrip(".") for i in range(7)}
+    return pl.format(
+        "{} {}", local.dt.weekday().replace_strict(names, return_dtype=pl.String), local.dt.strftime(say("clock"))
     )
 
 
@@ -233,7 +243,7 @@ def red_flags(
         "listing_id",
         "action_id",
         flag=pl.when("then_contract").then(pl.lit(FLAGS[0])).otherwise(pl.lit(FLAGS[1])),
-        detail=pl.format("queue date moved {} days earlier", "days_moved"),
+        detail=pl.format(translate("queue date moved {} days earlier"), "days_moved"),  # in the report's language
     )
     manual = manual_offers(actions, allocations).select(
         "time",
@@ -243,8 +253,8 @@ def red_flags(
         "action_id",
         flag=pl.lit(FLAGS[2]),
         detail=pl.when("became_tenant")
-        .then(pl.lit("became the tenant"))
-        .otherwise(pl.lit("did not become the tenant")),
+        .then(pl.lit(translate("became the tenant")))
+        .otherwise(pl.lit(translate("did not become the tenant"))),
     )
     pairs = repeated_pairs(actions, min_touches).select(
         time="last_at",
@@ -253,7 +263,7 @@ def red_flags(
         listing_id=pl.lit(None, pl.Int64),
         action_id=pl.col("action_ids").list.last(),
         flag=pl.lit(FLAGS[3]),
-        detail=pl.format("{} actions: {}", "n_touches", "actions"),
+        detail=pl.format(translate("{} actions: {}"), "n_touches", "actions"),
     )
     edits = edits_before_offers(actions, offers, days).select(
         time="edited_at",
@@ -262,7 +272,7 @@ def red_flags(
         listing_id="listing_id",
         action_id="edit_action_id",
         flag=pl.lit(FLAGS[4]),
-        detail=pl.format("offer {} days after the edit", "days_before"),
+        detail=pl.format(translate("offer {} days after the edit"), "days_before"),
     )
     late = off_hours(actions, offers).select(
         "time",
@@ -271,7 +281,7 @@ def red_flags(
         "listing_id",
         "action_id",
         flag=pl.lit(FLAGS[5]),
-        detail=pl.format("{} at {}", "action", "local_time"),
+        detail=pl.format(translate("{} at {}"), "action", "local_time"),
     )
     frames = [flagged_changes, manual, pairs, edits, late]
     schema = pl.Schema(

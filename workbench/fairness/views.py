@@ -69,6 +69,7 @@ TAGS: dict[str, PII] = {  # personal-data tags of every derived column in the re
     "n_confirmed": PII.NONE,
     "n_dismissed": PII.NONE,
     "n_not_reviewed": PII.NONE,
+    "rate_band": PII.NONE,
 }
 
 
@@ -95,19 +96,18 @@ def caseworker_rates(review: FairnessReview, audience: str) -> pl.DataFrame:
     who = Audience.parse(audience)
     frame = review.caseworkers
     if not who.sees_rows:
-        # No ids and no counts: rates and the flag only, caseworkers numbered by rate; a
-        # caseworker too small to judge is said to be, without their n.
-        frame = frame.sort("rate", "handler_id", descending=[True, False]).select(
-            "rate",
-            "rate_low",
-            "rate_high",
-            "peer_rate",
-            "threshold",
-            "effect",
+        # No ids, no counts, and nothing they can be worked back from (docs/disclosure.md, "Rates
+        # per caseworker"): a rate with its interval gives n and k back, and so can a p-value,
+        # the MDE or the peers' rate. The public sees the rate's band, the effect's words and the
+        # flag; caseworkers numbered by band, then flag (never by the exact rate).
+        label, low, high = cw.rate_band(pl.col("rate"))
+        frame = frame.with_columns(rate_band=label, rate_from=low, rate_to=high).sort(
+            "rate_from", "flagged", "handler_id", descending=[True, True, False]
+        )
+        frame = frame.select(
+            "rate_band",
             pl.when("too_few").then(pl.lit(mde.TOO_FEW)).otherwise("effect_label").alias("effect_label"),
-            "p_holm",
             "flagged",
-            "mde",
         )
         return fit(frame, who, columns=TAGS).with_columns(
             caseworker=pl.format(say("caseworker_n", n="{}"), pl.int_range(1, pl.len() + 1))  # "handläggare 1"

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ..i18n import translate
 from ..queries import run
 from ..settings import DISPLAY_TZ
 from .triage import THRESHOLD, model_text
@@ -180,7 +181,17 @@ def _names(text: str, terms: list[tuple[str, str]]) -> list[str]:
 def _when(t: datetime, timezone: str) -> str:
     from zoneinfo import ZoneInfo
 
-    return f"{t.astimezone(ZoneInfo(timezone)):%a %d %b %H:%M}"
+    from babel.dates import format_datetime
+
+    from ..wording import say
+
+    # "Sat 14 Dec 14:09", "lör 14 dec. 14.09": in the report's language
+    return format_datetime(t.astimezone(ZoneInfo(timezone)), say("short_when"), locale=say("locale"))
+
+
+def _and(things: list[str]) -> str:
+    """What a message names, joined: "holder and street", "innehavare och gata"."""
+    return translate(" and ").join(translate(t) for t in things)
 
 
 def _gap(minutes: int) -> str:
@@ -243,10 +254,10 @@ def case_evidence(
             row.update(
                 bound_account_id=last["account_id"], bound_at=last["first_rendered_at"], bound_minutes_before=minutes
             )
-            sentence = (
-                f"sender's session showed account {last['account_id']} at "
-                f"{_when(last['first_rendered_at'], timezone)}, {_gap(minutes)} before the message"
-            )
+            # each piece in the report's language (translate() looks its English up in sv.yaml)
+            sentence = translate(
+                "sender's session showed account {account} at {when}, {gap} before the message"
+            ).format(account=last["account_id"], when=_when(last["first_rendered_at"], timezone), gap=_gap(minutes))
             mentioned: list[str] = []
             for r in reversed(shown):
                 account = by_id.get(r["account_id"])
@@ -254,11 +265,11 @@ def case_evidence(
                 if what:
                     mentioned = what
                     if r is not last:
-                        sentence += f" (and account {r['account_id']} earlier)"
+                        sentence += translate(" (and account {account} earlier)").format(account=r["account_id"])
                     break
             if mentioned:
                 row["names_account"] = True
-                sentence += f"; the message names that account's {' and '.join(mentioned)}"
+                sentence += translate("; the message names that account's {what}").format(what=_and(mentioned))
             said.append(sentence)
         mine = {folded_name.get(sender), folded_co.get(sender)} - {None, ""}
         others = [
@@ -270,7 +281,11 @@ def case_evidence(
             who = others[0][0]
             whats = sorted({what for w, what in others if w == who})
             row["names_member"] = True
-            said.append(f"the message names the {' and '.join(whats)} of member {who}, not the sender")
+            said.append(
+                translate("the message names the {what} of member {member}, not the sender").format(
+                    what=_and(whats), member=who
+                )
+            )
         for r in changed_of.get(sender, ()) if sender is not None else ():
             if r["time"] >= at:
                 break
@@ -279,8 +294,15 @@ def case_evidence(
             if hit or (len(new) >= 4 and new in text):
                 row["changed_field"] = r["field"]
                 said.append(
-                    f"the session of member {r['actor_applicant_id']} changed the {r['field']} of the sender's "
-                    f"account at {_when(r['time'], timezone)}; the message mentions {'it' if hit else 'the new value'}"
+                    translate(
+                        "the session of member {member} changed the {field} of the sender's account at {when}; "
+                        "the message mentions {what}"
+                    ).format(
+                        member=r["actor_applicant_id"],
+                        field=r["field"],
+                        when=_when(r["time"], timezone),
+                        what=translate("it" if hit else "the new value"),
+                    )
                 )
                 break
         row["evidence"] = "; ".join(said) or None

@@ -8,11 +8,15 @@ shown, to a ledger outside the set (``WORKBENCH_DISCLOSURE_LEDGER``, see
   row across its counts, each count column, each column along every key) is taken as known,
   whether or not it is printed, since incident-wide totals are shown exactly elsewhere; a
   share or median left visible on a row with a hidden count is a relation too (share × n);
-- bounds each hidden cell by its label (``"1–4"``: 1 to 4; ``"[suppressed]"``: the threshold
+- bounds each hidden cell by its label (``"1–4"``: 1 to 4; ``"[suppressed]"``, ``"[undertryckt]"``: the threshold
   up, or 0 up when it hides a zero) and tightens the bounds by interval propagation
   (:mod:`workbench.intervals`);
 - reads every ``findings.json``, CSV and page of the set: a breakdown figure recorded as a
-  number from 1 to 4, or the old ``"<5"`` marker anywhere, fails.
+  number from 1 to 4, the old ``"<5"`` marker anywhere, or the hidden-cell marker of another
+  language than the set's (``"[suppressed]"`` in a Swedish set), fails;
+- reads every rate of a caseworker the set publishes (tables, charts' data, CSVs) and works
+  back to the caseworker's allocations n and departures k from it
+  (:mod:`workbench.reportset.rate_audit`): a row that pins n or k fails.
 
 It passes when no hidden cell can be pinned to fewer values than its label gives
 (threshold - 1: the "1–4" band). Interval propagation is the differencing a reader does by
@@ -31,7 +35,16 @@ from typing import Any
 import polars as pl
 
 from ..intervals import propagate, width
-from ..suppression import BREAKDOWN_FINDINGS, HIDDEN, known_lines, small_marker
+from ..suppression import (
+    BREAKDOWN_FINDINGS,
+    THRESHOLD,
+    hidden_marker,
+    hidden_markers,
+    is_hidden_label,
+    known_lines,
+    small_marker,
+)
+from .rate_audit import audit_rates
 
 __all__ = ["AuditResult", "audit", "audit_breakdown", "read_ledger"]
 
@@ -45,6 +58,7 @@ class AuditResult:
     breakdowns: int = 0
     hidden_cells: int = 0
     files_read: int = 0
+    rate_rows: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -73,10 +87,7 @@ def audit_breakdown(entry: Mapping[str, Any], where: str = "breakdown") -> tuple
         schema={**dict.fromkeys(keys, pl.String), **dict.fromkeys(counts, pl.Int64)},
     )
     hidden = {
-        (r, c): label
-        for r, row in enumerate(shown)
-        for c, label in enumerate(row)
-        if isinstance(label, str) and label in (small, HIDDEN)
+        (r, c): label for r, row in enumerate(shown) for c, label in enumerate(row) if is_hidden_label(label, threshold)
     }
     problems = []
     for r, row in enumerate(shown):
@@ -116,7 +127,19 @@ def audit_breakdown(entry: Mapping[str, Any], where: str = "breakdown") -> tuple
     return len(hidden), problems
 
 
+def _set_language(root: Path) -> str | None:
+    """The language the set at ``root`` records (report-set.json), or None."""
+    record = root / "report-set.json"
+    if not record.is_file():
+        return None
+    language = json.loads(record.read_text(encoding="utf-8")).get("language")
+    return language if isinstance(language, str) else None
+
+
 def _scan_files(root: Path, result: AuditResult) -> None:
+    language = _set_language(root)
+    own = hidden_marker(language) if language else None
+    foreign = sorted(hidden_markers() - {own}) if own else []
     for path in sorted(root.rglob("*")):
         if not path.is_file() or path.suffix not in (".json", ".csv", ".html"):
             continue
@@ -130,6 +153,11 @@ def _scan_files(root: Path, result: AuditResult) -> None:
                 parts = value.values() if isinstance(value, dict) else [value]
                 if any(isinstance(v, int) and not isinstance(v, bool) and 0 < v < 5 for v in parts):
                     result.problems.append(f"{rel}: {name} is a breakdown cell recorded as {value!r}")
+        for marker in foreign:
+            if marker in text:
+                result.problems.append(
+                    f"{rel}: holds {marker!r}, the hidden-cell marker of another language; this set's is {own!r}"
+                )
         if '"<5"' in text or _OLD_MARKER in text or ">&lt;5<" in text:
             result.problems.append(f'{rel}: holds "<5", which states a zero as a small count; use "1–4" and 0')
 
@@ -145,4 +173,6 @@ def audit(ledger: str | Path | Iterable[Mapping[str, Any]], report_set: str | Pa
         result.problems += problems
     if report_set is not None:
         _scan_files(Path(report_set), result)
+        result.rate_rows, problems = audit_rates(Path(report_set), THRESHOLD)
+        result.problems += problems
     return result

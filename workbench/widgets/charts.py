@@ -23,7 +23,7 @@ from ..errors import WorkbenchError
 from ..i18n import current_language, messages, translate
 from ..markup import InlineJSONEncoder, shown, visible
 from ..settings import DISPLAY_TZ, in_report_run
-from ..suppression import HIDDEN, THRESHOLD, small_marker
+from ..suppression import THRESHOLD, hidden_markers, small_marker
 from ..wording import say
 
 __all__ = [
@@ -55,7 +55,10 @@ chart, with its data, to a web site; the source views would show the data as JSO
 
 D3_LOCALES: dict[str, dict[str, Any]] = {
     "sv": {
-        "formatLocale": {"decimal": ",", "thousands": "\u202f", "grouping": [3], "currency": ["", "\u00a0kr"]},
+        # "percent": d3 writes 0.1 with format "%" as "10 %", the Swedish way (as the tables do)
+        "formatLocale": {
+            "decimal": ",", "thousands": "\u202f", "grouping": [3], "currency": ["", "\u00a0kr"], "percent": "\u202f%",
+        },
         "timeFormatLocale": {
             "dateTime": "%A %e %B %Y %X",
             "date": "%Y-%m-%d",
@@ -309,7 +312,7 @@ def hidden_cells(frame: pl.DataFrame, count: str) -> pl.DataFrame:
         return frame.clear().with_columns(shown_as=pl.lit(None, pl.String), low=pl.lit(0), high=pl.lit(0))
     small = small_marker()
     return (
-        frame.filter(pl.col(count).is_in([small, HIDDEN]))
+        frame.filter(pl.col(count).is_in([small, *hidden_markers()]))
         .with_columns(shown_as=pl.col(count))
         .with_columns(
             low=pl.when(pl.col("shown_as") == small).then(1).otherwise(THRESHOLD),
@@ -322,7 +325,10 @@ def hidden_layer(frame: pl.DataFrame, count: str, x: alt.X | str, **encode: Any)
     """An outlined, dashed bar from ``low`` to ``high`` labelled "1–4" (or "[suppressed]") for each hidden cell.
 
     A hidden cell of a public breakdown is never dropped from a chart: it is drawn, marked as
-    hidden, where the reader can see it. None when ``frame`` has no hidden cell.
+    hidden, where the reader can see it. ``encode`` (e.g. ``xOffset``: one slot per series)
+    places the label as it places the outline, and the label is written upwards from the
+    outline's top, so neither overlaps the other nor a neighbouring slot. None when ``frame``
+    has no hidden cell.
     """
     rows = hidden_cells(frame, count)
     if not rows.height:
@@ -331,7 +337,9 @@ def hidden_layer(frame: pl.DataFrame, count: str, x: alt.X | str, **encode: Any)
     outline = base.mark_bar(fillOpacity=0, stroke="#555", strokeDash=[3, 2], strokeWidth=1.2).encode(
         x=x, y="low:Q", y2="high:Q", tooltip=[alt.Tooltip("shown_as:N", title=chart_text("hidden"))], **encode
     )
-    label = base.mark_text(dy=-6, fontSize=9, color="#333").encode(x=x, y="high:Q", text="shown_as:N")
+    label = base.mark_text(angle=270, align="left", baseline="middle", dx=4, fontSize=9, color="#333").encode(
+        x=x, y="high:Q", text="shown_as:N", **encode
+    )
     return outline + label
 
 

@@ -8,9 +8,12 @@ Every word drawn is the catalogue's (``chart.*``), in the report's language.
 
 from __future__ import annotations
 
+import itertools
+
 import altair as alt
 import polars as pl
 
+from ..fairness.caseworkers import RATE_BANDS, rate_band
 from ..i18n import column_label, translate
 from ..settings import DISPLAY_TZ
 from ..wording import say
@@ -70,13 +73,15 @@ def winner_rank_chart(ranks: pl.DataFrame, *, title: str | None = None) -> alt.C
     )
 
 
-def caseworker_rate_chart(rates: pl.DataFrame, *, title: str | None = None) -> alt.LayerChart:
+def caseworker_rate_chart(rates: pl.DataFrame, *, title: str | None = None) -> alt.LayerChart | alt.Chart:
     """Each caseworker's rate with its 95 % interval, and the flag threshold (peers' rate + minimum effect).
 
     ``rates`` has ``caseworker`` (label), ``rate``, ``rate_low``, ``rate_high``, ``threshold``
     and ``flagged``; rows in the order to draw them, top first.
     """
     title = title or chart_text("rates_title")
+    if "rate_band" in rates.columns:
+        return _rate_band_chart(rates, title)
     data = rates.select(
         "caseworker",
         "rate",
@@ -123,6 +128,46 @@ def caseworker_rate_chart(rates: pl.DataFrame, *, title: str | None = None) -> a
         width=520,
         height=max(120, 18 * len(order)),
         title=alt.TitleParams(title, subtitle=chart_text("rates_subtitle")),
+    )
+
+
+def _rate_band_chart(rates: pl.DataFrame, title: str) -> alt.Chart:
+    """The public's chart of the caseworkers: each one's rate band as a bar, red when flagged; no exact figure."""
+    middles = pl.DataFrame({"middle": [(a + b) / 2 for a, b in itertools.pairwise(RATE_BANDS)]})
+    label, low, high = rate_band(pl.col("middle"))
+    bands = middles.select(rate_band=label, rate_from=low, rate_to=high)
+    data = rates.select("caseworker", "rate_band", "effect_label", "flagged").join(
+        bands, on="rate_band", how="left", maintain_order="left"
+    )
+    data = data.with_columns(
+        pl.col("flagged").replace_strict({True: say("yes"), False: say("no")}, return_dtype=pl.String, default=None),
+        pl.col("effect_label").map_elements(translate, return_dtype=pl.String, skip_nulls=True),
+    )
+    order = data["caseworker"].to_list()
+    return (
+        alt.Chart(data)
+        .mark_bar(height=10)
+        .encode(
+            y=alt.Y("caseworker:N", sort=order, title=None),
+            x=alt.X(
+                "rate_from:Q", title=chart_text("rates_axis"), axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])
+            ),
+            x2="rate_to:Q",
+            color=alt.Color(
+                "flagged:N",
+                scale=alt.Scale(domain=[say("no"), say("yes")], range=["#4c78a8", "#e45756"]),
+                title=chart_text("flagged"),
+            ),
+            tooltip=[
+                alt.Tooltip(f"{c}:N", title=column_label(c))
+                for c in ("caseworker", "rate_band", "effect_label", "flagged")
+            ],
+        )
+        .properties(
+            width=520,
+            height=max(120, 18 * len(order)),
+            title=alt.TitleParams(title, subtitle=chart_text("rates_band_subtitle")),
+        )
     )
 
 
@@ -212,6 +257,7 @@ def red_flag_timeline_chart(
         note = [translate(n) for n in flags["note"].drop_nulls().unique().to_list()] if "note" in flags.columns else []
         heading = alt.TitleParams(title, subtitle=note) if note else title
         data = _numeric(flags.drop("note", strict=False), "n")
+        offset = {"xOffset": "flag:N"} if period else {}  # one slot per kind, as the hidden cells' outlines
         bars = (
             alt.Chart(data)
             .mark_bar()
@@ -219,6 +265,7 @@ def red_flag_timeline_chart(
                 x=x,
                 y=alt.Y("n:Q", title=chart_text("red_flags")),
                 color=colour,
+                **offset,
                 tooltip=[
                     *([alt.Tooltip(f"{period}:O", title=column_label(period))] if period else []),
                     alt.Tooltip("flag:N", title=chart_text("red_flag")),
@@ -227,7 +274,6 @@ def red_flag_timeline_chart(
             )
             .properties(width=640, height=220, title=heading)
         )
-        offset = {"xOffset": "flag:N"} if period else {}
         hidden = hidden_layer(flags.drop("note", strict=False), "n", x, **offset)
         return bars if hidden is None else alt.LayerChart(layer=[bars, hidden]).properties(title=heading)
     data = local_time(flags.select("time", "caseworker", "flag", "detail"), "time", timezone=timezone)
