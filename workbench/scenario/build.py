@@ -89,7 +89,7 @@ def generate(
     Parameters
     ----------
     out : folder to write, e.g. ``"cases/small"``; its evidence, raw and truth folders are replaced.
-    scale : ``"tiny"``, ``"small"`` or ``"stockholm"``.
+    scale : ``"tiny"``, ``"small"``, ``"stockholm"`` or ``"national"``.
     fmt : ``"parquet"`` or ``"csv"``.
     fraud : plant corrupt caseworkers and fake profiles (``--no-fraud`` sets False).
     degrade : degradation specs such as ``"missing-account-id=0.3"``.
