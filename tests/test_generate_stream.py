@@ -169,7 +169,16 @@ def test_small_streamed_equals_in_memory_build(small_case):
     assert _differences(tree_hashes(small_case.root), SMALL) == []
 
 
-def test_degraded_csv_and_handover_equal_in_memory_build(tmp_path):
+def test_degraded_csv_and_handover_equal_in_memory_build(tmp_path, monkeypatch):
+    """In chunks of 997 rows, so rows, sessions and referers cross chunk boundaries."""
+    from workbench.scenario import pageviews
+
+    monkeypatch.setattr(pageviews, "CHUNK_ROWS", 997)
+    chunks = []
+    real = pageviews.PageViewRows.frame
+    monkeypatch.setattr(
+        pageviews.PageViewRows, "frame", lambda self, lo=0, hi=None: chunks.append(hi) or real(self, lo, hi)
+    )
     generate(
         tmp_path / "case",
         scale="tiny",
@@ -180,6 +189,7 @@ def test_degraded_csv_and_handover_equal_in_memory_build(tmp_path):
         handover=tmp_path / "handover",
     )
     assert _differences(tree_hashes(tmp_path), TINY_DEGRADED_CSV_HANDOVER) == []
+    assert len([hi for hi in chunks if hi is not None]) >= 2 * 10  # evidence and access log, 10+ chunks each
 
 
 def test_a_different_seed_changes_the_hashes(case_factory):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -102,6 +103,13 @@ class World:
     truth: dict[str, pl.DataFrame] = field(default_factory=dict)
     # Hand-offs between steps that are not evidence (e.g. web interest events).
     scratch: dict[str, pl.DataFrame] = field(default_factory=dict)
+    # Evidence tables too large to hold as text, written a chunk at a time: page_views as a
+    # pageviews.PageViewRows (not imported here: pageviews depends on this module).
+    streams: dict[str, Any] = field(default_factory=dict)
+
+    def table(self, name: str) -> pl.DataFrame:
+        """Evidence table ``name`` as a frame, a streamed one rendered whole (for tests and small scales)."""
+        return self.streams[name].frame() if name in self.streams else self.tables[name]
 
     @property
     def allocation_start(self) -> date:
