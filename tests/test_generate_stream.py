@@ -169,6 +169,18 @@ def test_small_streamed_equals_in_memory_build(small_case):
     assert _differences(tree_hashes(small_case.root), SMALL) == []
 
 
+def test_parquet_in_row_groups_equals_in_memory_build(tmp_path, monkeypatch):
+    """Chunks of 4,999 rows: page_views.parquet is written a row group at a time."""
+    import pyarrow.parquet as pq
+
+    from workbench.scenario import pageviews
+
+    monkeypatch.setattr(pageviews, "CHUNK_ROWS", 4_999)
+    generate(tmp_path, scale="tiny", seed=1)
+    assert _differences(tree_hashes(tmp_path), TINY) == []
+    assert pq.ParquetFile(tmp_path / "evidence" / "page_views.parquet").num_row_groups >= 3
+
+
 def test_degraded_csv_and_handover_equal_in_memory_build(tmp_path, monkeypatch):
     """In chunks of 997 rows, so rows, sessions and referers cross chunk boundaries."""
     from workbench.scenario import pageviews
@@ -210,3 +222,73 @@ def test_national_scale_is_ten_stockholms(name):
     # rates stay, so the planted incident and fraud grow with the counts they apply to
     for field in ("swap_probability", "fraud_share", "interests_per_listing", "pages_per_session"):
         assert getattr(big, field) == getattr(base, field), field
+
+
+def _handmade_rows():
+    """Five page views of two sessions (one of them bound to account 7 from its second page)."""
+    import numpy as np
+
+    from workbench.scenario.pageviews import PageViewRows
+    from workbench.scenario.web import Page
+
+    t0 = 1386960000  # 2013-12-13T18:40:00Z
+    return PageViewRows(
+        time=np.array([t0, t0 + 2, t0 + 2, t0 + 9, t0 + 60], dtype=np.int64),
+        sid=np.array([0, 0, 1, 1, 0], dtype=np.int32),
+        code=np.array([Page.LOGIN, Page.MINE, Page.LISTING, Page.SEARCH_AREA, Page.PROFILE], dtype=np.int8),
+        listing=np.array([-1, -1, 4711, -1, -1], dtype=np.int64),
+        area=np.array([-1, -1, -1, 0, -1], dtype=np.int16),
+        status=np.array([302, 200, 404, 200, 200], dtype=np.int16),
+        account=np.array([-1, 5, -1, -1, 7], dtype=np.int64),
+        sessions=pl.DataFrame({"session_id": ["aa", "bb"], "ip": ["10.0.0.1", None]}),
+        districts={0: "S%C3%B6dermalm"},
+    )
+
+
+def test_handmade_rows_render_as_the_evidence_frame():
+    rows = _handmade_rows()
+    frame = rows.frame()
+    assert frame["path"].to_list() == [
+        "/logga-in",
+        "/mina-sidor",
+        "/lagenhet/4711",
+        "/sok?omrade=S%C3%B6dermalm",
+        "/mina-sidor/profil",
+    ]
+    assert frame["session_id"].to_list() == ["aa", "aa", "bb", "bb", "aa"]
+    assert frame["ip"].to_list() == ["10.0.0.1", "10.0.0.1", None, None, "10.0.0.1"]
+    assert frame["account_id"].to_list() == [None, 5, None, None, 7]
+    assert rows.frame(3, 5).equals(frame.slice(3, 2))
+    assert rows.previous_in_session().tolist() == [-1, 0, -1, 2, 1]
+    bound = rows.first_bound(pl.DataFrame({"sid": [0], "account": [7]}))
+    assert bound["session_id"].to_list() == ["aa"] and bound["bound_at"][0] == frame["time"][4]
+
+
+def test_handmade_degradations_act_on_the_rows():
+    from datetime import UTC, datetime
+
+    import numpy as np
+
+    rows = _handmade_rows()
+    rows.drop_account_ids(np.array([False, True, False, False, False]))
+    rows.drop_between(datetime(2013, 12, 13, 18, 40, 2, tzinfo=UTC), datetime(2013, 12, 13, 18, 40, 9, tzinfo=UTC))
+    frame = rows.frame()
+    assert frame["account_id"].to_list() == [None, None, 7]  # rows at +2 s went with the gap; +9 s stays
+    assert frame["path"].to_list() == ["/logga-in", "/sok?omrade=S%C3%B6dermalm", "/mina-sidor/profil"]
+
+
+def test_streamed_access_log_equals_the_in_memory_writer(tmp_path, monkeypatch):
+    """Chunks of two rows: referers and agents carried across chunk boundaries."""
+    import numpy as np
+
+    from workbench.scenario import pageviews
+    from workbench.scenario.raw import write_access_log, write_access_log_rows
+
+    monkeypatch.setattr(pageviews, "CHUNK_ROWS", 2)
+    rows = _handmade_rows()
+    logins = pl.DataFrame({"session_id": ["aa", "bb"], "user_agent": ['Bot "x"', "UA\nnext"]})
+    assert write_access_log_rows(rows, logins, tmp_path / "streamed.log", np.random.default_rng(5)) == 5
+    write_access_log(rows.frame(), logins, tmp_path / "whole.log", np.random.default_rng(5))
+    streamed = (tmp_path / "streamed.log").read_text()
+    assert streamed == (tmp_path / "whole.log").read_text()
+    assert '"https://bostad.example/mina-sidor" "Bot \\"x\\"" session=aa account=7' in streamed

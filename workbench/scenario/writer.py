@@ -75,11 +75,13 @@ def write_evidence(
         schema = evidence.polars_schema(name)
         if streams and name in streams:
             rows_of = streams[name]
-            if not rows_of.height:  # no chunks: an empty file of the declared columns
-                write_frame(conform(name, pl.DataFrame(schema=schema), schema), out / f"{name}.{fmt}", fmt)
-                rows[name] = 0
+            bounds = list(rows_of.bounds())
+            if len(bounds) <= 1:  # one chunk or none: written whole, as any table
+                frame = conform(name, rows_of.frame(), schema)
+                write_frame(frame, out / f"{name}.{fmt}", fmt)
+                rows[name] = frame.height
                 continue
-            chunks = (conform(name, rows_of.frame(lo, hi), schema) for lo, hi in rows_of.bounds())
+            chunks = (conform(name, rows_of.frame(lo, hi), schema) for lo, hi in bounds)
             rows[name] = write_chunks(chunks, out / f"{name}.{fmt}", fmt)
             continue
         frame = conform(name, tables[name], schema)
