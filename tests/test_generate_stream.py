@@ -292,3 +292,19 @@ def test_streamed_access_log_equals_the_in_memory_writer(tmp_path, monkeypatch):
     streamed = (tmp_path / "streamed.log").read_text()
     assert streamed == (tmp_path / "whole.log").read_text()
     assert '"https://bostad.example/mina-sidor" "Bot \\"x\\"" session=aa account=7' in streamed
+
+
+def test_every_scale_is_accepted_by_the_cli_and_the_benchmark():
+    import ast
+
+    from workbench.cli import build_parser
+    from workbench.scenario.world import SCALES
+
+    assert build_parser().parse_args(["generate", "--scale", "national", "--out", "x"]).scale == "national"
+    run_py = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+    calls = [n for n in ast.walk(ast.parse(run_py.read_text())) if isinstance(n, ast.Call)]
+    scale_arg = next(
+        c for c in calls if c.args and isinstance(c.args[0], ast.Constant) and c.args[0].value == "--scale"
+    )
+    choices = next(k.value for k in scale_arg.keywords if k.arg == "choices")
+    assert ast.literal_eval(choices) == list(SCALES)

@@ -1,10 +1,10 @@
 """The December 2013 incident: web sessions with the session-binding fault, and its aftermath.
 
 Runs after people and listings exist and before allocation. It fills the web tables
-(deployments, logins, logouts, page_views, profile_changes), support_messages and
-incident_actions; updates the applicant snapshot with every profile change; records the
-truth of what the fault did; and hands web interest events to allocation through
-``world.scratch["web_interests"]``.
+(deployments, logins, logouts, profile_changes), support_messages and incident_actions, and
+``world.streams["page_views"]`` (numeric rows rendered a chunk at a time, :mod:`.pageviews`);
+updates the applicant snapshot with every profile change; records the truth of what the
+fault did; and hands web interest events to allocation through ``world.scratch["web_interests"]``.
 
 The fault: from the 4.12.0 deployment until the fix, a login made while another member's
 session is still open may be bound to that member's account (a cache keyed on the wrong
