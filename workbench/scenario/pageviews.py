@@ -190,25 +190,30 @@ def render_page_views(
     def joined(pages, logins, logouts, extras) -> np.ndarray:
         return np.concatenate([pages, logins, logouts, extras]).astype(np.int64)
 
+    # Evidence order: time, then session cookie. Each column is then put in that order and
+    # narrowed one at a time, so only one full-width temporary exists at once.
     sid = joined(sessions.page_sid, np.arange(n), user, extra_sid)
     time = joined(sessions.page_time, f["start"].to_numpy(), f["end"].to_numpy()[user], extra["time"].to_numpy())
-    code = joined(code, np.full(n, Page.LOGIN), np.full(len(user), Page.LOGOUT), extra["code"].to_numpy())
-    listing = joined(listing, np.full(n, -1), np.full(len(user), -1), np.full(extra_n, -1))
-    status = joined(status, np.full(n, 302), np.full(len(user), 302), np.full(extra_n, 200))
-    area = joined(area, np.full(n, -1), np.full(len(user), -1), np.full(extra_n, -1))
-    account = joined(page_account, member, member[user], member[extra_sid])
-    account = np.where(Page.RENDERS[code] & (status == 200), account, -1)
-    # Evidence order: time, then session cookie.
     cookie_rank = f["session_id"].rank("ordinal").to_numpy().astype(np.int64)
     order = np.lexsort((cookie_rank[sid], time))
+    time, sid = time[order], sid[order].astype(np.int32)
+    code = joined(code, np.full(n, Page.LOGIN), np.full(len(user), Page.LOGOUT), extra["code"].to_numpy())[order]
+    code = code.astype(np.int8)
+    listing = joined(listing, np.full(n, -1), np.full(len(user), -1), np.full(extra_n, -1))[order]
+    status = joined(status, np.full(n, 302), np.full(len(user), 302), np.full(extra_n, 200))[order]
+    status = status.astype(np.int16)
+    area = joined(area, np.full(n, -1), np.full(len(user), -1), np.full(extra_n, -1))[order].astype(np.int16)
+    account = joined(page_account, member, member[user], member[extra_sid])[order]
+    del page_account, order
+    account[~(Page.RENDERS[code] & (status == 200))] = -1
     return PageViewRows(
-        time=time[order],
-        sid=sid[order].astype(np.int32),
-        code=code[order].astype(np.int8),
-        listing=listing[order],
-        area=area[order].astype(np.int16),
-        status=status[order].astype(np.int16),
-        account=account[order],
+        time=time,
+        sid=sid,
+        code=code,
+        listing=listing,
+        area=area,
+        status=status,
+        account=account,
         sessions=f.select("session_id", "ip"),
         districts=quoted,
     )
