@@ -477,7 +477,7 @@ def _verdict(step: str, scale: str, result: dict) -> list[str]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", default="small", choices=["tiny", "small", "stockholm"])
+    parser.add_argument("--scale", default="small", choices=["tiny", "small", "stockholm", "national"])
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--keep", help="generate into this folder and keep it (default: a temp folder)")
     parser.add_argument("--steps", nargs="*", default=list(STEPS), choices=list(STEPS))

@@ -72,7 +72,7 @@ def test_tables_have_the_evidence_columns_and_dtypes(tiny):
     world, _ = tiny
     for name in TABLES:
         schema = evidence.polars_schema(name)
-        frame = world.tables[name]
+        frame = world.table(name)
         assert frame.columns == list(schema), name
         cast = frame.cast(dict(schema), strict=True)
         assert cast.null_count().row(0) == frame.null_count().row(0), name
@@ -110,7 +110,7 @@ def test_every_login_ends_exactly_once(tiny, sessions):
     assert logouts["session_id"].is_unique().all() and world.tables["logins"]["session_id"].is_unique().all()
     assert set(logouts["session_id"]) == set(world.tables["logins"]["session_id"])
     assert (sessions["end"] > sessions["start"]).all()
-    last = world.tables["page_views"].group_by("session_id").agg(last=pl.col("time").max())
+    last = world.table("page_views").group_by("session_id").agg(last=pl.col("time").max())
     timed_out = sessions.filter(pl.col("reason") == "timeout").join(last, on="session_id")
     assert (timed_out["end"] == timed_out["last"] + timedelta(minutes=20)).all()
     by_user = sessions.filter(pl.col("reason") == "user").join(last, on="session_id")
@@ -165,9 +165,7 @@ def test_with_certain_swaps_every_concurrent_login_binds_to_the_latest_open_sess
 
 def test_swapped_sessions_render_only_the_bound_account(tiny):
     world, _ = tiny
-    views = world.tables["page_views"].join(
-        world.tables["logins"].select("session_id", "applicant_id"), on="session_id"
-    )
+    views = world.table("page_views").join(world.tables["logins"].select("session_id", "applicant_id"), on="session_id")
     swapped = world.truth["swapped_sessions"]
     rendered = views.filter(pl.col("account_id").is_not_null()).join(swapped, on="session_id", how="left")
     foreign = rendered.filter(pl.col("account_id") != pl.col("applicant_id"))
@@ -196,7 +194,7 @@ def test_unauthorized_changes_are_the_changes_made_in_swapped_sessions(tiny):
 
 def test_a_change_follows_a_view_of_the_profile_page(tiny):
     world, _ = tiny
-    views = world.tables["page_views"].filter(pl.col("path") == "/mina-sidor/profil")
+    views = world.table("page_views").filter(pl.col("path") == "/mina-sidor/profil")
     changes = world.tables["profile_changes"].unique(["session_id", "time"])
     saved = changes.join(views, on=["session_id", "time"])
     assert saved.height == changes.height and (saved["account_id"] == saved["account_id_right"]).all()
@@ -281,7 +279,7 @@ def test_web_form_messages_pin_the_mail_clock_to_the_web_log(tiny):
     offset = world.truth["clock_offsets"].filter(pl.col("source") == "mail")["seconds"][0]
     forms = world.tables["support_messages"].filter(pl.col("channel") == "web_form")
     views = (
-        world.tables["page_views"]
+        world.table("page_views")
         .filter(pl.col("path") == "/kundtjanst/kontakt")
         .join(world.tables["logins"].select("session_id", "applicant_id"), on="session_id")
     )
@@ -326,7 +324,7 @@ def test_web_interests_are_open_eligible_and_shown_in_the_log(tiny):
         .then(pl.format("/lagenhet/{}/intresse", "listing_id"))
         .otherwise(pl.format("/mina-sidor/intressen/{}/ta-bort", "listing_id"))
     )
-    shown = paths.join(world.tables["page_views"], on=["session_id", "time", "path"])
+    shown = paths.join(world.table("page_views"), on=["session_id", "time", "path"])
     assert shown.height == wi.height and (shown["account_id"] == shown["applicant_id"]).all()
     touched = world.truth["allocation_touched"]
     by_strangers = wi.join(world.truth["swapped_sessions"], on="session_id")
@@ -354,7 +352,7 @@ def test_same_seed_same_frames_other_seed_other_frames(tiny):
     world, _ = tiny
     again, _ = _world()
     for name in (*TABLES, "applicants"):
-        assert again.tables[name].equals(world.tables[name]), name
+        assert again.table(name).equals(world.table(name)), name
     for name, frame in world.truth.items():
         assert again.truth[name].equals(frame), name
     assert again.scratch["web_interests"].equals(world.scratch["web_interests"])
@@ -376,7 +374,7 @@ def test_stockholm_calibration():
         .filter(WINDOW)
         .join(logins.select("session_id", "applicant_id"), on="session_id")
     )
-    assert world.tables["page_views"].height >= 2_000_000
+    assert world.table("page_views").height >= 2_000_000
     assert 20_000 <= logins.filter(WINDOW).height <= 60_000
     assert 600 <= changers["applicant_id"].n_unique() <= 750  # the organisation's "674"
     assert seconds <= 20

@@ -89,7 +89,7 @@ def generate(
     Parameters
     ----------
     out : folder to write, e.g. ``"cases/small"``; its evidence, raw and truth folders are replaced.
-    scale : ``"tiny"``, ``"small"`` or ``"stockholm"``.
+    scale : ``"tiny"``, ``"small"``, ``"stockholm"`` or ``"national"``.
     fmt : ``"parquet"`` or ``"csv"``.
     fraud : plant corrupt caseworkers and fake profiles (``--no-fraud`` sets False).
     degrade : degradation specs such as ``"missing-account-id=0.3"``.
@@ -109,22 +109,25 @@ def generate(
     degradations = [d if isinstance(d, Degradation) else parse_degrade(d) for d in degrade]
     t0 = time.perf_counter()
     world, steps = build_world(scale, seed, fraud, swap_mode)
-    apply_degradations(world.tables, degradations, world.rng("degrade"))
+    page_views = world.streams["page_views"]
+    apply_degradations(world.tables, degradations, world.rng("degrade"), page_views)
 
     out = Path(out)
     for sub in ("evidence", "raw", "truth"):
         shutil.rmtree(out / sub, ignore_errors=True)
     t1 = time.perf_counter()
-    ev_rows = write_evidence(world.tables, out / "evidence", fmt)
+    ev_rows = write_evidence(world.tables, out / "evidence", fmt, world.streams)
     t2 = time.perf_counter()
     # From the degraded tables, so the raw forms carry exactly what the evidence carries.
-    write_raw(world.tables, out / "raw", world.rng("raw"))
+    write_raw(world.tables, out / "raw", world.rng("raw"), page_views)
     steps["raw"] = time.perf_counter() - t2
     if handover is not None:
         from .handover import write_handover
 
         t3 = time.perf_counter()
-        write_handover(world.tables, Path(handover), world.rng("handover"))
+        # The hand-over's IIS logs are written from the whole table: it is rendered here, once.
+        tables = {**world.tables, "page_views": page_views.frame()}
+        write_handover(tables, Path(handover), world.rng("handover"))
         steps["handover"] = time.perf_counter() - t3
     truth_rows = write_truth(world.truth, out / "truth", fmt)
     steps["write"] = time.perf_counter() - t1 - steps["raw"] - steps.get("handover", 0.0)

@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from ..errors import GeneratorError
+from .pageviews import PageViewRows
 
 __all__ = ["MODES", "Degradation", "apply_degradations", "parse_degrade"]
 
@@ -79,9 +80,22 @@ def parse_degrade(text: str) -> Degradation:
     return Degradation(mode, start=start, end=start + span)
 
 
-def apply_degradations(tables: dict[str, pl.DataFrame], degradations, rng: np.random.Generator) -> None:
-    """Degrade the evidence tables in place, in the order given."""
+def apply_degradations(
+    tables: dict[str, pl.DataFrame], degradations, rng: np.random.Generator, page_views: PageViewRows | None = None
+) -> None:
+    """Degrade the evidence tables in place, in the order given.
+
+    ``page_views``: the generator's streamed page views, degraded in place instead of
+    ``tables["page_views"]``, with the same draws in the same row order.
+    """
     for d in degradations:
+        if page_views is not None:
+            if d.mode == "missing-account-id":
+                page_views.drop_account_ids(rng.random(page_views.height) < d.share)
+            else:
+                assert d.start is not None and d.end is not None  # parse_degrade sets both for a log gap
+                page_views.drop_between(d.start, d.end)
+            continue
         pv = tables["page_views"]
         if d.mode == "missing-account-id":
             drop = pl.Series(rng.random(pv.height) < d.share)

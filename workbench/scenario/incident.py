@@ -1,10 +1,10 @@
 """The December 2013 incident: web sessions with the session-binding fault, and its aftermath.
 
 Runs after people and listings exist and before allocation. It fills the web tables
-(deployments, logins, logouts, page_views, profile_changes), support_messages and
-incident_actions; updates the applicant snapshot with every profile change; records the
-truth of what the fault did; and hands web interest events to allocation through
-``world.scratch["web_interests"]``.
+(deployments, logins, logouts, profile_changes), support_messages and incident_actions, and
+``world.streams["page_views"]`` (numeric rows rendered a chunk at a time, :mod:`.pageviews`);
+updates the applicant snapshot with every profile change; records the truth of what the
+fault did; and hands web interest events to allocation through ``world.scratch["web_interests"]``.
 
 The fault: from the 4.12.0 deployment until the fix, a login made while another member's
 session is still open may be bound to that member's account (a cache keyed on the wrong
@@ -22,8 +22,9 @@ import polars as pl
 
 from .actions import plan_actions
 from .messages import simulate_messages
+from .pageviews import render_page_views
 from .profile import replay_changes, simulate_changes
-from .web import OpenListings, as_datetime, render_page_views, seconds, simulate_sessions
+from .web import OpenListings, as_datetime, seconds, simulate_sessions
 from .world import INCIDENT, World, utc
 
 __all__ = ["DEPLOYMENTS", "INCIDENT_ACTIONS", "simulate_incident"]
@@ -93,7 +94,7 @@ def simulate_incident(world: World) -> None:
     t["logouts"] = f.select(time=as_datetime(f["end"]), session_id="session_id", reason="reason").sort(
         "time", "session_id"
     )
-    t["page_views"] = page_views
+    world.streams["page_views"] = page_views
     t["profile_changes"] = changes.select(
         "change_id", "time", "session_id", "account_id", "field", "old_value", "new_value"
     )
@@ -103,12 +104,7 @@ def simulate_incident(world: World) -> None:
     # The session was bound from the first page that rendered the other member's account:
     # a few seconds after login when the swap came with it, later for a mid-session swap.
     swapped = f.filter("swapped").sort("start", "session_id")
-    first_foreign = (
-        page_views.join(swapped.select("session_id", "account"), on="session_id")
-        .filter(pl.col("account_id") == pl.col("account"))
-        .group_by("session_id")
-        .agg(bound_at=pl.col("time").min())
-    )
+    first_foreign = page_views.first_bound(swapped.select("sid", "account"))
     world.truth["swapped_sessions"] = swapped.join(
         first_foreign, on="session_id", how="left", maintain_order="left"
     ).select(

@@ -49,9 +49,18 @@ import polars as pl
 from .. import evidence
 from ..errors import GeneratorError
 from ..settings import LOCAL_TZ
+from .pageviews import PageViewRows
 from .writer import conform
 
-__all__ = ["MAIL_HOST", "SITE", "access_log_lines", "write_access_log", "write_mbox", "write_raw"]
+__all__ = [
+    "MAIL_HOST",
+    "SITE",
+    "access_log_lines",
+    "write_access_log",
+    "write_access_log_rows",
+    "write_mbox",
+    "write_raw",
+]
 
 SITE = "https://bostad.example"
 MAIL_HOST = "mail.bostad.example"
@@ -62,6 +71,8 @@ _POST = r"^/logga-in$|/intresse$|/ta-bort$|^/kundtjanst/kontakt$"
 # Response sizes in bytes by status: [low, high) of a uniform draw.
 _SIZES = {200: (4_000, 24_000), 302: (180, 260), 404: (1_100, 1_400), 500: (520, 640)}
 _OTHER_SIZE = (300, 900)
+_STAMP = "%d/%b/%Y:%H:%M:%S %z"
+_STAMP_FRACTION = "%d/%b/%Y:%H:%M:%S%.6f %z"
 _SUPPORT = "kundtjanst@bostad.example"
 _WEBFORM_RELAY = "webform.bostad.example (webform.bostad.example [10.20.1.15])"
 # The compat32 API writes the same MIME as email.policy.default at a fraction of the cost
@@ -72,12 +83,22 @@ _UTF8_Q = Charset("utf-8")
 _UTF8_Q.header_encoding = QP
 
 
-def write_raw(tables: dict[str, pl.DataFrame], out: Path, rng: np.random.Generator) -> dict[str, int]:
-    """Write ``out/access.log`` and ``out/support.mbox`` from the (degraded) tables; lines and messages."""
+def write_raw(
+    tables: dict[str, pl.DataFrame], out: Path, rng: np.random.Generator, page_views: PageViewRows | None = None
+) -> dict[str, int]:
+    """Write ``out/access.log`` and ``out/support.mbox`` from the (degraded) tables; lines and messages.
+
+    ``page_views``: the generator's streamed page views, written a chunk at a time instead of
+    ``tables["page_views"]``.
+    """
     out.mkdir(parents=True, exist_ok=True)
+    log_path = out / _FILES["page_views"]
     # In two threads: the log is polars work that releases the GIL, the mbox pure Python.
     with ThreadPoolExecutor(2) as pool:
-        log = pool.submit(write_access_log, tables["page_views"], tables["logins"], out / _FILES["page_views"], rng)
+        if page_views is None:
+            log = pool.submit(write_access_log, tables["page_views"], tables["logins"], log_path, rng)
+        else:
+            log = pool.submit(write_access_log_rows, page_views, tables["logins"], log_path, rng)
         box = pool.submit(
             write_mbox, tables["support_messages"], tables["applicants"], out / _FILES["support_messages"]
         )
@@ -89,11 +110,12 @@ def _quoted(col: str) -> pl.Expr:
     return pl.col(col).str.replace_all(r"([\\\x22])", r"\$1")
 
 
-def access_log_lines(page_views: pl.DataFrame, logins: pl.DataFrame, rng: np.random.Generator) -> pl.Series:
-    """One access-log line per page view, in evidence order (time, then file order)."""
-    views = conform("page_views", page_views)
-    # What would break a line or shift its fields silently; anything else a reader would
-    # quarantine, which the round-trip test would catch. Literal searches: memchr-fast.
+def _check_lines(views: pl.DataFrame) -> None:
+    """Refuse what would break a line or shift its fields silently.
+
+    Anything else a reader would quarantine, which the round-trip test would catch.
+    Literal searches: memchr-fast.
+    """
     breaks = pl.any_horizontal(
         pl.col(c).str.contains(ch, literal=True) for c in ("ip", "path", "session_id") for ch in "\n\r"
     )
@@ -105,49 +127,68 @@ def access_log_lines(page_views: pl.DataFrame, logins: pl.DataFrame, rng: np.ran
             f"page view at {bad['time'][0]} cannot be written to the access log: a line break, or a space in "
             f"ip or session_id ({bad.row(0)!r}); allowed: paths without line breaks, ip and session_id without spaces"
         )
-    fraction = bool(views.select((pl.col("time").dt.microsecond() != 0).any()).item())
-    stamp = "%d/%b/%Y:%H:%M:%S%.6f %z" if fraction else "%d/%b/%Y:%H:%M:%S %z"
-    agents = (
+
+
+def _agents(logins: pl.DataFrame) -> pl.LazyFrame:
+    """session_id, _agent: the user agent of each session's login, quoted for a log line."""
+    return (
         logins.lazy()
         .unique("session_id", keep="first", maintain_order=True)
         .select("session_id", _agent=_quoted("user_agent").str.replace_all(r"[\r\n]", " ").fill_null("-"))
     )
-    size = np.zeros(views.height, dtype=np.int64)
-    status = views["status"].to_numpy()
+
+
+def _sizes(status: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A response size for each status, drawn by status class in one pass over all rows."""
+    size = np.zeros(len(status), dtype=np.int64)
     for code, (lo, hi) in [*_SIZES.items(), (None, _OTHER_SIZE)]:
         at = np.isin(status, list(_SIZES), invert=True) if code is None else status == code
         size[at] = rng.integers(lo, hi, int(at.sum()))
+    return size
+
+
+def _lines(views: pl.LazyFrame, stamp: str) -> pl.Series:
+    """Log lines of ``views`` with ``_size``, ``_path``, ``_referer`` (quoted) and ``_agent`` columns."""
     # Lazy, so polars computes the independent parts of a line in parallel.
-    lines = (
+    return views.select(
+        pl.concat_str(
+            pl.col("ip").fill_null("-"),
+            pl.lit(" - - ["),
+            pl.col("time").dt.convert_time_zone(_ZONE).dt.strftime(stamp),
+            pl.lit('] "'),
+            pl.when(pl.col("path").str.contains(_POST)).then(pl.lit("POST")).otherwise(pl.lit("GET")),
+            pl.lit(" "),
+            pl.col("_path"),
+            pl.lit(' HTTP/1.1" '),
+            pl.col("status").cast(pl.String),
+            pl.lit(" "),
+            pl.col("_size").cast(pl.String),
+            pl.lit(' "'),
+            (pl.lit(SITE) + pl.col("_referer")).fill_null("-"),
+            pl.lit('" "'),
+            pl.col("_agent").fill_null("-"),
+            pl.lit('" session='),
+            pl.col("session_id"),
+            pl.lit(" account="),
+            pl.col("account_id").cast(pl.String).fill_null("-"),
+        ).alias("line")
+    ).collect()["line"]
+
+
+def access_log_lines(page_views: pl.DataFrame, logins: pl.DataFrame, rng: np.random.Generator) -> pl.Series:
+    """One access-log line per page view, in evidence order (time, then file order)."""
+    views = conform("page_views", page_views)
+    _check_lines(views)
+    fraction = bool(views.select((pl.col("time").dt.microsecond() != 0).any()).item())
+    stamp = _STAMP_FRACTION if fraction else _STAMP
+    size = _sizes(views["status"].to_numpy(), rng)
+    lazy = (
         views.lazy()
         .with_columns(_size=pl.Series(size), _path=_quoted("path"))
-        .join(agents, on="session_id", how="left", maintain_order="left")
-        .select(
-            pl.concat_str(
-                pl.col("ip").fill_null("-"),
-                pl.lit(" - - ["),
-                pl.col("time").dt.convert_time_zone(_ZONE).dt.strftime(stamp),
-                pl.lit('] "'),
-                pl.when(pl.col("path").str.contains(_POST)).then(pl.lit("POST")).otherwise(pl.lit("GET")),
-                pl.lit(" "),
-                pl.col("_path"),
-                pl.lit(' HTTP/1.1" '),
-                pl.col("status").cast(pl.String),
-                pl.lit(" "),
-                pl.col("_size").cast(pl.String),
-                pl.lit(' "'),
-                (pl.lit(SITE) + pl.col("_path").shift(1).over("session_id")).fill_null("-"),
-                pl.lit('" "'),
-                pl.col("_agent").fill_null("-"),
-                pl.lit('" session='),
-                pl.col("session_id"),
-                pl.lit(" account="),
-                pl.col("account_id").cast(pl.String).fill_null("-"),
-            ).alias("line")
-        )
-        .collect()
+        .with_columns(_referer=pl.col("_path").shift(1).over("session_id"))
+        .join(_agents(logins), on="session_id", how="left", maintain_order="left")
     )
-    return lines["line"]
+    return _lines(lazy, stamp)
 
 
 def write_access_log(page_views: pl.DataFrame, logins: pl.DataFrame, path: Path, rng: np.random.Generator) -> int:
@@ -157,6 +198,38 @@ def write_access_log(page_views: pl.DataFrame, logins: pl.DataFrame, path: Path,
     # CSV for readers: not through workbench.csvout.
     lines.to_frame().write_csv(path, include_header=False, quote_style="never")
     return len(lines)
+
+
+def write_access_log_rows(rows: PageViewRows, logins: pl.DataFrame, path: Path, rng: np.random.Generator) -> int:
+    """:func:`write_access_log` for streamed page views: the same lines, a chunk at a time.
+
+    Page views are simulated in whole seconds, so no line needs a fraction of a second.
+    """
+    size = _sizes(rows.status, rng)
+    prev = rows.previous_in_session()
+    agent = (
+        rows.sessions.lazy()
+        .select("session_id")
+        .join(_agents(logins), on="session_id", how="left", maintain_order="left")
+    )
+    agent_of_sid = agent.collect()["_agent"]  # in session (sid) order
+    with open(path, "wb") as fh:
+        for lo, hi in rows.bounds():
+            views = rows.frame(lo, hi)
+            _check_lines(views)
+            back = prev[lo:hi]
+            has = back >= 0
+            at = back[has]
+            referer = pl.repeat(None, hi - lo, dtype=pl.String, eager=True)
+            referer = referer.scatter(np.flatnonzero(has), rows.paths(rows.code[at], rows.listing[at], rows.area[at]))
+            lazy = views.lazy().with_columns(
+                _size=pl.Series(size[lo:hi]),
+                _path=_quoted("path"),
+                _referer=referer.to_frame("_referer").select(_quoted("_referer")).to_series(),
+                _agent=agent_of_sid.gather(pl.Series(rows.sid[lo:hi])),
+            )
+            _lines(lazy, _STAMP).to_frame().write_csv(fh, include_header=False, quote_style="never")
+    return rows.height
 
 
 def _quoted_printable(text: str) -> str:

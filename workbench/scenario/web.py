@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import quote
 
 import numpy as np
 import polars as pl
@@ -26,7 +25,6 @@ __all__ = [
     "as_datetime",
     "local_hour",
     "local_weekday",
-    "render_page_views",
     "seconds",
     "simulate_sessions",
 ]
@@ -390,112 +388,3 @@ def simulate_sessions(world: World) -> Sessions:
         }
     )
     return Sessions(frame, first, page_sid, page_time)
-
-
-def render_page_views(
-    sessions: Sessions,
-    rng: np.random.Generator,
-    listings: OpenListings,
-    overrides: pl.DataFrame,
-    extra: pl.DataFrame,
-) -> pl.DataFrame:
-    """The ``page_views`` table: login redirects, activity pages, logouts and extra pages.
-
-    ``overrides`` (page, code, listing) fixes the activity pages used by planned actions;
-    ``extra`` (sid, time, code) adds pages between clicks, e.g. contact-form submissions.
-    Mina sidor pages render the account the session is bound to at that page (the member's
-    own before a mid-session swap); error pages render nothing. A mid-session swap shows on
-    its first page: one that renders nothing becomes Mina sidor, served with status 200.
-    """
-    total = len(sessions.page_sid)
-    code = Page.BROWSE[rng.choice(len(Page.BROWSE), total, p=Page.BROWSE_WEIGHTS / Page.BROWSE_WEIGHTS.sum())]
-    code[sessions.first] = Page.MINE  # after login Mina sidor opens on the overview
-    listing = np.full(total, -1)
-    browsing = np.flatnonzero(code == Page.LISTING)
-    picked = listings.pick(rng, sessions.page_time[browsing], rounds=40)
-    listing[browsing[picked >= 0]] = listings.ids[picked[picked >= 0]]
-    code[browsing[picked < 0]] = Page.SEARCH
-    # Area searches carry a district from the listings, URL-encoded once per district.
-    districts = np.unique(listings.district) if len(listings.ids) else np.array(["Innerstaden"])
-    quoted = {i: quote(d) for i, d in enumerate(districts)}
-    area = np.where(code == Page.SEARCH_AREA, rng.integers(0, len(districts), total), -1)
-
-    status = np.full(total, 200)
-    shown = browsing[picked >= 0]
-    status[shown[rng.random(len(shown)) < 0.01]] = 404  # listings taken down meanwhile
-    status[rng.random(total) < 0.003] = 500
-    status[sessions.first] = 200
-    fixed = overrides["page"].to_numpy()
-    code[fixed] = overrides["code"].to_numpy()
-    listing[fixed] = overrides["listing"].to_numpy()
-    status[fixed] = 200
-    area[fixed] = -1
-
-    f = sessions.frame
-    swap_page = f["swap_page"].to_numpy()
-    late = np.flatnonzero(swap_page >= 1)
-    swap_at = sessions.first[late] + swap_page[late]
-    plain = swap_at[~np.isin(swap_at, fixed) & ~Page.RENDERS[code[swap_at]]]
-    code[plain], listing[plain], area[plain] = Page.MINE, -1, -1
-    status[swap_at[~np.isin(swap_at, fixed)]] = 200
-    index = np.arange(total) - sessions.first[sessions.page_sid]
-    bound = (swap_page[sessions.page_sid] >= 0) & (index >= swap_page[sessions.page_sid])
-    member, account = f["member"].to_numpy(), f["account"].to_numpy()
-    page_account = np.where(bound, account[sessions.page_sid], member[sessions.page_sid])
-
-    user = f.filter(pl.col("reason") == "user")
-    # Login, logout and contact-form pages render no account; they carry the member's.
-    parts = [
-        pl.DataFrame(
-            {
-                "sid": sessions.page_sid,
-                "time": sessions.page_time,
-                "code": code,
-                "listing": listing,
-                "status": status,
-                "area": area,
-                "account": page_account,
-            }
-        ),
-        f.select(
-            "sid",
-            time="start",
-            code=pl.lit(Page.LOGIN),
-            listing=pl.lit(-1),
-            status=pl.lit(302),
-            area=pl.lit(-1),
-            account="member",
-        ),
-        user.select(
-            "sid",
-            time="end",
-            code=pl.lit(Page.LOGOUT),
-            listing=pl.lit(-1),
-            status=pl.lit(302),
-            area=pl.lit(-1),
-            account="member",
-        ),
-        extra.join(f.select("sid", account="member"), on="sid", how="left", maintain_order="left").select(
-            "sid", "time", "code", listing=pl.lit(-1), status=pl.lit(200), area=pl.lit(-1), account="account"
-        ),
-    ]
-    views = pl.concat([p.cast({c: pl.Int64 for c in p.columns}) for p in parts])
-    views = (
-        views.join(f.select("sid", "session_id", "ip"), on="sid", how="left")
-        .with_columns(
-            path=pl.col("code").replace_strict(dict(enumerate(Page.PATHS)), return_dtype=pl.String),
-            rendered=pl.col("code").replace_strict(dict(enumerate(Page.RENDERS.tolist())), return_dtype=pl.Boolean),
-            q=pl.col("area").replace_strict(quoted, default=None, return_dtype=pl.String),
-        )
-        .with_columns(
-            path=pl.when(pl.col("listing") >= 0)
-            .then(pl.col("path").str.replace("{id}", pl.col("listing").cast(pl.String), literal=True))
-            .when(pl.col("q").is_not_null())
-            .then(pl.col("path") + pl.col("q"))
-            .otherwise(pl.col("path")),
-            account_id=pl.when(pl.col("rendered") & (pl.col("status") == 200)).then(pl.col("account")),
-        )
-        .sort("time", "session_id")
-    )
-    views = views.with_columns(time=as_datetime(views["time"]))
-    return views.select("time", "session_id", "ip", "path", "status", "account_id")

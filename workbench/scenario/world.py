@@ -10,6 +10,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -48,12 +49,16 @@ SCALES: dict[str, Scale] = {
         Scale("tiny", 2_000, 6, 2013, 2013, 160, 40, 120, 9, 0.25, 1, 0.30, 3, 12, 4.3),
         Scale("small", 30_000, 12, 2013, 2015, 1_000, 90, 1_100, 10, 0.06, 2, 0.12, 6, 40, 4.3),
         Scale("stockholm", 450_000, 40, 2012, 2017, 12_500, 150, 15_000, 11, 0.04, 4, 0.06, 60, 300, 5.25),
+        # Ten Stockholms: every count ×10. Rates stay: the same swap probability gives ten times
+        # the swapped sessions (the fault scales with concurrent logins), the same share of
+        # corrupt caseworkers and of fake profiles gives ten times the planted fraud.
+        Scale("national", 4_500_000, 400, 2012, 2017, 125_000, 150, 150_000, 11, 0.04, 40, 0.06, 600, 3_000, 5.25),
     )
 }
 
 
 def scale(name: str) -> Scale:
-    """The scale called ``name`` (``tiny``, ``small`` or ``stockholm``)."""
+    """The scale called ``name`` (``tiny``, ``small``, ``stockholm`` or ``national``)."""
     try:
         return SCALES[name]
     except KeyError:
@@ -98,6 +103,13 @@ class World:
     truth: dict[str, pl.DataFrame] = field(default_factory=dict)
     # Hand-offs between steps that are not evidence (e.g. web interest events).
     scratch: dict[str, pl.DataFrame] = field(default_factory=dict)
+    # Evidence tables too large to hold as text, written a chunk at a time: page_views as a
+    # pageviews.PageViewRows (not imported here: pageviews depends on this module).
+    streams: dict[str, Any] = field(default_factory=dict)
+
+    def table(self, name: str) -> pl.DataFrame:
+        """Evidence table ``name`` as a frame, a streamed one rendered whole (for tests and small scales)."""
+        return self.streams[name].frame() if name in self.streams else self.tables[name]
 
     @property
     def allocation_start(self) -> date:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import polars as pl
 
 from .. import evidence
+from .pageviews import PageViewRows
 
-__all__ = ["FORMATS", "conform", "write_evidence", "write_frame", "write_truth"]
+__all__ = ["FORMATS", "conform", "write_chunks", "write_evidence", "write_frame", "write_truth"]
 
 FORMATS = ("parquet", "csv")
 # ISO 8601 with an explicit zone; every timestamp in the evidence is UTC.
@@ -35,12 +37,54 @@ def conform(name: str, frame: pl.DataFrame, schema: pl.Schema | None = None) -> 
     return out.sort(order or list(schema), maintain_order=True, nulls_last=True)
 
 
-def write_evidence(tables: dict[str, pl.DataFrame], out: Path, fmt: str) -> dict[str, int]:
-    """Write every declared table to ``out/<table>.<fmt>``; returns rows per table."""
+def write_chunks(chunks: Iterable[pl.DataFrame], path: Path, fmt: str) -> int:
+    """Write frames of one table one after another into one file; returns the rows written.
+
+    The same content as :func:`write_frame` of them all concatenated: CSV with one header,
+    Parquet with a row group per chunk. Only one chunk is in memory at a time.
+    """
+    import pyarrow.parquet as pq
+
+    rows = 0
+    writer = None
+    with open(path, "wb") as fh:
+        for chunk in chunks:
+            if fmt == "parquet":
+                table = chunk.to_arrow()
+                if writer is None:
+                    writer = pq.ParquetWriter(fh, table.schema, compression="zstd", write_statistics=True)
+                writer.write_table(table)
+            else:
+                chunk.write_csv(fh, include_header=rows == 0, datetime_format=CSV_DATETIME, date_format="%Y-%m-%d")
+            rows += chunk.height
+        if writer is not None:
+            writer.close()
+    return rows
+
+
+def write_evidence(
+    tables: dict[str, pl.DataFrame], out: Path, fmt: str, streams: dict[str, PageViewRows] | None = None
+) -> dict[str, int]:
+    """Write every declared table to ``out/<table>.<fmt>``; returns rows per table.
+
+    A table in ``streams`` is written a chunk at a time, in the order it is already in.
+    """
     out.mkdir(parents=True, exist_ok=True)
     rows = {}
     for name in evidence.TABLES:
-        frame = conform(name, tables[name], evidence.polars_schema(name))
+        schema = evidence.polars_schema(name)
+        if streams and name in streams:
+            rows_of = streams[name]
+            bounds = list(rows_of.bounds())
+            if len(bounds) <= 1:  # one chunk or none: written whole, as any table
+                frame = conform(name, rows_of.frame(), schema)
+                write_frame(frame, out / f"{name}.{fmt}", fmt)
+                rows[name] = frame.height
+                continue
+            chunks = (conform(name, rows_of.frame(lo, hi), schema) for lo, hi in bounds)
+            rows[name] = write_chunks(chunks, out / f"{name}.{fmt}", fmt)
+            continue
+        frame = conform(name, tables[name], schema)
         write_frame(frame, out / f"{name}.{fmt}", fmt)
         rows[name] = frame.height
     return rows
