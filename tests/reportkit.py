@@ -45,21 +45,26 @@ def ledger(report_set_root: Path) -> Path:
 def report_set(tmp_path_factory, case_url: str, audience: str, language: str = "en") -> Path:
     """The report set of every report notebook for ``audience`` on ``case_url`` in ``language``, rendered once.
 
-    The first call for a case and language renders all three audiences' sets in one run.
+    The first call for a case in English renders all three audiences' sets in one run. In
+    another language only the audience asked for is rendered (the Swedish set is the
+    public's, issue 17): the others' pages would cost seconds and nobody reads them.
     """
     from workbench.reportset.build import build_report
     from workbench.reportset.execution import NotebookError
     from workbench.settings import LEDGER_ENV
 
     if (case_url, audience, language) not in _RENDERED:
+        audiences = AUDIENCES if language == "en" else (audience,)
         out = tmp_path_factory.mktemp(f"reports_{language}")
+        # Several audiences' sets go to out/<audience>/; one audience's set is out_dir itself.
+        target = out if len(audiences) > 1 else out / audience
         saved = os.environ.get(LEDGER_ENV)
         os.environ[LEDGER_ENV] = str(out / LEDGER)
         try:
             with pseudonym_key():
                 try:
                     # Cells take seconds on the small case; a stuck one fails instead of stalling the suite.
-                    build_report(case_url, AUDIENCES, out, cell_timeout=CELL_TIMEOUT, language=language)
+                    build_report(case_url, audiences, target, cell_timeout=CELL_TIMEOUT, language=language)
                 except NotebookError as exc:
                     if "ran longer than the cell timeout" not in str(exc):
                         raise
@@ -68,12 +73,12 @@ def report_set(tmp_path_factory, case_url: str, audience: str, language: str = "
                     # render once more and say so.
                     print(f"\nreportkit: rendering again after a stuck kernel: {exc}")
                     (out / LEDGER).unlink(missing_ok=True)
-                    build_report(case_url, AUDIENCES, out, cell_timeout=CELL_TIMEOUT, language=language)
+                    build_report(case_url, audiences, target, cell_timeout=CELL_TIMEOUT, language=language)
         finally:
             if saved is None:
                 os.environ.pop(LEDGER_ENV, None)
             else:
                 os.environ[LEDGER_ENV] = saved
-        for a in AUDIENCES:
+        for a in audiences:
             _RENDERED[(case_url, a, language)] = out / a
     return _RENDERED[(case_url, audience, language)]

@@ -84,27 +84,28 @@ def test_a_breakdown_figure_recorded_as_a_number_and_the_old_marker_fail_the_fil
     assert any('holds "<5"' in p for p in problems)
 
 
-def _audited_public_set(db, tmp_path, monkeypatch):
-    from reportkit import CELL_TIMEOUT, pseudonym_key
+def _audited_public_set(db, tmp_path_factory):
+    """The public set of ``db`` and its ledger from the session's shared render (tests/reportkit.py), audited.
 
-    from workbench.reportset.build import build_report
+    The shared run renders all three audiences; only the public one's fits reach the ledger
+    (:func:`workbench.audience.fit` suppresses, and records, for the public alone).
+    """
+    from reportkit import ledger as ledger_of, report_set
 
-    ledger = tmp_path / "ledger.jsonl"  # outside the set: it holds the true values
-    monkeypatch.setenv(LEDGER_ENV, str(ledger))
-    out = tmp_path / "public"
-    with pseudonym_key():
-        build_report(db, "public", out, cell_timeout=CELL_TIMEOUT)
-    result = audit(ledger, out)
+    out = report_set(tmp_path_factory, db, "public")
+    result = audit(ledger_of(out), out)
     assert result.passed, result.problems
     assert result.breakdowns > 0 and result.hidden_cells > 0 and result.files_read > 0
-    assert not any(ledger.name in p.name for p in out.rglob("*"))
+    assert not any(ledger_of(out).name in p.name for p in out.rglob("*"))
     return out
 
 
-def test_every_notebook_of_the_public_tiny_set_passes_the_audit(tiny_db, tmp_path, monkeypatch):
+def test_every_notebook_of_the_public_tiny_set_passes_the_audit(tiny_duckdb, tmp_path_factory):
+    from reportkit import ledger as ledger_of
+
     from workbench.findings import load
 
-    out = _audited_public_set(tiny_db, tmp_path, monkeypatch)
+    out = _audited_public_set(tiny_duckdb, tmp_path_factory)
     # Incident-wide figures are exact, so the sentence and the counterfactual table agree:
     # nothing of notebook 01 is hidden, and findings.json holds no label there.
     incident = next(p for p in out.rglob("findings.json") if "sessions_mismatched" in load(p.parent))
@@ -116,7 +117,7 @@ def test_every_notebook_of_the_public_tiny_set_passes_the_audit(tiny_db, tmp_pat
     body = page.replace(html.escape(BANNERS["public"], quote=False), "")
     assert BANNERS["public"].split(";")[0] in page
     assert "[suppressed]" not in body and "1–4" not in body
-    entries = read_ledger(tmp_path / "ledger.jsonl")
+    entries = read_ledger(ledger_of(out))
     # The "made some change" split counts the incident's actors, recorded exactly in
     # findings.json: the table shows the same numbers, it is no breakdown.
     assert not any("edited their own data" in row for e in entries for row in e["key_values"])
@@ -127,6 +128,6 @@ def test_every_notebook_of_the_public_tiny_set_passes_the_audit(tiny_db, tmp_pat
 
 
 @pytest.mark.slow
-def test_every_notebook_of_the_public_small_set_passes_the_audit(small_db, tmp_path, monkeypatch):
-    out = _audited_public_set(small_db, tmp_path, monkeypatch)
+def test_every_notebook_of_the_public_small_set_passes_the_audit(small_db, tmp_path_factory):
+    out = _audited_public_set(small_db, tmp_path_factory)
     assert (out / "index.html").exists()
