@@ -21,9 +21,11 @@ def _t(text: str) -> datetime:
 
 
 @pytest.fixture(scope="module")
-def findings(tiny_db, tmp_path_factory):
-    out = tmp_path_factory.mktemp("nb01_out")
-    execute(NB, out / "01.ipynb", {"case_url": str(tiny_db), "audience": "investigator", "out_dir": str(out)})
+def findings(tiny_duckdb, tmp_path_factory):
+    """Notebook 01's findings in the tiny case's investigator set, rendered once per session (tests/reportkit.py)."""
+    from reportkit import report_set
+
+    out = report_set(tmp_path_factory, tiny_duckdb, "investigator") / NB.stem
     return {k: v["value"] for k, v in load(out).items()}, load(out)
 
 

@@ -43,9 +43,10 @@ def _markdown(notebook) -> str:
 
 @pytest.fixture(scope="module")
 def run03(small_db, tmp_path_factory):
-    out = tmp_path_factory.mktemp("nb03_out")
-    execute(NB, out / "03.ipynb", {"case_url": small_db, "audience": "investigator", "out_dir": str(out)})
-    return out
+    """Notebook 03's folder in the small case's investigator set, rendered once per session (tests/reportkit.py)."""
+    from reportkit import report_set
+
+    return report_set(tmp_path_factory, small_db, "investigator") / NB.stem
 
 
 def test_findings_match_the_planted_fraud(run03, small_case):
@@ -75,7 +76,7 @@ def test_findings_match_the_planted_fraud(run03, small_case):
 def test_every_finding_names_its_query_and_the_text_is_bound_to_them(run03):
     for name, entry in load(run03).items():
         assert entry["description"] and entry["query"], name
-    text = _markdown(run03 / "03.ipynb")
+    text = _markdown(run03 / NB.name)  # the investigator's executed copy: its own outputs
     f = _values(run03)
     assert "departed from it without one" in text and "Nothing was found" not in text
     assert f"{f['unexplained_deviations']} departed from it without one" in text

@@ -12,11 +12,11 @@ from datetime import timedelta
 import polars as pl
 import pytest
 from evidence_frames import _at, handmade_frames, write_evidence
+from nbinprocess import notebook_path, run_in_process
 
 from workbench.case import open_case
 from workbench.ingest import ingest
 from workbench.queries import run
-from workbench.reportset.execution import NOTEBOOKS_DIR, execute
 
 TIMEOUTS = (10, 20, 30)
 COLUMNS = ["session_id", "applicant_id", "login_at", "ended_at", "end_reason"]
@@ -91,7 +91,11 @@ def lost_logouts(tiny_case, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def notebook_sessions(lost_logouts, tmp_path_factory):
-    """sessions.csv of notebook 01 and window_sessions.csv of notebook 02, per timeout."""
+    """sessions.csv of notebook 01 and window_sessions.csv of notebook 02, per timeout.
+
+    The notebooks' cells run in this process (tests/nbinprocess.py): six kernels would cost
+    more than the cells. The real kernel runs of 01 and 02 are the report-set tests'.
+    """
     out = {}
     for idle in TIMEOUTS:
         folder = tmp_path_factory.mktemp(f"idle{idle}")
@@ -101,8 +105,8 @@ def notebook_sessions(lost_logouts, tmp_path_factory):
             "out_dir": str(folder),
             "idle_timeout_minutes": idle,
         }
-        execute(NOTEBOOKS_DIR / "01_incident_reconstruction.ipynb", folder / "01.ipynb", params)
-        execute(NOTEBOOKS_DIR / "02_exposure_and_changes.ipynb", folder / "02.ipynb", params)
+        run_in_process(notebook_path("01"), params)
+        run_in_process(notebook_path("02"), params)
         out[idle] = tuple(
             pl.read_csv(folder / name, infer_schema_length=0)  # compared as text
             for name in ("sessions.csv", "window_sessions.csv")
