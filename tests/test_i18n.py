@@ -17,6 +17,36 @@ def test_every_message_is_in_both_languages_with_the_same_placeholders():
     assert differences(messages("en"), messages("sv")) == []
 
 
+def _duplicate_keys(text: str) -> list[str]:
+    """Keys written twice in one mapping of a YAML text: the later silently replaces the earlier."""
+    import yaml
+
+    found: list[str] = []
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node):
+        keys = [(loader.construct_object(k), k.start_mark.line + 1) for k, _ in node.value]
+        seen = [k for k, _ in keys]
+        found.extend(f"{k} (line {line})" for i, (k, line) in enumerate(keys) if k in seen[:i])
+        return loader.construct_mapping(node)
+
+    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    yaml.load(text, Loader)
+    return found
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_no_catalogue_writes_a_key_twice(language):
+    # A group "field:" added under chart: once replaced the message chart.field, and every
+    # chart that asked for it failed only when a notebook ran.
+    from workbench.i18n import LOCALES
+
+    assert _duplicate_keys((LOCALES / f"{language}.yaml").read_text(encoding="utf-8")) == []
+    assert _duplicate_keys("chart:\n  field: field\n  field:\n    name: name\n") == ["field (line 3)"]
+
+
 def test_a_message_missing_from_one_language_or_with_other_placeholders_is_named():
     en = {"money": "{amount} kr", "yes": "yes", "rows": "{n} rows"}
     sv = {"money": "{amount} kr", "rows": "{antal} rader", "extra": "extra"}

@@ -142,7 +142,17 @@ class Table:
         return repr(self.frame)
 
 
-VALUE_GROUPS = {"flag": "flag", "alternative": "alternatives", "actor_type": "actor_type", "outcome": "outcome"}
+VALUE_GROUPS = {
+    "flag": "flag",
+    "alternative": "alternatives",
+    "actor_type": "actor_type",
+    "outcome": "outcome",
+    "measure": "measure",
+    "channel": "channel",
+    "end_reason": "end_reason",
+    "field": "profile_field",
+    "action": "action",
+}
 """Columns whose values are the workbench's own categories, by the catalogue group (``chart.<group>``) that labels them."""
 
 
