@@ -220,6 +220,8 @@ def test_a_directive_cut_between_two_scan_chunks_is_not_judged_on_its_cut_part(t
         ("ärende\r\nöppet\r", "cp1252"),
         ("", "utf-8"),
         ("\r", "utf-8"),
+        ("x\ry\r", "utf-8"),  # a lone \r inside a chunk and at the end of the file
+        ("å\r\r\nö\n\r\nü", "utf-8"),  # two-byte letters cut by small chunks, \r before \r\n
         ("x", "utf-16"),
     ],
 )
