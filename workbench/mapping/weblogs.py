@@ -99,20 +99,22 @@ def read_iis(path: Path, encoding: str, all_fields: list[str], label: str | None
             pl.int_range(before + 1, before + 1 + text.len(), dtype=pl.Int64).alias(LINE), "l"
         )
         before += text.len()
-        directives = lines.filter(pl.col("l").str.starts_with("#Fields:"))
-        data = lines.filter(~pl.col("l").str.starts_with("#"))
+        comment = lines["l"].str.starts_with("#")
+        if comment.any():
+            directives = lines.filter(pl.col("l").str.starts_with("#Fields:"))
+            data = lines.filter(~comment)
+        else:
+            directives, data = lines.clear(), lines
         starts = directives[LINE]
-        # Stretch j of the chunk is under its j-th directive; stretch 0 under the one in force.
-        stretch = starts.search_sorted(data[LINE]).alias("__stretch")
-        parts = data.with_columns(stretch).partition_by(
-            "__stretch", maintain_order=True, include_key=False, as_dict=True
-        )
+        # Stretch j of the chunk is under its j-th directive (stretch 0 under the one in force):
+        # the data lines from the j-th directive to the next, a slice, as lines are in order.
+        bounds = [0, *data[LINE].search_sorted(starts).to_list(), data.height]
         for j in range(len(starts) + 1):
             if j:
                 fields, fields_at = directives["l"][j - 1][len("#Fields:") :].split(), int(starts[j - 1])
                 check_fields(label or path.name, fields_at, fields)
-            part = parts.get((j,))
-            if part is None:
+            part = data.slice(bounds[j], bounds[j + 1] - bounds[j])
+            if part.is_empty():
                 continue
             if fields is None:
                 yield _segment(part.clear(), [], fields_at, all_fields, part)
@@ -200,8 +202,9 @@ def _segment(
     fits = pl.col("v").struct.field(f"field_{n - 1}").is_not_null() & pl.col("v").struct.field(f"field_{n}").is_null()
     if not n:  # no directive: every line is quarantined before this is read
         fits = pl.lit(False)
-    wrong = split.filter(~fits)
-    good = split.filter(fits)
+    fit = split.with_columns(fits.fill_null(False).alias("__fit"))["__fit"]
+    wrong = split.filter(~fit)
+    good = split if wrong.is_empty() else split.filter(fit)
     absent = [f for f in all_fields if f not in fields and f != "datetime"]
 
     def value(f: str) -> pl.Expr:
