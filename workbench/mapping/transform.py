@@ -24,7 +24,7 @@ from .schema import ColumnSpec, TableSpec
 from .times import TimeParse, stage
 from .weblogs import ABSENT, FIELDS_LINE
 
-__all__ = ["transform"]
+__all__ = ["text_sources", "transform"]
 
 # Why a row is refused: the condition (cheap, on every row) and the reason (formatted only
 # for the rows the condition refuses).
@@ -163,6 +163,29 @@ def _time(v: pl.Expr, spec: ColumnSpec, zone: str | None, text: bool, schema: pl
         .then(why_local)
     )
     return value, (bad_format | unplaced, why), parse
+
+
+def text_sources(table: TableSpec) -> frozenset[str]:
+    """The source columns every use of which in ``table`` reads them as text.
+
+    That is: into a text or time v1 column, or through a value map, an ``extract`` or a
+    ``concat`` (each of which casts to text first). A reader may give these as text from the
+    start (:func:`workbench.mapping.sqlite_read.read_batches`) rather than infer a type.
+    """
+    schema = evidence.polars_schema(table.name)
+    text: dict[str, bool] = {}
+    for target, spec in table.columns.items():
+        want = schema[target]
+        as_text = (
+            spec.concat is not None
+            or spec.values is not None
+            or spec.extract is not None
+            or want == pl.String()
+            or isinstance(want, pl.Datetime)
+        )
+        for name in spec.sources():
+            text[name] = text.get(name, True) and as_text
+    return frozenset(name for name, yes in text.items() if yes)
 
 
 def transform(frame: pl.DataFrame, table: TableSpec, decimal_comma: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
