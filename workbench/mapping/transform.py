@@ -242,10 +242,10 @@ def transform(frame: pl.DataFrame, table: TableSpec, decimal_comma: bool) -> tup
     # Reasons are written only for the rows refused: formatting one for every row, to keep
     # the few that are not null, cost more than the rest.
     made = frame.lazy().select(*exprs, pl.any_horizontal(refused).alias("__refused"), LINE).collect()
+    if not made["__refused"].any():  # the usual batch: nothing refused, nothing to filter
+        return made.select(*names, LINE), pl.DataFrame(schema=PROBLEMS_SCHEMA)
     good = made.filter(~pl.col("__refused")).select(*names, LINE)
     lines = made.filter(pl.col("__refused"))[LINE]
-    if lines.is_empty():
-        return good, pl.DataFrame(schema=PROBLEMS_SCHEMA)
     suspect = frame.filter(pl.col(LINE).is_in(lines.implode()))
     first = pl.coalesce(
         pl.when(pl.col(c.meta.output_name()).struct.field("reason").is_not_null()).then(pl.col(c.meta.output_name()))
