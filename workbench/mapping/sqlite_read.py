@@ -72,7 +72,8 @@ def names(path: Path, query: str) -> list[str]:
 
 def _as_text(c: str) -> str:
     literal = "'x''' || hex(" + c + ") || ''''"
-    return f"CASE typeof({c}) WHEN 'blob' THEN {literal} ELSE CAST({c} AS TEXT) END AS {c}"
+    # No CAST: in a column typed text (by the first row), ADBC takes a number's text from SQLite.
+    return f"CASE typeof({c}) WHEN 'blob' THEN {literal} ELSE {c} END AS {c}"
 
 
 def _wrapped(query: str, columns: list[str], text: set[int], offset: int) -> str:
