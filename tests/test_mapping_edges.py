@@ -220,6 +220,8 @@ def test_a_directive_cut_between_two_scan_chunks_is_not_judged_on_its_cut_part(t
         ("ärende\r\nöppet\r", "cp1252"),
         ("", "utf-8"),
         ("\r", "utf-8"),
+        ("x\ry\r", "utf-8"),  # a lone \r inside a chunk and at the end of the file
+        ("å\r\r\nö\n\r\nü", "utf-8"),  # two-byte letters cut by small chunks, \r before \r\n
         ("x", "utf-16"),
     ],
 )
@@ -231,3 +233,32 @@ def test_log_lines_are_split_as_pythons_universal_newlines_split_them(tmp_path, 
         want = [line.rstrip("\r\n") for line in fh.readlines()]
     got = [line for part in weblogs.read_lines(path, encoding) for line in part.to_list()]
     assert got == want
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 20])
+def test_hashing_finds_every_directive_and_bad_byte_however_the_log_is_chunked(tmp_path, monkeypatch, chunk):
+    # Chunks of plain ASCII without a '#' are passed over undecoded; the directive on line 5, a
+    # directive cut between chunks, and a byte that is not UTF-8 on line 7 are still found.
+    from workbench.mapping import files
+    from workbench.mapping.schema import SourceSpec
+
+    monkeypatch.setattr(files, "_CHUNK", chunk)
+    lines = [
+        "#Fields: date time c-ip",
+        "2013-12-13 17:50:01 10.0.0.1",
+        "2013-12-13 17:50:02 10.0.0.2",
+        "2013-12-13 17:50:03 10.0.0.3",
+        "#Fields: date time cs(Cookie)",
+        "2013-12-13 17:50:04 a=b",
+    ]
+    path = tmp_path / "u_ex131213.log"
+    path.write_bytes("\r\n".join(lines).encode() + b"\r\n2013-12-13 17:50:05 s\xf6k\r\n")
+    source = files.SourceFile(
+        "page_views", SourceSpec(kind="iis", target="u_ex*.log", where="m.yaml:3"), path.name, path
+    )
+    with pytest.raises(EvidenceError, match=r"^u_ex131213\.log: not utf-8 at line 7: byte 0xF6"):
+        files.scan(source)
+    path.write_bytes("\r\n".join(lines).encode() + "\r\n2013-12-13 17:50:05 sök\r\n".encode())
+    files.scan(source)
+    assert source.fields_lines == [(1, ["date", "time", "c-ip"]), (5, ["date", "time", "cs(Cookie)"])]
+    assert source.columns == ["date", "time", "c-ip", "cs(Cookie)", "datetime"]

@@ -10,10 +10,11 @@ import polars as pl
 import pytest
 
 from workbench.ingest.batch import LINE
-from workbench.mapping import MappingError, ingest_mapped, sqlite_read
+from workbench.mapping import MappingError, ingest_mapped, schema as mapping_schema, sqlite_read
 from workbench.mapping.files import SourceFile
 from workbench.mapping.schema import SourceSpec
 from workbench.mapping.sql import read_query
+from workbench.mapping.transform import text_sources
 
 
 def _db(path: Path, rows: list[tuple], create: str = "CREATE TABLE t (a, b)") -> Path:
@@ -136,3 +137,53 @@ def test_a_query_failing_on_a_later_row_stops_ingest_and_writes_nothing(tmp_path
     ):
         ingest_mapped(root, tmp_path / "m.yaml", case_url=tmp_path / "case.db", progress=False)
     assert not (tmp_path / "case.db").exists()
+
+
+def test_columns_the_mapping_reads_as_text_are_text_from_the_first_row_and_read_once(tmp_path, monkeypatch):
+    # A session column null for the whole first batch, then text and a blob: inferred, it would be
+    # taken for integers, fail on "s1" and be read again from the start as text.
+    rows = [(i, None, "2013-12-13 17:50:00") for i in range(5)] + [(5, "s1", None), (6, b"\x00\xff", "x")]
+    path = _db(tmp_path / "ko.sqlite", rows, "CREATE TABLE t (kundnr INTEGER, sessions_id TEXT, anmald TEXT)")
+    offsets: list[int] = []
+    stream = sqlite_read._stream
+
+    def counted(path, query, columns, text, offset, batch_rows):
+        offsets.append(offset)
+        return stream(path, query, columns, text, offset, batch_rows)
+
+    monkeypatch.setattr(sqlite_read, "_stream", counted)
+    names = ["kundnr", "sessions_id", "anmald"]
+    frames = list(sqlite_read.read_batches(path, "SELECT * FROM t", names, 5, {"sessions_id", "anmald"}))
+    assert offsets == [0]  # one read, no second one after a type mismatch
+    want = pl.Schema({"kundnr": pl.Int64(), "sessions_id": pl.String(), "anmald": pl.String()})
+    assert all(f.schema == want for f in frames) and frames[0]["sessions_id"].null_count() == frames[0].height
+    got = pl.concat(frames)
+    assert got["kundnr"].to_list() == list(range(7))
+    assert got["sessions_id"].to_list()[4:] == [None, "s1", "x'00FF'"]  # a blob still as its SQL literal
+    assert got["anmald"].to_list()[4:] == ["2013-12-13 17:50:00", None, "x"]
+    offsets.clear()  # without the hint: the mismatch on "s1" makes a second read, from row 6
+    assert [f.height for f in sqlite_read.read_batches(path, "SELECT * FROM t", names, 5)] == [5, 2]
+    assert offsets == [0, 5]
+
+
+def test_text_sources_are_the_columns_every_use_of_which_is_text(tmp_path):
+    (tmp_path / "m.yaml").write_text(
+        textwrap.dedent(
+            """\
+            version: 1
+            tables:
+              interests:
+                source: {sql: "SELECT * FROM anm", url: "sqlite:///ko.sqlite"}
+                timezone: UTC
+                columns:
+                  listing_id: objekt_id
+                  applicant_id: kundnr
+                  registered_at: anmald
+                  withdrawn_at: {concat: [anmald, {text: ''}]}
+                  session_id: {column: kundnr, extract: '(\\d+)'}
+            """
+        )
+    )
+    table = mapping_schema.load(tmp_path / "m.yaml").tables["interests"]
+    # kundnr feeds an integer column as it is, so its type is the database's; anmald is only ever a time
+    assert text_sources(table) == {"anmald"}

@@ -62,3 +62,23 @@ def test_arrows_parse_gives_what_the_general_parse_gives_value_by_value():
         want = frame.select(naive.alias("n"), zoned.alias("z"))
         assert (staged["__t0n"][0], staged["__t0z"][0]) == (want["n"][0], want["z"][0]), text
     assert 50 < took_arrow < len(usual)  # both ways were taken
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["2013-12-13 18:42:05.25", None, "2013-10-27T02:30:00"],  # naive only: cast as it is
+        ["2013-12-13T17:42:05Z", None, "2013-12-13 18:42:05+01:00"],  # zoned only
+        [None, None],
+        ["2013-12-13 18:42:05", "2013-12-13T17:42:05Z", "garbage"],  # mixed: split first
+    ],
+    ids=["naive", "zoned", "nulls", "mixed"],
+)
+def test_a_batch_of_one_shape_is_cast_whole_and_gives_what_the_general_parse_gives(texts):
+    frame = pl.DataFrame({"x": texts}, schema={"x": pl.String})
+    staged = stage(frame, [TimeParse("__t0", pl.col("x"), None, "UTC", text=True)])
+    naive, zoned = iso(pl.col("x"))
+    want = frame.select(naive.alias("n"), zoned.alias("z"))
+    assert staged["__t0n"].to_list() == want["n"].to_list()
+    assert staged["__t0z"].to_list() == want["z"].to_list()
+    assert staged["__t0n"].null_count() + staged["__t0z"].null_count() >= len(texts)  # each at most one of them

@@ -137,24 +137,33 @@ def _hash(source: SourceFile) -> bytes:
     head, size, newlines = b"", 0, 0
     fields_lines: list[tuple[int, list[str]]] = []
     carry, carry_line = "", 1  # IIS: a line cut between two chunks that may be a directive
+    ascii_safe = encoding == "utf-8" or encoding in _SINGLE_BYTE  # ASCII bytes are the same letters
     with open(source.path, "rb") as fh:
         while chunk := fh.read(_CHUNK):
             head = head or chunk[:65536]
             digest.update(chunk)
-            if decoder is not None:
+            count = chunk.count(b"\n")
+            # A chunk of ASCII after whole characters decodes as itself: nothing to check. An IIS
+            # log's chunk without a '#' (and no directive cut at its start) holds no directive.
+            plain = ascii_safe and chunk.isascii() and decoder is not None and not decoder.getstate()[0]
+            if decoder is not None and not plain:
                 try:
                     decoded = decoder.decode(chunk)
                 except UnicodeDecodeError as exc:
                     _raise_encoding(source, exc, newlines, encoding)
-                if source.spec.kind == "iis":
+            if source.spec.kind == "iis":
+                if plain and not carry and b"#" not in chunk:
+                    carry_line += count
+                else:
+                    decoded = chunk.decode("ascii") if plain else decoded
                     carry, carry_line = _fields(source.label, carry + decoded, carry_line, fields_lines)
-            if utf8 is not None and utf8_ok:
+            if utf8 is not None and utf8_ok and not (plain and not utf8.getstate()[0]):
                 high = high or not chunk.isascii()
                 try:
                     utf8.decode(chunk)
                 except UnicodeDecodeError:
                     utf8_ok = False
-            newlines += chunk.count(b"\n")
+            newlines += count
             size += len(chunk)
     if carry:
         _fields(source.label, carry + "\n", carry_line, fields_lines)

@@ -75,7 +75,7 @@ def _encoded(batch: RawBatch, index: int) -> RawBatch:
     return RawBatch(batch.frame.with_columns(shift), batch.malformed.with_columns(shift))
 
 
-def _one(source: SourceFile, all_columns: list[str], batch_rows: int) -> Iterator[RawBatch]:
+def _one(source: SourceFile, all_columns: list[str], batch_rows: int, text: frozenset[str]) -> Iterator[RawBatch]:
     kind = source.spec.kind
     if kind in ("csv", "parquet"):
         for batch in read_batches(_evidence_file(source), batch_rows):
@@ -90,17 +90,23 @@ def _one(source: SourceFile, all_columns: list[str], batch_rows: int) -> Iterato
         assert source.path is not None
         yield from read_weblog(source.path, source.spec.log_format, source.spec.encoding)
     else:
-        yield from read_query(source, batch_rows)
+        yield from read_query(source, batch_rows, text)
 
 
-def read_table(files: list[SourceFile], all_columns: list[str], batch_rows: int) -> Iterator[RawBatch]:
-    """Every row of every input of one table, in order, with ``__line`` encoded."""
+def read_table(
+    files: list[SourceFile], all_columns: list[str], batch_rows: int, text: frozenset[str] = frozenset()
+) -> Iterator[RawBatch]:
+    """Every row of every input of one table, in order, with ``__line`` encoded.
+
+    ``text``: source columns the mapping reads only as text (:func:`.transform.text_sources`);
+    an SQLite query gives them as text from its first row.
+    """
     kind = files[0].spec.kind
     if kind in ("eml", "maildir", "mbox"):
         yield from read_messages([f.path for f in files if f.path is not None], kind, all_columns)
         return
     for index, source in enumerate(files):
-        for batch in _one(source, all_columns, batch_rows):
+        for batch in _one(source, all_columns, batch_rows, text):
             yield _encoded(batch, index)
 
 

@@ -127,11 +127,13 @@ def _batches(conn: sa.Connection, query: str, batch_rows: int) -> tuple[list[str
     return list(result.keys()), iter(lambda: result.fetchmany(batch_rows), [])
 
 
-def _sqlite_frames(source: SourceFile, batch_rows: int) -> tuple[list[str], Iterator[pl.DataFrame]]:
+def _sqlite_frames(
+    source: SourceFile, batch_rows: int, text: frozenset[str]
+) -> tuple[list[str], Iterator[pl.DataFrame]]:
     """An SQLite file's column names and batches, columnar through ADBC (:mod:`.sqlite_read`)."""
     assert source.path is not None
     names = sqlite_read.names(source.path, source.spec.target)
-    return names, sqlite_read.read_batches(source.path, source.spec.target, names, batch_rows)
+    return names, sqlite_read.read_batches(source.path, source.spec.target, names, batch_rows, text)
 
 
 def _server_frames(
@@ -154,8 +156,11 @@ def _server_frames(
     return names, frames()
 
 
-def read_query(source: SourceFile, batch_rows: int) -> Iterator[RawBatch]:
-    """Yield the query's rows in batches; for a server database, fill in ``source.sha256`` as read."""
+def read_query(source: SourceFile, batch_rows: int, text: frozenset[str] = frozenset()) -> Iterator[RawBatch]:
+    """Yield the query's rows in batches; for a server database, fill in ``source.sha256`` as read.
+
+    ``text``: columns to read as text from the start (SQLite; see :func:`.sqlite_read.read_batches`).
+    """
     engine = _engine(source) if source.path is None else None
     digest = hashlib.sha256() if source.path is None else None
     row = 0
@@ -163,7 +168,7 @@ def read_query(source: SourceFile, batch_rows: int) -> Iterator[RawBatch]:
     try:
         with contextlib.ExitStack() as stack:
             if source.path is not None:
-                names, frames = _sqlite_frames(source, batch_rows)
+                names, frames = _sqlite_frames(source, batch_rows, text)
             else:
                 assert engine is not None
                 conn = stack.enter_context(engine.connect())

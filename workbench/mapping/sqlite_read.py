@@ -13,13 +13,16 @@ holding a text, a column null for the first batch, which an organisation's datab
 Then the read goes on from the next row not yet read (``OFFSET``, the same query on the same
 SQLite, so the same order) with that column as text, behind a first row that types it so.
 So a column keeps the one type it holds in a batch, or is text, as :mod:`.sql` always did.
+The columns a mapping reads only as text (:func:`workbench.mapping.transform.text_sources`)
+are text from the first row: nothing is inferred for them, so the usual case of a column null
+for its first batch (a session recorded only in later years) is not read twice.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import adbc_driver_manager.dbapi as adbc
@@ -69,7 +72,8 @@ def names(path: Path, query: str) -> list[str]:
 
 def _as_text(c: str) -> str:
     literal = "'x''' || hex(" + c + ") || ''''"
-    return f"CASE typeof({c}) WHEN 'blob' THEN {literal} ELSE CAST({c} AS TEXT) END AS {c}"
+    # No CAST: in a column typed text (by the first row), ADBC takes a number's text from SQLite.
+    return f"CASE typeof({c}) WHEN 'blob' THEN {literal} ELSE {c} END AS {c}"
 
 
 def _wrapped(query: str, columns: list[str], text: set[int], offset: int) -> str:
@@ -114,9 +118,16 @@ def _stream(path: Path, query: str, columns: list[str], text: set[int], offset: 
             reader.close()
 
 
-def read_batches(path: Path, query: str, columns: list[str], batch_rows: int) -> Iterator[pl.DataFrame]:
-    """The query's rows in batches of about ``batch_rows``; the query was checked by :func:`names`."""
-    text: set[int] = set()
+def read_batches(
+    path: Path, query: str, columns: list[str], batch_rows: int, as_text: Collection[str] = ()
+) -> Iterator[pl.DataFrame]:
+    """The query's rows in batches of about ``batch_rows``; the query was checked by :func:`names`.
+
+    The columns in ``as_text`` (those the mapping reads only as text) are text from the first
+    row, as a mismatch would make them: no type is inferred for them, so a column null for
+    its first batch and text after it is not read twice up to there.
+    """
+    text = {i for i, c in enumerate(columns) if c in as_text}
     done = 0
     while True:
         try:

@@ -132,10 +132,22 @@ class TimeParse:
         if not self.text or self.format is not None:
             return None
         road, raw = self._road(), self.col("r")
-        texts = frame.select(pl.when(road == 1).then(raw).alias("n"), pl.when(road == 2).then(raw).alias("z"))
+        # Usually a column holds one shape throughout: then its text is cast as it is, without
+        # first being split in two by when/then (whose result is slow to hand to Arrow).
+        naives, zoneds, nulls = frame.select(
+            (road == 1).sum().alias("n"), (road == 2).sum().alias("z"), raw.is_null().sum().alias("x")
+        ).row(0)
         try:
-            naive = pc.cast(texts["n"].to_arrow(), pa.timestamp("us"))
-            zoned = pc.cast(texts["z"].to_arrow(), pa.timestamp("us", "UTC"))
+            if naives + nulls == frame.height:
+                naive = pc.cast(frame[self.key + "r"].to_arrow(), pa.timestamp("us"))
+                zoned = pa.nulls(frame.height, pa.timestamp("us", "UTC"))
+            elif zoneds + nulls == frame.height:
+                naive = pa.nulls(frame.height, pa.timestamp("us"))
+                zoned = pc.cast(frame[self.key + "r"].to_arrow(), pa.timestamp("us", "UTC"))
+            else:
+                texts = frame.select(pl.when(road == 1).then(raw).alias("n"), pl.when(road == 2).then(raw).alias("z"))
+                naive = pc.cast(texts["n"].to_arrow(), pa.timestamp("us"))
+                zoned = pc.cast(texts["z"].to_arrow(), pa.timestamp("us", "UTC"))
         except pa.ArrowInvalid:
             return None
         return [

@@ -24,7 +24,7 @@ from .schema import ColumnSpec, TableSpec
 from .times import TimeParse, stage
 from .weblogs import ABSENT, FIELDS_LINE
 
-__all__ = ["transform"]
+__all__ = ["text_sources", "transform"]
 
 # Why a row is refused: the condition (cheap, on every row) and the reason (formatted only
 # for the rows the condition refuses).
@@ -165,6 +165,29 @@ def _time(v: pl.Expr, spec: ColumnSpec, zone: str | None, text: bool, schema: pl
     return value, (bad_format | unplaced, why), parse
 
 
+def text_sources(table: TableSpec) -> frozenset[str]:
+    """The source columns every use of which in ``table`` reads them as text.
+
+    That is: into a text or time v1 column, or through a value map, an ``extract`` or a
+    ``concat`` (each of which casts to text first). A reader may give these as text from the
+    start (:func:`workbench.mapping.sqlite_read.read_batches`) rather than infer a type.
+    """
+    schema = evidence.polars_schema(table.name)
+    text: dict[str, bool] = {}
+    for target, spec in table.columns.items():
+        want = schema[target]
+        as_text = (
+            spec.concat is not None
+            or spec.values is not None
+            or spec.extract is not None
+            or want == pl.String()
+            or isinstance(want, pl.Datetime)
+        )
+        for name in spec.sources():
+            text[name] = text.get(name, True) and as_text
+    return frozenset(name for name, yes in text.items() if yes)
+
+
 def transform(frame: pl.DataFrame, table: TableSpec, decimal_comma: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The v1 columns of ``table`` made from ``frame`` (source columns and ``__line``).
 
@@ -219,10 +242,10 @@ def transform(frame: pl.DataFrame, table: TableSpec, decimal_comma: bool) -> tup
     # Reasons are written only for the rows refused: formatting one for every row, to keep
     # the few that are not null, cost more than the rest.
     made = frame.lazy().select(*exprs, pl.any_horizontal(refused).alias("__refused"), LINE).collect()
+    if not made["__refused"].any():  # the usual batch: nothing refused, nothing to filter
+        return made.select(*names, LINE), pl.DataFrame(schema=PROBLEMS_SCHEMA)
     good = made.filter(~pl.col("__refused")).select(*names, LINE)
     lines = made.filter(pl.col("__refused"))[LINE]
-    if lines.is_empty():
-        return good, pl.DataFrame(schema=PROBLEMS_SCHEMA)
     suspect = frame.filter(pl.col(LINE).is_in(lines.implode()))
     first = pl.coalesce(
         pl.when(pl.col(c.meta.output_name()).struct.field("reason").is_not_null()).then(pl.col(c.meta.output_name()))

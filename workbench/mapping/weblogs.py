@@ -99,20 +99,22 @@ def read_iis(path: Path, encoding: str, all_fields: list[str], label: str | None
             pl.int_range(before + 1, before + 1 + text.len(), dtype=pl.Int64).alias(LINE), "l"
         )
         before += text.len()
-        directives = lines.filter(pl.col("l").str.starts_with("#Fields:"))
-        data = lines.filter(~pl.col("l").str.starts_with("#"))
+        comment = lines["l"].str.starts_with("#")
+        if comment.any():
+            directives = lines.filter(pl.col("l").str.starts_with("#Fields:"))
+            data = lines.filter(~comment)
+        else:
+            directives, data = lines.clear(), lines
         starts = directives[LINE]
-        # Stretch j of the chunk is under its j-th directive; stretch 0 under the one in force.
-        stretch = starts.search_sorted(data[LINE]).alias("__stretch")
-        parts = data.with_columns(stretch).partition_by(
-            "__stretch", maintain_order=True, include_key=False, as_dict=True
-        )
+        # Stretch j of the chunk is under its j-th directive (stretch 0 under the one in force):
+        # the data lines from the j-th directive to the next, a slice, as lines are in order.
+        bounds = [0, *data[LINE].search_sorted(starts).to_list(), data.height]
         for j in range(len(starts) + 1):
             if j:
                 fields, fields_at = directives["l"][j - 1][len("#Fields:") :].split(), int(starts[j - 1])
                 check_fields(label or path.name, fields_at, fields)
-            part = parts.get((j,))
-            if part is None:
+            part = data.slice(bounds[j], bounds[j + 1] - bounds[j])
+            if part.is_empty():
                 continue
             if fields is None:
                 yield _segment(part.clear(), [], fields_at, all_fields, part)
@@ -125,11 +127,13 @@ def read_lines(path: Path, encoding: str) -> Iterator[pl.Series]:
 
     Decoded in ``encoding`` and split in polars, not into a Python string a line. A line
     ends at ``\\n``, ``\\r\\n`` or a lone ``\\r``, as Python's universal newlines read it.
+    UTF-8 (what IIS and nginx write) is cut at ``\\n`` as bytes and decoded by polars, and
+    each line loses one trailing ``\\r``; a chunk with a ``\\r`` left inside a line, and any
+    other encoding, is decoded and its line ends made ``\\n`` in Python first.
     """
-
-    def split(text: str) -> pl.Series:
-        return pl.select(pl.lit(pl.Series("l", [text])).str.split("\n").explode()).to_series()
-
+    if codecs.lookup(encoding).name == "utf-8":
+        yield from _utf8_lines(path)
+        return
     decoder = codecs.getincrementaldecoder(encoding)()
     carry = ""
     with open(path, "rb") as fh:
@@ -139,16 +143,49 @@ def read_lines(path: Path, encoding: str) -> Iterator[pl.Series]:
             carry = ""
             if data and text.endswith("\r"):  # perhaps the \r of a \r\n cut in two
                 text, carry = text[:-1], "\r"
-            if "\r" in text:
-                text = text.replace("\r\n", "\n").replace("\r", "\n")
             if not data:
                 if text:
-                    yield split(text.removesuffix("\n"))
+                    yield _split(_newlines(text).removesuffix("\n"))
                 return
+            text = _newlines(text)
             cut = text.rfind("\n")
             carry = text[cut + 1 :] + carry
             if cut >= 0:
-                yield split(text[:cut])
+                yield _split(text[:cut])
+
+
+def _newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def _split(text: str) -> pl.Series:
+    return pl.select(pl.lit(pl.Series("l", [text])).str.split("\n").explode()).to_series()
+
+
+def _utf8_lines(path: Path) -> Iterator[pl.Series]:
+    """:func:`read_lines` for UTF-8: chunks cut after their last ``\\n`` byte, which is never inside a character."""
+    carry = b""
+    with open(path, "rb") as fh:
+        while True:
+            data = fh.read(_CHUNK)
+            if not data:
+                if carry:  # the last line, without a line end
+                    yield _utf8_split(carry)
+                return
+            data = carry + data
+            cut = data.rfind(b"\n")
+            carry = data[cut + 1 :]
+            if cut >= 0:
+                yield _utf8_split(data[:cut])
+
+
+def _utf8_split(data: bytes) -> pl.Series:
+    # The file was decoded in full when it was hashed (files.scan): the cast cannot fail here.
+    text = pl.Series("l", [data], dtype=pl.Binary()).cast(pl.String())
+    lines = pl.select(pl.lit(text).str.split("\n").explode()).to_series().str.strip_suffix("\r")
+    if lines.str.contains("\r", literal=True).any():  # a lone \r ends a line too (its \n was cut off)
+        return _split(_newlines(data.decode("utf-8") + "\n").removesuffix("\n"))
+    return lines
 
 
 def _segment(
@@ -165,8 +202,9 @@ def _segment(
     fits = pl.col("v").struct.field(f"field_{n - 1}").is_not_null() & pl.col("v").struct.field(f"field_{n}").is_null()
     if not n:  # no directive: every line is quarantined before this is read
         fits = pl.lit(False)
-    wrong = split.filter(~fits)
-    good = split.filter(fits)
+    fit = split.with_columns(fits.fill_null(False).alias("__fit"))["__fit"]
+    wrong = split.filter(~fit)
+    good = split if wrong.is_empty() else split.filter(fit)
     absent = [f for f in all_fields if f not in fields and f != "datetime"]
 
     def value(f: str) -> pl.Expr:
