@@ -33,7 +33,7 @@ from ..queries import run
 if TYPE_CHECKING:
     from ..case import CaseLike
 
-__all__ = ["binding_candidates", "latest_open_other"]
+__all__ = ["binding_candidates", "candidates_from_spans", "latest_open_other"]
 
 _COLUMNS = {
     "session_id": pl.String(),
