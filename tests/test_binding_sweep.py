@@ -218,3 +218,19 @@ def test_the_sweep_equals_the_query_on_the_generated_tiny_case(tiny_duckdb, tiny
             old = run("binding_candidates", url, **params)
             assert old.height > 10
             assert binding_candidates(url, **params).equals(old), (url, lo, hi)
+
+
+def test_the_unexplained_bindings_name_the_query_they_were_swept_from_with_its_parameters(tiny_duckdb, tmp_path):
+    import json
+
+    from workbench.case import open_case
+    from workbench.exposure import review_exposure
+    from workbench.findings import Findings
+
+    with open_case(tiny_duckdb) as case:
+        review = review_exposure(case, idle_timeout_minutes=25)
+        findings = Findings(tmp_path, audience="investigator", case=case)
+        review.record(findings, "tier 2")
+    entry = json.loads((tmp_path / "findings.json").read_text())["bindings_unexplained"]
+    assert entry["query"] == "candidate_sessions"
+    assert entry["params"]["idle_timeout_minutes"] == 25
