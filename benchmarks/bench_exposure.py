@@ -53,7 +53,7 @@ NOTEBOOK_QUERIES = (
     "incident_window",
     "possibly_affected",
     "window_sessions",
-    "binding_candidates",
+    "candidate_sessions",  # what the binding sweeps (workbench.exposure.candidates), in place of binding_candidates
     "page_log_gaps",
     "foreign_page_views",
     "exposure_subjects",

@@ -139,6 +139,26 @@ def test_cells_that_read_the_audience_or_what_it_made_run_per_audience_the_rest_
     assert set(names) == {"findings", "rates", "name", "value"}
 
 
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+@pytest.mark.parametrize(
+    "stem, call",
+    [
+        ("01_incident_reconstruction", "reconstruct_incident("),
+        ("01_incident_reconstruction", "review_window("),  # 41 s at stockholm: ranks the window's mail
+        ("02_exposure_and_changes", "review_exposure("),
+        ("03_queue_fairness", "review_fairness("),
+    ],
+)
+def test_the_costly_analyses_of_the_report_notebooks_run_once_for_all_audiences(stem, call):
+    nb = nbformat.read(str(NOTEBOOKS / f"{stem}.ipynb"), as_version=4)
+    per_audience, _ = per_audience_cells(nb)
+    cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and call in c.source]
+    assert len(cells) == 1
+    assert cells[0] not in per_audience
+
+
 @pytest.mark.parametrize("cell", ["%time rates = caseworker_rates(review, audience)", "review = 1 +"])
 def test_a_cell_that_is_not_plain_python_is_refused_naming_it(cell):
     from workbench.errors import WorkbenchError

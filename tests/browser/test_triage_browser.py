@@ -24,7 +24,7 @@ pytestmark = pytest.mark.browser
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 REVIEW_CELL = "TriageReview.or_note("
 BOUNDS_CELL = "show(first_report_bounds("
-RANKED_CELL = "review_top_n = "
+RANKED_CELL = "show(ranked.group_by("
 
 
 def _expect():

@@ -37,6 +37,7 @@ import polars as pl
 
 from ..queries import run
 from ..queries.websessions import DEFAULT_IDLE_TIMEOUT_MINUTES
+from .candidates import binding_candidates
 
 if TYPE_CHECKING:
     from ..case import Case
@@ -209,7 +210,8 @@ def bind_sessions(
         end = end or window["fix_deployed_at"].item()
     params = {"start": start, "end": end, "idle_timeout_minutes": idle_timeout_minutes}
     sessions = run("window_sessions", case, **params)
-    candidates = run("binding_candidates", case, **params)
+    # The same rows as the binding_candidates query, by a sweep over login times (candidates.py).
+    candidates = binding_candidates(case, start=start, end=end, idle_timeout_minutes=idle_timeout_minutes)
     # Locating gaps costs a scan of the page log; it is only needed when a page is missing.
     missing = run("page_log_gaps", case, **params) if sessions["expected_page_missing"].any() else None
     gaps = merge_gaps(missing)

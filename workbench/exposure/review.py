@@ -188,7 +188,7 @@ FIGURES: Sequence[Figure] = (
         "tier 2",
         "Observed bindings the mechanism does not explain (not the candidate account)",
         lambda r: r.binding.unexplained.height,
-        "binding_candidates",
+        "candidate_sessions",  # what the candidates are swept from (exposure/candidates.py)
         count=True,
     ),
     # tier 3

@@ -28,10 +28,20 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ..errors import UnknownNameError, WorkbenchError
-from ..evidence import ENUMS, PII
+from ..errors import UnknownNameError
+from ..evidence import PII
 from ..queries import run
 from . import queue_model
+from .snapshot import (
+    PARTITION_BY,
+    RECORDED,
+    AllocationEvidence,
+    candidates,
+    member_facts,
+    pair_decisions,
+    partitions,
+    selected,
+)
 
 if TYPE_CHECKING:
     from ..case import CaseLike
@@ -46,11 +56,7 @@ __all__ = [
     "replay_allocations",
 ]
 
-_KIND = pl.Enum(ENUMS["listing_kind"])
-_INCOME_RULE = pl.Enum(ENUMS["income_rule"])
 OUTCOMES: tuple[str, ...] = ("in_order", "explained", "unexplained")
-RECORDED: tuple[str, ...] = ("declined", "no_answer", "disqualified", "skip")
-"""Recorded decisions that pass a member over legitimately."""
 _MEMBER_RESPONSES = ("declined", "no_answer", "disqualified")
 
 COLUMNS: dict[str, PII] = {
@@ -75,26 +81,6 @@ COLUMNS: dict[str, PII] = {
     "queue_date_source": PII.NONE,
 }
 """Personal-data tags of the derived columns of :class:`Replay` frames, for ``fit(columns=...)``."""
-
-
-@dataclass(frozen=True)
-class AllocationEvidence:
-    """The evidence a replay reads, one frame per fairness query.
-
-    ``listings`` holds every contract (the housed rule looks outside the period);
-    ``queues`` and ``decisions`` only the period's listings.
-    """
-
-    listings: pl.DataFrame
-    queues: pl.DataFrame
-    members: pl.DataFrame
-    fees: pl.DataFrame
-    decisions: pl.DataFrame
-    actions: pl.DataFrame
-    withdrawals: pl.DataFrame | None = None
-    period_start: date | None = None
-    period_end: date | None = None
-    districts: tuple[str, ...] | None = None
 
 
 def load_allocation_evidence(
@@ -159,124 +145,77 @@ class Replay:
         return int(self.allocations["queue_days_jumped"].sum())
 
 
-def _selected(evidence: AllocationEvidence) -> pl.DataFrame:
-    """The contracts to replay: listings closing in the period, in the chosen districts."""
-    listings, day = evidence.listings, pl.col("closes_at").dt.date()
-    if evidence.period_start is not None:
-        listings = listings.filter(day >= evidence.period_start)
-    if evidence.period_end is not None:
-        listings = listings.filter(day <= evidence.period_end)
-    if evidence.districts:
-        listings = listings.filter(pl.col("district").is_in(list(evidence.districts)))
-    return listings
-
-
-def _members(evidence: AllocationEvidence) -> pl.DataFrame:
-    """One row per member with everything the rules read about them, and their place in queue order.
-
-    Adds the queue date (:func:`workbench.fairness.queue_model.queue_dates`), the fee standing, and the
-    member's first two leases, so "a lease on another listing" is a pick between columns.
-    """
-    m = evidence.members.join(queue_model.queue_dates(evidence.members, evidence.actions), on="applicant_id").select(
-        "applicant_id",
-        "student",
-        "annual_income",
-        "queue_date",
-        "queue_date_source",
-        member_registered_at="registered_at",
-        birth=queue_model.birth_date(pl.col("birth_digits")),
-    )
-    leases = (
-        evidence.listings.select("applicant_id", "listing_id", "signed_at")
-        .sort("applicant_id", "signed_at")
-        .group_by("applicant_id", maintain_order=True)
-        .agg(
-            lease1_listing=pl.col("listing_id").first(),
-            lease1_at=pl.col("signed_at").first(),
-            lease2_at=pl.col("signed_at").get(1, null_on_oob=True),
-        )
-    )
-    fees = evidence.fees.select("applicant_id", "first_paid_year", "paid_through_year")
-    return (
-        m.join(queue_model.member_order(m), on="applicant_id")
-        .join(fees, on="applicant_id", how="left")
-        .join(leases, on="applicant_id", how="left")
-    )
-
-
-def _pair_decisions(decisions: pl.DataFrame) -> pl.DataFrame:
-    """Per (listing, member): ``priority`` (a recorded priority decision) and ``recorded`` (first of :data:`RECORDED`)."""
-    order = pl.col("decision").replace_strict(
-        {r: i for i, r in enumerate(RECORDED)}, default=None, return_dtype=pl.Int64
-    )
-    return (
-        decisions.filter(pl.col("decision").is_in([*RECORDED, "priority"]))
-        .with_columns(_o=order)
-        .group_by("listing_id", "applicant_id")
-        .agg(
-            priority=(pl.col("decision") == "priority").any(),
-            recorded=pl.col("decision")
-            .filter(pl.col("_o").is_not_null())
-            .sort_by(pl.col("_o").filter(pl.col("_o").is_not_null()))
-            .first(),
-        )
-    )
-
-
-def candidates(
-    evidence: AllocationEvidence,
-    members: pl.DataFrame | None = None,
-    *,
-    block_after: int | None = None,
-    keep: tuple[str, ...] = (),
-) -> pl.LazyFrame:
-    """The queue snapshot rows with ``queue_date``, ``member_order``, ``priority``, ``recorded`` and ``why``.
-
-    ``why`` is the first eligibility rule failed (:func:`workbench.fairness.queue_model.ineligibility`);
-    ``recorded`` the member's recorded decision on the listing (a decline, no answer,
-    disqualification or skip). The rules' inputs (:data:`workbench.fairness.queue_model.CANDIDATE_COLUMNS`)
-    are dropped afterwards unless named in ``keep``.
-    """
-    members = _members(evidence) if members is None else members
-    listings = _selected(evidence).select(
-        "listing_id",
-        "published_at",
-        "closes_at",
-        "rent",
-        pl.col("kind").cast(_KIND),
-        pl.col("income_rule").cast(_INCOME_RULE),
-    )
-    c = (
-        evidence.queues.lazy()
-        .rename({"registered_at": "interest_at"})
-        .join(listings.lazy(), on="listing_id")
-        .join(members.lazy(), on="applicant_id", how="left")
-        .join(_pair_decisions(evidence.decisions).lazy(), on=["listing_id", "applicant_id"], how="left")
-        .with_columns(
-            pl.col("priority").fill_null(False),
-            housed_at=pl.when(pl.col("lease1_listing") != pl.col("listing_id"))
-            .then("lease1_at")
-            .otherwise("lease2_at"),
-        )
-    )
-    if block_after is not None:
-        if evidence.withdrawals is None:
-            raise WorkbenchError(
-                "block_after needs the members' withdrawals: load_allocation_evidence(case, withdrawals=True)"
-            )
-        c = queue_model.withdrawals_before_close(c.collect(), evidence.withdrawals).lazy()
-    out = ("listing_id", "applicant_id", "queue_date", "member_order", "priority", "recorded", "why")
-    return c.with_columns(why=queue_model.ineligibility(block_after)).select(*out, *(k for k in keep if k not in out))
-
-
-def replay_allocations(evidence: AllocationEvidence, *, block_after: int | None = None) -> Replay:
+def replay_allocations(
+    evidence: AllocationEvidence, *, block_after: int | None = None, partition_by: tuple[str, ...] = PARTITION_BY
+) -> Replay:
     """Replay every contract of the period by the queue model; see the module doc for the outcomes.
 
     ``block_after`` turns on the withdrawal block (:func:`workbench.fairness.queue_model.withdrawal_rule`).
+    The queues are ranked one part at a time (:func:`workbench.fairness.snapshot.partitions`,
+    ``partition_by``: by closing year and district; ``()``: every queue at once), with the same result.
     """
-    listings = _selected(evidence)
-    members = _members(evidence)
-    ranked = queue_model.rank_queue(candidates(evidence, members, block_after=block_after).collect())
+    members = member_facts(evidence)
+    # the tenant's queue date and fee standing, joined once for every contract, not per part
+    listings = selected(evidence).join(
+        members.select("applicant_id", "paid_through_year", winner_queue_date="queue_date"),
+        on="applicant_id",
+        how="left",
+    )
+    decisions = pair_decisions(evidence.decisions)
+    parts = [
+        _replay_part(
+            part,
+            queue_model.rank_queue(
+                candidates(
+                    evidence, members, block_after=block_after, listings=part, queues=queues, decisions=decisions
+                ).collect()
+            ),
+        )
+        for part, queues in partitions(listings, evidence.queues, partition_by, members)
+    ]
+    if parts:
+        a, passed = pl.concat([p[0] for p in parts]), pl.concat([p[1] for p in parts]).sort("listing_id", "queue_rank")
+    else:  # nothing selected: the frames of one empty part, for their columns
+        a, passed = _replay_part(
+            listings, queue_model.rank_queue(candidates(evidence, members, listings=listings).collect())
+        )
+    skipped = (
+        passed.filter(pl.col("status") == "skipped").rename({"applicant_id": "skipped_applicant_id"}).drop("status")
+    )
+    n_skipped = skipped.group_by("listing_id").agg(n_skipped=pl.len())
+    allocations = (
+        a.join(n_skipped, on="listing_id", how="left")
+        .with_columns(
+            pl.col("n_skipped").fill_null(0).cast(pl.Int64), pl.col("n_interested").fill_null(0).cast(pl.Int64)
+        )
+        .select(
+            "listing_id",
+            "district",
+            "kind",
+            "rooms",
+            "rent",
+            "year",
+            "closes_at",
+            "signed_at",
+            "handler_id",
+            "applicant_id",
+            "winner_rank",
+            "winner_queue_date",
+            "winner_queue_days",
+            "expected_applicant_id",
+            "outcome",
+            "deviation",
+            "n_interested",
+            "n_skipped",
+            "queue_days_jumped",
+        )
+        .sort("listing_id")
+    )
+    return Replay(allocations=allocations, skipped=skipped, passed_over=passed)
+
+
+def _replay_part(listings: pl.DataFrame, ranked: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One part's contracts with their outcome (before the skipped counts), and everyone passed over in them."""
     available = pl.col("why").is_null() & pl.col("recorded").is_null()
     # By the rules alone: members' own responses and the rules pass people over; recorded
     # skips and priority decisions (the exceptions) do not.
@@ -292,28 +231,32 @@ def replay_allocations(evidence: AllocationEvidence, *, block_after: int | None 
         _winner_why="why",
         _winner_priority="priority",
     )
-    queue_dates = members.select("applicant_id", "queue_date")
+    # the expected recipient stands in the queue: their queue date is on their row there
+    expected_dates = ranked.select(
+        "listing_id", expected_applicant_id="applicant_id", _expected_queue_date="queue_date"
+    ).unique(["listing_id", "expected_applicant_id"])
     sizes = ranked.group_by("listing_id").agg(n_interested=pl.len())
 
     a = (
         listings.select(
-            "listing_id", "district", "kind", "rooms", "rent", "closes_at", "handler_id", "applicant_id", "signed_at"
+            "listing_id",
+            "district",
+            "kind",
+            "rooms",
+            "rent",
+            "closes_at",
+            "handler_id",
+            "applicant_id",
+            "signed_at",
+            "paid_through_year",
+            "winner_queue_date",
         )
         .with_columns(year=pl.col("closes_at").dt.year().cast(pl.Int64))
         .join(winner_rows, on=["listing_id", "applicant_id"], how="left")
         .join(expected, on="listing_id", how="left")
         .join(plain, on="listing_id", how="left")
         .join(sizes, on="listing_id", how="left")
-        .join(
-            members.select("applicant_id", "paid_through_year", winner_queue_date="queue_date"),
-            on="applicant_id",
-            how="left",
-        )
-        .join(
-            queue_dates.select(expected_applicant_id="applicant_id", _expected_queue_date="queue_date"),
-            on="expected_applicant_id",
-            how="left",
-        )
+        .join(expected_dates, on=["listing_id", "expected_applicant_id"], how="left")
     )
     is_expected = (pl.col("applicant_id") == pl.col("expected_applicant_id")).fill_null(False)
     is_plain = (pl.col("applicant_id") == pl.col("plain_applicant_id")).fill_null(False)
@@ -394,36 +337,4 @@ def replay_allocations(evidence: AllocationEvidence, *, block_after: int | None 
         )
         .sort("listing_id", "queue_rank")
     )
-    skipped = (
-        passed.filter(pl.col("status") == "skipped").rename({"applicant_id": "skipped_applicant_id"}).drop("status")
-    )
-    n_skipped = skipped.group_by("listing_id").agg(n_skipped=pl.len())
-    allocations = (
-        a.join(n_skipped, on="listing_id", how="left")
-        .with_columns(
-            pl.col("n_skipped").fill_null(0).cast(pl.Int64), pl.col("n_interested").fill_null(0).cast(pl.Int64)
-        )
-        .select(
-            "listing_id",
-            "district",
-            "kind",
-            "rooms",
-            "rent",
-            "year",
-            "closes_at",
-            "signed_at",
-            "handler_id",
-            "applicant_id",
-            "winner_rank",
-            "winner_queue_date",
-            "winner_queue_days",
-            "expected_applicant_id",
-            "outcome",
-            "deviation",
-            "n_interested",
-            "n_skipped",
-            "queue_days_jumped",
-        )
-        .sort("listing_id")
-    )
-    return Replay(allocations=allocations, skipped=skipped, passed_over=passed)
+    return a, passed

@@ -51,7 +51,14 @@ from .websessions import (
     window_logins,
 )
 
-__all__ = ["binding_candidates", "exposure_subjects", "foreign_page_views", "page_log_gaps", "window_sessions"]
+__all__ = [
+    "binding_candidates",
+    "candidate_sessions",
+    "exposure_subjects",
+    "foreign_page_views",
+    "page_log_gaps",
+    "window_sessions",
+]
 
 DOMAIN = "exposure"
 
@@ -229,6 +236,42 @@ def window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -
 def binding_candidates(start: datetime, end: datetime, idle_timeout_minutes: int) -> sa.Select:
     """Window logins joined to the latest other member's session open at that instant (ties give several rows)."""
     return candidates(session_spans(idle_minutes(idle_timeout_minutes)), start, end)
+
+
+@query(
+    domain=DOMAIN,
+    description="Sessions that can be a window login's candidate or are one: open during the window, logged in during it, or without a logout and logged in at the same instant as one open.",
+    params=(START, END, IDLE_TIMEOUT),
+    columns={"login_at": PII.NONE, "ended_at": PII.NONE, "logout_at": PII.NONE},
+    sort=("login_at", "session_id"),
+)
+def candidate_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -> sa.Select:
+    """What :func:`workbench.exposure.candidates.binding_candidates` sweeps: one row per session that can matter.
+
+    A session open at some window login logged in before the window's end and ended after
+    its start. ``logout_at`` is the logged logout (null without one): a tied candidate is
+    kept unless it logged out by the login, so a session without a logout that logged in
+    at the same instant as an open one is returned too.
+    """
+    timeout = idle_minutes(idle_timeout_minutes)
+    spans, e = session_spans(timeout), LOGOUTS.alias("e")
+    opened = session_spans(timeout).alias("opened")
+    open_logins = sa.select(opened.c.login_at).where(opened.c.login_at < end, opened.c.ended_at > start)
+    return (
+        sa.select(
+            spans.c.session_id, spans.c.applicant_id, spans.c.login_at, spans.c.ended_at, e.c.time.label("logout_at")
+        )
+        .select_from(spans)
+        .outerjoin(e, e.c.session_id == spans.c.session_id)
+        .where(
+            spans.c.login_at < end,
+            sa.or_(
+                spans.c.ended_at > start,
+                spans.c.login_at >= start,
+                sa.and_(e.c.time.is_(None), spans.c.login_at.in_(open_logins)),
+            ),
+        )
+    )
 
 
 @query(

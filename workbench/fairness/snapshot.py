@@ -1,0 +1,211 @@
+"""The queue snapshots a replay ranks, and the partitions it ranks them in.
+
+A listing's queue is ranked on its own: nothing in one listing's ranking reads another's
+queue (queue order is the members' :func:`~workbench.fairness.queue_model.member_order`,
+the same in every listing). So :func:`partitions` cuts the period's listings by (closing
+year, district) and hands each part's queue rows over separately: the replay builds the
+wide candidate frame (:func:`candidates`) for one part at a time, and its memory is bounded
+by the largest part, not by every queue row of the period at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from ..errors import WorkbenchError
+from ..evidence import ENUMS
+from . import queue_model
+
+__all__ = [
+    "PARTITION_BY",
+    "RECORDED",
+    "AllocationEvidence",
+    "candidates",
+    "member_facts",
+    "pair_decisions",
+    "partitions",
+    "selected",
+]
+
+_KIND = pl.Enum(ENUMS["listing_kind"])
+_INCOME_RULE = pl.Enum(ENUMS["income_rule"])
+RECORDED: tuple[str, ...] = ("declined", "no_answer", "disqualified", "skip")
+"""Recorded decisions that pass a member over legitimately."""
+PARTITION_BY: tuple[str, ...] = ("year", "district")
+"""What the replay ranks one part at a time: listings closing in one year in one district."""
+
+
+@dataclass(frozen=True)
+class AllocationEvidence:
+    """The evidence a replay reads, one frame per fairness query.
+
+    ``listings`` holds every contract (the housed rule looks outside the period);
+    ``queues`` and ``decisions`` only the period's listings.
+    """
+
+    listings: pl.DataFrame
+    queues: pl.DataFrame
+    members: pl.DataFrame
+    fees: pl.DataFrame
+    decisions: pl.DataFrame
+    actions: pl.DataFrame
+    withdrawals: pl.DataFrame | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    districts: tuple[str, ...] | None = None
+
+
+def selected(evidence: AllocationEvidence) -> pl.DataFrame:
+    """The contracts to replay: listings closing in the period, in the chosen districts."""
+    listings, day = evidence.listings, pl.col("closes_at").dt.date()
+    if evidence.period_start is not None:
+        listings = listings.filter(day >= evidence.period_start)
+    if evidence.period_end is not None:
+        listings = listings.filter(day <= evidence.period_end)
+    if evidence.districts:
+        listings = listings.filter(pl.col("district").is_in(list(evidence.districts)))
+    return listings
+
+
+def member_facts(evidence: AllocationEvidence) -> pl.DataFrame:
+    """One row per member with everything the rules read about them, and their place in queue order.
+
+    Adds the queue date (:func:`workbench.fairness.queue_model.queue_dates`), the fee standing, and the
+    member's first two leases, so "a lease on another listing" is a pick between columns.
+    """
+    m = evidence.members.join(queue_model.queue_dates(evidence.members, evidence.actions), on="applicant_id").select(
+        "applicant_id",
+        "student",
+        "annual_income",
+        "queue_date",
+        "queue_date_source",
+        member_registered_at="registered_at",
+        birth=queue_model.birth_date(pl.col("birth_digits")),
+    )
+    leases = (
+        evidence.listings.select("applicant_id", "listing_id", "signed_at")
+        .sort("applicant_id", "signed_at")
+        .group_by("applicant_id", maintain_order=True)
+        .agg(
+            lease1_listing=pl.col("listing_id").first(),
+            lease1_at=pl.col("signed_at").first(),
+            lease2_at=pl.col("signed_at").get(1, null_on_oob=True),
+        )
+    )
+    fees = evidence.fees.select("applicant_id", "first_paid_year", "paid_through_year")
+    return (
+        m.join(queue_model.member_order(m), on="applicant_id")
+        .join(fees, on="applicant_id", how="left")
+        .join(leases, on="applicant_id", how="left")
+    )
+
+
+def pair_decisions(decisions: pl.DataFrame) -> pl.DataFrame:
+    """Per (listing, member): ``priority`` (a recorded priority decision) and ``recorded`` (first of :data:`RECORDED`)."""
+    order = pl.col("decision").replace_strict(
+        {r: i for i, r in enumerate(RECORDED)}, default=None, return_dtype=pl.Int64
+    )
+    return (
+        decisions.filter(pl.col("decision").is_in([*RECORDED, "priority"]))
+        .with_columns(_o=order)
+        .group_by("listing_id", "applicant_id")
+        .agg(
+            priority=(pl.col("decision") == "priority").any(),
+            recorded=pl.col("decision")
+            .filter(pl.col("_o").is_not_null())
+            .sort_by(pl.col("_o").filter(pl.col("_o").is_not_null()))
+            .first(),
+        )
+    )
+
+
+def candidates(
+    evidence: AllocationEvidence,
+    members: pl.DataFrame | None = None,
+    *,
+    block_after: int | None = None,
+    keep: tuple[str, ...] = (),
+    listings: pl.DataFrame | None = None,
+    queues: pl.DataFrame | None = None,
+    decisions: pl.DataFrame | None = None,
+) -> pl.LazyFrame:
+    """The queue snapshot rows with ``queue_date``, ``member_order``, ``priority``, ``recorded`` and ``why``.
+
+    ``why`` is the first eligibility rule failed (:func:`workbench.fairness.queue_model.ineligibility`);
+    ``recorded`` the member's recorded decision on the listing (a decline, no answer,
+    disqualification or skip). The rules' inputs (:data:`workbench.fairness.queue_model.CANDIDATE_COLUMNS`)
+    are dropped afterwards unless named in ``keep``. ``listings``, ``queues`` and ``decisions``
+    (:func:`pair_decisions`) narrow it to one part (:func:`partitions`); None: the whole period.
+    """
+    members = member_facts(evidence) if members is None else members
+    listings = (selected(evidence) if listings is None else listings).select(
+        "listing_id",
+        "published_at",
+        "closes_at",
+        "rent",
+        pl.col("kind").cast(_KIND),
+        pl.col("income_rule").cast(_INCOME_RULE),
+    )
+    queues = evidence.queues if queues is None else queues
+    if "_member" in queues.columns:  # each row's member by position (partitions()): no hash table per part
+        queues = pl.concat([queues.drop("_member"), members.drop("applicant_id")[queues["_member"]]], how="horizontal")
+    else:
+        queues = queues.join(members, on="applicant_id", how="left")
+    c = (
+        queues.lazy()
+        .rename({"registered_at": "interest_at"})
+        .join(listings.lazy(), on="listing_id")
+        .join(
+            (pair_decisions(evidence.decisions) if decisions is None else decisions).lazy(),
+            on=["listing_id", "applicant_id"],
+            how="left",
+        )
+        .with_columns(
+            pl.col("priority").fill_null(False),
+            housed_at=pl.when(pl.col("lease1_listing") != pl.col("listing_id"))
+            .then("lease1_at")
+            .otherwise("lease2_at"),
+        )
+    )
+    if block_after is not None:
+        if evidence.withdrawals is None:
+            raise WorkbenchError(
+                "block_after needs the members' withdrawals: load_allocation_evidence(case, withdrawals=True)"
+            )
+        c = queue_model.withdrawals_before_close(c.collect(), evidence.withdrawals).lazy()
+    out = ("listing_id", "applicant_id", "queue_date", "member_order", "priority", "recorded", "why")
+    return c.with_columns(why=queue_model.ineligibility(block_after)).select(*out, *(k for k in keep if k not in out))
+
+
+def partitions(
+    listings: pl.DataFrame,
+    queues: pl.DataFrame,
+    by: tuple[str, ...] = PARTITION_BY,
+    members: pl.DataFrame | None = None,
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    """The selected ``listings`` cut by ``by`` ("year": of closing; or any listing column), each with its queue rows.
+
+    The queue rows are put in part order by one join (one narrow copy) and handed out as
+    slices of it, so no part is copied again. Parts come in order of their keys. With
+    ``members`` (:func:`member_facts`), each row also gets ``_member``, its member's row
+    there (null: none), which :func:`candidates` reads instead of joining every part.
+    """
+    keys = [pl.col("closes_at").dt.year().alias("year") if k == "year" else pl.col(k) for k in by]
+    parted = listings.with_columns(
+        _part=pl.struct(keys).rank("dense").cast(pl.Int64) if by else pl.lit(1, pl.Int64)
+    ).sort("_part", "listing_id")
+    plan = parted.select("listing_id", "_part").lazy().join(queues.lazy(), on="listing_id", maintain_order="left")
+    if members is not None:
+        index = members.select("applicant_id").with_row_index("_member").lazy()
+        plan = plan.join(index, on="applicant_id", how="left", maintain_order="left")
+    rows = plan.collect()
+    sizes = dict(rows.group_by("_part").agg(pl.len()).iter_rows())
+    offset = 0
+    for part, frame in parted.partition_by("_part", as_dict=True, maintain_order=True).items():
+        n = sizes.get(part[0], 0)
+        yield frame.drop("_part"), rows.slice(offset, n).drop("_part")
+        offset += n
