@@ -85,6 +85,7 @@ class CaseLock:
         self._fd: int | None = None
         self._pg: sa.Connection | None = None
         self._engine: sa.Engine | None = None
+        self._pg_key = 0  # the advisory lock's second key, set when it is taken
 
     @property
     def held(self) -> bool:
@@ -117,8 +118,14 @@ class CaseLock:
         conn, self._pg = self._pg, None
         if conn is not None:
             try:
-                conn.close()  # ends the session, and with it the advisory lock
+                # Unlock in the session first: closing it ends the lock only when the server has
+                # read the goodbye, and an ingest started at once could still find it held.
+                function = "pg_advisory_unlock_shared" if self.shared else "pg_advisory_unlock"
+                conn.execute(sa.text(f"SELECT {function}(:ns, :key)"), {"ns": _PG_NAMESPACE, "key": self._pg_key})
+            except sa.exc.DBAPIError:
+                pass  # a session already gone holds no lock
             finally:
+                conn.close()
                 assert self._engine is not None
                 self._engine.dispose()
 
@@ -194,7 +201,7 @@ class CaseLock:
             conn.close()
             engine.dispose()
             raise
-        self._pg, self._engine = conn, engine
+        self._pg, self._engine, self._pg_key = conn, engine, key
 
     # messages ------------------------------------------------------------------------
 
