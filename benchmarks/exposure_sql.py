@@ -76,11 +76,12 @@ gaps AS (
     SELECT coalesce(b.time, '-infinity'::TIMESTAMPTZ) AS lo, coalesce(a.time, 'infinity'::TIMESTAMPTZ) AS hi
     FROM expected ASOF LEFT JOIN pt b ON expected.at > b.time ASOF LEFT JOIN pt a ON expected.at < a.time
 ),
+-- act: a change or interest (not a page), which proves its session rendered the account.
 ev AS (
-    SELECT session_id, account_id, time FROM pv WHERE account_id IS NOT NULL
-    UNION ALL SELECT c.session_id, c.account_id, c.time FROM profile_changes c JOIN w USING (session_id)
-    UNION ALL SELECT i.session_id, i.applicant_id, NULL::TIMESTAMPTZ FROM interests i JOIN w USING (session_id)
-    UNION ALL SELECT pv.session_id, i.applicant_id, pv.time FROM pv JOIN interests i
+    SELECT session_id, account_id, time, false AS act FROM pv WHERE account_id IS NOT NULL
+    UNION ALL SELECT c.session_id, c.account_id, c.time, true FROM profile_changes c JOIN w USING (session_id)
+    UNION ALL SELECT i.session_id, i.applicant_id, NULL::TIMESTAMPTZ, true FROM interests i JOIN w USING (session_id)
+    UNION ALL SELECT pv.session_id, i.applicant_id, pv.time, true FROM pv JOIN interests i
         ON i.listing_id = CAST(regexp_extract(pv.path, '/(\\d+)/', 1) AS BIGINT) AND i.withdrawn_at = pv.time
         WHERE pv.account_id IS NULL AND pv.path LIKE '/mina-sidor/intressen/%/ta-bort'
 ),
@@ -109,7 +110,9 @@ unsettled AS (
     SELECT seen.* FROM seen WHERE foreign_account IS NULL AND session_id IN (SELECT session_id FROM cand)
     AND (NOT own OR session_id IN (SELECT session_id FROM late))
 ),
-rendered AS (SELECT DISTINCT session_id FROM pv WHERE renders),
+-- A session rendered an account when a rendering page was served, or when it saved a change
+-- or acted on an interest (its pages may be lost in a gap, the act is not).
+rendered AS (SELECT session_id FROM pv WHERE renders UNION SELECT session_id FROM ev WHERE act),
 -- A page without account_id is proven shown only between the first and last evidence of the
 -- foreign account, with no own evidence after the first foreign.
 shown AS (

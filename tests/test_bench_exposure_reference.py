@@ -174,6 +174,71 @@ def test_a_later_swap_after_own_pages_stays_unsettled_on_both_sides(tmp_path):
     assert reference == ours
 
 
+def _lost_pages_frames() -> dict[str, pl.DataFrame]:
+    """Bo alone from 09:30; Cecilia logs in beside him (candidate Bo) and every page of her session is lost."""
+    bo_pages = [(_t(9, m, 2), "/mina-sidor", BO) for m in (30, 45)] + [
+        (_t(10, m), "/mina-sidor/ko", BO) for m in (0, 15)
+    ]
+    bo = _session("s-bo", BO, _t(9, 30), _t(10, 30), bo_pages)
+    # Cecilia's login, logout and pages (09:55-10:05) all fell out of the page log. What is left
+    # is the change she saved at 09:57 to Bo's email: it names Bo's account, so her session is
+    # bound to it, and saving it means the profile form showed her Bo's data.
+    cecilia = _session("s-cecilia", CECILIA, _t(9, 55), _t(10, 5), [])
+    frames = case_frames("midsession_swap")
+    change = {
+        "change_id": 1,
+        "time": _t(9, 57),
+        "session_id": "s-cecilia",
+        "account_id": BO,
+        "field": "email",
+        "old_value": "prov2002@example.com",
+        "new_value": "ny@example.com",
+    }
+    rows = {
+        "logins": [bo[0], cecilia[0]],
+        "logouts": [bo[1], cecilia[1]],
+        "page_views": bo[2],
+        "profile_changes": [change],
+    }
+    for table, data in rows.items():
+        frames[table] = pl.DataFrame(data, schema=evidence.polars_schema(table))
+    frames["support_messages"] = frames["support_messages"].clear()
+    return frames
+
+
+# Hand-derived: Cecilia's session is bound to Bo's account (the change names it) and shows no page;
+# the change proves the account was rendered to her, so Bo counts in tier 3's minimum. The old
+# reference counted only sessions with a rendering page in the log and found 0 accounts exposed
+# (stockholm: 1,155 against notebook 02's 1,162). Her session lacks every expected page
+# (incomplete); Bo logged in alone (nothing unsettled). One field to restore, no conflict.
+LOST_PAGES_EXPECTED = {
+    "people_possibly_affected": 2,
+    "accounts_bound_min": 1,
+    "accounts_bound_max": 1,
+    "people_put_into_min": 1,
+    "sessions_bound": 1,
+    "accounts_exposed_min": 1,
+    "sessions_unsettled": 0,
+    "sessions_incomplete": 1,
+    "pages_shown_to_others": 0,
+    "protected_identity_exposed": 0,
+    "co_applicants_exposed": 0,
+    "people_who_made_changes": 1,
+    "people_who_changed_others_data": 1,
+    "accounts_changed_by_others": 1,
+    "field_changes_by_others": 1,
+    "field_changes_to_restore": 1,
+    "restore_conflicts": 0,
+    "allocation_affected": 0,
+}
+
+
+def test_a_change_proves_the_account_shown_when_the_pages_are_lost(tmp_path):
+    ours, reference = _both(tmp_path, _lost_pages_frames())
+    assert {k: ours[k] for k in LOST_PAGES_EXPECTED} == LOST_PAGES_EXPECTED
+    assert reference == ours
+
+
 @pytest.mark.slow
 def test_generated_tiny_degraded_case_agrees_and_holds_truth(case_factory, tmp_path):
     """30 % of account_ids blanked and a one-hour log gap, swaps at login and in mid-session."""
