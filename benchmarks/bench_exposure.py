@@ -137,8 +137,10 @@ def degraded_copy(case_dir: Path) -> Path:
     return out
 
 
-def _differ(ours: dict, expected: dict) -> dict:
-    return {k: (ours.get(k), v) for k, v in expected.items() if ours.get(k) != v}
+def _differ(ours: dict, expected: dict, every: bool = False) -> dict:
+    """Figures of ``expected`` that ``ours`` gives otherwise; ``every``: also figures only one side gives."""
+    keys = (ours.keys() | expected.keys()) if every else expected.keys()
+    return {k: (ours.get(k), expected.get(k)) for k in sorted(keys) if ours.get(k) != expected.get(k)}
 
 
 def check_degraded(case_dir: Path) -> dict:
@@ -150,7 +152,7 @@ def check_degraded(case_dir: Path) -> dict:
     if not db.exists():
         ingest(evidence, f"duckdb:///{db}", progress=False)
     ours = _workbench(f"duckdb:///{db}")[0]
-    full = _differ(ours, _reference(evidence)[0])
+    full = _differ(ours, _reference(evidence)[0], every=True)
     focused = _differ(ours, _focused(evidence)[0])
     return {
         "degrade": list(DEGRADE),
@@ -186,11 +188,15 @@ def _workbench(url: str) -> tuple[dict, dict[str, float], float]:
         b, c = review.bounds, changes.counts()
         figures = {
             "people_possibly_affected": b["people_possibly_affected"].likely,
+            "people_in_bound_sessions_min": b["people_in_bound_sessions"].min,
+            "people_in_bound_sessions_max": b["people_in_bound_sessions"].max,
             "accounts_bound_min": b["accounts_bound_to_others"].min,
             "accounts_bound_max": b["accounts_bound_to_others"].max,
             "people_put_into_min": b["people_put_into_others_accounts"].min,
+            "people_put_into_max": b["people_put_into_others_accounts"].max,
             "sessions_bound": int((binding.sessions["status"] == "bound").sum()),
             "accounts_exposed_min": b["accounts_exposed"].min,
+            "accounts_exposed_max": b["accounts_exposed"].max,
             "sessions_unsettled": int((binding.sessions["status"] == "unknown").sum()),
             "sessions_incomplete": int(binding.sessions["pages_incomplete"].sum()),
             "pages_shown_to_others": int(exposure.views["certain"].sum()),
@@ -258,7 +264,7 @@ def bench_exposure_queries(
     analysis_s = min(r[2] for r in runs)
     reference_s = min(r[1] for r in refs)
     focused_s = min(r[1] for r in focused)
-    mismatched = _differ(figures, refs[-1][0])
+    mismatched = _differ(figures, refs[-1][0], every=True)
     focused_mismatched = _differ(figures, focused[-1][0])
     headlines_mismatched = _differ(headlines[-1][0], focused[-1][0])
     return {

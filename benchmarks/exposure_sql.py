@@ -76,11 +76,12 @@ gaps AS (
     SELECT coalesce(b.time, '-infinity'::TIMESTAMPTZ) AS lo, coalesce(a.time, 'infinity'::TIMESTAMPTZ) AS hi
     FROM expected ASOF LEFT JOIN pt b ON expected.at > b.time ASOF LEFT JOIN pt a ON expected.at < a.time
 ),
+-- act: a change or interest (not a page), which proves its session rendered the account.
 ev AS (
-    SELECT session_id, account_id, time FROM pv WHERE account_id IS NOT NULL
-    UNION ALL SELECT c.session_id, c.account_id, c.time FROM profile_changes c JOIN w USING (session_id)
-    UNION ALL SELECT i.session_id, i.applicant_id, NULL::TIMESTAMPTZ FROM interests i JOIN w USING (session_id)
-    UNION ALL SELECT pv.session_id, i.applicant_id, pv.time FROM pv JOIN interests i
+    SELECT session_id, account_id, time, false AS act FROM pv WHERE account_id IS NOT NULL
+    UNION ALL SELECT c.session_id, c.account_id, c.time, true FROM profile_changes c JOIN w USING (session_id)
+    UNION ALL SELECT i.session_id, i.applicant_id, NULL::TIMESTAMPTZ, true FROM interests i JOIN w USING (session_id)
+    UNION ALL SELECT pv.session_id, i.applicant_id, pv.time, true FROM pv JOIN interests i
         ON i.listing_id = CAST(regexp_extract(pv.path, '/(\\d+)/', 1) AS BIGINT) AND i.withdrawn_at = pv.time
         WHERE pv.account_id IS NULL AND pv.path LIKE '/mina-sidor/intressen/%/ta-bort'
 ),
@@ -109,7 +110,28 @@ unsettled AS (
     SELECT seen.* FROM seen WHERE foreign_account IS NULL AND session_id IN (SELECT session_id FROM cand)
     AND (NOT own OR session_id IN (SELECT session_id FROM late))
 ),
-rendered AS (SELECT DISTINCT session_id FROM pv WHERE renders),
+-- A session rendered an account when a rendering page was served, or when it saved a change
+-- or acted on an interest (its pages may be lost in a gap, the act is not).
+rendered AS (SELECT session_id FROM pv WHERE renders UNION SELECT session_id FROM ev WHERE act),
+-- Each (session, viewer, account) bound for certain, or possible: an unsettled session's candidates.
+links AS (
+    SELECT session_id, applicant_id, foreign_account AS account_id, true AS certain FROM seen
+    WHERE foreign_account IS NOT NULL
+    UNION ALL SELECT u.session_id, u.applicant_id, c.account_id, false FROM unsettled u JOIN cand c USING (session_id)
+),
+-- Pages may be missing: the session lacks an expected page or pauses too long, or a log gap overlaps it.
+inc AS (
+    SELECT session_id FROM incomplete
+    UNION SELECT w.session_id FROM w WHERE EXISTS (SELECT 1 FROM gaps WHERE w.login_at < gaps.hi AND w.ended_at > gaps.lo)
+),
+-- A session that rendered nothing may have rendered the account in its missing pages, unless no
+-- complete session rendered a page (the render rate is 0; with no complete session it is taken as 1).
+may_render AS (
+    SELECT session_id FROM rendered
+    UNION SELECT session_id FROM inc
+    WHERE NOT EXISTS (SELECT 1 FROM w WHERE session_id NOT IN (SELECT session_id FROM inc))
+       OR EXISTS (SELECT 1 FROM pv WHERE renders AND session_id NOT IN (SELECT session_id FROM inc))
+),
 -- A page without account_id is proven shown only between the first and last evidence of the
 -- foreign account, with no own evidence after the first foreign.
 shown AS (
@@ -168,17 +190,25 @@ resolved AS (
 )
 SELECT
     (SELECT count(DISTINCT applicant_id) FROM w) AS people_possibly_affected,
+    (SELECT count(DISTINCT p) FROM (SELECT account_id AS p FROM links WHERE certain
+                                    UNION SELECT applicant_id FROM links WHERE certain)) AS people_in_bound_sessions_min,
+    (SELECT count(DISTINCT p) FROM (SELECT account_id AS p FROM links UNION SELECT applicant_id FROM links))
+        AS people_in_bound_sessions_max,
     (SELECT count(DISTINCT foreign_account) FROM seen) AS accounts_bound_min,
     (SELECT count(DISTINCT a) FROM (SELECT foreign_account AS a FROM seen WHERE foreign_account IS NOT NULL
                                     UNION SELECT account_id FROM cand WHERE session_id IN (SELECT session_id FROM unsettled))) AS accounts_bound_max,
     (SELECT count(DISTINCT applicant_id) FROM seen WHERE foreign_account IS NOT NULL) AS people_put_into_min,
+    (SELECT count(DISTINCT applicant_id) FROM links) AS people_put_into_max,
     (SELECT count(*) FROM seen WHERE foreign_account IS NOT NULL) AS sessions_bound,
     (SELECT count(DISTINCT foreign_account) FROM seen JOIN rendered USING (session_id)) AS accounts_exposed_min,
+    (SELECT count(DISTINCT account_id) FROM links JOIN may_render USING (session_id)) AS accounts_exposed_max,
     (SELECT count(*) FROM unsettled) AS sessions_unsettled,
     (SELECT count(*) FROM incomplete) AS sessions_incomplete,
     (SELECT count(*) FROM shown) AS pages_shown_to_others,
-    (SELECT count(DISTINCT shown.account_id) FROM shown JOIN applicants a ON a.applicant_id = shown.account_id
-     WHERE a.protected_identity) AS protected_identity_exposed,
+    -- The protected part of accounts_exposed_min: a session that rendered the account proves it
+    -- shown, whether or not a page of it is proven to (an interest or change names no page).
+    (SELECT count(DISTINCT foreign_account) FROM seen JOIN rendered USING (session_id)
+     JOIN applicants a ON a.applicant_id = seen.foreign_account WHERE a.protected_identity) AS protected_identity_exposed,
     (SELECT count(DISTINCT personnummer) FROM co WHERE set_by IS DISTINCT FROM session_id) AS co_applicants_exposed,
     (SELECT count(DISTINCT actor) FROM ch WHERE in_window) AS people_who_made_changes,
     (SELECT count(DISTINCT actor) FROM ch WHERE in_window AND actor <> account_id) AS people_who_changed_others_data,
