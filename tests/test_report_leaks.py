@@ -104,6 +104,26 @@ def test_hits_are_located_by_line_in_files_larger_than_a_piece(tmp_path):
     assert "kalle" not in str(err.value).lower()
 
 
+def test_a_count_equal_to_a_customer_number_is_not_a_leak_but_the_number_elsewhere_is(tmp_path):
+    # At stockholm, 2 210 728 page views is also some member's customer number: the auditor
+    # set failed the leak scan on its own count (benchmarks/run.py --steps demo).
+    ids = Identifiers(keys={"applicants.applicant_id": {"2210728", "2210729"}})
+    (tmp_path / "00").mkdir()
+    (tmp_path / "00" / "findings.json").write_text(
+        json.dumps({"page_views": {"value": 2210728, "description": "Page views"}, "flag": {"value": True}}),
+        encoding="utf-8",
+    )
+    (tmp_path / "00" / "00.html").write_text("<p>Page views: 2\u202f210\u202f728</p>\n", encoding="utf-8")
+    result = check_set(tmp_path, ids, audience="auditor")
+    assert result.hits == [] and result.identifiers.figures == {"2210728"}
+    assert "not searched: 1 customer number(s) equal to a figure the set records" in result.summary()
+    # the other member's number in a page is still found
+    (tmp_path / "00" / "00.html").write_text("<td>2 210 729</td>\n", encoding="utf-8")
+    with pytest.raises(LeakError, match=r"00\.html line 1: applicants\.applicant_id"):
+        check_set(tmp_path, ids, audience="auditor")
+    assert ids.keys["applicants.applicant_id"] == {"2210728", "2210729"}  # the caller's keys are untouched
+
+
 # --- the leak scan at build time, on the hand-written case ---
 
 _LEAKY = [

@@ -56,10 +56,10 @@ def check_set(
     The error names each hit's file, line and kind, never the identifier: it goes to a
     terminal and logs that people other than investigators may read.
     """
-    from .leakscan import scan
+    from .leakscan import scan, without_figures
 
     root = Path(root)
-    result = scan([root], ids, exclude=exclude, every_file=True, texts=texts)
+    result = scan([root], without_figures(ids, root), exclude=exclude, every_file=True, texts=texts)
     if result.hits:
         shown = [h.where(root) for h in result.hits[:40]]
         more = len(result.hits) - len(shown)

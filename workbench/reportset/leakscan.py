@@ -50,6 +50,7 @@ __all__ = [
     "identifiers",
     "scan",
     "scan_text",
+    "without_figures",
 ]
 
 MIN_NUMBER_DIGITS = 6
@@ -75,6 +76,7 @@ class Identifiers:
     ambiguous: set[str] = field(default_factory=set)  # numbers that are also non-personal ids
     set_aside: dict[str, int] = field(default_factory=dict)  # kind -> values the reports' own text holds
     short: dict[str, int] = field(default_factory=dict)  # kind -> one-word values too short to search
+    figures: set[str] = field(default_factory=set)  # numbers that equal a figure the set records
     _firsts: dict[str, int] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -147,6 +149,11 @@ class ScanResult:
             f"not searched: {n} value(s) of {kind} that the reports' own text holds"
             for kind, n in sorted(self.identifiers.set_aside.items())
         ]
+        if self.identifiers.figures:
+            lines.append(
+                f"not searched: {len(self.identifiers.figures)} customer number(s) equal to a figure the set "
+                f"records in findings.json ({', '.join(sorted(self.identifiers.figures)[:12])})"
+            )
         lines += [
             f"not searched: {n} one-word value(s) of {kind} shorter than {MIN_NUMBER_DIGITS} characters"
             for kind, n in sorted(self.identifiers.short.items())
@@ -290,6 +297,36 @@ def add_values(ids: Identifiers, kind: str, values: Iterable[object], *, own_tex
     if not keys:
         del ids.keys[kind]
     ids._firsts = None
+
+
+def without_figures(ids: Identifiers, root: str | Path) -> Identifiers:
+    """``ids`` less the numbers that equal a whole-number figure recorded in a ``findings.json`` under ``root``.
+
+    At stockholm scale customer numbers are 7-digit and dense, so a count such as 2 210 728
+    page views is also some member's customer number. A figure the set records with its
+    description is a count, not that member; it is set aside and named in ``figures``. The
+    same number anywhere else in the set cannot be told apart from the count, so it is not
+    searched either: the scan says so rather than flag every large count.
+    """
+    import json
+
+    recorded: set[str] = set()
+    for path in sorted(Path(root).rglob("findings.json")):
+        entries = json.loads(path.read_text(encoding="utf-8"))
+        for entry in entries.values() if isinstance(entries, dict) else ():
+            value = entry.get("value") if isinstance(entry, dict) else None
+            if isinstance(value, int) and not isinstance(value, bool) and len(str(abs(value))) >= MIN_NUMBER_DIGITS:
+                recorded.add(str(abs(value)))
+    keys = {kind: {k for k in found if k not in recorded} for kind, found in ids.keys.items()}
+    hidden = {k for found in ids.keys.values() for k in found if k in recorded}
+    return Identifiers(
+        keys={kind: found for kind, found in keys.items() if found},
+        skipped=dict(ids.skipped),
+        ambiguous=set(ids.ambiguous),
+        set_aside=dict(ids.set_aside),
+        short=dict(ids.short),
+        figures=ids.figures | hidden,
+    )
 
 
 def _decoded(text: str) -> list[str]:
