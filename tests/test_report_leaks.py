@@ -124,6 +124,27 @@ def test_a_count_equal_to_a_customer_number_is_not_a_leak_but_the_number_elsewhe
     assert ids.keys["applicants.applicant_id"] == {"2210728", "2210729"}  # the caller's keys are untouched
 
 
+def test_one_run_reads_the_case_identifiers_once_and_each_audience_extends_its_own_copy(monkeypatch):
+    # Reading them costs about 35 s at stockholm; the auditor's and the public's scans read them twice.
+    import workbench.reportset.leakscan as leakscan
+    from workbench.reportset.disclosure import shared_identifiers
+
+    reads = []
+
+    def read(case):
+        reads.append(case)
+        return Identifiers(keys={"applicants.name": {"kalle anka"}})
+
+    monkeypatch.setattr(leakscan, "case_identifiers", read)
+    get = shared_identifiers("the case")
+    first, second = get(), get()
+    assert reads == ["the case"]
+    add_values(first, "parameter p", ["Musse Pigg"])
+    assert [k for k, _, _ in scan_text("Musse Pigg och Kalle Anka", first)] == ["applicants.name", "parameter p"]
+    assert second.keys == {"applicants.name": {"kalle anka"}}
+    assert [k for k, _, _ in scan_text("Musse Pigg och Kalle Anka", second)] == ["applicants.name"]
+
+
 # --- the leak scan at build time, on the hand-written case ---
 
 _LEAKY = [

@@ -261,7 +261,7 @@ def build_report(
     from ..case import open_case
     from ..caselock import CaseLock
     from .contents import ReportEntry, mark_incomplete, write_set
-    from .disclosure import leak_check, shown_parameters
+    from .disclosure import leak_check, shared_identifiers, shown_parameters
     from .execution import Job, execute_many, plan_parameters
     from .fanout import audience_list, outputs_for
     from .fingerprint import CASE_ENV, FINGERPRINT_ENV, digest, recorded_in
@@ -386,6 +386,7 @@ def build_report(
         try:
             execute_many(jobs, workers=workers, on_done=render)
             indexes = []
+            case_ids = shared_identifiers(case)  # read once for every audience's leak scan
             for a in audiences:
                 reports = [entries[a][nb] for nb in paths]
                 if pdf:
@@ -403,7 +404,9 @@ def build_report(
                 else:  # the values as read, for auditors and the public summarised where withheld, and a leak scan
                     parsed = {k: v for nb in paths for k, v in plan[nb].items() if k in given_names}
                     shown = shown_parameters({k: parsed[k] for k in given_names}, a)
-                    check = leak_check(case, a, roots[a], plan, given_names, progress, exclude=inlined_libraries)
+                    check = leak_check(
+                        case, a, roots[a], plan, given_names, progress, exclude=inlined_libraries, identifiers=case_ids
+                    )
                 indexes.append(
                     write_set(
                         roots[a],

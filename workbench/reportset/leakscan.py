@@ -83,6 +83,19 @@ class Identifiers:
     def count(self) -> int:
         return len(set().union(*self.keys.values())) if self.keys else 0
 
+    def copy(self) -> Identifiers:
+        """A copy that :func:`add_values` can extend without touching this one (the key sets are shared, not copied)."""
+        found = Identifiers(
+            keys=dict(self.keys),
+            skipped=dict(self.skipped),
+            ambiguous=set(self.ambiguous),
+            set_aside=dict(self.set_aside),
+            short=dict(self.short),
+            figures=set(self.figures),
+        )
+        found._firsts = self._firsts  # the same keys start the same way
+        return found
+
     def kinds(self) -> dict[str, int]:
         return {k: len(v) for k, v in sorted(self.keys.items())}
 
@@ -284,7 +297,7 @@ def add_values(ids: Identifiers, kind: str, values: Iterable[object], *, own_tex
     set aside and counted in ``set_aside``.
     """
     own = f" {_normalise(own_text)} "
-    keys = ids.keys.setdefault(kind, set())
+    keys = ids.keys[kind] = set(ids.keys.get(kind, ()))  # a set of its own: a copy's sets are shared
     for value in values:
         for text in value if isinstance(value, (list, tuple)) else [value]:
             key = _normalise(text) if isinstance(text, str) else ""
@@ -317,16 +330,13 @@ def without_figures(ids: Identifiers, root: str | Path) -> Identifiers:
             value = entry.get("value") if isinstance(entry, dict) else None
             if isinstance(value, int) and not isinstance(value, bool) and len(str(abs(value))) >= MIN_NUMBER_DIGITS:
                 recorded.add(str(abs(value)))
-    keys = {kind: {k for k in found if k not in recorded} for kind, found in ids.keys.items()}
-    hidden = {k for found in ids.keys.values() for k in found if k in recorded}
-    return Identifiers(
-        keys={kind: found for kind, found in keys.items() if found},
-        skipped=dict(ids.skipped),
-        ambiguous=set(ids.ambiguous),
-        set_aside=dict(ids.set_aside),
-        short=dict(ids.short),
-        figures=ids.figures | hidden,
-    )
+    hidden = {k for found in ids.keys.values() for k in recorded & found}
+    if not hidden:
+        return ids
+    out = ids.copy()  # its first words still include the set-aside numbers: harmless, keys are matched whole
+    out.keys = {kind: found - hidden for kind, found in ids.keys.items() if found - hidden}
+    out.figures |= hidden
+    return out
 
 
 def _decoded(text: str) -> list[str]:
