@@ -144,6 +144,15 @@ def test_one_run_reads_the_case_identifiers_once_and_each_audience_extends_its_o
     assert second.keys == {"applicants.name": {"kalle anka"}}
     assert [k for k, _, _ in scan_text("Musse Pigg och Kalle Anka", second)] == ["applicants.name"]
 
+    # read in the background while the notebooks run: its error comes out of the first call
+    def fail(case):
+        raise OSError(f"cannot read {case}")
+
+    monkeypatch.setattr(leakscan, "case_identifiers", fail)
+    get = shared_identifiers("the lost case", background=True)
+    with pytest.raises(OSError, match="cannot read the lost case"):
+        get()
+
 
 # --- the leak scan at build time, on the hand-written case ---
 

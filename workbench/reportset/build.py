@@ -384,9 +384,11 @@ def build_report(
             )
 
         try:
+            # read once for every audience's leak scan, while the notebooks run
+            scanned = any(not Audience.parse(a).sees_identifiers for a in audiences)
+            case_ids = shared_identifiers(case, background=scanned)
             execute_many(jobs, workers=workers, on_done=render)
             indexes = []
-            case_ids = shared_identifiers(case)  # read once for every audience's leak scan
             for a in audiences:
                 reports = [entries[a][nb] for nb in paths]
                 if pdf:

@@ -109,21 +109,37 @@ def _own_text(notebooks: Collection[Path]) -> str:
     return "\n".join(f.read_text(encoding="utf-8", errors="replace") for f in files)
 
 
-def shared_identifiers(case: Case) -> Callable[[], Identifiers]:
-    """The case's identifiers, read once when first asked for; each call gives a copy a check may extend.
+def shared_identifiers(case: Case, *, background: bool = False) -> Callable[[], Identifiers]:
+    """The case's identifiers, read once; each call gives a copy a check may extend.
 
     Reading them costs about 35 s at Stockholm scale (5.7 M keys): the auditor's and the
-    public's leak scans of one run share one reading.
+    public's leak scans of one run share one reading. With ``background`` the reading starts
+    at once in a thread, so it overlaps the notebooks' run instead of following it; an
+    error in it is raised by the first call.
     """
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     from .leakscan import case_identifiers
 
-    read: list[Identifiers] = []
+    def read() -> Identifiers:
+        found = case_identifiers(case)
+        found.firsts()  # once, here: every copy carries it (about 6 s at Stockholm scale)
+        return found
+
+    started: list[Future[Identifiers]] = []
+
+    def start() -> None:
+        pool = ThreadPoolExecutor(1, thread_name_prefix="case-identifiers")
+        started.append(pool.submit(read))
+        pool.shutdown(wait=False)  # the reading runs on; the thread ends with it
+
+    if background:
+        start()
 
     def get() -> Identifiers:
-        if not read:
-            read.append(case_identifiers(case))
-            read[0].firsts()  # once, here: every copy carries it (about 6 s at Stockholm scale)
-        return read[0].copy()
+        if not started:
+            start()
+        return started[0].result().copy()
 
     return get
 
