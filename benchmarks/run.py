@@ -218,6 +218,7 @@ import os, time
 from pathlib import Path
 from workbench.ingest import ingest
 from workbench.mapping import ingest_mapped
+from workbench.mapping.run import default_workers
 out = Path({str(out)!r})
 runs = {{}}
 load = [round(x, 2) for x in os.getloadavg()]
@@ -236,7 +237,7 @@ for name in ("evidence", "mapping"):
 e, m = runs["evidence"], runs["mapping"]
 result = {{"wall_s": m["wall_s"], "evidence": e, "mapping": m,
           "ratio": round(m["wall_s"] / e["wall_s"], 2), "cpu_ratio": round(m["cpu_s"] / e["cpu_s"], 2),
-          "target_ratio": {MAPPING_TARGET_RATIO}, "cpus": os.cpu_count(),
+          "target_ratio": {MAPPING_TARGET_RATIO}, "cpus": os.cpu_count(), "mapping_workers": default_workers(),
           "load_before": load, "load_after": [round(x, 2) for x in os.getloadavg()]}}
 """
     return _child(code)

@@ -11,8 +11,9 @@ parsed line by line (a line that is no JSON object is quarantined).
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import polars as pl
 
@@ -24,7 +25,7 @@ from .mail import mail_columns, read_messages
 from .sql import query_columns, read_query
 from .weblogs import format_columns, read_iis, read_weblog
 
-__all__ = ["FILE_SHIFT", "columns", "read_table", "split_line"]
+__all__ = ["FILE_SHIFT", "columns", "read_table", "split_line", "units"]
 
 FILE_SHIFT = 32
 
@@ -101,13 +102,32 @@ def read_table(
     ``text``: source columns the mapping reads only as text (:func:`.transform.text_sources`);
     an SQLite query gives them as text from its first row.
     """
+    for unit in units(files, all_columns, batch_rows, text):
+        yield from unit()
+
+
+def units(
+    files: list[SourceFile], all_columns: list[str], batch_rows: int, text: frozenset[str] = frozenset()
+) -> list[Callable[[], Iterator[RawBatch]]]:
+    """:func:`read_table` cut into parts that can be read apart (one a file; mail is one part).
+
+    Their batches one after the other are :func:`read_table`'s; :mod:`.prefetch` reads them in threads.
+    """
     kind = files[0].spec.kind
     if kind in ("eml", "maildir", "mbox"):
-        yield from read_messages([f.path for f in files if f.path is not None], kind, all_columns)
-        return
-    for index, source in enumerate(files):
-        for batch in _one(source, all_columns, batch_rows, text):
-            yield _encoded(batch, index)
+        paths = [f.path for f in files if f.path is not None]
+        return [functools.partial(read_messages, paths, kind, all_columns)]
+    return [
+        functools.partial(_encoded_one, source, index, all_columns, batch_rows, text)
+        for index, source in enumerate(files)
+    ]
+
+
+def _encoded_one(
+    source: SourceFile, index: int, all_columns: list[str], batch_rows: int, text: frozenset[str]
+) -> Iterator[RawBatch]:
+    for batch in _one(source, all_columns, batch_rows, text):
+        yield _encoded(batch, index)
 
 
 def _jsonl(source: SourceFile, all_columns: list[str], batch_rows: int) -> Iterator[RawBatch]:

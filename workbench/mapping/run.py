@@ -11,10 +11,16 @@ itself) and commit. Any exception aborts the writer: no half-written case.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
 import re
 import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 import sqlalchemy as sa
@@ -23,39 +29,63 @@ from .. import evidence
 from ..case import case_url as _case_url, default_case_path, polars_schema
 from ..caselock import CaseLock
 from ..errors import WorkbenchError
-from ..ingest.batch import LINE, PROBLEMS_SCHEMA
+from ..ingest.batch import LINE, PROBLEMS_SCHEMA, RawBatch
 from ..ingest.integrity import KeyTracker, ParentKeys, check_references, load_order
 from ..ingest.load import CaseWriter, open_writer
 from ..ingest.manifest import SAMPLES, FileReport, IngestReport, manifest_frame
 from ..ingest.validate import check_values
 from . import schema as mapping_schema
 from .files import SourceFile, resolve, scan
-from .read import columns, read_table, split_line
+from .prefetch import Prefetch
+from .read import columns, read_table, split_line, units
 from .schema import Mapping, MappingError, TableSpec
 from .transform import text_sources, transform
 
-__all__ = ["ingest_mapped", "load_table", "prepare"]
+__all__ = ["Made", "default_workers", "ingest_mapped", "load_table", "make", "prepare"]
 
 _FIRST = re.compile(r"first loaded from @ (\d+)")
 
 
-def prepare(source_dir: Path, mapping: Mapping) -> tuple[dict[str, list[SourceFile]], dict[str, list[str]]]:
-    """The inputs of every mapped table, scanned, and the source columns each offers.
+def _twin(f: SourceFile, databases: dict[Path, SourceFile]) -> bool:
+    """Whether ``f`` queries an SQLite database already noted in ``databases`` (else note it)."""
+    if f.spec.kind != "sql" or f.path is None:
+        return False
+    if f.path in databases:
+        return True
+    databases[f.path] = f
+    return False
 
-    Raises :class:`MappingError` when a column the mapping reads is not in the source.
+
+def _scanned(f: SourceFile) -> Exception | None:
+    try:
+        scan(f)
+    except Exception as error:
+        return error
+    return None
+
+
+def prepare(
+    source_dir: Path, mapping: Mapping, workers: int = 1
+) -> tuple[dict[str, list[SourceFile]], dict[str, list[str]]]:
+    """The inputs of every mapped table, scanned (in ``workers`` threads), and the source columns each offers.
+
+    Raises :class:`MappingError` when a column the mapping reads is not in the source, and
+    the first input's error (in mapping order) when an input cannot be used.
     """
     inputs = resolve(source_dir, mapping)
     offered = {}
     databases: dict[Path, SourceFile] = {}  # an SQLite database read by many queries is hashed once
+    first = [f for files in inputs.values() for f in files if not _twin(f, databases)]
+    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="mapping-scan") as pool:
+        scans = dict(zip(map(id, first), pool.map(_scanned, first), strict=True))  # hashlib frees the GIL
     for table, files in inputs.items():
         for f in files:
-            twin = databases.get(f.path) if f.spec.kind == "sql" and f.path is not None else None
-            if twin is not None:
-                f.sha256, f.bytes = twin.sha256, twin.bytes
+            if id(f) in scans:
+                if (error := scans[id(f)]) is not None:  # the first failure in input order, as read one by one
+                    raise error
                 continue
-            scan(f)
-            if f.spec.kind == "sql" and f.path is not None:
-                databases[f.path] = f
+            twin = databases[f.path] if f.path is not None else f
+            f.sha256, f.bytes = twin.sha256, twin.bytes
         offered[table] = columns(files)
         for spec in mapping.tables[table].columns.values():
             for name in spec.sources():
@@ -74,32 +104,54 @@ def ingest_mapped(
     case_url: str | Path | sa.URL | None = None,
     progress: bool = True,
     batch_rows: int = 1_000_000,
+    workers: int | None = None,
 ) -> IngestReport:
     """Ingest the hand-over in ``source_dir`` through the mapping at ``mapping_path``.
 
     ``case_url`` as for :func:`workbench.ingest.ingest` (default: ``case.db`` beside
     ``source_dir``). Raises :class:`MappingError` (mapping file, line, key) or
     :class:`~workbench.errors.EvidenceError` (an input that cannot be used); nothing is
-    written then.
+    written then. ``workers``: threads that hash, read and map inputs beside the writer
+    (:mod:`.prefetch`); 1 does everything in this thread; default: the environment's
+    ``WORKBENCH_MAPPING_WORKERS``, else 2 (the case is the same either way).
     """
     started = time.perf_counter()
     source_dir = Path(source_dir)
+    workers = default_workers() if workers is None else workers
     mapping = mapping_schema.load(mapping_path)
     url = _case_url(case_url if case_url is not None else default_case_path(source_dir), write=True)
     with CaseLock(url, purpose="ingest"):
-        inputs, offered = prepare(source_dir, mapping)
+        inputs, offered = prepare(source_dir, mapping, workers)
         ingested_at = datetime.now(UTC)
         parents = ParentKeys(set(inputs))
         reports: list[FileReport] = []
         unchecked: list[str] = []
+        order = [t for t in load_order() if t in inputs]
         writer = open_writer(url)
         try:
-            writer.create_tables()
-            for table in load_order():
-                if table in inputs:
+            with contextlib.ExitStack() as stack:
+                ahead = None
+                if workers > 1:
+                    parts = [
+                        (
+                            t,
+                            units(inputs[t], offered[t], batch_rows, text_sources(mapping.tables[t])),
+                            functools.partial(make, table=mapping.tables[t]),
+                        )
+                        for t in order
+                    ]
+                    ahead = stack.enter_context(Prefetch(parts, workers))
+                writer.create_tables()
+                for table in order:
                     unchecked += [str(r) for r in parents.skipped(table)]
                     reports += load_table(
-                        mapping.tables[table], inputs[table], offered[table], writer, parents, batch_rows
+                        mapping.tables[table],
+                        inputs[table],
+                        offered[table],
+                        writer,
+                        parents,
+                        batch_rows,
+                        None if ahead is None else ahead.batches(table),
                     )
             mapping_report = _mapping_report(Path(mapping_path))
             writer.append("manifest", manifest_frame([*reports, mapping_report], ingested_at))
@@ -126,6 +178,19 @@ def ingest_mapped(
     )
 
 
+def default_workers() -> int:
+    """``WORKBENCH_MAPPING_WORKERS`` if set (a whole number ≥ 1), else 2."""
+    value = os.environ.get("WORKBENCH_MAPPING_WORKERS", "").strip()
+    if not value:
+        return 2
+    if not value.isdigit() or int(value) < 1:
+        raise WorkbenchError(
+            f"environment variable WORKBENCH_MAPPING_WORKERS: {value!r} is not a whole number of threads; "
+            "allowed: 1 (no threads), 2, 3 …"
+        )
+    return int(value)
+
+
 def _used(table: TableSpec) -> set[str]:
     return {name for spec in table.columns.values() for name in spec.sources()}
 
@@ -144,16 +209,20 @@ def load_table(
     writer: CaseWriter,
     parents: ParentKeys,
     batch_rows: int,
+    batches: Iterable[Made] | None = None,
 ) -> list[FileReport]:
-    """Stream the inputs of one table through mapping and checks into ``writer``; one report per input."""
+    """Stream the inputs of one table through mapping and checks into ``writer``; one report per input.
+
+    ``batches``: the table's batches already read and made (:func:`make`, in :mod:`.prefetch`'s
+    threads); by default they are read and made here, one after the other. Either way the
+    checks across batches (keys, references) and the writes run here, in order.
+    """
     reports = [FileReport(f.label, table.name, f.spec.kind, f.sha256, f.bytes) for f in files]
     labels = [f.label for f in files]
     keys = KeyTracker(table.name, "@")
-    for batch in read_table(files, offered, batch_rows, text_sources(table)):
-        made, refused_here = transform(batch.frame, table, table.source.decimal_comma)
-        good, refused = check_values(made, table.name)
-        if refused.height:  # quarantine keeps the source row, not the row as made
-            refused = _source_records(refused, refused_here, batch.frame)
+    if batches is None:
+        batches = (make(batch, table) for batch in read_table(files, offered, batch_rows, text_sources(table)))
+    for batch, good, refused_here, refused in batches:
         good, duplicates = keys.check(good)
         good, orphans = check_references(good, table.name, parents)
         quarantined = pl.concat(
@@ -178,6 +247,24 @@ def load_table(
                 f"+ quarantined {report.rows_quarantined}; this is a bug in workbench mapping, please report it"
             )
     return reports
+
+
+class Made(NamedTuple):
+    """One batch as read, and what the mapping and the value checks made of it (no state across batches)."""
+
+    raw: RawBatch
+    good: pl.DataFrame
+    refused_here: pl.DataFrame  # refused while mapped (a value map, a time in a DST change …)
+    refused: pl.DataFrame  # refused by the value checks, with the source row as record
+
+
+def make(batch: RawBatch, table: TableSpec) -> Made:
+    """Map one batch and check its values: all the work on it that needs no other batch."""
+    made, refused_here = transform(batch.frame, table, table.source.decimal_comma)
+    good, refused = check_values(made, table.name)
+    if refused.height:  # quarantine keeps the source row, not the row as made
+        refused = _source_records(refused, refused_here, batch.frame)
+    return Made(batch, good, refused_here, refused)
 
 
 def _count(

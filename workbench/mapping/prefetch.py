@@ -1,0 +1,106 @@
+"""Read and map the tables' inputs in worker threads while the writer loads the case.
+
+Most of a mapped ingest is reading and converting sources (SQLite through ADBC, polars'
+CSV and log parsing, Arrow casts), which release the GIL, so on a machine with more than one
+core it can run beside the writer. :class:`Prefetch` starts a reader for each part of each
+table (one an input file, :func:`.read.units`), in load order, at most ``workers`` at a
+time; each batch a reader yields is mapped and value-checked (:func:`.run.make`) in a second
+pool of ``workers`` threads. The writer (:func:`.run.load_table`) takes the batches of one
+table after another, in the order sequential ingest reads them, and runs everything that
+spans batches (the key and reference checks, the writes) itself. So the case is the same,
+row for row and in the same order, as with ``workers=1``.
+
+Memory stays bounded: a part waits once ``DEPTH`` of its batches are ready and not yet
+taken, so at most ``workers × (DEPTH + 1)`` batches are held besides the writer's.
+
+An error in a thread is raised in the writer when it reaches that batch, as the same
+exception sequential ingest raises there, and an earlier error (a key check, an earlier
+batch) wins as it would. :meth:`Prefetch.close` stops the threads and waits for them, so no
+reader still holds a source open when ingest returns or aborts its writer.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Generic, TypeVar
+
+from ..ingest.batch import RawBatch
+
+__all__ = ["DEPTH", "Prefetch"]
+
+DEPTH = 1  # batches made and waiting for the writer, a part
+
+T = TypeVar("T")
+Part = Callable[[], Iterator[RawBatch]]
+
+
+class _Failed:
+    def __init__(self, error: BaseException):
+        self.error = error
+
+
+_DONE = object()
+
+
+class Prefetch(Generic[T]):
+    """The batches of every table, read and made ahead in threads; use as a context manager."""
+
+    def __init__(self, tables: Sequence[tuple[str, list[Part], Callable[[RawBatch], T]]], workers: int):
+        self._stop = threading.Event()
+        self._readers = ThreadPoolExecutor(workers, thread_name_prefix="mapping-read")
+        self._makers = ThreadPoolExecutor(workers, thread_name_prefix="mapping-make")
+        self._queues: dict[str, list[queue.Queue]] = {}
+        for name, parts, make in tables:  # the pools run their work first come, first served
+            self._queues[name] = []
+            for part in parts:
+                waiting: queue.Queue = queue.Queue(DEPTH)
+                self._readers.submit(self._read, part, make, waiting)
+                self._queues[name].append(waiting)
+
+    def __enter__(self) -> Prefetch[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def batches(self, table: str) -> Iterator[T]:
+        """The made batches of ``table``, in order; raises what reading or making one raised."""
+        for waiting in self._queues.pop(table):
+            while (item := waiting.get()) is not _DONE:
+                if isinstance(item, _Failed):
+                    raise item.error
+                yield item.result()
+
+    def close(self) -> None:
+        """Stop reading and wait for every thread (a reader finishes the batch in hand)."""
+        self._stop.set()
+        self._readers.shutdown(wait=True, cancel_futures=True)
+        self._makers.shutdown(wait=True, cancel_futures=True)
+
+    def _read(self, part: Part, make: Callable[[RawBatch], T], waiting: queue.Queue) -> None:
+        try:
+            batches = part()
+            try:
+                for batch in batches:
+                    if not self._put(waiting, self._makers.submit(make, batch)):
+                        return
+            finally:
+                close = getattr(batches, "close", None)
+                if close is not None:
+                    close()
+        except BaseException as error:  # raised in the writer, where sequential ingest raises it
+            self._put(waiting, _Failed(error))
+            return
+        self._put(waiting, _DONE)
+
+    def _put(self, waiting: queue.Queue, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                waiting.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
