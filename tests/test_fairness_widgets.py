@@ -121,6 +121,13 @@ def test_the_five_charts_build_from_audience_fit_frames(review, audience, monkey
     assert len(data["rates"]) == review.caseworkers_tested
     if audience != "public":
         assert all("mde" in r for r in data["rates"])  # each caseworker's minimum detectable effect in the tooltip
+        # the tooltip writes shares as the table does ("6.2%"), never "0.062"
+        tips = {
+            t["field"]: t.get("format")
+            for layer in charts["rates"].to_dict()["layer"]
+            for t in layer.get("encoding", {}).get("tooltip", [])
+        }
+        assert {tips[c] for c in ("rate", "rate_low", "rate_high", "threshold", "mde")} == {".1%"}
     assert len(data["power"]) >= len(fairness.FRAUD_RATES)
     flagged_rows = [r for r in data["rates"] if r["flagged"] == t("yes")]  # a word, as in the table
     assert len(flagged_rows) == len(review.caseworkers_flagged)

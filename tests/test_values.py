@@ -20,6 +20,13 @@ from workbench.values import Bounds, format_duration, format_value, value_kind
         ("share_in_order", "rate"),
         ("fault_report_precision_generated", "rate"),
         ("fault_report_target", "rate"),  # the precision and recall asked for, beside the ones reached
+        ("threshold", "rate"),  # a caseworker's flag threshold, beside their share
+        ("mde", "rate"),  # the smallest share of allocations sold that the test would flag
+        ("mde_ceiling", "rate"),
+        ("effect", "points"),  # a caseworker's share minus their peers'
+        ("min_effect", "points"),
+        ("effect_label", None),
+        ("alpha", None),  # a significance level reads as statisticians write it
         ("binding_rate_percent", "percent"),
         ("smoke_test_confidence_percent", "percent"),
         ("annual_income", "money"),
@@ -58,6 +65,15 @@ def test_rates_are_percentages_with_one_convention():
     # the target the rules must reach reads as the precision and recall it is compared with, not "0.9"
     assert format_value(0.9, "fault_report_target") == format_value(0.9, "fault_report_precision_generated") == "90.0%"
     assert format_value(0.9, "fault_report_target", "sv") == "90,0\u202f%"
+
+
+def test_a_caseworkers_threshold_mde_and_excess_read_like_the_shares_beside_them():
+    # the caseworker table showed "Threshold 0.02466", "Excess 0.0575" beside "Share 6.2%"
+    assert format_value(0.02466, "threshold") == "2.5%"
+    assert format_value(0.005, "mde") == "0.5%"
+    assert format_value(0.0575, "effect") == "5.8 percentage points"
+    assert format_value(0.02, "min_effect", "sv") == "2,0 procentenheter"
+    assert format_value(-0.004, "effect") == "-0.4 percentage points"
 
 
 def test_durations_read_in_hours_and_minutes():

@@ -99,10 +99,13 @@ def iso_duration(delta: timedelta) -> str:
     return text + (f"T{clock}" if clock else ("" if days else "T0S"))
 
 
-KINDS = ("id", "year", "rate", "percent", "money", "duration")
+KINDS = ("id", "year", "rate", "points", "percent", "money", "duration")
 """What a name says a number is; see :func:`value_kind`."""
 
-_RATE_WORDS = {"rate", "share", "fraction", "proportion", "precision", "recall"}
+_RATE_WORDS = {"rate", "share", "fraction", "proportion", "precision", "recall", "mde"}
+_RATE_NAMES = {"threshold"}
+"""Whole names that are fractions although no word says so: a caseworker's flag threshold."""
+_POINTS_WORDS = {"effect"}
 _MONEY_WORDS = {"income", "rent", "amount", "fee", "salary", "price", "kr", "sek"}
 _DURATION_UNITS = {"hours": 3600, "minutes": 60, "seconds": 1}
 _ISO_DURATION = re.compile(r"(-?)P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?")
@@ -117,9 +120,12 @@ def value_kind(name: str | None) -> str | None:
     - ``"id"``: the last word is ``id`` or ``ids`` (``applicant_id``): digits only, no separator;
     - ``"year"``: the first or last word is ``year`` (``year``, ``birth_year``): digits only;
     - ``"percent"``: the last word is ``percent`` or ``pct``: already a percentage, ``5.5`` is "5.5%";
-    - ``"rate"``: a word is rate, share, fraction, proportion, precision or recall
-      (``swap_rate``, ``share_in_order``), or the last word is target (``fault_report_target``:
-      the precision and recall asked for): a fraction, ``0.0966`` is "9.7%";
+    - ``"rate"``: a word is rate, share, fraction, proportion, precision, recall or mde
+      (``swap_rate``, ``share_in_order``, ``mde``: the smallest detectable share), the last
+      word is target (``fault_report_target``: the precision and recall asked for), or the
+      name is ``threshold`` (a caseworker's flag threshold): a fraction, ``0.0966`` is "9.7%";
+    - ``"points"``: a word is effect (``effect``, ``min_effect``): a difference of two
+      fractions, ``0.0575`` is "5.8 percentage points" ("5,8 procentenheter");
     - ``"money"``: the last word is income, rent, amount, fee, salary, price, kr or sek
       (``annual_income``): "312 000 kr";
     - ``"duration"``: a word other than the first is hours, minutes or seconds
@@ -141,8 +147,10 @@ def value_kind(name: str | None) -> str | None:
         return None  # n_hours, count_fees: a count of things
     if words[-1] in ("percent", "pct"):
         return "percent"
-    if _RATE_WORDS & set(words) or words[-1] == "target":
+    if _RATE_WORDS & set(words) or words[-1] == "target" or name.lower() in _RATE_NAMES:
         return "rate"
+    if _POINTS_WORDS & set(words) and words[-1] != "label":
+        return "points"
     if words[-1] in _MONEY_WORDS:
         return "money"
     if _DURATION_UNITS.keys() & set(words[1:]):
@@ -217,6 +225,8 @@ def format_number(value: int | float, kind: str | None = None, language: str | N
         return _percent(100 * value, lang)
     if kind == "percent":
         return _percent(float(value), lang)
+    if kind == "points" and isinstance(value, float):
+        return say("percentage_points", lang, p=_babel(round(100 * value, 1), lang, "#,##0.0"))
     if kind == "money":
         amount = round(value) if isinstance(value, float) and abs(value) >= 100 else value
         return say("money", lang, amount=_plain(amount, lang))

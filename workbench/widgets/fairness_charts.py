@@ -107,10 +107,11 @@ def caseworker_rate_chart(rates: pl.DataFrame, *, title: str | None = None) -> a
         x=alt.X("rate_low:Q", title=chart_text("rates_axis"), axis=alt.Axis(format="%")),
         x2="rate_high:Q",
     )
+    # shares as the table writes them ("6.2%", "6,2 %"), a p-value with its significant digits
     tooltip = [
         alt.Tooltip(f"{c}:N", title=column_label(c))
         if c in ("caseworker", "effect_label", "flagged")
-        else alt.Tooltip(f"{c}:Q", format=".3f", title=column_label(c))
+        else alt.Tooltip(f"{c}:Q", format="~g" if c == "p_holm" else ".1%", title=column_label(c))
         for c in data.columns
     ]
     point = base.mark_point(filled=True, size=70).encode(
