@@ -177,7 +177,7 @@ def test_the_fresh_rounds_are_balanced_new_and_in_the_styles_the_corpus_lacked()
 
 
 def test_the_rules_score_on_the_fresh_rounds_as_first_recorded():
-    fresh = pl.concat([handwritten_corpus("fresh"), handwritten_corpus("heldout")])
+    fresh = pl.concat([handwritten_corpus(part) for part in ("fresh", "heldout", "blind")])
     for row in (r for r in _triage_record() if r["method"] == "rules"):
         got = evaluate(fresh.filter(pl.col("round") == row["round"]))
         assert (got["tp"], got["fp"], got["fn"]) == (row["tp"], row["fp"], row["fn"]), row
@@ -219,6 +219,40 @@ def test_a_rule_match_the_model_gives_almost_nothing_is_no_candidate(monkeypatch
         no_evidence = [pl.lit(False).alias(f) for f in ("bound", "names_account", "names_member", "changed_field")]
         again = rescore(found.with_columns(*no_evidence, candidate=pl.lit(not want)))
         assert again["candidate"].to_list() == [want, want], p
+
+
+def test_the_blind_rounds_are_new_and_never_trained_on():
+    blind = handwritten_corpus("blind")
+    assert sorted(set(blind["round"])) == list(HELD_OUT_ROUNDS) and blind["id"].is_unique().all()
+    corpus = training_corpus()
+    assert not set(blind["id"]) & set(corpus["id"]) and not set(blind["body"]) & set(corpus["body"])
+    for r in HELD_OUT_ROUNDS:
+        one = blind.filter(pl.col("round") == r)
+        assert one["label"].sum() >= 15 and (one["label"] == 0).sum() >= 15, r
+
+
+def test_the_blind_rounds_score_as_first_recorded():
+    """Model version 4 was frozen, then rounds 13 and 14 were scored once: the shipped model gives those scores now.
+
+    A changed model (another training fingerprint) must be scored again and recorded as a new entry, never over these.
+    """
+    record = json.loads(RECORD.read_text(encoding="utf-8"))["triage"]
+    assert record["model_sha256"] == training_fingerprint(), "the model changed since rounds 13-14 were scored"
+    first = {(r["round"], r["method"]): r for r in record["history"] if r["round"] in HELD_OUT_ROUNDS}
+    assert {m for _, m in first} == {"rules", "model", "combined"} and {r for r, _ in first} == set(HELD_OUT_ROUNDS)
+    blind = handwritten_corpus("blind")
+    for r in HELD_OUT_ROUNDS:
+        test = triage(blind.filter(pl.col("round") == r))
+        truth = test.filter(pl.col("label") == 1)["id"]
+        for method, chosen in (
+            ("rules", pl.col("is_report")),
+            ("model", pl.col("probability") >= THRESHOLD),
+            ("combined", pl.col("candidate")),
+        ):
+            got = score(test.filter(chosen)["id"], truth)
+            want = first[(r, method)]
+            assert (got["tp"], got["fp"], got["fn"]) == (want["tp"], want["fp"], want["fn"]), (r, method)
+            assert want["reports"] == truth.len() and want["when"].startswith("first score: model version 4")
 
 
 @pytest.mark.slow
