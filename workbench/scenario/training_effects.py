@@ -9,7 +9,9 @@ the writer made. These templates teach the model that pairing ("a thing of the a
 "not mine / never did / do not recognise"); they are never planted in a generated case, so
 the cases and their truth are untouched. Written for model version 3, after reading the
 misses of rounds 9 and 10 (so cross-validation on those two rounds is optimistic; rounds 11
-and 12 are the honest test). Invented names and figures only.
+and 12 were the honest test). :data:`WORRY_NEAR_MISSES` and :data:`WRAPPERS` were written for
+model version 4, after reading the false positives and misses of cross-validation over rounds
+1 to 12 (rounds 13 and 14 are its honest test). Invented names and figures only.
 
 ``{thing}`` is filled with an account item, ``{other}`` with an invented name, ``{place}``
 with an invented place, ``{n}`` with a small number; ``{q}`` with a closing question.
