@@ -51,10 +51,12 @@ def test_the_shipped_generated_messages_are_the_generators():
     assert set(shipped["label"]) == {0, 1} and shipped.filter(pl.col("label") == 1).height >= 60
 
 
-def test_training_takes_rounds_1_to_10_and_leaves_the_held_out_rounds_out():
+def test_training_takes_rounds_1_to_12_and_leaves_the_blind_rounds_out():
     corpus = training_corpus()
-    assert set(corpus["round"]) == set(range(11)) and not set(HELD_OUT_ROUNDS) & set(corpus["round"])
+    assert set(corpus["round"]) == set(range(13)) and not set(HELD_OUT_ROUNDS) & set(corpus["round"])
     assert corpus["id"].is_unique().all()
+    # model version 4 trains on rounds 11 and 12, version 3's blind test, message for message
+    assert set(handwritten_corpus("heldout")["id"]) <= set(corpus["id"])
 
 
 def test_training_is_deterministic_and_the_fast_path_is_the_pipelines():
@@ -175,34 +177,72 @@ def test_the_fresh_rounds_are_balanced_new_and_in_the_styles_the_corpus_lacked()
 
 
 def test_the_rules_score_on_the_fresh_rounds_as_first_recorded():
-    fresh = pl.concat([handwritten_corpus("fresh"), handwritten_corpus("heldout")])
+    fresh = pl.concat([handwritten_corpus(part) for part in ("fresh", "heldout", "blind")])
     for row in (r for r in _triage_record() if r["method"] == "rules"):
         got = evaluate(fresh.filter(pl.col("round") == row["round"]))
         assert (got["tp"], got["fp"], got["fn"]) == (row["tp"], row["fp"], row["fn"]), row
 
 
-def test_the_held_out_rounds_are_new_and_never_trained_on():
+def test_rounds_11_and_12_keep_their_first_scores_and_the_model_now_does_no_worse_there():
+    """Model version 3 was frozen, then rounds 11 and 12 were scored once; version 4 trains on them.
+
+    Their first scores stay in the record. The model that trains on them (in-sample, so a weak
+    floor) must do no worse there than version 3 did blind.
+    """
+    record = json.loads(RECORD.read_text(encoding="utf-8"))["triage"]
+    assert record["model_sha256"] == training_fingerprint(), "the model changed since version 4 was frozen"
+    first = {(r["round"], r["method"]): r for r in record["history"] if r["round"] in (11, 12)}
+    assert {m for _, m in first} == {"rules", "model", "combined"} and {r for r, _ in first} == {11, 12}
+    assert all(r["when"].startswith("first score: model version 3") for r in first.values())
     held = handwritten_corpus("heldout")
-    assert sorted(set(held["round"])) == list(HELD_OUT_ROUNDS) and held["id"].is_unique().all()
+    for r in (11, 12):
+        test = triage(held.filter(pl.col("round") == r))
+        truth = test.filter(pl.col("label") == 1)["id"]
+        for method, chosen in (("model", pl.col("probability") >= THRESHOLD), ("combined", pl.col("candidate"))):
+            got = score(test.filter(chosen)["id"], truth)
+            want = first[(r, method)]
+            assert want["reports"] == truth.len()
+            assert got["precision"] >= want["precision"] and got["recall"] >= want["recall"], (r, method, got)
+
+
+def test_a_rule_match_the_model_gives_almost_nothing_is_no_candidate(monkeypatch):
+    """The rules' verdict stays is_report; a candidate needs the model at RULE_BAR as well (chosen by cross-validation)."""
+    from workbench.incident import triage as triage_module
+    from workbench.incident.triage_case import rescore
+
+    rule_worded = _messages("Jag kom in på nån annans konto igår", "I saw someone else's account when I logged in")
+    for p, want in ((triage_module.RULE_BAR / 2, False), (triage_module.RULE_BAR, True)):
+        monkeypatch.setattr(triage_module, "probabilities", lambda model, texts, p=p: np.full(len(texts), p))
+        found = triage(rule_worded)
+        assert found["is_report"].all() and found["candidate"].to_list() == [want, want], p
+        # the case evidence's rescoring applies the same bar, to the score
+        no_evidence = [pl.lit(False).alias(f) for f in ("bound", "names_account", "names_member", "changed_field")]
+        again = rescore(found.with_columns(*no_evidence, candidate=pl.lit(not want)))
+        assert again["candidate"].to_list() == [want, want], p
+
+
+def test_the_blind_rounds_are_new_and_never_trained_on():
+    blind = handwritten_corpus("blind")
+    assert sorted(set(blind["round"])) == list(HELD_OUT_ROUNDS) and blind["id"].is_unique().all()
     corpus = training_corpus()
-    assert not set(held["id"]) & set(corpus["id"]) and not set(held["body"]) & set(corpus["body"])
+    assert not set(blind["id"]) & set(corpus["id"]) and not set(blind["body"]) & set(corpus["body"])
     for r in HELD_OUT_ROUNDS:
-        one = held.filter(pl.col("round") == r)
+        one = blind.filter(pl.col("round") == r)
         assert one["label"].sum() >= 15 and (one["label"] == 0).sum() >= 15, r
 
 
-def test_the_held_out_rounds_score_as_first_recorded():
-    """Model version 3 was frozen, then rounds 11 and 12 were scored once: the shipped model gives those scores now.
+def test_the_blind_rounds_score_as_first_recorded():
+    """Model version 4 was frozen, then rounds 13 and 14 were scored once: the shipped model gives those scores now.
 
     A changed model (another training fingerprint) must be scored again and recorded as a new entry, never over these.
     """
     record = json.loads(RECORD.read_text(encoding="utf-8"))["triage"]
-    assert record["model_sha256"] == training_fingerprint(), "the model changed since rounds 11-12 were scored"
+    assert record["model_sha256"] == training_fingerprint(), "the model changed since rounds 13-14 were scored"
     first = {(r["round"], r["method"]): r for r in record["history"] if r["round"] in HELD_OUT_ROUNDS}
     assert {m for _, m in first} == {"rules", "model", "combined"} and {r for r, _ in first} == set(HELD_OUT_ROUNDS)
-    held = handwritten_corpus("heldout")
+    blind = handwritten_corpus("blind")
     for r in HELD_OUT_ROUNDS:
-        test = triage(held.filter(pl.col("round") == r))
+        test = triage(blind.filter(pl.col("round") == r))
         truth = test.filter(pl.col("label") == 1)["id"]
         for method, chosen in (
             ("rules", pl.col("is_report")),
@@ -212,21 +252,22 @@ def test_the_held_out_rounds_score_as_first_recorded():
             got = score(test.filter(chosen)["id"], truth)
             want = first[(r, method)]
             assert (got["tp"], got["fp"], got["fn"]) == (want["tp"], want["fp"], want["fn"]), (r, method)
-            assert want["reports"] == truth.len() and want["when"].startswith("first score: model version 3")
+            assert want["reports"] == truth.len() and want["when"].startswith("first score: model version 4")
 
 
 @pytest.mark.slow
 def test_leave_one_round_out_scores_every_round_for_rules_model_and_combined():
     table = carrying()
     cv = table.filter(pl.col("part") == "cross-validation")
-    assert cv["round"].to_list() == list(range(1, 11))
+    assert cv["round"].to_list() == list(range(1, 13))
     pooled = table.filter(pl.col("part") == "cross-validation, pooled").row(0, named=True)
     assert pooled["messages"] == cv["messages"].sum()
-    # combined adds the model's finds to the rules': it recalls at least as much, round by round
-    assert (cv["combined_recall"] >= cv["rules_recall"]).all() and (cv["combined_recall"] >= cv["model_recall"]).all()
+    # combined adds the model's finds to the rules': it recalls at least as much as the model, round by round
+    assert (cv["combined_recall"] >= cv["model_recall"]).all()
     s = summary(table)
-    assert s["mean_combined_recall"] >= 0.9 and s["mean_model_precision"] >= 0.9, s
-    assert s["min_model_recall"] >= 0.9 and s["min_combined_recall"] >= 0.9, s
+    # model version 4: the combined triage meets the target in cross-validation, on average and in the worst round
+    assert s["min_combined_recall"] >= 0.9 and s["min_combined_precision"] >= 0.9, s
+    assert s["mean_model_precision"] >= 0.9 and s["mean_model_recall"] >= 0.9, s
 
 
 def test_auditors_see_no_message_text_and_the_public_counts_only(monkeypatch):

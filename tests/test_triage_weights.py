@@ -84,8 +84,8 @@ def test_the_fitted_weights_rank_a_bound_senders_vague_message_above_an_unbound_
     alva, david = ranked["<t-alva-vague@x>"], ranked["<t-david-vague@x>"]
     assert alva["sender_id"] == ALVA and alva["bound_account_id"] is not None
     assert david["sender_id"] == DAVID and david["bound_account_id"] is None
-    # the text alone puts David's (a word longer) a little higher; the fitted weight of being bound lifts Alva's
-    assert david["probability"] >= alva["probability"]
+    # the text alone cannot tell them apart and David's came first; the fitted weight of being bound lifts Alva's
+    assert david["probability"] == alva["probability"] and david["reported_at"] < alva["reported_at"]
     assert alva["evidence_weight"] == shipped_case_weights().weights["bound"] > 0
     assert alva["score"] > david["score"] == david["probability"]
     assert alva["rank"] < david["rank"]
@@ -103,7 +103,10 @@ def test_retrain_changes_the_weights_when_the_labels_contradict_them(handwritten
     # a reviewer rejects every message from the bound sender: being bound then counts for less
     against = refit_case_weights(_labelled(handwritten, dict.fromkeys(bound, "false-positive")))
     assert against.labels == len(bound) and against.weights["bound"] < shipped.weights["bound"]
-    assert against.weights["names_account"] < shipped.weights["names_account"]
+    # one of them also names the account: what a bound message naming the account adds falls too
+    # (how the fit splits that between the two weights depends on the shipped rows)
+    both = ("bound", "names_account")
+    assert sum(against.weights[f] for f in both) < sum(shipped.weights[f] for f in both)
     # confirming them says the opposite
     agree = refit_case_weights(_labelled(handwritten, dict.fromkeys(bound, "confirmed")))
     assert agree.weights["bound"] > shipped.weights["bound"]

@@ -68,8 +68,9 @@ MESSAGES = [
     ),
     # Cecilia signs with her own name and street: that is no evidence
     ("<t-cecilia-own@x>", _at(12, 50), CECILIA, None, None, "Hej, Cecilia Prov här, Provgatan 3. När kommer fakturan?"),
-    # the same vague complaint from a bound sender (Alva, after her session showed Bo's account) and from
-    # David, never bound: only the case evidence tells them apart
+    # the same vague complaint, word for word (only the punctuation differs, which the model does not
+    # read), from a bound sender (Alva, after her session showed Bo's account) and, five minutes
+    # earlier, from David, never bound: only the case evidence tells them apart
     (
         "<t-alva-vague@x>",
         _at(12, 20),
@@ -80,11 +81,11 @@ MESSAGES = [
     ),
     (
         "<t-david-vague@x>",
-        _at(12, 25),
+        _at(12, 15),
         DAVID,
         None,
         None,
-        "Hej, något ser konstigt ut på Mina sidor sedan i morse. Kan ni ringa mig snart?",
+        "Hej! Något ser konstigt ut på Mina sidor sedan i morse, kan ni ringa mig?",
     ),
     # a sender the case cannot tie to a member
     ("<t-unknown@x>", _at(13, 10), None, "someone@elsewhere.example", None, "Jag såg Bo Provs namn på min sida!"),

@@ -308,13 +308,15 @@ def handwritten_corpus(part: str = "test") -> pl.DataFrame:
     (:mod:`workbench.incident.triage`) in the styles rounds 1 to 8 lack; round 10 is the
     model's untouched test until model version 3, which trains on it. ``part="heldout"`` holds
     rounds 11 and 12, written blind by new writers and scored once with model version 3 frozen;
-    never trained or tuned on.
+    model version 4 trains on them. ``part="blind"`` holds rounds 13 and 14, written blind by
+    new writers and scored once with model version 4 frozen; never trained or tuned on.
     """
     names = {
         "test": "fault_reports_handwritten.csv",
         "development": "fault_reports_handwritten_dev.csv",
         "fresh": "fault_reports_handwritten_fresh.csv",
         "heldout": "fault_reports_handwritten_heldout.csv",
+        "blind": "fault_reports_handwritten_blind.csv",
     }
     if part not in names:
         raise WorkbenchError(f"unknown corpus part {part!r}; allowed: {', '.join(names)}")

@@ -36,7 +36,7 @@ import polars as pl
 from ..i18n import translate
 from ..queries import run
 from ..settings import DISPLAY_TZ
-from .triage import THRESHOLD, model_text
+from .triage import RULE_BAR, THRESHOLD, model_text
 from .triage_weights import CaseWeights, evidence_logit, logit, shipped_case_weights
 
 __all__ = [
@@ -323,8 +323,8 @@ def with_case_evidence(
 ) -> pl.DataFrame:
     """``scored`` (:func:`~workbench.incident.triage.triage`) with the case evidence joined and ``score`` added.
 
-    ``score`` = sigmoid(logit(probability) + evidence_weight); ``candidate`` becomes a matched
-    rule or a score at least ``threshold``. The rules' verdict (``is_report``) is left alone.
+    ``score`` = sigmoid(logit(probability) + evidence_weight); ``candidate`` becomes a score at
+    least ``threshold``, or a matched rule with a score at least :data:`~.triage.RULE_BAR`. The rules' verdict (``is_report``) is left alone.
     """
     joined = scored.with_columns(pl.col("message_id").cast(pl.String)).join(
         evidence, on="message_id", how="left", maintain_order="left"
@@ -343,4 +343,4 @@ def rescore(scored: pl.DataFrame, *, threshold: float = THRESHOLD, weights: Case
     return scored.with_columns(
         evidence_weight=pl.Series(added.round(4), dtype=pl.Float64),
         score=pl.Series((1 / (1 + np.exp(-z))).round(4), dtype=pl.Float64),
-    ).with_columns(candidate=pl.col("is_report") | (pl.col("score") >= threshold))
+    ).with_columns(candidate=(pl.col("is_report") & (pl.col("score") >= RULE_BAR)) | (pl.col("score") >= threshold))

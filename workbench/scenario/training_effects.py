@@ -9,7 +9,9 @@ the writer made. These templates teach the model that pairing ("a thing of the a
 "not mine / never did / do not recognise"); they are never planted in a generated case, so
 the cases and their truth are untouched. Written for model version 3, after reading the
 misses of rounds 9 and 10 (so cross-validation on those two rounds is optimistic; rounds 11
-and 12 are the honest test). Invented names and figures only.
+and 12 were the honest test). :data:`WORRY_NEAR_MISSES` and :data:`WRAPPERS` were written for
+model version 4, after reading the false positives and misses of cross-validation over rounds
+1 to 12 (rounds 13 and 14 are its honest test). Invented names and figures only.
 
 ``{thing}`` is filled with an account item, ``{other}`` with an invented name, ``{place}``
 with an invented place, ``{n}`` with a small number; ``{q}`` with a closing question.
@@ -17,7 +19,17 @@ with an invented place, ``{n}`` with a small number; ``{q}`` with a closing ques
 
 from __future__ import annotations
 
-__all__ = ["CLOSINGS", "EFFECT_NEAR_MISSES", "EFFECT_REPORTS", "OTHERS", "PLACES", "SMS_SV", "THINGS"]
+__all__ = [
+    "CLOSINGS",
+    "EFFECT_NEAR_MISSES",
+    "EFFECT_REPORTS",
+    "OTHERS",
+    "PLACES",
+    "SMS_SV",
+    "THINGS",
+    "WORRY_NEAR_MISSES",
+    "WRAPPERS",
+]
 
 THINGS = {
     "sv": (
@@ -152,6 +164,79 @@ EFFECT_NEAR_MISSES = {
 }
 """Questions about one's own settings, changes the writer made, and other near misses (label 0)."""
 
+WORRY_NEAR_MISSES = {
+    "sv": (
+        # checked and saw only their own data, want it confirmed
+        "Efter nyheterna om felet loggade jag in. Där stod mitt eget namn och {thing}, allt stämde. "
+        "Kan ni ändå bekräfta att ingen annan har sett mitt konto?",
+        "Jag har inte sett någon annans uppgifter, men kan {thing} ha visats för någon annan?",
+        "Mitt konto ser normalt ut för mig. Var det ett av dem som drabbades av felet i helgen?",
+        "Allt på Mina sidor är mitt, inget konstigt. Jag vill bara veta om mina uppgifter läckt.",
+        # logging in and blank pages
+        "Jag kommer inte in, det står fel lösenord fast jag har bytt det två gånger.",
+        "Sidan är helt tom när jag loggar in, inga uppgifter syns alls.",
+        "Jag hamnar på startsidan igen varje gång jag loggat in. Vad gör jag för fel?",
+        "kmr int in pa kontot, sidan laddar bara o laddar. hjalp",
+        # formal requests
+        "Med stöd av dataskyddsförordningen begär jag ett registerutdrag över alla uppgifter ni har om mig, "
+        "med ändringshistorik. Skicka det per post.",
+        "Jag företräder en medlem i er kö och begär på hans vägnar ett utdrag av de personuppgifter ni behandlar om honom.",
+        # acting for someone, with their consent, or a shared computer
+        "Min mormor har gett mig sitt lösenord så att jag kan söka åt henne. Är det tillåtet?",
+        "Min sambo glömde logga ut på vår gemensamma dator. Jag stängde hennes sida direkt. Behöver jag göra något mer?",
+        "Min bror har gått bort. Hur avslutar jag hans köplats? Jag har hans inloggning.",
+        "Kan jag se min dotters kötid från mitt eget konto?",
+        "Jag och min man har samma e-postadress. Blir det problem när vi båda står i kö?",
+        # security worries, phishing, phone calls
+        "Jag fick ett sms med en länk som påstås vara från er och ber mig logga in med BankID. "
+        "Är det bedrägeri? Jag har inte klickat.",
+        "BankID ville att jag skulle legitimera mig mot er fast jag inte hade börjat logga in. Jag avbröt. Ska jag oroa mig?",
+        "En man ringde och sa att han var från er och bad om mitt personnummer och lösenord. Var det ni?",
+        # their own data, old or as they set it
+        "Det står fortfarande min gamla lön från när jag jobbade deltid. Hur uppdaterar jag den?",
+        "Varför står mitt första förnamn högst upp? Jag använder mitt andra namn. Kan man ändra tilltalsnamn?",
+        "Jag bytte {thing} i går men bekräftelsemejlet kom först i dag. Gick ändringen igenom?",
+        "Jag ändrade inkomsten själv i lördags men det gamla beloppet syns fortfarande. Måste jag göra om det?",
+        # letters with another name
+        "Avin kom till min adress men med en annan persons namn på. Ska jag betala den?",
+        "Vi fick ett brev från er adresserat till den som bodde här före oss.",
+    ),
+    "en": (
+        "After the news about the fault I logged in. It showed my own name and {thing}, all correct. "
+        "Can you still confirm nobody else saw my account?",
+        "I have not seen anyone else's details, but could {thing} have been shown to someone else?",
+        "My account looks normal to me. Was it one of those affected at the weekend?",
+        "Everything on My pages is mine, nothing odd. I only want to know whether my data leaked.",
+        "I cannot log in, it says wrong password even though I have reset it twice.",
+        "The page is completely blank after I log in, none of my details show.",
+        "Every time I log in I end up on the start page again. What am I doing wrong?",
+        "cant get into my account, page just keeps loading. help",
+        "Under the GDPR I request a copy of all personal data you hold about me, including the history of changes.",
+        "I act for a member of your queue and request on his behalf an extract of the personal data you process about him.",
+        "My grandmother gave me her password so that I can apply for her. Is that allowed?",
+        "My flatmate forgot to log out on our shared laptop. I closed her page at once. Do I need to do anything else?",
+        "My brother has passed away. How do I close his queue account? I have his login.",
+        "Can I see my daughter's queue time from my own account?",
+        "My husband and I share one e-mail address. Is that a problem when we are both in the queue?",
+        "I got a text with a link, supposedly from you, asking me to log in with BankID. Is it a scam? I have not clicked.",
+        "My BankID app asked me to identify myself to your site although I had not started a login. "
+        "I cancelled. Should I worry?",
+        "A man phoned saying he was from your office and asked for my personal number and password. Was that you?",
+        "It still shows my old salary from when I worked part time. How do I update it?",
+        "Why does the greeting use my first given name? I go by my middle name. Can I change it?",
+        "I changed {thing} yesterday but the confirmation e-mail only came today. Did the change go through?",
+        "I updated my income myself on Saturday but the old figure still shows. Do I have to do it again?",
+        "The invoice came to my address but with somebody else's name on it. Should I pay it?",
+        "We got a letter from you addressed to the previous tenant of our flat.",
+    ),
+}
+"""Model version 4: near misses of the kinds that drew false positives in cross-validation over rounds 1 to 12 (label 0).
+
+Worried writers who saw only their own data, log-in trouble, formal data requests, acting for
+someone with their consent, phishing and phone calls, the writer's own old data, and letters
+in another name. Written in new words, not copied from any round.
+"""
+
 SMS_SV = (
     ("jag ", "ja "),
     (" och ", " o "),
@@ -164,3 +249,23 @@ SMS_SV = (
     (" varför ", " varfor "),
 )
 """sms-speak Swedish: whole-word swaps applied to some Swedish messages (then å/ä/ö are folded too)."""
+
+WRAPPERS = {
+    "sv": (
+        "Tack för svaret, då gör jag så.\n\nMvh {other}\n\n> Hej,\n> Tack för ditt mejl. Vi har nu registrerat din betalning\n"
+        "> och ärendet är klart.\n> Kundtjänst\n\nPS. {msg}",
+        "---------- Vidarebefordrat meddelande ----------\nFrån: {other}\nÄmne: hjälp\n\n{msg}\n\n"
+        "Hej, jag skickar vidare det här åt {other} som inte hittade hur man kontaktar er.",
+        "Hej! Först en sak om tvättstugan i {place}: vem bokar man den hos? Tack.\n\nOch en sak till. {msg}",
+        "Sv: Ärende {n}\n\n{msg}\n\n> Vi har tagit emot ditt ärende och svarar inom fem arbetsdagar.",
+    ),
+    "en": (
+        "Thanks for the reply, I will do that.\n\nBest, {other}\n\n> Hello,\n> Thank you for your e-mail. We have now"
+        " registered your payment\n> and the case is closed.\n> Customer service\n\nPS. {msg}",
+        "---------- Forwarded message ---------\nFrom: {other}\nSubject: help\n\n{msg}\n\n"
+        "Hi, forwarding this for {other}, who could not find how to contact you.",
+        "Hi! First a question about the laundry room in {place}: who do I book it with? Thanks.\n\nAnd one more thing. {msg}",
+        "Re: Case {n}\n\n{msg}\n\n> We have received your case and will reply within five working days.",
+    ),
+}
+"""Model version 4: a message set inside a thread, a forward or after another question ({msg}), reports and near misses alike."""

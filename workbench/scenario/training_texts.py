@@ -13,6 +13,8 @@ a changed field and its new value, with the generator's greetings, sign-offs and
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import polars as pl
 
@@ -60,9 +62,27 @@ def _typo(rng, body: str, lang: str) -> str:
     return body
 
 
-def _effect(rng, template: str, lang: str) -> str:
-    """An effect template (:mod:`.training_effects`) filled, with a greeting, sometimes in sms-speak."""
-    body = (
+def _effect(rng, template: str, lang: str, wrapped: bool = False) -> str:
+    """An effect template (:mod:`.training_effects`) filled, with a greeting, sometimes in sms-speak.
+
+    ``wrapped`` sets it inside a thread, a forward or after another question (:data:`~.training_effects.WRAPPERS`).
+    """
+    body = _slots(rng, template, lang)
+    body = body[0].upper() + body[1:]
+    if lang == "sv" and rng.random() < 0.3:
+        body = f" {body.lower()} "
+        for long, short in effects.SMS_SV:
+            body = body.replace(long, short)
+        body = body.strip().replace("å", "a").replace("ä", "a").replace("ö", "o")
+        if rng.random() < 0.3:  # vowels dropped inside words, as some texters do
+            body = re.sub(r"(?<=\w)[aeiouy](?=\w)", "", body)
+    if wrapped:
+        body = _slots(rng, str(rng.choice(effects.WRAPPERS[lang])).replace("{msg}", body), lang)
+    return _typo(rng, str(rng.choice(texts.GREETINGS[lang])) + body, lang)
+
+
+def _slots(rng, template: str, lang: str) -> str:
+    return (
         template.replace("{thing}", str(rng.choice(effects.THINGS[lang])))
         .replace("{other}", str(rng.choice(effects.OTHERS)))
         .replace("{place}", str(rng.choice(effects.PLACES)))
@@ -70,23 +90,20 @@ def _effect(rng, template: str, lang: str) -> str:
         .replace("{q}", str(rng.choice(effects.CLOSINGS[lang])))
         .strip()
     )
-    body = body[0].upper() + body[1:]
-    if lang == "sv" and rng.random() < 0.3:
-        body = f" {body.lower()} "
-        for long, short in effects.SMS_SV:
-            body = body.replace(long, short)
-        body = body.strip().replace("å", "a").replace("ä", "a").replace("ö", "o")
-    return _typo(rng, str(rng.choice(texts.GREETINGS[lang])) + body, lang)
 
 
 def _effect_messages(rng, copies: int) -> list[tuple[str, int, str | None, str]]:
-    """Reports told only by an effect (label 1) and their near misses (label 0), each filled ``copies`` times."""
+    """Reports told only by an effect (label 1) and their near misses (label 0), each filled ``copies`` times, then once wrapped."""
     rows: list[tuple[str, int, str | None, str]] = []
     for lang in ("sv", "en"):
-        for label, bodies in ((1, effects.EFFECT_REPORTS[lang]), (0, effects.EFFECT_NEAR_MISSES[lang])):
+        for label, bodies in (
+            (1, effects.EFFECT_REPORTS[lang]),
+            (0, effects.EFFECT_NEAR_MISSES[lang]),
+            (0, effects.WORRY_NEAR_MISSES[lang]),
+        ):
             for template in bodies:
-                for _ in range(copies):
-                    rows.append((lang, label, None, _effect(rng, template, lang)))
+                for k in range(copies + 1):
+                    rows.append((lang, label, None, _effect(rng, template, lang, wrapped=k == copies)))
     return rows
 
 
