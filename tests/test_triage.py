@@ -129,7 +129,7 @@ def test_the_window_is_ranked_candidates_first_and_the_first_report_bounds_follo
     assert ranked.head(3)["candidate"].all() and not ranked.tail(2)["candidate"].any()
     bounds = {r["measure"]: r for r in first_report_bounds(ranked, top_n=2).iter_rows(named=True)}
     rule = bounds["earliest rule match"]
-    candidate = bounds["earliest candidate (rule or score at threshold)"]
+    candidate = bounds["earliest candidate (score at threshold, or a rule the model does not rule out)"]
     assert rule["message_id"] == "<m2>" and candidate["message_id"] == "<m1>"
     assert candidate["reported_at"] < rule["reported_at"]
     read = bounds["earliest candidate among the top 2 a reviewer reads"]

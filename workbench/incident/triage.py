@@ -227,7 +227,9 @@ def first_report_bounds(ranked: pl.DataFrame, top_n: int = 20) -> pl.DataFrame:
 
     rows = [
         earliest("earliest rule match", ranked.filter("is_report")),
-        earliest("earliest candidate (rule or score at threshold)", ranked.filter("candidate")),
+        earliest(
+            "earliest candidate (score at threshold, or a rule the model does not rule out)", ranked.filter("candidate")
+        ),
         earliest(
             f"earliest candidate among the top {top_n} a reviewer reads",
             ranked.filter((pl.col("rank") <= top_n) & pl.col("candidate")),
