@@ -14,7 +14,7 @@ import pytest
 
 from workbench.case import open_case
 from workbench.queries import run
-from workbench.reportset.execution import NOTEBOOKS_DIR, execute, notebook_parameters
+from workbench.reportset.execution import NOTEBOOKS_DIR, Job, execute_many, notebook_parameters
 
 NB = NOTEBOOKS_DIR / "10_explore.ipynb"
 ROOT = NOTEBOOKS_DIR.parent
@@ -31,10 +31,27 @@ WIDGET_CELLS = (
 )
 
 
-@pytest.mark.parametrize("audience", ["investigator", "public"])
-def test_explore_runs_for_the_audience_and_every_widget_cell_shows_a_widget(tiny_db, tmp_path, audience):
-    out = tmp_path / "10.ipynb"
-    execute(NB, out, {"case_url": str(tiny_db), "audience": audience, "out_dir": str(tmp_path)})
+AUDIENCES = ("investigator", "public")
+
+
+@pytest.fixture(scope="module")
+def explored(tiny_db, tmp_path_factory) -> dict:
+    """The notebook run headless for each audience, both at once (``execute_many``: a process and kernel each).
+
+    A kernel spends seconds starting; run one after the other, the second core would idle meanwhile.
+    """
+    root = tmp_path_factory.mktemp("explore")
+    jobs = {
+        a: Job(NB, root / a / "10.ipynb", {"case_url": str(tiny_db), "audience": a, "out_dir": str(root / a)})
+        for a in AUDIENCES
+    }
+    execute_many(list(jobs.values()), workers=2)
+    return {a: job.output for a, job in jobs.items()}
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+def test_explore_runs_for_the_audience_and_every_widget_cell_shows_a_widget(explored, audience):
+    out = explored[audience]
     cells = [c for c in json.loads(out.read_text())["cells"] if c["cell_type"] == "code"]
     assert not [o for c in cells for o in c["outputs"] if o["output_type"] == "error"]
     for first in WIDGET_CELLS:

@@ -166,17 +166,25 @@ def test_four_runs_at_once_never_race_for_a_port(tiny_db, tmp_path):
     On TCP, two ``workbench report`` runs at once failed about one time in eleven: a kernel
     lost the race for a port its client had just found free ("Address already in use").
     The race is in starting kernels, which ``run`` and ``report`` share: ten rounds of four
-    ``workbench run`` processes, then one round of four whole report sets. The rounds run a
-    one-cell notebook (trivial.ipynb): what races is the kernel's start, not the cells.
+    processes each running a notebook as ``workbench run`` does, then one round of four whole
+    report sets. The rounds run a one-cell notebook (trivial.ipynb): what races is the kernel's
+    start, not the cells. Each round's process calls ``execute`` (what ``workbench run`` calls
+    for each notebook) rather than the command line, whose parser imports every command's
+    modules first: about 1.4 s of CPU per process, 40 processes, nothing to do with ports.
+    ``test_progress_names_the_notebook_and_the_cell`` covers ``run`` reaching ``execute``.
     """
     import sys
 
     trivial = str(DATA / "trivial.ipynb")
-    run = [sys.executable, "-m", "workbench.cli", "run", trivial, "--case", tiny_db, "--out"]
+    execute_one = (
+        "import sys; from workbench.reportset.execution import execute; "
+        "execute(sys.argv[1], sys.argv[2], {'case_url': sys.argv[3]})"
+    )
+    run = [sys.executable, "-c", execute_one, trivial]
     for round_ in range(10):
-        failed = _at_once([[*run, str(tmp_path / f"run{round_}-{i}")] for i in range(4)])
+        failed = _at_once([[*run, str(tmp_path / f"run{round_}-{i}" / "trivial.ipynb"), tiny_db] for i in range(4)])
         assert failed == [], f"round {round_}: {failed}"
-    assert len(list(tmp_path.glob("run*/trivial/trivial.ipynb"))) == 40
+    assert len(list(tmp_path.glob("run*/trivial.ipynb"))) == 40
     notebook = str(DATA / "two_charts.ipynb")
     build = (
         "import sys; from workbench.reportset import build_report; "

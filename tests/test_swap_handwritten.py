@@ -19,7 +19,7 @@ from workbench.exposure import review_exposure
 from workbench.findings import load
 from workbench.incident import reconstruct_incident
 from workbench.ingest import ingest
-from workbench.reportset.execution import NOTEBOOKS_DIR, execute
+from workbench.reportset.execution import NOTEBOOKS_DIR, Job, execute_many
 
 
 def _ingested(name: str, tmp_path_factory) -> str:
@@ -32,15 +32,26 @@ def _ingested(name: str, tmp_path_factory) -> str:
 
 @pytest.fixture(scope="module")
 def midsession(tmp_path_factory):
-    """Notebooks 01 and 02 run headless on the mid-session swap: findings and the text they said."""
+    """Notebooks 01 and 02 run headless on the mid-session swap: findings and the text they said.
+
+    The two run at once, each in its own process and kernel as ``workbench run`` runs them
+    (``execute_many``): a kernel spends seconds starting, and the other core is idle meanwhile.
+    """
     url = _ingested("midsession_swap", tmp_path_factory)
     out = tmp_path_factory.mktemp("midsession_out")
-    params = {"case_url": url, "audience": "investigator", "out_dir": str(out)}
-    text = ""
-    for nb in ("01_incident_reconstruction.ipynb", "02_exposure_and_changes.ipynb"):
-        execute(NOTEBOOKS_DIR / nb, out / nb, params)
-        text += json.dumps(json.loads((out / nb).read_text())["cells"])
-    return {k: v["value"] for k, v in load(out).items()}, text
+    notebooks = ("01_incident_reconstruction.ipynb", "02_exposure_and_changes.ipynb")
+    jobs = [
+        Job(
+            NOTEBOOKS_DIR / nb,
+            out / nb[:2] / nb,
+            {"case_url": url, "audience": "investigator", "out_dir": str(out / nb[:2])},
+        )
+        for nb in notebooks
+    ]
+    execute_many(jobs, workers=2)
+    text = "".join(json.dumps(json.loads(job.output.read_text())["cells"]) for job in jobs)
+    findings = {k: v["value"] for job in jobs for k, v in load(job.output.parent).items()}
+    return findings, text
 
 
 def test_the_onset_is_the_first_foreign_page_not_the_login(midsession):

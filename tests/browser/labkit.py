@@ -9,6 +9,9 @@ commands and the kernel polled until idle. Every request that is not to loopback
 aborted and recorded, so a page that works here works with no network.
 
 Import the fixtures into a test module: ``from labkit import browser, lab  # noqa: F401``.
+One server serves the whole session (``lab_server`` in tests/browser/conftest.py: a Lab start
+costs seconds of CPU); each module gets its own folder in it (:class:`LabFolder`), and its
+kernels are shut down when the module ends, so no module sees another's files or kernels.
 """
 
 from __future__ import annotations
@@ -27,7 +30,17 @@ from urllib.parse import urlsplit
 
 import pytest
 
-__all__ = ["ARTIFACTS", "CHROMIUM_ARGS", "Lab", "LabPage", "browser", "chromium_path", "lab", "parameterized_copy"]
+__all__ = [
+    "ARTIFACTS",
+    "CHROMIUM_ARGS",
+    "Lab",
+    "LabFolder",
+    "LabPage",
+    "browser",
+    "chromium_path",
+    "lab",
+    "parameterized_copy",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "build" / "test-artifacts" / "lab"
@@ -161,6 +174,16 @@ class Lab:
             return
         raise RuntimeError(f"JupyterLab did not answer within {timeout:.0f} s:\n{self.log.read_text()[-3000:]}")
 
+    def end_kernels(self) -> None:
+        """Shut down every kernel session of the server."""
+        for session in self.api("/api/sessions"):
+            request = urllib.request.Request(
+                self.url(f"/api/sessions/{session['id']}"),
+                method="DELETE",
+                headers={"Authorization": f"token {self.token}"},
+            )
+            urllib.request.urlopen(request, timeout=10).close()
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -169,6 +192,25 @@ class Lab:
             self.process.kill()
             self.process.wait(5)
         self._log.close()
+
+
+class LabFolder:
+    """A module's folder ``root`` in a shared :class:`Lab`: a notebook copied into it opens as ``prefix + name``."""
+
+    def __init__(self, server: Lab, name: str):
+        self.server, self.token = server, server.token
+        self.root = server.root / name
+        self.root.mkdir()
+        self.prefix = f"{name}/"
+
+    def url(self, path: str) -> str:
+        return self.server.url(path)
+
+    def api(self, path: str):
+        return self.server.api(path)
+
+    def end_kernels(self) -> None:
+        self.server.end_kernels()
 
 
 def parameterized_copy(notebook: Path, root: Path, parameters: dict) -> str:
@@ -284,7 +326,8 @@ class LabPage:
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.goto(lab.url(f"/lab/workspaces/{workspace}/tree/{notebook}?reset&token={lab.token}"))
+        path = getattr(lab, "prefix", "") + notebook
+        self.page.goto(lab.url(f"/lab/workspaces/{workspace}/tree/{path}?reset&token={lab.token}"))
         self.page.wait_for_function(_READY, timeout=timeout * 1000, polling=200)
 
     def _route(self, route) -> None:
@@ -418,9 +461,8 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory, browser):
-    """A JupyterLab server for a module's tests; its root and home are temporary folders."""
-    root = tmp_path_factory.mktemp("lab-root")
-    server = Lab(root, tmp_path_factory.mktemp("lab-home"))
-    yield server
-    server.stop()
+def lab(request, browser, lab_server):
+    """The module's own folder in the session's JupyterLab server; its kernels end with the module."""
+    folder = LabFolder(lab_server, request.module.__name__.rpartition(".")[2])
+    yield folder
+    folder.end_kernels()
