@@ -329,3 +329,36 @@ def test_what_the_fast_iis_road_cannot_read_exactly_is_read_the_general_way(tmp_
     fast, general = _roads(path, monkeypatch)
     assert pl.concat([b.frame for b in fast]).equals(pl.concat([b.frame for b in general]))
     assert pl.concat([b.frame for b in fast]).height == (2 if "\r2013" in text else 1)
+
+
+@pytest.mark.parametrize(
+    ("amounts", "made"),
+    [
+        (["200", "250", "300"], [200, 250, 300]),  # no comma in the batch: the text is not rewritten
+        (["200,00", "250,50", "300"], [200, None, 300]),  # 250,50 is no whole number: refused
+        (["200.00", "7", "1,5e3"], [200, 7, None]),  # a point reads as the comma does, as before
+    ],
+    ids=["no-comma", "commas", "points"],
+)
+def test_decimal_commas_in_whole_numbers_whether_or_not_a_batch_has_any(tmp_path, amounts, made):
+    from workbench.ingest.validate import check_values
+    from workbench.mapping import schema as mapping_schema
+    from workbench.mapping.transform import transform
+
+    (tmp_path / "m.yaml").write_text(
+        "version: 1\ntimezone: Europe/Stockholm\ntables:\n  fees:\n"
+        "    source: {csv: avgifter.csv, delimiter: ;, decimal_comma: true}\n"
+        "    columns: {applicant_id: Kundnr, year: Ar, amount: Belopp, paid_at: Betald}\n",
+        encoding="utf-8",
+    )
+    table = mapping_schema.load(tmp_path / "m.yaml").tables["fees"]
+    frame = pl.DataFrame(
+        {"Kundnr": ["1001", "1002", "1003"], "Ar": ["2013", "2013", "2014"], "Belopp": amounts}
+        | {"Betald": ["2013-12-13 18:42:05"] * 3, LINE: [1, 2, 3]}
+    )
+    good, refused_here = transform(frame, table, decimal_comma=True)
+    good, refused = check_values(good, "fees")
+    assert refused_here.is_empty()
+    loaded = dict(zip(good[LINE].to_list(), good["amount"].to_list(), strict=True))
+    assert [loaded.get(line) for line in (1, 2, 3)] == made
+    assert refused.height == made.count(None) and set(refused["column"]) <= {"amount"}
