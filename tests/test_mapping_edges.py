@@ -362,3 +362,21 @@ def test_decimal_commas_in_whole_numbers_whether_or_not_a_batch_has_any(tmp_path
     loaded = dict(zip(good[LINE].to_list(), good["amount"].to_list(), strict=True))
     assert [loaded.get(line) for line in (1, 2, 3)] == made
     assert refused.height == made.count(None) and set(refused["column"]) <= {"amount"}
+
+
+def test_a_byte_windows_1252_leaves_undefined_stops_ingest_naming_file_line_and_byte(tmp_path):
+    (tmp_path / "h").mkdir()
+    (tmp_path / "h" / "avgifter.csv").write_bytes(
+        b"Kundnr;Ar;Belopp;Betald\n1001;2013;200,00;2013-12-13 18:42:05\n1002;2013;2\x8100;x\n"
+    )
+    mapping = """\
+        version: 1
+        timezone: Europe/Stockholm
+        tables:
+          fees:
+            source: {csv: avgifter.csv, delimiter: ;, encoding: cp1252, decimal_comma: true}
+            columns: {applicant_id: Kundnr, year: Ar, amount: Belopp, paid_at: Betald}
+        """
+    with pytest.raises(EvidenceError, match=r"^avgifter\.csv: not cp1252 at line 3: byte 0x81 in '1002;2013;2"):
+        _ingest(tmp_path, mapping)
+    assert not (tmp_path / "case.db").exists()
