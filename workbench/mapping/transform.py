@@ -192,7 +192,7 @@ def _without_decimal_comma(frame: pl.DataFrame, table: TableSpec) -> set[str]:
     """Number columns read as text whose values in this batch have no ',' (nor '.', for integers).
 
     Reading a decimal comma leaves such text as it is, so it is not rewritten: a regular
-    expression a value, over millions of customer numbers and years, was most of ``fees``' mapping.
+    expression a value, over millions of customer numbers and years, was a third of ``fees``' mapping.
     """
     plain = set()
     for target, want in evidence.polars_schema(table.name).items():
