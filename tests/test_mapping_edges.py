@@ -15,7 +15,7 @@ import pytest
 
 from workbench.errors import EvidenceError
 from workbench.ingest.batch import LINE
-from workbench.mapping import MappingError, ingest_mapped, weblogs
+from workbench.mapping import MappingError, iis, ingest_mapped, weblogs
 
 IIS = (
     "a stray line before any directive\r\n"
@@ -33,7 +33,7 @@ IIS = (
 
 def _read(path, chunk: int, monkeypatch) -> tuple[pl.DataFrame, pl.DataFrame]:
     monkeypatch.setattr(weblogs, "_CHUNK", chunk)
-    batches = list(weblogs.read_iis(path, "utf-8", ["date", "time", "c-ip", "cs(Cookie)", "datetime"]))
+    batches = list(iis.read_iis(path, "utf-8", ["date", "time", "c-ip", "cs(Cookie)", "datetime"]))
     return pl.concat([b.frame for b in batches]), pl.concat([b.malformed for b in batches])
 
 
@@ -262,3 +262,121 @@ def test_hashing_finds_every_directive_and_bad_byte_however_the_log_is_chunked(t
     files.scan(source)
     assert source.fields_lines == [(1, ["date", "time", "c-ip"]), (5, ["date", "time", "cs(Cookie)"])]
     assert source.columns == ["date", "time", "c-ip", "cs(Cookie)", "datetime"]
+
+
+EDGES = (
+    "#Software: Microsoft Internet Information Services 8.5\r\n"
+    "#Fields: date time c-ip cs(Cookie)\r\n"
+    "2013-12-13 17:50:01 10.0.0.1 a=b\r\n"
+    '2013-12-13 17:50:02 "10.0.0.2 x" a=b\r\n'  # a quote is no quoting: 5 fields
+    "2013-12-13 17:50:03 10.0.0.3\r\n"  # too few
+    "\r\n"  # empty
+    '- 17:50:04 "q" -\n'  # '-' is null, a quote is text, a line end without \r
+    "2013-12-13 17:50:05  a=b\r\n"  # an empty field is text, not null
+    "#Date: 2013-12-13 17:51:00\r\n"
+    "2013-12-13 17:50:06 10.0.0.6 a=b extra\r\n"  # too many
+    "#Fields: date time cs-uri-stem\r\n"  # the fields change mid-chunk
+    "2013-12-13 17:50:07 /sök\r\n"
+    "2013-12-13 17:50:08 /a /b\r\n"
+    "2013-12-13 17:50:09 /c"
+)
+
+
+def _roads(path, monkeypatch) -> tuple[list, list]:
+    fields = ["date", "time", "c-ip", "cs(Cookie)", "cs-uri-stem", "datetime"]
+    fast = list(iis.read_iis(path, "utf-8", fields))
+    monkeypatch.setattr(iis, "scan", lambda data: None)  # every chunk read the general way
+    general = list(iis.read_iis(path, "utf-8", fields))
+    return fast, general
+
+
+@pytest.mark.parametrize("chunk", [1, 100, 1 << 20], ids=["line-by-line", "few-lines", "whole-file"])
+def test_the_fast_iis_road_reads_every_edge_as_the_general_one(tmp_path, monkeypatch, chunk):
+    path = tmp_path / "u_ex131213.log"
+    path.write_bytes(EDGES.encode())
+    monkeypatch.setattr(weblogs, "_CHUNK", chunk)
+    assert iis.scan(EDGES.encode()) is not None  # the fast road takes this file
+    fast, general = _roads(path, monkeypatch)
+    assert len(fast) == len(general)
+    for a, b in zip(fast, general, strict=True):
+        assert a.frame.equals(b.frame) and a.malformed.equals(b.malformed)
+    frame, problems = pl.concat([b.frame for b in fast]), pl.concat([b.malformed for b in fast])
+    assert frame[LINE].to_list() == [3, 7, 8, 12, 14]
+    assert frame["c-ip"].to_list()[:3] == ["10.0.0.1", '"q"', ""]
+    assert frame["date"].to_list()[1] is None and frame["datetime"].to_list()[1] == "-T17:50:04Z"  # as read
+    assert frame["cs(Cookie)"].to_list()[:3] == ["a=b", None, "a=b"]
+    assert frame["cs-uri-stem"].to_list()[3:] == ["/sök", "/c"]
+    assert problems[LINE].to_list() == [4, 5, 6, 10, 13]
+    assert problems["value"].to_list()[1:3] == ["2013-12-13 17:50:03 10.0.0.3", ""]
+    assert [r.split(" where")[0] for r in problems["reason"]] == [
+        "malformed line: 5 fields",
+        "malformed line: 3 fields",
+        "malformed line: an empty line",
+        "malformed line: 5 fields",
+        "malformed line: 4 fields",
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["#Fields: date time\r\n2013-12-13 17:50:01\r2013-12-13 17:50:02\r\n", "#Fields: date\r\n\ufeff2013-12-13\r\n"],
+    ids=["lone-cr", "byte-order-mark"],
+)
+def test_what_the_fast_iis_road_cannot_read_exactly_is_read_the_general_way(tmp_path, monkeypatch, text):
+    path = tmp_path / "u_ex131213.log"
+    path.write_bytes(text.encode())
+    assert iis.scan(text.encode()) is None
+    fast, general = _roads(path, monkeypatch)
+    assert pl.concat([b.frame for b in fast]).equals(pl.concat([b.frame for b in general]))
+    assert pl.concat([b.frame for b in fast]).height == (2 if "\r2013" in text else 1)
+
+
+@pytest.mark.parametrize(
+    ("amounts", "made"),
+    [
+        (["200", "250", "300"], [200, 250, 300]),  # no comma in the batch: the text is not rewritten
+        (["200,00", "250,50", "300"], [200, None, 300]),  # 250,50 is no whole number: refused
+        (["200.00", "7", "1,5e3"], [200, 7, None]),  # a point reads as the comma does, as before
+    ],
+    ids=["no-comma", "commas", "points"],
+)
+def test_decimal_commas_in_whole_numbers_whether_or_not_a_batch_has_any(tmp_path, amounts, made):
+    from workbench.ingest.validate import check_values
+    from workbench.mapping import schema as mapping_schema
+    from workbench.mapping.transform import transform
+
+    (tmp_path / "m.yaml").write_text(
+        "version: 1\ntimezone: Europe/Stockholm\ntables:\n  fees:\n"
+        "    source: {csv: avgifter.csv, delimiter: ;, decimal_comma: true}\n"
+        "    columns: {applicant_id: Kundnr, year: Ar, amount: Belopp, paid_at: Betald}\n",
+        encoding="utf-8",
+    )
+    table = mapping_schema.load(tmp_path / "m.yaml").tables["fees"]
+    frame = pl.DataFrame(
+        {"Kundnr": ["1001", "1002", "1003"], "Ar": ["2013", "2013", "2014"], "Belopp": amounts}
+        | {"Betald": ["2013-12-13 18:42:05"] * 3, LINE: [1, 2, 3]}
+    )
+    good, refused_here = transform(frame, table, decimal_comma=True)
+    good, refused = check_values(good, "fees")
+    assert refused_here.is_empty()
+    loaded = dict(zip(good[LINE].to_list(), good["amount"].to_list(), strict=True))
+    assert [loaded.get(line) for line in (1, 2, 3)] == made
+    assert refused.height == made.count(None) and set(refused["column"]) <= {"amount"}
+
+
+def test_a_byte_windows_1252_leaves_undefined_stops_ingest_naming_file_line_and_byte(tmp_path):
+    (tmp_path / "h").mkdir()
+    (tmp_path / "h" / "avgifter.csv").write_bytes(
+        b"Kundnr;Ar;Belopp;Betald\n1001;2013;200,00;2013-12-13 18:42:05\n1002;2013;2\x8100;x\n"
+    )
+    mapping = """\
+        version: 1
+        timezone: Europe/Stockholm
+        tables:
+          fees:
+            source: {csv: avgifter.csv, delimiter: ;, encoding: cp1252, decimal_comma: true}
+            columns: {applicant_id: Kundnr, year: Ar, amount: Belopp, paid_at: Betald}
+        """
+    with pytest.raises(EvidenceError, match=r"^avgifter\.csv: not cp1252 at line 3: byte 0x81 in '1002;2013;2"):
+        _ingest(tmp_path, mapping)
+    assert not (tmp_path / "case.db").exists()

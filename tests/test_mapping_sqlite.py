@@ -187,3 +187,16 @@ def test_text_sources_are_the_columns_every_use_of_which_is_text(tmp_path):
     table = mapping_schema.load(tmp_path / "m.yaml").tables["interests"]
     # kundnr feeds an integer column as it is, so its type is the database's; anmald is only ever a time
     assert text_sources(table) == {"anmald"}
+
+
+def test_a_whole_table_read_as_text_is_streamed_unwrapped_and_reads_as_any_other_query(tmp_path):
+    rows = [(i, None, "2013-12-13 17:50:00") for i in range(4)] + [(4, "s1", 7), (5, b"\x00\xff", None), (6, 2.5, "x")]
+    path = _db(tmp_path / "ko.sqlite", rows, "CREATE TABLE t (kundnr INTEGER, sessions_id TEXT, anmald)")
+    names, text = ["kundnr", "sessions_id", "anmald"], {"sessions_id", "anmald"}
+    assert "OFFSET" not in sqlite_read._wrapped('select * from "t";', names, {1, 2}, 0)
+    assert "OFFSET" in sqlite_read._wrapped("SELECT * FROM t WHERE 1", names, {1, 2}, 0)
+    whole = pl.concat(sqlite_read.read_batches(path, "SELECT * FROM t", names, 3, text))
+    other = pl.concat(sqlite_read.read_batches(path, "SELECT * FROM t WHERE kundnr >= 0", names, 3, text))
+    assert whole.equals(other)
+    assert whole["sessions_id"].to_list()[3:] == [None, "s1", "x'00FF'", "2.5"]
+    assert whole["anmald"].to_list()[3:] == ["2013-12-13 17:50:00", "7", None, "x"]

@@ -21,9 +21,10 @@ from ..ingest.batch import LINE, PROBLEMS_SCHEMA, RawBatch
 from ..ingest.readers import read_batches
 from ..ingest.sources import EvidenceFile
 from .files import SourceFile
+from .iis import read_iis
 from .mail import mail_columns, read_messages
 from .sql import query_columns, read_query
-from .weblogs import format_columns, read_iis, read_weblog
+from .weblogs import format_columns, read_weblog
 
 __all__ = ["FILE_SHIFT", "columns", "read_table", "split_line", "units"]
 

@@ -31,7 +31,18 @@ import polars as pl
 from ..errors import EvidenceError
 from ..ingest.batch import LINE, PROBLEMS_SCHEMA, RawBatch
 
-__all__ = ["ABSENT", "COMBINED", "FIELDS_LINE", "check_fields", "format_columns", "read_iis", "read_weblog"]
+__all__ = [
+    "ABSENT",
+    "COMBINED",
+    "FIELDS_LINE",
+    "check_fields",
+    "format_columns",
+    "problem_rows",
+    "read_lines",
+    "read_weblog",
+    "utf8_chunks",
+    "utf8_split",
+]
 
 ABSENT = "__absent"  # "|field|field|": fields a line's #Fields: directive does not log
 FIELDS_LINE = "__fields_line"
@@ -39,9 +50,6 @@ COMBINED = (
     '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"'
 )
 _CHUNK = 64 << 20  # bytes read at a time
-_BEFORE_FIELDS = (
-    "a log line before any #Fields: directive; allowed: W3C extended log lines after '#Fields: date time …'"
-)
 _APACHE = {
     "h": "remote_addr",
     "a": "remote_addr",
@@ -74,52 +82,12 @@ def check_fields(label: str, line: int, names: list[str]) -> None:
         )
 
 
-def _problems(lines: list[int], values: list[str], reasons: list[str]) -> pl.DataFrame:
+def problem_rows(lines: list[int], values: list[str], reasons: list[str]) -> pl.DataFrame:
     n = len(lines)
     return pl.DataFrame(
         {LINE: lines, "column": [None] * n, "value": values, "reason": reasons, "record": [None] * n},
         schema=PROBLEMS_SCHEMA,
     )
-
-
-def read_iis(path: Path, encoding: str, all_fields: list[str], label: str | None = None) -> Iterator[RawBatch]:
-    """Yield the lines of an IIS log as text columns (``all_fields``: every field of any directive).
-
-    A directive that names a field twice stops ingest (:func:`check_fields`), naming
-    ``label`` (default: the file's name) and the line.
-
-    Read in chunks of whole lines; within a chunk, each line's directive is found by where
-    it stands among the chunk's ``#Fields:`` lines, and each stretch under one directive is
-    split into fields at once.
-    """
-    fields: list[str] | None = None
-    fields_at = before = 0
-    for text in read_lines(path, encoding):
-        lines = text.to_frame("l").select(
-            pl.int_range(before + 1, before + 1 + text.len(), dtype=pl.Int64).alias(LINE), "l"
-        )
-        before += text.len()
-        comment = lines["l"].str.starts_with("#")
-        if comment.any():
-            directives = lines.filter(pl.col("l").str.starts_with("#Fields:"))
-            data = lines.filter(~comment)
-        else:
-            directives, data = lines.clear(), lines
-        starts = directives[LINE]
-        # Stretch j of the chunk is under its j-th directive (stretch 0 under the one in force):
-        # the data lines from the j-th directive to the next, a slice, as lines are in order.
-        bounds = [0, *data[LINE].search_sorted(starts).to_list(), data.height]
-        for j in range(len(starts) + 1):
-            if j:
-                fields, fields_at = directives["l"][j - 1][len("#Fields:") :].split(), int(starts[j - 1])
-                check_fields(label or path.name, fields_at, fields)
-            part = data.slice(bounds[j], bounds[j + 1] - bounds[j])
-            if part.is_empty():
-                continue
-            if fields is None:
-                yield _segment(part.clear(), [], fields_at, all_fields, part)
-            else:
-                yield _segment(part, fields, fields_at, all_fields, None)
 
 
 def read_lines(path: Path, encoding: str) -> Iterator[pl.Series]:
@@ -163,85 +131,35 @@ def _split(text: str) -> pl.Series:
 
 
 def _utf8_lines(path: Path) -> Iterator[pl.Series]:
-    """:func:`read_lines` for UTF-8: chunks cut after their last ``\\n`` byte, which is never inside a character."""
+    """:func:`read_lines` for UTF-8."""
+    for data in utf8_chunks(path):
+        yield utf8_split(data)
+
+
+def utf8_chunks(path: Path) -> Iterator[bytes]:
+    """Chunks of whole lines, cut before their last ``\\n`` byte, which is never inside a character."""
     carry = b""
     with open(path, "rb") as fh:
         while True:
             data = fh.read(_CHUNK)
             if not data:
                 if carry:  # the last line, without a line end
-                    yield _utf8_split(carry)
+                    yield carry
                 return
             data = carry + data
             cut = data.rfind(b"\n")
             carry = data[cut + 1 :]
             if cut >= 0:
-                yield _utf8_split(data[:cut])
+                yield data[:cut]
 
 
-def _utf8_split(data: bytes) -> pl.Series:
+def utf8_split(data: bytes) -> pl.Series:
     # The file was decoded in full when it was hashed (files.scan): the cast cannot fail here.
     text = pl.Series("l", [data], dtype=pl.Binary()).cast(pl.String())
     lines = pl.select(pl.lit(text).str.split("\n").explode()).to_series().str.strip_suffix("\r")
     if lines.str.contains("\r", literal=True).any():  # a lone \r ends a line too (its \n was cut off)
         return _split(_newlines(data.decode("utf-8") + "\n").removesuffix("\n"))
     return lines
-
-
-def _segment(
-    lines: pl.DataFrame,
-    fields: list[str],
-    fields_at: int,
-    all_fields: list[str],
-    before_fields: pl.DataFrame | None,
-) -> RawBatch:
-    """The lines under one directive as columns; ``before_fields``: lines before any directive."""
-    # One more part than fields: a line with too many has it, a line with too few lacks the last.
-    n = len(fields)
-    split = lines.with_columns(pl.col("l").str.splitn(" ", n + 1).alias("v"))
-    fits = pl.col("v").struct.field(f"field_{n - 1}").is_not_null() & pl.col("v").struct.field(f"field_{n}").is_null()
-    if not n:  # no directive: every line is quarantined before this is read
-        fits = pl.lit(False)
-    fit = split.with_columns(fits.fill_null(False).alias("__fit"))["__fit"]
-    wrong = split.filter(~fit)
-    good = split if wrong.is_empty() else split.filter(fit)
-    absent = [f for f in all_fields if f not in fields and f != "datetime"]
-
-    def value(f: str) -> pl.Expr:
-        return pl.col("v").struct.field(f"field_{fields.index(f)}")
-
-    columns = [
-        pl.when(value(f) != "-").then(value(f)).alias(f) if f in fields else pl.lit(None, pl.String).alias(f)
-        for f in all_fields
-        if f != "datetime"
-    ]
-    frame = good.select(
-        *columns,
-        (
-            pl.format("{}T{}Z", value("date"), value("time"))
-            if {"date", "time"} <= set(fields)
-            else pl.lit(None, pl.String)
-        ).alias("datetime"),
-        pl.lit("|" + "|".join(absent) + "|" if absent else None, pl.String).alias(ABSENT),
-        pl.lit(fields_at, pl.Int64).alias(FIELDS_LINE),
-        LINE,
-    )
-    reasons = [
-        f"malformed line: {_count_fields(t)} where the #Fields: directive "
-        f"of line {fields_at} names {len(fields)}; allowed: one space-separated value per field ('-' for none)"
-        for t in wrong["l"].to_list()
-    ]
-    before = before_fields if before_fields is not None else lines.clear()
-    problems = _problems(
-        before[LINE].to_list() + wrong[LINE].to_list(),
-        before["l"].to_list() + wrong["l"].to_list(),
-        [_BEFORE_FIELDS] * before.height + reasons,
-    )
-    return RawBatch(frame, problems.sort(LINE))
-
-
-def _count_fields(text: str) -> str:
-    return "an empty line" if not text else f"{len(text.split(' '))} fields"
 
 
 def format_columns(log_format: str | None) -> tuple[str, list[str]]:
@@ -320,7 +238,7 @@ def _weblog_batch(
     ).with_columns(derived)
     bad = parsed.filter(~matched)
     shown = log_format or COMBINED
-    problems = _problems(
+    problems = problem_rows(
         bad[LINE].to_list(),
         bad["l"].to_list(),
         [f"malformed line: it does not match the log_format; allowed: lines as {shown}"] * bad.height,

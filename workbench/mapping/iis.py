@@ -1,0 +1,309 @@
+"""IIS W3C extended logs: each line read under the ``#Fields:`` directive in force.
+
+The format and its columns are described in :mod:`.weblogs`. The file is read in chunks of
+whole lines (:func:`.weblogs.read_lines`); within a chunk, each line's directive is found by
+where it stands among the chunk's ``#Fields:`` lines, and each stretch under one directive
+is cut into fields at once.
+
+In UTF-8 (what IIS writes) a chunk takes the fast road first: the line ends, comment lines
+and the spaces of every line are found with numpy on the bytes; the lines of a stretch that
+have the directive's number of fields are parsed together by ``pl.read_csv`` (separator
+``' '``, no quoting, every field text, ``-`` null; multithreaded Rust), and only the other
+lines (too few or too many fields, before any directive) are decoded in Python, to be
+quarantined with their line and raw text. A line is what :func:`.weblogs.read_lines` makes
+of it: it ends at ``\\n`` and loses one ``\\r`` before it. A chunk the fast road cannot read
+exactly so (a lone ``\\r``, which ends a line too; a byte-order mark at a line's start,
+which the CSV reader would drop; a stretch the CSV reader gives another number of rows) is
+read the general way: decoded, and split by polars expressions, as is any other encoding.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import polars as pl
+
+from ..ingest.batch import LINE, RawBatch
+from .weblogs import ABSENT, FIELDS_LINE, check_fields, problem_rows, read_lines, utf8_chunks, utf8_split
+
+__all__ = ["Lines", "read_iis", "scan"]
+
+_BEFORE_FIELDS = (
+    "a log line before any #Fields: directive; allowed: W3C extended log lines after '#Fields: date time …'"
+)
+
+_BOM = b"\xef\xbb\xbf"
+
+
+class Lines(NamedTuple):
+    """Where the lines of a chunk are: line ``i`` is ``data[starts[i]:stops[i]]`` (without ``\\n``)."""
+
+    data: bytes
+    starts: np.ndarray
+    stops: np.ndarray
+    spaces: np.ndarray  # spaces in each line: a line under a directive of n fields has n - 1
+    comment: np.ndarray  # the line starts with '#'
+
+    def text(self, i: int) -> str:
+        """Line ``i`` as text, without the ``\\r`` of its ``\\r\\n``."""
+        return self.data[self.starts[i] : self.stops[i]].decode("utf-8").removesuffix("\r")
+
+
+class Stretch(NamedTuple):
+    """The lines of one stretch: the good ones as columns ``f0``, ``f1`` … and ``__line``, and the others."""
+
+    frame: pl.DataFrame
+    bad: list[int]  # indices (in the chunk) of lines without the directive's number of fields
+
+
+def scan(data: bytes) -> Lines | None:
+    """The lines of ``data`` (whole lines, the last without its line end), or None for the slow road."""
+    lone_cr = data.count(b"\r") - data.count(b"\r\n") - data.endswith(b"\r")  # the chunk was cut before a \n
+    if lone_cr:
+        return None
+    arr = np.frombuffer(data, np.uint8)
+    ends = np.flatnonzero(arr == 10)
+    starts = np.concatenate(([0], ends + 1))
+    stops = np.concatenate((ends, [len(data)]))
+    spaces = np.diff(np.searchsorted(np.flatnonzero(arr == 32), stops), prepend=0)
+    first = np.zeros(len(starts), np.uint8)
+    inside = starts < len(data)
+    first[inside] = arr[starts[inside]]
+    if any(data.startswith(_BOM, int(s)) for s in starts[first == _BOM[0]]):
+        return None
+    return Lines(data, starts, stops, spaces, first == ord("#"))
+
+
+def stretch(lines: Lines, lo: int, hi: int, n: int, before: int) -> Stretch | None:
+    """Lines ``lo`` to ``hi - 1`` of the chunk (no directive among them) under a directive of ``n`` fields.
+
+    ``before``: lines in the file before the chunk. None when the CSV reader does not give
+    one row a good line (the caller then reads the chunk line by line).
+    """
+    index = np.arange(lo, hi)
+    data_lines = index[~lines.comment[lo:hi]]
+    fits = lines.spaces[data_lines] == n - 1
+    good, bad = data_lines[fits], data_lines[~fits]
+    if not len(good):
+        return Stretch(
+            pl.DataFrame(schema={**{f"f{i}": pl.String() for i in range(n)}, LINE: pl.Int64()}), bad.tolist()
+        )
+    breaks = np.flatnonzero(np.diff(good) != 1)  # runs of consecutive good lines are one slice each
+    firsts, lasts = good[np.concatenate(([0], breaks + 1))], good[np.concatenate((breaks, [len(good) - 1]))]
+    data, starts, stops = lines.data, lines.starts, lines.stops
+    if len(firsts) == 1:
+        buffer = data[starts[firsts[0]] : stops[lasts[0]]]
+    else:
+        buffer = b"\n".join(data[starts[a] : stops[b]] for a, b in zip(firsts.tolist(), lasts.tolist(), strict=True))
+    if not buffer:
+        return None
+    frame = pl.read_csv(
+        buffer,
+        separator=" ",
+        has_header=False,
+        quote_char=None,
+        new_columns=[f"f{i}" for i in range(n)],
+        infer_schema=False,
+        null_values="-",
+        empty_string_is_null=False,
+    )
+    if frame.height != len(good) or frame.width != n:
+        return None
+    return Stretch(frame.with_columns(pl.Series(LINE, good + before + 1, dtype=pl.Int64)), bad.tolist())
+
+
+def read_iis(path: Path, encoding: str, all_fields: list[str], label: str | None = None) -> Iterator[RawBatch]:
+    """Yield the lines of an IIS log as text columns (``all_fields``: every field of any directive).
+
+    A directive that names a field twice stops ingest (:func:`check_fields`), naming
+    ``label`` (default: the file's name) and the line.
+
+    Read in chunks of whole lines; within a chunk, each line's directive is found by where
+    it stands among the chunk's ``#Fields:`` lines, and each stretch under one directive is
+    split into fields at once: in UTF-8 by polars' CSV reader, else, or
+    where that cannot read a chunk exactly, in polars expressions on the decoded lines.
+    """
+    state: _Directive = (None, 0)
+    where = label or path.name
+    before = 0
+    if codecs.lookup(encoding).name == "utf-8":
+        for data in utf8_chunks(path):
+            lines = scan(data)
+            fast = None if lines is None else _fast_chunk(lines, before, state, all_fields, where)
+            if fast is None:
+                text = utf8_split(data)
+                batches, state = _line_chunk(text, before, state, all_fields, where)
+                before += text.len()
+            else:
+                batches, state = fast
+                before += len(lines.starts)  # type: ignore[union-attr]
+            yield from batches
+        return
+    for text in read_lines(path, encoding):
+        batches, state = _line_chunk(text, before, state, all_fields, where)
+        before += text.len()
+        yield from batches
+
+
+_Directive = tuple[list[str] | None, int]  # the fields of the directive in force, and its line
+
+
+def _fields_of(directive: str, line: int, label: str) -> list[str]:
+    fields = directive[len("#Fields:") :].split()
+    check_fields(label, line, fields)
+    return fields
+
+
+def _line_chunk(
+    text: pl.Series, before: int, state: _Directive, all_fields: list[str], label: str
+) -> tuple[list[RawBatch], _Directive]:
+    """A chunk of decoded lines, each stretch split into fields by polars expressions."""
+    fields, fields_at = state
+    out = []
+    lines = text.to_frame("l").select(
+        pl.int_range(before + 1, before + 1 + text.len(), dtype=pl.Int64).alias(LINE), "l"
+    )
+    comment = lines["l"].str.starts_with("#")
+    if comment.any():
+        directives = lines.filter(pl.col("l").str.starts_with("#Fields:"))
+        data = lines.filter(~comment)
+    else:
+        directives, data = lines.clear(), lines
+    starts = directives[LINE]
+    # Stretch j of the chunk is under its j-th directive (stretch 0 under the one in force):
+    # the data lines from the j-th directive to the next, a slice, as lines are in order.
+    bounds = [0, *data[LINE].search_sorted(starts).to_list(), data.height]
+    for j in range(len(starts) + 1):
+        if j:
+            fields_at = int(starts[j - 1])
+            fields = _fields_of(directives["l"][j - 1], fields_at, label)
+        part = data.slice(bounds[j], bounds[j + 1] - bounds[j])
+        if part.is_empty():
+            continue
+        if fields is None:
+            out.append(_segment(part.clear(), [], fields_at, all_fields, part))
+        else:
+            out.append(_segment(part, fields, fields_at, all_fields, None))
+    return out, (fields, fields_at)
+
+
+def _fast_chunk(
+    lines: Lines, before: int, state: _Directive, all_fields: list[str], label: str
+) -> tuple[list[RawBatch], _Directive] | None:
+    """:func:`_line_chunk` on the bytes (the fast road); None where that cannot read the chunk exactly."""
+    fields, fields_at = state
+    out = []
+    directives = [int(i) for i in np.flatnonzero(lines.comment) if lines.data.startswith(b"#Fields:", lines.starts[i])]
+    bounds = [-1, *directives, len(lines.starts)]
+    for j in range(len(directives) + 1):
+        if j:
+            fields_at = before + directives[j - 1] + 1
+            fields = _fields_of(lines.text(directives[j - 1]), fields_at, label)
+        lo, hi = bounds[j] + 1, bounds[j + 1]
+        if lines.comment[lo:hi].all():
+            continue
+        if fields is None:
+            index = [i for i in range(lo, hi) if not lines.comment[i]]
+            out.append(_segment(_EMPTY_LINES, [], fields_at, all_fields, _lines(lines, index, before)))
+            continue
+        part = stretch(lines, lo, hi, len(fields), before)
+        if part is None:
+            return None
+        frame = _made(part.frame, fields, fields_at, all_fields, *_by_position(fields))
+        wrong = _lines(lines, part.bad, before)
+        problems = problem_rows(
+            wrong[LINE].to_list(), wrong["l"].to_list(), [_wrong_reason(t, fields_at, len(fields)) for t in wrong["l"]]
+        )
+        out.append(RawBatch(frame, problems))
+    return out, (fields, fields_at)
+
+
+def _by_position(fields: list[str]) -> tuple[Callable[[str], pl.Expr], Callable[[str], pl.Expr]]:
+    """A field's value and its raw text in a stretch read by :func:`stretch` ('-' was read as null)."""
+
+    def value(f: str) -> pl.Expr:
+        return pl.col(f"f{fields.index(f)}")
+
+    return value, lambda f: value(f).fill_null("-")
+
+
+_EMPTY_LINES = pl.DataFrame(schema={LINE: pl.Int64(), "l": pl.String()})
+
+
+def _lines(lines: Lines, index: list[int], before: int) -> pl.DataFrame:
+    return pl.DataFrame(
+        {LINE: [before + i + 1 for i in index], "l": [lines.text(i) for i in index]}, schema=_EMPTY_LINES.schema
+    )
+
+
+def _segment(
+    lines: pl.DataFrame,
+    fields: list[str],
+    fields_at: int,
+    all_fields: list[str],
+    before_fields: pl.DataFrame | None,
+) -> RawBatch:
+    """The lines under one directive as columns; ``before_fields``: lines before any directive."""
+    # One more part than fields: a line with too many has it, a line with too few lacks the last.
+    n = len(fields)
+    split = lines.with_columns(pl.col("l").str.splitn(" ", n + 1).alias("v"))
+    fits = pl.col("v").struct.field(f"field_{n - 1}").is_not_null() & pl.col("v").struct.field(f"field_{n}").is_null()
+    if not n:  # no directive: every line is quarantined before this is read
+        fits = pl.lit(False)
+    fit = split.with_columns(fits.fill_null(False).alias("__fit"))["__fit"]
+    wrong = split.filter(~fit)
+    good = split if wrong.is_empty() else split.filter(fit)
+
+    def raw(f: str) -> pl.Expr:
+        return pl.col("v").struct.field(f"field_{fields.index(f)}")
+
+    frame = _made(good, fields, fields_at, all_fields, lambda f: pl.when(raw(f) != "-").then(raw(f)), raw)
+    reasons = [_wrong_reason(t, fields_at, n) for t in wrong["l"].to_list()]
+    before = before_fields if before_fields is not None else lines.clear()
+    problems = problem_rows(
+        before[LINE].to_list() + wrong[LINE].to_list(),
+        before["l"].to_list() + wrong["l"].to_list(),
+        [_BEFORE_FIELDS] * before.height + reasons,
+    )
+    return RawBatch(frame, problems.sort(LINE))
+
+
+def _made(
+    good: pl.DataFrame,
+    fields: list[str],
+    fields_at: int,
+    all_fields: list[str],
+    value: Callable[[str], pl.Expr],
+    raw: Callable[[str], pl.Expr],
+) -> pl.DataFrame:
+    """The columns of the good lines under a directive: ``value`` of a field ('-' null), ``raw`` its text."""
+    absent = [f for f in all_fields if f not in fields and f != "datetime"]
+    columns = [
+        value(f).alias(f) if f in fields else pl.lit(None, pl.String).alias(f) for f in all_fields if f != "datetime"
+    ]
+    return good.select(
+        *columns,
+        (
+            pl.format("{}T{}Z", raw("date"), raw("time"))
+            if {"date", "time"} <= set(fields)
+            else pl.lit(None, pl.String)
+        ).alias("datetime"),
+        pl.lit("|" + "|".join(absent) + "|" if absent else None, pl.String).alias(ABSENT),
+        pl.lit(fields_at, pl.Int64).alias(FIELDS_LINE),
+        LINE,
+    )
+
+
+def _wrong_reason(text: str, fields_at: int, n: int) -> str:
+    return (
+        f"malformed line: {_count_fields(text)} where the #Fields: directive "
+        f"of line {fields_at} names {n}; allowed: one space-separated value per field ('-' for none)"
+    )
+
+
+def _count_fields(text: str) -> str:
+    return "an empty line" if not text else f"{len(text.split(' '))} fields"
