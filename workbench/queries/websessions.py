@@ -197,10 +197,12 @@ def known(account: sa.ColumnElement, condition: sa.ColumnElement) -> sa.ColumnEl
 
 def session_spans(timeout: sa.ColumnElement) -> sa.Subquery:
     """Every session: owner, login_at, ended_at and end_reason (:func:`session_end`), ip and user agent."""
-    # Only sessions without a logout row need their last page (an anti-join, not a scan of every page).
+    # Only sessions without a logout row need their last page: those few sessions are found
+    # first (logins against logouts), and only their pages are read, not every page of the log.
+    no_logout = sa.select(LOGINS.c.session_id).where(~sa.exists().where(LOGOUTS.c.session_id == LOGINS.c.session_id))
     last_view = (
         sa.select(PAGES.c.session_id, sa.func.max(PAGES.c.time).label("last_view_at"))
-        .where(~sa.exists().where(LOGOUTS.c.session_id == PAGES.c.session_id))
+        .where(PAGES.c.session_id.in_(no_logout))
         .group_by(PAGES.c.session_id)
         .subquery("last_view")
     )
