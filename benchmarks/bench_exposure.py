@@ -20,12 +20,18 @@ by non-owners): ``focused_ratio`` is ``analysis_s`` over it (target ``FOCUSED_TA
 
 Every figure is checked on the clean evidence and again on a degraded copy of it
 (``DEGRADE``: 30 % of page account_ids blanked and a one-hour log gap), untimed.
+
+Next to each best wall time the step gives the least CPU seconds of the same runs
+(``*_cpu_s``: this process and DuckDB's threads, ``resource.getrusage``) and the load average
+before and after: on a shared machine the load stretches walls, much less CPU seconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -70,6 +76,12 @@ FOCUSED_TARGET_RATIO = 3.0  # notebook 02's analysis against the focused referen
 DEGRADE = ("missing-account-id=0.3", "log-gap=+16h/PT1H")
 
 
+def _cpu() -> float:
+    """CPU seconds of this process so far, every thread (DuckDB's included)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def _connect(evidence: Path):
     import duckdb
 
@@ -82,30 +94,30 @@ def _connect(evidence: Path):
     return con
 
 
-def _timed(evidence: Path, statements: tuple[str, ...], repeat: int) -> tuple[dict, float]:
+def _timed(evidence: Path, statements: tuple[str, ...], repeat: int) -> tuple[dict, float, float]:
     """Run WINDOW_SQL then ``statements`` (the last one's row is the figures) ``repeat`` times in
-    one connection; returns the figures and the best wall time, window included.
+    one connection; returns the figures, the best wall time and the least CPU time, window included.
 
     One connection, as a hand-written analysis would hold it: the Parquet footers are read
     once, like the workbench's DuckDB file, which is open before its timing starts.
     """
     con = _connect(evidence)
-    best = float("inf")
+    best = cpu = float("inf")
     try:
         for _ in range(max(repeat, 1)):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), _cpu()
             start, end = con.execute(WINDOW_SQL).fetchone()
             for sql in statements:
                 cursor = con.execute(sql, {"t0": start, "t1": end})
             names = [d[0] for d in cursor.description]
             row = cursor.fetchone()
-            best = min(best, time.perf_counter() - t0)
+            best, cpu = min(best, time.perf_counter() - t0), min(cpu, _cpu() - c0)
     finally:
         con.close()
-    return dict(zip(names, row, strict=True)), best
+    return dict(zip(names, row, strict=True)), best, cpu
 
 
-def _focused(evidence: Path, repeat: int = 1) -> tuple[dict, float]:
+def _focused(evidence: Path, repeat: int = 1) -> tuple[dict, float, float]:
     """The four headlines by FOCUSED_SQL, and the best seconds it took."""
     return _timed(evidence, (FOCUSED_SQL,), repeat)
 
@@ -164,12 +176,12 @@ def check_degraded(case_dir: Path) -> dict:
     }
 
 
-def _reference(evidence: Path, repeat: int = 1) -> tuple[dict, float]:
+def _reference(evidence: Path, repeat: int = 1) -> tuple[dict, float, float]:
     """Every figure by the full reference, and the best seconds it took."""
     return _timed(evidence, (CANDIDATES_SQL, REFERENCE_SQL), repeat)
 
 
-def _workbench(url: str) -> tuple[dict, dict[str, float], float]:
+def _workbench(url: str) -> tuple[dict, dict[str, float], float, float]:
     from workbench.case import open_case
     from workbench.exposure import review_exposure
     from workbench.queries import run
@@ -180,11 +192,11 @@ def _workbench(url: str) -> tuple[dict, dict[str, float], float]:
             t0 = time.perf_counter()
             run(name, case)
             per_query[name] = round(time.perf_counter() - t0, 3)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _cpu()
         review = review_exposure(case)
         binding, changes, exposure, allocation = review.binding, review.changes, review.exposure, review.allocation
         restore = review.restore
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu = time.perf_counter() - t0, _cpu() - c0
         b, c = review.bounds, changes.counts()
         figures = {
             "people_possibly_affected": b["people_possibly_affected"].likely,
@@ -210,10 +222,10 @@ def _workbench(url: str) -> tuple[dict, dict[str, float], float]:
             "restore_conflicts": int(restore["conflict"].sum()),
             "allocation_affected": allocation.counts()["allocation_affected"],
         }
-    return figures, per_query, elapsed
+    return figures, per_query, elapsed, cpu
 
 
-def _headlines(url: str) -> tuple[dict, float]:
+def _headlines(url: str) -> tuple[dict, float, float]:
     """The least the workbench runs for the four headlines: the binding and the change log."""
     from workbench.case import open_case
     from workbench.exposure.binding import bind_sessions
@@ -221,12 +233,12 @@ def _headlines(url: str) -> tuple[dict, float]:
     from workbench.queries import run
 
     with open_case(url) as case:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _cpu()
         window = run("incident_window", case)
         start, end = window["deployed_at"].item(), window["fix_deployed_at"].item()
         sessions = bind_sessions(case, start=start, end=end).sessions
         counts = attribute_changes(case, start=start, end=end).counts()
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu = time.perf_counter() - t0, _cpu() - c0
     bound = sessions.filter(sessions["status"] == "bound")
     figures = {
         "sessions_bound": bound.height,
@@ -234,7 +246,7 @@ def _headlines(url: str) -> tuple[dict, float]:
         "people_put_into_min": bound["applicant_id"].n_unique(),
         "field_changes_by_others": counts["field_changes_by_others"],
     }
-    return figures, elapsed
+    return figures, elapsed, cpu
 
 
 def bench_exposure_queries(
@@ -256,14 +268,18 @@ def bench_exposure_queries(
         t0 = time.perf_counter()
         ingest(case_dir / "evidence", url, progress=False)
         ingest_s = round(time.perf_counter() - t0, 2)
+    load_before = [round(x, 2) for x in os.getloadavg()]
     runs = [_workbench(url) for _ in range(repeat)]
     refs = [_reference(case_dir / "evidence", repeat + 1)]
     focused = [_focused(case_dir / "evidence", repeat + 1)]
     headlines = [_headlines(url) for _ in range(repeat)]
-    figures, per_query, _ = runs[-1]
+    figures, per_query = runs[-1][0], runs[-1][1]
     analysis_s = min(r[2] for r in runs)
     reference_s = min(r[1] for r in refs)
     focused_s = min(r[1] for r in focused)
+    analysis_cpu, reference_cpu = min(r[3] for r in runs), min(r[2] for r in refs)
+    focused_cpu, headlines_cpu = min(r[2] for r in focused), min(r[2] for r in headlines)
+    load_after = [round(x, 2) for x in os.getloadavg()]
     mismatched = _differ(figures, refs[-1][0], every=True)
     focused_mismatched = _differ(figures, focused[-1][0])
     headlines_mismatched = _differ(headlines[-1][0], focused[-1][0])
@@ -284,6 +300,14 @@ def bench_exposure_queries(
         "focused_target_met": analysis_s / focused_s <= FOCUSED_TARGET_RATIO,
         "headlines_s": round(min(r[1] for r in headlines), 3),
         "headlines_ratio": round(min(r[1] for r in headlines) / focused_s, 2),
+        "analysis_cpu_s": round(analysis_cpu, 3),
+        "reference_cpu_s": round(reference_cpu, 3),
+        "focused_cpu_s": round(focused_cpu, 3),
+        "headlines_cpu_s": round(headlines_cpu, 3),
+        "cpu_ratio": round(analysis_cpu / reference_cpu, 2),
+        "focused_cpu_ratio": round(analysis_cpu / focused_cpu, 2),
+        "load_before": load_before,
+        "load_after": load_after,
         "figures": figures,
         "figures_match_reference": not mismatched,
         "mismatched": mismatched,

@@ -413,6 +413,12 @@ def _verdict_exposure(scale: str, r: dict) -> list[str]:
         f"{r['focused_ratio']}× {judged(r['focused_ratio'], r['focused_target_ratio'])}; the binding and change log "
         f"alone {r['headlines_s']} s = {r['headlines_ratio']}×"
     )
+    if "analysis_cpu_s" in r:  # walls on a shared machine depend on what else it ran
+        lines.append(
+            f"CPU: analysis {r['analysis_cpu_s']} s, full reference {r['reference_cpu_s']} s ({r['cpu_ratio']}×), "
+            f"focused reference {r['focused_cpu_s']} s ({r['focused_cpu_ratio']}×), binding and change log "
+            f"{r['headlines_cpu_s']} s; load average {r['load_before'][0]} before, {r['load_after'][0]} after"
+        )
     return lines
 
 

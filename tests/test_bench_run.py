@@ -121,6 +121,13 @@ def test_exposure_verdicts_judge_both_ratios_at_stockholm_and_both_kinds_of_evid
     assert "equal" in lines[1] and lines[2].split("(the")[0].endswith(": met ") and ": met;" in lines[3]
     small = run._verdict_exposure("small", _exposure(2.0, 20.0))
     assert all("MISSED" not in line for line in small) and "target ≤ 3.0× is for stockholm; reported" in small[3]
+    assert len(small) == 4  # no CPU line without CPU figures
+    cpu = {"analysis_cpu_s": 0.8, "reference_cpu_s": 0.4, "focused_cpu_s": 0.2, "headlines_cpu_s": 0.3}
+    timed = _exposure(2.0, 20.0) | cpu | {"cpu_ratio": 2.0, "focused_cpu_ratio": 4.0}
+    timed |= {"load_before": [3.5, 2, 1], "load_after": [4.25, 2, 1]}
+    line = run._verdict_exposure("stockholm", timed)[4]
+    assert "analysis 0.8 s, full reference 0.4 s (2.0×), focused reference 0.2 s (4.0×)" in line
+    assert "load average 3.5 before, 4.25 after" in line
 
 
 @pytest.mark.slow
@@ -139,6 +146,7 @@ def test_the_new_steps_run_at_tiny_scale(run, tmp_path, capsys):
     assert exposure["figures_match_reference"] and exposure["ingest_s"] is None  # reused bench.duckdb
     assert exposure["headlines_match_focused"] and exposure["degraded"]["figures_match_reference"]
     assert exposure["degraded"]["headlines_match_focused"] and exposure["focused_ratio"] > 0
+    assert exposure["analysis_cpu_s"] > 0 and exposure["focused_cpu_s"] > 0 and exposure["reference_cpu_s"] > 0
     assert (tmp_path / "tiny" / "bench.duckdb").exists() and (tmp_path / "tiny" / "bench.db").exists()
     printed = capsys.readouterr().out
     assert all(f"{s} @ tiny:" in printed for s in steps)

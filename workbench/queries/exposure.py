@@ -123,18 +123,20 @@ def window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -
     )
     wl = window_logins(start, end)
     p = PAGES
-    prev = sa.func.lag(p.c.time).over(partition_by=p.c.session_id, order_by=p.c.time)
+    # The window's pages are read from the page log once, with their session's owner, and
+    # every part below (counts, pauses, accounts named) reads this one copy.
     views = (
         sa.select(
             p.c.session_id,
             p.c.time,
             p.c.path,
             p.c.account_id,
+            wl.c.applicant_id.label("owner"),
             rendering(p.c.path, p.c.status).label("renders"),
-            prev.label("prev_time"),
         )
         .join(wl, wl.c.session_id == p.c.session_id)
-        .subquery("views")
+        .cte("views")
+        .prefix_with("MATERIALIZED")
     )
     v = (
         sa.select(
@@ -143,8 +145,8 @@ def window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -
             sa.func.max(flag(views.c.path == LOGIN_PATH)).label("login_view"),
             sa.func.max(flag(views.c.path == LOGOUT_PATH)).label("logout_view"),
             sa.func.max(sa.case((views.c.path != LOGOUT_PATH, views.c.time))).label("last_view_at"),
+            sa.func.min(views.c.time).label("first_any_view_at"),
             sa.func.max(views.c.time).label("last_any_view_at"),
-            sa.func.max(flag(plus_minutes(views.c.prev_time, timeout) < views.c.time)).label("long_pause"),
             sa.func.sum(flag(views.c.renders)).label("render_views"),
             sa.func.sum(flag(sa.and_(views.c.renders, views.c.account_id.is_(None)))).label(
                 "render_views_missing_account"
@@ -156,11 +158,27 @@ def window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -
             sa.func.sum(flag(views.c.path.like(WITHDRAW_PREFIX + "%" + WITHDRAW_SUFFIX))).label("withdraw_views"),
         )
         .group_by(views.c.session_id)
-        .subquery("v")
+        .cte("v")
     )
-    ev = account_evidence(wl)
-    owner = window_logins(start, end, "owner")
-    is_own = ev.c.account_id == owner.c.applicant_id
+    # A pause longer than the timeout: only a session whose pages span more than the timeout
+    # can have one, so the ordered pass (lag) reads only those sessions' pages.
+    spread = sa.select(v.c.session_id).where(plus_minutes(v.c.first_any_view_at, timeout) < v.c.last_any_view_at)
+    prev = sa.func.lag(views.c.time).over(partition_by=views.c.session_id, order_by=views.c.time)
+    paced = (
+        sa.select(views.c.session_id, views.c.time, prev.label("prev_time"))
+        .where(views.c.session_id.in_(spread))
+        .subquery("paced")
+    )
+    pauses = (
+        sa.select(
+            paced.c.session_id,
+            sa.func.max(flag(plus_minutes(paced.c.prev_time, timeout) < paced.c.time)).label("long_pause"),
+        )
+        .group_by(paced.c.session_id)
+        .subquery("pauses")
+    )
+    ev = account_evidence(wl, views)
+    is_own = ev.c.account_id == ev.c.owner
     e = (
         sa.select(
             ev.c.session_id,
@@ -174,7 +192,6 @@ def window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -
             sa.func.max(sa.case((~is_own, ev.c.time))).label("last_foreign_at"),
             sa.func.max(sa.case((is_own, ev.c.time))).label("last_own_at"),
         )
-        .join(owner, owner.c.session_id == ev.c.session_id)
         .group_by(ev.c.session_id)
         .subquery("e")
     )
@@ -188,7 +205,7 @@ def window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -
         sa.and_(end_reason == "user", v.c.logout_view == 0),
         sa.and_(end_reason != "user", plus_minutes(v.c.last_view_at, timeout) < ended_at),
     )
-    incomplete = sa.or_(expected_missing, v.c.long_pause == 1)
+    incomplete = sa.or_(expected_missing, pauses.c.long_pause == 1)
 
     def zero(col, name):
         return sa.cast(sa.func.coalesce(col, 0), INT).label(name)
@@ -223,6 +240,7 @@ def window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -
         .select_from(w)
         .outerjoin(v, v.c.session_id == w.c.session_id)
         .outerjoin(e, e.c.session_id == w.c.session_id)
+        .outerjoin(pauses, pauses.c.session_id == w.c.session_id)
     )
 
 

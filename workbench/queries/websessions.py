@@ -197,10 +197,12 @@ def known(account: sa.ColumnElement, condition: sa.ColumnElement) -> sa.ColumnEl
 
 def session_spans(timeout: sa.ColumnElement) -> sa.Subquery:
     """Every session: owner, login_at, ended_at and end_reason (:func:`session_end`), ip and user agent."""
-    # Only sessions without a logout row need their last page (an anti-join, not a scan of every page).
+    # Only sessions without a logout row need their last page: those few sessions are found
+    # first (logins against logouts), and only their pages are read, not every page of the log.
+    no_logout = sa.select(LOGINS.c.session_id).where(~sa.exists().where(LOGOUTS.c.session_id == LOGINS.c.session_id))
     last_view = (
         sa.select(PAGES.c.session_id, sa.func.max(PAGES.c.time).label("last_view_at"))
-        .where(~sa.exists().where(LOGOUTS.c.session_id == PAGES.c.session_id))
+        .where(PAGES.c.session_id.in_(no_logout))
         .group_by(PAGES.c.session_id)
         .subquery("last_view")
     )
@@ -241,51 +243,56 @@ def window_logins(start, end, name: str = "wl") -> sa.Subquery:
     )
 
 
-def account_evidence(w: sa.Subquery) -> sa.Subquery:
-    """(session_id, account_id, source, time) for every account a window session is shown to have used.
+def account_evidence(w: sa.Subquery, pages: sa.CTE) -> sa.Subquery:
+    """(session_id, account_id, source, time, owner) for every account a window session is shown to have used.
 
-    ``time`` is when a page was served or a change saved; it is null for an interest, whose
-    row does not say when the session acted on it.
+    ``w`` holds the window's logins (:func:`window_logins`); ``pages`` the window sessions'
+    pages with session_id, time, path, account_id and ``owner`` (the session's member), read
+    once by the caller. ``time`` is when a page was served or a change saved; it is null for
+    an interest, whose row does not say when the session acted on it.
     """
-    pages = (
-        sa.select(
-            PAGES.c.session_id, PAGES.c.account_id, sa.literal("page", STR).label("source"), PAGES.c.time.label("time")
-        )
-        .join(w, w.c.session_id == PAGES.c.session_id)
-        .where(PAGES.c.account_id.is_not(None))
-    )
+    named = sa.select(
+        pages.c.session_id,
+        pages.c.account_id,
+        sa.literal("page", STR).label("source"),
+        pages.c.time.label("time"),
+        pages.c.owner,
+    ).where(pages.c.account_id.is_not(None))
     changes = sa.select(
         CHANGES.c.session_id,
         CHANGES.c.account_id,
         sa.literal("change", STR).label("source"),
         CHANGES.c.time.label("time"),
+        w.c.applicant_id.label("owner"),
     ).join(w, w.c.session_id == CHANGES.c.session_id)
     interests = sa.select(
         INTERESTS.c.session_id,
         INTERESTS.c.applicant_id.label("account_id"),
         sa.literal("interest", STR).label("source"),
         sa.type_coerce(sa.null(), TS).label("time"),
+        w.c.applicant_id.label("owner"),
     ).join(w, w.c.session_id == INTERESTS.c.session_id)
     # A withdrawal page that lost its account_id still names the listing, and the interest
     # withdrawn at that very instant names the account.
     withdrawn = (
         sa.select(
-            PAGES.c.session_id,
+            pages.c.session_id,
             INTERESTS.c.applicant_id.label("account_id"),
             sa.literal("interest", STR).label("source"),
-            PAGES.c.time.label("time"),
+            pages.c.time.label("time"),
+            pages.c.owner,
         )
-        .join(w, w.c.session_id == PAGES.c.session_id)
+        .select_from(pages)
         .join(
             INTERESTS,
             sa.and_(
-                INTERESTS.c.listing_id == listing_in_path(PAGES.c.path, WITHDRAW_PREFIX, WITHDRAW_SUFFIX),
-                INTERESTS.c.withdrawn_at == PAGES.c.time,
+                INTERESTS.c.listing_id == listing_in_path(pages.c.path, WITHDRAW_PREFIX, WITHDRAW_SUFFIX),
+                INTERESTS.c.withdrawn_at == pages.c.time,
             ),
         )
-        .where(PAGES.c.account_id.is_(None), PAGES.c.path.like(WITHDRAW_PREFIX + "%" + WITHDRAW_SUFFIX))
+        .where(pages.c.account_id.is_(None), pages.c.path.like(WITHDRAW_PREFIX + "%" + WITHDRAW_SUFFIX))
     )
-    return sa.union_all(pages, changes, interests, withdrawn).subquery("evidence")
+    return sa.union_all(named, changes, interests, withdrawn).subquery("evidence")
 
 
 def candidates(sessions: sa.Subquery, start, end) -> sa.Select:
