@@ -9,10 +9,28 @@ Parquet with line numbers), ``validate`` (value checks), ``integrity`` (keys and
 work), ``command`` (the CLI subcommand).
 """
 
-from .command import add_ingest_command, run_ingest_command
-from .integrity import REFERENCES, Reference
-from .manifest import FileReport, IngestReport
-from .pipeline import ingest
+from __future__ import annotations
+
+import typing as _typing
+
+from ..lazy import lazy_names as _lazy_names
+
+if _typing.TYPE_CHECKING:
+    from .command import add_ingest_command, run_ingest_command
+    from .integrity import REFERENCES, Reference
+    from .manifest import FileReport, IngestReport
+    from .pipeline import ingest
+
+_MODULE = {
+    "FileReport": "manifest",
+    "IngestReport": "manifest",
+    "REFERENCES": "integrity",
+    "Reference": "integrity",
+    "add_ingest_command": "command",
+    "ingest": "pipeline",
+    "run_ingest_command": "command",
+}
+"""Each public name -> its module, imported when first used: ``workbench --help`` needs the command, not SQLAlchemy."""
 
 __all__ = [
     "REFERENCES",
@@ -23,3 +41,5 @@ __all__ = [
     "ingest",
     "run_ingest_command",
 ]
+
+__getattr__, __dir__ = _lazy_names(__name__, _MODULE, __all__)

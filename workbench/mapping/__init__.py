@@ -11,7 +11,25 @@ work, reusing the checks, writers and manifest of :mod:`workbench.ingest`), ``dr
 ``check`` (``workbench map init`` and ``map check``), ``command`` (the CLI).
 """
 
-from .run import ingest_mapped
-from .schema import Mapping, MappingError, json_schema, load
+from __future__ import annotations
+
+import typing as _typing
+
+from ..lazy import lazy_names as _lazy_names
+
+if _typing.TYPE_CHECKING:
+    from .run import ingest_mapped
+    from .schema import Mapping, MappingError, json_schema, load
+
+_MODULE = {
+    "Mapping": "schema",
+    "MappingError": "schema",
+    "ingest_mapped": "run",
+    "json_schema": "schema",
+    "load": "schema",
+}
+"""Each public name -> its module, imported when first used: the command's parser needs none of the readers."""
 
 __all__ = ["Mapping", "MappingError", "ingest_mapped", "json_schema", "load"]
+
+__getattr__, __dir__ = _lazy_names(__name__, _MODULE, __all__)

@@ -10,8 +10,9 @@ rendering and verification with every notebook it runs.
 
 from __future__ import annotations
 
-import importlib as _importlib
 import typing as _typing
+
+from ..lazy import lazy_names as _lazy_names
 
 if _typing.TYPE_CHECKING:
     from .build import AUDIENCES, build_report, notebook_paths
@@ -54,13 +55,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> _typing.Any:
-    if name not in _MODULE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(_importlib.import_module(f".{_MODULE[name]}", __name__), name)
-    globals()[name] = value  # once: the next use finds it here
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = _lazy_names(__name__, _MODULE, __all__)
