@@ -168,7 +168,7 @@ class _Simulation:
                 m=index_of(self.M.id, ft["applicant_id"].to_numpy()),
                 reg=ft["registered_us"].to_numpy(),
             )
-        self.rec = Records(world, self.clock, handler_ips(world.tables["handlers"]), self.plan)
+        self.rec = Records(world, self.clock, handler_ips(world.tables["handlers"]), self.plan, self.web_sessions())
 
     def batches(self):
         """Listing rows per month of publication, in time order."""
@@ -318,7 +318,7 @@ class _Simulation:
         q["clean"] = (q.why == 0) & q.income_ok & ~q.pending & ~q.landlord_skip
         if (q.src == 2).any():
             r, q = self._drop_hopeless_fakes(r, q)
-        self.rec.interests.append((self.L.id[r.l], self.M.id[r.m], r.reg, r.wd))
+        self.rec.add_interests(self.L.id[r.l], self.M.id[r.m], r.reg, r.wd)
         q = _rank(q)
         q = self._choose_specials(q, lrows)
         self._walk(_rank(q), lrows)
@@ -465,7 +465,7 @@ class _Simulation:
 
     def finish(self) -> None:
         """Assemble the tables and truth, and update the applicants snapshot."""
-        self.rec.finish(self.apps, self.queue_day, self.signed, self.web_sessions())
+        self.rec.finish(self.apps, self.queue_day, self.signed)
 
     def web_sessions(self) -> pl.DataFrame:
         """Session of each web-made interest, keyed like ``interests``."""
