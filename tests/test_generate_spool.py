@@ -84,3 +84,19 @@ def test_generate_leaves_no_spool_and_interests_in_batches(tiny_case):
     f = pq.ParquetFile(root / "evidence" / "interests.parquet")
     assert f.num_row_groups >= 2  # tiny publishes over a year: a row group per month
     assert f.metadata.num_rows == pl.read_parquet(root / "evidence" / "interests.parquet").height
+
+
+def test_national_listing_ids_are_unique_and_start_with_their_year():
+    """National publishes 125,000 listings a year: five digits after the year would run into the next year."""
+    from workbench.scenario.allocation import plan_listings
+    from workbench.scenario.world import World, scale
+
+    world = World(scale("national"), 1)
+    plan_listings(world)
+    lst = world.tables["listings"]
+    ids, year = lst["listing_id"], lst["published_at"].dt.year()
+    assert lst.height == 6 * 125_000 and ids.n_unique() == lst.height
+    assert (ids // 1_000_000 == year % 100).all()
+    # in publication order within a year, so the allocation's monthly batches come in key order
+    ordered = lst.with_columns(y=year).sort("published_at", "listing_id")
+    assert all(g["listing_id"].is_sorted() for _, g in ordered.group_by("y"))
