@@ -59,6 +59,8 @@ def _build(scale_name: str, seed: int = 1, fraud: bool = True, web: bool = True)
     if web:
         world.scratch["web_interests"] = _web_events(world)
     allocation.allocate(world)
+    # the interests are spooled to disk as they are drawn; these tests read them whole
+    world.tables["interests"] = world.table("interests")
     return world
 
 

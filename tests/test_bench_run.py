@@ -216,3 +216,14 @@ def test_the_triage_messages_are_distinct():
 
     frame = messages(500)
     assert frame.height == 500 and frame["body"].n_unique() == 500
+
+
+def test_the_generate_step_reports_cpu_and_load_and_judges_national_memory(run, tmp_path):
+    result = run.bench_generate("tiny", tmp_path / "tiny")
+    assert result["rows"] > 0 and result["interests"] > 0 and result["cpu_s"] > 0
+    assert result["us_per_row_cpu"] == pytest.approx(result["cpu_s"] / result["rows"] * 1e6, abs=0.2)
+    assert len(result["load_before"]) == len(result["load_after"]) == 3
+    assert not (tmp_path / "tiny" / ".spool").exists()
+    over = {"wall_s": 600.0, "peak_rss_gb": 8.5}
+    assert run._verdict("generate", "national", over) == ["peak RSS 8.5 GB vs target ≤ 8.0 GB: MISSED"]
+    assert run._verdict("generate", "national", {**over, "peak_rss_gb": 7.9})[0].endswith(": met")

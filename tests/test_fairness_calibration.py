@@ -23,7 +23,7 @@ def _replay_world(world) -> pl.DataFrame:
     engine = create_case_engine(sa.make_url("duckdb:///:memory:"), read_only=False)
     with engine.connect() as conn:
         raw = conn.connection.driver_connection
-        for name, frame in world.tables.items():
+        for name, frame in {**world.tables, "interests": world.table("interests")}.items():
             raw.register(f"{name}_frame", frame.to_arrow())
             raw.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_frame")
         allocations = replay_allocations(load_allocation_evidence(conn)).allocations

@@ -16,39 +16,21 @@ import numpy as np
 import polars as pl
 
 from . import fraud
+from .interest_draws import ACTIVITY_SHAPE, HOUR, INNER_PULL, OUTER_DECAY, InterestDraws, Rows, positions, starts
 from .listings import DAY_US, US, WorkClock, handler_ips, make_handlers, make_listings
-from .queue_rules import KIND_CODES, WHY, Outcome, age_years, income_ok, ineligibility, walk
+from .queue_rules import KIND_CODES, Outcome, walk
 from .records import Records
 from .web_interests import fold_web_interests, index_of
 from .world import World
 
 __all__ = ["allocate", "plan_listings"]
 
-HOUR = 3600 * US
-# Expected interest per listing, relative: the inner city draws hundreds, suburbs tens.
-POP_CLASS = {"inner": 3.2, "outer": 0.75, "suburb": 0.5}
-POP_KIND = {"regular": 1.0, "new_build": 0.8, "student": 0.6, "youth": 0.7, "senior": 0.4, "short_term": 0.45}
-POP_ROOMS = np.array([1.2, 1.1, 0.9, 0.75, 0.6])
-OVERDRAW = 1.3  # draws lost to duplicates and to members who know they fail the income rule
-INNER_PULL = 1.6  # members queued long favour the inner city: weight (1 + years/3)^pull
-OUTER_DECAY = 6.0  # ... and apply less elsewhere: weight exp(-years/decay)
-ACTIVITY_SHAPE = 0.6  # heavy-tailed: most members apply rarely, a few very often
-EARLY = 1.8  # interests cluster early in the open period: fraction u**EARLY of it
-WITHDRAW_P = 0.04
-SELF_SELECT_P = 0.65  # members failing the income rule who do not apply anyway
 ACCEPT_P = {"inner": 0.62, "outer": 0.5, "suburb": 0.45}
 ACCEPT_KIND = {"short_term": -0.15, "new_build": -0.05}
 NO_ANSWER_P = 0.1
 LANDLORD_SKIP_P = 0.008
 PRIORITY_SHARE = 0.015
 PRIORITY_REACH = 60  # a priority holder is someone within this many places below the first
-CLASSES = ("inner", "outer", "suburb")
-GROUPS = (
-    ("general", ("regular", "new_build", "short_term")),
-    ("student", ("student",)),
-    ("youth", ("youth",)),
-    ("senior", ("senior",)),
-)
 SPECIAL = {"priority": 0, "sale": 1, "fake": 2}
 
 
@@ -70,31 +52,7 @@ def allocate(world: World) -> None:
     sim.finish()
 
 
-class _Rows(dict):
-    """Equal-length numpy columns; :meth:`take` selects the same rows from all of them."""
-
-    def take(self, idx) -> _Rows:
-        return _Rows({k: v[idx] for k, v in self.items()})
-
-    def __getattr__(self, name: str) -> np.ndarray:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-def _starts(group: np.ndarray) -> np.ndarray:
-    """True where a new group begins in a sorted group column."""
-    return np.r_[True, group[1:] != group[:-1]][: len(group)]
-
-
-def _positions(group: np.ndarray) -> np.ndarray:
-    """0, 1, 2, ... within each run of a sorted group column."""
-    first = _starts(group)
-    return np.arange(len(group)) - np.flatnonzero(first)[np.cumsum(first) - 1]
-
-
-class _Simulation:
+class _Simulation(InterestDraws):
     """State carried from one monthly batch to the next: members' contracts and queue dates."""
 
     def __init__(self, world: World):
@@ -115,7 +73,7 @@ class _Simulation:
             )
         self.apps = apps
         self.listings = lst
-        self.L = _Rows(
+        self.L = Rows(
             id=lst["listing_id"].to_numpy(),
             pub=lst["published_at"].dt.epoch("us").to_numpy(),
             close=lst["closes_at"].dt.epoch("us").to_numpy(),
@@ -140,7 +98,7 @@ class _Simulation:
         months = np.arange(12 * 80) / 12
         self.pull = {"inner": (1 + months / 3) ** INNER_PULL, "other": np.exp(-months / OUTER_DECAY)}
         birth = apps["_birth_date"]
-        self.M = _Rows(
+        self.M = Rows(
             id=apps["applicant_id"].to_numpy(),
             reg=apps["registered_at"].dt.epoch("us").to_numpy(),
             student=apps["student"].to_numpy(),
@@ -159,16 +117,16 @@ class _Simulation:
         self.activity = self.rng.gamma(ACTIVITY_SHAPE, 1.0, n)
         self.n_draw = self._interest_counts()
         self.priority = self._pick_priority_listings()
-        self.web = _Rows(fold_web_interests(world.scratch.get("web_interests"), self.L.id, self.M.id))
-        self.fake = _Rows(l=np.zeros(0, np.int64), m=np.zeros(0, np.int64), reg=np.zeros(0, np.int64))
+        self.web = Rows(fold_web_interests(world.scratch.get("web_interests"), self.L.id, self.M.id))
+        self.fake = Rows(l=np.zeros(0, np.int64), m=np.zeros(0, np.int64), reg=np.zeros(0, np.int64))
         if self.plan.fake_targets.height:
             ft = self.plan.fake_targets
-            self.fake = _Rows(
+            self.fake = Rows(
                 l=np.searchsorted(self.L.id, ft["listing_id"].to_numpy()),
                 m=index_of(self.M.id, ft["applicant_id"].to_numpy()),
                 reg=ft["registered_us"].to_numpy(),
             )
-        self.rec = Records(world, self.clock, handler_ips(world.tables["handlers"]), self.plan)
+        self.rec = Records(world, self.clock, handler_ips(world.tables["handlers"]), self.plan, self.web_sessions())
 
     def batches(self):
         """Listing rows per month of publication, in time order."""
@@ -177,17 +135,6 @@ class _Simulation:
         ].to_numpy()
         for m in np.unique(month):
             yield np.flatnonzero(month == m)
-
-    def _interest_counts(self) -> np.ndarray:
-        """Interests to draw per listing: popularity times a gamma-Poisson scatter."""
-        L = self.L
-        pop = (
-            pl.Series(L.cls).replace_strict(POP_CLASS).to_numpy()
-            * pl.Series(L.kind).replace_strict(POP_KIND).to_numpy()
-            * POP_ROOMS[L.rooms - 1]
-        )
-        lam = pop / pop.mean() * self.world.scale.interests_per_listing * OVERDRAW
-        return self.rng.poisson(lam * self.rng.gamma(2.0, 0.5, len(lam)))
 
     def _pick_priority_listings(self) -> np.ndarray:
         """Listings where a member with a priority decision will be placed first."""
@@ -199,111 +146,13 @@ class _Simulation:
         flag[self.rng.choice(np.flatnonzero(ok), k, replace=False)] = True
         return flag
 
-    # ---- interests -------------------------------------------------------------------
-
-    def _sample(self, lrows: np.ndarray) -> _Rows:
-        """Members' interests in a batch, drawn per kind group and district class at once."""
-        rng, L, M = self.rng, self.L, self.M
-        t0, year = int(L.pub[lrows[0]]), int(L.year[lrows[0]])
-        day0 = t0 // DAY_US
-        pool = (M.reg < t0) & ((self.signed < 0) | (self.signed >= t0)) & (M.lapsed > year) & ~M.fake
-        months = np.clip((day0 - self.queue_day) * 12 // 365, 0, 12 * 80 - 1)
-        age = (day0 - M.birth_day) / 365.25
-        cond = {
-            "general": pool,
-            "student": pool & M.student,
-            "youth": pool & (age > 17.9) & (age < 26.1),
-            "senior": pool & (age > 64.9),
-        }
-        parts_l, parts_m = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-        for group, kinds in GROUPS:
-            idx = np.flatnonzero(cond[group])
-            for c in CLASSES:
-                ls = lrows[np.isin(L.kind[lrows], kinds) & (L.cls[lrows] == c)]
-                total = int(self.n_draw[ls].sum())
-                if not idx.size or not total:
-                    continue
-                pull = self.pull["inner" if c == "inner" else "other"][months[idx]]
-                cdf = np.cumsum(self.activity[idx] * pull)
-                # sorted queries make the search cache-friendly; the shuffle undoes the order
-                picks = idx[np.minimum(np.searchsorted(cdf, np.sort(rng.random(total)) * cdf[-1]), idx.size - 1)]
-                rng.shuffle(picks)
-                parts_m.append(picks)
-                parts_l.append(np.repeat(ls, self.n_draw[ls]))
-        n_m = len(M.id)
-        key = np.sort(np.concatenate(parts_l) * n_m + np.concatenate(parts_m))
-        key = key[_starts(key)]
-        li, m = key // n_m, key % n_m
-        pub, close = L.pub[li], L.close[li]
-        reg = pub + (rng.random(key.size) ** EARLY * (close - pub)).astype(np.int64)
-        wd = np.where(
-            rng.random(key.size) < WITHDRAW_P, reg + (rng.random(key.size) * (close - reg)).astype(np.int64), -1
-        )
-        return _Rows(l=li, m=m, reg=reg, wd=wd, src=np.zeros(key.size, np.int8))
-
-    def _add_web_and_fakes(self, r: _Rows, lrows: np.ndarray) -> _Rows:
-        """Web interest episodes replace drawn ones; a bare withdrawal gets an earlier interest."""
-        n_m = len(self.M.id)
-        w = self.web.take(np.isin(self.web.l, lrows))
-        parts = [r]
-        if len(w.l):
-            key, wkey = r.l * n_m + r.m, w.l * n_m + w.m
-            at = np.minimum(np.searchsorted(key, wkey), max(len(key) - 1, 0))
-            hit = (at < len(key)) & (key[at] == wkey) if len(key) else np.zeros(len(wkey), bool)
-            drawn = np.where(hit, r.reg[at] if len(key) else -1, -1)
-            synth = np.maximum(self.L.pub[w.l], w.wd - self.rng.integers(HOUR, 48 * HOUR, len(w.l)))
-            synth = np.where(synth >= w.wd, w.wd - 60 * US, synth)
-            earlier = np.where(hit & (drawn < w.wd), drawn, synth)
-            reg = np.where(w.reg >= 0, w.reg, earlier)
-            keep = np.ones(len(key), bool)
-            keep[at[hit]] = False
-            parts = [r.take(keep), _Rows(l=w.l, m=w.m, reg=reg, wd=w.wd, src=np.ones(len(w.l), np.int8))]
-        f = self.fake.take(np.isin(self.fake.l, lrows))
-        parts.append(_Rows(l=f.l, m=f.m, reg=f.reg, wd=np.full(len(f.l), -1), src=np.full(len(f.l), 2, np.int8)))
-        out = _Rows({k: np.concatenate([p[k] for p in parts]) for k in r})
-        key = out.l.astype(np.int64) << 32 | self.M.id[out.m]  # the order of the interests table
-        return out if (key[1:] > key[:-1]).all() else out.take(np.argsort(key))
-
-    def _settle(self, r: _Rows) -> _Rows:
-        """Attach attributes; drop draws a member could not have made; withdraw on signing."""
-        L, M = self.L, self.M
-        r.update(
-            close=L.close[r.l],
-            kind=L.kind_code[r.l],
-            rent=L.rent[r.l],
-            k=L.k[r.l],
-            income=M.income[r.m],
-            signed=self.signed[r.m],
-        )
-        r["why"] = ineligibility(
-            dict(
-                member_registered_us=M.reg[r.m],
-                registered_us=r.reg,
-                lapsed_year=M.lapsed[r.m],
-                publish_year=L.year[r.l],
-                kind=r.kind,
-                student=M.student[r.m],
-                signed_us=r.signed,
-                close_us=r.close,
-                age=age_years(M.birth_y[r.m], M.birth_md[r.m], L.close_y[r.l], L.close_md[r.l]),
-            )
-        )
-        r["income_ok"] = income_ok(r.income, r.rent, r.k)
-        drawn = r.src == 0
-        drop = drawn & (((r.why > 0) & (WHY.index("housed") != r.why)) | ((r.signed >= 0) & (r.reg >= r.signed)))
-        drop |= drawn & ~r.income_ok & (self.rng.random(len(drawn)) < SELF_SELECT_P)
-        r = r.take(~drop)
-        signs = (r.signed >= 0) & (r.reg < r.signed) & (r.close > r.signed)
-        r["wd"] = np.where(signs, np.where(r.wd >= 0, np.minimum(r.wd, r.signed), r.signed), r.wd)
-        return r
-
     # ---- the walk -------------------------------------------------------------------
 
     def run_batch(self, lrows: np.ndarray) -> None:
         """Draw interests, then rank, walk and sign every listing of one month."""
         r = self._settle(self._add_web_and_fakes(self._sample(lrows), lrows))
         snapshot = (r.reg <= r.close) & ((r.wd < 0) | (r.wd > r.close))
-        q = _Rows({k: r[k][snapshot] for k in ("l", "m", "src", "close", "why", "income_ok", "signed")})
+        q = Rows({k: r[k][snapshot] for k in ("l", "m", "src", "close", "why", "income_ok", "signed")})
         n = len(q.l)
         q.update(
             pending=(q.signed >= 0) & (q.signed >= q.close),
@@ -318,12 +167,12 @@ class _Simulation:
         q["clean"] = (q.why == 0) & q.income_ok & ~q.pending & ~q.landlord_skip
         if (q.src == 2).any():
             r, q = self._drop_hopeless_fakes(r, q)
-        self.rec.interests.append((self.L.id[r.l], self.M.id[r.m], r.reg, r.wd))
+        self.rec.add_interests(self.L.id[r.l], self.M.id[r.m], r.reg, r.wd)
         q = _rank(q)
         q = self._choose_specials(q, lrows)
         self._walk(_rank(q), lrows)
 
-    def _drop_hopeless_fakes(self, r: _Rows, q: _Rows) -> tuple[_Rows, _Rows]:
+    def _drop_hopeless_fakes(self, r: Rows, q: Rows) -> tuple[Rows, Rows]:
         """A fake applies only where a clean member queued since before the fake's creation.
 
         Otherwise, counting the fake's queue time from its registration, it would be the
@@ -342,20 +191,20 @@ class _Simulation:
         keep[hopeless] = False
         return r.take(~gone), q.take(keep)
 
-    def _below_first(self, q: _Rows, listings: np.ndarray, reach: int) -> np.ndarray:
+    def _below_first(self, q: Rows, listings: np.ndarray, reach: int) -> np.ndarray:
         """Clean rows of the given listings ranked below the first clean member, within reach."""
         rows = np.flatnonzero(q.clean & listings[q.l])
         first = np.full(len(self.L.id), -1)
-        f = rows[_starts(q.l[rows])] if rows.size else rows
+        f = rows[starts(q.l[rows])] if rows.size else rows
         first[q.l[f]] = q.pos[f]
         return rows[(q.pos[rows] > first[q.l[rows]]) & (q.pos[rows] <= first[q.l[rows]] + reach)]
 
-    def _choose_specials(self, q: _Rows, lrows: np.ndarray) -> _Rows:
+    def _choose_specials(self, q: Rows, lrows: np.ndarray) -> Rows:
         """Priority members, buyers and fakes of this batch: one special listing per member."""
         cand = self._below_first(q, self.priority, PRIORITY_REACH)
         u = self.rng.random(cand.size)
         o = np.lexsort((u, q.l[cand]))
-        prio = cand[o][_starts(q.l[cand][o])]
+        prio = cand[o][starts(q.l[cand][o])]
         buyers, backdate, manual = fraud.choose_buyers(
             self.frng, q.l, self._below_first(q, self.plan.sell, fraud.BUYER_REACH)
         )
@@ -365,19 +214,19 @@ class _Simulation:
         bd = np.concatenate([np.zeros(prio.size, bool), backdate, np.zeros(fakes.size, bool)])
         man = np.concatenate([np.zeros(prio.size, bool), manual, q.pos[fakes] > 0])
         o = np.lexsort((q.l[rows], q.m[rows]))  # one special listing per member: the earliest listing
-        one = o[_starts(q.m[rows][o])]
+        one = o[starts(q.m[rows][o])]
         rows, kind, bd, man = rows[one], kind[one], bd[one], man[one]
         q.special[rows], q.manual[rows] = kind, man
         q.prio[rows[kind == SPECIAL["priority"]]] = 0
         return self._backdate(q, rows[(kind == SPECIAL["sale"]) & bd])
 
-    def _backdate(self, q: _Rows, rows: np.ndarray) -> _Rows:
+    def _backdate(self, q: Rows, rows: np.ndarray) -> Rows:
         """Move each backdated buyer's queue date before everyone in the listing's queue."""
         if not rows.size:
             return q
         rng, clock = self.frng, self.clock
-        starts = np.flatnonzero(_starts(q.l))
-        low = np.minimum.reduceat(q.queue, starts)[np.cumsum(_starts(q.l)) - 1]
+        first = np.flatnonzero(starts(q.l))
+        low = np.minimum.reduceat(q.queue, first)[np.cumsum(starts(q.l)) - 1]
         m, pub, close = q.m[rows], self.L.pub[q.l[rows]], q.close[rows]
         old, new = self.queue_day[m].copy(), low[rows] - rng.integers(60, 900, rows.size)
         day = pub + (rng.random(rows.size) * (close - pub - DAY_US)).astype(np.int64)
@@ -395,7 +244,7 @@ class _Simulation:
         q["queue"] = np.where(hit, new[order][at], q.queue)
         return q
 
-    def _walk(self, q: _Rows, lrows: np.ndarray) -> None:
+    def _walk(self, q: Rows, lrows: np.ndarray) -> None:
         """Outcomes down each ranking, winners, offer timing and contracts."""
         n = len(q.l)
         p_acc = self.L.p_accept[q.l]
@@ -421,7 +270,7 @@ class _Simulation:
         self.rec.walked(r, self.L, self.M)
         self.signed[r.m[r.winner]] = r.signed_us[r.winner]
 
-    def _timing(self, r: _Rows, lrows: np.ndarray) -> dict[str, np.ndarray]:
+    def _timing(self, r: Rows, lrows: np.ndarray) -> dict[str, np.ndarray]:
         """Offer and response times in office time, chained down each listing's walk."""
         rng, clock, n, out = self.rng, self.clock, len(r.l), r.outcome
         resp = np.select(
@@ -437,7 +286,7 @@ class _Simulation:
         step = resp + np.where(
             out == Outcome.SKIP, rng.integers(60 * US, 600 * US, n), rng.integers(HOUR // 6, 2 * HOUR, n)
         )
-        first = _starts(r.l)
+        first = starts(r.l)
         grp = np.cumsum(first) - 1
         before = np.cumsum(step) - step
         before -= before[first][grp]
@@ -465,7 +314,7 @@ class _Simulation:
 
     def finish(self) -> None:
         """Assemble the tables and truth, and update the applicants snapshot."""
-        self.rec.finish(self.apps, self.queue_day, self.signed, self.web_sessions())
+        self.rec.finish(self.apps, self.queue_day, self.signed)
 
     def web_sessions(self) -> pl.DataFrame:
         """Session of each web-made interest, keyed like ``interests``."""
@@ -478,14 +327,14 @@ class _Simulation:
         )
 
 
-def _rank(q: _Rows) -> _Rows:
+def _rank(q: Rows) -> Rows:
     """Sort each listing's queue (priority, queue date, registration, id) and number it from 0.
 
     The keys are packed into one int64 (listing, priority, queue day, member rank), which
     sorts much faster than a lexsort over them.
     """
     if not len(q.l):
-        return _Rows(q, pos=np.zeros(0, np.int64))
+        return Rows(q, pos=np.zeros(0, np.int64))
     day = q.queue - q.queue.min()
     bits = [int(x).bit_length() for x in (q.l.max(), 1, day.max(), q.mrank.max())]
     if sum(bits) > 63:
@@ -496,5 +345,5 @@ def _rank(q: _Rows) -> _Rows:
             key = key << b | part.astype(np.int64)
         order = np.argsort(key)
     q = q.take(order)
-    q["pos"] = _positions(q.l)
+    q["pos"] = positions(q.l)
     return q

@@ -6,6 +6,7 @@ truth is recorded while events are simulated, never derived from the evidence af
 
 from __future__ import annotations
 
+import ctypes
 import json
 import numbers
 import shutil
@@ -53,14 +54,18 @@ class Generated:
 
 
 def build_world(
-    scale: str = "small", seed: int = 1, fraud: bool = True, swap_mode: str = "login"
+    scale: str = "small", seed: int = 1, fraud: bool = True, swap_mode: str = "login", spool_dir: Path | None = None
 ) -> tuple[World, dict[str, float]]:
-    """Simulate every step in memory; returns the world and seconds per step."""
+    """Simulate every step; returns the world and seconds per step.
+
+    The interests are spooled to ``spool_dir`` (a temporary folder if not given) as they are
+    drawn; ``world.table("interests")`` reads them back whole.
+    """
     from .allocation import allocate, plan_listings
     from .incident import simulate_incident
     from .people import simulate_people
 
-    world = World(get_scale(scale), seed, fraud=fraud, swap_mode=swap_mode)
+    world = World(get_scale(scale), seed, fraud=fraud, swap_mode=swap_mode, spool_dir=spool_dir)
     steps = {}
     for name, step in (
         ("people", simulate_people),
@@ -70,8 +75,22 @@ def build_world(
     ):
         t0 = time.perf_counter()
         step(world)
+        _release_memory()
         steps[name] = time.perf_counter() - t0
     return world, steps
+
+
+def _release_memory() -> None:
+    """Give the C heap's free pages back to the system between steps (glibc ``malloc_trim``).
+
+    A step frees most of what it made, but the heap keeps it; at national scale the next
+    step's large arrays are mapped afresh, so what one step left behind would add to the
+    next step's peak. Elsewhere than glibc this does nothing.
+    """
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def generate(
@@ -107,16 +126,36 @@ def generate(
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise GeneratorError(f"seed must be a whole number 0 or above (it seeds numpy's SeedSequence), got {seed!r}")
     degradations = [d if isinstance(d, Degradation) else parse_degrade(d) for d in degrade]
+    out = Path(out)
+    spool = out / ".spool"  # beside the case, so the interests spool is moved into place, not copied
+    try:
+        return _generate(out, spool, scale, seed, fmt, fraud, degradations, swap_mode, handover)
+    finally:
+        shutil.rmtree(spool, ignore_errors=True)
+
+
+def _generate(
+    out: Path,
+    spool: Path,
+    scale: str,
+    seed: int,
+    fmt: str,
+    fraud: bool,
+    degradations: list[Degradation],
+    swap_mode: str,
+    handover: str | Path | None,
+) -> Generated:
     t0 = time.perf_counter()
-    world, steps = build_world(scale, seed, fraud, swap_mode)
+    shutil.rmtree(spool, ignore_errors=True)
+    world, steps = build_world(scale, seed, fraud, swap_mode, spool_dir=spool)
     page_views = world.streams["page_views"]
     apply_degradations(world.tables, degradations, world.rng("degrade"), page_views)
 
-    out = Path(out)
     for sub in ("evidence", "raw", "truth"):
         shutil.rmtree(out / sub, ignore_errors=True)
     t1 = time.perf_counter()
     ev_rows = write_evidence(world.tables, out / "evidence", fmt, world.streams)
+    _release_memory()
     t2 = time.perf_counter()
     # From the degraded tables, so the raw forms carry exactly what the evidence carries.
     write_raw(world.tables, out / "raw", world.rng("raw"), page_views)
@@ -125,8 +164,9 @@ def generate(
         from .handover import write_handover
 
         t3 = time.perf_counter()
-        # The hand-over's IIS logs are written from the whole table: it is rendered here, once.
-        tables = {**world.tables, "page_views": page_views.frame()}
+        # The hand-over is written from whole tables: page views are rendered and the
+        # interests read back here, once.
+        tables = {**world.tables, **{name: world.table(name) for name in world.streams}}
         write_handover(tables, Path(handover), world.rng("handover"))
         steps["handover"] = time.perf_counter() - t3
     truth_rows = write_truth(world.truth, out / "truth", fmt)

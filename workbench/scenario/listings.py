@@ -278,9 +278,12 @@ def make_listings(world: World, rng: np.random.Generator, handlers: pl.DataFrame
     seq = np.zeros(n, dtype=np.int64)
     y_sorted = year[order]
     seq[order] = np.arange(n) - np.searchsorted(y_sorted, y_sorted) + 1
+    # YYNNNNN: two digits of year, then the number within the year, in five digits or as many
+    # as a year needs (national publishes 125,000 a year; five would run into the next year).
+    width = 10 ** max(5, len(str(int(seq.max(initial=0)))))
     return pl.DataFrame(
         {
-            "listing_id": (year % 100) * 100_000 + seq,
+            "listing_id": (year % 100) * width + seq,
             "landlord": landlord,
             "district": d_names[di],
             "rooms": rooms,

@@ -121,21 +121,28 @@ def simulate_people(world: World) -> None:
     serial = _unique_serials(rng, birth, male, 0, 400)
     pnr = personnummer(birth, serial)
 
-    first_m = rng.choice(lists["male"][0], n, p=lists["male"][1])
-    first_f = rng.choice(lists["female"][0], n, p=lists["female"][1])
-    first = np.where(male, first_m, first_f)
-    last = rng.choice(lists["last"][0], n, p=lists["last"][1])
+    # Names and cities are kept as codes into their lists (8 bytes a member, not a numpy string
+    # each) and made text once, in polars. Drawing a code takes the same draws as drawing the name.
+    n_male, last_names = len(lists["male"][0]), lists["last"][0]
+    first_names = pl.Series(np.concatenate([lists["male"][0], lists["female"][0]]))
+    first_m = rng.choice(n_male, n, p=lists["male"][1])
+    first_f = rng.choice(len(lists["female"][0]), n, p=lists["female"][1])
+    first = np.where(male, first_m, n_male + first_f)
+    del first_m, first_f
+    last = rng.choice(len(last_names), n, p=lists["last"][1])
 
     area = rng.random(n) < 0.84
     sthlm_names = np.array([c for c, _, _ in STOCKHOLM_AREA])
     sthlm_p = np.array([p for _, _, p in STOCKHOLM_AREA])
     sthlm_idx = rng.choice(len(sthlm_names), n, p=sthlm_p / sthlm_p.sum())
-    city = np.where(area, sthlm_names[sthlm_idx], rng.choice(lists["cities"], n))
+    cities = pl.Series(np.concatenate([sthlm_names, lists["cities"]]))
+    city = cities.gather(np.where(area, sthlm_idx, len(sthlm_names) + rng.choice(len(lists["cities"]), n)))
     postal_prefix = np.where(
         area, np.array([p for _, p, _ in STOCKHOLM_AREA])[sthlm_idx], rng.integers(2, 10, n).astype(str)
     )
     postal_digits = pl.Series(postal_prefix) + pl.Series(rng.integers(0, 100_000, n)).cast(pl.String).str.zfill(5)
     postal = postal_digits.str.slice(0, 3) + " " + postal_digits.str.slice(3, 2)
+    del postal_prefix, postal_digits
     street = (
         pl.Series(rng.choice(lists["street_prefixes"], n))
         + pl.Series(rng.choice(lists["street_suffixes"], n))
@@ -145,14 +152,12 @@ def simulate_people(world: World) -> None:
 
     # Ascii-folded e-mail local parts; the id suffix keeps addresses unique per member.
     fold = np.vectorize(lambda x: x.translate(FOLD).lower().replace(" ", ""), otypes=[object])
-    first_f_ascii = fold(np.unique(first))
-    last_f_ascii = fold(np.unique(last))
-    fmap = dict(zip(np.unique(first), first_f_ascii, strict=True))
-    lmap = dict(zip(np.unique(last), last_f_ascii, strict=True))
+    first_ascii = pl.Series(fold(first_names.to_numpy()), dtype=pl.String)
+    last_ascii = pl.Series(fold(last_names), dtype=pl.String)
     email = (
-        pl.Series(first).replace_strict(fmap)
+        first_ascii.gather(first)
         + "."
-        + pl.Series(last).replace_strict(lmap)
+        + last_ascii.gather(last)
         + "."
         + pl.Series(ids % 1_000_000).cast(pl.String).str.zfill(6)
         + "@"
@@ -194,10 +199,10 @@ def simulate_people(world: World) -> None:
     co_male = ~male
     co_first = np.where(
         co_male,
-        rng.choice(lists["male"][0], n, p=lists["male"][1]),
-        rng.choice(lists["female"][0], n, p=lists["female"][1]),
+        rng.choice(n_male, n, p=lists["male"][1]),
+        n_male + rng.choice(len(lists["female"][0]), n, p=lists["female"][1]),
     )
-    co_last = np.where(rng.random(n) < 0.6, last, rng.choice(lists["last"][0], n, p=lists["last"][1]))
+    co_last = np.where(rng.random(n) < 0.6, last, rng.choice(len(last_names), n, p=lists["last"][1]))
     co_birth = birth + rng.integers(-5 * 365, 5 * 365, n)
     co_pnr = personnummer(co_birth, _unique_serials(rng, co_birth, co_male, 400, 500))
 
@@ -219,7 +224,7 @@ def simulate_people(world: World) -> None:
         {
             "applicant_id": ids,
             "personnummer": pnr,
-            "name": pl.Series(first) + " " + pl.Series(last),
+            "name": first_names.gather(first) + " " + pl.Series(last_names).gather(last),
             "address": street,
             "postal_code": postal,
             "city": city,
@@ -227,7 +232,9 @@ def simulate_people(world: World) -> None:
             "phone": phone,
             "employer": employer,
             "annual_income": income,
-            "co_applicant_name": _null_where(~has_co, pl.Series(co_first) + " " + pl.Series(co_last)),
+            "co_applicant_name": _null_where(
+                ~has_co, first_names.gather(co_first) + " " + pl.Series(last_names).gather(co_last)
+            ),
             "co_applicant_personnummer": _null_where(~has_co, co_pnr),
             "student": student,
             "protected_identity": rng.random(n) < 0.005,

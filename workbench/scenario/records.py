@@ -13,6 +13,7 @@ from .. import evidence
 from . import fraud
 from .listings import DAY_US, US, WorkClock
 from .queue_rules import LANDLORD_SKIPS, REASONS, WHY, Outcome, income_reason
+from .spool import SpooledTable
 from .world import World
 
 __all__ = ["Records"]
@@ -36,9 +37,17 @@ def _iso(days: np.ndarray) -> pl.Series:
 class Records:
     """Accumulates the allocation's evidence and truth, batch by batch."""
 
-    def __init__(self, world: World, clock: WorkClock, ips: pl.DataFrame, plan: fraud.FraudPlan):
+    def __init__(
+        self, world: World, clock: WorkClock, ips: pl.DataFrame, plan: fraud.FraudPlan, sessions: pl.DataFrame
+    ):
         self.world, self.clock, self.ips, self.plan = world, clock, ips, plan
-        self.interests: list[tuple[np.ndarray, ...]] = []  # listing_id, applicant_id, registered, withdrawn (µs)
+        # interests go to disk batch by batch; the web sessions to scatter in, in key order
+        self.interests = SpooledTable("interests", world.spool_path("interests"))
+        skey = sessions["listing_id"].to_numpy() << 32 | sessions["applicant_id"].to_numpy()
+        order = np.argsort(skey, kind="stable")
+        self.session_key, self.session_id = skey[order], sessions["session_id"].gather(order)
+        self.sessions_found = 0
+        self.last_key = -1
         self.offers: list[pl.DataFrame] = []
         self.contracts: list[pl.DataFrame] = []
         self.actions: list[pl.DataFrame] = list(plan.actions)
@@ -246,38 +255,46 @@ class Records:
         if buyers.height:
             self._act(buyers, **{c: c for c in buyers.columns})
 
-    def _interest_table(self, sessions: pl.DataFrame) -> pl.DataFrame:
-        """All batches' interests, already in key order, with the web sessions scattered in."""
-        lid, aid, reg, wd = (np.concatenate(c) for c in zip(*self.interests, strict=True))
-        self.interests.clear()
+    def add_interests(self, lid: np.ndarray, aid: np.ndarray, reg: np.ndarray, wd: np.ndarray) -> None:
+        """Write one batch's interests (µs times), already in key order, with its web sessions scattered in."""
+        if not len(lid):
+            return
         key = lid << 32 | aid  # ids fit in 32 bits each; batches come in listing order
-        if not (key[1:] > key[:-1]).all():
+        if not ((key[1:] > key[:-1]).all() and key[0] > self.last_key):
             raise AssertionError("generator bug: interests are not in key order")
-        skey = sessions["listing_id"].to_numpy() << 32 | sessions["applicant_id"].to_numpy()
+        self.last_key = int(key[-1])
+        lo = int(np.searchsorted(self.session_key, key[0], side="left"))
+        hi = int(np.searchsorted(self.session_key, key[-1], side="right"))
+        skey = self.session_key[lo:hi]
         at = np.searchsorted(key, skey)
         if not (key[np.minimum(at, len(key) - 1)] == skey).all():
             raise AssertionError("generator bug: a web interest was lost")
+        self.sessions_found += len(skey)
         which = np.full(len(key), -1, dtype=np.int64)
-        which[at] = np.arange(len(at))
-        session = sessions["session_id"].gather(pl.Series(which).replace(-1, None))
+        which[at] = np.arange(lo, hi)
+        session = self.session_id.gather(pl.Series(which).replace(-1, None))
         utc = lambda us: pl.Series(us).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")  # noqa: E731
         withdrawn = utc(wd)
         withdrawn[np.flatnonzero(wd < 0)] = None
-        return pl.DataFrame(
-            {
-                "listing_id": lid,
-                "applicant_id": aid,
-                "registered_at": utc(reg),
-                "withdrawn_at": withdrawn,
-                "session_id": session,
-            }
+        self.interests.append(
+            pl.DataFrame(
+                {
+                    "listing_id": lid,
+                    "applicant_id": aid,
+                    "registered_at": utc(reg),
+                    "withdrawn_at": withdrawn,
+                    "session_id": session,
+                }
+            )
         )
 
-    def finish(self, apps: pl.DataFrame, queue_day: np.ndarray, signed: np.ndarray, sessions: pl.DataFrame) -> None:
+    def finish(self, apps: pl.DataFrame, queue_day: np.ndarray, signed: np.ndarray) -> None:
         """Write every allocation table, the snapshot changes and truth into the world."""
         w = self.world
         contracts = pl.concat(self.contracts)
-        w.tables["interests"] = self._interest_table(sessions)
+        if self.sessions_found != len(self.session_key):
+            raise AssertionError("generator bug: a web interest was lost")
+        w.streams["interests"] = self.interests.close()
         self._profile_edits(apps, w.tables["handlers"], max(1, round(EDIT_SHARE * contracts.height)))
         w.tables["applicants"] = apps.with_columns(
             queue_start=pl.Series(queue_day).cast(pl.Date),

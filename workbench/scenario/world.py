@@ -7,9 +7,13 @@ change inside one step does not reshuffle the others.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import weakref
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -104,8 +108,20 @@ class World:
     # Hand-offs between steps that are not evidence (e.g. web interest events).
     scratch: dict[str, pl.DataFrame] = field(default_factory=dict)
     # Evidence tables too large to hold as text, written a chunk at a time: page_views as a
-    # pageviews.PageViewRows (not imported here: pageviews depends on this module).
+    # pageviews.PageViewRows (not imported here: pageviews depends on this module), interests
+    # as a spool.SpooledTable written batch by batch into spool_dir.
     streams: dict[str, Any] = field(default_factory=dict)
+    # Where spooled tables are written while they are simulated; a temporary folder (removed
+    # with the world) when not given. generate() puts it beside the case, on the same disk.
+    spool_dir: Path | None = None
+
+    def spool_path(self, name: str) -> Path:
+        """The spool file of table ``name``."""
+        if self.spool_dir is None:
+            self.spool_dir = Path(tempfile.mkdtemp(prefix="workbench-spool-"))
+            weakref.finalize(self, shutil.rmtree, self.spool_dir, True)
+        self.spool_dir.mkdir(parents=True, exist_ok=True)
+        return self.spool_dir / f"{name}.parquet"
 
     def table(self, name: str) -> pl.DataFrame:
         """Evidence table ``name`` as a frame, a streamed one rendered whole (for tests and small scales)."""

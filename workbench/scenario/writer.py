@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from .. import evidence
-from .pageviews import PageViewRows
 
 __all__ = ["FORMATS", "conform", "write_chunks", "write_evidence", "write_frame", "write_truth"]
 
@@ -63,16 +63,20 @@ def write_chunks(chunks: Iterable[pl.DataFrame], path: Path, fmt: str) -> int:
 
 
 def write_evidence(
-    tables: dict[str, pl.DataFrame], out: Path, fmt: str, streams: dict[str, PageViewRows] | None = None
+    tables: dict[str, pl.DataFrame], out: Path, fmt: str, streams: dict[str, Any] | None = None
 ) -> dict[str, int]:
     """Write every declared table to ``out/<table>.<fmt>``; returns rows per table.
 
-    A table in ``streams`` is written a chunk at a time, in the order it is already in.
+    A table in ``streams`` is written a chunk at a time, in the order it is already in: page
+    views rendered from their rows, a spooled table (interests) moved or copied from its spool.
     """
     out.mkdir(parents=True, exist_ok=True)
     rows = {}
     for name in evidence.TABLES:
         schema = evidence.polars_schema(name)
+        if streams and name in streams and hasattr(streams[name], "write_to"):  # a spool.SpooledTable
+            rows[name] = streams[name].write_to(out / f"{name}.{fmt}", fmt)
+            continue
         if streams and name in streams:
             rows_of = streams[name]
             bounds = list(rows_of.bounds())
