@@ -262,7 +262,7 @@ def build_report(
     from ..caselock import CaseLock
     from .contents import ReportEntry, mark_incomplete, write_set
     from .disclosure import leak_check, shared_identifiers, shown_parameters
-    from .execution import Job, execute_many, plan_parameters
+    from .execution import Job, execute_many, plan_parameters, start_order
     from .fanout import audience_list, outputs_for
     from .fingerprint import CASE_ENV, FINGERPRINT_ENV, digest, recorded_in
     from .provenance import case_fingerprint, case_label, environment, render_section
@@ -387,7 +387,7 @@ def build_report(
             # read once for every audience's leak scan, while the notebooks run
             scanned = any(not Audience.parse(a).sees_identifiers for a in audiences)
             case_ids = shared_identifiers(case, background=scanned)
-            execute_many(jobs, workers=workers, on_done=render)
+            execute_many(start_order(jobs), workers=workers, on_done=render)
             indexes = []
             for a in audiences:
                 reports = [entries[a][nb] for nb in paths]
