@@ -120,23 +120,29 @@ def render_html(
         return _render_html(notebook, html_path, audience, provenance, opening, language)
 
 
-def _render_html(notebook, html_path, audience, provenance, opening, language) -> Path:
+@lru_cache(maxsize=8)
+def _exporter(exclude_input: bool, language: str):
+    """One HTML exporter per kind of page, reused: a new one compiles its Jinja templates again (~1 CPU-s a page)."""
     from nbconvert import HTMLExporter
 
-    from .translation import translated_cells
-
-    Audience.parse(audience)
-    nb = translated_cells(nbformat.read(str(notebook), as_version=4), language, _report_name(notebook))
-    nb = static_notebook(nb, audience, opening)
-    exporter = HTMLExporter(
+    return HTMLExporter(
         extra_template_basedirs=[str(TEMPLATES)],
         template_name="offline",
-        exclude_input=audience != "investigator",
+        exclude_input=exclude_input,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
         embed_images=True,
         language_code=language,
     )
+
+
+def _render_html(notebook, html_path, audience, provenance, opening, language) -> Path:
+    from .translation import translated_cells
+
+    Audience.parse(audience)
+    nb = translated_cells(nbformat.read(str(notebook), as_version=4), language, _report_name(notebook))
+    nb = static_notebook(nb, audience, opening)
+    exporter = _exporter(audience != "investigator", language)
     resources = {
         "metadata": {"name": notebook_title(nb) or Path(notebook).stem},
         "workbench": {

@@ -269,7 +269,9 @@ def _collect(read: _Reader) -> Identifiers:
                 for variant in _variants(name, value):
                     key = normalised.get(variant)
                     if key is None:
-                        key = normalised[variant] = _normalise(variant)
+                        # one ASCII word (customer numbers, digits of a personnummer): what _normalise gives, faster
+                        plain = variant.isascii() and variant.isalnum()
+                        key = normalised[variant] = variant.lower() if plain else _normalise(variant)
                     if _searchable(found, kind, key):
                         keys.add(key)
     return found
@@ -334,7 +336,9 @@ def without_figures(ids: Identifiers, root: str | Path) -> Identifiers:
     if not hidden:
         return ids
     out = ids.copy()  # its first words still include the set-aside numbers: harmless, keys are matched whole
-    out.keys = {kind: found - hidden for kind, found in ids.keys.items() if found - hidden}
+    # only the kinds that hold a hidden number are copied: the others (millions of keys) stay shared
+    out.keys = {kind: found - hidden if hidden & found else found for kind, found in ids.keys.items()}
+    out.keys = {kind: found for kind, found in out.keys.items() if found}
     out.figures |= hidden
     return out
 
