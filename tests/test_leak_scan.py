@@ -136,18 +136,3 @@ def test_a_recorded_figure_is_set_aside_only_where_it_is_a_key(tmp_path):
     assert ids.keys["applicants.applicant_id"] == numbers  # the shared identifiers are left as they were
     only = without_figures(Identifiers(keys={"k": {"2210728"}}), tmp_path)
     assert "k" not in only.keys and only.figures == {"2210728"}  # a kind left empty is dropped
-
-
-@pytest.mark.parametrize(
-    "value", ["1048213", "19850312-1234", "198503121234", "AbC123", "a_b", "Ärlig", "ǅ", "x\u00b2", "", " 12", "ß"]
-)
-def test_a_one_word_ascii_value_is_read_as_normalise_reads_it(value):
-    from workbench.reportset.leakscan import _collect, _normalise
-
-    found = _collect(lambda table, column: [value] if (table, column) == ("applicants", "name") else None)
-    keys = found.keys.get("applicants.name", set())
-    assert keys == (
-        {_normalise(value)}
-        if _normalise(value) and (len(_normalise(value)) >= 6 or " " in _normalise(value))
-        else set()
-    )

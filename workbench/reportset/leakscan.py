@@ -269,9 +269,7 @@ def _collect(read: _Reader) -> Identifiers:
                 for variant in _variants(name, value):
                     key = normalised.get(variant)
                     if key is None:
-                        # one ASCII word (customer numbers, digits of a personnummer): what _normalise gives, faster
-                        plain = variant.isascii() and variant.isalnum()
-                        key = normalised[variant] = variant.lower() if plain else _normalise(variant)
+                        key = normalised[variant] = _normalise(variant)
                     if _searchable(found, kind, key):
                         keys.add(key)
     return found
