@@ -115,3 +115,24 @@ def test_customer_numbers_that_are_also_listing_numbers_are_set_aside(tiny_case)
     listings = set(tiny_case.evidence("listings")["listing_id"].cast(str))
     assert ids.ambiguous == customers & listings
     assert not ids.ambiguous & ids.keys["applicants.applicant_id"]
+
+
+def test_a_recorded_figure_is_set_aside_only_where_it_is_a_key(tmp_path):
+    """Hand-written: 2 210 728 page views is also a customer number; the other kinds' keys stay as they are."""
+    import json
+
+    from workbench.reportset.leakscan import Identifiers, without_figures
+
+    numbers, names = {"2210728", "1048213"}, {"anna lindqvist", "2210728 storgatan"}
+    ids = Identifiers(keys={"applicants.applicant_id": set(numbers), "applicants.name": set(names)})
+    (tmp_path / "00_x").mkdir()
+    (tmp_path / "00_x" / "findings.json").write_text(
+        json.dumps({"page_views": {"value": 2210728}, "members": {"value": 1234}}), encoding="utf-8"
+    )
+    out = without_figures(ids, tmp_path)
+    assert out.keys["applicants.applicant_id"] == {"1048213"}
+    assert out.keys["applicants.name"] == names  # a phrase that holds the number is not the number
+    assert out.figures == {"2210728"}
+    assert ids.keys["applicants.applicant_id"] == numbers  # the shared identifiers are left as they were
+    only = without_figures(Identifiers(keys={"k": {"2210728"}}), tmp_path)
+    assert "k" not in only.keys and only.figures == {"2210728"}  # a kind left empty is dropped

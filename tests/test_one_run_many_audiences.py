@@ -206,3 +206,25 @@ def test_the_audience_list_is_read_in_order_once_each_and_a_typo_is_named():
         audience_list("investigator,auditors")
     with pytest.raises(WorkbenchError, match="no audience"):
         audience_list(" , ")
+
+
+def test_the_report_set_starts_its_longest_notebook_first(tiny_duckdb, tmp_path, monkeypatch):
+    """With two workers and four notebooks the set is done soonest when 03 (the longest) starts first."""
+    import workbench.reportset.execution as execution
+    from workbench.reportset.build import build_report
+    from workbench.reportset.inputs import notebook_paths
+
+    started: list[str] = []
+
+    def record(jobs, workers=None, on_done=None):
+        started.extend(job.notebook.stem for job in jobs)
+        raise RuntimeError("stop before running")
+
+    monkeypatch.setattr(execution, "execute_many", record)
+    monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", "a-test-key-for-the-start-order-test")
+    with pytest.raises(RuntimeError, match="stop before running"):
+        build_report(tiny_duckdb, list(AUDIENCES), tmp_path / "sets")
+    catalogue = [p.stem for p in notebook_paths()]
+    assert sorted(started) == sorted(catalogue) and len(catalogue) >= 2
+    assert started == sorted(catalogue, reverse=True)
+    assert started[0].startswith("03_")

@@ -139,7 +139,8 @@ def _named_members(texts: pl.Series, members: pl.DataFrame) -> pl.DataFrame:
         for n in sorted(set(phrases["words"]))
     ]
     schema = {"doc": pl.UInt32, "applicant_id": pl.Int64, "what": pl.String}
-    return pl.concat(found).unique() if found else pl.DataFrame(schema=schema)
+    # sorted: which named member a message's note cites first must not vary between runs
+    return pl.concat(found).unique().sort("doc", "applicant_id", "what") if found else pl.DataFrame(schema=schema)
 
 
 def _account_terms(row: dict[str, Any]) -> list[tuple[str, str]]:

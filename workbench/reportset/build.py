@@ -120,23 +120,29 @@ def render_html(
         return _render_html(notebook, html_path, audience, provenance, opening, language)
 
 
-def _render_html(notebook, html_path, audience, provenance, opening, language) -> Path:
+@lru_cache(maxsize=8)
+def _exporter(exclude_input: bool, language: str):
+    """One HTML exporter per kind of page, reused: a new one compiles its Jinja templates again (~1 CPU-s a page)."""
     from nbconvert import HTMLExporter
 
-    from .translation import translated_cells
-
-    Audience.parse(audience)
-    nb = translated_cells(nbformat.read(str(notebook), as_version=4), language, _report_name(notebook))
-    nb = static_notebook(nb, audience, opening)
-    exporter = HTMLExporter(
+    return HTMLExporter(
         extra_template_basedirs=[str(TEMPLATES)],
         template_name="offline",
-        exclude_input=audience != "investigator",
+        exclude_input=exclude_input,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
         embed_images=True,
         language_code=language,
     )
+
+
+def _render_html(notebook, html_path, audience, provenance, opening, language) -> Path:
+    from .translation import translated_cells
+
+    Audience.parse(audience)
+    nb = translated_cells(nbformat.read(str(notebook), as_version=4), language, _report_name(notebook))
+    nb = static_notebook(nb, audience, opening)
+    exporter = _exporter(audience != "investigator", language)
     resources = {
         "metadata": {"name": notebook_title(nb) or Path(notebook).stem},
         "workbench": {
@@ -262,7 +268,7 @@ def build_report(
     from ..caselock import CaseLock
     from .contents import ReportEntry, mark_incomplete, write_set
     from .disclosure import leak_check, shared_identifiers, shown_parameters
-    from .execution import Job, execute_many, plan_parameters
+    from .execution import Job, execute_many, plan_parameters, start_order
     from .fanout import audience_list, outputs_for
     from .fingerprint import CASE_ENV, FINGERPRINT_ENV, digest, recorded_in
     from .provenance import case_fingerprint, case_label, environment, render_section
@@ -387,7 +393,7 @@ def build_report(
             # read once for every audience's leak scan, while the notebooks run
             scanned = any(not Audience.parse(a).sees_identifiers for a in audiences)
             case_ids = shared_identifiers(case, background=scanned)
-            execute_many(jobs, workers=workers, on_done=render)
+            execute_many(start_order(jobs), workers=workers, on_done=render)
             indexes = []
             for a in audiences:
                 reports = [entries[a][nb] for nb in paths]

@@ -50,6 +50,7 @@ __all__ = [
     "notebook_parameters",
     "parse_value",
     "plan_parameters",
+    "start_order",
 ]
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
@@ -239,6 +240,18 @@ def _run_in_process(job: Job, scratch: Path) -> str | None:
         if not result_path.is_file():
             return f"{job.notebook.name}: the worker process ended with status {done.returncode} without a result"
         return json.loads(result_path.read_text(encoding="utf-8"))["error"]
+
+
+def start_order(jobs: list[Job]) -> list[Job]:
+    """``jobs`` in the order to start them: the highest-numbered notebook first (``03_x`` before ``00_x``).
+
+    With fewer workers than notebooks, the set is done soonest when the longest notebook
+    starts first. The later notebooks are the longer analyses: at stockholm scale 03 ran
+    about 59 s, 01 40 s, 02 18 s and 00 13 s; started in catalogue order, 03 waited for 00
+    and 02 and then ran alone on one core for 20 s or more. Each notebook runs in its own
+    process and kernel, so the order changes no result.
+    """
+    return sorted(jobs, key=lambda job: job.notebook.name, reverse=True)
 
 
 def execute_many(jobs: list[Job], workers: int | None = None, on_done=None) -> list[Path]:

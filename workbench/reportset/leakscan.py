@@ -334,7 +334,9 @@ def without_figures(ids: Identifiers, root: str | Path) -> Identifiers:
     if not hidden:
         return ids
     out = ids.copy()  # its first words still include the set-aside numbers: harmless, keys are matched whole
-    out.keys = {kind: found - hidden for kind, found in ids.keys.items() if found - hidden}
+    # only the kinds that hold a hidden number are copied: the others (millions of keys) stay shared
+    out.keys = {kind: found - hidden if hidden & found else found for kind, found in ids.keys.items()}
+    out.keys = {kind: found for kind, found in out.keys.items() if found}
     out.figures |= hidden
     return out
 
