@@ -136,3 +136,74 @@ def test_a_recorded_figure_is_set_aside_only_where_it_is_a_key(tmp_path):
     assert ids.keys["applicants.applicant_id"] == numbers  # the shared identifiers are left as they were
     only = without_figures(Identifiers(keys={"k": {"2210728"}}), tmp_path)
     assert "k" not in only.keys and only.figures == {"2210728"}  # a kind left empty is dropped
+
+
+def test_columns_read_whole_give_the_keys_a_value_by_value_reading_gives():
+    """casekeys reads numbers and ASCII text as columns; hostile values must come out as one at a time would."""
+    import polars as pl
+
+    from workbench.evidence import PII, metadata
+    from workbench.reportset import casekeys
+
+    odd = [
+        "Anna-Karin Öberg",
+        "ANNA karin",
+        "e\u0301lise d'Arc",  # a combining accent
+        'O\'Brien; "quoted"\nnext line',
+        "",
+        "ab",
+        "snake_case_name",
+        "١٢٣٤٥٦٧",  # Arabic-Indic digits: isdigit, not ASCII
+        "19800101-1234",
+        "198001011234",
+        "800101-1234",
+        "070-123 45 67",
+        "+46 70 1234567",
+        "\uff21\uff4e\uff4e\uff41",  # full-width letters
+        "x" * 3,
+        "A.B@Example.ORG",
+    ]
+    numbers = ["1048213", "1048214", "12", "777", "2002"]  # 2002 is also a listing number below
+    public = {"listing_id": ["2002", "9"]}
+
+    def reader(table: str, column: str) -> pl.Series | None:
+        if column in public:
+            return pl.Series(public[column], dtype=pl.String)
+        info = metadata.tables[table].columns[column].info.get("pii")
+        if info is not PII.DIRECT:
+            return None
+        if column.endswith("_id") or column == "applicant_id":
+            return pl.Series(numbers, dtype=pl.String)
+        return pl.Series(odd, dtype=pl.String)
+
+    found = casekeys._collect(reader)
+
+    expected = casekeys.Identifiers()
+    for table in metadata.sorted_tables:
+        for name in [c.name for c in table.columns if c.info.get("pii") is PII.DIRECT]:
+            column = reader(table.name, name)
+            if column is None:
+                continue
+            values = column.to_list()
+            kind = f"{table.name}.{name}"
+            digits_only = all(v.isdigit() for v in values)
+            if digits_only and max(len(v) for v in values) < casekeys.MIN_NUMBER_DIGITS:
+                expected.skipped[kind] = (
+                    f"numbers of at most {max(len(v) for v in values)} digits would match any count"
+                )
+                continue
+            keys = expected.keys.setdefault(kind, set())
+            if name == "ip":
+                keys.update(v.strip() for v in values)
+                continue
+            if digits_only:
+                expected.ambiguous.update(v for v in values if v in public["listing_id"])
+                values = [v for v in values if v not in public["listing_id"]]
+            for value in values:
+                for variant in casekeys._variants(name, value):
+                    key = casekeys.normalise(variant)
+                    if casekeys._searchable(expected, kind, key):
+                        keys.add(key)
+    assert found.keys == expected.keys
+    assert (found.short, found.skipped, found.ambiguous) == (expected.short, expected.skipped, expected.ambiguous)
+    assert "2002" in found.ambiguous and "1048213" in found.keys["applicants.applicant_id"]

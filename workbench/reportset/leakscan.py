@@ -28,17 +28,19 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import polars as pl
-
-from ..evidence import PII, metadata
-
-if TYPE_CHECKING:
-    from ..case import Case
+from .casekeys import (
+    MIN_NUMBER_DIGITS,
+    WORD,
+    Identifiers,
+    add_values,
+    case_identifiers,
+    identifiers,
+    without_figures,
+)
 
 __all__ = [
     "MIN_NUMBER_DIGITS",
@@ -53,8 +55,6 @@ __all__ = [
     "without_figures",
 ]
 
-MIN_NUMBER_DIGITS = 6
-_WORD = re.compile(r"\w+", re.UNICODE)
 _GROUPED_DIGITS = re.compile(r"(?<=\d)[\u202f\u00a0\u2009 ](?=\d{3}(?!\d))")
 _JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 # The markers workbench.markup.visible shows invisible characters as: read back as the character.
@@ -65,53 +65,6 @@ _DOTTED = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.]*\d)")
 _PIECE = 1 << 20
 # Printed by Chromium from an HTML page of the set that is itself scanned.
 _NOT_TEXT = (".pdf",)
-
-
-@dataclass
-class Identifiers:
-    """Search keys by kind: ``{"applicants.name": {"anna lindqvist", ...}, ...}``, each a normalised word sequence."""
-
-    keys: dict[str, set[str]] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)  # column -> why it is not searched
-    ambiguous: set[str] = field(default_factory=set)  # numbers that are also non-personal ids
-    set_aside: dict[str, int] = field(default_factory=dict)  # kind -> values the reports' own text holds
-    short: dict[str, int] = field(default_factory=dict)  # kind -> one-word values too short to search
-    figures: set[str] = field(default_factory=set)  # numbers that equal a figure the set records
-    _firsts: dict[str, int] | None = field(default=None, init=False, repr=False, compare=False)
-
-    @property
-    def count(self) -> int:
-        return len(set().union(*self.keys.values())) if self.keys else 0
-
-    def copy(self) -> Identifiers:
-        """A copy that :func:`add_values` can extend without touching this one (the key sets are shared, not copied)."""
-        found = Identifiers(
-            keys=dict(self.keys),
-            skipped=dict(self.skipped),
-            ambiguous=set(self.ambiguous),
-            set_aside=dict(self.set_aside),
-            short=dict(self.short),
-            figures=set(self.figures),
-        )
-        found._firsts = self._firsts  # the same keys start the same way
-        return found
-
-    def kinds(self) -> dict[str, int]:
-        return {k: len(v) for k, v in sorted(self.keys.items())}
-
-    def firsts(self) -> dict[str, int]:
-        """First word of every key -> a bit mask of the word counts of the keys it starts (bit n: n words)."""
-        if self._firsts is None:
-            firsts: dict[str, int] = {}
-            for kind, keys in self.keys.items():
-                if kind.endswith(".ip"):
-                    continue
-                for key in keys:
-                    space = key.find(" ")
-                    first = key if space < 0 else key[:space]
-                    firsts[first] = firsts.get(first, 0) | (1 << (key.count(" ") + 1))
-            self._firsts = firsts
-        return self._firsts
 
 
 @dataclass(frozen=True)
@@ -175,172 +128,6 @@ class ScanResult:
         return lines
 
 
-def _normalise(text: str) -> str:
-    """Lower-case words separated by single spaces: 'Anna-Karin Öberg' -> 'anna karin öberg'."""
-    return " ".join(_WORD.findall(text.casefold()))
-
-
-def _variants(column: str, value: str) -> list[str]:
-    if "personnummer" in column:
-        digits = re.sub(r"\D", "", value)
-        out = [value, digits]
-        if len(digits) == 12:  # the short form YYMMDD-NNNN, as people often write it
-            out.append(f"{digits[2:8]}-{digits[8:]}")
-        return out
-    if column == "phone":
-        return [value, re.sub(r"\D", "", value)]
-    return [value]
-
-
-# read(table, column) -> the column's distinct non-null values as text, or None when the table is absent.
-_Reader = Callable[[str, str], list[str] | None]
-
-
-def _file_reader(evidence_dir: Path) -> _Reader:
-    def read(table: str, column: str) -> list[str] | None:
-        for path in (evidence_dir / f"{table}.parquet", evidence_dir / f"{table}.csv"):
-            if path.is_file():
-                if path.suffix == ".parquet":
-                    frame = pl.read_parquet(path, columns=[column])
-                else:
-                    frame = pl.read_csv(path, columns=[column], infer_schema=False)
-                return frame[column].drop_nulls().cast(pl.String).unique().to_list()
-        return None
-
-    return read
-
-
-def _case_reader(case: Case) -> _Reader:
-    import sqlalchemy as sa
-
-    def read(table: str, column: str) -> list[str] | None:
-        col = case.table(table).c[column]
-        frame = case.read(sa.select(col).where(col.is_not(None)).distinct())
-        return frame[column].cast(pl.String).to_list()
-
-    return read
-
-
-def _public_ids(read: _Reader) -> set[str]:
-    """Values of the evidence's non-personal id columns (listing_id, change_id, …) as text."""
-    found: set[str] = set()
-    for table in metadata.sorted_tables:
-        for c in table.columns:
-            if c.name.endswith("_id") and c.info.get("pii") in (PII.NONE, PII.QUASI):
-                found.update(read(table.name, c.name) or ())
-    return found
-
-
-def _searchable(ids: Identifiers, kind: str, key: str) -> bool:
-    """Whether ``key`` can be searched; a one-word key shorter than MIN_NUMBER_DIGITS is counted in ``short``."""
-    if not key:
-        return False
-    if len(key) < MIN_NUMBER_DIGITS and " " not in key:
-        ids.short[kind] = ids.short.get(kind, 0) + 1
-        return False
-    return True
-
-
-def _collect(read: _Reader) -> Identifiers:
-    found = Identifiers()
-    public_ids = _public_ids(read)
-    # A customer number stands in many tables: each key is normalised once and held once.
-    normalised: dict[str, str] = {}
-    for table in metadata.sorted_tables:
-        for name in [c.name for c in table.columns if c.info.get("pii") is PII.DIRECT]:
-            values = read(table.name, name)
-            if values is None:
-                continue
-            digits_only = all(v.isdigit() for v in values)
-            if digits_only and values and max(len(v) for v in values) < MIN_NUMBER_DIGITS:
-                found.skipped[f"{table.name}.{name}"] = (
-                    f"numbers of at most {max(len(v) for v in values)} digits would match any count"
-                )
-                continue
-            kind = f"{table.name}.{name}"
-            keys = found.keys.setdefault(kind, set())
-            if name == "ip":
-                keys.update(v.strip() for v in values)
-                continue
-            if digits_only:
-                found.ambiguous.update(v for v in values if v in public_ids)
-                values = [v for v in values if v not in public_ids]
-            for value in values:
-                for variant in _variants(name, value):
-                    key = normalised.get(variant)
-                    if key is None:
-                        key = normalised[variant] = _normalise(variant)
-                    if _searchable(found, kind, key):
-                        keys.add(key)
-    return found
-
-
-def identifiers(evidence_dir: str | Path) -> Identifiers:
-    """Every direct identifier in the evidence files of ``evidence_dir`` (``<table>.parquet`` or ``.csv``).
-
-    A customer number that the evidence also uses as a non-personal id (a listing number,
-    say) cannot be told apart in text: it is left out and counted in ``ambiguous``.
-    """
-    return _collect(_file_reader(Path(evidence_dir)))
-
-
-def case_identifiers(case: Case) -> Identifiers:
-    """Every direct identifier in the tables of an open case, as :func:`identifiers` finds them in files."""
-    return _collect(_case_reader(case))
-
-
-def add_values(ids: Identifiers, kind: str, values: Iterable[object], *, own_text: str = "") -> None:
-    """Add ``values`` (text, or lists of text; other values are ignored) as keys of ``kind``.
-
-    A value whose words stand in ``own_text`` (what the reports say whatever the case, such
-    as the notebooks' prose and the rule set's examples) cannot be told apart from it: it is
-    set aside and counted in ``set_aside``.
-    """
-    own = f" {_normalise(own_text)} "
-    keys = ids.keys[kind] = set(ids.keys.get(kind, ()))  # a set of its own: a copy's sets are shared
-    for value in values:
-        for text in value if isinstance(value, (list, tuple)) else [value]:
-            key = _normalise(text) if isinstance(text, str) else ""
-            if not _searchable(ids, kind, key):
-                continue
-            if f" {key} " in own:
-                ids.set_aside[kind] = ids.set_aside.get(kind, 0) + 1
-            else:
-                keys.add(key)
-    if not keys:
-        del ids.keys[kind]
-    ids._firsts = None
-
-
-def without_figures(ids: Identifiers, root: str | Path) -> Identifiers:
-    """``ids`` less the numbers that equal a whole-number figure recorded in a ``findings.json`` under ``root``.
-
-    At stockholm scale customer numbers are 7-digit and dense, so a count such as 2 210 728
-    page views is also some member's customer number. A figure the set records with its
-    description is a count, not that member; it is set aside and named in ``figures``. The
-    same number anywhere else in the set cannot be told apart from the count, so it is not
-    searched either: the scan says so rather than flag every large count.
-    """
-    import json
-
-    recorded: set[str] = set()
-    for path in sorted(Path(root).rglob("findings.json")):
-        entries = json.loads(path.read_text(encoding="utf-8"))
-        for entry in entries.values() if isinstance(entries, dict) else ():
-            value = entry.get("value") if isinstance(entry, dict) else None
-            if isinstance(value, int) and not isinstance(value, bool) and len(str(abs(value))) >= MIN_NUMBER_DIGITS:
-                recorded.add(str(abs(value)))
-    hidden = {k for found in ids.keys.values() for k in recorded & found}
-    if not hidden:
-        return ids
-    out = ids.copy()  # its first words still include the set-aside numbers: harmless, keys are matched whole
-    # only the kinds that hold a hidden number are copied: the others (millions of keys) stay shared
-    out.keys = {kind: found - hidden if hidden & found else found for kind, found in ids.keys.items()}
-    out.keys = {kind: found for kind, found in out.keys.items() if found}
-    out.figures |= hidden
-    return out
-
-
 def _decoded(text: str) -> list[str]:
     """The text as a reader or a script sees it (entities, JSON escapes, invisible-character markers), and again with digit groups joined."""
     text = html.unescape(text)
@@ -356,7 +143,7 @@ def _found(text: str, ids: Identifiers) -> Iterator[tuple[str, str]]:
     Only the words that start some key are looked at one by one; the rest is set work.
     """
     firsts = ids.firsts()
-    words = _WORD.findall(text.casefold())
+    words = WORD.findall(text.casefold())
     starting = [w for w in set(words) if w in firsts]
     grams = {w for w in starting if firsts[w] & 2}
     longer = {w for w in starting if firsts[w] >> 2}
@@ -377,7 +164,7 @@ def _locate(text: str, key: str, ip: bool) -> re.Match | None:
     if ip:
         pattern = r"(?<![\d.])" + re.escape(key) + r"(?![\d.]*\d)"
     else:
-        pattern = r"(?<!\w)" + r"\W+".join(map(re.escape, _WORD.findall(key))) + r"(?!\w)"
+        pattern = r"(?<!\w)" + r"\W+".join(map(re.escape, WORD.findall(key))) + r"(?!\w)"
     return re.search(pattern, text, re.IGNORECASE)
 
 

@@ -1,0 +1,315 @@
+"""The direct identifiers of the people in a case, as search keys for the leak scan.
+
+They are read from the evidence itself, column by column, wherever the format tags a column
+as a direct identifier (:class:`workbench.evidence.PII`): personnummer (with and without the
+hyphen, and the short ``YYMMDD-NNNN`` form), names, street addresses, e-mail, phone,
+customer numbers, caseworker names, IP addresses, session ids and Message-IDs; from evidence
+files (:func:`identifiers`) or from an open case (:func:`case_identifiers`). Parameter values
+an audience is not shown are added as further keys (:func:`add_values`). Each key is a
+normalised word sequence; :mod:`workbench.reportset.leakscan` searches report sets for them.
+
+A column of whole numbers (customer numbers, session numbers) is taken as a column: its
+values are already their keys, so only text is normalised value by value. At stockholm
+scale that is most of the 5.7 M keys.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+import polars as pl
+
+from ..evidence import PII, metadata
+
+if TYPE_CHECKING:
+    from ..case import Case
+
+__all__ = [
+    "MIN_NUMBER_DIGITS",
+    "WORD",
+    "Identifiers",
+    "add_values",
+    "case_identifiers",
+    "identifiers",
+    "normalise",
+    "without_figures",
+]
+
+MIN_NUMBER_DIGITS = 6
+WORD = re.compile(r"\w+", re.UNICODE)
+"""A word, as keys and the scanned text are cut into them."""
+
+
+@dataclass
+class Identifiers:
+    """Search keys by kind: ``{"applicants.name": {"anna lindqvist", ...}, ...}``, each a normalised word sequence."""
+
+    keys: dict[str, set[str]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # column -> why it is not searched
+    ambiguous: set[str] = field(default_factory=set)  # numbers that are also non-personal ids
+    set_aside: dict[str, int] = field(default_factory=dict)  # kind -> values the reports' own text holds
+    short: dict[str, int] = field(default_factory=dict)  # kind -> one-word values too short to search
+    figures: set[str] = field(default_factory=set)  # numbers that equal a figure the set records
+    _firsts: dict[str, int] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def count(self) -> int:
+        return len(set().union(*self.keys.values())) if self.keys else 0
+
+    def copy(self) -> Identifiers:
+        """A copy that :func:`add_values` can extend without touching this one (the key sets are shared, not copied)."""
+        found = Identifiers(
+            keys=dict(self.keys),
+            skipped=dict(self.skipped),
+            ambiguous=set(self.ambiguous),
+            set_aside=dict(self.set_aside),
+            short=dict(self.short),
+            figures=set(self.figures),
+        )
+        found._firsts = self._firsts  # the same keys start the same way
+        return found
+
+    def kinds(self) -> dict[str, int]:
+        return {k: len(v) for k, v in sorted(self.keys.items())}
+
+    def firsts(self) -> dict[str, int]:
+        """First word of every key -> a bit mask of the word counts of the keys it starts (bit n: n words)."""
+        if self._firsts is None:
+            firsts: dict[str, int] = {}
+            for kind, keys in self.keys.items():
+                if kind.endswith(".ip"):
+                    continue
+                for key in keys:
+                    space = key.find(" ")
+                    first = key if space < 0 else key[:space]
+                    firsts[first] = firsts.get(first, 0) | (1 << (key.count(" ") + 1))
+            self._firsts = firsts
+        return self._firsts
+
+
+def normalise(text: str) -> str:
+    """Lower-case words separated by single spaces: 'Anna-Karin Öberg' -> 'anna karin öberg'."""
+    return " ".join(WORD.findall(text.casefold()))
+
+
+def _variants(column: str, value: str) -> list[str]:
+    if "personnummer" in column:
+        digits = re.sub(r"\D", "", value)
+        out = [value, digits]
+        if len(digits) == 12:  # the short form YYMMDD-NNNN, as people often write it
+            out.append(f"{digits[2:8]}-{digits[8:]}")
+        return out
+    if column == "phone":
+        return [value, re.sub(r"\D", "", value)]
+    return [value]
+
+
+# read(table, column) -> the column's distinct non-null values as text, or None when the table is absent.
+_Reader = Callable[[str, str], "pl.Series | None"]
+
+
+def _file_reader(evidence_dir: Path) -> _Reader:
+    def read(table: str, column: str) -> pl.Series | None:
+        for path in (evidence_dir / f"{table}.parquet", evidence_dir / f"{table}.csv"):
+            if path.is_file():
+                if path.suffix == ".parquet":
+                    frame = pl.read_parquet(path, columns=[column])
+                else:
+                    frame = pl.read_csv(path, columns=[column], infer_schema=False)
+                return frame[column].drop_nulls().cast(pl.String).unique()
+        return None
+
+    return read
+
+
+def _case_reader(case: Case) -> _Reader:
+    import sqlalchemy as sa
+
+    def read(table: str, column: str) -> pl.Series | None:
+        col = case.table(table).c[column]
+        frame = case.read(sa.select(col).where(col.is_not(None)).distinct())
+        return frame[column].cast(pl.String)
+
+    return read
+
+
+def _public_ids(read: _Reader) -> set[str]:
+    """Values of the evidence's non-personal id columns (listing_id, change_id, …) as text."""
+    found: set[str] = set()
+    for table in metadata.sorted_tables:
+        for c in table.columns:
+            if c.name.endswith("_id") and c.info.get("pii") in (PII.NONE, PII.QUASI):
+                values = read(table.name, c.name)
+                found.update(values.to_list() if values is not None else ())
+    return found
+
+
+def _searchable(ids: Identifiers, kind: str, key: str) -> bool:
+    """Whether ``key`` can be searched; a one-word key shorter than MIN_NUMBER_DIGITS is counted in ``short``."""
+    if not key:
+        return False
+    if len(key) < MIN_NUMBER_DIGITS and " " not in key:
+        ids.short[kind] = ids.short.get(kind, 0) + 1
+        return False
+    return True
+
+
+def _collect(read: _Reader) -> Identifiers:
+    found = Identifiers()
+    public_ids = _public_ids(read)
+    public = pl.Series(sorted(public_ids), dtype=pl.String)
+    # A customer number stands in many tables: each key is normalised once and held once.
+    normalised: dict[str, str] = {}
+    for table in metadata.sorted_tables:
+        for name in [c.name for c in table.columns if c.info.get("pii") is PII.DIRECT]:
+            column = read(table.name, name)
+            if column is None:
+                continue
+            numbers = bool(column.str.contains(r"^[0-9]+$").all())  # ASCII digits, every value
+            if numbers and name != "ip" and "personnummer" not in name:
+                _add_numbers(found, f"{table.name}.{name}", column, public, 2 if name == "phone" else 1)
+                continue
+            kind = f"{table.name}.{name}"
+            # some value has an ASCII character other than a digit: not a column of numbers
+            text = name != "ip" and bool(column.str.contains(r"[\x00-/:-\x7f]").any())
+            if text:
+                found.keys.setdefault(kind, set())
+                column = _add_ascii_text(found, kind, name, column)  # the values with other characters are left
+            values = column.to_list()
+            digits_only = not text and all(v.isdigit() for v in values)
+            if digits_only and values and max(len(v) for v in values) < MIN_NUMBER_DIGITS:
+                found.skipped[f"{table.name}.{name}"] = (
+                    f"numbers of at most {max(len(v) for v in values)} digits would match any count"
+                )
+                continue
+            keys = found.keys.setdefault(kind, set())
+            if name == "ip":
+                keys.update(v.strip() for v in values)
+                continue
+            if digits_only:
+                found.ambiguous.update(v for v in values if v in public_ids)
+                values = [v for v in values if v not in public_ids]
+            for value in values:
+                for variant in _variants(name, value):
+                    key = normalised.get(variant)
+                    if key is None:
+                        key = normalised[variant] = normalise(variant)
+                    if _searchable(found, kind, key):
+                        keys.add(key)
+    return found
+
+
+def _add_ascii_text(found: Identifiers, kind: str, name: str, column: pl.Series) -> pl.Series:
+    """Add the keys of the values of ``column`` written in ASCII alone; give back the others.
+
+    In ASCII, :func:`normalise` is lower case and the runs of ``[0-9A-Za-z_]`` joined by
+    spaces, and :func:`_variants`' digits are the characters ``0-9``: both are done on the
+    column, with what :func:`_searchable` counts counted the same way.
+    """
+    ascii = column.str.len_bytes() == column.str.len_chars()
+    text = column.filter(ascii)
+    variants = [text]
+    if "personnummer" in name:
+        digits = text.str.replace_all(r"[^0-9]", "")
+        twelve = digits.filter(digits.str.len_bytes() == 12)
+        variants += [digits, twelve.str.slice(2, 6) + "-" + twelve.str.slice(8)]
+    elif name == "phone":
+        variants.append(text.str.replace_all(r"[^0-9]", ""))
+    keys = pl.concat(variants).str.to_lowercase().str.extract_all(r"[0-9A-Za-z_]+").list.join(" ")
+    empty = keys == ""
+    short = ~empty & (keys.str.len_bytes() < MIN_NUMBER_DIGITS) & ~keys.str.contains(" ", literal=True)
+    if n_short := int(short.sum()):
+        found.short[kind] = found.short.get(kind, 0) + n_short
+    found.keys[kind].update(keys.filter(~empty & ~short).to_list())
+    return column.filter(~ascii)
+
+
+def _add_numbers(found: Identifiers, kind: str, column: pl.Series, public: pl.Series, variants: int) -> None:
+    """A column of ASCII whole numbers, as :func:`_collect` takes any column but as a column.
+
+    Such a value is its own key (:func:`normalise` gives it back). A number that is also a
+    non-personal id is ambiguous, one shorter than :data:`MIN_NUMBER_DIGITS` is counted in
+    ``short`` (once per variant: a phone number is tried as written and as its digits, the
+    same here), and a column of short numbers only is skipped.
+    """
+    width = column.str.len_bytes()
+    longest = int(cast(int, width.max())) if column.len() else 0
+    if column.len() and longest < MIN_NUMBER_DIGITS:
+        found.skipped[kind] = f"numbers of at most {longest} digits would match any count"
+        return
+    keys = found.keys.setdefault(kind, set())
+    shared = column.is_in(public.implode())
+    found.ambiguous.update(column.filter(shared).to_list())
+    short = (width < MIN_NUMBER_DIGITS) & ~shared
+    if n_short := int(short.sum()) * variants:
+        found.short[kind] = found.short.get(kind, 0) + n_short
+    keys.update(column.filter(~shared & ~short).to_list())
+
+
+def identifiers(evidence_dir: str | Path) -> Identifiers:
+    """Every direct identifier in the evidence files of ``evidence_dir`` (``<table>.parquet`` or ``.csv``).
+
+    A customer number that the evidence also uses as a non-personal id (a listing number,
+    say) cannot be told apart in text: it is left out and counted in ``ambiguous``.
+    """
+    return _collect(_file_reader(Path(evidence_dir)))
+
+
+def case_identifiers(case: Case) -> Identifiers:
+    """Every direct identifier in the tables of an open case, as :func:`identifiers` finds them in files."""
+    return _collect(_case_reader(case))
+
+
+def add_values(ids: Identifiers, kind: str, values: Iterable[object], *, own_text: str = "") -> None:
+    """Add ``values`` (text, or lists of text; other values are ignored) as keys of ``kind``.
+
+    A value whose words stand in ``own_text`` (what the reports say whatever the case, such
+    as the notebooks' prose and the rule set's examples) cannot be told apart from it: it is
+    set aside and counted in ``set_aside``.
+    """
+    own = f" {normalise(own_text)} "
+    keys = ids.keys[kind] = set(ids.keys.get(kind, ()))  # a set of its own: a copy's sets are shared
+    for value in values:
+        for text in value if isinstance(value, (list, tuple)) else [value]:
+            key = normalise(text) if isinstance(text, str) else ""
+            if not _searchable(ids, kind, key):
+                continue
+            if f" {key} " in own:
+                ids.set_aside[kind] = ids.set_aside.get(kind, 0) + 1
+            else:
+                keys.add(key)
+    if not keys:
+        del ids.keys[kind]
+    ids._firsts = None
+
+
+def without_figures(ids: Identifiers, root: str | Path) -> Identifiers:
+    """``ids`` less the numbers that equal a whole-number figure recorded in a ``findings.json`` under ``root``.
+
+    At stockholm scale customer numbers are 7-digit and dense, so a count such as 2 210 728
+    page views is also some member's customer number. A figure the set records with its
+    description is a count, not that member; it is set aside and named in ``figures``. The
+    same number anywhere else in the set cannot be told apart from the count, so it is not
+    searched either: the scan says so rather than flag every large count.
+    """
+    recorded: set[str] = set()
+    for path in sorted(Path(root).rglob("findings.json")):
+        entries = json.loads(path.read_text(encoding="utf-8"))
+        for entry in entries.values() if isinstance(entries, dict) else ():
+            value = entry.get("value") if isinstance(entry, dict) else None
+            if isinstance(value, int) and not isinstance(value, bool) and len(str(abs(value))) >= MIN_NUMBER_DIGITS:
+                recorded.add(str(abs(value)))
+    hidden = {k for found in ids.keys.values() for k in recorded & found}
+    if not hidden:
+        return ids
+    out = ids.copy()  # its first words still include the set-aside numbers: harmless, keys are matched whole
+    # only the kinds that hold a hidden number are copied: the others (millions of keys) stay shared
+    out.keys = {kind: found - hidden if hidden & found else found for kind, found in ids.keys.items()}
+    out.keys = {kind: found for kind, found in out.keys.items() if found}
+    out.figures |= hidden
+    return out
