@@ -116,3 +116,26 @@ def test_public_skipped_members_of_a_case_without_skips(outside_db, monkeypatch)
     review = review_fairness(open_case(outside_db))
     assert review.replay.skipped.height == 0
     assert skipped_members(review, "public").height == 0
+
+
+def test_public_queue_time_of_a_small_case_is_withheld_not_a_failed_report(outside_db):
+    """Two contracts (one per district, both 2013) cannot be published by district and year,
+    nor by year (a single 1-4 cell is its own total): the public page says so instead of the
+    report failing with TooFewToShow. Investigators keep every row."""
+    from workbench.fairness import queue_time, review_fairness
+    from workbench.i18n import set_language
+    from workbench.widgets.fairness_charts import queue_time_chart
+
+    review = review_fairness(open_case(outside_db))
+    assert queue_time(review, "investigator")["n"].to_list() == [1, 1]  # Kungsholmen, Södermalm
+    try:
+        for language, words in (("en", "withheld: too few to show by district"), ("sv", "undanhållet")):
+            set_language(language)
+            public = queue_time(review, "public")
+            assert public.height == 1 and public["median_queue_years"].null_count() == 1
+            assert public["note"][0].startswith(words)
+            assert "Södermalm" not in str(public.rows())
+            spec = queue_time_chart(public).to_dict()
+            assert words in str(spec)
+    finally:
+        set_language("en")
