@@ -139,3 +139,21 @@ def test_public_queue_time_of_a_small_case_is_withheld_not_a_failed_report(outsi
             assert words in str(spec)
     finally:
         set_language("en")
+
+
+def test_audience_copy_of_a_notebook_is_rendered_in_swedish(tmp_path):
+    """A multi-audience run renders the auditor and public pages from X.auditor.ipynb and
+    X.public.ipynb; those must get the Swedish Markdown as X.ipynb does (an outside run with
+    --language sv showed English headings and prose on both)."""
+    import shutil
+
+    from workbench.reportset.build import render_html
+
+    notebook = Path(__file__).parents[1] / "notebooks" / "00_case_overview.ipynb"
+    for name in ("00_case_overview.ipynb", "00_case_overview.public.ipynb", "00_case_overview.auditor.ipynb"):
+        copy = tmp_path / name
+        shutil.copy(notebook, copy)
+        audience = name.split(".")[1] if name.count(".") == 2 else "investigator"
+        html = render_html(copy, tmp_path / f"{name}.html", audience=audience, provenance="", opening="", language="sv")
+        text = html.read_text(encoding="utf-8")
+        assert "Vad ärendet innehåller" in text and "What the case holds" not in text, name
