@@ -157,3 +157,15 @@ def test_audience_copy_of_a_notebook_is_rendered_in_swedish(tmp_path):
         html = render_html(copy, tmp_path / f"{name}.html", audience=audience, provenance="", opening="", language="sv")
         text = html.read_text(encoding="utf-8")
         assert "Vad ärendet innehåller" in text and "What the case holds" not in text, name
+
+
+def test_quarantine_summary_quotes_no_value(outside_db):
+    """The case overview (every audience) shows the summary: a duplicate customer number or a
+    bad value must not be in it, only where and why. Found when an outside case with 7-digit
+    customer numbers failed the auditor set's leak scan on 'duplicate key applicant_id=…'."""
+    summary = run("quarantine_summary", open_case(outside_db))
+    assert summary["n"].sum() == len(QUARANTINED)
+    text = " ".join(summary["reason"].to_list())
+    for *_, value in QUARANTINED:
+        assert value not in text, value
+    assert "duplicate key applicant_id=…: first loaded from line 5" in text
