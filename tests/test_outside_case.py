@@ -169,3 +169,27 @@ def test_quarantine_summary_quotes_no_value(outside_db):
     for *_, value in QUARANTINED:
         assert value not in text, value
     assert "duplicate key applicant_id=…: first loaded from line 5" in text
+
+
+def test_a_figure_of_one_reads_in_the_singular(tmp_path):
+    """The outside case's public page 02 read "1 sessions cannot be settled", "1 people made
+    some change" and "1 accounts had 2 fields changed"; a figure of 1 takes the singular, in
+    both languages, and other figures keep the plural."""
+    from workbench.findings import Findings
+    from workbench.i18n import set_language
+    from workbench.wording import singular_after_one
+
+    findings = Findings(tmp_path, audience="public")
+    findings.record("n_people", 1, "People")
+    findings.record("n_accounts", 1, "Accounts")
+    findings.record("n_fields", 2, "Fields")
+    text = findings.text("**{n_people}** people made some change; {n_accounts} accounts had {n_fields} fields changed.")
+    assert text == "**1** person made some change; 1 account had 2 fields changed."
+    assert singular_after_one("21 sessions, 1\u202f001 sessions, 0.1 accounts", "en") == (
+        "21 sessions, 1\u202f001 sessions, 0.1 accounts"
+    )
+    try:
+        set_language("sv")
+        assert singular_after_one("**1** sessioner och 2 konton; 1 konton") == "**1** session och 2 konton; 1 konto"
+    finally:
+        set_language("en")
