@@ -191,5 +191,7 @@ def test_a_figure_of_one_reads_in_the_singular(tmp_path):
     try:
         set_language("sv")
         assert singular_after_one("**1** sessioner och 2 konton; 1 konton") == "**1** session och 2 konton; 1 konto"
+        # A template may break its line between the figure and the noun (Art. 33 summary).
+        assert singular_after_one("inkomster i 1\nkonton tills") == "inkomster i 1\nkonto tills"
     finally:
         set_language("en")

@@ -101,7 +101,5 @@ def singular_after_one(text: str, language: str | None = None) -> str:
     nouns = _SINGULAR.get(language or current_language(), {})
     if not nouns:
         return text
-    pattern = re.compile(
-        r"(?<![\w.,\u202f\u00a0–-])(\*\*1\*\*|1)([ \u00a0])(" + "|".join(map(re.escape, nouns)) + r")\b"
-    )
+    pattern = re.compile(r"(?<![\w.,\u202f\u00a0–-])(\*\*1\*\*|1)(\s+)(" + "|".join(map(re.escape, nouns)) + r")\b")
     return pattern.sub(lambda m: m.group(1) + m.group(2) + nouns[m.group(3)], text)
