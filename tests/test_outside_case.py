@@ -6,7 +6,7 @@ quotes, semicolons and newlines inside text fields, empty optional columns, an e
 (``fees.csv``: header only), two logins at the same second (s-b, s-c at 17:41:00Z), a session
 without a logout (s-b), a login and a profile change at the night the clocks went back
 (2013-10-27T01:00Z), a deployment log without the fix's release, an error page carrying an
-account id, and ten bad rows.
+account id, and eleven bad rows.
 
 Worked out by hand (UTC):
 
@@ -20,7 +20,7 @@ Worked out by hand (UTC):
 - Incident window: deployed 17:00 (4.12.0), login disabled 19:00, fix 08:00 on the 14th,
   re-enabled 09:00. The deployment log has no release for the fix, so the incident log's clock
   cannot be estimated (offset unknown), and its times stay as logged.
-- Quarantined: the ten rows listed in QUARANTINED below (line = the physical line the record
+- Quarantined: the eleven rows listed in QUARANTINED below (line = the physical line the record
   starts on; applicants 1002 spans lines 3-4, profile change 3 lines 4-5).
 """
 
@@ -43,6 +43,7 @@ CASE_DIR = Path(__file__).parent / "data" / "outside_case"
 QUARANTINED = {
     ("outside_case/applicants.csv", 10, "status", "pending"),
     ("outside_case/applicants.csv", 11, "applicant_id", "1003"),
+    ("outside_case/applicants.csv", 12, "student", "yes"),  # protected_identity 'no' too, under "also:"
     ("outside_case/handler_actions.csv", 7, "handler_id", "99"),
     ("outside_case/incident_actions.csv", 6, "action", "shrug"),
     ("outside_case/interests.csv", 7, "applicant_id", "9999"),
@@ -169,6 +170,7 @@ def test_quarantine_summary_quotes_no_value(outside_db):
     for *_, value in QUARANTINED:
         assert value not in text, value
     assert "duplicate key applicant_id=…: first loaded from line 5" in text
+    assert "'no'" not in text and "protected_identity: '…' is not a boolean" in text
 
 
 def test_a_figure_of_one_reads_in_the_singular(tmp_path):
