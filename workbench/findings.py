@@ -35,7 +35,7 @@ from .i18n import finding_label, translate
 from .markup import markdown_text, visible
 from .settings import OUT_DIR_ENV
 from .values import Bounds, Unknown, format_value, is_unknown, iso_duration, unknown_reason
-from .wording import say
+from .wording import say, singular_after_one
 
 __all__ = [
     "FILENAME",
@@ -292,7 +292,7 @@ class Findings:
         values = {
             k: say("unknown_word") if is_unknown(v) else shown(format_value(v, k)) for k, v in self._shown.items()
         }
-        body = chosen.format_map(values)
+        body = singular_after_one(chosen.format_map(values))
         if gaps:
             body += " *" + say("unknown_because", reasons=_because(gaps.values(), self.absent)) + "*"
         return body

@@ -380,6 +380,8 @@ def suppress(
                 dtype=pl.String,
             )
         )
-    rows_hidden = pl.Series([any((r, c) in hidden for c in range(len(counts))) for r in range(frame.height)])
+    rows_hidden = pl.Series(
+        [any((r, c) in hidden for c in range(len(counts))) for r in range(frame.height)], dtype=pl.Boolean
+    )
     blanked = [pl.when(pl.lit(rows_hidden)).then(None).otherwise(pl.col(m)).alias(m) for m in measures]
     return frame.with_columns(shown).with_columns(blanked)

@@ -130,7 +130,35 @@ def queue_time(review: FairnessReview, audience: str) -> pl.DataFrame:
     )
     # For the public a median beside any hidden count (1–4 or complementary) is blanked by
     # the suppression itself, so a blank marks no more than the count's own label does.
-    return fit(frame, who, columns=TAGS, counts=["n"])
+    if who.sees_rows:
+        return fit(frame, who, columns=TAGS, counts=["n"])
+    try:
+        return fit(frame, who, columns=TAGS, counts=["n"])
+    except TooFewToShow:
+        pass
+    # Too few allocations per district and year (a small case): coarsen to all districts per
+    # year, else withhold the figures (docs/disclosure.md), saying so in ``note``.
+    everywhere = pl.lit(translate("all districts"))
+    per_year = (
+        review.replay.allocations.group_by("year")
+        .agg(n=pl.len().cast(pl.Int64), median_queue_years=(pl.col("winner_queue_days") / 365.25).median())
+        .sort("year")
+        .select(everywhere.alias("district"), "year", "n", "median_queue_years")
+    )
+    try:
+        shown = fit(per_year, who, columns=TAGS, counts=["n"])
+        return shown.with_columns(note=pl.lit(withheld_note("district", "by year")))
+    except TooFewToShow:
+        pass
+    return pl.DataFrame(
+        {"district": [translate("all districts")], "year": [None], "n": [None], "median_queue_years": [None]},
+        schema={
+            "district": pl.String,
+            "year": per_year.schema["year"],
+            "n": pl.String,
+            "median_queue_years": pl.Float64,
+        },
+    ).with_columns(note=pl.lit(withheld_note("district")))
 
 
 def flag_timeline(review: FairnessReview, audience: str, handlers: list[int] | None = None) -> pl.DataFrame:

@@ -119,6 +119,12 @@ def _incident_log(case: Case) -> dict[str, Any]:
         "high_seconds": None,
         "pairs": fix.height,
     }
+    # The release that opened the incident is not its fix: when the deployment log lacks the
+    # fix, pairing the logged fix with that release would read hours of gap as clock offset.
+    opened = window["deployed_at"][0]
+    if opened is not None:
+        fix = fix.filter(pl.col("deployed_at") > opened)
+    out["pairs"] = fix.height
     if fix.height:
         nearest = fix.sort(pl.col("difference_seconds").abs()).row(0, named=True)
         out["offset_seconds"] = int(round(nearest["difference_seconds"]))
@@ -127,9 +133,13 @@ def _incident_log(case: Case) -> dict[str, Any]:
     pause = run("login_pause", case) if disabled is not None and enabled is not None else None
     if pause is not None and pause.height and disabled is not None and enabled is not None:
         p = pause.row(0, named=True)
-        out["low_seconds"] = int(math.floor((enabled - p["resumed_at"]).total_seconds()))
-        out["high_seconds"] = int(math.ceil((disabled - p["paused_at"]).total_seconds()))
-        if out["offset_seconds"] is not None:
+        low = int(math.floor((enabled - p["resumed_at"]).total_seconds()))
+        high = int(math.ceil((disabled - p["paused_at"]).total_seconds()))
+        # A longest pause that brackets no shutdown (logins never resumed after it) allows no
+        # offset at all: low > high. Then the pause says nothing, rather than an empty interval.
+        if low <= high:
+            out["low_seconds"], out["high_seconds"] = low, high
+        if out["offset_seconds"] is not None and low <= high:
             out["uncertainty_seconds"] = max(
                 out["offset_seconds"] - out["low_seconds"], out["high_seconds"] - out["offset_seconds"], 0
             )

@@ -193,7 +193,7 @@ def check_references(good: pl.DataFrame, table: str, parents: ParentKeys) -> tup
         col = pl.col(ref.column)
         reason = pl.format(
             f"orphan: {ref.column} '{{}}' has no row in {ref.parent}; "
-            f"allowed: a {ref.parent_column} loaded into {ref.parent}.{ref.parent_column}",
+            f"allowed: {_article(ref.parent_column)} {ref.parent_column} loaded into {ref.parent}.{ref.parent_column}",
             col.cast(pl.String),
         )
         problem = pl.struct(
@@ -207,3 +207,8 @@ def check_references(good: pl.DataFrame, table: str, parents: ParentKeys) -> tup
         return ok, _empty()
     problems = bad.select(LINE, pl.col("__orphan").struct.unnest(), _record(names))
     return ok, problems.select(list(PROBLEMS_SCHEMA)).cast(PROBLEMS_SCHEMA)
+
+
+def _article(word: str) -> str:
+    """'an' before a vowel (an applicant_id), else 'a' (a session_id)."""
+    return "an" if word[:1].lower() in "aeiou" else "a"

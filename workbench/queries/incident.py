@@ -47,6 +47,7 @@ from .websessions import (
     START,
     check_window,
     idle_minutes,
+    rendering,
     session_end,
 )
 
@@ -158,7 +159,12 @@ def mismatched_select() -> sa.Select:
             sa.func.count().label("n_pages"),
         )
         .select_from(_VIEWS.join(_LOGINS, _LOGINS.c.session_id == _VIEWS.c.session_id))
-        .where(_VIEWS.c.account_id.is_not(None), _VIEWS.c.account_id != _LOGINS.c.applicant_id)
+        .where(
+            _VIEWS.c.account_id.is_not(None),
+            _VIEWS.c.account_id != _LOGINS.c.applicant_id,
+            # An error page (a 500 with the account id in its log line) rendered nothing.
+            rendering(_VIEWS.c.path, _VIEWS.c.status),
+        )
         .group_by(_VIEWS.c.session_id, _LOGINS.c.applicant_id, _VIEWS.c.account_id, _LOGINS.c.time)
     )
 

@@ -66,17 +66,37 @@ def manifest() -> sa.Select:
     return sa.select(_MANIFEST)
 
 
+def _quoted_values_out(frame: pl.DataFrame, values: Mapping[str, Any]) -> pl.DataFrame:
+    """Put ``'…'`` for the other columns' quoted values too (``also: protected_identity: '0' …``), and count again."""
+    keys = ["file", "table", "column", "reason"]
+    return (
+        frame.with_columns(pl.col("reason").str.replace_all(r"'[^']*'", "'…'"))
+        .group_by(keys, maintain_order=True)
+        .agg(pl.col("n").sum().cast(frame.schema["n"]))
+        .sort(keys, nulls_last=True, maintain_order=True)
+    )
+
+
 @query(
     domain=DOMAIN,
     description="Quarantined rows counted per file, table, column and reason.",
     columns={"file": PII.NONE, "table": PII.NONE, "column": PII.NONE, "reason": PII.NONE, "n": PII.NONE},
     sort=("file", "table", "column", "reason"),
+    finish=_quoted_values_out,
 )
 def quarantine_summary() -> sa.Select:
-    """Group the quarantine by where and why; the offending values stay out of the result."""
+    """Group the quarantine by where and why; the offending values stay out of the result.
+
+    A reason quotes its row's value (``duplicate key applicant_id=1048213``, ``'sms' is not an
+    allowed value``); the summary, which every audience's case overview shows, puts ``…`` in
+    its place. The value may be a customer number or a personnummer, and with it in the page the
+    auditor and public sets failed their leak scan. The quarantine table keeps it.
+    """
     q = _QUARANTINE
-    keys = (q.c.file, q.c.table, q.c.column, q.c.reason)
-    return sa.select(*keys, sa.func.count().label("n")).group_by(*keys)
+    no_value = sa.or_(q.c.value.is_(None), q.c.value == "")
+    reason = sa.case((no_value, q.c.reason), else_=sa.func.replace(q.c.reason, q.c.value, "…"))
+    keys = (q.c.file, q.c.table, q.c.column, reason.label("reason"))
+    return sa.select(*keys, sa.func.count().label("n")).group_by(*keys[:3], reason)
 
 
 def incident_window_select() -> sa.Select:

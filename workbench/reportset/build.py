@@ -172,8 +172,16 @@ def _render_html(notebook, html_path, audience, provenance, opening, language) -
 
 
 def _report_name(notebook: str | Path) -> str:
-    """The report notebook a file is, as the catalogue names it: ``00_case_overview`` for ``…/00_case_overview.ipynb``."""
-    return Path(notebook).stem
+    """The report notebook a file is, as the catalogue names it: ``00_case_overview`` for ``…/00_case_overview.ipynb``.
+
+    An audience's own copy of a multi-audience run, ``00_case_overview.public.ipynb``, is the
+    same notebook: without dropping the suffix its Markdown found no translation and the
+    auditor and public pages of a ``--language sv`` run kept their English prose.
+    """
+    stem = Path(notebook).stem
+    for audience in ("investigator", "auditor", "public"):
+        stem = stem.removesuffix(f".{audience}")
+    return stem
 
 
 def _biggest_outputs(nb, n: int = 3) -> str:

@@ -207,9 +207,18 @@ def power_chart(power: pl.DataFrame, *, target: float = 0.8, title: str | None =
 def queue_time_chart(queue_time: pl.DataFrame, *, title: str | None = None) -> alt.Chart | alt.LayerChart:
     """Heat map of the winners' median queue time by district and year.
 
-    ``queue_time`` has ``district``, ``year``, ``n`` and ``median_queue_years``.
+    ``queue_time`` has ``district``, ``year``, ``n`` and ``median_queue_years``, and for the
+    public maybe a ``note`` saying the districts were pooled or the figures withheld; the
+    chart shows it as its subtitle.
     """
     title = title or chart_text("queue_time_title")
+    note = (
+        [translate(n) for n in queue_time["note"].drop_nulls().unique().to_list()]
+        if "note" in queue_time.columns
+        else []
+    )
+    heading: str | alt.TitleParams = alt.TitleParams(title, subtitle=note) if note else title
+    queue_time = queue_time.drop("note", strict=False)
     data = _numeric(queue_time, "n").with_columns(shown_n=queue_time["n"].cast(pl.String))
     cells = (
         alt.Chart(data)
@@ -226,7 +235,7 @@ def queue_time_chart(queue_time: pl.DataFrame, *, title: str | None = None) -> a
             ],
         )
         .properties(
-            width=60 * max(1, data["year"].n_unique()), height=16 * max(1, data["district"].n_unique()), title=title
+            width=60 * max(1, data["year"].n_unique()), height=16 * max(1, data["district"].n_unique()), title=heading
         )
     )
     # A hidden cell has no median (blanked); it is outlined and labelled "1–4" or "[suppressed]".
