@@ -228,3 +228,8 @@ def test_the_report_set_starts_its_longest_notebook_first(tiny_duckdb, tmp_path,
     assert sorted(started) == sorted(catalogue) and len(catalogue) >= 2
     assert started == sorted(catalogue, reverse=True)
     assert started[0].startswith("03_")
+    # one worker: no order is quicker, so the catalogue's order is kept
+    started.clear()
+    with pytest.raises(RuntimeError, match="stop before running"):
+        build_report(tiny_duckdb, list(AUDIENCES), tmp_path / "one", workers=1)
+    assert started == catalogue

@@ -68,6 +68,8 @@ def shown(text: str) -> tuple:
         return _range(m[2], m[1], m[3])
     if text == "none":
         return ("number", 0.0, 0.0)
+    if text.endswith(" percentage points"):  # a difference of two shares: read as the percentages are
+        text = text.removesuffix(" percentage points") + "%"
     if (n := _number(text.removesuffix("%"))) is not None:
         decimals = len(text.removesuffix("%").partition(".")[2])
         return ("percent" if text.endswith("%") else "number", n, 0.5 * 10**-decimals)

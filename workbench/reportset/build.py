@@ -401,7 +401,7 @@ def build_report(
             # read once for every audience's leak scan, while the notebooks run
             scanned = any(not Audience.parse(a).sees_identifiers for a in audiences)
             case_ids = shared_identifiers(case, background=scanned)
-            execute_many(start_order(jobs), workers=workers, on_done=render)
+            execute_many(start_order(jobs, workers), workers=workers, on_done=render)
             indexes = []
             for a in audiences:
                 reports = [entries[a][nb] for nb in paths]

@@ -242,8 +242,12 @@ def _run_in_process(job: Job, scratch: Path) -> str | None:
         return json.loads(result_path.read_text(encoding="utf-8"))["error"]
 
 
-def start_order(jobs: list[Job]) -> list[Job]:
+def start_order(jobs: list[Job], workers: int | None = None) -> list[Job]:
     """``jobs`` in the order to start them: the highest-numbered notebook first (``03_x`` before ``00_x``).
+
+    With one worker (``workers``, as :func:`execute_many` takes it) the order cannot shorten
+    the run, and the notebooks keep the order they were given: progress, and a stop on a case
+    that changed between notebooks, follow the catalogue.
 
     With fewer workers than notebooks, the set is done soonest when the longest notebook
     starts first. The later notebooks are the longer analyses: at stockholm scale 03 ran
@@ -251,6 +255,8 @@ def start_order(jobs: list[Job]) -> list[Job]:
     and 02 and then ran alone on one core for 20 s or more. Each notebook runs in its own
     process and kernel, so the order changes no result.
     """
+    if max(1, min(workers or os.cpu_count() or 1, len(jobs))) == 1:
+        return list(jobs)
     return sorted(jobs, key=lambda job: job.notebook.name, reverse=True)
 
 
