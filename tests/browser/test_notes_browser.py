@@ -12,7 +12,6 @@ time and says one message was set by hand (the effect tests/test_notes_in_report
 from __future__ import annotations
 
 import shutil
-import urllib.request
 from datetime import datetime
 from pathlib import Path
 
@@ -30,17 +29,6 @@ def _expect():
     from playwright.sync_api import expect
 
     return expect
-
-
-def _end_kernels(lab) -> None:  # noqa: F811
-    """Shut down every kernel session of the server, so the next page starts from nothing but the files."""
-    for session in lab.api("/api/sessions"):
-        request = urllib.request.Request(
-            lab.url(f"/api/sessions/{session['id']}"),
-            method="DELETE",
-            headers={"Authorization": f"token {lab.token}"},
-        )
-        urllib.request.urlopen(request, timeout=10).close()
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +120,7 @@ def test_tag_and_comment_in_the_widgets_reload_and_see_them_then_notebook_01_fol
     ]
 
     # Notebook 01 with the notes, started in a page of its own while the explore notebook is reopened.
-    _end_kernels(lab)
+    lab.end_kernels()
     out = lab.root / "nb01-notes-out"
     nb01 = parameterized_copy(
         NOTEBOOKS / "01_incident_reconstruction.ipynb",

@@ -17,7 +17,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 from labkit import LabPage, browser, lab, parameterized_copy  # noqa: F401  (fixtures)
-from test_notes_browser import _end_kernels
 
 pytestmark = pytest.mark.browser
 
@@ -97,7 +96,7 @@ def test_keys_and_a_button_label_through_the_notes_and_a_reload_shows_the_labels
     assert saved == {second["message_id"]: ("confirmed",), third["message_id"]: ("false-positive",)}
 
     # The reload: a new kernel on the notebook sees only what the notes kept.
-    _end_kernels(lab)
+    lab.end_kernels()
     page = LabPage(browser, lab, name, workspace="triage-again")
     try:
         page.run_through(REVIEW_CELL, timeout=240)
