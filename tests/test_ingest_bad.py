@@ -109,6 +109,7 @@ QUARANTINED = {
 # folder -> regular expression the single error message must match (file named first)
 REFUSED = {
     "missing_column": r"^missing_column/logins\.csv: missing column 'method'; table logins requires the columns time, session_id, applicant_id, method, ip, user_agent$",
+    "misspelt_column": r"^misspelt_column/logins\.csv: missing column 'method'; the header \(line 1\) has 'metod' in column 4 \(is it 'method' misspelt\?\) instead; table logins requires the columns time, session_id, applicant_id, method, ip, user_agent$",
     "extra_column": r"^extra_column/logins\.csv: unexpected column 'browser'; allowed are only the columns of table logins: time, session_id, applicant_id, method, ip, user_agent \(remove or rename the extra column\)$",
     "truncated_parquet": r"^truncated_parquet/logins\.parquet: truncated Parquet file: the footer signature PAR1 is missing at the end \(859 bytes\); allowed: a complete Parquet file",
     "latin1": r"^latin1/listings\.csv: not UTF-8 at line 2: byte 0xF6 in '210345,Stockholmshem,Södermalm,.*' \(Latin-1 or Windows-1252\?\); allowed: UTF-8 text",

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import difflib
 import hashlib
 import io
 import os
@@ -331,13 +332,25 @@ def _check_columns(source: EvidenceFile) -> None:
     if missing:
         raise EvidenceError(
             f"{source.label}: missing column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}; "
-            f"table {source.table} requires the columns {', '.join(declared)}"
+            f"{_instead(source.columns, missing, extra)}table {source.table} requires the columns {', '.join(declared)}"
         )
     if extra:
         raise EvidenceError(
             f"{source.label}: unexpected column{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}; "
             f"allowed are only the columns of table {source.table}: {', '.join(declared)} (remove or rename the extra column)"
         )
+
+
+def _instead(header: list[str], missing: list[str], extra: list[str]) -> str:
+    """The header's unknown columns, each with the missing column it may be a misspelling of."""
+    if not extra:
+        return ""
+    said = []
+    for name in extra:
+        close = difflib.get_close_matches(name.lower(), missing, n=1, cutoff=0.6)
+        guess = f" (is it {close[0]!r} misspelt?)" if close else ""
+        said.append(f"{name!r} in column {header.index(name) + 1}{guess}")
+    return f"the header (line 1) has {' and '.join(said)} instead; "
 
 
 def accepts(declared: pl.DataType, actual: pl.DataType) -> bool:
