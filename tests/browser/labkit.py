@@ -323,6 +323,8 @@ class LabPage:
         self.blocked: list[str] = []
         self.errors: list[str] = []
         self.context = browser.new_context(viewport={"width": 1500, "height": 1000})
+        # Generous waits, not retries: under `make test` another worker shares the two cores.
+        self.context.set_default_timeout(60_000)
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
@@ -452,7 +454,10 @@ class LabPage:
 def browser():
     """Debian's Chromium driven by playwright, shared by a module's tests."""
     executable = chromium_path()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # expect() waits 5 s by default; under `make test` another worker shares the two cores.
+    expect.set_options(timeout=20_000)
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
