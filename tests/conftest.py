@@ -101,6 +101,14 @@ def pytest_runtest_makereport(item, call):
 # --- pytest-xdist: whole files, and groups of files that share a build, to one worker (tests/xdistkit.py)
 
 
+def pytest_configure(config):
+    """With xdist workers, register the ``workbench`` kernel once here, before they can race to (``make install`` has)."""
+    if getattr(config.option, "numprocesses", None) and not os.environ.get("PYTEST_XDIST_WORKER"):
+        from workbench.reportset.kernel import ensure_kernel
+
+        ensure_kernel()
+
+
 def pytest_collection_modifyitems(config, items):
     """Under xdist, the groups and files of ``xdistkit.FIRST`` first (each worker collects the same order)."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
