@@ -19,4 +19,11 @@ if [ -z "${WORKBENCH_TEST_PG_URL:-}" ] && { command -v initdb || ls /usr/lib/pos
         echo "could not start PostgreSQL; its tests will skip (or fail under CI=true)" >&2
     fi
 fi
-"$python" -m pytest "$@"
+# Two workers (pytest-xdist): most tests drive one process at a time (a kernel, Chromium, a
+# `workbench` run) while pytest waits. --dist loadscope hands each worker whole files, and the
+# files that share an expensive session build together (XDIST_GROUPS in tests/conftest.py).
+# TEST_WORKERS=0 (or PYTEST_ARGS="-n 0" through make) runs everything in one process.
+workers=${TEST_WORKERS:-2}
+xdist=()
+if [ "$workers" != 0 ]; then xdist=(-n "$workers" --dist loadscope); fi
+"$python" -m pytest "${xdist[@]}" "$@"

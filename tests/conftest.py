@@ -96,3 +96,32 @@ def pytest_runtest_makereport(item, call):
         reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"skipped under CI=true, where every test must run: {reason}"
+
+
+# --- pytest-xdist: whole files, and groups of files that share a build, to one worker (tests/xdistkit.py)
+
+
+def pytest_configure(config):
+    """With xdist workers, register the ``workbench`` kernel once here, before they can race to (``make install`` has)."""
+    if getattr(config.option, "numprocesses", None) and not os.environ.get("PYTEST_XDIST_WORKER"):
+        from workbench.reportset.kernel import ensure_kernel
+
+        ensure_kernel()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under xdist, the groups and files of ``xdistkit.FIRST`` first (each worker collects the same order)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        from xdistkit import rank, scope
+
+        items.sort(key=lambda item: rank(scope(item.nodeid)))  # stable: the files keep their order
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: no error when it is not installed
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadscope`` (scripts/test.sh): whole files and ``xdistkit.GROUPS`` to one worker, in collection order."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdistkit import scheduler
+
+    return scheduler(config, log)

@@ -44,7 +44,12 @@ _READER_GRANTS = (
     "ALTER DEFAULT PRIVILEGES GRANT USAGE ON SCHEMAS TO workbench_reader",
     "REVOKE EXECUTE ON FUNCTION lo_create(oid), lo_creat(integer), lo_from_bytea(oid, bytea) FROM PUBLIC",
 )
-_CREATE_READER = "DO $$ BEGIN CREATE ROLE workbench_reader LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+# Race-free under pytest-xdist: when two workers create the role at once, the one that loses
+# gets unique_violation (on pg_authid's index), not duplicate_object.
+_CREATE_READER = (
+    "DO $$ BEGIN CREATE ROLE workbench_reader LOGIN; "
+    "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+)
 
 
 def reader_url(url: str | sa.URL) -> str:
@@ -77,7 +82,9 @@ def pg_url(request) -> str:
     """URL of a database created for this test module and dropped after it."""
     server = _require_server()
     module = re.sub(r"[^a-z0-9]+", "_", request.module.__name__.lower())[-30:]
-    name = f"wb_{module}_{uuid.uuid4().hex[:8]}"
+    # The xdist worker (gw0, gw1, ...) in the name too: both workers share make test's one server.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"wb_{worker}_{module}_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
     quoted = admin.dialect.identifier_preparer.quote(name)
     try:

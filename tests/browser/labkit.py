@@ -224,6 +224,16 @@ def parameterized_copy(notebook: Path, root: Path, parameters: dict) -> str:
     return notebook.name
 
 
+# anywidget gives a widget's model 2 s to initialise (AbortSignal.timeout(2000) in its runtime), then
+# reports "[anywidget] Failed to initialize model." as a page error. With the other `make test`
+# worker busy on the two cores, Chromium can take longer than that: seen once on a loaded machine,
+# the widget working all the same. Pages give such deadlines ten times as long (a generous
+# timeout, not a retry): an init that never finishes still fails the page's error check.
+_SLOWER_DEADLINES = """(() => {
+    const timeout = AbortSignal.timeout.bind(AbortSignal);
+    AbortSignal.timeout = (ms) => timeout(ms * 10);
+})();"""
+
 _NOTEBOOK = "(() => { const w = window.jupyterapp.shell.currentWidget; return w && w.content && w.sessionContext ? w : null; })()"
 
 _READY = f"""() => {{
@@ -323,6 +333,9 @@ class LabPage:
         self.blocked: list[str] = []
         self.errors: list[str] = []
         self.context = browser.new_context(viewport={"width": 1500, "height": 1000})
+        # Generous waits, not retries: under `make test` another worker shares the two cores.
+        self.context.set_default_timeout(60_000)
+        self.context.add_init_script(_SLOWER_DEADLINES)
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
@@ -452,7 +465,10 @@ class LabPage:
 def browser():
     """Debian's Chromium driven by playwright, shared by a module's tests."""
     executable = chromium_path()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # expect() waits 5 s by default; under `make test` another worker shares the two cores.
+    expect.set_options(timeout=20_000)
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
