@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -385,3 +387,29 @@ def test_the_readme_sql_makes_a_reader_open_case_accepts(evidence_dir, pg_url): 
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
             conn.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
         admin.dispose()
+
+
+def test_duckdb_draws_no_progress_bar_in_interactive_python(duck):
+    """In a notebook a slow query's progress bar is a widget, drawn or not by the load.
+
+    DuckDB turns it on where ``__main__`` has no file (a kernel, ``python -c``), so the check
+    runs in such a process.
+    """
+    code = (
+        "from workbench.case import open_case\n"
+        f"with open_case({str(duck)!r}) as case, case.connect() as conn:\n"
+        "    print(conn.exec_driver_sql(\"SELECT current_setting('enable_progress_bar')\").scalar_one())\n"
+    )
+    plain = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb; print(duckdb.connect().execute(\"SELECT current_setting('enable_progress_bar')\").fetchone()[0])",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert plain.stdout.strip() == "True"  # DuckDB's default there, which the case turns off
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -177,6 +177,11 @@ def lock_duckdb(dbapi_connection) -> None:
     try:
         cursor.execute("SELECT current_setting('lock_configuration')")
         if not cursor.fetchone()[0]:
+            # In a notebook (or any interactive Python) DuckDB draws a progress bar, an
+            # ipywidget, for a query slower than 2 s: a report page would then say "an
+            # interactive widget stands here" or not depending on the machine's load. A
+            # connection-local option, so only SET can turn it off, and only before the lock.
+            cursor.execute("SET enable_progress_bar = false")
             cursor.execute("SET GLOBAL TimeZone = 'UTC'")
             cursor.execute("SET lock_configuration = true")
         cursor.execute("SELECT current_setting('TimeZone')")
