@@ -43,6 +43,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "queue_start": ("kostart", "kodatum", "koplats"),
     "registered_at": ("registrerad", "registrerat", "skapad"),
     "status": ("tillstand",),
+    "year": ("ar", "avgiftsar", "betalningsar"),
+    "amount": ("belopp", "summa", "avgift"),
+    "paid_at": ("betald", "betalningsdag", "betalningsdatum", "betaldatum", "inbetald"),
+    "version": ("versionsnr",),
+    "description": ("beskrivning", "kommentar", "notering", "anteckning"),
+    "action": ("atgard", "handelse", "typ"),
+    "reason": ("orsak", "anledning"),
     "time": ("tid", "tidpunkt", "datetime", "timestamp"),
     "session_id": ("session", "sessionsid", "sessionid"),
     "method": ("metod", "inloggningsmetod"),
@@ -89,8 +96,11 @@ def _sniff_csv(path: Path, rel: str) -> _Found:
         text, encoding = raw.decode("cp1252", "replace"), "cp1252"
     lines = text.splitlines()
     delimiter = max(";,\t|", key=lambda d: sum(line.count(d) for line in lines[:20]))
-    counts = [line.count(delimiter) for line in lines[:20]]
-    header = next((i for i, c in enumerate(counts) if c == max(counts)), 0) + 1
+    # The header is the first line with as many fields as most lines have: a title line above
+    # it has fewer; a delimiter inside a quoted value does not count (csv splits the line).
+    counts = [len(fields) for fields in csv.reader(lines[:20], delimiter=delimiter)]
+    usual = max(sorted(set(counts)), key=counts.count) if counts else 0
+    header = next((i for i, c in enumerate(counts) if c == usual), 0) + 1
     rows = list(csv.reader(lines[header - 1 : header + 200], delimiter=delimiter))
     columns = rows[0] if rows else []
     samples = {c: [r[i] for r in rows[1:] if i < len(r) and r[i]] for i, c in enumerate(columns)}
@@ -105,6 +115,7 @@ def _sniff_csv(path: Path, rel: str) -> _Found:
 def _inputs(root: Path) -> list[_Found]:
     found: list[_Found] = []
     eml_dirs: set[Path] = set()
+    iis_dirs: dict[Path, _Found] = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
         if any(part.startswith(".") for part in path.relative_to(root).parts):
@@ -132,10 +143,18 @@ def _inputs(root: Path) -> list[_Found]:
         elif head.startswith(b"SQLite format 3"):
             found += _sqlite(path, rel)
         elif b"#Fields:" in head:
-            fields = next(line for line in head.decode("latin-1").splitlines() if line.startswith("#Fields:")).split()[
-                1:
+            directives = [
+                line.split()[1:] for line in head.decode("latin-1").splitlines() if line.startswith("#Fields:")
             ]
-            found.append(_Found({"iis": rel}, [*fields, "datetime"], {}, rel))
+            fields = list(dict.fromkeys(f for directive in directives for f in directive))  # all, where they change
+            if path.parent in iis_dirs:  # IIS writes a file a day: one source for the folder's logs
+                first = iis_dirs[path.parent]
+                glob = f"{path.parent.relative_to(root).as_posix()}/*{path.suffix}".removeprefix("./")
+                first.spec, first.label = {"iis": glob}, glob
+                first.columns = list(dict.fromkeys([*first.columns[:-1], *fields, "datetime"]))
+                continue
+            iis_dirs[path.parent] = _Found({"iis": rel}, [*fields, "datetime"], {}, rel)
+            found.append(iis_dirs[path.parent])
         elif suffix == ".log" or "access" in path.name:
             from .weblogs import COMBINED, format_columns
 
@@ -209,8 +228,9 @@ def write_draft(root: Path, out: Path) -> tuple[str, list[str]]:
     notes: list[str] = []
     taken: set[int] = set()
     for table in evidence.TABLES:
-        scored = sorted(((_score(table, f), i) for i, f in enumerate(inputs) if i not in taken), reverse=True)
-        if not scored or scored[0][0] < 2:
+        # Best score first; of equals, the first input (in path order), never an arbitrary one.
+        scored = sorted((-_score(table, f), i) for i, f in enumerate(inputs) if i not in taken)
+        if not scored or -scored[0][0] < 2:
             notes.append(f"{table}: no input found (left out; the case will hold it empty)")
             continue
         found = inputs[scored[0][1]]
