@@ -181,3 +181,16 @@ def test_map_init_places_each_export_by_its_columns_and_reads_a_folder_of_iis_lo
         "amount": "Belopp",
         "paid_at": "Betalningsdag",
     }
+
+
+def test_reasons_quote_the_value_as_written_in_the_declared_dialect(ingested):
+    # A decimal comma was quoted as rewritten ('200.50'), and a semicolon CSV's malformed
+    # record was told to have "comma-separated fields, quoting values that contain commas".
+    _, con, _ = ingested
+    q = _quarantine(con)
+    column, value, reason = q[("export/köavgifter.csv", 5)]
+    assert (column, value) == ("amount", "200,50") and reason.startswith("'200,50' is not a whole number")
+    _, value, reason = q[("export/inloggningar.csv", 10)]
+    assert value.startswith("2013-11-14 08:23:00;29b8ebfa02b3c4d5;1104;Mobilt BankID")
+    assert "6 semicolon-separated fields" in reason and "values that contain semicolons" in reason
+    assert "comma-separated" not in reason
