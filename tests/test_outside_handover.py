@@ -194,3 +194,15 @@ def test_reasons_quote_the_value_as_written_in_the_declared_dialect(ingested):
     assert value.startswith("2013-11-14 08:23:00;29b8ebfa02b3c4d5;1104;Mobilt BankID")
     assert "6 semicolon-separated fields" in reason and "values that contain semicolons" in reason
     assert "comma-separated" not in reason
+
+
+def test_map_init_leaves_a_utf8_bom_out_of_the_column_names(handover, tmp_path):
+    # Excel's "CSV UTF-8" starts with a BOM; ingest skips it, but the draft named the first
+    # column '\ufeffTidpunkt', which map check then did not find in the file.
+    (tmp_path / "h").mkdir()
+    text = (handover / "export" / "utloggningar.csv").read_bytes().decode("cp1252")
+    (tmp_path / "h" / "utloggningar.csv").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    write_draft(tmp_path / "h", tmp_path / "draft.yaml")
+    (table,) = yaml.safe_load((tmp_path / "draft.yaml").read_text(encoding="utf-8"))["tables"].values()
+    assert table["source"]["encoding"] == "utf-8"
+    assert table["columns"]["time"] == "Tidpunkt" and table["columns"]["session_id"] == "SessionsID"

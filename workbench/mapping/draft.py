@@ -91,7 +91,7 @@ class _Found:
 def _sniff_csv(path: Path, rel: str) -> _Found:
     raw = path.read_bytes()[:65536]
     try:
-        text, encoding = raw.decode("utf-8"), "utf-8"
+        text, encoding = raw.decode("utf-8-sig"), "utf-8"  # a BOM (Excel's "CSV UTF-8") is no part of the header
     except UnicodeDecodeError:
         text, encoding = raw.decode("cp1252", "replace"), "cp1252"
     lines = text.splitlines()
