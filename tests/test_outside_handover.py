@@ -206,3 +206,27 @@ def test_map_init_leaves_a_utf8_bom_out_of_the_column_names(handover, tmp_path):
     (table,) = yaml.safe_load((tmp_path / "draft.yaml").read_text(encoding="utf-8"))["tables"].values()
     assert table["source"]["encoding"] == "utf-8"
     assert table["columns"]["time"] == "Tidpunkt" and table["columns"]["session_id"] == "SessionsID"
+
+
+def test_verify_re_hashes_the_hand_over_a_mapped_case_was_ingested_from(handover, ingested):
+    # The manifest's paths are relative to the hand-over, not to the case's folder as for a
+    # v1 ingest: verify re-hashed none of them ("not found beside the case") and could not
+    # see a changed export. It now finds the hand-over by the mapping's sha256.
+    from workbench.case import open_case
+    from workbench.reportset.provenance import case_fingerprint
+    from workbench.reportset.verification import Verification, _rehash_evidence
+
+    _, _, case = ingested
+    fingerprint = case_fingerprint(open_case(case))
+    result = Verification()
+    _rehash_evidence(open_case(case), fingerprint, result)
+    assert result.evidence_rehashed == len(RECONCILED) + 1 and not result.differences  # and the mapping
+    export = handover / "export" / "köavgifter.csv"
+    kept = export.read_bytes()
+    try:
+        export.write_bytes(kept.replace(b"200,00", b"100,00", 1))
+        result = Verification()
+        _rehash_evidence(open_case(case), fingerprint, result)
+        assert len(result.differences) == 1 and str(export) in result.differences[0]
+    finally:
+        export.write_bytes(kept)
