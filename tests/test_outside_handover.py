@@ -18,7 +18,7 @@ from workbench import evidence
 from workbench.ingest.batch import LINE
 from workbench.ingest.mbox import MessageProblem, message_fields
 from workbench.ingest.validate import check_values
-from workbench.mapping import ingest_mapped
+from workbench.mapping import MappingError, ingest_mapped
 from workbench.mapping.draft import write_draft
 from workbench.queries import run
 from workbench.queries.absence import absent
@@ -230,3 +230,19 @@ def test_verify_re_hashes_the_hand_over_a_mapped_case_was_ingested_from(handover
         assert len(result.differences) == 1 and str(export) in result.differences[0]
     finally:
         export.write_bytes(kept)
+
+
+def test_a_mapping_saved_as_ansi_is_refused_naming_line_column_and_byte(handover, tmp_path):
+    # Notepad's 'ANSI' (Windows-1252) gave "cannot read the mapping: 'utf-8' codec can't
+    # decode byte 0xf6 in position 27": no line, nothing about what to do.
+    mapping = tmp_path / "ansi.yaml"
+    text = (handover / "mapping.yaml").read_text(encoding="utf-8")
+    mapping.write_bytes(text.replace("\n", "\r\n").encode("cp1252"))
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if not t.isascii())
+    column = next(i for i, c in enumerate(text.splitlines()[line - 1], 1) if not c.isascii())
+    with pytest.raises(MappingError) as caught:
+        ingest_mapped(handover, mapping, case_url=tmp_path / "case.db", progress=False)
+    message = str(caught.value)
+    assert message.startswith(f"{mapping}:{line}: byte 0x") and f"at column {column} is not UTF-8" in message
+    assert "allowed: a mapping saved as UTF-8" in message and "\\x" in message  # the bad byte shown, not replaced
+    assert not (tmp_path / "case.db").exists()
