@@ -246,3 +246,20 @@ def test_a_mapping_saved_as_ansi_is_refused_naming_line_column_and_byte(handover
     assert message.startswith(f"{mapping}:{line}: byte 0x") and f"at column {column} is not UTF-8" in message
     assert "allowed: a mapping saved as UTF-8" in message and "\\x" in message  # the bad byte shown, not replaced
     assert not (tmp_path / "case.db").exists()
+
+
+def test_map_init_passes_over_a_json_lines_record_that_is_no_object(tmp_path):
+    # polars' reader stopped the draft with a traceback ("ExpectedNull at character 0").
+    (tmp_path / "h").mkdir()
+    lines = [
+        '{"Tidpunkt": "2013-11-14 08:45:00", "Åtgärd": "Inloggning avstängd", "Kommentar": "a"}',
+        "not json",
+        "[1, 2]",
+        '{"Tidpunkt": "2013-11-14 10:30:00", "Åtgärd": "Rättning driftsatt"}',
+    ]
+    (tmp_path / "h" / "incident.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_draft(tmp_path / "h", tmp_path / "draft.yaml")
+    table = yaml.safe_load((tmp_path / "draft.yaml").read_text(encoding="utf-8"))["tables"]["incident_actions"]
+    assert table["source"] == {"jsonl": "incident.jsonl"}
+    assert table["columns"]["time"] == "Tidpunkt" and table["columns"]["description"] == "Kommentar"
+    assert table["columns"]["action"] == "Åtgärd"

@@ -14,6 +14,8 @@ seen, an enumeration one for those that match; what could not be placed is writt
 from __future__ import annotations
 
 import csv
+import itertools
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -132,8 +134,7 @@ def _inputs(root: Path) -> list[_Found]:
         elif suffix == ".parquet":
             found.append(_Found({"parquet": rel}, list(pl.read_parquet_schema(path)), {}, rel))
         elif suffix in (".jsonl", ".ndjson"):
-            keys = list(pl.read_ndjson(path, n_rows=100).columns)
-            found.append(_Found({"jsonl": rel}, keys, {}, rel))
+            found.append(_Found({"jsonl": rel}, _jsonl_keys(path), {}, rel))
         elif suffix == ".eml" and path.parent not in eml_dirs:
             eml_dirs.add(path.parent)
             glob = f"{path.parent.relative_to(root).as_posix()}/*.eml".removeprefix("./")
@@ -161,6 +162,21 @@ def _inputs(root: Path) -> list[_Found]:
             names = format_columns(COMBINED)[1]
             found.append(_Found({"weblog": rel}, [*names, "method", "path", "protocol", "time"], {}, rel))
     return found
+
+
+def _jsonl_keys(path: Path) -> list[str]:
+    """The keys of the first objects of a JSON Lines file; a line that is no object is passed over
+    (ingest quarantines it), never the end of the draft."""
+    keys: dict[str, None] = {}
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line in itertools.islice(fh, 200):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                keys.update(dict.fromkeys(record))
+    return list(keys)
 
 
 def _sqlite(path: Path, rel: str) -> list[_Found]:
@@ -226,15 +242,21 @@ def write_draft(root: Path, out: Path) -> tuple[str, list[str]]:
         "tables:",
     ]
     notes: list[str] = []
-    taken: set[int] = set()
+    # The best (table, input) pairs first: of equal scores, the table declared first and the
+    # first input in path order; so an input goes to the table it fits best (the incident log
+    # to incident_actions, not to deployments, which shares two of its columns).
+    pairs = sorted((-_score(t, f), k, i) for k, t in enumerate(evidence.TABLES) for i, f in enumerate(inputs))
+    chosen: dict[str, int] = {}
+    for score, k, i in pairs:
+        table = evidence.TABLES[k]
+        if -score >= 2 and table not in chosen and i not in chosen.values():
+            chosen[table] = i
+    taken = set(chosen.values())
     for table in evidence.TABLES:
-        # Best score first; of equals, the first input (in path order), never an arbitrary one.
-        scored = sorted((-_score(table, f), i) for i, f in enumerate(inputs) if i not in taken)
-        if not scored or -scored[0][0] < 2:
+        if table not in chosen:
             notes.append(f"{table}: no input found (left out; the case will hold it empty)")
             continue
-        found = inputs[scored[0][1]]
-        taken.add(scored[0][1])
+        found = inputs[chosen[table]]
         source = ", ".join(f"{k}: {_quote(v) if isinstance(v, str) else str(v).lower()}" for k, v in found.spec.items())
         lines += [f"  {table}:", f"    source: {{{source}}}", "    columns:"]
         placed = 0
