@@ -3,7 +3,7 @@
 A 2013 housing queue's IT department as it might hand over: a queue-system SQLite database
 with Swedish table and column names (``Sökande``, ``Handläggare``; ``J``/``N``; incomes as
 REAL), semicolon CSV exports in Windows-1252 with CRLF, decimal commas and Stockholm local
-times in both DST changes, an IIS log (UTC, CRLF) whose ``#Fields:`` changes mid-file with a
+times in both DST changes, an IIS log (UTC, CRLF, a UTF-8 BOM) whose ``#Fields:`` changes mid-file with a
 malformed line and a ``#Remark``, an nginx log in a custom format, and the same five support
 messages as ``.eml`` files and as a Maildir: quoted-printable UTF-8, a raw ISO-8859-1 header
 and body, a broken MIME structure, encoded-word custom headers, an alarm about seeing
@@ -18,6 +18,7 @@ protected identity) offers; Anna writes to support at 08:07:33 local.
 
 from __future__ import annotations
 
+import codecs
 import shutil
 import sqlite3
 from pathlib import Path
@@ -508,7 +509,10 @@ def build(out: Path) -> Path:
         f"2013-11-14 07:22:00 10.0.0.5 GET /mina-sidor/<script>alert(1)</script> - 443 - 83.250.14.12 Opera/9.80 {ck('18a7dae9f1a2b3c4')} - 404 0 2 3",
         f"2013-11-14 07:23:00 10.0.0.5 GET /mina-sidor - 443 - 83.250.14.99 Opera/9.80 {ck('ffffffffffffffff')} 1101 200 0 0 3",
     ]
-    (out / "loggar" / "W3SVC2" / "u_ex131114.log").write_bytes(("\r\n".join(iis) + "\r\n").encode("utf-8"))
+    # IIS writes a byte order mark at the start of a UTF-8 log
+    (out / "loggar" / "W3SVC2" / "u_ex131114.log").write_bytes(
+        codecs.BOM_UTF8 + ("\r\n".join(iis) + "\r\n").encode("utf-8")
+    )
     iis2 = [
         "#Software: Microsoft Internet Information Services 8.5",
         "#Version: 1.0",

@@ -263,3 +263,13 @@ def test_map_init_passes_over_a_json_lines_record_that_is_no_object(tmp_path):
     assert table["source"] == {"jsonl": "incident.jsonl"}
     assert table["columns"]["time"] == "Tidpunkt" and table["columns"]["description"] == "Kommentar"
     assert table["columns"]["action"] == "Åtgärd"
+
+
+def test_an_iis_log_starting_with_a_utf8_bom_is_read_from_its_first_directive(handover, ingested):
+    # IIS starts a UTF-8 log with a BOM; '\ufeff#Software: …' was taken for a log line before
+    # any #Fields: directive and quarantined, one spurious row a file.
+    assert (handover / "loggar" / "W3SVC2" / "u_ex131114.log").read_bytes().startswith(b"\xef\xbb\xbf")
+    rows, con, _ = ingested
+    assert rows["loggar/W3SVC2/u_ex131114.log"] == RECONCILED["loggar/W3SVC2/u_ex131114.log"]
+    lines = {line for (line,) in con.execute("SELECT line FROM quarantine WHERE file LIKE '%u_ex131114.log'")}
+    assert 1 not in lines
