@@ -273,3 +273,16 @@ def test_an_iis_log_starting_with_a_utf8_bom_is_read_from_its_first_directive(ha
     assert rows["loggar/W3SVC2/u_ex131114.log"] == RECONCILED["loggar/W3SVC2/u_ex131114.log"]
     lines = {line for (line,) in con.execute("SELECT line FROM quarantine WHERE file LIKE '%u_ex131114.log'")}
     assert 1 not in lines
+
+
+def test_map_check_on_a_fresh_draft_names_the_todo_of_every_table_at_once(handover, tmp_path):
+    # It named only the first table's TODO: fix one, run again, find the next.
+    from workbench.mapping.check import check
+
+    draft = tmp_path / "draft.yaml"
+    write_draft(handover, draft)
+    text, ok = check(handover, draft)
+    assert not ok
+    for key in ("applicants.columns.status", "logouts.columns.reason", "incident_actions.columns.action"):
+        assert f"tables.{key}.values." in text and "'TODO' is not a value of" in text, key
+    assert len([line for line in text.splitlines() if "'TODO' is not a value of" in line]) == 3

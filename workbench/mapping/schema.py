@@ -266,7 +266,15 @@ def load(path: str | Path) -> Mapping:
     if errors:
         raise _schema_error(errors[0], where, len(errors))
     default_zone = _zone(data.get("timezone"), where, ("timezone",))
-    tables = {name: _table(name, spec, where, default_zone) for name, spec in data["tables"].items()}
+    # Every table is checked, so that a draft's TODOs in several tables are named at once.
+    tables, problems = {}, []
+    for name, spec in data["tables"].items():
+        try:
+            tables[name] = _table(name, spec, where, default_zone)
+        except MappingError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise MappingError("\n".join(problems))
     return Mapping(path, tables, default_zone, where.lines)
 
 
