@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import email
 import email.errors
+import email.header
+import email.message
 import email.policy
 import email.utils
 import functools
@@ -186,18 +188,60 @@ def message_fields(raw: bytes) -> dict[str, str | datetime | None]:
     headers: dict[str, str] = {}
     for name, value in msg.raw_items():
         headers.setdefault(name.lower(), _UNFOLD.sub("", value).strip())
-    subject = msg.get("Subject")
     try:
         sender = _sender(headers.get("from"))
     except MessageProblem:
         sender = None
+    received_at, body = _received_at(headers), _body(msg)
+    charset = _declared_charset(msg)
+    decoded = {name: _header_text(name, value, charset) for name, value in headers.items()}
     return {
-        **headers,
-        "received_at": _received_at(headers),
+        **decoded,
+        "received_at": received_at,
         "from_address": sender,
-        "subject": None if subject is None else str(subject),
-        "body": _body(msg),
+        "subject": decoded.get("subject"),
+        "body": body,
     }
+
+
+def _declared_charset(msg: email.message.EmailMessage) -> str | None:
+    """The charset the message's text is declared in: its own, else its first text part's."""
+    for part in msg.walk():
+        charset = part.get_content_charset()
+        if charset:
+            return charset
+    return None
+
+
+def _header_text(name: str, value: str, charset: str | None) -> str:
+    """A header's text as its sender meant it: encoded words decoded, 8-bit bytes read, never guessed.
+
+    8-bit bytes in a header break RFC 5322 but are sent (an old client writing ISO-8859-1):
+    they are read as UTF-8, else in the charset the message declares for its text; bytes in
+    neither quarantine the message rather than stand as U+FFFD.
+    """
+    if not value.isascii():  # the parser keeps 8-bit bytes as surrogates
+        data = value.encode("utf-8", "surrogateescape")
+        for candidate in dict.fromkeys(c for c in ("utf-8", charset) if c):
+            try:
+                value = data.decode(candidate)
+                break
+            except (UnicodeDecodeError, LookupError):
+                continue
+        else:
+            shown = data.decode("utf-8", "backslashreplace")
+            raise MessageProblem(
+                name,
+                shown,
+                f"the {name} header has 8-bit bytes that are neither UTF-8 nor the message's charset "
+                f"({charset or 'none declared'}): '{_shown(shown)}'; allowed: encoded words (RFC 2047) or UTF-8",
+            )
+    if "=?" in value:
+        try:
+            value = str(email.header.make_header(email.header.decode_header(value)))
+        except (email.errors.HeaderParseError, LookupError, UnicodeDecodeError):
+            pass  # not decodable as encoded words: kept as written, for a value map to refuse
+    return value
 
 
 def _received_at(headers: dict[str, str]) -> datetime:

@@ -106,7 +106,7 @@ def _read_csv(source: EvidenceFile) -> Iterator[RawBatch]:
             null_values=[""],  # pyarrow's default also turns "NA", "null", "NaN" into null
         ),
     )
-    lines = _LineCounter(source.skip_lines + 1 + 1 + sum(h.count("\n") for h in header))
+    lines = _LineCounter(source.skip_lines + 1 + 1 + sum(h.count("\n") for h in header), source.delimiter)
     for batch in reader:
         frame = pl.from_arrow(batch)
         assert isinstance(frame, pl.DataFrame)
@@ -124,7 +124,8 @@ def _read_csv(source: EvidenceFile) -> Iterator[RawBatch]:
 class _LineCounter:
     """Turns record numbers into physical lines, counting newlines inside quoted values."""
 
-    def __init__(self, first_line: int):
+    def __init__(self, first_line: int, delimiter: str = ","):
+        self.delimiter = delimiter
         self.next_record = 2  # pyarrow numbers records from 1, the header being record 1
         self.offset = first_line - 2  # line = record number + newlines inside earlier records
 
@@ -171,12 +172,18 @@ class _LineCounter:
         self.next_record = last + 1
         frame = frame.with_columns(records.filter(pl.col("i") >= 0).sort("i")[LINE])
         bad_lines = records.filter(pl.col("i") < 0).sort("i", descending=True)[LINE].to_list()
-        return frame, _malformed_problems(taken, bad_lines, header)
+        return frame, _malformed_problems(taken, bad_lines, header, self.delimiter)
 
 
-def _malformed_problems(taken: list[tuple[int, str, int]], lines: list[int], header: list[str]) -> pl.DataFrame:
+_SEPARATED = {",": ("comma", "commas"), ";": ("semicolon", "semicolons"), "\t": ("tab", "tabs")}
+
+
+def _malformed_problems(
+    taken: list[tuple[int, str, int]], lines: list[int], header: list[str], delimiter: str = ","
+) -> pl.DataFrame:
     """Quarantine entries for records with the wrong number of fields; the raw text is the value."""
-    allowed = f"allowed: {len(header)} comma-separated fields ({', '.join(header)}), quoting values that contain commas"
+    one, many = _SEPARATED.get(delimiter, (f"'{delimiter}'", f"'{delimiter}'"))
+    allowed = f"allowed: {len(header)} {one}-separated fields ({', '.join(header)}), quoting values that contain {many}"
     return pl.DataFrame(
         {
             LINE: lines,

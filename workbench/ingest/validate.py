@@ -91,6 +91,12 @@ def _convert_native(v: pl.Expr, have: pl.DataType, want: pl.DataType) -> tuple[p
     if isinstance(want, pl.Datetime) and isinstance(have, pl.Datetime):
         return v.dt.convert_time_zone("UTC").dt.cast_time_unit("us"), pl.lit(None, pl.String)
     typed = v.cast(want, strict=False)
+    if have.is_float() and want == pl.Int64():
+        # A cast would cut 384000.5 to 384000 and make NaN null without a word: only a
+        # whole number within 64 bits is one.
+        whole = v.is_finite() & (v == v.floor()) & (v.abs() < 2.0**63)
+        reason = pl.format("'{}' is not a whole number; allowed: a whole number within 64 bits", _shown(v))
+        return pl.when(whole).then(typed), pl.when(v.is_not_null() & ~whole).then(reason)
     if have.is_integer() and want == pl.Int64():
         reason = pl.format(
             "{} is out of range; allowed: integers from -9223372036854775808 to 9223372036854775807", _shown(v)

@@ -14,6 +14,8 @@ seen, an enumeration one for those that match; what could not be placed is writt
 from __future__ import annotations
 
 import csv
+import itertools
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -43,6 +45,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "queue_start": ("kostart", "kodatum", "koplats"),
     "registered_at": ("registrerad", "registrerat", "skapad"),
     "status": ("tillstand",),
+    "year": ("ar", "avgiftsar", "betalningsar"),
+    "amount": ("belopp", "summa", "avgift"),
+    "paid_at": ("betald", "betalningsdag", "betalningsdatum", "betaldatum", "inbetald"),
+    "version": ("versionsnr",),
+    "description": ("beskrivning", "kommentar", "notering", "anteckning"),
+    "action": ("atgard", "handelse", "typ"),
+    "reason": ("orsak", "anledning"),
     "time": ("tid", "tidpunkt", "datetime", "timestamp"),
     "session_id": ("session", "sessionsid", "sessionid"),
     "method": ("metod", "inloggningsmetod"),
@@ -84,13 +93,16 @@ class _Found:
 def _sniff_csv(path: Path, rel: str) -> _Found:
     raw = path.read_bytes()[:65536]
     try:
-        text, encoding = raw.decode("utf-8"), "utf-8"
+        text, encoding = raw.decode("utf-8-sig"), "utf-8"  # a BOM (Excel's "CSV UTF-8") is no part of the header
     except UnicodeDecodeError:
         text, encoding = raw.decode("cp1252", "replace"), "cp1252"
     lines = text.splitlines()
     delimiter = max(";,\t|", key=lambda d: sum(line.count(d) for line in lines[:20]))
-    counts = [line.count(delimiter) for line in lines[:20]]
-    header = next((i for i, c in enumerate(counts) if c == max(counts)), 0) + 1
+    # The header is the first line with as many fields as most lines have: a title line above
+    # it has fewer; a delimiter inside a quoted value does not count (csv splits the line).
+    counts = [len(fields) for fields in csv.reader(lines[:20], delimiter=delimiter)]
+    usual = max(sorted(set(counts)), key=counts.count) if counts else 0
+    header = next((i for i, c in enumerate(counts) if c == usual), 0) + 1
     rows = list(csv.reader(lines[header - 1 : header + 200], delimiter=delimiter))
     columns = rows[0] if rows else []
     samples = {c: [r[i] for r in rows[1:] if i < len(r) and r[i]] for i, c in enumerate(columns)}
@@ -105,6 +117,7 @@ def _sniff_csv(path: Path, rel: str) -> _Found:
 def _inputs(root: Path) -> list[_Found]:
     found: list[_Found] = []
     eml_dirs: set[Path] = set()
+    iis_dirs: dict[Path, _Found] = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
         if any(part.startswith(".") for part in path.relative_to(root).parts):
@@ -121,8 +134,7 @@ def _inputs(root: Path) -> list[_Found]:
         elif suffix == ".parquet":
             found.append(_Found({"parquet": rel}, list(pl.read_parquet_schema(path)), {}, rel))
         elif suffix in (".jsonl", ".ndjson"):
-            keys = list(pl.read_ndjson(path, n_rows=100).columns)
-            found.append(_Found({"jsonl": rel}, keys, {}, rel))
+            found.append(_Found({"jsonl": rel}, _jsonl_keys(path), {}, rel))
         elif suffix == ".eml" and path.parent not in eml_dirs:
             eml_dirs.add(path.parent)
             glob = f"{path.parent.relative_to(root).as_posix()}/*.eml".removeprefix("./")
@@ -132,16 +144,39 @@ def _inputs(root: Path) -> list[_Found]:
         elif head.startswith(b"SQLite format 3"):
             found += _sqlite(path, rel)
         elif b"#Fields:" in head:
-            fields = next(line for line in head.decode("latin-1").splitlines() if line.startswith("#Fields:")).split()[
-                1:
+            directives = [
+                line.split()[1:] for line in head.decode("latin-1").splitlines() if line.startswith("#Fields:")
             ]
-            found.append(_Found({"iis": rel}, [*fields, "datetime"], {}, rel))
+            fields = list(dict.fromkeys(f for directive in directives for f in directive))  # all, where they change
+            if path.parent in iis_dirs:  # IIS writes a file a day: one source for the folder's logs
+                first = iis_dirs[path.parent]
+                glob = f"{path.parent.relative_to(root).as_posix()}/*{path.suffix}".removeprefix("./")
+                first.spec, first.label = {"iis": glob}, glob
+                first.columns = list(dict.fromkeys([*first.columns[:-1], *fields, "datetime"]))
+                continue
+            iis_dirs[path.parent] = _Found({"iis": rel}, [*fields, "datetime"], {}, rel)
+            found.append(iis_dirs[path.parent])
         elif suffix == ".log" or "access" in path.name:
             from .weblogs import COMBINED, format_columns
 
             names = format_columns(COMBINED)[1]
             found.append(_Found({"weblog": rel}, [*names, "method", "path", "protocol", "time"], {}, rel))
     return found
+
+
+def _jsonl_keys(path: Path) -> list[str]:
+    """The keys of the first objects of a JSON Lines file; a line that is no object is passed over
+    (ingest quarantines it), never the end of the draft."""
+    keys: dict[str, None] = {}
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line in itertools.islice(fh, 200):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                keys.update(dict.fromkeys(record))
+    return list(keys)
 
 
 def _sqlite(path: Path, rel: str) -> list[_Found]:
@@ -207,14 +242,21 @@ def write_draft(root: Path, out: Path) -> tuple[str, list[str]]:
         "tables:",
     ]
     notes: list[str] = []
-    taken: set[int] = set()
+    # The best (table, input) pairs first: of equal scores, the table declared first and the
+    # first input in path order; so an input goes to the table it fits best (the incident log
+    # to incident_actions, not to deployments, which shares two of its columns).
+    pairs = sorted((-_score(t, f), k, i) for k, t in enumerate(evidence.TABLES) for i, f in enumerate(inputs))
+    chosen: dict[str, int] = {}
+    for score, k, i in pairs:
+        table = evidence.TABLES[k]
+        if -score >= 2 and table not in chosen and i not in chosen.values():
+            chosen[table] = i
+    taken = set(chosen.values())
     for table in evidence.TABLES:
-        scored = sorted(((_score(table, f), i) for i, f in enumerate(inputs) if i not in taken), reverse=True)
-        if not scored or scored[0][0] < 2:
+        if table not in chosen:
             notes.append(f"{table}: no input found (left out; the case will hold it empty)")
             continue
-        found = inputs[scored[0][1]]
-        taken.add(scored[0][1])
+        found = inputs[chosen[table]]
         source = ", ".join(f"{k}: {_quote(v) if isinstance(v, str) else str(v).lower()}" for k, v in found.spec.items())
         lines += [f"  {table}:", f"    source: {{{source}}}", "    columns:"]
         placed = 0

@@ -32,7 +32,7 @@ from ..errors import WorkbenchError
 from ..ingest.batch import LINE, PROBLEMS_SCHEMA, RawBatch
 from ..ingest.integrity import KeyTracker, ParentKeys, check_references, load_order
 from ..ingest.load import CaseWriter, open_writer
-from ..ingest.manifest import SAMPLES, FileReport, IngestReport, manifest_frame
+from ..ingest.manifest import ABSENT_REASON, SAMPLES, FileReport, IngestReport, manifest_frame
 from ..ingest.validate import check_values
 from . import schema as mapping_schema
 from .files import SourceFile, resolve, scan
@@ -155,6 +155,7 @@ def ingest_mapped(
                     )
             mapping_report = _mapping_report(Path(mapping_path))
             writer.append("manifest", manifest_frame([*reports, mapping_report], ingested_at))
+            writer.append("manifest_absent", _absent_frame(mapping, Path(mapping_path).name, ingested_at))
             writer.finish()
         except BaseException:
             writer.abort()
@@ -193,6 +194,24 @@ def default_workers() -> int:
 
 def _used(table: TableSpec) -> set[str]:
     return {name for spec in table.columns.values() for name in spec.sources()}
+
+
+def _absent_frame(mapping: Mapping, mapping_name: str, ingested_at: datetime) -> pl.DataFrame:
+    """``manifest_absent`` rows for the v1 tables the mapping does not map, as a v1 ingest records a missing file.
+
+    Without them a report would take an unmapped table for an empty one: 0 where the answer is unknown.
+    """
+    rows = [
+        {
+            "table": t,
+            "reason": ABSENT_REASON,
+            "looked_for": f"tables.{t} in the mapping {mapping_name} (not mapped)",
+            "ingested_at": ingested_at,
+        }
+        for t in evidence.TABLES
+        if t not in mapping.tables
+    ]
+    return pl.DataFrame(rows, schema=polars_schema("manifest_absent"))
 
 
 def _mapping_report(path: Path) -> FileReport:

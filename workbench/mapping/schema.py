@@ -223,13 +223,30 @@ class _Where:
         return MappingError(f"{self(*keys)}: {message}")
 
 
+def _not_utf8(path: Path, data: bytes, at: int) -> str:
+    """Where a mapping that is not UTF-8 goes wrong: line, column, the line as read, what is allowed."""
+    line = data.count(b"\n", 0, at) + 1
+    start = data.rfind(b"\n", 0, at) + 1
+    end = data.find(b"\n", at)
+    shown = data[start : end if end >= 0 else len(data)].rstrip(b"\r").decode("utf-8", "backslashreplace")
+    return (
+        f"{path}:{line}: byte 0x{data[at]:02X} at column {at - start + 1} is not UTF-8: '{shown[:120]}'; "
+        "allowed: a mapping saved as UTF-8 (in Notepad: Save As, Encoding UTF-8; a Windows-1252 "
+        "file saved as 'ANSI' is not)"
+    )
+
+
 def load(path: str | Path) -> Mapping:
     """Read, validate and interpret the mapping file at ``path``; raise :class:`MappingError`."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
         raise MappingError(f"{path}: cannot read the mapping: {exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MappingError(_not_utf8(path, data, exc.start)) from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -249,7 +266,15 @@ def load(path: str | Path) -> Mapping:
     if errors:
         raise _schema_error(errors[0], where, len(errors))
     default_zone = _zone(data.get("timezone"), where, ("timezone",))
-    tables = {name: _table(name, spec, where, default_zone) for name, spec in data["tables"].items()}
+    # Every table is checked, so that a draft's TODOs in several tables are named at once.
+    tables, problems = {}, []
+    for name, spec in data["tables"].items():
+        try:
+            tables[name] = _table(name, spec, where, default_zone)
+        except MappingError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise MappingError("\n".join(problems))
     return Mapping(path, tables, default_zone, where.lines)
 
 

@@ -95,9 +95,15 @@ def _column(
         )
         source_is_text = True
     if want in (pl.Int64(), pl.Float64()) and source_is_text and decimal_comma:
-        v = v.cast(pl.String).str.replace(",", ".", literal=True)
+        raw = v.cast(pl.String)
+        v = raw.str.replace(",", ".", literal=True)
         if want == pl.Int64():
             v = v.str.replace(r"^(-?\d+)\.0*$", "${1}")
+            read = v.str.contains(r"^[+-]?\d+$")
+        else:
+            read = v.cast(pl.Float64, strict=False).is_not_null()
+        # A value that is no number either way stays as written, so the reason quotes '200,50', not '200.50'.
+        v = pl.when(read).then(v).otherwise(raw)
     if isinstance(want, pl.Datetime):
         v, why, parse = _time(v, spec, zone, source_is_text, schema, key)
         whys.append(why)

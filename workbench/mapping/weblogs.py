@@ -137,9 +137,15 @@ def _utf8_lines(path: Path) -> Iterator[pl.Series]:
 
 
 def utf8_chunks(path: Path) -> Iterator[bytes]:
-    """Chunks of whole lines, cut before their last ``\\n`` byte, which is never inside a character."""
+    """Chunks of whole lines, cut before their last ``\\n`` byte, which is never inside a character.
+
+    A UTF-8 byte order mark at the start (IIS writes one when its logs are UTF-8) is no part
+    of the first line, which is then still a directive.
+    """
     carry = b""
     with open(path, "rb") as fh:
+        if fh.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
+            fh.seek(0)
         while True:
             data = fh.read(_CHUNK)
             if not data:

@@ -120,6 +120,23 @@ def _compare_case(recorded: Mapping[str, Any], now: Mapping[str, Any], result: V
         )
 
 
+def _evidence_roots(base: Path, files: list[Mapping[str, Any]], sha256_file) -> list[Path]:
+    """The folders the manifest's paths may be relative to.
+
+    Beside the case for a v1 ingest (``evidence/fees.csv``); for a case ingested through a
+    mapping, whose paths are relative to the hand-over, each folder beside the case that holds
+    that very mapping (by its sha256 in the manifest).
+    """
+    mapping = next((f for f in files if f.get("table") == "(mapping)"), None)
+    if mapping is None or (base / mapping["path"]).is_file():
+        return [base]
+    return [
+        folder
+        for folder in sorted(p for p in base.iterdir() if p.is_dir())
+        if (folder / mapping["path"]).is_file() and sha256_file(folder / mapping["path"]) == mapping["sha256"]
+    ] or [base]
+
+
 def _rehash_evidence(case: Case, fingerprint: Mapping[str, Any], result: Verification) -> None:
     """Re-hash the evidence files beside a file case, when they are there."""
     from .contents import sha256_file
@@ -128,10 +145,17 @@ def _rehash_evidence(case: Case, fingerprint: Mapping[str, Any], result: Verific
     if url.get_backend_name() not in ("sqlite", "duckdb") or url.database is None:
         result.notes.append("evidence files not re-hashed: the case is not a file, so where they lie is unknown")
         return
-    base = Path(url.database).resolve().parent
+    roots = _evidence_roots(Path(url.database).resolve().parent, fingerprint["manifest"], sha256_file)
+    if len(roots) > 1:
+        names = ", ".join(r.name for r in roots)
+        result.notes.append(f"evidence files not re-hashed: the case's mapping is in several folders ({names})")
+        return
+    base = roots[0]
     missing = 0
     for f in fingerprint["manifest"]:
         path = base / f["path"]
+        if not path.is_file() and "#" in f["path"]:  # a mapped SQL source: 'ko.sqlite#handlers'
+            path = base / f["path"].rpartition("#")[0]
         if not path.is_file():
             missing += 1
             continue
