@@ -1,7 +1,10 @@
-"""``make demo`` end to end, as a user runs it: generate, ingest into DuckDB, the three report sets in one run.
+"""``make demo`` end to end, as a user runs it: generate, ingest, the three report sets, the Swedish public set.
 
-The commands are those of the Makefile's ``demo`` target, run with this interpreter (the
-target itself would first install the project). Each runs in its own process; its wall
+The commands are those of the Makefile's ``demo`` target, in its order, run with this
+interpreter (the target itself would first install the project): generate, ingest into
+DuckDB, ``report --audience investigator,auditor,public``, ``report --audience public
+--language sv`` into ``reports/public-sv``, then the headline findings and ``verify`` of the
+public set (``tests/test_bench_demo.py`` holds the two lists equal). Each runs in its own process; its wall
 time, CPU time (its own and that of every process it waited for: workers and notebook
 kernels) and peak RSS (of the largest single process) are recorded, and the machine's load
 before and after, since the machine may be shared.
@@ -30,16 +33,11 @@ def _timed(argv: list[str], cwd: Path, env: dict[str, str]) -> dict:
     return {"wall_s": round(wall, 2)}
 
 
-def bench_demo(scale: str, out: Path, seed: int = 1) -> dict:
-    """Wall, CPU and peak RSS of each step of ``make demo SCALE=scale`` and of the whole."""
-    import resource
-
-    root = Path(__file__).resolve().parents[1]
-    demo = out / "demo"
-    shutil.rmtree(demo, ignore_errors=True)
+def commands(scale: str, demo: Path, seed: int = 1) -> dict[str, list[str]]:
+    """The Makefile's ``demo`` commands in its order, by step name, as argument lists for this interpreter."""
     case = f"duckdb:///{demo / 'case' / 'case.duckdb'}"
     cli = [sys.executable, "-m", "workbench.cli"]
-    steps = {
+    return {
         "generate": [*cli, "generate", "--scale", scale, "--seed", str(seed), "--out", str(demo / "case")],
         "ingest": [*cli, "ingest", str(demo / "case" / "evidence"), "--case", case],
         "reports": [
@@ -52,7 +50,31 @@ def bench_demo(scale: str, out: Path, seed: int = 1) -> dict:
             "--out",
             str(demo / "reports"),
         ],
+        "reports_public_sv": [
+            *cli,
+            "report",
+            "--case",
+            case,
+            "--audience",
+            "public",
+            "--language",
+            "sv",
+            "--out",
+            str(demo / "reports" / "public-sv"),
+        ],
+        "findings": [*cli, "findings", str(demo / "reports" / "investigator"), "--headlines"],
+        "verify": [*cli, "verify", str(demo / "reports" / "public"), "--case", case],
     }
+
+
+def bench_demo(scale: str, out: Path, seed: int = 1) -> dict:
+    """Wall, CPU and peak RSS of each step of ``make demo SCALE=scale`` and of the whole."""
+    import resource
+
+    root = Path(__file__).resolve().parents[1]
+    demo = out / "demo"
+    shutil.rmtree(demo, ignore_errors=True)
+    steps = commands(scale, demo, seed)
     env = {**os.environ, "WORKBENCH_PSEUDONYM_KEY": os.environ.get("WORKBENCH_PSEUDONYM_KEY", DEMO_KEY)}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
     result: dict = {"load_average_before": [round(x, 2) for x in os.getloadavg()], "steps": {}}

@@ -123,6 +123,9 @@ def _tails(d: _Design, X: np.ndarray) -> np.ndarray:
     lf = d.lf
     acc = np.zeros((top + 1, rows))
     acc[0] = 1.0
+    # Two more buffers of acc's shape, reused for every stratum: a fresh (top + 1) × rows array
+    # per stratum and per product (up to 2,430 × 2,000 floats at stockholm) cost more than the sums.
+    spare, product = np.empty_like(acc), np.empty_like(acc)
     reach = 0  # the highest bin of acc that may hold mass
     for k in range(X.shape[1]):
         n, N = int(d.n[k]), int(d.N[k])
@@ -148,16 +151,19 @@ def _tails(d: _Design, X: np.ndarray) -> np.ndarray:
         width = kernel.shape[0]
         # Bins above ``reach`` hold exact zeros, and adding 0.0 changes nothing: only the bins
         # reached so far are multiplied (the same sums, far fewer of them in the first strata).
-        new = np.zeros_like(acc)
-        new[: reach + 1] = acc[: reach + 1] * kernel[0]
+        new = spare
+        np.multiply(acc[: reach + 1], kernel[0], out=new[: reach + 1])
+        new[reach + 1 :] = 0.0
         for j in range(1, width):
             m = min(reach + 1, top + 1 - j)
-            new[j : j + m] += acc[:m] * kernel[j]
+            # new[j : j + m] += acc[:m] * kernel[j], through a kept buffer: the same products and sums
+            np.multiply(acc[:m], kernel[j], out=product[:m])
+            np.add(new[j : j + m], product[:m], out=new[j : j + m])
         if reach >= top + 2 - width:
             # mass pushed past the last bin stays in it: Σ_j kernel[j] · (acc at top + 1 - j or more)
             suffix = np.cumsum(acc[top + 2 - width :][::-1], axis=0)
             new[top] += (kernel[1:] * suffix).sum(axis=0)
-        acc, reach = new, min(top, reach + width - 1)
+        spare, acc, reach = acc, new, min(top, reach + width - 1)
     tail = np.cumsum(acc[::-1], axis=0)[::-1]
     return np.minimum(tail[total, np.arange(rows)], 1.0)
 

@@ -1,0 +1,53 @@
+"""benchmarks/bench_demo.py times what ``make demo`` runs: every workbench command of its recipe, in order."""
+
+from __future__ import annotations
+
+import importlib.util
+import shlex
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bench_demo():
+    spec = importlib.util.spec_from_file_location("bench_demo", ROOT / "benchmarks" / "bench_demo.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _recipe_commands(makefile: str, demo: str, scale: str, seed: str) -> list[list[str]]:
+    """The ``$(BIN)/workbench …`` commands of the Makefile's ``demo`` recipe, variables filled in."""
+    recipe = ("\n" + makefile).split("\ndemo:", 1)[1].split("\n\n", 1)[0]
+    out = []
+    for line in recipe.splitlines():
+        if "$(BIN)/workbench " not in line or line.lstrip().startswith("@#"):
+            continue
+        text = line.split("$(BIN)/workbench ", 1)[1]
+        text = text.replace("$(DEMO)", demo).replace("$(SCALE)", scale).replace("$(SEED)", seed)
+        out.append(shlex.split(text))
+    return out
+
+
+def test_the_benchmark_runs_every_workbench_command_of_make_demo_in_its_order(tmp_path):
+    demo = tmp_path / "demo"
+    timed = _bench_demo().commands("stockholm", demo, seed=3)
+    made = _recipe_commands((ROOT / "Makefile").read_text(encoding="utf-8"), str(demo), "stockholm", "3")
+    assert len(made) >= 4  # generate, ingest, the three sets, the Swedish public set
+    assert [argv[3:] for argv in timed.values()] == made
+    assert any("--language" in argv and "sv" in argv for argv in made)
+
+
+def test_a_recipe_command_the_benchmark_lacks_is_seen():
+    makefile = (
+        "demo: install\n"
+        "\t$(BIN)/workbench generate --scale $(SCALE) --seed $(SEED) --out $(DEMO)/case\n"
+        "\t@# a comment naming $(BIN)/workbench is not a command\n"
+        "\tX=1 \\\n\t  $(BIN)/workbench report --case c --audience public --out $(DEMO)/r\n"
+        "\n"
+        "other:\n\t$(BIN)/workbench report --never\n"
+    )
+    assert _recipe_commands(makefile, "/d", "tiny", "1") == [
+        ["generate", "--scale", "tiny", "--seed", "1", "--out", "/d/case"],
+        ["report", "--case", "c", "--audience", "public", "--out", "/d/r"],
+    ]
