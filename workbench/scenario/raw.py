@@ -54,6 +54,7 @@ from .writer import conform
 
 __all__ = [
     "MAIL_HOST",
+    "RAW_NAMES",
     "SITE",
     "access_log_lines",
     "write_access_log",
@@ -65,7 +66,8 @@ __all__ = [
 SITE = "https://bostad.example"
 MAIL_HOST = "mail.bostad.example"
 _ZONE = LOCAL_TZ  # the web and mail servers' local time
-_FILES = {table: name for name, table in evidence.RAW_FORMS.items()}
+# The raw form's file name of each table it carries: page_views -> access.log, ...
+RAW_NAMES = {table: name for name, table in evidence.RAW_FORMS.items()}
 # Requests that submit a form; every other page is fetched with GET.
 _POST = r"^/logga-in$|/intresse$|/ta-bort$|^/kundtjanst/kontakt$"
 # Response sizes in bytes by status: [low, high) of a uniform draw.
@@ -92,7 +94,7 @@ def write_raw(
     ``tables["page_views"]``.
     """
     out.mkdir(parents=True, exist_ok=True)
-    log_path = out / _FILES["page_views"]
+    log_path = out / RAW_NAMES["page_views"]
     # In two threads: the log is polars work that releases the GIL, the mbox pure Python.
     with ThreadPoolExecutor(2) as pool:
         if page_views is None:
@@ -100,9 +102,9 @@ def write_raw(
         else:
             log = pool.submit(write_access_log_rows, page_views, tables["logins"], log_path, rng)
         box = pool.submit(
-            write_mbox, tables["support_messages"], tables["applicants"], out / _FILES["support_messages"]
+            write_mbox, tables["support_messages"], tables["applicants"], out / RAW_NAMES["support_messages"]
         )
-        return {_FILES["page_views"]: log.result(), _FILES["support_messages"]: box.result()}
+        return {RAW_NAMES["page_views"]: log.result(), RAW_NAMES["support_messages"]: box.result()}
 
 
 def _quoted(col: str) -> pl.Expr:
