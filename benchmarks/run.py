@@ -306,8 +306,49 @@ STEPS = {
     "demo": lambda scale, out: _demo().bench_demo(scale, out),
     "triage_review": bench_review,
     "notebook_overhead": bench_notebook_overhead,
+    "end_to_end": lambda scale, out: bench_end_to_end(scale, out),  # defined below, beside _demo
 }
-NO_CASE = {"demo", "triage_scoring", "notebook_overhead"}  # steps that make what they need, or need nothing
+NO_CASE = {"demo", "triage_scoring", "notebook_overhead", "end_to_end"}
+# At national only the end-to-end run is made unless --steps says otherwise: every step at
+# that scale would take hours on the 2-core machine.
+DEFAULT_STEPS = {"national": ["end_to_end"]}  # steps that make what they need, or need nothing
+
+
+# national end to end (issue 20, point 2): generate + ingest (DuckDB) + every report notebook
+END_TO_END_TARGET = {"national": (600.0, 8.0)}  # seconds wall, GB peak RSS of the largest process
+
+
+def bench_end_to_end(scale: str, out: Path) -> dict:
+    """``make demo`` at ``scale`` (``bench_demo``), then the investigator set's findings against truth.
+
+    The steps run one after another, each in its own process, as a user runs them; the truth
+    check reads the finished set and the case folder (``bench_truth``). Made for ``national``,
+    where the test suite cannot go; it runs at any scale.
+    """
+    result = _demo().bench_demo(scale, out)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_truth
+
+    demo = out / "demo"
+    result["truth"] = bench_truth.check_findings(demo / "case", demo / "reports" / "investigator")
+    return result
+
+
+def _verdict_end_to_end(scale: str, r: dict) -> list[str]:
+    lines = _demo().verdict(scale, r)
+    t = r["truth"]
+    lines.append(
+        f"findings against truth: all {len(t['figures'])} compared figures equal"
+        if t["all_equal"]
+        else f"findings against truth: UNEQUAL {t['unequal']}; notebooks without findings {t['notebooks_without_findings']}"
+    )
+    if scale in END_TO_END_TARGET:
+        secs, gb = END_TO_END_TARGET[scale]
+        lines.append(f"end to end {r['wall_s']} s vs target ≤ {secs:g} s: {_met(r['wall_s'] <= secs)}")
+        lines.append(
+            f"peak RSS {r['peak_rss_gb']} GB (largest process) vs target ≤ {gb:g} GB: {_met(r['peak_rss_gb'] <= gb)}"
+        )
+    return lines
 
 
 def _demo():
@@ -464,12 +505,15 @@ STEP_VERDICTS = {
     "exposure_queries": _verdict_exposure,
     "journal_overhead": _verdict_journal,
     "notebook_overhead": _verdict_overhead,
+    "end_to_end": _verdict_end_to_end,
 }
 
 
 def _verdict(step: str, scale: str, result: dict) -> list[str]:
     if step == "demo":
         return _demo().verdict(scale, result)
+    if step == "end_to_end":
+        return _verdict_end_to_end(scale, result)
     secs, rss = TARGETS.get(step, ({}, {}))
     out = STEP_VERDICTS[step](scale, result) if step in STEP_VERDICTS else []
     if scale in secs:
@@ -491,8 +535,12 @@ def main(argv=None) -> int:
     parser.add_argument("--scale", default="small", choices=["tiny", "small", "stockholm", "national"])
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--keep", help="generate into this folder and keep it (default: a temp folder)")
-    parser.add_argument("--steps", nargs="*", default=list(STEPS), choices=list(STEPS))
+    parser.add_argument(
+        "--steps", nargs="*", choices=list(STEPS), help="default: every step but end_to_end; at national, end_to_end"
+    )
     args = parser.parse_args(argv)
+    if args.steps is None:
+        args.steps = DEFAULT_STEPS.get(args.scale, [s for s in STEPS if s != "end_to_end"])
 
     report = {
         "scale": args.scale,

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import polars as pl
 import pyarrow.parquet as pq
+import pytest
 
 from workbench.scenario.spool import SpooledTable
 from workbench.scenario.writer import conform, write_frame
@@ -68,6 +69,18 @@ def test_parquet_is_moved_not_rewritten(tmp_path):
     assert not (tmp_path / "spool.parquet").exists()
     assert spool.path == tmp_path / "interests.parquet"
     assert pl.read_parquet(spool.path)["applicant_id"].to_list() == [1_000_001, 1_000_007, 1_000_001]
+
+
+def test_a_batch_that_fails_in_the_writing_thread_fails_the_next_call_and_keeps_the_order(tmp_path):
+    spool = SpooledTable("interests", tmp_path / "s.parquet")
+    for _ in range(20):  # many batches in a row: each must land in its place
+        spool.append(_interests(BATCHES[0]).with_columns(pl.col("listing_id") + 10 * _))
+    spool.close()
+    assert spool.frame()["listing_id"].to_list() == [x + 10 * i for i in range(20) for x in (10, 10, 11)]
+    bad = SpooledTable("interests", tmp_path / "bad.parquet")
+    bad.append(_interests(BATCHES[0]).drop("session_id"))
+    with pytest.raises(RuntimeError, match="lacks columns"):
+        bad.close()
 
 
 def test_no_interests_give_an_empty_table_with_its_columns(tmp_path):

@@ -294,7 +294,7 @@ class _Simulation(InterestDraws):
         offered_w = start[grp] + before
         offered = clock.to_wall(offered_w)
         late = r.manual & (rng.random(n) < fraud.OFF_HOURS["act"])
-        offered = np.where(late, clock.evening(rng, offered), offered)
+        offered = clock.evening(rng, offered, only=late)
         offered_w = np.where(late, clock.to_work(offered), offered_w)
         floor = clock.to_work(self.L.close[lrows].max(keepdims=True))[0] + clock.SHIFT // 2
         signed = clock.to_wall(
@@ -305,7 +305,7 @@ class _Simulation(InterestDraws):
         )
         corrupt = np.isin(self.L.handler[r.l], self.plan.corrupt)
         late_sign = rng.random(n) < np.where(corrupt, fraud.OFF_HOURS["corrupt"], fraud.OFF_HOURS["honest"])
-        signed = np.minimum(np.where(late_sign, clock.evening(rng, signed), signed), self.export_us - DAY_US)
+        signed = np.minimum(clock.evening(rng, signed, only=late_sign), self.export_us - DAY_US)
         return {
             "offered_us": offered,
             "responded_us": clock.to_wall(offered_w + resp),

@@ -11,13 +11,15 @@ import json
 import numbers
 import shutil
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import evidence
 from ..errors import GeneratorError
 from .degrade import Degradation, apply_degradations, parse_degrade
-from .raw import write_raw
+from .raw import RAW_NAMES, write_access_log_rows, write_mbox
 from .world import SWAP_MODES, World, scale as get_scale
 from .writer import FORMATS, write_evidence, write_truth
 
@@ -54,12 +56,18 @@ class Generated:
 
 
 def build_world(
-    scale: str = "small", seed: int = 1, fraud: bool = True, swap_mode: str = "login", spool_dir: Path | None = None
+    scale: str = "small",
+    seed: int = 1,
+    fraud: bool = True,
+    swap_mode: str = "login",
+    spool_dir: Path | None = None,
+    after: Callable[[str, World], None] | None = None,
 ) -> tuple[World, dict[str, float]]:
     """Simulate every step; returns the world and seconds per step.
 
     The interests are spooled to ``spool_dir`` (a temporary folder if not given) as they are
-    drawn; ``world.table("interests")`` reads them back whole.
+    drawn; ``world.table("interests")`` reads them back whole. ``after(step, world)`` is
+    called after each step (``"people"``, ``"listings"``, ``"incident"``, ``"allocation"``).
     """
     from .allocation import allocate, plan_listings
     from .incident import simulate_incident
@@ -77,6 +85,8 @@ def build_world(
         step(world)
         _release_memory()
         steps[name] = time.perf_counter() - t0
+        if after is not None:
+            after(name, world)
     return world, steps
 
 
@@ -147,19 +157,48 @@ def _generate(
 ) -> Generated:
     t0 = time.perf_counter()
     shutil.rmtree(spool, ignore_errors=True)
-    world, steps = build_world(scale, seed, fraud, swap_mode, spool_dir=spool)
-    page_views = world.streams["page_views"]
-    apply_degradations(world.tables, degradations, world.rng("degrade"), page_views)
+    with ThreadPoolExecutor(1, thread_name_prefix="raw") as raw_writer:
+        log: list[Future[int]] = []
 
-    for sub in ("evidence", "raw", "truth"):
-        shutil.rmtree(out / sub, ignore_errors=True)
-    t1 = time.perf_counter()
-    ev_rows = write_evidence(world.tables, out / "evidence", fmt, world.streams)
-    _release_memory()
-    t2 = time.perf_counter()
-    # From the degraded tables, so the raw forms carry exactly what the evidence carries.
-    write_raw(world.tables, out / "raw", world.rng("raw"), page_views)
-    steps["raw"] = time.perf_counter() - t2
+        def after(step: str, world: World) -> None:
+            """After the incident the page views are final: degrade them and write the access log
+            beside the allocation, in a thread (its polars work releases the GIL)."""
+            if step == "incident":
+                apply_degradations(world.tables, degradations, world.rng("degrade"), world.streams["page_views"])
+                spool.mkdir(parents=True, exist_ok=True)
+                log.append(
+                    raw_writer.submit(
+                        write_access_log_rows,
+                        world.streams["page_views"],
+                        world.tables["logins"],
+                        spool / RAW_NAMES["page_views"],
+                        world.rng("raw"),
+                    )
+                )
+
+        world, steps = build_world(scale, seed, fraud, swap_mode, spool_dir=spool, after=after)
+
+        for sub in ("evidence", "raw", "truth"):
+            shutil.rmtree(out / sub, ignore_errors=True)
+        t1 = time.perf_counter()
+        # The mbox needs the final applicants (senders' names): written now, beside the evidence.
+        (out / "raw").mkdir(parents=True)
+        box = raw_writer.submit(
+            write_mbox,
+            world.tables["support_messages"],
+            world.tables["applicants"],
+            out / "raw" / RAW_NAMES["support_messages"],
+        )
+        ev_rows = write_evidence(world.tables, out / "evidence", fmt, world.streams)
+        _release_memory()
+        truth_rows = write_truth(world.truth, out / "truth", fmt)
+        t2 = time.perf_counter()
+        steps["write"] = t2 - t1
+        # The raw forms carry exactly what the (degraded) evidence carries.
+        log[0].result()
+        shutil.move(spool / RAW_NAMES["page_views"], out / "raw" / RAW_NAMES["page_views"])
+        box.result()
+        steps["raw"] = time.perf_counter() - t2  # what was left of them once the evidence was written
     if handover is not None:
         from .handover import write_handover
 
@@ -169,8 +208,6 @@ def _generate(
         tables = {**world.tables, **{name: world.table(name) for name in world.streams}}
         write_handover(tables, Path(handover), world.rng("handover"))
         steps["handover"] = time.perf_counter() - t3
-    truth_rows = write_truth(world.truth, out / "truth", fmt)
-    steps["write"] = time.perf_counter() - t1 - steps["raw"] - steps.get("handover", 0.0)
     meta = {
         "format_version": evidence.FORMAT_VERSION,
         "scale": scale,

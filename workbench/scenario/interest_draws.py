@@ -119,13 +119,16 @@ class InterestDraws:
         parts_l, parts_m = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
         for group, kinds in GROUPS:
             idx = np.flatnonzero(cond[group])
+            cdfs: dict[str, np.ndarray] = {}  # outer and suburb share the pull, so their cdf
             for c in CLASSES:
                 ls = lrows[np.isin(L.kind[lrows], kinds) & (L.cls[lrows] == c)]
                 total = int(self.n_draw[ls].sum())
                 if not idx.size or not total:
                     continue
-                pull = self.pull["inner" if c == "inner" else "other"][months[idx]]
-                cdf = np.cumsum(self.activity[idx] * pull)
+                which = "inner" if c == "inner" else "other"
+                if which not in cdfs:
+                    cdfs[which] = np.cumsum(self.activity[idx] * self.pull[which][months[idx]])
+                cdf = cdfs[which]
                 # sorted queries make the search cache-friendly; the shuffle undoes the order
                 picks = idx[np.minimum(np.searchsorted(cdf, np.sort(rng.random(total)) * cdf[-1]), idx.size - 1)]
                 rng.shuffle(picks)

@@ -159,9 +159,20 @@ class WorkClock:
         a, b = self.to_work(lo_us), self.to_work(hi_us)
         return self.to_wall(a + (rng.random(len(a)) * np.maximum(b - a, 0)).astype(np.int64))
 
-    def evening(self, rng: np.random.Generator, us: np.ndarray) -> np.ndarray:
-        """A time on the evening (18–23 local) of the same local day: outside office hours."""
-        return _local_to_utc_us(_local_day(us), rng.integers(18 * 3600, 23 * 3600 + 1800, len(us)))
+    def evening(self, rng: np.random.Generator, us: np.ndarray, only: np.ndarray | None = None) -> np.ndarray:
+        """A time on the evening (18–23 local) of the same local day: outside office hours.
+
+        ``only`` (one bool per time): move only those, keep the others as they are. The draws
+        are the same either way (one per time), so ``np.where(only, evening(us), us)`` equals
+        ``evening(us, only)``; the time zone work is done for the moved times alone.
+        """
+        second = rng.integers(18 * 3600, 23 * 3600 + 1800, len(us))
+        if only is None:
+            return _local_to_utc_us(_local_day(us), second)
+        out = np.array(us, dtype=np.int64)
+        at = np.flatnonzero(only)
+        out[at] = _local_to_utc_us(_local_day(out[at]), second[at])
+        return out
 
 
 def make_handlers(world: World, rng: np.random.Generator) -> pl.DataFrame:

@@ -63,16 +63,18 @@ def _faker_lists():
 
 def luhn_check_digit(nine_digits: np.ndarray) -> np.ndarray:
     """Check digit of Swedish personnummer for integers YYMMDDNNN (vectorised Luhn)."""
-    digits = (nine_digits[:, None] // 10 ** np.arange(8, -1, -1)) % 10
-    weighted = digits * np.array([2, 1, 2, 1, 2, 1, 2, 1, 2])
-    total = (weighted // 10 + weighted % 10).sum(axis=1)
+    rest = np.asarray(nine_digits, dtype=np.int64)
+    total = np.zeros(rest.shape, dtype=np.int64)
+    for place in range(9):  # from the last digit: weights 2, 1, 2, ... (the first digit's is 2)
+        rest, digit = np.divmod(rest, 10)
+        weighted = digit * (2 if place % 2 == 0 else 1)
+        total = total + weighted // 10 + weighted % 10
     return (10 - total % 10) % 10
 
 
 def personnummer(birth: np.ndarray, serial: np.ndarray) -> pl.Series:
     """Format 'YYYYMMDD-NNNC' from birth dates (datetime64[D]) and serials 0–999."""
-    ymd = birth.astype("datetime64[D]").astype(str)  # 'YYYY-MM-DD'
-    s = pl.Series(ymd).str.replace_all("-", "")
+    s = pl.Series(birth.astype("datetime64[D]")).dt.strftime("%Y%m%d")  # 'YYYYMMDD', formatted in polars
     yymmdd = s.str.slice(2, 6).cast(pl.Int64).to_numpy()
     check = luhn_check_digit(yymmdd * 1000 + serial)
     tail = pl.Series(serial * 10 + check).cast(pl.String).str.zfill(4)
@@ -137,15 +139,19 @@ def simulate_people(world: World) -> None:
     sthlm_idx = rng.choice(len(sthlm_names), n, p=sthlm_p / sthlm_p.sum())
     cities = pl.Series(np.concatenate([sthlm_names, lists["cities"]]))
     city = cities.gather(np.where(area, sthlm_idx, len(sthlm_names) + rng.choice(len(lists["cities"]), n)))
-    postal_prefix = np.where(
-        area, np.array([p for _, p, _ in STOCKHOLM_AREA])[sthlm_idx], rng.integers(2, 10, n).astype(str)
+    # Text is made in polars from codes; a draw of a code is the draw of its text (rng.choice of a list
+    # draws an index into it), so the same seed gives the same people.
+    postal_prefix = _where(
+        area,
+        pl.Series([p for _, p, _ in STOCKHOLM_AREA]).gather(sthlm_idx),
+        pl.Series(rng.integers(2, 10, n)).cast(pl.String),
     )
-    postal_digits = pl.Series(postal_prefix) + pl.Series(rng.integers(0, 100_000, n)).cast(pl.String).str.zfill(5)
+    postal_digits = postal_prefix + pl.Series(rng.integers(0, 100_000, n)).cast(pl.String).str.zfill(5)
     postal = postal_digits.str.slice(0, 3) + " " + postal_digits.str.slice(3, 2)
     del postal_prefix, postal_digits
     street = (
-        pl.Series(rng.choice(lists["street_prefixes"], n))
-        + pl.Series(rng.choice(lists["street_suffixes"], n))
+        _pick(rng, lists["street_prefixes"], n)
+        + _pick(rng, lists["street_suffixes"], n)
         + " "
         + pl.Series(rng.integers(1, 120, n)).cast(pl.String)
     )
@@ -161,18 +167,12 @@ def simulate_people(world: World) -> None:
         + "."
         + pl.Series(ids % 1_000_000).cast(pl.String).str.zfill(6)
         + "@"
-        + pl.Series(rng.choice(np.array(EMAIL_DOMAINS), n))
+        + _pick(rng, EMAIL_DOMAINS, n)
     )
     phone_num = rng.choice(10_000_000, n, replace=False)
     ph = pl.Series(phone_num).cast(pl.String).str.zfill(7)
     phone = (
-        pl.Series(rng.choice(np.array(MOBILE_PREFIXES), n))
-        + "-"
-        + ph.str.slice(0, 3)
-        + " "
-        + ph.str.slice(3, 2)
-        + " "
-        + ph.str.slice(5, 2)
+        _pick(rng, MOBILE_PREFIXES, n) + "-" + ph.str.slice(0, 3) + " " + ph.str.slice(3, 2) + " " + ph.str.slice(5, 2)
     )
 
     age_2013 = (np.datetime64("2013-12-01") - birth).astype(np.int64) / 365.25
@@ -187,7 +187,7 @@ def simulate_people(world: World) -> None:
         + list(PUBLIC_EMPLOYERS)
     )
     employed = ~student & (rng.random(n) < 0.88)
-    employer = _null_where(~employed, pl.Series(rng.choice(companies, n)))
+    employer = _null_where(~employed, _pick(rng, companies, n))
     income = np.where(
         student,
         rng.normal(110_000, 30_000, n),
@@ -240,7 +240,7 @@ def simulate_people(world: World) -> None:
             "protected_identity": rng.random(n) < 0.005,
             "queue_start": queue_start,
             "registered_at": pl.Series(registered_at).dt.replace_time_zone("UTC").dt.cast_time_unit("us"),
-            "status": np.where(lapsed, "lapsed", "active"),
+            "status": pl.Series(["active", "lapsed"]).gather(lapsed.astype(np.int64)),
             "created_by_handler_id": pl.Series([None] * n, dtype=pl.Int64),
             "_birth_date": birth,
             "_home_ip": _ips(rng, n),
@@ -249,6 +249,15 @@ def simulate_people(world: World) -> None:
     )
     world.tables["applicants"] = applicants.with_columns(pl.col("queue_start", "_birth_date").cast(pl.Date))
     world.tables["fees"] = _fees(rng, ids, first_fee, paid_years)
+
+
+def _pick(rng: np.random.Generator, values, n: int) -> pl.Series:
+    """``rng.choice(values, n)`` as a polars Series: the same draws, no numpy string array."""
+    return pl.Series(list(values), dtype=pl.String).gather(rng.choice(len(values), n))
+
+
+def _where(mask: np.ndarray, yes: pl.Series, no: pl.Series) -> pl.Series:
+    return pl.select(pl.when(pl.lit(pl.Series(mask))).then(pl.lit(yes)).otherwise(pl.lit(no))).to_series()
 
 
 def _null_where(mask: np.ndarray, values: pl.Series) -> pl.Series:

@@ -5,12 +5,17 @@ stockholm, about 120 million at national). Each monthly batch is conformed and a
 Parquet spool file as one row group as soon as it is drawn; at the end the spool becomes
 ``evidence/interests.parquet`` (moved, not copied) or is rewritten as CSV a row group at a
 time. One file per table, as the evidence format asks; row groups are the batches.
+
+A batch is conformed, compressed and written in a thread of its own while the caller goes on
+simulating the next one (polars and pyarrow release the GIL, so this uses the second core).
+At most one batch waits to be written, so the spool holds no more than two batches at once.
 """
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -34,22 +39,46 @@ class SpooledTable:
         self.schema = evidence.polars_schema(name)
         self.rows = 0
         self._writer: Any = None  # a pyarrow ParquetWriter once the first batch came
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: Future[None] | None = None
 
     def append(self, frame: pl.DataFrame) -> None:
-        """Conform one batch and write it as a row group (an empty batch writes nothing)."""
-        import pyarrow.parquet as pq
+        """Conform one batch and write it as a row group (an empty batch writes nothing).
 
+        The write runs in the spool's own thread; this returns once the batch before it is
+        written, so batches reach the file in the order they came and at most one waits.
+        """
         if not frame.height:
             return
+        self._wait()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"spool-{self.name}")
+        self._pending = self._pool.submit(self._write, frame)
+        self.rows += frame.height
+
+    def _wait(self) -> None:
+        """Wait for the batch being written; its error, if any, is raised here."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def _write(self, frame: pl.DataFrame) -> None:
+        import pyarrow.parquet as pq
+
         table = conform(self.name, frame, self.schema).to_arrow()
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd", write_statistics=True)
         self._writer.write_table(table)
-        self.rows += frame.height
 
     def close(self) -> SpooledTable:
         """Finish the file; with no rows, write an empty table of the declared schema."""
+        try:
+            self._wait()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
         if self._writer is not None:
             self._writer.close()
             self._writer = None
