@@ -380,3 +380,21 @@ def test_a_byte_windows_1252_leaves_undefined_stops_ingest_naming_file_line_and_
     with pytest.raises(EvidenceError, match=r"^avgifter\.csv: not cp1252 at line 3: byte 0x81 in '1002;2013;2"):
         _ingest(tmp_path, mapping)
     assert not (tmp_path / "case.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "lone"),
+    [
+        (b"a b\r\nc d\r\n", False),
+        (b"a b\rc d\n", True),  # a lone \r ends a line too: the general road
+        (b"a b\r\n\r\r\nc d", True),  # \r\r\n: the first \r is lone
+        (b"a b\r\nc d\r", False),  # cut between \r and \n: the \n is in the next chunk
+        (b"\r", False),
+        (b"", False),
+        (b"a b\nc\rd\r\n", True),
+    ],
+)
+def test_the_fast_iis_road_leaves_a_chunk_with_a_lone_cr_to_the_general_one(data, lone):
+    assert (iis.scan(data) is None) == lone
+    want = data.count(b"\r") - data.count(b"\r\n") - data.endswith(b"\r")  # the rule, counted plainly
+    assert lone == (want > 0)

@@ -62,10 +62,11 @@ class Stretch(NamedTuple):
 
 def scan(data: bytes) -> Lines | None:
     """The lines of ``data`` (whole lines, the last without its line end), or None for the slow road."""
-    lone_cr = data.count(b"\r") - data.count(b"\r\n") - data.endswith(b"\r")  # the chunk was cut before a \n
-    if lone_cr:
-        return None
     arr = np.frombuffer(data, np.uint8)
+    after_cr = np.flatnonzero(arr == 13) + 1  # numpy: bytes.count(b"\r") walks a log's bytes 7 times slower
+    after_cr = after_cr[after_cr < len(data)]  # a \r at the chunk's end: the chunk was cut before its \n
+    if np.count_nonzero(arr[after_cr] != 10):  # a lone \r
+        return None
     ends = np.flatnonzero(arr == 10)
     starts = np.concatenate(([0], ends + 1))
     stops = np.concatenate((ends, [len(data)]))
