@@ -15,7 +15,8 @@ import pytest
 
 from workbench.errors import EvidenceError
 from workbench.ingest.batch import LINE
-from workbench.mapping import MappingError, iis, ingest_mapped, weblogs
+from workbench.mapping import MappingError, iis, ingest_mapped, schema as mapping_schema, weblogs
+from workbench.mapping.files import resolve
 
 IIS = (
     "a stray line before any directive\r\n"
@@ -398,3 +399,29 @@ def test_the_fast_iis_road_leaves_a_chunk_with_a_lone_cr_to_the_general_one(data
     assert (iis.scan(data) is None) == lone
     want = data.count(b"\r") - data.count(b"\r\n") - data.endswith(b"\r")  # the rule, counted plainly
     assert lone == (want > 0)
+
+
+@pytest.mark.parametrize("link", ["folder", "file"])
+def test_an_input_reached_through_a_link_out_of_source_is_refused(tmp_path, link):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "a.eml").write_bytes(b"From: a@example.org\r\nSubject: x\r\n\r\nhej\r\n")
+    mail = tmp_path / "h" / "mail"
+    if link == "folder":  # the folder is a link: each file in it is reached through it
+        mail.parent.mkdir()
+        mail.symlink_to(outside, target_is_directory=True)
+    else:
+        mail.mkdir(parents=True)
+        (mail / "a.eml").symlink_to(outside / "a.eml")
+    (tmp_path / "h" / "inside.eml").write_bytes((outside / "a.eml").read_bytes())
+    (tmp_path / "h" / "mail2").mkdir()
+    (tmp_path / "h" / "mail2" / "b.eml").symlink_to(tmp_path / "h" / "inside.eml")  # a link within SOURCE: fine
+    head = "version: 1\ntables:\n  support_messages:\n    source: {eml: "
+    cols = "message_id: message-id, received_at: received_at, channel: null, sender_applicant_id: null"
+    tail = "}\n    columns: {" + cols + ", sender_address: from_address, subject: subject, body: body}\n"
+    (tmp_path / "in.yaml").write_text(head + "mail2/*.eml" + tail, encoding="utf-8")
+    found = resolve(tmp_path / "h", mapping_schema.load(tmp_path / "in.yaml"))["support_messages"]
+    assert [f.path for f in found] == [(tmp_path / "h" / "inside.eml").resolve()]
+    (tmp_path / "out.yaml").write_text(head + "mail/*.eml" + tail, encoding="utf-8")
+    with pytest.raises(MappingError, match=r"mail/a\.eml leads outside the source folder"):
+        resolve(tmp_path / "h", mapping_schema.load(tmp_path / "out.yaml"))
