@@ -425,3 +425,23 @@ def test_an_input_reached_through_a_link_out_of_source_is_refused(tmp_path, link
     (tmp_path / "out.yaml").write_text(head + "mail/*.eml" + tail, encoding="utf-8")
     with pytest.raises(MappingError, match=r"mail/a\.eml leads outside the source folder"):
         resolve(tmp_path / "h", mapping_schema.load(tmp_path / "out.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("body", "bad"),
+    [
+        (b"a b c\r\nd e f\r\n", []),
+        (b"a b\nd e f g\n", [0, 1]),  # too few and too many: the spaces total 2 a line all the same
+        (b"a b c\n\nd e f g h\n", [1, 2]),  # an empty line and one of two too many
+        (b"a b c \nd e\n", [0, 1]),  # a trailing space is a fourth, empty field
+        (b"a b c\nd e f\n# note\ng h i\n", []),  # a comment between: the lines are counted one by one
+    ],
+)
+def test_a_stretch_is_read_whole_only_when_every_line_has_the_fields(body, bad):
+    lines = iis.scan(body)
+    assert lines is not None
+    part = iis.stretch(lines, 0, len(lines.starts) - 1, 3, 0)  # the last "line" is what follows the last \n
+    assert part is not None and part.bad == bad
+    good = [i for i in range(len(lines.starts) - 1) if i not in bad and not body.split(b"\n")[i].startswith(b"#")]
+    assert part.frame[LINE].to_list() == [i + 1 for i in good]
+    assert part.frame["f0"].to_list() == [lines.text(i).split(" ")[0] for i in good]
