@@ -15,7 +15,8 @@ import pytest
 
 from workbench.errors import EvidenceError
 from workbench.ingest.batch import LINE
-from workbench.mapping import MappingError, iis, ingest_mapped, weblogs
+from workbench.mapping import MappingError, iis, ingest_mapped, schema as mapping_schema, weblogs
+from workbench.mapping.files import resolve
 
 IIS = (
     "a stray line before any directive\r\n"
@@ -380,3 +381,67 @@ def test_a_byte_windows_1252_leaves_undefined_stops_ingest_naming_file_line_and_
     with pytest.raises(EvidenceError, match=r"^avgifter\.csv: not cp1252 at line 3: byte 0x81 in '1002;2013;2"):
         _ingest(tmp_path, mapping)
     assert not (tmp_path / "case.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "lone"),
+    [
+        (b"a b\r\nc d\r\n", False),
+        (b"a b\rc d\n", True),  # a lone \r ends a line too: the general road
+        (b"a b\r\n\r\r\nc d", True),  # \r\r\n: the first \r is lone
+        (b"a b\r\nc d\r", False),  # cut between \r and \n: the \n is in the next chunk
+        (b"\r", False),
+        (b"", False),
+        (b"a b\nc\rd\r\n", True),
+    ],
+)
+def test_the_fast_iis_road_leaves_a_chunk_with_a_lone_cr_to_the_general_one(data, lone):
+    assert (iis.scan(data) is None) == lone
+    want = data.count(b"\r") - data.count(b"\r\n") - data.endswith(b"\r")  # the rule, counted plainly
+    assert lone == (want > 0)
+
+
+@pytest.mark.parametrize("link", ["folder", "file"])
+def test_an_input_reached_through_a_link_out_of_source_is_refused(tmp_path, link):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "a.eml").write_bytes(b"From: a@example.org\r\nSubject: x\r\n\r\nhej\r\n")
+    mail = tmp_path / "h" / "mail"
+    if link == "folder":  # the folder is a link: each file in it is reached through it
+        mail.parent.mkdir()
+        mail.symlink_to(outside, target_is_directory=True)
+    else:
+        mail.mkdir(parents=True)
+        (mail / "a.eml").symlink_to(outside / "a.eml")
+    (tmp_path / "h" / "inside.eml").write_bytes((outside / "a.eml").read_bytes())
+    (tmp_path / "h" / "mail2").mkdir()
+    (tmp_path / "h" / "mail2" / "b.eml").symlink_to(tmp_path / "h" / "inside.eml")  # a link within SOURCE: fine
+    head = "version: 1\ntables:\n  support_messages:\n    source: {eml: "
+    cols = "message_id: message-id, received_at: received_at, channel: null, sender_applicant_id: null"
+    tail = "}\n    columns: {" + cols + ", sender_address: from_address, subject: subject, body: body}\n"
+    (tmp_path / "in.yaml").write_text(head + "mail2/*.eml" + tail, encoding="utf-8")
+    found = resolve(tmp_path / "h", mapping_schema.load(tmp_path / "in.yaml"))["support_messages"]
+    assert [f.path for f in found] == [(tmp_path / "h" / "inside.eml").resolve()]
+    (tmp_path / "out.yaml").write_text(head + "mail/*.eml" + tail, encoding="utf-8")
+    with pytest.raises(MappingError, match=r"mail/a\.eml leads outside the source folder"):
+        resolve(tmp_path / "h", mapping_schema.load(tmp_path / "out.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("body", "bad"),
+    [
+        (b"a b c\r\nd e f\r\n", []),
+        (b"a b\nd e f g\n", [0, 1]),  # too few and too many: the spaces total 2 a line all the same
+        (b"a b c\n\nd e f g h\n", [1, 2]),  # an empty line and one of two too many
+        (b"a b c \nd e\n", [0, 1]),  # a trailing space is a fourth, empty field
+        (b"a b c\nd e f\n# note\ng h i\n", []),  # a comment between: the lines are counted one by one
+    ],
+)
+def test_a_stretch_is_read_whole_only_when_every_line_has_the_fields(body, bad):
+    lines = iis.scan(body)
+    assert lines is not None
+    part = iis.stretch(lines, 0, len(lines.starts) - 1, 3, 0)  # the last "line" is what follows the last \n
+    assert part is not None and part.bad == bad
+    good = [i for i in range(len(lines.starts) - 1) if i not in bad and not body.split(b"\n")[i].startswith(b"#")]
+    assert part.frame[LINE].to_list() == [i + 1 for i in good]
+    assert part.frame["f0"].to_list() == [lines.text(i).split(" ")[0] for i in good]

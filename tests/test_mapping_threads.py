@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 from mappingkit import write_handover as write_handwritten
 
@@ -184,3 +185,33 @@ def test_a_bad_worker_count_in_the_environment_names_the_variable_and_what_is_al
         WorkbenchError, match=rf"WORKBENCH_MAPPING_WORKERS: {value!r} is not a whole number.*allowed: 1"
     ):
         mapping_run.default_workers()
+
+
+def test_an_early_table_is_read_whole_first_and_batches_still_come_in_order():
+    from workbench.ingest.batch import RawBatch
+    from workbench.mapping.prefetch import DEPTH, Prefetch
+
+    started: list[str] = []
+
+    def part(name: str, n: int):
+        def read():
+            started.append(name)
+            for i in range(n):
+                yield RawBatch(pl.DataFrame({"i": [i]}), pl.DataFrame())
+
+        return read
+
+    many = DEPTH + 3  # more batches than a part may hold waiting
+    tables = [
+        ("a", [part("a0", many), part("a1", 1)], lambda b: b.frame["i"][0]),
+        ("mail", [part("mail", many)], lambda b: b.frame["i"][0]),
+    ]
+    with Prefetch(tables, 1, early={"mail"}) as ahead:
+        deadline = threading.Event()
+        for _ in range(200):  # the early part is read whole while nothing is taken
+            if ahead._queues["mail"][0].qsize() == many + 1:  # its batches and the end
+                break
+            deadline.wait(0.01)
+        assert started[0] == "mail" and ahead._queues["mail"][0].qsize() == many + 1
+        assert list(ahead.batches("a")) == [*range(many), 0]
+        assert list(ahead.batches("mail")) == list(range(many))

@@ -82,3 +82,23 @@ def test_a_batch_of_one_shape_is_cast_whole_and_gives_what_the_general_parse_giv
     assert staged["__t0n"].to_list() == want["n"].to_list()
     assert staged["__t0z"].to_list() == want["z"].to_list()
     assert staged["__t0n"].null_count() + staged["__t0z"].null_count() >= len(texts)  # each at most one of them
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["2013-12-13T17:42:05Z", "2013-12-13 18:42:05+01:00", None],  # zoned throughout: one test a value
+        [None, "2013-12-13 18:42:05", "2013-12-13T18:42:05.5"],  # naive throughout
+        ["2013-12-13T17:42:05Z", "2013-12-13 18:42:05", "garbage", None, ""],  # first zoned, then the others
+        ["2013-12-13 18:42:05", "2013-12-13T17:42:05Z", "2013-12-13 18:42", "2013-12-13 18:42:05\n"],
+        [None, None],
+    ],
+    ids=["zoned", "naive", "zoned-first-mixed", "naive-first-mixed", "nulls"],
+)
+def test_the_road_found_one_shape_first_is_the_road_of_both_tests(texts):
+    frame = pl.DataFrame({"x": texts}, schema={"x": pl.String})
+    parse = TimeParse("__t0", pl.col("x"), None, "UTC", text=True)
+    both = frame.with_columns(parse.raw())["__t0_road"]
+    road = parse.road(frame.with_columns(parse.raw(road=False)))
+    assert road is not None and road.dtype == pl.Int8
+    assert road.to_list() == both.to_list()

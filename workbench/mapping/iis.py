@@ -5,12 +5,13 @@ whole lines (:func:`.weblogs.read_lines`); within a chunk, each line's directive
 where it stands among the chunk's ``#Fields:`` lines, and each stretch under one directive
 is cut into fields at once.
 
-In UTF-8 (what IIS writes) a chunk takes the fast road first: the line ends, comment lines
-and the spaces of every line are found with numpy on the bytes; the lines of a stretch that
-have the directive's number of fields are parsed together by ``pl.read_csv`` (separator
-``' '``, no quoting, every field text, ``-`` null; multithreaded Rust), and only the other
-lines (too few or too many fields, before any directive) are decoded in Python, to be
-quarantined with their line and raw text. A line is what :func:`.weblogs.read_lines` makes
+In UTF-8 (what IIS writes) a chunk takes the fast road first: the line ends and comment
+lines are found with numpy on the bytes; the lines of a stretch that have the directive's
+number of fields are parsed together by ``pl.read_csv`` (separator ``' '``, no quoting,
+every field text, ``-`` null; multithreaded Rust), and only the other lines (too few or too
+many fields, before any directive) are decoded in Python, to be quarantined with their line and raw text. Every line of a stretch has the directive's
+number of fields when its spaces total its lines times that number less one and the CSV
+reader finds no line with more (it raises); else the spaces are counted line by line. A line is what :func:`.weblogs.read_lines` makes
 of it: it ends at ``\\n`` and loses one ``\\r`` before it. A chunk the fast road cannot read
 exactly so (a lone ``\\r``, which ends a line too; a byte-order mark at a line's start,
 which the CSV reader would drop; a stretch the CSV reader gives another number of rows) is
@@ -45,12 +46,16 @@ class Lines(NamedTuple):
     data: bytes
     starts: np.ndarray
     stops: np.ndarray
-    spaces: np.ndarray  # spaces in each line: a line under a directive of n fields has n - 1
     comment: np.ndarray  # the line starts with '#'
 
     def text(self, i: int) -> str:
         """Line ``i`` as text, without the ``\\r`` of its ``\\r\\n``."""
         return self.data[self.starts[i] : self.stops[i]].decode("utf-8").removesuffix("\r")
+
+    def spaces(self, index: np.ndarray) -> np.ndarray:
+        """The spaces in lines ``index``: a line under a directive of n fields has n - 1."""
+        at = np.flatnonzero(np.frombuffer(self.data, np.uint8) == 32)
+        return np.diff(np.searchsorted(at, self.stops), prepend=0)[index]
 
 
 class Stretch(NamedTuple):
@@ -62,20 +67,20 @@ class Stretch(NamedTuple):
 
 def scan(data: bytes) -> Lines | None:
     """The lines of ``data`` (whole lines, the last without its line end), or None for the slow road."""
-    lone_cr = data.count(b"\r") - data.count(b"\r\n") - data.endswith(b"\r")  # the chunk was cut before a \n
-    if lone_cr:
-        return None
     arr = np.frombuffer(data, np.uint8)
+    after_cr = np.flatnonzero(arr == 13) + 1  # numpy: bytes.count(b"\r") walks a log's bytes 7 times slower
+    after_cr = after_cr[after_cr < len(data)]  # a \r at the chunk's end: the chunk was cut before its \n
+    if np.count_nonzero(arr[after_cr] != 10):  # a lone \r
+        return None
     ends = np.flatnonzero(arr == 10)
     starts = np.concatenate(([0], ends + 1))
     stops = np.concatenate((ends, [len(data)]))
-    spaces = np.diff(np.searchsorted(np.flatnonzero(arr == 32), stops), prepend=0)
     first = np.zeros(len(starts), np.uint8)
     inside = starts < len(data)
     first[inside] = arr[starts[inside]]
     if any(data.startswith(_BOM, int(s)) for s in starts[first == _BOM[0]]):
         return None
-    return Lines(data, starts, stops, spaces, first == ord("#"))
+    return Lines(data, starts, stops, first == ord("#"))
 
 
 def stretch(lines: Lines, lo: int, hi: int, n: int, before: int) -> Stretch | None:
@@ -86,7 +91,9 @@ def stretch(lines: Lines, lo: int, hi: int, n: int, before: int) -> Stretch | No
     """
     index = np.arange(lo, hi)
     data_lines = index[~lines.comment[lo:hi]]
-    fits = lines.spaces[data_lines] == n - 1
+    if len(data_lines) and (whole := _all_fit(lines, data_lines, n, before)) is not None:
+        return whole
+    fits = lines.spaces(data_lines) == n - 1
     good, bad = data_lines[fits], data_lines[~fits]
     if not len(good):
         return Stretch(
@@ -114,6 +121,38 @@ def stretch(lines: Lines, lo: int, hi: int, n: int, before: int) -> Stretch | No
     if frame.height != len(good) or frame.width != n:
         return None
     return Stretch(frame.with_columns(pl.Series(LINE, good + before + 1, dtype=pl.Int64)), bad.tolist())
+
+
+def _all_fit(lines: Lines, data_lines: np.ndarray, n: int, before: int) -> Stretch | None:
+    """The stretch read at once when each of its lines has ``n`` fields, else None (then counted line by line).
+
+    Its lines must follow one another (no comment among them). Every line has n - 1 spaces
+    exactly when the CSV reader finds none with more fields than ``n`` (it raises) and the
+    stretch has (n - 1) × its lines spaces in all: a total, cheaper than a count a line.
+    """
+    first, last = int(data_lines[0]), int(data_lines[-1])
+    if last - first + 1 != len(data_lines):
+        return None
+    begin, end = int(lines.starts[first]), int(lines.stops[last])
+    total = np.count_nonzero(np.frombuffer(lines.data, np.uint8, end - begin, begin) == 32)
+    if total != (n - 1) * len(data_lines) or end == begin:
+        return None
+    try:
+        frame = pl.read_csv(
+            lines.data[begin:end],
+            separator=" ",
+            has_header=False,
+            quote_char=None,
+            new_columns=[f"f{i}" for i in range(n)],
+            infer_schema=False,
+            null_values="-",
+            empty_string_is_null=False,
+        )
+    except pl.exceptions.PolarsError:  # a line with too many fields (or a first line with too few)
+        return None
+    if frame.height != len(data_lines) or frame.width != n:
+        return None
+    return Stretch(frame.with_columns(pl.Series(LINE, data_lines + before + 1, dtype=pl.Int64)), [])
 
 
 def read_iis(path: Path, encoding: str, all_fields: list[str], label: str | None = None) -> Iterator[RawBatch]:

@@ -11,7 +11,10 @@ spans batches (the key and reference checks, the writes) itself. So the case is 
 row for row and in the same order, as with ``workers=1``.
 
 Memory stays bounded: a part waits once ``DEPTH`` of its batches are ready and not yet
-taken, so at most ``workers × (DEPTH + 1)`` batches are held besides the writer's.
+taken, so at most ``workers × (DEPTH + 1)`` batches are held besides the writer's. The
+exception is what the caller names ``early``, small and slow to read (the mail folder: pure
+Python under the GIL, one part): it is read first, all of it, while the writer loads the
+tables before it, rather than alone when the writer reaches it.
 
 An error in a thread is raised in the writer when it reaches that batch, as the same
 exception sequential ingest raises there, and an earlier error (a key check, an earlier
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
 
@@ -48,17 +51,24 @@ _DONE = object()
 class Prefetch(Generic[T]):
     """The batches of every table, read and made ahead in threads; use as a context manager."""
 
-    def __init__(self, tables: Sequence[tuple[str, list[Part], Callable[[RawBatch], T]]], workers: int):
+    def __init__(
+        self,
+        tables: Sequence[tuple[str, list[Part], Callable[[RawBatch], T]]],
+        workers: int,
+        early: Collection[str] = (),
+    ):
         self._stop = threading.Event()
         self._readers = ThreadPoolExecutor(workers, thread_name_prefix="mapping-read")
         self._makers = ThreadPoolExecutor(workers, thread_name_prefix="mapping-make")
         self._queues: dict[str, list[queue.Queue]] = {}
-        for name, parts, make in tables:  # the pools run their work first come, first served
-            self._queues[name] = []
-            for part in parts:
-                waiting: queue.Queue = queue.Queue(DEPTH)
+        # The pools run their work first come, first served: the tables in ``early`` first, with
+        # room for all their batches (so that their reader does not wait for the writer), then the
+        # others in order.
+        for name, parts, _ in tables:
+            self._queues[name] = [queue.Queue(0 if name in early else DEPTH) for _ in parts]
+        for name, parts, make in sorted(tables, key=lambda t: t[0] not in early):
+            for part, waiting in zip(parts, self._queues[name], strict=True):
                 self._readers.submit(self._read, part, make, waiting)
-                self._queues[name].append(waiting)
 
     def __enter__(self) -> Prefetch[T]:
         return self

@@ -44,6 +44,8 @@ from .transform import text_sources, transform
 __all__ = ["Made", "default_workers", "ingest_mapped", "load_table", "make", "prepare"]
 
 _FIRST = re.compile(r"first loaded from @ (\d+)")
+# Mail is read first, whole (Python's email parser holds the GIL; .prefetch), when it is small.
+_MAIL, _EARLY_BYTES = ("eml", "maildir", "mbox"), 256 << 20
 
 
 def _twin(f: SourceFile, databases: dict[Path, SourceFile]) -> bool:
@@ -140,7 +142,12 @@ def ingest_mapped(
                         )
                         for t in order
                     ]
-                    ahead = stack.enter_context(Prefetch(parts, workers))
+                    mail = {
+                        t
+                        for t in order
+                        if mapping.tables[t].source.kind in _MAIL and sum(f.bytes for f in inputs[t]) <= _EARLY_BYTES
+                    }
+                    ahead = stack.enter_context(Prefetch(parts, workers, early=mail))
                 writer.create_tables()
                 for table in order:
                     unchecked += [str(r) for r in parents.skipped(table)]

@@ -17,6 +17,7 @@ batch passes it (:meth:`TimeParse.arrow`), else by polars; else the general one
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import polars as pl
@@ -86,16 +87,43 @@ class TimeParse:
     def _road(self) -> pl.Expr:
         return pl.col(self.key + "_road")
 
-    def raw(self) -> list[pl.Expr]:
-        """The text, and for ISO 8601 which road it takes (1: naive, 2: zoned, 0: the general one)."""
+    def raw(self, road: bool = True) -> list[pl.Expr]:
+        """The text, and for ISO 8601 which road it takes (1: naive, 2: zoned, 0: the general one).
+
+        ``road=False``: the text only; :meth:`road` gives the road from it for less.
+        """
         if not self.text:
             return []
         raw = self.source.cast(pl.String)
         out = [raw.alias(self.key + "r")]
-        if self.format is None:
-            road = pl.when(raw.str.contains(_NAIVE)).then(1).when(raw.str.contains(_ZONED)).then(2).otherwise(0)
-            out.append(road.cast(pl.Int8).alias(self.key + "_road"))
+        if self.format is None and road:
+            road_ = pl.when(raw.str.contains(_NAIVE)).then(1).when(raw.str.contains(_ZONED)).then(2).otherwise(0)
+            out.append(road_.cast(pl.Int8).alias(self.key + "_road"))
         return out
+
+    def road(self, frame: pl.DataFrame) -> pl.Series | None:
+        """:meth:`raw`'s road of ``frame`` (which has the text), testing most values against one shape only.
+
+        ``when``/``then`` tests every value against both shapes; a column usually holds one
+        shape throughout, so the shape of its first value is tested first, on every value,
+        and the other only when some value is not of it. None where there is no road (a format).
+        """
+        if not self.text or self.format is not None:
+            return None
+        raw = frame[self.key + "r"]
+        first = raw.drop_nulls().head(1).to_list()
+        shapes = [(_NAIVE, 1), (_ZONED, 2)]
+        if first and re.match(_ZONED, first[0]):
+            shapes.reverse()
+        (shape, road), (other, other_road) = shapes
+        hit = raw.str.contains(shape)
+        if hit.sum() == raw.len() - raw.null_count():  # every value of the first shape (nulls: road 0)
+            return (hit.cast(pl.Int8) * road).fill_null(0).cast(pl.Int8).alias(self.key + "_road")
+        return (
+            pl.select(pl.when(hit).then(road).when(raw.str.contains(other)).then(other_road).otherwise(0).cast(pl.Int8))
+            .to_series()
+            .alias(self.key + "_road")
+        )
 
     def parse(self) -> list[pl.Expr]:
         """Naive and zoned times, from the columns :meth:`raw` made."""
@@ -192,7 +220,8 @@ def stage(frame: pl.DataFrame, parses: list[TimeParse]) -> pl.DataFrame:
     """``frame`` with the hidden columns of every parse added (see the module's docstring)."""
     if not parses:
         return frame
-    frame = frame.lazy().with_columns(e for p in parses for e in p.raw()).collect()
+    frame = frame.lazy().with_columns(e for p in parses for e in p.raw(road=False)).collect()
+    frame = frame.with_columns(r for p in parses if (r := p.road(frame)) is not None)
     fast = [p.arrow(frame) for p in parses]
     frame = frame.with_columns(
         e for p, f in zip(parses, fast, strict=True) for e in (f if f is not None else p.parse())
