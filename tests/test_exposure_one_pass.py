@@ -1,4 +1,4 @@
-"""The cheaper exposure queries on a hand-written case, on SQLite and DuckDB.
+"""The cheaper exposure queries on a hand-written case, on SQLite, DuckDB and PostgreSQL.
 
 window_sessions counts the owner's and foreign pages in its one pass over the window's pages
 and takes every other account it names from the acts; allocation_actions reads registration
@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+from pg import pg_url  # noqa: F401 - fixture
 
 from workbench.queries import run
 
@@ -58,13 +59,15 @@ INTERESTS = [  # listing, applicant, registered, withdrawn, session
 ]
 
 
-def _case(kind: str, tmp_path) -> sa.Engine:
+def _case(kind: str, tmp_path, request) -> sa.Engine:
     from casekit import _set_duckdb_zone
 
     from workbench.case import case_metadata
 
     if kind == "sqlite":
         engine = sa.create_engine(f"sqlite:///{tmp_path / 'one_pass.db'}")
+    elif kind == "postgresql":
+        engine = sa.create_engine(request.getfixturevalue("pg_url"))
     else:
         engine = sa.create_engine(f"duckdb:///{tmp_path / 'one_pass.duckdb'}")
         sa.event.listen(engine, "connect", _set_duckdb_zone)
@@ -96,9 +99,9 @@ def _case(kind: str, tmp_path) -> sa.Engine:
     return engine
 
 
-@pytest.fixture(scope="module", params=["sqlite", "duckdb"])
+@pytest.fixture(scope="module", params=["sqlite", "duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def one_pass(request, tmp_path_factory):
-    engine = _case(request.param, tmp_path_factory.mktemp(request.param))
+    engine = _case(request.param, tmp_path_factory.mktemp(request.param), request)
     yield engine
     engine.dispose()
 
