@@ -303,6 +303,14 @@ class Exposure:
         return self.accounts().filter("protected_identity").drop("protected_identity")
 
 
+def _with_fields(views: pl.DataFrame) -> pl.DataFrame:
+    """``views`` with ``fields``: :func:`shown_fields` once per distinct (path, protected_identity), not per page."""
+    kinds = views.select("path", "protected_identity").unique()
+    fields = [shown_fields(path, protected) for path, protected in kinds.iter_rows()]
+    kinds = kinds.with_columns(fields=pl.Series(fields, dtype=pl.List(pl.String)))
+    return views.join(kinds, on=["path", "protected_identity"], how="left", nulls_equal=True, maintain_order="left")
+
+
 def assess_exposure(case: Case, binding: SessionBinding, changes: ChangeLog) -> Exposure:
     """Tiers 1–4 for the binding's window, with fields, co-applicants and protected identity."""
     params = {"start": binding.start, "end": binding.end}
@@ -312,11 +320,6 @@ def assess_exposure(case: Case, binding: SessionBinding, changes: ChangeLog) -> 
     links = binding.links.join(protected, on="account_id", how="left").with_columns(
         pl.col("protected_identity").fill_null(False)
     )
-    views = pages_shown(binding, links)
-    views = views.with_columns(
-        fields=pl.struct("path", "protected_identity").map_elements(
-            lambda r: shown_fields(r["path"], r["protected_identity"]), return_dtype=pl.List(pl.String)
-        )
-    )
+    views = _with_fields(pages_shown(binding, links))
     co_applicants = co_applicants_shown(links, views, changes, subjects)
     return Exposure(binding, changes, tier1, subjects, links, views, co_applicants)

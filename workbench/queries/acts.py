@@ -85,15 +85,18 @@ def allocation_actions(start: datetime, end: datetime) -> sa.Select:
     w = window_logins(start, end, "w")
     p, i, o = PAGES, INTERESTS, OFFERS
 
-    def act(kind: str, listing, account, time, session, source: str, frm, on):
+    def act(kind, listing, account, time, session, source: str, frm, on):
+        # The session's owner comes with the window login each act is joined to: no second
+        # pass over every login.
         return (
             sa.select(
-                sa.literal(kind, STR).label("kind"),
+                sa.cast(kind, STR).label("kind"),
                 sa.cast(listing, INT).label("listing_id"),
                 sa.cast(account, INT).label("account_id"),
                 sa.type_coerce(time, TS).label("time"),
                 session.label("session_id"),
                 sa.literal(source, STR).label("source"),
+                w.c.applicant_id.label("owner_applicant_id"),
             )
             .select_from(frm)
             .join(w, on)
@@ -103,7 +106,7 @@ def allocation_actions(start: datetime, end: datetime) -> sa.Select:
     withdraw = p.c.path.like(WITHDRAW_PREFIX + "%" + WITHDRAW_SUFFIX)
     acts = sa.union_all(
         act(
-            "interest_registered",
+            sa.literal("interest_registered", STR),
             i.c.listing_id,
             i.c.applicant_id,
             i.c.registered_at,
@@ -112,28 +115,22 @@ def allocation_actions(start: datetime, end: datetime) -> sa.Select:
             i,
             w.c.session_id == i.c.session_id,
         ),
+        # Registration and withdrawal pages in one pass over the window's pages.
         act(
-            "interest_registered",
-            listing_in_path(p.c.path, REGISTER_PREFIX, REGISTER_SUFFIX),
+            sa.case((register, "interest_registered"), else_="interest_withdrawn"),
+            sa.case(
+                (register, listing_in_path(p.c.path, REGISTER_PREFIX, REGISTER_SUFFIX)),
+                else_=listing_in_path(p.c.path, WITHDRAW_PREFIX, WITHDRAW_SUFFIX),
+            ),
             p.c.account_id,
             p.c.time,
             p.c.session_id,
             "page_views",
             p,
             w.c.session_id == p.c.session_id,
-        ).where(register, p.c.status == 200),
+        ).where(sa.or_(register, withdraw), p.c.status == 200),
         act(
-            "interest_withdrawn",
-            listing_in_path(p.c.path, WITHDRAW_PREFIX, WITHDRAW_SUFFIX),
-            p.c.account_id,
-            p.c.time,
-            p.c.session_id,
-            "page_views",
-            p,
-            w.c.session_id == p.c.session_id,
-        ).where(withdraw, p.c.status == 200),
-        act(
-            "offer_answered",
+            sa.literal("offer_answered", STR),
             o.c.listing_id,
             o.c.applicant_id,
             o.c.responded_at,
@@ -150,13 +147,11 @@ def allocation_actions(start: datetime, end: datetime) -> sa.Select:
     return (
         sa.select(
             acts,
-            LOGINS.c.applicant_id.label("owner_applicant_id"),
             LISTINGS.c.closes_at,
             known(acts.c.account_id, offered).label("offered"),
             known(acts.c.account_id, signed).label("contract_signed"),
         )
         .select_from(acts)
-        .join(LOGINS, LOGINS.c.session_id == acts.c.session_id)
         .outerjoin(LISTINGS, LISTINGS.c.listing_id == acts.c.listing_id)
     )
 

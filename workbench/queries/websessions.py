@@ -196,7 +196,8 @@ def known(account: sa.ColumnElement, condition: sa.ColumnElement) -> sa.ColumnEl
 
 
 def session_spans(timeout: sa.ColumnElement) -> sa.Subquery:
-    """Every session: owner, login_at, ended_at and end_reason (:func:`session_end`), ip and user agent."""
+    """Every session: owner, login_at, ended_at and end_reason (:func:`session_end`), ip and user agent,
+    and ``logout_at``, the logged logout (null without one)."""
     # Only sessions without a logout row need their last page: those few sessions are found
     # first (logins against logouts), and only their pages are read, not every page of the log.
     no_logout = sa.select(LOGINS.c.session_id).where(~sa.exists().where(LOGOUTS.c.session_id == LOGINS.c.session_id))
@@ -218,6 +219,7 @@ def session_spans(timeout: sa.ColumnElement) -> sa.Subquery:
             end_reason.label("end_reason"),
             LOGINS.c.ip,
             LOGINS.c.user_agent,
+            LOGOUTS.c.time.label("logout_at"),
         )
         .select_from(LOGINS)
         .outerjoin(LOGOUTS, LOGOUTS.c.session_id == LOGINS.c.session_id)
@@ -243,21 +245,22 @@ def window_logins(start, end, name: str = "wl") -> sa.Subquery:
     )
 
 
-def account_evidence(w: sa.Subquery, pages: sa.CTE) -> sa.Subquery:
+def account_evidence(w: sa.Subquery, pages: sa.CTE, named: sa.ColumnElement[bool] | None = None) -> sa.Subquery:
     """(session_id, account_id, source, time, owner) for every account a window session is shown to have used.
 
     ``w`` holds the window's logins (:func:`window_logins`); ``pages`` the window sessions'
     pages with session_id, time, path, account_id and ``owner`` (the session's member), read
     once by the caller. ``time`` is when a page was served or a change saved; it is null for
-    an interest, whose row does not say when the session acted on it.
+    an interest, whose row does not say when the session acted on it. ``named`` narrows the
+    pages that name an account (e.g. to a foreign one); the acts are always all there.
     """
-    named = sa.select(
+    named_pages = sa.select(
         pages.c.session_id,
         pages.c.account_id,
         sa.literal("page", STR).label("source"),
         pages.c.time.label("time"),
         pages.c.owner,
-    ).where(pages.c.account_id.is_not(None))
+    ).where(pages.c.account_id.is_not(None), *([] if named is None else [named]))
     changes = sa.select(
         CHANGES.c.session_id,
         CHANGES.c.account_id,
@@ -292,7 +295,7 @@ def account_evidence(w: sa.Subquery, pages: sa.CTE) -> sa.Subquery:
         )
         .where(pages.c.account_id.is_(None), pages.c.path.like(WITHDRAW_PREFIX + "%" + WITHDRAW_SUFFIX))
     )
-    return sa.union_all(named, changes, interests, withdrawn).subquery("evidence")
+    return sa.union_all(named_pages, changes, interests, withdrawn).subquery("evidence")
 
 
 def candidates(sessions: sa.Subquery, start, end) -> sa.Select:
