@@ -89,7 +89,7 @@ class ParentKeys:
         self.present = present
         self._values: dict[tuple[str, str], list[pl.Series]] = {}
         self._merged: dict[tuple[str, str], pl.Series] = {}  # parents load first: merged once
-        self._sorted: dict[tuple[str, str], np.ndarray] = {}  # integer ids, for np.searchsorted
+        self._lookup: dict[tuple[str, str], _IdSet] = {}  # integer ids, looked up without hashing
         self._wanted = {(r.parent, r.parent_column) for r in REFERENCES}
 
     def remember(self, table: str, loaded: pl.DataFrame) -> None:
@@ -98,7 +98,7 @@ class ParentKeys:
             if parent == table:
                 self._values.setdefault((parent, column), []).append(loaded[column].unique())
                 self._merged.pop((parent, column), None)
-                self._sorted.pop((parent, column), None)
+                self._lookup.pop((parent, column), None)
 
     def values(self, parent: str, column: str) -> pl.Series:
         """The distinct values loaded so far into ``parent.column``."""
@@ -115,18 +115,40 @@ class ParentKeys:
         if not (known.dtype.is_integer() and values.dtype.is_integer()):
             return (values.is_not_null() & ~values.is_in(known.implode())).to_numpy()
         key = (parent, column)
-        if key not in self._sorted:  # sorted once per parent, searched by every batch
-            self._sorted[key] = np.sort(known.drop_nulls().cast(pl.Int64).to_numpy())
-        ids = self._sorted[key]
-        query = values.fill_null(0).cast(pl.Int64).to_numpy()
-        if len(ids) == 0:
-            return values.is_not_null().to_numpy()
-        at = np.minimum(np.searchsorted(ids, query), len(ids) - 1)
-        return (ids[at] != query) & values.is_not_null().to_numpy()
+        if key not in self._lookup:  # built once per parent, used by every batch
+            self._lookup[key] = _IdSet(known.drop_nulls().cast(pl.Int64).to_numpy())
+        return (
+            ~self._lookup[key].contains(values.fill_null(0).cast(pl.Int64).to_numpy()) & values.is_not_null().to_numpy()
+        )
 
     def skipped(self, table: str) -> list[Reference]:
         """References of ``table`` not checked because the parent table had no file."""
         return [r for r in REFERENCES if r.table == table and r.parent not in self.present]
+
+
+class _IdSet:
+    """Integer ids for membership tests: a table of flags over their range when that is
+    dense (one byte an id or so: a lookup is one array index), else a sorted array."""
+
+    def __init__(self, ids: np.ndarray):
+        self.low = int(ids.min()) if len(ids) else 0
+        span = int(ids.max()) - self.low + 1 if len(ids) else 0
+        self.flags: np.ndarray | None = None
+        self.sorted = np.sort(ids)
+        if 0 < span <= 16 * len(ids) + 4096:
+            self.flags = np.zeros(span, dtype=bool)
+            self.flags[ids - self.low] = True
+            self.sorted = ids[:0]
+
+    def contains(self, query: np.ndarray) -> np.ndarray:
+        if self.flags is not None:
+            at = query - self.low
+            inside = (at >= 0) & (at < len(self.flags))
+            return inside & self.flags[np.where(inside, at, 0)]
+        if len(self.sorted) == 0:
+            return np.zeros(len(query), dtype=bool)
+        at = np.minimum(np.searchsorted(self.sorted, query), len(self.sorted) - 1)
+        return self.sorted[at] == query
 
 
 def check_references(good: pl.DataFrame, table: str, parents: ParentKeys) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -154,19 +154,20 @@ class KeyTracker:
 
     def _check_exact(self, codes: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per row: is it a repeat, and the line its key was first loaded from."""
-        order = np.lexsort((lines, codes))  # by key, then by line
+        order = np.argsort(codes)  # unstable is twice as fast; the first line is a minimum below
         sorted_codes = codes[order]
         head = np.ones(len(order), dtype=bool)
         head[1:] = sorted_codes[1:] != sorted_codes[:-1]
         group = np.cumsum(head) - 1
-        heads = order[head]
-        earlier = self._runs.find(sorted_codes[head])  # the runs hold earlier lines only
-        first = np.where(earlier >= 0, earlier, lines[heads])
+        unique = sorted_codes[head]
+        batch_first = np.minimum.reduceat(lines[order], np.flatnonzero(head))
+        earlier = self._runs.find(unique)  # the runs hold earlier lines only
+        first = np.where(earlier >= 0, earlier, batch_first)
         first_line = np.empty(len(order), dtype=np.int64)
         first_line[order] = first[group]
         repeat = first_line != lines
         new = earlier < 0
-        self._runs.add(sorted_codes[head][new], lines[heads][new])
+        self._runs.add(unique[new], batch_first[new])
         return repeat, first_line
 
     def _to_hashed(self) -> None:
