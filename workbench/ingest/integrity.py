@@ -31,6 +31,7 @@ import polars as pl
 
 from .. import evidence
 from .batch import LINE, PROBLEMS_SCHEMA
+from .keys import KeyTracker, record_json
 
 __all__ = ["REFERENCES", "KeyTracker", "ParentKeys", "Reference", "check_references", "load_order"]
 
@@ -81,76 +82,6 @@ def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema=PROBLEMS_SCHEMA)
 
 
-def _record(names: list[str]) -> pl.Expr:
-    return pl.struct(pl.col(n).cast(pl.String) for n in names).struct.json_encode().alias("record")
-
-
-class KeyTracker:
-    """Remembers the primary keys loaded so far from one file, to refuse later duplicates.
-
-    Candidates are found with a sorted array of 64-bit hashes of the keys (merging a batch
-    into it is linear, where a hash join against every earlier row would be quadratic over
-    batches), then decided by comparing the key values themselves, so a hash collision
-    never refuses a row.
-    """
-
-    def __init__(self, table: str, unit: str = "line"):
-        self.table = table
-        self.unit = unit  # what __line counts: "line" (CSV) or "row" (Parquet)
-        self.key = [str(c.name) for c in evidence.table(table).primary_key.columns]
-        self._hashes = np.empty(0, dtype=np.uint64)  # sorted, unique
-        self._seen: list[pl.DataFrame] = []  # __h, key columns, __line of rows loaded so far
-
-    def check(self, good: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """Split typed rows into first occurrences and quarantined duplicates."""
-        if not self.key or good.is_empty():
-            return good, _empty()
-        batch = good.with_columns(pl.struct(self.key).hash(seed=0).alias("__h"))
-        merged = np.concatenate([self._hashes, np.sort(batch["__h"].to_numpy())])
-        merged.sort(kind="stable")  # two sorted runs: a linear merge
-        equal = merged[1:] == merged[:-1]
-        suspect = np.unique(merged[1:][equal])
-        self._hashes = merged[np.concatenate([[True], ~equal])]
-        if len(suspect) == 0:
-            repeats = batch.clear()
-        else:
-            # Decide among the few rows whose hash occurs more than once, on the key values.
-            suspect_h = pl.Series("__h", suspect, dtype=pl.UInt64)
-            suspects = batch.filter(pl.col("__h").is_in(suspect_h.implode()))
-            pool = suspects.select(*self.key, LINE)
-            if self._seen:
-                earlier = pl.concat(self._seen, rechunk=False).filter(pl.col("__h").is_in(suspect_h.implode()))
-                pool = pl.concat([earlier.select(*self.key, LINE), pool])
-            first = pool.group_by(self.key).agg(pl.col(LINE).min().alias("__first_line"))
-            suspects = suspects.join(first, on=self.key, how="left", nulls_equal=True)
-            repeats = suspects.filter(pl.col(LINE) != pl.col("__first_line"))
-        firsts = batch.join(repeats.select(LINE), on=LINE, how="anti") if repeats.height else batch
-        self._seen.append(firsts.select("__h", *self.key, LINE))
-        firsts = firsts.drop("__h")
-        if repeats.is_empty():
-            return firsts, _empty()
-        return firsts, self._describe(repeats.sort(LINE), [c for c in good.columns if c != LINE])
-
-    def _describe(self, repeats: pl.DataFrame, names: list[str]) -> pl.DataFrame:
-        key_text = pl.concat_str([pl.col(k).cast(pl.String) for k in self.key], separator=", ")
-        label = ", ".join(self.key)
-        shown = f"({label})" if len(self.key) > 1 else label
-        value = pl.format("({})", key_text) if len(self.key) > 1 else key_text
-        return repeats.select(
-            LINE,
-            pl.lit(label).alias("column"),
-            key_text.alias("value"),
-            pl.format(
-                "duplicate key {}={}: first loaded from {} {}; allowed: one row per key, the first is kept",
-                pl.lit(shown),
-                value,
-                pl.lit(self.unit),
-                pl.col("__first_line"),
-            ).alias("reason"),
-            _record(names),
-        ).cast(PROBLEMS_SCHEMA)
-
-
 class ParentKeys:
     """The loaded key values of referenced parent columns, and which parents had no file."""
 
@@ -158,6 +89,7 @@ class ParentKeys:
         self.present = present
         self._values: dict[tuple[str, str], list[pl.Series]] = {}
         self._merged: dict[tuple[str, str], pl.Series] = {}  # parents load first: merged once
+        self._lookup: dict[tuple[str, str], _IdSet] = {}  # integer ids, looked up without hashing
         self._wanted = {(r.parent, r.parent_column) for r in REFERENCES}
 
     def remember(self, table: str, loaded: pl.DataFrame) -> None:
@@ -166,6 +98,7 @@ class ParentKeys:
             if parent == table:
                 self._values.setdefault((parent, column), []).append(loaded[column].unique())
                 self._merged.pop((parent, column), None)
+                self._lookup.pop((parent, column), None)
 
     def values(self, parent: str, column: str) -> pl.Series:
         """The distinct values loaded so far into ``parent.column``."""
@@ -176,9 +109,46 @@ class ParentKeys:
             self._merged[key] = pl.concat(parts).unique() if parts else pl.Series(column, [], dtype=dtype)
         return self._merged[key]
 
+    def missing(self, parent: str, column: str, values: pl.Series) -> np.ndarray:
+        """Per value: not null and not loaded into ``parent.column`` (a numpy bool mask)."""
+        known = self.values(parent, column)
+        if not (known.dtype.is_integer() and values.dtype.is_integer()):
+            return (values.is_not_null() & ~values.is_in(known.implode())).to_numpy()
+        key = (parent, column)
+        if key not in self._lookup:  # built once per parent, used by every batch
+            self._lookup[key] = _IdSet(known.drop_nulls().cast(pl.Int64).to_numpy())
+        return (
+            ~self._lookup[key].contains(values.fill_null(0).cast(pl.Int64).to_numpy()) & values.is_not_null().to_numpy()
+        )
+
     def skipped(self, table: str) -> list[Reference]:
         """References of ``table`` not checked because the parent table had no file."""
         return [r for r in REFERENCES if r.table == table and r.parent not in self.present]
+
+
+class _IdSet:
+    """Integer ids for membership tests: a table of flags over their range when that is
+    dense (one byte an id or so: a lookup is one array index), else a sorted array."""
+
+    def __init__(self, ids: np.ndarray):
+        self.low = int(ids.min()) if len(ids) else 0
+        span = int(ids.max()) - self.low + 1 if len(ids) else 0
+        self.flags: np.ndarray | None = None
+        self.sorted = np.sort(ids)
+        if 0 < span <= 16 * len(ids) + 4096:
+            self.flags = np.zeros(span, dtype=bool)
+            self.flags[ids - self.low] = True
+            self.sorted = ids[:0]
+
+    def contains(self, query: np.ndarray) -> np.ndarray:
+        if self.flags is not None:
+            at = query - self.low
+            inside = (at >= 0) & (at < len(self.flags))
+            return inside & self.flags[np.where(inside, at, 0)]
+        if len(self.sorted) == 0:
+            return np.zeros(len(query), dtype=bool)
+        at = np.minimum(np.searchsorted(self.sorted, query), len(self.sorted) - 1)
+        return self.sorted[at] == query
 
 
 def check_references(good: pl.DataFrame, table: str, parents: ParentKeys) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -186,7 +156,19 @@ def check_references(good: pl.DataFrame, table: str, parents: ParentKeys) -> tup
     refs = [r for r in REFERENCES if r.table == table and r.parent in parents.present]
     if not refs or good.is_empty():
         return good, _empty()
-    names = [c for c in good.columns if c != LINE]
+    # Which rows are orphans is decided on arrays; messages are formatted for those rows only.
+    orphan = np.zeros(good.height, dtype=bool)
+    for ref in refs:
+        orphan |= parents.missing(ref.parent, ref.parent_column, good[ref.column])
+    if not orphan.any():
+        return good, _empty()
+    mask = pl.Series(orphan)
+    return good.filter(~mask), _orphans(good.filter(mask), refs, parents)
+
+
+def _orphans(bad: pl.DataFrame, refs: list[Reference], parents: ParentKeys) -> pl.DataFrame:
+    """One problem row per orphan: the first of ``refs`` it breaks."""
+    names = [c for c in bad.columns if c != LINE]
     whys = []
     for i, ref in enumerate(refs):
         known = parents.values(ref.parent, ref.parent_column)
@@ -200,13 +182,9 @@ def check_references(good: pl.DataFrame, table: str, parents: ParentKeys) -> tup
             pl.lit(ref.column).alias("column"), col.cast(pl.String).alias("value"), reason.alias("reason")
         )
         whys.append(pl.when(col.is_not_null() & ~col.is_in(known.implode())).then(problem).alias(f"__o{i}"))
-    checked = good.with_columns(whys).with_columns(pl.coalesce(f"__o{i}" for i in range(len(refs))).alias("__orphan"))
-    ok = checked.filter(pl.col("__orphan").is_null()).select(good.columns)
-    bad = checked.filter(pl.col("__orphan").is_not_null())
-    if bad.is_empty():
-        return ok, _empty()
-    problems = bad.select(LINE, pl.col("__orphan").struct.unnest(), _record(names))
-    return ok, problems.select(list(PROBLEMS_SCHEMA)).cast(PROBLEMS_SCHEMA)
+    checked = bad.with_columns(whys).with_columns(pl.coalesce(f"__o{i}" for i in range(len(refs))).alias("__orphan"))
+    problems = checked.select(LINE, pl.col("__orphan").struct.unnest(), record_json(names))
+    return problems.select(list(PROBLEMS_SCHEMA)).cast(PROBLEMS_SCHEMA)
 
 
 def _article(word: str) -> str:
