@@ -108,7 +108,15 @@ def stretch(lines: Lines, lo: int, hi: int, n: int, before: int) -> Stretch | No
         buffer = b"\n".join(data[starts[a] : stops[b]] for a, b in zip(firsts.tolist(), lasts.tolist(), strict=True))
     if not buffer:
         return None
-    frame = pl.read_csv(
+    frame = _read_fields(buffer, n)
+    if frame.height != len(good) or frame.width != n:
+        return None
+    return Stretch(frame.with_columns(pl.Series(LINE, good + before + 1, dtype=pl.Int64)), bad.tolist())
+
+
+def _read_fields(buffer: bytes, n: int) -> pl.DataFrame:
+    """Space-separated lines of ``n`` fields as text columns f0..f{n-1}, ``-`` read as null."""
+    return pl.read_csv(
         buffer,
         separator=" ",
         has_header=False,
@@ -118,9 +126,6 @@ def stretch(lines: Lines, lo: int, hi: int, n: int, before: int) -> Stretch | No
         null_values="-",
         empty_string_is_null=False,
     )
-    if frame.height != len(good) or frame.width != n:
-        return None
-    return Stretch(frame.with_columns(pl.Series(LINE, good + before + 1, dtype=pl.Int64)), bad.tolist())
 
 
 def _all_fit(lines: Lines, data_lines: np.ndarray, n: int, before: int) -> Stretch | None:
@@ -138,16 +143,7 @@ def _all_fit(lines: Lines, data_lines: np.ndarray, n: int, before: int) -> Stret
     if total != (n - 1) * len(data_lines) or end == begin:
         return None
     try:
-        frame = pl.read_csv(
-            lines.data[begin:end],
-            separator=" ",
-            has_header=False,
-            quote_char=None,
-            new_columns=[f"f{i}" for i in range(n)],
-            infer_schema=False,
-            null_values="-",
-            empty_string_is_null=False,
-        )
+        frame = _read_fields(lines.data[begin:end], n)
     except pl.exceptions.PolarsError:  # a line with too many fields (or a first line with too few)
         return None
     if frame.height != len(data_lines) or frame.width != n:
