@@ -160,7 +160,11 @@ _t(
     _col(
         "personnummer",
         sa.String(13),
-        "Swedish personal identity number, YYYYMMDD-NNNC, valid check digit.",
+        (
+            "Swedish personal identity number as the organisation holds it, normally YYYYMMDD-NNNC. "
+            "Loaded as given: neither its form nor its check digit is checked, so a samordningsnummer "
+            "or a mistyped number stays as the organisation recorded it."
+        ),
         "19850412-2383",
         PII.DIRECT,
         nullable=False,
