@@ -26,7 +26,10 @@ ALLOWED: dict[str, set[str]] = {
     "lazy": set(),  # a package's public names imported when first used
     # the message catalogues (workbench/locales/) and the language a text is written in
     "i18n": {"errors"},
-    "wording": {"i18n"},  # the words around numbers and tables, by key, in the report's language
+    "wording": {"i18n"},
+    "quarantine_reasons": {
+        "i18n"
+    },  # a quarantine reason's kind, in the report's language  # the words around numbers and tables, by key, in the report's language
     "values": {"settings", "wording", "i18n"},
     "figures": {"errors", "values", "i18n"},  # i18n: why a figure is unknown, in the report's language
     "evidence": {"errors"},
@@ -56,7 +59,7 @@ ALLOWED: dict[str, set[str]] = {
     # display and records of what a report shows
     "findings": ANALYSIS | {"markup", "needs"},
     "csvout": set(),  # the one writer of CSVs for readers
-    "display": ANALYSIS | {"csvout", "markup"},
+    "display": ANALYSIS | {"csvout", "markup", "quarantine_reasons"},
     "person_lists": ANALYSIS | {"csvout"},
     # notes: the investigator's tag field and note box (widgets/annotate_box.py)
     "widgets": ANALYSIS
@@ -74,6 +77,7 @@ HEADLESS = (
     "settings",
     "values",
     "wording",
+    "quarantine_reasons",
     "figures",
     "evidence",
     "case",

@@ -286,3 +286,11 @@ def test_map_check_on_a_fresh_draft_names_the_todo_of_every_table_at_once(handov
     for key in ("applicants.columns.status", "logouts.columns.reason", "incident_actions.columns.action"):
         assert f"tables.{key}.values." in text and "'TODO' is not a value of" in text, key
     assert len([line for line in text.splitlines() if "'TODO' is not a value of" in line]) == 3
+
+
+def test_every_reason_this_hand_over_gives_has_a_kind_a_swedish_report_names(ingested):
+    from workbench.quarantine_reasons import reason_kind
+
+    reasons = [reason for _, _, reason in _quarantine(ingested[1]).values()]
+    assert len(reasons) >= 10
+    assert [r for r in reasons if reason_kind(r) is None] == []

@@ -16,6 +16,7 @@ import polars as pl
 from .audience import Audience, fit
 from .i18n import column_label, current_language, messages, translate
 from .markup import MAX_TEXT_CHARS, cut, shown, visible
+from .quarantine_reasons import reason_kind, reason_shown
 from .settings import DISPLAY_TZ, OUT_DIR_ENV
 from .values import format_value
 from .wording import say
@@ -159,6 +160,8 @@ VALUE_GROUPS = {
 def value_label(column: str, value: str) -> str:
     """A text cell as shown: a category of :data:`VALUE_GROUPS` by its label ("off-hours": "utanför arbetstid"),
     else a sentence the workbench wrote in the report's language (:func:`translate`), else the value as it is."""
+    if column == "reason" and reason_kind(value) is not None:
+        return reason_shown(value)  # a quarantine reason: its kind in the report's language first
     group = VALUE_GROUPS.get(column)
     found = messages(current_language()).get(f"chart.{group}.{value}") if group else None
     return found if isinstance(found, str) else translate(value)
