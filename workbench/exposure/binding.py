@@ -182,8 +182,8 @@ def _rate(hits: int, total: int) -> float:
 def _estimate(sessions: pl.DataFrame) -> dict[str, float]:
     """Swap rate, action rates and render rate from the sessions whose pages settle the question.
 
-    Every rate that enters a probability is smoothed (:func:`_rate`), so no unsettled session
-    gets probability 0 or 1 from a count of few sessions. ``swap_rate`` alone is the share
+    ``sessions`` needs ``late_open``. Every rate that enters a probability is smoothed
+    (:func:`_rate`), so no unsettled session gets probability 0 or 1 from a count of few sessions. ``swap_rate`` alone is the share
     observed (bound of settled), the figure the report's sentence states; the probabilities
     use ``swap_estimate``.
     """
@@ -195,8 +195,10 @@ def _estimate(sessions: pl.DataFrame) -> dict[str, float]:
         return f.filter((pl.col("own_actions") + pl.col("foreign_actions")) > 0).height
 
     swap = _rate(bound.height, settled.height)
-    # Sessions that showed their owner's pages: how many went on to show another account.
-    shown_own = settled.filter(pl.col("own_views") > 0)
+    # Sessions that showed their owner's pages: how many went on to show another account. A
+    # session whose pages after its owner's last are unsettled (late_open) cannot tell, so it
+    # is left out rather than counted as one that did not: it is what the rate is for.
+    shown_own = settled.filter((pl.col("own_views") > 0) & ~pl.col("late_open"))
     late = _rate(shown_own.filter(pl.col("foreign_views") > 0).height, shown_own.height)
     a_bound = _rate(acted(bound), bound.height)
     a_own = _rate(acted(own), own.height)
@@ -251,7 +253,6 @@ def bind_sessions(
         has_candidate=pl.col("candidate_accounts").list.len().fill_null(0) > 0,
         incomplete=pl.col("pages_incomplete") | pl.col("gap").is_not_null(),
     )
-    rates = _estimate(s)
     seen_foreign = pl.col("n_foreign_accounts") > 0
     seen_own = (pl.col("own_views") + pl.col("own_actions")) > 0
     # Pages after the owner's last own page that could have shown another account.
@@ -261,6 +262,8 @@ def bind_sessions(
         | (pl.col("pages_incomplete") & pl.col("gap").is_null())
     )
     late_open = seen_own & ~seen_foreign & pl.col("has_candidate") & unsettled_tail
+    s = s.with_columns(late_open=late_open)
+    rates = _estimate(s)
     status = (
         pl.when(seen_foreign)
         .then(pl.lit("bound"))
@@ -279,7 +282,7 @@ def bind_sessions(
         .then(pl.lit("account_id missing on its pages after the member's own"))
         .otherwise(pl.lit("pages missing inside the session"))
     )
-    s = s.with_columns(status=status, late_open=late_open).with_columns(
+    s = s.with_columns(status=status).with_columns(
         bound_account_id=pl.when(pl.col("status") == "bound").then(pl.col("foreign_account_id")),
         bound_from=pl.when(pl.col("status") == "bound").then(pl.col("first_foreign_at")),
         explained=(pl.col("n_foreign_accounts") == 1)
