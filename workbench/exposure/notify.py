@@ -246,7 +246,7 @@ def notification_list(exposure: Exposure, changes: ChangeLog, allocation: Alloca
             changed=pl.col("changed").drop_nulls().str.join("; "),
             interests=pl.col("interests").drop_nulls().str.join("; "),
             acted=pl.col("acted").drop_nulls().str.join("; "),
-            sessions=pl.col("sessions").replace("", None).drop_nulls().str.join(", "),
+            sessions=pl.col("sessions").replace("", None).drop_nulls().str.join(" "),
             possible_sessions=pl.col("possible_sessions").replace("", None).drop_nulls().str.join(", "),
             first_at=pl.col("first_at").min(),
             last_at=pl.col("last_at").max(),
