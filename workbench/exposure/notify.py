@@ -5,8 +5,9 @@ on someone's profile page, and people who unknowingly acted in someone else's ac
 Each row carries the highest tier, what was exposed or changed, the evidence (sessions and
 times) and a recommended message category. ``sessions`` are the sessions the evidence proves;
 ``possible_sessions`` those it cannot rule out, each with the probability that it involved
-the person (``d4c3f6a5b7c8d9e0 (p 0.13)``), so a possible session is never read as proven. The e-mail address is the one the member had
-before anyone else changed it: the current one may be the stranger's.
+the person (``d4c3f6a5b7c8d9e0 (p 0.13)``), so a possible session is never read as proven.
+The e-mail address is the one the member had before anyone else changed it: the current one
+may be the stranger's.
 """
 
 from __future__ import annotations
