@@ -14,6 +14,11 @@ during the window the evidence leaves three cases:
   corrected for the fact that it shows no profile change or interest (bound sessions act
   more often than owners do).
 
+Every rate is smoothed with Jeffreys' prior (:func:`_rate`): measured on few sessions (a
+small organisation's hand-over, a short window), "0 of 4" must not make an unsettled session
+impossible, nor "4 of 4" certain. ``min`` and ``max`` do not move; ``likely`` moves little
+where many sessions are settled.
+
 Whether a bound session rendered the account is decided the same way: a rendering page
 (or a change or interest) proves it; a session whose pages are incomplete (a gap in the
 page log) may have; a complete session without rendering pages did not.
@@ -158,12 +163,30 @@ def _missing_after_own(sessions: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFr
     return sessions.join(after, on="session_id", how="left").with_columns(pl.col("missing_after_own").fill_null(0))
 
 
-def _rate(hits: int, total: int, default: float) -> float:
-    return hits / total if total else default
+def _rate(hits: int, total: int) -> float:
+    """The rate ``hits`` of ``total`` as an estimate: the posterior mean under Jeffreys' prior Beta(½, ½).
+
+    ``(hits + ½) / (total + 1)``: half a session is added on either side. An estimate from
+    few sessions must not claim certainty: 0 of 3 settled sessions is no proof that an
+    unsettled one was not bound, and 3 of 3 no proof that it was, yet the raw share gives 0
+    and 1. The smoothed rate lies strictly between 0 and 1 (0 of 3 gives 1/8, 0 of 0 gives
+    ½: nothing is known) and moves a raw share by at most 1 / (2·(total + 1)), under 0.1
+    percentage point once 500 sessions are settled. Jeffreys' prior is the usual
+    uninformative prior for a proportion (its interval is the one Brown, Cai and DasGupta,
+    2001, recommend); add-one (Laplace) smoothing pulls twice as hard at small counts
+    (0 of 3 gives 1/5).
+    """
+    return (hits + 0.5) / (total + 1)
 
 
 def _estimate(sessions: pl.DataFrame) -> dict[str, float]:
-    """Swap rate, action rates and render rate from the sessions whose pages settle the question."""
+    """Swap rate, action rates and render rate from the sessions whose pages settle the question.
+
+    ``sessions`` needs ``late_open``. Every rate that enters a probability is smoothed
+    (:func:`_rate`), so no unsettled session gets probability 0 or 1 from a count of few sessions. ``swap_rate`` alone is the share
+    observed (bound of settled), the figure the report's sentence states; the probabilities
+    use ``swap_estimate``.
+    """
     settled = sessions.filter(pl.col("has_candidate") & ((pl.col("own_views") > 0) | (pl.col("foreign_views") > 0)))
     bound = settled.filter(pl.col("foreign_views") > 0)
     own = settled.filter(pl.col("foreign_views") == 0)
@@ -171,24 +194,28 @@ def _estimate(sessions: pl.DataFrame) -> dict[str, float]:
     def acted(f):
         return f.filter((pl.col("own_actions") + pl.col("foreign_actions")) > 0).height
 
-    swap = _rate(bound.height, settled.height, 0.5)
-    # Sessions that showed their owner's pages: how many went on to show another account.
-    shown_own = settled.filter(pl.col("own_views") > 0)
-    late = _rate(shown_own.filter(pl.col("foreign_views") > 0).height, shown_own.height, 0.0)
-    a_bound = _rate(acted(bound), bound.height, 0.0)
-    a_own = _rate(acted(own), own.height, 0.0)
+    swap = _rate(bound.height, settled.height)
+    # Sessions that showed their owner's pages: how many went on to show another account. A
+    # session whose pages after its owner's last are unsettled (late_open) cannot tell, so it
+    # is left out rather than counted as one that did not: it is what the rate is for.
+    shown_own = settled.filter((pl.col("own_views") > 0) & ~pl.col("late_open"))
+    late = _rate(shown_own.filter(pl.col("foreign_views") > 0).height, shown_own.height)
+    a_bound = _rate(acted(bound), bound.height)
+    a_own = _rate(acted(own), own.height)
+    # An unsettled session made no change or interest: Bayes' rule with the two action rates.
     silent_bound = swap * (1 - a_bound)
     silent = silent_bound + (1 - swap) * (1 - a_own)
     complete = sessions.filter(~pl.col("incomplete"))
     return {
         "settled_sessions": settled.height,
-        "swap_rate": swap,
+        "swap_rate": bound.height / settled.height if settled.height else swap,
+        "swap_estimate": swap,
         "action_rate_bound": a_bound,
         "action_rate_own": a_own,
-        "p_bound_unknown": silent_bound / silent if silent else swap,
+        "p_bound_unknown": silent_bound / silent,
         "late_swap_rate": late,
-        "render_rate": _rate(complete.filter(pl.col("render_views") > 0).height, complete.height, 1.0),
-        "profile_rate": _rate(complete.filter(pl.col("profile_views") > 0).height, complete.height, 1.0),
+        "render_rate": _rate(complete.filter(pl.col("render_views") > 0).height, complete.height),
+        "profile_rate": _rate(complete.filter(pl.col("profile_views") > 0).height, complete.height),
     }
 
 
@@ -226,7 +253,6 @@ def bind_sessions(
         has_candidate=pl.col("candidate_accounts").list.len().fill_null(0) > 0,
         incomplete=pl.col("pages_incomplete") | pl.col("gap").is_not_null(),
     )
-    rates = _estimate(s)
     seen_foreign = pl.col("n_foreign_accounts") > 0
     seen_own = (pl.col("own_views") + pl.col("own_actions")) > 0
     # Pages after the owner's last own page that could have shown another account.
@@ -236,6 +262,8 @@ def bind_sessions(
         | (pl.col("pages_incomplete") & pl.col("gap").is_null())
     )
     late_open = seen_own & ~seen_foreign & pl.col("has_candidate") & unsettled_tail
+    s = s.with_columns(late_open=late_open)
+    rates = _estimate(s)
     status = (
         pl.when(seen_foreign)
         .then(pl.lit("bound"))
@@ -254,7 +282,7 @@ def bind_sessions(
         .then(pl.lit("account_id missing on its pages after the member's own"))
         .otherwise(pl.lit("pages missing inside the session"))
     )
-    s = s.with_columns(status=status, late_open=late_open).with_columns(
+    s = s.with_columns(status=status).with_columns(
         bound_account_id=pl.when(pl.col("status") == "bound").then(pl.col("foreign_account_id")),
         bound_from=pl.when(pl.col("status") == "bound").then(pl.col("first_foreign_at")),
         explained=(pl.col("n_foreign_accounts") == 1)

@@ -3,8 +3,11 @@
 One row per person: account owners whose data was shown or changed, co-applicants shown
 on someone's profile page, and people who unknowingly acted in someone else's account.
 Each row carries the highest tier, what was exposed or changed, the evidence (sessions and
-times) and a recommended message category. The e-mail address is the one the member had
-before anyone else changed it: the current one may be the stranger's.
+times) and a recommended message category. ``sessions`` are the sessions the evidence proves;
+``possible_sessions`` those it cannot rule out, each with the probability that it involved
+the person (``d4c3f6a5b7c8d9e0 (p 0.13)``), so a possible session is never read as proven.
+The e-mail address is the one the member had before anyone else changed it: the current one
+may be the stranger's.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import polars as pl
 from ..evidence import PII
 from .allocation_check import AllocationCheck
 from .changes import ChangeLog
-from .tiers import Exposure
+from .tiers import Exposure, p_label
 
 __all__ = ["ART33_TEMPLATE", "MESSAGE_CATEGORIES", "NOTICE_COLUMNS", "Notifications", "notification_list"]
 
@@ -43,7 +46,8 @@ NOTICE_COLUMNS: dict[str, PII] = {
     "changed": PII.NONE,
     "interests": PII.NONE,
     "acted": PII.NONE,
-    "sessions": PII.DIRECT,  # session ids, joined
+    "sessions": PII.DIRECT,  # session ids the evidence proves, joined
+    "possible_sessions": PII.DIRECT,  # session ids it cannot rule out, each with its probability
     "first_at": PII.NONE,
     "last_at": PII.NONE,
     "certainty": PII.NONE,
@@ -138,6 +142,7 @@ def notification_list(exposure: Exposure, changes: ChangeLog, allocation: Alloca
             interests="interests",
             acted=pl.lit(None, pl.String),
             sessions="sessions",
+            possible_sessions="possible_sessions",
             first_at="first_shown_at",
             last_at="last_shown_at",
             certain="certain",
@@ -163,6 +168,7 @@ def notification_list(exposure: Exposure, changes: ChangeLog, allocation: Alloca
             interests=pl.lit(None, pl.String),
             acted=pl.concat_str("acted_changes", "acted_interests", separator="; ", ignore_nulls=True),
             sessions="sessions",
+            possible_sessions=pl.lit(None, pl.String),
             first_at="first_at",
             last_at="last_at",
             certain=pl.lit(True),
@@ -186,11 +192,21 @@ def notification_list(exposure: Exposure, changes: ChangeLog, allocation: Alloca
         .drop("original")
     )
     members = pl.concat([owners, editors]).join(contact, on="applicant_id", how="left")
+    # A session that showed a co-applicant is proven or possible, per row; a possible one once, with its p.
+    co_rows = exposure.co_applicants.with_columns(
+        p_session=1 - (1 - pl.col("p")).product().over("co_applicant_personnummer", "session_id"),
+        proven_session=pl.col("proven").any().over("co_applicant_personnummer", "session_id"),
+    )
     co = (
-        exposure.co_applicants.group_by(personnummer="co_applicant_personnummer")
+        co_rows.group_by(personnummer="co_applicant_personnummer")
         .agg(
             name=pl.col("co_applicant_name").last(),
-            sessions=_joined("session_id"),
+            sessions=pl.col("session_id").filter("proven_session").unique().sort().str.join(", "),
+            possible_sessions=p_label("session_id", "p_session")
+            .filter(~pl.col("proven_session"))
+            .unique()
+            .sort()
+            .str.join(", "),
             exposed=pl.lit("name, personnummer (as co-applicant)"),
             first_at=pl.col("at").min(),
             last_at=pl.col("at").max(),
@@ -210,6 +226,7 @@ def notification_list(exposure: Exposure, changes: ChangeLog, allocation: Alloca
             interests=pl.lit(None, pl.String),
             acted=pl.lit(None, pl.String),
             sessions="sessions",
+            possible_sessions="possible_sessions",
             first_at="first_at",
             last_at="last_at",
             certain="certain",
@@ -230,14 +247,17 @@ def notification_list(exposure: Exposure, changes: ChangeLog, allocation: Alloca
             changed=pl.col("changed").drop_nulls().str.join("; "),
             interests=pl.col("interests").drop_nulls().str.join("; "),
             acted=pl.col("acted").drop_nulls().str.join("; "),
-            sessions=pl.col("sessions").drop_nulls().str.join(" "),
+            sessions=pl.col("sessions").replace("", None).drop_nulls().str.join(" "),
+            possible_sessions=pl.col("possible_sessions").replace("", None).drop_nulls().str.join(", "),
             first_at=pl.col("first_at").min(),
             last_at=pl.col("last_at").max(),
             certain=pl.col("certain").any(),
             p=pl.col("p").max(),
             protected_identity=pl.col("protected_identity").any(),
         )
-        .with_columns(pl.col("exposed", "changed", "interests", "acted").replace("", None))
+        .with_columns(
+            pl.col("exposed", "changed", "interests", "acted", "sessions", "possible_sessions").replace("", None)
+        )
     )
     roles = pl.col("roles")
     category = (

@@ -31,7 +31,15 @@ from .shown import co_applicants_shown, pages_shown
 if TYPE_CHECKING:
     from ..case import Case
 
-__all__ = ["ACCOUNT_COLUMNS", "ADDRESS_FIELDS", "TIER_COLUMNS", "Exposure", "assess_exposure", "shown_fields"]
+__all__ = [
+    "ACCOUNT_COLUMNS",
+    "ADDRESS_FIELDS",
+    "TIER_COLUMNS",
+    "Exposure",
+    "assess_exposure",
+    "p_label",
+    "shown_fields",
+]
 
 ADDRESS_FIELDS = ("address", "postal_code", "city")
 """Hidden on every page for members with protected identity."""
@@ -58,7 +66,10 @@ ACCOUNT_COLUMNS: dict[str, PII] = {
     "last_shown_at": PII.NONE,
     "n_viewers": PII.NONE,
     "viewers": PII.DIRECT,
+    "n_possible_viewers": PII.NONE,
+    "possible_viewers": PII.DIRECT,  # customer numbers, each with its probability
     "sessions": PII.DIRECT,  # session ids, joined
+    "possible_sessions": PII.DIRECT,  # session ids, each with its probability
     "protected_identity": PII.NONE,
 }
 """Tags of the :meth:`Exposure.accounts` and :meth:`Exposure.protected` frames."""
@@ -67,6 +78,13 @@ ACCOUNT_COLUMNS: dict[str, PII] = {
 def shown_fields(path: str, protected: bool) -> list[str]:
     """Fields a page shows of an account, e.g. ``shown_fields("/mina-sidor/erbjudanden", True)`` -> name, applicant_id."""
     return [f for f in page_fields(path) if not (protected and f in ADDRESS_FIELDS)]
+
+
+def p_label(key: str, p: str) -> pl.Expr:
+    """Each ``key`` value with its probability, e.g. ``1104 (p 0.13)``; under 0.005 it reads ``p <0.01``, never 0."""
+    cents = (pl.col(p) * 100).round(0, mode="half_away_from_zero").cast(pl.Int64)
+    text = pl.format("{}.{}", cents // 100, (cents % 100).cast(pl.String).str.zfill(2))
+    return pl.format("{} (p {})", pl.col(key), pl.when(pl.col(p) < 0.005).then(pl.lit("<0.01")).otherwise(text))
 
 
 def _count(frame: pl.DataFrame, key: str, p: pl.Expr, proven: pl.Expr) -> Bounds:
@@ -207,12 +225,28 @@ class Exposure:
         )
 
     def accounts(self) -> pl.DataFrame:
-        """One row per account bound to another person's session, with its tier and what was shown.
+        """One row per account bound (or possibly bound) to another person's session, with its tier and what was shown.
 
         Columns: account_id, tier (2, 3 or 4), certain, p_exposed, fields, first_shown_at,
-        last_shown_at, n_viewers, viewers, sessions, protected_identity.
+        last_shown_at, n_viewers, viewers, n_possible_viewers, possible_viewers, sessions,
+        possible_sessions, protected_identity. ``viewers`` and ``sessions`` are the ones the
+        evidence proves; ``possible_viewers`` and ``possible_sessions`` those it cannot rule
+        out, each with the probability that it was bound to the account (``1104 (p 0.13)``).
         """
         links = self.links
+        proven_pairs = links.filter("certain").select("account_id", "applicant_id").unique()
+        possible = (
+            links.filter(~pl.col("certain"))
+            .join(proven_pairs, on=["account_id", "applicant_id"], how="anti")
+            .group_by("account_id", "applicant_id")
+            .agg(p=1 - (1 - pl.col("p_bound")).product())
+            .sort("account_id", "applicant_id")
+            .group_by("account_id", maintain_order=True)
+            .agg(
+                n_possible_viewers=pl.len().cast(pl.Int64),
+                possible_viewers=p_label("applicant_id", "p").str.join(", "),
+            )
+        )
         seen = self.views.filter("certain")
         fields = (
             seen.explode("fields")
@@ -236,12 +270,19 @@ class Exposure:
                 p_exposed=1 - (1 - pl.col("p_bound") * pl.col("p_render")).product(),
                 shown=(pl.col("certain") & (pl.col("p_render") >= 1)).any(),
                 n_viewers=pl.col("applicant_id").filter("certain").n_unique().cast(pl.Int64),
-                viewers=pl.col("applicant_id").unique().sort().cast(pl.String).str.join(" "),
-                sessions=pl.col("session_id").unique().sort().str.join(" "),
+                viewers=pl.col("applicant_id").filter("certain").unique().sort().cast(pl.String).str.join(" "),
+                sessions=pl.col("session_id").filter("certain").unique().sort().str.join(" "),
+                possible_sessions=p_label("session_id", "p_bound")
+                .filter(~pl.col("certain"))
+                .sort_by(pl.col("session_id").filter(~pl.col("certain")))
+                .str.join(", "),
                 protected_identity=pl.col("protected_identity").first(),
             )
+            .join(possible, on="account_id", how="left")
             .join(fields, on="account_id", how="left")
             .with_columns(
+                pl.col("n_possible_viewers").fill_null(0),
+                pl.col("viewers", "sessions", "possible_sessions").replace("", None),
                 tier=pl.when(pl.col("account_id").is_in(changed))
                 .then(4)
                 .when(pl.col("p_exposed") > 0)
@@ -260,7 +301,10 @@ class Exposure:
             "last_shown_at",
             "n_viewers",
             "viewers",
+            "n_possible_viewers",
+            "possible_viewers",
             "sessions",
+            "possible_sessions",
             "protected_identity",
         ).sort("tier", "account_id", descending=[True, False])
 
