@@ -1,0 +1,351 @@
+"""What ``workbench map init`` proposes: a source column for each v1 column, and an input for each v1 table.
+
+A source column is proposed for a v1 column when its name says so and its values fit:
+
+- **names** are compared after normalising case, ``å ä ö`` to ``a a o``, spaces, underscores
+  and hyphens, a unit in parentheses (``Inkomst (kr)`` is ``inkomst``) and a mail or log
+  header's ``X-`` prefix; a name is the v1 name or one of its Swedish or English synonyms
+  (:data:`SYNONYMS`);
+- **values** (the first rows) must fit the v1 type: whole numbers (a decimal comma allowed)
+  for an integer, ISO times or a recognised format for a time (the ``format`` is then
+  proposed), yes/no words for a boolean. A column whose values alone say what it holds
+  (personnummer, e-mail addresses, IP addresses, browser user agents) is proposed by its
+  values where no name matches. A first and a last name make ``name`` as a concatenation;
+  an IIS cookie holding a session cookie gives ``session_id`` by an ``extract``.
+
+Each v1 table then takes one input by a global assignment (:func:`assign`, maximising the
+total score, scipy's ``linear_sum_assignment``), and only where the input supplies at least
+:data:`MIN_REQUIRED` of the table's required columns: an input that fits no table that well
+(a staff phone list) is left unplaced with the reason, never forced into a weak table.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import polars as pl
+
+from .. import evidence
+from .survey import Found
+from .valuemaps import BOOLEAN_WORDS, value_key, value_map
+
+__all__ = ["MIN_REQUIRED", "SYNONYMS", "Column", "Fit", "assign", "fit", "name_key"]
+
+MIN_REQUIRED = 0.6
+"""The share of a table's required columns an input must supply to be placed in it."""
+
+# Source names (after name_key) taken for a v1 column, Swedish first.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "applicant_id": (
+        "kundnr",
+        "kundnummer",
+        "sokandenr",
+        "sokandenummer",
+        "sokandeid",
+        "sokande",
+        "medlemsnr",
+        "customerid",
+        "customerno",
+        "customernumber",
+        "applicantno",
+        "applicantnumber",
+        "memberid",
+        "account",
+    ),
+    "account_id": ("kund", "kundnr", "sokandenr", "konto", "visatkonto", "renderedaccount", "accountno", "customerno"),
+    "sender_applicant_id": ("kundnr", "sokandenr", "bostadcustomernumber", "customerno", "customerid"),
+    "personnummer": ("personnr", "pnr", "personnummer", "ssn", "nationalid", "personalidentitynumber", "personalno"),
+    "name": ("namn", "fullname", "fulltnamn"),
+    "address": ("adress", "gatuadress", "utdelningsadress", "street", "streetaddress"),
+    "postal_code": ("postnr", "postnummer", "zip", "zipcode", "postcode"),
+    "city": ("ort", "postort", "stad", "town"),
+    "email": ("epost", "epostadress", "mail", "mejl", "emailaddress"),
+    "phone": ("telefon", "telefonnr", "telefonnummer", "tel", "mobil", "mobilnr", "phonenumber", "mobile"),
+    "employer": ("arbetsgivare",),
+    "annual_income": ("inkomst", "arsinkomst", "income", "yearlyincome", "annualincomesek"),
+    "co_applicant_name": ("medsokande", "medsokandenamn", "coapplicant"),
+    "co_applicant_personnummer": ("medsokandepnr", "medsokandepersonnr", "medsokandepersonnummer", "coapplicantssn"),
+    "student": ("studerande", "student", "isstudent", "studentbostad"),
+    "protected_identity": ("skyddad", "skyddadid", "skyddadidentitet", "sekretess", "protected", "isprotected"),
+    "queue_start": ("kostart", "kodatum", "koplats", "kotid", "queuedate", "queuesince", "inqueuesince"),
+    "registered_at": ("registrerad", "registrerat", "registreringsdatum", "skapad", "createdat", "registeredon"),
+    "status": ("tillstand", "state"),
+    "created_by_handler_id": ("skapadav", "skapadavhandlaggare", "createdby"),
+    "year": ("ar", "avgiftsar", "betalningsar", "feeyear"),
+    "amount": ("belopp", "summa", "avgift", "sum"),
+    "paid_at": ("betald", "betalningsdag", "betalningsdatum", "betaldatum", "inbetald", "inbetalningsdatum", "paidon"),
+    "version": ("versionsnr", "release"),
+    "description": ("beskrivning", "kommentar", "notering", "anteckning", "comment", "notes"),
+    "action": ("atgard", "handelse", "typ", "type"),
+    "reason": ("orsak", "anledning", "cause"),
+    "time": ("tid", "tidpunkt", "datetime", "timestamp", "datumtid", "when"),
+    "session_id": ("session", "sessionsid", "sessionid", "sessid"),
+    "method": ("metod", "inloggningsmetod", "inloggningssatt", "auth", "authmethod", "authentication"),
+    "ip": ("ipadress", "ipaddress", "cip", "remoteaddr", "clientip"),
+    "user_agent": ("webblasare", "useragent", "httpuseragent", "csuseragent", "browser"),
+    "path": ("sida", "url", "csuristem", "uri", "page"),
+    "status_code": (),
+    "listing_id": ("objektnr", "lagenhetsid", "objekt", "lagenhetsnr"),
+    "handler_id": ("handlaggare", "handlaggarid", "handlaggarnr", "hid", "hnr", "workerid", "caseworkerid", "staffid"),
+    "team": ("grupp", "enhet", "team"),
+    "active_from": ("fran", "franmed", "anstalld", "anstalldfran", "startdate", "startdatum", "since"),
+    "active_to": ("till", "tillmed", "slutat", "anstalldtill", "enddate", "slutdatum"),
+    "message_id": ("messageid", "arendenr", "arendeid", "arendenummer", "ticketid", "ticketno"),
+    "received_at": ("mottagen", "mottaget", "inkommet", "inkom", "receivedat", "received"),
+    "channel": ("kanal", "bostadchannel", "via"),
+    "sender_address": ("fromaddress", "avsandare", "avsandaradress", "sender"),
+    "subject": ("rubrik", "amne", "arende"),
+    "body": ("text", "meddelande", "brodtext", "message"),
+}
+_IIS_STATUS = {"status": ("scstatus", "status")}
+_FIRST = ("fornamn", "tilltalsnamn", "firstname", "givenname", "forename")
+_LAST = ("efternamn", "lastname", "surname", "familyname")
+_SESSION_COOKIES = ("ASP.NET_SessionId", "PHPSESSID", "JSESSIONID", "sessionid", "session", "sid")
+
+
+def name_key(name: str) -> str:
+    """A column name as compared: a unit in parentheses dropped, lower case, å→a, ä→a, ö→o, letters and digits."""
+    return value_key(re.sub(r"\s+[(\[][^)\]]*[)\]]\s*$", "", name))
+
+
+def _keys(name: str) -> set[str]:
+    key = name_key(name)
+    return {key, key[1:]} if re.match(r"(?i)x-", name) else {key}
+
+
+def _names(target: str, table: str) -> set[str]:
+    names = {value_key(target), *SYNONYMS.get(target, ())}
+    if table == "page_views":
+        names |= set(_IIS_STATUS.get(target, ()))
+    return names
+
+
+# ---- what the values look like ------------------------------------------------------------
+_PNR = re.compile(r"(?:19|20)?\d{6}[-+]\d{4}|(?:19|20)\d{10}")
+_INT = re.compile(r"-?\d+")
+_DECIMAL = re.compile(r"-?\d+(?:[.,]\d+)?")
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}")
+_IP = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}|(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}")
+_AGENT = re.compile(r"(?:Mozilla|Opera|curl|Dalvik|Safari)/.*")
+_TIME_FORMATS: tuple[str, ...] = (
+    *("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%d.%m.%Y %H:%M:%S"),
+    *("%d.%m.%Y %H:%M", "%Y%m%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M"),
+)
+_DATE_FORMATS = ("%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y", "%Y%m%d")
+
+
+@dataclass
+class Shape:
+    kind: str  # none, pnr, int, decimal, datetime, date, bool, email, ip, agent, text
+    formats: tuple[str, ...] = ()  # for a time or date that is not ISO 8601: the formats every value parses in
+
+
+def _parses(values: list[str], fmt: str) -> bool:
+    try:
+        for v in values:
+            datetime.strptime(v, fmt)
+    except ValueError:
+        return False
+    return True
+
+
+def shape(values: list[str]) -> Shape:
+    """What the first values of a column look like."""
+    vs = [v.strip() for v in values[:200] if v.strip()]
+    if not vs:
+        return Shape("none")
+
+    def every(rx: re.Pattern) -> bool:
+        return all(rx.fullmatch(v) for v in vs)
+
+    if every(_PNR):
+        return Shape("pnr")
+    words = {value_key(w) for ws in BOOLEAN_WORDS.values() for w in ws}
+    distinct = {value_key(v) for v in vs}
+    if distinct <= words and not distinct <= {"0", "1"} and len(distinct) <= 2:
+        return Shape("bool")
+    for kind, rx in (("int", _INT), ("decimal", _DECIMAL), ("datetime", _ISO_TIME), ("date", _ISO_DATE)):
+        if every(rx):
+            return Shape(kind)
+    for kind, formats in (("datetime", _TIME_FORMATS), ("date", _DATE_FORMATS)):
+        fits = tuple(f for f in formats if _parses(vs, f))
+        if fits:
+            return Shape(kind, fits)
+    for kind, rx in (("email", _EMAIL), ("ip", _IP), ("agent", _AGENT)):
+        if every(rx):
+            return Shape(kind)
+    return Shape("text")
+
+
+_BY_VALUES = {"pnr": "personnummer", "email": "email", "ip": "ip", "agent": "user_agent"}
+
+
+def _fits(dtype: pl.DataType, s: Shape, values: list[str]) -> bool:
+    if s.kind == "none":
+        return True
+    if dtype == pl.Int64():
+        return s.kind in ("int", "decimal")
+    if dtype == pl.Boolean():
+        return s.kind == "bool" or (s.kind == "int" and set(values) <= {"0", "1"}) or len(set(values)) <= 3
+    if isinstance(dtype, pl.Datetime):
+        return s.kind == "datetime"
+    if dtype == pl.Date():
+        return s.kind == "date"
+    return True  # text takes any value
+
+
+# ---- one input against one table -----------------------------------------------------------
+@dataclass
+class Column:
+    """The proposal for one v1 column: the mapping's value (a source column name or an object) and its note."""
+
+    spec: str | dict
+    note: str = ""
+    todo: bool = False
+
+
+@dataclass
+class Fit:
+    """How well one input makes one v1 table."""
+
+    table: str
+    columns: dict[str, Column | None]
+    score: float
+    required: list[str]
+    missing: list[str] = field(default_factory=list)  # required columns not found
+
+    @property
+    def placed(self) -> int:
+        return sum(c is not None for c in self.columns.values())
+
+    @property
+    def coverage(self) -> float:
+        return 1 - len(self.missing) / len(self.required) if self.required else 1.0
+
+
+def _with_values(table: str, target: str, dtype: pl.DataType, name: str, found: Found, s: Shape) -> Column:
+    values = found.samples.get(name, [])
+    spec: dict = {"column": name}
+    notes, todo = [], False
+    vmap = value_map(table, target, values, dtype == pl.Boolean())
+    if vmap is not None:
+        spec["values"] = vmap
+        allowed = evidence.allowed_values(table, target) or ("true", "false")
+        todo = "TODO" in vmap.values()
+        notes.append(
+            ("TODO: a value for each TODO; " if todo else "check the value map; ") + f"allowed: {', '.join(allowed)}"
+        )
+    if s.formats and (isinstance(dtype, pl.Datetime) or dtype == pl.Date()):
+        spec["format"] = s.formats[0]
+        if len(s.formats) > 1:
+            todo = True
+            notes.append(f"TODO: the values seen fit {' and '.join(s.formats)}: which is it?")
+    if len(spec) == 1:
+        return Column(name, "; ".join(notes), todo)
+    return Column(spec, "; ".join(notes), todo)
+
+
+def _session_extract(found: Found) -> Column | None:
+    for name in found.columns:
+        if name_key(name) not in ("cscookie", "httpcookie", "cookie"):
+            continue
+        text = " ".join(found.samples.get(name, []))
+        for cookie in _SESSION_COOKIES:
+            if re.search(rf"(?:^|[;+ ]){re.escape(cookie)}=", text):
+                return Column({"column": name, "extract": rf"{re.escape(cookie)}=([^;+ ]+)"}, "the session cookie")
+    return None
+
+
+def fit(table: str, found: Found) -> Fit:
+    """Propose a source column for each v1 column of ``table`` from ``found``, and score the fit."""
+    schema = evidence.polars_schema(table)
+    required = [c.name for c in evidence.table(table).columns if not c.nullable]
+    shapes = {name: shape(found.samples.get(name, [])) for name in found.columns}
+    columns: dict[str, Column | None] = dict.fromkeys(schema)
+    taken: set[str] = set()
+    score = 0.0
+    if found.kind == "iis" and table == "page_views":
+        columns["time"], score = Column("datetime"), 1.0
+        taken.add("datetime")
+    for target, dtype in schema.items():  # by name, values fitting
+        names = _names(str(target), table)
+        for name in found.columns:
+            if name not in taken and columns[target] is None and _keys(name) & names:
+                if _fits(dtype, shapes[name], found.samples.get(name, [])):
+                    columns[target] = _with_values(table, str(target), dtype, name, found, shapes[name])
+                    taken.add(name)
+                    score += 1.0
+    for target in schema:  # by values alone
+        for name in found.columns:
+            if columns[target] is None and name not in taken and _BY_VALUES.get(shapes[name].kind) == target:
+                columns[target] = Column(name, "proposed by its values")
+                taken.add(name)
+                score += 0.5
+    if "name" in columns and columns["name"] is None:
+        first = next((n for n in found.columns if n not in taken and name_key(n) in _FIRST), None)
+        last = next((n for n in found.columns if n not in taken and name_key(n) in _LAST), None)
+        if first and last:
+            columns["name"] = Column({"concat": [first, {"text": " "}, last]})
+            score += 1.0
+    if table == "page_views" and columns["session_id"] is None and (cookie := _session_extract(found)):
+        columns["session_id"] = cookie
+        score += 1.0
+    if found.kind in ("eml", "maildir", "mbox") and table == "support_messages":
+        score += 100
+    missing = [c for c in required if columns[c] is None]
+    return Fit(table, columns, score, required, missing)
+
+
+def _eligible(f: Fit, found: Found) -> bool:
+    if found.kind in ("eml", "maildir", "mbox"):
+        return f.table == "support_messages"
+    if found.kind in ("iis", "weblog"):
+        return f.table == "page_views"
+    return f.placed >= 2 and f.coverage >= MIN_REQUIRED
+
+
+def assign(inputs: list[Found]) -> tuple[dict[str, tuple[int, Fit]], dict[int, str]]:
+    """Each v1 table's input (index, fit), by a global assignment; and why each other input is unplaced."""
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
+    fits = [[fit(t, f) for f in inputs] for t in evidence.TABLES]
+    score = np.zeros((len(evidence.TABLES), max(len(inputs), 1)))
+    for k, row in enumerate(fits):
+        for i, f in enumerate(row):
+            if _eligible(f, inputs[i]):
+                # of equal fits, the first input in path order and the table declared first
+                score[k, i] = f.score + f.coverage - i * 1e-6 - k * 1e-9
+    rows, cols = linear_sum_assignment(score, maximize=True)
+    chosen = {evidence.TABLES[k]: (int(i), fits[k][i]) for k, i in zip(rows, cols, strict=True) if score[k, i] > 0}
+    taken = {i: t for t, (i, _) in chosen.items()}
+    why: dict[int, str] = {}
+    for i, found in enumerate(inputs):
+        if i in taken:
+            continue
+        candidates = [fits[k][i] for k in range(len(evidence.TABLES))]
+        eligible = [f for f in candidates if _eligible(f, found)]
+        if eligible:
+            best = max(eligible, key=lambda f: f.score)
+            other = inputs[chosen[best.table][0]].label if best.table in chosen else "another input"
+            why[i] = (
+                f"fits {best.table} ({best.placed} of {len(best.columns)} columns), "
+                f"but {other} fits it better; map it by hand if it belongs there"
+            )
+            continue
+        best = max(candidates, key=lambda f: (f.coverage, f.score))
+        if best.placed == 0:
+            why[i] = "no column matches a v1 column by name or values"
+            continue
+        found_names = ", ".join(c for c, v in best.columns.items() if v is not None)
+        why[i] = (
+            f"best fit {best.table}, but only {best.placed} of {len(best.columns)} columns ({found_names}) and "
+            f"{len(best.required) - len(best.missing)} of its {len(best.required)} required ones "
+            f"(not found: {', '.join(best.missing)}); a table takes an input with at least "
+            f"{MIN_REQUIRED:.0%} of its required columns"
+        )
+    return chosen, why
