@@ -36,7 +36,7 @@ def test_map_init_proposes_columns_by_name_and_marks_what_it_could_not_place(tmp
     assert draft["support_messages"]["source"] == {"eml": "mail/*.eml"}
     # a first and a last name make name; a nullable column with nothing found stays null, no TODO
     assert draft["applicants"]["columns"]["name"] == {"concat": ["Fornamn", {"text": " "}, "Efternamn"]}
-    assert "co_applicant_name: null  # no source column found for co_applicant_name (String); null is allowed" in text
+    assert "co_applicant_name: null  # no source column found for co_applicant_name (text); null is allowed" in text
     assert draft["applicants"]["columns"]["protected_identity"]["values"] == {"Ja": True, "Nej": False}  # "Ja" unseen
     todo = [line.split(":")[0].strip() for line in text.splitlines() if "TODO" in line and not line.startswith("#")]
     assert todo == ["student"]  # the only place the investigator must act

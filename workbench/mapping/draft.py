@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
+
 from .. import evidence
 from .propose import SYNONYMS, Column, assign
 from .survey import survey
@@ -45,9 +47,15 @@ def _flow(value: object) -> str:
     return "null" if value is None else str(value)
 
 
+def _type_name(dtype: pl.DataType) -> str:
+    if isinstance(dtype, pl.Datetime):
+        return "a time"
+    return {pl.Date(): "a date", pl.Int64(): "a whole number", pl.Boolean(): "true or false"}.get(dtype, "text")
+
+
 def _column_line(table: str, target: str, column: Column | None) -> str:
     if column is None:
-        dtype = evidence.polars_schema(table)[target]
+        dtype = _type_name(evidence.polars_schema(table)[target])
         if not evidence.table(table).columns[target].nullable:
             return f"      {target}: null  # TODO: no source column found for {target} ({dtype}); it is required"
         return f"      {target}: null  # no source column found for {target} ({dtype}); null is allowed"

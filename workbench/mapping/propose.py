@@ -89,7 +89,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "status_code": (),
     "listing_id": ("objektnr", "lagenhetsid", "objekt", "lagenhetsnr"),
     "handler_id": ("handlaggare", "handlaggarid", "handlaggarnr", "hid", "hnr", "workerid", "caseworkerid", "staffid"),
-    "team": ("grupp", "enhet", "team"),
+    "team": ("grupp", "enhet", "avdelning", "team"),
     "active_from": ("fran", "franmed", "anstalld", "anstalldfran", "startdate", "startdatum", "since"),
     "active_to": ("till", "tillmed", "slutat", "anstalldtill", "enddate", "slutdatum"),
     "message_id": ("messageid", "arendenr", "arendeid", "arendenummer", "ticketid", "ticketno"),
@@ -284,6 +284,15 @@ def fit(table: str, found: Found) -> Fit:
             if columns[target] is None and name not in taken and _BY_VALUES.get(shapes[name].kind) == target:
                 columns[target] = Column(name, "proposed by its values")
                 taken.add(name)
+                score += 0.5
+    for target, dtype in schema.items():  # a required time: the only time column left
+        if columns[target] is None and target in required and isinstance(dtype, pl.Datetime):
+            times = [n for n in found.columns if n not in taken and shapes[n].kind == "datetime"]
+            if len(times) == 1:
+                proposal = _with_values(table, str(target), dtype, times[0], found, shapes[times[0]])
+                proposal.note = "; ".join(filter(None, ["check: proposed as the only time column left", proposal.note]))
+                columns[target] = proposal
+                taken.add(times[0])
                 score += 0.5
     if "name" in columns and columns["name"] is None:
         first = next((n for n in found.columns if n not in taken and name_key(n) in _FIRST), None)
