@@ -184,3 +184,36 @@ def test_a_draft_never_overwrites_and_a_hand_made_case_database_is_skipped(tmp_p
     assert "skipped: old.sqlite: a workbench case" in out and "logins: from Inloggningar.csv" in out
     assert "old.sqlite" not in yaml.safe_load((root / "mapping.yaml").read_text(encoding="utf-8"))["tables"].__repr__()
     assert main(["map", "init", str(root)]) == 1
+
+
+def test_the_assignment_is_the_best_total_as_scipy_finds_it():
+    import random
+
+    from scipy.optimize import linear_sum_assignment
+
+    from workbench.mapping.propose import best_assignment
+
+    rng = random.Random(16)
+    for rows, cols in [(15, 20), (15, 4), (3, 3), (1, 5), (6, 1)]:
+        for _ in range(20):
+            score = [[rng.choice([0.0, 0.0, rng.uniform(0.5, 20)]) for _ in range(cols)] for _ in range(rows)]
+            pairs = best_assignment(score)
+            assert len(set(pairs.values())) == len(pairs)  # an input makes one table at most
+            r, c = linear_sum_assignment(score, maximize=True)
+            best = sum(score[i][j] for i, j in zip(r, c, strict=True))
+            assert abs(sum(score[i][j] for i, j in pairs.items()) - best) < 1e-9
+    # greedy would take the 10 and leave 1; the best total is 9 + 9
+    assert best_assignment([[10.0, 9.0], [9.0, 0.0]]) == {0: 1, 1: 0}
+
+
+def test_a_value_map_holds_every_value_of_the_input_not_only_the_first_rows(tmp_path):
+    from workbench.mapping.draft import write_draft
+
+    (tmp_path / "h").mkdir()
+    rows = ["Tid;Session;Orsak", *(f"2013-11-14 08:{i // 60:02d}:{i % 60:02d};s{i};Utloggad" for i in range(300))]
+    rows.append("2013-11-14 09:00:00;s300;Tidsgräns")  # the only one, past the rows a draft samples
+    (tmp_path / "h" / "utloggningar.csv").write_bytes(("\r\n".join(rows) + "\r\n").encode("cp1252"))
+    write_draft(tmp_path / "h", tmp_path / "draft.yaml")
+    table = yaml.safe_load((tmp_path / "draft.yaml").read_text(encoding="utf-8"))["tables"]["logouts"]
+    assert table["source"]["encoding"] == "cp1252"  # 'ä' only in the last line
+    assert table["columns"]["reason"]["values"] == {"Tidsgräns": "timeout", "Utloggad": "user"}

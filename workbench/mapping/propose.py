@@ -14,7 +14,7 @@ A source column is proposed for a v1 column when its name says so and its values
   an IIS cookie holding a session cookie gives ``session_id`` by an ``extract``.
 
 Each v1 table then takes one input by a global assignment (:func:`assign`, maximising the
-total score, scipy's ``linear_sum_assignment``), and only where the input supplies at least
+total score, the Hungarian algorithm), and only where the input supplies at least
 :data:`MIN_REQUIRED` of the table's required columns: an input that fits no table that well
 (a staff phone list) is left unplaced with the reason, never forced into a weak table.
 """
@@ -31,7 +31,7 @@ from .. import evidence
 from .survey import Found
 from .valuemaps import BOOLEAN_WORDS, value_key, value_map
 
-__all__ = ["MIN_REQUIRED", "SYNONYMS", "Column", "Fit", "assign", "fit", "name_key"]
+__all__ = ["MIN_REQUIRED", "SYNONYMS", "Column", "Fit", "assign", "best_assignment", "fit", "name_key"]
 
 MIN_REQUIRED = 0.6
 """The share of a table's required columns an input must supply to be placed in it."""
@@ -70,7 +70,16 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "student": ("studerande", "student", "isstudent", "studentbostad"),
     "protected_identity": ("skyddad", "skyddadid", "skyddadidentitet", "sekretess", "protected", "isprotected"),
     "queue_start": ("kostart", "kodatum", "koplats", "kotid", "queuedate", "queuesince", "inqueuesince"),
-    "registered_at": ("registrerad", "registrerat", "registreringsdatum", "skapad", "createdat", "registeredon"),
+    "registered_at": (
+        "registrerad",
+        "registrerat",
+        "anmald",
+        "anmalningsdatum",
+        "registreringsdatum",
+        "skapad",
+        "createdat",
+        "registeredon",
+    ),
     "status": ("tillstand", "state"),
     "created_by_handler_id": ("skapadav", "skapadavhandlaggare", "createdby"),
     "year": ("ar", "avgiftsar", "betalningsar", "feeyear"),
@@ -81,17 +90,55 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "action": ("atgard", "handelse", "typ", "type"),
     "reason": ("orsak", "anledning", "cause"),
     "time": ("tid", "tidpunkt", "datetime", "timestamp", "datumtid", "when"),
-    "session_id": ("session", "sessionsid", "sessionid", "sessid"),
+    "session_id": ("session", "sessionsid", "sessionid", "sessid", "sessionsnr"),
     "method": ("metod", "inloggningsmetod", "inloggningssatt", "auth", "authmethod", "authentication"),
     "ip": ("ipadress", "ipaddress", "cip", "remoteaddr", "clientip"),
     "user_agent": ("webblasare", "useragent", "httpuseragent", "csuseragent", "browser"),
-    "path": ("sida", "url", "csuristem", "uri", "page"),
+    "path": ("sida", "unencodedurl", "url", "csuristem", "uri", "page"),
     "status_code": (),
-    "listing_id": ("objektnr", "lagenhetsid", "objekt", "lagenhetsnr"),
-    "handler_id": ("handlaggare", "handlaggarid", "handlaggarnr", "hid", "hnr", "workerid", "caseworkerid", "staffid"),
+    "listing_id": ("objektnr", "objektid", "lagenhetsid", "objekt", "lagenhetsnr", "apartmentid"),
+    "handler_id": (
+        "handlaggare",
+        "handlaggarid",
+        "handlaggareid",
+        "handlaggarnr",
+        "hid",
+        "hnr",
+        "workerid",
+        "caseworkerid",
+        "staffid",
+    ),
     "team": ("grupp", "enhet", "avdelning", "team"),
-    "active_from": ("fran", "franmed", "anstalld", "anstalldfran", "startdate", "startdatum", "since"),
+    "active_from": (
+        "fran",
+        "franmed",
+        "anstalld",
+        "anstalldfran",
+        "anstallningsdatum",
+        "startdate",
+        "startdatum",
+        "since",
+    ),
     "active_to": ("till", "tillmed", "slutat", "anstalldtill", "enddate", "slutdatum"),
+    "change_id": ("andringid", "andringsid", "andringsnr", "changeid"),
+    "field": ("falt", "faltnamn", "uppgift", "fieldname"),
+    "old_value": ("gammaltvarde", "fore", "tidigarevarde", "oldvalue", "before"),
+    "new_value": ("nyttvarde", "efter", "newvalue", "after"),
+    "landlord": ("hyresvard", "fastighetsagare", "vard", "owner"),
+    "district": ("omrade", "stadsdel", "area"),
+    "rooms": ("antalrum", "rum", "rumantal", "noofrooms"),
+    "rent": ("hyra", "manadshyra", "monthlyrent"),
+    "kind": ("typ", "objekttyp", "kategori", "type", "category"),
+    "published_at": ("publicerad", "publicerat", "publiceringsdatum", "published"),
+    "closes_at": ("sistaanmalan", "sistaansokningsdag", "stanger", "closes", "deadline"),
+    "income_rule": ("inkomstkrav", "incomerequirement"),
+    "withdrawn_at": ("aterkallad", "aterkallat", "withdrawn"),
+    "offered_at": ("erbjuden", "erbjudet", "erbjudandedatum", "offered"),
+    "response": ("svar", "answer"),
+    "responded_at": ("besvarad", "besvarat", "svarsdatum", "answeredat", "responded"),
+    "response_session_id": ("svarsessionsid", "svarsession", "responsesession"),
+    "signed_at": ("tecknat", "undertecknat", "kontraktsdatum", "signed"),
+    "action_id": ("loggid", "handelseid", "logid", "eventid"),
     "message_id": ("messageid", "arendenr", "arendeid", "arendenummer", "ticketid", "ticketno"),
     "received_at": ("mottagen", "mottaget", "inkommet", "inkom", "receivedat", "received"),
     "channel": ("kanal", "bostadchannel", "via"),
@@ -99,6 +146,24 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "subject": ("rubrik", "amne", "arende"),
     "body": ("text", "meddelande", "brodtext", "message"),
 }
+# Names of a file (its stem) or a database table that say which v1 table it holds.
+TABLE_NAMES: dict[str, tuple[str, ...]] = {
+    "applicants": ("sokande", "kunder", "medlemmar", "customers", "applicants", "members"),
+    "fees": ("avgifter", "koavgifter", "inbetalningar", "betalningar", "fees", "payments"),
+    "deployments": ("driftsattningar", "releaser", "versioner", "deployments", "releases"),
+    "logins": ("inloggningar", "logins", "sessions"),
+    "logouts": ("utloggningar", "logouts"),
+    "profile_changes": ("profilandringar", "andringslogg", "profilechanges"),
+    "support_messages": ("arenden", "kundtjanst", "supportarenden", "tickets"),
+    "incident_actions": ("incidentlogg", "incidentatgarder", "incidentlog"),
+    "listings": ("objekt", "lagenheter", "annonser", "listings", "apartments"),
+    "interests": ("intresseanmalningar", "anmalningar", "intressen", "interests"),
+    "offers": ("erbjudanden", "offers"),
+    "contracts": ("kontrakt", "avtal", "contracts"),
+    "handlers": ("handlaggare", "caseworkers", "handlers"),
+    "handler_actions": ("handlaggarlogg", "handlaggaratgarder", "auditlog", "handleractions"),
+}
+_OFFSET_NAMES = ("offset", "utcoffset", "tidszon", "zon", "tz", "zone")
 _IIS_STATUS = {"status": ("scstatus", "status")}
 _FIRST = ("fornamn", "tilltalsnamn", "firstname", "givenname", "forename")
 _LAST = ("efternamn", "lastname", "surname", "familyname")
@@ -115,11 +180,26 @@ def _keys(name: str) -> set[str]:
     return {key, key[1:]} if re.match(r"(?i)x-", name) else {key}
 
 
-def _names(target: str, table: str) -> set[str]:
-    names = {value_key(target), *SYNONYMS.get(target, ())}
+def _names(target: str, table: str) -> list[str]:
+    """The names a source column may have for ``target``, the likeliest first."""
+    names = [value_key(target), *SYNONYMS.get(target, ())]
     if table == "page_views":
-        names |= set(_IIS_STATUS.get(target, ()))
+        names += _IIS_STATUS.get(target, ())
     return names
+
+
+_OFFSET = re.compile(r"Z|[+-]\d{2}:?\d{2}")
+
+
+def _offset_column(name: str, found: Found, taken: set[str]) -> str | None:
+    """A column beside a time holding its UTC offset (``RegistreradOffset``: ``+01:00``), to concatenate."""
+    for other in found.columns:
+        key = name_key(other)
+        if other not in taken and key.startswith(name_key(name)) and key[len(name_key(name)) :] in _OFFSET_NAMES:
+            values = found.samples.get(other, [])
+            if values and all(_OFFSET.fullmatch(v) for v in values):
+                return other
+    return None
 
 
 # ---- what the values look like ------------------------------------------------------------
@@ -164,9 +244,8 @@ def shape(values: list[str]) -> Shape:
 
     if every(_PNR):
         return Shape("pnr")
-    words = {value_key(w) for ws in BOOLEAN_WORDS.values() for w in ws}
-    distinct = {value_key(v) for v in vs}
-    if distinct <= words and not distinct <= {"0", "1"} and len(distinct) <= 2:
+    distinct = {value_key(v) for v in set(vs)}
+    if distinct <= _BOOL_KEYS and not distinct <= {"0", "1"} and len(distinct) <= 2:
         return Shape("bool")
     for kind, rx in (("int", _INT), ("decimal", _DECIMAL), ("datetime", _ISO_TIME), ("date", _ISO_DATE)):
         if every(rx):
@@ -181,6 +260,7 @@ def shape(values: list[str]) -> Shape:
     return Shape("text")
 
 
+_BOOL_KEYS = {value_key(w) for ws in BOOLEAN_WORDS.values() for w in ws}
 _BY_VALUES = {"pnr": "personnummer", "email": "email", "ip": "ip", "agent": "user_agent"}
 
 
@@ -232,6 +312,8 @@ def _with_values(table: str, target: str, dtype: pl.DataType, name: str, found: 
     spec: dict = {"column": name}
     notes, todo = [], False
     vmap = value_map(table, target, values, dtype == pl.Boolean())
+    if vmap is not None:  # a map is needed: of every value in the input, not only the first rows'
+        vmap = value_map(table, target, found.distinct(name), dtype == pl.Boolean())
     if vmap is not None:
         spec["values"] = vmap
         allowed = evidence.allowed_values(table, target) or ("true", "false")
@@ -260,25 +342,46 @@ def _session_extract(found: Found) -> Column | None:
     return None
 
 
+def _shapes(found: Found) -> dict[str, Shape]:
+    """The shape of each column of an input, worked out once (every table asks)."""
+    if found.shapes is None:
+        found.shapes = {name: shape(found.samples.get(name, [])) for name in found.columns}
+    return found.shapes
+
+
+def _own_name(found: Found) -> str:
+    """The input's own name: a database table's, else the file's stem (never its folder's)."""
+    own = found.label.rsplit("#", 1)[1] if "#" in found.label else found.label.rsplit("/", 1)[-1].split(".")[0]
+    return name_key(own)
+
+
 def fit(table: str, found: Found) -> Fit:
     """Propose a source column for each v1 column of ``table`` from ``found``, and score the fit."""
     schema = evidence.polars_schema(table)
     required = [c.name for c in evidence.table(table).columns if not c.nullable]
-    shapes = {name: shape(found.samples.get(name, [])) for name in found.columns}
+    shapes = _shapes(found)
     columns: dict[str, Column | None] = dict.fromkeys(schema)
     taken: set[str] = set()
     score = 0.0
     if found.kind == "iis" and table == "page_views":
         columns["time"], score = Column("datetime"), 1.0
         taken.add("datetime")
-    for target, dtype in schema.items():  # by name, values fitting
-        names = _names(str(target), table)
-        for name in found.columns:
-            if name not in taken and columns[target] is None and _keys(name) & names:
-                if _fits(dtype, shapes[name], found.samples.get(name, [])):
-                    columns[target] = _with_values(table, str(target), dtype, name, found, shapes[name])
-                    taken.add(name)
-                    score += 1.0
+    for target, dtype in schema.items():  # by name (the v1 name first, then synonyms in order), values fitting
+        ranked = _names(str(target), table)
+        matches = sorted(
+            (min(ranked.index(k) for k in _keys(name) if k in ranked), n, name)
+            for n, name in enumerate(found.columns)
+            if name not in taken and _keys(name) & set(ranked)
+        )
+        for _, _, name in matches:
+            if _fits(dtype, shapes[name], found.samples.get(name, [])):
+                columns[target] = _with_values(table, str(target), dtype, name, found, shapes[name])
+                taken.add(name)
+                score += 1.0
+                if isinstance(dtype, pl.Datetime) and (offset := _offset_column(name, found, taken)):
+                    columns[target] = Column({"concat": [name, offset]}, "the time and its offset column")
+                    taken.add(offset)
+                break
     for target in schema:  # by values alone
         for name in found.columns:
             if columns[target] is None and name not in taken and _BY_VALUES.get(shapes[name].kind) == target:
@@ -303,6 +406,8 @@ def fit(table: str, found: Found) -> Fit:
     if table == "page_views" and columns["session_id"] is None and (cookie := _session_extract(found)):
         columns["session_id"] = cookie
         score += 1.0
+    if _own_name(found) in TABLE_NAMES.get(table, ()):
+        score += 0.5
     if found.kind in ("eml", "maildir", "mbox") and table == "support_messages":
         score += 100
     missing = [c for c in required if columns[c] is None]
@@ -317,20 +422,57 @@ def _eligible(f: Fit, found: Found) -> bool:
     return f.placed >= 2 and f.coverage >= MIN_REQUIRED
 
 
+def best_assignment(score: list[list[float]]) -> dict[int, int]:
+    """Row -> column, each at most once, maximising the total score (the Hungarian algorithm, exact).
+
+    A row may stay unassigned (it takes one of the zero-score columns added for that). Small
+    enough to write here: scipy's ``linear_sum_assignment`` gives the same and costs seconds to import.
+    """
+    n = len(score)
+    m = (len(score[0]) if n else 0) + n  # each row can also take its own "nothing" column
+    cost = [[-row[j] if j < len(row) else 0.0 for j in range(m)] for row in score]
+    inf = float("inf")
+    u, v, p, way = [0.0] * (n + 1), [0.0] * (m + 1), [0] * (m + 1), [0] * (m + 1)
+    for i in range(1, n + 1):
+        p[0], j0 = i, 0
+        minv, used = [inf] * (m + 1), [False] * (m + 1)
+        while True:
+            used[j0], i0, delta, j1 = True, p[j0], inf, 0
+            for j in range(1, m + 1):
+                if not used[j]:
+                    cur = cost[i0 - 1][j - 1] - u[i0] - v[j]
+                    if cur < minv[j]:
+                        minv[j], way[j] = cur, j0
+                    if minv[j] < delta:
+                        delta, j1 = minv[j], j
+            for j in range(m + 1):
+                if used[j]:
+                    u[p[j]] += delta
+                    v[j] -= delta
+                else:
+                    minv[j] -= delta
+            j0 = j1
+            if p[j0] == 0:
+                break
+        while j0:
+            j1 = way[j0]
+            p[j0] = p[j1]
+            j0 = j1
+    width = m - n
+    return {p[j] - 1: j - 1 for j in range(1, width + 1) if p[j]}
+
+
 def assign(inputs: list[Found]) -> tuple[dict[str, tuple[int, Fit]], dict[int, str]]:
     """Each v1 table's input (index, fit), by a global assignment; and why each other input is unplaced."""
-    import numpy as np
-    from scipy.optimize import linear_sum_assignment
-
     fits = [[fit(t, f) for f in inputs] for t in evidence.TABLES]
-    score = np.zeros((len(evidence.TABLES), max(len(inputs), 1)))
+    score = [[0.0] * len(inputs) for _ in evidence.TABLES]
     for k, row in enumerate(fits):
         for i, f in enumerate(row):
             if _eligible(f, inputs[i]):
                 # of equal fits, the first input in path order and the table declared first
-                score[k, i] = f.score + f.coverage - i * 1e-6 - k * 1e-9
-    rows, cols = linear_sum_assignment(score, maximize=True)
-    chosen = {evidence.TABLES[k]: (int(i), fits[k][i]) for k, i in zip(rows, cols, strict=True) if score[k, i] > 0}
+                score[k][i] = f.score + f.coverage - i * 1e-6 - k * 1e-9
+    pairs = best_assignment(score)
+    chosen = {evidence.TABLES[k]: (i, fits[k][i]) for k, i in pairs.items() if score[k][i] > 0}
     taken = {i: t for t, (i, _) in chosen.items()}
     why: dict[int, str] = {}
     for i, found in enumerate(inputs):

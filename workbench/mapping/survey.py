@@ -11,6 +11,7 @@ file are passed over, each with the reason, never offered as evidence.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import itertools
 import json
@@ -28,22 +29,118 @@ _SAMPLE = 200  # rows read per input for the values a proposal looks at
 _CASE_TABLES = {"manifest", "quarantine"}
 
 
-class Found:
-    """One input: its mapping source, its columns and the first values of each (as text)."""
+_DISTINCT = 50  # a column with more distinct values than this is no enumeration
 
-    def __init__(self, spec: dict, columns: list[str], samples: dict[str, list[str]], label: str):
+
+class Found:
+    """One input: its mapping source, its columns and the first values of each (as text).
+
+    ``path`` (and ``table`` for a database) let :meth:`distinct` read every value of a column,
+    for a value map: the first rows may not hold every status a queue system uses.
+    """
+
+    def __init__(
+        self,
+        spec: dict,
+        columns: list[str],
+        samples: dict[str, list[str]],
+        label: str,
+        path: Path | None = None,
+        table: str | None = None,
+    ):
         self.spec, self.columns, self.samples, self.label = spec, columns, samples, label
+        self.path, self.table = path, table
+        self._distinct: dict[str, list[str] | None] | None = None
+        self.shapes: dict | None = None  # column -> propose.Shape, filled in by propose
 
     @property
     def kind(self) -> str:
         return next(iter(self.spec))
 
+    def distinct(self, column: str) -> list[str]:
+        """Every distinct value of ``column`` in the whole input (up to 50; the first rows' where it cannot be read)."""
+        if self._distinct is None:
+            try:
+                self._distinct = _all_distinct(self)
+            except Exception:  # the draft reads what it can; ingest and map check report the rest
+                self._distinct = {}
+        values = self._distinct.get(column)
+        return values if values is not None else sorted(set(self.samples.get(column, [])))
+
+
+def _all_distinct(found: Found) -> dict[str, list[str] | None]:
+    """Column -> its distinct values as text (None where more than :data:`_DISTINCT`), in one pass over the input."""
+    seen: dict[str, set[str] | None] = {c: set() for c in found.columns}
+
+    def add(column: str, value: object) -> None:
+        bucket = seen.get(column)
+        if bucket is not None and value is not None and value != "":
+            bucket.add(str(value).lower() if isinstance(value, bool) else str(value))
+            if len(bucket) > _DISTINCT:
+                seen[column] = None
+
+    if found.path is None:
+        return {}
+    if found.kind == "csv":
+        spec = found.spec
+        with open(
+            found.path, encoding=spec["encoding"] + ("-sig" if spec["encoding"] == "utf-8" else ""), newline=""
+        ) as fh:
+            rows = csv.reader(itertools.islice(fh, spec.get("header", 1) - 1, None), delimiter=spec["delimiter"])
+            header = next(rows, [])
+            for row in rows:
+                for column, value in zip(header, row, strict=False):
+                    add(column, value)
+    elif found.kind == "sql" and found.table is not None:
+        con = sqlite3.connect(f"file:{found.path}?mode=ro", uri=True)
+        try:
+            for column in found.columns:
+                query = f'SELECT DISTINCT "{column}" FROM "{found.table}" LIMIT {_DISTINCT + 1}'
+                for (value,) in con.execute(query):
+                    add(column, value)
+        finally:
+            con.close()
+    elif found.kind == "parquet":
+        frame = pl.scan_parquet(found.path)
+        for column in found.columns:
+            for value in frame.select(pl.col(column).unique().head(_DISTINCT + 1)).collect().to_series():
+                add(column, value)
+    elif found.kind == "jsonl":
+        with open(found.path, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(record, dict):
+                    for column, value in record.items():
+                        add(column, value)
+    else:
+        return {}
+    return {c: sorted(v) if v is not None else None for c, v in seen.items()}
+
+
+def _is_utf8(path: Path) -> bool:
+    """Whether the whole file is UTF-8: a Windows-1252 export may be plain ASCII for its first megabytes."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
 
 def _sniff_csv(path: Path, rel: str) -> Found:
     raw = path.read_bytes()[:65536]
-    try:
-        text, encoding = raw.decode("utf-8-sig"), "utf-8"  # a BOM (Excel's "CSV UTF-8") is no part of the header
-    except UnicodeDecodeError:
+    if _is_utf8(path):
+        text, encoding = (
+            raw.decode("utf-8-sig", "ignore"),
+            "utf-8",
+        )  # a BOM (Excel's "CSV UTF-8") is no part of the header
+    else:
         text, encoding = raw.decode("cp1252", "replace"), "cp1252"
     lines = text.splitlines()
     delimiter = max(";,\t|", key=lambda d: sum(line.count(d) for line in lines[:20]))
@@ -60,7 +157,7 @@ def _sniff_csv(path: Path, rel: str) -> Found:
         spec["decimal_comma"] = True
     if header > 1:
         spec["header"] = header
-    return Found(spec, columns, samples, rel)
+    return Found(spec, columns, samples, rel, path)
 
 
 def _frame_samples(frame: pl.DataFrame) -> dict[str, list[str]]:
@@ -72,7 +169,7 @@ def _frame_samples(frame: pl.DataFrame) -> dict[str, list[str]]:
 
 def _parquet(path: Path, rel: str) -> Found:
     frame = pl.read_parquet(path, n_rows=_SAMPLE)
-    return Found({"parquet": rel}, frame.columns, _frame_samples(frame), rel)
+    return Found({"parquet": rel}, frame.columns, _frame_samples(frame), rel, path)
 
 
 def _jsonl(path: Path, rel: str) -> Found:
@@ -91,7 +188,7 @@ def _jsonl(path: Path, rel: str) -> Found:
         k: [str(v).lower() if isinstance(v, bool) else str(v) for r in records if (v := r.get(k)) is not None]
         for k in keys
     }
-    return Found({"jsonl": rel}, keys, samples, rel)
+    return Found({"jsonl": rel}, keys, samples, rel, path)
 
 
 def _mail(spec: dict, paths: list[Path], kind: str, label: str) -> Found:
@@ -126,7 +223,7 @@ def _sqlite(path: Path, rel: str) -> tuple[list[Found], str | None]:
             rows = cursor.fetchall()
             samples = {c: [str(r[i]) for r in rows if r[i] is not None] for i, c in enumerate(columns)}
             spec = {"sql": f'SELECT * FROM "{table}"', "url": f"sqlite:///{rel}"}
-            out.append(Found(spec, columns, samples, f"{rel}#{table}"))
+            out.append(Found(spec, columns, samples, f"{rel}#{table}", path, table))
         return out, None
     finally:
         con.close()

@@ -59,7 +59,20 @@ ENUM_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
         "login_disabled": ("inloggningavstangd", "inloggningstangd", "stangdinloggning", "logindisabled"),
         "fix_deployed": ("rattningdriftsatt", "rattning", "fixdriftsatt", "fixdeployed", "patchdeployed"),
         "login_enabled": ("inloggningoppnad", "inloggningoppen", "oppnadinloggning", "loginenabled"),
-        "notice_published": ("informationpublicerad", "meddelandepublicerat", "noticepublished", "notice"),
+        "notice_published": (
+            *("informationpublicerad", "meddelandepublicerat", "driftmeddelandepublicerat", "noticepublished"),
+            "notice",
+        ),
+    },
+    "handler_action": {
+        "queue_date_change": ("kodatumandrat", "andratkodatum", "queuedatechanged"),
+        "manual_offer": ("manuelltebjudande", "manuellterbjudande", "manuelltanvisad", "manualoffer"),
+        "offer_sent": ("erbjudandeskickat", "erbjudandesant", "offersent"),
+        "skip": ("forbigangen", "forbigatt", "hoppadover", "skipped"),
+        "priority_grant": ("forturbeviljad", "fortur", "prioritygranted"),
+        "profile_edit": ("profilandrad", "andradprofil", "profileedited"),
+        "profile_created": ("profilskapad", "skapadprofil", "profilecreated"),
+        "contract_signed": ("kontrakttecknat", "kontraktskrivet", "contractsigned"),
     },
     "offer_response": {
         "accepted": ("accepterat", "tackatja", "ja", "accepted", "accept"),
