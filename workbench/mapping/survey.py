@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import itertools
 import json
 import re
@@ -51,6 +52,7 @@ class Found:
         self.spec, self.columns, self.samples, self.label = spec, columns, samples, label
         self.path, self.table = path, table
         self._distinct: dict[str, list[str] | None] | None = None
+        self.text: bytes | None = None  # a CSV file as UTF-8, once read for distinct values
         self.shapes: dict | None = None  # column -> propose.Shape, filled in by propose
 
     @property
@@ -60,17 +62,24 @@ class Found:
     def distinct(self, column: str) -> list[str]:
         """Every distinct value of ``column`` in the whole input (up to 50; the first rows' where it cannot be read)."""
         if self._distinct is None:
+            self._distinct = {}
+        if column not in self._distinct:
             try:
-                self._distinct = _all_distinct(self)
+                self._distinct.update(_all_distinct(self, column))
             except Exception:  # the draft reads what it can; ingest and map check report the rest
-                self._distinct = {}
-        values = self._distinct.get(column)
+                pass
+            self._distinct.setdefault(column, None)
+        values = self._distinct[column]
         return values if values is not None else sorted(set(self.samples.get(column, [])))
 
 
-def _all_distinct(found: Found) -> dict[str, list[str] | None]:
-    """Column -> its distinct values as text (None where more than :data:`_DISTINCT`), in one pass over the input."""
-    seen: dict[str, set[str] | None] = {c: set() for c in found.columns}
+def _all_distinct(found: Found, wanted: str) -> dict[str, list[str] | None]:
+    """Column -> its distinct values as text (None where more than :data:`_DISTINCT`).
+
+    A JSON Lines file is read once for all its keys; a CSV file, a database table or a Parquet
+    file is asked for ``wanted`` only (polars and SQLite read a column quickly).
+    """
+    seen: dict[str, set[str] | None] = {c: set() for c in found.columns if found.kind == "jsonl" or c == wanted}
 
     def add(column: str, value: object) -> None:
         bucket = seen.get(column)
@@ -83,28 +92,31 @@ def _all_distinct(found: Found) -> dict[str, list[str] | None]:
         return {}
     if found.kind == "csv":
         spec = found.spec
-        with open(
-            found.path, encoding=spec["encoding"] + ("-sig" if spec["encoding"] == "utf-8" else ""), newline=""
-        ) as fh:
-            rows = csv.reader(itertools.islice(fh, spec.get("header", 1) - 1, None), delimiter=spec["delimiter"])
-            header = next(rows, [])
-            for row in rows:
-                for column, value in zip(header, row, strict=False):
-                    add(column, value)
+        if found.text is None:  # polars reads UTF-8 only: a Windows-1252 export is transcoded once
+            data = found.path.read_bytes()
+            found.text = data if spec["encoding"] == "utf-8" else data.decode(spec["encoding"]).encode("utf-8")
+        frame = pl.read_csv(
+            io.BytesIO(found.text),
+            separator=spec["delimiter"],
+            skip_rows=spec.get("header", 1) - 1,
+            columns=[wanted],
+            infer_schema=False,
+            truncate_ragged_lines=True,
+        )
+        for value in frame.to_series().unique().head(_DISTINCT + 1):
+            add(wanted, value)
     elif found.kind == "sql" and found.table is not None:
         con = sqlite3.connect(f"file:{found.path}?mode=ro", uri=True)
         try:
-            for column in found.columns:
-                query = f'SELECT DISTINCT "{column}" FROM "{found.table}" LIMIT {_DISTINCT + 1}'
-                for (value,) in con.execute(query):
-                    add(column, value)
+            query = f'SELECT DISTINCT "{wanted}" FROM "{found.table}" LIMIT {_DISTINCT + 1}'
+            for (value,) in con.execute(query):
+                add(wanted, value)
         finally:
             con.close()
     elif found.kind == "parquet":
-        frame = pl.scan_parquet(found.path)
-        for column in found.columns:
-            for value in frame.select(pl.col(column).unique().head(_DISTINCT + 1)).collect().to_series():
-                add(column, value)
+        lazy = pl.scan_parquet(found.path).select(pl.col(wanted).unique().head(_DISTINCT + 1))
+        for value in lazy.collect().to_series():
+            add(wanted, value)
     elif found.kind == "jsonl":
         with open(found.path, encoding="utf-8", errors="replace") as fh:
             for line in fh:
