@@ -180,6 +180,10 @@ def test_map_init_drafts_the_generators_mapping_and_the_draft_gives_the_same_cas
                 assert got == want, (table, column)
     # What the draft cannot know and says to check: the zone of the database's times (UTC here).
     lines = text.splitlines()
+    zone_line = next(line for line in lines if line.startswith("timezone:"))
+    in_utc = [t for t in truth if "timezone" in truth[t]]
+    timed = [t for t in in_utc if any(isinstance(d, pl.Datetime) for d in evidence.polars_schema(t).values())]
+    assert timed and all(f" {t}," in zone_line or f" {t} (" in zone_line for t in timed), zone_line
     for table, spec in truth.items():
         if "timezone" in spec:
             at = lines.index(f"  {table}:") + 1

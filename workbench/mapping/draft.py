@@ -13,13 +13,14 @@ in the command's output.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import polars as pl
 
 from .. import evidence
-from .propose import SYNONYMS, Column, assign
-from .survey import survey
+from .propose import SYNONYMS, Column, Fit, assign
+from .survey import Found, survey
 
 __all__ = ["SYNONYMS", "write_draft"]
 
@@ -63,6 +64,27 @@ def _column_line(table: str, target: str, column: Column | None) -> str:
     return f"      {target}: {_flow(column.spec)}{note}"
 
 
+_OFFSET = re.compile(r".*(?:Z|[+-]\d{2}:?\d{2})$")
+
+
+def _zone_less(table: str, fit: Fit, found: Found) -> bool:
+    """Whether a time of the table is read from values without an offset (the file's zone then applies)."""
+    if found.kind == "iis":
+        return False  # IIS logs are in UTC
+    for target, dtype in evidence.polars_schema(table).items():
+        column = fit.columns[target]
+        if not isinstance(dtype, pl.Datetime) or column is None:
+            continue
+        spec = column.spec
+        name = spec if isinstance(spec, str) else spec.get("column")
+        if name is None:
+            continue  # a concatenation: the time and its offset column
+        values = found.samples.get(name, [])
+        if not values or not all(_OFFSET.match(v) for v in values):
+            return True
+    return False
+
+
 def _source_line(spec: dict) -> str:
     return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in spec.items()) + "}"
 
@@ -80,6 +102,9 @@ def write_draft(root: Path, out: Path) -> tuple[str, list[str]]:
         "timezone: Europe/Stockholm  # check: the zone of times written without an offset",
         "tables:",
     ]
+    zone_less = [t for t in evidence.TABLES if t in chosen and _zone_less(t, chosen[t][1], inputs[chosen[t][0]])]
+    if zone_less:
+        lines[3] += f", in {', '.join(zone_less)} (a table in another zone, e.g. UTC, takes its own `timezone:`)"
     notes: list[str] = []
     for table in evidence.TABLES:
         if table not in chosen:
