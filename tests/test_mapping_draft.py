@@ -217,3 +217,18 @@ def test_a_value_map_holds_every_value_of_the_input_not_only_the_first_rows(tmp_
     table = yaml.safe_load((tmp_path / "draft.yaml").read_text(encoding="utf-8"))["tables"]["logouts"]
     assert table["source"]["encoding"] == "cp1252"  # 'ä' only in the last line
     assert table["columns"]["reason"]["values"] == {"Tidsgräns": "timeout", "Utloggad": "user"}
+
+
+def test_a_damaged_input_is_named_and_left_out_never_the_end_of_the_draft(tmp_path, capsys):
+    root = tmp_path / "h"
+    root.mkdir()
+    (root / "sokande.parquet").write_bytes(b"PAR1 this is no parquet file")
+    (root / "ko.sqlite").write_bytes(b"SQLite format 3\x00" + b"\x00" * 84 + b"damaged")
+    (root / "Utloggningar.csv").write_text('Tid;Session;"Orsak\nTidsgräns"\n', encoding="utf-8")  # a header in quotes
+    (root / "Inloggningar.csv").write_text("Tid;Session;Kundnr;Metod\n2013-11-14 08:00;s1;1;BankID\n", encoding="utf-8")
+    assert main(["map", "init", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"skipped: sokande\.parquet: cannot be read \(\w+", out), out
+    assert re.search(r"skipped: ko\.sqlite: cannot be read \(DatabaseError", out), out
+    assert "logins: from Inloggningar.csv" in out
+    yaml.safe_load((root / "mapping.yaml").read_text(encoding="utf-8"))  # still valid YAML

@@ -13,6 +13,7 @@ in the command's output.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -30,7 +31,8 @@ _KEYS = {"column", "values", "format", "extract", "concat", "text", "constant", 
 
 
 def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A YAML double-quoted scalar: JSON's escapes are YAML's (a newline or NUL in a name stays on its line)."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 def _flow(value: object) -> str:

@@ -278,42 +278,46 @@ def survey(root: Path) -> tuple[list[Found], list[str]]:
         with open(path, "rb") as fh:
             head = fh.read(4096)
         suffix = path.suffix.lower()
-        if suffix in (".csv", ".txt", ".tsv"):
-            found.append(_sniff_csv(path, rel))
-        elif suffix == ".parquet":
-            found.append(_parquet(path, rel))
-        elif suffix in (".jsonl", ".ndjson"):
-            found.append(_jsonl(path, rel))
-        elif suffix == ".eml" and path.parent not in eml_dirs:
-            eml_dirs.add(path.parent)
-            glob = f"{path.parent.relative_to(root).as_posix()}/*.eml".removeprefix("./")
-            found.append(_mail({"eml": glob}, sorted(path.parent.glob("*.eml")), "eml", glob))
-        elif head.startswith(b"From "):
-            found.append(_mail({"mbox": rel}, [path], "mbox", rel))
-        elif head.startswith(b"SQLite format 3"):
-            tables, reason = _sqlite(path, rel)
-            found += tables
-            if reason:
-                skipped.append(f"{rel}: {reason}")
-        elif head[8:12] == b"DUCK":
-            skipped.append(f"{rel}: {_duckdb_reason(path)}")
-        elif b"#Fields:" in head:
-            with open(path, "rb") as fh:
-                head = fh.read(65536)  # a directive may change the fields further down
-            fields = _iis_fields(head)
-            if path.parent in iis_dirs:  # IIS writes a file a day: one source for the folder's logs
-                first = iis_dirs[path.parent]
-                glob = f"{path.parent.relative_to(root).as_posix()}/*{path.suffix}".removeprefix("./")
-                first.spec, first.label = {"iis": glob}, glob
-                first.columns = list(dict.fromkeys([*first.columns[:-1], *fields, "datetime"]))
-                continue
-            iis_dirs[path.parent] = Found({"iis": rel}, [*fields, "datetime"], _iis_samples(head), rel)
-            found.append(iis_dirs[path.parent])
-        elif suffix == ".log" or "access" in path.name:
-            from .weblogs import COMBINED, format_columns
+        try:
+            if suffix in (".csv", ".txt", ".tsv"):
+                found.append(_sniff_csv(path, rel))
+            elif suffix == ".parquet":
+                found.append(_parquet(path, rel))
+            elif suffix in (".jsonl", ".ndjson"):
+                found.append(_jsonl(path, rel))
+            elif suffix == ".eml" and path.parent not in eml_dirs:
+                eml_dirs.add(path.parent)
+                glob = f"{path.parent.relative_to(root).as_posix()}/*.eml".removeprefix("./")
+                found.append(_mail({"eml": glob}, sorted(path.parent.glob("*.eml")), "eml", glob))
+            elif head.startswith(b"From "):
+                found.append(_mail({"mbox": rel}, [path], "mbox", rel))
+            elif head.startswith(b"SQLite format 3"):
+                tables, reason = _sqlite(path, rel)
+                found += tables
+                if reason:
+                    skipped.append(f"{rel}: {reason}")
+            elif head[8:12] == b"DUCK":
+                skipped.append(f"{rel}: {_duckdb_reason(path)}")
+            elif b"#Fields:" in head:
+                with open(path, "rb") as fh:
+                    head = fh.read(65536)  # a directive may change the fields further down
+                fields = _iis_fields(head)
+                if path.parent in iis_dirs:  # IIS writes a file a day: one source for the folder's logs
+                    first = iis_dirs[path.parent]
+                    glob = f"{path.parent.relative_to(root).as_posix()}/*{path.suffix}".removeprefix("./")
+                    first.spec, first.label = {"iis": glob}, glob
+                    first.columns = list(dict.fromkeys([*first.columns[:-1], *fields, "datetime"]))
+                    continue
+                iis_dirs[path.parent] = Found({"iis": rel}, [*fields, "datetime"], _iis_samples(head), rel)
+                found.append(iis_dirs[path.parent])
+            elif suffix == ".log" or "access" in path.name:
+                from .weblogs import COMBINED, format_columns
 
-            names = format_columns(COMBINED)[1]
-            found.append(Found({"weblog": rel}, [*names, "method", "path", "protocol", "time"], {}, rel))
+                names = format_columns(COMBINED)[1]
+                found.append(Found({"weblog": rel}, [*names, "method", "path", "protocol", "time"], {}, rel))
+        except (OSError, ValueError, sqlite3.Error, pl.exceptions.PolarsError) as exc:
+            # a damaged file stops no draft: it is named, with what went wrong, and left out
+            skipped.append(f"{rel}: cannot be read ({type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]})")
     return found, skipped
 
 
