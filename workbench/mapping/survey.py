@@ -108,7 +108,7 @@ def _all_distinct(found: Found, wanted: str) -> dict[str, list[str] | None]:
     elif found.kind == "sql" and found.table is not None:
         con = sqlite3.connect(f"file:{found.path}?mode=ro", uri=True)
         try:
-            query = f'SELECT DISTINCT "{wanted}" FROM "{found.table}" LIMIT {_DISTINCT + 1}'
+            query = f"SELECT DISTINCT {_ident(wanted)} FROM {_ident(found.table)} LIMIT {_DISTINCT + 1}"
             for (value,) in con.execute(query):
                 add(wanted, value)
         finally:
@@ -220,6 +220,11 @@ def _mail(spec: dict, paths: list[Path], kind: str, label: str) -> Found:
     return Found(spec, list(samples), samples, label)
 
 
+def _ident(name: str) -> str:
+    """An SQLite identifier quoted as SQL quotes one (a ``"`` doubled): names come from the database, not a person."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _sqlite(path: Path, rel: str) -> tuple[list[Found], str | None]:
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
@@ -230,11 +235,11 @@ def _sqlite(path: Path, rel: str) -> tuple[list[Found], str | None]:
         for table in tables:
             if table.startswith("sqlite_"):
                 continue
-            cursor = con.execute(f'SELECT * FROM "{table}" LIMIT {_SAMPLE}')
+            cursor = con.execute(f"SELECT * FROM {_ident(table)} LIMIT {_SAMPLE}")
             columns = [d[0] for d in cursor.description]
             rows = cursor.fetchall()
             samples = {c: [str(r[i]) for r in rows if r[i] is not None] for i, c in enumerate(columns)}
-            spec = {"sql": f'SELECT * FROM "{table}"', "url": f"sqlite:///{rel}"}
+            spec = {"sql": f"SELECT * FROM {_ident(table)}", "url": f"sqlite:///{rel}"}
             out.append(Found(spec, columns, samples, f"{rel}#{table}", path, table))
         return out, None
     finally:
