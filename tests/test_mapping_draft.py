@@ -90,6 +90,7 @@ def test_what_is_no_evidence_is_left_unplaced_with_its_reason(drafted, tmp_path,
     kit, root, _, _, _ = drafted
     main(["map", "init", str(root), "--out", str(tmp_path / "again.yaml")])
     out = capsys.readouterr().out
+    assert f"lines, {len(kit.answers)} with a TODO to fill in." in out
     for label, reason in kit.unplaced.items():
         line = next((x for x in out.splitlines() if x.strip().startswith(f"unplaced: {label}:")), None)
         assert line is not None and reason in line, (label, out)

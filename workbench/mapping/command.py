@@ -88,7 +88,8 @@ def _init(args: argparse.Namespace) -> int:
     except (WorkbenchError, FileExistsError) as exc:
         print(f"workbench map init: error: {exc}", file=sys.stderr)
         return 1
-    print(f"Wrote a draft mapping to {out}: {len(text.splitlines())} lines.")
+    todo = sum("TODO" in line for line in text.splitlines() if not line.startswith("#"))
+    print(f"Wrote a draft mapping to {out}: {len(text.splitlines())} lines, {todo} with a TODO to fill in.")
     for note in notes:
         print(f"  {note}")
     return 0

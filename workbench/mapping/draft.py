@@ -99,7 +99,7 @@ def write_draft(root: Path, out: Path) -> tuple[str, list[str]]:
     chosen, unplaced = assign(inputs)
     lines = [
         "# Draft mapping written by `workbench map init`: replace every TODO, look at every `check`, then run",
-        f"# `workbench map check {root} --mapping {out.name}`.",
+        f"# `workbench map check {root} --mapping {out}`.",
         "version: 1",
         "timezone: Europe/Stockholm  # check: the zone of times written without an offset",
         "tables:",
