@@ -233,3 +233,17 @@ def test_a_damaged_input_is_named_and_left_out_never_the_end_of_the_draft(tmp_pa
     assert re.search(r"skipped: ko\.sqlite: cannot be read \(DatabaseError", out), out
     assert "logins: from Inloggningar.csv" in out
     yaml.safe_load((root / "mapping.yaml").read_text(encoding="utf-8"))  # still valid YAML
+
+
+def test_dates_without_a_time_for_a_time_column_get_a_format_and_a_note(tmp_path):
+    from workbench.mapping.draft import write_draft
+
+    (tmp_path / "h").mkdir()
+    rows = ["Kundnr;Avgiftsår;Belopp;Betald", "1;2013;200;2013-01-15", "1;2014;200;2014-01-31"]
+    (tmp_path / "h" / "avgifter.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    write_draft(tmp_path / "h", tmp_path / "draft.yaml")
+    text = (tmp_path / "draft.yaml").read_text(encoding="utf-8")
+    paid = yaml.safe_load(text)["tables"]["fees"]["columns"]["paid_at"]
+    assert paid == {"column": "Betald", "format": "%Y-%m-%d"} and "each is read as midnight" in text
+    report, ok = check(tmp_path / "h", tmp_path / "draft.yaml")
+    assert ok and "paid_at=datetime.datetime(2013, 1, 14, 23, 0" in report  # midnight in Stockholm, in UTC

@@ -272,7 +272,7 @@ def _fits(dtype: pl.DataType, s: Shape, values: list[str]) -> bool:
     if dtype == pl.Boolean():
         return s.kind == "bool" or (s.kind == "int" and set(values) <= {"0", "1"}) or len(set(values)) <= 3
     if isinstance(dtype, pl.Datetime):
-        return s.kind == "datetime"
+        return s.kind in ("datetime", "date")  # a date alone is read as midnight, with a note to check
     if dtype == pl.Date():
         return s.kind == "date"
     return True  # text takes any value
@@ -321,6 +321,9 @@ def _with_values(table: str, target: str, dtype: pl.DataType, name: str, found: 
         notes.append(
             ("TODO: a value for each TODO; " if todo else "check the value map; ") + f"allowed: {', '.join(allowed)}"
         )
+    if isinstance(dtype, pl.Datetime) and s.kind == "date":
+        spec["format"] = (s.formats or ("%Y-%m-%d",))[0]
+        notes.append("check: the values are dates without a time: each is read as midnight")
     if s.formats and (isinstance(dtype, pl.Datetime) or dtype == pl.Date()):
         spec["format"] = s.formats[0]
         if len(s.formats) > 1:
