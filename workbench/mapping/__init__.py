@@ -9,7 +9,7 @@ Parquet through :mod:`workbench.ingest.readers`), ``transform`` (v1 columns from
 columns: renames, concatenations, constants, value maps, local times), ``run`` (the order of
 work, reusing the checks, writers and manifest of :mod:`workbench.ingest`), ``draft`` and
 ``check`` (``workbench map init`` and ``map check``; the draft's inputs from ``survey``, its
-proposals from ``propose`` and ``valuemaps``), ``command`` (the CLI).
+proposals from ``propose``, ``names``, ``shapes`` and ``valuemaps``), ``command`` (the CLI).
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 The inputs are found by :mod:`.survey` (case databases passed over, with the reason), each
 v1 column is proposed and each table placed by :mod:`.propose` (names with Swedish and
-English synonyms, values that fit the v1 type, a global assignment of inputs to tables with
-a minimum), and value maps by :mod:`.valuemaps`. The draft marks ``TODO`` exactly where the
+English synonyms from :mod:`.names`, values that fit the v1 type by :mod:`.shapes`, a
+global assignment of inputs to tables with a minimum), and value maps by :mod:`.valuemaps`. The draft marks ``TODO`` exactly where the
 investigator must act: a required column no source column was found for, a value no word
 names, a date whose day and month order the values cannot tell. Proposals that only need a
 look say ``check``; a nullable column with nothing found stays ``null``. An input placed in

@@ -1,11 +1,11 @@
 """What ``workbench map init`` proposes: a source column for each v1 column, and an input for each v1 table.
 
-A source column is proposed for a v1 column when its name says so and its values fit:
+A source column is proposed for a v1 column when its name says so (:mod:`.names`) and its values fit (:mod:`.shapes`):
 
 - **names** are compared after normalising case, ``å ä ö`` to ``a a o``, spaces, underscores
   and hyphens, a unit in parentheses (``Inkomst (kr)`` is ``inkomst``) and a mail or log
   header's ``X-`` prefix; a name is the v1 name or one of its Swedish or English synonyms
-  (:data:`SYNONYMS`);
+  (:data:`.names.SYNONYMS`);
 - **values** (the first rows) must fit the v1 type: whole numbers (a decimal comma allowed)
   for an integer, ISO times or a recognised format for a time (the ``format`` is then
   proposed), yes/no words for a boolean. A column whose values alone say what it holds
@@ -23,170 +23,29 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import polars as pl
 
 from .. import evidence
+from .names import (
+    FIRST_NAMES,
+    LAST_NAMES,
+    OFFSET_NAMES,
+    SESSION_COOKIES,
+    SYNONYMS,
+    TABLE_NAMES,
+    name_key,
+    name_keys,
+    target_names,
+)
+from .shapes import BY_VALUES, Shape, fits, shape
 from .survey import Found
-from .valuemaps import BOOLEAN_WORDS, value_key, value_map
+from .valuemaps import value_map
 
 __all__ = ["MIN_REQUIRED", "SYNONYMS", "Column", "Fit", "assign", "best_assignment", "fit", "name_key"]
 
 MIN_REQUIRED = 0.6
 """The share of a table's required columns an input must supply to be placed in it."""
-
-# Source names (after name_key) taken for a v1 column, Swedish first.
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "applicant_id": (
-        "kundnr",
-        "kundnummer",
-        "sokandenr",
-        "sokandenummer",
-        "sokandeid",
-        "sokande",
-        "medlemsnr",
-        "customerid",
-        "customerno",
-        "customernumber",
-        "applicantno",
-        "applicantnumber",
-        "memberid",
-        "account",
-    ),
-    "account_id": ("kund", "kundnr", "sokandenr", "konto", "visatkonto", "renderedaccount", "accountno", "customerno"),
-    "sender_applicant_id": ("kundnr", "sokandenr", "bostadcustomernumber", "customerno", "customerid"),
-    "personnummer": ("personnr", "pnr", "personnummer", "ssn", "nationalid", "personalidentitynumber", "personalno"),
-    "name": ("namn", "fullname", "fulltnamn"),
-    "address": ("adress", "gatuadress", "utdelningsadress", "street", "streetaddress"),
-    "postal_code": ("postnr", "postnummer", "zip", "zipcode", "postcode"),
-    "city": ("ort", "postort", "stad", "town"),
-    "email": ("epost", "epostadress", "mail", "mejl", "emailaddress"),
-    "phone": ("telefon", "telefonnr", "telefonnummer", "tel", "mobil", "mobilnr", "phonenumber", "mobile"),
-    "employer": ("arbetsgivare",),
-    "annual_income": ("inkomst", "arsinkomst", "income", "yearlyincome", "annualincomesek"),
-    "co_applicant_name": ("medsokande", "medsokandenamn", "coapplicant"),
-    "co_applicant_personnummer": ("medsokandepnr", "medsokandepersonnr", "medsokandepersonnummer", "coapplicantssn"),
-    "student": ("studerande", "student", "isstudent", "studentbostad"),
-    "protected_identity": ("skyddad", "skyddadid", "skyddadidentitet", "sekretess", "protected", "isprotected"),
-    "queue_start": ("kostart", "kodatum", "koplats", "kotid", "queuedate", "queuesince", "inqueuesince"),
-    "registered_at": (
-        "registrerad",
-        "registrerat",
-        "anmald",
-        "anmalningsdatum",
-        "registreringsdatum",
-        "skapad",
-        "createdat",
-        "registeredon",
-    ),
-    "status": ("tillstand", "state"),
-    "created_by_handler_id": ("skapadav", "skapadavhandlaggare", "createdby"),
-    "year": ("ar", "avgiftsar", "betalningsar", "feeyear"),
-    "amount": ("belopp", "summa", "avgift", "sum"),
-    "paid_at": ("betald", "betalningsdag", "betalningsdatum", "betaldatum", "inbetald", "inbetalningsdatum", "paidon"),
-    "version": ("versionsnr", "release"),
-    "description": ("beskrivning", "kommentar", "notering", "anteckning", "comment", "notes"),
-    "action": ("atgard", "handelse", "typ", "type"),
-    "reason": ("orsak", "anledning", "cause"),
-    "time": ("tid", "tidpunkt", "datetime", "timestamp", "datumtid", "when"),
-    "session_id": ("session", "sessionsid", "sessionid", "sessid", "sessionsnr"),
-    "method": ("metod", "inloggningsmetod", "inloggningssatt", "auth", "authmethod", "authentication"),
-    "ip": ("ipadress", "ipaddress", "cip", "remoteaddr", "clientip"),
-    "user_agent": ("webblasare", "useragent", "httpuseragent", "csuseragent", "browser"),
-    "path": ("sida", "unencodedurl", "url", "csuristem", "uri", "page"),
-    "status_code": (),
-    "listing_id": ("objektnr", "objektid", "lagenhetsid", "objekt", "lagenhetsnr", "apartmentid"),
-    "handler_id": (
-        "handlaggare",
-        "handlaggarid",
-        "handlaggareid",
-        "handlaggarnr",
-        "hid",
-        "hnr",
-        "workerid",
-        "caseworkerid",
-        "staffid",
-    ),
-    "team": ("grupp", "enhet", "avdelning", "team"),
-    "active_from": (
-        "fran",
-        "franmed",
-        "anstalld",
-        "anstalldfran",
-        "anstallningsdatum",
-        "startdate",
-        "startdatum",
-        "since",
-    ),
-    "active_to": ("till", "tillmed", "slutat", "anstalldtill", "enddate", "slutdatum"),
-    "change_id": ("andringid", "andringsid", "andringsnr", "changeid"),
-    "field": ("falt", "faltnamn", "uppgift", "fieldname"),
-    "old_value": ("gammaltvarde", "fore", "tidigarevarde", "oldvalue", "before"),
-    "new_value": ("nyttvarde", "efter", "newvalue", "after"),
-    "landlord": ("hyresvard", "fastighetsagare", "vard", "owner"),
-    "district": ("omrade", "stadsdel", "area"),
-    "rooms": ("antalrum", "rum", "rumantal", "noofrooms"),
-    "rent": ("hyra", "manadshyra", "monthlyrent"),
-    "kind": ("typ", "objekttyp", "kategori", "type", "category"),
-    "published_at": ("publicerad", "publicerat", "publiceringsdatum", "published"),
-    "closes_at": ("sistaanmalan", "sistaansokningsdag", "stanger", "closes", "deadline"),
-    "income_rule": ("inkomstkrav", "incomerequirement"),
-    "withdrawn_at": ("aterkallad", "aterkallat", "withdrawn"),
-    "offered_at": ("erbjuden", "erbjudet", "erbjudandedatum", "offered"),
-    "response": ("svar", "answer"),
-    "responded_at": ("besvarad", "besvarat", "svarsdatum", "answeredat", "responded"),
-    "response_session_id": ("svarsessionsid", "svarsession", "responsesession"),
-    "signed_at": ("tecknat", "undertecknat", "kontraktsdatum", "signed"),
-    "action_id": ("loggid", "handelseid", "logid", "eventid"),
-    "message_id": ("messageid", "arendenr", "arendeid", "arendenummer", "ticketid", "ticketno"),
-    "received_at": ("mottagen", "mottaget", "inkommet", "inkom", "receivedat", "received"),
-    "channel": ("kanal", "bostadchannel", "via"),
-    "sender_address": ("fromaddress", "avsandare", "avsandaradress", "sender"),
-    "subject": ("rubrik", "amne", "arende"),
-    "body": ("text", "meddelande", "brodtext", "message"),
-}
-# Names of a file (its stem) or a database table that say which v1 table it holds.
-TABLE_NAMES: dict[str, tuple[str, ...]] = {
-    "applicants": ("sokande", "kunder", "medlemmar", "customers", "applicants", "members"),
-    "fees": ("avgifter", "koavgifter", "inbetalningar", "betalningar", "fees", "payments"),
-    "deployments": ("driftsattningar", "releaser", "versioner", "deployments", "releases"),
-    "logins": ("inloggningar", "logins", "sessions"),
-    "logouts": ("utloggningar", "logouts"),
-    "profile_changes": ("profilandringar", "andringslogg", "profilechanges"),
-    "support_messages": ("arenden", "kundtjanst", "supportarenden", "tickets"),
-    "incident_actions": ("incidentlogg", "incidentatgarder", "incidentlog"),
-    "listings": ("objekt", "lagenheter", "annonser", "listings", "apartments"),
-    "interests": ("intresseanmalningar", "anmalningar", "intressen", "interests"),
-    "offers": ("erbjudanden", "offers"),
-    "contracts": ("kontrakt", "avtal", "contracts"),
-    "handlers": ("handlaggare", "caseworkers", "handlers"),
-    "handler_actions": ("handlaggarlogg", "handlaggaratgarder", "auditlog", "handleractions"),
-}
-_OFFSET_NAMES = ("offset", "utcoffset", "tidszon", "zon", "tz", "zone")
-_IIS_STATUS = {"status": ("scstatus", "status")}
-_FIRST = ("fornamn", "tilltalsnamn", "firstname", "givenname", "forename")
-_LAST = ("efternamn", "lastname", "surname", "familyname")
-_SESSION_COOKIES = ("ASP.NET_SessionId", "PHPSESSID", "JSESSIONID", "sessionid", "session", "sid")
-
-
-def name_key(name: str) -> str:
-    """A column name as compared: a unit in parentheses dropped, lower case, å→a, ä→a, ö→o, letters and digits."""
-    return value_key(re.sub(r"\s+[(\[][^)\]]*[)\]]\s*$", "", name))
-
-
-def _keys(name: str) -> set[str]:
-    key = name_key(name)
-    return {key, key[1:]} if re.match(r"(?i)x-", name) else {key}
-
-
-def _names(target: str, table: str) -> list[str]:
-    """The names a source column may have for ``target``, the likeliest first."""
-    names = [value_key(target), *SYNONYMS.get(target, ())]
-    if table == "page_views":
-        names += _IIS_STATUS.get(target, ())
-    return names
-
 
 _OFFSET = re.compile(r"Z|[+-]\d{2}:?\d{2}")
 
@@ -195,87 +54,11 @@ def _offset_column(name: str, found: Found, taken: set[str]) -> str | None:
     """A column beside a time holding its UTC offset (``RegistreradOffset``: ``+01:00``), to concatenate."""
     for other in found.columns:
         key = name_key(other)
-        if other not in taken and key.startswith(name_key(name)) and key[len(name_key(name)) :] in _OFFSET_NAMES:
+        if other not in taken and key.startswith(name_key(name)) and key[len(name_key(name)) :] in OFFSET_NAMES:
             values = found.samples.get(other, [])
             if values and all(_OFFSET.fullmatch(v) for v in values):
                 return other
     return None
-
-
-# ---- what the values look like ------------------------------------------------------------
-_PNR = re.compile(r"(?:19|20)?\d{6}[-+]\d{4}|(?:19|20)\d{10}")
-_INT = re.compile(r"-?\d+")
-_DECIMAL = re.compile(r"-?\d+(?:[.,]\d+)?")
-_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}")
-_IP = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}|(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}")
-_AGENT = re.compile(r"(?:Mozilla|Opera|curl|Dalvik|Safari)/.*")
-_TIME_FORMATS: tuple[str, ...] = (
-    *("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%d.%m.%Y %H:%M:%S"),
-    *("%d.%m.%Y %H:%M", "%Y%m%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M"),
-)
-_DATE_FORMATS = ("%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y", "%Y%m%d")
-
-
-@dataclass
-class Shape:
-    kind: str  # none, pnr, int, decimal, datetime, date, bool, email, ip, agent, text
-    formats: tuple[str, ...] = ()  # for a time or date that is not ISO 8601: the formats every value parses in
-
-
-def _parses(values: list[str], fmt: str) -> bool:
-    try:
-        for v in values:
-            datetime.strptime(v, fmt)
-    except ValueError:
-        return False
-    return True
-
-
-def shape(values: list[str]) -> Shape:
-    """What the first values of a column look like."""
-    vs = [v.strip() for v in values[:200] if v.strip()]
-    if not vs:
-        return Shape("none")
-
-    def every(rx: re.Pattern) -> bool:
-        return all(rx.fullmatch(v) for v in vs)
-
-    if every(_PNR):
-        return Shape("pnr")
-    distinct = {value_key(v) for v in set(vs)}
-    if distinct <= _BOOL_KEYS and not distinct <= {"0", "1"} and len(distinct) <= 2:
-        return Shape("bool")
-    for kind, rx in (("int", _INT), ("decimal", _DECIMAL), ("datetime", _ISO_TIME), ("date", _ISO_DATE)):
-        if every(rx):
-            return Shape(kind)
-    for kind, formats in (("datetime", _TIME_FORMATS), ("date", _DATE_FORMATS)):
-        fits = tuple(f for f in formats if _parses(vs, f))
-        if fits:
-            return Shape(kind, fits)
-    for kind, rx in (("email", _EMAIL), ("ip", _IP), ("agent", _AGENT)):
-        if every(rx):
-            return Shape(kind)
-    return Shape("text")
-
-
-_BOOL_KEYS = {value_key(w) for ws in BOOLEAN_WORDS.values() for w in ws}
-_BY_VALUES = {"pnr": "personnummer", "email": "email", "ip": "ip", "agent": "user_agent"}
-
-
-def _fits(dtype: pl.DataType, s: Shape, values: list[str]) -> bool:
-    if s.kind == "none":
-        return True
-    if dtype == pl.Int64():
-        return s.kind in ("int", "decimal")
-    if dtype == pl.Boolean():
-        return s.kind == "bool" or (s.kind == "int" and set(values) <= {"0", "1"}) or len(set(values)) <= 3
-    if isinstance(dtype, pl.Datetime):
-        return s.kind in ("datetime", "date")  # a date alone is read as midnight, with a note to check
-    if dtype == pl.Date():
-        return s.kind == "date"
-    return True  # text takes any value
 
 
 # ---- one input against one table -----------------------------------------------------------
@@ -339,7 +122,7 @@ def _session_extract(found: Found) -> Column | None:
         if name_key(name) not in ("cscookie", "httpcookie", "cookie"):
             continue
         text = " ".join(found.samples.get(name, []))
-        for cookie in _SESSION_COOKIES:
+        for cookie in SESSION_COOKIES:
             if re.search(rf"(?:^|[;+ ]){re.escape(cookie)}=", text):
                 return Column({"column": name, "extract": rf"{re.escape(cookie)}=([^;+ ]+)"}, "the session cookie")
     return None
@@ -370,14 +153,14 @@ def fit(table: str, found: Found) -> Fit:
         columns["time"], score = Column("datetime"), 1.0
         taken.add("datetime")
     for target, dtype in schema.items():  # by name (the v1 name first, then synonyms in order), values fitting
-        ranked = _names(str(target), table)
+        ranked = target_names(str(target), table)
         matches = sorted(
-            (min(ranked.index(k) for k in _keys(name) if k in ranked), n, name)
+            (min(ranked.index(k) for k in name_keys(name) if k in ranked), n, name)
             for n, name in enumerate(found.columns)
-            if name not in taken and _keys(name) & set(ranked)
+            if name not in taken and name_keys(name) & set(ranked)
         )
         for _, _, name in matches:
-            if _fits(dtype, shapes[name], found.samples.get(name, [])):
+            if fits(dtype, shapes[name], found.samples.get(name, [])):
                 columns[target] = _with_values(table, str(target), dtype, name, found, shapes[name])
                 taken.add(name)
                 score += 1.0
@@ -387,7 +170,7 @@ def fit(table: str, found: Found) -> Fit:
                 break
     for target in schema:  # by values alone
         for name in found.columns:
-            if columns[target] is None and name not in taken and _BY_VALUES.get(shapes[name].kind) == target:
+            if columns[target] is None and name not in taken and BY_VALUES.get(shapes[name].kind) == target:
                 columns[target] = Column(name, "proposed by its values")
                 taken.add(name)
                 score += 0.5
@@ -401,8 +184,8 @@ def fit(table: str, found: Found) -> Fit:
                 taken.add(times[0])
                 score += 0.5
     if "name" in columns and columns["name"] is None:
-        first = next((n for n in found.columns if n not in taken and name_key(n) in _FIRST), None)
-        last = next((n for n in found.columns if n not in taken and name_key(n) in _LAST), None)
+        first = next((n for n in found.columns if n not in taken and name_key(n) in FIRST_NAMES), None)
+        last = next((n for n in found.columns if n not in taken and name_key(n) in LAST_NAMES), None)
         if first and last:
             columns["name"] = Column({"concat": [first, {"text": " "}, last]})
             score += 1.0
