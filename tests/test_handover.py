@@ -148,3 +148,49 @@ def test_degraded_page_views_reach_the_handover_and_nothing_else_is_lost(case_fa
         if not line.startswith("#")
     )
     assert blank == views["account_id"].null_count()
+
+
+def test_map_init_drafts_the_generators_mapping_and_the_draft_gives_the_same_case(
+    handed_over, tiny_db, tmp_path, capsys
+):
+    """The generator's own mapping is the ground truth for ``map init`` (issue 16, point 3)."""
+    import yaml
+
+    root = handed_over / "handover"
+    draft = tmp_path / "draft.yaml"
+    assert main(["map", "init", str(root), "--out", str(draft)]) == 0
+    assert "unplaced:" not in capsys.readouterr().out
+    truth = yaml.safe_load((root / "mapping.yaml").read_text(encoding="utf-8"))["tables"]
+    text = draft.read_text(encoding="utf-8")
+    drafted = yaml.safe_load(text)["tables"]
+    assert set(drafted) == set(truth)
+    assert not [line for line in text.splitlines() if "TODO" in line and not line.startswith("#")]
+    for table, spec in truth.items():
+        kind = next(iter(spec["source"]))
+        assert next(iter(drafted[table]["source"])) == kind, table
+        if kind == "sql":
+            assert drafted[table]["source"]["sql"].replace('"', "") == spec["source"]["sql"], table
+        for column, want in spec["columns"].items():
+            got = drafted[table]["columns"][column]
+            if isinstance(want, dict) and "values" in want:  # a value map of the values the data holds
+                assert got["column"] == want["column"] and got["values"].items() <= want["values"].items(), column
+            elif isinstance(want, dict) and "extract" in want:
+                assert got["column"] == want["column"] and re.search(got["extract"], "ASP.NET_SessionId=ab12;+x=1")
+            else:
+                assert got == want, (table, column)
+    # What the draft cannot know and says to check: the zone of the database's times (UTC here).
+    lines = text.splitlines()
+    zone_line = next(line for line in lines if line.startswith("timezone:"))
+    in_utc = [t for t in truth if "timezone" in truth[t]]
+    timed = [t for t in in_utc if any(isinstance(d, pl.Datetime) for d in evidence.polars_schema(t).values())]
+    assert timed and all(f" {t}," in zone_line or f" {t} (" in zone_line for t in timed), zone_line
+    for table, spec in truth.items():
+        if "timezone" in spec:
+            at = lines.index(f"  {table}:") + 1
+            lines.insert(at + 1, f"    timezone: {spec['timezone']}")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'drafted.db'}"
+    report = ingest_mapped(root, mapping, url, progress=False)
+    assert report.rows_quarantined == 0
+    _assert_same_case(url, tiny_db)

@@ -29,12 +29,17 @@ def test_map_init_proposes_columns_by_name_and_marks_what_it_could_not_place(tmp
     }
     assert draft["applicants"]["columns"]["applicant_id"] == "Kundnr"  # Swedish name recognised
     assert draft["applicants"]["columns"]["student"]["values"] == {"Ja": True, "Kanske": "TODO", "Nej": False}
-    assert draft["logins"]["columns"]["method"]["values"] == {"BankID": "bankid", "Lösenord": "TODO"}
+    assert draft["logins"]["columns"]["method"]["values"] == {"BankID": "bankid", "Lösenord": "password"}
     assert draft["page_views"]["columns"]["time"] == "datetime" and draft["page_views"]["source"] == {
         "iis": "logs/u_ex131213.log"
     }
     assert draft["support_messages"]["source"] == {"eml": "mail/*.eml"}
-    assert "name: null  # TODO: no source column found for name" in text
+    # a first and a last name make name; a nullable column with nothing found stays null, no TODO
+    assert draft["applicants"]["columns"]["name"] == {"concat": ["Fornamn", {"text": " "}, "Efternamn"]}
+    assert "co_applicant_name: null  # no source column found for co_applicant_name (text); null is allowed" in text
+    assert draft["applicants"]["columns"]["protected_identity"]["values"] == {"Ja": True, "Nej": False}  # "Ja" unseen
+    todo = [line.split(":")[0].strip() for line in text.splitlines() if "TODO" in line and not line.startswith("#")]
+    assert todo == ["student"]  # the only place the investigator must act
     # never overwrites a mapping
     assert main(["map", "init", str(root), "--out", str(tmp_path / "draft.yaml")]) == 1
 

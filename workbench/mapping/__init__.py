@@ -8,7 +8,8 @@ logs, ``mail`` for .eml, Maildir and mbox, ``sql`` for a query on any database (
 Parquet through :mod:`workbench.ingest.readers`), ``transform`` (v1 columns from source
 columns: renames, concatenations, constants, value maps, local times), ``run`` (the order of
 work, reusing the checks, writers and manifest of :mod:`workbench.ingest`), ``draft`` and
-``check`` (``workbench map init`` and ``map check``), ``command`` (the CLI).
+``check`` (``workbench map init`` and ``map check``; the draft's inputs from ``survey``, its
+proposals from ``propose``, ``names``, ``shapes`` and ``valuemaps``), ``command`` (the CLI).
 """
 
 from __future__ import annotations

@@ -15,8 +15,11 @@ Help writing a mapping for evidence as an organisation hands it over.
   workbench map init SOURCE [--out mapping.yaml]
       inspects the files (CSV in any dialect, Parquet, JSON Lines, IIS and nginx/Apache
       logs, .eml folders, Maildirs, mboxes) and SQLite databases under SOURCE, and writes a
-      draft mapping: for each v1 table the likeliest source, a v1 column per source column
-      by name and type, and TODO where it could not place one.
+      draft mapping: each v1 table's input by a global assignment (an input with under 60 %
+      of a table's required columns is left unplaced, with the reason; a case database is
+      skipped), each v1 column's source by name (Swedish and English synonyms) and values,
+      value maps for yes/no and enumerated columns, and TODO only where a person must
+      decide (an unknown value, a required column not found).
   workbench map check SOURCE --mapping mapping.yaml
       shows the first rows of every mapped table as the case would hold them, and every
       problem found (mapping errors, missing columns, quarantined rows with their reasons),
@@ -85,7 +88,8 @@ def _init(args: argparse.Namespace) -> int:
     except (WorkbenchError, FileExistsError) as exc:
         print(f"workbench map init: error: {exc}", file=sys.stderr)
         return 1
-    print(f"Wrote a draft mapping to {out}: {len(text.splitlines())} lines.")
+    todo = sum("TODO" in line for line in text.splitlines() if not line.startswith("#"))
+    print(f"Wrote a draft mapping to {out}: {len(text.splitlines())} lines, {todo} with a TODO to fill in.")
     for note in notes:
         print(f"  {note}")
     return 0
