@@ -16,6 +16,7 @@ import json
 import re
 from pathlib import Path
 
+import polars as pl
 import pytest
 from reportkit import mixed_copy, report_set, separate_set
 
@@ -179,3 +180,46 @@ def test_switching_copies_switches_the_report_language_and_each_copys_values(mon
     finally:
         set_language("en")
         fanout._state.update(current=saved[0]["current"], stash=saved[1])
+
+
+def test_the_analyses_write_no_words_in_the_report_language_and_the_views_do(tiny_duckdb):
+    """Run with Swedish set, the analyses keep English and codes; shown, the same rows read in either language."""
+    from workbench.case import open_case
+    from workbench.fairness import review_fairness
+    from workbench.fairness.redflags import with_details
+    from workbench.i18n import set_language, translate, using
+    from workbench.incident import reconstruct_incident
+    from workbench.incident.triage_case import evidence_in_language
+    from workbench.incident.triage_review import review_window
+
+    set_language("sv")
+    try:
+        with open_case(tiny_duckdb) as case:
+            review = review_fairness(case, permutations=500)
+            incident = reconstruct_incident(case)
+            ranked = review_window(case, incident.inbox, incident.window["start"], incident.window["end"])
+            with using("en"):
+                times_en = incident.times
+            times_sv = incident.times  # made when asked: in the language set
+    finally:
+        set_language("en")
+    too_few = review.caseworkers.filter("too_few")["effect_label"].to_list()
+    assert too_few and all(v.startswith("too few allocations to judge (n = ") for v in too_few)
+    assert "detail" not in review.red_flags.columns and review.red_flags.height
+    evidence = ranked["evidence"].drop_nulls().to_list()
+    assert evidence and all(e.startswith(("sender's session", "the message names", "the session of")) for e in evidence)
+    assert times_en["from_local"][0].split()[0] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    assert times_sv["from_local"][0].split()[0] in ("mån", "tis", "ons", "tors", "fre", "lör", "sön")
+    offers = review.red_flags.filter(pl.col("flag") == "edit before offer")
+    assert offers.height  # the tiny case has edits before offers: the check below can fail
+    with using("sv"):
+        shown_sv = with_details(offers)["detail"].to_list()
+        evidence_sv = evidence_in_language(ranked)["evidence"].drop_nulls().to_list()
+    with using("en"):
+        shown_en = with_details(offers)["detail"].to_list()
+    days = offers["detail_parts"].struct.field("n").to_list()
+    assert shown_en == [f"offer {n} days after the edit" for n in days]
+    assert shown_sv == [translate("offer {} days after the edit", "sv").replace("{}", str(n)) for n in days]
+    assert shown_sv != shown_en
+    assert len(evidence_sv) == len(evidence) and evidence_sv != evidence
+    assert not any(e.startswith("sender's session") for e in evidence_sv)
