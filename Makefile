@@ -33,12 +33,10 @@ demo: install
 	$(BIN)/workbench ingest $(DEMO)/case/evidence --case duckdb:///$(DEMO)/case/case.duckdb
 	@if [ -z "$$WORKBENCH_PSEUDONYM_KEY" ]; then \
 	  echo "WORKBENCH_PSEUDONYM_KEY is not set: using the demo key '$(DEMO_KEY)' for auditor pseudonyms."; fi
-	@# One run of each notebook renders all three sets: $(DEMO)/reports/<audience>/.
+	@# One run of each notebook renders all four sets: $(DEMO)/reports/<audience>/, and the public
+	@# set in Swedish too (issue 17) as public:sv, in $(DEMO)/reports/public-sv/.
 	WORKBENCH_PSEUDONYM_KEY=$${WORKBENCH_PSEUDONYM_KEY:-$(DEMO_KEY)} \
-	  $(BIN)/workbench report --case duckdb:///$(DEMO)/case/case.duckdb --audience investigator,auditor,public --out $(DEMO)/reports
-	@# The public set in Swedish too (issue 17): --language sv, beside the English one.
-	WORKBENCH_PSEUDONYM_KEY=$${WORKBENCH_PSEUDONYM_KEY:-$(DEMO_KEY)} \
-	  $(BIN)/workbench report --case duckdb:///$(DEMO)/case/case.duckdb --audience public --language sv --out $(DEMO)/reports/public-sv
+	  $(BIN)/workbench report --case duckdb:///$(DEMO)/case/case.duckdb --audience investigator,auditor,public,public:sv --out $(DEMO)/reports
 	@echo
 	@echo "Case:     $(DEMO)/case (evidence/, truth/, case.duckdb)"
 	@for audience in investigator auditor public public-sv; do echo "Index:    $(DEMO)/reports/$$audience/index.html"; done

@@ -36,13 +36,13 @@ def test_each_notebook_ran_once_and_its_executed_copy_stays_outside_every_set(se
     for stem in ("00_case_overview", "03_queue_fairness"):
         executed = nbformat.read(str(parent / ".work" / stem / f"{stem}.ipynb"), as_version=4)
         tagged = {
-            o.metadata[TAG]["audience"]
+            o.metadata[TAG]["copy"]
             for c in executed.cells
             if c.cell_type == "code"
             for o in c.outputs
-            if TAG in o.get("metadata", {}) and "audience" in o.metadata[TAG]
+            if TAG in o.get("metadata", {}) and "copy" in o.metadata[TAG]
         }
-        assert tagged == set(AUDIENCES), stem  # one run made every audience's outputs
+        assert tagged == {*AUDIENCES, "public-sv"}, stem  # one run made every copy's outputs (tests/reportkit.py)
         once = [c for c in executed.cells if c.cell_type == "code" and "review_fairness(" in c.source]
         assert len(once) <= 1 and all(c.execution_count is not None for c in once)
     for a, root in sets.items():
@@ -58,7 +58,7 @@ def test_the_investigator_notebook_holds_only_its_own_outputs_and_parameters(set
     root = sets["investigator"]
     nb = nbformat.read(str(root / "03_queue_fairness" / "03_queue_fairness.ipynb"), as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    assert outputs and not any(o.get("metadata", {}).get(TAG, {}).get("audience") for o in outputs)
+    assert outputs and not any(o.get("metadata", {}).get(TAG, {}).get("copy") for o in outputs)
     injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
     assert 'audience = "investigator"' in injected.source
     assert str(root / "03_queue_fairness") in injected.source
@@ -194,7 +194,7 @@ def test_an_audience_reads_untagged_outputs_and_its_own_only():
     assert kept[2].output_type == "stream" and kept[2].name == "stderr"
     assert "19800101-1234" not in json.dumps(public)
     assert public.cells[0].source.split("\n")[1:3] == ['audience = "public"', 'out_dir = "/cases/x/investigator"']
-    assert nb.cells[1].outputs[1].metadata[TAG]["audience"] == "investigator"  # the original is left as it was
+    assert nb.cells[1].outputs[1].metadata[TAG]["copy"] == "investigator"  # the original is left as it was
 
 
 def test_the_audience_list_is_read_in_order_once_each_and_a_typo_is_named():

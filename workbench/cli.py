@@ -36,7 +36,9 @@ _AUDIENCE_HELP = (
     "auditor sees every row with direct identifiers replaced by pseudonyms and free text withheld "
     "(needs WORKBENCH_PSEUDONYM_KEY); public sees aggregates only, with counts of 1-4 in breakdowns shown as 1-4. "
     "Several, comma-separated (investigator,auditor,public), run each notebook once and write one set per "
-    "audience under --out"
+    "audience under --out. An audience may carry its own language after a colon (public:sv, written to "
+    "OUT/public-sv); the others are in --language: investigator,auditor,public,public:sv makes four sets "
+    "from one run of each notebook"
 )
 
 
@@ -58,7 +60,8 @@ def _language_option(parser: argparse.ArgumentParser) -> None:
         choices=LANGUAGES,
         default=DEFAULT_LANGUAGE,
         help="the language the reports are written in: en (English, the default) or sv (Swedish); "
-        "passed to every notebook as its language parameter",
+        "passed to every notebook as its language parameter (for report: the language of each --audience "
+        "entry that names none)",
     )
 
 

@@ -171,8 +171,9 @@ def report(args: argparse.Namespace) -> int:
     except (NotebookError, RenderError, LeakError) as exc:  # something started that failed: status 1
         print(f"workbench report: error: {exc}", file=sys.stderr)
         return 1
-    for audience in args.audience:
-        print(f"{audience} index: {index if len(args.audience) == 1 else index.parents[1] / audience / index.name}")
+    for entry in args.audience:
+        name = entry.replace(":", "-")  # public:sv is written to OUT/public-sv
+        print(f"{name} index: {index if len(args.audience) == 1 else index.parents[1] / name / index.name}")
     return 0
 
 

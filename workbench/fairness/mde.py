@@ -262,14 +262,16 @@ def judge(caseworkers: pl.DataFrame, mde: pl.DataFrame, ceiling: float = MDE_CEI
     """``caseworkers`` (of :func:`review_caseworkers`) with ``mde``, ``covered`` and ``too_few``, in its order.
 
     ``too_few``: has peers, not flagged, and an MDE above ``ceiling`` (or none); the effect
-    label then reads "too few allocations to judge (n = …)". ``covered``: has peers, not
+    label then reads "too few allocations to judge (n = …)", in English (the views translate it). ``covered``: has peers, not
     flagged, and an MDE at most ``ceiling``: the caseworkers the power statement is about.
     """
     has_peers = pl.col("n_with_peers") > 0
     judged = caseworkers.join(mde, on="handler_id", how="left", maintain_order="left")
     covered = has_peers & ~pl.col("flagged") & (pl.col("mde") <= ceiling).fill_null(False)
     too_few = has_peers & ~pl.col("flagged") & ~(pl.col("mde") <= ceiling).fill_null(False)
-    label = pl.format(f"{translate(TOO_FEW)} (n = {{}})", "n_with_peers")  # in the report's language
+    # English, whatever the report's language: the analysis runs once for every copy of a run;
+    # the views translate (workbench.fairness.views.caseworker_rates)
+    label = pl.format(f"{TOO_FEW} (n = {{}})", "n_with_peers")
     return judged.with_columns(covered=covered, too_few=too_few).with_columns(
         effect_label=pl.when("too_few").then(label).otherwise("effect_label")
     )

@@ -16,7 +16,10 @@ rests on, so every flag can be checked against the evidence:
 * :func:`edits_before_offers`: a profile edit by a caseworker on a member shortly (within
   ``days``) before the same caseworker made them an offer.
 
-:func:`red_flags` puts them on one timeline (``time``, ``handler_id``, ``flag``, ...).
+:func:`red_flags` puts them on one timeline (``time``, ``handler_id``, ``flag``, ...), with what
+each flag's sentence needs (``detail_parts``) but no words: a run of several copies computes it
+once for every language. :func:`with_details` writes each flag's ``detail`` in the report's
+language where it is shown.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ __all__ = [
     "queue_date_changes",
     "red_flags",
     "repeated_pairs",
+    "with_details",
 ]
 
 OFFICE_HOURS: tuple[int, int] = (7, 18)
@@ -65,6 +69,7 @@ ZONE = LOCAL_TZ
 COLUMNS: dict[str, PII] = {
     "flag": PII.NONE,
     "detail": PII.NONE,
+    "detail_parts": PII.NONE,
     "days_moved": PII.NONE,
     "backdated": PII.NONE,
     "then_contract": PII.NONE,
@@ -236,6 +241,14 @@ def red_flags(
 ) -> pl.DataFrame:
     """Every red flag as one timeline: ``time``, ``handler_id``, ``flag``, ``applicant_id``, ``listing_id``, ``action_id``, ``detail``."""
     qdc = queue_date_changes(actions, contracts)
+
+    def parts(n: pl.Expr | None = None, text: pl.Expr | None = None, yes: pl.Expr | None = None) -> pl.Expr:
+        return pl.struct(
+            n=pl.lit(None, pl.Int64) if n is None else n.cast(pl.Int64),
+            text=pl.lit(None, pl.String) if text is None else text.cast(pl.String),
+            yes=pl.lit(None, pl.Boolean) if yes is None else yes.cast(pl.Boolean),
+        )
+
     flagged_changes = qdc.filter("backdated").select(
         "time",
         "handler_id",
@@ -243,7 +256,7 @@ def red_flags(
         "listing_id",
         "action_id",
         flag=pl.when("then_contract").then(pl.lit(FLAGS[0])).otherwise(pl.lit(FLAGS[1])),
-        detail=pl.format(translate("queue date moved {} days earlier"), "days_moved"),  # in the report's language
+        detail_parts=parts(n=pl.col("days_moved")),
     )
     manual = manual_offers(actions, allocations).select(
         "time",
@@ -252,9 +265,7 @@ def red_flags(
         "listing_id",
         "action_id",
         flag=pl.lit(FLAGS[2]),
-        detail=pl.when("became_tenant")
-        .then(pl.lit(translate("became the tenant")))
-        .otherwise(pl.lit(translate("did not become the tenant"))),
+        detail_parts=parts(yes=pl.col("became_tenant")),
     )
     pairs = repeated_pairs(actions, min_touches).select(
         time="last_at",
@@ -263,7 +274,7 @@ def red_flags(
         listing_id=pl.lit(None, pl.Int64),
         action_id=pl.col("action_ids").list.last(),
         flag=pl.lit(FLAGS[3]),
-        detail=pl.format(translate("{} actions: {}"), "n_touches", "actions"),
+        detail_parts=parts(n=pl.col("n_touches"), text=pl.col("actions")),
     )
     edits = edits_before_offers(actions, offers, days).select(
         time="edited_at",
@@ -272,7 +283,7 @@ def red_flags(
         listing_id="listing_id",
         action_id="edit_action_id",
         flag=pl.lit(FLAGS[4]),
-        detail=pl.format(translate("offer {} days after the edit"), "days_before"),
+        detail_parts=parts(n=pl.col("days_before")),
     )
     late = off_hours(actions, offers).select(
         "time",
@@ -281,7 +292,7 @@ def red_flags(
         "listing_id",
         "action_id",
         flag=pl.lit(FLAGS[5]),
-        detail=pl.format(translate("{} at {}"), "action", "local_time"),
+        detail_parts=parts(text=pl.col("action")),  # the local weekday and time: from "time", when shown
     )
     frames = [flagged_changes, manual, pairs, edits, late]
     schema = pl.Schema(
@@ -292,10 +303,42 @@ def red_flags(
             "listing_id": pl.Int64(),
             "action_id": pl.Int64(),
             "flag": pl.String(),
-            "detail": pl.String(),
+            "detail_parts": pl.Struct({"n": pl.Int64(), "text": pl.String(), "yes": pl.Boolean()}),
         }
     )
     return pl.concat([f.cast(schema) for f in frames]).sort("time", "handler_id", "flag")
+
+
+def with_details(flags: pl.DataFrame) -> pl.DataFrame:
+    """``flags`` (:func:`red_flags`) with each flag's ``detail`` in the report's language, in place of ``detail_parts``.
+
+    "queue date moved 11 days earlier", "erbjudande 11 dagar efter ändringen", "profile_edit,
+    ons 22.25": called where the flags are shown, in the language of the copy shown.
+    """
+    if "detail_parts" not in flags.columns:
+        return flags
+    n, text, yes = (pl.col("detail_parts").struct.field(f) for f in ("n", "text", "yes"))
+    flag = pl.col("flag")
+    detail = (
+        pl.when(flag.is_in(FLAGS[:2]))
+        .then(pl.format(translate("queue date moved {} days earlier"), n))
+        .when(flag == FLAGS[2])
+        .then(
+            pl.when(yes)
+            .then(pl.lit(translate("became the tenant")))
+            .otherwise(pl.lit(translate("did not become the tenant")))
+        )
+        .when(flag == FLAGS[3])
+        .then(pl.format(translate("{} actions: {}"), n, text))
+        .when(flag == FLAGS[4])
+        .then(pl.format(translate("offer {} days after the edit"), n))
+        .when(flag == FLAGS[5])
+        .then(pl.format(translate("{} at {}"), text, _weekday_time(pl.col("time").dt.convert_time_zone(ZONE))))
+    )
+    at = flags.columns.index("detail_parts")
+    out = flags.with_columns(detail=detail.cast(pl.String)).drop("detail_parts")
+    order = [*out.columns[:at], "detail", *[c for c in out.columns[at:] if c != "detail"]]
+    return out.select(order)
 
 
 def flag_counts(flags: pl.DataFrame) -> pl.DataFrame:

@@ -112,7 +112,9 @@ def caseworker_rates(review: FairnessReview, audience: str) -> pl.DataFrame:
         return fit(frame, who, columns=TAGS).with_columns(
             caseworker=pl.format(say("caseworker_n", n="{}"), pl.int_range(1, pl.len() + 1))  # "handläggare 1"
         )
-    return _labelled(frame, who)
+    # the analysis labels in English (it runs once for every copy of a run): here, in the report's language
+    too_few = pl.format(f"{translate(mde.TOO_FEW)} (n = {{}})", "n_with_peers")
+    return _labelled(frame.with_columns(effect_label=pl.when("too_few").then(too_few).otherwise("effect_label")), who)
 
 
 def power_table(review: FairnessReview, audience: str) -> pl.DataFrame:
@@ -175,7 +177,10 @@ def flag_timeline(review: FairnessReview, audience: str, handlers: list[int] | N
     if not who.sees_rows:
         return _flags_by_period(flags, who)
     return _labelled(
-        flags.select("time", "handler_id", "flag", "applicant_id", "listing_id", "action_id", "detail"), who
+        redflags.with_details(flags).select(
+            "time", "handler_id", "flag", "applicant_id", "listing_id", "action_id", "detail"
+        ),
+        who,
     )
 
 

@@ -65,8 +65,8 @@ class Incident:
     and ``changes`` (the ``mismatched_sessions`` and ``mismatched_changes`` queries),
     ``affected`` (``possibly_affected``), ``inbox`` (every support message, classified),
     ``reports`` (the fault reports), ``marks`` (the milestones), ``sessions`` (sessions open
-    between the deployment and login disabled), ``hourly``, ``times`` (response times),
-    ``curve`` and ``alternatives`` (the counterfactual). Milestones are attributes:
+    between the deployment and login disabled), ``hourly``, ``times`` (response times, their
+    local times in the report's language, made when asked: the analysis writes no words), ``curve`` and ``alternatives`` (the counterfactual). Milestones are attributes:
     ``deployed_at``, ``onset_at``, ``first_report_at``, ``login_disabled_at``,
     ``fix_deployed_at``, ``login_enabled_at`` (None when the evidence lacks one).
     """
@@ -85,7 +85,6 @@ class Incident:
     marks: pl.DataFrame
     sessions: pl.DataFrame
     hourly: pl.DataFrame
-    times: pl.DataFrame
     curve: pl.DataFrame
     alternatives: pl.DataFrame
     binding_rate: dict[str, Any]
@@ -132,6 +131,15 @@ class Incident:
     def clock(self, source: str) -> dict[str, Any]:
         """The offset row of clock ``source`` (``"mail"``, ``"incident log"``, ...), by name."""
         return _named_row(self.offsets, "source", source, "clock")
+
+    @property
+    def times(self) -> pl.DataFrame:
+        """The response times (:func:`response_times`), ``from_local``/``to_local`` in the current report language.
+
+        Made when asked, not when the incident is reconstructed: a run of several copies
+        reconstructs once and shows it in each copy's language.
+        """
+        return response_times(self.marks, self.timezone)
 
     def response(self, measure: str) -> dict[str, Any]:
         """The row of ``times`` for ``measure`` (``"time_to_detect"``, ``"time_to_contain"``, ``"onset_to_fix"``)."""
@@ -233,7 +241,6 @@ def reconstruct_incident(
     hourly = hourly_series(case, reports, idle_timeout_minutes=idle_timeout_minutes)
     sessions = run("sessions", case, start=deployed, end=disabled, idle_timeout_minutes=idle_timeout_minutes)
     rate = counterfactual.binding_rate(sessions, mismatched, start=deployed, end=disabled)
-    times = response_times(marks, timezone)
     curve = counterfactual.shutdown_curve(mismatched, changes, start=deployed, end=disabled)
     alternatives = counterfactual.alternatives(
         mismatched,
@@ -258,7 +265,6 @@ def reconstruct_incident(
         marks=marks,
         sessions=sessions,
         hourly=hourly,
-        times=times,
         curve=curve,
         alternatives=alternatives,
         binding_rate=rate,

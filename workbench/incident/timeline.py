@@ -133,6 +133,7 @@ TAGS: dict[str, PII] = {
     "sender_id": PII.DIRECT,
     "bound_account_id": PII.DIRECT,
     "evidence": PII.FREE_TEXT,
+    "evidence_parts": PII.FREE_TEXT,  # the same sentence in pieces (workbench.incident.triage_case.evidence_text)
 }
 _REPORT_COLUMNS = (
     "message_id",

@@ -26,6 +26,7 @@ earliest message that reports the fault, never the session it points to.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Any
@@ -43,6 +44,8 @@ __all__ = [
     "EVIDENCE_SCHEMA",
     "FIELD_WORDS",
     "case_evidence",
+    "evidence_in_language",
+    "evidence_text",
     "rescore",
     "with_case_evidence",
 ]
@@ -73,6 +76,7 @@ EVIDENCE_SCHEMA = pl.Schema(
         "changed_field": pl.String(),
         "evidence_weight": pl.Float64(),
         "evidence": pl.String(),
+        "evidence_parts": pl.String(),
     }
 )
 """One row per message: what the case says about its sender, the log-odds it adds and the sentence shown."""
@@ -246,7 +250,7 @@ def case_evidence(
         zip(inbox["message_id"].cast(pl.String), inbox["reported_at"], senders, strict=True)
     ):
         row: dict[str, Any] = {"message_id": message_id, "sender_id": sender}
-        said: list[str] = []
+        said: list[list[tuple[str, dict[str, Any]]]] = []
         text = texts[i]
         shown = [r for r in bound_of.get(sender, ()) if r["first_rendered_at"] < at] if sender is not None else []
         if shown:
@@ -255,10 +259,17 @@ def case_evidence(
             row.update(
                 bound_account_id=last["account_id"], bound_at=last["first_rendered_at"], bound_minutes_before=minutes
             )
-            # each piece in the report's language (translate() looks its English up in sv.yaml)
-            sentence = translate(
-                "sender's session showed account {account} at {when}, {gap} before the message"
-            ).format(account=last["account_id"], when=_when(last["first_rendered_at"], timezone), gap=_gap(minutes))
+            # English pieces and their values, no words: evidence_text writes them in the report's language
+            sentence: list[tuple[str, dict[str, Any]]] = [
+                (
+                    "sender's session showed account {account} at {when}, {gap} before the message",
+                    {
+                        "account": last["account_id"],
+                        "when": last["first_rendered_at"].isoformat(),
+                        "gap": _gap(minutes),
+                    },
+                )
+            ]
             mentioned: list[str] = []
             for r in reversed(shown):
                 account = by_id.get(r["account_id"])
@@ -266,11 +277,11 @@ def case_evidence(
                 if what:
                     mentioned = what
                     if r is not last:
-                        sentence += translate(" (and account {account} earlier)").format(account=r["account_id"])
+                        sentence.append((" (and account {account} earlier)", {"account": r["account_id"]}))
                     break
             if mentioned:
                 row["names_account"] = True
-                sentence += translate("; the message names that account's {what}").format(what=_and(mentioned))
+                sentence.append(("; the message names that account's {what}", {"what": mentioned}))
             said.append(sentence)
         mine = {folded_name.get(sender), folded_co.get(sender)} - {None, ""}
         others = [
@@ -283,9 +294,7 @@ def case_evidence(
             whats = sorted({what for w, what in others if w == who})
             row["names_member"] = True
             said.append(
-                translate("the message names the {what} of member {member}, not the sender").format(
-                    what=_and(whats), member=who
-                )
+                [("the message names the {what} of member {member}, not the sender", {"what": whats, "member": who})]
             )
         for r in changed_of.get(sender, ()) if sender is not None else ():
             if r["time"] >= at:
@@ -295,24 +304,59 @@ def case_evidence(
             if hit or (len(new) >= 4 and new in text):
                 row["changed_field"] = r["field"]
                 said.append(
-                    translate(
-                        "the session of member {member} changed the {field} of the sender's account at {when}; "
-                        "the message mentions {what}"
-                    ).format(
-                        member=r["actor_applicant_id"],
-                        field=r["field"],
-                        when=_when(r["time"], timezone),
-                        what=translate("it" if hit else "the new value"),
-                    )
+                    [
+                        (
+                            "the session of member {member} changed the {field} of the sender's account at {when}; "
+                            "the message mentions {what}",
+                            {
+                                "member": r["actor_applicant_id"],
+                                "field": r["field"],
+                                "when": r["time"].isoformat(),
+                                "what": ["it" if hit else "the new value"],
+                            },
+                        )
+                    ]
                 )
                 break
-        row["evidence"] = "; ".join(said) or None
+        row["evidence_parts"] = json.dumps(said, ensure_ascii=False) if said else None
+        row["evidence"] = evidence_text(row["evidence_parts"], timezone, "en")
         rows.append(row)
     found = pl.DataFrame(rows, schema=EVIDENCE_SCHEMA).with_columns(
         pl.col("names_account").fill_null(False), pl.col("names_member").fill_null(False)
     )
     added = evidence_logit(found, shipped_case_weights() if weights is None else weights)
     return found.with_columns(evidence_weight=pl.Series(added.round(4), dtype=pl.Float64))
+
+
+def evidence_text(parts: str | None, timezone: str = DISPLAY_TZ, language: str | None = None) -> str | None:
+    """The sentence of ``evidence_parts`` (:func:`case_evidence`) in ``language`` (default: the report's).
+
+    "sender's session showed account 1012884 at Sat 14 Dec 13:06, 1 h 36 min before the
+    message", "avsändarens session visade konto 1012884 lör 14 dec. kl. 13.06, …": the analysis
+    keeps the pieces, so one run of several copies writes each in its own language.
+    """
+    if parts is None:
+        return None
+    from ..i18n import current_language, using
+
+    def shown(key: str, value: Any) -> Any:
+        if key == "when":
+            return _when(datetime.fromisoformat(value), timezone)
+        return _and(value) if isinstance(value, list) else value
+
+    with using(language or current_language()):
+        return "; ".join(
+            "".join(translate(template).format(**{k: shown(k, v) for k, v in values.items()}) for template, values in s)
+            for s in json.loads(parts)
+        )
+
+
+def evidence_in_language(frame: pl.DataFrame, timezone: str = DISPLAY_TZ) -> pl.DataFrame:
+    """``frame`` (ranked messages) with ``evidence`` written in the report's language from its ``evidence_parts``."""
+    if "evidence_parts" not in frame.columns:
+        return frame
+    texts = [evidence_text(p, timezone) for p in frame["evidence_parts"].to_list()]
+    return frame.with_columns(evidence=pl.Series(texts, dtype=pl.String))
 
 
 def with_case_evidence(

@@ -174,14 +174,11 @@ def _render_html(notebook, html_path, audience, provenance, opening, language) -
 def _report_name(notebook: str | Path) -> str:
     """The report notebook a file is, as the catalogue names it: ``00_case_overview`` for ``…/00_case_overview.ipynb``.
 
-    An audience's own copy of a multi-audience run, ``00_case_overview.public.ipynb``, is the
-    same notebook: without dropping the suffix its Markdown found no translation and the
+    A copy's own notebook of a multi-copy run, ``00_case_overview.public.ipynb`` or
+    ``00_case_overview.public-sv.ipynb``, is the same notebook: without dropping the suffix its Markdown found no translation and the
     auditor and public pages of a ``--language sv`` run kept their English prose.
     """
-    stem = Path(notebook).stem
-    for audience in ("investigator", "auditor", "public"):
-        stem = stem.removesuffix(f".{audience}")
-    return stem
+    return Path(notebook).name.split(".", 1)[0]  # ".public.ipynb", ".public-sv.ipynb": the copy's own
 
 
 def _biggest_outputs(nb, n: int = 3) -> str:
@@ -202,25 +199,25 @@ def _tidy(folder: Path, executed: Path | None) -> None:
         executed.unlink()
 
 
-def _folders(root: Path, audiences: list[str], force: bool) -> tuple[dict[str, Path], Path]:
-    """Each audience's set folder, claimed, and the private work folder the notebooks run in.
+def _folders(root: Path, copies: list, force: bool) -> tuple[dict[str, Path], Path]:
+    """Each copy's set folder, claimed, and the private work folder the notebooks run in.
 
-    One audience: its set is ``root`` and the notebooks run there. Several: each set is
-    ``root/<audience>``, and the executed notebooks, which hold every audience's outputs, stay
-    in ``root/.work``, outside every set.
+    One copy: its set is ``root`` and the notebooks run there. Several: each set is
+    ``root/<copy>`` (``root/public``, ``root/public-sv``), and the executed notebooks, which hold
+    every copy's outputs, stay in ``root/.work``, outside every set.
     """
     import shutil
 
     from .contents import SET_FILE, claim_folder
 
-    if len(audiences) == 1:
-        return {audiences[0]: claim_folder(root, audiences[0], force=force)}, root
+    if len(copies) == 1:
+        return {copies[0].name: claim_folder(root, copies[0].audience, force=force)}, root
     if (root / SET_FILE).is_file():
         raise WorkbenchError(
             f"--out {root} is a report set; with several audiences --out is the folder that gets one set per "
-            f"audience ({', '.join(audiences)}). Give another folder"
+            f"audience ({', '.join(c.name for c in copies)}). Give another folder"
         )
-    roots = {a: claim_folder(root / a, a, force=force) for a in audiences}
+    roots = {c.name: claim_folder(root / c.name, c.audience, force=force) for c in copies}
     work = root / ".work"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -249,10 +246,12 @@ def build_report(
     ``language`` parameter, and the pages, the index and ``report-set.json`` are written in it.
 
     ``audience`` is one audience (``"public"``) or several (``"investigator,auditor,public"``
-    or a list). For one, ``out_dir`` is its set; for several, each gets its set in
-    ``out_dir/<audience>/`` and the index returned is the first's. Each notebook runs once
-    whatever the number of audiences: what each audience sees is made in the same run
-    (:mod:`workbench.reportset.fanout`), and each set is rendered from its own outputs only.
+    or a list); an entry may carry its own language (``"public:sv"``), else it is in
+    ``language``. For one, ``out_dir`` is its set; for several, each gets its set in
+    ``out_dir/<audience>/`` (``out_dir/public-sv/`` for ``public:sv``) and the index returned is
+    the first's. Each notebook runs once whatever the number of sets: what each set shows is
+    made in the same run (:mod:`workbench.reportset.fanout`), and each set is rendered from its
+    own outputs only.
 
     Each notebook gets a folder ``<set>/<name>/`` with ``<name>.html``, its
     ``findings.json``, CSVs of long tables (investigator and auditor) and, with ``pdf``, a
@@ -277,14 +276,16 @@ def build_report(
     from .contents import ReportEntry, mark_incomplete, write_set
     from .disclosure import leak_check, shared_identifiers, shown_parameters
     from .execution import Job, execute_many, plan_parameters, start_order
-    from .fanout import audience_list, outputs_for
+    from .fanout import audience_list, copies, outputs_for
     from .fingerprint import CASE_ENV, FINGERPRINT_ENV, digest, recorded_in
     from .provenance import case_fingerprint, case_label, environment, render_section
     from .story import opening_markdown
 
     check_language(language)
-    audiences = audience_list(audience)
-    if any(Audience.parse(a).pseudonymised for a in audiences):
+    sets = copies(audience_list(audience), language)
+    audiences = [c.name for c in sets]  # each set by its folder's name: "public", "public-sv"
+    copy_of = {c.name: c for c in sets}
+    if any(Audience.parse(c.audience).pseudonymised for c in sets):
         pseudonym_key()  # fail now, not in every notebook, when the key is missing
     if pdf:
         from .pdf import find_chromium
@@ -318,17 +319,25 @@ def build_report(
         for a in audiences:
             out = root if len(audiences) == 1 else root / a
             journal_env, journals[a] = report_set_journal(
-                case, notes, audience=a, out=out, case_digest=env[FINGERPRINT_ENV]
+                case, notes, audience=copy_of[a].audience, out=out, case_digest=env[FINGERPRINT_ENV]
             )
         env = {**env, **journal_env}
-        fixed = {"case_url": url, "audience": audiences[0], "language": language}
+        first = sets[0]
+        fixed = {"case_url": url, "audience": first.audience, "language": first.language}
         plan = plan_parameters(paths, parameters or {}, fixed | {"out_dir": ""}, text=text_parameters)
-        roots, work = _folders(root, audiences, force)
+        roots, work = _folders(root, sets, force)
         jobs = []
         for nb in paths:
             dirs = {a: str(roots[a] / nb.stem) for a in audiences}
-            params = {**plan[nb], **({"out_dir": dirs[audiences[0]]} if "out_dir" in plan[nb] else {})}
-            fan_out = dirs if len(audiences) > 1 and "audience" in plan[nb] else {}
+            params = {**plan[nb], **({"out_dir": dirs[first.name]} if "out_dir" in plan[nb] else {})}
+            fan_out = (
+                {
+                    a: {"audience": copy_of[a].audience, "out_dir": dirs[a], "language": copy_of[a].language}
+                    for a in audiences
+                }
+                if len(audiences) > 1 and "audience" in plan[nb]
+                else {}
+            )
             jobs.append(Job(nb, work / nb.stem / nb.name, params, env, cell_timeout, fan_out))
         run_env = environment()
         entries: dict[str, dict[Path, ReportEntry]] = {a: {} for a in audiences}
@@ -340,22 +349,24 @@ def build_report(
             for a in audiences:
                 entries[a][job.notebook] = _render_one(job, executed, a, roots[a])
 
-        def _render_one(job: Job, executed, a: str, set_root: Path) -> ReportEntry:
+        def _render_one(job: Job, executed, name: str, set_root: Path) -> ReportEntry:
             from ..findings import load
             from .translation import translated_cells
 
+            a, language = copy_of[name].audience, copy_of[name].language
             folder, stem = set_root / job.notebook.stem, job.notebook.stem
             folder.mkdir(parents=True, exist_ok=True)
             findings = load(folder)
             given = dict(executed.metadata.get("papermill", {}).get("parameters", {}))
-            mine = {k: v for k, v in (("audience", a), ("out_dir", str(folder))) if k in given}
+            values = (("audience", a), ("out_dir", str(folder)), ("language", language))
+            mine = {k: v for k, v in values if k in given}
             given.update(mine)
             if len(audiences) == 1:  # run in the set's folder: the investigator keeps the executed notebook
                 source, drop = job.output, None if a == "investigator" else job.output
-            else:  # the executed notebook holds every audience's outputs: render from a's own
-                own = folder / job.notebook.name if a == "investigator" else job.output.with_suffix(f".{a}.ipynb")
+            else:  # the executed notebook holds every copy's outputs: render from this copy's own
+                own = folder / job.notebook.name if a == "investigator" else job.output.with_suffix(f".{name}.ipynb")
                 source, drop = own, None
-                nbformat.write(outputs_for(executed, a, mine), str(source))
+                nbformat.write(outputs_for(executed, name, mine), str(source))
             if not Audience.parse(a).sees_identifiers:  # local paths name the investigator's machine
                 given.pop("out_dir", None)
                 if "case_url" in given:
@@ -383,12 +394,12 @@ def build_report(
                 )
             except WorkbenchError as exc:  # something started that failed, not a bad input (exit 1)
                 raise RenderError(str(exc)) from None
-            set_journal = journals[a]
+            set_journal = journals[name]
             if set_journal is not None:  # the run, before _tidy drops the executed copy of a non-investigator set
                 set_journal.notebook(job.notebook.name, html, {**job.parameters, **mine}, seen)
             _tidy(folder, drop)
             if progress:
-                progress(f"{a} report: {html}")
+                progress(f"{name} report: {html}")
             return ReportEntry(
                 notebook=stem,
                 title=notebook_title(translated_cells(executed, language, stem)) or stem,
@@ -399,21 +410,22 @@ def build_report(
 
         try:
             # read once for every audience's leak scan, while the notebooks run
-            scanned = any(not Audience.parse(a).sees_identifiers for a in audiences)
+            scanned = any(not Audience.parse(c.audience).sees_identifiers for c in sets)
             case_ids = shared_identifiers(case, background=scanned)
             execute_many(start_order(jobs, workers), workers=workers, on_done=render)
             indexes = []
-            for a in audiences:
-                reports = [entries[a][nb] for nb in paths]
+            for name in audiences:
+                a, language = copy_of[name].audience, copy_of[name].language
+                reports = [entries[name][nb] for nb in paths]
                 if pdf:
                     from .pdf import print_pdfs
 
                     try:
-                        printed_pdfs = print_pdfs([roots[a] / r.html for r in reports])
+                        printed_pdfs = print_pdfs([roots[name] / r.html for r in reports])
                     except WorkbenchError as exc:
                         raise RenderError(str(exc)) from None
                     for entry, printed in zip(reports, printed_pdfs, strict=True):
-                        entry.pdf = printed.relative_to(roots[a]).as_posix()
+                        entry.pdf = printed.relative_to(roots[name]).as_posix()
                 given_names = list(parameters or {})
                 if Audience.parse(a).sees_identifiers:
                     shown, check = dict(parameters or {}), None
@@ -421,11 +433,18 @@ def build_report(
                     parsed = {k: v for nb in paths for k, v in plan[nb].items() if k in given_names}
                     shown = shown_parameters({k: parsed[k] for k in given_names}, a)
                     check = leak_check(
-                        case, a, roots[a], plan, given_names, progress, exclude=inlined_libraries, identifiers=case_ids
+                        case,
+                        a,
+                        roots[name],
+                        plan,
+                        given_names,
+                        progress,
+                        exclude=inlined_libraries,
+                        identifiers=case_ids,
                     )
                 indexes.append(
                     write_set(
-                        roots[a],
+                        roots[name],
                         audience=a,
                         banner=t(f"banner.{a}", language),
                         case_label=case_label(case_url, a),
@@ -434,14 +453,14 @@ def build_report(
                         parameters=shown,
                         reports=reports,
                         check=check,
-                        journal=journals[a],
+                        journal=journals[name],
                         language=language,
                     )
                 )
             return indexes[0]
         except BaseException:
-            for a, set_root in roots.items():
-                mark_incomplete(set_root, a)  # what this run wrote, so the next run may replace it
+            for name, set_root in roots.items():
+                mark_incomplete(set_root, copy_of[name].audience)  # what this run wrote, so the next run may replace it
             raise
     finally:
         lock.release()

@@ -93,24 +93,26 @@ def stopped_at(code_cells: list[Any]) -> int | None:
 
 
 class FanOutClient(PapermillNotebookClient):
-    """papermill's client, running each per-audience cell once per audience (see :mod:`workbench.reportset.fanout`)."""
+    """papermill's client, running each per-copy cell once per copy (see :mod:`workbench.reportset.fanout`)."""
 
-    audiences = Dict(help="audience -> its out_dir, in order; empty: one audience, every cell once")
-    fan_out: List[int] = List(help="indices of the cells that run per audience")
-    names: List[str] = List(help="the names per-audience cells bind")
+    copies = Dict(
+        help="copy -> its parameters (audience, out_dir, language), in order; empty: one copy, every cell once"
+    )
+    fan_out: List[int] = List(help="indices of the cells that run per copy")
+    names: List[str] = List(help="the names per-copy cells bind")
 
     async def async_execute_cell(
         self, cell: Any, cell_index: int, execution_count: int | None = None, store_history: bool = True
     ) -> Any:
-        if len(self.audiences) < 2 or cell_index not in self.fan_out:
+        if len(self.copies) < 2 or cell_index not in self.fan_out:
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         from .fanout import switch_code, tag_outputs
 
         outputs: list = []
-        for audience, out_dir in self.audiences.items():
+        for copy, values in self.copies.items():
             assert self.kc is not None
             msg_id = await ensure_async(
-                self.kc.execute(switch_code(audience, out_dir, self.names), silent=True, store_history=False)
+                self.kc.execute(switch_code(copy, values, self.names), silent=True, store_history=False)
             )
             reply = await self.async_wait_for_reply(msg_id, cell)
             if reply is None or reply["content"].get("status") != "ok":
@@ -119,7 +121,7 @@ class FanOutClient(PapermillNotebookClient):
             try:
                 await super().async_execute_cell(run, cell_index, execution_count, store_history)
             finally:  # a failing run keeps the outputs so far, its error last
-                outputs += tag_outputs(run.get("outputs", []), audience)
+                outputs += tag_outputs(run.get("outputs", []), copy)
                 cell["execution_count"] = run.get("execution_count")
                 cell["outputs"] = outputs
                 self.nb["cells"][cell_index] = cell
@@ -133,9 +135,9 @@ class WorkbenchEngine(NBClientEngine):
 
     @classmethod
     def execute_managed_notebook(
-        cls, nb_man: Any, kernel_name: str, audiences: dict[str, str] | None = None, **kwargs: Any
+        cls, nb_man: Any, kernel_name: str, copies: dict[str, dict[str, str]] | None = None, **kwargs: Any
     ) -> Any:
-        """Run the notebook; ``audiences`` (audience -> out_dir) runs its per-audience cells once for each."""
+        """Run the notebook; ``copies`` (copy -> its audience, out_dir, language) runs its per-copy cells once for each."""
         code = [c for c in nb_man.nb.cells if c.cell_type == "code"]
         name = Path(str(nb_man.nb.metadata.get("papermill", {}).get("input_path", "notebook"))).stem
         progress = Progress(name, len(code))
@@ -150,7 +152,7 @@ class WorkbenchEngine(NBClientEngine):
         nb_man.cell_start = cell_start
         try:
             return cls._execute(
-                nb_man, kernel_name, dict(audiences or {}), kernel_manager_class=IPCKernelManager, **kwargs
+                nb_man, kernel_name, dict(copies or {}), kernel_manager_class=IPCKernelManager, **kwargs
             )
         finally:
             stopped = stopped_at(code)
@@ -163,7 +165,7 @@ class WorkbenchEngine(NBClientEngine):
         cls,
         nb_man: Any,
         kernel_name: str,
-        audiences: dict[str, str],
+        copies: dict[str, dict[str, str]],
         start_timeout: int = 60,
         execution_timeout: int | None = None,
         **kwargs: Any,
@@ -175,11 +177,11 @@ class WorkbenchEngine(NBClientEngine):
         from .fanout import per_audience_cells
 
         kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
-        fan_out, names = per_audience_cells(nb_man.nb) if len(audiences) > 1 else (set(), [])
+        fan_out, names = per_audience_cells(nb_man.nb) if len(copies) > 1 else (set(), [])
         final = merge_kwargs(
             kwargs, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name, log=logger
         )
-        client = FanOutClient(nb_man, audiences=audiences, fan_out=sorted(fan_out), names=names, **final)
+        client = FanOutClient(nb_man, copies=copies, fan_out=sorted(fan_out), names=names, **final)
         return client.execute()
 
 

@@ -79,7 +79,7 @@ def execute(
     parameters: dict | None = None,
     env: Mapping[str, str] | None = None,
     cell_timeout: float | None = None,
-    audiences: Mapping[str, str] | None = None,
+    copies: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Path:
     """Run ``notebook`` with ``parameters`` and write the executed copy to ``output``.
 
@@ -96,9 +96,10 @@ def execute(
     than the one given is a :class:`~workbench.reportset.fingerprint.CaseChangedError` naming
     both, and the one seen is recorded in the executed notebook's metadata.
 
-    ``audiences`` (audience -> its out_dir, e.g. ``{"investigator": ".../investigator/00_x",
-    "public": ".../public/00_x"}``) runs the notebook once for several audiences: its
-    per-audience cells run once for each, their outputs tagged (see
+    ``copies`` (copy -> its parameters, e.g. ``{"investigator": {"audience": "investigator",
+    "out_dir": ".../investigator/00_x", "language": "en"}, "public-sv": {"audience": "public",
+    "out_dir": ".../public-sv/00_x", "language": "sv"}}``) runs the notebook once for several
+    copies: its per-copy cells run once for each, their outputs tagged (see
     :mod:`workbench.reportset.fanout`).
     """
     import papermill
@@ -150,7 +151,7 @@ def execute(
                     progress_bar=False,
                     cwd=str(output.parent),
                     execution_timeout=int(limit + CLIENT_GRACE),
-                    audiences=dict(audiences or {}),
+                    copies={k: dict(v) for k, v in (copies or {}).items()},
                 )
             except PapermillExecutionError:
                 same_case("end")  # a notebook that failed because its case changed says so
@@ -184,13 +185,13 @@ class Job:
     parameters: dict = field(default_factory=dict)
     env: dict = field(default_factory=dict)
     cell_timeout: float | None = None
-    audiences: dict = field(default_factory=dict)  # audience -> out_dir, for a run of several audiences
+    copies: dict = field(default_factory=dict)  # copy -> {audience, out_dir, language}, for a run of several copies
 
 
 def _run_job(job: Job) -> str | None:
     """Execute one job here; the error message if it failed."""
     try:
-        execute(job.notebook, job.output, job.parameters, job.env, job.cell_timeout, job.audiences)
+        execute(job.notebook, job.output, job.parameters, job.env, job.cell_timeout, job.copies)
     except WorkbenchError as exc:
         return str(exc)
     except Exception as exc:  # reported like a failing notebook: the other jobs keep running
@@ -209,7 +210,7 @@ def _worker() -> None:
         spec["parameters"],
         spec["env"],
         spec["cell_timeout"],
-        spec["audiences"],
+        spec["copies"],
     )
     Path(sys.argv[2]).write_text(json.dumps({"error": _run_job(job)}), encoding="utf-8")
 
@@ -230,7 +231,7 @@ def _run_in_process(job: Job, scratch: Path) -> str | None:
         "parameters": job.parameters,
         "env": job.env,
         "cell_timeout": job.cell_timeout,
-        "audiences": job.audiences,
+        "copies": job.copies,
     }
     with tempfile.TemporaryDirectory(dir=scratch) as tmp:
         spec_path, result_path = Path(tmp) / "job.json", Path(tmp) / "result.json"

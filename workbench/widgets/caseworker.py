@@ -169,6 +169,7 @@ class CaseworkerDashboard(ChangeHooks):
             )
             return
         from ..fairness.caseworkers import effect_label, risk_difference, strata_cells
+        from ..fairness.redflags import with_details
         from .fairness_charts import red_flag_timeline_chart
 
         review, who = self._review, self.value
@@ -201,7 +202,7 @@ class CaseworkerDashboard(ChangeHooks):
             "positions_lost",
             "queue_days_jumped",
         )
-        flags = review.red_flags.filter(pl.col("handler_id") == who)
+        flags = with_details(review.red_flags.filter(pl.col("handler_id") == who))
         first, last = self.years
         self.timeline = flags.filter(pl.col("time").dt.year().is_between(first, last)).select(
             "time", "handler_id", "flag", "applicant_id", "listing_id", "action_id", "detail"

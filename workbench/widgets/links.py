@@ -26,6 +26,7 @@ from ..audience import Audience, fit, pseudonym, pseudonym_key
 from ..display import Table
 from ..errors import WorkbenchError
 from ..evidence import PII
+from ..fairness.redflags import with_details
 from ..settings import DISPLAY_TZ
 from ..wording import say
 from .caseworker import in_outcome_order
@@ -282,7 +283,7 @@ class AllocationApplicant:
         self.member = self._fit(evidence.members.filter(pl.col("applicant_id") == who))
         self.decisions = self._fit(evidence.decisions.filter(pl.col("applicant_id") == who).sort("time"))
         self.actions = self._fit(evidence.actions.filter(pl.col("applicant_id") == who).sort("time"))
-        self.flags = self._fit(self._review.red_flags.filter(pl.col("applicant_id") == who).sort("time"))
+        self.flags = self._fit(with_details(self._review.red_flags.filter(pl.col("applicant_id") == who)).sort("time"))
         label = html.escape(self.applicant or "")
         opened = ""
         if self._inspector is not None and self.applicant in self._inspector.options:
