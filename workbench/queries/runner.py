@@ -119,13 +119,22 @@ def conform(frame: pl.DataFrame, stmt: sa.Select | sa.CompoundSelect) -> pl.Data
     return pl.DataFrame(columns)
 
 
+_PREFETCHING = 0  # open prefetch blocks: their warning filter covers every read, in every thread
+
+
+def _quiet() -> None:
+    # DuckDB warns that Arrow from a DB-API cursor copies rows; for our result sizes that
+    # copy is cheaper than bypassing SQLAlchemy's bound parameters.
+    warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
+
+
 def _read(stmt: sa.Select | sa.CompoundSelect, conn: sa.Connection) -> pl.DataFrame:
+    # Infer from every row: a nullable column whose first 100 rows are null would
+    # otherwise be typed Null on row-based drivers (SQLite, psycopg) and then fail.
+    if _PREFETCHING:  # catch_warnings is not thread-safe: prefetch set the filter once for both threads
+        return pl.read_database(stmt, conn, infer_schema_length=None)
     with warnings.catch_warnings():
-        # DuckDB warns that Arrow from a DB-API cursor copies rows; for our result sizes
-        # that copy is cheaper than bypassing SQLAlchemy's bound parameters.
-        warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
-        # Infer from every row: a nullable column whose first 100 rows are null would
-        # otherwise be typed Null on row-based drivers (SQLite, psycopg) and then fail.
+        _quiet()
         return pl.read_database(stmt, conn, infer_schema_length=None)
 
 
@@ -189,8 +198,12 @@ def prefetch(case: CaseLike, calls: Iterable[tuple[str, Mapping[str, Any]]]) -> 
     if isinstance(case, sa.Connection):
         yield
         return
+    global _PREFETCHING
     keys: list[tuple[int, str, tuple]] = []
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as pool:
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
+    with warnings.catch_warnings():
+        _quiet()
+        _PREFETCHING += 1
         try:
             for name, params in calls:
                 q = get(name)
@@ -208,6 +221,8 @@ def prefetch(case: CaseLike, calls: Iterable[tuple[str, Mapping[str, Any]]]) -> 
             with _PREFETCH_LOCK:
                 for key in keys:
                     _PREFETCHED.pop(key, None)
+            pool.shutdown(wait=True, cancel_futures=True)
+            _PREFETCHING -= 1
 
 
 def _prefetched(q: Query, values: dict[str, Any], case: CaseLike) -> pl.DataFrame:
