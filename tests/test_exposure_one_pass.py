@@ -3,14 +3,16 @@
 window_sessions counts the owner's and foreign pages in its one pass over the window's pages
 and takes every other account it names from the acts; allocation_actions reads registration
 and withdrawal pages in one pass with the owner from the window login; candidate_sessions
-takes the logged logout from the spans. Edges: a session without pages, one without a
+takes the logged logout from the spans; page_log_gaps finds the log's pages around a missing
+one through minute buckets. Edges: a session without pages, one without a
 logout, a login at the window's start and at its end, a page without account_id, an own
-act later than the last own page.
+act later than the last own page, a page at the very instant of a missing one, two missing
+pages at one instant, a gap open on one side, an empty window.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -48,6 +50,10 @@ PAGES = [  # session_id, time, path, account_id
     ("edge", START, "/logga-in", None),
     ("edge", at(0, 5), "/logga-ut", None),
     ("before", at(23, 59, day=13), "/logga-in", None),
+    # Pages of a session outside the window still bound the page log's gaps: one served at the
+    # very instant "nopages" lost its pages (not around it), one later in that same minute.
+    ("atend", at(12), "/lagenhet/210003", None),
+    ("atend", at(12, 0) + timedelta(seconds=30), "/lagenhet/210003", None),
 ]
 CHANGES = [  # change_id, session_id, account_id, time
     (1, "own", 1001, at(10, 20)),  # the owner's act after the owner's last own page
@@ -148,3 +154,68 @@ def test_candidate_sessions_carry_the_logged_logout(one_pass):
         "swap": None,  # no logout row
         "nopages": at(12, 20),
     }
+
+
+def test_page_log_gaps_bracket_missing_pages_with_the_nearest_pages_of_the_whole_log(one_pass):
+    gaps = run("page_log_gaps", one_pass, start=START, end=END, idle_timeout_minutes=20)
+    # "nopages" lacks its login page and the last page its timeout counts from, both at 12:00.
+    # The page served at 12:00 itself bounds neither side; no page after 12:00:30 (the atend
+    # session's, in the same minute) and before it the swap session's last, at 11:07.
+    assert gaps.rows() == [
+        ("nopages", "last page before timeout", at(12), at(11, 7), at(12) + timedelta(seconds=30)),
+        ("nopages", "login page", at(12), at(11, 7), at(12) + timedelta(seconds=30)),
+    ]
+    # A window opening a minute earlier takes in "before", whose logout page is missing: the
+    # gap runs from edge's logout page (00:05) to the next page of the log (own's, 10:00).
+    wider = run("page_log_gaps", one_pass, start=at(23, 59, day=13), end=END, idle_timeout_minutes=20)
+    assert wider.rows()[0] == ("before", "logout page", at(0, 10), at(0, 5), at(10))
+    assert wider.height == 3
+    # With a ten-minute timeout the server's 12:20 timeout counts from 12:10: after 12:00:30 the
+    # log holds no page, so that gap is open on its far side.
+    shorter = run("page_log_gaps", one_pass, start=START, end=END, idle_timeout_minutes=10)
+    assert shorter.rows()[1] == (
+        "nopages",
+        "last page before timeout",
+        at(12, 10),
+        at(12) + timedelta(seconds=30),
+        None,
+    )
+
+
+def test_exposure_queries_on_an_empty_window(one_pass):
+    empty = {"start": at(20), "end": at(21)}
+    for name in ("window_sessions", "candidate_sessions", "page_log_gaps"):
+        frame = run(name, one_pass, **empty, idle_timeout_minutes=20)
+        assert frame.height == 0, name
+    assert run("foreign_page_views", one_pass, **empty).height == 0
+
+
+def test_prefetched_queries_give_the_frames_a_direct_run_gives(one_pass):
+    from polars.testing import assert_frame_equal
+
+    from workbench.queries import runner
+
+    params = {"start": START, "end": END, "idle_timeout_minutes": 20}
+    direct = {name: run(name, one_pass, **params) for name in ("candidate_sessions", "page_log_gaps")}
+    calls = [("candidate_sessions", params), ("page_log_gaps", {"start": START, "end": END})]  # default timeout: 20
+    with runner.prefetch(one_pass, calls):
+        assert len(runner._PREFETCHED) == 2
+        for name, frame in direct.items():
+            assert_frame_equal(run(name, one_pass, **params), frame)
+        assert not runner._PREFETCHED  # each taken once
+        # Not prefetched with these values: a direct run.
+        assert run("page_log_gaps", one_pass, **{**params, "idle_timeout_minutes": 10}).height == 2
+    assert not runner._PREFETCHED
+
+
+def test_a_prefetched_query_that_failed_runs_again_in_the_caller(one_pass, monkeypatch):
+    from workbench.queries import runner
+
+    def broken(*_args):
+        raise RuntimeError("lost connection")
+
+    monkeypatch.setattr(runner, "_prefetched", broken)
+    with runner.prefetch(one_pass, [("candidate_sessions", {"start": START, "end": END})]):
+        assert run("candidate_sessions", one_pass, start=START, end=END).height == 5
+    with one_pass.connect() as conn, runner.prefetch(conn, [("candidate_sessions", {"start": START, "end": END})]):
+        assert not runner._PREFETCHED  # a connection is not shared with another thread

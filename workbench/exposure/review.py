@@ -21,6 +21,7 @@ from ..figures import Figure, record_section, sections
 from ..notes.reviews import read_annotations
 from ..queries import run
 from ..queries.absence import window_or_span
+from ..queries.runner import prefetch
 from ..queries.websessions import DEFAULT_IDLE_TIMEOUT_MINUTES
 from .allocation_check import AllocationCheck, check_allocation
 from .binding import SessionBinding, bind_sessions
@@ -92,10 +93,18 @@ def review_exposure(
     span = window_or_span(window, case)
     start = start or span["deployed_at"]
     end = end or span["fix_deployed_at"]
-    binding = bind_sessions(case, start=start, end=end, idle_timeout_minutes=idle_timeout_minutes)
-    changes = attribute_changes(case, start=start, end=end)
-    exposure = assess_exposure(case, binding, changes)
-    allocation = check_allocation(case, binding, changes)
+    # The queries below do not depend on each other: read them on a second connection while
+    # the binding reads its window sessions and works in polars (two cores, not one).
+    timed: dict[str, Any] = {"start": start, "end": end, "idle_timeout_minutes": idle_timeout_minutes}
+    within: dict[str, Any] = {"start": start, "end": end}
+    later = [("candidate_sessions", timed), ("foreign_page_views", within), ("profile_change_log", within)]
+    later += [(name, within) for name in ("possibly_affected", "exposure_subjects", "allocation_actions")]
+    later += [("withdrawals_without_page", within)]
+    with prefetch(case, later):
+        binding = bind_sessions(case, start=start, end=end, idle_timeout_minutes=idle_timeout_minutes)
+        changes = attribute_changes(case, start=start, end=end)
+        exposure = assess_exposure(case, binding, changes)
+        allocation = check_allocation(case, binding, changes)
     notices = notification_list(exposure, changes, allocation)
     return ExposureReview(
         case=case,

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from ..evidence import PII
 from . import acts as _acts  # noqa: F401 - registers the change and queue-act queries
+from .exposure_gaps import page_log_gaps
 from .registry import query
 from .websessions import (
     APPLICANTS,
@@ -35,7 +36,6 @@ from .websessions import (
     REGISTER_PREFIX,
     REGISTER_SUFFIX,
     START,
-    STR,
     TS,
     WITHDRAW_PREFIX,
     WITHDRAW_SUFFIX,
@@ -43,7 +43,6 @@ from .websessions import (
     candidates,
     flag,
     idle_minutes,
-    in_window,
     plus_minutes,
     rendering,
     session_end,
@@ -294,52 +293,6 @@ def candidate_sessions(start: datetime, end: datetime, idle_timeout_minutes: int
             spans.c.login_at >= start,
             sa.and_(spans.c.logout_at.is_(None), spans.c.login_at.in_(open_logins)),
         ),
-    )
-
-
-@query(
-    domain=DOMAIN,
-    description="Pages the log should hold but does not (a login, a logout, the last page before a timeout), with the observed pages around the gap.",
-    params=(START, END, IDLE_TIMEOUT),
-    columns={"expected": PII.NONE, "expected_at": PII.NONE, "gap_from": PII.NONE, "gap_to": PII.NONE},
-    sort=("expected_at", "session_id", "expected"),
-)
-def page_log_gaps(start: datetime, end: datetime, idle_timeout_minutes: int) -> sa.Select:
-    """Every expected page missing from the page log; the gap lies between gap_from and gap_to."""
-    timeout = idle_minutes(idle_timeout_minutes)
-    w = in_window(session_spans(timeout), start, end)
-    p = PAGES
-
-    def seen(path: str | None, at: sa.ColumnElement | None = None) -> sa.Exists:
-        where = [p.c.session_id == w.c.session_id]
-        if path is not None:
-            where.append(p.c.path == path)
-        if at is not None:
-            where.append(p.c.time >= at)
-        return sa.exists().where(*where)
-
-    before_timeout = plus_minutes(w.c.ended_at, -timeout)
-    expected = sa.union_all(
-        sa.select(
-            w.c.session_id, sa.literal("login page", STR).label("expected"), w.c.login_at.label("expected_at")
-        ).where(~seen(LOGIN_PATH)),
-        sa.select(
-            w.c.session_id, sa.literal("logout page", STR).label("expected"), w.c.ended_at.label("expected_at")
-        ).where(w.c.end_reason == "user", ~seen(LOGOUT_PATH)),
-        sa.select(
-            w.c.session_id,
-            sa.literal("last page before timeout", STR).label("expected"),
-            sa.type_coerce(before_timeout, TS).label("expected_at"),
-        ).where(w.c.end_reason != "user", ~seen(None, before_timeout)),
-    ).subquery("expected")
-    prev = sa.select(sa.func.max(p.c.time)).where(p.c.time < expected.c.expected_at).scalar_subquery()
-    nxt = sa.select(sa.func.min(p.c.time)).where(p.c.time > expected.c.expected_at).scalar_subquery()
-    return sa.select(
-        expected.c.session_id,
-        expected.c.expected,
-        expected.c.expected_at,
-        sa.type_coerce(prev, TS).label("gap_from"),
-        sa.type_coerce(nxt, TS).label("gap_to"),
     )
 
 

@@ -9,8 +9,10 @@ back as Decimal on DuckDB and PostgreSQL.
 from __future__ import annotations
 
 import os
+import threading
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -25,7 +27,7 @@ from ..errors import UnknownNameError, WorkbenchError
 from ..evidence import PII, polars_dtype
 from .registry import REQUIRED, FromQuery, Query, QueryParameterError, get
 
-__all__ = ["DIALECTS", "column_tags", "conform", "describe", "dialect", "last_params", "run"]
+__all__ = ["DIALECTS", "column_tags", "conform", "describe", "dialect", "last_params", "prefetch", "run"]
 
 # query name -> the parameters given to its latest run in this process (coerced), for provenance.
 _LAST_GIVEN: dict[str, dict[str, Any]] = {}
@@ -117,13 +119,22 @@ def conform(frame: pl.DataFrame, stmt: sa.Select | sa.CompoundSelect) -> pl.Data
     return pl.DataFrame(columns)
 
 
+_PREFETCHING = 0  # open prefetch blocks: their warning filter covers every read, in every thread
+
+
+def _quiet() -> None:
+    # DuckDB warns that Arrow from a DB-API cursor copies rows; for our result sizes that
+    # copy is cheaper than bypassing SQLAlchemy's bound parameters.
+    warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
+
+
 def _read(stmt: sa.Select | sa.CompoundSelect, conn: sa.Connection) -> pl.DataFrame:
+    # Infer from every row: a nullable column whose first 100 rows are null would
+    # otherwise be typed Null on row-based drivers (SQLite, psycopg) and then fail.
+    if _PREFETCHING:  # catch_warnings is not thread-safe: prefetch set the filter once for both threads
+        return pl.read_database(stmt, conn, infer_schema_length=None)
     with warnings.catch_warnings():
-        # DuckDB warns that Arrow from a DB-API cursor copies rows; for our result sizes
-        # that copy is cheaper than bypassing SQLAlchemy's bound parameters.
-        warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
-        # Infer from every row: a nullable column whose first 100 rows are null would
-        # otherwise be typed Null on row-based drivers (SQLite, psycopg) and then fail.
+        _quiet()
         return pl.read_database(stmt, conn, infer_schema_length=None)
 
 
@@ -155,11 +166,76 @@ def _execute(q: Query, values: dict[str, Any], conn: sa.Connection, cache: dict)
     return frame
 
 
+# (id of the case, query name, its bound values) -> the frame being read in the background
+_PREFETCHED: dict[tuple[int, str, tuple], Future[pl.DataFrame]] = {}
+_PREFETCH_LOCK = threading.Lock()
+
+
+def _key(case: CaseLike, q: Query, values: Mapping[str, Any]) -> tuple[int, str, tuple] | None:
+    """What identifies a prefetched run; None (never prefetched) for a value derived from another query or unhashable."""
+    if any(isinstance(v, FromQuery) for v in values.values()):
+        return None
+    key = id(case), q.name, tuple(sorted(values.items()))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+@contextmanager
+def prefetch(case: CaseLike, calls: Iterable[tuple[str, Mapping[str, Any]]]) -> Iterator[None]:
+    """Run ``calls`` (query name, parameters), one after another, on a second connection while the block runs.
+
+    Inside the block, :func:`run` of one of them (same case object, same name, same values
+    once defaults are filled in) takes the frame read in the background, waiting for it if
+    needed, instead of querying again; any other run is unaffected. Independent queries so
+    use both cores: DuckDB (and SQLite, PostgreSQL) work outside Python's lock. A call that
+    failed in the background runs again in the caller, so its error is raised there. On
+    exit the background work is waited for and its unused frames are dropped. A
+    Connection cannot be shared between threads: with one, nothing is prefetched.
+    """
+    if isinstance(case, sa.Connection):
+        yield
+        return
+    global _PREFETCHING
+    keys: list[tuple[int, str, tuple]] = []
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
+    with warnings.catch_warnings():
+        _quiet()
+        _PREFETCHING += 1
+        try:
+            for name, params in calls:
+                q = get(name)
+                values = q.bind(params)
+                key = _key(case, q, values)
+                if key is None:
+                    continue
+                with _PREFETCH_LOCK:
+                    if key in _PREFETCHED:
+                        continue
+                    keys.append(key)
+                    _PREFETCHED[key] = pool.submit(_prefetched, q, dict(values), case)
+            yield
+        finally:
+            with _PREFETCH_LOCK:
+                for key in keys:
+                    _PREFETCHED.pop(key, None)
+            pool.shutdown(wait=True, cancel_futures=True)
+            _PREFETCHING -= 1
+
+
+def _prefetched(q: Query, values: dict[str, Any], case: CaseLike) -> pl.DataFrame:
+    with _connect(case) as conn:
+        return _execute(q, values, conn, {})
+
+
 def run(name: str, case: CaseLike, **params: Any) -> pl.DataFrame:
     """Run query ``name`` on ``case`` with ``params`` and return the result as a polars frame.
 
     ``case`` is a case from ``workbench.open_case``, a SQLAlchemy Engine or Connection, or a
-    URL such as ``"sqlite:///case.db"``. Example: ``run("table_counts", case)``.
+    URL such as ``"sqlite:///case.db"``. Example: ``run("table_counts", case)``. Inside
+    :func:`prefetch` a query it reads in the background is taken from there.
     """
     q = get(name)
     values = q.bind(params)
@@ -167,8 +243,15 @@ def run(name: str, case: CaseLike, **params: Any) -> pl.DataFrame:
     if _LAST_GIVEN.setdefault(q.name, given) != given:
         _VARIED.add(q.name)
         _LAST_GIVEN[q.name] = given
+    key = _key(case, q, values) if _PREFETCHED else None
+    with _PREFETCH_LOCK:
+        future = _PREFETCHED.pop(key, None) if key is not None else None
     with _connect(case) as conn:
-        frame = _execute(q, values, conn, {})
+        frame = None
+        if future is not None and future.exception() is None:
+            frame = future.result()
+        if frame is None:
+            frame = _execute(q, values, conn, {})
         from ..notes.record import record_query
 
         record_query(conn, q.name, values, frame)  # only where the case has a notes database
