@@ -168,3 +168,37 @@ def test_the_outside_hand_over_names_1101_as_viewer_of_1102_and_1104_1106_as_pos
     assert found.binding.rates["late_swap_rate"] == 0.5
     row = found.exposure.accounts().filter(pl.col("account_id") == 1102).row(0, named=True)
     assert (row["viewers"], row["possible_viewers"]) == ("1101", "1104 (p 0.50), 1106 (p 0.50)")
+
+
+def test_with_no_session_settled_the_observed_swap_rate_is_unknown_not_the_priors_half(tmp_path):
+    # Every page lacks its account_id: no session is settled, so the share the report states
+    # ("of those with a candidate, … were bound") has no sessions behind it. It was reported as
+    # 50 %, the smoothing prior's value.
+    from workbench.findings import Findings
+
+    sessions = [
+        _session("s-1", BO, utc(9, 0), [(utc(9, 0, 2), "/mina-sidor/profil", None)], utc(9, 30)),
+        _session("s-2", ALVA, utc(9, 10), [(utc(9, 10, 2), "/mina-sidor/profil", None)], utc(9, 20)),
+    ]
+    frames = case_frames("midsession_swap")
+    frames["logins"] = pl.DataFrame([s[0] for s in sessions], schema=evidence.polars_schema("logins"))
+    frames["logouts"] = pl.DataFrame([s[1] for s in sessions], schema=evidence.polars_schema("logouts"))
+    frames["page_views"] = pl.DataFrame(
+        [row for s in sessions for row in s[2]], schema=evidence.polars_schema("page_views")
+    )
+    (tmp_path / "evidence").mkdir()
+    for table, frame in frames.items():
+        frame.write_parquet(tmp_path / "evidence" / f"{table}.parquet")
+    url = f"sqlite:///{tmp_path / 'case.db'}"
+    ingest(tmp_path / "evidence", url, progress=False)
+    with open_case(url) as case:
+        found = review_exposure(case)
+        findings = Findings(tmp_path / "out")
+        found.record(findings, "bounds")
+    rates = found.binding.rates
+    assert rates["settled_sessions"] == 0 and rates["swap_rate"] is None
+    assert 0 < rates["swap_estimate"] < 1  # the probabilities still have their smoothed prior
+    recorded = findings.load()["swap_rate"]
+    assert recorded["value"] == {"unknown": "the evidence holds no value for it"}, recorded
+    sentence = findings.text("Of those with a candidate, {swap_rate} were bound.")
+    assert "50" not in sentence and "evidence holds no value" in sentence, sentence

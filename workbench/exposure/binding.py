@@ -74,7 +74,7 @@ class SessionBinding:
     links: pl.DataFrame
     gaps: pl.DataFrame
     pages: pl.DataFrame
-    rates: dict[str, float] = field(default_factory=dict)
+    rates: dict[str, float | None] = field(default_factory=dict)
 
     def describe_gaps(self) -> str:
         """The detected page-log gaps in words, e.g. "page log gap 2013-12-14 09:54:49Z – … (24 pages missing)"."""
@@ -179,13 +179,13 @@ def _rate(hits: int, total: int) -> float:
     return (hits + 0.5) / (total + 1)
 
 
-def _estimate(sessions: pl.DataFrame) -> dict[str, float]:
+def _estimate(sessions: pl.DataFrame) -> dict[str, float | None]:
     """Swap rate, action rates and render rate from the sessions whose pages settle the question.
 
     ``sessions`` needs ``late_open``. Every rate that enters a probability is smoothed
     (:func:`_rate`), so no unsettled session gets probability 0 or 1 from a count of few sessions. ``swap_rate`` alone is the share
-    observed (bound of settled), the figure the report's sentence states; the probabilities
-    use ``swap_estimate``.
+    observed (bound of settled), the figure the report's sentence states, and None (unknown)
+    when no session is settled; the probabilities use ``swap_estimate``.
     """
     settled = sessions.filter(pl.col("has_candidate") & ((pl.col("own_views") > 0) | (pl.col("foreign_views") > 0)))
     bound = settled.filter(pl.col("foreign_views") > 0)
@@ -208,7 +208,7 @@ def _estimate(sessions: pl.DataFrame) -> dict[str, float]:
     complete = sessions.filter(~pl.col("incomplete"))
     return {
         "settled_sessions": settled.height,
-        "swap_rate": bound.height / settled.height if settled.height else swap,
+        "swap_rate": bound.height / settled.height if settled.height else None,  # not the prior's ½
         "swap_estimate": swap,
         "action_rate_bound": a_bound,
         "action_rate_own": a_own,

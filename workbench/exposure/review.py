@@ -240,7 +240,7 @@ FIGURES: Sequence[Figure] = (
         "swap_rate",
         "bounds",
         "Share of candidate sessions bound to another account, among those whose pages settle it",
-        lambda r: round(r.binding.rates["swap_rate"], 4),
+        lambda r: None if r.binding.rates["swap_rate"] is None else round(r.binding.rates["swap_rate"], 4),
         "window_sessions",
     ),
     # co-applicants and protected identity
