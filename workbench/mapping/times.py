@@ -220,7 +220,7 @@ def stage(frame: pl.DataFrame, parses: list[TimeParse]) -> pl.DataFrame:
     """``frame`` with the hidden columns of every parse added (see the module's docstring)."""
     if not parses:
         return frame
-    frame = frame.lazy().with_columns(e for p in parses for e in p.raw(road=False)).collect()
+    frame = frame.with_columns(e for p in parses for e in p.raw(road=False))
     frame = frame.with_columns(r for p in parses if (r := p.road(frame)) is not None)
     fast = [p.arrow(frame) for p in parses]
     frame = frame.with_columns(
