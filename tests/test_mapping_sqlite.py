@@ -166,6 +166,19 @@ def test_columns_the_mapping_reads_as_text_are_text_from_the_first_row_and_read_
     assert offsets == [0, 5]
 
 
+@pytest.mark.parametrize("affinity", ["INTEGER", "TEXT", "REAL", "BLOB", ""])
+def test_a_column_read_as_text_shows_blobs_as_literals_and_everything_else_as_written(tmp_path, affinity):
+    # Blobs are told apart by comparison with the empty blob: it must hold in a column of any
+    # affinity, for the empty blob too, and leave numbers, text and NULL alone.
+    rows = [(1, 5), (2, 2.5), (3, "abc"), (4, b""), (5, b"\x00\xff"), (6, None), (7, ""), (8, "x''")]
+    path = _db(tmp_path / "ko.sqlite", rows, f"CREATE TABLE t (i INTEGER, v {affinity})")
+    got = pl.concat(sqlite_read.read_batches(path, "SELECT * FROM t", ["i", "v"], 3, {"v"}))
+    values = got["v"].to_list()
+    assert [float(v) for v in values[:2]] == [5, 2.5]  # numbers as SQLite writes them, the same numbers
+    assert values[2:] == ["abc", "x''", "x'00FF'", None, "", "x''"]
+    assert got["i"].to_list() == list(range(1, 9))
+
+
 def test_text_sources_are_the_columns_every_use_of_which_is_text(tmp_path):
     (tmp_path / "m.yaml").write_text(
         textwrap.dedent(

@@ -8,7 +8,8 @@ import re
 import polars as pl
 import pytest
 
-from workbench.mapping.times import _NAIVE, _ZONED, TimeParse, iso, stage
+from workbench.mapping import times
+from workbench.mapping.times import _NAIVE, _ZONED, TimeParse, fixed_shape, iso, stage
 
 DATES = ["2013-10-27", "2013-03-31", "2013-02-30", "2013-1-05", "2013-12-13"]
 CLOCKS = ["02:30", "02:30:00", "18:42:05", "18:42:05.5", "18:42:05.123456789", "24:00:00", "23:59:60", "7:05:00"]
@@ -102,3 +103,68 @@ def test_the_road_found_one_shape_first_is_the_road_of_both_tests(texts):
     road = parse.road(frame.with_columns(parse.raw(road=False)))
     assert road is not None and road.dtype == pl.Int8
     assert road.to_list() == both.to_list()
+
+
+def _regex_road(texts: list[str | None]) -> list[int]:
+    frame = pl.DataFrame({"x": texts}, schema={"x": pl.String})
+    return frame.with_columns(TimeParse("__t0", pl.col("x"), None, "UTC", text=True).raw())["__t0_road"].to_list()
+
+
+@pytest.mark.parametrize(
+    ("texts", "whole"),
+    [
+        (["2013-12-13 18:42:05.123456", None, "2013-10-27T02:30:00.000001"], 1),  # interests' anmald
+        (["2013-12-09T00:00:05Z", "2013-12-09T23:59:59Z"], 2),  # an IIS date and time
+        (["2015-02-21 05:36:36.000000+01:00", "2015-07-01 05:36:36.000000-02:00"], 2),  # fees' paid_at and offset
+        (["2013-12-13 18:42:05.12345Z", "2013-12-13 18:42:05Z"], None),  # two lengths
+        (["2013-12-13 18:42:05.12345Z", "2013-12-13 18:42:05.1+01:00"], None),  # one length, two zoned shapes
+        (["2013-12-13 18:42:05.123456Z", "2013-12-13 18:42:05.123456Z"], 2),  # 27 bytes: Z, not an offset
+        (["2013-12-13 18:42:05.1+01:00", "2013-12-13 18:42:05.2-11:00"], 2),  # 27 bytes: an offset, not Z
+        (["2013-12-13 18:42:05", "2013-12-13 18:42:0x"], None),
+        (["2013-12-13 18:42:05", "2013-12-13x18:42:05"], None),  # neither T nor a space
+        (["2013-12-13 18:42:05", "2013-12-13 18:42:0\u0665"], None),  # a digit, not ASCII: value by value
+        (["2013-12-13 18:42:05", "2013-12-13 18:42:05\n"], None),
+        (["2013-12-13 18:42:05.", "2013-12-13 18:42:05."], None),  # a point without a fraction
+        (["2013-12-13 18:42:05.1234567890"], None),  # ten decimals
+        (["2013-13-45 99:99:99"], 1),  # of the shape, not a time: the parse refuses it, as before
+        ([None, None], None),
+        ([""], None),
+    ],
+)
+def test_a_column_of_one_shape_and_length_is_told_so_without_a_regex_and_as_the_regex_says(texts, whole):
+    frame = pl.DataFrame({"x": texts}, schema={"x": pl.String})
+    assert fixed_shape(frame["x"]) == whole
+    regex = _regex_road(texts)
+    if whole is not None:  # each value matches that shape's regular expression
+        assert regex == [whole if t is not None else 0 for t in texts]
+    parse = TimeParse("__t0", pl.col("x"), None, "UTC", text=True)
+    road = parse.road(frame.with_columns(parse.raw(road=False)))
+    assert road is not None and road.to_list() == regex
+
+
+def test_one_byte_changed_anywhere_is_never_taken_for_the_shape_the_regex_refuses():
+    # Every place of three usual shapes, changed to each kind of byte: the matrix test answers
+    # exactly where the regular expression finds one shape throughout, and with that shape.
+    bases = ["2013-12-13 18:42:05.123456", "2013-12-09T00:00:05Z", "2015-02-21 05:36:36.000000+01:00"]
+    answered = 0
+    for base in bases:
+        for i in range(len(base)):
+            for c in "0 T.:-+Zx\n":
+                changed = base[:i] + c + base[i + 1 :]
+                texts = [base, changed]
+                whole, regex = fixed_shape(pl.Series(texts)), _regex_road(texts)
+                if whole is not None:
+                    answered += 1
+                    assert regex == [whole, whole], changed
+                else:  # and where the regex finds one shape throughout, so does the matrix test
+                    assert regex[0] != regex[1] or regex[0] == 0, changed
+    assert answered > 50
+
+
+@pytest.mark.parametrize("bad_row", [None, 0, 3, 4, 9, 10])
+def test_the_shape_is_tested_block_by_block_to_the_last_row(monkeypatch, bad_row):
+    monkeypatch.setattr(times, "_BLOCK", 4)  # 11 rows: blocks of 4, 4 and 3
+    texts = [f"2013-12-{d:02} 18:42:05.123456" for d in range(1, 12)]
+    if bad_row is not None:
+        texts[bad_row] = texts[bad_row][:-1] + "x"
+    assert fixed_shape(pl.Series(texts)) == (1 if bad_row is None else None)

@@ -73,7 +73,10 @@ def names(path: Path, query: str) -> list[str]:
 def _as_text(c: str) -> str:
     literal = "'x''' || hex(" + c + ") || ''''"
     # No CAST: in a column typed text (by the first row), ADBC takes a number's text from SQLite.
-    return f"CASE typeof({c}) WHEN 'blob' THEN {literal} ELSE {c} END AS {c}"
+    # Blobs are the one kind at or after the empty blob (numbers < text < blobs; NULL compares
+    # to nothing), whatever the column's affinity: one comparison a value, where typeof() made
+    # a string and compared it (interests' 12 M rows: about 2 of 9 CPU-s).
+    return f"CASE WHEN {c} >= x'' THEN {literal} ELSE {c} END AS {c}"
 
 
 # A query reading a whole table, whose rows come in the table's order however it is wrapped.

@@ -260,7 +260,7 @@ def transform(frame: pl.DataFrame, table: TableSpec, decimal_comma: bool) -> tup
     frame = stage(frame, parses)
     names = [str(t) for t in evidence.polars_schema(table.name)]
     if not checks:
-        return frame.lazy().select(*exprs, LINE).collect(), pl.DataFrame(schema=PROBLEMS_SCHEMA)
+        return frame.lazy().select(*exprs, LINE).collect(engine="in-memory"), pl.DataFrame(schema=PROBLEMS_SCHEMA)
     source_cols = [c for c in schema if not c.startswith("__")]
     record = (
         pl.struct(pl.col(c).cast(pl.String) for c in source_cols).struct.json_encode()
@@ -270,7 +270,7 @@ def transform(frame: pl.DataFrame, table: TableSpec, decimal_comma: bool) -> tup
     # Times are parsed once, above, into hidden columns that values and conditions read.
     # Reasons are written only for the rows refused: formatting one for every row, to keep
     # the few that are not null, cost more than the rest.
-    made = frame.lazy().select(*exprs, pl.any_horizontal(refused).alias("__refused"), LINE).collect()
+    made = frame.lazy().select(*exprs, pl.any_horizontal(refused).alias("__refused"), LINE).collect(engine="in-memory")
     if not made["__refused"].any():  # the usual batch: nothing refused, nothing to filter
         return made.select(*names, LINE), pl.DataFrame(schema=PROBLEMS_SCHEMA)
     good = made.filter(~pl.col("__refused")).select(*names, LINE)
