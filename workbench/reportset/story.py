@@ -23,7 +23,7 @@ from typing import Any
 from ..i18n import current_language, messages, translate
 from ..markup import markdown_text
 from ..values import format_value, format_when, is_unknown, unknown_reason
-from ..wording import KEY_FIGURES, how_to_read, say
+from ..wording import KEY_FIGURES, how_to_read, say, singular_after_one
 
 __all__ = [
     "STORY",
@@ -100,6 +100,8 @@ def _sentence(question: str, key: str, prefix: str, findings: Mapping[str, Mappi
     asked = say(question, lang)
     for literal, field, _, _ in string.Formatter().parse(messages(lang)[key]):
         if literal:
+            if parts and isinstance(parts[-1], Figure) and parts[-1].text == "1":
+                literal = singular_after_one("1" + literal, lang)[1:]  # "1 profile field on 1 account"
             parts.append(literal)
         if field is None:
             continue
