@@ -266,3 +266,26 @@ def test_summary_says_one_field_on_one_account_in_the_singular():
     assert said(1, 1) == "Someone other than the owner changed 1 profile field on 1 account."
     assert said(3, 1) == "Someone other than the owner changed 3 profile fields on 1 account."
     assert said(21, 2) == "Someone other than the owner changed 21 profile fields on 2 accounts."
+
+
+def test_every_verdict_on_the_allocation_claim_reads_in_swedish(exposure):
+    """The Swedish summary of this case read "… inte påverkades holds on this evidence": the
+    verdict the workbench writes when nothing was affected had no Swedish (the tiny case's
+    "does not hold" had). Every verdict must read in Swedish, in the summary and the pages."""
+    from types import SimpleNamespace
+
+    from workbench.exposure.allocation_check import AllocationCheck
+    from workbench.i18n import translate
+    from workbench.reportset.story import figure_text
+
+    assert exposure.allocation.verdict() == "holds on this evidence"
+    for counts, verdict in (
+        ({"allocation_affected": 1, "allocation_possibly_affected": 0}, "does not hold"),
+        ({"allocation_affected": 0, "allocation_possibly_affected": 2}, "cannot be confirmed"),
+        ({"allocation_affected": 0, "allocation_possibly_affected": 0}, "holds on this evidence"),
+    ):
+        check = SimpleNamespace(counts=lambda c=counts: c)  # the verdict reads only these two counts
+        assert AllocationCheck.verdict(check) == verdict  # type: ignore[arg-type]
+        swedish = figure_text(verdict, "allocation_claim", "sv")
+        assert swedish == translate(verdict, "sv") and swedish != verdict, verdict
+    assert figure_text("holds on this evidence", "allocation_claim", "sv") == "stämmer enligt bevisen"
