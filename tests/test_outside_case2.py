@@ -289,3 +289,26 @@ def test_every_verdict_on_the_allocation_claim_reads_in_swedish(exposure):
         swedish = figure_text(verdict, "allocation_claim", "sv")
         assert swedish == translate(verdict, "sv") and swedish != verdict, verdict
     assert figure_text("holds on this evidence", "allocation_claim", "sv") == "stämmer enligt bevisen"
+
+
+def test_the_language_a_public_report_is_written_in_is_not_withheld():
+    """The public provenance of this case listed "language: text (withheld)": the report's own
+    language names nobody and report-set.json records it anyway. Free text stays withheld."""
+    from workbench.reportset.disclosure import shown_parameters
+
+    shown = shown_parameters({"language": "sv", "note": "Karin Berg"}, "public")
+    assert shown["language"] == "sv"
+    assert str(shown["note"]) == "text (withheld)"
+
+
+def test_certainty_of_a_notification_reads_in_swedish():
+    """The Swedish public table of the notification list showed "certain" and "possible"."""
+    from workbench.display import value_label
+    from workbench.i18n import set_language
+
+    try:
+        set_language("sv")
+        assert [value_label("certainty", v) for v in ("certain", "possible")] == ["säker", "möjlig"]
+    finally:
+        set_language("en")
+    assert value_label("certainty", "certain") == "certain"
