@@ -312,3 +312,17 @@ def test_certainty_of_a_notification_reads_in_swedish():
     finally:
         set_language("en")
     assert value_label("certainty", "certain") == "certain"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the public fields table/chart of notebook 02 gives the protected-identity count by difference: "
+    "accounts shown personnummer (2) minus accounts shown address (1) = 1, beside findings that say 1–4",
+)
+def test_public_fields_shown_do_not_give_away_the_protected_identity_count(exposure):
+    from workbench.audience import fit
+
+    public = fit(exposure.exposure.fields(), "public", counts=["n_accounts", "n_accounts_max"])
+    shown = dict(zip(public["field"], public["n_accounts"], strict=True))
+    pinned = {shown["personnummer"] - shown[f] for f in ("address", "postal_code", "city")} - {0}
+    assert not pinned & {1, 2, 3, 4}
