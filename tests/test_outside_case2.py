@@ -326,3 +326,27 @@ def test_public_fields_shown_do_not_give_away_the_protected_identity_count(expos
     shown = dict(zip(public["field"], public["n_accounts"], strict=True))
     pinned = {shown["personnummer"] - shown[f] for f in ("address", "postal_code", "city")} - {0}
     assert not pinned & {1, 2, 3, 4}
+
+
+def test_summary_says_the_response_times_stand_on_an_unknown_clock():
+    """This case's index said "first reported … 8 min after it began" as fact, though the
+    mail clock could not be estimated; the summary now says how far off is unknown, and why."""
+    from workbench.reportset.story import summary
+
+    why = "the mail server's clock cannot be estimated"
+
+    def said(uncertainty: object, language: str = "en") -> str:
+        findings = {
+            "01_incident_reconstruction": {
+                "login_disabled_at": {"value": "2013-10-27T02:00:00+00:00"},
+                "time_to_contain_hours": {"value": 2.67},
+                "fix_deployed_at": {"value": "2013-10-27T06:00:00+00:00"},
+                "time_to_detect_uncertainty_minutes": {"value": uncertainty},
+            }
+        }
+        (sentence,) = [s for p in summary(findings, language) for s in p if not s.unanswered]
+        return "".join(x if isinstance(x, str) else x.text for x in sentence.parts)
+
+    assert said({"unknown": why}).endswith(f"How far these times may be off is unknown: {why}.")
+    assert said({"unknown": why}, "sv").endswith(f"Hur mycket tiderna kan vara fel är okänt: {why}.")
+    assert "unknown" not in said(2.0)
