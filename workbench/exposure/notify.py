@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from ..audience import Audience
 from ..evidence import PII
 from .allocation_check import AllocationCheck
 from .changes import ChangeLog
@@ -90,13 +91,32 @@ with the owner first; {notifications} people to inform by the categories listed.
 
 @dataclass
 class Notifications:
-    """The notification list (``people``) and its counts by category."""
+    """The notification list (``people``) and its counts by category.
+
+    ``protected_folded``: each protected-identity member is counted under the category their
+    exposure gives otherwise (see :meth:`for_audience`), and no category is theirs.
+    """
 
     people: pl.DataFrame
+    protected_folded: bool = False
+
+    def for_audience(self, audience: str) -> Notifications:
+        """The list as ``audience`` may count it by category.
+
+        The public's count of protected-identity members whose data was shown is a cell of a
+        breakdown (shown as 1-4, docs/disclosure.md); a table of categories with its own row
+        for them would state it exactly beside the total of the list. So for the public each
+        such member is counted under the category their exposure gives without protected
+        identity, and the category itself is left out. Other audiences get the list unchanged.
+        """
+        if Audience.parse(audience) is not Audience.PUBLIC:
+            return self
+        return Notifications(self.people.with_columns(message_category=_category(protected=False)), True)
 
     def by_category(self) -> pl.DataFrame:
         """People per message category and certainty: message_category, certainty, n_people (every category)."""
-        grid = pl.DataFrame({"message_category": list(MESSAGE_CATEGORIES)}).join(
+        categories = [c for c in MESSAGE_CATEGORIES if not (self.protected_folded and c == "protected_identity")]
+        grid = pl.DataFrame({"message_category": categories}).join(
             pl.DataFrame({"certainty": ["certain", "possible"]}), how="cross"
         )
         counts = self.people.group_by("message_category", "certainty").agg(n_people=pl.len())
@@ -106,6 +126,29 @@ class Notifications:
             .with_columns(pl.col("n_people").fill_null(0).cast(pl.Int64))
             .sort(pl.col("message_category").replace_strict(order, return_dtype=pl.Int64), "certainty")
         )
+
+
+def _category(*, protected: bool) -> pl.Expr:
+    """The most urgent message category of a row of the list; ``protected``: protected identity has its own."""
+    roles = pl.col("roles")
+    exposed = pl.col("exposed").is_not_null()
+    first = pl.when(pl.col("protected_identity") & exposed if protected else pl.lit(False))
+    return (
+        first.then(pl.lit("protected_identity"))
+        .when(roles.str.contains("account owner") & pl.col("changed").is_not_null())
+        .then(pl.lit("changed_by_other"))
+        .when(roles.str.contains("account owner") & pl.col("interests").is_not_null())
+        .then(pl.lit("interests_changed"))
+        .when(pl.col("exposed").str.contains("personnummer") & roles.str.contains("owner"))
+        .then(pl.lit("identity_data_shown"))
+        .when(roles.str.contains("co-applicant"))
+        .then(pl.lit("co_applicant_shown"))
+        .when(roles.str.contains("acted"))
+        .then(pl.lit("acted_in_other_account"))
+        .when(exposed)
+        .then(pl.lit("name_shown"))
+        .otherwise(pl.lit("account_bound"))
+    )
 
 
 def _joined(col: str) -> pl.Expr:
@@ -259,26 +302,8 @@ def notification_list(exposure: Exposure, changes: ChangeLog, allocation: Alloca
             pl.col("exposed", "changed", "interests", "acted", "sessions", "possible_sessions").replace("", None)
         )
     )
-    roles = pl.col("roles")
-    category = (
-        pl.when(pl.col("protected_identity") & pl.col("exposed").is_not_null())
-        .then(pl.lit("protected_identity"))
-        .when(roles.str.contains("account owner") & pl.col("changed").is_not_null())
-        .then(pl.lit("changed_by_other"))
-        .when(roles.str.contains("account owner") & pl.col("interests").is_not_null())
-        .then(pl.lit("interests_changed"))
-        .when(pl.col("exposed").str.contains("personnummer") & roles.str.contains("owner"))
-        .then(pl.lit("identity_data_shown"))
-        .when(roles.str.contains("co-applicant"))
-        .then(pl.lit("co_applicant_shown"))
-        .when(roles.str.contains("acted"))
-        .then(pl.lit("acted_in_other_account"))
-        .when(pl.col("exposed").is_not_null())
-        .then(pl.lit("name_shown"))
-        .otherwise(pl.lit("account_bound"))
-    )
     people = people.with_columns(
-        message_category=category,
+        message_category=_category(protected=True),
         certainty=pl.when("certain").then(pl.lit("certain")).otherwise(pl.lit("possible")),
     )
     order = {c: i for i, c in enumerate(MESSAGE_CATEGORIES)}

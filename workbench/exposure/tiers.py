@@ -343,8 +343,12 @@ class Exposure:
         )
 
     def protected(self) -> pl.DataFrame:
-        """Protected-identity members whose data was (or may have been) shown: fields, when, distinct viewers."""
-        return self.accounts().filter("protected_identity").drop("protected_identity")
+        """Protected-identity members whose data was (or may have been) shown: fields, when, distinct viewers.
+
+        ``protected_identity`` (true on every row) stays, so that their number is a breakdown
+        by it and the public sees it as the findings record it (1-4, docs/disclosure.md).
+        """
+        return self.accounts().filter("protected_identity")
 
 
 def _with_fields(views: pl.DataFrame) -> pl.DataFrame:

@@ -201,6 +201,16 @@ def _row(milestone: str, kind: str, time: datetime | None, source: str, offsets:
     }
 
 
+def _source(name: str, offsets: pl.DataFrame, clock: str) -> str:
+    """Where a milestone comes from, and whether its time was moved onto the web clock.
+
+    "support mail (corrected)" only when the mail clock was estimated: a clock without pairs
+    leaves its times as logged (:func:`clocks.offset_of`), and the timeline must not call them corrected.
+    """
+    known = offsets.filter(pl.col("source") == clock)["offset_seconds"].drop_nulls().len() > 0
+    return f"{name} (corrected)" if known else f"{name} (not corrected: its clock is unknown)"
+
+
 def milestones(
     window: pl.DataFrame, mismatched: pl.DataFrame, reports: pl.DataFrame, offsets: pl.DataFrame
 ) -> pl.DataFrame:
@@ -225,13 +235,22 @@ def milestones(
         rows.append(_row("first mismatched session", "mismatch", onset, "web log", offsets, clocks.REFERENCE))
     for i, t in enumerate(reports.sort("reported_at")["reported_at"].to_list()):
         name = "first fault report" if i == 0 else f"fault report {i + 1}"
-        rows.append(_row(name, "report", t, "support mail (corrected)", offsets, "mail"))
+        rows.append(_row(name, "report", t, _source("support mail", offsets, "mail"), offsets, "mail"))
     for column, name in (
         ("login_disabled_at", "login disabled"),
         ("fix_deployed_at", "fix deployed"),
         ("login_enabled_at", "login re-enabled"),
     ):
-        rows.append(_row(name, "action", logged(column), "incident log (corrected)", offsets, "incident log"))
+        rows.append(
+            _row(
+                name,
+                "action",
+                logged(column),
+                _source("incident log", offsets, "incident log"),
+                offsets,
+                "incident log",
+            )
+        )
     frame = pl.DataFrame(rows, schema=MILESTONE_SCHEMA).drop_nulls("time")
     return frame.sort("time", maintain_order=True)
 

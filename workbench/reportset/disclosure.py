@@ -32,9 +32,11 @@ if TYPE_CHECKING:
 
 __all__ = ["SHOWN_PARAMETERS", "LeakError", "check_set", "leak_check", "shared_identifiers", "shown_parameters"]
 
-# Set by `workbench report` itself, or settings the reports state anyway (the zone of every
-# time shown, the period and districts every table is cut to).
-SHOWN_PARAMETERS = frozenset({"case_url", "audience", "out_dir", "timezone", "period_start", "period_end", "districts"})
+# Set by `workbench report` itself, or settings the reports state anyway (the language they are
+# written in, the zone of every time shown, the period and districts every table is cut to).
+SHOWN_PARAMETERS = frozenset(
+    {"case_url", "audience", "language", "out_dir", "timezone", "period_start", "period_end", "districts"}
+)
 _NOUNS = {"extra_report_phrases": ("extra phrase", "extra phrases")}
 _PACKAGE = Path(__file__).resolve().parents[1]
 

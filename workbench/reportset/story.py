@@ -23,7 +23,7 @@ from typing import Any
 from ..i18n import current_language, messages, translate
 from ..markup import markdown_text
 from ..values import format_value, format_when, is_unknown, unknown_reason
-from ..wording import KEY_FIGURES, how_to_read, say
+from ..wording import KEY_FIGURES, how_to_read, say, singular_after_one
 
 __all__ = [
     "STORY",
@@ -71,6 +71,16 @@ STORY: tuple[tuple[str, str, str], ...] = (
 )
 
 
+# A sentence whose figures stand on a clock the evidence could not set against the web's: the
+# uncertainties it is read with, and what it then adds ("…: unknown by how much, because …").
+CAVEATS: dict[str, tuple[tuple[str, ...], str]] = {
+    "story_contain": (
+        ("time_to_detect_uncertainty_minutes", "time_to_contain_uncertainty_minutes"),
+        "story_clock_unknown",
+    ),
+}
+
+
 def _is_time(value: Any) -> bool:
     return isinstance(value, str) and len(value) >= 20 and value[10:11] == "T" and value[-6:-5] in "+-"
 
@@ -100,6 +110,8 @@ def _sentence(question: str, key: str, prefix: str, findings: Mapping[str, Mappi
     asked = say(question, lang)
     for literal, field, _, _ in string.Formatter().parse(messages(lang)[key]):
         if literal:
+            if parts and isinstance(parts[-1], Figure) and parts[-1].text == "1":
+                literal = singular_after_one("1" + literal, lang)[1:]  # "1 profile field on 1 account"
             parts.append(literal)
         if field is None:
             continue
@@ -111,6 +123,12 @@ def _sentence(question: str, key: str, prefix: str, findings: Mapping[str, Mappi
             text = say("story_unknown", lang, question=asked, reason=unknown_reason(entry["value"]))
             return Sentence(asked, (text,), unanswered=True)
         parts.append(Figure(notebook, field, figure_text(entry["value"], field, lang)))
+    uncertainties, caveat = CAVEATS.get(key, ((), ""))
+    for name in uncertainties:
+        found = _lookup(name, prefix, findings)
+        if found is not None and is_unknown(found[1]["value"]):
+            parts.append(" " + say(caveat, lang, reason=unknown_reason(found[1]["value"])))
+            break
     return Sentence(asked, tuple(parts))
 
 
