@@ -23,6 +23,7 @@ GROUPS = {
         "test_notebook_03.py",
         "test_one_run_many_audiences.py",
         "test_one_run_many_languages.py",
+        "test_outside_case2.py",
         "test_prose_numbers.py",
         "test_reader_check.py",
         "test_report_reading.py",
