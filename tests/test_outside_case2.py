@@ -59,7 +59,7 @@ category "protected_identity 1") beside the findings that show it as 1–4; the 
 called mail times "corrected" that stayed on an unknown clock, and the summary stated "8 min
 after it began" without saying that clock was unknown; the Swedish summary said "holds on this
 evidence" and the notification table "certain"; the public provenance withheld the `language`
-parameter as free text. Two defects are left as strict xfails (see their reasons).
+parameter as free text. One defect, in notebook 03's verdict, is left as a strict xfail (see its reason).
 """
 
 from __future__ import annotations
@@ -318,18 +318,21 @@ def test_certainty_of_a_notification_reads_in_swedish():
     assert value_label("certainty", "certain") == "certain"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the public fields table/chart of notebook 02 gives the protected-identity count by difference: "
-    "accounts shown personnummer (2) minus accounts shown address (1) = 1, beside findings that say 1–4",
-)
 def test_public_fields_shown_do_not_give_away_the_protected_identity_count(exposure):
-    from workbench.audience import fit
+    # The address fields are hidden on protected members' pages: accounts shown the personnummer
+    # (2) minus accounts shown the address (1) gave the protected count, 1, beside findings of 1–4.
+    import json as _json
 
-    public = fit(exposure.exposure.fields(), "public", counts=["n_accounts", "n_accounts_max"])
-    shown = dict(zip(public["field"], public["n_accounts"], strict=True))
-    pinned = {shown["personnummer"] - shown[f] for f in ("address", "postal_code", "city")} - {0}
-    assert not pinned & {1, 2, 3, 4}
+    from workbench.audience import fit
+    from workbench.widgets.exposure_charts import fields_exposed_chart
+
+    whole = dict(exposure.exposure.fields().select("field", "n_accounts").iter_rows())
+    assert whole["personnummer"] - whole["address"] == 1  # what the public could work out
+    public = fit(exposure.exposure.fields("public"), "public", counts=["n_accounts", "n_accounts_max"])
+    shown = dict(public.select("field", "n_accounts").iter_rows())
+    assert shown["personnummer"] == 2 and [shown[f] for f in ("address", "postal_code", "city")] == [None] * 3
+    spec = _json.dumps(fields_exposed_chart(public).to_dict())
+    assert spec.count('"note": "[suppressed]"') == 3  # each withheld row says so in the chart
 
 
 def test_summary_says_the_response_times_stand_on_an_unknown_clock():

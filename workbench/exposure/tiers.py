@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from ..audience import Audience
 from ..evidence import PII, PROFILE_FIELDS, page_fields
 from ..queries import run
+from ..suppression import THRESHOLD
 from ..values import Bounds
 from .binding import SessionBinding
 from .changes import ChangeLog
@@ -308,8 +310,15 @@ class Exposure:
             "protected_identity",
         ).sort("tier", "account_id", descending=[True, False])
 
-    def fields(self) -> pl.DataFrame:
-        """Accounts per field shown to another person: field, n_accounts (proven), n_accounts_max."""
+    def fields(self, audience: str = "investigator") -> pl.DataFrame:
+        """Accounts per field shown to another person: field, n_accounts (proven), n_accounts_max.
+
+        The address fields are hidden on the pages of members with protected identity, so their
+        counts fall short of the other fields' by protected accounts. For the public, where the
+        protected accounts shown a page that would otherwise show their address number 1 to 4
+        (their count is published as 1–4, docs/disclosure.md), the address fields' counts of that
+        column are withheld (null): with them, a difference of two bars would give the number.
+        """
 
         def per_field(views: pl.DataFrame, name: str) -> pl.DataFrame:
             return (
@@ -320,12 +329,22 @@ class Exposure:
             )
 
         grid = pl.DataFrame({"field": list(PROFILE_FIELDS)})
-        return (
+        frame = (
             grid.join(per_field(self.views.filter("certain"), "n_accounts"), on="field", how="left")
             .join(per_field(self.views, "n_accounts_max"), on="field", how="left")
             .with_columns(pl.col("n_accounts", "n_accounts_max").fill_null(0).cast(pl.Int64))
             .sort(pl.col("field").replace_strict(_FIELD_ORDER, return_dtype=pl.Int64))
         )
+        if Audience.parse(audience) is not Audience.PUBLIC:
+            return frame
+        paths = self.views["path"].unique().to_list()
+        address_pages = [p for p in paths if set(page_fields(p)) & set(ADDRESS_FIELDS)]
+        hidden = self.views.filter(pl.col("protected_identity") & pl.col("path").is_in(address_pages))
+        for column, views in (("n_accounts", hidden.filter("certain")), ("n_accounts_max", hidden)):
+            if 0 < views["account_id"].n_unique() < THRESHOLD:
+                withheld = pl.when(pl.col("field").is_in(ADDRESS_FIELDS)).then(None).otherwise(pl.col(column))
+                frame = frame.with_columns(withheld.alias(column))
+        return frame
 
     def fields_by_page(self) -> pl.DataFrame:
         """Pages shown to another person by page type: page, fields, n_views, n_accounts (proven views)."""

@@ -77,7 +77,15 @@ def fields_exposed_chart(fields: pl.DataFrame, *, title: str | None = None) -> a
         .encode(y=y, x=alt.X("n_accounts:Q", title=chart_text("accounts")), tooltip=tooltip)
     )
     ticks = alt.Chart(data).mark_tick(color="black", thickness=2).encode(y=y, x="n_accounts_max:Q", tooltip=tooltip)
-    return (bars + ticks).properties(title=title, width=520, height=22 * max(len(order), 1))
+    layers = bars + ticks
+    # A withheld count (the public's address fields, Exposure.fields) is a gap: say so on its row.
+    gaps = data.filter(pl.col("n_accounts").is_null() | pl.col("n_accounts_max").is_null())
+    if gaps.height:
+        marker = gaps.select("field").with_columns(note=pl.lit(say("hidden_marker")))
+        layers += (
+            alt.Chart(marker).mark_text(align="left", dx=4, color="#555").encode(y=y, x=alt.value(0), text="note:N")
+        )
+    return layers.properties(title=title, width=520, height=22 * max(len(order), 1))
 
 
 def changes_over_time(per_period: pl.DataFrame, *, timezone: str = DISPLAY_TZ, title: str | None = None) -> alt.Chart:
