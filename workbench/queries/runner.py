@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -25,7 +25,7 @@ from ..errors import UnknownNameError, WorkbenchError
 from ..evidence import PII, polars_dtype
 from .registry import REQUIRED, FromQuery, Query, QueryParameterError, get
 
-__all__ = ["DIALECTS", "column_tags", "conform", "describe", "dialect", "last_params", "run"]
+__all__ = ["DIALECTS", "column_tags", "conform", "describe", "dialect", "last_params", "run", "run_parts"]
 
 # query name -> the parameters given to its latest run in this process (coerced), for provenance.
 _LAST_GIVEN: dict[str, dict[str, Any]] = {}
@@ -163,16 +163,47 @@ def run(name: str, case: CaseLike, **params: Any) -> pl.DataFrame:
     """
     q = get(name)
     values = q.bind(params)
+    _remember(q, params, values)
+    with _connect(case) as conn:
+        return _execute_recorded(q, values, conn)
+
+
+def run_parts(name: str, case: CaseLike, parts: Iterable[Mapping[str, Any]], **params: Any) -> Iterator[pl.DataFrame]:
+    """Run query ``name`` once per part, on one connection, and yield each part's frame in turn.
+
+    Each part's parameters (e.g. ``{"period_start": ..., "district": "Farsta"}``) override
+    ``params``. For a result too large to hold at once whose parts are read one after another
+    (the replay's queue rows, a (year, district) at a time). Each part's run is journalled with
+    its own parameters; the provenance findings cite (:func:`last_params`) is that of
+    ``run(name, case, **params)``, the query the parts together answer.
+    """
+    q = get(name)
+    _remember(q, params, q.bind(params))  # now, not when the first part is asked for
+    return _run_each(q, case, parts, params)
+
+
+def _run_each(
+    q: Query, case: CaseLike, parts: Iterable[Mapping[str, Any]], params: Mapping[str, Any]
+) -> Iterator[pl.DataFrame]:
+    with _connect(case) as conn:
+        for part in parts:
+            yield _execute_recorded(q, q.bind({**params, **part}), conn)
+
+
+def _remember(q: Query, params: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    """Keep the parameters given explicitly to a run of ``q`` for :func:`last_params`."""
     given = {k: values[k] for k, v in params.items() if v is not None and k in values}
     if _LAST_GIVEN.setdefault(q.name, given) != given:
         _VARIED.add(q.name)
         _LAST_GIVEN[q.name] = given
-    with _connect(case) as conn:
-        frame = _execute(q, values, conn, {})
-        from ..notes.record import record_query
 
-        record_query(conn, q.name, values, frame)  # only where the case has a notes database
-        return frame
+
+def _execute_recorded(q: Query, values: dict[str, Any], conn: sa.Connection) -> pl.DataFrame:
+    frame = _execute(q, values, conn, {})
+    from ..notes.record import record_query
+
+    record_query(conn, q.name, values, frame)  # only where the case has a notes database
+    return frame
 
 
 def last_params(name: str) -> tuple[dict[str, Any], bool] | None:
