@@ -58,7 +58,7 @@ def table(data: list[dict]) -> str:
         return "–" if v is None else f"{v:,.2f}" if v < 100 else f"{v:,.0f}"
 
     head = ["scale", "evidence rows", *(f"{label} (µs/row)" for label in STEPS.values()), "all steps (µs/row)"]
-    head += ["CPU", "wall", "peak RSS"]
+    head += ["CPU (finished steps)", "wall", "peak RSS (finished steps)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in data:
         cells = [r["scale"], f"{r['evidence_rows']:,}", *(cell(r[s]) for s in STEPS), cell(r["all_cpu_us"])]
