@@ -175,3 +175,15 @@ def test_the_replay_read_part_by_part_equals_the_one_with_every_queue_row_loaded
     assert a.allocations.equals(replay_allocations(in_period, partition_by=()).allocations)
     assert a.allocations["listing_id"].to_list() == [100, 101, 102, 103]
     assert last_params("allocation_queues") == ({"period_start": start, "period_end": end}, True)
+
+
+def test_too_few_permutations_for_the_caseworkers_are_refused_before_the_replay(monkeypatch):
+    """National has 400 caseworkers: 20,000 permutations cannot reach alpha there, and notebook 03 used
+    to find out only after replaying every allocation (16 minutes at national)."""
+    from workbench.errors import WorkbenchError
+    from workbench.fairness import review as review_module
+
+    evidence = _two_years_two_districts().evidence()  # contracts of one caseworker
+    monkeypatch.setattr(review_module, "replay_allocations", lambda *a, **k: pytest.fail("replayed first"))
+    with pytest.raises(WorkbenchError, match=r"permutations=50 cannot .* alpha=0\.01 for 1 caseworkers"):
+        review_module.review_evidence(evidence, pl.DataFrame(), permutations=50)
