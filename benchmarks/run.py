@@ -330,8 +330,18 @@ def bench_end_to_end(scale: str, out: Path) -> dict:
     import bench_truth
 
     demo = out / "demo"
+    result["evidence_rows"] = evidence_rows(demo / "case")  # for the cost per row (cost_per_row.py)
     result["truth"] = bench_truth.check_findings(demo / "case", demo / "reports" / "investigator")
     return result
+
+
+def evidence_rows(case: Path) -> int:
+    """Rows in a generated case's ``evidence/`` (Parquet: from the files' footers; CSV: parsed)."""
+    import polars as pl
+
+    scan = {".parquet": pl.scan_parquet, ".csv": pl.scan_csv}
+    files = sorted(f for f in (case / "evidence").iterdir() if f.suffix in scan)
+    return sum(scan[f.suffix](f).select(pl.len()).collect().item() for f in files)
 
 
 def _verdict_end_to_end(scale: str, r: dict) -> list[str]:

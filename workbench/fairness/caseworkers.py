@@ -290,6 +290,17 @@ def wilson_interval(x: pl.Expr, n: pl.Expr, z: float = 1.96) -> tuple[pl.Expr, p
     return low, high
 
 
+def check_permutations(permutations: int, caseworkers: int, alpha: float) -> None:
+    """Refuse ``permutations`` whose Holm-corrected floor (:func:`p_floor`) for ``caseworkers`` does not reach ``alpha``."""
+    _, floor = p_floor(permutations, caseworkers)
+    if caseworkers and floor >= alpha:
+        need = math.ceil(caseworkers / alpha)
+        raise WorkbenchError(
+            f"permutations={permutations} cannot give a Holm-corrected p below alpha={alpha} for {caseworkers} "
+            f"caseworkers (the floor is {floor:.3g}); use permutations >= {need}"
+        )
+
+
 def review_caseworkers(
     allocations: pl.DataFrame,
     *,
@@ -306,14 +317,7 @@ def review_caseworkers(
     effect reaches the minimum.
     """
     cells = strata_cells(allocations)
-    m = cells["handler_id"].n_unique()
-    _, floor = p_floor(permutations, m)
-    if m and floor >= alpha:
-        need = math.ceil(m / alpha)
-        raise WorkbenchError(
-            f"permutations={permutations} cannot give a Holm-corrected p below alpha={alpha} for {m} caseworkers "
-            f"(the floor is {floor:.3g}); use permutations >= {need}"
-        )
+    check_permutations(permutations, cells["handler_id"].n_unique(), alpha)
     per = cells.group_by("handler_id").agg(
         n_allocations=pl.col("n").sum(),
         n_unexplained=pl.col("x").sum(),

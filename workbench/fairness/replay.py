@@ -36,6 +36,7 @@ from .snapshot import (
     PARTITION_BY,
     RECORDED,
     AllocationEvidence,
+    QueueReader,
     candidates,
     member_facts,
     pair_decisions,
@@ -95,11 +96,13 @@ def load_allocation_evidence(
 
     ``districts`` (e.g. ``["Södermalm", "Farsta"]``) limits the replay to listings there;
     ``withdrawals=True`` also reads members' own withdrawals (only the withdrawal block needs them).
+    The queue rows are not read here: the replay reads them a (year, district) part at a time
+    (:class:`workbench.fairness.snapshot.QueueReader`).
     """
     period = {"period_start": period_start, "period_end": period_end}
     return AllocationEvidence(
         listings=run("allocated_listings", case),
-        queues=run("allocation_queues", case, **period),
+        queues=QueueReader(case, _as_date(period_start), _as_date(period_end)),  # read a part at a time
         members=run("queue_members", case),
         fees=run("fee_standing", case),
         decisions=run("allocation_decisions", case, **period),

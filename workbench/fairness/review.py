@@ -20,7 +20,7 @@ from ..errors import WorkbenchError
 from ..i18n import translate
 from ..notes.reviews import read_annotations
 from ..queries import run
-from .caseworkers import MIN_EFFECT, p_floor, review_caseworkers
+from .caseworkers import MIN_EFFECT, check_permutations, p_floor, review_caseworkers
 from .fakes import fake_profiles
 from .groups import group_view
 from .mde import MDE_CEILING, judge, minimum_detectable_effects, power_statement
@@ -32,6 +32,7 @@ from .replay import (
     load_allocation_evidence,
     replay_allocations,
 )
+from .snapshot import selected
 
 if TYPE_CHECKING:
     from ..case import CaseLike
@@ -333,6 +334,8 @@ def review_evidence(
     mde_ceiling: float = MDE_CEILING,
 ) -> FairnessReview:
     """:func:`review_fairness` on evidence already loaded (``login_ips``: the ``login_ips`` query's rows)."""
+    # the caseworkers tested are those of the contracts replayed: refuse too few permutations before the replay
+    check_permutations(permutations, selected(evidence)["handler_id"].n_unique(), alpha)
     result = replay_allocations(evidence, block_after=block_after)
     allocations = result.allocations
     if allocations.is_empty() and evidence.listings.height:  # contracts, but none in the period chosen

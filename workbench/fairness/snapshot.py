@@ -6,24 +6,37 @@ the same in every listing). So :func:`partitions` cuts the period's listings by 
 year, district) and hands each part's queue rows over separately: the replay builds the
 wide candidate frame (:func:`candidates`) for one part at a time, and its memory is bounded
 by the largest part, not by every queue row of the period at once.
+
+Read from a case, the queue rows are not loaded at all until then: the evidence holds a
+:class:`QueueReader`, and each part's rows are read by a query of their own (the
+``allocation_queues`` query for the part's closing days and district), so at most one
+part's queue rows are held.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 
 from ..errors import WorkbenchError
-from ..evidence import ENUMS
+from ..evidence import ENUMS, polars_dtype
+from ..queries import get, run_parts
 from . import queue_model
+
+if TYPE_CHECKING:
+    from ..case import CaseLike
 
 __all__ = [
     "PARTITION_BY",
+    "QUEUE_QUERY",
     "RECORDED",
     "AllocationEvidence",
+    "QueueReader",
     "candidates",
     "member_facts",
     "pair_decisions",
@@ -39,16 +52,67 @@ PARTITION_BY: tuple[str, ...] = ("year", "district")
 """What the replay ranks one part at a time: listings closing in one year in one district."""
 
 
+QUEUE_QUERY = "allocation_queues"
+"""The query a :class:`QueueReader` reads each part's queue rows with."""
+
+
+@dataclass(frozen=True)
+class QueueReader:
+    """The period's queue rows, left in the case: read a part at a time by :func:`partitions`.
+
+    ``case`` is a case, engine or URL; ``period_start`` and ``period_end`` those the evidence
+    was loaded for (findings cite :data:`QUEUE_QUERY` with them, whatever the parts).
+    """
+
+    case: CaseLike
+    period_start: date | None = None
+    period_end: date | None = None
+
+    def read(self, parts: Sequence[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+        """The queue rows of each part's listings in turn (frames of :func:`selected` rows), one query each.
+
+        A part is queried for its first to last closing day and, when it lies in one district,
+        that district; the rows are then kept to its own listings, so any cut gives exactly
+        them (one by year and district reads no other row).
+        """
+        params = ({**_span(part), "district": _district(part)} for part in parts)
+        frames = run_parts(QUEUE_QUERY, self.case, params, period_start=self.period_start, period_end=self.period_end)
+        for part, rows in zip(parts, frames, strict=True):
+            yield rows.filter(pl.col("listing_id").is_in(part["listing_id"].implode()))
+
+    def rows(self, listings: pl.DataFrame) -> pl.DataFrame:
+        """The queue rows of ``listings`` at once (an empty frame of the query's columns for none)."""
+        if listings.is_empty():  # no query to run; the provenance is still the period's
+            for _ in run_parts(QUEUE_QUERY, self.case, (), period_start=self.period_start, period_end=self.period_end):
+                pass
+            q = get(QUEUE_QUERY)
+            stmt = q.build(**q.bind({}))
+            return pl.DataFrame(schema={c.name: polars_dtype(c.type) for c in stmt.selected_columns})
+        return next(self.read([listings]))
+
+
+def _span(part: pl.DataFrame) -> dict[str, Any]:
+    days = part["closes_at"].dt.date()
+    return {"period_start": days.min(), "period_end": days.max()}
+
+
+def _district(part: pl.DataFrame) -> str | None:
+    districts = part["district"].unique()
+    return districts[0] if districts.len() == 1 else None
+
+
 @dataclass(frozen=True)
 class AllocationEvidence:
     """The evidence a replay reads, one frame per fairness query.
 
     ``listings`` holds every contract (the housed rule looks outside the period);
-    ``queues`` and ``decisions`` only the period's listings.
+    ``queues`` and ``decisions`` only the period's listings. ``queues`` is a frame, or a
+    :class:`QueueReader` that reads them from the case a part at a time
+    (:func:`workbench.fairness.load_allocation_evidence` gives one).
     """
 
     listings: pl.DataFrame
-    queues: pl.DataFrame
+    queues: pl.DataFrame | QueueReader
     members: pl.DataFrame
     fees: pl.DataFrame
     decisions: pl.DataFrame
@@ -142,7 +206,10 @@ def candidates(
     (:func:`pair_decisions`) narrow it to one part (:func:`partitions`); None: the whole period.
     """
     members = member_facts(evidence) if members is None else members
-    listings = (selected(evidence) if listings is None else listings).select(
+    listings = selected(evidence) if listings is None else listings
+    if queues is None:
+        queues = evidence.queues.rows(listings) if isinstance(evidence.queues, QueueReader) else evidence.queues
+    listings = listings.select(
         "listing_id",
         "published_at",
         "closes_at",
@@ -150,7 +217,6 @@ def candidates(
         pl.col("kind").cast(_KIND),
         pl.col("income_rule").cast(_INCOME_RULE),
     )
-    queues = evidence.queues if queues is None else queues
     if "_member" in queues.columns:  # each row's member by position (partitions()): no hash table per part
         queues = pl.concat([queues.drop("_member"), members.drop("applicant_id")[queues["_member"]]], how="horizontal")
     else:
@@ -183,21 +249,26 @@ def candidates(
 
 def partitions(
     listings: pl.DataFrame,
-    queues: pl.DataFrame,
+    queues: pl.DataFrame | QueueReader,
     by: tuple[str, ...] = PARTITION_BY,
     members: pl.DataFrame | None = None,
 ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
     """The selected ``listings`` cut by ``by`` ("year": of closing; or any listing column), each with its queue rows.
 
-    The queue rows are put in part order by one join (one narrow copy) and handed out as
-    slices of it, so no part is copied again. Parts come in order of their keys. With
-    ``members`` (:func:`member_facts`), each row also gets ``_member``, its member's row
-    there (null: none), which :func:`candidates` reads instead of joining every part.
+    From a :class:`QueueReader`, each part's queue rows are read when the part is reached.
+    From a frame, they are put in part order by one join (one narrow copy) and handed out as
+    slices of it, so no part is copied again. Parts come in order of their keys, each with its
+    rows in listing order. With ``members`` (:func:`member_facts`), each row also gets
+    ``_member``, its member's row there (null: none), which :func:`candidates` reads instead
+    of joining every part.
     """
     keys = [pl.col("closes_at").dt.year().alias("year") if k == "year" else pl.col(k) for k in by]
     parted = listings.with_columns(
         _part=pl.struct(keys).rank("dense").cast(pl.Int64) if by else pl.lit(1, pl.Int64)
     ).sort("_part", "listing_id")
+    if isinstance(queues, QueueReader):
+        yield from _read_parts(parted, queues, members)
+        return
     plan = parted.select("listing_id", "_part").lazy().join(queues.lazy(), on="listing_id", maintain_order="left")
     if members is not None:
         index = members.select("applicant_id").with_row_index("_member").lazy()
@@ -209,3 +280,50 @@ def partitions(
         n = sizes.get(part[0], 0)
         yield frame.drop("_part"), rows.slice(offset, n).drop("_part")
         offset += n
+
+
+def _read_parts(
+    parted: pl.DataFrame, reader: QueueReader, members: pl.DataFrame | None
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    """:func:`partitions` from a reader: each part's rows read in turn, each row's member found in :class:`_MemberRows`."""
+    frames = [f.drop("_part") for f in parted.partition_by("_part", maintain_order=True)]
+    rows_of = None if members is None else _MemberRows(members["applicant_id"])
+    for part, rows in zip(frames, reader.read(frames), strict=True):
+        yield part, rows if rows_of is None else rows.with_columns(_member=rows_of(rows["applicant_id"]))
+
+
+class _MemberRows:
+    """Each applicant id's row in the members, built once so that no part joins every member.
+
+    Ids are integers spread over a range a few times the members' number, so a table over
+    that range (4 bytes an id) finds a row in one step; ids spread wider are found by binary search.
+    """
+
+    _SPREAD = 32  # largest range, as a multiple of the members, given a table
+
+    def __init__(self, ids: pl.Series) -> None:
+        present = ids.drop_nulls()
+        self.low = int(present.min()) if present.len() else 0  # type: ignore[arg-type]
+        span = int(present.max()) - self.low + 1 if present.len() else 1  # type: ignore[arg-type]
+        rows = np.flatnonzero(ids.is_not_null().to_numpy())
+        values = present.to_numpy()
+        self.table: np.ndarray | None = None
+        if span <= self._SPREAD * max(len(values), 1):
+            self.table = np.full(span, -1, np.int32)
+            self.table[(values - self.low)[::-1]] = rows[::-1]  # a repeated id (a key: none) gets its first row
+        else:
+            order = np.argsort(values, kind="stable")
+            self.sorted, self.rows = values[order], rows[order]
+
+    def __call__(self, ids: pl.Series) -> pl.Series:
+        """The row of each of ``ids`` (null: not a member), as ``_member``."""
+        wanted = ids.fill_null(self.low - 1).to_numpy()
+        if self.table is not None:
+            at = wanted - self.low
+            inside = (at >= 0) & (at < len(self.table))
+            found = np.where(inside, self.table[np.where(inside, at, 0)], -1)
+        else:  # ids spread wide (never empty here: no members gives a table)
+            at = np.minimum(np.searchsorted(self.sorted, wanted), len(self.sorted) - 1)
+            found = np.where(self.sorted[at] == wanted, self.rows[at], -1)
+        out = pl.Series("_member", found)
+        return out.set(out < 0, None).cast(pl.UInt32)

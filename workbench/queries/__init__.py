@@ -21,7 +21,7 @@ from .registry import (
     query,
     register,
 )
-from .runner import DIALECTS, column_tags, describe, dialect, last_params, run
+from .runner import DIALECTS, column_tags, describe, dialect, last_params, run, run_parts
 
 __all__ = [
     "DIALECTS",
@@ -40,4 +40,5 @@ __all__ = [
     "query",
     "register",
     "run",
+    "run_parts",
 ]

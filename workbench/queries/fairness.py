@@ -68,12 +68,15 @@ def _in_period(column: sa.ColumnElement, start: date | None, end: date | None) -
     return conditions
 
 
-def _contracted_in_period(start: date | None, end: date | None) -> sa.Select:
-    """Listing ids with a contract whose listing closed in the period."""
+def _contracted_in_period(start: date | None, end: date | None, district: str | None = None) -> sa.Select:
+    """Listing ids with a contract whose listing closed in the period (and lies in ``district``, if given)."""
+    where = _in_period(_LISTINGS.c.closes_at, start, end)
+    if district is not None:
+        where.append(_LISTINGS.c.district == district)
     return (
         sa.select(_LISTINGS.c.listing_id)
         .join(_CONTRACTS, _CONTRACTS.c.listing_id == _LISTINGS.c.listing_id)
-        .where(*_in_period(_LISTINGS.c.closes_at, start, end))
+        .where(*where)
     )
 
 
@@ -109,17 +112,21 @@ def allocated_listings(period_start: date | None, period_end: date | None) -> sa
 @query(
     domain=DOMAIN,
     description="Each allocated listing's queue when it closed: interests registered by then and not withdrawn.",
-    params=PERIOD,
+    params=(
+        *PERIOD,
+        Param("district", str, None, "Only listings in this district, e.g. Farsta; None: every district"),
+    ),
     sort=("listing_id", "applicant_id"),
 )
-def allocation_queues(period_start: date | None, period_end: date | None) -> sa.Select:
+def allocation_queues(period_start: date | None, period_end: date | None, district: str | None) -> sa.Select:
     """Interests in the queue snapshot of every listing that ended in a contract.
 
     An interest is in the snapshot when it was registered at or before ``closes_at`` and
-    not withdrawn by then (``withdrawn_at`` null or after ``closes_at``).
+    not withdrawn by then (``withdrawn_at`` null or after ``closes_at``). The replay reads it
+    one (closing year, district) part at a time (:mod:`workbench.fairness.snapshot`).
     """
     i, lst = _INTERESTS, _LISTINGS
-    allocated = _contracted_in_period(period_start, period_end).subquery("allocated")
+    allocated = _contracted_in_period(period_start, period_end, district).subquery("allocated")
     return (
         sa.select(i.c.listing_id, i.c.applicant_id, i.c.registered_at)
         .join(lst, lst.c.listing_id == i.c.listing_id)

@@ -27,7 +27,7 @@ from ..errors import UnknownNameError, WorkbenchError
 from ..evidence import PII, polars_dtype
 from .registry import REQUIRED, FromQuery, Query, QueryParameterError, get
 
-__all__ = ["DIALECTS", "column_tags", "conform", "describe", "dialect", "last_params", "prefetch", "run"]
+__all__ = ["DIALECTS", "column_tags", "conform", "describe", "dialect", "last_params", "prefetch", "run", "run_parts"]
 
 # query name -> the parameters given to its latest run in this process (coerced), for provenance.
 _LAST_GIVEN: dict[str, dict[str, Any]] = {}
@@ -239,23 +239,55 @@ def run(name: str, case: CaseLike, **params: Any) -> pl.DataFrame:
     """
     q = get(name)
     values = q.bind(params)
+    _remember(q, params, values)
+    key = _key(case, q, values) if _PREFETCHED else None
+    with _PREFETCH_LOCK:
+        future = _PREFETCHED.pop(key, None) if key is not None else None
+    frame = future.result() if future is not None and future.exception() is None else None
+    with _connect(case) as conn:
+        return _execute_recorded(q, values, conn, frame)
+
+
+def run_parts(name: str, case: CaseLike, parts: Iterable[Mapping[str, Any]], **params: Any) -> Iterator[pl.DataFrame]:
+    """Run query ``name`` once per part, on one connection, and yield each part's frame in turn.
+
+    Each part's parameters (e.g. ``{"period_start": ..., "district": "Farsta"}``) override
+    ``params``. For a result too large to hold at once whose parts are read one after another
+    (the replay's queue rows, a (year, district) at a time). Each part's run is journalled with
+    its own parameters; the provenance findings cite (:func:`last_params`) is that of
+    ``run(name, case, **params)``, the query the parts together answer.
+    """
+    q = get(name)
+    _remember(q, params, q.bind(params))  # now, not when the first part is asked for
+    return _run_each(q, case, parts, params)
+
+
+def _run_each(
+    q: Query, case: CaseLike, parts: Iterable[Mapping[str, Any]], params: Mapping[str, Any]
+) -> Iterator[pl.DataFrame]:
+    with _connect(case) as conn:
+        for part in parts:
+            yield _execute_recorded(q, q.bind({**params, **part}), conn)
+
+
+def _remember(q: Query, params: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    """Keep the parameters given explicitly to a run of ``q`` for :func:`last_params`."""
     given = {k: values[k] for k, v in params.items() if v is not None and k in values}
     if _LAST_GIVEN.setdefault(q.name, given) != given:
         _VARIED.add(q.name)
         _LAST_GIVEN[q.name] = given
-    key = _key(case, q, values) if _PREFETCHED else None
-    with _PREFETCH_LOCK:
-        future = _PREFETCHED.pop(key, None) if key is not None else None
-    with _connect(case) as conn:
-        frame = None
-        if future is not None and future.exception() is None:
-            frame = future.result()
-        if frame is None:
-            frame = _execute(q, values, conn, {})
-        from ..notes.record import record_query
 
-        record_query(conn, q.name, values, frame)  # only where the case has a notes database
-        return frame
+
+def _execute_recorded(
+    q: Query, values: dict[str, Any], conn: sa.Connection, frame: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Run ``q`` (unless ``frame`` holds its result, read in the background) and journal the run."""
+    if frame is None:
+        frame = _execute(q, values, conn, {})
+    from ..notes.record import record_query
+
+    record_query(conn, q.name, values, frame)  # only where the case has a notes database
+    return frame
 
 
 def last_params(name: str) -> tuple[dict[str, Any], bool] | None:
