@@ -191,7 +191,15 @@ class FairnessReview:
                 "{allocations_replayed} contracts to replay against queue order, so no caseworker was tested and no "
                 "claim is made about how large a fraud could have been seen."
             )
-        if self.nothing_found:
+        if self.nothing_found and self.caseworkers_too_few and not self.caseworkers_covered:
+            # "Nothing was found" would be quoted alone, though no caseworker could be judged at all
+            text = translate(
+                "**No allocation departed from queue order without a recorded exception, but no caseworker could be "
+                "judged:** each handled too few allocations for the test. All {allocations_replayed} allocations were "
+                "replayed: {allocations_in_queue_order} followed queue order and {explained_deviations} departed from "
+                "it with a recorded legitimate exception. No queue date was moved earlier and no profile looks fake. "
+            )
+        elif self.nothing_found:
             text = translate(
                 "**Nothing was found.** All {allocations_replayed} allocations were replayed: "
                 "{allocations_in_queue_order} followed queue order and {explained_deviations} departed from it "
