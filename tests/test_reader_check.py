@@ -172,6 +172,6 @@ def test_every_public_page_reads_clean(public_set):
 def test_no_page_of_any_audience_shows_a_cells_python_value(public_set):
     """A cell ending in a call (``setup()``, ``export_csv(...)``) must not print its value under the report."""
     pages = sorted(p for audience in public_set.parent.iterdir() if audience.is_dir() for p in audience.rglob("*.html"))
-    assert len(pages) == 15
+    assert len(pages) == 20  # four sets (investigator, auditor, public, public-sv) of five pages
     found = {p.relative_to(public_set.parent).as_posix(): bare_reprs(p.read_text(encoding="utf-8")) for p in pages}
     assert {page: f for page, f in found.items() if f} == {}

@@ -77,11 +77,13 @@ def check_language(language: object) -> str:
     return str(language)
 
 
-def set_language(language: str) -> str:
-    """Write this process's texts in ``language`` (a notebook's first cell after its parameters); returns it."""
+def set_language(language: str) -> None:
+    """Write this process's texts in ``language`` (a notebook's cell of its own after its parameters).
+
+    It returns nothing: as the last line of its cell, a value would be printed under every report.
+    """
     global _process_language
     _process_language = check_language(language)
-    return _process_language
 
 
 def current_language() -> str:
