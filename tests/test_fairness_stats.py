@@ -96,6 +96,30 @@ def test_too_few_permutations_to_reach_alpha_after_correction_are_refused():
         review_caseworkers(many, permutations=1000)
 
 
+def test_the_default_permutations_reach_alpha_for_any_number_of_caseworkers():
+    from workbench.fairness.caseworkers import check_permutations, p_floor, permutations_for
+
+    assert permutations_for(0, 0.01) == permutations_for(40, 0.01) == permutations_for(200, 0.01) == 20_000
+    assert permutations_for(201, 0.01) == 30_000 and permutations_for(400, 0.01) == 50_000
+    assert permutations_for(400, 0.05) == 20_000
+    for m in (1, 7, 40, 199, 200, 201, 400, 999, 4_000):
+        for alpha in (0.001, 0.01, 0.05):
+            n = permutations_for(m, alpha)
+            check_permutations(n, m, alpha)  # never refused
+            assert p_floor(n, m)[1] < alpha
+
+
+def test_notebook_03s_permutations_default_to_none_but_stay_typed_a_whole_number():
+    from pathlib import Path
+
+    from workbench.reportset.parameters import ParameterError, check_parameters
+
+    nb = Path(__file__).resolve().parents[1] / "notebooks" / "03_queue_fairness.ipynb"
+    check_parameters(nb, {"permutations": 40_000})
+    with pytest.raises(ParameterError, match="parameter permutations must be a whole number"):
+        check_parameters(nb, {"permutations": "many"})
+
+
 def test_risk_difference_is_weighted_within_strata_and_ignores_strata_worked_alone():
     effect = dict(risk_difference(strata_cells(SMALL)).select("handler_id", "effect").iter_rows())
     # Farsta 2013: 2/4 vs 1/5, weight 4*5/9; Solna 2013: 1/3 vs 0/4, weight 3*4/7

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COLUMNS",
+    "DEFAULT_PERMUTATIONS",
     "EFFECT_LABELS",
     "MIN_EFFECT",
     "NO_PEERS",
@@ -61,6 +62,7 @@ __all__ = [
     "holm",
     "p_floor",
     "permutation_p_values",
+    "permutations_for",
     "rate_band",
     "review_caseworkers",
     "risk_difference",
@@ -288,6 +290,21 @@ def wilson_interval(x: pl.Expr, n: pl.Expr, z: float = 1.96) -> tuple[pl.Expr, p
     low = pl.when(x == 0).then(0.0).otherwise((centre - half).clip(lower_bound=0.0))
     high = pl.when(x == n).then(1.0).otherwise((centre + half).clip(upper_bound=1.0))
     return low, high
+
+
+DEFAULT_PERMUTATIONS = 20_000
+
+
+def permutations_for(caseworkers: int, alpha: float) -> int:
+    """Permutations per caseworker test when none are given: 20,000, or more where ``caseworkers`` need them.
+
+    The Holm-corrected floor ``caseworkers / (permutations + 1)`` must fall below ``alpha``
+    (:func:`check_permutations`); for more caseworkers than 20,000 serve (over 200 at alpha 0.01, a
+    national case has about 400) it is the fewest that do, with a quarter more, in tens of
+    thousands: 50,000 for 400 caseworkers.
+    """
+    need = math.ceil(caseworkers / alpha)
+    return DEFAULT_PERMUTATIONS if need <= DEFAULT_PERMUTATIONS else math.ceil(need * 1.25 / 10_000) * 10_000
 
 
 def check_permutations(permutations: int, caseworkers: int, alpha: float) -> None:

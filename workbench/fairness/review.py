@@ -20,7 +20,7 @@ from ..errors import WorkbenchError
 from ..i18n import translate
 from ..notes.reviews import read_annotations
 from ..queries import run
-from .caseworkers import MIN_EFFECT, check_permutations, p_floor, review_caseworkers
+from .caseworkers import MIN_EFFECT, check_permutations, p_floor, permutations_for, review_caseworkers
 from .fakes import fake_profiles
 from .groups import group_view
 from .mde import MDE_CEILING, judge, minimum_detectable_effects, power_statement
@@ -294,7 +294,7 @@ def review_fairness(
     districts: Sequence[str] | None = None,
     alpha: float = 0.01,
     min_effect: float = MIN_EFFECT,
-    permutations: int = 20_000,
+    permutations: int | None = None,
     seed: int = 1,
     power_simulations: int = 200,
     fraud_rates: Sequence[float] = FRAUD_RATES,
@@ -305,7 +305,7 @@ def review_fairness(
     """Run the whole queue-fairness analysis on ``case`` for listings closing in the period.
 
     Parameters are notebook 03's: ``alpha`` the family-wise error rate, ``min_effect`` the
-    smallest risk difference flagged, ``permutations`` and ``seed`` for the permutation
+    smallest risk difference flagged, ``permutations`` (None: :func:`permutations_for` the caseworkers tested) and ``seed`` for the permutation
     test (and the power simulation), ``districts`` e.g. ``["Södermalm"]``, ``mde_ceiling``
     the largest minimum detectable fraud share at which a caseworker is still judged; ``notes``
     the notes database whose annotations mark allocations confirmed or dismissed (None: beside the case, if any).
@@ -334,7 +334,7 @@ def review_evidence(
     *,
     alpha: float = 0.01,
     min_effect: float = MIN_EFFECT,
-    permutations: int = 20_000,
+    permutations: int | None = None,
     seed: int = 1,
     power_simulations: int = 200,
     fraud_rates: Sequence[float] = FRAUD_RATES,
@@ -343,7 +343,9 @@ def review_evidence(
 ) -> FairnessReview:
     """:func:`review_fairness` on evidence already loaded (``login_ips``: the ``login_ips`` query's rows)."""
     # the caseworkers tested are those of the contracts replayed: refuse too few permutations before the replay
-    check_permutations(permutations, selected(evidence)["handler_id"].n_unique(), alpha)
+    tested = selected(evidence)["handler_id"].n_unique()
+    permutations = permutations_for(tested, alpha) if permutations is None else permutations
+    check_permutations(permutations, tested, alpha)
     result = replay_allocations(evidence, block_after=block_after)
     allocations = result.allocations
     if allocations.is_empty() and evidence.listings.height:  # contracts, but none in the period chosen
