@@ -257,7 +257,15 @@ _t(
     _col("time", TS, "When the page was served.", _UTC_EXAMPLE, nullable=False),
     _col("session_id", sa.String(40), "Session cookie value.", "9f2c4e1a7b3d5f60", PII.DIRECT, nullable=False),
     _col("ip", sa.String(45), "Client IP address.", "83.250.14.7", PII.DIRECT),
-    _col("path", sa.String(200), "Request path.", "/mina-sidor/profil", nullable=False),
+    _col(
+        "path",
+        sa.String(200),
+        "Request path. Each session's log is expected to hold its login page `/logga-in` and, when "
+        "the member logged out, the logout page `/logga-ut`: a session without them counts as one "
+        "whose pages are incomplete (notebook 02 then cannot rule out what it showed).",
+        "/mina-sidor/profil",
+        nullable=False,
+    ),
     _col("status", ID, "HTTP status.", 200, nullable=False),
     _col(
         "account_id", ID, "Account whose data the page rendered; null for pages that render none.", 1048213, PII.DIRECT
