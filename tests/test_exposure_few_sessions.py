@@ -128,6 +128,19 @@ def test_the_accounts_table_separates_proven_viewers_from_possible_ones_with_the
     assert bo["certain"] and bo["tier"] == 3
 
 
+def test_a_swedish_table_writes_each_possible_viewers_p_with_a_decimal_comma(review):
+    from workbench.display import show
+    from workbench.exposure import ACCOUNT_COLUMNS
+    from workbench.i18n import using
+
+    accounts = review.exposure.accounts().filter(pl.col("account_id") == BO)
+    with using("sv"):
+        page = show(accounts, "investigator", columns=ACCOUNT_COLUMNS)._repr_html_()
+    assert "2004 (p 0,25), 2005 (p 0,25)" in page and "s-david (p 0,25)" in page and "0.25" not in page
+    with using("en"):
+        assert "2004 (p 0.25), 2005 (p 0.25)" in show(accounts, "investigator", columns=ACCOUNT_COLUMNS)._repr_html_()
+
+
 def test_the_notification_list_names_possible_sessions_apart_with_their_p(review):
     people = review.notices.people
     bo = people.filter(pl.col("applicant_id") == BO).row(0, named=True)

@@ -157,11 +157,18 @@ VALUE_GROUPS = {
 """Columns whose values are the workbench's own categories, by the catalogue group (``chart.<group>``) that labels them."""
 
 
+_P_LISTS = ("possible_viewers", "possible_sessions")
+"""Columns listing ids each with its probability, ``1104 (p 0.13)`` (:func:`workbench.exposure.tiers.p_label`)."""
+_P_POINT = re.compile(r"\(p (<?\d+)\.(\d+)\)")
+
+
 def value_label(column: str, value: str) -> str:
     """A text cell as shown: a category of :data:`VALUE_GROUPS` by its label ("off-hours": "utanför arbetstid"),
     else a sentence the workbench wrote in the report's language (:func:`translate`), else the value as it is."""
     if column == "reason" and reason_kind(value) is not None:
         return reason_shown(value)  # a quarantine reason: its kind in the report's language first
+    if column in _P_LISTS and current_language() == "sv":
+        return _P_POINT.sub(r"(p \1,\2)", value)  # "1104 (p 0,13)": a decimal comma; the CSV keeps 0.13
     group = VALUE_GROUPS.get(column)
     found = messages(current_language()).get(f"chart.{group}.{value}") if group else None
     return found if isinstance(found, str) else translate(value)
