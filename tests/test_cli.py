@@ -231,7 +231,7 @@ MISTAKES = {
     "docs: --check on a missing file": (
         ["docs", "--check", "--path", "{tmp}/none.md"],
         1,
-        r"/\S+/none\.md does not exist; write it from workbench/evidence\.py with `workbench docs --path /\S+/none\.md`",
+        r"/\S+/none\.md does not exist; write it from workbench/evidence/tables\.py with `workbench docs --path /\S+/none\.md`",
     ),
 }
 

@@ -305,14 +305,14 @@ def test_a_report_that_cannot_be_rendered_exits_1_and_leaves_the_set_incomplete(
     import json
     import shutil
 
-    import workbench.reportset.build
     import workbench.reportset.execution
+    import workbench.reportset.render
 
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     shutil.copy(TWO_CHARTS, notebooks / "00_two_charts.ipynb")
     monkeypatch.setattr(workbench.reportset.execution, "NOTEBOOKS_DIR", notebooks)
-    monkeypatch.setattr(workbench.reportset.build, "MAX_REPORT_BYTES", 1_000)  # every page is over it
+    monkeypatch.setattr(workbench.reportset.render, "MAX_REPORT_BYTES", 1_000)  # every page is over it
     out = tmp_path / "set"
     argv = ["report", "--case", tiny_db, "--audience", "public", "--out", str(out), "--workers", "1"]
     assert main(argv) == 1

@@ -110,9 +110,9 @@ def test_one_chart_setup_serves_live_lab_and_report_runs(monkeypatch):
 
 
 def test_a_report_over_the_size_limit_is_refused(executed, tmp_path, monkeypatch):
-    import workbench.reportset.build
+    import workbench.reportset.render
 
-    monkeypatch.setattr(workbench.reportset.build, "MAX_REPORT_BYTES", 1000)
+    monkeypatch.setattr(workbench.reportset.render, "MAX_REPORT_BYTES", 1000)
     with pytest.raises(
         WorkbenchError,
         match=r"r.html is \d\.\d MB, over the 0 MB limit for a report; the biggest outputs: cell \d+ \(text/html",

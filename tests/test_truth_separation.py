@@ -14,7 +14,7 @@ GENERATOR = sorted((PKG / "scenario").rglob("*.py"))
 NEUTRAL = {
     PKG / "cli.py",
     PKG / "commands.py",
-    PKG / "evidence.py",
+    *(PKG / "evidence").glob("*.py"),
     PKG / "errors.py",
     PKG / "settings.py",
     PKG / "__init__.py",

@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = _command(
         sub,
         "docs",
-        "Render docs/evidence-format.md from the declarations in workbench/evidence.py.",
+        "Render docs/evidence-format.md from the declarations in workbench/evidence/tables.py.",
         "workbench docs --check",
     )
     d.add_argument(

@@ -48,7 +48,7 @@ def docs(args: argparse.Namespace) -> int:
                 "does not exist" if not path.exists() else "is not a file" if not path.is_file() else "is out of date"
             )
             print(
-                f"workbench docs: error: {path} {state}; write it from workbench/evidence.py with "
+                f"workbench docs: error: {path} {state}; write it from workbench/evidence/tables.py with "
                 f"`workbench docs --path {path}`",
                 file=sys.stderr,
             )

@@ -34,7 +34,7 @@ def render_markdown() -> str:
     out = [
         f"# Evidence format, version {FORMAT_VERSION}",
         "",
-        "<!-- Generated from workbench/evidence.py by `workbench docs`; edit the declarations, not this file. -->",
+        "<!-- Generated from workbench/evidence/tables.py by `workbench docs`; edit the declarations, not this file. -->",
         "",
         "Evidence is a folder of files named `<table>.parquet` or `<table>.csv`, one per table below.",
         "Timestamps are UTC with the zone given (`2013-12-13T17:42:05Z`); a timestamp without a zone is an error.",

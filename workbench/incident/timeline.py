@@ -1,7 +1,8 @@
-"""Incident reconstruction: fault reports on the web clock, milestones, response times, the hourly series.
+"""Incident reconstruction: milestones, response times, the hourly and daily series, the explorer's events.
 
 The registered queries (:mod:`workbench.queries.incident`) do the counting on the engine;
-this module puts their frames together in polars for notebook 01 and the timeline explorer:
+this module puts their frames together in polars for notebook 01 and the timeline explorer,
+with the fault reports of :mod:`workbench.incident.inbox`:
 
 >>> offsets = clocks.estimate_offsets(case)                            # doctest: +SKIP
 >>> reports = fault_reports(case, offsets)                             # doctest: +SKIP
@@ -13,7 +14,6 @@ Every time here is UTC on the web server's clock; local time appears only in tex
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
@@ -21,12 +21,12 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from ..errors import WorkbenchError
-from ..evidence import PII
 from ..i18n import DEFAULT_LANGUAGE, current_language, t as t_
 from ..queries import run
 from ..settings import DISPLAY_TZ
 from . import clocks
-from .classify import classify
+from .inbox import classified_inbox, fault_reports, unclassified_messages
+from .tags import TAGS
 
 if TYPE_CHECKING:
     from ..case import Case
@@ -57,136 +57,6 @@ MILESTONE_SCHEMA = pl.Schema(
         "uncertainty_seconds": pl.Int64(),
     }
 )
-# Personal-data tags of the derived columns this module, workbench.incident.clocks, workbench.incident.classify
-# and workbench.incident.counterfactual produce, for ``fit(..., columns=TAGS)``. Counts are named n_*.
-TAGS: dict[str, PII] = {
-    **{
-        c: PII.NONE
-        for c in (
-            "time",
-            "milestone",
-            "kind",
-            "source",
-            "clock_offset_seconds",
-            "uncertainty_seconds",
-            "measure",
-            "from",
-            "to",
-            "from_at",
-            "to_at",
-            "from_local",
-            "to_local",
-            "hours",
-            "uncertainty_minutes",
-            "hour",
-            "day",
-            "weekday",
-            "alternative",
-            "description",
-            "shutdown_at",
-            "reference",
-            "offset_seconds",
-            "low_seconds",
-            "high_seconds",
-            "pairs",
-            "method",
-            "rule",
-            "lang",
-            "example",
-            "negatable",
-            "pattern",
-            "reported_at",
-            "detail",
-            "corpus",
-            "messages",
-            "reports",
-            "precision",
-            "recall",
-            "tp",
-            "fp",
-            "fn",
-            "round",
-            "part",
-            "rules",
-            "also_in_sentence",
-            "also_in_message",
-            "unless_in_message",
-            "blocked_by",
-            "set_by_hand",
-            "review_label",
-            "rules_say_report",
-            "probability",
-            "candidate",
-            "rank",
-            "score",
-            "evidence_weight",
-            "bound_at",
-            "bound_minutes_before",
-            "names_account",
-            "names_member",
-            "changed_field",
-        )
-    },
-    "matched_text": PII.FREE_TEXT,
-    "explanation": PII.FREE_TEXT,
-    # the triage's case evidence (workbench.incident.triage_case): customer numbers, and a sentence naming them
-    "sender_id": PII.DIRECT,
-    "bound_account_id": PII.DIRECT,
-    "evidence": PII.FREE_TEXT,
-    "evidence_parts": PII.FREE_TEXT,  # the same sentence in pieces (workbench.incident.triage_case.evidence_text)
-}
-_REPORT_COLUMNS = (
-    "message_id",
-    "received_at",
-    "reported_at",
-    "channel",
-    "sender_applicant_id",
-    "sender_address",
-    "subject",
-    "rule",
-    "matched_text",
-)
-
-
-def classified_inbox(case: Case, offsets: pl.DataFrame, extra_phrases: Iterable[str] = ()) -> pl.DataFrame:
-    """Every support message, classified, with ``reported_at`` on the web clock.
-
-    ``received_at`` stays as the mail server stamped it; ``reported_at`` is corrected by the
-    mail clock's estimated offset. ``is_report``, ``rule`` and ``matched_text`` say whether
-    and why each was classified as a report (see :mod:`workbench.incident.classify`);
-    ``extra_phrases`` are investigators' own phrases. Classify once, then take
-    :func:`fault_reports` and :func:`unclassified_messages` from it.
-    """
-    inbox = classify(run("support_inbox", case), extra_phrases)
-    return clocks.correct(inbox, "received_at", offsets, "mail", into="reported_at")
-
-
-def fault_reports(
-    case: Case, offsets: pl.DataFrame, extra_phrases: Iterable[str] = (), *, inbox: pl.DataFrame | None = None
-) -> pl.DataFrame:
-    """Support messages that report the fault, with ``reported_at`` on the web clock.
-
-    From ``inbox`` (:func:`classified_inbox`) when given, else classified now. ``rule`` and
-    ``matched_text`` say why each was classified.
-    """
-    if inbox is None:
-        inbox = classified_inbox(case, offsets, extra_phrases)
-    hand = ["set_by_hand"] if "set_by_hand" in inbox.columns else []  # an investigator's verdict, where given
-    return inbox.filter("is_report").select(*_REPORT_COLUMNS, *hand).sort("reported_at", "message_id")
-
-
-def unclassified_messages(inbox: pl.DataFrame, start: datetime, end: datetime) -> pl.DataFrame:
-    """Messages of ``inbox`` (:func:`classified_inbox`) received in [start, end) on the web clock, not classified as reports.
-
-    The rules miss some wordings (see the hand-written rounds in
-    :func:`workbench.incident.classify.validation_record`), so these are the messages to read before
-    trusting the first-report time: message_id, reported_at, channel, subject and body.
-    """
-    return (
-        inbox.filter(~pl.col("is_report") & (pl.col("reported_at") >= start) & (pl.col("reported_at") < end))
-        .select("message_id", "reported_at", "channel", "subject", "body")
-        .sort("reported_at", "message_id")
-    )
 
 
 def _row(milestone: str, kind: str, time: datetime | None, source: str, offsets: pl.DataFrame, clock: str) -> dict:

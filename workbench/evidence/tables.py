@@ -1,123 +1,20 @@
-"""The evidence format, version 1: every table declared once, with personal-data tags.
+"""The evidence tables, each declared once on :data:`metadata` with its columns' personal-data tags.
 
-Each table is a SQLAlchemy Core ``Table`` on :data:`metadata`. Every column carries
-``info`` with its personal-data class (:class:`PII`), a one-line meaning and an example
-value; ``docs/evidence-format.md`` is rendered from these declarations
-(:func:`workbench.evidence_docs.render_markdown`) and a test fails when the two drift apart. The polars schema of
-a table is derived from the same declaration (:func:`polars_schema`).
-
-Types are chosen so SQLite, DuckDB and PostgreSQL give identical results: ``BigInteger``
-for every integer, ``Double`` for reals (``Float`` is 32-bit on DuckDB), timestamps with
-time zone holding UTC, and enumerations as checked strings rather than native enum types.
+Every column carries ``info`` with its personal-data class (:class:`~workbench.evidence.PII`),
+a one-line meaning and an example value; a column restricted to an enumeration names it
+(``info["enum"]``, one of :data:`~workbench.evidence.ENUMS`). :data:`TABLES` lists the
+tables in declaration order, the order ``docs/evidence-format.md`` documents them in.
 """
 
 from __future__ import annotations
 
-import enum
-import re
 from datetime import UTC, date, datetime
 
-import polars as pl
 import sqlalchemy as sa
 
-FORMAT_VERSION = 1
+from .vocabulary import ENUMS, PII
 
-__all__ = [
-    "ENUMS",
-    "FORMAT_VERSION",
-    "PAGE_FIELDS",
-    "PII",
-    "PROFILE_FIELDS",
-    "RAW_FORMS",
-    "RAW_FORM_DOCS",
-    "TABLES",
-    "TRUTH_TABLES",
-    "allowed_values",
-    "metadata",
-    "page_fields",
-    "pii_columns",
-    "polars_dtype",
-    "polars_schema",
-    "table",
-    "table_schema",
-]
-
-
-class PII(enum.StrEnum):
-    """Personal-data class of a column; the audience layer works only from these tags."""
-
-    DIRECT = "direct identifier"
-    FREE_TEXT = "free text"
-    QUASI = "quasi-identifier"
-    NONE = "none"
-
-
-# Enumerations, named once. Values are stored as plain strings on every engine.
-ENUMS: dict[str, tuple[str, ...]] = {
-    "applicant_status": ("active", "lapsed", "housed", "closed"),
-    "login_method": ("bankid", "password"),
-    "logout_reason": ("user", "timeout"),
-    "profile_field": (
-        "name",
-        "address",
-        "postal_code",
-        "city",
-        "email",
-        "phone",
-        "employer",
-        "annual_income",
-        "co_applicant_name",
-        "co_applicant_personnummer",
-    ),
-    "message_channel": ("email", "web_form"),
-    "incident_action": ("login_disabled", "fix_deployed", "login_enabled", "notice_published"),
-    "listing_kind": ("regular", "student", "youth", "senior", "short_term", "new_build"),
-    "income_rule": ("none", "2x_rent", "3x_rent"),
-    "offer_response": ("accepted", "declined", "no_answer", "disqualified"),
-    "handler_action": (
-        "queue_date_change",
-        "manual_offer",
-        "offer_sent",
-        "skip",
-        "priority_grant",
-        "profile_edit",
-        "profile_created",
-        "contract_signed",
-    ),
-}
-
-# The profile fields each page type renders (DESIGN §1). For members with protected
-# identity the address fields are hidden; every other field is shown.
-PROFILE_FIELDS: tuple[str, ...] = (
-    "name",
-    "personnummer",
-    "address",
-    "postal_code",
-    "city",
-    "applicant_id",
-    "email",
-    "phone",
-    "employer",
-    "annual_income",
-    "co_applicant_name",
-    "co_applicant_personnummer",
-)
-PAGE_FIELDS: dict[str, tuple[str, ...]] = {
-    "/mina-sidor": ("name", "applicant_id"),
-    "/mina-sidor/profil": PROFILE_FIELDS,
-    "/mina-sidor/ko": ("name", "applicant_id"),
-    "/mina-sidor/intressen": ("name", "applicant_id"),
-    "/mina-sidor/erbjudanden": ("name", "applicant_id", "address"),
-    "/lagenhet/{listing_id}/intresse": ("name", "applicant_id"),
-    "/mina-sidor/intressen/{listing_id}/ta-bort": ("name", "applicant_id"),
-}
-_LISTING_IN_PATH = re.compile(r"/\d+(?=/|$)")
-
-
-def page_fields(path: str) -> tuple[str, ...]:
-    """Profile fields a page renders, e.g. ``page_fields("/lagenhet/210345/intresse")``; () if none."""
-    return PAGE_FIELDS.get(_LISTING_IN_PATH.sub("/{listing_id}", path.split("?", 1)[0]), ())
-
+__all__ = ["TABLES", "metadata"]
 
 metadata = sa.MetaData()
 _UTC_EXAMPLE = datetime(2013, 12, 13, 17, 42, 5, tzinfo=UTC)
@@ -401,105 +298,3 @@ _t(
 )
 
 TABLES: tuple[str, ...] = tuple(metadata.tables)
-
-# Raw forms accepted in place of a table (DESIGN §3), by file name: the web server's access
-# log and the support mailbox. The generator writes them to DIR/raw/; ingest reads them.
-RAW_FORMS: dict[str, str] = {"access.log": "page_views", "support.mbox": "support_messages"}
-RAW_FORM_DOCS: dict[str, str] = {  # what each raw form holds and how it maps to its table
-    "access.log": (
-        "Web-server access log, one request per line: Apache's combined log format with "
-        "` session=COOKIE account=ACCOUNT` appended (`account=-`: the page rendered no account). "
-        "The time is local with its offset, `[13/Dec/2013:18:52:07 +0100]` (a fraction of a second, "
-        "`[13/Dec/2013:18:52:07.250000 +0100]`, is kept); client address → `ip` (`-` is null), "
-        "request path → `path`, status → `status`, cookie → `session_id`, account → `account_id`."
-    ),
-    "support.mbox": (
-        "mbox of MIME messages: `Message-ID` → `message_id`; the time stamp of the topmost `Received` "
-        "header (else `Date`) → `received_at`; `X-Bostad-Channel` → `channel`; `X-Bostad-Customer-Number` "
-        "→ `sender_applicant_id`; the address in `From` → `sender_address`; `Subject` → `subject`; "
-        "the text/plain part (else the text of text/html), decoded → `body`."
-    ),
-}
-
-# Ground truth written by the generator, never read by analysis code. Not part of the
-# evidence contract, but its shape is fixed so tests can rely on it.
-TRUTH_TABLES: dict[str, dict[str, pl.DataType]] = {
-    "swapped_sessions": {
-        "session_id": pl.String(),
-        "authenticated_applicant_id": pl.Int64(),
-        "bound_account_id": pl.Int64(),
-        "bound_at": pl.Datetime("us", "UTC"),
-    },
-    "unauthorized_changes": {
-        "change_id": pl.Int64(),
-        "actor_applicant_id": pl.Int64(),
-        "owner_account_id": pl.Int64(),
-        "field": pl.String(),
-    },
-    "fault_reports": {"message_id": pl.String()},
-    "allocation_touched": {"kind": pl.String(), "key": pl.String(), "session_id": pl.String()},
-    "corrupt_handlers": {"handler_id": pl.Int64()},
-    "fraudulent_allocations": {"listing_id": pl.Int64(), "applicant_id": pl.Int64(), "handler_id": pl.Int64()},
-    "fake_profiles": {"applicant_id": pl.Int64(), "handler_id": pl.Int64()},
-    "priority_allocations": {"listing_id": pl.Int64(), "applicant_id": pl.Int64()},
-    "clock_offsets": {"source": pl.String(), "seconds": pl.Int64()},
-}
-
-
-def table(name: str) -> sa.Table:
-    """The declared table ``name`` (e.g. ``"page_views"``); a clear error for unknown names."""
-    try:
-        return metadata.tables[name]
-    except KeyError:
-        from .errors import UnknownNameError
-
-        raise UnknownNameError("table", name, TABLES) from None
-
-
-def polars_dtype(type_: sa.types.TypeEngine) -> pl.DataType | None:
-    """The polars dtype a declared SQL type maps to; None when the type is not one we use.
-
-    Also used for query results, where sums of reals come back as ``Numeric``.
-    """
-    if isinstance(type_, sa.Enum):
-        return pl.String()
-    if isinstance(type_, sa.Boolean):
-        return pl.Boolean()
-    if isinstance(type_, sa.Integer):
-        return pl.Int64()
-    if isinstance(type_, (sa.Float, sa.Numeric)):  # Double is a Float
-        return pl.Float64()
-    if isinstance(type_, sa.DateTime):
-        return pl.Datetime("us", "UTC")
-    if isinstance(type_, sa.Date):
-        return pl.Date()
-    if isinstance(type_, (sa.String, sa.Text)):
-        return pl.String()
-    return None
-
-
-def table_schema(t: sa.Table) -> pl.Schema:
-    """The polars schema of any declared table (evidence or case bookkeeping)."""
-    schema = {}
-    for c in t.columns:
-        dtype = polars_dtype(c.type)
-        if dtype is None:
-            raise TypeError(f"no polars dtype for {t.name}.{c.name}: {c.type!r}")
-        schema[str(c.name)] = dtype
-    return pl.Schema(schema)
-
-
-def polars_schema(name: str) -> pl.Schema:
-    """The polars schema of a table, derived from its declaration."""
-    return table_schema(table(name))
-
-
-def allowed_values(name: str, column: str) -> tuple[str, ...] | None:
-    """The enumeration a column is restricted to, or None when it is free."""
-    enum_name = table(name).columns[column].info.get("enum")
-    return ENUMS[enum_name] if enum_name else None
-
-
-def pii_columns(name: str, pii: PII) -> list[str]:
-    """Columns of table ``name`` tagged with personal-data class ``pii``."""
-    return [c.name for c in table(name).columns if c.info["pii"] is pii]
