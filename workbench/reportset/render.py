@@ -21,6 +21,7 @@ from ..audience import Audience
 from ..errors import WorkbenchError
 from ..i18n import DEFAULT_LANGUAGE, check_language, t, using
 from ..wording import say
+from .contents import TEMPLATES
 from .offline import external_references
 from .pageparts import table_script, with_contents
 from .static import static_notebook
@@ -34,7 +35,6 @@ class RenderError(WorkbenchError):
 
 # A report far below what mail and laptops handle; a bigger one means a chart embeds raw rows.
 MAX_REPORT_BYTES = 20_000_000
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
 
 @lru_cache(maxsize=1)
