@@ -87,6 +87,9 @@ def _connect(evidence: Path):
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    # DuckDB draws a progress bar on stdout for a statement over 2 s (the references on a loaded
+    # machine): run.py reads the step's result from the child's last stdout line, so keep it clean.
+    con.execute("SET enable_progress_bar = false")
     for path in sorted(evidence.glob("*.parquet")):
         con.execute(
             f"CREATE VIEW {path.stem} AS SELECT * FROM read_parquet('{path}')"

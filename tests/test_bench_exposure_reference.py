@@ -376,3 +376,15 @@ def test_generated_tiny_degraded_case_agrees_and_holds_truth(name, case_factory,
             review.exposure.views.filter("certain"), on=["session_id", "account_id"], how="anti"
         )
         assert no_page.height > 0, "no protected account shown without a proven page: pick another seed"
+
+
+def test_the_reference_connection_draws_no_progress_bar(tmp_path):
+    """run.py reads the step's result from the last stdout line: a DuckDB progress bar (a statement
+    over 2 s, the references on a loaded machine) ran into it and the step failed to parse."""
+    from bench_exposure import _connect
+
+    con = _connect(tmp_path)
+    try:
+        assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
+    finally:
+        con.close()

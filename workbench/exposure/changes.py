@@ -9,7 +9,7 @@ that is a conflict to review, not something to overwrite.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -67,6 +67,7 @@ class ChangeLog:
     start: datetime
     end: datetime
     changes: pl.DataFrame
+    _restore: tuple[pl.DataFrame, pl.DataFrame] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def in_window(self) -> pl.DataFrame:
@@ -145,8 +146,15 @@ class ChangeLog:
         ``restore_value`` is the value before the run; ``conflict`` is true when the owner
         (or an unknown actor) changed the same field after the run, in which case
         ``action`` says to review rather than overwrite, and ``owner_restored`` tells
-        whether the owner already put back the old value.
+        whether the owner already put back the old value. Made once per ``changes`` frame (the
+        notification list and the review's restore figures both ask for it).
         """
+        made = self._restore
+        if made is None or made[0] is not self.changes:
+            made = self._restore = (self.changes, self._restore_list())
+        return made[1]
+
+    def _restore_list(self) -> pl.DataFrame:
         key = ["account_id", "field"]
         c = (
             self.changes.sort(*key, "time", "change_id")
