@@ -1,0 +1,52 @@
+"""What a journalist reading the Swedish public set of the small case found still in English or in code words.
+
+Each word below was on a page of ``workbench report --audience public:sv`` of ``--scale small --seed 1``:
+a caseworker's excess "large", listing kinds "new_build", the fake-profile signals, the queue acts
+"interest_registered", the notification categories "changed_by_other", the restore action "review: …",
+an English finding label, and file sizes with a decimal point.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from workbench.display import value_label
+from workbench.exposure.notify import MESSAGE_CATEGORIES
+from workbench.fairness.caseworkers import EFFECT_LABELS
+from workbench.fairness.fakes import SIGNALS
+from workbench.i18n import translations, using
+from workbench.scenario.listings import KINDS
+
+CODES = [
+    ("effect_label", [label for _, label in EFFECT_LABELS]),
+    ("group", list(KINDS)),
+    ("signal", list(SIGNALS)),
+    ("kind", ["interest_registered", "interest_withdrawn", "offer_answered"]),
+    ("message_category", list(MESSAGE_CATEGORIES)),
+    ("action", ["restore", "none: owner already restored it", "review: owner changed the field later"]),
+]
+
+
+@pytest.mark.parametrize(("column", "values"), CODES, ids=[c for c, _ in CODES])
+def test_a_category_the_swedish_tables_show_is_written_in_swedish(column, values):
+    with using("sv"):
+        shown = {v: value_label(column, v) for v in values}
+    assert [v for v, label in shown.items() if label == v] == []
+    assert len(set(shown.values())) == len(values)  # no two categories read alike
+
+
+def test_the_detectable_fraud_figure_has_a_swedish_label():
+    label = translations("sv", "finding_label")["detectable_fraud_percent"]
+    assert label.startswith("Andel av en handläggares kontrakt") and "80 % styrka" in label
+
+
+def test_a_file_size_in_the_swedish_index_has_a_decimal_comma(tmp_path):
+    from workbench.reportset.contents import _size
+
+    path = tmp_path / "page.html"
+    path.write_bytes(b"x" * 1_340_000)
+    assert _size(path) == "1.3 MB"
+    with using("sv"):
+        assert _size(path) == "1,3 MB"
+    (tmp_path / "small.json").write_bytes(b"x" * 2_400)
+    assert _size(tmp_path / "small.json") == "2 kB"
