@@ -50,3 +50,18 @@ def test_a_file_size_in_the_swedish_index_has_a_decimal_comma(tmp_path):
         assert _size(path) == "1,3 MB"
     (tmp_path / "small.json").write_bytes(b"x" * 2_400)
     assert _size(tmp_path / "small.json") == "2 kB"
+
+
+def test_translating_a_notebook_for_the_swedish_copy_leaves_the_english_one_english():
+    """``--audience public:sv,public``: the English public set came out with Swedish titles and text,
+    because the Swedish copy translated the run's one executed notebook in place."""
+    import nbformat
+
+    from workbench.reportset.build import notebook_paths, notebook_title
+    from workbench.reportset.translation import translated_cells
+
+    executed = nbformat.read(str(notebook_paths(["00_case_overview"])[0]), as_version=4)
+    swedish = translated_cells(executed, "sv", "00_case_overview")
+    assert notebook_title(swedish) == "Ärendeöversikt"
+    assert notebook_title(executed) == "Case overview"  # the English copies render from it next
+    assert notebook_title(translated_cells(executed, "en", "00_case_overview")) == "Case overview"
