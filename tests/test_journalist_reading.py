@@ -35,6 +35,23 @@ def test_a_category_the_swedish_tables_show_is_written_in_swedish(column, values
     assert len(set(shown.values())) == len(values)  # no two categories read alike
 
 
+@pytest.mark.parametrize(("column", "values"), CODES, ids=[c for c, _ in CODES])
+def test_a_category_the_english_tables_show_is_words_not_a_code(column, values):
+    with using("en"):
+        shown = [value_label(column, v) for v in values]
+    assert [label for label in shown if "_" in label] == []
+    assert len(set(shown)) == len(values)
+
+
+def test_a_district_or_a_year_in_the_groups_table_is_shown_as_it_is():
+    with using("sv"):
+        assert [value_label("group", v) for v in ("Farsta", "2014", "other districts")] == [
+            "Farsta",
+            "2014",
+            "övriga stadsdelar",
+        ]
+
+
 def test_the_detectable_fraud_figure_has_a_swedish_label():
     label = translations("sv", "finding_label")["detectable_fraud_percent"]
     assert label.startswith("Andel av en handläggares kontrakt") and "80 % styrka" in label

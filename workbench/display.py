@@ -153,6 +153,10 @@ VALUE_GROUPS = {
     "end_reason": "end_reason",
     "field": "profile_field",
     "action": "action",
+    "kind": "kind",  # a milestone's kind; a queue act's (interest_registered)
+    "group": "listing_kind",  # the groups table: a listing kind (new_build); districts and years stay as they are
+    "signal": "signal",
+    "message_category": "message_category",
 }
 """Columns whose values are the workbench's own categories, by the catalogue group (``chart.<group>``) that labels them."""
 
