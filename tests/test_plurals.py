@@ -114,3 +114,9 @@ def test_every_sentence_filled_with_1s_has_no_plural_after_the_1():
 
 # Swedish words after a 1 that end like a plural but are not one.
 _SWEDISH_SINGULAR_LOOKALIKES = {"efter", "eller", "innehåller", "var", "person", "session", "permutation", "under"}
+
+
+def test_one_cut_text_is_a_text_not_texts():
+    assert t("texts_cut", "en", n="1", limit="1 000") == "1 text over 1 000 characters cut here"
+    assert t("texts_cut", "sv", n="1", limit="1 000") == "1 text längre än 1 000 tecken har avkortats här"
+    assert t("texts_cut", "sv", n="3", limit="1 000") == "3 texter längre än 1 000 tecken har avkortats här"
