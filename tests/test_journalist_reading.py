@@ -82,3 +82,12 @@ def test_translating_a_notebook_for_the_swedish_copy_leaves_the_english_one_engl
     assert notebook_title(swedish) == "Ärendeöversikt"
     assert notebook_title(executed) == "Case overview"  # the English copies render from it next
     assert notebook_title(translated_cells(executed, "en", "00_case_overview")) == "Case overview"
+
+
+def test_the_fields_a_page_shows_are_listed_by_their_labels():
+    """02's pages table listed "name, personnummer, postal_code, applicant_id" as the code names them."""
+    fields = "name, personnummer, postal_code, applicant_id"
+    with using("en"):
+        assert value_label("fields", fields) == "name, personnummer, postal code, customer number"
+    with using("sv"):
+        assert value_label("fields", fields) == "namn, personnummer, postnummer, kundnummer"
