@@ -267,7 +267,7 @@ def write_set(
     """
     from ..audience import Audience
     from ..i18n import check_language, using
-    from ..values import format_value
+    from ..values import format_value, format_when
     from ..wording import how_to_read, say
     from .story import key_figures, summary, unanswered_questions
 
@@ -298,6 +298,7 @@ def write_set(
             unanswered=_unanswered(reports, findings),
             sizes={path: _size(root / path) for path in files},
             format_value=format_value,
+            format_when=format_when,
             set_file=SET_FILE,
             language=language,
         )
