@@ -110,7 +110,9 @@ def _unpooled(review: SimpleNamespace) -> pl.DataFrame:
 
 def test_small_districts_are_pooled_as_other_districts_until_no_hidden_cell_is_pinned(ledger):
     # Norrmalm's single contract: whatever is hidden, its row (n = in order + out of order)
-    # pins it. Pooled with Bromma, the two are shown as "other districts".
+    # pins it. Pooled with Bromma the two have 3 contracts, all in order: their 0 out of order
+    # could only be covered by hiding that 0 as "[suppressed]" ("5 or more": false). So Nacka
+    # is pooled too, and the three are shown as "other districts".
     review = _allocations(
         {"Farsta": (30, 10), "Kista": (40, 12), "Norrmalm": (1, 0), "Bromma": (2, 0), "Nacka": (6, 1)}
     )
@@ -118,13 +120,9 @@ def test_small_districts_are_pooled_as_other_districts_until_no_hidden_cell_is_p
         _unpooled(review)
     shown = group_disparities(review, "public")
     districts = shown.filter(pl.col("grouping") == "district")
-    assert districts["group"].to_list() == ["Farsta", "Kista", "Nacka", "other districts"]
-    assert districts["note"].to_list() == [
-        None,
-        None,
-        None,
-        "withheld: too few to show these 2 districts one by one; pooled",
-    ]
+    assert districts["group"].to_list() == ["Farsta", "Kista", "other districts"]
+    assert districts["note"].to_list() == [None, None, "withheld: too few to show these 3 districts one by one; pooled"]
+    assert districts.row(2)[2:5] == ("10", "[suppressed]", "1–4")  # 9 in order: the marker is true of it
     assert districts.row(1)[2:5] == ("52", "40", "12")  # a big district: exact
     result = audit(ledger)
     assert result.passed, result.problems

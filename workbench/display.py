@@ -153,6 +153,10 @@ VALUE_GROUPS = {
     "end_reason": "end_reason",
     "field": "profile_field",
     "action": "action",
+    "kind": "kind",  # a milestone's kind; a queue act's (interest_registered)
+    "group": "listing_kind",  # the groups table: a listing kind (new_build); districts and years stay as they are
+    "signal": "signal",
+    "message_category": "message_category",
 }
 """Columns whose values are the workbench's own categories, by the catalogue group (``chart.<group>``) that labels them."""
 
@@ -169,6 +173,8 @@ def value_label(column: str, value: str) -> str:
         return reason_shown(value)  # a quarantine reason: its kind in the report's language first
     if column in _P_LISTS and current_language() == "sv":
         return _P_POINT.sub(r"(p \1,\2)", value)  # "1104 (p 0,13)": a decimal comma; the CSV keeps 0.13
+    if column == "fields":  # the fields a page shows, "name, applicant_id": each by its label
+        return ", ".join(value_label("field", part) for part in value.split(", "))
     group = VALUE_GROUPS.get(column)
     found = messages(current_language()).get(f"chart.{group}.{value}") if group else None
     return found if isinstance(found, str) else translate(value)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from functools import cache
@@ -48,6 +49,7 @@ __all__ = [
     "messages",
     "query_description",
     "set_language",
+    "singular_after_one",
     "t",
     "translate",
     "translations",
@@ -161,7 +163,133 @@ def t(key: str, language: str | None = None, /, **values: object) -> str:
         text = messages(lang)[key]
     except KeyError:
         raise LanguageError(f"no message {key!r} in {LOCALES / (lang + '.yaml')}") from None
-    return text.format(**values) if values else text
+    return singular_after_one(text.format(**values), lang) if values else text
+
+
+# What a counted phrase becomes after a figure of exactly 1, by language: "1 sessions were bound"
+# must read "1 session was bound", "1 fältändringar" "1 fältändring". A phrase carries the verb or
+# participle that agrees with its noun ("offers answered"; "erbjudanden besvarade": "erbjudande
+# besvarat"); the longest phrase that follows the 1 wins. Phrases from the catalogues and the
+# notebooks' sentences (tests/test_plurals.py fills every one of them with 1s).
+_SINGULAR: dict[str, dict[str, str]] = {
+    "en": {
+        "accounts": "account",
+        "accounts were": "account was",
+        "allocations": "allocation",
+        "allocations were": "allocation was",
+        "acts come": "act comes",
+        "are": "is",
+        "caseworkers": "caseworker",
+        "changes": "change",
+        "characters": "character",
+        "co-applicants": "co-applicant",
+        "concurrent pairs are": "concurrent pair is",
+        "contracts": "contract",
+        "days": "day",
+        "evidence files": "evidence file",
+        "field changes": "field change",
+        "field changes are": "field change is",
+        "fields": "field",
+        "files": "file",
+        "findings": "finding",
+        "further mismatched sessions": "further mismatched session",
+        "held-out hand-written messages": "held-out hand-written message",
+        "interests": "interest",
+        "listings": "listing",
+        "logins": "login",
+        "logins were": "login was",
+        "members": "member",
+        "messages": "message",
+        "mismatched sessions": "mismatched session",
+        "of them conflict": "of them conflicts",
+        "of those changes are": "of those changes is",
+        "off-hours flags": "off-hours flag",
+        "offers": "offer",
+        "other support messages": "other support message",
+        "page views": "page view",
+        "pages": "page",
+        "people": "person",
+        "people are": "person is",
+        "people were": "person was",
+        "per-person rows are": "per-person row is",
+        "percentage points": "percentage point",
+        "permutations": "permutation",
+        "profile fields": "profile field",
+        "queue acts": "queue act",
+        "queue acts were": "queue act was",
+        "rendering page views lack": "rendering page view lacks",
+        "reports": "report",
+        "rows": "row",
+        "sessions": "session",
+        "sessions show": "session shows",
+        "sessions were": "session was",
+        "support messages": "support message",
+        "support messages report": "support message reports",
+        "support messages were": "support message was",
+        "texts": "text",
+        "web-form messages": "web-form message",
+        "were": "was",
+    },
+    "sv": {
+        "andra meddelanden": "annat meddelande",
+        "anmälningar": "anmälan",
+        "annonser": "annons",
+        "bevisfiler": "bevisfil",
+        "dagar": "dag",
+        "erbjudanden": "erbjudande",
+        "erbjudanden besvarade": "erbjudande besvarat",
+        "felkopplade sessioner": "felkopplad session",
+        "filer": "fil",
+        "fältändringar": "fältändring",
+        "inloggningar": "inloggning",
+        "intresseanmälningar": "intresseanmälan",
+        "intresseanmälningar gjorda": "intresseanmälan gjord",
+        "konton": "konto",
+        "medlemmar": "medlem",
+        "meddelanden": "meddelande",
+        "permutationer": "permutation",
+        "personer": "person",
+        "procentenheter": "procentenhet",
+        "rader": "rad",
+        "rapporter": "rapport",
+        "samtidiga par": "samtidigt par",
+        "sessioner": "session",
+        "sidor": "sida",
+        "sidvisningar": "sidvisning",
+        "signaler": "signal",
+        "texter": "text",
+        "signaler om arbete utanför arbetstid utelämnade": "signal om arbete utanför arbetstid utelämnad",
+        "återtagna": "återtagen",
+        "uppgifter i rapporten": "uppgift i rapporten",
+        "åtgärder": "åtgärd",
+        "ändringar": "ändring",
+    },
+}
+
+
+@cache
+def _singular_pattern(language: str) -> re.Pattern[str] | None:
+    phrases = sorted(_SINGULAR.get(language, {}), key=len, reverse=True)
+    if not phrases:
+        return None
+    # A line may break inside a phrase or between the figure and it; "21", "1 001" and "0.1" are not 1.
+    alternatives = "|".join(r"\s+".join(map(re.escape, p.split())) for p in phrases)
+    return re.compile(r"(?<![\w.,\u202f\u00a0–-])(\*\*1\*\*|1)(\s+)(" + alternatives + r")(?![\w-])")
+
+
+def singular_after_one(text: str, language: str | None = None) -> str:
+    """``text`` with a counted phrase in the singular after a figure of exactly 1.
+
+    ``"**1** sessions cannot be settled"`` becomes ``"**1** session cannot be settled"``, ``"1 sessions
+    were bound"`` ``"1 session was bound"`` (``"1 konton"``: ``"1 konto"``); ``2 sessions``, ``21 sessions``
+    and ``1 000 sessions`` are left alone.
+    """
+    lang = language or current_language()
+    pattern = _singular_pattern(lang)
+    if pattern is None:
+        return text
+    nouns = _SINGULAR[lang]
+    return pattern.sub(lambda m: m.group(1) + m.group(2) + nouns[" ".join(m.group(3).split())], text)
 
 
 def column_label(name: str, language: str | None = None) -> str:

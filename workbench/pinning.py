@@ -20,7 +20,9 @@ from .intervals import narrowed, propagate
 __all__ = ["HIDDEN", "THRESHOLD", "exposed", "known_lines", "pinned_whatever_hidden", "small_marker"]
 
 HIDDEN = "[suppressed]"
-"""Shown for a cell hidden to protect another (complementary) or a protected-identity group."""
+"""Shown for a count of THRESHOLD or more hidden to protect another (complementary) or a protected-identity group.
+
+Never for a zero: the reports tell the reader the marker means "5 or more" (``banner.public``)."""
 THRESHOLD = 5
 """Counts of 1 to THRESHOLD - 1 in a breakdown are hidden."""
 
@@ -54,16 +56,13 @@ def known_lines(frame: pl.DataFrame, counts: Sequence[str], keys: Sequence[str])
 def _bounds(
     values: Sequence[Sequence[Any]], hidden: Mapping[tuple[int, int], str], threshold: int
 ) -> dict[tuple[int, int], tuple[float, float]]:
-    """What a reader knows of each hidden cell from its label: "1–4" is 1 to 4; "[suppressed]" is
-    the threshold or more, or anything from 0 when it hides a zero (then no reader can tell)."""
+    """What a reader knows of each hidden cell from its label: "1–4" is 1 to 4; "[suppressed]" is the
+    threshold or more, as the report tells them (a zero is never hidden, :func:`pinned_whatever_hidden`)."""
     small = small_marker(threshold)
-    found = {}
-    for (r, c), label in hidden.items():
-        if label == small:
-            found[(r, c)] = (1.0, threshold - 1.0)
-        else:
-            found[(r, c)] = (0.0 if values[c][r] == 0 else float(threshold), float("inf"))
-    return found
+    return {
+        cell: (1.0, threshold - 1.0) if label == small else (float(threshold), float("inf"))
+        for cell, label in hidden.items()
+    }
 
 
 def exposed(
@@ -91,13 +90,14 @@ def pinned_whatever_hidden(
 ) -> list[tuple[int, int]]:
     """Cells of ``hidden`` a reader pins even when every other (non-null) cell is hidden as well.
 
-    Hiding a cell only widens what a reader knows of it (a number becomes "5 or more", or
-    "0 or more" for a zero), and interval propagation is monotone, so such a cell is pinned
-    by every complementary suppression: the breakdown is too fine, whatever the search does.
+    Hiding a cell only widens what a reader knows of it (a number becomes "5 or more"), and
+    interval propagation is monotone, so such a cell is pinned by every complementary
+    suppression: the breakdown is too fine, whatever the search does. A zero stays shown:
+    "[suppressed]" on it would state "5 or more" of a 0.
     """
     everything = dict(hidden)
     for c, column in enumerate(values):
         for r, v in enumerate(column):
-            if v is not None:
+            if v:
                 everything.setdefault((r, c), HIDDEN)
     return [cell for cell in exposed(values, everything, lines, threshold) if cell in hidden]

@@ -10,7 +10,9 @@ count columns, each count column as a whole, and each count column along every k
 (the other keys held fixed) — is then checked by interval propagation
 (:mod:`workbench.intervals`): a hidden cell must keep at least threshold - 1 possible values
 (as many as ``"1–4"`` says). While one does not, another cell of one of its lines is hidden
-too (``"[suppressed]"``, complementary; preferring cells that are not totals). Float
+too (``"[suppressed]"``, complementary; preferring cells that are not totals). Only a count
+of threshold or more is hidden so: the marker tells the reader "5 or more", which a zero
+would make false (and a reader who trusts it would then know the zero). Float
 columns are measures, never keys: a measure (a share, a median) on a row with a hidden count
 is blanked, since a share times a visible count gives the hidden one back.
 """
@@ -315,11 +317,9 @@ def suppress(
             lines_of[cell].append(i)
 
     def candidates(line: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-        # A cell of threshold or more, so "[suppressed]" rarely hides a zero; a zero only
-        # when nothing else is left (one small cell among zeros: the zeros would give it away).
-        visible = [cell for cell in line if cell not in hidden]
-        big = [cell for cell in visible if values[cell[1]][cell[0]] >= threshold]
-        return big or visible
+        # Only a cell of threshold or more: "[suppressed]" tells the reader "5 or more", and on
+        # a zero that is false. A small cell among zeros is then pinned: too fine, coarsen.
+        return [cell for cell in line if cell not in hidden and values[cell[1]][cell[0]] >= threshold]
 
     n_hidden = [sum(cell in hidden for cell in line) for line in lines]
 

@@ -9,7 +9,10 @@ and what each report opens with. ``say("all_rows_csv", n="1 204")`` gives
 
 from __future__ import annotations
 
-from .i18n import t
+from .i18n import (
+    singular_after_one as singular_after_one,  # the findings and the summary call it from here
+    t,
+)
 
 __all__ = ["KEY_FIGURES", "how_to_read", "say"]
 
@@ -53,56 +56,3 @@ def how_to_read(notebook: str, language: str | None = None) -> str | None:
     from .i18n import current_language, messages
 
     return messages(language or current_language()).get(f"how_to_read_note.{notebook}")
-
-
-# Nouns the reports count, with their form after "1": a figure of 1 must not read "1 accounts".
-_SINGULAR = {
-    "en": {
-        "accounts": "account",
-        "allocations": "allocation",
-        "caseworkers": "caseworker",
-        "changes": "change",
-        "co-applicants": "co-applicant",
-        "contracts": "contract",
-        "fields": "field",
-        "page views": "page view",
-        "profile fields": "profile field",
-        "logins": "login",
-        "members": "member",
-        "messages": "message",
-        "pages": "page",
-        "people": "person",
-        "reports": "report",
-        "rows": "row",
-        "sessions": "session",
-    },
-    "sv": {
-        "konton": "konto",
-        "inloggningar": "inloggning",
-        "medlemmar": "medlem",
-        "meddelanden": "meddelande",
-        "personer": "person",
-        "rader": "rad",
-        "rapporter": "rapport",
-        "sessioner": "session",
-        "sidor": "sida",
-        "ändringar": "ändring",
-    },
-}
-
-
-def singular_after_one(text: str, language: str | None = None) -> str:
-    """``text`` with a counted noun in the singular after a figure of exactly 1.
-
-    ``"**1** sessions cannot be settled"`` becomes ``"**1** session cannot be settled"``
-    (``"1 konton"``: ``"1 konto"``); ``2 sessions``, ``21 sessions`` and ``1 000 sessions`` are left alone.
-    """
-    import re
-
-    from .i18n import current_language
-
-    nouns = _SINGULAR.get(language or current_language(), {})
-    if not nouns:
-        return text
-    pattern = re.compile(r"(?<![\w.,\u202f\u00a0–-])(\*\*1\*\*|1)(\s+)(" + "|".join(map(re.escape, nouns)) + r")\b")
-    return pattern.sub(lambda m: m.group(1) + m.group(2) + nouns[m.group(3)], text)

@@ -45,14 +45,14 @@ FIGURES: Sequence[Figure] = (
     Figure(
         "mail_clock_offset_seconds",
         "clocks",
-        "Mail server clock ahead of the web clock (seconds; negative: behind)",
+        "How far the mail server's clock runs ahead of the web clock (negative: behind)",
         lambda i: i.clock("mail")["offset_seconds"],
         "contact_form_pairs",
     ),
     Figure(
         "mail_clock_uncertainty_seconds",
         "clocks",
-        "Uncertainty of the mail clock offset (seconds)",
+        "Uncertainty of the mail clock offset",
         lambda i: i.clock("mail")["uncertainty_seconds"],
         "contact_form_pairs",
     ),
@@ -96,7 +96,7 @@ FIGURES: Sequence[Figure] = (
     Figure(
         "onset_minutes_after_login",
         "mismatched sessions",
-        "Minutes from that session's login to its first foreign page (0: bound at login)",
+        "Time from that session's login to its first foreign page (0: bound at login)",
         lambda i: _onset_delay_minutes(i),
         "mismatched_sessions",
     ),
@@ -195,19 +195,19 @@ FIGURES: Sequence[Figure] = (
     Figure(
         "time_to_detect_hours",
         "response times",
-        "Hours from onset to the first fault report",
+        "Time from onset to the first fault report",
         _hours("time_to_detect"),
         "mismatched_sessions",
     ),
     Figure(
         "time_to_contain_hours",
         "response times",
-        "Hours from the first fault report to login disabled",
+        "Time from the first fault report to login disabled",
         _hours("time_to_contain"),
         "incident_window",
     ),
     Figure(
-        "onset_to_fix_hours", "response times", "Hours from onset to the fix", _hours("onset_to_fix"), "incident_window"
+        "onset_to_fix_hours", "response times", "Time from onset to the fix", _hours("onset_to_fix"), "incident_window"
     ),
     Figure(
         "first_report_local",
@@ -226,21 +226,21 @@ FIGURES: Sequence[Figure] = (
     Figure(
         "time_to_detect_uncertainty_minutes",
         "response times",
-        "Clock uncertainty of the time to detect, both ends added (minutes; unknown when a clock was not estimated)",
+        "Clock uncertainty of the time to detect, both ends added (unknown when a clock was not estimated)",
         lambda i: i.uncertainty_minutes("time_to_detect"),
         "contact_form_pairs",
     ),
     Figure(
         "time_to_contain_uncertainty_minutes",
         "response times",
-        "Clock uncertainty of the time to contain, both ends added (minutes; unknown when a clock was not estimated)",
+        "Clock uncertainty of the time to contain, both ends added (unknown when a clock was not estimated)",
         lambda i: i.uncertainty_minutes("time_to_contain"),
         "contact_form_pairs",
     ),
     Figure(
         "onset_to_fix_uncertainty_minutes",
         "response times",
-        "Clock uncertainty of onset to fix, both ends added (minutes; unknown when a clock was not estimated)",
+        "Clock uncertainty of onset to fix, both ends added (unknown when a clock was not estimated)",
         lambda i: i.uncertainty_minutes("onset_to_fix"),
         "fix_deployment_pairs",
     ),
@@ -288,7 +288,7 @@ FIGURES: Sequence[Figure] = (
     Figure(
         "on_call_delay_hours",
         "counterfactual",
-        "Hours on-call staff take to act in the on-call alternative",
+        "Time on-call staff take to act in the on-call alternative",
         lambda i: i.on_call_delay_hours,
     ),
     # the smoke test that was not run

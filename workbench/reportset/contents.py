@@ -79,9 +79,11 @@ def hash_tree(root: str | Path) -> dict[str, dict[str, Any]]:
 
 
 def _size(path: Path) -> str:
-    """A file's size for reading: '6 kB', '1.3 MB'."""
+    """A file's size for reading, in the current language's numbers: '6 kB', '1.3 MB' ('1,3 MB')."""
+    from ..values import format_number
+
     n = path.stat().st_size
-    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{max(1, round(n / 1e3))} kB"
+    return f"{format_number(round(n / 1e6, 1))} MB" if n >= 1e6 else f"{max(1, round(n / 1e3))} kB"
 
 
 def _recorded_set(root: Path) -> dict[str, Any]:
@@ -265,7 +267,7 @@ def write_set(
     """
     from ..audience import Audience
     from ..i18n import check_language, using
-    from ..values import format_value
+    from ..values import format_value, format_when
     from ..wording import how_to_read, say
     from .story import key_figures, summary, unanswered_questions
 
@@ -296,6 +298,7 @@ def write_set(
             unanswered=_unanswered(reports, findings),
             sizes={path: _size(root / path) for path in files},
             format_value=format_value,
+            format_when=format_when,
             set_file=SET_FILE,
             language=language,
         )

@@ -8,9 +8,11 @@ shown, to a ledger outside the set (``WORKBENCH_DISCLOSURE_LEDGER``, see
   row across its counts, each count column, each column along every key) is taken as known,
   whether or not it is printed, since incident-wide totals are shown exactly elsewhere; a
   share or median left visible on a row with a hidden count is a relation too (share × n);
-- bounds each hidden cell by its label (``"1–4"``: 1 to 4; ``"[suppressed]"``, ``"[undertryckt]"``: the threshold
-  up, or 0 up when it hides a zero) and tightens the bounds by interval propagation
-  (:mod:`workbench.intervals`);
+- bounds each hidden cell by what its label tells the reader (``"1–4"``: 1 to 4; ``"[suppressed]"``,
+  ``"[undertryckt]"``: the threshold or more) and tightens the bounds by interval propagation
+  (:mod:`workbench.intervals`); a hidden cell whose true value its label does not cover (the
+  marker on a zero) fails: the page states something false, and a reader who trusts it can
+  tell;
 - reads every ``findings.json``, CSV and page of the set: a breakdown figure recorded as a
   number from 1 to 4, the old ``"<5"`` marker anywhere, or the hidden-cell marker of another
   language than the set's (``"[suppressed]"`` in a Swedish set), fails;
@@ -94,12 +96,18 @@ def audit_breakdown(entry: Mapping[str, Any], where: str = "breakdown") -> tuple
         for c, label in enumerate(row):
             if label is not None and (r, c) not in hidden and str(label) != str(true[r][c]):
                 problems.append(f"{where}: row {r} {counts[c]} is shown as {label!r}, which is not its value")
+    # What the report tells a reader a hidden cell is: "1–4" is 1 to 4, the marker 5 or more.
     bounds = {
-        cell: (1.0, threshold - 1.0)
-        if label == small
-        else (0.0 if true[cell[0]][cell[1]] == 0 else float(threshold), math.inf)
+        cell: (1.0, threshold - 1.0) if label == small else (float(threshold), math.inf)
         for cell, label in hidden.items()
     }
+    for (r, c), label in hidden.items():
+        low, high = bounds[(r, c)]
+        if not low <= true[r][c] <= high:
+            problems.append(
+                f"{where}: hidden cell row {r} ({', '.join(entry['key_values'][r])}) {counts[c]} is {true[r][c]}, but "
+                f"its label {label!r} tells the reader {small_marker(threshold) if label == small else f'{threshold} or more'}"
+            )
     relations = []
     for line in known_lines(frame, counts, keys):
         line = [(r, c) for r, c in line if true[r][c] is not None]

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..i18n import query_description
-from ..values import format_value
+from ..values import format_value, format_when
 from ..wording import say
 
 if TYPE_CHECKING:
@@ -270,7 +270,7 @@ def render_section(
     sql_note = say("prov.sql_shown") if with_sql else say("prov.sql_elsewhere")
     rendered = say(
         "prov.rendered",
-        when=f"<strong>{html.escape(env['generated_at'])}</strong>",
+        when=f"<strong>{html.escape(format_when(env['generated_at']))}</strong>",  # local, as every time in the report
         version=f"<strong>{html.escape(env['workbench_version'])}</strong>",
         commit=code(commit),
         python=html.escape(env.get("python", "")),

@@ -20,9 +20,17 @@ __all__ = ["notebook_prose", "prose", "translated_cells", "untranslated", "untra
 
 
 def translated_cells(nb, language: str, name: str | None = None):
-    """``nb`` with its Markdown cells in ``language`` where translated; ``name`` defaults to the notebook's own."""
+    """A copy of ``nb`` with its Markdown cells in ``language`` where translated; ``name`` defaults to the notebook's own.
+
+    ``nb`` itself is left as it is: one executed notebook serves every copy of a run, and a
+    Swedish copy translating it in place turned the English copies rendered after it Swedish
+    (``--audience public:sv,public``).
+    """
+    import copy
+
     if language == DEFAULT_LANGUAGE:
         return nb
+    nb = copy.deepcopy(nb)
     name = name or nb.metadata.get("workbench", {}).get("name")
     for cell in nb.cells:
         if cell.cell_type == "markdown" and cell.get("id") and name:

@@ -79,9 +79,10 @@ def fields_exposed_chart(fields: pl.DataFrame, *, title: str | None = None) -> a
     ticks = alt.Chart(data).mark_tick(color="black", thickness=2).encode(y=y, x="n_accounts_max:Q", tooltip=tooltip)
     layers = bars + ticks
     # A withheld count (the public's address fields, Exposure.fields) is a gap: say so on its row.
+    # Not with the hidden-cell marker, which tells the reader "5 or more": this count may be any.
     gaps = data.filter(pl.col("n_accounts").is_null() | pl.col("n_accounts_max").is_null())
     if gaps.height:
-        marker = gaps.select("field").with_columns(note=pl.lit(say("hidden_marker")))
+        marker = gaps.select("field").with_columns(note=pl.lit(chart_text("withheld")))
         layers += (
             alt.Chart(marker).mark_text(align="left", dx=4, color="#555").encode(y=y, x=alt.value(0), text="note:N")
         )
