@@ -219,16 +219,28 @@ def _write_csv(frame: pl.DataFrame, name: str) -> str | None:
     return relative
 
 
-def show(frame: pl.DataFrame, audience: str, *, max_rows: int = 40, caption: str | None = None, **fit_options) -> Table:
+def show(frame: pl.DataFrame, audience: str, *, max_rows: int = 40, caption: str | None = None, **fit_options) -> Any:
     """Make ``frame`` fit for ``audience`` (see :func:`workbench.audience.fit`) and display it.
 
     ``fit_options`` go to ``fit``, e.g. ``query="manifest"`` to use a query's column tags.
     In a report run, a table longer than ``max_rows``, or with a text cut for display, is also
     written whole, audience-fit, as a CSV beside the report (``tables/<caption or
     query>-<hash>.csv``) and linked under the table as "all N rows (CSV)"; for the public,
-    only when rows are cut, with texts cut as on the page (see :class:`Table`).
+    only when rows are cut, with texts cut as on the page (see :class:`Table`). A public
+    breakdown too fine to publish even with complementary suppression
+    (:class:`~workbench.suppression.TooFewToShow`) is withheld: a note says so in its place.
     """
-    fitted = fit(frame, audience, **fit_options)
+    from .suppression import TooFewToShow, withheld_note
+
+    try:
+        fitted = fit(frame, audience, **fit_options)
+    except TooFewToShow as exc:
+        # No coarser level is known here: the public page withholds the table and says so,
+        # rather than the whole report failing on one breakdown (docs/disclosure.md).
+        from IPython.display import Markdown
+
+        note = withheld_note(", ".join(column_label(k).lower() for k in exc.keys))
+        return Markdown(f"*{caption}: {note}.*" if caption else f"*{note[:1].upper()}{note[1:]}.*")
     name = caption or fit_options.get("query") or fit_options.get("table") or "table"
     return Table(fitted, max_rows=max_rows, caption=caption, csv_for=audience, csv_name=name)
 
