@@ -65,6 +65,7 @@ def test_read_in_ranges_equals_read_whole(tmp_path, monkeypatch):
     source = _source(path)
     assert len(mapping_read.units([source], NAMES, 5, frozenset({"sessions_id", "anmald"}))) == 5
     ranged = _read(source, 5)
+    assert [f.height for f in ranged] == [5, 5, 5, 5, 3]  # a range a batch, its typing row dropped
     monkeypatch.setattr(mapping_read, "sqlite_parts", lambda *a: None)
     assert len(mapping_read.units([source], NAMES, 5, frozenset({"sessions_id", "anmald"}))) == 1
     whole = _read(source, 5)
@@ -174,3 +175,32 @@ def test_a_quarantined_row_in_a_later_range_names_its_row(tmp_path):
         assert "first loaded from ko.sqlite#handlers:9" in quarantined[0][1]
         assert "first loaded from ko.sqlite#handlers:2" in quarantined[1][1]
         assert names == [f"s{i}" for i in range(20)]
+
+
+class _Recorder:
+    def __init__(self):
+        self.appends: list[tuple[str, pl.DataFrame]] = []
+
+    def append(self, name: str, frame: pl.DataFrame) -> None:
+        self.appends.append((name, frame))
+
+
+def test_a_tables_small_batches_are_appended_together_in_order():
+    # DuckDB compresses many small appends a second time at CHECKPOINT; the writer gets runs
+    # of at least batch_rows rows, in order, one chunk a column, and the rest at the end.
+    from workbench.mapping.run import _Pending
+
+    writer = _Recorder()
+    pending = _Pending(writer, "fees", 5)  # type: ignore[arg-type]
+    for start in (0, 3, 6, 9):
+        pending.add(pl.DataFrame({"x": list(range(start, start + 3))}))
+        pending.add(pl.DataFrame({"x": []}, schema={"x": pl.Int64()}))
+    assert [f.height for _, f in writer.appends] == [6, 6]
+    pending.flush()
+    pending.flush()  # nothing left: no empty append
+    assert [f.height for _, f in writer.appends] == [6, 6]
+    assert pl.concat(f for _, f in writer.appends)["x"].to_list() == list(range(12))
+    assert all(name == "fees" and f.n_chunks() == 1 for name, f in writer.appends)
+    pending.add(pl.DataFrame({"x": [12]}))
+    pending.flush()
+    assert writer.appends[-1][1]["x"].to_list() == [12]

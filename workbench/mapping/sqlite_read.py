@@ -154,7 +154,9 @@ def _stream(
     path: Path, query: str, columns: list[str], text: set[int], offset: int, batch_rows: int, rows: Rows | None
 ):
     with connect(path) as con, con.cursor() as cursor:
-        cursor.adbc_statement.set_options(**{adbc_driver_sqlite.StatementOptions.BATCH_ROWS.value: str(batch_rows)})
+        # A range (of batch_rows rows) comes as one batch, with the row that types the text columns
+        size = batch_rows if rows is None else rows[1] - rows[0] - offset + 1
+        cursor.adbc_statement.set_options(**{adbc_driver_sqlite.StatementOptions.BATCH_ROWS.value: str(size)})
         cursor.execute(_wrapped(query, columns, text, offset, rows))
         reader = cursor.fetch_record_batch()
         first = bool(text)
