@@ -23,7 +23,7 @@ from ..ingest.sources import EvidenceFile
 from .files import SourceFile
 from .iis import read_iis
 from .mail import mail_columns, read_messages
-from .sql import query_columns, read_query
+from .sql import query_columns, read_query, sqlite_parts
 from .weblogs import format_columns, read_weblog
 
 __all__ = ["FILE_SHIFT", "columns", "read_table", "split_line", "units"]
@@ -110,7 +110,10 @@ def read_table(
 def units(
     files: list[SourceFile], all_columns: list[str], batch_rows: int, text: frozenset[str] = frozenset()
 ) -> list[Callable[[], Iterator[RawBatch]]]:
-    """:func:`read_table` cut into parts that can be read apart (one a file; mail is one part).
+    """:func:`read_table` cut into parts that can be read apart.
+
+    One a file; mail is one part; a large SQLite table read whole is one part a rowid range
+    of ``batch_rows`` rows (:func:`.sql.sqlite_parts`), so that two threads read it at once.
 
     Their batches one after the other are :func:`read_table`'s; :mod:`.prefetch` reads them in threads.
     """
@@ -118,6 +121,9 @@ def units(
     if kind in ("eml", "maildir", "mbox"):
         paths = [f.path for f in files if f.path is not None]
         return [functools.partial(read_messages, paths, kind, all_columns)]
+    if kind == "sql" and len(files) == 1 and (parts := sqlite_parts(files[0], all_columns, batch_rows)) is not None:
+        # A large SQLite table read as rowid ranges, which two threads can read at once
+        return [functools.partial(_sql_part, files[0], part, batch_rows, text) for part in parts]
     return [
         functools.partial(_encoded_one, source, index, all_columns, batch_rows, text)
         for index, source in enumerate(files)
@@ -129,6 +135,11 @@ def _encoded_one(
 ) -> Iterator[RawBatch]:
     for batch in _one(source, all_columns, batch_rows, text):
         yield _encoded(batch, index)
+
+
+def _sql_part(source: SourceFile, part: tuple[tuple[int, int], int], batch_rows: int, text: frozenset[str]):
+    for batch in read_query(source, batch_rows, text, part):
+        yield _encoded(batch, 0)
 
 
 def _jsonl(source: SourceFile, all_columns: list[str], batch_rows: int) -> Iterator[RawBatch]:

@@ -32,7 +32,7 @@ from .files import SourceFile
 from .gcpause import gc_paused
 from .schema import MappingError
 
-__all__ = ["query_columns", "read_query"]
+__all__ = ["query_columns", "read_query", "sqlite_parts"]
 
 _TYPES: dict[type, pl.DataType] = {
     int: pl.Int64(),
@@ -128,12 +128,29 @@ def _batches(conn: sa.Connection, query: str, batch_rows: int) -> tuple[list[str
 
 
 def _sqlite_frames(
-    source: SourceFile, batch_rows: int, text: frozenset[str]
+    source: SourceFile, batch_rows: int, text: frozenset[str], rows: sqlite_read.Rows | None
 ) -> tuple[list[str], Iterator[pl.DataFrame]]:
     """An SQLite file's column names and batches, columnar through ADBC (:mod:`.sqlite_read`)."""
     assert source.path is not None
     names = sqlite_read.names(source.path, source.spec.target)
-    return names, sqlite_read.read_batches(source.path, source.spec.target, names, batch_rows, text)
+    return names, sqlite_read.read_batches(source.path, source.spec.target, names, batch_rows, text, rows)
+
+
+def sqlite_parts(source: SourceFile, columns: list[str], batch_rows: int) -> list[tuple[sqlite_read.Rows, int]] | None:
+    """An SQLite query cut into rowid ranges read apart, each with its first row's number; else None.
+
+    See :func:`.sqlite_read.row_ranges`: only a whole table without gaps in its rowids, of
+    more than ``batch_rows`` rows. A query that fails here is read whole, and fails there.
+    """
+    if source.path is None:
+        return None
+    try:
+        ranges = sqlite_read.row_ranges(source.path, source.spec.target, columns, batch_rows)
+    except sqlite3.Error:
+        return None
+    if ranges is None:
+        return None
+    return [(r, r[0] - ranges[0][0] + 1) for r in ranges]
 
 
 def _server_frames(
@@ -156,19 +173,26 @@ def _server_frames(
     return names, frames()
 
 
-def read_query(source: SourceFile, batch_rows: int, text: frozenset[str] = frozenset()) -> Iterator[RawBatch]:
+def read_query(
+    source: SourceFile,
+    batch_rows: int,
+    text: frozenset[str] = frozenset(),
+    part: tuple[sqlite_read.Rows, int] | None = None,
+) -> Iterator[RawBatch]:
     """Yield the query's rows in batches; for a server database, fill in ``source.sha256`` as read.
 
     ``text``: columns to read as text from the start (SQLite; see :func:`.sqlite_read.read_batches`).
+    ``part``: only the rows of one rowid range of an SQLite table and the number of its
+    first row (:func:`sqlite_parts`); the ranges one after the other are the whole query.
     """
     engine = _engine(source) if source.path is None else None
     digest = hashlib.sha256() if source.path is None else None
-    row = 0
+    rows, row = (None, 0) if part is None else (part[0], part[1] - 1)
     empty = pl.DataFrame(schema=PROBLEMS_SCHEMA)
     try:
         with contextlib.ExitStack() as stack:
             if source.path is not None:
-                names, frames = _sqlite_frames(source, batch_rows, text)
+                names, frames = _sqlite_frames(source, batch_rows, text, rows)
             else:
                 assert engine is not None
                 conn = stack.enter_context(engine.connect())
@@ -184,7 +208,7 @@ def read_query(source: SourceFile, batch_rows: int, text: frozenset[str] = froze
                     )
                     source.bytes += int(frame.estimated_size())
                 yield RawBatch(frame, empty)
-            if row == 0:
+            if row == 0 and part is None:
                 yield RawBatch(pl.DataFrame(schema={**dict.fromkeys(names, pl.String()), LINE: pl.Int64()}), empty)
     except (sa.exc.SQLAlchemyError, *sqlite_read.ReadError) as exc:
         raise _fail(source, exc) from None

@@ -32,9 +32,10 @@ import polars as pl
 
 from ..readonly import sqlite_authorizer
 
-__all__ = ["ReadError", "connect", "names", "read_batches"]
+__all__ = ["ReadError", "Rows", "connect", "names", "read_batches", "row_ranges"]
 
 ReadError = (adbc.Error, sqlite3.Error, OSError)
+Rows = tuple[int, int]  # rowids lo (included) to hi (not)
 
 
 def _uri(path: Path) -> str:
@@ -83,19 +84,64 @@ def _as_text(c: str) -> str:
 _WHOLE_TABLE = re.compile(r'^\s*SELECT\s+\*\s+FROM\s+("[^"]+"|\w+)\s*;?\s*$', re.IGNORECASE)
 
 
-def _wrapped(query: str, columns: list[str], text: set[int], offset: int) -> str:
-    if not text and not offset:
+def _wrapped(query: str, columns: list[str], text: set[int], offset: int, rows: Rows | None = None) -> str:
+    if rows is not None:  # a range of a table's rowids (:func:`row_ranges`): its rows, from its start
+        table = _table(query)
+        assert table is not None
+        shown = ", ".join(_as_text(_quoted(c)) if i in text else _quoted(c) for i, c in enumerate(columns))
+        rest = f"SELECT {shown} FROM {table} WHERE _rowid_ >= {rows[0] + offset} AND _rowid_ < {rows[1]}"
+    elif not text and not offset:
         return f"SELECT * FROM {_subquery(query)}"
-    shown = ", ".join(_as_text(_quoted(c)) if i in text else _quoted(c) for i, c in enumerate(columns))
-    if offset or not _WHOLE_TABLE.match(query):
-        rest = f"SELECT * FROM (SELECT {shown} FROM {_subquery(query)} LIMIT -1 OFFSET {offset})"
-    else:  # a table read whole from its start: SQLite streams it without copying every row (a sixth less CPU)
-        rest = f"SELECT {shown} FROM {_subquery(query)}"
+    else:
+        shown = ", ".join(_as_text(_quoted(c)) if i in text else _quoted(c) for i, c in enumerate(columns))
+        if offset or not _WHOLE_TABLE.match(query):
+            rest = f"SELECT * FROM (SELECT {shown} FROM {_subquery(query)} LIMIT -1 OFFSET {offset})"
+        else:  # a table read whole from its start: SQLite streams it without copying every row (a sixth less CPU)
+            rest = f"SELECT {shown} FROM {_subquery(query)}"
     if not text:
         return rest
     typed = ["''" if i in text else "NULL" for i in range(len(columns))]
     first = ", ".join(f"{t} AS {_quoted(c)}" for t, c in zip(typed, columns, strict=True))
     return f"SELECT {first} UNION ALL {rest}"
+
+
+def _table(query: str) -> str | None:
+    """The table a whole-table query (``SELECT * FROM t``) reads, as written in it, else None."""
+    m = _WHOLE_TABLE.match(query)
+    return m.group(1) if m else None
+
+
+def row_ranges(path: Path, query: str, columns: list[str], batch_rows: int) -> list[Rows] | None:
+    """The query's rows cut into rowid ranges ``[lo, hi)`` of ``batch_rows`` rows each, or None.
+
+    Only for a query reading one table whole (``SELECT * FROM t``) that SQLite answers by
+    walking the table itself, in rowid order, with rowids without gaps (no row deleted), and
+    more than ``batch_rows`` rows: then the range starting at rowid ``lo`` holds rows
+    ``lo - first rowid + 1`` … of the query, in the same order, and the ranges can be read
+    apart (:mod:`.prefetch` reads two at once). Anything else (a view, a join, an index the
+    plan walks instead, a ``WITHOUT ROWID`` table, a column named like the rowid, gaps):
+    None, and the query is read whole, from its start.
+    """
+    table = _table(query)
+    if table is None or {c.lower() for c in columns} & {"rowid", "_rowid_", "oid"}:
+        return None
+    name = table[1:-1].replace('""', '"') if table.startswith('"') else table
+    con = sqlite3.connect(_uri(path), uri=True)
+    try:
+        con.set_authorizer(sqlite_authorizer)
+        plan = [row[-1] for row in con.execute(f"EXPLAIN QUERY PLAN SELECT * FROM {table}")]
+        if [p.lower() for p in plan] not in ([f"scan {name.lower()}"], [f"scan table {name.lower()}"]):
+            return None
+        (count,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+        (first,) = con.execute(f"SELECT min(_rowid_) FROM {table}").fetchone()
+        (last,) = con.execute(f"SELECT max(_rowid_) FROM {table}").fetchone()
+    except sqlite3.Error:  # no rowid (WITHOUT ROWID), or anything unforeseen: read it whole
+        return None
+    finally:
+        con.close()
+    if count <= batch_rows or first is None or last - first + 1 != count:
+        return None
+    return [(lo, min(lo + batch_rows, last + 1)) for lo in range(first, last + 1, batch_rows)]
 
 
 def _mismatch(exc: Exception) -> int | None:
@@ -104,10 +150,14 @@ def _mismatch(exc: Exception) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _stream(path: Path, query: str, columns: list[str], text: set[int], offset: int, batch_rows: int):
+def _stream(
+    path: Path, query: str, columns: list[str], text: set[int], offset: int, batch_rows: int, rows: Rows | None
+):
     with connect(path) as con, con.cursor() as cursor:
-        cursor.adbc_statement.set_options(**{adbc_driver_sqlite.StatementOptions.BATCH_ROWS.value: str(batch_rows)})
-        cursor.execute(_wrapped(query, columns, text, offset))
+        # A range (of batch_rows rows) comes as one batch, with the row that types the text columns
+        size = batch_rows if rows is None else rows[1] - rows[0] - offset + 1
+        cursor.adbc_statement.set_options(**{adbc_driver_sqlite.StatementOptions.BATCH_ROWS.value: str(size)})
+        cursor.execute(_wrapped(query, columns, text, offset, rows))
         reader = cursor.fetch_record_batch()
         first = bool(text)
         try:
@@ -129,19 +179,25 @@ def _stream(path: Path, query: str, columns: list[str], text: set[int], offset: 
 
 
 def read_batches(
-    path: Path, query: str, columns: list[str], batch_rows: int, as_text: Collection[str] = ()
+    path: Path,
+    query: str,
+    columns: list[str],
+    batch_rows: int,
+    as_text: Collection[str] = (),
+    rows: Rows | None = None,
 ) -> Iterator[pl.DataFrame]:
     """The query's rows in batches of about ``batch_rows``; the query was checked by :func:`names`.
 
     The columns in ``as_text`` (those the mapping reads only as text) are text from the first
     row, as a mismatch would make them: no type is inferred for them, so a column null for
-    its first batch and text after it is not read twice up to there.
+    its first batch and text after it is not read twice up to there. ``rows``: only the
+    rows of that rowid range (:func:`row_ranges`).
     """
     text = {i for i, c in enumerate(columns) if c in as_text}
     done = 0
     while True:
         try:
-            for frame in _stream(path, query, columns, text, done, batch_rows):
+            for frame in _stream(path, query, columns, text, done, batch_rows, rows):
                 done += frame.height
                 yield frame
             return

@@ -20,6 +20,7 @@ import polars as pl
 
 from .. import evidence
 from ..ingest.batch import LINE, PROBLEMS_SCHEMA
+from .extract import cut, literal_then_up_to
 from .schema import ColumnSpec, TableSpec
 from .times import TimeParse, stage
 from .weblogs import ABSENT, FIELDS_LINE
@@ -62,16 +63,30 @@ def _base(spec: ColumnSpec, schema: pl.Schema) -> pl.Expr:
 
 
 def _column(
-    spec: ColumnSpec, want: pl.DataType, schema: pl.Schema, zone: str | None, decimal_comma: bool, key: str
+    spec: ColumnSpec,
+    want: pl.DataType,
+    schema: pl.Schema,
+    zone: str | None,
+    decimal_comma: bool,
+    key: str,
+    cuts: dict[str, tuple[pl.Expr, str]] | None = None,
 ) -> tuple[pl.Expr, list[_Why], TimeParse | None]:
-    """The v1 value (text, or a native type), the reasons a row is refused, in order, and a time's parse."""
+    """The v1 value (text, or a native type), the reasons a row is refused, in order, and a time's parse.
+
+    ``cuts``: where an ``extract`` of the usual shape (:mod:`.extract`) is noted, as the
+    hidden column ``key + "x"`` to make first (the text to cut, the pattern).
+    """
     v = _base(spec, schema)
     source_is_text = spec.column is None or schema[spec.column] in (pl.String(), pl.Null())
     whys: list[_Why] = []
     where = f"{spec.target}"
     if spec.extract is not None:
         raw = v.cast(pl.String)
-        v = raw.str.extract(spec.extract, 1)
+        if cuts is not None and literal_then_up_to(spec.extract) is not None:
+            cuts[key + "x"] = (raw, spec.extract)
+            v = pl.col(key + "x")
+        else:
+            v = raw.str.extract(spec.extract, 1)
         whys.append(
             _why(
                 raw.is_not_null() & v.is_null(),
@@ -225,10 +240,11 @@ def transform(frame: pl.DataFrame, table: TableSpec, decimal_comma: bool) -> tup
     schema = frame.schema
     exprs, reasons, refused, parses = [], [], [], []
     plain = _without_decimal_comma(frame, table) if decimal_comma else set()
+    cuts: dict[str, tuple[pl.Expr, str]] = {}
     for i, (target, want) in enumerate(evidence.polars_schema(table.name).items()):
         spec = table.columns[str(target)]
         comma = decimal_comma and str(target) not in plain
-        value, whys, parse = _column(spec, want, schema, table.timezone, comma, f"__t{i}")
+        value, whys, parse = _column(spec, want, schema, table.timezone, comma, f"__t{i}", cuts)
         parses += [parse] if parse is not None else []
         # A field the directive in force does not log: null where the v1 column may be null
         # (it was not recorded), else the line is quarantined saying so.
@@ -258,6 +274,12 @@ def transform(frame: pl.DataFrame, table: TableSpec, decimal_comma: bool) -> tup
         )
     checks = [r for r in reasons if r is not None]
     frame = stage(frame, parses)
+    if cuts:  # extracts cut by splitting (.extract), read by the values and conditions above
+        texts = frame.select(raw.alias(name) for name, (raw, _) in cuts.items())
+        frame = frame.with_columns(
+            cut(texts[name], pattern, literal_then_up_to(pattern)).alias(name)  # type: ignore[arg-type]
+            for name, (_, pattern) in cuts.items()
+        )
     names = [str(t) for t in evidence.polars_schema(table.name)]
     if not checks:
         return frame.lazy().select(*exprs, LINE).collect(engine="in-memory"), pl.DataFrame(schema=PROBLEMS_SCHEMA)
