@@ -25,7 +25,7 @@ from ..queries.runner import prefetch
 from ..queries.websessions import DEFAULT_IDLE_TIMEOUT_MINUTES
 from .allocation_check import AllocationCheck, check_allocation
 from .binding import SessionBinding, bind_sessions
-from .changes import ChangeLog, attribute_changes
+from .changes import RESTORE_ACTIONS, ChangeLog, attribute_changes
 from .notify import Notifications, notification_list
 from .tiers import Exposure, assess_exposure
 
@@ -147,6 +147,11 @@ def _bounds(name: str) -> Any:
 
 def _changes(name: str) -> Any:
     return lambda r: r.changes.counts()[name]
+
+
+def _action(action: str) -> Any:
+    """The rows of the restore list whose ``action`` is ``action``: what its table counts."""
+    return lambda r: int((r.restore["action"] == action).sum())
 
 
 def _acts(name: str) -> Any:
@@ -326,20 +331,28 @@ FIGURES: Sequence[Figure] = (
         "profile_change_log",
         count=True,
     ),
-    # restore list
+    # restore list: each row (a field of an account another person changed) has one action
     Figure(
         "field_changes_to_restore",
         "restore",
-        "Fields another person changed, to restore",
-        lambda r: r.restore.height,
+        "Fields another person changed that are to be restored (the owner has not changed them since)",
+        _action(RESTORE_ACTIONS[0]),
+        "profile_change_log",
+        count=True,
+    ),
+    Figure(
+        "fields_restored_by_owner",
+        "restore",
+        "Fields another person changed that the owner has already put back (nothing to restore)",
+        _action(RESTORE_ACTIONS[1]),
         "profile_change_log",
         count=True,
     ),
     Figure(
         "restore_conflicts",
         "restore",
-        "Fields to restore that the owner changed again later (review, do not overwrite)",
-        lambda r: int(r.restore["conflict"].sum()),
+        "Fields another person changed that the owner changed again later (review with the owner, do not overwrite)",
+        _action(RESTORE_ACTIONS[2]),
         "profile_change_log",
         count=True,
     ),
