@@ -1,0 +1,42 @@
+"""Wording a reader would quote: labels beside their values, in both languages."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+from workbench.i18n import translations
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def _recorded_label(notebook: str, name: str) -> str:
+    """The English description notebook ``notebook`` records finding ``name`` with."""
+    cells = json.loads((NOTEBOOKS / notebook).read_text(encoding="utf-8"))["cells"]
+    for cell in cells:
+        if cell["cell_type"] != "code":
+            continue
+        for node in ast.walk(ast.parse("".join(cell["source"]))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "record"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and node.args[0].value == name
+            ):
+                return ast.literal_eval(node.args[2])
+    raise AssertionError(f"{notebook} records no {name}")
+
+
+def test_the_absent_tables_label_does_not_run_into_its_count():
+    """Last session: 'Evidence tables with no file at ingest: what needs them is unknown, not 0: 0'."""
+    english = _recorded_label("00_case_overview.ipynb", "evidence_tables_absent")
+    swedish = translations("sv", "finding_label")["evidence_tables_absent"]
+    for label in (english, swedish):
+        line = f"{label}: 0"
+        assert line.count(":") == 1, line  # the only colon is the one before the value
+        assert not re.search(r"\b0: 0$", line), line
+    assert english.startswith("Evidence tables with no file at ingest (")
