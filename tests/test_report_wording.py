@@ -40,3 +40,18 @@ def test_the_absent_tables_label_does_not_run_into_its_count():
         assert line.count(":") == 1, line  # the only colon is the one before the value
         assert not re.search(r"\b0: 0$", line), line
     assert english.startswith("Evidence tables with no file at ingest (")
+
+
+def test_a_bounded_figure_is_labelled_for_one_number_and_its_range_says_itself():
+    """Last session: '(lowest, most likely, highest)' beside a single number when the three agreed."""
+    from workbench.exposure.review import FIGURES
+    from workbench.values import Bounds, format_value
+
+    three = re.compile(r"min, likely, max|lowest, most likely, highest|lägst, troligast, högst", re.IGNORECASE)
+    swedish = translations("sv", "finding_label")
+    for figure in FIGURES:
+        assert not three.search(figure.description), figure.description
+        assert not three.search(swedish.get(figure.name, "")), swedish[figure.name]
+    assert format_value(Bounds(52, 52, 52), "accounts_exposed", "en") == "52"
+    assert format_value(Bounds(40, 52, 60), "accounts_exposed", "en") == "52 (between 40 and 60)"
+    assert format_value(Bounds(40, 52, 60), "accounts_exposed", "sv") == "52 (mellan 40 och 60)"

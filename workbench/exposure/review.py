@@ -193,7 +193,7 @@ FIGURES: Sequence[Figure] = (
     Figure(
         "accounts_bound_to_others",
         "tier 2",
-        "Accounts bound into someone else's session (min, likely, max)",
+        "Accounts bound into someone else's session",
         _bounds("accounts_bound_to_others"),
         "window_sessions",
         count=True,
@@ -201,7 +201,7 @@ FIGURES: Sequence[Figure] = (
     Figure(
         "people_put_into_others_accounts",
         "tier 2",
-        "People put into someone else's account (min, likely, max)",
+        "People put into someone else's account",
         _bounds("people_put_into_others_accounts"),
         "window_sessions",
         count=True,
@@ -226,7 +226,7 @@ FIGURES: Sequence[Figure] = (
     Figure(
         "accounts_exposed",
         "tier 3",
-        "Accounts whose data was shown to another person (min, likely, max)",
+        "Accounts whose data was shown to another person",
         _bounds("accounts_exposed"),
         "foreign_page_views",
         count=True,
@@ -234,7 +234,7 @@ FIGURES: Sequence[Figure] = (
     Figure(
         "pages_shown_to_others",
         "tier 3",
-        "Page views that rendered an account to a person who is not its owner (min, likely, max)",
+        "Page views that rendered an account to a person who is not its owner",
         _bounds("pages_shown_to_others"),
         "foreign_page_views",
         count=True,
@@ -269,7 +269,7 @@ FIGURES: Sequence[Figure] = (
     Figure(
         "co_applicants_exposed",
         "subjects",
-        "Co-applicants shown on a profile page to another person (min, likely, max)",
+        "Co-applicants shown on a profile page to another person",
         _bounds("co_applicants_exposed"),
         "exposure_subjects",
         count=True,
@@ -277,7 +277,7 @@ FIGURES: Sequence[Figure] = (
     Figure(
         "protected_identity_exposed",
         "subjects",
-        "Protected-identity members whose data was shown to another person (min, likely, max)",
+        "Protected-identity members whose data was shown to another person",
         _bounds("protected_identity_exposed"),
         "exposure_subjects",
         count=True,
