@@ -55,3 +55,56 @@ def test_a_bounded_figure_is_labelled_for_one_number_and_its_range_says_itself()
     assert format_value(Bounds(52, 52, 52), "accounts_exposed", "en") == "52"
     assert format_value(Bounds(40, 52, 60), "accounts_exposed", "en") == "52 (between 40 and 60)"
     assert format_value(Bounds(40, 52, 60), "accounts_exposed", "sv") == "52 (mellan 40 och 60)"
+
+
+def _flags(rows: list[tuple[str, int, str | None]]):
+    from datetime import UTC, datetime
+
+    import polars as pl
+
+    return pl.DataFrame(
+        {
+            "time": [datetime(2013, 12, 11, 9, tzinfo=UTC)] * len(rows),
+            "handler_id": [7] * len(rows),
+            "applicant_id": [1001] * len(rows),
+            "listing_id": [None] * len(rows),
+            "action_id": list(range(len(rows))),
+            "flag": [flag for flag, _, _ in rows],
+            "detail_parts": [{"n": n, "text": text, "yes": None} for _, n, text in rows],
+        },
+        schema_overrides={
+            "listing_id": pl.Int64,
+            "detail_parts": pl.Struct({"n": pl.Int64(), "text": pl.String(), "yes": pl.Boolean()}),
+        },
+    )
+
+
+def test_a_red_flag_of_1_day_or_1_action_says_it_in_the_singular():
+    """Last session: 'queue date moved 1 days earlier'."""
+    from workbench.fairness.redflags import with_details
+    from workbench.i18n import using
+
+    flags = _flags(
+        [
+            ("backdating", 1, None),
+            ("backdating", 11, None),
+            ("edit before offer", 1, None),
+            ("repeated pair", 1, "profile_edit"),
+            ("repeated pair", 3, "profile_edit"),
+        ]
+    )
+    assert with_details(flags)["detail"].to_list() == [
+        "queue date moved 1 day earlier",
+        "queue date moved 11 days earlier",
+        "offer 1 day after the edit",
+        "1 action: profile_edit",
+        "3 actions: profile_edit",
+    ]
+    with using("sv"):
+        assert with_details(flags)["detail"].to_list() == [
+            "ködatum flyttat 1 dag bakåt",
+            "ködatum flyttat 11 dagar bakåt",
+            "erbjudande 1 dag efter ändringen",
+            "1 åtgärd: profile_edit",
+            "3 åtgärder: profile_edit",
+        ]

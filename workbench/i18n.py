@@ -174,6 +174,7 @@ def t(key: str, language: str | None = None, /, **values: object) -> str:
 _SINGULAR: dict[str, dict[str, str]] = {
     "en": {
         "accounts": "account",
+        "actions": "action",
         "accounts were": "account was",
         "allocations": "allocation",
         "allocations were": "allocation was",
