@@ -108,3 +108,13 @@ def test_a_red_flag_of_1_day_or_1_action_says_it_in_the_singular():
             "1 åtgärd: profile_edit",
             "3 åtgärder: profile_edit",
         ]
+
+
+def test_the_findings_list_of_one_report_reads_for_one_finding_too():
+    """Last session: 'All 1 finding of this report'."""
+    from workbench.i18n import t
+
+    assert t("all_findings", "en", n=1) == "1 finding recorded in this report"
+    assert t("all_findings", "en", n=12) == "12 findings recorded in this report"
+    assert t("all_findings", "sv", n=1) == "1 uppgift redovisad i rapporten"
+    assert t("all_findings", "sv", n=12) == "12 uppgifter redovisade i rapporten"

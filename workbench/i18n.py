@@ -262,6 +262,7 @@ _SINGULAR: dict[str, dict[str, str]] = {
         "signaler om arbete utanför arbetstid utelämnade": "signal om arbete utanför arbetstid utelämnad",
         "återtagna": "återtagen",
         "uppgifter i rapporten": "uppgift i rapporten",
+        "uppgifter redovisade": "uppgift redovisad",
         "åtgärder": "åtgärd",
         "ändringar": "ändring",
     },
