@@ -118,3 +118,16 @@ def test_the_findings_list_of_one_report_reads_for_one_finding_too():
     assert t("all_findings", "en", n=12) == "12 findings recorded in this report"
     assert t("all_findings", "sv", n=1) == "1 uppgift redovisad i rapporten"
     assert t("all_findings", "sv", n=12) == "12 uppgifter redovisade i rapporten"
+
+
+def test_the_response_times_table_writes_every_duration_to_the_minute():
+    """Last session: the 'Hours' column read 12,8 / 48,39 / 110,8, three precisions, beside '48 h 23 min' in the text."""
+    from workbench.i18n import column_label
+    from workbench.values import format_value, value_kind
+
+    assert value_kind("hours") == "duration" and value_kind("n_hours") is None
+    column = [format_value(h, "hours", "sv") for h in (12.8, 48.39, 110.8)]
+    assert column == ["12 h 48 min", "48 h 23 min", "110 h 48 min"]
+    assert format_value(48.39, "hours", "en") == format_value(48.39, "time_to_detect_hours", "en")
+    for language, unit in (("en", r"\bhours?\b"), ("sv", r"\btimm(e|ar)\b")):
+        assert not re.search(unit, column_label("hours", language), re.IGNORECASE)  # the cells carry the unit

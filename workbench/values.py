@@ -130,7 +130,8 @@ def value_kind(name: str | None) -> str | None:
     - ``"money"``: the last word is income, rent, amount, fee, salary, price, kr or sek
       (``annual_income``): "312 000 kr";
     - ``"duration"``: a word other than the first is hours, minutes or seconds
-      (``time_to_detect_hours``): "48 h 23 min".
+      (``time_to_detect_hours``), or the name is that word alone (the response times'
+      ``hours`` column): "48 h 23 min".
 
     ``income_changed_by_others`` is a plain count (its last word is not a unit); so is any
     name starting ``n_``, ``count_`` or ``number_`` (``n_hours``).
@@ -154,13 +155,14 @@ def value_kind(name: str | None) -> str | None:
         return "points"
     if words[-1] in _MONEY_WORDS:
         return "money"
-    if _DURATION_UNITS.keys() & set(words[1:]):
+    if _DURATION_UNITS.keys() & set(words[1:]) or (len(words) == 1 and words[0] in _DURATION_UNITS):
         return "duration"
     return None
 
 
 def _seconds_in(name: str) -> int:
-    return next(_DURATION_UNITS[w] for w in name.lower().split("_")[1:] if w in _DURATION_UNITS)
+    words = name.lower().split("_")
+    return next(_DURATION_UNITS[w] for w in words[1:] or words if w in _DURATION_UNITS)
 
 
 def format_duration(seconds: float, language: str | None = None, *, to_the_second: bool = False) -> str:
