@@ -131,3 +131,21 @@ def test_the_response_times_table_writes_every_duration_to_the_minute():
     assert format_value(48.39, "hours", "en") == format_value(48.39, "time_to_detect_hours", "en")
     for language, unit in (("en", r"\bhours?\b"), ("sv", r"\btimm(e|ar)\b")):
         assert not re.search(unit, column_label("hours", language), re.IGNORECASE)  # the cells carry the unit
+
+
+def test_the_target_power_reads_as_every_other_text_writes_it():
+    """Last session: '80,0 % styrka' in the verdict beside '80 % styrka' in the labels."""
+    from workbench.fairness.mde import power_statement
+    from workbench.i18n import using
+
+    for language, whole in (("en", "80%"), ("sv", "80\u202f%")):
+        with using(language):
+            texts = [
+                power_statement(named=named, covered=covered, too_few=True)
+                for named in (True, False)
+                for covered in (True, False)
+            ]
+        for text in texts:
+            assert whole in text and "80.0" not in text and "80,0" not in text, text
+    swedish = translations("sv", "finding_label")["mde_ceiling_percent"]
+    assert "80 % styrka" in swedish.replace("\u202f", " ")

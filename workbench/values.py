@@ -34,6 +34,7 @@ __all__ = [
     "format_clock_offset",
     "format_duration",
     "format_number",
+    "format_percent",
     "format_value",
     "format_when",
     "is_unknown",
@@ -244,6 +245,20 @@ def _percent(points: float, language: str | None = None) -> str:
     if points and abs(points) < 0.05:
         return say("percent_tiny", lang)
     return say("percent", lang, p=_babel(round(points, 1), lang, "#,##0.0"))
+
+
+def format_percent(points: float, language: str | None = None, *, decimals: int = 1) -> str:
+    """A percentage as figures are written ("9.7%", "9,7 %"); ``decimals=0`` for a set level ("80%", "80 %").
+
+    A level the workbench sets (the test's 80 % power) is written whole, as the prose that
+    names it does, not "80.0%" beside "80%"; a measured share keeps its one decimal.
+    """
+    if decimals == 1:
+        return _percent(points, language)
+    lang = language or current_language()
+    return say(
+        "percent", lang, p=_babel(round(points, decimals), lang, "#,##0" + ("." + "0" * decimals if decimals else ""))
+    )
 
 
 def format_number(value: int | float, kind: str | None = None, language: str | None = None) -> str:
