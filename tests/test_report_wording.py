@@ -149,3 +149,35 @@ def test_the_target_power_reads_as_every_other_text_writes_it():
             assert whole in text and "80.0" not in text and "80,0" not in text, text
     swedish = translations("sv", "finding_label")["mde_ceiling_percent"]
     assert "80 % styrka" in swedish.replace("\u202f", " ")
+
+
+def test_notebook_02_names_columns_by_the_headings_the_reader_sees():
+    """Last session: 'The column widened_by', 'without account_id', '`likely`' beside tables headed otherwise."""
+    from workbench.exposure.review import FIGURES
+    from workbench.i18n import column_label
+
+    cells = json.loads((NOTEBOOKS / "02_exposure_and_changes.ipynb").read_text(encoding="utf-8"))["cells"]
+    prose = []
+    for cell in cells:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            prose.append(source)
+        else:
+            prose += [
+                ast.literal_eval(node.args[0])
+                for node in ast.walk(ast.parse(source))
+                if isinstance(node, ast.Call)
+                and getattr(node.func, "attr", "") == "say"
+                and not isinstance(node.args[0], ast.Name)  # the Art. 33 template, checked below
+            ]
+    prose += [f.description for f in FIGURES]
+    from workbench.exposure.notify import ART33_TEMPLATE
+
+    prose.append(ART33_TEMPLATE)
+    code_names = re.compile(r"\baccount_id\b|\bwidened_by\b|`(min|max|likely)`|\*\*(min|max|likely)\*\*")
+    found = [hit.group(0) for text in prose for hit in code_names.finditer(text)]
+    assert found == [], found
+    shown = "\n".join(prose)
+    assert f"*{column_label('widened_by', 'en')}*" in shown  # the heading the table shows
+    for name in ("min", "likely", "max"):
+        assert f"**{column_label(name, 'en')}**" in shown

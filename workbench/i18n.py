@@ -219,6 +219,7 @@ _SINGULAR: dict[str, dict[str, str]] = {
         "queue acts": "queue act",
         "queue acts were": "queue act was",
         "rendering page views lack": "rendering page view lacks",
+        "rendering page views name": "rendering page view names",
         "reports": "report",
         "rows": "row",
         "sessions": "session",

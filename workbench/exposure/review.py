@@ -251,7 +251,7 @@ FIGURES: Sequence[Figure] = (
     Figure(
         "page_views_missing_account_id",
         "bounds",
-        "Rendering page views of window sessions whose account_id is missing",
+        "Rendering page views of window sessions that name no account",
         lambda r: int(r.binding.sessions["render_views_missing_account"].sum()),
         "window_sessions",
     ),
