@@ -9,6 +9,7 @@ from datetime import datetime
 import polars as pl
 import pytest
 
+from workbench.exposure.changes import RESTORE_ACTIONS
 from workbench.exposure.notify import ART33_TEMPLATE
 from workbench.findings import load
 from workbench.reportset.build import external_references, render_html
@@ -59,7 +60,7 @@ def test_findings_match_truth(run02, tiny_case):
     logins = tiny_case.evidence("logins").filter((pl.col("time") >= start) & (pl.col("time") < end))
     assert f["people_possibly_affected"] == logins["applicant_id"].n_unique()
     assert f["people_who_made_changes"] >= f["people_who_changed_others_data"]
-    assert f["restore_conflicts"] >= 1 and f["field_changes_to_restore"] >= f["restore_conflicts"]
+    assert f["restore_conflicts"] + f["fields_restored_by_owner"] >= 1  # the generator plants owners changing back
 
 
 def test_every_finding_names_its_query_and_the_art33_summary_is_bound_to_findings(run02):
@@ -72,7 +73,11 @@ def test_every_finding_names_its_query_and_the_art33_summary_is_bound_to_finding
 
 def test_exports_for_investigators(run02, tiny_case):
     restore = pl.read_csv(run02 / "restore_list.csv", infer_schema_length=0)
-    assert restore.height == load(run02)["field_changes_to_restore"]["value"]
+    found = load(run02)
+    by_action = dict(restore.group_by("action").len().iter_rows())
+    figures = ("field_changes_to_restore", "fields_restored_by_owner", "restore_conflicts")
+    assert [by_action.get(a, 0) for a in RESTORE_ACTIONS] == [found[n]["value"] for n in figures]
+    assert restore.height == sum(found[n]["value"] for n in figures)
     notices = pl.read_csv(run02 / "notification_list.csv", infer_schema_length=0)
     assert (
         notices.height == load(run02)["notifications"]["value"] and notices["personnummer"].n_unique() == notices.height

@@ -12,7 +12,10 @@ import pytest
 
 from workbench.case import open_case
 from workbench.exposure import review_exposure
+from workbench.exposure.review import FIGURES
 from workbench.exposure.tiers import shown_fields
+from workbench.figures import record_section
+from workbench.findings import Findings
 
 
 class Analysed:
@@ -22,6 +25,7 @@ class Analysed:
         review = review_exposure(case)
         self.binding, self.changes, self.exposure = review.binding, review.changes, review.exposure
         self.allocation, self.notices, self.bounds = review.allocation, review.notices, review.bounds
+        self.restore = review.restore
         case.close()
 
 
@@ -147,7 +151,7 @@ def test_made_some_change_counts_the_actors_in_the_window(analysed):
     assert split["made some change (actors)"] == counts["people_who_made_changes"]
 
 
-def test_restore_list_gives_the_value_before_each_run_and_flags_later_owner_changes(analysed):
+def test_restore_list_gives_the_value_before_each_run_and_flags_later_owner_changes(analysed, tmp_path):
     truth_ids = analysed.gen.truth("unauthorized_changes")["change_id"].implode()
     log = (
         analysed.gen.evidence("profile_changes")
@@ -176,6 +180,11 @@ def test_restore_list_gives_the_value_before_each_run_and_flags_later_owner_chan
         "review: owner changed the field later",
         "none: owner already restored it",
     }
+    # the figures count the rows by action, and every row has one (notebook 02's sentence and table)
+    counts = record_section(Findings(tmp_path), analysed, FIGURES, "restore")
+    by_action = dict(restore.group_by("action").len().iter_rows())
+    assert counts["field_changes_to_restore"] == by_action.get("restore", 0) == restore.height - conflicts
+    assert counts["fields_restored_by_owner"] + counts["restore_conflicts"] == conflicts
 
 
 def test_allocation_touched_is_exactly_the_planted_set(analysed):

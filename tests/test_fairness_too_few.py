@@ -88,7 +88,7 @@ def test_the_verdict_names_whom_it_covers_and_leaves_out_the_small_one(two_of_tw
     assert (
         f"For each of caseworkers 1, 2, 3, 4, 5, 6, 7, 8 (those not flagged with enough allocations to judge), "
         f"selling {format_value(percent, 'detectable_fraud_percent')} of their allocations out of queue order would "
-        "have got them flagged with at least 80.0% power." in text
+        "have got them flagged with at least 80% power." in text
     )
     assert "No power claim covers the 1 caseworker(s) with too few allocations to judge (9 (n = 2))" in text
     assert "A caseworker selling" not in text  # no claim left that reads as covering everyone
@@ -100,7 +100,7 @@ def test_the_dashboard_says_who_is_too_few_to_judge(two_of_two):
     dash = CaseworkerDashboard(two_of_two, caseworker=9)
     assert "Too few allocations to judge (n = 2): no claim of the test's power covers them." in dash._w_summary.value
     dash.value = 1
-    assert "would have got them flagged with at least 80.0% power" in dash._w_summary.value
+    assert "would have got them flagged with at least 80% power" in dash._w_summary.value
 
 
 def test_the_public_gets_counts_and_no_small_n(two_of_two, tmp_path):

@@ -267,9 +267,10 @@ def test_summary_says_one_field_on_one_account_in_the_singular():
         (sentence,) = [s for p in summary(findings, "en") for s in p if not s.unanswered]
         return "".join(x if isinstance(x, str) else x.text for x in sentence.parts)
 
-    assert said(1, 1) == "Someone other than the owner changed 1 profile field on 1 account."
-    assert said(3, 1) == "Someone other than the owner changed 3 profile fields on 1 account."
-    assert said(21, 2) == "Someone other than the owner changed 21 profile fields on 2 accounts."
+    # it counts changes (a field changed twice is two), and the restore sentence counts fields
+    assert said(1, 1) == "Someone other than the owner made 1 change to profile fields on 1 account."
+    assert said(3, 1) == "Someone other than the owner made 3 changes to profile fields on 1 account."
+    assert said(21, 2) == "Someone other than the owner made 21 changes to profile fields on 2 accounts."
 
 
 def test_every_verdict_on_the_allocation_claim_reads_in_swedish(exposure):

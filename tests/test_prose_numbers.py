@@ -62,6 +62,12 @@ def shown(text: str) -> tuple:
             h, mi, s = (float(g or 0) for g in m.groups()[1:])
             finest = 0.5 if m[4] else 30 if m[3] else 1800
             return ("seconds", (-1 if m[1] else 1) * (h * 3600 + mi * 60 + s), finest)
+    if m := re.fullmatch(r"(.+) (ahead|behind)", text):  # a clock offset says its sign in words
+        inner = shown(m[1])
+        if inner[0] == "seconds":
+            return ("seconds", (-1 if m[2] == "behind" else 1) * inner[1], inner[2])
+    if text == "in step":
+        return ("seconds", 0.0, 0.5)
     if m := re.fullmatch(r"between (\S+) and (\S+); most likely about (\S+)", text):
         return _range(m[1], m[3], m[2])
     if m := re.fullmatch(r"(\S+) \(between (\S+) and (\S+)\)", text):

@@ -82,7 +82,7 @@ def test_durations_read_in_hours_and_minutes():
     assert format_value(timedelta(hours=48, minutes=23)) == "48 h 23 min"
     assert format_value("P1DT2H") == "26 h"
     assert format_value(23, "onset_minutes_after_login") == "23 min"
-    assert format_value(37.2, "mail_clock_offset_seconds") == "37.2 s"
+    assert format_value(37.2, "mail_clock_offset_seconds") == "37 s ahead"  # a clock's offset says its direction
     assert format_duration(-90) == "-2 min"
     assert format_value("PT0S") == "0 s"
     assert format_value("Pelle") == "Pelle" and format_value("P") == "P"  # text that only starts like one

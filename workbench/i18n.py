@@ -174,6 +174,7 @@ def t(key: str, language: str | None = None, /, **values: object) -> str:
 _SINGULAR: dict[str, dict[str, str]] = {
     "en": {
         "accounts": "account",
+        "actions": "action",
         "accounts were": "account was",
         "allocations": "allocation",
         "allocations were": "allocation was",
@@ -218,6 +219,7 @@ _SINGULAR: dict[str, dict[str, str]] = {
         "queue acts": "queue act",
         "queue acts were": "queue act was",
         "rendering page views lack": "rendering page view lacks",
+        "rendering page views name": "rendering page view names",
         "reports": "report",
         "rows": "row",
         "sessions": "session",
@@ -261,6 +263,7 @@ _SINGULAR: dict[str, dict[str, str]] = {
         "signaler om arbete utanför arbetstid utelämnade": "signal om arbete utanför arbetstid utelämnad",
         "återtagna": "återtagen",
         "uppgifter i rapporten": "uppgift i rapporten",
+        "uppgifter redovisade": "uppgift redovisad",
         "åtgärder": "åtgärd",
         "ändringar": "ändring",
     },

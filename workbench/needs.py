@@ -98,6 +98,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "field_changes_by_others": ("logins", "profile_changes", *_WINDOW),
     "changes_with_unknown_actor": ("logins", "profile_changes", *_WINDOW),
     "field_changes_to_restore": ("logins", "profile_changes", *_WINDOW),
+    "fields_restored_by_owner": ("logins", "profile_changes", *_WINDOW),
     "restore_conflicts": ("logins", "profile_changes", *_WINDOW),
     "allocation_claim": (*_SESSIONS, *_WINDOW, "profile_changes", "interests", "offers", "listings"),
     "allocation_affected": (*_SESSIONS, *_WINDOW, "profile_changes", "interests", "offers"),

@@ -31,8 +31,10 @@ __all__ = [
     "KINDS",
     "Bounds",
     "Unknown",
+    "format_clock_offset",
     "format_duration",
     "format_number",
+    "format_percent",
     "format_value",
     "format_when",
     "is_unknown",
@@ -129,7 +131,8 @@ def value_kind(name: str | None) -> str | None:
     - ``"money"``: the last word is income, rent, amount, fee, salary, price, kr or sek
       (``annual_income``): "312 000 kr";
     - ``"duration"``: a word other than the first is hours, minutes or seconds
-      (``time_to_detect_hours``): "48 h 23 min".
+      (``time_to_detect_hours``), or the name is that word alone (the response times'
+      ``hours`` column): "48 h 23 min".
 
     ``income_changed_by_others`` is a plain count (its last word is not a unit); so is any
     name starting ``n_``, ``count_`` or ``number_`` (``n_hours``).
@@ -153,26 +156,54 @@ def value_kind(name: str | None) -> str | None:
         return "points"
     if words[-1] in _MONEY_WORDS:
         return "money"
-    if _DURATION_UNITS.keys() & set(words[1:]):
+    if _DURATION_UNITS.keys() & set(words[1:]) or (len(words) == 1 and words[0] in _DURATION_UNITS):
         return "duration"
     return None
 
 
 def _seconds_in(name: str) -> int:
-    return next(_DURATION_UNITS[w] for w in name.lower().split("_")[1:] if w in _DURATION_UNITS)
+    words = name.lower().split("_")
+    return next(_DURATION_UNITS[w] for w in words[1:] or words if w in _DURATION_UNITS)
 
 
-def format_duration(seconds: float, language: str | None = None) -> str:
-    """A duration as people read it: "48 h 23 min", "23 min", "37 s", "1.5 s"; minutes rounded from an hour on."""
+def format_duration(seconds: float, language: str | None = None, *, to_the_second: bool = False) -> str:
+    """A duration as people read it: "48 h 23 min", "23 min", "37 s", "1.5 s"; minutes rounded from an hour on.
+
+    ``to_the_second`` keeps whole seconds from a minute on ("6 min 55 s", not "7 min"): a
+    figure measured in seconds, written beside an uncertainty of a few seconds, has to read to
+    the same precision, or both ends of "-415 s ± 1 s" read "-7 min".
+    """
     lang = language or current_language()
     sign = "-" if seconds < 0 else ""
     seconds = abs(seconds)
+    if to_the_second:
+        seconds = round(seconds)
+        if seconds >= 60:
+            rest = seconds % 60
+            shown = format_duration(seconds - rest, lang)
+            return sign + (f"{shown} {say('seconds', lang, s=rest)}" if rest else shown)
     if seconds < 59.5:
         return sign + say("seconds", lang, s=_plain(seconds, lang))
     h, m = divmod(round(seconds / 60), 60)
     if not h:
         return sign + say("minutes", lang, m=m)
     return sign + (say("hours_minutes", lang, h=_plain(h, lang), m=m) if m else say("hours", lang, h=_plain(h, lang)))
+
+
+def format_clock_offset(seconds: float, language: str | None = None) -> str:
+    """How far one clock runs from another, in words: "6 min 55 s behind", "2 min ahead", "in step".
+
+    ``seconds`` is positive when the clock runs ahead. The sign is said, not printed: "the
+    clock runs -7 min" is no sentence ("Klockan går 6 min 55 s efter", "2 min före").
+    """
+    lang = language or current_language()
+    if round(seconds) == 0:
+        return say("clock_in_step", lang)
+    return say(
+        "clock_ahead" if seconds > 0 else "clock_behind",
+        lang,
+        d=format_duration(abs(seconds), lang, to_the_second=True),
+    )
 
 
 def _iso_seconds(text: str) -> float | None:
@@ -214,6 +245,20 @@ def _percent(points: float, language: str | None = None) -> str:
     if points and abs(points) < 0.05:
         return say("percent_tiny", lang)
     return say("percent", lang, p=_babel(round(points, 1), lang, "#,##0.0"))
+
+
+def format_percent(points: float, language: str | None = None, *, decimals: int = 1) -> str:
+    """A percentage as figures are written ("9.7%", "9,7 %"); ``decimals=0`` for a set level ("80%", "80 %").
+
+    A level the workbench sets (the test's 80 % power) is written whole, as the prose that
+    names it does, not "80.0%" beside "80%"; a measured share keeps its one decimal.
+    """
+    if decimals == 1:
+        return _percent(points, language)
+    lang = language or current_language()
+    return say(
+        "percent", lang, p=_babel(round(points, decimals), lang, "#,##0" + ("." + "0" * decimals if decimals else ""))
+    )
 
 
 def format_number(value: int | float, kind: str | None = None, language: str | None = None) -> str:
@@ -283,7 +328,10 @@ def format_value(value: Any, name: str | None = None, language: str | None = Non
         return str(value)
     if isinstance(value, int | float):
         if kind == "duration" and name:
-            return format_duration(value * _seconds_in(name), lang)
+            words = name.lower().split("_")
+            if "clock" in words and "offset" in words:
+                return format_clock_offset(value * _seconds_in(name), lang)
+            return format_duration(value * _seconds_in(name), lang, to_the_second=_seconds_in(name) == 1)
         return format_number(value, kind, lang)
     if isinstance(value, timedelta):
         return format_duration(value.total_seconds(), lang)

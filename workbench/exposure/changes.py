@@ -3,8 +3,9 @@
 The actor of a change is the member who authenticated the session that saved it; the
 account is the one the change names. When they differ, another person changed the data
 (believing it was their own). The restore list gives, for every field another person
-changed, the value from before the change; when the owner changed the same field later,
-that is a conflict to review, not something to overwrite.
+changed, the value from before the change, and one action (:data:`RESTORE_ACTIONS`): restore
+it; nothing, because the owner already put the old value back; or review it with the owner,
+because the owner changed the field again later (never overwrite that).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ..queries import run
 if TYPE_CHECKING:
     from ..case import Case
 
-__all__ = ["ACTOR_TYPES", "CHANGE_COLUMNS", "RESTORE_COLUMNS", "ChangeLog", "attribute_changes"]
+__all__ = ["ACTOR_TYPES", "CHANGE_COLUMNS", "RESTORE_ACTIONS", "RESTORE_COLUMNS", "ChangeLog", "attribute_changes"]
 
 ACTOR_TYPES = ("own", "other", "unknown")
 """own: the actor edited their own account; other: another person's; unknown: no login for the session."""
@@ -38,6 +39,13 @@ CHANGE_COLUMNS: dict[str, PII] = {
     "old_value": PII.FREE_TEXT,
     "new_value": PII.FREE_TEXT,
 }
+RESTORE_ACTIONS = ("restore", "none: owner already restored it", "review: owner changed the field later")
+"""The ``action`` of a restore-list row: restore; nothing (the owner put the old value back); review with the owner.
+
+Every row has exactly one; the restore figures of notebook 02 count the rows by it, so the
+sentence and the table beside it say the same numbers.
+"""
+
 RESTORE_COLUMNS: dict[str, PII] = {
     "account_id": PII.DIRECT,
     "field": PII.NONE,
@@ -144,9 +152,10 @@ class ChangeLog:
         """One row per run of consecutive changes by others to one field of one account.
 
         ``restore_value`` is the value before the run; ``conflict`` is true when the owner
-        (or an unknown actor) changed the same field after the run, in which case
-        ``action`` says to review rather than overwrite, and ``owner_restored`` tells
-        whether the owner already put back the old value. Made once per ``changes`` frame (the
+        (or an unknown actor) changed the same field after the run, and ``owner_restored``
+        when that later change put back the value before the run. ``action`` is one of
+        :data:`RESTORE_ACTIONS`: restore (no later change), nothing (the owner restored it)
+        or review rather than overwrite (the owner set another value). Made once per ``changes`` frame (the
         notification list and the review's restore figures both ask for it).
         """
         made = self._restore
@@ -155,6 +164,7 @@ class ChangeLog:
         return made[1]
 
     def _restore_list(self) -> pl.DataFrame:
+        restore, nothing, review = RESTORE_ACTIONS
         key = ["account_id", "field"]
         c = (
             self.changes.sort(*key, "time", "change_id")
@@ -196,11 +206,13 @@ class ChangeLog:
             )
             .with_columns(
                 owner_restored=pl.col("conflict") & pl.col("owner_value").eq_missing(pl.col("restore_value")),
+            )
+            .with_columns(
                 action=pl.when(~pl.col("conflict"))
-                .then(pl.lit("restore"))
-                .when(pl.col("owner_value").eq_missing(pl.col("restore_value")))
-                .then(pl.lit("none: owner already restored it"))
-                .otherwise(pl.lit("review: owner changed the field later")),
+                .then(pl.lit(restore))
+                .when(pl.col("owner_restored"))
+                .then(pl.lit(nothing))
+                .otherwise(pl.lit(review)),
             )
         )
         return out.select(list(RESTORE_COLUMNS)).sort("changed_at", "account_id", "field")

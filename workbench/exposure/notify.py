@@ -84,8 +84,9 @@ accounts until restored, which can misdirect offers or make a member fail an inc
 apartment queues joined or left in another member's name.
 
 **(d) Measures taken and proposed.** Login disabled and the fault fixed (times above);
-{field_changes_to_restore} field changes to restore, {restore_conflicts} of them to review
-with the owner first; {notifications} people to inform by the categories listed.
+{field_changes_to_restore} changed fields to restore, {restore_conflicts} to review with the owner
+first and {fields_restored_by_owner} already put back by their owner; {notifications} people to
+inform by the categories listed.
 """
 
 

@@ -25,7 +25,7 @@ from ..queries.runner import prefetch
 from ..queries.websessions import DEFAULT_IDLE_TIMEOUT_MINUTES
 from .allocation_check import AllocationCheck, check_allocation
 from .binding import SessionBinding, bind_sessions
-from .changes import ChangeLog, attribute_changes
+from .changes import RESTORE_ACTIONS, ChangeLog, attribute_changes
 from .notify import Notifications, notification_list
 from .tiers import Exposure, assess_exposure
 
@@ -149,6 +149,11 @@ def _changes(name: str) -> Any:
     return lambda r: r.changes.counts()[name]
 
 
+def _action(action: str) -> Any:
+    """The rows of the restore list whose ``action`` is ``action``: what its table counts."""
+    return lambda r: int((r.restore["action"] == action).sum())
+
+
 def _acts(name: str) -> Any:
     return lambda r: r.allocation.counts()[name]
 
@@ -188,7 +193,7 @@ FIGURES: Sequence[Figure] = (
     Figure(
         "accounts_bound_to_others",
         "tier 2",
-        "Accounts bound into someone else's session (min, likely, max)",
+        "Accounts bound into someone else's session",
         _bounds("accounts_bound_to_others"),
         "window_sessions",
         count=True,
@@ -196,7 +201,7 @@ FIGURES: Sequence[Figure] = (
     Figure(
         "people_put_into_others_accounts",
         "tier 2",
-        "People put into someone else's account (min, likely, max)",
+        "People put into someone else's account",
         _bounds("people_put_into_others_accounts"),
         "window_sessions",
         count=True,
@@ -221,7 +226,7 @@ FIGURES: Sequence[Figure] = (
     Figure(
         "accounts_exposed",
         "tier 3",
-        "Accounts whose data was shown to another person (min, likely, max)",
+        "Accounts whose data was shown to another person",
         _bounds("accounts_exposed"),
         "foreign_page_views",
         count=True,
@@ -229,7 +234,7 @@ FIGURES: Sequence[Figure] = (
     Figure(
         "pages_shown_to_others",
         "tier 3",
-        "Page views that rendered an account to a person who is not its owner (min, likely, max)",
+        "Page views that rendered an account to a person who is not its owner",
         _bounds("pages_shown_to_others"),
         "foreign_page_views",
         count=True,
@@ -246,7 +251,7 @@ FIGURES: Sequence[Figure] = (
     Figure(
         "page_views_missing_account_id",
         "bounds",
-        "Rendering page views of window sessions whose account_id is missing",
+        "Rendering page views of window sessions that name no account",
         lambda r: int(r.binding.sessions["render_views_missing_account"].sum()),
         "window_sessions",
     ),
@@ -264,7 +269,7 @@ FIGURES: Sequence[Figure] = (
     Figure(
         "co_applicants_exposed",
         "subjects",
-        "Co-applicants shown on a profile page to another person (min, likely, max)",
+        "Co-applicants shown on a profile page to another person",
         _bounds("co_applicants_exposed"),
         "exposure_subjects",
         count=True,
@@ -272,7 +277,7 @@ FIGURES: Sequence[Figure] = (
     Figure(
         "protected_identity_exposed",
         "subjects",
-        "Protected-identity members whose data was shown to another person (min, likely, max)",
+        "Protected-identity members whose data was shown to another person",
         _bounds("protected_identity_exposed"),
         "exposure_subjects",
         count=True,
@@ -326,20 +331,28 @@ FIGURES: Sequence[Figure] = (
         "profile_change_log",
         count=True,
     ),
-    # restore list
+    # restore list: each row (a field of an account another person changed) has one action
     Figure(
         "field_changes_to_restore",
         "restore",
-        "Fields another person changed, to restore",
-        lambda r: r.restore.height,
+        "Fields another person changed that are to be restored (the owner has not changed them since)",
+        _action(RESTORE_ACTIONS[0]),
+        "profile_change_log",
+        count=True,
+    ),
+    Figure(
+        "fields_restored_by_owner",
+        "restore",
+        "Fields another person changed that the owner has already put back (nothing to restore)",
+        _action(RESTORE_ACTIONS[1]),
         "profile_change_log",
         count=True,
     ),
     Figure(
         "restore_conflicts",
         "restore",
-        "Fields to restore that the owner changed again later (review, do not overwrite)",
-        lambda r: int(r.restore["conflict"].sum()),
+        "Fields another person changed that the owner changed again later (review with the owner, do not overwrite)",
+        _action(RESTORE_ACTIONS[2]),
         "profile_change_log",
         count=True,
     ),

@@ -46,7 +46,7 @@ import polars as pl
 
 from ..evidence import PII
 from ..i18n import translate
-from ..values import format_number
+from ..values import format_percent
 from .caseworkers import STRATA, _log_factorials, strata_cells
 from .power import TARGET_POWER
 
@@ -284,7 +284,8 @@ def power_statement(*, named: bool, covered: bool, too_few: bool) -> str:
     ``too_few``: whether anyone is. Refers to the figures of ``FairnessReview.power_findings``.
     """
     # each piece in the report's language (translate() looks its English up in sv.yaml); "{power}" is
-    # the target power as the percentages it sits beside ("80.0%"), filled in here, not by Findings.say
+    # the target power, a level set, written whole as every other text names it ("80 %", not "80,0 %"),
+    # filled in here, not by Findings.say
     if covered:
         text = translate("How large a fraud could the test have seen? ") + (
             translate(
@@ -315,5 +316,5 @@ def power_statement(*, named: bool, covered: bool, too_few: bool) -> str:
             "to judge: even selling {mde_ceiling_percent} of their allocations would not have got them flagged with "
             "{power} power. Their red flags, if any, are on the timeline below."
         )
-    text = text.replace("{power}", format_number(TARGET_POWER, "rate"))
+    text = text.replace("{power}", format_percent(100 * TARGET_POWER, decimals=0))  # as the text types it: "80 %"
     return text.rstrip()

@@ -27,7 +27,7 @@ from __future__ import annotations
 import polars as pl
 
 from ..evidence import PII
-from ..i18n import translate
+from ..i18n import singular_after_one, translate
 from ..settings import LOCAL_TZ
 
 __all__ = [
@@ -321,7 +321,7 @@ def with_details(flags: pl.DataFrame) -> pl.DataFrame:
     flag = pl.col("flag")
     detail = (
         pl.when(flag.is_in(FLAGS[:2]))
-        .then(pl.format(translate("queue date moved {} days earlier"), n))
+        .then(_counted("queue date moved {} days earlier", n))
         .when(flag == FLAGS[2])
         .then(
             pl.when(yes)
@@ -329,9 +329,9 @@ def with_details(flags: pl.DataFrame) -> pl.DataFrame:
             .otherwise(pl.lit(translate("did not become the tenant")))
         )
         .when(flag == FLAGS[3])
-        .then(pl.format(translate("{} actions: {}"), n, text))
+        .then(_counted("{} actions: {}", n, text))
         .when(flag == FLAGS[4])
-        .then(pl.format(translate("offer {} days after the edit"), n))
+        .then(_counted("offer {} days after the edit", n))
         .when(flag == FLAGS[5])
         .then(pl.format(translate("{} at {}"), text, _weekday_time(pl.col("time").dt.convert_time_zone(ZONE))))
     )
@@ -339,6 +339,18 @@ def with_details(flags: pl.DataFrame) -> pl.DataFrame:
     out = flags.with_columns(detail=detail.cast(pl.String)).drop("detail_parts")
     order = [*out.columns[:at], "detail", *[c for c in out.columns[at:] if c != "detail"]]
     return out.select(order)
+
+
+def _counted(english: str, n: pl.Expr, *more: pl.Expr) -> pl.Expr:
+    """``english`` (its first ``{}`` the count ``n``) in the report's language, its noun in the singular when ``n`` is 1.
+
+    "queue date moved 1 day earlier", "1 dag bakåt": the catalogue's plural text with the 1
+    put in and read by :func:`workbench.i18n.singular_after_one`, as ``t()`` reads a message.
+    """
+    template = translate(english)
+    one = singular_after_one(template.replace("{}", "1", 1))
+    singular = pl.format(one, *more) if more else pl.lit(one)
+    return pl.when(n == 1).then(singular).otherwise(pl.format(template, n, *more))
 
 
 def flag_counts(flags: pl.DataFrame) -> pl.DataFrame:

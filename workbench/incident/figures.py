@@ -45,7 +45,7 @@ FIGURES: Sequence[Figure] = (
     Figure(
         "mail_clock_offset_seconds",
         "clocks",
-        "How far the mail server's clock runs ahead of the web clock (negative: behind)",
+        "The mail server's clock against the web servers' clock",
         lambda i: i.clock("mail")["offset_seconds"],
         "contact_form_pairs",
     ),

@@ -26,7 +26,7 @@ from ..audience import Audience, fit
 from ..display import table
 from ..notes import Notes
 from ..settings import in_report_run
-from ..values import format_number
+from ..values import format_number, format_percent
 from .annotate_box import annotation_box
 from .charts import show_in
 from .hooks import ChangeHooks
@@ -279,7 +279,7 @@ def _judgement(review: Any, handler: int) -> str:
     elif row.get("mde") is not None:
         text = (
             f"Selling {format_number(row['mde'], 'rate')} of their allocations out of queue order would have got "
-            f"them flagged with at least {format_number(TARGET_POWER, 'rate')} power."
+            f"them flagged with at least {format_percent(100 * TARGET_POWER, decimals=0)} power."
         )
     else:
         return ""
