@@ -34,6 +34,7 @@ def _separate(case, start, end, timeout=20):
 def test_one_statement_gives_both_frames_on_every_engine(one_pass):
     both, separate = _both(one_pass, START, END), _separate(one_pass, START, END)
     for name in separate:
+        assert both[name].schema == separate[name].schema, name  # equals() alone ignores dtypes
         assert both[name].equals(separate[name]), name
     # The hand-written case has foreign pages, one without account_id, and a session without pages.
     assert both["foreign_page_views"].height >= 2
@@ -61,7 +62,9 @@ def test_the_binding_reads_them_together_and_records_both(fixture, request):
         start, end = window["deployed_at"], window["fix_deployed_at"]
         binding = bind_sessions(case, start=start, end=end)
         separate = _separate(case, start, end)
+    assert binding.pages.schema == separate["foreign_page_views"].schema
     assert binding.pages.equals(separate["foreign_page_views"])
+    assert separate["window_sessions"].schema.items() <= binding.sessions.schema.items()
     assert binding.pages.height > 0
     assert binding.sessions["session_id"].to_list() == separate["window_sessions"]["session_id"].to_list()
     assert last_params("foreign_page_views")[0] == {"start": start, "end": end}

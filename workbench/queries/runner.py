@@ -267,14 +267,15 @@ def run_together(
     ``parts`` maps a query name to (the prefix of its columns in ``stmt``, its parameters);
     ``stmt``'s ``part`` column names the query each row belongs to. A query's columns are
     those carrying its prefix (stripped); with prefix ``""``, those carrying no other part's.
-    Each frame is conformed, sorted and journalled as :func:`run` of that query would, so it
+    Each frame is conformed (to ``stmt``'s column types: a part's columns must be typed as
+    its query types them), sorted and journalled as :func:`run` of that query would, so it
     is the frame ``run(name, case, **params)`` gives (e.g.
     :func:`workbench.queries.exposure.window_sessions_with_foreign_pages`).
     """
     prefixes = [prefix for prefix, _ in parts.values() if prefix]
     out: dict[str, pl.DataFrame] = {}
     with _connect(case) as conn:
-        frame = _read(stmt, conn)
+        frame = conform(_read(stmt, conn), stmt)  # once, without building each query's select again
         for name, (prefix, params) in parts.items():
             q = get(name)
             values = q.bind(params)
@@ -284,7 +285,6 @@ def run_together(
             else:
                 cols = {c: c for c in frame.columns if c != "part" and not c.startswith(tuple(prefixes))}
             part = frame.filter(pl.col("part") == name).select(list(cols)).rename(cols)
-            part = conform(part, q.build(**values))
             if q.sort:
                 part = part.sort(list(q.sort), nulls_last=True, maintain_order=True)
             if q.finish is not None:
