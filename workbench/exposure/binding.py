@@ -41,6 +41,8 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ..queries import run
+from ..queries.exposure import PAGE_PREFIX, window_sessions_with_foreign_pages
+from ..queries.runner import run_together
 from ..queries.websessions import DEFAULT_IDLE_TIMEOUT_MINUTES
 from .candidates import binding_candidates
 
@@ -236,13 +238,18 @@ def bind_sessions(
         start = start or window["deployed_at"].item()
         end = end or window["fix_deployed_at"].item()
     params = {"start": start, "end": end, "idle_timeout_minutes": idle_timeout_minutes}
-    sessions = run("window_sessions", case, **params)
+    # The window sessions and their foreign pages from one read of the window's pages.
+    both = run_together(
+        case,
+        window_sessions_with_foreign_pages(start, end, idle_timeout_minutes),
+        {"window_sessions": ("", params), "foreign_page_views": (PAGE_PREFIX, {"start": start, "end": end})},
+    )
+    sessions, pages = both["window_sessions"], both["foreign_page_views"]
     # The same rows as the binding_candidates query, by a sweep over login times (candidates.py).
     candidates = binding_candidates(case, start=start, end=end, idle_timeout_minutes=idle_timeout_minutes)
     # Locating gaps costs a scan of the page log; it is only needed when a page is missing.
     missing = run("page_log_gaps", case, **params) if sessions["expected_page_missing"].any() else None
     gaps = merge_gaps(missing)
-    pages = run("foreign_page_views", case, start=start, end=end)
 
     per_session = candidates.group_by("session_id").agg(
         candidate_accounts=pl.col("candidate_account_id").unique().sort()

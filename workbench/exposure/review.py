@@ -100,7 +100,7 @@ def review_exposure(
     # the binding reads its window sessions and works in polars, when a core is free for it.
     timed: dict[str, Any] = {"start": start, "end": end, "idle_timeout_minutes": idle_timeout_minutes}
     within: dict[str, Any] = {"start": start, "end": end}
-    later = [("candidate_sessions", timed), ("foreign_page_views", within), ("profile_change_log", within)]
+    later = [("candidate_sessions", timed), ("profile_change_log", within)]  # foreign pages: with the sessions
     later += [(name, within) for name in ("possibly_affected", "exposure_subjects", "allocation_actions")]
     later += [("withdrawals_without_page", within)]
     with prefetch(case, later if _core_free() else ()):

@@ -27,7 +27,18 @@ from ..errors import UnknownNameError, WorkbenchError
 from ..evidence import PII, polars_dtype
 from .registry import REQUIRED, FromQuery, Query, QueryParameterError, get
 
-__all__ = ["DIALECTS", "column_tags", "conform", "describe", "dialect", "last_params", "prefetch", "run", "run_parts"]
+__all__ = [
+    "DIALECTS",
+    "column_tags",
+    "conform",
+    "describe",
+    "dialect",
+    "last_params",
+    "prefetch",
+    "run",
+    "run_parts",
+    "run_together",
+]
 
 # query name -> the parameters given to its latest run in this process (coerced), for provenance.
 _LAST_GIVEN: dict[str, dict[str, Any]] = {}
@@ -246,6 +257,40 @@ def run(name: str, case: CaseLike, **params: Any) -> pl.DataFrame:
     frame = future.result() if future is not None and future.exception() is None else None
     with _connect(case) as conn:
         return _execute_recorded(q, values, conn, frame)
+
+
+def run_together(
+    case: CaseLike, stmt: sa.Select | sa.CompoundSelect, parts: Mapping[str, tuple[str, Mapping[str, Any]]]
+) -> dict[str, pl.DataFrame]:
+    """Run ``stmt``, one statement answering several registered queries, and return each query's frame.
+
+    ``parts`` maps a query name to (the prefix of its columns in ``stmt``, its parameters);
+    ``stmt``'s ``part`` column names the query each row belongs to. A query's columns are
+    those carrying its prefix (stripped); with prefix ``""``, those carrying no other part's.
+    Each frame is conformed (to ``stmt``'s column types: a part's columns must be typed as
+    its query types them), sorted and journalled as :func:`run` of that query would, so it
+    is the frame ``run(name, case, **params)`` gives (e.g.
+    :func:`workbench.queries.exposure.window_sessions_with_foreign_pages`).
+    """
+    prefixes = [prefix for prefix, _ in parts.values() if prefix]
+    out: dict[str, pl.DataFrame] = {}
+    with _connect(case) as conn:
+        frame = conform(_read(stmt, conn), stmt)  # once, without building each query's select again
+        for name, (prefix, params) in parts.items():
+            q = get(name)
+            values = q.bind(params)
+            _remember(q, params, values)
+            if prefix:
+                cols = {c: c.removeprefix(prefix) for c in frame.columns if c.startswith(prefix)}
+            else:
+                cols = {c: c for c in frame.columns if c != "part" and not c.startswith(tuple(prefixes))}
+            part = frame.filter(pl.col("part") == name).select(list(cols)).rename(cols)
+            if q.sort:
+                part = part.sort(list(q.sort), nulls_last=True, maintain_order=True)
+            if q.finish is not None:
+                part = q.finish(part, values)
+            out[name] = _execute_recorded(q, values, conn, part)
+    return out
 
 
 def run_parts(name: str, case: CaseLike, parts: Iterable[Mapping[str, Any]], **params: Any) -> Iterator[pl.DataFrame]:
