@@ -24,6 +24,10 @@ from workbench.errors import WorkbenchError
 from workbench.reportset.fanout import audience_list, copies
 
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(\+00:00|Z)?")
+# The set's rendering time as prose says it (index, provenance): "söndag 6 december 2026 kl. 19.16",
+# "Sunday 6 December 2026 at 19:16". The case's own times in words are blanked too; findings.json
+# and the CSVs still compare them exactly.
+_WHEN = re.compile(r"\b\w+ \d{1,2} \w+ \d{4} (at|kl\.) \d{2}[:.]\d{2}")
 _HASH = re.compile(r"\b[0-9a-f]{12,64}\b")  # sha256 of files, the journal head, the commit
 _CELL_ID = re.compile(r'id="cell-id=[0-9a-f]{8}"')  # papermill's injected-parameters cell
 
@@ -33,7 +37,7 @@ def _files(root: Path) -> dict[str, Path]:
 
 
 def _page(path: Path) -> str:
-    text = _HASH.sub("<hash>", _TIME.sub("<time>", path.read_text(encoding="utf-8")))
+    text = _HASH.sub("<hash>", _WHEN.sub("<time>", _TIME.sub("<time>", path.read_text(encoding="utf-8"))))
     text = text.replace("<hash>+modified", "<hash>")  # the commit: a file edited between the two runs
     return _CELL_ID.sub('id="cell-id=<id>"', text)
 
