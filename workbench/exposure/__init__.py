@@ -3,7 +3,7 @@
 ``review_exposure(case)`` returns an :class:`ExposureReview` holding the session binding,
 the change log, the exposure tiers with bounds, the allocation check and the notification
 list. The pieces live in ``binding``, ``changes``, ``tiers``, ``allocation_check`` and
-``notify``.
+``notify``; the figures notebook 02 records, in ``figures``.
 """
 
 from .allocation_check import ACT_COLUMNS, AllocationCheck
