@@ -125,7 +125,7 @@ def shared_identifiers(case: Case, *, background: bool = False) -> Callable[[], 
 
     def read() -> Identifiers:
         found = case_identifiers(case)
-        found.firsts()  # once, here: every copy carries it (about 6 s at Stockholm scale)
+        found.prepare()  # the first words' index, once, here: every copy shares it
         return found
 
     started: list[Future[Identifiers]] = []

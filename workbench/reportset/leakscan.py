@@ -140,24 +140,22 @@ def _decoded(text: str) -> list[str]:
 def _found(text: str, ids: Identifiers) -> Iterator[tuple[str, str]]:
     """``(kind, key)`` for each key in ``text`` as whole words, each once.
 
-    Only the words that start some key are looked at one by one; the rest is set work.
+    Every word is a candidate key of one word; only the words that start a longer key are
+    looked at one by one, for the word sequences they start. The candidates are then looked
+    up among the keys together (:meth:`Identifiers.among`).
     """
-    firsts = ids.firsts()
     words = WORD.findall(text.casefold())
-    starting = [w for w in set(words) if w in firsts]
-    grams = {w for w in starting if firsts[w] & 2}
-    longer = {w for w in starting if firsts[w] >> 2}
-    if longer:
-        for i in [i for i, w in enumerate(words) if w in longer]:
-            lengths, n = firsts[words[i]] >> 2, 2
+    grams = set(words)
+    starting = ids.starting(grams)
+    if starting:
+        for i in [i for i, w in enumerate(words) if w in starting]:
+            lengths, n = starting[words[i]] >> 2, 2
             while lengths:
                 if lengths & 1 and i + n <= len(words):
                     grams.add(" ".join(words[i : i + n]))
                 lengths, n = lengths >> 1, n + 1
     dotted = set(_DOTTED.findall(text)) if any(k.endswith(".ip") for k in ids.keys) else set()
-    for kind, keys in ids.keys.items():
-        for key in sorted(keys & (dotted if kind.endswith(".ip") else grams)):
-            yield kind, key
+    yield from ids.among(grams, dotted)
 
 
 def _locate(text: str, key: str, ip: bool) -> re.Match | None:
