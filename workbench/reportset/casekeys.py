@@ -274,7 +274,8 @@ def _ascii_text_keys(found: Identifiers, kind: str, name: str, column: pl.Series
         variants += [digits, twelve.str.slice(2, 6) + "-" + twelve.str.slice(8)]
     elif name == "phone":
         variants.append(text.str.replace_all(r"[^0-9]", ""))
-    keys = pl.concat(variants).str.to_lowercase().str.extract_all(r"[0-9A-Za-z_]+").list.join(" ")
+    # the runs of word characters joined by one space: the runs of other characters made one space, ends cut
+    keys = pl.concat(variants).str.to_lowercase().str.replace_all(r"[^0-9A-Za-z_]+", " ").str.strip_chars(" ")
     empty = keys == ""
     short = ~empty & (keys.str.len_bytes() < MIN_NUMBER_DIGITS) & ~keys.str.contains(" ", literal=True)
     if n_short := int(short.sum()):

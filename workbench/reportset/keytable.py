@@ -45,6 +45,7 @@ class KeyTable:
     ) -> KeyTable:
         """A table of ``(kind, keys)`` parts, each kind once; ``ip(kind)``: the kind is searched as dotted addresses."""
         kinds: list[str] = []
+        starts = _starts(pl.Series([], dtype=pl.String))
         keys = pl.Series("key", [], dtype=pl.String)
         masks = pl.Series("mask", [], dtype=pl.UInt64)
         for kind, values in parts:
@@ -55,6 +56,8 @@ class KeyTable:
             bit = 1 << len(kinds)
             kinds.append(kind)
             column = values.cast(pl.String).drop_nulls().unique().sort().rename("key")
+            if not ip(kind):  # the first words of its keys of more than one word, while they are at hand
+                starts = pl.concat([starts, _starts(column.filter(column.str.contains(" ", literal=True)))]).unique()
             if not keys.len():
                 keys, masks = column, pl.Series("mask", [bit], dtype=pl.UInt64).new_from_index(0, column.len())
                 continue
@@ -74,7 +77,9 @@ class KeyTable:
         unique = masks.unique().sort()
         code_type = pl.UInt16 if unique.len() <= 1 << 16 else pl.UInt32
         codes = unique.search_sorted(masks).cast(code_type)
-        return cls(kinds, keys.rechunk(), codes, unique.to_list(), [k for k in kinds if ip(k)])
+        table = cls(kinds, keys.rechunk(), codes, unique.to_list(), [k for k in kinds if ip(k)])
+        table._starts = starts
+        return table
 
     def __len__(self) -> int:
         return self.keys.len()
@@ -113,12 +118,7 @@ class KeyTable:
             multi = self.keys.str.contains(" ", literal=True) & self.codes.is_in(
                 pl.Series(words, dtype=self.codes.dtype).implode()
             )
-            keys = self.keys.filter(multi)
-            self._starts = (
-                pl.DataFrame({"first": keys.str.extract(r"^([^ ]*)", 1), "words": keys.str.count_matches(" ") + 1})
-                .unique()
-                .sort("first", "words")
-            )
+            self._starts = _starts(self.keys.filter(multi))
         return self._starts
 
     def first_words(self, words: Iterable[str]) -> dict[str, int]:
@@ -131,6 +131,13 @@ class KeyTable:
         for first, n in present.iter_rows():
             out[first] = out.get(first, 0) | (1 << n)
         return out
+
+
+def _starts(keys: pl.Series) -> pl.DataFrame:
+    """``first``, ``words`` of ``keys`` (each of more than one word), each pair once."""
+    return pl.DataFrame(
+        {"first": keys.str.extract(r"^([^ ]*)", 1), "words": (keys.str.count_matches(" ") + 1).cast(pl.UInt32)}
+    ).unique()
 
 
 @dataclass(eq=False)
