@@ -121,3 +121,19 @@ def test_the_scan_finds_keys_of_a_table_as_it_found_them_in_sets():
         ("logins.ip", "10.0.0.1"),
         ("support_messages.message_id", "20131212113852 2408 mail bostad example"),
     }
+
+
+def test_a_kind_given_in_chunks_is_the_kind_given_whole():
+    whole = _table()
+    chunks = [
+        ["1048213", "3000001"],
+        ["2210728", "1048213"],  # held already, by this kind's first chunk: its bit is set once
+        ["3000001", "9999999"],  # 9999999 is new in this chunk, and of this kind only
+    ]
+    parts = [(kind, pl.Series(values)) for kind, values in PARTS.items() if kind != "fees.applicant_id"]
+    parts.insert(2, ("fees.applicant_id", [pl.Series(c) for c in chunks]))
+    table = KeyTable.build(parts, ip=lambda kind: kind.endswith(".ip"))
+    assert table.kinds == whole.kinds and len(table) == len(whole) + 1
+    fees = table.bit("fees.applicant_id")
+    assert table.mask("1048213") == whole.mask("1048213") and table.mask("9999999") == fees
+    assert set(KindView(table, "fees.applicant_id")) == {"1048213", "2210728", "3000001", "9999999"}

@@ -9,8 +9,10 @@ an audience is not shown are added as further keys (:func:`add_values`). Each ke
 normalised word sequence; :mod:`workbench.reportset.leakscan` searches report sets for them.
 
 A column of whole numbers (customer numbers, session numbers) is taken as a column: its
-values are already their keys, so only text is normalised value by value. At stockholm
-scale that is most of the 5.7 M keys.
+values are already their keys, and ASCII text is normalised as a column too; only other
+text is normalised value by value. The keys of all kinds go into one
+:class:`~workbench.reportset.keytable.KeyTable`, each distinct key once (at stockholm 3.9 M
+of the 5.7 M keys the kinds hold together), and ``Identifiers.keys[kind]`` reads it as a set.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ __all__ = [
 ]
 
 MIN_NUMBER_DIGITS = 6
+_CHUNK = 1_000_000  # values whose keys are made together
 WORD = re.compile(r"\w+", re.UNICODE)
 """A word, as keys and the scanned text are cut into them."""
 
@@ -212,7 +215,7 @@ def _collect(read: _Reader) -> Identifiers:
     found = Identifiers()
     public = _public_ids(read)
 
-    def parts() -> Iterator[tuple[str, pl.Series]]:
+    def parts() -> Iterator[tuple[str, Iterable[pl.Series]]]:
         for table in metadata.sorted_tables:
             for name in [c.name for c in table.columns if c.info.get("pii") is PII.DIRECT]:
                 column = read(table.name, name)
@@ -227,25 +230,41 @@ def _collect(read: _Reader) -> Identifiers:
     return found
 
 
-def _column_keys(found: Identifiers, kind: str, name: str, column: pl.Series, public: pl.Series) -> pl.Series | None:
-    """The keys of one column's distinct values, or None when the column is skipped (said in ``found.skipped``)."""
+def _column_keys(
+    found: Identifiers, kind: str, name: str, column: pl.Series, public: pl.Series
+) -> Iterable[pl.Series] | None:
+    """The keys of one column's distinct values in chunks, or None when the column is skipped (said in ``found.skipped``).
+
+    The chunks are made as they are read (``short`` and ``ambiguous`` are counted as they
+    go): at national a column's variants made at once took more than a gigabyte.
+    """
     numbers = bool(column.str.contains(r"^[0-9]+$").all())  # ASCII digits, every value
     if numbers and name != "ip" and "personnummer" not in name:
-        return _number_keys(found, kind, column, public, 2 if name == "phone" else 1)
+        keys = _number_keys(found, kind, column, public, 2 if name == "phone" else 1)
+        return None if keys is None else [keys]
     # some value has an ASCII character other than a digit: not a column of numbers
     text = name != "ip" and bool(column.str.contains(r"[\x00-/:-\x7f]").any())
-    chunks = [pl.Series([], dtype=pl.String)]
+    if not text:
+        values = column.to_list()
+        if all(v.isdigit() for v in values) and values and max(len(v) for v in values) < MIN_NUMBER_DIGITS:
+            found.skipped[kind] = f"numbers of at most {max(len(v) for v in values)} digits would match any count"
+            return None
+        if name == "ip":
+            return [pl.Series([v.strip() for v in values], dtype=pl.String)]
+    return _text_keys(found, kind, name, column, public, text)
+
+
+def _text_keys(
+    found: Identifiers, kind: str, name: str, column: pl.Series, public: pl.Series, text: bool
+) -> Iterator[pl.Series]:
     if text:
-        ascii_keys, column = _ascii_text_keys(found, kind, name, column)  # the values with other characters are left
-        chunks.append(ascii_keys)
+        ascii = column.str.len_bytes() == column.str.len_chars()
+        written = column.filter(ascii)
+        for start in range(0, written.len(), _CHUNK):
+            yield from _ascii_text_keys(found, kind, name, written.slice(start, _CHUNK))
+        column = column.filter(~ascii)  # the values with other characters are left
     values = column.to_list()
-    digits_only = not text and all(v.isdigit() for v in values)
-    if digits_only and values and max(len(v) for v in values) < MIN_NUMBER_DIGITS:
-        found.skipped[kind] = f"numbers of at most {max(len(v) for v in values)} digits would match any count"
-        return None
-    if name == "ip":
-        return pl.Series([v.strip() for v in values], dtype=pl.String)
-    if digits_only:
+    if not text and all(v.isdigit() for v in values):
         shared = set(column.filter(column.is_in(public.implode())).to_list())
         found.ambiguous |= shared
         values = [v for v in values if v not in shared]
@@ -255,32 +274,34 @@ def _column_keys(found: Identifiers, kind: str, name: str, column: pl.Series, pu
             key = normalise(variant)
             if _searchable(found, kind, key):
                 keys.append(key)
-    return pl.concat([*chunks, pl.Series(keys, dtype=pl.String)])
+        if len(keys) >= _CHUNK:
+            yield pl.Series(keys, dtype=pl.String)
+            keys = []
+    yield pl.Series(keys, dtype=pl.String)
 
 
-def _ascii_text_keys(found: Identifiers, kind: str, name: str, column: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """The keys of the values of ``column`` written in ASCII alone, and the other values.
+def _ascii_text_keys(found: Identifiers, kind: str, name: str, text: pl.Series) -> Iterator[pl.Series]:
+    """The keys of ``text``, values written in ASCII alone, variant by variant.
 
     In ASCII, :func:`normalise` is lower case and the runs of ``[0-9A-Za-z_]`` joined by
     spaces, and :func:`_variants`' digits are the characters ``0-9``: both are done on the
     column, with what :func:`_searchable` counts counted the same way.
     """
-    ascii = column.str.len_bytes() == column.str.len_chars()
-    text = column.filter(ascii)
-    variants = [text]
+    variants = [lambda: text]
     if "personnummer" in name:
         digits = text.str.replace_all(r"[^0-9]", "")
         twelve = digits.filter(digits.str.len_bytes() == 12)
-        variants += [digits, twelve.str.slice(2, 6) + "-" + twelve.str.slice(8)]
+        variants += [lambda: digits, lambda: twelve.str.slice(2, 6) + "-" + twelve.str.slice(8)]
     elif name == "phone":
-        variants.append(text.str.replace_all(r"[^0-9]", ""))
-    # the runs of word characters joined by one space: the runs of other characters made one space, ends cut
-    keys = pl.concat(variants).str.to_lowercase().str.replace_all(r"[^0-9A-Za-z_]+", " ").str.strip_chars(" ")
-    empty = keys == ""
-    short = ~empty & (keys.str.len_bytes() < MIN_NUMBER_DIGITS) & ~keys.str.contains(" ", literal=True)
-    if n_short := int(short.sum()):
-        found.short[kind] = found.short.get(kind, 0) + n_short
-    return keys.filter(~empty & ~short), column.filter(~ascii)
+        variants.append(lambda: text.str.replace_all(r"[^0-9]", ""))
+    for variant in variants:
+        # the runs of word characters joined by one space: the runs of other characters made one space, ends cut
+        keys = variant().str.to_lowercase().str.replace_all(r"[^0-9A-Za-z_]+", " ").str.strip_chars(" ")
+        empty = keys == ""
+        short = ~empty & (keys.str.len_bytes() < MIN_NUMBER_DIGITS) & ~keys.str.contains(" ", literal=True)
+        if n_short := int(short.sum()):
+            found.short[kind] = found.short.get(kind, 0) + n_short
+        yield keys.filter(~empty & ~short)
 
 
 def _number_keys(

@@ -41,9 +41,17 @@ class KeyTable:
 
     @classmethod
     def build(
-        cls, parts: Iterable[tuple[str, pl.Series]], *, ip: Callable[[str], bool] = lambda kind: False
+        cls,
+        parts: Iterable[tuple[str, pl.Series | Iterable[pl.Series]]],
+        *,
+        ip: Callable[[str], bool] = lambda kind: False,
     ) -> KeyTable:
-        """A table of ``(kind, keys)`` parts, each kind once; ``ip(kind)``: the kind is searched as dotted addresses."""
+        """A table of ``(kind, keys)`` parts, each kind once, its keys one column or several in turn.
+
+        ``ip(kind)``: the kind is searched as dotted addresses. A kind's keys the table holds
+        take its bit at once; the others are merged in, in order, once the kind is done: no
+        hash table, and no more than one chunk of a kind is worked on at a time.
+        """
         kinds: list[str] = []
         starts = _starts(pl.Series([], dtype=pl.String))
         keys = pl.Series("key", [], dtype=pl.String)
@@ -55,24 +63,24 @@ class KeyTable:
                 raise ValueError(f"a key table holds at most {MAX_KINDS} kinds")
             bit = 1 << len(kinds)
             kinds.append(kind)
-            column = values.cast(pl.String).drop_nulls().unique().sort().rename("key")
-            if not ip(kind):  # the first words of its keys of more than one word, while they are at hand
-                starts = pl.concat([starts, _starts(column.filter(column.str.contains(" ", literal=True)))]).unique()
-            if not keys.len():
-                keys, masks = column, pl.Series("mask", [bit], dtype=pl.UInt64).new_from_index(0, column.len())
-                continue
-            # keys the table holds take the kind's bit; the others are merged in, in order (no hash table)
-            at = keys.search_sorted(column, side="left").cast(pl.Int64)
-            held = (at < keys.len()) & (keys.gather(at.clip(upper_bound=keys.len() - 1)) == column)
-            if held.any():
-                where = at.filter(held)
-                masks = masks.scatter(where, masks.gather(where) + bit)  # the bit is not set yet: + is or
-            fresh = column.filter(~held)
-            if fresh.len():
-                merged = pl.DataFrame([keys, masks]).merge_sorted(
-                    pl.DataFrame([fresh, pl.Series("mask", [bit], dtype=pl.UInt64).new_from_index(0, fresh.len())]),
-                    key="key",
-                )
+            fresh = [pl.Series("key", [], dtype=pl.String)]
+            for chunk in [values] if isinstance(values, pl.Series) else values:
+                column = chunk.cast(pl.String).drop_nulls().unique().sort().rename("key")
+                if not ip(kind):  # the first words of its keys of more than one word, while they are at hand
+                    multi = column.filter(column.str.contains(" ", literal=True))
+                    starts = pl.concat([starts, _starts(multi)]).unique()
+                if keys.len():
+                    at = keys.search_sorted(column, side="left").cast(pl.Int64)
+                    held = (at < keys.len()) & (keys.gather(at.clip(upper_bound=keys.len() - 1)) == column)
+                    if held.any():
+                        where = at.filter(held)
+                        masks = masks.scatter(where, masks.gather(where) | bit)
+                    column = column.filter(~held)
+                fresh.append(column)
+            new = pl.concat(fresh).unique().sort()
+            if new.len():
+                bits = pl.Series("mask", [bit], dtype=pl.UInt64).new_from_index(0, new.len())
+                merged = pl.DataFrame([keys, masks]).merge_sorted(pl.DataFrame([new, bits]), key="key")
                 keys, masks = merged["key"], merged["mask"]
         unique = masks.unique().sort()
         code_type = pl.UInt16 if unique.len() <= 1 << 16 else pl.UInt32
