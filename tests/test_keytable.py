@@ -40,7 +40,9 @@ def test_each_key_is_held_once_however_many_kinds_it_is_a_key_of():
     table = _table()
     every = {v for values in PARTS.values() for v in values}
     assert len(table) == len(every) == 9
-    assert table.keys.to_list() == sorted(every, key=lambda k: k.encode())  # sorted as bytes: binary search holds
+    segments = [keys.to_list() for keys, _ in table.segments]
+    assert all(keys == sorted(keys, key=lambda k: k.encode()) for keys in segments)  # as bytes: binary search holds
+    assert sorted(k for keys in segments for k in keys) == sorted(every)  # no key in two segments
     both = table.bit("applicants.applicant_id") | table.bit("fees.applicant_id")
     assert table.mask("1048213") == both and table.mask("3000001") == table.bit("applicants.applicant_id")
     assert table.find(["2210728", "bo ek", "bo", "zz", ""]) == {"2210728": both, "bo ek": table.bit("applicants.name")}

@@ -27,16 +27,26 @@ MAX_KINDS = 63
 
 
 class KeyTable:
-    """Distinct keys of many kinds: ``keys`` sorted, ``codes[i]`` the index in ``masks`` of key i's kinds (bit per kind)."""
+    """Distinct keys of many kinds, in sorted segments that share no key; each key's kinds a code into ``masks``.
 
-    def __init__(self, kinds: list[str], keys: pl.Series, codes: pl.Series, masks: list[int], ip: Iterable[str] = ()):
+    A segment is ``(keys, codes)``: ``keys`` sorted, ``codes[i]`` the index in ``masks`` of
+    key i's kinds (bit n: ``kinds[n]``). Each kind's keys that no earlier kind holds make a
+    segment of their own, so building never copies what is already held (one merged column
+    did, twice the table at every merge).
+    """
+
+    def __init__(
+        self, kinds: list[str], segments: list[tuple[pl.Series, pl.Series]], masks: list[int], ip: Iterable[str] = ()
+    ):
         self.kinds = kinds
-        self.keys = keys
-        self.codes = codes
+        self.segments = segments
         self.masks = masks
         self.ip_bits = sum(1 << kinds.index(k) for k in ip)
-        per_code = pl.DataFrame({"code": codes}).group_by("code").len()
-        self.code_counts = dict(zip(per_code["code"].to_list(), per_code["len"].to_list(), strict=True))
+        self.code_counts: dict[int, int] = {}
+        for _, codes in segments:
+            per_code = pl.DataFrame({"code": codes}).group_by("code").len()
+            for code, n in per_code.iter_rows():
+                self.code_counts[code] = self.code_counts.get(code, 0) + n
         self._starts: pl.DataFrame | None = None
 
     @classmethod
@@ -48,14 +58,13 @@ class KeyTable:
     ) -> KeyTable:
         """A table of ``(kind, keys)`` parts, each kind once, its keys one column or several in turn.
 
-        ``ip(kind)``: the kind is searched as dotted addresses. A kind's keys the table holds
-        take its bit at once; the others are merged in, in order, once the kind is done: no
-        hash table, and no more than one chunk of a kind is worked on at a time.
+        ``ip(kind)``: the kind is searched as dotted addresses. A kind's keys a segment holds
+        take its bit there; the others make a new segment once the kind is done. No hash
+        table, and no more than one chunk of a kind is worked on at a time.
         """
         kinds: list[str] = []
         starts = _starts(pl.Series([], dtype=pl.String))
-        keys = pl.Series("key", [], dtype=pl.String)
-        masks = pl.Series("mask", [], dtype=pl.UInt64)
+        segments: list[tuple[pl.Series, pl.Series]] = []  # (keys, masks) while building
         for kind, values in parts:
             if kind in kinds:
                 raise ValueError(f"kind {kind!r} given twice")
@@ -69,28 +78,27 @@ class KeyTable:
                 if not ip(kind):  # the first words of its keys of more than one word, while they are at hand
                     multi = column.filter(column.str.contains(" ", literal=True))
                     starts = pl.concat([starts, _starts(multi)]).unique()
-                if keys.len():
-                    at = keys.search_sorted(column, side="left").cast(pl.Int64)
-                    held = (at < keys.len()) & (keys.gather(at.clip(upper_bound=keys.len() - 1)) == column)
+                for i, (keys, masks) in enumerate(segments):
+                    at, held = _held(keys, column)
                     if held.any():
                         where = at.filter(held)
-                        masks = masks.scatter(where, masks.gather(where) | bit)
-                    column = column.filter(~held)
+                        segments[i] = (keys, masks.scatter(where, masks.gather(where) | bit))
+                        column = column.filter(~held)
                 fresh.append(column)
             new = pl.concat(fresh).unique().sort()
             if new.len():
-                bits = pl.Series("mask", [bit], dtype=pl.UInt64).new_from_index(0, new.len())
-                merged = pl.DataFrame([keys, masks]).merge_sorted(pl.DataFrame([new, bits]), key="key")
-                keys, masks = merged["key"], merged["mask"]
-        unique = masks.unique().sort()
+                segments.append((new, pl.Series("mask", [bit], dtype=pl.UInt64).new_from_index(0, new.len())))
+        unique = (
+            pl.concat([masks.unique() for _, masks in segments] or [pl.Series([], dtype=pl.UInt64)]).unique().sort()
+        )
         code_type = pl.UInt16 if unique.len() <= 1 << 16 else pl.UInt32
-        codes = unique.search_sorted(masks).cast(code_type)
-        table = cls(kinds, keys.rechunk(), codes, unique.to_list(), [k for k in kinds if ip(k)])
+        coded = [(keys, unique.search_sorted(masks).cast(code_type)) for keys, masks in segments]
+        table = cls(kinds, coded, unique.to_list(), [k for k in kinds if ip(k)])
         table._starts = starts
         return table
 
     def __len__(self) -> int:
-        return self.keys.len()
+        return sum(keys.len() for keys, _ in self.segments)
 
     def bit(self, kind: str) -> int:
         return 1 << self.kinds.index(kind)
@@ -101,32 +109,34 @@ class KeyTable:
 
     def find(self, candidates: Iterable[str]) -> dict[str, int]:
         """``{key: kinds mask}`` for each of ``candidates`` that is a key."""
-        wanted = pl.Series(sorted(set(candidates)), dtype=pl.String)
-        if not wanted.len() or not self.keys.len():
-            return {}
-        at = self.keys.search_sorted(wanted, side="left")
-        inside = at < self.keys.len()
-        wanted, at = wanted.filter(inside), at.filter(inside)
-        found = self.keys.gather(at) == wanted
-        codes = self.codes.gather(at.filter(found)).to_list()
-        return {key: self.masks[code] for key, code in zip(wanted.filter(found).to_list(), codes, strict=True)}
+        wanted = pl.Series("key", sorted(set(candidates)), dtype=pl.String)
+        out: dict[str, int] = {}
+        for keys, codes in self.segments:
+            if not wanted.len():
+                break
+            at, held = _held(keys, wanted)
+            found = codes.gather(at.filter(held)).to_list()
+            out.update((key, self.masks[code]) for key, code in zip(wanted.filter(held).to_list(), found, strict=True))
+            wanted = wanted.filter(~held)
+        return out
 
     def mask(self, key: str) -> int:
         return self.find([key]).get(key, 0)
 
+    def _with(self, bits: int) -> list[pl.Series]:
+        """Each segment's keys whose kinds meet ``bits``."""
+        codes = pl.Series([code for code, mask in enumerate(self.masks) if mask & bits], dtype=pl.UInt32)
+        return [keys.filter(c.cast(pl.UInt32).is_in(codes.implode())) for keys, c in self.segments]
+
     def of_kind(self, bit: int) -> pl.Series:
         """The keys of the kind with ``bit``, sorted."""
-        codes = [code for code, mask in enumerate(self.masks) if mask & bit]
-        return self.keys.filter(self.codes.is_in(pl.Series(codes, dtype=self.codes.dtype).implode()))
+        return pl.concat([pl.Series("key", [], dtype=pl.String), *self._with(bit)]).sort()
 
     def starts(self) -> pl.DataFrame:
         """``first``, ``words``: the first word and word count of every key of more than one word (not of IP kinds)."""
         if self._starts is None:
-            words = [code for code, mask in enumerate(self.masks) if mask & ~self.ip_bits]
-            multi = self.keys.str.contains(" ", literal=True) & self.codes.is_in(
-                pl.Series(words, dtype=self.codes.dtype).implode()
-            )
-            self._starts = _starts(self.keys.filter(multi))
+            keys = pl.concat([pl.Series("key", [], dtype=pl.String), *self._with(~self.ip_bits)])
+            self._starts = _starts(keys.filter(keys.str.contains(" ", literal=True)))
         return self._starts
 
     def first_words(self, words: Iterable[str]) -> dict[str, int]:
@@ -139,6 +149,14 @@ class KeyTable:
         for first, n in present.iter_rows():
             out[first] = out.get(first, 0) | (1 << n)
         return out
+
+
+def _held(keys: pl.Series, column: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Where each of ``column`` (sorted) would stand in ``keys`` (sorted), and whether it is there."""
+    if not keys.len():
+        return pl.Series([0] * column.len(), dtype=pl.Int64), pl.Series([False] * column.len())
+    at = keys.search_sorted(column, side="left").cast(pl.Int64)
+    return at, (at < keys.len()) & (keys.gather(at.clip(upper_bound=keys.len() - 1)) == column)
 
 
 def _starts(keys: pl.Series) -> pl.DataFrame:
