@@ -139,3 +139,28 @@ def test_a_kind_given_in_chunks_is_the_kind_given_whole():
     fees = table.bit("fees.applicant_id")
     assert table.mask("1048213") == whole.mask("1048213") and table.mask("9999999") == fees
     assert set(KindView(table, "fees.applicant_id")) == {"1048213", "2210728", "3000001", "9999999"}
+
+
+def test_a_clock_times_fraction_of_a_second_is_not_a_short_personnummer():
+    # national: a red-flag CSV's 07:49:46.840611+0000 read as 840611-0000, someone's short personnummer
+    ids = Identifiers(keys={"applicants.personnummer": {"840611 0000", "19840611 0000", "198406110000"}})
+    assert scan_text("2016-07-18T07:49:46.840611+0000,H-24e19537473f", ids) == []
+    assert [k for _, k, _ in scan_text("<td>840611-0000</td> 07:49:46 +0000", ids)] == ["840611 0000"]
+    assert [k for _, k, _ in scan_text("född 1984-06-11, 19840611-0000", ids)] == ["19840611 0000"]
+
+
+def test_the_case_fingerprints_sizes_and_row_counts_are_figures_not_customer_numbers(tmp_path):
+    from workbench.reportset.disclosure import LeakError, check_set
+
+    # national: support_messages.parquet is 1,616,725 bytes, which is also a member's number
+    ids = Identifiers(keys={"applicants.applicant_id": {"1616725", "1048213"}})
+    record = json.dumps({"case_fingerprint": {"manifest": [{"bytes": 1616725, "rows_read": 42066}], "table_rows": {}}})
+    (tmp_path / "00").mkdir()
+    (tmp_path / "00" / "00.html").write_text("<td>1\u202f616\u202f725</td>\n", encoding="utf-8")
+    result = check_set(tmp_path, ids, audience="auditor", texts={str(tmp_path / "report-set.json"): record})
+    assert result.hits == [] and result.identifiers.figures == {"1616725"}
+    with pytest.raises(LeakError, match=r"00\.html line 1: applicants\.applicant_id"):
+        check_set(tmp_path, ids, audience="auditor")  # without the record the size is a customer number
+    (tmp_path / "00" / "00.html").write_text("<td>1 048 213</td>\n", encoding="utf-8")
+    with pytest.raises(LeakError, match=r"00\.html line 1: applicants\.applicant_id"):
+        check_set(tmp_path, ids, audience="auditor", texts={str(tmp_path / "report-set.json"): record})

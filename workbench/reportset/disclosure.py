@@ -61,7 +61,8 @@ def check_set(
     from .leakscan import scan, without_figures
 
     root = Path(root)
-    result = scan([root], without_figures(ids, root), exclude=exclude, every_file=True, texts=texts)
+    records = [text for name, text in (texts or {}).items() if Path(name).name == "report-set.json"]
+    result = scan([root], without_figures(ids, root, records), exclude=exclude, every_file=True, texts=texts)
     if result.hits:
         shown = [h.where(root) for h in result.hits[:40]]
         more = len(result.hits) - len(shown)
