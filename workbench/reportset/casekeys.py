@@ -9,15 +9,17 @@ an audience is not shown are added as further keys (:func:`add_values`). Each ke
 normalised word sequence; :mod:`workbench.reportset.leakscan` searches report sets for them.
 
 A column of whole numbers (customer numbers, session numbers) is taken as a column: its
-values are already their keys, so only text is normalised value by value. At stockholm
-scale that is most of the 5.7 M keys.
+values are already their keys, and ASCII text is normalised as a column too; only other
+text is normalised value by value. The keys of all kinds go into one
+:class:`~workbench.reportset.keytable.KeyTable`, each distinct key once (at stockholm 3.9 M
+of the 5.7 M keys the kinds hold together), and ``Identifiers.keys[kind]`` reads it as a set.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, MutableSet, Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, cast
 import polars as pl
 
 from ..evidence import PII, metadata
+from .keytable import KeyTable, KindView
 
 if TYPE_CHECKING:
     from ..case import Case
@@ -41,29 +44,49 @@ __all__ = [
 ]
 
 MIN_NUMBER_DIGITS = 6
+_CHUNK = 1_000_000  # values whose keys are made together
 WORD = re.compile(r"\w+", re.UNICODE)
 """A word, as keys and the scanned text are cut into them."""
 
 
 @dataclass
 class Identifiers:
-    """Search keys by kind: ``{"applicants.name": {"anna lindqvist", ...}, ...}``, each a normalised word sequence."""
+    """Search keys by kind: ``{"applicants.name": {"anna lindqvist", ...}, ...}``, each a normalised word sequence.
 
-    keys: dict[str, set[str]] = field(default_factory=dict)
+    A case's keys are :class:`~workbench.reportset.keytable.KindView` sets over one shared
+    :class:`~workbench.reportset.keytable.KeyTable`; keys added later (:func:`add_values`)
+    and hand-made ones are plain sets.
+    """
+
+    keys: dict[str, MutableSet[str]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # column -> why it is not searched
     ambiguous: set[str] = field(default_factory=set)  # numbers that are also non-personal ids
     set_aside: dict[str, int] = field(default_factory=dict)  # kind -> values the reports' own text holds
     short: dict[str, int] = field(default_factory=dict)  # kind -> one-word values too short to search
     figures: set[str] = field(default_factory=set)  # numbers that equal a figure the set records
-    _firsts: dict[str, int] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def count(self) -> int:
-        return len(set().union(*self.keys.values())) if self.keys else 0
+        """Distinct keys over all kinds."""
+        views = [v for v in self.keys.values() if isinstance(v, KindView)]
+        small = set().union(*(v for v in self.keys.values() if not isinstance(v, KindView)))
+        small |= set().union(*(v.extra - v.gone for v in views))
+        tables = {id(v.table): v.table for v in views}
+        if len(tables) > 1:  # views of tables read apart may share keys: count them one by one
+            return len(set().union(*self.keys.values()))
+        n = 0
+        for table in tables.values():
+            bits = sum({v.bit for v in views})
+            n += table.rows(bits)
+            gone = set().union(*(v.gone for v in views))
+            n -= sum(1 for key, mask in table.find(gone).items() if mask & bits and _gone_everywhere(key, mask, views))
+            held = table.find(small)
+            small = {k for k in small if not held.get(k, 0) & bits or _gone_everywhere(k, held[k], views)}
+        return n + len(small)
 
     def copy(self) -> Identifiers:
         """A copy that :func:`add_values` can extend without touching this one (the key sets are shared, not copied)."""
-        found = Identifiers(
+        return Identifiers(
             keys=dict(self.keys),
             skipped=dict(self.skipped),
             ambiguous=set(self.ambiguous),
@@ -71,25 +94,49 @@ class Identifiers:
             short=dict(self.short),
             figures=set(self.figures),
         )
-        found._firsts = self._firsts  # the same keys start the same way
-        return found
 
     def kinds(self) -> dict[str, int]:
         return {k: len(v) for k, v in sorted(self.keys.items())}
 
-    def firsts(self) -> dict[str, int]:
-        """First word of every key -> a bit mask of the word counts of the keys it starts (bit n: n words)."""
-        if self._firsts is None:
-            firsts: dict[str, int] = {}
-            for kind, keys in self.keys.items():
-                if kind.endswith(".ip"):
-                    continue
-                for key in keys:
-                    space = key.find(" ")
-                    first = key if space < 0 else key[:space]
-                    firsts[first] = firsts.get(first, 0) | (1 << (key.count(" ") + 1))
-            self._firsts = firsts
-        return self._firsts
+    def prepare(self) -> None:
+        """Index the first words of the case's keys now (:meth:`starting` would on first use)."""
+        for table in {id(v.table): v.table for v in self.keys.values() if isinstance(v, KindView)}.values():
+            table.starts()
+
+    def starting(self, words: Iterable[str]) -> dict[str, int]:
+        """Each of ``words`` that starts a key of more than one word -> a bit mask of those keys' word counts (bit n: n words)."""
+        words = set(words)
+        out: dict[str, int] = {}
+        for kind, keys in self.keys.items():
+            if kind.endswith(".ip"):
+                continue
+            # a view's table keys are indexed by the table, below
+            plain: AbstractSet[str] = keys.extra - keys.gone if isinstance(keys, KindView) else keys
+            for key in plain:
+                space = key.find(" ")
+                if space > 0 and key[:space] in words:
+                    out[key[:space]] = out.get(key[:space], 0) | (1 << (key.count(" ") + 1))
+        for table in {id(v.table): v.table for v in self.keys.values() if isinstance(v, KindView)}.values():
+            for first, mask in table.first_words(words).items():
+                out[first] = out.get(first, 0) | mask
+        return out
+
+    def among(self, candidates: AbstractSet[str], ip: AbstractSet[str] = frozenset()) -> Iterator[tuple[str, str]]:
+        """``(kind, key)`` for each key in ``candidates`` (for IP kinds: in ``ip``), kind by kind, each kind's keys sorted."""
+        found = {
+            id(table): table.find(candidates | ip)
+            for table in {id(v.table): v.table for v in self.keys.values() if isinstance(v, KindView)}.values()
+        }
+        for kind, keys in self.keys.items():
+            wanted = ip if kind.endswith(".ip") else candidates
+            hits = keys.matches(found[id(keys.table)], wanted) if isinstance(keys, KindView) else keys & wanted
+            for key in sorted(hits):
+                yield kind, key
+
+
+def _gone_everywhere(key: str, bits: int, views: list[KindView]) -> bool:
+    """Whether ``key``, a table key of the kinds in ``bits``, is set aside in every view of those kinds."""
+    return all(key in v.gone for v in views if v.bit & bits)
 
 
 def normalise(text: str) -> str:
@@ -138,15 +185,15 @@ def _case_reader(case: Case) -> _Reader:
     return read
 
 
-def _public_ids(read: _Reader) -> set[str]:
+def _public_ids(read: _Reader) -> pl.Series:
     """Values of the evidence's non-personal id columns (listing_id, change_id, …) as text."""
-    found: set[str] = set()
+    found = [pl.Series([], dtype=pl.String)]
     for table in metadata.sorted_tables:
         for c in table.columns:
             if c.name.endswith("_id") and c.info.get("pii") in (PII.NONE, PII.QUASI):
                 values = read(table.name, c.name)
-                found.update(values.to_list() if values is not None else ())
-    return found
+                found += [values.cast(pl.String)] if values is not None else []
+    return pl.concat(found).unique()
 
 
 def _searchable(ids: Identifiers, kind: str, key: str) -> bool:
@@ -160,77 +207,107 @@ def _searchable(ids: Identifiers, kind: str, key: str) -> bool:
 
 
 def _collect(read: _Reader) -> Identifiers:
+    """The keys of every direct column ``read`` gives, into one :class:`KeyTable` read column by column.
+
+    Each column's keys go into the table as they are made, so no more than one column's
+    values are held as Python objects at a time.
+    """
     found = Identifiers()
-    public_ids = _public_ids(read)
-    public = pl.Series(sorted(public_ids), dtype=pl.String)
-    # A customer number stands in many tables: each key is normalised once and held once.
-    normalised: dict[str, str] = {}
-    for table in metadata.sorted_tables:
-        for name in [c.name for c in table.columns if c.info.get("pii") is PII.DIRECT]:
-            column = read(table.name, name)
-            if column is None:
-                continue
-            numbers = bool(column.str.contains(r"^[0-9]+$").all())  # ASCII digits, every value
-            if numbers and name != "ip" and "personnummer" not in name:
-                _add_numbers(found, f"{table.name}.{name}", column, public, 2 if name == "phone" else 1)
-                continue
-            kind = f"{table.name}.{name}"
-            # some value has an ASCII character other than a digit: not a column of numbers
-            text = name != "ip" and bool(column.str.contains(r"[\x00-/:-\x7f]").any())
-            if text:
-                found.keys.setdefault(kind, set())
-                column = _add_ascii_text(found, kind, name, column)  # the values with other characters are left
-            values = column.to_list()
-            digits_only = not text and all(v.isdigit() for v in values)
-            if digits_only and values and max(len(v) for v in values) < MIN_NUMBER_DIGITS:
-                found.skipped[f"{table.name}.{name}"] = (
-                    f"numbers of at most {max(len(v) for v in values)} digits would match any count"
-                )
-                continue
-            keys = found.keys.setdefault(kind, set())
-            if name == "ip":
-                keys.update(v.strip() for v in values)
-                continue
-            if digits_only:
-                found.ambiguous.update(v for v in values if v in public_ids)
-                values = [v for v in values if v not in public_ids]
-            for value in values:
-                for variant in _variants(name, value):
-                    key = normalised.get(variant)
-                    if key is None:
-                        key = normalised[variant] = normalise(variant)
-                    if _searchable(found, kind, key):
-                        keys.add(key)
+    public = _public_ids(read)
+
+    def parts() -> Iterator[tuple[str, Iterable[pl.Series]]]:
+        for table in metadata.sorted_tables:
+            for name in [c.name for c in table.columns if c.info.get("pii") is PII.DIRECT]:
+                column = read(table.name, name)
+                if column is None:
+                    continue
+                keys = _column_keys(found, f"{table.name}.{name}", name, column, public)
+                if keys is not None:
+                    yield f"{table.name}.{name}", keys
+
+    table = KeyTable.build(parts(), ip=lambda kind: kind.endswith(".ip"))
+    found.keys = {kind: KindView(table, kind) for kind in table.kinds}
     return found
 
 
-def _add_ascii_text(found: Identifiers, kind: str, name: str, column: pl.Series) -> pl.Series:
-    """Add the keys of the values of ``column`` written in ASCII alone; give back the others.
+def _column_keys(
+    found: Identifiers, kind: str, name: str, column: pl.Series, public: pl.Series
+) -> Iterable[pl.Series] | None:
+    """The keys of one column's distinct values in chunks, or None when the column is skipped (said in ``found.skipped``).
+
+    The chunks are made as they are read (``short`` and ``ambiguous`` are counted as they
+    go): at national a column's variants made at once took more than a gigabyte.
+    """
+    numbers = bool(column.str.contains(r"^[0-9]+$").all())  # ASCII digits, every value
+    if numbers and name != "ip" and "personnummer" not in name:
+        keys = _number_keys(found, kind, column, public, 2 if name == "phone" else 1)
+        return None if keys is None else [keys]
+    # some value has an ASCII character other than a digit: not a column of numbers
+    text = name != "ip" and bool(column.str.contains(r"[\x00-/:-\x7f]").any())
+    if not text:
+        values = column.to_list()
+        if all(v.isdigit() for v in values) and values and max(len(v) for v in values) < MIN_NUMBER_DIGITS:
+            found.skipped[kind] = f"numbers of at most {max(len(v) for v in values)} digits would match any count"
+            return None
+        if name == "ip":
+            return [pl.Series([v.strip() for v in values], dtype=pl.String)]
+    return _text_keys(found, kind, name, column, public, text)
+
+
+def _text_keys(
+    found: Identifiers, kind: str, name: str, column: pl.Series, public: pl.Series, text: bool
+) -> Iterator[pl.Series]:
+    if text:
+        ascii = column.str.len_bytes() == column.str.len_chars()
+        written = column.filter(ascii)
+        for start in range(0, written.len(), _CHUNK):
+            yield from _ascii_text_keys(found, kind, name, written.slice(start, _CHUNK))
+        column = column.filter(~ascii)  # the values with other characters are left
+    values = column.to_list()
+    if not text and all(v.isdigit() for v in values):
+        shared = set(column.filter(column.is_in(public.implode())).to_list())
+        found.ambiguous |= shared
+        values = [v for v in values if v not in shared]
+    keys = []
+    for value in values:
+        for variant in _variants(name, value):
+            key = normalise(variant)
+            if _searchable(found, kind, key):
+                keys.append(key)
+        if len(keys) >= _CHUNK:
+            yield pl.Series(keys, dtype=pl.String)
+            keys = []
+    yield pl.Series(keys, dtype=pl.String)
+
+
+def _ascii_text_keys(found: Identifiers, kind: str, name: str, text: pl.Series) -> Iterator[pl.Series]:
+    """The keys of ``text``, values written in ASCII alone, variant by variant.
 
     In ASCII, :func:`normalise` is lower case and the runs of ``[0-9A-Za-z_]`` joined by
     spaces, and :func:`_variants`' digits are the characters ``0-9``: both are done on the
     column, with what :func:`_searchable` counts counted the same way.
     """
-    ascii = column.str.len_bytes() == column.str.len_chars()
-    text = column.filter(ascii)
-    variants = [text]
+    variants = [lambda: text]
     if "personnummer" in name:
         digits = text.str.replace_all(r"[^0-9]", "")
         twelve = digits.filter(digits.str.len_bytes() == 12)
-        variants += [digits, twelve.str.slice(2, 6) + "-" + twelve.str.slice(8)]
+        variants += [lambda: digits, lambda: twelve.str.slice(2, 6) + "-" + twelve.str.slice(8)]
     elif name == "phone":
-        variants.append(text.str.replace_all(r"[^0-9]", ""))
-    keys = pl.concat(variants).str.to_lowercase().str.extract_all(r"[0-9A-Za-z_]+").list.join(" ")
-    empty = keys == ""
-    short = ~empty & (keys.str.len_bytes() < MIN_NUMBER_DIGITS) & ~keys.str.contains(" ", literal=True)
-    if n_short := int(short.sum()):
-        found.short[kind] = found.short.get(kind, 0) + n_short
-    found.keys[kind].update(keys.filter(~empty & ~short).to_list())
-    return column.filter(~ascii)
+        variants.append(lambda: text.str.replace_all(r"[^0-9]", ""))
+    for variant in variants:
+        # the runs of word characters joined by one space: the runs of other characters made one space, ends cut
+        keys = variant().str.to_lowercase().str.replace_all(r"[^0-9A-Za-z_]+", " ").str.strip_chars(" ")
+        empty = keys == ""
+        short = ~empty & (keys.str.len_bytes() < MIN_NUMBER_DIGITS) & ~keys.str.contains(" ", literal=True)
+        if n_short := int(short.sum()):
+            found.short[kind] = found.short.get(kind, 0) + n_short
+        yield keys.filter(~empty & ~short)
 
 
-def _add_numbers(found: Identifiers, kind: str, column: pl.Series, public: pl.Series, variants: int) -> None:
-    """A column of ASCII whole numbers, as :func:`_collect` takes any column but as a column.
+def _number_keys(
+    found: Identifiers, kind: str, column: pl.Series, public: pl.Series, variants: int
+) -> pl.Series | None:
+    """A column of ASCII whole numbers, as :func:`_column_keys` takes any column but as a column.
 
     Such a value is its own key (:func:`normalise` gives it back). A number that is also a
     non-personal id is ambiguous, one shorter than :data:`MIN_NUMBER_DIGITS` is counted in
@@ -241,14 +318,13 @@ def _add_numbers(found: Identifiers, kind: str, column: pl.Series, public: pl.Se
     longest = int(cast(int, width.max())) if column.len() else 0
     if column.len() and longest < MIN_NUMBER_DIGITS:
         found.skipped[kind] = f"numbers of at most {longest} digits would match any count"
-        return
-    keys = found.keys.setdefault(kind, set())
+        return None
     shared = column.is_in(public.implode())
     found.ambiguous.update(column.filter(shared).to_list())
     short = (width < MIN_NUMBER_DIGITS) & ~shared
     if n_short := int(short.sum()) * variants:
         found.short[kind] = found.short.get(kind, 0) + n_short
-    keys.update(column.filter(~shared & ~short).to_list())
+    return column.filter(~shared & ~short)
 
 
 def identifiers(evidence_dir: str | Path) -> Identifiers:
@@ -273,7 +349,9 @@ def add_values(ids: Identifiers, kind: str, values: Iterable[object], *, own_tex
     set aside and counted in ``set_aside``.
     """
     own = f" {normalise(own_text)} "
-    keys = ids.keys[kind] = set(ids.keys.get(kind, ()))  # a set of its own: a copy's sets are shared
+    held = ids.keys.get(kind, set())
+    # a set of its own: a copy's sets are shared
+    keys = ids.keys[kind] = held.without(()) if isinstance(held, KindView) else set(held)
     for value in values:
         for text in value if isinstance(value, (list, tuple)) else [value]:
             key = normalise(text) if isinstance(text, str) else ""
@@ -285,11 +363,15 @@ def add_values(ids: Identifiers, kind: str, values: Iterable[object], *, own_tex
                 keys.add(key)
     if not keys:
         del ids.keys[kind]
-    ids._firsts = None
 
 
-def without_figures(ids: Identifiers, root: str | Path) -> Identifiers:
+def without_figures(ids: Identifiers, root: str | Path, records: Iterable[str] = ()) -> Identifiers:
     """``ids`` less the numbers that equal a whole-number figure recorded in a ``findings.json`` under ``root``.
+
+    So are the numbers of the case fingerprint a ``report-set.json`` under ``root`` or in
+    ``records`` (its text, about to be written) records: file sizes in bytes and row counts,
+    which every page's provenance shows. At national, customer numbers run to eight digits
+    and a file of 1,616,725 bytes is also a member's number.
 
     At stockholm scale customer numbers are 7-digit and dense, so a count such as 2 210 728
     page views is also some member's customer number. A figure the set records with its
@@ -304,12 +386,42 @@ def without_figures(ids: Identifiers, root: str | Path) -> Identifiers:
             value = entry.get("value") if isinstance(entry, dict) else None
             if isinstance(value, int) and not isinstance(value, bool) and len(str(abs(value))) >= MIN_NUMBER_DIGITS:
                 recorded.add(str(abs(value)))
-    hidden = {k for found in ids.keys.values() for k in recorded & found}
+    texts = [p.read_text(encoding="utf-8") for p in sorted(Path(root).rglob("report-set.json"))]
+    for text in [*texts, *records]:
+        try:
+            record = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            recorded |= _numbers(record.get("case_fingerprint"))
+    hidden = set().union(*(_among(found, recorded) for found in ids.keys.values()))
     if not hidden:
         return ids
-    out = ids.copy()  # its first words still include the set-aside numbers: harmless, keys are matched whole
-    # only the kinds that hold a hidden number are copied: the others (millions of keys) stay shared
-    out.keys = {kind: found - hidden if hidden & found else found for kind, found in ids.keys.items()}
+    out = ids.copy()
+    # only the kinds that hold a hidden number change: a case's kinds become views of the same table without them
+    out.keys = {kind: _less(found, hidden) if _among(found, hidden) else found for kind, found in ids.keys.items()}
     out.keys = {kind: found for kind, found in out.keys.items() if found}
     out.figures |= hidden
     return out
+
+
+def _among(keys: MutableSet[str], values: set[str]) -> set[str]:
+    """Those of ``values`` that are in ``keys``, looked up together."""
+    if isinstance(keys, KindView):
+        return keys.matches(keys.table.find(values), values)
+    return values & keys
+
+
+def _less(keys: MutableSet[str], values: set[str]) -> MutableSet[str]:
+    return keys.without(values) if isinstance(keys, KindView) else {k for k in keys if k not in values}
+
+
+def _numbers(value: object) -> set[str]:
+    """The whole numbers of at least :data:`MIN_NUMBER_DIGITS` digits anywhere in a JSON value, as text."""
+    if isinstance(value, dict):
+        return set().union(*map(_numbers, value.values()))
+    if isinstance(value, list):
+        return set().union(*map(_numbers, value))
+    if isinstance(value, int) and not isinstance(value, bool) and len(str(abs(value))) >= MIN_NUMBER_DIGITS:
+        return {str(abs(value))}
+    return set()

@@ -12,7 +12,8 @@ Matching is by whole token, so a customer number ``1048213`` is not found inside
 ``10482130`` or a hash, and ``Storgatan 1`` is not found in ``Storgatan 12``. Before
 searching, each file is decoded the way a reader or a script would see it: HTML entities,
 JSON ``\\uXXXX`` escapes (chart data embedded in a page) and digit-group spaces
-(``1 048 213``). The library code every report inlines (the Vega bundle) is left out:
+(``1 048 213``); a clock time's fraction of a second is dropped (``07:49:46.840611+0000``
+would otherwise read as the short personnummer ``840611-0000``). The library code every report inlines (the Vega bundle) is left out:
 it is the same in every report and holds no case data, but it does hold 7-digit constants.
 
 Numeric identifiers shorter than :data:`MIN_NUMBER_DIGITS` (caseworker numbers such as
@@ -55,6 +56,9 @@ __all__ = [
     "without_figures",
 ]
 
+# A clock time's fraction of a second (07:49:46.840611+0000): microseconds and a zone read as a
+# short personnummer ("840611-0000") once customer numbers and birth dates are dense (national).
+_CLOCK_FRACTION = re.compile(r"(?<=\d\d:\d\d:\d\d)[.,]\d{1,9}(?!\d)")
 _GROUPED_DIGITS = re.compile(r"(?<=\d)[\u202f\u00a0\u2009 ](?=\d{3}(?!\d))")
 _JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 # The markers workbench.markup.visible shows invisible characters as: read back as the character.
@@ -133,6 +137,7 @@ def _decoded(text: str) -> list[str]:
     text = html.unescape(text)
     text = _JSON_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
     text = _MARKER.sub(lambda m: chr(int(m.group(1), 16)), text)
+    text = _CLOCK_FRACTION.sub("", text)
     joined = _GROUPED_DIGITS.sub("", text)
     return [text] if joined == text else [text, joined]
 
@@ -140,24 +145,22 @@ def _decoded(text: str) -> list[str]:
 def _found(text: str, ids: Identifiers) -> Iterator[tuple[str, str]]:
     """``(kind, key)`` for each key in ``text`` as whole words, each once.
 
-    Only the words that start some key are looked at one by one; the rest is set work.
+    Every word is a candidate key of one word; only the words that start a longer key are
+    looked at one by one, for the word sequences they start. The candidates are then looked
+    up among the keys together (:meth:`Identifiers.among`).
     """
-    firsts = ids.firsts()
     words = WORD.findall(text.casefold())
-    starting = [w for w in set(words) if w in firsts]
-    grams = {w for w in starting if firsts[w] & 2}
-    longer = {w for w in starting if firsts[w] >> 2}
-    if longer:
-        for i in [i for i, w in enumerate(words) if w in longer]:
-            lengths, n = firsts[words[i]] >> 2, 2
+    grams = set(words)
+    starting = ids.starting(grams)
+    if starting:
+        for i in [i for i, w in enumerate(words) if w in starting]:
+            lengths, n = starting[words[i]] >> 2, 2
             while lengths:
                 if lengths & 1 and i + n <= len(words):
                     grams.add(" ".join(words[i : i + n]))
                 lengths, n = lengths >> 1, n + 1
     dotted = set(_DOTTED.findall(text)) if any(k.endswith(".ip") for k in ids.keys) else set()
-    for kind, keys in ids.keys.items():
-        for key in sorted(keys & (dotted if kind.endswith(".ip") else grams)):
-            yield kind, key
+    yield from ids.among(grams, dotted)
 
 
 def _locate(text: str, key: str, ip: bool) -> re.Match | None:

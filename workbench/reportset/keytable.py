@@ -1,0 +1,230 @@
+"""The leak scan's keys held compactly: each distinct key once, in one sorted string column.
+
+A case's direct identifiers are many (at national, tens of millions of keys). Held as Python
+sets of str, one set per kind, each key costs about 90 bytes, and a customer number that
+stands in ten tables is held ten times: 7.7 GB for the report process at national. Here
+each distinct key is held once in a sorted polars string column (16 bytes a key, plus its
+characters beyond the twelfth), with a small code per key naming the kinds it is a key of.
+A report's words are looked up in it by binary search (:meth:`KeyTable.find`).
+
+:class:`KindView` is one kind's keys as a set, as :class:`workbench.reportset.casekeys.Identifiers`
+has always given them (``ids.keys["applicants.name"]``): membership, length and iteration
+read the table. A view can set keys aside (``without``) or take a few more (``add``) without
+touching the table, which copies share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, MutableSet, Set as AbstractSet
+from dataclasses import dataclass
+
+import polars as pl
+
+__all__ = ["KeyTable", "KindView"]
+
+MAX_KINDS = 63
+"""Kinds one table holds: a key's kinds are bits of an unsigned 64-bit mask while it is built."""
+
+
+class KeyTable:
+    """Distinct keys of many kinds, in sorted segments that share no key; each key's kinds a code into ``masks``.
+
+    A segment is ``(keys, codes)``: ``keys`` sorted, ``codes[i]`` the index in ``masks`` of
+    key i's kinds (bit n: ``kinds[n]``). Each kind's keys that no earlier kind holds make a
+    segment of their own, so building never copies what is already held (one merged column
+    did, twice the table at every merge).
+    """
+
+    def __init__(
+        self, kinds: list[str], segments: list[tuple[pl.Series, pl.Series]], masks: list[int], ip: Iterable[str] = ()
+    ):
+        self.kinds = kinds
+        self.segments = segments
+        self.masks = masks
+        self.ip_bits = sum(1 << kinds.index(k) for k in ip)
+        self.code_counts: dict[int, int] = {}
+        for _, codes in segments:
+            per_code = pl.DataFrame({"code": codes}).group_by("code").len()
+            for code, n in per_code.iter_rows():
+                self.code_counts[code] = self.code_counts.get(code, 0) + n
+        self._starts: pl.DataFrame | None = None
+
+    @classmethod
+    def build(
+        cls,
+        parts: Iterable[tuple[str, pl.Series | Iterable[pl.Series]]],
+        *,
+        ip: Callable[[str], bool] = lambda kind: False,
+    ) -> KeyTable:
+        """A table of ``(kind, keys)`` parts, each kind once, its keys one column or several in turn.
+
+        ``ip(kind)``: the kind is searched as dotted addresses. A kind's keys a segment holds
+        take its bit there; the others make a new segment once the kind is done. No hash
+        table, and no more than one chunk of a kind is worked on at a time.
+        """
+        kinds: list[str] = []
+        starts = _starts(pl.Series([], dtype=pl.String))
+        segments: list[tuple[pl.Series, pl.Series]] = []  # (keys, masks) while building
+        for kind, values in parts:
+            if kind in kinds:
+                raise ValueError(f"kind {kind!r} given twice")
+            if len(kinds) == MAX_KINDS:
+                raise ValueError(f"a key table holds at most {MAX_KINDS} kinds")
+            bit = 1 << len(kinds)
+            kinds.append(kind)
+            fresh = [pl.Series("key", [], dtype=pl.String)]
+            for chunk in [values] if isinstance(values, pl.Series) else values:
+                column = chunk.cast(pl.String).drop_nulls().unique().sort().rename("key")
+                if not ip(kind):  # the first words of its keys of more than one word, while they are at hand
+                    multi = column.filter(column.str.contains(" ", literal=True))
+                    starts = pl.concat([starts, _starts(multi)]).unique()
+                for i, (keys, masks) in enumerate(segments):
+                    at, held = _held(keys, column)
+                    if held.any():
+                        where = at.filter(held)
+                        segments[i] = (keys, masks.scatter(where, masks.gather(where) | bit))
+                        column = column.filter(~held)
+                fresh.append(column)
+            new = pl.concat(fresh).unique().sort()
+            if new.len():
+                segments.append((new, pl.Series("mask", [bit], dtype=pl.UInt64).new_from_index(0, new.len())))
+        unique = (
+            pl.concat([masks.unique() for _, masks in segments] or [pl.Series([], dtype=pl.UInt64)]).unique().sort()
+        )
+        code_type = pl.UInt16 if unique.len() <= 1 << 16 else pl.UInt32
+        coded = [(keys, unique.search_sorted(masks).cast(code_type)) for keys, masks in segments]
+        table = cls(kinds, coded, unique.to_list(), [k for k in kinds if ip(k)])
+        table._starts = starts
+        return table
+
+    def __len__(self) -> int:
+        return sum(keys.len() for keys, _ in self.segments)
+
+    def bit(self, kind: str) -> int:
+        return 1 << self.kinds.index(kind)
+
+    def rows(self, bits: int) -> int:
+        """How many keys are of at least one of the kinds in ``bits``."""
+        return sum(n for code, n in self.code_counts.items() if self.masks[code] & bits)
+
+    def find(self, candidates: Iterable[str]) -> dict[str, int]:
+        """``{key: kinds mask}`` for each of ``candidates`` that is a key."""
+        wanted = pl.Series("key", sorted(set(candidates)), dtype=pl.String)
+        out: dict[str, int] = {}
+        for keys, codes in self.segments:
+            if not wanted.len():
+                break
+            at, held = _held(keys, wanted)
+            found = codes.gather(at.filter(held)).to_list()
+            out.update((key, self.masks[code]) for key, code in zip(wanted.filter(held).to_list(), found, strict=True))
+            wanted = wanted.filter(~held)
+        return out
+
+    def mask(self, key: str) -> int:
+        return self.find([key]).get(key, 0)
+
+    def _with(self, bits: int) -> list[pl.Series]:
+        """Each segment's keys whose kinds meet ``bits``."""
+        codes = pl.Series([code for code, mask in enumerate(self.masks) if mask & bits], dtype=pl.UInt32)
+        return [keys.filter(c.cast(pl.UInt32).is_in(codes.implode())) for keys, c in self.segments]
+
+    def of_kind(self, bit: int) -> pl.Series:
+        """The keys of the kind with ``bit``, sorted."""
+        return pl.concat([pl.Series("key", [], dtype=pl.String), *self._with(bit)]).sort()
+
+    def starts(self) -> pl.DataFrame:
+        """``first``, ``words``: the first word and word count of every key of more than one word (not of IP kinds)."""
+        if self._starts is None:
+            keys = pl.concat([pl.Series("key", [], dtype=pl.String), *self._with(~self.ip_bits)])
+            self._starts = _starts(keys.filter(keys.str.contains(" ", literal=True)))
+        return self._starts
+
+    def first_words(self, words: Iterable[str]) -> dict[str, int]:
+        """For each of ``words`` that starts a key of more than one word: a bit mask of those keys' word counts."""
+        starts = self.starts()
+        if not starts.height:
+            return {}
+        present = starts.filter(pl.col("first").is_in(pl.Series(list(words), dtype=pl.String).implode()))
+        out: dict[str, int] = {}
+        for first, n in present.iter_rows():
+            out[first] = out.get(first, 0) | (1 << n)
+        return out
+
+
+def _held(keys: pl.Series, column: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Where each of ``column`` (sorted) would stand in ``keys`` (sorted), and whether it is there."""
+    if not keys.len():
+        return pl.Series([0] * column.len(), dtype=pl.Int64), pl.Series([False] * column.len())
+    at = keys.search_sorted(column, side="left").cast(pl.Int64)
+    return at, (at < keys.len()) & (keys.gather(at.clip(upper_bound=keys.len() - 1)) == column)
+
+
+def _starts(keys: pl.Series) -> pl.DataFrame:
+    """``first``, ``words`` of ``keys`` (each of more than one word), each pair once."""
+    return pl.DataFrame(
+        {"first": keys.str.extract(r"^([^ ]*)", 1), "words": (keys.str.count_matches(" ") + 1).cast(pl.UInt32)}
+    ).unique()
+
+
+@dataclass(eq=False)
+class KindView(MutableSet[str]):
+    """The keys of one kind of a :class:`KeyTable`, as a set: less ``gone``, with ``extra`` added."""
+
+    table: KeyTable
+    kind: str
+    gone: frozenset[str] = frozenset()
+    extra: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        self.bit = self.table.bit(self.kind)
+        self.ip = bool(self.bit & self.table.ip_bits)
+
+    @classmethod
+    def _from_iterable(cls, it: Iterable[str]) -> set[str]:  # type: ignore[override]  # set operations give plain sets
+        return set(it)
+
+    def in_table(self, key: str) -> bool:
+        return bool(self.table.mask(key) & self.bit)
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str) or key in self.gone:
+            return False
+        return key in self.extra or self.in_table(key)
+
+    def __iter__(self) -> Iterator[str]:
+        for key in self.table.of_kind(self.bit):
+            if key not in self.gone:
+                yield key
+        yield from sorted(k for k in self.extra if not self.in_table(k))
+
+    def __len__(self) -> int:
+        n = self.table.rows(self.bit) - sum(1 for k in self.gone if self.in_table(k))
+        return n + sum(1 for k in self.extra if k not in self.gone and not self.in_table(k))
+
+    def __eq__(self, other: object) -> bool:
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]  # a set, not hashable
+
+    def add(self, key: str) -> None:
+        self.gone -= {key}
+        if not self.in_table(key):
+            self.extra |= {key}
+
+    def discard(self, key: str) -> None:
+        self.extra -= {key}
+        if self.in_table(key):
+            self.gone |= {key}
+
+    def without(self, keys: Iterable[str]) -> KindView:
+        """A view of the same table without ``keys``; this one is left as it is."""
+        drop = frozenset(keys)
+        return KindView(self.table, self.kind, self.gone | drop, self.extra - drop)
+
+    def matches(self, found: dict[str, int], candidates: AbstractSet[str]) -> set[str]:
+        """Its keys among ``candidates``, given ``found`` = ``self.table.find(...)`` over at least them."""
+        hits = {k for k, mask in found.items() if mask & self.bit and k in candidates}
+        return (hits | (self.extra & candidates)) - self.gone
+
+    def __repr__(self) -> str:
+        return f"KindView({self.kind!r}, {len(self)} keys)"
