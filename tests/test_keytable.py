@@ -13,7 +13,8 @@ import json
 import polars as pl
 import pytest
 
-from workbench.reportset.casekeys import Identifiers, add_values, without_figures
+from workbench.reportset.casekeys import Identifiers, add_values
+from workbench.reportset.figurekeys import without_figures
 from workbench.reportset.keytable import KeyTable, KindView
 from workbench.reportset.leakscan import scan_text
 

@@ -17,7 +17,6 @@ of the 5.7 M keys the kinds hold together), and ``Identifiers.keys[kind]`` reads
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Iterator, MutableSet, Set as AbstractSet
 from dataclasses import dataclass, field
@@ -40,7 +39,6 @@ __all__ = [
     "case_identifiers",
     "identifiers",
     "normalise",
-    "without_figures",
 ]
 
 MIN_NUMBER_DIGITS = 6
@@ -363,65 +361,3 @@ def add_values(ids: Identifiers, kind: str, values: Iterable[object], *, own_tex
                 keys.add(key)
     if not keys:
         del ids.keys[kind]
-
-
-def without_figures(ids: Identifiers, root: str | Path, records: Iterable[str] = ()) -> Identifiers:
-    """``ids`` less the numbers that equal a whole-number figure recorded in a ``findings.json`` under ``root``.
-
-    So are the numbers of the case fingerprint a ``report-set.json`` under ``root`` or in
-    ``records`` (its text, about to be written) records: file sizes in bytes and row counts,
-    which every page's provenance shows. At national, customer numbers run to eight digits
-    and a file of 1,616,725 bytes is also a member's number.
-
-    At stockholm scale customer numbers are 7-digit and dense, so a count such as 2 210 728
-    page views is also some member's customer number. A figure the set records with its
-    description is a count, not that member; it is set aside and named in ``figures``. The
-    same number anywhere else in the set cannot be told apart from the count, so it is not
-    searched either: the scan says so rather than flag every large count.
-    """
-    recorded: set[str] = set()
-    for path in sorted(Path(root).rglob("findings.json")):
-        entries = json.loads(path.read_text(encoding="utf-8"))
-        for entry in entries.values() if isinstance(entries, dict) else ():
-            value = entry.get("value") if isinstance(entry, dict) else None
-            if isinstance(value, int) and not isinstance(value, bool) and len(str(abs(value))) >= MIN_NUMBER_DIGITS:
-                recorded.add(str(abs(value)))
-    texts = [p.read_text(encoding="utf-8") for p in sorted(Path(root).rglob("report-set.json"))]
-    for text in [*texts, *records]:
-        try:
-            record = json.loads(text)
-        except ValueError:
-            continue
-        if isinstance(record, dict):
-            recorded |= _numbers(record.get("case_fingerprint"))
-    hidden = set().union(*(_among(found, recorded) for found in ids.keys.values()))
-    if not hidden:
-        return ids
-    out = ids.copy()
-    # only the kinds that hold a hidden number change: a case's kinds become views of the same table without them
-    out.keys = {kind: _less(found, hidden) if _among(found, hidden) else found for kind, found in ids.keys.items()}
-    out.keys = {kind: found for kind, found in out.keys.items() if found}
-    out.figures |= hidden
-    return out
-
-
-def _among(keys: MutableSet[str], values: set[str]) -> set[str]:
-    """Those of ``values`` that are in ``keys``, looked up together."""
-    if isinstance(keys, KindView):
-        return keys.matches(keys.table.find(values), values)
-    return values & keys
-
-
-def _less(keys: MutableSet[str], values: set[str]) -> MutableSet[str]:
-    return keys.without(values) if isinstance(keys, KindView) else {k for k in keys if k not in values}
-
-
-def _numbers(value: object) -> set[str]:
-    """The whole numbers of at least :data:`MIN_NUMBER_DIGITS` digits anywhere in a JSON value, as text."""
-    if isinstance(value, dict):
-        return set().union(*map(_numbers, value.values()))
-    if isinstance(value, list):
-        return set().union(*map(_numbers, value))
-    if isinstance(value, int) and not isinstance(value, bool) and len(str(abs(value))) >= MIN_NUMBER_DIGITS:
-        return {str(abs(value))}
-    return set()

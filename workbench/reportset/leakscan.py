@@ -40,8 +40,8 @@ from .casekeys import (
     add_values,
     case_identifiers,
     identifiers,
-    without_figures,
 )
+from .figurekeys import without_figures
 
 __all__ = [
     "MIN_NUMBER_DIGITS",
