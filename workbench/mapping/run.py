@@ -44,8 +44,9 @@ from .transform import text_sources, transform
 __all__ = ["Made", "default_workers", "ingest_mapped", "load_table", "make", "prepare"]
 
 _FIRST = re.compile(r"first loaded from @ (\d+)")
-# Mail is read first, whole (Python's email parser holds the GIL; .prefetch), when it is small.
-_MAIL, _EARLY_BYTES = ("eml", "maildir", "mbox"), 256 << 20
+# Mail is read first, whole (Python's email parser holds the GIL; .prefetch), when it is small;
+# in a child process (.mail) when starting one (~0.3 CPU-s) costs less than it frees.
+_MAIL, _EARLY_BYTES, _APART_BYTES = ("eml", "maildir", "mbox"), 256 << 20, 4 << 20
 
 
 def _twin(f: SourceFile, databases: dict[Path, SourceFile]) -> bool:
@@ -134,19 +135,22 @@ def ingest_mapped(
             with contextlib.ExitStack() as stack:
                 ahead = None
                 if workers > 1:
+                    size = {t: sum(f.bytes for f in inputs[t]) for t in order}
+                    mail = {t for t in order if mapping.tables[t].source.kind in _MAIL and size[t] <= _EARLY_BYTES}
                     parts = [
                         (
                             t,
-                            units(inputs[t], offered[t], batch_rows, text_sources(mapping.tables[t])),
+                            units(
+                                inputs[t],
+                                offered[t],
+                                batch_rows,
+                                text_sources(mapping.tables[t]),
+                                apart=mapping.tables[t].source.kind in _MAIL and size[t] >= _APART_BYTES,
+                            ),
                             functools.partial(make, table=mapping.tables[t]),
                         )
                         for t in order
                     ]
-                    mail = {
-                        t
-                        for t in order
-                        if mapping.tables[t].source.kind in _MAIL and sum(f.bytes for f in inputs[t]) <= _EARLY_BYTES
-                    }
                     ahead = stack.enter_context(Prefetch(parts, workers, early=mail))
                 writer.create_tables()
                 for table in order:
