@@ -115,3 +115,50 @@ def test_a_child_that_dies_during_ingest_leaves_no_case(tmp_path, monkeypatch):
     with pytest.raises(WorkbenchError, match="the process reading the mail"):
         ingest_mapped(root, mapping, tmp_path / "case.db", progress=False, workers=2)
     assert not (tmp_path / "case.db").exists()
+
+
+def _second_query(root: Path, mapping: Path) -> None:
+    """A second table read from ko.sqlite: its database is hashed once, for both."""
+    text = mapping.read_text()
+    assert "handler_actions" not in text
+    with sqlite3.connect(root / "ko.sqlite") as con:
+        con.execute("CREATE TABLE atgarder (aid INTEGER, hid INTEGER, tid TEXT, vad TEXT)")
+        con.execute("INSERT INTO atgarder VALUES (1, 1, '2013-12-14 09:00:00', 'login')")
+    text += (
+        "  handler_actions:\n"
+        '    source: {sql: "SELECT aid, hid, tid, vad FROM atgarder", url: "sqlite:///ko.sqlite"}\n'
+        "    columns: {action_id: aid, handler_id: hid, time: tid, action: vad, applicant_id: null, listing_id: null,"
+        " ip: null, old_value: null, new_value: null}\n"
+    )
+    mapping.write_text(text)
+
+
+def test_a_database_hashed_beside_the_readers_is_in_the_manifest(tmp_path):
+    import hashlib
+
+    root = tmp_path / "h"
+    mapping = write_handover(root)
+    _second_query(root, mapping)
+    ingest_mapped(root, mapping, tmp_path / "one.db", progress=False, workers=1)
+    ingest_mapped(root, mapping, tmp_path / "two.db", progress=False, workers=2)
+    expected = hashlib.sha256((root / "ko.sqlite").read_bytes()).hexdigest()
+    with sqlite3.connect(tmp_path / "two.db") as con:
+        rows = con.execute("SELECT path, sha256, bytes FROM manifest WHERE format = 'sql' ORDER BY 1").fetchall()
+    assert len(rows) == 2
+    assert {(sha, size) for _, sha, size in rows} == {(expected, (root / "ko.sqlite").stat().st_size)}
+    assert _rows(tmp_path / "one.db") == _rows(tmp_path / "two.db")
+
+
+def test_a_database_that_cannot_be_hashed_leaves_no_case(tmp_path, monkeypatch):
+    import workbench.mapping.prefetch as prefetch
+
+    root = tmp_path / "h"
+    mapping = write_handover(root)
+
+    def unreadable(path: Path) -> str:
+        raise OSError(f"{path.name}: read error (a test)")
+
+    monkeypatch.setattr(prefetch, "sha256_of", unreadable)
+    with pytest.raises(OSError, match="read error"):
+        ingest_mapped(root, mapping, tmp_path / "case.db", progress=False, workers=2)
+    assert not (tmp_path / "case.db").exists()
