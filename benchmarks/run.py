@@ -218,10 +218,13 @@ write_handover(tables, Path({str(out / "handover")!r}), np.random.default_rng(1)
 result = {{}}
 """)
     code = f"""
-import os, time
+import os, resource, time
 from pathlib import Path
 from workbench.ingest import ingest
 from workbench.mapping import ingest_mapped
+def cpu():  # this process and the children it waited for (the mapping's mail parser)
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + r.ru_utime + r.ru_stime
 from workbench.mapping.run import default_workers
 out = Path({str(out)!r})
 runs = {{}}
@@ -229,12 +232,12 @@ load = [round(x, 2) for x in os.getloadavg()]
 for name in ("evidence", "mapping"):
     db = out / f"bench_{{name}}.duckdb"
     db.unlink(missing_ok=True)
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0 = time.perf_counter(), cpu()
     if name == "evidence":
         report = ingest(out / "evidence", f"duckdb:///{{db}}", progress=False)
     else:
         report = ingest_mapped(out / "handover", out / "handover" / "mapping.yaml", f"duckdb:///{{db}}", progress=False)
-    runs[name] = {{"wall_s": round(time.perf_counter() - t0, 2), "cpu_s": round(time.process_time() - c0, 2),
+    runs[name] = {{"wall_s": round(time.perf_counter() - t0, 2), "cpu_s": round(cpu() - c0, 2),
                   "rows": sum(f.rows_read for f in report.files),
                   "quarantined": sum(f.rows_quarantined for f in report.files)}}
     db.unlink(missing_ok=True)

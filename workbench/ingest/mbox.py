@@ -41,7 +41,6 @@ from pathlib import Path
 
 import polars as pl
 
-from .. import evidence
 from ..errors import WorkbenchError
 from .batch import LINE, PROBLEMS_SCHEMA, RawBatch
 
@@ -52,8 +51,6 @@ CUSTOMER_HEADER = "X-Bostad-Customer-Number"
 _BATCH = 10_000  # messages per batch
 _UNFOLD = re.compile(r"\r?\n(?=[ \t])")  # a folded header line continues after a line break
 _SHOWN = 60
-# Rows as read; sender_applicant_id stays text: the value checks type it and quarantine what is no number.
-_SCHEMA = {**evidence.polars_schema("support_messages"), "sender_applicant_id": pl.String(), LINE: pl.Int64()}
 # Defects after which the text of a message cannot be trusted to be whole.
 _FATAL = (
     email.errors.StartBoundaryNotFoundDefect,
@@ -128,8 +125,20 @@ def _separator_lines(path: Path) -> list[int]:
         return [n for n, line in enumerate(fh, 1) if line.startswith(b"From ")]
 
 
+@functools.cache
+def _schema() -> dict[str, pl.DataType]:
+    """Rows as read; sender_applicant_id stays text: the value checks type it and quarantine what is no number.
+
+    Built on first use: :mod:`workbench.mapping.mail`'s child process parses messages here
+    and should not import the evidence schema (SQLAlchemy, 0.3 CPU-s) for it.
+    """
+    from .. import evidence
+
+    return {**evidence.polars_schema("support_messages"), "sender_applicant_id": pl.String(), LINE: pl.Int64()}
+
+
 def _batch(rows: list[dict], problems: list[dict]) -> RawBatch:
-    return RawBatch(pl.DataFrame(rows, schema=_SCHEMA), pl.DataFrame(problems, schema=PROBLEMS_SCHEMA))
+    return RawBatch(pl.DataFrame(rows, schema=_schema()), pl.DataFrame(problems, schema=PROBLEMS_SCHEMA))
 
 
 def _problem(line: int, problem: MessageProblem, raw: bytes) -> dict:

@@ -28,7 +28,7 @@ from ..errors import EvidenceError
 from .schema import Mapping, MappingError, SourceSpec
 from .weblogs import check_fields
 
-__all__ = ["SourceFile", "resolve", "scan"]
+__all__ = ["SourceFile", "resolve", "scan", "sha256_of"]
 
 _CHUNK = 1 << 20
 _TEXT = {"csv", "jsonl", "iis", "weblog"}
@@ -117,12 +117,19 @@ def _database(root: Path, table: str, spec: SourceSpec) -> SourceFile:
     return SourceFile(table, spec, f"{shown}#{table}", None)
 
 
-def scan(source: SourceFile) -> None:
-    """Hash ``source`` and run its whole-file checks, filling in sha256, bytes and columns."""
+def scan(source: SourceFile, hash_database: bool = True) -> None:
+    """Hash ``source`` and run its whole-file checks, filling in sha256, bytes and columns.
+
+    ``hash_database=False``: an SQLite database (which has no whole-file checks) gets only its
+    size; the caller hashes it later (:func:`sha256_of`).
+    """
     kind = source.spec.kind
     if source.path is None:
         return  # a server database: hashed as it is read
-    head = _hash(source)
+    if kind == "sql" and not hash_database:
+        source.bytes, head = source.path.stat().st_size, b""
+    else:
+        head = _hash(source)
     if source.bytes == 0 and kind not in ("eml", "maildir"):
         raise EvidenceError(f"{source.label}: empty file (0 bytes); allowed: a {kind} file with rows")
     if kind == "csv":
@@ -135,6 +142,15 @@ def scan(source: SourceFile) -> None:
         source.columns = _jsonl_keys(source)
     elif kind == "mbox" and not head.startswith(b"From "):
         raise EvidenceError(f"{source.label}: not an mbox file: it does not start with a 'From ' line")
+
+
+def sha256_of(path: Path) -> str:
+    """The sha256 of a file (hashlib frees the GIL while it hashes a chunk)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _hash(source: SourceFile) -> bytes:

@@ -108,11 +108,15 @@ def read_table(
 
 
 def units(
-    files: list[SourceFile], all_columns: list[str], batch_rows: int, text: frozenset[str] = frozenset()
+    files: list[SourceFile],
+    all_columns: list[str],
+    batch_rows: int,
+    text: frozenset[str] = frozenset(),
+    apart: bool = False,
 ) -> list[Callable[[], Iterator[RawBatch]]]:
     """:func:`read_table` cut into parts that can be read apart.
 
-    One a file; mail is one part; a large SQLite table read whole is one part a rowid range
+    One a file; mail is one part (parsed in a child process when ``apart``: :func:`.mail.read_messages`); a large SQLite table read whole is one part a rowid range
     of ``batch_rows`` rows (:func:`.sql.sqlite_parts`), so that two threads read it at once.
 
     Their batches one after the other are :func:`read_table`'s; :mod:`.prefetch` reads them in threads.
@@ -120,7 +124,7 @@ def units(
     kind = files[0].spec.kind
     if kind in ("eml", "maildir", "mbox"):
         paths = [f.path for f in files if f.path is not None]
-        return [functools.partial(read_messages, paths, kind, all_columns)]
+        return [functools.partial(read_messages, paths, kind, all_columns, apart)]
     if kind == "sql" and len(files) == 1 and (parts := sqlite_parts(files[0], all_columns, batch_rows)) is not None:
         # A large SQLite table read as rowid ranges, which two threads can read at once
         return [functools.partial(_sql_part, files[0], part, batch_rows, text) for part in parts]

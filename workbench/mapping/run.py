@@ -36,7 +36,7 @@ from ..ingest.manifest import ABSENT_REASON, SAMPLES, FileReport, IngestReport, 
 from ..ingest.validate import check_values
 from . import schema as mapping_schema
 from .files import SourceFile, resolve, scan
-from .prefetch import Prefetch
+from .prefetch import Later, Prefetch
 from .read import columns, read_table, split_line, units
 from .schema import Mapping, MappingError, TableSpec
 from .transform import text_sources, transform
@@ -44,8 +44,9 @@ from .transform import text_sources, transform
 __all__ = ["Made", "default_workers", "ingest_mapped", "load_table", "make", "prepare"]
 
 _FIRST = re.compile(r"first loaded from @ (\d+)")
-# Mail is read first, whole (Python's email parser holds the GIL; .prefetch), when it is small.
-_MAIL, _EARLY_BYTES = ("eml", "maildir", "mbox"), 256 << 20
+# Mail is read first, whole (Python's email parser holds the GIL; .prefetch), when it is small;
+# in a child process (.mail) when starting one (~0.3 CPU-s) costs less than it frees.
+_MAIL, _EARLY_BYTES, _APART_BYTES = ("eml", "maildir", "mbox"), 256 << 20, 4 << 20
 
 
 def _twin(f: SourceFile, databases: dict[Path, SourceFile]) -> bool:
@@ -58,28 +59,34 @@ def _twin(f: SourceFile, databases: dict[Path, SourceFile]) -> bool:
     return False
 
 
-def _scanned(f: SourceFile) -> Exception | None:
+def _scanned(f: SourceFile, hash_database: bool = True) -> Exception | None:
     try:
-        scan(f)
+        scan(f, hash_database)
     except Exception as error:
         return error
     return None
 
 
 def prepare(
-    source_dir: Path, mapping: Mapping, workers: int = 1
+    source_dir: Path, mapping: Mapping, workers: int = 1, later: Later | None = None
 ) -> tuple[dict[str, list[SourceFile]], dict[str, list[str]]]:
     """The inputs of every mapped table, scanned (in ``workers`` threads), and the source columns each offers.
 
     Raises :class:`MappingError` when a column the mapping reads is not in the source, and
-    the first input's error (in mapping order) when an input cannot be used.
+    the first input's error (in mapping order) when an input cannot be used. ``later``: an
+    SQLite database is hashed there, in a thread of its own, while the tables are read.
     """
     inputs = resolve(source_dir, mapping)
     offered = {}
     databases: dict[Path, SourceFile] = {}  # an SQLite database read by many queries is hashed once
     first = [f for files in inputs.values() for f in files if not _twin(f, databases)]
     with ThreadPoolExecutor(max(1, workers), thread_name_prefix="mapping-scan") as pool:
-        scans = dict(zip(map(id, first), pool.map(_scanned, first), strict=True))  # hashlib frees the GIL
+        scan_one = functools.partial(_scanned, hash_database=later is None)
+        scans = dict(zip(map(id, first), pool.map(scan_one, first), strict=True))  # hashlib frees the GIL
+    if later is not None:
+        for f in first:
+            if f.spec.kind == "sql" and f.path is not None:
+                later.hash(f.path)
     for table, files in inputs.items():
         for f in files:
             if id(f) in scans:
@@ -122,8 +129,8 @@ def ingest_mapped(
     workers = default_workers() if workers is None else workers
     mapping = mapping_schema.load(mapping_path)
     url = _case_url(case_url if case_url is not None else default_case_path(source_dir), write=True)
-    with CaseLock(url, purpose="ingest"):
-        inputs, offered = prepare(source_dir, mapping, workers)
+    with CaseLock(url, purpose="ingest"), Later(workers > 1) as later:
+        inputs, offered = prepare(source_dir, mapping, workers, later if workers > 1 else None)
         ingested_at = datetime.now(UTC)
         parents = ParentKeys(set(inputs))
         reports: list[FileReport] = []
@@ -134,19 +141,22 @@ def ingest_mapped(
             with contextlib.ExitStack() as stack:
                 ahead = None
                 if workers > 1:
+                    size = {t: sum(f.bytes for f in inputs[t]) for t in order}
+                    mail = {t for t in order if mapping.tables[t].source.kind in _MAIL and size[t] <= _EARLY_BYTES}
                     parts = [
                         (
                             t,
-                            units(inputs[t], offered[t], batch_rows, text_sources(mapping.tables[t])),
+                            units(
+                                inputs[t],
+                                offered[t],
+                                batch_rows,
+                                text_sources(mapping.tables[t]),
+                                apart=mapping.tables[t].source.kind in _MAIL and size[t] >= _APART_BYTES,
+                            ),
                             functools.partial(make, table=mapping.tables[t]),
                         )
                         for t in order
                     ]
-                    mail = {
-                        t
-                        for t in order
-                        if mapping.tables[t].source.kind in _MAIL and sum(f.bytes for f in inputs[t]) <= _EARLY_BYTES
-                    }
                     ahead = stack.enter_context(Prefetch(parts, workers, early=mail))
                 writer.create_tables()
                 for table in order:
@@ -160,6 +170,7 @@ def ingest_mapped(
                         batch_rows,
                         None if ahead is None else ahead.batches(table),
                     )
+            later.fill(reports, inputs)
             mapping_report = _mapping_report(Path(mapping_path))
             writer.append("manifest", manifest_frame([*reports, mapping_report], ingested_at))
             writer.append("manifest_absent", _absent_frame(mapping, Path(mapping_path).name, ingested_at))
