@@ -135,7 +135,7 @@ def test_notebook_01_reads_notes_url_and_says_how_many_were_set_by_hand(tiny_db,
         1,
     )
     assert found["fault_reports"] == reports.height - 1
-    assert "**1** support messages were set by hand" in run.printed
+    assert "**1** support message was set by hand" in run.printed
     assert "read by hand: false-positive" in run.shown  # the investigator's report lists the annotation
     # the notebook gives its notes to its timeline: the investigator sees, and adds to, the same notes there
     explorer = _widget(run, TimelineExplorer)

@@ -188,7 +188,7 @@ def test_tag_and_comment_in_the_widgets_reload_and_see_them_then_notebook_01_fol
         assert datetime.fromisoformat(found["first_report_at"]) == second_at
         assert (found["messages_set_by_hand"], found["reports_removed_by_hand"]) == (1, 1)
         expect(incident.cell_starting('incident.record(findings, "set by hand")')).to_contain_text(
-            "1 support messages were set by hand"
+            "1 support message was set by hand"
         )
         milestones = incident.cell_starting('incident.record(findings, "milestones")')
         expect(milestones).to_contain_text(f"The first fault report arrived at {format_value(second_at)}")
