@@ -135,7 +135,11 @@ def test_notebook_01_reads_notes_url_and_says_how_many_were_set_by_hand(tiny_db,
         1,
     )
     assert found["fault_reports"] == reports.height - 1
-    assert "**1** support message was set by hand" in run.printed
+    # the counts stand after their phrase, so no verb has to agree with a 1 or a 0
+    assert (
+        "**1** support message was set by hand: confirmed as fault reports the rules missed, **0**; "
+        "rejected as false positives of the rules, **1**." in run.printed
+    )
     assert "read by hand: false-positive" in run.shown  # the investigator's report lists the annotation
     # the notebook gives its notes to its timeline: the investigator sees, and adds to, the same notes there
     explorer = _widget(run, TimelineExplorer)
