@@ -33,6 +33,11 @@ from . import evidence, readonly
 from .caselocation import ENGINE_NAMES, case_url, check_file
 from .errors import CaseError, UnknownNameError
 
+# DuckDB suggests its own Arrow API; through SQLAlchemy the copy is the price of one runner. Set
+# once for the process: ``warnings.catch_warnings`` around each read is not thread-safe, and the
+# leak scan reads identifiers in a thread while notebooks run, so the warning leaked through.
+warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
+
 __all__ = [
     "CASE_TABLES",
     "Case",
@@ -289,9 +294,7 @@ class Case:
         SQLite keeps no zone (ingest stores UTC), so naive timestamps are marked UTC here.
         ``schema`` casts the result, which also types the columns of an empty result.
         """
-        with self.connect() as conn, warnings.catch_warnings():
-            # DuckDB suggests its own Arrow API; through SQLAlchemy the copy is the price of one runner.
-            warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
+        with self.connect() as conn:
             frame = pl.read_database(statement, conn, schema_overrides=_dtypes(statement), infer_schema_length=None)
         frame = frame.with_columns(
             pl.col(name).dt.replace_time_zone("UTC")
