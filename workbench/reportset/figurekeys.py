@@ -33,7 +33,8 @@ def without_figures(ids: Identifiers, root: str | Path, records: Iterable[str] =
 
     So are the numbers of the case fingerprint a ``report-set.json`` under ``root`` or in
     ``records`` (its text, about to be written) records: file sizes in bytes and row counts,
-    which every page's provenance shows. At national, customer numbers run to eight digits
+    which every page's provenance shows; and the counts and sums of the set's breakdown CSVs
+    (:func:`breakdown_figures`). At national, customer numbers run to eight digits
     and a file of 1,616,725 bytes is also a member's number.
 
     At stockholm scale customer numbers are 7-digit and dense, so a count such as 2 210 728
@@ -114,7 +115,7 @@ def breakdown_figures(path: Path) -> set[str]:
 def _names_an_id(column: str) -> bool:
     """Whether a column's name says it holds ids or numbers of people rather than counts."""
     name = column.lower()
-    return name.endswith(("_id", "id")) or "number" in name or "nummer" in name
+    return name.endswith("id") or "number" in name or "nummer" in name
 
 
 def _numbers(value: object) -> set[str]:
