@@ -236,6 +236,20 @@ def test_a_clean_public_build_is_complete_and_shows_parameters_summarised(sqlite
     assert any(re.search(r"public leak scan: [\d,]+ keys searched in \d+ files: no hit", s) for s in seen)
 
 
+def test_each_copy_names_itself_in_its_leak_scan_line(sqlite_case, leaky_notebook, tmp_path):  # noqa: F811
+    seen: list[str] = []
+    build_report(
+        _sqlite_url(sqlite_case),
+        "public,public:sv",
+        tmp_path,
+        [str(leaky_notebook)],
+        {"leak": False},
+        progress=seen.append,
+    )
+    scans = sorted(s.split(" leak scan:")[0] for s in seen if " leak scan: " in s)
+    assert scans == ["public", "public-sv"]  # the Swedish copy's line said "public" too
+
+
 # --- the real incident notebook on a tiny case whose Message-IDs embed the sender's address ---
 
 

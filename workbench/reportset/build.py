@@ -295,6 +295,7 @@ def build_report(
                         progress,
                         exclude=inlined_libraries,
                         identifiers=case_ids,
+                        label=name,
                     )
                 indexes.append(
                     write_set(

@@ -157,8 +157,12 @@ def leak_check(
     progress: Callable[[str], object] | None = None,
     exclude: Callable[[], Iterable[str]] = tuple,
     identifiers: Callable[[], Identifiers] | None = None,
+    label: str | None = None,
 ) -> Callable[[str], None]:
     """The check for the set at ``root``: ``check(record)``, ``record`` being ``report-set.json`` about to be written.
+
+    ``label`` names the set in the progress line (``"public-sv"`` for the Swedish public copy);
+    default, the audience.
 
     ``plan`` is each notebook's parameters as read (``plan_parameters``); ``given`` names
     those the investigator gave, whose withheld values are searched for. ``exclude()`` gives
@@ -190,6 +194,6 @@ def leak_check(
             raise
         if progress:
             keys = sum(len(k) for k in ids.keys.values())
-            progress(f"{audience} leak scan: {keys:,} keys searched in {len(result.files)} files: no hit")
+            progress(f"{label or audience} leak scan: {keys:,} keys searched in {len(result.files)} files: no hit")
 
     return check
