@@ -131,3 +131,17 @@ def write_handover(root: Path) -> Path:
     path = root / "mapping.yaml"
     path.write_text(MAPPING, encoding="utf-8")
     return path
+
+
+def case_rows(path: Path) -> dict[str, list[tuple]]:
+    """Every table of a SQLite case, rows in the order written (the manifest without its ingest time)."""
+    con = sqlite3.connect(path)
+    try:
+        out = {}
+        for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
+            cols = [r[1] for r in con.execute(f'PRAGMA table_info("{name}")') if r[1] != "ingested_at"]
+            listed = ", ".join(f'"{c}"' for c in cols)
+            out[name] = con.execute(f'SELECT {listed} FROM "{name}" ORDER BY rowid').fetchall()
+        return out
+    finally:
+        con.close()

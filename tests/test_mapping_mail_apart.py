@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from mappingkit import write_handover
+from mappingkit import case_rows, write_handover
 
 import workbench.mapping.mail as mail
 import workbench.mapping.run as mapping_run
@@ -78,19 +78,6 @@ def test_a_child_that_dies_is_a_clear_error(tmp_path, monkeypatch):
         list(mail.read_messages(paths, "eml", mail.MAIL_COLUMNS, apart=True))
 
 
-def _rows(path: Path) -> dict[str, list[tuple]]:
-    con = sqlite3.connect(path)
-    try:
-        out = {}
-        for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
-            cols = [r[1] for r in con.execute(f'PRAGMA table_info("{name}")') if r[1] != "ingested_at"]
-            listed = ", ".join(f'"{c}"' for c in cols)
-            out[name] = con.execute(f'SELECT {listed} FROM "{name}" ORDER BY rowid').fetchall()
-        return out
-    finally:
-        con.close()
-
-
 def test_ingest_with_the_mail_apart_writes_the_case_one_thread_writes(tmp_path, monkeypatch):
     root = tmp_path / "h"
     mapping = write_handover(root)
@@ -102,7 +89,7 @@ def test_ingest_with_the_mail_apart_writes_the_case_one_thread_writes(tmp_path, 
     assert started == []
     ingest_mapped(root, mapping, tmp_path / "two.db", progress=False, workers=2)
     assert started == ["eml"]
-    one, two = _rows(tmp_path / "one.db"), _rows(tmp_path / "two.db")
+    one, two = case_rows(tmp_path / "one.db"), case_rows(tmp_path / "two.db")
     assert one == two
     assert [r for r in two["quarantine"] if r[2] == "support_messages"]  # the broken message, quarantined alike
 
@@ -146,7 +133,7 @@ def test_a_database_hashed_beside_the_readers_is_in_the_manifest(tmp_path):
         rows = con.execute("SELECT path, sha256, bytes FROM manifest WHERE format = 'sql' ORDER BY 1").fetchall()
     assert len(rows) == 2
     assert {(sha, size) for _, sha, size in rows} == {(expected, (root / "ko.sqlite").stat().st_size)}
-    assert _rows(tmp_path / "one.db") == _rows(tmp_path / "two.db")
+    assert case_rows(tmp_path / "one.db") == case_rows(tmp_path / "two.db")
 
 
 def test_a_database_that_cannot_be_hashed_leaves_no_case(tmp_path, monkeypatch):

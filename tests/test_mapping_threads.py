@@ -7,14 +7,13 @@ and leave no case and no thread behind.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
-from mappingkit import write_handover as write_handwritten
+from mappingkit import case_rows, write_handover as write_handwritten
 
 import workbench.mapping.read as mapping_read
 import workbench.mapping.run as mapping_run
@@ -55,26 +54,12 @@ def handwritten(tmp_path: Path) -> tuple[Path, Path]:
     return root, mapping
 
 
-def _rows(path: Path) -> dict[str, list[tuple]]:
-    """Every table of a SQLite case, rows in the order written (the manifest without its ingest time)."""
-    con = sqlite3.connect(path)
-    try:
-        out = {}
-        for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
-            cols = [r[1] for r in con.execute(f'PRAGMA table_info("{name}")') if r[1] != "ingested_at"]
-            listed = ", ".join(f'"{c}"' for c in cols)
-            out[name] = con.execute(f'SELECT {listed} FROM "{name}" ORDER BY rowid').fetchall()
-        return out
-    finally:
-        con.close()
-
-
 def _one_and_many(root: Path, mapping: Path, tmp_path: Path, batch_rows: int):
     cases = {}
     for workers in (1, 3):
         url = tmp_path / f"w{workers}-{batch_rows}.db"
         report = ingest_mapped(root, mapping, url, progress=False, batch_rows=batch_rows, workers=workers)
-        cases[workers] = (_rows(url), [{k: v for k, v in r.items() if k != "seconds"} for r in report.rows()])
+        cases[workers] = (case_rows(url), [{k: v for k, v in r.items() if k != "seconds"} for r in report.rows()])
     return cases[1], cases[3]
 
 
