@@ -250,3 +250,16 @@ def test_a_page_whose_prose_differs_from_its_findings_fails():
     bad = page.replace("<p><strong>52", "<p><strong>53").replace("<strong>52 (", "<strong>50 (", 1)
     found = report_problems(bad, findings["02_x"], [template])
     assert len(found) == 2 and "key figure accounts_exposed says '50" in found[0] and "53 (between" in found[1]
+
+
+def test_the_sentence_on_changes_by_others_counts_changes_not_fields(public_set, tiny_case):
+    """The figure is the planted changes' count, and the sentence calls it changes: it said "fields" before.
+
+    The same field of one account changed twice is two changes, so "N fields changed" would
+    overstate the fields whenever that happened.
+    """
+    truth = tiny_case.truth("unauthorized_changes")
+    text = _plain(page_text((public_set / "02_exposure_and_changes" / "02_exposure_and_changes.html").read_text()))
+    accounts = truth["owner_account_id"].n_unique()
+    assert f"another person saved {truth.height} changes to profile fields in {accounts} accounts" in text
+    assert "fields changed by another person" not in text

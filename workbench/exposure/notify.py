@@ -72,7 +72,7 @@ the window (the population the organisation called possibly affected): {people_p
 
 **Categories and approximate number of records.** Name, customer number and, on the profile
 page, personnummer, address, e-mail, phone, employer, income and co-applicant; pages
-rendered to a non-owner: {pages_shown_to_others}; profile fields changed by another person:
+rendered to a non-owner: {pages_shown_to_others}; changes to profile fields by another person:
 {field_changes_by_others}; interests registered or withdrawn on another's account:
 {allocation_affected}.
 
