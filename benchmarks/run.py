@@ -361,6 +361,7 @@ def _verdict_end_to_end(scale: str, r: dict) -> list[str]:
         lines.append(
             f"peak RSS {r['peak_rss_gb']} GB (largest process) vs target ≤ {gb:g} GB: {_met(r['peak_rss_gb'] <= gb)}"
         )
+        lines.append(_demo().tree_verdict(r, gb))
     return lines
 
 

@@ -54,3 +54,49 @@ def test_a_recipe_command_the_benchmark_lacks_is_seen():
         ["generate", "--scale", "tiny", "--seed", "1", "--out", "/d/case"],
         ["report", "--case", "c", "--audience", "public", "--out", "/d/r"],
     ]
+
+
+def test_the_tree_peak_counts_every_process_of_a_step_at_once(tmp_path):
+    """A parent and two children each holding ~150 MB: the tree held ~450 MB at once, no process alone more than ~160."""
+    hold = "import time; b = bytearray(150 * 2**20); b[::4096] = b'x' * len(b[::4096]); time.sleep(1.5)"
+    parent = (
+        "import subprocess, sys\n"
+        f"kids = [subprocess.Popen([sys.executable, '-c', {hold!r}]) for _ in range(2)]\n"
+        f"exec({hold!r})\n"
+        "for k in kids: k.wait()\n"
+    )
+    import os
+    import resource
+    import sys
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    step = _bench_demo().timed([sys.executable, "-c", parent, "step"], tmp_path, dict(os.environ), sample_s=0.05)
+    largest = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024**2
+    assert step["tree_peak_rss_gb"] >= 0.43  # three processes' 150 MB each, held at once
+    assert largest < 0.3 < step["tree_peak_rss_gb"]
+
+
+def test_a_failed_step_says_which_and_why(tmp_path):
+    import os
+    import sys
+
+    import pytest
+
+    with pytest.raises(SystemExit, match=r"demo step ingest failed \(3\):\nno such evidence"):
+        _bench_demo().timed(
+            [sys.executable, "-c", "import sys; sys.stderr.write('no such evidence'); sys.exit(3)", "ingest"],
+            tmp_path,
+            dict(os.environ),
+        )
+
+
+def test_the_verdict_judges_the_whole_tree_not_only_the_largest_process():
+    bench = _bench_demo()
+    run = {
+        "tree_peak_rss_gb": 9.4,
+        "steps": {"ingest": {"tree_peak_rss_gb": 6.4}, "reports": {"tree_peak_rss_gb": 9.4}},
+    }
+    assert bench.tree_verdict(run, 8.0) == (
+        "peak RSS 9.4 GB (all processes of one step at once, reports) vs target ≤ 8 GB: MISSED"
+    )
+    assert bench.tree_verdict({"steps": {}}, 8.0).endswith("not measured")
