@@ -26,6 +26,7 @@ from .allocation_check import AllocationCheck, check_allocation
 from .binding import SessionBinding, bind_sessions
 from .changes import ChangeLog, attribute_changes
 from .figures import FIGURES, SECTIONS
+from .headlines import ExposureHeadlines
 from .notify import Notifications, notification_list
 from .tiers import Exposure, assess_exposure
 
@@ -62,6 +63,19 @@ class ExposureReview:
     def sessions(self) -> pl.DataFrame:
         """The window's sessions in the one session model, with what their pages show (``window_sessions``)."""
         return self.binding.sessions
+
+    @property
+    def headlines(self) -> ExposureHeadlines:
+        """The four headlines as :func:`workbench.exposure.exposure_headlines` gives them alone: the proven counts."""
+        b = self.bounds
+        return ExposureHeadlines(
+            start=self.binding.start,
+            end=self.binding.end,
+            sessions_bound=int((self.binding.sessions["status"] == "bound").sum()),
+            accounts_bound_to_others=b["accounts_bound_to_others"].min,
+            people_put_into_others_accounts=b["people_put_into_others_accounts"].min,
+            field_changes_by_others=self.changes.counts()["field_changes_by_others"],
+        )
 
     @cached_property
     def restore(self) -> pl.DataFrame:
