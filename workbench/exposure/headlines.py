@@ -70,7 +70,8 @@ def exposure_headlines(
 
     Without the deployment or the fix in the evidence the web log's span stands in, as in
     :func:`workbench.exposure.review_exposure`. One query (``exposure_headlines``) after the
-    window's: at stockholm about a third of the CPU the full review's binding alone takes.
+    window's: at stockholm about a seventh of the CPU the binding and the change log take (README,
+    ``exposure_queries``).
     """
     if start is None or end is None:
         window = run("incident_window", case).row(0, named=True)
