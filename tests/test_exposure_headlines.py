@@ -1,7 +1,7 @@
 """exposure_headlines answers the four headlines alone, with the full review's binding rule.
 
 On a hand-written case (tests/swapkit.py's mid-session swap and three more sessions) whose
-counts are worked out below by hand, on SQLite and DuckDB: a session naming two foreign
+counts are worked out below by hand, on SQLite, DuckDB and PostgreSQL: a session naming two foreign
 accounts (an ambiguous binding: bound to the least, as the review binds it), one bound only
 through a withdrawal page that lost its account_id, a second bound session of the same
 person, a session with nothing naming its account (unknown: not proven, so not counted),
@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 import polars as pl
 import pytest
+from pg import pg_url, reader_url  # noqa: F401 - fixture
 from swapkit import ALVA, BO, CECILIA, DAVID, ERIK, _session, case_frames, utc
 
 from workbench import evidence
@@ -93,11 +94,15 @@ EXPECTED = {
 }
 
 
-@pytest.fixture(scope="module", params=["sqlite", "duckdb"])
+@pytest.fixture(scope="module", params=["sqlite", "duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def handwritten(request, tmp_path_factory) -> str:
     folder = tmp_path_factory.mktemp(f"headlines_{request.param}")
     for table, frame in _frames().items():
         frame.write_parquet(folder / f"{table}.parquet")
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_url")
+        ingest(folder, url, progress=False)
+        return reader_url(url)  # analyses open a case read-only, as a role that can only read
     url = f"{request.param}:///{folder / 'case.db'}"
     ingest(folder, url, progress=False)
     return url
