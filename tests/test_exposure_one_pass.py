@@ -188,34 +188,3 @@ def test_exposure_queries_on_an_empty_window(one_pass):
         frame = run(name, one_pass, **empty, idle_timeout_minutes=20)
         assert frame.height == 0, name
     assert run("foreign_page_views", one_pass, **empty).height == 0
-
-
-def test_prefetched_queries_give_the_frames_a_direct_run_gives(one_pass):
-    from polars.testing import assert_frame_equal
-
-    from workbench.queries import runner
-
-    params = {"start": START, "end": END, "idle_timeout_minutes": 20}
-    direct = {name: run(name, one_pass, **params) for name in ("candidate_sessions", "page_log_gaps")}
-    calls = [("candidate_sessions", params), ("page_log_gaps", {"start": START, "end": END})]  # default timeout: 20
-    with runner.prefetch(one_pass, calls):
-        assert len(runner._PREFETCHED) == 2
-        for name, frame in direct.items():
-            assert_frame_equal(run(name, one_pass, **params), frame)
-        assert not runner._PREFETCHED  # each taken once
-        # Not prefetched with these values: a direct run.
-        assert run("page_log_gaps", one_pass, **{**params, "idle_timeout_minutes": 10}).height == 2
-    assert not runner._PREFETCHED
-
-
-def test_a_prefetched_query_that_failed_runs_again_in_the_caller(one_pass, monkeypatch):
-    from workbench.queries import runner
-
-    def broken(*_args):
-        raise RuntimeError("lost connection")
-
-    monkeypatch.setattr(runner, "_prefetched", broken)
-    with runner.prefetch(one_pass, [("candidate_sessions", {"start": START, "end": END})]):
-        assert run("candidate_sessions", one_pass, start=START, end=END).height == 5
-    with one_pass.connect() as conn, runner.prefetch(conn, [("candidate_sessions", {"start": START, "end": END})]):
-        assert not runner._PREFETCHED  # a connection is not shared with another thread

@@ -1,12 +1,14 @@
 """What review_exposure reads, and how often: the same review whichever way it is read.
 
 On the hand-written mid-session swap (tests/swapkit.py: Alva's session shows her own pages,
-then Bo's account): a review that reads its independent queries on a second connection and
-one that reads them all in one thread give the same frames; the web log's span is read only
+then Bo's account): a review reads every query in the caller's thread, and two reviews give
+the same frames; the web log's span is read only
 when a milestone is missing; the restore list is made once per change log.
 """
 
 from __future__ import annotations
+
+import threading
 
 import polars as pl
 import pytest
@@ -17,6 +19,7 @@ from workbench.case import open_case
 from workbench.exposure import review as review_module, review_exposure
 from workbench.exposure.changes import ChangeLog
 from workbench.ingest import ingest
+from workbench.queries import runner
 
 
 @pytest.fixture(scope="module")
@@ -38,29 +41,25 @@ def _frames(review) -> dict[str, pl.DataFrame]:
     }
 
 
-def test_a_review_with_and_without_the_second_connection_gives_the_same_frames(swap_case, monkeypatch):
-    seen = []
-    real = review_module.prefetch
+def test_a_review_reads_every_query_in_the_callers_thread_and_twice_gives_the_same_frames(swap_case, monkeypatch):
+    # The prefetch on a second connection was removed: it cost CPU and gave no wall time back.
+    threads = []
+    real = runner._read
 
-    def recording(case, calls):
-        seen.append(list(calls))
-        return real(case, calls)
+    def recording(stmt, conn):
+        threads.append(threading.current_thread())
+        return real(stmt, conn)
 
-    monkeypatch.setattr(review_module, "prefetch", recording)
-    reviews = {}
-    for free in (True, False):
-        monkeypatch.setattr(review_module, "_core_free", lambda free=free: free)
-        with open_case(swap_case) as case:
-            reviews[free] = review_exposure(case)
-    # With a core free six queries go to the second connection (the foreign pages come with the sessions).
-    assert len(seen[0]) == 6 and seen[1] == []
-    assert "foreign_page_views" not in {name for name, _ in seen[0]}
-    # Alva (2001) was put into Bo's (2002) account: one bound session, on both reads.
-    sessions = reviews[True].binding.sessions
+    monkeypatch.setattr(runner, "_read", recording)
+    with open_case(swap_case) as case:
+        first, second = review_exposure(case), review_exposure(case)
+    assert threads and set(threads) == {threading.main_thread()}
+    # Alva (2001) was put into Bo's (2002) account: one bound session.
+    sessions = first.binding.sessions
     assert sessions.filter(pl.col("status") == "bound")["bound_account_id"].to_list() == [2002]
-    assert reviews[True].bounds == reviews[False].bounds
-    for name, frame in _frames(reviews[True]).items():
-        assert_frame_equal(frame, _frames(reviews[False])[name])
+    assert first.bounds == second.bounds
+    for name, frame in _frames(first).items():
+        assert_frame_equal(frame, _frames(second)[name])
 
 
 def test_the_log_span_is_read_only_when_a_milestone_is_missing(swap_case, tmp_path, monkeypatch):

@@ -20,12 +20,12 @@ from ..figures import record_section
 from ..notes.reviews import read_annotations
 from ..queries import run
 from ..queries.absence import window_or_span
-from ..queries.runner import prefetch
 from ..queries.websessions import DEFAULT_IDLE_TIMEOUT_MINUTES
 from .allocation_check import AllocationCheck, check_allocation
 from .binding import SessionBinding, bind_sessions
 from .changes import ChangeLog, attribute_changes
 from .figures import FIGURES, SECTIONS
+from .headlines import ExposureHeadlines
 from .notify import Notifications, notification_list
 from .tiers import Exposure, assess_exposure
 
@@ -63,6 +63,19 @@ class ExposureReview:
         """The window's sessions in the one session model, with what their pages show (``window_sessions``)."""
         return self.binding.sessions
 
+    @property
+    def headlines(self) -> ExposureHeadlines:
+        """The four headlines as :func:`workbench.exposure.exposure_headlines` gives them alone: the proven counts."""
+        b = self.bounds
+        return ExposureHeadlines(
+            start=self.binding.start,
+            end=self.binding.end,
+            sessions_bound=int((self.binding.sessions["status"] == "bound").sum()),
+            accounts_bound_to_others=b["accounts_bound_to_others"].min,
+            people_put_into_others_accounts=b["people_put_into_others_accounts"].min,
+            field_changes_by_others=self.changes.counts()["field_changes_by_others"],
+        )
+
     @cached_property
     def restore(self) -> pl.DataFrame:
         """The restore list: every field another person changed, with the value to restore (see :class:`ChangeLog`)."""
@@ -96,18 +109,13 @@ def review_exposure(
         span = window_or_span(window, case)
         start = start or span["deployed_at"]
         end = end or span["fix_deployed_at"]
-    # The queries below do not depend on each other: read them on a second connection while
-    # the binding reads its window sessions and works in polars, when a core is free for it.
-    timed: dict[str, Any] = {"start": start, "end": end, "idle_timeout_minutes": idle_timeout_minutes}
-    within: dict[str, Any] = {"start": start, "end": end}
-    later = [("candidate_sessions", timed), ("profile_change_log", within)]  # foreign pages: with the sessions
-    later += [(name, within) for name in ("possibly_affected", "exposure_subjects", "allocation_actions")]
-    later += [("withdrawals_without_page", within)]
-    with prefetch(case, later if _core_free() else ()):
-        binding = bind_sessions(case, start=start, end=end, idle_timeout_minutes=idle_timeout_minutes)
-        changes = attribute_changes(case, start=start, end=end)
-        exposure = assess_exposure(case, binding, changes)
-        allocation = check_allocation(case, binding, changes)
+    # One connection, one thread: reading the independent queries on a second connection while
+    # the binding worked (a prefetch, when a core looked free) cost 2-6 % more CPU seconds and
+    # gave no wall time back in any A/B on this 2-core machine (README, exposure_queries).
+    binding = bind_sessions(case, start=start, end=end, idle_timeout_minutes=idle_timeout_minutes)
+    changes = attribute_changes(case, start=start, end=end)
+    exposure = assess_exposure(case, binding, changes)
+    allocation = check_allocation(case, binding, changes)
     notices = notification_list(exposure, changes, allocation)
     return ExposureReview(
         case=case,
@@ -121,17 +129,3 @@ def review_exposure(
         bounds=exposure.bounds(),
         annotations=read_annotations(case, notes),
     )
-
-
-def _core_free() -> bool:
-    """Whether a second connection can run on a core of its own: fewer runnable tasks than cores.
-
-    At stockholm on two cores loaded by other work (load average 10), the second connection
-    took 4-6 % more CPU seconds and no wall time off; it can only shorten the wall when a
-    core is idle. The frames are the same either way.
-    """
-    try:
-        load = os.getloadavg()[0]
-    except OSError:  # not every platform reports it
-        return True
-    return load < (os.cpu_count() or 1) - 0.5

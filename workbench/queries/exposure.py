@@ -17,7 +17,10 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..evidence import PII
-from . import acts as _acts  # noqa: F401 - registers the change and queue-act queries
+from . import (
+    acts as _acts,  # noqa: F401 - registers the change and queue-act queries
+    exposure_headlines as _headlines,  # noqa: F401 - registers exposure_headlines
+)
 from .exposure_gaps import page_log_gaps
 from .registry import query
 from .websessions import (

@@ -9,10 +9,8 @@ back as Decimal on DuckDB and PostgreSQL.
 from __future__ import annotations
 
 import os
-import threading
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -34,7 +32,6 @@ __all__ = [
     "describe",
     "dialect",
     "last_params",
-    "prefetch",
     "run",
     "run_parts",
     "run_together",
@@ -130,9 +127,6 @@ def conform(frame: pl.DataFrame, stmt: sa.Select | sa.CompoundSelect) -> pl.Data
     return pl.DataFrame(columns)
 
 
-_PREFETCHING = 0  # open prefetch blocks: their warning filter covers every read, in every thread
-
-
 def _quiet() -> None:
     # DuckDB warns that Arrow from a DB-API cursor copies rows; for our result sizes that
     # copy is cheaper than bypassing SQLAlchemy's bound parameters.
@@ -142,8 +136,6 @@ def _quiet() -> None:
 def _read(stmt: sa.Select | sa.CompoundSelect, conn: sa.Connection) -> pl.DataFrame:
     # Infer from every row: a nullable column whose first 100 rows are null would
     # otherwise be typed Null on row-based drivers (SQLite, psycopg) and then fail.
-    if _PREFETCHING:  # catch_warnings is not thread-safe: prefetch set the filter once for both threads
-        return pl.read_database(stmt, conn, infer_schema_length=None)
     with warnings.catch_warnings():
         _quiet()
         return pl.read_database(stmt, conn, infer_schema_length=None)
@@ -177,86 +169,17 @@ def _execute(q: Query, values: dict[str, Any], conn: sa.Connection, cache: dict)
     return frame
 
 
-# (id of the case, query name, its bound values) -> the frame being read in the background
-_PREFETCHED: dict[tuple[int, str, tuple], Future[pl.DataFrame]] = {}
-_PREFETCH_LOCK = threading.Lock()
-
-
-def _key(case: CaseLike, q: Query, values: Mapping[str, Any]) -> tuple[int, str, tuple] | None:
-    """What identifies a prefetched run; None (never prefetched) for a value derived from another query or unhashable."""
-    if any(isinstance(v, FromQuery) for v in values.values()):
-        return None
-    key = id(case), q.name, tuple(sorted(values.items()))
-    try:
-        hash(key)
-    except TypeError:
-        return None
-    return key
-
-
-@contextmanager
-def prefetch(case: CaseLike, calls: Iterable[tuple[str, Mapping[str, Any]]]) -> Iterator[None]:
-    """Run ``calls`` (query name, parameters), one after another, on a second connection while the block runs.
-
-    Inside the block, :func:`run` of one of them (same case object, same name, same values
-    once defaults are filled in) takes the frame read in the background, waiting for it if
-    needed, instead of querying again; any other run is unaffected. Independent queries so
-    use both cores: DuckDB (and SQLite, PostgreSQL) work outside Python's lock. A call that
-    failed in the background runs again in the caller, so its error is raised there. On
-    exit the background work is waited for and its unused frames are dropped. A
-    Connection cannot be shared between threads: with one, nothing is prefetched.
-    """
-    if isinstance(case, sa.Connection):
-        yield
-        return
-    global _PREFETCHING
-    keys: list[tuple[int, str, tuple]] = []
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
-    with warnings.catch_warnings():
-        _quiet()
-        _PREFETCHING += 1
-        try:
-            for name, params in calls:
-                q = get(name)
-                values = q.bind(params)
-                key = _key(case, q, values)
-                if key is None:
-                    continue
-                with _PREFETCH_LOCK:
-                    if key in _PREFETCHED:
-                        continue
-                    keys.append(key)
-                    _PREFETCHED[key] = pool.submit(_prefetched, q, dict(values), case)
-            yield
-        finally:
-            with _PREFETCH_LOCK:
-                for key in keys:
-                    _PREFETCHED.pop(key, None)
-            pool.shutdown(wait=True, cancel_futures=True)
-            _PREFETCHING -= 1
-
-
-def _prefetched(q: Query, values: dict[str, Any], case: CaseLike) -> pl.DataFrame:
-    with _connect(case) as conn:
-        return _execute(q, values, conn, {})
-
-
 def run(name: str, case: CaseLike, **params: Any) -> pl.DataFrame:
     """Run query ``name`` on ``case`` with ``params`` and return the result as a polars frame.
 
     ``case`` is a case from ``workbench.open_case``, a SQLAlchemy Engine or Connection, or a
-    URL such as ``"sqlite:///case.db"``. Example: ``run("table_counts", case)``. Inside
-    :func:`prefetch` a query it reads in the background is taken from there.
+    URL such as ``"sqlite:///case.db"``. Example: ``run("table_counts", case)``.
     """
     q = get(name)
     values = q.bind(params)
     _remember(q, params, values)
-    key = _key(case, q, values) if _PREFETCHED else None
-    with _PREFETCH_LOCK:
-        future = _PREFETCHED.pop(key, None) if key is not None else None
-    frame = future.result() if future is not None and future.exception() is None else None
     with _connect(case) as conn:
-        return _execute_recorded(q, values, conn, frame)
+        return _execute_recorded(q, values, conn)
 
 
 def run_together(
@@ -326,7 +249,7 @@ def _remember(q: Query, params: Mapping[str, Any], values: Mapping[str, Any]) ->
 def _execute_recorded(
     q: Query, values: dict[str, Any], conn: sa.Connection, frame: pl.DataFrame | None = None
 ) -> pl.DataFrame:
-    """Run ``q`` (unless ``frame`` holds its result, read in the background) and journal the run."""
+    """Run ``q`` (unless ``frame`` holds its result, e.g. a part of :func:`run_together`'s) and journal the run."""
     if frame is None:
         frame = _execute(q, values, conn, {})
     from ..notes.record import record_query
