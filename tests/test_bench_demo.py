@@ -66,14 +66,11 @@ def test_the_tree_peak_counts_every_process_of_a_step_at_once(tmp_path):
         "for k in kids: k.wait()\n"
     )
     import os
-    import resource
     import sys
 
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     step = _bench_demo().timed([sys.executable, "-c", parent, "step"], tmp_path, dict(os.environ), sample_s=0.05)
-    largest = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024**2
-    assert step["tree_peak_rss_gb"] >= 0.43  # three processes' 150 MB each, held at once
-    assert largest < 0.3 < step["tree_peak_rss_gb"]
+    # each process holds ~160 MB, so no one process (ru_maxrss) reaches 0.43 GB: only the three at once do
+    assert 0.43 <= step["tree_peak_rss_gb"] < 0.8
 
 
 def test_a_failed_step_says_which_and_why(tmp_path):
