@@ -1,0 +1,93 @@
+"""The generator's shortcuts that must not change a row: skipping sorts of frames already in
+order, and writing the page-view evidence and the mbox ahead, in the raw thread."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import polars as pl
+import pytest
+
+from workbench.scenario import build, generate
+from workbench.scenario.writer import conform, in_order
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ({"a": [1, 1, 2, 2], "b": ["x", "y", "a", "a"]}, True),  # ties on both keys allowed
+        ({"a": [1, 1, 2, 2], "b": ["y", "x", "a", "a"]}, False),  # second key out of order
+        ({"a": [1, 2, 1], "b": ["a", "a", "a"]}, False),
+        ({"a": [1, None, None], "b": ["a", "a", "b"]}, True),  # nulls last, then by the next key
+        ({"a": [None, 1], "b": ["a", "a"]}, False),  # a null before a value
+        ({"a": [1, 1], "b": [None, "a"]}, False),
+        ({"a": [1, 1], "b": ["a", None]}, True),
+        ({"a": [3], "b": [None]}, True),
+        ({"a": [], "b": []}, True),
+    ],
+)
+def test_in_order_on_handwritten_frames(rows, expected):
+    frame = pl.DataFrame(rows, schema={"a": pl.Int64, "b": pl.String})
+    assert in_order(frame, ["a", "b"]) is expected
+    sorted_ = frame.sort(["a", "b"], maintain_order=True, nulls_last=True)
+    assert sorted_.equals(frame) is expected  # the check agrees with what a sort would do
+
+
+def test_conform_gives_the_sorted_frame_whether_or_not_it_was_in_order():
+    rng = np.random.default_rng(5)
+    n = 2_000
+    frame = pl.DataFrame(
+        {
+            "time": pl.Series(rng.integers(0, 50, n) * 1_000_000).cast(pl.Datetime("us", "UTC")),
+            "session_id": pl.Series([f"s{i}" for i in rng.integers(0, 30, n)]),
+            "ip": pl.Series([None if i % 7 == 0 else f"10.0.0.{i % 9}" for i in range(n)]),
+            "path": pl.Series([f"/p/{i}" for i in range(n)]),  # tells equal keys apart: stable order kept
+            "status": pl.Series(rng.integers(200, 205, n)),
+            "account_id": pl.Series([None if i % 5 == 0 else int(i) for i in rng.integers(0, 99, n)]),
+        }
+    )
+    expected = frame.sort("time", maintain_order=True, nulls_last=True)  # page views: by time, no key
+    shuffled = conform("page_views", frame)
+    assert not in_order(frame, ["time"])
+    assert shuffled.select(expected.columns).equals(expected.cast(shuffled.schema))
+    again = conform("page_views", shuffled)
+    assert again.equals(shuffled)
+
+
+def test_page_views_and_mbox_are_written_in_the_raw_thread_beside_the_allocation(tmp_path, monkeypatch):
+    seen: dict[str, tuple[str, bool]] = {}
+    allocated = threading.Event()
+    real_rows, real_mbox, real_world = build.write_rows, build.write_mbox, build.build_world
+
+    def rows(*args, **kwargs):
+        seen["page_views"] = (threading.current_thread().name, allocated.is_set())
+        return real_rows(*args, **kwargs)
+
+    def mbox(*args, **kwargs):
+        seen["mbox"] = (threading.current_thread().name, allocated.is_set())
+        return real_mbox(*args, **kwargs)
+
+    def world(*args, after=None, **kwargs):
+        def hook(step, w):
+            if after is not None:
+                after(step, w)
+            if step == "incident":  # hold the allocation until the raw thread has written both
+                for _ in range(600):
+                    if len(seen) == 2:
+                        break
+                    threading.Event().wait(0.05)
+            if step == "allocation":
+                allocated.set()
+
+        return real_world(*args, after=hook, **kwargs)
+
+    monkeypatch.setattr(build, "write_rows", rows)
+    monkeypatch.setattr(build, "write_mbox", mbox)
+    monkeypatch.setattr(build, "build_world", world)
+    generate(tmp_path / "case", scale="tiny", seed=1)
+    assert seen["page_views"][0].startswith("raw") and seen["mbox"][0].startswith("raw")
+    assert seen["page_views"][1] is False and seen["mbox"][1] is False  # before the allocation ended
+    assert (tmp_path / "case" / "raw" / "support.mbox").stat().st_size > 0
+    assert pl.read_parquet(tmp_path / "case" / "evidence" / "page_views.parquet").height > 0
+    assert not (tmp_path / "case" / ".spool").exists()
