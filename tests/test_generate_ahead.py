@@ -91,3 +91,14 @@ def test_page_views_and_mbox_are_written_in_the_raw_thread_beside_the_allocation
     assert (tmp_path / "case" / "raw" / "support.mbox").stat().st_size > 0
     assert pl.read_parquet(tmp_path / "case" / "evidence" / "page_views.parquet").height > 0
     assert not (tmp_path / "case" / ".spool").exists()
+
+
+def test_quote_escapes_like_the_log_expression_and_passes_clean_values_through():
+    from workbench.scenario.raw import _quote, _quoted
+
+    clean = pl.Series("path", ["/sok", None, "/lagenhet/12"])
+    assert _quote(clean) is clean  # nothing to escape: the same column, not a copy
+    dirty = pl.Series("path", ['/sok?q="x"', "/a\\b", None, "/ok"])
+    got = _quote(dirty)
+    assert got.to_list() == ['/sok?q=\\"x\\"', "/a\\\\b", None, "/ok"]
+    assert got.equals(dirty.to_frame().select(_quoted("path")).to_series())

@@ -25,6 +25,7 @@ __all__ = [
     "InterestDraws",
     "Rows",
     "positions",
+    "sorted_values",
     "starts",
 ]
 
@@ -54,13 +55,20 @@ class Rows(dict):
     """Equal-length numpy columns; :meth:`take` selects the same rows from all of them."""
 
     def take(self, idx) -> Rows:
-        return Rows({k: v[idx] for k, v in self.items()})
+        if isinstance(idx, np.ndarray) and idx.dtype == bool:
+            idx = np.flatnonzero(idx)  # a mask applied column after column is several times slower
+        return Rows({k: np.take(v, idx, axis=0) for k, v in self.items()})
 
     def __getattr__(self, name: str) -> np.ndarray:
         try:
             return self[name]
         except KeyError:
             raise AttributeError(name) from None
+
+
+def sorted_values(values: np.ndarray) -> np.ndarray:
+    """``np.sort(values)`` for numbers without NaN, by polars: the same values, about half the CPU."""
+    return pl.Series(values).sort().to_numpy()
 
 
 def starts(group: np.ndarray) -> np.ndarray:
@@ -130,12 +138,12 @@ class InterestDraws:
                     cdfs[which] = np.cumsum(self.activity[idx] * self.pull[which][months[idx]])
                 cdf = cdfs[which]
                 # sorted queries make the search cache-friendly; the shuffle undoes the order
-                picks = idx[np.minimum(np.searchsorted(cdf, np.sort(rng.random(total)) * cdf[-1]), idx.size - 1)]
+                picks = idx[np.minimum(np.searchsorted(cdf, sorted_values(rng.random(total)) * cdf[-1]), idx.size - 1)]
                 rng.shuffle(picks)
                 parts_m.append(picks)
                 parts_l.append(np.repeat(ls, self.n_draw[ls]))
         n_m = len(M.id)
-        key = np.sort(np.concatenate(parts_l) * n_m + np.concatenate(parts_m))
+        key = sorted_values(np.concatenate(parts_l) * n_m + np.concatenate(parts_m))
         key = key[starts(key)]
         li, m = key // n_m, key % n_m
         pub, close = L.pub[li], L.close[li]
