@@ -239,20 +239,20 @@ def write_access_log_rows(rows: PageViewRows, logins: pl.DataFrame, path: Path, 
         for lo, hi in rows.bounds():
             views = rows.frame(lo, hi)
             _check_lines(views)
-            path = _quote(views["path"])
+            paths = _quote(views["path"])
             # The referer is the session's previous path: this chunk's own, or rendered again
             # for the few sessions that began in an earlier chunk.
             back = prev[lo:hi]
             referer = pl.repeat(None, hi - lo, dtype=pl.String, eager=True)
             inside, before = np.flatnonzero(back >= lo), np.flatnonzero((back >= 0) & (back < lo))
             if inside.size:
-                referer = referer.scatter(inside, path.gather(back[inside] - lo))
+                referer = referer.scatter(inside, paths.gather(back[inside] - lo))
             if before.size:
                 at = back[before]
                 referer = referer.scatter(before, _quote(rows.paths(rows.code[at], rows.listing[at], rows.area[at])))
             lazy = views.lazy().with_columns(
                 _size=pl.Series(size[lo:hi]),
-                _path=path,
+                _path=paths,
                 _referer=referer,
                 _agent=agent_of_sid.gather(pl.Series(rows.sid[lo:hi])),
                 _stamp=_stamps(rows.time[lo:hi]),  # page views are in time order: ~18 a second at national
