@@ -96,6 +96,7 @@ class InterestDraws:
     n_draw: np.ndarray
     web: Rows
     fake: Rows
+    _member_scratch: tuple[np.ndarray, np.ndarray] | None = None  # months queued and age, see _sample
 
     def _interest_counts(self) -> np.ndarray:
         """Interests to draw per listing: popularity times a gamma-Poisson scatter."""
@@ -116,8 +117,17 @@ class InterestDraws:
         t0, year = int(L.pub[lrows[0]]), int(L.year[lrows[0]])
         day0 = t0 // DAY_US
         pool = (M.reg < t0) & ((self.signed < 0) | (self.signed >= t0)) & (M.lapsed > year) & ~M.fake
-        months = np.clip((day0 - self.queue_day) * 12 // 365, 0, 12 * 80 - 1)
-        age = (day0 - M.birth_day) / 365.25
+        # Computed in place into arrays kept from batch to batch: at national a member-sized
+        # array is 36 MB, above glibc's largest mmap threshold, so fresh ones would be mapped
+        # and page-faulted anew in each of 140 batches (system time).
+        if self._member_scratch is None or len(self._member_scratch[0]) != len(M.id):
+            self._member_scratch = (np.empty(len(M.id), np.int64), np.empty(len(M.id), np.float64))
+        months, age = self._member_scratch
+        np.divide(np.subtract(day0, M.birth_day, out=months), 365.25, out=age)  # (day0 - birth) / 365.25
+        np.subtract(day0, self.queue_day, out=months)  # clip((day0 - queue) * 12 // 365, 0, 959)
+        months *= 12
+        months //= 365
+        np.clip(months, 0, 12 * 80 - 1, out=months)
         cond = {
             "general": pool,
             "student": pool & M.student,
