@@ -102,3 +102,16 @@ def test_quote_escapes_like_the_log_expression_and_passes_clean_values_through()
     got = _quote(dirty)
     assert got.to_list() == ['/sok?q=\\"x\\"', "/a\\\\b", None, "/ok"]
     assert got.equals(dirty.to_frame().select(_quoted("path")).to_series())
+
+
+def test_polars_sorts_give_numpys_order_and_values():
+    from workbench.scenario.interest_draws import argsort_unique, sorted_values
+
+    key = np.array([40, 7, 19, 3, 88, 21], dtype=np.int64)
+    assert argsort_unique(key).tolist() == [3, 1, 2, 5, 0, 4]
+    ties = np.array([5, 1, 5, 1, 0], dtype=np.int64)  # repeats: numpy's own order, whatever it is
+    assert argsort_unique(ties).tolist() == np.argsort(ties).tolist()
+    assert argsort_unique(np.zeros(0, np.int64)).size == 0
+    draws = np.random.default_rng(3).random(1_001)
+    assert np.array_equal(sorted_values(draws), np.sort(draws))
+    assert sorted_values(np.array([3, -1, 3, 2])).tolist() == [-1, 2, 3, 3]
