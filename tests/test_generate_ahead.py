@@ -115,3 +115,18 @@ def test_polars_sorts_give_numpys_order_and_values():
     draws = np.random.default_rng(3).random(1_001)
     assert np.array_equal(sorted_values(draws), np.sort(draws))
     assert sorted_values(np.array([3, -1, 3, 2])).tolist() == [-1, 2, 3, 3]
+
+
+def test_time_then_orders_like_lexsort_ties_included():
+    from workbench.scenario.pageviews import time_then
+
+    time = np.array([5, 3, 5, 3, 5, 9], dtype=np.int64)
+    rank = np.array([1, 2, 1, 0, 0, 1], dtype=np.int64)  # rows 0 and 2 tie on both: kept in order
+    assert time_then(time, rank).tolist() == [3, 1, 4, 0, 2, 5]
+    rng = np.random.default_rng(11)
+    time = 1_386_000_000 + rng.integers(0, 500, 5_000)
+    rank = rng.integers(0, 40, 5_000)
+    assert time_then(time, rank).tolist() == np.lexsort((rank, time)).tolist()
+    wide = np.array([0, 2**61, 0], dtype=np.int64)  # too wide to pack: the lexsort itself
+    assert time_then(wide, np.array([3, 1, 2])).tolist() == [2, 0, 1]
+    assert time_then(np.zeros(0, np.int64), np.zeros(0, np.int64)).size == 0
