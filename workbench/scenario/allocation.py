@@ -16,7 +16,17 @@ import numpy as np
 import polars as pl
 
 from . import fraud
-from .interest_draws import ACTIVITY_SHAPE, HOUR, INNER_PULL, OUTER_DECAY, InterestDraws, Rows, positions, starts
+from .interest_draws import (
+    ACTIVITY_SHAPE,
+    HOUR,
+    INNER_PULL,
+    OUTER_DECAY,
+    InterestDraws,
+    Rows,
+    argsort_unique,
+    positions,
+    starts,
+)
 from .listings import DAY_US, US, WorkClock, handler_ips, make_handlers, make_listings
 from .queue_rules import KIND_CODES, Outcome, walk
 from .records import Records
@@ -343,7 +353,7 @@ def _rank(q: Rows) -> Rows:
         key = q.l.astype(np.int64)
         for part, b in zip((q.prio, day, q.mrank), bits[1:], strict=True):
             key = key << b | part.astype(np.int64)
-        order = np.argsort(key)
+        order = argsort_unique(key)  # a member is in a listing's queue once: no key repeats
     q = q.take(order)
     q["pos"] = positions(q.l)
     return q

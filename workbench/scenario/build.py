@@ -11,8 +11,9 @@ import json
 import numbers
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from ..errors import GeneratorError
 from .degrade import Degradation, apply_degradations, parse_degrade
 from .raw import RAW_NAMES, write_access_log_rows, write_mbox
 from .world import SWAP_MODES, World, scale as get_scale
-from .writer import FORMATS, write_evidence, write_truth
+from .writer import FORMATS, write_evidence, write_rows, write_truth
 
 __all__ = ["Generated", "build_world", "generate"]
 
@@ -90,6 +91,48 @@ def build_world(
     return world, steps
 
 
+@dataclass
+class WrittenAhead:
+    """A file being written in a thread into the spool folder, moved into the case when done."""
+
+    future: Future[int]
+    path: Path
+
+    def write_to(self, path: Path, fmt: str | None = None) -> int:
+        """Wait for the file (raising the thread's error), move it to ``path``; returns its rows."""
+        rows = self.future.result()
+        shutil.move(self.path, path)
+        return rows
+
+
+@contextmanager
+def _heap_kept() -> Iterator[None]:
+    """Let glibc keep freed memory in the heap for the next array instead of unmapping it.
+
+    By default every array above glibc's mmap threshold (at most 32 MB; a member-sized or
+    page-view-sized numpy array at national is larger) is mapped when made and unmapped when
+    freed, so each temporary is page-faulted in anew: most of national's system time. Here
+    nothing is mapped by malloc and the heap's top is not trimmed while generating;
+    :func:`_release_memory` still gives free pages back between steps. The defaults are set
+    back afterwards. Elsewhere than glibc this does nothing.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        yield
+        return
+    m_trim_threshold, m_mmap_max = -1, -4
+    mallopt(m_mmap_max, 0)
+    mallopt(m_trim_threshold, 1 << 30)
+    try:
+        yield
+    finally:
+        mallopt(m_mmap_max, 65536)  # glibc's defaults
+        mallopt(m_trim_threshold, 128 * 1024)
+        _release_memory()
+
+
 def _release_memory() -> None:
     """Give the C heap's free pages back to the system between steps (glibc ``malloc_trim``).
 
@@ -139,7 +182,8 @@ def generate(
     out = Path(out)
     spool = out / ".spool"  # beside the case, so the interests spool is moved into place, not copied
     try:
-        return _generate(out, spool, scale, seed, fmt, fraud, degradations, swap_mode, handover)
+        with _heap_kept():
+            return _generate(out, spool, scale, seed, fmt, fraud, degradations, swap_mode, handover)
     finally:
         shutil.rmtree(spool, ignore_errors=True)
 
@@ -158,46 +202,44 @@ def _generate(
     t0 = time.perf_counter()
     shutil.rmtree(spool, ignore_errors=True)
     with ThreadPoolExecutor(1, thread_name_prefix="raw") as raw_writer:
-        log: list[Future[int]] = []
+        ahead: dict[str, WrittenAhead] = {}
 
         def after(step: str, world: World) -> None:
-            """After the incident the page views are final: degrade them and write the access log
-            beside the allocation, in a thread (its polars work releases the GIL)."""
-            if step == "incident":
-                apply_degradations(world.tables, degradations, world.rng("degrade"), world.streams["page_views"])
-                spool.mkdir(parents=True, exist_ok=True)
-                log.append(
-                    raw_writer.submit(
-                        write_access_log_rows,
-                        world.streams["page_views"],
-                        world.tables["logins"],
-                        spool / RAW_NAMES["page_views"],
-                        world.rng("raw"),
-                    )
-                )
+            """After the incident the page views and support messages are final: degrade them,
+            then write the access log, the page-view evidence and the mbox in a thread beside
+            the allocation (their polars and pyarrow work releases the GIL)."""
+            if step != "incident":
+                return
+            apply_degradations(world.tables, degradations, world.rng("degrade"), world.streams["page_views"])
+            spool.mkdir(parents=True, exist_ok=True)
+            rows = world.streams["page_views"]
+            log, box = (spool / RAW_NAMES[t] for t in ("page_views", "support_messages"))
+            pv = spool / f"page_views.{fmt}"
+            ahead[log.name] = WrittenAhead(
+                raw_writer.submit(write_access_log_rows, rows, world.tables["logins"], log, world.rng("raw")), log
+            )
+            ahead["page_views"] = WrittenAhead(raw_writer.submit(write_rows, "page_views", rows, pv, fmt), pv)
+            # The senders' names are final now: the allocation changes queue dates and status and
+            # adds fake profiles (who send no messages), never a name.
+            ahead[box.name] = WrittenAhead(
+                raw_writer.submit(write_mbox, world.tables["support_messages"], world.tables["applicants"], box), box
+            )
 
         world, steps = build_world(scale, seed, fraud, swap_mode, spool_dir=spool, after=after)
 
         for sub in ("evidence", "raw", "truth"):
             shutil.rmtree(out / sub, ignore_errors=True)
         t1 = time.perf_counter()
-        # The mbox needs the final applicants (senders' names): written now, beside the evidence.
-        (out / "raw").mkdir(parents=True)
-        box = raw_writer.submit(
-            write_mbox,
-            world.tables["support_messages"],
-            world.tables["applicants"],
-            out / "raw" / RAW_NAMES["support_messages"],
-        )
-        ev_rows = write_evidence(world.tables, out / "evidence", fmt, world.streams)
+        streams = {**world.streams, "page_views": ahead["page_views"]}
+        ev_rows = write_evidence(world.tables, out / "evidence", fmt, streams)
         _release_memory()
         truth_rows = write_truth(world.truth, out / "truth", fmt)
         t2 = time.perf_counter()
         steps["write"] = t2 - t1
         # The raw forms carry exactly what the (degraded) evidence carries.
-        log[0].result()
-        shutil.move(spool / RAW_NAMES["page_views"], out / "raw" / RAW_NAMES["page_views"])
-        box.result()
+        (out / "raw").mkdir(parents=True)
+        for name in (RAW_NAMES["page_views"], RAW_NAMES["support_messages"]):
+            ahead[name].write_to(out / "raw" / name)
         steps["raw"] = time.perf_counter() - t2  # what was left of them once the evidence was written
     if handover is not None:
         from .handover import write_handover

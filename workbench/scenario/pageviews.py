@@ -19,7 +19,7 @@ import polars as pl
 
 from .web import OpenListings, Page, Sessions, as_datetime
 
-__all__ = ["CHUNK_ROWS", "PageViewRows", "render_page_views"]
+__all__ = ["CHUNK_ROWS", "PageViewRows", "render_page_views", "time_then"]
 
 # Rows rendered at once: a Parquet row group, a slice of the access log.
 CHUNK_ROWS = 500_000
@@ -129,6 +129,20 @@ class PageViewRows:
         )
 
 
+def time_then(time: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """``np.lexsort((rank, time))`` for whole numbers: one stable argsort when both fit one int64.
+
+    Packed as (time - earliest) then rank, ties keep their order as in the lexsort; about a
+    sixth of its CPU at national's 22 million page views.
+    """
+    if not len(time) or rank.min() < 0:
+        return np.lexsort((rank, time))
+    t0, bits = int(time.min()), int(rank.max()).bit_length()
+    if (int(time.max()) - t0).bit_length() + bits > 62:
+        return np.lexsort((rank, time))
+    return np.argsort((time - t0) << bits | rank, kind="stable")
+
+
 def render_page_views(
     sessions: Sessions,
     rng: np.random.Generator,
@@ -195,7 +209,7 @@ def render_page_views(
     sid = joined(sessions.page_sid, np.arange(n), user, extra_sid)
     time = joined(sessions.page_time, f["start"].to_numpy(), f["end"].to_numpy()[user], extra["time"].to_numpy())
     cookie_rank = f["session_id"].rank("ordinal").to_numpy().astype(np.int64)
-    order = np.lexsort((cookie_rank[sid], time))
+    order = time_then(time, cookie_rank[sid])
     time, sid = time[order], sid[order].astype(np.int32)
     code = joined(code, np.full(n, Page.LOGIN), np.full(len(user), Page.LOGOUT), extra["code"].to_numpy())[order]
     code = code.astype(np.int8)

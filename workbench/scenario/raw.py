@@ -113,6 +113,13 @@ def _quoted(col: str) -> pl.Expr:
     return pl.col(col).str.replace_all(r"([\\\x22])", r"\$1")
 
 
+def _quote(values: pl.Series) -> pl.Series:
+    """:func:`_quoted` of a column of values, which is the column itself when nothing needs escaping."""
+    if not (values.str.contains("\\", literal=True) | values.str.contains('"', literal=True)).any():
+        return values
+    return values.to_frame("v").select(_quoted("v")).to_series().alias(values.name)
+
+
 def _check_lines(views: pl.DataFrame) -> None:
     """Refuse what would break a line or shift its fields silently.
 
@@ -232,15 +239,21 @@ def write_access_log_rows(rows: PageViewRows, logins: pl.DataFrame, path: Path, 
         for lo, hi in rows.bounds():
             views = rows.frame(lo, hi)
             _check_lines(views)
+            paths = _quote(views["path"])
+            # The referer is the session's previous path: this chunk's own, or rendered again
+            # for the few sessions that began in an earlier chunk.
             back = prev[lo:hi]
-            has = back >= 0
-            at = back[has]
             referer = pl.repeat(None, hi - lo, dtype=pl.String, eager=True)
-            referer = referer.scatter(np.flatnonzero(has), rows.paths(rows.code[at], rows.listing[at], rows.area[at]))
+            inside, before = np.flatnonzero(back >= lo), np.flatnonzero((back >= 0) & (back < lo))
+            if inside.size:
+                referer = referer.scatter(inside, paths.gather(back[inside] - lo))
+            if before.size:
+                at = back[before]
+                referer = referer.scatter(before, _quote(rows.paths(rows.code[at], rows.listing[at], rows.area[at])))
             lazy = views.lazy().with_columns(
                 _size=pl.Series(size[lo:hi]),
-                _path=_quoted("path"),
-                _referer=referer.to_frame("_referer").select(_quoted("_referer")).to_series(),
+                _path=paths,
+                _referer=referer,
                 _agent=agent_of_sid.gather(pl.Series(rows.sid[lo:hi])),
                 _stamp=_stamps(rows.time[lo:hi]),  # page views are in time order: ~18 a second at national
             )

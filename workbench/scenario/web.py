@@ -361,11 +361,12 @@ def simulate_sessions(world: World) -> Sessions:
     mobile = rng.random(n) < 0.18
     stray = rng.random(n) < 0.1
     desktop = np.where(stray, rng.choice(len(_DESKTOP_AGENTS), n), pref_agent[who])
-    agent = np.where(
-        mobile,
-        rng.choice(_MOBILE_AGENTS, n, p=_MOBILE_WEIGHTS / _MOBILE_WEIGHTS.sum()),
-        _DESKTOP_AGENTS[desktop],
-    )
+    handset = rng.choice(
+        len(_MOBILE_AGENTS), n, p=_MOBILE_WEIGHTS / _MOBILE_WEIGHTS.sum()
+    )  # the draws of choice(_MOBILE_AGENTS)
+    # Codes into both lists, made text by polars: a numpy string array costs ~500 bytes a login.
+    agents = pl.Series([*_DESKTOP_AGENTS.tolist(), *_MOBILE_AGENTS.tolist()], dtype=pl.String)
+    agent = agents.gather(np.where(mobile, len(_DESKTOP_AGENTS) + handset, desktop))
     bankid = np.where(rng.random(n) < 0.92, pref_bankid[who], ~pref_bankid[who])
     home_ip = pool["_home_ip"].gather(pl.Series(who))
     ip = pl.select(pl.when(pl.Series(mobile)).then(_mobile_ips(rng, n)).otherwise(home_ip)).to_series()

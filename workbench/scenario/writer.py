@@ -10,7 +10,16 @@ import polars as pl
 
 from .. import evidence
 
-__all__ = ["FORMATS", "conform", "write_chunks", "write_evidence", "write_frame", "write_truth"]
+__all__ = [
+    "FORMATS",
+    "conform",
+    "in_order",
+    "write_chunks",
+    "write_evidence",
+    "write_frame",
+    "write_rows",
+    "write_truth",
+]
 
 FORMATS = ("parquet", "csv")
 # ISO 8601 with an explicit zone; every timestamp in the evidence is UTC.
@@ -34,7 +43,26 @@ def conform(name: str, frame: pl.DataFrame, schema: pl.Schema | None = None) -> 
     out = frame.select([pl.col(c).cast(t) for c, t in schema.items()])
     keys = [c.name for c in evidence.table(name).primary_key.columns] if name in evidence.TABLES else []
     order = (["time"] if "time" in schema and "time" not in keys else []) + keys
-    return out.sort(order or list(schema), maintain_order=True, nulls_last=True)
+    order = order or list(schema)
+    if in_order(out, order):  # most frames are made in their written order: the sort would only copy them
+        return out
+    return out.sort(order, maintain_order=True, nulls_last=True)
+
+
+def in_order(frame: pl.DataFrame, keys: list[str]) -> bool:
+    """Whether ``frame`` is already sorted by ``keys`` (ascending, nulls last), ties allowed.
+
+    Then a stable sort by them returns it unchanged; checking costs a fraction of sorting.
+    """
+    if frame.height < 2:
+        return True
+    ok: pl.Expr | None = None
+    for c in reversed(keys):  # row i <= row i + 1: less on this key, or equal and in order on the next
+        a, b = pl.col(c), pl.col(c).shift(-1)
+        less = (a < b).fill_null(False) | (a.is_not_null() & b.is_null())
+        ok = less | (a.eq_missing(b) if ok is None else a.eq_missing(b) & ok)
+    assert ok is not None
+    return bool(frame.select(ok.head(frame.height - 1).all()).item())
 
 
 def write_chunks(chunks: Iterable[pl.DataFrame], path: Path, fmt: str) -> int:
@@ -62,31 +90,39 @@ def write_chunks(chunks: Iterable[pl.DataFrame], path: Path, fmt: str) -> int:
     return rows
 
 
+def write_rows(name: str, rows_of: Any, path: Path, fmt: str) -> int:
+    """Write table ``name`` rendered from streamed rows (``frame(lo, hi)`` per ``bounds()``); returns its rows.
+
+    A chunk at a time, in the order the rows are already in; one chunk or none is written
+    whole, as any table.
+    """
+    schema = evidence.polars_schema(name)
+    bounds = list(rows_of.bounds())
+    if len(bounds) <= 1:
+        frame = conform(name, rows_of.frame(), schema)
+        write_frame(frame, path, fmt)
+        return frame.height
+    return write_chunks((conform(name, rows_of.frame(lo, hi), schema) for lo, hi in bounds), path, fmt)
+
+
 def write_evidence(
     tables: dict[str, pl.DataFrame], out: Path, fmt: str, streams: dict[str, Any] | None = None
 ) -> dict[str, int]:
     """Write every declared table to ``out/<table>.<fmt>``; returns rows per table.
 
     A table in ``streams`` is written a chunk at a time, in the order it is already in: page
-    views rendered from their rows, a spooled table (interests) moved or copied from its spool.
+    views rendered from their rows (:func:`write_rows`), a table with ``write_to`` (the
+    interests' spool, a table written ahead in a thread) moved or copied from where it waits.
     """
     out.mkdir(parents=True, exist_ok=True)
     rows = {}
     for name in evidence.TABLES:
         schema = evidence.polars_schema(name)
-        if streams and name in streams and hasattr(streams[name], "write_to"):  # a spool.SpooledTable
+        if streams and name in streams and hasattr(streams[name], "write_to"):  # spool.SpooledTable, build.WrittenAhead
             rows[name] = streams[name].write_to(out / f"{name}.{fmt}", fmt)
             continue
         if streams and name in streams:
-            rows_of = streams[name]
-            bounds = list(rows_of.bounds())
-            if len(bounds) <= 1:  # one chunk or none: written whole, as any table
-                frame = conform(name, rows_of.frame(), schema)
-                write_frame(frame, out / f"{name}.{fmt}", fmt)
-                rows[name] = frame.height
-                continue
-            chunks = (conform(name, rows_of.frame(lo, hi), schema) for lo, hi in bounds)
-            rows[name] = write_chunks(chunks, out / f"{name}.{fmt}", fmt)
+            rows[name] = write_rows(name, streams[name], out / f"{name}.{fmt}", fmt)
             continue
         frame = conform(name, tables[name], schema)
         write_frame(frame, out / f"{name}.{fmt}", fmt)
