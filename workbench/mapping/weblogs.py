@@ -50,7 +50,10 @@ FIELDS_LINE = "__fields_line"
 COMBINED = (
     '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"'
 )
-_CHUNK = 64 << 20  # bytes read at a time
+# Bytes read at a time. Not more: glibc's malloc serves a block above 32 MB from fresh pages
+# each time (a page fault each 4 KB: 64 MB chunks cost IIS logs ~0.1 CPU-s of system time a
+# log at stockholm), and one of 16 MB from memory freed before.
+_CHUNK = 16 << 20
 _APACHE = {
     "h": "remote_addr",
     "a": "remote_addr",
