@@ -380,3 +380,16 @@ def test_csv_with_bom_crlf_and_header_only(tmp_path):
         assert sorted(case.read_table("logouts")["session_id"]) == ["s\r\n2", "s1"]
         assert case.read_table("quarantine").select("line", "value").rows() == [(5, "crash")]
     assert {r.table: r.rows_read for r in report.files} == {"logouts": 3, "deployments": 0}
+
+
+def test_a_csv_batch_is_searched_for_line_ends_in_its_bytes():
+    import pyarrow as pa
+
+    from workbench.ingest.readers import _has_newline
+
+    assert not _has_newline(pa.array(["a", None, "b c"]))
+    assert _has_newline(pa.array(["a", "two\nlines"]))
+    assert _has_newline(pa.array(["two\r\nlines"]))
+    assert not _has_newline(pa.array([None, None], pa.string()))
+    assert _has_newline(pa.array([1, 2]))  # not text: counted value by value, as before
+    assert _has_newline(pa.array(["x\ny", "z"]).slice(1))  # a slice's buffer may say too much, never too little

@@ -286,7 +286,7 @@ EDGES = (
 def _roads(path, monkeypatch) -> tuple[list, list]:
     fields = ["date", "time", "c-ip", "cs(Cookie)", "cs-uri-stem", "datetime"]
     fast = list(iis.read_iis(path, "utf-8", fields))
-    monkeypatch.setattr(iis, "scan", lambda data: None)  # every chunk read the general way
+    monkeypatch.setattr(iis, "scan", lambda data, end=None: None)  # every chunk read the general way
     general = list(iis.read_iis(path, "utf-8", fields))
     return fast, general
 
@@ -445,3 +445,43 @@ def test_a_stretch_is_read_whole_only_when_every_line_has_the_fields(body, bad):
     good = [i for i in range(len(lines.starts) - 1) if i not in bad and not body.split(b"\n")[i].startswith(b"#")]
     assert part.frame[LINE].to_list() == [i + 1 for i in good]
     assert part.frame["f0"].to_list() == [lines.text(i).split(" ")[0] for i in good]
+
+
+def test_whole_stretches_are_read_in_place_after_the_lines_before_them(tmp_path, monkeypatch):
+    # Two stretches that fit whole, each after its directive, the first followed by a directive of
+    # another number of fields, the file ending in a line end: each is read from the chunk in
+    # place (lines skipped before it, its rows counted), with what the general road reads.
+    text = (
+        "#Software: Microsoft Internet Information Services 8.5\r\n"
+        "#Fields: date time c-ip cs(Cookie)\r\n"
+        + "".join(f"2013-12-13 17:50:{s:02d} 10.0.0.{s} a=b\r\n" for s in range(7))
+        + "#Date: 2013-12-13 17:51:00\r\n#Fields: date time cs-uri-stem\r\n"
+        + "".join(f"2013-12-13 17:51:{s:02d} /s{s} \r\n" for s in range(3))
+    )
+    path = tmp_path / "u_ex131213.log"
+    path.write_bytes(text.encode())
+    reads: list[tuple[int, int | None]] = []
+    read_fields = iis._read_fields
+
+    def counted(buffer, n, skip=0, rows=None):
+        reads.append((skip, rows))
+        return read_fields(buffer, n, skip, rows)
+
+    monkeypatch.setattr(iis, "_read_fields", counted)
+    fast, general = _roads(path, monkeypatch)
+    assert reads == [(2, 7)]  # the second stretch has a space too many a line (a trailing space)
+    frame = pl.concat([b.frame for b in fast], how="diagonal_relaxed")
+    assert frame.equals(pl.concat([b.frame for b in general], how="diagonal_relaxed"))
+    assert frame[LINE].to_list() == [3, 4, 5, 6, 7, 8, 9]
+    assert frame["c-ip"].to_list() == [f"10.0.0.{s}" for s in range(7)]
+    text = text.replace(" \r\n", "\r\n")
+    path.write_bytes(text.encode())
+    reads.clear()
+    monkeypatch.undo()
+    monkeypatch.setattr(iis, "_read_fields", counted)
+    fast, general = _roads(path, monkeypatch)
+    assert reads == [(2, 7), (11, 3)]
+    frame = pl.concat([b.frame for b in fast], how="diagonal_relaxed")
+    assert frame.equals(pl.concat([b.frame for b in general], how="diagonal_relaxed"))
+    assert frame[LINE].to_list() == [3, 4, 5, 6, 7, 8, 9, 12, 13, 14]
+    assert frame["cs-uri-stem"].to_list()[-3:] == ["/s0", "/s1", "/s2"]

@@ -204,3 +204,56 @@ def test_a_tables_small_batches_are_appended_together_in_order():
     pending.add(pl.DataFrame({"x": [12]}))
     pending.flush()
     assert writer.appends[-1][1]["x"].to_list() == [12]
+
+
+def test_a_range_is_read_without_a_blob_test_a_value_unless_its_text_columns_hold_a_blob(tmp_path, monkeypatch):
+    # Blobs at the last row of the second range and in the middle of the fourth, one of them
+    # valid UTF-8 (read unguarded it would pass for the text "ab"); numbers and a real stored
+    # in the text columns elsewhere. Each range is read unguarded once; the two with a blob
+    # are read again, guarded, and every value is what the guarded read of the whole gives.
+    rows = [(100 + i, f"s{i}", f"2013-12-{1 + i % 28:02d} 17:50:00") for i in range(23)]
+    rows[9] = (109, b"ab", "2013-12-10 17:50:00")
+    rows[17] = (117, "s17", b"\x00\xff")
+    rows[2] = (102, 4711, 2.5)
+    rows[21] = (121, None, 7)
+    path = _db(tmp_path / "ko.sqlite", rows)
+    calls: list[bool] = []
+    stream = sqlite_read._stream
+
+    def counted(*args):
+        calls.append(args[-1])
+        return stream(*args)
+
+    monkeypatch.setattr(sqlite_read, "_stream", counted)
+    ranged = pl.concat(_read(_source(path), 5), how="diagonal_relaxed")
+    assert calls == [False, False, True, False, False, True, False]  # ranges 2 and 4 again, guarded
+    calls.clear()
+    monkeypatch.setattr(mapping_read, "sqlite_parts", lambda *a: None)
+    whole = pl.concat(_read(_source(path), 5), how="diagonal_relaxed")
+    assert calls == [True]  # read whole: guarded, as before
+    assert ranged.equals(whole)
+    assert ranged["sessions_id"][9] == "x'6162'" and ranged["anmald"][17] == "x'00FF'"
+    assert ranged["sessions_id"][2] == "4711" and ranged["anmald"][21] == "7" and ranged["sessions_id"][21] is None
+    assert ranged["sessions_id"][0] == "s0" and ranged["anmald"][22] == "2013-12-23 17:50:00"
+
+
+def test_a_range_read_unguarded_that_comes_in_two_batches_is_read_again_guarded_from_its_second(tmp_path, monkeypatch):
+    # ADBC types a column from its first batch only: a second batch could hold a blob it
+    # copies into a text column, so the rest of the range is read again, guarded.
+    rows = [(100 + i, f"s{i}" if i != 8 else b"ab", "2013-12-01 17:50:00") for i in range(10)]
+    path = _db(tmp_path / "ko.sqlite", rows)
+    calls: list[bool] = []
+    stream = sqlite_read._stream
+
+    def counted(*args):
+        calls.append(args[-1])
+        return stream(*args)
+
+    monkeypatch.setattr(sqlite_read, "_stream", counted)
+    monkeypatch.setattr(sqlite_read, "_batch_size", lambda *a: 4)
+    frames = list(sqlite_read.read_batches(path, "SELECT * FROM t", NAMES, 4, {"sessions_id", "anmald"}, (1, 11)))
+    assert calls == [False, True]  # the first batch (typing row and 3 rows) kept, the rest read guarded
+    assert frames[0].height == 3 and sum(f.height for f in frames) == 10
+    got = pl.concat(frames)
+    assert got["kundnr"].to_list() == [100 + i for i in range(10)]
+    assert got["sessions_id"][8] == "x'6162'" and got["sessions_id"][7] == "s7"

@@ -108,10 +108,11 @@ def _read_csv(source: EvidenceFile) -> Iterator[RawBatch]:
     )
     lines = _LineCounter(source.skip_lines + 1 + 1 + sum(h.count("\n") for h in header), source.delimiter)
     for batch in reader:
+        multiline = any(_has_newline(column) for column in batch.columns)
         frame = pl.from_arrow(batch)
         assert isinstance(frame, pl.DataFrame)
         bad = [r for r in malformed.rows if r[0] >= lines.next_record]
-        frame, problems = lines.place(frame, bad, header)
+        frame, problems = lines.place(frame, bad, header, multiline=multiline)
         malformed.rows = [r for r in malformed.rows if r[0] >= lines.next_record]
         yield RawBatch(frame, problems)
     if malformed.rows:  # malformed records after the last good one
@@ -119,6 +120,17 @@ def _read_csv(source: EvidenceFile) -> Iterator[RawBatch]:
             pl.DataFrame(schema={h: pl.String() for h in header}), malformed.rows, header, final=True
         )
         yield RawBatch(frame, problems)
+
+
+def _has_newline(column: pa.Array) -> bool:
+    """Whether a value of this text column may hold a line end: its bytes, one scan, not a count a value.
+
+    True for anything but a plain text array (the caller then counts value by value).
+    """
+    if not pa.types.is_string(column.type):
+        return True
+    data = column.buffers()[2]
+    return data is not None and bool(np.any(np.frombuffer(data, np.uint8) == 10))
 
 
 class _LineCounter:
@@ -130,12 +142,18 @@ class _LineCounter:
         self.offset = first_line - 2  # line = record number + newlines inside earlier records
 
     def place(
-        self, frame: pl.DataFrame, bad: list[tuple[int, str, int]], header: list[str], final: bool = False
+        self,
+        frame: pl.DataFrame,
+        bad: list[tuple[int, str, int]],
+        header: list[str],
+        final: bool = False,
+        multiline: bool = True,
     ) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Give each good row of ``frame`` its line; return it and the malformed records among them.
 
         ``bad`` are malformed records reported so far (record number, text, fields), possibly
-        including some beyond this batch; those stay for the next call.
+        including some beyond this batch; those stay for the next call. ``multiline=False``:
+        no value of ``frame`` holds a line end (so none is counted).
         """
         bad = sorted(bad)
         bad_numbers = np.array([b[0] for b in bad], dtype=np.int64)
@@ -151,6 +169,9 @@ class _LineCounter:
             while last + 1 in numbers:
                 last += 1
         taken = [b for b in bad if b[0] <= last]
+        if not taken and not multiline:  # every record one line: its line is its number's
+            self.next_record = last + 1
+            return frame.with_columns(pl.Series(LINE, good_numbers + self.offset)), _malformed_problems([], [], header)
         newlines = pl.sum_horizontal(pl.col(h).str.count_matches("\n", literal=True).fill_null(0) for h in header)
         records = pl.concat(
             [

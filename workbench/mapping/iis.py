@@ -29,7 +29,7 @@ import numpy as np
 import polars as pl
 
 from ..ingest.batch import LINE, RawBatch
-from .weblogs import ABSENT, FIELDS_LINE, check_fields, problem_rows, read_lines, utf8_chunks, utf8_split
+from .weblogs import ABSENT, FIELDS_LINE, check_fields, problem_rows, read_lines, utf8_blocks, utf8_split
 
 __all__ = ["Lines", "read_iis", "scan"]
 
@@ -41,7 +41,10 @@ _BOM = b"\xef\xbb\xbf"
 
 
 class Lines(NamedTuple):
-    """Where the lines of a chunk are: line ``i`` is ``data[starts[i]:stops[i]]`` (without ``\\n``)."""
+    """Where the lines of a chunk are: line ``i`` is ``data[starts[i]:stops[i]]`` (without ``\\n``).
+
+    ``data`` may go on after the chunk's last line (its line end: :func:`.weblogs.utf8_blocks`).
+    """
 
     data: bytes
     starts: np.ndarray
@@ -54,7 +57,7 @@ class Lines(NamedTuple):
 
     def spaces(self, index: np.ndarray) -> np.ndarray:
         """The spaces in lines ``index``: a line under a directive of n fields has n - 1."""
-        at = np.flatnonzero(np.frombuffer(self.data, np.uint8) == 32)
+        at = np.flatnonzero(np.frombuffer(self.data, np.uint8, int(self.stops[-1])) == 32)
         return np.diff(np.searchsorted(at, self.stops), prepend=0)[index]
 
 
@@ -65,18 +68,19 @@ class Stretch(NamedTuple):
     bad: list[int]  # indices (in the chunk) of lines without the directive's number of fields
 
 
-def scan(data: bytes) -> Lines | None:
-    """The lines of ``data`` (whole lines, the last without its line end), or None for the slow road."""
-    arr = np.frombuffer(data, np.uint8)
+def scan(data: bytes, end: int | None = None) -> Lines | None:
+    """The lines of ``data[:end]`` (whole lines, the last without its line end), or None for the slow road."""
+    end = len(data) if end is None else end
+    arr = np.frombuffer(data, np.uint8, end)
     after_cr = np.flatnonzero(arr == 13) + 1  # numpy: bytes.count(b"\r") walks a log's bytes 7 times slower
-    after_cr = after_cr[after_cr < len(data)]  # a \r at the chunk's end: the chunk was cut before its \n
+    after_cr = after_cr[after_cr < end]  # a \r at the chunk's end: the chunk was cut before its \n
     if np.count_nonzero(arr[after_cr] != 10):  # a lone \r
         return None
     ends = np.flatnonzero(arr == 10)
     starts = np.concatenate(([0], ends + 1))
-    stops = np.concatenate((ends, [len(data)]))
+    stops = np.concatenate((ends, [end]))
     first = np.zeros(len(starts), np.uint8)
-    inside = starts < len(data)
+    inside = starts < end
     first[inside] = arr[starts[inside]]
     if any(data.startswith(_BOM, int(s)) for s in starts[first == _BOM[0]]):
         return None
@@ -114,10 +118,15 @@ def stretch(lines: Lines, lo: int, hi: int, n: int, before: int) -> Stretch | No
     return Stretch(frame.with_columns(pl.Series(LINE, good + before + 1, dtype=pl.Int64)), bad.tolist())
 
 
-def _read_fields(buffer: bytes, n: int) -> pl.DataFrame:
-    """Space-separated lines of ``n`` fields as text columns f0..f{n-1}, ``-`` read as null."""
+def _read_fields(buffer: bytes, n: int, skip: int = 0, rows: int | None = None) -> pl.DataFrame:
+    """Space-separated lines of ``n`` fields as text columns f0..f{n-1}, ``-`` read as null.
+
+    ``skip``, ``rows``: only the ``rows`` lines after the first ``skip`` (no slice of the buffer, a copy).
+    """
     return pl.read_csv(
         buffer,
+        skip_lines=skip,
+        n_rows=rows,
         separator=" ",
         has_header=False,
         quote_char=None,
@@ -143,7 +152,7 @@ def _all_fit(lines: Lines, data_lines: np.ndarray, n: int, before: int) -> Stret
     if total != (n - 1) * len(data_lines) or end == begin:
         return None
     try:
-        frame = _read_fields(lines.data[begin:end], n)
+        frame = _read_fields(lines.data, n, first, len(data_lines))
     except pl.exceptions.PolarsError:  # a line with too many fields (or a first line with too few)
         return None
     if frame.height != len(data_lines) or frame.width != n:
@@ -166,11 +175,11 @@ def read_iis(path: Path, encoding: str, all_fields: list[str], label: str | None
     where = label or path.name
     before = 0
     if codecs.lookup(encoding).name == "utf-8":
-        for data in utf8_chunks(path):
-            lines = scan(data)
+        for data, end in utf8_blocks(path):
+            lines = scan(data, end)
             fast = None if lines is None else _fast_chunk(lines, before, state, all_fields, where)
             if fast is None:
-                text = utf8_split(data)
+                text = utf8_split(data[:end])
                 batches, state = _line_chunk(text, before, state, all_fields, where)
                 before += text.len()
             else:

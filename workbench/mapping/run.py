@@ -45,8 +45,9 @@ __all__ = ["Made", "default_workers", "ingest_mapped", "load_table", "make", "pr
 
 _FIRST = re.compile(r"first loaded from @ (\d+)")
 # Mail is read first, whole (Python's email parser holds the GIL; .prefetch), when it is small;
-# in a child process (.mail) when starting one (~0.3 CPU-s) costs less than it frees.
-_MAIL, _EARLY_BYTES, _APART_BYTES = ("eml", "maildir", "mbox"), 256 << 20, 4 << 20
+# in a child process (.mail) when starting one (~0.2-0.3 CPU-s) costs less than it frees: the
+# parser takes ~0.4 CPU-s a MB of messages (stockholm's 4,231 .eml, 3.6 MB: 1.3-1.5 CPU-s).
+_MAIL, _EARLY_BYTES, _APART_BYTES = ("eml", "maildir", "mbox"), 256 << 20, 1 << 20
 
 
 def _twin(f: SourceFile, databases: dict[Path, SourceFile]) -> bool:
