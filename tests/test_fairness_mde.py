@@ -226,3 +226,19 @@ def test_a_tail_from_cached_strata_is_the_same_float():
         for x_total in (3, 6, 9):
             assert _tail(n, x_total, N, D, lf, cache) == _tail(n, x_total, N, D, lf)
     assert sorted(cache) == [(3, 9, 2), (5, 40, 4), (12, 60, 10), (12, 60, 11)]  # each stratum computed once
+
+
+def test_mde_is_the_same_searched_one_at_a_time_or_side_by_side():
+    # enough caseworkers and allocations that some are simulated (more than EXACT_LIMIT outcomes)
+    rng = np.random.default_rng(3)
+    rows = [
+        (h, d, int(rng.integers(5, 40)), int(rng.integers(0, 4)))
+        for h in range(1, 13)
+        for d in ("Farsta", "Solna", "Kista")
+        if rng.random() < 0.8
+    ]
+    allocations = _allocations(rows)
+    alone = _mde(allocations, workers=1)
+    assert any(v is not None for v in alone.values())
+    assert _mde(allocations, workers=3) == alone
+    assert _mde(allocations, workers=None) == alone

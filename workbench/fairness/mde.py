@@ -49,6 +49,7 @@ from ..i18n import translate
 from ..values import format_percent
 from .caseworkers import STRATA, _log_factorials, strata_cells
 from .power import TARGET_POWER
+from .threads import in_threads
 
 __all__ = [
     "COLUMNS",
@@ -238,22 +239,33 @@ def minimum_detectable_effects(
     permutations: int = 20_000,
     seed: int = 1,
     target: float = TARGET_POWER,
+    workers: int | None = None,
 ) -> pl.DataFrame:
     """Per caseworker (``handler_id``): ``mde``, the smallest share sold that is flagged with ``target`` power.
 
     ``allocations`` is :attr:`workbench.fairness.Replay.allocations`; the parameters are
     those of the test (:func:`~workbench.fairness.caseworkers.review_caseworkers`). ``mde``
-    is null for a caseworker without peers or who could not be flagged at any share.
+    is null for a caseworker without peers or who could not be flagged at any share. ``workers``
+    caseworkers are searched at a time (None: one per core, :func:`workbench.fairness.threads.cores`);
+    the result does not depend on it.
     """
     cells = strata_cells(allocations)
     m = cells["handler_id"].n_unique()
     lf = _log_factorials(int(cast(SupportsInt, cells["N"].max() or 0)))
-    out: list[tuple[int, float | None]] = []
+    designs: list[tuple[int, _Design]] = []
     for (handler,), part in cells.filter(pl.col("n") < pl.col("N")).group_by("handler_id", maintain_order=True):
         part = part.sort(*STRATA)
         n, x, N, D = (part[c].to_numpy().astype(np.int64) for c in ("n", "x", "N", "D"))
-        design = _Design(n, x, D - x, N, m, alpha, min_effect, 1 / (permutations + 1), lf)
-        out.append((int(handler), _search(_power_function(design, seed, int(handler)), target)))
+        designs.append((int(handler), _Design(n, x, D - x, N, m, alpha, min_effect, 1 / (permutations + 1), lf)))
+
+    def mde_of(item: tuple[int, _Design]) -> tuple[int, float | None]:
+        handler, design = item
+        return handler, _search(_power_function(design, seed, handler), target)
+
+    # Each caseworker's search reads only their own design and seed, so they run side by side, each
+    # with the same arithmetic as alone: the convolutions in _tails are numpy on whole arrays, which
+    # releases the GIL, so threads use every core without copying anything.
+    out = list(in_threads(mde_of, designs, workers))
     found = pl.DataFrame(out, schema={"handler_id": pl.Int64, "mde": pl.Float64}, orient="row")
     return cells.select("handler_id").unique().join(found, on="handler_id", how="left").sort("handler_id")
 
