@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from workbench.fairness.threads import cores, in_threads
+from workbench.fairness.threads import ahead, cores, in_threads
 
 
 def test_results_come_back_in_input_order_whatever_finishes_first():
@@ -47,3 +47,35 @@ def test_an_error_in_one_item_reaches_the_caller():
 def test_no_items_and_the_core_count():
     assert list(in_threads(lambda i: i, [], workers=4)) == []
     assert cores() >= 1
+
+
+def test_ahead_gives_every_item_in_order_producing_the_next_while_this_one_is_used():
+    made: list[int] = []
+    ready = threading.Event()
+
+    def produce():
+        for i in range(4):
+            made.append(i)
+            if i == 1:
+                ready.set()  # the second item is made while the caller still holds the first
+            yield i
+
+    got = []
+    for item in ahead(produce()):
+        if item == 0:
+            assert ready.wait(5)
+        got.append(item)
+    assert got == [0, 1, 2, 3] and made == [0, 1, 2, 3]
+
+
+def test_ahead_raises_the_producers_error_after_the_items_before_it():
+    def produce():
+        yield 1
+        raise ValueError("broken part")
+
+    got = []
+    with pytest.raises(ValueError, match="broken part"):
+        for item in ahead(produce()):
+            got.append(item)
+    assert got == [1]
+    assert list(ahead([])) == []

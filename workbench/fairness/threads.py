@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import TypeVar, cast
 
-__all__ = ["cores", "in_threads"]
+__all__ = ["ahead", "cores", "in_threads"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -36,3 +36,21 @@ def in_threads(work: Callable[[T], R], items: Iterable[T], workers: int | None =
         return
     with ThreadPoolExecutor(max_workers=n, thread_name_prefix="fairness") as pool:
         yield from pool.map(work, todo)
+
+
+_END = object()
+
+
+def ahead(items: Iterable[T]) -> Iterator[T]:
+    """``items`` in turn, each next one produced on another thread while the caller works on this one.
+
+    For a producer that works outside Python's lock (a query read by DuckDB) and a consumer that
+    does too (polars): the two overlap, and at most two items are held at once. The items are
+    produced one after another, never two at a time; an error producing one is raised here.
+    """
+    source = iter(items)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ahead") as pool:
+        coming = pool.submit(next, source, _END)
+        while (item := coming.result()) is not _END:
+            coming = pool.submit(next, source, _END)
+            yield cast(T, item)
