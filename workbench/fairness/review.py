@@ -7,8 +7,10 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, SupportsFloat, cast
@@ -357,23 +359,50 @@ def review_evidence(
             f"no contract to replay for period_start={evidence.period_start}, period_end={evidence.period_end}, "
             f"districts={list(evidence.districts) if evidence.districts else None}; the case's allocated listings close {span}"
         )
-    caseworkers = review_caseworkers(
-        allocations, alpha=alpha, min_effect=min_effect, permutations=permutations, seed=seed
-    )
-    mde = minimum_detectable_effects(
-        allocations, alpha=alpha, min_effect=min_effect, permutations=permutations, seed=seed
-    )
-    caseworkers = judge(caseworkers, mde, mde_ceiling)
-    power = power_curve(
-        allocations,
-        rates=tuple(fraud_rates),
-        simulations=power_simulations,
+    # The red flags, fake profiles and group view read only the evidence and the replay: they run
+    # on a second thread (polars, outside Python's lock) while the caseworker tests, the MDEs and
+    # the power simulation (numpy and Python, which hold it) run here, so both cores work.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fairness-flags") as pool:
+        beside = pool.submit(contextvars.copy_context().run, _flags_and_profiles, evidence, login_ips, allocations)
+        caseworkers = review_caseworkers(
+            allocations, alpha=alpha, min_effect=min_effect, permutations=permutations, seed=seed
+        )
+        mde = minimum_detectable_effects(
+            allocations, alpha=alpha, min_effect=min_effect, permutations=permutations, seed=seed
+        )
+        caseworkers = judge(caseworkers, mde, mde_ceiling)
+        power = power_curve(
+            allocations,
+            rates=tuple(fraud_rates),
+            simulations=power_simulations,
+            alpha=alpha,
+            min_effect=min_effect,
+            permutations=permutations,
+            seed=seed,
+            exclude=tuple(caseworkers.filter(~pl.col("covered"))["handler_id"].to_list()),
+        )
+        changes, flags, fakes, groups = beside.result()
+    return FairnessReview(
+        evidence=evidence,
+        replay=result,
+        caseworkers=caseworkers,
+        power=power,
+        queue_date_changes=changes,
+        red_flags=flags,
+        fake_profiles=fakes,
+        groups=groups,
         alpha=alpha,
         min_effect=min_effect,
         permutations=permutations,
         seed=seed,
-        exclude=tuple(caseworkers.filter(~pl.col("covered"))["handler_id"].to_list()),
+        mde_ceiling=mde_ceiling,
     )
+
+
+def _flags_and_profiles(
+    evidence: AllocationEvidence, login_ips: pl.DataFrame, allocations: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The review's queue date changes, red flags, fake profiles and group view, from the evidence and the replay."""
     handlers = allocations["handler_id"].unique().implode()
     actions = _in_period(evidence.actions, evidence.period_start, evidence.period_end)
     if evidence.districts:
@@ -385,18 +414,9 @@ def review_evidence(
     )
     contracts = evidence.listings.select("listing_id", "applicant_id", "handler_id", "signed_at")
     fakes = fake_profiles(evidence.members, evidence.fees, login_ips, evidence.actions, contracts)
-    return FairnessReview(
-        evidence=evidence,
-        replay=result,
-        caseworkers=caseworkers,
-        power=power,
-        queue_date_changes=queue_date_changes(actions, contracts),
-        red_flags=red_flags(actions, offers, contracts, allocations),
-        fake_profiles=fakes,
-        groups=group_view(allocations),
-        alpha=alpha,
-        min_effect=min_effect,
-        permutations=permutations,
-        seed=seed,
-        mde_ceiling=mde_ceiling,
+    return (
+        queue_date_changes(actions, contracts),
+        red_flags(actions, offers, contracts, allocations),
+        fakes,
+        group_view(allocations),
     )
