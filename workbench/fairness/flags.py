@@ -1,7 +1,7 @@
 """The review's findings that need no statistics: queue-date changes, red flags, fake profiles, groups.
 
 They read only the evidence and the replay, so :func:`workbench.fairness.review_evidence`
-computes them on a second thread while the caseworker statistics run.
+computes them on a second thread while the power simulation runs.
 """
 
 from __future__ import annotations
