@@ -226,3 +226,36 @@ def test_a_tail_from_cached_strata_is_the_same_float():
         for x_total in (3, 6, 9):
             assert _tail(n, x_total, N, D, lf, cache) == _tail(n, x_total, N, D, lf)
     assert sorted(cache) == [(3, 9, 2), (5, 40, 4), (12, 60, 10), (12, 60, 11)]  # each stratum computed once
+
+
+def test_mde_is_the_same_searched_one_at_a_time_or_side_by_side():
+    # enough caseworkers and allocations that some are simulated (more than EXACT_LIMIT outcomes)
+    rng = np.random.default_rng(3)
+    rows = [
+        (h, d, int(rng.integers(5, 40)), int(rng.integers(0, 4)))
+        for h in range(1, 13)
+        for d in ("Farsta", "Solna", "Kista")
+        if rng.random() < 0.8
+    ]
+    allocations = _allocations(rows)
+    alone = _mde(allocations, workers=1)
+    assert any(v is not None for v in alone.values())
+    assert _mde(allocations, workers=3) == alone
+    assert _mde(allocations, workers=None) == alone
+
+
+def test_the_tails_are_the_same_to_the_last_bit_whatever_the_block_of_columns():
+    rng = np.random.default_rng(7)
+    lf = _log_factorials(400)
+    for rows in (1, 2, 3, 9, 17, 40):
+        k = int(rng.integers(1, 6))
+        n = rng.integers(1, 40, k)
+        N = n + rng.integers(1, 60, k)
+        P = np.array([rng.integers(0, N[i] - n[i] + 1) for i in range(k)])
+        X = np.stack([rng.integers(0, n[i] + 1, rows) for i in range(k)], axis=1)
+        design = M._Design(n, np.zeros(k, dtype=np.int64), P, N, 5, ALPHA, MIN_EFFECT, 1e-5, lf)
+        whole = M._tails(design, X, block=rows)  # every column in one block
+        for block in (1, 2, 4, 8, 16):  # 1 is taken as 2
+            assert np.array_equal(M._tails(design, X, block=block), whole), (rows, block)
+        for row, p in zip(X, whole, strict=True):
+            assert p == pytest.approx(_tail(n, int(row.sum()), N, P + row, lf), abs=1e-12)

@@ -1,0 +1,81 @@
+"""workbench.fairness.threads: a map over threads that gives the plain map's results, in order."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from workbench.fairness.threads import ahead, cores, in_threads
+
+
+def test_results_come_back_in_input_order_whatever_finishes_first():
+    def slow_first(i: int) -> int:
+        time.sleep(0.02 * (5 - i))  # the first items finish last
+        return i * i
+
+    assert list(in_threads(slow_first, range(6), workers=3)) == [0, 1, 4, 9, 16, 25]
+
+
+def test_work_runs_on_several_threads_and_one_worker_stays_in_this_thread():
+    seen: set[str] = set()
+    barrier = threading.Barrier(2, timeout=5)
+
+    def meet(_: int) -> str:
+        barrier.wait()  # passes only when two items run at the same time
+        seen.add(threading.current_thread().name)
+        return threading.current_thread().name
+
+    list(in_threads(meet, range(2), workers=2))
+    assert len(seen) == 2
+    assert set(in_threads(lambda _: threading.current_thread().name, range(3), workers=1)) == {
+        threading.current_thread().name
+    }
+
+
+def test_an_error_in_one_item_reaches_the_caller():
+    def fail_on_two(i: int) -> int:
+        if i == 2:
+            raise ValueError("two")
+        return i
+
+    with pytest.raises(ValueError, match="two"):
+        list(in_threads(fail_on_two, range(4), workers=2))
+
+
+def test_no_items_and_the_core_count():
+    assert list(in_threads(lambda i: i, [], workers=4)) == []
+    assert cores() >= 1
+
+
+def test_ahead_gives_every_item_in_order_producing_the_next_while_this_one_is_used():
+    made: list[int] = []
+    ready = threading.Event()
+
+    def produce():
+        for i in range(4):
+            made.append(i)
+            if i == 1:
+                ready.set()  # the second item is made while the caller still holds the first
+            yield i
+
+    got = []
+    for item in ahead(produce()):
+        if item == 0:
+            assert ready.wait(5)
+        got.append(item)
+    assert got == [0, 1, 2, 3] and made == [0, 1, 2, 3]
+
+
+def test_ahead_raises_the_producers_error_after_the_items_before_it():
+    def produce():
+        yield 1
+        raise ValueError("broken part")
+
+    got = []
+    with pytest.raises(ValueError, match="broken part"):
+        for item in ahead(produce()):
+            got.append(item)
+    assert got == [1]
+    assert list(ahead([])) == []
