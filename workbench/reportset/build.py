@@ -128,7 +128,7 @@ def build_report(
     from ..case import open_case
     from ..caselock import CaseLock
     from .contents import ReportEntry, mark_incomplete, write_set
-    from .disclosure import leak_check, shared_identifiers, shown_parameters
+    from .disclosure import leak_check, read_identifiers_early, shared_identifiers, shown_parameters
     from .execution import Job, execute_many, plan_parameters, start_order
     from .fanout import audience_list, copies, outputs_for
     from .fingerprint import CASE_ENV, FINGERPRINT_ENV, digest, recorded_in
@@ -263,9 +263,10 @@ def build_report(
             )
 
         try:
-            # read once for every audience's leak scan, while the notebooks run
+            # read once for every audience's leak scan: while the notebooks run, unless the case
+            # is so large that the read's memory would add to the kernels' (EARLY_READ_MAX_ROWS)
             scanned = any(not Audience.parse(c.audience).sees_identifiers for c in sets)
-            case_ids = shared_identifiers(case, background=scanned)
+            case_ids = shared_identifiers(case, background=scanned and read_identifiers_early(case))
             execute_many(start_order(jobs, workers), workers=workers, on_done=render)
             indexes = []
             for name in audiences:
