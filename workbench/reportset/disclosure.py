@@ -30,7 +30,16 @@ if TYPE_CHECKING:
     from ..case import Case
     from .leakscan import Identifiers, ScanResult
 
-__all__ = ["SHOWN_PARAMETERS", "EARLY_READ_MAX_ROWS", "LeakError", "check_set", "leak_check", "read_identifiers_early", "shared_identifiers", "shown_parameters"]
+__all__ = [
+    "EARLY_READ_MAX_ROWS",
+    "SHOWN_PARAMETERS",
+    "LeakError",
+    "check_set",
+    "leak_check",
+    "read_identifiers_early",
+    "shared_identifiers",
+    "shown_parameters",
+]
 
 # Set by `workbench report` itself, or settings the reports state anyway (the language they are
 # written in, the zone of every time shown, the period and districts every table is cut to).
