@@ -48,8 +48,10 @@ def test_cost_per_row_divides_each_steps_cpu_by_the_evidence_rows_and_leaves_unf
     assert (n["generate"], n["ingest"], n["reports"]) == (2.0, 1.0, None)  # the killed report is not a cost
     assert n["all_cpu_us"] is None and n["wall_s"] is None  # nor is a whole run that did not finish
     lines = cost.table(data).splitlines()
-    assert lines[2].startswith("| small | 500,000 | 4.00 | 2.00 | 20.00 | – | 27.00 |")
-    assert lines[3].startswith("| national | 4,000,000 | 2.00 | 1.00 | – | – | – |")
+    assert "Swedish" not in lines[0]  # no run has the Swedish set's own run: no column for it
+    assert lines[2].startswith("| small | 500,000 | 4.00 | 2.00 | 20.00 | 27.00 |")
+    assert lines[3].startswith("| national | 4,000,000 | 2.00 | 1.00 | – | – |")
+    assert lines[2].endswith("| 0.90 GB |")  # not sampled: the largest process only
 
 
 def test_end_to_end_counts_the_evidence_rows_of_the_case_it_made(tmp_path):
@@ -60,3 +62,15 @@ def test_end_to_end_counts_the_evidence_rows_of_the_case_it_made(tmp_path):
     pl.DataFrame({"b": ["x,\n y", "z"]}).write_csv(evidence / "support_messages.csv")  # a quoted line break
     (evidence / "README.txt").write_text("not evidence\n")
     assert run.evidence_rows(tmp_path / "case") == 9
+
+
+def test_a_run_that_sampled_its_processes_shows_both_peaks_and_an_old_run_keeps_its_swedish_column(tmp_path):
+    cost = _module("cost_per_row")
+    new = {"wall_s": 10.0, "cpu_s": 5.0, "peak_rss_gb_so_far": 1.2, "tree_peak_rss_gb": 2.5}
+    old = {"wall_s": 4.0, "cpu_s": 2.0, "peak_rss_gb_so_far": 0.5}
+    a = _report(tmp_path / "a.json", "stockholm", 1_000_000, {"generate": new, "reports": new})
+    b = _report(tmp_path / "b.json", "tiny", 10_000, {"generate": old, "reports_public_sv": old})
+    lines = cost.table(cost.rows([cost.load(a), cost.load(b)])).splitlines()
+    assert "public report in Swedish" in lines[0]
+    assert lines[2].startswith("| tiny | 10,000 | 200 | – | 200 | 400 |")  # no run has ingest: no column
+    assert lines[3].endswith("| 1.20 GB; 2.50 GB |")
