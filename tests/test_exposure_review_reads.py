@@ -16,10 +16,13 @@ from polars.testing import assert_frame_equal
 from swapkit import case_frames, write_case
 
 from workbench.case import open_case
-from workbench.exposure import review as review_module, review_exposure
+from workbench.exposure import review_exposure
 from workbench.exposure.changes import ChangeLog
 from workbench.ingest import ingest
-from workbench.queries import runner
+from workbench.queries import (
+    absence,  # the review's window_bounds reads the log's span through it
+    runner,
+)
 
 
 @pytest.fixture(scope="module")
@@ -64,13 +67,13 @@ def test_a_review_reads_every_query_in_the_callers_thread_and_twice_gives_the_sa
 
 def test_the_log_span_is_read_only_when_a_milestone_is_missing(swap_case, tmp_path, monkeypatch):
     calls = []
-    real = review_module.window_or_span
+    real = absence.window_or_span
 
     def counting(window, case):
         calls.append(window)
         return real(window, case)
 
-    monkeypatch.setattr(review_module, "window_or_span", counting)
+    monkeypatch.setattr(absence, "window_or_span", counting)
     with open_case(swap_case) as case:
         complete = review_exposure(case)
     assert calls == []  # deployment and fix are in the evidence

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ..queries import run
-from ..queries.absence import window_or_span
+from ..queries.absence import window_bounds
 
 if TYPE_CHECKING:
     from ..case import CaseLike
@@ -74,12 +74,6 @@ def exposure_headlines(
     ``exposure_queries``).
     """
     if start is None or end is None:
-        window = run("incident_window", case).row(0, named=True)
-        start = start or window["deployed_at"]
-        end = end or window["fix_deployed_at"]
-        if start is None or end is None:
-            span = window_or_span(window, case)
-            start = start or span["deployed_at"]
-            end = end or span["fix_deployed_at"]
+        start, end = window_bounds(run("incident_window", case).row(0, named=True), case, start, end)
     row = run("exposure_headlines", case, start=start, end=end).row(0, named=True)
     return ExposureHeadlines(start=start, end=end, **{k: int(v or 0) for k, v in row.items()})

@@ -19,7 +19,7 @@ import polars as pl
 from ..figures import record_section
 from ..notes.reviews import read_annotations
 from ..queries import run
-from ..queries.absence import window_or_span
+from ..queries.absence import window_bounds
 from ..queries.websessions import DEFAULT_IDLE_TIMEOUT_MINUTES
 from .allocation_check import AllocationCheck, check_allocation
 from .binding import SessionBinding, bind_sessions
@@ -101,14 +101,7 @@ def review_exposure(
     sessions and accounts confirmed or dismissed (None: the one beside the case, if any).
     """
     window = run("incident_window", case).row(0, named=True)
-    start = start or window["deployed_at"]
-    end = end or window["fix_deployed_at"]
-    if start is None or end is None:
-        # Without the deployment or the fix in the evidence the web log's span stands in, so every
-        # answer that does not need them is still given; those that do are recorded as unknown.
-        span = window_or_span(window, case)
-        start = start or span["deployed_at"]
-        end = end or span["fix_deployed_at"]
+    start, end = window_bounds(window, case, start, end)
     # One connection, one thread: reading the independent queries on a second connection while
     # the binding worked (a prefetch, when a core looked free) cost 2-6 % more CPU seconds and
     # gave no wall time back in any A/B on this 2-core machine (README, exposure_queries).

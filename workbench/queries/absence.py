@@ -24,7 +24,7 @@ from ..evidence import PII
 from .registry import query
 from .runner import run
 
-__all__ = ["absent", "absent_tables", "log_span", "window_or_span"]
+__all__ = ["absent", "absent_tables", "log_span", "window_bounds", "window_or_span"]
 
 _ABSENT = case_metadata.tables["manifest_absent"]
 _NO_LOG = datetime(1970, 1, 1, tzinfo=UTC)  # the start of a window in which nothing happened: no web log
@@ -85,6 +85,22 @@ def absent(case: CaseLike) -> dict[str, str]:
         files = set(run("manifest", case)["table"].to_list())
         found = {t: "no file at ingest (no manifest row)" for t in evidence.TABLES if t not in files}
     return {t: found[t] for t in evidence.TABLES if t in found}
+
+
+def window_bounds(
+    window: Mapping[str, Any], case: CaseLike, start: datetime | None = None, end: datetime | None = None
+) -> tuple[datetime, datetime]:
+    """[start, end) of an analysis over the incident: as given, else deployment to fix (``window``, the
+    ``incident_window`` row), else the web log's span (:func:`window_or_span`), read only when needed."""
+    start = start or window.get("deployed_at")
+    end = end or window.get("fix_deployed_at")
+    if start is None or end is None:
+        # Without the deployment or the fix in the evidence the web log's span stands in, so every
+        # answer that does not need them is still given; those that do are recorded as unknown.
+        span = window_or_span(window, case)
+        start = start or span["deployed_at"]
+        end = end or span["fix_deployed_at"]
+    return start, end
 
 
 def window_or_span(window: Mapping[str, Any], case: CaseLike) -> dict[str, datetime]:
