@@ -261,5 +261,6 @@ def test_the_sentence_on_changes_by_others_counts_changes_not_fields(public_set,
     truth = tiny_case.truth("unauthorized_changes")
     text = _plain(page_text((public_set / "02_exposure_and_changes" / "02_exposure_and_changes.html").read_text()))
     accounts = truth["owner_account_id"].n_unique()
-    assert f"another person saved {truth.height} changes to profile fields in {accounts} accounts" in text
+    # as the index's summary says it ("Someone other than the owner made N changes ..."): many people, not one
+    assert f"someone other than the owner made {truth.height} changes to profile fields on {accounts} accounts" in text
     assert "fields changed by another person" not in text
