@@ -290,6 +290,13 @@ def main(argv: list[str] | None = None) -> int:
         status = args.func(args)
         sys.stdout.flush()  # a reader that went away (`| head`) shows here, not at exit
         return status
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM during a report's notebooks (reportset/stopping.py)
+        from .reportset.stopping import exit_status
+
+        print(
+            f"workbench {args.command}: stopped ({exc or 'SIGINT'}); what it was writing is incomplete", file=sys.stderr
+        )
+        return exit_status(exc)
     except BrokenPipeError:
         # The reader has what it wanted; say nothing, and exit as a command killed by SIGPIPE would.
         _silence_stdout()

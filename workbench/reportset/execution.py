@@ -32,6 +32,7 @@ from .parameters import (
     parse_value,
     plan_parameters,
 )
+from .stopping import Workers, signals_interrupt
 
 __all__ = [
     "CLIENT_GRACE",
@@ -200,9 +201,16 @@ def _run_job(job: Job) -> str | None:
 
 
 def _worker() -> None:
-    """Entry point of a worker process: ``python -c '...' JOB.json RESULT.json``."""
+    """Entry point of a worker process: ``python -c '...' JOB.json RESULT.json``.
+
+    SIGTERM, or the death of the process that started it, stops the notebook as Ctrl-C
+    would: papermill shuts the kernel down, and the worker exits quietly with 128 + the signal.
+    """
     import json
 
+    from .stopping import die_with_parent, exit_status, signals_interrupt
+
+    die_with_parent()
     spec = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
     job = Job(
         Path(spec["notebook"]),
@@ -212,17 +220,21 @@ def _worker() -> None:
         spec["cell_timeout"],
         spec["copies"],
     )
-    Path(sys.argv[2]).write_text(json.dumps({"error": _run_job(job)}), encoding="utf-8")
+    try:
+        with signals_interrupt():
+            error = _run_job(job)
+    except KeyboardInterrupt as exc:  # the run was stopped: the report says so once, for all its workers
+        raise SystemExit(exit_status(exc)) from None
+    Path(sys.argv[2]).write_text(json.dumps({"error": error}), encoding="utf-8")
 
 
-def _run_in_process(job: Job, scratch: Path) -> str | None:
+def _run_in_process(job: Job, scratch: Path, workers: Workers) -> str | None:
     """Execute one job in a fresh interpreter (its kernel is a further process); the error if any.
 
     A plain subprocess, not multiprocessing: that would re-import the caller's main script,
     which fails for scripts without a ``__main__`` guard.
     """
     import json
-    import subprocess
     import tempfile
 
     spec = {
@@ -237,9 +249,11 @@ def _run_in_process(job: Job, scratch: Path) -> str | None:
         spec_path, result_path = Path(tmp) / "job.json", Path(tmp) / "result.json"
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
         code = "from workbench.reportset.execution import _worker; _worker()"
-        done = subprocess.run([sys.executable, "-c", code, str(spec_path), str(result_path)])
+        status = workers.run([sys.executable, "-c", code, str(spec_path), str(result_path)])
+        if status is None:
+            return f"{job.notebook.name}: not started, the run was stopped"
         if not result_path.is_file():
-            return f"{job.notebook.name}: the worker process ended with status {done.returncode} without a result"
+            return f"{job.notebook.name}: the worker process ended with status {status} without a result"
         return json.loads(result_path.read_text(encoding="utf-8"))["error"]
 
 
@@ -267,11 +281,19 @@ def execute_many(jobs: list[Job], workers: int | None = None, on_done=None) -> l
     ``workers`` defaults to the number of CPUs (at most the number of jobs); each job runs in
     its own Python process and kernel. ``on_done(job, error)`` is called in this thread as
     each finishes. Raises NotebookError listing every failure.
-    """
-    import tempfile
 
+    Ctrl-C or SIGTERM ends the running notebooks' processes and kernels and starts no more
+    (:mod:`workbench.reportset.stopping`); it is raised as ``KeyboardInterrupt``.
+    """
     for job in jobs:  # fail before starting anything
         check_parameters(job.notebook, job.parameters)
+    with signals_interrupt():
+        return _execute_many(jobs, workers, on_done)
+
+
+def _execute_many(jobs: list[Job], workers: int | None, on_done) -> list[Path]:
+    import tempfile
+
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     errors: dict[Job, str | None] = {}
     if workers == 1:
@@ -283,14 +305,20 @@ def execute_many(jobs: list[Job], workers: int | None = None, on_done=None) -> l
         from concurrent.futures import ThreadPoolExecutor, as_completed
 
         ensure_kernel()  # once, before workers race to register it
+        running = Workers()
         with tempfile.TemporaryDirectory(prefix="workbench-jobs-") as scratch, ThreadPoolExecutor(workers) as pool:
             # The threads only wait on worker processes; the work happens there.
-            futures = {pool.submit(_run_in_process, job, Path(scratch)): job for job in jobs}
-            for future in as_completed(futures):
-                job = futures[future]
-                errors[job] = future.result()
-                if on_done:
-                    on_done(job, errors[job])
+            futures = {pool.submit(_run_in_process, job, Path(scratch), running): job for job in jobs}
+            try:
+                for future in as_completed(futures):
+                    job = futures[future]
+                    errors[job] = future.result()
+                    if on_done:
+                        on_done(job, errors[job])
+            except BaseException:  # Ctrl-C, SIGTERM (see stopping.py) or a failing on_done: end the others
+                pool.shutdown(wait=False, cancel_futures=True)
+                running.stop()
+                raise
     failures = [error for job in jobs if (error := errors[job])]
     if failures:
         if len(failures) > 1:
