@@ -127,18 +127,17 @@ def conform(frame: pl.DataFrame, stmt: sa.Select | sa.CompoundSelect) -> pl.Data
     return pl.DataFrame(columns)
 
 
-def _quiet() -> None:
-    # DuckDB warns that Arrow from a DB-API cursor copies rows; for our result sizes that
-    # copy is cheaper than bypassing SQLAlchemy's bound parameters.
-    warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
+# DuckDB warns that Arrow from a DB-API cursor copies rows; for our result sizes that copy is
+# cheaper than bypassing SQLAlchemy's bound parameters. Set once, here: `warnings.catch_warnings`
+# around each read is not thread-safe (queries run on threads, e.g. the fairness replay's
+# read-ahead), and one thread's exit could restore the filters while another still read.
+warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
 
 
 def _read(stmt: sa.Select | sa.CompoundSelect, conn: sa.Connection) -> pl.DataFrame:
     # Infer from every row: a nullable column whose first 100 rows are null would
     # otherwise be typed Null on row-based drivers (SQLite, psycopg) and then fail.
-    with warnings.catch_warnings():
-        _quiet()
-        return pl.read_database(stmt, conn, infer_schema_length=None)
+    return pl.read_database(stmt, conn, infer_schema_length=None)
 
 
 def _derive(q: Query, name: str, source: FromQuery, conn: sa.Connection, cache: dict) -> Any:
