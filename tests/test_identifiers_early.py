@@ -31,3 +31,31 @@ def test_the_manifest_sum_is_the_ingested_rows(tiny_db, tiny_case):
         pl.scan_parquet(f).select(pl.len()).collect().item() for f in sorted(tiny_case.evidence_dir.glob("*.parquet"))
     )
     assert int(manifest["rows_loaded"].sum()) + int(manifest["rows_quarantined"].sum()) == evidence
+
+
+def test_the_reading_starts_once_however_often_and_from_however_many_threads_it_is_started(monkeypatch):
+    import threading
+
+    import workbench.reportset.leakscan as leakscan
+    from workbench.reportset.casekeys import Identifiers
+
+    reads, gate = [], threading.Event()
+
+    def read(case):
+        gate.wait(5)  # still reading while the other starts arrive
+        reads.append(case)
+        return Identifiers(keys={"applicants.name": {"kalle anka"}})
+
+    monkeypatch.setattr(leakscan, "case_identifiers", read)
+    shared = disclosure.shared_identifiers("the case")
+    assert not shared.started and reads == []  # nothing is read until started or called
+    starters = [threading.Thread(target=shared.start) for _ in range(8)]
+    for s in starters:
+        s.start()
+    for s in starters:
+        s.join()
+    assert shared.started
+    gate.set()
+    first, second = shared(), shared()
+    assert reads == ["the case"]
+    assert first is not second and first.keys == second.keys == {"applicants.name": {"kalle anka"}}

@@ -34,6 +34,7 @@ __all__ = [
     "EARLY_READ_MAX_ROWS",
     "SHOWN_PARAMETERS",
     "LeakError",
+    "SharedIdentifiers",
     "check_set",
     "leak_check",
     "read_identifiers_early",
@@ -143,40 +144,61 @@ def read_identifiers_early(case: Case, max_rows: int | None = None) -> bool:
     return int(loaded or 0) <= (EARLY_READ_MAX_ROWS if max_rows is None else max_rows)
 
 
-def shared_identifiers(case: Case, *, background: bool = False) -> Callable[[], Identifiers]:
+class SharedIdentifiers:
     """The case's identifiers, read once; each call gives a copy a check may extend.
 
     Reading them costs about 9 CPU-s and 0.8 GB at peak at Stockholm scale (3.9 M distinct
     keys; about 115 CPU-s at national): the auditor's and the public's leak scans of one run
-    share one reading, held once in a :class:`~workbench.reportset.keytable.KeyTable`. With ``background`` the reading starts
-    at once in a thread, so it overlaps the notebooks' run instead of following it; an
-    error in it is raised by the first call.
+    share one reading, held once in a :class:`~workbench.reportset.keytable.KeyTable`.
+    :meth:`start` begins the reading in a thread, so it overlaps the notebooks' run instead of
+    following it; otherwise the first call reads. An error in the reading is raised by the
+    first call.
     """
-    from concurrent.futures import Future, ThreadPoolExecutor
 
-    from .leakscan import case_identifiers
+    def __init__(self, case: Case) -> None:
+        import threading
+        from concurrent.futures import Future
 
-    def read() -> Identifiers:
-        found = case_identifiers(case)
+        self._case = case
+        self._lock = threading.Lock()
+        self._started: Future[Identifiers] | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._started is not None
+
+    def _read(self) -> Identifiers:
+        from .leakscan import case_identifiers
+
+        found = case_identifiers(self._case)
         found.prepare()  # the first words' index, once, here: every copy shares it
         return found
 
-    started: list[Future[Identifiers]] = []
+    def start(self) -> None:
+        """Begin the reading in a background thread, once; later calls do nothing."""
+        from concurrent.futures import ThreadPoolExecutor
 
-    def start() -> None:
-        pool = ThreadPoolExecutor(1, thread_name_prefix="case-identifiers")
-        started.append(pool.submit(read))
-        pool.shutdown(wait=False)  # the reading runs on; the thread ends with it
+        with self._lock:
+            if self._started is None:
+                pool = ThreadPoolExecutor(1, thread_name_prefix="case-identifiers")
+                self._started = pool.submit(self._read)
+                pool.shutdown(wait=False)  # the reading runs on; the thread ends with it
 
+    def __call__(self) -> Identifiers:
+        self.start()
+        assert self._started is not None
+        return self._started.result().copy()
+
+
+def shared_identifiers(case: Case, *, background: bool = False) -> SharedIdentifiers:
+    """The case's identifiers, read once for every copy's leak scan (:class:`SharedIdentifiers`).
+
+    With ``background`` the reading starts at once, beside the notebooks' run.
+    """
+    shared = SharedIdentifiers(case)
     if background:
-        start()
-
-    def get() -> Identifiers:
-        if not started:
-            start()
-        return started[0].result().copy()
-
-    return get
+        shared.start()
+    return shared
 
 
 def leak_check(
