@@ -59,3 +59,54 @@ def test_the_reading_starts_once_however_often_and_from_however_many_threads_it_
     first, second = shared(), shared()
     assert reads == ["the case"]
     assert first is not second and first.keys == second.keys == {"applicants.name": {"kalle anka"}}
+
+
+def _when_started(tiny_db, tmp_path, monkeypatch, *, rows: int | None, mode: str) -> tuple[list[int], int]:
+    """How many notebooks had finished when the read started (one number per start); and how many ran."""
+    import shutil
+    from pathlib import Path
+
+    import workbench.reportset.execution as execution
+    from workbench.reportset.build import build_report
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    for name in ("00_a", "01_b", "02_c"):  # three cheap notebooks on two workers
+        shutil.copy(Path(__file__).parent / "data" / "notebooks" / "trivial.ipynb", notebooks / f"{name}.ipynb")
+    monkeypatch.setattr(execution, "NOTEBOOKS_DIR", notebooks)
+    if rows is not None:
+        monkeypatch.setattr(disclosure, "EARLY_READ_MAX_ROWS", rows)
+    monkeypatch.setattr(disclosure, "LARGE_CASE_READ", mode)
+    finished: list[str] = []
+    starts: list[int] = []
+    real_many, real_start = execution.execute_many, disclosure.SharedIdentifiers.start
+
+    def many(jobs, workers=None, on_done=None):
+        def counted(job, error):
+            finished.append(job.notebook.stem)
+            on_done(job, error)
+
+        return real_many(jobs, workers=workers, on_done=counted)
+
+    def start(self):
+        if not self.started:
+            starts.append(len(finished))
+        real_start(self)
+
+    monkeypatch.setattr(execution, "execute_many", many)
+    monkeypatch.setattr(disclosure.SharedIdentifiers, "start", start)
+    build_report(tiny_db, "public", tmp_path / "out", workers=2)
+    return starts, len(finished)
+
+
+def test_a_small_case_reads_its_identifiers_from_the_start(tiny_db, tmp_path, monkeypatch):
+    assert _when_started(tiny_db, tmp_path, monkeypatch, rows=None, mode="free") == ([0], 3)
+
+
+def test_a_large_case_reads_them_once_a_worker_is_free(tiny_db, tmp_path, monkeypatch):
+    # two workers, three notebooks: a worker is free when two have finished and one is left
+    assert _when_started(tiny_db, tmp_path, monkeypatch, rows=10, mode="free") == ([2], 3)
+
+
+def test_a_large_case_can_read_them_after_the_notebooks(tiny_db, tmp_path, monkeypatch):
+    assert _when_started(tiny_db, tmp_path, monkeypatch, rows=10, mode="end") == ([3], 3)

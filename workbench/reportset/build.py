@@ -127,9 +127,10 @@ def build_report(
     from ..audience import pseudonym_key
     from ..case import open_case
     from ..caselock import CaseLock
+    from . import disclosure
     from .contents import ReportEntry, mark_incomplete, write_set
     from .disclosure import leak_check, read_identifiers_early, shared_identifiers, shown_parameters
-    from .execution import Job, execute_many, plan_parameters, start_order
+    from .execution import Job, execute_many, plan_parameters, start_order, worker_count
     from .fanout import audience_list, copies, outputs_for
     from .fingerprint import CASE_ENV, FINGERPRINT_ENV, digest, recorded_in
     from .provenance import case_fingerprint, case_label, environment, render_section
@@ -263,11 +264,19 @@ def build_report(
             )
 
         try:
-            # read once for every audience's leak scan: while the notebooks run, unless the case
-            # is so large that the read's memory would add to the kernels' (EARLY_READ_MAX_ROWS)
+            # read once for every audience's leak scan: from the start of the notebooks' run, or for
+            # a larger case once a worker is free or after the notebooks (disclosure.LARGE_CASE_READ)
             scanned = any(not Audience.parse(c.audience).sees_identifiers for c in sets)
             case_ids = shared_identifiers(case, background=scanned and read_identifiers_early(case))
-            execute_many(start_order(jobs, workers), workers=workers, on_done=render)
+            left, slots = [len(jobs)], worker_count(len(jobs), workers)
+
+            def done(job: Job, error: str | None) -> None:
+                left[0] -= 1
+                if scanned and left[0] < slots and disclosure.LARGE_CASE_READ == "free":
+                    case_ids.start()  # a worker is free: the read takes its core (does nothing if started)
+                render(job, error)
+
+            execute_many(start_order(jobs, workers), workers=workers, on_done=done)
             indexes = []
             for name in audiences:
                 a, language = copy_of[name].audience, copy_of[name].language

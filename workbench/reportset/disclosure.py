@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EARLY_READ_MAX_ROWS",
+    "LARGE_CASE_READ",
     "SHOWN_PARAMETERS",
     "LeakError",
     "SharedIdentifiers",
@@ -123,13 +124,21 @@ def _own_text(notebooks: Collection[Path]) -> str:
 
 
 EARLY_READ_MAX_ROWS = 50_000_000
-"""A case of at most this many loaded rows has its identifiers read beside the notebooks.
+"""A case of at most this many loaded rows has its identifiers read from the start of the notebooks' run.
 
 Overlapping the read with the notebooks shortens the run, but the report process then holds
 the identifiers while the kernels hold their data. At stockholm (17.7 M rows) the read peaks
-at about 0.6 GB; at national (178 M rows) at about 3.2 GB, which beside notebook 03's kernel
-(6.6 GB) took the run's processes to 9.8 GB together. A larger case reads them after the
-notebooks end, alone (:func:`read_identifiers_early`).
+at about 0.6 GB; at national (178 M rows) it peaked at about 3.2 GB, which beside notebooks
+02's and 03's kernels took the run's processes to 9.8 GB together. A larger case reads them as
+:data:`LARGE_CASE_READ` says.
+"""
+
+LARGE_CASE_READ = "free"
+"""When a case above :data:`EARLY_READ_MAX_ROWS` has its identifiers read.
+
+``"free"``: once a worker is free, that is when only the last notebook is left running (at
+national scale, notebook 03 after 00–02 are done), so the read takes the core they used and
+never runs beside two kernels at once. ``"end"``: after every notebook has ended, alone.
 """
 
 

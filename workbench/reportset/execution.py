@@ -257,6 +257,11 @@ def _run_in_process(job: Job, scratch: Path, workers: Workers) -> str | None:
         return json.loads(result_path.read_text(encoding="utf-8"))["error"]
 
 
+def worker_count(jobs: int, workers: int | None = None) -> int:
+    """How many of ``jobs`` notebooks :func:`execute_many` runs at once: ``workers``, by default the CPUs, at most ``jobs``."""
+    return max(1, min(workers or os.cpu_count() or 1, jobs))
+
+
 def start_order(jobs: list[Job], workers: int | None = None) -> list[Job]:
     """``jobs`` in the order to start them: the highest-numbered notebook first (``03_x`` before ``00_x``).
 
@@ -270,7 +275,7 @@ def start_order(jobs: list[Job], workers: int | None = None) -> list[Job]:
     and 02 and then ran alone on one core for 20 s or more. Each notebook runs in its own
     process and kernel, so the order changes no result.
     """
-    if max(1, min(workers or os.cpu_count() or 1, len(jobs))) == 1:
+    if worker_count(len(jobs), workers) == 1:
         return list(jobs)
     return sorted(jobs, key=lambda job: job.notebook.name, reverse=True)
 
@@ -294,7 +299,7 @@ def execute_many(jobs: list[Job], workers: int | None = None, on_done=None) -> l
 def _execute_many(jobs: list[Job], workers: int | None, on_done) -> list[Path]:
     import tempfile
 
-    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    workers = worker_count(len(jobs), workers)
     errors: dict[Job, str | None] = {}
     if workers == 1:
         for job in jobs:
