@@ -43,7 +43,7 @@ from .snapshot import (
     partitions,
     selected,
 )
-from .threads import ahead
+from .threads import ahead, side_by_side
 
 if TYPE_CHECKING:
     from ..case import CaseLike
@@ -60,6 +60,8 @@ __all__ = [
 
 OUTCOMES: tuple[str, ...] = ("in_order", "explained", "unexplained")
 _MEMBER_RESPONSES = ("declined", "no_answer", "disqualified")
+PART_WORKERS: int | None = 2
+"""Parts ranked at a time (None: one per core; 1: one after another in this thread); the frames do not depend on it."""
 
 COLUMNS: dict[str, PII] = {
     "year": PII.NONE,
@@ -168,23 +170,19 @@ def replay_allocations(
     decisions = pair_decisions(evidence.decisions)
     # Each part joins only its own listings' decisions: the left join then hashes a part's few
     # thousand, not the period's (1.3 million at national), and finds the same rows. The next
-    # part's queue rows are read (by DuckDB, outside Python's lock) while this one is ranked.
-    parts = [
-        _replay_part(
-            part,
-            queue_model.rank_queue(
-                candidates(
-                    evidence,
-                    members,
-                    block_after=block_after,
-                    listings=part,
-                    queues=queues,
-                    decisions=decisions.filter(pl.col("listing_id").is_in(part["listing_id"].implode())),
-                ).collect()
-            ),
-        )
-        for part, queues in ahead(partitions(listings, evidence.queues, partition_by, members))
-    ]
+    # part's queue rows are read (by DuckDB, outside Python's lock) while two parts are ranked
+    # side by side on threads (polars, outside the lock too): each part is ranked on its own,
+    # and the parts come back in order, so the frames are the same as one part after another.
+
+    def replay_part(item: tuple[pl.DataFrame, pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:
+        part, queues = item
+        narrowed = decisions.filter(pl.col("listing_id").is_in(part["listing_id"].implode()))
+        found = candidates(evidence, members, block_after=block_after, listings=part, queues=queues, decisions=narrowed)
+        return _replay_part(part, queue_model.rank_queue(found.collect()))
+
+    parts = list(
+        side_by_side(replay_part, ahead(partitions(listings, evidence.queues, partition_by, members)), PART_WORKERS)
+    )
     if parts:
         a, passed = pl.concat([p[0] for p in parts]), pl.concat([p[1] for p in parts]).sort("listing_id", "queue_rank")
     else:  # nothing selected: the frames of one empty part, for their columns
