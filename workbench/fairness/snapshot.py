@@ -218,7 +218,9 @@ def candidates(
         pl.col("income_rule").cast(_INCOME_RULE),
     )
     if "_member" in queues.columns:  # each row's member by position (partitions()): no hash table per part
-        queues = pl.concat([queues.drop("_member"), members.drop("applicant_id")[queues["_member"]]], how="horizontal")
+        # no rule reads the queue date's source (a string): not copied to every queue row unless kept
+        unread = ["applicant_id", *(c for c in ("queue_date_source",) if c in members.columns and c not in keep)]
+        queues = pl.concat([queues.drop("_member"), members.drop(unread)[queues["_member"]]], how="horizontal")
     else:
         queues = queues.join(members, on="applicant_id", how="left")
     c = (
