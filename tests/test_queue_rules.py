@@ -245,3 +245,22 @@ def test_expected_recipient_walks_past_the_unavailable_to_the_first_available():
     assert got["expected_applicant_id"].to_list() == [11, None]
     by_queue = queue.expected_recipients(ranked, pl.col("listing_id") == 2, by="queue_rank", name="plain")
     assert by_queue.filter(pl.col("listing_id") == 2)["plain_applicant_id"].item() == 21
+
+
+def test_expected_recipients_may_leave_out_listings_nobody_is_available_for():
+    ranked = pl.DataFrame(
+        {
+            "listing_id": [1, 1, 2, 3, 3],
+            "applicant_id": [10, 11, 20, 30, 31],
+            "rank": [1, 2, 1, 2, 1],
+            "queue_rank": [1, 2, 1, 1, 2],
+            "ok": [False, True, False, True, True],
+        }
+    )
+    every = queue.expected_recipients(ranked, pl.col("ok")).sort("listing_id")
+    some = queue.expected_recipients(ranked, pl.col("ok"), every_listing=False).sort("listing_id")
+    assert dict(every.iter_rows()) == {1: 11, 2: None, 3: 31}
+    assert dict(some.iter_rows()) == {1: 11, 3: 31}
+    # joined to the listings, both give the same
+    listings = pl.DataFrame({"listing_id": [1, 2, 3, 4]})
+    assert listings.join(some, on="listing_id", how="left").equals(listings.join(every, on="listing_id", how="left"))

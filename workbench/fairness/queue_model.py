@@ -300,18 +300,22 @@ def rank_queue(candidates: pl.DataFrame) -> pl.DataFrame:
 
 
 def expected_recipients(
-    ranked: pl.DataFrame, available: pl.Expr, *, by: str = "rank", name: str = "expected"
+    ranked: pl.DataFrame, available: pl.Expr, *, by: str = "rank", name: str = "expected", every_listing: bool = True
 ) -> pl.DataFrame:
     """Per listing, the first candidate in order ``by`` for whom ``available`` holds.
 
     Returns ``listing_id`` and ``{name}_applicant_id`` (null when nobody is available).
     ``available`` is typically: eligible, and no recorded decline, no answer,
     disqualification or skip. ``by`` is ``"rank"`` (priority decisions first) or
-    ``"queue_rank"`` (queue time alone).
+    ``"queue_rank"`` (queue time alone). ``every_listing=False`` leaves out the listings nobody is
+    available for, for a caller that joins the result to its listings (they get null there too)
+    and need not find every listing of a large frame.
     """
     best = (
         ranked.filter(available)
         .group_by("listing_id")
         .agg(pl.col("applicant_id").get(pl.col(by).arg_min()).alias(f"{name}_applicant_id"))
     )
+    if not every_listing:
+        return best
     return ranked.select("listing_id").unique().join(best, on="listing_id", how="left")

@@ -230,8 +230,9 @@ def _replay_part(listings: pl.DataFrame, ranked: pl.DataFrame) -> tuple[pl.DataF
     # By the rules alone: members' own responses and the rules pass people over; recorded
     # skips and priority decisions (the exceptions) do not.
     by_rules = pl.col("why").is_null() & ~pl.col("recorded").is_in(_MEMBER_RESPONSES).fill_null(False)
-    expected = queue_model.expected_recipients(ranked, available)
-    plain = queue_model.expected_recipients(ranked, by_rules, by="queue_rank", name="plain")
+    # only the listings someone is available for: the left joins below give the others null, as before
+    expected = queue_model.expected_recipients(ranked, available, every_listing=False)
+    plain = queue_model.expected_recipients(ranked, by_rules, by="queue_rank", name="plain", every_listing=False)
     # inner join with the (small) contracts side, so the hash table is built on it
     winner_rows = ranked.join(listings.select("listing_id", "applicant_id"), on=["listing_id", "applicant_id"]).select(
         "listing_id",
@@ -241,10 +242,14 @@ def _replay_part(listings: pl.DataFrame, ranked: pl.DataFrame) -> tuple[pl.DataF
         _winner_why="why",
         _winner_priority="priority",
     )
-    # the expected recipient stands in the queue: their queue date is on their row there
-    expected_dates = ranked.select(
-        "listing_id", expected_applicant_id="applicant_id", _expected_queue_date="queue_date"
-    ).unique(["listing_id", "expected_applicant_id"])
+    # the expected recipient stands in the queue: their queue date is on their row there (a member's
+    # queue date is the same on each of their rows); looked up for the part's few expected recipients
+    # only, not made unique over every queue row of the part
+    expected_dates = (
+        ranked.select("listing_id", expected_applicant_id="applicant_id", _expected_queue_date="queue_date")
+        .join(expected.drop_nulls(), on=["listing_id", "expected_applicant_id"], how="semi")
+        .unique(["listing_id", "expected_applicant_id"])
+    )
     sizes = ranked.group_by("listing_id").agg(n_interested=pl.len())
 
     a = (
