@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from workbench.fairness.threads import ahead, cores, in_threads
+from workbench.fairness.threads import ahead, cores, in_threads, side_by_side
 
 
 def test_results_come_back_in_input_order_whatever_finishes_first():
@@ -79,3 +79,48 @@ def test_ahead_raises_the_producers_error_after_the_items_before_it():
             got.append(item)
     assert got == [1]
     assert list(ahead([])) == []
+
+
+def test_side_by_side_gives_results_in_order_holding_at_most_workers_items():
+    taken: list[int] = []
+    running = 0
+    most = 0
+    lock = threading.Lock()
+
+    def produce():
+        for i in range(8):
+            taken.append(i)
+            yield i
+
+    def work(i: int) -> int:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+            # never more items taken than given back plus the workers
+            assert len(taken) <= len(got) + 2
+        time.sleep(0.02 * (i % 3))
+        with lock:
+            running -= 1
+        return i * i
+
+    got: list[int] = []
+    for r in side_by_side(work, produce(), workers=2):
+        got.append(r)
+    assert got == [i * i for i in range(8)]
+    assert most == 2
+    assert list(side_by_side(lambda i: i + 1, iter([1, 2]), workers=1)) == [2, 3]
+    assert list(side_by_side(lambda i: i, [], workers=2)) == []
+
+
+def test_side_by_side_raises_an_items_error_after_the_results_before_it():
+    def work(i: int) -> int:
+        if i == 3:
+            raise ValueError("part three")
+        return i
+
+    got = []
+    with pytest.raises(ValueError, match="part three"):
+        for r in side_by_side(work, range(6), workers=2):
+            got.append(r)
+    assert got == [0, 1, 2]

@@ -245,3 +245,57 @@ def test_expected_recipient_walks_past_the_unavailable_to_the_first_available():
     assert got["expected_applicant_id"].to_list() == [11, None]
     by_queue = queue.expected_recipients(ranked, pl.col("listing_id") == 2, by="queue_rank", name="plain")
     assert by_queue.filter(pl.col("listing_id") == 2)["plain_applicant_id"].item() == 21
+
+
+def test_expected_recipients_may_leave_out_listings_nobody_is_available_for():
+    ranked = pl.DataFrame(
+        {
+            "listing_id": [1, 1, 2, 3, 3],
+            "applicant_id": [10, 11, 20, 30, 31],
+            "rank": [1, 2, 1, 2, 1],
+            "queue_rank": [1, 2, 1, 1, 2],
+            "ok": [False, True, False, True, True],
+        }
+    )
+    every = queue.expected_recipients(ranked, pl.col("ok")).sort("listing_id")
+    some = queue.expected_recipients(ranked, pl.col("ok"), every_listing=False).sort("listing_id")
+    assert dict(every.iter_rows()) == {1: 11, 2: None, 3: 31}
+    assert dict(some.iter_rows()) == {1: 11, 3: 31}
+    # joined to the listings, both give the same
+    listings = pl.DataFrame({"listing_id": [1, 2, 3, 4]})
+    assert listings.join(some, on="listing_id", how="left").equals(listings.join(every, on="listing_id", how="left"))
+
+
+def test_the_coded_age_rule_gives_the_same_as_taking_the_dates_apart():
+    from datetime import UTC, date, datetime, timedelta
+
+    import numpy as np
+
+    rng = np.random.default_rng(2)
+    births = [date(1940, 1, 1) + timedelta(days=int(d)) for d in rng.integers(0, 30_000, 4000)]
+    births += [date(1996, 2, 29), date(1996, 2, 29), date(1992, 2, 29), date(2000, 3, 1), None, date(2030, 5, 5)]
+    closes = [datetime(2012, 1, 1, 23, 30, tzinfo=UTC) + timedelta(hours=int(h)) for h in rng.integers(0, 60_000, 4000)]
+    # a 29 February birthday turns 18 on 1 March 2014 (not on 28 February), 26 on 1 March 2022; someone not yet born
+    closes += [datetime(2014, 2, 28, 23, tzinfo=UTC), datetime(2014, 3, 1, 0, tzinfo=UTC)]
+    closes += [
+        datetime(2018, 2, 28, 12, tzinfo=UTC),
+        datetime(2018, 3, 1, 12, tzinfo=UTC),
+        datetime(2014, 1, 1, tzinfo=UTC),
+    ]
+    closes += [datetime(2015, 6, 1, tzinfo=UTC)]
+    kinds = ["youth", "senior", "regular", "student"]
+    frame = pl.DataFrame(
+        {"birth": births, "closes_at": closes, "kind": [kinds[i % 4] for i in range(len(births))]}
+    ).with_columns(_birth_ymd=queue.ymd(pl.col("birth")), _closes_ymd=queue.ymd(pl.col("closes_at").dt.date()))
+    frame = pl.concat([frame, frame.with_columns(kind=pl.lit("youth")), frame.with_columns(kind=pl.lit("senior"))])
+    plain, coded = frame.select(queue.age_rule()).to_series(), frame.select(queue.age_rule(coded=True)).to_series()
+    assert plain.equals(coded)
+    assert plain.sum() > 0 and (~plain).sum() > 0  # both answers occur
+    ages = frame.select(
+        a=queue.age_on(pl.col("birth"), pl.col("closes_at").dt.date()),
+        b=(pl.col("_closes_ymd") - pl.col("_birth_ymd")).floordiv(10_000),
+    )
+    assert ages["a"].equals(ages["b"], check_names=False) and ages["a"].min() < 0
+    leap = frame.filter(pl.col("birth") == date(1996, 2, 29), pl.col("kind") == "youth")
+    got = dict(leap.select(pl.col("closes_at").dt.date(), queue.age_rule(coded=True)).unique().iter_rows())
+    assert got == {date(2014, 2, 28): False, date(2014, 3, 1): True}

@@ -187,3 +187,15 @@ def test_too_few_permutations_for_the_caseworkers_are_refused_before_the_replay(
     monkeypatch.setattr(review_module, "replay_allocations", lambda *a, **k: pytest.fail("replayed first"))
     with pytest.raises(WorkbenchError, match=r"permutations=50 cannot .* alpha=0\.01 for 1 caseworkers"):
         review_module.review_evidence(evidence, pl.DataFrame(), permutations=50)
+
+
+def test_parts_ranked_side_by_side_give_the_same_frames(monkeypatch):
+    from workbench.fairness import replay as replay_module
+
+    evidence = _two_years_two_districts().evidence()
+    one = replay_allocations(evidence)
+    monkeypatch.setattr(replay_module, "PART_WORKERS", 2)
+    two = replay_allocations(evidence)
+    for name in ("allocations", "skipped", "passed_over"):
+        assert getattr(two, name).equals(getattr(one, name)), name
+    assert two.count("unexplained") == 2

@@ -48,23 +48,25 @@ COLUMNS: dict[str, PII] = {
 def _sharing(members: pl.DataFrame, login_ips: pl.DataFrame) -> pl.DataFrame:
     """Per member: how many other profiles share their e-mail, phone or a login IP."""
     digits = pl.col("phone").str.replace_all(r"\D", "")
-    keys = (
-        pl.concat(
-            [
-                members.select(
-                    "applicant_id", key=pl.lit("email:") + pl.col("email").str.to_lowercase().str.strip_chars()
-                ),
-                members.select("applicant_id", key=pl.lit("phone:") + digits),
-                login_ips.select("applicant_id", key=pl.lit("ip:") + pl.col("ip")),
-            ]
+    kinds = (
+        (members, pl.col("email").str.to_lowercase().str.strip_chars()),
+        (members, digits),
+        (login_ips, pl.col("ip")),
+    )
+    pairs = []
+    for frame, key in kinds:  # one kind of contact at a time, each key compared only with keys of its kind
+        keys = frame.select("applicant_id", key=key).drop_nulls("key").unique()
+        # A key held by one profile alone pairs it only with itself, which does not count: only keys
+        # held by two or more are joined (at national a few thousand of 10 million), so the join
+        # and the frames it makes stay small; the pairs found are the same.
+        held = keys.group_by("key").agg(pl.len()).filter(pl.col("len") > 1).select("key")
+        keys = keys.join(held, on="key", how="semi")
+        pairs.append(
+            keys.join(keys.rename({"applicant_id": "other"}), on="key")
+            .filter(pl.col("other") != pl.col("applicant_id"))
+            .select("applicant_id", "other")
         )
-        .drop_nulls("key")
-        .unique()
-    )
-    pairs = keys.join(keys.rename({"applicant_id": "other"}), on="key").filter(
-        pl.col("other") != pl.col("applicant_id")
-    )
-    return pairs.group_by("applicant_id").agg(n_sharing=pl.col("other").n_unique().cast(pl.Int64))
+    return pl.concat(pairs).group_by("applicant_id").agg(n_sharing=pl.col("other").n_unique().cast(pl.Int64))
 
 
 def fake_profiles(

@@ -19,6 +19,9 @@ their p-values are recomputed; everyone else keeps theirs.
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import SupportsFloat, cast
 
 import numpy as np
@@ -35,6 +38,7 @@ from .caseworkers import (
     strata_cells,
     wilson_interval,
 )
+from .threads import cores
 
 __all__ = ["COLUMNS", "FRAUD_RATES", "TARGET_POWER", "detectable_rate", "power_curve"]
 
@@ -61,6 +65,62 @@ def _risk_difference(n: np.ndarray, x: np.ndarray, N: np.ndarray, D: np.ndarray)
     return float((w * (x[ok] / n[ok] - (D[ok] - x[ok]) / peers[ok])).sum() / w.sum())
 
 
+@dataclass
+class _Simulations:
+    """What testing a simulation needs: the case's cells (arrays), their strata, its exact p-values, the test's settings."""
+
+    arr: dict[str, np.ndarray]
+    stratum: np.ndarray
+    handlers: np.ndarray
+    base_p: dict[int, float]
+    floor: float
+    alpha: float
+    min_effect: float
+
+    def __call__(self, sims: list[tuple[int, np.ndarray]]) -> list[bool]:
+        """Whether each simulation (planted caseworker, allocations sold in each of their cells) flags the planted one."""
+        arr, stratum, handlers = self.arr, self.stratum, self.handlers
+        lf = _log_factorials(int(arr["N"].max(initial=0)))
+        strata_pmfs: dict = {}  # each stratum's distribution, by (n, N, D): most repeat between simulations
+        out = []
+        for h, sold in sims:
+            mine = arr["handler_id"] == h
+            extra = np.zeros_like(arr["x"])
+            extra[mine] = sold
+            x = arr["x"] + extra
+            D = arr["D"] + np.bincount(stratum, weights=extra, minlength=stratum.max() + 1).astype(np.int64)[stratum]
+            changed = np.isin(stratum, stratum[extra > 0])  # only these strata's caseworkers get a new p
+            p = dict(self.base_p)
+            for k in np.unique(arr["handler_id"][changed]):
+                sel = arr["handler_id"] == k
+                p[k] = _tail(arr["n"][sel], int(x[sel].sum()), arr["N"][sel], D[sel], lf, strata_pmfs)
+            p_arr = np.maximum([p[k] for k in handlers], self.floor)
+            adjusted = holm(p_arr)[np.searchsorted(handlers, h)]
+            effect = _risk_difference(arr["n"][mine], x[mine], arr["N"][mine], D[mine])
+            out.append(bool(adjusted < self.alpha and effect >= self.min_effect))
+        return out
+
+
+PROCESS_FROM = 100
+"""From this many caseworkers tested, half the simulations are tested in a second process."""
+
+
+def _detect(test: _Simulations, sims: list[tuple[int, np.ndarray]], caseworkers: int) -> list[bool]:
+    """``test(sims)``; with :data:`PROCESS_FROM` caseworkers or more and two cores, the second half in another process.
+
+    Testing a simulation is Python and short numpy calls, which hold Python's lock, so a thread
+    would not run beside this one; a process does (national: 400 caseworkers, 1,800 simulations,
+    about a minute of CPU). Each simulation is tested with the same arithmetic wherever it runs.
+    """
+    if caseworkers < PROCESS_FROM or cores() < 2 or len(sims) < 2:
+        return test(sims)
+    half = len(sims) // 2
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as other:
+        second = other.submit(test, sims[half:])
+        first = test(sims[:half])
+        return first + second.result()
+
+
 def power_curve(
     allocations: pl.DataFrame,
     *,
@@ -81,34 +141,25 @@ def power_curve(
     cells = strata_cells(allocations)
     handlers = np.sort(cells["handler_id"].unique().to_numpy())
     base_p = dict(exact_p_values(cells).iter_rows())
-    floor = 1 / (permutations + 1)
     pool = np.array([h for h in handlers if h not in set(exclude)])
     arr = {c: cells[c].to_numpy().astype(np.int64) for c in ("handler_id", "n", "x", "N", "D")}
     keys = cells.select(STRATA).unique(maintain_order=True).with_row_index("_s")
     stratum = cells.join(keys, on=list(STRATA), how="left", maintain_order="left")["_s"].to_numpy().astype(np.int64)
-    lf = _log_factorials(int(arr["N"].max(initial=0)))
+    # The draws, one simulation after another from the one generator, as they always were; then
+    # each simulation is tested on its own, so they may be tested in any order or place.
     rng = np.random.default_rng(seed)
-    strata_pmfs: dict = {}  # each stratum's distribution, by (n, N, D): most repeat between simulations
-    rows = []
+    sims: list[tuple[int, np.ndarray]] = []
     for rate in rates:
-        detected = 0
         for _ in range(simulations if len(pool) else 0):
             h = rng.choice(pool)
             mine = arr["handler_id"] == h
-            extra = np.zeros_like(arr["x"])
-            extra[mine] = rng.binomial(arr["n"][mine] - arr["x"][mine], rate)
-            x = arr["x"] + extra
-            D = arr["D"] + np.bincount(stratum, weights=extra, minlength=stratum.max() + 1).astype(np.int64)[stratum]
-            changed = np.isin(stratum, stratum[extra > 0])  # only these strata's caseworkers get a new p
-            p = dict(base_p)
-            for k in np.unique(arr["handler_id"][changed]):
-                sel = arr["handler_id"] == k
-                p[k] = _tail(arr["n"][sel], int(x[sel].sum()), arr["N"][sel], D[sel], lf, strata_pmfs)
-            p_arr = np.maximum([p[k] for k in handlers], floor)
-            adjusted = holm(p_arr)[np.searchsorted(handlers, h)]
-            effect = _risk_difference(arr["n"][mine], x[mine], arr["N"][mine], D[mine])
-            detected += bool(adjusted < alpha and effect >= min_effect)
-        rows.append((rate, detected, simulations if len(pool) else 0))
+            sims.append((int(h), rng.binomial(arr["n"][mine] - arr["x"][mine], rate)))
+    test = _Simulations(arr, stratum, handlers, base_p, 1 / (permutations + 1), alpha, min_effect)
+    hits = iter(_detect(test, sims, len(handlers)))
+    rows = []
+    for rate in rates:
+        done = simulations if len(pool) else 0
+        rows.append((rate, sum(next(hits) for _ in range(done)), done))
     out = pl.DataFrame(
         rows, schema={"fraud_rate": pl.Float64, "detected": pl.Int64, "simulations": pl.Int64}, orient="row"
     )

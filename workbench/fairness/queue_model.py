@@ -63,6 +63,7 @@ __all__ = [
     "student_rule",
     "withdrawal_rule",
     "withdrawals_before_close",
+    "ymd",
 ]
 
 INCOME_MULTIPLIER: dict[str, int] = {"none": 0, "2x_rent": 2, "3x_rent": 3}
@@ -173,9 +174,24 @@ def student_rule() -> pl.Expr:
     return (pl.col("kind") != "student") | pl.col("student")
 
 
-def age_rule() -> pl.Expr:
-    """Youth listings need age 18–25, senior listings 65 or more, on the UTC closing day."""
-    age = age_on(pl.col("birth"), pl.col("closes_at").dt.date())
+def ymd(day: pl.Expr) -> pl.Expr:
+    """A date as the integer yyyymmdd (Int32): the whole years from one date to another are the
+    difference of theirs floor-divided by 10,000, as :func:`age_on` counts them."""
+    return day.dt.year().cast(pl.Int32) * 10_000 + day.dt.month().cast(pl.Int32) * 100 + day.dt.day().cast(pl.Int32)
+
+
+def age_rule(*, coded: bool = False) -> pl.Expr:
+    """Youth listings need age 18–25, senior listings 65 or more, on the UTC closing day.
+
+    ``coded``: read the age from ``_birth_ymd`` and ``_closes_ymd`` (:func:`ymd` of ``birth``
+    and of the UTC closing day), computed once per member and per listing, instead of taking
+    every candidate row's dates apart; the same ages.
+    """
+    age = (
+        (pl.col("_closes_ymd") - pl.col("_birth_ymd")).floordiv(10_000)
+        if coded
+        else age_on(pl.col("birth"), pl.col("closes_at").dt.date())
+    )
     ok = pl.lit(True)
     for kind, (low, high) in AGE_LIMITS.items():
         within = age >= low if high is None else age.is_between(low, high)
@@ -238,14 +254,14 @@ def withdrawals_before_close(candidates: pl.DataFrame, withdrawals: pl.DataFrame
     )
 
 
-def ineligibility(block_after: int | None = None) -> pl.Expr:
-    """Name of the first rule in :data:`RULES` a candidate fails, null when eligible."""
+def ineligibility(block_after: int | None = None, *, coded: bool = False) -> pl.Expr:
+    """Name of the first rule in :data:`RULES` a candidate fails, null when eligible (``coded``: see :func:`age_rule`)."""
     checks = {
         "registered": registered_rule(),
         "fee": fee_rule(),
         "housed": housed_rule(),
         "student": student_rule(),
-        "age": age_rule(),
+        "age": age_rule(coded=coded),
         "income": income_rule(),
         "withdrawals": withdrawal_rule(block_after),
     }
@@ -300,18 +316,22 @@ def rank_queue(candidates: pl.DataFrame) -> pl.DataFrame:
 
 
 def expected_recipients(
-    ranked: pl.DataFrame, available: pl.Expr, *, by: str = "rank", name: str = "expected"
+    ranked: pl.DataFrame, available: pl.Expr, *, by: str = "rank", name: str = "expected", every_listing: bool = True
 ) -> pl.DataFrame:
     """Per listing, the first candidate in order ``by`` for whom ``available`` holds.
 
     Returns ``listing_id`` and ``{name}_applicant_id`` (null when nobody is available).
     ``available`` is typically: eligible, and no recorded decline, no answer,
     disqualification or skip. ``by`` is ``"rank"`` (priority decisions first) or
-    ``"queue_rank"`` (queue time alone).
+    ``"queue_rank"`` (queue time alone). ``every_listing=False`` leaves out the listings nobody is
+    available for, for a caller that joins the result to its listings (they get null there too)
+    and need not find every listing of a large frame.
     """
     best = (
         ranked.filter(available)
         .group_by("listing_id")
         .agg(pl.col("applicant_id").get(pl.col(by).arg_min()).alias(f"{name}_applicant_id"))
     )
+    if not every_listing:
+        return best
     return ranked.select("listing_id").unique().join(best, on="listing_id", how="left")

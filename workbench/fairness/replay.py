@@ -43,7 +43,7 @@ from .snapshot import (
     partitions,
     selected,
 )
-from .threads import ahead
+from .threads import ahead, side_by_side
 
 if TYPE_CHECKING:
     from ..case import CaseLike
@@ -60,6 +60,10 @@ __all__ = [
 
 OUTCOMES: tuple[str, ...] = ("in_order", "explained", "unexplained")
 _MEMBER_RESPONSES = ("declined", "no_answer", "disqualified")
+PART_WORKERS: int | None = 1
+"""Parts ranked at a time (None: one per core; 1: one after another in this thread); the frames do not depend on it.
+Two side by side cost more CPU (national, under a load of 15: 231 CPU-s against 198) and memory (5.8 GB at the
+replay's peak), and saved no wall time there, so one at a time, with the next part read ahead."""
 
 COLUMNS: dict[str, PII] = {
     "year": PII.NONE,
@@ -168,23 +172,19 @@ def replay_allocations(
     decisions = pair_decisions(evidence.decisions)
     # Each part joins only its own listings' decisions: the left join then hashes a part's few
     # thousand, not the period's (1.3 million at national), and finds the same rows. The next
-    # part's queue rows are read (by DuckDB, outside Python's lock) while this one is ranked.
-    parts = [
-        _replay_part(
-            part,
-            queue_model.rank_queue(
-                candidates(
-                    evidence,
-                    members,
-                    block_after=block_after,
-                    listings=part,
-                    queues=queues,
-                    decisions=decisions.filter(pl.col("listing_id").is_in(part["listing_id"].implode())),
-                ).collect()
-            ),
-        )
-        for part, queues in ahead(partitions(listings, evidence.queues, partition_by, members))
-    ]
+    # part's queue rows are read (by DuckDB, outside Python's lock) while this one is ranked;
+    # with PART_WORKERS > 1, parts are ranked side by side on threads, each on its own, and
+    # come back in order, so the frames are the same as one part after another.
+
+    def replay_part(item: tuple[pl.DataFrame, pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:
+        part, queues = item
+        narrowed = decisions.filter(pl.col("listing_id").is_in(part["listing_id"].implode()))
+        found = candidates(evidence, members, block_after=block_after, listings=part, queues=queues, decisions=narrowed)
+        return _replay_part(part, queue_model.rank_queue(found.collect()))
+
+    parts = list(
+        side_by_side(replay_part, ahead(partitions(listings, evidence.queues, partition_by, members)), PART_WORKERS)
+    )
     if parts:
         a, passed = pl.concat([p[0] for p in parts]), pl.concat([p[1] for p in parts]).sort("listing_id", "queue_rank")
     else:  # nothing selected: the frames of one empty part, for their columns
@@ -232,8 +232,9 @@ def _replay_part(listings: pl.DataFrame, ranked: pl.DataFrame) -> tuple[pl.DataF
     # By the rules alone: members' own responses and the rules pass people over; recorded
     # skips and priority decisions (the exceptions) do not.
     by_rules = pl.col("why").is_null() & ~pl.col("recorded").is_in(_MEMBER_RESPONSES).fill_null(False)
-    expected = queue_model.expected_recipients(ranked, available)
-    plain = queue_model.expected_recipients(ranked, by_rules, by="queue_rank", name="plain")
+    # only the listings someone is available for: the left joins below give the others null, as before
+    expected = queue_model.expected_recipients(ranked, available, every_listing=False)
+    plain = queue_model.expected_recipients(ranked, by_rules, by="queue_rank", name="plain", every_listing=False)
     # inner join with the (small) contracts side, so the hash table is built on it
     winner_rows = ranked.join(listings.select("listing_id", "applicant_id"), on=["listing_id", "applicant_id"]).select(
         "listing_id",
@@ -243,10 +244,14 @@ def _replay_part(listings: pl.DataFrame, ranked: pl.DataFrame) -> tuple[pl.DataF
         _winner_why="why",
         _winner_priority="priority",
     )
-    # the expected recipient stands in the queue: their queue date is on their row there
-    expected_dates = ranked.select(
-        "listing_id", expected_applicant_id="applicant_id", _expected_queue_date="queue_date"
-    ).unique(["listing_id", "expected_applicant_id"])
+    # the expected recipient stands in the queue: their queue date is on their row there (a member's
+    # queue date is the same on each of their rows); looked up for the part's few expected recipients
+    # only, not made unique over every queue row of the part
+    expected_dates = (
+        ranked.select("listing_id", expected_applicant_id="applicant_id", _expected_queue_date="queue_date")
+        .join(expected.drop_nulls(), on=["listing_id", "expected_applicant_id"], how="semi")
+        .unique(["listing_id", "expected_applicant_id"])
+    )
     sizes = ranked.group_by("listing_id").agg(n_interested=pl.len())
 
     a = (

@@ -141,15 +141,19 @@ def member_facts(evidence: AllocationEvidence) -> pl.DataFrame:
     Adds the queue date (:func:`workbench.fairness.queue_model.queue_dates`), the fee standing, and the
     member's first two leases, so "a lease on another listing" is a pick between columns.
     """
-    m = evidence.members.join(queue_model.queue_dates(evidence.members, evidence.actions), on="applicant_id").select(
-        "applicant_id",
-        "student",
-        "annual_income",
-        "queue_date",
-        "queue_date_source",
-        member_registered_at="registered_at",
-        birth=queue_model.birth_date(pl.col("birth_digits")),
-    )
+    m = (
+        evidence.members.join(queue_model.queue_dates(evidence.members, evidence.actions), on="applicant_id")
+        .select(
+            "applicant_id",
+            "student",
+            "annual_income",
+            "queue_date",
+            "queue_date_source",
+            member_registered_at="registered_at",
+            birth=queue_model.birth_date(pl.col("birth_digits")),
+        )
+        .with_columns(_birth_ymd=queue_model.ymd(pl.col("birth")))
+    )  # once per member, for the age rule
     leases = (
         evidence.listings.select("applicant_id", "listing_id", "signed_at")
         .sort("applicant_id", "signed_at")
@@ -209,6 +213,8 @@ def candidates(
     listings = selected(evidence) if listings is None else listings
     if queues is None:
         queues = evidence.queues.rows(listings) if isinstance(evidence.queues, QueueReader) else evidence.queues
+    if "_birth_ymd" not in members.columns:  # members not from member_facts
+        members = members.with_columns(_birth_ymd=queue_model.ymd(pl.col("birth")))
     listings = listings.select(
         "listing_id",
         "published_at",
@@ -216,9 +222,12 @@ def candidates(
         "rent",
         pl.col("kind").cast(_KIND),
         pl.col("income_rule").cast(_INCOME_RULE),
+        _closes_ymd=queue_model.ymd(pl.col("closes_at").dt.date()),  # once per listing, for the age rule
     )
     if "_member" in queues.columns:  # each row's member by position (partitions()): no hash table per part
-        queues = pl.concat([queues.drop("_member"), members.drop("applicant_id")[queues["_member"]]], how="horizontal")
+        # no rule reads the queue date's source (a string): not copied to every queue row unless kept
+        unread = ["applicant_id", *(c for c in ("queue_date_source",) if c in members.columns and c not in keep)]
+        queues = pl.concat([queues.drop("_member"), members.drop(unread)[queues["_member"]]], how="horizontal")
     else:
         queues = queues.join(members, on="applicant_id", how="left")
     c = (
@@ -244,7 +253,9 @@ def candidates(
             )
         c = queue_model.withdrawals_before_close(c.collect(), evidence.withdrawals).lazy()
     out = ("listing_id", "applicant_id", "queue_date", "member_order", "priority", "recorded", "why")
-    return c.with_columns(why=queue_model.ineligibility(block_after)).select(*out, *(k for k in keep if k not in out))
+    return c.with_columns(why=queue_model.ineligibility(block_after, coded=True)).select(
+        *out, *(k for k in keep if k not in out)
+    )
 
 
 def partitions(

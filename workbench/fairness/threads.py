@@ -8,12 +8,14 @@ order of the inputs, so anything built from them is the same as from a plain loo
 
 from __future__ import annotations
 
+import contextvars
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar, cast
 
-__all__ = ["ahead", "cores", "in_threads"]
+__all__ = ["ahead", "cores", "in_threads", "side_by_side"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -36,6 +38,28 @@ def in_threads(work: Callable[[T], R], items: Iterable[T], workers: int | None =
         return
     with ThreadPoolExecutor(max_workers=n, thread_name_prefix="fairness") as pool:
         yield from pool.map(work, todo)
+
+
+def side_by_side(work: Callable[[T], R], items: Iterable[T], workers: int | None = None) -> Iterator[R]:
+    """``map(work, items)`` on ``workers`` threads (None: :func:`cores`), in input order, taking items as it goes.
+
+    Unlike :func:`in_threads`, which takes every item first, an item is taken only when fewer
+    than ``workers`` are being worked on, so at most ``workers`` items (and their results not
+    yet given back) are held at once: for items that are large, such as a replay part's queue rows.
+    """
+    n = cores() if workers is None else workers
+    if n <= 1:
+        yield from map(work, items)
+        return
+    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="fairness-part") as pool:
+        pending: deque[Future[R]] = deque()
+        for item in items:
+            # each item in a copy of the caller's context (language, journal), as if run here
+            pending.append(pool.submit(contextvars.copy_context().run, work, item))
+            if len(pending) >= n:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 _END = object()
