@@ -25,7 +25,7 @@ __all__ = ["KeyTable", "KindView"]
 
 MAX_KINDS = 63
 """Kinds one table holds: a key's kinds are bits of an unsigned 64-bit mask while it is built."""
-PARTITIONS = 8
+PARTITIONS = 16
 """Segments of a table built from a case: its text keys spread over them by a hash of the key."""
 _SEED = 20_20
 _MERGE_AT = 1_000_000  # rows a partition takes before its pieces are first merged
