@@ -65,13 +65,15 @@ class KeyTable:
         """A table of ``(kind, keys)`` parts, each kind once, its keys one column or several in turn.
 
         ``ip(kind)``: the kind is searched as dotted addresses. Keys of 1 to 17 ASCII digits
-        (customer numbers stand in ten tables) are merged as numbers that sort as their text
-        (:func:`_digits`); the other keys are spread over :data:`PARTITIONS` by a hash of the
-        key, so that a key of several kinds meets itself in one partition. Each becomes one
-        sorted segment, its kinds' bits or-ed by a group-by on DuckDB's threads.
+        (customer numbers stand in ten tables) are held as numbers that sort as their text
+        (:func:`_digits`), the others as text. Both are spread over :data:`PARTITIONS` by a
+        hash of the key, so that a key of several kinds meets itself in one partition, where
+        its kinds' bits are or-ed by a group-by on DuckDB's threads (the pieces now and then,
+        each partition at the end). The numbers make one sorted segment, each text partition
+        one. No search of the keys already held, no Python object per key.
         """
         kinds: list[str] = []
-        numbers = _Rows(pl.UInt64)
+        numbers = [_Rows(pl.UInt64) for _ in range(PARTITIONS)]  # spread too: a merge of all at once peaked at 0.9 GB
         text = [_Rows(pl.String) for _ in range(PARTITIONS)]
         for kind, values in parts:
             if kind in kinds:
@@ -84,10 +86,10 @@ class KeyTable:
                 rows = chunk.cast(pl.String).drop_nulls().rename("key").to_frame().with_columns(mask=bit)
                 digits = rows["key"].str.contains(r"^[0-9]{1,17}$")
                 if digits.any():
-                    numbers.add(rows.filter(digits).with_columns(key=_digits(pl.col("key"))))
+                    _spread(numbers, rows.filter(digits).with_columns(key=_digits(pl.col("key"))))
                 _spread(text, rows.filter(~digits))
         segments: list[tuple[pl.Series, pl.Series]] = []  # (keys, masks) while building
-        merged = numbers.merged().sort("key")
+        merged = pl.concat([rows.merged() for rows in numbers]).sort("key")  # no key in two partitions
         del numbers
         if merged.height:
             segments.append((merged.select(_text(pl.col("key"))).to_series(), merged["mask"]))
@@ -205,12 +207,12 @@ def _text(code: pl.Expr) -> pl.Expr:
 
 
 def _spread(partitions: list[_Rows], rows: pl.DataFrame) -> None:
-    """``rows`` (``key`` text, ``mask``) into ``partitions`` by a hash of the key."""
+    """``rows`` (``key``, ``mask``) into ``partitions`` by a hash of the key."""
     if not rows.height:
         return
     part = (rows["key"].hash(seed=_SEED) % len(partitions)).cast(pl.UInt32).rename("part")
     for (i,), piece in rows.with_columns(part).partition_by("part", as_dict=True, include_key=False).items():
-        partitions[cast(int, i)].add(piece)
+        partitions[cast(int, i)].add(piece.rechunk())  # its own copy of its keys: the column they came from can go
 
 
 def _held(keys: pl.Series, column: pl.Series) -> tuple[pl.Series, pl.Series]:
