@@ -89,10 +89,15 @@ class KeyTable:
                     _spread(numbers, rows.filter(digits).with_columns(key=_digits(pl.col("key"))))
                 _spread(text, rows.filter(~digits))
         segments: list[tuple[pl.Series, pl.Series]] = []  # (keys, masks) while building
-        merged = pl.concat([rows.merged() for rows in numbers]).sort("key")  # no key in two partitions
-        del numbers
+        held = []
+        for i, rows in enumerate(numbers):  # no key in two partitions: merged one by one, each let go of
+            held.append(rows.merged())
+            numbers[i] = _Rows(pl.UInt64)
+        merged = pl.concat(held, rechunk=False).sort("key")
+        del held
         if merged.height:
             segments.append((merged.select(_text(pl.col("key"))).to_series(), merged["mask"]))
+        del merged
         for i, rows in enumerate(text):
             merged = rows.merged(sort=True)
             text[i] = _Rows(pl.String)  # let go of the pieces
@@ -178,7 +183,7 @@ class _Rows:
         """Each key once with its masks or-ed; with ``sort``, sorted by key (as bytes)."""
         import duckdb
 
-        rows = pl.concat(self.pieces)
+        rows = pl.concat(self.pieces, rechunk=False)  # DuckDB reads the pieces as they are
         con = duckdb.connect()
         try:
             con.execute("SET temp_directory = ''")  # never write the keys to disk
