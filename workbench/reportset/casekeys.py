@@ -234,8 +234,9 @@ def _searchable(ids: Identifiers, kind: str, key: str) -> bool:
 def _collect(read: _Reader) -> Identifiers:
     """The keys of every direct column ``read`` gives, into one :class:`KeyTable` read column by column.
 
-    Each column's keys go into the table as they are made, so no more than one column's
-    values are held as Python objects at a time.
+    Each column's keys go into the table as they are made: a thread reads the next column and
+    makes its keys (DuckDB and polars let go of Python's lock) while this one goes in, so no
+    more than two columns' keys are held apart from the table.
     """
     found = Identifiers()
     public = _public_ids(read)

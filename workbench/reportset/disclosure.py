@@ -126,9 +126,12 @@ EARLY_READ_MAX_ROWS = 50_000_000
 
 Overlapping the read with the notebooks shortens the run, but the report process then holds
 the identifiers while the kernels hold their data. At stockholm (17.7 M rows) the read peaks
-at about 0.6 GB; at national (178 M rows) at about 3.2 GB, which beside notebook 03's kernel
-(6.6 GB) took the run's processes to 9.8 GB together. A larger case reads them after the
-notebooks end, alone (:func:`read_identifiers_early`).
+at about 0.6 GB; at national (178 M rows) at about 3.7 GB (1.2 GB of it DuckDB's cache of the
+case's blocks), which beside notebook 03's kernel (6.6 GB) would take the run's processes
+above 8 GB (9.8 GB measured with the read of before, 3.1 GB). A larger case reads them after
+the notebooks end, alone (:func:`read_identifiers_early`); since the read is vectorised
+(:meth:`~workbench.reportset.keytable.KeyTable.build`) that costs about 96 CPU-s at national
+instead of about 115-167, on both cores.
 """
 
 
@@ -146,8 +149,8 @@ def read_identifiers_early(case: Case, max_rows: int | None = None) -> bool:
 def shared_identifiers(case: Case, *, background: bool = False) -> Callable[[], Identifiers]:
     """The case's identifiers, read once; each call gives a copy a check may extend.
 
-    Reading them costs about 9 CPU-s and 0.8 GB at peak at Stockholm scale (3.9 M distinct
-    keys; about 115 CPU-s at national): the auditor's and the public's leak scans of one run
+    Reading them costs about 7-8 CPU-s and 0.6 GB at peak at Stockholm scale (3.9 M distinct
+    keys; about 96 CPU-s and 3.7 GB at national): the auditor's and the public's leak scans of one run
     share one reading, held once in a :class:`~workbench.reportset.keytable.KeyTable`. With ``background`` the reading starts
     at once in a thread, so it overlaps the notebooks' run instead of following it; an
     error in it is raised by the first call.
