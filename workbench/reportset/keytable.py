@@ -54,6 +54,8 @@ class KeyTable:
             for code, n in per_code.iter_rows():
                 self.code_counts[code] = self.code_counts.get(code, 0) + n
         self._starts: pl.DataFrame | None = None
+        # set by build: the segment of the digits' keys, and of each text partition (None: no keys)
+        self._route: tuple[int | None, list[int | None]] | None = None
 
     @classmethod
     def build(
@@ -97,18 +99,22 @@ class KeyTable:
         del held
         if merged.height:
             segments.append((merged.select(_text(pl.col("key"))).to_series(), merged["mask"]))
+        route: tuple[int | None, list[int | None]] = (0 if segments else None, [])
         del merged
         for i, rows in enumerate(text):
             merged = rows.merged(sort=True)
             text[i] = _Rows(pl.String)  # let go of the pieces
             if merged.height:
                 segments.append((merged["key"], merged["mask"]))
+            route[1].append(len(segments) - 1 if merged.height else None)
         unique = (
             pl.concat([masks.unique() for _, masks in segments] or [pl.Series([], dtype=pl.UInt64)]).unique().sort()
         )
         code_type = pl.UInt16 if unique.len() <= 1 << 16 else pl.UInt32
         coded = [(keys, unique.search_sorted(masks).cast(code_type)) for keys, masks in segments]
-        return cls(kinds, coded, unique.to_list(), [k for k in kinds if ip(k)])
+        table = cls(kinds, coded, unique.to_list(), [k for k in kinds if ip(k)])
+        table._route = route
+        return table
 
     def __len__(self) -> int:
         return sum(keys.len() for keys, _ in self.segments)
@@ -124,14 +130,31 @@ class KeyTable:
         """``{key: kinds mask}`` for each of ``candidates`` that is a key."""
         wanted = pl.Series("key", sorted(set(candidates)), dtype=pl.String)
         out: dict[str, int] = {}
-        for keys, codes in self.segments:
-            if not wanted.len():
-                break
-            at, held = _held(keys, wanted)
+        for keys, codes, some in self._search(wanted):
+            at, held = _held(keys, some)
             found = codes.gather(at.filter(held)).to_list()
-            out.update((key, self.masks[code]) for key, code in zip(wanted.filter(held).to_list(), found, strict=True))
-            wanted = wanted.filter(~held)
+            out.update((key, self.masks[code]) for key, code in zip(some.filter(held).to_list(), found, strict=True))
         return out
+
+    def _search(self, wanted: pl.Series) -> Iterator[tuple[pl.Series, pl.Series, pl.Series]]:
+        """``(keys, codes, candidates)``: where to look for each of ``wanted`` (sorted), each in its one segment
+        when the table was built here (a key's segment follows from the key), else in every segment."""
+        if self._route is None:
+            for keys, codes in self.segments:
+                yield keys, codes, wanted
+            return
+        numbers, text = self._route
+        digits = wanted.str.contains(r"^[0-9]{1,17}$")
+        if numbers is not None:
+            yield (*self.segments[numbers], wanted.filter(digits))
+        rest = wanted.filter(~digits)
+        if not rest.len():
+            return
+        part = (rest.hash(seed=_SEED) % PARTITIONS).cast(pl.UInt32).rename("part")
+        for (i,), piece in rest.to_frame().with_columns(part).partition_by("part", as_dict=True).items():
+            at = text[cast(int, i)]
+            if at is not None:
+                yield (*self.segments[at], piece["key"])  # still sorted: a partition keeps the order
 
     def mask(self, key: str) -> int:
         return self.find([key]).get(key, 0)
