@@ -128,17 +128,22 @@ EARLY_READ_MAX_ROWS = 50_000_000
 
 Overlapping the read with the notebooks shortens the run, but the report process then holds
 the identifiers while the kernels hold their data. At stockholm (17.7 M rows) the read peaks
-at about 0.6 GB; at national (178 M rows) it peaked at about 3.2 GB, which beside notebooks
-02's and 03's kernels took the run's processes to 9.8 GB together. A larger case reads them as
-:data:`LARGE_CASE_READ` says.
+at about 0.6 GB; at national (178 M rows) at about 3.7 GB (1.2 GB of it DuckDB's cache of the
+case's blocks), which beside notebook 03's kernel (5.6 GB) would take the run's processes
+above 8 GB (9.8 GB measured with the read of before, 3.1 GB, beside notebooks 02 and 03). A
+larger case reads them as :data:`LARGE_CASE_READ` says. Since the read is vectorised
+(:meth:`~workbench.reportset.keytable.KeyTable.build`) it costs about 96 CPU-s and 243 s at
+national, on both cores, against 177 CPU-s and 542 s for the read of before (back to back, load 12).
 """
 
-LARGE_CASE_READ = "free"
+LARGE_CASE_READ = "end"
 """When a case above :data:`EARLY_READ_MAX_ROWS` has its identifiers read.
 
-``"free"``: once a worker is free, that is when only the last notebook is left running (at
-national scale, notebook 03 after 00–02 are done), so the read takes the core they used and
-never runs beside two kernels at once. ``"end"``: after every notebook has ended, alone.
+``"end"``: after every notebook has ended, alone. ``"free"``: once a worker is free, that is
+when only the last notebook is left running (at national scale, notebook 03 after 00–02 are
+done), so the read takes the core they used and never runs beside two kernels at once. At
+national, "free" would save about 100 s of wall, but notebook 03's kernel (5.6 GB) and the read
+(3.7 GB) at once pass 8 GB, so "end" is the default.
 """
 
 
@@ -156,9 +161,9 @@ def read_identifiers_early(case: Case, max_rows: int | None = None) -> bool:
 class SharedIdentifiers:
     """The case's identifiers, read once; each call gives a copy a check may extend.
 
-    Reading them costs about 9 CPU-s and 0.8 GB at peak at Stockholm scale (3.9 M distinct
-    keys; about 115 CPU-s at national): the auditor's and the public's leak scans of one run
-    share one reading, held once in a :class:`~workbench.reportset.keytable.KeyTable`.
+    Reading them costs about 7-8 CPU-s and 0.6 GB at peak at Stockholm scale (3.9 M distinct
+    keys; about 96 CPU-s and 3.7 GB at national): the auditor's and the public's leak scans of
+    one run share one reading, held once in a :class:`~workbench.reportset.keytable.KeyTable`.
     :meth:`start` begins the reading in a thread, so it overlaps the notebooks' run instead of
     following it; otherwise the first call reads. An error in the reading is raised by the
     first call.

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, MutableSet, Set as AbstractSet
 from dataclasses import dataclass
+from typing import cast
 
 import polars as pl
 
@@ -24,6 +25,11 @@ __all__ = ["KeyTable", "KindView"]
 
 MAX_KINDS = 63
 """Kinds one table holds: a key's kinds are bits of an unsigned 64-bit mask while it is built."""
+PARTITIONS = 16
+"""Segments of a table built from a case: its text keys spread over them by a hash of the key."""
+_SEED = 20_20
+_MERGE_AT = 1_000_000  # rows a partition takes before its pieces are first merged
+_POW10 = pl.Series([10**n for n in range(18)], dtype=pl.UInt64)
 
 
 class KeyTable:
@@ -48,6 +54,8 @@ class KeyTable:
             for code, n in per_code.iter_rows():
                 self.code_counts[code] = self.code_counts.get(code, 0) + n
         self._starts: pl.DataFrame | None = None
+        # set by build: the segment of the digits' keys, and of each text partition (None: no keys)
+        self._route: tuple[int | None, list[int | None]] | None = None
 
     @classmethod
     def build(
@@ -58,43 +66,54 @@ class KeyTable:
     ) -> KeyTable:
         """A table of ``(kind, keys)`` parts, each kind once, its keys one column or several in turn.
 
-        ``ip(kind)``: the kind is searched as dotted addresses. A kind's keys a segment holds
-        take its bit there; the others make a new segment once the kind is done. No hash
-        table, and no more than one chunk of a kind is worked on at a time.
+        ``ip(kind)``: the kind is searched as dotted addresses. Keys of 1 to 17 ASCII digits
+        (customer numbers stand in ten tables) are held as numbers that sort as their text
+        (:func:`_digits`), the others as text. Both are spread over :data:`PARTITIONS` by a
+        hash of the key, so that a key of several kinds meets itself in one partition, where
+        its kinds' bits are or-ed by a group-by on DuckDB's threads (the pieces now and then,
+        each partition at the end). The numbers make one sorted segment, each text partition
+        one. No search of the keys already held, no Python object per key.
         """
         kinds: list[str] = []
-        starts = _starts(pl.Series([], dtype=pl.String))
-        segments: list[tuple[pl.Series, pl.Series]] = []  # (keys, masks) while building
+        numbers = [_Rows(pl.UInt64) for _ in range(PARTITIONS)]  # spread too: a merge of all at once peaked at 0.9 GB
+        text = [_Rows(pl.String) for _ in range(PARTITIONS)]
         for kind, values in parts:
             if kind in kinds:
                 raise ValueError(f"kind {kind!r} given twice")
             if len(kinds) == MAX_KINDS:
                 raise ValueError(f"a key table holds at most {MAX_KINDS} kinds")
-            bit = 1 << len(kinds)
+            bit = pl.lit(1 << len(kinds), dtype=pl.UInt64)
             kinds.append(kind)
-            fresh = [pl.Series("key", [], dtype=pl.String)]
             for chunk in [values] if isinstance(values, pl.Series) else values:
-                column = chunk.cast(pl.String).drop_nulls().unique().sort().rename("key")
-                if not ip(kind):  # the first words of its keys of more than one word, while they are at hand
-                    multi = column.filter(column.str.contains(" ", literal=True))
-                    starts = pl.concat([starts, _starts(multi)]).unique()
-                for i, (keys, masks) in enumerate(segments):
-                    at, held = _held(keys, column)
-                    if held.any():
-                        where = at.filter(held)
-                        segments[i] = (keys, masks.scatter(where, masks.gather(where) | bit))
-                        column = column.filter(~held)
-                fresh.append(column)
-            new = pl.concat(fresh).unique().sort()
-            if new.len():
-                segments.append((new, pl.Series("mask", [bit], dtype=pl.UInt64).new_from_index(0, new.len())))
+                rows = chunk.cast(pl.String).drop_nulls().rename("key").to_frame().with_columns(mask=bit)
+                digits = rows["key"].str.contains(r"^[0-9]{1,17}$")
+                if digits.any():
+                    _spread(numbers, rows.filter(digits).with_columns(key=_digits(pl.col("key"))))
+                _spread(text, rows.filter(~digits))
+        segments: list[tuple[pl.Series, pl.Series]] = []  # (keys, masks) while building
+        held = []
+        for i, rows in enumerate(numbers):  # no key in two partitions: merged one by one, each let go of
+            held.append(rows.merged())
+            numbers[i] = _Rows(pl.UInt64)
+        merged = pl.concat(held, rechunk=False).sort("key")
+        del held
+        if merged.height:
+            segments.append((merged.select(_text(pl.col("key"))).to_series(), merged["mask"]))
+        route: tuple[int | None, list[int | None]] = (0 if segments else None, [])
+        del merged
+        for i, rows in enumerate(text):
+            merged = rows.merged(sort=True)
+            text[i] = _Rows(pl.String)  # let go of the pieces
+            if merged.height:
+                segments.append((merged["key"], merged["mask"]))
+            route[1].append(len(segments) - 1 if merged.height else None)
         unique = (
             pl.concat([masks.unique() for _, masks in segments] or [pl.Series([], dtype=pl.UInt64)]).unique().sort()
         )
         code_type = pl.UInt16 if unique.len() <= 1 << 16 else pl.UInt32
         coded = [(keys, unique.search_sorted(masks).cast(code_type)) for keys, masks in segments]
         table = cls(kinds, coded, unique.to_list(), [k for k in kinds if ip(k)])
-        table._starts = starts
+        table._route = route
         return table
 
     def __len__(self) -> int:
@@ -111,14 +130,31 @@ class KeyTable:
         """``{key: kinds mask}`` for each of ``candidates`` that is a key."""
         wanted = pl.Series("key", sorted(set(candidates)), dtype=pl.String)
         out: dict[str, int] = {}
-        for keys, codes in self.segments:
-            if not wanted.len():
-                break
-            at, held = _held(keys, wanted)
+        for keys, codes, some in self._search(wanted):
+            at, held = _held(keys, some)
             found = codes.gather(at.filter(held)).to_list()
-            out.update((key, self.masks[code]) for key, code in zip(wanted.filter(held).to_list(), found, strict=True))
-            wanted = wanted.filter(~held)
+            out.update((key, self.masks[code]) for key, code in zip(some.filter(held).to_list(), found, strict=True))
         return out
+
+    def _search(self, wanted: pl.Series) -> Iterator[tuple[pl.Series, pl.Series, pl.Series]]:
+        """``(keys, codes, candidates)``: where to look for each of ``wanted`` (sorted), each in its one segment
+        when the table was built here (a key's segment follows from the key), else in every segment."""
+        if self._route is None:
+            for keys, codes in self.segments:
+                yield keys, codes, wanted
+            return
+        numbers, text = self._route
+        digits = wanted.str.contains(r"^[0-9]{1,17}$")
+        if numbers is not None:
+            yield (*self.segments[numbers], wanted.filter(digits))
+        rest = wanted.filter(~digits)
+        if not rest.len():
+            return
+        part = (rest.hash(seed=_SEED) % PARTITIONS).cast(pl.UInt32).rename("part")
+        for (i,), piece in rest.to_frame().with_columns(part).partition_by("part", as_dict=True).items():
+            at = text[cast(int, i)]
+            if at is not None:
+                yield (*self.segments[at], piece["key"])  # still sorted: a partition keeps the order
 
     def mask(self, key: str) -> int:
         return self.find([key]).get(key, 0)
@@ -151,6 +187,62 @@ class KeyTable:
         return out
 
 
+class _Rows:
+    """Pieces of ``key``, ``mask`` rows, merged (each key once, its masks or-ed) when the pieces grow."""
+
+    def __init__(self, dtype: type[pl.DataType]):
+        self.pieces = [pl.DataFrame(schema={"key": dtype, "mask": pl.UInt64})]
+        self.held = 0  # rows of the first piece, merged
+        self.rows = 0
+
+    def add(self, piece: pl.DataFrame) -> None:
+        self.pieces.append(piece)
+        self.rows += piece.height
+        if self.rows > 2 * self.held + _MERGE_AT:  # the pieces may hold a key many times: merge now and then
+            self.pieces = [self.merged()]
+            self.held = self.rows = self.pieces[0].height
+
+    def merged(self, sort: bool = False) -> pl.DataFrame:
+        """Each key once with its masks or-ed; with ``sort``, sorted by key (as bytes)."""
+        import duckdb
+
+        rows = pl.concat(self.pieces, rechunk=False)  # DuckDB reads the pieces as they are
+        con = duckdb.connect()
+        try:
+            con.execute("SET temp_directory = ''")  # never write the keys to disk
+            con.register("rows", rows)
+            order = " ORDER BY key" if sort else ""
+            out = con.sql(f"SELECT key, bit_or(mask) AS mask FROM rows GROUP BY key{order}").pl()
+        finally:
+            con.close()
+        out = out.cast({"key": rows.schema["key"], "mask": pl.UInt64})
+        if sort and not out["key"].is_sorted():  # DuckDB sorts text as bytes, as polars does; if not, here
+            out = out.sort("key")
+        return out
+
+
+def _digits(key: pl.Expr) -> pl.Expr:
+    """Keys of 1 to 17 ASCII digits as numbers that sort as the keys do (as text): the digits padded
+    with zeros to 17, times 32, plus their count (a key that is a prefix of another sorts first)."""
+    count = key.str.len_bytes().cast(pl.UInt64)
+    return key.cast(pl.UInt64) * pl.lit(_POW10).gather(17 - count) * 32 + count
+
+
+def _text(code: pl.Expr) -> pl.Expr:
+    """The keys of :func:`_digits`' numbers."""
+    count = code % 32
+    return (code // 32 // pl.lit(_POW10).gather(17 - count)).cast(pl.String).str.zfill(count).alias("key")
+
+
+def _spread(partitions: list[_Rows], rows: pl.DataFrame) -> None:
+    """``rows`` (``key``, ``mask``) into ``partitions`` by a hash of the key."""
+    if not rows.height:
+        return
+    part = (rows["key"].hash(seed=_SEED) % len(partitions)).cast(pl.UInt32).rename("part")
+    for (i,), piece in rows.with_columns(part).partition_by("part", as_dict=True, include_key=False).items():
+        partitions[cast(int, i)].add(piece.rechunk())  # its own copy of its keys: the column they came from can go
+
+
 def _held(keys: pl.Series, column: pl.Series) -> tuple[pl.Series, pl.Series]:
     """Where each of ``column`` (sorted) would stand in ``keys`` (sorted), and whether it is there."""
     if not keys.len():
@@ -161,9 +253,14 @@ def _held(keys: pl.Series, column: pl.Series) -> tuple[pl.Series, pl.Series]:
 
 def _starts(keys: pl.Series) -> pl.DataFrame:
     """``first``, ``words`` of ``keys`` (each of more than one word), each pair once."""
-    return pl.DataFrame(
-        {"first": keys.str.extract(r"^([^ ]*)", 1), "words": (keys.str.count_matches(" ") + 1).cast(pl.UInt32)}
-    ).unique()
+    return (
+        pl.DataFrame({"key": keys})
+        .select(
+            first=pl.col("key").str.splitn(" ", 2).struct.field("field_0"),
+            words=(pl.col("key").str.count_matches(" ", literal=True) + 1).cast(pl.UInt32),
+        )
+        .unique()
+    )
 
 
 @dataclass(eq=False)
