@@ -130,3 +130,32 @@ def test_time_then_orders_like_lexsort_ties_included():
     wide = np.array([0, 2**61, 0], dtype=np.int64)  # too wide to pack: the lexsort itself
     assert time_then(wide, np.array([3, 1, 2])).tolist() == [2, 0, 1]
     assert time_then(np.zeros(0, np.int64), np.zeros(0, np.int64)).size == 0
+
+
+def test_tables_no_later_step_changes_are_written_in_the_raw_thread(tmp_path, monkeypatch):
+    written: dict[str, str] = {}
+    events: list[str] = []
+    real_table, real_world = build._write_table, build.build_world
+
+    def table(name, *args, **kwargs):
+        written[name] = threading.current_thread().name
+        return real_table(name, *args, **kwargs)
+
+    def world(*args, after=None, **kwargs):
+        def hook(step, w):
+            events.append(step)
+            if after is not None:
+                after(step, w)
+
+        return real_world(*args, after=hook, **kwargs)
+
+    monkeypatch.setattr(build, "_write_table", table)
+    monkeypatch.setattr(build, "build_world", world)
+    got = generate(tmp_path / "case", scale="tiny", seed=1)
+    assert events == ["people", "listings", "incident", "fees", "allocation"]  # fees final inside the allocation
+    assert sorted(written) == sorted(n for names in build.FINAL_AFTER.values() for n in names)
+    assert all(thread.startswith("raw") for thread in written.values()), written
+    for name in written:  # moved into the case, whole
+        assert pl.read_parquet(tmp_path / "case" / "evidence" / f"{name}.parquet").height == got.evidence_rows[name]
+    assert got.evidence_rows["fees"] > 0 and got.evidence_rows["logins"] > 0
+    assert list(got.evidence_rows) == list(build.evidence.TABLES)  # in the declared order, as before

@@ -17,12 +17,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import polars as pl
+
 from .. import evidence
 from ..errors import GeneratorError
 from .degrade import Degradation, apply_degradations, parse_degrade
 from .raw import RAW_NAMES, write_access_log_rows, write_mbox
 from .world import SWAP_MODES, World, scale as get_scale
-from .writer import FORMATS, write_evidence, write_rows, write_truth
+from .writer import FORMATS, conform, write_evidence, write_frame, write_rows, write_truth
 
 __all__ = ["Generated", "build_world", "generate"]
 
@@ -68,13 +70,16 @@ def build_world(
 
     The interests are spooled to ``spool_dir`` (a temporary folder if not given) as they are
     drawn; ``world.table("interests")`` reads them back whole. ``after(step, world)`` is
-    called after each step (``"people"``, ``"listings"``, ``"incident"``, ``"allocation"``).
+    called after each step (``"people"``, ``"listings"``, ``"incident"``, ``"allocation"``),
+    and with ``"fees"`` inside the allocation once the fees are final.
     """
     from .allocation import allocate, plan_listings
     from .incident import simulate_incident
     from .people import simulate_people
 
     world = World(get_scale(scale), seed, fraud=fraud, swap_mode=swap_mode, spool_dir=spool_dir)
+    if after is not None:
+        world.on_final = lambda name: after(name, world)
     steps = {}
     for name, step in (
         ("people", simulate_people),
@@ -103,6 +108,24 @@ class WrittenAhead:
         rows = self.future.result()
         shutil.move(self.path, path)
         return rows
+
+
+# Evidence tables no later step changes, by the step (or ``World.final`` event) that makes
+# them final: they are written in the raw thread while the simulation goes on. The
+# applicants are written there too once the allocation is done, beside the tables it made.
+FINAL_AFTER = {
+    "listings": ("listings", "handlers"),
+    "incident": ("deployments", "incident_actions", "logins", "logouts", "profile_changes", "support_messages"),
+    "fees": ("fees",),
+    "allocation": ("applicants",),
+}
+
+
+def _write_table(name: str, frame: pl.DataFrame, path: Path, fmt: str) -> int:
+    """Write evidence table ``name`` as :func:`.writer.write_evidence` would; returns its rows."""
+    frame = conform(name, frame, evidence.polars_schema(name))
+    write_frame(frame, path, fmt)
+    return frame.height
 
 
 @contextmanager
@@ -204,11 +227,20 @@ def _generate(
     with ThreadPoolExecutor(1, thread_name_prefix="raw") as raw_writer:
         ahead: dict[str, WrittenAhead] = {}
 
+        def write_ahead(step: str, world: World) -> None:
+            """Write the tables ``step`` made final in the raw thread, into the spool folder."""
+            spool.mkdir(parents=True, exist_ok=True)
+            for name in FINAL_AFTER.get(step, ()):
+                path = spool / f"{name}.{fmt}"
+                ahead[name] = WrittenAhead(raw_writer.submit(_write_table, name, world.tables[name], path, fmt), path)
+
         def after(step: str, world: World) -> None:
             """After the incident the page views and support messages are final: degrade them,
             then write the access log, the page-view evidence and the mbox in a thread beside
-            the allocation (their polars and pyarrow work releases the GIL)."""
+            the allocation (their polars and pyarrow work releases the GIL); so too every table
+            no later step changes."""
             if step != "incident":
+                write_ahead(step, world)
                 return
             apply_degradations(world.tables, degradations, world.rng("degrade"), world.streams["page_views"])
             spool.mkdir(parents=True, exist_ok=True)
@@ -224,13 +256,14 @@ def _generate(
             ahead[box.name] = WrittenAhead(
                 raw_writer.submit(write_mbox, world.tables["support_messages"], world.tables["applicants"], box), box
             )
+            write_ahead(step, world)
 
         world, steps = build_world(scale, seed, fraud, swap_mode, spool_dir=spool, after=after)
 
         for sub in ("evidence", "raw", "truth"):
             shutil.rmtree(out / sub, ignore_errors=True)
         t1 = time.perf_counter()
-        streams = {**world.streams, "page_views": ahead["page_views"]}
+        streams = {**world.streams, **{name: w for name, w in ahead.items() if name in evidence.TABLES}}
         ev_rows = write_evidence(world.tables, out / "evidence", fmt, streams)
         _release_memory()
         truth_rows = write_truth(world.truth, out / "truth", fmt)
