@@ -12,7 +12,7 @@ import numbers
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +22,8 @@ import polars as pl
 from .. import evidence
 from ..errors import GeneratorError
 from .degrade import Degradation, apply_degradations, parse_degrade
-from .raw import RAW_NAMES, write_access_log_rows, write_mbox
+from .mbox_process import MboxProcess
+from .raw import RAW_NAMES, write_access_log_rows
 from .world import SWAP_MODES, World, scale as get_scale
 from .writer import FORMATS, conform, write_evidence, write_frame, write_rows, write_truth
 
@@ -98,14 +99,14 @@ def build_world(
 
 @dataclass
 class WrittenAhead:
-    """A file being written in a thread into the spool folder, moved into the case when done."""
+    """A file being written in a thread or process into the spool folder, moved into the case when done."""
 
-    future: Future[int]
+    result: Callable[[], int]  # waits for the file; returns its rows or raises the writer's error
     path: Path
 
     def write_to(self, path: Path, fmt: str | None = None) -> int:
-        """Wait for the file (raising the thread's error), move it to ``path``; returns its rows."""
-        rows = self.future.result()
+        """Wait for the file (raising the writer's error), move it to ``path``; returns its rows."""
+        rows = self.result()
         shutil.move(self.path, path)
         return rows
 
@@ -224,6 +225,26 @@ def _generate(
 ) -> Generated:
     t0 = time.perf_counter()
     shutil.rmtree(spool, ignore_errors=True)
+    mbox = MboxProcess()  # started now: its imports overlap the people step
+    try:
+        return _build_and_write(out, spool, scale, seed, fmt, fraud, degradations, swap_mode, handover, mbox, t0)
+    finally:
+        mbox.close()
+
+
+def _build_and_write(
+    out: Path,
+    spool: Path,
+    scale: str,
+    seed: int,
+    fmt: str,
+    fraud: bool,
+    degradations: list[Degradation],
+    swap_mode: str,
+    handover: str | Path | None,
+    mbox: MboxProcess,
+    t0: float,
+) -> Generated:
     with ThreadPoolExecutor(1, thread_name_prefix="raw") as raw_writer:
         ahead: dict[str, WrittenAhead] = {}
 
@@ -232,7 +253,9 @@ def _generate(
             spool.mkdir(parents=True, exist_ok=True)
             for name in FINAL_AFTER.get(step, ()):
                 path = spool / f"{name}.{fmt}"
-                ahead[name] = WrittenAhead(raw_writer.submit(_write_table, name, world.tables[name], path, fmt), path)
+                ahead[name] = WrittenAhead(
+                    raw_writer.submit(_write_table, name, world.tables[name], path, fmt).result, path
+                )
 
         def after(step: str, world: World) -> None:
             """After the incident the page views and support messages are final: degrade them,
@@ -248,14 +271,14 @@ def _generate(
             log, box = (spool / RAW_NAMES[t] for t in ("page_views", "support_messages"))
             pv = spool / f"page_views.{fmt}"
             ahead[log.name] = WrittenAhead(
-                raw_writer.submit(write_access_log_rows, rows, world.tables["logins"], log, world.rng("raw")), log
+                raw_writer.submit(write_access_log_rows, rows, world.tables["logins"], log, world.rng("raw")).result,
+                log,
             )
-            ahead["page_views"] = WrittenAhead(raw_writer.submit(write_rows, "page_views", rows, pv, fmt), pv)
+            ahead["page_views"] = WrittenAhead(raw_writer.submit(write_rows, "page_views", rows, pv, fmt).result, pv)
             # The senders' names are final now: the allocation changes queue dates and status and
             # adds fake profiles (who send no messages), never a name.
-            ahead[box.name] = WrittenAhead(
-                raw_writer.submit(write_mbox, world.tables["support_messages"], world.tables["applicants"], box), box
-            )
+            mbox.submit(world.tables["support_messages"], world.tables["applicants"], box, spool)
+            ahead[box.name] = WrittenAhead(mbox.result, box)
             write_ahead(step, world)
 
         world, steps = build_world(scale, seed, fraud, swap_mode, spool_dir=spool, after=after)
