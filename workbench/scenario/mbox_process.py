@@ -8,8 +8,8 @@ imports overlap the people step (which leaves the second core idle), then waits 
 standard input for the folder of its inputs. The bytes written are those of
 :func:`.raw.write_mbox` in this process (``tests/test_generate_ahead.py``).
 
-Run as ``python -m workbench.scenario.mbox_process``; it exits without writing anything
-when its input closes before a job comes.
+The child runs :func:`_main`; it exits without writing anything when its input closes
+before a job comes.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class MboxProcess:
         root = str(Path(__file__).resolve().parents[2])  # the folder this workbench is imported from
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
         self._proc: subprocess.Popen[str] | None = subprocess.Popen(
-            [sys.executable, "-m", __name__],
+            [sys.executable, "-c", f"from {__name__} import _main; _main()"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -82,6 +82,3 @@ def _main() -> None:
     rows = write_mbox(pl.read_parquet(job["messages"]), pl.read_parquet(job["names"]), Path(job["out"]))
     print(rows)
 
-
-if __name__ == "__main__":
-    _main()
