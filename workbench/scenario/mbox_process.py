@@ -81,4 +81,3 @@ def _main() -> None:
     job = json.loads(line)
     rows = write_mbox(pl.read_parquet(job["messages"]), pl.read_parquet(job["names"]), Path(job["out"]))
     print(rows)
-
