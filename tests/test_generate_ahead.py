@@ -207,3 +207,15 @@ def test_tables_no_later_step_changes_are_written_in_the_raw_thread(tmp_path, mo
         assert pl.read_parquet(tmp_path / "case" / "evidence" / f"{name}.parquet").height == got.evidence_rows[name]
     assert got.evidence_rows["fees"] > 0 and got.evidence_rows["logins"] > 0
     assert list(got.evidence_rows) == list(build.evidence.TABLES)  # in the declared order, as before
+
+
+def test_the_mbox_process_imports_this_workbench_whatever_the_working_folder(tmp_path, monkeypatch):
+    """``python -c`` puts the working folder first; another checkout there must not be imported."""
+    other = tmp_path / "other-checkout"
+    (other / "workbench").mkdir(parents=True)
+    (other / "workbench" / "__init__.py").write_text("raise ImportError('the wrong workbench')\n")
+    monkeypatch.chdir(other)
+    messages, applicants = _messages(["Hej"])
+    process = MboxProcess()
+    process.submit(messages, applicants, tmp_path / "x.mbox", tmp_path / "spool")
+    assert process.result() == 1

@@ -15,7 +15,6 @@ before a job comes.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -31,15 +30,16 @@ class MboxProcess:
     """A child process that writes one mbox; ``submit`` hands it the job, ``result`` waits for it."""
 
     def __init__(self) -> None:
-        root = str(Path(__file__).resolve().parents[2])  # the folder this workbench is imported from
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+        # This workbench, not whichever the child would find first: ``-c`` puts the working
+        # folder first on its path, and that may hold another checkout.
+        root = str(Path(__file__).resolve().parents[2])
+        code = f"import sys; sys.path.insert(0, {root!r}); from {__name__} import _main; _main()"
         self._proc: subprocess.Popen[str] | None = subprocess.Popen(
-            [sys.executable, "-c", f"from {__name__} import _main; _main()"],
+            [sys.executable, "-c", code],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=env,
         )
 
     def submit(self, messages: pl.DataFrame, applicants: pl.DataFrame, path: Path, folder: Path) -> None:
@@ -52,15 +52,18 @@ class MboxProcess:
         job = {"messages": str(folder / "mbox_messages.parquet"), "names": str(folder / "mbox_names.parquet")}
         messages.write_parquet(job["messages"])
         names.write_parquet(job["names"])
-        self._proc.stdin.write(json.dumps({**job, "out": str(path)}) + "\n")
-        self._proc.stdin.flush()
+        try:
+            self._proc.stdin.write(json.dumps({**job, "out": str(path)}) + "\n")
+            self._proc.stdin.flush()
+        except BrokenPipeError:  # the child ended before its job came: result() says why
+            pass
 
     def result(self) -> int:
         """Wait for the mbox; returns its messages, or raises the child's error."""
         assert self._proc is not None
         out, err = self._proc.communicate()
         code, self._proc = self._proc.returncode, None
-        if code != 0:
+        if code != 0 or not out.split():
             raise GeneratorError(f"writing the mbox failed in its process (exit {code}): {err.strip()[-2000:]}")
         return int(out.split()[-1])
 
