@@ -3,13 +3,19 @@ order, and writing the page-view evidence and the mbox ahead, in the raw thread.
 
 from __future__ import annotations
 
+import os
 import threading
+from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
 import pytest
 
+from workbench import evidence
+from workbench.errors import GeneratorError
 from workbench.scenario import build, generate
+from workbench.scenario.mbox_process import MboxProcess
+from workbench.scenario.raw import write_mbox
 from workbench.scenario.writer import conform, in_order
 
 
@@ -55,24 +61,26 @@ def test_conform_gives_the_sorted_frame_whether_or_not_it_was_in_order():
     assert again.equals(shuffled)
 
 
-def test_page_views_and_mbox_are_written_in_the_raw_thread_beside_the_allocation(tmp_path, monkeypatch):
+def test_page_views_in_the_raw_thread_and_mbox_in_its_process_beside_the_allocation(tmp_path, monkeypatch):
     seen: dict[str, tuple[str, bool]] = {}
     allocated = threading.Event()
-    real_rows, real_mbox, real_world = build.write_rows, build.write_mbox, build.build_world
+    real_rows, real_world = build.write_rows, build.build_world
+
+    class Mbox(build.MboxProcess):
+        def submit(self, *args, **kwargs):
+            assert self._proc is not None and self._proc.pid != os.getpid()
+            seen["mbox"] = (f"process {self._proc.pid}", allocated.is_set())
+            return super().submit(*args, **kwargs)
 
     def rows(*args, **kwargs):
         seen["page_views"] = (threading.current_thread().name, allocated.is_set())
         return real_rows(*args, **kwargs)
 
-    def mbox(*args, **kwargs):
-        seen["mbox"] = (threading.current_thread().name, allocated.is_set())
-        return real_mbox(*args, **kwargs)
-
     def world(*args, after=None, **kwargs):
         def hook(step, w):
             if after is not None:
                 after(step, w)
-            if step == "incident":  # hold the allocation until the raw thread has written both
+            if step == "incident":  # hold the allocation until the raw thread has started the page views
                 for _ in range(600):
                     if len(seen) == 2:
                         break
@@ -83,14 +91,54 @@ def test_page_views_and_mbox_are_written_in_the_raw_thread_beside_the_allocation
         return real_world(*args, after=hook, **kwargs)
 
     monkeypatch.setattr(build, "write_rows", rows)
-    monkeypatch.setattr(build, "write_mbox", mbox)
+    monkeypatch.setattr(build, "MboxProcess", Mbox)
     monkeypatch.setattr(build, "build_world", world)
     generate(tmp_path / "case", scale="tiny", seed=1)
-    assert seen["page_views"][0].startswith("raw") and seen["mbox"][0].startswith("raw")
+    assert seen["page_views"][0].startswith("raw") and seen["mbox"][0].startswith("process")
     assert seen["page_views"][1] is False and seen["mbox"][1] is False  # before the allocation ended
     assert (tmp_path / "case" / "raw" / "support.mbox").stat().st_size > 0
     assert pl.read_parquet(tmp_path / "case" / "evidence" / "page_views.parquet").height > 0
     assert not (tmp_path / "case" / ".spool").exists()
+
+
+def _messages(bodies: list[str | None]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Hand-made support messages (one from a member with a non-ASCII name) and applicants."""
+    n = len(bodies)
+    messages = pl.DataFrame(
+        {
+            "message_id": [f"<m{i}@bostad.example>" for i in range(n)],
+            "received_at": [datetime(2013, 12, 14, 8, i, tzinfo=UTC) for i in range(n)],
+            "channel": ["email" if i % 2 else "web_form" for i in range(n)],
+            "sender_applicant_id": [1_000_001 if i % 2 else None for i in range(n)],
+            "sender_address": [f"user{i}@example.se" for i in range(n)],
+            "subject": ["Fel konto – hjälp" for _ in range(n)],
+            "body": bodies,
+        },
+        schema=evidence.polars_schema("support_messages"),
+    )
+    applicants = pl.DataFrame({"applicant_id": [1_000_001, 1_000_002], "name": ["Åsa Öberg", "Per Ek"]})
+    return messages, applicants
+
+
+def test_the_mbox_process_writes_the_bytes_of_write_mbox(tmp_path):
+    messages, applicants = _messages(["Jag ser någon annans sidor.\n\nFrom now on?", "Hej", "Tack!"])
+    process = MboxProcess()
+    process.submit(messages, applicants, tmp_path / "child.mbox", tmp_path / "spool")
+    assert process.result() == 3
+    assert write_mbox(messages, applicants, tmp_path / "here.mbox") == 3
+    assert (tmp_path / "child.mbox").read_bytes() == (tmp_path / "here.mbox").read_bytes()
+    assert (tmp_path / "child.mbox").read_bytes().count(b"\nFrom ") == 2  # three messages
+
+
+def test_the_mbox_process_raises_its_error_here_and_can_be_ended_unused(tmp_path):
+    messages, applicants = _messages(["Hej", None])  # a message without a body cannot be written
+    process = MboxProcess()
+    process.submit(messages, applicants, tmp_path / "x.mbox", tmp_path / "spool")
+    with pytest.raises(GeneratorError, match="has no body"):
+        process.result()
+    unused = MboxProcess()
+    unused.close()  # killed while it waits for a job
+    unused.close()
 
 
 def test_quote_escapes_like_the_log_expression_and_passes_clean_values_through():
@@ -130,3 +178,44 @@ def test_time_then_orders_like_lexsort_ties_included():
     wide = np.array([0, 2**61, 0], dtype=np.int64)  # too wide to pack: the lexsort itself
     assert time_then(wide, np.array([3, 1, 2])).tolist() == [2, 0, 1]
     assert time_then(np.zeros(0, np.int64), np.zeros(0, np.int64)).size == 0
+
+
+def test_tables_no_later_step_changes_are_written_in_the_raw_thread(tmp_path, monkeypatch):
+    written: dict[str, str] = {}
+    events: list[str] = []
+    real_table, real_world = build._write_table, build.build_world
+
+    def table(name, *args, **kwargs):
+        written[name] = threading.current_thread().name
+        return real_table(name, *args, **kwargs)
+
+    def world(*args, after=None, **kwargs):
+        def hook(step, w):
+            events.append(step)
+            if after is not None:
+                after(step, w)
+
+        return real_world(*args, after=hook, **kwargs)
+
+    monkeypatch.setattr(build, "_write_table", table)
+    monkeypatch.setattr(build, "build_world", world)
+    got = generate(tmp_path / "case", scale="tiny", seed=1)
+    assert events == ["people", "listings", "incident", "fees", "allocation"]  # fees final inside the allocation
+    assert sorted(written) == sorted(n for names in build.FINAL_AFTER.values() for n in names)
+    assert all(thread.startswith("raw") for thread in written.values()), written
+    for name in written:  # moved into the case, whole
+        assert pl.read_parquet(tmp_path / "case" / "evidence" / f"{name}.parquet").height == got.evidence_rows[name]
+    assert got.evidence_rows["fees"] > 0 and got.evidence_rows["logins"] > 0
+    assert list(got.evidence_rows) == list(build.evidence.TABLES)  # in the declared order, as before
+
+
+def test_the_mbox_process_imports_this_workbench_whatever_the_working_folder(tmp_path, monkeypatch):
+    """``python -c`` puts the working folder first; another checkout there must not be imported."""
+    other = tmp_path / "other-checkout"
+    (other / "workbench").mkdir(parents=True)
+    (other / "workbench" / "__init__.py").write_text("raise ImportError('the wrong workbench')\n")
+    monkeypatch.chdir(other)
+    messages, applicants = _messages(["Hej"])
+    process = MboxProcess()
+    process.submit(messages, applicants, tmp_path / "x.mbox", tmp_path / "spool")
+    assert process.result() == 1

@@ -113,3 +113,30 @@ def test_national_listing_ids_are_unique_and_start_with_their_year():
     # in publication order within a year, so the allocation's monthly batches come in key order
     ordered = lst.with_columns(y=year).sort("published_at", "listing_id")
     assert all(g["listing_id"].is_sorted() for _, g in ordered.group_by("y"))
+
+
+def test_the_spool_writes_no_dictionary_pages(tmp_path):
+    """Keys and times barely repeat in a batch: dictionary pages only cost hashing (same rows)."""
+    spool = SpooledTable("interests", tmp_path / "interests.parquet")
+    spool.append(_interests([(10, 1_000_000 + i, 1 + i % 20, None, None) for i in range(500)]))
+    spool.close()
+    meta = pq.ParquetFile(spool.path).metadata
+    encodings = {e for i in range(meta.num_columns) for e in meta.row_group(0).column(i).encodings}
+    assert not encodings & {"PLAIN_DICTIONARY", "RLE_DICTIONARY"}, encodings
+    assert spool.frame()["registered_at"].n_unique() == 20
+
+
+def test_frames_are_written_at_zstd_level_1(tmp_path, monkeypatch):
+    """Polars' default level costs about 1.5x the CPU for 1-5 % smaller files."""
+    seen = {}
+    real = pl.DataFrame.write_parquet
+
+    def spy(self, path, **kwargs):
+        seen.update(kwargs)
+        return real(self, path, **kwargs)
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", spy)
+    frame = conform("interests", _interests([(10, 1_000_001, 2, None, None)]))
+    write_frame(frame, tmp_path / "i.parquet", "parquet")
+    assert seen["compression"] == "zstd" and seen["compression_level"] == 1
+    assert pl.read_parquet(tmp_path / "i.parquet").equals(frame)

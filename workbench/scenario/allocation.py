@@ -81,6 +81,7 @@ class _Simulation(InterestDraws):
             world.tables["fees"] = pl.concat(
                 [world.tables["fees"], self.plan.fake_fees.cast(world.tables["fees"].schema)]
             )
+        world.final("fees")  # the fake profiles' fees were the last
         self.apps = apps
         self.listings = lst
         self.L = Rows(

@@ -12,17 +12,20 @@ import numbers
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import polars as pl
+
 from .. import evidence
 from ..errors import GeneratorError
 from .degrade import Degradation, apply_degradations, parse_degrade
-from .raw import RAW_NAMES, write_access_log_rows, write_mbox
+from .mbox_process import MboxProcess
+from .raw import RAW_NAMES, write_access_log_rows
 from .world import SWAP_MODES, World, scale as get_scale
-from .writer import FORMATS, write_evidence, write_rows, write_truth
+from .writer import FORMATS, conform, write_evidence, write_frame, write_rows, write_truth
 
 __all__ = ["Generated", "build_world", "generate"]
 
@@ -68,13 +71,16 @@ def build_world(
 
     The interests are spooled to ``spool_dir`` (a temporary folder if not given) as they are
     drawn; ``world.table("interests")`` reads them back whole. ``after(step, world)`` is
-    called after each step (``"people"``, ``"listings"``, ``"incident"``, ``"allocation"``).
+    called after each step (``"people"``, ``"listings"``, ``"incident"``, ``"allocation"``),
+    and with ``"fees"`` inside the allocation once the fees are final.
     """
     from .allocation import allocate, plan_listings
     from .incident import simulate_incident
     from .people import simulate_people
 
     world = World(get_scale(scale), seed, fraud=fraud, swap_mode=swap_mode, spool_dir=spool_dir)
+    if after is not None:
+        world.on_final = lambda name: after(name, world)
     steps = {}
     for name, step in (
         ("people", simulate_people),
@@ -93,16 +99,34 @@ def build_world(
 
 @dataclass
 class WrittenAhead:
-    """A file being written in a thread into the spool folder, moved into the case when done."""
+    """A file being written in a thread or process into the spool folder, moved into the case when done."""
 
-    future: Future[int]
+    result: Callable[[], int]  # waits for the file; returns its rows or raises the writer's error
     path: Path
 
     def write_to(self, path: Path, fmt: str | None = None) -> int:
-        """Wait for the file (raising the thread's error), move it to ``path``; returns its rows."""
-        rows = self.future.result()
+        """Wait for the file (raising the writer's error), move it to ``path``; returns its rows."""
+        rows = self.result()
         shutil.move(self.path, path)
         return rows
+
+
+# Evidence tables no later step changes, by the step (or ``World.final`` event) that makes
+# them final: they are written in the raw thread while the simulation goes on. The
+# applicants are written there too once the allocation is done, beside the tables it made.
+FINAL_AFTER = {
+    "listings": ("listings", "handlers"),
+    "incident": ("deployments", "incident_actions", "logins", "logouts", "profile_changes", "support_messages"),
+    "fees": ("fees",),
+    "allocation": ("applicants",),
+}
+
+
+def _write_table(name: str, frame: pl.DataFrame, path: Path, fmt: str) -> int:
+    """Write evidence table ``name`` as :func:`.writer.write_evidence` would; returns its rows."""
+    frame = conform(name, frame, evidence.polars_schema(name))
+    write_frame(frame, path, fmt)
+    return frame.height
 
 
 @contextmanager
@@ -201,14 +225,45 @@ def _generate(
 ) -> Generated:
     t0 = time.perf_counter()
     shutil.rmtree(spool, ignore_errors=True)
+    mbox = MboxProcess()  # started now: its imports overlap the people step
+    try:
+        return _build_and_write(out, spool, scale, seed, fmt, fraud, degradations, swap_mode, handover, mbox, t0)
+    finally:
+        mbox.close()
+
+
+def _build_and_write(
+    out: Path,
+    spool: Path,
+    scale: str,
+    seed: int,
+    fmt: str,
+    fraud: bool,
+    degradations: list[Degradation],
+    swap_mode: str,
+    handover: str | Path | None,
+    mbox: MboxProcess,
+    t0: float,
+) -> Generated:
     with ThreadPoolExecutor(1, thread_name_prefix="raw") as raw_writer:
         ahead: dict[str, WrittenAhead] = {}
+
+        def write_ahead(step: str, world: World) -> None:
+            """Write the tables ``step`` made final in the raw thread, into the spool folder."""
+            spool.mkdir(parents=True, exist_ok=True)
+            for name in FINAL_AFTER.get(step, ()):
+                path = spool / f"{name}.{fmt}"
+                ahead[name] = WrittenAhead(
+                    raw_writer.submit(_write_table, name, world.tables[name], path, fmt).result, path
+                )
 
         def after(step: str, world: World) -> None:
             """After the incident the page views and support messages are final: degrade them,
             then write the access log, the page-view evidence and the mbox in a thread beside
-            the allocation (their polars and pyarrow work releases the GIL)."""
+            the allocation (their polars and pyarrow work releases the GIL); so too every table
+            no later step changes."""
             if step != "incident":
+                write_ahead(step, world)
                 return
             apply_degradations(world.tables, degradations, world.rng("degrade"), world.streams["page_views"])
             spool.mkdir(parents=True, exist_ok=True)
@@ -216,21 +271,22 @@ def _generate(
             log, box = (spool / RAW_NAMES[t] for t in ("page_views", "support_messages"))
             pv = spool / f"page_views.{fmt}"
             ahead[log.name] = WrittenAhead(
-                raw_writer.submit(write_access_log_rows, rows, world.tables["logins"], log, world.rng("raw")), log
+                raw_writer.submit(write_access_log_rows, rows, world.tables["logins"], log, world.rng("raw")).result,
+                log,
             )
-            ahead["page_views"] = WrittenAhead(raw_writer.submit(write_rows, "page_views", rows, pv, fmt), pv)
+            ahead["page_views"] = WrittenAhead(raw_writer.submit(write_rows, "page_views", rows, pv, fmt).result, pv)
             # The senders' names are final now: the allocation changes queue dates and status and
             # adds fake profiles (who send no messages), never a name.
-            ahead[box.name] = WrittenAhead(
-                raw_writer.submit(write_mbox, world.tables["support_messages"], world.tables["applicants"], box), box
-            )
+            mbox.submit(world.tables["support_messages"], world.tables["applicants"], box, spool)
+            ahead[box.name] = WrittenAhead(mbox.result, box)
+            write_ahead(step, world)
 
         world, steps = build_world(scale, seed, fraud, swap_mode, spool_dir=spool, after=after)
 
         for sub in ("evidence", "raw", "truth"):
             shutil.rmtree(out / sub, ignore_errors=True)
         t1 = time.perf_counter()
-        streams = {**world.streams, "page_views": ahead["page_views"]}
+        streams = {**world.streams, **{name: w for name, w in ahead.items() if name in evidence.TABLES}}
         ev_rows = write_evidence(world.tables, out / "evidence", fmt, streams)
         _release_memory()
         truth_rows = write_truth(world.truth, out / "truth", fmt)

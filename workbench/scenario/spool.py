@@ -68,7 +68,12 @@ class SpooledTable:
         table = conform(self.name, frame, self.schema).to_arrow()
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd", write_statistics=True)
+            # No dictionary pages: the interests' keys and times barely repeat within a batch, so
+            # pyarrow hashed every value only to fall back to plain pages (at stockholm 2.2 -> 0.9
+            # CPU-s to write the table, 145 -> 120 MB, and faster to read back); same rows.
+            self._writer = pq.ParquetWriter(
+                self.path, table.schema, compression="zstd", write_statistics=True, use_dictionary=False
+            )
         self._writer.write_table(table)
 
     def close(self) -> SpooledTable:

@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import weakref
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -114,6 +115,14 @@ class World:
     # Where spooled tables are written while they are simulated; a temporary folder (removed
     # with the world) when not given. generate() puts it beside the case, on the same disk.
     spool_dir: Path | None = None
+    # Told the name of a table once a step has made it final (``"fees"`` during the
+    # allocation), so the generator can write it while the simulation goes on.
+    on_final: Callable[[str], None] | None = None
+
+    def final(self, name: str) -> None:
+        """Table ``name`` will not change any more."""
+        if self.on_final is not None:
+            self.on_final(name)
 
     def spool_path(self, name: str) -> Path:
         """The spool file of table ``name``."""
