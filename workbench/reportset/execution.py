@@ -228,7 +228,7 @@ def _worker() -> None:
     Path(sys.argv[2]).write_text(json.dumps({"error": error}), encoding="utf-8")
 
 
-def _run_in_process(job: Job, scratch: Path, workers: Workers) -> str | None:
+def _run_in_process(job: Job, scratch: Path, workers: Workers | None = None) -> str | None:
     """Execute one job in a fresh interpreter (its kernel is a further process); the error if any.
 
     A plain subprocess, not multiprocessing: that would re-import the caller's main script,
@@ -249,7 +249,7 @@ def _run_in_process(job: Job, scratch: Path, workers: Workers) -> str | None:
         spec_path, result_path = Path(tmp) / "job.json", Path(tmp) / "result.json"
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
         code = "from workbench.reportset.execution import _worker; _worker()"
-        status = workers.run([sys.executable, "-c", code, str(spec_path), str(result_path)])
+        status = (workers or Workers()).run([sys.executable, "-c", code, str(spec_path), str(result_path)])
         if status is None:
             return f"{job.notebook.name}: not started, the run was stopped"
         if not result_path.is_file():
