@@ -18,9 +18,10 @@ from __future__ import annotations
 import contextlib
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator, Sequence
+
+from ..children import die_with_parent
 
 __all__ = ["Interrupted", "Workers", "die_with_parent", "exit_status", "signals_interrupt"]
 
@@ -97,14 +98,3 @@ class Workers:
                 process.kill()
                 process.wait()
         return len(running)
-
-
-def die_with_parent() -> None:
-    """In a worker: be sent SIGTERM when the process that started it dies (Linux; elsewhere nothing)."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    PR_SET_PDEATHSIG = 1
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
