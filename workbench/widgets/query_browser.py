@@ -37,6 +37,7 @@ from ..display import Table
 from ..errors import WorkbenchError
 from ..settings import DISPLAY_TZ, output_dir
 from .annotate_box import annotation_box, row_targets
+from .query_browser_controls import ALL_DOMAINS, controls
 from .query_params import param_hint, param_input, parse_param
 
 if TYPE_CHECKING:
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
 __all__ = ["EXPORT_FORMATS", "QueryBrowser"]
 
 EXPORT_FORMATS = ("csv", "parquet")
-_ALL = "all domains"
 
 
 class QueryBrowser:
@@ -78,8 +78,6 @@ class QueryBrowser:
         key: str | bytes | None = None,
         notes: Notes | None = None,
     ):
-        import ipywidgets as w
-
         self.audience = Audience.parse(audience)
         if page_size < 1:
             raise WorkbenchError(f"page_size must be at least 1, got {page_size!r}")
@@ -95,85 +93,14 @@ class QueryBrowser:
         self.page = 0
         self._ran: tuple[str, dict] | None = None
 
-        self._w_search = w.Text(
-            placeholder="filter: name, domain or words of the description",
-            description="Find",
-            layout=w.Layout(width="420px"),
-        )
-        self._w_domain = w.Dropdown(
-            options=[_ALL, *sorted(self._catalogue["domain"].unique())],
-            value=_ALL,
-            description="Domain",
-            style={"description_width": "initial"},
-        )
-        self._w_count = w.HTML()
-        self._w_queries = w.Select(options=[], rows=10, description="Query", layout=w.Layout(width="340px"))
-        self._w_catalogue = w.HTML(layout=w.Layout(max_height="230px", overflow="auto", flex="1"))
-        self._w_help = w.HTML()
         self._w_param: dict[str, Any] = {}
-        self._w_params = w.VBox()
-        self._w_sql = w.HTML()
-        self._w_run = w.Button(description="Run", button_style="primary", icon="play", disabled=True)
-        self._w_status = w.HTML()
-        self._w_sort = w.Dropdown(
-            options=[("(as the query returns it)", None)],
-            value=None,
-            description="Sort by",
-            style={"description_width": "initial"},
-            layout=w.Layout(width="340px"),
-            disabled=True,
-        )
-        self._w_order = w.ToggleButtons(
-            options=[("Ascending", "ascending"), ("Descending", "descending")],
-            value="ascending",
-            style={"button_width": "100px"},
-            disabled=True,
-        )
-        self._w_table = w.HTML()
-        self._w_prev = w.Button(description="Previous", icon="chevron-left", disabled=True)
-        self._w_next = w.Button(description="Next", icon="chevron-right", disabled=True)
-        self._w_page = w.HTML()
-        self._w_format = w.ToggleButtons(
-            options=[("CSV", "csv"), ("Parquet", "parquet")], value="csv", style={"button_width": "80px"}
-        )
-        self._w_export = w.Button(description="Export", icon="download", disabled=True)
-        self._w_exported = w.HTML()
         self.annotate = annotation_box(notes, self.audience, name="query")
-        for widget, name in (
-            (self._w_search, "search"),
-            (self._w_domain, "domain"),
-            (self._w_queries, "list"),
-            (self._w_catalogue, "catalogue"),
-            (self._w_sql, "sql"),
-            (self._w_run, "run"),
-            (self._w_status, "status"),
-            (self._w_sort, "sort"),
-            (self._w_order, "order"),
-            (self._w_table, "table"),
-            (self._w_prev, "prev"),
-            (self._w_next, "next"),
-            (self._w_page, "page"),
-            (self._w_format, "format"),
-            (self._w_export, "export"),
-            (self._w_exported, "exported"),
-        ):
-            widget.add_class(f"wb-qb-{name}")  # stable hooks for the browser tests
-        self._w_box = w.VBox(
-            [
-                w.HBox([self._w_search, self._w_domain, self._w_count]),
-                w.HBox([self._w_queries, self._w_catalogue]),
-                self._w_help,
-                self._w_params,
-                self._w_sql,
-                w.HBox([self._w_run, self._w_status]),
-                w.HBox([self._w_sort, self._w_order]),
-                self._w_table,
-                w.HBox([self._w_prev, self._w_page, self._w_next, self._w_format, self._w_export]),
-                self._w_exported,
-                *([self.annotate.widget] if self.annotate else []),
-            ]
-        )
-        self._w_box.add_class("wb-query-browser")
+        c = controls(list(self._catalogue["domain"].unique()), self.annotate)
+        self._w_search, self._w_domain, self._w_count, self._w_queries = c.search, c.domain, c.count, c.queries
+        self._w_catalogue, self._w_help, self._w_params, self._w_sql = c.catalogue, c.help, c.params, c.sql
+        self._w_run, self._w_status, self._w_sort, self._w_order = c.run, c.status, c.sort, c.order
+        self._w_table, self._w_prev, self._w_next, self._w_page = c.table, c.prev, c.next, c.page
+        self._w_format, self._w_export, self._w_exported, self._w_box = c.format, c.export, c.exported, c.box
 
         self._w_search.observe(self._on_filter, names="value")
         self._w_domain.observe(self._on_filter, names="value")
@@ -194,7 +121,7 @@ class QueryBrowser:
         """The registered queries the filter lets through: name, domain, description, params."""
         text = self._w_search.value.strip().lower()
         frame = self._catalogue
-        if self._w_domain.value != _ALL:
+        if self._w_domain.value != ALL_DOMAINS:
             frame = frame.filter(pl.col("domain") == self._w_domain.value)
         if text:
             haystack = pl.concat_str("name", "domain", "description", separator=" ").str.to_lowercase()
@@ -211,7 +138,7 @@ class QueryBrowser:
         if name is not None:
             queries.get(name)  # an unknown name says "did you mean"
             if name not in self._w_queries.options:  # filtered out: clear the filter first
-                self._w_search.value, self._w_domain.value = "", _ALL
+                self._w_search.value, self._w_domain.value = "", ALL_DOMAINS
         self._w_queries.value = name
 
     @property
