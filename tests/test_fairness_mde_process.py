@@ -9,6 +9,9 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import signal
+import subprocess
+import sys
 import time
 from multiprocessing import resource_tracker
 
@@ -189,3 +192,44 @@ def test_one_worker_or_one_core_starts_no_process(monkeypatch):
     monkeypatch.setattr(M, "cores", lambda: 1)
     assert _mde(HAND, workers=None).equals(alone)
     assert alone["mde"].drop_nulls().len() >= 5
+
+
+def test_a_child_exits_when_this_process_is_killed_outright(tmp_path):
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import multiprocessing, sys, time\n"
+        "import workbench.fairness.processes as PR\n"
+        "def here(_):\n"
+        "    time.sleep(2)  # the child is up and sleeping on its item\n"
+        "    print(*[p.pid for p in multiprocessing.active_children()], flush=True)\n"
+        "    time.sleep(120)\n"
+        "if __name__ == '__main__':\n"
+        "    PR.shared(here, time.sleep, [120.0] * 4, 1)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    parent = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+    )  # its resource tracker warns of the semaphores the kill left
+    try:
+        assert parent.stdout is not None
+        pids = [int(p) for p in parent.stdout.readline().split()]
+    finally:
+        parent.kill()  # SIGKILL: no cleanup in the parent
+        parent.wait()
+    assert pids  # the child and perhaps multiprocessing's resource tracker
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(_running(pid) for pid in pids):
+        time.sleep(0.1)
+    left = [pid for pid in pids if _running(pid)]
+    for pid in left:  # not to leave them running when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie left to an init that does not reap counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

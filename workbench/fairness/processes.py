@@ -10,12 +10,15 @@ as from a plain loop, wherever each piece ran.
 An error in a child is raised here with its type and message (the child's traceback is the
 ``__cause__``). If this process is interrupted (Ctrl-C, a kernel interrupt) or fails, the
 children are terminated at once instead of finishing their current piece; in every case they
-have exited, and been waited for, when :func:`shared` returns or raises.
+have exited, and been waited for, when :func:`shared` returns or raises. Should this process be
+killed outright, each child sees it go (its parent's sentinel) and exits too.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
+import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -43,8 +46,8 @@ def children(count: int, initializer: Callable[..., object] | None = None, inita
     pool = ProcessPoolExecutor(
         max_workers=count,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=initializer,
-        initargs=initargs,
+        initializer=_start,
+        initargs=(initializer, initargs),
     )
     try:
         yield pool
@@ -58,6 +61,20 @@ def children(count: int, initializer: Callable[..., object] | None = None, inita
         raise
     finally:
         pool.shutdown(wait=True)
+
+
+def _start(initializer: Callable[..., object] | None, initargs: tuple) -> None:
+    """In a child as it starts: exit when the parent is gone, then ``initializer(*initargs)``."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True, name="parent-watch").start()
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _exit_with(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])  # ready when the parent has exited, however it ended
+    os._exit(1)
 
 
 def shared(
