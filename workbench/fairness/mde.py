@@ -278,8 +278,9 @@ def minimum_detectable_effects(
     ``allocations`` is :attr:`workbench.fairness.Replay.allocations`; the parameters are
     those of the test (:func:`~workbench.fairness.caseworkers.review_caseworkers`). ``mde``
     is null for a caseworker without peers or who could not be flagged at any share. ``workers``
-    caseworkers are searched at a time (None: one per core, :func:`workbench.fairness.threads.cores`);
-    the result does not depend on it.
+    caseworkers are searched at a time (None: one per core, :func:`workbench.fairness.threads.cores`):
+    from :data:`PROCESS_FROM` caseworkers with peers, in this process and ``workers - 1`` spawned
+    ones, otherwise on threads; the result does not depend on it.
     """
     cells = strata_cells(allocations)
     m = cells["handler_id"].n_unique()
