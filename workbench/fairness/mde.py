@@ -49,13 +49,15 @@ from ..i18n import translate
 from ..values import format_percent
 from .caseworkers import STRATA, _log_factorials, strata_cells
 from .power import TARGET_POWER
-from .threads import in_threads
+from .processes import shared
+from .threads import cores, in_threads
 
 __all__ = [
     "COLUMNS",
     "DRAWS",
     "EXACT_LIMIT",
     "MDE_CEILING",
+    "PROCESS_FROM",
     "STEP",
     "TOO_FEW",
     "judge",
@@ -76,6 +78,8 @@ TOO_FEW = "too few allocations to judge"
 """Start of the effect label of a caseworker whose MDE is above the ceiling."""
 COLUMNS: dict[str, PII] = {"mde": PII.NONE, "covered": PII.NONE, "too_few": PII.NONE}
 """Personal-data tags of the columns :func:`judge` adds."""
+PROCESS_FROM = 30
+"""From this many caseworkers with peers, their searches are shared with child processes (fewer: threads)."""
 
 
 def too_few_label(n: int) -> str:
@@ -274,28 +278,78 @@ def minimum_detectable_effects(
     ``allocations`` is :attr:`workbench.fairness.Replay.allocations`; the parameters are
     those of the test (:func:`~workbench.fairness.caseworkers.review_caseworkers`). ``mde``
     is null for a caseworker without peers or who could not be flagged at any share. ``workers``
-    caseworkers are searched at a time (None: one per core, :func:`workbench.fairness.threads.cores`);
-    the result does not depend on it.
+    caseworkers are searched at a time (None: one per core, :func:`workbench.fairness.threads.cores`):
+    from :data:`PROCESS_FROM` caseworkers with peers, in this process and ``workers - 1`` spawned
+    ones, otherwise on threads; the result does not depend on it.
     """
     cells = strata_cells(allocations)
     m = cells["handler_id"].n_unique()
     lf = _log_factorials(int(cast(SupportsInt, cells["N"].max() or 0)))
-    designs: list[tuple[int, _Design]] = []
+    test = _Test(m, alpha, min_effect, 1 / (permutations + 1), lf, seed, target)
+    designs: list[_Item] = []
     for (handler,), part in cells.filter(pl.col("n") < pl.col("N")).group_by("handler_id", maintain_order=True):
         part = part.sort(*STRATA)
         n, x, N, D = (part[c].to_numpy().astype(np.int64) for c in ("n", "x", "N", "D"))
-        designs.append((int(handler), _Design(n, x, D - x, N, m, alpha, min_effect, 1 / (permutations + 1), lf)))
-
-    def mde_of(item: tuple[int, _Design]) -> tuple[int, float | None]:
-        handler, design = item
-        return handler, _search(_power_function(design, seed, handler), target)
-
+        designs.append((int(handler), n, x, D - x, N))
+    workers = cores() if workers is None else workers
     # Each caseworker's search reads only their own design and seed, so they run side by side, each
-    # with the same arithmetic as alone: the convolutions in _tails are numpy on whole arrays, which
-    # releases the GIL, so threads use every core without copying anything.
-    out = list(in_threads(mde_of, designs, workers))
-    found = pl.DataFrame(out, schema={"handler_id": pl.Int64, "mde": pl.Float64}, orient="row")
-    return cells.select("handler_id").unique().join(found, on="handler_id", how="left").sort("handler_id")
+    # with the same arithmetic as alone. The convolutions loop over a kernel's bins in Python, so
+    # threads take turns on Python's lock (national: 1.4 of 2 cores busy): from PROCESS_FROM
+    # caseworkers, the searches are shared with workers - 1 spawned processes, sent only their
+    # designs (a few small arrays each), the costliest first (strata × allocations).
+    if workers > 1 and len(designs) >= PROCESS_FROM:
+        order = sorted(range(len(designs)), key=lambda i: -len(designs[i][1]) * int(designs[i][1].sum()))
+        found = shared(test.mde, _mde_there, [designs[i] for i in order], workers - 1, _settle, (test,))
+        mdes: list[float | None] = [None] * len(designs)
+        for i, value in zip(order, found, strict=True):
+            mdes[i] = value
+    else:
+        mdes = list(in_threads(test.mde, designs, workers))
+    out = pl.DataFrame(
+        [(item[0], value) for item, value in zip(designs, mdes, strict=True)],
+        schema={"handler_id": pl.Int64, "mde": pl.Float64},
+        orient="row",
+    )
+    return cells.select("handler_id").unique().join(out, on="handler_id", how="left").sort("handler_id")
+
+
+_Item = tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""One caseworker's search: handler id, and per stratum with peers their ``n``, ``x``, the peers' ``P``, the total ``N``."""
+
+
+@dataclass(frozen=True)
+class _Test:
+    """What every caseworker's search shares: the test's settings, the log factorials, the seed and target power."""
+
+    m: int
+    alpha: float
+    min_effect: float
+    floor: float
+    lf: np.ndarray
+    seed: int
+    target: float
+
+    def mde(self, item: _Item) -> float | None:
+        """The caseworker's MDE: the same arithmetic in this process or a child."""
+        handler, n, x, P, N = item
+        design = _Design(n, x, P, N, self.m, self.alpha, self.min_effect, self.floor, self.lf)
+        return _search(_power_function(design, self.seed, handler), self.target)
+
+
+_TEST: _Test | None = None
+"""In a child process: the searches' shared settings, sent once when it starts (:func:`_settle`)."""
+
+
+def _settle(test: _Test) -> None:
+    global _TEST  # one per child process, set as it starts
+    _TEST = test
+
+
+def _mde_there(item: _Item) -> float | None:
+    """:meth:`_Test.mde` in a child process, with the settings it was started with."""
+    if _TEST is None:
+        raise RuntimeError("a child process of minimum_detectable_effects starts with _settle")
+    return _TEST.mde(item)
 
 
 def judge(caseworkers: pl.DataFrame, mde: pl.DataFrame, ceiling: float = MDE_CEILING) -> pl.DataFrame:
