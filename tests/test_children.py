@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux only")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to tell a zombie")
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +33,7 @@ PARENT = textwrap.dedent(
 
     if __name__ == "__main__":
         guarded = sys.argv[1] == "guarded"
-        options = {"initializer": orphan_guard, "initargs": (os.getpid(),)} if guarded else {}
+        options = {"initializer": orphan_guard} if guarded else {}
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), **options) as pool:
             print(pool.submit(work, 0).result(), flush=True)  # the worker's pid, once it runs
             pool.submit(work, 1).result()  # killed in here
@@ -74,11 +74,3 @@ def test_unguarded_worker_outlives_a_killed_parent(tmp_path):
 
 def test_guarded_worker_ends_with_a_killed_parent(tmp_path):
     assert not _orphan_after_kill("guarded", tmp_path)
-
-
-def test_guard_ends_a_worker_whose_parent_is_already_gone():
-    code = "from workbench.children import orphan_guard; orphan_guard(1); print('ran on')"
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}
-    )
-    assert done.returncode == 1 and "ran on" not in done.stdout

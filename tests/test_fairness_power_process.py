@@ -6,6 +6,7 @@ import numpy as np
 import polars as pl
 
 import workbench.fairness.power as P
+import workbench.fairness.processes as processes
 
 
 def _allocations(seed: int) -> pl.DataFrame:
@@ -25,7 +26,7 @@ def test_the_curve_is_the_same_with_half_the_simulations_in_another_process(monk
     monkeypatch.setattr(P, "PROCESS_FROM", 10**9)
     here = P.power_curve(allocations, **kwargs)
     calls = []
-    real = P.ProcessPoolExecutor
+    real = processes.ProcessPoolExecutor
 
     def counted(*args, **kw):
         calls.append(kw)
@@ -33,9 +34,10 @@ def test_the_curve_is_the_same_with_half_the_simulations_in_another_process(monk
 
     monkeypatch.setattr(P, "PROCESS_FROM", 1)
     monkeypatch.setattr(P, "cores", lambda: 2)
-    monkeypatch.setattr(P, "ProcessPoolExecutor", counted)
+    monkeypatch.setattr(processes, "ProcessPoolExecutor", counted)
     split = P.power_curve(allocations, **kwargs)
-    assert len(calls) == 1  # the other process was used
+    assert len(calls) == 1  # the other process was used, watching this one (exits if it is killed)
+    assert calls[0]["initializer"] is processes._start
     assert split.equals(here)
     assert here["simulations"].to_list() == [30, 30, 30]
     assert here["detected"][2] > here["detected"][0]  # planting more gets flagged more: the draws matter
@@ -45,7 +47,7 @@ def test_one_core_or_few_caseworkers_stay_in_this_process(monkeypatch):
     def refuse(*args, **kw):
         raise AssertionError("no other process")
 
-    monkeypatch.setattr(P, "ProcessPoolExecutor", refuse)
+    monkeypatch.setattr(processes, "ProcessPoolExecutor", refuse)
     monkeypatch.setattr(P, "cores", lambda: 1)
     monkeypatch.setattr(P, "PROCESS_FROM", 1)
     assert P.power_curve(_allocations(2), rates=(0.1,), simulations=4)["simulations"].to_list() == [4]

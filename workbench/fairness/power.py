@@ -19,8 +19,6 @@ their p-values are recomputed; everyone else keeps theirs.
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import SupportsFloat, cast
 
@@ -38,6 +36,7 @@ from .caseworkers import (
     strata_cells,
     wilson_interval,
 )
+from .processes import children
 from .threads import cores
 
 __all__ = ["COLUMNS", "FRAUD_RATES", "TARGET_POWER", "detectable_rate", "power_curve"]
@@ -115,7 +114,8 @@ def _detect(test: _Simulations, sims: list[tuple[int, np.ndarray]], caseworkers:
     if caseworkers < PROCESS_FROM or cores() < 2 or len(sims) < 2:
         return test(sims)
     half = len(sims) // 2
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as other:
+    # children(): the other process exits if this one is killed, and is terminated at once on Ctrl-C here
+    with children(1) as other:
         second = other.submit(test, sims[half:])
         first = test(sims[:half])
         return first + second.result()

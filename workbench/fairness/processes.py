@@ -17,14 +17,14 @@ killed outright, each child sees it go (its parent's sentinel) and exits too.
 from __future__ import annotations
 
 import multiprocessing
-import multiprocessing.connection
-import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
+
+from ..children import orphan_guard
 
 __all__ = ["AHEAD", "children", "shared"]
 
@@ -65,16 +65,9 @@ def children(count: int, initializer: Callable[..., object] | None = None, inita
 
 def _start(initializer: Callable[..., object] | None, initargs: tuple) -> None:
     """In a child as it starts: exit when the parent is gone, then ``initializer(*initargs)``."""
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True, name="parent-watch").start()
+    orphan_guard()
     if initializer is not None:
         initializer(*initargs)
-
-
-def _exit_with(sentinel: int) -> None:
-    multiprocessing.connection.wait([sentinel])  # ready when the parent has exited, however it ended
-    os._exit(1)
 
 
 def shared(
