@@ -82,18 +82,35 @@ def build_world(
     if after is not None:
         world.on_final = lambda name: after(name, world)
     steps = {}
-    for name, step in (
-        ("people", simulate_people),
-        ("listings", plan_listings),
-        ("incident", simulate_incident),
-        ("allocation", allocate),
-    ):
-        t0 = time.perf_counter()
-        step(world)
+
+    def done(name: str, t0: float) -> None:
         _release_memory()
         steps[name] = time.perf_counter() - t0
         if after is not None:
             after(name, world)
+
+    # The listings draw from their own stream and read nothing the people step makes, so they
+    # are planned on the second core while the people are simulated (the people step leaves it
+    # idle); ``after`` is still called for "people" first, then for "listings".
+    # Both steps import faker's providers, whose package imports its locales dynamically: two
+    # threads importing it at once can deadlock on the module locks, so it is imported here first.
+    import faker.providers.address.sv_SE
+    import faker.providers.person.sv_SE  # noqa: F401
+
+    with ThreadPoolExecutor(1, thread_name_prefix="listings") as side:
+        t0 = time.perf_counter()
+        listings = side.submit(plan_listings, world)
+        try:
+            simulate_people(world)
+        finally:
+            listings.exception()  # wait for it whatever happens; its error is raised below
+        done("people", t0)
+        listings.result()
+        done("listings", time.perf_counter())
+    for name, step in (("incident", simulate_incident), ("allocation", allocate)):
+        t0 = time.perf_counter()
+        step(world)
+        done(name, t0)
     return world, steps
 
 
