@@ -127,7 +127,10 @@ class _Simulation(InterestDraws):
         n = apps.height
         self.queue_day = apps["queue_start"].cast(pl.Int64).to_numpy().copy()
         # tie-break of equal queue dates, fixed for good: registration time, then customer number
-        self.member_rank = np.argsort(np.lexsort((self.M.id, self.M.reg)))
+        # each member's rank: the inverse of the sorting permutation (its argsort), in one pass
+        by_rank = np.lexsort((self.M.id, self.M.reg))
+        self.member_rank = np.empty_like(by_rank)
+        self.member_rank[by_rank] = np.arange(len(by_rank))
         self.signed = np.full(n, -1, dtype=np.int64)
         self.activity = self.rng.gamma(ACTIVITY_SHAPE, 1.0, n)
         self.n_draw = self._interest_counts()
