@@ -12,7 +12,7 @@ import numbers
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,19 +66,22 @@ def build_world(
     swap_mode: str = "login",
     spool_dir: Path | None = None,
     after: Callable[[str, World], None] | None = None,
+    side: Executor | None = None,
 ) -> tuple[World, dict[str, float]]:
     """Simulate every step; returns the world and seconds per step.
 
     The interests are spooled to ``spool_dir`` (a temporary folder if not given) as they are
     drawn; ``world.table("interests")`` reads them back whole. ``after(step, world)`` is
     called after each step (``"people"``, ``"listings"``, ``"incident"``, ``"allocation"``),
-    and with ``"fees"`` inside the allocation once the fees are final.
+    and with ``"fees"`` inside the allocation once the fees are final. ``side``, a one-thread
+    executor, takes work no later step reads (the page views are rendered there beside the
+    allocation): what ``after`` submits to it after a step comes after that step's work.
     """
     from .allocation import allocate, plan_listings
     from .incident import simulate_incident
     from .people import simulate_people
 
-    world = World(get_scale(scale), seed, fraud=fraud, swap_mode=swap_mode, spool_dir=spool_dir)
+    world = World(get_scale(scale), seed, fraud=fraud, swap_mode=swap_mode, spool_dir=spool_dir, side=side)
     if after is not None:
         world.on_final = lambda name: after(name, world)
     steps = {}
@@ -111,6 +114,7 @@ def build_world(
         t0 = time.perf_counter()
         step(world)
         done(name, t0)
+    world.settle()
     return world, steps
 
 
@@ -137,6 +141,13 @@ FINAL_AFTER = {
     "fees": ("fees",),
     "allocation": ("applicants",),
 }
+
+
+def _degrade_then_log(world: World, degradations: list[Degradation], path: Path) -> int:
+    """Degrade the rendered page views, then write them as the access log; returns its lines."""
+    rows = world.streams["page_views"]
+    apply_degradations(world.tables, degradations, world.rng("degrade"), rows)
+    return write_access_log_rows(rows, world.tables["logins"], path, world.rng("raw"))
 
 
 def _write_table(name: str, frame: pl.DataFrame, path: Path, fmt: str) -> int:
@@ -282,23 +293,22 @@ def _build_and_write(
             if step != "incident":
                 write_ahead(step, world)
                 return
-            apply_degradations(world.tables, degradations, world.rng("degrade"), world.streams["page_views"])
             spool.mkdir(parents=True, exist_ok=True)
-            rows = world.streams["page_views"]
             log, box = (spool / RAW_NAMES[t] for t in ("page_views", "support_messages"))
             pv = spool / f"page_views.{fmt}"
-            ahead[log.name] = WrittenAhead(
-                raw_writer.submit(write_access_log_rows, rows, world.tables["logins"], log, world.rng("raw")).result,
-                log,
+            # The page views are being rendered in the raw thread (the world's side executor), so
+            # these come after them there, the degradations first.
+            ahead[log.name] = WrittenAhead(raw_writer.submit(_degrade_then_log, world, degradations, log).result, log)
+            ahead["page_views"] = WrittenAhead(
+                raw_writer.submit(lambda: write_rows("page_views", world.streams["page_views"], pv, fmt)).result, pv
             )
-            ahead["page_views"] = WrittenAhead(raw_writer.submit(write_rows, "page_views", rows, pv, fmt).result, pv)
             # The senders' names are final now: the allocation changes queue dates and status and
             # adds fake profiles (who send no messages), never a name.
             mbox.submit(world.tables["support_messages"], world.tables["applicants"], box, spool)
             ahead[box.name] = WrittenAhead(mbox.result, box)
             write_ahead(step, world)
 
-        world, steps = build_world(scale, seed, fraud, swap_mode, spool_dir=spool, after=after)
+        world, steps = build_world(scale, seed, fraud, swap_mode, spool_dir=spool, after=after, side=raw_writer)
 
         for sub in ("evidence", "raw", "truth"):
             shutil.rmtree(out / sub, ignore_errors=True)
