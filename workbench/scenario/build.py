@@ -147,7 +147,9 @@ def _degrade_then_log(world: World, degradations: list[Degradation], path: Path)
     """Degrade the rendered page views, then write them as the access log; returns its lines."""
     rows = world.streams["page_views"]
     apply_degradations(world.tables, degradations, world.rng("degrade"), rows)
-    return write_access_log_rows(rows, world.tables["logins"], path, world.rng("raw"))
+    lines = write_access_log_rows(rows, world.tables["logins"], path, world.rng("raw"))
+    _release_memory()  # the log's per-row sizes and links (about 1 GB at national), as above
+    return lines
 
 
 def _write_table(name: str, frame: pl.DataFrame, path: Path, fmt: str) -> int:
@@ -297,7 +299,10 @@ def _build_and_write(
             log, box = (spool / RAW_NAMES[t] for t in ("page_views", "support_messages"))
             pv = spool / f"page_views.{fmt}"
             # The page views are being rendered in the raw thread (the world's side executor), so
-            # these come after them there, the degradations first.
+            # these come after them there, the degradations first. The render's temporaries are
+            # freed there while the allocation runs, where no step end trims the heap: without
+            # giving them back the allocation ran about 1 GB higher at national (7.62 GB peak).
+            raw_writer.submit(_release_memory)
             ahead[log.name] = WrittenAhead(raw_writer.submit(_degrade_then_log, world, degradations, log).result, log)
             ahead["page_views"] = WrittenAhead(
                 raw_writer.submit(lambda: write_rows("page_views", world.streams["page_views"], pv, fmt)).result, pv
