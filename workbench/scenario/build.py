@@ -100,9 +100,9 @@ def build_world(
     import faker.providers.address.sv_SE
     import faker.providers.person.sv_SE  # noqa: F401
 
-    with ThreadPoolExecutor(1, thread_name_prefix="listings") as side:
+    with ThreadPoolExecutor(1, thread_name_prefix="listings") as beside_people:
         t0 = time.perf_counter()
-        listings = side.submit(plan_listings, world)
+        listings = beside_people.submit(plan_listings, world)
         try:
             simulate_people(world)
         finally:
