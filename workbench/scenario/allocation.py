@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from . import fraud
+from .inorder import InOrder
 from .interest_draws import (
     ACTIVITY_SHAPE,
     HOUR,
@@ -57,9 +58,12 @@ def plan_listings(world: World) -> None:
 def allocate(world: World) -> None:
     """Add interests, offers, contracts and handler_actions; plant fraud; record truth."""
     sim = _Simulation(world)
-    for rows in sim.batches():
-        sim.run_batch(rows)
-    sim.finish()
+    try:
+        for rows in sim.batches():
+            sim.run_batch(rows)
+        sim.finish()
+    finally:
+        sim.records.close()
 
 
 class _Simulation(InterestDraws):
@@ -123,7 +127,10 @@ class _Simulation(InterestDraws):
         n = apps.height
         self.queue_day = apps["queue_start"].cast(pl.Int64).to_numpy().copy()
         # tie-break of equal queue dates, fixed for good: registration time, then customer number
-        self.member_rank = np.argsort(np.lexsort((self.M.id, self.M.reg)))
+        # each member's rank: the inverse of the sorting permutation (its argsort), in one pass
+        by_rank = np.lexsort((self.M.id, self.M.reg))
+        self.member_rank = np.empty_like(by_rank)
+        self.member_rank[by_rank] = np.arange(len(by_rank))
         self.signed = np.full(n, -1, dtype=np.int64)
         self.activity = self.rng.gamma(ACTIVITY_SHAPE, 1.0, n)
         self.n_draw = self._interest_counts()
@@ -138,6 +145,9 @@ class _Simulation(InterestDraws):
                 reg=ft["registered_us"].to_numpy(),
             )
         self.rec = Records(world, self.clock, handler_ips(world.tables["handlers"]), self.plan, self.web_sessions())
+        # What a batch hands to the records is never read back by the simulation: it is recorded
+        # on the second core, in order, while the next batch is drawn (.inorder).
+        self.records = InOrder("records")
 
     def batches(self):
         """Listing rows per month of publication, in time order."""
@@ -178,7 +188,7 @@ class _Simulation(InterestDraws):
         q["clean"] = (q.why == 0) & q.income_ok & ~q.pending & ~q.landlord_skip
         if (q.src == 2).any():
             r, q = self._drop_hopeless_fakes(r, q)
-        self.rec.add_interests(self.L.id[r.l], self.M.id[r.m], r.reg, r.wd)
+        self.records.submit(self.rec.add_interests, self.L.id[r.l], self.M.id[r.m], r.reg, r.wd)
         q = _rank(q)
         q = self._choose_specials(q, lrows)
         self._walk(_rank(q), lrows)
@@ -248,7 +258,9 @@ class _Simulation(InterestDraws):
         )
         t = np.minimum(t, close - HOUR)
         self.queue_day[m] = new
-        self.rec.queue_date_changes(self.L.handler[q.l[rows]], q.app[rows], self.L.id[q.l[rows]], t, old, new)
+        self.records.submit(
+            self.rec.queue_date_changes, self.L.handler[q.l[rows]], q.app[rows], self.L.id[q.l[rows]], t, old, new
+        )
         order = np.argsort(m)
         at = np.minimum(np.searchsorted(m[order], q.m), m.size - 1)
         hit = (m[order][at] == q.m) & (q.close >= t[order][at])
@@ -278,7 +290,7 @@ class _Simulation(InterestDraws):
         q["outcome"], q["winner"] = out, has & (winner[q.l] == np.arange(n))
         r = q.take(np.where(special_listing, special_row, q.pos <= wpos))
         r.update(self._timing(r, lrows))
-        self.rec.walked(r, self.L, self.M)
+        self.records.submit(self.rec.walked, r, self.L, self.M)
         self.signed[r.m[r.winner]] = r.signed_us[r.winner]
 
     def _timing(self, r: Rows, lrows: np.ndarray) -> dict[str, np.ndarray]:
@@ -325,6 +337,7 @@ class _Simulation(InterestDraws):
 
     def finish(self) -> None:
         """Assemble the tables and truth, and update the applicants snapshot."""
+        self.records.join()
         self.rec.finish(self.apps, self.queue_day, self.signed)
 
     def web_sessions(self) -> pl.DataFrame:

@@ -24,7 +24,7 @@ from .actions import plan_actions
 from .messages import simulate_messages
 from .pageviews import render_page_views
 from .profile import replay_changes, simulate_changes
-from .web import OpenListings, as_datetime, seconds, simulate_sessions
+from .web import OpenListings, Sessions, as_datetime, seconds, simulate_sessions
 from .world import INCIDENT, World, utc
 
 __all__ = ["DEPLOYMENTS", "INCIDENT_ACTIONS", "simulate_incident"]
@@ -77,7 +77,9 @@ def simulate_incident(world: World) -> None:
     plan = plan_actions(world, sessions, listings)
     changes = simulate_changes(world, sessions, plan.edits)
     messages = simulate_messages(world, sessions, listings, changes)
-    page_views = render_page_views(sessions, world.rng("incident/pages"), listings, plan.overrides, messages.form_views)
+    # The page views are read by no later step: rendered beside the allocation when the world
+    # has a side executor (generate's raw writer), with the truth of when each swap showed.
+    world.beside(_page_views, world, sessions, listings, plan.overrides, messages.form_views)
 
     f = sessions.frame
     t = world.tables
@@ -94,25 +96,12 @@ def simulate_incident(world: World) -> None:
     t["logouts"] = f.select(time=as_datetime(f["end"]), session_id="session_id", reason="reason").sort(
         "time", "session_id"
     )
-    world.streams["page_views"] = page_views
     t["profile_changes"] = changes.select(
         "change_id", "time", "session_id", "account_id", "field", "old_value", "new_value"
     )
     t["support_messages"] = messages.table
     t["applicants"] = replay_changes(t["applicants"], changes)
 
-    # The session was bound from the first page that rendered the other member's account:
-    # a few seconds after login when the swap came with it, later for a mid-session swap.
-    swapped = f.filter("swapped").sort("start", "session_id")
-    first_foreign = page_views.first_bound(swapped.select("sid", "account"))
-    world.truth["swapped_sessions"] = swapped.join(
-        first_foreign, on="session_id", how="left", maintain_order="left"
-    ).select(
-        "session_id",
-        authenticated_applicant_id="member",
-        bound_account_id="account",
-        bound_at="bound_at",
-    )
     world.truth["unauthorized_changes"] = changes.filter("swapped").select(
         "change_id", actor_applicant_id="actor", owner_account_id="account_id", field="field"
     )
@@ -131,3 +120,23 @@ def simulate_incident(world: World) -> None:
     world.scratch["web_interests"] = interests.select("listing_id", "applicant_id", "time", "session_id", "event").sort(
         "time", "session_id", "listing_id"
     )
+
+
+def _page_views(
+    world: World, sessions: Sessions, listings: OpenListings, overrides: pl.DataFrame, extra: pl.DataFrame
+) -> None:
+    """Render ``world.streams["page_views"]`` and record the truth of the swapped sessions."""
+    page_views = render_page_views(sessions, world.rng("incident/pages"), listings, overrides, extra)
+    # The session was bound from the first page that rendered the other member's account:
+    # a few seconds after login when the swap came with it, later for a mid-session swap.
+    swapped = sessions.frame.filter("swapped").sort("start", "session_id")
+    first_foreign = page_views.first_bound(swapped.select("sid", "account"))
+    world.truth["swapped_sessions"] = swapped.join(
+        first_foreign, on="session_id", how="left", maintain_order="left"
+    ).select(
+        "session_id",
+        authenticated_applicant_id="member",
+        bound_account_id="account",
+        bound_at="bound_at",
+    )
+    world.streams["page_views"] = page_views

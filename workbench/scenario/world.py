@@ -12,6 +12,7 @@ import tempfile
 import weakref
 import zlib
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -118,6 +119,23 @@ class World:
     # Told the name of a table once a step has made it final (``"fees"`` during the
     # allocation), so the generator can write it while the simulation goes on.
     on_final: Callable[[str], None] | None = None
+    # A one-thread executor (first in, first out) for work no later step reads: generate()
+    # passes its raw writer, and the incident renders the page views there beside the
+    # allocation. Without one, that work is done in place. ``settle`` waits for it.
+    side: Executor | None = None
+    pending: list[Future[Any]] = field(default_factory=list)
+
+    def beside(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` on the side executor, or now if there is none."""
+        if self.side is None:
+            fn(*args)
+        else:
+            self.pending.append(self.side.submit(fn, *args))
+
+    def settle(self) -> None:
+        """Wait for the work handed to the side executor, raising the first error."""
+        while self.pending:
+            self.pending.pop(0).result()
 
     def final(self, name: str) -> None:
         """Table ``name`` will not change any more."""
