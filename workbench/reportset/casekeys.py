@@ -231,22 +231,25 @@ def _searchable(ids: Identifiers, kind: str, key: str) -> bool:
     return True
 
 
-def _collect(read: _Reader) -> Identifiers:
+def _collect(read: _Reader, spill: Path | None = None, read_all: Callable[[], object] = lambda: None) -> Identifiers:
     """The keys of every direct column ``read`` gives, into one :class:`KeyTable` read column by column.
 
     Each column's keys go into the table as they are made: a thread reads the next column and
     makes its keys (DuckDB and polars let go of Python's lock) while this one goes in, so no
-    more than two columns' keys are held apart from the table.
+    more than two columns' keys are held apart from the table. With ``spill`` (a folder for the
+    table's pieces, see :meth:`KeyTable.build`) one column at a time instead, each chunk of its
+    keys into the table as it is made, and ``read_all()`` called once the last one is read,
+    before the table's partitions are merged.
     """
     found = Identifiers()
     public = _public_ids(read)
 
     columns = [(t.name, c.name) for t in metadata.sorted_tables for c in t.columns if c.info.get("pii") is PII.DIRECT]
 
-    def keys(table: str, name: str) -> list[pl.Series] | None:
+    def keys(table: str, name: str) -> Iterable[pl.Series] | None:
         column = read(table, name)
         made = None if column is None else _column_keys(found, f"{table}.{name}", name, column, public)
-        return None if made is None else list(made)
+        return made if made is None or spill else list(made)
 
     def parts(pool: ThreadPoolExecutor) -> Iterator[tuple[str, Iterable[pl.Series]]]:
         ahead = pool.submit(keys, *columns[0])
@@ -257,8 +260,21 @@ def _collect(read: _Reader) -> Identifiers:
             if made is not None:
                 yield f"{table}.{name}", made
 
-    with ThreadPoolExecutor(1, thread_name_prefix="case-keys") as pool:
-        table = KeyTable.build(parts(pool), ip=lambda kind: kind.endswith(".ip"))
+    def one_by_one() -> Iterator[tuple[str, Iterable[pl.Series]]]:
+        for table, name in columns:
+            made = keys(table, name)
+            if made is not None:
+                yield f"{table}.{name}", made
+        read_all()
+
+    def ip(kind: str) -> bool:
+        return kind.endswith(".ip")
+
+    if spill is not None:
+        table = KeyTable.build(one_by_one(), ip=ip, spill=spill)
+    else:
+        with ThreadPoolExecutor(1, thread_name_prefix="case-keys") as pool:
+            table = KeyTable.build(parts(pool), ip=ip)
     found.keys = {kind: KindView(table, kind) for kind in table.kinds}
     return found
 
@@ -367,9 +383,17 @@ def identifiers(evidence_dir: str | Path) -> Identifiers:
     return _collect(_file_reader(Path(evidence_dir)))
 
 
-def case_identifiers(case: Case) -> Identifiers:
-    """Every direct identifier in the tables of an open case, as :func:`identifiers` finds them in files."""
-    return _collect(_case_reader(case))
+def case_identifiers(case: Case, *, spill: Path | None = None) -> Identifiers:
+    """Every direct identifier in the tables of an open case, as :func:`identifiers` finds them in files.
+
+    ``spill``: the same keys, read holding less at once (in a child process beside a notebook):
+    a column at a time, the table's pieces written to the folder ``spill`` (see
+    :meth:`KeyTable.build`), and the case's connections closed (DuckDB's cache of its blocks
+    let go of) once the last column is read.
+    """
+    if spill is None:
+        return _collect(_case_reader(case))
+    return _collect(_case_reader(case), spill, case.engine.dispose)
 
 
 def add_values(ids: Identifiers, kind: str, values: Iterable[object], *, own_text: str = "") -> None:

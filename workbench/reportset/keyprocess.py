@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MEMORY_LIMIT", "KeyReadError", "KeyReadProcess", "child_url", "load", "save"]
 
-MEMORY_LIMIT = "500MB"
+MEMORY_LIMIT = "300MB"
 """DuckDB's memory limit in the child (its cache of the case's blocks, mostly); threads: one."""
 _DONE = "done.json"
 
@@ -184,6 +184,6 @@ def _main() -> None:
 
     folder = Path(job["folder"])
     with open_case(child_url(sa.make_url(job["url"]))) as case:
-        ids = case_identifiers(case)
+        ids = case_identifiers(case, spill=folder / "spill")
     ids.prepare()
     save(ids, folder)

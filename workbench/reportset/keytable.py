@@ -15,8 +15,10 @@ touching the table, which copies share.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterable, Iterator, MutableSet, Set as AbstractSet
 from dataclasses import dataclass
+from pathlib import Path
 from typing import cast
 
 import polars as pl
@@ -63,6 +65,7 @@ class KeyTable:
         parts: Iterable[tuple[str, pl.Series | Iterable[pl.Series]]],
         *,
         ip: Callable[[str], bool] = lambda kind: False,
+        spill: Path | None = None,
     ) -> KeyTable:
         """A table of ``(kind, keys)`` parts, each kind once, its keys one column or several in turn.
 
@@ -73,10 +76,22 @@ class KeyTable:
         its kinds' bits are or-ed by a group-by on DuckDB's threads (the pieces now and then,
         each partition at the end). The numbers make one sorted segment, each text partition
         one. No search of the keys already held, no Python object per key.
+
+        ``spill``: a folder (private: the keys are identifiers) where each partition's pieces
+        are written, as Parquet, instead of held, to be merged at the end, one partition at a
+        time, on one thread: the same table, holding about one partition at a time instead of
+        all of them (:mod:`workbench.reportset.keyprocess`). Its files are removed as they are
+        merged.
         """
         kinds: list[str] = []
-        numbers = [_Rows(pl.UInt64) for _ in range(PARTITIONS)]  # spread too: a merge of all at once peaked at 0.9 GB
-        text = [_Rows(pl.String) for _ in range(PARTITIONS)]
+
+        def rows(dtype: type[pl.DataType], name: str) -> _Rows:
+            return _Rows(dtype, None if spill is None else spill / name)
+
+        numbers = [
+            rows(pl.UInt64, f"n{i}") for i in range(PARTITIONS)
+        ]  # spread: merged all at once it peaked at 0.9 GB
+        text = [rows(pl.String, f"t{i}") for i in range(PARTITIONS)]
         for kind, values in parts:
             if kind in kinds:
                 raise ValueError(f"kind {kind!r} given twice")
@@ -92,8 +107,8 @@ class KeyTable:
                 _spread(text, rows.filter(~digits))
         segments: list[tuple[pl.Series, pl.Series]] = []  # (keys, masks) while building
         held = []
-        for i, rows in enumerate(numbers):  # no key in two partitions: merged one by one, each let go of
-            held.append(rows.merged())
+        for i, part in enumerate(numbers):  # no key in two partitions: merged one by one, each let go of
+            held.append(part.merged())
             numbers[i] = _Rows(pl.UInt64)
         merged = pl.concat(held, rechunk=False).sort("key")
         del held
@@ -101,8 +116,8 @@ class KeyTable:
             segments.append((merged.select(_text(pl.col("key"))).to_series(), merged["mask"]))
         route: tuple[int | None, list[int | None]] = (0 if segments else None, [])
         del merged
-        for i, rows in enumerate(text):
-            merged = rows.merged(sort=True)
+        for i, part in enumerate(text):
+            merged = part.merged(sort=True)
             text[i] = _Rows(pl.String)  # let go of the pieces
             if merged.height:
                 segments.append((merged["key"], merged["mask"]))
@@ -195,14 +210,21 @@ class KeyTable:
 class _Rows:
     """Pieces of ``key``, ``mask`` rows, merged (each key once, its masks or-ed) when the pieces grow."""
 
-    def __init__(self, dtype: type[pl.DataType]):
+    def __init__(self, dtype: type[pl.DataType], spill: Path | None = None):
+        self.spill = spill  # a folder for the pieces, if not held
+        self.files: list[Path] = []
         self.pieces = [pl.DataFrame(schema={"key": dtype, "mask": pl.UInt64})]
         self.held = 0  # rows of the first piece, merged
         self.rows = 0
 
     def add(self, piece: pl.DataFrame) -> None:
-        self.pieces.append(piece)
         self.rows += piece.height
+        if self.spill is not None:
+            self.spill.mkdir(parents=True, exist_ok=True)
+            self.files.append(self.spill / f"{len(self.files)}.parquet")
+            piece.write_parquet(self.files[-1], compression="lz4", statistics=False)
+            return
+        self.pieces.append(piece)
         if self.rows > 2 * self.held + _MERGE_AT:  # the pieces may hold a key many times: merge now and then
             self.pieces = [self.merged()]
             self.held = self.rows = self.pieces[0].height
@@ -214,12 +236,18 @@ class _Rows:
         rows = pl.concat(self.pieces, rechunk=False)  # DuckDB reads the pieces as they are
         con = duckdb.connect()
         try:
-            con.execute("SET temp_directory = ''")  # never write the keys to disk
-            con.register("rows", rows)
+            con.execute("SET temp_directory = ''")  # never write the keys to disk (but to ``spill``, if given)
+            if self.files:
+                con.execute("SET threads = 1")
+                con.register("rows", con.read_parquet([str(f) for f in self.files]))
+            else:
+                con.register("rows", rows)
             order = " ORDER BY key" if sort else ""
             out = con.sql(f"SELECT key, bit_or(mask) AS mask FROM rows GROUP BY key{order}").pl()
         finally:
             con.close()
+            if self.spill is not None:
+                shutil.rmtree(self.spill, ignore_errors=True)  # merged once, at the end: the pieces go
         out = out.cast({"key": rows.schema["key"], "mask": pl.UInt64})
         if sort and not out["key"].is_sorted():  # DuckDB sorts text as bytes, as polars does; if not, here
             out = out.sort("key")
