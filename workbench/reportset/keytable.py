@@ -85,13 +85,11 @@ class KeyTable:
         """
         kinds: list[str] = []
 
-        def rows(dtype: type[pl.DataType], name: str) -> _Rows:
+        def partition(dtype: type[pl.DataType], name: str) -> _Rows:
             return _Rows(dtype, None if spill is None else spill / name)
 
-        numbers = [
-            rows(pl.UInt64, f"n{i}") for i in range(PARTITIONS)
-        ]  # spread: merged all at once it peaked at 0.9 GB
-        text = [rows(pl.String, f"t{i}") for i in range(PARTITIONS)]
+        numbers = [partition(pl.UInt64, f"n{i}") for i in range(PARTITIONS)]  # spread: merged at once, 0.9 GB
+        text = [partition(pl.String, f"t{i}") for i in range(PARTITIONS)]
         for kind, values in parts:
             if kind in kinds:
                 raise ValueError(f"kind {kind!r} given twice")
