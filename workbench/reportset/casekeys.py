@@ -28,7 +28,7 @@ import polars as pl
 
 from ..evidence import PII, metadata
 from .casereaders import Public, Reader, case_reader, file_reader, public_ids
-from .keytable import KeyTable, KindView
+from .keytable import KeyTable, KindView, Merge
 
 if TYPE_CHECKING:
     from ..case import Case
@@ -166,7 +166,12 @@ def _searchable(ids: Identifiers, kind: str, key: str) -> bool:
     return True
 
 
-def _collect(read: Reader, spill: Path | None = None, read_all: Callable[[], object] = lambda: None) -> Identifiers:
+def _collect(
+    read: Reader,
+    spill: Path | None = None,
+    read_all: Callable[[], object] = lambda: None,
+    sink: Callable[[Merge], object] | None = None,
+) -> Identifiers:
     """The keys of every direct column ``read`` gives, into one :class:`KeyTable` read column by column.
 
     Each column's keys go into the table as they are made: a thread reads the next column and
@@ -174,7 +179,9 @@ def _collect(read: Reader, spill: Path | None = None, read_all: Callable[[], obj
     more than two columns' keys are held apart from the table. With ``spill`` (a folder for the
     table's pieces, see :meth:`KeyTable.build`) one column at a time instead, each chunk of its
     keys into the table as it is made, and ``read_all()`` called once the last one is read,
-    before the table's partitions are merged.
+    before the table's partitions are merged. With ``sink`` too, no table is made: the
+    :class:`Merge` of every key goes to ``sink``, which takes its segments one by one, and the
+    identifiers come back without keys (their counts only).
     """
     found = Identifiers()
     public = public_ids(read)
@@ -205,6 +212,11 @@ def _collect(read: Reader, spill: Path | None = None, read_all: Callable[[], obj
     def ip(kind: str) -> bool:
         return kind.endswith(".ip")
 
+    if sink is not None:
+        merge = Merge(spill)
+        merge.take(one_by_one())
+        sink(merge)
+        return found
     if spill is not None:
         table = KeyTable.build(one_by_one(), ip=ip, spill=spill)
     else:
@@ -318,17 +330,20 @@ def identifiers(evidence_dir: str | Path) -> Identifiers:
     return _collect(file_reader(Path(evidence_dir)))
 
 
-def case_identifiers(case: Case, *, spill: Path | None = None) -> Identifiers:
+def case_identifiers(
+    case: Case, *, spill: Path | None = None, sink: Callable[[Merge], object] | None = None
+) -> Identifiers:
     """Every direct identifier in the tables of an open case, as :func:`identifiers` finds them in files.
 
     ``spill``: the same keys, read holding less at once (in a child process beside a notebook):
     a column at a time, the table's pieces written to the folder ``spill`` (see
     :meth:`KeyTable.build`), and the case's connections closed (DuckDB's cache of its blocks
-    let go of) once the last column is read.
+    let go of) once the last column is read. ``sink``: no table, the keys' :class:`Merge` goes
+    to ``sink`` (see :func:`_collect`).
     """
-    if spill is None:
+    if spill is None and sink is None:
         return _collect(case_reader(case))
-    return _collect(case_reader(case), spill, case.engine.dispose)
+    return _collect(case_reader(case), spill, case.engine.dispose, sink)
 
 
 def add_values(ids: Identifiers, kind: str, values: Iterable[object], *, own_text: str = "") -> None:

@@ -38,8 +38,9 @@ from ..errors import WorkbenchError
 
 if TYPE_CHECKING:
     from .casekeys import Identifiers
+    from .keytable import Merge
 
-__all__ = ["MEMORY_LIMIT", "KeyReadError", "KeyReadProcess", "child_url", "load", "save"]
+__all__ = ["MEMORY_LIMIT", "KeyReadError", "KeyReadProcess", "child_url", "load", "save", "save_counts"]
 
 MEMORY_LIMIT = "300MB"
 """DuckDB's memory limit in the child (its cache of the case's blocks, mostly); threads: one."""
@@ -58,52 +59,60 @@ def child_url(url: sa.URL) -> sa.URL:
     return url.update_query_dict({k: v for k, v in wanted.items() if k not in url.query})
 
 
-def save(ids: Identifiers, folder: Path) -> None:
-    """Write ``ids`` (a case's, all in one key table, its first words indexed) to ``folder``; ``done.json`` last."""
-    from .keytable import KindView
+def _is_ip(kind: str) -> bool:
+    return kind.endswith(".ip")  # as casekeys searches them
 
-    views = list(ids.keys.values())
-    tables = {id(v.table): v.table for v in views if isinstance(v, KindView)}
-    if len(tables) != 1 or len(views) != len(ids.keys) or not all(isinstance(v, KindView) for v in views):
-        raise ValueError("only a case's identifiers, one key table, can be saved")
-    (table,) = tables.values()
-    for i, (keys, codes) in enumerate(table.segments):
-        pl.DataFrame({"key": keys, "code": codes}).write_ipc(folder / f"segment-{i}.arrow", compression="uncompressed")
-    table.starts().write_ipc(folder / "starts.arrow", compression="uncompressed")
-    meta = {
-        "kinds": table.kinds,
-        "views": list(ids.keys),
-        "masks": table.masks,
-        "ip": [k for k in table.kinds if table.bit(k) & table.ip_bits],
-        "route": table._route,
-        "segments": len(table.segments),
-        "skipped": ids.skipped,
-        "ambiguous": sorted(ids.ambiguous),
-        "short": ids.short,
-    }
-    (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+
+def save(merge: Merge, folder: Path) -> None:
+    """Write ``merge``'s segments to ``folder`` one by one, each with its masks and its first words, and let it go."""
+    from .keytable import segment_starts
+
+    ip_bits = sum(1 << i for i, kind in enumerate(merge.kinds) if _is_ip(kind))
+    n = 0
+    starts = []
+    for keys, masks in merge.segments():
+        pl.DataFrame({"key": keys, "mask": masks}).write_ipc(folder / f"segment-{n}.arrow", compression="uncompressed")
+        words = pl.Series([m for m in masks.unique().to_list() if m & ~ip_bits], dtype=pl.UInt64)
+        starts.append(segment_starts(keys, masks.is_in(words.implode())).unique())
+        n += 1
+        del keys, masks
+    pl.concat([pl.DataFrame(schema={"first": pl.String, "words": pl.UInt32}), *starts]).unique().write_ipc(
+        folder / "starts.arrow", compression="uncompressed"
+    )
+    meta = {"kinds": merge.kinds, "route": merge.route, "segments": n}
+    (folder / "table.json").write_text(json.dumps(meta), encoding="utf-8")
+
+
+def save_counts(ids: Identifiers, folder: Path) -> None:
+    """Write what ``ids`` counted (skipped, ambiguous, short) to ``folder``, and ``done.json``: the read is complete."""
+    meta = {"skipped": ids.skipped, "ambiguous": sorted(ids.ambiguous), "short": ids.short}
+    (folder / "counts.json").write_text(json.dumps(meta), encoding="utf-8")
     (folder / _DONE).write_text("{}", encoding="utf-8")
 
 
 def load(folder: Path) -> Identifiers:
-    """The identifiers :func:`save` wrote to ``folder``."""
+    """The identifiers :func:`save` and :func:`save_counts` wrote to ``folder``: one key table, as the read makes it."""
     from .casekeys import Identifiers
     from .keytable import KeyTable, KindView
 
-    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    meta = json.loads((folder / "table.json").read_text(encoding="utf-8"))
     segments = []
     for i in range(meta["segments"]):
         frame = pl.read_ipc((folder / f"segment-{i}.arrow").read_bytes())  # not mapped: the file goes
-        segments.append((frame["key"], frame["code"]))
-    table = KeyTable(meta["kinds"], segments, meta["masks"], meta["ip"])
+        segments.append((frame["key"], frame["mask"]))
+        del frame
     route = meta["route"]
-    table._route = None if route is None else (route[0], list(route[1]))
+    table = KeyTable.of_segments(
+        meta["kinds"], segments, None if route is None else (route[0], list(route[1])), ip=_is_ip
+    )
+    del segments
     table._starts = pl.read_ipc((folder / "starts.arrow").read_bytes())
+    counts = json.loads((folder / "counts.json").read_text(encoding="utf-8"))
     return Identifiers(
-        keys={kind: KindView(table, kind) for kind in meta["views"]},
-        skipped=meta["skipped"],
-        ambiguous=set(meta["ambiguous"]),
-        short=meta["short"],
+        keys={kind: KindView(table, kind) for kind in table.kinds},
+        skipped=counts["skipped"],
+        ambiguous=set(counts["ambiguous"]),
+        short=counts["short"],
     )
 
 
@@ -186,6 +195,5 @@ def _main() -> None:
 
     folder = Path(job["folder"])
     with open_case(child_url(sa.make_url(job["url"]))) as case:
-        ids = case_identifiers(case, spill=folder / "spill")
-    ids.prepare()
-    save(ids, folder)
+        ids = case_identifiers(case, spill=folder / "spill", sink=lambda merge: save(merge, folder))
+    save_counts(ids, folder)
