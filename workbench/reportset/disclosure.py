@@ -142,7 +142,7 @@ national scale, notebook 03 after 00-02 are done), in a child process
 (:mod:`workbench.reportset.keyprocess`) whose DuckDB has one thread and a small memory limit;
 the report process loads its files when the first leak scan needs them, after the notebooks.
 So the read takes the core the finished notebooks used, never runs beside two kernels, and
-only the child's peak (about 2.0 GB at national) stands beside notebook 03's kernel.
+only the child's peak (about 1.2 GB at national) stands beside notebook 03's kernel.
 ``"end"``: after every notebook has ended, in the report process, alone (as before the child;
 about 96 CPU-s, and up to 5.1 GB with the first-word index of before, at national).
 """

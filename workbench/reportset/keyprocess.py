@@ -1,14 +1,14 @@
 """Read a large case's identifiers in a child process, beside the last notebook, and load them after.
 
-At national scale the read peaked at 3.7 GB in the report process (1.2 GB of it DuckDB's cache
-of the case's blocks), too much beside notebook 03's kernel (4.1-5.1 GB) under 8 GB. Here a
+At national scale the read peaked at 3.7-5.1 GB in the report process (1.2 GB of it DuckDB's
+cache of the case's blocks), too much beside notebook 03's kernel (4.1-6 GB) under 8 GB. Here a
 fresh interpreter reads them (:func:`~workbench.reportset.casekeys.case_identifiers` with
-``spill``) on a DuckDB connection of one thread and :data:`MEMORY_LIMIT`, a column at a time,
-the key table's partitions written to its scratch folder and merged one by one at the end; then
-it writes the finished :class:`~workbench.reportset.keytable.KeyTable`'s segments and
-first-word index as Arrow IPC files in that folder (private, mode 0700; removed once loaded or
-when the run ends) and exits: at national it peaks at about 2.0 GB (98 CPU-s). Only that peak
-counts while notebook 03 runs; the report process loads the files (about 5 s at national) when
+``spill`` and ``sink``) on a DuckDB connection of one thread and :data:`MEMORY_LIMIT`, a column
+at a time, the key table's partitions written to its scratch folder and merged one by one at the
+end, each merged segment (keys, masks) and its first words written at once as Arrow IPC files
+in that folder (private, mode 0700; removed once loaded or when the run ends), never the whole
+table held; then it exits: at national it peaks at about 1.2 GB (92 CPU-s). Only that peak
+counts while notebook 03 runs; the report process loads the files (about 6 s at national) when
 the first leak scan asks for them, after the notebooks have ended. The keys loaded are the keys
 read in the report process (``tests/test_keyread_equal.py``, ``tests/test_keyread_child.py``).
 
