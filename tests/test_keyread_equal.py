@@ -6,7 +6,8 @@ key table by a group-by (digits as numbers, text by hash partition). Here a refe
 the slow way, each value's variants through :func:`normalise` in Python and each key's
 kinds a Python set, must give the same kinds, keys, kinds per key, first-word index and
 counts (short, ambiguous, skipped): on hand-written evidence with hostile values, in a case
-(DuckDB) and in files (Parquet, CSV), and on the generated tiny case.
+(DuckDB) and in files (Parquet, CSV), and on the generated tiny case. A read in a child
+process (:mod:`workbench.reportset.keyprocess`), its files loaded, must give the same again.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from casekit import ROWS, _applicant
 from workbench.case import case_metadata, open_case
 from workbench.evidence import PII, metadata
 from workbench.reportset.casekeys import MIN_NUMBER_DIGITS, Identifiers, case_identifiers, identifiers, normalise
+from workbench.reportset.disclosure import SharedIdentifiers
 from workbench.reportset.keytable import KindView
 
 Read = Callable[[str, str], "list[str] | None"]
@@ -194,7 +196,10 @@ def test_a_case_of_hostile_values_is_read_as_the_values_one_by_one(hostile, tmp_
     engine.dispose()
     with open_case(f"duckdb:///{tmp_path / 'case.duckdb'}") as case:
         ids = case_identifiers(case)
+        loaded = _read_in_child(case)
     _assert_same(ids, _read_rows(hostile, every_table=True))
+    _assert_same(loaded, _read_rows(hostile, every_table=True))
+    _assert_equal(loaded, ids)
     assert {"anna karin öberg", "strasse müller", "jose ek", "anna tag example com"} <= set().union(*ids.keys.values())
     assert "2210729" in ids.ambiguous and "applicants.created_by_handler_id" in ids.skipped
 
@@ -224,4 +229,42 @@ def _read_files(evidence_dir) -> Read:
 def test_the_generated_case_is_read_as_its_values_one_by_one(tiny_case, tiny_duckdb):
     _assert_same(identifiers(tiny_case.evidence_dir), _read_files(tiny_case.evidence_dir))
     with open_case(tiny_duckdb) as case:
-        _assert_same(case_identifiers(case), _read_files(tiny_case.evidence_dir))
+        ids = case_identifiers(case)
+        loaded = _read_in_child(case)
+    _assert_same(ids, _read_files(tiny_case.evidence_dir))
+    _assert_equal(loaded, ids)
+
+
+def test_a_sqlite_case_is_read_in_a_child_as_in_the_report(tiny_case, tiny_db):
+    with open_case(tiny_db) as case:
+        _assert_equal(_read_in_child(case), case_identifiers(case))
+
+
+def _read_in_child(case) -> Identifiers:
+    """The identifiers as a large case's run reads them: in a child process, its files loaded here."""
+    shared = SharedIdentifiers(case, child=True)
+    assert shared.child is not None
+    folder = shared.child.folder
+    try:
+        loaded = shared()
+    finally:
+        shared.close()
+    assert not folder.exists()  # the files of identifiers are removed once loaded
+    return loaded
+
+
+def _assert_equal(loaded: Identifiers, read: Identifiers) -> None:
+    """The same keys, kinds, counts, segments, routes and first-word index, held the same way."""
+    (a,), (b,) = ({id(v.table): v.table for v in i.keys.values()}.values() for i in (loaded, read))  # type: ignore[union-attr]
+    assert list(loaded.keys) == list(read.keys) and a.kinds == b.kinds and a.masks == b.masks
+    assert (loaded.skipped, loaded.short, loaded.ambiguous) == (read.skipped, read.short, read.ambiguous)
+    assert len(a.segments) == len(b.segments)
+    for (keys, codes), (k, c) in zip(a.segments, b.segments, strict=True):
+        assert keys.dtype == k.dtype and codes.dtype == c.dtype
+        assert keys.to_list() == k.to_list() and codes.to_list() == c.to_list()
+    assert a.ip_bits == b.ip_bits and a._route == b._route and a.code_counts == b.code_counts
+    assert sorted(a.starts().iter_rows()) == sorted(b.starts().iter_rows())
+    every = set().union(*read.keys.values())
+    assert a.find(every) == b.find(every) and loaded.count == read.count
+    for kind in read.keys:
+        assert set(loaded.keys[kind]) == set(read.keys[kind]), kind

@@ -165,3 +165,37 @@ def test_the_case_fingerprints_sizes_and_row_counts_are_figures_not_customer_num
     (tmp_path / "00" / "00.html").write_text("<td>1 048 213</td>\n", encoding="utf-8")
     with pytest.raises(LeakError, match=r"00\.html line 1: applicants\.applicant_id"):
         check_set(tmp_path, ids, audience="auditor", texts={str(tmp_path / "report-set.json"): record})
+
+
+def test_a_table_built_from_pieces_written_to_disk_is_the_table_built_in_memory(tmp_path):
+    import random
+
+    words = ["anna", "bo", "ek", "öberg", "karin", "lindqvist", "x_y"]
+    kinds = [f"t{i}.c" for i in range(6)] + ["logins.ip"]
+
+    def parts():  # repeats within and across kinds, digits of 1-17 (and 18) places, text, each kind in chunks
+        r = random.Random(11)
+        for kind in kinds:
+            chunks = []
+            for _ in range(4):
+                values = [str(r.randrange(10 ** r.randint(1, 18))).zfill(r.choice([0, 0, 8])) for _ in range(60)]
+                values += [" ".join(r.choices(words, k=r.randint(1, 3))) for _ in range(60)]
+                chunks.append(pl.Series(values, dtype=pl.String))
+            yield kind, chunks
+
+    def spilled():
+        for kind, chunks in parts():
+            yield kind, chunks
+            written = list((tmp_path / "spill").rglob("*.parquet"))
+            assert len(written) >= 2 * len(chunks)  # written, not held: a file per partition and chunk so far
+
+    usual = KeyTable.build(parts(), ip=lambda kind: kind.endswith(".ip"))
+    held = KeyTable.build(spilled(), ip=lambda kind: kind.endswith(".ip"), spill=tmp_path / "spill")
+    assert not list((tmp_path / "spill").rglob("*"))  # removed once merged
+    assert held.kinds == usual.kinds and held.masks == usual.masks
+    assert [(k.to_list(), c.to_list()) for k, c in held.segments] == [
+        (k.to_list(), c.to_list()) for k, c in usual.segments
+    ]
+    assert held._route == usual._route and held.code_counts == usual.code_counts
+    assert sorted(held.starts().iter_rows()) == sorted(usual.starts().iter_rows())
+    assert len(usual) > 500 and any(usual.masks[c] & (usual.masks[c] - 1) for c in usual.code_counts)  # shared keys

@@ -129,7 +129,7 @@ def build_report(
     from ..caselock import CaseLock
     from . import disclosure
     from .contents import ReportEntry, mark_incomplete, write_set
-    from .disclosure import leak_check, read_identifiers_early, shared_identifiers, shown_parameters
+    from .disclosure import leak_check, run_identifiers, shown_parameters
     from .execution import Job, execute_many, plan_parameters, start_order, worker_count
     from .fanout import audience_list, copies, outputs_for
     from .fingerprint import CASE_ENV, FINGERPRINT_ENV, digest, recorded_in
@@ -163,6 +163,7 @@ def build_report(
     # under the notebooks (the fingerprint below still catches a writer that takes no lock).
     lock = CaseLock(case.url, shared=True, purpose="workbench report")
     roots: dict[str, Path] = {}
+    case_ids = None
     try:
         lock.acquire()
         fingerprint = case_fingerprint(case)
@@ -267,7 +268,7 @@ def build_report(
             # read once for every audience's leak scan: from the start of the notebooks' run, or for
             # a larger case once a worker is free or after the notebooks (disclosure.LARGE_CASE_READ)
             scanned = any(not Audience.parse(c.audience).sees_identifiers for c in sets)
-            case_ids = shared_identifiers(case, background=scanned and read_identifiers_early(case))
+            case_ids = run_identifiers(case, scanned)
             left, slots = [len(jobs)], worker_count(len(jobs), workers)
 
             def done(job: Job, error: str | None) -> None:
@@ -328,5 +329,7 @@ def build_report(
                 mark_incomplete(set_root, copy_of[name].audience)  # what this run wrote, so the next run may replace it
             raise
     finally:
+        if case_ids is not None:
+            case_ids.close()  # a child still reading the identifiers ends, its files go
         lock.release()
         case.close()

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, cast
 import polars as pl
 
 from ..evidence import PII, metadata
-from .keytable import KeyTable, KindView
+from .casereaders import Public, Reader, case_reader, file_reader, public_ids
+from .keytable import KeyTable, KindView, Merge
 
 if TYPE_CHECKING:
     from ..case import Case
@@ -155,72 +156,6 @@ def _variants(column: str, value: str) -> list[str]:
     return [value]
 
 
-# read(table, column) -> the column's distinct non-null values as text, or None when the table is absent.
-_Reader = Callable[[str, str], "pl.Series | None"]
-
-
-def _file_reader(evidence_dir: Path) -> _Reader:
-    def read(table: str, column: str) -> pl.Series | None:
-        for path in (evidence_dir / f"{table}.parquet", evidence_dir / f"{table}.csv"):
-            if path.is_file():
-                if path.suffix == ".parquet":
-                    frame = pl.read_parquet(path, columns=[column])
-                else:
-                    frame = pl.read_csv(path, columns=[column], infer_schema=False)
-                return frame[column].drop_nulls().cast(pl.String).unique()
-        return None
-
-    return read
-
-
-def _case_reader(case: Case) -> _Reader:
-    import sqlalchemy as sa
-
-    def read(table: str, column: str) -> pl.Series | None:
-        col = case.table(table).c[column]
-        frame = case.read(sa.select(col).where(col.is_not(None)).distinct())
-        return frame[column].cast(pl.String)
-
-    return read
-
-
-def _public_ids(read: _Reader) -> _Public:
-    """Values of the evidence's non-personal id columns (listing_id, change_id, …) as text."""
-    found = [pl.Series([], dtype=pl.String)]
-    for table in metadata.sorted_tables:
-        for c in table.columns:
-            if c.name.endswith("_id") and c.info.get("pii") in (PII.NONE, PII.QUASI):
-                values = read(table.name, c.name)
-                found += [values.cast(pl.String)] if values is not None else []
-    return _Public(pl.concat(found).unique())
-
-
-class _Public:
-    """The non-personal ids, looked up as numbers where they are written as numbers (no leading zero).
-
-    At national they are 4.5 M: hashed as text for each of ten columns of customer numbers
-    they cost about 1.5 CPU-s a column, as numbers a tenth of it.
-    """
-
-    def __init__(self, values: pl.Series):
-        canonical = _canonical(values)
-        self.numbers = values.filter(canonical).cast(pl.UInt64).implode()
-        self.other = values.filter(~canonical)  # ids of other forms, compared as text
-
-    def among(self, column: pl.Series) -> pl.Series:
-        """Whether each of ``column`` (text) is one of the ids."""
-        canonical = _canonical(column)
-        hit = canonical & column.cast(pl.UInt64, strict=False).is_in(self.numbers)
-        if self.other.len():
-            hit = hit | column.is_in(self.other.implode())
-        return hit.fill_null(False)
-
-
-def _canonical(column: pl.Series) -> pl.Series:
-    """Whether each value is a whole number as a number prints it: ASCII digits, no leading zero, up to 19."""
-    return column.str.contains(r"^(?:0|[1-9][0-9]{0,18})$")
-
-
 def _searchable(ids: Identifiers, kind: str, key: str) -> bool:
     """Whether ``key`` can be searched; a one-word key shorter than MIN_NUMBER_DIGITS is counted in ``short``."""
     if not key:
@@ -231,22 +166,32 @@ def _searchable(ids: Identifiers, kind: str, key: str) -> bool:
     return True
 
 
-def _collect(read: _Reader) -> Identifiers:
+def _collect(
+    read: Reader,
+    spill: Path | None = None,
+    read_all: Callable[[], object] = lambda: None,
+    sink: Callable[[Merge], object] | None = None,
+) -> Identifiers:
     """The keys of every direct column ``read`` gives, into one :class:`KeyTable` read column by column.
 
     Each column's keys go into the table as they are made: a thread reads the next column and
     makes its keys (DuckDB and polars let go of Python's lock) while this one goes in, so no
-    more than two columns' keys are held apart from the table.
+    more than two columns' keys are held apart from the table. With ``spill`` (a folder for the
+    table's pieces, see :meth:`KeyTable.build`) one column at a time instead, each chunk of its
+    keys into the table as it is made, and ``read_all()`` called once the last one is read,
+    before the table's partitions are merged. With ``sink`` too, no table is made: the
+    :class:`Merge` of every key goes to ``sink``, which takes its segments one by one, and the
+    identifiers come back without keys (their counts only).
     """
     found = Identifiers()
-    public = _public_ids(read)
+    public = public_ids(read)
 
     columns = [(t.name, c.name) for t in metadata.sorted_tables for c in t.columns if c.info.get("pii") is PII.DIRECT]
 
-    def keys(table: str, name: str) -> list[pl.Series] | None:
+    def keys(table: str, name: str) -> Iterable[pl.Series] | None:
         column = read(table, name)
         made = None if column is None else _column_keys(found, f"{table}.{name}", name, column, public)
-        return None if made is None else list(made)
+        return made if made is None or spill else list(made)
 
     def parts(pool: ThreadPoolExecutor) -> Iterator[tuple[str, Iterable[pl.Series]]]:
         ahead = pool.submit(keys, *columns[0])
@@ -257,14 +202,32 @@ def _collect(read: _Reader) -> Identifiers:
             if made is not None:
                 yield f"{table}.{name}", made
 
-    with ThreadPoolExecutor(1, thread_name_prefix="case-keys") as pool:
-        table = KeyTable.build(parts(pool), ip=lambda kind: kind.endswith(".ip"))
+    def one_by_one() -> Iterator[tuple[str, Iterable[pl.Series]]]:
+        for table, name in columns:
+            made = keys(table, name)
+            if made is not None:
+                yield f"{table}.{name}", made
+        read_all()
+
+    def ip(kind: str) -> bool:
+        return kind.endswith(".ip")
+
+    if sink is not None:
+        merge = Merge(spill)
+        merge.take(one_by_one())
+        sink(merge)
+        return found
+    if spill is not None:
+        table = KeyTable.build(one_by_one(), ip=ip, spill=spill)
+    else:
+        with ThreadPoolExecutor(1, thread_name_prefix="case-keys") as pool:
+            table = KeyTable.build(parts(pool), ip=ip)
     found.keys = {kind: KindView(table, kind) for kind in table.kinds}
     return found
 
 
 def _column_keys(
-    found: Identifiers, kind: str, name: str, column: pl.Series, public: _Public
+    found: Identifiers, kind: str, name: str, column: pl.Series, public: Public
 ) -> Iterable[pl.Series] | None:
     """The keys of one column's distinct values in chunks, or None when the column is skipped (said in ``found.skipped``).
 
@@ -288,7 +251,7 @@ def _column_keys(
 
 
 def _text_keys(
-    found: Identifiers, kind: str, name: str, column: pl.Series, public: _Public, text: bool
+    found: Identifiers, kind: str, name: str, column: pl.Series, public: Public, text: bool
 ) -> Iterator[pl.Series]:
     if text:
         ascii = column.str.len_bytes() == column.str.len_chars()
@@ -337,7 +300,7 @@ def _ascii_text_keys(found: Identifiers, kind: str, name: str, text: pl.Series) 
         yield keys.filter(~empty & ~short)
 
 
-def _number_keys(found: Identifiers, kind: str, column: pl.Series, public: _Public, variants: int) -> pl.Series | None:
+def _number_keys(found: Identifiers, kind: str, column: pl.Series, public: Public, variants: int) -> pl.Series | None:
     """A column of ASCII whole numbers, as :func:`_column_keys` takes any column but as a column.
 
     Such a value is its own key (:func:`normalise` gives it back). A number that is also a
@@ -364,12 +327,23 @@ def identifiers(evidence_dir: str | Path) -> Identifiers:
     A customer number that the evidence also uses as a non-personal id (a listing number,
     say) cannot be told apart in text: it is left out and counted in ``ambiguous``.
     """
-    return _collect(_file_reader(Path(evidence_dir)))
+    return _collect(file_reader(Path(evidence_dir)))
 
 
-def case_identifiers(case: Case) -> Identifiers:
-    """Every direct identifier in the tables of an open case, as :func:`identifiers` finds them in files."""
-    return _collect(_case_reader(case))
+def case_identifiers(
+    case: Case, *, spill: Path | None = None, sink: Callable[[Merge], object] | None = None
+) -> Identifiers:
+    """Every direct identifier in the tables of an open case, as :func:`identifiers` finds them in files.
+
+    ``spill``: the same keys, read holding less at once (in a child process beside a notebook):
+    a column at a time, the table's pieces written to the folder ``spill`` (see
+    :meth:`KeyTable.build`), and the case's connections closed (DuckDB's cache of its blocks
+    let go of) once the last column is read. ``sink``: no table, the keys' :class:`Merge` goes
+    to ``sink`` (see :func:`_collect`).
+    """
+    if spill is None and sink is None:
+        return _collect(case_reader(case))
+    return _collect(case_reader(case), spill, case.engine.dispose, sink)
 
 
 def add_values(ids: Identifiers, kind: str, values: Iterable[object], *, own_text: str = "") -> None:

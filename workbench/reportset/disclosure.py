@@ -39,6 +39,7 @@ __all__ = [
     "check_set",
     "leak_check",
     "read_identifiers_early",
+    "run_identifiers",
     "shared_identifiers",
     "shown_parameters",
 ]
@@ -128,22 +129,22 @@ EARLY_READ_MAX_ROWS = 50_000_000
 
 Overlapping the read with the notebooks shortens the run, but the report process then holds
 the identifiers while the kernels hold their data. At stockholm (17.7 M rows) the read peaks
-at about 0.6 GB; at national (178 M rows) at about 3.7 GB (1.2 GB of it DuckDB's cache of the
-case's blocks), which beside notebook 03's kernel (5.6 GB) would take the run's processes
-above 8 GB (9.8 GB measured with the read of before, 3.1 GB, beside notebooks 02 and 03). A
-larger case reads them as :data:`LARGE_CASE_READ` says. Since the read is vectorised
-(:meth:`~workbench.reportset.keytable.KeyTable.build`) it costs about 96 CPU-s and 243 s at
-national, on both cores, against 177 CPU-s and 542 s for the read of before (back to back, load 12).
+at about 0.6 GB; at national (178 M rows) at about 3.7 GB in the report process (1.2 GB of it
+DuckDB's cache of the case's blocks), which beside two kernels would take the run's processes
+above 8 GB. A larger case reads them as :data:`LARGE_CASE_READ` says.
 """
 
-LARGE_CASE_READ = "end"
-"""When a case above :data:`EARLY_READ_MAX_ROWS` has its identifiers read.
+LARGE_CASE_READ = "free"
+"""When and where a case above :data:`EARLY_READ_MAX_ROWS` has its identifiers read.
 
-``"end"``: after every notebook has ended, alone. ``"free"``: once a worker is free, that is
-when only the last notebook is left running (at national scale, notebook 03 after 00–02 are
-done), so the read takes the core they used and never runs beside two kernels at once. At
-national, "free" would save about 100 s of wall, but notebook 03's kernel (5.6 GB) and the read
-(3.7 GB) at once pass 8 GB, so "end" is the default.
+``"free"``: once a worker is free, that is when only the last notebook is left running (at
+national scale, notebook 03 after 00-02 are done), in a child process
+(:mod:`workbench.reportset.keyprocess`) whose DuckDB has one thread and a small memory limit;
+the report process loads its files when the first leak scan needs them, after the notebooks.
+So the read takes the core the finished notebooks used, never runs beside two kernels, and
+only the child's peak (about 1.2 GB at national) stands beside notebook 03's kernel.
+``"end"``: after every notebook has ended, in the report process, alone (as before the child;
+about 96 CPU-s, and up to 5.1 GB with the first-word index of before, at national).
 """
 
 
@@ -165,28 +166,42 @@ class SharedIdentifiers:
     keys; about 96 CPU-s and 3.7 GB at national): the auditor's and the public's leak scans of
     one run share one reading, held once in a :class:`~workbench.reportset.keytable.KeyTable`.
     :meth:`start` begins the reading in a thread, so it overlaps the notebooks' run instead of
-    following it; otherwise the first call reads. An error in the reading is raised by the
-    first call.
+    following it; otherwise the first call reads. With ``child`` the thread has a child process
+    read them (:class:`~workbench.reportset.keyprocess.KeyReadProcess`) and the first call
+    loads what it wrote. An error in the reading is raised by the first call. :meth:`close`
+    ends a child still reading and removes its files.
     """
 
-    def __init__(self, case: Case) -> None:
+    def __init__(self, case: Case, *, child: bool = False) -> None:
         import threading
         from concurrent.futures import Future
 
         self._case = case
         self._lock = threading.Lock()
-        self._started: Future[Identifiers] | None = None
+        self._started: Future[Callable[[], Identifiers]] | None = None
+        self._held: Identifiers | None = None
+        self.child = None
+        if child:
+            from .keyprocess import KeyReadProcess
+
+            self.child = KeyReadProcess()
 
     @property
     def started(self) -> bool:
         return self._started is not None
 
-    def _read(self) -> Identifiers:
+    def _read(self) -> Callable[[], Identifiers]:
+        """What gives the identifiers once read: them, or (in a child) the loading of its files."""
+        if self.child is not None:
+            from .keyprocess import load
+
+            folder = self.child.run(self._case.url)
+            return lambda: load(folder)
         from .leakscan import case_identifiers
 
         found = case_identifiers(self._case)
         found.prepare()  # the first words' index, once, here: every copy shares it
-        return found
+        return lambda: found
 
     def start(self) -> None:
         """Begin the reading in a background thread, once; later calls do nothing."""
@@ -201,18 +216,39 @@ class SharedIdentifiers:
     def __call__(self) -> Identifiers:
         self.start()
         assert self._started is not None
-        return self._started.result().copy()
+        with self._lock:
+            if self._held is None:
+                self._held = self._started.result()()
+                self.close()  # the child's files, loaded: removed
+        return self._held.copy()
+
+    def close(self) -> None:
+        """End the child if it still reads, and remove its files (nothing without a child)."""
+        if self.child is not None:
+            self.child.stop()
 
 
-def shared_identifiers(case: Case, *, background: bool = False) -> SharedIdentifiers:
+def shared_identifiers(case: Case, *, background: bool = False, child: bool = False) -> SharedIdentifiers:
     """The case's identifiers, read once for every copy's leak scan (:class:`SharedIdentifiers`).
 
-    With ``background`` the reading starts at once, beside the notebooks' run.
+    With ``background`` the reading starts at once, beside the notebooks' run; with ``child``
+    it is done in a child process once started.
     """
-    shared = SharedIdentifiers(case)
+    shared = SharedIdentifiers(case, child=child)
     if background:
         shared.start()
     return shared
+
+
+def run_identifiers(case: Case, scanned: bool) -> SharedIdentifiers:
+    """The identifiers of ``workbench report``'s run (``scanned``: some set is leak-scanned).
+
+    A case of at most :data:`EARLY_READ_MAX_ROWS` rows is read at once in a thread; a larger
+    one as :data:`LARGE_CASE_READ` says: ``"free"`` in a child process, started by the run
+    once a worker is free; ``"end"`` by the first leak scan.
+    """
+    early = scanned and read_identifiers_early(case)
+    return shared_identifiers(case, background=early, child=scanned and not early and LARGE_CASE_READ == "free")
 
 
 def leak_check(

@@ -15,13 +15,15 @@ touching the table, which copies share.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterable, Iterator, MutableSet, Set as AbstractSet
 from dataclasses import dataclass
+from pathlib import Path
 from typing import cast
 
 import polars as pl
 
-__all__ = ["KeyTable", "KindView"]
+__all__ = ["KeyTable", "KindView", "Merge", "segment_starts"]
 
 MAX_KINDS = 63
 """Kinds one table holds: a key's kinds are bits of an unsigned 64-bit mask while it is built."""
@@ -63,6 +65,7 @@ class KeyTable:
         parts: Iterable[tuple[str, pl.Series | Iterable[pl.Series]]],
         *,
         ip: Callable[[str], bool] = lambda kind: False,
+        spill: Path | None = None,
     ) -> KeyTable:
         """A table of ``(kind, keys)`` parts, each kind once, its keys one column or several in turn.
 
@@ -73,40 +76,27 @@ class KeyTable:
         its kinds' bits are or-ed by a group-by on DuckDB's threads (the pieces now and then,
         each partition at the end). The numbers make one sorted segment, each text partition
         one. No search of the keys already held, no Python object per key.
+
+        ``spill``: a folder (private: the keys are identifiers) where each partition's pieces
+        are written, as Parquet, instead of held, to be merged at the end, one partition at a
+        time, on one thread: the same table, holding about one partition at a time instead of
+        all of them (:mod:`workbench.reportset.keyprocess`). Its files are removed as they are
+        merged.
         """
-        kinds: list[str] = []
-        numbers = [_Rows(pl.UInt64) for _ in range(PARTITIONS)]  # spread too: a merge of all at once peaked at 0.9 GB
-        text = [_Rows(pl.String) for _ in range(PARTITIONS)]
-        for kind, values in parts:
-            if kind in kinds:
-                raise ValueError(f"kind {kind!r} given twice")
-            if len(kinds) == MAX_KINDS:
-                raise ValueError(f"a key table holds at most {MAX_KINDS} kinds")
-            bit = pl.lit(1 << len(kinds), dtype=pl.UInt64)
-            kinds.append(kind)
-            for chunk in [values] if isinstance(values, pl.Series) else values:
-                rows = chunk.cast(pl.String).drop_nulls().rename("key").to_frame().with_columns(mask=bit)
-                digits = rows["key"].str.contains(r"^[0-9]{1,17}$")
-                if digits.any():
-                    _spread(numbers, rows.filter(digits).with_columns(key=_digits(pl.col("key"))))
-                _spread(text, rows.filter(~digits))
-        segments: list[tuple[pl.Series, pl.Series]] = []  # (keys, masks) while building
-        held = []
-        for i, rows in enumerate(numbers):  # no key in two partitions: merged one by one, each let go of
-            held.append(rows.merged())
-            numbers[i] = _Rows(pl.UInt64)
-        merged = pl.concat(held, rechunk=False).sort("key")
-        del held
-        if merged.height:
-            segments.append((merged.select(_text(pl.col("key"))).to_series(), merged["mask"]))
-        route: tuple[int | None, list[int | None]] = (0 if segments else None, [])
-        del merged
-        for i, rows in enumerate(text):
-            merged = rows.merged(sort=True)
-            text[i] = _Rows(pl.String)  # let go of the pieces
-            if merged.height:
-                segments.append((merged["key"], merged["mask"]))
-            route[1].append(len(segments) - 1 if merged.height else None)
+        merge = Merge(spill)
+        merge.take(parts)
+        return cls.of_segments(merge.kinds, list(merge.segments()), merge.route, ip=ip)
+
+    @classmethod
+    def of_segments(
+        cls,
+        kinds: list[str],
+        segments: list[tuple[pl.Series, pl.Series]],
+        route: tuple[int | None, list[int | None]] | None,
+        *,
+        ip: Callable[[str], bool] = lambda kind: False,
+    ) -> KeyTable:
+        """The table of :class:`Merge`'s ``(keys, masks)`` segments, each mask made a code (16 bits when they fit)."""
         unique = (
             pl.concat([masks.unique() for _, masks in segments] or [pl.Series([], dtype=pl.UInt64)]).unique().sort()
         )
@@ -170,9 +160,10 @@ class KeyTable:
 
     def starts(self) -> pl.DataFrame:
         """``first``, ``words``: the first word and word count of every key of more than one word (not of IP kinds)."""
-        if self._starts is None:
-            keys = pl.concat([pl.Series("key", [], dtype=pl.String), *self._with(~self.ip_bits)])
-            self._starts = _starts(keys.filter(keys.str.contains(" ", literal=True)))
+        if self._starts is None:  # segment by segment: all keys of more than one word at once took 1.8 GB at national
+            codes = pl.Series([code for code, mask in enumerate(self.masks) if mask & ~self.ip_bits], dtype=pl.UInt32)
+            found = [segment_starts(keys, c.cast(pl.UInt32).is_in(codes.implode())) for keys, c in self.segments]
+            self._starts = pl.concat([pl.DataFrame(schema={"first": pl.String, "words": pl.UInt32}), *found]).unique()
         return self._starts
 
     def first_words(self, words: Iterable[str]) -> dict[str, int]:
@@ -187,17 +178,94 @@ class KeyTable:
         return out
 
 
+class Merge:
+    """A key table's keys while it is built (:meth:`KeyTable.build`): spread over partitions, then merged.
+
+    :meth:`take` the parts; :meth:`segments` then merges the partitions one by one, each
+    segment ``(keys, masks)`` let go of once given (a child process writes each to a file and
+    never holds the whole table); ``route`` is the segment of the digits' keys and of each text
+    partition, once every segment is given.
+    """
+
+    def __init__(self, spill: Path | None = None):
+        self.kinds: list[str] = []
+        self.spill = spill
+        self.numbers = [self._partition(pl.UInt64, f"n{i}") for i in range(PARTITIONS)]  # merged at once: 0.9 GB
+        self.text = [self._partition(pl.String, f"t{i}") for i in range(PARTITIONS)]
+        self.route: tuple[int | None, list[int | None]] | None = None
+
+    def _partition(self, dtype: type[pl.DataType], name: str) -> _Rows:
+        return _Rows(dtype, None if self.spill is None else self.spill / name)
+
+    def take(self, parts: Iterable[tuple[str, pl.Series | Iterable[pl.Series]]]) -> None:
+        for kind, values in parts:
+            if kind in self.kinds:
+                raise ValueError(f"kind {kind!r} given twice")
+            if len(self.kinds) == MAX_KINDS:
+                raise ValueError(f"a key table holds at most {MAX_KINDS} kinds")
+            bit = pl.lit(1 << len(self.kinds), dtype=pl.UInt64)
+            self.kinds.append(kind)
+            for chunk in [values] if isinstance(values, pl.Series) else values:
+                rows = chunk.cast(pl.String).drop_nulls().rename("key").to_frame().with_columns(mask=bit)
+                digits = rows["key"].str.contains(r"^[0-9]{1,17}$")
+                if digits.any():
+                    _spread(self.numbers, rows.filter(digits).with_columns(key=_digits(pl.col("key"))))
+                _spread(self.text, rows.filter(~digits))
+
+    def segments(self) -> Iterator[tuple[pl.Series, pl.Series]]:
+        """Each segment's ``(keys, masks)``, keys sorted: the digits' first (if any), then each text partition's."""
+        held = []
+        for i, part in enumerate(self.numbers):  # no key in two partitions: merged one by one, each let go of
+            held.append(part.merged())
+            self.numbers[i] = _Rows(pl.UInt64)
+        merged = pl.concat(held, rechunk=False).sort("key")
+        del held
+        given = 0
+        numbers = None
+        if merged.height:
+            numbers, given = 0, 1
+            keys, masks = merged.select(_text(pl.col("key"))).to_series(), merged["mask"]
+            del merged
+            yield keys, masks
+            del keys, masks
+        text: list[int | None] = []
+        for i, part in enumerate(self.text):
+            merged = part.merged(sort=True)
+            self.text[i] = _Rows(pl.String)  # let go of the pieces
+            text.append(given if merged.height else None)
+            if merged.height:
+                given += 1
+                keys, masks = merged["key"], merged["mask"]
+                del merged
+                yield keys, masks
+                del keys, masks
+        self.route = (numbers, text)
+
+
+def segment_starts(keys: pl.Series, wanted: pl.Series) -> pl.DataFrame:
+    """``first``, ``words`` of the ``keys`` of more than one word where ``wanted`` (a key of a kind not IP)."""
+    spaced = keys.str.contains(" ", literal=True)
+    return _starts(keys.filter(spaced & wanted))
+
+
 class _Rows:
     """Pieces of ``key``, ``mask`` rows, merged (each key once, its masks or-ed) when the pieces grow."""
 
-    def __init__(self, dtype: type[pl.DataType]):
+    def __init__(self, dtype: type[pl.DataType], spill: Path | None = None):
+        self.spill = spill  # a folder for the pieces, if not held
+        self.files: list[Path] = []
         self.pieces = [pl.DataFrame(schema={"key": dtype, "mask": pl.UInt64})]
         self.held = 0  # rows of the first piece, merged
         self.rows = 0
 
     def add(self, piece: pl.DataFrame) -> None:
-        self.pieces.append(piece)
         self.rows += piece.height
+        if self.spill is not None:
+            self.spill.mkdir(parents=True, exist_ok=True)
+            self.files.append(self.spill / f"{len(self.files)}.parquet")
+            piece.write_parquet(self.files[-1], compression="lz4", statistics=False)
+            return
+        self.pieces.append(piece)
         if self.rows > 2 * self.held + _MERGE_AT:  # the pieces may hold a key many times: merge now and then
             self.pieces = [self.merged()]
             self.held = self.rows = self.pieces[0].height
@@ -209,12 +277,19 @@ class _Rows:
         rows = pl.concat(self.pieces, rechunk=False)  # DuckDB reads the pieces as they are
         con = duckdb.connect()
         try:
-            con.execute("SET temp_directory = ''")  # never write the keys to disk
-            con.register("rows", rows)
+            con.execute("SET temp_directory = ''")  # never write the keys to disk (but to ``spill``, if given)
+            con.execute("SET enable_progress_bar = false")  # nothing to draw on: its output is a log
+            if self.files:
+                con.execute("SET threads = 1")
+                con.register("rows", con.read_parquet([str(f) for f in self.files]))
+            else:
+                con.register("rows", rows)
             order = " ORDER BY key" if sort else ""
             out = con.sql(f"SELECT key, bit_or(mask) AS mask FROM rows GROUP BY key{order}").pl()
         finally:
             con.close()
+            if self.spill is not None:
+                shutil.rmtree(self.spill, ignore_errors=True)  # merged once, at the end: the pieces go
         out = out.cast({"key": rows.schema["key"], "mask": pl.UInt64})
         if sort and not out["key"].is_sorted():  # DuckDB sorts text as bytes, as polars does; if not, here
             out = out.sort("key")
