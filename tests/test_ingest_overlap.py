@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ from evidence_frames import handmade_frames, write_evidence
 
 from workbench.errors import EvidenceError
 from workbench.ingest import ingest, load as load_module
+from workbench.ingest.sources import check_file, discover, file_sha256
 from workbench.ingest.stages import Ahead
 
 
@@ -175,3 +177,27 @@ def test_a_failing_write_stops_the_threads(tmp_path, monkeypatch):
         ingest(folder, f"duckdb:///{out / 'case.duckdb'}", batch_rows=1, progress=False)
     assert list(out.iterdir()) == []
     assert _ingest_threads() == []
+
+
+def test_parquet_hashed_beside_the_load_has_the_same_sha256(tmp_path):
+    folder = write_evidence(handmade_frames(), tmp_path / "evidence")
+    shas = {}
+    for overlap in (False, True):
+        report = ingest(folder, f"duckdb:///{tmp_path / f'{overlap}.duckdb'}", progress=False, overlap=overlap)
+        shas[overlap] = {r.file: (r.sha256, r.bytes) for r in report.files}
+    expected = {
+        f"evidence/{p.name}": (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_size)
+        for p in folder.glob("*.parquet")
+    }
+    assert shas[True] == shas[False] == expected
+
+
+def test_a_file_that_grows_after_its_check_is_refused(tmp_path):
+    folder = write_evidence(handmade_frames(), tmp_path / "evidence")
+    source = discover(folder).files["logins"]
+    check_file(source, hash_now=False)
+    assert source.sha256 == "" and source.bytes == (folder / "logins.parquet").stat().st_size
+    with open(folder / "logins.parquet", "ab") as fh:
+        fh.write(b"more")
+    with pytest.raises(EvidenceError, match=r"logins\.parquet: the file changed during ingest"):
+        file_sha256(source)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Generator, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +34,7 @@ from .integrity import KeyTracker, ParentKeys, check_references, load_order
 from .load import CaseWriter, open_writer
 from .manifest import SAMPLES, FileReport, IngestReport, absent_frame, manifest_frame
 from .readers import read_batches
-from .sources import EvidenceFile, Sources, check_file, discover
+from .sources import EvidenceFile, Sources, check_file, discover, file_sha256
 from .stages import Ahead
 from .validate import check_values
 
@@ -91,17 +92,23 @@ def _ingest(
     evidence_dir: Path, sources: Sources, url: sa.URL, progress: bool, batch_rows: int, started: float, overlap: bool
 ) -> IngestReport:
     for found in sources.files.values():
-        check_file(found)
+        check_file(found, hash_now=not overlap)
     ingested_at = datetime.now(UTC)
     parents = ParentKeys(set(sources.files))
     order = [sources.files[t] for t in load_order() if t in sources.files]
     unchecked = [str(r) for source in order for r in parents.skipped(source.table)]
     reports: list[FileReport] = []
+    # Files not hashed yet (Parquet, raw forms) are hashed in a thread beside the load.
+    hashing = ThreadPoolExecutor(1, thread_name_prefix="ingest-hash")
+    digests = {s.label: hashing.submit(file_sha256, s) for s in order if not s.sha256}
     writer = open_writer(url)
     try:
         writer.create_tables()
         with contextlib.closing(_steps(order, parents, batch_rows, overlap)) as steps:
             _write(steps, writer, reports, progress)
+        for report in reports:
+            if report.file in digests:
+                report.sha256 = digests[report.file].result()
         writer.append("manifest", manifest_frame(reports, ingested_at))
         # A table without a file is created empty (so every query runs) and recorded as absent,
         # so the reports can tell "not in the evidence" from "nothing happened".
@@ -110,6 +117,8 @@ def _ingest(
     except BaseException:
         writer.abort()
         raise
+    finally:
+        hashing.shutdown(wait=True, cancel_futures=True)
     return IngestReport(
         evidence_dir=str(evidence_dir),
         case_url=url.render_as_string(hide_password=True),
