@@ -6,10 +6,11 @@ the orphan check, appending what passed to its table and what did not to ``quara
 finally write ``manifest`` (and ``manifest_absent``: the tables without a file, and why) and commit. Any exception aborts the writer, so no half-written
 case is left behind.
 
-The batches flow through three steps, each in a thread of its own (:mod:`.stages`): one
-reads and value-checks, one runs the key and orphan checks, and this thread writes. So the
-next batches are read and checked while the current one is written, on a second core, and
-the case is the same, row for row and in the same order, as with ``overlap=False``.
+The batches flow through four steps, each in a thread of its own (:mod:`.stages`): one
+reads and value-checks, one runs the key check, one the orphan check, and this thread
+writes. So the next batches are read and checked while the current one is written, on a
+second core, and the case is the same, row for row and in the same order, as with
+``overlap=False``.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def ingest(
     batch_rows
         Rows per batch; bounds memory on large files.
     overlap
-        Read and check the next batches in two threads while the current one is written
+        Read and check the next batches in three threads while the current one is written
         (:mod:`.stages`); False does everything in this thread. The case is the same either way.
 
     Raises
@@ -135,12 +136,13 @@ def _ingest(
 
 @dataclass
 class _Typed:
-    """A batch as read and value-checked: typed rows that passed, and the rows refused so far."""
+    """A batch as read and value-checked (then key-checked): rows that passed, rows refused."""
 
     source: EvidenceFile
     batch: RawBatch | None  # None: the file has ended
     good: pl.DataFrame | None = None
     refused: pl.DataFrame | None = None
+    duplicates: pl.DataFrame | None = None  # filled in by the key check
 
 
 @dataclass
@@ -159,15 +161,17 @@ def _steps(
 ) -> Generator[_Rows, None, None]:
     """The rows to write, file by file in ``order``; with ``overlap``, read and checked in threads.
 
-    Two threads (:mod:`.stages`): one reads and value-checks batches, one runs the key and
-    reference checks; the caller writes. The rows and their order are the same either way.
+    Three threads (:mod:`.stages`): one reads and value-checks batches, one runs the key
+    check, one the reference check; the caller writes. The rows and their order are the
+    same either way.
     """
     if not overlap:
-        yield from _check_keys(_read_typed(order, batch_rows), parents)
+        yield from _check_references(_check_keys(_read_typed(order, batch_rows)), parents)
         return
     with Ahead(lambda: _read_typed(order, batch_rows), name="ingest-read") as typed:
-        with Ahead(lambda: _check_keys(typed, parents), name="ingest-check") as rows:
-            yield from rows
+        with Ahead(lambda: _check_keys(typed), name="ingest-keys") as keyed:
+            with Ahead(lambda: _check_references(keyed, parents), name="ingest-references") as rows:
+                yield from rows
 
 
 def _read_typed(order: list[EvidenceFile], batch_rows: int) -> Iterator[_Typed]:
@@ -179,23 +183,36 @@ def _read_typed(order: list[EvidenceFile], batch_rows: int) -> Iterator[_Typed]:
         yield _Typed(source, None)
 
 
-def _check_keys(typed: Iterable[_Typed], parents: ParentKeys) -> Iterator[_Rows]:
-    """Run the key and reference checks over value-checked batches; reconcile each file at its end."""
-    report: FileReport | None = None
+def _check_keys(typed: Iterable[_Typed]) -> Iterator[_Typed]:
+    """Split each batch's first occurrences of a key from later ones (one tracker a file)."""
     keys: KeyTracker | None = None
     for item in typed:
+        if item.batch is None:
+            keys = None
+            yield item
+            continue
+        if keys is None:
+            keys = KeyTracker(item.source.table, "row" if item.source.format == "parquet" else "line")
+        assert item.good is not None
+        good, duplicates = keys.check(item.good)
+        yield _Typed(item.source, item.batch, good, item.refused, duplicates)
+
+
+def _check_references(typed: Iterable[_Typed], parents: ParentKeys) -> Iterator[_Rows]:
+    """Run the reference checks over key-checked batches; reconcile each file at its end."""
+    report: FileReport | None = None
+    for item in typed:
         source = item.source
-        if report is None or keys is None:
+        if report is None:
             report = FileReport(source.label, source.table, source.format, source.sha256, source.bytes)
-            keys = KeyTracker(source.table, "row" if source.format == "parquet" else "line")
         if item.batch is None:
             _reconcile(report)
             yield _Rows(source, report=report)
-            report, keys = None, None
+            report = None
             continue
-        assert item.good is not None and item.refused is not None
-        good, duplicates = keys.check(item.good)
-        good, orphans = check_references(good, source.table, parents)
+        assert item.good is not None and item.refused is not None and item.duplicates is not None
+        duplicates = item.duplicates
+        good, orphans = check_references(item.good, source.table, parents)
         quarantined = pl.concat([item.batch.malformed, item.refused, duplicates, orphans]).sort(LINE)
         loaded = good.drop(LINE)
         parents.remember(source.table, loaded)
