@@ -30,7 +30,7 @@ from tqdm import tqdm
 from ..case import case_url as _case_url, default_case_path, polars_schema
 from ..caselock import CaseLock
 from ..errors import WorkbenchError
-from .batch import LINE, PROBLEMS_SCHEMA, RawBatch
+from .batch import LINE, PROBLEMS_SCHEMA
 from .integrity import KeyTracker, ParentKeys, check_references, load_order
 from .load import CaseWriter, open_writer
 from .manifest import SAMPLES, FileReport, IngestReport, absent_frame, manifest_frame
@@ -139,10 +139,11 @@ class _Typed:
     """A batch as read and value-checked (then key-checked): rows that passed, rows refused."""
 
     source: EvidenceFile
-    batch: RawBatch | None  # None: the file has ended
+    malformed: pl.DataFrame | None  # records refused while parsing; None: the file has ended
     good: pl.DataFrame | None = None
     refused: pl.DataFrame | None = None
     duplicates: pl.DataFrame | None = None  # filled in by the key check
+    read: int = 0  # rows read: typed and refused, and malformed records
 
 
 @dataclass
@@ -179,7 +180,10 @@ def _read_typed(order: list[EvidenceFile], batch_rows: int) -> Iterator[_Typed]:
     for source in order:
         for batch in read_batches(source, batch_rows):
             good, refused = check_values(batch.frame, source.table)
-            yield _Typed(source, batch, good, refused)
+            # Only the count of the raw rows goes on: the raw frame is freed here, not steps later.
+            item = _Typed(source, batch.malformed, good, refused, read=batch.frame.height + batch.malformed.height)
+            del batch
+            yield item
         yield _Typed(source, None)
 
 
@@ -187,7 +191,7 @@ def _check_keys(typed: Iterable[_Typed]) -> Iterator[_Typed]:
     """Split each batch's first occurrences of a key from later ones (one tracker a file)."""
     keys: KeyTracker | None = None
     for item in typed:
-        if item.batch is None:
+        if item.malformed is None:
             keys = None
             yield item
             continue
@@ -195,7 +199,7 @@ def _check_keys(typed: Iterable[_Typed]) -> Iterator[_Typed]:
             keys = KeyTracker(item.source.table, "row" if item.source.format == "parquet" else "line")
         assert item.good is not None
         good, duplicates = keys.check(item.good)
-        yield _Typed(item.source, item.batch, good, item.refused, duplicates)
+        yield _Typed(item.source, item.malformed, good, item.refused, duplicates, item.read)
 
 
 def _check_references(typed: Iterable[_Typed], parents: ParentKeys) -> Iterator[_Rows]:
@@ -205,7 +209,7 @@ def _check_references(typed: Iterable[_Typed], parents: ParentKeys) -> Iterator[
         source = item.source
         if report is None:
             report = FileReport(source.label, source.table, source.format, source.sha256, source.bytes)
-        if item.batch is None:
+        if item.malformed is None:
             _reconcile(report)
             yield _Rows(source, report=report)
             report = None
@@ -213,7 +217,7 @@ def _check_references(typed: Iterable[_Typed], parents: ParentKeys) -> Iterator[
         assert item.good is not None and item.refused is not None and item.duplicates is not None
         duplicates = item.duplicates
         good, orphans = check_references(item.good, source.table, parents)
-        quarantined = pl.concat([item.batch.malformed, item.refused, duplicates, orphans]).sort(LINE)
+        quarantined = pl.concat([item.malformed, item.refused, duplicates, orphans]).sort(LINE)
         loaded = good.drop(LINE)
         parents.remember(source.table, loaded)
         room = max(SAMPLES - len(report.samples), 0)
@@ -221,7 +225,7 @@ def _check_references(typed: Iterable[_Typed], parents: ParentKeys) -> Iterator[
             f"{source.label}:{r[LINE]}: {r['column'] or '(record)'}: {r['reason']}"
             for r in quarantined.head(room).iter_rows(named=True)
         ]
-        read = item.batch.frame.height + item.batch.malformed.height
+        read = item.read
         report.rows_read += read
         report.rows_loaded += loaded.height
         report.rows_quarantined += quarantined.height
