@@ -10,7 +10,9 @@ the next batch is read and checked while the current one is written.
 Order and results do not change: each step still takes its items one at a time and in
 order, and an exception raised in a thread travels down the chain as an item, so the
 caller raises the same exception, at the same place in the sequence, as one thread would.
-Memory stays bounded: a step waits once ``depth`` of its items are ready and not yet taken.
+Memory stays bounded: a step starts an item only while fewer than ``depth`` of its items are
+made and not yet taken, so with ``depth=1`` it makes the next item while the taker works on
+the current one, and no more.
 :meth:`Ahead.close` stops the thread and waits for it (it finishes the item in hand), so
 nothing reads a source after ingest returns or aborts its writer.
 """
@@ -44,7 +46,8 @@ class Ahead(Generic[T]):
     """
 
     def __init__(self, produce: Callable[[], Iterator[T]], depth: int = 1, name: str = "ingest-ahead"):
-        self._queue: queue.Queue = queue.Queue(depth)
+        self._queue: queue.Queue = queue.Queue()  # bounded by _room: an item is started only with room
+        self._room = threading.Semaphore(depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(produce,), name=name, daemon=True)
         self._thread.start()
@@ -70,7 +73,9 @@ class Ahead(Generic[T]):
                 return
             if isinstance(item, _Failed):
                 raise item.error
+            self._room.release()
             yield item
+            item = None  # not held while waiting for the next one
 
     def close(self) -> None:
         """Stop making items and wait for the thread (it finishes the item in hand)."""
@@ -81,23 +86,27 @@ class Ahead(Generic[T]):
         items = None
         try:
             items = produce()
-            for item in items:
-                if not self._put(item):
-                    return
+            while self._wait_for_room():
+                try:
+                    item = next(items)
+                except StopIteration:
+                    break
+                self._queue.put(item)
+                del item  # the taker's now; not held while the next one is made
+            else:
+                return  # stopped
         except BaseException as error:  # raised by the taker, where one thread would raise it
-            self._put(_Failed(error))
+            self._queue.put(_Failed(error))
             return
         finally:
             close = getattr(items, "close", None)
             if close is not None:
                 close()  # a generator's finally blocks (open files, bars) run in this thread
-        self._put(_DONE)
+        self._queue.put(_DONE)
 
-    def _put(self, item: object) -> bool:
+    def _wait_for_room(self) -> bool:
+        """Wait until fewer than ``depth`` made items wait for the taker; False once stopped."""
         while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=_POLL)
+            if self._room.acquire(timeout=_POLL):
                 return True
-            except queue.Full:
-                continue
         return False
