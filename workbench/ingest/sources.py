@@ -42,7 +42,7 @@ import pyarrow.parquet as pq
 from .. import evidence
 from ..errors import EvidenceError, UnknownNameError
 
-__all__ = ["EvidenceFile", "Sources", "accepts", "check_file", "discover"]
+__all__ = ["EvidenceFile", "Sources", "accepts", "check_file", "discover", "file_sha256"]
 
 FORMATS = {".csv": "csv", ".parquet": "parquet"}
 RAW_FORMATS = {"access.log": "access_log", "support.mbox": "mbox"}  # file name -> format
@@ -173,9 +173,14 @@ def _regular_file(path: Path, root: Path, label: str, folder: str) -> Path:
     return resolved
 
 
-def check_file(source: EvidenceFile) -> None:
-    """Hash ``source`` and run the whole-file checks, filling in sha256, bytes, columns and rows."""
-    head = _hash(source)
+def check_file(source: EvidenceFile, hash_now: bool = True) -> None:
+    """Hash ``source`` and run the whole-file checks, filling in sha256, bytes, columns and rows.
+
+    ``hash_now=False``: a Parquet file or raw form is only sized and its head read here, and
+    :func:`file_sha256` hashes it later, beside the load (the checks are the same). A CSV
+    file is always read whole here: that pass is what proves it UTF-8 with paired quotes.
+    """
+    head = _hash(source) if hash_now or source.format == "csv" else _head(source)
     if source.bytes == 0:
         allowed = {
             "access_log": "an access log with a line per request",
@@ -234,6 +239,29 @@ def _hash(source: EvidenceFile) -> bytes:
         )
     source.sha256, source.bytes = digest.hexdigest(), size
     return head
+
+
+def _head(source: EvidenceFile) -> bytes:
+    """The first bytes of ``source``, for sniffing its format; fills in its size, not its sha256."""
+    with open(source.path, "rb") as fh:
+        source.bytes = os.fstat(fh.fileno()).st_size
+        return fh.read(65536)
+
+
+def file_sha256(source: EvidenceFile) -> str:
+    """The sha256 of ``source``, refusing a file whose size changed since :func:`check_file`."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(source.path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    if size != source.bytes:
+        raise EvidenceError(
+            f"{source.label}: the file changed during ingest ({source.bytes} bytes when checked, {size} when "
+            f"hashed); allowed: a file nobody writes to while it is ingested"
+        )
+    return digest.hexdigest()
 
 
 def _reject_binary(source: EvidenceFile, head: bytes) -> None:
