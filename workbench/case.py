@@ -40,6 +40,7 @@ warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", cat
 
 __all__ = [
     "CASE_TABLES",
+    "DUCKDB_MEMORY_ENV",
     "Case",
     "CaseLike",
     "case_metadata",
@@ -50,6 +51,14 @@ __all__ = [
     "polars_schema",
 ]
 
+
+DUCKDB_MEMORY_ENV = "WORKBENCH_DUCKDB_MEMORY_LIMIT"
+"""Environment variable: DuckDB's ``memory_limit`` for read-only case connections whose URL sets none (e.g. ``1GB``).
+
+DuckDB's default is 80 % of the machine's memory, and its cache of the case's blocks grows
+towards it; ``workbench report`` sets this for the kernels of a large case, so that two
+notebooks running side by side hold less at once.
+"""
 
 case_metadata = sa.MetaData()
 for _t in evidence.metadata.sorted_tables:
@@ -210,7 +219,10 @@ def create_case_engine(url: sa.URL, *, read_only: bool) -> sa.Engine:
 
         return engine
     if backend == "duckdb":
-        args = {"read_only": True, "config": dict(readonly.DUCKDB_CONFIG)} if read_only else {}
+        args: dict = {"read_only": True, "config": dict(readonly.DUCKDB_CONFIG)} if read_only else {}
+        limit = os.environ.get(DUCKDB_MEMORY_ENV, "").strip()
+        if read_only and limit and "memory_limit" not in url.query:
+            args["config"]["memory_limit"] = limit
         engine = sa.create_engine(url, connect_args=args)
 
         @sa.event.listens_for(engine, "connect")

@@ -19,7 +19,7 @@ import nbformat
 from ..audience import Audience
 from ..errors import WorkbenchError
 from ..i18n import DEFAULT_LANGUAGE, check_language, t, using
-from .inputs import REPORT_GLOB, kernel_case_url, notebook_paths
+from .inputs import REPORT_GLOB, kernel_case_url, kernel_memory_env, notebook_paths
 from .offline import external_references
 from .render import MAX_REPORT_BYTES, RenderError, inlined_libraries, notebook_title, render_html
 from .static import plain_markdown
@@ -168,6 +168,7 @@ def build_report(
         lock.acquire()
         fingerprint = case_fingerprint(case)
         env = {**env, FINGERPRINT_ENV: digest(fingerprint), CASE_ENV: url}
+        env |= kernel_memory_env(url, large=not disclosure.read_identifiers_early(case))  # DuckDB's cache, per kernel
         root = Path(out_dir).resolve()
         from ..notes.record import report_set_journal
 
