@@ -221,3 +221,29 @@ def team(case: HandCase, handlers: dict[int, tuple[int, int]], *, district: str 
             allocate(case, listing, handler, in_order=i >= out_of_order, district=district)
             listing += 1
     return listing
+
+
+def outcomes(rows: list[tuple[int, str, int, int, int]]) -> pl.DataFrame:
+    """Replayed allocations from counts: (handler, district, year, allocations, unexplained) -> one row per allocation."""
+    out = []
+    for handler, district, year, n, x in rows:
+        out += [(handler, district, year, "unexplained" if i < x else "in_order") for i in range(n)]
+    return pl.DataFrame(out, schema=["handler_id", "district", "year", "outcome"], orient="row")
+
+
+def replay_world(world) -> pl.DataFrame:
+    """Replay a generated world's evidence through the fairness queries, on an in-memory DuckDB."""
+    import sqlalchemy as sa
+
+    from workbench.case import create_case_engine
+    from workbench.fairness import load_allocation_evidence, replay_allocations
+
+    engine = create_case_engine(sa.make_url("duckdb:///:memory:"), read_only=False)
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        for name, frame in {**world.tables, "interests": world.table("interests")}.items():
+            raw.register(f"{name}_frame", frame.to_arrow())
+            raw.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_frame")
+        allocations = replay_allocations(load_allocation_evidence(conn)).allocations
+    engine.dispose()
+    return allocations

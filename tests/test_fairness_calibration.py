@@ -4,31 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-import sqlalchemy as sa
+from queuekit import replay_world as _replay_world
 
-from workbench.case import create_case_engine
 from workbench.fairness import (
-    load_allocation_evidence,
-    replay_allocations,
     review_caseworkers,
 )
 from workbench.fairness.caseworkers import exact_p_values, holm, strata_cells
 
 SEEDS = range(1, 11)
 ALPHA = 0.01
-
-
-def _replay_world(world) -> pl.DataFrame:
-    """Replay a generated world's evidence through the fairness queries, on an in-memory DuckDB."""
-    engine = create_case_engine(sa.make_url("duckdb:///:memory:"), read_only=False)
-    with engine.connect() as conn:
-        raw = conn.connection.driver_connection
-        for name, frame in {**world.tables, "interests": world.table("interests")}.items():
-            raw.register(f"{name}_frame", frame.to_arrow())
-            raw.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_frame")
-        allocations = replay_allocations(load_allocation_evidence(conn)).allocations
-    engine.dispose()
-    return allocations
 
 
 def test_no_fraud_small_cases_flag_nobody_over_ten_seeds():

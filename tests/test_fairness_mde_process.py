@@ -18,7 +18,7 @@ from multiprocessing import resource_tracker
 import numpy as np
 import polars as pl
 import pytest
-import sqlalchemy as sa
+from queuekit import outcomes as _allocations, replay_world
 
 import workbench.fairness.mde as M
 import workbench.fairness.processes as PR
@@ -54,14 +54,6 @@ def counted(monkeypatch):
 
     monkeypatch.setattr(PR, "ProcessPoolExecutor", count)
     return calls
-
-
-def _allocations(rows: list[tuple[int, str, int, int, int]]) -> pl.DataFrame:
-    """(handler, district, year, allocations, unexplained) -> one row per allocation."""
-    out = []
-    for handler, district, year, n, x in rows:
-        out += [(handler, district, year, "unexplained" if i < x else "in_order") for i in range(n)]
-    return pl.DataFrame(out, schema=["handler_id", "district", "year", "outcome"], orient="row")
 
 
 # Written out by hand: seven caseworkers over three districts and two years. Caseworker 7 has
@@ -116,19 +108,10 @@ def test_hand_written_mdes_are_the_same_from_a_child_process_as_on_threads(monke
 
 
 def test_a_small_generated_case_has_the_same_mdes_from_child_processes(monkeypatch, counted):
-    from workbench.case import create_case_engine
-    from workbench.fairness import load_allocation_evidence, replay_allocations
     from workbench.scenario import build_world
 
     world, _ = build_world("small", 2, fraud=True)
-    engine = create_case_engine(sa.make_url("duckdb:///:memory:"), read_only=False)
-    with engine.connect() as conn:
-        raw = conn.connection.driver_connection
-        for name, frame in {**world.tables, "interests": world.table("interests")}.items():
-            raw.register(f"{name}_frame", frame.to_arrow())
-            raw.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_frame")
-        allocations = replay_allocations(load_allocation_evidence(conn)).allocations
-    engine.dispose()
+    allocations = replay_world(world)
     monkeypatch.setattr(M, "EXACT_LIMIT", 64)  # most caseworkers simulated: their seeds matter
     threads = _mde(allocations, workers=2)
     assert threads.height == allocations["handler_id"].n_unique() >= 4

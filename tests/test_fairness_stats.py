@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import polars as pl
 import pytest
+from queuekit import outcomes as _allocations
 
 from workbench.errors import WorkbenchError
 from workbench.fairness.caseworkers import (
@@ -19,15 +20,6 @@ from workbench.fairness.caseworkers import (
     risk_difference,
     strata_cells,
 )
-
-
-def _allocations(rows: list[tuple[int, str, int, int, int]]) -> pl.DataFrame:
-    """(handler, district, year, allocations, unexplained) -> one row per allocation."""
-    out = []
-    for handler, district, year, n, x in rows:
-        out += [(handler, district, year, "unexplained" if i < x else "in_order") for i in range(n)]
-    return pl.DataFrame(out, schema=["handler_id", "district", "year", "outcome"], orient="row")
-
 
 SMALL = _allocations(
     [
