@@ -65,9 +65,10 @@ def kernel_case_url(case: str | Path) -> tuple[str, dict[str, str]]:
 def kernel_memory_env(url: str, large: bool) -> dict[str, str]:
     """Environment for the kernels of case ``url``: :data:`KERNEL_DUCKDB_MEMORY` for a ``large`` DuckDB case.
 
-    Nothing for other engines, for a case the run reads whole anyway (not ``large``), or when
-    the URL sets its own ``memory_limit`` or the report's environment sets
-    :data:`workbench.case.DUCKDB_MEMORY_ENV` (which the kernels inherit).
+    ``large``: the case has more rows loaded than
+    :data:`~workbench.reportset.disclosure.EARLY_READ_MAX_ROWS`. Nothing for a smaller case,
+    for other engines, or when the URL sets its own ``memory_limit`` or the report's
+    environment sets :data:`workbench.case.DUCKDB_MEMORY_ENV` (which the kernels inherit).
     """
     import os
 
