@@ -48,3 +48,13 @@ def test_report_kernels_get_the_limit_only_for_a_large_duckdb_case(monkeypatch):
     assert kernel_memory_env(f"{duck}?memory_limit=4GB", large=True) == {}  # the URL says
     monkeypatch.setenv(DUCKDB_MEMORY_ENV, "3GB")  # the user's setting reaches the kernels as it is
     assert kernel_memory_env(duck, large=True) == {}
+
+
+@pytest.mark.parametrize("bad", ["lots", "1 elephant", "GB", "-1GB"])
+def test_a_bad_value_names_the_variable_the_value_and_what_is_allowed(tiny_duckdb, monkeypatch, bad):
+    from workbench.errors import CaseError
+
+    monkeypatch.setenv(DUCKDB_MEMORY_ENV, bad)
+    with pytest.raises(CaseError) as raised:
+        _limit_bytes(tiny_duckdb)
+    assert DUCKDB_MEMORY_ENV in str(raised.value) and repr(bad) in str(raised.value) and "e.g. 1GB" in str(raised.value)

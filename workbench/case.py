@@ -18,6 +18,7 @@ looked for in the current folder, then in the project folder (see :func:`case_ur
 from __future__ import annotations
 
 import os
+import re
 import urllib.parse
 import warnings
 from collections.abc import Iterator
@@ -59,6 +60,8 @@ DuckDB's default is 80 % of the machine's memory, and its cache of the case's bl
 towards it; ``workbench report`` sets this for the kernels of a large case, so that two
 notebooks running side by side hold less at once.
 """
+
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|B)", re.IGNORECASE)
 
 case_metadata = sa.MetaData()
 for _t in evidence.metadata.sorted_tables:
@@ -222,6 +225,11 @@ def create_case_engine(url: sa.URL, *, read_only: bool) -> sa.Engine:
         args: dict = {"read_only": True, "config": dict(readonly.DUCKDB_CONFIG)} if read_only else {}
         limit = os.environ.get(DUCKDB_MEMORY_ENV, "").strip()
         if read_only and limit and "memory_limit" not in url.query:
+            if not _MEMORY.fullmatch(limit):
+                raise CaseError(
+                    f"{DUCKDB_MEMORY_ENV}={limit!r} is not a memory size: give a number and a unit, "
+                    "e.g. 1GB, 512MB or 2GiB (units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)"
+                )
             args["config"]["memory_limit"] = limit
         engine = sa.create_engine(url, connect_args=args)
 
