@@ -39,6 +39,7 @@ import yaml
 
 from .. import evidence
 from ..errors import EvidenceError
+from .numbers import THOUSANDS, refused_separator
 from .weblogs import format_columns
 
 __all__ = ["SOURCE_KINDS", "ColumnSpec", "Mapping", "MappingError", "SourceSpec", "TableSpec", "json_schema", "load"]
@@ -104,6 +105,7 @@ def json_schema() -> dict:
             "quote": {"type": "string", "minLength": 1, "maxLength": 1},
             "encoding": {"type": "string"},
             "decimal_comma": {"type": "boolean"},
+            "thousands": {"type": "string", "enum": list(THOUSANDS), "description": "digit-group separator of numbers"},
             "header": {"type": "integer", "minimum": 1, "description": "line of the header row"},
             "log_format": {"type": "string"},
         },
@@ -173,6 +175,7 @@ class SourceSpec:
     quote: str = '"'
     encoding: str = "utf-8"
     decimal_comma: bool = False
+    thousands: str | None = None
     header: int = 1
     log_format: str | None = None
 
@@ -325,11 +328,11 @@ def _source(spec: dict, where: _Where, keys: tuple) -> SourceSpec:
     kind = kinds[0]
     options = {k: v for k, v in spec.items() if k != kind}
     fits = {
-        "csv": {"delimiter", "quote", "encoding", "decimal_comma", "header"},
-        "jsonl": {"encoding", "decimal_comma"},
+        "csv": {"delimiter", "quote", "encoding", "decimal_comma", "thousands", "header"},
+        "jsonl": {"encoding", "decimal_comma", "thousands"},
         "iis": {"encoding"},
         "weblog": {"log_format", "encoding"},
-        "sql": {"url", "decimal_comma"},
+        "sql": {"url", "decimal_comma", "thousands"},
     }.get(kind, set())
     for key in options:
         if key not in fits:
@@ -346,6 +349,8 @@ def _source(spec: dict, where: _Where, keys: tuple) -> SourceSpec:
             ) from None
     if kind == "weblog":
         _log_format(options.get("log_format"), where, keys)
+    if "thousands" in options and (why := refused_separator(options["thousands"], options.get("decimal_comma"))):
+        raise where.fail((*keys, "thousands"), why)
     return SourceSpec(kind, spec[kind], where(*keys), **options)
 
 

@@ -1,6 +1,7 @@
 """What the first values of a source column look like, and whether they fit a v1 type.
 
-A personnummer (``19800101-0000``), a whole or decimal number (a decimal comma allowed), an
+A personnummer (``19800101-0000``), a whole or decimal number (a decimal comma allowed, and
+digits grouped in threes by spaces: ``384 000,00``), an
 ISO 8601 time or date, a time or date in another format (the formats every value parses in:
 ``25/08/2011`` is ``%d/%m/%Y``, ``03/01/2004`` could be either order), yes/no words, e-mail
 and IP addresses, browser user agents, or text.
@@ -16,11 +17,14 @@ import polars as pl
 
 from .valuemaps import BOOLEAN_WORDS, value_key
 
-__all__ = ["BY_VALUES", "Shape", "fits", "shape"]
+__all__ = ["BY_VALUES", "GROUPED", "Shape", "fits", "shape"]
 
 _PNR = re.compile(r"(?:19|20)?\d{6}[-+]\d{4}|(?:19|20)\d{10}")
-_INT = re.compile(r"-?\d+")
-_DECIMAL = re.compile(r"-?\d+(?:[.,]\d+)?")
+_DIGITS = r"-?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)"  # digits, or grouped in threes by spaces (384 000)
+_INT = re.compile(_DIGITS)
+_DECIMAL = re.compile(rf"{_DIGITS}(?:[.,]\d+)?")
+GROUPED = re.compile(r"-?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?")
+"""A number grouped in threes by spaces, with or without a decimal comma: ``384 000,00``."""
 _ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}")

@@ -23,6 +23,7 @@ from pathlib import Path
 import polars as pl
 
 from .mail import MAIL_COLUMNS
+from .shapes import GROUPED
 
 __all__ = ["Found", "survey"]
 
@@ -165,8 +166,11 @@ def _sniff_csv(path: Path, rel: str) -> Found:
     columns = rows[0] if rows else []
     samples = {c: [r[i] for r in rows[1:] if i < len(r) and r[i]] for i, c in enumerate(columns)}
     spec: dict = {"csv": rel, "delimiter": delimiter, "encoding": encoding}
-    if any(re.fullmatch(r"-?\d+,\d+", v) for vs in samples.values() for v in vs[:50]):
+    first = [v.strip() for vs in samples.values() for v in vs[:50]]
+    if any(re.fullmatch(r"-?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+),\d+", v) for v in first):
         spec["decimal_comma"] = True
+    if any(GROUPED.fullmatch(v) for v in first):  # 384 000,00: digits grouped by spaces
+        spec["thousands"] = " "
     if header > 1:
         spec["header"] = header
     return Found(spec, columns, samples, rel, path)

@@ -1,12 +1,14 @@
 """Make the v1 columns of a table from a batch of source rows, as the mapping says.
 
 Per v1 column, in order: take the source column, the concatenation or the constant; cut
-out the ``extract`` group; replace through the value map; then, for numbers, read a decimal
+out the ``extract`` group; replace through the value map; then, for numbers, take out the
+declared digit-group separator (``384 000`` → ``384000``, see :mod:`.numbers`) and read a decimal
 comma (``1250,00`` → ``1250.00``; for an integer column a fraction of zeros is dropped), and
 for dates and times parse ``format`` and give a time without an offset the mapping's zone.
 
 A row is quarantined, never guessed at, when a value is outside its value map, does not
-match its ``extract`` or ``format``, is a local time that does not exist (the spring DST
+match its ``extract`` or ``format``, is a number grouped otherwise than in threes by the
+declared separator (or grouped by spaces where none is declared), is a local time that does not exist (the spring DST
 change: 02:30 on 2013-03-31 in Stockholm) or exists twice (the autumn change: 02:30 on
 2013-10-27), or is a time without zone where the mapping declares none; or when a field
 it reads is not logged under the ``#Fields:`` directive in force (IIS). Everything else
@@ -16,11 +18,14 @@ it reads is not logged under the ``#Fields:`` directive in force (IIS). Everythi
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 from .. import evidence
 from ..ingest.batch import LINE, PROBLEMS_SCHEMA
 from .extract import cut, literal_then_up_to
+from .numbers import grouped_hint, misgrouped, ungroup
 from .schema import ColumnSpec, TableSpec
 from .times import TimeParse, stage
 from .weblogs import ABSENT, FIELDS_LINE
@@ -67,11 +72,14 @@ def _column(
     want: pl.DataType,
     schema: pl.Schema,
     zone: str | None,
-    decimal_comma: bool,
+    numbers: tuple[bool, str | None] | None,
     key: str,
     cuts: dict[str, tuple[pl.Expr, str]] | None = None,
 ) -> tuple[pl.Expr, list[_Why], TimeParse | None]:
     """The v1 value (text, or a native type), the reasons a row is refused, in order, and a time's parse.
+
+    ``numbers``: for a number column read as text, the source's ``(decimal_comma, thousands)``;
+    None where its text has neither mark nor space in this batch (it is read as it is).
 
     ``cuts``: where an ``extract`` of the usual shape (:mod:`.extract`) is noted, as the
     hidden column ``key + "x"`` to make first (the text to cut, the pattern).
@@ -109,16 +117,25 @@ def _column(
             )
         )
         source_is_text = True
-    if want in (pl.Int64(), pl.Float64()) and source_is_text and decimal_comma:
+    if want in (pl.Int64(), pl.Float64()) and source_is_text and numbers is not None:
+        decimal_comma, thousands = numbers
         raw = v.cast(pl.String)
-        v = raw.str.replace(",", ".", literal=True)
-        if want == pl.Int64():
-            v = v.str.replace(r"^(-?\d+)\.0*$", "${1}")
-            read = v.str.contains(r"^[+-]?\d+$")
+        if thousands is None:
+            whys.append(_why(*grouped_hint(raw, decimal_comma, where)))
         else:
-            read = v.cast(pl.Float64, strict=False).is_not_null()
-        # A value that is no number either way stays as written, so the reason quotes '200,50', not '200.50'.
-        v = pl.when(read).then(v).otherwise(raw)
+            whys.append(_why(*misgrouped(raw, thousands, decimal_comma, where)))
+            v = ungroup(raw, thousands, decimal_comma)
+        if decimal_comma:
+            v = v.str.replace(",", ".", literal=True)
+            if want == pl.Int64():
+                v = v.str.replace(r"^(-?\d+)\.0*$", "${1}")
+                read = v.str.contains(r"^[+-]?\d+$")
+            else:
+                read = v.cast(pl.Float64, strict=False).is_not_null()
+            # A value that is no number either way stays as written, so the reason quotes '200,50', not '200.50'.
+            v = pl.when(read).then(v).otherwise(raw)
+        elif thousands is not None:  # likewise a value that is no number once ungrouped
+            v = pl.when(v.cast(want, strict=False).is_not_null()).then(v).otherwise(raw)
     if isinstance(want, pl.Datetime):
         v, why, parse = _time(v, spec, zone, source_is_text, schema, key)
         whys.append(why)
@@ -149,7 +166,7 @@ def _time(v: pl.Expr, spec: ColumnSpec, zone: str | None, text: bool, schema: pl
     allowed = (
         f"the format {spec.format!r}"
         if spec.format
-        else "ISO 8601, e.g. 2013-12-13 18:42:05 (local) or 2013-12-13T17:42:05Z"
+        else "ISO 8601, e.g. 2013-12-13 18:42:05 (a local time) or 2013-12-13T17:42:05Z (UTC)"
     )
     if zone is None:
         why_local = pl.format(
@@ -179,7 +196,7 @@ def _time(v: pl.Expr, spec: ColumnSpec, zone: str | None, text: bool, schema: pl
     unplaced = naive.is_not_null() & local.is_null()
     why = (
         pl.when(bad_format)
-        .then(pl.format(f"'{{}}' is not a date and time in {allowed} ({spec.target})", shown))
+        .then(pl.format(f"'{{}}' is not a date and time ({spec.target}); allowed: {allowed}", shown))
         .when(unplaced)
         .then(why_local)
     )
@@ -209,13 +226,16 @@ def text_sources(table: TableSpec) -> frozenset[str]:
     return frozenset(name for name, yes in text.items() if yes)
 
 
-def _without_decimal_comma(frame: pl.DataFrame, table: TableSpec) -> set[str]:
-    """Number columns read as text whose values in this batch have no ',' (nor '.', for integers).
+def _plain_numbers(frame: pl.DataFrame, table: TableSpec, decimal_comma: bool, thousands: str | None) -> set[str]:
+    """Number columns read as text whose values in this batch hold no mark to read: no space (see
+    :mod:`.numbers`), nor the declared separator, nor with a decimal comma ',' (and '.', for integers).
 
-    Reading a decimal comma leaves such text as it is, so it is not rewritten: a regular
-    expression a value, over millions of customer numbers and years, was a third of ``fees``' mapping.
+    Reading such text leaves it as it is, so it is not rewritten: a regular expression a
+    value, over millions of customer numbers and years, was a third of ``fees``' mapping.
     """
     plain = set()
+    spaces = " \u00a0\u202f"
+    extra = re.escape(thousands) if thousands not in (None, " ") else ""
     for target, want in evidence.polars_schema(table.name).items():
         spec = table.columns[str(target)]
         if want not in (pl.Int64(), pl.Float64()) or spec.column is None or spec.extract is not None:
@@ -224,8 +244,9 @@ def _without_decimal_comma(frame: pl.DataFrame, table: TableSpec) -> set[str]:
             continue
         if frame.schema[spec.column] != pl.String():
             continue
-        marks = r"[,.]" if want == pl.Int64() else ","
-        if not frame[spec.column].str.contains(marks, literal=want != pl.Int64()).any():
+        comma = ("," + ("." if want == pl.Int64() else "")) if decimal_comma else ""
+        marks = f"[{re.escape(comma)}{spaces}{extra}]"
+        if not frame[spec.column].str.contains(marks).any():
             plain.add(str(target))
     return plain
 
@@ -239,12 +260,13 @@ def transform(frame: pl.DataFrame, table: TableSpec, decimal_comma: bool) -> tup
     """
     schema = frame.schema
     exprs, reasons, refused, parses = [], [], [], []
-    plain = _without_decimal_comma(frame, table) if decimal_comma else set()
+    thousands = table.source.thousands
+    plain = _plain_numbers(frame, table, decimal_comma, thousands)
     cuts: dict[str, tuple[pl.Expr, str]] = {}
     for i, (target, want) in enumerate(evidence.polars_schema(table.name).items()):
         spec = table.columns[str(target)]
-        comma = decimal_comma and str(target) not in plain
-        value, whys, parse = _column(spec, want, schema, table.timezone, comma, f"__t{i}", cuts)
+        numbers = None if str(target) in plain else (decimal_comma, thousands)
+        value, whys, parse = _column(spec, want, schema, table.timezone, numbers, f"__t{i}", cuts)
         parses += [parse] if parse is not None else []
         # A field the directive in force does not log: null where the v1 column may be null
         # (it was not recorded), else the line is quarantined saying so.
