@@ -122,6 +122,22 @@ def test_json_lines_and_parquet(tmp_path):
     assert con.execute("SELECT handler_id, name, active_from FROM handlers").fetchall() == [(8, "Nils", "2009-01-01")]
 
 
+def test_a_json_object_naming_a_key_twice_is_quarantined_not_read_as_its_last_value(tmp_path):
+    (tmp_path / "h").mkdir()
+    (tmp_path / "h" / "h.jsonl").write_text(
+        '{"id": 7, "n": "Karin", "t": "A", "f": "2008-09-01"}\n'
+        '{"id": 8, "n": "Nils", "n": "Olle", "t": "B", "f": "2009-01-01"}\n'
+        '{"id": 9, "n": "Eva", "t": {"x": 1, "x": 2}, "f": "2009-01-01"}\n'
+    )
+    columns = "    columns: {handler_id: id, name: n, team: t, active_from: f, active_to: null}\n"
+    _report, con = _case(tmp_path, "version: 1\ntables:\n  handlers:\n    source: {jsonl: h.jsonl}\n" + columns)
+    assert con.execute("SELECT handler_id, name FROM handlers").fetchall() == [(7, "Karin")]
+    refused = dict(con.execute("SELECT line, reason FROM quarantine").fetchall())
+    assert set(refused) == {2, 3}
+    assert "the key 'n' appears twice in one object" in refused[2] and "each key once" in refused[2]
+    assert "the key 'x' appears twice" in refused[3]
+
+
 def test_duplicate_keys_across_two_inputs_name_the_first_input_and_line(tmp_path):
     (tmp_path / "h").mkdir()
     (tmp_path / "h" / "a.csv").write_text("id,n,t,f\n7,Karin,A,2008-09-01\n")

@@ -146,6 +146,21 @@ def _sql_part(source: SourceFile, part: tuple[tuple[int, int], int], batch_rows:
         yield _encoded(batch, 0)
 
 
+class _KeyTwice(ValueError):
+    """A JSON object naming a key twice: which value is the field's cannot be known (``json`` would keep the last)."""
+
+
+def _object(pairs: list[tuple[str, object]]) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise _KeyTwice(
+                f"the key {key!r} appears twice in one object, so which value is its field's cannot be known"
+            )
+        out[key] = value
+    return out
+
+
 def _jsonl(source: SourceFile, all_columns: list[str], batch_rows: int) -> Iterator[RawBatch]:
     assert source.path is not None
     rows: list[dict] = []
@@ -158,17 +173,18 @@ def _jsonl(source: SourceFile, all_columns: list[str], batch_rows: int) -> Itera
     with open(source.path, encoding=source.spec.encoding) as fh:
         for n, line in enumerate(fh, 1):
             try:
-                value = json.loads(line)
+                value = json.loads(line, object_pairs_hook=_object)
                 if not isinstance(value, dict):
                     raise ValueError(f"a JSON {type(value).__name__}, not an object")
             except ValueError as exc:
-                why = "an empty line" if not line.strip() else f"not a JSON object ({exc})"
+                why = str(exc) if isinstance(exc, _KeyTwice) else f"not a JSON object ({exc})"
                 bad.append(
                     {
                         LINE: n,
                         "column": None,
                         "value": line.rstrip("\r\n"),
-                        "reason": f"malformed line: {why}; allowed: one JSON object per line",
+                        "reason": f"malformed line: {why if line.strip() else 'an empty line'}; "
+                        "allowed: one JSON object per line, each key once",
                         "record": None,
                     }
                 )
