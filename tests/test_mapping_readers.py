@@ -72,6 +72,40 @@ def test_nginx_and_apache_logs_by_their_format_string(tmp_path, log_format):
     ]
 
 
+@pytest.mark.parametrize("server", ["nginx", "apache"])
+def test_weblog_lines_as_servers_really_write_them(tmp_path, server):
+    """A TLS handshake sent to the HTTP port, a request without a protocol, a month that is no month, escapes."""
+    log_format = {
+        "nginx": '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_cookie"',
+        "apache": '%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-agent}i\\" \\"%{Cookie}i\\"',
+    }[server]
+    (tmp_path / "h").mkdir()
+    (tmp_path / "h" / "access.log").write_text(
+        '10.0.0.1 - - [13/Dec/2013:18:52:07 +0100] "GET /mina-sidor HTTP/1.1" 200 512 "-" "Fire\\"fox\\\\" "session=s1"\n'
+        '10.0.0.9 - - [13/Dec/2013:18:52:08 +0100] "\\x16\\x03\\x01\\x02\\x00" 400 166 "-" "-" "-"\n'
+        '10.0.0.1 - - [13/Dec/2013:18:52:09 +0100] "GET /mina-sidor/ko" 200 10 "-" "-" "session=s1"\n'
+        '10.0.0.1 - - [13/Dek/2013:18:52:10 +0100] "GET /mina-sidor/profil HTTP/1.1" 200 10 "-" "-" "session=s1"\n'
+        '10.0.0.1 - - [13/Dec/2013:18:52:11 +0100] "GET /s\\x22k HTTP/1.1" 404 10 "-" "-" "session=s1"\n'
+    )
+    mapping = (
+        f"version: 1\ntables:\n  page_views:\n    source: {{weblog: access.log, log_format: '{log_format}'}}\n"
+        + textwrap.indent(textwrap.dedent(PAGE_COLUMNS), "    ")
+    )
+    report, con = _case(tmp_path, mapping)
+    assert con.execute("SELECT time, path, status FROM page_views").fetchall() == [
+        ("2013-12-13 17:52:07.000000", "/mina-sidor", 200),
+        ("2013-12-13 17:52:09.000000", "/mina-sidor/ko", 200),  # HTTP/0.9 form: the path is still there
+        ("2013-12-13 17:52:11.000000", "/s\\x22k", 404),  # nginx's escape of a byte, kept as logged
+    ]
+    q = dict(con.execute("SELECT line, reason FROM quarantine"))
+    assert set(q) == {2, 4}
+    assert q[2].startswith(
+        "malformed line: its request '\\\\x16\\\\x03\\\\x01\\\\x02\\\\x00' cannot be read; allowed: a request line"
+    )
+    assert q[4].startswith("malformed line: its time_local '13/Dek/2013:18:52:10 +0100' cannot be read; allowed:")
+    assert report.rows()[0]["rows_read"] == 5 and report.rows()[0]["rows_quarantined"] == 2
+
+
 def test_format_columns_names_apache_directives_as_nginx_does():
     _, names = format_columns('%h %t "%r" %>s %{session}C %{X-Account}o')
     assert names == ["remote_addr", "time_local", "request", "status", "cookie_session", "sent_http_x_account"]

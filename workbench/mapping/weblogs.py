@@ -15,15 +15,20 @@ nginx variables (``$remote_addr [$time_local] "$request" $status ... "$http_cook
 Apache directives (``%h %l %u %t \\"%r\\" %>s %b \\"%{Cookie}i\\"``); the default is the
 combined format. Columns are named as nginx names them (Apache's ``%h`` is
 ``remote_addr``, ``%{Cookie}i`` is ``http_cookie``, ``%{session}C`` is ``cookie_session``),
-plus ``method``, ``path`` and ``protocol`` from ``request``, and ``time`` from
-``time_local`` (with its offset, as ISO 8601). A line that does not match is quarantined.
+plus ``method``, ``path`` and ``protocol`` from ``request`` (``GET /x`` without a protocol, as
+HTTP/0.9 and some clients send it, has none), and ``time`` from ``time_local`` (with its offset,
+as ISO 8601). A line that does not match is quarantined; so is one whose ``time_local`` is no
+such time, or whose ``request`` is no request line (the bytes of a TLS handshake sent to the
+HTTP port): a page view needs its time and path. The reason quotes what was logged. In a
+field, ``\\"`` and ``\\\\`` are read as the quote and backslash they escape; a byte logged as
+``\\xHH`` (nginx's escape) is kept as written, as the log holds it.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -220,6 +225,9 @@ def format_columns(log_format: str | None) -> tuple[str, list[str]]:
     return pattern, names
 
 
+_REQUEST = r"^(?P<method>[A-Za-z]+) (?P<path>\S+)(?: (?P<protocol>\S+))?$"
+
+
 def read_weblog(path: Path, log_format: str | None, encoding: str = "utf-8") -> Iterator[RawBatch]:
     """Yield the lines of an nginx or Apache access log as text columns, in ``log_format``.
 
@@ -227,21 +235,34 @@ def read_weblog(path: Path, log_format: str | None, encoding: str = "utf-8") -> 
     not in it stopped ingest there, naming the line, so here nothing is replaced.
     """
     pattern, names = format_columns(log_format)
-    derived = []
+    derived, checks = [], []
     if "request" in names:
-        parts = pl.col("request").str.extract_groups(r"^(?P<method>\S+) (?P<path>\S+) (?P<protocol>\S+)$")
-        derived += [parts.struct.field(k).alias(k) for k in ("method", "path", "protocol") if k not in names]
+        parts = pl.col("request").str.extract_groups(_REQUEST)
+        made = [k for k in ("method", "path", "protocol") if k not in names]
+        derived += [parts.struct.field(k).alias(k) for k in made]
+        if made:
+            unread = pl.col("request").is_not_null() & parts.struct.field("method").is_null()
+            allowed = "a request line, METHOD PATH [PROTOCOL], e.g. GET /mina-sidor HTTP/1.1"
+            checks.append((unread, "request", allowed))
     if "time_local" in names and "time" not in names:
         time = pl.col("time_local").str.to_datetime("%d/%b/%Y:%H:%M:%S%.f %z", time_zone="UTC", strict=False)
         derived.append(time.alias("time"))
+        unread = pl.col("time_local").is_not_null() & time.is_null()
+        checks.append((unread, "time_local", "a time as nginx and Apache log it, e.g. 13/Dec/2013:18:50:01 +0100"))
     before = 0
     for chunk in read_lines(path, encoding):
-        yield _weblog_batch(chunk, before, pattern, names, derived, log_format)
+        yield _weblog_batch(chunk, before, pattern, names, derived, log_format, checks)
         before += chunk.len()
 
 
 def _weblog_batch(
-    chunk: pl.Series, before: int, pattern: str, names: list[str], derived: list[pl.Expr], log_format: str | None
+    chunk: pl.Series,
+    before: int,
+    pattern: str,
+    names: list[str],
+    derived: list[pl.Expr],
+    log_format: str | None,
+    checks: Sequence[tuple[pl.Expr, str, str]] = (),
 ) -> RawBatch:
     lines = chunk.to_frame("l").select(
         pl.int_range(before + 1, before + 1 + chunk.len(), dtype=pl.Int64).alias(LINE), "l"
@@ -251,16 +272,27 @@ def _weblog_batch(
     good = parsed.filter(matched)
     frame = good.select(
         *(
-            pl.when(pl.col(f"g{i}") != "-").then(pl.col(f"g{i}").str.replace_all(r"\\(.)", "$1")).alias(name)
+            pl.when(pl.col(f"g{i}") != "-").then(pl.col(f"g{i}").str.replace_all(r'\\(["\\])', "$1")).alias(name)
             for i, name in enumerate(names)
         ),
         LINE,
     ).with_columns(derived)
     bad = parsed.filter(~matched)
     shown = log_format or COMBINED
-    problems = problem_rows(
-        bad[LINE].to_list(),
-        bad["l"].to_list(),
-        [f"malformed line: it does not match the log_format; allowed: lines as {shown}"] * bad.height,
-    )
-    return RawBatch(frame, problems)
+    problems = [
+        problem_rows(
+            bad[LINE].to_list(),
+            bad["l"].to_list(),
+            [f"malformed line: it does not match the log_format; allowed: lines as {shown}"] * bad.height,
+        )
+    ]
+    for unread, field, allowed in checks:  # a field logged, but not as the column made from it needs
+        found = frame.select(unread.alias("u"), LINE, pl.col(field).alias("v"))
+        if not found["u"].any():
+            continue
+        hit = found.filter("u")
+        raw = good.filter(pl.col(LINE).is_in(hit[LINE].implode()))["l"].to_list()
+        reasons = [f"malformed line: its {field} {v!r} cannot be read; allowed: {allowed}" for v in hit["v"].to_list()]
+        problems.append(problem_rows(hit[LINE].to_list(), raw, reasons))
+        frame = frame.filter(~pl.col(LINE).is_in(hit[LINE].implode()))
+    return RawBatch(frame, pl.concat(problems).sort(LINE) if len(problems) > 1 else problems[0])
