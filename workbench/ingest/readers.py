@@ -106,7 +106,7 @@ def _read_csv(source: EvidenceFile) -> Iterator[RawBatch]:
             null_values=[""],  # pyarrow's default also turns "NA", "null", "NaN" into null
         ),
     )
-    lines = _LineCounter(source.skip_lines + 1 + 1 + sum(h.count("\n") for h in header), source.delimiter)
+    lines = _LineCounter(source.skip_lines + 1 + 1 + sum(h.count("\n") for h in header), source.delimiter, source.quote)
     for batch in reader:
         multiline = any(_has_newline(column) for column in batch.columns)
         frame = pl.from_arrow(batch)
@@ -136,8 +136,8 @@ def _has_newline(column: pa.Array) -> bool:
 class _LineCounter:
     """Turns record numbers into physical lines, counting newlines inside quoted values."""
 
-    def __init__(self, first_line: int, delimiter: str = ","):
-        self.delimiter = delimiter
+    def __init__(self, first_line: int, delimiter: str = ",", quote: str = '"'):
+        self.delimiter, self.quote = delimiter, quote
         self.next_record = 2  # pyarrow numbers records from 1, the header being record 1
         self.offset = first_line - 2  # line = record number + newlines inside earlier records
 
@@ -193,27 +193,39 @@ class _LineCounter:
         self.next_record = last + 1
         frame = frame.with_columns(records.filter(pl.col("i") >= 0).sort("i")[LINE])
         bad_lines = records.filter(pl.col("i") < 0).sort("i", descending=True)[LINE].to_list()
-        return frame, _malformed_problems(taken, bad_lines, header, self.delimiter)
+        return frame, _malformed_problems(taken, bad_lines, header, self.delimiter, self.quote)
 
 
 _SEPARATED = {",": ("comma", "commas"), ";": ("semicolon", "semicolons"), "\t": ("tab", "tabs")}
 
 
 def _malformed_problems(
-    taken: list[tuple[int, str, int]], lines: list[int], header: list[str], delimiter: str = ","
+    taken: list[tuple[int, str, int]], lines: list[int], header: list[str], delimiter: str = ",", quote: str = '"'
 ) -> pl.DataFrame:
-    """Quarantine entries for records with the wrong number of fields; the raw text is the value."""
+    """Quarantine entries for records with the wrong number of fields; the raw text is the value.
+
+    A record of several lines with an odd number of quotes is one whose quote was never closed:
+    the lines after it ran into it (to the end of the file, or to the next quote), and it says so.
+    """
     one, many = _SEPARATED.get(delimiter, (f"'{delimiter}'", f"'{delimiter}'"))
     allowed = f"allowed: {len(header)} {one}-separated fields ({', '.join(header)}), quoting values that contain {many}"
+
+    def why(text: str, n: int) -> str:
+        fields = f"{n} field{'s' if n != 1 else ''}, the header has {len(header)}"
+        if "\n" in text and text.count(quote) % 2:
+            joined = text.count("\n") + 1
+            return (
+                f"malformed record: a {quote} opened here is never closed, so {joined} lines ran into one record "
+                f"({fields}); {allowed}, and closing every quote"
+            )
+        return f"malformed record: {fields}; {allowed}"
+
     return pl.DataFrame(
         {
             LINE: lines,
             "column": [None] * len(taken),
             "value": [text for _, text, _ in taken],
-            "reason": [
-                f"malformed record: {n} field{'s' if n != 1 else ''}, the header has {len(header)}; {allowed}"
-                for _, _, n in taken
-            ],
+            "reason": [why(text, n) for _, text, n in taken],
             "record": [None] * len(taken),
         },
         schema=PROBLEMS_SCHEMA,

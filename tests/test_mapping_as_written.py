@@ -1,9 +1,10 @@
-"""Numbers and times as organisations write them, through a mapping: `384 000,00`, and a time that is none.
+"""Numbers, times and quotes as organisations write them, through a mapping.
 
 Hand-written hand-overs (invented people): a source that declares ``thousands:`` has its
-correctly grouped numbers read, and anything grouped otherwise quarantined quoting it; a
-source that does not declare it gets a reason that says what to declare; ``map init``
-proposes it.
+correctly grouped numbers (``384 000,00``) read, and anything grouped otherwise quarantined
+quoting it; a source that does not declare it gets a reason that says what to declare; ``map
+init`` proposes it. A time that is no time, and a quote never closed, are quarantined with a
+reason a reader can act on.
 """
 
 from __future__ import annotations
@@ -136,3 +137,23 @@ def test_a_time_that_is_no_time_says_which_column_and_what_is_allowed(tmp_path):
         "'2013-13-45 25:61:00' is not a date and time (time); "
         "allowed: ISO 8601, e.g. 2013-12-13 18:42:05 (a local time) or 2013-12-13T17:42:05Z (UTC)"
     )
+
+
+def test_a_quote_never_closed_says_so_and_keeps_every_line_it_swallowed(tmp_path):
+    root, mapping = _handover(tmp_path, ["384 000,00"], ", thousands: ' '")
+    logins = root / "export" / "inloggningar.csv"
+    tail = '2013-12-13 19:00:00;"s3;1001;BankID;10.0.0.3;Firefox\n2013-12-13 19:01:00;s4;1001;BankID;10.0.0.3;Firefox\n'
+    logins.write_bytes(logins.read_bytes() + tail.encode("cp1252"))
+    report = ingest_mapped(root, mapping, case_url=tmp_path / "case.db", progress=False)
+    con = sqlite3.connect(tmp_path / "case.db")
+    try:
+        ((line, value, reason),) = con.execute(
+            "SELECT line, value, reason FROM quarantine WHERE file = 'export/inloggningar.csv'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert line == 4 and value == tail.rstrip("\n")  # both lines, as written: nothing lost
+    assert reason.startswith('malformed record: a " opened here is never closed, so 2 lines ran into one record')
+    assert reason.endswith("and closing every quote")
+    (row,) = [r for r in report.rows() if r["file"] == "export/inloggningar.csv"]
+    assert row["rows_read"] == row["rows_loaded"] + row["rows_quarantined"] == 3
