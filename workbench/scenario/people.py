@@ -6,6 +6,8 @@ pinned faker version and sampled with numpy, so the same seed gives the same peo
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import polars as pl
 
@@ -102,7 +104,17 @@ def _dates(days: np.ndarray) -> np.ndarray:
 
 
 def simulate_people(world: World) -> None:
-    """Add ``applicants`` (with internal columns) and ``fees`` to the world."""
+    """Add ``applicants`` (with internal columns) and ``fees`` to the world.
+
+    The draws are made here, in order; the text made from them (personnummer, postal codes,
+    streets, e-mails, phones, names, IP addresses) draws nothing, so it is made in a thread
+    beside the next draws (polars and numpy release the GIL): the same values, on both cores.
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="people-text") as text:
+        _simulate_people(world, text)
+
+
+def _simulate_people(world: World, text: ThreadPoolExecutor) -> None:
     rng = world.rng("people")
     s = world.scale
     n = s.members
@@ -121,7 +133,7 @@ def simulate_people(world: World) -> None:
     birth = queue_start - age_at_start_days
     male = rng.random(n) < 0.5
     serial = _unique_serials(rng, birth, male, 0, 400)
-    pnr = personnummer(birth, serial)
+    pnr = text.submit(personnummer, birth, serial)
 
     # Names and cities are kept as codes into their lists (8 bytes a member, not a numpy string
     # each) and made text once, in polars. Drawing a code takes the same draws as drawing the name.
@@ -141,39 +153,15 @@ def simulate_people(world: World) -> None:
     city = cities.gather(np.where(area, sthlm_idx, len(sthlm_names) + rng.choice(len(lists["cities"]), n)))
     # Text is made in polars from codes; a draw of a code is the draw of its text (rng.choice of a list
     # draws an index into it), so the same seed gives the same people.
-    postal_prefix = _where(
-        area,
-        pl.Series([p for _, p, _ in STOCKHOLM_AREA]).gather(sthlm_idx),
-        pl.Series(rng.integers(2, 10, n)).cast(pl.String),
-    )
-    postal_digits = postal_prefix + pl.Series(rng.integers(0, 100_000, n)).cast(pl.String).str.zfill(5)
-    postal = postal_digits.str.slice(0, 3) + " " + postal_digits.str.slice(3, 2)
-    del postal_prefix, postal_digits
-    street = (
-        _pick(rng, lists["street_prefixes"], n)
-        + _pick(rng, lists["street_suffixes"], n)
-        + " "
-        + pl.Series(rng.integers(1, 120, n)).cast(pl.String)
-    )
+    prefix_draw = rng.integers(2, 10, n)
+    postal = text.submit(_postal_codes, area, sthlm_idx, prefix_draw, rng.integers(0, 100_000, n))
+    street_parts = (_pick(rng, lists["street_prefixes"], n), _pick(rng, lists["street_suffixes"], n))
+    street = text.submit(_street, *street_parts, rng.integers(1, 120, n))
 
     # Ascii-folded e-mail local parts; the id suffix keeps addresses unique per member.
-    fold = np.vectorize(lambda x: x.translate(FOLD).lower().replace(" ", ""), otypes=[object])
-    first_ascii = pl.Series(fold(first_names.to_numpy()), dtype=pl.String)
-    last_ascii = pl.Series(fold(last_names), dtype=pl.String)
-    email = (
-        first_ascii.gather(first)
-        + "."
-        + last_ascii.gather(last)
-        + "."
-        + pl.Series(ids % 1_000_000).cast(pl.String).str.zfill(6)
-        + "@"
-        + _pick(rng, EMAIL_DOMAINS, n)
-    )
+    email = text.submit(_email, first_names, last_names, first, last, ids, _pick(rng, EMAIL_DOMAINS, n))
     phone_num = rng.choice(10_000_000, n, replace=False)
-    ph = pl.Series(phone_num).cast(pl.String).str.zfill(7)
-    phone = (
-        _pick(rng, MOBILE_PREFIXES, n) + "-" + ph.str.slice(0, 3) + " " + ph.str.slice(3, 2) + " " + ph.str.slice(5, 2)
-    )
+    phone = text.submit(_phone, _pick(rng, MOBILE_PREFIXES, n), phone_num)
 
     age_2013 = (np.datetime64("2013-12-01") - birth).astype(np.int64) / 365.25
     student = (age_2013 >= 18) & (age_2013 < 30) & (rng.random(n) < 0.35)
@@ -204,7 +192,9 @@ def simulate_people(world: World) -> None:
     )
     co_last = np.where(rng.random(n) < 0.6, last, rng.choice(len(last_names), n, p=lists["last"][1]))
     co_birth = birth + rng.integers(-5 * 365, 5 * 365, n)
-    co_pnr = personnummer(co_birth, _unique_serials(rng, co_birth, co_male, 400, 500))
+    co_pnr = text.submit(personnummer, co_birth, _unique_serials(rng, co_birth, co_male, 400, 500))
+    name = text.submit(_names, first_names, last_names, first, last)
+    co_name = text.submit(_names, first_names, last_names, co_first, co_last)
 
     # Fees: yearly from FEE_FIRST_YEAR (or joining); a member who stops paying lapses.
     join_year = queue_start.astype("datetime64[Y]").astype(np.int64) + 1970
@@ -219,36 +209,74 @@ def simulate_people(world: World) -> None:
     registered_at = (queue_start.astype("datetime64[s]") + reg_seconds - 3600).astype(
         "datetime64[us]"
     )  # local → UTC (CET)
+    protected = rng.random(n) < 0.005
+    home_ip = text.submit(_ips, *_ip_draws(rng, n))
 
     applicants = pl.DataFrame(
         {
             "applicant_id": ids,
-            "personnummer": pnr,
-            "name": first_names.gather(first) + " " + pl.Series(last_names).gather(last),
-            "address": street,
-            "postal_code": postal,
+            "personnummer": pnr.result(),
+            "name": name.result(),
+            "address": street.result(),
+            "postal_code": postal.result(),
             "city": city,
-            "email": email,
-            "phone": phone,
+            "email": email.result(),
+            "phone": phone.result(),
             "employer": employer,
             "annual_income": income,
-            "co_applicant_name": _null_where(
-                ~has_co, first_names.gather(co_first) + " " + pl.Series(last_names).gather(co_last)
-            ),
-            "co_applicant_personnummer": _null_where(~has_co, co_pnr),
+            "co_applicant_name": _null_where(~has_co, co_name.result()),
+            "co_applicant_personnummer": _null_where(~has_co, co_pnr.result()),
             "student": student,
-            "protected_identity": rng.random(n) < 0.005,
+            "protected_identity": protected,
             "queue_start": queue_start,
             "registered_at": pl.Series(registered_at).dt.replace_time_zone("UTC").dt.cast_time_unit("us"),
             "status": pl.Series(["active", "lapsed"]).gather(lapsed.astype(np.int64)),
             "created_by_handler_id": pl.Series([None] * n, dtype=pl.Int64),
             "_birth_date": birth,
-            "_home_ip": _ips(rng, n),
+            "_home_ip": home_ip.result(),
             "_lapsed_year": _null_where(~lapsed, pl.Series(lapsed_year)),
         }
     )
     world.tables["applicants"] = applicants.with_columns(pl.col("queue_start", "_birth_date").cast(pl.Date))
     world.tables["fees"] = _fees(rng, ids, first_fee, paid_years)
+
+
+def _postal_codes(area: np.ndarray, sthlm_idx: np.ndarray, prefix: np.ndarray, digits: np.ndarray) -> pl.Series:
+    """'NNN NN' postal codes: a Stockholm-area prefix or a drawn digit, then five drawn digits."""
+    postal_prefix = _where(
+        area, pl.Series([p for _, p, _ in STOCKHOLM_AREA]).gather(sthlm_idx), pl.Series(prefix).cast(pl.String)
+    )
+    postal_digits = postal_prefix + pl.Series(digits).cast(pl.String).str.zfill(5)
+    del postal_prefix
+    return postal_digits.str.slice(0, 3) + " " + postal_digits.str.slice(3, 2)
+
+
+def _street(prefix: pl.Series, suffix: pl.Series, number: np.ndarray) -> pl.Series:
+    return prefix + suffix + " " + pl.Series(number).cast(pl.String)
+
+
+def _email(first_names: pl.Series, last_names: np.ndarray, first, last, ids, domain: pl.Series) -> pl.Series:
+    fold = np.vectorize(lambda x: x.translate(FOLD).lower().replace(" ", ""), otypes=[object])
+    first_ascii = pl.Series(fold(first_names.to_numpy()), dtype=pl.String)
+    last_ascii = pl.Series(fold(last_names), dtype=pl.String)
+    return (
+        first_ascii.gather(first)
+        + "."
+        + last_ascii.gather(last)
+        + "."
+        + pl.Series(ids % 1_000_000).cast(pl.String).str.zfill(6)
+        + "@"
+        + domain
+    )
+
+
+def _phone(prefix: pl.Series, phone_num: np.ndarray) -> pl.Series:
+    ph = pl.Series(phone_num).cast(pl.String).str.zfill(7)
+    return prefix + "-" + ph.str.slice(0, 3) + " " + ph.str.slice(3, 2) + " " + ph.str.slice(5, 2)
+
+
+def _names(first_names: pl.Series, last_names: np.ndarray, first: np.ndarray, last: np.ndarray) -> pl.Series:
+    return first_names.gather(first) + " " + pl.Series(last_names).gather(last)
 
 
 def _pick(rng: np.random.Generator, values, n: int) -> pl.Series:
@@ -264,10 +292,13 @@ def _null_where(mask: np.ndarray, values: pl.Series) -> pl.Series:
     return pl.select(pl.when(pl.lit(pl.Series(mask))).then(None).otherwise(pl.lit(values))).to_series()
 
 
-def _ips(rng: np.random.Generator, n: int) -> pl.Series:
-    parts = [pl.Series(rng.choice(IP_FIRST_OCTETS, n)).cast(pl.String)]
-    parts += [pl.Series(rng.integers(0, 256, n)).cast(pl.String) for _ in range(2)]
-    parts.append(pl.Series(rng.integers(1, 255, n)).cast(pl.String))
+def _ip_draws(rng: np.random.Generator, n: int) -> tuple[np.ndarray, ...]:
+    """The draws of home IP addresses, in order: the first octet, then the other three."""
+    return (rng.choice(IP_FIRST_OCTETS, n), rng.integers(0, 256, n), rng.integers(0, 256, n), rng.integers(1, 255, n))
+
+
+def _ips(*octets: np.ndarray) -> pl.Series:
+    parts = [pl.Series(o).cast(pl.String) for o in octets]
     return parts[0] + "." + parts[1] + "." + parts[2] + "." + parts[3]
 
 

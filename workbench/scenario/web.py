@@ -12,6 +12,7 @@ from datetime import datetime
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from .. import evidence
 from .world import INCIDENT, SWAP_MODES, WEB_PERIOD, World
@@ -262,15 +263,35 @@ def _web_members(applicants: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _session_ids(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Random 32-hex session cookies."""
-    return np.frombuffer(rng.bytes(16 * n).hex().encode(), dtype="S32").astype("U32")
+def _session_ids(rng: np.random.Generator, n: int) -> pl.Series:
+    """Random 32-hex session cookies, as polars text straight from the hex (no numpy strings)."""
+    data = pa.py_buffer(rng.bytes(16 * n).hex().encode())
+    offsets = pa.py_buffer(np.arange(0, 32 * n + 1, 32, dtype=np.int64).tobytes())
+    return pl.Series(pa.LargeStringArray.from_buffers(n, offsets, data))
 
 
-def _mobile_ips(rng: np.random.Generator, n: int) -> pl.Series:
-    net = pl.Series(rng.choice(_MOBILE_NETS, n))
-    c, d = (pl.Series(rng.integers(lo, 255, n)).cast(pl.String) for lo in (0, 1))
-    return net + "." + c + "." + d
+def _text(values: tuple[str, str], which: np.ndarray) -> pl.Series:
+    """``np.where(which, values[1], values[0])`` as polars text, without a numpy string array."""
+    return pl.Series(values, dtype=pl.String).gather(which.astype(np.int64))
+
+
+def _ips(rng: np.random.Generator, mobile: np.ndarray, home_ip: pl.Series) -> pl.Series:
+    """The login's IP: a drawn mobile address where ``mobile``, else the member's home IP.
+
+    Every login draws its mobile parts (the same draws as before); only the mobile ones are
+    made text, written over a copy of the home IPs.
+    """
+    n = len(mobile)
+    net, c, d = rng.choice(len(_MOBILE_NETS), n), rng.integers(0, 255, n), rng.integers(1, 255, n)
+    at = np.flatnonzero(mobile)
+    text = (
+        pl.Series(_MOBILE_NETS.tolist(), dtype=pl.String).gather(net[at])
+        + "."
+        + pl.Series(c[at]).cast(pl.String)
+        + "."
+        + pl.Series(d[at]).cast(pl.String)
+    )
+    return home_ip.clone().scatter(at, text)
 
 
 def _find_open_session(start, end, member, pending) -> np.ndarray:
@@ -347,7 +368,9 @@ def simulate_sessions(world: World) -> Sessions:
     gap = np.minimum(gap, 900).astype(np.int64)
     gap[first] = rng.integers(1, 4, n)
     csum = np.cumsum(gap)
-    page_time = start[page_sid] + csum - (csum[first] - gap[first])[page_sid]
+    # start + (csum - csum before the session): the session's offset repeated per page rather
+    # than two gathers over every page (integers, so the same values)
+    page_time = csum + np.repeat(start - (csum[first] - gap[first]), k)
     last = page_time[first + k - 1]
     by_user = rng.random(n) < 0.35
     end = np.where(by_user, last + 2 + rng.exponential(15, n).astype(np.int64), last + IDLE_TIMEOUT)
@@ -369,7 +392,7 @@ def simulate_sessions(world: World) -> Sessions:
     agent = agents.gather(np.where(mobile, len(_DESKTOP_AGENTS) + handset, desktop))
     bankid = np.where(rng.random(n) < 0.92, pref_bankid[who], ~pref_bankid[who])
     home_ip = pool["_home_ip"].gather(pl.Series(who))
-    ip = pl.select(pl.when(pl.Series(mobile)).then(_mobile_ips(rng, n)).otherwise(home_ip)).to_series()
+    ip = _ips(rng, mobile, home_ip)
 
     frame = pl.DataFrame(
         {
@@ -380,9 +403,9 @@ def simulate_sessions(world: World) -> Sessions:
             "swapped": swapped,
             "start": start,
             "end": end,
-            "reason": np.where(by_user, "user", "timeout"),
+            "reason": _text(("timeout", "user"), by_user),
             "pages": k,
-            "method": np.where(bankid, "bankid", "password"),
+            "method": _text(("password", "bankid"), bankid),
             "ip": ip,
             "user_agent": agent,
             "swap_page": swap_page,
