@@ -19,7 +19,7 @@ their p-values are recomputed; everyone else keeps theirs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import SupportsFloat, cast
 
 import numpy as np
@@ -36,7 +36,7 @@ from .caseworkers import (
     strata_cells,
     wilson_interval,
 )
-from .processes import children
+from .processes import shared
 from .threads import cores
 
 __all__ = ["COLUMNS", "FRAUD_RATES", "TARGET_POWER", "detectable_rate", "power_curve"]
@@ -75,12 +75,18 @@ class _Simulations:
     floor: float
     alpha: float
     min_effect: float
+    # each stratum's distribution, by (n, N, D): most repeat between simulations, so it is kept
+    # between calls (the simulations come in pieces); each process has its own, never pickled
+    _pmfs: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_pmfs": {}}  # sent to a child as it starts, while this process fills its own
 
     def __call__(self, sims: list[tuple[int, np.ndarray]]) -> list[bool]:
         """Whether each simulation (planted caseworker, allocations sold in each of their cells) flags the planted one."""
         arr, stratum, handlers = self.arr, self.stratum, self.handlers
         lf = _log_factorials(int(arr["N"].max(initial=0)))
-        strata_pmfs: dict = {}  # each stratum's distribution, by (n, N, D): most repeat between simulations
+        strata_pmfs = self._pmfs
         out = []
         for h, sold in sims:
             mine = arr["handler_id"] == h
@@ -101,24 +107,45 @@ class _Simulations:
 
 
 PROCESS_FROM = 100
-"""From this many caseworkers tested, half the simulations are tested in a second process."""
+"""From this many caseworkers tested, the simulations are shared with a second process."""
+PIECE = 8
+"""Simulations sent to the other process at a time: small, so that both processes end together."""
 
 
 def _detect(test: _Simulations, sims: list[tuple[int, np.ndarray]], caseworkers: int) -> list[bool]:
-    """``test(sims)``; with :data:`PROCESS_FROM` caseworkers or more and two cores, the second half in another process.
+    """``test(sims)``; with :data:`PROCESS_FROM` caseworkers or more and two cores, shared with another process.
 
     Testing a simulation is Python and short numpy calls, which hold Python's lock, so a thread
     would not run beside this one; a process does (national: 400 caseworkers, 1,800 simulations,
     about a minute of CPU). Each simulation is tested with the same arithmetic wherever it runs.
+    The simulations are cut in pieces of :data:`PIECE`; this process takes them from the first
+    on, the other from the last back, until they meet (:func:`~workbench.fairness.processes.shared`
+    with ``from_end``): each side keeps its run of neighbouring rates, whose strata's distributions
+    repeat (its cache), and both end together. With a fixed half each, the other process worked
+    alone for the last 12 s at national, as this one shares its core with the red flags' thread.
     """
     if caseworkers < PROCESS_FROM or cores() < 2 or len(sims) < 2:
         return test(sims)
-    half = len(sims) // 2
-    # children(): the other process exits if this one is killed, and is terminated at once on Ctrl-C here
-    with children(1) as other:
-        second = other.submit(test, sims[half:])
-        first = test(sims[:half])
-        return first + second.result()
+    pieces = [sims[i : i + PIECE] for i in range(0, len(sims), PIECE)]
+    # shared(): the other process exits if this one is killed, and is terminated at once on Ctrl-C here
+    found = shared(test, _test_there, pieces, 1, _settle, (test,), from_end=True)
+    return [hit for piece in found for hit in piece]
+
+
+_TEST: _Simulations | None = None
+"""In the other process: the simulations' test, sent once as it starts (:func:`_settle`)."""
+
+
+def _settle(test: _Simulations) -> None:
+    global _TEST  # one per child process, set as it starts
+    _TEST = test
+
+
+def _test_there(sims: list[tuple[int, np.ndarray]]) -> list[bool]:
+    """:class:`_Simulations` in the other process, with the test it was started with."""
+    if _TEST is None:
+        raise RuntimeError("a child process of power_curve starts with _settle")
+    return _TEST(sims)
 
 
 def power_curve(

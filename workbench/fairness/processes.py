@@ -77,32 +77,43 @@ def shared(
     processes: int,
     initializer: Callable[..., object] | None = None,
     initargs: tuple = (),
+    *,
+    from_end: bool = False,
 ) -> list[R]:
     """``[here(item) for item in items]``, the items shared between this thread and ``processes`` children.
 
     ``there`` runs in a child (a module-level function, as pickle requires) and must give the
     same result as ``here``. Each worker takes the next item not yet taken, in the order of
     ``items`` (put the longest first so that no one is left with a long one at the end), until
-    none is left. With ``processes`` 0 everything runs here.
+    none is left. With ``from_end`` the children take theirs from the end of ``items`` instead,
+    backwards, while this thread goes forwards: each side works through neighbouring items (which
+    may share a cache) and they meet wherever the work divides evenly. With ``processes`` 0
+    everything runs here.
     """
     results: list[Any] = [None] * len(items)
     if processes <= 0 or len(items) <= 1:
         return [here(item) for item in items]
     lock = threading.Lock()
-    taken = iter(range(len(items)))
+    ends = [0, len(items)]  # items[ends[0]:ends[1]] are not taken yet
     stop = threading.Event()
     errors: list[BaseException] = []
 
-    def take() -> int | None:
+    def take(child: bool = False) -> int | None:
         with lock:
-            return None if stop.is_set() else next(taken, None)
+            if stop.is_set() or ends[0] >= ends[1]:
+                return None
+            if child and from_end:
+                ends[1] -= 1
+                return ends[1]
+            ends[0] += 1
+            return ends[0] - 1
 
     def drive(pool: ProcessPoolExecutor) -> None:
         # keeps up to AHEAD items queued to the child (one running, the next ready) until none is left
         pending: deque[tuple[int, Future[R]]] = deque()
         try:
             while True:
-                while len(pending) < AHEAD and (i := take()) is not None:
+                while len(pending) < AHEAD and (i := take(child=True)) is not None:
                     pending.append((i, pool.submit(there, items[i])))
                 if not pending:
                     return

@@ -128,6 +128,7 @@ def build_report(
     from ..case import open_case
     from ..caselock import CaseLock
     from . import disclosure
+    from .ahead import AheadScans
     from .contents import ReportEntry, mark_incomplete, write_set
     from .disclosure import leak_check, run_identifiers, shown_parameters
     from .execution import Job, execute_many, plan_parameters, start_order, worker_count
@@ -271,14 +272,38 @@ def build_report(
             scanned = any(not Audience.parse(c.audience).sees_identifiers for c in sets)
             case_ids = run_identifiers(case, scanned)
             left, slots = [len(jobs)], worker_count(len(jobs), workers)
+            given_names = list(parameters or {})
+            checks = {  # the leak scan of each auditor and public set, begun ahead as its pages are rendered
+                name: leak_check(
+                    case,
+                    copy_of[name].audience,
+                    roots[name],
+                    plan,
+                    given_names,
+                    progress,
+                    exclude=inlined_libraries,
+                    identifiers=case_ids,
+                    label=name,
+                )
+                for name in audiences
+                if not Audience.parse(copy_of[name].audience).sees_identifiers
+            }
+            ahead = AheadScans(checks, lambda: case_ids.started)
 
             def done(job: Job, error: str | None) -> None:
                 left[0] -= 1
                 if scanned and left[0] < slots and disclosure.LARGE_CASE_READ == "free":
                     case_ids.start()  # a worker is free: the read takes its core (does nothing if started)
+                if not left[0]:
+                    ahead.stop()  # the last notebook: its pages and the checks are this process's work now
                 render(job, error)
+                if left[0] and not error:
+                    ahead.add({name: roots[name] / job.notebook.stem for name in checks})
 
-            execute_many(start_order(jobs, workers), workers=workers, on_done=done)
+            try:
+                execute_many(start_order(jobs, workers), workers=workers, on_done=done)
+            finally:
+                ahead.stop()
             indexes = []
             for name in audiences:
                 a, language = copy_of[name].audience, copy_of[name].language
@@ -292,23 +317,12 @@ def build_report(
                         raise RenderError(str(exc)) from None
                     for entry, printed in zip(reports, printed_pdfs, strict=True):
                         entry.pdf = printed.relative_to(roots[name]).as_posix()
-                given_names = list(parameters or {})
                 if Audience.parse(a).sees_identifiers:
                     shown, check = dict(parameters or {}), None
                 else:  # the values as read, for auditors and the public summarised where withheld, and a leak scan
                     parsed = {k: v for nb in paths for k, v in plan[nb].items() if k in given_names}
                     shown = shown_parameters({k: parsed[k] for k in given_names}, a)
-                    check = leak_check(
-                        case,
-                        a,
-                        roots[name],
-                        plan,
-                        given_names,
-                        progress,
-                        exclude=inlined_libraries,
-                        identifiers=case_ids,
-                        label=name,
-                    )
+                    check = checks[name]
                 indexes.append(
                     write_set(
                         roots[name],

@@ -27,14 +27,17 @@ from ..errors import WorkbenchError
 from ..i18n import translate
 
 if TYPE_CHECKING:
+    import threading
+
     from ..case import Case
-    from .leakscan import Identifiers, ScanResult
+    from .leakscan import Identifiers, Prescanned, ScanResult
 
 __all__ = [
     "EARLY_READ_MAX_ROWS",
     "LARGE_CASE_READ",
     "SHOWN_PARAMETERS",
     "LeakError",
+    "SetCheck",
     "SharedIdentifiers",
     "check_set",
     "leak_check",
@@ -64,8 +67,12 @@ def check_set(
     audience: str,
     exclude: Iterable[str] = (),
     texts: Mapping[str, str] | None = None,
+    known: Mapping[Path, Prescanned] | None = None,
 ) -> ScanResult:
     """Scan every file of the report set at ``root`` (and ``texts`` about to be written there); a LeakError on a hit.
+
+    ``known``: files of the set already searched with ``ids`` (:func:`~workbench.reportset.leakscan.prescan`);
+    those unchanged since are not searched again.
 
     The error names each hit's file, line and kind, never the identifier: it goes to a
     terminal and logs that people other than investigators may read.
@@ -74,7 +81,8 @@ def check_set(
 
     root = Path(root)
     records = [text for name, text in (texts or {}).items() if Path(name).name == "report-set.json"]
-    result = scan([root], without_figures(ids, root, records), exclude=exclude, every_file=True, texts=texts)
+    found = without_figures(ids, root, records)
+    result = scan([root], found, exclude=exclude, every_file=True, texts=texts, known=known)
     if result.hits:
         shown = [h.where(root) for h in result.hits[:40]]
         more = len(result.hits) - len(shown)
@@ -261,7 +269,7 @@ def leak_check(
     exclude: Callable[[], Iterable[str]] = tuple,
     identifiers: Callable[[], Identifiers] | None = None,
     label: str | None = None,
-) -> Callable[[str], None]:
+) -> SetCheck:
     """The check for the set at ``root``: ``check(record)``, ``record`` being ``report-set.json`` about to be written.
 
     ``label`` names the set in the progress line (``"public-sv"`` for the Swedish public copy);
@@ -271,32 +279,86 @@ def leak_check(
     those the investigator gave, whose withheld values are searched for. ``exclude()`` gives
     the library code the pages inline, which is not searched. A value the
     reports' own text holds (a wording such as "kan inte logga in") cannot be told apart
-    from that text; it is set aside and counted.
+    from that text; it is set aside and counted. :meth:`SetCheck.prescan` searches a
+    notebook's pages of the set ahead, as soon as they are written.
     """
-    from .contents import INDEX_FILE, SET_FILE
-    from .leakscan import add_values
+    return SetCheck(root, audience, plan, given, progress, exclude, identifiers or shared_identifiers(case), label)
 
-    read = identifiers or shared_identifiers(case)
 
-    def check(record: str) -> None:
-        ids = read()
-        values: dict[str, list[object]] = {}
-        for params in plan.values():
-            for name, value in params.items():
-                if name in given and withheld(name, value):
-                    values.setdefault(name, []).append(value)
-        own = _own_text(plan) if values else ""
-        for name, found in values.items():
-            add_values(ids, f"parameter {name}", found, own_text=own)
+class SetCheck:
+    """The leak scan of one set (:func:`leak_check`): ``check(record)`` at its end, and ``prescan(folder)`` before.
+
+    :meth:`prescan` searches files of the set while other notebooks still run, with the keys
+    the check searches for before the set's own figures are set aside (more keys, never
+    fewer); the check then searches only the files not searched ahead or changed since, and
+    keeps, of the hits found ahead, those of its own keys: every file is searched for every
+    key, with the hits a search at the end would give.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        audience: str,
+        plan: Mapping[Path, Mapping[str, object]],
+        given: Collection[str],
+        progress: Callable[[str], object] | None,
+        exclude: Callable[[], Iterable[str]],
+        read: Callable[[], Identifiers],
+        label: str | None,
+    ) -> None:
+        import threading
+
+        self.root, self.audience, self.plan, self.given = root, audience, plan, given
+        self.progress, self.exclude, self.read, self.label = progress, exclude, read, label
+        self._lock = threading.Lock()
+        self._ids: Identifiers | None = None
+        self.known: dict[Path, Prescanned] = {}
+
+    def ids(self) -> Identifiers:
+        """The case's identifiers and the withheld values of the parameters given, made once."""
+        from .leakscan import add_values
+
+        with self._lock:
+            if self._ids is None:
+                ids = self.read()
+                values: dict[str, list[object]] = {}
+                for params in self.plan.values():
+                    for name, value in params.items():
+                        if name in self.given and withheld(name, value):
+                            values.setdefault(name, []).append(value)
+                own = _own_text(self.plan) if values else ""
+                for name, found in values.items():
+                    add_values(ids, f"parameter {name}", found, own_text=own)
+                self._ids = ids
+            return self._ids
+
+    def prescan(self, folder: Path, stop: threading.Event | None = None) -> None:
+        """Search the files under ``folder`` (of this set) now; the check will not search them again unless changed."""
+        from .leakscan import prescan
+
+        prescan([folder], self.ids(), self.known, exclude=self.exclude(), every_file=True, stop=stop)
+
+    def __call__(self, record: str) -> None:
+        from .contents import INDEX_FILE, SET_FILE
+
+        root = self.root
+        ids = self.ids()
         try:
-            result = check_set(root, ids, audience=audience, exclude=exclude(), texts={str(root / SET_FILE): record})
+            result = check_set(
+                root,
+                ids,
+                audience=self.audience,
+                exclude=self.exclude(),
+                texts={str(root / SET_FILE): record},
+                known=dict(self.known),
+            )
         except LeakError:
             (root / INDEX_FILE).unlink(missing_ok=True)  # nothing may look like a finished set
             marker = json.loads((root / SET_FILE).read_text(encoding="utf-8"))
             (root / SET_FILE).write_text(json.dumps({**marker, "failed": "leak scan"}) + "\n", encoding="utf-8")
             raise
-        if progress:
+        if self.progress:
             keys = sum(len(k) for k in ids.keys.values())
-            progress(f"{label or audience} leak scan: {keys:,} keys searched in {len(result.files)} files: no hit")
-
-    return check
+            self.progress(
+                f"{self.label or self.audience} leak scan: {keys:,} keys searched in {len(result.files)} files: no hit"
+            )

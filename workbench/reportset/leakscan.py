@@ -27,8 +27,11 @@ auditor and public set before declaring it complete.
 
 from __future__ import annotations
 
+import hashlib
 import html
+import io
 import re
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +54,7 @@ __all__ = [
     "add_values",
     "case_identifiers",
     "identifiers",
+    "prescan",
     "scan",
     "scan_text",
     "without_figures",
@@ -190,9 +194,11 @@ def _pieces(text: str) -> Iterator[tuple[int, str]]:
         start = back
 
 
-def _scan_text(text: str, ids: Identifiers) -> Iterator[tuple[str, str, str, int]]:
+def _scan_text(text: str, ids: Identifiers, stop: threading.Event | None = None) -> Iterator[tuple[str, str, str, int]]:
     seen: set[tuple[str, str]] = set()
     for first_line, piece in _pieces(text):
+        if stop is not None and stop.is_set():
+            raise _Stopped
         for decoded in _decoded(piece):
             for kind, key in _found(decoded, ids):
                 if (kind, key) in seen:
@@ -223,6 +229,65 @@ def _files(paths: Iterable[str | Path], everything: bool) -> list[Path]:
     return files
 
 
+class _Stopped(Exception):
+    """A prescan told to stop (:func:`prescan`): the file it was on is left to the scan."""
+
+
+@dataclass(frozen=True)
+class Prescanned:
+    """A file searched ahead of its set's scan (:func:`prescan`): the digest of what was searched, and the hits."""
+
+    digest: bytes
+    hits: tuple[Hit, ...]
+
+
+def _read(f: Path) -> tuple[bytes, str]:
+    """The file's digest and its text as ``Path.read_text(encoding="utf-8", errors="replace")`` gives it."""
+    data = f.read_bytes()
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace").read()  # newlines as read_text
+    return hashlib.blake2b(data, digest_size=16).digest(), text
+
+
+def _hits(f: Path, text: str, ids: Identifiers, exclude: list[str], stop: threading.Event | None = None) -> list[Hit]:
+    for chunk in exclude:
+        text = text.replace(chunk, " ")
+    return [Hit(f, kind, key, context, line) for kind, key, context, line in _scan_text(text, ids, stop)]
+
+
+def prescan(
+    paths: Iterable[str | Path],
+    ids: Identifiers,
+    into: dict[Path, Prescanned],
+    *,
+    exclude: Iterable[str] = (),
+    every_file: bool = False,
+    stop: threading.Event | None = None,
+) -> None:
+    """Search the files under ``paths`` now, as :func:`scan` would, each result put in ``into`` for a later :func:`scan`.
+
+    ``ids`` must hold every key the later scan searches for (it may hold more: the later scan
+    keeps only the hits of its own keys). A file whose content has changed by then is searched
+    again. Once ``stop`` is set, the file being searched is dropped (the scan searches it) and
+    no other is begun.
+    """
+    exclude = list(exclude)
+    for f in _files(paths, every_file):
+        if stop is not None and stop.is_set():
+            return
+        if f.suffix.lower() in _NOT_TEXT:
+            continue
+        digest, text = _read(f)
+        try:
+            into[f] = Prescanned(digest, tuple(_hits(f, text, ids, exclude, stop)))
+        except _Stopped:
+            return
+
+
+def _still_keys(hits: Iterable[Hit], ids: Identifiers) -> list[Hit]:
+    """Those of ``hits`` (found with the keys of ``ids`` and maybe more) whose key is a key of ``ids``, in order."""
+    return [h for h in hits if h.kind in ids.keys and h.identifier in ids.keys[h.kind]]
+
+
 def scan(
     paths: Iterable[str | Path],
     ids: Identifiers,
@@ -230,12 +295,15 @@ def scan(
     exclude: Iterable[str] = (),
     every_file: bool = False,
     texts: Mapping[str, str] | None = None,
+    known: Mapping[Path, Prescanned] | None = None,
 ) -> ScanResult:
     """Scan every file under ``paths`` whose name ends in .html, .csv or .json (``every_file``: any file) for ``ids``.
 
     ``exclude`` is text to drop before searching, e.g. :func:`workbench.reportset.build.inlined_libraries`.
     ``texts`` are further files not yet written, ``{path: content}``. PDF files are not read:
-    each is printed from an HTML page that is.
+    each is printed from an HTML page that is. ``known``: files searched ahead (:func:`prescan`)
+    with keys that include these; one still as it was then is not searched again, its hits
+    of these keys are taken (the same hits, in the same order, as a search now would give).
     """
     exclude = list(exclude)
     hits, not_searched, searched = [], [], []
@@ -246,10 +314,14 @@ def scan(
             continue
         searched.append(f)
         text = pending.pop(str(f), None)
+        ahead = None if known is None or text is not None else known.get(f)
+        if ahead is not None:
+            digest, text = _read(f)
+            if digest == ahead.digest:
+                hits += _still_keys(ahead.hits, ids)
+                continue
         text = f.read_text(encoding="utf-8", errors="replace") if text is None else text
-        for chunk in exclude:
-            text = text.replace(chunk, " ")
-        hits += [Hit(f, kind, key, context, line) for kind, key, context, line in _scan_text(text, ids)]
+        hits += _hits(f, text, ids, exclude)
     for name, text in pending.items():
         searched.append(Path(name))
         hits += [Hit(Path(name), kind, key, context, line) for kind, key, context, line in _scan_text(text, ids)]
