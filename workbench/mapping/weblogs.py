@@ -27,6 +27,7 @@ field, ``\\"`` and ``\\\\`` are read as the quote and backslash they escape; a b
 from __future__ import annotations
 
 import codecs
+import io
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -159,23 +160,29 @@ def utf8_blocks(path: Path) -> Iterator[tuple[bytes, int]]:
     """:func:`utf8_chunks` as ``(data, end)``, the chunk being ``data[:end]``: not cut, so not copied.
 
     A log read in one chunk ends in its last line's ``\\n``: cutting it off would copy the
-    whole chunk (64 MB; a fresh copy's pages cost more CPU than reading them).
+    whole chunk (64 MB; a fresh copy's pages cost more CPU than reading them). The unfinished
+    line after a chunk's last ``\\n`` is read again at the start of the next chunk (a seek back,
+    and a read that much longer), rather than joined to it: the same chunks, without a
+    copy of each (16 MB of fresh pages a chunk; a log of 60 MB, ~15,000 page faults less).
     """
-    carry = b""
+    carry = 0  # bytes of an unfinished line read again at the start of this chunk
     with open(path, "rb") as fh:
         if fh.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
             fh.seek(0)
         while True:
-            data = fh.read(_CHUNK)
+            want = _CHUNK + carry
+            data = fh.read(want)
             if not data:
-                if carry:  # the last line, without a line end
-                    yield carry, len(carry)
                 return
-            data = carry + data
             cut = data.rfind(b"\n")
-            carry = data[cut + 1 :]
+            if cut < 0 and len(data) < want:  # the last line, without a line end
+                yield data, len(data)
+                return
+            carry = len(data) - (cut + 1)
             if cut >= 0:
                 yield data, cut
+            if carry:
+                fh.seek(-carry, io.SEEK_CUR)
 
 
 def utf8_split(data: bytes) -> pl.Series:
