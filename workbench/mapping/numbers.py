@@ -5,8 +5,9 @@ each three digits, often a no-break space (U+00A0) or a narrow one (U+202F) when
 a spreadsheet. A source declares its separator with ``thousands:`` (one of :data:`THOUSANDS`; a
 space stands for all three spaces). Only a value grouped exactly so (one to three digits, then
 groups of three) loses its separators: ``38 4000`` or ``3 84`` is left as written, so its row
-is quarantined quoting it, never read as a guess. Without ``thousands:``, a value grouped by
-spaces is quarantined with a reason that says what to declare (:func:`grouped_hint`).
+is quarantined quoting it, never read as a guess. In a source with a decimal comma but no
+``thousands:``, a value grouped by spaces is quarantined with a reason that says what to
+declare (:func:`grouped_hint`); a source with neither is read as plain numbers, unscanned.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ for dates and times parse ``format`` and give a time without an offset the mappi
 
 A row is quarantined, never guessed at, when a value is outside its value map, does not
 match its ``extract`` or ``format``, is a number grouped otherwise than in threes by the
-declared separator (or grouped by spaces where none is declared), is a local time that does not exist (the spring DST
+declared separator (or grouped by spaces in a decimal-comma source that declares none), is a local time that does not exist (the spring DST
 change: 02:30 on 2013-03-31 in Stockholm) or exists twice (the autumn change: 02:30 on
 2013-10-27), or is a time without zone where the mapping declares none; or when a field
 it reads is not logged under the ``#Fields:`` directive in force (IIS). Everything else
@@ -261,7 +261,10 @@ def transform(frame: pl.DataFrame, table: TableSpec, decimal_comma: bool) -> tup
     schema = frame.schema
     exprs, reasons, refused, parses = [], [], [], []
     thousands = table.source.thousands
-    plain = _plain_numbers(frame, table, decimal_comma, thousands)
+    # A source that declares neither writes its numbers plainly: nothing to look for, no scan (a
+    # grouped one is then refused by the type check, not told of thousands:).
+    numeric = {str(t) for t, w in evidence.polars_schema(table.name).items() if w in (pl.Int64(), pl.Float64())}
+    plain = _plain_numbers(frame, table, decimal_comma, thousands) if decimal_comma or thousands else numeric
     cuts: dict[str, tuple[pl.Expr, str]] = {}
     for i, (target, want) in enumerate(evidence.polars_schema(table.name).items()):
         spec = table.columns[str(target)]
