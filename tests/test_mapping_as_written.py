@@ -157,3 +157,38 @@ def test_a_quote_never_closed_says_so_and_keeps_every_line_it_swallowed(tmp_path
     assert reason.endswith("and closing every quote")
     (row,) = [r for r in report.rows() if r["file"] == "export/inloggningar.csv"]
     assert row["rows_read"] == row["rows_loaded"] + row["rows_quarantined"] == 3
+
+
+IIS_HEAD = "#Software: Microsoft Internet Information Services 7.5\n#Version: 1.0\n"
+IIS_LINE = "2013-12-13 17:50:01 192.0.2.1 GET /mina-sidor - 10.0.0.1 ASP.NET_SessionId=s1;+kund=1001 200\n"
+IIS_FIELDS = "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query c-ip cs(Cookie) sc-status\n"
+
+
+def test_an_iis_log_without_fields_directive_is_refused_saying_so(tmp_path):
+    root, mapping = _handover(tmp_path, ["384 000,00"], ", thousands: ' '")
+    (root / "logs" / "u_ex131213.log").write_text(IIS_HEAD + IIS_LINE, encoding="ascii")
+    with pytest.raises(MappingError) as err:
+        ingest_mapped(root, mapping, case_url=tmp_path / "case.db", progress=False)
+    assert "its columns are: datetime (the log has no #Fields: directive naming its fields)" in str(err.value)
+    assert not (tmp_path / "case.db").exists()
+
+
+def test_an_iis_line_separated_by_tabs_is_quarantined_asking_whether_it_is(tmp_path):
+    root, mapping = _handover(tmp_path, ["384 000,00"], ", thousands: ' '")
+    log = IIS_HEAD + IIS_FIELDS + IIS_LINE + IIS_LINE.replace(" ", "\t")
+    (root / "logs" / "u_ex131213.log").write_text(log, encoding="ascii")
+    ingest_mapped(root, mapping, case_url=tmp_path / "case.db", progress=False)
+    con = sqlite3.connect(tmp_path / "case.db")
+    try:
+        refused = con.execute("SELECT line, reason FROM quarantine WHERE file = 'logs/u_ex131213.log'").fetchall()
+        loaded = con.execute("SELECT count(*) FROM page_views").fetchone()[0]
+    finally:
+        con.close()
+    assert loaded == 1
+    assert refused == [
+        (
+            5,
+            "malformed line: 1 field (separated by tabs? IIS separates by spaces) where the #Fields: directive "
+            "of line 3 names 9; allowed: one space-separated value per field ('-' for none)",
+        )
+    ]

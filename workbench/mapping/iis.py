@@ -350,4 +350,9 @@ def _wrong_reason(text: str, fields_at: int, n: int) -> str:
 
 
 def _count_fields(text: str) -> str:
-    return "an empty line" if not text else f"{len(text.split(' '))} fields"
+    if not text:
+        return "an empty line"
+    n = len(text.split(" "))
+    return f"{n} field{'s' if n != 1 else ''}" + (
+        " (separated by tabs? IIS separates by spaces)" if "\t" in text else ""
+    )

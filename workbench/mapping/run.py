@@ -101,6 +101,8 @@ def prepare(
             for name in spec.sources():
                 if name not in offered[table]:
                     listing = ", ".join(offered[table]) or "none"
+                    if files[0].spec.kind == "iis" and offered[table] == ["datetime"]:
+                        listing += " (the log has no #Fields: directive naming its fields)"
                     raise MappingError(
                         f"{spec.where}: source column {name!r} is not in {files[0].label}"
                         f"{f' (nor the other {len(files) - 1} inputs)' if len(files) > 1 else ''}; its columns are: {listing}"
