@@ -196,6 +196,13 @@ class KeyTracker:
 
     def _check_exact(self, codes: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per row: is it a repeat, and the line its key was first loaded from."""
+        if len(codes) > 1 and bool(np.all(codes[1:] > codes[:-1])):
+            # Strictly ascending (a file sorted by its key): no repeat within the batch, so
+            # nothing to sort or group; only keys loaded in earlier batches can repeat.
+            earlier = self._runs.find(codes)
+            new = earlier < 0
+            self._runs.add(codes[new], lines[new])
+            return ~new, np.where(new, lines, earlier)
         order = np.argsort(codes)  # unstable is twice as fast; the first line is a minimum below
         sorted_codes = codes[order]
         head = np.ones(len(order), dtype=bool)
