@@ -224,3 +224,10 @@ def test_sorted_runs_spine_and_runs_find_every_key_once():
     assert np.array_equal(runs.contains(query), want >= 0)
     keys, lines = runs.items()
     assert sorted(keys.tolist()) == query[want >= 0].tolist() and np.array_equal(lines, keys.astype(np.int64) * 10)
+
+
+def test_strictly_ascending_batches_still_refuse_keys_of_earlier_batches():
+    batches = [[(1, 1), (1, 2), (1, 5)], [(1, 2), (1, 3), (1, 5), (2, 1)], [(0, 9), (1, 1), (3, 3)], [(3, 3), (3, 3)]]
+    tracker, results = _run("interests", batches)  # every batch but the last ascends strictly
+    assert [d for _, d in results] == [[], [(5, 3), (7, 4)], [(10, 2)], [(12, 11), (13, 11)]]
+    assert tracker.exact
