@@ -231,3 +231,12 @@ def test_strictly_ascending_batches_still_refuse_keys_of_earlier_batches():
     tracker, results = _run("interests", batches)  # every batch but the last ascends strictly
     assert [d for _, d in results] == [[], [(5, 3), (7, 4)], [(10, 2)], [(12, 11), (13, 11)]]
     assert tracker.exact
+
+
+def test_dense_parent_ids_answer_ids_below_above_and_far_outside_their_range():
+    parents = ParentKeys({"listings", "contracts"})
+    parents.remember("listings", pl.DataFrame({"listing_id": [10, 11, 13, 20]}))  # dense: a table of flags
+    query = pl.Series("listing_id", [10, 12, 13, 20, 21, 9, -3, 0, 2**62, -(2**62), None, 11])
+    missing = parents.missing("listings", "listing_id", query)
+    assert missing.tolist() == [False, True, False, False, True, True, True, True, True, True, False, False]
+    assert parents._lookup[("listings", "listing_id")].flags is not None
