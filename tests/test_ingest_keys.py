@@ -184,3 +184,59 @@ def test_check_references_on_string_ids_and_nulls():
     ok, orphans = check_references(good, "logouts", parents)
     assert ok[LINE].to_list() == [2, 3, 5]
     assert orphans[LINE].to_list() == [4] and orphans["value"].to_list() == ["s3"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_file_sorted_by_key_with_seams_repeats_and_a_late_unsorted_batch(seed):
+    """As interests and fees come: sorted by the first key column, one value spanning the seam
+    of two batches, repeats within a batch, across a seam and of keys loaded long before;
+    then a batch in no order. The spine must hold the sorted batches and agree with the dict."""
+    rng = random.Random(seed)
+    rows = sorted((listing, rng.randint(1, 9)) for listing in range(100, 160) for _ in range(rng.randint(1, 4)))
+    batches = [rows[i : i + 17] for i in range(0, len(rows), 17)]  # cuts fall inside a listing's rows
+    batches.append([rng.choice(rows) for _ in range(12)] + [(rng.randint(90, 170), 5) for _ in range(6)])
+    batches.append([*rows[:5], (500, 1), (501, 1)])  # long-loaded keys again, then new ones above them all
+    tracker, results = _run("interests", batches)
+    assert tracker.exact
+    assert any(d for _, d in results)
+    runs = tracker._runs
+    assert len(runs._chunks) >= len(batches) - 2  # the sorted batches were kept as chunks, not merged
+    assert runs.rows == len({k for b in batches for k in b})
+
+
+def test_sorted_runs_spine_and_runs_find_every_key_once():
+    runs = SortedRuns()
+    for start in range(0, 1000, 100):  # ascending batches: the spine
+        part = np.arange(start, start + 100, 2, dtype=np.uint64)
+        runs.add(part, part.astype(np.int64) * 10)
+    assert len(runs._chunks) == 10 and runs.keys == []
+    runs.add(
+        np.arange(1, 1000, 50, dtype=np.uint64), np.arange(1, 1000, 50, dtype=np.int64) * 10
+    )  # below the top: a run
+    assert len(runs._chunks) == 10 and len(runs.keys) == 1
+    query = np.arange(0, 1200, dtype=np.uint64)
+    want = np.where((query < 1000) & ((query % 2 == 0) | (query % 50 == 1)), query.astype(np.int64) * 10, -1)
+    assert np.array_equal(runs.find(query), want)
+    shuffled = np.random.default_rng(1).permutation(query)  # a query in no order is answered the same
+    assert np.array_equal(
+        runs.find(shuffled), np.where(np.isin(shuffled, query[want >= 0]), shuffled.astype(np.int64) * 10, -1)
+    )
+    assert np.array_equal(runs.contains(query), want >= 0)
+    keys, lines = runs.items()
+    assert sorted(keys.tolist()) == query[want >= 0].tolist() and np.array_equal(lines, keys.astype(np.int64) * 10)
+
+
+def test_strictly_ascending_batches_still_refuse_keys_of_earlier_batches():
+    batches = [[(1, 1), (1, 2), (1, 5)], [(1, 2), (1, 3), (1, 5), (2, 1)], [(0, 9), (1, 1), (3, 3)], [(3, 3), (3, 3)]]
+    tracker, results = _run("interests", batches)  # every batch but the last ascends strictly
+    assert [d for _, d in results] == [[], [(5, 3), (7, 4)], [(10, 2)], [(12, 11), (13, 11)]]
+    assert tracker.exact
+
+
+def test_dense_parent_ids_answer_ids_below_above_and_far_outside_their_range():
+    parents = ParentKeys({"listings", "contracts"})
+    parents.remember("listings", pl.DataFrame({"listing_id": [10, 11, 13, 20]}))  # dense: a table of flags
+    query = pl.Series("listing_id", [10, 12, 13, 20, 21, 9, -3, 0, 2**62, -(2**62), None, 11])
+    missing = parents.missing("listings", "listing_id", query)
+    assert missing.tolist() == [False, True, False, False, True, True, True, True, True, True, False, False]
+    assert parents._lookup[("listings", "listing_id")].flags is not None

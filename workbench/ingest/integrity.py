@@ -24,6 +24,7 @@ all is not checked (there is nothing to check against); the report says so.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,21 +135,36 @@ class _IdSet:
         self.low = int(ids.min()) if len(ids) else 0
         span = int(ids.max()) - self.low + 1 if len(ids) else 0
         self.flags: np.ndarray | None = None
-        self.sorted = np.sort(ids)
+        self.sorted = ids[:0]
         if 0 < span <= 16 * len(ids) + 4096:
             self.flags = np.zeros(span, dtype=bool)
             self.flags[ids - self.low] = True
-            self.sorted = ids[:0]
+        else:
+            self.sorted = np.sort(ids)
 
     def contains(self, query: np.ndarray) -> np.ndarray:
         if self.flags is not None:
-            at = query - self.low
-            inside = (at >= 0) & (at < len(self.flags))
-            return inside & self.flags[np.where(inside, at, 0)]
+            # The offsets go to a buffer kept by the thread: a fresh 8 MB array a batch costs
+            # the kernel a page fault every 4 kB. Below ``low`` wraps above the range as uint64.
+            at = np.subtract(query, self.low, out=_scratch(len(query))).view(np.uint64)
+            inside = at < len(self.flags)
+            np.minimum(at, len(self.flags) - 1, out=at)
+            return inside & self.flags[at]
         if len(self.sorted) == 0:
             return np.zeros(len(query), dtype=bool)
         at = np.minimum(np.searchsorted(self.sorted, query), len(self.sorted) - 1)
         return self.sorted[at] == query
+
+
+_local = threading.local()
+
+
+def _scratch(rows: int) -> np.ndarray:
+    """An int64 buffer of ``rows`` for this thread, reused from batch to batch."""
+    buffer = getattr(_local, "buffer", None)
+    if buffer is None or len(buffer) < rows:
+        buffer = _local.buffer = np.empty(rows, dtype=np.int64)
+    return buffer[:rows]
 
 
 def check_references(good: pl.DataFrame, table: str, parents: ParentKeys) -> tuple[pl.DataFrame, pl.DataFrame]:

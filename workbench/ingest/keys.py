@@ -4,7 +4,8 @@ every later one is quarantined naming the key and the line it was first loaded f
 The keys loaded so far are kept in a few sorted runs merged LSM-style (a run is merged
 into the one before it once it is as large), so adding a batch costs O(batch · log rows)
 rather than re-sorting everything loaded so far; a batch is looked up in each run with
-``np.searchsorted``.
+``np.searchsorted``. A batch whose keys lie above all loaded before (a file sorted by its
+key) is kept as it is, as a chunk of a spine, and neither merged nor copied again.
 
 Keys of one integer or timestamp column, or of two whose values all fit in 32 bits, are
 encoded exactly in 64 bits: the runs hold (key, first line), 16 bytes a row, and equal
@@ -16,6 +17,9 @@ exact codes decode back to the key values).
 """
 
 from __future__ import annotations
+
+import bisect
+import itertools
 
 import numpy as np
 import polars as pl
@@ -34,39 +38,76 @@ def _empty() -> pl.DataFrame:
 
 
 class SortedRuns:
-    """Sorted runs of (key, line), merged when a run grows as large as the one before it."""
+    """The (key, line) pairs loaded so far: a spine of ascending chunks, and sorted runs.
+
+    A file sorted by its key (``interests`` and ``fees`` are, by their first column) adds
+    batches whose keys all lie above every key loaded before, bar a few at the seam where a
+    value spans two batches. Those keys become a chunk of the spine as they are, without
+    copying or merging anything loaded before, and a sorted query searches only the chunks
+    its range overlaps. The rest (the seams; every batch but the first of a file in no key
+    order) goes to runs merged LSM-style: a run is merged into the one before it once it is
+    as large, so adding a batch costs O(batch · log rows). Each added key is held once.
+    """
 
     def __init__(self) -> None:
-        self.keys: list[np.ndarray] = []
+        self.keys: list[np.ndarray] = []  # the runs
         self.lines: list[np.ndarray] = []
+        self._chunks: list[tuple[np.ndarray, np.ndarray]] = []  # the spine: ascending, ranges disjoint
+        self._firsts: list[int] = []  # each chunk's first and last key, for bisect
+        self._lasts: list[int] = []
 
     @property
     def rows(self) -> int:
-        return sum(len(k) for k in self.keys)
+        return sum(len(k) for k in self.keys) + sum(len(k) for k, _ in self._chunks)
 
     def find(self, query: np.ndarray) -> np.ndarray:
         """The line stored with each query key, or -1; for runs of unique, disjoint keys."""
         found = np.full(len(query), -1, dtype=np.int64)
-        for keys, lines in zip(self.keys, self.lines, strict=True):
-            at = np.searchsorted(keys, query)
+        if len(query) == 0:
+            return found
+        if not bool(np.all(query[1:] >= query[:-1])):
+            order = np.argsort(query, kind="stable")
+            found[order] = self.find(query[order])
+            return found
+        # The query is sorted: only the chunks its range overlaps, and in a run only the
+        # slice of the query within the run's range, can hold a key of it.
+        low, high = int(query[0]), int(query[-1])
+        chunks = self._chunks[bisect.bisect_left(self._lasts, low) : bisect.bisect_right(self._firsts, high)]
+        for keys, lines in itertools.chain(chunks, zip(self.keys, self.lines, strict=True)):
+            start = int(np.searchsorted(query, keys[0], side="left"))
+            stop = int(np.searchsorted(query, keys[-1], side="right"))
+            if start >= stop:
+                continue
+            part = query[start:stop]
+            at = np.searchsorted(keys, part)
             np.minimum(at, len(keys) - 1, out=at)
-            hit = keys[at] == query
-            found[hit] = lines[at[hit]]
+            hit = keys[at] == part
+            found[start:stop][hit] = lines[at[hit]]
         return found
 
     def contains(self, query: np.ndarray) -> np.ndarray:
         """Whether each query key is in some run (runs may repeat a key)."""
         seen = np.zeros(len(query), dtype=bool)
-        for keys in self.keys:
+        for keys in itertools.chain((k for k, _ in self._chunks), self.keys):
             at = np.searchsorted(keys, query)
             np.minimum(at, len(keys) - 1, out=at)
             seen |= keys[at] == query
         return seen
 
     def add(self, keys: np.ndarray, lines: np.ndarray) -> None:
-        """Add a run sorted by key, then merge while the last run is as large as the one before."""
+        """Add keys sorted ascending: those above every chunk of the spine as a chunk of their
+        own when they are at least half of them, the others as a run; then merge while the
+        last run is as large as the one before."""
         if len(keys) == 0:
             return
+        cut = int(np.searchsorted(keys, self._chunks[-1][0][-1], side="right")) if self._chunks else 0
+        if 2 * (len(keys) - cut) >= len(keys):
+            self._chunks.append((keys[cut:], lines[cut:]))
+            self._firsts.append(int(keys[cut]))
+            self._lasts.append(int(keys[-1]))
+            keys, lines = keys[:cut], lines[:cut]
+            if len(keys) == 0:
+                return
         self.keys.append(keys)
         self.lines.append(lines)
         while len(self.keys) > 1 and len(self.keys[-2]) <= len(self.keys[-1]):
@@ -86,9 +127,10 @@ class SortedRuns:
 
     def items(self) -> tuple[np.ndarray, np.ndarray]:
         """Every (key, line), unsorted."""
-        if not self.keys:
+        keys = [k for k, _ in self._chunks] + self.keys
+        if not keys:
             return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
-        return np.concatenate(self.keys), np.concatenate(self.lines)
+        return np.concatenate(keys), np.concatenate([li for _, li in self._chunks] + self.lines)
 
 
 class KeyTracker:
@@ -154,6 +196,13 @@ class KeyTracker:
 
     def _check_exact(self, codes: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per row: is it a repeat, and the line its key was first loaded from."""
+        if len(codes) > 1 and bool(np.all(codes[1:] > codes[:-1])):
+            # Strictly ascending (a file sorted by its key): no repeat within the batch, so
+            # nothing to sort or group; only keys loaded in earlier batches can repeat.
+            earlier = self._runs.find(codes)
+            new = earlier < 0
+            self._runs.add(codes[new], lines[new])
+            return ~new, np.where(new, lines, earlier)
         order = np.argsort(codes)  # unstable is twice as fast; the first line is a minimum below
         sorted_codes = codes[order]
         head = np.ones(len(order), dtype=bool)
