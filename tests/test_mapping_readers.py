@@ -41,26 +41,32 @@ def _case(tmp_path: Path, mapping: str):
     return report, sqlite3.connect(tmp_path / "case.db")
 
 
-@pytest.mark.parametrize(
-    "log_format",
-    [
-        '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_cookie"',
-        '%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-agent}i\\" \\"%{Cookie}i\\"',
-    ],
-    ids=["nginx", "apache"],
-)
-def test_nginx_and_apache_logs_by_their_format_string(tmp_path, log_format):
+LOG_FORMATS = {
+    "nginx": '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_cookie"',
+    "apache": '%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-agent}i\\" \\"%{Cookie}i\\"',
+}
+
+
+def _weblog_case(tmp_path: Path, server: str, log: str):
+    """Ingest ``log`` as ``access.log`` in the ``server``'s combined format with a cookie, into page_views."""
     (tmp_path / "h").mkdir()
-    (tmp_path / "h" / "access.log").write_text(
-        '10.0.0.1 - - [13/Dec/2013:18:52:07 +0100] "GET /mina-sidor HTTP/1.1" 200 512 "-" "Firefox" "session=s1; lang=sv"\n'
-        "this line is no request\n"
-        '10.0.0.2 - - [13/Dec/2013:18:53:00 +0100] "GET /mina-sidor/ko HTTP/1.1" 200 10 "-" "Firefox" "-"\n'
-    )
+    (tmp_path / "h" / "access.log").write_text(log)
     mapping = (
-        f"version: 1\ntables:\n  page_views:\n    source: {{weblog: access.log, log_format: '{log_format}'}}\n"
+        f"version: 1\ntables:\n  page_views:\n    source: {{weblog: access.log, log_format: '{LOG_FORMATS[server]}'}}\n"
         + textwrap.indent(textwrap.dedent(PAGE_COLUMNS), "    ")
     )
-    report, con = _case(tmp_path, mapping)
+    return _case(tmp_path, mapping)
+
+
+@pytest.mark.parametrize("server", sorted(LOG_FORMATS))
+def test_nginx_and_apache_logs_by_their_format_string(tmp_path, server):
+    report, con = _weblog_case(
+        tmp_path,
+        server,
+        '10.0.0.1 - - [13/Dec/2013:18:52:07 +0100] "GET /mina-sidor HTTP/1.1" 200 512 "-" "Firefox" "session=s1; lang=sv"\n'
+        "this line is no request\n"
+        '10.0.0.2 - - [13/Dec/2013:18:53:00 +0100] "GET /mina-sidor/ko HTTP/1.1" 200 10 "-" "Firefox" "-"\n',
+    )
     assert con.execute("SELECT time, session_id, ip, path, status FROM page_views").fetchall() == [
         ("2013-12-13 17:52:07.000000", "s1", "10.0.0.1", "/mina-sidor", 200)
     ]
@@ -72,26 +78,18 @@ def test_nginx_and_apache_logs_by_their_format_string(tmp_path, log_format):
     ]
 
 
-@pytest.mark.parametrize("server", ["nginx", "apache"])
+@pytest.mark.parametrize("server", sorted(LOG_FORMATS))
 def test_weblog_lines_as_servers_really_write_them(tmp_path, server):
     """A TLS handshake sent to the HTTP port, a request without a protocol, a month that is no month, escapes."""
-    log_format = {
-        "nginx": '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_cookie"',
-        "apache": '%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-agent}i\\" \\"%{Cookie}i\\"',
-    }[server]
-    (tmp_path / "h").mkdir()
-    (tmp_path / "h" / "access.log").write_text(
+    report, con = _weblog_case(
+        tmp_path,
+        server,
         '10.0.0.1 - - [13/Dec/2013:18:52:07 +0100] "GET /mina-sidor HTTP/1.1" 200 512 "-" "Fire\\"fox\\\\" "session=s1"\n'
         '10.0.0.9 - - [13/Dec/2013:18:52:08 +0100] "\\x16\\x03\\x01\\x02\\x00" 400 166 "-" "-" "-"\n'
         '10.0.0.1 - - [13/Dec/2013:18:52:09 +0100] "GET /mina-sidor/ko" 200 10 "-" "-" "session=s1"\n'
         '10.0.0.1 - - [13/Dek/2013:18:52:10 +0100] "GET /mina-sidor/profil HTTP/1.1" 200 10 "-" "-" "session=s1"\n'
-        '10.0.0.1 - - [13/Dec/2013:18:52:11 +0100] "GET /s\\x22k HTTP/1.1" 404 10 "-" "-" "session=s1"\n'
+        '10.0.0.1 - - [13/Dec/2013:18:52:11 +0100] "GET /s\\x22k HTTP/1.1" 404 10 "-" "-" "session=s1"\n',
     )
-    mapping = (
-        f"version: 1\ntables:\n  page_views:\n    source: {{weblog: access.log, log_format: '{log_format}'}}\n"
-        + textwrap.indent(textwrap.dedent(PAGE_COLUMNS), "    ")
-    )
-    report, con = _case(tmp_path, mapping)
     assert con.execute("SELECT time, path, status FROM page_views").fetchall() == [
         ("2013-12-13 17:52:07.000000", "/mina-sidor", 200),
         ("2013-12-13 17:52:09.000000", "/mina-sidor/ko", 200),  # HTTP/0.9 form: the path is still there
