@@ -81,7 +81,7 @@ QUARANTINED = {
             3,
             "applicant_id",
             None,
-            "missing value: column applicant_id requires a value; allowed: any applicant_id, not null (an empty CSV field is null)",
+            "missing value: column applicant_id requires a value; allowed: any applicant_id; an empty field, a missing field and null all count as no value",
         ),
     ],
     "malformed_record": [

@@ -113,7 +113,7 @@ def _checks(table: str, column: sa.Column, typed: pl.Expr, raw: pl.Expr) -> list
         out.append(
             pl.when(raw.is_null()).then(
                 pl.lit(
-                    f"missing value: {what} {column.name} requires a value; allowed: any {column.name}, not null (an empty CSV field is null)"
+                    f"missing value: {what} {column.name} requires a value; allowed: any {column.name}; an empty field, a missing field and null all count as no value"
                 )
             )
         )
