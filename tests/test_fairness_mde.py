@@ -156,14 +156,55 @@ def test_simulated_power_agrees_with_the_exact_power_and_is_deterministic(monkey
 def test_the_search_finds_the_smallest_grid_share_reaching_the_target():
     calls = []
 
-    def power(delta: float) -> float:
+    def reaches(delta: float) -> bool:
         calls.append(delta)
-        return 1.0 if delta >= 0.123 else 0.0
+        return delta >= 0.123
 
-    assert M._search(power, 0.8) == pytest.approx(0.125)
+    assert M._search(reaches) == pytest.approx(0.125)
     assert len(calls) <= 16  # galloping then halving, not the 200 grid points
-    assert M._search(lambda d: 0.79 * d, 0.8) is None
-    assert M._search(lambda d: 1.0, 0.8) == pytest.approx(M.STEP)
+    assert M._search(lambda d: 0.79 * d >= 0.8) is None
+    assert M._search(lambda d: True) == pytest.approx(M.STEP)
+
+
+def _simulated_design(seed: int = 5) -> M._Design:
+    """A caseworker in four strata beside peers, with far more than EXACT_LIMIT possible outcomes."""
+    rng = np.random.default_rng(seed)
+    n = rng.integers(15, 40, 4)
+    N = n + rng.integers(20, 80, 4)
+    P = np.array([rng.integers(0, (N[i] - n[i]) // 8 + 1) for i in range(4)])
+    x = np.array([rng.integers(0, 3) for _ in range(4)])
+    assert math.prod(int(f) + 1 for f in n - x) > M.EXACT_LIMIT
+    return M._Design(n, x, P, N, 12, 0.01, MIN_EFFECT, 1 / (PERMUTATIONS + 1), _log_factorials(int(N.max())))
+
+
+@pytest.mark.parametrize("seed", [5, 6, 7])
+def test_reaching_the_target_is_decided_as_the_full_simulated_power_decides_it(seed):
+    design = _simulated_design(seed)
+    power = M._power_function(design, seed=1, handler=4)
+    powers = {i: power(i * M.STEP) for i in range(1, 201, 3)}
+    assert min(powers.values()) < 0.8 <= max(powers.values())  # the shares cross the target
+    for target in (0.05, 0.5, 0.8, 0.95):
+        reaches = M._reaches_function(design, seed=1, handler=4, target=target)
+        for i, p in powers.items():  # a fresh search's order of shares, and a cache filled by others
+            assert reaches(i * M.STEP) == (p >= target), (target, i, p)
+
+
+def test_the_simulated_search_stops_testing_draws_once_the_answer_is_known(monkeypatch):
+    design = _simulated_design()
+    tested: list[int] = []
+    significant = M._Design.significant
+
+    def counting(self, X):
+        tested.append(X.shape[0])
+        return significant(self, X)
+
+    monkeypatch.setattr(M._Design, "significant", counting)
+    power = M._power_function(design, 1, 4)
+    full = M._search(lambda delta: power(delta) >= 0.8)
+    all_tested = sum(tested)
+    tested.clear()
+    assert M._search(M._reaches_function(design, 1, 4, 0.8)) == full
+    assert full is not None and 0 < sum(tested) < all_tested
 
 
 def _tails_every_bin(d: M._Design, X: np.ndarray) -> np.ndarray:

@@ -103,14 +103,21 @@ class _Design:
 
     def flagged(self, X: np.ndarray) -> np.ndarray:
         """Whether each outcome (a row of unexplained counts per stratum) gets the caseworker flagged."""
+        out = self.large(X)
+        if out.any():
+            out[out] = self.significant(X[out])
+        return out
+
+    def large(self, X: np.ndarray) -> np.ndarray:
+        """Whether each outcome's effect (risk difference against peers) is at least ``min_effect``: a row's own arithmetic."""
         peers = self.N - self.n
         w = self.n * peers / self.N
         effect = (w * (X / self.n - self.P / peers)).sum(axis=1) / w.sum()
-        out = effect >= self.min_effect
-        if out.any():
-            p = _tails(self, X[out])
-            out[out] = self.m * np.maximum(p, self.floor) < self.alpha
-        return out
+        return effect >= self.min_effect
+
+    def significant(self, X: np.ndarray) -> np.ndarray:
+        """Whether each outcome's p, held at the floor, passes Holm's first step (``m · p < alpha``)."""
+        return self.m * np.maximum(_tails(self, X), self.floor) < self.alpha
 
 
 def _tails(d: _Design, X: np.ndarray, block: int | None = None) -> np.ndarray:
@@ -215,51 +222,115 @@ def _power_function(d: _Design, seed: int, handler: int) -> Callable[[float], fl
     """Power at a fraud share δ: exact over every outcome, or over :data:`DRAWS` reused draws."""
     free = d.n - d.x  # allocations that could still be sold
     if math.prod(int(f) + 1 for f in free) <= EXACT_LIMIT:
-        sold = np.array(list(itertools.product(*(range(int(f) + 1) for f in free))), dtype=np.int64)
-        hits = sold[d.flagged(d.x + sold)].reshape(-1, len(free))
+        return _exact(d)
+    draws = _Draws(d, seed, handler)
+    return lambda delta: draws.flagged(delta) / DRAWS
 
-        def exact(delta: float) -> float:
-            prob = np.ones(hits.shape[0])
-            for k, f in enumerate(free):
-                prob *= _binomial(int(f), delta, d.lf)[hits[:, k]]
-            return float(prob.sum())
 
-        return exact
-    uniforms = np.random.default_rng([seed, handler]).random((DRAWS, len(free)))
-    seen: dict[bytes, bool] = {}  # outcome -> flagged; nearby shares draw mostly the same outcomes
+def _reaches_function(d: _Design, seed: int, handler: int, target: float) -> Callable[[float], bool]:
+    """Whether the power at a fraud share δ is at least ``target``: :func:`_power_function`'s answer, sooner.
 
-    def simulated(delta: float) -> float:
-        X = np.empty(uniforms.shape, dtype=np.int64)
+    Simulated, the count of flagged draws settles the question before every draw is tested:
+    once enough are flagged, or too few are left to be. The answer is the same as comparing
+    the full power with ``target``.
+    """
+    free = d.n - d.x
+    if math.prod(int(f) + 1 for f in free) <= EXACT_LIMIT:
+        exact = _exact(d)
+        return lambda delta: exact(delta) >= target
+    draws = _Draws(d, seed, handler)
+    need = _needed(target)
+    return lambda delta: draws.flagged(delta, need) >= need
+
+
+def _needed(target: float) -> int:
+    """The fewest flagged draws of :data:`DRAWS` whose share is at least ``target``, as the share is computed."""
+    need = max(0, math.ceil(target * DRAWS) - 1)
+    while need <= DRAWS and need / DRAWS < target:
+        need += 1
+    return need
+
+
+def _exact(d: _Design) -> Callable[[float], float]:
+    free = d.n - d.x
+    sold = np.array(list(itertools.product(*(range(int(f) + 1) for f in free))), dtype=np.int64)
+    hits = sold[d.flagged(d.x + sold)].reshape(-1, len(free))
+
+    def exact(delta: float) -> float:
+        prob = np.ones(hits.shape[0])
         for k, f in enumerate(free):
+            prob *= _binomial(int(f), delta, d.lf)[hits[:, k]]
+        return float(prob.sum())
+
+    return exact
+
+
+class _Draws:
+    """:data:`DRAWS` outcomes per share from uniforms seeded with ``(seed, handler)``, the same at every share.
+
+    An outcome's verdict is kept once tested (nearby shares draw mostly the same outcomes).
+    Only outcomes whose effect is large enough are tested for significance, the costliest
+    first by the draws that share them, :data:`BLOCK` at a time.
+    """
+
+    def __init__(self, d: _Design, seed: int, handler: int) -> None:
+        self.d = d
+        self.free = d.n - d.x
+        self.uniforms = np.random.default_rng([seed, handler]).random((DRAWS, len(self.free)))
+        self.seen: dict[bytes, bool] = {}  # an outcome with a large enough effect -> significant
+
+    def outcomes(self, delta: float) -> np.ndarray:
+        """The draws' outcomes at share ``delta``: unexplained counts per stratum, a row per draw."""
+        d, X = self.d, np.empty(self.uniforms.shape, dtype=np.int64)
+        for k, f in enumerate(self.free):
             cdf = np.cumsum(_binomial(int(f), delta, d.lf))
-            X[:, k] = d.x[k] + np.minimum(np.searchsorted(cdf, uniforms[:, k], side="right"), f)
-        keys = [row.tobytes() for row in X]
-        new = {key: i for i, key in enumerate(keys) if key not in seen}
-        if new:
-            seen.update(zip(new, d.flagged(X[list(new.values())]).tolist(), strict=True))
-        return sum(seen[key] for key in keys) / len(keys)
+            X[:, k] = d.x[k] + np.minimum(np.searchsorted(cdf, self.uniforms[:, k], side="right"), f)
+        return X
 
-    return simulated
+    def flagged(self, delta: float, need: int | None = None) -> int:
+        """How many draws at ``delta`` are flagged; with ``need``, counted only until it is known whether at least ``need`` are."""
+        X = self.outcomes(delta)
+        X = X[self.d.large(X)]
+        counts: dict[bytes, int] = {}
+        first: dict[bytes, int] = {}
+        for i, row in enumerate(X):
+            key = row.tobytes()
+            if key in counts:
+                counts[key] += 1
+            else:
+                counts[key], first[key] = 1, i
+        known = sum(c for key, c in counts.items() if self.seen.get(key))
+        todo = sorted((key for key in counts if key not in self.seen), key=counts.__getitem__, reverse=True)
+        left = sum(counts[key] for key in todo)
+        for start in range(0, len(todo), BLOCK):
+            if need is not None and (known >= need or known + left < need):
+                break
+            chunk = todo[start : start + BLOCK]
+            for key, hit in zip(chunk, self.d.significant(X[[first[key] for key in chunk]]).tolist(), strict=True):
+                self.seen[key] = hit
+                left -= counts[key]
+                known += counts[key] if hit else 0
+        return known
 
 
-def _search(power: Callable[[float], float], target: float) -> float | None:
-    """Smallest grid share with power >= target (power grows with the share), None if not even 1."""
+def _search(reaches: Callable[[float], bool]) -> float | None:
+    """Smallest grid share whose power reaches the target (power grows with the share), None if not even 1."""
     top = round(1 / STEP)
-    if power(1.0) < target:
+    if not reaches(1.0):
         return None
     low, high = (
         0,
         top,
-    )  # power(low * STEP) < target (δ = 0 is the test's size, below any target), power(high * STEP) >= target
+    )  # δ = low * STEP does not reach the target (δ = 0 is the test's size, below any target), high * STEP does
     probe = 1
     while probe < top:  # gallop up from the smallest share: cheap outcomes first
-        if power(probe * STEP) >= target:
+        if reaches(probe * STEP):
             high = probe
             break
         low, probe = probe, probe * 2
     while high - low > 1:
         mid = (low + high) // 2
-        low, high = (low, mid) if power(mid * STEP) >= target else (mid, high)
+        low, high = (low, mid) if reaches(mid * STEP) else (mid, high)
     return round(high * STEP, 6)
 
 
@@ -333,7 +404,7 @@ class _Test:
         """The caseworker's MDE: the same arithmetic in this process or a child."""
         handler, n, x, P, N = item
         design = _Design(n, x, P, N, self.m, self.alpha, self.min_effect, self.floor, self.lf)
-        return _search(_power_function(design, self.seed, handler), self.target)
+        return _search(_reaches_function(design, self.seed, handler, self.target))
 
 
 _TEST: _Test | None = None

@@ -94,15 +94,30 @@ class _Simulations:
             extra[mine] = sold
             x = arr["x"] + extra
             D = arr["D"] + np.bincount(stratum, weights=extra, minlength=stratum.max() + 1).astype(np.int64)[stratum]
+            # Flagged takes both an effect of at least min_effect and a Holm-adjusted p under alpha.
+            # The effect is cheap, and Holm never adjusts a p-value down: a planted caseworker whose
+            # own p (held at the floor) is not under alpha is not flagged, whatever the others' are.
+            # Only then are the peers' p-values computed: the same answer, without their tails.
+            if _risk_difference(arr["n"][mine], x[mine], arr["N"][mine], D[mine]) < self.min_effect:
+                out.append(False)
+                continue
+            own = (
+                _tail(arr["n"][mine], int(x[mine].sum()), arr["N"][mine], D[mine], lf, strata_pmfs)
+                if extra.any()
+                else self.base_p[h]  # nothing sold: the case's own p, as every unchanged caseworker keeps theirs
+            )
+            if max(own, self.floor) >= self.alpha:
+                out.append(False)
+                continue
             changed = np.isin(stratum, stratum[extra > 0])  # only these strata's caseworkers get a new p
             p = dict(self.base_p)
+            p[h] = own
             for k in np.unique(arr["handler_id"][changed]):
-                sel = arr["handler_id"] == k
-                p[k] = _tail(arr["n"][sel], int(x[sel].sum()), arr["N"][sel], D[sel], lf, strata_pmfs)
+                if k != h:
+                    sel = arr["handler_id"] == k
+                    p[k] = _tail(arr["n"][sel], int(x[sel].sum()), arr["N"][sel], D[sel], lf, strata_pmfs)
             p_arr = np.maximum([p[k] for k in handlers], self.floor)
-            adjusted = holm(p_arr)[np.searchsorted(handlers, h)]
-            effect = _risk_difference(arr["n"][mine], x[mine], arr["N"][mine], D[mine])
-            out.append(bool(adjusted < self.alpha and effect >= self.min_effect))
+            out.append(bool(holm(p_arr)[np.searchsorted(handlers, h)] < self.alpha))
         return out
 
 
