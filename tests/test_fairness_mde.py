@@ -17,6 +17,7 @@ import pytest
 
 from workbench.fairness import mde as M
 from workbench.fairness.caseworkers import _log_factorials, _tail
+from workbench.fairness.tails import tails
 
 ALPHA, MIN_EFFECT, PERMUTATIONS = 0.05, 0.02, 20_000
 
@@ -135,7 +136,7 @@ def test_the_tails_are_the_exact_convolution_of_hypergeometric_counts():
         P = np.array([rng.integers(0, N[i] - n[i] + 1) for i in range(k)])
         X = np.stack([rng.integers(0, n[i] + 1, 5) for i in range(k)], axis=1)
         design = M._Design(n, np.zeros(k, dtype=np.int64), P, N, 5, ALPHA, MIN_EFFECT, 1e-5, lf)
-        got = M._tails(design, X)
+        got = tails(design, X)
         for row, p in zip(X, got, strict=True):
             assert p == pytest.approx(_tail(n, int(row.sum()), N, P + row, lf), abs=1e-12)
 
@@ -256,7 +257,7 @@ def test_the_tails_multiplying_only_the_bins_reached_are_the_same_floats():
         P = np.array([rng.integers(0, N[i] - n[i] + 1) for i in range(k)])
         X = np.stack([rng.integers(0, n[i] + 1, 7) // int(rng.integers(1, 4)) for i in range(k)], axis=1)
         design = M._Design(n, np.zeros(k, dtype=np.int64), P, N, 5, ALPHA, MIN_EFFECT, 1e-5, lf)
-        assert np.array_equal(M._tails(design, X), _tails_every_bin(design, X))
+        assert np.array_equal(tails(design, X), _tails_every_bin(design, X))
 
 
 def test_a_tail_from_cached_strata_is_the_same_float():
@@ -295,8 +296,8 @@ def test_the_tails_are_the_same_to_the_last_bit_whatever_the_block_of_columns():
         P = np.array([rng.integers(0, N[i] - n[i] + 1) for i in range(k)])
         X = np.stack([rng.integers(0, n[i] + 1, rows) for i in range(k)], axis=1)
         design = M._Design(n, np.zeros(k, dtype=np.int64), P, N, 5, ALPHA, MIN_EFFECT, 1e-5, lf)
-        whole = M._tails(design, X, block=rows)  # every column in one block
+        whole = tails(design, X, block=rows)  # every column in one block
         for block in (1, 2, 4, 8, 16):  # 1 is taken as 2
-            assert np.array_equal(M._tails(design, X, block=block), whole), (rows, block)
+            assert np.array_equal(tails(design, X, block=block), whole), (rows, block)
         for row, p in zip(X, whole, strict=True):
             assert p == pytest.approx(_tail(n, int(row.sum()), N, P + row, lf), abs=1e-12)
