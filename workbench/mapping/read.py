@@ -67,7 +67,7 @@ def _evidence_file(source: SourceFile) -> EvidenceFile:
         columns=source.columns,
         delimiter=spec.delimiter,
         quote=spec.quote,
-        encoding=spec.encoding,
+        encoding=source.read_encoding,
         skip_lines=spec.header - 1,
     )
 
@@ -87,10 +87,10 @@ def _one(source: SourceFile, all_columns: list[str], batch_rows: int, text: froz
         yield from _jsonl(source, all_columns, batch_rows)
     elif kind == "iis":
         assert source.path is not None
-        yield from read_iis(source.path, source.spec.encoding, list(all_columns), source.label)
+        yield from read_iis(source.path, source.read_encoding, list(all_columns), source.label)
     elif kind == "weblog":
         assert source.path is not None
-        yield from read_weblog(source.path, source.spec.log_format, source.spec.encoding)
+        yield from read_weblog(source.path, source.spec.log_format, source.read_encoding)
     else:
         yield from read_query(source, batch_rows, text)
 

@@ -25,6 +25,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..ingest.readers import arrow_pool
 from ..ingest.validate import ZONED_TIMESTAMP
 
 __all__ = ["TimeParse", "fixed_shape", "iso", "stage"]
@@ -240,15 +241,15 @@ class TimeParse:
         ).row(0)
         try:
             if naives + nulls == frame.height:
-                naive = pc.cast(frame[self.key + "r"].to_arrow(), pa.timestamp("us"))
-                zoned = pa.nulls(frame.height, pa.timestamp("us", "UTC"))
+                naive = pc.cast(frame[self.key + "r"].to_arrow(), pa.timestamp("us"), memory_pool=arrow_pool())
+                zoned = pa.nulls(frame.height, pa.timestamp("us", "UTC"), memory_pool=arrow_pool())
             elif zoneds + nulls == frame.height:
-                naive = pa.nulls(frame.height, pa.timestamp("us"))
-                zoned = pc.cast(frame[self.key + "r"].to_arrow(), pa.timestamp("us", "UTC"))
+                naive = pa.nulls(frame.height, pa.timestamp("us"), memory_pool=arrow_pool())
+                zoned = pc.cast(frame[self.key + "r"].to_arrow(), pa.timestamp("us", "UTC"), memory_pool=arrow_pool())
             else:
                 texts = frame.select(pl.when(road == 1).then(raw).alias("n"), pl.when(road == 2).then(raw).alias("z"))
-                naive = pc.cast(texts["n"].to_arrow(), pa.timestamp("us"))
-                zoned = pc.cast(texts["z"].to_arrow(), pa.timestamp("us", "UTC"))
+                naive = pc.cast(texts["n"].to_arrow(), pa.timestamp("us"), memory_pool=arrow_pool())
+                zoned = pc.cast(texts["z"].to_arrow(), pa.timestamp("us", "UTC"), memory_pool=arrow_pool())
         except pa.ArrowInvalid:
             return None
         return [
