@@ -148,12 +148,13 @@ class _Simulation(InterestDraws):
         self.activity = self.rng.gamma(ACTIVITY_SHAPE, 1.0, n)
         self.n_draw = self._interest_counts()
         self.priority = self._pick_priority_listings()
+        self.member_order = np.argsort(self.M.id)  # for looking members up by id
         self.fake = Rows(l=np.zeros(0, np.int64), m=np.zeros(0, np.int64), reg=np.zeros(0, np.int64))
         if self.plan.fake_targets.height:
             ft = self.plan.fake_targets
             self.fake = Rows(
                 l=np.searchsorted(self.L.id, ft["listing_id"].to_numpy()),
-                m=index_of(self.M.id, ft["applicant_id"].to_numpy()),
+                m=index_of(self.M.id, ft["applicant_id"].to_numpy(), self.member_order),
                 reg=ft["registered_us"].to_numpy(),
             )
 
@@ -168,7 +169,8 @@ class _Simulation(InterestDraws):
             raise AssertionError("generator bug: the incident added or removed applicants")
         self.apps = apps
         self.M["income"] = apps["annual_income"].to_numpy()
-        self.web = Rows(fold_web_interests(world.scratch.get("web_interests"), self.L.id, self.M.id))
+        web = fold_web_interests(world.scratch.get("web_interests"), self.L.id, self.M.id, self.member_order)
+        self.web = Rows(web)
         self.rec = Records(world, self.clock, handler_ips(world.tables["handlers"]), self.plan, self.web_sessions())
         # What a batch hands to the records is never read back by the simulation: it is recorded
         # on the second core, in order, while the next batch is drawn (.inorder).
