@@ -34,7 +34,7 @@ from .records import Records
 from .web_interests import fold_web_interests, index_of
 from .world import World
 
-__all__ = ["allocate", "plan_listings"]
+__all__ = ["allocate", "plan_listings", "prepare_allocation"]
 
 ACCEPT_P = {"inner": 0.62, "outer": 0.5, "suburb": 0.45}
 ACCEPT_KIND = {"short_term": -0.15, "new_build": -0.05}
