@@ -77,7 +77,8 @@ def build_world(
     The interests are spooled to ``spool_dir`` (a temporary folder if not given) as they are
     drawn; ``world.table("interests")`` reads them back whole. ``after(step, world)`` is
     called after each step (``"people"``, ``"listings"``, ``"incident"``, ``"allocation"``),
-    and with ``"fees"`` inside the allocation once the fees are final. ``side``, a one-thread
+    and with ``"fees"`` once the fees are final: on the thread beside the incident, before or
+    after ``"incident"``, so ``after`` must be safe to call from two threads. ``side``, a one-thread
     executor, takes work no later step reads (the page views are rendered there beside the
     allocation): what ``after`` submits to it after a step comes after that step's work.
     """
