@@ -200,7 +200,9 @@ def test_tables_no_later_step_changes_are_written_in_the_raw_thread(tmp_path, mo
     monkeypatch.setattr(build, "_write_table", table)
     monkeypatch.setattr(build, "build_world", world)
     got = generate(tmp_path / "case", scale="tiny", seed=1)
-    assert events == ["people", "listings", "incident", "fees", "allocation"]  # fees final inside the allocation
+    # the fees are made final beside the incident, so "fees" may come before or after "incident"
+    assert events[:2] == ["people", "listings"] and events[-1] == "allocation", events
+    assert sorted(events[2:4]) == ["fees", "incident"], events
     assert sorted(written) == sorted(n for names in build.FINAL_AFTER.values() for n in names)
     assert all(thread.startswith("raw") for thread in written.values()), written
     for name in written:  # moved into the case, whole

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import polars as pl
 import pytest
 
-from workbench.scenario import allocation, build, generate, incident
+from workbench.scenario import allocation, build, generate, incident, people
 from workbench.scenario.records import Records
 
 
@@ -30,18 +30,23 @@ def test_each_piece_runs_where_it_is_moved_to(tmp_path, monkeypatch):
     seen: dict[str, set[str]] = {}
     _threads_of(monkeypatch, incident, "render_page_views", seen)
     _threads_of(monkeypatch, allocation, "plan_listings", seen)
+    _threads_of(monkeypatch, allocation, "prepare_allocation", seen)
+    _threads_of(monkeypatch, people, "_fees", seen)
+    _threads_of(monkeypatch, incident, "replay_changes", seen)
     for method in ("walked", "add_interests"):
         _threads_of(monkeypatch, Records, method, seen)
     got = generate(tmp_path / "case", scale="tiny", seed=1)
     assert {t.split("_")[0] for t in seen["render_page_views"]} == {"raw"}
     assert {t.split("_")[0] for t in seen["plan_listings"]} == {"listings"}
+    assert {t.split("_")[0] for t in seen["prepare_allocation"] | seen["_fees"]} == {"beside-incident"}
+    assert seen["replay_changes"] == {threading.current_thread().name}
     assert {t.split("_")[0] for t in seen["walked"] | seen["add_interests"]} == {"records"}
     views = pl.read_parquet(tmp_path / "case" / "evidence" / "page_views.parquet")
     assert views.height == got.evidence_rows["page_views"] > 0
     swapped = pl.read_parquet(tmp_path / "case" / "truth" / "swapped_sessions.parquet")
     assert swapped.height == got.truth_rows["swapped_sessions"] > 0
     assert swapped["bound_at"].null_count() == 0  # the first foreign page of each, from the rendered views
-    assert not any(t.name.startswith(("records", "listings")) for t in threading.enumerate())
+    assert not any(t.name.startswith(("records", "listings", "beside-incident")) for t in threading.enumerate())
 
 
 def test_without_a_side_executor_the_page_views_are_rendered_in_place():
@@ -89,3 +94,13 @@ def test_an_error_planning_the_listings_reaches_the_caller(monkeypatch):
     monkeypatch.setattr(allocation, "plan_listings", broken)
     with pytest.raises(RuntimeError, match="planted listings failure"):
         build.build_world("tiny", 1)
+
+
+def test_an_error_in_the_set_up_beside_the_incident_reaches_the_caller(monkeypatch):
+    def broken(world, applicants):
+        raise RuntimeError("planted set-up failure")
+
+    monkeypatch.setattr(allocation, "prepare_allocation", broken)
+    with pytest.raises(RuntimeError, match="planted set-up failure"):
+        build.build_world("tiny", 1)
+    assert not any(t.name.startswith("beside-incident") for t in threading.enumerate())

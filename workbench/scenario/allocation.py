@@ -34,7 +34,7 @@ from .records import Records
 from .web_interests import fold_web_interests, index_of
 from .world import World
 
-__all__ = ["allocate", "plan_listings"]
+__all__ = ["allocate", "plan_listings", "prepare_allocation"]
 
 ACCEPT_P = {"inner": 0.62, "outer": 0.5, "suburb": 0.45}
 ACCEPT_KIND = {"short_term": -0.15, "new_build": -0.05}
@@ -55,9 +55,14 @@ def plan_listings(world: World) -> None:
     world.scratch["listing_plan"] = listings.select("listing_id", "_handler_id", "_class")
 
 
-def allocate(world: World) -> None:
-    """Add interests, offers, contracts and handler_actions; plant fraud; record truth."""
-    sim = _Simulation(world)
+def allocate(world: World, sim: _Simulation | None = None) -> None:
+    """Add interests, offers, contracts and handler_actions; plant fraud; record truth.
+
+    ``sim`` is the set-up :func:`prepare_allocation` made beside the incident; without one it
+    is made here.
+    """
+    sim = sim or prepare_allocation(world, world.tables["applicants"])
+    sim.after_incident()
     try:
         for rows in sim.batches():
             sim.run_batch(rows)
@@ -66,19 +71,29 @@ def allocate(world: World) -> None:
         sim.records.close()
 
 
+def prepare_allocation(world: World, applicants: pl.DataFrame) -> _Simulation:
+    """The allocation's set-up that reads nothing the incident makes, so it can run beside it.
+
+    ``applicants`` may be the snapshot from before the incident's profile changes: of it only
+    columns no profile change touches are read here (ids, dates, student, lapses), and the
+    fraud plan's fakes take its schema, which the changes keep. It plans the fraud (the fake
+    profiles' fees make ``fees`` final), and draws what the allocation's stream draws before
+    its first batch. :meth:`_Simulation.after_incident` adds the rest.
+    """
+    return _Simulation(world, applicants)
+
+
 class _Simulation(InterestDraws):
     """State carried from one monthly batch to the next: members' contracts and queue dates."""
 
-    def __init__(self, world: World):
+    def __init__(self, world: World, applicants: pl.DataFrame):
         self.world, s = world, world.scale
         self.rng, self.frng = world.rng("allocation"), world.rng("fraud")
         self.clock = WorkClock(date(s.first_year - 1, 1, 1), world.export_at.date() + timedelta(days=120))
         self.export_us = int(world.export_at.timestamp()) * US
         lst = world.tables["listings"].join(world.scratch["listing_plan"], on="listing_id").sort("listing_id")
-        self.plan = fraud.plan_fraud(
-            world, self.frng, lst, world.tables["handlers"], world.tables["applicants"], self.clock
-        )
-        apps = world.tables["applicants"]
+        self.plan = fraud.plan_fraud(world, self.frng, lst, world.tables["handlers"], applicants, self.clock)
+        apps = applicants
         if self.plan.fakes is not None:
             apps = pl.concat([apps, self.plan.fakes])
         if self.plan.fake_fees is not None:  # set with the fakes
@@ -86,7 +101,6 @@ class _Simulation(InterestDraws):
                 [world.tables["fees"], self.plan.fake_fees.cast(world.tables["fees"].schema)]
             )
         world.final("fees")  # the fake profiles' fees were the last
-        self.apps = apps
         self.listings = lst
         self.L = Rows(
             id=lst["listing_id"].to_numpy(),
@@ -117,7 +131,6 @@ class _Simulation(InterestDraws):
             id=apps["applicant_id"].to_numpy(),
             reg=apps["registered_at"].dt.epoch("us").to_numpy(),
             student=apps["student"].to_numpy(),
-            income=apps["annual_income"].to_numpy(),
             lapsed=apps["_lapsed_year"].fill_null(9999).to_numpy(),
             fake=apps["created_by_handler_id"].is_not_null().to_numpy(),
             birth_day=birth.cast(pl.Int64).to_numpy(),
@@ -135,15 +148,29 @@ class _Simulation(InterestDraws):
         self.activity = self.rng.gamma(ACTIVITY_SHAPE, 1.0, n)
         self.n_draw = self._interest_counts()
         self.priority = self._pick_priority_listings()
-        self.web = Rows(fold_web_interests(world.scratch.get("web_interests"), self.L.id, self.M.id))
+        self.member_order = np.argsort(self.M.id)  # for looking members up by id
         self.fake = Rows(l=np.zeros(0, np.int64), m=np.zeros(0, np.int64), reg=np.zeros(0, np.int64))
         if self.plan.fake_targets.height:
             ft = self.plan.fake_targets
             self.fake = Rows(
                 l=np.searchsorted(self.L.id, ft["listing_id"].to_numpy()),
-                m=index_of(self.M.id, ft["applicant_id"].to_numpy()),
+                m=index_of(self.M.id, ft["applicant_id"].to_numpy(), self.member_order),
                 reg=ft["registered_us"].to_numpy(),
             )
+
+    def after_incident(self) -> None:
+        """The set-up that reads the incident's results: the applicants after its profile
+        changes (their incomes, and the snapshot the allocation updates) and the web interests."""
+        world = self.world
+        apps = world.tables["applicants"]
+        if self.plan.fakes is not None:
+            apps = pl.concat([apps, self.plan.fakes])
+        if apps.height != len(self.M.id):
+            raise AssertionError("generator bug: the incident added or removed applicants")
+        self.apps = apps
+        self.M["income"] = apps["annual_income"].to_numpy()
+        web = fold_web_interests(world.scratch.get("web_interests"), self.L.id, self.M.id, self.member_order)
+        self.web = Rows(web)
         self.rec = Records(world, self.clock, handler_ips(world.tables["handlers"]), self.plan, self.web_sessions())
         # What a batch hands to the records is never read back by the simulation: it is recorded
         # on the second core, in order, while the next batch is drawn (.inorder).

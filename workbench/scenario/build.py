@@ -16,6 +16,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -26,6 +27,9 @@ from .mbox_process import MboxProcess
 from .raw import RAW_NAMES, write_access_log_rows
 from .world import SWAP_MODES, World, scale as get_scale
 from .writer import FORMATS, conform, write_evidence, write_frame, write_rows, write_truth
+
+if TYPE_CHECKING:
+    from .allocation import _Simulation
 
 __all__ = ["Generated", "build_world", "generate"]
 
@@ -73,11 +77,12 @@ def build_world(
     The interests are spooled to ``spool_dir`` (a temporary folder if not given) as they are
     drawn; ``world.table("interests")`` reads them back whole. ``after(step, world)`` is
     called after each step (``"people"``, ``"listings"``, ``"incident"``, ``"allocation"``),
-    and with ``"fees"`` inside the allocation once the fees are final. ``side``, a one-thread
+    and with ``"fees"`` once the fees are final: on the thread beside the incident, before or
+    after ``"incident"``, so ``after`` must be safe to call from two threads. ``side``, a one-thread
     executor, takes work no later step reads (the page views are rendered there beside the
     allocation): what ``after`` submits to it after a step comes after that step's work.
     """
-    from .allocation import allocate, plan_listings
+    from .allocation import allocate, plan_listings, prepare_allocation
     from .incident import simulate_incident
     from .people import simulate_people
 
@@ -104,18 +109,44 @@ def build_world(
         t0 = time.perf_counter()
         listings = beside_people.submit(plan_listings, world)
         try:
-            simulate_people(world)
+            make_fees = simulate_people(world, defer_fees=True)
         finally:
             listings.exception()  # wait for it whatever happens; its error is raised below
         done("people", t0)
         listings.result()
         done("listings", time.perf_counter())
-    for name, step in (("incident", simulate_incident), ("allocation", allocate)):
+    # The incident runs on one core. Beside it go the fees (the people stream's last draws)
+    # and the allocation's set-up that reads nothing the incident makes: the fraud plan (its
+    # fake profiles' fees make the fees final, so ``after`` hears "fees" during the incident)
+    # and the member and listing columns, ranks and draws before its first batch. The set-up
+    # gets the applicants from before the incident's profile changes (see prepare_allocation).
+    with ThreadPoolExecutor(1, thread_name_prefix="beside-incident") as beside_incident:
         t0 = time.perf_counter()
-        step(world)
-        done(name, t0)
+        early = beside_incident.submit(
+            _fees_then_setup, make_fees, prepare_allocation, world, world.tables["applicants"]
+        )
+        try:
+            simulate_incident(world)
+        finally:
+            early.exception()  # wait for it whatever happens; its error is raised below
+        done("incident", t0)
+        t0 = time.perf_counter()
+        allocate(world, early.result())
+        done("allocation", t0)
     world.settle()
     return world, steps
+
+
+def _fees_then_setup(
+    make_fees: Callable[[], None] | None,
+    prepare: Callable[[World, pl.DataFrame], _Simulation],
+    world: World,
+    applicants: pl.DataFrame,
+) -> _Simulation:
+    """Make the fees, then the allocation's set-up (which adds the fake profiles' fees)."""
+    if make_fees is not None:
+        make_fees()
+    return prepare(world, applicants)
 
 
 @dataclass

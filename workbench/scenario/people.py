@@ -6,6 +6,7 @@ pinned faker version and sampled with numpy, so the same seed gives the same peo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -103,18 +104,26 @@ def _dates(days: np.ndarray) -> np.ndarray:
     return days.astype("datetime64[D]")
 
 
-def simulate_people(world: World) -> None:
+def simulate_people(world: World, defer_fees: bool = False) -> Callable[[], None] | None:
     """Add ``applicants`` (with internal columns) and ``fees`` to the world.
 
     The draws are made here, in order; the text made from them (personnummer, postal codes,
     streets, e-mails, phones, names, IP addresses) draws nothing, so it is made in a thread
     beside the next draws (polars and numpy release the GIL): the same values, on both cores.
+
+    With ``defer_fees`` the fees are left to the function returned, which adds them: they
+    take the people stream's last draws and nothing else reads that stream, so it may be
+    called later and on another thread (the generator makes them beside the incident).
     """
     with ThreadPoolExecutor(1, thread_name_prefix="people-text") as text:
-        _simulate_people(world, text)
+        make_fees = _simulate_people(world, text)
+    if defer_fees:
+        return make_fees
+    make_fees()
+    return None
 
 
-def _simulate_people(world: World, text: ThreadPoolExecutor) -> None:
+def _simulate_people(world: World, text: ThreadPoolExecutor) -> Callable[[], None]:
     rng = world.rng("people")
     s = world.scale
     n = s.members
@@ -238,7 +247,11 @@ def _simulate_people(world: World, text: ThreadPoolExecutor) -> None:
         }
     )
     world.tables["applicants"] = applicants.with_columns(pl.col("queue_start", "_birth_date").cast(pl.Date))
-    world.tables["fees"] = _fees(rng, ids, first_fee, paid_years)
+
+    def make_fees() -> None:
+        world.tables["fees"] = _fees(rng, ids, first_fee, paid_years)
+
+    return make_fees
 
 
 def _postal_codes(area: np.ndarray, sthlm_idx: np.ndarray, prefix: np.ndarray, digits: np.ndarray) -> pl.Series:

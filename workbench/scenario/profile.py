@@ -203,17 +203,20 @@ def simulate_changes(world: World, sessions: Sessions, edits: pl.DataFrame) -> p
 
 
 def replay_changes(applicants: pl.DataFrame, changes: pl.DataFrame) -> pl.DataFrame:
-    """The applicant snapshot after applying ``changes`` in time order (dtypes kept)."""
+    """The applicant snapshot after applying ``changes`` in time order (dtypes kept).
+
+    Only the changed cells are written: each field's column gets the last new value of every
+    account that changed it, scattered into a copy of the column at the account's row. (A
+    join of the whole snapshot per field, as before, copied every column ten times: seconds
+    at national on the incident's one core.)
+    """
     last = changes.sort("change_id").group_by("account_id", "field").agg(pl.col("new_value").last())
-    out = applicants
+    rows = applicants.select(account_id="applicant_id").with_row_index("_row")
+    last = last.join(rows, on="account_id", how="inner").sort("_row")
+    replaced = []
     for field in FIELDS:
-        latest = last.filter(pl.col("field") == field).select(
-            applicant_id="account_id", _v="new_value", _hit=pl.lit(True)
-        )
-        dtype = applicants.schema[field]
-        out = (
-            out.join(latest, on="applicant_id", how="left", maintain_order="left")
-            .with_columns(pl.when(pl.col("_hit")).then(pl.col("_v").cast(dtype)).otherwise(pl.col(field)).alias(field))
-            .drop("_v", "_hit")
-        )
-    return out
+        latest = last.filter(pl.col("field") == field)
+        if latest.height:
+            column = applicants[field]
+            replaced.append(column.clone().scatter(latest["_row"], latest["new_value"].cast(column.dtype)))
+    return applicants.with_columns(replaced)

@@ -207,10 +207,12 @@ class Records:
             if self.sales
             else pl.DataFrame({"applicant_id": []}, schema={"applicant_id": pl.Int64})
         )
-        # one edit per member, and none where another source already says what the value became
-        ok = apps["created_by_handler_id"].is_null().to_numpy() & ~np.isin(ids, sales["applicant_id"].to_numpy())
+        # one edit per member, and none where another source already says what the value became;
+        # a lookup table over the id range: numpy's default sorts every id (seconds at national)
+        ok = apps["created_by_handler_id"].is_null().to_numpy()
+        ok &= ~np.isin(ids, sales["applicant_id"].to_numpy(), kind="table")
         if changed is not None and changed.height:
-            ok &= ~np.isin(ids, changed["account_id"].to_numpy())
+            ok &= ~np.isin(ids, changed["account_id"].to_numpy(), kind="table")
         a0 = int(np.datetime64(f"{s.first_year}-01-01", "us").astype(np.int64))
         a1 = int(np.datetime64(f"{s.last_year}-12-15", "us").astype(np.int64))
         n_edits = min(n_edits, int(ok.sum()))

@@ -16,14 +16,20 @@ from ..errors import GeneratorError
 __all__ = ["fold_web_interests", "index_of"]
 
 
-def index_of(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """Row of each wanted id in an id column (every wanted id must be there)."""
-    order = np.argsort(ids)
+def index_of(ids: np.ndarray, wanted: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+    """Row of each wanted id in an id column (every wanted id must be there).
+
+    ``order`` is ``np.argsort(ids)`` if the caller has it already.
+    """
+    order = np.argsort(ids) if order is None else order
     return order[np.searchsorted(ids, wanted, sorter=order)]
 
 
 def fold_web_interests(
-    events: pl.DataFrame | None, listing_ids: np.ndarray, member_ids: np.ndarray
+    events: pl.DataFrame | None,
+    listing_ids: np.ndarray,
+    member_ids: np.ndarray,
+    member_order: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """One row per (listing, member) pair, reflecting its last episode.
 
@@ -34,7 +40,8 @@ def fold_web_interests(
     allocation supplies an earlier interest made elsewhere (no session).
 
     Returns numpy columns ``l`` and ``m`` (rows in the sorted ``listing_ids`` and in
-    ``member_ids``), ``reg`` and ``wd`` (µs, -1 for none) and ``session``.
+    ``member_ids``), ``reg`` and ``wd`` (µs, -1 for none) and ``session``. ``member_order``
+    is ``np.argsort(member_ids)`` if the caller has it already.
     """
     if events is None or events.height == 0:
         return {
@@ -84,7 +91,7 @@ def fold_web_interests(
     p = p.join(first.select(*pair, "t", "session_id"), on=pair, how="left").sort(pair)
     return {
         "l": np.searchsorted(listing_ids, p["listing_id"].to_numpy()),
-        "m": index_of(member_ids, p["applicant_id"].to_numpy()),
+        "m": index_of(member_ids, p["applicant_id"].to_numpy(), member_order),
         "reg": p["t"].fill_null(-1).to_numpy(),
         "wd": p.select(wd=pl.when("ends_w").then("last_w").fill_null(-1))["wd"].to_numpy(),
         "session": p["session_id"].to_numpy(),
