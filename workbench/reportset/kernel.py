@@ -121,8 +121,9 @@ def load_ipython_extension(ipython: Any) -> None:
         # through the pipe ipykernel reads fd 2 from, which dies with the process before it is read.
         import faulthandler
 
-        raw = getattr(sys.stderr, "_original_stdstream_copy", None)
-        faulthandler.enable(file=raw if isinstance(raw, int) else 2, all_threads=False)  # fd 2 unless piped
+        raw = getattr(sys.stderr, "_original_stdstream_copy", None)  # fd 2 itself when ipykernel does not pipe it
+        # A copy of our own: ipykernel closes its copy at shutdown, and the number could then name another file.
+        faulthandler.enable(file=os.dup(raw) if isinstance(raw, int) else 2, all_threads=False)
 
 
 def kernel_argv(python: str | None = None) -> list[str]:
