@@ -18,8 +18,8 @@
 The evidence files are re-hashed on threads (hashlib lets go of the GIL while it hashes), the
 largest first, while this thread checks the set's files and pages, and each file is hashed
 once (a mapped case's mapping was hashed twice: to find the hand-over, then as evidence). At
-national scale (2.0 GB of evidence, one file of 1.3 GB) this took ``workbench verify`` from
-one core to two; see the README for the figures.
+national scale (2.0 GB of evidence, one file of 1.3 GB) ``workbench verify`` went from
+one core to 1.35 cores on average, 2.9 s wall to 2.2 s (README).
 """
 
 from __future__ import annotations
