@@ -4,6 +4,12 @@ Kernels talk over IPC sockets (files in the Jupyter runtime folder, one set per 
 instead of TCP ports: runs side by side cannot race for a port ("Address already in use"),
 nothing listens on the network, and ipykernel's warning about unencrypted TCP does not apply.
 
+Each kernel's own standard output and error (the process's, not its cells' output, which
+reaches the notebook over IPC) go to a log file the caller names (``kernel_log``), not to the
+terminal: what ipykernel logs as it is shut down, such as a traceback from a reply it could no
+longer send, is nobody's business on a stop. When a kernel dies in a cell the run fails with
+:class:`KernelDied`, which carries the kernel's exit status, so the caller can quote the log.
+
 Progress goes to standard error as plain lines, one per notebook when it starts and ends
 and one at most every :data:`PROGRESS_EVERY` seconds in between, so parallel runs and logs
 stay readable::
@@ -13,6 +19,9 @@ stay readable::
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
 import time
 from datetime import timedelta
@@ -21,7 +30,7 @@ from typing import Any, TextIO
 
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, DeadKernelError
 from nbclient.util import ensure_async
 from nbformat import NotebookNode
 from papermill.clientwrap import PapermillNotebookClient
@@ -30,11 +39,15 @@ from traitlets import Dict, List, default
 
 __all__ = [
     "ENGINE_NAME",
+    "KERNEL_LOG_LINES",
     "PROGRESS_EVERY",
     "FanOutClient",
     "IPCKernelManager",
+    "KernelDied",
     "Progress",
     "WorkbenchEngine",
+    "kernel_died",
+    "last_words",
     "stopped_at",
 ]
 
@@ -49,6 +62,58 @@ class IPCKernelManager(AsyncKernelManager):
     @default("transport")
     def _default_transport(self) -> str:
         return "ipc"
+
+
+class KernelDied(DeadKernelError):
+    """The kernel process ended while the notebook ran; ``status`` is its exit status (negative: killed by that signal)."""
+
+    def __init__(self, status: int | None = None) -> None:
+        super().__init__("Kernel died")
+        self.status = status
+
+    def how(self) -> str:
+        """How the kernel ended, in words: ``"was killed by SIGKILL"``, ``"exited with status 3"``."""
+        if self.status is None:
+            return "ended"
+        if self.status < 0:
+            with contextlib.suppress(ValueError):
+                return f"was killed by {signal.Signals(-self.status).name}"
+            return f"was killed by signal {-self.status}"
+        return f"exited with status {self.status}"
+
+
+KERNEL_LOG_LINES = 15
+"""How many of the last lines of a dead kernel's log its notebook's error quotes."""
+
+
+def last_words(log: Path, lines: int = KERNEL_LOG_LINES, width: int = 300) -> list[str]:
+    """The last ``lines`` non-blank lines of the kernel log ``log`` (each cut at ``width`` characters); [] if none.
+
+    A crash's report from :mod:`faulthandler` lists the innermost call first, so from its last
+    ``Fatal Python error`` line on the first ``lines`` lines are quoted instead.
+    """
+    try:
+        with log.open("rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - 64 * 1024))
+            text = f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return []
+    kept = [line.rstrip() for line in text.splitlines() if line.strip()]
+    fatal = [i for i, line in enumerate(kept) if line.startswith("Fatal Python error")]
+    kept = kept[fatal[-1] : fatal[-1] + lines] if fatal else kept[-lines:]
+    return [line if len(line) <= width else line[: width - 1] + "…" for line in kept]
+
+
+def kernel_died(name: str, died: KernelDied, where: str, output: Path, log: Path) -> str:
+    """The error for notebook ``name`` whose kernel ``died`` in ``where`` (its executed copy at ``output``), quoting ``log``."""
+    said = last_words(log)
+    text = f"{name}: the kernel {died.how()} in {where}, and the run was stopped. The executed notebook is kept at {output}"
+    if said:
+        return text + ". The last lines the kernel process wrote:\n" + "\n".join(f"    | {line}" for line in said)
+    text += ". The kernel process wrote nothing"
+    if died.status == -signal.SIGKILL:
+        text += " (SIGKILL without a word is how the system's out-of-memory killer ends a process; `dmesg` says)"
+    return text
 
 
 class Progress:
@@ -72,9 +137,11 @@ class Progress:
             self._last = now
             print(f"{self.name}: cell {number} of {self.total}, {self._elapsed()}", file=self.stream, flush=True)
 
-    def finish(self, failed_cell: int | None = None) -> None:
-        """The run ended: completed, or stopped at code cell ``failed_cell``."""
+    def finish(self, failed_cell: int | None = None, stopped: bool = False) -> None:
+        """The run ended: completed, failed in code cell ``failed_cell``, or ``stopped`` (Ctrl-C, SIGTERM)."""
         outcome = "done" if failed_cell is None else f"failed in cell {failed_cell} of {self.total}"
+        if stopped:
+            outcome = "stopped"
         print(f"{self.name}: {outcome} after {self._elapsed()}", file=self.stream, flush=True)
 
 
@@ -102,6 +169,19 @@ class FanOutClient(PapermillNotebookClient):
     names: List[str] = List(help="the names per-copy cells bind")
 
     async def async_execute_cell(
+        self, cell: Any, cell_index: int, execution_count: int | None = None, store_history: bool = True
+    ) -> Any:
+        try:
+            return await self._execute_copies(cell, cell_index, execution_count, store_history)
+        except DeadKernelError:
+            raise KernelDied(self._exit_status()) from None
+
+    def _exit_status(self) -> int | None:
+        """The dead kernel's exit status, while its manager still holds the process."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        return None if process is None else process.poll()
+
+    async def _execute_copies(
         self, cell: Any, cell_index: int, execution_count: int | None = None, store_history: bool = True
     ) -> Any:
         if len(self.copies) < 2 or cell_index not in self.fan_out:
@@ -143,22 +223,31 @@ class WorkbenchEngine(NBClientEngine):
         progress = Progress(name, len(code))
         numbers = {id(c): i for i, c in enumerate(code, 1)}
         original = nb_man.cell_start
+        running: list[int | None] = [None]  # the code cell that runs
 
         def cell_start(cell: Any, cell_index: int | None = None, **kw: Any) -> Any:
             if id(cell) in numbers:
+                running[0] = numbers[id(cell)]
                 progress.cell(numbers[id(cell)])
             return original(cell, cell_index, **kw)
 
         nb_man.cell_start = cell_start
+        interrupted = died = False
         try:
             return cls._execute(
                 nb_man, kernel_name, dict(copies or {}), kernel_manager_class=IPCKernelManager, **kwargs
             )
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
+        except KernelDied:  # papermill closes the cell as completed: the cell that ran is where it died
+            died = True
+            raise
         finally:
-            stopped = stopped_at(code)
+            stopped = running[0] if died else stopped_at(code)
             # Kept in the executed notebook: papermill marks the other cells completed once the run ends.
             nb_man.nb.metadata.setdefault("workbench", {})["stopped_in_cell"] = stopped
-            progress.finish(stopped)
+            progress.finish(stopped, stopped=interrupted)
 
     @classmethod
     def _execute(
@@ -168,9 +257,14 @@ class WorkbenchEngine(NBClientEngine):
         copies: dict[str, dict[str, str]],
         start_timeout: int = 60,
         execution_timeout: int | None = None,
+        kernel_log: str | None = None,
         **kwargs: Any,
     ) -> Any:
-        """As papermill's nbclient engine does, with :class:`FanOutClient` (papermill's own keywords kept)."""
+        """As papermill's nbclient engine does, with :class:`FanOutClient` (papermill's own keywords kept).
+
+        ``kernel_log`` names the file the kernel process's standard output and error are
+        appended to; without it they are the caller's.
+        """
         from papermill.engines import logger
         from papermill.utils import merge_kwargs, remove_args
 
@@ -182,7 +276,15 @@ class WorkbenchEngine(NBClientEngine):
             kwargs, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name, log=logger
         )
         client = FanOutClient(nb_man, copies=copies, fan_out=sorted(fan_out), names=names, **final)
-        return client.execute()
+        with open(kernel_log, "ab") if kernel_log else contextlib.nullcontext() as log:
+            # jupyter_client passes these to Popen when it starts the kernel; the kernel holds its own copy
+            streams = {"stdout": log, "stderr": log} if log else {}
+            try:
+                return client.execute(**streams)
+            except RuntimeError as exc:  # jupyter_client's "Kernel died before replying to kernel_info"
+                if isinstance(exc, KernelDied) or not str(exc).startswith("Kernel died"):
+                    raise
+                raise KernelDied() from None
 
 
 papermill_engines.register(ENGINE_NAME, WorkbenchEngine)

@@ -9,6 +9,12 @@ While a notebook runs, its kernel sees ``WORKBENCH_RUN=papermill`` (so
 folder of the executed notebook (where long tables write their CSV). Given a case fingerprint
 in ``WORKBENCH_CASE_FINGERPRINT`` (see :mod:`workbench.reportset.fingerprint`), a notebook runs
 only while its case keeps that fingerprint, checked at its start and end.
+
+The kernel process's own standard output and error (not its cells' output) go to a log file
+in the run's scratch folder, ``kernel.log``, deleted with it: ipykernel's words as it is shut
+down do not reach the terminal. A kernel that dies in a cell (``os._exit``, a crash in a
+library, the out-of-memory killer) fails its notebook with an error that names the cell, how
+the kernel ended and quotes the last lines of that log (:data:`~workbench.reportset.engine.KERNEL_LOG_LINES`).
 """
 
 from __future__ import annotations
@@ -81,6 +87,7 @@ def execute(
     env: Mapping[str, str] | None = None,
     cell_timeout: float | None = None,
     copies: Mapping[str, Mapping[str, str]] | None = None,
+    kernel_log: str | Path | None = None,
 ) -> Path:
     """Run ``notebook`` with ``parameters`` and write the executed copy to ``output``.
 
@@ -102,14 +109,36 @@ def execute(
     "out_dir": ".../public-sv/00_x", "language": "sv"}}``) runs the notebook once for several
     copies: its per-copy cells run once for each, their outputs tagged (see
     :mod:`workbench.reportset.fanout`).
+
+    The kernel process's standard output and error are appended to ``kernel_log`` (by default
+    a file in a temporary folder, deleted afterwards). A kernel that dies in a cell is a
+    NotebookError naming the cell, how the kernel ended and quoting the log's last lines.
     """
+    with contextlib.ExitStack() as scratch:
+        if kernel_log is None:
+            import tempfile
+
+            kernel_log = (
+                Path(scratch.enter_context(tempfile.TemporaryDirectory(prefix="workbench-kernel-"))) / "kernel.log"
+            )
+        return _execute(Path(notebook), Path(output), parameters, env, cell_timeout, copies, Path(kernel_log))
+
+
+def _execute(
+    notebook: Path,
+    output: Path,
+    parameters: dict | None,
+    env: Mapping[str, str] | None,
+    cell_timeout: float | None,
+    copies: Mapping[str, Mapping[str, str]] | None,
+    kernel_log: Path,
+) -> Path:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    from .engine import ENGINE_NAME, stopped_at
+    from .engine import ENGINE_NAME, KernelDied, kernel_died, stopped_at
     from .fingerprint import case_check, record_seen
 
-    notebook, output = Path(notebook), Path(output)
     parameters = dict(parameters or {})
     check_parameters(notebook, parameters)
     limit = DEFAULT_CELL_TIMEOUT if cell_timeout is None else cell_timeout
@@ -153,11 +182,14 @@ def execute(
                     cwd=str(output.parent),
                     execution_timeout=int(limit + CLIENT_GRACE),
                     copies={k: dict(v) for k, v in (copies or {}).items()},
+                    kernel_log=str(kernel_log),
                 )
             except PapermillExecutionError:
                 same_case("end")  # a notebook that failed because its case changed says so
                 raise
             record_seen(output, same_case("end"))
+    except KernelDied as exc:
+        raise NotebookError(kernel_died(notebook.name, exc, where(), output, kernel_log)) from None
     except TimeoutError:  # nbclient's CellTimeoutError: the kernel did not answer in time
         raise NotebookError(
             f"{notebook.name}: the kernel did not answer within {limit + CLIENT_GRACE:g} s in {where()}, "
@@ -189,10 +221,10 @@ class Job:
     copies: dict = field(default_factory=dict)  # copy -> {audience, out_dir, language}, for a run of several copies
 
 
-def _run_job(job: Job) -> str | None:
-    """Execute one job here; the error message if it failed."""
+def _run_job(job: Job, kernel_log: str | Path | None = None) -> str | None:
+    """Execute one job here, its kernel's own output to ``kernel_log``; the error message if it failed."""
     try:
-        execute(job.notebook, job.output, job.parameters, job.env, job.cell_timeout, job.copies)
+        execute(job.notebook, job.output, job.parameters, job.env, job.cell_timeout, job.copies, kernel_log)
     except WorkbenchError as exc:
         return str(exc)
     except Exception as exc:  # reported like a failing notebook: the other jobs keep running
@@ -222,7 +254,7 @@ def _worker() -> None:
     )
     try:
         with signals_interrupt():
-            error = _run_job(job)
+            error = _run_job(job, spec.get("kernel_log"))
     except KeyboardInterrupt as exc:  # the run was stopped: the report says so once, for all its workers
         raise SystemExit(exit_status(exc)) from None
     Path(sys.argv[2]).write_text(json.dumps({"error": error}), encoding="utf-8")
@@ -246,6 +278,7 @@ def _run_in_process(job: Job, scratch: Path, workers: Workers | None = None) -> 
         "copies": job.copies,
     }
     with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+        spec["kernel_log"] = str(Path(tmp) / "kernel.log")
         spec_path, result_path = Path(tmp) / "job.json", Path(tmp) / "result.json"
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
         code = "from workbench.reportset.execution import _worker; _worker()"
@@ -301,32 +334,40 @@ def _execute_many(jobs: list[Job], workers: int | None, on_done) -> list[Path]:
 
     workers = worker_count(len(jobs), workers)
     errors: dict[Job, str | None] = {}
-    if workers == 1:
-        for job in jobs:
-            errors[job] = _run_job(job)
-            if on_done:
-                on_done(job, errors[job])
-    else:
-        from concurrent.futures import ThreadPoolExecutor, as_completed
-
-        ensure_kernel()  # once, before workers race to register it
-        running = Workers()
-        with tempfile.TemporaryDirectory(prefix="workbench-jobs-") as scratch, ThreadPoolExecutor(workers) as pool:
-            # The threads only wait on worker processes; the work happens there.
-            futures = {pool.submit(_run_in_process, job, Path(scratch), running): job for job in jobs}
-            try:
-                for future in as_completed(futures):
-                    job = futures[future]
-                    errors[job] = future.result()
-                    if on_done:
-                        on_done(job, errors[job])
-            except BaseException:  # Ctrl-C, SIGTERM (see stopping.py) or a failing on_done: end the others
-                pool.shutdown(wait=False, cancel_futures=True)
-                running.stop()
-                raise
+    # The run's scratch: each job's folder holds its kernel's log (and a worker's job and result files).
+    with tempfile.TemporaryDirectory(prefix="workbench-jobs-") as scratch:
+        if workers == 1:
+            for job in jobs:
+                with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+                    errors[job] = _run_job(job, Path(tmp) / "kernel.log")
+                if on_done:
+                    on_done(job, errors[job])
+        else:
+            _run_in_workers(jobs, workers, Path(scratch), errors, on_done)
     failures = [error for job in jobs if (error := errors[job])]
     if failures:
         if len(failures) > 1:
             failures = [f"{len(failures)} of {len(jobs)} notebooks failed:", *(f"- {f}" for f in failures)]
         raise NotebookError("\n".join(failures))
     return [job.output for job in jobs]
+
+
+def _run_in_workers(jobs: list[Job], workers: int, scratch: Path, errors: dict, on_done) -> None:
+    """Run ``jobs`` in ``workers`` processes at once, their errors into ``errors``; a stop ends them all."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    ensure_kernel()  # once, before workers race to register it
+    running = Workers()
+    with ThreadPoolExecutor(workers) as pool:
+        # The threads only wait on worker processes; the work happens there.
+        futures = {pool.submit(_run_in_process, job, scratch, running): job for job in jobs}
+        try:
+            for future in as_completed(futures):
+                job = futures[future]
+                errors[job] = future.result()
+                if on_done:
+                    on_done(job, errors[job])
+        except BaseException:  # Ctrl-C, SIGTERM (see stopping.py) or a failing on_done: end the others
+            pool.shutdown(wait=False, cancel_futures=True)
+            running.stop()
+            raise

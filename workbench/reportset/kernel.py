@@ -116,6 +116,14 @@ def load_ipython_extension(ipython: Any) -> None:
     watchdog = _CellWatchdog(limit)
     ipython.events.register("pre_run_cell", watchdog.start)
     ipython.events.register("post_run_cell", watchdog.stop)
+    if getattr(ipython, "kernel", None) is not None:  # in a kernel process, not an IPython in some other program
+        # A crash's Python stack goes to the process's own stderr, the kernel log (engine.py), and not
+        # through the pipe ipykernel reads fd 2 from, which dies with the process before it is read.
+        import faulthandler
+
+        raw = getattr(sys.stderr, "_original_stdstream_copy", None)  # fd 2 itself when ipykernel does not pipe it
+        # A copy of our own: ipykernel closes its copy at shutdown, and the number could then name another file.
+        faulthandler.enable(file=os.dup(raw) if isinstance(raw, int) else 2, all_threads=False)
 
 
 def kernel_argv(python: str | None = None) -> list[str]:

@@ -14,11 +14,19 @@
 - every HTML page of the set for markup the workbench does not write (a ``<base>``, a
   foreign ``<script>``, ``<iframe>``, ``<object>``, ``<embed>``, ``<meta http-equiv>``…,
   see :mod:`workbench.reportset.pagescan`): the sign of evidence that got through as markup.
+
+The evidence files are re-hashed on threads (hashlib lets go of the GIL while it hashes), the
+largest first, while this thread checks the set's files and pages, and each file is hashed
+once (a mapped case's mapping was hashed twice: to find the hand-over, then as evidence). At
+national scale (2.0 GB of evidence, one file of 1.3 GB) ``workbench verify`` went from
+one core to 1.35 cores on average, 2.9 s wall to 2.2 s (README).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -137,19 +145,60 @@ def _evidence_roots(base: Path, files: list[Mapping[str, Any]], sha256_file) -> 
     ] or [base]
 
 
-def _rehash_evidence(case: Case, fingerprint: Mapping[str, Any], result: Verification) -> None:
-    """Re-hash the evidence files beside a file case, when they are there."""
-    from .contents import sha256_file
+HASH_THREADS = min(4, os.cpu_count() or 1)
+"""Threads that re-hash evidence files at once (besides the thread that checks the set)."""
 
-    url = case.url
+
+class _Hashes:
+    """The sha256 of files, each hashed once: on ``pool`` as soon as asked for (:meth:`start`), else here."""
+
+    def __init__(self, pool: Executor | None = None) -> None:
+        self._pool = pool
+        self._started: dict[Path, Future[str]] = {}
+
+    def start(self, path: Path) -> Future[str]:
+        from .contents import sha256_file
+
+        if path not in self._started:
+            if self._pool is not None:
+                self._started[path] = self._pool.submit(sha256_file, path)
+            else:
+                done: Future[str] = Future()
+                done.set_result(sha256_file(path))
+                self._started[path] = done
+        return self._started[path]
+
+    def __call__(self, path: Path) -> str:
+        return self.start(path).result()
+
+
+def _start_rehash(url: sa.URL, fingerprint: Mapping[str, Any], hashes: _Hashes) -> Callable[[Verification], None]:
+    """Start re-hashing the evidence files of ``fingerprint`` beside the file case at ``url``, the largest first.
+
+    Returns what records the outcome in a :class:`Verification`.
+    """
+    notes: list[str] = []
+    found: list[tuple[Path, str]] = []  # (the file on disk, the sha256 the manifest records), in manifest order
+
+    def finish(result: Verification) -> None:
+        result.evidence_rehashed += len(found)
+        for path, recorded in found:
+            digest = hashes(path)
+            if digest != recorded:
+                result.differences.append(
+                    f"evidence file {path} on disk has sha256 {_short(digest)}, "
+                    f"but the case's manifest says {_short(recorded)}"
+                )
+        result.notes.extend(notes)
+
     if url.get_backend_name() not in ("sqlite", "duckdb") or url.database is None:
-        result.notes.append("evidence files not re-hashed: the case is not a file, so where they lie is unknown")
-        return
-    roots = _evidence_roots(Path(url.database).resolve().parent, fingerprint["manifest"], sha256_file)
+        notes.append("evidence files not re-hashed: the case is not a file, so where they lie is unknown")
+        return finish
+    roots = _evidence_roots(Path(url.database).resolve().parent, fingerprint["manifest"], hashes)
     if len(roots) > 1:
         names = ", ".join(r.name for r in roots)
-        result.notes.append(f"evidence files not re-hashed: the case's mapping is in several folders ({names})")
-        return
+        notes.append(f"evidence files not re-hashed: the case's mapping is in several folders ({names})")
+        return finish
     base = roots[0]
     missing = 0
     for f in fingerprint["manifest"]:
@@ -159,15 +208,36 @@ def _rehash_evidence(case: Case, fingerprint: Mapping[str, Any], result: Verific
         if not path.is_file():
             missing += 1
             continue
-        result.evidence_rehashed += 1
-        digest = sha256_file(path)
-        if digest != f["sha256"]:
-            result.differences.append(
-                f"evidence file {path} on disk has sha256 {_short(digest)}, "
-                f"but the case's manifest says {_short(f['sha256'])}"
-            )
+        found.append((path, f["sha256"]))
+    for path in sorted({p for p, _ in found}, key=lambda p: -p.stat().st_size):  # the longest hash starts first
+        hashes.start(path)
     if missing:
-        result.notes.append(f"{missing} evidence files not found beside the case ({base}), so not re-hashed")
+        notes.append(f"{missing} evidence files not found beside the case ({base}), so not re-hashed")
+    return finish
+
+
+def _hash_ahead(url: sa.URL, record: Mapping[str, Any], hashes: _Hashes) -> None:
+    """Begin hashing the evidence files the set records it was made from, before the case is open.
+
+    Only a head start: what is compared is the case's own manifest, whose files are these unless
+    the case changed. ``report-set.json`` is not trusted here: only files inside the case's folder
+    are hashed, and a record that cannot be read so starts nothing (the checks name what is wrong).
+    """
+    if url.get_backend_name() not in ("sqlite", "duckdb") or url.database is None:
+        return
+    try:
+        files = [
+            f for f in record["case_fingerprint"]["manifest"] if isinstance(f, dict) and isinstance(f.get("path"), str)
+        ]
+        inside = [f for f in files if not Path(f["path"]).is_absolute() and ".." not in Path(f["path"]).parts]
+        _start_rehash(url, {"manifest": inside}, hashes)
+    except (KeyError, TypeError, ValueError, OSError):
+        return
+
+
+def _rehash_evidence(case: Case, fingerprint: Mapping[str, Any], result: Verification) -> None:
+    """Re-hash the evidence files beside a file case, when they are there (in this thread)."""
+    _start_rehash(case.url, fingerprint, _Hashes())(result)
 
 
 def _compare_report_cases(root: Path, record: Mapping[str, Any], result: Verification) -> None:
@@ -246,19 +316,27 @@ def verify(report_dir: str | Path, case_url: str | Path | sa.URL, notes: str | N
     Returns a :class:`Verification`; ``.ok`` is False and ``.differences`` names each file or
     figure that differs. Raises WorkbenchError when ``report_dir`` is not a report set.
     """
-    from ..case import open_case
+    from ..case import case_url as resolved, open_case
     from .contents import load_set
     from .provenance import case_fingerprint
 
     root = Path(report_dir)
     record = load_set(root)
     result = Verification()
-    _compare_files(root, record.get("files", {}), result)
-    _compare_report_cases(root, record, result)
-    _check_markup(root, sorted(p for p in record.get("files", {}) if p.endswith(".html")), result)
-    with open_case(case_url) as case:
-        now = case_fingerprint(case)
-        _compare_case(record["case_fingerprint"], now, result)
-        _rehash_evidence(case, now, result)
-        _check_journal(record, case, notes, result)
+    pool = ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="verify-sha256")
+    hashes = _Hashes(pool)
+    try:
+        url = resolved(case_url)
+        _hash_ahead(url, record, hashes)  # on the other core(s) while this one opens the case and checks the set
+        with open_case(url) as case:
+            now = case_fingerprint(case)
+            rehashed = _start_rehash(case.url, now, hashes)
+            _compare_files(root, record.get("files", {}), result)
+            _compare_report_cases(root, record, result)
+            _check_markup(root, sorted(p for p in record.get("files", {}) if p.endswith(".html")), result)
+            _compare_case(record["case_fingerprint"], now, result)
+            rehashed(result)
+            _check_journal(record, case, notes, result)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # a failure above: hashes not begun are dropped
     return result
