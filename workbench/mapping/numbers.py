@@ -16,17 +16,18 @@ import re
 
 import polars as pl
 
-__all__ = ["THOUSANDS", "grouped_hint", "misgrouped", "refused_separator", "ungroup"]
+__all__ = ["SPACES", "THOUSANDS", "grouped_hint", "grouped_pattern", "misgrouped", "refused_separator", "ungroup"]
 
 THOUSANDS = (" ", ".", ",", "'")
 """The digit-group separators a source may declare: a space (also U+00A0 and U+202F), a point, a comma, an apostrophe."""
 
-_SPACES = " \u00a0\u202f"
+SPACES = " \u00a0\u202f"
+"""The spaces a number's digits are grouped by: a space, a no-break space (U+00A0), a narrow no-break space (U+202F)."""
 
 
 def _class(mark: str) -> str:
     """The separator as a regular-expression character class: every space for a space."""
-    return f"[{_SPACES}]" if mark == " " else "[" + re.escape(mark) + "]"
+    return f"[{SPACES}]" if mark == " " else "[" + re.escape(mark) + "]"
 
 
 def refused_separator(mark: object, decimal_comma: object) -> str | None:
@@ -42,7 +43,11 @@ def refused_separator(mark: object, decimal_comma: object) -> str | None:
     return None
 
 
-def _grouped(mark: str, decimal_comma: bool) -> str:
+def grouped_pattern(mark: str, decimal_comma: bool) -> str:
+    """A whole value grouped exactly in threes by ``mark`` (every space for a space), signed, with its decimals.
+
+    ``384 000,00`` for a space and a decimal comma; anchored (``^…$``), for polars and :func:`re.fullmatch`.
+    """
     decimal = "," if decimal_comma else r"\."
     return rf"^[+-]?\d{{1,3}}(?:{_class(mark)}\d{{3}})+(?:{decimal}\d+)?$"
 
@@ -50,7 +55,7 @@ def _grouped(mark: str, decimal_comma: bool) -> str:
 def ungroup(text: pl.Expr, mark: str, decimal_comma: bool) -> pl.Expr:
     """``text`` with the separators taken out of every value grouped exactly by ``mark``; other values as they are."""
     return (
-        pl.when(text.str.contains(_grouped(mark, decimal_comma)))
+        pl.when(text.str.contains(grouped_pattern(mark, decimal_comma)))
         .then(text.str.replace_all(_class(mark), ""))
         .otherwise(text)
     )
@@ -59,7 +64,7 @@ def ungroup(text: pl.Expr, mark: str, decimal_comma: bool) -> pl.Expr:
 def grouped_hint(text: pl.Expr, decimal_comma: bool, where: str) -> tuple[pl.Expr, pl.Expr]:
     """Where a value is grouped by spaces and no ``thousands:`` is declared: the condition and the reason."""
     return (
-        text.str.contains(_grouped(" ", decimal_comma)),
+        text.str.contains(grouped_pattern(" ", decimal_comma)),
         pl.format(
             f"'{{}}' has its digits grouped by spaces ({where}); allowed: a number without grouping, "
             "or thousands: ' ' on the source in the mapping",
@@ -73,7 +78,7 @@ def misgrouped(text: pl.Expr, mark: str, decimal_comma: bool, where: str) -> tup
     shown = "a space" if mark == " " else repr(mark)
     example = "384 000,50" if decimal_comma else "384 000.50"
     return (
-        text.str.contains(_class(mark)) & ~text.str.contains(_grouped(mark, decimal_comma)),
+        text.str.contains(_class(mark)) & ~text.str.contains(grouped_pattern(mark, decimal_comma)),
         pl.format(
             f"'{{}}' is not grouped in threes by {shown}, the source's thousands: ({where}); "
             f"allowed: a number such as {example.replace(' ', mark)} or {example.replace(' ', '')}",

@@ -15,15 +15,16 @@ from datetime import datetime
 
 import polars as pl
 
+from .numbers import SPACES, grouped_pattern
 from .valuemaps import BOOLEAN_WORDS, value_key
 
 __all__ = ["BY_VALUES", "GROUPED", "Shape", "fits", "shape"]
 
 _PNR = re.compile(r"(?:19|20)?\d{6}[-+]\d{4}|(?:19|20)\d{10}")
-_DIGITS = r"-?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)"  # digits, or grouped in threes by spaces (384 000)
+_DIGITS = rf"-?(?:\d{{1,3}}(?:[{SPACES}]\d{{3}})+|\d+)"  # digits, or grouped in threes by spaces (384 000)
 _INT = re.compile(_DIGITS)
 _DECIMAL = re.compile(rf"{_DIGITS}(?:[.,]\d+)?")
-GROUPED = re.compile(r"-?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?")
+GROUPED = re.compile(grouped_pattern(" ", decimal_comma=True))
 """A number grouped in threes by spaces, with or without a decimal comma: ``384 000,00``."""
 _ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
