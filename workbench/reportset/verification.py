@@ -326,9 +326,13 @@ def verify(report_dir: str | Path, case_url: str | Path | sa.URL, notes: str | N
     pool = ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="verify-sha256")
     hashes = _Hashes(pool)
     try:
-        url = resolved(case_url)
-        _hash_ahead(url, record, hashes)  # on the other core(s) while this one opens the case and checks the set
-        with open_case(url) as case:
+        try:
+            url: sa.URL | None = resolved(case_url)
+        except WorkbenchError:  # open_case below names the mistake, as the user wrote the case
+            url = None
+        if url is not None:
+            _hash_ahead(url, record, hashes)  # on the other core(s) while this one opens the case and checks the set
+        with open_case(case_url) as case:  # as given: its errors quote the path the user wrote
             now = case_fingerprint(case)
             rehashed = _start_rehash(case.url, now, hashes)
             _compare_files(root, record.get("files", {}), result)
