@@ -24,7 +24,8 @@ walked. ``None`` when even selling every allocation would not get *h* flagged.
 probability of the flagged ones. Otherwise from :data:`DRAWS` outcomes drawn by inverse
 binomial CDFs from uniforms seeded with ``(seed, h)`` and reused at every ``δ``, so the
 estimate is deterministic and also grows with ``δ`` (standard error under one percentage
-point of power near 80 %).
+point of power near 80 %). The search only asks whether a share reaches the target, so the
+draws are tested until the count of flagged ones settles that (:class:`_Draws`).
 
 **Judged.** A caseworker with peers, not flagged, whose MDE is above the ceiling
 (:data:`MDE_CEILING`, notebook 03's ``mde_ceiling``) or ``None`` is reported as
