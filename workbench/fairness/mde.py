@@ -166,6 +166,7 @@ def _needed(target: float) -> int:
 
 
 def _exact(d: _Design) -> Callable[[float], float]:
+    """The power at a share, exactly: every possible outcome tested once, weighted by its binomial probability."""
     free = d.n - d.x
     sold = np.array(list(itertools.product(*(range(int(f) + 1) for f in free))), dtype=np.int64)
     hits = sold[d.flagged(d.x + sold)].reshape(-1, len(free))
@@ -183,8 +184,8 @@ class _Draws:
     """:data:`DRAWS` outcomes per share from uniforms seeded with ``(seed, handler)``, the same at every share.
 
     An outcome's verdict is kept once tested (nearby shares draw mostly the same outcomes).
-    Only outcomes whose effect is large enough are tested for significance, the costliest
-    first by the draws that share them, :data:`BLOCK` at a time.
+    Only outcomes whose effect is large enough are tested for significance, those most draws
+    share first, :data:`BLOCK` at a time.
     """
 
     def __init__(self, d: _Design, seed: int, handler: int) -> None:
