@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 
 from workbench import evidence
-from workbench.ingest import keys as keys_module
+from workbench.ingest import integrity, keys as keys_module
 from workbench.ingest.batch import LINE
 from workbench.ingest.integrity import ParentKeys, check_references
 from workbench.ingest.keys import KeyTracker, SortedRuns
@@ -240,3 +240,40 @@ def test_dense_parent_ids_answer_ids_below_above_and_far_outside_their_range():
     missing = parents.missing("listings", "listing_id", query)
     assert missing.tolist() == [False, True, False, False, True, True, True, True, True, True, False, False]
     assert parents._lookup[("listings", "listing_id")].flags is not None
+
+
+def _strings(rng: random.Random, n: int) -> list[str | None]:
+    alphabet = ["a", "b", "å", "Ä", " ", "-", "0", "\u00a0", "😀"]
+    return [None if rng.random() < 0.1 else "".join(rng.choices(alphabet, k=rng.randint(0, 4))) for _ in range(n)]
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize(
+    "hash_",
+    [
+        None,  # polars' 64-bit hash: equal hashes are (almost) always equal values
+        lambda s: np.zeros(len(s), dtype=np.uint64),  # every value shares one hash
+        lambda s: s.str.len_bytes().fill_null(99).cast(pl.UInt64).to_numpy(),  # a few shared hashes
+    ],
+    ids=["polars", "one-hash", "by-length"],
+)
+def test_text_keys_found_exactly_as_is_in_whatever_the_hash(seed, hash_):
+    rng = random.Random(seed)
+    known = pl.Series("session_id", _strings(rng, 60), dtype=pl.String).drop_nulls().unique()
+    parents = ParentKeys({"logins", "page_views"})
+    parents.remember("logins", pl.DataFrame({"session_id": known}))
+    if hash_ is not None:  # the lookup as missing() builds it, with the hash replaced
+        parents._texts[("logins", "session_id")] = integrity._TextSet(known, hash_)
+    for _ in range(3):  # the same lookup answers batch after batch
+        query = pl.Series("session_id", _strings(rng, 200), dtype=pl.String)
+        missing = parents.missing("logins", "session_id", query)
+        want = [v is not None and v not in set(known.to_list()) for v in query.to_list()]
+        assert missing.tolist() == want
+    assert isinstance(parents._texts[("logins", "session_id")], integrity._TextSet)
+
+
+def test_text_keys_against_no_loaded_parent_rows():
+    parents = ParentKeys({"logins", "logouts"})
+    parents.remember("logins", pl.DataFrame({"session_id": pl.Series([None], dtype=pl.String)}))
+    query = pl.Series("session_id", ["s1", None, ""], dtype=pl.String)
+    assert parents.missing("logins", "session_id", query).tolist() == [True, False, True]

@@ -25,6 +25,7 @@ all is not checked (there is nothing to check against); the report says so.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,6 +92,7 @@ class ParentKeys:
         self._values: dict[tuple[str, str], list[pl.Series]] = {}
         self._merged: dict[tuple[str, str], pl.Series] = {}  # parents load first: merged once
         self._lookup: dict[tuple[str, str], _IdSet] = {}  # integer ids, looked up without hashing
+        self._texts: dict[tuple[str, str], _TextSet] = {}  # text keys, hashed once
         self._wanted = {(r.parent, r.parent_column) for r in REFERENCES}
 
     def remember(self, table: str, loaded: pl.DataFrame) -> None:
@@ -100,6 +102,7 @@ class ParentKeys:
                 self._values.setdefault((parent, column), []).append(loaded[column].unique())
                 self._merged.pop((parent, column), None)
                 self._lookup.pop((parent, column), None)
+                self._texts.pop((parent, column), None)
 
     def values(self, parent: str, column: str) -> pl.Series:
         """The distinct values loaded so far into ``parent.column``."""
@@ -113,14 +116,18 @@ class ParentKeys:
     def missing(self, parent: str, column: str, values: pl.Series) -> np.ndarray:
         """Per value: not null and not loaded into ``parent.column`` (a numpy bool mask)."""
         known = self.values(parent, column)
-        if not (known.dtype.is_integer() and values.dtype.is_integer()):
-            return (values.is_not_null() & ~values.is_in(known.implode())).to_numpy()
         key = (parent, column)
-        if key not in self._lookup:  # built once per parent, used by every batch
-            self._lookup[key] = _IdSet(known.drop_nulls().cast(pl.Int64).to_numpy())
-        return (
-            ~self._lookup[key].contains(values.fill_null(0).cast(pl.Int64).to_numpy()) & values.is_not_null().to_numpy()
-        )
+        if known.dtype == pl.String() and values.dtype == pl.String():
+            if key not in self._texts:
+                self._texts[key] = _TextSet(known.drop_nulls())
+            found = self._texts[key].contains(values)
+        elif known.dtype.is_integer() and values.dtype.is_integer():
+            if key not in self._lookup:
+                self._lookup[key] = _IdSet(known.drop_nulls().cast(pl.Int64).to_numpy())
+            found = self._lookup[key].contains(values.fill_null(0).cast(pl.Int64).to_numpy())
+        else:
+            found = values.is_in(known.implode()).fill_null(False).to_numpy()
+        return ~found & values.is_not_null().to_numpy()
 
     def skipped(self, table: str) -> list[Reference]:
         """References of ``table`` not checked because the parent table had no file."""
@@ -154,6 +161,41 @@ class _IdSet:
             return np.zeros(len(query), dtype=bool)
         at = np.minimum(np.searchsorted(self.sorted, query), len(self.sorted) - 1)
         return self.sorted[at] == query
+
+
+def _hash(values: pl.Series) -> np.ndarray:
+    return values.hash(seed=0).to_numpy()
+
+
+class _TextSet:
+    """Text keys for membership tests, hashed once.
+
+    ``is_in`` hashes every known value again for each batch (a stockholm IIS log's 46 batches
+    of page views against 179,000 sessions: 1.0 of its 1.5 CPU-s). Here a value is found when
+    the known value of the same 64-bit hash equals it; a value whose hash some known value
+    shares without being equal to it (a collision, or several known values of one hash) is
+    looked up exactly, so the answer is ``is_in``'s whatever the hash does.
+    """
+
+    def __init__(self, known: pl.Series, hash: Callable[[pl.Series], np.ndarray] = _hash):
+        hashes = hash(known)
+        order = np.argsort(hashes, kind="stable")
+        self.hash = hash
+        self.hashes = hashes[order]
+        self.known = known
+        self.by_hash = known.gather(order)
+
+    def contains(self, query: pl.Series) -> np.ndarray:
+        if len(self.hashes) == 0:
+            return np.zeros(len(query), dtype=bool)
+        hashes = self.hash(query)
+        at = np.minimum(np.searchsorted(self.hashes, hashes), len(self.hashes) - 1)
+        hit = self.hashes[at] == hashes
+        found = hit & (self.by_hash.gather(at) == query).fill_null(False).to_numpy()
+        unsure = np.flatnonzero(hit & ~found)
+        if len(unsure):
+            found[unsure] = query.gather(unsure).is_in(self.known.implode()).fill_null(False).to_numpy()
+        return found
 
 
 _local = threading.local()
