@@ -199,23 +199,33 @@ def test_map_check_says_the_same_with_and_without_projection(tmp_path, monkeypat
     assert "2OO" in projected[0] and "5 rows would be quarantined" in projected[0] and not projected[1]
 
 
-@pytest.mark.parametrize("needed", [None, frozenset({"datetime", "c-ip"})])
-def test_a_line_too_long_and_one_too_short_are_both_malformed_though_their_spaces_add_up(tmp_path, needed):
-    # The CSV reader raises on a line with too many fields only when it cuts every field; the
-    # stretch's spaces total its lines times three either way.
+LONG, SHORT = "2013-12-13 17:50:02 10.0.0.2 - extra", "2013-12-13 17:50:03 10.0.0.3"
+
+
+@pytest.mark.parametrize("needed", [None, frozenset({"datetime", "c-ip"}), frozenset({"sc-status"})])
+@pytest.mark.parametrize("middle", [[LONG, SHORT], [SHORT, LONG]], ids=["long-short", "short-long"])
+@pytest.mark.parametrize("end", ["", "\n"], ids=["no-end", "end"])
+def test_a_line_too_long_and_one_too_short_are_both_malformed_though_their_spaces_add_up(tmp_path, needed, middle, end):
+    # The CSV reader raises on a line with too many fields only when it cuts every field (and
+    # not always then, on the last line); the stretch's spaces total its lines times three.
     path = tmp_path / "u_ex131213.log"
-    path.write_text(
-        "#Fields: date time c-ip sc-status\n"
-        "2013-12-13 17:50:01 10.0.0.1 200\n"
-        "2013-12-13 17:50:02 10.0.0.2 200 extra\n"
-        "2013-12-13 17:50:03 10.0.0.3\n"
-        "2013-12-13 17:50:04 10.0.0.4 200\n"
-    )
-    assert path.read_text().split("\n", 1)[1].count(" ") == 4 * 3  # the data lines
+    lines = ["2013-12-13 17:50:01 10.0.0.1 200", *middle, "2013-12-13 17:50:04 10.0.0.4 -"]
+    if middle[0] == SHORT:  # the long line last of all
+        lines = [lines[0], lines[1], lines[3], lines[2]]
+    path.write_text("#Fields: date time c-ip sc-status\n" + "\n".join(lines) + end)
+    assert "\n".join(lines).count(" ") == 4 * 3
     batches = list(iis.read_iis(path, "utf-8", ["date", "time", "c-ip", "sc-status", "datetime"], needed=needed))
-    frame = pl.concat([b.frame for b in batches])
-    assert frame[LINE].to_list() == [2, 5] and frame["c-ip"].to_list() == ["10.0.0.1", "10.0.0.4"]
-    assert frame["datetime"].to_list() == ["2013-12-13T17:50:01Z", "2013-12-13T17:50:04Z"]
-    malformed = pl.concat([b.malformed for b in batches])
-    assert malformed[LINE].to_list() == [3, 4]
-    assert "5 fields" in malformed["reason"][0] and "3 fields" in malformed["reason"][1]
+    frame = pl.concat([b.frame for b in batches]).sort(LINE)
+    good = [n for n, t in enumerate(lines, 2) if t not in (LONG, SHORT)]
+    assert frame[LINE].to_list() == good
+    if needed is None or "c-ip" in needed:
+        assert frame["c-ip"].to_list() == ["10.0.0.1", "10.0.0.4"]
+        assert frame["datetime"].to_list() == ["2013-12-13T17:50:01Z", "2013-12-13T17:50:04Z"]
+    if needed is None or "sc-status" in needed:
+        assert frame["sc-status"].to_list() == ["200", None]  # '-' is null, the last field too
+    malformed = pl.concat([b.malformed for b in batches]).sort(LINE)
+    assert malformed["value"].to_list() == [t for t in lines if t in (LONG, SHORT)]
+    assert sorted(r.split(" where")[0] for r in malformed["reason"]) == [
+        "malformed line: 3 fields",
+        "malformed line: 5 fields",
+    ]

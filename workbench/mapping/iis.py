@@ -120,14 +120,19 @@ def stretch(lines: Lines, lo: int, hi: int, n: int, before: int, keep: list[int]
 
 
 def _read_fields(
-    buffer: bytes, n: int, skip: int = 0, rows: int | None = None, keep: list[int] | None = None
+    buffer: bytes, n: int, skip: int = 0, rows: int | None = None, keep: list[int] | None = None, last: bool = False
 ) -> pl.DataFrame:
     """Space-separated lines of ``n`` fields as text columns f0..f{n-1}, ``-`` read as null.
 
     ``skip``, ``rows``: only the ``rows`` lines after the first ``skip`` (no slice of the buffer, a copy).
     ``keep``: only the columns at these positions (the CSV reader then cuts no other field
-    into a string; nor does it raise on a line with too many fields).
+    into a string; nor does it raise on a line with too many fields). ``last``: the last
+    field too, as written (``-`` not null): a line with too few fields has it ``""``.
     """
+    names: list[str] = []
+    if last and keep is not None:
+        names = [f"f{i}" for i in keep if i != n - 1]
+        keep = sorted({*keep, n - 1})
     return pl.read_csv(
         buffer,
         skip_lines=skip,
@@ -138,7 +143,7 @@ def _read_fields(
         new_columns=[f"f{i}" for i in range(n)],
         columns=keep,
         infer_schema=False,
-        null_values="-",
+        null_values=dict.fromkeys(names, "-") if last and names else None if last else "-",
         empty_string_is_null=False,
     )
 
@@ -151,34 +156,36 @@ def _all_fit(
     Its lines must follow one another (no comment among them). Every line has n - 1 spaces
     exactly when the CSV reader finds none with more fields than ``n`` (it raises) and the
     stretch has (n - 1) × its lines spaces in all: a total, cheaper than a count a line.
-    Reading only the fields ``keep``, the CSV reader raises on no line: then the spaces are
-    placed instead, the k-th run of n - 1 of them within the k-th line.
+    Reading only the fields ``keep``, the CSV reader raises on no line: it reads the last
+    field too, as written, which a line with too few fields has empty; with the total, no
+    line then has too many either (one that has an empty last field is counted line by line).
     """
     first, last = int(data_lines[0]), int(data_lines[-1])
     if last - first + 1 != len(data_lines):
         return None
     begin, end = int(lines.starts[first]), int(lines.stops[last])
-    block = np.frombuffer(lines.data, np.uint8, end - begin, begin)
-    if keep is None:
-        total = int(np.count_nonzero(block == 32))
-    else:
-        at = np.flatnonzero(block == 32)
-        total = len(at)
+    total = np.count_nonzero(np.frombuffer(lines.data, np.uint8, end - begin, begin) == 32)
     if total != (n - 1) * len(data_lines) or end == begin:
         return None
-    if keep is not None and n > 1:
-        runs = at.reshape(len(data_lines), n - 1) + begin
-        if np.any(runs[:, 0] < lines.starts[first : last + 1]) or np.any(runs[:, -1] >= lines.stops[first : last + 1]):
-            return None
     try:
         rows = len(data_lines)
-        frame = (
-            _read_fields(lines.data, n, first, rows) if keep is None else _read_fields(lines.data, n, first, rows, keep)
-        )
+        if keep is None:
+            frame = _read_fields(lines.data, n, first, rows)
+        else:
+            frame = _read_fields(lines.data, n, first, rows, keep, last=True)
     except pl.exceptions.PolarsError:  # a line with too many fields (or a first line with too few)
         return None
-    if frame.height != len(data_lines) or frame.width != (n if keep is None else len(keep)):
+    if frame.height != len(data_lines) or frame.width != (n if keep is None else len({*keep, n - 1})):
         return None
+    if keep is not None:  # no line with too few fields, so none with too many: the last field as read
+        end_field = pl.col(f"f{n - 1}")
+        if frame.select((end_field.is_null() | (end_field == "")).any()).item():
+            return None
+        frame = (
+            frame.with_columns(pl.when(end_field != "-").then(end_field).alias(f"f{n - 1}"))
+            if n - 1 in keep
+            else frame.drop(f"f{n - 1}")
+        )
     return Stretch(frame.with_columns(pl.Series(LINE, data_lines + before + 1, dtype=pl.Int64)), [])
 
 
