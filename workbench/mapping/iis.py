@@ -16,13 +16,18 @@ of it: it ends at ``\\n`` and loses one ``\\r`` before it. A chunk the fast road
 exactly so (a lone ``\\r``, which ends a line too; a byte-order mark at a line's start,
 which the CSV reader would drop; a stretch the CSV reader gives another number of rows) is
 read the general way: decoded, and split by polars expressions, as is any other encoding.
+
+A read may cut only the fields the mapping reads (``needed``; :mod:`.iis_rows`): the CSV
+reader then cuts no other field into a string. It raises on no line with too many fields
+then, so it reads the last field too, as written: a line with too few has it empty, and with
+the spaces' total right no line then has too many. A row refused later gets its record from
+its line's text again, every field, as an unprojected read would have made it.
 """
 
 from __future__ import annotations
 
 import codecs
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -30,7 +35,8 @@ import numpy as np
 import polars as pl
 
 from ..ingest.batch import LINE, RawBatch
-from .weblogs import ABSENT, FIELDS_LINE, check_fields, problem_rows, read_lines, utf8_blocks, utf8_split
+from .iis_rows import Records, Where, by_position, made, wrong_reason
+from .weblogs import check_fields, problem_rows, read_lines, utf8_blocks, utf8_split
 
 __all__ = ["Lines", "read_iis", "scan"]
 
@@ -208,7 +214,7 @@ def read_iis(
     where that cannot read a chunk exactly, in polars expressions on the decoded lines.
     """
     state: _Directive = (None, 0)
-    where = _Where(label or path.name, all_fields, needed)
+    where = Where(label or path.name, all_fields, needed)
     before = 0
     if codecs.lookup(encoding).name == "utf-8":
         for data, end in utf8_blocks(path):
@@ -232,28 +238,13 @@ def read_iis(
 _Directive = tuple[list[str] | None, int]  # the fields of the directive in force, and its line
 
 
-class _Where(NamedTuple):
-    """The log's name (in errors), every field of its directives, and the fields the mapping reads (None: all)."""
-
-    label: str
-    all_fields: list[str]
-    needed: frozenset[str] | None
-
-    def keep(self, fields: list[str]) -> list[int] | None:
-        """The positions under ``fields`` to read, or None for all."""
-        if self.needed is None:
-            return None
-        want = self.needed | ({"date", "time"} if "datetime" in self.needed else set())
-        return [i for i, f in enumerate(fields) if f in want] or [0]  # one, to count the rows
-
-
 def _fields_of(directive: str, line: int, label: str) -> list[str]:
     fields = directive[len("#Fields:") :].split()
     check_fields(label, line, fields)
     return fields
 
 
-def _line_chunk(text: pl.Series, before: int, state: _Directive, where: _Where) -> tuple[list[RawBatch], _Directive]:
+def _line_chunk(text: pl.Series, before: int, state: _Directive, where: Where) -> tuple[list[RawBatch], _Directive]:
     """A chunk of decoded lines, each stretch split into fields by polars expressions."""
     fields, fields_at = state
     out = []
@@ -284,9 +275,7 @@ def _line_chunk(text: pl.Series, before: int, state: _Directive, where: _Where) 
     return out, (fields, fields_at)
 
 
-def _fast_chunk(
-    lines: Lines, before: int, state: _Directive, where: _Where
-) -> tuple[list[RawBatch], _Directive] | None:
+def _fast_chunk(lines: Lines, before: int, state: _Directive, where: Where) -> tuple[list[RawBatch], _Directive] | None:
     """:func:`_line_chunk` on the bytes (the fast road); None where that cannot read the chunk exactly."""
     fields, fields_at = state
     out = []
@@ -306,25 +295,16 @@ def _fast_chunk(
         part = stretch(lines, lo, hi, len(fields), before, keep := where.keep(fields))
         if part is None:
             return None
-        frame = _made(part.frame, fields, fields_at, where, *_by_position(fields))
+        frame = made(part.frame, fields, fields_at, where, *by_position(fields))
         wrong = _lines(lines, part.bad, before)
         problems = problem_rows(
-            wrong[LINE].to_list(), wrong["l"].to_list(), [_wrong_reason(t, fields_at, len(fields)) for t in wrong["l"]]
+            wrong[LINE].to_list(), wrong["l"].to_list(), [wrong_reason(t, fields_at, len(fields)) for t in wrong["l"]]
         )
         records = None
         if keep is not None:
-            records = _Records(where, fields, fields_at, lambda ns: [lines.text(n - before - 1) for n in ns])
+            records = Records(where, fields, fields_at, lambda ns: [lines.text(n - before - 1) for n in ns])
         out.append(RawBatch(frame, problems, records))
     return out, (fields, fields_at)
-
-
-def _by_position(fields: list[str]) -> tuple[Callable[[str], pl.Expr], Callable[[str], pl.Expr]]:
-    """A field's value and its raw text in a stretch read by :func:`stretch` ('-' was read as null)."""
-
-    def value(f: str) -> pl.Expr:
-        return pl.col(f"f{fields.index(f)}")
-
-    return value, lambda f: value(f).fill_null("-")
 
 
 _EMPTY_LINES = pl.DataFrame(schema={LINE: pl.Int64(), "l": pl.String()})
@@ -337,7 +317,7 @@ def _lines(lines: Lines, index: list[int], before: int) -> pl.DataFrame:
 
 
 def _segment(
-    lines: pl.DataFrame, fields: list[str], fields_at: int, where: _Where, before_fields: pl.DataFrame | None
+    lines: pl.DataFrame, fields: list[str], fields_at: int, where: Where, before_fields: pl.DataFrame | None
 ) -> RawBatch:
     """The lines under one directive as columns; ``before_fields``: lines before any directive."""
     # One more part than fields: a line with too many has it, a line with too few lacks the last.
@@ -353,8 +333,8 @@ def _segment(
     def raw(f: str) -> pl.Expr:
         return pl.col("v").struct.field(f"field_{fields.index(f)}")
 
-    frame = _made(good, fields, fields_at, where, lambda f: pl.when(raw(f) != "-").then(raw(f)), raw)
-    reasons = [_wrong_reason(t, fields_at, n) for t in wrong["l"].to_list()]
+    frame = made(good, fields, fields_at, where, lambda f: pl.when(raw(f) != "-").then(raw(f)), raw)
+    reasons = [wrong_reason(t, fields_at, n) for t in wrong["l"].to_list()]
     before = before_fields if before_fields is not None else lines.clear()
     problems = problem_rows(
         before[LINE].to_list() + wrong[LINE].to_list(),
@@ -364,79 +344,7 @@ def _segment(
     records = None
     if where.needed is not None and frame.height:
         text = good.select(LINE, "l")
-        records = _Records(
+        records = Records(
             where, fields, fields_at, lambda ns: pl.DataFrame({LINE: ns}).join(text, on=LINE, how="left")["l"].to_list()
         )
     return RawBatch(frame, problems.sort(LINE), records)
-
-
-def _made(
-    good: pl.DataFrame,
-    fields: list[str],
-    fields_at: int,
-    where: _Where,
-    value: Callable[[str], pl.Expr],
-    raw: Callable[[str], pl.Expr],
-    projected: bool = True,
-) -> pl.DataFrame:
-    """The columns of the good lines under a directive: ``value`` of a field ('-' null), ``raw`` its text.
-
-    Those of ``where.needed`` when ``projected`` (and it is not None), else those of ``where.all_fields``.
-    """
-    all_fields, needed = where.all_fields, where.needed if projected else None
-    absent = [f for f in all_fields if f not in fields and f != "datetime"]
-    columns = [
-        value(f).alias(f) if f in fields else pl.lit(None, pl.String).alias(f)
-        for f in all_fields
-        if f != "datetime" and (needed is None or f in needed)
-    ]
-    dated = {"date", "time"} <= set(fields) and (needed is None or "datetime" in needed)
-    return good.select(
-        *columns,
-        (pl.format("{}T{}Z", raw("date"), raw("time")) if dated else pl.lit(None, pl.String)).alias("datetime"),
-        pl.lit("|" + "|".join(absent) + "|" if absent else None, pl.String).alias(ABSENT),
-        pl.lit(fields_at, pl.Int64).alias(FIELDS_LINE),
-        LINE,
-    )
-
-
-@dataclass(frozen=True)
-class _Records:
-    """The rows of some good lines under one directive with every field, as if read unprojected (a batch's ``records``).
-
-    ``text``: the lines' texts by their numbers in the file. The line is cut again, in Python, as
-    both roads cut it: by single spaces, ``-`` for none. Called only for refused lines.
-    """
-
-    where: _Where
-    fields: list[str]
-    fields_at: int
-    text: Callable[[list[int]], list[str]]
-
-    def __call__(self, line: pl.Series) -> pl.DataFrame:
-        numbers = line.unique(maintain_order=True).to_list()
-        cut = [t.split(" ") for t in self.text(numbers)]
-        good = pl.DataFrame(
-            {
-                **{f"f{i}": [None if c[i] == "-" else c[i] for c in cut] for i in range(len(self.fields))},
-                LINE: numbers,
-            },
-            schema={**{f"f{i}": pl.String() for i in range(len(self.fields))}, LINE: pl.Int64()},
-        )
-        return _made(good, self.fields, self.fields_at, self.where, *_by_position(self.fields), projected=False)
-
-
-def _wrong_reason(text: str, fields_at: int, n: int) -> str:
-    return (
-        f"malformed line: {_count_fields(text)} where the #Fields: directive "
-        f"of line {fields_at} names {n}; allowed: one space-separated value per field ('-' for none)"
-    )
-
-
-def _count_fields(text: str) -> str:
-    if not text:
-        return "an empty line"
-    n = len(text.split(" "))
-    return f"{n} field{'s' if n != 1 else ''}" + (
-        " (separated by tabs? IIS separates by spaces)" if "\t" in text else ""
-    )
