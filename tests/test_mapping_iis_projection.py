@@ -229,3 +229,15 @@ def test_a_line_too_long_and_one_too_short_are_both_malformed_though_their_space
         "malformed line: 3 fields",
         "malformed line: 5 fields",
     ]
+
+
+def test_the_records_are_the_same_on_both_roads_and_with_one_thread_or_two(tmp_path):
+    quarantines = []
+    for road, workers in (("fast", 1), ("fast", 2), ("lone_cr", 1), ("lone_cr", 2)):
+        log, source = ROADS[road]
+        root = tmp_path / f"{road}{workers}"
+        mapping = _handover(root, log(), source)
+        ingest_mapped(root, mapping, case_url=tmp_path / f"{road}{workers}.db", progress=False, workers=workers)
+        quarantines.append(case_rows(tmp_path / f"{road}{workers}.db")["quarantine"])
+    assert len(quarantines[0]) == 5
+    assert all(q == quarantines[0] for q in quarantines)
