@@ -6,6 +6,7 @@ line is in each form). Readers, validation and integrity checks share these name
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -21,7 +22,12 @@ PROBLEMS_SCHEMA = pl.Schema(
 
 @dataclass
 class RawBatch:
-    """Rows as read (``frame``, with ``__line``) and records refused while parsing (``malformed``)."""
+    """Rows as read (``frame``, with ``__line``) and records refused while parsing (``malformed``).
+
+    ``records``: when ``frame`` holds only some of the source's columns (a projected read),
+    the rows of the given ``__line`` s with every column, for a refused row's record.
+    """
 
     frame: pl.DataFrame
     malformed: pl.DataFrame
+    records: Callable[[pl.Series], pl.DataFrame] | None = None

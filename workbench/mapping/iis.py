@@ -16,12 +16,18 @@ of it: it ends at ``\\n`` and loses one ``\\r`` before it. A chunk the fast road
 exactly so (a lone ``\\r``, which ends a line too; a byte-order mark at a line's start,
 which the CSV reader would drop; a stretch the CSV reader gives another number of rows) is
 read the general way: decoded, and split by polars expressions, as is any other encoding.
+
+A read may cut only the fields the mapping reads (``needed``; :mod:`.iis_rows`): the CSV
+reader then cuts no other field into a string. It raises on no line with too many fields
+then, so it reads the last field too, as written: a line with too few has it empty, and with
+the spaces' total right no line then has too many. A row refused later gets its record from
+its line's text again, every field, as an unprojected read would have made it.
 """
 
 from __future__ import annotations
 
 import codecs
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -29,7 +35,8 @@ import numpy as np
 import polars as pl
 
 from ..ingest.batch import LINE, RawBatch
-from .weblogs import ABSENT, FIELDS_LINE, check_fields, problem_rows, read_lines, utf8_blocks, utf8_split
+from .iis_rows import Records, Where, by_position, made, wrong_reason
+from .weblogs import check_fields, problem_rows, read_lines, utf8_blocks, utf8_split
 
 __all__ = ["Lines", "read_iis", "scan"]
 
@@ -87,22 +94,22 @@ def scan(data: bytes, end: int | None = None) -> Lines | None:
     return Lines(data, starts, stops, first == ord("#"))
 
 
-def stretch(lines: Lines, lo: int, hi: int, n: int, before: int) -> Stretch | None:
+def stretch(lines: Lines, lo: int, hi: int, n: int, before: int, keep: list[int] | None = None) -> Stretch | None:
     """Lines ``lo`` to ``hi - 1`` of the chunk (no directive among them) under a directive of ``n`` fields.
 
-    ``before``: lines in the file before the chunk. None when the CSV reader does not give
-    one row a good line (the caller then reads the chunk line by line).
+    ``before``: lines in the file before the chunk. ``keep``: the positions of the fields to
+    read (default: all). None when the CSV reader does not give one row a good line (the
+    caller then reads the chunk line by line).
     """
     index = np.arange(lo, hi)
     data_lines = index[~lines.comment[lo:hi]]
-    if len(data_lines) and (whole := _all_fit(lines, data_lines, n, before)) is not None:
+    if len(data_lines) and (whole := _all_fit(lines, data_lines, n, before, keep)) is not None:
         return whole
     fits = lines.spaces(data_lines) == n - 1
     good, bad = data_lines[fits], data_lines[~fits]
     if not len(good):
-        return Stretch(
-            pl.DataFrame(schema={**{f"f{i}": pl.String() for i in range(n)}, LINE: pl.Int64()}), bad.tolist()
-        )
+        names = [f"f{i}" for i in (range(n) if keep is None else keep)]
+        return Stretch(pl.DataFrame(schema={**dict.fromkeys(names, pl.String()), LINE: pl.Int64()}), bad.tolist())
     breaks = np.flatnonzero(np.diff(good) != 1)  # runs of consecutive good lines are one slice each
     firsts, lasts = good[np.concatenate(([0], breaks + 1))], good[np.concatenate((breaks, [len(good) - 1]))]
     data, starts, stops = lines.data, lines.starts, lines.stops
@@ -112,17 +119,26 @@ def stretch(lines: Lines, lo: int, hi: int, n: int, before: int) -> Stretch | No
         buffer = b"\n".join(data[starts[a] : stops[b]] for a, b in zip(firsts.tolist(), lasts.tolist(), strict=True))
     if not buffer:
         return None
-    frame = _read_fields(buffer, n)
-    if frame.height != len(good) or frame.width != n:
+    frame = _read_fields(buffer, n) if keep is None else _read_fields(buffer, n, keep=keep)
+    if frame.height != len(good) or frame.width != (n if keep is None else len(keep)):
         return None
     return Stretch(frame.with_columns(pl.Series(LINE, good + before + 1, dtype=pl.Int64)), bad.tolist())
 
 
-def _read_fields(buffer: bytes, n: int, skip: int = 0, rows: int | None = None) -> pl.DataFrame:
+def _read_fields(
+    buffer: bytes, n: int, skip: int = 0, rows: int | None = None, keep: list[int] | None = None, last: bool = False
+) -> pl.DataFrame:
     """Space-separated lines of ``n`` fields as text columns f0..f{n-1}, ``-`` read as null.
 
     ``skip``, ``rows``: only the ``rows`` lines after the first ``skip`` (no slice of the buffer, a copy).
+    ``keep``: only the columns at these positions (the CSV reader then cuts no other field
+    into a string; nor does it raise on a line with too many fields). ``last``: the last
+    field too, as written (``-`` not null): a line with too few fields has it ``""``.
     """
+    names: list[str] = []
+    if last and keep is not None:
+        names = [f"f{i}" for i in keep if i != n - 1]
+        keep = sorted({*keep, n - 1})
     return pl.read_csv(
         buffer,
         skip_lines=skip,
@@ -131,18 +147,24 @@ def _read_fields(buffer: bytes, n: int, skip: int = 0, rows: int | None = None) 
         has_header=False,
         quote_char=None,
         new_columns=[f"f{i}" for i in range(n)],
+        columns=keep,
         infer_schema=False,
-        null_values="-",
+        null_values=dict.fromkeys(names, "-") if last and names else None if last else "-",
         empty_string_is_null=False,
     )
 
 
-def _all_fit(lines: Lines, data_lines: np.ndarray, n: int, before: int) -> Stretch | None:
+def _all_fit(
+    lines: Lines, data_lines: np.ndarray, n: int, before: int, keep: list[int] | None = None
+) -> Stretch | None:
     """The stretch read at once when each of its lines has ``n`` fields, else None (then counted line by line).
 
     Its lines must follow one another (no comment among them). Every line has n - 1 spaces
     exactly when the CSV reader finds none with more fields than ``n`` (it raises) and the
     stretch has (n - 1) × its lines spaces in all: a total, cheaper than a count a line.
+    Reading only the fields ``keep``, the CSV reader raises on no line: it reads the last
+    field too, as written, which a line with too few fields has empty; with the total, no
+    line then has too many either (one that has an empty last field is counted line by line).
     """
     first, last = int(data_lines[0]), int(data_lines[-1])
     if last - first + 1 != len(data_lines):
@@ -152,16 +174,36 @@ def _all_fit(lines: Lines, data_lines: np.ndarray, n: int, before: int) -> Stret
     if total != (n - 1) * len(data_lines) or end == begin:
         return None
     try:
-        frame = _read_fields(lines.data, n, first, len(data_lines))
+        rows = len(data_lines)
+        if keep is None:
+            frame = _read_fields(lines.data, n, first, rows)
+        else:
+            frame = _read_fields(lines.data, n, first, rows, keep, last=True)
     except pl.exceptions.PolarsError:  # a line with too many fields (or a first line with too few)
         return None
-    if frame.height != len(data_lines) or frame.width != n:
+    if frame.height != len(data_lines) or frame.width != (n if keep is None else len({*keep, n - 1})):
         return None
+    if keep is not None:  # no line with too few fields, so none with too many: the last field as read
+        end_field = pl.col(f"f{n - 1}")
+        if frame.select((end_field.is_null() | (end_field == "")).any()).item():
+            return None
+        frame = (
+            frame.with_columns(pl.when(end_field != "-").then(end_field).alias(f"f{n - 1}"))
+            if n - 1 in keep
+            else frame.drop(f"f{n - 1}")
+        )
     return Stretch(frame.with_columns(pl.Series(LINE, data_lines + before + 1, dtype=pl.Int64)), [])
 
 
-def read_iis(path: Path, encoding: str, all_fields: list[str], label: str | None = None) -> Iterator[RawBatch]:
+def read_iis(
+    path: Path, encoding: str, all_fields: list[str], label: str | None = None, needed: frozenset[str] | None = None
+) -> Iterator[RawBatch]:
     """Yield the lines of an IIS log as text columns (``all_fields``: every field of any directive).
+
+    ``needed``: the fields the mapping reads (``datetime``: ``date`` and ``time``); only they
+    are cut into columns (default: all). A batch so read gives the rows of some of its lines
+    with every field, for the quarantine's record, by its ``records``. ``__absent`` names the
+    fields of ``all_fields`` a line's directive lacks either way.
 
     A directive that names a field twice stops ingest (:func:`check_fields`), naming
     ``label`` (default: the file's name) and the line.
@@ -172,15 +214,15 @@ def read_iis(path: Path, encoding: str, all_fields: list[str], label: str | None
     where that cannot read a chunk exactly, in polars expressions on the decoded lines.
     """
     state: _Directive = (None, 0)
-    where = label or path.name
+    where = Where(label or path.name, all_fields, needed)
     before = 0
     if codecs.lookup(encoding).name == "utf-8":
         for data, end in utf8_blocks(path):
             lines = scan(data, end)
-            fast = None if lines is None else _fast_chunk(lines, before, state, all_fields, where)
+            fast = None if lines is None else _fast_chunk(lines, before, state, where)
             if fast is None:
                 text = utf8_split(data[:end])
-                batches, state = _line_chunk(text, before, state, all_fields, where)
+                batches, state = _line_chunk(text, before, state, where)
                 before += text.len()
             else:
                 batches, state = fast
@@ -188,7 +230,7 @@ def read_iis(path: Path, encoding: str, all_fields: list[str], label: str | None
             yield from batches
         return
     for text in read_lines(path, encoding):
-        batches, state = _line_chunk(text, before, state, all_fields, where)
+        batches, state = _line_chunk(text, before, state, where)
         before += text.len()
         yield from batches
 
@@ -202,9 +244,7 @@ def _fields_of(directive: str, line: int, label: str) -> list[str]:
     return fields
 
 
-def _line_chunk(
-    text: pl.Series, before: int, state: _Directive, all_fields: list[str], label: str
-) -> tuple[list[RawBatch], _Directive]:
+def _line_chunk(text: pl.Series, before: int, state: _Directive, where: Where) -> tuple[list[RawBatch], _Directive]:
     """A chunk of decoded lines, each stretch split into fields by polars expressions."""
     fields, fields_at = state
     out = []
@@ -224,20 +264,18 @@ def _line_chunk(
     for j in range(len(starts) + 1):
         if j:
             fields_at = int(starts[j - 1])
-            fields = _fields_of(directives["l"][j - 1], fields_at, label)
+            fields = _fields_of(directives["l"][j - 1], fields_at, where.label)
         part = data.slice(bounds[j], bounds[j + 1] - bounds[j])
         if part.is_empty():
             continue
         if fields is None:
-            out.append(_segment(part.clear(), [], fields_at, all_fields, part))
+            out.append(_segment(part.clear(), [], fields_at, where, part))
         else:
-            out.append(_segment(part, fields, fields_at, all_fields, None))
+            out.append(_segment(part, fields, fields_at, where, None))
     return out, (fields, fields_at)
 
 
-def _fast_chunk(
-    lines: Lines, before: int, state: _Directive, all_fields: list[str], label: str
-) -> tuple[list[RawBatch], _Directive] | None:
+def _fast_chunk(lines: Lines, before: int, state: _Directive, where: Where) -> tuple[list[RawBatch], _Directive] | None:
     """:func:`_line_chunk` on the bytes (the fast road); None where that cannot read the chunk exactly."""
     fields, fields_at = state
     out = []
@@ -246,33 +284,27 @@ def _fast_chunk(
     for j in range(len(directives) + 1):
         if j:
             fields_at = before + directives[j - 1] + 1
-            fields = _fields_of(lines.text(directives[j - 1]), fields_at, label)
+            fields = _fields_of(lines.text(directives[j - 1]), fields_at, where.label)
         lo, hi = bounds[j] + 1, bounds[j + 1]
         if lines.comment[lo:hi].all():
             continue
         if fields is None:
             index = [i for i in range(lo, hi) if not lines.comment[i]]
-            out.append(_segment(_EMPTY_LINES, [], fields_at, all_fields, _lines(lines, index, before)))
+            out.append(_segment(_EMPTY_LINES, [], fields_at, where, _lines(lines, index, before)))
             continue
-        part = stretch(lines, lo, hi, len(fields), before)
+        part = stretch(lines, lo, hi, len(fields), before, keep := where.keep(fields))
         if part is None:
             return None
-        frame = _made(part.frame, fields, fields_at, all_fields, *_by_position(fields))
+        frame = made(part.frame, fields, fields_at, where, *by_position(fields))
         wrong = _lines(lines, part.bad, before)
         problems = problem_rows(
-            wrong[LINE].to_list(), wrong["l"].to_list(), [_wrong_reason(t, fields_at, len(fields)) for t in wrong["l"]]
+            wrong[LINE].to_list(), wrong["l"].to_list(), [wrong_reason(t, fields_at, len(fields)) for t in wrong["l"]]
         )
-        out.append(RawBatch(frame, problems))
+        records = None
+        if keep is not None:
+            records = Records(where, fields, fields_at, lambda ns: [lines.text(n - before - 1) for n in ns])
+        out.append(RawBatch(frame, problems, records))
     return out, (fields, fields_at)
-
-
-def _by_position(fields: list[str]) -> tuple[Callable[[str], pl.Expr], Callable[[str], pl.Expr]]:
-    """A field's value and its raw text in a stretch read by :func:`stretch` ('-' was read as null)."""
-
-    def value(f: str) -> pl.Expr:
-        return pl.col(f"f{fields.index(f)}")
-
-    return value, lambda f: value(f).fill_null("-")
 
 
 _EMPTY_LINES = pl.DataFrame(schema={LINE: pl.Int64(), "l": pl.String()})
@@ -285,11 +317,7 @@ def _lines(lines: Lines, index: list[int], before: int) -> pl.DataFrame:
 
 
 def _segment(
-    lines: pl.DataFrame,
-    fields: list[str],
-    fields_at: int,
-    all_fields: list[str],
-    before_fields: pl.DataFrame | None,
+    lines: pl.DataFrame, fields: list[str], fields_at: int, where: Where, before_fields: pl.DataFrame | None
 ) -> RawBatch:
     """The lines under one directive as columns; ``before_fields``: lines before any directive."""
     # One more part than fields: a line with too many has it, a line with too few lacks the last.
@@ -305,54 +333,18 @@ def _segment(
     def raw(f: str) -> pl.Expr:
         return pl.col("v").struct.field(f"field_{fields.index(f)}")
 
-    frame = _made(good, fields, fields_at, all_fields, lambda f: pl.when(raw(f) != "-").then(raw(f)), raw)
-    reasons = [_wrong_reason(t, fields_at, n) for t in wrong["l"].to_list()]
+    frame = made(good, fields, fields_at, where, lambda f: pl.when(raw(f) != "-").then(raw(f)), raw)
+    reasons = [wrong_reason(t, fields_at, n) for t in wrong["l"].to_list()]
     before = before_fields if before_fields is not None else lines.clear()
     problems = problem_rows(
         before[LINE].to_list() + wrong[LINE].to_list(),
         before["l"].to_list() + wrong["l"].to_list(),
         [_BEFORE_FIELDS] * before.height + reasons,
     )
-    return RawBatch(frame, problems.sort(LINE))
-
-
-def _made(
-    good: pl.DataFrame,
-    fields: list[str],
-    fields_at: int,
-    all_fields: list[str],
-    value: Callable[[str], pl.Expr],
-    raw: Callable[[str], pl.Expr],
-) -> pl.DataFrame:
-    """The columns of the good lines under a directive: ``value`` of a field ('-' null), ``raw`` its text."""
-    absent = [f for f in all_fields if f not in fields and f != "datetime"]
-    columns = [
-        value(f).alias(f) if f in fields else pl.lit(None, pl.String).alias(f) for f in all_fields if f != "datetime"
-    ]
-    return good.select(
-        *columns,
-        (
-            pl.format("{}T{}Z", raw("date"), raw("time"))
-            if {"date", "time"} <= set(fields)
-            else pl.lit(None, pl.String)
-        ).alias("datetime"),
-        pl.lit("|" + "|".join(absent) + "|" if absent else None, pl.String).alias(ABSENT),
-        pl.lit(fields_at, pl.Int64).alias(FIELDS_LINE),
-        LINE,
-    )
-
-
-def _wrong_reason(text: str, fields_at: int, n: int) -> str:
-    return (
-        f"malformed line: {_count_fields(text)} where the #Fields: directive "
-        f"of line {fields_at} names {n}; allowed: one space-separated value per field ('-' for none)"
-    )
-
-
-def _count_fields(text: str) -> str:
-    if not text:
-        return "an empty line"
-    n = len(text.split(" "))
-    return f"{n} field{'s' if n != 1 else ''}" + (
-        " (separated by tabs? IIS separates by spaces)" if "\t" in text else ""
-    )
+    records = None
+    if where.needed is not None and frame.height:
+        text = good.select(LINE, "l")
+        records = Records(
+            where, fields, fields_at, lambda ns: pl.DataFrame({LINE: ns}).join(text, on=LINE, how="left")["l"].to_list()
+        )
+    return RawBatch(frame, problems.sort(LINE), records)

@@ -74,10 +74,21 @@ def _evidence_file(source: SourceFile) -> EvidenceFile:
 
 def _encoded(batch: RawBatch, index: int) -> RawBatch:
     shift = pl.col(LINE) + (index << FILE_SHIFT)
-    return RawBatch(batch.frame.with_columns(shift), batch.malformed.with_columns(shift))
+    records = None if batch.records is None else functools.partial(_shifted, batch.records, index << FILE_SHIFT)
+    return RawBatch(batch.frame.with_columns(shift), batch.malformed.with_columns(shift), records)
 
 
-def _one(source: SourceFile, all_columns: list[str], batch_rows: int, text: frozenset[str]) -> Iterator[RawBatch]:
+def _shifted(records: Callable[[pl.Series], pl.DataFrame], by: int, line: pl.Series) -> pl.DataFrame:
+    return records(line - by).with_columns(pl.col(LINE) + by)
+
+
+def _one(
+    source: SourceFile,
+    all_columns: list[str],
+    batch_rows: int,
+    text: frozenset[str],
+    needed: frozenset[str] | None = None,
+) -> Iterator[RawBatch]:
     kind = source.spec.kind
     if kind in ("csv", "parquet"):
         for batch in read_batches(_evidence_file(source), batch_rows):
@@ -87,7 +98,7 @@ def _one(source: SourceFile, all_columns: list[str], batch_rows: int, text: froz
         yield from _jsonl(source, all_columns, batch_rows)
     elif kind == "iis":
         assert source.path is not None
-        yield from read_iis(source.path, source.read_encoding, list(all_columns), source.label)
+        yield from read_iis(source.path, source.read_encoding, list(all_columns), source.label, needed)
     elif kind == "weblog":
         assert source.path is not None
         yield from read_weblog(source.path, source.spec.log_format, source.read_encoding)
@@ -96,14 +107,19 @@ def _one(source: SourceFile, all_columns: list[str], batch_rows: int, text: froz
 
 
 def read_table(
-    files: list[SourceFile], all_columns: list[str], batch_rows: int, text: frozenset[str] = frozenset()
+    files: list[SourceFile],
+    all_columns: list[str],
+    batch_rows: int,
+    text: frozenset[str] = frozenset(),
+    needed: frozenset[str] | None = None,
 ) -> Iterator[RawBatch]:
     """Every row of every input of one table, in order, with ``__line`` encoded.
 
     ``text``: source columns the mapping reads only as text (:func:`.transform.text_sources`);
-    an SQLite query gives them as text from its first row.
+    an SQLite query gives them as text from its first row. ``needed``: the source columns the
+    mapping reads; an IIS log is cut into those only (:func:`.iis.read_iis`; default: all).
     """
-    for unit in units(files, all_columns, batch_rows, text):
+    for unit in units(files, all_columns, batch_rows, text, needed=needed):
         yield from unit()
 
 
@@ -113,6 +129,7 @@ def units(
     batch_rows: int,
     text: frozenset[str] = frozenset(),
     apart: bool = False,
+    needed: frozenset[str] | None = None,
 ) -> list[Callable[[], Iterator[RawBatch]]]:
     """:func:`read_table` cut into parts that can be read apart.
 
@@ -129,15 +146,20 @@ def units(
         # A large SQLite table read as rowid ranges, which two threads can read at once
         return [functools.partial(_sql_part, files[0], part, batch_rows, text) for part in parts]
     return [
-        functools.partial(_encoded_one, source, index, all_columns, batch_rows, text)
+        functools.partial(_encoded_one, source, index, all_columns, batch_rows, text, needed)
         for index, source in enumerate(files)
     ]
 
 
 def _encoded_one(
-    source: SourceFile, index: int, all_columns: list[str], batch_rows: int, text: frozenset[str]
+    source: SourceFile,
+    index: int,
+    all_columns: list[str],
+    batch_rows: int,
+    text: frozenset[str],
+    needed: frozenset[str] | None = None,
 ) -> Iterator[RawBatch]:
-    for batch in _one(source, all_columns, batch_rows, text):
+    for batch in _one(source, all_columns, batch_rows, text, needed):
         yield _encoded(batch, index)
 
 

@@ -155,6 +155,7 @@ def ingest_mapped(
                                 batch_rows,
                                 text_sources(mapping.tables[t]),
                                 apart=mapping.tables[t].source.kind in _MAIL and size[t] >= _APART_BYTES,
+                                needed=frozenset(_used(mapping.tables[t])),
                             ),
                             functools.partial(make, table=mapping.tables[t]),
                         )
@@ -261,7 +262,8 @@ def load_table(
     labels = [f.label for f in files]
     keys = KeyTracker(table.name, "@")
     if batches is None:
-        batches = (make(batch, table) for batch in read_table(files, offered, batch_rows, text_sources(table)))
+        needed = frozenset(_used(table))
+        batches = (make(batch, table) for batch in read_table(files, offered, batch_rows, text_sources(table), needed))
     pending = _Pending(writer, table.name, batch_rows)
     for batch, good, refused_here, refused in batches:
         good, duplicates = keys.check(good)
@@ -332,8 +334,13 @@ def make(batch: RawBatch, table: TableSpec) -> Made:
     """Map one batch and check its values: all the work on it that needs no other batch."""
     made, refused_here = transform(batch.frame, table, table.source.decimal_comma)
     good, refused = check_values(made, table.name)
-    if refused.height:  # quarantine keeps the source row, not the row as made
-        refused = _source_records(refused, refused_here, batch.frame)
+    if batch.records is not None:  # a projected read: the record says every field of the line
+        if refused.height or refused_here.height:
+            whole = batch.records(pl.concat([refused_here[LINE], refused[LINE]]))
+            refused_here, refused = _source_records(refused_here, whole), _source_records(refused, whole)
+        batch = RawBatch(batch.frame, batch.malformed)  # let go of the lines read
+    elif refused.height:  # quarantine keeps the source row, not the row as made
+        refused = _source_records(refused, batch.frame)
     return Made(batch, good, refused_here, refused)
 
 
@@ -362,7 +369,7 @@ def _count(
                 setattr(reports[i], attr, getattr(reports[i], attr) + n)
 
 
-def _source_records(refused: pl.DataFrame, already: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
+def _source_records(refused: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
     cols = [c for c in frame.columns if not c.startswith("__")]
     if not cols:
         return refused
