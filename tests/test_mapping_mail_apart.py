@@ -14,9 +14,9 @@ import pytest
 from mappingkit import case_rows, write_handover
 
 import workbench.mapping.mail as mail
-import workbench.mapping.run as mapping_run
+import workbench.mapping.prepare as mapping_prepare
 from workbench.errors import WorkbenchError
-from workbench.mapping import ingest_mapped
+from workbench.mapping import MappingError, ingest_mapped
 
 GOOD = "Message-ID: <{n}@x.example>\nReceived: by mx; Sat, 14 Dec 2013 09:1{n}:02 +0100\nFrom: A <a{n}@x.example>\nSubject: Hej {n}\n\nText {n}\n"
 NO_TIME = "Message-ID: <t@x.example>\nFrom: B <b@x.example>\nSubject: utan tid\n\nText\n"
@@ -78,26 +78,70 @@ def test_a_child_that_dies_is_a_clear_error(tmp_path, monkeypatch):
         list(mail.read_messages(paths, "eml", mail.MAIL_COLUMNS, apart=True))
 
 
+def _counting(monkeypatch, events: list) -> None:
+    """Note in ``events`` when a mail child starts and when each input is scanned."""
+
+    class Counting(mail.Apart):
+        def __init__(self, paths, kind, columns):
+            events.append(("child", kind))
+            super().__init__(paths, kind, columns)
+
+    real_scan = mapping_prepare.scan
+    monkeypatch.setattr(mapping_prepare, "Apart", Counting)
+    monkeypatch.setattr(mapping_prepare, "scan", lambda f, *a: (events.append(("scan", f.table)), real_scan(f, *a))[1])
+
+
 def test_ingest_with_the_mail_apart_writes_the_case_one_thread_writes(tmp_path, monkeypatch):
     root = tmp_path / "h"
     mapping = write_handover(root)
-    monkeypatch.setattr(mapping_run, "_APART_BYTES", 0)
-    started = []
-    real = mail._read_apart
-    monkeypatch.setattr(mail, "_read_apart", lambda *a: (started.append(a[1]), (yield from real(*a))))
+    monkeypatch.setattr(mapping_prepare, "_APART_BYTES", 0)
+    events: list = []
+    _counting(monkeypatch, events)
     ingest_mapped(root, mapping, tmp_path / "one.db", progress=False, workers=1)
-    assert started == []
+    assert ("child", "eml") not in events
+    events.clear()
     ingest_mapped(root, mapping, tmp_path / "two.db", progress=False, workers=2)
-    assert started == ["eml"]
+    # The child starts before any input is scanned, so that it parses while the others are hashed.
+    assert events[0] == ("child", "eml") and events.count(("child", "eml")) == 1
+    assert {t for what, t in events[1:] if what == "scan"} >= {"support_messages", "logins"}
     one, two = case_rows(tmp_path / "one.db"), case_rows(tmp_path / "two.db")
     assert one == two
     assert [r for r in two["quarantine"] if r[2] == "support_messages"]  # the broken message, quarantined alike
 
 
+def test_small_mail_is_parsed_in_a_thread_not_a_child(tmp_path, monkeypatch):
+    root = tmp_path / "h"
+    mapping = write_handover(root)
+    events: list = []
+    _counting(monkeypatch, events)  # the kit's few messages are far below _APART_BYTES
+    ingest_mapped(root, mapping, tmp_path / "case.db", progress=False, workers=2)
+    assert ("child", "eml") not in events and ("scan", "support_messages") in events
+
+
+def test_an_error_before_the_tables_are_read_stops_the_early_child(tmp_path, monkeypatch):
+    root = tmp_path / "h"
+    mapping = write_handover(root)
+    monkeypatch.setattr(mapping_prepare, "_APART_BYTES", 0)
+    children: list = []
+
+    class Kept(mail.Apart):
+        def __init__(self, *a):
+            super().__init__(*a)
+            children.append(self._child)
+
+    monkeypatch.setattr(mapping_prepare, "Apart", Kept)
+    text = mapping.read_text()
+    mapping.write_text(text.replace("Kundnr", "Kundnummer", 1))  # a source column no input has
+    with pytest.raises(MappingError, match="Kundnummer"):
+        ingest_mapped(root, mapping, tmp_path / "case.db", progress=False, workers=2)
+    assert len(children) == 1 and children[0].poll() is not None  # started, then stopped and waited for
+    assert not (tmp_path / "case.db").exists()
+
+
 def test_a_child_that_dies_during_ingest_leaves_no_case(tmp_path, monkeypatch):
     root = tmp_path / "h"
     mapping = write_handover(root)
-    monkeypatch.setattr(mapping_run, "_APART_BYTES", 0)
+    monkeypatch.setattr(mapping_prepare, "_APART_BYTES", 0)
     monkeypatch.setattr(mail, "_CHILD", "import os\nos._exit(9)\n")
     with pytest.raises(WorkbenchError, match="the process reading the mail"):
         ingest_mapped(root, mapping, tmp_path / "case.db", progress=False, workers=2)

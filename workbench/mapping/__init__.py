@@ -6,7 +6,8 @@ Modules: ``schema`` (the mapping file, its JSON Schema and loader), ``files`` (f
 and check the inputs), ``read`` (one reader per kind: ``weblogs`` for IIS and nginx/Apache
 logs, ``mail`` for .eml, Maildir and mbox, ``sql`` for a query on any database (``sqlite_read``: SQLite, columnar through ADBC), CSV and
 Parquet through :mod:`workbench.ingest.readers`), ``transform`` (v1 columns from source
-columns: renames, concatenations, constants, value maps, local times), ``run`` (the order of
+columns: renames, concatenations, constants, value maps, local times), ``prepare`` (find and scan the
+inputs, check the mapping against them), ``run`` (the order of
 work, reusing the checks, writers and manifest of :mod:`workbench.ingest`), ``draft`` and
 ``check`` (``workbench map init`` and ``map check``; the draft's inputs from ``survey``, its
 proposals from ``propose``, ``names``, ``shapes`` and ``valuemaps``), ``command`` (the CLI).

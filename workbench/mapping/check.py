@@ -15,7 +15,8 @@ import polars as pl
 from ..errors import WorkbenchError
 from ..ingest.integrity import ParentKeys, load_order
 from . import schema as mapping_schema
-from .run import load_table, prepare
+from .prepare import prepare
+from .run import load_table
 
 __all__ = ["check"]
 

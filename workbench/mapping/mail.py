@@ -34,7 +34,7 @@ from ..errors import WorkbenchError
 from ..ingest.batch import LINE, PROBLEMS_SCHEMA, RawBatch
 from ..ingest.mbox import MessageProblem, message_fields
 
-__all__ = ["MAIL_COLUMNS", "mail_columns", "read_messages"]
+__all__ = ["MAIL_COLUMNS", "Apart", "mail_columns", "read_messages"]
 
 MAIL_COLUMNS = ["message-id", "received_at", "date", "from", "from_address", "to", "subject", "body"]
 _BATCH = 10_000
@@ -94,12 +94,16 @@ def mail_columns(paths: list[Path], kind: str, sample: int = 200) -> list[str]:
     return list(seen)
 
 
-def read_messages(paths: list[Path], kind: str, columns: list[str], apart: bool = False) -> Iterator[RawBatch]:
+def read_messages(paths: list[Path], kind: str, columns: list[str], apart: bool | Apart = False) -> Iterator[RawBatch]:
     """Yield messages as rows of ``columns``; ``__line`` is ``(file index << 32) | line``.
 
-    ``apart``: parse them in a child process (the same batches, in the same order); a child
-    that dies raises :class:`~workbench.errors.WorkbenchError` where its batch was due.
+    ``apart``: parse them in a child process (the same batches, in the same order), or take
+    them from the child an :class:`Apart` already started; a child that dies raises
+    :class:`~workbench.errors.WorkbenchError` where its batch was due.
     """
+    if isinstance(apart, Apart):
+        yield from apart.batches()
+        return
     if apart:
         yield from _read_apart(paths, kind, columns)
         return
@@ -137,32 +141,61 @@ def _frames(rows: dict[str, list], problems: list[dict], columns: list[str]) -> 
 
 
 def _read_apart(paths: list[Path], kind: str, columns: list[str]) -> Iterator[RawBatch]:
-    # A child interpreter of its own (not multiprocessing: its spawn runs the caller's main
-    # script again, its fork copies the locks of this process's threads). It reads the request
-    # from its stdin and writes its batches to its stdout as pickles, in order, then "done".
-    command = [sys.executable, "-c", _CHILD]
-    with tempfile.TemporaryFile() as errors:
-        child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors)
-        assert child.stdin is not None and child.stdout is not None
+    with Apart(paths, kind, columns) as child:
+        yield from child.batches()
+
+
+class Apart:
+    """A child interpreter parsing messages, started at once: it parses while this process does
+    other work (a mapped ingest scans its other inputs meanwhile) and hands its batches over when
+    :meth:`batches` asks. Use as a context manager: leaving it stops the child.
+
+    Not :mod:`multiprocessing`: its spawn runs the caller's main script again, its fork copies
+    the locks of this process's threads. The child reads the request from its stdin and writes
+    its batches to its stdout as pickles, in order, then "done".
+    """
+
+    def __init__(self, paths: list[Path], kind: str, columns: list[str]):
+        self.paths, self.columns = paths, columns
+        self._errors = tempfile.TemporaryFile()
+        command = [sys.executable, "-c", _CHILD]
+        self._child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._errors)
+        assert self._child.stdin is not None
         try:
-            with child.stdin:
-                pickle.dump((sys.path, [str(p) for p in paths], kind, columns, _BATCH), child.stdin)
-            while True:
-                try:
-                    what, value = pickle.load(child.stdout)
-                except (EOFError, pickle.UnpicklingError) as exc:
-                    raise _died(child, errors, paths) from exc
-                if what == "done":
-                    break
-                if what == "error":
-                    raise value
-                for rows, problems in value:
-                    yield _frames(rows, problems, columns)
-        finally:
-            child.stdout.close()
-            if child.poll() is None:
-                child.kill()
-            child.wait()
+            with self._child.stdin:
+                pickle.dump((sys.path, [str(p) for p in paths], kind, columns, _BATCH), self._child.stdin)
+        except BrokenPipeError:  # the child died at once: said where its first batch is due
+            pass
+
+    def __enter__(self) -> Apart:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def batches(self) -> Iterator[RawBatch]:
+        """The child's batches, in file order; raises what it raised, or that it died."""
+        assert self._child.stdout is not None
+        while True:
+            try:
+                what, value = pickle.load(self._child.stdout)
+            except (EOFError, pickle.UnpicklingError) as exc:
+                raise _died(self._child, self._errors, self.paths) from exc
+            if what == "done":
+                return
+            if what == "error":
+                raise value
+            for rows, problems in value:
+                yield _frames(rows, problems, self.columns)
+
+    def close(self) -> None:
+        """Stop the child (if it has not finished) and wait for it."""
+        assert self._child.stdout is not None
+        self._child.stdout.close()
+        if self._child.poll() is None:
+            self._child.kill()
+        self._child.wait()
+        self._errors.close()
 
 
 def _died(child: subprocess.Popen, errors: IO[bytes], paths: list[Path]) -> WorkbenchError:

@@ -22,7 +22,7 @@ from ..ingest.readers import read_batches
 from ..ingest.sources import EvidenceFile
 from .files import SourceFile
 from .iis import read_iis
-from .mail import mail_columns, read_messages
+from .mail import Apart, mail_columns, read_messages
 from .sql import query_columns, read_query, sqlite_parts
 from .weblogs import format_columns, read_weblog
 
@@ -128,7 +128,7 @@ def units(
     all_columns: list[str],
     batch_rows: int,
     text: frozenset[str] = frozenset(),
-    apart: bool = False,
+    apart: bool | Apart = False,
     needed: frozenset[str] | None = None,
 ) -> list[Callable[[], Iterator[RawBatch]]]:
     """:func:`read_table` cut into parts that can be read apart.

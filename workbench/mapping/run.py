@@ -17,7 +17,6 @@ import os
 import re
 import time
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -35,79 +34,20 @@ from ..ingest.load import CaseWriter, open_writer
 from ..ingest.manifest import ABSENT_REASON, SAMPLES, FileReport, IngestReport, manifest_frame
 from ..ingest.validate import check_values
 from . import schema as mapping_schema
-from .files import SourceFile, resolve, scan
+from .files import SourceFile
+from .mail import Apart
 from .prefetch import Later, Prefetch
-from .read import columns, read_table, split_line, units
-from .schema import Mapping, MappingError, TableSpec
+from .prepare import MAIL, mail_apart, prepare
+from .read import read_table, split_line, units
+from .schema import Mapping, TableSpec
 from .transform import text_sources, transform
 
-__all__ = ["Made", "default_workers", "ingest_mapped", "load_table", "make", "prepare"]
+__all__ = ["Made", "default_workers", "ingest_mapped", "load_table", "make"]
 
 _FIRST = re.compile(r"first loaded from @ (\d+)")
-# Mail is read first, whole (Python's email parser holds the GIL; .prefetch), when it is small;
-# in a child process (.mail) when starting one (~0.2-0.3 CPU-s) costs less than it frees: the
-# parser takes ~0.4 CPU-s a MB of messages (stockholm's 4,231 .eml, 3.6 MB: 1.3-1.5 CPU-s).
-_MAIL, _EARLY_BYTES, _APART_BYTES = ("eml", "maildir", "mbox"), 256 << 20, 1 << 20
-
-
-def _twin(f: SourceFile, databases: dict[Path, SourceFile]) -> bool:
-    """Whether ``f`` queries an SQLite database already noted in ``databases`` (else note it)."""
-    if f.spec.kind != "sql" or f.path is None:
-        return False
-    if f.path in databases:
-        return True
-    databases[f.path] = f
-    return False
-
-
-def _scanned(f: SourceFile, hash_database: bool = True) -> Exception | None:
-    try:
-        scan(f, hash_database)
-    except Exception as error:
-        return error
-    return None
-
-
-def prepare(
-    source_dir: Path, mapping: Mapping, workers: int = 1, later: Later | None = None
-) -> tuple[dict[str, list[SourceFile]], dict[str, list[str]]]:
-    """The inputs of every mapped table, scanned (in ``workers`` threads), and the source columns each offers.
-
-    Raises :class:`MappingError` when a column the mapping reads is not in the source, and
-    the first input's error (in mapping order) when an input cannot be used. ``later``: an
-    SQLite database is hashed there, in a thread of its own, while the tables are read.
-    """
-    inputs = resolve(source_dir, mapping)
-    offered = {}
-    databases: dict[Path, SourceFile] = {}  # an SQLite database read by many queries is hashed once
-    first = [f for files in inputs.values() for f in files if not _twin(f, databases)]
-    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="mapping-scan") as pool:
-        scan_one = functools.partial(_scanned, hash_database=later is None)
-        scans = dict(zip(map(id, first), pool.map(scan_one, first), strict=True))  # hashlib frees the GIL
-    if later is not None:
-        for f in first:
-            if f.spec.kind == "sql" and f.path is not None:
-                later.hash(f.path)
-    for table, files in inputs.items():
-        for f in files:
-            if id(f) in scans:
-                if (error := scans[id(f)]) is not None:  # the first failure in input order, as read one by one
-                    raise error
-                continue
-            twin = databases[f.path] if f.path is not None else f
-            f.sha256, f.bytes = twin.sha256, twin.bytes
-        offered[table] = columns(files)
-        for spec in mapping.tables[table].columns.values():
-            for name in spec.sources():
-                if name not in offered[table]:
-                    listing = ", ".join(offered[table]) or "none"
-                    if files[0].spec.kind == "iis" and offered[table] == ["datetime"]:
-                        listing += " (the log has no #Fields: directive naming its fields)"
-                    raise MappingError(
-                        f"{spec.where}: source column {name!r} is not in {files[0].label}"
-                        f"{f' (nor the other {len(files) - 1} inputs)' if len(files) > 1 else ''}; its columns are: {listing}"
-                    )
-    return inputs, offered
+# Mail is read first, whole (Python's email parser holds the GIL; .prefetch), when it is small
+# (large mail is parsed in a child process from the start: .prepare).
+_EARLY_BYTES = 256 << 20
 
 
 def ingest_mapped(
@@ -132,8 +72,10 @@ def ingest_mapped(
     workers = default_workers() if workers is None else workers
     mapping = mapping_schema.load(mapping_path)
     url = _case_url(case_url if case_url is not None else default_case_path(source_dir), write=True)
-    with CaseLock(url, purpose="ingest"), Later(workers > 1) as later:
-        inputs, offered = prepare(source_dir, mapping, workers, later if workers > 1 else None)
+    with CaseLock(url, purpose="ingest"), Later(workers > 1) as later, contextlib.ExitStack() as children:
+        mail: dict[str, Apart] = {}  # large mail parsed in a child from the start, beside the scans
+        begin = functools.partial(mail_apart, mapping=mapping, stack=children, out=mail) if workers > 1 else None
+        inputs, offered = prepare(source_dir, mapping, workers, later if workers > 1 else None, begin)
         ingested_at = datetime.now(UTC)
         parents = ParentKeys(set(inputs))
         reports: list[FileReport] = []
@@ -145,7 +87,7 @@ def ingest_mapped(
                 ahead = None
                 if workers > 1:
                     size = {t: sum(f.bytes for f in inputs[t]) for t in order}
-                    mail = {t for t in order if mapping.tables[t].source.kind in _MAIL and size[t] <= _EARLY_BYTES}
+                    early = {t for t in order if mapping.tables[t].source.kind in MAIL and size[t] <= _EARLY_BYTES}
                     parts = [
                         (
                             t,
@@ -154,14 +96,14 @@ def ingest_mapped(
                                 offered[t],
                                 batch_rows,
                                 text_sources(mapping.tables[t]),
-                                apart=mapping.tables[t].source.kind in _MAIL and size[t] >= _APART_BYTES,
+                                apart=mail[t] if t in mail and mail[t].columns == offered[t] else False,
                                 needed=frozenset(_used(mapping.tables[t])),
                             ),
                             functools.partial(make, table=mapping.tables[t]),
                         )
                         for t in order
                     ]
-                    ahead = stack.enter_context(Prefetch(parts, workers, early=mail))
+                    ahead = stack.enter_context(Prefetch(parts, workers, early=early))
                 writer.create_tables()
                 for table in order:
                     unchecked += [str(r) for r in parents.skipped(table)]
