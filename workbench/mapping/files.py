@@ -26,6 +26,7 @@ import polars as pl
 
 from ..errors import EvidenceError
 from .schema import Mapping, MappingError, SourceSpec
+from .scratch import flags
 from .weblogs import check_fields
 
 __all__ = ["SourceFile", "resolve", "scan", "sha256_of"]
@@ -183,7 +184,11 @@ def _hash(source: SourceFile) -> bytes:
             head = head or chunk[:65536]
             digest.update(chunk)
             # Lines are counted only to name the line of an error (numpy: a quarter of bytes.count's time).
-            count = int(np.count_nonzero(np.frombuffer(chunk, np.uint8) == 10)) if text else 0
+            count = (
+                int(np.count_nonzero(np.equal(np.frombuffer(chunk, np.uint8), 10, out=flags(len(chunk)))))
+                if text
+                else 0
+            )
             # A chunk of ASCII after whole characters decodes as itself: nothing to check. An IIS
             # log's chunk without a '#' (and no directive cut at its start) holds no directive.
             plain = ascii_safe and chunk.isascii() and decoder is not None and not decoder.getstate()[0]
