@@ -192,3 +192,22 @@ def test_an_iis_line_separated_by_tabs_is_quarantined_asking_whether_it_is(tmp_p
             "of line 3 names 9; allowed: one space-separated value per field ('-' for none)",
         )
     ]
+
+
+def test_whole_decimals_strip_exactly_what_the_capturing_pattern_did():
+    import random
+
+    import polars as pl
+
+    from workbench.mapping.numbers import whole_decimals
+
+    fixed = ["200.00", "-7.0", "10.", "0.", "0.00", "-0.0", "007.00", "100.000", "1000.0", "12.50", "+3.00"]
+    fixed += [".00", "1.0.0", "", "-", "1.", "\u0661\u0662.\u0660", "12.0 ", " 12.0", "12,00", "1e3.0", None]
+    rng = random.Random(7)
+    alphabet = ["0", "0", "1", "9", ".", "-", "+", " ", "\u0663"]
+    drawn = ["".join(rng.choices(alphabet, k=rng.randint(0, 6))) for _ in range(3000)]
+    values = pl.Series("v", fixed + drawn, dtype=pl.String)
+    capturing = values.str.replace(r"^(-?\d+)\.0*$", "${1}")
+    stripped = pl.select(whole_decimals(pl.lit(values))).to_series()
+    assert stripped.to_list() == capturing.to_list()
+    assert stripped[:4].to_list() == ["200", "-7", "10", "0"]  # not echoed: the pattern's own reading

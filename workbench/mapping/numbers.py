@@ -16,7 +16,16 @@ import re
 
 import polars as pl
 
-__all__ = ["SPACES", "THOUSANDS", "grouped_hint", "grouped_pattern", "misgrouped", "refused_separator", "ungroup"]
+__all__ = [
+    "SPACES",
+    "THOUSANDS",
+    "grouped_hint",
+    "grouped_pattern",
+    "misgrouped",
+    "refused_separator",
+    "ungroup",
+    "whole_decimals",
+]
 
 THOUSANDS = (" ", ".", ",", "'")
 """The digit-group separators a source may declare: a space (also U+00A0 and U+202F), a point, a comma, an apostrophe."""
@@ -57,6 +66,20 @@ def ungroup(text: pl.Expr, mark: str, decimal_comma: bool) -> pl.Expr:
     return (
         pl.when(text.str.contains(grouped_pattern(mark, decimal_comma)))
         .then(text.str.replace_all(_class(mark), ""))
+        .otherwise(text)
+    )
+
+
+def whole_decimals(text: pl.Expr) -> pl.Expr:
+    """``200.00`` as ``200``: an integer written with decimals that are all zero (``-7.0``, ``10.``) loses them.
+
+    What replacing ``^(-?\\d+)\\.0*$`` by its digits gives, without the captures that made that
+    replacement a third of ``fees``' mapping: the values of that shape are found (a match, no
+    capture), and only their trailing zeros and point are stripped.
+    """
+    return (
+        pl.when(text.str.contains(r"^-?\d+\.0*$"))
+        .then(text.str.strip_chars_end("0").str.strip_suffix("."))
         .otherwise(text)
     )
 

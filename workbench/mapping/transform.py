@@ -25,7 +25,7 @@ import polars as pl
 from .. import evidence
 from ..ingest.batch import LINE, PROBLEMS_SCHEMA
 from .extract import cut, literal_then_up_to
-from .numbers import grouped_hint, misgrouped, ungroup
+from .numbers import grouped_hint, misgrouped, ungroup, whole_decimals
 from .schema import ColumnSpec, TableSpec
 from .times import TimeParse, stage
 from .weblogs import ABSENT, FIELDS_LINE
@@ -128,7 +128,7 @@ def _column(
         if decimal_comma:
             v = v.str.replace(",", ".", literal=True)
             if want == pl.Int64():
-                v = v.str.replace(r"^(-?\d+)\.0*$", "${1}")
+                v = whole_decimals(v)
                 read = v.str.contains(r"^[+-]?\d+$")
             else:
                 read = v.cast(pl.Float64, strict=False).is_not_null()
