@@ -86,3 +86,14 @@ def test_the_worked_example_in_the_evidence_format_docs_is_the_tested_mapping(tm
     report = ingest_mapped(tmp_path / "h", write_handover(tmp_path / "h"), case_url=tmp_path / "c.db", progress=False)
     loaded, quarantined = sum(r["rows_loaded"] for r in report.rows()), report.rows_quarantined
     assert f"then loads {loaded} rows and\nquarantines {quarantined}," in chapter
+
+
+def test_map_check_lists_problem_kinds_of_equal_count_in_one_order_every_run(tmp_path):
+    root = tmp_path / "h"
+    mapping = write_handover(root)
+    texts = {check(root, mapping, rows=1)[0] for _ in range(6)}
+    assert len(texts) == 1  # polars' group_by gives its groups in any order
+    (text,) = texts
+    counts = text.split("## Problems:")[1].split("First rows quarantined:")[0].strip().splitlines()[1:]
+    keys = [(-int(line.split()[0].replace(",", "")), line.split(None, 1)[1]) for line in counts]
+    assert len(keys) >= 3 and keys == sorted(keys)  # most first, then by table, column and reason

@@ -79,7 +79,8 @@ def check(source_dir: Path, mapping_path: Path, rows: int = 5, batch_rows: int =
                 "table", pl.col("column").fill_null("(record)"), pl.col("reason").str.replace_all(r"'[^']*'", "'…'")
             )
             .len()
-            .sort("len", descending=True)
+            # most first, then in the order of table, column and reason: the same text every run
+            .sort(["len", "table", "column", "reason"], descending=[True, False, False, False])
         )
         out += [f"{n:>8,}  {t}.{c}: {why}" for t, c, why, n in kinds.iter_rows()]
         out += ["", "First rows quarantined:"]
