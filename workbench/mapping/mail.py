@@ -164,8 +164,11 @@ class Apart:
         try:
             with self._child.stdin:
                 pickle.dump((sys.path, [str(p) for p in paths], kind, columns, _BATCH), self._child.stdin)
-        except BrokenPipeError:  # the child died at once: said where its first batch is due
+        except BrokenPipeError:  # the child died at once: batches() says so where its first batch is due
             pass
+        except BaseException:
+            self.close()
+            raise
 
     def __enter__(self) -> Apart:
         return self

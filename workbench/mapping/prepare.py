@@ -110,7 +110,7 @@ def mail_apart(inputs: dict[str, list[SourceFile]], mapping: Mapping, stack: con
         try:
             if sum(p.stat().st_size for p in paths) < _APART_BYTES:
                 continue
-            columns = mail_columns(paths, kind)
-        except OSError:
+            offered = mail_columns(paths, kind)
+        except Exception:  # not started early: reading it the usual way says what is wrong
             continue
-        out[table] = stack.enter_context(Apart(paths, kind, columns))
+        out[table] = stack.enter_context(Apart(paths, kind, offered))
