@@ -1,7 +1,7 @@
 """pyarrow's CSV reader and the Arrow casts of times allocate from ``arrow_pool()`` (jemalloc).
 
 pyarrow's default pool on Linux (mimalloc) hands freed blocks back to the system at once, so
-each block of a large CSV was fresh memory the kernel had to zero; see README, pass 11.
+each block of a large CSV was fresh memory the kernel had to zero; see docs/performance.md, pass 11.
 """
 
 from __future__ import annotations
