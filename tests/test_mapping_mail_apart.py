@@ -7,6 +7,7 @@ dies must give a clear error and leave no case behind.
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from mappingkit import case_rows, write_handover
 
 import workbench.mapping.mail as mail
 import workbench.mapping.prepare as mapping_prepare
+import workbench.mapping.run as mapping_run
 from workbench.errors import WorkbenchError
 from workbench.mapping import MappingError, ingest_mapped
 
@@ -192,4 +194,29 @@ def test_a_database_that_cannot_be_hashed_leaves_no_case(tmp_path, monkeypatch):
     monkeypatch.setattr(prefetch, "sha256_of", unreadable)
     with pytest.raises(OSError, match="read error"):
         ingest_mapped(root, mapping, tmp_path / "case.db", progress=False, workers=2)
+    assert not (tmp_path / "case.db").exists()
+
+
+def test_an_abort_stops_a_busy_mail_child_rather_than_waiting_for_it(tmp_path, monkeypatch):
+    root = tmp_path / "h"
+    mapping = write_handover(root)
+    monkeypatch.setattr(mapping_prepare, "_APART_BYTES", 0)
+    # A child that takes its request and then parses for a long time before its first batch.
+    monkeypatch.setattr(mail, "_CHILD", "import sys, time\nsys.stdin.buffer.read()\ntime.sleep(30)\n")
+    children: list = []
+
+    class Kept(mail.Apart):
+        def __init__(self, *a):
+            super().__init__(*a)
+            children.append(self._child)
+
+    def writer_fails(*args, **kwargs):
+        raise RuntimeError("the writer failed")
+
+    monkeypatch.setattr(mapping_prepare, "Apart", Kept)
+    monkeypatch.setattr(mapping_run, "load_table", writer_fails)
+    with pytest.raises(RuntimeError, match="the writer failed"):
+        ingest_mapped(root, mapping, tmp_path / "case.db", progress=False, workers=2)
+    # Killed, not waited for: the reader blocked on its pipe would have held the abort for 30 s.
+    assert len(children) == 1 and children[0].returncode == -signal.SIGKILL
     assert not (tmp_path / "case.db").exists()

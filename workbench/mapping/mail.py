@@ -192,12 +192,16 @@ class Apart:
                 yield _frames(rows, problems, self.columns)
 
     def close(self) -> None:
-        """Stop the child (if it has not finished) and wait for it."""
-        assert self._child.stdout is not None
-        self._child.stdout.close()
+        """Stop the child (if it has not finished) and wait for it.
+
+        Killed before its pipe is closed: a reader thread blocked reading the pipe holds the
+        pipe's lock, so closing it first would wait for the child's next batch.
+        """
         if self._child.poll() is None:
             self._child.kill()
         self._child.wait()
+        assert self._child.stdout is not None
+        self._child.stdout.close()
         self._errors.close()
 
 

@@ -104,6 +104,8 @@ def ingest_mapped(
                         for t in order
                     ]
                     ahead = stack.enter_context(Prefetch(parts, workers, early=early))
+                    for child in mail.values():  # an abort stops it first: a reader waiting on it holds up Prefetch
+                        stack.callback(child.close)
                 writer.create_tables()
                 for table in order:
                     unchecked += [str(r) for r in parents.skipped(table)]
