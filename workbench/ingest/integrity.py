@@ -182,8 +182,7 @@ class _TextSet:
         order = np.argsort(hashes, kind="stable")
         self.hash = hash
         self.hashes = hashes[order]
-        self.known = known
-        self.by_hash = known.gather(order)
+        self.by_hash = known.gather(order)  # the known values, in the order of their hashes
 
     def contains(self, query: pl.Series) -> np.ndarray:
         if len(self.hashes) == 0:
@@ -194,7 +193,7 @@ class _TextSet:
         found = hit & (self.by_hash.gather(at) == query).fill_null(False).to_numpy()
         unsure = np.flatnonzero(hit & ~found)
         if len(unsure):
-            found[unsure] = query.gather(unsure).is_in(self.known.implode()).fill_null(False).to_numpy()
+            found[unsure] = query.gather(unsure).is_in(self.by_hash.implode()).fill_null(False).to_numpy()
         return found
 
 
