@@ -31,8 +31,6 @@ TARGETS = {
     "ingest_duckdb": ({"stockholm": 30}, {"stockholm": 4.0}),
     "fairness": ({"stockholm": 60}, {"stockholm": 4.0}),
 }
-# Ingest through the mapping of the synthetic hand-over, as a multiple of ingesting evidence/.
-MAPPING_TARGET_RATIO = 2.0
 
 
 def _child(code: str) -> dict:
@@ -199,13 +197,13 @@ def _verdict_journal(scale: str, r: dict) -> list[str]:
     )
 
 
-def bench_ingest_mapping(scale: str, out: Path) -> dict:
-    """Ingest the hand-over through its mapping and evidence/ into DuckDB, one after the other, in one child.
+def bench_ingest_mapping(scale: str, out: Path, pairs: int = 3) -> dict:
+    """Ingest the hand-over through its mapping and evidence/ into DuckDB (``bench_mapping``).
 
     The hand-over (``generate --handover``) is written from the generated evidence first,
-    untimed, when it is missing. Both runs are timed in the same process, so the ratio is
-    of one machine state; CPU seconds are reported too, since wall time on a shared machine
-    depends on its load.
+    untimed, when it is missing. Every run is a fresh child of its own, in ``pairs`` pairs of
+    alternating order; then the library floor under both is measured in one more child.
+    CPU seconds are reported too, since wall time on a shared machine depends on its load.
     """
     if not (out / "handover" / "mapping.yaml").exists():
         _child(f"""
@@ -217,37 +215,20 @@ tables = {{t: pl.read_parquet(Path({str(out / "evidence")!r}) / f"{{t}}.parquet"
 write_handover(tables, Path({str(out / "handover")!r}), np.random.default_rng(1))
 result = {{}}
 """)
-    code = f"""
-import os, resource, time
-from pathlib import Path
-from workbench.ingest import ingest
-from workbench.mapping import ingest_mapped
-def cpu():  # this process and the children it waited for (the mapping's mail parser)
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + r.ru_utime + r.ru_stime
-from workbench.mapping.run import default_workers
-out = Path({str(out)!r})
-runs = {{}}
-load = [round(x, 2) for x in os.getloadavg()]
-for name in ("evidence", "mapping"):
-    db = out / f"bench_{{name}}.duckdb"
-    db.unlink(missing_ok=True)
-    t0, c0 = time.perf_counter(), cpu()
-    if name == "evidence":
-        report = ingest(out / "evidence", f"duckdb:///{{db}}", progress=False)
-    else:
-        report = ingest_mapped(out / "handover", out / "handover" / "mapping.yaml", f"duckdb:///{{db}}", progress=False)
-    runs[name] = {{"wall_s": round(time.perf_counter() - t0, 2), "cpu_s": round(cpu() - c0, 2),
-                  "rows": sum(f.rows_read for f in report.files),
-                  "quarantined": sum(f.rows_quarantined for f in report.files)}}
-    db.unlink(missing_ok=True)
-e, m = runs["evidence"], runs["mapping"]
-result = {{"wall_s": m["wall_s"], "evidence": e, "mapping": m,
-          "ratio": round(m["wall_s"] / e["wall_s"], 2), "cpu_ratio": round(m["cpu_s"] / e["cpu_s"], 2),
-          "target_ratio": {MAPPING_TARGET_RATIO}, "cpus": os.cpu_count(), "mapping_workers": default_workers(),
-          "load_before": load, "load_after": [round(x, 2) for x in os.getloadavg()]}}
-"""
-    return _child(code)
+    bench = _beside("bench_mapping")
+    load = [round(x, 2) for x in os.getloadavg()]
+    runs = [(name, _child(_call("bench_mapping", "one_run", name, str(out)))) for name in bench.order(pairs)]
+    result = bench.summarise(runs)
+    load_after = [round(x, 2) for x in os.getloadavg()]
+    one_thread = "import os; os.environ['POLARS_MAX_THREADS'] = '1'\n"  # before polars is imported
+    floor = _child(one_thread + _call("bench_mapping", "library_floor", str(out)))
+    mapped = [r for name, r in runs if name == "mapping"]
+    result |= {
+        "wall_s": result["mapping"]["wall_s"], "target_ratio": bench.MAPPING_TARGET_RATIO, "cpus": os.cpu_count(),
+        "mapping_workers": mapped[0]["workers"], "floor": floor, "load_before": load, "load_after": load_after,
+        "peak_rss_gb": max(r["peak_rss_gb"] for r in mapped),
+    }  # fmt: skip
+    return result
 
 
 def bench_triage(scale: str, out: Path) -> dict:
@@ -365,12 +346,18 @@ def _verdict_end_to_end(scale: str, r: dict) -> list[str]:
     return lines
 
 
-def _demo():
-    """benchmarks/bench_demo.py, imported from beside this script."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import bench_demo
+def _beside(module: str):
+    """benchmarks/<module>.py, imported from beside this script."""
+    import importlib
 
-    return bench_demo
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    return importlib.import_module(module)
+
+
+def _demo():
+    return _beside("bench_demo")
 
 
 def _met(ok: bool) -> str:
@@ -483,32 +470,7 @@ def _verdict_exposure(scale: str, r: dict) -> list[str]:
 
 
 def _verdict_mapping(scale: str, r: dict) -> list[str]:
-    e, m, target = r["evidence"], r["mapping"], r["target_ratio"]
-    same = "same rows read" if e["rows"] == m["rows"] else f"rows read DIFFER: {m['rows']:,} vs {e['rows']:,}"
-    ratio = f"{r['ratio']}× (CPU {r['cpu_ratio']}×)"
-    verdict = (
-        f"vs target ≤ {target}× at stockholm: {_met(r['ratio'] <= target)}"
-        if scale == "stockholm"
-        else f"(target ≤ {target}× is for stockholm; reported)"
-    )
-    lines = [
-        f"through the mapping {m['wall_s']} s vs evidence/ {e['wall_s']} s into DuckDB = {ratio} {verdict}",
-        f"CPU: {m['cpu_s']} s through the mapping vs {e['cpu_s']} s from evidence/"
-        + (
-            f"; the CPU ratio {r['cpu_ratio']}× misses the target: the wall ratio met it through the machine's "
-            "load (the two runs got different shares of the cores), not on two free cores"
-            if r["ratio"] <= target < r["cpu_ratio"]
-            else ""
-        ),
-        f"{same}; quarantined {m['quarantined']:,} through the mapping, {e['quarantined']:,} from evidence/",
-    ]
-    if "load_before" in r:  # walls on a shared machine depend on what else it ran
-        before, after = r["load_before"], r["load_after"]
-        lines.append(
-            f"machine: {r['cpus']} cores, load average {before[0]} / {before[1]} / {before[2]} (1 / 5 / 15 min) "
-            f"before, {after[0]} / {after[1]} / {after[2]} after"
-        )
-    return lines
+    return _beside("bench_mapping").verdict(scale, r)
 
 
 STEP_VERDICTS = {
@@ -553,6 +515,9 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--steps", nargs="*", choices=list(STEPS), help="default: every step but end_to_end; at national, end_to_end"
     )
+    parser.add_argument(
+        "--pairs", type=int, default=3, help="ingest_mapping: pairs of runs (evidence/, mapping), alternating order"
+    )
     args = parser.parse_args(argv)
     if args.steps is None:
         args.steps = DEFAULT_STEPS.get(args.scale, [s for s in STEPS if s != "end_to_end"])
@@ -573,7 +538,8 @@ def main(argv=None) -> int:
             print(f"no generated case in {out}: generating one first (untimed)")
             bench_generate(args.scale, out)
         for step in args.steps:
-            result = STEPS[step](args.scale, out)
+            extra = {"pairs": args.pairs} if step == "ingest_mapping" else {}
+            result = STEPS[step](args.scale, out, **extra)
             result["verdict"] = [] if "skipped" in result else _verdict(step, args.scale, result)
             report["results"][step] = result
             print(f"{step} @ {args.scale}: {json.dumps(result)}")

@@ -234,3 +234,84 @@ def test_the_generate_step_reports_cpu_and_load_and_judges_national_memory(run, 
     over = {"wall_s": 600.0, "peak_rss_gb": 8.5}
     assert run._verdict("generate", "national", over) == ["peak RSS 8.5 GB vs target ≤ 8.0 GB: MISSED"]
     assert run._verdict("generate", "national", {**over, "peak_rss_gb": 7.9})[0].endswith(": met")
+
+
+def _bench_mapping():
+    import sys
+
+    sys.path.insert(0, str(RUN_PY.parent))
+    import bench_mapping
+
+    return bench_mapping
+
+
+def test_mapping_runs_alternate_and_the_ratio_is_the_median_of_the_pairs():
+    bench = _bench_mapping()
+    assert bench.order(3) == ["evidence", "mapping", "mapping", "evidence", "evidence", "mapping"]
+
+    def made(wall, cpu):
+        return {"wall_s": wall, "cpu_s": cpu, "rows": 100, "quarantined": 2}
+
+    runs = [
+        ("evidence", made(10.0, 10.0)), ("mapping", made(30.0, 25.0)),  # 3.0×, CPU 2.5×
+        ("mapping", made(12.0, 20.0)), ("evidence", made(4.0, 10.0)),  # 3.0×, CPU 2.0×
+        ("evidence", made(5.0, 8.0)), ("mapping", made(5.5, 20.0)),  # 1.1×, CPU 2.5×
+    ]  # fmt: skip
+    r = bench.summarise(runs)
+    # the median of the pairs' ratios, not the ratio of the medians (12.0 / 5.0 = 2.4)
+    assert r["ratio"] == 3.0 and r["cpu_ratio"] == 2.5
+    assert r["mapping"]["wall_s"] == 12.0 and r["evidence"]["wall_s"] == 5.0 and r["evidence"]["cpu_s"] == 10.0
+    assert [p["first"] for p in r["pairs"]] == ["evidence", "mapping", "evidence"]
+    assert [p["ratio"] for p in r["pairs"]] == [3.0, 3.0, 1.1]
+    assert r["mapping"]["rows"] == 100 and r["mapping"]["quarantined"] == 2
+    moving = [*runs[:-1], ("mapping", {**made(5.5, 20.0), "rows": 99})]
+    assert bench.summarise(moving)["mapping"]["rows"] == [100, 100, 99]  # rows that change run to run are shown
+
+
+def _floored(mapping_cpu, floor_mapping, not_measured=()):
+    r = {
+        **_mapping(2.5),
+        "pairs": [
+            {"first": "evidence", "ratio": 2.5, "cpu_ratio": 2.5},
+            {"first": "mapping", "ratio": 2.4, "cpu_ratio": 2.6},
+        ],
+    }
+    r["mapping"] = {**r["mapping"], "cpu_s": mapping_cpu}
+    r["floor"] = {
+        "mapping": {"hash": 1.0, "sqlite": floor_mapping - 1.0}, "mapping_s": floor_mapping,
+        "evidence": {"evidence_read": 0.5, "evidence_hash": 0.5}, "evidence_s": 1.0,
+        "not_measured": list(not_measured), "threads": 1,
+    }  # fmt: skip
+    return r
+
+
+def test_the_mapping_verdict_bounds_the_cpu_ratio_by_the_library_floor(run):
+    lines = run._verdict("ingest_mapping", "stockholm", _floored(30.0, 15.0))  # evidence/ 12 CPU-s
+    assert "the median of 2 alternating pairs" in lines[0]
+    assert "each pair: 2.5× (CPU 2.5×, evidence first), 2.4× (CPU 2.6×, mapping first)" in lines
+    floor = next(line for line in lines if line.startswith("so the mapped ingest"))
+    # 12 - 1 + 15 = 26 CPU-s at least: 26 / 12 = 2.17×, over the target whatever the code
+    assert "at least 12.0 - 1.0 + 15.0 = 26.0 CPU-s: a CPU ratio of at least 2.17×" in floor
+    assert "not reachable with these readers" in floor and "measured 30.0 CPU-s, 4.0 s above that floor" in floor
+    assert any("the hand-over 15.0 CPU-s (hash 1.0 s, sqlite 14.0 s)" in line for line in lines)
+    room = next(x for x in run._verdict("ingest_mapping", "stockholm", _floored(20.0, 5.0)) if x.startswith("so"))
+    # 12 - 1 + 5 = 16: 1.33×, and the target's 24 CPU-s leave 8 for the conversions
+    assert "1.33×" in room and "leaves 8.0 CPU-s for the conversions" in room and "not reachable" not in room
+    under = next(x for x in run._verdict("ingest_mapping", "small", _floored(15.5, 5.0)) if x.startswith("so"))
+    assert "0.5 s under it" in under and "above" not in under
+    gaps = run._verdict("ingest_mapping", "small", _floored(20.0, 5.0, ["visits (weblog)"]))
+    assert any("floor not measured for visits (weblog)" in line for line in gaps)
+
+
+def test_the_library_floor_reads_a_hand_written_hand_over_of_every_kind(tmp_path):
+    """The bare reads cope with what a real hand-over holds: #Fields: changing mid-log, a ragged line, broken mail."""
+    import polars as pl
+    from mappingkit import write_handover
+
+    write_handover(tmp_path / "handover")
+    (tmp_path / "evidence").mkdir()
+    pl.DataFrame({"applicant_id": [1]}).write_parquet(tmp_path / "evidence" / "applicants.parquet")
+    floor = _bench_mapping().library_floor(str(tmp_path))
+    assert set(floor["mapping"]) == {"hash", "sqlite", "csv", "iis", "mail"} and floor["not_measured"] == []
+    assert floor["mapping_s"] == pytest.approx(sum(floor["mapping"].values()), abs=0.02)
+    assert set(floor["evidence"]) == {"evidence_read", "evidence_hash"} and floor["threads"] >= 1
