@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import polars as pl
 import pytest
 
-import workbench.fairness.views as views
+import workbench.fairness.public as public
 import workbench.suppression as suppression
 from workbench import intervals, pinning
 from workbench.audience import fit
@@ -190,12 +190,12 @@ def test_pooling_skips_the_view_where_the_counts_alone_are_too_fine(monkeypatch)
     sizes |= {"Farsta": (30, 10), "Kista": (40, 12), "Solna": (25, 6), "Nacka": (33, 3)}
     review = _allocations(sizes)
     built = []
-    real_view = views.groups.group_view
-    monkeypatch.setattr(views.groups, "group_view", lambda *a, **k: built.append(1) or real_view(*a, **k))
+    real_view = public.groups.group_view
+    monkeypatch.setattr(public.groups, "group_view", lambda *a, **k: built.append(1) or real_view(*a, **k))
     fast = group_disparities(review, "public")
     fast_views = len(built)
     built.clear()
-    monkeypatch.setattr(views, "_pinned_whatever_pooled", lambda *a: 0)  # build and suppress every k, as before
+    monkeypatch.setattr(public, "pinned_whatever_pooled", lambda *a: 0)  # build and suppress every k, as before
     slow = group_disparities(review, "public")
     assert fast.equals(slow)
     districts = fast.filter(pl.col("grouping") == "district")

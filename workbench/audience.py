@@ -315,6 +315,7 @@ def fit(
     threshold: int = THRESHOLD,
     measures: Iterable[str] | None = None,
     breakdown: bool | None = None,
+    hidden: pl.Series | None = None,
 ) -> pl.DataFrame:
     """``frame`` made fit for ``audience`` ("investigator", "auditor" or "public").
 
@@ -334,6 +335,9 @@ def fit(
     breakdown
         Public only: whether the counts are a breakdown of small groups (suppressed); default
         decided by the disclosure policy from the key columns (:func:`~workbench.suppression.is_breakdown`).
+    hidden
+        Public only: rows whose counts are hidden whatever their size (a boolean per row), e.g.
+        the groups another table of the same page hides; the others protect them as usual.
     key
         Auditor only: the pseudonym key (default: environment variable WORKBENCH_PSEUDONYM_KEY).
     """
@@ -353,10 +357,10 @@ def fit(
                 if tag is PII.FREE_TEXT
             ]
         )
-    return _fit_public(frame, found, count_cols, totals, threshold, measures, breakdown)
+    return _fit_public(frame, found, count_cols, totals, threshold, measures, breakdown, hidden)
 
 
-def _fit_public(frame, found, count_cols, totals, threshold, measures, breakdown) -> pl.DataFrame:
+def _fit_public(frame, found, count_cols, totals, threshold, measures, breakdown, hidden) -> pl.DataFrame:
     personal = {c: tag.value for c, tag in found.items() if tag in (PII.DIRECT, PII.FREE_TEXT)}
     if personal:
         raise AudienceError(
@@ -380,10 +384,11 @@ def _fit_public(frame, found, count_cols, totals, threshold, measures, breakdown
         breakdown = is_breakdown(keys, quasi)
     if not breakdown:  # an incident-wide figure: no small group to point at (docs/disclosure.md)
         return frame
-    protected = None
+    protected = None if hidden is None else hidden.cast(pl.Boolean).fill_null(False)
     if "protected_identity" in frame.columns:
         # Never single out persons with protected identity: their groups' counts are hidden.
-        protected = frame["protected_identity"].cast(pl.Boolean).fill_null(False)
+        shielded = frame["protected_identity"].cast(pl.Boolean).fill_null(False)
+        protected = shielded if protected is None else protected | shielded
     shown = suppress(frame, count_cols, threshold=threshold, totals=totals, protected=protected, measures=measures)
     _ledger(frame, shown, count_cols, keys, measures, threshold)
     return shown

@@ -18,11 +18,12 @@ from ..audience import Audience, fit
 from ..evidence import PII
 from ..i18n import translate
 from ..notes.reviews import review_column
-from ..suppression import TooFewToShow, too_fine, withheld_note
+from ..suppression import TooFewToShow, withheld_note
 from ..wording import say
-from . import caseworkers as cw, fakes, groups, mde, power, redflags
-from .replay import COLUMNS as REPLAY_COLUMNS
+from . import caseworkers as cw, fakes, groups, mde, redflags
+from .public import public_groups, public_queue_time
 from .review import FairnessReview
+from .tags import TAGS
 
 __all__ = [
     "RANK_BINS",
@@ -49,28 +50,6 @@ RANK_BINS: tuple[tuple[int, int, str], ...] = (
     (51, 10**9, "51+"),
 )
 """Winner-rank bins (low, high, label); a tenant not in the queue is "not in queue"."""
-TAGS: dict[str, PII] = {  # personal-data tags of every derived column in the review's frames
-    **REPLAY_COLUMNS,
-    **cw.COLUMNS,
-    **mde.COLUMNS,
-    **power.COLUMNS,
-    **redflags.COLUMNS,
-    **fakes.COLUMNS,
-    **groups.COLUMNS,
-    "rank_bin": PII.NONE,
-    "month": PII.NONE,
-    "quarter": PII.NONE,
-    "note": PII.NONE,
-    "n": PII.NONE,
-    "n_flags": PII.NONE,
-    "caseworker": PII.NONE,
-    "review": PII.NONE,
-    "n_allocations": PII.NONE,
-    "n_confirmed": PII.NONE,
-    "n_dismissed": PII.NONE,
-    "n_not_reviewed": PII.NONE,
-    "rate_band": PII.NONE,
-}
 
 
 def _labelled(frame: pl.DataFrame, audience: Audience) -> pl.DataFrame:
@@ -125,42 +104,17 @@ def power_table(review: FairnessReview, audience: str) -> pl.DataFrame:
 def queue_time(review: FairnessReview, audience: str) -> pl.DataFrame:
     """Winners' median queue time in years by district and year, with the number of allocations ``n``."""
     who = Audience.parse(audience)
-    frame = (
-        review.replay.allocations.group_by("district", "year")
-        .agg(n=pl.len().cast(pl.Int64), median_queue_years=(pl.col("winner_queue_days") / 365.25).median())
-        .sort("district", "year")
-    )
-    # For the public a median beside any hidden count (1–4 or complementary) is blanked by
-    # the suppression itself, so a blank marks no more than the count's own label does.
     if who.sees_rows:
+        frame = (
+            review.replay.allocations.group_by("district", "year")
+            .agg(n=pl.len().cast(pl.Int64), median_queue_years=(pl.col("winner_queue_days") / 365.25).median())
+            .sort("district", "year")
+        )
         return fit(frame, who, columns=TAGS, counts=["n"])
-    try:
-        return fit(frame, who, columns=TAGS, counts=["n"])
-    except TooFewToShow:
-        pass
-    # Too few allocations per district and year (a small case): coarsen to all districts per
-    # year, else withhold the figures (docs/disclosure.md), saying so in ``note``.
-    everywhere = pl.lit(translate("all districts"))
-    per_year = (
-        review.replay.allocations.group_by("year")
-        .agg(n=pl.len().cast(pl.Int64), median_queue_years=(pl.col("winner_queue_days") / 365.25).median())
-        .sort("year")
-        .select(everywhere.alias("district"), "year", "n", "median_queue_years")
-    )
-    try:
-        shown = fit(per_year, who, columns=TAGS, counts=["n"])
-        return shown.with_columns(note=pl.lit(withheld_note("district", "by year")))
-    except TooFewToShow:
-        pass
-    return pl.DataFrame(
-        {"district": [translate("all districts")], "year": [None], "n": [None], "median_queue_years": [None]},
-        schema={
-            "district": pl.String,
-            "year": per_year.schema["year"],
-            "n": pl.String,
-            "median_queue_years": pl.Float64,
-        },
-    ).with_columns(note=pl.lit(withheld_note("district")))
+    # For the public a median beside any hidden count (1–4 or complementary) is blanked by the
+    # suppression itself; the districts and years the group view pools or hides are pooled or
+    # hidden here too (a count hidden in the table beside it must not be printed in the chart).
+    return public_queue_time(review.replay.allocations, who)
 
 
 def flag_timeline(review: FairnessReview, audience: str, handlers: list[int] | None = None) -> pl.DataFrame:
@@ -232,7 +186,7 @@ def group_disparities(review: FairnessReview, audience: str) -> pl.DataFrame:
     who = Audience.parse(audience)
     frame = review.groups
     if not who.sees_rows:
-        parts = [_public_groups(review.replay.allocations, grouping, who) for grouping in groups.GROUPINGS]
+        parts = [public_groups(review.replay.allocations, grouping, who) for grouping in groups.GROUPINGS]
         shown = pl.concat(parts, how="diagonal_relaxed")
         return shown.drop("note") if shown["note"].null_count() == shown.height else shown
     return fit(frame, who, columns=TAGS, counts=["n_allocations", "n_in_order", "n_unexplained"])
@@ -266,93 +220,6 @@ def _flags_by_period(flags: pl.DataFrame, who: Audience) -> pl.DataFrame:
     return shown.with_columns(
         note=pl.lit(withheld_note(", ".join(tried[:-1]) + " or " + tried[-1], "for the whole period"))
     )
-
-
-_KEPT = ["share_in_order", "disparity", "within_band", "median_queue_years", "queue_time_ratio"]
-
-
-def _public_groups(allocations: pl.DataFrame, grouping: str, who: Audience) -> pl.DataFrame:
-    """One grouping of the group view for the public, small groups pooled until no hidden count is pinned.
-
-    The groups with the fewest contracts are pooled, one more at a time, as "other
-    districts" (kinds, years) until complementary suppression protects every hidden count;
-    the pooled row says so in ``note``. When only the pool would be left, the grouping is
-    withheld: one row with its ``note`` and no figures.
-    """
-    other = f"other {grouping}s"
-    in_order = (pl.col("outcome") == "in_order").sum().cast(pl.Int64)
-    sizes = (
-        allocations.group_by(group=pl.col(grouping).cast(pl.String))
-        .agg(n=pl.len(), n_in_order=in_order)
-        .sort("n", "group")
-    )
-    names = sizes["group"].to_list()
-    for k in [0, *range(2, len(names))]:  # pooling one group alone only renames it
-        pooled = names[:k]
-        if _pinned_whatever_pooled(sizes, grouping, k, other):
-            continue  # too fine at this k whatever suppression hides: no need to build the view
-        label = pl.col(grouping).cast(pl.String)
-        frame = groups.group_view(
-            allocations.with_columns(pl.when(label.is_in(pooled)).then(pl.lit(other)).otherwise(label).alias(grouping)),
-            by=[grouping],
-        )
-        # A share gives its counts back (out of order = n - share × n), so the counts it is
-        # made of are published as counts and suppressed together; the share and the other
-        # measures are blanked on every row with a hidden count.
-        frame = frame.sort(pl.col("group") == other, "group").select(
-            "grouping",
-            "group",
-            "n_allocations",
-            "n_in_order",
-            (pl.col("n_allocations") - pl.col("n_in_order")).alias("n_out_of_order"),
-            *_KEPT,
-        )
-        try:
-            shown = fit(
-                frame,
-                who,
-                columns={**TAGS, "n_out_of_order": PII.NONE},
-                counts=["n_allocations", "n_in_order", "n_out_of_order"],
-                totals=["n_allocations"],
-                measures=_KEPT,
-            )
-        except TooFewToShow:
-            continue
-        note = (
-            translate("withheld: too few to show these {k} {groups} one by one; pooled").format(
-                k=k, groups=translate(f"{grouping}s")
-            )
-            if k
-            else None
-        )
-        return shown.with_columns(note=pl.when(pl.col("group") == other).then(pl.lit(note)).otherwise(None))
-    return pl.DataFrame(
-        {"grouping": [grouping], "group": [None], "note": [withheld_note(grouping)]},
-        schema={"grouping": pl.String, "group": pl.String, "note": pl.String},
-    )
-
-
-def _pinned_whatever_pooled(sizes: pl.DataFrame, grouping: str, k: int, other: str) -> int:
-    """The cheap test of :func:`_public_groups` at pooling ``k``: cells pinned whatever is hidden (see :func:`too_fine`).
-
-    ``sizes`` (``group``, ``n``, ``n_in_order``, fewest first) gives the counts the view will
-    publish with the ``k`` smallest groups pooled, summed in one pass, without building it.
-    """
-    first_k = (pl.int_range(pl.len()) < k) & pl.col("group").is_not_null()  # as is_in(pooled): a null is never pooled
-    pooled = sizes.with_columns(group=pl.when(first_k).then(pl.lit(other)).otherwise("group"))
-    counts = pooled.group_by("group").agg(
-        grouping=pl.lit(grouping),
-        n_allocations=pl.col("n").sum().cast(pl.Int64),
-        n_in_order=pl.col("n_in_order").sum().cast(pl.Int64),
-    )
-    counts = counts.select(
-        "grouping",
-        "group",
-        "n_allocations",
-        "n_in_order",
-        n_out_of_order=pl.col("n_allocations") - pl.col("n_in_order"),
-    )
-    return too_fine(counts, ["n_allocations", "n_in_order", "n_out_of_order"])
 
 
 def allocation_reviews(review: FairnessReview, audience: str) -> pl.DataFrame:
