@@ -69,7 +69,8 @@ def _parse_text(v: pl.Expr, want: pl.DataType, example) -> tuple[pl.Expr, pl.Exp
     if isinstance(want, pl.Datetime):
         iso = v.str.replace(r"Z$", "+00:00").str.replace(r"^(\d{4}-\d{2}-\d{2}) ", "${1}T")
         zoned = v.str.contains(ZONED_TIMESTAMP)
-        typed = pl.when(zoned).then(
+        # A 60th second (places 17-18) is refused: polars would read it as the next minute's first.
+        typed = pl.when(zoned & (iso.str.slice(17, 2) != "60")).then(
             iso.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%z", time_unit="us", time_zone="UTC", strict=False)
         )
         why = (

@@ -39,6 +39,7 @@ import yaml
 
 from .. import evidence
 from ..errors import EvidenceError
+from . import written
 from .numbers import THOUSANDS, refused_separator
 from .weblogs import format_columns
 
@@ -226,19 +227,6 @@ class _Where:
         return MappingError(f"{self(*keys)}: {message}")
 
 
-def _not_utf8(path: Path, data: bytes, at: int) -> str:
-    """Where a mapping that is not UTF-8 goes wrong: line, column, the line as read, what is allowed."""
-    line = data.count(b"\n", 0, at) + 1
-    start = data.rfind(b"\n", 0, at) + 1
-    end = data.find(b"\n", at)
-    shown = data[start : end if end >= 0 else len(data)].rstrip(b"\r").decode("utf-8", "backslashreplace")
-    return (
-        f"{path}:{line}: byte 0x{data[at]:02X} at column {at - start + 1} is not UTF-8: '{shown[:120]}'; "
-        "allowed: a mapping saved as UTF-8 (in Notepad: Save As, Encoding UTF-8; a Windows-1252 "
-        "file saved as 'ANSI' is not)"
-    )
-
-
 def load(path: str | Path) -> Mapping:
     """Read, validate and interpret the mapping file at ``path``; raise :class:`MappingError`."""
     path = Path(path)
@@ -249,7 +237,7 @@ def load(path: str | Path) -> Mapping:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise MappingError(_not_utf8(path, data, exc.start)) from None
+        raise MappingError(written.not_utf8(path, data, exc.start)) from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -260,6 +248,12 @@ def load(path: str | Path) -> Mapping:
     where = _Where(path, _marks(node) if node is not None else {})
     if not isinstance(data, dict):
         raise where.fail((), "a mapping file is a YAML mapping with 'version: 1' and 'tables:'")
+    if (twice := written.duplicate_key(node)) is not None:
+        keys, first, second = twice
+        message = f"given twice (lines {first} and {second}): which one counts cannot be known; allowed: each key once"
+        raise MappingError(f"{path.name}:{second}: {'.'.join(map(str, keys))}: {message}")
+    if node is not None:
+        written.as_written(data, node)  # in place
     validator = jsonschema.Draft202012Validator(json_schema())
     # A misspelt key shows as an unknown key and as a missing one: name the unknown one first.
     errors = sorted(
@@ -394,6 +388,11 @@ def _column(target: str, spec: Any, where: _Where, keys: tuple, dtype: pl.DataTy
         if groups != 1:
             raise where.fail(
                 (*keys, "extract"), f"the expression has {groups} groups; allowed: exactly one (the value)"
+            )
+        if (why := written.polars_refuses(out.extract)) is not None:
+            plain = "a pattern without look-around or back-references"
+            raise where.fail(
+                (*keys, "extract"), f"the reader's regular expressions cannot run it: {why}; allowed: {plain}"
             )
     if (out.format or out.timezone) and not (isinstance(dtype, pl.Datetime) or dtype == pl.Date()):
         raise where.fail(keys, f"format and timezone apply to dates and times; {table}.{target} is {dtype}")

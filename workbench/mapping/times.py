@@ -65,7 +65,10 @@ def iso(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     parts = raw.str.extract_groups(_ISO)
     seconds, offset = parts.struct.field("s"), parts.struct.field("z")
     text = pl.concat_str(parts.struct.field("d"), pl.lit(" "), parts.struct.field("hm"), seconds.fill_null(":00"))
-    wall = text.str.to_datetime(_WALL, time_unit="us", strict=False)
+    # polars reads a 60th second as the next minute's first; no civil time has one here.
+    wall = pl.when(~seconds.fill_null("").str.starts_with(":60")).then(
+        text.str.to_datetime(_WALL, time_unit="us", strict=False)
+    )
     # As ZONED_TIMESTAMP says: a time with an offset has its seconds.
     zoned = pl.when(offset.is_not_null() & seconds.is_not_null()).then(
         wall.dt.replace_time_zone("UTC") - pl.duration(minutes=_minutes(offset))
@@ -209,7 +212,11 @@ class TimeParse:
             road, z = self._road(), raw.str.ends_with("Z")
             text = raw.str.replace("T", " ", literal=True)
             text = pl.when(road != 2).then(text).when(z).then(text.str.head(-1)).otherwise(text.str.head(-6))
-            wall = text.str.to_datetime(_WALL, time_unit="us", strict=False)
+            # A 60th second (places 17-18 of both shapes) is refused, as Arrow's parse refuses it:
+            # polars would read it as the next minute's first.
+            wall = pl.when(text.str.slice(17, 2) != "60").then(
+                text.str.to_datetime(_WALL, time_unit="us", strict=False)
+            )
             offset = pl.when(z).then(pl.lit("Z")).otherwise(raw.str.tail(6))
             naive = pl.when(road == 1).then(wall)
             zoned = pl.when(road == 2).then(wall.dt.replace_time_zone("UTC") - pl.duration(minutes=_minutes(offset)))
@@ -218,7 +225,7 @@ class TimeParse:
             naive = pl.lit(None, _NAIVE_TYPE)
         else:
             iso_text = raw.str.replace(r"Z$", "+00:00").str.replace(r"^(\d{4}-\d{2}-\d{2})T", "${1} ")
-            zoned = pl.when(raw.str.contains(ZONED_TIMESTAMP)).then(
+            zoned = pl.when(raw.str.contains(ZONED_TIMESTAMP) & (iso_text.str.slice(17, 2) != "60")).then(
                 iso_text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%z", time_unit="us", time_zone="UTC", strict=False)
             )
             naive = pl.when(zoned.is_null()).then(iso_text.str.to_datetime(fmt, time_unit="us", strict=False))

@@ -126,6 +126,9 @@ def _column(
             whys.append(_why(*misgrouped(raw, thousands, decimal_comma, where)))
             v = ungroup(raw, thousands, decimal_comma)
         if decimal_comma:
+            # A point reads as the comma does ('200.00'), but where it could as well group digits
+            # ('12.000': 12, or twelve thousand?) the value is refused, never guessed.
+            whys.append(_why(v.str.contains(r"^[+-]?\d{1,3}(?:\.\d{3})+$"), _point_in_comma(raw, where)))
             v = v.str.replace(",", ".", literal=True)
             if want == pl.Int64():
                 v = whole_decimals(v)
@@ -150,6 +153,15 @@ def _column(
             )
         )
     return v, whys, None
+
+
+def _point_in_comma(raw: pl.Expr, where: str) -> pl.Expr:
+    return pl.format(
+        f"'{{}}' could be a decimal point or digits grouped by points, in a source with a decimal comma "
+        f"({where}); allowed: a decimal comma and no grouping, e.g. 12000 or 12,5, or thousands: '.' on the "
+        "source in the mapping if its points group digits",
+        raw,
+    )
 
 
 def _time(v: pl.Expr, spec: ColumnSpec, zone: str | None, text: bool, schema: pl.Schema, key: str) -> _Time:
@@ -244,7 +256,7 @@ def _plain_numbers(frame: pl.DataFrame, table: TableSpec, decimal_comma: bool, t
             continue
         if frame.schema[spec.column] != pl.String():
             continue
-        comma = ("," + ("." if want == pl.Int64() else "")) if decimal_comma else ""
+        comma = ",." if decimal_comma else ""
         marks = f"[{re.escape(comma)}{spaces}{extra}]"
         if not frame[spec.column].str.contains(marks).any():
             plain.add(str(target))

@@ -252,7 +252,10 @@ def read_weblog(path: Path, log_format: str | None, encoding: str = "utf-8") -> 
             allowed = "a request line, METHOD PATH [PROTOCOL], e.g. GET /mina-sidor HTTP/1.1"
             checks.append((unread, "request", allowed))
     if "time_local" in names and "time" not in names:
-        time = pl.col("time_local").str.to_datetime("%d/%b/%Y:%H:%M:%S%.f %z", time_zone="UTC", strict=False)
+        # A 60th second (places 18-19) is refused: polars would read it as the next minute's first.
+        time = pl.when(pl.col("time_local").str.slice(18, 2) != "60").then(
+            pl.col("time_local").str.to_datetime("%d/%b/%Y:%H:%M:%S%.f %z", time_zone="UTC", strict=False)
+        )
         derived.append(time.alias("time"))
         unread = pl.col("time_local").is_not_null() & time.is_null()
         checks.append((unread, "time_local", "a time as nginx and Apache log it, e.g. 13/Dec/2013:18:50:01 +0100"))
