@@ -179,3 +179,46 @@ def test_an_extract_polars_cannot_run_is_refused_when_the_mapping_is_read(tmp_pa
         schema.load(tmp_path / "m.yaml")
     assert "tables.fees.columns.amount.extract: the reader's regular expressions cannot run it" in str(error.value)
     assert "m.yaml:6:" in str(error.value)
+
+
+HANDLERS = """\
+version: 1
+tables:
+  handlers:
+    source: {csv: h.csv}
+    columns:
+      handler_id: hid
+      name: namn
+      team: %s
+      active_from: %s
+      active_to: %s
+"""
+
+
+@pytest.mark.parametrize(
+    ("team", "active_from", "active_to", "key", "said"),
+    [
+        ("grupp", "{column: fran, format: '%Q-%Y'}", "null", "active_from.format", "'%Q' is not a strftime directive"),
+        ("grupp", "{column: fran, format: '%H'}", "null", "active_from.format", "hour and minute"),
+        ("grupp", "fran", "{constant: never}", "active_to.constant", "'never' is not a date"),
+        ("{column: grupp, values: {}}", "fran", "null", "team.values", "an empty value map would refuse every row"),
+    ],
+    ids=["unknown-directive", "polars-refuses", "constant-no-date", "empty-value-map"],
+)
+def test_a_setting_that_would_refuse_every_row_stops_the_mapping_at_its_line(
+    tmp_path, team, active_from, active_to, key, said
+):
+    # Each of these quarantined every row, one by one, with the same reason; now the mapping is refused.
+    from workbench.mapping import schema
+
+    (tmp_path / "m.yaml").write_text(HANDLERS % (team, active_from, active_to), encoding="utf-8")
+    with pytest.raises(MappingError) as error:
+        schema.load(tmp_path / "m.yaml")
+    assert f": tables.handlers.columns.{key}: " in str(error.value) and said in str(error.value)
+
+
+def test_a_date_constant_written_plainly_is_the_date_it_says(tmp_path):
+    text = "hid,namn,grupp,fran\n7,Karin,Innerstaden,2008-09-01\n"
+    mapping = HANDLERS % ("grupp", "fran", "{constant: 2014-01-31}")
+    con = _ingest(tmp_path / "h", mapping, {"h.csv": text}, tmp_path)
+    assert con.execute("SELECT handler_id, active_to FROM handlers").fetchall() == [(7, "2014-01-31")]

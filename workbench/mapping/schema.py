@@ -380,22 +380,16 @@ def _column(target: str, spec: Any, where: _Where, keys: tuple, dtype: pl.DataTy
     out.values = {str(k): v for k, v in spec["values"].items()} if "values" in spec else None
     out.extract, out.format = spec.get("extract"), spec.get("format")
     out.timezone = _zone(spec.get("timezone"), where, (*keys, "timezone"))
-    if out.extract is not None:
-        try:
-            groups = re.compile(out.extract).groups
-        except re.error as exc:
-            raise where.fail((*keys, "extract"), f"not a regular expression: {exc}") from None
-        if groups != 1:
-            raise where.fail(
-                (*keys, "extract"), f"the expression has {groups} groups; allowed: exactly one (the value)"
-            )
-        if (why := written.polars_refuses(out.extract)) is not None:
-            plain = "a pattern without look-around or back-references"
-            raise where.fail(
-                (*keys, "extract"), f"the reader's regular expressions cannot run it: {why}; allowed: {plain}"
-            )
+    if out.extract is not None and (why := written.extract_refused(out.extract)) is not None:
+        raise where.fail((*keys, "extract"), why)
     if (out.format or out.timezone) and not (isinstance(dtype, pl.Datetime) or dtype == pl.Date()):
         raise where.fail(keys, f"format and timezone apply to dates and times; {table}.{target} is {dtype}")
+    if out.format and (why := written.format_refused(out.format, dtype)):
+        raise where.fail((*keys, "format"), f"{why}; allowed: a strftime format such as %d/%m/%Y %H:%M")
+    if out.has_constant and (why := written.constant_refused(out.constant, dtype, out.format)):
+        raise where.fail((*keys, "constant"), f"{why} ({table}.{target} is {dtype})")
+    if out.values == {}:
+        raise where.fail((*keys, "values"), "an empty value map would refuse every row; allowed: one entry or more")
     allowed = evidence.allowed_values(table, target)
     for source_value, value in (out.values or {}).items():
         if value is None:

@@ -10,13 +10,15 @@ So the names and value-map keys are taken as written, and a key given twice is r
 
 from __future__ import annotations
 
+import datetime
+import re
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import yaml
 
-__all__ = ["as_written", "duplicate_key", "not_utf8", "polars_refuses"]
+__all__ = ["as_written", "constant_refused", "duplicate_key", "extract_refused", "format_refused", "not_utf8"]
 
 
 def duplicate_key(node: yaml.Node | None, path: tuple = ()) -> tuple[tuple, int, int] | None:
@@ -69,6 +71,8 @@ def as_written(data: dict, node: yaml.Node) -> dict:
                 continue
             if "column" in spec:
                 spec["column"] = _text(_child(at, "column"), spec["column"])
+            if isinstance(spec.get("constant"), (datetime.date, datetime.datetime)):  # YAML read 2013-12-13 as a date
+                spec["constant"] = _text(_child(at, "constant"), spec["constant"])
             if isinstance(spec.get("concat"), list):
                 parts = _child(at, "concat")
                 items = parts.value if isinstance(parts, yaml.SequenceNode) else []
@@ -83,16 +87,21 @@ def as_written(data: dict, node: yaml.Node) -> dict:
     return data
 
 
-def polars_refuses(pattern: str) -> str | None:
-    """Why polars (which runs an ``extract``) cannot run ``pattern``, or None: its syntax is not Python's.
-
-    Look-around and back-references pass Python's ``re`` but not polars' regex engine.
+def extract_refused(pattern: str) -> str | None:
+    """Why ``pattern`` cannot be an ``extract``, or None: not a regular expression, not one group, or one
+    polars (which runs it) cannot run: look-around and back-references pass Python's ``re`` but not polars.
     """
+    try:
+        groups = re.compile(pattern).groups
+    except re.error as exc:
+        return f"not a regular expression: {exc}"
+    if groups != 1:
+        return f"the expression has {groups} groups; allowed: exactly one (the value)"
     try:
         pl.Series([""], dtype=pl.String).str.extract(pattern, 1)
     except pl.exceptions.PolarsError as exc:
-        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-        return " ".join(lines[:4])[:300]
+        said = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())[:300]
+        return f"the reader's regular expressions cannot run it: {said}; allowed: a pattern without look-around or back-references"
     return None
 
 
@@ -107,3 +116,45 @@ def not_utf8(path: Path, data: bytes, at: int) -> str:
         "allowed: a mapping saved as UTF-8 (in Notepad: Save As, Encoding UTF-8; a Windows-1252 "
         "file saved as 'ANSI' is not)"
     )
+
+
+# chrono's strftime directives, as polars reads them: %Y, %-d, %.3f, %:z, %%, ...
+_DIRECTIVE = re.compile(r"%(?:[-_0]?[A-Za-z+%]|\.?[369]?f|:{1,3}z|#z)")
+_KNOWN = set("YCymbBhdeaAwuUWGgVjDxFvHkIlPpMSfRTXrZzcstn+%")
+
+
+def format_refused(fmt: str, dtype: pl.DataType) -> str | None:
+    """Why ``fmt`` cannot read a date or time, or None: an unknown directive, or one polars refuses."""
+    at = fmt.find("%")
+    while at >= 0:
+        match = _DIRECTIVE.match(fmt, at)
+        if match is None or match.group()[-1] not in _KNOWN:
+            return f"{fmt[at : at + 2]!r} is not a strftime directive"
+        at = fmt.find("%", match.end())
+    try:
+        probe = pl.Series(["2013-12-13"], dtype=pl.String)
+        probe.str.to_date(fmt, strict=False) if dtype == pl.Date() else probe.str.to_datetime(fmt, strict=False)
+    except pl.exceptions.PolarsError as exc:
+        return str(exc).splitlines()[0]
+    return None
+
+
+def constant_refused(value: Any, dtype: pl.DataType, fmt: str | None) -> str | None:
+    """Why the ``constant`` ``value`` is no value of a ``dtype`` column, or None (a null always is one)."""
+    from ..ingest.validate import _parse_text
+    from .times import iso
+
+    if value is None or dtype == pl.String():
+        return None
+    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    frame = pl.DataFrame({"v": [text]})
+    if isinstance(dtype, pl.Datetime):
+        naive, zoned = iso(pl.col("v"))
+        parsed = pl.col("v").str.to_datetime(fmt, strict=False) if fmt else pl.coalesce(naive, zoned)
+        ok = frame.select(parsed.is_not_null()).item()
+        return None if ok else f"{text!r} is not a date and time; allowed: ISO 8601, e.g. 2013-12-13 18:42:05"
+    if dtype == pl.Date() and fmt:
+        ok = frame.select(pl.col("v").str.to_date(fmt, strict=False).is_not_null()).item()
+        return None if ok else f"{text!r} does not match the format {fmt!r}"
+    _, why = _parse_text(pl.col("v"), dtype, None)
+    return frame.select(why).item()
