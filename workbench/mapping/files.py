@@ -18,8 +18,9 @@ import csv
 import hashlib
 import io
 import json
+import os
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import numpy as np
 import polars as pl
@@ -78,7 +79,7 @@ def resolve(root: Path, mapping: Mapping) -> dict[str, list[SourceFile]]:
             out[name] = [_database(root, name, spec)]
             continue
         found = []
-        for path in sorted(root.glob(spec.target)):
+        for path in _glob(root, spec):
             if _skipped(path.name):
                 continue
             resolved = _resolved(path, folders)
@@ -101,6 +102,19 @@ def resolve(root: Path, mapping: Mapping) -> dict[str, list[SourceFile]]:
     return out
 
 
+def _glob(root: Path, spec: SourceSpec) -> list[Path]:
+    """The paths ``spec``'s glob matches under ``root``, in name order; an absolute glob is a mapping error."""
+    if PurePosixPath(spec.target).is_absolute() or PureWindowsPath(spec.target).anchor:
+        raise MappingError(
+            f"{spec.where}: {spec.kind}: {spec.target!r} is an absolute path; allowed: a glob relative to the source "
+            f"folder {root} (copy the file in)"
+        )
+    try:
+        return sorted(root.glob(spec.target))
+    except ValueError as exc:  # pathlib: "Unacceptable pattern" (an empty one)
+        raise MappingError(f"{spec.where}: {spec.kind}: {spec.target!r} is not a usable glob ({exc})") from None
+
+
 def _resolved(path: Path, folders: dict[Path, Path]) -> Path:
     """``path.resolve()``, its folder resolved once (resolving walks every part of a path, link by link)."""
     if path.is_symlink():
@@ -119,14 +133,26 @@ def _database(root: Path, table: str, spec: SourceSpec) -> SourceFile:
     except sa.exc.ArgumentError:
         raise MappingError(f"{spec.where}.url: {spec.url!r} is not an SQLAlchemy URL") from None
     if url.get_backend_name() == "sqlite":
-        database = Path(url.database or "")
-        path = database if database.is_absolute() else root / database
-        if not path.is_file():
-            raise MappingError(f"{spec.where}.url: SQLite database {str(path)!r} does not exist")
-        label = f"{path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name}#{table}"
-        return SourceFile(table, spec, label, path)
+        return _sqlite(root, table, spec, url.database or "")
     shown = url.render_as_string(hide_password=True)
     return SourceFile(table, spec, f"{shown}#{table}", None)
+
+
+def _sqlite(root: Path, table: str, spec: SourceSpec, database: str) -> SourceFile:
+    """An SQLite database inside SOURCE, recorded by its place there (a relative URL is relative to SOURCE)."""
+    if database in ("", ":memory:"):
+        raise MappingError(f"{spec.where}.url: names no SQLite database file; allowed: sqlite:///<file in SOURCE>")
+    path = Path(os.path.abspath(root / database))  # dots resolved as written, links below
+    real, resolved = root.resolve(), path.resolve()
+    if not resolved.is_relative_to(real):
+        raise MappingError(f"{spec.where}.url: {str(path)!r} leads outside the source folder {real}; copy the file in")
+    if path.is_dir():
+        raise MappingError(f"{spec.where}.url: {str(path)!r} is a folder, not an SQLite database file")
+    if not path.is_file():
+        raise MappingError(f"{spec.where}.url: SQLite database {str(path)!r} does not exist")
+    place = Path(os.path.abspath(root))
+    label = (path.relative_to(place) if path.is_relative_to(place) else resolved.relative_to(real)).as_posix()
+    return SourceFile(table, spec, f"{label}#{table}", resolved)
 
 
 def scan(source: SourceFile, hash_database: bool = True) -> None:
