@@ -7,12 +7,16 @@ IIS ``#Fields:`` directive and a header-only CSV without a final newline.
 
 from __future__ import annotations
 
+import io
 import re
 import sqlite3
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from workbench.errors import EvidenceError
 from workbench.mapping import ingest_mapped
 from workbench.mapping.schema import MappingError
 
@@ -93,3 +97,108 @@ def test_an_absolute_glob_is_a_mapping_error_not_a_traceback(tmp_path, command):
         text, ok = check(tmp_path / "h", mapping)
         assert not ok
         assert re.match("^The mapping cannot be used: " + said, text), text
+
+
+# C. A lone surrogate escape in JSON Lines
+
+
+def test_a_jsonl_line_with_a_lone_surrogate_escape_is_quarantined_and_the_others_load(tmp_path):
+    (tmp_path / "h").mkdir()
+    (tmp_path / "h" / "h.jsonl").write_text(
+        '{"hid": 1, "namn": "A", "grupp": "T", "fran": "2008-09-01", "till": null}\n'
+        '{"hid": 2, "namn": "K\\ud800", "grupp": "T", "fran": "2008-09-01", "till": null}\n'
+        '{"hid": 3, "namn": "\\ud83d\\ude00", "grupp": "T", "fran": "2008-09-01", "till": null}\n'  # a pair: fine
+        '{"hid": 4, "namn": "\\\\ud800", "grupp": "T", "fran": "2008-09-01", "till": null}\n'  # a backslash, text
+        '{"hid": 5, "\\udc00": 1, "namn": "B", "grupp": "T", "fran": "2008-09-01", "till": null}\n',  # in a key
+        encoding="utf-8",
+    )
+    report, con = _ingest(tmp_path, _mapping(tmp_path, "handlers", '{jsonl: "h.jsonl"}', HANDLER_COLUMNS))
+    assert con.execute("SELECT handler_id, name FROM handlers ORDER BY 1").fetchall() == [
+        (1, "A"),
+        (3, "\U0001f600"),
+        (4, "\\ud800"),
+    ]
+    q = con.execute("SELECT file, line, reason FROM quarantine ORDER BY line").fetchall()
+    assert [(f, n) for f, n, _ in q] == [("h.jsonl", 2), ("h.jsonl", 5)]
+    assert "a lone surrogate escape \\ud800 is not a character" in q[0][2]
+    assert "a lone surrogate escape \\udc00 is not a character" in q[1][2]
+    assert report.rows()[0]["rows_read"] == 5
+
+
+# D, E. Parquet: bytes that are not UTF-8, a cut file
+
+LOGINS = (
+    "    columns: {time: t, session_id: s, applicant_id: a, method: {constant: bankid}, ip: null, user_agent: null}\n"
+)
+
+
+def _parquet(table: pa.Table) -> bytes:
+    out = io.BytesIO()
+    pq.write_table(table, out)
+    return out.getvalue()
+
+
+def test_a_parquet_binary_column_with_bytes_that_are_not_utf8_quarantines_those_rows(tmp_path):
+    (tmp_path / "h").mkdir()
+    binary = pa.array([b"s1", b"\x00\xff", b"s\xc3\xa5", None], pa.binary())
+    other = pa.array([b"ok", b"ok", b"ok", b"\xfe"], pa.binary())  # not read by the mapping
+    times = ["2013-12-13T17:00:00Z", "2013-12-13T17:01:00Z", "2013-12-13T17:02:00Z", "2013-12-13T17:03:00Z"]
+    (tmp_path / "h" / "l.parquet").write_bytes(
+        _parquet(pa.table({"t": times, "s": binary, "a": [1, 2, 3, 4], "x": other}))
+    )
+    report, con = _ingest(tmp_path, _mapping(tmp_path, "logins", '{parquet: "l.parquet"}', LOGINS))
+    assert con.execute("SELECT session_id, applicant_id FROM logins ORDER BY 2").fetchall() == [("s1", 1), ("så", 3)]
+    q = con.execute("SELECT file, line, value, reason, record FROM quarantine ORDER BY line").fetchall()
+    assert [(f, n, v) for f, n, v, _, _ in q] == [("l.parquet", 2, "\\x00\\xff"), ("l.parquet", 4, None)]
+    assert "source column 's' holds bytes that are not UTF-8 text: \\x00\\xff" in q[0][3]
+    assert "session_id" in q[1][3]  # no value: refused by the checks, its record showing the bytes of x
+    assert '"x":"\\\\xfe"' in q[1][4]
+    assert report.rows() == [
+        {"file": "l.parquet", "table": "logins", "rows_read": 4, "rows_loaded": 2, "rows_quarantined": 2}
+    ]
+
+
+@pytest.mark.parametrize("cut", [200, 12])
+def test_a_cut_parquet_file_is_a_clear_error_and_no_case(tmp_path, cut):
+    (tmp_path / "h").mkdir()
+    whole = _parquet(pa.table({"t": ["2013-12-13T17:00:00Z"], "s": ["s1"], "a": [1]}))
+    (tmp_path / "h" / "l.parquet").write_bytes(whole[:cut])
+    mapping = _mapping(tmp_path, "logins", '{parquet: "l.parquet"}', LOGINS)
+    with pytest.raises(EvidenceError, match=r"^l\.parquet: not a readable Parquet file \(.*\); allowed: a complete"):
+        _ingest(tmp_path, mapping)
+    assert not (tmp_path / "case.db").exists()
+
+
+# F. A BOM right before an IIS directive
+
+PAGES = (
+    "    columns: {time: datetime, session_id: c, ip: null, path: cs-uri-stem, status: sc-status, account_id: null}\n"
+)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])
+def test_an_iis_log_whose_bom_is_followed_by_its_fields_directive_is_read(tmp_path, encoding):
+    (tmp_path / "h").mkdir()
+    log = "\ufeff#Fields: date time c cs-uri-stem sc-status\r\n2013-12-13 17:50:01 s1 /a 200\r\n"
+    (tmp_path / "h" / "u.log").write_bytes(log.encode("utf-8"))
+    source = f'{{iis: "u.log", encoding: {encoding}}}'
+    report, con = _ingest(tmp_path, _mapping(tmp_path, "page_views", source, PAGES))
+    assert con.execute("SELECT session_id, path, status FROM page_views").fetchall() == [("s1", "/a", 200)]
+    assert report.rows()[0]["rows_quarantined"] == 0
+
+
+# G. A header-only CSV without a final newline
+
+
+@pytest.mark.parametrize("text", ["hid,namn,grupp,fran,till", "\ufeffhid,namn,grupp,fran,till\n", "x\nhid,namn,grupp"])
+def test_a_header_only_csv_loads_no_rows_with_or_without_a_final_newline(tmp_path, text):
+    (tmp_path / "h").mkdir()
+    (tmp_path / "h" / "h.csv").write_text(text + ",fran,till" * text.startswith("x"), encoding="utf-8")
+    header = 2 if text.startswith("x") else 1
+    report, con = _ingest(
+        tmp_path, _mapping(tmp_path, "handlers", f'{{csv: "h.csv", header: {header}}}', HANDLER_COLUMNS)
+    )
+    assert report.rows() == [
+        {"file": "h.csv", "table": "handlers", "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0}
+    ]
+    assert con.execute("SELECT count(*) FROM handlers").fetchone() == (0,)

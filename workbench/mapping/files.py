@@ -49,6 +49,7 @@ class SourceFile:
     bytes: int = 0
     columns: list[str] = field(default_factory=list)
     fields_lines: list[tuple[int, list[str]]] = field(default_factory=list)  # IIS: (line, fields)
+    header_only: bool = False  # CSV: the header line is the last, without a line end (no rows; pyarrow fails on it)
     ascii: bool = False  # a text file of ASCII bytes only, in an encoding where they are ASCII letters
 
     @property
@@ -175,11 +176,24 @@ def scan(source: SourceFile, hash_database: bool = True) -> None:
     elif kind == "parquet":
         if not head.startswith(b"PAR1"):
             raise EvidenceError(f"{source.label}: not a Parquet file (it starts with {head[:8]!r})")
-        source.columns = list(pl.read_parquet_schema(source.path))
+        source.columns = _parquet_columns(source)
     elif kind == "jsonl":
         source.columns = _jsonl_keys(source)
     elif kind == "mbox" and not head.startswith(b"From "):
         raise EvidenceError(f"{source.label}: not an mbox file: it does not start with a 'From ' line")
+
+
+def _parquet_columns(source: SourceFile) -> list[str]:
+    """The columns of a Parquet file, from its footer; a file cut short or damaged there is an error."""
+    assert source.path is not None
+    try:
+        return list(pl.read_parquet_schema(source.path))
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        why = " ".join(str(exc).split())
+        raise EvidenceError(
+            f"{source.label}: not a readable Parquet file ({why}); allowed: a complete, uncorrupted Parquet file "
+            "(copy it again)"
+        ) from None
 
 
 def sha256_of(path: Path) -> str:
@@ -259,8 +273,11 @@ def _fields(label: str, text: str, first_line: int, out: list[tuple[int, list[st
     """Note the ``#Fields:`` directives among the whole lines of ``text`` (its first is ``first_line``).
 
     Chunks are cut anywhere, so the last, unfinished line is returned with its number, to be
-    read with the next chunk, when it may be a directive.
+    read with the next chunk, when it may be a directive. A UTF-8 BOM before the first line
+    is not part of it (a log may start with it and its directive right after).
     """
+    if first_line == 1:
+        text = text.removeprefix("\ufeff")
     cut = text.rfind("\n") + 1
     rest, rest_line = text[cut:], first_line + text.count("\n", 0, cut)
     if text.find("#Fields:", 0, cut) >= 0:
@@ -295,6 +312,7 @@ def _csv_header(source: SourceFile) -> list[str]:
     header = next(
         csv.reader(io.StringIO(line.removeprefix("\ufeff")), delimiter=spec.delimiter, quotechar=spec.quote), []
     )
+    source.header_only = not line.endswith(("\n", "\r"))
     if not any(h.strip() for h in header):
         raise EvidenceError(f"{source.label}: line {spec.header} (the header, says the mapping) is empty")
     if len(header) == 1 and spec.delimiter not in line and any(d in line for d in ",;\t|"):
@@ -312,6 +330,10 @@ def _csv_header(source: SourceFile) -> list[str]:
     return header
 
 
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= c <= "\udfff" for c in text)
+
+
 def _jsonl_keys(source: SourceFile) -> list[str]:
     keys: dict[str, None] = {}
     assert source.path is not None
@@ -323,6 +345,6 @@ def _jsonl_keys(source: SourceFile) -> list[str]:
                 value = json.loads(line)
             except json.JSONDecodeError:
                 continue  # quarantined line by line when read
-            if isinstance(value, dict):
-                keys.update(dict.fromkeys(value))
+            if isinstance(value, dict):  # a key with a lone surrogate is no text: its line is quarantined
+                keys.update(dict.fromkeys(k for k in value if k.isascii() or not _has_surrogate(k)))
     return list(keys)
