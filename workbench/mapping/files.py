@@ -18,8 +18,9 @@ import csv
 import hashlib
 import io
 import json
+import os
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import numpy as np
 import polars as pl
@@ -48,6 +49,7 @@ class SourceFile:
     bytes: int = 0
     columns: list[str] = field(default_factory=list)
     fields_lines: list[tuple[int, list[str]]] = field(default_factory=list)  # IIS: (line, fields)
+    header_only: bool = False  # CSV: the header line is the last, without a line end (no rows; pyarrow fails on it)
     ascii: bool = False  # a text file of ASCII bytes only, in an encoding where they are ASCII letters
 
     @property
@@ -78,7 +80,7 @@ def resolve(root: Path, mapping: Mapping) -> dict[str, list[SourceFile]]:
             out[name] = [_database(root, name, spec)]
             continue
         found = []
-        for path in sorted(root.glob(spec.target)):
+        for path in _glob(root, spec):
             if _skipped(path.name):
                 continue
             resolved = _resolved(path, folders)
@@ -101,6 +103,19 @@ def resolve(root: Path, mapping: Mapping) -> dict[str, list[SourceFile]]:
     return out
 
 
+def _glob(root: Path, spec: SourceSpec) -> list[Path]:
+    """The paths ``spec``'s glob matches under ``root``, in name order; an absolute glob is a mapping error."""
+    if PurePosixPath(spec.target).is_absolute() or PureWindowsPath(spec.target).anchor:
+        raise MappingError(
+            f"{spec.where}: {spec.kind}: {spec.target!r} is an absolute path; allowed: a glob relative to the source "
+            f"folder {root} (copy the file in)"
+        )
+    try:
+        return sorted(root.glob(spec.target))
+    except ValueError as exc:  # pathlib: "Unacceptable pattern" (an empty one)
+        raise MappingError(f"{spec.where}: {spec.kind}: {spec.target!r} is not a usable glob ({exc})") from None
+
+
 def _resolved(path: Path, folders: dict[Path, Path]) -> Path:
     """``path.resolve()``, its folder resolved once (resolving walks every part of a path, link by link)."""
     if path.is_symlink():
@@ -119,14 +134,26 @@ def _database(root: Path, table: str, spec: SourceSpec) -> SourceFile:
     except sa.exc.ArgumentError:
         raise MappingError(f"{spec.where}.url: {spec.url!r} is not an SQLAlchemy URL") from None
     if url.get_backend_name() == "sqlite":
-        database = Path(url.database or "")
-        path = database if database.is_absolute() else root / database
-        if not path.is_file():
-            raise MappingError(f"{spec.where}.url: SQLite database {str(path)!r} does not exist")
-        label = f"{path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name}#{table}"
-        return SourceFile(table, spec, label, path)
+        return _sqlite(root, table, spec, url.database or "")
     shown = url.render_as_string(hide_password=True)
     return SourceFile(table, spec, f"{shown}#{table}", None)
+
+
+def _sqlite(root: Path, table: str, spec: SourceSpec, database: str) -> SourceFile:
+    """An SQLite database inside SOURCE, recorded by its place there (a relative URL is relative to SOURCE)."""
+    if database in ("", ":memory:"):
+        raise MappingError(f"{spec.where}.url: names no SQLite database file; allowed: sqlite:///<file in SOURCE>")
+    path = Path(os.path.abspath(root / database))  # dots resolved as written, links below
+    real, resolved = root.resolve(), path.resolve()
+    if not resolved.is_relative_to(real):
+        raise MappingError(f"{spec.where}.url: {str(path)!r} leads outside the source folder {real}; copy the file in")
+    if path.is_dir():
+        raise MappingError(f"{spec.where}.url: {str(path)!r} is a folder, not an SQLite database file")
+    if not path.is_file():
+        raise MappingError(f"{spec.where}.url: SQLite database {str(path)!r} does not exist")
+    place = Path(os.path.abspath(root))
+    label = (path.relative_to(place) if path.is_relative_to(place) else resolved.relative_to(real)).as_posix()
+    return SourceFile(table, spec, f"{label}#{table}", resolved)
 
 
 def scan(source: SourceFile, hash_database: bool = True) -> None:
@@ -149,11 +176,24 @@ def scan(source: SourceFile, hash_database: bool = True) -> None:
     elif kind == "parquet":
         if not head.startswith(b"PAR1"):
             raise EvidenceError(f"{source.label}: not a Parquet file (it starts with {head[:8]!r})")
-        source.columns = list(pl.read_parquet_schema(source.path))
+        source.columns = _parquet_columns(source)
     elif kind == "jsonl":
         source.columns = _jsonl_keys(source)
     elif kind == "mbox" and not head.startswith(b"From "):
         raise EvidenceError(f"{source.label}: not an mbox file: it does not start with a 'From ' line")
+
+
+def _parquet_columns(source: SourceFile) -> list[str]:
+    """The columns of a Parquet file, from its footer; a file cut short or damaged there is an error."""
+    assert source.path is not None
+    try:
+        return list(pl.read_parquet_schema(source.path))
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        why = " ".join(str(exc).split())
+        raise EvidenceError(
+            f"{source.label}: not a readable Parquet file ({why}); allowed: a complete, uncorrupted Parquet file "
+            "(copy it again)"
+        ) from None
 
 
 def sha256_of(path: Path) -> str:
@@ -233,8 +273,11 @@ def _fields(label: str, text: str, first_line: int, out: list[tuple[int, list[st
     """Note the ``#Fields:`` directives among the whole lines of ``text`` (its first is ``first_line``).
 
     Chunks are cut anywhere, so the last, unfinished line is returned with its number, to be
-    read with the next chunk, when it may be a directive.
+    read with the next chunk, when it may be a directive. A UTF-8 BOM before the first line
+    is not part of it (a log may start with it and its directive right after).
     """
+    if first_line == 1:
+        text = text.removeprefix("\ufeff")
     cut = text.rfind("\n") + 1
     rest, rest_line = text[cut:], first_line + text.count("\n", 0, cut)
     if text.find("#Fields:", 0, cut) >= 0:
@@ -269,6 +312,7 @@ def _csv_header(source: SourceFile) -> list[str]:
     header = next(
         csv.reader(io.StringIO(line.removeprefix("\ufeff")), delimiter=spec.delimiter, quotechar=spec.quote), []
     )
+    source.header_only = not line.endswith(("\n", "\r"))
     if not any(h.strip() for h in header):
         raise EvidenceError(f"{source.label}: line {spec.header} (the header, says the mapping) is empty")
     if len(header) == 1 and spec.delimiter not in line and any(d in line for d in ",;\t|"):
@@ -286,6 +330,10 @@ def _csv_header(source: SourceFile) -> list[str]:
     return header
 
 
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= c <= "\udfff" for c in text)
+
+
 def _jsonl_keys(source: SourceFile) -> list[str]:
     keys: dict[str, None] = {}
     assert source.path is not None
@@ -297,6 +345,6 @@ def _jsonl_keys(source: SourceFile) -> list[str]:
                 value = json.loads(line)
             except json.JSONDecodeError:
                 continue  # quarantined line by line when read
-            if isinstance(value, dict):
-                keys.update(dict.fromkeys(value))
+            if isinstance(value, dict):  # a key with a lone surrogate is no text: its line is quarantined
+                keys.update(dict.fromkeys(k for k in value if k.isascii() or not _has_surrogate(k)))
     return list(keys)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable, Iterator
 
 import polars as pl
@@ -23,6 +24,7 @@ from ..ingest.sources import EvidenceFile
 from .files import SourceFile
 from .iis import read_iis
 from .mail import Apart, mail_columns, read_messages
+from .parquet_bytes import binary_as_text
 from .sql import query_columns, read_query, sqlite_parts
 from .weblogs import format_columns, read_weblog
 
@@ -90,10 +92,15 @@ def _one(
     needed: frozenset[str] | None = None,
 ) -> Iterator[RawBatch]:
     kind = source.spec.kind
+    if kind == "csv" and source.header_only:
+        return  # no rows: pyarrow cannot read a header without a line end ("Empty CSV file or block")
     if kind in ("csv", "parquet"):
         for batch in read_batches(_evidence_file(source), batch_rows):
             missing = [c for c in all_columns if c not in batch.frame.columns]
-            yield RawBatch(batch.frame.with_columns(pl.lit(None, pl.String).alias(c) for c in missing), batch.malformed)
+            batch = RawBatch(
+                batch.frame.with_columns(pl.lit(None, pl.String).alias(c) for c in missing), batch.malformed
+            )
+            yield binary_as_text(batch, needed) if kind == "parquet" else batch
     elif kind == "jsonl":
         yield from _jsonl(source, all_columns, batch_rows)
     elif kind == "iis":
@@ -183,6 +190,35 @@ def _object(pairs: list[tuple[str, object]]) -> dict:
     return out
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # \ud800 to \udfff: half of a pair, or alone
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class _LoneSurrogate(ValueError):
+    """A JSON string escape of half a UTF-16 pair without its other half: ``json`` keeps it, UTF-8 cannot hold it."""
+
+
+def _no_lone_surrogate(value: object) -> None:
+    """Raise :class:`_LoneSurrogate` for a lone surrogate in any key or string of ``value``.
+
+    ``json`` joins a pair (``\\ud83d\\ude00``) into its one character; a half left alone
+    stays a surrogate, which is no character: text with one cannot be written as UTF-8.
+    """
+    texts = [value]
+    while texts:
+        item = texts.pop()
+        if isinstance(item, str):
+            if found := _SURROGATE.search(item):
+                raise _LoneSurrogate(
+                    f"a lone surrogate escape \\u{ord(found.group()):04x} is not a character "
+                    "(half of a UTF-16 pair without its other half)"
+                )
+        elif isinstance(item, dict):
+            texts += [*item, *item.values()]
+        elif isinstance(item, list):
+            texts += item
+
+
 def _jsonl(source: SourceFile, all_columns: list[str], batch_rows: int) -> Iterator[RawBatch]:
     assert source.path is not None
     rows: list[dict] = []
@@ -198,8 +234,10 @@ def _jsonl(source: SourceFile, all_columns: list[str], batch_rows: int) -> Itera
                 value = json.loads(line, object_pairs_hook=_object)
                 if not isinstance(value, dict):
                     raise ValueError(f"a JSON {type(value).__name__}, not an object")
+                if "\\u" in line and _SURROGATE_ESCAPE.search(line):
+                    _no_lone_surrogate(value)
             except ValueError as exc:
-                why = str(exc) if isinstance(exc, _KeyTwice) else f"not a JSON object ({exc})"
+                why = str(exc) if isinstance(exc, _KeyTwice | _LoneSurrogate) else f"not a JSON object ({exc})"
                 bad.append(
                     {
                         LINE: n,
