@@ -84,9 +84,9 @@ def _counting(monkeypatch, events: list) -> None:
     """Note in ``events`` when a mail child starts and when each input is scanned."""
 
     class Counting(mail.Apart):
-        def __init__(self, paths, kind, columns):
+        def __init__(self, paths, kind, columns, *rest):
             events.append(("child", kind))
-            super().__init__(paths, kind, columns)
+            super().__init__(paths, kind, columns, *rest)
 
     real_scan = mapping_prepare.scan
     monkeypatch.setattr(mapping_prepare, "Apart", Counting)

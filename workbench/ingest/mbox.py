@@ -16,13 +16,16 @@ Mapping, as ``workbench generate`` writes ``raw/support.mbox``:
   approximation, where text/plain is exact.
 
 A message is quarantined, with the line of its ``From`` separator as its position, when
-it has no Message-ID or no time stamp with a zone, when its From header holds no address,
-or when its body cannot be found or decoded (broken MIME structure, unknown charset,
-bytes not in the charset, damaged base64). The quarantine keeps the whole raw message.
+it has no Message-ID or no time stamp with a zone, when its From header holds no address, or
+when its body cannot be found or decoded (broken MIME structure, parts nested too deep, unknown
+charset, bytes not in the charset, damaged base64), or when it repeats a header read here with
+another value. The quarantine keeps the whole raw message. Messages are split at RFC 4155
+separators (:mod:`.mbox_split`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.errors
 import email.header
@@ -31,23 +34,38 @@ import email.policy
 import email.utils
 import functools
 import json
-import mailbox
 import re
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.headerregistry import HeaderRegistry
-from html.parser import HTMLParser
 from pathlib import Path
 
 import polars as pl
 
 from ..errors import WorkbenchError
 from .batch import LINE, PROBLEMS_SCHEMA, RawBatch
+from .html_text import html_text
+from .mbox_split import mbox_messages, separator_note
 
 __all__ = ["CHANNEL_HEADER", "CUSTOMER_HEADER", "MessageProblem", "message_fields", "parse_message", "read_mbox"]
 
 CHANNEL_HEADER = "X-Bostad-Channel"
 CUSTOMER_HEADER = "X-Bostad-Customer-Number"
+# Headers RFC 5322 (section 3.6) allows once in a message.
+_SINGLE = frozenset(
+    ("date", "from", "sender", "reply-to", "to", "cc", "bcc", "message-id", "in-reply-to", "references", "subject")
+)
+# The headers parse_message reads, and the support_messages column each feeds.
+_COLUMN_OF = {
+    "message-id": "message_id",
+    "date": "received_at",
+    "from": "sender_address",
+    "subject": "subject",
+    CHANNEL_HEADER.lower(): "channel",
+    CUSTOMER_HEADER.lower(): "sender_applicant_id",
+}
+_READ = frozenset(_COLUMN_OF)
 _BATCH = 10_000  # messages per batch
 _UNFOLD = re.compile(r"\r?\n(?=[ \t])")  # a folded header line continues after a line break
 _SHOWN = 60
@@ -95,34 +113,20 @@ def read_mbox(path: Path, label: str) -> Iterator[RawBatch]:
 
     ``label`` names the file in messages (e.g. ``"raw/support.mbox"``).
     """
-    starts = _separator_lines(path)
-    box = mailbox.mbox(path, factory=None, create=False)
-    try:
-        keys = list(box.iterkeys())
-        if len(keys) != len(starts):  # both follow the same rule; a difference is a bug here
-            raise WorkbenchError(
-                f"{label}: mailbox found {len(keys)} messages, the line scan {len(starts)}; this is a bug in workbench ingest"
-            )
-        rows, problems = [], []
-        for key, line in zip(keys, starts, strict=True):
-            raw = box.get_bytes(key)
-            try:
-                rows.append({**parse_message(raw), LINE: line})
-            except MessageProblem as problem:
-                problems.append(_problem(line, problem, raw))
-            if len(rows) + len(problems) >= _BATCH:
-                yield _batch(rows, problems)
-                rows, problems = [], []
-        if rows or problems or not keys:
+    rows: list[dict] = []
+    problems: list[dict] = []
+    read = 0
+    for line, separator, raw in mbox_messages(path):
+        read += 1
+        try:
+            rows.append({**parse_message(raw), LINE: line})
+        except MessageProblem as problem:
+            problems.append(_problem(line, problem, separator, raw))
+        if len(rows) + len(problems) >= _BATCH:
             yield _batch(rows, problems)
-    finally:
-        box.close()
-
-
-def _separator_lines(path: Path) -> list[int]:
-    """Line numbers (1-based) of the lines that start a message: those beginning 'From '."""
-    with open(path, "rb") as fh:
-        return [n for n, line in enumerate(fh, 1) if line.startswith(b"From ")]
+            rows, problems = [], []
+    if rows or problems or not read:
+        yield _batch(rows, problems)
 
 
 @functools.cache
@@ -141,13 +145,14 @@ def _batch(rows: list[dict], problems: list[dict]) -> RawBatch:
     return RawBatch(pl.DataFrame(rows, schema=_schema()), pl.DataFrame(problems, schema=PROBLEMS_SCHEMA))
 
 
-def _problem(line: int, problem: MessageProblem, raw: bytes) -> dict:
-    text = raw.decode("utf-8", "backslashreplace").replace("\x00", "\\x00")  # PostgreSQL cannot store NUL
+def _problem(line: int, problem: MessageProblem, separator: bytes, raw: bytes) -> dict:
+    """A quarantine row keeping the message whole, with its 'From ' separator line."""
+    text = (separator + raw).decode("utf-8", "backslashreplace").replace("\x00", "\\x00")  # PostgreSQL cannot store NUL
     return {
         LINE: line,
         "column": problem.column,
         "value": problem.value,
-        "reason": problem.reason,
+        "reason": problem.reason + separator_note(raw),
         "record": json.dumps({"message": text}, ensure_ascii=False),
     }
 
@@ -161,11 +166,14 @@ def parse_message(raw: bytes) -> dict:
 
     Raises :class:`MessageProblem` naming the column, the bad value and what is allowed.
     """
-    msg = email.message_from_bytes(raw, policy=_POLICY)
-    # Headers needing no decoding are read as written (unfolded): parsing them is most of the cost.
-    headers: dict[str, str] = {}
-    for name, value in msg.raw_items():
-        headers.setdefault(name.lower(), _UNFOLD.sub("", value).strip())
+    with _nesting():
+        msg = email.message_from_bytes(raw, policy=_POLICY)
+        # Headers needing no decoding are read as written (unfolded): parsing them is most of the cost.
+        headers = _headers(msg, _READ, _COLUMN_OF)
+        return _support_fields(msg, headers)
+
+
+def _support_fields(msg: email.message.EmailMessage, headers: dict[str, str]) -> dict:
     message_id = headers.get("message-id")
     if not message_id:
         raise MessageProblem(
@@ -185,18 +193,22 @@ def parse_message(raw: bytes) -> dict:
     }
 
 
-def message_fields(raw: bytes) -> dict[str, str | datetime | None]:
+def message_fields(raw: bytes, checked: frozenset[str] = frozenset()) -> dict[str, str | datetime | None]:
     """Every header of one message (by lower-case name, unfolded, first occurrence) and what it says.
 
     Besides the headers: ``received_at`` (as for ``support_messages``, in UTC),
     ``from_address``, ``subject`` (encoded words decoded) and ``body`` (the text part).
     For mapped ingest (:mod:`workbench.mapping`), where any header may become a column.
-    Raises :class:`MessageProblem` where :func:`parse_message` would for the time or the body.
+    Raises :class:`MessageProblem` where :func:`parse_message` would for the time or the body,
+    and for a header RFC 5322 allows once (Date, From, To, Message-ID, Subject …) or one in
+    ``checked`` (lower-case names) that is repeated with another value.
     """
-    msg = email.message_from_bytes(raw, policy=_POLICY)
-    headers: dict[str, str] = {}
-    for name, value in msg.raw_items():
-        headers.setdefault(name.lower(), _UNFOLD.sub("", value).strip())
+    with _nesting():
+        msg = email.message_from_bytes(raw, policy=_POLICY)
+        return _all_fields(msg, _headers(msg, _SINGLE | checked))
+
+
+def _all_fields(msg: email.message.EmailMessage, headers: dict[str, str]) -> dict[str, str | datetime | None]:
     try:
         sender = _sender(headers.get("from"))
     except MessageProblem:
@@ -211,6 +223,53 @@ def message_fields(raw: bytes) -> dict[str, str | datetime | None]:
         "subject": decoded.get("subject"),
         "body": body,
     }
+
+
+@contextlib.contextmanager
+def _nesting() -> Iterator[None]:
+    """Turn the parser's RecursionError on MIME parts nested a thousand deep into a :class:`MessageProblem`.
+
+    :mod:`email` parses and walks nested parts by recursion; a message nesting them deeper
+    than Python's recursion limit allows cannot be read, and only that message is lost.
+    """
+    try:
+        yield
+    except RecursionError:
+        raise MessageProblem(
+            "body",
+            None,
+            "the MIME parts are nested too deeply for the email parser to follow (it reached Python's recursion "
+            f"limit of {sys.getrecursionlimit()} calls); allowed: MIME parts nested a few levels deep, as mail is",
+        ) from None
+
+
+def _headers(
+    msg: email.message.EmailMessage, checked: frozenset[str], columns: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Every header by lower-case name, unfolded, as written (the first, for a repeated header).
+
+    A header in ``checked`` repeated with another value raises :class:`MessageProblem` (for
+    the column ``columns`` names, else the header): taking the first would choose silently.
+    Copies of the same value are one header.
+    """
+    headers: dict[str, str] = {}
+    repeated: list[tuple[str, str, str]] = []  # (name, first value, another value)
+    for name, value in msg.raw_items():
+        key, text = name.lower(), _UNFOLD.sub("", value).strip()
+        first = headers.setdefault(key, text)
+        if first != text and key in checked:
+            repeated.append((name, first, text))
+    if repeated:
+        said = "; ".join(
+            f"the {n} header is repeated with different values: '{_shown(a)}' and '{_shown(b)}'" for n, a, b in repeated
+        )
+        name, _, value = repeated[0]
+        raise MessageProblem(
+            (columns or {}).get(name.lower(), name.lower()),
+            value,
+            f"{said}; allowed: each of them once (or copies of the same value)",
+        )
+    return headers
 
 
 def _declared_charset(msg: email.message.EmailMessage) -> str | None:
@@ -336,42 +395,10 @@ def _body(msg: email.message.EmailMessage) -> str:
             charset,
             f"the body is not {charset}: byte 0x{payload[exc.start]:02X} at byte {exc.start + 1}; allowed: text in the declared charset",
         ) from None
-    return _html_text(text) if part.get_content_subtype() == "html" else text
+    return html_text(text) if part.get_content_subtype() == "html" else text
 
 
 def _defect(defect: email.errors.MessageDefect) -> str:
     """A defect as 'Name: what it means', e.g. 'StartBoundaryNotFoundDefect: the claimed start boundary was never found'."""
     what = str(defect) or (type(defect).__doc__ or "").strip().rstrip(".")
     return f"{type(defect).__name__}: {what[:1].lower() + what[1:]}"
-
-
-class _HTMLText(HTMLParser):
-    """Text of an HTML body: tags dropped, <br> a line break, a paragraph a blank line."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "br":
-            self.out.append("\n")
-        elif tag in ("style", "script", "head"):
-            self.skip += 1
-
-    def handle_endtag(self, tag):
-        if tag in ("style", "script", "head"):
-            self.skip = max(self.skip - 1, 0)
-        elif tag in ("p", "div"):
-            self.out.append("\n\n")
-
-    def handle_data(self, data):
-        if not self.skip:
-            self.out.append(data.strip("\n"))
-
-
-def _html_text(html: str) -> str:
-    parser = _HTMLText()
-    parser.feed(html)
-    parser.close()
-    return "".join(parser.out).strip()

@@ -6,7 +6,9 @@ its columns are its headers by lower-case name (``message-id``, ``from``,
 else Date; ISO 8601 in UTC), ``from_address``, ``subject`` (decoded) and ``body`` (the
 text part). A message with a broken MIME structure, an undecodable body or no time stamp
 is quarantined whole, with its file (an ``.eml`` or a Maildir message is line 1 of its own
-file; in an mbox, the line of its ``From`` separator).
+file; in an mbox, the line of its ``From`` separator, kept in the record); so is one whose MIME
+parts nest too deep to parse, or that repeats with another value a header RFC 5322 allows once
+or the mapping reads. An mbox is split at RFC 4155 separators (:mod:`workbench.ingest.mbox_split`).
 
 Parsing is pure Python under the GIL (1.5 CPU-s for the 4,231 messages of a stockholm
 hand-over), so a threaded ingest reads the mail ``apart``: in one child process
@@ -18,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import json
-import mailbox
 import pickle
 import subprocess
 import sys
@@ -33,6 +34,7 @@ import polars as pl
 from ..errors import WorkbenchError
 from ..ingest.batch import LINE, PROBLEMS_SCHEMA, RawBatch
 from ..ingest.mbox import MessageProblem, message_fields
+from ..ingest.mbox_split import mbox_messages, separator_note
 
 __all__ = ["MAIL_COLUMNS", "Apart", "mail_columns", "read_messages"]
 
@@ -41,9 +43,12 @@ _BATCH = 10_000
 
 
 @functools.lru_cache(maxsize=256)
-def _row(raw: bytes) -> dict[str, str | None]:
-    """The columns of one message (cached: :func:`mail_columns` parsed the first ones already; do not change it)."""
-    fields = message_fields(raw)
+def _row(raw: bytes, checked: frozenset[str] = frozenset()) -> dict[str, str | None]:
+    """The columns of one message (cached: :func:`mail_columns` parsed the first ones already; do not change it).
+
+    ``checked``: headers besides RFC 5322's single ones that must not repeat with another value.
+    """
+    fields = message_fields(raw, checked)
     return {k: v.isoformat() if isinstance(v, datetime) else _text(v) for k, v in fields.items()}
 
 
@@ -54,37 +59,35 @@ def _text(value: str | None) -> str | None:
     return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _problem(line: int, problem: MessageProblem, raw: bytes) -> dict:
-    text = raw.decode("utf-8", "backslashreplace").replace("\x00", "\\x00")
+def _problem(line: int, problem: MessageProblem, separator: bytes, raw: bytes) -> dict:
+    """A quarantine row keeping the message whole (in an mbox, with its 'From ' separator line)."""
+    text = (separator + raw).decode("utf-8", "backslashreplace").replace("\x00", "\\x00")
     return {
         LINE: line,
         "column": problem.column,
         "value": problem.value,
-        "reason": f"unreadable message: {problem.reason}",
+        "reason": f"unreadable message: {problem.reason}{separator_note(raw) if separator else ''}",
         "record": json.dumps({"message": text}, ensure_ascii=False),
     }
 
 
-def _messages(paths: list[Path], kind: str) -> Iterator[tuple[int, int, bytes]]:
-    """(index of the file, line, raw message) of every message, in file order."""
+def _messages(paths: list[Path], kind: str) -> Iterator[tuple[int, int, bytes, bytes]]:
+    """(index of the file, line, 'From ' separator line or b"", raw message) of every message, in file order.
+
+    An mbox is split where RFC 4155 separators are (:func:`~workbench.ingest.mbox_split.mbox_messages`).
+    """
     for i, path in enumerate(paths):
         if kind != "mbox":
-            yield i, 1, path.read_bytes()
+            yield i, 1, b"", path.read_bytes()
             continue
-        with open(path, "rb") as fh:
-            starts = [n for n, line in enumerate(fh, 1) if line.startswith(b"From ")]
-        box = mailbox.mbox(path, factory=None, create=False)
-        try:
-            for key, line in zip(box.iterkeys(), starts, strict=True):
-                yield i, line, box.get_bytes(key)
-        finally:
-            box.close()
+        for line, separator, raw in mbox_messages(path):
+            yield i, line, separator, raw
 
 
 def mail_columns(paths: list[Path], kind: str, sample: int = 200) -> list[str]:
     """The columns the first ``sample`` messages offer: the usual ones and every header seen."""
     seen = dict.fromkeys(MAIL_COLUMNS)
-    for n, (_, _, raw) in enumerate(_messages(paths, kind)):
+    for n, (_, _, _, raw) in enumerate(_messages(paths, kind)):
         if n >= sample:
             break
         try:
@@ -94,8 +97,14 @@ def mail_columns(paths: list[Path], kind: str, sample: int = 200) -> list[str]:
     return list(seen)
 
 
-def read_messages(paths: list[Path], kind: str, columns: list[str], apart: bool | Apart = False) -> Iterator[RawBatch]:
+def read_messages(
+    paths: list[Path], kind: str, columns: list[str], apart: bool | Apart = False, needed: frozenset[str] = frozenset()
+) -> Iterator[RawBatch]:
     """Yield messages as rows of ``columns``; ``__line`` is ``(file index << 32) | line``.
+
+    A message is quarantined when a header RFC 5322 allows once (Date, From, To, Message-ID,
+    Subject …), or one named in ``needed`` (the source columns the mapping reads), is
+    repeated with another value.
 
     ``apart``: parse them in a child process (the same batches, in the same order), or take
     them from the child an :class:`Apart` already started; a child that dies raises
@@ -105,26 +114,30 @@ def read_messages(paths: list[Path], kind: str, columns: list[str], apart: bool 
         yield from apart.batches()
         return
     if apart:
-        yield from _read_apart(paths, kind, columns)
+        yield from _read_apart(paths, kind, columns, needed)
         return
-    for rows, problems in _parsed(paths, kind, columns):
+    for rows, problems in _parsed(paths, kind, columns, needed=needed):
         yield _frames(rows, problems, columns)
     _row.cache_clear()
 
 
-def _parsed(paths: list[Path], kind: str, columns: list[str], size: int = 0) -> Iterator[tuple[dict, list[dict]]]:
+def _parsed(
+    paths: list[Path], kind: str, columns: list[str], size: int = 0, needed: frozenset[str] = frozenset()
+) -> Iterator[tuple[dict, list[dict]]]:
     """Batches of messages (``size`` a batch, default ``_BATCH``) as plain data: (column → values, quarantine rows)."""
     size = size or _BATCH
+    checked = frozenset(needed)
     rows: list[dict] = []
     problems: list[dict] = []
-    for i, line, raw in _messages(paths, kind):
+    for i, line, separator, raw in _messages(paths, kind):
         at = (i << 32) | line
         try:
-            rows.append({**_row(raw), LINE: at})
+            rows.append({**_row(raw, checked), LINE: at})
         except MessageProblem as problem:
-            problems.append(_problem(at, problem, raw))
+            problems.append(_problem(at, problem, separator, raw))
         except Exception as exc:  # the email package raises many types on damaged input
-            problems.append(_problem(at, MessageProblem(None, None, f"the email parser failed ({exc})"), raw))
+            failed = MessageProblem(None, None, f"the email parser failed ({exc})")
+            problems.append(_problem(at, failed, separator, raw))
         if len(rows) + len(problems) >= size:
             yield _columns(rows, columns), problems
             rows, problems = [], []
@@ -140,8 +153,8 @@ def _frames(rows: dict[str, list], problems: list[dict], columns: list[str]) -> 
     return RawBatch(pl.DataFrame(rows, schema=schema), pl.DataFrame(problems, schema=PROBLEMS_SCHEMA))
 
 
-def _read_apart(paths: list[Path], kind: str, columns: list[str]) -> Iterator[RawBatch]:
-    with Apart(paths, kind, columns) as child:
+def _read_apart(paths: list[Path], kind: str, columns: list[str], needed: frozenset[str]) -> Iterator[RawBatch]:
+    with Apart(paths, kind, columns, needed) as child:
         yield from child.batches()
 
 
@@ -155,15 +168,16 @@ class Apart:
     its batches to its stdout as pickles, in order, then "done".
     """
 
-    def __init__(self, paths: list[Path], kind: str, columns: list[str]):
-        self.paths, self.columns = paths, columns
+    def __init__(self, paths: list[Path], kind: str, columns: list[str], needed: frozenset[str] = frozenset()):
+        self.paths, self.columns, self.needed = paths, columns, frozenset(needed)
         self._errors = tempfile.TemporaryFile()
         command = [sys.executable, "-c", _CHILD]
         self._child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._errors)
         assert self._child.stdin is not None
         try:
             with self._child.stdin:
-                pickle.dump((sys.path, [str(p) for p in paths], kind, columns, _BATCH), self._child.stdin)
+                request = (sys.path, [str(p) for p in paths], kind, columns, _BATCH, sorted(self.needed))
+                pickle.dump(request, self._child.stdin)
         except BrokenPipeError:  # the child died at once: batches() says so where its first batch is due
             pass
         except BaseException:
@@ -217,12 +231,12 @@ def _died(child: subprocess.Popen, errors: IO[bytes], paths: list[Path]) -> Work
     )
 
 
-def child_main(request: tuple[list[str], list[str], str, list[str], int]) -> None:
-    """The child's side of :func:`_read_apart`: (sys.path, paths, kind, columns, batch size) → pickles on stdout."""
-    _, paths, kind, columns, size = request
+def child_main(request: tuple[list[str], list[str], str, list[str], int, list[str]]) -> None:
+    """The child's side of :func:`_read_apart`: (sys.path, paths, kind, columns, batch size, needed) → pickles on stdout."""
+    _, paths, kind, columns, size, needed = request
     out = sys.stdout.buffer
     try:
-        for batch in _parsed([Path(p) for p in paths], kind, columns, size):
+        for batch in _parsed([Path(p) for p in paths], kind, columns, size, frozenset(needed)):
             out.write(pickle.dumps(("batches", [batch]), protocol=pickle.HIGHEST_PROTOCOL))
     except Exception as exc:  # raised in the parent, where reading in this process raises it
         try:

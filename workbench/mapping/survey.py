@@ -212,7 +212,7 @@ def _mail(spec: dict, paths: list[Path], kind: str, label: str) -> Found:
     from .mail import _messages, _row
 
     samples: dict[str, list[str]] = {c: [] for c in MAIL_COLUMNS}
-    for _, _, raw in itertools.islice(_messages(paths, kind), _SAMPLE):
+    for _, _, _, raw in itertools.islice(_messages(paths, kind), _SAMPLE):
         try:
             row = _row(raw)
         except Exception:  # a broken message: ingest quarantines it; the draft passes over it
