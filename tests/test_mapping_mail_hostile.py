@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import workbench.mapping.prepare as mapping_prepare
 from workbench.ingest.mbox import MessageProblem, parse_message, read_mbox
 from workbench.ingest.mbox_split import mbox_messages
 from workbench.mapping import ingest_mapped
@@ -173,3 +174,36 @@ def test_mime_nested_a_thousand_deep_in_the_raw_mbox_ingest(tmp_path):
     (problem,) = [p for b in batches for p in b.malformed.to_dicts()]
     assert problem["reason"].startswith("the MIME parts are nested too deeply")
     assert _rows([path], "mbox")[0][0]["body"] == "ok\n"  # a nested message sampled for the columns is passed over
+
+
+CHANNEL_MAPPING = """\
+version: 1
+tables:
+  support_messages:
+    source: {eml: "m/*.eml"}
+    columns:
+      message_id: message-id
+      received_at: received_at
+      channel: x-kanal
+      sender_applicant_id: null
+      sender_address: from_address
+      subject: subject
+      body: body
+"""
+
+
+@pytest.mark.parametrize(("workers", "apart"), [(1, False), (2, False), (2, True)])
+def test_a_mapped_header_repeated_with_another_value_is_quarantined(tmp_path, monkeypatch, workers, apart):
+    if apart:
+        monkeypatch.setattr(mapping_prepare, "_APART_BYTES", 0)
+    (tmp_path / "h" / "m").mkdir(parents=True)
+    (tmp_path / "h" / "m" / "a.eml").write_text(HEAD.format(n=1) + "X-Kanal: email\nX-Kanal: web_form\n\nb\n")
+    (tmp_path / "h" / "m" / "b.eml").write_text(
+        HEAD.format(n=2) + "X-Kanal: email\nX-Kanal: email\nX-Other: 1\nX-Other: 2\n\nb\n"
+    )
+    (tmp_path / "m.yaml").write_text(CHANNEL_MAPPING)
+    ingest_mapped(tmp_path / "h", tmp_path / "m.yaml", case_url=tmp_path / "c.db", progress=False, workers=workers)
+    con = sqlite3.connect(tmp_path / "c.db")
+    assert con.execute("SELECT message_id, channel FROM support_messages").fetchall() == [("<2@x>", "email")]
+    ((column, reason),) = con.execute('SELECT "column", reason FROM quarantine').fetchall()
+    assert column == "x-kanal" and "'email' and 'web_form'" in reason

@@ -113,4 +113,5 @@ def mail_apart(inputs: dict[str, list[SourceFile]], mapping: Mapping, stack: con
             offered = mail_columns(paths, kind)
         except Exception:  # not started early: reading it the usual way says what is wrong
             continue
-        out[table] = stack.enter_context(Apart(paths, kind, offered))
+        needed = frozenset(n for spec in mapping.tables[table].columns.values() for n in spec.sources())
+        out[table] = stack.enter_context(Apart(paths, kind, offered, needed))

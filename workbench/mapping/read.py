@@ -148,7 +148,7 @@ def units(
     kind = files[0].spec.kind
     if kind in ("eml", "maildir", "mbox"):
         paths = [f.path for f in files if f.path is not None]
-        return [functools.partial(read_messages, paths, kind, all_columns, apart)]
+        return [functools.partial(read_messages, paths, kind, all_columns, apart, needed or frozenset())]
     if kind == "sql" and len(files) == 1 and (parts := sqlite_parts(files[0], all_columns, batch_rows)) is not None:
         # A large SQLite table read as rowid ranges, which two threads can read at once
         return [functools.partial(_sql_part, files[0], part, batch_rows, text) for part in parts]
