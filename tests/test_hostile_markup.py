@@ -112,6 +112,25 @@ def test_visible_marks_every_bidirectional_and_zero_width_character():
     assert shown.count("⟦U+") == len(INVISIBLE) and "⟦U+202E⟧" in shown and "⟦U+FEFF⟧" in shown
 
 
+# Found from outside: five districts a browser drew as the same "Södermalm" (soft hyphen, tag
+# characters spelling HIDDEN, U+180E, U+2064), and the Hangul filler drawn as a blank.
+HIDERS = "\u00ad\u034f\u115f\u180e\u2061\u2062\u2063\u2064\u3164\ufe0f\uffa0\U000e0048\U000e0100\U0001d173\ufff9"
+
+
+def test_visible_marks_every_character_a_renderer_draws_as_nothing():
+    import unicodedata
+
+    from workbench.markup import INVISIBLE as MARKED
+
+    for char in HIDERS:
+        assert visible(f"Söder{char}malm") == f"Söder⟦U+{ord(char):04X}⟧malm"
+    # every format character the running Python knows, whatever Unicode version it has
+    unmarked = [f"U+{c:04X}" for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf" and chr(c) not in MARKED]
+    assert not unmarked
+    plain = "Södermalm Åsa Öberg \u00a0384\u202f000 ❤ 👍🏽 日本"
+    assert visible(plain) == plain  # letters, no-break spaces, emoji and skin tones stay as written
+
+
 def test_table_escapes_markup_and_shows_invisible_characters():
     frame = pl.DataFrame({"name\u202e<b>": list(PAYLOADS.values())})
     html = Table(frame, caption="<i>caption\u2066</i>")._repr_html_()

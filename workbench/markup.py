@@ -35,15 +35,43 @@ __all__ = [
 MAX_TEXT_CHARS = 1000
 """Longest text shown in a table cell or chart label; a longer value is cut, with a note saying so."""
 
-INVISIBLE: frozenset[str] = frozenset(
-    [chr(c) for c in range(0x202A, 0x202F)]  # LRE RLE PDF LRO RLO: embeddings and overrides
-    + [chr(c) for c in range(0x2066, 0x206A)]  # LRI RLI FSI PDI: isolates
-    + ["\u200e", "\u200f", "\u061c"]  # LRM RLM ALM: marks
-    + ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]  # zero-width space, non-joiner, joiner, word joiner, BOM
-)
-"""Characters that reorder text or take no room: shown as markers by :func:`visible`."""
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt): code points a renderer
+# draws as nothing, whatever they are: soft hyphen, joiners, fillers, variation selectors (which
+# can smuggle bytes after an emoji), tag characters (which can spell hidden words).
+_DEFAULT_IGNORABLE = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
+    (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164),
+    (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)  # fmt: skip
+# The format characters (category Cf) beyond those: number signs, interlinear annotations
+# (U+FFF9-FFFB, which can hide text too), Egyptian format controls. Unicode 15's; newer ones are
+# added by a test that reads the running Python's tables (tests/test_hostile_markup.py).
+_FORMAT = (
+    (0x0600, 0x0605), (0x06DD, 0x06DD), (0x070F, 0x070F), (0x0890, 0x0891), (0x08E2, 0x08E2),
+    (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x1343F),
+)  # fmt: skip
+INVISIBLE: frozenset[str] = frozenset(chr(c) for lo, hi in _DEFAULT_IGNORABLE + _FORMAT for c in range(lo, hi + 1))
+"""Characters that reorder text or take no room: shown as markers by :func:`visible`.
 
-_INVISIBLE = re.compile("[" + "".join(sorted(INVISIBLE)) + "]")
+The bidirectional embeddings, overrides, isolates and marks, and every default-ignorable or
+format character (Unicode), so a value can neither reorder the text around it nor hide part of
+itself: ``Söder\u180emalm`` is shown as ``Söder⟦U+180E⟧malm``, not as a second "Södermalm".
+"""
+
+
+def _ranges(chars: frozenset[str]) -> str:
+    """``chars`` as the ranges of a regular-expression class (thousands of tag characters: a few ranges)."""
+    points = sorted(map(ord, chars))
+    out, start = [], points[0]
+    for prev, cur in zip(points, [*points[1:], -1], strict=True):
+        if cur != prev + 1:
+            out.append(re.escape(chr(start)) + ("-" + re.escape(chr(prev)) if prev != start else ""))
+            start = cur
+    return "".join(out)
+
+
+_INVISIBLE = re.compile("[" + _ranges(INVISIBLE) + "]")
 _INLINE_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 _INLINE = re.compile("[<>&\u2028\u2029]")
 # Emphasis, code, the brackets of every link and image, and the colon of a bare URL (autolinked).
