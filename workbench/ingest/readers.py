@@ -98,8 +98,26 @@ class _Malformed:
         return "skip"
 
 
+def _header_only(source: EvidenceFile) -> bool:
+    """Whether the file ends in its header, with no line end: no rows, and pyarrow cannot read it.
+
+    pyarrow takes a last line without a line end for a block it cannot cut ("Empty CSV file or
+    block"); a header-only file written without a final newline is not rare from spreadsheets.
+    """
+    size = source.path.stat().st_size
+    if size > 1 << 20:  # a header is never a megabyte: a larger file has rows to read
+        return False
+    data = source.path.read_bytes()
+    if data.endswith((b"\n", b"\r")):
+        return False
+    header_lines = source.skip_lines + 1 + sum(h.count("\n") for h in source.columns)
+    return len(data.splitlines()) <= header_lines
+
+
 def _read_csv(source: EvidenceFile) -> Iterator[RawBatch]:
     header = source.columns
+    if _header_only(source):
+        return
     malformed = _Malformed(source.label, header)
     reader = pacsv.open_csv(
         source.path,
