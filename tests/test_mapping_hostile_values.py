@@ -222,3 +222,12 @@ def test_a_date_constant_written_plainly_is_the_date_it_says(tmp_path):
     mapping = HANDLERS % ("grupp", "fran", "{constant: 2014-01-31}")
     con = _ingest(tmp_path / "h", mapping, {"h.csv": text}, tmp_path)
     assert con.execute("SELECT handler_id, active_to FROM handlers").fetchall() == [(7, "2014-01-31")]
+
+
+def test_a_whole_number_too_large_is_said_to_be_out_of_range_not_no_number(tmp_path):
+    text = _fees(["99999999999999999999", "-99999999999999999999", "12"]).replace(",", "")
+    con = _ingest(tmp_path / "h", FEES.replace(", decimal_comma: true", "") % "", {"f.csv": text}, tmp_path)
+    reasons = [r for (r,) in con.execute("SELECT reason FROM quarantine ORDER BY line")]
+    assert len(reasons) == 2 and all("is a whole number out of range" in r for r in reasons)
+    assert "9 223 372 036 854 775 807" in reasons[0]
+    assert dict(con.execute("SELECT applicant_id, amount FROM fees")) == {3: 12}

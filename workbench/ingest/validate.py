@@ -36,6 +36,9 @@ _TS_ALLOWED = "allowed: ISO 8601 with a zone, Z or ±HH:MM, e.g. 2013-12-13T17:4
 _SHOWN = 60  # characters of a bad value repeated inside a reason; the full value has its own column
 
 
+_INT_RANGE = f"{-(2**63):,} to {2**63 - 1:,}".replace(",", " ")
+
+
 def _shown(v: pl.Expr) -> pl.Expr:
     return v.cast(pl.String).str.slice(0, _SHOWN)
 
@@ -47,8 +50,12 @@ def _parse_text(v: pl.Expr, want: pl.DataType, example) -> tuple[pl.Expr, pl.Exp
     if want == pl.Int64():
         typed = v.str.to_integer(base=10, strict=False)
         allowed = f"allowed: a whole number, e.g. {example if example is not None else 7}"
-        return typed, pl.when(v.is_not_null() & typed.is_null()).then(
-            pl.format("'{}' is not a whole number; " + allowed, _shown(v))
+        bad = v.is_not_null() & typed.is_null()
+        return typed, (
+            pl.when(bad & v.str.contains(r"^[+-]?\d+$"))
+            .then(pl.format("'{}' is a whole number out of range; allowed: " + _INT_RANGE, _shown(v)))
+            .when(bad)
+            .then(pl.format("'{}' is not a whole number; " + allowed, _shown(v)))
         )
     if want == pl.Float64():
         typed = v.cast(pl.Float64, strict=False)
