@@ -1,4 +1,4 @@
-"""SQLite values of mixed kinds (outside tester, round A); hand-written databases.
+"""SQLite values of mixed kinds, and a URL naming no installed dialect (outside tester, round A); hand-written databases.
 
 ADBC types an SQLite column from the kinds its first batch holds and writes a real it puts
 in a text column with printf's %e (six digits), a blob as its bytes; what the mapping gets
@@ -8,6 +8,7 @@ its SQL literal, on the blob's row only.
 
 from __future__ import annotations
 
+import importlib.util
 import sqlite3
 import textwrap
 from pathlib import Path
@@ -16,7 +17,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from workbench.mapping import ingest_mapped, sqlite_read
+from workbench.mapping import MappingError, ingest_mapped, sqlite_read
+from workbench.mapping.files import SourceFile
+from workbench.mapping.schema import SourceSpec
+from workbench.mapping.sql import query_columns
 
 NAMES = ["hid", "namn", "grupp", "fran"]
 
@@ -121,3 +125,17 @@ def test_a_range_read_without_a_blob_test_still_gives_a_real_in_sqlites_digits(t
     whole = pl.concat(sqlite_read.read_batches(path, "SELECT * FROM h", NAMES, 4, text))
     assert ranged.equals(whole)
     assert ranged["grupp"][2] == "1234567.891" and ranged["grupp"][3] == "t4"
+
+
+def test_a_url_naming_no_installed_dialect_is_a_clear_error(tmp_path):
+    cases = [("nosuchdialect://x", "Can't load plugin")]
+    if importlib.util.find_spec("MySQLdb") is None:  # a dialect SQLAlchemy knows, its driver not installed
+        cases.append(("mysql://user@host/db", "No module named"))
+    for url, why in cases:
+        spec = SourceSpec(kind="sql", target="SELECT 1 AS hid", url=url, where="m.yaml:4: tables.handlers.source")
+        with pytest.raises(MappingError) as raised:
+            query_columns(SourceFile("handlers", spec, "db", None))
+        message = str(raised.value)
+        assert message.startswith(f"m.yaml:4: tables.handlers.source.url: {url!r} names a database dialect")
+        assert "unknown or whose driver is not installed" in message and why in message
+        assert "allowed: a SQLAlchemy URL of an installed dialect and driver" in message
