@@ -147,9 +147,9 @@ def test_columns_the_mapping_reads_as_text_are_text_from_the_first_row_and_read_
     offsets: list[int] = []
     stream = sqlite_read._stream
 
-    def counted(path, query, columns, text, offset, batch_rows, rows=None, guard=True):
+    def counted(path, query, columns, text, offset, batch_rows, rows=None, whole=(), guard=True):
         offsets.append(offset)
-        return stream(path, query, columns, text, offset, batch_rows, rows, guard)
+        return stream(path, query, columns, text, offset, batch_rows, rows, whole, guard)
 
     monkeypatch.setattr(sqlite_read, "_stream", counted)
     names = ["kundnr", "sessions_id", "anmald"]

@@ -45,6 +45,24 @@ _TYPES: dict[type, pl.DataType] = {
 
 
 def _engine(source: SourceFile) -> sa.Engine:
+    """The engine of the source's URL; one SQLAlchemy cannot parse, or whose dialect or driver is
+    not installed, is a MappingError naming the mapping's line and the URL (not a traceback)."""
+    try:
+        return _engine_of(source)
+    except (sa.exc.ArgumentError, ImportError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if isinstance(exc, sa.exc.NoSuchModuleError | ImportError):
+            what = "names a database dialect that is unknown or whose driver is not installed"
+        else:
+            what = "is not a database URL SQLAlchemy can read"
+        raise MappingError(
+            f"{source.spec.where}.url: {source.spec.url!r} {what} ({first}); allowed: a SQLAlchemy URL of an "
+            "installed dialect and driver, e.g. sqlite:///queue.db (relative to SOURCE), duckdb:///queue.duckdb, "
+            "postgresql://user@host/db"
+        ) from None
+
+
+def _engine_of(source: SourceFile) -> sa.Engine:
     url = sa.make_url(source.spec.url or "")
     if url.get_backend_name() == "sqlite":
         assert source.path is not None

@@ -13,6 +13,10 @@ holding a text, a column null for the first batch, which an organisation's datab
 Then the read goes on from the next row not yet read (``OFFSET``, the same query on the same
 SQLite, so the same order) with that column as text, behind a first row that types it so.
 So a column keeps the one type it holds in a batch, or is text, as :mod:`.sql` always did.
+Text as SQLite writes it (``CAST``): a column ADBC typed blob, or text with a real in it
+(which ADBC writes with printf's %e), or text past its first batch (where a blob would come
+as its bytes), is read again as text from that batch (:func:`_checked`), so that a blob is
+quarantined alone and a real keeps its digits.
 The columns a mapping reads only as text (:func:`workbench.mapping.transform.text_sources`)
 are text from the first row: nothing is inferred for them, so the usual case of a column null
 for its first batch (a session recorded only in later years) is not read twice.
@@ -29,7 +33,6 @@ import adbc_driver_manager.dbapi as adbc
 import adbc_driver_sqlite
 import adbc_driver_sqlite.dbapi
 import polars as pl
-import pyarrow as pa
 
 from ..readonly import sqlite_authorizer
 
@@ -72,13 +75,40 @@ def names(path: Path, query: str) -> list[str]:
         con.close()
 
 
-def _as_text(c: str) -> str:
+def _as_text(c: str, whole: bool = False) -> str:
     literal = "'x''' || hex(" + c + ") || ''''"
-    # No CAST: in a column typed text (by the first row), ADBC takes a number's text from SQLite.
     # Blobs are the one kind at or after the empty blob (numbers < text < blobs; NULL compares
     # to nothing), whatever the column's affinity: one comparison a value, where typeof() made
-    # a string and compared it (interests' 12 M rows: about 2 of 9 CPU-s).
-    return f"CASE WHEN {c} >= x'' THEN {literal} ELSE {c} END AS {c}"
+    # a string and compared it (interests' 12 M rows: about 2 of 9 CPU-s). Everything else is
+    # CAST by SQLite, a number in its own digits (in a column typed text ADBC writes an integer
+    # as SQLite does, but a real with printf's %e: 1.234568e+06); a text's CAST is itself, and
+    # costs less than telling numbers apart (a second comparison: 2 M rows, 3 columns: 0.02
+    # CPU-s against 0.08).
+    if not whole:
+        return f"CASE WHEN {c} >= x'' THEN {literal} ELSE CAST({c} AS TEXT) END AS {c}"
+    # A column read as text only for the kinds it mixes (:func:`read_batches`): a whole real
+    # is the integer it equals, as when ADBC reads the column as reals. Numbers only (before
+    # the empty text): a text such as ' 10 ' or '2.0' is left as written.
+    number = f"CASE WHEN {c} = CAST({c} AS INTEGER) THEN CAST({c} AS INTEGER) ELSE {c} END"
+    return f"CASE WHEN {c} >= x'' THEN {literal} WHEN {c} < '' THEN CAST({number} AS TEXT) ELSE {c} END AS {c}"
+
+
+# How ADBC writes a real it copies into a text column (printf's %e, or inf): six digits, not
+# the number. A column holding one is read again through :func:`_as_text`; a text that only
+# looks like one is read again the same.
+_ADBC_REAL = r"^-?(?:[0-9]\.[0-9]{6}e[+-][0-9]{2,3}|inf)$"
+_ADBC_REAL_LENGTHS = [3, 4, 12, 13, 14]
+
+
+def _adbc_reals(frame: pl.DataFrame, columns: Collection[str]) -> list[str]:
+    """Those of ``columns`` (text in ``frame``) holding a value written as ADBC writes a real."""
+    found = []
+    for c in columns:
+        # a first cut by length, 3 ("inf") to 14 bytes ("-1.000000e-300"): a third of the pattern's CPU on times
+        maybe = frame[c].filter(frame[c].str.len_bytes().is_in(_ADBC_REAL_LENGTHS))
+        if maybe.str.contains(_ADBC_REAL).any():
+            found.append(c)
+    return found
 
 
 # A query reading a whole table, whose rows come in the table's order however it is wrapped.
@@ -86,18 +116,26 @@ _WHOLE_TABLE = re.compile(r'^\s*SELECT\s+\*\s+FROM\s+("[^"]+"|\w+)\s*;?\s*$', re
 
 
 def _wrapped(
-    query: str, columns: list[str], text: set[int], offset: int, rows: Rows | None = None, guard: bool = True
+    query: str,
+    columns: list[str],
+    text: set[int],
+    offset: int,
+    rows: Rows | None = None,
+    guard: bool = True,
+    whole: Collection[int] = (),
 ) -> str:
     if rows is not None:  # a range of a table's rowids (:func:`row_ranges`): its rows, from its start
         table = _table(query)
         assert table is not None
-        # Unguarded (:func:`_unguarded`): the text columns as stored, no blob test a value
-        shown = ", ".join(_as_text(_quoted(c)) if i in text and guard else _quoted(c) for i, c in enumerate(columns))
+        # Unguarded (:func:`_checked`): the text columns as stored, no blob test a value
+        shown = ", ".join(
+            _as_text(_quoted(c), i in whole) if i in text and guard else _quoted(c) for i, c in enumerate(columns)
+        )
         rest = f"SELECT {shown} FROM {table} WHERE _rowid_ >= {rows[0] + offset} AND _rowid_ < {rows[1]}"
     elif not text and not offset:
         return f"SELECT * FROM {_subquery(query)}"
     else:
-        shown = ", ".join(_as_text(_quoted(c)) if i in text else _quoted(c) for i, c in enumerate(columns))
+        shown = ", ".join(_as_text(_quoted(c), i in whole) if i in text else _quoted(c) for i, c in enumerate(columns))
         if offset or not _WHOLE_TABLE.match(query):
             rest = f"SELECT * FROM (SELECT {shown} FROM {_subquery(query)} LIMIT -1 OFFSET {offset})"
         else:  # a table read whole from its start: SQLite streams it without copying every row (a sixth less CPU)
@@ -155,19 +193,38 @@ def _mismatch(exc: Exception) -> int | None:
 
 
 class _Unsure(Exception):
-    """An unguarded range read (:func:`_unguarded`) cannot vouch for its text columns: read it guarded."""
+    """An unguarded range read (:func:`_checked`) cannot vouch for its text columns: read it guarded."""
 
 
-def _unguarded(batch: pa.RecordBatch, text: set[int], seen: int) -> None:
-    """Raise :class:`_Unsure` unless this batch's text columns hold no blob.
+class _Retype(Exception):
+    """Columns ADBC typed from their values that their values do not fit: read them again as text."""
+
+    def __init__(self, columns: set[int]) -> None:
+        super().__init__(columns)
+        self.columns = columns
+
+
+def _checked(frame: pl.DataFrame, text: set[int], seen: int, guard: bool) -> None:
+    """Raise :class:`_Retype` or :class:`_Unsure` unless every value of this batch is as SQLite has it.
 
     ADBC types a column from the rows of its first batch, the widest kind seen (integer, real,
-    text, blob), and copies a later batch's values into that type: a blob into a text column
-    as its bytes. A range read unguarded comes as one batch, behind the row that types the
-    text columns as text; a text column of that batch that is still text held no blob, and
-    its values are what the guarded read's ``ELSE`` gives. Binary, or a second batch: not so.
+    text, blob), writes a real it puts in a text column with printf's %e (six digits), and
+    copies a later batch's values into the type: a blob into a text column as its bytes. So a
+    column it typed blob (which may hold texts and numbers as their bytes too), or text with
+    a real in it, or text in a later batch (which may hold a blob), is read again as text
+    (:func:`_as_text`), from this batch. A range read unguarded comes as one batch, behind the
+    row that types the text columns as text; a text column of that batch that is still text
+    held no blob, and without a real its values are what the guarded read gives. Binary, a
+    real, or a second batch: not so.
     """
-    if seen or any(pa.types.is_binary(batch.schema.field(i).type) for i in text):
+    kinds = list(frame.schema.values())
+    typed = {i for i, kind in enumerate(kinds) if i not in text and kind in (pl.Binary(), pl.String())}
+    retype = {i for i in typed if kinds[i] == pl.Binary() or seen or _adbc_reals(frame, [frame.columns[i]])}
+    if retype:
+        raise _Retype(retype)
+    if not guard and (
+        seen or any(kinds[i] == pl.Binary() for i in text) or _adbc_reals(frame, [frame.columns[i] for i in text])
+    ):
         raise _Unsure
 
 
@@ -184,30 +241,27 @@ def _stream(
     offset: int,
     batch_rows: int,
     rows: Rows | None,
+    whole: Collection[int] = (),
     guard: bool = True,
 ):
     with connect(path) as con, con.cursor() as cursor:
         size = _batch_size(batch_rows, rows, offset)
         cursor.adbc_statement.set_options(**{adbc_driver_sqlite.StatementOptions.BATCH_ROWS.value: str(size)})
-        cursor.execute(_wrapped(query, columns, text, offset, rows, guard))
+        cursor.execute(_wrapped(query, columns, text, offset, rows, guard, whole))
         reader = cursor.fetch_record_batch()
         first = bool(text)
         try:
             for seen, batch in enumerate(reader):
-                if not guard:
-                    _unguarded(batch, text, seen)
                 frame = pl.from_arrow(batch)
                 assert isinstance(frame, pl.DataFrame)
                 if first:
                     frame, first = frame.slice(1), False  # the row that typed the text columns
                 if frame.height:
                     frame = frame.rename(dict(zip(frame.columns, columns, strict=True)))
-                    blobs = [c for c, t in frame.schema.items() if t == pl.Binary()]
+                    _checked(frame, text, seen, guard)
                     empty = [c for c in frame.columns if frame[c].null_count() == frame.height]
-                    yield frame.with_columns(
-                        *(pl.format("x'{}'", pl.col(c).bin.encode("hex").str.to_uppercase()).alias(c) for c in blobs),
-                        *(pl.col(c).cast(pl.String) for c in empty),  # null throughout: text, as from sqlite3
-                    )
+                    # null throughout: text, as from sqlite3
+                    yield frame.with_columns(pl.col(c).cast(pl.String) for c in empty)
         finally:
             reader.close()
 
@@ -227,19 +281,22 @@ def read_batches(
     its first batch and text after it is not read twice up to there. ``rows``: only the
     rows of that rowid range (:func:`row_ranges`).
     """
-    text = {i for i, c in enumerate(columns) if c in as_text}
+    named = {i for i, c in enumerate(columns) if c in as_text}
+    text = set(named)  # and the columns read as text for the kinds they mix (whole reals as integers)
     done = 0
     # A range whose text columns hold no blob is read without testing each value for one
     # (interests' 36 M text values at stockholm: ~1.9 of 6.4 CPU-s); else read again, guarded.
     guard = rows is None or not text
     while True:
         try:
-            for frame in _stream(path, query, columns, text, done, batch_rows, rows, guard):
+            for frame in _stream(path, query, columns, text, done, batch_rows, rows, text - named, guard):
                 done += frame.height
                 yield frame
             return
         except _Unsure:
             guard = True
+        except _Retype as exc:
+            text |= exc.columns
         except (adbc.Error, OSError) as exc:  # pyarrow's reader raises ADBC's errors as OSError
             column = _mismatch(exc)
             if column is None or column in text:
