@@ -80,6 +80,8 @@ def _engine_of(source: SourceFile) -> sa.Engine:
 def _fail(source: SourceFile, exc: Exception) -> MappingError:
     orig = getattr(exc, "orig", None) or exc
     first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    if first == "not authorized":  # SQLite's word for what the read-only authorizer denied
+        first += " (the source is opened read-only: a query may only read; ATTACH, PRAGMA and writes are refused)"
     return MappingError(f"{source.spec.where}.sql: the query failed on {source.label.rsplit('#', 1)[0]}: {first}")
 
 
