@@ -231,3 +231,40 @@ def test_a_whole_number_too_large_is_said_to_be_out_of_range_not_no_number(tmp_p
     assert len(reasons) == 2 and all("is a whole number out of range" in r for r in reasons)
     assert "9 223 372 036 854 775 807" in reasons[0]
     assert dict(con.execute("SELECT applicant_id, amount FROM fees")) == {3: 12}
+
+
+CONCAT = """\
+version: 1
+timezone: Europe/Stockholm
+tables:
+  logins:
+    source: {csv: l.csv, delimiter: ";"}
+    columns:
+      time: {concat: [Tid, Off]}
+      session_id: s
+      applicant_id: a
+      method: {constant: bankid}
+      ip: null
+      user_agent: {concat: [ua, {text: " / "}, ver]}
+"""
+
+
+def test_a_concat_with_an_empty_part_keeps_the_parts_it_has_never_a_silent_null(tmp_path):
+    # Before: any empty part made the whole value null: a login time lost ("missing value"),
+    # a user agent dropped without a word.
+    rows = [
+        "2013-12-13 18:00:00;+01:00;s1;1;Firefox;26",  # whole: loads
+        "2013-12-13 18:00:00;;s2;1;Firefox;",  # no offset: a local time in the declared zone
+        "2013-10-27 02:30:00;;s3;1;;",  # no offset, a time the zone has twice: refused, quoted
+        ";;s4;1;Firefox;26",  # no time at all
+    ]
+    text = "Tid;Off;s;a;ua;ver\n" + "".join(r + "\n" for r in rows)
+    con = _ingest(tmp_path / "h", CONCAT, {"l.csv": text}, tmp_path)
+    loaded = con.execute("SELECT session_id, time, user_agent FROM logins ORDER BY session_id").fetchall()
+    assert loaded == [
+        ("s1", "2013-12-13 17:00:00.000000", "Firefox / 26"),
+        ("s2", "2013-12-13 17:00:00.000000", "Firefox / "),
+    ]
+    refused = dict(con.execute("SELECT line, coalesce(value, '') || ' | ' || reason FROM quarantine"))
+    assert refused[4].startswith("2013-10-27 02:30:00 | ") and "occurs twice in Europe/Stockholm" in refused[4]
+    assert refused[5].startswith(" | missing value: column time requires a value")

@@ -88,6 +88,8 @@ def _column(
     source_is_text = spec.column is None or schema[spec.column] in (pl.String(), pl.Null())
     whys: list[_Why] = []
     where = f"{spec.target}"
+    if spec.concat is not None and len(spec.sources()) > 1:
+        v = _partial_concat(spec, v)
     if spec.extract is not None:
         raw = v.cast(pl.String)
         if cuts is not None and literal_then_up_to(spec.extract) is not None:
@@ -153,6 +155,26 @@ def _column(
             )
         )
     return v, whys, None
+
+
+def _written(spec: ColumnSpec, schema: pl.Schema) -> pl.Expr:
+    """The source value as a refused row quotes it: a ``concat`` with the parts it has, not null."""
+    if spec.concat is None:
+        return _base(spec, schema).cast(pl.String)
+    parts = [pl.col(n).cast(pl.String) if k == "column" else pl.lit(n) for k, n in spec.concat]
+    given = pl.any_horizontal(pl.col(n).is_not_null() for n in spec.sources()) if spec.sources() else pl.lit(True)
+    return pl.when(given).then(pl.concat_str(parts, ignore_nulls=True))
+
+
+def _partial_concat(spec: ColumnSpec, v: pl.Expr) -> pl.Expr:
+    """A ``concat`` some of whose columns are empty: the parts it has, never a silent null.
+
+    A first name without a last is the first name; a time whose offset column is empty is a
+    time without an offset, placed in the declared zone as any such time (and refused where
+    that zone has it twice or not at all); what the parts make is then checked as any value.
+    """
+    partial = pl.any_horizontal(pl.col(n).is_null() for n in spec.sources())
+    return pl.when(partial).then(_written(spec, pl.Schema())).otherwise(v)
 
 
 def _point_in_comma(raw: pl.Expr, where: str) -> pl.Expr:
@@ -299,7 +321,7 @@ def transform(frame: pl.DataFrame, table: TableSpec, decimal_comma: bool) -> tup
                 )
         exprs.append(value.alias(str(target)))
         refused += [condition.fill_null(False) for condition, _ in whys]
-        source_value = _base(spec, schema).cast(pl.String) if not spec.has_constant else pl.lit(None, pl.String)
+        source_value = _written(spec, schema) if not spec.has_constant else pl.lit(None, pl.String)
         reasons.append(
             pl.struct(
                 pl.lit(str(target)).alias("column"),
