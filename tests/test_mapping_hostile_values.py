@@ -268,3 +268,14 @@ def test_a_concat_with_an_empty_part_keeps_the_parts_it_has_never_a_silent_null(
     refused = dict(con.execute("SELECT line, coalesce(value, '') || ' | ' || reason FROM quarantine"))
     assert refused[4].startswith("2013-10-27 02:30:00 | ") and "occurs twice in Europe/Stockholm" in refused[4]
     assert refused[5].startswith(" | missing value: column time requires a value")
+
+
+def test_a_value_map_onto_a_value_its_column_cannot_hold_is_refused_at_its_line(tmp_path):
+    # It quarantined every mapped row quoting the map's 'x', not the source's value.
+    from workbench.mapping import schema
+
+    text = (FEES % "").replace("year: ar", "year: {column: ar, values: {'13': 2013, '14': x}}")
+    (tmp_path / "m.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(MappingError) as error:
+        schema.load(tmp_path / "m.yaml")
+    assert "tables.fees.columns.year.values.14: 'x' is not a whole number" in str(error.value)

@@ -401,6 +401,8 @@ def _column(target: str, spec: Any, where: _Where, keys: tuple, dtype: pl.DataTy
             )
         if dtype == pl.Boolean() and not isinstance(value, bool):
             raise where.fail((*keys, "values", source_value), f"{value!r} is not a boolean; allowed: true or false")
+        if why := written.constant_refused(value, dtype, out.format):
+            raise where.fail((*keys, "values", source_value), f"{why} ({table}.{target} is {dtype})")
     if allowed and out.has_constant and out.constant is not None and str(out.constant) not in allowed:
         raise where.fail(
             (*keys, "constant"), f"{out.constant!r} is not a value of {table}.{target}; allowed: {', '.join(allowed)}"
