@@ -131,6 +131,13 @@ def test_visible_marks_every_character_a_renderer_draws_as_nothing():
     assert visible(plain) == plain  # letters, no-break spaces, emoji and skin tones stay as written
 
 
+def test_a_value_written_decomposed_does_not_look_like_its_composed_twin():
+    # Found from outside: 'So\u0308dermalm' (NFD) and 'Södermalm' were two groups drawn alike.
+    assert visible("So\u0308dermalm") == "So⟦U+0308⟧dermalm" and visible("Södermalm") == "Södermalm"
+    for composed in ("Tiếng Việt", "क्षि", "Åsa Öberg", "ñandú"):  # marks that compose no further stay
+        assert visible(composed) == composed
+
+
 def test_table_escapes_markup_and_shows_invisible_characters():
     frame = pl.DataFrame({"name\u202e<b>": list(PAYLOADS.values())})
     html = Table(frame, caption="<i>caption\u2066</i>")._repr_html_()

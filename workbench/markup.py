@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import unicodedata
 from typing import Any
 
 __all__ = [
@@ -79,8 +80,24 @@ _MARKDOWN = re.compile(r"([\\`*_\[\]:])")
 
 
 def visible(text: str) -> str:
-    """``text`` with each character of :data:`INVISIBLE` shown as a marker: ``"a\\u202eb"`` → ``"a⟦U+202E⟧b"``."""
-    return _INVISIBLE.sub(lambda m: f"⟦U+{ord(m.group()):04X}⟧", text)
+    """``text`` with each character of :data:`INVISIBLE` shown as a marker: ``"a\\u202eb"`` → ``"a⟦U+202E⟧b"``.
+
+    In text not in Unicode's composed form (NFC), the combining marks are shown as markers
+    too: ``"So\\u0308dermalm"`` is drawn as "Södermalm" but is another value than it (two groups
+    of one table), so it is shown as ``"So⟦U+0308⟧dermalm"``. Composed text is left as it is.
+    """
+    marked = _INVISIBLE.sub(_marker, text)
+    if marked.isascii() or unicodedata.is_normalized("NFC", marked):
+        return marked
+    return "".join(_marker_of(c) if unicodedata.combining(c) else c for c in marked)
+
+
+def _marker_of(char: str) -> str:
+    return f"⟦U+{ord(char):04X}⟧"
+
+
+def _marker(match: re.Match) -> str:
+    return _marker_of(match.group())
 
 
 def cut(text: str, limit: int = MAX_TEXT_CHARS) -> tuple[str, bool]:
