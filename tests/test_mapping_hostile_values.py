@@ -279,3 +279,20 @@ def test_a_value_map_onto_a_value_its_column_cannot_hold_is_refused_at_its_line(
     with pytest.raises(MappingError) as error:
         schema.load(tmp_path / "m.yaml")
     assert "tables.fees.columns.year.values.14: 'x' is not a whole number" in str(error.value)
+
+
+def test_a_utf16_file_declared_utf8_is_hinted_as_utf16(tmp_path):
+    # It was hinted "(Windows-1252 or Latin-1?)".
+    from workbench.errors import EvidenceError
+
+    root = tmp_path / "h"
+    root.mkdir()
+    (root / "h.csv").write_bytes("hid,namn,grupp,fran\n7,Karin Nyström,A,2008-09-01\n".encode("utf-16"))
+    (root / "m.yaml").write_text(HANDLERS % ("grupp", "fran", "null"), encoding="utf-8")
+    with pytest.raises(EvidenceError) as error:
+        ingest_mapped(root, root / "m.yaml", case_url=tmp_path / "case.db", progress=False)
+    assert "h.csv: not utf-8 at line 1: byte 0xFF" in str(error.value)
+    assert "(UTF-16? a byte-order mark, or a zero byte beside every letter: declare encoding: utf-16)" in str(
+        error.value
+    )
+    assert not (tmp_path / "case.db").exists()

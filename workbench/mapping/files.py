@@ -295,10 +295,12 @@ def _raise_encoding(source: SourceFile, exc: UnicodeDecodeError, newlines: int, 
     start = data.rfind(b"\n", 0, at) + 1
     end = data.find(b"\n", at)
     shown = data[start : end if end >= 0 else len(data)][:120].decode("latin-1")
-    guess = "UTF-8" if encoding != "utf-8" else "Windows-1252 or Latin-1"
+    guess = "UTF-8?" if encoding != "utf-8" else "Windows-1252 or Latin-1?"
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:200].count(0) * 3 > min(len(data), 200):
+        guess = "UTF-16? a byte-order mark, or a zero byte beside every letter: declare encoding: utf-16"
     raise EvidenceError(
         f"{source.label}: not {source.spec.encoding} at line {line}: byte 0x{data[at]:02X} in {shown!r} "
-        f"({guess}?); allowed: text in the encoding the mapping declares (encoding: in its source)"
+        f"({guess}); allowed: text in the encoding the mapping declares (encoding: in its source)"
     ) from None
 
 
