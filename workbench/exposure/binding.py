@@ -321,8 +321,22 @@ def bind_sessions(
         .then(gap_reason),
     )
 
-    certain = s.filter(pl.col("status") == "bound").select(
-        "session_id", "applicant_id", account_id="bound_account_id", p_bound=pl.lit(1.0), weight=pl.lit(1.0)
+    bound = s.filter(pl.col("status") == "bound")
+    # Every foreign account a bound session's rendering pages name, not only the least one the
+    # session row keeps: a session can show two members' accounts (found from outside: the
+    # second, a protected identity, was lost from every count).
+    named = pages.filter(pl.col("account_id").is_not_null()).select("session_id", "account_id").unique()
+    certain = (
+        pl.concat(
+            [
+                bound.select("session_id", "applicant_id", account_id="bound_account_id"),
+                named.join(bound.select("session_id", "applicant_id"), on="session_id").select(
+                    "session_id", "applicant_id", "account_id"
+                ),
+            ]
+        )
+        .unique(["session_id", "account_id"], keep="first", maintain_order=True)
+        .with_columns(p_bound=pl.lit(1.0), weight=pl.lit(1.0))
     )
     possible = (
         s.filter(pl.col("status") == "unknown")

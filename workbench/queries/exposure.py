@@ -27,6 +27,7 @@ from .websessions import (
     APPLICANTS,
     CHANGES,
     END,
+    ERROR_STATUS,
     IDLE_TIMEOUT,
     INT,
     INTERESTS,
@@ -141,6 +142,9 @@ def _window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) 
             p.c.account_id,
             wl.c.applicant_id.label("owner"),
             rendering(p.c.path, p.c.status).label("renders"),
+            # A page served with an error status rendered nothing: its account_id is no evidence
+            # of the account the session used (as mismatched_sessions, notebook 01, reads it).
+            (p.c.status < ERROR_STATUS).label("served"),
         )
         .join(wl, wl.c.session_id == p.c.session_id)
         .cte("views")
@@ -165,9 +169,11 @@ def _window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) 
             sa.func.sum(flag(views.c.path.like(REGISTER_PREFIX + "%" + REGISTER_SUFFIX))).label("register_views"),
             sa.func.sum(flag(views.c.path.like(WITHDRAW_PREFIX + "%" + WITHDRAW_SUFFIX))).label("withdraw_views"),
             # The pages naming the owner's account or another one, counted in the same pass.
-            sa.func.sum(flag(views.c.account_id == views.c.owner)).label("own_views"),
-            sa.func.sum(flag(views.c.account_id != views.c.owner)).label("foreign_views"),
-            sa.func.max(sa.case((views.c.account_id == views.c.owner, views.c.time))).label("last_own_view_at"),
+            sa.func.sum(flag(sa.and_(views.c.served, views.c.account_id == views.c.owner))).label("own_views"),
+            sa.func.sum(flag(sa.and_(views.c.served, views.c.account_id != views.c.owner))).label("foreign_views"),
+            sa.func.max(sa.case((sa.and_(views.c.served, views.c.account_id == views.c.owner), views.c.time))).label(
+                "last_own_view_at"
+            ),
         )
         .group_by(views.c.session_id)
         .cte("v")
@@ -191,7 +197,7 @@ def _window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) 
     )
     # Every account named: the pages naming a foreign one (the owner's own are counted in v)
     # and every change and interest, a few thousand rows where all named pages are ~50 times more.
-    ev = account_evidence(wl, views, views.c.account_id != views.c.owner)
+    ev = account_evidence(wl, views, sa.and_(views.c.served, views.c.account_id != views.c.owner))
     is_own = ev.c.account_id == ev.c.owner
     e = (
         sa.select(

@@ -7,7 +7,8 @@ It applies :mod:`workbench.exposure.binding`'s rule for a *bound* session and no
 else: a session that logged in during the window is bound when a page, a profile change or
 an interest names an account other than its owner's (a withdrawal page that lost its
 account_id names it through the interest withdrawn at that instant), and it is bound to the
-least such account (``window_sessions``' ``foreign_account_id``). The minimum of each tier
+least such account (``window_sessions``' ``foreign_account_id``) and to every other one its
+rendering pages name; a page served with an error status is no evidence. The minimum of each tier
 count is what the evidence proves, so these are the minima :func:`workbench.exposure.review_exposure`
 reports; its maxima and ``likely`` need the candidates, the page-log gaps and the rates,
 which this query does not compute.
@@ -24,6 +25,7 @@ from .registry import query
 from .websessions import (
     CHANGES,
     END,
+    ERROR_STATUS,
     INT,
     INTERESTS,
     LOGINS,
@@ -32,6 +34,7 @@ from .websessions import (
     WITHDRAW_PREFIX,
     WITHDRAW_SUFFIX,
     listing_in_path,
+    rendering,
     window_logins,
 )
 
@@ -56,7 +59,7 @@ def _foreign_evidence(start: datetime, end: datetime) -> sa.Subquery:
     pages = (
         sa.select(p.c.session_id, owner.label("owner"), p.c.account_id)
         .join(wl, wl.c.session_id == p.c.session_id)
-        .where(p.c.account_id.is_not(None), p.c.account_id != owner)
+        .where(p.c.account_id.is_not(None), p.c.account_id != owner, p.c.status < ERROR_STATUS)
     )
     changes = (
         sa.select(c.c.session_id, owner.label("owner"), c.c.account_id)
@@ -125,9 +128,23 @@ def exposure_headlines(start: datetime, end: datetime) -> sa.Select:
         .where(c.c.time >= start, c.c.time < end, LOGINS.c.applicant_id != c.c.account_id)
         .scalar_subquery()
     )
+    # The accounts: each session's least one, and every other one its rendering pages name (a
+    # session can show two members' accounts; binding.py links it to each).
+    wl = window_logins(start, end)
+    shown = (
+        sa.select(PAGES.c.account_id)
+        .join(wl, wl.c.session_id == PAGES.c.session_id)
+        .where(
+            PAGES.c.account_id.is_not(None),
+            PAGES.c.account_id != wl.c.applicant_id,
+            rendering(PAGES.c.path, PAGES.c.status),
+        )
+    )
+    accounts = sa.union(sa.select(bound.c.account_id), shown).subquery("accounts")
+    n_accounts = sa.select(sa.func.count()).select_from(accounts).scalar_subquery()
     return sa.select(
         sa.cast(sa.func.count(), INT).label("sessions_bound"),
-        sa.cast(sa.func.count(sa.distinct(bound.c.account_id)), INT).label("accounts_bound_to_others"),
+        sa.cast(n_accounts, INT).label("accounts_bound_to_others"),
         sa.cast(sa.func.count(sa.distinct(bound.c.owner)), INT).label("people_put_into_others_accounts"),
         sa.cast(by_others, INT).label("field_changes_by_others"),
     ).select_from(bound)

@@ -42,6 +42,7 @@ __all__ = [
     "DEFAULT_IDLE_TIMEOUT_MINUTES",
     "END",
     "END_REASONS",
+    "ERROR_STATUS",
     "IDLE_TIMEOUT",
     "INT",
     "INTERESTS",
@@ -168,6 +169,10 @@ def session_end(
 def plus_minutes(ts: sa.ColumnElement, minutes: sa.ColumnElement) -> sa.ColumnElement:
     """``ts`` plus ``minutes`` (an integer SQL expression, may be negative), on every engine."""
     return add_seconds(ts, minutes * 60)
+
+
+ERROR_STATUS = 400
+"""The first HTTP status of an error: a page served with it rendered nothing, so its account_id is no evidence."""
 
 
 def rendering(path: sa.ColumnElement, status: sa.ColumnElement) -> sa.ColumnElement[bool]:
