@@ -175,3 +175,49 @@ def test_counting_an_unknown_outcome_names_the_known_ones():
         UnknownNameError, match=r"unknown outcome 'skipped'\. .*Known: explained, in_order, unexplained"
     ):
         result.count("skipped")
+
+
+def test_the_rightful_recipient_behind_an_ineligible_tenant_loses_no_negative_places_or_days():
+    # Found from outside: a student listing given to a non-student queued longer (2001) than
+    # the only student (2006). The student is the rightful recipient and skipped, but stood
+    # behind the tenant: positions_lost -1 and queue_days_jumped -1826, which the public
+    # skipped-members table then subtracted from the days other members lost.
+    case = HandCase()
+    case.member(1, queue="2001-01-01", student=False)
+    case.member(2, queue="2006-01-01", student=True)
+    case.listing(100, tenant=1, interested=[1, 2], kind="student")
+    result = replay_allocations(case.evidence())
+    row = result.allocations.row(0, named=True)
+    assert (row["outcome"], row["deviation"], row["expected_applicant_id"]) == (
+        "unexplained",
+        "tenant ineligible: student",
+        2,
+    )
+    skipped = result.skipped.row(0, named=True)
+    assert skipped["skipped_applicant_id"] == 2
+    assert (skipped["positions_lost"], skipped["queue_days_jumped"]) == (0, 0)
+    assert result.queue_days_jumped >= 0
+
+
+@pytest.mark.parametrize("old", ["2009-05-01", "20090501", "2009-05-01 00:00:00", "2009-05-01T00:00:00Z"])
+def test_a_backdating_is_seen_whatever_way_the_log_writes_the_old_date(old):
+    # Found from outside: "20090501" (and a date with its time) was read as no date, so the
+    # member counted from the backdated 1999 and the allocation was in queue order.
+    case = HandCase()
+    _queue(case)
+    case.member(5, queue="1999-06-01")
+    case.action("queue_date_change", 5, handler=7, listing_id=100, old=old, new="1999-06-01")
+    case.listing(100, tenant=5, interested=[1, 2, 5], handler=7)
+    row = _one(case)
+    assert (row["outcome"], row["winner_rank"], row["expected_applicant_id"]) == ("unexplained", 3, 1)
+
+
+def test_a_coordination_number_gives_the_birth_date_its_day_minus_60():
+    # Found from outside: a samordningsnummer (day + 60) left the age unknown, so a lawful youth
+    # allocation was reported as a departure ("tenant ineligible: age").
+    case = HandCase()
+    case.member(1, queue="2008-01-01", birth="19920472")  # born 1992-04-12: 21 when the listing closes
+    case.member(2, queue="2010-01-01", birth="19930101")
+    case.listing(100, tenant=1, interested=[1, 2], kind="youth")
+    row = _one(case)
+    assert (row["outcome"], row["winner_rank"], row["n_skipped"]) == ("in_order", 1, 0)

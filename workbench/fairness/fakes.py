@@ -20,6 +20,7 @@ from __future__ import annotations
 import polars as pl
 
 from ..evidence import PII
+from .queue_model import written_date
 
 __all__ = ["COLUMNS", "MIN_SIGNALS", "SIGNALS", "fake_profiles"]
 
@@ -101,7 +102,7 @@ def fake_profiles(
         actions.filter(pl.col("action") == "queue_date_change")
         .sort("time")
         .group_by("applicant_id")
-        .agg(_before=pl.col("old_value").first().str.to_date(strict=False))
+        .agg(_before=written_date(pl.col("old_value").first()))
     )
     out = (
         members.select("applicant_id", "created_by_handler_id", "queue_start", "registered_at")

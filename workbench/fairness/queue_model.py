@@ -63,6 +63,7 @@ __all__ = [
     "student_rule",
     "withdrawal_rule",
     "withdrawals_before_close",
+    "written_date",
     "ymd",
 ]
 
@@ -98,8 +99,28 @@ CANDIDATE_COLUMNS: dict[str, str] = {
 
 
 def birth_date(personnummer: pl.Expr) -> pl.Expr:
-    """Birth date from a personnummer or its first 8 digits, e.g. "19850412-2383" -> 1985-04-12."""
-    return personnummer.str.slice(0, 8).str.to_date("%Y%m%d", strict=False)
+    """Birth date from a personnummer or its first 8 digits, e.g. "19850412-2383" -> 1985-04-12.
+
+    A samordningsnummer (coordination number) writes the day plus 60: "19920472-1236" was born
+    on 1992-04-12 (found from outside: its age was unknown, so a lawful youth allocation was
+    reported as a departure).
+    """
+    digits = personnummer.str.slice(0, 8)
+    day = digits.str.slice(6, 2).cast(pl.Int32, strict=False)
+    shifted = pl.concat_str(digits.str.slice(0, 6), (day - 60).cast(pl.String).str.zfill(2))
+    return pl.when(day > 60).then(shifted).otherwise(digits).str.to_date("%Y%m%d", strict=False)
+
+
+def written_date(text: pl.Expr) -> pl.Expr:
+    """A date as an audit log writes it: "2012-01-01", "2012-01-01 00:00:00", "2012-01-01T…" or "20120101".
+
+    Found from outside: a queue-date change whose old value was "20120101" was read as no
+    date, so the member counted from the backdated date and the departure went unseen.
+    """
+    return pl.coalesce(
+        text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False),
+        pl.when(text.str.contains(r"^\d{8}$")).then(text.str.to_date("%Y%m%d", strict=False)),
+    )
 
 
 def age_on(birth: pl.Expr, day: pl.Expr) -> pl.Expr:
@@ -126,7 +147,7 @@ def queue_dates(members: pl.DataFrame, actions: pl.DataFrame) -> pl.DataFrame:
         actions.filter(pl.col("action") == "queue_date_change")
         .sort("time")
         .group_by("applicant_id")
-        .agg(before=pl.col("old_value").first().str.to_date(strict=False))
+        .agg(before=written_date(pl.col("old_value").first()))
     )
     registered = pl.col("registered_at").dt.date()
     made_early = pl.col("created_by_handler_id").is_not_null() & (pl.col("queue_start") < registered)

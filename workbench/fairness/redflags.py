@@ -29,6 +29,7 @@ import polars as pl
 from ..evidence import PII
 from ..i18n import singular_after_one, translate
 from ..settings import LOCAL_TZ
+from .queue_model import written_date
 
 __all__ = [
     "COLUMNS",
@@ -108,9 +109,7 @@ def queue_date_changes(actions: pl.DataFrame, contracts: pl.DataFrame) -> pl.Dat
         "listing_id",
         "old_value",
         "new_value",
-        days_moved=(
-            pl.col("old_value").str.to_date(strict=False) - pl.col("new_value").str.to_date(strict=False)
-        ).dt.total_days(),
+        days_moved=(written_date(pl.col("old_value")) - written_date(pl.col("new_value"))).dt.total_days(),
     )
     later = (
         changes.select("action_id", "time", "handler_id", "applicant_id")

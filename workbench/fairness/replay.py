@@ -16,7 +16,8 @@ Each contract gets an ``outcome``:
 
 For an unexplained allocation every such member is *skipped*: ``positions_lost`` is how
 many places in queue order they stood before the tenant, ``queue_days_jumped`` how many
-more days they had queued than the tenant.
+more days they had queued than the tenant. The rightful recipient is skipped too where it
+stood behind an ineligible tenant: with 0 places and 0 days, never a negative count.
 """
 
 from __future__ import annotations
@@ -336,8 +337,10 @@ def _replay_part(listings: pl.DataFrame, ranked: pl.DataFrame) -> tuple[pl.DataF
         r.filter(is_skipped | before.fill_null(False))
         .with_columns(
             status=status,
-            positions_lost=pl.col("winner_queue_rank") - pl.col("queue_rank"),
-            queue_days_jumped=(pl.col("_wq") - pl.col("queue_date")).dt.total_days(),
+            # The rightful recipient may stand behind an ineligible tenant: no places before the
+            # tenant, no days more than the tenant (never negative, never subtracted in a total).
+            positions_lost=(pl.col("winner_queue_rank") - pl.col("queue_rank")).clip(lower_bound=0),
+            queue_days_jumped=(pl.col("_wq") - pl.col("queue_date")).dt.total_days().clip(lower_bound=0),
         )
         .select(
             "listing_id",
