@@ -110,3 +110,30 @@ def test_an_error_page_naming_another_account_binds_nothing_for_certain(tmp_path
     assert reconstruct_incident(case).mismatched.height == 0
     assert run("exposure_headlines", case).row(0, named=True)["sessions_bound"] == 0
     assert not review.notices.people.filter(review.notices.people["certainty"] == "certain").height
+
+
+def test_a_login_at_the_very_instant_login_was_disabled_counts_as_it_happened(tmp_path):
+    # Found from outside: notebook 01 listed the mismatched session (s551, 07:00:00, the
+    # login_disabled instant) but left it out of "as it happened", the binding rate and the
+    # sessions beside it; notebook 02 counted its exposure.
+    pages = [
+        ("2013-12-16T06:50:00Z", "s550", "/logga-in", ""), ("2013-12-16T06:50:05Z", "s550", "/mina-sidor", 550),
+        ("2013-12-16T07:09:00Z", "s550", "/mina-sidor", 550), ("2013-12-16T07:10:00Z", "s550", "/logga-ut", ""),
+        ("2013-12-16T07:00:00Z", "s551", "/logga-in", ""), ("2013-12-16T07:00:05Z", "s551", "/mina-sidor/profil", 550),
+        ("2013-12-16T07:02:00Z", "s551", "/logga-ut", ""),
+    ]  # fmt: skip
+    case = _case(
+        tmp_path,
+        {
+            "applicants": _person(550) + "\n" + _person(551),
+            "logins": "2013-12-16T06:50:00Z,s550,550,bankid,10.0.0.1,\n2013-12-16T07:00:00Z,s551,551,bankid,10.0.0.2,",
+            "logouts": "2013-12-16T07:10:00Z,s550,user\n2013-12-16T07:02:00Z,s551,user",
+            "page_views": "\n".join(f"{t},{s},10.0.0.1,{p},200,{a}" for t, s, p, a in pages),
+        },
+    )
+    incident = reconstruct_incident(case)
+    assert incident.mismatched["session_id"].to_list() == ["s551"]
+    assert incident.alternative("actual")["n_exposed_accounts"] == 1
+    assert incident.binding_rate["logins_at_risk"] == 1 and incident.binding_rate["mismatched"] == 1
+    assert incident.curve["n_exposed_accounts"][-1] == 1  # the curve ends where "actual" is
+    assert _figures(review_exposure(case))["accounts_exposed"] == (1, 1)

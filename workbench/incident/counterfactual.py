@@ -45,9 +45,14 @@ def first_bindings(mismatched: pl.DataFrame, changes: pl.DataFrame) -> dict[str,
     }
 
 
-def still_happening(bindings: dict[str, pl.Series], shutdown: datetime) -> dict[str, int]:
-    """How many of each measure would still have happened with login disabled at ``shutdown``."""
-    return {m: int((s < shutdown).sum()) for m, s in bindings.items()}
+def still_happening(bindings: dict[str, pl.Series], shutdown: datetime, *, actual: bool = False) -> dict[str, int]:
+    """How many of each measure would still have happened with login disabled at ``shutdown``.
+
+    ``actual``: ``shutdown`` is when login really was disabled, so a login logged at that very
+    instant happened (the evidence shows it) and counts; an earlier, imagined shutdown stops
+    the logins from its instant on.
+    """
+    return {m: int((s <= shutdown).sum() if actual else (s < shutdown).sum()) for m, s in bindings.items()}
 
 
 def shutdown_curve(
@@ -67,9 +72,12 @@ def shutdown_curve(
         grid = grid.append(pl.Series([end], dtype=grid.dtype))
     bindings = first_bindings(mismatched, changes)
     columns = {"shutdown_at": grid}
+    last = grid.len() - 1
     for measure, times in bindings.items():
-        # items whose session logged in strictly before t: the insertion point on the left side
-        columns[f"n_{measure}"] = times.search_sorted(grid, side="left").cast(pl.Int64)
+        # items whose session logged in strictly before t: the insertion point on the left side;
+        # at the actual shutdown (the last point), what happened, its very instant included
+        counts = times.search_sorted(grid, side="left").cast(pl.Int64)
+        columns[f"n_{measure}"] = counts.scatter(last, times.search_sorted(grid[last], side="right"))
     return pl.DataFrame(columns)
 
 
@@ -105,11 +113,11 @@ def alternatives(
         ("at_first_report", "login disabled at the first report", report),
         ("smoke_test", "deployment smoke-tested with two concurrent logins: caught before release", deployed_at),
     ]
-    actual = still_happening(bindings, login_disabled_at)
+    actual = still_happening(bindings, login_disabled_at, actual=True)
     rows = []
     for key, label, t in named:
         t = min(t, login_disabled_at)
-        happened = still_happening(bindings, t)
+        happened = still_happening(bindings, t, actual=t == login_disabled_at)
         rows.append(
             {
                 "alternative": key,
@@ -136,23 +144,25 @@ def binding_rate(
 ) -> dict[str, float | int | None]:
     """How often a login made while another member's session was open ended up bound to another account.
 
-    ``sessions`` is the ``sessions`` query over [start, end) (e.g. the deployment to the
-    shutdown), which includes the sessions already open at ``start``. The rate counts the
+    ``sessions`` is the ``sessions`` query over [start, end] (e.g. the deployment to the
+    shutdown, its very instant included: a login logged then happened), which includes the
+    sessions already open at ``start``. The rate counts the
     same logins above and below the line:
 
-    - ``logins_at_risk``: logins in [start, end) made while another member's session was
+    - ``logins_at_risk``: logins in [start, end] made while another member's session was
       open at that instant;
     - ``mismatched``: those of them whose session showed another member's account, at its
       first page or later in the session;
     - ``rate`` = mismatched / logins_at_risk.
 
-    ``mismatched_not_at_risk`` counts the mismatched sessions that logged in in [start, end)
+    ``mismatched_not_at_risk`` counts the mismatched sessions that logged in in [start, end]
     with no other member's session open: they are outside the rate, and reported beside it.
     ``pairs_needed`` is the number of concurrent login pairs a smoke test needs to trigger the
     fault with probability ``confidence`` (None when the rate is 0 or unknown).
     """
     s = sessions.select("session_id", "applicant_id", "login_at", "ended_at")
-    logins = s.filter((pl.col("login_at") >= start) & (pl.col("login_at") < end))
+    # A login logged at the very instant login was disabled happened: it counts (through_end).
+    logins = s.filter((pl.col("login_at") >= start) & (pl.col("login_at") <= end))
     starts, ends = s["login_at"].sort(), s["ended_at"].sort()
     t = logins["login_at"]
     # open at t: started strictly before t and ending after t

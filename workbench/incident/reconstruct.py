@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -239,7 +239,9 @@ def reconstruct_incident(
     deployed = _at(marks, "deployment") or span["deployed_at"]
     disabled = _at(marks, "login disabled") or span["login_disabled_at"]
     hourly = hourly_series(case, reports, idle_timeout_minutes=idle_timeout_minutes)
-    sessions = run("sessions", case, start=deployed, end=disabled, idle_timeout_minutes=idle_timeout_minutes)
+    # through the instant login was disabled: a login logged then happened (the query's end is open)
+    through = disabled + timedelta(microseconds=1)
+    sessions = run("sessions", case, start=deployed, end=through, idle_timeout_minutes=idle_timeout_minutes)
     rate = counterfactual.binding_rate(sessions, mismatched, start=deployed, end=disabled)
     curve = counterfactual.shutdown_curve(mismatched, changes, start=deployed, end=disabled)
     alternatives = counterfactual.alternatives(
