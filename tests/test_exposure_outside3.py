@@ -137,3 +137,33 @@ def test_a_login_at_the_very_instant_login_was_disabled_counts_as_it_happened(tm
     assert incident.binding_rate["logins_at_risk"] == 1 and incident.binding_rate["mismatched"] == 1
     assert incident.curve["n_exposed_accounts"][-1] == 1  # the curve ends where "actual" is
     assert _figures(review_exposure(case))["accounts_exposed"] == (1, 1)
+
+
+def test_a_long_pause_before_the_owners_last_own_page_leaves_the_session_settled(tmp_path):
+    # Found from outside: s402 shows only 402's pages, with a 30-minute pause before its last
+    # own page and nothing after it but the logout page; 401's session was open at its login.
+    # "Settled only up to the last of them" (the binding's rule): s402 is its owner's, not
+    # "unknown" (it counted in every maximum and a possible notification).
+    case = _case(
+        tmp_path,
+        {
+            "applicants": _person(401) + "\n" + _person(402),
+            "logins": "2013-12-13T18:00:00Z,s401,401,bankid,10.0.0.1,\n2013-12-13T18:10:00Z,s402,402,bankid,10.0.0.2,",
+            "logouts": "2013-12-13T18:45:00Z,s401,user\n2013-12-13T18:41:00Z,s402,user",
+            "page_views": "2013-12-13T18:00:00Z,s401,10.0.0.1,/logga-in,200,\n"
+            "2013-12-13T18:00:05Z,s401,10.0.0.1,/mina-sidor,200,401\n"
+            "2013-12-13T18:15:00Z,s401,10.0.0.1,/mina-sidor,200,401\n"
+            "2013-12-13T18:30:00Z,s401,10.0.0.1,/mina-sidor,200,401\n"
+            "2013-12-13T18:45:00Z,s401,10.0.0.1,/logga-ut,200,\n"
+            "2013-12-13T18:10:00Z,s402,10.0.0.2,/logga-in,200,\n"
+            "2013-12-13T18:10:05Z,s402,10.0.0.2,/mina-sidor,200,402\n"
+            "2013-12-13T18:40:05Z,s402,10.0.0.2,/mina-sidor,200,402\n"
+            "2013-12-13T18:41:00Z,s402,10.0.0.2,/logga-ut,200,",
+        },
+    )
+    review = review_exposure(case)
+    status = dict(review.binding.sessions.select("session_id", "status").rows())
+    assert status == {"s401": "own", "s402": "own"}
+    figures = _figures(review)
+    assert figures["accounts_bound_to_others"] == (0, 0) and figures["people_put_into_others_accounts"] == (0, 0)
+    assert review.notices.people.height == 0

@@ -266,7 +266,12 @@ def bind_sessions(
     unsettled_tail = (
         (pl.col("missing_after_own") > 0)
         | pl.col("gap_after_own").is_not_null()
-        | (pl.col("pages_incomplete") & pl.col("gap").is_null())
+        # a page missing (or a long pause) after the owner's last own page; a pause before it
+        # unsettles nothing after it (found from outside: such a session was "unknown")
+        | (
+            (pl.col("expected_page_missing") | (pl.col("last_pause_end_at") > pl.col("last_own_at")).fill_null(False))
+            & pl.col("gap").is_null()
+        )
     )
     late_open = seen_own & ~seen_foreign & pl.col("has_candidate") & unsettled_tail
     s = s.with_columns(late_open=late_open)

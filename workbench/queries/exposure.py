@@ -87,6 +87,7 @@ _SESSION_TAGS = {
     "profile_views": PII.NONE,
     "expected_page_missing": PII.NONE,
     "pages_incomplete": PII.NONE,
+    "last_pause_end_at": PII.NONE,
 }
 
 
@@ -107,7 +108,8 @@ def window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) -
 
     ``expected_page_missing`` is true when the session lacks its login page, its logout page
     (user logout) or its last page before an idle timeout; ``pages_incomplete`` also when it
-    has a pause longer than the timeout between pages.
+    has a pause longer than the timeout between pages; ``last_pause_end_at`` is the page that
+    ends the last such pause.
     """
     return _window_sessions(start, end, idle_timeout_minutes)[0]
 
@@ -191,6 +193,10 @@ def _window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) 
         sa.select(
             paced.c.session_id,
             sa.func.max(flag(plus_minutes(paced.c.prev_time, timeout) < paced.c.time)).label("long_pause"),
+            # where the last long pause ends: before the owner's last own page it unsettles nothing after it
+            sa.func.max(sa.case((plus_minutes(paced.c.prev_time, timeout) < paced.c.time, paced.c.time))).label(
+                "last_pause_end"
+            ),
         )
         .group_by(paced.c.session_id)
         .subquery("pauses")
@@ -259,6 +265,7 @@ def _window_sessions(start: datetime, end: datetime, idle_timeout_minutes: int) 
             zero(v.c.withdraw_views, "withdraw_views"),
             sa.case((expected_missing, True), else_=False).label("expected_page_missing"),
             sa.case((incomplete, True), else_=False).label("pages_incomplete"),
+            sa.type_coerce(pauses.c.last_pause_end, TS).label("last_pause_end_at"),
         )
         .select_from(w)
         .outerjoin(v, v.c.session_id == w.c.session_id)
