@@ -74,7 +74,13 @@ timezone: Europe/Stockholm
 tables:
   logins:
     source: {csv: l.csv, delimiter: ";"}
-    columns: {time: Tid, session_id: s, applicant_id: a, method: {constant: bankid}, ip: null, user_agent: null}
+    columns:
+      time: Tid
+      session_id: s
+      applicant_id: a
+      method: {constant: bankid}
+      ip: null
+      user_agent: null
 """
 
 
@@ -93,6 +99,27 @@ def test_a_60th_second_is_refused_not_read_as_the_next_minute(tmp_path, times):
     assert set(bad) <= refused
     loaded = [t for (t,) in con.execute("SELECT time FROM logins")]
     assert not any(t.endswith(("17:01:00+00:00", "23:00:00+00:00")) for t in loaded)
+
+
+@pytest.mark.parametrize(
+    ("column", "fmt"),
+    [("Tid", "%d.%m.%Y %H:%M:%S"), ("Tid", "%d/%m/%Y %T"), ("Tidz", "%d.%m.%Y %H:%M:%S%z")],
+    ids=["format", "format-T", "format-zone"],
+)
+def test_a_60th_second_is_refused_under_a_declared_format_too(tmp_path, column, fmt):
+    zone = "+0100" if column == "Tidz" else ""
+    sep = "/" if "/" in fmt else "."
+    times = [
+        f"13{sep}12{sep}2013 18:00:60{zone}",
+        f"13{sep}12{sep}2013 18:00:59{zone}",
+        f"13{sep}12{sep}2013 18:59:60{zone}",
+    ]
+    text = "Tid;s;a\n" + "".join(f"{t};s{i};1\n" for i, t in enumerate(times))
+    mapping = LOGINS.replace("time: Tid", f"time: {{column: Tid, format: '{fmt}'}}")
+    con = _ingest(tmp_path / "h", mapping, {"l.csv": text}, tmp_path)
+    refused = {v for (v,) in con.execute("SELECT value FROM quarantine")}
+    assert refused == {times[0], times[2]}
+    assert con.execute("SELECT count(*) FROM logins").fetchone() == (1,)
 
 
 def test_a_60th_second_is_refused_in_evidence_csv_and_the_access_log():

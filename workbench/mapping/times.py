@@ -146,6 +146,17 @@ def fixed_shape(raw: pl.Series) -> int | None:
     return None
 
 
+def _sixtieth(raw: pl.Expr, fmt: str) -> pl.Expr:
+    """A 60th second in text read by a ``format`` whose seconds follow a colon (``%H:%M:%S``, ``%T``).
+
+    polars (chrono) reads it as the next minute's first; no civil time has one, and no other
+    field after a colon can be 60, so the text is refused rather than moved a minute on.
+    """
+    if ":%S" not in fmt and "%T" not in fmt:
+        return pl.lit(False)
+    return raw.str.contains(r":60(?:[^0-9]|$)").fill_null(False)
+
+
 @dataclass
 class TimeParse:
     """How one time column is parsed: ``source`` is its text, or a native time without zone."""
@@ -222,13 +233,15 @@ class TimeParse:
             zoned = pl.when(road == 2).then(wall.dt.replace_time_zone("UTC") - pl.duration(minutes=_minutes(offset)))
         elif "%z" in fmt:
             zoned = raw.str.to_datetime(fmt, time_unit="us", time_zone="UTC", strict=False)
-            naive = pl.lit(None, _NAIVE_TYPE)
+            zoned, naive = pl.when(~_sixtieth(raw, fmt)).then(zoned), pl.lit(None, _NAIVE_TYPE)
         else:
             iso_text = raw.str.replace(r"Z$", "+00:00").str.replace(r"^(\d{4}-\d{2}-\d{2})T", "${1} ")
             zoned = pl.when(raw.str.contains(ZONED_TIMESTAMP) & (iso_text.str.slice(17, 2) != "60")).then(
                 iso_text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%z", time_unit="us", time_zone="UTC", strict=False)
             )
-            naive = pl.when(zoned.is_null()).then(iso_text.str.to_datetime(fmt, time_unit="us", strict=False))
+            naive = pl.when(zoned.is_null() & ~_sixtieth(raw, fmt)).then(
+                iso_text.str.to_datetime(fmt, time_unit="us", strict=False)
+            )
         return [naive.cast(_NAIVE_TYPE).alias(self.key + "n"), zoned.cast(_UTC_TYPE).alias(self.key + "z")]
 
     def arrow(self, frame: pl.DataFrame) -> list[pl.Series] | None:
