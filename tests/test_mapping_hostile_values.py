@@ -260,20 +260,9 @@ def test_a_whole_number_too_large_is_said_to_be_out_of_range_not_no_number(tmp_p
     assert dict(con.execute("SELECT applicant_id, amount FROM fees")) == {3: 12}
 
 
-CONCAT = """\
-version: 1
-timezone: Europe/Stockholm
-tables:
-  logins:
-    source: {csv: l.csv, delimiter: ";"}
-    columns:
-      time: {concat: [Tid, Off]}
-      session_id: s
-      applicant_id: a
-      method: {constant: bankid}
-      ip: null
-      user_agent: {concat: [ua, {text: " / "}, ver]}
-"""
+CONCAT = LOGINS.replace("time: Tid", "time: {concat: [Tid, Off]}").replace(
+    "user_agent: null", 'user_agent: {concat: [ua, {text: " / "}, ver]}'
+)
 
 
 def test_a_concat_with_an_empty_part_keeps_the_parts_it_has_never_a_silent_null(tmp_path):
